@@ -1,0 +1,58 @@
+using System.Collections.Frozen;
+
+namespace Gateway.Core.Agents;
+
+/// <summary>
+/// An immutable snapshot of the agents that may authenticate now, keyed by the SHA-256 of their keys.
+/// </summary>
+/// <remarks>
+/// Authenticating an MCP request is a hash and a dictionary lookup, with no database round trip. The snapshot is
+/// rebuilt and swapped whole whenever agents, keys or grants change, so a revoked key stops working at the next request.
+/// </remarks>
+public sealed class AgentDirectory
+{
+    private readonly FrozenDictionary<string, AgentIdentity> _byKeyHash;
+    private readonly FrozenDictionary<long, AgentIdentity> _byId;
+
+    /// <summary>Initializes a new instance of the <see cref="AgentDirectory"/> class.</summary>
+    /// <param name="agents">The enabled agents with their active (not revoked) key hashes.</param>
+    public AgentDirectory(IEnumerable<(AgentIdentity Agent, IEnumerable<string> KeyHashes)> agents)
+    {
+        var map = new Dictionary<string, AgentIdentity>(StringComparer.Ordinal);
+        var byId = new Dictionary<long, AgentIdentity>();
+        foreach (var (agent, hashes) in agents)
+        {
+            byId[agent.Id] = agent;
+            foreach (var hash in hashes)
+            {
+                map[hash] = agent;
+            }
+        }
+
+        _byKeyHash = map.ToFrozenDictionary(StringComparer.Ordinal);
+        _byId = byId.ToFrozenDictionary();
+    }
+
+    /// <summary>Gets an empty directory: nobody authenticates.</summary>
+    public static AgentDirectory Empty { get; } = new([]);
+
+    /// <summary>Gets the number of active keys.</summary>
+    public int KeyCount => _byKeyHash.Count;
+
+    /// <summary>Finds an enabled agent by id, with its current grants.</summary>
+    public AgentIdentity? FindById(long id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>Finds the agent holding <paramref name="presentedKey"/>.</summary>
+    public AgentIdentity? Authenticate(string presentedKey)
+    {
+        // A key in our format with a bad checksum is a typo or a guess: refuse it without hashing.
+        if (presentedKey.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal) && !ApiKeys.HasValidChecksum(presentedKey))
+        {
+            return null;
+        }
+
+        // The lookup is on the SHA-256 of the presented key, not on the key: whatever its timing reveals is about a
+        // digest the attacker already knows, which is why no constant-time comparison of secrets is needed here.
+        return _byKeyHash.TryGetValue(ApiKeys.Hash(presentedKey), out var agent) ? agent : null;
+    }
+}

@@ -1,0 +1,45 @@
+namespace Gateway.Core.Agents;
+
+/// <summary>An agent as stored. Keys are known only by their hash and a display hint.</summary>
+public sealed record AgentRecord(
+    long Id,
+    string Name,
+    bool Enabled,
+    bool ManagedByConfiguration,
+    IReadOnlyList<string> Grants,
+    IReadOnlyList<AgentKeyInfo> Keys,
+    DateTimeOffset CreatedAt);
+
+/// <summary>A key of an agent, without its secret.</summary>
+public sealed record AgentKeyInfo(long Id, string Hint, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>An agent with the hashes of its usable keys, for building the <see cref="AgentDirectory"/>.</summary>
+public sealed record AgentCredentials(AgentRecord Agent, IReadOnlyList<string> ActiveKeyHashes);
+
+/// <summary>Persistence of agents, their keys and grants.</summary>
+public interface IAgentStore
+{
+    /// <summary>Lists all agents by name.</summary>
+    Task<IReadOnlyList<AgentRecord>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Finds an agent by name.</summary>
+    Task<AgentRecord?> FindAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Creates an agent with its first key; <see langword="null"/> when the name is taken.</summary>
+    Task<AgentRecord?> CreateAsync(string name, IReadOnlyList<string> grants, string keyHash, string keyHint, CancellationToken cancellationToken);
+
+    /// <summary>Changes an agent's enabled state and/or grants; <see langword="null"/> when it does not exist.</summary>
+    Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken);
+
+    /// <summary>Adds a key, optionally revoking all others in the same transaction (rotation).</summary>
+    Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken);
+
+    /// <summary>Revokes one key; <see langword="false"/> when the agent or key does not exist.</summary>
+    Task<bool> RevokeKeyAsync(string name, long keyId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes an agent and its keys.</summary>
+    Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Loads every enabled agent with its unrevoked key hashes.</summary>
+    Task<IReadOnlyList<AgentCredentials>> LoadCredentialsAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,64 @@
+namespace Gateway.Core.Audit;
+
+/// <summary>One audited event. The tamper-evident chain (sequence, previous hash, hash) is added by the store.</summary>
+public sealed record AuditRecord
+{
+    /// <summary>Gets when the event started.</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>Gets the event kind, e.g. <see cref="AuditKinds.ToolCall"/>.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Gets the agent (or admin) that acted.</summary>
+    public required string Actor { get; init; }
+
+    /// <summary>Gets the upstream server, when one was resolved.</summary>
+    public string? Server { get; init; }
+
+    /// <summary>Gets the tool as the agent named it.</summary>
+    public string? Tool { get; init; }
+
+    /// <summary>Gets the decision: <c>allow</c> or <c>deny</c>.</summary>
+    public required string Decision { get; init; }
+
+    /// <summary>Gets the outcome, one of <see cref="AuditOutcomes"/>.</summary>
+    public required string Outcome { get; init; }
+
+    /// <summary>Gets the duration in milliseconds.</summary>
+    public double DurationMs { get; init; }
+
+    /// <summary>Gets the error message, when the call failed.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Gets the SHA-256 of the canonical (RFC 8785) arguments; the arguments themselves are not stored.</summary>
+    public string? ArgumentsSha256 { get; init; }
+}
+
+/// <summary>Audit event kinds.</summary>
+public static class AuditKinds
+{
+    /// <summary>A <c>tools/call</c>.</summary>
+    public const string ToolCall = "tool_call";
+}
+
+/// <summary>Audit outcomes.</summary>
+public static class AuditOutcomes
+{
+    /// <summary>The upstream answered with a result.</summary>
+    public const string Ok = "ok";
+
+    /// <summary>The upstream answered with a tool error (<c>isError: true</c>).</summary>
+    public const string ToolError = "tool_error";
+
+    /// <summary>The gateway refused the call; nothing reached an upstream.</summary>
+    public const string Denied = "denied";
+
+    /// <summary>The upstream failed or answered with a protocol error.</summary>
+    public const string Error = "error";
+
+    /// <summary>The call exceeded the server's call timeout.</summary>
+    public const string Timeout = "timeout";
+
+    /// <summary>The agent cancelled the call.</summary>
+    public const string Cancelled = "cancelled";
+}

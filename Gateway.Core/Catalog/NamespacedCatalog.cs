@@ -1,0 +1,68 @@
+using System.Collections.Frozen;
+using Gateway.Core.Grants;
+
+namespace Gateway.Core.Catalog;
+
+/// <summary>
+/// The union of the items (tools or prompts) of all connected upstreams, each under <c>{prefix}{name}</c>.
+/// </summary>
+/// <remarks>
+/// Servers are taken in registration order: when two produce the same final name the earlier keeps it and the later
+/// item is not exposed, with the collision recorded. Nothing is ever silently shadowed. Immutable, built when an
+/// upstream's list changes, and read lock-free on every request.
+/// </remarks>
+/// <typeparam name="TItem">The protocol type of the item.</typeparam>
+public sealed class NamespacedCatalog<TItem>
+{
+    private readonly FrozenDictionary<string, CatalogEntry<TItem>> _byName;
+
+    private NamespacedCatalog(IReadOnlyList<CatalogEntry<TItem>> entries, IReadOnlyList<NameCollision> collisions)
+    {
+        Entries = entries;
+        Collisions = collisions;
+        _byName = entries.ToFrozenDictionary(e => e.ExposedName, StringComparer.Ordinal);
+    }
+
+    /// <summary>Gets an empty catalog.</summary>
+    public static NamespacedCatalog<TItem> Empty { get; } = new([], []);
+
+    /// <summary>Gets the exposed entries, servers in registration order, items in upstream order.</summary>
+    public IReadOnlyList<CatalogEntry<TItem>> Entries { get; }
+
+    /// <summary>Gets the items that were not exposed because of a name collision.</summary>
+    public IReadOnlyList<NameCollision> Collisions { get; }
+
+    /// <summary>Builds a catalog from the servers' items, servers given in registration order.</summary>
+    public static NamespacedCatalog<TItem> Build(IEnumerable<ServerItems<TItem>> servers)
+    {
+        var entries = new List<CatalogEntry<TItem>>();
+        var collisions = new List<NameCollision>();
+        var owner = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var server in servers)
+        {
+            foreach (var (name, item) in server.Items)
+            {
+                var exposed = server.Prefix + name;
+                if (owner.TryGetValue(exposed, out var existing))
+                {
+                    collisions.Add(new NameCollision(exposed, server.Server, name, existing));
+                    continue;
+                }
+
+                owner[exposed] = server.Server;
+                entries.Add(new CatalogEntry<TItem>(exposed, server.Server, name, item));
+            }
+        }
+
+        return new NamespacedCatalog<TItem>(entries, collisions);
+    }
+
+    /// <summary>Finds the entry exposed as <paramref name="exposedName"/>.</summary>
+    public bool TryResolve(string exposedName, out CatalogEntry<TItem> entry) => _byName.TryGetValue(exposedName, out entry!);
+
+    /// <summary>Returns the entries the grants allow, in catalog order.</summary>
+    public IEnumerable<CatalogEntry<TItem>> VisibleTo(GrantSet grants) => Entries.Where(e => grants.Allows(e.Server, e.OriginalName));
+
+    /// <summary>Returns the entries of servers the grants name (used for prompts, which follow server grants).</summary>
+    public IEnumerable<CatalogEntry<TItem>> OfServersVisibleTo(GrantSet grants) => Entries.Where(e => grants.AllowsAnyOf(e.Server));
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Gateway.Core.Agents;
+using Gateway.Core.Audit;
+using Gateway.Core.Catalog;
+
+namespace Gateway.Core.Pipeline;
+
+/// <summary>
+/// The spine every <c>tools/call</c> travels, written once:
+/// authenticate (done by the host) → resolve tool → grant check → forward → audit.
+/// </summary>
+/// <remarks>
+/// Protocol-agnostic: the host passes the catalog and a forward delegate and translates the outcome. Policy,
+/// approvals and credential injection slot in between the grant check and the forward.
+/// </remarks>
+public sealed class ToolCallPipeline(IAuditSink audit, TimeProvider time)
+{
+    /// <summary>The message of every refusal that must not reveal whether a tool exists.</summary>
+    public static string UnknownTool(string name) => $"Unknown tool: '{name}'.";
+
+    /// <summary>Runs one tool call through the pipeline.</summary>
+    /// <param name="agent">The authenticated agent.</param>
+    /// <param name="toolName">The tool as the agent named it.</param>
+    /// <param name="arguments">The call's arguments (hashed for the audit, never stored).</param>
+    /// <param name="catalog">The current tool catalog.</param>
+    /// <param name="forward">Sends the call to the owning upstream under the original name.</param>
+    /// <param name="isToolError">Tells whether a result is a tool-level error.</param>
+    /// <param name="cancellationToken">Cancelled when the agent cancels or disconnects.</param>
+    public async ValueTask<ToolCallOutcome<TResult>> RunAsync<TTool, TResult>(
+        AgentIdentity agent,
+        string toolName,
+        IEnumerable<KeyValuePair<string, JsonElement>>? arguments,
+        NamespacedCatalog<TTool> catalog,
+        Func<CatalogEntry<TTool>, CancellationToken, ValueTask<TResult>> forward,
+        Func<TResult, bool> isToolError,
+        CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        var ticks = Stopwatch.GetTimestamp();
+        var record = new AuditRecord
+        {
+            Timestamp = started,
+            Kind = AuditKinds.ToolCall,
+            Actor = agent.Name,
+            Tool = toolName,
+            Decision = "deny",
+            Outcome = AuditOutcomes.Denied,
+            ArgumentsSha256 = CanonicalJson.Sha256(arguments),
+        };
+
+        // Resolve and check the grant. An ungranted tool gets the same answer as an unknown one: the agent never
+        // learns the names of tools it may not call.
+        if (!catalog.TryResolve(toolName, out var entry) || !agent.Grants.Allows(entry.Server, entry.OriginalName))
+        {
+            var message = UnknownTool(toolName);
+            await audit.WriteAsync(record with { Server = entry?.Server, Error = message }, CancellationToken.None);
+            return new ToolCallOutcome<TResult>(default, message);
+        }
+
+        record = record with { Server = entry.Server, Decision = "allow" };
+        try
+        {
+            var result = await forward(entry, cancellationToken);
+            record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok };
+            return new ToolCallOutcome<TResult>(result, null);
+        }
+        catch (Exception ex)
+        {
+            record = record with
+            {
+                Outcome = ex switch
+                {
+                    UpstreamTimeoutException => AuditOutcomes.Timeout,
+                    OperationCanceledException when cancellationToken.IsCancellationRequested => AuditOutcomes.Cancelled,
+                    _ => AuditOutcomes.Error,
+                },
+                Error = ex.Message,
+            };
+            throw;
+        }
+        finally
+        {
+            // Written even when the agent went away: CancellationToken.None, so the record is never dropped.
+            await audit.WriteAsync(record with { DurationMs = Stopwatch.GetElapsedTime(ticks).TotalMilliseconds }, CancellationToken.None);
+        }
+    }
+}

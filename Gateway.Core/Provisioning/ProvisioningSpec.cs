@@ -1,0 +1,26 @@
+using Gateway.Core.Servers;
+
+namespace Gateway.Core.Provisioning;
+
+/// <summary>The desired state declared in configuration; applying it twice gives the same database.</summary>
+public sealed record ProvisioningSpec(IReadOnlyList<ServerDefinition> Servers, IReadOnlyList<ProvisionedAgent> Agents);
+
+/// <summary>An agent declared in configuration.</summary>
+/// <param name="Name">The agent's name.</param>
+/// <param name="ApiKeyHash">The SHA-256 of the configured key, or <see langword="null"/> when none is configured.</param>
+/// <param name="Grants">The grant patterns.</param>
+public sealed record ProvisionedAgent(string Name, string? ApiKeyHash, IReadOnlyList<string> Grants);
+
+/// <summary>Applies a <see cref="ProvisioningSpec"/> to the database in one transaction.</summary>
+public interface IProvisioningStore
+{
+    /// <summary>Reconciles: upserts what the spec declares and removes what configuration declared before but no longer does.</summary>
+    Task<ProvisioningReport> ApplyAsync(ProvisioningSpec spec, CancellationToken cancellationToken);
+}
+
+/// <summary>What a provisioning run changed.</summary>
+public sealed record ProvisioningReport(int ServersAdded, int ServersUpdated, int ServersRemoved, int AgentsAdded, int AgentsUpdated, int AgentsRemoved)
+{
+    /// <summary>Gets a value indicating whether anything changed.</summary>
+    public bool Changed => ServersAdded + ServersUpdated + ServersRemoved + AgentsAdded + AgentsUpdated + AgentsRemoved > 0;
+}

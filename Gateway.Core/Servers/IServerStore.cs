@@ -1,0 +1,23 @@
+namespace Gateway.Core.Servers;
+
+/// <summary>A server definition as stored, with its registration order.</summary>
+public sealed record StoredServer(long Id, ServerDefinition Definition);
+
+/// <summary>Persistence of server definitions.</summary>
+public interface IServerStore
+{
+    /// <summary>Lists all servers in registration order.</summary>
+    Task<IReadOnlyList<StoredServer>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Finds a server by name.</summary>
+    Task<StoredServer?> FindAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Adds a server; <see langword="null"/> when the name is taken.</summary>
+    Task<StoredServer?> AddAsync(ServerDefinition definition, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a server's definition; <see langword="null"/> when it does not exist.</summary>
+    Task<StoredServer?> UpdateAsync(ServerDefinition definition, CancellationToken cancellationToken);
+
+    /// <summary>Removes a server; <see langword="false"/> when it does not exist.</summary>
+    Task<bool> RemoveAsync(string name, CancellationToken cancellationToken);
+}

@@ -1,0 +1,66 @@
+namespace Gateway.Core.Servers;
+
+/// <summary>An upstream MCP server as the admin (or the configuration file) described it.</summary>
+/// <remarks>Immutable: a change is a new definition, swapped in whole.</remarks>
+public sealed record ServerDefinition
+{
+    /// <summary>The default time allowed to connect and complete the MCP handshake.</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>The default time allowed for one forwarded request.</summary>
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>Gets the unique name; also the server part of grants (<c>server/tool</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets the transport.</summary>
+    public required ServerTransport Transport { get; init; }
+
+    /// <summary>Gets the executable to start (stdio only).</summary>
+    public string? Command { get; init; }
+
+    /// <summary>Gets the arguments of <see cref="Command"/> (stdio only).</summary>
+    public IReadOnlyList<string> Args { get; init; } = [];
+
+    /// <summary>Gets the environment of the child process (stdio only). The gateway's own environment is not inherited.</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = EmptyMap;
+
+    /// <summary>Gets the working directory of the child process (stdio only).</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Gets the endpoint (http and sse only).</summary>
+    public string? Url { get; init; }
+
+    /// <summary>Gets extra headers sent to the upstream (http and sse only).</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = EmptyMap;
+
+    /// <summary>Gets the prefix of exposed tool and prompt names; <see langword="null"/> means <c>{Name}__</c>, empty exposes original names.</summary>
+    public string? ToolPrefix { get; init; }
+
+    /// <summary>Gets a value indicating whether the gateway connects to this server.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Gets a value indicating whether the configuration file owns this server (the API may not change it).</summary>
+    public bool ManagedByConfiguration { get; init; }
+
+    /// <summary>Gets the connect (handshake) timeout.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = DefaultConnectTimeout;
+
+    /// <summary>Gets the per-request timeout for forwarded calls.</summary>
+    public TimeSpan CallTimeout { get; init; } = DefaultCallTimeout;
+
+    /// <summary>Gets the prefix actually applied to exposed names.</summary>
+    public string EffectivePrefix => ToolPrefix ?? Name + "__";
+
+    /// <summary>Compares two definitions by value, collections included (records compare collections by reference).</summary>
+    public bool SameAs(ServerDefinition other) =>
+        this with { Args = [], Env = EmptyMap, Headers = EmptyMap } == other with { Args = [], Env = EmptyMap, Headers = EmptyMap }
+        && Args.SequenceEqual(other.Args)
+        && SameMap(Env, other.Env)
+        && SameMap(Headers, other.Headers);
+
+    private static bool SameMap(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyMap = new Dictionary<string, string>();
+}

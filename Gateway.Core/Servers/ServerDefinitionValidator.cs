@@ -1,0 +1,39 @@
+using FluentValidation;
+
+namespace Gateway.Core.Servers;
+
+/// <summary>Validates a <see cref="ServerDefinition"/>; reports every problem at once.</summary>
+public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefinition>
+{
+    /// <summary>Initializes a new instance of the <see cref="ServerDefinitionValidator"/> class.</summary>
+    public ServerDefinitionValidator()
+    {
+        RuleFor(s => s.Name).Must(Names.IsValid).WithMessage(Names.Rule);
+        RuleFor(s => s.Transport).IsInEnum();
+        RuleFor(s => s.ToolPrefix!)
+            .Matches("^[A-Za-z0-9_.-]{0,32}$").When(s => s.ToolPrefix is not null)
+            .WithMessage("ToolPrefix may hold up to 32 letters, digits, '_', '-' or '.'.");
+
+        When(s => s.Transport == ServerTransport.Stdio, () =>
+        {
+            RuleFor(s => s.Command).NotEmpty().WithMessage("Command is required for a stdio server.");
+            RuleFor(s => s.Url).Empty().WithMessage("Url applies only to http and sse servers.");
+            RuleForEach(s => s.Env.Keys).Matches("^[A-Za-z_][A-Za-z0-9_]*$").WithMessage("Env names must be valid environment variable names.");
+        });
+        When(s => s.Transport is ServerTransport.Http or ServerTransport.Sse, () =>
+        {
+            RuleFor(s => s.Url).NotEmpty().WithMessage("Url is required for an http or sse server.")
+                .Must(BeHttpUrl).When(s => !string.IsNullOrEmpty(s.Url)).WithMessage("Url must be an absolute http or https URL.");
+            RuleFor(s => s.Command).Empty().WithMessage("Command applies only to stdio servers.");
+            RuleForEach(s => s.Headers.Keys).Matches("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$").WithMessage("Header names must be HTTP tokens.");
+            RuleForEach(s => s.Headers.Keys)
+                .Must(h => !string.Equals(h, "Mcp-Session-Id", StringComparison.OrdinalIgnoreCase) && !string.Equals(h, "Host", StringComparison.OrdinalIgnoreCase))
+                .WithMessage("The headers Host and Mcp-Session-Id are managed by the gateway.");
+        });
+        RuleFor(s => s.ConnectTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        RuleFor(s => s.CallTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(24));
+    }
+
+    private static bool BeHttpUrl(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+}

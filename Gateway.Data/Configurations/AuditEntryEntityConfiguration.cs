@@ -1,0 +1,28 @@
+using Gateway.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Gateway.Data.Configurations;
+
+internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<AuditEntryEntity>
+{
+    public void Configure(EntityTypeBuilder<AuditEntryEntity> builder)
+    {
+        builder.ToTable("AuditEntries");
+        builder.HasKey(a => a.Sequence);
+        builder.Property(a => a.Sequence).ValueGeneratedOnAdd();
+
+        // Stored as UTC ticks so time-range queries and sorting work the same on SQLite and PostgreSQL.
+        builder.Property(a => a.Timestamp).HasConversion(new DateTimeOffsetToBinaryConverter());
+        builder.HasIndex(a => a.Timestamp);
+        builder.HasIndex(a => new { a.Actor, a.Sequence });
+        builder.HasIndex(a => new { a.Server, a.Sequence });
+        builder.Property(a => a.Kind).HasMaxLength(32);
+        builder.Property(a => a.Decision).HasMaxLength(16);
+        builder.Property(a => a.Outcome).HasMaxLength(16);
+        builder.Property(a => a.ArgumentsSha256).HasMaxLength(64);
+        builder.Property(a => a.PreviousHash).HasMaxLength(64);
+        builder.Property(a => a.Hash).HasMaxLength(64);
+    }
+}

@@ -1,0 +1,18 @@
+using Gateway.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Gateway.Data.Configurations;
+
+internal sealed class ServerEntityConfiguration : IEntityTypeConfiguration<ServerEntity>
+{
+    public void Configure(EntityTypeBuilder<ServerEntity> builder)
+    {
+        builder.ToTable("Servers");
+        builder.HasKey(s => s.Id);
+        builder.HasIndex(s => s.Name).IsUnique();
+        builder.Property(s => s.Name).HasMaxLength(64);
+        builder.Property(s => s.Transport).HasMaxLength(8);
+        builder.Property(s => s.ToolPrefix).HasMaxLength(32);
+    }
+}

@@ -1,0 +1,40 @@
+using Gateway.Core.Agents;
+using Gateway.Core.Audit;
+using Gateway.Core.Provisioning;
+using Gateway.Core.Servers;
+using Gateway.Data;
+using Gateway.Data.Sqlite;
+using Gateway.Data.Stores;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the gateway's persistence.</summary>
+public static class GatewayDataServiceCollectionExtensions
+{
+    /// <summary>Adds the database (SQLite), migrations at startup, the stores and the audit writer.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="sqliteConnectionString">An absolute-path SQLite connection string.</param>
+    public static IServiceCollection AddGatewayData(this IServiceCollection services, string sqliteConnectionString)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+
+        // A factory, not a scoped context: the stores are used from singletons (upstream manager, auth snapshot).
+        services.AddPooledDbContextFactory<GatewayDbContext>(o => o
+            .UseSqlite(sqliteConnectionString)
+            .AddInterceptors(new SqlitePragmaInterceptor()));
+
+        // The initializer must be the first hosted service: the others read the database when they start.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatewayDatabaseInitializer>());
+        services.AddSingleton<IServerStore, EfServerStore>();
+        services.AddSingleton<IAgentStore, EfAgentStore>();
+        services.AddSingleton<IProvisioningStore, EfProvisioningStore>();
+        services.AddSingleton<BatchingAuditSink>();
+        services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
+        services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());
+        services.AddHostedService(sp => sp.GetRequiredService<BatchingAuditSink>());
+        return services;
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Data;
+
+/// <summary>
+/// Applies migrations at startup and sets the SQLite journal to WAL. Registered first, so every other hosted service
+/// starts on a current schema.
+/// </summary>
+internal sealed partial class GatewayDatabaseInitializer(IDbContextFactory<GatewayDbContext> factory, ILogger<GatewayDatabaseInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            // WAL is persistent in the file: readers never block the writer, and commits stay durable with synchronous=FULL.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        await db.Database.MigrateAsync(cancellationToken);
+        LogMigrated(pending.Count, db.Database.GetDbConnection().DataSource);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database ready ({Applied} migrations applied) at {DataSource}.")]
+    private partial void LogMigrated(int applied, string dataSource);
+}

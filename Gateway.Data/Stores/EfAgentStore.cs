@@ -1,0 +1,161 @@
+using Gateway.Core.Agents;
+using Gateway.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Data.Stores;
+
+internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, TimeProvider time) : IAgentStore
+{
+    internal const string GeneratedSource = "generated";
+    internal const string ConfigurationSource = "configuration";
+
+    public async Task<IReadOnlyList<AgentRecord>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await Query(db).OrderBy(a => a.Name).ToListAsync(cancellationToken);
+        return [.. rows.Select(ToRecord)];
+    }
+
+    public async Task<AgentRecord?> FindAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await Query(db).SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
+        return row is null ? null : ToRecord(row);
+    }
+
+    public async Task<AgentRecord?> CreateAsync(string name, IReadOnlyList<string> grants, string keyHash, string keyHint, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (await db.Agents.AnyAsync(a => a.Name == name, cancellationToken))
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        var row = new AgentEntity
+        {
+            Name = name,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Grants = [.. grants.Select((g, i) => new AgentGrantEntity { Pattern = g, Position = i })],
+            Keys = [new AgentKeyEntity { KeyHash = keyHash, Hint = keyHint, Source = GeneratedSource, CreatedAt = now }],
+        };
+        db.Agents.Add(row);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            return null;
+        }
+
+        return ToRecord(row);
+    }
+
+    public async Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Agents.Include(a => a.Grants).Include(a => a.Keys).SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        if (enabled is { } e)
+        {
+            row.Enabled = e;
+        }
+
+        if (grants is not null)
+        {
+            ReplaceGrants(db, row, grants);
+        }
+
+        row.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return ToRecord(row);
+    }
+
+    public async Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Agents.Include(a => a.Keys).SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        if (revokeOthers)
+        {
+            foreach (var k in row.Keys.Where(k => k.RevokedAt is null))
+            {
+                k.RevokedAt = now;
+            }
+        }
+
+        var key = new AgentKeyEntity { KeyHash = keyHash, Hint = keyHint, Source = GeneratedSource, CreatedAt = now };
+        row.Keys.Add(key);
+        row.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return ToKeyInfo(key);
+    }
+
+    public async Task<bool> RevokeKeyAsync(string name, long keyId, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var key = await db.AgentKeys.SingleOrDefaultAsync(
+            k => k.Id == keyId && db.Agents.Any(a => a.Id == k.AgentId && a.Name == name), cancellationToken);
+        if (key is null)
+        {
+            return false;
+        }
+
+        key.RevokedAt ??= time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Agents.SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
+        if (row is null)
+        {
+            return false;
+        }
+
+        db.Agents.Remove(row);
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<AgentCredentials>> LoadCredentialsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await Query(db).Where(a => a.Enabled).ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new AgentCredentials(ToRecord(r), [.. r.Keys.Where(k => k.RevokedAt is null).Select(k => k.KeyHash)]))];
+    }
+
+    internal static void ReplaceGrants(GatewayDbContext db, AgentEntity row, IReadOnlyList<string> grants)
+    {
+        db.AgentGrants.RemoveRange(row.Grants);
+        row.Grants.Clear();
+        row.Grants.AddRange(grants.Select((g, i) => new AgentGrantEntity { Pattern = g, Position = i }));
+    }
+
+    private static IQueryable<AgentEntity> Query(GatewayDbContext db) =>
+        db.Agents.AsNoTracking().Include(a => a.Grants).Include(a => a.Keys).AsSplitQuery();
+
+    private static AgentRecord ToRecord(AgentEntity a) => new(
+        a.Id,
+        a.Name,
+        a.Enabled,
+        a.ManagedByConfiguration,
+        [.. a.Grants.OrderBy(g => g.Position).Select(g => g.Pattern)],
+        [.. a.Keys.OrderBy(k => k.Id).Select(ToKeyInfo)],
+        a.CreatedAt);
+
+    private static AgentKeyInfo ToKeyInfo(AgentKeyEntity k) => new(k.Id, k.Hint, k.CreatedAt, k.RevokedAt);
+}

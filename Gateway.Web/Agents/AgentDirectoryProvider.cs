@@ -1,0 +1,81 @@
+using Gateway.Core.Agents;
+using Gateway.Core.Grants;
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Agents;
+
+/// <summary>
+/// Holds the current <see cref="AgentDirectory"/>. Rebuilt at once after a local change (API) and re-read every
+/// <see cref="UpstreamOptions.AgentRefreshInterval"/> for changes made by other instances, so a revoked key or a
+/// disabled agent is refused within a second everywhere, also on sessions that are already open.
+/// </summary>
+internal sealed partial class AgentDirectoryProvider(
+    IAgentStore store,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<AgentDirectoryProvider> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _reload = new(1, 1);
+    private volatile AgentDirectory _current = AgentDirectory.Empty;
+
+    /// <summary>Gets the current snapshot.</summary>
+    public AgentDirectory Current => _current;
+
+    /// <summary>Raised after the snapshot changed (grants may differ: sessions re-check their tool views).</summary>
+    public event Action? Changed;
+
+    /// <summary>Re-reads agents from the database and swaps the snapshot.</summary>
+    public async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        await _reload.WaitAsync(cancellationToken);
+        try
+        {
+            var agents = await store.LoadCredentialsAsync(cancellationToken);
+            var next = new AgentDirectory(agents.Select(a =>
+                (new AgentIdentity(a.Agent.Id, a.Agent.Name, GrantSet.Parse(a.Agent.Grants, new List<string>())), (IEnumerable<string>)a.ActiveKeyHashes)));
+            var fingerprint = Fingerprint(agents);
+            if (fingerprint != _fingerprint)
+            {
+                _fingerprint = fingerprint;
+                _current = next;
+                Changed?.Invoke();
+            }
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ReloadAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Upstreams.AgentRefreshInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await ReloadAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Keep serving the last good snapshot; the next tick tries again.
+                LogReloadFailed(ex);
+            }
+        }
+    }
+
+    private string _fingerprint = string.Empty;
+
+    private static string Fingerprint(IReadOnlyList<AgentCredentials> agents) =>
+        string.Join('\n', agents.Select(a => $"{a.Agent.Id}|{a.Agent.Name}|{string.Join(',', a.Agent.Grants)}|{string.Join(',', a.ActiveKeyHashes)}"));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading agents failed; keeping the previous snapshot.")]
+    private partial void LogReloadFailed(Exception exception);
+}

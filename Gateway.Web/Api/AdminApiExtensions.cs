@@ -1,0 +1,24 @@
+using Gateway.Web.Api;
+using Gateway.Web.Authentication;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers and maps the admin REST API and its OpenAPI document.</summary>
+internal static class AdminApiExtensions
+{
+    public static IServiceCollection AddGatewayAdminApi(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddOpenApi("v1");
+        return services;
+    }
+
+    public static WebApplication MapGatewayAdminApi(this WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        api.MapServerEndpoints();
+        api.MapAgentEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,144 @@
+using Gateway.Core;
+using Gateway.Core.Agents;
+using Gateway.Core.Grants;
+using Gateway.Web.Agents;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.Web.Api;
+
+/// <summary><c>/api/v1/agents</c>: create agents, issue, rotate and revoke keys, edit grants. Changes apply at the next request.</summary>
+internal static class AgentEndpoints
+{
+    public static void MapAgentEndpoints(this RouteGroupBuilder api)
+    {
+        var agents = api.MapGroup("/agents").WithTags("Agents");
+        agents.MapGet("/", ListAsync).WithSummary("Lists agents.");
+        agents.MapGet("/{name}", GetAsync).WithSummary("Gets one agent.");
+        agents.MapPost("/", CreateAsync).WithSummary("Creates an agent and returns its first key (shown once).");
+        agents.MapPut("/{name}", UpdateAsync).WithSummary("Enables or disables an agent, or replaces its grants.");
+        agents.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes an agent and its keys.");
+        agents.MapPost("/{name}/keys/rotate", RotateAsync).WithSummary("Issues a new key (shown once) and revokes the others.");
+        agents.MapDelete("/{name}/keys/{keyId:long}", RevokeAsync).WithSummary("Revokes one key.");
+    }
+
+    private static async Task<Ok<List<AgentResponse>>> ListAsync(IAgentStore store, CancellationToken ct) =>
+        TypedResults.Ok((await store.ListAsync(ct)).Select(a => a.ToResponse()).ToList());
+
+    private static async Task<Results<Ok<AgentResponse>, NotFound>> GetAsync(string name, IAgentStore store, CancellationToken ct) =>
+        await store.FindAsync(name, ct) is { } a ? TypedResults.Ok(a.ToResponse()) : TypedResults.NotFound();
+
+    private static async Task<Results<Created<IssuedKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        CreateAgentRequest request, IAgentStore store, AgentDirectoryProvider directory, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!Names.IsValid(request.Name))
+        {
+            errors["name"] = [Names.Rule];
+        }
+
+        var grants = request.Grants ?? [];
+        ValidateGrants(grants, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The agent is invalid.");
+        }
+
+        var key = ApiKeys.Generate();
+        var agent = await store.CreateAsync(request.Name!, grants, ApiKeys.Hash(key), ApiKeys.Hint(key), ct);
+        if (agent is null)
+        {
+            return ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"An agent named '{request.Name}' already exists.");
+        }
+
+        await directory.ReloadAsync(ct);
+        return TypedResults.Created($"/api/v1/agents/{agent.Name}", new IssuedKeyResponse(agent.ToResponse(), key, agent.Keys[0].Id));
+    }
+
+    private static async Task<Results<Ok<AgentResponse>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
+        string name, UpdateAgentRequest request, IAgentStore store, AgentDirectoryProvider directory, CancellationToken ct)
+    {
+        var existing = await store.FindAsync(name, ct);
+        if (existing is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (existing.ManagedByConfiguration)
+        {
+            return ManagedProblem(name);
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        if (request.Grants is not null)
+        {
+            ValidateGrants(request.Grants, errors);
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The change is invalid.");
+        }
+
+        var updated = await store.UpdateAsync(name, request.Enabled, request.Grants, ct);
+        await directory.ReloadAsync(ct);
+        return updated is null ? TypedResults.NotFound() : TypedResults.Ok(updated.ToResponse());
+    }
+
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, IAgentStore store, AgentDirectoryProvider directory, CancellationToken ct)
+    {
+        var existing = await store.FindAsync(name, ct);
+        if (existing is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (existing.ManagedByConfiguration)
+        {
+            return ManagedProblem(name);
+        }
+
+        await store.DeleteAsync(name, ct);
+        await directory.ReloadAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<IssuedKeyResponse>, NotFound, ProblemHttpResult>> RotateAsync(string name, IAgentStore store, AgentDirectoryProvider directory, CancellationToken ct)
+    {
+        var existing = await store.FindAsync(name, ct);
+        if (existing is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (existing.ManagedByConfiguration)
+        {
+            return ManagedProblem(name);
+        }
+
+        var key = ApiKeys.Generate();
+        var info = await store.AddKeyAsync(name, ApiKeys.Hash(key), ApiKeys.Hint(key), revokeOthers: true, ct);
+        await directory.ReloadAsync(ct);
+        var agent = await store.FindAsync(name, ct);
+        return info is null || agent is null ? TypedResults.NotFound() : TypedResults.Ok(new IssuedKeyResponse(agent.ToResponse(), key, info.Id));
+    }
+
+    private static async Task<Results<NoContent, NotFound>> RevokeAsync(string name, long keyId, IAgentStore store, AgentDirectoryProvider directory, CancellationToken ct)
+    {
+        var revoked = await store.RevokeKeyAsync(name, keyId, ct);
+        await directory.ReloadAsync(ct);
+        return revoked ? TypedResults.NoContent() : TypedResults.NotFound();
+    }
+
+    private static void ValidateGrants(List<string> grants, Dictionary<string, string[]> errors)
+    {
+        var grantErrors = new List<string>();
+        GrantSet.Parse(grants, grantErrors);
+        if (grantErrors.Count > 0)
+        {
+            errors["grants"] = [.. grantErrors];
+        }
+    }
+
+    private static ProblemHttpResult ManagedProblem(string name) =>
+        ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Agent '{name}' is managed by configuration; change it in the configuration file.");
+}

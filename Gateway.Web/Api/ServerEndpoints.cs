@@ -1,0 +1,126 @@
+using Gateway.Core.Servers;
+using Gateway.Web.Upstreams;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.Web.Api;
+
+/// <summary><c>/api/v1/servers</c>: register, change and remove upstreams at runtime, without a restart.</summary>
+internal static class ServerEndpoints
+{
+    public static void MapServerEndpoints(this RouteGroupBuilder api)
+    {
+        var servers = api.MapGroup("/servers").WithTags("Servers");
+        servers.MapGet("/", ListAsync).WithSummary("Lists servers with their state and discovered tools.");
+        servers.MapGet("/{name}", GetAsync).WithSummary("Gets one server.");
+        servers.MapPost("/", CreateAsync).WithSummary("Registers a server and connects to it.");
+        servers.MapPut("/{name}", UpdateAsync).WithSummary("Replaces a server's definition and reconnects.");
+        servers.MapDelete("/{name}", DeleteAsync).WithSummary("Removes a server and disconnects it.");
+    }
+
+    private static async Task<Ok<List<ServerResponse>>> ListAsync(IServerStore store, UpstreamManager upstreams, CancellationToken ct)
+    {
+        var all = await store.ListAsync(ct);
+        return TypedResults.Ok(all.Select(s => Describe(s.Definition, upstreams)).ToList());
+    }
+
+    private static async Task<Results<Ok<ServerResponse>, NotFound>> GetAsync(string name, IServerStore store, UpstreamManager upstreams, CancellationToken ct) =>
+        await store.FindAsync(name, ct) is { } s ? TypedResults.Ok(Describe(s.Definition, upstreams)) : TypedResults.NotFound();
+
+    private static async Task<Results<Created<ServerResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        ServerRequest request, IServerStore store, UpstreamManager upstreams, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var definition = request.ToDefinition(request.Name ?? string.Empty, errors);
+        if (Validate(definition, errors) is { } problem)
+        {
+            return problem;
+        }
+
+        var stored = await store.AddAsync(definition, ct);
+        if (stored is null)
+        {
+            return Problem(StatusCodes.Status409Conflict, $"A server named '{definition.Name}' already exists.");
+        }
+
+        await upstreams.ApplyAsync(stored);
+        return TypedResults.Created($"/api/v1/servers/{stored.Definition.Name}", Describe(stored.Definition, upstreams));
+    }
+
+    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
+        string name, ServerRequest request, IServerStore store, UpstreamManager upstreams, CancellationToken ct)
+    {
+        var existing = await store.FindAsync(name, ct);
+        if (existing is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (existing.Definition.ManagedByConfiguration)
+        {
+            return ManagedProblem(name);
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        var definition = request.ToDefinition(name, errors);
+        if (Validate(definition, errors) is { } problem)
+        {
+            return problem;
+        }
+
+        var stored = await store.UpdateAsync(definition, ct);
+        if (stored is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        await upstreams.ApplyAsync(stored);
+        return TypedResults.Ok(Describe(stored.Definition, upstreams));
+    }
+
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, IServerStore store, UpstreamManager upstreams, CancellationToken ct)
+    {
+        var existing = await store.FindAsync(name, ct);
+        if (existing is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (existing.Definition.ManagedByConfiguration)
+        {
+            return ManagedProblem(name);
+        }
+
+        await store.RemoveAsync(name, ct);
+        await upstreams.RemoveAsync(name);
+        return TypedResults.NoContent();
+    }
+
+    private static ValidationProblem? Validate(ServerDefinition definition, Dictionary<string, string[]> errors)
+    {
+        var result = new ServerDefinitionValidator().Validate(definition);
+        foreach (var group in result.Errors.GroupBy(e => ApiNames.Field(e.PropertyName)))
+        {
+            errors[group.Key] = [.. errors.GetValueOrDefault(group.Key, []), .. group.Select(e => e.ErrorMessage)];
+        }
+
+        return errors.Count == 0 ? null : TypedResults.ValidationProblem(errors, title: "The server definition is invalid.");
+    }
+
+    private static ServerResponse Describe(ServerDefinition definition, UpstreamManager upstreams) =>
+        definition.ToResponse(upstreams.TryGet(definition.Name, out var c) ? c : null, upstreams.Catalog);
+
+    private static ProblemHttpResult ManagedProblem(string name) =>
+        Problem(StatusCodes.Status409Conflict, $"Server '{name}' is managed by configuration; change it in the configuration file.");
+
+    internal static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail, statusCode: status);
+}
+
+/// <summary>Turns validator property paths into the JSON field names of the request.</summary>
+internal static class ApiNames
+{
+    public static string Field(string propertyPath)
+    {
+        var head = propertyPath.Split('.', '[')[0];
+        return head.Length == 0 ? head : char.ToLowerInvariant(head[0]) + head[1..];
+    }
+}

@@ -1,0 +1,67 @@
+using Gateway.Core.Pipeline;
+using Gateway.Web.Authentication;
+using Gateway.Web.Hosting;
+using Gateway.Web.Mcp;
+using Gateway.Web.Upstreams;
+using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers and maps the agents' MCP endpoint.</summary>
+internal static class GatewayMcpExtensions
+{
+    public static IServiceCollection AddGatewayMcp(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<ToolCallPipeline>();
+        services.AddSingleton<GatewayMcpHandlers>();
+        services.AddSingleton<McpSessionRegistry>();
+        var idle = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.Mcp.SessionIdleTimeout ?? TimeSpan.FromMinutes(30);
+
+        services.AddMcpServer(o =>
+            {
+                o.ServerInfo = new Implementation { Name = "mcp-gateway", Version = typeof(GatewayMcpExtensions).Assembly.GetName().Version?.ToString(3) ?? "1.0.0" };
+                o.Capabilities = new ServerCapabilities
+                {
+                    Tools = new ToolsCapability { ListChanged = true },
+                    Prompts = new PromptsCapability { ListChanged = true },
+                    Resources = new ResourcesCapability { ListChanged = true },
+                    Completions = new CompletionsCapability(),
+                };
+            })
+            .WithHttpTransport(o =>
+            {
+                // 2025-11-25 clients get sessions (needed for list_changed and server-to-client messages);
+                // 2026-07-28 clients are served statelessly, per request.
+                o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
+                o.IdleTimeout = idle;
+                o.RunSessionHandler = (http, server, ct) =>
+                {
+                    var agent = http.User.GetAgent();
+                    var registry = http.RequestServices.GetRequiredService<McpSessionRegistry>();
+                    return agent is null ? server.RunAsync(ct) : registry.RunAsync(server, agent.Id, ct);
+                };
+            })
+            .WithListToolsHandler((r, ct) => Handlers(r).ListToolsAsync(r, ct))
+            .WithCallToolHandler((r, ct) => Handlers(r).CallToolAsync(r, ct))
+            .WithListPromptsHandler((r, ct) => Handlers(r).ListPromptsAsync(r, ct))
+            .WithGetPromptHandler((r, ct) => Handlers(r).GetPromptAsync(r, ct))
+            .WithListResourcesHandler((r, ct) => Handlers(r).ListResourcesAsync(r, ct))
+            .WithListResourceTemplatesHandler((r, ct) => Handlers(r).ListResourceTemplatesAsync(r, ct))
+            .WithReadResourceHandler((r, ct) => Handlers(r).ReadResourceAsync(r, ct))
+            .WithCompleteHandler((r, ct) => Handlers(r).CompleteAsync(r, ct));
+        return services;
+    }
+
+    public static WebApplication MapGatewayMcp(this WebApplication app)
+    {
+        // Before authentication: a rebinding attack is refused without looking at credentials.
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b.UseMiddleware<OriginValidationMiddleware>());
+        app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
+        return app;
+    }
+
+    private static GatewayMcpHandlers Handlers<T>(RequestContext<T> request) =>
+        (request.Services ?? throw new InvalidOperationException("No request services.")).GetRequiredService<GatewayMcpHandlers>();
+}

@@ -1,0 +1,254 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Core.Agents;
+using Gateway.Core.Pipeline;
+using Gateway.Web.Authentication;
+using Gateway.Web.Upstreams;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.Web.Mcp;
+
+/// <summary>
+/// The one place where MCP meets the domain: each handler reads the agent from the request, asks the current catalog
+/// and the Core pipeline, and forwards to the owning upstream under the original name.
+/// </summary>
+internal sealed class GatewayMcpHandlers(UpstreamManager upstreams, ToolCallPipeline pipeline)
+{
+    public ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        return ValueTask.FromResult(new ListToolsResult
+        {
+            Tools = [.. upstreams.Catalog.Tools.VisibleTo(agent.Grants).Select(e => e.Item.Exposed)],
+        });
+    }
+
+    public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        var call = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
+        ToolCallOutcome<CallToolResult> outcome;
+        try
+        {
+            outcome = await pipeline.RunAsync(
+                agent,
+                call.Name,
+                call.Arguments,
+                upstreams.Catalog.Tools,
+                (entry, ct) => ForwardAsync(request, entry.Server, entry.Item.Upstream.Name, ct),
+                result => result.IsError == true,
+                cancellationToken);
+        }
+        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
+        {
+            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
+        }
+
+        if (outcome.IsDenied)
+        {
+            throw new McpProtocolException(outcome.DenialMessage!, McpErrorCode.InvalidParams);
+        }
+
+        return outcome.Result!;
+    }
+
+    public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        return ValueTask.FromResult(new ListPromptsResult
+        {
+            Prompts = [.. upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants).Select(e => e.Item.Exposed)],
+        });
+    }
+
+    public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
+        if (!upstreams.Catalog.Prompts.TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server))
+        {
+            throw new McpProtocolException($"Unknown prompt: '{p.Name}'.", McpErrorCode.InvalidParams);
+        }
+
+        return await InvokeAsync(entry.Server, (client, ct) => client.GetPromptAsync(
+            new GetPromptRequestParams { Name = entry.OriginalName, Arguments = p.Arguments, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
+    }
+
+    public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        return ValueTask.FromResult(new ListResourcesResult
+        {
+            Resources = [.. upstreams.Catalog.Resources.ResourcesVisibleTo(agent.Grants).Select(e => WithUri(e.Item, e.ExposedName))],
+        });
+    }
+
+    public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        return ValueTask.FromResult(new ListResourceTemplatesResult
+        {
+            ResourceTemplates = [.. upstreams.Catalog.Resources.TemplatesVisibleTo(agent.Grants).Select(e => WithUriTemplate(e.Item, e.ExposedName))],
+        });
+    }
+
+    public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
+        var (server, original) = RouteResource(agent, p.Uri);
+        var result = await InvokeAsync(server, (client, ct) => client.ReadResourceAsync(
+            new ReadResourceRequestParams { Uri = original, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
+        if (original != p.Uri)
+        {
+            // The agent asked for the rewritten URI: answer in the same terms.
+            foreach (var content in result.Contents)
+            {
+                if (content.Uri == original)
+                {
+                    content.Uri = p.Uri;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    public async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
+        string server;
+        Reference reference;
+        switch (p.Ref)
+        {
+            case PromptReference prompt:
+                if (!upstreams.Catalog.Prompts.TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server))
+                {
+                    throw new McpProtocolException($"Unknown prompt: '{prompt.Name}'.", McpErrorCode.InvalidParams);
+                }
+
+                server = entry.Server;
+                reference = new PromptReference { Name = entry.OriginalName, Title = prompt.Title };
+                break;
+            case ResourceTemplateReference resource:
+                var routed = RouteResource(agent, resource.Uri ?? string.Empty);
+                server = routed.Server;
+                reference = new ResourceTemplateReference { Uri = routed.OriginalUri };
+                break;
+            default:
+                throw new McpProtocolException("Unsupported completion reference.", McpErrorCode.InvalidParams);
+        }
+
+        return await InvokeAsync(server, (client, ct) => client.CompleteAsync(
+            new CompleteRequestParams { Ref = reference, Argument = p.Argument, Context = p.Context, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
+    }
+
+    private async ValueTask<CallToolResult> ForwardAsync(RequestContext<CallToolRequestParams> request, string server, string originalName, CancellationToken cancellationToken)
+    {
+        var call = request.Params!;
+        var relay = call.ProgressToken is { } token ? new ProgressRelay(request.Server, token) : null;
+        try
+        {
+            return await InvokeRawAsync(server, (client, ct) => client.CallToolAsync(
+                originalName,
+                call.Arguments?.ToDictionary(a => a.Key, a => (object?)a.Value),
+                relay,
+                new RequestOptions { Meta = ForwardableMeta(call.Meta) },
+                ct), cancellationToken);
+        }
+        finally
+        {
+            if (relay is not null)
+            {
+                await relay.FlushAsync();
+            }
+        }
+    }
+
+    /// <summary>Forwards to an upstream; failures of the upstream itself surface as <see cref="UpstreamUnavailableException"/> or <see cref="UpstreamTimeoutException"/>.</summary>
+    private Task<T> InvokeRawAsync<T>(string server, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken) =>
+        upstreams.TryGet(server, out var connection)
+            ? connection.InvokeAsync(call, cancellationToken)
+            : throw new UpstreamUnavailableException(server);
+
+    /// <summary>Forwards to an upstream, turning its failures into a JSON-RPC internal error that names the server.</summary>
+    private async Task<T> InvokeAsync<T>(string server, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await InvokeRawAsync(server, call, cancellationToken);
+        }
+        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
+        {
+            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
+        }
+    }
+
+    private (string Server, string OriginalUri) RouteResource(AgentIdentity agent, string uri)
+    {
+        if (upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server))
+        {
+            return route;
+        }
+
+        throw new McpProtocolException($"Resource not found: '{uri}'.", McpErrorCode.ResourceNotFound);
+    }
+
+    /// <summary>
+    /// The agent's <c>_meta</c> minus the keys that belong to the agent's own connection: its progress token (the gateway
+    /// issues its own upstream) and the protocol keys, which would make the upstream client drop its session (SDK notes, pitfall 2).
+    /// </summary>
+    internal static JsonObject? ForwardableMeta(JsonObject? meta)
+    {
+        if (meta is null || meta.Count == 0)
+        {
+            return null;
+        }
+
+        JsonObject? copy = null;
+        foreach (var (key, value) in meta)
+        {
+            if (key == "progressToken" || key.StartsWith("io.modelcontextprotocol/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            copy ??= [];
+            copy[key] = value?.DeepClone();
+        }
+
+        return copy;
+    }
+
+    private static Resource WithUri(Resource r, string uri) => uri == r.Uri ? r : new Resource
+    {
+        Uri = uri,
+        Name = r.Name,
+        Title = r.Title,
+        Description = r.Description,
+        MimeType = r.MimeType,
+        Annotations = r.Annotations,
+        Size = r.Size,
+        Icons = r.Icons,
+        Meta = r.Meta,
+    };
+
+    private static ResourceTemplate WithUriTemplate(ResourceTemplate t, string template) => template == t.UriTemplate ? t : new ResourceTemplate
+    {
+        UriTemplate = template,
+        Name = t.Name,
+        Title = t.Title,
+        Description = t.Description,
+        MimeType = t.MimeType,
+        Annotations = t.Annotations,
+        Icons = t.Icons,
+        Meta = t.Meta,
+    };
+
+    private static AgentIdentity AgentOf<T>(RequestContext<T> request) =>
+        request.User.GetAgent() ?? throw new McpProtocolException("Not authenticated.", McpErrorCode.InvalidRequest);
+}

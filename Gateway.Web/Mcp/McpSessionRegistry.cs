@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using Gateway.Web.Agents;
+using Gateway.Web.Upstreams;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.Web.Mcp;
+
+/// <summary>
+/// Tracks the open 2025-11-25 sessions and tells each one <c>notifications/tools/list_changed</c> when the tools its agent
+/// can see change (an upstream came or went, or the agent's grants changed). Stateless requests are not tracked.
+/// </summary>
+internal sealed partial class McpSessionRegistry
+{
+    private readonly ConcurrentDictionary<McpServer, Session> _sessions = new();
+    private readonly AgentDirectoryProvider _agents;
+    private readonly UpstreamManager _upstreams;
+    private readonly ILogger<McpSessionRegistry> _logger;
+
+    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, ILogger<McpSessionRegistry> logger)
+    {
+        _agents = agents;
+        _upstreams = upstreams;
+        _logger = logger;
+        upstreams.CatalogChanged += _ => NotifyChanged();
+        agents.Changed += NotifyChanged;
+    }
+
+    public int Count => _sessions.Count;
+
+    public async Task RunAsync(McpServer server, long agentId, CancellationToken cancellationToken)
+    {
+        if (server.SessionId is null)
+        {
+            await server.RunAsync(cancellationToken);
+            return;
+        }
+
+        _sessions[server] = new Session(agentId, ViewOf(agentId));
+        try
+        {
+            await server.RunAsync(cancellationToken);
+        }
+        finally
+        {
+            _sessions.TryRemove(server, out _);
+        }
+    }
+
+    private void NotifyChanged()
+    {
+        foreach (var (server, session) in _sessions)
+        {
+            var view = ViewOf(session.AgentId);
+            if (view == session.ToolView)
+            {
+                continue;
+            }
+
+            session.ToolView = view;
+            _ = NotifyAsync(server);
+        }
+    }
+
+    private async Task NotifyAsync(McpServer server)
+    {
+        try
+        {
+            await server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification);
+        }
+        catch (Exception ex)
+        {
+            LogNotifyFailed(server.SessionId, ex.Message);
+        }
+    }
+
+    private string ViewOf(long agentId)
+    {
+        var agent = _agents.Current.FindById(agentId);
+        return agent is null ? string.Empty : string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants).Select(e => e.ExposedName));
+    }
+
+    private sealed class Session(long agentId, string toolView)
+    {
+        public long AgentId { get; } = agentId;
+
+        public string ToolView { get; set; } = toolView;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending list_changed to session {SessionId} failed: {Reason}")]
+    private partial void LogNotifyFailed(string? sessionId, string reason);
+}

@@ -1,0 +1,47 @@
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Mcp;
+
+/// <summary>
+/// DNS-rebinding protection for the MCP endpoint (a MUST of the streamable HTTP transport that the C# SDK leaves to the
+/// host): a request whose <c>Host</c> or <c>Origin</c> names neither a loopback address nor an allowed value gets 403.
+/// Requests without <c>Origin</c> (agents that are not browsers) are checked on <c>Host</c> only.
+/// </summary>
+internal sealed class OriginValidationMiddleware(RequestDelegate next, IOptionsMonitor<GatewayOptions> options)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var mcp = options.CurrentValue.Mcp;
+        var origin = context.Request.Headers.Origin.ToString();
+        var host = context.Request.Host;
+        string? refusal = null;
+        if (!IsAllowedHost(host.Host, mcp.AllowedHosts))
+        {
+            refusal = $"Host '{host.Value}' is not allowed.";
+        }
+        else if (origin.Length > 0 && !IsAllowedOrigin(origin, mcp.AllowedOrigins))
+        {
+            refusal = $"Origin '{origin}' is not allowed.";
+        }
+
+        if (refusal is not null)
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", error = new { code = -32600, message = refusal } });
+            return;
+        }
+
+        await next(context);
+    }
+
+    private static bool IsAllowedHost(string host, IReadOnlyList<string> allowed) =>
+        IsLoopbackName(host) || allowed.Any(a => a == "*" || string.Equals(a, host, StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsAllowedOrigin(string origin, IReadOnlyList<string> allowed) =>
+        allowed.Any(a => a == "*" || string.Equals(a.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
+        || (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && IsLoopbackName(uri.Host));
+
+    private static bool IsLoopbackName(string host) =>
+        host is "localhost" or "127.0.0.1" or "[::1]" or "::1";
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using Gateway.Core;
+using Gateway.Core.Agents;
+using Gateway.Core.Grants;
+using Gateway.Core.Provisioning;
+using Gateway.Core.Servers;
+
+namespace Gateway.Web.Provisioning;
+
+/// <summary>
+/// Reads <c>Gateway:Servers</c> and <c>Gateway:Agents</c> from configuration (appsettings.json, environment variables,
+/// command line) into a <see cref="ProvisioningSpec"/>, collecting every error instead of stopping at the first.
+/// </summary>
+internal static class ProvisioningSpecReader
+{
+    /// <summary>The shortest configured agent key accepted; shorter keys can be guessed.</summary>
+    public const int MinimumKeyLength = 16;
+
+    public static ProvisioningSpec Read(IConfiguration configuration, List<string> errors)
+    {
+        var validator = new ServerDefinitionValidator();
+        var servers = new List<ServerDefinition>();
+        foreach (var section in configuration.GetSection("Gateway:Servers").GetChildren())
+        {
+            var where = $"Gateway:Servers:{section.Key}";
+            if (!Enum.TryParse<ServerTransport>(section["Transport"], ignoreCase: true, out var transport) || !Enum.IsDefined(transport))
+            {
+                errors.Add($"{where}:Transport must be stdio, http or sse (was '{section["Transport"]}').");
+                continue;
+            }
+
+            var definition = new ServerDefinition
+            {
+                Name = section.Key,
+                Transport = transport,
+                Command = section["Command"],
+                Args = [.. section.GetSection("Args").GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue).Select(c => c.Value ?? string.Empty)],
+                Env = Map(section.GetSection("Env")),
+                WorkingDirectory = section["WorkingDirectory"],
+                Url = section["Url"],
+                Headers = Map(section.GetSection("Headers")),
+                ToolPrefix = section["ToolPrefix"],
+                Enabled = !string.Equals(section["Enabled"], "false", StringComparison.OrdinalIgnoreCase),
+                ManagedByConfiguration = true,
+                ConnectTimeout = Duration(section, "ConnectTimeout", ServerDefinition.DefaultConnectTimeout, errors, where),
+                CallTimeout = Duration(section, "CallTimeout", ServerDefinition.DefaultCallTimeout, errors, where),
+            };
+            var result = validator.Validate(definition);
+            errors.AddRange(result.Errors.Select(e => $"{where}: {e.ErrorMessage}"));
+            if (result.IsValid)
+            {
+                servers.Add(definition);
+            }
+        }
+
+        var agents = new List<ProvisionedAgent>();
+        foreach (var section in configuration.GetSection("Gateway:Agents").GetChildren())
+        {
+            var where = $"Gateway:Agents:{section.Key}";
+            var before = errors.Count;
+            if (!Names.IsValid(section.Key))
+            {
+                errors.Add($"{where}: {Names.Rule}");
+            }
+
+            var key = section["ApiKey"];
+            if (key is not null && key.Length < MinimumKeyLength)
+            {
+                errors.Add($"{where}:ApiKey must be at least {MinimumKeyLength} characters.");
+            }
+
+            var grantTexts = section.GetSection("Grants").GetChildren().Select(c => c.Value ?? string.Empty).ToList();
+            var grantErrors = new List<string>();
+            GrantSet.Parse(grantTexts, grantErrors);
+            errors.AddRange(grantErrors.Select(e => $"{where}:Grants: {e}"));
+            if (errors.Count == before)
+            {
+                agents.Add(new ProvisionedAgent(section.Key, key is null ? null : ApiKeys.Hash(key), grantTexts));
+            }
+        }
+
+        return new ProvisioningSpec(servers, agents);
+    }
+
+    private static Dictionary<string, string> Map(IConfigurationSection section) =>
+        section.GetChildren().ToDictionary(c => c.Key, c => c.Value ?? string.Empty, StringComparer.Ordinal);
+
+    /// <summary>Accepts seconds ("30", "0.5") or a TimeSpan ("00:00:30").</summary>
+    private static TimeSpan Duration(IConfigurationSection section, string key, TimeSpan fallback, List<string> errors, string where)
+    {
+        var text = section[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span))
+        {
+            return span;
+        }
+
+        errors.Add($"{where}:{key} must be seconds or a TimeSpan (was '{text}').");
+        return fallback;
+    }
+}

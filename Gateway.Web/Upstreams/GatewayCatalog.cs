@@ -1,0 +1,59 @@
+using Gateway.Core.Catalog;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>A tool as the upstream defines it and as the gateway exposes it (renamed), built once per catalog.</summary>
+internal sealed record ExposedTool(Tool Upstream, Tool Exposed);
+
+/// <summary>A prompt as the upstream defines it and as the gateway exposes it.</summary>
+internal sealed record ExposedPrompt(Prompt Upstream, Prompt Exposed);
+
+/// <summary>An immutable snapshot of everything the connected upstreams expose; swapped whole on any change.</summary>
+internal sealed record GatewayCatalog(
+    long Version,
+    NamespacedCatalog<ExposedTool> Tools,
+    NamespacedCatalog<ExposedPrompt> Prompts,
+    ResourceCatalog<Resource, ResourceTemplate> Resources)
+{
+    public static GatewayCatalog Empty { get; } = new(0, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedPrompt>.Empty, ResourceCatalog<Resource, ResourceTemplate>.Empty);
+
+    public static GatewayCatalog Build(long version, IReadOnlyList<UpstreamConnection> connected)
+    {
+        var tools = NamespacedCatalog<ExposedTool>.Build(connected.Select(c => new ServerItems<ExposedTool>(
+            c.Name,
+            c.Definition.EffectivePrefix,
+            [.. c.Inventory.Tools.Select(t => (t.Name, new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))))])));
+        var prompts = NamespacedCatalog<ExposedPrompt>.Build(connected.Select(c => new ServerItems<ExposedPrompt>(
+            c.Name,
+            c.Definition.EffectivePrefix,
+            [.. c.Inventory.Prompts.Select(p => (p.Name, new ExposedPrompt(p, Rename(p, c.Definition.EffectivePrefix + p.Name))))])));
+        var resources = ResourceCatalog<Resource, ResourceTemplate>.Build(connected.Select(c => (
+            c.Name,
+            (IReadOnlyList<(string, Resource)>)[.. c.Inventory.Resources.Select(r => (r.Uri, r))],
+            (IReadOnlyList<(string, ResourceTemplate)>)[.. c.Inventory.ResourceTemplates.Select(t => (t.UriTemplate, t))])));
+        return new GatewayCatalog(version, tools, prompts, resources);
+    }
+
+    private static Tool Rename(Tool t, string name) => name == t.Name ? t : new Tool
+    {
+        Name = name,
+        Title = t.Title,
+        Description = t.Description,
+        InputSchema = t.InputSchema,
+        OutputSchema = t.OutputSchema,
+        Annotations = t.Annotations,
+        Icons = t.Icons,
+        Meta = t.Meta,
+    };
+
+    private static Prompt Rename(Prompt p, string name) => name == p.Name ? p : new Prompt
+    {
+        Name = name,
+        Title = p.Title,
+        Description = p.Description,
+        Arguments = p.Arguments,
+        Icons = p.Icons,
+        Meta = p.Meta,
+    };
+}

@@ -1,0 +1,25 @@
+using Gateway.Web.Agents;
+using Gateway.Web.Hosting;
+using Gateway.Web.Provisioning;
+using Gateway.Web.Upstreams;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers provisioning, the agent directory and the upstream pool, in the order they must start.</summary>
+internal static class GatewayUpstreamExtensions
+{
+    public static IServiceCollection AddGatewayCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+
+        // Hosted services start in registration order: provisioning writes the database the next two read.
+        services.AddHostedService<ProvisioningService>();
+        services.AddSingleton<AgentDirectoryProvider>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentDirectoryProvider>());
+        services.AddSingleton<UpstreamClientFactory>();
+        services.AddSingleton<UpstreamManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());
+        return services;
+    }
+}

@@ -1,0 +1,102 @@
+using Gateway.Core.Servers;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>Creates the MCP client of an upstream over its transport.</summary>
+internal sealed partial class UpstreamClientFactory(ILoggerFactory loggerFactory, ILogger<UpstreamClientFactory> logger) : IDisposable
+{
+    /// <summary>
+    /// The only variables a stdio server gets from the gateway's environment (the TypeScript SDK's safe default set):
+    /// enough to find executables and a home directory, never the gateway's secrets.
+    /// </summary>
+    internal static readonly string[] InheritedVariables = ["PATH", "HOME", "LOGNAME", "USER", "SHELL", "TERM", "LANG", "TMPDIR"];
+
+    // One handler for all HTTP upstreams: pooled connections, recycled so DNS changes are picked up.
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AllowAutoRedirect = false,
+        UseCookies = false,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, CancellationToken cancellationToken)
+    {
+        IClientTransport transport = server.Transport switch
+        {
+            ServerTransport.Stdio => new StdioClientTransport(
+                new StdioClientTransportOptions
+                {
+                    Name = server.Name,
+                    Command = server.Command!,
+                    Arguments = [.. server.Args],
+                    WorkingDirectory = server.WorkingDirectory,
+                    EnvironmentVariables = StdioEnvironment(server),
+                    InheritEnvironmentVariables = false,
+                    ShutdownTimeout = TimeSpan.FromSeconds(2),
+                    StandardErrorLines = onStderr,
+                },
+                loggerFactory),
+            _ => new HttpClientTransport(
+                new HttpClientTransportOptions
+                {
+                    Name = server.Name,
+                    Endpoint = new Uri(server.Url!),
+                    TransportMode = server.Transport == ServerTransport.Sse ? HttpTransportMode.Sse : HttpTransportMode.StreamableHttp,
+                    AdditionalHeaders = server.Headers.ToDictionary(),
+                    ConnectionTimeout = server.ConnectTimeout,
+                },
+                _http,
+                loggerFactory,
+                ownsHttpClient: false),
+        };
+
+        var options = new McpClientOptions
+        {
+            ClientInfo = new Implementation { Name = "mcp-gateway", Version = typeof(UpstreamClientFactory).Assembly.GetName().Version?.ToString(3) ?? "1.0.0" },
+            InitializationTimeout = server.ConnectTimeout,
+            DiscoverProbeTimeout = server.ConnectTimeout < TimeSpan.FromSeconds(5) ? server.ConnectTimeout : TimeSpan.FromSeconds(5),
+            Handlers = handlers,
+        };
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(server.ConnectTimeout);
+        try
+        {
+            return await McpClient.CreateAsync(transport, options, loggerFactory, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogConnectTimeout(server.Name, server.ConnectTimeout.TotalSeconds);
+            throw new TimeoutException($"Connecting to '{server.Name}' took longer than {server.ConnectTimeout.TotalSeconds:0.###} s.");
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static Dictionary<string, string?> StdioEnvironment(ServerDefinition server)
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var name in InheritedVariables)
+        {
+            if (Environment.GetEnvironmentVariable(name) is { } value)
+            {
+                env[name] = value;
+            }
+        }
+
+        foreach (var (name, value) in server.Env)
+        {
+            env[name] = value;
+        }
+
+        return env;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connecting to upstream {Server} timed out after {Seconds} s.")]
+    private partial void LogConnectTimeout(string server, double seconds);
+}

@@ -1,0 +1,378 @@
+using System.Text.Json;
+using Gateway.Core.Pipeline;
+using Gateway.Core.Servers;
+using Gateway.Web.Hosting;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// Supervises one upstream: connects, reads its inventory, watches it (process exit, failed pings, failed calls) and
+/// reconnects with exponential backoff. A failing upstream affects only itself: its items leave the catalog while it is
+/// down and come back when it recovers.
+/// </summary>
+internal sealed partial class UpstreamConnection : IAsyncDisposable
+{
+    private static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(10);
+    private readonly UpstreamClientFactory _factory;
+    private readonly UpstreamOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Action _onChanged;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Queue<string> _stderrTail = new();
+    private Task _supervisor = Task.CompletedTask;
+    private volatile McpClient? _client;
+    private volatile UpstreamInventory _inventory = UpstreamInventory.Empty;
+    private volatile bool _inventoryStale;
+
+    public UpstreamConnection(StoredServer server, UpstreamClientFactory factory, UpstreamOptions options, TimeProvider time, ILogger logger, Action onChanged)
+    {
+        Id = server.Id;
+        Definition = server.Definition;
+        _factory = factory;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _onChanged = onChanged;
+        State = Definition.Enabled ? UpstreamState.Connecting : UpstreamState.Disabled;
+    }
+
+    public long Id { get; }
+
+    public ServerDefinition Definition { get; }
+
+    public string Name => Definition.Name;
+
+    public UpstreamState State { get; private set; }
+
+    public string? LastError { get; private set; }
+
+    public DateTimeOffset? ConnectedSince { get; private set; }
+
+    /// <summary>Gets how many times the upstream was (re)started after a failure.</summary>
+    public int Restarts { get; private set; }
+
+    public string? ServerVersion { get; private set; }
+
+    public string? ProtocolVersion => _client?.NegotiatedProtocolVersion;
+
+    /// <summary>Gets the inventory; empty unless connected.</summary>
+    public UpstreamInventory Inventory => State == UpstreamState.Connected ? _inventory : UpstreamInventory.Empty;
+
+    public void Start()
+    {
+        if (Definition.Enabled)
+        {
+            _supervisor = Task.Run(() => SuperviseAsync(_stop.Token));
+        }
+    }
+
+    /// <summary>Forwards one request to the upstream, bounded by the server's call timeout.</summary>
+    public async Task<T> InvokeAsync<T>(Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        var client = _client;
+        if (client is null || State != UpstreamState.Connected)
+        {
+            throw new UpstreamUnavailableException(Name, LastError ?? State.ToString().ToLowerInvariant());
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Definition.CallTimeout);
+        try
+        {
+            return await call(client, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
+        {
+            throw new UpstreamTimeoutException(Name, Definition.CallTimeout);
+        }
+        catch (McpProtocolException)
+        {
+            // The upstream answered with a JSON-RPC error: pass it through unchanged.
+            throw;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The connection itself failed: check it now rather than at the next health tick.
+            _wake.Release();
+            throw new UpstreamUnavailableException(Name, ex.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _supervisor;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task SuperviseAsync(CancellationToken stop)
+    {
+        var delay = _options.RestartDelay;
+        var first = true;
+        while (!stop.IsCancellationRequested)
+        {
+            if (!first)
+            {
+                Restarts++;
+            }
+
+            first = false;
+            SetState(UpstreamState.Connecting, null);
+            McpClient? client = null;
+            DateTimeOffset? connectedAt = null;
+            try
+            {
+                client = await _factory.ConnectAsync(Definition, Handlers(), OnStderr, stop);
+                _client = client;
+                _inventory = await LoadInventoryAsync(client, stop);
+                ServerVersion = client.ServerInfo?.Version;
+                connectedAt = _time.GetUtcNow();
+                ConnectedSince = connectedAt;
+                SetState(UpstreamState.Connected, null);
+                LogConnected(Name, _inventory.Tools.Count, client.NegotiatedProtocolVersion ?? "?");
+                await WatchAsync(client, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                var reason = Describe(ex);
+                LogFailed(Name, reason);
+                LastError = reason;
+            }
+            finally
+            {
+                _client = null;
+                ConnectedSince = null;
+                if (client is not null)
+                {
+                    await DisposeQuietlyAsync(client);
+                }
+            }
+
+            if (stop.IsCancellationRequested)
+            {
+                break;
+            }
+
+            SetState(UpstreamState.Failed, LastError);
+            if (connectedAt is { } since && _time.GetUtcNow() - since > StableAfter)
+            {
+                delay = _options.RestartDelay;
+            }
+
+            try
+            {
+                await Task.Delay(delay, _time, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRestartDelay.Ticks));
+        }
+
+        SetState(Definition.Enabled ? UpstreamState.Failed : UpstreamState.Disabled, LastError);
+    }
+
+    /// <summary>Returns when the upstream is gone: process exit or transport close, a failed ping, or a failed call.</summary>
+    private async Task WatchAsync(McpClient client, CancellationToken stop)
+    {
+        while (true)
+        {
+            var tick = Task.Delay(_options.HealthCheckInterval, _time, stop);
+            var woke = _wake.WaitAsync(stop);
+            var done = await Task.WhenAny(client.Completion, tick, woke);
+            stop.ThrowIfCancellationRequested();
+            if (done == client.Completion)
+            {
+                var details = await client.Completion;
+                throw new InvalidOperationException(details.Exception?.Message ?? "the upstream closed the connection" + StderrHint());
+            }
+
+            if (_inventoryStale)
+            {
+                _inventoryStale = false;
+                _inventory = await LoadInventoryAsync(client, stop);
+                _onChanged();
+            }
+
+            using var ping = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            ping.CancelAfter(Definition.ConnectTimeout);
+            try
+            {
+                await client.PingAsync(cancellationToken: ping.Token);
+            }
+            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            {
+                throw new TimeoutException("the upstream did not answer a ping");
+            }
+        }
+    }
+
+    private McpClientHandlers Handlers()
+    {
+        ValueTask Stale(JsonRpcNotification notification, CancellationToken ct)
+        {
+            // Re-read on the supervisor's loop, not on the client's receive loop.
+            _inventoryStale = true;
+            _wake.Release();
+            return ValueTask.CompletedTask;
+        }
+
+        return new McpClientHandlers
+        {
+            NotificationHandlers =
+            [
+                new(NotificationMethods.ToolListChangedNotification, Stale),
+                new(NotificationMethods.PromptListChangedNotification, Stale),
+                new(NotificationMethods.ResourceListChangedNotification, Stale),
+            ],
+        };
+    }
+
+    private static async Task<UpstreamInventory> LoadInventoryAsync(McpClient client, CancellationToken cancellationToken)
+    {
+        var caps = client.ServerCapabilities;
+        var tools = new List<Tool>();
+        var prompts = new List<Prompt>();
+        var resources = new List<Resource>();
+        var templates = new List<ResourceTemplate>();
+        if (caps.Tools is not null)
+        {
+            string? cursor = null;
+            do
+            {
+                var page = await client.ListToolsAsync(new ListToolsRequestParams { Cursor = cursor }, cancellationToken);
+                tools.AddRange(page.Tools);
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+
+            // Without this the client logs a cache miss on every forwarded call (SDK notes, pitfall 6).
+            client.AddKnownTools(tools);
+        }
+
+        if (caps.Prompts is not null)
+        {
+            string? cursor = null;
+            do
+            {
+                var page = await client.ListPromptsAsync(new ListPromptsRequestParams { Cursor = cursor }, cancellationToken);
+                prompts.AddRange(page.Prompts);
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+        }
+
+        if (caps.Resources is not null)
+        {
+            string? cursor = null;
+            do
+            {
+                var page = await client.ListResourcesAsync(new ListResourcesRequestParams { Cursor = cursor }, cancellationToken);
+                resources.AddRange(page.Resources);
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+
+            cursor = null;
+            do
+            {
+                var page = await client.ListResourceTemplatesAsync(new ListResourceTemplatesRequestParams { Cursor = cursor }, cancellationToken);
+                templates.AddRange(page.ResourceTemplates);
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+        }
+
+        return new UpstreamInventory(tools, prompts, resources, templates);
+    }
+
+    private void SetState(UpstreamState state, string? error)
+    {
+        var changed = State != state;
+        State = state;
+        if (error is not null)
+        {
+            LastError = error;
+        }
+        else if (state == UpstreamState.Connected)
+        {
+            LastError = null;
+        }
+
+        if (changed)
+        {
+            _onChanged();
+        }
+    }
+
+    private void OnStderr(string line)
+    {
+        lock (_stderrTail)
+        {
+            _stderrTail.Enqueue(line);
+            while (_stderrTail.Count > 5)
+            {
+                _stderrTail.Dequeue();
+            }
+        }
+
+        LogStderr(Name, line);
+    }
+
+    private string StderrHint()
+    {
+        lock (_stderrTail)
+        {
+            return _stderrTail.Count == 0 ? string.Empty : " (stderr: " + string.Join(" | ", _stderrTail) + ")";
+        }
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        JsonException => "the upstream sent malformed JSON: " + ex.Message,
+        _ => ex.Message,
+    };
+
+    private async Task DisposeQuietlyAsync(McpClient client)
+    {
+        try
+        {
+            await client.DisposeAsync();
+        }
+        catch (Exception ex)
+        {
+            LogDisposeFailed(Name, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} connected: {Tools} tools, protocol {Protocol}.")]
+    private partial void LogConnected(string server, int tools, string protocol);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} is down: {Reason}")]
+    private partial void LogFailed(string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Upstream {Server} stderr: {Line}")]
+    private partial void LogStderr(string server, string line);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Disposing the client of upstream {Server} failed: {Reason}")]
+    private partial void LogDisposeFailed(string server, string reason);
+}

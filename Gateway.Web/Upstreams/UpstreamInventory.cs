@@ -1,0 +1,13 @@
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>What a connected upstream offers, read at connect time and on its list_changed notifications.</summary>
+internal sealed record UpstreamInventory(
+    IReadOnlyList<Tool> Tools,
+    IReadOnlyList<Prompt> Prompts,
+    IReadOnlyList<Resource> Resources,
+    IReadOnlyList<ResourceTemplate> ResourceTemplates)
+{
+    public static UpstreamInventory Empty { get; } = new([], [], [], []);
+}

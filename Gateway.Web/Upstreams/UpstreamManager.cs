@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using Gateway.Core.Servers;
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// The pool of upstream connections: one supervised connection per enabled server (never one per agent or session),
+/// and the <see cref="GatewayCatalog"/> built from those that are connected.
+/// </summary>
+internal sealed partial class UpstreamManager(
+    IServerStore store,
+    UpstreamClientFactory factory,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+{
+    private static readonly TimeSpan StartupWait = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<string, UpstreamConnection> _connections = new(StringComparer.Ordinal);
+    private readonly ILogger _logger = loggerFactory.CreateLogger<UpstreamManager>();
+    private readonly Lock _rebuild = new();
+    private readonly HashSet<string> _loggedCollisions = [];
+    private volatile GatewayCatalog _catalog = GatewayCatalog.Empty;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Gets the current catalog.</summary>
+    public GatewayCatalog Catalog => _catalog;
+
+    /// <summary>Raised after the catalog was rebuilt.</summary>
+    public event Action<GatewayCatalog>? CatalogChanged;
+
+    /// <summary>Gets the connections, in registration order.</summary>
+    public IReadOnlyList<UpstreamConnection> Connections => [.. _connections.Values.OrderBy(c => c.Id)];
+
+    public bool TryGet(string server, out UpstreamConnection connection) => _connections.TryGetValue(server, out connection!);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var server in await store.ListAsync(cancellationToken))
+        {
+            Add(server);
+        }
+
+        // Give upstreams a moment so the first agent after startup sees a full list, but never let one slow
+        // upstream hold up the gateway: those still connecting appear when they are ready.
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(StartupWait);
+        try
+        {
+            await WaitUntilAsync(_ => Connections.All(c => c.State is not UpstreamState.Connecting), wait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStillConnecting(string.Join(", ", Connections.Where(c => c.State == UpstreamState.Connecting).Select(c => c.Name)));
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
+
+    /// <summary>Starts (or restarts with a new definition) the connection of a server.</summary>
+    public async Task ApplyAsync(StoredServer server)
+    {
+        if (_connections.TryRemove(server.Definition.Name, out var old))
+        {
+            await old.DisposeAsync();
+        }
+
+        Add(server);
+        Rebuild();
+    }
+
+    /// <summary>Stops and forgets the connection of a server.</summary>
+    public async Task RemoveAsync(string name)
+    {
+        if (_connections.TryRemove(name, out var old))
+        {
+            await old.DisposeAsync();
+            Rebuild();
+        }
+    }
+
+    /// <summary>Waits until the catalog satisfies <paramref name="condition"/> (event-driven, no polling).</summary>
+    public async Task WaitUntilAsync(Func<GatewayCatalog, bool> condition, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task next;
+            lock (_rebuild)
+            {
+                next = _changed.Task;
+            }
+
+            if (condition(_catalog))
+            {
+                return;
+            }
+
+            await next.WaitAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var all = _connections.Values.ToList();
+        _connections.Clear();
+        await Task.WhenAll(all.Select(c => c.DisposeAsync().AsTask()));
+    }
+
+    private void Add(StoredServer server)
+    {
+        var connection = new UpstreamConnection(server, factory, options.Value.Upstreams, time, _logger, Rebuild);
+        _connections[server.Definition.Name] = connection;
+        connection.Start();
+    }
+
+    private void Rebuild()
+    {
+        TaskCompletionSource changed;
+        GatewayCatalog catalog;
+        lock (_rebuild)
+        {
+            var connected = Connections.Where(c => c.State == UpstreamState.Connected).ToList();
+            catalog = GatewayCatalog.Build(_catalog.Version + 1, connected);
+            _catalog = catalog;
+            foreach (var collision in catalog.Tools.Collisions.Concat(catalog.Prompts.Collisions))
+            {
+                if (_loggedCollisions.Add(collision.Reason))
+                {
+                    LogCollision(collision.Reason);
+                }
+            }
+
+            changed = _changed;
+            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+        CatalogChanged?.Invoke(catalog);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Name collision: {Reason}")]
+    private partial void LogCollision(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Still connecting after startup: {Servers}. Their tools appear when they are ready.")]
+    private partial void LogStillConnecting(string servers);
+}
