@@ -24,6 +24,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, TimeProvider time)
     /// <param name="toolName">The tool as the agent named it.</param>
     /// <param name="arguments">The call's arguments (hashed for the audit, never stored).</param>
     /// <param name="catalog">The current tool catalog.</param>
+    /// <param name="offline">The last known tools of upstreams that are down: calls to them fail as unavailable, not unknown.</param>
     /// <param name="forward">Sends the call to the owning upstream under the original name.</param>
     /// <param name="isToolError">Tells whether a result is a tool-level error.</param>
     /// <param name="cancellationToken">Cancelled when the agent cancels or disconnects.</param>
@@ -32,6 +33,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, TimeProvider time)
         string toolName,
         IEnumerable<KeyValuePair<string, JsonElement>>? arguments,
         NamespacedCatalog<TTool> catalog,
+        NamespacedCatalog<TTool> offline,
         Func<CatalogEntry<TTool>, CancellationToken, ValueTask<TResult>> forward,
         Func<TResult, bool> isToolError,
         CancellationToken cancellationToken)
@@ -49,9 +51,18 @@ public sealed class ToolCallPipeline(IAuditSink audit, TimeProvider time)
             ArgumentsSha256 = CanonicalJson.Sha256(arguments),
         };
 
+        // A granted tool of an upstream that is down fails fast, and says why.
+        if (!catalog.TryResolve(toolName, out var entry)
+            && offline.TryResolve(toolName, out var gone) && agent.Grants.Allows(gone.Server, gone.OriginalName))
+        {
+            var unavailable = new UpstreamUnavailableException(gone.Server);
+            await audit.WriteAsync(record with { Server = gone.Server, Decision = "allow", Outcome = AuditOutcomes.Error, Error = unavailable.Message }, CancellationToken.None);
+            throw unavailable;
+        }
+
         // Resolve and check the grant. An ungranted tool gets the same answer as an unknown one: the agent never
         // learns the names of tools it may not call.
-        if (!catalog.TryResolve(toolName, out var entry) || !agent.Grants.Allows(entry.Server, entry.OriginalName))
+        if (entry is null || !agent.Grants.Allows(entry.Server, entry.OriginalName))
         {
             var message = UnknownTool(toolName);
             await audit.WriteAsync(record with { Server = entry?.Server, Error = message }, CancellationToken.None);

@@ -22,8 +22,8 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
         });
         When(s => s.Transport is ServerTransport.Http or ServerTransport.Sse, () =>
         {
-            RuleFor(s => s.Url).NotEmpty().WithMessage("Url is required for an http or sse server.")
-                .Must(BeHttpUrl).When(s => !string.IsNullOrEmpty(s.Url)).WithMessage("Url must be an absolute http or https URL.");
+            RuleFor(s => s.Url).NotEmpty().WithMessage("Url is required for an http or sse server.");
+            RuleFor(s => s.Url).Must(BeHttpUrl).When(s => !string.IsNullOrEmpty(s.Url)).WithMessage("Url must be an absolute http or https URL.");
             RuleFor(s => s.Command).Empty().WithMessage("Command applies only to stdio servers.");
             RuleForEach(s => s.Headers.Keys).Matches("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$").WithMessage("Header names must be HTTP tokens.");
             RuleForEach(s => s.Headers.Keys)

@@ -31,13 +31,15 @@ internal sealed class GatewayMcpHandlers(UpstreamManager upstreams, ToolCallPipe
         var agent = AgentOf(request);
         var call = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
         ToolCallOutcome<CallToolResult> outcome;
+        var catalog = upstreams.Catalog;
         try
         {
             outcome = await pipeline.RunAsync(
                 agent,
                 call.Name,
                 call.Arguments,
-                upstreams.Catalog.Tools,
+                catalog.Tools,
+                catalog.OfflineTools,
                 (entry, ct) => ForwardAsync(request, entry.Server, entry.Item.Upstream.Name, ct),
                 result => result.IsError == true,
                 cancellationToken);

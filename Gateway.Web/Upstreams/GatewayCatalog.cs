@@ -13,17 +13,16 @@ internal sealed record ExposedPrompt(Prompt Upstream, Prompt Exposed);
 internal sealed record GatewayCatalog(
     long Version,
     NamespacedCatalog<ExposedTool> Tools,
+    NamespacedCatalog<ExposedTool> OfflineTools,
     NamespacedCatalog<ExposedPrompt> Prompts,
     ResourceCatalog<Resource, ResourceTemplate> Resources)
 {
-    public static GatewayCatalog Empty { get; } = new(0, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedPrompt>.Empty, ResourceCatalog<Resource, ResourceTemplate>.Empty);
+    public static GatewayCatalog Empty { get; } = new(0, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedPrompt>.Empty, ResourceCatalog<Resource, ResourceTemplate>.Empty);
 
-    public static GatewayCatalog Build(long version, IReadOnlyList<UpstreamConnection> connected)
+    public static GatewayCatalog Build(long version, IReadOnlyList<UpstreamConnection> connected, IReadOnlyList<UpstreamConnection> down)
     {
-        var tools = NamespacedCatalog<ExposedTool>.Build(connected.Select(c => new ServerItems<ExposedTool>(
-            c.Name,
-            c.Definition.EffectivePrefix,
-            [.. c.Inventory.Tools.Select(t => (t.Name, new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))))])));
+        var tools = ToolCatalog(connected, c => c.Inventory.Tools);
+        var offline = ToolCatalog(down, c => c.LastKnownTools);
         var prompts = NamespacedCatalog<ExposedPrompt>.Build(connected.Select(c => new ServerItems<ExposedPrompt>(
             c.Name,
             c.Definition.EffectivePrefix,
@@ -32,8 +31,14 @@ internal sealed record GatewayCatalog(
             c.Name,
             (IReadOnlyList<(string, Resource)>)[.. c.Inventory.Resources.Select(r => (r.Uri, r))],
             (IReadOnlyList<(string, ResourceTemplate)>)[.. c.Inventory.ResourceTemplates.Select(t => (t.UriTemplate, t))])));
-        return new GatewayCatalog(version, tools, prompts, resources);
+        return new GatewayCatalog(version, tools, offline, prompts, resources);
     }
+
+    private static NamespacedCatalog<ExposedTool> ToolCatalog(IReadOnlyList<UpstreamConnection> servers, Func<UpstreamConnection, IReadOnlyList<Tool>> tools) =>
+        NamespacedCatalog<ExposedTool>.Build(servers.Select(c => new ServerItems<ExposedTool>(
+            c.Name,
+            c.Definition.EffectivePrefix,
+            [.. tools(c).Select(t => (t.Name, new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))))])));
 
     private static Tool Rename(Tool t, string name) => name == t.Name ? t : new Tool
     {

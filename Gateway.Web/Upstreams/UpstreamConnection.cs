@@ -60,6 +60,9 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
 
     public string? ProtocolVersion => _client?.NegotiatedProtocolVersion;
 
+    /// <summary>Gets the tools seen at the last successful connection (kept while the upstream is down).</summary>
+    public IReadOnlyList<Tool> LastKnownTools => _inventory.Tools;
+
     /// <summary>Gets the inventory; empty unless connected.</summary>
     public UpstreamInventory Inventory => State == UpstreamState.Connected ? _inventory : UpstreamInventory.Empty;
 

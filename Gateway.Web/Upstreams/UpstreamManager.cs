@@ -120,8 +120,10 @@ internal sealed partial class UpstreamManager(
         GatewayCatalog catalog;
         lock (_rebuild)
         {
-            var connected = Connections.Where(c => c.State == UpstreamState.Connected).ToList();
-            catalog = GatewayCatalog.Build(_catalog.Version + 1, connected);
+            var all = Connections;
+            var connected = all.Where(c => c.State == UpstreamState.Connected).ToList();
+            var down = all.Where(c => c.State is UpstreamState.Failed or UpstreamState.Connecting).ToList();
+            catalog = GatewayCatalog.Build(_catalog.Version + 1, connected, down);
             _catalog = catalog;
             foreach (var collision in catalog.Tools.Collisions.Concat(catalog.Prompts.Collisions))
             {

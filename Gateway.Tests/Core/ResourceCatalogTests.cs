@@ -1,0 +1,60 @@
+using Gateway.Core.Catalog;
+using Gateway.Core.Grants;
+
+namespace Gateway.Tests.Core;
+
+public sealed class ResourceCatalogTests
+{
+    private static ResourceCatalog<string, string> Build(params (string Server, string[] Uris, string[] Templates)[] servers) =>
+        ResourceCatalog<string, string>.Build(servers.Select(s => (
+            s.Server,
+            (IReadOnlyList<(string, string)>)[.. s.Uris.Select(u => (u, u))],
+            (IReadOnlyList<(string, string)>)[.. s.Templates.Select(t => (t, t))])));
+
+    [Fact]
+    public void UniqueUris_AreExposedUnchanged_AndRouteToTheirServer()
+    {
+        var catalog = Build(("a", ["test://static"], ["test://items/{id}"]), ("b", ["file:///x"], []));
+
+        Assert.Equal(["test://static", "file:///x"], catalog.Resources.Select(r => r.ExposedName));
+        Assert.Equal(("a", "test://static"), catalog.Route("test://static"));
+        Assert.Equal(("b", "file:///x"), catalog.Route("file:///x"));
+        Assert.Equal(("a", "test://items/42"), catalog.Route("test://items/42"));
+        Assert.Null(catalog.Route("test://items/42/more"));
+        Assert.Null(catalog.Route("nope://x"));
+    }
+
+    [Fact]
+    public void ClashingUris_LaterServerIsRewritten_AndBothRouteUnambiguously()
+    {
+        var catalog = Build(("a", ["test://static"], ["test://items/{id}"]), ("b", ["test://static"], ["test://items/{id}"]));
+
+        Assert.Equal(["test://static", "mcpgw://b/test://static"], catalog.Resources.Select(r => r.ExposedName));
+        Assert.Equal(["test://items/{id}", "mcpgw://b/test://items/{id}"], catalog.Templates.Select(r => r.ExposedName));
+        Assert.Equal(("a", "test://static"), catalog.Route("test://static"));
+        Assert.Equal(("b", "test://static"), catalog.Route("mcpgw://b/test://static"));
+        Assert.Equal(("b", "test://items/7"), catalog.Route("mcpgw://b/test://items/7"));
+        Assert.Equal(("a", "test://items/7"), catalog.Route("test://items/7"));
+        Assert.Null(catalog.Route("mcpgw://unknown/test://static"));
+    }
+
+    [Fact]
+    public void Visibility_FollowsServerGrants()
+    {
+        var catalog = Build(("a", ["test://a"], []), ("b", ["test://b"], ["test://b/{x}"]));
+        var grants = GrantSet.Parse(["b/*"], new List<string>());
+
+        Assert.Equal(["test://b"], catalog.ResourcesVisibleTo(grants).Select(r => r.ExposedName));
+        Assert.Single(catalog.TemplatesVisibleTo(grants));
+        Assert.Empty(catalog.ResourcesVisibleTo(GrantSet.None));
+    }
+
+    [Theory]
+    [InlineData("test://items/{id}", "test://items/abc", true)]
+    [InlineData("test://items/{id}", "test://items/a/b", false)]
+    [InlineData("file:///{+path}", "file:///etc/hosts", true)]
+    [InlineData("search://q{?term,limit}", "search://q?term=x&limit=1", true)]
+    [InlineData("search://q{?term,limit}", "search://q", true)]
+    public void TemplateRegex_MatchesRfc6570Expressions(string template, string uri, bool expected) =>
+        Assert.Equal(expected, ResourceCatalog<string, string>.TemplateRegex(template).IsMatch(uri));
+}

@@ -1,0 +1,109 @@
+using System.Net.Http.Headers;
+using Gateway.Web;
+using Gateway.Web.Upstreams;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Client;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>The real gateway, started from its own <c>Program.CreateApp</c> on a loopback port with a real SQLite file.</summary>
+internal sealed class GatewayHost : IAsyncDisposable
+{
+    public const string AdminKey = "admin-key-for-tests-0123456789";
+    private readonly WebApplication _app;
+    private readonly bool _ownsDirectory;
+
+    private GatewayHost(WebApplication app, string directory, bool ownsDirectory)
+    {
+        _app = app;
+        Directory = directory;
+        _ownsDirectory = ownsDirectory;
+        BaseUri = new Uri(app.Urls.First());
+        Admin = new HttpClient { BaseAddress = BaseUri };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+    }
+
+    public string Directory { get; }
+
+    public string DatabasePath => Path.Combine(Directory, "gateway.db");
+
+    public Uri BaseUri { get; }
+
+    public Uri McpUri => new(BaseUri, "/mcp");
+
+    public HttpClient Admin { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public UpstreamManager Upstreams => Services.GetRequiredService<UpstreamManager>();
+
+    /// <summary>Starts a gateway with the given configuration (keys as in appsettings, e.g. <c>Gateway:Agents:a:ApiKey</c>).</summary>
+    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string? directory = null)
+    {
+        var ownsDirectory = directory is null;
+        directory ??= Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(directory);
+        var all = new Dictionary<string, string?>
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["environment"] = "Production",
+            ["ConnectionStrings:Gateway"] = $"Data Source={Path.Combine(directory, "gateway.db")}",
+            ["Gateway:Admin:ApiKey"] = AdminKey,
+            ["Gateway:Upstreams:RestartDelay"] = "00:00:00.100",
+            ["Gateway:Upstreams:MaxRestartDelay"] = "00:00:00.500",
+            ["Gateway:Upstreams:HealthCheckInterval"] = "00:00:00.500",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:ModelContextProtocol"] = "Error",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        var args = all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
+        var app = Program.CreateApp(args);
+        await app.StartAsync();
+        return new GatewayHost(app, directory, ownsDirectory);
+    }
+
+    /// <summary>Connects a real MCP client as an agent.</summary>
+    public Task<McpClient> ConnectAsync(string apiKey, string? protocolVersion = null, McpClientOptions? options = null) =>
+        McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = McpUri,
+                TransportMode = HttpTransportMode.StreamableHttp,
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + apiKey },
+            }),
+            options ?? new McpClientOptions { ProtocolVersion = protocolVersion },
+            cancellationToken: TestContext.Timeout);
+
+    /// <summary>Waits (event-driven) until the catalog exposes the tool.</summary>
+    public Task WaitForToolAsync(string exposedName) =>
+        Upstreams.WaitUntilAsync(c => c.Tools.TryResolve(exposedName, out _), TestContext.Timeout);
+
+    /// <summary>Waits until the catalog no longer exposes the tool.</summary>
+    public Task WaitForToolGoneAsync(string exposedName) =>
+        Upstreams.WaitUntilAsync(c => !c.Tools.TryResolve(exposedName, out _), TestContext.Timeout);
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        if (_ownsDirectory)
+        {
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a temp folder.
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Gateway.TestUpstream;
+
+/// <summary>
+/// <c>Gateway.TestUpstream stdio [--name N]</c> serves MCP on stdin/stdout;
+/// <see cref="StartHttpAsync"/> hosts it on loopback over streamable HTTP or legacy SSE.
+/// </summary>
+public static class Program
+{
+    /// <summary>Gets the name this instance reports (the in-process HTTP hosts share the process, hence AsyncLocal).</summary>
+    public static string ServerName => CurrentName.Value ?? DefaultName;
+
+    private static readonly AsyncLocal<string?> CurrentName = new();
+    private static string DefaultName = "test-upstream";
+
+    public static async Task<int> Main(string[] args)
+    {
+        var nameIndex = Array.IndexOf(args, "--name");
+        if (nameIndex >= 0 && nameIndex + 1 < args.Length)
+        {
+            DefaultName = args[nameIndex + 1];
+        }
+
+        if (args.FirstOrDefault() != "stdio")
+        {
+            await Console.Error.WriteLineAsync("usage: Gateway.TestUpstream stdio [--name NAME]");
+            return 2;
+        }
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = DefaultName, Version = "1.0.0" })
+            .WithStdioServerTransport()
+            .WithTools<TestTools>()
+            .WithPrompts<TestPrompts>()
+            .WithResources<TestResources>();
+        await builder.Build().RunAsync();
+        return 0;
+    }
+
+    /// <summary>Starts the server on a loopback port; <paramref name="sse"/> serves the legacy HTTP+SSE transport.</summary>
+    public static async Task<WebApplication> StartHttpAsync(string name, bool sse = false)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
+        builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = name, Version = "1.0.0" })
+            .WithHttpTransport(o =>
+            {
+                if (sse)
+                {
+                    o.Stateless = false;
+                    o.EnableLegacySse = true;
+                }
+            })
+            .WithTools<TestTools>()
+            .WithPrompts<TestPrompts>()
+            .WithResources<TestResources>();
+        var app = builder.Build();
+        app.Use((context, next) =>
+        {
+            CurrentName.Value = name;
+            return next(context);
+        });
+        app.MapMcp("/mcp");
+        await app.StartAsync();
+        return app;
+    }
+}

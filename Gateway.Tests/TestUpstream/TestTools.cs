@@ -1,0 +1,77 @@
+using System.ComponentModel;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.TestUpstream;
+
+/// <summary>The tools of the test upstream; every call is recorded in <see cref="CallLog"/>.</summary>
+[McpServerToolType]
+public sealed class TestTools
+{
+    [McpServerTool(Name = "echo"), Description("Echoes the message.")]
+    public static string Echo(string message)
+    {
+        CallLog.Record("echo");
+        return "echo: " + message;
+    }
+
+    [McpServerTool(Name = "add", UseStructuredContent = true, ReadOnly = true), Description("Adds two numbers.")]
+    public static SumResult Add(int a, int b)
+    {
+        CallLog.Record("add");
+        return new SumResult(a + b);
+    }
+
+    [McpServerTool(Name = "fail"), Description("Returns a tool error.")]
+    public static CallToolResult Fail(string reason)
+    {
+        CallLog.Record("fail");
+        return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = reason }] };
+    }
+
+    [McpServerTool(Name = "reject"), Description("Answers with a JSON-RPC error.")]
+    public static string Reject(string reason)
+    {
+        CallLog.Record("reject");
+        throw new McpProtocolException(reason, McpErrorCode.InvalidParams);
+    }
+
+    [McpServerTool(Name = "slow"), Description("Waits, reporting progress at each step; honours cancellation.")]
+    public static async Task<string> Slow(int milliseconds, IProgress<ProgressNotificationValue> progress, CancellationToken cancellationToken, int steps = 1)
+    {
+        CallLog.Record("slow");
+        try
+        {
+            for (var i = 1; i <= steps; i++)
+            {
+                await Task.Delay(milliseconds / Math.Max(1, steps), cancellationToken);
+                progress.Report(new ProgressNotificationValue { Progress = i, Total = steps, Message = $"step {i}" });
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            CallLog.Record("slow:cancelled");
+            throw;
+        }
+
+        return $"slept {milliseconds} ms";
+    }
+
+    [McpServerTool(Name = "env"), Description("Returns an environment variable of the server process.")]
+    public static string Env(string name)
+    {
+        CallLog.Record("env");
+        return Environment.GetEnvironmentVariable(name) ?? "(unset)";
+    }
+
+    [McpServerTool(Name = "pid"), Description("Returns the server's process id.")]
+    public static int Pid()
+    {
+        CallLog.Record("pid");
+        return Environment.ProcessId;
+    }
+}
+
+/// <summary>A structured result.</summary>
+public sealed record SumResult(int Value);
