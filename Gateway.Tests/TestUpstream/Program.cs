@@ -41,11 +41,11 @@ public static class Program
     }
 
     /// <summary>Starts the server on a loopback port; <paramref name="sse"/> serves the legacy HTTP+SSE transport.</summary>
-    public static async Task<WebApplication> StartHttpAsync(string name, bool sse = false)
+    public static async Task<WebApplication> StartHttpAsync(string name, bool sse = false, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1));
         builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = name, Version = "1.0.0" })
             .WithHttpTransport(o =>
             {

@@ -46,7 +46,9 @@ internal sealed class GatewayMcpHandlers(UpstreamManager upstreams, ToolCallPipe
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
         {
-            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
+            // An execution failure, reported as a tool error the model can read (the SDK would mask a thrown
+            // internal error behind a generic message).
+            return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }] };
         }
 
         if (outcome.IsDenied)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gateway.Core.Pipeline;
 using Gateway.Core.Servers;
 using Gateway.Web.Hosting;
@@ -89,8 +90,10 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         {
             return await call(client, timeout.Token);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
+        catch (Exception) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
+            // Whatever the client threw once the deadline passed (cancellation, or the upstream's answer to it),
+            // the cause is the timeout.
             throw new UpstreamTimeoutException(Name, Definition.CallTimeout);
         }
         catch (McpProtocolException)
@@ -216,16 +219,36 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
                 _onChanged();
             }
 
-            using var ping = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            ping.CancelAfter(Definition.ConnectTimeout);
-            try
+            await ProbeAsync(client, stop);
+        }
+    }
+
+    /// <summary>
+    /// Proves the upstream answers: <c>ping</c>, or on 2026-07-28 (which has no ping) <c>server/discover</c>. Any
+    /// JSON-RPC answer, even an error, proves it is alive; a transport failure or silence does not.
+    /// </summary>
+    private async Task ProbeAsync(McpClient client, CancellationToken stop)
+    {
+        using var probe = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        probe.CancelAfter(Definition.ConnectTimeout);
+        try
+        {
+            if (string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") >= 0)
             {
-                await client.PingAsync(cancellationToken: ping.Token);
+                await client.SendRequestAsync(new JsonRpcRequest { Method = RequestMethods.ServerDiscover, Params = new JsonObject() }, probe.Token);
             }
-            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            else
             {
-                throw new TimeoutException("the upstream did not answer a ping");
+                await client.PingAsync(cancellationToken: probe.Token);
             }
+        }
+        catch (McpProtocolException)
+        {
+            // Answered: alive.
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+            throw new TimeoutException("the upstream did not answer a health probe");
         }
     }
 
