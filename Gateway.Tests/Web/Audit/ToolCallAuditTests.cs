@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Gateway.Core.Audit;
+using Gateway.Data;
+using Gateway.Data.Stores;
+using Gateway.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Audit;
+
+/// <summary>Every tools/call leaves exactly one audit record: who, what, decision, outcome, duration, and a hash of the arguments.</summary>
+public sealed class ToolCallAuditTests
+{
+    private const string Key = "audit-agent-key-01234567";
+
+    [Fact]
+    public async Task EachCall_IsRecordedOnce_WithDecisionOutcomeAndArgumentHash()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("files"), Agent("auditor", Key, "files/echo", "files/fail")));
+        await gateway.WaitForToolAsync("files__echo");
+        await using var client = await gateway.ConnectAsync(Key);
+
+        await client.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "audited" }, cancellationToken: TestContext.Timeout);
+        await client.CallToolAsync("files__fail", new Dictionary<string, object?> { ["reason"] = "r" }, cancellationToken: TestContext.Timeout);
+        await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("files__add", new Dictionary<string, object?> { ["a"] = 1, ["b"] = 2 }, cancellationToken: TestContext.Timeout).AsTask());
+
+        await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        var factory = gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(TestContext.Timeout);
+        var rows = await db.AuditEntries.OrderBy(a => a.Sequence).ToListAsync(TestContext.Timeout);
+
+        Assert.Equal(
+            [("files__echo", "allow", "ok"), ("files__fail", "allow", "tool_error"), ("files__add", "deny", "denied")],
+            rows.Select(r => (r.Tool!, r.Decision, r.Outcome)));
+        Assert.All(rows, r => Assert.Equal(("auditor", AuditKinds.ToolCall, "files"), (r.Actor, r.Kind, r.Server!)));
+        Assert.Equal([rows[0].Sequence, rows[0].Sequence + 1, rows[0].Sequence + 2], rows.Select(r => r.Sequence));
+        Assert.True(rows[0].DurationMs > 0);
+
+        using var args = JsonDocument.Parse("""{"message":"audited"}""");
+        Assert.Equal(CanonicalJson.Sha256(args.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value)), rows[0].ArgumentsSha256);
+        Assert.DoesNotContain(rows, r => (r.Error ?? string.Empty).Contains("audited", StringComparison.Ordinal));
+    }
+}
