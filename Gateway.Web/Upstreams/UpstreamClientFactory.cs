@@ -24,7 +24,27 @@ internal sealed partial class UpstreamClientFactory(ILoggerFactory loggerFactory
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
+    /// <summary>
+    /// The revision the gateway asks upstreams for first: sessions carry server-to-client requests and list_changed
+    /// notifications, and cost less per call than 2026-07-28's per-request metadata. A server that refuses it is
+    /// connected again with the SDK's negotiation (2026-07-28 with fallback).
+    /// </summary>
+    public const string PreferredProtocolVersion = "2025-11-25";
+
     public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ConnectAsync(server, handlers, onStderr, PreferredProtocolVersion, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not TimeoutException and not OperationCanceledException)
+        {
+            LogNegotiating(server.Name, ex.Message);
+            return await ConnectAsync(server, handlers, onStderr, null, cancellationToken);
+        }
+    }
+
+    private async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, string? protocolVersion, CancellationToken cancellationToken)
     {
         IClientTransport transport = server.Transport switch
         {
@@ -61,6 +81,7 @@ internal sealed partial class UpstreamClientFactory(ILoggerFactory loggerFactory
             InitializationTimeout = server.ConnectTimeout,
             DiscoverProbeTimeout = server.ConnectTimeout < TimeSpan.FromSeconds(5) ? server.ConnectTimeout : TimeSpan.FromSeconds(5),
             Handlers = handlers,
+            ProtocolVersion = protocolVersion,
         };
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -96,6 +117,9 @@ internal sealed partial class UpstreamClientFactory(ILoggerFactory loggerFactory
 
         return env;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} refused protocol 2025-11-25 ({Reason}); negotiating.")]
+    private partial void LogNegotiating(string server, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connecting to upstream {Server} timed out after {Seconds} s.")]
     private partial void LogConnectTimeout(string server, double seconds);

@@ -100,10 +100,9 @@ public sealed class IsolationTests
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the call waited for the upstream instead of timing out");
         await WaitAsync(() => CallLog.Count(name, "slow:cancelled") == 1);
 
-        // The call outlived two health probes (0.5 s apart); on 2026-07-28, which has no ping, they must not have torn
-        // the connection down (a regression seen here once).
+        // The call outlived two health probes (0.5 s apart): they must not have torn the connection down.
         Assert.True(gateway.Upstreams.TryGet(name, out var connection));
-        Assert.Equal(("2026-07-28", 0), (connection.ProtocolVersion, connection.Restarts));
+        Assert.Equal(0, connection.Restarts);
     }
 
     private static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartOnPortAsync(string name, int port)

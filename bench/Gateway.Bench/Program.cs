@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using ModelContextProtocol.Client;
+
+// Latency of the same client calling the same upstream tool, directly and through the gateway, interleaved so both
+// see the same machine state. Client, gateway and upstream share this machine's cores (2 here): the difference is
+// the gateway's cost in CPU and hops, not network.
+var calls = Arg("--calls", 2000);
+var warmup = Arg("--warmup", 300);
+var transport = args.SkipWhile(a => a != "--upstream").Skip(1).FirstOrDefault() ?? "http";
+var directory = Path.Combine(Path.GetTempPath(), "gw-bench-" + Guid.NewGuid().ToString("N"));
+Directory.CreateDirectory(directory);
+var key = "bench-agent-key-0123456789";
+
+await using var upstream = await Gateway.TestUpstream.Program.StartHttpAsync("bench");
+var upstreamUrl = upstream.Urls.First().TrimEnd('/') + "/mcp";
+var upstreamDll = Path.Combine(AppContext.BaseDirectory, "Gateway.TestUpstream.dll");
+var settings = new List<string>
+{
+    "--urls=http://127.0.0.1:0",
+    "--environment=Production",
+    $"--ConnectionStrings:Gateway=Data Source={Path.Combine(directory, "gateway.db")}",
+    "--Logging:LogLevel:Default=Warning",
+    "--Logging:LogLevel:ModelContextProtocol=Error",
+    $"--Gateway:Agents:bench:ApiKey={key}",
+    "--Gateway:Agents:bench:Grants:0=bench/*",
+};
+settings.AddRange(transport == "stdio"
+    ? ["--Gateway:Servers:bench:Transport=stdio", "--Gateway:Servers:bench:Command=dotnet", $"--Gateway:Servers:bench:Args:0={upstreamDll}", "--Gateway:Servers:bench:Args:1=stdio"]
+    : ["--Gateway:Servers:bench:Transport=http", $"--Gateway:Servers:bench:Url={upstreamUrl}"]);
+var gateway = Gateway.Web.Program.CreateApp([.. settings]);
+await gateway.StartAsync();
+var gatewayUrl = gateway.Urls.First().TrimEnd('/') + "/mcp";
+
+var options = new McpClientOptions { ProtocolVersion = Environment.GetEnvironmentVariable("BENCH_PROTOCOL") is { Length: > 0 } p ? p : "2025-11-25" };
+await using McpClient direct = transport == "stdio"
+    ? await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions { Command = "dotnet", Arguments = [upstreamDll, "stdio"], Name = "direct" }), options)
+    : await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(upstreamUrl), TransportMode = HttpTransportMode.StreamableHttp }), options);
+await using var via = await McpClient.CreateAsync(
+    new HttpClientTransport(new HttpClientTransportOptions
+    {
+        Endpoint = new Uri(gatewayUrl),
+        TransportMode = HttpTransportMode.StreamableHttp,
+        AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + key },
+    }),
+    options);
+
+var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
+async Task<double> TimeAsync(McpClient client, string tool)
+{
+    var start = Stopwatch.GetTimestamp();
+    var result = await client.CallToolAsync(tool, arguments);
+    var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    if (result.IsError == true)
+    {
+        throw new InvalidOperationException("call failed");
+    }
+
+    return elapsed;
+}
+
+for (var i = 0; i < warmup; i++)
+{
+    await TimeAsync(direct, "echo");
+    await TimeAsync(via, "bench__echo");
+}
+
+var directMs = new List<double>(calls);
+var viaMs = new List<double>(calls);
+for (var i = 0; i < calls; i++)
+{
+    // Alternate which goes first so neither side always runs on a warmer cache.
+    if (i % 2 == 0)
+    {
+        directMs.Add(await TimeAsync(direct, "echo"));
+        viaMs.Add(await TimeAsync(via, "bench__echo"));
+    }
+    else
+    {
+        viaMs.Add(await TimeAsync(via, "bench__echo"));
+        directMs.Add(await TimeAsync(direct, "echo"));
+    }
+}
+
+static double Pct(List<double> values, double p)
+{
+    var sorted = values.Order().ToList();
+    return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
+
+string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
+Console.WriteLine($"tools/call echo, upstream over {transport}, {calls} interleaved calls each (after {warmup} warm-up), client protocol 2025-11-25");
+Console.WriteLine($"{"",-10} {"p50 ms",9} {"p90 ms",9} {"p99 ms",9} {"mean ms",9}");
+Console.WriteLine($"{"direct",-10} {F(Pct(directMs, 50)),9} {F(Pct(directMs, 90)),9} {F(Pct(directMs, 99)),9} {F(directMs.Average()),9}");
+Console.WriteLine($"{"gateway",-10} {F(Pct(viaMs, 50)),9} {F(Pct(viaMs, 90)),9} {F(Pct(viaMs, 99)),9} {F(viaMs.Average()),9}");
+Console.WriteLine($"added p50 {F(Pct(viaMs, 50) - Pct(directMs, 50))} ms, p99 {F(Pct(viaMs, 99) - Pct(directMs, 99))} ms; ratio p50 {F(Pct(viaMs, 50) / Pct(directMs, 50))}, p99 {F(Pct(viaMs, 99) / Pct(directMs, 99))}");
+
+await gateway.StopAsync();
+await gateway.DisposeAsync();
+Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+Directory.Delete(directory, recursive: true);
+
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
