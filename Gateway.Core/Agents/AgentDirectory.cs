@@ -43,8 +43,12 @@ public sealed class AgentDirectory
     public AgentIdentity? FindById(long id) => _byId.GetValueOrDefault(id);
 
     /// <summary>Finds the agent holding <paramref name="presentedKey"/>.</summary>
-    public AgentIdentity? Authenticate(string presentedKey)
+    public AgentIdentity? Authenticate(string presentedKey) => Authenticate(presentedKey, out _);
+
+    /// <summary>Finds the agent holding <paramref name="presentedKey"/>, giving the key's hash to recheck it later.</summary>
+    public AgentIdentity? Authenticate(string presentedKey, out string? keyHash)
     {
+        keyHash = null;
         // A key in our format with a bad checksum is a typo or a guess: refuse it without hashing.
         if (presentedKey.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal) && !ApiKeys.HasValidChecksum(presentedKey))
         {
@@ -53,6 +57,10 @@ public sealed class AgentDirectory
 
         // The lookup is on the SHA-256 of the presented key, not on the key: whatever its timing reveals is about a
         // digest the attacker already knows, which is why no constant-time comparison of secrets is needed here.
-        return _byKeyHash.TryGetValue(ApiKeys.Hash(presentedKey), out var agent) ? agent : null;
+        keyHash = ApiKeys.Hash(presentedKey);
+        return _byKeyHash.TryGetValue(keyHash, out var agent) ? agent : null;
     }
+
+    /// <summary>Returns whether the key with this hash may still authenticate (not revoked, agent enabled).</summary>
+    public bool IsActive(string keyHash) => _byKeyHash.ContainsKey(keyHash);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using ModelContextProtocol.Protocol;
 
 namespace Gateway.TestUpstream;
 
@@ -31,14 +32,30 @@ public static class Program
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = DefaultName, Version = "1.0.0" })
-            .WithStdioServerTransport()
-            .WithTools<TestTools>()
-            .WithPrompts<TestPrompts>()
-            .WithResources<TestResources>();
+        AddFeatures(builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = DefaultName, Version = "1.0.0" })
+            .WithStdioServerTransport());
         await builder.Build().RunAsync();
         return 0;
     }
+
+    /// <summary>Tools, prompts, resources and completions: the same on every transport.</summary>
+    private static void AddFeatures(IMcpServerBuilder builder) => builder
+        .WithTools<TestTools>()
+        .WithPrompts<TestPrompts>()
+        .WithResources<TestResources>()
+        .WithCompleteHandler((request, _) =>
+        {
+            // Completes the 'name' argument of the greet prompt and the 'id' of the item template.
+            var prefix = request.Params?.Argument.Value ?? string.Empty;
+            string[] candidates = request.Params?.Ref switch
+            {
+                PromptReference { Name: "greet" } => ["Ada", "Alan", "Grace"],
+                ResourceTemplateReference { Uri: "test://items/{id}" } => ["1", "2", "10"],
+                _ => [],
+            };
+            var values = candidates.Where(c => c.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            return ValueTask.FromResult(new CompleteResult { Completion = new Completion { Values = values, Total = values.Count } });
+        });
 
     /// <summary>Starts the server on a loopback port; <paramref name="sse"/> serves the legacy HTTP+SSE transport.</summary>
     public static async Task<WebApplication> StartHttpAsync(string name, bool sse = false, int port = 0)
@@ -46,7 +63,7 @@ public static class Program
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1));
-        builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = name, Version = "1.0.0" })
+        AddFeatures(builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = name, Version = "1.0.0" })
             .WithHttpTransport(o =>
             {
                 if (sse)
@@ -54,10 +71,7 @@ public static class Program
                     o.Stateless = false;
                     o.EnableLegacySse = true;
                 }
-            })
-            .WithTools<TestTools>()
-            .WithPrompts<TestPrompts>()
-            .WithResources<TestResources>();
+            }));
         var app = builder.Build();
         app.Use((context, next) =>
         {

@@ -24,14 +24,14 @@ internal sealed class AgentKeyAuthenticationHandler(
             return Task.FromResult(error is null ? AuthenticateResult.NoResult() : AuthenticateResult.Fail(error));
         }
 
-        var agent = directory.Current.Authenticate(token);
-        if (agent is null)
+        var agent = directory.Current.Authenticate(token, out var keyHash);
+        if (agent is null || keyHash is null)
         {
             // Never log the presented key; it may be a real key with a typo.
             return Task.FromResult(AuthenticateResult.Fail("unknown, revoked or disabled key"));
         }
 
-        var principal = new ClaimsPrincipal(new AgentClaimsIdentity(agent));
+        var principal = new ClaimsPrincipal(new AgentClaimsIdentity(agent, keyHash));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));
     }
 

@@ -38,9 +38,9 @@ internal static class GatewayMcpExtensions
                 o.IdleTimeout = idle;
                 o.RunSessionHandler = (http, server, ct) =>
                 {
-                    var agent = http.User.GetAgent();
+                    var identity = http.User.GetAgentIdentity();
                     var registry = http.RequestServices.GetRequiredService<McpSessionRegistry>();
-                    return agent is null ? server.RunAsync(ct) : registry.RunAsync(server, agent.Id, ct);
+                    return identity is null ? server.RunAsync(ct) : registry.RunAsync(server, identity.Agent.Id, identity.KeyHash, ct);
                 };
             })
             .WithListToolsHandler((r, ct) => Handlers(r).ListToolsAsync(r, ct))

@@ -7,8 +7,9 @@ using ModelContextProtocol.Server;
 namespace Gateway.Web.Mcp;
 
 /// <summary>
-/// Tracks the open 2025-11-25 sessions and tells each one <c>notifications/tools/list_changed</c> when the tools its agent
-/// can see change (an upstream came or went, or the agent's grants changed). Stateless requests are not tracked.
+/// Tracks the open 2025-11-25 sessions: tells each one <c>notifications/tools/list_changed</c> when the tools its agent
+/// can see change (an upstream came or went, or the agent's grants changed), and ends a session as soon as the key that
+/// opened it is revoked or its agent disabled. Stateless requests are not tracked.
 /// </summary>
 internal sealed partial class McpSessionRegistry
 {
@@ -28,7 +29,7 @@ internal sealed partial class McpSessionRegistry
 
     public int Count => _sessions.Count;
 
-    public async Task RunAsync(McpServer server, long agentId, CancellationToken cancellationToken)
+    public async Task RunAsync(McpServer server, long agentId, string keyHash, CancellationToken cancellationToken)
     {
         if (server.SessionId is null)
         {
@@ -36,10 +37,16 @@ internal sealed partial class McpSessionRegistry
             return;
         }
 
-        _sessions[server] = new Session(agentId, ViewOf(agentId));
+        var session = new Session(agentId, keyHash, ViewOf(agentId));
+        _sessions[server] = session;
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Revoked.Token);
         try
         {
-            await server.RunAsync(cancellationToken);
+            await server.RunAsync(ended.Token);
+        }
+        catch (OperationCanceledException) when (session.Revoked.IsCancellationRequested)
+        {
+            LogSessionEnded(server.SessionId);
         }
         finally
         {
@@ -49,8 +56,15 @@ internal sealed partial class McpSessionRegistry
 
     private void NotifyChanged()
     {
+        var directory = _agents.Current;
         foreach (var (server, session) in _sessions)
         {
+            if (!directory.IsActive(session.KeyHash))
+            {
+                session.Revoked.Cancel();
+                continue;
+            }
+
             var view = ViewOf(session.AgentId);
             if (view == session.ToolView)
             {
@@ -80,12 +94,20 @@ internal sealed partial class McpSessionRegistry
         return agent is null ? string.Empty : string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants).Select(e => e.ExposedName));
     }
 
-    private sealed class Session(long agentId, string toolView)
+    private sealed class Session(long agentId, string keyHash, string toolView)
     {
         public long AgentId { get; } = agentId;
 
+        public string KeyHash { get; } = keyHash;
+
+        // Not disposed: it holds no timer, and disposing would race with a concurrent Cancel from NotifyChanged.
+        public CancellationTokenSource Revoked { get; } = new();
+
         public string ToolView { get; set; } = toolView;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} ended: its key was revoked or its agent disabled.")]
+    private partial void LogSessionEnded(string? sessionId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sending list_changed to session {SessionId} failed: {Reason}")]
     private partial void LogNotifyFailed(string? sessionId, string reason);

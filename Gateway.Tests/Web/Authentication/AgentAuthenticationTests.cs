@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Gateway.Tests.Support;
+using Gateway.Web.Mcp;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -62,10 +64,14 @@ public sealed class AgentAuthenticationTests
 
         await using var session = await gateway.ConnectAsync(key, "2025-11-25");
         Assert.NotEmpty(await session.ListToolsAsync(cancellationToken: TestContext.Timeout));
+        var registry = gateway.Services.GetRequiredService<McpSessionRegistry>();
+        Assert.Equal(1, registry.Count);
 
         using var revoke = await gateway.Admin.DeleteAsync($"/api/v1/agents/bob/keys/{keyId}", TestContext.Timeout);
         Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
 
+        // The open session (and its standalone GET stream) is ended by the gateway, not just refused at the next request.
+        await Eventually(() => Task.FromResult(registry.Count == 0));
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => session.ListToolsAsync(cancellationToken: TestContext.Timeout).AsTask());
         Assert.Contains("401", ex.ToString(), StringComparison.Ordinal);
         using var fresh = await PostMcpAsync(gateway, "Bearer " + key);

@@ -73,6 +73,25 @@ public sealed class NamespacingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Completions_AreRoutedToTheOwningServer_UnderTheOriginalReference()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http(_a, _urlA), Http(_b, _urlB), Agent("agent", Key, "*/*")));
+        await gateway.WaitForToolAsync($"{_a}__echo");
+        await gateway.WaitForToolAsync($"{_b}__echo");
+        await using var client = await gateway.ConnectAsync(Key);
+
+        var names = await client.CompleteAsync(new PromptReference { Name = $"{_b}__greet" }, "name", "A", cancellationToken: TestContext.Timeout);
+        Assert.Equal(["Ada", "Alan"], names.Completion.Values);
+
+        var second = gateway.Upstreams.Connections[1].Name;
+        var ids = await client.CompleteAsync(new ResourceTemplateReference { Uri = $"mcpgw://{second}/test://items/{{id}}" }, "id", "1", cancellationToken: TestContext.Timeout);
+        Assert.Equal(["1", "10"], ids.Completion.Values);
+
+        await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() =>
+            client.CompleteAsync(new PromptReference { Name = "nope__greet" }, "name", "A", cancellationToken: TestContext.Timeout).AsTask());
+    }
+
+    [Fact]
     public async Task PromptsAreNamespaced_ResourcesAreRewrittenOnlyWhenTheyClash()
     {
         await using var gateway = await GatewayHost.StartAsync(Merge(Http(_a, _urlA), Http(_b, _urlB), Agent("agent", Key, "*/*")));
