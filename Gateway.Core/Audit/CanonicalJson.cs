@@ -29,6 +29,21 @@ public static class CanonicalJson
     public static string Sha256(IEnumerable<KeyValuePair<string, JsonElement>>? properties) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(SerializeObject(properties ?? []))));
 
+    /// <summary>Like <see cref="Sha256"/>, but reports instead of throwing when the arguments have no canonical form.</summary>
+    public static bool TrySha256(IEnumerable<KeyValuePair<string, JsonElement>>? properties, out string hash)
+    {
+        try
+        {
+            hash = Sha256(properties);
+            return true;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            hash = string.Empty;
+            return false;
+        }
+    }
+
     private static void Write(StringBuilder sb, JsonElement e)
     {
         switch (e.ValueKind)
@@ -56,6 +71,7 @@ public static class CanonicalJson
                 WriteString(sb, e.GetString()!);
                 break;
             case JsonValueKind.Number:
+                // GetDouble gives infinity for literals beyond the double range (e.g. 1e400); FormatNumber refuses it.
                 sb.Append(FormatNumber(e.GetDouble()));
                 break;
             case JsonValueKind.True:

@@ -48,8 +48,18 @@ public sealed class ToolCallPipeline(IAuditSink audit, TimeProvider time)
             Tool = toolName,
             Decision = "deny",
             Outcome = AuditOutcomes.Denied,
-            ArgumentsSha256 = CanonicalJson.Sha256(arguments),
         };
+
+        // Arguments that have no canonical form (a number beyond IEEE 754 double) cannot be hashed for the audit,
+        // and no upstream could read them reliably either: refuse them.
+        if (!CanonicalJson.TrySha256(arguments, out var argumentsHash))
+        {
+            var invalid = $"Invalid arguments for '{toolName}': a number is outside the range of a double.";
+            await audit.WriteAsync(record with { Error = invalid }, CancellationToken.None);
+            return new ToolCallOutcome<TResult>(default, invalid);
+        }
+
+        record = record with { ArgumentsSha256 = argumentsHash };
 
         // A granted tool of an upstream that is down fails fast, and says why.
         if (!catalog.TryResolve(toolName, out var entry)

@@ -1,12 +1,16 @@
+using System.Globalization;
 using System.Net;
+using Gateway.TestUpstream.Conformance;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 
 namespace Gateway.TestUpstream;
 
 /// <summary>
 /// <c>Gateway.TestUpstream stdio [--name N]</c> serves MCP on stdin/stdout;
-/// <see cref="StartHttpAsync"/> hosts it on loopback over streamable HTTP or legacy SSE.
+/// <see cref="StartHttpAsync"/> hosts it on loopback over streamable HTTP or legacy SSE;
+/// <c>Gateway.TestUpstream conformance [--port N]</c> runs <see cref="ConformanceServer"/> until killed.
 /// </summary>
 public static class Program
 {
@@ -24,9 +28,14 @@ public static class Program
             DefaultName = args[nameIndex + 1];
         }
 
+        if (args.FirstOrDefault() == "conformance")
+        {
+            return await RunConformanceAsync(args);
+        }
+
         if (args.FirstOrDefault() != "stdio")
         {
-            await Console.Error.WriteLineAsync("usage: Gateway.TestUpstream stdio [--name NAME]");
+            await Console.Error.WriteLineAsync("usage: Gateway.TestUpstream stdio [--name NAME] | conformance [--port N]");
             return 2;
         }
 
@@ -38,8 +47,30 @@ public static class Program
         return 0;
     }
 
+    private static async Task<int> RunConformanceAsync(string[] args)
+    {
+        var port = 0;
+        var portIndex = Array.IndexOf(args, "--port");
+        if (portIndex >= 0 && (portIndex + 1 >= args.Length
+            || !int.TryParse(args[portIndex + 1], NumberStyles.None, CultureInfo.InvariantCulture, out port)))
+        {
+            await Console.Error.WriteLineAsync("usage: Gateway.TestUpstream conformance [--port N]");
+            return 2;
+        }
+
+        await using var app = await ConformanceServer.StartAsync(port);
+        foreach (var url in app.Urls)
+        {
+            Console.WriteLine(url + "/mcp");
+        }
+
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
     /// <summary>Tools, prompts, resources and completions: the same on every transport.</summary>
     private static void AddFeatures(IMcpServerBuilder builder) => builder
+        .WithCancellationWorkaround()
         .WithTools<TestTools>()
         .WithPrompts<TestPrompts>()
         .WithResources<TestResources>()
@@ -66,6 +97,8 @@ public static class Program
         AddFeatures(builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = name, Version = "1.0.0" })
             .WithHttpTransport(o =>
             {
+                // Like real servers: sessions for 2025-11-25 clients (notifications/cancelled applies), stateless for 2026-07-28.
+                o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
                 if (sse)
                 {
                     o.Stateless = false;

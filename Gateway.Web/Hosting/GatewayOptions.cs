@@ -45,6 +45,15 @@ public sealed class McpEndpointOptions
     /// <summary>Gets or sets how long an idle 2025-11-25 session lives. The default is 30 minutes.</summary>
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>Gets or sets how many 2025-11-25 sessions one agent may hold open. The default is 100.</summary>
+    public int MaxSessionsPerAgent { get; set; } = 100;
+
+    /// <summary>Gets or sets how many items one page of tools/list (and prompts, resources, templates) holds. The default is 500.</summary>
+    public int PageSize { get; set; } = 500;
+
+    /// <summary>Gets or sets the largest request body accepted on <c>/mcp</c>, in bytes. The default is 4 MiB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Gets or sets the host names (besides loopback) agents may use to reach <c>/mcp</c>; <c>*</c> allows any.</summary>
     public List<string> AllowedHosts { get; set; } = [];
 

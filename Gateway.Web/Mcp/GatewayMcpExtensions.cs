@@ -17,6 +17,10 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<ToolCallPipeline>();
         services.AddSingleton<GatewayMcpHandlers>();
         services.AddSingleton<McpSessionRegistry>();
+        services.AddSingleton<SessionBridges>();
+        var inFlight = new InFlightCalls();
+        services.AddSingleton(inFlight);
+        services.AddHttpContextAccessor();
         var idle = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.Mcp.SessionIdleTimeout ?? TimeSpan.FromMinutes(30);
 
         services.AddMcpServer(o =>
@@ -26,7 +30,8 @@ internal static class GatewayMcpExtensions
                 {
                     Tools = new ToolsCapability { ListChanged = true },
                     Prompts = new PromptsCapability { ListChanged = true },
-                    Resources = new ResourcesCapability { ListChanged = true },
+                    Resources = new ResourcesCapability { ListChanged = true, Subscribe = true },
+                    Logging = new LoggingCapability(),
                     Completions = new CompletionsCapability(),
                 };
             })
@@ -50,18 +55,24 @@ internal static class GatewayMcpExtensions
             .WithListResourcesHandler((r, ct) => Handlers(r).ListResourcesAsync(r, ct))
             .WithListResourceTemplatesHandler((r, ct) => Handlers(r).ListResourceTemplatesAsync(r, ct))
             .WithReadResourceHandler((r, ct) => Handlers(r).ReadResourceAsync(r, ct))
-            .WithCompleteHandler((r, ct) => Handlers(r).CompleteAsync(r, ct));
+            .WithCompleteHandler((r, ct) => Handlers(r).CompleteAsync(r, ct))
+            .WithSubscribeToResourcesHandler((r, ct) => Handlers(r).SubscribeAsync(r, ct))
+            .WithUnsubscribeFromResourcesHandler((r, ct) => Handlers(r).UnsubscribeAsync(r, ct))
+            .WithSetLoggingLevelHandler((r, ct) => Handlers(r).SetLoggingLevelAsync(r, ct))
+            .WithMessageFilters(f => f.AddIncomingFilter(inFlight.Filter));
         return services;
     }
 
     public static WebApplication MapGatewayMcp(this WebApplication app)
     {
         // Before authentication: a rebinding attack is refused without looking at credentials.
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b.UseMiddleware<OriginValidationMiddleware>());
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
+            .UseMiddleware<OriginValidationMiddleware>()
+            .UseMiddleware<SessionLimitMiddleware>());
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
         return app;
     }
 
-    private static GatewayMcpHandlers Handlers<T>(RequestContext<T> request) =>
+    private static GatewayMcpHandlers Handlers(MessageContext request) =>
         (request.Services ?? throw new InvalidOperationException("No request services.")).GetRequiredService<GatewayMcpHandlers>();
 }

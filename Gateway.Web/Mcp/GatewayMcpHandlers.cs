@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Gateway.Core.Agents;
 using Gateway.Core.Pipeline;
 using Gateway.Web.Authentication;
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Options;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -15,23 +17,40 @@ namespace Gateway.Web.Mcp;
 /// The one place where MCP meets the domain: each handler reads the agent from the request, asks the current catalog
 /// and the Core pipeline, and forwards to the owning upstream under the original name.
 /// </summary>
-internal sealed class GatewayMcpHandlers(UpstreamManager upstreams, ToolCallPipeline pipeline)
+internal sealed partial class GatewayMcpHandlers(
+    UpstreamManager upstreams,
+    ToolCallPipeline pipeline,
+    SessionBridges bridges,
+    ProgressRouter progress,
+    InFlightCalls inFlight,
+    IHttpContextAccessor http,
+    IOptionsMonitor<GatewayOptions> options,
+    ILogger<GatewayMcpHandlers> logger)
 {
+    private int PageSize => options.CurrentValue.Mcp.PageSize;
+
     public ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        return ValueTask.FromResult(new ListToolsResult
-        {
-            Tools = [.. upstreams.Catalog.Tools.VisibleTo(agent.Grants).Select(e => e.Item.Exposed)],
-        });
+        var (page, next) = ListPage.Slice(upstreams.Catalog.Tools.VisibleTo(agent.Grants).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
+        return ValueTask.FromResult(new ListToolsResult { Tools = page, NextCursor = next });
     }
 
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
         var call = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
+        if (string.IsNullOrEmpty(call.Name))
+        {
+            throw new McpProtocolException("Missing tool name.", McpErrorCode.InvalidParams);
+        }
+
         ToolCallOutcome<CallToolResult> outcome;
         var catalog = upstreams.Catalog;
+
+        // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
+        using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, cancellationToken, http.HttpContext?.RequestAborted ?? default);
+        cancellationToken = tracked.Token;
         try
         {
             outcome = await pipeline.RunAsync(
@@ -62,10 +81,8 @@ internal sealed class GatewayMcpHandlers(UpstreamManager upstreams, ToolCallPipe
     public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        return ValueTask.FromResult(new ListPromptsResult
-        {
-            Prompts = [.. upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants).Select(e => e.Item.Exposed)],
-        });
+        var (page, next) = ListPage.Slice(upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
+        return ValueTask.FromResult(new ListPromptsResult { Prompts = page, NextCursor = next });
     }
 
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken)
@@ -84,19 +101,15 @@ internal sealed class GatewayMcpHandlers(UpstreamManager upstreams, ToolCallPipe
     public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        return ValueTask.FromResult(new ListResourcesResult
-        {
-            Resources = [.. upstreams.Catalog.Resources.ResourcesVisibleTo(agent.Grants).Select(e => WithUri(e.Item, e.ExposedName))],
-        });
+        var (page, next) = ListPage.Slice(upstreams.Catalog.Resources.ResourcesVisibleTo(agent.Grants).Select(e => WithUri(e.Item, e.ExposedName)), request.Params?.Cursor, PageSize);
+        return ValueTask.FromResult(new ListResourcesResult { Resources = page, NextCursor = next });
     }
 
     public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        return ValueTask.FromResult(new ListResourceTemplatesResult
-        {
-            ResourceTemplates = [.. upstreams.Catalog.Resources.TemplatesVisibleTo(agent.Grants).Select(e => WithUriTemplate(e.Item, e.ExposedName))],
-        });
+        var (page, next) = ListPage.Slice(upstreams.Catalog.Resources.TemplatesVisibleTo(agent.Grants).Select(e => WithUriTemplate(e.Item, e.ExposedName)), request.Params?.Cursor, PageSize);
+        return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page, NextCursor = next });
     }
 
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> request, CancellationToken cancellationToken)
@@ -151,25 +164,105 @@ internal sealed class GatewayMcpHandlers(UpstreamManager upstreams, ToolCallPipe
             new CompleteRequestParams { Ref = reference, Argument = p.Argument, Context = p.Context, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
     }
 
+    public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
+        var (server, original) = RouteResource(agent, p.Uri);
+        await InvokeSessionAsync(request, server, async (client, ct) =>
+        {
+            await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = original }, ct);
+            return true;
+        }, cancellationToken);
+        return new EmptyResult();
+    }
+
+    public async ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> request, CancellationToken cancellationToken)
+    {
+        var agent = AgentOf(request);
+        var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
+        var (server, original) = RouteResource(agent, p.Uri);
+        await InvokeSessionAsync(request, server, async (client, ct) =>
+        {
+            await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = original }, ct);
+            return true;
+        }, cancellationToken);
+        return new EmptyResult();
+    }
+
+    public async ValueTask<EmptyResult> SetLoggingLevelAsync(RequestContext<SetLevelRequestParams> request, CancellationToken cancellationToken)
+    {
+        AgentOf(request);
+        if (request.Server.SessionId is { } sessionId && request.Params is { } p)
+        {
+            // Applies to the upstream sessions of this agent session, now and when they open.
+            await bridges.SetLevelAsync(sessionId, p.Level, cancellationToken);
+        }
+
+        return new EmptyResult();
+    }
+
     private async ValueTask<CallToolResult> ForwardAsync(RequestContext<CallToolRequestParams> request, string server, string originalName, CancellationToken cancellationToken)
     {
         var call = request.Params!;
-        var relay = call.ProgressToken is { } token ? new ProgressRelay(request.Server, token) : null;
+
+        // The upstream reports progress on a token of the gateway's; the router maps it back to the agent's token.
+        ProgressToken? upstreamToken = call.ProgressToken is { } token ? progress.Register(new ProgressRelay(request.Server, token)) : null;
         try
         {
-            return await InvokeRawAsync(server, (client, ct) => client.CallToolAsync(
-                originalName,
-                call.Arguments?.ToDictionary(a => a.Key, a => (object?)a.Value),
-                relay,
-                new RequestOptions { Meta = ForwardableMeta(call.Meta) },
-                ct), cancellationToken);
+            return await InvokeSessionRawAsync(
+                request,
+                server,
+                (client, ct) => UpstreamToolCall.CallAsync(client, originalName, call.Arguments, ForwardableMeta(call.Meta), upstreamToken, ct),
+                cancellationToken);
         }
         finally
         {
-            if (relay is not null)
+            if (upstreamToken is { } registered)
             {
-                await relay.FlushAsync();
+                progress.Unregister(registered);
             }
+        }
+    }
+
+    /// <summary>
+    /// Forwards over the agent session's own upstream session when there can be one (a 2025-11-25 session and an HTTP
+    /// or SSE upstream), so whatever the upstream sends during the call reaches this agent; else over the shared client.
+    /// </summary>
+    private async Task<T> InvokeSessionRawAsync<T>(MessageContext request, string server, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        if (request.Server.SessionId is not { } sessionId || !upstreams.TryGet(server, out var connection) || !connection.SupportsSessionBridges)
+        {
+            return await InvokeRawAsync(server, call, cancellationToken);
+        }
+
+        SessionBridge bridge;
+        try
+        {
+            bridge = await bridges.GetAsync(sessionId, request.Server, connection, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The call itself can still go through the shared connection; only unsolicited messages lose their way.
+            LogBridgeFailed(server, ex.Message);
+            return await InvokeRawAsync(server, call, cancellationToken);
+        }
+
+        using (bridge.Enter(request.Server))
+        {
+            return await connection.InvokeAsync(bridge.Client, call, cancellationToken);
+        }
+    }
+
+    private async Task<T> InvokeSessionAsync<T>(MessageContext request, string server, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await InvokeSessionRawAsync(request, server, call, cancellationToken);
+        }
+        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
+        {
+            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
         }
     }
 
@@ -253,6 +346,9 @@ internal sealed class GatewayMcpHandlers(UpstreamManager upstreams, ToolCallPipe
         Meta = t.Meta,
     };
 
-    private static AgentIdentity AgentOf<T>(RequestContext<T> request) =>
+    private static AgentIdentity AgentOf(MessageContext request) =>
         request.User.GetAgent() ?? throw new McpProtocolException("Not authenticated.", McpErrorCode.InvalidRequest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Opening a session bridge to {Server} failed ({Reason}); using the shared connection.")]
+    private partial void LogBridgeFailed(string server, string reason);
 }

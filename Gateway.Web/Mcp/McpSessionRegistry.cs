@@ -16,18 +16,22 @@ internal sealed partial class McpSessionRegistry
     private readonly ConcurrentDictionary<McpServer, Session> _sessions = new();
     private readonly AgentDirectoryProvider _agents;
     private readonly UpstreamManager _upstreams;
+    private readonly SessionBridges _bridges;
     private readonly ILogger<McpSessionRegistry> _logger;
 
-    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, ILogger<McpSessionRegistry> logger)
+    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, ILogger<McpSessionRegistry> logger)
     {
         _agents = agents;
         _upstreams = upstreams;
+        _bridges = bridges;
         _logger = logger;
         upstreams.CatalogChanged += _ => NotifyChanged();
         agents.Changed += NotifyChanged;
     }
 
     public int Count => _sessions.Count;
+
+    public int CountFor(long agentId) => _sessions.Values.Count(s => s.AgentId == agentId);
 
     public async Task RunAsync(McpServer server, long agentId, string keyHash, CancellationToken cancellationToken)
     {
@@ -51,6 +55,7 @@ internal sealed partial class McpSessionRegistry
         finally
         {
             _sessions.TryRemove(server, out _);
+            await _bridges.EndSessionAsync(server.SessionId);
         }
     }
 

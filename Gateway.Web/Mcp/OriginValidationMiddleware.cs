@@ -25,15 +25,44 @@ internal sealed class OriginValidationMiddleware(RequestDelegate next, IOptionsM
             refusal = $"Origin '{origin}' is not allowed.";
         }
 
+        // Bound the body before anything reads it: an oversized request is refused with 413, not buffered.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = mcp.MaxRequestBodyBytes;
+        }
+
         if (refusal is not null)
         {
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", error = new { code = -32600, message = refusal } });
+            await RefuseAsync(context, StatusCodes.Status403Forbidden, refusal);
             return;
+        }
+
+        if (HttpMethods.IsPost(context.Request.Method))
+        {
+            if (context.Request.ContentLength > mcp.MaxRequestBodyBytes)
+            {
+                await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, $"The request body exceeds {mcp.MaxRequestBodyBytes} bytes.");
+                return;
+            }
+
+            if (!IsJson(context.Request.ContentType))
+            {
+                await RefuseAsync(context, StatusCodes.Status415UnsupportedMediaType, "Content-Type must be application/json.");
+                return;
+            }
         }
 
         await next(context);
     }
+
+    private static Task RefuseAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", error = new { code = -32600, message } });
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsAllowedHost(string host, IReadOnlyList<string> allowed) =>
         IsLoopbackName(host) || allowed.Any(a => a == "*" || string.Equals(a, host, StringComparison.OrdinalIgnoreCase));

@@ -17,6 +17,7 @@ internal static class GatewayUpstreamExtensions
         services.AddHostedService<ProvisioningService>();
         services.AddSingleton<AgentDirectoryProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentDirectoryProvider>());
+        services.AddSingleton<ProgressRouter>();
         services.AddSingleton<UpstreamClientFactory>();
         services.AddSingleton<UpstreamManager>();
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());

@@ -5,7 +5,7 @@ using ModelContextProtocol.Protocol;
 namespace Gateway.Web.Upstreams;
 
 /// <summary>Creates the MCP client of an upstream over its transport.</summary>
-internal sealed partial class UpstreamClientFactory(ILoggerFactory loggerFactory, ILogger<UpstreamClientFactory> logger) : IDisposable
+internal sealed partial class UpstreamClientFactory(ProgressRouter progress, ILoggerFactory loggerFactory, ILogger<UpstreamClientFactory> logger) : IDisposable
 {
     /// <summary>
     /// The only variables a stdio server gets from the gateway's environment (the TypeScript SDK's safe default set):
@@ -31,20 +31,25 @@ internal sealed partial class UpstreamClientFactory(ILoggerFactory loggerFactory
     /// </summary>
     public const string PreferredProtocolVersion = "2025-11-25";
 
-    public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, CancellationToken cancellationToken)
+    /// <param name="server">The upstream.</param>
+    /// <param name="handlers">Handlers for what the upstream sends unasked.</param>
+    /// <param name="onStderr">Receives a stdio child's stderr lines.</param>
+    /// <param name="capabilities">The client capabilities to declare (an agent's, for a session bridge); none by default.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken)
     {
         try
         {
-            return await ConnectAsync(server, handlers, onStderr, PreferredProtocolVersion, cancellationToken);
+            return await ConnectAsync(server, handlers, onStderr, capabilities, PreferredProtocolVersion, cancellationToken);
         }
         catch (Exception ex) when (ex is not TimeoutException and not OperationCanceledException)
         {
             LogNegotiating(server.Name, ex.Message);
-            return await ConnectAsync(server, handlers, onStderr, null, cancellationToken);
+            return await ConnectAsync(server, handlers, onStderr, capabilities, null, cancellationToken);
         }
     }
 
-    private async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, string? protocolVersion, CancellationToken cancellationToken)
+    private async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, CancellationToken cancellationToken)
     {
         IClientTransport transport = server.Transport switch
         {
@@ -81,6 +86,7 @@ internal sealed partial class UpstreamClientFactory(ILoggerFactory loggerFactory
             InitializationTimeout = server.ConnectTimeout,
             DiscoverProbeTimeout = server.ConnectTimeout < TimeSpan.FromSeconds(5) ? server.ConnectTimeout : TimeSpan.FromSeconds(5),
             Handlers = handlers,
+            Capabilities = capabilities,
             ProtocolVersion = protocolVersion,
         };
 
@@ -88,7 +94,7 @@ internal sealed partial class UpstreamClientFactory(ILoggerFactory loggerFactory
         timeout.CancelAfter(server.ConnectTimeout);
         try
         {
-            return await McpClient.CreateAsync(transport, options, loggerFactory, timeout.Token);
+            return await McpClient.CreateAsync(new ProgressInterceptingTransport(transport, progress), options, loggerFactory, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -75,15 +75,24 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Forwards one request to the upstream, bounded by the server's call timeout.</summary>
-    public async Task<T> InvokeAsync<T>(Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    /// <summary>Gets a value indicating whether an agent session may get its own upstream session (cheap over HTTP; a process per session over stdio is not).</summary>
+    public bool SupportsSessionBridges => Definition.Transport != ServerTransport.Stdio && State == UpstreamState.Connected;
+
+    /// <summary>Gets the tools to seed a session bridge's client cache with.</summary>
+    public IReadOnlyList<Tool> Tools => _inventory.Tools;
+
+    /// <summary>Forwards one request over the shared connection, bounded by the server's call timeout.</summary>
+    public Task<T> InvokeAsync<T>(Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
         var client = _client;
-        if (client is null || State != UpstreamState.Connected)
-        {
-            throw new UpstreamUnavailableException(Name, LastError ?? State.ToString().ToLowerInvariant());
-        }
+        return client is null || State != UpstreamState.Connected
+            ? throw new UpstreamUnavailableException(Name, LastError ?? State.ToString().ToLowerInvariant())
+            : InvokeAsync(client, call, cancellationToken);
+    }
 
+    /// <summary>Forwards one request over <paramref name="client"/> (the shared one or a session bridge), bounded by the server's call timeout.</summary>
+    public async Task<T> InvokeAsync<T>(McpClient client, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Definition.CallTimeout);
         try
@@ -104,7 +113,11 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The connection itself failed: check it now rather than at the next health tick.
-            _wake.Release();
+            if (client == _client)
+            {
+                _wake.Release();
+            }
+
             throw new UpstreamUnavailableException(Name, ex.Message);
         }
     }
@@ -141,7 +154,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
             DateTimeOffset? connectedAt = null;
             try
             {
-                client = await _factory.ConnectAsync(Definition, Handlers(), OnStderr, stop);
+                client = await _factory.ConnectAsync(Definition, Handlers(), OnStderr, null, stop);
                 _client = client;
                 _inventory = await LoadInventoryAsync(client, stop);
                 ServerVersion = client.ServerInfo?.Version;

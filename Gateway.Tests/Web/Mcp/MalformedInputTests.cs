@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Mcp;
+
+/// <summary>
+/// Hostile and malformed protocol input: each gets a 4xx or a JSON-RPC error, never a 5xx, and nothing reaches an upstream.
+/// </summary>
+public sealed class MalformedInputTests : IAsyncLifetime
+{
+    private const string Key = "malformed-agent-key-0123";
+    private const string Init = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
+    private readonly string _server = "mal" + Guid.NewGuid().ToString("N")[..6];
+    private Microsoft.AspNetCore.Builder.WebApplication? _upstream;
+    private GatewayHost? _gateway;
+    private string _session = string.Empty;
+
+    public async Task InitializeAsync()
+    {
+        var (app, url) = await StartHttpAsync(_server);
+        _upstream = app;
+        _gateway = await GatewayHost.StartAsync(Merge(Http(_server, url, prefix: ""), Agent("agent", Key, $"{_server}/*"), Agent("other", "other-agent-key-0123456", $"{_server}/*")));
+        await _gateway.WaitForToolAsync("echo");
+        using var init = await SendAsync(Init, session: null);
+        _session = init.Headers.GetValues("Mcp-Session-Id").Single();
+        using var initialized = await SendAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway!.DisposeAsync();
+        await _upstream!.DisposeAsync();
+    }
+
+    /// <summary>Body, and what must come back: "4xx" (an HTTP client error) or "rpc" (a JSON-RPC error object).</summary>
+    public static TheoryData<string, string, string> Bodies()
+    {
+        var deep = new string('[', 5000) + new string(']', 5000);
+        var data = new TheoryData<string, string, string>
+        {
+            { "empty body", "", "4xx" },
+            { "whitespace", "   ", "4xx" },
+            { "truncated object", "{", "4xx" },
+            { "truncated string", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/li", "4xx" },
+            { "null", "null", "4xx" },
+            { "number", "123", "4xx" },
+            { "string", "\"tools/list\"", "4xx" },
+            { "true", "true", "4xx" },
+            { "empty array", "[]", "4xx" },
+            { "batch of two", """[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"ping"}]""", "4xx" },
+            { "not json", "hello world", "4xx" },
+            { "xml", "<rpc/>", "4xx" },
+            { "trailing garbage", """{"jsonrpc":"2.0","id":1,"method":"ping"} trailing""", "4xx" },
+            { "depth bomb", deep, "4xx" },
+            { "wrong jsonrpc version", """{"jsonrpc":"1.0","id":1,"method":"tools/list"}""", "4xx|rpc" },
+            { "missing jsonrpc", """{"id":1,"method":"tools/list"}""", "4xx|rpc" },
+            { "missing method", """{"jsonrpc":"2.0","id":1}""", "4xx|rpc" },
+            { "method is a number", """{"jsonrpc":"2.0","id":1,"method":42}""", "4xx|rpc" },
+            { "method is null", """{"jsonrpc":"2.0","id":1,"method":null}""", "4xx|rpc" },
+            { "method is empty", """{"jsonrpc":"2.0","id":1,"method":""}""", "4xx|rpc" },
+            { "unknown method", """{"jsonrpc":"2.0","id":1,"method":"no/such_method"}""", "4xx|rpc" },
+            { "id is an object", """{"jsonrpc":"2.0","id":{"a":1},"method":"tools/list"}""", "4xx|rpc" },
+            { "id is an array", """{"jsonrpc":"2.0","id":[1],"method":"tools/list"}""", "4xx|rpc" },
+            { "id is a boolean", """{"jsonrpc":"2.0","id":true,"method":"tools/list"}""", "4xx|rpc" },
+            { "result and error together", """{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}""", "4xx|rpc|accepted" },
+            { "tools/call without params", """{"jsonrpc":"2.0","id":1,"method":"tools/call"}""", "4xx|rpc" },
+            { "tools/call params is an array", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["echo"]}""", "4xx|rpc" },
+            { "tools/call params is a string", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"echo"}""", "4xx|rpc" },
+            { "tools/call without name", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{"message":"x"}}}""", "4xx|rpc" },
+            { "tools/call name is a number", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":7}}""", "4xx|rpc" },
+            { "tools/call name is null", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":null}}""", "4xx|rpc" },
+            { "tools/call arguments is an array", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":["x"]}}""", "4xx|rpc" },
+            { "tools/call arguments is a string", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":"x"}}""", "4xx|rpc" },
+            { "tools/call unknown tool", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}}""", "rpc" },
+            { "tools/call tool name with NUL", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ec\u0000ho"}}""", "rpc" },
+            { "tools/call confusable name", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"еcho"}}""", "rpc" },
+            { "tools/call zero-width name", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ec\u200Bho"}}""", "rpc" },
+            { "tools/call path-like name", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"../echo"}}""", "rpc" },
+            { "tools/call very long name", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"LONG"}}""".Replace("LONG", new string('a', 100_000), StringComparison.Ordinal), "rpc" },
+            { "tools/call huge number argument", """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope","arguments":{"a":1e400}}}""", "4xx|rpc" },
+            { "prompts/get unknown", """{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"nope"}}""", "rpc" },
+            { "prompts/get without params", """{"jsonrpc":"2.0","id":1,"method":"prompts/get"}""", "4xx|rpc" },
+            { "resources/read unknown uri", """{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"nope://x"}}""", "rpc" },
+            { "resources/read without uri", """{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{}}""", "4xx|rpc" },
+            { "resources/read rewritten uri of unknown server", """{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"mcpgw://ghost/test://static"}}""", "rpc" },
+            { "resources/subscribe unknown uri", """{"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{"uri":"nope://x"}}""", "rpc" },
+            { "completion with unknown ref type", """{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/nope"},"argument":{"name":"a","value":"b"}}}""", "4xx|rpc" },
+            { "completion for unknown prompt", """{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"nope"},"argument":{"name":"a","value":"b"}}}""", "rpc" },
+            { "initialize again on the session", Init, "4xx|rpc|result" },
+            { "notification for an unknown method", """{"jsonrpc":"2.0","method":"notifications/nope"}""", "4xx|accepted" },
+            { "invalid utf-8 escape", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\\uD800\"}", "4xx|rpc" },
+        };
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public async Task MalformedBody_GetsAClientError_AndReachesNoUpstream(string name, string body, string expected)
+    {
+        var before = CallLog.Count(_server, "echo");
+        using var response = await SendAsync(body);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+
+        Assert.True((int)response.StatusCode < 500, $"{name}: {(int)response.StatusCode} {text}");
+        var outcome = (int)response.StatusCode >= 400 ? "4xx"
+            : text.Contains("\"error\"", StringComparison.Ordinal) ? "rpc"
+            : response.StatusCode == HttpStatusCode.Accepted ? "accepted"
+            : text.Contains("\"result\"", StringComparison.Ordinal) ? "result"
+            : "ok:" + text;
+        Assert.True(expected.Split('|').Contains(outcome), $"{name}: expected {expected}, got {outcome} ({(int)response.StatusCode} {text})");
+        Assert.Equal(before, CallLog.Count(_server, "echo"));
+    }
+
+    public static TheoryData<string, string?, string?, string?, string?, int> Requests() => new()
+    {
+        // name, content type, accept, session id, authorization override, expected status
+        { "text/plain content type", "text/plain", "application/json, text/event-stream", "session", null, 415 },
+        { "no content type", null, "application/json, text/event-stream", "session", null, 415 },
+        { "accept only json", "application/json", "application/json", "session", null, 406 },
+        { "accept nothing useful", "application/json", "text/html", "session", null, 406 },
+        { "unknown session id", "application/json", "application/json, text/event-stream", "no-such-session", null, 404 },
+        { "session id with control characters", "application/json", "application/json, text/event-stream", "bad\tsession", null, 404 },
+        { "session of another agent", "application/json", "application/json, text/event-stream", "session", "other", 403 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Requests))]
+    public async Task MalformedHeaders_GetTheRightStatus(string name, string? contentType, string? accept, string? session, string? agent, int expected)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, _gateway!.McpUri)
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":5,"method":"tools/list"}""")),
+        };
+        if (contentType is not null)
+        {
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session == "session" ? _session : session);
+        request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + (agent is null ? Key : "other-agent-key-0123456"));
+        using var response = await http.SendAsync(request, TestContext.Timeout);
+
+        Assert.True((int)response.StatusCode == expected, $"{name}: expected {expected}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [Fact]
+    public async Task OversizedBody_Gets413()
+    {
+        var body = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":""" + "\"" + new string('x', 5 * 1024 * 1024) + "\"}}}";
+        var before = CallLog.Count(_server, "echo");
+        using var response = await SendAsync(body);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(before, CallLog.Count(_server, "echo"));
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string body, string? session = "current")
+    {
+        using var http = new HttpClient();
+        var request = new HttpRequestMessage(HttpMethod.Post, _gateway!.McpUri) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+
+        // Like curl for large bodies: the gateway can refuse before the body is uploaded.
+        request.Headers.ExpectContinue = body.Length > 1024 * 1024;
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+        if (session is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Mcp-Session-Id", _session);
+            request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
+        }
+
+        return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, TestContext.Timeout);
+    }
+}

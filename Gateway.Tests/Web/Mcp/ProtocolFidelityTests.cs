@@ -1,0 +1,240 @@
+using System.Net;
+using System.Net.Http.Json;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using Gateway.Web.Mcp;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Mcp;
+
+/// <summary>What the upstream does reaches the agent, and back: progress, cancellation, list_changed, paging, sessions.</summary>
+public sealed class ProtocolFidelityTests : IAsyncLifetime
+{
+    private const string Key = "fidelity-agent-key-01234";
+    private readonly string _name = "pf" + Guid.NewGuid().ToString("N")[..6];
+    private Microsoft.AspNetCore.Builder.WebApplication? _upstream;
+    private string _url = string.Empty;
+
+    public async Task InitializeAsync() => (_upstream, _url) = await StartHttpAsync(_name);
+
+    public async Task DisposeAsync() => await _upstream!.DisposeAsync();
+
+    private Task<GatewayHost> StartAsync(Dictionary<string, string?>? extra = null) =>
+        GatewayHost.StartAsync(Merge(Http(_name, _url), Agent("agent", Key, "*/*"), extra ?? []));
+
+    [Fact]
+    public async Task Progress_IsRelayedInOrder_AllOfIt_BeforeTheResult_OnTheWire()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__slow");
+        using var http = new HttpClient();
+        async Task<HttpResponseMessage> PostAsync(string body, string? session)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+            if (session is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
+                request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
+            }
+
+            return await http.SendAsync(request, TestContext.Timeout);
+        }
+
+        using var init = await PostAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""", null);
+        var session = init.Headers.GetValues("Mcp-Session-Id").Single();
+        using var initialized = await PostAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", session);
+
+        // The SSE body of the call, read in wire order: no client library in between to reorder it.
+        var body = """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"TOOL","arguments":{"milliseconds":200,"steps":5},"_meta":{"progressToken":"agent-token"}}}""";
+        using var call = await PostAsync(body.Replace("TOOL", $"{_name}__slow", StringComparison.Ordinal), session);
+        var events = (await call.Content.ReadAsStringAsync(TestContext.Timeout)).Split('\n')
+            .Where(l => l.StartsWith("data:", StringComparison.Ordinal))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l[5..]).RootElement)
+            .ToList();
+
+        var progress = events.TakeWhile(e => e.TryGetProperty("method", out _)).ToList();
+        Assert.Equal([1f, 2f, 3f, 4f, 5f], progress.Select(e => e.GetProperty("params").GetProperty("progress").GetSingle()));
+        Assert.All(progress, e => Assert.Equal("agent-token", e.GetProperty("params").GetProperty("progressToken").GetString()));
+        var result = Assert.Single(events.Skip(progress.Count));
+        Assert.Equal(7, result.GetProperty("id").GetInt32());
+        Assert.Equal("slept 200 ms", result.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task Progress_IsRelayedInOrder_BeforeTheResult_ToAStateless2026Client()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__slow");
+        using var http = new HttpClient();
+        var tool = $"{_name}__slow";
+        var body = """
+            {"jsonrpc":"2.0","id":"r1","method":"tools/call","params":{"name":"TOOL","arguments":{"milliseconds":200,"steps":5},
+             "_meta":{"progressToken":42,"io.modelcontextprotocol/protocolVersion":"2026-07-28",
+                      "io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}
+            """.Replace("TOOL", tool, StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.TryAddWithoutValidation("Mcp-Method", "tools/call");
+        request.Headers.TryAddWithoutValidation("Mcp-Name", tool);
+        using var response = await http.SendAsync(request, TestContext.Timeout);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True(response.IsSuccessStatusCode, text);
+
+        var events = text.Split('\n').Where(l => l.StartsWith("data:", StringComparison.Ordinal)).Select(l => System.Text.Json.JsonDocument.Parse(l[5..]).RootElement).ToList();
+        var progress = events.TakeWhile(e => e.TryGetProperty("method", out _)).ToList();
+        Assert.Equal([1f, 2f, 3f, 4f, 5f], progress.Select(e => e.GetProperty("params").GetProperty("progress").GetSingle()));
+        Assert.All(progress, e => Assert.Equal(42, e.GetProperty("params").GetProperty("progressToken").GetInt32()));
+        Assert.Equal("r1", Assert.Single(events.Skip(progress.Count)).GetProperty("id").GetString());
+    }
+
+    [Theory]
+    [InlineData("2025-11-25")]
+    [InlineData(null)]
+    public async Task CancellingACall_CancelsTheUpstreamCall(string? protocol)
+    {
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__slow");
+        await using var client = await gateway.ConnectAsync(Key, protocol);
+        var before = CallLog.Count(_name, "slow:cancelled");
+
+        using var cancel = new CancellationTokenSource();
+        var call = client.CallToolAsync($"{_name}__slow", new Dictionary<string, object?> { ["milliseconds"] = 30_000 }, cancellationToken: cancel.Token).AsTask();
+        await WaitAsync(() => CallLog.Count(_name, "slow") > 0 && !call.IsCompleted, "the call never reached the upstream");
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await WaitAsync(() => CallLog.Count(_name, "slow:cancelled") == before + 1, "the upstream call was not cancelled");
+    }
+
+    [Fact]
+    public async Task OpenSession_GetsListChanged_WhenAServerIsAdded()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__echo");
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var client = await gateway.ConnectAsync(Key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (_, _) =>
+                {
+                    changed.TrySetResult();
+                    return ValueTask.CompletedTask;
+                })],
+            },
+        });
+        Assert.DoesNotContain((await client.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name), n => n.StartsWith("added__", StringComparison.Ordinal));
+
+        using var add = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "added", transport = "stdio", command = "dotnet", args = new[] { TestUpstreamDll, "stdio" } }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.Created, add.StatusCode);
+
+        await changed.Task.WaitAsync(TestContext.Timeout);
+        Assert.Contains((await client.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name), n => n == "added__echo");
+    }
+
+    [Fact]
+    public async Task Lists_ArePaged_WithOpaqueCursors()
+    {
+        await using var gateway = await StartAsync(new() { ["Gateway:Mcp:PageSize"] = "3" });
+        await gateway.WaitForToolAsync($"{_name}__echo");
+        await using var client = await gateway.ConnectAsync(Key);
+
+        var first = await client.ListToolsAsync(new ListToolsRequestParams(), TestContext.Timeout);
+        Assert.Equal(3, first.Tools.Count);
+        Assert.NotNull(first.NextCursor);
+        var all = await client.ListToolsAsync(cancellationToken: TestContext.Timeout);
+        Assert.Equal(7, all.Count);
+        Assert.Equal(all.Count, all.Select(t => t.Name).Distinct().Count());
+
+        var bad = await Assert.ThrowsAsync<McpProtocolException>(() => client.ListToolsAsync(new ListToolsRequestParams { Cursor = "not-a-cursor" }, TestContext.Timeout).AsTask());
+        Assert.Equal(McpErrorCode.InvalidParams, bad.ErrorCode);
+    }
+
+    [Fact]
+    public async Task Sessions_AreCappedPerAgent_AndDeleteFreesOne()
+    {
+        await using var gateway = await StartAsync(new() { ["Gateway:Mcp:MaxSessionsPerAgent"] = "2" });
+        var registry = gateway.Services.GetRequiredService<McpSessionRegistry>();
+        await using var one = await gateway.ConnectAsync(Key, "2025-11-25");
+        var two = await gateway.ConnectAsync(Key, "2025-11-25");
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => gateway.ConnectAsync(Key, "2025-11-25"));
+        Assert.Contains("429", refused.ToString(), StringComparison.Ordinal);
+
+        // The C# client ends its session with DELETE on dispose; the freed slot can be used again.
+        var sessionId = two.SessionId;
+        await two.DisposeAsync();
+        await WaitAsync(() => registry.Count < 2);
+        await using var three = await gateway.ConnectAsync(Key, "2025-11-25");
+        Assert.NotEmpty(await three.ListToolsAsync(cancellationToken: TestContext.Timeout));
+
+        // A request on the deleted session is refused with 404.
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = JsonContent.Create(new { jsonrpc = "2.0", id = 1, method = "tools/list" }) };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+        request.Headers.TryAddWithoutValidation("Mcp-Session-Id", sessionId);
+        request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
+        using var response = await http.SendAsync(request, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ForeignHostOrOrigin_IsRefused_LoopbackIsAccepted()
+    {
+        await using var gateway = await StartAsync();
+        using var http = new HttpClient();
+
+        async Task<HttpStatusCode> PostAsync(string? host, string? origin)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri)
+            {
+                Content = JsonContent.Create(new { jsonrpc = "2.0", id = 1, method = "initialize", @params = new { protocolVersion = "2025-11-25", capabilities = new { }, clientInfo = new { name = "t", version = "1" } } }),
+            };
+            request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+            if (host is not null)
+            {
+                request.Headers.Host = host;
+            }
+
+            if (origin is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Origin", origin);
+            }
+
+            using var response = await http.SendAsync(request, TestContext.Timeout);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, await PostAsync("evil.example", null));
+        Assert.Equal(HttpStatusCode.Forbidden, await PostAsync(null, "http://evil.example"));
+        Assert.Equal(HttpStatusCode.Forbidden, await PostAsync("evil.example:80", "http://evil.example"));
+        Assert.Equal(HttpStatusCode.OK, await PostAsync("localhost", "http://localhost:3000"));
+        Assert.Equal(HttpStatusCode.OK, await PostAsync(null, null));
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, string what = "condition not met")
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, what + " within 10 s");
+            await Task.Delay(20);
+        }
+    }
+
+    private sealed class SynchronousProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
+    {
+        public void Report(ProgressNotificationValue value) => report(value);
+    }
+}

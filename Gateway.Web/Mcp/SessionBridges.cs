@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using Gateway.Core.Catalog;
+using Gateway.Web.Upstreams;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.Web.Mcp;
+
+/// <summary>
+/// The session bridges of open 2025-11-25 agent sessions, one per (session, upstream) actually used, created on the
+/// first call and closed with the session. Only for HTTP and SSE upstreams, where a session is cheap; stdio upstreams
+/// keep one shared process.
+/// </summary>
+internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, ILogger<SessionBridges> logger)
+{
+    private readonly ConcurrentDictionary<(string Session, string Server), Lazy<Task<SessionBridge>>> _bridges = new();
+    private readonly ConcurrentDictionary<string, LoggingLevel> _levels = new();
+
+    /// <summary>Gets the bridge of <paramref name="sessionId"/> to <paramref name="upstream"/>, creating it on first use.</summary>
+    public async Task<SessionBridge> GetAsync(string sessionId, McpServer request, UpstreamConnection upstream, CancellationToken cancellationToken)
+    {
+        var key = (sessionId, upstream.Name);
+        while (true)
+        {
+            var lazy = _bridges.GetOrAdd(key, _ => new Lazy<Task<SessionBridge>>(() => CreateAsync(sessionId, request, upstream)));
+            SessionBridge bridge;
+            try
+            {
+                bridge = await lazy.Value.WaitAsync(cancellationToken);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                _bridges.TryRemove(new(key, lazy));
+                throw;
+            }
+
+            if (bridge.IsAlive && ReferenceEquals(bridge.Upstream, upstream))
+            {
+                return bridge;
+            }
+
+            // The upstream was reconfigured or the bridge's connection dropped: replace it.
+            if (_bridges.TryRemove(new(key, lazy)))
+            {
+                await bridge.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Remembers the session's log level and passes it to the bridges it already has.</summary>
+    public async Task SetLevelAsync(string sessionId, LoggingLevel level, CancellationToken cancellationToken)
+    {
+        _levels[sessionId] = level;
+        foreach (var (key, lazy) in _bridges)
+        {
+            if (key.Session == sessionId && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            {
+                await SetLevelAsync(lazy.Value.Result.Client, level, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Closes every bridge of a session that ended.</summary>
+    public async Task EndSessionAsync(string sessionId)
+    {
+        _levels.TryRemove(sessionId, out _);
+        foreach (var (key, lazy) in _bridges)
+        {
+            if (key.Session == sessionId && _bridges.TryRemove(new(key, lazy)) && lazy.IsValueCreated)
+            {
+                try
+                {
+                    await (await lazy.Value).DisposeAsync();
+                }
+                catch (Exception ex)
+                {
+                    LogCloseFailed(key.Server, ex.Message);
+                }
+            }
+        }
+    }
+
+    public int Count => _bridges.Count;
+
+    private async Task<SessionBridge> CreateAsync(string sessionId, McpServer request, UpstreamConnection upstream)
+    {
+        var agentCaps = request.ClientCapabilities;
+        var bridge = new SessionBridge(upstream, request);
+        var handlers = new McpClientHandlers
+        {
+            NotificationHandlers =
+            [
+                new(NotificationMethods.LoggingMessageNotification, (n, ct) => new ValueTask(bridge.ForwardNotificationAsync(n.Method, n.Params, ct))),
+                new(NotificationMethods.ResourceUpdatedNotification, (n, ct) => new ValueTask(ForwardResourceUpdatedAsync(bridge, n, ct))),
+            ],
+        };
+        if (agentCaps?.Sampling is not null)
+        {
+            handlers.SamplingHandler = (p, _, ct) => bridge.Target.SampleAsync(p!, ct);
+        }
+
+        if (agentCaps?.Elicitation is not null)
+        {
+            handlers.ElicitationHandler = (p, ct) => bridge.Target.ElicitAsync(p!, ct);
+        }
+
+        if (agentCaps?.Roots is not null)
+        {
+            handlers.RootsHandler = (p, ct) => bridge.Target.RequestRootsAsync(p!, ct);
+        }
+
+        var capabilities = new ClientCapabilities { Sampling = agentCaps?.Sampling, Elicitation = agentCaps?.Elicitation, Roots = agentCaps?.Roots };
+        bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None);
+        bridge.Client.AddKnownTools(upstream.Tools);
+        if (_levels.TryGetValue(sessionId, out var level))
+        {
+            await SetLevelAsync(bridge.Client, level, CancellationToken.None);
+        }
+
+        LogBridgeOpened(upstream.Name, sessionId);
+        return bridge;
+    }
+
+    private async Task ForwardResourceUpdatedAsync(SessionBridge bridge, JsonRpcNotification notification, CancellationToken cancellationToken)
+    {
+        // The agent knows the resource by its exposed URI, which differs from the upstream's when it was rewritten.
+        var parameters = notification.Params?.DeepClone();
+        if (parameters?["uri"]?.GetValue<string>() is { } uri && upstreams.Catalog.Resources.Route(uri)?.Server != bridge.Upstream.Name)
+        {
+            parameters["uri"] = ResourceCatalog<Resource, ResourceTemplate>.Rewrite(bridge.Upstream.Name, uri);
+        }
+
+        await bridge.ForwardNotificationAsync(notification.Method, parameters, cancellationToken);
+    }
+
+    private static async Task SetLevelAsync(McpClient client, LoggingLevel level, CancellationToken cancellationToken)
+    {
+        if (client.ServerCapabilities.Logging is not null)
+        {
+            await client.SetLoggingLevelAsync(level, cancellationToken: cancellationToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Opened a session bridge to {Server} for session {SessionId}.")]
+    private partial void LogBridgeOpened(string server, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Closing a session bridge to {Server} failed: {Reason}")]
+    private partial void LogCloseFailed(string server, string reason);
+}

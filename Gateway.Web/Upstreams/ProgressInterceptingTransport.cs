@@ -1,0 +1,69 @@
+using System.Threading.Channels;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// Wraps an upstream transport and hands progress notifications to the <see cref="ProgressRouter"/> as they are read,
+/// before any later message (the call's result) is passed on to the client: progress keeps its order and is never
+/// overtaken by the result. Everything else passes through unchanged.
+/// </summary>
+internal sealed class ProgressInterceptingTransport(IClientTransport inner, ProgressRouter router) : IClientTransport
+{
+    public string Name => inner.Name;
+
+    public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
+        new Session(await inner.ConnectAsync(cancellationToken), router);
+
+    private sealed class Session : ITransport
+    {
+        private readonly ITransport _inner;
+        private readonly ProgressRouter _router;
+        private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private readonly Task _pump;
+
+        public Session(ITransport inner, ProgressRouter router)
+        {
+            _inner = inner;
+            _router = router;
+            _pump = Task.Run(PumpAsync);
+        }
+
+        public string? SessionId => _inner.SessionId;
+
+        public ChannelReader<JsonRpcMessage> MessageReader => _messages.Reader;
+
+        public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default) =>
+            _inner.SendMessageAsync(message, cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _inner.DisposeAsync();
+            await _pump;
+        }
+
+        private async Task PumpAsync()
+        {
+            try
+            {
+                await foreach (var message in _inner.MessageReader.ReadAllAsync())
+                {
+                    if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } progress
+                        && await _router.TryForwardAsync(progress))
+                    {
+                        continue;
+                    }
+
+                    await _messages.Writer.WriteAsync(message);
+                }
+
+                _messages.Writer.TryComplete();
+            }
+            catch (Exception ex)
+            {
+                _messages.Writer.TryComplete(ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Gateway.Web.Mcp;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// Routes upstream progress notifications to the agent call that asked for them, keyed by a progress token the gateway
+/// issues per forwarded call. Called from <see cref="ProgressInterceptingTransport"/> in wire order, so every
+/// notification reaches the agent before the result that follows it (the SDK's own dispatch can reorder them).
+/// </summary>
+internal sealed class ProgressRouter
+{
+    private readonly ConcurrentDictionary<string, ProgressRelay> _relays = new(StringComparer.Ordinal);
+
+    public ProgressToken Register(ProgressRelay relay)
+    {
+        var token = "gw-" + Guid.NewGuid().ToString("N");
+        _relays[token] = relay;
+        return new ProgressToken(token);
+    }
+
+    public void Unregister(ProgressToken token) => _relays.TryRemove(token.ToString() ?? string.Empty, out _);
+
+    /// <summary>Forwards the notification if it belongs to a registered call; returns whether it was consumed.</summary>
+    public async ValueTask<bool> TryForwardAsync(JsonRpcNotification notification)
+    {
+        if (notification.Params is not JsonObject p
+            || p["progressToken"] is not JsonValue tokenNode
+            || !_relays.TryGetValue(tokenNode.TryGetValue<string>(out var text) ? text : tokenNode.ToJsonString(), out var relay))
+        {
+            return false;
+        }
+
+        var value = new ProgressNotificationValue
+        {
+            Progress = p["progress"] is JsonValue progress && progress.TryGetValue<float>(out var v) ? v : 0,
+            Total = p["total"] is JsonValue total && total.TryGetValue<float>(out var t) ? t : null,
+            Message = p["message"] is JsonValue message && message.TryGetValue<string>(out var m) ? m : null,
+        };
+        await relay.SendAsync(value);
+        return true;
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// Sends <c>tools/call</c> upstream as a raw JSON-RPC request with an id the gateway chooses, so that a cancelled call
+/// can be cancelled upstream too: the SDK client only aborts the HTTP request, which a 2025-11-25 session ignores
+/// (modelcontextprotocol/csharp-sdk#1365). Arguments pass through as the agent sent them, without re-serialization.
+/// </summary>
+internal static class UpstreamToolCall
+{
+    private static long _nextId;
+
+    public static async ValueTask<CallToolResult> CallAsync(
+        McpClient client,
+        string name,
+        IDictionary<string, JsonElement>? arguments,
+        JsonObject? meta,
+        ProgressToken? progressToken,
+        CancellationToken cancellationToken)
+    {
+        var parameters = new JsonObject { ["name"] = name };
+        if (arguments is not null)
+        {
+            var args = new JsonObject();
+            foreach (var (key, value) in arguments)
+            {
+                args[key] = JsonSerializer.SerializeToNode(value, McpJsonUtilities.DefaultOptions);
+            }
+
+            parameters["arguments"] = args;
+        }
+
+        if (meta is not null || progressToken is not null)
+        {
+            var m = meta ?? [];
+            if (progressToken is { } token)
+            {
+                m["progressToken"] = JsonSerializer.SerializeToNode(token, McpJsonUtilities.DefaultOptions);
+            }
+
+            parameters["_meta"] = m;
+        }
+
+        var id = new RequestId("gw-" + Interlocked.Increment(ref _nextId));
+        try
+        {
+            var response = await client.SendRequestAsync(new JsonRpcRequest { Id = id, Method = RequestMethods.ToolsCall, Params = parameters }, cancellationToken);
+            return response.Result.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions)
+                ?? throw new McpProtocolException("The upstream returned an empty tools/call result.", McpErrorCode.InternalError);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") < 0)
+        {
+            // Tell the upstream; bounded and best effort, the caller has already given up.
+            using var notify = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await client.SendNotificationAsync(
+                    NotificationMethods.CancelledNotification,
+                    new CancelledNotificationParams { RequestId = id, Reason = "The agent cancelled the call, or it timed out at the gateway." },
+                    cancellationToken: notify.Token);
+            }
+            catch (Exception)
+            {
+                // The connection may be gone; the supervisor deals with that.
+            }
+
+            throw;
+        }
+    }
+}
