@@ -65,6 +65,28 @@ public sealed class TestTools
         return Environment.GetEnvironmentVariable(name) ?? "(unset)";
     }
 
+    [McpServerTool(Name = "echo_meta"), Description("Returns the _meta this server received with the call.")]
+    public static string EchoMeta(RequestContext<CallToolRequestParams> request)
+    {
+        CallLog.Record("echo_meta");
+        return request.Params?.Meta?.ToJsonString() ?? "{}";
+    }
+
+    [McpServerTool(Name = "toggle_extra"), Description("Adds the tool 'extra' to this server, or removes it (the server then sends list_changed).")]
+    public static string ToggleExtra(McpServer server)
+    {
+        CallLog.Record("toggle_extra");
+        var tools = server.ServerOptions.ToolCollection!;
+        if (tools.TryGetPrimitive("extra", out var extra))
+        {
+            tools.Remove(extra);
+            return "removed";
+        }
+
+        tools.Add(McpServerTool.Create(() => "extra!", new McpServerToolCreateOptions { Name = "extra", Description = "A tool that comes and goes." }));
+        return "added";
+    }
+
     [McpServerTool(Name = "pid"), Description("Returns the server's process id.")]
     public static int Pid()
     {

@@ -154,6 +154,34 @@ public sealed class MalformedInputTests : IAsyncLifetime
         Assert.True((int)response.StatusCode == expected, $"{name}: expected {expected}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    [Theory]
+    [InlineData("tools/list", null, "tools/call", 400)]
+    [InlineData("tools/call", "echo", "tools/call", 400)]
+    [InlineData("tools/call", "echo", "nope", 400)]
+    public async Task Protocol2026_HeaderBodyMismatch_Gets400(string headerMethod, string? headerName, string bodyMethod, int expected)
+    {
+        var before = CallLog.Count(_server, "echo");
+        var body = """
+            {"jsonrpc":"2.0","id":"m1","method":"METHOD","params":{"name":"other","arguments":{"message":"x"},
+             "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}
+            """.Replace("METHOD", bodyMethod, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, _gateway!.McpUri) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.TryAddWithoutValidation("Mcp-Method", headerMethod);
+        if (headerName is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Mcp-Name", headerName);
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Timeout);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True((int)response.StatusCode == expected, $"{(int)response.StatusCode} {text}");
+        Assert.Equal(before, CallLog.Count(_server, "echo"));
+    }
+
     [Fact]
     public async Task OversizedBody_Gets413()
     {

@@ -152,7 +152,7 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         Assert.Equal(3, first.Tools.Count);
         Assert.NotNull(first.NextCursor);
         var all = await client.ListToolsAsync(cancellationToken: TestContext.Timeout);
-        Assert.Equal(7, all.Count);
+        Assert.Equal(9, all.Count);
         Assert.Equal(all.Count, all.Select(t => t.Name).Distinct().Count());
 
         var bad = await Assert.ThrowsAsync<McpProtocolException>(() => client.ListToolsAsync(new ListToolsRequestParams { Cursor = "not-a-cursor" }, TestContext.Timeout).AsTask());
@@ -221,6 +221,94 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, await PostAsync("evil.example:80", "http://evil.example"));
         Assert.Equal(HttpStatusCode.OK, await PostAsync("localhost", "http://localhost:3000"));
         Assert.Equal(HttpStatusCode.OK, await PostAsync(null, null));
+    }
+
+    [Fact]
+    public async Task AgentsNotificationsCancelled_CancelsTheUpstreamCall()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__slow");
+        using var http = new HttpClient();
+        var session = await InitializeRawAsync(http, gateway);
+        var before = CallLog.Count(_name, "slow:cancelled");
+
+        var body = """{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"TOOL","arguments":{"milliseconds":30000}}}""".Replace("TOOL", $"{_name}__slow", StringComparison.Ordinal);
+        var call = PostRawAsync(http, gateway, session, body);
+        await WaitAsync(() => CallLog.Count(_name, "slow") > 0, "the call never reached the upstream");
+        using var cancelled = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"call-1","reason":"user stopped it"}}""");
+
+        await WaitAsync(() => CallLog.Count(_name, "slow:cancelled") == before + 1, "the upstream call was not cancelled");
+        (await call).Dispose();
+    }
+
+    [Fact]
+    public async Task AgentMeta_IsForwarded_WithoutItsProgressTokenAndProtocolKeys()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__echo_meta");
+        await using var client = await gateway.ConnectAsync(Key, protocolVersion: null);
+
+        var meta = new System.Text.Json.Nodes.JsonObject { ["trace.example/id"] = "abc-123", ["io.modelcontextprotocol/ignored"] = "x" };
+        var result = await client.CallToolAsync($"{_name}__echo_meta", progress: new Progress<ProgressNotificationValue>(), options: new ModelContextProtocol.RequestOptions { Meta = meta }, cancellationToken: TestContext.Timeout);
+        var seen = System.Text.Json.Nodes.JsonNode.Parse(Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text)!.AsObject();
+
+        Assert.Equal("abc-123", seen["trace.example/id"]?.GetValue<string>());
+        Assert.DoesNotContain(seen, kv => kv.Key.StartsWith("io.modelcontextprotocol/", StringComparison.Ordinal) && kv.Key != "io.modelcontextprotocol/related-task");
+
+        // The upstream sees the gateway's own progress token, never the agent's.
+        Assert.StartsWith("gw-", seen["progressToken"]?.GetValue<string>() ?? string.Empty, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UpstreamListChanged_ReachesTheAgent_WithTheNewTool()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__toggle_extra");
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var client = await gateway.ConnectAsync(Key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (_, _) =>
+                {
+                    changed.TrySetResult();
+                    return ValueTask.CompletedTask;
+                })],
+            },
+        });
+
+        var toggled = await client.CallToolAsync($"{_name}__toggle_extra", cancellationToken: TestContext.Timeout);
+        Assert.Equal("added", Assert.IsType<TextContentBlock>(Assert.Single(toggled.Content)).Text);
+
+        await changed.Task.WaitAsync(TestContext.Timeout);
+        await gateway.WaitForToolAsync($"{_name}__extra");
+        var extra = await client.CallToolAsync($"{_name}__extra", cancellationToken: TestContext.Timeout);
+        Assert.Equal("extra!", Assert.IsType<TextContentBlock>(Assert.Single(extra.Content)).Text);
+        await client.CallToolAsync($"{_name}__toggle_extra", cancellationToken: TestContext.Timeout);
+        await gateway.WaitForToolGoneAsync($"{_name}__extra");
+    }
+
+    private static async Task<string> InitializeRawAsync(HttpClient http, GatewayHost gateway)
+    {
+        using var init = await PostRawAsync(http, gateway, null, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
+        var session = init.Headers.GetValues("Mcp-Session-Id").Single();
+        using var initialized = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        return session;
+    }
+
+    private static Task<HttpResponseMessage> PostRawAsync(HttpClient http, GatewayHost gateway, string? session, string body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+        if (session is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
+            request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
+        }
+
+        return http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
     }
 
     private static async Task WaitAsync(Func<bool> condition, string what = "condition not met")
