@@ -101,14 +101,14 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.Resources.ResourcesVisibleTo(agent.Grants).Select(e => WithUri(e.Item, e.ExposedName)), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => agent.Grants.AllowsAnyOf(r.Server)).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourcesResult { Resources = page, NextCursor = next });
     }
 
     public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.Resources.TemplatesVisibleTo(agent.Grants).Select(e => WithUriTemplate(e.Item, e.ExposedName)), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => agent.Grants.AllowsAnyOf(t.Server)).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page, NextCursor = next });
     }
 
@@ -320,31 +320,6 @@ internal sealed partial class GatewayMcpHandlers(
 
         return copy;
     }
-
-    private static Resource WithUri(Resource r, string uri) => uri == r.Uri ? r : new Resource
-    {
-        Uri = uri,
-        Name = r.Name,
-        Title = r.Title,
-        Description = r.Description,
-        MimeType = r.MimeType,
-        Annotations = r.Annotations,
-        Size = r.Size,
-        Icons = r.Icons,
-        Meta = r.Meta,
-    };
-
-    private static ResourceTemplate WithUriTemplate(ResourceTemplate t, string template) => template == t.UriTemplate ? t : new ResourceTemplate
-    {
-        UriTemplate = template,
-        Name = t.Name,
-        Title = t.Title,
-        Description = t.Description,
-        MimeType = t.MimeType,
-        Annotations = t.Annotations,
-        Icons = t.Icons,
-        Meta = t.Meta,
-    };
 
     private static AgentIdentity AgentOf(MessageContext request) =>
         request.User.GetAgent() ?? throw new McpProtocolException("Not authenticated.", McpErrorCode.InvalidRequest);

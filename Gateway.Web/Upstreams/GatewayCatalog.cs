@@ -17,6 +17,14 @@ internal sealed record GatewayCatalog(
     NamespacedCatalog<ExposedPrompt> Prompts,
     ResourceCatalog<Resource, ResourceTemplate> Resources)
 {
+    /// <summary>Gets the resources under their exposed URIs, built once per catalog rather than per list request.</summary>
+    public IReadOnlyList<(string Server, Resource Exposed)> ExposedResources { get; } =
+        [.. Resources.Resources.Select(e => (e.Server, WithUri(e.Item, e.ExposedName)))];
+
+    /// <summary>Gets the resource templates under their exposed URI templates.</summary>
+    public IReadOnlyList<(string Server, ResourceTemplate Exposed)> ExposedTemplates { get; } =
+        [.. Resources.Templates.Select(e => (e.Server, WithUriTemplate(e.Item, e.ExposedName)))];
+
     public static GatewayCatalog Empty { get; } = new(0, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedPrompt>.Empty, ResourceCatalog<Resource, ResourceTemplate>.Empty);
 
     public static GatewayCatalog Build(long version, IReadOnlyList<UpstreamConnection> connected, IReadOnlyList<UpstreamConnection> down)
@@ -47,6 +55,31 @@ internal sealed record GatewayCatalog(
         Description = t.Description,
         InputSchema = t.InputSchema,
         OutputSchema = t.OutputSchema,
+        Annotations = t.Annotations,
+        Icons = t.Icons,
+        Meta = t.Meta,
+    };
+
+    private static Resource WithUri(Resource r, string uri) => uri == r.Uri ? r : new Resource
+    {
+        Uri = uri,
+        Name = r.Name,
+        Title = r.Title,
+        Description = r.Description,
+        MimeType = r.MimeType,
+        Annotations = r.Annotations,
+        Size = r.Size,
+        Icons = r.Icons,
+        Meta = r.Meta,
+    };
+
+    private static ResourceTemplate WithUriTemplate(ResourceTemplate t, string template) => template == t.UriTemplate ? t : new ResourceTemplate
+    {
+        UriTemplate = template,
+        Name = t.Name,
+        Title = t.Title,
+        Description = t.Description,
+        MimeType = t.MimeType,
         Annotations = t.Annotations,
         Icons = t.Icons,
         Meta = t.Meta,

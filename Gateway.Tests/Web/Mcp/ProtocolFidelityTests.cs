@@ -32,27 +32,11 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         await using var gateway = await StartAsync();
         await gateway.WaitForToolAsync($"{_name}__slow");
         using var http = new HttpClient();
-        async Task<HttpResponseMessage> PostAsync(string body, string? session)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
-            request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
-            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
-            if (session is not null)
-            {
-                request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
-                request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
-            }
-
-            return await http.SendAsync(request, TestContext.Timeout);
-        }
-
-        using var init = await PostAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""", null);
-        var session = init.Headers.GetValues("Mcp-Session-Id").Single();
-        using var initialized = await PostAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", session);
+        var session = await InitializeRawAsync(http, gateway);
 
         // The SSE body of the call, read in wire order: no client library in between to reorder it.
         var body = """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"TOOL","arguments":{"milliseconds":200,"steps":5},"_meta":{"progressToken":"agent-token"}}}""";
-        using var call = await PostAsync(body.Replace("TOOL", $"{_name}__slow", StringComparison.Ordinal), session);
+        using var call = await PostRawAsync(http, gateway, session, body.Replace("TOOL", $"{_name}__slow", StringComparison.Ordinal));
         var events = (await call.Content.ReadAsStringAsync(TestContext.Timeout)).Split('\n')
             .Where(l => l.StartsWith("data:", StringComparison.Ordinal))
             .Select(l => System.Text.Json.JsonDocument.Parse(l[5..]).RootElement)
@@ -120,18 +104,7 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         await using var gateway = await StartAsync();
         await gateway.WaitForToolAsync($"{_name}__echo");
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var client = await gateway.ConnectAsync(Key, options: new McpClientOptions
-        {
-            ProtocolVersion = "2025-11-25",
-            Handlers = new McpClientHandlers
-            {
-                NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (_, _) =>
-                {
-                    changed.TrySetResult();
-                    return ValueTask.CompletedTask;
-                })],
-            },
-        });
+        await using var client = await ConnectWatchingListChangedAsync(gateway, changed);
         Assert.DoesNotContain((await client.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name), n => n.StartsWith("added__", StringComparison.Ordinal));
 
         using var add = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "added", transport = "stdio", command = "dotnet", args = new[] { TestUpstreamDll, "stdio" } }, TestContext.Timeout);
@@ -265,18 +238,7 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         await using var gateway = await StartAsync();
         await gateway.WaitForToolAsync($"{_name}__toggle_extra");
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var client = await gateway.ConnectAsync(Key, options: new McpClientOptions
-        {
-            ProtocolVersion = "2025-11-25",
-            Handlers = new McpClientHandlers
-            {
-                NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (_, _) =>
-                {
-                    changed.TrySetResult();
-                    return ValueTask.CompletedTask;
-                })],
-            },
-        });
+        await using var client = await ConnectWatchingListChangedAsync(gateway, changed);
 
         var toggled = await client.CallToolAsync($"{_name}__toggle_extra", cancellationToken: TestContext.Timeout);
         Assert.Equal("added", Assert.IsType<TextContentBlock>(Assert.Single(toggled.Content)).Text);
@@ -288,6 +250,20 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         await client.CallToolAsync($"{_name}__toggle_extra", cancellationToken: TestContext.Timeout);
         await gateway.WaitForToolGoneAsync($"{_name}__extra");
     }
+
+    private static Task<McpClient> ConnectWatchingListChangedAsync(GatewayHost gateway, TaskCompletionSource changed) =>
+        gateway.ConnectAsync(Key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (_, _) =>
+                {
+                    changed.TrySetResult();
+                    return ValueTask.CompletedTask;
+                })],
+            },
+        });
 
     private static async Task<string> InitializeRawAsync(HttpClient http, GatewayHost gateway)
     {
