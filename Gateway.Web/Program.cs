@@ -13,14 +13,26 @@ public static class Program
     }
 
     /// <summary>Builds the gateway; tests call this with their own arguments and start it on a loopback port.</summary>
-    public static WebApplication CreateApp(string[] args)
+    /// <param name="args">Command-line arguments, as for <c>dotnet Gateway.Web.dll</c>.</param>
+    /// <param name="configure">A last look at the builder before it builds (tests add a log sink here).</param>
+    public static WebApplication CreateApp(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = GatewayPaths.ResolveContentRoot() });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = GatewayPaths.ResolveContentRoot(),
+
+            // Fixed, so the static web assets manifest (named after the app) is found when a test process hosts it.
+            ApplicationName = typeof(Program).Assembly.GetName().Name,
+        });
         if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["Kestrel:Endpoints"] is null)
         {
             // Loopback by default (the MCP spec's advice for local servers); --urls overrides.
             builder.WebHost.UseUrls("http://localhost:5080");
         }
+
+        // The console's CSS and scripts from the build output, in every environment (not only Development).
+        builder.WebHost.UseStaticWebAssets();
 
         var connectionString = GatewayPaths.ResolveSqliteConnectionString(builder.Configuration.GetConnectionString("Gateway"), builder.Environment.ContentRootPath);
         builder.Services.AddGatewayData(connectionString);
@@ -28,12 +40,15 @@ public static class Program
         builder.Services.AddGatewayAuthentication();
         builder.Services.AddGatewayMcp(builder.Configuration);
         builder.Services.AddGatewayAdminApi();
+        builder.Services.AddGatewayConsole();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGatewayMcp();
         app.MapGatewayAdminApi();
+        app.MapGatewayConsole();
         return app;
     }
 }

@@ -4,6 +4,7 @@ using Gateway.Web.Upstreams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 
 namespace Gateway.Tests.Support;
@@ -40,7 +41,7 @@ internal sealed class GatewayHost : IAsyncDisposable
     public UpstreamManager Upstreams => Services.GetRequiredService<UpstreamManager>();
 
     /// <summary>Starts a gateway with the given configuration (keys as in appsettings, e.g. <c>Gateway:Agents:a:ApiKey</c>).</summary>
-    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string? directory = null)
+    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string? directory = null, List<string>? logSink = null)
     {
         var ownsDirectory = directory is null;
         directory ??= Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
@@ -63,7 +64,8 @@ internal sealed class GatewayHost : IAsyncDisposable
         }
 
         var args = all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
-        var app = Program.CreateApp(args);
+
+        var app = Program.CreateApp(args, logSink is null ? null : b => b.Logging.AddProvider(new ListLoggerProvider(logSink)));
         await app.StartAsync();
         return new GatewayHost(app, directory, ownsDirectory);
     }

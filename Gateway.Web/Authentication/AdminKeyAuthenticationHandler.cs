@@ -1,33 +1,27 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
-using Gateway.Web.Hosting;
+using Gateway.Web.Console;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Web.Authentication;
 
-/// <summary>Protects the admin API with <c>Gateway:Admin:ApiKey</c>, compared in constant time. No key configured, no access.</summary>
+/// <summary>Protects the admin API with the <see cref="AdminKey"/>, compared in constant time.</summary>
 internal sealed class AdminKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IOptionsMonitor<GatewayOptions> gateway)
+    AdminKey adminKey)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var expected = gateway.CurrentValue.Admin.ApiKey;
-        if (string.IsNullOrEmpty(expected) || !BearerToken.TryRead(Request, out var token, out _))
+        if (!BearerToken.TryRead(Request, out var token, out _))
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        // Hash both sides first so the comparison is constant-time regardless of length.
-        var match = CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(token)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
-        if (!match)
+        if (!adminKey.Matches(token))
         {
             return Task.FromResult(AuthenticateResult.Fail("invalid admin key"));
         }

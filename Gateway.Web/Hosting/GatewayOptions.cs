@@ -19,7 +19,7 @@ public sealed class GatewayOptions
 /// <summary><c>Gateway:Admin</c>.</summary>
 public sealed class AdminOptions
 {
-    /// <summary>Gets or sets the key that protects <c>/api/v1</c>. Without one the admin API answers 401 to everyone.</summary>
+    /// <summary>Gets or sets the key that protects <c>/api/v1</c> and the console. Without one a key is generated at start and logged once.</summary>
     public string? ApiKey { get; set; }
 }
 

@@ -14,7 +14,7 @@ namespace Gateway.Web.Upstreams;
 /// reconnects with exponential backoff. A failing upstream affects only itself: its items leave the catalog while it is
 /// down and come back when it recovers.
 /// </summary>
-internal sealed partial class UpstreamConnection : IAsyncDisposable
+public sealed partial class UpstreamConnection : IAsyncDisposable
 {
     private static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(10);
     private readonly UpstreamClientFactory _factory;
@@ -30,7 +30,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
     private volatile UpstreamInventory _inventory = UpstreamInventory.Empty;
     private volatile bool _inventoryStale;
 
-    public UpstreamConnection(StoredServer server, UpstreamClientFactory factory, UpstreamOptions options, TimeProvider time, ILogger logger, Action onChanged)
+    internal UpstreamConnection(StoredServer server, UpstreamClientFactory factory, UpstreamOptions options, TimeProvider time, ILogger logger, Action onChanged)
     {
         Id = server.Id;
         Definition = server.Definition;

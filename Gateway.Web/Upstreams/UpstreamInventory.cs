@@ -3,7 +3,7 @@ using ModelContextProtocol.Protocol;
 namespace Gateway.Web.Upstreams;
 
 /// <summary>What a connected upstream offers, read at connect time and on its list_changed notifications.</summary>
-internal sealed record UpstreamInventory(
+public sealed record UpstreamInventory(
     IReadOnlyList<Tool> Tools,
     IReadOnlyList<Prompt> Prompts,
     IReadOnlyList<Resource> Resources,
