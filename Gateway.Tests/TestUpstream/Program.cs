@@ -74,6 +74,8 @@ public static class Program
         .WithTools<TestTools>()
         .WithPrompts<TestPrompts>()
         .WithResources<TestResources>()
+        .WithSubscribeToResourcesHandler((_, _) => ValueTask.FromResult(new EmptyResult()))
+        .WithUnsubscribeFromResourcesHandler((_, _) => ValueTask.FromResult(new EmptyResult()))
         .WithCompleteHandler((request, _) =>
         {
             // Completes the 'name' argument of the greet prompt and the 'id' of the item template.

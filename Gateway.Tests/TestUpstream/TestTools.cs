@@ -87,6 +87,22 @@ public sealed class TestTools
         return "added";
     }
 
+    [McpServerTool(Name = "list_roots"), Description("Asks the client for its roots (roots/list) and returns their URIs.")]
+    public static async Task<string> ListRoots(McpServer server, CancellationToken cancellationToken)
+    {
+        CallLog.Record("list_roots");
+        var roots = await server.RequestRootsAsync(new ListRootsRequestParams(), cancellationToken);
+        return string.Join(",", roots.Roots.Select(r => r.Uri));
+    }
+
+    [McpServerTool(Name = "touch"), Description("Tells this session that a resource changed (notifications/resources/updated).")]
+    public static async Task<string> Touch(McpServer server, string uri, CancellationToken cancellationToken)
+    {
+        CallLog.Record("touch");
+        await server.SendNotificationAsync(NotificationMethods.ResourceUpdatedNotification, new ResourceUpdatedNotificationParams { Uri = uri }, cancellationToken: cancellationToken);
+        return "touched " + uri;
+    }
+
     [McpServerTool(Name = "pid"), Description("Returns the server's process id.")]
     public static int Pid()
     {

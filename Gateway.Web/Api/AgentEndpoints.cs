@@ -1,6 +1,4 @@
-using Gateway.Core;
 using Gateway.Core.Agents;
-using Gateway.Core.Grants;
 using Gateway.Web.Agents;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -30,17 +28,10 @@ internal static class AgentEndpoints
     private static async Task<Results<Created<IssuedKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateAgentRequest request, IAgentStore store, AgentDirectoryProvider directory, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!Names.IsValid(request.Name))
-        {
-            errors["name"] = [Names.Rule];
-        }
-
         var grants = request.Grants ?? [];
-        ValidateGrants(grants, errors);
-        if (errors.Count > 0)
+        if (Validate(new AgentDefinitionValidator(), request.Name, grants) is { } invalid)
         {
-            return TypedResults.ValidationProblem(errors, title: "The agent is invalid.");
+            return TypedResults.ValidationProblem(invalid, title: "The agent is invalid.");
         }
 
         var key = ApiKeys.Generate();
@@ -68,15 +59,9 @@ internal static class AgentEndpoints
             return ManagedProblem(name);
         }
 
-        var errors = new Dictionary<string, string[]>();
-        if (request.Grants is not null)
+        if (Validate(new AgentDefinitionValidator(requireName: false), name, request.Grants) is { } invalid)
         {
-            ValidateGrants(request.Grants, errors);
-        }
-
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors, title: "The change is invalid.");
+            return TypedResults.ValidationProblem(invalid, title: "The change is invalid.");
         }
 
         var updated = await store.UpdateAsync(name, request.Enabled, request.Grants, ct);
@@ -129,14 +114,12 @@ internal static class AgentEndpoints
         return revoked ? TypedResults.NoContent() : TypedResults.NotFound();
     }
 
-    private static void ValidateGrants(List<string> grants, Dictionary<string, string[]> errors)
+    private static Dictionary<string, string[]>? Validate(AgentDefinitionValidator validator, string? name, IReadOnlyList<string>? grants)
     {
-        var grantErrors = new List<string>();
-        GrantSet.Parse(grants, grantErrors);
-        if (grantErrors.Count > 0)
-        {
-            errors["grants"] = [.. grantErrors];
-        }
+        var result = validator.Validate((name, grants));
+        return result.IsValid
+            ? null
+            : result.Errors.GroupBy(e => ApiNames.Field(e.PropertyName)).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
     }
 
     private static ProblemHttpResult ManagedProblem(string name) =>

@@ -32,6 +32,25 @@ internal sealed class InFlightCalls
         return new Tracked(this, key, cts);
     }
 
+    /// <summary>Cancels every call in flight on a session (its key was revoked).</summary>
+    public void CancelSession(string sessionId)
+    {
+        foreach (var (key, cts) in _calls)
+        {
+            if (key.Session == sessionId)
+            {
+                try
+                {
+                    cts.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The call finished meanwhile.
+                }
+            }
+        }
+    }
+
     /// <summary>The incoming message filter: acts on <c>notifications/cancelled</c>, then lets every message through.</summary>
     public McpMessageFilter Filter => next => async (context, cancellationToken) =>
     {

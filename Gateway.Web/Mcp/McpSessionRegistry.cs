@@ -8,22 +8,30 @@ namespace Gateway.Web.Mcp;
 
 /// <summary>
 /// Tracks the open 2025-11-25 sessions: tells each one <c>notifications/tools/list_changed</c> when the tools its agent
-/// can see change (an upstream came or went, or the agent's grants changed), and ends a session as soon as the key that
-/// opened it is revoked or its agent disabled. Stateless requests are not tracked.
+/// can see change (an upstream came or went, or the agent's grants changed), and stops serving a session as soon as the
+/// key that opened it is revoked or its agent disabled. Stateless requests are not tracked.
 /// </summary>
+/// <remarks>
+/// A revoked session is dropped here (no more notifications, its upstream bridges closed, its in-flight calls
+/// cancelled, its slot freed) and every further request on it is refused by authentication. Its SDK message loop is
+/// left to end with DELETE or the idle timeout: stopping the loop while a request of the session is in flight leaves
+/// that request hanging.
+/// </remarks>
 internal sealed partial class McpSessionRegistry
 {
     private readonly ConcurrentDictionary<McpServer, Session> _sessions = new();
     private readonly AgentDirectoryProvider _agents;
     private readonly UpstreamManager _upstreams;
     private readonly SessionBridges _bridges;
+    private readonly InFlightCalls _inFlight;
     private readonly ILogger<McpSessionRegistry> _logger;
 
-    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, ILogger<McpSessionRegistry> logger)
+    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, ILogger<McpSessionRegistry> logger)
     {
         _agents = agents;
         _upstreams = upstreams;
         _bridges = bridges;
+        _inFlight = inFlight;
         _logger = logger;
         upstreams.CatalogChanged += _ => NotifyChanged();
         agents.Changed += NotifyChanged;
@@ -41,16 +49,10 @@ internal sealed partial class McpSessionRegistry
             return;
         }
 
-        var session = new Session(agentId, keyHash, ViewOf(agentId));
-        _sessions[server] = session;
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Revoked.Token);
+        _sessions[server] = new Session(agentId, keyHash, ViewOf(agentId));
         try
         {
-            await server.RunAsync(ended.Token);
-        }
-        catch (OperationCanceledException) when (session.Revoked.IsCancellationRequested)
-        {
-            LogSessionEnded(server.SessionId);
+            await server.RunAsync(cancellationToken);
         }
         finally
         {
@@ -66,7 +68,13 @@ internal sealed partial class McpSessionRegistry
         {
             if (!directory.IsActive(session.KeyHash))
             {
-                session.Revoked.Cancel();
+                if (_sessions.TryRemove(server, out _) && server.SessionId is { } sessionId)
+                {
+                    _inFlight.CancelSession(sessionId);
+                    _ = _bridges.EndSessionAsync(sessionId);
+                    LogSessionEnded(sessionId);
+                }
+
                 continue;
             }
 
@@ -105,13 +113,10 @@ internal sealed partial class McpSessionRegistry
 
         public string KeyHash { get; } = keyHash;
 
-        // Not disposed: it holds no timer, and disposing would race with a concurrent Cancel from NotifyChanged.
-        public CancellationTokenSource Revoked { get; } = new();
-
         public string ToolView { get; set; } = toolView;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} ended: its key was revoked or its agent disabled.")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} is no longer served: its key was revoked or its agent disabled.")]
     private partial void LogSessionEnded(string? sessionId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sending list_changed to session {SessionId} failed: {Reason}")]

@@ -70,12 +70,33 @@ public sealed class AgentAuthenticationTests
         using var revoke = await gateway.Admin.DeleteAsync($"/api/v1/agents/bob/keys/{keyId}", TestContext.Timeout);
         Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
 
-        // The open session (and its standalone GET stream) is ended by the gateway, not just refused at the next request.
+        // The open session is no longer served (no notifications, no slot), not just refused at the next request.
         await Eventually(() => Task.FromResult(registry.Count == 0));
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => session.ListToolsAsync(cancellationToken: TestContext.Timeout).AsTask());
         Assert.Contains("401", ex.ToString(), StringComparison.Ordinal);
         using var fresh = await PostMcpAsync(gateway, "Bearer " + key);
         Assert.Equal(HttpStatusCode.Unauthorized, fresh.StatusCode);
+    }
+
+    [Fact]
+    public async Task CallInFlight_WhenItsKeyIsRevoked_IsCancelled_AndDoesNotHang()
+    {
+        var name = "rv" + Guid.NewGuid().ToString("N")[..6];
+        var (upstream, url) = await StartHttpAsync(name);
+        await using var _ = upstream;
+        await using var gateway = await GatewayHost.StartAsync(Http(name, url));
+        await gateway.WaitForToolAsync($"{name}__slow");
+        var created = await CreateAgentAsync(gateway, "slowpoke", $"{name}/*");
+        await using var session = await gateway.ConnectAsync(created.GetProperty("apiKey").GetString()!, "2025-11-25");
+
+        var call = session.CallToolAsync($"{name}__slow", new Dictionary<string, object?> { ["milliseconds"] = 30_000 }, cancellationToken: TestContext.Timeout).AsTask();
+        await Eventually(() => Task.FromResult(Gateway.TestUpstream.CallLog.Count(name, "slow") == 1));
+        using var revoke = await gateway.Admin.DeleteAsync($"/api/v1/agents/slowpoke/keys/{created.GetProperty("keyId").GetInt64()}", TestContext.Timeout);
+
+        // The agent gets an answer (not a 30 s wait), and the upstream's work is cancelled.
+        var finished = await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(20), TestContext.Timeout));
+        Assert.Same(call, finished);
+        await Eventually(() => Task.FromResult(Gateway.TestUpstream.CallLog.Count(name, "slow:cancelled") == 1));
     }
 
     [Fact]

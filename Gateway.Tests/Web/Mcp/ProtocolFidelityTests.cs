@@ -125,7 +125,7 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         Assert.Equal(3, first.Tools.Count);
         Assert.NotNull(first.NextCursor);
         var all = await client.ListToolsAsync(cancellationToken: TestContext.Timeout);
-        Assert.Equal(9, all.Count);
+        Assert.Equal(11, all.Count);
         Assert.Equal(all.Count, all.Select(t => t.Name).Distinct().Count());
 
         var bad = await Assert.ThrowsAsync<McpProtocolException>(() => client.ListToolsAsync(new ListToolsRequestParams { Cursor = "not-a-cursor" }, TestContext.Timeout).AsTask());
@@ -249,6 +249,50 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         Assert.Equal("extra!", Assert.IsType<TextContentBlock>(Assert.Single(extra.Content)).Text);
         await client.CallToolAsync($"{_name}__toggle_extra", cancellationToken: TestContext.Timeout);
         await gateway.WaitForToolGoneAsync($"{_name}__extra");
+    }
+
+    [Fact]
+    public async Task UpstreamRootsRequest_ReachesTheCallingAgent_AndTheAnswerGoesBack()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__list_roots");
+        await using var client = await gateway.ConnectAsync(Key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Capabilities = new ClientCapabilities { Roots = new RootsCapability() },
+            Handlers = new McpClientHandlers
+            {
+                RootsHandler = (_, _) => ValueTask.FromResult(new ListRootsResult { Roots = [new Root { Uri = "file:///agent/workspace", Name = "workspace" }] }),
+            },
+        });
+
+        var result = await client.CallToolAsync($"{_name}__list_roots", cancellationToken: TestContext.Timeout);
+        Assert.Equal("file:///agent/workspace", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
+    public async Task ResourceUpdated_ReachesTheSubscribedAgent()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__touch");
+        var updated = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var client = await gateway.ConnectAsync(Key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(NotificationMethods.ResourceUpdatedNotification, (n, _) =>
+                {
+                    updated.TrySetResult(n.Params?["uri"]?.GetValue<string>() ?? string.Empty);
+                    return ValueTask.CompletedTask;
+                })],
+            },
+        });
+
+        await client.SubscribeToResourceAsync("test://static", cancellationToken: TestContext.Timeout);
+        await client.CallToolAsync($"{_name}__touch", new Dictionary<string, object?> { ["uri"] = "test://static" }, cancellationToken: TestContext.Timeout);
+
+        Assert.Equal("test://static", await updated.Task.WaitAsync(TestContext.Timeout));
     }
 
     private static Task<McpClient> ConnectWatchingListChangedAsync(GatewayHost gateway, TaskCompletionSource changed) =>
