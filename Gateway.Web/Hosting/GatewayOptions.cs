@@ -35,6 +35,13 @@ public sealed class UpstreamOptions
     /// <summary>Gets or sets how often a connected upstream is pinged. The default is 10 seconds.</summary>
     public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Gets or sets the comma-separated variables of the gateway's own environment a stdio server also gets, besides
+    /// its configured <c>Env</c>. Unset means PATH, HOME, LOGNAME, USER, SHELL, TERM, LANG and TMPDIR (none secret;
+    /// without PATH an <c>npx</c> server cannot start); an empty string passes nothing but <c>Env</c>.
+    /// </summary>
+    public string? InheritedEnvironment { get; set; }
+
     /// <summary>Gets or sets how often agents are re-read from the database (changes made by other instances). The default is 1 second.</summary>
     public TimeSpan AgentRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

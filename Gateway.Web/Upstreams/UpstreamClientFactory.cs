@@ -5,13 +5,17 @@ using ModelContextProtocol.Protocol;
 namespace Gateway.Web.Upstreams;
 
 /// <summary>Creates the MCP client of an upstream over its transport.</summary>
-internal sealed partial class UpstreamClientFactory(ProgressRouter progress, ILoggerFactory loggerFactory, ILogger<UpstreamClientFactory> logger) : IDisposable
+internal sealed partial class UpstreamClientFactory(
+    ProgressRouter progress,
+    Microsoft.Extensions.Options.IOptions<Gateway.Web.Hosting.GatewayOptions> gatewayOptions,
+    ILoggerFactory loggerFactory,
+    ILogger<UpstreamClientFactory> logger) : IDisposable
 {
     /// <summary>
     /// The only variables a stdio server gets from the gateway's environment (the TypeScript SDK's safe default set):
     /// enough to find executables and a home directory, never the gateway's secrets.
     /// </summary>
-    internal static readonly string[] InheritedVariables = ["PATH", "HOME", "LOGNAME", "USER", "SHELL", "TERM", "LANG", "TMPDIR"];
+    internal static readonly string[] DefaultInheritedVariables = ["PATH", "HOME", "LOGNAME", "USER", "SHELL", "TERM", "LANG", "TMPDIR"];
 
     // One handler for all HTTP upstreams: pooled connections, recycled so DNS changes are picked up.
     private readonly HttpClient _http = new(new SocketsHttpHandler
@@ -60,7 +64,7 @@ internal sealed partial class UpstreamClientFactory(ProgressRouter progress, ILo
                     Command = server.Command!,
                     Arguments = [.. server.Args],
                     WorkingDirectory = server.WorkingDirectory,
-                    EnvironmentVariables = StdioEnvironment(server),
+                    EnvironmentVariables = StdioEnvironment(server, InheritedVariables(gatewayOptions.Value.Upstreams.InheritedEnvironment)),
                     InheritEnvironmentVariables = false,
                     ShutdownTimeout = TimeSpan.FromSeconds(2),
                     StandardErrorLines = onStderr,
@@ -105,10 +109,13 @@ internal sealed partial class UpstreamClientFactory(ProgressRouter progress, ILo
 
     public void Dispose() => _http.Dispose();
 
-    private static Dictionary<string, string?> StdioEnvironment(ServerDefinition server)
+    private static string[] InheritedVariables(string? configured) =>
+        configured is null ? DefaultInheritedVariables : configured.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static Dictionary<string, string?> StdioEnvironment(ServerDefinition server, IReadOnlyList<string> inherited)
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var name in InheritedVariables)
+        foreach (var name in inherited)
         {
             if (Environment.GetEnvironmentVariable(name) is { } value)
             {

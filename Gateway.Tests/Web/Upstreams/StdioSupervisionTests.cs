@@ -71,6 +71,22 @@ public sealed class StdioSupervisionTests
         }
     }
 
+    [Fact]
+    public async Task StrictEnvironment_PassesOnlyTheConfiguredEnv()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Stdio("strict", env: new Dictionary<string, string> { ["ONLY_THIS"] = "yes" }),
+            new Dictionary<string, string?> { ["Gateway:Upstreams:InheritedEnvironment"] = "" },
+            Agent("agent", Key, "strict/*")));
+        await gateway.WaitForToolAsync("strict__env");
+        await using var client = await gateway.ConnectAsync(Key);
+
+        var result = await client.CallToolAsync("strict__env", new Dictionary<string, object?> { ["name"] = "ONLY_THIS" }, cancellationToken: TestContext.Timeout);
+        Assert.Equal("yes", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        var home = await client.CallToolAsync("strict__env", new Dictionary<string, object?> { ["name"] = "HOME" }, cancellationToken: TestContext.Timeout);
+        Assert.Equal("(unset)", Assert.IsType<TextContentBlock>(Assert.Single(home.Content)).Text);
+    }
+
     private static async Task<int> PidAsync(McpClient client)
     {
         var result = await client.CallToolAsync("child__pid", cancellationToken: TestContext.Timeout);
