@@ -1,5 +1,6 @@
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
+using Gateway.Core.Policy;
 using Gateway.Core.Provisioning;
 using Gateway.Core.Servers;
 using Gateway.Data;
@@ -31,6 +32,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IServerStore, EfServerStore>();
         services.AddSingleton<IAgentStore, EfAgentStore>();
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();
+        services.AddSingleton<IPolicyStore, EfPolicyStore>();
         services.AddSingleton<BatchingAuditSink>();
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
         services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());

@@ -8,7 +8,11 @@ public sealed record AgentRecord(
     bool ManagedByConfiguration,
     IReadOnlyList<string> Grants,
     IReadOnlyList<AgentKeyInfo> Keys,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>Gets the agent's tags (groups), matched by policy rules as <c>tag:name</c>.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
 
 /// <summary>A key of an agent, without its secret.</summary>
 public sealed record AgentKeyInfo(long Id, string Hint, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
@@ -29,7 +33,7 @@ public interface IAgentStore
     Task<AgentRecord?> CreateAsync(string name, IReadOnlyList<string> grants, string keyHash, string keyHint, CancellationToken cancellationToken);
 
     /// <summary>Changes an agent's enabled state and/or grants; <see langword="null"/> when it does not exist.</summary>
-    Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken);
+    Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken, IReadOnlyList<string>? tags = null);
 
     /// <summary>Adds a key, optionally revoking all others in the same transaction (rotation).</summary>
     Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken);

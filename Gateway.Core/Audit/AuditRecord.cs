@@ -18,8 +18,11 @@ public sealed record AuditRecord
     /// <summary>Gets the tool as the agent named it.</summary>
     public string? Tool { get; init; }
 
-    /// <summary>Gets the decision: <c>allow</c> or <c>deny</c>.</summary>
+    /// <summary>Gets the decision: <c>allow</c>, <c>escalate</c> or <c>block</c> (policy), or <c>deny</c> (not granted, unknown, invalid).</summary>
     public required string Decision { get; init; }
+
+    /// <summary>Gets the policy rule that decided, when one did.</summary>
+    public string? Rule { get; init; }
 
     /// <summary>Gets the outcome, one of <see cref="AuditOutcomes"/>.</summary>
     public required string Outcome { get; init; }

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Gateway.Core.Grants;
+using Gateway.Core.Policy;
 
 namespace Gateway.Core.Catalog;
 
@@ -50,7 +51,7 @@ public sealed class NamespacedCatalog<TItem>
                 }
 
                 owner[exposed] = server.Server;
-                entries.Add(new CatalogEntry<TItem>(exposed, server.Server, name, item));
+                entries.Add(new CatalogEntry<TItem>(exposed, server.Server, name, item, server.Classify?.Invoke(item) ?? AccessClass.Write));
             }
         }
 
@@ -60,9 +61,9 @@ public sealed class NamespacedCatalog<TItem>
     /// <summary>Finds the entry exposed as <paramref name="exposedName"/>.</summary>
     public bool TryResolve(string exposedName, out CatalogEntry<TItem> entry) => _byName.TryGetValue(exposedName, out entry!);
 
-    /// <summary>Returns the entries the grants allow, in catalog order.</summary>
-    public IEnumerable<CatalogEntry<TItem>> VisibleTo(GrantSet grants) => Entries.Where(e => grants.Allows(e.Server, e.OriginalName));
+    /// <summary>Returns the entries the grants allow at <paramref name="now"/> (tool and class), in catalog order.</summary>
+    public IEnumerable<CatalogEntry<TItem>> VisibleTo(GrantSet grants, DateTimeOffset now) => Entries.Where(e => grants.Allows(e.Server, e.OriginalName, e.Class, now));
 
     /// <summary>Returns the entries of servers the grants name (used for prompts, which follow server grants).</summary>
-    public IEnumerable<CatalogEntry<TItem>> OfServersVisibleTo(GrantSet grants) => Entries.Where(e => grants.AllowsAnyOf(e.Server));
+    public IEnumerable<CatalogEntry<TItem>> OfServersVisibleTo(GrantSet grants, DateTimeOffset now) => Entries.Where(e => grants.AllowsAnyOf(e.Server, now));
 }

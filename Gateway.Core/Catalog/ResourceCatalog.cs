@@ -104,10 +104,10 @@ public sealed partial class ResourceCatalog<TResource, TTemplate>
     }
 
     /// <summary>Returns the resources of servers the grants name.</summary>
-    public IEnumerable<CatalogEntry<TResource>> ResourcesVisibleTo(GrantSet grants) => Resources.Where(r => grants.AllowsAnyOf(r.Server));
+    public IEnumerable<CatalogEntry<TResource>> ResourcesVisibleTo(GrantSet grants, DateTimeOffset now) => Resources.Where(r => grants.AllowsAnyOf(r.Server, now));
 
     /// <summary>Returns the templates of servers the grants name.</summary>
-    public IEnumerable<CatalogEntry<TTemplate>> TemplatesVisibleTo(GrantSet grants) => Templates.Where(t => grants.AllowsAnyOf(t.Server));
+    public IEnumerable<CatalogEntry<TTemplate>> TemplatesVisibleTo(GrantSet grants, DateTimeOffset now) => Templates.Where(t => grants.AllowsAnyOf(t.Server, now));
 
     /// <summary>Turns an RFC 6570 template into a matcher: <c>{x}</c> matches one path segment, <c>{+x}</c>/<c>{#x}</c> anything, <c>{?x}</c> a query.</summary>
     internal static Regex TemplateRegex(string template)

@@ -1,3 +1,5 @@
+using Gateway.Core.Policy;
+
 namespace Gateway.Core.Grants;
 
 /// <summary>An agent's grants. Deny by default: an empty set allows nothing.</summary>
@@ -14,12 +16,12 @@ public sealed class GrantSet
     /// <summary>Gets the grants.</summary>
     public IReadOnlyList<ToolGrant> Grants => _grants;
 
-    /// <summary>Returns whether the agent may see and call <paramref name="tool"/> (its original name) on <paramref name="server"/>.</summary>
-    public bool Allows(string server, string tool)
+    /// <summary>Returns whether the agent may see and call <paramref name="tool"/> (its original name, of the given class) on <paramref name="server"/> at <paramref name="now"/>.</summary>
+    public bool Allows(string server, string tool, AccessClass accessClass, DateTimeOffset now)
     {
         foreach (var grant in _grants)
         {
-            if (grant.Allows(server, tool))
+            if (grant.Allows(server, tool, accessClass, now))
             {
                 return true;
             }
@@ -28,12 +30,12 @@ public sealed class GrantSet
         return false;
     }
 
-    /// <summary>Returns whether any grant names <paramref name="server"/>; such an agent sees that server's prompts and resources.</summary>
-    public bool AllowsAnyOf(string server)
+    /// <summary>Returns whether a live grant names <paramref name="server"/>; such an agent sees that server's prompts and resources.</summary>
+    public bool AllowsAnyOf(string server, DateTimeOffset now)
     {
         foreach (var grant in _grants)
         {
-            if (grant.Server.IsMatch(server))
+            if (grant.IsLive(now) && grant.Server.IsMatch(server))
             {
                 return true;
             }

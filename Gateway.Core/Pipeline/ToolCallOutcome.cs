@@ -1,9 +1,25 @@
 namespace Gateway.Core.Pipeline;
 
+/// <summary>Why the gateway did not forward a call.</summary>
+public enum Refusal
+{
+    /// <summary>The call was forwarded.</summary>
+    None,
+
+    /// <summary>No such tool, or not granted: a protocol error that reveals nothing.</summary>
+    UnknownTool,
+
+    /// <summary>The arguments cannot be read reliably: a protocol error.</summary>
+    InvalidArguments,
+
+    /// <summary>A policy blocked it, or an escalation was not approved: a tool error the agent can read.</summary>
+    Policy,
+}
+
 /// <summary>What became of a tool call: a value, never an exception, for decisions the gateway made itself.</summary>
 /// <typeparam name="TResult">The protocol result type.</typeparam>
-public readonly record struct ToolCallOutcome<TResult>(TResult? Result, string? DenialMessage)
+public readonly record struct ToolCallOutcome<TResult>(TResult? Result, Refusal Refusal, string? Message)
 {
     /// <summary>Gets a value indicating whether the gateway refused the call.</summary>
-    public bool IsDenied => DenialMessage is not null;
+    public bool IsRefused => Refusal != Refusal.None;
 }

@@ -3,18 +3,19 @@ using System.Text.Json;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
 using Gateway.Core.Catalog;
+using Gateway.Core.Policy;
 
 namespace Gateway.Core.Pipeline;
 
 /// <summary>
 /// The spine every <c>tools/call</c> travels, written once:
-/// authenticate (done by the host) → resolve tool → grant check → forward → audit.
+/// authenticate (done by the host) → resolve tool → grant check → policy → (approval wait) → forward → audit.
 /// </summary>
 /// <remarks>
-/// Protocol-agnostic: the host passes the catalog and a forward delegate and translates the outcome. Policy,
-/// approvals and credential injection slot in between the grant check and the forward.
+/// Protocol-agnostic: the host passes the catalog and a forward delegate and translates the outcome. Credential
+/// injection happens in the forward delegate's upstream connection.
 /// </remarks>
-public sealed class ToolCallPipeline(IAuditSink audit, TimeProvider time)
+public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time)
 {
     /// <summary>The message of every refusal that must not reveal whether a tool exists.</summary>
     public static string UnknownTool(string name) => $"Unknown tool: '{name}'.";
@@ -56,14 +57,14 @@ public sealed class ToolCallPipeline(IAuditSink audit, TimeProvider time)
         {
             var invalid = $"Invalid arguments for '{toolName}': a number is outside the range of a double.";
             await audit.WriteAsync(record with { Error = invalid }, CancellationToken.None);
-            return new ToolCallOutcome<TResult>(default, invalid);
+            return new ToolCallOutcome<TResult>(default, Refusal.InvalidArguments, invalid);
         }
 
         record = record with { ArgumentsSha256 = argumentsHash };
 
         // A granted tool of an upstream that is down fails fast, and says why.
         if (!catalog.TryResolve(toolName, out var entry)
-            && offline.TryResolve(toolName, out var gone) && agent.Grants.Allows(gone.Server, gone.OriginalName))
+            && offline.TryResolve(toolName, out var gone) && agent.Grants.Allows(gone.Server, gone.OriginalName, gone.Class, started))
         {
             var unavailable = new UpstreamUnavailableException(gone.Server);
             await audit.WriteAsync(record with { Server = gone.Server, Decision = "allow", Outcome = AuditOutcomes.Error, Error = unavailable.Message }, CancellationToken.None);
@@ -72,19 +73,40 @@ public sealed class ToolCallPipeline(IAuditSink audit, TimeProvider time)
 
         // Resolve and check the grant. An ungranted tool gets the same answer as an unknown one: the agent never
         // learns the names of tools it may not call.
-        if (entry is null || !agent.Grants.Allows(entry.Server, entry.OriginalName))
+        if (entry is null || !agent.Grants.Allows(entry.Server, entry.OriginalName, entry.Class, started))
         {
             var message = UnknownTool(toolName);
             await audit.WriteAsync(record with { Server = entry?.Server, Error = message }, CancellationToken.None);
-            return new ToolCallOutcome<TResult>(default, message);
+            return new ToolCallOutcome<TResult>(default, Refusal.UnknownTool, message);
         }
 
-        record = record with { Server = entry.Server, Decision = "allow" };
+        // Policy, decided on the call's own facts: who, which tool of which class, with which arguments.
+        var decision = policies.Current.Evaluate(new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments as IDictionary<string, JsonElement>));
+        record = record with { Server = entry.Server, Decision = decision.Effect.Name(), Rule = decision.Rule };
+        if (decision.Effect == PolicyEffect.Block)
+        {
+            var blocked = messages.ShowRuleNames && decision.Rule is not null
+                ? $"Blocked by policy rule '{decision.Rule}': {decision.Reason}"
+                : "Blocked by policy.";
+            await audit.WriteAsync(record with { Error = decision.Reason }, CancellationToken.None);
+            return new ToolCallOutcome<TResult>(default, Refusal.Policy, blocked);
+        }
+
+        if (decision.Effect == PolicyEffect.Escalate)
+        {
+            var verdict = await approvals.RequestAsync(agent, entry.Server, entry.OriginalName, arguments as IDictionary<string, JsonElement>, argumentsHash, decision, cancellationToken);
+            if (!verdict.Approved)
+            {
+                await audit.WriteAsync(record with { Error = verdict.Message }, CancellationToken.None);
+                return new ToolCallOutcome<TResult>(default, Refusal.Policy, verdict.Message);
+            }
+        }
+
         try
         {
             var result = await forward(entry, cancellationToken);
             record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok };
-            return new ToolCallOutcome<TResult>(result, null);
+            return new ToolCallOutcome<TResult>(result, Refusal.None, null);
         }
         catch (Exception ex)
         {

@@ -3,13 +3,21 @@ using Gateway.Core.Servers;
 namespace Gateway.Core.Provisioning;
 
 /// <summary>The desired state declared in configuration; applying it twice gives the same database.</summary>
-public sealed record ProvisioningSpec(IReadOnlyList<ServerDefinition> Servers, IReadOnlyList<ProvisionedAgent> Agents);
+public sealed record ProvisioningSpec(IReadOnlyList<ServerDefinition> Servers, IReadOnlyList<ProvisionedAgent> Agents)
+{
+    /// <summary>Gets the policy rules declared in configuration.</summary>
+    public IReadOnlyList<Policy.PolicyRule> Policies { get; init; } = [];
+}
 
 /// <summary>An agent declared in configuration.</summary>
 /// <param name="Name">The agent's name.</param>
 /// <param name="ApiKeyHash">The SHA-256 of the configured key, or <see langword="null"/> when none is configured.</param>
 /// <param name="Grants">The grant patterns.</param>
-public sealed record ProvisionedAgent(string Name, string? ApiKeyHash, IReadOnlyList<string> Grants);
+public sealed record ProvisionedAgent(string Name, string? ApiKeyHash, IReadOnlyList<string> Grants)
+{
+    /// <summary>Gets the agent's tags (groups).</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
 
 /// <summary>Applies a <see cref="ProvisioningSpec"/> to the database in one transaction.</summary>
 public interface IProvisioningStore

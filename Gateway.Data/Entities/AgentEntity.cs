@@ -11,6 +11,8 @@ public sealed class AgentEntity
 
     public bool ManagedByConfiguration { get; set; }
 
+    public string TagsJson { get; set; } = "[]";
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -20,6 +20,8 @@ public sealed class AuditEntryEntity
 
     public required string Decision { get; set; }
 
+    public string? Rule { get; set; }
+
     public required string Outcome { get; set; }
 
     public double DurationMs { get; set; }

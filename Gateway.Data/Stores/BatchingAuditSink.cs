@@ -116,6 +116,7 @@ internal sealed partial class BatchingAuditSink(IDbContextFactory<GatewayDbConte
         Server = r.Server,
         Tool = r.Tool,
         Decision = r.Decision,
+        Rule = r.Rule,
         Outcome = r.Outcome,
         DurationMs = r.DurationMs,
         Error = r.Error,

@@ -53,7 +53,7 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         return ToRecord(row);
     }
 
-    public async Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken)
+    public async Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken, IReadOnlyList<string>? tags = null)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var row = await db.Agents.Include(a => a.Grants).Include(a => a.Keys).SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
@@ -70,6 +70,11 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         if (grants is not null)
         {
             ReplaceGrants(db, row, grants);
+        }
+
+        if (tags is not null)
+        {
+            row.TagsJson = System.Text.Json.JsonSerializer.Serialize(tags);
         }
 
         row.UpdatedAt = time.GetUtcNow();
@@ -155,7 +160,10 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         a.ManagedByConfiguration,
         [.. a.Grants.OrderBy(g => g.Position).Select(g => g.Pattern)],
         [.. a.Keys.OrderBy(k => k.Id).Select(ToKeyInfo)],
-        a.CreatedAt);
+        a.CreatedAt)
+    {
+        Tags = System.Text.Json.JsonSerializer.Deserialize<List<string>>(a.TagsJson) ?? [],
+    };
 
     private static AgentKeyInfo ToKeyInfo(AgentKeyEntity k) => new(k.Id, k.Hint, k.CreatedAt, k.RevokedAt);
 }

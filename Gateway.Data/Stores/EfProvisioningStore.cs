@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Gateway.Core.Agents;
 using Gateway.Core.Provisioning;
 using Gateway.Data.Entities;
@@ -54,7 +55,7 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
         {
             if (!agents.TryGetValue(wanted.Name, out var row))
             {
-                row = new AgentEntity { Name = wanted.Name, ManagedByConfiguration = true, CreatedAt = now, UpdatedAt = now };
+                row = new AgentEntity { Name = wanted.Name, ManagedByConfiguration = true, TagsJson = JsonSerializer.Serialize(wanted.Tags), CreatedAt = now, UpdatedAt = now };
                 row.Grants.AddRange(wanted.Grants.Select((g, i) => new AgentGrantEntity { Pattern = g, Position = i }));
                 if (wanted.ApiKeyHash is not null)
                 {
@@ -74,6 +75,13 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
                 changed = true;
             }
 
+            var tags = JsonSerializer.Serialize(wanted.Tags);
+            if (row.TagsJson != tags)
+            {
+                row.TagsJson = tags;
+                changed = true;
+            }
+
             changed |= ReconcileConfigurationKey(row, wanted.ApiKeyHash, now);
             if (changed)
             {
@@ -88,6 +96,25 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
             db.Agents.Remove(stale);
             agentsRemoved++;
         }
+
+        var rules = await db.PolicyRules.ToDictionaryAsync(r => r.Name, StringComparer.Ordinal, cancellationToken);
+        foreach (var wanted in spec.Policies)
+        {
+            var json = EfPolicyStore.Serialize(wanted);
+            if (!rules.TryGetValue(wanted.Name, out var row))
+            {
+                db.PolicyRules.Add(new PolicyRuleEntity { Name = wanted.Name, Json = json, ManagedByConfiguration = true, CreatedAt = now, UpdatedAt = now });
+            }
+            else if (row.Json != json || !row.ManagedByConfiguration)
+            {
+                row.Json = json;
+                row.ManagedByConfiguration = true;
+                row.UpdatedAt = now;
+            }
+        }
+
+        var declaredRules = spec.Policies.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        db.PolicyRules.RemoveRange(rules.Values.Where(r => r.ManagedByConfiguration && !declaredRules.Contains(r.Name)));
 
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);

@@ -1,10 +1,14 @@
 using Gateway.Core.Catalog;
 using Gateway.Core.Grants;
 
+using Gateway.Core.Policy;
+
 namespace Gateway.Tests.Core;
 
 public sealed class NamespacedCatalogTests
 {
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
     private static ServerItems<string> Server(string name, string prefix, params string[] tools) =>
         new(name, prefix, [.. tools.Select(t => (t, $"{name}:{t}"))]);
 
@@ -48,7 +52,7 @@ public sealed class NamespacedCatalogTests
         var catalog = NamespacedCatalog<string>.Build([Server("github", "gh_", "list_issues", "delete_repo"), Server("files", "f_", "read")]);
         var grants = GrantSet.Parse(["github/list_*"], new List<string>());
 
-        Assert.Equal(["gh_list_issues"], catalog.VisibleTo(grants).Select(e => e.ExposedName));
-        Assert.Empty(catalog.VisibleTo(GrantSet.None));
+        Assert.Equal(["gh_list_issues"], catalog.VisibleTo(grants, Now).Select(e => e.ExposedName));
+        Assert.Empty(catalog.VisibleTo(GrantSet.None, Now));
     }
 }

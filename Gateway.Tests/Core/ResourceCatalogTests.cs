@@ -1,10 +1,14 @@
 using Gateway.Core.Catalog;
 using Gateway.Core.Grants;
 
+using Gateway.Core.Policy;
+
 namespace Gateway.Tests.Core;
 
 public sealed class ResourceCatalogTests
 {
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
     private static ResourceCatalog<string, string> Build(params (string Server, string[] Uris, string[] Templates)[] servers) =>
         ResourceCatalog<string, string>.Build(servers.Select(s => (
             s.Server,
@@ -44,9 +48,9 @@ public sealed class ResourceCatalogTests
         var catalog = Build(("a", ["test://a"], []), ("b", ["test://b"], ["test://b/{x}"]));
         var grants = GrantSet.Parse(["b/*"], new List<string>());
 
-        Assert.Equal(["test://b"], catalog.ResourcesVisibleTo(grants).Select(r => r.ExposedName));
-        Assert.Single(catalog.TemplatesVisibleTo(grants));
-        Assert.Empty(catalog.ResourcesVisibleTo(GrantSet.None));
+        Assert.Equal(["test://b"], catalog.ResourcesVisibleTo(grants, Now).Select(r => r.ExposedName));
+        Assert.Single(catalog.TemplatesVisibleTo(grants, Now));
+        Assert.Empty(catalog.ResourcesVisibleTo(GrantSet.None, Now));
     }
 
     [Theory]

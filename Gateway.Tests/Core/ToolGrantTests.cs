@@ -1,9 +1,13 @@
 using Gateway.Core.Grants;
 
+using Gateway.Core.Policy;
+
 namespace Gateway.Tests.Core;
 
 public sealed class ToolGrantTests
 {
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
     [Theory]
     [InlineData("github/list_*", "github", "list_*")]
     [InlineData("files/*", "files", "*")]
@@ -32,14 +36,14 @@ public sealed class ToolGrantTests
         var set = GrantSet.Parse(["github/list_*", "files/read"], errors);
 
         Assert.Empty(errors);
-        Assert.False(GrantSet.None.Allows("github", "list_issues"));
-        Assert.True(set.Allows("github", "list_issues"));
-        Assert.False(set.Allows("github", "delete_repo"));
-        Assert.True(set.Allows("files", "read"));
-        Assert.False(set.Allows("files", "write"));
-        Assert.False(set.Allows("other", "read"));
-        Assert.True(set.AllowsAnyOf("files"));
-        Assert.False(set.AllowsAnyOf("other"));
+        Assert.False(GrantSet.None.Allows("github", "list_issues", AccessClass.Write, Now));
+        Assert.True(set.Allows("github", "list_issues", AccessClass.Write, Now));
+        Assert.False(set.Allows("github", "delete_repo", AccessClass.Write, Now));
+        Assert.True(set.Allows("files", "read", AccessClass.Write, Now));
+        Assert.False(set.Allows("files", "write", AccessClass.Write, Now));
+        Assert.False(set.Allows("other", "read", AccessClass.Write, Now));
+        Assert.True(set.AllowsAnyOf("files", Now));
+        Assert.False(set.AllowsAnyOf("other", Now));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Gateway.Core.Pipeline;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
 using Gateway.Web.Mcp;
@@ -15,6 +16,8 @@ internal static class GatewayMcpExtensions
     public static IServiceCollection AddGatewayMcp(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ToolCallPipeline>();
+        services.TryAddSingleton<IApprovalGate, RefusingApprovalGate>();
+        services.AddSingleton(sp => new PolicyMessages { ShowRuleNames = configuration.GetValue("Gateway:Policy:ShowRuleNames", true) });
         services.AddSingleton<GatewayMcpHandlers>();
         services.AddSingleton<McpSessionRegistry>();
         services.AddSingleton<SessionBridges>();

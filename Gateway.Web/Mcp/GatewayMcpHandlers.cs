@@ -24,6 +24,7 @@ internal sealed partial class GatewayMcpHandlers(
     ProgressRouter progress,
     InFlightCalls inFlight,
     IHttpContextAccessor http,
+    TimeProvider time,
     IOptionsMonitor<GatewayOptions> options,
     ILogger<GatewayMcpHandlers> logger)
 {
@@ -32,7 +33,7 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.Tools.VisibleTo(agent.Grants).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.Tools.VisibleTo(agent.Grants, time.GetUtcNow()).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListToolsResult { Tools = page, NextCursor = next });
     }
 
@@ -70,18 +71,20 @@ internal sealed partial class GatewayMcpHandlers(
             return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }] };
         }
 
-        if (outcome.IsDenied)
+        return outcome.Refusal switch
         {
-            throw new McpProtocolException(outcome.DenialMessage!, McpErrorCode.InvalidParams);
-        }
+            Refusal.None => outcome.Result!,
 
-        return outcome.Result!;
+            // Policy refusals are tool errors the model can read; unknown tools and unreadable arguments are protocol errors.
+            Refusal.Policy => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
+            _ => throw new McpProtocolException(outcome.Message!, McpErrorCode.InvalidParams),
+        };
     }
 
     public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants, time.GetUtcNow()).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListPromptsResult { Prompts = page, NextCursor = next });
     }
 
@@ -89,7 +92,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
-        if (!upstreams.Catalog.Prompts.TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server))
+        if (!upstreams.Catalog.Prompts.TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
         {
             throw new McpProtocolException($"Unknown prompt: '{p.Name}'.", McpErrorCode.InvalidParams);
         }
@@ -101,14 +104,14 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => agent.Grants.AllowsAnyOf(r.Server)).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => agent.Grants.AllowsAnyOf(r.Server, time.GetUtcNow())).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourcesResult { Resources = page, NextCursor = next });
     }
 
     public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => agent.Grants.AllowsAnyOf(t.Server)).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => agent.Grants.AllowsAnyOf(t.Server, time.GetUtcNow())).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page, NextCursor = next });
     }
 
@@ -143,7 +146,7 @@ internal sealed partial class GatewayMcpHandlers(
         switch (p.Ref)
         {
             case PromptReference prompt:
-                if (!upstreams.Catalog.Prompts.TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server))
+                if (!upstreams.Catalog.Prompts.TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
                 {
                     throw new McpProtocolException($"Unknown prompt: '{prompt.Name}'.", McpErrorCode.InvalidParams);
                 }
@@ -287,7 +290,7 @@ internal sealed partial class GatewayMcpHandlers(
 
     private (string Server, string OriginalUri) RouteResource(AgentIdentity agent, string uri)
     {
-        if (upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server))
+        if (upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server, time.GetUtcNow()))
         {
             return route;
         }

@@ -24,10 +24,12 @@ internal sealed partial class McpSessionRegistry
     private readonly UpstreamManager _upstreams;
     private readonly SessionBridges _bridges;
     private readonly InFlightCalls _inFlight;
+    private readonly TimeProvider _time;
     private readonly ILogger<McpSessionRegistry> _logger;
 
-    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, ILogger<McpSessionRegistry> logger)
+    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, TimeProvider time, ILogger<McpSessionRegistry> logger)
     {
+        _time = time;
         _agents = agents;
         _upstreams = upstreams;
         _bridges = bridges;
@@ -104,7 +106,7 @@ internal sealed partial class McpSessionRegistry
     private string ViewOf(long agentId)
     {
         var agent = _agents.Current.FindById(agentId);
-        return agent is null ? string.Empty : string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants).Select(e => e.ExposedName));
+        return agent is null ? string.Empty : string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants, _time.GetUtcNow()).Select(e => e.ExposedName));
     }
 
     private sealed class Session(long agentId, string keyHash, string toolView)

@@ -1,7 +1,9 @@
 using System.Globalization;
 using Gateway.Core;
 using Gateway.Core.Agents;
+using System.Text.Json;
 using Gateway.Core.Grants;
+using Gateway.Core.Policy;
 using Gateway.Core.Provisioning;
 using Gateway.Core.Servers;
 
@@ -73,13 +75,95 @@ internal static class ProvisioningSpecReader
             var grantErrors = new List<string>();
             GrantSet.Parse(grantTexts, grantErrors);
             errors.AddRange(grantErrors.Select(e => $"{where}:Grants: {e}"));
+            var tags = section.GetSection("Tags").GetChildren().Select(c => c.Value ?? string.Empty).ToList();
+            if (tags.Any(t => !Names.IsValid(t)))
+            {
+                errors.Add($"{where}:Tags: each tag must follow the naming rule. {Names.Rule}");
+            }
+
             if (errors.Count == before)
             {
-                agents.Add(new ProvisionedAgent(section.Key, key is null ? null : ApiKeys.Hash(key), grantTexts));
+                agents.Add(new ProvisionedAgent(section.Key, key is null ? null : ApiKeys.Hash(key), grantTexts) { Tags = tags });
             }
         }
 
-        return new ProvisioningSpec(servers, agents);
+        foreach (var key in new[] { "Read", "Write", "Destructive" })
+        {
+            var value = configuration[$"Gateway:Policy:Defaults:{key}"];
+            if (value is not null && !PolicyEffects.TryParse(value, out _))
+            {
+                errors.Add($"Gateway:Policy:Defaults:{key} must be allow, escalate or block (was '{value}').");
+            }
+        }
+
+        var policies = new List<PolicyRule>();
+        foreach (var section in configuration.GetSection("Gateway:Policies").GetChildren())
+        {
+            var ruleErrors = new List<string>();
+            var rule = ReadRule(section).ToRule(ruleErrors, managedByConfiguration: true);
+            errors.AddRange(ruleErrors.Select(e => $"Gateway:Policies:{section.Key}: {e}"));
+            if (rule is not null)
+            {
+                policies.Add(rule);
+            }
+        }
+
+        return new ProvisioningSpec(servers, agents) { Policies = policies };
+    }
+
+    /// <summary>Reads one rule; its name is the section key. Condition values are JSON literals when they parse as such (1000, true, null), else strings.</summary>
+    internal static PolicyRuleDocument ReadRule(IConfigurationSection section) => new()
+    {
+        Name = section.Key,
+        Effect = section["Effect"],
+        Agents = List(section.GetSection("Agents")),
+        Servers = List(section.GetSection("Servers")),
+        Tools = List(section.GetSection("Tools")),
+        Classes = List(section.GetSection("Classes")),
+        Reason = section["Reason"],
+        Conditions = [.. section.GetSection("Conditions").GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue).Select(c => new ConditionDocument
+        {
+            Path = c["Path"],
+            Op = c["Op"],
+            Value = ConfigValue(c.GetSection("Value")),
+        })],
+    };
+
+    private static List<string> List(IConfigurationSection section) =>
+        [.. section.GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue).Select(c => c.Value ?? string.Empty)];
+
+    private static JsonElement ConfigValue(IConfigurationSection section)
+    {
+        var children = section.GetChildren().ToList();
+        if (children.Count > 0)
+        {
+            return JsonSerializer.SerializeToElement(children.OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue).Select(c => Literal(c.Value)).ToList());
+        }
+
+        return Literal(section.Value);
+    }
+
+    private static JsonElement Literal(string? text)
+    {
+        if (text is null)
+        {
+            return JsonSerializer.SerializeToElement<string?>(null);
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            if (doc.RootElement.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null)
+            {
+                return doc.RootElement.Clone();
+            }
+        }
+        catch (JsonException)
+        {
+            // Not a literal: a string.
+        }
+
+        return JsonSerializer.SerializeToElement(text);
     }
 
     private static Dictionary<string, string> Map(IConfigurationSection section) =>

@@ -1,4 +1,5 @@
 using Gateway.Core.Catalog;
+using Gateway.Core.Policy;
 using ModelContextProtocol.Protocol;
 
 namespace Gateway.Web.Upstreams;
@@ -27,10 +28,10 @@ internal sealed record GatewayCatalog(
 
     public static GatewayCatalog Empty { get; } = new(0, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedPrompt>.Empty, ResourceCatalog<Resource, ResourceTemplate>.Empty);
 
-    public static GatewayCatalog Build(long version, IReadOnlyList<UpstreamConnection> connected, IReadOnlyList<UpstreamConnection> down)
+    public static GatewayCatalog Build(long version, IReadOnlyList<UpstreamConnection> connected, IReadOnlyList<UpstreamConnection> down, IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides)
     {
-        var tools = ToolCatalog(connected, c => c.Inventory.Tools);
-        var offline = ToolCatalog(down, c => c.LastKnownTools);
+        var tools = ToolCatalog(connected, c => c.Inventory.Tools, overrides);
+        var offline = ToolCatalog(down, c => c.LastKnownTools, overrides);
         var prompts = NamespacedCatalog<ExposedPrompt>.Build(connected.Select(c => new ServerItems<ExposedPrompt>(
             c.Name,
             c.Definition.EffectivePrefix,
@@ -42,11 +43,16 @@ internal sealed record GatewayCatalog(
         return new GatewayCatalog(version, tools, offline, prompts, resources);
     }
 
-    private static NamespacedCatalog<ExposedTool> ToolCatalog(IReadOnlyList<UpstreamConnection> servers, Func<UpstreamConnection, IReadOnlyList<Tool>> tools) =>
+    private static NamespacedCatalog<ExposedTool> ToolCatalog(IReadOnlyList<UpstreamConnection> servers, Func<UpstreamConnection, IReadOnlyList<Tool>> tools, IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides) =>
         NamespacedCatalog<ExposedTool>.Build(servers.Select(c => new ServerItems<ExposedTool>(
             c.Name,
             c.Definition.EffectivePrefix,
-            [.. tools(c).Select(t => (t.Name, new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))))])));
+            [.. tools(c).Select(t => (t.Name, new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))))],
+            t => Classify(c.Name, t.Upstream, overrides))));
+
+    /// <summary>The admin's override when there is one; else the upstream's (untrusted) hints.</summary>
+    internal static AccessClass Classify(string server, Tool tool, IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides) =>
+        overrides.TryGetValue((server, tool.Name), out var set) ? set : ToolClassifier.FromHints(tool.Annotations?.ReadOnlyHint, tool.Annotations?.DestructiveHint);
 
     private static Tool Rename(Tool t, string name) => name == t.Name ? t : new Tool
     {

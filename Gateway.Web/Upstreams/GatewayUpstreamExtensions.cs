@@ -1,4 +1,6 @@
+using Gateway.Core.Policy;
 using Gateway.Web.Agents;
+using Gateway.Web.Policy;
 using Gateway.Web.Hosting;
 using Gateway.Web.Provisioning;
 using Gateway.Web.Upstreams;
@@ -18,6 +20,9 @@ internal static class GatewayUpstreamExtensions
         services.AddSingleton<AgentDirectoryProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentDirectoryProvider>());
         services.AddSingleton<ProgressRouter>();
+        services.AddSingleton<PolicyProvider>();
+        services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyProvider>());
+        services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());
         services.AddSingleton<UpstreamClientFactory>();
         services.AddSingleton<UpstreamManager>();
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());

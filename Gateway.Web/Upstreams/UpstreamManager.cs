@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Core.Policy;
 using Gateway.Core.Servers;
 using Gateway.Web.Hosting;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ internal sealed partial class UpstreamManager(
     private readonly Lock _rebuild = new();
     private readonly HashSet<string> _loggedCollisions = [];
     private volatile GatewayCatalog _catalog = GatewayCatalog.Empty;
+    private IReadOnlyDictionary<(string Server, string Tool), AccessClass> _classOverrides = new Dictionary<(string, string), AccessClass>();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Gets the current catalog.</summary>
@@ -80,6 +82,13 @@ internal sealed partial class UpstreamManager(
         }
     }
 
+    /// <summary>Replaces the admin's class overrides and rebuilds the catalog (visibility and decisions change at the next request).</summary>
+    public void SetClassOverrides(IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides)
+    {
+        _classOverrides = overrides;
+        Rebuild();
+    }
+
     /// <summary>Waits until the catalog satisfies <paramref name="condition"/> (event-driven, no polling).</summary>
     public async Task WaitUntilAsync(Func<GatewayCatalog, bool> condition, CancellationToken cancellationToken)
     {
@@ -123,7 +132,7 @@ internal sealed partial class UpstreamManager(
             var all = Connections;
             var connected = all.Where(c => c.State == UpstreamState.Connected).ToList();
             var down = all.Where(c => c.State is UpstreamState.Failed or UpstreamState.Connecting).ToList();
-            catalog = GatewayCatalog.Build(_catalog.Version + 1, connected, down);
+            catalog = GatewayCatalog.Build(_catalog.Version + 1, connected, down, _classOverrides);
             _catalog = catalog;
             foreach (var collision in catalog.Tools.Collisions.Concat(catalog.Prompts.Collisions))
             {

@@ -1,0 +1,196 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using Gateway.Core.Grants;
+
+namespace Gateway.Core.Policy;
+
+/// <summary>What the engine decides on: who calls which tool of which class, with which arguments.</summary>
+public readonly record struct PolicyInput(
+    string Agent,
+    IReadOnlyCollection<string> AgentTags,
+    string Server,
+    string Tool,
+    AccessClass Class,
+    IDictionary<string, JsonElement>? Arguments);
+
+/// <summary>The effect applied when no rule matches, per access class.</summary>
+public sealed record PolicyDefaults(PolicyEffect Read = PolicyEffect.Allow, PolicyEffect Write = PolicyEffect.Allow, PolicyEffect Destructive = PolicyEffect.Escalate)
+{
+    /// <summary>Gets the shipped defaults: granted reads and writes are allowed, destructive calls are escalated.</summary>
+    public static PolicyDefaults Shipped { get; } = new();
+
+    /// <summary>Gets the default for a class.</summary>
+    public PolicyEffect For(AccessClass accessClass) => accessClass switch
+    {
+        AccessClass.Read => Read,
+        AccessClass.Write => Write,
+        _ => Destructive,
+    };
+}
+
+/// <summary>
+/// The policy rules compiled into an immutable snapshot. Evaluation is pure, does no I/O and allocates nothing; the
+/// snapshot is rebuilt when rules change and swapped whole.
+/// </summary>
+/// <remarks>
+/// Precedence: <c>block</c> beats <c>escalate</c> beats <c>allow</c>; among rules of the winning effect the most specific
+/// (the most criteria and conditions) names the decision, then the name in ordinal order. The decision therefore does not
+/// depend on the order rules were written in. When no rule matches, <see cref="PolicyDefaults"/> decides.
+/// </remarks>
+public sealed class PolicyEngine
+{
+    private readonly CompiledRule[] _rules;
+
+    /// <summary>Initializes a new instance of the <see cref="PolicyEngine"/> class.</summary>
+    /// <exception cref="ArgumentException">A rule is invalid (validate with <see cref="PolicyRuleValidator"/> first).</exception>
+    public PolicyEngine(IEnumerable<PolicyRule> rules, PolicyDefaults? defaults = null)
+    {
+        Rules = [.. rules];
+        Defaults = defaults ?? PolicyDefaults.Shipped;
+        _rules = [.. Rules.Select(r => new CompiledRule(r))];
+    }
+
+    /// <summary>Gets an engine with no rules and the shipped defaults.</summary>
+    public static PolicyEngine Empty { get; } = new([]);
+
+    /// <summary>Gets the rules, as given.</summary>
+    public IReadOnlyList<PolicyRule> Rules { get; }
+
+    /// <summary>Gets the defaults.</summary>
+    public PolicyDefaults Defaults { get; }
+
+    /// <summary>Decides one call.</summary>
+    public PolicyDecision Evaluate(in PolicyInput input)
+    {
+        CompiledRule? best = null;
+        foreach (var rule in _rules)
+        {
+            if (rule.Matches(input) && (best is null || rule.Beats(best)))
+            {
+                best = rule;
+            }
+        }
+
+        if (best is null)
+        {
+            var effect = Defaults.For(input.Class);
+            return new PolicyDecision(effect, null, $"no rule matched; the default for {input.Class.Name()} tools is {effect.Name()}");
+        }
+
+        return new PolicyDecision(best.Effect, best.Name, best.Reason);
+    }
+
+    /// <summary>Lists every rule that matches, for the explain endpoint (allocates; not for the call path).</summary>
+    public IReadOnlyList<PolicyRule> Matching(in PolicyInput input)
+    {
+        var matching = new List<PolicyRule>();
+        for (var i = 0; i < _rules.Length; i++)
+        {
+            if (_rules[i].Matches(input))
+            {
+                matching.Add(Rules[i]);
+            }
+        }
+
+        return matching;
+    }
+
+    private sealed class CompiledRule
+    {
+        private readonly FrozenSet<string>? _agents;
+        private readonly FrozenSet<string>? _tags;
+        private readonly Glob[] _servers;
+        private readonly Glob[] _tools;
+        private readonly int _classMask;
+        private readonly CompiledCondition[] _conditions;
+        private readonly int _specificity;
+
+        public CompiledRule(PolicyRule rule)
+        {
+            Name = rule.Name;
+            Effect = rule.Effect;
+            Reason = rule.Reason ?? $"rule '{rule.Name}'";
+            var names = rule.Agents.Where(a => !a.StartsWith("tag:", StringComparison.Ordinal)).ToList();
+            var tags = rule.Agents.Where(a => a.StartsWith("tag:", StringComparison.Ordinal)).Select(a => a[4..]).ToList();
+            _agents = rule.Agents.Count == 0 ? null : names.ToFrozenSet(StringComparer.Ordinal);
+            _tags = rule.Agents.Count == 0 ? null : tags.ToFrozenSet(StringComparer.Ordinal);
+            _servers = [.. rule.Servers.Where(s => s != "*").Select(s => new Glob(s))];
+            _tools = [.. rule.Tools.Where(t => t != "*").Select(t => new Glob(t))];
+            _classMask = rule.Classes.Aggregate(0, (mask, c) => mask | (1 << (int)c));
+            _conditions = [.. rule.Conditions.Select(c => new CompiledCondition(c))];
+            _specificity = (_agents is null ? 0 : 1) + (_servers.Length == 0 ? 0 : 1) + (_tools.Length == 0 ? 0 : 1) + (_classMask == 0 ? 0 : 1) + _conditions.Length;
+        }
+
+        public string Name { get; }
+
+        public PolicyEffect Effect { get; }
+
+        public string Reason { get; }
+
+        public bool Beats(CompiledRule other) =>
+            Effect != other.Effect ? Effect > other.Effect
+            : _specificity != other._specificity ? _specificity > other._specificity
+            : string.CompareOrdinal(Name, other.Name) < 0;
+
+        public bool Matches(in PolicyInput input)
+        {
+            if (_classMask != 0 && (_classMask & (1 << (int)input.Class)) == 0)
+            {
+                return false;
+            }
+
+            if (_agents is not null && !_agents.Contains(input.Agent) && !AnyTag(input.AgentTags))
+            {
+                return false;
+            }
+
+            if (_servers.Length > 0 && !AnyMatch(_servers, input.Server))
+            {
+                return false;
+            }
+
+            if (_tools.Length > 0 && !AnyMatch(_tools, input.Tool))
+            {
+                return false;
+            }
+
+            foreach (var condition in _conditions)
+            {
+                // Undecidable counts against the agent: it triggers a block or escalate rule, never an allow rule.
+                var holds = condition.Evaluate(input.Arguments) ?? Effect != PolicyEffect.Allow;
+                if (!holds)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private bool AnyTag(IReadOnlyCollection<string> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (_tags!.Contains(tag))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool AnyMatch(Glob[] globs, string text)
+        {
+            foreach (var glob in globs)
+            {
+                if (glob.IsMatch(text))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}

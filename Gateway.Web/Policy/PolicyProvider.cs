@@ -1,0 +1,84 @@
+using Gateway.Core.Policy;
+using Gateway.Web.Hosting;
+using Gateway.Web.Upstreams;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Policy;
+
+/// <summary>
+/// Holds the compiled policy snapshot and the admin's tool classifications. Rebuilt at once after a change through
+/// the API, and re-read every <see cref="UpstreamOptions.AgentRefreshInterval"/> for changes made by other instances:
+/// a rule added or a class changed applies from the next call, also on open sessions.
+/// </summary>
+internal sealed partial class PolicyProvider(
+    IPolicyStore store,
+    UpstreamManager upstreams,
+    IConfiguration configuration,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<PolicyProvider> logger) : BackgroundService, IPolicySource
+{
+    private readonly SemaphoreSlim _reload = new(1, 1);
+    private volatile PolicyEngine _current = PolicyEngine.Empty;
+    private string _fingerprint = string.Empty;
+
+    public PolicyEngine Current => _current;
+
+    public async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        await _reload.WaitAsync(cancellationToken);
+        try
+        {
+            var rules = await store.ListAsync(cancellationToken);
+            var overrides = await store.ListClassOverridesAsync(cancellationToken);
+            var fingerprint = string.Join('\n', rules.Select(r => System.Text.Json.JsonSerializer.Serialize(PolicyRuleDocument.From(r))))
+                + "\n#" + string.Join(',', overrides.OrderBy(o => o.Key.Server).ThenBy(o => o.Key.Tool).Select(o => $"{o.Key.Server}/{o.Key.Tool}={o.Value}"));
+            if (fingerprint == _fingerprint)
+            {
+                return;
+            }
+
+            _fingerprint = fingerprint;
+            _current = new PolicyEngine(rules, Defaults());
+            upstreams.SetClassOverrides(overrides);
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ReloadAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Upstreams.AgentRefreshInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await ReloadAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogReloadFailed(ex);
+            }
+        }
+    }
+
+    /// <summary>The effect when no rule matches, per class: <c>Gateway:Policy:Defaults:{Read,Write,Destructive}</c>.</summary>
+    private PolicyDefaults Defaults()
+    {
+        var shipped = PolicyDefaults.Shipped;
+        PolicyEffect Read(string key, PolicyEffect fallback) =>
+            PolicyEffects.TryParse(configuration[$"Gateway:Policy:Defaults:{key}"], out var e) ? e : fallback;
+        return new PolicyDefaults(Read("Read", shipped.Read), Read("Write", shipped.Write), Read("Destructive", shipped.Destructive));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading policy rules failed; keeping the previous snapshot.")]
+    private partial void LogReloadFailed(Exception exception);
+}
