@@ -19,6 +19,7 @@ internal static class AdminApiExtensions
         var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         api.MapServerEndpoints();
         api.MapAgentEndpoints();
+        api.MapPolicyEndpoints();
         return app;
     }
 }

@@ -3,13 +3,17 @@ using Gateway.Core.Agents;
 namespace Gateway.Web.Api;
 
 /// <summary>An agent to create.</summary>
-public sealed record CreateAgentRequest(string? Name, List<string>? Grants);
+public sealed record CreateAgentRequest(string? Name, List<string>? Grants, List<string>? Tags = null);
 
 /// <summary>A change to an agent; omitted fields stay as they are.</summary>
-public sealed record UpdateAgentRequest(bool? Enabled, List<string>? Grants);
+public sealed record UpdateAgentRequest(bool? Enabled, List<string>? Grants, List<string>? Tags = null);
 
 /// <summary>An agent. Keys appear only as hints.</summary>
-public sealed record AgentResponse(string Name, bool Enabled, bool ManagedByConfiguration, IReadOnlyList<string> Grants, IReadOnlyList<AgentKeyResponse> Keys, DateTimeOffset CreatedAt);
+public sealed record AgentResponse(string Name, bool Enabled, bool ManagedByConfiguration, IReadOnlyList<string> Grants, IReadOnlyList<AgentKeyResponse> Keys, DateTimeOffset CreatedAt)
+{
+    /// <summary>Gets the agent's tags, matched by policy rules as <c>tag:name</c>.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
 
 /// <summary>A key of an agent.</summary>
 public sealed record AgentKeyResponse(long Id, string Hint, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, bool Active);
@@ -25,5 +29,8 @@ internal static class AgentContractMapping
         a.ManagedByConfiguration,
         a.Grants,
         [.. a.Keys.Select(k => new AgentKeyResponse(k.Id, k.Hint, k.CreatedAt, k.RevokedAt, k.RevokedAt is null))],
-        a.CreatedAt);
+        a.CreatedAt)
+    {
+        Tags = a.Tags,
+    };
 }

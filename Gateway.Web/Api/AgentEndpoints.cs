@@ -41,6 +41,11 @@ internal static class AgentEndpoints
             return ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"An agent named '{request.Name}' already exists.");
         }
 
+        if (request.Tags is { Count: > 0 } tags)
+        {
+            agent = await store.UpdateAsync(agent.Name, null, null, ct, tags) ?? agent;
+        }
+
         await directory.ReloadAsync(ct);
         return TypedResults.Created($"/api/v1/agents/{agent.Name}", new IssuedKeyResponse(agent.ToResponse(), key, agent.Keys[0].Id));
     }
@@ -64,7 +69,7 @@ internal static class AgentEndpoints
             return TypedResults.ValidationProblem(invalid, title: "The change is invalid.");
         }
 
-        var updated = await store.UpdateAsync(name, request.Enabled, request.Grants, ct);
+        var updated = await store.UpdateAsync(name, request.Enabled, request.Grants, ct, request.Tags);
         await directory.ReloadAsync(ct);
         return updated is null ? TypedResults.NotFound() : TypedResults.Ok(updated.ToResponse());
     }

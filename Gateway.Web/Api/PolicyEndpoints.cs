@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Gateway.Core.Agents;
+using Gateway.Core.Policy;
+using Gateway.Web.Agents;
+using Gateway.Web.Policy;
+using Gateway.Web.Upstreams;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.Web.Api;
+
+/// <summary><c>/api/v1/policies</c>: rules, the explain tester, and tool classifications. Changes apply at the next call.</summary>
+internal static class PolicyEndpoints
+{
+    public static void MapPolicyEndpoints(this RouteGroupBuilder api)
+    {
+        var policies = api.MapGroup("/policies").WithTags("Policies");
+        policies.MapGet("/", ListAsync).WithSummary("Lists the policy rules.");
+        policies.MapPut("/{name}", PutAsync).WithSummary("Creates or replaces a rule; an invalid rule is refused with every error listed.");
+        policies.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes a rule.");
+        policies.MapPost("/explain", ExplainAsync).WithSummary("What would happen if an agent called a tool with these arguments; nothing is called.");
+        api.MapPut("/servers/{server}/tools/{tool}/class", SetClassAsync).WithTags("Servers").WithSummary("Sets (or with null clears) the access class of one tool.");
+    }
+
+    private static async Task<Ok<List<PolicyRuleDocument>>> ListAsync(IPolicyStore store, CancellationToken ct) =>
+        TypedResults.Ok((await store.ListAsync(ct)).Select(PolicyRuleDocument.From).ToList());
+
+    private static async Task<Results<Ok<PolicyRuleDocument>, ValidationProblem, ProblemHttpResult>> PutAsync(
+        string name, PolicyRuleDocument document, IPolicyStore store, PolicyProvider provider, CancellationToken ct)
+    {
+        var errors = new List<string>();
+        var rule = (document with { Name = name }).ToRule(errors);
+        if (rule is null)
+        {
+            return TypedResults.ValidationProblem(
+                errors.GroupBy(e => e.Split(':')[0]).ToDictionary(g => g.Key, g => g.Select(e => e[(e.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()).ToArray()),
+                title: "The rule is invalid; nothing was changed.");
+        }
+
+        if (!await store.UpsertAsync(rule, ct))
+        {
+            return ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Rule '{name}' is managed by configuration.");
+        }
+
+        await provider.ReloadAsync(ct);
+        return TypedResults.Ok(PolicyRuleDocument.From(rule));
+    }
+
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, IPolicyStore store, PolicyProvider provider, CancellationToken ct)
+    {
+        var deleted = await store.DeleteAsync(name, ct);
+        if (deleted is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (deleted == false)
+        {
+            return ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Rule '{name}' is managed by configuration.");
+        }
+
+        await provider.ReloadAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<ExplainResponse>, ValidationProblem>> ExplainAsync(
+        ExplainRequest request, AgentDirectoryProvider agents, IAgentStore agentStore, UpstreamManager upstreams, PolicyProvider provider, TimeProvider time, CancellationToken ct)
+    {
+        var record = request.Agent is null ? null : await agentStore.FindAsync(request.Agent, ct);
+        var catalog = upstreams.Catalog;
+        var errors = new Dictionary<string, string[]>();
+        if (record is null)
+        {
+            errors["agent"] = [$"No agent named '{request.Agent}'."];
+        }
+
+        if (request.Tool is null || !catalog.Tools.TryResolve(request.Tool, out _))
+        {
+            errors["tool"] = [$"No connected tool named '{request.Tool}' (use the exposed name)."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Cannot explain.");
+        }
+
+        catalog.Tools.TryResolve(request.Tool!, out var entry);
+        var identity = agents.Current.FindById(record!.Id);
+        var granted = identity is not null && identity.Grants.Allows(entry.Server, entry.OriginalName, entry.Class, time.GetUtcNow());
+        var arguments = request.Arguments?.ValueKind == JsonValueKind.Object
+            ? request.Arguments.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone())
+            : null;
+        var input = new PolicyInput(record.Name, record.Tags, entry.Server, entry.OriginalName, entry.Class, arguments);
+        var engine = provider.Current;
+        var decision = granted ? engine.Evaluate(input) : new PolicyDecision(PolicyEffect.Block, null, "not granted: the agent cannot see or call this tool");
+        return TypedResults.Ok(new ExplainResponse(
+            decision.Effect.Name(),
+            decision.Rule,
+            decision.Reason,
+            granted,
+            entry.Server,
+            entry.OriginalName,
+            entry.Class.Name(),
+            [.. engine.Matching(input).Select(r => r.Name)]));
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem>> SetClassAsync(string server, string tool, ClassRequest request, IPolicyStore store, PolicyProvider provider, CancellationToken ct)
+    {
+        AccessClass? accessClass = null;
+        if (request.Class is not null)
+        {
+            if (!ToolClassifier.TryParse(request.Class, out var parsed))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["class"] = ["Class must be read, write, destructive, or null to use the upstream's hints."] });
+            }
+
+            accessClass = parsed;
+        }
+
+        await store.SetClassOverrideAsync(server, tool, accessClass, ct);
+        await provider.ReloadAsync(ct);
+        return TypedResults.NoContent();
+    }
+}
+
+/// <summary>An explain question: which agent, which tool (exposed name), which arguments.</summary>
+public sealed record ExplainRequest(string? Agent, string? Tool, JsonElement? Arguments);
+
+/// <summary>The answer: the decision and its reason, the grant check, the tool's class, every matching rule.</summary>
+public sealed record ExplainResponse(string Effect, string? Rule, string Reason, bool Granted, string Server, string Tool, string Class, IReadOnlyList<string> MatchingRules);
+
+/// <summary>A class for one tool; <see langword="null"/> returns to the upstream's hints.</summary>
+public sealed record ClassRequest(string? Class);
