@@ -7,7 +7,7 @@ namespace Gateway.Core.Policy;
 /// <summary>What the engine decides on: who calls which tool of which class, with which arguments.</summary>
 public readonly record struct PolicyInput(
     string Agent,
-    IReadOnlyCollection<string> AgentTags,
+    IReadOnlyList<string> AgentTags,
     string Server,
     string Tool,
     AccessClass Class,
@@ -40,6 +40,7 @@ public sealed record PolicyDefaults(PolicyEffect Read = PolicyEffect.Allow, Poli
 public sealed class PolicyEngine
 {
     private readonly CompiledRule[] _rules;
+    private readonly PolicyDecision[] _defaultDecisions;
 
     /// <summary>Initializes a new instance of the <see cref="PolicyEngine"/> class.</summary>
     /// <exception cref="ArgumentException">A rule is invalid (validate with <see cref="PolicyRuleValidator"/> first).</exception>
@@ -48,6 +49,10 @@ public sealed class PolicyEngine
         Rules = [.. rules];
         Defaults = defaults ?? PolicyDefaults.Shipped;
         _rules = [.. Rules.Select(r => new CompiledRule(r))];
+
+        // Built once: the call path allocates nothing, not even the default's reason.
+        _defaultDecisions = [.. Enum.GetValues<AccessClass>().Select(c =>
+            new PolicyDecision(Defaults.For(c), null, $"no rule matched; the default for {c.Name()} tools is {Defaults.For(c).Name()}"))];
     }
 
     /// <summary>Gets an engine with no rules and the shipped defaults.</summary>
@@ -73,8 +78,7 @@ public sealed class PolicyEngine
 
         if (best is null)
         {
-            var effect = Defaults.For(input.Class);
-            return new PolicyDecision(effect, null, $"no rule matched; the default for {input.Class.Name()} tools is {effect.Name()}");
+            return _defaultDecisions[(int)input.Class];
         }
 
         return new PolicyDecision(best.Effect, best.Name, best.Reason);
@@ -167,11 +171,11 @@ public sealed class PolicyEngine
             return true;
         }
 
-        private bool AnyTag(IReadOnlyCollection<string> tags)
+        private bool AnyTag(IReadOnlyList<string> tags)
         {
-            foreach (var tag in tags)
+            for (var i = 0; i < tags.Count; i++)
             {
-                if (_tags!.Contains(tag))
+                if (_tags!.Contains(tags[i]))
                 {
                     return true;
                 }

@@ -5,7 +5,14 @@ using ModelContextProtocol.Client;
 // Latency of the same client calling the same upstream tool, directly and through the gateway, interleaved so both
 // see the same machine state. Client, gateway and upstream share this machine's cores (2 here): the difference is
 // the gateway's cost in CPU and hops, not network.
+if (args.FirstOrDefault() == "policy")
+{
+    PolicyBench.Run(Arg("--rules", 1000));
+    return;
+}
+
 var calls = Arg("--calls", 2000);
+var policyRules = Arg("--rules", 0);
 var warmup = Arg("--warmup", 300);
 var transport = args.SkipWhile(a => a != "--upstream").Skip(1).FirstOrDefault() ?? "http";
 var directory = Path.Combine(Path.GetTempPath(), "gw-bench-" + Guid.NewGuid().ToString("N"));
@@ -28,6 +35,13 @@ var settings = new List<string>
 settings.AddRange(transport == "stdio"
     ? ["--Gateway:Servers:bench:Transport=stdio", "--Gateway:Servers:bench:Command=dotnet", $"--Gateway:Servers:bench:Args:0={upstreamDll}", "--Gateway:Servers:bench:Args:1=stdio"]
     : ["--Gateway:Servers:bench:Transport=http", $"--Gateway:Servers:bench:Url={upstreamUrl}"]);
+for (var i = 0; i < policyRules; i++)
+{
+    // Rules that reach their condition and do not hold: the decision walks all of them on every call.
+    settings.AddRange([$"--Gateway:Policies:r{i}:Effect=block", $"--Gateway:Policies:r{i}:Tools:0=echo", $"--Gateway:Policies:r{i}:Conditions:0:Path=message",
+        $"--Gateway:Policies:r{i}:Conditions:0:Op=equals", $"--Gateway:Policies:r{i}:Conditions:0:Value=never-{i}"]);
+}
+
 var gateway = Gateway.Web.Program.CreateApp([.. settings]);
 await gateway.StartAsync();
 var gatewayUrl = gateway.Urls.First().TrimEnd('/') + "/mcp";
@@ -89,7 +103,7 @@ static double Pct(List<double> values, double p)
 }
 
 string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
-Console.WriteLine($"tools/call echo, upstream over {transport}, {calls} interleaved calls each (after {warmup} warm-up), client protocol 2025-11-25");
+Console.WriteLine($"tools/call echo, upstream over {transport}, {calls} interleaved calls each (after {warmup} warm-up), client protocol 2025-11-25, {policyRules} policy rules");
 Console.WriteLine($"{"",-10} {"p50 ms",9} {"p90 ms",9} {"p99 ms",9} {"mean ms",9}");
 Console.WriteLine($"{"direct",-10} {F(Pct(directMs, 50)),9} {F(Pct(directMs, 90)),9} {F(Pct(directMs, 99)),9} {F(directMs.Average()),9}");
 Console.WriteLine($"{"gateway",-10} {F(Pct(viaMs, 50)),9} {F(Pct(viaMs, 90)),9} {F(Pct(viaMs, 99)),9} {F(viaMs.Average()),9}");

@@ -124,6 +124,50 @@ public sealed class PolicyIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GrantChange_AppliesToTheNextCall_AndTellsTheOpenSession()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Http(_name, _url));
+        await gateway.WaitForToolAsync($"{_name}__echo");
+        using var create = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "mover", grants = new[] { $"{_name}/*" } }, TestContext.Timeout);
+        var key = (await create.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout)).GetProperty("apiKey").GetString()!;
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var client = await gateway.ConnectAsync(key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (_, _) =>
+                {
+                    changed.TrySetResult();
+                    return ValueTask.CompletedTask;
+                })],
+            },
+        });
+        Assert.Equal("echo: a", Text(await client.CallToolAsync($"{_name}__echo", new Dictionary<string, object?> { ["message"] = "a" }, cancellationToken: TestContext.Timeout)));
+
+        using var narrow = await gateway.Admin.PutAsJsonAsync("/api/v1/agents/mover", new { grants = new[] { $"{_name}/add:read" } }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, narrow.StatusCode);
+
+        await changed.Task.WaitAsync(TestContext.Timeout);
+        Assert.Equal([$"{_name}__add"], (await client.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name));
+        await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => client.CallToolAsync($"{_name}__echo", new Dictionary<string, object?> { ["message"] = "b" }, cancellationToken: TestContext.Timeout).AsTask());
+    }
+
+    [Fact]
+    public async Task RuleNames_CanBeHiddenFromAgents()
+    {
+        await using var gateway = await StartAsync(new()
+        {
+            ["Gateway:Policy:ShowRuleNames"] = "false",
+            ["Gateway:Policies:internal-rule-name:Effect"] = "block",
+            ["Gateway:Policies:internal-rule-name:Tools:0"] = "echo",
+        });
+        await using var client = await gateway.ConnectAsync(Key);
+        var result = await client.CallToolAsync($"{_name}__echo", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: TestContext.Timeout);
+        Assert.Equal("Blocked by policy.", Text(result));
+    }
+
+    [Fact]
     public async Task InvalidRule_IsRefusedWithEveryError_AndNothingChanges()
     {
         await using var gateway = await StartAsync([]);
