@@ -1,4 +1,5 @@
 using Gateway.Core.Agents;
+using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
 using Gateway.Core.Policy;
 using Gateway.Core.Provisioning;
@@ -33,6 +34,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IAgentStore, EfAgentStore>();
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();
         services.AddSingleton<IPolicyStore, EfPolicyStore>();
+        services.AddSingleton<IApprovalStore, EfApprovalStore>();
         services.AddSingleton<BatchingAuditSink>();
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
         services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());

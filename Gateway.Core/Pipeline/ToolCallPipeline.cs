@@ -37,7 +37,9 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         NamespacedCatalog<TTool> offline,
         Func<CatalogEntry<TTool>, CancellationToken, ValueTask<TResult>> forward,
         Func<TResult, bool> isToolError,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<TTool, string>? definitionSha256 = null,
+        Func<string, ValueTask>? heartbeat = null)
     {
         var started = time.GetUtcNow();
         var ticks = Stopwatch.GetTimestamp();
@@ -94,7 +96,20 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
 
         if (decision.Effect == PolicyEffect.Escalate)
         {
-            var verdict = await approvals.RequestAsync(agent, entry.Server, entry.OriginalName, arguments as IDictionary<string, JsonElement>, argumentsHash, decision, cancellationToken);
+            ApprovalVerdict verdict;
+            try
+            {
+                verdict = await approvals.RequestAsync(
+                    new ApprovalRequest(agent, entry.Server, entry.OriginalName, definitionSha256?.Invoke(entry.Item) ?? string.Empty, arguments as IDictionary<string, JsonElement>, argumentsHash, decision, heartbeat),
+                    cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The agent gave up while waiting; the approval stays pending for its retry.
+                await audit.WriteAsync(record with { Outcome = AuditOutcomes.Cancelled, Error = "the agent stopped waiting for approval" }, CancellationToken.None);
+                throw;
+            }
+
             if (!verdict.Approved)
             {
                 await audit.WriteAsync(record with { Error = verdict.Message }, CancellationToken.None);

@@ -9,6 +9,7 @@ internal static class AdminApiExtensions
     public static IServiceCollection AddGatewayAdminApi(this IServiceCollection services)
     {
         services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         services.AddOpenApi("v1");
         return services;
     }
@@ -20,6 +21,7 @@ internal static class AdminApiExtensions
         api.MapServerEndpoints();
         api.MapAgentEndpoints();
         api.MapPolicyEndpoints();
+        api.MapApprovalEndpoints();
         return app;
     }
 }

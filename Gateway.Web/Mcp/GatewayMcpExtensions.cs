@@ -1,4 +1,6 @@
+using Gateway.Core.Approvals;
 using Gateway.Core.Pipeline;
+using Gateway.Web.Approvals;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
@@ -16,7 +18,11 @@ internal static class GatewayMcpExtensions
     public static IServiceCollection AddGatewayMcp(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ToolCallPipeline>();
-        services.TryAddSingleton<IApprovalGate, RefusingApprovalGate>();
+        services.AddSingleton(configuration.GetSection("Gateway:Approvals").Get<ApprovalOptions>() ?? new ApprovalOptions());
+        services.AddSingleton<ApprovalEvents>();
+        services.AddSingleton<ApprovalGate>();
+        services.AddSingleton<IApprovalGate>(sp => sp.GetRequiredService<ApprovalGate>());
+        services.AddHostedService<ApprovalWebhook>();
         services.AddSingleton(sp => new PolicyMessages { ShowRuleNames = configuration.GetValue("Gateway:Policy:ShowRuleNames", true) });
         services.AddSingleton<GatewayMcpHandlers>();
         services.AddSingleton<McpSessionRegistry>();

@@ -62,7 +62,9 @@ internal sealed partial class GatewayMcpHandlers(
                 catalog.OfflineTools,
                 (entry, ct) => ForwardAsync(request, entry.Server, entry.Item.Upstream.Name, ct),
                 result => result.IsError == true,
-                cancellationToken);
+                cancellationToken,
+                tool => tool.DefinitionSha256,
+                Heartbeat(request));
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
         {
@@ -226,6 +228,28 @@ internal sealed partial class GatewayMcpHandlers(
                 progress.Unregister(registered);
             }
         }
+    }
+
+    /// <summary>While a call waits for approval, tell the agent (when it gave a progress token), so clients that reset their timeout on progress keep waiting.</summary>
+    private static Func<string, ValueTask>? Heartbeat(RequestContext<CallToolRequestParams> request)
+    {
+        if (request.Params?.ProgressToken is not { } token)
+        {
+            return null;
+        }
+
+        var beats = 0;
+        return async message =>
+        {
+            try
+            {
+                await request.Server.NotifyProgressAsync(token, new ProgressNotificationValue { Progress = ++beats, Message = message });
+            }
+            catch (Exception)
+            {
+                // The agent went away; the approval stays pending for its retry.
+            }
+        };
     }
 
     /// <summary>

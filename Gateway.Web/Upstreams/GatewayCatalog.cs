@@ -5,7 +5,12 @@ using ModelContextProtocol.Protocol;
 namespace Gateway.Web.Upstreams;
 
 /// <summary>A tool as the upstream defines it and as the gateway exposes it (renamed), built once per catalog.</summary>
-internal sealed record ExposedTool(Tool Upstream, Tool Exposed);
+internal sealed record ExposedTool(Tool Upstream, Tool Exposed)
+{
+    /// <summary>Gets the SHA-256 of the upstream's definition (canonical JSON): an approval is bound to it, so a changed tool needs a new one.</summary>
+    public string DefinitionSha256 { get; } = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+        Gateway.Core.Audit.CanonicalJson.Serialize(System.Text.Json.JsonSerializer.SerializeToElement(Upstream, ModelContextProtocol.McpJsonUtilities.DefaultOptions)))));
+}
 
 /// <summary>A prompt as the upstream defines it and as the gateway exposes it.</summary>
 internal sealed record ExposedPrompt(Prompt Upstream, Prompt Exposed);

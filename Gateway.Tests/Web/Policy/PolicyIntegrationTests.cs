@@ -86,16 +86,16 @@ public sealed class PolicyIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task DestructiveCall_IsEscalatedByDefault_AndRefusedUntilApprovalsExist()
+    public async Task DestructiveCall_IsEscalatedByDefault_AndHeldForApproval()
     {
-        await using var gateway = await StartAsync([], $"{_name}/*:destructive");
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:HoldFor"] = "00:00:01" }, $"{_name}/*:destructive");
         using var set = await gateway.Admin.PutAsJsonAsync($"/api/v1/servers/{_name}/tools/echo/class", new { @class = "destructive" }, TestContext.Timeout);
         await using var client = await gateway.ConnectAsync(Key);
         var before = CallLog.Count(_name, "echo");
 
         var result = await client.CallToolAsync($"{_name}__echo", new Dictionary<string, object?> { ["message"] = "rm -rf" }, cancellationToken: TestContext.Timeout);
         Assert.True(result.IsError);
-        Assert.Contains("needs a human's approval", Text(result), StringComparison.Ordinal);
+        Assert.StartsWith("Approval pending, id apr_", Text(result), StringComparison.Ordinal);
         Assert.Equal(before, CallLog.Count(_name, "echo"));
     }
 

@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Gateway.Core.Audit;
+using Gateway.Core.Pipeline;
+
+namespace Gateway.Core.Approvals;
+
+/// <summary>
+/// Holds escalated calls until a human decides. The approval is persisted before the agent waits, so it survives the
+/// agent giving up and the gateway restarting; a decision is single-use and bound to the exact call, and a call runs
+/// once, never twice: whoever consumes the approval (the waiting request, or the agent's retry) runs it.
+/// </summary>
+public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IAuditSink audit, ApprovalOptions options, TimeProvider time) : IApprovalGate
+{
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new(StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public async ValueTask<ApprovalVerdict> RequestAsync(ApprovalRequest request, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var approval = await store.FindForCallAsync(request.Agent.Id, request.Server, request.Tool, request.ToolDefinitionSha256, request.ArgumentsSha256, now, cancellationToken);
+        if (approval is { Status: ApprovalStatus.Approved } && await store.ConsumeAsync(approval.Id, cancellationToken))
+        {
+            // The agent's retry of a call approved after its first request ended: it runs without asking again, once.
+            return new ApprovalVerdict(true, string.Empty);
+        }
+
+        if (approval is not { Status: ApprovalStatus.Pending })
+        {
+            approval = new Approval
+            {
+                Id = "apr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
+                AgentId = request.Agent.Id,
+                Agent = request.Agent.Name,
+                Server = request.Server,
+                Tool = request.Tool,
+                ToolDefinitionSha256 = request.ToolDefinitionSha256,
+                ArgumentsJson = CanonicalJson.SerializeObject(request.Arguments ?? new Dictionary<string, System.Text.Json.JsonElement>()),
+                ArgumentsSha256 = request.ArgumentsSha256,
+                Rule = request.Decision.Rule,
+                Reason = request.Decision.Reason,
+                CreatedAt = now,
+                ExpiresAt = now + options.Timeout,
+                Status = ApprovalStatus.Pending,
+            };
+            await store.CreateAsync(approval, CancellationToken.None);
+            await AuditAsync(approval, "approval_requested", approval.Agent, "escalate", null);
+            events.Raise(approval);
+        }
+
+        return await WaitAsync(approval, request, cancellationToken);
+    }
+
+    /// <summary>Gets an approval.</summary>
+    public Task<Approval?> GetAsync(string id, CancellationToken cancellationToken) => store.GetAsync(id, cancellationToken);
+
+    /// <summary>Records a decision; of two concurrent decisions exactly one wins.</summary>
+    public async Task<DecisionResult> DecideAsync(string id, bool approve, string by, string? reason, CancellationToken cancellationToken)
+    {
+        var result = await store.DecideAsync(id, approve, by, reason, time.GetUtcNow(), cancellationToken);
+        if (result == DecisionResult.Decided && await store.GetAsync(id, CancellationToken.None) is { } decided)
+        {
+            await AuditAsync(decided, approve ? "approval_approved" : "approval_denied", by, approve ? "approve" : "deny", reason);
+            events.Raise(decided);
+            if (_waiters.TryGetValue(id, out var waiter))
+            {
+                waiter.TrySetResult();
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<ApprovalVerdict> WaitAsync(Approval approval, ApprovalRequest request, CancellationToken cancellationToken)
+    {
+        var holdUntil = Min(approval.ExpiresAt, time.GetUtcNow() + options.HoldFor);
+        // Without a heartbeat there is nothing to schedule: MaxValue, or the wait below would never sleep.
+        var nextHeartbeat = request.Heartbeat is null ? DateTimeOffset.MaxValue : time.GetUtcNow();
+        var waiter = _waiters.GetOrAdd(approval.Id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        try
+        {
+            while (true)
+            {
+                var current = await store.GetAsync(approval.Id, CancellationToken.None) ?? approval;
+                var now = time.GetUtcNow();
+                switch (current.Status)
+                {
+                    case ApprovalStatus.Approved:
+                        return await store.ConsumeAsync(current.Id, CancellationToken.None)
+                            ? new ApprovalVerdict(true, string.Empty)
+                            : new ApprovalVerdict(false, $"Approval {current.Id} was already used by another identical call.");
+                    case ApprovalStatus.Denied:
+                        return new ApprovalVerdict(false, $"Denied by {current.DecidedBy} (approval {current.Id})" + (string.IsNullOrWhiteSpace(current.DecisionReason) ? "." : ": " + current.DecisionReason));
+                    case ApprovalStatus.Expired:
+                        return Expired(current);
+                    case ApprovalStatus.Executed:
+                        return new ApprovalVerdict(false, $"Approval {current.Id} was already used by another identical call.");
+                }
+
+                if (now >= current.ExpiresAt)
+                {
+                    if (await store.ExpireAsync(current.Id, now, CancellationToken.None))
+                    {
+                        await AuditAsync(current, "approval_expired", "gateway", "expire", null);
+                        events.Raise(current with { Status = ApprovalStatus.Expired });
+                    }
+
+                    continue;
+                }
+
+                if (now >= holdUntil)
+                {
+                    return new ApprovalVerdict(false, PendingMessage(current));
+                }
+
+                if (now >= nextHeartbeat && request.Heartbeat is { } heartbeat)
+                {
+                    await heartbeat($"Waiting for a human to approve this call ({current.Id}); {(int)(current.ExpiresAt - now).TotalSeconds} s left. {PendingMessage(current)}");
+                    nextHeartbeat = now + options.HeartbeatInterval;
+                }
+
+                // Released at once by a decision made here, or after the poll interval for one made by another instance.
+                var until = Min(Min(holdUntil, current.ExpiresAt), Min(nextHeartbeat, now + options.PollInterval));
+                var delay = until - now;
+                await Task.WhenAny(waiter.Task, Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.FromMilliseconds(1), time, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            _waiters.TryRemove(new(approval.Id, waiter));
+        }
+    }
+
+    private static string PendingMessage(Approval approval) =>
+        $"Approval pending, id {approval.Id}: retry the same call after approval (it stays valid until {approval.ExpiresAt:yyyy-MM-ddTHH:mm:ssZ}).";
+
+    private static ApprovalVerdict Expired(Approval approval) =>
+        new(false, $"Approval {approval.Id} expired at {approval.ExpiresAt:yyyy-MM-ddTHH:mm:ssZ} without a decision; the call was not made.");
+
+    private ValueTask AuditAsync(Approval approval, string kind, string actor, string decision, string? reason) =>
+        audit.WriteAsync(
+            new AuditRecord
+            {
+                Timestamp = time.GetUtcNow(),
+                Kind = kind,
+                Actor = actor,
+                Server = approval.Server,
+                Tool = approval.Tool,
+                Decision = decision,
+                Rule = approval.Rule,
+                Outcome = AuditOutcomes.Ok,
+                Error = reason is null ? approval.Id : $"{approval.Id}: {reason}",
+                ArgumentsSha256 = approval.ArgumentsSha256,
+            },
+            CancellationToken.None);
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+}

@@ -1,0 +1,17 @@
+namespace Gateway.Core.Approvals;
+
+/// <summary><c>Gateway:Approvals</c>.</summary>
+public sealed class ApprovalOptions
+{
+    /// <summary>Gets or sets how long an approval may stay pending; then it expires. The default is 5 minutes.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets how long the agent's request is held; past it the agent is told to retry after approval. The default is 5 minutes.</summary>
+    public TimeSpan HoldFor { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets how often a waiting agent gets a progress notification. The default is 10 seconds.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how often a waiting call re-reads its approval (decisions made by another instance). The default is 1 second.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,23 @@
+namespace Gateway.Core.Approvals;
+
+/// <summary>Durable approvals. Every state change is a conditional update, so concurrent deciders and instances agree.</summary>
+public interface IApprovalStore
+{
+    Task CreateAsync(Approval approval, CancellationToken cancellationToken);
+
+    Task<Approval?> GetAsync(string id, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Approval>> ListAsync(ApprovalStatus? status, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Pending → Approved or Denied; only one decision ever wins.</summary>
+    Task<DecisionResult> DecideAsync(string id, bool approve, string by, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Approved → Executed; <see langword="true"/> for exactly one caller.</summary>
+    Task<bool> ConsumeAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Pending → Expired, for one approval past its expiry.</summary>
+    Task<bool> ExpireAsync(string id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Finds a live approval (pending, or approved and unused) for exactly this call.</summary>
+    Task<Approval?> FindForCallAsync(long agentId, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken);
+}

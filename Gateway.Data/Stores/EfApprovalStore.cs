@@ -1,0 +1,122 @@
+using Gateway.Core.Approvals;
+using Gateway.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Data.Stores;
+
+/// <summary>Approvals in the database; every transition is one conditional UPDATE, so exactly one writer wins.</summary>
+internal sealed class EfApprovalStore(IDbContextFactory<GatewayDbContext> factory) : IApprovalStore
+{
+    private static readonly string Pending = ApprovalStatus.Pending.ToString();
+    private static readonly string Approved = ApprovalStatus.Approved.ToString();
+
+    public async Task CreateAsync(Approval approval, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        db.Add(ToEntity(approval));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public async Task<Approval?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Set<ApprovalEntity>().AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        return row is null ? null : ToApproval(row);
+    }
+
+    public async Task<IReadOnlyList<Approval>> ListAsync(ApprovalStatus? status, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var query = db.Set<ApprovalEntity>().AsNoTracking();
+        if (status is { } s)
+        {
+            var text = s.ToString();
+            query = query.Where(a => a.Status == text);
+        }
+
+        var rows = await query.OrderByDescending(a => a.CreatedAt).Take(limit).ToListAsync(cancellationToken);
+        return [.. rows.Select(ToApproval)];
+    }
+
+    public async Task<DecisionResult> DecideAsync(string id, bool approve, string by, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var status = (approve ? ApprovalStatus.Approved : ApprovalStatus.Denied).ToString();
+        var updated = await db.Set<ApprovalEntity>()
+            .Where(a => a.Id == id && a.Status == Pending && a.ExpiresAt > now)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, status).SetProperty(a => a.DecidedBy, by).SetProperty(a => a.DecidedAt, now).SetProperty(a => a.DecisionReason, reason), cancellationToken);
+        if (updated == 1)
+        {
+            return DecisionResult.Decided;
+        }
+
+        return await db.Set<ApprovalEntity>().AnyAsync(a => a.Id == id, cancellationToken) ? DecisionResult.AlreadyDecided : DecisionResult.NotFound;
+    }
+
+    public async Task<bool> ConsumeAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var executed = ApprovalStatus.Executed.ToString();
+        return await db.Set<ApprovalEntity>().Where(a => a.Id == id && a.Status == Approved)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, executed), cancellationToken) == 1;
+    }
+
+    public async Task<bool> ExpireAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var expired = ApprovalStatus.Expired.ToString();
+        return await db.Set<ApprovalEntity>().Where(a => a.Id == id && a.Status == Pending && a.ExpiresAt <= now)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, expired), cancellationToken) == 1;
+    }
+
+    public async Task<Approval?> FindForCallAsync(long agentId, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Set<ApprovalEntity>().AsNoTracking()
+            .Where(a => a.AgentId == agentId && a.Server == server && a.Tool == tool && a.ToolDefinitionSha256 == toolDefinitionSha256
+                && a.ArgumentsSha256 == argumentsSha256 && (a.Status == Pending || a.Status == Approved) && a.ExpiresAt > now)
+            .OrderByDescending(a => a.Status == Approved)
+            .FirstOrDefaultAsync(cancellationToken);
+        return row is null ? null : ToApproval(row);
+    }
+
+    private static ApprovalEntity ToEntity(Approval a) => new()
+    {
+        Id = a.Id,
+        AgentId = a.AgentId,
+        Agent = a.Agent,
+        Server = a.Server,
+        Tool = a.Tool,
+        ToolDefinitionSha256 = a.ToolDefinitionSha256,
+        ArgumentsJson = a.ArgumentsJson,
+        ArgumentsSha256 = a.ArgumentsSha256,
+        Rule = a.Rule,
+        Reason = a.Reason,
+        CreatedAt = a.CreatedAt,
+        ExpiresAt = a.ExpiresAt,
+        Status = a.Status.ToString(),
+        DecidedBy = a.DecidedBy,
+        DecidedAt = a.DecidedAt,
+        DecisionReason = a.DecisionReason,
+    };
+
+    private static Approval ToApproval(ApprovalEntity e) => new()
+    {
+        Id = e.Id,
+        AgentId = e.AgentId,
+        Agent = e.Agent,
+        Server = e.Server,
+        Tool = e.Tool,
+        ToolDefinitionSha256 = e.ToolDefinitionSha256,
+        ArgumentsJson = e.ArgumentsJson,
+        ArgumentsSha256 = e.ArgumentsSha256,
+        Rule = e.Rule,
+        Reason = e.Reason,
+        CreatedAt = e.CreatedAt,
+        ExpiresAt = e.ExpiresAt,
+        Status = Enum.Parse<ApprovalStatus>(e.Status),
+        DecidedBy = e.DecidedBy,
+        DecidedAt = e.DecidedAt,
+        DecisionReason = e.DecisionReason,
+    };
+}

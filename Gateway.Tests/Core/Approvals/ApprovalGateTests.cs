@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Gateway.Core.Agents;
+using Gateway.Core.Approvals;
+using Gateway.Core.Audit;
+using Gateway.Core.Grants;
+using Gateway.Core.Pipeline;
+using Gateway.Core.Policy;
+using Gateway.Data;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Core.Approvals;
+
+/// <summary>The approval gate on a real SQLite file with a fake clock: expiry, hold, and single use, without waiting for real time.</summary>
+public sealed class ApprovalGateTests : IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+    private ServiceProvider _services = null!;
+    private ApprovalGate _gate = null!;
+    private IApprovalStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        var services = new ServiceCollection().AddLogging().AddSingleton<TimeProvider>(_time);
+        services.AddGatewayData($"Data Source={_path}");
+        _services = services.BuildServiceProvider();
+        await using (var db = await _services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync())
+        {
+            await db.Database.MigrateAsync();
+        }
+
+        _store = _services.GetRequiredService<IApprovalStore>();
+        _gate = new ApprovalGate(_store, new ApprovalEvents(), new NullSink(), new ApprovalOptions { Timeout = TimeSpan.FromMinutes(5), HoldFor = TimeSpan.FromMinutes(5), PollInterval = TimeSpan.FromSeconds(1) }, _time);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        File.Delete(_path);
+    }
+
+    private static ApprovalRequest Request(string args = """{"amount":5000}""") => new(
+        new AgentIdentity(7, "alice", GrantSet.None),
+        "payments",
+        "transfer",
+        "def-sha",
+        JsonDocument.Parse(args).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+        CanonicalJson.Sha256(JsonDocument.Parse(args).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone())),
+        new PolicyDecision(PolicyEffect.Escalate, "big", "large amount"),
+        null);
+
+    [Fact]
+    public async Task NobodyDecides_TheCallIsDeniedAtExpiry_AndTheRecordSaysExpired()
+    {
+        var waiting = _gate.RequestAsync(Request(), CancellationToken.None).AsTask();
+        var approval = await PendingAsync();
+
+        // Time passes in steps (each lets the waiter's poll run); no real time is spent.
+        for (var i = 0; i < 301 && !waiting.IsCompleted; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Yield();
+            await Task.WhenAny(waiting, Task.Delay(10));
+        }
+
+        var verdict = await waiting;
+        Assert.False(verdict.Approved);
+        Assert.Contains("expired", verdict.Message, StringComparison.Ordinal);
+        Assert.Equal(ApprovalStatus.Expired, (await _store.GetAsync(approval.Id, CancellationToken.None))!.Status);
+        Assert.Equal(DecisionResult.AlreadyDecided, await _gate.DecideAsync(approval.Id, approve: true, "late-approver", null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Approval_IsBoundToTheExactCall_AndUsedOnce()
+    {
+        var waiting = _gate.RequestAsync(Request(), CancellationToken.None).AsTask();
+        var approval = await PendingAsync();
+        Assert.Equal(DecisionResult.Decided, await _gate.DecideAsync(approval.Id, approve: true, "bob", "ok", CancellationToken.None));
+        Assert.True((await waiting).Approved);
+        Assert.Equal(ApprovalStatus.Executed, (await _store.GetAsync(approval.Id, CancellationToken.None))!.Status);
+
+        // The same call again needs a new approval; the used one cannot be consumed twice.
+        Assert.False(await _store.ConsumeAsync(approval.Id, CancellationToken.None));
+        using var cancel = new CancellationTokenSource();
+        var again = _gate.RequestAsync(Request(), cancel.Token).AsTask();
+        var second = await PendingAsync(except: approval.Id);
+        Assert.NotEqual(approval.Id, second.Id);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => again);
+        Assert.Equal(ApprovalStatus.Pending, (await _store.GetAsync(second.Id, CancellationToken.None))!.Status);
+    }
+
+    private async Task<Approval> PendingAsync(string? except = null)
+    {
+        for (var i = 0; i < 500; i++)
+        {
+            var pending = (await _store.ListAsync(ApprovalStatus.Pending, 10, CancellationToken.None)).FirstOrDefault(a => a.Id != except);
+            if (pending is not null)
+            {
+                return pending;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new TimeoutException("no pending approval");
+    }
+
+    private sealed class NullSink : IAuditSink
+    {
+        public ValueTask WriteAsync(AuditRecord record, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+}

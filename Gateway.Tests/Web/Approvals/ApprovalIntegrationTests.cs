@@ -1,0 +1,254 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Core.Approvals;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Approvals;
+
+/// <summary>Escalated calls are held until a human decides, through the real endpoint, with a real upstream and database.</summary>
+public sealed class ApprovalIntegrationTests : IAsyncLifetime
+{
+    private const string Key = "approval-agent-key-01234";
+    private readonly string _name = "ap" + Guid.NewGuid().ToString("N")[..6];
+    private Microsoft.AspNetCore.Builder.WebApplication? _upstream;
+    private string _url = string.Empty;
+
+    public async Task InitializeAsync() => (_upstream, _url) = await StartHttpAsync(_name);
+
+    public async Task DisposeAsync() => await _upstream!.DisposeAsync();
+
+    private Dictionary<string, string?> Config(Dictionary<string, string?>? extra = null) => Merge(
+        Http(_name, _url),
+        Agent("agent", Key, $"{_name}/*"),
+        new Dictionary<string, string?>
+        {
+            ["Gateway:Policies:hold-echo:Effect"] = "escalate",
+            ["Gateway:Policies:hold-echo:Tools:0"] = "echo",
+            ["Gateway:Policies:hold-echo:Reason"] = "echo needs a human",
+            ["Gateway:Approvals:PollInterval"] = "00:00:00.100",
+            ["Gateway:Approvals:HeartbeatInterval"] = "00:00:00.200",
+        },
+        extra ?? []);
+
+    private async Task<GatewayHost> StartAsync(Dictionary<string, string?>? extra = null, string? directory = null)
+    {
+        var gateway = await GatewayHost.StartAsync(Config(extra), directory);
+        await gateway.WaitForToolAsync($"{_name}__echo");
+        return gateway;
+    }
+
+    private static Dictionary<string, object?> Message(string text) => new() { ["message"] = text };
+
+    private static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+
+    /// <summary>Waits for the next pending approval, event-driven.</summary>
+    private static Task<Approval> NextPendingAsync(GatewayHost gateway)
+    {
+        var pending = new TaskCompletionSource<Approval>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var events = gateway.Services.GetRequiredService<ApprovalEvents>();
+        void Handler(Approval a)
+        {
+            if (a.Status == ApprovalStatus.Pending)
+            {
+                pending.TrySetResult(a);
+                events.Changed -= Handler;
+            }
+        }
+
+        events.Changed += Handler;
+        return pending.Task.WaitAsync(TestContext.Timeout);
+    }
+
+    [Fact]
+    public async Task HeldCall_ApprovedThroughTheApi_RunsOnce_WithTheExactArguments()
+    {
+        await using var gateway = await StartAsync();
+        await using var client = await gateway.ConnectAsync(Key);
+        var before = CallLog.Count(_name, "echo");
+        var pending = NextPendingAsync(gateway);
+
+        var call = client.CallToolAsync($"{_name}__echo", Message("ship it"), cancellationToken: TestContext.Timeout).AsTask();
+        var approval = await pending;
+        Assert.False(call.IsCompleted);
+        Assert.Equal(("agent", _name, "echo", "hold-echo"), (approval.Agent, approval.Server, approval.Tool, approval.Rule));
+        Assert.Equal("""{"message":"ship it"}""", approval.ArgumentsJson);
+        Assert.Equal(before, CallLog.Count(_name, "echo"));
+
+        using var approve = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{approval.Id}/approve", new { reason = "looks fine" }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
+        Assert.Equal("echo: ship it", Text(await call));
+        Assert.Equal(before + 1, CallLog.Count(_name, "echo"));
+        var after = await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/approvals/{approval.Id}", TestContext.Timeout);
+        Assert.Equal("executed", after.GetProperty("status").GetString());
+        Assert.Equal("admin-api", after.GetProperty("decidedBy").GetString());
+    }
+
+    [Fact]
+    public async Task Denied_IsAToolErrorNamingTheDecision_AndNeverReachesTheUpstream()
+    {
+        await using var gateway = await StartAsync();
+        await using var client = await gateway.ConnectAsync(Key);
+        var before = CallLog.Count(_name, "echo");
+        var pending = NextPendingAsync(gateway);
+        var call = client.CallToolAsync($"{_name}__echo", Message("drop table"), cancellationToken: TestContext.Timeout).AsTask();
+
+        using var deny = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{(await pending).Id}/deny", new { reason = "not today" }, TestContext.Timeout);
+        var result = await call;
+        Assert.True(result.IsError);
+        Assert.Matches(@"^Denied by admin-api \(approval apr_[0-9a-f]+\): not today$", Text(result));
+        Assert.Equal(before, CallLog.Count(_name, "echo"));
+    }
+
+    [Fact]
+    public async Task Expired_IsDeniedWithAClearMessage_AndRecordedAsExpired()
+    {
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:Timeout"] = "00:00:01" });
+        await using var client = await gateway.ConnectAsync(Key);
+
+        var result = await client.CallToolAsync($"{_name}__echo", Message("late"), cancellationToken: TestContext.Timeout);
+        Assert.True(result.IsError);
+        Assert.Contains("expired", Text(result), StringComparison.Ordinal);
+        var expired = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/approvals?status=expired", TestContext.Timeout);
+        Assert.Equal(1, expired.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task AgentThatStoppedWaiting_RetriesAfterApproval_AndTheCallRunsOnce()
+    {
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:HoldFor"] = "00:00:01" });
+        await using var client = await gateway.ConnectAsync(Key);
+        var before = CallLog.Count(_name, "echo");
+
+        // Held for 1 s, then told to retry after approval; the approval stays pending.
+        var first = await client.CallToolAsync($"{_name}__echo", Message("deploy"), cancellationToken: TestContext.Timeout);
+        var id = System.Text.RegularExpressions.Regex.Match(Text(first), "apr_[0-9a-f]+").Value;
+        Assert.StartsWith($"Approval pending, id {id}: retry the same call after approval", Text(first), StringComparison.Ordinal);
+
+        using var approve = await gateway.Admin.PostAsync($"/api/v1/approvals/{id}/approve", null, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
+
+        // Different arguments are a different call: held again.
+        var other = await client.CallToolAsync($"{_name}__echo", Message("deploy everything"), cancellationToken: TestContext.Timeout);
+        Assert.StartsWith("Approval pending", Text(other), StringComparison.Ordinal);
+
+        // The same call runs, once; a second identical retry needs a new approval.
+        Assert.Equal("echo: deploy", Text(await client.CallToolAsync($"{_name}__echo", Message("deploy"), cancellationToken: TestContext.Timeout)));
+        var again = await client.CallToolAsync($"{_name}__echo", Message("deploy"), cancellationToken: TestContext.Timeout);
+        Assert.StartsWith("Approval pending", Text(again), StringComparison.Ordinal);
+        Assert.DoesNotContain(id, Text(again), StringComparison.Ordinal);
+        Assert.Equal(before + 1, CallLog.Count(_name, "echo"));
+    }
+
+    [Fact]
+    public async Task TwoRacingDecisions_OneWins_TheOtherGets409()
+    {
+        await using var gateway = await StartAsync();
+        await using var client = await gateway.ConnectAsync(Key);
+        var pending = NextPendingAsync(gateway);
+        var call = client.CallToolAsync($"{_name}__echo", Message("race"), cancellationToken: TestContext.Timeout).AsTask();
+        var id = (await pending).Id;
+
+        var decisions = await Task.WhenAll(
+            gateway.Admin.PostAsync($"/api/v1/approvals/{id}/approve", null, TestContext.Timeout),
+            gateway.Admin.PostAsync($"/api/v1/approvals/{id}/deny", null, TestContext.Timeout));
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], decisions.Select(d => d.StatusCode).Order());
+        var won = decisions.Single(d => d.StatusCode == HttpStatusCode.OK);
+        var result = await call;
+        Assert.Equal(won.RequestMessage!.RequestUri!.AbsolutePath.EndsWith("/approve", StringComparison.Ordinal), result.IsError != true);
+    }
+
+    [Fact]
+    public async Task FiftyConcurrentHeldCalls_AreAllPending_AndAllRunOnceWhenApproved()
+    {
+        await using var gateway = await StartAsync();
+        await using var client = await gateway.ConnectAsync(Key);
+        var before = CallLog.Count(_name, "echo");
+        var calls = Enumerable.Range(0, 50).Select(i => client.CallToolAsync($"{_name}__echo", Message("n" + i), cancellationToken: TestContext.Timeout).AsTask()).ToList();
+
+        var pending = await WaitForPendingAsync(gateway, 50);
+        foreach (var approval in pending)
+        {
+            using var ok = await gateway.Admin.PostAsync($"/api/v1/approvals/{approval.GetProperty("id").GetString()}/approve", null, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        var results = await Task.WhenAll(calls);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => "echo: n" + i).Order(), results.Select(Text).Order());
+        Assert.Equal(before + 50, CallLog.Count(_name, "echo"));
+    }
+
+    [Fact]
+    public async Task PendingApproval_SurvivesARestart_AndTheRetryRunsOnce()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            string id;
+            await using (var first = await StartAsync(new() { ["Gateway:Approvals:HoldFor"] = "00:00:01" }, directory))
+            {
+                await using var client = await first.ConnectAsync(Key);
+                id = System.Text.RegularExpressions.Regex.Match(Text(await client.CallToolAsync($"{_name}__echo", Message("after restart"), cancellationToken: TestContext.Timeout)), "apr_[0-9a-f]+").Value;
+            }
+
+            await using var second = await StartAsync(new() { ["Gateway:Approvals:HoldFor"] = "00:00:01" }, directory);
+            var pending = await second.Admin.GetFromJsonAsync<JsonElement>("/api/v1/approvals", TestContext.Timeout);
+            Assert.Equal(id, Assert.Single(pending.EnumerateArray()).GetProperty("id").GetString());
+            var before = CallLog.Count(_name, "echo");
+
+            using var approve = await second.Admin.PostAsync($"/api/v1/approvals/{id}/approve", null, TestContext.Timeout);
+            Assert.Equal(before, CallLog.Count(_name, "echo"));
+            await using var retry = await second.ConnectAsync(Key);
+            Assert.Equal("echo: after restart", Text(await retry.CallToolAsync($"{_name}__echo", Message("after restart"), cancellationToken: TestContext.Timeout)));
+            Assert.Equal(before + 1, CallLog.Count(_name, "echo"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task WaitingAgent_GetsProgressNamingTheApproval()
+    {
+        await using var gateway = await StartAsync();
+        await using var client = await gateway.ConnectAsync(Key, "2025-11-25");
+        var heard = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pending = NextPendingAsync(gateway);
+        var call = client.CallToolAsync($"{_name}__echo", Message("with progress"), new SynchronousProgress(v => heard.TrySetResult(v.Message ?? string.Empty)), cancellationToken: TestContext.Timeout).AsTask();
+
+        var approval = await pending;
+        Assert.Contains(approval.Id, await heard.Task.WaitAsync(TestContext.Timeout), StringComparison.Ordinal);
+        using var approve = await gateway.Admin.PostAsync($"/api/v1/approvals/{approval.Id}/approve", null, TestContext.Timeout);
+        Assert.Equal("echo: with progress", Text(await call));
+    }
+
+    private static async Task<List<JsonElement>> WaitForPendingAsync(GatewayHost gateway, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var pending = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/approvals", TestContext.Timeout);
+            if (pending.GetArrayLength() == count)
+            {
+                return [.. pending.EnumerateArray()];
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{pending.GetArrayLength()} of {count} approvals pending after 30 s");
+            await Task.Delay(50);
+        }
+    }
+
+    private sealed class SynchronousProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
+    {
+        public void Report(ProgressNotificationValue value) => report(value);
+    }
+}
