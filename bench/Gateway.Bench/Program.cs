@@ -5,6 +5,12 @@ using ModelContextProtocol.Client;
 // Latency of the same client calling the same upstream tool, directly and through the gateway, interleaved so both
 // see the same machine state. Client, gateway and upstream share this machine's cores (2 here): the difference is
 // the gateway's cost in CPU and hops, not network.
+if (args.FirstOrDefault() == "approvals")
+{
+    await ApprovalBench.RunAsync(Arg("--n", 100));
+    return;
+}
+
 if (args.FirstOrDefault() == "policy")
 {
     PolicyBench.Run(Arg("--rules", 1000));
