@@ -17,7 +17,9 @@ internal static class ConsoleExtensions
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddSingleton<AdminKey>();
-        services.AddAuthentication()
+        // The default scheme: the console's interactive circuit (/_blazor) gets its user from it. The MCP endpoint and
+        // the admin API name their own schemes in their policies, so agents and API callers are unaffected.
+        services.AddAuthentication(ConsoleDefaults.Scheme)
             .AddCookie(ConsoleDefaults.Scheme, o =>
             {
                 o.LoginPath = "/login";

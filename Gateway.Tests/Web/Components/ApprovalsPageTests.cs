@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Bunit;
+using Gateway.Core.Agents;
+using Gateway.Core.Approvals;
+using Gateway.Core.Audit;
+using Gateway.Core.Grants;
+using Gateway.Core.Pipeline;
+using Gateway.Core.Policy;
+using Gateway.Data;
+using Gateway.Web.Components.Pages;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+
+namespace Gateway.Tests.Web.Components;
+
+/// <summary>The Approvals page over real services and a real SQLite file: a held call appears live, and Approve releases it.</summary>
+public sealed class ApprovalsPageTests : BunitContext, IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
+
+    public ApprovalsPageTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddGatewayData($"Data Source={_path}");
+        Services.AddSingleton<ApprovalEvents>();
+        Services.AddSingleton(new ApprovalOptions());
+        Services.AddSingleton<IAuditSink, NullSink>();
+        Services.AddSingleton<ApprovalGate>(sp => new ApprovalGate(
+            sp.GetRequiredService<IApprovalStore>(), sp.GetRequiredService<ApprovalEvents>(), sp.GetRequiredService<IAuditSink>(), sp.GetRequiredService<ApprovalOptions>(), TimeProvider.System));
+        AddAuthorization().SetAuthorized("approver-alice").SetRoles("Admin");
+        DefaultWaitTimeout = TimeSpan.FromSeconds(20);
+    }
+
+    public async Task InitializeAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        File.Delete(_path);
+    }
+
+    [Fact]
+    public async Task HeldCall_AppearsLive_WithItsArguments_AndApproveReleasesIt()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Approvals>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#no-pending")));
+
+        var args = JsonDocument.Parse("""{"amount":5000,"to":"acme"}""").RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
+        var gate = Services.GetRequiredService<ApprovalGate>();
+        var held = gate.RequestAsync(
+            new ApprovalRequest(new AgentIdentity(1, "payments-bot", GrantSet.None), "payments", "transfer", "def", args, CanonicalJson.Sha256(args), new PolicyDecision(PolicyEffect.Escalate, "big", "large amount"), null),
+            CancellationToken.None).AsTask();
+
+        // Pushed to the page: no refresh.
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll(".approval-card")));
+        var card = cut.Find(".approval-card");
+        Assert.Contains("payments / transfer", card.TextContent, StringComparison.Ordinal);
+        Assert.Contains("payments-bot", card.TextContent, StringComparison.Ordinal);
+        Assert.Contains("Rule 'big': large amount", card.TextContent, StringComparison.Ordinal);
+        Assert.Contains("\"amount\": 5000", cut.Find(".approval-arguments").TextContent, StringComparison.Ordinal);
+        Assert.False(held.IsCompleted);
+
+        cut.Find("button.approve").Click();
+
+        var verdict = await held.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(verdict.Approved);
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll(".approval-card")));
+        var stored = (await Services.GetRequiredService<IApprovalStore>().ListAsync(null, 10, CancellationToken.None)).Single();
+        Assert.Equal((ApprovalStatus.Executed, "approver-alice"), (stored.Status, stored.DecidedBy));
+    }
+
+    private sealed class NullSink : IAuditSink
+    {
+        public ValueTask WriteAsync(AuditRecord record, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+}
