@@ -1,0 +1,105 @@
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using Microsoft.Playwright;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.EndToEnd;
+
+/// <summary>
+/// The console in a real browser (Debian chromium driven by Playwright): sign in, stay signed in once the interactive
+/// circuit connects, and approve a held call that an agent is waiting on. Screenshots go to the test output folder.
+/// </summary>
+[Trait("Category", "E2E")]
+public sealed class ConsoleBrowserTests : IAsyncLifetime
+{
+    private const string Key = "browser-agent-key-012345";
+    private readonly string _name = "br" + Guid.NewGuid().ToString("N")[..6];
+    private Microsoft.AspNetCore.Builder.WebApplication? _upstream;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public static string Artifacts => Path.Combine(AppContext.BaseDirectory, "artifacts");
+
+    public async Task InitializeAsync()
+    {
+        var (app, _) = await StartHttpAsync(_name);
+        _upstream = app;
+        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), $"chromium not found at {chromium} (.ci/run installs Debian's chromium)");
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        Directory.CreateDirectory(Artifacts);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await _upstream!.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Approver_SignsIn_SeesTheHeldCallLive_AndApprovingReleasesTheAgent()
+    {
+        var url = _upstream!.Urls.First().TrimEnd('/') + "/mcp";
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Http(_name, url),
+            Agent("payments-bot", Key, $"{_name}/*"),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:Policies:big-sums:Effect"] = "escalate",
+                ["Gateway:Policies:big-sums:Tools:0"] = "add",
+                ["Gateway:Policies:big-sums:Conditions:0:Path"] = "a",
+                ["Gateway:Policies:big-sums:Conditions:0:Op"] = "gt",
+                ["Gateway:Policies:big-sums:Conditions:0:Value"] = "1000",
+                ["Gateway:Policies:big-sums:Reason"] = "amounts over 1000 need a second pair of eyes",
+            }));
+        await gateway.WaitForToolAsync($"{_name}__add");
+        await using var context = await _browser!.NewContextAsync(new() { BaseURL = gateway.BaseUri.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync("/login");
+        await page.FillAsync("#key", GatewayHost.AdminKey);
+        await page.ClickAsync("button[type=submit]");
+        await page.GotoAsync("/approvals");
+        await WaitForInteractiveAsync(page);
+        await Assertions.Expect(page.Locator("#no-pending")).ToBeVisibleAsync();
+
+        // The agent's call is held; the card arrives by push, without a reload.
+        await using var agent = await gateway.ConnectAsync(Key);
+        var call = agent.CallToolAsync($"{_name}__add", new Dictionary<string, object?> { ["a"] = 25_000, ["b"] = 17 }, cancellationToken: TestContext.Timeout).AsTask();
+        var card = page.Locator(".approval-card");
+        await Assertions.Expect(card).ToContainTextAsync("amounts over 1000 need a second pair of eyes");
+        await Assertions.Expect(card).ToContainTextAsync("25000");
+        Assert.Equal("/approvals", new Uri(page.Url).AbsolutePath);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "approvals.png") });
+        Assert.False(call.IsCompleted);
+        Assert.Equal(0, CallLog.Count(_name, "add"));
+
+        await card.Locator("button.approve").ClickAsync();
+        var result = await call.WaitAsync(TestContext.Timeout);
+        Assert.Equal(25_017, result.StructuredContent!.Value.GetProperty("value").GetInt32());
+        Assert.Equal(1, CallLog.Count(_name, "add"));
+        await Assertions.Expect(page.Locator("#no-pending")).ToBeVisibleAsync();
+
+        await page.GotoAsync("/");
+        await WaitForInteractiveAsync(page);
+        await Assertions.Expect(page.Locator("#servers-connected")).ToHaveTextAsync("1 / 1");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "dashboard.png") });
+    }
+
+    /// <summary>Waits until the circuit took over from the prerendered HTML (a click before that would be lost).</summary>
+    private static Task WaitForInteractiveAsync(IPage page) =>
+        page.WaitForFunctionAsync("() => !document.documentElement.innerHTML.includes('<!--Blazor:{')");
+}
