@@ -4,6 +4,9 @@ using System.Text.Json;
 using Gateway.Core.Approvals;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -229,6 +232,40 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.Contains(approval.Id, await heard.Task.WaitAsync(TestContext.Timeout), StringComparison.Ordinal);
         using var approve = await gateway.Admin.PostAsync($"/api/v1/approvals/{approval.Id}/approve", null, TestContext.Timeout);
         Assert.Equal("echo: with progress", Text(await call));
+    }
+
+    [Fact]
+    public async Task NewApproval_IsPostedToTheWebhook_AndEveryStepIsAudited()
+    {
+        var received = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var hook = builder.Build();
+        hook.MapPost("/hook", async (HttpRequest request) =>
+        {
+            received.TrySetResult(await request.ReadFromJsonAsync<JsonElement>());
+            return Results.Ok();
+        });
+        await hook.StartAsync();
+
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:WebhookUrl"] = hook.Urls.First() + "/hook" });
+        await using var client = await gateway.ConnectAsync(Key);
+        var call = client.CallToolAsync($"{_name}__echo", Message("notify"), cancellationToken: TestContext.Timeout).AsTask();
+
+        var posted = await received.Task.WaitAsync(TestContext.Timeout);
+        Assert.Equal(("approval.pending", "agent", "echo", "hold-echo"), (posted.GetProperty("event").GetString(), posted.GetProperty("agent").GetString(), posted.GetProperty("tool").GetString(), posted.GetProperty("rule").GetString()));
+        var id = posted.GetProperty("id").GetString()!;
+        using var approve = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{id}/approve", new { reason = "ok by me" }, TestContext.Timeout);
+        await call;
+
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        await using var db = await gateway.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Gateway.Data.GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        var steps = db.AuditEntries.OrderBy(a => a.Sequence).Select(a => new { a.Kind, a.Actor, a.Decision, a.Outcome, a.Error }).ToList();
+        Assert.Equal(
+            [("approval_requested", "agent", "escalate"), ("approval_approved", "admin-api", "approve"), ("tool_call", "agent", "escalate")],
+            steps.Select(s => (s.Kind, s.Actor, s.Decision)));
+        Assert.Equal("ok", steps[2].Outcome);
+        Assert.Contains("ok by me", steps[1].Error, StringComparison.Ordinal);
     }
 
     private static async Task<List<JsonElement>> WaitForPendingAsync(GatewayHost gateway, int count)
