@@ -6,4 +6,7 @@ internal static class ConsoleDefaults
     public const string Scheme = "Console";
 
     public const string Policy = "Console";
+
+    /// <summary>The default scheme: forwards to the agent, admin or console scheme by path.</summary>
+    public const string ByPath = "ByPath";
 }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Gateway.Web.Authentication;
 using Gateway.Web.Components;
 using Gateway.Web.Console;
 using Microsoft.AspNetCore.Authentication;
@@ -17,9 +18,14 @@ internal static class ConsoleExtensions
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddSingleton<AdminKey>();
-        // The default scheme: the console's interactive circuit (/_blazor) gets its user from it. The MCP endpoint and
-        // the admin API name their own schemes in their policies, so agents and API callers are unaffected.
-        services.AddAuthentication(ConsoleDefaults.Scheme)
+        // The default scheme picks by path: the console's interactive circuit (/_blazor) gets its user from the cookie,
+        // while /mcp and /api authenticate once with their own scheme (handlers cache the result per request), so the
+        // call path does not also run the cookie handler.
+        services.AddAuthentication(ConsoleDefaults.ByPath)
+            .AddPolicyScheme(ConsoleDefaults.ByPath, null, o => o.ForwardDefaultSelector = context =>
+                context.Request.Path.StartsWithSegments("/mcp") ? GatewayAuthenticationDefaults.AgentScheme
+                : context.Request.Path.StartsWithSegments("/api") ? GatewayAuthenticationDefaults.AdminScheme
+                : ConsoleDefaults.Scheme)
             .AddCookie(ConsoleDefaults.Scheme, o =>
             {
                 o.LoginPath = "/login";

@@ -53,12 +53,21 @@ internal static class ApprovalBench
             var id = await pending.Task;
             events.Changed -= OnChanged;
 
+            var gen2 = GC.CollectionCount(2);
+            var gen0 = GC.CollectionCount(0);
+            var pause = GC.GetTotalPauseDuration();
+            var wal = new FileInfo(Path.Combine(directory, "gateway.db-wal")).Length;
             var watch = Stopwatch.StartNew();
             using var approve = await admin.PostAsync($"/api/v1/approvals/{id}/approve", null);
+            var afterApprove = watch.Elapsed.TotalMilliseconds;
             await call;
             if (i >= 5)
             {
                 samples.Add(watch.Elapsed.TotalMilliseconds);
+                if (watch.Elapsed.TotalMilliseconds > 50 && Environment.GetEnvironmentVariable("BENCH_TRACE") == "1")
+                {
+                    Console.WriteLine($"  slow sample {i}: {watch.Elapsed.TotalMilliseconds:0.0} ms (approve POST {afterApprove:0.0} ms), gen0 +{GC.CollectionCount(0) - gen0}, gen2 +{GC.CollectionCount(2) - gen2}, GC pause +{(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:0.0} ms, wal {wal} -> {new FileInfo(Path.Combine(directory, "gateway.db-wal")).Length} bytes");
+                }
             }
         }
 

@@ -109,6 +109,8 @@ public sealed class ProvisioningTests : IDisposable
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync(TestContext.Timeout));
         command.CommandText = "PRAGMA synchronous";
         Assert.Equal(2L, (long?)await command.ExecuteScalarAsync(TestContext.Timeout)); // 2 = FULL
+        command.CommandText = "PRAGMA busy_timeout";
+        Assert.Equal(10000L, (long?)await command.ExecuteScalarAsync(TestContext.Timeout));
         Assert.Empty(await db.Database.GetPendingMigrationsAsync(TestContext.Timeout));
         Assert.NotEmpty(await db.Database.GetAppliedMigrationsAsync(TestContext.Timeout));
     }
