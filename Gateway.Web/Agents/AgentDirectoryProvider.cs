@@ -10,11 +10,11 @@ namespace Gateway.Web.Agents;
 /// <see cref="UpstreamOptions.AgentRefreshInterval"/> for changes made by other instances, so a revoked key or a
 /// disabled agent is refused within a second everywhere, also on sessions that are already open.
 /// </summary>
-internal sealed partial class AgentDirectoryProvider(
+internal sealed class AgentDirectoryProvider(
     IAgentStore store,
     IOptions<GatewayOptions> options,
     TimeProvider time,
-    ILogger<AgentDirectoryProvider> logger) : BackgroundService
+    ILogger<AgentDirectoryProvider> logger) : SnapshotReloader(options.Value.Upstreams.AgentRefreshInterval, time, logger)
 {
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile AgentDirectory _current = AgentDirectory.Empty;
@@ -26,7 +26,7 @@ internal sealed partial class AgentDirectoryProvider(
     public event Action? Changed;
 
     /// <summary>Re-reads agents from the database and swaps the snapshot.</summary>
-    public async Task ReloadAsync(CancellationToken cancellationToken)
+    public override async Task ReloadAsync(CancellationToken cancellationToken)
     {
         await _reload.WaitAsync(cancellationToken);
         try
@@ -48,34 +48,8 @@ internal sealed partial class AgentDirectoryProvider(
         }
     }
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await ReloadAsync(cancellationToken);
-        await base.StartAsync(cancellationToken);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.Upstreams.AgentRefreshInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await ReloadAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Keep serving the last good snapshot; the next tick tries again.
-                LogReloadFailed(ex);
-            }
-        }
-    }
-
     private string _fingerprint = string.Empty;
 
     private static string Fingerprint(IReadOnlyList<AgentCredentials> agents) =>
         string.Join('\n', agents.Select(a => $"{a.Agent.Id}|{a.Agent.Name}|{string.Join(',', a.Agent.Grants)}|{string.Join(',', a.Agent.Tags)}|{string.Join(',', a.ActiveKeyHashes)}"));
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading agents failed; keeping the previous snapshot.")]
-    private partial void LogReloadFailed(Exception exception);
 }

@@ -10,13 +10,13 @@ namespace Gateway.Web.Policy;
 /// the API, and re-read every <see cref="UpstreamOptions.AgentRefreshInterval"/> for changes made by other instances:
 /// a rule added or a class changed applies from the next call, also on open sessions.
 /// </summary>
-internal sealed partial class PolicyProvider(
+internal sealed class PolicyProvider(
     IPolicyStore store,
     UpstreamManager upstreams,
     IConfiguration configuration,
     IOptions<GatewayOptions> options,
     TimeProvider time,
-    ILogger<PolicyProvider> logger) : BackgroundService, IPolicySource
+    ILogger<PolicyProvider> logger) : SnapshotReloader(options.Value.Upstreams.AgentRefreshInterval, time, logger), IPolicySource
 {
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile PolicyEngine _current = PolicyEngine.Empty;
@@ -24,7 +24,7 @@ internal sealed partial class PolicyProvider(
 
     public PolicyEngine Current => _current;
 
-    public async Task ReloadAsync(CancellationToken cancellationToken)
+    public override async Task ReloadAsync(CancellationToken cancellationToken)
     {
         await _reload.WaitAsync(cancellationToken);
         try
@@ -48,28 +48,6 @@ internal sealed partial class PolicyProvider(
         }
     }
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await ReloadAsync(cancellationToken);
-        await base.StartAsync(cancellationToken);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.Upstreams.AgentRefreshInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await ReloadAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogReloadFailed(ex);
-            }
-        }
-    }
-
     /// <summary>The effect when no rule matches, per class: <c>Gateway:Policy:Defaults:{Read,Write,Destructive}</c>.</summary>
     private PolicyDefaults Defaults()
     {
@@ -78,7 +56,4 @@ internal sealed partial class PolicyProvider(
             PolicyEffects.TryParse(configuration[$"Gateway:Policy:Defaults:{key}"], out var e) ? e : fallback;
         return new PolicyDefaults(Read("Read", shipped.Read), Read("Write", shipped.Write), Read("Destructive", shipped.Destructive));
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading policy rules failed; keeping the previous snapshot.")]
-    private partial void LogReloadFailed(Exception exception);
 }
