@@ -18,6 +18,7 @@ internal static class ConsoleExtensions
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddSingleton<AdminKey>();
+        services.AddSingleton<AgentCommands>();
         // The default scheme picks by path: the console's interactive circuit (/_blazor) gets its user from the cookie,
         // while /mcp and /api authenticate once with their own scheme (handlers cache the result per request), so the
         // call path does not also run the cookie handler.

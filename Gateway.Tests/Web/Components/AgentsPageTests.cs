@@ -1,0 +1,95 @@
+using Bunit;
+using Gateway.Core.Agents;
+using Gateway.Data;
+using Gateway.Web.Agents;
+using Gateway.Web.Console;
+using Gateway.Web.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+
+namespace Gateway.Tests.Web.Components;
+
+/// <summary>The Agents page over real services and a real SQLite file: validation next to each field, a key shown once that works at once, rotation.</summary>
+public sealed class AgentsPageTests : BunitContext, IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
+
+    public AgentsPageTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddGatewayData($"Data Source={_path}");
+        Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
+        Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<IOptions<GatewayOptions>>(), TimeProvider.System, NullLogger<AgentDirectoryProvider>.Instance));
+        Services.AddSingleton<AgentCommands>();
+        AddAuthorization().SetAuthorized("admin").SetRoles("Admin");
+        DefaultWaitTimeout = TimeSpan.FromSeconds(20);
+    }
+
+    public async Task InitializeAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        File.Delete(_path);
+    }
+
+    [Fact]
+    public async Task InvalidAgent_ShowsEveryErrorNextToItsField_AndCreatesNothing()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Agents>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#agent-table")));
+
+        cut.Find("#agent-name").Input("bad name!");
+        cut.Find("#agent-grants").Input("nope");
+        cut.Find("#agent-tags").Input("ok, not ok");
+        cut.Find("#create").Click();
+
+        // Each message is rendered as the helper text of its own field.
+        cut.WaitForAssertion(() => Assert.Contains("Invalid grant 'nope'", cut.Markup, StringComparison.Ordinal));
+        string HelperOf(string id) => cut.Find("#" + id).Closest(".mud-input-control")!.TextContent;
+        Assert.Contains(Gateway.Core.Names.Rule, HelperOf("agent-name"), StringComparison.Ordinal);
+        Assert.Contains("Invalid grant 'nope'", HelperOf("agent-grants"), StringComparison.Ordinal);
+        Assert.Contains("'not ok'", HelperOf("agent-tags"), StringComparison.Ordinal);
+        Assert.Empty(cut.FindAll("#issued-key"));
+        Assert.Empty(await Services.GetRequiredService<IAgentStore>().ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task NewAgent_KeyIsShownOnce_WithClientConfigs_AndWorksAtOnce_AndRotationReplacesIt()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Agents>();
+        cut.Find("#agent-name").Input("claude-desktop");
+        cut.Find("#agent-grants").Input("files/*:read\ngithub/list_*");
+        cut.Find("#agent-tags").Input("devs");
+        cut.Find("#create").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#new-key")));
+        var key = cut.Find("#new-key").TextContent;
+        Assert.True(ApiKeys.HasValidChecksum(key));
+        Assert.Equal(3, cut.FindAll(".client-config").Count(c => c.TextContent.Contains(key, StringComparison.Ordinal)));
+        var directory = Services.GetRequiredService<AgentDirectoryProvider>();
+        Assert.Equal("claude-desktop", directory.Current.Authenticate(key)?.Name);
+        var stored = (await Services.GetRequiredService<IAgentStore>().FindAsync("claude-desktop", CancellationToken.None))!;
+        Assert.Equal(["files/*:read", "github/list_*"], stored.Grants);
+        Assert.Equal(["devs"], stored.Tags);
+        cut.WaitForAssertion(() => Assert.DoesNotContain(key, cut.Find("#agent-table").TextContent, StringComparison.Ordinal));
+
+        cut.Find("button.rotate").Click();
+        cut.WaitForAssertion(() => Assert.NotEqual(key, cut.Find("#new-key").TextContent));
+        var rotated = cut.Find("#new-key").TextContent;
+        Assert.Null(directory.Current.Authenticate(key));
+        Assert.Equal("claude-desktop", directory.Current.Authenticate(rotated)?.Name);
+    }
+}

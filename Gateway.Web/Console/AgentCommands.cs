@@ -1,0 +1,56 @@
+using Gateway.Core.Agents;
+using Gateway.Web.Agents;
+
+namespace Gateway.Web.Console;
+
+/// <summary>What the console does to agents, shared with nothing else so the page stays thin: every change reloads the directory at once.</summary>
+internal sealed class AgentCommands(IAgentStore store, AgentDirectoryProvider directory)
+{
+    /// <summary>Validates and creates an agent; returns its key (shown once) or the errors by field.</summary>
+    public async Task<(string? Key, Dictionary<string, string[]> Errors)> CreateAsync(string? name, IReadOnlyList<string> grants, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        var result = new AgentDefinitionValidator().Validate((name, grants));
+        var errors = result.Errors.GroupBy(e => e.PropertyName.Split('[')[0]).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
+        foreach (var tag in tags.Where(t => !Gateway.Core.Names.IsValid(t)))
+        {
+            errors["tags"] = [$"'{tag}': {Gateway.Core.Names.Rule}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+
+        var key = ApiKeys.Generate();
+        var agent = await store.CreateAsync(name!, grants, ApiKeys.Hash(key), ApiKeys.Hint(key), cancellationToken);
+        if (agent is null)
+        {
+            return (null, new Dictionary<string, string[]> { ["name"] = [$"An agent named '{name}' already exists."] });
+        }
+
+        if (tags.Count > 0)
+        {
+            await store.UpdateAsync(agent.Name, null, null, cancellationToken, tags);
+        }
+
+        await directory.ReloadAsync(cancellationToken);
+        return (key, []);
+    }
+
+    /// <summary>Issues a new key (shown once) and revokes the others.</summary>
+    public async Task<string?> RotateAsync(string name, CancellationToken cancellationToken)
+    {
+        var key = ApiKeys.Generate();
+        var info = await store.AddKeyAsync(name, ApiKeys.Hash(key), ApiKeys.Hint(key), revokeOthers: true, cancellationToken);
+        await directory.ReloadAsync(cancellationToken);
+        return info is null ? null : key;
+    }
+
+    public async Task SetEnabledAsync(string name, bool enabled, CancellationToken cancellationToken)
+    {
+        await store.UpdateAsync(name, enabled, null, cancellationToken);
+        await directory.ReloadAsync(cancellationToken);
+    }
+
+    public Task<IReadOnlyList<AgentRecord>> ListAsync(CancellationToken cancellationToken) => store.ListAsync(cancellationToken);
+}
