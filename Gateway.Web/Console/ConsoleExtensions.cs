@@ -19,6 +19,7 @@ internal static class ConsoleExtensions
         services.AddCascadingAuthenticationState();
         services.AddSingleton<AdminKey>();
         services.AddSingleton<AgentCommands>();
+        services.AddSingleton<ServerCommands>();
         // The default scheme picks by path: the console's interactive circuit (/_blazor) gets its user from the cookie,
         // while /mcp and /api authenticate once with their own scheme (handlers cache the result per request), so the
         // call path does not also run the cookie handler.

@@ -1,0 +1,120 @@
+using Bunit;
+using Gateway.Core.Servers;
+using Gateway.Data;
+using Gateway.Tests.Support;
+using Gateway.Web.Console;
+using Gateway.Web.Hosting;
+using Gateway.Web.Upstreams;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+
+namespace Gateway.Tests.Web.Components;
+
+/// <summary>
+/// The Servers page's register form over real services, a real SQLite file and a real stdio upstream:
+/// validation next to each field, a connection test before saving, and a saved server that connects at once.
+/// </summary>
+public sealed class ServersPageTests : BunitContext, IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
+
+    public ServersPageTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        Services.AddLogging();
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddGatewayData($"Data Source={_path}");
+        Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
+        Services.AddSingleton<ProgressRouter>();
+        Services.AddSingleton<UpstreamClientFactory>();
+        Services.AddSingleton<UpstreamManager>();
+        Services.AddSingleton<ServerCommands>();
+        AddAuthorization().SetAuthorized("admin").SetRoles("Admin");
+        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
+    }
+
+    public async Task InitializeAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await Services.GetRequiredService<UpstreamManager>().DisposeAsync();
+        await DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        File.Delete(_path);
+    }
+
+    [Fact]
+    public async Task InvalidServer_ShowsErrorsNextToFields_AndSavesNothing()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        cut.Find("#server-name").Input("bad name!");
+        cut.Find("#test-connection").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains(Gateway.Core.Names.Rule, cut.Find("#server-name").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
+        Assert.NotEmpty(cut.Find("#server-command").Closest(".mud-input-control")!.TextContent);
+        Assert.True(cut.Find("#save-server").HasAttribute("disabled"));
+        Assert.Empty(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task FailedConnectionTest_ShowsTheReason_AndKeepsSaveDisabled()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        cut.Find("#server-name").Input("missing");
+        cut.Find("#server-command").Input("/nonexistent/mcp-server");
+        cut.Find("#test-connection").Click();
+
+        cut.WaitForAssertion(() => Assert.StartsWith("Could not connect", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
+        Assert.True(cut.Find("#save-server").HasAttribute("disabled"));
+        Assert.Empty(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TestedServer_IsSaved_AndItsToolsAreExposed()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        cut.Find("#server-name").Input("local");
+        cut.Find("#server-command").Input("dotnet");
+        cut.Find("#server-args").Input(Gateway.Tests.Support.Upstreams.TestUpstreamDll + "\nstdio");
+        cut.Find("#test-connection").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains(" tools.", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
+        Assert.StartsWith("Connected to", cut.Find("#test-result").TextContent, StringComparison.Ordinal);
+        Assert.Empty(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
+
+        cut.Find("#save-server").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Registered 'local'.", cut.Find("#test-result").TextContent));
+        var stored = Assert.Single(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
+        Assert.Equal(ServerTransport.Stdio, stored.Definition.Transport);
+        Assert.Equal(["stdio"], stored.Definition.Args.Skip(1));
+        var manager = Services.GetRequiredService<UpstreamManager>();
+        cut.WaitForAssertion(() => Assert.True(manager.TryGet("local", out var c) && c.State == UpstreamState.Connected && c.Tools.Count > 0));
+        cut.WaitForAssertion(() => Assert.Contains("local", cut.Markup, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ChangingTheFormAfterTheTest_RequiresANewTest()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        cut.Find("#server-name").Input("local");
+        cut.Find("#server-command").Input("dotnet");
+        cut.Find("#server-args").Input(Gateway.Tests.Support.Upstreams.TestUpstreamDll + "\nstdio");
+        cut.Find("#test-connection").Click();
+        cut.WaitForAssertion(() => Assert.StartsWith("Connected to", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
+
+        cut.Find("#server-name").Input("renamed");
+        cut.Find("#save-server").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("test the connection again", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
+        Assert.Empty(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
+    }
+}

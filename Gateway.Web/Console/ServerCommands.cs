@@ -1,0 +1,41 @@
+using Gateway.Core.Servers;
+using Gateway.Web.Upstreams;
+using ModelContextProtocol.Client;
+
+namespace Gateway.Web.Console;
+
+/// <summary>What the console does to servers: validate, test a connection without saving, register.</summary>
+internal sealed class ServerCommands(IServerStore store, UpstreamManager upstreams, UpstreamClientFactory factory)
+{
+    public static Dictionary<string, string[]> Validate(ServerDefinition definition) =>
+        new ServerDefinitionValidator().Validate(definition).Errors
+            .GroupBy(e => e.PropertyName.Split('[', '.')[0])
+            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
+
+    /// <summary>Connects once, lists the tools and disconnects: nothing is saved.</summary>
+    public async Task<(bool Ok, string Message)> TestAsync(ServerDefinition definition, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var client = await factory.ConnectAsync(definition, new McpClientHandlers(), _ => { }, null, cancellationToken);
+            var tools = client.ServerCapabilities.Tools is null ? 0 : (await client.ListToolsAsync(cancellationToken: cancellationToken)).Count;
+            return (true, $"Connected to {client.ServerInfo?.Name ?? definition.Name} (protocol {client.NegotiatedProtocolVersion}): {tools} tools.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return (false, "Could not connect: " + ex.Message);
+        }
+    }
+
+    /// <summary>Registers the server and connects it; <see langword="null"/> when the name is taken.</summary>
+    public async Task<StoredServer?> AddAsync(ServerDefinition definition, CancellationToken cancellationToken)
+    {
+        var stored = await store.AddAsync(definition, cancellationToken);
+        if (stored is not null)
+        {
+            await upstreams.ApplyAsync(stored);
+        }
+
+        return stored;
+    }
+}
