@@ -46,6 +46,21 @@ internal sealed class AgentCommands(IAgentStore store, AgentDirectoryProvider di
         return info is null ? null : key;
     }
 
+    /// <summary>Replaces an agent's grants; the errors by field when one is invalid (then nothing changes).</summary>
+    public async Task<Dictionary<string, string[]>> SetGrantsAsync(string name, IReadOnlyList<string> grants, CancellationToken cancellationToken)
+    {
+        var errors = new AgentDefinitionValidator().Validate((name, grants)).Errors
+            .GroupBy(e => e.PropertyName.Split('[')[0]).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
+        await store.UpdateAsync(name, null, grants, cancellationToken);
+        await directory.ReloadAsync(cancellationToken);
+        return [];
+    }
+
     public async Task SetEnabledAsync(string name, bool enabled, CancellationToken cancellationToken)
     {
         await store.UpdateAsync(name, enabled, null, cancellationToken);

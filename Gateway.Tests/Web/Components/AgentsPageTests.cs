@@ -92,4 +92,31 @@ public sealed class AgentsPageTests : BunitContext, IAsyncLifetime
         Assert.Null(directory.Current.Authenticate(key));
         Assert.Equal("claude-desktop", directory.Current.Authenticate(rotated)?.Name);
     }
+
+    [Fact]
+    public async Task EditingGrants_ValidatesNextToTheField_ThenAppliesAtOnce()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Agents>();
+        cut.Find("#agent-name").Input("ci-bot");
+        cut.Find("#agent-grants").Input("files/*:read");
+        cut.Find("#create").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#new-key")));
+        var key = cut.Find("#new-key").TextContent;
+        var directory = Services.GetRequiredService<AgentDirectoryProvider>();
+        Assert.False(directory.Current.Authenticate(key)!.Grants.Allows("github", "create_issue", Gateway.Core.Policy.AccessClass.Write, DateTimeOffset.UtcNow));
+
+        cut.Find("button.edit-grants").Click();
+        cut.WaitForAssertion(() => Assert.Equal("files/*:read", cut.Find("#edit-grants").GetAttribute("value")));
+        cut.Find("#edit-grants").Input("files/*:read\nnot a grant");
+        cut.Find("#save-grants").Click();
+        cut.WaitForAssertion(() => Assert.Contains("Invalid grant 'not a grant'", cut.Find("#edit-grants").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
+        Assert.Equal(["files/*:read"], (await Services.GetRequiredService<IAgentStore>().FindAsync("ci-bot", CancellationToken.None))!.Grants);
+
+        cut.Find("#edit-grants").Input("files/*:read\ngithub/create_*:write");
+        cut.Find("#save-grants").Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("#grants-editor")));
+        Assert.Equal(["files/*:read", "github/create_*:write"], (await Services.GetRequiredService<IAgentStore>().FindAsync("ci-bot", CancellationToken.None))!.Grants);
+        Assert.True(directory.Current.Authenticate(key)!.Grants.Allows("github", "create_issue", Gateway.Core.Policy.AccessClass.Write, DateTimeOffset.UtcNow));
+        cut.WaitForAssertion(() => Assert.Contains("github/create_*:write", cut.Find("#agent-table").TextContent, StringComparison.Ordinal));
+    }
 }
