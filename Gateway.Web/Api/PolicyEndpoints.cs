@@ -62,45 +62,10 @@ internal static class PolicyEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<ExplainResponse>, ValidationProblem>> ExplainAsync(
-        ExplainRequest request, AgentDirectoryProvider agents, IAgentStore agentStore, UpstreamManager upstreams, PolicyProvider provider, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<ExplainResponse>, ValidationProblem>> ExplainAsync(ExplainRequest request, PolicyExplainer explainer, CancellationToken ct)
     {
-        var record = request.Agent is null ? null : await agentStore.FindAsync(request.Agent, ct);
-        var catalog = upstreams.Catalog;
-        var errors = new Dictionary<string, string[]>();
-        if (record is null)
-        {
-            errors["agent"] = [$"No agent named '{request.Agent}'."];
-        }
-
-        if (request.Tool is null || !catalog.Tools.TryResolve(request.Tool, out _))
-        {
-            errors["tool"] = [$"No connected tool named '{request.Tool}' (use the exposed name)."];
-        }
-
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors, title: "Cannot explain.");
-        }
-
-        catalog.Tools.TryResolve(request.Tool!, out var entry);
-        var identity = agents.Current.FindById(record!.Id);
-        var granted = identity is not null && identity.Grants.Allows(entry.Server, entry.OriginalName, entry.Class, time.GetUtcNow());
-        var arguments = request.Arguments?.ValueKind == JsonValueKind.Object
-            ? request.Arguments.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone())
-            : null;
-        var input = new PolicyInput(record.Name, record.Tags, entry.Server, entry.OriginalName, entry.Class, arguments);
-        var engine = provider.Current;
-        var decision = granted ? engine.Evaluate(input) : new PolicyDecision(PolicyEffect.Block, null, "not granted: the agent cannot see or call this tool");
-        return TypedResults.Ok(new ExplainResponse(
-            decision.Effect.Name(),
-            decision.Rule,
-            decision.Reason,
-            granted,
-            entry.Server,
-            entry.OriginalName,
-            entry.Class.Name(),
-            [.. engine.Matching(input).Select(r => r.Name)]));
+        var (answer, errors) = await explainer.ExplainAsync(request, ct);
+        return answer is null ? TypedResults.ValidationProblem(errors, title: "Cannot explain.") : TypedResults.Ok(answer);
     }
 
     private static async Task<Results<NoContent, ValidationProblem>> SetClassAsync(string server, string tool, ClassRequest request, IPolicyStore store, PolicyProvider provider, CancellationToken ct)

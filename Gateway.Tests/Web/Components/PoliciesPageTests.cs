@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Bunit;
+using Gateway.Core.Agents;
+using Gateway.Core.Policy;
+using Gateway.Core.Servers;
+using Gateway.Data;
+using Gateway.Web.Agents;
+using Gateway.Web.Console;
+using Gateway.Web.Hosting;
+using Gateway.Web.Policy;
+using Gateway.Web.Upstreams;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+
+namespace Gateway.Tests.Web.Components;
+
+/// <summary>
+/// The Policies page's tester over real services, a real SQLite file and a real stdio upstream: it gives the same
+/// answer a call would get (grant check, argument conditions, the deciding rule) and names bad input next to its field.
+/// </summary>
+public sealed class PoliciesPageTests : BunitContext, IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
+
+    public PoliciesPageTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        Services.AddLogging();
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        Services.AddGatewayData($"Data Source={_path}");
+        Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
+        Services.AddSingleton<AgentDirectoryProvider>();
+        Services.AddSingleton<ProgressRouter>();
+        Services.AddSingleton<UpstreamClientFactory>();
+        Services.AddSingleton<UpstreamManager>();
+        Services.AddSingleton<PolicyProvider>();
+        Services.AddSingleton<PolicyExplainer>();
+        Services.AddSingleton<ServerCommands>();
+        Services.AddSingleton<AgentCommands>();
+        AddAuthorization().SetAuthorized("admin").SetRoles("Admin");
+        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
+    }
+
+    public async Task InitializeAsync()
+    {
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync())
+        {
+            await db.Database.MigrateAsync();
+        }
+
+        await Services.GetRequiredService<AgentCommands>().CreateAsync("ci-bot", ["local/echo"], [], CancellationToken.None);
+        await Services.GetRequiredService<AgentCommands>().CreateAsync("reader", ["local/*:read"], [], CancellationToken.None);
+        await Services.GetRequiredService<ServerCommands>().AddAsync(
+            new ServerDefinition { Name = "local", Transport = ServerTransport.Stdio, Command = "dotnet", Args = [Gateway.Tests.Support.Upstreams.TestUpstreamDll, "stdio"] },
+            CancellationToken.None);
+        using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Services.GetRequiredService<UpstreamManager>().WaitUntilAsync(c => c.Tools.TryResolve("local__echo", out _), connected.Token);
+        await Services.GetRequiredService<IPolicyStore>().UpsertAsync(
+            new PolicyRule
+            {
+                Name = "no-danger",
+                Effect = PolicyEffect.Block,
+                Tools = ["echo"],
+                Conditions = [new ArgumentCondition("message", ConditionOperator.Equals, JsonSerializer.SerializeToElement("danger"))],
+                Reason = "dangerous message",
+            },
+            CancellationToken.None);
+        await Services.GetRequiredService<PolicyProvider>().ReloadAsync(CancellationToken.None);
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await Services.GetRequiredService<UpstreamManager>().DisposeAsync();
+        await DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        File.Delete(_path);
+    }
+
+    [Fact]
+    public void Explain_FollowsArguments_Grants_AndShowsTheRules()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Policies>();
+        Assert.Contains("no-danger", cut.Find("#rule-table").TextContent, StringComparison.Ordinal);
+
+        cut.Find("#explain-agent").Input("ci-bot");
+        cut.Find("#explain-tool").Input("local__echo");
+        cut.Find("#explain-arguments").Input("""{"message":"danger"}""");
+        cut.Find("#explain-run").Click();
+        cut.WaitForAssertion(() => Assert.Equal("block", cut.Find("#explain-effect").TextContent));
+        Assert.Contains("'no-danger'", cut.Find("#explain-answer").TextContent, StringComparison.Ordinal);
+
+        cut.Find("#explain-arguments").Input("""{"message":"hello"}""");
+        cut.Find("#explain-run").Click();
+        cut.WaitForAssertion(() => Assert.Equal("allow", cut.Find("#explain-effect").TextContent));
+
+        // echo has no hints, so it is a write tool: a read-only grant does not reach it.
+        cut.Find("#explain-agent").Input("reader");
+        cut.Find("#explain-run").Click();
+        cut.WaitForAssertion(() => Assert.Contains("granted: no", cut.Find("#explain-answer").TextContent, StringComparison.Ordinal));
+        Assert.Equal("block", cut.Find("#explain-effect").TextContent);
+    }
+
+    [Fact]
+    public void BadInput_IsNamedNextToEachField()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Policies>();
+        cut.Find("#explain-arguments").Input("{not json");
+        cut.Find("#explain-run").Click();
+        cut.WaitForAssertion(() => Assert.Contains("Not valid JSON", cut.Find("#explain-arguments").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
+
+        cut.Find("#explain-agent").Input("nobody");
+        cut.Find("#explain-tool").Input("local__nope");
+        cut.Find("#explain-arguments").Input("[1]");
+        cut.Find("#explain-run").Click();
+        cut.WaitForAssertion(() => Assert.Contains("No agent named 'nobody'", cut.Find("#explain-agent").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
+        Assert.Contains("No connected tool named 'local__nope'", cut.Find("#explain-tool").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("must be a JSON object", cut.Find("#explain-arguments").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal);
+        Assert.Empty(cut.FindAll("#explain-answer"));
+    }
+}
