@@ -1,48 +1,21 @@
 using Bunit;
 using Gateway.Core.Agents;
-using Gateway.Data;
 using Gateway.Web.Agents;
 using Gateway.Web.Console;
 using Gateway.Web.Hosting;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using MudBlazor.Services;
 
 namespace Gateway.Tests.Web.Components;
 
 /// <summary>The Agents page over real services and a real SQLite file: validation next to each field, a key shown once that works at once, rotation.</summary>
-public sealed class AgentsPageTests : BunitContext, IAsyncLifetime
+public sealed class AgentsPageTests : ConsolePageTest
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
-
     public AgentsPageTests()
     {
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        Services.AddSingleton(TimeProvider.System);
-        Services.AddGatewayData($"Data Source={_path}");
-        Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
         Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<IOptions<GatewayOptions>>(), TimeProvider.System, NullLogger<AgentDirectoryProvider>.Instance));
         Services.AddSingleton<AgentCommands>();
-        AddAuthorization().SetAuthorized("admin").SetRoles("Admin");
-        DefaultWaitTimeout = TimeSpan.FromSeconds(20);
-    }
-
-    public async Task InitializeAsync()
-    {
-        await using var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync();
-        await db.Database.MigrateAsync();
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        File.Delete(_path);
     }
 
     [Fact]

@@ -6,47 +6,22 @@ using Gateway.Core.Audit;
 using Gateway.Core.Grants;
 using Gateway.Core.Pipeline;
 using Gateway.Core.Policy;
-using Gateway.Data;
 using Gateway.Web.Components.Pages;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using MudBlazor.Services;
 
 namespace Gateway.Tests.Web.Components;
 
 /// <summary>The Approvals page over real services and a real SQLite file: a held call appears live, and Approve releases it.</summary>
-public sealed class ApprovalsPageTests : BunitContext, IAsyncLifetime
+public sealed class ApprovalsPageTests : ConsolePageTest
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
-
     public ApprovalsPageTests()
+        : base("approver-alice")
     {
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        Services.AddSingleton(TimeProvider.System);
-        Services.AddGatewayData($"Data Source={_path}");
         Services.AddSingleton<ApprovalEvents>();
         Services.AddSingleton(new ApprovalOptions());
         Services.AddSingleton<IAuditSink, NullSink>();
         Services.AddSingleton<ApprovalGate>(sp => new ApprovalGate(
             sp.GetRequiredService<IApprovalStore>(), sp.GetRequiredService<ApprovalEvents>(), sp.GetRequiredService<IAuditSink>(), sp.GetRequiredService<ApprovalOptions>(), TimeProvider.System));
-        AddAuthorization().SetAuthorized("approver-alice").SetRoles("Admin");
-        DefaultWaitTimeout = TimeSpan.FromSeconds(20);
-    }
-
-    public async Task InitializeAsync()
-    {
-        await using var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync();
-        await db.Database.MigrateAsync();
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        File.Delete(_path);
     }
 
     [Fact]

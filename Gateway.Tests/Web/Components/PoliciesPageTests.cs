@@ -3,18 +3,11 @@ using Bunit;
 using Gateway.Core.Agents;
 using Gateway.Core.Policy;
 using Gateway.Core.Servers;
-using Gateway.Data;
 using Gateway.Web.Agents;
 using Gateway.Web.Console;
-using Gateway.Web.Hosting;
 using Gateway.Web.Policy;
 using Gateway.Web.Upstreams;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using MudBlazor.Services;
 
 namespace Gateway.Tests.Web.Components;
 
@@ -22,38 +15,21 @@ namespace Gateway.Tests.Web.Components;
 /// The Policies page's tester over real services, a real SQLite file and a real stdio upstream: it gives the same
 /// answer a call would get (grant check, argument conditions, the deciding rule) and names bad input next to its field.
 /// </summary>
-public sealed class PoliciesPageTests : BunitContext, IAsyncLifetime
+public sealed class PoliciesPageTests : ConsolePageTest
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
-
     public PoliciesPageTests()
     {
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        Services.AddLogging();
-        Services.AddSingleton(TimeProvider.System);
-        Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
-        Services.AddGatewayData($"Data Source={_path}");
-        Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
+        AddUpstreams();
         Services.AddSingleton<AgentDirectoryProvider>();
-        Services.AddSingleton<ProgressRouter>();
-        Services.AddSingleton<UpstreamClientFactory>();
-        Services.AddSingleton<UpstreamManager>();
         Services.AddSingleton<PolicyProvider>();
         Services.AddSingleton<PolicyExplainer>();
         Services.AddSingleton<ServerCommands>();
         Services.AddSingleton<AgentCommands>();
-        AddAuthorization().SetAuthorized("admin").SetRoles("Admin");
-        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
     }
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await using (var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync())
-        {
-            await db.Database.MigrateAsync();
-        }
+        await base.InitializeAsync();
 
         await Services.GetRequiredService<AgentCommands>().CreateAsync("ci-bot", ["local/echo"], [], CancellationToken.None);
         await Services.GetRequiredService<AgentCommands>().CreateAsync("reader", ["local/*:read"], [], CancellationToken.None);
@@ -73,14 +49,6 @@ public sealed class PoliciesPageTests : BunitContext, IAsyncLifetime
             },
             CancellationToken.None);
         await Services.GetRequiredService<PolicyProvider>().ReloadAsync(CancellationToken.None);
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await Services.GetRequiredService<UpstreamManager>().DisposeAsync();
-        await DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        File.Delete(_path);
     }
 
     [Fact]

@@ -1,15 +1,9 @@
 using Bunit;
 using Gateway.Core.Servers;
-using Gateway.Data;
 using Gateway.Tests.Support;
 using Gateway.Web.Console;
-using Gateway.Web.Hosting;
 using Gateway.Web.Upstreams;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using MudBlazor.Services;
 
 namespace Gateway.Tests.Web.Components;
 
@@ -17,39 +11,12 @@ namespace Gateway.Tests.Web.Components;
 /// The Servers page's register form over real services, a real SQLite file and a real stdio upstream:
 /// validation next to each field, a connection test before saving, and a saved server that connects at once.
 /// </summary>
-public sealed class ServersPageTests : BunitContext, IAsyncLifetime
+public sealed class ServersPageTests : ConsolePageTest
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
-
     public ServersPageTests()
     {
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        Services.AddLogging();
-        Services.AddSingleton(TimeProvider.System);
-        Services.AddGatewayData($"Data Source={_path}");
-        Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
-        Services.AddSingleton<ProgressRouter>();
-        Services.AddSingleton<UpstreamClientFactory>();
-        Services.AddSingleton<UpstreamManager>();
+        AddUpstreams();
         Services.AddSingleton<ServerCommands>();
-        AddAuthorization().SetAuthorized("admin").SetRoles("Admin");
-        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
-    }
-
-    public async Task InitializeAsync()
-    {
-        await using var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync();
-        await db.Database.MigrateAsync();
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await Services.GetRequiredService<UpstreamManager>().DisposeAsync();
-        await DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        File.Delete(_path);
     }
 
     [Fact]

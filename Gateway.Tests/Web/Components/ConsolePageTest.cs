@@ -1,0 +1,61 @@
+using Bunit;
+using Gateway.Data;
+using Gateway.Web.Hosting;
+using Gateway.Web.Upstreams;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+
+namespace Gateway.Tests.Web.Components;
+
+/// <summary>
+/// A console page rendered by bUnit over real services: MudBlazor, a migrated SQLite file of its own, the gateway's
+/// options, and a signed-in user. Tests add the services their page needs; an upstream pool, when added, is stopped first.
+/// </summary>
+public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
+
+    protected ConsolePageTest(string user = "admin")
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        Services.AddLogging();
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        Services.AddGatewayData($"Data Source={_path}");
+        Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
+        AddAuthorization().SetAuthorized(user).SetRoles("Admin");
+        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
+    }
+
+    public virtual async Task InitializeAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        if (Services.GetService<UpstreamManager>() is { } upstreams)
+        {
+            await upstreams.DisposeAsync();
+        }
+
+        await DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        File.Delete(_path);
+    }
+
+    /// <summary>Registers the upstream pool (connections to real servers) with what it needs.</summary>
+    protected void AddUpstreams()
+    {
+        Services.AddSingleton<ProgressRouter>();
+        Services.AddSingleton<UpstreamClientFactory>();
+        Services.AddSingleton<UpstreamManager>();
+    }
+}
