@@ -38,4 +38,18 @@ internal sealed class ServerCommands(IServerStore store, UpstreamManager upstrea
 
         return stored;
     }
+
+    /// <summary>Unregisters a server and disconnects it; false when it is unknown or owned by configuration.</summary>
+    public async Task<bool> RemoveAsync(string name, CancellationToken cancellationToken)
+    {
+        var existing = await store.FindAsync(name, cancellationToken);
+        if (existing is null || existing.Definition.ManagedByConfiguration)
+        {
+            return false;
+        }
+
+        await store.RemoveAsync(name, cancellationToken);
+        await upstreams.RemoveAsync(name);
+        return true;
+    }
 }

@@ -84,4 +84,27 @@ public sealed class ServersPageTests : ConsolePageTest
         cut.WaitForAssertion(() => Assert.Contains("test the connection again", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
         Assert.Empty(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
     }
+
+    [Fact]
+    public async Task RemovingAServer_TakesTwoClicks_ThenDisconnectsIt()
+    {
+        var manager = Services.GetRequiredService<UpstreamManager>();
+        await Services.GetRequiredService<ServerCommands>().AddAsync(
+            new ServerDefinition { Name = "local", Transport = ServerTransport.Stdio, Command = "dotnet", Args = [Gateway.Tests.Support.Upstreams.TestUpstreamDll, "stdio"] },
+            CancellationToken.None);
+        using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await manager.WaitUntilAsync(c => c.Tools.TryResolve("local__echo", out _), connected.Token);
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+
+        cut.Find("button.remove-server").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Confirm remove", cut.Find("button.remove-server").TextContent.Trim()));
+        Assert.Single(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
+
+        cut.Find("button.remove-server").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Removed 'local'.", cut.Find("#test-result").TextContent));
+        Assert.Empty(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
+        Assert.False(manager.TryGet("local", out _));
+        Assert.False(manager.Catalog.Tools.TryResolve("local__echo", out _));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("button.remove-server")));
+    }
 }
