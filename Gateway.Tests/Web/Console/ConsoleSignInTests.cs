@@ -30,6 +30,12 @@ public sealed partial class ConsoleSignInTests
         var servers = await browser.Client.GetStringAsync("/servers", TestContext.Timeout);
         Assert.Contains("files__echo", servers, StringComparison.Ordinal);
 
+        // Every page renders in the real host (its services resolve): the prerendered markup carries each page's own element.
+        Assert.Contains("id=\"register-server\"", servers, StringComparison.Ordinal);
+        Assert.Contains("id=\"create-agent\"", await browser.Client.GetStringAsync("/agents", TestContext.Timeout), StringComparison.Ordinal);
+        Assert.Contains("id=\"explain\"", await browser.Client.GetStringAsync("/policies", TestContext.Timeout), StringComparison.Ordinal);
+        Assert.Contains("Approvals", await browser.Client.GetStringAsync("/approvals", TestContext.Timeout), StringComparison.Ordinal);
+
         using var signOut = await PostFormAsync(browser, "/console/logout", [], await AntiforgeryTokenAsync(browser, "/"));
         Assert.Equal(HttpStatusCode.Redirect, (await browser.Client.GetAsync("/", TestContext.Timeout)).StatusCode);
     }
