@@ -1,5 +1,6 @@
 using Gateway.Core.Agents;
 using Gateway.Web.Agents;
+using Gateway.Web.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Web.Api;
@@ -124,7 +125,7 @@ internal static class AgentEndpoints
         var result = validator.Validate((name, grants));
         return result.IsValid
             ? null
-            : result.Errors.GroupBy(e => ApiNames.Field(e.PropertyName)).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
+            : result.ByField();
     }
 
     private static ProblemHttpResult ManagedProblem(string name) =>

@@ -1,5 +1,6 @@
 using Gateway.Core.Servers;
 using Gateway.Web.Upstreams;
+using Gateway.Web.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Web.Api;
@@ -98,9 +99,9 @@ internal static class ServerEndpoints
     private static ValidationProblem? Validate(ServerDefinition definition, Dictionary<string, string[]> errors)
     {
         var result = new ServerDefinitionValidator().Validate(definition);
-        foreach (var group in result.Errors.GroupBy(e => ApiNames.Field(e.PropertyName)))
+        foreach (var (field, messages) in result.ByField())
         {
-            errors[group.Key] = [.. errors.GetValueOrDefault(group.Key, []), .. group.Select(e => e.ErrorMessage)];
+            errors[field] = [.. errors.GetValueOrDefault(field, []), .. messages];
         }
 
         return errors.Count == 0 ? null : TypedResults.ValidationProblem(errors, title: "The server definition is invalid.");
@@ -116,11 +117,3 @@ internal static class ServerEndpoints
 }
 
 /// <summary>Turns validator property paths into the JSON field names of the request.</summary>
-internal static class ApiNames
-{
-    public static string Field(string propertyPath)
-    {
-        var head = propertyPath.Split('.', '[')[0];
-        return head.Length == 0 ? head : char.ToLowerInvariant(head[0]) + head[1..];
-    }
-}

@@ -1,5 +1,6 @@
 using Gateway.Core.Agents;
 using Gateway.Web.Agents;
+using Gateway.Web.Validation;
 
 namespace Gateway.Web.Console;
 
@@ -9,8 +10,7 @@ internal sealed class AgentCommands(IAgentStore store, AgentDirectoryProvider di
     /// <summary>Validates and creates an agent; returns its key (shown once) or the errors by field.</summary>
     public async Task<(string? Key, Dictionary<string, string[]> Errors)> CreateAsync(string? name, IReadOnlyList<string> grants, IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
-        var result = new AgentDefinitionValidator().Validate((name, grants));
-        var errors = result.Errors.GroupBy(e => e.PropertyName.Split('[')[0]).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
+        var errors = new AgentDefinitionValidator().Validate((name, grants)).ByField();
         foreach (var tag in tags.Where(t => !Gateway.Core.Names.IsValid(t)))
         {
             errors["tags"] = [$"'{tag}': {Gateway.Core.Names.Rule}"];
@@ -49,8 +49,7 @@ internal sealed class AgentCommands(IAgentStore store, AgentDirectoryProvider di
     /// <summary>Replaces an agent's grants; the errors by field when one is invalid (then nothing changes).</summary>
     public async Task<Dictionary<string, string[]>> SetGrantsAsync(string name, IReadOnlyList<string> grants, CancellationToken cancellationToken)
     {
-        var errors = new AgentDefinitionValidator().Validate((name, grants)).Errors
-            .GroupBy(e => e.PropertyName.Split('[')[0]).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
+        var errors = new AgentDefinitionValidator().Validate((name, grants)).ByField();
         if (errors.Count > 0)
         {
             return errors;

@@ -1,5 +1,6 @@
 using Gateway.Core.Servers;
 using Gateway.Web.Upstreams;
+using Gateway.Web.Validation;
 using ModelContextProtocol.Client;
 
 namespace Gateway.Web.Console;
@@ -8,9 +9,7 @@ namespace Gateway.Web.Console;
 internal sealed class ServerCommands(IServerStore store, UpstreamManager upstreams, UpstreamClientFactory factory)
 {
     public static Dictionary<string, string[]> Validate(ServerDefinition definition) =>
-        new ServerDefinitionValidator().Validate(definition).Errors
-            .GroupBy(e => e.PropertyName.Split('[', '.')[0])
-            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
+        new ServerDefinitionValidator().Validate(definition).ByField();
 
     /// <summary>Connects once, lists the tools and disconnects: nothing is saved.</summary>
     public async Task<(bool Ok, string Message)> TestAsync(ServerDefinition definition, CancellationToken cancellationToken)
