@@ -28,7 +28,7 @@ internal static class ServerEndpoints
         await store.FindAsync(name, ct) is { } s ? TypedResults.Ok(Describe(s.Definition, upstreams)) : TypedResults.NotFound();
 
     private static async Task<Results<Created<ServerResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        ServerRequest request, IServerStore store, UpstreamManager upstreams, CancellationToken ct)
+        ServerRequest request, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var definition = request.ToDefinition(request.Name ?? string.Empty, errors);
@@ -37,13 +37,12 @@ internal static class ServerEndpoints
             return problem;
         }
 
-        var stored = await store.AddAsync(definition, ct);
+        var stored = await registry.AddAsync(definition, ct);
         if (stored is null)
         {
             return Problem(StatusCodes.Status409Conflict, $"A server named '{definition.Name}' already exists.");
         }
 
-        await upstreams.ApplyAsync(stored);
         return TypedResults.Created($"/api/v1/servers/{stored.Definition.Name}", Describe(stored.Definition, upstreams));
     }
 
@@ -78,23 +77,13 @@ internal static class ServerEndpoints
         return TypedResults.Ok(Describe(stored.Definition, upstreams));
     }
 
-    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, IServerStore store, UpstreamManager upstreams, CancellationToken ct)
-    {
-        var existing = await store.FindAsync(name, ct);
-        if (existing is null)
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, ServerRegistry registry, CancellationToken ct) =>
+        await registry.RemoveAsync(name, ct) switch
         {
-            return TypedResults.NotFound();
-        }
-
-        if (existing.Definition.ManagedByConfiguration)
-        {
-            return ManagedProblem(name);
-        }
-
-        await store.RemoveAsync(name, ct);
-        await upstreams.RemoveAsync(name);
-        return TypedResults.NoContent();
-    }
+            ServerRemoval.Removed => TypedResults.NoContent(),
+            ServerRemoval.ManagedByConfiguration => ManagedProblem(name),
+            _ => TypedResults.NotFound(),
+        };
 
     private static ValidationProblem? Validate(ServerDefinition definition, Dictionary<string, string[]> errors)
     {

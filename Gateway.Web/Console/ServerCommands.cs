@@ -6,7 +6,7 @@ using ModelContextProtocol.Client;
 namespace Gateway.Web.Console;
 
 /// <summary>What the console does to servers: validate, test a connection without saving, register.</summary>
-internal sealed class ServerCommands(IServerStore store, UpstreamManager upstreams, UpstreamClientFactory factory)
+internal sealed class ServerCommands(ServerRegistry registry, UpstreamClientFactory factory)
 {
     public static Dictionary<string, string[]> Validate(ServerDefinition definition) =>
         new ServerDefinitionValidator().Validate(definition).ByField();
@@ -27,28 +27,8 @@ internal sealed class ServerCommands(IServerStore store, UpstreamManager upstrea
     }
 
     /// <summary>Registers the server and connects it; <see langword="null"/> when the name is taken.</summary>
-    public async Task<StoredServer?> AddAsync(ServerDefinition definition, CancellationToken cancellationToken)
-    {
-        var stored = await store.AddAsync(definition, cancellationToken);
-        if (stored is not null)
-        {
-            await upstreams.ApplyAsync(stored);
-        }
+    public Task<StoredServer?> AddAsync(ServerDefinition definition, CancellationToken cancellationToken) => registry.AddAsync(definition, cancellationToken);
 
-        return stored;
-    }
-
-    /// <summary>Unregisters a server and disconnects it; false when it is unknown or owned by configuration.</summary>
-    public async Task<bool> RemoveAsync(string name, CancellationToken cancellationToken)
-    {
-        var existing = await store.FindAsync(name, cancellationToken);
-        if (existing is null || existing.Definition.ManagedByConfiguration)
-        {
-            return false;
-        }
-
-        await store.RemoveAsync(name, cancellationToken);
-        await upstreams.RemoveAsync(name);
-        return true;
-    }
+    /// <summary>Unregisters and disconnects a server, unless it is unknown or owned by configuration.</summary>
+    public Task<ServerRemoval> RemoveAsync(string name, CancellationToken cancellationToken) => registry.RemoveAsync(name, cancellationToken);
 }

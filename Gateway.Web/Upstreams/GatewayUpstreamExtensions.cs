@@ -27,6 +27,7 @@ internal static class GatewayUpstreamExtensions
         services.AddSingleton<UpstreamClientFactory>();
         services.AddSingleton<UpstreamManager>();
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());
+        services.AddSingleton<ServerRegistry>();
         return services;
     }
 }

@@ -57,5 +57,6 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<ProgressRouter>();
         Services.AddSingleton<UpstreamClientFactory>();
         Services.AddSingleton<UpstreamManager>();
+        Services.AddSingleton<ServerRegistry>();
     }
 }
