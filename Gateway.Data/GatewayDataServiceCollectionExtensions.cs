@@ -1,6 +1,7 @@
 using Gateway.Core.Agents;
 using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
+using Gateway.Core.Identity;
 using Gateway.Core.Policy;
 using Gateway.Core.Provisioning;
 using Gateway.Core.Servers;
@@ -35,6 +36,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();
         services.AddSingleton<IPolicyStore, EfPolicyStore>();
         services.AddSingleton<IApprovalStore, EfApprovalStore>();
+        services.AddSingleton<IConsoleUserStore, EfConsoleUserStore>();
         services.AddSingleton<BatchingAuditSink>();
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
         services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());

@@ -20,6 +20,8 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<ToolClassOverrideEntity> ToolClassOverrides => Set<ToolClassOverrideEntity>();
 
+    public DbSet<ConsoleUserEntity> ConsoleUsers => Set<ConsoleUserEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);
 }

@@ -40,12 +40,14 @@ public static class Program
         builder.Services.AddGatewayAuthentication();
         builder.Services.AddGatewayMcp(builder.Configuration);
         builder.Services.AddGatewayAdminApi();
+        builder.Services.AddConsoleIdentity(builder.Configuration);
         builder.Services.AddGatewayConsole();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.MapConsoleIdentity();
         app.MapGatewayMcp();
         app.MapGatewayAdminApi();
         app.MapGatewayConsole();

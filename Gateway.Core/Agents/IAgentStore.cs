@@ -12,6 +12,9 @@ public sealed record AgentRecord(
 {
     /// <summary>Gets the agent's tags (groups), matched by policy rules as <c>tag:name</c>.</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Gets the console user responsible for the agent, if any.</summary>
+    public string? Owner { get; init; }
 }
 
 /// <summary>A key of an agent, without its secret.</summary>
@@ -30,7 +33,7 @@ public interface IAgentStore
     Task<AgentRecord?> FindAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>Creates an agent with its first key; <see langword="null"/> when the name is taken.</summary>
-    Task<AgentRecord?> CreateAsync(string name, IReadOnlyList<string> grants, string keyHash, string keyHint, CancellationToken cancellationToken);
+    Task<AgentRecord?> CreateAsync(string name, IReadOnlyList<string> grants, string keyHash, string keyHint, CancellationToken cancellationToken, string? owner = null);
 
     /// <summary>Changes an agent's enabled state and/or grants; <see langword="null"/> when it does not exist.</summary>
     Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken, IReadOnlyList<string>? tags = null);

@@ -74,4 +74,7 @@ public enum DecisionResult
 
     /// <summary>No such approval.</summary>
     NotFound,
+
+    /// <summary>The approver owns the calling agent and self-approval is forbidden: nothing changed.</summary>
+    SelfApprovalForbidden,
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Gateway.Core.Agents;
 using Gateway.Core.Audit;
 using Gateway.Core.Pipeline;
 
@@ -10,7 +11,7 @@ namespace Gateway.Core.Approvals;
 /// agent giving up and the gateway restarting; a decision is single-use and bound to the exact call, and a call runs
 /// once, never twice: whoever consumes the approval (the waiting request, or the agent's retry) runs it.
 /// </summary>
-public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IAuditSink audit, ApprovalOptions options, TimeProvider time) : IApprovalGate
+public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IAuditSink audit, ApprovalOptions options, TimeProvider time, IAgentStore? agents = null) : IApprovalGate
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new(StringComparer.Ordinal);
 
@@ -55,8 +56,21 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     public Task<Approval?> GetAsync(string id, CancellationToken cancellationToken) => store.GetAsync(id, cancellationToken);
 
     /// <summary>Records a decision; of two concurrent decisions exactly one wins.</summary>
+    /// <param name="id">The approval.</param>
+    /// <param name="approve">Approve (true) or deny.</param>
+    /// <param name="by">The deciding user's name, compared with the agent's owner when self-approval is forbidden.</param>
+    /// <param name="reason">An optional reason, shown to the agent on denial and kept in the audit.</param>
+    /// <param name="cancellationToken">Cancels the decision.</param>
     public async Task<DecisionResult> DecideAsync(string id, bool approve, string by, string? reason, CancellationToken cancellationToken)
     {
+        if (approve && options.ForbidSelfApproval && agents is not null
+            && await store.GetAsync(id, cancellationToken) is { } approval
+            && await agents.FindAsync(approval.Agent, cancellationToken) is { Owner: { } owner }
+            && string.Equals(owner, by, StringComparison.OrdinalIgnoreCase))
+        {
+            return DecisionResult.SelfApprovalForbidden;
+        }
+
         var result = await store.DecideAsync(id, approve, by, reason, time.GetUtcNow(), cancellationToken);
         if (result == DecisionResult.Decided && await store.GetAsync(id, CancellationToken.None) is { } decided)
         {

@@ -14,4 +14,10 @@ public sealed class ApprovalOptions
 
     /// <summary>Gets or sets how often a waiting call re-reads its approval (decisions made by another instance). The default is 1 second.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether an approver may approve calls of an agent they own (four-eyes
+    /// principle). The default is <see langword="true"/>: they may not. Denying is always allowed.
+    /// </summary>
+    public bool ForbidSelfApproval { get; set; } = true;
 }

@@ -13,6 +13,9 @@ public sealed class AgentEntity
 
     public string TagsJson { get; set; } = "[]";
 
+    /// <summary>Gets or sets the console user responsible for the agent (self-approval is checked against it).</summary>
+    public string? Owner { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -23,7 +23,7 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         return row is null ? null : ToRecord(row);
     }
 
-    public async Task<AgentRecord?> CreateAsync(string name, IReadOnlyList<string> grants, string keyHash, string keyHint, CancellationToken cancellationToken)
+    public async Task<AgentRecord?> CreateAsync(string name, IReadOnlyList<string> grants, string keyHash, string keyHint, CancellationToken cancellationToken, string? owner = null)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         if (await db.Agents.AnyAsync(a => a.Name == name, cancellationToken))
@@ -35,6 +35,7 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         var row = new AgentEntity
         {
             Name = name,
+            Owner = owner,
             CreatedAt = now,
             UpdatedAt = now,
             Grants = [.. grants.Select((g, i) => new AgentGrantEntity { Pattern = g, Position = i })],
@@ -163,6 +164,7 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         a.CreatedAt)
     {
         Tags = System.Text.Json.JsonSerializer.Deserialize<List<string>>(a.TagsJson) ?? [],
+        Owner = a.Owner,
     };
 
     private static AgentKeyInfo ToKeyInfo(AgentKeyEntity k) => new(k.Id, k.Hint, k.CreatedAt, k.RevokedAt);

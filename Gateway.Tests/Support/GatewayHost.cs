@@ -13,6 +13,12 @@ namespace Gateway.Tests.Support;
 internal sealed class GatewayHost : IAsyncDisposable
 {
     public const string AdminKey = "admin-key-for-tests-0123456789";
+
+    /// <summary>The one-time password of the bootstrap <c>admin</c> (console sign-in; it must be changed first).</summary>
+    public const string BootstrapPassword = "bootstrap-password-for-tests";
+
+    /// <summary>The password <see cref="ConsoleBrowser.SignInAsAdminAsync"/> gives the bootstrap admin.</summary>
+    public const string AdminPassword = "admin-password-chosen-in-tests";
     private readonly WebApplication _app;
     private readonly bool _ownsDirectory;
 
@@ -52,6 +58,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             ["environment"] = "Production",
             ["ConnectionStrings:Gateway"] = $"Data Source={Path.Combine(directory, "gateway.db")}",
             ["Gateway:Admin:ApiKey"] = AdminKey,
+            ["Gateway:Admin:BootstrapPassword"] = BootstrapPassword,
             ["Gateway:Upstreams:RestartDelay"] = "00:00:00.100",
             ["Gateway:Upstreams:MaxRestartDelay"] = "00:00:00.500",
             ["Gateway:Upstreams:HealthCheckInterval"] = "00:00:00.500",

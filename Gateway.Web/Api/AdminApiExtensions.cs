@@ -17,7 +17,9 @@ internal static class AdminApiExtensions
     public static WebApplication MapGatewayAdminApi(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
-        var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        // Every route names its role policy: reads for Admin and Auditor, changes for Admin, approvals for Admin and
+        // Approver. The caller is the admin key (role Admin) or a signed-in console user (their roles).
+        var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.ConsoleUserPolicy);
         api.MapServerEndpoints();
         api.MapAgentEndpoints();
         api.MapPolicyEndpoints();

@@ -3,7 +3,7 @@ using Gateway.Core.Agents;
 namespace Gateway.Web.Api;
 
 /// <summary>An agent to create.</summary>
-public sealed record CreateAgentRequest(string? Name, List<string>? Grants, List<string>? Tags = null);
+public sealed record CreateAgentRequest(string? Name, List<string>? Grants, List<string>? Tags = null, string? Owner = null);
 
 /// <summary>A change to an agent; omitted fields stay as they are.</summary>
 public sealed record UpdateAgentRequest(bool? Enabled, List<string>? Grants, List<string>? Tags = null);
@@ -13,6 +13,9 @@ public sealed record AgentResponse(string Name, bool Enabled, bool ManagedByConf
 {
     /// <summary>Gets the agent's tags, matched by policy rules as <c>tag:name</c>.</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Gets the console user responsible for the agent (an approver may not approve its calls when self-approval is forbidden).</summary>
+    public string? Owner { get; init; }
 }
 
 /// <summary>A key of an agent.</summary>
@@ -32,5 +35,6 @@ internal static class AgentContractMapping
         a.CreatedAt)
     {
         Tags = a.Tags,
+        Owner = a.Owner,
     };
 }

@@ -1,3 +1,4 @@
+using Gateway.Web.Authentication;
 using Gateway.Core.Agents;
 using Gateway.Web.Agents;
 using Gateway.Web.Validation;
@@ -10,14 +11,14 @@ internal static class AgentEndpoints
 {
     public static void MapAgentEndpoints(this RouteGroupBuilder api)
     {
-        var agents = api.MapGroup("/agents").WithTags("Agents");
+        var agents = api.MapGroup("/agents").WithTags("Agents").RequireAuthorization(GatewayAuthenticationDefaults.ReadPolicy);
         agents.MapGet("/", ListAsync).WithSummary("Lists agents.");
         agents.MapGet("/{name}", GetAsync).WithSummary("Gets one agent.");
-        agents.MapPost("/", CreateAsync).WithSummary("Creates an agent and returns its first key (shown once).");
-        agents.MapPut("/{name}", UpdateAsync).WithSummary("Enables or disables an agent, or replaces its grants.");
-        agents.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes an agent and its keys.");
-        agents.MapPost("/{name}/keys/rotate", RotateAsync).WithSummary("Issues a new key (shown once) and revokes the others.");
-        agents.MapDelete("/{name}/keys/{keyId:long}", RevokeAsync).WithSummary("Revokes one key.");
+        agents.MapPost("/", CreateAsync).WithSummary("Creates an agent and returns its first key (shown once).").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        agents.MapPut("/{name}", UpdateAsync).WithSummary("Enables or disables an agent, or replaces its grants.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        agents.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes an agent and its keys.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        agents.MapPost("/{name}/keys/rotate", RotateAsync).WithSummary("Issues a new key (shown once) and revokes the others.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        agents.MapDelete("/{name}/keys/{keyId:long}", RevokeAsync).WithSummary("Revokes one key.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
     private static async Task<Ok<List<AgentResponse>>> ListAsync(IAgentStore store, CancellationToken ct) =>
@@ -36,7 +37,7 @@ internal static class AgentEndpoints
         }
 
         var key = ApiKeys.Generate();
-        var agent = await store.CreateAsync(request.Name!, grants, ApiKeys.Hash(key), ApiKeys.Hint(key), ct);
+        var agent = await store.CreateAsync(request.Name!, grants, ApiKeys.Hash(key), ApiKeys.Hint(key), ct, string.IsNullOrWhiteSpace(request.Owner) ? null : request.Owner.Trim());
         if (agent is null)
         {
             return ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"An agent named '{request.Name}' already exists.");

@@ -1,3 +1,4 @@
+using Gateway.Web.Authentication;
 using System.Security.Claims;
 using Gateway.Core.Approvals;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +10,7 @@ internal static class ApprovalEndpoints
 {
     public static void MapApprovalEndpoints(this RouteGroupBuilder api)
     {
-        var approvals = api.MapGroup("/approvals").WithTags("Approvals");
+        var approvals = api.MapGroup("/approvals").WithTags("Approvals").RequireAuthorization(GatewayAuthenticationDefaults.DecidePolicy);
         approvals.MapGet("/", ListAsync).WithSummary("Lists approvals, newest first (status=pending by default; status=all for every one).");
         approvals.MapGet("/{id}", GetAsync).WithSummary("Gets one approval with the exact arguments of the held call.");
         approvals.MapPost("/{id}/approve", (string id, DecisionRequest? body, ApprovalGate gate, ClaimsPrincipal user, CancellationToken ct) => DecideAsync(id, true, body, gate, user, ct))
@@ -34,6 +35,7 @@ internal static class ApprovalEndpoints
         {
             DecisionResult.Decided => TypedResults.Ok((await gate.GetAsync(id, ct))!),
             DecisionResult.AlreadyDecided => ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Approval {id} was already decided or has expired."),
+            DecisionResult.SelfApprovalForbidden => ServerEndpoints.Problem(StatusCodes.Status403Forbidden, $"You own the agent of approval {id}; another approver must approve it (Gateway:Approvals:ForbidSelfApproval)."),
             _ => TypedResults.NotFound(),
         };
     }

@@ -1,3 +1,4 @@
+using Gateway.Web.Authentication;
 using System.Text.Json;
 using Gateway.Core.Agents;
 using Gateway.Core.Policy;
@@ -13,12 +14,12 @@ internal static class PolicyEndpoints
 {
     public static void MapPolicyEndpoints(this RouteGroupBuilder api)
     {
-        var policies = api.MapGroup("/policies").WithTags("Policies");
+        var policies = api.MapGroup("/policies").WithTags("Policies").RequireAuthorization(GatewayAuthenticationDefaults.ReadPolicy);
         policies.MapGet("/", ListAsync).WithSummary("Lists the policy rules.");
-        policies.MapPut("/{name}", PutAsync).WithSummary("Creates or replaces a rule; an invalid rule is refused with every error listed.");
-        policies.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes a rule.");
+        policies.MapPut("/{name}", PutAsync).WithSummary("Creates or replaces a rule; an invalid rule is refused with every error listed.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        policies.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes a rule.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         policies.MapPost("/explain", ExplainAsync).WithSummary("What would happen if an agent called a tool with these arguments; nothing is called.");
-        api.MapPut("/servers/{server}/tools/{tool}/class", SetClassAsync).WithTags("Servers").WithSummary("Sets (or with null clears) the access class of one tool.");
+        api.MapPut("/servers/{server}/tools/{tool}/class", SetClassAsync).WithTags("Servers").WithSummary("Sets (or with null clears) the access class of one tool.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
     private static async Task<Ok<List<PolicyRuleDocument>>> ListAsync(IPolicyStore store, CancellationToken ct) =>

@@ -1,3 +1,4 @@
+using Gateway.Web.Authentication;
 using Gateway.Core.Servers;
 using Gateway.Web.Upstreams;
 using Gateway.Web.Validation;
@@ -10,12 +11,12 @@ internal static class ServerEndpoints
 {
     public static void MapServerEndpoints(this RouteGroupBuilder api)
     {
-        var servers = api.MapGroup("/servers").WithTags("Servers");
+        var servers = api.MapGroup("/servers").WithTags("Servers").RequireAuthorization(GatewayAuthenticationDefaults.ReadPolicy);
         servers.MapGet("/", ListAsync).WithSummary("Lists servers with their state and discovered tools.");
         servers.MapGet("/{name}", GetAsync).WithSummary("Gets one server.");
-        servers.MapPost("/", CreateAsync).WithSummary("Registers a server and connects to it.");
-        servers.MapPut("/{name}", UpdateAsync).WithSummary("Replaces a server's definition and reconnects.");
-        servers.MapDelete("/{name}", DeleteAsync).WithSummary("Removes a server and disconnects it.");
+        servers.MapPost("/", CreateAsync).WithSummary("Registers a server and connects to it.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        servers.MapPut("/{name}", UpdateAsync).WithSummary("Replaces a server's definition and reconnects.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        servers.MapDelete("/{name}", DeleteAsync).WithSummary("Removes a server and disconnects it.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
     private static async Task<Ok<List<ServerResponse>>> ListAsync(IServerStore store, UpstreamManager upstreams, CancellationToken ct)

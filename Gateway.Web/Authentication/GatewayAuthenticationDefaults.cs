@@ -12,6 +12,15 @@ internal static class GatewayAuthenticationDefaults
     /// <summary>Policy of the MCP endpoint.</summary>
     public const string AgentPolicy = "Agent";
 
-    /// <summary>Policy of the admin API.</summary>
+    /// <summary>Changes through the admin API: role Admin.</summary>
     public const string AdminPolicy = "Admin";
+
+    /// <summary>Reading servers, agents and policies: Admin or Auditor.</summary>
+    public const string ReadPolicy = "Read";
+
+    /// <summary>Listing and deciding approvals: Admin or Approver.</summary>
+    public const string DecidePolicy = "Decide";
+
+    /// <summary>Any console role (the API's floor).</summary>
+    public const string ConsoleUserPolicy = "ConsoleUser";
 }

@@ -1,3 +1,4 @@
+using Gateway.Core.Identity;
 using Gateway.Web.Authentication;
 using Microsoft.AspNetCore.Authentication;
 
@@ -15,9 +16,12 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
             .AddPolicy(GatewayAuthenticationDefaults.AgentPolicy, p => p
                 .AddAuthenticationSchemes(GatewayAuthenticationDefaults.AgentScheme)
                 .RequireAuthenticatedUser())
-            .AddPolicy(GatewayAuthenticationDefaults.AdminPolicy, p => p
-                .AddAuthenticationSchemes(GatewayAuthenticationDefaults.AdminScheme)
-                .RequireRole("Admin"));
+            // The admin API's and the console's policies authenticate with the default (by-path) scheme: the admin
+            // key, which is role Admin, or a console user with their roles.
+            .AddPolicy(GatewayAuthenticationDefaults.AdminPolicy, p => p.RequireRole(ConsoleRoles.Admin))
+            .AddPolicy(GatewayAuthenticationDefaults.ReadPolicy, p => p.RequireRole(ConsoleRoles.Admin, ConsoleRoles.Auditor))
+            .AddPolicy(GatewayAuthenticationDefaults.DecidePolicy, p => p.RequireRole(ConsoleRoles.Admin, ConsoleRoles.Approver))
+            .AddPolicy(GatewayAuthenticationDefaults.ConsoleUserPolicy, p => p.RequireRole(ConsoleRoles.All));
         return services;
     }
 }

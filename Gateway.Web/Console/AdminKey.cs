@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Web.Console;
 
 /// <summary>
-/// The admin key that opens the admin API and the console: <c>Gateway:Admin:ApiKey</c>, or, when none is configured
-/// (a fresh machine), a random key generated at start and printed once to the log so the operator can sign in.
+/// The admin key that opens the admin API (role Admin): <c>Gateway:Admin:ApiKey</c>, or, when none is configured
+/// (a fresh machine), a random key generated at start and printed once to the log so the operator can use the API.
 /// </summary>
 internal sealed partial class AdminKey
 {
@@ -33,6 +33,6 @@ internal sealed partial class AdminKey
     public bool Matches(string presented) =>
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _hash);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No Gateway:Admin:ApiKey is configured. Admin key for this run (console sign-in and /api/v1): {Key}. Configure your own key to keep it across restarts.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No Gateway:Admin:ApiKey is configured. Admin API key for this run (/api/v1): {Key}. Configure your own key to keep it across restarts.")]
     private static partial void LogGenerated(ILogger logger, string key);
 }

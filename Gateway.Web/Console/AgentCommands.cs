@@ -8,7 +8,7 @@ namespace Gateway.Web.Console;
 internal sealed class AgentCommands(IAgentStore store, AgentDirectoryProvider directory)
 {
     /// <summary>Validates and creates an agent; returns its key (shown once) or the errors by field.</summary>
-    public async Task<(string? Key, Dictionary<string, string[]> Errors)> CreateAsync(string? name, IReadOnlyList<string> grants, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    public async Task<(string? Key, Dictionary<string, string[]> Errors)> CreateAsync(string? name, IReadOnlyList<string> grants, IReadOnlyList<string> tags, CancellationToken cancellationToken, string? owner = null)
     {
         var errors = new AgentDefinitionValidator().Validate((name, grants)).ByField();
         foreach (var tag in tags.Where(t => !Gateway.Core.Names.IsValid(t)))
@@ -22,7 +22,7 @@ internal sealed class AgentCommands(IAgentStore store, AgentDirectoryProvider di
         }
 
         var key = ApiKeys.Generate();
-        var agent = await store.CreateAsync(name!, grants, ApiKeys.Hash(key), ApiKeys.Hint(key), cancellationToken);
+        var agent = await store.CreateAsync(name!, grants, ApiKeys.Hash(key), ApiKeys.Hint(key), cancellationToken, owner);
         if (agent is null)
         {
             return (null, new Dictionary<string, string[]> { ["name"] = [$"An agent named '{name}' already exists."] });

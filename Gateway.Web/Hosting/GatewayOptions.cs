@@ -19,8 +19,14 @@ public sealed class GatewayOptions
 /// <summary><c>Gateway:Admin</c>.</summary>
 public sealed class AdminOptions
 {
-    /// <summary>Gets or sets the key that protects <c>/api/v1</c> and the console. Without one a key is generated at start and logged once.</summary>
+    /// <summary>Gets or sets the key that protects <c>/api/v1</c> (role Admin). Without one a key is generated at start and logged once.</summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets the one-time password of the local <c>admin</c> created at the first start (local sign-in only).
+    /// Without one a password is generated and logged once. Either way it must be changed at first sign-in.
+    /// </summary>
+    public string? BootstrapPassword { get; set; }
 }
 
 /// <summary><c>Gateway:Upstreams</c>.</summary>

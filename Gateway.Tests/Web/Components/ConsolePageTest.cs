@@ -1,4 +1,5 @@
 using Bunit;
+using Bunit.TestDoubles;
 using Gateway.Data;
 using Gateway.Web.Hosting;
 using Gateway.Web.Upstreams;
@@ -19,7 +20,7 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
 
-    protected ConsolePageTest(string user = "admin")
+    protected ConsolePageTest(string user = "admin", string role = "Admin")
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
@@ -29,9 +30,13 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
         Services.AddGatewayData($"Data Source={_path}");
         Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
-        AddAuthorization().SetAuthorized(user).SetRoles("Admin");
+        Authorization = AddAuthorization();
+        Authorization.SetAuthorized(user).SetRoles(role);
         DefaultWaitTimeout = TimeSpan.FromSeconds(30);
     }
+
+    /// <summary>Gets the signed-in user's authorization, to change roles in a test.</summary>
+    protected BunitAuthorizationContext Authorization { get; }
 
     public virtual async Task InitializeAsync()
     {

@@ -69,9 +69,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await using var context = await _browser!.NewContextAsync(new() { BaseURL = gateway.BaseUri.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
         var page = await context.NewPageAsync();
 
-        await page.GotoAsync("/login");
-        await page.FillAsync("#key", GatewayHost.AdminKey);
-        await page.ClickAsync("button[type=submit]");
+        await BrowserSignIn.AsAdminAsync(page);
         await page.GotoAsync("/approvals");
         await WaitForInteractiveAsync(page);
         await Assertions.Expect(page.Locator("#no-pending")).ToBeVisibleAsync();

@@ -1,0 +1,137 @@
+using Gateway.Core.Identity;
+using Gateway.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Data.Stores;
+
+internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> factory, TimeProvider time) : IConsoleUserStore
+{
+    public async Task<ConsoleUser?> FindAsync(string userName, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.ConsoleUsers.AsNoTracking().SingleOrDefaultAsync(u => u.UserName == userName, cancellationToken);
+        return row is null ? null : ToUser(row);
+    }
+
+    public async Task<ConsoleUser?> GetAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.ConsoleUsers.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
+        return row is null ? null : ToUser(row);
+    }
+
+    public async Task<IReadOnlyList<ConsoleUser>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.ConsoleUsers.AsNoTracking().OrderBy(u => u.Source).ThenBy(u => u.DisplayName).ToListAsync(cancellationToken);
+        return [.. rows.Select(ToUser)];
+    }
+
+    public async Task<bool> AnyLocalAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await db.ConsoleUsers.AnyAsync(u => u.Source == Local, cancellationToken);
+    }
+
+    public async Task<bool> CreateAsync(ConsoleUser user, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (await db.ConsoleUsers.AnyAsync(u => u.UserName == user.UserName, cancellationToken))
+        {
+            return false;
+        }
+
+        db.ConsoleUsers.Add(new ConsoleUserEntity
+        {
+            UserName = user.UserName,
+            DisplayName = user.DisplayName,
+            Source = user.Source == ConsoleUserSource.Local ? Local : Oidc,
+            AssignedRoles = Join(user.AssignedRoles),
+            PasswordHash = user.PasswordHash,
+            MustChangePassword = user.MustChangePassword,
+            Enabled = user.Enabled,
+            CreatedAt = time.GetUtcNow(),
+        });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException)
+        {
+            // Lost a race on the unique name.
+            return false;
+        }
+    }
+
+    public async Task<ConsoleUser> UpsertExternalAsync(string userName, string displayName, IReadOnlyList<string> providerRoles, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.ConsoleUsers.SingleOrDefaultAsync(u => u.UserName == userName, cancellationToken);
+        if (row is null)
+        {
+            row = new ConsoleUserEntity { UserName = userName, DisplayName = displayName, Source = Oidc, CreatedAt = now };
+            db.ConsoleUsers.Add(row);
+        }
+
+        row.DisplayName = displayName;
+        row.ProviderRoles = Join(providerRoles);
+        row.LastSignInAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return ToUser(row);
+    }
+
+    public Task<bool> SetPasswordAsync(long id, string passwordHash, bool mustChange, CancellationToken cancellationToken) =>
+        UpdateAsync(id, u =>
+        {
+            u.PasswordHash = passwordHash;
+            u.MustChangePassword = mustChange;
+        }, cancellationToken);
+
+    public Task<bool> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken) =>
+        UpdateAsync(id, u => u.AssignedRoles = Join(roles), cancellationToken);
+
+    public Task<bool> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
+        UpdateAsync(id, u => u.Enabled = enabled, cancellationToken);
+
+    public Task RecordSignInAsync(long id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(id, u => u.LastSignInAt = now, cancellationToken);
+
+    private const string Local = "local";
+    private const string Oidc = "oidc";
+
+    private async Task<bool> UpdateAsync(long id, Action<ConsoleUserEntity> change, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.ConsoleUsers.SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
+        if (row is null)
+        {
+            return false;
+        }
+
+        change(row);
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    private static string Join(IEnumerable<string> roles) =>
+        string.Join(',', ConsoleRoles.All.Where(r => roles.Contains(r, StringComparer.OrdinalIgnoreCase)));
+
+    private static string[] Split(string roles) =>
+        [.. roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ConsoleRoles.Normalize).OfType<string>()];
+
+    private static ConsoleUser ToUser(ConsoleUserEntity row) => new()
+    {
+        Id = row.Id,
+        UserName = row.UserName,
+        DisplayName = row.DisplayName,
+        Source = row.Source == Local ? ConsoleUserSource.Local : ConsoleUserSource.Oidc,
+        AssignedRoles = Split(row.AssignedRoles),
+        ProviderRoles = Split(row.ProviderRoles),
+        PasswordHash = row.PasswordHash,
+        MustChangePassword = row.MustChangePassword,
+        Enabled = row.Enabled,
+        CreatedAt = row.CreatedAt,
+        LastSignInAt = row.LastSignInAt,
+    };
+}

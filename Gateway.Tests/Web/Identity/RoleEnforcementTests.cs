@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Http.Json;
+using Gateway.Core.Identity;
+using Gateway.Tests.Support;
+using Gateway.Web.Identity;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Web.Identity;
+
+/// <summary>
+/// Roles are enforced by the server on every page and API route, not by hiding buttons: each role is signed in for
+/// real and asks for what it may and may not have.
+/// </summary>
+public sealed class RoleEnforcementTests
+{
+    [Fact]
+    public async Task Auditor_ReadsServersAgentsAndPolicies_ButChangesNothing_AndDecidesNothing()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        using var auditor = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "audrey", ConsoleRoles.Auditor);
+
+        foreach (var page in new[] { "/", "/servers", "/agents", "/policies" })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await auditor.Client.GetAsync(page, TestContext.Timeout)).StatusCode);
+        }
+
+        var servers = await auditor.Client.GetStringAsync("/servers", TestContext.Timeout);
+        Assert.Contains("id=\"read-only\"", servers, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"register-server\"", servers, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"create-agent\"", await auditor.Client.GetStringAsync("/agents", TestContext.Timeout), StringComparison.Ordinal);
+        await AssertForbiddenPageAsync(auditor, "/approvals");
+        await AssertForbiddenPageAsync(auditor, "/settings");
+
+        // The API with the console cookie: reads yes, changes and approvals no.
+        Assert.Equal(HttpStatusCode.OK, (await auditor.Client.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await auditor.Client.GetAsync("/api/v1/agents", TestContext.Timeout)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await auditor.Client.PostAsJsonAsync("/api/v1/agents", new { name = "sneaky", grants = new[] { "*" } }, TestContext.Timeout)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await auditor.Client.DeleteAsync("/api/v1/servers/any", TestContext.Timeout)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await auditor.Client.GetAsync("/api/v1/approvals", TestContext.Timeout)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await gateway.Admin.GetAsync("/api/v1/agents/sneaky", TestContext.Timeout)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Approver_ReachesApprovals_AndIsForbiddenEverythingElse()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        using var approver = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "april", ConsoleRoles.Approver);
+
+        Assert.Contains("Approvals", await approver.Client.GetStringAsync("/approvals", TestContext.Timeout), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await approver.Client.GetAsync("/", TestContext.Timeout)).StatusCode);
+        foreach (var page in new[] { "/servers", "/agents", "/policies", "/settings" })
+        {
+            await AssertForbiddenPageAsync(approver, page);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await approver.Client.GetAsync("/api/v1/approvals", TestContext.Timeout)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await approver.Client.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
+
+        // The menu offers only what the role opens.
+        var dashboard = await approver.Client.GetStringAsync("/", TestContext.Timeout);
+        Assert.Contains("href=\"/approvals\"", dashboard, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"/servers\"", dashboard, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RoleChanges_AndDisabling_ApplyAtTheNextRequest_NotAtCookieExpiry()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        using var user = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "nobody");
+        var accounts = gateway.Services.GetRequiredService<ConsoleAccounts>();
+        var id = (await gateway.Services.GetRequiredService<IConsoleUserStore>().FindAsync("nobody", TestContext.Timeout))!.Id;
+
+        // No role: signed in, yet nothing opens (deny by default), not even the dashboard or the API.
+        await AssertForbiddenPageAsync(user, "/");
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.Client.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
+
+        Assert.Null(await accounts.SetRolesAsync(id, [ConsoleRoles.Approver], TestContext.Timeout));
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.GetAsync("/approvals", TestContext.Timeout)).StatusCode);
+
+        Assert.Null(await accounts.SetEnabledAsync(id, false, TestContext.Timeout));
+        using var disabled = await user.Client.GetAsync("/approvals", TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.Redirect, disabled.StatusCode);
+        Assert.StartsWith("/login", disabled.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await user.Client.GetAsync("/api/v1/approvals", TestContext.Timeout)).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheLastAdmin_CannotBeDemotedOrDisabled()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        var accounts = gateway.Services.GetRequiredService<ConsoleAccounts>();
+        var admin = (await gateway.Services.GetRequiredService<IConsoleUserStore>().FindAsync("admin", TestContext.Timeout))!;
+
+        Assert.NotNull(await accounts.SetRolesAsync(admin.Id, [ConsoleRoles.Auditor], TestContext.Timeout));
+        Assert.NotNull(await accounts.SetEnabledAsync(admin.Id, false, TestContext.Timeout));
+        Assert.Equal([ConsoleRoles.Admin], (await gateway.Services.GetRequiredService<IConsoleUserStore>().GetAsync(admin.Id, TestContext.Timeout))!.Roles);
+
+        // With a second admin, the first may step down.
+        await accounts.CreateLocalAsync("second", null, [ConsoleRoles.Admin], TestContext.Timeout);
+        Assert.Null(await accounts.SetRolesAsync(admin.Id, [ConsoleRoles.Auditor], TestContext.Timeout));
+    }
+
+    private static async Task AssertForbiddenPageAsync(ConsoleBrowser browser, string page)
+    {
+        using var response = await browser.Client.GetAsync(page, TestContext.Timeout);
+        Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{page}: {response.StatusCode}");
+        Assert.Contains("id=\"forbidden\"", await response.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Threading.RateLimiting;
+using Gateway.Core.Identity;
+using Gateway.Web.Authentication;
+using Gateway.Web.Console;
+using Gateway.Web.Identity;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Who may use the console: local accounts (a bootstrap admin on a fresh machine) and/or OpenID Connect, one cookie,
+/// three roles enforced on every page and API route.
+/// </summary>
+internal static class ConsoleIdentityExtensions
+{
+    private const string LoginLimiter = "console-login";
+
+    public static IServiceCollection AddConsoleIdentity(this IServiceCollection services, IConfiguration configuration)
+    {
+        var signIn = ConsoleSignInSettings.From(configuration);
+        services.AddSingleton(signIn);
+        services.AddSingleton<ConsoleAccounts>();
+        services.AddSingleton<ConsoleCookieEvents>();
+        services.AddSingleton<OidcSignIn>();
+        services.AddHostedService<BootstrapAdmin>();
+
+        // The default scheme picks by path: /mcp is for agents only; /api takes the admin key when one is presented and
+        // the console cookie otherwise; everything else (pages, the interactive circuit) is the console cookie.
+        var authentication = services.AddAuthentication(ConsoleDefaults.ByPath)
+            .AddPolicyScheme(ConsoleDefaults.ByPath, null, o => o.ForwardDefaultSelector = context =>
+                context.Request.Path.StartsWithSegments("/mcp") ? GatewayAuthenticationDefaults.AgentScheme
+                : context.Request.Path.StartsWithSegments("/api") && context.Request.Headers.Authorization.Count > 0 ? GatewayAuthenticationDefaults.AdminScheme
+                : ConsoleDefaults.Scheme)
+            .AddCookie(ConsoleDefaults.Scheme, o =>
+            {
+                o.LoginPath = "/login";
+                o.Cookie.Name = "mcpgw.console";
+                o.Cookie.HttpOnly = true;
+
+                // Lax, not Strict: the OIDC callback is a cross-site form post, and the redirect after it must carry the
+                // cookie. Cross-site POSTs (the CSRF case) still go without it, and every form has an antiforgery token.
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.SlidingExpiration = false;
+                o.EventsType = typeof(ConsoleCookieEvents);
+            });
+
+        if (signIn.Oidc.IsConfigured)
+        {
+            authentication.AddOpenIdConnect(ConsoleSignInSettings.OidcScheme, signIn.Oidc.DisplayName, o =>
+            {
+                var settings = signIn.Oidc;
+                o.SignInScheme = ConsoleDefaults.Scheme;
+                o.Authority = settings.Authority;
+                o.ClientId = settings.ClientId;
+                o.ClientSecret = settings.ClientSecret;
+                o.ResponseType = "code";
+                o.UsePkce = true;
+                o.ResponseMode = "form_post";
+                o.Scope.Clear();
+                foreach (var scope in new[] { "openid", "profile" }.Concat(settings.Scopes).Distinct())
+                {
+                    o.Scope.Add(scope);
+                }
+
+                // The raw claim names of the token: the role claim is named in configuration, not remapped by .NET.
+                o.MapInboundClaims = false;
+                o.TokenValidationParameters.NameClaimType = settings.NameClaim;
+                o.TokenValidationParameters.RoleClaimType = settings.RoleClaim;
+                o.SaveTokens = false;
+                o.RequireHttpsMetadata = settings.RequireHttpsMetadata;
+                if (!settings.RequireHttpsMetadata)
+                {
+                    // Over plain http (a loopback IdP) the default Secure/None correlation cookies would be dropped.
+                    o.CorrelationCookie.SecurePolicy = o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                    o.CorrelationCookie.SameSite = o.NonceCookie.SameSite = SameSiteMode.Lax;
+                }
+
+                o.Events.OnTokenValidated = context => context.HttpContext.RequestServices.GetRequiredService<OidcSignIn>().OnTokenValidatedAsync(context);
+                o.Events.OnRemoteFailure = OidcSignIn.OnRemoteFailureAsync;
+            });
+        }
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ConsoleDefaults.Policy, p => p.RequireRole(ConsoleRoles.All));
+
+        // Guessing passwords is slow: a few attempts per minute per address.
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(LoginLimiter, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) }));
+        });
+        return services;
+    }
+
+    public static WebApplication MapConsoleIdentity(this WebApplication app)
+    {
+        app.UseRateLimiter();
+        app.UseMiddleware<PasswordChangeRequiredMiddleware>();
+        app.MapPost("/console/login", (Delegate)SignInAsync).AllowAnonymous().RequireRateLimiting(LoginLimiter).ExcludeFromDescription();
+        app.MapGet("/console/sso", (Delegate)ChallengeAsync).AllowAnonymous().ExcludeFromDescription();
+        app.MapPost("/console/logout", (Delegate)SignOutAsync).ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<IResult> SignInAsync(HttpContext context, [FromForm] string? userName, [FromForm] string? password, [FromForm] string? returnUrl, ConsoleAccounts accounts, ConsoleSignInSettings settings)
+    {
+        var back = ReturnUrl.LocalOrRoot(returnUrl);
+        var user = settings.LocalEnabled && !string.IsNullOrEmpty(userName) && !string.IsNullOrEmpty(password)
+            ? await accounts.VerifyAsync(userName, password, context.RequestAborted)
+            : null;
+        if (user is null)
+        {
+            return Results.Redirect("/login?error=local&returnUrl=" + Uri.EscapeDataString(back));
+        }
+
+        await context.SignInAsync(ConsoleDefaults.Scheme, ConsoleClaims.Create(user));
+        return Results.LocalRedirect(user.MustChangePassword ? "/account/password?returnUrl=" + Uri.EscapeDataString(back) : back);
+    }
+
+    private static IResult ChallengeAsync(string? returnUrl, ConsoleSignInSettings settings) =>
+        settings.Oidc.IsConfigured
+            ? Results.Challenge(new AuthenticationProperties { RedirectUri = ReturnUrl.LocalOrRoot(returnUrl) }, [ConsoleSignInSettings.OidcScheme])
+            : Results.NotFound();
+
+    private static async Task<IResult> SignOutAsync(HttpContext context)
+    {
+        await context.SignOutAsync(ConsoleDefaults.Scheme);
+        return Results.Redirect("/login?signedOut=true");
+    }
+}
