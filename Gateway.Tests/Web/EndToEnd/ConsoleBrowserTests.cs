@@ -12,42 +12,19 @@ namespace Gateway.Tests.Web.EndToEnd;
 /// circuit connects, and approve a held call that an agent is waiting on. Screenshots go to the test output folder.
 /// </summary>
 [Trait("Category", "E2E")]
-public sealed class ConsoleBrowserTests : IAsyncLifetime
+public sealed class ConsoleBrowserTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>, IAsyncLifetime
 {
     private const string Key = "browser-agent-key-012345";
     private readonly string _name = "br" + Guid.NewGuid().ToString("N")[..6];
     private Microsoft.AspNetCore.Builder.WebApplication? _upstream;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-
-    public static string Artifacts => Path.Combine(AppContext.BaseDirectory, "artifacts");
 
     public async Task InitializeAsync()
     {
         var (app, _) = await StartHttpAsync(_name);
         _upstream = app;
-        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-        Assert.True(File.Exists(chromium), $"chromium not found at {chromium} (.ci/run installs Debian's chromium)");
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        Directory.CreateDirectory(Artifacts);
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        await _upstream!.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _upstream!.DisposeAsync();
 
     [Fact]
     public async Task Approver_SignsIn_SeesTheHeldCallLive_AndApprovingReleasesTheAgent()
@@ -66,12 +43,12 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
                 ["Gateway:Policies:big-sums:Reason"] = "amounts over 1000 need a second pair of eyes",
             }));
         await gateway.WaitForToolAsync($"{_name}__add");
-        await using var context = await _browser!.NewContextAsync(new() { BaseURL = gateway.BaseUri.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+        await using var context = await chromium.NewContextAsync(gateway.BaseUri);
         var page = await context.NewPageAsync();
 
         await BrowserSignIn.AsAdminAsync(page);
         await page.GotoAsync("/approvals");
-        await WaitForInteractiveAsync(page);
+        await ChromiumFixture.WaitForInteractiveAsync(page);
         await Assertions.Expect(page.Locator("#no-pending")).ToBeVisibleAsync();
 
         // The agent's call is held; the card arrives by push, without a reload.
@@ -81,7 +58,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await Assertions.Expect(card).ToContainTextAsync("amounts over 1000 need a second pair of eyes");
         await Assertions.Expect(card).ToContainTextAsync("25000");
         Assert.Equal("/approvals", new Uri(page.Url).AbsolutePath);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "approvals.png") });
+        await ChromiumFixture.ScreenshotAsync(page, "approvals");
         Assert.False(call.IsCompleted);
         Assert.Equal(0, CallLog.Count(_name, "add"));
 
@@ -92,12 +69,8 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#no-pending")).ToBeVisibleAsync();
 
         await page.GotoAsync("/");
-        await WaitForInteractiveAsync(page);
+        await ChromiumFixture.WaitForInteractiveAsync(page);
         await Assertions.Expect(page.Locator("#servers-connected")).ToHaveTextAsync("1 / 1");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "dashboard.png") });
+        await ChromiumFixture.ScreenshotAsync(page, "dashboard");
     }
-
-    /// <summary>Waits until the circuit took over from the prerendered HTML (a click before that would be lost).</summary>
-    private static Task WaitForInteractiveAsync(IPage page) =>
-        page.WaitForFunctionAsync("() => !document.documentElement.innerHTML.includes('<!--Blazor:{')");
 }

@@ -1,0 +1,51 @@
+using Microsoft.Playwright;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// Debian's chromium driven by Playwright, launched once per test class; each test opens its own context (own cookies).
+/// Screenshots go to <see cref="Artifacts"/> in the test output folder.
+/// </summary>
+public sealed class ChromiumFixture : IAsyncLifetime
+{
+    private IPlaywright? _playwright;
+
+    public static string Artifacts => Path.Combine(AppContext.BaseDirectory, "artifacts");
+
+    public IBrowser Browser { get; private set; } = default!;
+
+    public async Task InitializeAsync()
+    {
+        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), $"chromium not found at {chromium} (.ci/run installs Debian's chromium)");
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        Directory.CreateDirectory(Artifacts);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+    }
+
+    /// <summary>A fresh browser context on the gateway, at the given viewport (1280 px wide by default).</summary>
+    public Task<IBrowserContext> NewContextAsync(Uri baseUri, int width = 1280, int height = 800) =>
+        Browser.NewContextAsync(new() { BaseURL = baseUri.ToString(), ViewportSize = new() { Width = width, Height = height } });
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, name + ".png"), FullPage = true });
+
+    /// <summary>Waits until the circuit took over from the prerendered HTML (a click before that would be lost).</summary>
+    public static Task WaitForInteractiveAsync(IPage page) =>
+        page.WaitForFunctionAsync("() => !document.documentElement.innerHTML.includes('<!--Blazor:{')");
+}
