@@ -13,6 +13,11 @@ internal static class BrowserSignIn
         {
             await ChangePasswordAsync(page, GatewayHost.BootstrapPassword, GatewayHost.AdminPassword);
         }
+        else if (new Uri(page.Url).Query.Contains("error=local", StringComparison.Ordinal))
+        {
+            // Changed already (by an earlier context of the same test).
+            await LocalAsync(page, "admin", GatewayHost.AdminPassword);
+        }
     }
 
     public static async Task LocalAsync(IPage page, string userName, string password)

@@ -45,7 +45,10 @@ public sealed class ChromiumFixture : IAsyncLifetime
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, name + ".png"), FullPage = true });
 
-    /// <summary>Waits until the circuit took over from the prerendered HTML (a click before that would be lost).</summary>
+    /// <summary>
+    /// Waits until the interactive circuit rendered the page (the layout marks <c>html[data-circuit=ready]</c>); input
+    /// typed into the prerendered HTML before that would be lost.
+    /// </summary>
     public static Task WaitForInteractiveAsync(IPage page) =>
-        page.WaitForFunctionAsync("() => !document.documentElement.innerHTML.includes('<!--Blazor:{')");
+        page.Locator("html[data-circuit=ready]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 }
