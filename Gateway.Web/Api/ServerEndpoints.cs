@@ -48,19 +48,8 @@ internal static class ServerEndpoints
     }
 
     private static async Task<Results<Ok<ServerResponse>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
-        string name, ServerRequest request, IServerStore store, UpstreamManager upstreams, CancellationToken ct)
+        string name, ServerRequest request, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
     {
-        var existing = await store.FindAsync(name, ct);
-        if (existing is null)
-        {
-            return TypedResults.NotFound();
-        }
-
-        if (existing.Definition.ManagedByConfiguration)
-        {
-            return ManagedProblem(name);
-        }
-
         var errors = new Dictionary<string, string[]>();
         var definition = request.ToDefinition(name, errors);
         if (Validate(definition, errors) is { } problem)
@@ -68,21 +57,20 @@ internal static class ServerEndpoints
             return problem;
         }
 
-        var stored = await store.UpdateAsync(definition, ct);
-        if (stored is null)
+        var (result, stored) = await registry.UpdateAsync(definition, ct);
+        return result switch
         {
-            return TypedResults.NotFound();
-        }
-
-        await upstreams.ApplyAsync(stored);
-        return TypedResults.Ok(Describe(stored.Definition, upstreams));
+            ServerChange.Done => TypedResults.Ok(Describe(stored!.Definition, upstreams)),
+            ServerChange.ManagedByConfiguration => ManagedProblem(name),
+            _ => TypedResults.NotFound(),
+        };
     }
 
     private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, ServerRegistry registry, CancellationToken ct) =>
         await registry.RemoveAsync(name, ct) switch
         {
-            ServerRemoval.Removed => TypedResults.NoContent(),
-            ServerRemoval.ManagedByConfiguration => ManagedProblem(name),
+            ServerChange.Done => TypedResults.NoContent(),
+            ServerChange.ManagedByConfiguration => ManagedProblem(name),
             _ => TypedResults.NotFound(),
         };
 

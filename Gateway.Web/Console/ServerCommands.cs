@@ -29,6 +29,9 @@ internal sealed class ServerCommands(ServerRegistry registry, UpstreamClientFact
     /// <summary>Registers the server and connects it; <see langword="null"/> when the name is taken.</summary>
     public Task<StoredServer?> AddAsync(ServerDefinition definition, CancellationToken cancellationToken) => registry.AddAsync(definition, cancellationToken);
 
+    /// <summary>Replaces the definition and reconnects, unless the server is unknown or owned by configuration.</summary>
+    public Task<(ServerChange Result, StoredServer? Server)> UpdateAsync(ServerDefinition definition, CancellationToken cancellationToken) => registry.UpdateAsync(definition, cancellationToken);
+
     /// <summary>Unregisters and disconnects a server, unless it is unknown or owned by configuration.</summary>
-    public Task<ServerRemoval> RemoveAsync(string name, CancellationToken cancellationToken) => registry.RemoveAsync(name, cancellationToken);
+    public Task<ServerChange> RemoveAsync(string name, CancellationToken cancellationToken) => registry.RemoveAsync(name, cancellationToken);
 }

@@ -2,10 +2,10 @@ using Gateway.Core.Servers;
 
 namespace Gateway.Web.Upstreams;
 
-/// <summary>How a removal ended.</summary>
-internal enum ServerRemoval
+/// <summary>How a change of a registered server ended.</summary>
+internal enum ServerChange
 {
-    Removed,
+    Done,
     NotFound,
     ManagedByConfiguration,
 }
@@ -28,22 +28,46 @@ internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstrea
         return stored;
     }
 
-    /// <summary>Unregisters and disconnects a server; servers owned by configuration are left to configuration.</summary>
-    public async Task<ServerRemoval> RemoveAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Replaces a server's definition and reconnects it; servers owned by configuration are left to configuration.</summary>
+    public async Task<(ServerChange Result, StoredServer? Server)> UpdateAsync(ServerDefinition definition, CancellationToken cancellationToken)
     {
-        var existing = await store.FindAsync(name, cancellationToken);
+        var existing = await store.FindAsync(definition.Name, cancellationToken);
         if (existing is null)
         {
-            return ServerRemoval.NotFound;
+            return (ServerChange.NotFound, null);
         }
 
         if (existing.Definition.ManagedByConfiguration)
         {
-            return ServerRemoval.ManagedByConfiguration;
+            return (ServerChange.ManagedByConfiguration, null);
+        }
+
+        var stored = await store.UpdateAsync(definition, cancellationToken);
+        if (stored is null)
+        {
+            return (ServerChange.NotFound, null);
+        }
+
+        await upstreams.ApplyAsync(stored);
+        return (ServerChange.Done, stored);
+    }
+
+    /// <summary>Unregisters and disconnects a server; servers owned by configuration are left to configuration.</summary>
+    public async Task<ServerChange> RemoveAsync(string name, CancellationToken cancellationToken)
+    {
+        var existing = await store.FindAsync(name, cancellationToken);
+        if (existing is null)
+        {
+            return ServerChange.NotFound;
+        }
+
+        if (existing.Definition.ManagedByConfiguration)
+        {
+            return ServerChange.ManagedByConfiguration;
         }
 
         await store.RemoveAsync(name, cancellationToken);
         await upstreams.RemoveAsync(name);
-        return ServerRemoval.Removed;
+        return ServerChange.Done;
     }
 }

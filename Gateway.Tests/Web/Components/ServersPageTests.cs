@@ -107,4 +107,43 @@ public sealed class ServersPageTests : ConsolePageTest
         Assert.False(manager.Catalog.Tools.TryResolve("local__echo", out _));
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("button.remove-server")));
     }
+
+    [Fact]
+    public async Task EditingAServer_KeepsWhatTheFormDoesNotShow_AndDisablingIt_TakesItsToolsAway()
+    {
+        var manager = Services.GetRequiredService<UpstreamManager>();
+        await Services.GetRequiredService<ServerCommands>().AddAsync(
+            new ServerDefinition
+            {
+                Name = "local",
+                Transport = ServerTransport.Stdio,
+                Command = "dotnet",
+                Args = [Gateway.Tests.Support.Upstreams.TestUpstreamDll, "stdio"],
+                Env = new Dictionary<string, string> { ["MODE"] = "kept" },
+                CallTimeout = TimeSpan.FromSeconds(7),
+            },
+            CancellationToken.None);
+        using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await manager.WaitUntilAsync(c => c.Tools.TryResolve("local__echo", out _), connected.Token);
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+
+        cut.Find("button.edit-server").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Edit server 'local'", cut.Find("#server-form-title").TextContent));
+        cut.Find("#server-prefix").Input("files_");
+        cut.Find("#test-connection").Click();
+        cut.WaitForAssertion(() => Assert.StartsWith("Connected to", cut.Find("#test-result").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        cut.Find("#save-server").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Saved 'local'.", cut.Find("#test-result").TextContent));
+
+        var stored = (await Services.GetRequiredService<IServerStore>().FindAsync("local", CancellationToken.None))!.Definition;
+        Assert.Equal("files_", stored.ToolPrefix);
+        Assert.Equal("kept", stored.Env["MODE"]);
+        Assert.Equal(TimeSpan.FromSeconds(7), stored.CallTimeout);
+        await manager.WaitUntilAsync(c => c.Tools.TryResolve("files_echo", out _), connected.Token);
+
+        cut.Find("button.toggle-server").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Disabled 'local'.", cut.Find("#test-result").TextContent));
+        Assert.False((await Services.GetRequiredService<IServerStore>().FindAsync("local", CancellationToken.None))!.Definition.Enabled);
+        await manager.WaitUntilAsync(c => !c.Tools.TryResolve("files_echo", out _), connected.Token);
+    }
 }
