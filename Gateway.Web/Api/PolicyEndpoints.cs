@@ -26,42 +26,24 @@ internal static class PolicyEndpoints
         TypedResults.Ok((await store.ListAsync(ct)).Select(PolicyRuleDocument.From).ToList());
 
     private static async Task<Results<Ok<PolicyRuleDocument>, ValidationProblem, ProblemHttpResult>> PutAsync(
-        string name, PolicyRuleDocument document, IPolicyStore store, PolicyProvider provider, CancellationToken ct)
+        string name, PolicyRuleDocument document, PolicyCommands commands, CancellationToken ct)
     {
-        var errors = new List<string>();
-        var rule = (document with { Name = name }).ToRule(errors);
-        if (rule is null)
+        var saved = await commands.SaveAsync(document with { Name = name }, ct);
+        return saved switch
         {
-            return TypedResults.ValidationProblem(
-                errors.GroupBy(e => e.Split(':')[0]).ToDictionary(g => g.Key, g => g.Select(e => e[(e.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()).ToArray()),
-                title: "The rule is invalid; nothing was changed.");
-        }
-
-        if (!await store.UpsertAsync(rule, ct))
-        {
-            return ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Rule '{name}' is managed by configuration.");
-        }
-
-        await provider.ReloadAsync(ct);
-        return TypedResults.Ok(PolicyRuleDocument.From(rule));
+            { Rule: { } rule } => TypedResults.Ok(PolicyRuleDocument.From(rule)),
+            { ManagedByConfiguration: true } => ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Rule '{name}' is managed by configuration."),
+            _ => TypedResults.ValidationProblem(saved.Errors, title: "The rule is invalid; nothing was changed."),
+        };
     }
 
-    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, IPolicyStore store, PolicyProvider provider, CancellationToken ct)
-    {
-        var deleted = await store.DeleteAsync(name, ct);
-        if (deleted is null)
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, PolicyCommands commands, CancellationToken ct) =>
+        await commands.DeleteAsync(name, ct) switch
         {
-            return TypedResults.NotFound();
-        }
-
-        if (deleted == false)
-        {
-            return ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Rule '{name}' is managed by configuration.");
-        }
-
-        await provider.ReloadAsync(ct);
-        return TypedResults.NoContent();
-    }
+            true => TypedResults.NoContent(),
+            false => ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Rule '{name}' is managed by configuration."),
+            null => TypedResults.NotFound(),
+        };
 
     private static async Task<Results<Ok<ExplainResponse>, ValidationProblem>> ExplainAsync(ExplainRequest request, PolicyExplainer explainer, CancellationToken ct)
     {

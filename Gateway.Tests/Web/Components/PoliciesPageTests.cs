@@ -23,6 +23,7 @@ public sealed class PoliciesPageTests : ConsolePageTest
         Services.AddSingleton<AgentDirectoryProvider>();
         Services.AddSingleton<PolicyProvider>();
         Services.AddSingleton<PolicyExplainer>();
+        Services.AddSingleton<PolicyCommands>();
         Services.AddSingleton<ServerCommands>();
         Services.AddSingleton<AgentCommands>();
     }
@@ -91,5 +92,51 @@ public sealed class PoliciesPageTests : ConsolePageTest
         Assert.Contains("No connected tool named 'local__nope'", cut.Find("#explain-tool").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal);
         Assert.Contains("must be a JSON object", cut.Find("#explain-arguments").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal);
         Assert.Empty(cut.FindAll("#explain-answer"));
+    }
+
+    [Fact]
+    public async Task RuleEditor_ShowsEveryErrorByItsField_ThenSaves_AndTheTesterUsesTheNewRuleAtOnce()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Policies>();
+        cut.Find("#new-rule").Click();
+        cut.Find("#rule-name").Input("hold big echoes");
+        cut.Find("#rule-tools").Input("echo");
+        cut.Find("#rule-classes").Input("reed");
+        cut.Find("#rule-conditions").Input("message.length gt");
+        cut.Find("#save-rule").Click();
+        cut.WaitForAssertion(() => Assert.Contains("path, operator and value", cut.Find("#rule-conditions").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
+
+        cut.Find("#rule-conditions").Input("message bogus 3");
+        cut.Find("#save-rule").Click();
+        cut.WaitForAssertion(() => Assert.Contains("'bogus'", cut.Find("#rule-conditions").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
+        Assert.Contains("'reed'", cut.Find("#rule-classes").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal);
+        Assert.NotEmpty(cut.Find("#rule-name").Closest(".mud-input-control")!.TextContent);
+        Assert.DoesNotContain(await Services.GetRequiredService<IPolicyStore>().ListAsync(CancellationToken.None), r => r.Name.StartsWith("hold", StringComparison.Ordinal));
+
+        cut.Find("#rule-name").Input("hold-shouting");
+        cut.Find("#rule-classes").Input("");
+        cut.Find("#rule-conditions").Input("message equals \"LOUD\"");
+        cut.Find("#rule-reason").Input("shouting needs a human");
+        cut.Find("#save-rule").Click();
+        cut.WaitForAssertion(() => Assert.Contains("hold-shouting", cut.Find("#rule-table").TextContent, StringComparison.Ordinal));
+        var saved = Assert.Single(await Services.GetRequiredService<IPolicyStore>().ListAsync(CancellationToken.None), r => r.Name == "hold-shouting");
+        Assert.Equal(PolicyEffect.Escalate, saved.Effect);
+
+        cut.Find("#explain-agent").Input("ci-bot");
+        cut.Find("#explain-tool").Input("local__echo");
+        cut.Find("#explain-arguments").Input("""{"message":"LOUD"}""");
+        cut.Find("#explain-run").Click();
+        cut.WaitForAssertion(() => Assert.Equal("escalate", cut.Find("#explain-effect").TextContent));
+
+        // Edit keeps the name; delete takes two clicks.
+        cut.FindAll("button.edit-rule").First(b => b.Closest("tr")!.TextContent.Contains("hold-shouting", StringComparison.Ordinal)).Click();
+        cut.WaitForAssertion(() => Assert.Equal("Edit rule 'hold-shouting'", cut.Find("#policy-editor-title").TextContent));
+        Assert.Equal("message equals \"LOUD\"", cut.Find("#rule-conditions").GetAttribute("value") ?? cut.Find("#rule-conditions").TextContent);
+        cut.Find("#cancel-rule").Click();
+        var delete = () => cut.FindAll("button.delete-rule").First(b => b.Closest("tr")!.TextContent.Contains("hold-shouting", StringComparison.Ordinal));
+        delete().Click();
+        cut.WaitForAssertion(() => Assert.Equal("Confirm delete", delete().TextContent.Trim()));
+        delete().Click();
+        cut.WaitForAssertion(() => Assert.DoesNotContain("hold-shouting", cut.Find("#rule-table").TextContent, StringComparison.Ordinal));
     }
 }
