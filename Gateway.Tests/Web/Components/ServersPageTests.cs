@@ -146,4 +146,40 @@ public sealed class ServersPageTests : ConsolePageTest
         Assert.False((await Services.GetRequiredService<IServerStore>().FindAsync("local", CancellationToken.None))!.Definition.Enabled);
         await manager.WaitUntilAsync(c => !c.Tools.TryResolve("files_echo", out _), connected.Token);
     }
+
+    [Fact]
+    public async Task ImportingAClientConfiguration_ReviewsEveryServer_ThenRegistersTheChosenOnes()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        cut.Find("#import-panel .mud-expand-panel-header").Click();
+        var dll = System.Text.Json.JsonSerializer.Serialize(Gateway.Tests.Support.Upstreams.TestUpstreamDll);
+        cut.Find("#import-json").Input($$"""
+            { "mcpServers": {
+                "local files": { "command": "dotnet", "args": [{{dll}}, "stdio"], "env": { "API_TOKEN": "t0ken" } },
+                "broken": { "type": "http" }
+            } }
+            """);
+        cut.Find("#import-review").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("#import-table tbody tr").Count));
+        var rows = cut.FindAll("#import-table tbody tr");
+        Assert.Contains("Renamed from 'local files'", rows[0].TextContent, StringComparison.Ordinal);
+        Assert.Contains("'API_TOKEN' looks like a secret", rows[0].TextContent, StringComparison.Ordinal);
+        Assert.Contains("Url is required", rows[1].TextContent, StringComparison.Ordinal);
+        Assert.True(rows[1].QuerySelector("input[type=checkbox]")!.HasAttribute("disabled"));
+
+        cut.Find("#import-register").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Registered.", cut.Find(".import-result").TextContent));
+        var stored = Assert.Single(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
+        Assert.Equal("local-files", stored.Definition.Name);
+        Assert.Equal("t0ken", stored.Definition.Env["API_TOKEN"]);
+        using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Services.GetRequiredService<UpstreamManager>().WaitUntilAsync(c => c.Tools.TryResolve("local-files__echo", out _), connected.Token);
+
+        // Not JSON: said next to the field, nothing listed.
+        cut.Find("#import-json").Input("{ nope");
+        cut.Find("#import-review").Click();
+        cut.WaitForAssertion(() => Assert.Contains("not valid JSON", cut.Find("#import-json").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
+        Assert.Empty(cut.FindAll("#import-table"));
+    }
 }
