@@ -62,7 +62,19 @@ public sealed class ConsoleBrowserTests(ChromiumFixture chromium) : IClassFixtur
         Assert.False(call.IsCompleted);
         Assert.Equal(0, CallLog.Count(_name, "add"));
 
-        await card.Locator("button.approve").ClickAsync();
+        // An approver on a phone sees the same card, readable without sideways scrolling, and approves from there.
+        await using var phone = await chromium.NewContextAsync(gateway.BaseUri, width: 390, height: 844);
+        var phonePage = await phone.NewPageAsync();
+        await BrowserSignIn.AsAdminAsync(phonePage);
+        await phonePage.GotoAsync("/approvals");
+        await ChromiumFixture.WaitForInteractiveAsync(phonePage);
+        var phoneCard = phonePage.Locator(".approval-card");
+        await Assertions.Expect(phoneCard).ToContainTextAsync("25000");
+        await Assertions.Expect(phoneCard.Locator("button.approve")).ToBeInViewportAsync();
+        Assert.True(await phonePage.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the approvals page scrolls sideways on a phone");
+        await ChromiumFixture.ScreenshotAsync(phonePage, "approvals-phone");
+
+        await phoneCard.Locator("button.approve").ClickAsync();
         var result = await call.WaitAsync(TestContext.Timeout);
         Assert.Equal(25_017, result.StructuredContent!.Value.GetProperty("value").GetInt32());
         Assert.Equal(1, CallLog.Count(_name, "add"));
