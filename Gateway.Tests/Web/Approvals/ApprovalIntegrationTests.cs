@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Core.Approvals;
+using Gateway.Core.Identity;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using Microsoft.AspNetCore.Builder;
@@ -91,6 +92,44 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         var after = await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/approvals/{approval.Id}", TestContext.Timeout);
         Assert.Equal("executed", after.GetProperty("status").GetString());
         Assert.Equal("admin-api", after.GetProperty("decidedBy").GetString());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AnApproverWhoOwnsTheAgent_CannotApproveItsCall_WhenSelfApprovalIsForbidden(bool forbidden)
+    {
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:ForbidSelfApproval"] = forbidden.ToString() });
+        using var april = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "april", ConsoleRoles.Approver);
+        using var bruno = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "bruno", ConsoleRoles.Approver);
+        using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "aprils-bot", grants = new[] { $"{_name}/*" }, owner = "april" }, TestContext.Timeout);
+        var key = (await created.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout)).GetProperty("apiKey").GetString()!;
+        await using var client = await gateway.ConnectAsync(key);
+        var before = CallLog.Count(_name, "echo");
+        var pending = NextPendingAsync(gateway);
+        var call = client.CallToolAsync($"{_name}__echo", Message("mine"), cancellationToken: TestContext.Timeout).AsTask();
+        var approval = await pending;
+
+        using var own = await april.Client.PostAsJsonAsync($"/api/v1/approvals/{approval.Id}/approve", new { }, TestContext.Timeout);
+        if (forbidden)
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, own.StatusCode);
+            Assert.Contains("another approver", await own.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+            Assert.False(call.IsCompleted);
+            Assert.Equal(ApprovalStatus.Pending, (await gateway.Services.GetRequiredService<IApprovalStore>().GetAsync(approval.Id, TestContext.Timeout))!.Status);
+
+            using var other = await bruno.Client.PostAsJsonAsync($"/api/v1/approvals/{approval.Id}/approve", new { }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        }
+
+        Assert.Equal("echo: mine", Text(await call));
+        Assert.Equal(before + 1, CallLog.Count(_name, "echo"));
+        var decided = await gateway.Services.GetRequiredService<IApprovalStore>().GetAsync(approval.Id, TestContext.Timeout);
+        Assert.Equal(forbidden ? "bruno" : "april", decided!.DecidedBy);
     }
 
     [Fact]

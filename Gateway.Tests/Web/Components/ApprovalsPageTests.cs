@@ -21,7 +21,7 @@ public sealed class ApprovalsPageTests : ConsolePageTest
         Services.AddSingleton(new ApprovalOptions());
         Services.AddSingleton<IAuditSink, NullSink>();
         Services.AddSingleton<ApprovalGate>(sp => new ApprovalGate(
-            sp.GetRequiredService<IApprovalStore>(), sp.GetRequiredService<ApprovalEvents>(), sp.GetRequiredService<IAuditSink>(), sp.GetRequiredService<ApprovalOptions>(), TimeProvider.System));
+            sp.GetRequiredService<IApprovalStore>(), sp.GetRequiredService<ApprovalEvents>(), sp.GetRequiredService<IAuditSink>(), sp.GetRequiredService<ApprovalOptions>(), TimeProvider.System, sp.GetRequiredService<IAgentStore>()));
     }
 
     [Fact]
@@ -52,6 +52,29 @@ public sealed class ApprovalsPageTests : ConsolePageTest
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll(".approval-card")));
         var stored = (await Services.GetRequiredService<IApprovalStore>().ListAsync(null, 10, CancellationToken.None)).Single();
         Assert.Equal((ApprovalStatus.Executed, "approver-alice"), (stored.Status, stored.DecidedBy));
+    }
+
+    [Fact]
+    public async Task AnApproverCannotApproveACallOfTheirOwnAgent_ButCanDenyIt()
+    {
+        Authorization.SetAuthorized("april").SetRoles("Approver");
+        await Services.GetRequiredService<IAgentStore>().CreateAsync("aprils-bot", ["*"], ApiKeys.Hash(ApiKeys.Generate()), "mgw_…", CancellationToken.None, owner: "april");
+        var cut = Render<Gateway.Web.Components.Pages.Approvals>();
+        var gate = Services.GetRequiredService<ApprovalGate>();
+        var held = gate.RequestAsync(
+            new ApprovalRequest(new AgentIdentity(1, "aprils-bot", GrantSet.None), "payments", "transfer", "def", null, CanonicalJson.Sha256(null), new PolicyDecision(PolicyEffect.Escalate, "big", "large amount"), null),
+            CancellationToken.None).AsTask();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll(".approval-card")));
+
+        cut.Find("button.approve").Click();
+        cut.WaitForAssertion(() => Assert.Contains(Services.GetRequiredService<MudBlazor.ISnackbar>().ShownSnackbars, s => s.Message!.Contains("another approver must approve", StringComparison.Ordinal)));
+        Assert.False(held.IsCompleted);
+        Assert.Single(cut.FindAll(".approval-card"));
+
+        cut.Find("button.deny").Click();
+        var verdict = await held.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.False(verdict.Approved);
+        Assert.Contains("Denied by april", verdict.Message, StringComparison.Ordinal);
     }
 
     private sealed class NullSink : IAuditSink
