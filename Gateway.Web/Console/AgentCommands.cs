@@ -66,5 +66,19 @@ internal sealed class AgentCommands(IAgentStore store, AgentDirectoryProvider di
         await directory.ReloadAsync(cancellationToken);
     }
 
+    /// <summary>Revokes every active key: the agent is locked out at its next request until a key is issued again.</summary>
+    public async Task<int> RevokeKeysAsync(string name, CancellationToken cancellationToken)
+    {
+        var agent = await store.FindAsync(name, cancellationToken);
+        var revoked = 0;
+        foreach (var key in agent?.Keys.Where(k => k.RevokedAt is null) ?? [])
+        {
+            revoked += await store.RevokeKeyAsync(name, key.Id, cancellationToken) ? 1 : 0;
+        }
+
+        await directory.ReloadAsync(cancellationToken);
+        return revoked;
+    }
+
     public Task<IReadOnlyList<AgentRecord>> ListAsync(CancellationToken cancellationToken) => store.ListAsync(cancellationToken);
 }

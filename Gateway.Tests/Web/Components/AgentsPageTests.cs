@@ -64,6 +64,15 @@ public sealed class AgentsPageTests : ConsolePageTest
         var rotated = cut.Find("#new-key").TextContent;
         Assert.Null(directory.Current.Authenticate(key));
         Assert.Equal("claude-desktop", directory.Current.Authenticate(rotated)?.Name);
+
+        // The owner is who created it; revoking takes two clicks and locks the agent out.
+        Assert.Equal("admin", stored.Owner);
+        cut.Find("button.revoke").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Confirm revoke", cut.Find("button.revoke").TextContent.Trim()));
+        Assert.NotNull(directory.Current.Authenticate(rotated));
+        cut.Find("button.revoke").Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("button.revoke")));
+        Assert.Null(directory.Current.Authenticate(rotated));
     }
 
     [Fact]
