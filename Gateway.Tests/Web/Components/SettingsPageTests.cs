@@ -1,0 +1,66 @@
+using Bunit;
+using Gateway.Core.Approvals;
+using Gateway.Core.Identity;
+using Gateway.Web.Console;
+using Gateway.Web.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Web.Components;
+
+/// <summary>The Settings page over a real SQLite file: adding a local user, assigning roles, and the last-admin guard.</summary>
+public sealed class SettingsPageTests : ConsolePageTest
+{
+    public SettingsPageTests()
+    {
+        Services.AddSingleton<ConsoleAccounts>();
+        Services.AddSingleton(ConsoleSignInSettings.From(new ConfigurationBuilder().Build()));
+        Services.AddSingleton(new ApprovalOptions());
+        Services.AddSingleton<AdminKey>();
+    }
+
+    [Fact]
+    public async Task AddingAUser_ShowsTheOneTimePasswordOnce_AndRolesAreAssignedByCheckbox()
+    {
+        var store = Services.GetRequiredService<IConsoleUserStore>();
+        await Services.GetRequiredService<ConsoleAccounts>().CreateLocalAsync("admin", "Administrator", [ConsoleRoles.Admin], CancellationToken.None);
+        var cut = Render<Gateway.Web.Components.Pages.Settings>();
+
+        cut.Find("#new-user-name").Input("bad name");
+        cut.Find("#add-user-button").Click();
+        cut.WaitForAssertion(() => Assert.Contains(Gateway.Core.Names.Rule, cut.Find("#new-user-name").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
+
+        cut.Find("#new-user-name").Input("april");
+        cut.Find("#new-user-display").Input("April Approver");
+        cut.Find(".new-role-approver input").Change(true);
+        cut.Find("#add-user-button").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#new-password")));
+        var password = cut.Find("#new-password").TextContent;
+        Assert.Equal(20, password.Length);
+        var april = (await store.FindAsync("april", CancellationToken.None))!;
+        Assert.Equal([ConsoleRoles.Approver], april.Roles);
+        Assert.True(april.MustChangePassword);
+        Assert.NotNull(await Services.GetRequiredService<ConsoleAccounts>().VerifyAsync("april", password, CancellationToken.None));
+
+        // Make April an auditor as well, by her row's checkbox.
+        cut.WaitForAssertion(() => Assert.Contains("April Approver", cut.Find("#user-table").TextContent, StringComparison.Ordinal));
+        var row = cut.FindAll("#user-table tbody tr").Single(r => r.TextContent.Contains("April Approver", StringComparison.Ordinal));
+        row.QuerySelector(".role-auditor input")!.Change(true);
+        AngleSharp.Dom.IElement AprilsRow() => cut.FindAll("#user-table tbody tr").Single(r => r.TextContent.Contains("April Approver", StringComparison.Ordinal));
+        // The row is re-rendered from the store once the change is saved.
+        cut.WaitForAssertion(() => Assert.Contains("April Approver", cut.Find("#user-table").TextContent, StringComparison.Ordinal));
+        cut.WaitForAssertion(() => Assert.NotNull(AprilsRow().QuerySelector(".role-auditor .mud-checkbox-true")));
+        Assert.Equal([ConsoleRoles.Approver, ConsoleRoles.Auditor], (await store.FindAsync("april", CancellationToken.None))!.Roles);
+    }
+
+    [Fact]
+    public async Task TheOnlyAdmin_CannotBeDemoted_FromThePage()
+    {
+        await Services.GetRequiredService<ConsoleAccounts>().CreateLocalAsync("admin", "Administrator", [ConsoleRoles.Admin], CancellationToken.None);
+        var cut = Render<Gateway.Web.Components.Pages.Settings>();
+
+        cut.Find("#user-table .role-admin input").Change(false);
+        cut.WaitForAssertion(() => Assert.Contains(Services.GetRequiredService<MudBlazor.ISnackbar>().ShownSnackbars, s => s.Message!.Contains("only admin", StringComparison.Ordinal)));
+        Assert.Equal([ConsoleRoles.Admin], (await Services.GetRequiredService<IConsoleUserStore>().FindAsync("admin", CancellationToken.None))!.Roles);
+    }
+}
