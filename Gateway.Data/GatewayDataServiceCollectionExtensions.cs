@@ -1,6 +1,7 @@
 using Gateway.Core.Agents;
 using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
+using Gateway.Core.Catalog;
 using Gateway.Core.Identity;
 using Gateway.Core.Policy;
 using Gateway.Core.Provisioning;
@@ -38,6 +39,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IApprovalStore, EfApprovalStore>();
         services.AddSingleton<IConsoleUserStore, EfConsoleUserStore>();
         services.AddSingleton<IAuditStatistics, EfAuditStatistics>();
+        services.AddSingleton<IToolPinStore, EfToolPinStore>();
         services.AddSingleton<BatchingAuditSink>();
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
         services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());

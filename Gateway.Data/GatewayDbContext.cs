@@ -22,6 +22,8 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<ConsoleUserEntity> ConsoleUsers => Set<ConsoleUserEntity>();
 
+    public DbSet<ToolPinEntity> ToolPins => Set<ToolPinEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);
 }

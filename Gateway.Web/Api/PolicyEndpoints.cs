@@ -19,6 +19,7 @@ internal static class PolicyEndpoints
         policies.MapPut("/{name}", PutAsync).WithSummary("Creates or replaces a rule; an invalid rule is refused with every error listed.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         policies.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes a rule.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         policies.MapPost("/explain", ExplainAsync).WithSummary("What would happen if an agent called a tool with these arguments; nothing is called.");
+        api.MapPost("/servers/{server}/tools/{tool}/pin", PinAsync).WithTags("Servers").WithSummary("Accepts a tool's current definition (after it changed, or when new tools need approval); it is offered to agents again.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         api.MapPut("/servers/{server}/tools/{tool}/class", SetClassAsync).WithTags("Servers").WithSummary("Sets (or with null clears) the access class of one tool.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
@@ -50,6 +51,9 @@ internal static class PolicyEndpoints
         var (answer, errors) = await explainer.ExplainAsync(request, ct);
         return answer is null ? TypedResults.ValidationProblem(errors, title: "Cannot explain.") : TypedResults.Ok(answer);
     }
+
+    private static async Task<Results<NoContent, NotFound>> PinAsync(string server, string tool, ToolPinService pins, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
+        await pins.ApproveAsync(server, tool, user.Identity?.Name ?? "admin", ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 
     private static async Task<Results<NoContent, ValidationProblem>> SetClassAsync(string server, string tool, ClassRequest request, IPolicyStore store, PolicyProvider provider, CancellationToken ct)
     {

@@ -32,6 +32,13 @@ public sealed class AdminOptions
 /// <summary><c>Gateway:Upstreams</c>.</summary>
 public sealed class UpstreamOptions
 {
+    /// <summary>
+    /// Gets or sets how tool definitions are pinned (rug-pull protection): <c>TrustOnFirstUse</c> (the default) pins
+    /// a tool's first definition and quarantines it when it changes; <c>ApproveNew</c> also quarantines new tools until
+    /// an admin accepts them; <c>Off</c> disables pinning.
+    /// </summary>
+    public Gateway.Core.Catalog.PinningMode ToolPinning { get; set; } = Gateway.Core.Catalog.PinningMode.TrustOnFirstUse;
+
     /// <summary>Gets or sets the first restart delay after an upstream fails. The default is 1 second.</summary>
     public TimeSpan RestartDelay { get; set; } = TimeSpan.FromSeconds(1);
 

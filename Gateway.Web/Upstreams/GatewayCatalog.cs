@@ -12,6 +12,9 @@ internal sealed record ExposedTool(Tool Upstream, Tool Exposed)
         Gateway.Core.Audit.CanonicalJson.Serialize(System.Text.Json.JsonSerializer.SerializeToElement(Upstream, ModelContextProtocol.McpJsonUtilities.DefaultOptions)))));
 }
 
+/// <summary>A tool withheld from agents because its definition is not the pinned one (or is new, when new tools need approval).</summary>
+internal sealed record QuarantinedTool(string Server, string Tool, PinState State, string? PinnedSha256, string CurrentSha256);
+
 /// <summary>A prompt as the upstream defines it and as the gateway exposes it.</summary>
 internal sealed record ExposedPrompt(Prompt Upstream, Prompt Exposed);
 
@@ -23,6 +26,12 @@ internal sealed record GatewayCatalog(
     NamespacedCatalog<ExposedPrompt> Prompts,
     ResourceCatalog<Resource, ResourceTemplate> Resources)
 {
+    /// <summary>Gets the tools of connected servers that are withheld by pinning, for the admin to review.</summary>
+    public IReadOnlyList<QuarantinedTool> Quarantined { get; private init; } = [];
+
+    /// <summary>Gets the pins the catalog was built against.</summary>
+    public ToolPinSet Pins { get; private init; } = ToolPinSet.None;
+
     /// <summary>Gets the resources under their exposed URIs, built once per catalog rather than per list request.</summary>
     public IReadOnlyList<(string Server, Resource Exposed)> ExposedResources { get; } =
         [.. Resources.Resources.Select(e => (e.Server, WithUri(e.Item, e.ExposedName)))];
@@ -33,10 +42,12 @@ internal sealed record GatewayCatalog(
 
     public static GatewayCatalog Empty { get; } = new(0, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedTool>.Empty, NamespacedCatalog<ExposedPrompt>.Empty, ResourceCatalog<Resource, ResourceTemplate>.Empty);
 
-    public static GatewayCatalog Build(long version, IReadOnlyList<UpstreamConnection> connected, IReadOnlyList<UpstreamConnection> down, IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides)
+    public static GatewayCatalog Build(long version, IReadOnlyList<UpstreamConnection> connected, IReadOnlyList<UpstreamConnection> down, IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides, ToolPinSet? pins = null)
     {
-        var tools = ToolCatalog(connected, c => c.Inventory.Tools, overrides);
-        var offline = ToolCatalog(down, c => c.LastKnownTools, overrides);
+        pins ??= ToolPinSet.None;
+        var quarantined = new List<QuarantinedTool>();
+        var tools = ToolCatalog(connected, c => c.Inventory.Tools, overrides, pins, quarantined);
+        var offline = ToolCatalog(down, c => c.LastKnownTools, overrides, pins, []);
         var prompts = NamespacedCatalog<ExposedPrompt>.Build(connected.Select(c => new ServerItems<ExposedPrompt>(
             c.Name,
             c.Definition.EffectivePrefix,
@@ -45,15 +56,33 @@ internal sealed record GatewayCatalog(
             c.Name,
             (IReadOnlyList<(string, Resource)>)[.. c.Inventory.Resources.Select(r => (r.Uri, r))],
             (IReadOnlyList<(string, ResourceTemplate)>)[.. c.Inventory.ResourceTemplates.Select(t => (t.UriTemplate, t))])));
-        return new GatewayCatalog(version, tools, offline, prompts, resources);
+        return new GatewayCatalog(version, tools, offline, prompts, resources) { Quarantined = quarantined, Pins = pins };
     }
 
-    private static NamespacedCatalog<ExposedTool> ToolCatalog(IReadOnlyList<UpstreamConnection> servers, Func<UpstreamConnection, IReadOnlyList<Tool>> tools, IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides) =>
+    private static NamespacedCatalog<ExposedTool> ToolCatalog(
+        IReadOnlyList<UpstreamConnection> servers,
+        Func<UpstreamConnection, IReadOnlyList<Tool>> tools,
+        IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides,
+        ToolPinSet pins,
+        List<QuarantinedTool> quarantined) =>
         NamespacedCatalog<ExposedTool>.Build(servers.Select(c => new ServerItems<ExposedTool>(
             c.Name,
             c.Definition.EffectivePrefix,
-            [.. tools(c).Select(t => (t.Name, new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))))],
+            [.. tools(c).Select(t => new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))).Where(t => Admit(c.Name, t, pins, quarantined)).Select(t => (t.Upstream.Name, t))],
             t => Classify(c.Name, t.Upstream, overrides))));
+
+    /// <summary>Rug-pull protection: a tool whose definition is not (yet) accepted is left out, and listed for review.</summary>
+    private static bool Admit(string server, ExposedTool tool, ToolPinSet pins, List<QuarantinedTool> quarantined)
+    {
+        var state = pins.Check(server, tool.Upstream.Name, tool.DefinitionSha256);
+        if (pins.IsExposed(state))
+        {
+            return true;
+        }
+
+        quarantined.Add(new QuarantinedTool(server, tool.Upstream.Name, state, pins.TryGet(server, tool.Upstream.Name, out var pin) ? pin.DefinitionSha256 : null, tool.DefinitionSha256));
+        return false;
+    }
 
     /// <summary>The admin's override when there is one; else the upstream's (untrusted) hints.</summary>
     internal static AccessClass Classify(string server, Tool tool, IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides) =>

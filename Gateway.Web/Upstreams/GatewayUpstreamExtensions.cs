@@ -27,6 +27,10 @@ internal static class GatewayUpstreamExtensions
         services.AddSingleton<PolicyCommands>();
         services.AddSingleton<UpstreamClientFactory>();
         services.AddSingleton<UpstreamManager>();
+
+        // Pins load before upstreams connect, so a changed tool is never offered, not even for a moment at startup.
+        services.AddSingleton<ToolPinService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ToolPinService>());
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());
         services.AddSingleton<ServerRegistry>();
         return services;

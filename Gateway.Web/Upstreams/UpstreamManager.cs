@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Core.Catalog;
 using Gateway.Core.Policy;
 using Gateway.Core.Servers;
 using Gateway.Web.Hosting;
@@ -24,6 +25,7 @@ internal sealed partial class UpstreamManager(
     private readonly HashSet<string> _loggedCollisions = [];
     private volatile GatewayCatalog _catalog = GatewayCatalog.Empty;
     private IReadOnlyDictionary<(string Server, string Tool), AccessClass> _classOverrides = new Dictionary<(string, string), AccessClass>();
+    private ToolPinSet _pins = ToolPinSet.None;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Gets the current catalog.</summary>
@@ -89,6 +91,13 @@ internal sealed partial class UpstreamManager(
         Rebuild();
     }
 
+    /// <summary>Replaces the pinned tool definitions and rebuilds the catalog (quarantined tools leave, accepted ones return).</summary>
+    public void SetPins(ToolPinSet pins)
+    {
+        _pins = pins;
+        Rebuild();
+    }
+
     /// <summary>Waits until the catalog satisfies <paramref name="condition"/> (event-driven, no polling).</summary>
     public async Task WaitUntilAsync(Func<GatewayCatalog, bool> condition, CancellationToken cancellationToken)
     {
@@ -132,7 +141,7 @@ internal sealed partial class UpstreamManager(
             var all = Connections;
             var connected = all.Where(c => c.State == UpstreamState.Connected).ToList();
             var down = all.Where(c => c.State is UpstreamState.Failed or UpstreamState.Connecting).ToList();
-            catalog = GatewayCatalog.Build(_catalog.Version + 1, connected, down, _classOverrides);
+            catalog = GatewayCatalog.Build(_catalog.Version + 1, connected, down, _classOverrides, _pins);
             _catalog = catalog;
             foreach (var collision in catalog.Tools.Collisions.Concat(catalog.Prompts.Collisions))
             {

@@ -63,5 +63,6 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<UpstreamClientFactory>();
         Services.AddSingleton<UpstreamManager>();
         Services.AddSingleton<ServerRegistry>();
+        Services.AddSingleton<ToolPinService>();
     }
 }

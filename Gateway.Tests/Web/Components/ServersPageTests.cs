@@ -182,4 +182,31 @@ public sealed class ServersPageTests : ConsolePageTest
         cut.WaitForAssertion(() => Assert.Contains("not valid JSON", cut.Find("#import-json").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
         Assert.Empty(cut.FindAll("#import-table"));
     }
+
+    [Fact]
+    public async Task AToolChangedSinceItWasPinned_IsShownQuarantined_AndAcceptingItBringsItBack()
+    {
+        // Pinned earlier with another definition: the upstream changed it while the gateway was not looking.
+        await Services.GetRequiredService<Gateway.Core.Catalog.IToolPinStore>().SetAsync(new("local", "echo", new string('a', 64), DateTimeOffset.UtcNow, "earlier"), CancellationToken.None);
+        var pins = Services.GetRequiredService<ToolPinService>();
+        await pins.StartAsync(CancellationToken.None);
+        var manager = Services.GetRequiredService<UpstreamManager>();
+        await Services.GetRequiredService<ServerCommands>().AddAsync(
+            new ServerDefinition { Name = "local", Transport = ServerTransport.Stdio, Command = "dotnet", Args = [Gateway.Tests.Support.Upstreams.TestUpstreamDll, "stdio"] },
+            CancellationToken.None);
+        using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await manager.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "echo") && c.Tools.TryResolve("local__add", out _), connected.Token);
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+
+        Assert.Contains("local / echo", cut.Find("#quarantined").TextContent, StringComparison.Ordinal);
+        Assert.Contains("definition changed (aaaaaaaa", cut.Find("#quarantined").TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("local__echo", cut.FindAll("#tool-table code").Select(c => c.TextContent));
+        Assert.Contains("local__add", cut.FindAll("#tool-table code").Select(c => c.TextContent));
+
+        cut.Find("button.accept-definition").Click();
+        await manager.WaitUntilAsync(c => c.Tools.TryResolve("local__echo", out _), connected.Token);
+        cut.WaitForAssertion(() => Assert.Equal("Accepted the current definition of 'local/echo'.", cut.Find("#test-result").TextContent));
+        Assert.Equal("admin", (await Services.GetRequiredService<Gateway.Core.Catalog.IToolPinStore>().ListAsync(CancellationToken.None)).Single(p => p.Tool == "echo").PinnedBy);
+        await pins.StopAsync(CancellationToken.None);
+    }
 }

@@ -1,0 +1,79 @@
+namespace Gateway.Core.Catalog;
+
+/// <summary>How the gateway treats tool definitions it has not seen before (rug-pull protection).</summary>
+public enum PinningMode
+{
+    /// <summary>No pinning: upstreams may change their tools at will.</summary>
+    Off,
+
+    /// <summary>
+    /// A tool's first definition is pinned when it is first seen; a later change quarantines the tool until an admin
+    /// accepts the new definition. The default.
+    /// </summary>
+    TrustOnFirstUse,
+
+    /// <summary>Every new or changed tool is quarantined until an admin accepts it.</summary>
+    ApproveNew,
+}
+
+/// <summary>Where a tool's current definition stands against its pin.</summary>
+public enum PinState
+{
+    /// <summary>The definition is the pinned one.</summary>
+    Pinned,
+
+    /// <summary>No definition of this tool was pinned yet.</summary>
+    New,
+
+    /// <summary>The definition differs from the pinned one: the upstream changed the tool.</summary>
+    Changed,
+}
+
+/// <summary>A tool definition accepted by the gateway: SHA-256 over the RFC 8785 form of the whole definition.</summary>
+public sealed record ToolPin(string Server, string Tool, string DefinitionSha256, DateTimeOffset PinnedAt, string PinnedBy);
+
+/// <summary>The pins in force, as an immutable lookup; the catalog is built against one.</summary>
+public sealed class ToolPinSet
+{
+    private readonly Dictionary<(string Server, string Tool), ToolPin> _pins;
+
+    public ToolPinSet(IEnumerable<ToolPin> pins, PinningMode mode)
+    {
+        _pins = pins.ToDictionary(p => (p.Server, p.Tool));
+        Mode = mode;
+    }
+
+    public static ToolPinSet None { get; } = new([], PinningMode.Off);
+
+    public PinningMode Mode { get; }
+
+    public IReadOnlyCollection<ToolPin> Pins => _pins.Values;
+
+    public bool TryGet(string server, string tool, out ToolPin pin) => _pins.TryGetValue((server, tool), out pin!);
+
+    /// <summary>Compares a tool's current definition with its pin.</summary>
+    public PinState Check(string server, string tool, string definitionSha256) =>
+        !_pins.TryGetValue((server, tool), out var pin) ? PinState.New
+        : string.Equals(pin.DefinitionSha256, definitionSha256, StringComparison.Ordinal) ? PinState.Pinned
+        : PinState.Changed;
+
+    /// <summary>Whether a tool in this state is offered to agents; the others are quarantined (hidden, and calls fail).</summary>
+    public bool IsExposed(PinState state) => Mode switch
+    {
+        PinningMode.Off => true,
+        PinningMode.TrustOnFirstUse => state != PinState.Changed,
+        _ => state == PinState.Pinned,
+    };
+}
+
+/// <summary>Pinned tool definitions (port).</summary>
+public interface IToolPinStore
+{
+    Task<IReadOnlyList<ToolPin>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Pins a first definition unless the tool already has a pin (another instance may have pinned it); true when added.</summary>
+    Task<bool> AddIfAbsentAsync(ToolPin pin, CancellationToken cancellationToken);
+
+    /// <summary>Pins a definition, replacing the tool's pin (an admin accepted it).</summary>
+    Task SetAsync(ToolPin pin, CancellationToken cancellationToken);
+}

@@ -1,0 +1,185 @@
+using System.Threading.Channels;
+using Gateway.Core.Audit;
+using Gateway.Core.Catalog;
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// Rug-pull protection. Loads the pinned tool definitions before upstreams connect, pins first definitions as they
+/// appear (trust on first use), records each changed definition once in the audit trail, and accepts a definition
+/// when an admin approves it. The catalog itself leaves out every tool whose definition is not accepted.
+/// </summary>
+internal sealed partial class ToolPinService(
+    IToolPinStore store,
+    UpstreamManager upstreams,
+    IAuditSink audit,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<ToolPinService> logger) : IHostedService
+{
+    public const string FirstUse = "trust-on-first-use";
+
+    // Only the latest catalog matters: reviewing it covers every earlier one.
+    private readonly Channel<GatewayCatalog> _changes = Channel.CreateBounded<GatewayCatalog>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly HashSet<(string Server, string Tool, string Sha)> _reported = [];
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private Task _loop = Task.CompletedTask;
+    private long _reviewed;
+    private TaskCompletionSource _reviewedChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private PinningMode Mode => options.Value.Upstreams.ToolPinning;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ReloadAsync(cancellationToken);
+        if (Mode != PinningMode.Off)
+        {
+            upstreams.CatalogChanged += OnCatalogChanged;
+            _loop = Task.Run(RunAsync, CancellationToken.None);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        upstreams.CatalogChanged -= OnCatalogChanged;
+        _changes.Writer.TryComplete();
+        await _loop.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Accepts a tool's current definition (an admin reviewed it); false when the tool is not offered by a connected server.</summary>
+    public async Task<bool> ApproveAsync(string server, string tool, string by, CancellationToken cancellationToken)
+    {
+        var catalog = upstreams.Catalog;
+        var current = catalog.Quarantined.FirstOrDefault(q => q.Server == server && q.Tool == tool)?.CurrentSha256
+            ?? catalog.Tools.Entries.FirstOrDefault(e => e.Server == server && e.OriginalName == tool)?.Item.DefinitionSha256;
+        if (current is null)
+        {
+            return false;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await store.SetAsync(new ToolPin(server, tool, current, time.GetUtcNow(), by), cancellationToken);
+            await WriteAuditAsync("tool_pinned", by, server, tool, "allow", "pinned", $"definition {Short(current)} accepted");
+            await ReloadAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        LogAccepted(logger, server, tool, by);
+        return true;
+    }
+
+    /// <summary>Waits until the catalog of the given version (or a later one) was reviewed: its changes are audited and first uses pinned.</summary>
+    public async Task WaitForReviewAsync(long version, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task next;
+            lock (_reported)
+            {
+                if (_reviewed >= version)
+                {
+                    return;
+                }
+
+                next = _reviewedChanged.Task;
+            }
+
+            await next.WaitAsync(cancellationToken);
+        }
+    }
+
+    private void OnCatalogChanged(GatewayCatalog catalog) => _changes.Writer.TryWrite(catalog);
+
+    private async Task RunAsync()
+    {
+        await foreach (var catalog in _changes.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await ReviewAsync(catalog);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A database hiccup must not end the review loop; the next catalog change retries.
+                LogReviewFailed(logger, ex);
+            }
+
+            TaskCompletionSource reviewed;
+            lock (_reported)
+            {
+                _reviewed = catalog.Version;
+                reviewed = _reviewedChanged;
+                _reviewedChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            reviewed.TrySetResult();
+        }
+    }
+
+    private async Task ReviewAsync(GatewayCatalog catalog)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            var pinned = false;
+            if (Mode == PinningMode.TrustOnFirstUse)
+            {
+                foreach (var entry in catalog.Tools.Entries.Where(e => catalog.Pins.Check(e.Server, e.OriginalName, e.Item.DefinitionSha256) == PinState.New))
+                {
+                    pinned |= await store.AddIfAbsentAsync(new ToolPin(entry.Server, entry.OriginalName, entry.Item.DefinitionSha256, time.GetUtcNow(), FirstUse), CancellationToken.None);
+                }
+            }
+
+            foreach (var q in catalog.Quarantined.Where(q => _reported.Add((q.Server, q.Tool, q.CurrentSha256))))
+            {
+                if (q.State == PinState.Changed)
+                {
+                    LogChanged(logger, q.Server, q.Tool, Short(q.PinnedSha256!), Short(q.CurrentSha256));
+                    await WriteAuditAsync("tool_definition_changed", q.Server, q.Server, q.Tool, "quarantine", "quarantined", $"definition changed from {Short(q.PinnedSha256!)} to {Short(q.CurrentSha256)}; hidden until an admin accepts it");
+                }
+                else
+                {
+                    LogAwaiting(logger, q.Server, q.Tool);
+                }
+            }
+
+            if (pinned)
+            {
+                await ReloadAsync(CancellationToken.None);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ReloadAsync(CancellationToken cancellationToken) =>
+        upstreams.SetPins(new ToolPinSet(await store.ListAsync(cancellationToken), Mode));
+
+    private ValueTask WriteAuditAsync(string kind, string actor, string server, string tool, string decision, string outcome, string detail) =>
+        audit.WriteAsync(
+            new AuditRecord { Timestamp = time.GetUtcNow(), Kind = kind, Actor = actor, Server = server, Tool = tool, Decision = decision, Outcome = outcome, Error = detail },
+            CancellationToken.None);
+
+    private static string Short(string sha) => sha[..12];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tool '{Tool}' of server '{Server}' changed its definition ({Old} -> {New}): quarantined until an admin accepts it.")]
+    private static partial void LogChanged(ILogger logger, string server, string tool, string old, string @new);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tool '{Tool}' of server '{Server}' is new and waits for an admin to accept it (Gateway:Upstreams:ToolPinning=ApproveNew).")]
+    private static partial void LogAwaiting(ILogger logger, string server, string tool);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tool '{Tool}' of server '{Server}': current definition accepted by {By}.")]
+    private static partial void LogAccepted(ILogger logger, string server, string tool, string by);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reviewing tool definitions failed; retried at the next catalog change.")]
+    private static partial void LogReviewFailed(ILogger logger, Exception exception);
+}
