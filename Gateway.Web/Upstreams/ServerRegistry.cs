@@ -1,3 +1,4 @@
+using Gateway.Core.Credentials;
 using Gateway.Core.Servers;
 
 namespace Gateway.Web.Upstreams;
@@ -20,6 +21,23 @@ internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstrea
     public async Task<StoredServer?> AddAsync(ServerDefinition definition, CancellationToken cancellationToken)
     {
         var stored = await store.AddAsync(definition, cancellationToken);
+        if (stored is not null)
+        {
+            await upstreams.ApplyAsync(stored);
+        }
+
+        return stored;
+    }
+
+    /// <summary>
+    /// Sets, rotates or (with <see langword="null"/>) removes a server's credential and reconnects it with the new one,
+    /// so the next call uses it without a restart: an HTTP upstream gets a new session, a stdio child is stopped
+    /// (stdin closed, then killed after its shutdown timeout) and started with the new environment.
+    /// </summary>
+    /// <returns>The stored server, or <see langword="null"/> when it does not exist.</returns>
+    public async Task<StoredServer?> SetCredentialAsync(string name, UpstreamCredential? credential, CancellationToken cancellationToken)
+    {
+        var stored = await store.SetCredentialAsync(name, credential, cancellationToken);
         if (stored is not null)
         {
             await upstreams.ApplyAsync(stored);

@@ -1,4 +1,5 @@
 using Gateway.Core.Servers;
+using Gateway.Web.Credentials;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -76,7 +77,7 @@ internal sealed partial class UpstreamClientFactory(
                     Name = server.Name,
                     Endpoint = new Uri(server.Url!),
                     TransportMode = server.Transport == ServerTransport.Sse ? HttpTransportMode.Sse : HttpTransportMode.StreamableHttp,
-                    AdditionalHeaders = server.Headers.ToDictionary(),
+                    AdditionalHeaders = CredentialInjection.Headers(server),
                     ConnectionTimeout = server.ConnectTimeout,
                 },
                 _http,
@@ -127,6 +128,8 @@ internal sealed partial class UpstreamClientFactory(
         {
             env[name] = value;
         }
+
+        CredentialInjection.AddEnvironment(server, env);
 
         return env;
     }

@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gateway.Core.Credentials;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Gateway.Web.Credentials;
+
+/// <summary>
+/// Encrypts upstream credentials with ASP.NET Core Data Protection. The purpose chain is fixed text plus the server's
+/// name, so a ciphertext copied onto another server's row (or from another application) does not decrypt.
+/// </summary>
+internal sealed partial class DataProtectionCredentialProtector(IDataProtectionProvider provider, ILogger<DataProtectionCredentialProtector> logger) : ICredentialProtector
+{
+    /// <summary>The purpose of every credential ciphertext; versioned so a future format can use another.</summary>
+    public const string Purpose = "Gateway.UpstreamCredential.v1";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private readonly IDataProtector _root = provider.CreateProtector(Purpose);
+
+    public string Protect(string server, UpstreamCredential credential) =>
+        _root.CreateProtector(server).Protect(JsonSerializer.Serialize(credential, Json));
+
+    public UpstreamCredential? Unprotect(string server, string protectedPayload)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<UpstreamCredential>(_root.CreateProtector(server).Unprotect(protectedPayload), Json);
+        }
+        catch (CryptographicException ex)
+        {
+            // Never the payload, never the plaintext: only which server and why.
+            LogUnreadable(server, ex.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The stored credential of server {Server} cannot be decrypted ({Reason}). Was the Data Protection key ring lost or replaced? Set the credential again.")]
+    private partial void LogUnreadable(string server, string reason);
+}
