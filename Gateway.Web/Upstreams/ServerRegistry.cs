@@ -31,8 +31,9 @@ internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstrea
 
     /// <summary>
     /// Sets, rotates or (with <see langword="null"/>) removes a server's credential and reconnects it with the new one,
-    /// so the next call uses it without a restart: an HTTP upstream gets a new session, a stdio child is stopped
-    /// (stdin closed, then killed after its shutdown timeout) and started with the new environment.
+    /// so the next call uses it without a restart: an HTTP upstream gets a new session, a stdio child is started with
+    /// the new environment. The new connection is made before the old one closes (stdin closed, killed only after its
+    /// shutdown timeout), so calls keep working across the rotation.
     /// </summary>
     /// <returns>The stored server, or <see langword="null"/> when it does not exist.</returns>
     public async Task<StoredServer?> SetCredentialAsync(string name, UpstreamCredential? credential, CancellationToken cancellationToken)
@@ -40,7 +41,7 @@ internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstrea
         var stored = await store.SetCredentialAsync(name, credential, cancellationToken);
         if (stored is not null)
         {
-            await upstreams.ApplyAsync(stored);
+            await upstreams.ReplaceAsync(stored);
         }
 
         return stored;

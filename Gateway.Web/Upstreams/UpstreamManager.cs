@@ -72,6 +72,41 @@ internal sealed partial class UpstreamManager(
         Rebuild();
     }
 
+    /// <summary>
+    /// Replaces a server's connection make-before-break (for a rotated credential): the new connection is made first,
+    /// and only once it is connected (or has failed, or its connect timeout passed) does it take over and the old one
+    /// close, so agents' calls keep working across the rotation and the first call after it uses the new secret.
+    /// </summary>
+    public async Task ReplaceAsync(StoredServer server)
+    {
+        var existed = _connections.ContainsKey(server.Definition.Name);
+        var fresh = new UpstreamConnection(server, factory, options.Value.Upstreams, time, _logger, Rebuild);
+        fresh.Start();
+        using var wait = new CancellationTokenSource(server.Definition.ConnectTimeout + TimeSpan.FromSeconds(1));
+        try
+        {
+            await WaitUntilAsync(_ => fresh.State != UpstreamState.Connecting, wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Still connecting: swap anyway, the server shows as connecting and its tools return when it is ready.
+        }
+
+        if (!_connections.TryGetValue(server.Definition.Name, out var old) && existed)
+        {
+            // Removed while the new connection was being made: it must not come back.
+            await fresh.DisposeAsync();
+            return;
+        }
+
+        _connections[server.Definition.Name] = fresh;
+        Rebuild();
+        if (old is not null)
+        {
+            await old.DisposeAsync();
+        }
+    }
+
     /// <summary>Stops and forgets the connection of a server.</summary>
     public async Task RemoveAsync(string name)
     {
