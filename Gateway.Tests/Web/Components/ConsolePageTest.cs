@@ -28,6 +28,8 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
         Services.AddGatewayData($"Data Source={_path}");
+        Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
+        Services.AddSingleton<Gateway.Core.Credentials.ICredentialProtector, Gateway.Web.Credentials.DataProtectionCredentialProtector>();
         Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
         AddAuthorization().SetAuthorized(user).SetRoles("Admin");
         DefaultWaitTimeout = TimeSpan.FromSeconds(30);

@@ -1,0 +1,53 @@
+using Bunit;
+using Gateway.Core.Credentials;
+using Gateway.Core.Servers;
+using Gateway.Web.Console;
+using Gateway.Web.Upstreams;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Web.Components;
+
+/// <summary>The Servers page shows a credential only as its masked hint and rotation time, and replaces it in place.</summary>
+public sealed class ServerCredentialPageTests : ConsolePageTest
+{
+    public ServerCredentialPageTests()
+    {
+        AddUpstreams();
+        Services.AddSingleton<ServerCommands>();
+    }
+
+    [Fact]
+    public async Task StoredCredential_ShowsTheMaskedHintAndRotation_NeverTheSecret_AndIsReplacedInPlace()
+    {
+        var secret = "page-secret-" + Guid.NewGuid().ToString("N");
+        await Services.GetRequiredService<ServerRegistry>().AddAsync(Child("child") with
+        {
+            Credential = new UpstreamCredential { Kind = CredentialKind.Env, Values = new Dictionary<string, string> { ["TOKEN"] = secret } },
+        }, CancellationToken.None);
+
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        var cell = cut.Find(".server-credential");
+        Assert.Contains("••••" + secret[^4..], cell.TextContent, StringComparison.Ordinal);
+        Assert.Contains("rotated ", cell.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, cut.Markup, StringComparison.Ordinal);
+
+        var replacement = "page-replacement-" + Guid.NewGuid().ToString("N");
+        cut.Find(".replace-credential").Click();
+        cut.Find("#replace-credential-values").Input("TOKEN=" + replacement);
+        cut.Find("#save-credential").Click();
+
+        cut.WaitForAssertion(() => Assert.StartsWith("Replaced the credential", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
+        cut.WaitForAssertion(() => Assert.Contains("••••" + replacement[^4..], cut.Find(".server-credential").TextContent, StringComparison.Ordinal));
+        Assert.DoesNotContain(replacement, cut.Markup, StringComparison.Ordinal);
+        var stored = await Services.GetRequiredService<IServerStore>().FindAsync("child", CancellationToken.None);
+        Assert.Equal(replacement, stored!.Definition.Credential!.Values["TOKEN"]);
+    }
+
+    private static ServerDefinition Child(string name) => new()
+    {
+        Name = name,
+        Transport = ServerTransport.Stdio,
+        Command = "dotnet",
+        Args = [Gateway.Tests.Support.Upstreams.TestUpstreamDll, "stdio"],
+    };
+}
