@@ -24,6 +24,7 @@ internal static class GatewayUpstreamExtensions
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyProvider>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());
         services.AddSingleton<PolicyExplainer>();
+        services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
         services.AddSingleton<UpstreamClientFactory>();
         services.AddSingleton<UpstreamManager>();
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());

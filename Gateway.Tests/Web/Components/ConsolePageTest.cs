@@ -57,6 +57,7 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
     protected void AddUpstreams()
     {
         Services.AddSingleton<ProgressRouter>();
+        Services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
         Services.AddSingleton<UpstreamClientFactory>();
         Services.AddSingleton<UpstreamManager>();
         Services.AddSingleton<ServerRegistry>();

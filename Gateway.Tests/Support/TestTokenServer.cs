@@ -1,0 +1,151 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// A real OAuth 2.1 authorization server (OpenIddict) on loopback that issues short-lived access tokens with the
+/// client-credentials grant, signed JWTs an upstream can validate (<see cref="ValidateAsync"/>) with the server's key.
+/// </summary>
+internal sealed class TestTokenServer : IAsyncDisposable
+{
+    public const string ClientId = "gateway";
+
+    private readonly WebApplication _app;
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _issued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _count;
+
+    private TestTokenServer(WebApplication app) => _app = app;
+
+    /// <summary>Gets the issuer (kept after the server stops, so upstreams can still validate the tokens it issued).</summary>
+    public string Issuer { get; private set; } = string.Empty;
+
+    private IReadOnlyList<SecurityKey> SigningKeys { get; set; } = [];
+
+    public string TokenEndpoint => Issuer + "connect/token";
+
+    /// <summary>Gets how many access tokens were issued.</summary>
+    public int Issued => Volatile.Read(ref _count);
+
+    public static async Task<TestTokenServer> StartAsync(string clientSecret, TimeSpan lifetime)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetTempPath() });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var database = Guid.NewGuid().ToString("N");
+        builder.Services.AddDbContext<DbContext>(o => o.UseInMemoryDatabase(database).UseOpenIddict());
+        builder.Services.AddOpenIddict()
+            .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<DbContext>())
+            .AddServer(o =>
+            {
+                o.SetTokenEndpointUris("connect/token");
+                o.AllowClientCredentialsFlow();
+                o.SetAccessTokenLifetime(lifetime);
+
+                // Any upstream URL is a valid resource here; the upstream checks that it is the token's audience.
+                o.DisableResourceValidation().IgnoreResourcePermissions();
+                o.AddEphemeralSigningKey().AddEphemeralEncryptionKey();
+
+                // A plain signed JWT, so the upstream can check it with the signing key alone.
+                o.DisableAccessTokenEncryption();
+                o.UseAspNetCore().EnableTokenEndpointPassthrough().DisableTransportSecurityRequirement();
+            });
+        var app = builder.Build();
+        var server = new TestTokenServer(app);
+        app.MapPost("connect/token", (HttpContext context) =>
+        {
+            var request = context.GetOpenIddictServerRequest()!;
+            var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            identity.AddClaim(new Claim(Claims.Subject, request.ClientId!));
+            identity.SetScopes(request.GetScopes());
+            identity.SetResources(request.GetResources());
+            identity.SetDestinations(_ => [Destinations.AccessToken]);
+            server.OnIssued();
+            return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        });
+        await app.StartAsync();
+        server.Issuer = app.Urls.First().TrimEnd('/') + "/";
+        server.SigningKeys = [.. app.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue.SigningCredentials.Select(c => c.Key)];
+
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(new OpenIddictApplicationDescriptor
+        {
+            ClientId = ClientId,
+            ClientSecret = clientSecret,
+            ClientType = ClientTypes.Confidential,
+            Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials },
+        });
+        return server;
+    }
+
+    /// <summary>Waits (event-driven) until at least <paramref name="count"/> tokens were issued.</summary>
+    public async Task WaitForIssuedAsync(int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task next;
+            lock (_lock)
+            {
+                if (_count >= count)
+                {
+                    return;
+                }
+
+                next = _issued.Task;
+            }
+
+            await next.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Validates a bearer header as a resource server would: signature, issuer, audience and expiry (no clock skew).</summary>
+    public async ValueTask<bool> ValidateAsync(string? authorization, string audience)
+    {
+        if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(authorization["Bearer ".Length..], new TokenValidationParameters
+        {
+            ValidIssuer = Issuer,
+            ValidAudience = audience,
+            IssuerSigningKeys = SigningKeys,
+            ClockSkew = TimeSpan.Zero,
+        });
+        return result.IsValid;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private void OnIssued()
+    {
+        TaskCompletionSource issued;
+        lock (_lock)
+        {
+            _count++;
+            issued = _issued;
+            _issued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        issued.TrySetResult();
+    }
+}

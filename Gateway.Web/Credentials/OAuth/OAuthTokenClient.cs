@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+using Gateway.Core.Credentials;
+using Gateway.Core.Servers;
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Credentials.OAuth;
+
+/// <summary>
+/// Hands out the HTTP client of an upstream whose credential is an OAuth client-credentials grant. One token source per
+/// credential: reconnects of the same server reuse the cached token; a rotated credential (a new object) starts afresh.
+/// </summary>
+internal sealed class OAuthTokenClient : IDisposable
+{
+    private readonly ConditionalWeakTable<UpstreamCredential, ClientCredentialsTokenSource> _sources = [];
+    private readonly OAuthOptions _options;
+    private readonly OutboundUrlPolicy _policy;
+    private readonly HttpClient _tokenHttp;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public OAuthTokenClient(IOptions<GatewayOptions> options, TimeProvider time, ILogger<OAuthTokenClient> logger)
+    {
+        _options = options.Value.OAuth;
+        _policy = new OutboundUrlPolicy(_options);
+        _tokenHttp = new HttpClient(_policy.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The token source of the server's credential.</summary>
+    public ClientCredentialsTokenSource SourceFor(ServerDefinition server) =>
+        _sources.GetValue(server.Credential!, credential => new ClientCredentialsTokenSource(
+            server.Name, server.Url, credential, _tokenHttp, _policy, _options.RefreshBefore, server.ConnectTimeout, _time, _logger));
+
+    /// <summary>An HTTP client over <paramref name="inner"/> that adds the server's current access token to every request.</summary>
+    public HttpClient CreateClient(ServerDefinition server, HttpMessageHandler inner) =>
+        new(new BearerTokenHandler(SourceFor(server)) { InnerHandler = inner }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+
+    public void Dispose() => _tokenHttp.Dispose();
+}
