@@ -50,7 +50,9 @@ public sealed class UpstreamCredentialValidator : AbstractValidator<UpstreamCred
 
         When(c => c.Kind == CredentialKind.OAuthClientCredentials, () =>
         {
+            // Without a token endpoint it is discovered from the upstream's metadata (RFC 9728, RFC 8414).
             RuleFor(c => c.TokenEndpoint).Must(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
+                .When(c => c.TokenEndpoint is not null)
                 .WithMessage("TokenEndpoint must be an absolute https URL.");
             RuleFor(c => c.ClientId).NotEmpty().WithMessage("ClientId is required for the client-credentials grant.");
         });

@@ -19,6 +19,9 @@ public sealed class HeaderGate
         set => _authorize = value;
     }
 
+    /// <summary>Gets or sets the protected resource metadata (RFC 9728) served, unauthenticated, under <c>/.well-known/oauth-protected-resource</c>.</summary>
+    public string? ProtectedResourceMetadata { get; set; }
+
     /// <summary>Gets every request received so far, refused ones included, in arrival order.</summary>
     public IReadOnlyList<ReceivedRequest> Requests => [.. _requests];
 

@@ -115,6 +115,13 @@ public static class Program
         app.Use(async (context, next) =>
         {
             CurrentName.Value = name;
+            if (gate?.ProtectedResourceMetadata is { } metadata && context.Request.Path.StartsWithSegments("/.well-known/oauth-protected-resource"))
+            {
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(metadata);
+                return;
+            }
+
             if (gate is not null && !await gate.AdmitAsync(context))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;

@@ -112,6 +112,55 @@ public sealed class UpstreamOAuthTests
         Assert.Equal(0, tokens.Issued);
     }
 
+    [Fact]
+    public async Task WithoutATokenEndpoint_ItIsDiscoveredFromTheUpstreamsMetadata()
+    {
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("discovered", gate: gate);
+        await using var running = upstream;
+        gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { tokens.Issuer } });
+        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
+        var settings = Merge(Http("discovered", url), Agent("agent", AgentKey, "*/*"), OAuth("discovered", tokens));
+        settings["Gateway:Servers:discovered:Credential:TokenEndpoint"] = null;
+        await using var gateway = await GatewayHost.StartAsync(settings);
+
+        await gateway.WaitForToolAsync("discovered__echo");
+        await using var agent = await gateway.ConnectAsync(AgentKey);
+        var echo = await agent.CallToolAsync("discovered__echo", new Dictionary<string, object?> { ["message"] = "found" }, cancellationToken: TestContext.Timeout);
+        Assert.NotEqual(true, echo.IsError);
+        Assert.Equal(1, tokens.Issued);
+    }
+
+    [Theory]
+    [InlineData("http://169.254.169.254/", true, "loopback, private or link-local")]
+    [InlineData("http://10.0.0.7/", true, "loopback, private or link-local")]
+    [InlineData("http://as.example/", false, "not HTTPS")]
+    public async Task AuthorizationServerLearnedFromMetadata_IsRefused_WhenPrivateOrNotHttps(string learned, bool allowHttp, string reason)
+    {
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("lured", gate: gate);
+        await using var running = upstream;
+        gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { learned } });
+        gate.Authorize = _ => ValueTask.FromResult(false);
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Gateway:Servers:lured:Transport"] = "http",
+            ["Gateway:Servers:lured:Url"] = url,
+            ["Gateway:Servers:lured:ConnectTimeout"] = "5",
+            ["Gateway:Servers:lured:Credential:Kind"] = "oauth",
+            ["Gateway:Servers:lured:Credential:ClientId"] = "gateway",
+            ["Gateway:Servers:lured:Credential:Secret"] = ClientSecret,
+            ["Gateway:OAuth:AllowHttp"] = allowHttp ? "true" : "false",
+            ["Gateway:OAuth:AllowPrivateAddresses"] = "false",
+        });
+
+        await gateway.Upstreams.WaitUntilAsync(_ => gateway.Upstreams.TryGet("lured", out var c) && c.LastError is not null, TestContext.Timeout);
+        Assert.True(gateway.Upstreams.TryGet("lured", out var connection));
+        Assert.Contains(reason, connection.LastError, StringComparison.Ordinal);
+        Assert.Empty(gate.Requests);
+    }
+
     [Theory]
     [InlineData("127.0.0.1", true)]
     [InlineData("10.1.2.3", true)]

@@ -15,6 +15,7 @@ internal sealed partial class ClientCredentialsTokenSource(
     UpstreamCredential credential,
     HttpClient http,
     OutboundUrlPolicy policy,
+    AuthorizationServerDiscovery discovery,
     TimeSpan refreshBefore,
     TimeSpan requestTimeout,
     TimeProvider time,
@@ -22,6 +23,7 @@ internal sealed partial class ClientCredentialsTokenSource(
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile CachedToken? _token;
+    private string? _discoveredEndpoint;
 
     /// <summary>Gets how many tokens were obtained (for tests and diagnostics).</summary>
     public int Obtained { get; private set; }
@@ -62,7 +64,32 @@ internal sealed partial class ClientCredentialsTokenSource(
 
     private async Task<CachedToken> RequestAsync(CancellationToken cancellationToken)
     {
-        var endpoint = policy.Check(credential.TokenEndpoint!, "token endpoint");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(requestTimeout);
+        var started = time.GetUtcNow();
+        try
+        {
+            // A discovered endpoint is remembered for this credential; the tokens, not the metadata, expire.
+            var endpoint = policy.Check(credential.TokenEndpoint ?? (_discoveredEndpoint ??= await DiscoverAsync(timeout.Token)), "token endpoint");
+            return await RequestAsync(endpoint, started, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new OAuthException($"The authorization server of '{server}' did not answer within {requestTimeout.TotalSeconds:0.#} s.");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException)
+        {
+            throw new OAuthException($"The token request of '{server}' failed: {ex.Message}", ex);
+        }
+    }
+
+    private Task<string> DiscoverAsync(CancellationToken cancellationToken) =>
+        resource is null
+            ? throw new OAuthException($"'{server}' has no token endpoint and no URL to discover one from.")
+            : discovery.FindTokenEndpointAsync(server, resource, cancellationToken);
+
+    private async Task<CachedToken> RequestAsync(Uri endpoint, DateTimeOffset started, CancellationToken cancellationToken)
+    {
         var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
         if (!string.IsNullOrWhiteSpace(credential.Scope))
         {
@@ -81,46 +108,32 @@ internal sealed partial class ClientCredentialsTokenSource(
         request.Headers.Authorization = new AuthenticationHeaderValue(
             "Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(credential.ClientId!)}:{Uri.EscapeDataString(credential.Secret ?? string.Empty)}")));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(requestTimeout);
-        var started = time.GetUtcNow();
-        try
+        using var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
         {
-            using var response = await http.SendAsync(request, timeout.Token);
-            var body = await response.Content.ReadAsStringAsync(timeout.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new OAuthException($"The token endpoint of '{server}' refused the client credentials: {(int)response.StatusCode} {ErrorOf(body)}.");
-            }
-
-            using var json = JsonDocument.Parse(body);
-            var root = json.RootElement;
-            if (!root.TryGetProperty("access_token", out var accessToken) || accessToken.GetString() is not { Length: > 0 } value)
-            {
-                throw new OAuthException($"The token endpoint of '{server}' answered without an access_token.");
-            }
-
-            if (root.TryGetProperty("token_type", out var type) && !string.Equals(type.GetString(), "Bearer", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new OAuthException($"The token endpoint of '{server}' issued a '{type.GetString()}' token; only Bearer is supported.");
-            }
-
-            var lifetime = root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt64(out var seconds) ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromHours(1);
-            var margin = lifetime / 2 < refreshBefore ? lifetime / 2 : refreshBefore;
-            Obtained++;
-            LogObtained(server, lifetime.TotalSeconds);
-
-            // Timed from when the request was sent: the token may have been issued any time after that.
-            return new CachedToken(value, started + lifetime - margin);
+            throw new OAuthException($"The token endpoint of '{server}' refused the client credentials: {(int)response.StatusCode} {ErrorOf(body)}.");
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        if (!root.TryGetProperty("access_token", out var accessToken) || accessToken.GetString() is not { Length: > 0 } value)
         {
-            throw new OAuthException($"The token endpoint of '{server}' did not answer within {requestTimeout.TotalSeconds:0.#} s.");
+            throw new OAuthException($"The token endpoint of '{server}' answered without an access_token.");
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException)
+
+        if (root.TryGetProperty("token_type", out var type) && !string.Equals(type.GetString(), "Bearer", StringComparison.OrdinalIgnoreCase))
         {
-            throw new OAuthException($"The token request of '{server}' failed: {ex.Message}", ex);
+            throw new OAuthException($"The token endpoint of '{server}' issued a '{type.GetString()}' token; only Bearer is supported.");
         }
+
+        var lifetime = root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt64(out var seconds) ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromHours(1);
+        var margin = lifetime / 2 < refreshBefore ? lifetime / 2 : refreshBefore;
+        Obtained++;
+        LogObtained(server, lifetime.TotalSeconds);
+
+        // Timed from when the request was sent: the token may have been issued any time after that.
+        return new CachedToken(value, started + lifetime - margin);
     }
 
     /// <summary>The error code and description of an OAuth error response (RFC 6749 5.2); never echoes anything else.</summary>

@@ -16,6 +16,8 @@ internal sealed class OAuthTokenClient : IDisposable
     private readonly OAuthOptions _options;
     private readonly OutboundUrlPolicy _policy;
     private readonly HttpClient _tokenHttp;
+    private readonly HttpClient _upstreamHttp;
+    private readonly AuthorizationServerDiscovery _discovery;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -24,6 +26,10 @@ internal sealed class OAuthTokenClient : IDisposable
         _options = options.Value.OAuth;
         _policy = new OutboundUrlPolicy(_options);
         _tokenHttp = new HttpClient(_policy.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+
+        // The upstream's own metadata is read from the URL the admin typed (trusted, may be private), without redirects.
+        _upstreamHttp = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
+        _discovery = new AuthorizationServerDiscovery(_upstreamHttp, _tokenHttp, _policy);
         _time = time;
         _logger = logger;
     }
@@ -31,11 +37,15 @@ internal sealed class OAuthTokenClient : IDisposable
     /// <summary>The token source of the server's credential.</summary>
     public ClientCredentialsTokenSource SourceFor(ServerDefinition server) =>
         _sources.GetValue(server.Credential!, credential => new ClientCredentialsTokenSource(
-            server.Name, server.Url, credential, _tokenHttp, _policy, _options.RefreshBefore, server.ConnectTimeout, _time, _logger));
+            server.Name, server.Url, credential, _tokenHttp, _policy, _discovery, _options.RefreshBefore, server.ConnectTimeout, _time, _logger));
 
     /// <summary>An HTTP client over <paramref name="inner"/> that adds the server's current access token to every request.</summary>
     public HttpClient CreateClient(ServerDefinition server, HttpMessageHandler inner) =>
         new(new BearerTokenHandler(SourceFor(server)) { InnerHandler = inner }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
 
-    public void Dispose() => _tokenHttp.Dispose();
+    public void Dispose()
+    {
+        _tokenHttp.Dispose();
+        _upstreamHttp.Dispose();
+    }
 }
