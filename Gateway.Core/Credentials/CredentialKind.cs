@@ -20,4 +20,7 @@ public enum CredentialKind
 
     /// <summary>An access token obtained with the OAuth 2.1 client-credentials grant, refreshed before it expires (http and sse).</summary>
     OAuthClientCredentials,
+
+    /// <summary>Access tokens obtained with a refresh token an admin obtained (rotated refresh tokens are kept) (http and sse).</summary>
+    OAuthRefreshToken,
 }

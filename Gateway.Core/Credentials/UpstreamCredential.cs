@@ -18,7 +18,7 @@ public sealed record UpstreamCredential
     /// <summary>Gets how the credential is presented.</summary>
     public required CredentialKind Kind { get; init; }
 
-    /// <summary>Gets the secret: the token, the API key, the basic-auth password or the OAuth client secret.</summary>
+    /// <summary>Gets the secret: the token, the API key, the basic-auth password or the OAuth client secret (optional with a refresh token: public clients have none).</summary>
     public string? Secret { get; init; }
 
     /// <summary>Gets the header of an <see cref="CredentialKind.ApiKey"/> credential.</summary>
@@ -36,6 +36,9 @@ public sealed record UpstreamCredential
     /// <summary>Gets the OAuth client id.</summary>
     public string? ClientId { get; init; }
 
+    /// <summary>Gets the refresh token of an <see cref="CredentialKind.OAuthRefreshToken"/> credential.</summary>
+    public string? RefreshToken { get; init; }
+
     /// <summary>Gets the OAuth scope to request (space separated), if any.</summary>
     public string? Scope { get; init; }
 
@@ -49,7 +52,12 @@ public sealed record UpstreamCredential
 
     /// <summary>Gets the masked hint shown instead of the secret: the last four characters of a long secret, else nothing.</summary>
     [JsonIgnore]
-    public string Hint => Mask(Kind is CredentialKind.Headers or CredentialKind.Env ? Values.Values.FirstOrDefault() : Secret);
+    public string Hint => Mask(Kind switch
+    {
+        CredentialKind.Headers or CredentialKind.Env => Values.Values.FirstOrDefault(),
+        CredentialKind.OAuthRefreshToken => RefreshToken,
+        _ => Secret,
+    });
 
     /// <summary>Gets the names of <see cref="Values"/> (headers or variables); the values are secret.</summary>
     [JsonIgnore]

@@ -48,7 +48,11 @@ public sealed class UpstreamCredentialValidator : AbstractValidator<UpstreamCred
             .When(c => c.Kind == CredentialKind.Env)
             .WithMessage("Env names must be valid environment variable names.");
 
-        When(c => c.Kind == CredentialKind.OAuthClientCredentials, () =>
+        RuleFor(c => c.RefreshToken).NotEmpty()
+            .When(c => c.Kind == CredentialKind.OAuthRefreshToken)
+            .WithMessage("RefreshToken is required for a refresh-token credential.");
+
+        When(c => c.Kind is CredentialKind.OAuthClientCredentials or CredentialKind.OAuthRefreshToken, () =>
         {
             // Without a token endpoint it is discovered from the upstream's metadata (RFC 9728, RFC 8414).
             RuleFor(c => c.TokenEndpoint).Must(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))

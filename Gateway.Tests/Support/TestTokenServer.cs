@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -18,7 +19,8 @@ namespace Gateway.Tests.Support;
 
 /// <summary>
 /// A real OAuth 2.1 authorization server (OpenIddict) on loopback that issues short-lived access tokens with the
-/// client-credentials grant, signed JWTs an upstream can validate (<see cref="ValidateAsync"/>) with the server's key.
+/// client-credentials grant, or with rotating, single-use refresh tokens (first obtained with the password grant, as an
+/// admin would interactively), signed JWTs an upstream can validate (<see cref="ValidateAsync"/>) with the server's key.
 /// </summary>
 internal sealed class TestTokenServer : IAsyncDisposable
 {
@@ -53,7 +55,11 @@ internal sealed class TestTokenServer : IAsyncDisposable
             .AddServer(o =>
             {
                 o.SetTokenEndpointUris("connect/token");
-                o.AllowClientCredentialsFlow();
+                o.AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow();
+
+                // Rotating refresh tokens, each usable exactly once: a gateway that kept a spent one would be refused.
+                o.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
+                o.IgnoreScopePermissions();
                 o.SetAccessTokenLifetime(lifetime);
 
                 // Any upstream URL is a valid resource here; the upstream checks that it is the token's audience.
@@ -66,11 +72,19 @@ internal sealed class TestTokenServer : IAsyncDisposable
             });
         var app = builder.Build();
         var server = new TestTokenServer(app);
-        app.MapPost("connect/token", (HttpContext context) =>
+        app.MapPost("connect/token", async (HttpContext context) =>
         {
             var request = context.GetOpenIddictServerRequest()!;
+            if (request.IsRefreshTokenGrantType())
+            {
+                // OpenIddict has already checked the refresh token (and revoked it: it rotates); issue from its principal.
+                var refreshed = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+                server.OnIssued();
+                return Results.SignIn(refreshed.Principal!, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            }
+
             var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-            identity.AddClaim(new Claim(Claims.Subject, request.ClientId!));
+            identity.AddClaim(new Claim(Claims.Subject, request.Username ?? request.ClientId!));
             identity.SetScopes(request.GetScopes());
             identity.SetResources(request.GetResources());
             identity.SetDestinations(_ => [Destinations.AccessToken]);
@@ -87,9 +101,29 @@ internal sealed class TestTokenServer : IAsyncDisposable
             ClientId = ClientId,
             ClientSecret = clientSecret,
             ClientType = ClientTypes.Confidential,
-            Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials },
+            Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials, Permissions.GrantTypes.Password, Permissions.GrantTypes.RefreshToken },
         });
         return server;
+    }
+
+    /// <summary>Gets a refresh token as an admin would obtain one (here with the password grant), for <paramref name="resource"/>.</summary>
+    public async Task<string> ObtainRefreshTokenAsync(string clientSecret, string resource)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password",
+            ["username"] = "admin",
+            ["password"] = "whatever",
+            ["client_id"] = ClientId,
+            ["client_secret"] = clientSecret,
+            ["scope"] = Scopes.OfflineAccess,
+            ["resource"] = resource,
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("refresh_token").GetString()!;
     }
 
     /// <summary>Waits (event-driven) until at least <paramref name="count"/> tokens were issued.</summary>

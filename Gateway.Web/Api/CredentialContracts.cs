@@ -6,7 +6,8 @@ namespace Gateway.Web.Api;
 /// <summary>
 /// A credential to store for a server: <c>bearer</c> (<c>secret</c>), <c>apiKey</c> (<c>secret</c>, <c>headerName</c>),
 /// <c>basic</c> (<c>username</c>, <c>secret</c>), <c>headers</c> or <c>env</c> (<c>values</c>), or <c>oauth</c>
-/// (<c>tokenEndpoint</c>, <c>clientId</c>, <c>secret</c>, <c>scope</c>). Write-only: it is never returned.
+/// (<c>tokenEndpoint</c>, <c>clientId</c>, <c>secret</c>, <c>scope</c>), or <c>refreshToken</c> (the same plus
+/// <c>refreshToken</c>; <c>secret</c> optional). Write-only: it is never returned.
 /// </summary>
 public sealed record CredentialRequest
 {
@@ -22,6 +23,8 @@ public sealed record CredentialRequest
 
     public string? TokenEndpoint { get; init; }
 
+    public string? RefreshToken { get; init; }
+
     public string? ClientId { get; init; }
 
     public string? Scope { get; init; }
@@ -36,7 +39,7 @@ internal static class CredentialContractMapping
     {
         if (!CredentialSpecReader.TryParseKind(r.Kind, out var kind))
         {
-            errors["credential"] = ["Credential kind must be 'bearer', 'apiKey', 'basic', 'headers', 'env' or 'oauth'."];
+            errors["credential"] = ["Credential kind must be 'bearer', 'apiKey', 'basic', 'headers', 'env', 'oauth' or 'refreshToken'."];
             return null;
         }
 
@@ -48,13 +51,14 @@ internal static class CredentialContractMapping
             Username = r.Username,
             Values = r.Values ?? [],
             TokenEndpoint = r.TokenEndpoint,
+            RefreshToken = r.RefreshToken,
             ClientId = r.ClientId,
             Scope = r.Scope,
         };
     }
 
     public static CredentialResponse ToResponse(this UpstreamCredential c) => new(
-        c.Kind == CredentialKind.OAuthClientCredentials ? "oauth" : char.ToLowerInvariant(c.Kind.ToString()[0]) + c.Kind.ToString()[1..],
+        CredentialSpecReader.KindName(c.Kind),
         c.Unreadable ? "(unreadable)" : c.Hint,
         c.Names,
         c.RotatedAt,

@@ -14,6 +14,14 @@ public sealed class CredentialForm
 
     public string? Username { get; set; }
 
+    public string? TokenEndpoint { get; set; }
+
+    public string? ClientId { get; set; }
+
+    public string? Scope { get; set; }
+
+    public string? RefreshToken { get; set; }
+
     /// <summary>Gets or sets headers (<c>Name: value</c>) or variables (<c>NAME=value</c>), one per line.</summary>
     public string? Values { get; set; }
 
@@ -37,8 +45,16 @@ public sealed class CredentialForm
             HeaderName = string.IsNullOrWhiteSpace(HeaderName) ? null : HeaderName.Trim(),
             Username = string.IsNullOrWhiteSpace(Username) ? null : Username.Trim(),
             Values = values,
+            TokenEndpoint = string.IsNullOrWhiteSpace(TokenEndpoint) ? null : TokenEndpoint.Trim(),
+            ClientId = string.IsNullOrWhiteSpace(ClientId) ? null : ClientId.Trim(),
+            Scope = string.IsNullOrWhiteSpace(Scope) ? null : Scope.Trim(),
+            RefreshToken = string.IsNullOrEmpty(RefreshToken) ? null : RefreshToken,
         };
     }
 
-    public void Reset() => (Kind, Secret, HeaderName, Username, Values) = ("none", null, null, null, null);
+    public void Reset()
+    {
+        (Kind, Secret, HeaderName, Username, Values) = ("none", null, null, null, null);
+        (TokenEndpoint, ClientId, Scope, RefreshToken) = (null, null, null, null);
+    }
 }

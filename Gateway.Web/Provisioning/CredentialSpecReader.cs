@@ -26,6 +26,14 @@ internal static class CredentialSpecReader
             return null;
         }
 
+        if (kind == CredentialKind.OAuthRefreshToken)
+        {
+            // The authorization server rotates refresh tokens and the gateway stores the new one; configuration would
+            // put the spent one back at every start.
+            errors.Add($"{where}:Kind refreshToken is set through the API or the console, not configuration (refresh tokens rotate).");
+            return null;
+        }
+
         return new UpstreamCredential
         {
             Kind = kind,
@@ -40,13 +48,24 @@ internal static class CredentialSpecReader
         };
     }
 
-    /// <summary>Accepts the enum names and the short <c>oauth</c> for the client-credentials grant.</summary>
+    /// <summary>The name of a kind in configuration and the API: camel case, <c>oauth</c> and <c>refreshToken</c> for the OAuth ones.</summary>
+    public static string KindName(CredentialKind kind) => kind switch
+    {
+        CredentialKind.OAuthClientCredentials => "oauth",
+        CredentialKind.OAuthRefreshToken => "refreshToken",
+        _ => char.ToLowerInvariant(kind.ToString()[0]) + kind.ToString()[1..],
+    };
+
+    /// <summary>Accepts <see cref="KindName"/> and the enum names.</summary>
     public static bool TryParseKind(string? text, out CredentialKind kind)
     {
-        if (string.Equals(text, "oauth", StringComparison.OrdinalIgnoreCase))
+        foreach (var candidate in Enum.GetValues<CredentialKind>())
         {
-            kind = CredentialKind.OAuthClientCredentials;
-            return true;
+            if (string.Equals(text, KindName(candidate), StringComparison.OrdinalIgnoreCase))
+            {
+                kind = candidate;
+                return true;
+            }
         }
 
         return Enum.TryParse(text, ignoreCase: true, out kind) && Enum.IsDefined(kind) && !int.TryParse(text, out _);

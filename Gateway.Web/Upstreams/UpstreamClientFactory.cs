@@ -79,7 +79,7 @@ internal sealed partial class UpstreamClientFactory(
                     ConnectionTimeout = server.ConnectTimeout,
                 },
                 // A thin client per transport over the shared, pooled handler; an OAuth server's also sets its current token.
-                server.Credential?.Kind == Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials
+                server.Credential?.Kind is Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials or Gateway.Core.Credentials.CredentialKind.OAuthRefreshToken
                     ? oauth.CreateClient(server, _handler)
                     : new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
                 loggerFactory,

@@ -43,6 +43,23 @@ public sealed class ServerCredentialPageTests : ConsolePageTest
         Assert.Equal(replacement, stored!.Definition.Credential!.Values["TOKEN"]);
     }
 
+    [Fact]
+    public async Task OAuthServerThatCannotGetAToken_IsMarkedAsNeedingAttention_WithTheReason()
+    {
+        await Services.GetRequiredService<ServerRegistry>().AddAsync(new ServerDefinition
+        {
+            Name = "partner",
+            Transport = ServerTransport.Http,
+            Url = "http://127.0.0.1:9/mcp",
+            Credential = new UpstreamCredential { Kind = CredentialKind.OAuthClientCredentials, TokenEndpoint = "https://127.0.0.1:9/token", ClientId = "gw", Secret = "client-secret-0123456789" },
+        }, CancellationToken.None);
+
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        cut.WaitForAssertion(() => Assert.Equal("needs attention", cut.Find(".credential-attention").TextContent.Trim()));
+        Assert.Contains("loopback, private or link-local", cut.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("client-secret-0123456789", cut.Markup, StringComparison.Ordinal);
+    }
+
     private static ServerDefinition Child(string name) => new()
     {
         Name = name,

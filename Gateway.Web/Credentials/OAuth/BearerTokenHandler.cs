@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 namespace Gateway.Web.Credentials.OAuth;
 
 /// <summary>Sets the current access token on every upstream request (it changes as tokens are refreshed, so it cannot be a fixed header).</summary>
-internal sealed class BearerTokenHandler(ClientCredentialsTokenSource tokens) : DelegatingHandler
+internal sealed class BearerTokenHandler(OAuthTokenSource tokens) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

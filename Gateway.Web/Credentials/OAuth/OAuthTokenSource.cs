@@ -6,10 +6,12 @@ using Gateway.Core.Credentials;
 namespace Gateway.Web.Credentials.OAuth;
 
 /// <summary>
-/// The access token of one server's OAuth client-credentials credential: obtained on first use, cached, and replaced
-/// before it expires (at the first request inside the refresh window), one token request at a time.
+/// The access token of one server's OAuth credential, from the client-credentials grant or from a refresh token an
+/// admin obtained: obtained on first use, cached, and replaced before it expires (at the first request inside the
+/// refresh window), one token request at a time. A refresh token the authorization server rotates is kept, and handed
+/// to <paramref name="persistRefreshToken"/> so a restart does not fall back to the used (revoked) one.
 /// </summary>
-internal sealed partial class ClientCredentialsTokenSource(
+internal sealed partial class OAuthTokenSource(
     string server,
     string? resource,
     UpstreamCredential credential,
@@ -19,11 +21,13 @@ internal sealed partial class ClientCredentialsTokenSource(
     TimeSpan refreshBefore,
     TimeSpan requestTimeout,
     TimeProvider time,
+    Func<string, UpstreamCredential, Task> persistRefreshToken,
     ILogger logger)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile CachedToken? _token;
     private string? _discoveredEndpoint;
+    private string? _refreshToken = credential.RefreshToken;
 
     /// <summary>Gets how many tokens were obtained (for tests and diagnostics).</summary>
     public int Obtained { get; private set; }
@@ -90,7 +94,10 @@ internal sealed partial class ClientCredentialsTokenSource(
 
     private async Task<CachedToken> RequestAsync(Uri endpoint, DateTimeOffset started, CancellationToken cancellationToken)
     {
-        var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
+        var refreshing = credential.Kind == CredentialKind.OAuthRefreshToken;
+        var form = refreshing
+            ? new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = _refreshToken! }
+            : new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
         if (!string.IsNullOrWhiteSpace(credential.Scope))
         {
             form["scope"] = credential.Scope;
@@ -102,17 +109,28 @@ internal sealed partial class ClientCredentialsTokenSource(
             form["resource"] = resource;
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint);
+        if (credential.Secret is null)
+        {
+            // A public client (a refresh token obtained by a native app flow) identifies itself without a secret.
+            form["client_id"] = credential.ClientId!;
+        }
+        else
+        {
+            // client_secret_basic (RFC 6749 2.3.1): both parts form-encoded before base64.
+            request.Headers.Authorization = new AuthenticationHeaderValue(
+                "Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(credential.ClientId!)}:{Uri.EscapeDataString(credential.Secret)}")));
+        }
 
-        // client_secret_basic (RFC 6749 2.3.1): both parts form-encoded before base64.
-        request.Headers.Authorization = new AuthenticationHeaderValue(
-            "Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(credential.ClientId!)}:{Uri.EscapeDataString(credential.Secret ?? string.Empty)}")));
+        request.Content = new FormUrlEncodedContent(form);
         using var response = await http.SendAsync(request, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            throw new OAuthException($"The token endpoint of '{server}' refused the client credentials: {(int)response.StatusCode} {ErrorOf(body)}.");
+            throw new OAuthException(refreshing
+                ? $"The token endpoint of '{server}' refused the refresh token: {(int)response.StatusCode} {ErrorOf(body)}. Obtain a new one and set it as the server's credential."
+                : $"The token endpoint of '{server}' refused the client credentials: {(int)response.StatusCode} {ErrorOf(body)}.");
         }
 
         using var json = JsonDocument.Parse(body);
@@ -125,6 +143,14 @@ internal sealed partial class ClientCredentialsTokenSource(
         if (root.TryGetProperty("token_type", out var type) && !string.Equals(type.GetString(), "Bearer", StringComparison.OrdinalIgnoreCase))
         {
             throw new OAuthException($"The token endpoint of '{server}' issued a '{type.GetString()}' token; only Bearer is supported.");
+        }
+
+        if (refreshing && root.TryGetProperty("refresh_token", out var rotated) && rotated.GetString() is { Length: > 0 } next && next != _refreshToken)
+        {
+            // The authorization server rotated it (OAuth 2.1 for public clients): the old one is now spent.
+            var previous = _refreshToken!;
+            _refreshToken = next;
+            await persistRefreshToken(previous, credential with { RefreshToken = next, RotatedAt = null });
         }
 
         var lifetime = root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt64(out var seconds) ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromHours(1);
