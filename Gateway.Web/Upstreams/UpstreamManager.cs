@@ -18,6 +18,9 @@ internal sealed partial class UpstreamManager(
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     private static readonly TimeSpan StartupWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest a replaced connection waits for its running calls before it closes (the API request waits too).</summary>
+    private static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, UpstreamConnection> _connections = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggerFactory.CreateLogger<UpstreamManager>();
     private readonly Lock _rebuild = new();
@@ -103,6 +106,8 @@ internal sealed partial class UpstreamManager(
         Rebuild();
         if (old is not null)
         {
+            // New calls already go to the new connection; calls running on the old one may finish first.
+            await old.DrainAsync(old.Definition.CallTimeout < MaxDrain ? old.Definition.CallTimeout : MaxDrain);
             await old.DisposeAsync();
         }
     }

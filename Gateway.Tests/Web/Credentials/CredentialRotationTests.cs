@@ -12,8 +12,10 @@ public sealed class CredentialRotationTests
 {
     private const string AgentKey = "rotate-agent-key-0123456789";
 
-    [Fact]
-    public async Task HttpUpstream_RotatedBearer_IsUsedFromTheNextCall_AndTheOldOneIsNeverSentAgain()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("2025-11-25")] // the agent's session gets its own upstream session (a bridge), which must rotate too
+    public async Task HttpUpstream_RotatedBearer_IsUsedFromTheNextCall_AndTheOldOneIsNeverSentAgain(string? protocol)
     {
         var oldSecret = "old-secret-" + Guid.NewGuid().ToString("N");
         var newSecret = "new-secret-" + Guid.NewGuid().ToString("N");
@@ -28,7 +30,7 @@ public sealed class CredentialRotationTests
         }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         await gateway.WaitForToolAsync("rotating__echo");
-        await using var agent = await gateway.ConnectAsync(AgentKey);
+        await using var agent = await gateway.ConnectAsync(AgentKey, protocol);
         await CallAsync(agent, "before");
         var hintBefore = (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/rotating", TestContext.Timeout)).GetProperty("credential");
 
@@ -60,6 +62,40 @@ public sealed class CredentialRotationTests
         Assert.Equal(HttpStatusCode.OK, back.StatusCode);
         Assert.Contains(gate.Requests, r => !r.Admitted && r.Headers["Authorization"] == "Bearer " + oldSecret);
         Assert.NotEqual("connected", (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/rotating", TestContext.Timeout)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task CallRunningDuringRotation_FinishesOnTheOldConnection()
+    {
+        var oldSecret = "drain-old-" + Guid.NewGuid().ToString("N");
+        var newSecret = "drain-new-" + Guid.NewGuid().ToString("N");
+        var gate = new HeaderGate();
+        gate.Authorize = h => ValueTask.FromResult(h == "Bearer " + oldSecret || h == "Bearer " + newSecret);
+        var (upstream, url) = await StartHttpAsync("draining", gate: gate);
+        await using var running = upstream;
+        await using var gateway = await GatewayHost.StartAsync(Agent("agent", AgentKey, "*/*"));
+        using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new
+        {
+            name = "draining", transport = "http", url, credential = new { kind = "bearer", secret = oldSecret },
+        }, TestContext.Timeout);
+        await gateway.WaitForToolAsync("draining__slow");
+        await using var agent = await gateway.ConnectAsync(AgentKey);
+
+        // A call that reports progress after its first step and then keeps going: it is running when the rotation starts.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = agent.CallToolAsync(
+            "draining__slow",
+            new Dictionary<string, object?> { ["milliseconds"] = 3000, ["steps"] = 3 },
+            progress: new SynchronousProgress(() => started.TrySetResult()),
+            cancellationToken: TestContext.Timeout).AsTask();
+        await started.Task.WaitAsync(TestContext.Timeout);
+        using var rotated = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/draining/credential", new { kind = "bearer", secret = newSecret }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+
+        var result = await call;
+        Assert.NotEqual(true, result.IsError);
+        Assert.Contains("slept 3000 ms", JsonSerializer.Serialize(result.Content), StringComparison.Ordinal);
+        Assert.True(call.IsCompleted);
     }
 
     [Fact]
@@ -111,6 +147,12 @@ public sealed class CredentialRotationTests
         Assert.True((await wrongKind.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout)).GetProperty("errors").TryGetProperty("credential", out _));
         using var unknown = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/nope/credential", new { kind = "env" }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    /// <summary>Reports on the caller's thread (<see cref="Progress{T}"/> would post to a thread pool later).</summary>
+    private sealed class SynchronousProgress(Action onReport) : IProgress<ModelContextProtocol.ProgressNotificationValue>
+    {
+        public void Report(ModelContextProtocol.ProgressNotificationValue value) => onReport();
     }
 
     private static async Task CallAsync(ModelContextProtocol.Client.McpClient agent, string message)
