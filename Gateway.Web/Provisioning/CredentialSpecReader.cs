@@ -38,13 +38,13 @@ internal static class CredentialSpecReader
         {
             Kind = kind,
             Secret = Resolve(section["Secret"], errors, $"{where}:Secret"),
-            HeaderName = section["HeaderName"],
+            HeaderName = Resolve(section["HeaderName"], errors, $"{where}:HeaderName"),
             Username = Resolve(section["Username"], errors, $"{where}:Username"),
             Values = section.GetSection("Values").GetChildren()
                 .ToDictionary(c => c.Key, c => Resolve(c.Value, errors, $"{where}:Values:{c.Key}") ?? string.Empty, StringComparer.Ordinal),
-            TokenEndpoint = section["TokenEndpoint"],
-            ClientId = section["ClientId"],
-            Scope = section["Scope"],
+            TokenEndpoint = Resolve(section["TokenEndpoint"], errors, $"{where}:TokenEndpoint"),
+            ClientId = Resolve(section["ClientId"], errors, $"{where}:ClientId"),
+            Scope = Resolve(section["Scope"], errors, $"{where}:Scope"),
         };
     }
 
