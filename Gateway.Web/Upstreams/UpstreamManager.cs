@@ -21,6 +21,7 @@ internal sealed partial class UpstreamManager(
 
     /// <summary>The longest a replaced connection waits for its running calls before it closes (the API request waits too).</summary>
     private static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(10);
+
     private readonly ConcurrentDictionary<string, UpstreamConnection> _connections = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggerFactory.CreateLogger<UpstreamManager>();
     private readonly Lock _rebuild = new();
