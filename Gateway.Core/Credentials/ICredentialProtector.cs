@@ -8,4 +8,11 @@ public interface ICredentialProtector
 
     /// <summary>Decrypts a stored credential; <see langword="null"/> when it cannot be (another key ring, another server, tampering).</summary>
     UpstreamCredential? Unprotect(string server, string protectedPayload);
+
+    /// <summary>
+    /// A new ciphertext under the current key when <paramref name="protectedPayload"/> was encrypted with a key that is
+    /// no longer the default (rolled over, or revoked after a compromise); <see langword="null"/> when it is current or
+    /// cannot be read at all.
+    /// </summary>
+    string? Reprotect(string server, string protectedPayload);
 }

@@ -24,6 +24,10 @@ public interface IServerStore
     /// <remarks>The credential is write-only, so it has its own operation: <see cref="UpdateAsync"/> ignores <see cref="ServerDefinition.Credential"/>.</remarks>
     Task<StoredServer?> SetCredentialAsync(string name, UpstreamCredential? credential, CancellationToken cancellationToken);
 
+    /// <summary>Re-encrypts every credential whose key is no longer the current one (see <see cref="ICredentialProtector.Reprotect"/>); returns how many.</summary>
+    /// <remarks>The secrets do not change, so neither does their rotation time.</remarks>
+    Task<int> ReprotectCredentialsAsync(CancellationToken cancellationToken);
+
     /// <summary>Removes a server; <see langword="false"/> when it does not exist.</summary>
     Task<bool> RemoveAsync(string name, CancellationToken cancellationToken);
 }

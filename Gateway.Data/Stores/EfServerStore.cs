@@ -78,6 +78,27 @@ internal sealed class EfServerStore(IDbContextFactory<GatewayDbContext> factory,
         return row.ToStored(protector);
     }
 
+    public async Task<int> ReprotectCredentialsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Servers.AsNoTracking().Where(s => s.CredentialCiphertext != null)
+            .Select(s => new { s.Id, s.Name, Ciphertext = s.CredentialCiphertext! }).ToListAsync(cancellationToken);
+        var count = 0;
+        foreach (var row in rows)
+        {
+            if (protector.Reprotect(row.Name, row.Ciphertext) is not { } current)
+            {
+                continue;
+            }
+
+            // Only if the credential is still the one read: one set or rotated meanwhile is newer and must stay.
+            count += await db.Servers.Where(s => s.Id == row.Id && s.CredentialCiphertext == row.Ciphertext)
+                .ExecuteUpdateAsync(set => set.SetProperty(s => s.CredentialCiphertext, current), cancellationToken);
+        }
+
+        return count;
+    }
+
     public async Task<bool> RemoveAsync(string name, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

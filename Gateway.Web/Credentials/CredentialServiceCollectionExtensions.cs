@@ -27,6 +27,7 @@ internal static class CredentialServiceCollectionExtensions
         }
 
         services.AddSingleton<ICredentialProtector, DataProtectionCredentialProtector>();
+        services.AddSingleton<CredentialReprotector>();
         return services;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gateway.Core.Credentials;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Gateway.Web.Credentials;
 
@@ -35,6 +36,24 @@ internal sealed partial class DataProtectionCredentialProtector(IDataProtectionP
         catch (CryptographicException ex)
         {
             // Never the payload, never the plaintext: only which server and why.
+            LogUnreadable(server, ex.Message);
+            return null;
+        }
+    }
+
+    public string? Reprotect(string server, string protectedPayload)
+    {
+        var protector = (IPersistedDataProtector)_root.CreateProtector(server);
+        try
+        {
+            // "Dangerous" only in that it also reads payloads of revoked keys: exactly what re-encrypting after a
+            // revocation needs. The plaintext goes straight back into Protect.
+            var plaintext = protector.DangerousUnprotect(
+                WebEncoders.Base64UrlDecode(protectedPayload), ignoreRevocationErrors: true, out var requiresMigration, out var wasRevoked);
+            return requiresMigration || wasRevoked ? WebEncoders.Base64UrlEncode(protector.Protect(plaintext)) : null;
+        }
+        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        {
             LogUnreadable(server, ex.Message);
             return null;
         }

@@ -17,6 +17,9 @@ internal static class GatewayUpstreamExtensions
 
         // Hosted services start in registration order: provisioning writes the database the next two read.
         services.AddHostedService<ProvisioningService>();
+
+        // After provisioning, which may write credentials: the first run then sees the configured ones.
+        services.AddHostedService(sp => sp.GetRequiredService<Gateway.Web.Credentials.CredentialReprotector>());
         services.AddSingleton<AgentDirectoryProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentDirectoryProvider>());
         services.AddSingleton<ProgressRouter>();

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -92,6 +93,58 @@ public sealed class CredentialVaultTests
         }
 
         Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task AfterAKeyIsRevoked_TheNextStartReencryptsCredentialsUnderANewKey_AndTheyKeepWorking()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var secret = "reprotect-secret-" + Guid.NewGuid().ToString("N");
+        var gate = new HeaderGate();
+        gate.RequireBearer(secret);
+        var (upstream, url) = await StartHttpAsync("kept", gate: gate);
+        await using var running = upstream;
+        var settings = Agent("agent", AgentKey, "*/*");
+        string before;
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "kept", transport = "http", url, credential = new { kind = "bearer", secret } }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            before = Ciphertext(gateway);
+            Assert.Equal(0, await gateway.Services.GetRequiredService<Gateway.Web.Credentials.CredentialReprotector>().RunOnceAsync(TestContext.Timeout));
+        }
+
+        // A compromise: the operator revokes every key so far, with the gateway stopped. Revoked keys refuse to decrypt.
+        var offline = new ServiceCollection();
+        offline.AddDataProtection().SetApplicationName("mcp-gateway").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(directory, "keys")));
+        using (var provider = offline.BuildServiceProvider())
+        {
+            provider.GetRequiredService<Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager>().RevokeAllKeys(DateTimeOffset.UtcNow, "test: compromised");
+        }
+
+        // The next start re-encrypts under a new key before the server connects, so it connects with its secret.
+        await using (var restarted = await GatewayHost.StartAsync(settings, directory))
+        {
+            var after = Ciphertext(restarted);
+            Assert.NotEqual(before, after);
+            await restarted.WaitForToolAsync("kept__echo");
+            await using var agent = await restarted.ConnectAsync(AgentKey);
+            var echo = await agent.CallToolAsync("kept__echo", new Dictionary<string, object?> { ["message"] = "still" }, cancellationToken: TestContext.Timeout);
+            Assert.Contains("echo: still", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
+            Assert.Equal(0, await restarted.Services.GetRequiredService<Gateway.Web.Credentials.CredentialReprotector>().RunOnceAsync(TestContext.Timeout));
+            Assert.Null(restarted.Services.GetRequiredService<Gateway.Core.Credentials.ICredentialProtector>().Unprotect("kept", before));
+        }
+
+        Directory.Delete(directory, recursive: true);
+    }
+
+    private static string Ciphertext(GatewayHost gateway)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={gateway.DatabasePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT CredentialCiphertext FROM Servers WHERE Name = 'kept'";
+        return (string)command.ExecuteScalar()!;
     }
 
     private static byte[] ReadShared(string path)
