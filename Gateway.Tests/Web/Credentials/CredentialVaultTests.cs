@@ -138,6 +138,37 @@ public sealed class CredentialVaultTests
         Directory.Delete(directory, recursive: true);
     }
 
+    [Fact]
+    public async Task WithACertificate_TheKeyRingIsEncryptedAtRest()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=gateway-key-ring", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var pfx = Path.Combine(directory, "keyring.pfx");
+        await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-password"), TestContext.Timeout);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:DataProtection:CertificatePath"] = pfx,
+            ["Gateway:DataProtection:CertificatePassword"] = "pfx-password",
+        };
+
+        var secret = "cert-secret-" + Guid.NewGuid().ToString("N");
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            var protector = gateway.Services.GetRequiredService<Gateway.Core.Credentials.ICredentialProtector>();
+            var ciphertext = protector.Protect("one", new Gateway.Core.Credentials.UpstreamCredential { Kind = Gateway.Core.Credentials.CredentialKind.Bearer, Secret = secret });
+            Assert.Equal(secret, protector.Unprotect("one", ciphertext)?.Secret);
+        }
+
+        var key = await File.ReadAllTextAsync(Directory.GetFiles(Path.Combine(directory, "keys"), "key-*.xml").Single(), TestContext.Timeout);
+        Assert.Contains("encryptedSecret", key, StringComparison.Ordinal);
+        Assert.DoesNotContain("<value>", key, StringComparison.Ordinal);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+    }
+
     private static string Ciphertext(GatewayHost gateway)
     {
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={gateway.DatabasePath};Pooling=False");
