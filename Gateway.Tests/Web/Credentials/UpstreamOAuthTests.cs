@@ -171,6 +171,11 @@ public sealed class UpstreamOAuthTests
     [InlineData("fe80::1", true)]
     [InlineData("fd00::1", true)]
     [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("100.100.1.1", true)]
+    [InlineData("239.1.1.1", true)]
+    [InlineData("255.255.255.255", true)]
+    [InlineData("ff02::1", true)]
+    [InlineData("0.0.0.0", true)]
     [InlineData("93.184.216.34", false)]
     [InlineData("2606:4700::1111", false)]
     public void PrivateAddresses_AreRecognised(string address, bool isPrivate) =>

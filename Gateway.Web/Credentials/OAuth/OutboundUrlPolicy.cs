@@ -37,7 +37,7 @@ internal sealed class OutboundUrlPolicy(OAuthOptions options)
         ConnectCallback = ConnectAsync,
     };
 
-    /// <summary>Whether an address is loopback, private, link-local or otherwise not a public destination.</summary>
+    /// <summary>Whether an address is loopback, private, link-local, shared (100.64/10), multicast, reserved or otherwise not a public destination.</summary>
     public static bool IsPrivate(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
@@ -53,7 +53,7 @@ internal sealed class OutboundUrlPolicy(OAuthOptions options)
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
             // fc00::/7 unique local; link-local and site-local by the framework's own tests.
-            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || (address.GetAddressBytes()[0] & 0xFE) == 0xFC;
+            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (address.GetAddressBytes()[0] & 0xFE) == 0xFC;
         }
 
         var b = address.GetAddressBytes();
@@ -62,7 +62,8 @@ internal sealed class OutboundUrlPolicy(OAuthOptions options)
             || (b[0] == 172 && b[1] is >= 16 and <= 31)
             || (b[0] == 192 && b[1] == 168)
             || (b[0] == 169 && b[1] == 254)
-            || (b[0] == 100 && b[1] is >= 64 and <= 127);
+            || (b[0] == 100 && b[1] is >= 64 and <= 127)
+            || b[0] >= 224;
     }
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
