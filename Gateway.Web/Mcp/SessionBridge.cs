@@ -53,8 +53,16 @@ internal sealed class SessionBridge(UpstreamConnection upstream, McpServer sessi
     private int _disposed;
 
     /// <summary>Closes the upstream session once (both the session's end and its upstream connection's end close it).</summary>
-    public ValueTask DisposeAsync() =>
-        Interlocked.Exchange(ref _disposed, 1) == 0 && Client is not null ? Client.DisposeAsync() : ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        Upstream.Detach(this);
+        return Client?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
 
     private sealed class Exit(SessionBridge bridge, McpServer request) : IDisposable
     {

@@ -116,6 +116,12 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     /// </summary>
     public void Attach(IAsyncDisposable dependent) => _dependents.TryAdd(dependent, 0);
 
+    /// <summary>Gets how many dependents (session bridges) are tied to this connection.</summary>
+    internal int DependentCount => _dependents.Count;
+
+    /// <summary>Forgets a dependent that closed on its own (its agent session ended), so a long-lived connection does not collect them.</summary>
+    public void Detach(IAsyncDisposable dependent) => _dependents.TryRemove(dependent, out _);
+
     /// <summary>Waits until no forwarded call is running on this connection, at most <paramref name="grace"/>.</summary>
     public async Task DrainAsync(TimeSpan grace)
     {

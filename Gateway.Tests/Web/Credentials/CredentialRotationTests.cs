@@ -99,6 +99,29 @@ public sealed class CredentialRotationTests
     }
 
     [Fact]
+    public async Task SessionBridges_AreTiedToTheirConnection_OnlyWhileTheirSessionLasts()
+    {
+        var (upstream, url) = await StartHttpAsync("bridged");
+        await using var running = upstream;
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("bridged", url), Agent("agent", AgentKey, "*/*")));
+        await gateway.WaitForToolAsync("bridged__echo");
+        Assert.True(gateway.Upstreams.TryGet("bridged", out var connection));
+
+        var agent = await gateway.ConnectAsync(AgentKey, "2025-11-25");
+        await agent.CallToolAsync("bridged__echo", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: TestContext.Timeout);
+        Assert.Equal(1, connection.DependentCount);
+
+        // Closing the agent's session closes its bridge, which lets go of the connection.
+        await agent.DisposeAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (connection.DependentCount != 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the bridge was not released within 10 s");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task StdioUpstream_RotatedEnv_RestartsTheChildWithTheNewEnvironment()
     {
         var oldSecret = "old-env-" + Guid.NewGuid().ToString("N");
