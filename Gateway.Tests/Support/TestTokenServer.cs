@@ -54,7 +54,8 @@ internal sealed class TestTokenServer : IAsyncDisposable
             .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<DbContext>())
             .AddServer(o =>
             {
-                o.SetTokenEndpointUris("connect/token");
+                o.SetTokenEndpointUris("connect/token").SetAuthorizationEndpointUris("connect/authorize");
+                o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
                 o.AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow();
 
                 // Rotating refresh tokens, each usable exactly once: a gateway that kept a spent one would be refused.
@@ -68,10 +69,21 @@ internal sealed class TestTokenServer : IAsyncDisposable
 
                 // A plain signed JWT, so the upstream can check it with the signing key alone.
                 o.DisableAccessTokenEncryption();
-                o.UseAspNetCore().EnableTokenEndpointPassthrough().DisableTransportSecurityRequirement();
+                o.UseAspNetCore().EnableTokenEndpointPassthrough().EnableAuthorizationEndpointPassthrough().DisableTransportSecurityRequirement();
             });
         var app = builder.Build();
         var server = new TestTokenServer(app);
+        app.MapMethods("connect/authorize", ["GET", "POST"], (HttpContext context) =>
+        {
+            // The admin "signs in" at once: what is under test is the gateway's side of the flow.
+            var request = context.GetOpenIddictServerRequest()!;
+            var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            identity.AddClaim(new Claim(Claims.Subject, "admin"));
+            identity.SetScopes(request.GetScopes());
+            identity.SetResources(request.GetResources());
+            identity.SetDestinations(_ => [Destinations.AccessToken]);
+            return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        });
         app.MapPost("connect/token", async (HttpContext context) =>
         {
             var request = context.GetOpenIddictServerRequest()!;
@@ -104,6 +116,25 @@ internal sealed class TestTokenServer : IAsyncDisposable
             Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials, Permissions.GrantTypes.Password, Permissions.GrantTypes.RefreshToken },
         });
         return server;
+    }
+
+    /// <summary>Registers the confidential client <c>gateway-code</c> for the authorization code flow (PKCE required) with the gateway's callback.</summary>
+    public async Task RegisterCodeClientAsync(string clientSecret, string redirectUri)
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(new OpenIddictApplicationDescriptor
+        {
+            ClientId = "gateway-code",
+            ClientSecret = clientSecret,
+            ClientType = ClientTypes.Confidential,
+            RedirectUris = { new Uri(redirectUri) },
+            Permissions =
+            {
+                Permissions.Endpoints.Authorization, Permissions.Endpoints.Token,
+                Permissions.GrantTypes.AuthorizationCode, Permissions.GrantTypes.RefreshToken, Permissions.ResponseTypes.Code,
+            },
+            Requirements = { Requirements.Features.ProofKeyForCodeExchange },
+        });
     }
 
     /// <summary>Gets a refresh token as an admin would obtain one (here with the password grant), for <paramref name="resource"/>.</summary>

@@ -32,6 +32,7 @@ internal static class GatewayUpstreamExtensions
         services.AddSingleton<UpstreamManager>();
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());
         services.AddSingleton<ServerRegistry>();
+        services.AddSingleton<Gateway.Web.Credentials.OAuth.AuthorizationCodeFlow>();
         return services;
     }
 }

@@ -36,6 +36,12 @@ internal sealed partial class OAuthTokenClient : IDisposable
         _logger = logger;
     }
 
+    /// <summary>Gets the discovery of authorization servers (learned URLs checked by the policy).</summary>
+    public AuthorizationServerDiscovery Discovery => _discovery;
+
+    /// <summary>Gets the client for requests to authorization servers (HTTPS and address policy at connect time).</summary>
+    public HttpClient AuthorizationServerHttp => _tokenHttp;
+
     /// <summary>The token source of the server's credential.</summary>
     public OAuthTokenSource SourceFor(ServerDefinition server) =>
         _sources.GetValue(server.Credential!, credential => new OAuthTokenSource(
