@@ -61,5 +61,6 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<UpstreamClientFactory>();
         Services.AddSingleton<UpstreamManager>();
         Services.AddSingleton<ServerRegistry>();
+        Services.AddSingleton<Gateway.Web.Credentials.OAuth.AuthorizationCodeFlow>();
     }
 }

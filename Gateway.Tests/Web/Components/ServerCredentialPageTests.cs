@@ -60,6 +60,27 @@ public sealed class ServerCredentialPageTests : ConsolePageTest
         Assert.DoesNotContain("client-secret-0123456789", cut.Markup, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SigningInAtTheAuthorizationServer_ExplainsWhyItCannotStart()
+    {
+        // A refresh-token credential to renew: the replace form starts with the same kind and client.
+        await Services.GetRequiredService<ServerRegistry>().AddAsync(new ServerDefinition
+        {
+            Name = "partner",
+            Transport = ServerTransport.Http,
+            Url = "http://127.0.0.1:9/mcp",
+            Credential = new UpstreamCredential { Kind = CredentialKind.OAuthRefreshToken, ClientId = "gw", RefreshToken = "spent-refresh-token", TokenEndpoint = "https://127.0.0.1:9/token" },
+        }, CancellationToken.None);
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        cut.Find(".replace-credential").Click();
+
+        // Without metadata at the upstream the sign-in cannot start, and the page says why, next to the fields.
+        cut.Find("#authorize-upstream").Click();
+        cut.WaitForAssertion(() => Assert.Contains("protected resource metadata of 'partner'", cut.Find("#replace-credential").TextContent, StringComparison.Ordinal));
+        Assert.Empty(cut.FindAll("#authorization-link"));
+        Assert.DoesNotContain("spent-refresh-token", cut.Markup, StringComparison.Ordinal);
+    }
+
     private static ServerDefinition Child(string name) => new()
     {
         Name = name,
