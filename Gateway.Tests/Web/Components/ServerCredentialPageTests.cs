@@ -32,9 +32,10 @@ public sealed class ServerCredentialPageTests : ConsolePageTest
         Assert.DoesNotContain(secret, cut.Markup, StringComparison.Ordinal);
 
         var replacement = "page-replacement-" + Guid.NewGuid().ToString("N");
-        cut.Find(".replace-credential").Click();
-        cut.Find("#replace-credential-values").Input("TOKEN=" + replacement);
-        cut.Find("#save-credential").Click();
+        // Found and clicked in one dispatch: the table re-renders whenever the connection's state changes.
+        await cut.InvokeAsync(() => cut.Find(".replace-credential").Click());
+        await cut.InvokeAsync(() => cut.Find("#replace-credential-values").Input("TOKEN=" + replacement));
+        await cut.InvokeAsync(() => cut.Find("#save-credential").Click());
 
         cut.WaitForAssertion(() => Assert.StartsWith("Replaced the credential", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
         cut.WaitForAssertion(() => Assert.Contains("••••" + replacement[^4..], cut.Find(".server-credential").TextContent, StringComparison.Ordinal));
@@ -72,10 +73,11 @@ public sealed class ServerCredentialPageTests : ConsolePageTest
             Credential = new UpstreamCredential { Kind = CredentialKind.OAuthRefreshToken, ClientId = "gw", RefreshToken = "spent-refresh-token", TokenEndpoint = "https://127.0.0.1:9/token" },
         }, CancellationToken.None);
         var cut = Render<Gateway.Web.Components.Pages.Servers>();
-        cut.Find(".replace-credential").Click();
+        // Found and clicked in one dispatch: the table re-renders whenever the connection's state changes.
+        await cut.InvokeAsync(() => cut.Find(".replace-credential").Click());
 
         // Without metadata at the upstream the sign-in cannot start, and the page says why, next to the fields.
-        cut.Find("#authorize-upstream").Click();
+        await cut.InvokeAsync(() => cut.Find("#authorize-upstream").Click());
         cut.WaitForAssertion(() => Assert.Contains("protected resource metadata of 'partner'", cut.Find("#replace-credential").TextContent, StringComparison.Ordinal));
         Assert.Empty(cut.FindAll("#authorization-link"));
         Assert.DoesNotContain("spent-refresh-token", cut.Markup, StringComparison.Ordinal);
