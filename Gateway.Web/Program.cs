@@ -36,6 +36,7 @@ public static class Program
 
         var connectionString = GatewayPaths.ResolveSqliteConnectionString(builder.Configuration.GetConnectionString("Gateway"), builder.Environment.ContentRootPath);
         builder.Services.AddGatewayData(connectionString);
+        builder.Services.AddGatewayCredentials(builder.Configuration, GatewayPaths.DataFolder(connectionString, builder.Environment.ContentRootPath));
         builder.Services.AddGatewayCore(builder.Configuration);
         builder.Services.AddGatewayAuthentication();
         builder.Services.AddGatewayMcp(builder.Configuration);

@@ -1,3 +1,5 @@
+using Gateway.Core.Credentials;
+
 namespace Gateway.Core.Servers;
 
 /// <summary>An upstream MCP server as the admin (or the configuration file) described it.</summary>
@@ -34,6 +36,9 @@ public sealed record ServerDefinition
     /// <summary>Gets extra headers sent to the upstream (http and sse only).</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = EmptyMap;
 
+    /// <summary>Gets the secret the upstream requires, injected into every request (or the child's environment); never passed on from agents.</summary>
+    public UpstreamCredential? Credential { get; init; }
+
     /// <summary>Gets the prefix of exposed tool and prompt names; <see langword="null"/> means <c>{Name}__</c>, empty exposes original names.</summary>
     public string? ToolPrefix { get; init; }
 
@@ -54,7 +59,8 @@ public sealed record ServerDefinition
 
     /// <summary>Compares two definitions by value, collections included (records compare collections by reference).</summary>
     public bool SameAs(ServerDefinition other) =>
-        this with { Args = [], Env = EmptyMap, Headers = EmptyMap } == other with { Args = [], Env = EmptyMap, Headers = EmptyMap }
+        this with { Args = [], Env = EmptyMap, Headers = EmptyMap, Credential = null } == other with { Args = [], Env = EmptyMap, Headers = EmptyMap, Credential = null }
+        && UpstreamCredential.Same(Credential, other.Credential)
         && Args.SequenceEqual(other.Args)
         && SameMap(Env, other.Env)
         && SameMap(Headers, other.Headers);

@@ -1,4 +1,5 @@
 using FluentValidation;
+using Gateway.Core.Credentials;
 
 namespace Gateway.Core.Servers;
 
@@ -30,6 +31,9 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
                 .Must(h => !string.Equals(h, "Mcp-Session-Id", StringComparison.OrdinalIgnoreCase) && !string.Equals(h, "Host", StringComparison.OrdinalIgnoreCase))
                 .WithMessage("The headers Host and Mcp-Session-Id are managed by the gateway.");
         });
+        RuleFor(s => s.Credential!)
+            .SetValidator(s => new UpstreamCredentialValidator(s.Transport))
+            .When(s => s.Credential is not null);
         RuleFor(s => s.ConnectTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         RuleFor(s => s.CallTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(24));
     }

@@ -14,5 +14,6 @@ internal sealed class ServerEntityConfiguration : IEntityTypeConfiguration<Serve
         builder.Property(s => s.Name).HasMaxLength(64);
         builder.Property(s => s.Transport).HasMaxLength(8);
         builder.Property(s => s.ToolPrefix).HasMaxLength(32);
+        builder.Property(s => s.CredentialKind).HasMaxLength(32);
     }
 }

@@ -31,6 +31,14 @@ public sealed class ServerEntity
 
     public long CallTimeoutMs { get; set; }
 
+    /// <summary>Gets or sets the credential's kind, in clear (it says how, not what).</summary>
+    public string? CredentialKind { get; set; }
+
+    /// <summary>Gets or sets the credential, encrypted with Data Protection and bound to the server's name.</summary>
+    public string? CredentialCiphertext { get; set; }
+
+    public DateTimeOffset? CredentialRotatedAt { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -364,6 +364,16 @@ namespace Gateway.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CredentialCiphertext")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CredentialKind")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset?>("CredentialRotatedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("Enabled")
                         .HasColumnType("INTEGER");
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Core.Agents;
+using Gateway.Core.Credentials;
 using Gateway.Core.Provisioning;
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -14,7 +15,7 @@ namespace Gateway.Data.Stores;
 /// Configuration owns what it declares. A server or agent created through the API with the same name is taken over
 /// (marked managed); a managed row the configuration no longer declares is removed.
 /// </remarks>
-internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> factory, TimeProvider time) : IProvisioningStore
+internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> factory, ICredentialProtector protector, TimeProvider time) : IProvisioningStore
 {
     public async Task<ProvisioningReport> ApplyAsync(ProvisioningSpec spec, CancellationToken cancellationToken)
     {
@@ -30,12 +31,19 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
             {
                 row = new ServerEntity { Name = wanted.Name, Transport = string.Empty, CreatedAt = now, UpdatedAt = now };
                 row.CopyFrom(wanted);
+                row.WriteCredential(wanted.Credential, protector, now);
                 db.Servers.Add(row);
                 serversAdded++;
             }
-            else if (!row.ToDefinition().SameAs(wanted))
+            else if (row.ToDefinition(protector) is var current && !current.SameAs(wanted))
             {
                 row.CopyFrom(wanted);
+                if (!UpstreamCredential.Same(current.Credential, wanted.Credential))
+                {
+                    // Only a changed secret counts as a rotation; re-encrypting the same one would move RotatedAt.
+                    row.WriteCredential(wanted.Credential, protector, now);
+                }
+
                 row.UpdatedAt = now;
                 serversUpdated++;
             }

@@ -1,13 +1,14 @@
 using System.Text.Json;
+using Gateway.Core.Credentials;
 using Gateway.Core.Servers;
 using Gateway.Data.Entities;
 
 namespace Gateway.Data.Stores;
 
-/// <summary>Maps between <see cref="ServerDefinition"/> and its row.</summary>
+/// <summary>Maps between <see cref="ServerDefinition"/> and its row; the credential is decrypted here and only here.</summary>
 internal static class ServerMapping
 {
-    public static ServerDefinition ToDefinition(this ServerEntity e) => new()
+    public static ServerDefinition ToDefinition(this ServerEntity e, ICredentialProtector protector) => new()
     {
         Name = e.Name,
         Transport = Enum.Parse<ServerTransport>(e.Transport, ignoreCase: true),
@@ -17,6 +18,7 @@ internal static class ServerMapping
         WorkingDirectory = e.WorkingDirectory,
         Url = e.Url,
         Headers = JsonSerializer.Deserialize<Dictionary<string, string>>(e.HeadersJson) ?? [],
+        Credential = e.ReadCredential(protector),
         ToolPrefix = e.ToolPrefix,
         Enabled = e.Enabled,
         ManagedByConfiguration = e.ManagedByConfiguration,
@@ -24,6 +26,7 @@ internal static class ServerMapping
         CallTimeout = TimeSpan.FromMilliseconds(e.CallTimeoutMs),
     };
 
+    /// <summary>Copies the definition, except its credential (see <see cref="WriteCredential"/>).</summary>
     public static void CopyFrom(this ServerEntity e, ServerDefinition d)
     {
         e.Name = d.Name;
@@ -41,5 +44,27 @@ internal static class ServerMapping
         e.CallTimeoutMs = (long)d.CallTimeout.TotalMilliseconds;
     }
 
-    public static StoredServer ToStored(this ServerEntity e) => new(e.Id, e.ToDefinition());
+    /// <summary>Encrypts and stores the credential (or clears it), stamping the rotation time.</summary>
+    public static void WriteCredential(this ServerEntity e, UpstreamCredential? credential, ICredentialProtector protector, DateTimeOffset now)
+    {
+        e.CredentialKind = credential?.Kind.ToString();
+        e.CredentialCiphertext = credential is null ? null : protector.Protect(e.Name, credential);
+        e.CredentialRotatedAt = credential is null ? null : now;
+    }
+
+    public static StoredServer ToStored(this ServerEntity e, ICredentialProtector protector) => new(e.Id, e.ToDefinition(protector));
+
+    private static UpstreamCredential? ReadCredential(this ServerEntity e, ICredentialProtector protector)
+    {
+        if (e.CredentialCiphertext is null || !Enum.TryParse<CredentialKind>(e.CredentialKind, out var kind))
+        {
+            return null;
+        }
+
+        // An undecryptable credential is kept visible as such: the server then fails with a clear reason
+        // instead of connecting without its secret.
+        return protector.Unprotect(e.Name, e.CredentialCiphertext) is { } credential
+            ? credential with { RotatedAt = e.CredentialRotatedAt }
+            : new UpstreamCredential { Kind = kind, RotatedAt = e.CredentialRotatedAt, Unreadable = true };
+    }
 }

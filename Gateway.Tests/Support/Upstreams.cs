@@ -51,9 +51,9 @@ internal static class Upstreams
     }
 
     /// <summary>Starts the C# test upstream in-process over streamable HTTP (or legacy SSE) on a loopback port.</summary>
-    public static async Task<(WebApplication App, string Url)> StartHttpAsync(string name, bool sse = false)
+    public static async Task<(WebApplication App, string Url)> StartHttpAsync(string name, bool sse = false, HeaderGate? gate = null)
     {
-        var app = await Program.StartHttpAsync(name, sse);
+        var app = await Program.StartHttpAsync(name, sse, gate: gate);
         var baseUrl = app.Urls.First().TrimEnd('/');
         return (app, sse ? baseUrl + "/mcp/sse" : baseUrl + "/mcp");
     }

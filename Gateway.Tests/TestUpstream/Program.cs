@@ -91,7 +91,11 @@ public static class Program
         });
 
     /// <summary>Starts the server on a loopback port; <paramref name="sse"/> serves the legacy HTTP+SSE transport.</summary>
-    public static async Task<WebApplication> StartHttpAsync(string name, bool sse = false, int port = 0)
+    /// <param name="name">The name it reports.</param>
+    /// <param name="sse">Serve legacy HTTP+SSE instead of streamable HTTP.</param>
+    /// <param name="port">The port; 0 picks a free one.</param>
+    /// <param name="gate">Records every request's headers and refuses unauthorized ones with 401.</param>
+    public static async Task<WebApplication> StartHttpAsync(string name, bool sse = false, int port = 0, HeaderGate? gate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -108,10 +112,24 @@ public static class Program
                 }
             }));
         var app = builder.Build();
-        app.Use((context, next) =>
+        app.Use(async (context, next) =>
         {
             CurrentName.Value = name;
-            return next(context);
+            if (gate?.ProtectedResourceMetadata is { } metadata && context.Request.Path.StartsWithSegments("/.well-known/oauth-protected-resource"))
+            {
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(metadata);
+                return;
+            }
+
+            if (gate is not null && !await gate.AdmitAsync(context))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                return;
+            }
+
+            await next(context);
         });
         app.MapMcp("/mcp");
         await app.StartAsync();

@@ -24,6 +24,8 @@ internal static class AdminApiExtensions
         api.MapAgentEndpoints();
         api.MapPolicyEndpoints();
         api.MapApprovalEndpoints();
+        api.MapOAuthEndpoints();
+        app.MapOAuthCallback();
         return app;
     }
 }

@@ -24,6 +24,9 @@ public sealed record ServerRequest
 
     public Dictionary<string, string>? Headers { get; init; }
 
+    /// <summary>Gets the credential the upstream requires (write-only); on PUT, omitted keeps the stored one.</summary>
+    public CredentialRequest? Credential { get; init; }
+
     /// <summary>Gets the tool prefix; omitted means <c>{name}__</c>, empty exposes the original names.</summary>
     public string? ToolPrefix { get; init; }
 
@@ -34,7 +37,7 @@ public sealed record ServerRequest
     public double? CallTimeoutSeconds { get; init; }
 }
 
-/// <summary>A server with its connection state and discovered tools. Env and header values are never returned.</summary>
+/// <summary>A server with its connection state and discovered tools. Env and header values and credentials are never returned.</summary>
 public sealed record ServerResponse(
     string Name,
     string Transport,
@@ -44,6 +47,7 @@ public sealed record ServerResponse(
     string? WorkingDirectory,
     string? Url,
     IReadOnlyList<string> HeaderNames,
+    CredentialResponse? Credential,
     string ToolPrefix,
     bool Enabled,
     bool ManagedByConfiguration,
@@ -79,6 +83,7 @@ internal static class ServerContractMapping
             WorkingDirectory = r.WorkingDirectory,
             Url = r.Url,
             Headers = r.Headers ?? [],
+            Credential = r.Credential?.ToCredential(errors),
             ToolPrefix = r.ToolPrefix,
             Enabled = r.Enabled ?? true,
             ConnectTimeout = r.ConnectTimeoutSeconds is { } c ? TimeSpan.FromSeconds(c) : ServerDefinition.DefaultConnectTimeout,
@@ -105,6 +110,7 @@ internal static class ServerContractMapping
             d.WorkingDirectory,
             d.Url,
             [.. d.Headers.Keys],
+            d.Credential?.ToResponse(),
             d.EffectivePrefix,
             d.Enabled,
             d.ManagedByConfiguration,

@@ -17,6 +17,8 @@ internal static class ServerEndpoints
         servers.MapPost("/", CreateAsync).WithSummary("Registers a server and connects to it.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         servers.MapPut("/{name}", UpdateAsync).WithSummary("Replaces a server's definition and reconnects.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         servers.MapDelete("/{name}", DeleteAsync).WithSummary("Removes a server and disconnects it.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        servers.MapPut("/{name}/credential", SetCredentialAsync).WithSummary("Sets or replaces (rotates) a server's credential; the server reconnects with it.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        servers.MapDelete("/{name}/credential", RemoveCredentialAsync).WithSummary("Removes a server's credential; the server reconnects without it.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
     private static async Task<Ok<List<ServerResponse>>> ListAsync(IServerStore store, UpstreamManager upstreams, CancellationToken ct)
@@ -48,11 +50,24 @@ internal static class ServerEndpoints
     }
 
     private static async Task<Results<Ok<ServerResponse>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
-        string name, ServerRequest request, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
+        string name, ServerRequest request, IServerStore store, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
     {
+        var existing = await store.FindAsync(name, ct);
+        if (existing is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (existing.Definition.ManagedByConfiguration)
+        {
+            return ManagedProblem(name);
+        }
+
         var errors = new Dictionary<string, string[]>();
         var definition = request.ToDefinition(name, errors);
-        if (Validate(definition, errors) is { } problem)
+
+        // Without a credential in the request the stored one stays, and must still fit the (possibly new) transport.
+        if (Validate(definition with { Credential = definition.Credential ?? existing.Definition.Credential }, errors) is { } problem)
         {
             return problem;
         }
@@ -73,6 +88,51 @@ internal static class ServerEndpoints
             ServerChange.ManagedByConfiguration => ManagedProblem(name),
             _ => TypedResults.NotFound(),
         };
+
+    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, NotFound, ProblemHttpResult>> SetCredentialAsync(
+        string name, CredentialRequest request, IServerStore store, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
+    {
+        var existing = await store.FindAsync(name, ct);
+        if (existing is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (existing.Definition.ManagedByConfiguration)
+        {
+            return ManagedProblem(name);
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        var credential = request.ToCredential(errors);
+        if (Validate(existing.Definition with { Credential = credential }, errors) is { } problem)
+        {
+            return problem;
+        }
+
+        return await registry.SetCredentialAsync(name, credential, ct) is { } stored
+            ? TypedResults.Ok(Describe(stored.Definition, upstreams))
+            : TypedResults.NotFound();
+    }
+
+    private static async Task<Results<Ok<ServerResponse>, NotFound, ProblemHttpResult>> RemoveCredentialAsync(
+        string name, IServerStore store, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
+    {
+        var existing = await store.FindAsync(name, ct);
+        if (existing is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (existing.Definition.ManagedByConfiguration)
+        {
+            return ManagedProblem(name);
+        }
+
+        return await registry.SetCredentialAsync(name, null, ct) is { } stored
+            ? TypedResults.Ok(Describe(stored.Definition, upstreams))
+            : TypedResults.NotFound();
+    }
 
     private static ValidationProblem? Validate(ServerDefinition definition, Dictionary<string, string[]> errors)
     {

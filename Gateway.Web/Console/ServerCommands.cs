@@ -1,3 +1,4 @@
+using Gateway.Core.Credentials;
 using Gateway.Core.Servers;
 using Gateway.Web.Upstreams;
 using Gateway.Web.Validation;
@@ -31,6 +32,10 @@ internal sealed class ServerCommands(ServerRegistry registry, UpstreamClientFact
 
     /// <summary>Replaces the definition and reconnects, unless the server is unknown or owned by configuration.</summary>
     public Task<(ServerChange Result, StoredServer? Server)> UpdateAsync(ServerDefinition definition, CancellationToken cancellationToken) => registry.UpdateAsync(definition, cancellationToken);
+
+    /// <summary>Sets or replaces a server's credential and reconnects it; <see langword="null"/> when the server is gone.</summary>
+    public Task<StoredServer?> SetCredentialAsync(string name, UpstreamCredential? credential, CancellationToken cancellationToken) =>
+        registry.SetCredentialAsync(name, credential, cancellationToken);
 
     /// <summary>Unregisters and disconnects a server, unless it is unknown or owned by configuration.</summary>
     public Task<ServerChange> RemoveAsync(string name, CancellationToken cancellationToken) => registry.RemoveAsync(name, cancellationToken);

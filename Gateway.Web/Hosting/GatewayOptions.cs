@@ -14,6 +14,26 @@ public sealed class GatewayOptions
 
     /// <summary>Gets or sets the MCP endpoint settings.</summary>
     public McpEndpointOptions Mcp { get; set; } = new();
+
+    /// <summary>Gets or sets how the gateway talks to upstreams' OAuth authorization servers.</summary>
+    public OAuthOptions OAuth { get; set; } = new();
+}
+
+/// <summary><c>Gateway:OAuth</c>: the gateway as an OAuth client of its upstreams.</summary>
+public sealed class OAuthOptions
+{
+    /// <summary>Gets or sets a value indicating whether token endpoints may be plain http (off: HTTPS only, as OAuth 2.1 requires).</summary>
+    public bool AllowHttp { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether token endpoints may resolve to loopback, private (10/8, 172.16/12,
+    /// 192.168/16, fc00::/7) or link-local (169.254/16, fe80::/10) addresses. Off by default: a URL that points inside
+    /// the network is how server-side request forgery reaches internal services.
+    /// </summary>
+    public bool AllowPrivateAddresses { get; set; }
+
+    /// <summary>Gets or sets how long before expiry a token is replaced (at most half its lifetime). The default is 60 seconds.</summary>
+    public TimeSpan RefreshBefore { get; set; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary><c>Gateway:Admin</c>.</summary>

@@ -33,4 +33,13 @@ internal static class GatewayPaths
         builder.Pooling = true;
         return builder.ToString();
     }
+
+    /// <summary>The folder of the SQLite file (where the key ring goes by default); <c>data</c> under the content root for an in-memory database.</summary>
+    public static string DataFolder(string sqliteConnectionString, string contentRoot)
+    {
+        var builder = new SqliteConnectionStringBuilder(sqliteConnectionString);
+        return builder.DataSource == ":memory:" || builder.Mode == SqliteOpenMode.Memory
+            ? Path.Combine(contentRoot, "data")
+            : Path.GetDirectoryName(builder.DataSource)!;
+    }
 }

@@ -50,7 +50,19 @@ internal sealed class SessionBridge(UpstreamConnection upstream, McpServer sessi
     public Task ForwardNotificationAsync(string method, JsonNode? parameters, CancellationToken cancellationToken) =>
         Target.SendNotificationAsync(method, parameters, cancellationToken: cancellationToken);
 
-    public ValueTask DisposeAsync() => Client?.DisposeAsync() ?? ValueTask.CompletedTask;
+    private int _disposed;
+
+    /// <summary>Closes the upstream session once (both the session's end and its upstream connection's end close it).</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        Upstream.Detach(this);
+        return Client?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
 
     private sealed class Exit(SessionBridge bridge, McpServer request) : IDisposable
     {

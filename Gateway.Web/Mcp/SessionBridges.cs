@@ -113,6 +113,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         var capabilities = new ClientCapabilities { Sampling = agentCaps?.Sampling, Elicitation = agentCaps?.Elicitation, Roots = agentCaps?.Roots };
         bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None);
         bridge.Client.AddKnownTools(upstream.Tools);
+        upstream.Attach(bridge);
         if (_levels.TryGetValue(sessionId, out var level))
         {
             await SetLevelAsync(bridge.Client, level, CancellationToken.None);

@@ -41,6 +41,7 @@ internal static class ProvisioningSpecReader
                 WorkingDirectory = section["WorkingDirectory"],
                 Url = section["Url"],
                 Headers = Map(section.GetSection("Headers")),
+                Credential = CredentialSpecReader.Read(section, errors, where),
                 ToolPrefix = section["ToolPrefix"],
                 Enabled = !string.Equals(section["Enabled"], "false", StringComparison.OrdinalIgnoreCase),
                 ManagedByConfiguration = true,

@@ -17,6 +17,9 @@ internal static class GatewayUpstreamExtensions
 
         // Hosted services start in registration order: provisioning writes the database the next two read.
         services.AddHostedService<ProvisioningService>();
+
+        // After provisioning, which may write credentials: the first run then sees the configured ones.
+        services.AddHostedService(sp => sp.GetRequiredService<Gateway.Web.Credentials.CredentialReprotector>());
         services.AddSingleton<AgentDirectoryProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentDirectoryProvider>());
         services.AddSingleton<ProgressRouter>();
@@ -25,6 +28,7 @@ internal static class GatewayUpstreamExtensions
         services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());
         services.AddSingleton<PolicyExplainer>();
         services.AddSingleton<PolicyCommands>();
+        services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
         services.AddSingleton<UpstreamClientFactory>();
         services.AddSingleton<UpstreamManager>();
 
@@ -33,6 +37,7 @@ internal static class GatewayUpstreamExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ToolPinService>());
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());
         services.AddSingleton<ServerRegistry>();
+        services.AddSingleton<Gateway.Web.Credentials.OAuth.AuthorizationCodeFlow>();
         return services;
     }
 }

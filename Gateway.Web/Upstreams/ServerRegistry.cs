@@ -1,3 +1,4 @@
+using Gateway.Core.Credentials;
 using Gateway.Core.Servers;
 
 namespace Gateway.Web.Upstreams;
@@ -28,6 +29,24 @@ internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstrea
         return stored;
     }
 
+    /// <summary>
+    /// Sets, rotates or (with <see langword="null"/>) removes a server's credential and reconnects it with the new one,
+    /// so the next call uses it without a restart: an HTTP upstream gets a new session, a stdio child is started with
+    /// the new environment. The new connection is made before the old one closes (stdin closed, killed only after its
+    /// shutdown timeout), so calls keep working across the rotation.
+    /// </summary>
+    /// <returns>The stored server, or <see langword="null"/> when it does not exist.</returns>
+    public async Task<StoredServer?> SetCredentialAsync(string name, UpstreamCredential? credential, CancellationToken cancellationToken)
+    {
+        var stored = await store.SetCredentialAsync(name, credential, cancellationToken);
+        if (stored is not null)
+        {
+            await upstreams.ReplaceAsync(stored);
+        }
+
+        return stored;
+    }
+
     /// <summary>Replaces a server's definition and reconnects it; servers owned by configuration are left to configuration.</summary>
     public async Task<(ServerChange Result, StoredServer? Server)> UpdateAsync(ServerDefinition definition, CancellationToken cancellationToken)
     {
@@ -42,7 +61,13 @@ internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstrea
             return (ServerChange.ManagedByConfiguration, null);
         }
 
+        // Without a credential in the definition the stored one stays; with one, it is replaced (encrypted) too.
         var stored = await store.UpdateAsync(definition, cancellationToken);
+        if (stored is not null && definition.Credential is not null)
+        {
+            stored = await store.SetCredentialAsync(definition.Name, definition.Credential, cancellationToken);
+        }
+
         if (stored is null)
         {
             return (ServerChange.NotFound, null);

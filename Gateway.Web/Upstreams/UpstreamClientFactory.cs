@@ -1,4 +1,5 @@
 using Gateway.Core.Servers;
+using Gateway.Web.Credentials;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -8,6 +9,7 @@ namespace Gateway.Web.Upstreams;
 internal sealed partial class UpstreamClientFactory(
     ProgressRouter progress,
     Microsoft.Extensions.Options.IOptions<Gateway.Web.Hosting.GatewayOptions> gatewayOptions,
+    Gateway.Web.Credentials.OAuth.OAuthTokenClient oauth,
     ILoggerFactory loggerFactory,
     ILogger<UpstreamClientFactory> logger) : IDisposable
 {
@@ -18,14 +20,11 @@ internal sealed partial class UpstreamClientFactory(
     internal static readonly string[] DefaultInheritedVariables = ["PATH", "HOME", "LOGNAME", "USER", "SHELL", "TERM", "LANG", "TMPDIR"];
 
     // One handler for all HTTP upstreams: pooled connections, recycled so DNS changes are picked up.
-    private readonly HttpClient _http = new(new SocketsHttpHandler
+    private readonly SocketsHttpHandler _handler = new()
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         AllowAutoRedirect = false,
         UseCookies = false,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
     };
 
     /// <summary>
@@ -76,12 +75,15 @@ internal sealed partial class UpstreamClientFactory(
                     Name = server.Name,
                     Endpoint = new Uri(server.Url!),
                     TransportMode = server.Transport == ServerTransport.Sse ? HttpTransportMode.Sse : HttpTransportMode.StreamableHttp,
-                    AdditionalHeaders = server.Headers.ToDictionary(),
+                    AdditionalHeaders = CredentialInjection.Headers(server),
                     ConnectionTimeout = server.ConnectTimeout,
                 },
-                _http,
+                // A thin client per transport over the shared, pooled handler; an OAuth server's also sets its current token.
+                server.Credential?.Kind is Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials or Gateway.Core.Credentials.CredentialKind.OAuthRefreshToken
+                    ? oauth.CreateClient(server, _handler)
+                    : new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
                 loggerFactory,
-                ownsHttpClient: false),
+                ownsHttpClient: true),
         };
 
         var options = new McpClientOptions
@@ -107,7 +109,7 @@ internal sealed partial class UpstreamClientFactory(
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _handler.Dispose();
 
     private static string[] InheritedVariables(string? configured) =>
         configured is null ? DefaultInheritedVariables : configured.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -127,6 +129,8 @@ internal sealed partial class UpstreamClientFactory(
         {
             env[name] = value;
         }
+
+        CredentialInjection.AddEnvironment(server, env);
 
         return env;
     }

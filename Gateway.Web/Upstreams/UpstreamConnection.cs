@@ -29,6 +29,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     private volatile McpClient? _client;
     private volatile UpstreamInventory _inventory = UpstreamInventory.Empty;
     private volatile bool _inventoryStale;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IAsyncDisposable, byte> _dependents = new();
+    private int _inFlight;
+    private volatile TaskCompletionSource? _idle;
 
     internal UpstreamConnection(StoredServer server, UpstreamClientFactory factory, UpstreamOptions options, TimeProvider time, ILogger logger, Action onChanged)
     {
@@ -93,6 +96,54 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     /// <summary>Forwards one request over <paramref name="client"/> (the shared one or a session bridge), bounded by the server's call timeout.</summary>
     public async Task<T> InvokeAsync<T>(McpClient client, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            return await InvokeCountedAsync(client, call, cancellationToken);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _inFlight) == 0)
+            {
+                _idle?.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ties something made from this connection's definition (an agent session's bridge, with the same credential) to
+    /// this connection, so it closes with it instead of living on with a replaced credential.
+    /// </summary>
+    public void Attach(IAsyncDisposable dependent) => _dependents.TryAdd(dependent, 0);
+
+    /// <summary>Gets how many dependents (session bridges) are tied to this connection.</summary>
+    internal int DependentCount => _dependents.Count;
+
+    /// <summary>Forgets a dependent that closed on its own (its agent session ended), so a long-lived connection does not collect them.</summary>
+    public void Detach(IAsyncDisposable dependent) => _dependents.TryRemove(dependent, out _);
+
+    /// <summary>Waits until no forwarded call is running on this connection, at most <paramref name="grace"/>.</summary>
+    public async Task DrainAsync(TimeSpan grace)
+    {
+        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _idle = idle;
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await idle.Task.WaitAsync(grace);
+        }
+        catch (TimeoutException)
+        {
+            // Calls still running after the grace period are cut off with the connection.
+        }
+    }
+
+    private async Task<T> InvokeCountedAsync<T>(McpClient client, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Definition.CallTimeout);
         try
@@ -124,6 +175,18 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var dependent in _dependents.Keys)
+        {
+            try
+            {
+                await dependent.DisposeAsync();
+            }
+            catch (Exception ex)
+            {
+                LogDependentCloseFailed(Name, ex.Message);
+            }
+        }
+
         await _stop.CancelAsync();
         try
         {
@@ -414,4 +477,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Disposing the client of upstream {Server} failed: {Reason}")]
     private partial void LogDisposeFailed(string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Closing a session bridge of upstream {Server} failed: {Reason}")]
+    private partial void LogDependentCloseFailed(string server, string reason);
 }

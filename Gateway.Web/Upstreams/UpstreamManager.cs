@@ -19,6 +19,10 @@ internal sealed partial class UpstreamManager(
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     private static readonly TimeSpan StartupWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest a replaced connection waits for its running calls before it closes (the API request waits too).</summary>
+    private static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(10);
+
     private readonly ConcurrentDictionary<string, UpstreamConnection> _connections = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggerFactory.CreateLogger<UpstreamManager>();
     private readonly Lock _rebuild = new();
@@ -72,6 +76,43 @@ internal sealed partial class UpstreamManager(
 
         Add(server);
         Rebuild();
+    }
+
+    /// <summary>
+    /// Replaces a server's connection make-before-break (for a rotated credential): the new connection is made first,
+    /// and only once it is connected (or has failed, or its connect timeout passed) does it take over and the old one
+    /// close, so agents' calls keep working across the rotation and the first call after it uses the new secret.
+    /// </summary>
+    public async Task ReplaceAsync(StoredServer server)
+    {
+        var existed = _connections.ContainsKey(server.Definition.Name);
+        var fresh = new UpstreamConnection(server, factory, options.Value.Upstreams, time, _logger, Rebuild);
+        fresh.Start();
+        using var wait = new CancellationTokenSource(server.Definition.ConnectTimeout + TimeSpan.FromSeconds(1));
+        try
+        {
+            await WaitUntilAsync(_ => fresh.State != UpstreamState.Connecting, wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Still connecting: swap anyway, the server shows as connecting and its tools return when it is ready.
+        }
+
+        if (!_connections.TryGetValue(server.Definition.Name, out var old) && existed)
+        {
+            // Removed while the new connection was being made: it must not come back.
+            await fresh.DisposeAsync();
+            return;
+        }
+
+        _connections[server.Definition.Name] = fresh;
+        Rebuild();
+        if (old is not null)
+        {
+            // New calls already go to the new connection; calls running on the old one may finish first.
+            await old.DrainAsync(old.Definition.CallTimeout < MaxDrain ? old.Definition.CallTimeout : MaxDrain);
+            await old.DisposeAsync();
+        }
     }
 
     /// <summary>Stops and forgets the connection of a server.</summary>

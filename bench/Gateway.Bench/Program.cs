@@ -21,6 +21,10 @@ var calls = Arg("--calls", 2000);
 var policyRules = Arg("--rules", 0);
 var warmup = Arg("--warmup", 300);
 var transport = args.SkipWhile(a => a != "--upstream").Skip(1).FirstOrDefault() ?? "http";
+
+// --credential bearer: the gateway injects a stored (encrypted at rest, decrypted once per connection) bearer token
+// into every upstream request, to show what injection costs per call.
+var credential = args.SkipWhile(a => a != "--credential").Skip(1).FirstOrDefault();
 var directory = Path.Combine(Path.GetTempPath(), "gw-bench-" + Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(directory);
 var key = "bench-agent-key-0123456789";
@@ -41,6 +45,13 @@ var settings = new List<string>
 settings.AddRange(transport == "stdio"
     ? ["--Gateway:Servers:bench:Transport=stdio", "--Gateway:Servers:bench:Command=dotnet", $"--Gateway:Servers:bench:Args:0={upstreamDll}", "--Gateway:Servers:bench:Args:1=stdio"]
     : ["--Gateway:Servers:bench:Transport=http", $"--Gateway:Servers:bench:Url={upstreamUrl}"]);
+if (credential == "bearer")
+{
+    settings.AddRange(transport == "stdio"
+        ? ["--Gateway:Servers:bench:Credential:Kind=env", "--Gateway:Servers:bench:Credential:Values:BENCH_TOKEN=bench-upstream-token-0123456789"]
+        : ["--Gateway:Servers:bench:Credential:Kind=bearer", "--Gateway:Servers:bench:Credential:Secret=bench-upstream-token-0123456789"]);
+}
+
 for (var i = 0; i < policyRules; i++)
 {
     // Rules that reach their condition and do not hold: the decision walks all of them on every call.
@@ -109,7 +120,7 @@ static double Pct(List<double> values, double p)
 }
 
 string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
-Console.WriteLine($"tools/call echo, upstream over {transport}, {calls} interleaved calls each (after {warmup} warm-up), client protocol 2025-11-25, {policyRules} policy rules");
+Console.WriteLine($"tools/call echo, upstream over {transport}, {calls} interleaved calls each (after {warmup} warm-up), client protocol 2025-11-25, {policyRules} policy rules, credential {credential ?? "none"}");
 Console.WriteLine($"{"",-10} {"p50 ms",9} {"p90 ms",9} {"p99 ms",9} {"mean ms",9}");
 Console.WriteLine($"{"direct",-10} {F(Pct(directMs, 50)),9} {F(Pct(directMs, 90)),9} {F(Pct(directMs, 99)),9} {F(directMs.Average()),9}");
 Console.WriteLine($"{"gateway",-10} {F(Pct(viaMs, 50)),9} {F(Pct(viaMs, 90)),9} {F(Pct(viaMs, 99)),9} {F(viaMs.Average()),9}");

@@ -29,6 +29,8 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
         Services.AddGatewayData($"Data Source={_path}");
+        Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
+        Services.AddSingleton<Gateway.Core.Credentials.ICredentialProtector, Gateway.Web.Credentials.DataProtectionCredentialProtector>();
         Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
         Authorization = AddAuthorization();
         Authorization.SetAuthorized(user).SetRoles(role);
@@ -60,9 +62,11 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
     protected void AddUpstreams()
     {
         Services.AddSingleton<ProgressRouter>();
+        Services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
         Services.AddSingleton<UpstreamClientFactory>();
         Services.AddSingleton<UpstreamManager>();
         Services.AddSingleton<ServerRegistry>();
         Services.AddSingleton<ToolPinService>();
+        Services.AddSingleton<Gateway.Web.Credentials.OAuth.AuthorizationCodeFlow>();
     }
 }

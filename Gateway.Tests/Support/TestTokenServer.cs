@@ -1,0 +1,216 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// A real OAuth 2.1 authorization server (OpenIddict) on loopback that issues short-lived access tokens with the
+/// client-credentials grant, or with rotating, single-use refresh tokens (first obtained with the password grant, as an
+/// admin would interactively), signed JWTs an upstream can validate (<see cref="ValidateAsync"/>) with the server's key.
+/// </summary>
+internal sealed class TestTokenServer : IAsyncDisposable
+{
+    public const string ClientId = "gateway";
+
+    private readonly WebApplication _app;
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _issued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _count;
+
+    private TestTokenServer(WebApplication app) => _app = app;
+
+    /// <summary>Gets the issuer (kept after the server stops, so upstreams can still validate the tokens it issued).</summary>
+    public string Issuer { get; private set; } = string.Empty;
+
+    private IReadOnlyList<SecurityKey> SigningKeys { get; set; } = [];
+
+    public string TokenEndpoint => Issuer + "connect/token";
+
+    /// <summary>Gets how many access tokens were issued.</summary>
+    public int Issued => Volatile.Read(ref _count);
+
+    public static async Task<TestTokenServer> StartAsync(string clientSecret, TimeSpan lifetime)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetTempPath() });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var database = Guid.NewGuid().ToString("N");
+        builder.Services.AddDbContext<DbContext>(o => o.UseInMemoryDatabase(database).UseOpenIddict());
+        builder.Services.AddOpenIddict()
+            .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<DbContext>())
+            .AddServer(o =>
+            {
+                o.SetTokenEndpointUris("connect/token").SetAuthorizationEndpointUris("connect/authorize");
+                o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
+                o.AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow();
+
+                // Rotating refresh tokens, each usable exactly once: a gateway that kept a spent one would be refused.
+                o.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
+                o.IgnoreScopePermissions();
+                o.SetAccessTokenLifetime(lifetime);
+
+                // Any upstream URL is a valid resource here; the upstream checks that it is the token's audience.
+                o.DisableResourceValidation().IgnoreResourcePermissions();
+                o.AddEphemeralSigningKey().AddEphemeralEncryptionKey();
+
+                // A plain signed JWT, so the upstream can check it with the signing key alone.
+                o.DisableAccessTokenEncryption();
+                o.UseAspNetCore().EnableTokenEndpointPassthrough().EnableAuthorizationEndpointPassthrough().DisableTransportSecurityRequirement();
+            });
+        var app = builder.Build();
+        var server = new TestTokenServer(app);
+        app.MapMethods("connect/authorize", ["GET", "POST"], (HttpContext context) =>
+        {
+            // The admin "signs in" at once: what is under test is the gateway's side of the flow.
+            var request = context.GetOpenIddictServerRequest()!;
+            var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            identity.AddClaim(new Claim(Claims.Subject, "admin"));
+            identity.SetScopes(request.GetScopes());
+            identity.SetResources(request.GetResources());
+            identity.SetDestinations(_ => [Destinations.AccessToken]);
+            return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        });
+        app.MapPost("connect/token", async (HttpContext context) =>
+        {
+            var request = context.GetOpenIddictServerRequest()!;
+            if (request.IsRefreshTokenGrantType())
+            {
+                // OpenIddict has already checked the refresh token (and revoked it: it rotates); issue from its principal.
+                var refreshed = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+                server.OnIssued();
+                return Results.SignIn(refreshed.Principal!, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            }
+
+            var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            identity.AddClaim(new Claim(Claims.Subject, request.Username ?? request.ClientId!));
+            identity.SetScopes(request.GetScopes());
+            identity.SetResources(request.GetResources());
+            identity.SetDestinations(_ => [Destinations.AccessToken]);
+            server.OnIssued();
+            return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        });
+        await app.StartAsync();
+        server.Issuer = app.Urls.First().TrimEnd('/') + "/";
+        server.SigningKeys = [.. app.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue.SigningCredentials.Select(c => c.Key)];
+
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(new OpenIddictApplicationDescriptor
+        {
+            ClientId = ClientId,
+            ClientSecret = clientSecret,
+            ClientType = ClientTypes.Confidential,
+            Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials, Permissions.GrantTypes.Password, Permissions.GrantTypes.RefreshToken },
+        });
+        return server;
+    }
+
+    /// <summary>Registers the confidential client <c>gateway-code</c> for the authorization code flow (PKCE required) with the gateway's callback.</summary>
+    public async Task RegisterCodeClientAsync(string clientSecret, string redirectUri)
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(new OpenIddictApplicationDescriptor
+        {
+            ClientId = "gateway-code",
+            ClientSecret = clientSecret,
+            ClientType = ClientTypes.Confidential,
+            RedirectUris = { new Uri(redirectUri) },
+            Permissions =
+            {
+                Permissions.Endpoints.Authorization, Permissions.Endpoints.Token,
+                Permissions.GrantTypes.AuthorizationCode, Permissions.GrantTypes.RefreshToken, Permissions.ResponseTypes.Code,
+            },
+            Requirements = { Requirements.Features.ProofKeyForCodeExchange },
+        });
+    }
+
+    /// <summary>Gets a refresh token as an admin would obtain one (here with the password grant), for <paramref name="resource"/>.</summary>
+    public async Task<string> ObtainRefreshTokenAsync(string clientSecret, string resource)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password",
+            ["username"] = "admin",
+            ["password"] = "whatever",
+            ["client_id"] = ClientId,
+            ["client_secret"] = clientSecret,
+            ["scope"] = Scopes.OfflineAccess,
+            ["resource"] = resource,
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("refresh_token").GetString()!;
+    }
+
+    /// <summary>Waits (event-driven) until at least <paramref name="count"/> tokens were issued.</summary>
+    public async Task WaitForIssuedAsync(int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task next;
+            lock (_lock)
+            {
+                if (_count >= count)
+                {
+                    return;
+                }
+
+                next = _issued.Task;
+            }
+
+            await next.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Validates a bearer header as a resource server would: signature, issuer, audience and expiry (no clock skew).</summary>
+    public async ValueTask<bool> ValidateAsync(string? authorization, string audience)
+    {
+        if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(authorization["Bearer ".Length..], new TokenValidationParameters
+        {
+            ValidIssuer = Issuer,
+            ValidAudience = audience,
+            IssuerSigningKeys = SigningKeys,
+            ClockSkew = TimeSpan.Zero,
+        });
+        return result.IsValid;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private void OnIssued()
+    {
+        TaskCompletionSource issued;
+        lock (_lock)
+        {
+            _count++;
+            issued = _issued;
+            _issued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        issued.TrySetResult();
+    }
+}

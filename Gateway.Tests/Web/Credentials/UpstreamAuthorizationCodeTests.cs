@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Credentials;
+
+/// <summary>An admin authorizes the gateway at an upstream's authorization server (code flow with PKCE); the refresh token becomes the credential.</summary>
+public sealed class UpstreamAuthorizationCodeTests
+{
+    private const string AgentKey = "code-agent-key-0123456789";
+    private const string ClientSecret = "code-client-secret-0123456789";
+
+    [Fact]
+    public async Task AuthorizationCodeWithPkce_StoresTheRefreshToken_WithSingleUseStateAndIssuerCheck()
+    {
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("coded", gate: gate);
+        await using var running = upstream;
+        gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { tokens.Issuer } });
+        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Agent("agent", AgentKey, "*/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:OAuth:AllowHttp"] = "true",
+            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
+        }));
+        using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "coded", transport = "http", url }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+
+        // A response claiming another issuer is refused (RFC 9207), and its state is spent.
+        var first = await StartAsync(gateway);
+        await tokens.RegisterCodeClientAsync(ClientSecret, first.GetProperty("redirectUri").GetString()!);
+        var callback = await AuthorizeAsync(browser, first);
+        var forged = callback.Replace("iss=", "iss=https%3A%2F%2Fevil.example%2F&was=", StringComparison.Ordinal);
+        using (var refused = await browser.GetAsync(forged, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("not '" + tokens.Issuer + "'", await refused.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        using (var replay = await browser.GetAsync(callback, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        }
+
+        // The real flow: the code is redeemed with the PKCE verifier and the refresh token stored.
+        var second = await StartAsync(gateway);
+        Assert.Contains("code_challenge_method=S256", second.GetProperty("authorizationUrl").GetString(), StringComparison.Ordinal);
+        var good = await AuthorizeAsync(browser, second);
+        using (var done = await browser.GetAsync(good, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        }
+
+        await gateway.WaitForToolAsync("coded__echo");
+        await using var agent = await gateway.ConnectAsync(AgentKey);
+        var echo = await agent.CallToolAsync("coded__echo", new Dictionary<string, object?> { ["message"] = "authorized" }, cancellationToken: TestContext.Timeout);
+        Assert.Contains("echo: authorized", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
+        var described = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/coded", TestContext.Timeout);
+        Assert.Equal("refreshToken", described.GetProperty("credential").GetProperty("kind").GetString());
+        using (var again = await browser.GetAsync(good, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        }
+    }
+
+    private static async Task<JsonElement> StartAsync(GatewayHost gateway)
+    {
+        using var response = await gateway.Admin.PostAsJsonAsync("/api/v1/servers/coded/oauth/authorize", new { clientId = "gateway-code", clientSecret = ClientSecret }, TestContext.Timeout);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    /// <summary>The admin's browser at the authorization server: returns where it is sent back to (the gateway's callback).</summary>
+    private static async Task<string> AuthorizeAsync(HttpClient browser, JsonElement started)
+    {
+        using var response = await browser.GetAsync(started.GetProperty("authorizationUrl").GetString(), TestContext.Timeout);
+        Assert.True(response.StatusCode == HttpStatusCode.Found, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync(TestContext.Timeout)}");
+        var location = response.Headers.Location!.ToString();
+        Assert.StartsWith(started.GetProperty("redirectUri").GetString()!, location, StringComparison.Ordinal);
+        Assert.Contains("iss=", location, StringComparison.Ordinal);
+        return location;
+    }
+}

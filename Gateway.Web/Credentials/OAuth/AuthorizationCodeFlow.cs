@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Gateway.Core.Credentials;
+using Gateway.Core.Servers;
+using Gateway.Web.Upstreams;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Gateway.Web.Credentials.OAuth;
+
+/// <summary>What an admin gives to authorize the gateway at an upstream's authorization server.</summary>
+/// <param name="ClientId">The gateway's client id there.</param>
+/// <param name="ClientSecret">Its secret; none for a public client.</param>
+/// <param name="Scope">The scope to ask for; <c>offline_access</c> is added (a refresh token is the point).</param>
+/// <param name="AuthorizationServer">The issuer; by default the one the upstream's protected resource metadata names.</param>
+public sealed record AuthorizationStart(string ClientId, string? ClientSecret, string? Scope, string? AuthorizationServer);
+
+/// <summary>
+/// The OAuth 2.1 authorization code flow with PKCE by which an admin obtains a refresh token for an upstream: the
+/// gateway builds the authorization URL (S256 challenge, single-use state, RFC 8707 resource), the admin signs in at
+/// the authorization server, and the callback redeems the code and stores the refresh token as the server's credential.
+/// </summary>
+/// <remarks>
+/// MCP authorization requirements: PKCE S256, refused when the server does not advertise it (A7); the resource on both
+/// requests (A8); the issuer recorded before redirecting and the <c>iss</c> response parameter compared exactly when
+/// advertised (RFC 9207, A9); state random, single-use and short-lived.
+/// </remarks>
+internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, ServerRegistry registry, TimeProvider time, ILogger<AuthorizationCodeFlow> logger)
+{
+    /// <summary>The callback path; register <c>{gateway}/oauth/callback</c> as the redirect URI at the authorization server.</summary>
+    public const string CallbackPath = "/oauth/callback";
+
+    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
+    private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+
+    /// <summary>Builds the authorization URL the admin opens; valid for 10 minutes, once.</summary>
+    public async Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, CancellationToken cancellationToken)
+    {
+        var metadata = start.AuthorizationServer is { } issuer
+            ? await oauth.Discovery.ReadAsync(server.Name, issuer, cancellationToken)
+            : await oauth.Discovery.FindAsync(server.Name, server.Url!, cancellationToken);
+        if (metadata.AuthorizationEndpoint is null)
+        {
+            throw new OAuthException($"The authorization server of '{server.Name}' publishes no authorization endpoint.");
+        }
+
+        if (!metadata.CodeChallengeMethods.Contains("S256"))
+        {
+            throw new OAuthException($"The authorization server of '{server.Name}' does not advertise PKCE with S256; the gateway does not proceed without it.");
+        }
+
+        Purge();
+        var state = Random();
+        var verifier = Random();
+        var challenge = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        var scope = string.Join(' ', (start.Scope ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Append("offline_access").Distinct(StringComparer.Ordinal));
+        var expiresAt = time.GetUtcNow() + Lifetime;
+        _pending[state] = new Pending(server.Name, server.Url!, metadata, start with { Scope = scope }, verifier, redirectUri, expiresAt);
+        var url = QueryHelpers.AddQueryString(metadata.AuthorizationEndpoint, new Dictionary<string, string?>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = start.ClientId,
+            ["redirect_uri"] = redirectUri,
+            ["scope"] = scope,
+            ["state"] = state,
+            ["code_challenge"] = challenge,
+            ["code_challenge_method"] = "S256",
+            ["resource"] = server.Url,
+        });
+        return (new Uri(url), expiresAt);
+    }
+
+    /// <summary>Redeems the code of a callback and stores the refresh token; returns the server's name.</summary>
+    public async Task<string> CompleteAsync(IQueryCollection query, CancellationToken cancellationToken)
+    {
+        // Single use: taken out before anything else is checked, so a replayed or raced callback finds nothing.
+        if (query["state"].ToString() is not { Length: > 0 } state || !_pending.TryRemove(state, out var pending) || pending.ExpiresAt < time.GetUtcNow())
+        {
+            throw new OAuthException("Unknown, used or expired authorization state; start the authorization again.");
+        }
+
+        // RFC 9207: compared before anything else of the response is used, error responses included.
+        var iss = query["iss"].ToString();
+        if ((pending.Metadata.IssParameterSupported || iss.Length > 0) && !string.Equals(iss, pending.Metadata.Issuer, StringComparison.Ordinal))
+        {
+            throw new OAuthException($"The authorization response of '{pending.Server}' came from issuer '{iss}', not '{pending.Metadata.Issuer}'.");
+        }
+
+        if (query["error"].ToString() is { Length: > 0 } error)
+        {
+            throw new OAuthException($"The authorization server refused for '{pending.Server}': {error} {query["error_description"]}".TrimEnd());
+        }
+
+        if (query["code"].ToString() is not { Length: > 0 } code)
+        {
+            throw new OAuthException("The authorization response has no code.");
+        }
+
+        var refreshToken = await RedeemAsync(pending, code, cancellationToken);
+        var credential = new UpstreamCredential
+        {
+            Kind = CredentialKind.OAuthRefreshToken,
+            RefreshToken = refreshToken,
+            TokenEndpoint = pending.Metadata.TokenEndpoint,
+            ClientId = pending.Start.ClientId,
+            Secret = pending.Start.ClientSecret,
+            Scope = pending.Start.Scope,
+        };
+        if (await registry.SetCredentialAsync(pending.Server, credential, cancellationToken) is null)
+        {
+            throw new OAuthException($"Server '{pending.Server}' was removed during its authorization.");
+        }
+
+        LogAuthorized(pending.Server);
+        return pending.Server;
+    }
+
+    private static string Random() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
+    private async Task<string> RedeemAsync(Pending pending, string code, CancellationToken cancellationToken)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = pending.RedirectUri,
+            ["code_verifier"] = pending.Verifier,
+            ["resource"] = pending.Resource,
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, pending.Metadata.TokenEndpoint);
+        if (pending.Start.ClientSecret is { } secret)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue(
+                "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(pending.Start.ClientId)}:{Uri.EscapeDataString(secret)}")));
+        }
+        else
+        {
+            form["client_id"] = pending.Start.ClientId;
+        }
+
+        request.Content = new FormUrlEncodedContent(form);
+        using var response = await oauth.AuthorizationServerHttp.SendAsync(request, cancellationToken);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = json.RootElement.TryGetProperty("error", out var e) ? e.GetString() : null;
+            throw new OAuthException($"The token endpoint of '{pending.Server}' refused the authorization code: {(int)response.StatusCode} {error}.");
+        }
+
+        return json.RootElement.TryGetProperty("refresh_token", out var refresh) && refresh.GetString() is { Length: > 0 } token
+            ? token
+            : throw new OAuthException($"The authorization server of '{pending.Server}' issued no refresh token (is offline_access allowed for the client?).");
+    }
+
+    private void Purge()
+    {
+        var now = time.GetUtcNow();
+        foreach (var (state, pending) in _pending)
+        {
+            if (pending.ExpiresAt < now)
+            {
+                _pending.TryRemove(state, out _);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "An admin authorized the gateway at the authorization server of upstream {Server}; its refresh token is stored.")]
+    private partial void LogAuthorized(string server);
+
+    private sealed record Pending(string Server, string Resource, AuthorizationServerMetadata Metadata, AuthorizationStart Start, string Verifier, string RedirectUri, DateTimeOffset ExpiresAt);
+}

@@ -1,0 +1,84 @@
+using System.Runtime.CompilerServices;
+using Gateway.Core.Credentials;
+using Gateway.Core.Servers;
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Credentials.OAuth;
+
+/// <summary>
+/// Hands out the HTTP client of an upstream whose credential is an OAuth client-credentials grant. One token source per
+/// credential: reconnects of the same server reuse the cached token; a rotated credential (a new object) starts afresh.
+/// </summary>
+internal sealed partial class OAuthTokenClient : IDisposable
+{
+    private readonly ConditionalWeakTable<UpstreamCredential, OAuthTokenSource> _sources = [];
+    private readonly OAuthOptions _options;
+    private readonly OutboundUrlPolicy _policy;
+    private readonly HttpClient _tokenHttp;
+    private readonly HttpClient _upstreamHttp;
+    private readonly AuthorizationServerDiscovery _discovery;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly IServerStore _store;
+
+    public OAuthTokenClient(IOptions<GatewayOptions> options, IServerStore store, TimeProvider time, ILogger<OAuthTokenClient> logger)
+    {
+        _store = store;
+        _options = options.Value.OAuth;
+        _policy = new OutboundUrlPolicy(_options);
+        _tokenHttp = new HttpClient(_policy.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+
+        // The upstream's own metadata is read from the URL the admin typed (trusted, may be private), without redirects.
+        _upstreamHttp = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
+        _discovery = new AuthorizationServerDiscovery(_upstreamHttp, _tokenHttp, _policy);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Gets the discovery of authorization servers (learned URLs checked by the policy).</summary>
+    public AuthorizationServerDiscovery Discovery => _discovery;
+
+    /// <summary>Gets the client for requests to authorization servers (HTTPS and address policy at connect time).</summary>
+    public HttpClient AuthorizationServerHttp => _tokenHttp;
+
+    /// <summary>The token source of the server's credential.</summary>
+    public OAuthTokenSource SourceFor(ServerDefinition server) =>
+        _sources.GetValue(server.Credential!, credential => new OAuthTokenSource(
+            server.Name, server.Url, credential, _tokenHttp, _policy, _discovery, _options.RefreshBefore, server.ConnectTimeout, _time,
+            (previous, next) => PersistRefreshTokenAsync(server.Name, previous, next), _logger));
+
+    /// <summary>An HTTP client over <paramref name="inner"/> that adds the server's current access token to every request.</summary>
+    public HttpClient CreateClient(ServerDefinition server, HttpMessageHandler inner) =>
+        new(new BearerTokenHandler(SourceFor(server)) { InnerHandler = inner }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+
+    /// <summary>
+    /// Stores a rotated refresh token, unless the admin replaced the credential meanwhile (then the stored one is newer
+    /// than this token chain and must win).
+    /// </summary>
+    private async Task PersistRefreshTokenAsync(string server, string previous, UpstreamCredential next)
+    {
+        try
+        {
+            var stored = await _store.FindAsync(server, CancellationToken.None);
+            if (stored?.Definition.Credential?.RefreshToken == previous)
+            {
+                await _store.SetCredentialAsync(server, next, CancellationToken.None);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The new token still works in memory; after a restart the admin may have to set one again.
+            LogPersistFailed(server, ex.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        _tokenHttp.Dispose();
+        _upstreamHttp.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The rotated refresh token of upstream {Server} could not be stored ({Reason}); it is used until the gateway stops.")]
+    private partial void LogPersistFailed(string server, string reason);
+}

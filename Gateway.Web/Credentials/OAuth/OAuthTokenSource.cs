@@ -1,0 +1,188 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Gateway.Core.Credentials;
+
+namespace Gateway.Web.Credentials.OAuth;
+
+/// <summary>
+/// The access token of one server's OAuth credential, from the client-credentials grant or from a refresh token an
+/// admin obtained: obtained on first use, cached, and replaced before it expires (at the first request inside the
+/// refresh window), one token request at a time. A refresh token the authorization server rotates is kept, and handed
+/// to <paramref name="persistRefreshToken"/> so a restart does not fall back to the used (revoked) one.
+/// </summary>
+internal sealed partial class OAuthTokenSource(
+    string server,
+    string? resource,
+    UpstreamCredential credential,
+    HttpClient http,
+    OutboundUrlPolicy policy,
+    AuthorizationServerDiscovery discovery,
+    TimeSpan refreshBefore,
+    TimeSpan requestTimeout,
+    TimeProvider time,
+    Func<string, UpstreamCredential, Task> persistRefreshToken,
+    ILogger logger)
+{
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private volatile CachedToken? _token;
+    private string? _discoveredEndpoint;
+    private string? _refreshToken = credential.RefreshToken;
+
+    /// <summary>Gets how many tokens were obtained (for tests and diagnostics).</summary>
+    public int Obtained { get; private set; }
+
+    /// <summary>Returns a token valid for longer than the refresh window, obtaining a new one when needed.</summary>
+    public async ValueTask<string> GetAsync(CancellationToken cancellationToken)
+    {
+        if (_token is { } cached && !cached.Due(time.GetUtcNow()))
+        {
+            return cached.Value;
+        }
+
+        await _refresh.WaitAsync(cancellationToken);
+        try
+        {
+            if (_token is { } fresh && !fresh.Due(time.GetUtcNow()))
+            {
+                return fresh.Value;
+            }
+
+            _token = await RequestAsync(cancellationToken);
+            return _token.Value;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    /// <summary>Forgets the cached token (the upstream refused it), so the next request obtains another.</summary>
+    public void Invalidate(string refused)
+    {
+        if (_token?.Value == refused)
+        {
+            _token = null;
+        }
+    }
+
+    private async Task<CachedToken> RequestAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(requestTimeout);
+        var started = time.GetUtcNow();
+        try
+        {
+            // A discovered endpoint is remembered for this credential; the tokens, not the metadata, expire.
+            var endpoint = policy.Check(credential.TokenEndpoint ?? (_discoveredEndpoint ??= await DiscoverAsync(timeout.Token)), "token endpoint");
+            return await RequestAsync(endpoint, started, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new OAuthException($"The authorization server of '{server}' did not answer within {requestTimeout.TotalSeconds:0.#} s.");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException)
+        {
+            throw new OAuthException($"The token request of '{server}' failed: {ex.Message}", ex);
+        }
+    }
+
+    private Task<string> DiscoverAsync(CancellationToken cancellationToken) =>
+        resource is null
+            ? throw new OAuthException($"'{server}' has no token endpoint and no URL to discover one from.")
+            : discovery.FindTokenEndpointAsync(server, resource, cancellationToken);
+
+    private async Task<CachedToken> RequestAsync(Uri endpoint, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var refreshing = credential.Kind == CredentialKind.OAuthRefreshToken;
+        var form = refreshing
+            ? new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = _refreshToken! }
+            : new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
+        if (!string.IsNullOrWhiteSpace(credential.Scope))
+        {
+            form["scope"] = credential.Scope;
+        }
+
+        if (resource is not null)
+        {
+            // RFC 8707: the token is requested for this upstream only, so it cannot be replayed elsewhere.
+            form["resource"] = resource;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint);
+        if (credential.Secret is null)
+        {
+            // A public client (a refresh token obtained by a native app flow) identifies itself without a secret.
+            form["client_id"] = credential.ClientId!;
+        }
+        else
+        {
+            // client_secret_basic (RFC 6749 2.3.1): both parts form-encoded before base64.
+            request.Headers.Authorization = new AuthenticationHeaderValue(
+                "Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(credential.ClientId!)}:{Uri.EscapeDataString(credential.Secret)}")));
+        }
+
+        request.Content = new FormUrlEncodedContent(form);
+        using var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new OAuthException(refreshing
+                ? $"The token endpoint of '{server}' refused the refresh token: {(int)response.StatusCode} {ErrorOf(body)}. Obtain a new one and set it as the server's credential."
+                : $"The token endpoint of '{server}' refused the client credentials: {(int)response.StatusCode} {ErrorOf(body)}.");
+        }
+
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        if (!root.TryGetProperty("access_token", out var accessToken) || accessToken.GetString() is not { Length: > 0 } value)
+        {
+            throw new OAuthException($"The token endpoint of '{server}' answered without an access_token.");
+        }
+
+        if (root.TryGetProperty("token_type", out var type) && !string.Equals(type.GetString(), "Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new OAuthException($"The token endpoint of '{server}' issued a '{type.GetString()}' token; only Bearer is supported.");
+        }
+
+        if (refreshing && root.TryGetProperty("refresh_token", out var rotated) && rotated.GetString() is { Length: > 0 } next && next != _refreshToken)
+        {
+            // The authorization server rotated it (OAuth 2.1 for public clients): the old one is now spent.
+            var previous = _refreshToken!;
+            _refreshToken = next;
+            await persistRefreshToken(previous, credential with { RefreshToken = next, RotatedAt = null });
+        }
+
+        var lifetime = root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt64(out var seconds) ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromHours(1);
+        var margin = lifetime / 2 < refreshBefore ? lifetime / 2 : refreshBefore;
+        Obtained++;
+        LogObtained(server, lifetime.TotalSeconds);
+
+        // Timed from when the request was sent: the token may have been issued any time after that.
+        return new CachedToken(value, started + lifetime - margin);
+    }
+
+    /// <summary>The error code and description of an OAuth error response (RFC 6749 5.2); never echoes anything else.</summary>
+    private static string ErrorOf(string body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            var error = json.RootElement.TryGetProperty("error", out var e) ? e.GetString() : null;
+            var description = json.RootElement.TryGetProperty("error_description", out var d) ? d.GetString() : null;
+            return string.Join(": ", new[] { error, description?.TrimEnd('.') }.Where(s => !string.IsNullOrEmpty(s)));
+        }
+        catch (JsonException)
+        {
+            return "(no OAuth error)";
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Obtained an access token for upstream {Server}, valid {Seconds} s.")]
+    private partial void LogObtained(string server, double seconds);
+
+    private sealed record CachedToken(string Value, DateTimeOffset RefreshAt)
+    {
+        public bool Due(DateTimeOffset now) => now >= RefreshAt;
+    }
+}
