@@ -96,11 +96,11 @@ public sealed class ServersPageTests : ConsolePageTest
         await manager.WaitUntilAsync(c => c.Tools.TryResolve("local__echo", out _), connected.Token);
         var cut = Render<Gateway.Web.Components.Pages.Servers>();
 
-        cut.Find("button.remove-server").Click();
+        await cut.InvokeAsync(() => cut.Find("button.remove-server").Click());
         cut.WaitForAssertion(() => Assert.Equal("Confirm remove", cut.Find("button.remove-server").TextContent.Trim()));
         Assert.Single(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
 
-        cut.Find("button.remove-server").Click();
+        await cut.InvokeAsync(() => cut.Find("button.remove-server").Click());
         cut.WaitForAssertion(() => Assert.Equal("Removed 'local'.", cut.Find("#test-result").TextContent));
         Assert.Empty(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
         Assert.False(manager.TryGet("local", out _));
@@ -127,7 +127,7 @@ public sealed class ServersPageTests : ConsolePageTest
         await manager.WaitUntilAsync(c => c.Tools.TryResolve("local__echo", out _), connected.Token);
         var cut = Render<Gateway.Web.Components.Pages.Servers>();
 
-        cut.Find("button.edit-server").Click();
+        await cut.InvokeAsync(() => cut.Find("button.edit-server").Click());
         cut.WaitForAssertion(() => Assert.Equal("Edit server 'local'", cut.Find("#server-form-title").TextContent));
         cut.Find("#server-prefix").Input("files_");
         cut.Find("#test-connection").Click();
@@ -141,7 +141,7 @@ public sealed class ServersPageTests : ConsolePageTest
         Assert.Equal(TimeSpan.FromSeconds(7), stored.CallTimeout);
         await manager.WaitUntilAsync(c => c.Tools.TryResolve("files_echo", out _), connected.Token);
 
-        cut.Find("button.toggle-server").Click();
+        await cut.InvokeAsync(() => cut.Find("button.toggle-server").Click());
         cut.WaitForAssertion(() => Assert.Equal("Disabled 'local'.", cut.Find("#test-result").TextContent));
         Assert.False((await Services.GetRequiredService<IServerStore>().FindAsync("local", CancellationToken.None))!.Definition.Enabled);
         await manager.WaitUntilAsync(c => !c.Tools.TryResolve("files_echo", out _), connected.Token);
@@ -203,7 +203,7 @@ public sealed class ServersPageTests : ConsolePageTest
         Assert.DoesNotContain("local__echo", cut.FindAll("#tool-table code").Select(c => c.TextContent));
         Assert.Contains("local__add", cut.FindAll("#tool-table code").Select(c => c.TextContent));
 
-        cut.Find("button.accept-definition").Click();
+        await cut.InvokeAsync(() => cut.Find("button.accept-definition").Click());
         await manager.WaitUntilAsync(c => c.Tools.TryResolve("local__echo", out _), connected.Token);
         cut.WaitForAssertion(() => Assert.Equal("Accepted the current definition of 'local/echo'.", cut.Find("#test-result").TextContent));
         Assert.Equal("admin", (await Services.GetRequiredService<Gateway.Core.Catalog.IToolPinStore>().ListAsync(CancellationToken.None)).Single(p => p.Tool == "echo").PinnedBy);
