@@ -35,6 +35,12 @@ public sealed record AuditRecord
 
     /// <summary>Gets the SHA-256 of the canonical (RFC 8785) arguments; the arguments themselves are not stored.</summary>
     public string? ArgumentsSha256 { get; init; }
+
+    /// <summary>Gets a copy of the arguments with secrets masked (see <see cref="ArgumentRedactor"/>), when there were any.</summary>
+    public string? ArgumentsRedacted { get; init; }
+
+    /// <summary>Gets the id that ties a forwarded call's <see cref="AuditKinds.ToolCallStarted"/> entry to its completion.</summary>
+    public string? CallId { get; init; }
 }
 
 /// <summary>Audit event kinds.</summary>
@@ -42,6 +48,9 @@ public static class AuditKinds
 {
     /// <summary>A <c>tools/call</c>.</summary>
     public const string ToolCall = "tool_call";
+
+    /// <summary>A <c>tools/call</c> about to be forwarded; committed before the upstream sees it, completed by a <see cref="ToolCall"/> entry with the same call id.</summary>
+    public const string ToolCallStarted = "tool_call.started";
 }
 
 /// <summary>Audit outcomes.</summary>
@@ -64,4 +73,10 @@ public static class AuditOutcomes
 
     /// <summary>The agent cancelled the call.</summary>
     public const string Cancelled = "cancelled";
+
+    /// <summary>The call was forwarded; its completion is recorded by a later entry.</summary>
+    public const string Started = "started";
+
+    /// <summary>The gateway stopped (crash, kill) after forwarding the call and before recording its completion.</summary>
+    public const string Unknown = "unknown";
 }

@@ -186,6 +186,33 @@ namespace Gateway.Data.Migrations
                     b.ToTable("Approvals", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.AuditCheckpointEntity", b =>
+                {
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Sequence");
+
+                    b.ToTable("AuditCheckpoints", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.AuditEntryEntity", b =>
                 {
                     b.Property<long>("Sequence")
@@ -196,7 +223,14 @@ namespace Gateway.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ArgumentsRedacted")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ArgumentsSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CallId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
@@ -242,6 +276,8 @@ namespace Gateway.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Sequence");
+
+                    b.HasIndex("CallId");
 
                     b.HasIndex("Timestamp");
 

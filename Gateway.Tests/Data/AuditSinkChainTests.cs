@@ -1,0 +1,101 @@
+using Gateway.Core.Audit;
+using Gateway.Tests.Core.Audit;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Data;
+
+/// <summary>The writer chains every batch inside its write transaction, so the chain on disk verifies, also with two writers on one file.</summary>
+public sealed class AuditSinkChainTests
+{
+    [Fact]
+    public async Task Records_AreStoredChained_AndReadBackVerifies()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        for (var i = 0; i < 50; i++)
+        {
+            await db.Sink.WriteAsync(AuditChainTests.Sample(i) with { Timestamp = DateTimeOffset.Now.AddTicks(1234) }, TestContext.Timeout);
+        }
+
+        await db.Sink.CommitAsync(AuditChainTests.Sample(99), TestContext.Timeout);
+        await db.Flusher.FlushAsync(TestContext.Timeout);
+
+        var entries = db.Reader.ReadEntries().ToList();
+        Assert.Equal(Enumerable.Range(1, 51).Select(i => (long)i), entries.Select(e => e.Sequence));
+        Assert.Equal(AuditChain.Genesis, entries[0].PreviousHash);
+        Assert.True(Verify(entries).Intact);
+    }
+
+    [Fact]
+    public async Task TwoGatewaysOnOneFile_WritingConcurrently_NeverForkTheChain()
+    {
+        var path = AuditDatabase.NewPath();
+        await using (await AuditDatabase.OpenAsync(path))
+        {
+            // Migrated once, like a first gateway start, before two instances share the file.
+        }
+
+        await using var a = await AuditDatabase.OpenAsync(path);
+        await using var b = await AuditDatabase.OpenAsync(path);
+        const int PerWriter = 2000;
+        using var go = new ManualResetEventSlim();
+        async Task WriteAll(AuditDatabase db, string actor)
+        {
+            await Task.Yield();
+            go.Wait(TestContext.Timeout);
+            for (var i = 0; i < PerWriter; i++)
+            {
+                // Every 100th waits for its commit, so the two writers' batches interleave in many transactions.
+                var record = AuditChainTests.Sample(i) with { Actor = actor };
+                if (i % 100 == 0)
+                {
+                    await db.Sink.CommitAsync(record, TestContext.Timeout);
+                }
+                else
+                {
+                    await db.Sink.WriteAsync(record, TestContext.Timeout);
+                }
+            }
+
+            await db.Flusher.FlushAsync(TestContext.Timeout);
+        }
+
+        var writers = new[] { Task.Run(() => WriteAll(a, "a")), Task.Run(() => WriteAll(b, "b")) };
+        go.Set();
+        await Task.WhenAll(writers);
+
+        var entries = a.Reader.ReadEntries().ToList();
+        Assert.Equal(2 * PerWriter, entries.Count);
+        Assert.Equal(PerWriter, entries.Count(e => e.Record.Actor == "a"));
+        var result = Verify(entries);
+        Assert.True(result.Intact, result.Problem);
+
+        // Both writers' records are spread through the chain, not one block after the other: they really interleaved.
+        var switches = entries.Zip(entries.Skip(1)).Count(p => p.First.Record.Actor != p.Second.Record.Actor);
+        Assert.True(switches > 2, $"only {switches} switches between writers");
+    }
+
+    [Fact]
+    public async Task UpdatesAndDeletes_AreRefusedByTheDatabase()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        await db.Sink.CommitAsync(AuditChainTests.Sample(), TestContext.Timeout);
+
+        var update = Assert.ThrowsAny<Exception>(() => AuditDatabase.Execute(db.Path, "UPDATE AuditEntries SET Outcome = 'error'"));
+        Assert.Contains("append-only", update.Message, StringComparison.Ordinal);
+        Assert.ThrowsAny<Exception>(() => AuditDatabase.Execute(db.Path, "DELETE FROM AuditEntries"));
+    }
+
+    internal static AuditVerification Verify(IEnumerable<AuditChainEntry> entries)
+    {
+        var verifier = new AuditVerifier();
+        foreach (var e in entries)
+        {
+            if (!verifier.Add(e))
+            {
+                break;
+            }
+        }
+
+        return verifier.Complete();
+    }
+}
