@@ -35,6 +35,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();
         services.AddSingleton<IPolicyStore, EfPolicyStore>();
         services.AddSingleton<IApprovalStore, EfApprovalStore>();
+        services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
         services.AddSingleton<BatchingAuditSink>();
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
         services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());

@@ -96,6 +96,12 @@ public sealed class AuditVerifier
             return Fail(entry.Sequence, $"entry {entry.Sequence} does not link to entry {entry.Sequence - 1}: its previous hash is {entry.PreviousHash ?? "missing"}, expected {previous} (entries removed, swapped or inserted)");
         }
 
+        // The hash covers milliseconds; a stored timestamp with more precision was changed after it was hashed.
+        if (!ReferenceEquals(AuditChain.Normalize(entry.Record), entry.Record))
+        {
+            return Fail(entry.Sequence, $"entry {entry.Sequence} has a timestamp that is not in the stored form (a field was changed)");
+        }
+
         var actual = AuditChain.ComputeHash(entry.Sequence, entry.PreviousHash, entry.Record);
         if (!string.Equals(actual, entry.Hash, StringComparison.Ordinal))
         {

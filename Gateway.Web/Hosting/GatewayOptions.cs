@@ -14,6 +14,9 @@ public sealed class GatewayOptions
 
     /// <summary>Gets or sets the MCP endpoint settings.</summary>
     public McpEndpointOptions Mcp { get; set; } = new();
+
+    /// <summary>Gets or sets the audit trail settings.</summary>
+    public AuditOptions Audit { get; set; } = new();
 }
 
 /// <summary><c>Gateway:Admin</c>.</summary>
