@@ -43,7 +43,15 @@ internal sealed partial class BatchingAuditSink(IDbContextFactory<GatewayDbConte
     public async ValueTask CommitAsync(AuditRecord record, CancellationToken cancellationToken)
     {
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(new Pending(record, committed));
+        try
+        {
+            Enqueue(new Pending(record, committed));
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new AuditUnavailableException(ex);
+        }
+
 
         // Not cancellable: once queued the record will be written, and the caller must know whether it was.
         await committed.Task;

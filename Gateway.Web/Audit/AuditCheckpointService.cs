@@ -53,6 +53,10 @@ internal sealed partial class AuditCheckpointService(
         }
     }
 
+    /// <summary>A checkpoint is due after <see cref="AuditOptions.CheckpointEvery"/> new entries, or when any were added and the last one is older than the interval.</summary>
+    internal static bool IsDue(long added, TimeSpan age, AuditOptions options) =>
+        added >= options.CheckpointEvery || (added > 0 && age >= options.CheckpointInterval);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _ = key.Key;
@@ -65,7 +69,7 @@ internal sealed partial class AuditCheckpointService(
                 var last = await store.ReadLastAsync(stoppingToken);
                 var added = (head?.Sequence ?? 0) - (last?.Sequence ?? 0);
                 var age = time.GetUtcNow() - (last?.CreatedAt ?? DateTimeOffset.MinValue);
-                if (added >= Options.CheckpointEvery || (added > 0 && age >= Options.CheckpointInterval))
+                if (IsDue(added, age, Options))
                 {
                     await SignHeadAsync(stoppingToken);
                 }

@@ -78,7 +78,7 @@ internal sealed partial class GatewayMcpHandlers(
             Refusal.None => outcome.Result!,
 
             // Policy refusals are tool errors the model can read; unknown tools and unreadable arguments are protocol errors.
-            Refusal.Policy => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
+            Refusal.Policy or Refusal.AuditUnavailable => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
             _ => throw new McpProtocolException(outcome.Message!, McpErrorCode.InvalidParams),
         };
     }
