@@ -37,6 +37,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IPolicyStore, EfPolicyStore>();
         services.AddSingleton<IApprovalStore, EfApprovalStore>();
         services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
+        services.AddSingleton<AuditBrowser>();
         services.AddSingleton<BatchingAuditSink>();
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
         services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());

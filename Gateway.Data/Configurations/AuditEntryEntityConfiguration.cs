@@ -20,6 +20,11 @@ internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<A
         builder.HasIndex(a => a.Timestamp);
         builder.HasIndex(a => new { a.Actor, a.Sequence });
         builder.HasIndex(a => new { a.Server, a.Sequence });
+
+        // The console sorts and filters on these; each index ends in Sequence so a page is an index range scan.
+        builder.HasIndex(a => new { a.Tool, a.Sequence });
+        builder.HasIndex(a => new { a.Decision, a.Sequence });
+        builder.HasIndex(a => new { a.Outcome, a.Sequence });
         builder.Property(a => a.Kind).HasMaxLength(32);
         builder.Property(a => a.Decision).HasMaxLength(16);
         builder.Property(a => a.Outcome).HasMaxLength(16);

@@ -283,7 +283,13 @@ namespace Gateway.Data.Migrations
 
                     b.HasIndex("Actor", "Sequence");
 
+                    b.HasIndex("Decision", "Sequence");
+
+                    b.HasIndex("Outcome", "Sequence");
+
                     b.HasIndex("Server", "Sequence");
+
+                    b.HasIndex("Tool", "Sequence");
 
                     b.ToTable("AuditEntries", (string)null);
                 });

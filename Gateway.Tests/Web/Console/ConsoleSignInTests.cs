@@ -35,6 +35,7 @@ public sealed partial class ConsoleSignInTests
         Assert.Contains("id=\"create-agent\"", await browser.Client.GetStringAsync("/agents", TestContext.Timeout), StringComparison.Ordinal);
         Assert.Contains("id=\"explain\"", await browser.Client.GetStringAsync("/policies", TestContext.Timeout), StringComparison.Ordinal);
         Assert.Contains("Approvals", await browser.Client.GetStringAsync("/approvals", TestContext.Timeout), StringComparison.Ordinal);
+        Assert.Contains("id=\"audit-table\"", await browser.Client.GetStringAsync("/audit", TestContext.Timeout), StringComparison.Ordinal);
 
         using var signOut = await PostFormAsync(browser, "/console/logout", [], await AntiforgeryTokenAsync(browser, "/"));
         Assert.Equal(HttpStatusCode.Redirect, (await browser.Client.GetAsync("/", TestContext.Timeout)).StatusCode);
