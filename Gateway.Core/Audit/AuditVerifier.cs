@@ -62,8 +62,78 @@ public sealed class AuditVerifier
         }
     }
 
+    /// <summary>
+    /// Checks a stream of entries, re-hashing them in parallel batches while the next batch is read (hashing is
+    /// independent per entry; the links and checkpoints are then checked in order). Stops at the first problem.
+    /// </summary>
+    public AuditVerification Run(IEnumerable<AuditChainEntry> entries, CancellationToken cancellationToken = default)
+    {
+        const int Batch = 4096;
+        using var batches = new System.Collections.Concurrent.BlockingCollection<AuditChainEntry[]>(boundedCapacity: 4);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var producer = Task.Run(
+            () =>
+            {
+                try
+                {
+                    var buffer = new List<AuditChainEntry>(Batch);
+                    foreach (var entry in entries)
+                    {
+                        buffer.Add(entry);
+                        if (buffer.Count == Batch)
+                        {
+                            batches.Add([.. buffer], stop.Token);
+                            buffer.Clear();
+                        }
+                    }
+
+                    if (buffer.Count > 0)
+                    {
+                        batches.Add([.. buffer], stop.Token);
+                    }
+                }
+                finally
+                {
+                    batches.CompleteAdding();
+                }
+            },
+            CancellationToken.None);
+
+        try
+        {
+            var hashes = new string?[Batch];
+            foreach (var batch in batches.GetConsumingEnumerable(stop.Token))
+            {
+                Parallel.For(0, batch.Length, i => hashes[i] = AuditChain.ComputeHash(batch[i].Sequence, batch[i].PreviousHash, batch[i].Record));
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    if (!Add(batch[i], hashes[i]))
+                    {
+                        return Complete();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            try
+            {
+                producer.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                // The consumer stopped early (a problem found); the producer was told to stop reading.
+            }
+        }
+
+        return Complete();
+    }
+
     /// <summary>Checks the next entry; returns <see langword="false"/> once a problem was found.</summary>
-    public bool Add(AuditChainEntry entry)
+    /// <param name="entry">The entry, in sequence order.</param>
+    /// <param name="computedHash">Its hash, when already computed (see <see cref="Run"/>).</param>
+    public bool Add(AuditChainEntry entry, string? computedHash = null)
     {
         if (_failure is not null)
         {
@@ -102,7 +172,7 @@ public sealed class AuditVerifier
             return Fail(entry.Sequence, $"entry {entry.Sequence} has a timestamp that is not in the stored form (a field was changed)");
         }
 
-        var actual = AuditChain.ComputeHash(entry.Sequence, entry.PreviousHash, entry.Record);
+        var actual = computedHash ?? AuditChain.ComputeHash(entry.Sequence, entry.PreviousHash, entry.Record);
         if (!string.Equals(actual, entry.Hash, StringComparison.Ordinal))
         {
             return Fail(entry.Sequence, $"entry {entry.Sequence} does not match its hash (a field was changed, or the entry was moved)");

@@ -60,6 +60,12 @@ public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
             return new AuditPage(entries, head, false, head);
         }
 
+        if (entries.Count < take && (entries.Count > 0 || skip == 0))
+        {
+            // The page query ran out of matches: it has counted them already (saves a second scan for rare matches).
+            return new AuditPage(entries, skip + entries.Count, false, head);
+        }
+
         await using var count = connection.CreateCommand();
         var countWhere = AuditChainReader.Where(count, filter);
         count.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM AuditEntries {countWhere} LIMIT {CountLimit + 1})";

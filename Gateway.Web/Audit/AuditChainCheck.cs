@@ -14,20 +14,7 @@ public static class AuditChainCheck
         var verifier = new AuditVerifier();
         verifier.AddCheckpoints(reader.ReadCheckpoints(), publicKey, "stored");
         verifier.AddCheckpoints(known, publicKey, "previously exported");
-        foreach (var entry in reader.ReadEntries())
-        {
-            if (!verifier.Add(entry))
-            {
-                break;
-            }
-
-            if ((entry.Sequence & 0xFFFF) == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-        }
-
-        return verifier.Complete();
+        return verifier.Run(reader.ReadEntries(), cancellationToken);
     }
 
     /// <summary>Checks an export without the database: its entries, its checkpoints, and the file hashes in its manifest.</summary>
