@@ -62,77 +62,9 @@ public sealed class AuditVerifier
         }
     }
 
-    /// <summary>
-    /// Checks a stream of entries, re-hashing them in parallel batches while the next batch is read (hashing is
-    /// independent per entry; the links and checkpoints are then checked in order). Stops at the first problem.
-    /// </summary>
-    public AuditVerification Run(IEnumerable<AuditChainEntry> entries, CancellationToken cancellationToken = default)
-    {
-        const int Batch = 4096;
-        using var batches = new System.Collections.Concurrent.BlockingCollection<AuditChainEntry[]>(boundedCapacity: 4);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var producer = Task.Run(
-            () =>
-            {
-                try
-                {
-                    var buffer = new List<AuditChainEntry>(Batch);
-                    foreach (var entry in entries)
-                    {
-                        buffer.Add(entry);
-                        if (buffer.Count == Batch)
-                        {
-                            batches.Add([.. buffer], stop.Token);
-                            buffer.Clear();
-                        }
-                    }
-
-                    if (buffer.Count > 0)
-                    {
-                        batches.Add([.. buffer], stop.Token);
-                    }
-                }
-                finally
-                {
-                    batches.CompleteAdding();
-                }
-            },
-            CancellationToken.None);
-
-        try
-        {
-            var hashes = new string?[Batch];
-            foreach (var batch in batches.GetConsumingEnumerable(stop.Token))
-            {
-                Parallel.For(0, batch.Length, i => hashes[i] = AuditChain.ComputeHash(batch[i].Sequence, batch[i].PreviousHash, batch[i].Record));
-                for (var i = 0; i < batch.Length; i++)
-                {
-                    if (!Add(batch[i], hashes[i]))
-                    {
-                        return Complete();
-                    }
-                }
-            }
-        }
-        finally
-        {
-            stop.Cancel();
-            try
-            {
-                producer.GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException)
-            {
-                // The consumer stopped early (a problem found); the producer was told to stop reading.
-            }
-        }
-
-        return Complete();
-    }
-
     /// <summary>Checks the next entry; returns <see langword="false"/> once a problem was found.</summary>
     /// <param name="entry">The entry, in sequence order.</param>
-    /// <param name="computedHash">Its hash, when already computed (see <see cref="Run"/>).</param>
+    /// <param name="computedHash">Its hash, when already computed (hashing can run in parallel; the order checks cannot).</param>
     public bool Add(AuditChainEntry entry, string? computedHash = null)
     {
         if (_failure is not null)

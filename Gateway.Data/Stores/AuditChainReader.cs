@@ -26,6 +26,31 @@ public sealed class AuditChainReader(string connectionString)
         }
     }
 
+    /// <summary>Reads the entries with <paramref name="from"/> ≤ sequence &lt; <paramref name="to"/>, in sequence order (a segment, for parallel verification).</summary>
+    public IEnumerable<AuditChainEntry> ReadEntries(long from, long to)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM AuditEntries WHERE Sequence >= $from AND Sequence < $to ORDER BY Sequence";
+        command.Parameters.AddWithValue("$from", from);
+        command.Parameters.AddWithValue("$to", to);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return ReadEntry(reader);
+        }
+    }
+
+    /// <summary>Reads the lowest and highest sequence numbers; <see langword="null"/> when there are no entries.</summary>
+    public (long Min, long Max)? ReadSequenceRange()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MIN(Sequence), MAX(Sequence) FROM AuditEntries";
+        using var reader = command.ExecuteReader();
+        return reader.Read() && !reader.IsDBNull(0) ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+    }
+
     /// <summary>Reads every stored checkpoint in sequence order.</summary>
     public List<AuditCheckpoint> ReadCheckpoints()
     {
