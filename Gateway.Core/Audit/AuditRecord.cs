@@ -51,6 +51,12 @@ public static class AuditKinds
 
     /// <summary>A <c>tools/call</c> about to be forwarded; committed before the upstream sees it, completed by a <see cref="ToolCall"/> entry with the same call id.</summary>
     public const string ToolCallStarted = "tool_call.started";
+
+    /// <summary>An admin changed a server, agent, key, policy or tool class (see <c>Gateway.Core.Audit.Admin.AdminChangeRecorder</c>).</summary>
+    public const string AdminChange = "admin_change";
+
+    /// <summary>A sign-in attempt to the console, successful or not.</summary>
+    public const string ConsoleLogin = "console_login";
 }
 
 /// <summary>Audit outcomes.</summary>

@@ -17,7 +17,15 @@ internal static class AdminApiExtensions
     public static WebApplication MapGatewayAdminApi(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
-        var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy)
+            .AddEndpointFilter(async (context, next) =>
+            {
+                // Admin changes made by this request are audited as the admin API's.
+                using (Gateway.Core.Audit.Admin.AuditActor.Use("admin-api"))
+                {
+                    return await next(context);
+                }
+            });
         api.MapServerEndpoints();
         api.MapAgentEndpoints();
         api.MapPolicyEndpoints();

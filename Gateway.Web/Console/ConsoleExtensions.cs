@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Gateway.Core.Audit;
 using Gateway.Web.Authentication;
 using Gateway.Web.Components;
 using Gateway.Web.Console;
@@ -55,9 +56,23 @@ internal static class ConsoleExtensions
         return app;
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext context, [FromForm] string? key, [FromForm] string? returnUrl, AdminKey adminKey)
+    private static async Task<IResult> SignInAsync(HttpContext context, [FromForm] string? key, [FromForm] string? returnUrl, AdminKey adminKey, IAuditSink audit, TimeProvider time)
     {
-        if (string.IsNullOrEmpty(key) || !adminKey.Matches(key))
+        var signedIn = !string.IsNullOrEmpty(key) && adminKey.Matches(key);
+
+        // Every sign-in attempt is in the audit trail, failed ones with where they came from.
+        await audit.WriteAsync(
+            new AuditRecord
+            {
+                Timestamp = time.GetUtcNow(),
+                Kind = AuditKinds.ConsoleLogin,
+                Actor = signedIn ? "admin" : "anonymous",
+                Decision = signedIn ? "allow" : "deny",
+                Outcome = signedIn ? AuditOutcomes.Ok : AuditOutcomes.Denied,
+                Error = signedIn ? null : $"wrong admin key from {context.Connection.RemoteIpAddress}",
+            },
+            CancellationToken.None);
+        if (!signedIn)
         {
             return Results.Redirect("/login?error=true&returnUrl=" + Uri.EscapeDataString(returnUrl ?? "/"));
         }

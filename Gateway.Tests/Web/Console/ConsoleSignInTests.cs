@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.Upstreams;
 
 namespace Gateway.Tests.Web.Console;
@@ -20,6 +21,9 @@ public sealed partial class ConsoleSignInTests
         Assert.StartsWith("/login", anonymous.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(browser, GatewayHost.AdminKey, "/servers")).StatusCode);
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        var logins = new Gateway.Data.Stores.AuditChainReader($"Data Source={gateway.DatabasePath}").ReadEntries().Where(e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ConsoleLogin).ToList();
+        Assert.Equal(("admin", "ok"), (Assert.Single(logins).Record.Actor, logins[0].Record.Outcome));
         var cookie = browser.Cookies.GetCookies(gateway.BaseUri).Single(c => c.Name == "mcpgw.console");
         Assert.True(cookie.HttpOnly);
 
