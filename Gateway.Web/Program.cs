@@ -57,6 +57,7 @@ public static class Program
         app.MapGatewayMcp();
         app.MapGatewayAdminApi();
         app.MapGatewayConsole();
+        app.MapGatewayAudit();
         return app;
     }
 }

@@ -85,6 +85,32 @@ public sealed partial class ConsoleSignInTests
         Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
     }
 
+    [Fact]
+    public async Task AuditExport_DownloadsAZipThatVerifiesOffline_OnlyWhenSignedIn()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        using var browser = NewBrowser(gateway);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.Client.GetAsync("/console/audit/export", TestContext.Timeout)).StatusCode);
+
+        await SignInAsync(browser, GatewayHost.AdminKey, "/");
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        using var download = await browser.Client.GetAsync("/console/audit/export?format=jsonl", TestContext.Timeout);
+        Assert.Equal("application/zip", download.Content.Headers.ContentType!.MediaType);
+        var folder = Path.Combine(gateway.Directory, "download");
+        using (var zip = new System.IO.Compression.ZipArchive(await download.Content.ReadAsStreamAsync(TestContext.Timeout)))
+        {
+            System.IO.Compression.ZipFileExtensions.ExtractToDirectory(zip, folder);
+        }
+
+        var entries = Directory.GetFiles(folder, "*.jsonl").Single(f => !f.EndsWith(".checkpoints.jsonl", StringComparison.Ordinal));
+        Assert.Contains("console_login", await File.ReadAllTextAsync(entries, TestContext.Timeout), StringComparison.Ordinal);
+        var (exit, output, _) = await Gateway.Tests.Web.Audit.AuditTrailFixture.RunAsync("verify", "--file", entries);
+        Assert.True(exit == 0, output);
+
+        var csv = await browser.Client.GetStringAsync("/console/audit/export?format=csv&agent=admin", TestContext.Timeout);
+        Assert.StartsWith("sequence,timestamp,kind,actor", csv, StringComparison.Ordinal);
+    }
+
     private static Browser NewBrowser(GatewayHost gateway)
     {
         var cookies = new CookieContainer();
