@@ -30,7 +30,8 @@ public static class GatewayDataServiceCollectionExtensions
 
         // The initializer must be the first hosted service: the others read the database when they start.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatewayDatabaseInitializer>());
-        services.Insert(1, ServiceDescriptor.Singleton<IHostedService, UnfinishedCallRecovery>());
+        services.Insert(1, ServiceDescriptor.Singleton<IHostedService, LegacyAuditChainer>());
+        services.Insert(2, ServiceDescriptor.Singleton<IHostedService, UnfinishedCallRecovery>());
         services.AddSingleton<IServerStore, EfServerStore>();
         services.AddSingleton<IAgentStore, EfAgentStore>();
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();

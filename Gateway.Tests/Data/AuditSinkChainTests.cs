@@ -80,6 +80,31 @@ public sealed class AuditSinkChainTests
         Assert.ThrowsAny<Exception>(() => AuditDatabase.Execute(db.Path, "DELETE FROM AuditEntries"));
     }
 
+    [Fact]
+    public async Task EntriesWrittenBeforeTheChain_AreChainedOnceAtStart_AndNewOnesLinkToThem()
+    {
+        var path = AuditDatabase.NewPath();
+        await using (await AuditDatabase.OpenAsync(path))
+        {
+        }
+
+        // What an upgraded database holds: rows with no hash, from the old autoincrement (with a gap).
+        foreach (var sequence in new[] { 1, 2, 3, 5, 6 })
+        {
+            AuditDatabase.Execute(path, "INSERT INTO AuditEntries (Sequence, Timestamp, Kind, Actor, Decision, Outcome, DurationMs) VALUES ($s, $t, 'tool_call', 'old-agent', 'allow', 'ok', 1.5)", ("$s", sequence), ("$t", 638_000_000_000_000_000L + sequence));
+        }
+
+        await using var db = await AuditDatabase.OpenAsync(path);
+        await db.Sink.CommitAsync(AuditChainTests.Sample(), TestContext.Timeout);
+
+        var entries = db.Reader.ReadEntries().ToList();
+        Assert.Equal([1L, 2, 3, 4, 5, 6], entries.Select(e => e.Sequence));
+        Assert.Equal("old-agent", entries[4].Record.Actor);
+        var result = Verify(entries);
+        Assert.True(result.Intact, result.Problem);
+        Assert.ThrowsAny<Exception>(() => AuditDatabase.Execute(path, "UPDATE AuditEntries SET Actor = 'x'"));
+    }
+
     internal static AuditVerification Verify(IEnumerable<AuditChainEntry> entries)
     {
         var verifier = new AuditVerifier();
