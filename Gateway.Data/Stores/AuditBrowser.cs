@@ -5,7 +5,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Gateway.Data.Stores;
 
 /// <summary>One page of the audit trail, and how many entries match (counted up to <see cref="AuditBrowser.CountLimit"/>).</summary>
-public sealed record AuditPage(IReadOnlyList<AuditChainEntry> Entries, long Total, bool TotalIsLowerBound, long Head);
+/// <param name="TextSearchedAfter">When free text was searched without a time range: only entries after this sequence number were searched.</param>
+public sealed record AuditPage(IReadOnlyList<AuditChainEntry> Entries, long Total, bool TotalIsLowerBound, long Head, long? TextSearchedAfter = null);
 
 /// <summary>
 /// Server-side paging, sorting and filtering of the audit trail for the console. Every sort is on an index that ends in
@@ -15,6 +16,12 @@ public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
 {
     /// <summary>Counting stops here: an exact count of a free-text match over millions of rows would cost a full scan.</summary>
     public const int CountLimit = 10_000;
+
+    /// <summary>
+    /// Free text without a time range searches the newest this many entries: a text match has no index and scans, and
+    /// a scan of millions of rows takes seconds. A time range bounds the scan instead (through the timestamp index).
+    /// </summary>
+    public const int TextSearchWindow = 200_000;
 
     /// <summary>The sortable columns (each has an index with <c>Sequence</c>).</summary>
     public static readonly IReadOnlyList<string> SortColumns = ["Sequence", "Actor", "Server", "Tool", "Decision", "Outcome"];
@@ -31,13 +38,32 @@ public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
         await db.Database.OpenConnectionAsync(cancellationToken);
         var connection = (SqliteConnection)db.Database.GetDbConnection();
 
+        long head;
+        await using (var max = connection.CreateCommand())
+        {
+            max.CommandText = "SELECT COALESCE(MAX(Sequence), 0) FROM AuditEntries";
+            head = (long)(await max.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        long? textFloor = !string.IsNullOrWhiteSpace(filter.Text) && filter.From is null && filter.To is null && head > TextSearchWindow ? head - TextSearchWindow : null;
+        string Where(SqliteCommand command)
+        {
+            var where = AuditChainReader.Where(command, filter);
+            if (textFloor is { } floor)
+            {
+                command.Parameters.AddWithValue("$floor", floor);
+                where += " AND Sequence > $floor";
+            }
+
+            return where;
+        }
+
         var direction = descending ? "DESC" : "ASC";
         var order = sort == "Sequence" ? $"Sequence {direction}" : $"{sort} {direction}, Sequence {direction}";
         var entries = new List<AuditChainEntry>(take);
         await using (var page = connection.CreateCommand())
         {
-            var where = AuditChainReader.Where(page, filter);
-            page.CommandText = $"SELECT {AuditChainReader.ColumnList} FROM AuditEntries {where} ORDER BY {order} LIMIT $take OFFSET $skip";
+            page.CommandText = $"SELECT {AuditChainReader.ColumnList} FROM AuditEntries {Where(page)} ORDER BY {order} LIMIT $take OFFSET $skip";
             page.Parameters.AddWithValue("$take", take);
             page.Parameters.AddWithValue("$skip", skip);
             await using var reader = await page.ExecuteReaderAsync(cancellationToken);
@@ -45,13 +71,6 @@ public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
             {
                 entries.Add(AuditChainReader.ReadEntry(reader));
             }
-        }
-
-        long head;
-        await using (var max = connection.CreateCommand())
-        {
-            max.CommandText = "SELECT COALESCE(MAX(Sequence), 0) FROM AuditEntries";
-            head = (long)(await max.ExecuteScalarAsync(cancellationToken))!;
         }
 
         if (filter.IsEmpty)
@@ -63,14 +82,13 @@ public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
         if (entries.Count < take && (entries.Count > 0 || skip == 0))
         {
             // The page query ran out of matches: it has counted them already (saves a second scan for rare matches).
-            return new AuditPage(entries, skip + entries.Count, false, head);
+            return new AuditPage(entries, skip + entries.Count, false, head, textFloor);
         }
 
         await using var count = connection.CreateCommand();
-        var countWhere = AuditChainReader.Where(count, filter);
-        count.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM AuditEntries {countWhere} LIMIT {CountLimit + 1})";
+        count.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM AuditEntries {Where(count)} LIMIT {CountLimit + 1})";
         var total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        return new AuditPage(entries, Math.Min(total, CountLimit), total > CountLimit, head);
+        return new AuditPage(entries, Math.Min(total, CountLimit), total > CountLimit, head, textFloor);
     }
 
     /// <summary>The checkpoint that covers an entry (the first at or after it), when one does.</summary>

@@ -115,6 +115,8 @@ internal static class AuditBench
             ("sort by agent", new AuditFilter(), "Actor", false, 0),
             ("sort by tool, server filter", new AuditFilter { Server = "server-2" }, "Tool", false, 0),
             ("free text (rare)", new AuditFilter { Text = "quota exceeded" }, "Sequence", true, 0),
+            ("free text (in every entry)", new AuditFilter { Text = "srv" }, "Sequence", true, 0),
+            ("free text (in 1 of 1,000) + agent", new AuditFilter { Text = "data/7", Agent = "agent-7" }, "Sequence", true, 0),
         ];
         foreach (var (name, filter, sort, descending, skip) in cases)
         {
