@@ -74,6 +74,7 @@ public static class AuditChain
         Property(sb, "kind", r.Kind);
         Property(sb, "outcome", r.Outcome);
         Property(sb, "prev", previousHash);
+        Property(sb, "result_sha256", r.ResultSha256);
         Property(sb, "rule", r.Rule);
         sb.Append(",\"seq\":").Append(sequence.ToString(CultureInfo.InvariantCulture));
         Property(sb, "server", r.Server);

@@ -50,6 +50,7 @@ public static class AuditJsonLines
                     ArgumentsSha256 = Text(e, "args_sha256"),
                     ArgumentsRedacted = Text(e, "args_redacted"),
                     CallId = Text(e, "call_id"),
+                    ResultSha256 = Text(e, "result_sha256"),
                 },
                 Text(e, "hash"));
         }

@@ -36,6 +36,9 @@ public sealed record AuditRecord
     /// <summary>Gets the SHA-256 of the canonical (RFC 8785) arguments; the arguments themselves are not stored.</summary>
     public string? ArgumentsSha256 { get; init; }
 
+    /// <summary>Gets the SHA-256 of the canonical (RFC 8785) result, when the upstream answered; the result itself is not stored.</summary>
+    public string? ResultSha256 { get; init; }
+
     /// <summary>Gets a copy of the arguments with secrets masked (see <see cref="ArgumentRedactor"/>), when there were any.</summary>
     public string? ArgumentsRedacted { get; init; }
 

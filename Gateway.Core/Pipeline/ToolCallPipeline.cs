@@ -42,7 +42,8 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         Func<TResult, bool> isToolError,
         CancellationToken cancellationToken,
         Func<TTool, string>? definitionSha256 = null,
-        Func<string, ValueTask>? heartbeat = null)
+        Func<string, ValueTask>? heartbeat = null,
+        Func<TResult, string?>? resultSha256 = null)
     {
         var started = time.GetUtcNow();
         var ticks = Stopwatch.GetTimestamp();
@@ -135,7 +136,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         try
         {
             var result = await forward(entry, cancellationToken);
-            record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok };
+            record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok, ResultSha256 = resultSha256?.Invoke(result) };
             return new ToolCallOutcome<TResult>(result, Refusal.None, null);
         }
         catch (Exception ex)

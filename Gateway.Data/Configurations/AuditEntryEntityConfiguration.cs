@@ -32,6 +32,7 @@ internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<A
         builder.Property(a => a.PreviousHash).HasMaxLength(64);
         builder.Property(a => a.Hash).HasMaxLength(64);
         builder.Property(a => a.CallId).HasMaxLength(64);
+        builder.Property(a => a.ResultSha256).HasMaxLength(64);
 
         // Startup recovery pairs each started call with its completion by call id.
         builder.HasIndex(a => a.CallId);

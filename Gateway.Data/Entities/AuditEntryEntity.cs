@@ -33,6 +33,8 @@ public sealed class AuditEntryEntity
 
     public string? ArgumentsRedacted { get; set; }
 
+    public string? ResultSha256 { get; set; }
+
     public string? CallId { get; set; }
 
     public string? PreviousHash { get; set; }

@@ -10,7 +10,7 @@ namespace Gateway.Data.Stores;
 /// </summary>
 public sealed class AuditChainReader(string connectionString)
 {
-    private const string Columns = "Sequence, Timestamp, Kind, Actor, Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, PreviousHash, Hash";
+    private const string Columns = "Sequence, Timestamp, Kind, Actor, Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, PreviousHash, Hash, ResultSha256";
 
     /// <summary>Reads entries in sequence order.</summary>
     public IEnumerable<AuditChainEntry> ReadEntries(AuditFilter? filter = null)
@@ -110,6 +110,7 @@ public sealed class AuditChainReader(string connectionString)
             ArgumentsSha256 = r.IsDBNull(11) ? null : r.GetString(11),
             ArgumentsRedacted = r.IsDBNull(12) ? null : r.GetString(12),
             CallId = r.IsDBNull(13) ? null : r.GetString(13),
+            ResultSha256 = r.IsDBNull(16) ? null : r.GetString(16),
         },
         r.IsDBNull(15) ? null : r.GetString(15));
 

@@ -24,8 +24,8 @@ internal sealed partial class BatchingAuditSink(IDbContextFactory<GatewayDbConte
     private const int MaxBatch = 1024;
 
     private const string InsertSql = """
-        INSERT INTO AuditEntries (Sequence, Timestamp, Kind, Actor, Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, PreviousHash, Hash)
-        VALUES ($seq, $ts, $kind, $actor, $server, $tool, $decision, $rule, $outcome, $duration, $error, $args, $redacted, $call, $prev, $hash)
+        INSERT INTO AuditEntries (Sequence, Timestamp, Kind, Actor, Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, PreviousHash, Hash, ResultSha256)
+        VALUES ($seq, $ts, $kind, $actor, $server, $tool, $decision, $rule, $outcome, $duration, $error, $args, $redacted, $call, $prev, $hash, $result)
         """;
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -172,7 +172,7 @@ internal sealed partial class BatchingAuditSink(IDbContextFactory<GatewayDbConte
         insert.Transaction = transaction;
         insert.CommandText = InsertSql;
         var p = new Dictionary<string, SqliteParameter>();
-        foreach (var name in new[] { "$seq", "$ts", "$kind", "$actor", "$server", "$tool", "$decision", "$rule", "$outcome", "$duration", "$error", "$args", "$redacted", "$call", "$prev", "$hash" })
+        foreach (var name in new[] { "$seq", "$ts", "$kind", "$actor", "$server", "$tool", "$decision", "$rule", "$outcome", "$duration", "$error", "$args", "$redacted", "$call", "$prev", "$hash", "$result" })
         {
             p[name] = insert.Parameters.Add(new SqliteParameter { ParameterName = name });
         }
@@ -198,6 +198,7 @@ internal sealed partial class BatchingAuditSink(IDbContextFactory<GatewayDbConte
             p["$call"].Value = (object?)r.CallId ?? DBNull.Value;
             p["$prev"].Value = previous;
             p["$hash"].Value = entry.Hash;
+            p["$result"].Value = (object?)r.ResultSha256 ?? DBNull.Value;
             await insert.ExecuteNonQueryAsync();
             previous = entry.Hash!;
         }

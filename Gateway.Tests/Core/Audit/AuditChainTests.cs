@@ -33,7 +33,7 @@ public sealed class AuditChainTests
         Assert.Equal(AuditChain.Genesis, doc.RootElement.GetProperty("prev").GetString());
         Assert.Equal("2026-11-24T09:00:00.000Z", doc.RootElement.GetProperty("ts").GetString());
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("rule").ValueKind);
-        Assert.Equal(16, doc.RootElement.EnumerateObject().Count());
+        Assert.Equal(17, doc.RootElement.EnumerateObject().Count());
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class AuditChainTests
         Assert.Equal(expected, AuditChain.ComputeHash(7, "ab", record));
     }
 
-    public static TheoryData<string> Changes => ["Actor", "Server", "Tool", "Decision", "Rule", "Outcome", "DurationMs", "Error", "ArgumentsSha256", "ArgumentsRedacted", "CallId", "Kind", "Timestamp", "Sequence", "PreviousHash"];
+    public static TheoryData<string> Changes => ["Actor", "Server", "Tool", "Decision", "Rule", "Outcome", "DurationMs", "Error", "ArgumentsSha256", "ArgumentsRedacted", "CallId", "Kind", "Timestamp", "Sequence", "PreviousHash", "ResultSha256"];
 
     [Theory]
     [MemberData(nameof(Changes))]
@@ -68,6 +68,7 @@ public sealed class AuditChainTests
             "Kind" => AuditChain.ComputeHash(5, AuditChain.Genesis, r with { Kind = AuditKinds.ToolCallStarted }),
             "Timestamp" => AuditChain.ComputeHash(5, AuditChain.Genesis, r with { Timestamp = r.Timestamp.AddMilliseconds(1) }),
             "Sequence" => AuditChain.ComputeHash(6, AuditChain.Genesis, r),
+            "ResultSha256" => AuditChain.ComputeHash(5, AuditChain.Genesis, r with { ResultSha256 = new string('c', 64) }),
             _ => AuditChain.ComputeHash(5, new string('1', 64), r),
         };
         Assert.NotEqual(baseline, changed);

@@ -34,6 +34,7 @@ public sealed class AuditTamperTests(AuditTrailFixture trail) : IClassFixture<Au
         { "UPDATE AuditEntries SET ArgumentsSha256 = lower(hex(randomblob(32))) WHERE Sequence = 33", 33 },
         { "UPDATE AuditEntries SET ArgumentsRedacted = '{}' WHERE Sequence = 39", 39 },
         { "UPDATE AuditEntries SET CallId = 'call-other' WHERE Sequence = 44", 44 },
+        { "UPDATE AuditEntries SET ResultSha256 = lower(hex(randomblob(32))) WHERE Sequence = 46", 46 },
         { "UPDATE AuditEntries SET Kind = 'tool_call.started' WHERE Sequence = 50", 50 },
         { "UPDATE AuditEntries SET Timestamp = Timestamp + 2048 WHERE Sequence = 55", 55 },
         { "UPDATE AuditEntries SET Hash = lower(hex(randomblob(32))) WHERE Sequence = 59", 59 },

@@ -48,6 +48,11 @@ public sealed class ToolCallAuditTests
         Assert.Equal(started.Select(s => s.CallId), rows.Take(2).Select(r => r.CallId));
         Assert.All(started.Zip(rows), p => Assert.True(p.First.Sequence < p.Second.Sequence));
         Assert.Null(rows[2].CallId);
+
+        // The result is kept as the SHA-256 of its canonical JSON; a refused call has none.
+        Assert.Matches("^[0-9a-f]{64}$", rows[0].ResultSha256);
+        Assert.NotEqual(rows[0].ResultSha256, rows[1].ResultSha256);
+        Assert.Null(rows[2].ResultSha256);
         Assert.Equal("""{"message":"audited"}""", rows[0].ArgumentsRedacted);
         Assert.True(rows[0].DurationMs > 0);
 
