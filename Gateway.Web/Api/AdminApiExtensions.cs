@@ -30,6 +30,7 @@ internal static class AdminApiExtensions
         api.MapAgentEndpoints();
         api.MapPolicyEndpoints();
         api.MapApprovalEndpoints();
+        api.MapAuditEndpoints();
         return app;
     }
 }

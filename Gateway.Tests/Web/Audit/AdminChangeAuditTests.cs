@@ -59,4 +59,41 @@ public sealed class AdminChangeAuditTests
         var (exit, output, _) = await AuditTrailFixture.RunAsync("verify", "--db", gateway.DatabasePath);
         Assert.True(exit == 0, output);
     }
+
+    [Fact]
+    public async Task Api_GivesCheckpointsAndKey_ForKeepingElsewhere_AndVerifies()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string?> { ["Gateway:Audit:CheckpointEvery"] = "1", ["Gateway:Audit:CheckpointPoll"] = "00:00:00.050" };
+        await using (var first = await GatewayHost.StartAsync(settings, directory))
+        {
+            (await first.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "fay", grants = new[] { "x/*" } }, TestContext.Timeout)).Dispose();
+        }
+
+        // The stop signed the head; the restarted gateway serves it with the key that verifies it.
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            await AssertCheckpointsAndVerifyAsync(gateway);
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+    }
+
+    private static async Task AssertCheckpointsAndVerifyAsync(GatewayHost gateway)
+    {
+        var checkpoints = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit/checkpoints", TestContext.Timeout);
+        Assert.NotEqual(0, checkpoints.GetArrayLength());
+        var last = checkpoints.EnumerateArray().Last();
+        var pem = await gateway.Admin.GetStringAsync("/api/v1/audit/public-key", TestContext.Timeout);
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        key.ImportFromPem(pem);
+        var checkpoint = new AuditCheckpoint(last.GetProperty("seq").GetInt64(), last.GetProperty("hash").GetString()!, DateTimeOffset.Parse(last.GetProperty("ts").GetString()!, System.Globalization.CultureInfo.InvariantCulture), last.GetProperty("keyId").GetString()!, last.GetProperty("signature").GetString()!);
+        Assert.True(AuditCheckpoints.IsValid(checkpoint, key));
+        Assert.Empty((await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/audit/checkpoints?after={checkpoint.Sequence}", TestContext.Timeout)).EnumerateArray());
+
+        using var verify = await gateway.Admin.PostAsync("/api/v1/audit/verify", null, TestContext.Timeout);
+        var result = await verify.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout);
+        Assert.True(result.GetProperty("intact").GetBoolean(), result.ToString());
+    }
 }
