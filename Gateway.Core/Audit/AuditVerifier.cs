@@ -15,6 +15,7 @@ namespace Gateway.Core.Audit;
 public sealed class AuditVerifier
 {
     private readonly Dictionary<long, List<(AuditCheckpoint Checkpoint, string Source)>> _checkpoints = [];
+    private readonly SortedDictionary<long, string> _forged = [];
     private readonly bool _complete;
     private long _entries;
     private long? _last;
@@ -48,9 +49,10 @@ public sealed class AuditVerifier
                 throw new InvalidOperationException("There are signed checkpoints but no public key to check them with.");
             }
 
-            if (_failure is null && !AuditCheckpoints.IsValid(checkpoint, publicKey))
+            // Reported when the stream reaches its entry, so an earlier bad entry is still the one named first.
+            if (!AuditCheckpoints.IsValid(checkpoint, publicKey))
             {
-                Fail(checkpoint.Sequence, $"the {source} checkpoint at entry {checkpoint.Sequence} has an invalid signature (forged or changed, or signed by another key)");
+                _forged.TryAdd(checkpoint.Sequence, $"the {source} checkpoint at entry {checkpoint.Sequence} has an invalid signature (forged or changed, or signed by another key)");
             }
 
             if (!_checkpoints.TryGetValue(checkpoint.Sequence, out var list))
@@ -110,6 +112,11 @@ public sealed class AuditVerifier
             return Fail(entry.Sequence, $"entry {entry.Sequence} does not match its hash (a field was changed, or the entry was moved)");
         }
 
+        if (_forged.TryGetValue(entry.Sequence, out var forged))
+        {
+            return Fail(entry.Sequence, forged);
+        }
+
         if (_checkpoints.TryGetValue(entry.Sequence, out var checkpoints))
         {
             foreach (var (checkpoint, source) in checkpoints)
@@ -136,6 +143,14 @@ public sealed class AuditVerifier
         if (_failure is not null)
         {
             return _failure;
+        }
+
+        // Not reached by the stream (beyond its end, or in a filtered export's gaps): still forged.
+        if (_forged.Count > 0)
+        {
+            var (sequence, problem) = _forged.First();
+            Fail(sequence, problem);
+            return _failure!;
         }
 
         if (_complete)

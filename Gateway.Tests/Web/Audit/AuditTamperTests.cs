@@ -177,6 +177,7 @@ public sealed class AuditTamperTests(AuditTrailFixture trail) : IClassFixture<Au
     [InlineData("UPDATE AuditCheckpoints SET Hash = (SELECT Hash FROM AuditEntries WHERE Sequence = 24) WHERE Sequence = 25", 25)]
     [InlineData("UPDATE AuditCheckpoints SET Signature = (SELECT Signature FROM AuditCheckpoints WHERE Sequence = 10) WHERE Sequence = 15", 15)]
     [InlineData("INSERT INTO AuditCheckpoints SELECT 61, Hash, CreatedAt, KeyId, Signature FROM AuditCheckpoints WHERE Sequence = 60", 61)]
+    [InlineData("UPDATE AuditCheckpoints SET Signature = (SELECT Signature FROM AuditCheckpoints WHERE Sequence = 10) WHERE Sequence = 15; UPDATE AuditEntries SET Actor = 'x' WHERE Sequence = 3", 3)]
     public Task ForgedCheckpoint_IsNamed(string sql, int firstBad) => AssertTampered(firstBad, sql);
 
     [Fact]
