@@ -44,6 +44,17 @@ public sealed class AuditChainTests
         Assert.Equal(expected, AuditChain.ComputeHash(7, "ab", record));
     }
 
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("é€𝄞🙂 and a long tail")]
+    public void Hash_IsTheSameForTextOfAnyLength_IncludingCharactersOutsideTheBasicPlane(string text)
+    {
+        // Long enough that the builder holds it in several chunks, which may split a surrogate pair.
+        var record = Sample() with { Error = string.Concat(Enumerable.Repeat(text, 700)), ArgumentsRedacted = "🙂" + new string('x', 5000) + "🙂" };
+        var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AuditChain.CanonicalEntry(9, "ab", record))));
+        Assert.Equal(expected, AuditChain.ComputeHash(9, "ab", record));
+    }
+
     public static TheoryData<string> Changes => ["Actor", "Server", "Tool", "Decision", "Rule", "Outcome", "DurationMs", "Error", "ArgumentsSha256", "ArgumentsRedacted", "CallId", "Kind", "Timestamp", "Sequence", "PreviousHash", "ResultSha256"];
 
     [Theory]
