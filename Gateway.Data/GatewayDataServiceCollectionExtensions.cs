@@ -32,6 +32,8 @@ public static class GatewayDataServiceCollectionExtensions
 
         // The initializer must be the first hosted service: the others read the database when they start.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatewayDatabaseInitializer>());
+        services.Insert(1, ServiceDescriptor.Singleton<IHostedService, LegacyAuditChainer>());
+        services.Insert(2, ServiceDescriptor.Singleton<IHostedService, UnfinishedCallRecovery>());
         services.AddSingleton<IServerStore, EfServerStore>();
         services.AddSingleton<IAgentStore, EfAgentStore>();
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();
@@ -40,6 +42,8 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IConsoleUserStore, EfConsoleUserStore>();
         services.AddSingleton<IAuditStatistics, EfAuditStatistics>();
         services.AddSingleton<IToolPinStore, EfToolPinStore>();
+        services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
+        services.AddSingleton<AuditBrowser>();
         services.AddSingleton<BatchingAuditSink>();
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
         services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());

@@ -1,3 +1,4 @@
+using Gateway.Web.Cli;
 using Gateway.Web.Hosting;
 
 namespace Gateway.Web;
@@ -7,6 +8,12 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        // `audit verify`, `audit export`: run and exit without starting the host.
+        if (CommandLine.IsVerb(args))
+        {
+            return await CommandLine.RunAsync(args, System.Console.Out, System.Console.Error);
+        }
+
         var app = CreateApp(args);
         await app.RunAsync();
         return 0;
@@ -38,6 +45,7 @@ public static class Program
         builder.Services.AddGatewayData(connectionString);
         builder.Services.AddGatewayCredentials(builder.Configuration, GatewayPaths.DataFolder(connectionString, builder.Environment.ContentRootPath));
         builder.Services.AddGatewayCore(builder.Configuration);
+        builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, connectionString);
         builder.Services.AddGatewayAuthentication();
         builder.Services.AddGatewayMcp(builder.Configuration);
         builder.Services.AddGatewayAdminApi();
@@ -52,6 +60,7 @@ public static class Program
         app.MapGatewayMcp();
         app.MapGatewayAdminApi();
         app.MapGatewayConsole();
+        app.MapGatewayAudit();
         return app;
     }
 }

@@ -35,6 +35,15 @@ public sealed record AuditRecord
 
     /// <summary>Gets the SHA-256 of the canonical (RFC 8785) arguments; the arguments themselves are not stored.</summary>
     public string? ArgumentsSha256 { get; init; }
+
+    /// <summary>Gets the SHA-256 of the canonical (RFC 8785) result, when the upstream answered; the result itself is not stored.</summary>
+    public string? ResultSha256 { get; init; }
+
+    /// <summary>Gets a copy of the arguments with secrets masked (see <see cref="ArgumentRedactor"/>), when there were any.</summary>
+    public string? ArgumentsRedacted { get; init; }
+
+    /// <summary>Gets the id that ties a forwarded call's <see cref="AuditKinds.ToolCallStarted"/> entry to its completion.</summary>
+    public string? CallId { get; init; }
 }
 
 /// <summary>Audit event kinds.</summary>
@@ -42,6 +51,15 @@ public static class AuditKinds
 {
     /// <summary>A <c>tools/call</c>.</summary>
     public const string ToolCall = "tool_call";
+
+    /// <summary>A <c>tools/call</c> about to be forwarded; committed before the upstream sees it, completed by a <see cref="ToolCall"/> entry with the same call id.</summary>
+    public const string ToolCallStarted = "tool_call.started";
+
+    /// <summary>An admin changed a server, agent, key, policy or tool class (see <c>Gateway.Core.Audit.Admin.AdminChangeRecorder</c>).</summary>
+    public const string AdminChange = "admin_change";
+
+    /// <summary>A sign-in attempt to the console, successful or not.</summary>
+    public const string ConsoleLogin = "console_login";
 }
 
 /// <summary>Audit outcomes.</summary>
@@ -64,4 +82,10 @@ public static class AuditOutcomes
 
     /// <summary>The agent cancelled the call.</summary>
     public const string Cancelled = "cancelled";
+
+    /// <summary>The call was forwarded; its completion is recorded by a later entry.</summary>
+    public const string Started = "started";
+
+    /// <summary>The gateway stopped (crash, kill) after forwarding the call and before recording its completion.</summary>
+    public const string Unknown = "unknown";
 }

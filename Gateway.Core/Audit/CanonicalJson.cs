@@ -108,7 +108,7 @@ public static class CanonicalJson
         sb.Append('}');
     }
 
-    private static void WriteString(StringBuilder sb, string s)
+    internal static void WriteString(StringBuilder sb, string s)
     {
         sb.Append('"');
         foreach (var c in s)

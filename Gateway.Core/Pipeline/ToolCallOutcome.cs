@@ -14,6 +14,9 @@ public enum Refusal
 
     /// <summary>A policy blocked it, or an escalation was not approved: a tool error the agent can read.</summary>
     Policy,
+
+    /// <summary>The call's audit entry could not be committed, so it was not forwarded: a tool error the agent can read.</summary>
+    AuditUnavailable,
 }
 
 /// <summary>What became of a tool call: a value, never an exception, for decisions the gateway made itself.</summary>

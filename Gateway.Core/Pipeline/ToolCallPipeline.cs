@@ -9,14 +9,17 @@ namespace Gateway.Core.Pipeline;
 
 /// <summary>
 /// The spine every <c>tools/call</c> travels, written once:
-/// authenticate (done by the host) → resolve tool → grant check → policy → (approval wait) → forward → audit.
+/// authenticate (done by the host) → resolve tool → grant check → policy → (approval wait) → audit "started" (committed)
+/// → forward → audit completion.
 /// </summary>
 /// <remarks>
 /// Protocol-agnostic: the host passes the catalog and a forward delegate and translates the outcome. Credential
 /// injection happens in the forward delegate's upstream connection.
 /// </remarks>
-public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time)
+public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null)
 {
+    private readonly ArgumentRedactor _redactor = redactor ?? new ArgumentRedactor();
+
     /// <summary>The message of every refusal that must not reveal whether a tool exists.</summary>
     public static string UnknownTool(string name) => $"Unknown tool: '{name}'.";
 
@@ -39,7 +42,8 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         Func<TResult, bool> isToolError,
         CancellationToken cancellationToken,
         Func<TTool, string>? definitionSha256 = null,
-        Func<string, ValueTask>? heartbeat = null)
+        Func<string, ValueTask>? heartbeat = null,
+        Func<TResult, string?>? resultSha256 = null)
     {
         var started = time.GetUtcNow();
         var ticks = Stopwatch.GetTimestamp();
@@ -62,7 +66,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             return new ToolCallOutcome<TResult>(default, Refusal.InvalidArguments, invalid);
         }
 
-        record = record with { ArgumentsSha256 = argumentsHash };
+        record = record with { ArgumentsSha256 = argumentsHash, ArgumentsRedacted = _redactor.Redact(arguments) };
 
         // A granted tool of an upstream that is down fails fast, and says why.
         if (!catalog.TryResolve(toolName, out var entry)
@@ -117,10 +121,22 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             }
         }
 
+        // Write-before-forward: the upstream sees the call only after its audit entry is committed (group commit, so
+        // concurrent calls share one fsync). If it cannot be committed, the call is not forwarded: fail closed.
+        record = record with { CallId = Guid.CreateVersion7().ToString("N") };
+        try
+        {
+            await audit.CommitAsync(record with { Kind = AuditKinds.ToolCallStarted, Outcome = AuditOutcomes.Started }, CancellationToken.None);
+        }
+        catch (AuditUnavailableException ex)
+        {
+            return new ToolCallOutcome<TResult>(default, Refusal.AuditUnavailable, ex.Message);
+        }
+
         try
         {
             var result = await forward(entry, cancellationToken);
-            record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok };
+            record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok, ResultSha256 = resultSha256?.Invoke(result) };
             return new ToolCallOutcome<TResult>(result, Refusal.None, null);
         }
         catch (Exception ex)

@@ -1,7 +1,6 @@
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Gateway.Data.Configurations;
 
@@ -11,18 +10,31 @@ internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<A
     {
         builder.ToTable("AuditEntries");
         builder.HasKey(a => a.Sequence);
+
+        // The writer assigns it inside its write transaction, after the head it read. Still declared generated so the
+        // column keeps its original definition: changing it would make SQLite rebuild the table, dropping its triggers.
         builder.Property(a => a.Sequence).ValueGeneratedOnAdd();
 
         // Stored as UTC ticks so time-range queries and sorting work the same on SQLite and PostgreSQL.
-        builder.Property(a => a.Timestamp).HasConversion(new DateTimeOffsetToBinaryConverter());
+        builder.Property(a => a.Timestamp).HasConversion(AuditColumns.Timestamp);
         builder.HasIndex(a => a.Timestamp);
         builder.HasIndex(a => new { a.Actor, a.Sequence });
         builder.HasIndex(a => new { a.Server, a.Sequence });
+
+        // The console sorts and filters on these; each index ends in Sequence so a page is an index range scan.
+        builder.HasIndex(a => new { a.Tool, a.Sequence });
+        builder.HasIndex(a => new { a.Decision, a.Sequence });
+        builder.HasIndex(a => new { a.Outcome, a.Sequence });
         builder.Property(a => a.Kind).HasMaxLength(32);
         builder.Property(a => a.Decision).HasMaxLength(16);
         builder.Property(a => a.Outcome).HasMaxLength(16);
         builder.Property(a => a.ArgumentsSha256).HasMaxLength(64);
         builder.Property(a => a.PreviousHash).HasMaxLength(64);
         builder.Property(a => a.Hash).HasMaxLength(64);
+        builder.Property(a => a.CallId).HasMaxLength(64);
+        builder.Property(a => a.ResultSha256).HasMaxLength(64);
+
+        // Startup recovery pairs each started call with its completion by call id.
+        builder.HasIndex(a => a.CallId);
     }
 }

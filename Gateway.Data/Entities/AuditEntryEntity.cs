@@ -1,8 +1,9 @@
 namespace Gateway.Data.Entities;
 
 /// <summary>
-/// Row of <c>AuditEntries</c>. <see cref="Sequence"/> is gap-free and <see cref="PreviousHash"/>/<see cref="Hash"/>
-/// are reserved for the tamper-evident chain, so the table can be chained without a schema change.
+/// Row of <c>AuditEntries</c>, the hash chain: <see cref="Sequence"/> is gap-free and <see cref="Hash"/> is the SHA-256
+/// of the entry's canonical form including <see cref="PreviousHash"/> (see <c>Gateway.Core.Audit.AuditChain</c>).
+/// Append-only: triggers refuse UPDATE and DELETE.
 /// </summary>
 public sealed class AuditEntryEntity
 {
@@ -29,6 +30,12 @@ public sealed class AuditEntryEntity
     public string? Error { get; set; }
 
     public string? ArgumentsSha256 { get; set; }
+
+    public string? ArgumentsRedacted { get; set; }
+
+    public string? ResultSha256 { get; set; }
+
+    public string? CallId { get; set; }
 
     public string? PreviousHash { get; set; }
 

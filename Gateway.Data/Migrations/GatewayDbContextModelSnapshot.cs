@@ -190,6 +190,33 @@ namespace Gateway.Data.Migrations
                     b.ToTable("Approvals", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.AuditCheckpointEntity", b =>
+                {
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Sequence");
+
+                    b.ToTable("AuditCheckpoints", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.AuditEntryEntity", b =>
                 {
                     b.Property<long>("Sequence")
@@ -200,7 +227,14 @@ namespace Gateway.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ArgumentsRedacted")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ArgumentsSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CallId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
@@ -233,6 +267,10 @@ namespace Gateway.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ResultSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Rule")
                         .HasColumnType("TEXT");
 
@@ -247,11 +285,19 @@ namespace Gateway.Data.Migrations
 
                     b.HasKey("Sequence");
 
+                    b.HasIndex("CallId");
+
                     b.HasIndex("Timestamp");
 
                     b.HasIndex("Actor", "Sequence");
 
+                    b.HasIndex("Decision", "Sequence");
+
+                    b.HasIndex("Outcome", "Sequence");
+
                     b.HasIndex("Server", "Sequence");
+
+                    b.HasIndex("Tool", "Sequence");
 
                     b.ToTable("AuditEntries", (string)null);
                 });

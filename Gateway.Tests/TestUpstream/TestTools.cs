@@ -12,7 +12,7 @@ public sealed class TestTools
     [McpServerTool(Name = "echo"), Description("Echoes the message.")]
     public static string Echo(string message)
     {
-        CallLog.Record("echo");
+        CallLog.Record("echo", message);
         return "echo: " + message;
     }
 

@@ -19,13 +19,23 @@ internal static class AdminApiExtensions
         app.MapOpenApi("/openapi/{documentName}.json");
         // Every route names its role policy: reads for Admin and Auditor, changes for Admin, approvals for Admin and
         // Approver. The caller is the admin key (role Admin) or a signed-in console user (their roles).
-        var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.ConsoleUserPolicy);
+        var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.ConsoleUserPolicy)
+            .AddEndpointFilter(async (context, next) =>
+            {
+                // Admin changes made by this request are audited under who made them: the admin key, or the console user.
+                var actor = context.HttpContext.User.Identity?.Name ?? "admin-api";
+                using (Gateway.Core.Audit.Admin.AuditActor.Use(actor))
+                {
+                    return await next(context);
+                }
+            });
         api.MapServerEndpoints();
         api.MapAgentEndpoints();
         api.MapPolicyEndpoints();
         api.MapApprovalEndpoints();
         api.MapOAuthEndpoints();
         app.MapOAuthCallback();
+        api.MapAuditEndpoints();
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using Gateway.Web.Authentication;
 using Gateway.Core.Servers;
 using Gateway.Web.Credentials.OAuth;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,7 +16,8 @@ internal static class OAuthEndpoints
 {
     public static void MapOAuthEndpoints(this RouteGroupBuilder api) =>
         api.MapPost("/servers/{name}/oauth/authorize", AuthorizeAsync).WithTags("Servers")
-            .WithSummary("Starts the authorization code flow (PKCE) at the upstream's authorization server; the callback stores the refresh token as the server's credential.");
+            .WithSummary("Starts the authorization code flow (PKCE) at the upstream's authorization server; the callback stores the refresh token as the server's credential.")
+            .RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
 
     /// <summary>The callback is reached by the admin's browser, without the admin key: the single-use state is what binds it.</summary>
     public static void MapOAuthCallback(this WebApplication app) =>

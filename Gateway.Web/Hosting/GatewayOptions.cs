@@ -17,6 +17,9 @@ public sealed class GatewayOptions
 
     /// <summary>Gets or sets how the gateway talks to upstreams' OAuth authorization servers.</summary>
     public OAuthOptions OAuth { get; set; } = new();
+
+    /// <summary>Gets or sets the audit trail settings.</summary>
+    public AuditOptions Audit { get; set; } = new();
 }
 
 /// <summary><c>Gateway:OAuth</c>: the gateway as an OAuth client of its upstreams.</summary>

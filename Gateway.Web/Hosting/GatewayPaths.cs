@@ -42,4 +42,17 @@ internal static class GatewayPaths
             ? Path.Combine(contentRoot, "data")
             : Path.GetDirectoryName(builder.DataSource)!;
     }
+
+    /// <summary>The audit signing key: <c>Gateway:Audit:SigningKeyPath</c> (relative to the content root), else beside the database.</summary>
+    public static string ResolveAuditKeyPath(string? configured, string contentRoot, string sqliteConnectionString)
+    {
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return Path.GetFullPath(configured, contentRoot);
+        }
+
+        var dataSource = new SqliteConnectionStringBuilder(sqliteConnectionString).DataSource;
+        var folder = Path.IsPathRooted(dataSource) ? Path.GetDirectoryName(dataSource)! : Path.Combine(contentRoot, "data");
+        return Path.Combine(folder, "audit-signing-key.pem");
+    }
 }

@@ -25,6 +25,7 @@ internal static class ConsoleIdentityExtensions
         services.AddSingleton<ConsoleAccounts>();
         services.AddSingleton<ConsoleCookieEvents>();
         services.AddSingleton<OidcSignIn>();
+        services.AddSingleton<ConsoleSignInAudit>();
         services.AddHostedService<BootstrapAdmin>();
 
         // The default scheme picks by path: /mcp is for agents only; /api takes the admin key when one is presented and
@@ -109,12 +110,15 @@ internal static class ConsoleIdentityExtensions
         return app;
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext context, [FromForm] string? userName, [FromForm] string? password, [FromForm] string? returnUrl, ConsoleAccounts accounts, ConsoleSignInSettings settings)
+    private static async Task<IResult> SignInAsync(HttpContext context, [FromForm] string? userName, [FromForm] string? password, [FromForm] string? returnUrl, ConsoleAccounts accounts, ConsoleSignInSettings settings, ConsoleSignInAudit audit)
     {
         var back = ReturnUrl.LocalOrRoot(returnUrl);
         var user = settings.LocalEnabled && !string.IsNullOrEmpty(userName) && !string.IsNullOrEmpty(password)
             ? await accounts.VerifyAsync(userName, password, context.RequestAborted)
             : null;
+
+        // Every attempt is in the audit trail, failed ones with the name tried and where they came from.
+        await audit.RecordAsync(context, user?.UserName, user is null ? $"local sign-in refused for '{userName}'" : null);
         if (user is null)
         {
             return Results.Redirect("/login?error=local&returnUrl=" + Uri.EscapeDataString(back));

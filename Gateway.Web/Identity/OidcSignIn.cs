@@ -8,7 +8,7 @@ namespace Gateway.Web.Identity;
 /// Turns a validated ID token into the console's principal: the user is recorded (<c>sub@issuer-host</c>, stable
 /// across name changes), the provider's role claim is mapped to console roles, and roles assigned in the console add to them.
 /// </summary>
-internal sealed partial class OidcSignIn(IConsoleUserStore store, ConsoleSignInSettings settings, TimeProvider time, ILogger<OidcSignIn> logger)
+internal sealed partial class OidcSignIn(IConsoleUserStore store, ConsoleSignInSettings settings, ConsoleSignInAudit audit, TimeProvider time, ILogger<OidcSignIn> logger)
 {
     private readonly RoleMapping _mapping = new(settings.Oidc.Roles.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value));
 
@@ -29,10 +29,12 @@ internal sealed partial class OidcSignIn(IConsoleUserStore store, ConsoleSignInS
         var user = await store.UpsertExternalAsync(userName, displayName, roles, time.GetUtcNow(), context.HttpContext.RequestAborted);
         if (!user.Enabled)
         {
+            await audit.RecordAsync(context.HttpContext, null, $"OpenID Connect sign-in refused for disabled '{userName}'");
             context.Fail("This account is disabled in the gateway.");
             return;
         }
 
+        await audit.RecordAsync(context.HttpContext, userName, null);
         LogSignedIn(logger, userName, string.Join(",", user.Roles));
         context.Principal = ConsoleClaims.Create(user);
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Core.Agents;
+using Gateway.Core.Audit;
 using Gateway.Core.Pipeline;
 using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
@@ -64,7 +65,8 @@ internal sealed partial class GatewayMcpHandlers(
                 result => result.IsError == true,
                 cancellationToken,
                 tool => tool.DefinitionSha256,
-                Heartbeat(request));
+                Heartbeat(request),
+                ResultSha256);
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
         {
@@ -78,7 +80,7 @@ internal sealed partial class GatewayMcpHandlers(
             Refusal.None => outcome.Result!,
 
             // Policy refusals are tool errors the model can read; unknown tools and unreadable arguments are protocol errors.
-            Refusal.Policy => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
+            Refusal.Policy or Refusal.AuditUnavailable => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
             _ => throw new McpProtocolException(outcome.Message!, McpErrorCode.InvalidParams),
         };
     }
@@ -231,6 +233,14 @@ internal sealed partial class GatewayMcpHandlers(
     }
 
     /// <summary>While a call waits for approval, tell the agent (when it gave a progress token), so clients that reset their timeout on progress keep waiting.</summary>
+    // The audit keeps the SHA-256 of the result's canonical JSON, not the result: what the agent got can be proven later
+    // (given the result) without the trail holding it. A result with no canonical form (a number beyond a double) has none.
+    private static string? ResultSha256(CallToolResult result)
+    {
+        var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
+        return CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
+    }
+
     private static Func<string, ValueTask>? Heartbeat(RequestContext<CallToolRequestParams> request)
     {
         if (request.Params?.ProgressToken is not { } token)

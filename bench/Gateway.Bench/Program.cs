@@ -11,6 +11,12 @@ if (args.FirstOrDefault() == "approvals")
     return;
 }
 
+if (args.FirstOrDefault() == "audit")
+{
+    await AuditBench.RunAsync(Arg("--entries", 1_000_000), Arg("--calls", 20_000), Arg("--callers", 64));
+    return;
+}
+
 if (args.FirstOrDefault() == "policy")
 {
     PolicyBench.Run(Arg("--rules", 1000));

@@ -44,7 +44,7 @@ public sealed partial class ApprovalCrashTests
         try
         {
             string id;
-            using (var first = await StartGatewayProcessAsync(args, directory, admin))
+            using (var first = await GatewayProcess.StartAsync(args, directory, admin))
             {
                 await using var client = await ConnectAsync(baseUri);
                 var held = await client.CallToolAsync($"{name}__echo", new Dictionary<string, object?> { ["message"] = "survive" }, cancellationToken: TestContext.Timeout);
@@ -55,7 +55,7 @@ public sealed partial class ApprovalCrashTests
                 await first.WaitForExitAsync(TestContext.Timeout);
             }
 
-            using var second = await StartGatewayProcessAsync(args, directory, admin);
+            using var second = await GatewayProcess.StartAsync(args, directory, admin);
             var pending = await admin.GetFromJsonAsync<JsonElement>("/api/v1/approvals", TestContext.Timeout);
             Assert.Equal(id, Assert.Single(pending.EnumerateArray()).GetProperty("id").GetString());
             var before = CallLog.Count(name, "echo");
@@ -90,44 +90,6 @@ public sealed partial class ApprovalCrashTests
             AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + Key },
         }),
         cancellationToken: TestContext.Timeout);
-
-    /// <summary>Starts <c>dotnet Gateway.Web.dll</c> and waits until its admin API answers (bounded, each probe a real request).</summary>
-    private static async Task<Process> StartGatewayProcessAsync(IEnumerable<string> args, string workingDirectory, HttpClient admin)
-    {
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Gateway.Web.dll"), .. args])
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var process = Process.Start(psi)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var response = await admin.GetAsync("/api/v1/servers", TestContext.Timeout);
-                if (response.IsSuccessStatusCode)
-                {
-                    var servers = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout);
-                    if (servers.EnumerateArray().All(s => s.GetProperty("state").GetString() == "connected"))
-                    {
-                        return process;
-                    }
-                }
-            }
-            catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
-            {
-                // Not listening yet.
-            }
-
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited, "the gateway process did not become ready");
-            await Task.Delay(100);
-        }
-    }
 
     [GeneratedRegex("apr_[0-9a-f]+")]
     private static partial Regex ApprovalId();

@@ -11,7 +11,10 @@ using static Gateway.Tests.Support.Upstreams;
 
 namespace Gateway.Tests.Web.Audit;
 
-/// <summary>Every tools/call leaves exactly one audit record: who, what, decision, outcome, duration, and a hash of the arguments.</summary>
+/// <summary>
+/// Every tools/call leaves one completion record (who, what, decision, outcome, duration, a hash and a redacted copy of
+/// the arguments); a forwarded call is also recorded as started, before it is forwarded, under the same call id.
+/// </summary>
 public sealed class ToolCallAuditTests
 {
     private const string Key = "audit-agent-key-01234567";
@@ -30,13 +33,27 @@ public sealed class ToolCallAuditTests
         await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
         var factory = gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>();
         await using var db = await factory.CreateDbContextAsync(TestContext.Timeout);
-        var rows = await db.AuditEntries.OrderBy(a => a.Sequence).ToListAsync(TestContext.Timeout);
+        var all = await db.AuditEntries.OrderBy(a => a.Sequence).ToListAsync(TestContext.Timeout);
+        var rows = all.Where(r => r.Kind == AuditKinds.ToolCall).ToList();
+        var started = all.Where(r => r.Kind == AuditKinds.ToolCallStarted).ToList();
 
         Assert.Equal(
             [("files__echo", "allow", "ok"), ("files__fail", "allow", "tool_error"), ("files__add", "deny", "denied")],
             rows.Select(r => (r.Tool!, r.Decision, r.Outcome)));
         Assert.All(rows, r => Assert.Equal(("auditor", AuditKinds.ToolCall, "files"), (r.Actor, r.Kind, r.Server!)));
-        Assert.Equal([rows[0].Sequence, rows[0].Sequence + 1, rows[0].Sequence + 2], rows.Select(r => r.Sequence));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => all[0].Sequence + i), all.Select(r => r.Sequence));
+
+        // The two forwarded calls each have a started entry before their completion, with the same call id; the denied one has none.
+        Assert.Equal([("files__echo", "started"), ("files__fail", "started")], started.Select(r => (r.Tool!, r.Outcome)));
+        Assert.Equal(started.Select(s => s.CallId), rows.Take(2).Select(r => r.CallId));
+        Assert.All(started.Zip(rows), p => Assert.True(p.First.Sequence < p.Second.Sequence));
+        Assert.Null(rows[2].CallId);
+
+        // The result is kept as the SHA-256 of its canonical JSON; a refused call has none.
+        Assert.Matches("^[0-9a-f]{64}$", rows[0].ResultSha256);
+        Assert.NotEqual(rows[0].ResultSha256, rows[1].ResultSha256);
+        Assert.Null(rows[2].ResultSha256);
+        Assert.Equal("""{"message":"audited"}""", rows[0].ArgumentsRedacted);
         Assert.True(rows[0].DurationMs > 0);
 
         using var args = JsonDocument.Parse("""{"message":"audited"}""");

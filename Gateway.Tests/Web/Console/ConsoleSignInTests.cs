@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.Upstreams;
 
 namespace Gateway.Tests.Web.Console;
@@ -20,6 +21,9 @@ public sealed partial class ConsoleSignInTests
         Assert.StartsWith("/login", anonymous.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
 
         await browser.SignInAsAdminAsync();
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        var logins = new Gateway.Data.Stores.AuditChainReader($"Data Source={gateway.DatabasePath}").ReadEntries().Where(e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ConsoleLogin).ToList();
+        Assert.Equal(("admin", "ok"), (Assert.Single(logins).Record.Actor, logins[0].Record.Outcome));
         var cookie = browser.Cookies.GetCookies(gateway.BaseUri).Single(c => c.Name == "mcpgw.console");
         Assert.True(cookie.HttpOnly);
 
@@ -36,6 +40,7 @@ public sealed partial class ConsoleSignInTests
         Assert.Contains("id=\"explain\"", await browser.Client.GetStringAsync("/policies", TestContext.Timeout), StringComparison.Ordinal);
         Assert.Contains("Approvals", await browser.Client.GetStringAsync("/approvals", TestContext.Timeout), StringComparison.Ordinal);
         Assert.Contains("id=\"user-table\"", await browser.Client.GetStringAsync("/settings", TestContext.Timeout), StringComparison.Ordinal);
+        Assert.Contains("id=\"audit-table\"", await browser.Client.GetStringAsync("/audit", TestContext.Timeout), StringComparison.Ordinal);
 
         using var signOut = await browser.PostFormAsync("/", "/console/logout", []);
         Assert.Equal("/login?signedOut=true", signOut.Headers.Location!.OriginalString);
@@ -66,6 +71,34 @@ public sealed partial class ConsoleSignInTests
         Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
         api.DefaultRequestHeaders.Authorization = new("Bearer", GatewayHost.AdminKey);
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AuditExport_DownloadsAZipThatVerifiesOffline_OnlyForAdminsAndAuditors()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        using var browser = ConsoleBrowser.For(gateway);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.Client.GetAsync("/console/audit/export", TestContext.Timeout)).StatusCode);
+        using var approver = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "april", Gateway.Core.Identity.ConsoleRoles.Approver);
+        Assert.Equal(HttpStatusCode.Forbidden, (await approver.Client.GetAsync("/console/audit/export", TestContext.Timeout)).StatusCode);
+
+        await browser.SignInAsAdminAsync();
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        using var download = await browser.Client.GetAsync("/console/audit/export?format=jsonl", TestContext.Timeout);
+        Assert.Equal("application/zip", download.Content.Headers.ContentType!.MediaType);
+        var folder = Path.Combine(gateway.Directory, "download");
+        using (var zip = new System.IO.Compression.ZipArchive(await download.Content.ReadAsStreamAsync(TestContext.Timeout)))
+        {
+            System.IO.Compression.ZipFileExtensions.ExtractToDirectory(zip, folder);
+        }
+
+        var entries = Directory.GetFiles(folder, "*.jsonl").Single(f => !f.EndsWith(".checkpoints.jsonl", StringComparison.Ordinal));
+        Assert.Contains("console_login", await File.ReadAllTextAsync(entries, TestContext.Timeout), StringComparison.Ordinal);
+        var (exit, output, _) = await Gateway.Tests.Web.Audit.AuditTrailFixture.RunAsync("verify", "--file", entries);
+        Assert.True(exit == 0, output);
+
+        var csv = await browser.Client.GetStringAsync("/console/audit/export?format=csv&agent=admin", TestContext.Timeout);
+        Assert.StartsWith("sequence,timestamp,kind,actor", csv, StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"(mgw_[A-Za-z0-9]+_[A-Za-z0-9]{6})")]

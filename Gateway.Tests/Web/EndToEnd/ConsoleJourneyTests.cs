@@ -56,7 +56,8 @@ public sealed class ConsoleJourneyTests(ChromiumFixture chromium) : IClassFixtur
         await page.ClickAsync("#create");
         var key = (await page.Locator("#new-key").TextContentAsync())!.Trim();
         await page.ClickAsync("[aria-label='Copy key']");
-        Assert.Equal(key, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+        // The copy goes through the circuit to the browser's clipboard: wait until the key is there.
+        await page.WaitForFunctionAsync("async key => (await navigator.clipboard.readText()) === key", key);
         await Assertions.Expect(page.Locator(".client-config").First).ToContainTextAsync(key);
         await ChromiumFixture.ScreenshotAsync(page, "agents");
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Gateway.Core.Audit;
 
-namespace Gateway.Tests.Core;
+namespace Gateway.Tests.Core.Audit;
 
 public sealed class CanonicalJsonTests
 {

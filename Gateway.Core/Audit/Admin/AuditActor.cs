@@ -1,0 +1,29 @@
+namespace Gateway.Core.Audit.Admin;
+
+/// <summary>
+/// Who is making the current admin change, flowing with the async call (set by the host around an admin API request
+/// or a console event), so the stores' audit can name them without every caller passing it down.
+/// </summary>
+public static class AuditActor
+{
+    /// <summary>The actor when none was set: the gateway itself (startup, background work).</summary>
+    public const string System = "system";
+
+    private static readonly AsyncLocal<string?> Ambient = new();
+
+    /// <summary>Gets the current actor.</summary>
+    public static string Current => Ambient.Value ?? System;
+
+    /// <summary>Sets the actor until the returned scope is disposed.</summary>
+    public static IDisposable Use(string actor)
+    {
+        var previous = Ambient.Value;
+        Ambient.Value = actor;
+        return new Scope(previous);
+    }
+
+    private sealed class Scope(string? previous) : IDisposable
+    {
+        public void Dispose() => Ambient.Value = previous;
+    }
+}

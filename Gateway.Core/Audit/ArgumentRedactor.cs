@@ -1,0 +1,130 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Gateway.Core.Audit;
+
+/// <summary>
+/// Makes the copy of a call's arguments that the audit keeps beside their hash: the canonical JSON with the values of
+/// secret-looking keys (password, token, secret, api key, authorization, ...) and text matching configured patterns
+/// masked, and long strings cut. The hash is over the real arguments, so the copy need not be complete to be useful.
+/// </summary>
+public sealed class ArgumentRedactor
+{
+    /// <summary>What replaces a masked value.</summary>
+    public const string Mask = "[redacted]";
+
+    private const int MaxString = 256;
+    private const int MaxLength = 4096;
+    private static readonly string[] SecretKeyParts = ["password", "passwd", "pwd", "token", "secret", "apikey", "api_key", "api-key", "authorization", "credential", "private_key", "privatekey", "cookie"];
+    private readonly Regex[] _patterns;
+
+    /// <summary>Creates a redactor.</summary>
+    /// <param name="patterns">Regular expressions; matching text inside any string value is masked.</param>
+    public ArgumentRedactor(IEnumerable<string>? patterns = null) =>
+        _patterns = [.. (patterns ?? []).Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)))];
+
+    /// <summary>Returns the redacted canonical JSON of the arguments, or <see langword="null"/> when there are none.</summary>
+    public string? Redact(IEnumerable<KeyValuePair<string, JsonElement>>? arguments)
+    {
+        if (arguments is null)
+        {
+            return null;
+        }
+
+        var sb = new StringBuilder();
+        WriteObject(sb, arguments.Select(a => (a.Key, a.Value)));
+        return sb.Length <= MaxLength ? sb.ToString() : sb.ToString(0, MaxLength) + $"…[{sb.Length - MaxLength} more chars]";
+    }
+
+    /// <summary>Whether a property name looks like it holds a secret.</summary>
+    public static bool IsSecretKey(string name)
+    {
+        foreach (var part in SecretKeyParts)
+        {
+            if (name.Contains(part, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void WriteObject(StringBuilder sb, IEnumerable<(string Name, JsonElement Value)> properties)
+    {
+        sb.Append('{');
+        var first = true;
+        foreach (var (name, value) in properties.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            if (!first)
+            {
+                sb.Append(',');
+            }
+
+            first = false;
+            CanonicalJson.WriteString(sb, name);
+            sb.Append(':');
+            if (IsSecretKey(name))
+            {
+                CanonicalJson.WriteString(sb, Mask);
+            }
+            else
+            {
+                Write(sb, value);
+            }
+        }
+
+        sb.Append('}');
+    }
+
+    private void Write(StringBuilder sb, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                WriteObject(sb, value.EnumerateObject().Select(p => (p.Name, p.Value)));
+                break;
+            case JsonValueKind.Array:
+                sb.Append('[');
+                var first = true;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (!first)
+                    {
+                        sb.Append(',');
+                    }
+
+                    first = false;
+                    Write(sb, item);
+                }
+
+                sb.Append(']');
+                break;
+            case JsonValueKind.String:
+                CanonicalJson.WriteString(sb, RedactText(value.GetString()!));
+                break;
+            default:
+                sb.Append(CanonicalJson.Serialize(value));
+                break;
+        }
+    }
+
+    private string RedactText(string text)
+    {
+        foreach (var pattern in _patterns)
+        {
+            try
+            {
+                text = pattern.Replace(text, Mask);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                // A pattern too slow for this value: mask the whole value rather than keep what it should have hidden.
+                return Mask;
+            }
+        }
+
+        return text.Length <= MaxString ? text : string.Concat(text.AsSpan(0, MaxString), $"…[{text.Length - MaxString} more chars]");
+    }
+}

@@ -1,0 +1,134 @@
+using Gateway.Core.Audit;
+using Gateway.Data.Configurations;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Data.Stores;
+
+/// <summary>
+/// Streams the chain and its checkpoints out of the database with plain ADO.NET (no change tracking, no
+/// materialisation of the whole table), for <c>audit verify</c> and <c>audit export</c>.
+/// </summary>
+public sealed class AuditChainReader(string connectionString)
+{
+    private const string Columns = "Sequence, Timestamp, Kind, Actor, Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, PreviousHash, Hash, ResultSha256";
+
+    /// <summary>Reads entries in sequence order.</summary>
+    public IEnumerable<AuditChainEntry> ReadEntries(AuditFilter? filter = null)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        var where = Where(command, filter ?? new AuditFilter());
+        command.CommandText = $"SELECT {Columns} FROM AuditEntries {where} ORDER BY Sequence";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return ReadEntry(reader);
+        }
+    }
+
+    /// <summary>Reads the entries with <paramref name="from"/> ≤ sequence &lt; <paramref name="to"/>, in sequence order (a segment, for parallel verification).</summary>
+    public IEnumerable<AuditChainEntry> ReadEntries(long from, long to)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM AuditEntries WHERE Sequence >= $from AND Sequence < $to ORDER BY Sequence";
+        command.Parameters.AddWithValue("$from", from);
+        command.Parameters.AddWithValue("$to", to);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return ReadEntry(reader);
+        }
+    }
+
+    /// <summary>Reads the lowest and highest sequence numbers; <see langword="null"/> when there are no entries.</summary>
+    public (long Min, long Max)? ReadSequenceRange()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MIN(Sequence), MAX(Sequence) FROM AuditEntries";
+        using var reader = command.ExecuteReader();
+        return reader.Read() && !reader.IsDBNull(0) ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+    }
+
+    /// <summary>Reads every stored checkpoint in sequence order.</summary>
+    public List<AuditCheckpoint> ReadCheckpoints()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Sequence, Hash, CreatedAt, KeyId, Signature FROM AuditCheckpoints ORDER BY Sequence";
+        using var reader = command.ExecuteReader();
+        var checkpoints = new List<AuditCheckpoint>();
+        while (reader.Read())
+        {
+            checkpoints.Add(new AuditCheckpoint(reader.GetInt64(0), reader.GetString(1), AuditColumns.FromColumn(reader.GetInt64(2)), reader.GetString(3), reader.GetString(4)));
+        }
+
+        return checkpoints;
+    }
+
+    /// <summary>Builds the WHERE clause of a filter (parameters added to <paramref name="command"/>); shared with the console's query.</summary>
+    internal static string Where(SqliteCommand command, AuditFilter filter)
+    {
+        var clauses = new List<string>();
+        void Add(string clause, string name, object? value)
+        {
+            if (value is not null)
+            {
+                clauses.Add(clause);
+                command.Parameters.AddWithValue(name, value);
+            }
+        }
+
+        Add("Timestamp >= $from", "$from", filter.From is { } from ? AuditColumns.ToColumn(from.ToUniversalTime()) : null);
+        Add("Timestamp < $to", "$to", filter.To is { } to ? AuditColumns.ToColumn(to.ToUniversalTime()) : null);
+        Add("Actor = $agent", "$agent", Blank(filter.Agent));
+        Add("Server = $server", "$server", Blank(filter.Server));
+        Add("Tool = $tool", "$tool", Blank(filter.Tool));
+        Add("Decision = $decision", "$decision", Blank(filter.Decision));
+        Add("Outcome = $outcome", "$outcome", Blank(filter.Outcome));
+        Add("(instr(Tool, $text) > 0 OR instr(Error, $text) > 0 OR instr(Rule, $text) > 0 OR instr(ArgumentsRedacted, $text) > 0 OR instr(Actor, $text) > 0)", "$text", Blank(filter.Text));
+        return clauses.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", clauses);
+    }
+
+    /// <summary>Reads one row selected with the reader's column list.</summary>
+    internal static AuditChainEntry ReadEntry(SqliteDataReader r) => new(
+        r.GetInt64(0),
+        r.IsDBNull(14) ? null : r.GetString(14),
+        new AuditRecord
+        {
+            Timestamp = AuditColumns.FromColumn(r.GetInt64(1)),
+            Kind = r.GetString(2),
+            Actor = r.GetString(3),
+            Server = r.IsDBNull(4) ? null : r.GetString(4),
+            Tool = r.IsDBNull(5) ? null : r.GetString(5),
+            Decision = r.GetString(6),
+            Rule = r.IsDBNull(7) ? null : r.GetString(7),
+            Outcome = r.GetString(8),
+            DurationMs = r.GetDouble(9),
+            Error = r.IsDBNull(10) ? null : r.GetString(10),
+            ArgumentsSha256 = r.IsDBNull(11) ? null : r.GetString(11),
+            ArgumentsRedacted = r.IsDBNull(12) ? null : r.GetString(12),
+            CallId = r.IsDBNull(13) ? null : r.GetString(13),
+            ResultSha256 = r.IsDBNull(16) ? null : r.GetString(16),
+        },
+        r.IsDBNull(15) ? null : r.GetString(15));
+
+    internal static string ColumnList => Columns;
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private SqliteConnection Open()
+    {
+        // Read-only: verifying or exporting must never be able to change what it checks.
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Mode = SqliteOpenMode.ReadOnly };
+        if (!File.Exists(builder.DataSource))
+        {
+            throw new FileNotFoundException($"No audit database at {builder.DataSource}.", builder.DataSource);
+        }
+
+        var connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        return connection;
+    }
+}

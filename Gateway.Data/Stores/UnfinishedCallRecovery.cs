@@ -1,0 +1,72 @@
+using Gateway.Core.Audit;
+using Gateway.Data.Configurations;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Data.Stores;
+
+/// <summary>
+/// At startup, completes the calls a previous run forwarded but never recorded the end of (a crash or kill -9 between
+/// the two entries) with an <see cref="AuditOutcomes.Unknown"/> entry: the chain is append-only, so the started entry
+/// stays and the record of what happened is a new entry with the same call id.
+/// </summary>
+/// <remarks>
+/// Runs before the gateway accepts calls. With several instances on one database, a restarting instance also marks
+/// calls still in flight on the others; their real completion follows as a later entry.
+/// </remarks>
+internal sealed partial class UnfinishedCallRecovery(IDbContextFactory<GatewayDbContext> factory, IAuditSink audit, TimeProvider time, ILogger<UnfinishedCallRecovery> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var command = ((SqliteConnection)db.Database.GetDbConnection()).CreateCommand();
+        command.CommandText = $"""
+            SELECT s.Timestamp, s.Actor, s.Server, s.Tool, s.Decision, s.Rule, s.ArgumentsSha256, s.ArgumentsRedacted, s.CallId
+            FROM AuditEntries s
+            WHERE s.Kind = '{AuditKinds.ToolCallStarted}'
+              AND NOT EXISTS (SELECT 1 FROM AuditEntries c WHERE c.CallId = s.CallId AND c.Kind <> '{AuditKinds.ToolCallStarted}')
+            ORDER BY s.Sequence
+            """;
+        var count = 0;
+        await using (var r = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await r.ReadAsync(cancellationToken))
+            {
+                var started = AuditColumns.FromColumn(r.GetInt64(0));
+
+                // Queued, not awaited: the writer starts after this service; it commits them before any new call's entry.
+                await audit.WriteAsync(
+                    new AuditRecord
+                    {
+                        Timestamp = time.GetUtcNow(),
+                        Kind = AuditKinds.ToolCall,
+                        Actor = r.GetString(1),
+                        Server = r.IsDBNull(2) ? null : r.GetString(2),
+                        Tool = r.IsDBNull(3) ? null : r.GetString(3),
+                        Decision = r.GetString(4),
+                        Rule = r.IsDBNull(5) ? null : r.GetString(5),
+                        Outcome = AuditOutcomes.Unknown,
+                        Error = $"The gateway stopped after forwarding this call (started {AuditChain.FormatTimestamp(started)}) and before recording how it ended.",
+                        ArgumentsSha256 = r.IsDBNull(6) ? null : r.GetString(6),
+                        ArgumentsRedacted = r.IsDBNull(7) ? null : r.GetString(7),
+                        CallId = r.GetString(8),
+                    },
+                    cancellationToken);
+                count++;
+            }
+        }
+
+        if (count > 0)
+        {
+            LogRecovered(count);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} tool calls were forwarded by a previous run without a recorded end; recorded them as 'unknown'.")]
+    private partial void LogRecovered(int count);
+}

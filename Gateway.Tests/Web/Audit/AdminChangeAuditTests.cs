@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Core.Audit;
+using Gateway.Data;
+using Gateway.Data.Stores;
+using Gateway.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Web.Audit;
+
+/// <summary>Every admin change through the API is in the chain: who, what, and the state before and after, with secrets masked.</summary>
+public sealed class AdminChangeAuditTests
+{
+    [Fact]
+    public async Task ApiChanges_AreAudited_WithActorBeforeAndAfter_AndNoSecrets()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "remote", transport = "http", url = "http://127.0.0.1:9/mcp", headers = new Dictionary<string, string> { ["X-Api"] = "hunter2-secret-value" } }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using (var changed = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/remote", new { transport = "http", url = "http://127.0.0.1:10/mcp", headers = new Dictionary<string, string> { ["X-Api"] = "hunter3-secret-value" } }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+
+        using (var agent = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "erin", grants = new[] { "remote/*" } }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, agent.StatusCode);
+        }
+
+        (await gateway.Admin.PutAsJsonAsync("/api/v1/agents/erin", new { enabled = false }, TestContext.Timeout)).Dispose();
+        (await gateway.Admin.PostAsync("/api/v1/agents/erin/keys/rotate", null, TestContext.Timeout)).Dispose();
+        (await gateway.Admin.PutAsJsonAsync("/api/v1/policies/cap", new { effect = "block", tools = new[] { "transfer" }, reason = "no" }, TestContext.Timeout)).Dispose();
+        (await gateway.Admin.DeleteAsync("/api/v1/policies/cap", TestContext.Timeout)).Dispose();
+        (await gateway.Admin.DeleteAsync("/api/v1/servers/remote", TestContext.Timeout)).Dispose();
+
+        await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        await using var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        var changes = await db.AuditEntries.Where(a => a.Kind == AuditKinds.AdminChange).OrderBy(a => a.Sequence).ToListAsync(TestContext.Timeout);
+
+        Assert.Equal(
+            [("server/remote", "create"), ("server/remote", "update"), ("agent/erin", "create"), ("agent/erin", "update"), ("agent_key/erin", "rotate"), ("policy/cap", "create"), ("policy/cap", "delete"), ("server/remote", "delete")],
+            changes.Select(c => (c.Tool!, c.Decision)));
+        Assert.All(changes, c => Assert.Equal("admin-api", c.Actor));
+        Assert.DoesNotContain(changes, c => c.ArgumentsRedacted!.Contains("secret-value", StringComparison.Ordinal));
+
+        using var update = JsonDocument.Parse(changes[1].ArgumentsRedacted!);
+        Assert.Equal("http://127.0.0.1:9/mcp", update.RootElement.GetProperty("before").GetProperty("url").GetString());
+        Assert.Equal("http://127.0.0.1:10/mcp", update.RootElement.GetProperty("after").GetProperty("url").GetString());
+        Assert.Equal("[redacted]", update.RootElement.GetProperty("after").GetProperty("headers").GetProperty("X-Api").GetString());
+        using var disable = JsonDocument.Parse(changes[3].ArgumentsRedacted!);
+        Assert.True(disable.RootElement.GetProperty("before").GetProperty("enabled").GetBoolean());
+        Assert.False(disable.RootElement.GetProperty("after").GetProperty("enabled").GetBoolean());
+
+        var (exit, output, _) = await AuditTrailFixture.RunAsync("verify", "--db", gateway.DatabasePath);
+        Assert.True(exit == 0, output);
+    }
+
+    [Fact]
+    public async Task Api_GivesCheckpointsAndKey_ForKeepingElsewhere_AndVerifies()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string?> { ["Gateway:Audit:CheckpointEvery"] = "1", ["Gateway:Audit:CheckpointPoll"] = "00:00:00.050" };
+        await using (var first = await GatewayHost.StartAsync(settings, directory))
+        {
+            (await first.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "fay", grants = new[] { "x/*" } }, TestContext.Timeout)).Dispose();
+        }
+
+        // The stop signed the head; the restarted gateway serves it with the key that verifies it.
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            await AssertCheckpointsAndVerifyAsync(gateway);
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+    }
+
+    private static async Task AssertCheckpointsAndVerifyAsync(GatewayHost gateway)
+    {
+        var checkpoints = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit/checkpoints", TestContext.Timeout);
+        Assert.NotEqual(0, checkpoints.GetArrayLength());
+        var last = checkpoints.EnumerateArray().Last();
+        var pem = await gateway.Admin.GetStringAsync("/api/v1/audit/public-key", TestContext.Timeout);
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        key.ImportFromPem(pem);
+        var checkpoint = new AuditCheckpoint(last.GetProperty("seq").GetInt64(), last.GetProperty("hash").GetString()!, DateTimeOffset.Parse(last.GetProperty("ts").GetString()!, System.Globalization.CultureInfo.InvariantCulture), last.GetProperty("keyId").GetString()!, last.GetProperty("signature").GetString()!);
+        Assert.True(AuditCheckpoints.IsValid(checkpoint, key));
+        Assert.Empty((await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/audit/checkpoints?after={checkpoint.Sequence}", TestContext.Timeout)).EnumerateArray());
+
+        using var verify = await gateway.Admin.PostAsync("/api/v1/audit/verify", null, TestContext.Timeout);
+        var result = await verify.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout);
+        Assert.True(result.GetProperty("intact").GetBoolean(), result.ToString());
+    }
+}

@@ -1,0 +1,154 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Gateway.Core.Audit;
+using Gateway.Data.Stores;
+
+namespace Gateway.Web.Audit;
+
+/// <summary>Runs the verifier over the database or over an export (offline), for the CLI and the console.</summary>
+public static class AuditChainCheck
+{
+    /// <summary>Checks the whole chain in the database against its stored checkpoints and <paramref name="known"/> ones.</summary>
+    public static AuditVerification VerifyDatabase(AuditChainReader reader, ECDsa? publicKey, IReadOnlyList<AuditCheckpoint> known, CancellationToken cancellationToken = default)
+    {
+        var verifier = new AuditVerifier();
+        verifier.AddCheckpoints(reader.ReadCheckpoints(), publicKey, "stored");
+        verifier.AddCheckpoints(known, publicKey, "previously exported");
+        if (reader.ReadSequenceRange() is not var (min, max))
+        {
+            return verifier.Complete();
+        }
+
+        // Segments of the sequence range are read and hashed on all cores at once (reading SQLite rows costs as much
+        // as hashing them), a few segments ahead; the verifier then takes them in order, so the result is the same as
+        // one ordered pass. The range covers every row, including any outside 1..n, so nothing escapes the check.
+        const long Segment = 16_384;
+        var ahead = Math.Max(2, Environment.ProcessorCount) + 1;
+        var pending = new Queue<Task<(AuditChainEntry[] Entries, string[] Hashes)>>();
+        var next = min;
+        void Schedule()
+        {
+            var (from, to) = (next, Math.Min(max + 1, next + Segment));
+            next = to;
+            pending.Enqueue(Task.Run(
+                () =>
+                {
+                    var entries = reader.ReadEntries(from, to).ToArray();
+                    var hashes = new string[entries.Length];
+                    for (var i = 0; i < entries.Length; i++)
+                    {
+                        hashes[i] = AuditChain.ComputeHash(entries[i].Sequence, entries[i].PreviousHash, entries[i].Record);
+                    }
+
+                    return (entries, hashes);
+                },
+                cancellationToken));
+        }
+
+        while (pending.Count < ahead && next <= max)
+        {
+            Schedule();
+        }
+
+        while (pending.TryDequeue(out var segment))
+        {
+            var (entries, hashes) = segment.GetAwaiter().GetResult();
+            if (next <= max)
+            {
+                Schedule();
+            }
+
+            for (var i = 0; i < entries.Length; i++)
+            {
+                if (!verifier.Add(entries[i], hashes[i]))
+                {
+                    return verifier.Complete();
+                }
+            }
+        }
+
+        return verifier.Complete();
+    }
+
+    /// <summary>Checks an export without the database: its entries, its checkpoints, and the file hashes in its manifest.</summary>
+    /// <param name="path">The entries file (<c>.jsonl</c>) written by <c>audit export</c>.</param>
+    /// <param name="trustedKey">The auditor's copy of the public key; when <see langword="null"/>, the key in the manifest.</param>
+    /// <param name="known">Checkpoints kept from earlier exports.</param>
+    public static AuditVerification VerifyExport(string path, ECDsa? trustedKey, IReadOnlyList<AuditCheckpoint> known)
+    {
+        var manifest = JsonSerializer.Deserialize<AuditExportManifest>(File.ReadAllText(AuditExporter.ManifestPath(path)), AuditExporter.ManifestJson)
+            ?? throw new InvalidDataException("The manifest is empty.");
+        using var manifestKey = trustedKey is null && manifest.PublicKeyPem is { } pem ? FromPem(pem) : null;
+        var key = trustedKey ?? manifestKey;
+
+        var verifier = new AuditVerifier(manifest.Complete);
+        var checkpoints = new List<AuditCheckpoint>();
+        var lineNumber = 0;
+        foreach (var line in File.ReadLines(AuditExporter.CheckpointsPath(path)))
+        {
+            lineNumber++;
+            try
+            {
+                checkpoints.Add(AuditJsonLines.ParseCheckpoint(line));
+            }
+            catch (FormatException ex)
+            {
+                return new AuditVerification(false, 0, null, 0, null, $"line {lineNumber} of the checkpoints file is not a checkpoint: {ex.Message}");
+            }
+        }
+
+        verifier.AddCheckpoints(checkpoints, key, "exported");
+        verifier.AddCheckpoints(known, key, "previously exported");
+        lineNumber = 0;
+        long? last = null;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            AuditChainEntry entry;
+            try
+            {
+                entry = AuditJsonLines.ParseEntry(line);
+            }
+            catch (FormatException ex)
+            {
+                return new AuditVerification(false, lineNumber - 1, last, 0, last + 1 ?? manifest.FirstSequence, $"line {lineNumber} is not an audit entry: {ex.Message}");
+            }
+
+            if (!verifier.Add(entry))
+            {
+                break;
+            }
+
+            last = entry.Sequence;
+        }
+
+        var result = verifier.Complete();
+        if (!result.Intact)
+        {
+            return result;
+        }
+
+        if (result.EntriesChecked != manifest.Count || result.LastSequence != manifest.LastSequence)
+        {
+            return result with { Intact = false, FirstBadSequence = (result.LastSequence ?? 0) + 1, Problem = $"the export holds {result.EntriesChecked} entries up to {result.LastSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, its manifest says {manifest.Count} up to {manifest.LastSequence} (entries removed from the file)" };
+        }
+
+        if (AuditExporter.FileSha256(path) != manifest.EntriesSha256 || AuditExporter.FileSha256(AuditExporter.CheckpointsPath(path)) != manifest.CheckpointsSha256)
+        {
+            return result with { Intact = false, Problem = "the export's files are not the ones its manifest describes (changed after export)" };
+        }
+
+        return result;
+    }
+
+    /// <summary>Reads checkpoints kept from an earlier export (a <c>.checkpoints.jsonl</c> file).</summary>
+    public static List<AuditCheckpoint> ReadCheckpointFile(string path) =>
+        [.. File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).Select(AuditJsonLines.ParseCheckpoint)];
+
+    private static ECDsa FromPem(string pem)
+    {
+        var key = ECDsa.Create();
+        key.ImportFromPem(pem);
+        return key;
+    }
+}

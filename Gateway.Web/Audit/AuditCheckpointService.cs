@@ -1,0 +1,93 @@
+using Gateway.Core.Audit;
+using Gateway.Data.Stores;
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Audit;
+
+/// <summary>
+/// Signs the chain's head every <see cref="AuditOptions.CheckpointInterval"/> while entries are added, after
+/// <see cref="AuditOptions.CheckpointEvery"/> new entries at the latest, and at shutdown.
+/// </summary>
+internal sealed partial class AuditCheckpointService(
+    IAuditCheckpointStore store,
+    IAuditFlusher flusher,
+    AuditSigningKey key,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<AuditCheckpointService> logger) : BackgroundService
+{
+    private AuditOptions Options => options.Value.Audit;
+
+    /// <summary>Signs the head now, if it moved since the last checkpoint; returns the new checkpoint.</summary>
+    public async Task<AuditCheckpoint?> SignHeadAsync(CancellationToken cancellationToken)
+    {
+        var head = await store.ReadHeadAsync(cancellationToken);
+        var last = await store.ReadLastAsync(cancellationToken);
+        if (head is not { } h || h.Sequence <= (last?.Sequence ?? 0))
+        {
+            return null;
+        }
+
+        var checkpoint = AuditCheckpoints.Sign(h.Sequence, h.Hash, time.GetUtcNow(), key.Key);
+        if (await store.AddAsync(checkpoint, cancellationToken))
+        {
+            LogSigned(checkpoint.Sequence, checkpoint.KeyId);
+        }
+
+        return checkpoint;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            // The last checkpoint covers everything written before shutdown, so a truncated tail shows at the next verify.
+            await flusher.FlushAsync(cancellationToken);
+            await SignHeadAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogFailed(ex);
+        }
+    }
+
+    /// <summary>A checkpoint is due after <see cref="AuditOptions.CheckpointEvery"/> new entries, or when any were added and the last one is older than the interval.</summary>
+    internal static bool IsDue(long added, TimeSpan age, AuditOptions options) =>
+        added >= options.CheckpointEvery || (added > 0 && age >= options.CheckpointInterval);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _ = key.Key;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Options.CheckpointPoll, time, stoppingToken);
+                var head = await store.ReadHeadAsync(stoppingToken);
+                var last = await store.ReadLastAsync(stoppingToken);
+                var added = (head?.Sequence ?? 0) - (last?.Sequence ?? 0);
+                var age = time.GetUtcNow() - (last?.CreatedAt ?? DateTimeOffset.MinValue);
+                if (IsDue(added, age, Options))
+                {
+                    await SignHeadAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogFailed(ex);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Signed audit checkpoint at entry {Sequence} with key {KeyId}.")]
+    private partial void LogSigned(long sequence, string keyId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Signing an audit checkpoint failed.")]
+    private partial void LogFailed(Exception exception);
+}

@@ -1,0 +1,43 @@
+using Gateway.Core.Agents;
+using Gateway.Core.Audit;
+using Gateway.Core.Audit.Admin;
+using Gateway.Core.Policy;
+using Gateway.Core.Servers;
+using Gateway.Web.Audit;
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Gateway.Web.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Registers the audit trail's host parts: the signing key, the checkpoint signer, the argument redactor, and the audit
+/// of admin changes (the stores wrapped so every change is recorded, whoever makes it: API, console or a future caller).
+/// </summary>
+internal static class GatewayAuditExtensions
+{
+    public static IServiceCollection AddGatewayAudit(this IServiceCollection services, IConfiguration configuration, string contentRoot, string sqliteConnectionString)
+    {
+        var audit = configuration.GetSection($"{GatewayOptions.Section}:Audit").Get<AuditOptions>() ?? new AuditOptions();
+        services.AddSingleton(new AuditSigningKey(GatewayPaths.ResolveAuditKeyPath(audit.SigningKeyPath, contentRoot, sqliteConnectionString)));
+        services.AddSingleton(new ArgumentRedactor(audit.RedactPatterns));
+        services.AddSingleton<AuditCheckpointService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
+        services.AddSingleton<AdminChangeRecorder>();
+        Decorate<IServerStore>(services, (inner, sp) => new AuditedServerStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        Decorate<IAgentStore>(services, (inner, sp) => new AuditedAgentStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        Decorate<IPolicyStore>(services, (inner, sp) => new AuditedPolicyStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        services.AddScoped<CircuitHandler, AuditActorCircuitHandler>();
+        return services;
+    }
+
+    private static void Decorate<T>(IServiceCollection services, Func<T, IServiceProvider, T> wrap)
+        where T : class
+    {
+        var inner = services.Last(d => d.ServiceType == typeof(T));
+        services.Remove(inner);
+        services.Add(ServiceDescriptor.Describe(
+            typeof(T),
+            sp => wrap((T)(inner.ImplementationInstance ?? inner.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, inner.ImplementationType!)), sp),
+            inner.Lifetime));
+    }
+}

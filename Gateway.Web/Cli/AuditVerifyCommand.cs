@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Gateway.Core.Audit;
+using Gateway.Data.Stores;
+using Gateway.Web.Audit;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Web.Cli;
+
+/// <summary><c>audit verify</c>: checks the chain in the database, or an export offline, and names the first bad entry.</summary>
+internal static class AuditVerifyCommand
+{
+    public static Task<int> RunAsync(VerbArguments args, IConfiguration configuration, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            var known = args.All("--checkpoints").SelectMany(AuditChainCheck.ReadCheckpointFile).ToList();
+            using var key = AuditCliPaths.LoadPublicKey(args, configuration);
+            var watch = Stopwatch.StartNew();
+            var file = args["--file"];
+            var result = file is not null
+                ? AuditChainCheck.VerifyExport(file, key, known)
+                : AuditChainCheck.VerifyDatabase(new AuditChainReader(AuditCliPaths.ConnectionString(args, configuration)), key, known);
+            watch.Stop();
+            var source = file ?? "the database";
+            if (!result.Intact)
+            {
+                output.WriteLine(result.FirstBadSequence is { } bad
+                    ? $"TAMPERED: {source}: first bad entry {bad}: {result.Problem}."
+                    : $"TAMPERED: {source}: {result.Problem}.");
+                return Task.FromResult(ExitCodes.Tampered);
+            }
+
+            var rate = result.EntriesChecked / Math.Max(watch.Elapsed.TotalSeconds, 1e-6);
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Intact: {source}: {result.EntriesChecked} entries (last {result.LastSequence?.ToString(CultureInfo.InvariantCulture) ?? "none"}), {result.CheckpointsChecked} checkpoint matches{(key is null ? ", no signing key (no checkpoints)" : $", signatures by key {AuditCheckpoints.KeyId(key)}")}; {watch.Elapsed.TotalMilliseconds:F0} ms, {rate:F0} entries/s."));
+            return Task.FromResult(ExitCodes.Intact);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SqliteException or InvalidOperationException or FormatException or JsonException or InvalidDataException or CryptographicException or ArgumentException)
+        {
+            error.WriteLine($"audit verify could not run: {ex.Message}");
+            return Task.FromResult(ExitCodes.CouldNotRun);
+        }
+    }
+}
