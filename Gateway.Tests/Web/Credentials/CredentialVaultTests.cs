@@ -52,6 +52,15 @@ public sealed class CredentialVaultTests
         Assert.Equal("••••" + secret[^4..], credential.GetProperty("hint").GetString());
         Assert.True(credential.GetProperty("rotatedAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
 
+        // A rotation, and the audit of both admin changes is written before the scan: the trail records who changed the
+        // credential (kind and hint only), never the secret.
+        var rotated = "rotated-" + secret;
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Admin.PutAsJsonAsync("/api/v1/servers/vaulted/credential", new { kind = "bearer", secret = rotated }, TestContext.Timeout)).StatusCode);
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        var changes = new Gateway.Data.Stores.AuditChainReader($"Data Source={gateway.DatabasePath}").ReadEntries().Where(e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.AdminChange).Select(e => e.Record.Tool).ToList();
+        Assert.Contains("server/vaulted", changes);
+        Assert.Contains("server_credential/vaulted", changes);
+
         // Neither the database nor its write-ahead log holds the secret, in any common encoding.
         var files = new[] { gateway.DatabasePath, gateway.DatabasePath + "-wal" }.Where(File.Exists).ToList();
         Assert.Contains(gateway.DatabasePath + "-wal", files);
@@ -61,6 +70,7 @@ public sealed class CredentialVaultTests
             Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)));
             Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes(secret)));
             Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)))));
+            Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(rotated)));
         }
 
         // Something was stored, encrypted: the row has a ciphertext, and the key ring sits beside the database.
