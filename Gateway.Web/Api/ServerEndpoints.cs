@@ -52,22 +52,17 @@ internal static class ServerEndpoints
     private static async Task<Results<Ok<ServerResponse>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
         string name, ServerRequest request, IServerStore store, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
     {
-        var existing = await store.FindAsync(name, ct);
-        if (existing is null)
+        var (existing, refusal) = await EditableAsync(name, store, ct);
+        if (refusal is not null)
         {
-            return TypedResults.NotFound();
-        }
-
-        if (existing.Definition.ManagedByConfiguration)
-        {
-            return ManagedProblem(name);
+            return refusal;
         }
 
         var errors = new Dictionary<string, string[]>();
         var definition = request.ToDefinition(name, errors);
 
         // Without a credential in the request the stored one stays, and must still fit the (possibly new) transport.
-        if (Validate(definition with { Credential = definition.Credential ?? existing.Definition.Credential }, errors) is { } problem)
+        if (Validate(definition with { Credential = definition.Credential ?? existing!.Definition.Credential }, errors) is { } problem)
         {
             return problem;
         }
@@ -92,20 +87,15 @@ internal static class ServerEndpoints
     private static async Task<Results<Ok<ServerResponse>, ValidationProblem, NotFound, ProblemHttpResult>> SetCredentialAsync(
         string name, CredentialRequest request, IServerStore store, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
     {
-        var existing = await store.FindAsync(name, ct);
-        if (existing is null)
+        var (existing, refusal) = await EditableAsync(name, store, ct);
+        if (refusal is not null)
         {
-            return TypedResults.NotFound();
-        }
-
-        if (existing.Definition.ManagedByConfiguration)
-        {
-            return ManagedProblem(name);
+            return refusal;
         }
 
         var errors = new Dictionary<string, string[]>();
         var credential = request.ToCredential(errors);
-        if (Validate(existing.Definition with { Credential = credential }, errors) is { } problem)
+        if (Validate(existing!.Definition with { Credential = credential }, errors) is { } problem)
         {
             return problem;
         }
@@ -115,18 +105,22 @@ internal static class ServerEndpoints
             : TypedResults.NotFound();
     }
 
+    /// <summary>The server to change, or what stops the change: 404 when unknown, 409 when configuration owns it.</summary>
+    private static async Task<(StoredServer? Server, ProblemHttpResult? Refusal)> EditableAsync(string name, IServerStore store, CancellationToken ct)
+    {
+        var existing = await store.FindAsync(name, ct);
+        return existing is null ? (null, Problem(StatusCodes.Status404NotFound, $"No server named '{name}'."))
+            : existing.Definition.ManagedByConfiguration ? (null, ManagedProblem(name))
+            : (existing, null);
+    }
+
     private static async Task<Results<Ok<ServerResponse>, NotFound, ProblemHttpResult>> RemoveCredentialAsync(
         string name, IServerStore store, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
     {
-        var existing = await store.FindAsync(name, ct);
-        if (existing is null)
+        var (existing, refusal) = await EditableAsync(name, store, ct);
+        if (refusal is not null)
         {
-            return TypedResults.NotFound();
-        }
-
-        if (existing.Definition.ManagedByConfiguration)
-        {
-            return ManagedProblem(name);
+            return refusal;
         }
 
         return await registry.SetCredentialAsync(name, null, ct) is { } stored
