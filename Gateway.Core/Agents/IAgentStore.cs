@@ -29,6 +29,9 @@ public interface IAgentStore
     /// <summary>Lists all agents by name.</summary>
     Task<IReadOnlyList<AgentRecord>> ListAsync(CancellationToken cancellationToken);
 
+    /// <summary>One page of agents by name, optionally those whose name contains <paramref name="search"/>, and how many match.</summary>
+    Task<(IReadOnlyList<AgentRecord> Items, int Total)> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken);
+
     /// <summary>Finds an agent by name.</summary>
     Task<AgentRecord?> FindAsync(string name, CancellationToken cancellationToken);
 

@@ -16,6 +16,16 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         return [.. rows.Select(ToRecord)];
     }
 
+    public async Task<(IReadOnlyList<AgentRecord> Items, int Total)> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var matching = string.IsNullOrWhiteSpace(search) ? db.Agents : db.Agents.Where(a => a.Name.Contains(search.Trim()));
+        var total = await matching.CountAsync(cancellationToken);
+        var names = await matching.OrderBy(a => a.Name).Skip(skip).Take(take).Select(a => a.Id).ToListAsync(cancellationToken);
+        var rows = await Query(db).Where(a => names.Contains(a.Id)).OrderBy(a => a.Name).ToListAsync(cancellationToken);
+        return ([.. rows.Select(ToRecord)], total);
+    }
+
     public async Task<AgentRecord?> FindAsync(string name, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

@@ -7,6 +7,9 @@ public sealed class AuditedAgentStore(IAgentStore inner, AdminChangeRecorder rec
 {
     public Task<IReadOnlyList<AgentRecord>> ListAsync(CancellationToken cancellationToken) => inner.ListAsync(cancellationToken);
 
+    public Task<(IReadOnlyList<AgentRecord> Items, int Total)> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken) =>
+        inner.PageAsync(search, skip, take, cancellationToken);
+
     public Task<AgentRecord?> FindAsync(string name, CancellationToken cancellationToken) => inner.FindAsync(name, cancellationToken);
 
     public Task<IReadOnlyList<AgentCredentials>> LoadCredentialsAsync(CancellationToken cancellationToken) => inner.LoadCredentialsAsync(cancellationToken);

@@ -101,4 +101,24 @@ public sealed class AgentsPageTests : ConsolePageTest
         Assert.True(directory.Current.Authenticate(key)!.Grants.Allows("github", "create_issue", Gateway.Core.Policy.AccessClass.Write, DateTimeOffset.UtcNow));
         cut.WaitForAssertion(() => Assert.Contains("github/create_*:write", cut.Find("#agent-table").TextContent, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task LongLists_ArePagedAndSearchedOnTheServer()
+    {
+        var store = Services.GetRequiredService<IAgentStore>();
+        for (var i = 0; i < 60; i++)
+        {
+            await store.CreateAsync($"bot-{i:00}", ["files/*"], ApiKeys.Hash(ApiKeys.Generate()), "mgw_…", CancellationToken.None);
+        }
+
+        var cut = Render<Gateway.Web.Components.Pages.Agents>();
+        cut.WaitForAssertion(() => Assert.Equal(25, cut.FindAll("#agent-table tbody tr").Count));
+        Assert.Contains("bot-00", cut.Find("#agent-table tbody").TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("bot-30", cut.Find("#agent-table tbody").TextContent, StringComparison.Ordinal);
+        Assert.Contains("1-25 of 60", cut.Find("#agent-table").TextContent, StringComparison.Ordinal);
+
+        cut.Find("#agent-search").Input("bot-3");
+        cut.WaitForAssertion(() => Assert.Equal(10, cut.FindAll("#agent-table tbody tr").Count), TimeSpan.FromSeconds(10));
+        Assert.All(cut.FindAll("#agent-table tbody tr"), row => Assert.Contains("bot-3", row.TextContent, StringComparison.Ordinal));
+    }
 }
