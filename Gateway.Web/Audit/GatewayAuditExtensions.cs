@@ -26,6 +26,7 @@ internal static class GatewayAuditExtensions
         Decorate<IServerStore>(services, (inner, sp) => new AuditedServerStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
         Decorate<IAgentStore>(services, (inner, sp) => new AuditedAgentStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
         Decorate<IPolicyStore>(services, (inner, sp) => new AuditedPolicyStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        Decorate<Gateway.Core.Identity.IConsoleUserStore>(services, (inner, sp) => new AuditedConsoleUserStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
         services.AddScoped<CircuitHandler, AuditActorCircuitHandler>();
         return services;
     }

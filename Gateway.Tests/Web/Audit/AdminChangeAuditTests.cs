@@ -40,8 +40,11 @@ public sealed class AdminChangeAuditTests
 
         await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
         await using var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
-        var changes = await db.AuditEntries.Where(a => a.Kind == AuditKinds.AdminChange).OrderBy(a => a.Sequence).ToListAsync(TestContext.Timeout);
+        var all = await db.AuditEntries.Where(a => a.Kind == AuditKinds.AdminChange).OrderBy(a => a.Sequence).ToListAsync(TestContext.Timeout);
 
+        // The bootstrap admin, created by the gateway itself at the first start, comes first.
+        Assert.Equal(("console_user/admin", "create", "system"), (all[0].Tool!, all[0].Decision, all[0].Actor));
+        var changes = all.Skip(1).ToList();
         Assert.Equal(
             [("server/remote", "create"), ("server/remote", "update"), ("agent/erin", "create"), ("agent/erin", "update"), ("agent_key/erin", "rotate"), ("policy/cap", "create"), ("policy/cap", "delete"), ("server/remote", "delete")],
             changes.Select(c => (c.Tool!, c.Decision)));
@@ -95,5 +98,33 @@ public sealed class AdminChangeAuditTests
         using var verify = await gateway.Admin.PostAsync("/api/v1/audit/verify", null, TestContext.Timeout);
         var result = await verify.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout);
         Assert.True(result.GetProperty("intact").GetBoolean(), result.ToString());
+    }
+
+    [Fact]
+    public async Task ConsoleUserChanges_AreAudited_UnderTheAdminWhoMadeThem_WithoutPasswords()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        var accounts = gateway.Services.GetRequiredService<Gateway.Web.Identity.ConsoleAccounts>();
+        using (Gateway.Core.Audit.Admin.AuditActor.Use("console:admin"))
+        {
+            var (password, _) = await accounts.CreateLocalAsync("april", "April", [Gateway.Core.Identity.ConsoleRoles.Approver], TestContext.Timeout);
+            Assert.NotNull(password);
+            var april = (await gateway.Services.GetRequiredService<Gateway.Core.Identity.IConsoleUserStore>().FindAsync("april", TestContext.Timeout))!;
+            Assert.Null(await accounts.SetRolesAsync(april.Id, [Gateway.Core.Identity.ConsoleRoles.Approver, Gateway.Core.Identity.ConsoleRoles.Auditor], TestContext.Timeout));
+            Assert.Null(await accounts.SetEnabledAsync(april.Id, false, TestContext.Timeout));
+            Assert.NotNull(await accounts.ResetPasswordAsync(april.Id, TestContext.Timeout));
+        }
+
+        await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        await using var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        var changes = await db.AuditEntries.Where(a => a.Kind == AuditKinds.AdminChange && a.Tool == "console_user/april").OrderBy(a => a.Sequence).ToListAsync(TestContext.Timeout);
+        Assert.Equal(["create", "set_roles", "disable", "reset_password"], changes.Select(c => c.Decision));
+        Assert.All(changes, c => Assert.Equal("console:admin", c.Actor));
+        using var roles = JsonDocument.Parse(changes[1].ArgumentsRedacted!);
+        Assert.Equal(1, roles.RootElement.GetProperty("before").GetProperty("assignedRoles").GetArrayLength());
+        Assert.Equal(2, roles.RootElement.GetProperty("after").GetProperty("assignedRoles").GetArrayLength());
+
+        // Neither a password nor its hash (ASP.NET Core Identity hashes start with AQAAAA) is in the trail.
+        Assert.DoesNotContain(changes, c => c.ArgumentsRedacted!.Contains("AQAAAA", StringComparison.Ordinal) || c.ArgumentsRedacted.Contains("passwordHash", StringComparison.OrdinalIgnoreCase));
     }
 }

@@ -1,0 +1,68 @@
+using Gateway.Core.Identity;
+
+namespace Gateway.Core.Audit.Admin;
+
+/// <summary>
+/// Records every change to console users made by an admin (created, roles, enabled, password set or reset), never a
+/// password or its hash. Sign-ins are recorded apart (<see cref="AuditKinds.ConsoleLogin"/>).
+/// </summary>
+public sealed class AuditedConsoleUserStore(IConsoleUserStore inner, AdminChangeRecorder recorder) : IConsoleUserStore
+{
+    public Task<ConsoleUser?> FindAsync(string userName, CancellationToken cancellationToken) => inner.FindAsync(userName, cancellationToken);
+
+    public Task<ConsoleUser?> GetAsync(long id, CancellationToken cancellationToken) => inner.GetAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<ConsoleUser>> ListAsync(CancellationToken cancellationToken) => inner.ListAsync(cancellationToken);
+
+    public Task<bool> AnyLocalAsync(CancellationToken cancellationToken) => inner.AnyLocalAsync(cancellationToken);
+
+    public Task<ConsoleUser> UpsertExternalAsync(string userName, string displayName, IReadOnlyList<string> providerRoles, DateTimeOffset now, CancellationToken cancellationToken) =>
+        inner.UpsertExternalAsync(userName, displayName, providerRoles, now, cancellationToken);
+
+    public Task RecordSignInAsync(long id, DateTimeOffset now, CancellationToken cancellationToken) => inner.RecordSignInAsync(id, now, cancellationToken);
+
+    public async Task<bool> CreateAsync(ConsoleUser user, CancellationToken cancellationToken)
+    {
+        var created = await inner.CreateAsync(user, cancellationToken);
+        if (created)
+        {
+            await recorder.RecordAsync("console_user", user.UserName, "create", null, Describe(user));
+        }
+
+        return created;
+    }
+
+    public Task<bool> SetPasswordAsync(long id, string passwordHash, bool mustChange, CancellationToken cancellationToken) =>
+        ChangeAsync(id, mustChange ? "reset_password" : "set_password", () => inner.SetPasswordAsync(id, passwordHash, mustChange, cancellationToken), cancellationToken);
+
+    public Task<bool> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken) =>
+        ChangeAsync(id, "set_roles", () => inner.SetRolesAsync(id, roles, cancellationToken), cancellationToken);
+
+    public Task<bool> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
+        ChangeAsync(id, enabled ? "enable" : "disable", () => inner.SetEnabledAsync(id, enabled, cancellationToken), cancellationToken);
+
+    private async Task<bool> ChangeAsync(long id, string action, Func<Task<bool>> change, CancellationToken cancellationToken)
+    {
+        var before = await inner.GetAsync(id, cancellationToken);
+        if (!await change())
+        {
+            return false;
+        }
+
+        var after = await inner.GetAsync(id, cancellationToken);
+        await recorder.RecordAsync("console_user", after?.UserName ?? before?.UserName ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture), action, Describe(before), Describe(after));
+        return true;
+    }
+
+    // What an auditor needs, and never the password hash.
+    private static object? Describe(ConsoleUser? user) => user is null ? null : new
+    {
+        user.UserName,
+        user.DisplayName,
+        Source = user.Source.ToString(),
+        user.AssignedRoles,
+        user.ProviderRoles,
+        user.Enabled,
+        user.MustChangePassword,
+    };
+}
