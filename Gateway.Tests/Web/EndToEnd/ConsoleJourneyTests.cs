@@ -67,7 +67,7 @@ public sealed class ConsoleJourneyTests(ChromiumFixture chromium) : IClassFixtur
         Assert.Contains("hello from the console", ((TextContentBlock)result.Content[0]).Text, StringComparison.Ordinal);
 
         // The remaining pages, for the record.
-        foreach (var (path, name) in new[] { ("/", "dashboard-after-setup"), ("/policies", "policies"), ("/settings", "settings") })
+        foreach (var (path, name) in new[] { ("/", "dashboard-after-setup"), ("/policies", "policies"), ("/audit", "audit"), ("/settings", "settings") })
         {
             await page.GotoAsync(path);
             await ChromiumFixture.WaitForInteractiveAsync(page);
