@@ -26,6 +26,8 @@ internal sealed partial class ToolPinService(
     private readonly HashSet<(string Server, string Tool, string Sha)> _reported = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Task _loop = Task.CompletedTask;
+    private Task _refresh = Task.CompletedTask;
+    private readonly CancellationTokenSource _stopping = new();
     private long _reviewed;
     private TaskCompletionSource _reviewedChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -38,6 +40,7 @@ internal sealed partial class ToolPinService(
         {
             upstreams.CatalogChanged += OnCatalogChanged;
             _loop = Task.Run(RunAsync, CancellationToken.None);
+            _refresh = Task.Run(RefreshAsync, CancellationToken.None);
         }
     }
 
@@ -45,7 +48,39 @@ internal sealed partial class ToolPinService(
     {
         upstreams.CatalogChanged -= OnCatalogChanged;
         _changes.Writer.TryComplete();
+        await _stopping.CancelAsync();
         await _loop.WaitAsync(cancellationToken);
+        await _refresh.WaitAsync(cancellationToken);
+    }
+
+    // Pins accepted on another instance sharing the database apply here within the refresh interval (a small table;
+    // the catalog is rebuilt only when the pins really changed).
+    private async Task RefreshAsync()
+    {
+        using var timer = new PeriodicTimer(options.Value.Upstreams.AgentRefreshInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                try
+                {
+                    var stored = await store.ListAsync(_stopping.Token);
+                    var current = upstreams.Catalog.Pins.Pins;
+                    if (stored.Count != current.Count || stored.Any(p => !upstreams.Catalog.Pins.TryGet(p.Server, p.Tool, out var pin) || pin.DefinitionSha256 != p.DefinitionSha256))
+                    {
+                        upstreams.SetPins(new ToolPinSet(stored, Mode));
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogReviewFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
     }
 
     /// <summary>Accepts a tool's current definition (an admin reviewed it); false when the tool is not offered by a connected server.</summary>

@@ -73,6 +73,34 @@ public sealed class ToolPinningTests
         Assert.Equal("echo: hi", Text(await agent.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: TestContext.Timeout)));
     }
 
+    [Fact]
+    public async Task ADefinitionAcceptedOnOneInstance_IsOfferedByAnotherOnTheSameDatabase()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Stdio("files"), Agent("bot", Key, "files/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:Upstreams:ToolPinning"] = "ApproveNew",
+            ["Gateway:Upstreams:AgentRefreshInterval"] = "00:00:00.200",
+        });
+        try
+        {
+            await using var first = await GatewayHost.StartAsync(settings, directory);
+            await using var second = await GatewayHost.StartAsync(settings, directory);
+            await second.Upstreams.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "echo"), TestContext.Timeout);
+            await first.Upstreams.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "echo"), TestContext.Timeout);
+
+            Assert.Equal(HttpStatusCode.NoContent, (await first.Admin.PostAsync("/api/v1/servers/files/tools/echo/pin", null, TestContext.Timeout)).StatusCode);
+            await second.WaitForToolAsync("files__echo");
+            await using var agent = await second.ConnectAsync(Key);
+            Assert.Equal("echo: both", Text(await agent.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "both" }, cancellationToken: TestContext.Timeout)));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static async Task WaitForAuditAsync(GatewayHost gateway, string kind, string tool)
     {
         // The review runs in the background after the catalog changed: wait for it, then for the audit writer.
