@@ -51,6 +51,7 @@ public static class Program
         builder.Services.AddGatewayAdminApi();
         builder.Services.AddConsoleIdentity(builder.Configuration);
         builder.Services.AddGatewayConsole();
+        builder.Services.AddGatewayHealth();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -61,6 +62,7 @@ public static class Program
         app.MapGatewayAdminApi();
         app.MapGatewayConsole();
         app.MapGatewayAudit();
+        app.MapGatewayHealth();
         return app;
     }
 }
