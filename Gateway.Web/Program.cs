@@ -46,6 +46,7 @@ public static class Program
         builder.Services.AddGatewayCredentials(builder.Configuration, GatewayPaths.DataFolder(connectionString, builder.Environment.ContentRootPath));
         builder.Services.AddGatewayCore(builder.Configuration);
         builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, connectionString);
+        builder.Services.AddGatewayTelemetry(builder.Configuration);
         builder.Services.AddGatewayAuthentication();
         builder.Services.AddGatewayMcp(builder.Configuration);
         builder.Services.AddGatewayAdminApi();

@@ -23,22 +23,11 @@ internal static class GatewayAuditExtensions
         services.AddSingleton<AuditCheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
         services.AddSingleton<AdminChangeRecorder>();
-        Decorate<IServerStore>(services, (inner, sp) => new AuditedServerStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
-        Decorate<IAgentStore>(services, (inner, sp) => new AuditedAgentStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
-        Decorate<IPolicyStore>(services, (inner, sp) => new AuditedPolicyStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
-        Decorate<Gateway.Core.Identity.IConsoleUserStore>(services, (inner, sp) => new AuditedConsoleUserStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        services.Decorate<IServerStore>((inner, sp) => new AuditedServerStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        services.Decorate<IAgentStore>((inner, sp) => new AuditedAgentStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        services.Decorate<IPolicyStore>((inner, sp) => new AuditedPolicyStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        services.Decorate<Gateway.Core.Identity.IConsoleUserStore>((inner, sp) => new AuditedConsoleUserStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
         services.AddScoped<CircuitHandler, AuditActorCircuitHandler>();
         return services;
-    }
-
-    private static void Decorate<T>(IServiceCollection services, Func<T, IServiceProvider, T> wrap)
-        where T : class
-    {
-        var inner = services.Last(d => d.ServiceType == typeof(T));
-        services.Remove(inner);
-        services.Add(ServiceDescriptor.Describe(
-            typeof(T),
-            sp => wrap((T)(inner.ImplementationInstance ?? inner.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, inner.ImplementationType!)), sp),
-            inner.Lifetime));
     }
 }
