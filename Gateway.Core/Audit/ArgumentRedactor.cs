@@ -9,7 +9,7 @@ namespace Gateway.Core.Audit;
 /// secret-looking keys (password, token, secret, api key, authorization, ...) and text matching configured patterns
 /// masked, and long strings cut. The hash is over the real arguments, so the copy need not be complete to be useful.
 /// </summary>
-public sealed class ArgumentRedactor
+public sealed class ArgumentRedactor : CanonicalJson.IRewriter
 {
     /// <summary>What replaces a masked value.</summary>
     public const string Mask = "[redacted]";
@@ -33,7 +33,7 @@ public sealed class ArgumentRedactor
         }
 
         var sb = new StringBuilder();
-        WriteObject(sb, arguments.Select(a => (a.Key, a.Value)));
+        CanonicalJson.WriteObject(sb, arguments.Select(a => (a.Key, a.Value)), this);
         return sb.Length <= MaxLength ? sb.ToString() : sb.ToString(0, MaxLength) + $"…[{sb.Length - MaxLength} more chars]";
     }
 
@@ -51,64 +51,9 @@ public sealed class ArgumentRedactor
         return false;
     }
 
-    private void WriteObject(StringBuilder sb, IEnumerable<(string Name, JsonElement Value)> properties)
-    {
-        sb.Append('{');
-        var first = true;
-        foreach (var (name, value) in properties.OrderBy(p => p.Name, StringComparer.Ordinal))
-        {
-            if (!first)
-            {
-                sb.Append(',');
-            }
+    string? CanonicalJson.IRewriter.ReplaceProperty(string name) => IsSecretKey(name) ? Mask : null;
 
-            first = false;
-            CanonicalJson.WriteString(sb, name);
-            sb.Append(':');
-            if (IsSecretKey(name))
-            {
-                CanonicalJson.WriteString(sb, Mask);
-            }
-            else
-            {
-                Write(sb, value);
-            }
-        }
-
-        sb.Append('}');
-    }
-
-    private void Write(StringBuilder sb, JsonElement value)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Object:
-                WriteObject(sb, value.EnumerateObject().Select(p => (p.Name, p.Value)));
-                break;
-            case JsonValueKind.Array:
-                sb.Append('[');
-                var first = true;
-                foreach (var item in value.EnumerateArray())
-                {
-                    if (!first)
-                    {
-                        sb.Append(',');
-                    }
-
-                    first = false;
-                    Write(sb, item);
-                }
-
-                sb.Append(']');
-                break;
-            case JsonValueKind.String:
-                CanonicalJson.WriteString(sb, RedactText(value.GetString()!));
-                break;
-            default:
-                sb.Append(CanonicalJson.Serialize(value));
-                break;
-        }
-    }
+    string CanonicalJson.IRewriter.RewriteString(string value) => RedactText(value);
 
     private string RedactText(string text)
     {

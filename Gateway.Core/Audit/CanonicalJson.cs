@@ -44,12 +44,22 @@ public static class CanonicalJson
         }
     }
 
-    private static void Write(StringBuilder sb, JsonElement e)
+    /// <summary>Rewrites values on their way out (the audit's redacted copy); without one, values are written as they are.</summary>
+    internal interface IRewriter
+    {
+        /// <summary>Returns what to write instead of the value of the property <paramref name="name"/>, or null to keep it.</summary>
+        string? ReplaceProperty(string name);
+
+        /// <summary>Returns the string to write for a string value.</summary>
+        string RewriteString(string value);
+    }
+
+    internal static void Write(StringBuilder sb, JsonElement e, IRewriter? rewriter = null)
     {
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                WriteObject(sb, e.EnumerateObject().Select(p => (p.Name, p.Value)));
+                WriteObject(sb, e.EnumerateObject().Select(p => (p.Name, p.Value)), rewriter);
                 break;
             case JsonValueKind.Array:
                 sb.Append('[');
@@ -62,13 +72,13 @@ public static class CanonicalJson
                     }
 
                     first = false;
-                    Write(sb, item);
+                    Write(sb, item, rewriter);
                 }
 
                 sb.Append(']');
                 break;
             case JsonValueKind.String:
-                WriteString(sb, e.GetString()!);
+                WriteString(sb, rewriter is null ? e.GetString()! : rewriter.RewriteString(e.GetString()!));
                 break;
             case JsonValueKind.Number:
                 // GetDouble gives infinity for literals beyond the double range (e.g. 1e400); FormatNumber refuses it.
@@ -86,7 +96,7 @@ public static class CanonicalJson
         }
     }
 
-    private static void WriteObject(StringBuilder sb, IEnumerable<(string Name, JsonElement Value)> properties)
+    internal static void WriteObject(StringBuilder sb, IEnumerable<(string Name, JsonElement Value)> properties, IRewriter? rewriter = null)
     {
         sb.Append('{');
         var first = true;
@@ -102,7 +112,14 @@ public static class CanonicalJson
             first = false;
             WriteString(sb, name);
             sb.Append(':');
-            Write(sb, value);
+            if (rewriter?.ReplaceProperty(name) is { } replacement)
+            {
+                WriteString(sb, replacement);
+            }
+            else
+            {
+                Write(sb, value, rewriter);
+            }
         }
 
         sb.Append('}');
