@@ -31,7 +31,13 @@ internal static class AgentEndpoints
         CreateAgentRequest request, IAgentStore store, AgentDirectoryProvider directory, CancellationToken ct)
     {
         var grants = request.Grants ?? [];
-        if (Validate(new AgentDefinitionValidator(), request.Name, grants) is { } invalid)
+        var invalid = Validate(new AgentDefinitionValidator(), request.Name, grants) ?? [];
+        if (request.Owner is { Length: > MaxOwnerLength })
+        {
+            invalid["owner"] = [$"Owner is a console user name of at most {MaxOwnerLength} characters."];
+        }
+
+        if (invalid.Count > 0)
         {
             return TypedResults.ValidationProblem(invalid, title: "The agent is invalid.");
         }
@@ -120,6 +126,8 @@ internal static class AgentEndpoints
         await directory.ReloadAsync(ct);
         return revoked ? TypedResults.NoContent() : TypedResults.NotFound();
     }
+
+    private const int MaxOwnerLength = 256;
 
     private static Dictionary<string, string[]>? Validate(AgentDefinitionValidator validator, string? name, IReadOnlyList<string>? grants)
     {

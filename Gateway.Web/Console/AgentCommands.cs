@@ -80,8 +80,6 @@ internal sealed class AgentCommands(IAgentStore store, AgentDirectoryProvider di
         return revoked;
     }
 
-    public Task<IReadOnlyList<AgentRecord>> ListAsync(CancellationToken cancellationToken) => store.ListAsync(cancellationToken);
-
     /// <summary>One page of agents, searched by name, and how many match.</summary>
     public Task<(IReadOnlyList<AgentRecord> Items, int Total)> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken) =>
         store.PageAsync(search, skip, take, cancellationToken);

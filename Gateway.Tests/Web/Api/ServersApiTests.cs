@@ -135,10 +135,11 @@ public sealed class ServersApiTests
         Assert.Equal(-1, bytes.AsSpan().IndexOf(secret));
         Assert.Equal(-1, wal.AsSpan().IndexOf(secret));
 
-        using var invalid = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "", grants = new[] { "nope" } }, TestContext.Timeout);
+        using var invalid = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "", grants = new[] { "nope" }, owner = new string('x', 257) }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         var errors = (await invalid.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout)).GetProperty("errors");
         Assert.True(errors.TryGetProperty("name", out _));
         Assert.True(errors.TryGetProperty("grants", out _));
+        Assert.True(errors.TryGetProperty("owner", out _));
     }
 }
