@@ -73,6 +73,11 @@ public sealed class ConsoleAccounts(IConsoleUserStore store, TimeProvider time)
             return (null, new Dictionary<string, string[]> { ["userName"] = [Names.Rule] });
         }
 
+        if (displayName?.Length > 256)
+        {
+            return (null, new Dictionary<string, string[]> { ["displayName"] = ["Use at most 256 characters."] });
+        }
+
         password ??= GeneratePassword();
         var created = await store.CreateAsync(
             new ConsoleUser

@@ -10,7 +10,7 @@ internal sealed class PasswordChangeRequiredMiddleware(RequestDelegate next)
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.User.HasClaim(c => c.Type == ConsoleClaims.MustChangePassword) && !IsOpen(context.Request.Path))
+        if (context.User.HasClaim(c => c.Type == ConsoleClaims.MustChangePassword) && !IsOpen(context.Request))
         {
             if (HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments("/api"))
             {
@@ -27,7 +27,9 @@ internal sealed class PasswordChangeRequiredMiddleware(RequestDelegate next)
         return next(context);
     }
 
-    private static bool IsOpen(PathString path) =>
-        path.StartsWithSegments(PasswordPage) || path.StartsWithSegments("/console/logout")
-        || path.StartsWithSegments("/_framework") || path.StartsWithSegments("/_content") || Path.HasExtension(path.Value);
+    // Static files (a GET of a path with an extension, outside the API) are open: the password page needs its CSS.
+    private static bool IsOpen(HttpRequest request) =>
+        request.Path.StartsWithSegments(PasswordPage) || request.Path.StartsWithSegments("/console/logout")
+        || request.Path.StartsWithSegments("/_framework") || request.Path.StartsWithSegments("/_content")
+        || (HttpMethods.IsGet(request.Method) && !request.Path.StartsWithSegments("/api") && Path.HasExtension(request.Path.Value));
 }

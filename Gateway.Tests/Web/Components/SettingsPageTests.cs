@@ -31,6 +31,11 @@ public sealed class SettingsPageTests : ConsolePageTest
         cut.WaitForAssertion(() => Assert.Contains(Gateway.Core.Names.Rule, cut.Find("#new-user-name").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
 
         cut.Find("#new-user-name").Input("april");
+        cut.Find("#new-user-display").Input(new string('a', 257));
+        cut.Find("#add-user-button").Click();
+        cut.WaitForAssertion(() => Assert.Contains("at most 256", cut.Find("#new-user-display").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
+        Assert.Null(await store.FindAsync("april", CancellationToken.None));
+
         cut.Find("#new-user-display").Input("April Approver");
         cut.Find(".new-role-approver input").Change(true);
         cut.Find("#add-user-button").Click();

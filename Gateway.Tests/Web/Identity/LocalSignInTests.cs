@@ -40,6 +40,7 @@ public sealed partial class LocalSignInTests
                 }
 
                 Assert.Equal(HttpStatusCode.Forbidden, (await browser.Client.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
+                Assert.Equal(HttpStatusCode.Forbidden, (await browser.Client.GetAsync("/api/v1/agents/bot.v2", TestContext.Timeout)).StatusCode);
                 Assert.Contains("id=\"must-change\"", await browser.Client.GetStringAsync("/account/password", TestContext.Timeout), StringComparison.Ordinal);
 
                 // Every error is shown next to its field, and nothing changes.
