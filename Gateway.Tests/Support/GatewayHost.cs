@@ -93,6 +93,13 @@ internal sealed class GatewayHost : IAsyncDisposable
     public Task WaitForToolAsync(string exposedName) =>
         Upstreams.WaitUntilAsync(c => c.Tools.TryResolve(exposedName, out _), TestContext.Timeout);
 
+    /// <summary>Commits what the audit writer holds, then reads the whole trail from the database file.</summary>
+    public async Task<List<Gateway.Core.Audit.AuditChainEntry>> AuditTrailAsync()
+    {
+        await Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        return [.. new Gateway.Data.Stores.AuditChainReader($"Data Source={DatabasePath}").ReadEntries()];
+    }
+
     /// <summary>Waits until the catalog no longer exposes the tool.</summary>
     public Task WaitForToolGoneAsync(string exposedName) =>
         Upstreams.WaitUntilAsync(c => !c.Tools.TryResolve(exposedName, out _), TestContext.Timeout);

@@ -21,8 +21,7 @@ public sealed partial class ConsoleSignInTests
         Assert.StartsWith("/login", anonymous.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
 
         await browser.SignInAsAdminAsync();
-        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
-        var logins = new Gateway.Data.Stores.AuditChainReader($"Data Source={gateway.DatabasePath}").ReadEntries().Where(e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ConsoleLogin).ToList();
+        var logins = (await gateway.AuditTrailAsync()).Where(e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ConsoleLogin).ToList();
         Assert.Equal(("admin", "ok"), (Assert.Single(logins).Record.Actor, logins[0].Record.Outcome));
         var cookie = browser.Cookies.GetCookies(gateway.BaseUri).Single(c => c.Name == "mcpgw.console");
         Assert.True(cookie.HttpOnly);

@@ -56,8 +56,7 @@ public sealed class CredentialVaultTests
         // credential (kind and hint only), never the secret.
         var rotated = "rotated-" + secret;
         Assert.Equal(HttpStatusCode.OK, (await gateway.Admin.PutAsJsonAsync("/api/v1/servers/vaulted/credential", new { kind = "bearer", secret = rotated }, TestContext.Timeout)).StatusCode);
-        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
-        var changes = new Gateway.Data.Stores.AuditChainReader($"Data Source={gateway.DatabasePath}").ReadEntries().Where(e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.AdminChange).Select(e => e.Record.Tool).ToList();
+        var changes = (await gateway.AuditTrailAsync()).Where(e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.AdminChange).Select(e => e.Record.Tool).ToList();
         Assert.Contains("server/vaulted", changes);
         Assert.Contains("server_credential/vaulted", changes);
 

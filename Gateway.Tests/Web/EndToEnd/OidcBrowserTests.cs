@@ -49,6 +49,9 @@ public sealed class OidcBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         var user = await gateway.Services.GetRequiredService<IConsoleUserStore>().FindAsync($"alice@{idp.Authority.Authority}", TestContext.Timeout);
         Assert.Equal([ConsoleRoles.Approver], user!.ProviderRoles);
         Assert.Empty(user.AssignedRoles);
+        Assert.Contains(
+            await gateway.AuditTrailAsync(),
+            e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ConsoleLogin && e.Record.Actor == user.UserName && e.Record.Decision == "allow");
     }
 
     [Fact]

@@ -27,6 +27,11 @@ public sealed partial class LocalSignInTests
                     Assert.StartsWith("/login?error=local", wrong.Headers.Location!.OriginalString, StringComparison.Ordinal);
                 }
 
+                // The refused attempt is in the audit trail, with the name tried.
+                var refused = Assert.Single(await gateway.AuditTrailAsync(), e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ConsoleLogin).Record;
+                Assert.Equal(("anonymous", "deny"), (refused.Actor, refused.Decision));
+                Assert.Contains("'admin'", refused.Error, StringComparison.Ordinal);
+
                 using (var first = await browser.SignInAsync("admin", GatewayHost.BootstrapPassword, returnUrl: "//evil.example/"))
                 {
                     // Straight to the password page, and a foreign return URL became the console's root.
