@@ -83,6 +83,32 @@ public sealed class ServerCredentialPageTests : ConsolePageTest
         Assert.DoesNotContain("spent-refresh-token", cut.Markup, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task EditingAProtectedServer_WithoutRetypingItsSecret_TestsWithTheStoredOne_AndKeepsIt()
+    {
+        var secret = "edit-secret-" + Guid.NewGuid().ToString("N");
+        var gate = new Gateway.TestUpstream.HeaderGate();
+        gate.RequireBearer(secret);
+        var (upstream, url) = await Gateway.Tests.Support.Upstreams.StartHttpAsync("guarded", gate: gate);
+        await using var running = upstream;
+        await Services.GetRequiredService<ServerRegistry>().AddAsync(
+            new ServerDefinition { Name = "guarded", Transport = ServerTransport.Http, Url = url, Credential = new UpstreamCredential { Kind = CredentialKind.Bearer, Secret = secret } },
+            CancellationToken.None);
+        var rotatedAt = (await Services.GetRequiredService<IServerStore>().FindAsync("guarded", CancellationToken.None))!.Definition.Credential!.RotatedAt;
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+
+        await cut.InvokeAsync(() => cut.Find("button.edit-server").Click());
+        cut.Find("#server-prefix").Input("g_");
+        cut.Find("#test-connection").Click();
+        cut.WaitForAssertion(() => Assert.StartsWith("Connected to", cut.Find("#test-result").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        cut.Find("#save-server").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Saved 'guarded'.", cut.Find("#test-result").TextContent));
+
+        var stored = (await Services.GetRequiredService<IServerStore>().FindAsync("guarded", CancellationToken.None))!.Definition;
+        Assert.Equal("g_", stored.ToolPrefix);
+        Assert.Equal((secret, rotatedAt), (stored.Credential!.Secret, stored.Credential.RotatedAt));
+    }
+
     private static ServerDefinition Child(string name) => new()
     {
         Name = name,
