@@ -51,6 +51,10 @@ public sealed class ToolPinSet
 
     public bool TryGet(string server, string tool, out ToolPin pin) => _pins.TryGetValue((server, tool), out pin!);
 
+    /// <summary>Whether <paramref name="pins"/> are exactly the pins in this set (same tools, same definitions).</summary>
+    public bool SameAs(IReadOnlyCollection<ToolPin> pins) =>
+        pins.Count == _pins.Count && pins.All(p => _pins.TryGetValue((p.Server, p.Tool), out var mine) && mine.DefinitionSha256 == p.DefinitionSha256);
+
     /// <summary>Compares a tool's current definition with its pin.</summary>
     public PinState Check(string server, string tool, string definitionSha256) =>
         !_pins.TryGetValue((server, tool), out var pin) ? PinState.New
@@ -71,8 +75,8 @@ public interface IToolPinStore
 {
     Task<IReadOnlyList<ToolPin>> ListAsync(CancellationToken cancellationToken);
 
-    /// <summary>Pins a first definition unless the tool already has a pin (another instance may have pinned it); true when added.</summary>
-    Task<bool> AddIfAbsentAsync(ToolPin pin, CancellationToken cancellationToken);
+    /// <summary>Pins first definitions, in one transaction, for the tools that have no pin yet (another instance may have pinned some); returns how many were added.</summary>
+    Task<int> AddMissingAsync(IReadOnlyList<ToolPin> pins, CancellationToken cancellationToken);
 
     /// <summary>Pins a definition, replacing the tool's pin (an admin accepted it).</summary>
     Task SetAsync(ToolPin pin, CancellationToken cancellationToken);

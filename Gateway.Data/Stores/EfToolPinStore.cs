@@ -13,24 +13,28 @@ internal sealed class EfToolPinStore(IDbContextFactory<GatewayDbContext> factory
         return [.. rows.Select(r => new ToolPin(r.Server, r.Tool, r.DefinitionSha256, r.PinnedAt, r.PinnedBy))];
     }
 
-    public async Task<bool> AddIfAbsentAsync(ToolPin pin, CancellationToken cancellationToken)
+    public async Task<int> AddMissingAsync(IReadOnlyList<ToolPin> pins, CancellationToken cancellationToken)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        if (await db.ToolPins.AnyAsync(p => p.Server == pin.Server && p.Tool == pin.Tool, cancellationToken))
+        if (pins.Count == 0)
         {
-            return false;
+            return 0;
         }
 
-        db.ToolPins.Add(ToRow(pin));
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var servers = pins.Select(p => p.Server).Distinct().ToList();
+        var existing = (await db.ToolPins.Where(p => servers.Contains(p.Server)).Select(p => new { p.Server, p.Tool }).ToListAsync(cancellationToken))
+            .Select(p => (p.Server, p.Tool)).ToHashSet();
+        var missing = pins.Where(p => !existing.Contains((p.Server, p.Tool))).ToList();
+        db.ToolPins.AddRange(missing.Select(ToRow));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            return true;
+            return missing.Count;
         }
         catch (DbUpdateException)
         {
-            // Another instance pinned it first; its pin stands.
-            return false;
+            // Another instance pinned some of them meanwhile; its pins stand, and the next review adds what is still missing.
+            return 0;
         }
     }
 

@@ -64,12 +64,7 @@ internal sealed partial class ToolPinService(
             {
                 try
                 {
-                    var stored = await store.ListAsync(_stopping.Token);
-                    var current = upstreams.Catalog.Pins.Pins;
-                    if (stored.Count != current.Count || stored.Any(p => !upstreams.Catalog.Pins.TryGet(p.Server, p.Tool, out var pin) || pin.DefinitionSha256 != p.DefinitionSha256))
-                    {
-                        upstreams.SetPins(new ToolPinSet(stored, Mode));
-                    }
+                    await ReloadAsync(_stopping.Token);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -163,13 +158,15 @@ internal sealed partial class ToolPinService(
         await _gate.WaitAsync();
         try
         {
-            var pinned = false;
+            var pinned = 0;
             if (Mode == PinningMode.TrustOnFirstUse)
             {
-                foreach (var entry in catalog.Tools.Entries.Where(e => catalog.Pins.Check(e.Server, e.OriginalName, e.Item.DefinitionSha256) == PinState.New))
-                {
-                    pinned |= await store.AddIfAbsentAsync(new ToolPin(entry.Server, entry.OriginalName, entry.Item.DefinitionSha256, time.GetUtcNow(), FirstUse), CancellationToken.None);
-                }
+                var now = time.GetUtcNow();
+                pinned = await store.AddMissingAsync(
+                    [.. catalog.Tools.Entries
+                        .Where(e => catalog.Pins.Check(e.Server, e.OriginalName, e.Item.DefinitionSha256) == PinState.New)
+                        .Select(e => new ToolPin(e.Server, e.OriginalName, e.Item.DefinitionSha256, now, FirstUse))],
+                    CancellationToken.None);
             }
 
             foreach (var q in catalog.Quarantined.Where(q => _reported.Add((q.Server, q.Tool, q.CurrentSha256))))
@@ -185,7 +182,7 @@ internal sealed partial class ToolPinService(
                 }
             }
 
-            if (pinned)
+            if (pinned > 0)
             {
                 await ReloadAsync(CancellationToken.None);
             }
@@ -196,8 +193,15 @@ internal sealed partial class ToolPinService(
         }
     }
 
-    private async Task ReloadAsync(CancellationToken cancellationToken) =>
-        upstreams.SetPins(new ToolPinSet(await store.ListAsync(cancellationToken), Mode));
+    // The catalog is rebuilt only when the stored pins differ from those it was built with.
+    private async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        var stored = await store.ListAsync(cancellationToken);
+        if (!upstreams.Catalog.Pins.SameAs(stored) || upstreams.Catalog.Pins.Mode != Mode)
+        {
+            upstreams.SetPins(new ToolPinSet(stored, Mode));
+        }
+    }
 
     private ValueTask WriteAuditAsync(string kind, string actor, string server, string tool, string decision, string outcome, string detail) =>
         audit.WriteAsync(
