@@ -98,10 +98,10 @@ public sealed class ServerCredentialPageTests : ConsolePageTest
         var cut = Render<Gateway.Web.Components.Pages.Servers>();
 
         await cut.InvokeAsync(() => cut.Find("button.edit-server").Click());
-        cut.Find("#server-prefix").Input("g_");
-        cut.Find("#test-connection").Click();
+        await cut.InvokeAsync(() => cut.Find("#server-prefix").Input("g_"));
+        await cut.InvokeAsync(() => cut.Find("#test-connection").Click());
         cut.WaitForAssertion(() => Assert.StartsWith("Connected to", cut.Find("#test-result").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(30));
-        cut.Find("#save-server").Click();
+        await cut.InvokeAsync(() => cut.Find("#save-server").Click());
         cut.WaitForAssertion(() => Assert.Equal("Saved 'guarded'.", cut.Find("#test-result").TextContent));
 
         var stored = (await Services.GetRequiredService<IServerStore>().FindAsync("guarded", CancellationToken.None))!.Definition;

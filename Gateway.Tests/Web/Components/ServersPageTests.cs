@@ -23,8 +23,8 @@ public sealed class ServersPageTests : ConsolePageTest
     public async Task InvalidServer_ShowsErrorsNextToFields_AndSavesNothing()
     {
         var cut = Render<Gateway.Web.Components.Pages.Servers>();
-        cut.Find("#server-name").Input("bad name!");
-        cut.Find("#test-connection").Click();
+        await cut.InvokeAsync(() => cut.Find("#server-name").Input("bad name!"));
+        await cut.InvokeAsync(() => cut.Find("#test-connection").Click());
 
         cut.WaitForAssertion(() => Assert.Contains(Gateway.Core.Names.Rule, cut.Find("#server-name").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
         Assert.NotEmpty(cut.Find("#server-command").Closest(".mud-input-control")!.TextContent);
@@ -36,9 +36,9 @@ public sealed class ServersPageTests : ConsolePageTest
     public async Task FailedConnectionTest_ShowsTheReason_AndKeepsSaveDisabled()
     {
         var cut = Render<Gateway.Web.Components.Pages.Servers>();
-        cut.Find("#server-name").Input("missing");
-        cut.Find("#server-command").Input("/nonexistent/mcp-server");
-        cut.Find("#test-connection").Click();
+        await cut.InvokeAsync(() => cut.Find("#server-name").Input("missing"));
+        await cut.InvokeAsync(() => cut.Find("#server-command").Input("/nonexistent/mcp-server"));
+        await cut.InvokeAsync(() => cut.Find("#test-connection").Click());
 
         cut.WaitForAssertion(() => Assert.StartsWith("Could not connect", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
         Assert.True(cut.Find("#save-server").HasAttribute("disabled"));
@@ -49,16 +49,16 @@ public sealed class ServersPageTests : ConsolePageTest
     public async Task TestedServer_IsSaved_AndItsToolsAreExposed()
     {
         var cut = Render<Gateway.Web.Components.Pages.Servers>();
-        cut.Find("#server-name").Input("local");
-        cut.Find("#server-command").Input("dotnet");
-        cut.Find("#server-args").Input(Gateway.Tests.Support.Upstreams.TestUpstreamDll + "\nstdio");
-        cut.Find("#test-connection").Click();
+        await cut.InvokeAsync(() => cut.Find("#server-name").Input("local"));
+        await cut.InvokeAsync(() => cut.Find("#server-command").Input("dotnet"));
+        await cut.InvokeAsync(() => cut.Find("#server-args").Input(Gateway.Tests.Support.Upstreams.TestUpstreamDll + "\nstdio"));
+        await cut.InvokeAsync(() => cut.Find("#test-connection").Click());
 
         cut.WaitForAssertion(() => Assert.Contains(" tools.", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
         Assert.StartsWith("Connected to", cut.Find("#test-result").TextContent, StringComparison.Ordinal);
         Assert.Empty(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
 
-        cut.Find("#save-server").Click();
+        await cut.InvokeAsync(() => cut.Find("#save-server").Click());
         cut.WaitForAssertion(() => Assert.Equal("Registered 'local'.", cut.Find("#test-result").TextContent));
         var stored = Assert.Single(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
         Assert.Equal(ServerTransport.Stdio, stored.Definition.Transport);
@@ -72,14 +72,14 @@ public sealed class ServersPageTests : ConsolePageTest
     public async Task ChangingTheFormAfterTheTest_RequiresANewTest()
     {
         var cut = Render<Gateway.Web.Components.Pages.Servers>();
-        cut.Find("#server-name").Input("local");
-        cut.Find("#server-command").Input("dotnet");
-        cut.Find("#server-args").Input(Gateway.Tests.Support.Upstreams.TestUpstreamDll + "\nstdio");
-        cut.Find("#test-connection").Click();
+        await cut.InvokeAsync(() => cut.Find("#server-name").Input("local"));
+        await cut.InvokeAsync(() => cut.Find("#server-command").Input("dotnet"));
+        await cut.InvokeAsync(() => cut.Find("#server-args").Input(Gateway.Tests.Support.Upstreams.TestUpstreamDll + "\nstdio"));
+        await cut.InvokeAsync(() => cut.Find("#test-connection").Click());
         cut.WaitForAssertion(() => Assert.StartsWith("Connected to", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
 
-        cut.Find("#server-name").Input("renamed");
-        cut.Find("#save-server").Click();
+        await cut.InvokeAsync(() => cut.Find("#server-name").Input("renamed"));
+        await cut.InvokeAsync(() => cut.Find("#save-server").Click());
 
         cut.WaitForAssertion(() => Assert.Contains("test the connection again", cut.Find("#test-result").TextContent, StringComparison.Ordinal));
         Assert.Empty(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
@@ -129,10 +129,10 @@ public sealed class ServersPageTests : ConsolePageTest
 
         await cut.InvokeAsync(() => cut.Find("button.edit-server").Click());
         cut.WaitForAssertion(() => Assert.Equal("Edit server 'local'", cut.Find("#server-form-title").TextContent));
-        cut.Find("#server-prefix").Input("files_");
-        cut.Find("#test-connection").Click();
+        await cut.InvokeAsync(() => cut.Find("#server-prefix").Input("files_"));
+        await cut.InvokeAsync(() => cut.Find("#test-connection").Click());
         cut.WaitForAssertion(() => Assert.StartsWith("Connected to", cut.Find("#test-result").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(30));
-        cut.Find("#save-server").Click();
+        await cut.InvokeAsync(() => cut.Find("#save-server").Click());
         cut.WaitForAssertion(() => Assert.Equal("Saved 'local'.", cut.Find("#test-result").TextContent));
 
         var stored = (await Services.GetRequiredService<IServerStore>().FindAsync("local", CancellationToken.None))!.Definition;
@@ -151,7 +151,7 @@ public sealed class ServersPageTests : ConsolePageTest
     public async Task ImportingAClientConfiguration_ReviewsEveryServer_ThenRegistersTheChosenOnes()
     {
         var cut = Render<Gateway.Web.Components.Pages.Servers>();
-        cut.Find("#import-panel .mud-expand-panel-header").Click();
+        await cut.InvokeAsync(() => cut.Find("#import-panel .mud-expand-panel-header").Click());
         var dll = System.Text.Json.JsonSerializer.Serialize(Gateway.Tests.Support.Upstreams.TestUpstreamDll);
         cut.Find("#import-json").Input($$"""
             { "mcpServers": {
@@ -159,7 +159,7 @@ public sealed class ServersPageTests : ConsolePageTest
                 "broken": { "type": "http" }
             } }
             """);
-        cut.Find("#import-review").Click();
+        await cut.InvokeAsync(() => cut.Find("#import-review").Click());
 
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("#import-table tbody tr").Count));
         var rows = cut.FindAll("#import-table tbody tr");
@@ -168,7 +168,7 @@ public sealed class ServersPageTests : ConsolePageTest
         Assert.Contains("Url is required", rows[1].TextContent, StringComparison.Ordinal);
         Assert.True(rows[1].QuerySelector("input[type=checkbox]")!.HasAttribute("disabled"));
 
-        cut.Find("#import-register").Click();
+        await cut.InvokeAsync(() => cut.Find("#import-register").Click());
         cut.WaitForAssertion(() => Assert.Equal("Registered.", cut.Find(".import-result").TextContent));
         var stored = Assert.Single(await Services.GetRequiredService<IServerStore>().ListAsync(CancellationToken.None));
         Assert.Equal("local-files", stored.Definition.Name);
@@ -177,8 +177,8 @@ public sealed class ServersPageTests : ConsolePageTest
         await Services.GetRequiredService<UpstreamManager>().WaitUntilAsync(c => c.Tools.TryResolve("local-files__echo", out _), connected.Token);
 
         // Not JSON: said next to the field, nothing listed.
-        cut.Find("#import-json").Input("{ nope");
-        cut.Find("#import-review").Click();
+        await cut.InvokeAsync(() => cut.Find("#import-json").Input("{ nope"));
+        await cut.InvokeAsync(() => cut.Find("#import-review").Click());
         cut.WaitForAssertion(() => Assert.Contains("not valid JSON", cut.Find("#import-json").Closest(".mud-input-control")!.TextContent, StringComparison.Ordinal));
         Assert.Empty(cut.FindAll("#import-table"));
     }
