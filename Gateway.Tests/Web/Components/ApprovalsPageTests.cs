@@ -45,7 +45,7 @@ public sealed class ApprovalsPageTests : ConsolePageTest
         Assert.Contains("\"amount\": 5000", cut.Find(".approval-arguments").TextContent, StringComparison.Ordinal);
         Assert.False(held.IsCompleted);
 
-        cut.Find("button.approve").Click();
+        await cut.InvokeAsync(() => cut.Find("button.approve").Click());
 
         var verdict = await held.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(verdict.Approved);
@@ -66,12 +66,12 @@ public sealed class ApprovalsPageTests : ConsolePageTest
             CancellationToken.None).AsTask();
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll(".approval-card")));
 
-        cut.Find("button.approve").Click();
+        await cut.InvokeAsync(() => cut.Find("button.approve").Click());
         cut.WaitForAssertion(() => Assert.Contains(Services.GetRequiredService<MudBlazor.ISnackbar>().ShownSnackbars, s => s.Message!.Contains("another approver must approve", StringComparison.Ordinal)));
         Assert.False(held.IsCompleted);
         Assert.Single(cut.FindAll(".approval-card"));
 
-        cut.Find("button.deny").Click();
+        await cut.InvokeAsync(() => cut.Find("button.deny").Click());
         var verdict = await held.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.False(verdict.Approved);
         Assert.Contains("Denied by april", verdict.Message, StringComparison.Ordinal);
