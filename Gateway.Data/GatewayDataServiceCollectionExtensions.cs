@@ -21,7 +21,8 @@ public static class GatewayDataServiceCollectionExtensions
     /// <summary>Adds the database (SQLite), migrations at startup, the stores and the audit writer.</summary>
     /// <param name="services">The services.</param>
     /// <param name="sqliteConnectionString">An absolute-path SQLite connection string.</param>
-    public static IServiceCollection AddGatewayData(this IServiceCollection services, string sqliteConnectionString)
+    /// <param name="audit">How the audit writer makes entries durable; the defaults when null.</param>
+    public static IServiceCollection AddGatewayData(this IServiceCollection services, string sqliteConnectionString, AuditWriteOptions? audit = null)
     {
         services.TryAddSingleton(TimeProvider.System);
 
@@ -44,6 +45,8 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IToolPinStore, EfToolPinStore>();
         services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
         services.AddSingleton<AuditBrowser>();
+        services.AddSingleton(audit ?? new AuditWriteOptions());
+        services.AddSingleton<IAuditAppender>(_ => new SqliteAuditAppender(sqliteConnectionString));
         services.AddSingleton<BatchingAuditSink>();
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
         services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());

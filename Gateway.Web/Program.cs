@@ -42,7 +42,7 @@ public static class Program
         builder.WebHost.UseStaticWebAssets();
 
         var connectionString = GatewayPaths.ResolveSqliteConnectionString(builder.Configuration.GetConnectionString("Gateway"), builder.Environment.ContentRootPath);
-        builder.Services.AddGatewayData(connectionString);
+        builder.Services.AddGatewayData(connectionString, GatewayAuditExtensions.WriteOptions(builder.Configuration));
         builder.Services.AddGatewayCredentials(builder.Configuration, GatewayPaths.DataFolder(connectionString, builder.Environment.ContentRootPath));
         builder.Services.AddGatewayCore(builder.Configuration);
         builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, connectionString);

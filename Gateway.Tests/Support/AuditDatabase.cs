@@ -15,11 +15,11 @@ internal sealed class AuditDatabase : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly List<IHostedService> _started = [];
 
-    private AuditDatabase(string path)
+    private AuditDatabase(string path, AuditWriteOptions? options)
     {
         Path = path;
         ConnectionString = $"Data Source={path};Pooling=True";
-        _services = new ServiceCollection().AddLogging().AddGatewayData(ConnectionString).BuildServiceProvider();
+        _services = new ServiceCollection().AddLogging().AddGatewayData(ConnectionString, options).BuildServiceProvider();
     }
 
     public string Path { get; }
@@ -29,6 +29,9 @@ internal sealed class AuditDatabase : IAsyncDisposable
     public IAuditSink Sink => _services.GetRequiredService<IAuditSink>();
 
     public IAuditFlusher Flusher => _services.GetRequiredService<IAuditFlusher>();
+
+    /// <summary>Gets the writer itself, for its commit counts.</summary>
+    internal BatchingAuditSink Writer => _services.GetRequiredService<BatchingAuditSink>();
 
     public AuditChainReader Reader => new(ConnectionString);
 
@@ -42,9 +45,9 @@ internal sealed class AuditDatabase : IAsyncDisposable
     }
 
     /// <summary>Opens (migrating on first use) the database at <paramref name="path"/> and starts its writer.</summary>
-    public static async Task<AuditDatabase> OpenAsync(string? path = null)
+    public static async Task<AuditDatabase> OpenAsync(string? path = null, AuditWriteOptions? options = null)
     {
-        var db = new AuditDatabase(path ?? NewPath());
+        var db = new AuditDatabase(path ?? NewPath(), options);
         foreach (var hosted in db._services.GetServices<IHostedService>())
         {
             await hosted.StartAsync(TestContext.Timeout);

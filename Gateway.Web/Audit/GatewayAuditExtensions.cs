@@ -15,6 +15,24 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// </summary>
 internal static class GatewayAuditExtensions
 {
+    /// <summary>Reads <c>Gateway:Audit</c>'s durability settings; an invalid value stops the gateway with every error listed.</summary>
+    public static AuditWriteOptions WriteOptions(IConfiguration configuration)
+    {
+        var section = $"{GatewayOptions.Section}:Audit";
+        AuditWriteOptions options;
+        try
+        {
+            options = configuration.GetSection(section).Get<AuditWriteOptions>() ?? new AuditWriteOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidOperationException($"Invalid configuration: {section}: {ex.Message} (Durability is 'power' or 'process'; windows are durations such as 00:00:00.010).", ex);
+        }
+
+        var errors = options.Validate(section).ToList();
+        return errors.Count == 0 ? options : throw new InvalidOperationException("Invalid configuration: " + string.Join(" ", errors));
+    }
+
     public static IServiceCollection AddGatewayAudit(this IServiceCollection services, IConfiguration configuration, string contentRoot, string sqliteConnectionString)
     {
         var audit = configuration.GetSection($"{GatewayOptions.Section}:Audit").Get<AuditOptions>() ?? new AuditOptions();

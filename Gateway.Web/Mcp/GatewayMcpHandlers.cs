@@ -263,12 +263,15 @@ internal sealed partial class GatewayMcpHandlers(
     }
 
     /// <summary>
-    /// Forwards over the agent session's own upstream session when there can be one (a 2025-11-25 session and an HTTP
-    /// or SSE upstream), so whatever the upstream sends during the call reaches this agent; else over the shared client.
+    /// Forwards over the agent session's own upstream session when it needs one (a 2025-11-25 session that can answer
+    /// server-to-client requests, subscribed or asked for log messages, to an HTTP or SSE upstream), so whatever the
+    /// upstream sends during the call reaches this agent; else over the shared client, which costs no extra upstream
+    /// session (progress still reaches the agent through the progress router).
     /// </summary>
-    private async Task<T> InvokeSessionRawAsync<T>(MessageContext request, string server, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    private async Task<T> InvokeSessionRawAsync<T>(MessageContext request, string server, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken, bool subscribing = false)
     {
-        if (request.Server.SessionId is not { } sessionId || !upstreams.TryGet(server, out var connection) || !connection.SupportsSessionBridges)
+        if (request.Server.SessionId is not { } sessionId || !upstreams.TryGet(server, out var connection) || !connection.SupportsSessionBridges
+            || !(subscribing || bridges.Needed(sessionId, server, request.Server.ClientCapabilities)))
         {
             return await InvokeRawAsync(server, call, cancellationToken);
         }
@@ -295,7 +298,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         try
         {
-            return await InvokeSessionRawAsync(request, server, call, cancellationToken);
+            return await InvokeSessionRawAsync(request, server, call, cancellationToken, subscribing: true);
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
         {

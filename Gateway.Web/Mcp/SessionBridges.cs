@@ -8,8 +8,8 @@ using ModelContextProtocol.Server;
 namespace Gateway.Web.Mcp;
 
 /// <summary>
-/// The session bridges of open 2025-11-25 agent sessions, one per (session, upstream) actually used, created on the
-/// first call and closed with the session. Only for HTTP and SSE upstreams, where a session is cheap; stdio upstreams
+/// The session bridges of open 2025-11-25 agent sessions, one per (session, upstream) that needs one (see
+/// <see cref="Needed"/>), created on the first call and closed with the session. Only for HTTP and SSE upstreams, where a session is cheap; stdio upstreams
 /// keep one shared process.
 /// </summary>
 internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, ILogger<SessionBridges> logger)
@@ -47,6 +47,16 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
             }
         }
     }
+
+    /// <summary>
+    /// Tells whether a call of <paramref name="sessionId"/> to <paramref name="server"/> needs the session's own upstream
+    /// session: when the agent can answer what an upstream asks during a call (sampling, elicitation, roots), asked for
+    /// log messages, or already has one (it subscribed). Otherwise the shared client serves, with no upstream session
+    /// opened per agent session.
+    /// </summary>
+    public bool Needed(string sessionId, string server, ClientCapabilities? capabilities) =>
+        capabilities?.Sampling is not null || capabilities?.Elicitation is not null || capabilities?.Roots is not null
+        || _levels.ContainsKey(sessionId) || _bridges.ContainsKey((sessionId, server));
 
     /// <summary>Remembers the session's log level and passes it to the bridges it already has.</summary>
     public async Task SetLevelAsync(string sessionId, LoggingLevel level, CancellationToken cancellationToken)

@@ -10,14 +10,18 @@ namespace Gateway.Tests.Web.Audit;
 /// <summary>
 /// The gateway as a real process under load, killed with SIGKILL: after a restart the chain verifies, and every call
 /// the upstream received has its audit entry (written before it was forwarded), its end recorded or marked unknown.
+/// In both durability modes: a process kill must lose nothing either way (power mode also survives a power loss, which
+/// a test on one machine cannot cut).
 /// </summary>
 public sealed class AuditCrashTests
 {
     private const string Key = "audit-crash-key-0123456789";
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Crash")]
-    public async Task KilledUnderLoad_ChainVerifies_AndEveryForwardedCallIsAudited()
+    [InlineData("power")]
+    [InlineData("process")]
+    public async Task KilledUnderLoad_ChainVerifies_AndEveryForwardedCallIsAudited(string durability)
     {
         var name = "ac" + Guid.NewGuid().ToString("N")[..6];
         var (upstream, url) = await StartHttpAsync(name);
@@ -31,6 +35,7 @@ public sealed class AuditCrashTests
             ["ConnectionStrings:Gateway"] = $"Data Source={Path.Combine(directory, "gateway.db")}",
             ["Gateway:Admin:ApiKey"] = GatewayHost.AdminKey,
             ["Gateway:Audit:CheckpointEvery"] = "50",
+            ["Gateway:Audit:Durability"] = durability,
             ["Logging:LogLevel:Default"] = "Warning",
         });
         var args = settings.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToList();

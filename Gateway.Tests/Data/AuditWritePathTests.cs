@@ -1,0 +1,92 @@
+using Gateway.Core.Audit;
+using Gateway.Data.Stores;
+using Gateway.Tests.Core.Audit;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Data;
+
+/// <summary>
+/// The audit write path's costs and promises on a real SQLite file: one durable commit per call on the critical path
+/// (the completion rides along with the next call's start), the process durability mode, and entries nobody waits for
+/// reaching the file and the disk by themselves within the windows.
+/// </summary>
+public sealed class AuditWritePathTests
+{
+    [Fact]
+    public async Task SequentialCalls_CostOneDurableCommitEach_TheCompletionRidesWithTheNextStart()
+    {
+        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { CoalesceWindow = TimeSpan.FromMilliseconds(200) });
+        const int Calls = 100;
+        for (var i = 0; i < Calls; i++)
+        {
+            // As the pipeline does: wait for the start's commit, forward, then queue the completion without waiting.
+            await db.Sink.CommitAsync(AuditChainTests.Sample(i) with { Kind = AuditKinds.ToolCallStarted, CallId = $"c{i}" }, TestContext.Timeout);
+            await db.Sink.WriteAsync(AuditChainTests.Sample(i) with { CallId = $"c{i}" }, TestContext.Timeout);
+        }
+
+        await db.Flusher.FlushAsync(TestContext.Timeout);
+
+        var (commits, durable, _) = db.Writer.Counts;
+        Assert.Equal(2 * Calls, db.Reader.ReadEntries().Count());
+        Assert.True(durable <= Calls + 1, $"{durable} durable commits for {Calls} calls");
+        Assert.True(commits <= Calls + 1, $"{commits} commits for {Calls} calls: completions were committed on their own");
+        Assert.True(AuditSinkChainTests.Verify(db.Reader.ReadEntries()).Intact);
+    }
+
+    [Fact]
+    public async Task ProcessMode_ReleasesTheCallOnceCommitted_AndSyncsWithinTheWindow()
+    {
+        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { Durability = AuditDurability.Process, SyncWindow = TimeSpan.FromMilliseconds(20) });
+        await db.Sink.CommitAsync(AuditChainTests.Sample(1) with { Kind = AuditKinds.ToolCallStarted, CallId = "p1" }, TestContext.Timeout);
+
+        // Committed (another connection reads it) without an fsync of its own ...
+        Assert.Single(db.Reader.ReadEntries());
+        Assert.Equal(0, db.Writer.Counts.Durable);
+
+        // ... which follows within the window, without anybody asking.
+        await Eventually.TrueAsync(() => db.Writer.Counts.Syncs >= 1, "the writer synced the log");
+    }
+
+    [Fact]
+    public async Task PowerMode_FsyncsTheStartBeforeReleasingTheCall()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        await db.Sink.CommitAsync(AuditChainTests.Sample(1) with { Kind = AuditKinds.ToolCallStarted, CallId = "f1" }, TestContext.Timeout);
+        Assert.Equal(1, db.Writer.Counts.Durable);
+    }
+
+    [Fact]
+    public async Task EntriesNobodyWaitsFor_ReachTheFileAndTheDisk_WithoutAFlush()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        await db.Sink.WriteAsync(AuditChainTests.Sample(7), TestContext.Timeout);
+
+        await Eventually.TrueAsync(() => db.Reader.ReadEntries().Any(), "the entry was committed");
+        await Eventually.TrueAsync(() => db.Writer.Counts.Syncs >= 1, "the lazily committed entry was synced");
+        Assert.Equal(0, db.Writer.Counts.Durable);
+    }
+
+    [Fact]
+    public async Task AFlushSyncsWhatWasCommittedLazily()
+    {
+        // A sync window far beyond the test: only the flush can have synced.
+        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { SyncWindow = TimeSpan.FromSeconds(1), CoalesceWindow = TimeSpan.Zero });
+        await db.Sink.WriteAsync(AuditChainTests.Sample(3), TestContext.Timeout);
+        await Eventually.TrueAsync(() => db.Writer.Counts.Commits >= 1, "the entry was committed");
+
+        await db.Flusher.FlushAsync(TestContext.Timeout);
+
+        Assert.Equal(1, db.Writer.Counts.Syncs);
+    }
+
+    [Theory]
+    [InlineData("Durability", "sometimes", "Durability")]
+    [InlineData("SyncWindow", "00:00:00", "SyncWindow")]
+    [InlineData("SyncWindow", "00:00:05", "SyncWindow")]
+    [InlineData("CoalesceWindow", "-00:00:01", "CoalesceWindow")]
+    public void AnInvalidSetting_StopsTheGateway_NamingIt(string key, string value, string named)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Gateway.Web.Program.CreateApp([$"--Gateway:Audit:{key}={value}", "--ConnectionStrings:Gateway=Data Source=" + AuditDatabase.NewPath()]));
+        Assert.Contains($"Gateway:Audit:{named}", error.Message);
+    }
+}
