@@ -40,8 +40,11 @@ const AGENT_KEY = 'bench-agent-key-0123456789';
 const RUN_MARK = `MCP_GATEWAY_BENCH_RUN=${cfg.tmp}`;   // in the environment of every process we start (see stopAll)
 
 // ---------------------------------------------------------------- raw MCP client
-// One agent for everything: keep-alive sockets, no per-origin cap (128 sessions need 128 parallel requests).
-const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 2048 });
+// Each session has its own keep-alive agent, i.e. its own connection(s), as separate clients would. (With one shared
+// pool, sessions opened one after another share a socket, and the throughput run began with a burst of new
+// connections: see throughputRun.)
+const newAgent = () => new http.Agent({ keepAlive: true });
+const probeAgent = newAgent();   // one-off requests (/readyz)
 
 // SSE frames: "event: x\ndata: ...\n\n". Returns the complete events and the unparsed remainder.
 function sseEvents(buf) {
@@ -62,7 +65,7 @@ function sseEvents(buf) {
 
 // One HTTP exchange. For a JSON-RPC request (id set) it resolves as soon as the reply with that id has arrived,
 // whether the body is JSON or an SSE stream (the stream is still drained so the socket can be reused).
-function exchange(method, url, headers, body, id, timeoutMs) {
+function exchange(agent, method, url, headers, body, id, timeoutMs) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     let settled = false;
@@ -106,7 +109,7 @@ function checkReply(r, id) {
 
 // Streamable HTTP (2025-11-25): initialize, notifications/initialized, then requests carrying Mcp-Session-Id.
 class HttpSession {
-  constructor(t) { this.t = t; this.nextId = 1; this.sid = undefined; this.version = PROTOCOL; }
+  constructor(t) { this.t = t; this.nextId = 1; this.sid = undefined; this.version = PROTOCOL; this.agent = newAgent(); }
   headers(extra = {}) {
     const h = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': this.version, ...extra };
     if (this.t.token) h.authorization = `Bearer ${this.t.token}`;
@@ -115,32 +118,32 @@ class HttpSession {
   }
   async rpc(method, params) {
     const id = this.nextId++;
-    const r = await exchange('POST', this.t.url, this.headers(), JSON.stringify({ jsonrpc: '2.0', id, method, params }), id, cfg.callTimeout * 1000);
+    const r = await exchange(this.agent, 'POST', this.t.url, this.headers(), JSON.stringify({ jsonrpc: '2.0', id, method, params }), id, cfg.callTimeout * 1000);
     this.sid = r.headers['mcp-session-id'] ?? this.sid;
     return checkReply(r, id);
   }
   async open() {
     const init = await this.rpc('initialize', { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'mcp-gateway-bench', version: '1.0.0' } });
     this.version = init.protocolVersion ?? PROTOCOL;
-    const r = await exchange('POST', this.t.url, this.headers(), JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), undefined, cfg.callTimeout * 1000);
+    const r = await exchange(this.agent, 'POST', this.t.url, this.headers(), JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), undefined, cfg.callTimeout * 1000);
     if (r.status >= 400) throw new Error(`notifications/initialized: HTTP ${r.status}`);
     return this;
   }
   async close() {
-    if (!this.sid) return;
-    await exchange('DELETE', this.t.url, this.headers(), undefined, undefined, 5000).catch(() => {});
+    if (this.sid) await exchange(this.agent, 'DELETE', this.t.url, this.headers(), undefined, undefined, 5000).catch(() => {});
+    this.agent.destroy();
   }
 }
 
 // Legacy HTTP+SSE (mcp-hub's only downstream transport): GET opens the stream, whose first event names the URL to
 // POST messages to; replies come back on the stream, matched by id.
 class SseSession {
-  constructor(t) { this.t = t; this.nextId = 1; this.pending = new Map(); this.req = undefined; this.endpoint = undefined; }
+  constructor(t) { this.t = t; this.nextId = 1; this.pending = new Map(); this.req = undefined; this.endpoint = undefined; this.agent = newAgent(); }
   open() {
     return new Promise((resolve, reject) => {
       const u = new URL(this.t.url);
       const timer = setTimeout(() => { this.req?.destroy(); reject(new Error('no endpoint event within the call timeout')); }, cfg.callTimeout * 1000);
-      this.req = http.request({ hostname: u.hostname, port: u.port, path: u.pathname + u.search, agent,
+      this.req = http.request({ hostname: u.hostname, port: u.port, path: u.pathname + u.search, agent: this.agent,
         headers: { accept: 'text/event-stream', ...(this.t.token ? { authorization: `Bearer ${this.t.token}` } : {}) } }, (res) => {
         if (res.statusCode !== 200) { clearTimeout(timer); res.resume(); return reject(new Error(`GET ${this.t.url}: HTTP ${res.statusCode}`)); }
         let buf = '';
@@ -167,7 +170,7 @@ class SseSession {
   }
   failAll(e) { for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(e); } this.pending.clear(); }
   async post(msg) {
-    const r = await exchange('POST', this.endpoint, { 'content-type': 'application/json', ...(this.t.token ? { authorization: `Bearer ${this.t.token}` } : {}) },
+    const r = await exchange(this.agent, 'POST', this.endpoint, { 'content-type': 'application/json', ...(this.t.token ? { authorization: `Bearer ${this.t.token}` } : {}) },
       JSON.stringify(msg), undefined, cfg.callTimeout * 1000);
     if (r.status >= 400) throw new Error(`POST ${this.endpoint}: HTTP ${r.status}`);
   }
@@ -187,7 +190,7 @@ class SseSession {
     await this.post({ jsonrpc: '2.0', method: 'notifications/initialized' });
     return this;
   }
-  async close() { this.failAll(new Error('closed')); this.req?.destroy(); }
+  async close() { this.failAll(new Error('closed')); this.req?.destroy(); this.agent.destroy(); }
 }
 
 const session = (t) => (t.kind === 'sse' ? new SseSession(t) : new HttpSession(t));
@@ -408,7 +411,7 @@ async function waitReady(t, deadline) {
     if (t.proc?.exited) throw new Error(`${t.proc.exited}; last log lines:\n${tail(t.proc.log)}`);
     try {
       if (t.readyz && !t.readyzOk) {
-        const r = await exchange('GET', t.readyz, {}, undefined, undefined, 3000);
+        const r = await exchange(probeAgent, 'GET', t.readyz, {}, undefined, undefined, 3000);
         if (r.status !== 200) throw new Error(`/readyz: HTTP ${r.status}`);
         t.readyzOk = true;
       }
@@ -495,6 +498,11 @@ async function throughputRun(t, level) {
     return { level, error: `could not open session ${sessions.length + 1} of ${level}: ${e.message}` };
   }
   const settled = await settle();
+  // One unmeasured call per session, all at once, right before the clock: servers close idle keep-alive connections
+  // (Node's after 5 s, and opening 128 sessions can take longer), and a burst of 128 new connections at the start
+  // stalled calls for about 3 s on every target, direct included (p99 = the run's length). Measured calls then run
+  // on established connections.
+  await Promise.all(sessions.map((s) => callEcho(s).catch(() => {})));
   const lat = [];
   let ok = 0, errors = 0, lastError;
   const t0 = performance.now(), end = t0 + cfg.seconds * 1000;
@@ -643,5 +651,5 @@ async function main() {
 let code = 1;
 try { code = await main(); } catch (e) { if (e instanceof Interrupted) code = 130; else console.error(`peers.mjs: ${e.stack ?? e}`); }
 await stopAll();
-agent.destroy();
+probeAgent.destroy();
 process.exit(code);
