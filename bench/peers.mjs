@@ -481,6 +481,9 @@ async function latencyPhase(live) {
 // Closed loop: L sessions, each with one call in flight at a time, for a fixed duration. Sessions are opened (8 at a
 // time) before the clock starts, and closed after it stops, so the figure is calls, not handshakes.
 async function throughputRun(t, level) {
+  // Quiet first (the previous run's teardown), then open: with 128 live sessions server-everything never goes quiet
+  // (it sends every session periodic notifications), so waiting after opening would only time out.
+  const settled = await settle();
   const sessions = [];
   const openUntil = Date.now() + Math.max(60, level) * 1000;
   try {
@@ -497,7 +500,6 @@ async function throughputRun(t, level) {
     if (e instanceof Interrupted) throw e;
     return { level, error: `could not open session ${sessions.length + 1} of ${level}: ${e.message}` };
   }
-  const settled = await settle();
   // One unmeasured call per session, all at once, right before the clock: servers close idle keep-alive connections
   // (Node's after 5 s, and opening 128 sessions can take longer), and a burst of 128 new connections at the start
   // stalled calls for about 3 s on every target, direct included (p99 = the run's length). Measured calls then run
