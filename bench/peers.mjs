@@ -1,0 +1,657 @@
+#!/usr/bin/env node
+// bench/peers.mjs — the gateway side by side with peer MCP proxies, all in front of the same server-everything.
+// Started by bench/peers.sh, which installs the packages and builds the gateway; this file starts every process,
+// waits until each target lists its echo tool, measures, prints, and stops what it started.
+//
+// Why a hand-rolled client on node:http: every target is measured by the same lowest-overhead client (no SDK
+// validation, no fetch/undici layers), so the differences are the targets', not the client's.
+import http from 'node:http';
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { spawn, execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+
+// ---------------------------------------------------------------- options
+const argv = process.argv.slice(2);
+const opt = (k, d) => { const i = argv.indexOf(`--${k}`); return i >= 0 && i + 1 < argv.length ? argv[i + 1] : d; };
+const int = (k, d) => { const v = Number(opt(k, d)); if (!Number.isInteger(v) || v < 0) die(`--${k} must be a whole number`); return v; };
+function die(msg) { console.error(`peers.mjs: ${msg}`); process.exit(2); }
+
+const cfg = {
+  n: int('n', 2000), warmup: int('warmup', 200), seconds: Number(opt('seconds', 5)),
+  levels: opt('levels', '1,8,32,128').split(',').filter(Boolean).map(Number),
+  fsyncN: int('fsync-n', 2000), json: opt('json'),
+  tmp: opt('tmp'), gatewayDll: opt('gateway-dll'), seEntry: opt('se-entry'), peersDir: opt('peers-dir'),
+  readyTimeout: int('ready-timeout', 90), callTimeout: int('call-timeout', 15),
+  only: opt('only'),
+};
+if (!cfg.tmp || !cfg.seEntry) die('--tmp and --se-entry are required (run bench/peers.sh)');
+if (!(cfg.seconds > 0)) die('--seconds must be > 0');
+if (!cfg.levels.length || cfg.levels.some((l) => !Number.isInteger(l) || l < 1 || l > 1024)) die('--levels must be integers 1..1024');
+if (cfg.n < 1) die('--n must be at least 1');
+
+const ARGS = { message: 'hello' };
+const PROTOCOL = '2025-11-25';   // sessionful revision: every target hands out an Mcp-Session-Id (or an SSE session)
+const AGENT_KEY = 'bench-agent-key-0123456789';
+const RUN_MARK = `MCP_GATEWAY_BENCH_RUN=${cfg.tmp}`;   // in the environment of every process we start (see stopAll)
+
+// ---------------------------------------------------------------- raw MCP client
+// Each session has its own keep-alive agent, i.e. its own connection(s), as separate clients would. (With one shared
+// pool, sessions opened one after another share a socket, and the throughput run began with a burst of new
+// connections: see throughputRun.)
+const newAgent = () => new http.Agent({ keepAlive: true });
+const probeAgent = newAgent();   // one-off requests (/readyz)
+
+// SSE frames: "event: x\ndata: ...\n\n". Returns the complete events and the unparsed remainder.
+function sseEvents(buf) {
+  const events = [];
+  buf = buf.replace(/\r\n?/g, '\n');
+  let i;
+  while ((i = buf.indexOf('\n\n')) >= 0) {
+    const block = buf.slice(0, i); buf = buf.slice(i + 2);
+    let event = 'message'; const data = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+    }
+    if (data.length) events.push({ event, data: data.join('\n') });
+  }
+  return { events, rest: buf };
+}
+
+// One HTTP exchange. For a JSON-RPC request (id set) it resolves as soon as the reply with that id has arrived,
+// whether the body is JSON or an SSE stream (the stream is still drained so the socket can be reused).
+function exchange(agent, method, url, headers, body, id, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    let settled = false;
+    const done = (fn, v) => { if (!settled) { settled = true; clearTimeout(timer); fn(v); } };
+    const req = http.request({ method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers, agent }, (res) => {
+      const sse = (res.headers['content-type'] ?? '').includes('text/event-stream');
+      let buf = '';
+      res.setEncoding('utf8');
+      const reply = (message) => done(resolve, { status: res.statusCode, headers: res.headers, message });
+      res.on('data', (chunk) => {
+        if (settled) return;
+        buf += chunk;
+        if (!sse || id === undefined) return;
+        const parsed = sseEvents(buf); buf = parsed.rest;
+        for (const e of parsed.events) {
+          const m = tryJson(e.data);
+          if (m && m.id === id) return reply(m);
+        }
+      });
+      res.on('end', () => {
+        if (sse || id === undefined) return reply(undefined);
+        const m = tryJson(buf);
+        reply(m ?? { rawBody: buf.slice(0, 300) });
+      });
+      res.on('error', (e) => done(reject, e));
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', (e) => done(reject, e));
+    req.end(body);
+  });
+}
+const tryJson = (s) => { try { return JSON.parse(s); } catch { return undefined; } };
+
+function checkReply(r, id) {
+  const m = r.message;
+  if (r.status >= 400) throw new Error(`HTTP ${r.status}${m?.error ? `: ${m.error.message}` : m?.rawBody ? `: ${m.rawBody}` : ''}`);
+  if (!m || m.rawBody !== undefined) throw new Error(`no JSON-RPC reply for id ${id} (HTTP ${r.status})`);
+  if (m.error) throw new Error(`JSON-RPC error ${m.error.code}: ${m.error.message}`);
+  return m.result;
+}
+
+// Streamable HTTP (2025-11-25): initialize, notifications/initialized, then requests carrying Mcp-Session-Id.
+class HttpSession {
+  constructor(t) { this.t = t; this.nextId = 1; this.sid = undefined; this.version = PROTOCOL; this.agent = newAgent(); }
+  headers(extra = {}) {
+    const h = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': this.version, ...extra };
+    if (this.t.token) h.authorization = `Bearer ${this.t.token}`;
+    if (this.sid) h['mcp-session-id'] = this.sid;
+    return h;
+  }
+  async rpc(method, params) {
+    const id = this.nextId++;
+    const r = await exchange(this.agent, 'POST', this.t.url, this.headers(), JSON.stringify({ jsonrpc: '2.0', id, method, params }), id, cfg.callTimeout * 1000);
+    this.sid = r.headers['mcp-session-id'] ?? this.sid;
+    return checkReply(r, id);
+  }
+  async open() {
+    const init = await this.rpc('initialize', { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'mcp-gateway-bench', version: '1.0.0' } });
+    this.version = init.protocolVersion ?? PROTOCOL;
+    const r = await exchange(this.agent, 'POST', this.t.url, this.headers(), JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), undefined, cfg.callTimeout * 1000);
+    if (r.status >= 400) throw new Error(`notifications/initialized: HTTP ${r.status}`);
+    return this;
+  }
+  async close() {
+    if (this.sid) await exchange(this.agent, 'DELETE', this.t.url, this.headers(), undefined, undefined, 5000).catch(() => {});
+    this.agent.destroy();
+  }
+}
+
+// Legacy HTTP+SSE (mcp-hub's only downstream transport): GET opens the stream, whose first event names the URL to
+// POST messages to; replies come back on the stream, matched by id.
+class SseSession {
+  constructor(t) { this.t = t; this.nextId = 1; this.pending = new Map(); this.req = undefined; this.endpoint = undefined; this.agent = newAgent(); }
+  open() {
+    return new Promise((resolve, reject) => {
+      const u = new URL(this.t.url);
+      const timer = setTimeout(() => { this.req?.destroy(); reject(new Error('no endpoint event within the call timeout')); }, cfg.callTimeout * 1000);
+      this.req = http.request({ hostname: u.hostname, port: u.port, path: u.pathname + u.search, agent: this.agent,
+        headers: { accept: 'text/event-stream', ...(this.t.token ? { authorization: `Bearer ${this.t.token}` } : {}) } }, (res) => {
+        if (res.statusCode !== 200) { clearTimeout(timer); res.resume(); return reject(new Error(`GET ${this.t.url}: HTTP ${res.statusCode}`)); }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          const parsed = sseEvents(buf + chunk); buf = parsed.rest;
+          for (const e of parsed.events) {
+            if (e.event === 'endpoint' && !this.endpoint) {
+              this.endpoint = new URL(e.data, this.t.url).toString();
+              clearTimeout(timer);
+              this.handshake().then(resolve, reject);
+            } else if (e.event === 'message') {
+              const m = tryJson(e.data), p = m && this.pending.get(m.id);
+              if (p) { this.pending.delete(m.id); clearTimeout(p.timer); m.error ? p.reject(new Error(`JSON-RPC error ${m.error.code}: ${m.error.message}`)) : p.resolve(m.result); }
+            }
+          }
+        });
+        res.on('end', () => this.failAll(new Error('SSE stream ended')));
+        res.on('error', (e) => this.failAll(e));
+      });
+      this.req.on('error', (e) => { clearTimeout(timer); reject(e); this.failAll(e); });
+      this.req.end();
+    });
+  }
+  failAll(e) { for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(e); } this.pending.clear(); }
+  async post(msg) {
+    const r = await exchange(this.agent, 'POST', this.endpoint, { 'content-type': 'application/json', ...(this.t.token ? { authorization: `Bearer ${this.t.token}` } : {}) },
+      JSON.stringify(msg), undefined, cfg.callTimeout * 1000);
+    if (r.status >= 400) throw new Error(`POST ${this.endpoint}: HTTP ${r.status}`);
+  }
+  async rpc(method, params) {
+    const id = this.nextId++;
+    const reply = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.pending.delete(id); reject(new Error(`no reply within ${cfg.callTimeout} s`)); }, cfg.callTimeout * 1000);
+      this.pending.set(id, { resolve, reject, timer });
+    });
+    reply.catch(() => {});   // a failed POST rejects below; keep the orphaned reply from crashing the process
+    try { await this.post({ jsonrpc: '2.0', id, method, params }); }
+    catch (e) { const p = this.pending.get(id); if (p) { clearTimeout(p.timer); this.pending.delete(id); } throw e; }
+    return reply;
+  }
+  async handshake() {
+    await this.rpc('initialize', { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'mcp-gateway-bench', version: '1.0.0' } });
+    await this.post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    return this;
+  }
+  async close() { this.failAll(new Error('closed')); this.req?.destroy(); this.agent.destroy(); }
+}
+
+const session = (t) => (t.kind === 'sse' ? new SseSession(t) : new HttpSession(t));
+async function callEcho(s) {
+  const r = await s.rpc('tools/call', { name: s.t.tool, arguments: ARGS });
+  if (r?.isError) throw new Error(`tool error: ${JSON.stringify(r.content).slice(0, 200)}`);
+  return r;
+}
+
+// ---------------------------------------------------------------- processes
+const procs = [];
+const pidFile = path.join(cfg.tmp, 'pids');
+
+// Each process leads its own process group (so a stop reaches its children) and carries RUN_MARK in its environment
+// (so children that leave the group, like supergateway's detached stdio servers, are still found at the end).
+// ownLog: the process keeps a log file of its own; its output is then dropped rather than written twice.
+function start(name, cmd, args, { env = {}, cwd, ownLog } = {}) {
+  const log = ownLog ?? path.join(cfg.tmp, `${name}.log`);
+  const fd = fs.openSync(ownLog ? '/dev/null' : log, 'a');
+  const [mk, mv] = [RUN_MARK.slice(0, RUN_MARK.indexOf('=')), RUN_MARK.slice(RUN_MARK.indexOf('=') + 1)];
+  // stdin is a pipe we never close: supergateway exits when its stdin closes; if this process dies, so do they.
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env, [mk]: mv }, detached: true, stdio: ['pipe', fd, fd] });
+  fs.closeSync(fd);
+  child.stdin.on('error', () => {});
+  const p = { name, child, log, exited: undefined };
+  if (child.pid) fs.appendFileSync(pidFile, `${child.pid}\n`);
+  child.on('exit', (code, sig) => { p.exited = `exited with ${sig ?? `code ${code}`}`; });
+  child.on('error', (e) => { p.exited = `could not start: ${e.message}`; });
+  procs.push(p);
+  return p;
+}
+
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const groupAlive = (pid) => { try { process.kill(-pid, 0); return true; } catch { return false; } };
+function markedPids() {
+  const found = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try { if (fs.readFileSync(`/proc/${d}/environ`, 'latin1').split('\0').includes(RUN_MARK)) found.push(Number(d)); } catch { /* gone or not ours */ }
+  }
+  return found;
+}
+
+// TERM every group (the gateway signs its audit checkpoint on a graceful stop), give them 5 s, then KILL whatever
+// still carries this run's mark. Bounded; bench/peers.sh's trap repeats it if this process is killed.
+let stopping;
+function stopAll() {
+  stopping ??= (async () => {
+    for (const p of procs) if (p.child.pid) { try { process.kill(-p.child.pid, 'SIGTERM'); } catch { /* already gone */ } }
+    const until = Date.now() + 5000;
+    while (Date.now() < until && (procs.some((p) => p.child.pid && groupAlive(p.child.pid)) || markedPids().length)) await delay(50);
+    for (const p of procs) if (p.child.pid) { try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const pid of markedPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  })();
+  return stopping;
+}
+// On a signal the phases stop at their next call (rather than reporting the stopped targets as failed).
+let interrupted = false;
+class Interrupted extends Error {}
+const checkInterrupt = () => { if (interrupted) throw new Interrupted('interrupted'); };
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${sig}: stopping every process of this run`);
+    stopAll().finally(() => process.exit(130));
+  });
+}
+
+// CPU time (clock ticks) of every process of this run, by pid.
+function cpuByPid() {
+  const m = new Map();
+  for (const pid of markedPids()) {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');   // f[0] is field 3 (state); utime, stime are fields 14, 15
+      m.set(pid, Number(f[11]) + Number(f[12]));
+    } catch { /* exited meanwhile */ }
+  }
+  return m;
+}
+
+// Waits until this run's processes are quiet (same set of processes, under 10% of a core for 300 ms), so one
+// target's teardown (supergateway stopping 128 children, mcp-hub logging 128 disconnects) is not measured as the
+// next target's cost. Bounded: returns false after maxMs.
+async function settle(maxMs = 15000) {
+  const until = Date.now() + maxMs;
+  let prev = cpuByPid();
+  while (Date.now() < until) {
+    await delay(300);
+    checkInterrupt();
+    const cur = cpuByPid();
+    let used = 0, changed = cur.size !== prev.size;
+    for (const [pid, ticks] of cur) { if (prev.has(pid)) used += ticks - prev.get(pid); else changed = true; }
+    if (!changed && used <= 3) return true;
+    prev = cur;
+  }
+  return false;
+}
+
+const tail = (file, lines = 6) => {
+  try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `      | ${l.slice(0, 200)}`).join('\n'); } catch { return ''; }
+};
+
+async function freePorts(k) {
+  const servers = await Promise.all(Array.from({ length: k }, () => new Promise((res, rej) => {
+    const s = net.createServer(); s.on('error', rej); s.listen(0, '127.0.0.1', () => res(s));
+  })));
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+// Node preload given to server-everything and the peers: several listen on every interface by default (they have
+// no host option); this pins each listening socket to 127.0.0.1, and refuses outbound connections beyond loopback
+// (mcp-hub fetches a marketplace catalog from the internet at start; see its seeded cache below).
+const LOOPBACK_PRELOAD = `'use strict';
+const net = require('net');
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...a) {
+  if (typeof a[0] === 'number' || (typeof a[0] === 'string' && /^\\d+$/.test(a[0]))) {
+    if (typeof a[1] === 'string') a[1] = '127.0.0.1'; else a.splice(1, 0, '127.0.0.1');
+  } else if (a[0] && typeof a[0] === 'object' && 'port' in a[0]) a[0] = { ...a[0], host: '127.0.0.1' };
+  return listen.apply(this, a);
+};
+const loopback = (h) => h === undefined || h === 'localhost' || /^127\\./.test(h) || h === '::1' || h === '::ffff:127.0.0.1';
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...a) {
+  const o = Array.isArray(a[0]) ? a[0][0] : a[0];
+  const host = o && typeof o === 'object' ? (o.path ? undefined : o.host) : (typeof a[1] === 'string' ? a[1] : undefined);
+  if (typeof o === 'string' && !/^\\d+$/.test(o)) return connect.apply(this, a);   // a unix socket path
+  if (!loopback(host)) { process.nextTick(() => this.destroy(new Error('mcp-gateway-bench: connection to ' + host + ' refused (loopback only)'))); return this; }
+  return connect.apply(this, a);
+};
+`;
+
+// ---------------------------------------------------------------- targets
+const wanted = (name) => !cfg.only || cfg.only.split(',').some((w) => w === name || name.startsWith(`${w}-`));
+const nodeModules = cfg.peersDir && path.join(cfg.peersDir, 'node_modules');
+const seStdio = `${process.execPath} ${cfg.seEntry} stdio`;
+
+function buildTargets(ports) {
+  const up = ports.upstream;
+  const upUrl = `http://127.0.0.1:${up}/mcp`;
+  const list = [{ name: 'direct', kind: 'http', url: upUrl, tool: 'echo', via: 'raw client -> server-everything streamable HTTP (the baseline)' }];
+  const maxSessions = Math.max(...cfg.levels) * 2 + 16;   // the gateway's per-agent cap (default 100) must not shape the 128 level
+
+  for (const [name, extra] of [['gateway-default', []], ['gateway-process', ['--Gateway:Audit:Durability=process']]]) {
+    if (!wanted(name)) continue;
+    const port = ports[name], data = path.join(cfg.tmp, name);
+    list.push({
+      name, kind: 'http', url: `http://127.0.0.1:${port}/mcp`, token: AGENT_KEY, tool: 'everything__echo', readyz: `http://127.0.0.1:${port}/readyz`,
+      dataDir: data,
+      via: `gateway -> server-everything streamable HTTP (Gateway:Servers:everything:Transport=http)${extra.length ? `, ${extra[0].slice(2)}` : ', default durability'}`,
+      launch: () => {
+        fs.mkdirSync(data, { recursive: true });
+        // The working directory is the dll's folder: its appsettings.json and static web assets are the content root.
+        return start(name, 'dotnet', [cfg.gatewayDll,
+          `--urls=http://127.0.0.1:${port}`, '--environment=Production',
+          `--ConnectionStrings:Gateway=Data Source=${path.join(data, 'gateway.db')}`,
+          '--Logging:LogLevel:Default=Warning',
+          `--Gateway:Admin:ApiKey=${crypto.randomBytes(24).toString('hex')}`,
+          `--Gateway:Admin:BootstrapPassword=${crypto.randomBytes(8).toString('hex')}`,
+          `--Gateway:Agents:bench:ApiKey=${AGENT_KEY}`, '--Gateway:Agents:bench:Grants:0=everything/*',
+          '--Gateway:Servers:everything:Transport=http', `--Gateway:Servers:everything:Url=${upUrl}`,
+          `--Gateway:Mcp:MaxSessionsPerAgent=${maxSessions}`, ...extra], { cwd: path.dirname(cfg.gatewayDll) });
+      },
+    });
+  }
+
+  const preload = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(cfg.tmp, 'loopback.cjs')}`.trim() };
+  const peer = (name, target, launch) => { if (wanted(name)) list.push({ name, kind: 'http', tool: 'echo', ...target, launch }); };
+
+  peer('supergateway', { url: `http://127.0.0.1:${ports.supergateway}/mcp`,
+    via: 'supergateway --stateful: HTTP -> its own server-everything over stdio, one child process per session (no HTTP-upstream mode: --streamableHttp only bridges to stdio)' },
+  () => start('supergateway', process.execPath, [path.join(nodeModules, 'supergateway/dist/index.js'),
+    '--stdio', seStdio, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(ports.supergateway), '--logLevel', 'none'], { env: preload }));
+
+  peer('mcp-proxy', { url: `http://127.0.0.1:${ports['mcp-proxy']}/mcp`,
+    via: 'mcp-proxy --server stream: HTTP -> one server-everything over stdio shared by all sessions (it wraps a command only)' },
+  () => start('mcp-proxy', process.execPath, [path.join(nodeModules, 'mcp-proxy/dist/bin/mcp-proxy.mjs'),
+    '--host', '127.0.0.1', '--port', String(ports['mcp-proxy']), '--server', 'stream', '--', process.execPath, cfg.seEntry, 'stdio'], { env: preload }));
+
+  peer('mcp-hub', { kind: 'sse', url: `http://127.0.0.1:${ports['mcp-hub']}/mcp`, tool: 'everything__echo',
+    via: 'mcp-hub: legacy HTTP+SSE (its only MCP endpoint) -> server-everything streamable HTTP (type streamable-http)' },
+  () => {
+    // mcp-hub keeps logs, state and a marketplace cache under HOME/XDG folders: give it its own, and seed a fresh
+    // catalog so it does not try to download one at start.
+    const home = path.join(cfg.tmp, 'mcp-hub');
+    const cache = path.join(home, 'data', 'mcp-hub', 'cache');
+    fs.mkdirSync(cache, { recursive: true });
+    fs.writeFileSync(path.join(cache, 'registry.json'), JSON.stringify({
+      registry: { version: 'bench', generatedAt: Date.now(), totalServers: 1, servers: [{ id: 'bench-placeholder', name: 'placeholder' }] },
+      lastFetchedAt: Date.now(), serverDocumentation: {} }));
+    const config = path.join(home, 'hub.json');
+    fs.writeFileSync(config, JSON.stringify({ mcpServers: { everything: { type: 'streamable-http', url: upUrl } } }));
+    // It logs at debug level to its own file whatever we ask (about 0.5 MB per client disconnect: its SSE close
+    // handler recurses until the stack overflows), so its output is not kept a second time.
+    return start('mcp-hub', process.execPath, [path.join(nodeModules, 'mcp-hub/dist/cli.js'), '--port', String(ports['mcp-hub']), '--config', config], {
+      env: { ...preload, HOME: home, XDG_DATA_HOME: path.join(home, 'data'), XDG_STATE_HOME: path.join(home, 'state'), XDG_CONFIG_HOME: path.join(home, 'config') },
+      cwd: home, ownLog: path.join(home, 'state', 'mcp-hub', 'logs', 'mcp-hub.log') });
+  });
+
+  peer('civic', { url: `http://127.0.0.1:${ports.civic}/mcp`,
+    via: '@civic/passthrough-mcp-server: HTTP -> server-everything streamable HTTP, one upstream session per client session' },
+  // Its cli.js runs only when argv[1] is its own real path (an import.meta.url check), so no .bin symlink.
+  () => start('civic', process.execPath, [fs.realpathSync(path.join(nodeModules, '@civic/passthrough-mcp-server/dist/cli.js'))], {
+    env: { ...preload, PORT: String(ports.civic), TARGET_SERVER_URL: `http://127.0.0.1:${up}`, TARGET_SERVER_MCP_PATH: '/mcp' } }));
+
+  return list;
+}
+
+// Ready = the process is up and a fresh session lists the echo tool (the gateway: /readyz first). Polled, with a deadline.
+async function waitReady(t, deadline) {
+  let last = 'not polled yet';
+  while (Date.now() < deadline) {
+    checkInterrupt();
+    if (t.proc?.exited) throw new Error(`${t.proc.exited}; last log lines:\n${tail(t.proc.log)}`);
+    try {
+      if (t.readyz && !t.readyzOk) {
+        const r = await exchange(probeAgent, 'GET', t.readyz, {}, undefined, undefined, 3000);
+        if (r.status !== 200) throw new Error(`/readyz: HTTP ${r.status}`);
+        t.readyzOk = true;
+      }
+      const s = await session(t).open();
+      try {
+        const tools = (await s.rpc('tools/list', {}))?.tools ?? [];
+        if (tools.some((x) => x.name === t.tool)) return;
+        last = `tools/list has no ${t.tool} yet (${tools.length} tools)`;
+      } finally { await s.close(); }
+    } catch (e) { last = e.code ?? e.message; }
+    await delay(200);
+  }
+  throw new Error(`not ready within ${cfg.readyTimeout} s (last: ${last})${t.proc ? `; last log lines:\n${tail(t.proc.log)}` : ''}`);
+}
+
+// ---------------------------------------------------------------- measurements
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))];
+function stats(xs) {
+  if (!xs.length) return undefined;
+  const s = Float64Array.from(xs).sort();
+  return { n: s.length, min: s[0], p50: pct(s, 50), p90: pct(s, 90), p99: pct(s, 99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
+
+// The gateway's durability floor: one 512-byte append made durable, in the folder that holds its database.
+function fdatasyncBench(dir, n) {
+  const file = path.join(dir, 'fdatasync-probe.bin');
+  const buf = Buffer.alloc(512, 0x61);
+  const fd = fs.openSync(file, 'a');
+  const lat = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      fs.writeSync(fd, buf);
+      fs.fdatasyncSync(fd);
+      lat.push(performance.now() - t0);
+    }
+  } finally { fs.closeSync(fd); fs.rmSync(file, { force: true }); }
+  return { dir, fs: fsType(dir), ...stats(lat) };
+}
+function fsType(dir) {
+  const names = { 0xef53: 'ext4', 0x01021994: 'tmpfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x794c7630: 'overlay', 0x2fc12fc1: 'zfs' };
+  try { const t = fs.statfsSync(dir).type; return names[t] ?? `0x${t.toString(16)}`; } catch { return 'unknown'; }
+}
+
+// Sequential calls, one session per target, interleaved call by call with the starting target rotating every round.
+async function latencyPhase(live) {
+  const MAX_STRAIGHT_ERRORS = 20;
+  for (const t of live) { t.lat = []; t.errors = 0; t.straight = 0; }
+  let targets = live;
+  for (let i = 0; i < cfg.warmup + cfg.n && targets.length; i++) {
+    for (const t of rotate(targets, i % targets.length)) {
+      checkInterrupt();
+      const t0 = performance.now();
+      try { await callEcho(t.session); if (i >= cfg.warmup) t.lat.push(performance.now() - t0); t.straight = 0; }
+      catch (e) {
+        t.errors++; t.lastError = e.message;
+        if (++t.straight >= MAX_STRAIGHT_ERRORS) t.failed = `latency: ${MAX_STRAIGHT_ERRORS} calls in a row failed (${e.message})${t.proc?.exited ? `; the process ${t.proc.exited}` : ''}`;
+      }
+    }
+    targets = targets.filter((t) => !t.failed);
+    if (i === cfg.warmup - 1 || (cfg.warmup === 0 && i === 0)) process.stdout.write('  warm-up done, measuring\n');
+  }
+  for (const t of live) t.latency = { ...stats(t.lat), errors: t.errors, lastError: t.lastError };
+}
+
+// Closed loop: L sessions, each with one call in flight at a time, for a fixed duration. Sessions are opened (8 at a
+// time) before the clock starts, and closed after it stops, so the figure is calls, not handshakes.
+async function throughputRun(t, level) {
+  // Quiet first (the previous run's teardown), then open: with 128 live sessions server-everything never goes quiet
+  // (it sends every session periodic notifications), so waiting after opening would only time out.
+  const settled = await settle();
+  const sessions = [];
+  const openUntil = Date.now() + Math.max(60, level) * 1000;
+  try {
+    for (let i = 0; i < level; i += 8) {
+      checkInterrupt();
+      if (Date.now() > openUntil) throw new Error(`opening ${level} sessions took too long`);
+      const batch = await Promise.allSettled(Array.from({ length: Math.min(8, level - i) }, () => session(t).open()));
+      sessions.push(...batch.filter((b) => b.status === 'fulfilled').map((b) => b.value));   // opened ones get closed below
+      const failed = batch.find((b) => b.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+  } catch (e) {
+    await Promise.all(sessions.map((s) => s.close()));
+    if (e instanceof Interrupted) throw e;
+    return { level, error: `could not open session ${sessions.length + 1} of ${level}: ${e.message}` };
+  }
+  // One unmeasured call per session, all at once, right before the clock: servers close idle keep-alive connections
+  // (Node's after 5 s, and opening 128 sessions can take longer), and a burst of 128 new connections at the start
+  // stalled calls for about 3 s on every target, direct included (p99 = the run's length). Measured calls then run
+  // on established connections.
+  await Promise.all(sessions.map((s) => callEcho(s).catch(() => {})));
+  const lat = [];
+  let ok = 0, errors = 0, lastError;
+  const t0 = performance.now(), end = t0 + cfg.seconds * 1000;
+  await Promise.all(sessions.map(async (s) => {
+    while (performance.now() < end && errors < 200 && !interrupted) {
+      const c0 = performance.now();
+      try { await callEcho(s); lat.push(performance.now() - c0); ok++; }
+      catch (e) { errors++; lastError = e.message; }
+    }
+  }));
+  const elapsed = (performance.now() - t0) / 1000;
+  await Promise.all(sessions.map((s) => s.close()));
+  checkInterrupt();
+  const st = stats(lat);
+  return { level, calls: ok, errors, lastError, seconds: elapsed, callsPerSec: ok / elapsed, p50: st?.p50, p99: st?.p99, settled };
+}
+
+// ---------------------------------------------------------------- output helpers
+const f = (x, d = 3) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+const sgn = (x) => (x === undefined ? '-' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
+const pad = (s, w) => String(s).padStart(w);
+const padR = (s, w) => String(s).padEnd(w);
+const uptimeLine = () => { try { return execFileSync('uptime', { encoding: 'utf8' }).trim(); } catch { return `load average: ${os.loadavg().map((x) => x.toFixed(2)).join(', ')}`; } };
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const report = { startedAt: new Date().toISOString(), options: { ...cfg }, machine: { cores: os.cpus().length, node: process.version } };
+  const upStart = uptimeLine();
+  report.machine.uptimeStart = upStart; report.machine.loadStart = os.loadavg();
+  console.log(`== MCP gateway vs peers, ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}`);
+  console.log(`uptime at start: ${upStart}`);
+
+  fs.writeFileSync(path.join(cfg.tmp, 'loopback.cjs'), LOOPBACK_PRELOAD);
+  const names = ['upstream', 'gateway-default', 'gateway-process', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic'];
+  const ports = Object.fromEntries((await freePorts(names.length)).map((p, i) => [names[i], p]));
+
+  const upstream = start('server-everything', process.execPath, ['--require', path.join(cfg.tmp, 'loopback.cjs'), cfg.seEntry, 'streamableHttp'],
+    { env: { PORT: String(ports.upstream) }, cwd: path.dirname(cfg.seEntry) });
+  const targets = buildTargets(ports);
+  if (cfg.only && !wanted('direct')) console.log('(direct is always measured: it is the baseline)');
+  targets[0].proc = upstream;
+
+  // The upstream must answer before the others start: mcp-hub tries its upstream once at start and never again.
+  // Then all start and are polled in parallel (the gateways' .NET start-up overlaps the peers').
+  console.log(`\n== Targets (upstream: server-everything streamable HTTP on 127.0.0.1:${ports.upstream}/mcp; stdio peers spawn node ${cfg.seEntry} stdio)`);
+  const deadline = Date.now() + cfg.readyTimeout * 1000;
+  try { await waitReady(targets[0], deadline); } catch (e) { console.log(`  direct: FAILED ${e.message}`); await stopAll(); process.exit(1); }
+  for (const t of targets) if (t.launch) { try { t.proc = t.launch(); } catch (e) { t.failed = `could not start: ${e.message}`; } }
+  const readyT0 = performance.now();
+  await Promise.all(targets.slice(1).filter((t) => !t.failed).map(async (t) => {
+    try { await waitReady(t, deadline); t.readyAfter = (performance.now() - readyT0) / 1000; } catch (e) { if (e instanceof Interrupted) throw e; t.failed = `not ready: ${e.message}`; }
+  }));
+  for (const t of targets) {
+    console.log(`  ${padR(t.name, 16)} ${t.failed ? `FAILED, skipped: ${t.failed}` : `ready${t.readyAfter !== undefined ? ` (${t.readyAfter.toFixed(1)} s)` : ''}; ${t.url} tool ${t.tool}`}`);
+    console.log(`  ${' '.repeat(16)} via ${t.via}`);
+  }
+
+  // The durability floor, measured where the gateway keeps its database, before the calls start.
+  const gw = targets.find((t) => t.dataDir && !t.failed) ?? targets.find((t) => t.dataDir);
+  const fsyncDir = gw?.dataDir ?? cfg.tmp;
+  fs.mkdirSync(fsyncDir, { recursive: true });
+  const fsync = cfg.fsyncN ? fdatasyncBench(fsyncDir, cfg.fsyncN) : undefined;
+  report.fdatasync = fsync;
+  if (fsync) console.log(`\n== fdatasync: ${fsync.n} x (write 512 B + fdatasync) in ${fsync.dir} (${fsync.fs}): p50 ${f(fsync.p50)} ms, p90 ${f(fsync.p90)} ms, p99 ${f(fsync.p99)} ms, max ${f(fsync.max)} ms`);
+
+  // Latency.
+  let live = targets.filter((t) => !t.failed);
+  for (const t of live) {
+    try { t.session = await session(t).open(); } catch (e) { t.failed = `session for the latency phase: ${e.message}`; }
+  }
+  live = live.filter((t) => !t.failed);
+  if (!await settle()) console.log('\n(the targets were still busy after 15 s; measuring anyway)');
+  console.log(`\n== Latency: tools/call echo ${JSON.stringify(ARGS)}, ${cfg.n} sequential calls per target after ${cfg.warmup} warm-up, interleaved call by call (order rotating)`);
+  await latencyPhase(live);
+  await Promise.all(live.map((t) => t.session.close()));
+  const direct = targets[0];
+  const base = direct.latency;
+  console.log(`${padR('target', 16)} ${pad('ok', 6)} ${pad('err', 4)} ${pad('p50', 8)} ${pad('p90', 8)} ${pad('p99', 8)} ${pad('max', 8)}  ${pad('+p50', 8)} ${pad('+p90', 8)} ${pad('+p99', 8)}  (ms; + = added over direct)`);
+  for (const t of targets) {
+    const l = t.latency;
+    if (!l?.n) { console.log(`${padR(t.name, 16)} ${t.failed ? `skipped: ${t.failed.split('\n')[0]}` : 'no successful call'}`); continue; }
+    t.added = t === direct ? undefined : { p50: l.p50 - base.p50, p90: l.p90 - base.p90, p99: l.p99 - base.p99 };
+    console.log(`${padR(t.name, 16)} ${pad(l.n, 6)} ${pad(l.errors, 4)} ${pad(f(l.p50), 8)} ${pad(f(l.p90), 8)} ${pad(f(l.p99), 8)} ${pad(f(l.max), 8)}  ${pad(sgn(t.added?.p50), 8)} ${pad(sgn(t.added?.p90), 8)} ${pad(sgn(t.added?.p99), 8)}${l.errors ? `  last error: ${l.lastError}` : ''}`);
+    if (t.failed) console.log(`${' '.repeat(16)} stopped: ${t.failed}`);
+  }
+
+  // Throughput, level by level; within a level the targets take turns (rotating which goes first).
+  live = targets.filter((t) => !t.failed && base);
+  console.log(`\n== Throughput: closed-loop sessions (each its own initialize + session, one call in flight), ${cfg.seconds} s per level and target`);
+  for (const [li, level] of cfg.levels.entries()) {
+    for (const t of rotate(live, li % live.length)) {
+      const r = await throughputRun(t, level);
+      (t.throughput ??= {})[level] = r;
+      const ratio = t === direct || !direct.throughput?.[level]?.callsPerSec ? undefined : r.callsPerSec / direct.throughput[level].callsPerSec;
+      r.ratio = ratio;
+      console.log(`  c=${pad(level, 3)} ${padR(t.name, 16)} ${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s  p50 ${pad(f(r.p50, 2), 7)} ms  p99 ${pad(f(r.p99, 2), 7)} ms  ${pad(r.calls, 6)} calls${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}${r.settled === false ? ' (started before the run\'s processes were quiet)' : ''}`}`);
+    }
+  }
+  // Ratios computed again now that direct's figure exists for every level whatever the order was.
+  for (const t of live) for (const level of cfg.levels) {
+    const r = t.throughput?.[level], d = direct.throughput?.[level];
+    if (r && !r.error && d?.callsPerSec) r.ratio = r.callsPerSec / d.callsPerSec;
+  }
+
+  const upEnd = uptimeLine();
+  report.machine.uptimeEnd = upEnd; report.machine.loadEnd = os.loadavg();
+
+  // Summary.
+  console.log(`\n== Summary: added latency over direct (ms), throughput in calls/s (x direct)`);
+  const lv = cfg.levels.map((l) => `c=${l}`);
+  console.log(`${padR('target', 16)} ${pad('p50', 7)} ${pad('+p50', 7)} ${pad('+p90', 7)} ${pad('+p99', 7)} | ${lv.map((x) => pad(x, 13)).join(' ')}`);
+  for (const t of targets) {
+    const l = t.latency;
+    const cells = cfg.levels.map((level) => {
+      const r = t.throughput?.[level];
+      if (!r) return pad('-', 13);
+      if (r.error) return pad('failed', 13);
+      return pad(t === direct ? `${r.callsPerSec.toFixed(0)}` : `${r.callsPerSec.toFixed(0)} ${f(r.ratio, 2)}x`, 13);
+    });
+    if (!l?.n) { console.log(`${padR(t.name, 16)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} | ${cells.join(' ')}  ${t.failed ? `(${t.failed.split('\n')[0].slice(0, 80)})` : ''}`); continue; }
+    console.log(`${padR(t.name, 16)} ${pad(f(l.p50), 7)} ${pad(t === direct ? '(base)' : sgn(t.added.p50), 7)} ${pad(t === direct ? '' : sgn(t.added.p90), 7)} ${pad(t === direct ? '' : sgn(t.added.p99), 7)} | ${cells.join(' ')}`);
+  }
+  if (fsync) {
+    const bar = fsync.p50 + 0.3;
+    console.log(`fdatasync 512 B p50 ${f(fsync.p50)} ms, p99 ${f(fsync.p99)} ms (${fsync.fs}) -> gateway target: added p50 <= ${f(bar)} ms`);
+    for (const t of targets.filter((x) => x.dataDir)) {
+      report.gatewayTarget ??= {};
+      report.gatewayTarget[t.name] = t.added ? { addedP50: t.added.p50, bar, meets: t.added.p50 <= bar } : undefined;
+      console.log(`  ${padR(t.name, 16)} ${t.added ? `added p50 ${f(t.added.p50)} ms: ${t.added.p50 <= bar ? 'meets it' : `misses it by ${f(t.added.p50 - bar)} ms`}` : 'not measured'}`);
+    }
+  }
+  console.log('note: supergateway and mcp-proxy reach server-everything over stdio, so they skip its streamable-HTTP path that');
+  console.log('      direct, the gateways, mcp-hub and civic pay; their "added" figures can be negative for that reason.');
+  console.log(`uptime at start: ${upStart}`);
+  console.log(`uptime at end:   ${upEnd}`);
+
+  report.targets = Object.fromEntries(targets.map((t) => [t.name, {
+    via: t.via, url: t.url, tool: t.tool, failed: t.failed, readySeconds: t.readyAfter,
+    latency: t.latency, added: t.added, throughput: t.throughput,
+  }]));
+  if (cfg.json) { fs.writeFileSync(cfg.json, `${JSON.stringify(report, null, 2)}\n`); console.log(`figures written to ${cfg.json}`); }
+  // A peer that cannot run is reported above and does not fail the run; the gateway failing does.
+  return targets.some((t) => t.failed && (t === direct || t.dataDir)) ? 1 : 0;
+}
+
+let code = 1;
+try { code = await main(); } catch (e) { if (e instanceof Interrupted) code = 130; else console.error(`peers.mjs: ${e.stack ?? e}`); }
+await stopAll();
+probeAgent.destroy();
+process.exit(code);

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# bench/peers.sh — the gateway side by side with peer MCP proxies (supergateway, mcp-proxy, mcp-hub, civic
+# passthrough), all in front of the same @modelcontextprotocol/server-everything, in one interleaved run.
+#
+# Usage: bench/peers.sh [--n 2000] [--warmup 200] [--seconds 5] [--levels 1,8,32,128] [--fsync-n 2000]
+#                       [--only direct,gateway,supergateway,mcp-proxy,mcp-hub,civic] [--json FILE] [--keep-tmp]
+#   --only      targets to run (direct is always run: it is the baseline); "gateway" means both gateway-default
+#               and gateway-process, which can also be named alone
+#   --json      also write every figure to FILE
+#   --keep-tmp  keep the run's folder (logs, gateway databases) instead of deleting it
+# Environment: GATEWAY_DLL=/path/Gateway.Web.dll uses that build instead of building this repository;
+#   BENCH_PEERS_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/mcp-gateway-bench/peers) holds the peers' npm packages;
+#   SERVER_EVERYTHING_DIR (default $HOME/.cache/mcp-gateway-tests/server-everything-2026.8.31, shared with the tests).
+# Prints per target the added p50/p90/p99 over direct for sequential tools/call echo, throughput at each
+# concurrency level, the fdatasync latency of the gateway's data folder, and a summary. Loopback only.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+
+# Pinned: the figures are only comparable run to run with the same versions.
+PEERS=(supergateway@4.0.0 mcp-proxy@6.7.19 mcp-hub@4.2.1 @civic/passthrough-mcp-server@0.12.1)
+SE_VERSION=2026.8.31
+
+N=2000 WARMUP=200 SECONDS_PER_LEVEL=5 LEVELS=1,8,32,128 FSYNC_N=2000 ONLY="" JSON="" KEEP_TMP=0
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "peers.sh: $1 needs a value" >&2; exit 2; }; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --n) need "$@"; N="$2"; shift 2;;
+    --warmup) need "$@"; WARMUP="$2"; shift 2;;
+    --seconds) need "$@"; SECONDS_PER_LEVEL="$2"; shift 2;;
+    --levels) need "$@"; LEVELS="$2"; shift 2;;
+    --fsync-n) need "$@"; FSYNC_N="$2"; shift 2;;
+    --only) need "$@"; ONLY="$2"; shift 2;;
+    --json) need "$@"; JSON="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2;;
+    --keep-tmp) KEEP_TMP=1; shift;;
+    -h|--help) usage; exit 0;;
+    *) echo "peers.sh: unknown option $1" >&2; usage >&2; exit 2;;
+  esac
+done
+
+# "direct" is implied; the rest must be known names (a typo would otherwise silently measure nothing).
+selected() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]] || { [[ "$1" == gateway-* ]] && [[ ",$ONLY," == *",gateway,"* ]]; }; }
+for name in ${ONLY//,/ }; do
+  case "$name" in direct|gateway|gateway-default|gateway-process|supergateway|mcp-proxy|mcp-hub|civic) ;;
+    *) echo "peers.sh: unknown target '$name' in --only" >&2; exit 2;; esac
+done
+
+command -v node >/dev/null && command -v npm >/dev/null || { echo "peers.sh: node and npm are required" >&2; exit 1; }
+
+# ---- packages (cache folders, never global; npm runs only when a pinned version is missing)
+PEERS_DIR="${BENCH_PEERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcp-gateway-bench/peers}"
+SE_DIR="${SERVER_EVERYTHING_DIR:-$HOME/.cache/mcp-gateway-tests/server-everything-$SE_VERSION}"
+SE_ENTRY="$SE_DIR/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
+
+installed() {   # installed DIR NAME@VERSION: is exactly that version in DIR/node_modules?
+  local name="${2%@*}" version="${2##*@}"
+  [ "$(node -e "try { console.log(require('$1/node_modules/$name/package.json').version) } catch {}")" = "$version" ]
+}
+if ! installed "$SE_DIR" "@modelcontextprotocol/server-everything@$SE_VERSION"; then
+  echo "installing @modelcontextprotocol/server-everything@$SE_VERSION into $SE_DIR"
+  npm install --prefix "$SE_DIR" --no-audit --no-fund --loglevel=error "@modelcontextprotocol/server-everything@$SE_VERSION" >&2
+fi
+missing=()
+for spec in "${PEERS[@]}"; do
+  short="${spec%@*}"; short="${short##*/}"; [ "$short" = passthrough-mcp-server ] && short=civic
+  selected "$short" && ! installed "$PEERS_DIR" "$spec" && missing+=("$spec")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} into $PEERS_DIR"
+  mkdir -p "$PEERS_DIR"
+  npm install --prefix "$PEERS_DIR" --save-exact --no-audit --no-fund --loglevel=error "${missing[@]}" >&2
+fi
+
+# ---- the gateway: a given build, or this repository's Release build
+if selected gateway-default || selected gateway-process; then
+  if [ -n "${GATEWAY_DLL:-}" ]; then
+    [ -f "$GATEWAY_DLL" ] || { echo "peers.sh: GATEWAY_DLL=$GATEWAY_DLL does not exist" >&2; exit 1; }
+    GATEWAY_DLL="$(cd "$(dirname "$GATEWAY_DLL")" && pwd)/$(basename "$GATEWAY_DLL")"
+  else
+    echo "building $REPO/Gateway.Web (Release)"
+    dotnet build -c Release "$REPO/Gateway.Web" -nologo -v quiet >&2 || { echo "peers.sh: the gateway build failed" >&2; exit 1; }
+    GATEWAY_DLL="$REPO/Gateway.Web/bin/Release/net10.0/Gateway.Web.dll"
+  fi
+fi
+
+# ---- run: peers.mjs starts and stops every process; the trap catches what it could not (killed, crashed).
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-bench.XXXXXX")"
+MARK="MCP_GATEWAY_BENCH_RUN=$TMP"
+cleanup() {
+  local pids=() pid i
+  # Process groups peers.mjs started, then any process that still carries this run's mark in its environment
+  # (supergateway starts its stdio servers in groups of their own).
+  [ -f "$TMP/pids" ] && mapfile -t pids < "$TMP/pids"
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  marked() { grep -lzxF "$MARK" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true; }
+  for i in $(seq 50); do
+    [ -z "$(marked)" ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  for pid in $(marked); do kill -KILL "$pid" 2>/dev/null || true; done
+  if [ "$KEEP_TMP" = 1 ]; then echo "run folder kept: $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --peers-dir "$PEERS_DIR" --n "$N" --warmup "$WARMUP" --seconds "$SECONDS_PER_LEVEL"
+  --levels "$LEVELS" --fsync-n "$FSYNC_N")
+[ -n "${GATEWAY_DLL:-}" ] && args+=(--gateway-dll "$GATEWAY_DLL")
+[ -n "$ONLY" ] && args+=(--only "$ONLY")
+[ -n "$JSON" ] && args+=(--json "$JSON")
+rc=0
+node "$HERE/peers.mjs" "${args[@]}" || rc=$?
+exit "$rc"
