@@ -22,7 +22,8 @@ public static class GatewayDataServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <param name="sqliteConnectionString">An absolute-path SQLite connection string.</param>
     /// <param name="audit">How the audit writer makes entries durable; the defaults when null.</param>
-    public static IServiceCollection AddGatewayData(this IServiceCollection services, string sqliteConnectionString, AuditWriteOptions? audit = null)
+    /// <param name="changePoll">How often the database is looked at for changes made through other connections (1 s when null).</param>
+    public static IServiceCollection AddGatewayData(this IServiceCollection services, string sqliteConnectionString, AuditWriteOptions? audit = null, TimeSpan? changePoll = null)
     {
         services.TryAddSingleton(TimeProvider.System);
 
@@ -45,6 +46,9 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IToolPinStore, EfToolPinStore>();
         services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
         services.AddSingleton<AuditBrowser>();
+        services.AddSingleton(sp => new SqliteChangeMonitor(sqliteConnectionString, changePoll ?? TimeSpan.FromSeconds(1), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SqliteChangeMonitor>>()));
+        services.AddSingleton<IDatabaseChanges>(sp => sp.GetRequiredService<SqliteChangeMonitor>());
+        services.AddHostedService(sp => sp.GetRequiredService<SqliteChangeMonitor>());
         services.AddSingleton(audit ?? new AuditWriteOptions());
         services.AddSingleton<IAuditAppender>(_ => new SqliteAuditAppender(sqliteConnectionString));
         services.AddSingleton<BatchingAuditSink>();

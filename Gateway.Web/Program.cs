@@ -42,7 +42,10 @@ public static class Program
         builder.WebHost.UseStaticWebAssets();
 
         var connectionString = GatewayPaths.ResolveSqliteConnectionString(builder.Configuration.GetConnectionString("Gateway"), builder.Environment.ContentRootPath);
-        builder.Services.AddGatewayData(connectionString, GatewayAuditExtensions.WriteOptions(builder.Configuration));
+        builder.Services.AddGatewayData(
+            connectionString,
+            GatewayAuditExtensions.WriteOptions(builder.Configuration),
+            builder.Configuration.GetValue<TimeSpan?>($"{GatewayOptions.Section}:Upstreams:AgentRefreshInterval"));
         builder.Services.AddGatewayCredentials(builder.Configuration, GatewayPaths.DataFolder(connectionString, builder.Environment.ContentRootPath));
         builder.Services.AddGatewayCore(builder.Configuration);
         builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, connectionString);

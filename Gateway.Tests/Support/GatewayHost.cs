@@ -89,6 +89,16 @@ internal sealed class GatewayHost : IAsyncDisposable
             options ?? new McpClientOptions { ProtocolVersion = protocolVersion },
             cancellationToken: TestContext.Timeout);
 
+    /// <summary>
+    /// Options of a 2025-11-25 agent that can answer elicitation requests: its calls to an HTTP upstream travel over a
+    /// session of its own (a bridge), which a session without such capabilities does not get.
+    /// </summary>
+    public static McpClientOptions Elicitable() => new()
+    {
+        ProtocolVersion = "2025-11-25",
+        Handlers = new McpClientHandlers { ElicitationHandler = (_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.ElicitResult { Action = "decline" }) },
+    };
+
     /// <summary>Waits (event-driven) until the catalog exposes the tool.</summary>
     public Task WaitForToolAsync(string exposedName) =>
         Upstreams.WaitUntilAsync(c => c.Tools.TryResolve(exposedName, out _), TestContext.Timeout);

@@ -1,20 +1,19 @@
 using Gateway.Core.Agents;
 using Gateway.Core.Grants;
+using Gateway.Data.Stores;
 using Gateway.Web.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Web.Agents;
 
 /// <summary>
-/// Holds the current <see cref="AgentDirectory"/>. Rebuilt at once after a local change (API) and re-read every
-/// <see cref="UpstreamOptions.AgentRefreshInterval"/> for changes made by other instances, so a revoked key or a
-/// disabled agent is refused within a second everywhere, also on sessions that are already open.
+/// Holds the current <see cref="AgentDirectory"/>. Rebuilt at once after a local change (API) and re-read when the
+/// database changed (the change watch looks every <see cref="UpstreamOptions.AgentRefreshInterval"/>), so a revoked key
+/// or a disabled agent is refused within a second everywhere, also on sessions that are already open.
 /// </summary>
 internal sealed class AgentDirectoryProvider(
     IAgentStore store,
-    IOptions<GatewayOptions> options,
-    TimeProvider time,
-    ILogger<AgentDirectoryProvider> logger) : SnapshotReloader(options.Value.Upstreams.AgentRefreshInterval, time, logger)
+    IDatabaseChanges changes,
+    ILogger<AgentDirectoryProvider> logger) : SnapshotReloader(changes, logger)
 {
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile AgentDirectory _current = AgentDirectory.Empty;

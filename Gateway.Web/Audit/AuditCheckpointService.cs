@@ -12,6 +12,7 @@ namespace Gateway.Web.Audit;
 internal sealed partial class AuditCheckpointService(
     IAuditCheckpointStore store,
     IAuditFlusher flusher,
+    IDatabaseChanges changes,
     AuditSigningKey key,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -60,18 +61,30 @@ internal sealed partial class AuditCheckpointService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _ = key.Key;
+        long seen = -1;
+        long added = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(Options.CheckpointPoll, time, stoppingToken);
+
+                // Nothing written since the last look (here or by another instance), and nothing waiting to be signed:
+                // no query. An idle gateway reads nothing.
+                var version = changes.Version;
+                if (version == seen && added == 0)
+                {
+                    continue;
+                }
+
+                seen = version;
                 var head = await store.ReadHeadAsync(stoppingToken);
                 var last = await store.ReadLastAsync(stoppingToken);
-                var added = (head?.Sequence ?? 0) - (last?.Sequence ?? 0);
+                added = (head?.Sequence ?? 0) - (last?.Sequence ?? 0);
                 var age = time.GetUtcNow() - (last?.CreatedAt ?? DateTimeOffset.MinValue);
-                if (IsDue(added, age, Options))
+                if (IsDue(added, age, Options) && await SignHeadAsync(stoppingToken) is not null)
                 {
-                    await SignHeadAsync(stoppingToken);
+                    added = 0;
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

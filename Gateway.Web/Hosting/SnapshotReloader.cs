@@ -1,11 +1,14 @@
+using Gateway.Data.Stores;
+
 namespace Gateway.Web.Hosting;
 
 /// <summary>
 /// Keeps an in-memory snapshot of database state current: loaded before the host starts serving, rebuilt at once by the
-/// API after a local change, and re-read every <paramref name="interval"/> for changes made by other instances. A failed
-/// reload keeps serving the last good snapshot.
+/// API after a local change, and re-read when <paramref name="changes"/> reports that the database changed (another
+/// instance's change), not on a timer: an idle gateway runs no queries. A failed reload keeps serving the last good
+/// snapshot.
 /// </summary>
-internal abstract partial class SnapshotReloader(TimeSpan interval, TimeProvider time, ILogger logger) : BackgroundService
+internal abstract partial class SnapshotReloader(IDatabaseChanges changes, ILogger logger) : BackgroundService
 {
     /// <summary>Re-reads the database and swaps the snapshot if it changed.</summary>
     public abstract Task ReloadAsync(CancellationToken cancellationToken);
@@ -18,14 +21,19 @@ internal abstract partial class SnapshotReloader(TimeSpan interval, TimeProvider
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        var seen = changes.Version;
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                seen = await changes.WaitForChangeAsync(seen, stoppingToken);
                 await ReloadAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
             {
                 LogReloadFailed(logger, ex, GetType().Name);
             }

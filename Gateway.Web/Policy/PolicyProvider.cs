@@ -1,4 +1,5 @@
 using Gateway.Core.Policy;
+using Gateway.Data.Stores;
 using Gateway.Web.Hosting;
 using Gateway.Web.Upstreams;
 using Microsoft.Extensions.Options;
@@ -7,16 +8,15 @@ namespace Gateway.Web.Policy;
 
 /// <summary>
 /// Holds the compiled policy snapshot and the admin's tool classifications. Rebuilt at once after a change through
-/// the API, and re-read every <see cref="UpstreamOptions.AgentRefreshInterval"/> for changes made by other instances:
-/// a rule added or a class changed applies from the next call, also on open sessions.
+/// the API, and re-read when the database changed (another instance's change): a rule added or a class changed applies
+/// from the next call, also on open sessions.
 /// </summary>
 internal sealed class PolicyProvider(
     IPolicyStore store,
     UpstreamManager upstreams,
     IConfiguration configuration,
-    IOptions<GatewayOptions> options,
-    TimeProvider time,
-    ILogger<PolicyProvider> logger) : SnapshotReloader(options.Value.Upstreams.AgentRefreshInterval, time, logger), IPolicySource
+    IDatabaseChanges changes,
+    ILogger<PolicyProvider> logger) : SnapshotReloader(changes, logger), IPolicySource
 {
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile PolicyEngine _current = PolicyEngine.Empty;

@@ -15,6 +15,7 @@ internal sealed partial class ToolPinService(
     IToolPinStore store,
     UpstreamManager upstreams,
     IAuditSink audit,
+    Gateway.Data.Stores.IDatabaseChanges changes,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<ToolPinService> logger) : IHostedService
@@ -53,15 +54,16 @@ internal sealed partial class ToolPinService(
         await _refresh.WaitAsync(cancellationToken);
     }
 
-    // Pins accepted on another instance sharing the database apply here within the refresh interval (a small table;
-    // the catalog is rebuilt only when the pins really changed).
+    // Pins accepted on another instance sharing the database apply here when the database changed (a small table; the
+    // catalog is rebuilt only when the pins really changed).
     private async Task RefreshAsync()
     {
-        using var timer = new PeriodicTimer(options.Value.Upstreams.AgentRefreshInterval, time);
+        var seen = changes.Version;
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            while (true)
             {
+                seen = await changes.WaitForChangeAsync(seen, _stopping.Token);
                 try
                 {
                     await ReloadAsync(_stopping.Token);

@@ -14,7 +14,7 @@ public sealed class AgentsPageTests : ConsolePageTest
 {
     public AgentsPageTests()
     {
-        Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<IOptions<GatewayOptions>>(), TimeProvider.System, NullLogger<AgentDirectoryProvider>.Instance));
+        Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
         Services.AddSingleton<AgentCommands>();
     }
 

@@ -17,7 +17,7 @@ public sealed class ReadOnlyPagesTests : ConsolePageTest
     {
         AddUpstreams();
         Services.AddSingleton<ServerCommands>();
-        Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<IOptions<GatewayOptions>>(), TimeProvider.System, NullLogger<AgentDirectoryProvider>.Instance));
+        Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
         Services.AddSingleton<AgentCommands>();
     }
 

@@ -14,7 +14,7 @@ public sealed class CredentialRotationTests
 
     [Theory]
     [InlineData(null)]
-    [InlineData("2025-11-25")] // the agent's session gets its own upstream session (a bridge), which must rotate too
+    [InlineData("2025-11-25")] // an agent that answers elicitation gets its own upstream session (a bridge), which must rotate too
     public async Task HttpUpstream_RotatedBearer_IsUsedFromTheNextCall_AndTheOldOneIsNeverSentAgain(string? protocol)
     {
         var oldSecret = "old-secret-" + Guid.NewGuid().ToString("N");
@@ -30,7 +30,7 @@ public sealed class CredentialRotationTests
         }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         await gateway.WaitForToolAsync("rotating__echo");
-        await using var agent = await gateway.ConnectAsync(AgentKey, protocol);
+        await using var agent = protocol is null ? await gateway.ConnectAsync(AgentKey) : await gateway.ConnectAsync(AgentKey, options: GatewayHost.Elicitable());
         await CallAsync(agent, "before");
         var hintBefore = (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/rotating", TestContext.Timeout)).GetProperty("credential");
 
@@ -99,7 +99,7 @@ public sealed class CredentialRotationTests
     }
 
     [Fact]
-    public async Task SessionBridges_AreTiedToTheirConnection_OnlyWhileTheirSessionLasts()
+    public async Task SessionBridges_OpenOnlyForSessionsThatNeedThem_AndLastOnlyWhileTheirSessionDoes()
     {
         var (upstream, url) = await StartHttpAsync("bridged");
         await using var running = upstream;
@@ -107,7 +107,14 @@ public sealed class CredentialRotationTests
         await gateway.WaitForToolAsync("bridged__echo");
         Assert.True(gateway.Upstreams.TryGet("bridged", out var connection));
 
-        var agent = await gateway.ConnectAsync(AgentKey, "2025-11-25");
+        // A session that cannot be asked anything by the upstream shares the gateway's connection: no upstream session of its own.
+        await using (var plain = await gateway.ConnectAsync(AgentKey, "2025-11-25"))
+        {
+            await plain.CallToolAsync("bridged__echo", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: TestContext.Timeout);
+            Assert.Equal(0, connection.DependentCount);
+        }
+
+        var agent = await gateway.ConnectAsync(AgentKey, options: GatewayHost.Elicitable());
         await agent.CallToolAsync("bridged__echo", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: TestContext.Timeout);
         Assert.Equal(1, connection.DependentCount);
 

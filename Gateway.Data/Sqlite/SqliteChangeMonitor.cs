@@ -1,0 +1,116 @@
+using Gateway.Data.Stores;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Data.Sqlite;
+
+/// <summary>
+/// Watches the SQLite file with <c>PRAGMA data_version</c> on one long-lived connection: the value changes whenever
+/// another connection, in this process or another one sharing the file, committed. One pragma per
+/// <paramref name="interval"/> replaces every snapshot's periodic re-read; a change wakes them all.
+/// </summary>
+/// <remarks>
+/// Also reports a change every <see cref="ReconcileInterval"/> whatever it saw (a safety net), and after any failure
+/// of its own connection, so a snapshot is never left stale because the watch broke.
+/// </remarks>
+internal sealed partial class SqliteChangeMonitor(string connectionString, TimeSpan interval, TimeProvider time, ILogger<SqliteChangeMonitor> logger)
+    : BackgroundService, IDatabaseChanges
+{
+    /// <summary>How often a change is reported even when none was seen.</summary>
+    public static readonly TimeSpan ReconcileInterval = TimeSpan.FromMinutes(5);
+
+    private readonly Lock _gate = new();
+    private TaskCompletionSource<long> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _version;
+
+    public long Version => Interlocked.Read(ref _version);
+
+    public async Task<long> WaitForChangeAsync(long seen, CancellationToken cancellationToken)
+    {
+        Task<long> next;
+        lock (_gate)
+        {
+            if (_version != seen)
+            {
+                return _version;
+            }
+
+            next = _next.Task;
+        }
+
+        return await next.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        SqliteConnection? connection = null;
+        SqliteCommand? pragma = null;
+        long? last = null;
+        var reconciled = time.GetTimestamp();
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    if (connection is null)
+                    {
+                        connection = new SqliteConnection(connectionString);
+                        await connection.OpenAsync(stoppingToken);
+                        pragma = connection.CreateCommand();
+                        pragma.CommandText = "PRAGMA data_version;";
+                        pragma.Prepare();
+                    }
+
+                    var current = (long)(await pragma!.ExecuteScalarAsync(stoppingToken))!;
+                    if (last != current || time.GetElapsedTime(reconciled) >= ReconcileInterval)
+                    {
+                        reconciled = time.GetTimestamp();
+                        if (last is not null)
+                        {
+                            Signal();
+                        }
+
+                        last = current;
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogWatchFailed(ex);
+                    pragma?.Dispose();
+                    connection?.Dispose();
+                    (connection, pragma, last) = (null, null, null);
+                    Signal();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            pragma?.Dispose();
+            connection?.Dispose();
+        }
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource<long> done;
+        long version;
+        lock (_gate)
+        {
+            version = ++_version;
+            done = _next;
+            _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        done.TrySetResult(version);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Watching the database for changes failed; snapshots re-read it, and the watch reconnects.")]
+    private partial void LogWatchFailed(Exception exception);
+}
