@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Gateway.Core.Audit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,17 +19,40 @@ namespace Gateway.Data.Stores;
 /// instead of waiting on a broken disk. The provider-specific part (SQL, how a commit is made durable) is the
 /// <see cref="IAuditAppender"/>.
 /// </remarks>
-internal sealed partial class BatchingAuditSink(IAuditAppender appender, AuditWriteOptions options, TimeProvider time, ILogger<BatchingAuditSink> logger)
-    : BackgroundService, IAuditSink, IAuditFlusher
+internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink, IAuditFlusher
 {
     private const int MaxBatch = 1024;
 
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IAuditAppender _appender;
+    private readonly AuditWriteOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BatchingAuditSink> _logger;
+
+    // A queue and a semaphore rather than a channel: only what is urgent (a record somebody waits for, a flush, the
+    // stop, a window that closed) wakes the writer. A completion just queues and, if no window is open, opens one.
+    private readonly ConcurrentQueue<Pending> _queue = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly Lock _gate = new();
+    private readonly ITimer _coalesceTimer;
+    private readonly ITimer _syncTimer;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _completed;
+    private int _windowOpen;
+    private int _syncDue;
     private long _head;
     private long _commits;
     private long _durableCommits;
     private long _syncs;
+
+    public BatchingAuditSink(IAuditAppender appender, AuditWriteOptions options, TimeProvider time, ILogger<BatchingAuditSink> logger)
+    {
+        _appender = appender;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _coalesceTimer = time.CreateTimer(_ => Wake(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _syncTimer = time.CreateTimer(_ => { Volatile.Write(ref _syncDue, 1); Wake(); }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
 
     /// <summary>Gets the sequence number of the newest entry this writer committed (0 before its first commit).</summary>
     public long CommittedHead => Interlocked.Read(ref _head);
@@ -39,9 +62,22 @@ internal sealed partial class BatchingAuditSink(IAuditAppender appender, AuditWr
 
     public ValueTask WriteAsync(AuditRecord record, CancellationToken cancellationToken)
     {
-        if (!_queue.Writer.TryWrite(new Pending(record, null)))
+        if (!TryEnqueue(new Pending(record, null)))
         {
             throw new InvalidOperationException("The audit trail is shut down; refusing to lose a record.");
+        }
+
+        // The first record nobody waits for opens the window; a call's start arriving before it closes takes it along.
+        if (Interlocked.Exchange(ref _windowOpen, 1) == 0)
+        {
+            if (_options.CoalesceWindow <= TimeSpan.Zero)
+            {
+                Wake();
+            }
+            else
+            {
+                _coalesceTimer.Change(_options.CoalesceWindow, Timeout.InfiniteTimeSpan);
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -50,10 +86,12 @@ internal sealed partial class BatchingAuditSink(IAuditAppender appender, AuditWr
     public async ValueTask CommitAsync(AuditRecord record, CancellationToken cancellationToken)
     {
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Pending(record, committed)))
+        if (!TryEnqueue(new Pending(record, committed)))
         {
             throw new AuditUnavailableException(new InvalidOperationException("The audit trail is shut down."));
         }
+
+        Wake();
 
         // Not cancellable: once queued the record will be written, and the caller must know whether it was.
         await committed.Task;
@@ -63,113 +101,112 @@ internal sealed partial class BatchingAuditSink(IAuditAppender appender, AuditWr
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         var barrier = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Pending(null, barrier)))
+        if (!TryEnqueue(new Pending(null, barrier)))
         {
             // Shut down: the writer drains (and syncs) what it accepted before it stops.
             await _drained.Task.WaitAsync(cancellationToken);
             return;
         }
 
+        Wake();
         await barrier.Task.WaitAsync(cancellationToken);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _queue.Writer.TryComplete();
+        lock (_gate)
+        {
+            _completed = true;
+        }
+
+        Wake();
         await base.StopAsync(cancellationToken);
     }
 
     public override void Dispose()
     {
         base.Dispose();
-        appender.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _coalesceTimer.Dispose();
+        _syncTimer.Dispose();
+        _appender.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<Pending>(MaxBatch);
-        var firstQueuedAt = 0L;
-        long? syncDue = null;
-        var completed = false;
-        var coalesce = options.CoalesceWindow;
+        var unsynced = false;
 
-        // Not stoppingToken: the loop ends when the queue is completed and drained, so nothing accepted is lost.
+        // Not stoppingToken: the loop ends when the sink is completed and drained, so nothing accepted is lost.
         while (true)
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+            await _signal.WaitAsync(CancellationToken.None);
+
+            // Every wake commits everything queued: whatever woke us is urgent, and what waited rides along.
+            Volatile.Write(ref _windowOpen, 0);
+            bool completed;
+            lock (_gate)
             {
+                completed = _completed;
+            }
+
+            while (true)
+            {
+                while (batch.Count < MaxBatch && _queue.TryDequeue(out var pending))
+                {
+                    batch.Add(pending);
+                }
+
                 if (batch.Count == 0)
                 {
-                    firstQueuedAt = time.GetTimestamp();
+                    break;
                 }
 
-                batch.Add(pending);
-            }
-
-            if (batch.Count > 0 && (completed || batch.Count >= MaxBatch || HasWaiter(batch) || time.GetElapsedTime(firstQueuedAt) >= coalesce))
-            {
-                syncDue = await CommitWithRetryAsync(batch, syncDue);
+                unsynced = await CommitWithRetryAsync(batch, unsynced);
                 batch.Clear();
-                continue;
             }
 
-            if (syncDue is { } due && time.GetTimestamp() >= due)
+            var syncDue = Interlocked.Exchange(ref _syncDue, 0) == 1;
+            if (unsynced && (completed || syncDue))
             {
                 await SyncAsync();
-                syncDue = null;
+                unsynced = false;
             }
 
-            if (completed)
+            if (completed && _queue.IsEmpty)
             {
-                if (syncDue is not null)
-                {
-                    await SyncAsync();
-                }
-
                 break;
-            }
-
-            // Sleep until something arrives, the queued records' window closes, or a sync falls due.
-            var wait = NextDeadline(batch.Count > 0 ? firstQueuedAt + Ticks(coalesce) : null, syncDue);
-            var readable = _queue.Reader.WaitToReadAsync(CancellationToken.None);
-            if (wait is { } ticks && !readable.IsCompleted)
-            {
-                var delay = TimeSpan.FromSeconds(Math.Max(0, ticks - time.GetTimestamp()) / (double)time.TimestampFrequency);
-                var task = readable.AsTask();
-                if (await Task.WhenAny(task, Task.Delay(delay, time)) == task)
-                {
-                    completed = !task.Result;
-                }
-            }
-            else
-            {
-                completed = !await readable;
             }
         }
 
-        await appender.DisposeAsync();
+        await _appender.DisposeAsync();
         _drained.TrySetResult();
     }
 
-    private static bool HasWaiter(List<Pending> batch)
+    private bool TryEnqueue(Pending pending)
     {
-        foreach (var pending in batch)
+        lock (_gate)
         {
-            if (pending.Committed is not null)
+            if (_completed)
             {
-                return true;
+                return false;
             }
-        }
 
-        return false;
+            _queue.Enqueue(pending);
+            return true;
+        }
     }
 
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
+    private void Wake()
+    {
+        // One pending wake is enough: the writer drains everything each time it wakes.
+        if (_signal.CurrentCount == 0)
+        {
+            _signal.Release();
+        }
+    }
 
-    private static long? NextDeadline(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
-
-    /// <summary>Commits a batch, retrying what nobody waits for; returns when the next sync is due (null: nothing unsynced).</summary>
-    private async Task<long?> CommitWithRetryAsync(List<Pending> batch, long? syncDue)
+    /// <summary>Commits a batch, retrying what nobody waits for; returns whether committed entries now wait for a sync.</summary>
+    private async Task<bool> CommitWithRetryAsync(List<Pending> batch, bool unsynced)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -178,7 +215,7 @@ internal sealed partial class BatchingAuditSink(IAuditAppender appender, AuditWr
             var durable = false;
             foreach (var pending in batch)
             {
-                durable |= pending.Committed is not null && (pending.Record is null || options.Durability == AuditDurability.Power);
+                durable |= pending.Committed is not null && (pending.Record is null || _options.Durability == AuditDurability.Power);
             }
 
             try
@@ -194,16 +231,16 @@ internal sealed partial class BatchingAuditSink(IAuditAppender appender, AuditWr
 
                 if (records.Count > 0)
                 {
-                    Interlocked.Exchange(ref _head, await appender.AppendAsync(records, durable, CancellationToken.None));
+                    Interlocked.Exchange(ref _head, await _appender.AppendAsync(records, durable, CancellationToken.None));
                     Interlocked.Increment(ref _commits);
                     if (durable)
                     {
                         Interlocked.Increment(ref _durableCommits);
                     }
                 }
-                else if (durable && syncDue is not null)
+                else if (durable && unsynced)
                 {
-                    await appender.SyncAsync(CancellationToken.None);
+                    await _appender.SyncAsync(CancellationToken.None);
                     Interlocked.Increment(ref _syncs);
                 }
 
@@ -212,7 +249,18 @@ internal sealed partial class BatchingAuditSink(IAuditAppender appender, AuditWr
                     pending.Committed?.TrySetResult();
                 }
 
-                return durable ? null : records.Count > 0 ? syncDue ?? time.GetTimestamp() + Ticks(options.SyncWindow) : syncDue;
+                if (durable)
+                {
+                    // An fsync of the log covers every earlier commit too.
+                    return false;
+                }
+
+                if (records.Count > 0 && !unsynced)
+                {
+                    _syncTimer.Change(_options.SyncWindow, Timeout.InfiniteTimeSpan);
+                }
+
+                return unsynced || records.Count > 0;
             }
             catch (Exception ex) when (attempt < 50)
             {
@@ -228,10 +276,10 @@ internal sealed partial class BatchingAuditSink(IAuditAppender appender, AuditWr
                 batch.RemoveAll(p => p.Committed is not null);
                 if (batch.Count == 0)
                 {
-                    return syncDue;
+                    return unsynced;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 * attempt)), time);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 * attempt)), _time);
             }
         }
     }
@@ -240,7 +288,7 @@ internal sealed partial class BatchingAuditSink(IAuditAppender appender, AuditWr
     {
         try
         {
-            await appender.SyncAsync(CancellationToken.None);
+            await _appender.SyncAsync(CancellationToken.None);
             Interlocked.Increment(ref _syncs);
         }
         catch (Exception ex)
