@@ -72,15 +72,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   npm install --prefix "$PEERS_DIR" --save-exact --no-audit --no-fund --loglevel=error "${missing[@]}" >&2
 fi
 
-# ---- the gateway: a given build, or this repository's Release build
+# ---- the gateway: a given build, or this repository published as an operator deploys it (Release, ReadyToRun)
 if selected gateway-default || selected gateway-process; then
   if [ -n "${GATEWAY_DLL:-}" ]; then
     [ -f "$GATEWAY_DLL" ] || { echo "peers.sh: GATEWAY_DLL=$GATEWAY_DLL does not exist" >&2; exit 1; }
     GATEWAY_DLL="$(cd "$(dirname "$GATEWAY_DLL")" && pwd)/$(basename "$GATEWAY_DLL")"
   else
-    echo "building $REPO/Gateway.Web (Release)"
-    dotnet build -c Release "$REPO/Gateway.Web" -nologo -v quiet >&2 || { echo "peers.sh: the gateway build failed" >&2; exit 1; }
-    GATEWAY_DLL="$REPO/Gateway.Web/bin/Release/net10.0/Gateway.Web.dll"
+    PUBLISH_DIR="$REPO/bench/.publish/gateway"
+    echo "publishing $REPO/Gateway.Web (Release, ReadyToRun) to $PUBLISH_DIR"
+    dotnet publish "$REPO/Gateway.Web" -c Release -r linux-x64 --self-contained false -o "$PUBLISH_DIR" -nologo -v quiet >&2 \
+      || { echo "peers.sh: publishing the gateway failed" >&2; exit 1; }
+    GATEWAY_DLL="$PUBLISH_DIR/Gateway.Web.dll"
   fi
 fi
 

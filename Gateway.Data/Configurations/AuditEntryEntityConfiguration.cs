@@ -6,6 +6,12 @@ namespace Gateway.Data.Configurations;
 
 internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<AuditEntryEntity>
 {
+    /// <summary>The condition of the partial decision index (and of the queries that use it).</summary>
+    internal const string RareDecisions = "Decision <> 'allow'";
+
+    /// <summary>The condition of the partial outcome index (and of the queries that use it).</summary>
+    internal const string RareOutcomes = "Outcome NOT IN ('ok', 'started')";
+
     public void Configure(EntityTypeBuilder<AuditEntryEntity> builder)
     {
         builder.ToTable("AuditEntries");
@@ -23,8 +29,13 @@ internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<A
 
         // The console sorts and filters on these; each index ends in Sequence so a page is an index range scan.
         builder.HasIndex(a => new { a.Tool, a.Sequence });
-        builder.HasIndex(a => new { a.Decision, a.Sequence });
-        builder.HasIndex(a => new { a.Outcome, a.Sequence });
+
+        // Decision and outcome are filtered on for their rare values (blocked, escalated; errors, refusals, timeouts):
+        // partial indexes hold only those, so the common entry (an allowed call, started or ok) adds no index page to
+        // the commit on every call's critical path. A filter on a common value pages down the primary key instead,
+        // where matches are dense. AuditChainReader.Where repeats these conditions so SQLite can use the indexes.
+        builder.HasIndex(a => new { a.Decision, a.Sequence }).HasFilter(RareDecisions);
+        builder.HasIndex(a => new { a.Outcome, a.Sequence }).HasFilter(RareOutcomes);
         builder.Property(a => a.Kind).HasMaxLength(32);
         builder.Property(a => a.Decision).HasMaxLength(16);
         builder.Property(a => a.Outcome).HasMaxLength(16);

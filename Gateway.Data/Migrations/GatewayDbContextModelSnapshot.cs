@@ -291,9 +291,11 @@ namespace Gateway.Data.Migrations
 
                     b.HasIndex("Actor", "Sequence");
 
-                    b.HasIndex("Decision", "Sequence");
+                    b.HasIndex("Decision", "Sequence")
+                        .HasFilter("Decision <> 'allow'");
 
-                    b.HasIndex("Outcome", "Sequence");
+                    b.HasIndex("Outcome", "Sequence")
+                        .HasFilter("Outcome NOT IN ('ok', 'started')");
 
                     b.HasIndex("Server", "Sequence");
 

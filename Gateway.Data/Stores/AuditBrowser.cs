@@ -23,8 +23,11 @@ public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
     /// </summary>
     public const int TextSearchWindow = 200_000;
 
-    /// <summary>The sortable columns (each has an index with <c>Sequence</c>).</summary>
-    public static readonly IReadOnlyList<string> SortColumns = ["Sequence", "Actor", "Server", "Tool", "Decision", "Outcome"];
+    /// <summary>
+    /// The sortable columns (each has an index with <c>Sequence</c>). Decision and outcome are filters, not sort keys:
+    /// their indexes hold only the rare values (see <see cref="Configurations.AuditEntryEntityConfiguration"/>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> SortColumns = ["Sequence", "Actor", "Server", "Tool"];
 
     /// <summary>Reads one page.</summary>
     public async Task<AuditPage> QueryAsync(AuditFilter filter, string sort, bool descending, int skip, int take, CancellationToken cancellationToken)

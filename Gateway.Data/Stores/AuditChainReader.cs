@@ -87,6 +87,18 @@ public sealed class AuditChainReader(string connectionString)
         Add("Tool = $tool", "$tool", Blank(filter.Tool));
         Add("Decision = $decision", "$decision", Blank(filter.Decision));
         Add("Outcome = $outcome", "$outcome", Blank(filter.Outcome));
+
+        // Implied by the equality whenever the value is a rare one; stated so SQLite may use the partial index.
+        if (Blank(filter.Decision) is { } decision && decision != "allow")
+        {
+            clauses.Add(Configurations.AuditEntryEntityConfiguration.RareDecisions);
+        }
+
+        if (Blank(filter.Outcome) is { } outcome && outcome is not ("ok" or "started"))
+        {
+            clauses.Add(Configurations.AuditEntryEntityConfiguration.RareOutcomes);
+        }
+
         Add("(instr(Tool, $text) > 0 OR instr(Error, $text) > 0 OR instr(Rule, $text) > 0 OR instr(ArgumentsRedacted, $text) > 0 OR instr(Actor, $text) > 0)", "$text", Blank(filter.Text));
         return clauses.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", clauses);
     }
