@@ -23,6 +23,8 @@ public sealed class AuditVerifier
     private int _checkpointsChecked;
     private AuditVerification? _failure;
     private long _lastMatchedCheckpoint;
+    private (long Sequence, DateTimeOffset Timestamp)? _firstUncovered;
+    private (TimeSpan Allowance, DateTimeOffset Now)? _coverage;
 
     /// <summary>Creates a verifier.</summary>
     /// <param name="complete">
@@ -31,6 +33,18 @@ public sealed class AuditVerifier
     /// checkpoints of entries present are checked.
     /// </param>
     public AuditVerifier(bool complete = true) => _complete = complete;
+
+    /// <summary>
+    /// Requires every entry older than <paramref name="allowance"/> at <paramref name="now"/> to be covered by a signed
+    /// checkpoint (one at or after it). A running gateway signs one at least every checkpoint interval, so an older
+    /// uncovered entry means the newer checkpoints were deleted (with the tail, or alone), or the gateway that wrote it
+    /// stopped without signing and was never started again.
+    /// </summary>
+    public AuditVerifier RequireCoverage(TimeSpan allowance, DateTimeOffset now)
+    {
+        _coverage = (allowance, now);
+        return this;
+    }
 
     /// <summary>Gets whether a problem was found (stop feeding entries).</summary>
     public bool Failed => _failure is not null;
@@ -106,7 +120,17 @@ public sealed class AuditVerifier
             return Fail(entry.Sequence, $"entry {entry.Sequence} has a timestamp that is not in the stored form (a field was changed)");
         }
 
-        var actual = computedHash ?? AuditChain.ComputeHash(entry.Sequence, entry.PreviousHash, entry.Record);
+        string actual;
+        try
+        {
+            actual = computedHash ?? AuditChain.ComputeHash(entry.Sequence, entry.PreviousHash, entry.Record);
+        }
+        catch (ArgumentException)
+        {
+            // A value no gateway can have written (e.g. a timestamp outside the calendar) cannot even be hashed.
+            return Fail(entry.Sequence, $"entry {entry.Sequence} has a value no gateway writes (a field was changed)");
+        }
+
         if (!string.Equals(actual, entry.Hash, StringComparison.Ordinal))
         {
             return Fail(entry.Sequence, $"entry {entry.Sequence} does not match its hash (a field was changed, or the entry was moved)");
@@ -130,6 +154,11 @@ public sealed class AuditVerifier
             }
 
             _lastMatchedCheckpoint = entry.Sequence;
+            _firstUncovered = null;
+        }
+        else
+        {
+            _firstUncovered ??= (entry.Sequence, entry.Record.Timestamp);
         }
 
         _last = entry.Sequence;
@@ -162,6 +191,14 @@ public sealed class AuditVerifier
                 Fail(end + 1, $"the chain ends at entry {end}, but the {beyond.Source} signed checkpoint covers entry {beyond.Sequence}: entries {end + 1} to {beyond.Sequence} are missing (tail truncated or an older backup restored)");
                 return _failure!;
             }
+        }
+
+        if (_complete && _coverage is { } coverage && _firstUncovered is { } uncovered && uncovered.Timestamp < coverage.Now - coverage.Allowance)
+        {
+            Fail(uncovered.Sequence, _checkpointsChecked == 0
+                ? $"no signed checkpoint covers any entry, and entry {uncovered.Sequence} was written at {AuditChain.FormatTimestamp(uncovered.Timestamp)}, longer ago than checkpoints allow ({coverage.Allowance.TotalSeconds:0} s): the checkpoints were deleted"
+                : $"entry {uncovered.Sequence} (written at {AuditChain.FormatTimestamp(uncovered.Timestamp)}) and the entries after it are covered by no signed checkpoint, although one is signed within {coverage.Allowance.TotalSeconds:0} s: the newer checkpoints were deleted (with the tail, or alone), or the gateway stopped without signing and was not started again");
+            return _failure!;
         }
 
         return new AuditVerification(true, _entries, _last, _checkpointsChecked, null, null);

@@ -14,4 +14,21 @@ internal static class AuditColumns
     public static long ToColumn(DateTimeOffset value) => Timestamp.ConvertToProviderTyped(value);
 
     public static DateTimeOffset FromColumn(long value) => Timestamp.ConvertFromProviderTyped(value);
+
+    /// <summary>
+    /// Reads a stored timestamp that may have been written by hand (an attacker with the file): a value no gateway
+    /// writes becomes <see cref="DateTimeOffset.MinValue"/>, so the entry no longer matches its hash and verification
+    /// names it, instead of the read failing.
+    /// </summary>
+    public static DateTimeOffset FromColumnOrMin(long value)
+    {
+        try
+        {
+            return FromColumn(value);
+        }
+        catch (ArgumentException)
+        {
+            return DateTimeOffset.MinValue;
+        }
+    }
 }

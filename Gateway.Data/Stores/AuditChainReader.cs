@@ -109,7 +109,7 @@ public sealed class AuditChainReader(string connectionString)
         r.IsDBNull(14) ? null : r.GetString(14),
         new AuditRecord
         {
-            Timestamp = AuditColumns.FromColumn(r.GetInt64(1)),
+            Timestamp = AuditColumns.FromColumnOrMin(r.GetInt64(1)),
             Kind = r.GetString(2),
             Actor = r.GetString(3),
             Server = r.IsDBNull(4) ? null : r.GetString(4),

@@ -32,9 +32,10 @@ internal static class AuditEndpoints
     private static ContentHttpResult PublicKey(AuditSigningKey key) =>
         TypedResults.Text(key.Key.ExportSubjectPublicKeyInfoPem(), "application/x-pem-file");
 
-    private static async Task<Ok<AuditVerification>> VerifyAsync(AuditBrowser browser, AuditSigningKey key, CancellationToken ct)
+    private static async Task<Ok<AuditVerification>> VerifyAsync(AuditBrowser browser, AuditSigningKey key, Microsoft.Extensions.Options.IOptions<Gateway.Web.Hosting.GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         var reader = browser.Reader();
-        return TypedResults.Ok(await Task.Run(() => AuditChainCheck.VerifyDatabase(reader, key.Key, [], ct), ct));
+        var coverage = AuditChainCheck.CoverageAllowance(options.Value.Audit);
+        return TypedResults.Ok(await Task.Run(() => AuditChainCheck.VerifyDatabase(reader, key.Key, [], ct, coverage, time.GetUtcNow()), ct));
     }
 }

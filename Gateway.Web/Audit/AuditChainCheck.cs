@@ -8,10 +8,22 @@ namespace Gateway.Web.Audit;
 /// <summary>Runs the verifier over the database or over an export (offline), for the CLI and the console.</summary>
 public static class AuditChainCheck
 {
+    /// <summary>
+    /// How old an entry may be and still not be covered by a signed checkpoint: the interval, the signer's polling
+    /// period, and a grace for a busy machine. An older uncovered entry fails verification.
+    /// </summary>
+    public static TimeSpan CoverageAllowance(Gateway.Web.Hosting.AuditOptions options) => options.CheckpointInterval + options.CheckpointPoll + TimeSpan.FromSeconds(30);
+
     /// <summary>Checks the whole chain in the database against its stored checkpoints and <paramref name="known"/> ones.</summary>
-    public static AuditVerification VerifyDatabase(AuditChainReader reader, ECDsa? publicKey, IReadOnlyList<AuditCheckpoint> known, CancellationToken cancellationToken = default)
+    /// <param name="coverage">When given, entries older than this at <paramref name="now"/> must be covered by a signed checkpoint.</param>
+    public static AuditVerification VerifyDatabase(AuditChainReader reader, ECDsa? publicKey, IReadOnlyList<AuditCheckpoint> known, CancellationToken cancellationToken = default, TimeSpan? coverage = null, DateTimeOffset? now = null)
     {
         var verifier = new AuditVerifier();
+        if (coverage is { } allowance)
+        {
+            verifier.RequireCoverage(allowance, now ?? DateTimeOffset.UtcNow);
+        }
+
         verifier.AddCheckpoints(reader.ReadCheckpoints(), publicKey, "stored");
         verifier.AddCheckpoints(known, publicKey, "previously exported");
         if (reader.ReadSequenceRange() is not var (min, max))

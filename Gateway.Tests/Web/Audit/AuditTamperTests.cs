@@ -201,6 +201,39 @@ public sealed class AuditTamperTests(AuditTrailFixture trail) : IClassFixture<Au
     private static string Insert(int sequence, string previous, string hash) =>
         $"INSERT INTO AuditEntries (Sequence, {AllColumns}) SELECT {sequence}, Timestamp, Kind, 'mallory', Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, {previous}, {hash} FROM AuditEntries WHERE Sequence = 60";
 
+    public static TheoryData<string, int> UncoveredEntries => new()
+    {
+        // Every checkpoint deleted: the oldest entry is the first one nothing vouches for.
+        { "DELETE FROM AuditCheckpoints", 1 },
+
+        // The newer checkpoints deleted, with or without the tail: the entries after the last one left are uncovered.
+        { "DELETE FROM AuditCheckpoints WHERE Sequence > 40", 41 },
+        { "DELETE FROM AuditEntries WHERE Sequence > 53; DELETE FROM AuditCheckpoints WHERE Sequence > 50", 51 },
+        { "DELETE FROM AuditEntries WHERE Sequence > 12; DELETE FROM AuditCheckpoints WHERE Sequence > 10", 11 },
+    };
+
+    /// <summary>Entries older than the checkpoint interval allows that no signed checkpoint covers (issue: verify gaps).</summary>
+    [Theory]
+    [MemberData(nameof(UncoveredEntries))]
+    public Task EntriesNoCheckpointCovers_AreNamed(string sql, int firstBad) => AssertTampered(firstBad, sql);
+
+    [Fact]
+    public Task ATimestampOutsideTheCalendar_IsNamed_NotACrash() => AssertTampered(7, "UPDATE AuditEntries SET Timestamp = 1 WHERE Sequence = 7");
+
+    [Fact]
+    public async Task RecentEntriesWithoutACheckpoint_AreIntact_AndVerifySaysNothingCoversThem()
+    {
+        var path = AuditDatabase.NewPath();
+        await using (var db = await AuditDatabase.OpenAsync(path))
+        {
+            await db.Sink.CommitAsync(Gateway.Tests.Core.Audit.AuditChainTests.Sample(1) with { Timestamp = DateTimeOffset.UtcNow }, TestContext.Timeout);
+        }
+
+        var (exit, output, error) = await AuditTrailFixture.RunAsync("verify", "--db", path);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("no signed checkpoint covers these entries", output, StringComparison.Ordinal);
+    }
+
     private async Task AssertTampered(int firstBad, string sql, bool known = false)
     {
         var path = trail.Copy();
