@@ -64,16 +64,14 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
                         pragma.Prepare();
                     }
 
+                    // The first look signals too: a change committed after a snapshot's initial load and before the
+                    // watch's first value would otherwise be taken as the baseline and never reported.
                     var current = (long)(await pragma!.ExecuteScalarAsync(stoppingToken))!;
                     if (last != current || time.GetElapsedTime(reconciled) >= ReconcileInterval)
                     {
                         reconciled = time.GetTimestamp();
-                        if (last is not null)
-                        {
-                            Signal();
-                        }
-
                         last = current;
+                        Signal();
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
