@@ -68,7 +68,7 @@ internal static class GatewayMcpExtensions
             .WithSubscribeToResourcesHandler((r, ct) => Handlers(r).SubscribeAsync(r, ct))
             .WithUnsubscribeFromResourcesHandler((r, ct) => Handlers(r).UnsubscribeAsync(r, ct))
             .WithSetLoggingLevelHandler((r, ct) => Handlers(r).SetLoggingLevelAsync(r, ct))
-            .WithMessageFilters(f => f.AddIncomingFilter(inFlight.Filter));
+            .WithMessageFilters(f => f.AddIncomingFilter(inFlight.Filter).AddIncomingFilter(MalformedRequestGuard.Filter));
         return services;
     }
 
@@ -77,7 +77,8 @@ internal static class GatewayMcpExtensions
         // Before authentication: a rebinding attack is refused without looking at credentials.
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
             .UseMiddleware<OriginValidationMiddleware>()
-            .UseMiddleware<SessionLimitMiddleware>());
+            .UseMiddleware<SessionLimitMiddleware>()
+            .UseMiddleware<MalformedRequestGuard>());
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
         return app;
     }

@@ -182,6 +182,56 @@ public sealed class MalformedInputTests : IAsyncLifetime
         Assert.Equal(before, CallLog.Count(_server, "echo"));
     }
 
+    private const string Meta2026 = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientInfo\":{\"name\":\"raw\",\"version\":\"1\"},\"io.modelcontextprotocol/clientCapabilities\":{}}";
+
+    /// <summary>Requests the SDK's parsing used to answer with an empty HTTP 500: now HTTP 400 with the JSON-RPC code.</summary>
+    public static TheoryData<string, string, string?, string?, int> ParseFailures() => new()
+    {
+        // name, body, MCP-Protocol-Version (null: 2025-11-25 initialize, no session), Mcp-Method/Mcp-Name "method|name", expected code
+        { "initialize with a numeric protocolVersion", """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":123,"capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""", null, null, -32602 },
+        { "initialize with string capabilities", """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":"x","clientInfo":{"name":"t","version":"1"}}}""", null, null, -32602 },
+        { "2026 duplicate key in params", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{\"a\":1,\"a\":2," + Meta2026 + "}}", "2026-07-28", "tools/list|", -32600 },
+        { "2026 duplicate _meta", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{" + Meta2026 + "," + Meta2026 + "}}", "2026-07-28", "tools/list|", -32600 },
+        { "2026 duplicate name", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"name\":\"echo\",\"arguments\":{}," + Meta2026 + "}}", "2026-07-28", "tools/call|echo", -32600 },
+        { "2026 numeric name with a string Mcp-Name", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":5,\"arguments\":{}," + Meta2026 + "}}", "2026-07-28", "tools/call|echo", -32602 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ParseFailures))]
+    public async Task ParseFailures_Get400_WithTheJsonRpcCode_NotA500(string name, string body, string? version, string? routing, int code)
+    {
+        var before = CallLog.Count(_server, "echo");
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, _gateway!.McpUri) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+        if (version is not null)
+        {
+            request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", version);
+            var (method, tool) = (routing!.Split('|')[0], routing.Split('|')[1]);
+            request.Headers.TryAddWithoutValidation("Mcp-Method", method);
+            if (tool.Length > 0)
+            {
+                request.Headers.TryAddWithoutValidation("Mcp-Name", tool);
+            }
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Timeout);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{name}: {(int)response.StatusCode} {text}");
+        using var json = System.Text.Json.JsonDocument.Parse(text);
+        Assert.Equal(code, json.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(before, CallLog.Count(_server, "echo"));
+    }
+
+    [Fact]
+    public async Task AWrongTypedParameterOnASession_IsInvalidParams_NotAnInternalError()
+    {
+        using var response = await SendAsync("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":7}}""");
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.Contains("\"code\":-32602", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task OversizedBody_Gets413()
     {
