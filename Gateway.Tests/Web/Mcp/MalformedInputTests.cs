@@ -232,6 +232,40 @@ public sealed class MalformedInputTests : IAsyncLifetime
         Assert.Contains("\"code\":-32602", text, StringComparison.Ordinal);
     }
 
+    /// <summary>Agent-supplied strings at and one past their caps: the cap refuses with -32602 naming the field, never echoing the value.</summary>
+    public static TheoryData<string, string, bool, bool> Caps()
+    {
+        static string Name(int n) => new('n', n);
+        string Init(int n) => """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"NAME","version":"1"}}}""".Replace("NAME", Name(n), StringComparison.Ordinal);
+        return new()
+        {
+            // name, body, on the open session (false: a new initialize), refused by the cap
+            { "clientInfo.name at the cap", Init(Gateway.Web.Mcp.AgentInputLimits.MaxName), false, false },
+            { "clientInfo.name over the cap", Init(Gateway.Web.Mcp.AgentInputLimits.MaxName + 1), false, true },
+            { "tool name at the cap", """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"NAME"}}""".Replace("NAME", Name(256), StringComparison.Ordinal), true, false },
+            { "tool name over the cap", """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"NAME"}}""".Replace("NAME", Name(257), StringComparison.Ordinal), true, true },
+            { "progress token at the cap", """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"nope","_meta":{"progressToken":"NAME"}}}""".Replace("NAME", Name(128), StringComparison.Ordinal), true, false },
+            { "progress token over the cap", """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"nope","_meta":{"progressToken":"NAME"}}}""".Replace("NAME", Name(129), StringComparison.Ordinal), true, true },
+            { "request id over the cap", """{"jsonrpc":"2.0","id":"NAME","method":"tools/list"}""".Replace("NAME", Name(129), StringComparison.Ordinal), true, true },
+            { "cursor over the cap", """{"jsonrpc":"2.0","id":4,"method":"tools/list","params":{"cursor":"NAME"}}""".Replace("NAME", Name(1025), StringComparison.Ordinal), true, true },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Caps))]
+    public async Task AgentStrings_AreCapped(string name, string body, bool onSession, bool refused)
+    {
+        using var response = await SendAsync(body, onSession ? "current" : null);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True((int)response.StatusCode < 500, $"{name}: {(int)response.StatusCode}");
+        Assert.Equal(refused, text.Contains("is longer than", StringComparison.Ordinal));
+        if (refused)
+        {
+            Assert.Contains("\"code\":-32602", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(new string('n', 129), text.Replace("\"id\":\"" + new string('n', 129), string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task OversizedBody_Gets413()
     {
