@@ -12,6 +12,12 @@ internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<A
     /// <summary>The condition of the partial outcome index (and of the queries that use it).</summary>
     internal const string RareOutcomes = "Outcome NOT IN ('ok', 'started')";
 
+    /// <summary>Whether a decision is one the partial index holds (what <see cref="RareDecisions"/> says in SQL).</summary>
+    internal static bool IsRareDecision(string decision) => decision != "allow";
+
+    /// <summary>Whether an outcome is one the partial index holds (what <see cref="RareOutcomes"/> says in SQL).</summary>
+    internal static bool IsRareOutcome(string outcome) => outcome is not (Gateway.Core.Audit.AuditOutcomes.Ok or Gateway.Core.Audit.AuditOutcomes.Started);
+
     public void Configure(EntityTypeBuilder<AuditEntryEntity> builder)
     {
         builder.ToTable("AuditEntries");

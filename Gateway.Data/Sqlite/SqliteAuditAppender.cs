@@ -85,8 +85,9 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
             _wal ??= OpenWal();
             if (_wal is not null)
             {
-                // fsync(2) on the log's inode: the frames the NORMAL commits appended are on disk when it returns.
-                await Task.Run(() => _wal.Flush(flushToDisk: true), cancellationToken);
+                // fsync(2) on the log's inode: the frames the NORMAL commits appended are on disk when it returns. On
+                // the writer's own task, like the commits (SQLite's calls are synchronous too): no extra hand-off.
+                _wal.Flush(flushToDisk: true);
             }
         }
         catch

@@ -89,12 +89,12 @@ public sealed class AuditChainReader(string connectionString)
         Add("Outcome = $outcome", "$outcome", Blank(filter.Outcome));
 
         // Implied by the equality whenever the value is a rare one; stated so SQLite may use the partial index.
-        if (Blank(filter.Decision) is { } decision && decision != "allow")
+        if (Blank(filter.Decision) is { } decision && Configurations.AuditEntryEntityConfiguration.IsRareDecision(decision))
         {
             clauses.Add(Configurations.AuditEntryEntityConfiguration.RareDecisions);
         }
 
-        if (Blank(filter.Outcome) is { } outcome && outcome is not ("ok" or "started"))
+        if (Blank(filter.Outcome) is { } outcome && Configurations.AuditEntryEntityConfiguration.IsRareOutcome(outcome))
         {
             clauses.Add(Configurations.AuditEntryEntityConfiguration.RareOutcomes);
         }

@@ -39,7 +39,6 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
     private bool _completed;
     private int _windowOpen;
     private int _syncDue;
-    private long _head;
     private long _commits;
     private long _durableCommits;
     private long _syncs;
@@ -53,9 +52,6 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
         _coalesceTimer = time.CreateTimer(_ => Wake(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _syncTimer = time.CreateTimer(_ => { Volatile.Write(ref _syncDue, 1); Wake(); }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
-
-    /// <summary>Gets the sequence number of the newest entry this writer committed (0 before its first commit).</summary>
-    public long CommittedHead => Interlocked.Read(ref _head);
 
     /// <summary>Gets how many transactions this writer committed, how many of them were fsynced, and how many separate syncs it made.</summary>
     public (long Commits, long Durable, long Syncs) Counts => (Interlocked.Read(ref _commits), Interlocked.Read(ref _durableCommits), Interlocked.Read(ref _syncs));
@@ -141,7 +137,11 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
         {
             await _signal.WaitAsync(CancellationToken.None);
 
-            // Every wake commits everything queued: whatever woke us is urgent, and what waited rides along.
+            // Every wake commits everything queued: whatever woke us is urgent, and what waited rides along. The window's
+            // timer is disarmed before the window is marked closed and the queue drained, so a record queued meanwhile
+            // either is drained now or opens a new window: none is left without a wake, and no call pays for a wake of
+            // a window its start already closed.
+            _coalesceTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             Volatile.Write(ref _windowOpen, 0);
             bool completed;
             lock (_gate)
@@ -168,8 +168,12 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
             var syncDue = Interlocked.Exchange(ref _syncDue, 0) == 1;
             if (unsynced && (completed || syncDue))
             {
-                await SyncAsync();
-                unsynced = false;
+                // A failed sync stays due: the window is armed again, and the next durable commit covers it anyway.
+                unsynced = !await SyncAsync();
+                if (unsynced && !completed)
+                {
+                    _syncTimer.Change(_options.SyncWindow, Timeout.InfiniteTimeSpan);
+                }
             }
 
             if (completed && _queue.IsEmpty)
@@ -231,7 +235,7 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
 
                 if (records.Count > 0)
                 {
-                    Interlocked.Exchange(ref _head, await _appender.AppendAsync(records, durable, CancellationToken.None));
+                    await _appender.AppendAsync(records, durable, CancellationToken.None);
                     Interlocked.Increment(ref _commits);
                     if (durable)
                     {
@@ -251,7 +255,12 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
 
                 if (durable)
                 {
-                    // An fsync of the log covers every earlier commit too.
+                    // An fsync of the log covers every earlier commit too: a pending sync has nothing left to do.
+                    if (unsynced)
+                    {
+                        _syncTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    }
+
                     return false;
                 }
 
@@ -284,24 +293,26 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
         }
     }
 
-    private async Task SyncAsync()
+    /// <summary>Syncs what was committed lazily; false when that failed (the caller keeps it due).</summary>
+    private async Task<bool> SyncAsync()
     {
         try
         {
             await _appender.SyncAsync(CancellationToken.None);
             Interlocked.Increment(ref _syncs);
+            return true;
         }
         catch (Exception ex)
         {
-            // The next durable commit (every call's started entry in power mode) or the shutdown flush syncs again.
             LogSyncFailed(ex);
+            return false;
         }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Committing {Count} audit records failed (attempt {Attempt}); retrying.")]
     private partial void LogCommitFailed(Exception exception, int count, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Syncing the audit log to disk failed; the next commit syncs again.")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Syncing the audit log to disk failed; it is tried again within the sync window, and the next durable commit covers it.")]
     private partial void LogSyncFailed(Exception exception);
 
     /// <summary>A queued record; with <see cref="Committed"/>, somebody waits for it. A null record is a flush barrier.</summary>

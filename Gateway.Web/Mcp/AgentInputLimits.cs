@@ -36,7 +36,7 @@ internal static class AgentInputLimits
         await next(context, cancellationToken);
     };
 
-    /// <summary>What is over its cap in <paramref name="request"/>, or null.</summary>
+    /// <summary>What is over its cap in <paramref name="request"/>, or null. Fields of the wrong shape are left to the parser's own errors.</summary>
     internal static string? Violation(JsonRpcRequest request)
     {
         if (request.Id.Id is string id && id.Length > MaxToken)
@@ -49,12 +49,13 @@ internal static class AgentInputLimits
             return null;
         }
 
-        var violation = Over(p["_meta"]?["progressToken"], MaxToken, "_meta.progressToken");
+        var violation = Over((p["_meta"] as JsonObject)?["progressToken"], MaxToken, "_meta.progressToken");
+        var client = p["clientInfo"] as JsonObject;
         return violation ?? request.Method switch
         {
-            RequestMethods.Initialize => Over(p["clientInfo"]?["name"], MaxName, "clientInfo.name")
-                ?? Over(p["clientInfo"]?["version"], MaxName, "clientInfo.version")
-                ?? Over(p["clientInfo"]?["title"], MaxName, "clientInfo.title")
+            RequestMethods.Initialize => Over(client?["name"], MaxName, "clientInfo.name")
+                ?? Over(client?["version"], MaxName, "clientInfo.version")
+                ?? Over(client?["title"], MaxName, "clientInfo.title")
                 ?? Over(p["protocolVersion"], 64, "protocolVersion"),
             RequestMethods.ToolsCall or RequestMethods.PromptsGet => Over(p["name"], MaxName, "name"),
             RequestMethods.ResourcesRead or RequestMethods.ResourcesSubscribe or RequestMethods.ResourcesUnsubscribe => Over(p["uri"], MaxUri, "uri"),

@@ -266,6 +266,19 @@ public sealed class MalformedInputTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo","_meta":"x"}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"echo","_meta":[1]}}""")]
+    public async Task ACappedFieldOfTheWrongShape_IsInvalidParams_NotAnInternalError(string body)
+    {
+        var before = CallLog.Count(_server, "echo");
+        using var response = await SendAsync(body);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True((int)response.StatusCode < 500, text);
+        Assert.Contains("\"code\":-32602", text, StringComparison.Ordinal);
+        Assert.Equal(before, CallLog.Count(_server, "echo"));
+    }
+
     [Fact]
     public async Task OversizedBody_Gets413()
     {
