@@ -3,9 +3,26 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace Gateway.Data;
 
-/// <summary>Lets <c>dotnet ef migrations add</c> build the model without starting the web host.</summary>
+/// <summary>
+/// Lets <c>dotnet ef migrations add</c> build the model without starting the web host. Each engine has its own
+/// history; add a migration to both, named alike:
+/// <code>
+/// dotnet ef migrations add NAME --project Gateway.Data --output-dir Migrations/Sqlite --namespace Gateway.Data.Migrations.Sqlite
+/// dotnet ef migrations add NAME --project Gateway.Data --output-dir Migrations/Postgres --namespace Gateway.Data.Migrations.Postgres -- --provider postgres
+/// </code>
+/// No database is contacted; the PostgreSQL connection string only selects the provider.
+/// </summary>
 internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<GatewayDbContext>
 {
-    public GatewayDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<GatewayDbContext>().UseSqlite("Data Source=design-time.db").Options);
+    public GatewayDbContext CreateDbContext(string[] args)
+    {
+        var postgres = args.SkipWhile(a => a != "--provider").Skip(1).FirstOrDefault() is { } name
+            && GatewayDatabase.ProviderFor(name, null) == DatabaseProvider.Postgres;
+        var database = postgres
+            ? GatewayDatabase.Postgres("Host=localhost;Database=design-time")
+            : GatewayDatabase.Sqlite("Data Source=design-time.db");
+        var options = new DbContextOptionsBuilder<GatewayDbContext>();
+        database.Configure(options);
+        return new(options.Options);
+    }
 }

@@ -7,30 +7,35 @@ using Gateway.Core.Policy;
 using Gateway.Core.Provisioning;
 using Gateway.Core.Servers;
 using Gateway.Data;
+using Gateway.Data.Postgres;
 using Gateway.Data.Sqlite;
 using Gateway.Data.Stores;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the gateway's persistence.</summary>
 public static class GatewayDataServiceCollectionExtensions
 {
-    /// <summary>Adds the database (SQLite), migrations at startup, the stores and the audit writer.</summary>
+    /// <summary>Adds a SQLite database; see <see cref="AddGatewayData(IServiceCollection, GatewayDatabase, AuditWriteOptions?, TimeSpan?)"/>.</summary>
+    public static IServiceCollection AddGatewayData(this IServiceCollection services, string sqliteConnectionString, AuditWriteOptions? audit = null, TimeSpan? changePoll = null) =>
+        services.AddGatewayData(GatewayDatabase.Sqlite(sqliteConnectionString), audit, changePoll);
+
+    /// <summary>Adds the database (SQLite or PostgreSQL), migrations at startup, the stores and the audit writer.</summary>
     /// <param name="services">The services.</param>
-    /// <param name="sqliteConnectionString">An absolute-path SQLite connection string.</param>
+    /// <param name="database">The database: a SQLite connection string with an absolute path, or a PostgreSQL one.</param>
     /// <param name="audit">How the audit writer makes entries durable; the defaults when null.</param>
-    /// <param name="changePoll">How often the database is looked at for changes made through other connections (1 s when null).</param>
-    public static IServiceCollection AddGatewayData(this IServiceCollection services, string sqliteConnectionString, AuditWriteOptions? audit = null, TimeSpan? changePoll = null)
+    /// <param name="changePoll">How often a SQLite file is looked at for changes made through other connections (1 s when null); PostgreSQL pushes them.</param>
+    public static IServiceCollection AddGatewayData(this IServiceCollection services, GatewayDatabase database, AuditWriteOptions? audit = null, TimeSpan? changePoll = null)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(database);
 
         // A factory, not a scoped context: the stores are used from singletons (upstream manager, auth snapshot).
-        services.AddPooledDbContextFactory<GatewayDbContext>(o => o
-            .UseSqlite(sqliteConnectionString)
-            .AddInterceptors(new SqlitePragmaInterceptor()));
+        services.AddPooledDbContextFactory<GatewayDbContext>(o => database.Configure(o));
 
         // The initializer must be the first hosted service: the others read the database when they start.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatewayDatabaseInitializer>());
@@ -46,11 +51,22 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IToolPinStore, EfToolPinStore>();
         services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
         services.AddSingleton<AuditBrowser>();
-        services.AddSingleton(sp => new SqliteChangeMonitor(sqliteConnectionString, changePoll ?? TimeSpan.FromSeconds(1), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SqliteChangeMonitor>>()));
-        services.AddSingleton<IDatabaseChanges>(sp => sp.GetRequiredService<SqliteChangeMonitor>());
-        services.AddHostedService(sp => sp.GetRequiredService<SqliteChangeMonitor>());
+        if (database.Provider == DatabaseProvider.Postgres)
+        {
+            services.AddSingleton(sp => new PostgresChangeMonitor(database.ConnectionString, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresChangeMonitor>>()));
+            services.AddSingleton<IDatabaseChanges>(sp => sp.GetRequiredService<PostgresChangeMonitor>());
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeMonitor>());
+            services.AddSingleton<IAuditAppender>(_ => new PostgresAuditAppender(database.ConnectionString));
+        }
+        else
+        {
+            services.AddSingleton(sp => new SqliteChangeMonitor(database.ConnectionString, changePoll ?? TimeSpan.FromSeconds(1), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteChangeMonitor>>()));
+            services.AddSingleton<IDatabaseChanges>(sp => sp.GetRequiredService<SqliteChangeMonitor>());
+            services.AddHostedService(sp => sp.GetRequiredService<SqliteChangeMonitor>());
+            services.AddSingleton<IAuditAppender>(_ => new SqliteAuditAppender(database.ConnectionString));
+        }
+
         services.AddSingleton(audit ?? new AuditWriteOptions());
-        services.AddSingleton<IAuditAppender>(_ => new SqliteAuditAppender(sqliteConnectionString));
         services.AddSingleton<BatchingAuditSink>();
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BatchingAuditSink>());
         services.AddSingleton<IAuditFlusher>(sp => sp.GetRequiredService<BatchingAuditSink>());

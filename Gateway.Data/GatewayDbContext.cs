@@ -1,5 +1,7 @@
+using Gateway.Data.Configurations;
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Gateway.Data;
 
@@ -26,6 +28,35 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<ToolPinEntity> ToolPins => Set<ToolPinEntity>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);
+        if (Database.IsNpgsql())
+        {
+            UsePostgresTypes(modelBuilder);
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL has what SQLite lacks: a real time type (<c>timestamptz</c>) that sorts and compares, so the UTC-ticks
+    /// conversions SQLite needs are dropped; and it folds unquoted names to lower case, so the partial index conditions
+    /// quote theirs. Text stays text, including JSON: the chain hashes the exact stored text of the redacted
+    /// arguments, which <c>jsonb</c> would normalize, and the servers' JSON columns are read whole, never queried.
+    /// </summary>
+    private static void UsePostgresTypes(ModelBuilder modelBuilder)
+    {
+        foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))
+        {
+            if (property.GetValueConverter() is DateTimeOffsetToBinaryConverter)
+            {
+                property.SetValueConverter((ValueConverter?)null);
+            }
+        }
+
+        modelBuilder.Entity<AuditEntryEntity>(audit =>
+        {
+            audit.HasIndex(a => new { a.Decision, a.Sequence }).HasFilter(AuditEntryEntityConfiguration.RareDecisionsSql);
+            audit.HasIndex(a => new { a.Outcome, a.Sequence }).HasFilter(AuditEntryEntityConfiguration.RareOutcomesSql);
+        });
+    }
 }

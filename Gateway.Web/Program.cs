@@ -41,14 +41,14 @@ public static class Program
         // The console's CSS and scripts from the build output, in every environment (not only Development).
         builder.WebHost.UseStaticWebAssets();
 
-        var connectionString = GatewayPaths.ResolveSqliteConnectionString(builder.Configuration.GetConnectionString("Gateway"), builder.Environment.ContentRootPath);
+        var database = GatewayPaths.ResolveDatabase(builder.Configuration, builder.Environment.ContentRootPath);
         builder.Services.AddGatewayData(
-            connectionString,
+            database,
             GatewayAuditExtensions.WriteOptions(builder.Configuration),
             builder.Configuration.GetValue<TimeSpan?>($"{GatewayOptions.Section}:Upstreams:AgentRefreshInterval"));
-        builder.Services.AddGatewayCredentials(builder.Configuration, GatewayPaths.DataFolder(connectionString, builder.Environment.ContentRootPath));
+        builder.Services.AddGatewayCredentials(builder.Configuration, GatewayPaths.DataFolder(database, builder.Environment.ContentRootPath));
         builder.Services.AddGatewayCore(builder.Configuration);
-        builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, connectionString);
+        builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, database);
         builder.Services.AddGatewayTelemetry(builder.Configuration);
         builder.Services.AddGatewayAuthentication();
         builder.Services.AddGatewayMcp(builder.Configuration);

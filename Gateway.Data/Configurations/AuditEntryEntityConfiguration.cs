@@ -12,6 +12,15 @@ internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<A
     /// <summary>The condition of the partial outcome index (and of the queries that use it).</summary>
     internal const string RareOutcomes = "Outcome NOT IN ('ok', 'started')";
 
+    /// <summary>
+    /// <see cref="RareDecisions"/> with its column quoted: what queries say (SQLite matches it to the index all the same)
+    /// and PostgreSQL's index condition (it folds unquoted names to lower case).
+    /// </summary>
+    internal const string RareDecisionsSql = "\"Decision\" <> 'allow'";
+
+    /// <summary><see cref="RareOutcomes"/> with its column quoted (see <see cref="RareDecisionsSql"/>).</summary>
+    internal const string RareOutcomesSql = "\"Outcome\" NOT IN ('ok', 'started')";
+
     /// <summary>Whether a decision is one the partial index holds (what <see cref="RareDecisions"/> says in SQL).</summary>
     internal static bool IsRareDecision(string decision) => decision != "allow";
 

@@ -20,27 +20,11 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
     /// <summary>How often a change is reported even when none was seen.</summary>
     public static readonly TimeSpan ReconcileInterval = TimeSpan.FromMinutes(5);
 
-    private readonly Lock _gate = new();
-    private TaskCompletionSource<long> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _version;
+    private readonly ChangeSignal _signal = new();
 
-    public long Version => Interlocked.Read(ref _version);
+    public long Version => _signal.Version;
 
-    public async Task<long> WaitForChangeAsync(long seen, CancellationToken cancellationToken)
-    {
-        Task<long> next;
-        lock (_gate)
-        {
-            if (_version != seen)
-            {
-                return _version;
-            }
-
-            next = _next.Task;
-        }
-
-        return await next.WaitAsync(cancellationToken);
-    }
+    public Task<long> WaitForChangeAsync(long seen, CancellationToken cancellationToken) => _signal.WaitForChangeAsync(seen, cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -71,7 +55,7 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
                     {
                         reconciled = time.GetTimestamp();
                         last = current;
-                        Signal();
+                        _signal.Signal();
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -80,7 +64,7 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
                     pragma?.Dispose();
                     connection?.Dispose();
                     (connection, pragma, last) = (null, null, null);
-                    Signal();
+                    _signal.Signal();
                 }
             }
         }
@@ -93,20 +77,6 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
             pragma?.Dispose();
             connection?.Dispose();
         }
-    }
-
-    private void Signal()
-    {
-        TaskCompletionSource<long> done;
-        long version;
-        lock (_gate)
-        {
-            version = ++_version;
-            done = _next;
-            _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        done.TrySetResult(version);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Watching the database for changes failed; snapshots re-read it, and the watch reconnects.")]

@@ -1,5 +1,5 @@
+using System.Data.Common;
 using Gateway.Core.Audit;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gateway.Data.Stores;
@@ -12,7 +12,7 @@ public sealed record AuditPage(IReadOnlyList<AuditChainEntry> Entries, long Tota
 /// Server-side paging, sorting and filtering of the audit trail for the console. Every sort is on an index that ends in
 /// <c>Sequence</c>, so a page is an index range scan, not a sort of the table, also at millions of entries.
 /// </summary>
-public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
+public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory, GatewayDatabase database)
 {
     /// <summary>Counting stops here: an exact count of a free-text match over millions of rows would cost a full scan.</summary>
     public const int CountLimit = 10_000;
@@ -39,40 +39,41 @@ public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
 
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        var connection = db.Database.GetDbConnection();
+        var dialect = database.Dialect;
 
         long head;
         await using (var max = connection.CreateCommand())
         {
-            max.CommandText = "SELECT COALESCE(MAX(Sequence), 0) FROM AuditEntries";
-            head = (long)(await max.ExecuteScalarAsync(cancellationToken))!;
+            max.CommandText = "SELECT COALESCE(MAX(\"Sequence\"), 0) FROM \"AuditEntries\"";
+            head = Convert.ToInt64(await max.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         }
 
         long? textFloor = !string.IsNullOrWhiteSpace(filter.Text) && filter.From is null && filter.To is null && head > TextSearchWindow ? head - TextSearchWindow : null;
-        string Where(SqliteCommand command)
+        string Where(DbCommand command)
         {
-            var where = AuditChainReader.Where(command, filter);
+            var where = AuditChainReader.Where(command, dialect, filter);
             if (textFloor is { } floor)
             {
-                command.Parameters.AddWithValue("$floor", floor);
-                where += " AND Sequence > $floor";
+                command.Add("@floor", floor);
+                where += " AND \"Sequence\" > @floor";
             }
 
             return where;
         }
 
         var direction = descending ? "DESC" : "ASC";
-        var order = sort == "Sequence" ? $"Sequence {direction}" : $"{sort} {direction}, Sequence {direction}";
+        var order = sort == "Sequence" ? $"\"Sequence\" {direction}" : $"\"{sort}\" {direction}, \"Sequence\" {direction}";
         var entries = new List<AuditChainEntry>(take);
         await using (var page = connection.CreateCommand())
         {
-            page.CommandText = $"SELECT {AuditChainReader.ColumnList} FROM AuditEntries {Where(page)} ORDER BY {order} LIMIT $take OFFSET $skip";
-            page.Parameters.AddWithValue("$take", take);
-            page.Parameters.AddWithValue("$skip", skip);
+            page.CommandText = $"SELECT {AuditChainReader.ColumnList} FROM \"AuditEntries\" {Where(page)} ORDER BY {order} LIMIT @take OFFSET @skip";
+            page.Add("@take", take);
+            page.Add("@skip", skip);
             await using var reader = await page.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                entries.Add(AuditChainReader.ReadEntry(reader));
+                entries.Add(AuditChainReader.ReadEntry(reader, dialect));
             }
         }
 
@@ -89,8 +90,8 @@ public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
         }
 
         await using var count = connection.CreateCommand();
-        count.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM AuditEntries {Where(count)} LIMIT {CountLimit + 1})";
-        var total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        count.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM \"AuditEntries\" {Where(count)} LIMIT {CountLimit + 1}) AS matches";
+        var total = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         return new AuditPage(entries, Math.Min(total, CountLimit), total > CountLimit, head, textFloor);
     }
 
@@ -103,9 +104,5 @@ public sealed class AuditBrowser(IDbContextFactory<GatewayDbContext> factory)
     }
 
     /// <summary>A reader over the same database, for verifying from the console.</summary>
-    public AuditChainReader Reader()
-    {
-        using var db = factory.CreateDbContext();
-        return new AuditChainReader(db.Database.GetConnectionString()!);
-    }
+    public AuditChainReader Reader() => new(database);
 }

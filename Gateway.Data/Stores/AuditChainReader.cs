@@ -1,6 +1,6 @@
+using System.Data.Common;
 using Gateway.Core.Audit;
 using Gateway.Data.Configurations;
-using Microsoft.Data.Sqlite;
 
 namespace Gateway.Data.Stores;
 
@@ -8,21 +8,32 @@ namespace Gateway.Data.Stores;
 /// Streams the chain and its checkpoints out of the database with plain ADO.NET (no change tracking, no
 /// materialisation of the whole table), for <c>audit verify</c> and <c>audit export</c>.
 /// </summary>
-public sealed class AuditChainReader(string connectionString)
+public sealed class AuditChainReader(GatewayDatabase database)
 {
-    private const string Columns = "Sequence, Timestamp, Kind, Actor, Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, PreviousHash, Hash, ResultSha256";
+    private const string Columns = "\"Sequence\", \"Timestamp\", \"Kind\", \"Actor\", \"Server\", \"Tool\", \"Decision\", \"Rule\", \"Outcome\", \"DurationMs\", \"Error\", \"ArgumentsSha256\", \"ArgumentsRedacted\", \"CallId\", \"PreviousHash\", \"Hash\", \"ResultSha256\"";
+
+    private readonly SqlDialect _dialect = database.Dialect;
+
+    /// <summary>Reads a SQLite file.</summary>
+    public AuditChainReader(string sqliteConnectionString)
+        : this(GatewayDatabase.Sqlite(sqliteConnectionString))
+    {
+    }
+
+    /// <summary>Gets the database read.</summary>
+    public GatewayDatabase Database => database;
 
     /// <summary>Reads entries in sequence order.</summary>
     public IEnumerable<AuditChainEntry> ReadEntries(AuditFilter? filter = null)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        var where = Where(command, filter ?? new AuditFilter());
-        command.CommandText = $"SELECT {Columns} FROM AuditEntries {where} ORDER BY Sequence";
+        var where = Where(command, _dialect, filter ?? new AuditFilter());
+        command.CommandText = $"SELECT {Columns} FROM \"AuditEntries\" {where} ORDER BY \"Sequence\"";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            yield return ReadEntry(reader);
+            yield return ReadEntry(reader, _dialect);
         }
     }
 
@@ -31,13 +42,13 @@ public sealed class AuditChainReader(string connectionString)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM AuditEntries WHERE Sequence >= $from AND Sequence < $to ORDER BY Sequence";
-        command.Parameters.AddWithValue("$from", from);
-        command.Parameters.AddWithValue("$to", to);
+        command.CommandText = $"SELECT {Columns} FROM \"AuditEntries\" WHERE \"Sequence\" >= @from AND \"Sequence\" < @to ORDER BY \"Sequence\"";
+        command.Add("@from", from);
+        command.Add("@to", to);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            yield return ReadEntry(reader);
+            yield return ReadEntry(reader, _dialect);
         }
     }
 
@@ -46,7 +57,7 @@ public sealed class AuditChainReader(string connectionString)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MIN(Sequence), MAX(Sequence) FROM AuditEntries";
+        command.CommandText = "SELECT MIN(\"Sequence\"), MAX(\"Sequence\") FROM \"AuditEntries\"";
         using var reader = command.ExecuteReader();
         return reader.Read() && !reader.IsDBNull(0) ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
     }
@@ -56,19 +67,19 @@ public sealed class AuditChainReader(string connectionString)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Sequence, Hash, CreatedAt, KeyId, Signature FROM AuditCheckpoints ORDER BY Sequence";
+        command.CommandText = "SELECT \"Sequence\", \"Hash\", \"CreatedAt\", \"KeyId\", \"Signature\" FROM \"AuditCheckpoints\" ORDER BY \"Sequence\"";
         using var reader = command.ExecuteReader();
         var checkpoints = new List<AuditCheckpoint>();
         while (reader.Read())
         {
-            checkpoints.Add(new AuditCheckpoint(reader.GetInt64(0), reader.GetString(1), AuditColumns.FromColumn(reader.GetInt64(2)), reader.GetString(3), reader.GetString(4)));
+            checkpoints.Add(new AuditCheckpoint(reader.GetInt64(0), reader.GetString(1), _dialect.ReadTimestamp(reader, 2), reader.GetString(3), reader.GetString(4)));
         }
 
         return checkpoints;
     }
 
     /// <summary>Builds the WHERE clause of a filter (parameters added to <paramref name="command"/>); shared with the console's query.</summary>
-    internal static string Where(SqliteCommand command, AuditFilter filter)
+    internal static string Where(DbCommand command, SqlDialect dialect, AuditFilter filter)
     {
         var clauses = new List<string>();
         void Add(string clause, string name, object? value)
@@ -76,40 +87,41 @@ public sealed class AuditChainReader(string connectionString)
             if (value is not null)
             {
                 clauses.Add(clause);
-                command.Parameters.AddWithValue(name, value);
+                command.Add(name, value);
             }
         }
 
-        Add("Timestamp >= $from", "$from", filter.From is { } from ? AuditColumns.ToColumn(from.ToUniversalTime()) : null);
-        Add("Timestamp < $to", "$to", filter.To is { } to ? AuditColumns.ToColumn(to.ToUniversalTime()) : null);
-        Add("Actor = $agent", "$agent", Blank(filter.Agent));
-        Add("Server = $server", "$server", Blank(filter.Server));
-        Add("Tool = $tool", "$tool", Blank(filter.Tool));
-        Add("Decision = $decision", "$decision", Blank(filter.Decision));
-        Add("Outcome = $outcome", "$outcome", Blank(filter.Outcome));
+        Add("\"Timestamp\" >= @from", "@from", filter.From is { } from ? dialect.Timestamp(from) : null);
+        Add("\"Timestamp\" < @to", "@to", filter.To is { } to ? dialect.Timestamp(to) : null);
+        Add("\"Actor\" = @agent", "@agent", Blank(filter.Agent));
+        Add("\"Server\" = @server", "@server", Blank(filter.Server));
+        Add("\"Tool\" = @tool", "@tool", Blank(filter.Tool));
+        Add("\"Decision\" = @decision", "@decision", Blank(filter.Decision));
+        Add("\"Outcome\" = @outcome", "@outcome", Blank(filter.Outcome));
 
         // Implied by the equality whenever the value is a rare one; stated so SQLite may use the partial index.
-        if (Blank(filter.Decision) is { } decision && Configurations.AuditEntryEntityConfiguration.IsRareDecision(decision))
+        if (Blank(filter.Decision) is { } decision && AuditEntryEntityConfiguration.IsRareDecision(decision))
         {
-            clauses.Add(Configurations.AuditEntryEntityConfiguration.RareDecisions);
+            clauses.Add(AuditEntryEntityConfiguration.RareDecisionsSql);
         }
 
-        if (Blank(filter.Outcome) is { } outcome && Configurations.AuditEntryEntityConfiguration.IsRareOutcome(outcome))
+        if (Blank(filter.Outcome) is { } outcome && AuditEntryEntityConfiguration.IsRareOutcome(outcome))
         {
-            clauses.Add(Configurations.AuditEntryEntityConfiguration.RareOutcomes);
+            clauses.Add(AuditEntryEntityConfiguration.RareOutcomesSql);
         }
 
-        Add("(instr(Tool, $text) > 0 OR instr(Error, $text) > 0 OR instr(Rule, $text) > 0 OR instr(ArgumentsRedacted, $text) > 0 OR instr(Actor, $text) > 0)", "$text", Blank(filter.Text));
+        var text = string.Join(" OR ", new[] { "Tool", "Error", "Rule", "ArgumentsRedacted", "Actor" }.Select(c => dialect.Contains($"\"{c}\"", "@text")));
+        Add($"({text})", "@text", Blank(filter.Text));
         return clauses.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", clauses);
     }
 
     /// <summary>Reads one row selected with the reader's column list.</summary>
-    internal static AuditChainEntry ReadEntry(SqliteDataReader r) => new(
+    internal static AuditChainEntry ReadEntry(DbDataReader r, SqlDialect dialect) => new(
         r.GetInt64(0),
         r.IsDBNull(14) ? null : r.GetString(14),
         new AuditRecord
         {
-            Timestamp = AuditColumns.FromColumnOrMin(r.GetInt64(1)),
+            Timestamp = dialect.ReadTimestamp(r, 1),
             Kind = r.GetString(2),
             Actor = r.GetString(3),
             Server = r.IsDBNull(4) ? null : r.GetString(4),
@@ -130,17 +142,6 @@ public sealed class AuditChainReader(string connectionString)
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    private SqliteConnection Open()
-    {
-        // Read-only: verifying or exporting must never be able to change what it checks.
-        var builder = new SqliteConnectionStringBuilder(connectionString) { Mode = SqliteOpenMode.ReadOnly };
-        if (!File.Exists(builder.DataSource))
-        {
-            throw new FileNotFoundException($"No audit database at {builder.DataSource}.", builder.DataSource);
-        }
-
-        var connection = new SqliteConnection(builder.ToString());
-        connection.Open();
-        return connection;
-    }
+    // Read-only: verifying or exporting must never be able to change what it checks.
+    private DbConnection Open() => database.OpenConnection(readOnly: true);
 }

@@ -23,6 +23,12 @@ internal sealed partial class LegacyAuditChainer(IDbContextFactory<GatewayDbCont
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (!db.Database.IsSqlite())
+        {
+            // Only SQLite databases predate the chain: a PostgreSQL one is created chained.
+            return;
+        }
+
         await db.Database.OpenConnectionAsync(cancellationToken);
         var connection = (SqliteConnection)db.Database.GetDbConnection();
         await using (var check = connection.CreateCommand())
@@ -43,7 +49,7 @@ internal sealed partial class LegacyAuditChainer(IDbContextFactory<GatewayDbCont
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                entries.Add(AuditChainReader.ReadEntry(reader));
+                entries.Add(AuditChainReader.ReadEntry(reader, SqlDialect.Sqlite));
             }
         }
 

@@ -1,6 +1,4 @@
 using Gateway.Core.Audit;
-using Gateway.Data.Configurations;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,26 +14,26 @@ namespace Gateway.Data.Stores;
 /// Runs before the gateway accepts calls. With several instances on one database, a restarting instance also marks
 /// calls still in flight on the others; their real completion follows as a later entry.
 /// </remarks>
-internal sealed partial class UnfinishedCallRecovery(IDbContextFactory<GatewayDbContext> factory, IAuditSink audit, TimeProvider time, ILogger<UnfinishedCallRecovery> logger) : IHostedService
+internal sealed partial class UnfinishedCallRecovery(IDbContextFactory<GatewayDbContext> factory, GatewayDatabase database, IAuditSink audit, TimeProvider time, ILogger<UnfinishedCallRecovery> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var command = ((SqliteConnection)db.Database.GetDbConnection()).CreateCommand();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
         command.CommandText = $"""
-            SELECT s.Timestamp, s.Actor, s.Server, s.Tool, s.Decision, s.Rule, s.ArgumentsSha256, s.ArgumentsRedacted, s.CallId
-            FROM AuditEntries s
-            WHERE s.Kind = '{AuditKinds.ToolCallStarted}'
-              AND NOT EXISTS (SELECT 1 FROM AuditEntries c WHERE c.CallId = s.CallId AND c.Kind <> '{AuditKinds.ToolCallStarted}')
-            ORDER BY s.Sequence
+            SELECT s."Timestamp", s."Actor", s."Server", s."Tool", s."Decision", s."Rule", s."ArgumentsSha256", s."ArgumentsRedacted", s."CallId"
+            FROM "AuditEntries" s
+            WHERE s."Kind" = '{AuditKinds.ToolCallStarted}'
+              AND NOT EXISTS (SELECT 1 FROM "AuditEntries" c WHERE c."CallId" = s."CallId" AND c."Kind" <> '{AuditKinds.ToolCallStarted}')
+            ORDER BY s."Sequence"
             """;
         var count = 0;
         await using (var r = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await r.ReadAsync(cancellationToken))
             {
-                var started = AuditColumns.FromColumn(r.GetInt64(0));
+                var started = database.Dialect.ReadTimestamp(r, 0);
 
                 // Queued, not awaited: the writer starts after this service; it commits them before any new call's entry.
                 await audit.WriteAsync(

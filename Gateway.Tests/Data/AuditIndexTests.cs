@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Gateway.Core.Audit;
+using Gateway.Data;
 using Gateway.Data.Stores;
 using Gateway.Tests.Core.Audit;
 using Gateway.Tests.Support;
@@ -51,7 +52,7 @@ public sealed class AuditIndexTests
         using var connection = new SqliteConnection(db.ConnectionString);
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"EXPLAIN QUERY PLAN SELECT Sequence FROM AuditEntries {AuditChainReader.Where(command, filter)} ORDER BY Sequence DESC LIMIT 50";
+        command.CommandText = $"EXPLAIN QUERY PLAN SELECT Sequence FROM AuditEntries {AuditChainReader.Where(command, SqlDialect.Sqlite, filter)} ORDER BY Sequence DESC LIMIT 50";
         using var reader = command.ExecuteReader();
         var plan = new List<string>();
         while (reader.Read())

@@ -1,4 +1,5 @@
 using Gateway.Core.Audit;
+using Gateway.Data;
 using Gateway.Data.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,17 +15,22 @@ internal sealed class AuditDatabase : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly List<IHostedService> _started = [];
+    private bool _ownsPostgres;
 
-    private AuditDatabase(string path, AuditWriteOptions? options)
+    private AuditDatabase(GatewayDatabase database, string path, AuditWriteOptions? options)
     {
+        Database = database;
         Path = path;
-        ConnectionString = $"Data Source={path};Pooling=True";
-        _services = new ServiceCollection().AddLogging().AddGatewayData(ConnectionString, options).BuildServiceProvider();
+        _services = new ServiceCollection().AddLogging().AddGatewayData(database, options).BuildServiceProvider();
     }
 
+    /// <summary>Gets the database (SQLite or PostgreSQL).</summary>
+    public GatewayDatabase Database { get; }
+
+    /// <summary>Gets the SQLite file's path (empty on PostgreSQL).</summary>
     public string Path { get; }
 
-    public string ConnectionString { get; }
+    public string ConnectionString => Database.ConnectionString;
 
     public IAuditSink Sink => _services.GetRequiredService<IAuditSink>();
 
@@ -33,7 +39,7 @@ internal sealed class AuditDatabase : IAsyncDisposable
     /// <summary>Gets the writer itself, for its commit counts.</summary>
     internal BatchingAuditSink Writer => _services.GetRequiredService<BatchingAuditSink>();
 
-    public AuditChainReader Reader => new(ConnectionString);
+    public AuditChainReader Reader => new(Database);
 
     public IServiceProvider Services => _services;
 
@@ -47,7 +53,28 @@ internal sealed class AuditDatabase : IAsyncDisposable
     /// <summary>Opens (migrating on first use) the database at <paramref name="path"/> and starts its writer.</summary>
     public static async Task<AuditDatabase> OpenAsync(string? path = null, AuditWriteOptions? options = null)
     {
-        var db = new AuditDatabase(path ?? NewPath(), options);
+        path ??= NewPath();
+        return await StartAsync(new AuditDatabase(GatewayDatabase.Sqlite($"Data Source={path};Pooling=True"), path, options));
+    }
+
+    /// <summary>
+    /// Opens a database of either engine: <paramref name="database"/> as given (several instances on one PostgreSQL
+    /// database are several gateways), or a fresh one for <paramref name="provider"/> when it is null.
+    /// </summary>
+    public static async Task<AuditDatabase> OpenAsync(DatabaseProvider provider, GatewayDatabase? database = null, AuditWriteOptions? options = null)
+    {
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            return await OpenAsync(database is null ? null : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource, options);
+        }
+
+        var owned = database is null;
+        database ??= GatewayDatabase.Postgres(await PostgresServer.CreateDatabaseAsync("audit"));
+        return await StartAsync(new AuditDatabase(database, string.Empty, options) { _ownsPostgres = owned });
+    }
+
+    private static async Task<AuditDatabase> StartAsync(AuditDatabase db)
+    {
         foreach (var hosted in db._services.GetServices<IHostedService>())
         {
             await hosted.StartAsync(TestContext.Timeout);
@@ -81,5 +108,10 @@ internal sealed class AuditDatabase : IAsyncDisposable
 
         await _services.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (_ownsPostgres)
+        {
+            // The instances opened on it were disposed first (they were opened after it).
+            await PostgresServer.DropDatabaseAsync(ConnectionString);
+        }
     }
 }

@@ -21,6 +21,7 @@ internal sealed class GatewayHost : IAsyncDisposable
     public const string AdminPassword = "admin-password-chosen-in-tests";
     private readonly WebApplication _app;
     private readonly bool _ownsDirectory;
+    private string? _ownedPostgres;
 
     private GatewayHost(WebApplication app, string directory, bool ownsDirectory)
     {
@@ -46,6 +47,24 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public UpstreamManager Upstreams => Services.GetRequiredService<UpstreamManager>();
 
+    /// <summary>
+    /// Starts a gateway on a fresh database of <paramref name="provider"/> (a PostgreSQL database of its own, or the
+    /// SQLite file in its directory); the PostgreSQL case is skipped when no server can be had outside CI.
+    /// </summary>
+    public static async Task<GatewayHost> StartAsync(Gateway.Data.DatabaseProvider provider, IReadOnlyDictionary<string, string?> settings, string? directory = null, List<string>? logSink = null)
+    {
+        if (provider != Gateway.Data.DatabaseProvider.Postgres)
+        {
+            return await StartAsync(settings, directory, logSink);
+        }
+
+        PostgresServer.SkipUnlessAvailable();
+        var database = await PostgresServer.CreateDatabaseAsync("gateway");
+        var host = await StartAsync(new Dictionary<string, string?>(settings) { ["ConnectionStrings:Gateway"] = database }, directory, logSink);
+        host._ownedPostgres = database;
+        return host;
+    }
+
     /// <summary>Starts a gateway with the given configuration (keys as in appsettings, e.g. <c>Gateway:Agents:a:ApiKey</c>).</summary>
     public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string? directory = null, List<string>? logSink = null)
     {
@@ -70,11 +89,26 @@ internal sealed class GatewayHost : IAsyncDisposable
             all[key] = value;
         }
 
+        // GATEWAY_TEST_DATABASE=postgres runs every gateway of the suite on PostgreSQL (a sweep for engine differences).
+        string? sweep = null;
+        if (!settings.ContainsKey("ConnectionStrings:Gateway") && Environment.GetEnvironmentVariable("GATEWAY_TEST_DATABASE") == "postgres")
+        {
+            all["ConnectionStrings:Gateway"] = sweep = await PostgresServer.CreateDatabaseAsync("sweep");
+        }
+
+        if (Gateway.Data.GatewayDatabase.ProviderFor(null, all["ConnectionStrings:Gateway"]) == Gateway.Data.DatabaseProvider.Postgres)
+        {
+            // Files the gateway keeps beside a SQLite database go to its own directory here too, not to the shared
+            // content root: each test gateway has its own key ring and signing key, as with SQLite.
+            all.TryAdd("Gateway:DataProtection:KeysPath", Path.Combine(directory, "keys"));
+            all.TryAdd("Gateway:Audit:SigningKeyPath", Path.Combine(directory, "audit-signing-key.pem"));
+        }
+
         var args = all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
 
         var app = Program.CreateApp(args, logSink is null ? null : b => b.Logging.AddProvider(new ListLoggerProvider(logSink)));
         await app.StartAsync();
-        return new GatewayHost(app, directory, ownsDirectory);
+        return new GatewayHost(app, directory, ownsDirectory) { _ownedPostgres = sweep };
     }
 
     /// <summary>Connects a real MCP client as an agent.</summary>
@@ -103,11 +137,14 @@ internal sealed class GatewayHost : IAsyncDisposable
     public Task WaitForToolAsync(string exposedName) =>
         Upstreams.WaitUntilAsync(c => c.Tools.TryResolve(exposedName, out _), TestContext.Timeout);
 
-    /// <summary>Commits what the audit writer holds, then reads the whole trail from the database file.</summary>
+    /// <summary>Gets the gateway's database (SQLite or PostgreSQL).</summary>
+    public Gateway.Data.GatewayDatabase Database => Services.GetRequiredService<Gateway.Data.GatewayDatabase>();
+
+    /// <summary>Commits what the audit writer holds, then reads the whole trail from the database.</summary>
     public async Task<List<Gateway.Core.Audit.AuditChainEntry>> AuditTrailAsync()
     {
         await Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
-        return [.. new Gateway.Data.Stores.AuditChainReader($"Data Source={DatabasePath}").ReadEntries()];
+        return [.. new Gateway.Data.Stores.AuditChainReader(Database).ReadEntries()];
     }
 
     /// <summary>Waits until the catalog no longer exposes the tool.</summary>
@@ -120,6 +157,11 @@ internal sealed class GatewayHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (_ownedPostgres is not null)
+        {
+            await PostgresServer.DropDatabaseAsync(_ownedPostgres);
+        }
+
         if (_ownsDirectory)
         {
             try

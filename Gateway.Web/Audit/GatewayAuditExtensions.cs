@@ -33,10 +33,10 @@ internal static class GatewayAuditExtensions
         return errors.Count == 0 ? options : throw new InvalidOperationException("Invalid configuration: " + string.Join(" ", errors));
     }
 
-    public static IServiceCollection AddGatewayAudit(this IServiceCollection services, IConfiguration configuration, string contentRoot, string sqliteConnectionString)
+    public static IServiceCollection AddGatewayAudit(this IServiceCollection services, IConfiguration configuration, string contentRoot, Gateway.Data.GatewayDatabase database)
     {
         var audit = configuration.GetSection($"{GatewayOptions.Section}:Audit").Get<AuditOptions>() ?? new AuditOptions();
-        services.AddSingleton(new AuditSigningKey(GatewayPaths.ResolveAuditKeyPath(audit.SigningKeyPath, contentRoot, sqliteConnectionString)));
+        services.AddSingleton(new AuditSigningKey(GatewayPaths.ResolveAuditKeyPath(audit.SigningKeyPath, contentRoot, database)));
         services.AddSingleton(new ArgumentRedactor(audit.RedactPatterns));
         services.AddSingleton<AuditCheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Gateway.Data;
 using Gateway.Web.Audit;
 using Gateway.Web.Hosting;
 
@@ -7,10 +8,11 @@ namespace Gateway.Web.Cli;
 /// <summary>The database and the public key a verb uses: from its options, else where the gateway keeps them.</summary>
 internal static class AuditCliPaths
 {
-    public static string ConnectionString(VerbArguments args, IConfiguration configuration) =>
+    /// <summary><c>--db</c> (a SQLite file), else the gateway's own database (SQLite or PostgreSQL, as configured).</summary>
+    public static GatewayDatabase Database(VerbArguments args, IConfiguration configuration) =>
         args["--db"] is { } db
-            ? $"Data Source={Path.GetFullPath(db)}"
-            : GatewayPaths.ResolveSqliteConnectionString(configuration.GetConnectionString("Gateway"), ContentRoot(configuration));
+            ? GatewayDatabase.Sqlite($"Data Source={Path.GetFullPath(db)}")
+            : GatewayPaths.ResolveDatabase(configuration, ContentRoot(configuration));
 
     /// <summary>
     /// <c>--public-key</c> (the auditor's own copy), else the gateway's public key file, else the public half of its
@@ -23,7 +25,7 @@ internal static class AuditCliPaths
             return AuditSigningKey.LoadPublic(explicitPath);
         }
 
-        var keyPath = GatewayPaths.ResolveAuditKeyPath(configuration["Gateway:Audit:SigningKeyPath"], ContentRoot(configuration), ConnectionString(args, configuration));
+        var keyPath = GatewayPaths.ResolveAuditKeyPath(configuration["Gateway:Audit:SigningKeyPath"], ContentRoot(configuration), Database(args, configuration));
         var publicPath = AuditSigningKey.PublicKeyPathFor(keyPath);
         return File.Exists(publicPath) ? AuditSigningKey.LoadPublic(publicPath)
             : File.Exists(keyPath) ? AuditSigningKey.LoadPublic(keyPath)

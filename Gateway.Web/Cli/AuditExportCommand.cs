@@ -28,7 +28,7 @@ internal static class AuditExportCommand
                 Agent = args["--agent"],
                 Server = args["--server"],
             };
-            var reader = new AuditChainReader(AuditCliPaths.ConnectionString(args, configuration));
+            var reader = new AuditChainReader(AuditCliPaths.Database(args, configuration));
             path = Path.GetFullPath(path);
             switch (args["--format"] ?? "jsonl")
             {
@@ -50,7 +50,7 @@ internal static class AuditExportCommand
 
             return Task.FromResult(ExitCodes.Intact);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SqliteException or FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
         {
             error.WriteLine($"audit export could not run: {ex.Message}");
             return Task.FromResult(ExitCodes.CouldNotRun);

@@ -23,7 +23,7 @@ internal static class AuditVerifyCommand
             var result = file is not null
                 ? AuditChainCheck.VerifyExport(file, key, known)
                 : AuditChainCheck.VerifyDatabase(
-                    new AuditChainReader(AuditCliPaths.ConnectionString(args, configuration)),
+                    new AuditChainReader(AuditCliPaths.Database(args, configuration)),
                     key,
                     known,
                     coverage: AuditChainCheck.CoverageAllowance(configuration.GetSection("Gateway:Audit").Get<Gateway.Web.Hosting.AuditOptions>() ?? new()));
@@ -49,7 +49,7 @@ internal static class AuditVerifyCommand
 
             return Task.FromResult(ExitCodes.Intact);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SqliteException or InvalidOperationException or FormatException or JsonException or InvalidDataException or CryptographicException or ArgumentException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or InvalidOperationException or FormatException or JsonException or InvalidDataException or CryptographicException or ArgumentException)
         {
             error.WriteLine($"audit verify could not run: {ex.Message}");
             return Task.FromResult(ExitCodes.CouldNotRun);

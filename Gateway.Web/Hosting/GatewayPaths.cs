@@ -1,3 +1,4 @@
+using Gateway.Data;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Web.Hosting;
@@ -14,6 +15,19 @@ internal static class GatewayPaths
     {
         var cwd = Directory.GetCurrentDirectory();
         return File.Exists(Path.Combine(cwd, "appsettings.json")) ? cwd : AppContext.BaseDirectory;
+    }
+
+    /// <summary>
+    /// The database: <c>ConnectionStrings:Gateway</c> on the engine <c>Gateway:Database:Provider</c> names, or, when
+    /// that is unset, the one the connection string is written for (Npgsql's <c>Host=</c> means PostgreSQL). Without a
+    /// connection string, SQLite at <c>data/gateway.db</c> under the content root.
+    /// </summary>
+    public static GatewayDatabase ResolveDatabase(IConfiguration configuration, string contentRoot)
+    {
+        var configured = configuration.GetConnectionString("Gateway");
+        return GatewayDatabase.ProviderFor(configuration["Gateway:Database:Provider"], configured) == DatabaseProvider.Postgres
+            ? GatewayDatabase.Postgres(configured ?? throw new InvalidOperationException("Gateway:Database:Provider is postgres but ConnectionStrings:Gateway is not set."))
+            : GatewayDatabase.Sqlite(ResolveSqliteConnectionString(configured, contentRoot));
     }
 
     /// <summary>
@@ -34,25 +48,26 @@ internal static class GatewayPaths
         return builder.ToString();
     }
 
-    /// <summary>The folder of the SQLite file (where the key ring goes by default); <c>data</c> under the content root for an in-memory database.</summary>
-    public static string DataFolder(string sqliteConnectionString, string contentRoot)
+    /// <summary>
+    /// Where files the gateway keeps go by default (the key ring, the audit signing key): the folder of the SQLite
+    /// file, else <c>data</c> under the content root (an in-memory or a PostgreSQL database).
+    /// </summary>
+    public static string DataFolder(GatewayDatabase database, string contentRoot)
     {
-        var builder = new SqliteConnectionStringBuilder(sqliteConnectionString);
+        if (database.Provider != DatabaseProvider.Sqlite)
+        {
+            return Path.Combine(contentRoot, "data");
+        }
+
+        var builder = new SqliteConnectionStringBuilder(database.ConnectionString);
         return builder.DataSource == ":memory:" || builder.Mode == SqliteOpenMode.Memory
             ? Path.Combine(contentRoot, "data")
             : Path.GetDirectoryName(builder.DataSource)!;
     }
 
-    /// <summary>The audit signing key: <c>Gateway:Audit:SigningKeyPath</c> (relative to the content root), else beside the database.</summary>
-    public static string ResolveAuditKeyPath(string? configured, string contentRoot, string sqliteConnectionString)
-    {
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            return Path.GetFullPath(configured, contentRoot);
-        }
-
-        var dataSource = new SqliteConnectionStringBuilder(sqliteConnectionString).DataSource;
-        var folder = Path.IsPathRooted(dataSource) ? Path.GetDirectoryName(dataSource)! : Path.Combine(contentRoot, "data");
-        return Path.Combine(folder, "audit-signing-key.pem");
-    }
+    /// <summary>The audit signing key: <c>Gateway:Audit:SigningKeyPath</c> (relative to the content root), else in <see cref="DataFolder"/>.</summary>
+    public static string ResolveAuditKeyPath(string? configured, string contentRoot, GatewayDatabase database) =>
+        !string.IsNullOrWhiteSpace(configured)
+            ? Path.GetFullPath(configured, contentRoot)
+            : Path.Combine(DataFolder(database, contentRoot), "audit-signing-key.pem");
 }

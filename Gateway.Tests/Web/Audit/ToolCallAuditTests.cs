@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gateway.Core.Audit;
 using Gateway.Data;
 using Gateway.Data.Stores;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,10 +20,11 @@ public sealed class ToolCallAuditTests
 {
     private const string Key = "audit-agent-key-01234567";
 
-    [Fact]
-    public async Task EachCall_IsRecordedOnce_WithDecisionOutcomeAndArgumentHash()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task EachCall_IsRecordedOnce_WithDecisionOutcomeAndArgumentHash(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("files"), Agent("auditor", Key, "files/echo", "files/fail")));
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(Stdio("files"), Agent("auditor", Key, "files/echo", "files/fail")));
         await gateway.WaitForToolAsync("files__echo");
         await using var client = await gateway.ConnectAsync(Key);
 
@@ -60,5 +62,8 @@ public sealed class ToolCallAuditTests
         using var args = JsonDocument.Parse("""{"message":"audited"}""");
         Assert.Equal(CanonicalJson.Sha256(args.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value)), rows[0].ArgumentsSha256);
         Assert.DoesNotContain(rows, r => (r.Error ?? string.Empty).Contains("audited", StringComparison.Ordinal));
+
+        var verification = AuditSinkChainTests.Verify(await gateway.AuditTrailAsync());
+        Assert.True(verification.Intact, verification.Problem);
     }
 }

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Gateway.Data.Migrations
+namespace Gateway.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class AuditPartialIndexes : Migration

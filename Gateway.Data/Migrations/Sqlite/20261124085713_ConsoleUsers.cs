@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Gateway.Data.Migrations
+namespace Gateway.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class ConsoleUsers : Migration

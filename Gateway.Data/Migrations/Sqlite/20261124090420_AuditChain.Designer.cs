@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Gateway.Data.Migrations
+namespace Gateway.Data.Migrations.Sqlite
 {
     [DbContext(typeof(GatewayDbContext))]
-    [Migration("20261124085932_UpstreamCredentials")]
-    partial class UpstreamCredentials
+    [Migration("20261124090420_AuditChain")]
+    partial class AuditChain
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -189,6 +189,33 @@ namespace Gateway.Data.Migrations
                     b.ToTable("Approvals", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.AuditCheckpointEntity", b =>
+                {
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Sequence");
+
+                    b.ToTable("AuditCheckpoints", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.AuditEntryEntity", b =>
                 {
                     b.Property<long>("Sequence")
@@ -199,7 +226,14 @@ namespace Gateway.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ArgumentsRedacted")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ArgumentsSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CallId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
@@ -245,6 +279,8 @@ namespace Gateway.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Sequence");
+
+                    b.HasIndex("CallId");
 
                     b.HasIndex("Timestamp");
 
@@ -307,16 +343,6 @@ namespace Gateway.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("CredentialCiphertext")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("CredentialKind")
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTimeOffset?>("CredentialRotatedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("Enabled")

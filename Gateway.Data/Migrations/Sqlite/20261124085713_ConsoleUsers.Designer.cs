@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Gateway.Data.Migrations
+namespace Gateway.Data.Migrations.Sqlite
 {
     [DbContext(typeof(GatewayDbContext))]
-    [Migration("20261130155421_AuditPartialIndexes")]
-    partial class AuditPartialIndexes
+    [Migration("20261124085713_ConsoleUsers")]
+    partial class ConsoleUsers
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -193,33 +193,6 @@ namespace Gateway.Data.Migrations
                     b.ToTable("Approvals", (string)null);
                 });
 
-            modelBuilder.Entity("Gateway.Data.Entities.AuditCheckpointEntity", b =>
-                {
-                    b.Property<long>("Sequence")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Hash")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("KeyId")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Signature")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Sequence");
-
-                    b.ToTable("AuditCheckpoints", (string)null);
-                });
-
             modelBuilder.Entity("Gateway.Data.Entities.AuditEntryEntity", b =>
                 {
                     b.Property<long>("Sequence")
@@ -230,14 +203,7 @@ namespace Gateway.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("ArgumentsRedacted")
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("ArgumentsSha256")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("CallId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
@@ -270,10 +236,6 @@ namespace Gateway.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("ResultSha256")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("Rule")
                         .HasColumnType("TEXT");
 
@@ -288,21 +250,11 @@ namespace Gateway.Data.Migrations
 
                     b.HasKey("Sequence");
 
-                    b.HasIndex("CallId");
-
                     b.HasIndex("Timestamp");
 
                     b.HasIndex("Actor", "Sequence");
 
-                    b.HasIndex("Decision", "Sequence")
-                        .HasFilter("Decision <> 'allow'");
-
-                    b.HasIndex("Outcome", "Sequence")
-                        .HasFilter("Outcome NOT IN ('ok', 'started')");
-
                     b.HasIndex("Server", "Sequence");
-
-                    b.HasIndex("Tool", "Sequence");
 
                     b.ToTable("AuditEntries", (string)null);
                 });
@@ -415,16 +367,6 @@ namespace Gateway.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("CredentialCiphertext")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("CredentialKind")
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTimeOffset?>("CredentialRotatedAt")
-                        .HasColumnType("TEXT");
-
                     b.Property<bool>("Enabled")
                         .HasColumnType("INTEGER");
 
@@ -497,43 +439,6 @@ namespace Gateway.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("ToolClassOverrides", (string)null);
-                });
-
-            modelBuilder.Entity("Gateway.Data.Entities.ToolPinEntity", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("DefinitionSha256")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTimeOffset>("PinnedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PinnedBy")
-                        .IsRequired()
-                        .HasMaxLength(512)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Server")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Tool")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Server", "Tool")
-                        .IsUnique();
-
-                    b.ToTable("ToolPins", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.AgentGrantEntity", b =>

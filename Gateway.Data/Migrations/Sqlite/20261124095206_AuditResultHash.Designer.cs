@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Gateway.Data.Migrations
+namespace Gateway.Data.Migrations.Sqlite
 {
     [DbContext(typeof(GatewayDbContext))]
-    [Migration("20261124091450_AuditBrowseIndexes")]
-    partial class AuditBrowseIndexes
+    [Migration("20261124095206_AuditResultHash")]
+    partial class AuditResultHash
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -263,6 +263,10 @@ namespace Gateway.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("PreviousHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResultSha256")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
