@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
@@ -13,7 +12,8 @@ namespace Gateway.Core.Approvals;
 /// </summary>
 public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IAuditSink audit, ApprovalOptions options, TimeProvider time, IAgentStore? agents = null) : IApprovalGate
 {
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new(StringComparer.Ordinal);
+    // Completed and replaced whenever an approval may have changed: every held call re-reads its approval then.
+    private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <inheritdoc/>
     public async ValueTask<ApprovalVerdict> RequestAsync(ApprovalRequest request, CancellationToken cancellationToken)
@@ -76,73 +76,71 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
         {
             await AuditAsync(decided, approve ? "approval_approved" : "approval_denied", by, approve ? "approve" : "deny", reason);
             events.Raise(decided);
-            if (_waiters.TryGetValue(id, out var waiter))
-            {
-                waiter.TrySetResult();
-            }
+            WakeAll();
         }
 
         return result;
     }
+
+    /// <summary>
+    /// Makes every held call re-read its approval now: called after a local decision, and when another instance may
+    /// have decided one (a database change), so a decision made anywhere releases the call without waiting for a poll.
+    /// </summary>
+    public void WakeAll() => Interlocked.Exchange(ref _nudge, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     private async Task<ApprovalVerdict> WaitAsync(Approval approval, ApprovalRequest request, CancellationToken cancellationToken)
     {
         var holdUntil = Min(approval.ExpiresAt, time.GetUtcNow() + options.HoldFor);
         // Without a heartbeat there is nothing to schedule: MaxValue, or the wait below would never sleep.
         var nextHeartbeat = request.Heartbeat is null ? DateTimeOffset.MaxValue : time.GetUtcNow();
-        var waiter = _waiters.GetOrAdd(approval.Id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        try
+        while (true)
         {
-            while (true)
+            // Taken before the read: a nudge that arrives between the read and the wait is not lost.
+            var nudge = Volatile.Read(ref _nudge).Task;
+            var current = await store.GetAsync(approval.Id, CancellationToken.None) ?? approval;
+            var now = time.GetUtcNow();
+            switch (current.Status)
             {
-                var current = await store.GetAsync(approval.Id, CancellationToken.None) ?? approval;
-                var now = time.GetUtcNow();
-                switch (current.Status)
-                {
-                    case ApprovalStatus.Approved:
-                        return await store.ConsumeAsync(current.Id, CancellationToken.None)
-                            ? new ApprovalVerdict(true, string.Empty)
-                            : new ApprovalVerdict(false, $"Approval {current.Id} was already used by another identical call.");
-                    case ApprovalStatus.Denied:
-                        return new ApprovalVerdict(false, $"Denied by {current.DecidedBy} (approval {current.Id})" + (string.IsNullOrWhiteSpace(current.DecisionReason) ? "." : ": " + current.DecisionReason));
-                    case ApprovalStatus.Expired:
-                        return Expired(current);
-                    case ApprovalStatus.Executed:
-                        return new ApprovalVerdict(false, $"Approval {current.Id} was already used by another identical call.");
-                }
-
-                if (now >= current.ExpiresAt)
-                {
-                    if (await store.ExpireAsync(current.Id, now, CancellationToken.None))
-                    {
-                        await AuditAsync(current, "approval_expired", "gateway", "expire", null);
-                        events.Raise(current with { Status = ApprovalStatus.Expired });
-                    }
-
-                    continue;
-                }
-
-                if (now >= holdUntil)
-                {
-                    return new ApprovalVerdict(false, PendingMessage(current));
-                }
-
-                if (now >= nextHeartbeat && request.Heartbeat is { } heartbeat)
-                {
-                    await heartbeat($"Waiting for a human to approve this call ({current.Id}); {(int)(current.ExpiresAt - now).TotalSeconds} s left. {PendingMessage(current)}");
-                    nextHeartbeat = now + options.HeartbeatInterval;
-                }
-
-                // Released at once by a decision made here, or after the poll interval for one made by another instance.
-                var until = Min(Min(holdUntil, current.ExpiresAt), Min(nextHeartbeat, now + options.PollInterval));
-                var delay = until - now;
-                await Task.WhenAny(waiter.Task, Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.FromMilliseconds(1), time, cancellationToken));
-                cancellationToken.ThrowIfCancellationRequested();
+                case ApprovalStatus.Approved:
+                    return await store.ConsumeAsync(current.Id, CancellationToken.None)
+                        ? new ApprovalVerdict(true, string.Empty)
+                        : new ApprovalVerdict(false, $"Approval {current.Id} was already used by another identical call.");
+                case ApprovalStatus.Denied:
+                    return new ApprovalVerdict(false, $"Denied by {current.DecidedBy} (approval {current.Id})" + (string.IsNullOrWhiteSpace(current.DecisionReason) ? "." : ": " + current.DecisionReason));
+                case ApprovalStatus.Expired:
+                    return Expired(current);
+                case ApprovalStatus.Executed:
+                    return new ApprovalVerdict(false, $"Approval {current.Id} was already used by another identical call.");
             }
-        }
-        finally
-        {
-            _waiters.TryRemove(new(approval.Id, waiter));
+
+            if (now >= current.ExpiresAt)
+            {
+                if (await store.ExpireAsync(current.Id, now, CancellationToken.None))
+                {
+                    await AuditAsync(current, "approval_expired", "gateway", "expire", null);
+                    events.Raise(current with { Status = ApprovalStatus.Expired });
+                }
+
+                continue;
+            }
+
+            if (now >= holdUntil)
+            {
+                return new ApprovalVerdict(false, PendingMessage(current));
+            }
+
+            if (now >= nextHeartbeat && request.Heartbeat is { } heartbeat)
+            {
+                await heartbeat($"Waiting for a human to approve this call ({current.Id}); {(int)(current.ExpiresAt - now).TotalSeconds} s left. {PendingMessage(current)}");
+                nextHeartbeat = now + options.HeartbeatInterval;
+            }
+
+            // Released at once by a nudge (a decision here, or a database change another instance made); the poll
+            // interval is the safety net when no change is reported.
+            var until = Min(Min(holdUntil, current.ExpiresAt), Min(nextHeartbeat, now + options.PollInterval));
+            var delay = until - now;
+            await Task.WhenAny(nudge, Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.FromMilliseconds(1), time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

@@ -13,4 +13,15 @@ internal static class Eventually
             await Task.Delay(5);
         }
     }
+
+    /// <summary>Waits until the asynchronous <paramref name="condition"/> holds; fails with <paramref name="what"/> after <paramref name="timeout"/> (10 s by default).</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
+            await Task.Delay(5);
+        }
+    }
 }

@@ -22,6 +22,7 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<ApprovalEvents>();
         services.AddSingleton<ApprovalGate>();
         services.AddSingleton<IApprovalGate>(sp => sp.GetRequiredService<ApprovalGate>());
+        services.AddHostedService<Gateway.Web.Approvals.ApprovalChangeRelay>();
         services.AddHostedService<ApprovalWebhook>();
         services.AddSingleton(sp => new PolicyMessages { ShowRuleNames = configuration.GetValue("Gateway:Policy:ShowRuleNames", true) });
         services.AddSingleton<GatewayMcpHandlers>();

@@ -36,6 +36,9 @@ internal static class GatewayUpstreamExtensions
         services.AddSingleton<ToolPinService>();
         services.AddHostedService(sp => sp.GetRequiredService<ToolPinService>());
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());
+
+        // After the pool: servers another instance adds, changes or removes reach this one's pool.
+        services.AddHostedService<ServerReloader>();
         services.AddSingleton<ServerRegistry>();
         services.AddSingleton<Gateway.Web.Credentials.OAuth.AuthorizationCodeFlow>();
         return services;

@@ -18,7 +18,28 @@ internal enum ServerChange
 internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstreams)
 {
     /// <summary>Registers and connects a server; <see langword="null"/> when the name is taken.</summary>
-    public async Task<StoredServer?> AddAsync(ServerDefinition definition, CancellationToken cancellationToken)
+    public Task<StoredServer?> AddAsync(ServerDefinition definition, CancellationToken cancellationToken) =>
+        upstreams.SerializeAsync(() => AddCoreAsync(definition, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Sets, rotates or (with <see langword="null"/>) removes a server's credential and reconnects it with the new one,
+    /// so the next call uses it without a restart: an HTTP upstream gets a new session, a stdio child is started with
+    /// the new environment. The new connection is made before the old one closes (stdin closed, killed only after its
+    /// shutdown timeout), so calls keep working across the rotation.
+    /// </summary>
+    /// <returns>The stored server, or <see langword="null"/> when it does not exist.</returns>
+    public Task<StoredServer?> SetCredentialAsync(string name, UpstreamCredential? credential, CancellationToken cancellationToken) =>
+        upstreams.SerializeAsync(() => SetCredentialCoreAsync(name, credential, cancellationToken), cancellationToken);
+
+    /// <summary>Replaces a server's definition and reconnects it; servers owned by configuration are left to configuration.</summary>
+    public Task<(ServerChange Result, StoredServer? Server)> UpdateAsync(ServerDefinition definition, CancellationToken cancellationToken) =>
+        upstreams.SerializeAsync(() => UpdateCoreAsync(definition, cancellationToken), cancellationToken);
+
+    /// <summary>Unregisters and disconnects a server; servers owned by configuration are left to configuration.</summary>
+    public Task<ServerChange> RemoveAsync(string name, CancellationToken cancellationToken) =>
+        upstreams.SerializeAsync(() => RemoveCoreAsync(name, cancellationToken), cancellationToken);
+
+    private async Task<StoredServer?> AddCoreAsync(ServerDefinition definition, CancellationToken cancellationToken)
     {
         var stored = await store.AddAsync(definition, cancellationToken);
         if (stored is not null)
@@ -29,14 +50,7 @@ internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstrea
         return stored;
     }
 
-    /// <summary>
-    /// Sets, rotates or (with <see langword="null"/>) removes a server's credential and reconnects it with the new one,
-    /// so the next call uses it without a restart: an HTTP upstream gets a new session, a stdio child is started with
-    /// the new environment. The new connection is made before the old one closes (stdin closed, killed only after its
-    /// shutdown timeout), so calls keep working across the rotation.
-    /// </summary>
-    /// <returns>The stored server, or <see langword="null"/> when it does not exist.</returns>
-    public async Task<StoredServer?> SetCredentialAsync(string name, UpstreamCredential? credential, CancellationToken cancellationToken)
+    private async Task<StoredServer?> SetCredentialCoreAsync(string name, UpstreamCredential? credential, CancellationToken cancellationToken)
     {
         var stored = await store.SetCredentialAsync(name, credential, cancellationToken);
         if (stored is not null)
@@ -47,8 +61,7 @@ internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstrea
         return stored;
     }
 
-    /// <summary>Replaces a server's definition and reconnects it; servers owned by configuration are left to configuration.</summary>
-    public async Task<(ServerChange Result, StoredServer? Server)> UpdateAsync(ServerDefinition definition, CancellationToken cancellationToken)
+    private async Task<(ServerChange Result, StoredServer? Server)> UpdateCoreAsync(ServerDefinition definition, CancellationToken cancellationToken)
     {
         var existing = await store.FindAsync(definition.Name, cancellationToken);
         if (existing is null)
@@ -77,8 +90,7 @@ internal sealed class ServerRegistry(IServerStore store, UpstreamManager upstrea
         return (ServerChange.Done, stored);
     }
 
-    /// <summary>Unregisters and disconnects a server; servers owned by configuration are left to configuration.</summary>
-    public async Task<ServerChange> RemoveAsync(string name, CancellationToken cancellationToken)
+    private async Task<ServerChange> RemoveCoreAsync(string name, CancellationToken cancellationToken)
     {
         var existing = await store.FindAsync(name, cancellationToken);
         if (existing is null)

@@ -31,6 +31,7 @@ internal sealed partial class UpstreamManager(
     private IReadOnlyDictionary<(string Server, string Tool), AccessClass> _classOverrides = new Dictionary<(string, string), AccessClass>();
     private ToolPinSet _pins = ToolPinSet.None;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _serverChanges = new(1, 1);
 
     /// <summary>Gets the current catalog.</summary>
     public GatewayCatalog Catalog => _catalog;
@@ -114,6 +115,58 @@ internal sealed partial class UpstreamManager(
             await old.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// Runs one change of the servers (a store write and its application to the pool, or a reload) at a time, so a
+    /// reload never sees a local change half applied.
+    /// </summary>
+    public async Task<T> SerializeAsync<T>(Func<Task<T>> change, CancellationToken cancellationToken)
+    {
+        await _serverChanges.WaitAsync(cancellationToken);
+        try
+        {
+            return await change();
+        }
+        finally
+        {
+            _serverChanges.Release();
+        }
+    }
+
+    /// <summary>
+    /// Brings the pool in line with the stored servers (what another instance added, changed, disabled or deleted):
+    /// a new server connects, a changed one is replaced make-before-break, a deleted one closes. Servers this instance
+    /// already runs as stored are left alone, so a local change applied by <see cref="ServerRegistry"/> is not redone.
+    /// </summary>
+    public async Task SyncAsync(IReadOnlyList<StoredServer> stored)
+    {
+        foreach (var server in stored)
+        {
+            if (!_connections.TryGetValue(server.Definition.Name, out var current))
+            {
+                await ApplyAsync(server);
+            }
+            else if (!current.Definition.SameAs(WithRunningRefreshToken(server.Definition, current.Definition)))
+            {
+                await ReplaceAsync(server);
+            }
+        }
+
+        var names = stored.Select(s => s.Definition.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _connections.Keys.Where(n => !names.Contains(n)).ToList())
+        {
+            await RemoveAsync(gone);
+        }
+    }
+
+    /// <summary>
+    /// A refresh token the running connection rotated and stored is not a new definition: the connection's token
+    /// source already holds its successor, and restarting on it would reconnect after every refresh.
+    /// </summary>
+    private static ServerDefinition WithRunningRefreshToken(ServerDefinition stored, ServerDefinition running) =>
+        stored.Credential is { RefreshToken: not null } credential && running.Credential is { RefreshToken: not null } current && credential.Kind == current.Kind
+            ? stored with { Credential = credential with { RefreshToken = current.RefreshToken } }
+            : stored;
 
     /// <summary>Stops and forgets the connection of a server.</summary>
     public async Task RemoveAsync(string name)

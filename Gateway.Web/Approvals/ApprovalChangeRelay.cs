@@ -1,0 +1,115 @@
+using Gateway.Core.Approvals;
+using Gateway.Data.Stores;
+
+namespace Gateway.Web.Approvals;
+
+/// <summary>
+/// Carries approval changes made by other instances to this one: on a database change it releases the calls held
+/// here to re-read their approvals (a decision made on another instance releases them at once), and reports the
+/// approvals that appeared or left the pending list to the console, so an approver anywhere sees every held call.
+/// </summary>
+/// <remarks>
+/// Changes made here are already reported by <see cref="ApprovalEvents.Changed"/>; they are added to the known set as
+/// they happen, so they are not reported a second time when the database change arrives.
+/// </remarks>
+internal sealed partial class ApprovalChangeRelay(
+    IDatabaseChanges changes,
+    IApprovalStore store,
+    ApprovalGate gate,
+    ApprovalEvents events,
+    ILogger<ApprovalChangeRelay> logger) : BackgroundService
+{
+    /// <summary>As many pending approvals as the Approvals page shows.</summary>
+    private const int Limit = 200;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, ApprovalStatus> _known = new(StringComparer.Ordinal);
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        events.Changed += OnLocalChange;
+        foreach (var approval in await store.ListAsync(ApprovalStatus.Pending, Limit, cancellationToken))
+        {
+            _known[approval.Id] = approval.Status;
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        events.Changed -= OnLocalChange;
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var seen = changes.Version;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                seen = await changes.WaitForChangeAsync(seen, stoppingToken);
+                gate.WakeAll();
+                await ReportAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogRelayFailed(ex);
+            }
+        }
+    }
+
+    private async Task ReportAsync(CancellationToken cancellationToken)
+    {
+        var pending = await store.ListAsync(ApprovalStatus.Pending, Limit, cancellationToken);
+        List<Approval> appeared;
+        List<string> left;
+        lock (_gate)
+        {
+            appeared = [.. pending.Where(a => !_known.ContainsKey(a.Id))];
+            var ids = pending.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+            left = [.. _known.Where(k => k.Value == ApprovalStatus.Pending && !ids.Contains(k.Key)).Select(k => k.Key)];
+            _known.Clear();
+            foreach (var approval in pending)
+            {
+                _known[approval.Id] = approval.Status;
+            }
+        }
+
+        foreach (var approval in appeared)
+        {
+            events.RaiseObserved(approval);
+        }
+
+        foreach (var id in left)
+        {
+            if (await store.GetAsync(id, cancellationToken) is { } decided)
+            {
+                events.RaiseObserved(decided);
+            }
+        }
+    }
+
+    private void OnLocalChange(Approval approval)
+    {
+        lock (_gate)
+        {
+            if (approval.Status == ApprovalStatus.Pending)
+            {
+                _known[approval.Id] = approval.Status;
+            }
+            else
+            {
+                _known.Remove(approval.Id);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relaying approval changes from the database failed; held calls still poll for their decisions.")]
+    private partial void LogRelayFailed(Exception exception);
+}
