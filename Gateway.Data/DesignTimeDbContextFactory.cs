@@ -5,12 +5,8 @@ namespace Gateway.Data;
 
 /// <summary>
 /// Lets <c>dotnet ef migrations add</c> build the model without starting the web host. Each engine has its own
-/// history; add a migration to both, named alike:
-/// <code>
-/// dotnet ef migrations add NAME --project Gateway.Data --output-dir Migrations/Sqlite --namespace Gateway.Data.Migrations.Sqlite
-/// dotnet ef migrations add NAME --project Gateway.Data --output-dir Migrations/Postgres --namespace Gateway.Data.Migrations.Postgres -- --provider postgres
-/// </code>
-/// No database is contacted; the PostgreSQL connection string only selects the provider.
+/// history; <c>Gateway.Data/add-migration.sh NAME</c> adds a migration to both (it passes <c>-- --provider postgres</c>
+/// for PostgreSQL). No database is contacted; the PostgreSQL connection string only selects the provider.
 /// </summary>
 internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<GatewayDbContext>
 {

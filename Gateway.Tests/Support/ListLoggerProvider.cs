@@ -22,7 +22,7 @@ internal sealed class ListLoggerProvider(List<string> sink) : ILoggerProvider
         {
             lock (sink)
             {
-                sink.Add(formatter(state, exception));
+                sink.Add(exception is null ? formatter(state, exception) : formatter(state, exception) + " " + exception.GetType().FullName + ": " + exception.Message);
             }
         }
     }

@@ -88,8 +88,15 @@ public sealed class McpEndpointOptions
     /// <summary>Gets or sets how long an idle 2025-11-25 session lives. The default is 30 minutes.</summary>
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>Gets or sets how many 2025-11-25 sessions one agent may hold open. The default is 100.</summary>
+    /// <summary>Gets or sets how many 2025-11-25 sessions one agent may hold open (on each instance). The default is 100.</summary>
     public int MaxSessionsPerAgent { get; set; } = 100;
+
+    /// <summary>
+    /// Gets or sets how long after it began a 2025-11-25 session may continue on another instance (or after a restart):
+    /// a request with its session id is taken over there, for the agent and key that opened it. Older sessions get 404
+    /// and the client starts a new one. The default is 24 hours.
+    /// </summary>
+    public TimeSpan SharedSessionLifetime { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>Gets or sets how many items one page of tools/list (and prompts, resources, templates) holds. The default is 500.</summary>
     public int PageSize { get; set; } = 500;

@@ -28,6 +28,10 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<GatewayMcpHandlers>();
         services.AddSingleton<McpSessionRegistry>();
         services.AddSingleton<SessionBridges>();
+
+        // The SDK finds it in DI: a 2025-11-25 session continues on whichever instance its next request reaches.
+        services.AddSingleton<SharedSessions>();
+        services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SharedSessions>());
         var inFlight = new InFlightCalls();
         services.AddSingleton(inFlight);
         services.AddHttpContextAccessor();
@@ -79,7 +83,8 @@ internal static class GatewayMcpExtensions
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
             .UseMiddleware<OriginValidationMiddleware>()
             .UseMiddleware<SessionLimitMiddleware>()
-            .UseMiddleware<MalformedRequestGuard>());
+            .UseMiddleware<MalformedRequestGuard>()
+            .Use((context, next) => context.RequestServices.GetRequiredService<SharedSessions>().ForgetEndedAsync(context, next)));
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
         return app;
     }

@@ -373,6 +373,35 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("ConsoleUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.McpSessionEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("AgentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("InitializeJson")
+                        .IsRequired()
+                        .HasMaxLength(65536)
+                        .HasColumnType("character varying(65536)");
+
+                    b.Property<string>("KeyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("McpSessions", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.PolicyRuleEntity", b =>
                 {
                     b.Property<long>("Id")

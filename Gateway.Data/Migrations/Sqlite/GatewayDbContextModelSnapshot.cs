@@ -358,6 +358,35 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("ConsoleUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.McpSessionEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AgentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("InitializeJson")
+                        .IsRequired()
+                        .HasMaxLength(65536)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("McpSessions", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.PolicyRuleEntity", b =>
                 {
                     b.Property<long>("Id")

@@ -1,0 +1,25 @@
+using Gateway.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Gateway.Data.Configurations;
+
+internal sealed class McpSessionEntityConfiguration : IEntityTypeConfiguration<McpSessionEntity>
+{
+    /// <summary>The longest initialize parameters kept: larger ones are not shared (that session stays on its instance).</summary>
+    public const int MaxInitializeJson = 65_536;
+
+    public void Configure(EntityTypeBuilder<McpSessionEntity> builder)
+    {
+        builder.ToTable("McpSessions");
+        builder.HasKey(s => s.Id);
+        builder.Property(s => s.Id).HasMaxLength(128);
+        builder.Property(s => s.KeyHash).HasMaxLength(64);
+        builder.Property(s => s.InitializeJson).HasMaxLength(MaxInitializeJson);
+
+        // UTC ticks on SQLite, so the expiry comparison is done in SQL (timestamptz on PostgreSQL).
+        builder.Property(s => s.CreatedAt).HasConversion(new DateTimeOffsetToBinaryConverter());
+        builder.HasIndex(s => s.CreatedAt);
+    }
+}

@@ -1,0 +1,15 @@
+namespace Gateway.Data.Entities;
+
+/// <summary>Row of <c>McpSessions</c>: a 2025-11-25 session any instance may continue (see <c>Gateway.Core.Sessions.McpSessionRecord</c>).</summary>
+public sealed class McpSessionEntity
+{
+    public required string Id { get; set; }
+
+    public long AgentId { get; set; }
+
+    public required string KeyHash { get; set; }
+
+    public required string InitializeJson { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -1,0 +1,38 @@
+using Gateway.Core.Sessions;
+using Gateway.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Data.Stores;
+
+internal sealed class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> factory) : IMcpSessionStore
+{
+    public async Task SaveAsync(McpSessionRecord session, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+
+        // Expired rows go with each new session: the table holds at most the sessions of one retention period.
+        await db.Set<McpSessionEntity>().Where(s => s.CreatedAt < forgetBefore).ExecuteDeleteAsync(cancellationToken);
+        db.Add(new McpSessionEntity
+        {
+            Id = session.SessionId,
+            AgentId = session.AgentId,
+            KeyHash = session.KeyHash,
+            InitializeJson = session.InitializeJson,
+            CreatedAt = session.CreatedAt,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public async Task DeleteAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await db.Set<McpSessionEntity>().Where(s => s.Id == sessionId).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    public async Task<McpSessionRecord?> FindAsync(string sessionId, DateTimeOffset notBefore, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Set<McpSessionEntity>().AsNoTracking().SingleOrDefaultAsync(s => s.Id == sessionId && s.CreatedAt >= notBefore, cancellationToken);
+        return row is null ? null : new McpSessionRecord(row.Id, row.AgentId, row.KeyHash, row.InitializeJson, row.CreatedAt);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Gateway.Data;
+using Gateway.Tests.Data;
+using Gateway.Tests.Support;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Mcp;
+
+/// <summary>
+/// A 2025-11-25 session begun on one instance continues on another that shares its database (a load balancer
+/// without stickiness), for the agent and key that began it and nobody else; an unknown session gets the
+/// specification's 404.
+/// </summary>
+public sealed class SharedSessionTests
+{
+    private const string Key = "shared-session-key-0123456789";
+    private const string OtherKey = "other-session-key-0123456789";
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ASessionBegunOnOneInstance_ContinuesOnTheOther_OnlyForItsOwnKey(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Stdio("files"), Agent("agent", Key, "files/echo"), Agent("other", OtherKey, "files/echo"), new Dictionary<string, string?>
+        {
+            ["Gateway:DataProtection:KeysPath"] = Path.Combine(directory, "keys"),
+            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(directory, "audit-signing-key.pem"),
+        });
+        if (provider == DatabaseProvider.Postgres)
+        {
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("sessions");
+        }
+
+        // On SQLite the two share the file in one directory; on PostgreSQL, the database.
+        await using var a = await GatewayHost.StartAsync(settings, directory);
+        await using var b = await GatewayHost.StartAsync(settings, directory);
+        await b.WaitForToolAsync("files__echo");
+
+        using var http = new HttpClient();
+        var session = await BeginAsync(http, a, Key);
+
+        // The next call lands on the other instance: it continues the session.
+        using (var call = await PostAsync(http, b, Key, session, """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"files__echo","arguments":{"message":"moved"}}}"""))
+        {
+            var body = await call.Content.ReadAsStringAsync(TestContext.Timeout);
+            Assert.True(call.StatusCode == HttpStatusCode.OK, $"{(int)call.StatusCode} {body}");
+            Assert.Contains("echo: moved", body, StringComparison.Ordinal);
+        }
+
+        // Another agent presenting an id it did not open is not let in: 404 before the session moves (the gateway
+        // refuses to take it over for them), 403 once it has (the SDK binds a session to its user).
+        var second = await BeginAsync(http, a, Key);
+        using (var stolen = await PostAsync(http, b, OtherKey, second, """{"jsonrpc":"2.0","id":3,"method":"tools/list"}"""))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, stolen.StatusCode);
+        }
+
+        using (var owner = await PostAsync(http, b, Key, second, """{"jsonrpc":"2.0","id":3,"method":"tools/list"}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, owner.StatusCode);
+        }
+
+        using (var stolen = await PostAsync(http, b, OtherKey, session, """{"jsonrpc":"2.0","id":3,"method":"tools/list"}"""))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, stolen.StatusCode);
+        }
+
+        // An id nobody issued is unknown.
+        using (var unknown = await PostAsync(http, b, Key, "no-such-session-" + Guid.NewGuid().ToString("N"), """{"jsonrpc":"2.0","id":4,"method":"tools/list"}"""))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        // And back on the first instance, the session is still there.
+        using var back = await PostAsync(http, a, Key, session, """{"jsonrpc":"2.0","id":5,"method":"tools/list"}""");
+        Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        Assert.Contains("files__echo", await back.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+    }
+
+    /// <summary>Initializes a session on <paramref name="gateway"/> and returns its id.</summary>
+    private static async Task<string> BeginAsync(HttpClient http, GatewayHost gateway, string key)
+    {
+        using var initialize = await PostAsync(http, gateway, key, null, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
+        Assert.Equal(HttpStatusCode.OK, initialize.StatusCode);
+        var session = initialize.Headers.GetValues("Mcp-Session-Id").Single();
+        using var initialized = await PostAsync(http, gateway, key, session, """{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
+        return session;
+    }
+
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient http, GatewayHost gateway, string key, string? session, string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        if (session is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
+            request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
+        }
+
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, TestContext.Timeout);
+        return response;
+    }
+}

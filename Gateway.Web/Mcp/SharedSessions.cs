@@ -1,0 +1,126 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Gateway.Core.Sessions;
+using Gateway.Web.Authentication;
+using Gateway.Web.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol;
+using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Mcp;
+
+/// <summary>
+/// Lets any instance continue a 2025-11-25 session another instance began (behind a load balancer without
+/// stickiness, or after a restart): the SDK asks here when a request names a session it does not hold, and the
+/// session is taken over with the client's original initialize parameters when the same agent, with the same key,
+/// asks within <see cref="McpEndpointOptions.SharedSessionLifetime"/>. Anything else gets the specification's 404,
+/// after which a client starts a new session.
+/// </summary>
+/// <remarks>
+/// What moves is the handshake, not the session's live state: a subscription or log level set on the old instance is
+/// set again by the client if it needs it, and a server-to-client request in flight (an elicitation) stays with the
+/// instance that sent it.
+/// </remarks>
+internal sealed partial class SharedSessions(IMcpSessionStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SharedSessions> logger)
+    : ISessionMigrationHandler
+{
+    /// <summary>Larger initialize parameters are not shared (the session stays where it began); ordinary ones are a few hundred bytes.</summary>
+    internal const int MaxInitializeBytes = 65_536;
+
+    /// <summary>A session id longer than any the SDK issues is not looked up.</summary>
+    private const int MaxSessionIdLength = 128;
+
+    public async ValueTask OnSessionInitializedAsync(HttpContext context, string sessionId, InitializeRequestParams initializeParams, CancellationToken cancellationToken)
+    {
+        AgentClaimsIdentity? identity;
+        try
+        {
+            identity = context.User.GetAgentIdentity();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A repeated initialize on a live session reaches here with the first request's (finished) context; the
+            // session was stored by the first one.
+            return;
+        }
+
+        if (identity is null || sessionId.Length > MaxSessionIdLength)
+        {
+            return;
+        }
+
+        var json = JsonSerializer.Serialize(initializeParams, McpJsonUtilities.DefaultOptions);
+        if (Encoding.UTF8.GetByteCount(json) > MaxInitializeBytes)
+        {
+            LogNotShared(identity.Agent.Name, "its initialize parameters are larger than 64 KiB");
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        try
+        {
+            await store.SaveAsync(new McpSessionRecord(sessionId, identity.Agent.Id, identity.KeyHash, json, now), now - options.Value.Mcp.SharedSessionLifetime, cancellationToken);
+        }
+        catch (Exception ex) when (ex is DbException or DbUpdateException)
+        {
+            // The session works here all the same; only a move to another instance would end it with a 404.
+            LogNotShared(identity.Agent.Name, ex.Message);
+        }
+    }
+
+    public async ValueTask<InitializeRequestParams?> AllowSessionMigrationAsync(HttpContext context, string sessionId, CancellationToken cancellationToken)
+    {
+        if (context.User.GetAgentIdentity() is not { } identity || sessionId.Length > MaxSessionIdLength)
+        {
+            return null;
+        }
+
+        var record = await store.FindAsync(sessionId, time.GetUtcNow() - options.Value.Mcp.SharedSessionLifetime, cancellationToken);
+        if (record is null
+            || record.AgentId != identity.Agent.Id
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(record.KeyHash), Encoding.ASCII.GetBytes(identity.KeyHash)))
+        {
+            // Unknown, expired, or another agent's (or key's) session: taking it over would be impersonation.
+            return null;
+        }
+
+        LogTakenOver(identity.Agent.Name);
+        return JsonSerializer.Deserialize<InitializeRequestParams>(record.InitializeJson, McpJsonUtilities.DefaultOptions);
+    }
+
+    /// <summary>
+    /// After the client ended its session (a successful DELETE), forgets it, so a later request with its id gets the
+    /// specification's 404 on every instance instead of reviving it.
+    /// </summary>
+    public async Task ForgetEndedAsync(HttpContext context, RequestDelegate next)
+    {
+        await next(context);
+        if (HttpMethods.IsDelete(context.Request.Method)
+            && context.Response.StatusCode is >= 200 and < 300
+            && context.Request.Headers["Mcp-Session-Id"].ToString() is { Length: > 0 and <= MaxSessionIdLength } sessionId)
+        {
+            try
+            {
+                await store.DeleteAsync(sessionId, context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is DbException or OperationCanceledException)
+            {
+                // Left to expire with the lifetime; only the same agent and key could take it over meanwhile.
+                LogNotForgotten(ex.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An ended session could not be removed from the shared sessions ({Reason}); it expires with its lifetime.")]
+    private partial void LogNotForgotten(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A session of agent {Agent} is not shared with other instances ({Reason}); it ends if its requests reach another instance.")]
+    private partial void LogNotShared(string agent, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Continuing a session of agent {Agent} that began on another instance (or before a restart).")]
+    private partial void LogTakenOver(string agent);
+}
