@@ -15,6 +15,9 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     // Completed and replaced whenever an approval may have changed: every held call re-reads its approval then.
     private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // Completed when this instance shuts down: held calls are let go (their approvals stay pending in the database).
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <inheritdoc/>
     public async ValueTask<ApprovalVerdict> RequestAsync(ApprovalRequest request, CancellationToken cancellationToken)
     {
@@ -83,6 +86,17 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     }
 
     /// <summary>
+    /// Lets every held call go, now and from now on, with the "approval pending, retry" answer: called when the instance
+    /// shuts down. Nothing is lost: each approval stays pending in the database, and the agent's retry of the same call
+    /// after a decision runs it once, on whichever instance it reaches.
+    /// </summary>
+    public void ReleaseHeldCalls()
+    {
+        _released.TrySetResult();
+        WakeAll();
+    }
+
+    /// <summary>
     /// Makes every held call re-read its approval now: called after a local decision, and when another instance may
     /// have decided one (a database change), so a decision made anywhere releases the call without waiting for a poll.
     /// </summary>
@@ -124,7 +138,7 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
                 continue;
             }
 
-            if (now >= holdUntil)
+            if (now >= holdUntil || _released.Task.IsCompleted)
             {
                 return new ApprovalVerdict(false, PendingMessage(current));
             }

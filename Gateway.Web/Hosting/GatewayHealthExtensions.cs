@@ -7,7 +7,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// Probes for process managers and load balancers: <c>/healthz</c> (the process answers) and <c>/readyz</c> (the
-/// database answers and is migrated). Anonymous, and they say only Healthy or Unhealthy: no detail leaks.
+/// database answers and is migrated, and the instance is not shutting down). Anonymous, and they say only Healthy or Unhealthy: no detail leaks.
 /// </summary>
 internal static class GatewayHealthExtensions
 {
@@ -15,7 +15,15 @@ internal static class GatewayHealthExtensions
 
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks().AddCheck<DatabaseReadyCheck>("database", tags: [Ready]);
+        services.AddHealthChecks()
+            .AddCheck<DatabaseReadyCheck>("database", tags: [Ready])
+            .AddCheck<NotDrainingCheck>("draining", tags: [Ready]);
+
+        // Shutdown: not ready first, then the server stops and running calls get the drain timeout to finish.
+        services.AddSingleton<Gateway.Web.Hosting.GracefulDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<Gateway.Web.Hosting.GracefulDrain>());
+        services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<Gateway.Web.Hosting.GatewayOptions>>((host, gateway) =>
+            host.ShutdownTimeout = gateway.Value.Shutdown.ReadinessDelay + gateway.Value.Shutdown.DrainTimeout);
         return services;
     }
 
@@ -24,6 +32,12 @@ internal static class GatewayHealthExtensions
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().ExcludeFromDescription();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready) }).AllowAnonymous().ExcludeFromDescription();
         return app;
+    }
+
+    private sealed class NotDrainingCheck(Gateway.Web.Hosting.GracefulDrain drain) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(drain.Draining ? HealthCheckResult.Unhealthy("Shutting down.") : HealthCheckResult.Healthy());
     }
 
     private sealed class DatabaseReadyCheck(IDbContextFactory<GatewayDbContext> factory) : IHealthCheck

@@ -20,6 +20,22 @@ public sealed class GatewayOptions
 
     /// <summary>Gets or sets the audit trail settings.</summary>
     public AuditOptions Audit { get; set; } = new();
+
+    /// <summary>Gets or sets how an instance shuts down.</summary>
+    public ShutdownOptions Shutdown { get; set; } = new();
+}
+
+/// <summary><c>Gateway:Shutdown</c>: the graceful drain on SIGTERM.</summary>
+public sealed class ShutdownOptions
+{
+    /// <summary>
+    /// Gets or sets how long <c>/readyz</c> reports not ready before the server stops taking connections, so a balancer
+    /// polling it moves traffic away first. The default is none (set it to the balancer's check interval).
+    /// </summary>
+    public TimeSpan ReadinessDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Gets or sets how long calls already running may take to finish once shutdown began. The default is 30 seconds.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary><c>Gateway:OAuth</c>: the gateway as an OAuth client of its upstreams.</summary>

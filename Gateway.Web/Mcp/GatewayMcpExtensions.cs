@@ -82,6 +82,7 @@ internal static class GatewayMcpExtensions
         // Before authentication: a rebinding attack is refused without looking at credentials.
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
             .UseMiddleware<OriginValidationMiddleware>()
+            .Use((context, next) => context.RequestServices.GetRequiredService<GracefulDrain>().RefuseWhileDrainingAsync(context, next))
             .UseMiddleware<SessionLimitMiddleware>()
             .UseMiddleware<MalformedRequestGuard>()
             .Use((context, next) => context.RequestServices.GetRequiredService<SharedSessions>().ForgetEndedAsync(context, next)));
