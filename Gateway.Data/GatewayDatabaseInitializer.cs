@@ -20,7 +20,13 @@ internal sealed partial class GatewayDatabaseInitializer(IDbContextFactory<Gatew
         }
 
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-        await db.Database.MigrateAsync(cancellationToken);
+        if (pending.Count > 0)
+        {
+            // Only when there is something to apply: a least-privilege runtime role (no DDL rights, see the README) then
+            // starts on a database its owner has migrated. EF Core serializes concurrent migrators (instances starting together).
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+
         LogMigrated(pending.Count, db.Database.GetDbConnection().DataSource);
     }
 
