@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Gateway.Core.Audit;
+using Gateway.Data;
 using Gateway.Data.Stores;
 using Gateway.Web.Audit;
 using Microsoft.Data.Sqlite;
@@ -9,8 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The audit trail at scale (<c>-- audit [--entries N] [--calls N] [--callers N]</c>), on a real SQLite file with
-/// <c>synchronous=FULL</c>: audited calls/s through the group-commit writer with write-before-forward (each call
+/// The audit trail at scale (<c>-- audit [--entries N] [--calls N] [--callers N] [--postgres CONNECTION]</c>), on a
+/// real SQLite file with <c>synchronous=FULL</c>, or on an empty PostgreSQL database (<c>synchronous_commit=on</c>): audited calls/s through the group-commit writer with write-before-forward (each call
 /// commits its started entry and then queues its completion), verify entries/s over the whole chain, and the console's
 /// page query on N entries.
 /// </summary>
@@ -18,12 +19,14 @@ internal static class AuditBench
 {
     private static readonly string[] Outcomes = [AuditOutcomes.Ok, AuditOutcomes.Ok, AuditOutcomes.Ok, AuditOutcomes.Ok, AuditOutcomes.ToolError, AuditOutcomes.Error, AuditOutcomes.Denied];
 
-    public static async Task RunAsync(int entries, int calls, int callers)
+    public static async Task RunAsync(int entries, int calls, int callers, string? postgres)
     {
         var directory = Path.Combine(Path.GetTempPath(), "gw-bench-audit-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "gateway.db");
-        var services = new ServiceCollection().AddLogging().AddGatewayData($"Data Source={path};Pooling=True").BuildServiceProvider();
+        var database = postgres is null ? GatewayDatabase.Sqlite($"Data Source={path};Pooling=True") : GatewayDatabase.Postgres(postgres);
+        Console.WriteLine($"database: {database}");
+        var services = new ServiceCollection().AddLogging().AddGatewayData(database).BuildServiceProvider();
         var hosted = services.GetServices<IHostedService>().ToList();
         foreach (var service in hosted)
         {
@@ -72,8 +75,8 @@ internal static class AuditBench
         var head = (await store.ReadHeadAsync(CancellationToken.None))!.Value;
         await store.AddAsync(AuditCheckpoints.Sign(head.Sequence, head.Hash, DateTimeOffset.UtcNow, key), CancellationToken.None);
 
-        // 3. Verify the whole chain (read from SQLite, re-hash, link, checkpoint signature), twice: cold, then warm cache.
-        var reader = new AuditChainReader($"Data Source={path}");
+        // 3. Verify the whole chain (read from the database, re-hash, link, checkpoint signature), twice: cold, then warm cache.
+        var reader = new AuditChainReader(database);
         watch.Restart();
         var read = reader.ReadEntries().LongCount();
         Console.WriteLine(Invariant($"read only (no hashing): {read:N0} entries in {watch.Elapsed.TotalSeconds:F2} s = {read / watch.Elapsed.TotalSeconds:N0} entries/s"));
@@ -141,7 +144,11 @@ internal static class AuditBench
 
         await services.DisposeAsync();
         SqliteConnection.ClearAllPools();
-        Console.WriteLine(Invariant($"database: {new FileInfo(path).Length / 1024 / 1024:N0} MiB at {path}"));
+        if (postgres is null)
+        {
+            Console.WriteLine(Invariant($"database: {new FileInfo(path).Length / 1024 / 1024:N0} MiB at {path}"));
+        }
+
         Directory.Delete(directory, recursive: true);
     }
 

@@ -13,7 +13,7 @@ if (args.FirstOrDefault() == "approvals")
 
 if (args.FirstOrDefault() == "audit")
 {
-    await AuditBench.RunAsync(Arg("--entries", 1_000_000), Arg("--calls", 20_000), Arg("--callers", 64));
+    await AuditBench.RunAsync(Arg("--entries", 1_000_000), Arg("--calls", 20_000), Arg("--callers", 64), args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault());
     return;
 }
 
