@@ -3,14 +3,14 @@ using Gateway.Web.Hosting;
 namespace Gateway.Web.Cli;
 
 /// <summary>
-/// Verbs the gateway binary runs instead of the web host (<c>dotnet Gateway.Web.dll audit verify</c>). They read the
+/// Verbs the gateway binary runs instead of the web host (<c>dotnet Gateway.Web.dll audit verify</c>, <c>db copy</c>). They read the
 /// same configuration as the host (appsettings.json, environment, <c>--Section:Key=value</c>), so they find the same
 /// database and key, and never start the gateway.
 /// </summary>
 public static class CommandLine
 {
     /// <summary>Whether the arguments name a verb rather than host settings.</summary>
-    public static bool IsVerb(string[] args) => args.Length > 0 && args[0] == "audit";
+    public static bool IsVerb(string[] args) => args.Length > 0 && args[0] is "audit" or "db";
 
     /// <summary>Runs a verb; returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -19,13 +19,14 @@ public static class CommandLine
         {
             var parsed = VerbArguments.Parse(args.Skip(1).ToArray());
             var configuration = LoadConfiguration(parsed.Settings);
-            return args.Length > 1 ? args[1] switch
+            return args.Length > 1 ? (args[0], args[1]) switch
             {
-                "verify" => await AuditVerifyCommand.RunAsync(parsed, configuration, output, error),
-                "export" => await AuditExportCommand.RunAsync(parsed, configuration, output, error),
-                _ => Usage(error, $"Unknown audit verb '{args[1]}'."),
+                ("audit", "verify") => await AuditVerifyCommand.RunAsync(parsed, configuration, output, error),
+                ("audit", "export") => await AuditExportCommand.RunAsync(parsed, configuration, output, error),
+                ("db", "copy") => await DbCopyCommand.RunAsync(parsed, configuration, output, error),
+                _ => Usage(error, $"Unknown {args[0]} verb '{args[1]}'."),
             }
-            : Usage(error, "Missing the audit verb.");
+            : Usage(error, $"Missing the {args[0]} verb.");
         }
         catch (ArgumentException ex)
         {
@@ -38,7 +39,8 @@ public static class CommandLine
         Usage:
           audit verify [--file EXPORT.jsonl] [--checkpoints OLD.checkpoints.jsonl]... [--public-key KEY.pub.pem] [--db PATH]
           audit export --out FILE [--format jsonl|csv] [--from TIME] [--to TIME] [--agent NAME] [--server NAME] [--db PATH]
-        Exit codes: 0 intact, 1 tampered (first bad entry named), 2 could not run.
+          db copy --from SQLITE_FILE --to "Host=...;Database=...;Username=...;Password=..." [--public-key KEY.pub.pem]
+        Exit codes: 0 intact (db copy: copied and verified), 1 tampered (first bad entry named; db copy writes nothing), 2 could not run or refused.
         """;
 
     private static int Usage(TextWriter error, string message)
