@@ -15,6 +15,9 @@ public interface IMcpSessionStore
     /// <summary>Forgets a session its client ended (so no instance takes it over afterwards).</summary>
     Task DeleteAsync(string sessionId, CancellationToken cancellationToken);
 
+    /// <summary>Which of <paramref name="sessionIds"/> are still stored (not ended by their client on any instance).</summary>
+    Task<IReadOnlySet<string>> ExistingAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken);
+
     /// <summary>Finds a session created at or after <paramref name="notBefore"/>.</summary>
     Task<McpSessionRecord?> FindAsync(string sessionId, DateTimeOffset notBefore, CancellationToken cancellationToken);
 }

@@ -29,6 +29,12 @@ internal sealed class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> fact
         await db.Set<McpSessionEntity>().Where(s => s.Id == sessionId).ExecuteDeleteAsync(cancellationToken);
     }
 
+    public async Task<IReadOnlySet<string>> ExistingAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return (await db.Set<McpSessionEntity>().Where(s => sessionIds.Contains(s.Id)).Select(s => s.Id).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+    }
+
     public async Task<McpSessionRecord?> FindAsync(string sessionId, DateTimeOffset notBefore, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

@@ -25,10 +25,12 @@ internal sealed partial class McpSessionRegistry
     private readonly SessionBridges _bridges;
     private readonly InFlightCalls _inFlight;
     private readonly TimeProvider _time;
+    private readonly SharedSessions _shared;
     private readonly ILogger<McpSessionRegistry> _logger;
 
-    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, TimeProvider time, ILogger<McpSessionRegistry> logger)
+    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, SharedSessions shared, TimeProvider time, ILogger<McpSessionRegistry> logger)
     {
+        _shared = shared;
         _time = time;
         _agents = agents;
         _upstreams = upstreams;
@@ -59,8 +61,39 @@ internal sealed partial class McpSessionRegistry
         finally
         {
             _sessions.TryRemove(server, out _);
+            _shared.Untrack(server.SessionId);
             await _bridges.EndSessionAsync(server.SessionId);
         }
+    }
+
+    /// <summary>
+    /// Stops counting this agent's sessions that their client ended on another instance (a session that moved there
+    /// and got its DELETE there is still held here until it idles out). Called only when the agent is at its cap, so it
+    /// costs one query then and nothing otherwise; sessions that were never shared are never dropped by it.
+    /// </summary>
+    /// <returns>How many were dropped.</returns>
+    public async Task<int> DropEndedElsewhereAsync(long agentId, CancellationToken cancellationToken)
+    {
+        var candidates = _sessions.Where(s => s.Value.AgentId == agentId && s.Key.SessionId is { } id && _shared.IsShared(id)).ToList();
+        if (candidates.Count == 0)
+        {
+            return 0;
+        }
+
+        var ended = (await _shared.EndedElsewhereAsync([.. candidates.Select(s => s.Key.SessionId!)], cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var dropped = 0;
+        foreach (var (server, _) in candidates.Where(s => ended.Contains(s.Key.SessionId!)))
+        {
+            if (_sessions.TryRemove(server, out _))
+            {
+                _shared.Untrack(server.SessionId!);
+                _inFlight.CancelSession(server.SessionId!);
+                await _bridges.EndSessionAsync(server.SessionId!);
+                dropped++;
+            }
+        }
+
+        return dropped;
     }
 
     private void NotifyChanged()

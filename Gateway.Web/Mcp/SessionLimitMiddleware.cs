@@ -19,7 +19,8 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
             var auth = await context.AuthenticateAsync(GatewayAuthenticationDefaults.AgentScheme);
             var agent = auth.Principal.GetAgent();
             var cap = options.CurrentValue.Mcp.MaxSessionsPerAgent;
-            if (agent is not null && sessions.CountFor(agent.Id) >= cap)
+            if (agent is not null && sessions.CountFor(agent.Id) >= cap
+                && (await sessions.DropEndedElsewhereAsync(agent.Id, context.RequestAborted) == 0 || sessions.CountFor(agent.Id) >= cap))
             {
                 context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 await context.Response.WriteAsJsonAsync(new

@@ -34,6 +34,23 @@ internal sealed partial class SharedSessions(IMcpSessionStore store, IOptions<Ga
     /// <summary>A session id longer than any the SDK issues is not looked up.</summary>
     private const int MaxSessionIdLength = 128;
 
+    // The sessions this instance runs that are in the shared table (stored here, or taken over): only these can be
+    // ended by a DELETE on another instance, and only these are checked when the session cap is reached.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _shared = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a session this instance runs is in the shared table.</summary>
+    public bool IsShared(string sessionId) => _shared.ContainsKey(sessionId);
+
+    /// <summary>Stops tracking a session that ended here.</summary>
+    public void Untrack(string sessionId) => _shared.TryRemove(sessionId, out _);
+
+    /// <summary>Which of these shared sessions were ended by their client on any instance (their row is gone).</summary>
+    public async Task<IReadOnlyList<string>> EndedElsewhereAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken)
+    {
+        var existing = await store.ExistingAsync(sessionIds, cancellationToken);
+        return [.. sessionIds.Where(id => !existing.Contains(id))];
+    }
+
     public async ValueTask OnSessionInitializedAsync(HttpContext context, string sessionId, InitializeRequestParams initializeParams, CancellationToken cancellationToken)
     {
         AgentClaimsIdentity? identity;
@@ -64,6 +81,7 @@ internal sealed partial class SharedSessions(IMcpSessionStore store, IOptions<Ga
         try
         {
             await store.SaveAsync(new McpSessionRecord(sessionId, identity.Agent.Id, identity.KeyHash, json, now), now - options.Value.Mcp.SharedSessionLifetime, cancellationToken);
+            _shared[sessionId] = 0;
         }
         catch (Exception ex) when (ex is DbException or DbUpdateException)
         {
@@ -89,6 +107,7 @@ internal sealed partial class SharedSessions(IMcpSessionStore store, IOptions<Ga
         }
 
         LogTakenOver(identity.Agent.Name);
+        _shared[sessionId] = 0;
         return JsonSerializer.Deserialize<InitializeRequestParams>(record.InitializeJson, McpJsonUtilities.DefaultOptions);
     }
 

@@ -80,6 +80,52 @@ public sealed class SharedSessionTests
         Assert.Contains("files__echo", await back.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ASessionEndedOnTheOtherInstance_NoLongerCountsAgainstTheCapHere(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Stdio("files"), Agent("agent", Key, "files/echo"), new Dictionary<string, string?>
+        {
+            ["Gateway:Mcp:MaxSessionsPerAgent"] = "2",
+            ["Gateway:DataProtection:KeysPath"] = Path.Combine(directory, "keys"),
+            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(directory, "audit-signing-key.pem"),
+        });
+        if (provider == DatabaseProvider.Postgres)
+        {
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("sessioncap");
+        }
+
+        await using var a = await GatewayHost.StartAsync(settings, directory);
+        await using var b = await GatewayHost.StartAsync(settings, directory);
+        using var http = new HttpClient();
+
+        // A session begun on A moves to B, and its client ends it there.
+        var moved = await BeginAsync(http, a, Key);
+        using (var call = await PostAsync(http, b, Key, moved, """{"jsonrpc":"2.0","id":2,"method":"tools/list"}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+        }
+
+        using (var end = new HttpRequestMessage(HttpMethod.Delete, b.McpUri))
+        {
+            end.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+            end.Headers.TryAddWithoutValidation("Mcp-Session-Id", moved);
+            end.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
+            using var ended = await http.SendAsync(end, TestContext.Timeout);
+            Assert.True(ended.IsSuccessStatusCode, $"DELETE: {(int)ended.StatusCode}");
+        }
+
+        // A still holds its copy until it idles out, but it no longer takes one of the agent's two slots there.
+        await BeginAsync(http, a, Key);
+        await BeginAsync(http, a, Key);
+
+        // The cap itself still holds.
+        using var third = await PostAsync(http, a, Key, null, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+    }
+
     /// <summary>Initializes a session on <paramref name="gateway"/> and returns its id.</summary>
     private static async Task<string> BeginAsync(HttpClient http, GatewayHost gateway, string key)
     {
