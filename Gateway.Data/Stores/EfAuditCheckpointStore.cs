@@ -1,10 +1,9 @@
 using Gateway.Core.Audit;
-using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gateway.Data.Stores;
 
-internal sealed class EfAuditCheckpointStore(IDbContextFactory<GatewayDbContext> factory) : IAuditCheckpointStore
+internal sealed class EfAuditCheckpointStore(IDbContextFactory<GatewayDbContext> factory, GatewayDatabase database) : IAuditCheckpointStore
 {
     public async Task<(long Sequence, string Hash)?> ReadHeadAsync(CancellationToken cancellationToken)
     {
@@ -22,22 +21,21 @@ internal sealed class EfAuditCheckpointStore(IDbContextFactory<GatewayDbContext>
 
     public async Task<bool> AddAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken)
     {
+        // ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike): instances that sign the same head at once (at shutdown,
+        // typically) agree without an error; a failed insert would be logged as a database failure by EF Core.
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        if (await db.AuditCheckpoints.AnyAsync(c => c.Sequence == checkpoint.Sequence, cancellationToken))
-        {
-            return false;
-        }
-
-        db.AuditCheckpoints.Add(new AuditCheckpointEntity { Sequence = checkpoint.Sequence, Hash = checkpoint.Hash, CreatedAt = checkpoint.CreatedAt, KeyId = checkpoint.KeyId, Signature = checkpoint.Signature });
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return true;
-        }
-        catch (DbUpdateException)
-        {
-            // Another instance signed the same head between our check and our insert.
-            return false;
-        }
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = """
+            INSERT INTO "AuditCheckpoints" ("Sequence", "Hash", "CreatedAt", "KeyId", "Signature")
+            VALUES (@sequence, @hash, @created, @key, @signature)
+            ON CONFLICT ("Sequence") DO NOTHING
+            """;
+        command.Add("@sequence", checkpoint.Sequence);
+        command.Add("@hash", checkpoint.Hash);
+        command.Add("@created", database.Dialect.Timestamp(checkpoint.CreatedAt));
+        command.Add("@key", checkpoint.KeyId);
+        command.Add("@signature", checkpoint.Signature);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 }

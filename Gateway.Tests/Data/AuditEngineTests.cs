@@ -162,4 +162,26 @@ public sealed class AuditEngineTests
         Assert.Equal(at, (await context.AuditEntries.SingleAsync(TestContext.Timeout)).Timestamp);
         Assert.Equal(1, await context.AuditEntries.CountAsync(e => e.Timestamp >= at, TestContext.Timeout));
     }
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task TwoInstancesSigningTheSameHead_StoreOneCheckpoint_WithoutAnError(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var a = await AuditDatabase.OpenAsync(provider);
+        await using var b = await AuditDatabase.OpenAsync(provider, a.Database);
+        await a.Sink.CommitAsync(AuditChainTests.Sample(), TestContext.Timeout);
+        var head = Assert.Single(a.Reader.ReadEntries());
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var at = new DateTimeOffset(2026, 11, 30, 18, 0, 0, 123, TimeSpan.Zero);
+        var checkpoint = AuditCheckpoints.Sign(head.Sequence, head.Hash!, at, key);
+
+        var stored = await Task.WhenAll(
+            a.Services.GetRequiredService<IAuditCheckpointStore>().AddAsync(checkpoint, TestContext.Timeout),
+            b.Services.GetRequiredService<IAuditCheckpointStore>().AddAsync(checkpoint, TestContext.Timeout));
+
+        Assert.Equal(1, stored.Count(s => s));
+        var read = Assert.Single(a.Reader.ReadCheckpoints());
+        Assert.Equal((head.Sequence, at), (read.Sequence, read.CreatedAt));
+    }
 }
