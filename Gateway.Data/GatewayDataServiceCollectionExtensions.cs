@@ -32,6 +32,14 @@ public static class GatewayDataServiceCollectionExtensions
     public static IServiceCollection AddGatewayData(this IServiceCollection services, GatewayDatabase database, AuditWriteOptions? audit = null, TimeSpan? changePoll = null)
     {
         services.TryAddSingleton(TimeProvider.System);
+        var instance = GatewayInstance.New();
+        services.TryAddSingleton(instance);
+        if (database.Provider == DatabaseProvider.Postgres)
+        {
+            // Every connection of this process names it, so other instances can see which instances are alive.
+            database = database.WithApplicationName(UnfinishedCallRecovery.ApplicationNamePrefix + instance.Id);
+        }
+
         services.AddSingleton(database);
 
         // A factory, not a scoped context: the stores are used from singletons (upstream manager, auth snapshot).

@@ -63,6 +63,12 @@ public sealed record GatewayDatabase(DatabaseProvider Provider, string Connectio
         }
     }
 
+    /// <summary>The same PostgreSQL database with connections that carry <paramref name="name"/> as their application name.</summary>
+    internal GatewayDatabase WithApplicationName(string name) =>
+        Provider == DatabaseProvider.Postgres
+            ? this with { ConnectionString = new NpgsqlConnectionStringBuilder(ConnectionString) { ApplicationName = name }.ConnectionString }
+            : this;
+
     /// <summary>Points EF Core at this database, with this engine's migration history.</summary>
     internal DbContextOptionsBuilder Configure(DbContextOptionsBuilder options)
     {

@@ -16,7 +16,7 @@ namespace Gateway.Core.Pipeline;
 /// Protocol-agnostic: the host passes the catalog and a forward delegate and translates the outcome. Credential
 /// injection happens in the forward delegate's upstream connection.
 /// </remarks>
-public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null)
+public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null, GatewayInstance? instance = null)
 {
     private readonly ArgumentRedactor _redactor = redactor ?? new ArgumentRedactor();
 
@@ -123,7 +123,8 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
 
         // Write-before-forward: the upstream sees the call only after its audit entry is committed (group commit, so
         // concurrent calls share one fsync). If it cannot be committed, the call is not forwarded: fail closed.
-        record = record with { CallId = Guid.CreateVersion7().ToString("N") };
+        // Prefixed with this instance's id: see GatewayInstance (a restarting instance leaves live instances' calls alone).
+        record = record with { CallId = instance is null ? Guid.CreateVersion7().ToString("N") : $"{instance.Id}-{Guid.CreateVersion7():N}" };
         try
         {
             await audit.CommitAsync(record with { Kind = AuditKinds.ToolCallStarted, Outcome = AuditOutcomes.Started }, CancellationToken.None);

@@ -16,10 +16,14 @@ namespace Gateway.Data.Stores;
 /// </remarks>
 internal sealed partial class UnfinishedCallRecovery(IDbContextFactory<GatewayDbContext> factory, GatewayDatabase database, IAuditSink audit, TimeProvider time, ILogger<UnfinishedCallRecovery> logger) : IHostedService
 {
+    /// <summary>The application name prefix of every PostgreSQL connection of a gateway (followed by its instance id).</summary>
+    public const string ApplicationNamePrefix = "mcp-gateway/";
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
+        var live = await LiveInstancesAsync(db, cancellationToken);
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.CommandText = $"""
             SELECT s."Timestamp", s."Actor", s."Server", s."Tool", s."Decision", s."Rule", s."ArgumentsSha256", s."ArgumentsRedacted", s."CallId"
@@ -33,6 +37,12 @@ internal sealed partial class UnfinishedCallRecovery(IDbContextFactory<GatewayDb
         {
             while (await r.ReadAsync(cancellationToken))
             {
+                if (r.GetString(8) is var callId && callId.IndexOf('-', StringComparison.Ordinal) is > 0 and var dash && live.Contains(callId[..dash]))
+                {
+                    // In flight on an instance that is running: its end comes from there.
+                    continue;
+                }
+
                 var started = database.Dialect.ReadTimestamp(r, 0);
 
                 // Queued, not awaited: the writer starts after this service; it commits them before any new call's entry.
@@ -64,6 +74,30 @@ internal sealed partial class UnfinishedCallRecovery(IDbContextFactory<GatewayDb
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The instances with a connection open to this PostgreSQL database right now (each holds its change listener for
+    /// its whole life; a killed one's connections are gone). On SQLite there is no such view: every unfinished call is
+    /// taken as its instance's, which holds for the single instance SQLite is for.
+    /// </summary>
+    private async Task<HashSet<string>> LiveInstancesAsync(GatewayDbContext db, CancellationToken cancellationToken)
+    {
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        if (database.Provider != DatabaseProvider.Postgres)
+        {
+            return live;
+        }
+
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = $"SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '{ApplicationNamePrefix}%' AND pid <> pg_backend_pid()";
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            live.Add(r.GetString(0)[ApplicationNamePrefix.Length..]);
+        }
+
+        return live;
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} tool calls were forwarded by a previous run without a recorded end; recorded them as 'unknown'.")]
     private partial void LogRecovered(int count);

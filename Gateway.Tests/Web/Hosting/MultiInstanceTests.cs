@@ -142,6 +142,36 @@ public sealed class MultiInstanceTests
         Assert.Equal(before + 1, CallLog.Count(name, "echo"));
     }
 
+    [SkippableFact]
+    public async Task AnInstanceStartingWhileAnotherHasACallInFlight_LeavesThatCallToIt()
+    {
+        PostgresServer.SkipUnlessAvailable();
+        var shared = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Stdio("files"), Agent("agent", Key, "files/*"), new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("inflight"),
+            ["Gateway:DataProtection:KeysPath"] = Path.Combine(shared, "keys"),
+            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(shared, "audit-signing-key.pem"),
+        });
+        await using var a = await GatewayHost.StartAsync(settings);
+        var b = await GatewayHost.StartAsync(settings);
+        await a.WaitForToolAsync("files__slow");
+        await using var client = await a.ConnectAsync(Key);
+        var slow = client.CallToolAsync("files__slow", new Dictionary<string, object?> { ["milliseconds"] = 8000 }, cancellationToken: TestContext.Timeout).AsTask();
+        await Eventually.TrueAsync(async () => (await a.AuditTrailAsync()).Any(e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ToolCallStarted), "the slow call's started entry is committed");
+
+        // B restarts while A's call runs: its recovery must not record A's live call as unknown.
+        await b.DisposeAsync();
+        await using var restarted = await GatewayHost.StartAsync(settings);
+        Assert.False(slow.IsCompleted, "the call ended before the other instance had restarted: the test proves nothing (a slower machine needs a longer call)");
+        Assert.NotEqual(true, (await slow).IsError);
+
+        var entries = await a.AuditTrailAsync();
+        var callId = Assert.Single(entries, e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ToolCallStarted).Record.CallId;
+        var ends = entries.Where(e => e.Record.CallId == callId && e.Record.Kind != Gateway.Core.Audit.AuditKinds.ToolCallStarted).ToList();
+        Assert.Equal(Gateway.Core.Audit.AuditOutcomes.Ok, Assert.Single(ends).Record.Outcome);
+    }
+
     /// <summary>Two gateways on one fresh PostgreSQL database, sharing the key ring and the signing key as a deployment must.</summary>
     private static async Task<(GatewayHost A, GatewayHost B)> StartPairAsync(Dictionary<string, string?> settings)
     {
