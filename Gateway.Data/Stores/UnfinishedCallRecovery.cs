@@ -11,8 +11,10 @@ namespace Gateway.Data.Stores;
 /// stays and the record of what happened is a new entry with the same call id.
 /// </summary>
 /// <remarks>
-/// Runs before the gateway accepts calls. With several instances on one database, a restarting instance also marks
-/// calls still in flight on the others; their real completion follows as a later entry.
+/// Runs before the gateway accepts calls. With several instances on one PostgreSQL database, the calls of instances
+/// that are running (a connection named after their instance id is open) are left to them; a killed instance's are
+/// recovered. Several processes on one SQLite file cannot see each other: there a restarting instance also marks
+/// calls in flight on the others, and their real completion follows as a later entry.
 /// </remarks>
 internal sealed partial class UnfinishedCallRecovery(IDbContextFactory<GatewayDbContext> factory, GatewayDatabase database, IAuditSink audit, TimeProvider time, ILogger<UnfinishedCallRecovery> logger) : IHostedService
 {
