@@ -18,19 +18,28 @@ internal static class AuditCliPaths
     /// <c>--public-key</c> (the auditor's own copy), else the gateway's public key file, else the public half of its
     /// private key; <see langword="null"/> when there is none yet (then no checkpoint can exist either).
     /// </summary>
-    public static ECDsa? LoadPublicKey(VerbArguments args, IConfiguration configuration)
+    public static ECDsa? LoadPublicKey(VerbArguments args, IConfiguration configuration) =>
+        LoadPublicKey(args, configuration, Database(args, configuration));
+
+    /// <summary>As <see cref="LoadPublicKey(VerbArguments, IConfiguration)"/>, for the gateway that wrote <paramref name="database"/>.</summary>
+    public static ECDsa? LoadPublicKey(VerbArguments args, IConfiguration configuration, GatewayDatabase database)
     {
         if (args["--public-key"] is { } explicitPath)
         {
             return AuditSigningKey.LoadPublic(explicitPath);
         }
 
-        var keyPath = GatewayPaths.ResolveAuditKeyPath(configuration["Gateway:Audit:SigningKeyPath"], ContentRoot(configuration), Database(args, configuration));
+        var keyPath = SigningKeyPath(configuration, database);
         var publicPath = AuditSigningKey.PublicKeyPathFor(keyPath);
         return File.Exists(publicPath) ? AuditSigningKey.LoadPublic(publicPath)
             : File.Exists(keyPath) ? AuditSigningKey.LoadPublic(keyPath)
             : null;
     }
 
-    private static string ContentRoot(IConfiguration configuration) => configuration[WebHostDefaults.ContentRootKey] ?? GatewayPaths.ResolveContentRoot();
+    /// <summary>Where the gateway on <paramref name="database"/> keeps its signing key.</summary>
+    public static string SigningKeyPath(IConfiguration configuration, GatewayDatabase database) =>
+        GatewayPaths.ResolveAuditKeyPath(configuration["Gateway:Audit:SigningKeyPath"], ContentRoot(configuration), database);
+
+    /// <summary>The content root the gateway would use with this configuration.</summary>
+    public static string ContentRoot(IConfiguration configuration) => configuration[WebHostDefaults.ContentRootKey] ?? GatewayPaths.ResolveContentRoot();
 }

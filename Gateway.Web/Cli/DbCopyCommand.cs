@@ -51,7 +51,7 @@ internal static class DbCopyCommand
         {
             var source = Source(args["--from"]);
             var target = Target(args["--to"]);
-            using var key = LoadPublicKey(args, configuration, source);
+            using var key = AuditCliPaths.LoadPublicKey(args, configuration, source);
             var check = new ChainCheck(key, AuditChainCheck.CoverageAllowance(configuration.GetSection("Gateway:Audit").Get<AuditOptions>() ?? new()), DateTimeOffset.UtcNow);
 
             var before = check.Run(source);
@@ -127,36 +127,13 @@ internal static class DbCopyCommand
         : GatewayDatabase.ProviderFor(null, to) != DatabaseProvider.Postgres ? throw new ArgumentException("--to must be an Npgsql connection string (Host=...;Database=...;Username=...;Password=...).")
         : GatewayDatabase.Postgres(to);
 
-    /// <summary>
-    /// <c>--public-key</c>, else the key the gateway on the source used, as <see cref="AuditCliPaths.LoadPublicKey"/> finds
-    /// it, but beside the <c>--from</c> file rather than the configured database. <see langword="null"/> when there is
-    /// none (then the source can hold no checkpoint either; if it does, verification says so).
-    /// </summary>
-    private static ECDsa? LoadPublicKey(VerbArguments args, IConfiguration configuration, GatewayDatabase source)
-    {
-        if (args["--public-key"] is { } explicitPath)
-        {
-            return AuditSigningKey.LoadPublic(explicitPath);
-        }
-
-        var keyPath = SigningKeyPath(configuration, source);
-        var publicPath = AuditSigningKey.PublicKeyPathFor(keyPath);
-        return File.Exists(publicPath) ? AuditSigningKey.LoadPublic(publicPath)
-            : File.Exists(keyPath) ? AuditSigningKey.LoadPublic(keyPath)
-            : null;
-    }
-
-    private static string SigningKeyPath(IConfiguration configuration, GatewayDatabase source) =>
-        GatewayPaths.ResolveAuditKeyPath(configuration["Gateway:Audit:SigningKeyPath"], ContentRoot(configuration), source);
-
     /// <summary>The key ring the source gateway used (<c>Gateway:DataProtection:KeysPath</c>, else <c>keys</c> beside the file), as the credential setup resolves it.</summary>
     private static string KeyRingPath(IConfiguration configuration, GatewayDatabase source)
     {
-        var dataFolder = GatewayPaths.DataFolder(source, ContentRoot(configuration));
+        var dataFolder = GatewayPaths.DataFolder(source, AuditCliPaths.ContentRoot(configuration));
         return Path.GetFullPath(configuration["Gateway:DataProtection:KeysPath"] ?? Path.Combine(dataFolder, "keys"), dataFolder);
     }
 
-    private static string ContentRoot(IConfiguration configuration) => configuration[WebHostDefaults.ContentRootKey] ?? GatewayPaths.ResolveContentRoot();
 
     /// <summary>
     /// Migrates the target, then copies every table into it in one transaction, keeping primary keys: a failure leaves
@@ -381,7 +358,7 @@ internal static class DbCopyCommand
     {
         output.WriteLine(
             $"Encrypted values (server credentials) were copied as ciphertext: they stay readable with the same Data Protection key ring, {KeyRingPath(configuration, source)}. "
-            + $"Start the PostgreSQL gateway with --Gateway:DataProtection:KeysPath={KeyRingPath(configuration, source)} --Gateway:Audit:SigningKeyPath={SigningKeyPath(configuration, source)} "
+            + $"Start the PostgreSQL gateway with --Gateway:DataProtection:KeysPath={KeyRingPath(configuration, source)} --Gateway:Audit:SigningKeyPath={AuditCliPaths.SigningKeyPath(configuration, source)} "
             + "(or those files moved to where they point), so credentials decrypt and new checkpoints verify with the same public key.");
     }
 

@@ -79,13 +79,17 @@ internal static class GatewayMcpExtensions
 
     public static WebApplication MapGatewayMcp(this WebApplication app)
     {
+        // Singletons, resolved once rather than on every request.
+        var drain = app.Services.GetRequiredService<GracefulDrain>();
+        var shared = app.Services.GetRequiredService<SharedSessions>();
+
         // Before authentication: a rebinding attack is refused without looking at credentials.
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
             .UseMiddleware<OriginValidationMiddleware>()
-            .Use((context, next) => context.RequestServices.GetRequiredService<GracefulDrain>().RefuseWhileDrainingAsync(context, next))
+            .Use(drain.RefuseWhileDrainingAsync)
             .UseMiddleware<SessionLimitMiddleware>()
             .UseMiddleware<MalformedRequestGuard>()
-            .Use((context, next) => context.RequestServices.GetRequiredService<SharedSessions>().ForgetEndedAsync(context, next)));
+            .Use(shared.ForgetEndedAsync));
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
         return app;
     }

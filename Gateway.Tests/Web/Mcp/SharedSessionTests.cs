@@ -126,6 +126,37 @@ public sealed class SharedSessionTests
         Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
     }
 
+    [Theory]
+    [InlineData(60_000, HttpStatusCode.OK)]
+    [InlineData(70_000, HttpStatusCode.NotFound)]
+    public async Task InitializeParametersOverTheCap_KeepTheSessionOnItsInstance(int padding, HttpStatusCode elsewhere)
+    {
+        // SharedSessions.MaxInitializeBytes is 64 KiB: under it the session moves, over it the session works where it
+        // began and the other instance answers the specification's 404 (the client starts a new session).
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Stdio("files"), Agent("agent", Key, "files/echo"));
+        await using var a = await GatewayHost.StartAsync(settings, directory);
+        await using var b = await GatewayHost.StartAsync(settings, directory);
+        using var http = new HttpClient();
+        var initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"experimental":{"pad":{"x":"PAD"}}},"clientInfo":{"name":"raw","version":"1"}}}"""
+            .Replace("PAD", new string('p', padding), StringComparison.Ordinal);
+        using var begun = await PostAsync(http, a, Key, null, initialize);
+        Assert.Equal(HttpStatusCode.OK, begun.StatusCode);
+        var session = begun.Headers.GetValues("Mcp-Session-Id").Single();
+        using (var initialized = await PostAsync(http, a, Key, session, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
+        }
+
+        using (var here = await PostAsync(http, a, Key, session, """{"jsonrpc":"2.0","id":2,"method":"tools/list"}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, here.StatusCode);
+        }
+
+        using var there = await PostAsync(http, b, Key, session, """{"jsonrpc":"2.0","id":3,"method":"tools/list"}""");
+        Assert.Equal(elsewhere, there.StatusCode);
+    }
+
     /// <summary>Initializes a session on <paramref name="gateway"/> and returns its id.</summary>
     private static async Task<string> BeginAsync(HttpClient http, GatewayHost gateway, string key)
     {
