@@ -54,6 +54,9 @@ public sealed record ServerDefinition
     /// <summary>Gets the per-request timeout for forwarded calls.</summary>
     public TimeSpan CallTimeout { get; init; } = DefaultCallTimeout;
 
+    /// <summary>Gets the most bytes one message of this server may have (a tool result, a resource); <see langword="null"/> uses <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
+    public long? MaxResultBytes { get; init; }
+
     /// <summary>Gets the prefix actually applied to exposed names.</summary>
     public string EffectivePrefix => ToolPrefix ?? Name + "__";
 

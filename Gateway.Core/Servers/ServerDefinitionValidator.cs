@@ -36,7 +36,16 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
             .When(s => s.Credential is not null);
         RuleFor(s => s.ConnectTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         RuleFor(s => s.CallTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(24));
+        RuleFor(s => s.MaxResultBytes!.Value)
+            .InclusiveBetween(MinResultBytes, MaxResultBytesCeiling).When(s => s.MaxResultBytes is not null)
+            .WithName("MaxResultBytes").WithMessage($"MaxResultBytes must be between {MinResultBytes} (1 KiB) and {MaxResultBytesCeiling} (1 GiB).");
     }
+
+    /// <summary>The smallest result limit: below it not even an error message fits.</summary>
+    public const long MinResultBytes = 1024;
+
+    /// <summary>The largest result limit: one message is buffered whole, and .NET arrays stop at 2 GiB.</summary>
+    public const long MaxResultBytesCeiling = 1024L * 1024 * 1024;
 
     private static bool BeHttpUrl(string? url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);

@@ -31,6 +31,8 @@ public sealed class ServerEntity
 
     public long CallTimeoutMs { get; set; }
 
+    public long? MaxResultBytes { get; set; }
+
     /// <summary>Gets or sets the credential's kind, in clear (it says how, not what).</summary>
     public string? CredentialKind { get; set; }
 

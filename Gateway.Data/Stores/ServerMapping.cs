@@ -24,6 +24,7 @@ internal static class ServerMapping
         ManagedByConfiguration = e.ManagedByConfiguration,
         ConnectTimeout = TimeSpan.FromMilliseconds(e.ConnectTimeoutMs),
         CallTimeout = TimeSpan.FromMilliseconds(e.CallTimeoutMs),
+        MaxResultBytes = e.MaxResultBytes,
     };
 
     /// <summary>Copies the definition, except its credential (see <see cref="WriteCredential"/>).</summary>
@@ -42,6 +43,7 @@ internal static class ServerMapping
         e.ManagedByConfiguration = d.ManagedByConfiguration;
         e.ConnectTimeoutMs = (long)d.ConnectTimeout.TotalMilliseconds;
         e.CallTimeoutMs = (long)d.CallTimeout.TotalMilliseconds;
+        e.MaxResultBytes = d.MaxResultBytes;
     }
 
     /// <summary>Encrypts and stores the credential (or clears it), stamping the rotation time.</summary>

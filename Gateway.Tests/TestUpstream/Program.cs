@@ -28,6 +28,11 @@ public static class Program
             DefaultName = args[nameIndex + 1];
         }
 
+        if (args.FirstOrDefault() == "raw-stdio")
+        {
+            return await RawUpstream.RunStdioAsync(args);
+        }
+
         if (args.FirstOrDefault() == "conformance")
         {
             return await RunConformanceAsync(args);

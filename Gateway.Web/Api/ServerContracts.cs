@@ -35,6 +35,9 @@ public sealed record ServerRequest
     public double? ConnectTimeoutSeconds { get; init; }
 
     public double? CallTimeoutSeconds { get; init; }
+
+    /// <summary>Gets the most bytes one message of this server may have; omitted uses <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
+    public long? MaxResultBytes { get; init; }
 }
 
 /// <summary>A server with its connection state and discovered tools. Env and header values and credentials are never returned.</summary>
@@ -53,6 +56,7 @@ public sealed record ServerResponse(
     bool ManagedByConfiguration,
     double ConnectTimeoutSeconds,
     double CallTimeoutSeconds,
+    long? MaxResultBytes,
     string State,
     string? LastError,
     DateTimeOffset? ConnectedSince,
@@ -88,6 +92,7 @@ internal static class ServerContractMapping
             Enabled = r.Enabled ?? true,
             ConnectTimeout = r.ConnectTimeoutSeconds is { } c ? TimeSpan.FromSeconds(c) : ServerDefinition.DefaultConnectTimeout,
             CallTimeout = r.CallTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : ServerDefinition.DefaultCallTimeout,
+            MaxResultBytes = r.MaxResultBytes,
         };
     }
 
@@ -116,6 +121,7 @@ internal static class ServerContractMapping
             d.ManagedByConfiguration,
             d.ConnectTimeout.TotalSeconds,
             d.CallTimeout.TotalSeconds,
+            d.MaxResultBytes,
             (connection?.State ?? UpstreamState.Disabled).ToString().ToLowerInvariant(),
             connection?.LastError,
             connection?.ConnectedSince,

@@ -120,6 +120,12 @@ public sealed class McpEndpointOptions
     /// <summary>Gets or sets the largest request body accepted on <c>/mcp</c>, in bytes. The default is 4 MiB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Gets or sets the most bytes one upstream message may have (a tool result, a resource, a prompt), enforced while
+    /// it is read; a server's own <c>MaxResultBytes</c> overrides it. The default is 16 MiB.
+    /// </summary>
+    public long MaxResultBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Gets or sets the host names (besides loopback) agents may use to reach <c>/mcp</c>; <c>*</c> allows any.</summary>
     public List<string> AllowedHosts { get; set; } = [];
 

@@ -68,7 +68,7 @@ internal sealed partial class GatewayMcpHandlers(
                 Heartbeat(request),
                 ResultSha256);
         }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
+        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException)
         {
             // An execution failure, reported as a tool error the model can read (the SDK would mask a thrown
             // internal error behind a generic message).
@@ -300,7 +300,7 @@ internal sealed partial class GatewayMcpHandlers(
         {
             return await InvokeSessionRawAsync(request, server, call, cancellationToken, subscribing: true);
         }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
+        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException)
         {
             throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
         }
@@ -319,7 +319,7 @@ internal sealed partial class GatewayMcpHandlers(
         {
             return await InvokeRawAsync(server, call, cancellationToken);
         }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException)
+        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException)
         {
             throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
         }

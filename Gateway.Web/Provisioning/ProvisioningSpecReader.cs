@@ -47,6 +47,7 @@ internal static class ProvisioningSpecReader
                 ManagedByConfiguration = true,
                 ConnectTimeout = Duration(section, "ConnectTimeout", ServerDefinition.DefaultConnectTimeout, errors, where),
                 CallTimeout = Duration(section, "CallTimeout", ServerDefinition.DefaultCallTimeout, errors, where),
+                MaxResultBytes = Bytes(section, "MaxResultBytes", errors, where),
             };
             var result = validator.Validate(definition);
             errors.AddRange(result.Errors.Select(e => $"{where}: {e.ErrorMessage}"));
@@ -171,6 +172,23 @@ internal static class ProvisioningSpecReader
         section.GetChildren().ToDictionary(c => c.Key, c => c.Value ?? string.Empty, StringComparer.Ordinal);
 
     /// <summary>Accepts seconds ("30", "0.5") or a TimeSpan ("00:00:30").</summary>
+    private static long? Bytes(IConfigurationSection section, string key, List<string> errors, string where)
+    {
+        var text = section[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes))
+        {
+            return bytes;
+        }
+
+        errors.Add($"{where}:{key} must be a number of bytes (was '{text}').");
+        return null;
+    }
+
     private static TimeSpan Duration(IConfigurationSection section, string key, TimeSpan fallback, List<string> errors, string where)
     {
         var text = section[key];

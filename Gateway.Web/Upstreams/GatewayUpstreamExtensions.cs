@@ -12,7 +12,11 @@ internal static class GatewayUpstreamExtensions
 {
     public static IServiceCollection AddGatewayCore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section));
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section))
+            .Validate(
+                o => o.Mcp.MaxResultBytes is >= Gateway.Core.Servers.ServerDefinitionValidator.MinResultBytes and <= Gateway.Core.Servers.ServerDefinitionValidator.MaxResultBytesCeiling,
+                "Gateway:Mcp:MaxResultBytes must be between 1024 (1 KiB) and 1073741824 (1 GiB).")
+            .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
 
         // Hosted services start in registration order: provisioning writes the database the next two read.

@@ -1,5 +1,6 @@
 using Gateway.Core.Servers;
 using Gateway.Web.Credentials;
+using Gateway.Web.Upstreams.Limits;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -39,34 +40,42 @@ internal sealed partial class UpstreamClientFactory(
     /// <param name="onStderr">Receives a stdio child's stderr lines.</param>
     /// <param name="capabilities">The client capabilities to declare (an agent's, for a session bridge); none by default.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
-    public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken)
+    /// <param name="traffic">Counts the bytes the upstream sends (the health probe reads it).</param>
+    public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken, UpstreamTraffic? traffic = null)
     {
         try
         {
-            return await ConnectAsync(server, handlers, onStderr, capabilities, PreferredProtocolVersion, cancellationToken);
+            return await ConnectAsync(server, handlers, onStderr, capabilities, PreferredProtocolVersion, traffic, cancellationToken);
         }
         catch (Exception ex) when (ex is not TimeoutException and not OperationCanceledException)
         {
             LogNegotiating(server.Name, ex.Message);
-            return await ConnectAsync(server, handlers, onStderr, capabilities, null, cancellationToken);
+            return await ConnectAsync(server, handlers, onStderr, capabilities, null, traffic, cancellationToken);
         }
     }
 
-    private async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, CancellationToken cancellationToken)
+    /// <summary>Gets the most bytes one message of <paramref name="server"/> may have: its own limit, else <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
+    public long ResultLimit(ServerDefinition server) => server.MaxResultBytes ?? gatewayOptions.Value.Mcp.MaxResultBytes;
+
+    private async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, UpstreamTraffic? traffic, CancellationToken cancellationToken)
     {
+        var limit = ResultLimit(server);
+        void Oversized(OversizedMessageReport report) => LogOversized(server.Name, report.BytesSeen, limit, report.Replaced ? "replaced by an error" : report.WasRequest ? "dropped (a request from the upstream)" : "dropped (no id found)");
         IClientTransport transport = server.Transport switch
         {
-            ServerTransport.Stdio => new StdioClientTransport(
-                new StdioClientTransportOptions
+            ServerTransport.Stdio => new StdioUpstreamTransport(
+                new StdioUpstreamOptions
                 {
                     Name = server.Name,
                     Command = server.Command!,
                     Arguments = [.. server.Args],
                     WorkingDirectory = server.WorkingDirectory,
-                    EnvironmentVariables = StdioEnvironment(server, InheritedVariables(gatewayOptions.Value.Upstreams.InheritedEnvironment)),
-                    InheritEnvironmentVariables = false,
+                    Environment = StdioEnvironment(server, InheritedVariables(gatewayOptions.Value.Upstreams.InheritedEnvironment)),
                     ShutdownTimeout = TimeSpan.FromSeconds(2),
                     StandardErrorLines = onStderr,
+                    MaxMessageBytes = limit,
+                    Traffic = traffic,
+                    OnOversized = Oversized,
                 },
                 loggerFactory),
             _ => new HttpClientTransport(
@@ -78,10 +87,11 @@ internal sealed partial class UpstreamClientFactory(
                     AdditionalHeaders = CredentialInjection.Headers(server),
                     ConnectionTimeout = server.ConnectTimeout,
                 },
-                // A thin client per transport over the shared, pooled handler; an OAuth server's also sets its current token.
+                // A thin client per transport over the shared, pooled handler, reading responses through the size limit;
+                // an OAuth server's also sets its current token.
                 server.Credential?.Kind is Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials or Gateway.Core.Credentials.CredentialKind.OAuthRefreshToken
-                    ? oauth.CreateClient(server, _handler)
-                    : new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
+                    ? oauth.CreateClient(server, new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler })
+                    : new HttpClient(new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
                 loggerFactory,
                 ownsHttpClient: true),
         };
@@ -137,6 +147,9 @@ internal sealed partial class UpstreamClientFactory(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} refused protocol 2025-11-25 ({Reason}); negotiating.")]
     private partial void LogNegotiating(string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} sent a message of at least {Bytes} bytes, over its limit of {Limit} bytes: {What}.")]
+    private partial void LogOversized(string server, long bytes, long limit, string what);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connecting to upstream {Server} timed out after {Seconds} s.")]
     private partial void LogConnectTimeout(string server, double seconds);

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Gateway.Core.Pipeline;
 using Gateway.Core.Servers;
 using Gateway.Web.Hosting;
+using Gateway.Web.Upstreams.Limits;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -25,6 +26,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Queue<string> _stderrTail = new();
+    private readonly UpstreamTraffic _traffic = new();
     private Task _supervisor = Task.CompletedTask;
     private volatile McpClient? _client;
     private volatile UpstreamInventory _inventory = UpstreamInventory.Empty;
@@ -156,6 +158,16 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             // the cause is the timeout.
             throw new UpstreamTimeoutException(Name, Definition.CallTimeout);
         }
+        catch (McpProtocolException ex) when (ex.ErrorCode == (McpErrorCode)OversizedMessage.ErrorCode)
+        {
+            // The gateway's stand-in for a message over the size limit (FramedMessageLimitStream), not the upstream's error.
+            throw new UpstreamResultTooLargeException(Name, _factory.ResultLimit(Definition));
+        }
+        catch (UpstreamResultTooLargeException)
+        {
+            // An HTTP body over the limit: the connection is fine, only this answer was refused.
+            throw;
+        }
         catch (McpProtocolException)
         {
             // The upstream answered with a JSON-RPC error: pass it through unchanged.
@@ -217,7 +229,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             DateTimeOffset? connectedAt = null;
             try
             {
-                client = await _factory.ConnectAsync(Definition, Handlers(), OnStderr, null, stop);
+                client = await _factory.ConnectAsync(Definition, Handlers(), OnStderr, null, stop, _traffic);
                 _client = client;
                 _inventory = await LoadInventoryAsync(client, stop);
                 ServerVersion = client.ServerInfo?.Version;
@@ -307,6 +319,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     {
         using var probe = CancellationTokenSource.CreateLinkedTokenSource(stop);
         probe.CancelAfter(Definition.ConnectTimeout);
+        var received = _traffic.Bytes;
         try
         {
             if (string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") >= 0)
@@ -321,6 +334,11 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         catch (McpProtocolException)
         {
             // Answered: alive.
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested && _traffic.Bytes != received)
+        {
+            // No answer yet, but bytes kept arriving: a stdio server writing a large result answers the probe after it.
+            LogBusy(Name);
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)
         {
@@ -471,6 +489,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} is down: {Reason}")]
     private partial void LogFailed(string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Upstream {Server} did not answer a health probe in time but is still sending; counted as alive.")]
+    private partial void LogBusy(string server);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Upstream {Server} stderr: {Line}")]
     private partial void LogStderr(string server, string line);

@@ -53,15 +53,17 @@ internal static class UpstreamToolCall
             return response.Result.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions)
                 ?? throw new McpProtocolException("The upstream returned an empty tools/call result.", McpErrorCode.InternalError);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") < 0)
+        catch (Exception ex) when (string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") < 0
+            && ((ex is OperationCanceledException && cancellationToken.IsCancellationRequested) || IsOversized(ex)))
         {
-            // Tell the upstream; bounded and best effort, the caller has already given up.
+            // Tell the upstream; bounded and best effort, the caller has already given up (or the result was refused
+            // for its size: the upstream may still be producing it).
             using var notify = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             try
             {
                 await client.SendNotificationAsync(
                     NotificationMethods.CancelledNotification,
-                    new CancelledNotificationParams { RequestId = id, Reason = "The agent cancelled the call, or it timed out at the gateway." },
+                    new CancelledNotificationParams { RequestId = id, Reason = IsOversized(ex) ? "The result exceeded the gateway's size limit." : "The agent cancelled the call, or it timed out at the gateway." },
                     cancellationToken: notify.Token);
             }
             catch (Exception)
@@ -72,4 +74,7 @@ internal static class UpstreamToolCall
             throw;
         }
     }
+
+    private static bool IsOversized(Exception ex) =>
+        ex is Gateway.Core.Pipeline.UpstreamResultTooLargeException or McpProtocolException { ErrorCode: (McpErrorCode)Limits.OversizedMessage.ErrorCode };
 }

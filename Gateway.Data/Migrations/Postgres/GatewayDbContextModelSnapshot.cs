@@ -484,6 +484,9 @@ namespace Gateway.Data.Migrations.Postgres
                     b.Property<bool>("ManagedByConfiguration")
                         .HasColumnType("boolean");
 
+                    b.Property<long?>("MaxResultBytes")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(64)

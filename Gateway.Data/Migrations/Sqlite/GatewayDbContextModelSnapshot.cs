@@ -465,6 +465,9 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.Property<bool>("ManagedByConfiguration")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("MaxResultBytes")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(64)

@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Gateway.TestUpstream;
+
+/// <summary>
+/// A hand-written MCP server (no SDK), so tests can control the bytes on the wire: where the id sits in a response
+/// (first, like .NET and Python, or last, like the TypeScript SDK), how large a result is, and how fast it is written.
+/// <c>Gateway.TestUpstream raw-stdio [--id-last]</c> serves stdio; <see cref="StartHttpAsync"/> serves HTTP with JSON
+/// or event-stream responses. Tools: <c>big {bytes}</c>, <c>trickle {bytes, seconds}</c> (stdio: writes the result
+/// slowly), <c>echo {message}</c>, <c>cancelled</c> (the ids of the requests the client cancelled, or whose HTTP
+/// response it abandoned).
+/// </summary>
+public sealed class RawUpstream
+{
+    private const int ChunkBytes = 64 * 1024;
+    private readonly bool _idLast;
+    private readonly ConcurrentQueue<string> _cancelled = new();
+
+    private RawUpstream(bool idLast) => _idLast = idLast;
+
+    /// <summary>Gets the ids of the requests the client cancelled or abandoned.</summary>
+    public IReadOnlyCollection<string> Cancelled => _cancelled;
+
+    public static async Task<int> RunStdioAsync(string[] args)
+    {
+        var server = new RawUpstream(args.Contains("--id-last"));
+        var stdout = Console.OpenStandardOutput();
+        using var stdin = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false));
+        var writing = new SemaphoreSlim(1, 1);
+        var running = new List<Task>();
+        while (await stdin.ReadLineAsync() is { } line)
+        {
+            if (JsonNode.Parse(line) is not JsonObject message)
+            {
+                continue;
+            }
+
+            // Each request on its own task: a ping is read while a slow result is still being written.
+            running.Add(Task.Run(async () =>
+            {
+                await writing.WaitAsync();
+                try
+                {
+                    await server.HandleAsync(message, stdout, sse: false, CancellationToken.None);
+                }
+                finally
+                {
+                    writing.Release();
+                }
+            }));
+        }
+
+        await Task.WhenAll(running);
+        return 0;
+    }
+
+    /// <summary>Serves over HTTP on a loopback port: POST answers with JSON, or with an event stream when <paramref name="sse"/>.</summary>
+    public static async Task<(WebApplication App, RawUpstream Server, string Url)> StartHttpAsync(bool sse, bool idLast = false)
+    {
+        var server = new RawUpstream(idLast);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
+        var app = builder.Build();
+        app.MapPost("/mcp", async context =>
+        {
+            if (await JsonNode.ParseAsync(context.Request.Body) is not JsonObject message)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+
+            if (message["id"] is null)
+            {
+                await server.HandleAsync(message, Stream.Null, sse, context.RequestAborted);
+                context.Response.StatusCode = StatusCodes.Status202Accepted;
+                return;
+            }
+
+            var id = message["id"]!.ToJsonString();
+            context.RequestAborted.Register(() => server._cancelled.Enqueue(id));
+            context.Response.ContentType = sse ? "text/event-stream" : "application/json";
+            try
+            {
+                await server.HandleAsync(message, context.Response.Body, sse, context.RequestAborted);
+            }
+            catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away mid-answer: recorded above.
+            }
+        });
+        app.MapMethods("/mcp", ["GET", "DELETE"], context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            return Task.CompletedTask;
+        });
+        await app.StartAsync();
+        return (app, server, app.Urls.First().TrimEnd('/') + "/mcp");
+    }
+
+    private async Task HandleAsync(JsonObject message, Stream output, bool sse, CancellationToken cancellationToken)
+    {
+        var method = (string?)message["method"];
+        var id = message["id"]?.ToJsonString();
+        if (id is null)
+        {
+            if (method == "notifications/cancelled" && message["params"]?["requestId"] is { } cancelled)
+            {
+                _cancelled.Enqueue(cancelled.ToJsonString());
+            }
+
+            return;
+        }
+
+        var parameters = message["params"] as JsonObject;
+        switch (method)
+        {
+            case "initialize":
+                var version = (string?)parameters?["protocolVersion"] ?? "2025-11-25";
+                await WriteAsync(output, sse, id, "{\"protocolVersion\":" + JsonSerializer.Serialize(version) + ""","capabilities":{"tools":{}},"serverInfo":{"name":"raw","version":"1.0.0"}}""", cancellationToken);
+                break;
+            case "ping":
+                await WriteAsync(output, sse, id, "{}", cancellationToken);
+                break;
+            case "tools/list":
+                await WriteAsync(output, sse, id, """
+                    {"tools":[
+                    {"name":"big","description":"Returns a text of the given size.","inputSchema":{"type":"object","properties":{"bytes":{"type":"integer"}}}},
+                    {"name":"trickle","description":"Returns a text of the given size, written slowly.","inputSchema":{"type":"object","properties":{"bytes":{"type":"integer"},"seconds":{"type":"number"}}}},
+                    {"name":"echo","description":"Echoes the message.","inputSchema":{"type":"object","properties":{"message":{"type":"string"}}}},
+                    {"name":"cancelled","description":"Lists the cancelled request ids.","inputSchema":{"type":"object"}}]}
+                    """.ReplaceLineEndings(string.Empty), cancellationToken);
+                break;
+            case "tools/call":
+                var arguments = parameters?["arguments"] as JsonObject;
+                switch ((string?)parameters?["name"])
+                {
+                    case "big":
+                        await WriteTextAsync(output, sse, id, (long?)arguments?["bytes"] ?? 0, TimeSpan.Zero, cancellationToken);
+                        break;
+                    case "trickle":
+                        await WriteTextAsync(output, sse, id, (long?)arguments?["bytes"] ?? 0, TimeSpan.FromSeconds((double?)arguments?["seconds"] ?? 1), cancellationToken);
+                        break;
+                    case "echo":
+                        await WriteAsync(output, sse, id, Text((string?)arguments?["message"] ?? string.Empty), cancellationToken);
+                        break;
+                    case "cancelled":
+                        await WriteAsync(output, sse, id, Text(string.Join(",", _cancelled)), cancellationToken);
+                        break;
+                    default:
+                        await WriteAsync(output, sse, id, null, cancellationToken, """{"code":-32602,"message":"Unknown tool."}""");
+                        break;
+                }
+
+                break;
+            default:
+                await WriteAsync(output, sse, id, null, cancellationToken, """{"code":-32601,"message":"Method not found."}""");
+                break;
+        }
+    }
+
+    private static string Text(string text) => """{"content":[{"type":"text","text":""" + JsonSerializer.Serialize(text) + "}]}";
+
+    private Task WriteAsync(Stream output, bool sse, string id, string? result, CancellationToken cancellationToken, string? error = null)
+    {
+        var member = result is null ? $"\"error\":{error}" : $"\"result\":{result}";
+        var json = _idLast ? $"{{{member},\"jsonrpc\":\"2.0\",\"id\":{id}}}" : $"{{\"jsonrpc\":\"2.0\",\"id\":{id},{member}}}";
+        return WriteFramedAsync(output, sse, [Encoding.UTF8.GetBytes(json)], TimeSpan.Zero, cancellationToken);
+    }
+
+    /// <summary>Writes a text result of <paramref name="bytes"/> bytes in chunks, spread over <paramref name="over"/>.</summary>
+    private async Task WriteTextAsync(Stream output, bool sse, string id, long bytes, TimeSpan over, CancellationToken cancellationToken)
+    {
+        const string Open = "{\"content\":[{\"type\":\"text\",\"text\":\"";
+        var head = _idLast ? "{\"result\":" + Open : "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":" + Open;
+        var tail = _idLast ? "\"}]},\"jsonrpc\":\"2.0\",\"id\":" + id + "}" : "\"}]}}";
+        await WriteFramedAsync(output, sse, Chunks(Encoding.UTF8.GetBytes(head), bytes, Encoding.UTF8.GetBytes(tail)), over, cancellationToken);
+    }
+
+    private static IEnumerable<byte[]> Chunks(byte[] head, long bytes, byte[] tail)
+    {
+        yield return head;
+        var chunk = Enumerable.Repeat((byte)'x', ChunkBytes).ToArray();
+        for (var left = bytes; left > 0; left -= ChunkBytes)
+        {
+            yield return left >= ChunkBytes ? chunk : chunk[..(int)left];
+        }
+
+        yield return tail;
+    }
+
+    private static async Task WriteFramedAsync(Stream output, bool sse, IEnumerable<byte[]> parts, TimeSpan over, CancellationToken cancellationToken)
+    {
+        var list = parts as IReadOnlyCollection<byte[]> ?? [.. parts];
+        var pause = list.Count > 1 ? over / list.Count : TimeSpan.Zero;
+        if (sse)
+        {
+            await output.WriteAsync("event: message\ndata: "u8.ToArray(), cancellationToken);
+        }
+
+        foreach (var part in list)
+        {
+            await output.WriteAsync(part, cancellationToken);
+            if (pause > TimeSpan.Zero)
+            {
+                await output.FlushAsync(cancellationToken);
+                await Task.Delay(pause, cancellationToken);
+            }
+        }
+
+        await output.WriteAsync(sse ? "\n\n"u8.ToArray() : "\n"u8.ToArray(), cancellationToken);
+        await output.FlushAsync(cancellationToken);
+    }
+}

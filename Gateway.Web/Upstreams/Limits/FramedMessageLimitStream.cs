@@ -1,0 +1,354 @@
+using System.Buffers;
+
+namespace Gateway.Web.Upstreams.Limits;
+
+/// <summary>
+/// Passes an upstream's message stream through whole messages at a time, and never holds more than the limit of any
+/// one message: a message (a stdio line, a server-sent event) that grows past the limit is discarded as it arrives
+/// and replaced by a JSON-RPC error with its id (<see cref="OversizedMessage"/>), as soon as the id is known.
+/// Messages within the limit pass byte for byte; the reader above (the SDK) buffers each one whole anyway.
+/// </summary>
+/// <remarks>
+/// Throwing instead would end the stream, and with it a stdio server and every call in flight on it; replacing only
+/// the oversized message fails just the call that asked for it.
+/// </remarks>
+internal sealed class FramedMessageLimitStream : Stream
+{
+    private const int ChunkBytes = 16 * 1024;
+    private const int HeadBytes = 4 * 1024;
+    private const int TailBytes = 512;
+    private const int KeptFrameBytes = 64 * 1024;
+
+    private readonly Stream _inner;
+    private readonly MessageFraming _framing;
+    private readonly long _limit;
+    private readonly Func<string, byte[]> _replacement;
+    private readonly UpstreamTraffic? _traffic;
+    private readonly Action<OversizedMessageReport>? _onOversized;
+
+    private readonly byte[] _chunk = new byte[ChunkBytes];
+    private int _chunkStart;
+    private int _chunkEnd;
+
+    private byte[] _frame = ArrayPool<byte>.Shared.Rent(HeadBytes);
+    private int _frameLength;
+
+    private ReadOnlyMemory<byte> _pending;
+    private bool _pendingIsFrame;
+    private bool _eof;
+
+    // Server-sent events: bytes in the current line, and whether the last byte ended a line with CR (its LF follows).
+    private int _lineLength;
+    private bool _lastWasCr;
+
+    // The message over the limit, while it is being discarded.
+    private bool _discarding;
+    private long _discarded;
+    private string? _headId;
+    private bool _headIsRequest;
+    private bool _replaced;
+    private readonly byte[] _tail = new byte[TailBytes];
+    private int _tailLength;
+
+    /// <param name="inner">The upstream's byte stream.</param>
+    /// <param name="framing">How messages are delimited.</param>
+    /// <param name="limit">The most bytes one message may have.</param>
+    /// <param name="replacement">Builds the bytes that stand in for an oversized message with the given id (framed).</param>
+    /// <param name="traffic">Counts the bytes received, for the health probe.</param>
+    /// <param name="onOversized">Told about each oversized message.</param>
+    public FramedMessageLimitStream(Stream inner, MessageFraming framing, long limit, Func<string, byte[]> replacement, UpstreamTraffic? traffic, Action<OversizedMessageReport>? onOversized)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        _inner = inner;
+        _framing = framing;
+        _limit = limit;
+        _replacement = replacement;
+        _traffic = traffic;
+        _onOversized = onOversized;
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            if (!_pending.IsEmpty)
+            {
+                var count = Math.Min(buffer.Length, _pending.Length);
+                _pending[..count].CopyTo(buffer);
+                _pending = _pending[count..];
+                if (_pending.IsEmpty)
+                {
+                    Consumed();
+                }
+
+                return count;
+            }
+
+            if (_eof)
+            {
+                return 0;
+            }
+
+            if (_chunkStart == _chunkEnd)
+            {
+                var read = await _inner.ReadAsync(_chunk, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    _eof = true;
+                    EndOfStream();
+                    continue;
+                }
+
+                _traffic?.Add(read);
+                _chunkStart = 0;
+                _chunkEnd = read;
+            }
+
+            Frame();
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+            var frame = Interlocked.Exchange(ref _frame, []);
+            if (frame.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Moves read bytes into the current message until it ends (then it is pending) or the chunk is used up.</summary>
+    private void Frame()
+    {
+        var span = _chunk.AsSpan(_chunkStart, _chunkEnd - _chunkStart);
+        if (_framing == MessageFraming.ServerSentEvent && _lastWasCr && _frameLength == 0 && !_discarding && span[0] == '\n')
+        {
+            // The LF of the CRLF that ended the last event, read separately: it is passed on alone, as that event's end.
+            _lastWasCr = false;
+            Append(span[..1]);
+            _chunkStart++;
+            Complete();
+            return;
+        }
+
+        var end = _framing == MessageFraming.Line ? LineEnd(span) : EventEnd(span);
+        var take = end < 0 ? span.Length : end;
+        Append(span[..take]);
+        _chunkStart += take;
+        if (end >= 0)
+        {
+            Complete();
+        }
+    }
+
+    private static int LineEnd(ReadOnlySpan<byte> span)
+    {
+        var newline = span.IndexOf((byte)'\n');
+        return newline < 0 ? -1 : newline + 1;
+    }
+
+    /// <summary>Finds the end of a server-sent event: an empty line (lines end with CRLF, LF or CR).</summary>
+    private int EventEnd(ReadOnlySpan<byte> span)
+    {
+        var i = 0;
+        while (i < span.Length)
+        {
+            var next = span[i..].IndexOfAny((byte)'\r', (byte)'\n');
+            if (next < 0)
+            {
+                _lineLength += span.Length - i;
+                _lastWasCr = false;
+                return -1;
+            }
+
+            if (next > 0)
+            {
+                _lineLength += next;
+                _lastWasCr = false;
+            }
+
+            i += next;
+            var b = span[i++];
+            if (b == '\n' && _lastWasCr)
+            {
+                // The LF of a CRLF: that line already ended.
+                _lastWasCr = false;
+                continue;
+            }
+
+            _lastWasCr = b == '\r';
+            if (_lineLength == 0)
+            {
+                if (_lastWasCr && i < span.Length && span[i] == '\n')
+                {
+                    // The event's own CRLF, kept with it (a replaced next event would otherwise lose its LF).
+                    i++;
+                    _lastWasCr = false;
+                }
+
+                return i;
+            }
+
+            _lineLength = 0;
+        }
+
+        return -1;
+    }
+
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        if (_discarding)
+        {
+            _discarded += bytes.Length;
+            KeepTail(bytes);
+            return;
+        }
+
+        if (_frameLength + bytes.Length <= _limit)
+        {
+            Grow(_frameLength + bytes.Length);
+            bytes.CopyTo(_frame.AsSpan(_frameLength));
+            _frameLength += bytes.Length;
+            return;
+        }
+
+        // Over the limit: what was read so far tells the id if it comes first; from here on only the tail is kept.
+        var headFill = Math.Clamp(HeadBytes - _frameLength, 0, bytes.Length);
+        Grow(_frameLength + headFill);
+        bytes[..headFill].CopyTo(_frame.AsSpan(_frameLength));
+        (_headId, _headIsRequest) = JsonRpcIdSniffer.FromHead(_frame.AsSpan(0, Math.Min(_frameLength + headFill, HeadBytes)));
+        _discarding = true;
+        _discarded = _frameLength + bytes.Length;
+        _frameLength = 0;
+        _tailLength = 0;
+        KeepTail(bytes);
+        Shrink();
+        if (_headId is not null && !_headIsRequest)
+        {
+            // Answer now: the call fails at once, and the gateway can cancel it upstream while the rest streams in.
+            _pending = _replacement(_headId);
+            _pendingIsFrame = false;
+            _replaced = true;
+        }
+    }
+
+    private void Complete()
+    {
+        if (!_discarding)
+        {
+            _pending = _frame.AsMemory(0, _frameLength);
+            _pendingIsFrame = true;
+            return;
+        }
+
+        if (!_replaced && !_headIsRequest && (_headId ?? JsonRpcIdSniffer.FromTail(TrimEnd(_tail.AsSpan(0, _tailLength)))) is { } id)
+        {
+            _pending = _replacement(id);
+            _pendingIsFrame = false;
+            _replaced = true;
+        }
+
+        _onOversized?.Invoke(new OversizedMessageReport(_discarded, _replaced, _headIsRequest));
+        _discarding = false;
+        _replaced = false;
+        _headId = null;
+        _headIsRequest = false;
+        _discarded = 0;
+        _tailLength = 0;
+    }
+
+    private void EndOfStream()
+    {
+        if (_discarding || _frameLength > 0)
+        {
+            Complete();
+        }
+    }
+
+    private void Consumed()
+    {
+        if (_pendingIsFrame)
+        {
+            _frameLength = 0;
+            Shrink();
+        }
+
+        _pendingIsFrame = false;
+    }
+
+    private void KeepTail(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length >= TailBytes)
+        {
+            bytes[^TailBytes..].CopyTo(_tail);
+            _tailLength = TailBytes;
+            return;
+        }
+
+        var keep = Math.Min(_tailLength, TailBytes - bytes.Length);
+        _tail.AsSpan(_tailLength - keep, keep).CopyTo(_tail);
+        bytes.CopyTo(_tail.AsSpan(keep));
+        _tailLength = keep + bytes.Length;
+    }
+
+    private static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> bytes) => bytes.TrimEnd(" \t\r\n"u8);
+
+    private void Grow(int needed)
+    {
+        if (needed <= _frame.Length)
+        {
+            return;
+        }
+
+        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(needed, (long)_frame.Length * 2), Math.Max(needed, _limit)));
+        _frame.AsSpan(0, _frameLength).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_frame);
+        _frame = larger;
+    }
+
+    /// <summary>Gives a large message's buffer back, so a connection that once carried a big result does not keep its size.</summary>
+    private void Shrink()
+    {
+        if (_frame.Length > KeptFrameBytes)
+        {
+            ArrayPool<byte>.Shared.Return(_frame);
+            _frame = ArrayPool<byte>.Shared.Rent(HeadBytes);
+        }
+    }
+}
