@@ -17,6 +17,12 @@ if (args.FirstOrDefault() == "audit")
     return;
 }
 
+if (args.FirstOrDefault() == "result-cap")
+{
+    await ResultCapBench.RunAsync(Arg("--mib", 64) * 1024L * 1024, Arg("--limit-mib", 16) * 1024L * 1024, Arg("--repeats", 5));
+    return;
+}
+
 if (args.FirstOrDefault() == "policy")
 {
     PolicyBench.Run(Arg("--rules", 1000));

@@ -17,7 +17,7 @@ internal sealed class FramedMessageLimitStream : Stream
     private const int ChunkBytes = 16 * 1024;
     private const int HeadBytes = 4 * 1024;
     private const int TailBytes = 512;
-    private const int KeptFrameBytes = 64 * 1024;
+    private const int SegmentBytes = 64 * 1024;
 
     private readonly Stream _inner;
     private readonly MessageFraming _framing;
@@ -30,8 +30,10 @@ internal sealed class FramedMessageLimitStream : Stream
     private int _chunkStart;
     private int _chunkEnd;
 
-    private byte[] _frame = ArrayPool<byte>.Shared.Rent(HeadBytes);
+    // The current message, in pooled pieces: growing it never copies, and it holds no more than its own size.
+    private readonly List<byte[]> _segments = [];
     private int _frameLength;
+    private int _pendingSegment;
 
     private ReadOnlyMemory<byte> _pending;
     private bool _pendingIsFrame;
@@ -143,11 +145,12 @@ internal sealed class FramedMessageLimitStream : Stream
         if (disposing)
         {
             _inner.Dispose();
-            var frame = Interlocked.Exchange(ref _frame, []);
-            if (frame.Length > 0)
+            foreach (var segment in _segments)
             {
-                ArrayPool<byte>.Shared.Return(frame);
+                ArrayPool<byte>.Shared.Return(segment);
             }
+
+            _segments.Clear();
         }
 
         base.Dispose(disposing);
@@ -242,23 +245,42 @@ internal sealed class FramedMessageLimitStream : Stream
 
         if (_frameLength + bytes.Length <= _limit)
         {
-            Grow(_frameLength + bytes.Length);
-            bytes.CopyTo(_frame.AsSpan(_frameLength));
-            _frameLength += bytes.Length;
+            while (!bytes.IsEmpty)
+            {
+                var (index, offset) = (_frameLength / SegmentBytes, _frameLength % SegmentBytes);
+                if (index == _segments.Count)
+                {
+                    _segments.Add(ArrayPool<byte>.Shared.Rent(SegmentBytes));
+                }
+
+                var count = Math.Min(bytes.Length, SegmentBytes - offset);
+                bytes[..count].CopyTo(_segments[index].AsSpan(offset));
+                _frameLength += count;
+                bytes = bytes[count..];
+            }
+
             return;
         }
 
         // Over the limit: what was read so far tells the id if it comes first; from here on only the tail is kept.
+        if (_segments.Count == 0)
+        {
+            _segments.Add(ArrayPool<byte>.Shared.Rent(SegmentBytes));
+        }
+
         var headFill = Math.Clamp(HeadBytes - _frameLength, 0, bytes.Length);
-        Grow(_frameLength + headFill);
-        bytes[..headFill].CopyTo(_frame.AsSpan(_frameLength));
-        (_headId, _headIsRequest) = JsonRpcIdSniffer.FromHead(_frame.AsSpan(0, Math.Min(_frameLength + headFill, HeadBytes)));
+        if (headFill > 0)
+        {
+            bytes[..headFill].CopyTo(_segments[0].AsSpan(_frameLength));
+        }
+
+        (_headId, _headIsRequest) = JsonRpcIdSniffer.FromHead(_segments[0].AsSpan(0, Math.Min(_frameLength + headFill, HeadBytes)));
         _discarding = true;
         _discarded = _frameLength + bytes.Length;
         _frameLength = 0;
         _tailLength = 0;
         KeepTail(bytes);
-        Shrink();
+        ReleaseSegments();
         if (_headId is not null && !_headIsRequest)
         {
             // Answer now: the call fails at once, and the gateway can cancel it upstream while the rest streams in.
@@ -272,7 +294,8 @@ internal sealed class FramedMessageLimitStream : Stream
     {
         if (!_discarding)
         {
-            _pending = _frame.AsMemory(0, _frameLength);
+            _pendingSegment = 0;
+            _pending = Segment(0);
             _pendingIsFrame = true;
             return;
         }
@@ -303,10 +326,16 @@ internal sealed class FramedMessageLimitStream : Stream
 
     private void Consumed()
     {
+        if (_pendingIsFrame && (_pendingSegment + 1) * SegmentBytes < _frameLength)
+        {
+            _pending = Segment(++_pendingSegment);
+            return;
+        }
+
         if (_pendingIsFrame)
         {
             _frameLength = 0;
-            Shrink();
+            ReleaseSegments();
         }
 
         _pendingIsFrame = false;
@@ -329,26 +358,15 @@ internal sealed class FramedMessageLimitStream : Stream
 
     private static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> bytes) => bytes.TrimEnd(" \t\r\n"u8);
 
-    private void Grow(int needed)
-    {
-        if (needed <= _frame.Length)
-        {
-            return;
-        }
+    private ReadOnlyMemory<byte> Segment(int index) => _segments[index].AsMemory(0, Math.Min(SegmentBytes, _frameLength - (index * SegmentBytes)));
 
-        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(needed, (long)_frame.Length * 2), Math.Max(needed, _limit)));
-        _frame.AsSpan(0, _frameLength).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_frame);
-        _frame = larger;
-    }
-
-    /// <summary>Gives a large message's buffer back, so a connection that once carried a big result does not keep its size.</summary>
-    private void Shrink()
+    /// <summary>Gives a message's pieces back but one (for the next message), so a connection that once carried a big result does not keep its size.</summary>
+    private void ReleaseSegments()
     {
-        if (_frame.Length > KeptFrameBytes)
+        for (var i = _segments.Count - 1; i > 0; i--)
         {
-            ArrayPool<byte>.Shared.Return(_frame);
-            _frame = ArrayPool<byte>.Shared.Rent(HeadBytes);
+            ArrayPool<byte>.Shared.Return(_segments[i]);
+            _segments.RemoveAt(i);
         }
     }
 }

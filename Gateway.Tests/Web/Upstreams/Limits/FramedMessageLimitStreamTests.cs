@@ -19,6 +19,33 @@ public sealed class FramedMessageLimitStreamTests
     }
 
     [Fact]
+    public async Task AMessageOfManyBufferPieces_PassesByteForByte()
+    {
+        var random = new Random(7);
+        var large = string.Concat(Enumerable.Range(0, 200_000).Select(_ => (char)random.Next('a', 'z' + 1)));
+        var input = "{\"id\":1,\"result\":\"" + large + "\"}\n{\"id\":2}\n";
+        using var stream = new FramedMessageLimitStream(new TrickleStream(Encoding.UTF8.GetBytes(input), 10_000), MessageFraming.Line, 1024 * 1024, id => [], null, null);
+        using var output = new MemoryStream();
+
+        await stream.CopyToAsync(output);
+
+        Assert.Equal(input, Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
+    public async Task AMessageOverALargeLimit_IsReplaced_AfterManyBufferPieces()
+    {
+        const int large = 300_000;
+        var input = "{\"id\":1,\"result\":\"" + new string('x', 2 * large) + "\"}\n{\"id\":2}\n";
+        using var stream = new FramedMessageLimitStream(new TrickleStream(Encoding.UTF8.GetBytes(input), 10_000), MessageFraming.Line, large, id => Encoding.UTF8.GetBytes("replaced " + id + "\n"), null, null);
+        using var output = new MemoryStream();
+
+        await stream.CopyToAsync(output);
+
+        Assert.Equal("replaced 1\n{\"id\":2}\n", Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
     public async Task ServerSentEvents_WithCrLfOrLf_PassWhole_AndAnOversizedOneIsReplacedWithItsId()
     {
         var small = "event: message\r\ndata: {\"id\":1,\"result\":{}}\r\n\r\n";
