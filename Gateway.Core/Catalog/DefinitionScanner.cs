@@ -155,7 +155,7 @@ public static class DefinitionScanner
                 }
 
                 var kind = InvisibleCharacters.Classify(rune.Value);
-                if (kind is null)
+                if (kind is null || InvisibleCharacters.IsEmojiJoiner(text, i))
                 {
                     i += size;
                     continue;
