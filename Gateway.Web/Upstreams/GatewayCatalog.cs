@@ -22,7 +22,7 @@ internal sealed record ExposedTool(Tool Upstream, Tool Exposed)
 /// or is new with definition-scan findings (never trusted on first use). Carries what the admin reviews: the
 /// findings, and for a changed tool the pinned definition to compare with.
 /// </summary>
-internal sealed record QuarantinedTool(string Server, string Tool, PinState State, string? PinnedSha256, string CurrentSha256)
+public sealed record QuarantinedTool(string Server, string Tool, PinState State, string? PinnedSha256, string CurrentSha256)
 {
     /// <summary>Gets the definition-scan findings of the current definition.</summary>
     public IReadOnlyList<DefinitionFinding> Findings { get; init; } = [];
