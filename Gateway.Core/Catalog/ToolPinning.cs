@@ -29,8 +29,18 @@ public enum PinState
     Changed,
 }
 
-/// <summary>A tool definition accepted by the gateway: SHA-256 over the RFC 8785 form of the whole definition.</summary>
-public sealed record ToolPin(string Server, string Tool, string DefinitionSha256, DateTimeOffset PinnedAt, string PinnedBy);
+/// <summary>
+/// A tool definition accepted by the gateway: SHA-256 over the RFC 8785 form of the whole definition, and that form
+/// itself (when at most <see cref="MaxDefinitionChars"/> long), so a later change can be shown field by field.
+/// </summary>
+public sealed record ToolPin(string Server, string Tool, string DefinitionSha256, DateTimeOffset PinnedAt, string PinnedBy, string? Definition = null)
+{
+    /// <summary>The longest definition kept with a pin; a longer one is pinned by its hash alone (no diff when it changes).</summary>
+    public const int MaxDefinitionChars = 64 * 1024;
+
+    /// <summary>The definition text to keep with a pin: itself, or nothing when it is over the bound.</summary>
+    public static string? Keep(string definition) => definition.Length <= MaxDefinitionChars ? definition : null;
+}
 
 /// <summary>The pins in force, as an immutable lookup; the catalog is built against one.</summary>
 public sealed class ToolPinSet
@@ -53,7 +63,7 @@ public sealed class ToolPinSet
 
     /// <summary>Whether <paramref name="pins"/> are exactly the pins in this set (same tools, same definitions).</summary>
     public bool SameAs(IReadOnlyCollection<ToolPin> pins) =>
-        pins.Count == _pins.Count && pins.All(p => _pins.TryGetValue((p.Server, p.Tool), out var mine) && mine.DefinitionSha256 == p.DefinitionSha256);
+        pins.Count == _pins.Count && pins.All(p => _pins.TryGetValue((p.Server, p.Tool), out var mine) && mine.DefinitionSha256 == p.DefinitionSha256 && (mine.Definition is null) == (p.Definition is null));
 
     /// <summary>Compares a tool's current definition with its pin.</summary>
     public PinState Check(string server, string tool, string definitionSha256) =>
@@ -62,10 +72,12 @@ public sealed class ToolPinSet
         : PinState.Changed;
 
     /// <summary>Whether a tool in this state is offered to agents; the others are quarantined (hidden, and calls fail).</summary>
-    public bool IsExposed(PinState state) => Mode switch
+    /// <param name="state">The definition against its pin.</param>
+    /// <param name="suspicious">Whether the definition scan had findings: such a definition is never trusted on first use.</param>
+    public bool IsExposed(PinState state, bool suspicious = false) => Mode switch
     {
         PinningMode.Off => true,
-        PinningMode.TrustOnFirstUse => state != PinState.Changed,
+        PinningMode.TrustOnFirstUse => state == PinState.Pinned || (state == PinState.New && !suspicious),
         _ => state == PinState.Pinned,
     };
 }
@@ -80,4 +92,10 @@ public interface IToolPinStore
 
     /// <summary>Pins a definition, replacing the tool's pin (an admin accepted it).</summary>
     Task SetAsync(ToolPin pin, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores the definition text of pins kept by hash alone (pinned before definitions were kept), where the stored
+    /// hash is still the given one; returns how many were filled in.
+    /// </summary>
+    Task<int> KeepDefinitionsAsync(IReadOnlyList<ToolPin> pins, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using Gateway.Core.Catalog;
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -15,5 +16,6 @@ internal sealed class ToolPinEntityConfiguration : IEntityTypeConfiguration<Tool
         builder.Property(p => p.Tool).HasMaxLength(256);
         builder.Property(p => p.DefinitionSha256).HasMaxLength(64);
         builder.Property(p => p.PinnedBy).HasMaxLength(512);
+        builder.Property(p => p.Definition).HasMaxLength(ToolPin.MaxDefinitionChars);
     }
 }

@@ -14,4 +14,7 @@ public sealed class ToolPinEntity
     public DateTimeOffset PinnedAt { get; set; }
 
     public required string PinnedBy { get; set; }
+
+    /// <summary>Gets or sets the pinned definition (RFC 8785 JSON, bounded), to show what changed; null for pins kept by hash alone.</summary>
+    public string? Definition { get; set; }
 }

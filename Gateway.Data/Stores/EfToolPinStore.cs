@@ -10,7 +10,7 @@ internal sealed class EfToolPinStore(IDbContextFactory<GatewayDbContext> factory
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var rows = await db.ToolPins.AsNoTracking().ToListAsync(cancellationToken);
-        return [.. rows.Select(r => new ToolPin(r.Server, r.Tool, r.DefinitionSha256, r.PinnedAt, r.PinnedBy))];
+        return [.. rows.Select(r => new ToolPin(r.Server, r.Tool, r.DefinitionSha256, r.PinnedAt, r.PinnedBy, r.Definition))];
     }
 
     public async Task<int> AddMissingAsync(IReadOnlyList<ToolPin> pins, CancellationToken cancellationToken)
@@ -48,12 +48,27 @@ internal sealed class EfToolPinStore(IDbContextFactory<GatewayDbContext> factory
         }
         else
         {
-            (row.DefinitionSha256, row.PinnedAt, row.PinnedBy) = (pin.DefinitionSha256, pin.PinnedAt, pin.PinnedBy);
+            (row.DefinitionSha256, row.PinnedAt, row.PinnedBy, row.Definition) = (pin.DefinitionSha256, pin.PinnedAt, pin.PinnedBy, pin.Definition);
         }
 
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    public async Task<int> KeepDefinitionsAsync(IReadOnlyList<ToolPin> pins, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var kept = 0;
+        foreach (var pin in pins.Where(p => p.Definition is not null))
+        {
+            // Only where the pin still holds this hash and no text: an admin's newer acceptance (on any instance) stands.
+            kept += await db.ToolPins
+                .Where(p => p.Server == pin.Server && p.Tool == pin.Tool && p.DefinitionSha256 == pin.DefinitionSha256 && p.Definition == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(p => p.Definition, pin.Definition), cancellationToken);
+        }
+
+        return kept;
+    }
+
     private static ToolPinEntity ToRow(ToolPin pin) =>
-        new() { Server = pin.Server, Tool = pin.Tool, DefinitionSha256 = pin.DefinitionSha256, PinnedAt = pin.PinnedAt, PinnedBy = pin.PinnedBy };
+        new() { Server = pin.Server, Tool = pin.Tool, DefinitionSha256 = pin.DefinitionSha256, PinnedAt = pin.PinnedAt, PinnedBy = pin.PinnedBy, Definition = pin.Definition };
 }

@@ -64,8 +64,36 @@ public sealed record ServerResponse(
     string? ProtocolVersion,
     IReadOnlyList<ToolResponse> Tools);
 
-/// <summary>A discovered tool: exposed under <see cref="ExposedName"/>, or not exposed with the reason.</summary>
-public sealed record ToolResponse(string Name, string? ExposedName, string? Description, bool Exposed, string? NotExposedReason);
+/// <summary>
+/// A discovered tool: exposed under <see cref="ExposedName"/>, or not exposed with the reason (a name collision, or
+/// quarantine). <see cref="PinState"/> is <c>pinned</c>, <c>new</c> or <c>changed</c>; <see cref="Findings"/> are what
+/// the definition scan found; <see cref="Changes"/> is, for a changed definition, what changed field by field.
+/// </summary>
+public sealed record ToolResponse(string Name, string? ExposedName, string? Description, bool Exposed, string? NotExposedReason)
+{
+    public bool Quarantined { get; init; }
+
+    public string? PinState { get; init; }
+
+    public string? DefinitionSha256 { get; init; }
+
+    public string? PinnedSha256 { get; init; }
+
+    public IReadOnlyList<DefinitionFindingResponse> Findings { get; init; } = [];
+
+    /// <summary>Gets the changed fields (old vs new) of a changed definition; null when it did not change or the pinned text was not kept.</summary>
+    public IReadOnlyList<DefinitionChangeResponse>? Changes { get; init; }
+}
+
+/// <summary>
+/// A definition-scan finding: its kind (<c>hidden-markup</c>, <c>invisible-character</c>, <c>cross-server-reference</c>,
+/// <c>credential-path</c>, <c>encoded-blob</c>, <c>model-instruction</c>, <c>unscanned</c>), the field, the range of the
+/// offending text in it (UTF-16 units) and an excerpt: <see cref="Match"/> with context, invisible characters shown as <c>⟨U+XXXX⟩</c>.
+/// </summary>
+public sealed record DefinitionFindingResponse(string Kind, string Field, int Start, int Length, string Detail, string Before, string Match, string After);
+
+/// <summary>A field of a tool definition that changed: the pinned value and the current one (null: absent).</summary>
+public sealed record DefinitionChangeResponse(string Field, string? Old, string? New);
 
 internal static class ServerContractMapping
 {
@@ -103,7 +131,21 @@ internal static class ServerContractMapping
         {
             var exposed = d.EffectivePrefix + tool.Name;
             var collision = catalog.Tools.Collisions.FirstOrDefault(c => c.Server == d.Name && c.OriginalName == tool.Name);
-            tools.Add(new ToolResponse(tool.Name, collision is null ? exposed : null, tool.Description, collision is null, collision?.Reason));
+            var quarantined = catalog.Quarantined.FirstOrDefault(q => q.Server == d.Name && q.Tool == tool.Name);
+            var entry = catalog.Tools.TryResolve(exposed, out var e) && e.Server == d.Name ? e.Item : null;
+            var sha = quarantined?.CurrentSha256 ?? entry?.DefinitionSha256;
+            var visible = collision is null && quarantined is null;
+            tools.Add(new ToolResponse(tool.Name, visible ? exposed : null, tool.Description, visible, quarantined?.Reason ?? collision?.Reason)
+            {
+                Quarantined = quarantined is not null,
+                PinState = catalog.Pins.Mode == Gateway.Core.Catalog.PinningMode.Off || sha is null ? null
+                    : (quarantined?.State ?? catalog.Pins.Check(d.Name, tool.Name, sha)).ToString().ToLowerInvariant(),
+                DefinitionSha256 = sha,
+                PinnedSha256 = catalog.Pins.TryGet(d.Name, tool.Name, out var pin) ? pin.DefinitionSha256 : null,
+                Findings = [.. (catalog.Findings.GetValueOrDefault((d.Name, tool.Name)) ?? []).Select(f => new DefinitionFindingResponse(
+                    System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(f.Kind.ToString()), f.Field, f.Start, f.Length, f.Detail, f.Excerpt.Before, f.Excerpt.Match, f.Excerpt.After))],
+                Changes = quarantined?.Changes?.Select(c => new DefinitionChangeResponse(c.Field, c.Old, c.New)).ToList(),
+            });
         }
 
         return new ServerResponse(

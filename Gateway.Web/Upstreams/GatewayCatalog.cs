@@ -7,13 +7,48 @@ namespace Gateway.Web.Upstreams;
 /// <summary>A tool as the upstream defines it and as the gateway exposes it (renamed), built once per catalog.</summary>
 internal sealed record ExposedTool(Tool Upstream, Tool Exposed)
 {
+    /// <summary>Gets the upstream's definition as JSON, as a model reads it (and the definition scan reads it).</summary>
+    public System.Text.Json.JsonElement Json { get; } = System.Text.Json.JsonSerializer.SerializeToElement(Upstream, ModelContextProtocol.McpJsonUtilities.DefaultOptions);
+
+    /// <summary>Gets the upstream's definition in canonical (RFC 8785) JSON: what a pin keeps, to show a later change.</summary>
+    public string Definition => field ??= Gateway.Core.Audit.CanonicalJson.Serialize(Json);
+
     /// <summary>Gets the SHA-256 of the upstream's definition (canonical JSON): an approval is bound to it, so a changed tool needs a new one.</summary>
-    public string DefinitionSha256 { get; } = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
-        Gateway.Core.Audit.CanonicalJson.Serialize(System.Text.Json.JsonSerializer.SerializeToElement(Upstream, ModelContextProtocol.McpJsonUtilities.DefaultOptions)))));
+    public string DefinitionSha256 => field ??= Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Definition)));
 }
 
-/// <summary>A tool withheld from agents because its definition is not the pinned one (or is new, when new tools need approval).</summary>
-internal sealed record QuarantinedTool(string Server, string Tool, PinState State, string? PinnedSha256, string CurrentSha256);
+/// <summary>
+/// A tool withheld from agents because its definition is not the pinned one, is new while new tools need approval,
+/// or is new with definition-scan findings (never trusted on first use). Carries what the admin reviews: the
+/// findings, and for a changed tool the pinned definition to compare with.
+/// </summary>
+public sealed record QuarantinedTool(string Server, string Tool, PinState State, string? PinnedSha256, string CurrentSha256)
+{
+    /// <summary>Gets the definition-scan findings of the current definition.</summary>
+    public IReadOnlyList<DefinitionFinding> Findings { get; init; } = [];
+
+    /// <summary>Gets the current definition (canonical JSON).</summary>
+    public string Definition { get; init; } = "{}";
+
+    /// <summary>Gets the pinned definition (canonical JSON), when the pin kept it.</summary>
+    public string? PinnedDefinition { get; init; }
+
+    /// <summary>Gets what changed from the pinned definition, field by field; null unless changed and the pin kept its text.</summary>
+    public IReadOnlyList<DefinitionChange>? Changes => State == PinState.Changed ? field ??= DefinitionDiff.Compare(PinnedDefinition, Definition) : null;
+
+    /// <summary>Gets why the tool is withheld, as the API and the console show it.</summary>
+    public string Reason => State switch
+    {
+        PinState.Changed => $"Quarantined: the definition changed since it was pinned ({PinnedSha256![..12]} -> {CurrentSha256[..12]})"
+            + (PinnedDefinition is null ? "; the pinned text was not kept, so only the hashes can be compared" : string.Empty)
+            + FindingsNote + ". Hidden from agents until an admin accepts it.",
+        _ when Findings.Count > 0 => $"Quarantined: the new definition{FindingsNote}, so it is not trusted on first use. Hidden from agents until an admin accepts it.",
+        _ => "Quarantined: new tools wait for an admin to accept them (Gateway:Upstreams:ToolPinning=ApproveNew).",
+    };
+
+    private string FindingsNote => Findings.Count == 0 ? string.Empty
+        : $" has {Findings.Count} definition-scan finding{(Findings.Count == 1 ? string.Empty : "s")} ({string.Join(", ", Findings.Select(f => f.Kind).Distinct())})";
+}
 
 /// <summary>A prompt as the upstream defines it and as the gateway exposes it.</summary>
 internal sealed record ExposedPrompt(Prompt Upstream, Prompt Exposed);
@@ -28,6 +63,10 @@ internal sealed record GatewayCatalog(
 {
     /// <summary>Gets the tools of connected servers that are withheld by pinning, for the admin to review.</summary>
     public IReadOnlyList<QuarantinedTool> Quarantined { get; private init; } = [];
+
+    /// <summary>Gets the definition-scan findings of the connected servers' tools that have any, exposed or not.</summary>
+    public IReadOnlyDictionary<(string Server, string Tool), IReadOnlyList<DefinitionFinding>> Findings { get; private init; } =
+        new Dictionary<(string Server, string Tool), IReadOnlyList<DefinitionFinding>>();
 
     /// <summary>Gets the pins the catalog was built against.</summary>
     public ToolPinSet Pins { get; private init; } = ToolPinSet.None;
@@ -46,8 +85,12 @@ internal sealed record GatewayCatalog(
     {
         pins ??= ToolPinSet.None;
         var quarantined = new List<QuarantinedTool>();
-        var tools = ToolCatalog(connected, c => c.Inventory.Tools, overrides, pins, quarantined);
-        var offline = ToolCatalog(down, c => c.LastKnownTools, overrides, pins, []);
+        var findings = new Dictionary<(string Server, string Tool), IReadOnlyList<DefinitionFinding>>();
+
+        // Definitions are scanned here, when the tools are discovered (a catalog is rebuilt on changes, never per call).
+        var names = ToolNameIndex.Build(connected.Select(c => (c.Name, c.Definition.EffectivePrefix, c.Inventory.Tools.Select(t => t.Name))));
+        var tools = ToolCatalog(connected, c => c.Inventory.Tools, overrides, pins, quarantined, (c, t) => Scan(c, t, names, findings));
+        var offline = ToolCatalog(down, c => c.LastKnownTools, overrides, pins, [], (_, _) => []);
         var prompts = NamespacedCatalog<ExposedPrompt>.Build(connected.Select(c => new ServerItems<ExposedPrompt>(
             c.Name,
             c.Definition.EffectivePrefix,
@@ -56,7 +99,7 @@ internal sealed record GatewayCatalog(
             c.Name,
             (IReadOnlyList<(string, Resource)>)[.. c.Inventory.Resources.Select(r => (r.Uri, r))],
             (IReadOnlyList<(string, ResourceTemplate)>)[.. c.Inventory.ResourceTemplates.Select(t => (t.UriTemplate, t))])));
-        return new GatewayCatalog(version, tools, offline, prompts, resources) { Quarantined = quarantined, Pins = pins };
+        return new GatewayCatalog(version, tools, offline, prompts, resources) { Quarantined = quarantined, Pins = pins, Findings = findings };
     }
 
     private static NamespacedCatalog<ExposedTool> ToolCatalog(
@@ -64,23 +107,44 @@ internal sealed record GatewayCatalog(
         Func<UpstreamConnection, IReadOnlyList<Tool>> tools,
         IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides,
         ToolPinSet pins,
-        List<QuarantinedTool> quarantined) =>
+        List<QuarantinedTool> quarantined,
+        Func<UpstreamConnection, ExposedTool, IReadOnlyList<DefinitionFinding>> scan) =>
         NamespacedCatalog<ExposedTool>.Build(servers.Select(c => new ServerItems<ExposedTool>(
             c.Name,
             c.Definition.EffectivePrefix,
-            [.. tools(c).Select(t => new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))).Where(t => Admit(c.Name, t, pins, quarantined)).Select(t => (t.Upstream.Name, t))],
+            [.. tools(c).Select(t => new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))).Where(t => Admit(c.Name, t, pins, quarantined, scan(c, t))).Select(t => (t.Upstream.Name, t))],
             t => Classify(c.Name, t.Upstream, overrides))));
 
-    /// <summary>Rug-pull protection: a tool whose definition is not (yet) accepted is left out, and listed for review.</summary>
-    private static bool Admit(string server, ExposedTool tool, ToolPinSet pins, List<QuarantinedTool> quarantined)
+    private static IReadOnlyList<DefinitionFinding> Scan(UpstreamConnection server, ExposedTool tool, ToolNameIndex names, Dictionary<(string Server, string Tool), IReadOnlyList<DefinitionFinding>> all)
+    {
+        var found = DefinitionScanner.Scan(tool.Json, server.Name, server.Definition.EffectivePrefix, names);
+        if (found.Count > 0)
+        {
+            all[(server.Name, tool.Upstream.Name)] = found;
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Rug-pull and poisoning protection: a tool whose definition is not (yet) accepted is left out, and listed for
+    /// review; a new definition with scan findings is never trusted on first use.
+    /// </summary>
+    private static bool Admit(string server, ExposedTool tool, ToolPinSet pins, List<QuarantinedTool> quarantined, IReadOnlyList<DefinitionFinding> findings)
     {
         var state = pins.Check(server, tool.Upstream.Name, tool.DefinitionSha256);
-        if (pins.IsExposed(state))
+        if (pins.IsExposed(state, suspicious: findings.Count > 0))
         {
             return true;
         }
 
-        quarantined.Add(new QuarantinedTool(server, tool.Upstream.Name, state, pins.TryGet(server, tool.Upstream.Name, out var pin) ? pin.DefinitionSha256 : null, tool.DefinitionSha256));
+        var pinned = pins.TryGet(server, tool.Upstream.Name, out var pin) ? pin : null;
+        quarantined.Add(new QuarantinedTool(server, tool.Upstream.Name, state, pinned?.DefinitionSha256, tool.DefinitionSha256)
+        {
+            Findings = findings,
+            Definition = tool.Definition,
+            PinnedDefinition = pinned?.Definition,
+        });
         return false;
     }
 

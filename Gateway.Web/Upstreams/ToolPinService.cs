@@ -84,18 +84,20 @@ internal sealed partial class ToolPinService(
     public async Task<bool> ApproveAsync(string server, string tool, string by, CancellationToken cancellationToken)
     {
         var catalog = upstreams.Catalog;
-        var current = catalog.Quarantined.FirstOrDefault(q => q.Server == server && q.Tool == tool)?.CurrentSha256
-            ?? catalog.Tools.Entries.FirstOrDefault(e => e.Server == server && e.OriginalName == tool)?.Item.DefinitionSha256;
-        if (current is null)
+        var quarantined = catalog.Quarantined.FirstOrDefault(q => q.Server == server && q.Tool == tool);
+        var exposed = catalog.Tools.Entries.FirstOrDefault(e => e.Server == server && e.OriginalName == tool)?.Item;
+        if ((quarantined?.CurrentSha256 ?? exposed?.DefinitionSha256) is not { } current)
         {
             return false;
         }
 
+        var definition = quarantined?.Definition ?? exposed!.Definition;
+        var findings = catalog.Findings.GetValueOrDefault((server, tool)) ?? [];
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await store.SetAsync(new ToolPin(server, tool, current, time.GetUtcNow(), by), cancellationToken);
-            await WriteAuditAsync("tool_pinned", by, server, tool, "allow", "pinned", $"definition {Short(current)} accepted");
+            await store.SetAsync(new ToolPin(server, tool, current, time.GetUtcNow(), by, ToolPin.Keep(definition)), cancellationToken);
+            await WriteAuditAsync("tool_pinned", by, server, tool, "allow", "pinned", $"definition {Short(current)} accepted" + (findings.Count == 0 ? string.Empty : $" despite {Summary(findings)}"));
             await ReloadAsync(cancellationToken);
         }
         finally
@@ -167,9 +169,17 @@ internal sealed partial class ToolPinService(
                 pinned = await store.AddMissingAsync(
                     [.. catalog.Tools.Entries
                         .Where(e => catalog.Pins.Check(e.Server, e.OriginalName, e.Item.DefinitionSha256) == PinState.New)
-                        .Select(e => new ToolPin(e.Server, e.OriginalName, e.Item.DefinitionSha256, now, FirstUse))],
+                        .Select(e => new ToolPin(e.Server, e.OriginalName, e.Item.DefinitionSha256, now, FirstUse, ToolPin.Keep(e.Item.Definition)))],
                     CancellationToken.None);
             }
+
+            // Pins made before definitions were kept get their text while the definition is still the pinned one, so
+            // a later change of these tools can be shown field by field too.
+            pinned += await store.KeepDefinitionsAsync(
+                [.. catalog.Tools.Entries
+                    .Where(e => catalog.Pins.TryGet(e.Server, e.OriginalName, out var pin) && pin.Definition is null && pin.DefinitionSha256 == e.Item.DefinitionSha256)
+                    .Select(e => new ToolPin(e.Server, e.OriginalName, e.Item.DefinitionSha256, default, string.Empty, ToolPin.Keep(e.Item.Definition)))],
+                CancellationToken.None);
 
             foreach (var q in catalog.Quarantined.Where(q => _reported.Add((q.Server, q.Tool, q.CurrentSha256))))
             {
@@ -177,6 +187,11 @@ internal sealed partial class ToolPinService(
                 {
                     LogChanged(logger, q.Server, q.Tool, Short(q.PinnedSha256!), Short(q.CurrentSha256));
                     await WriteAuditAsync("tool_definition_changed", q.Server, q.Server, q.Tool, "quarantine", "quarantined", $"definition changed from {Short(q.PinnedSha256!)} to {Short(q.CurrentSha256)}; hidden until an admin accepts it");
+                }
+                else if (q.Findings.Count > 0)
+                {
+                    LogSuspicious(logger, q.Server, q.Tool, Summary(q.Findings));
+                    await WriteAuditAsync("tool_definition_suspicious", q.Server, q.Server, q.Tool, "quarantine", "quarantined", $"new definition {Short(q.CurrentSha256)} has {Summary(q.Findings)}; hidden until an admin accepts it");
                 }
                 else
                 {
@@ -211,6 +226,12 @@ internal sealed partial class ToolPinService(
             CancellationToken.None);
 
     private static string Short(string sha) => sha[..12];
+
+    private static string Summary(IReadOnlyList<DefinitionFinding> findings) =>
+        $"{findings.Count} definition-scan finding{(findings.Count == 1 ? string.Empty : "s")}: " + string.Join("; ", findings.Take(5).Select(f => $"{f.Kind} in {f.Field}"));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tool '{Tool}' of server '{Server}' is new and its definition has {Findings}: quarantined until an admin accepts it.")]
+    private static partial void LogSuspicious(ILogger logger, string server, string tool, string findings);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tool '{Tool}' of server '{Server}' changed its definition ({Old} -> {New}): quarantined until an admin accepts it.")]
     private static partial void LogChanged(ILogger logger, string server, string tool, string old, string @new);
