@@ -175,6 +175,52 @@ public sealed class SecretServerValuesTests
         Directory.Delete(directory, recursive: true);
     }
 
+    [Fact]
+    public async Task ValuesThatCannotBeDecrypted_StopTheServerWithTheReason_AreNotLostByAnEdit_AndCanBeGivenAgain()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var secret = "lost-ring-secret-" + Guid.NewGuid().ToString("N");
+        var gate = new HeaderGate();
+        gate.RequireBearer(secret);
+        var (upstream, url) = await StartHttpAsync("ringed", gate: gate);
+        await using var running = upstream;
+        var settings = Agent("agent", AgentKey, "*/*");
+        var headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + secret };
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "ringed", transport = "http", url, headers }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // The key ring is lost: the values cannot be read, and the server does not call its upstream without them.
+        var database = Path.Combine(directory, "gateway.db");
+        var ciphertext = DatabaseFiles.ServerColumn(database, "ringed", "SecretValuesCiphertext");
+        Directory.Delete(Path.Combine(directory, "keys"), recursive: true);
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            await Eventually.TrueAsync(
+                async () => (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/ringed", TestContext.Timeout)).GetProperty("state").GetString() == "failed",
+                "the server fails", TimeSpan.FromSeconds(30));
+            var failed = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/ringed", TestContext.Timeout);
+            Assert.Contains("The secret Env/Headers values of 'ringed' cannot be decrypted", failed.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+
+            // An edit that does not give them keeps the ciphertext (a restored key ring would read it again).
+            using var edited = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/ringed", new { transport = "http", url, toolPrefix = "r_" }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+            Assert.Equal(ciphertext, DatabaseFiles.ServerColumn(database, "ringed", "SecretValuesCiphertext"));
+
+            // Given again, they are encrypted under the new key ring and the server connects.
+            using var given = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/ringed", new { transport = "http", url, toolPrefix = "r_", headers }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.OK, given.StatusCode);
+            await gateway.WaitForToolAsync("r_echo");
+            Assert.Contains("echo: back", await CallAsync(gateway, "r_echo", new() { ["message"] = "back" }), StringComparison.Ordinal);
+            Assert.NotEqual(ciphertext, DatabaseFiles.ServerColumn(database, "ringed", "SecretValuesCiphertext"));
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+    }
+
     private static async Task<string> CallAsync(GatewayHost gateway, string tool, Dictionary<string, object?> arguments)
     {
         await using var client = await gateway.ConnectAsync(AgentKey);
