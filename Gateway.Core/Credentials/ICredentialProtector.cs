@@ -15,4 +15,13 @@ public interface ICredentialProtector
     /// cannot be read at all.
     /// </summary>
     string? Reprotect(string server, string protectedPayload);
+
+    /// <summary>Encrypts a server's secret <c>Env</c> and <c>Headers</c> values (another purpose than credentials: one ciphertext never reads as the other).</summary>
+    string ProtectValues(string server, ServerSecretValues values);
+
+    /// <summary>Decrypts what <see cref="ProtectValues"/> made; <see langword="null"/> when it cannot be.</summary>
+    ServerSecretValues? UnprotectValues(string server, string protectedPayload);
+
+    /// <summary>As <see cref="Reprotect"/>, for what <see cref="ProtectValues"/> made.</summary>
+    string? ReprotectValues(string server, string protectedPayload);
 }

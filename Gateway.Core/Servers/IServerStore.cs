@@ -24,7 +24,11 @@ public interface IServerStore
     /// <remarks>The credential is write-only, so it has its own operation: <see cref="UpdateAsync"/> ignores <see cref="ServerDefinition.Credential"/>.</remarks>
     Task<StoredServer?> SetCredentialAsync(string name, UpstreamCredential? credential, CancellationToken cancellationToken);
 
-    /// <summary>Re-encrypts every credential whose key is no longer the current one (see <see cref="ICredentialProtector.Reprotect"/>); returns how many.</summary>
+    /// <summary>
+    /// Re-encrypts every credential and every set of secret Env/Headers values whose key is no longer the current one (see
+    /// <see cref="ICredentialProtector.Reprotect"/>), and encrypts secret-looking Env/Headers values still stored in clear
+    /// (rows written before they were encrypted); returns how many ciphertexts were written.
+    /// </summary>
     /// <remarks>The secrets do not change, so neither does their rotation time.</remarks>
     Task<int> ReprotectCredentialsAsync(CancellationToken cancellationToken);
 

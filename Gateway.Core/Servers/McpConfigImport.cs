@@ -76,9 +76,9 @@ public static partial class McpConfigImport
 
         var env = Map(entry, "env");
         var headers = Map(entry, "headers");
-        foreach (var key in env.Keys.Concat(headers.Keys).Where(LooksSecret))
+        foreach (var key in env.Keys.Concat(headers.Keys).Where(SecretNames.IsSecret))
         {
-            notes.Add($"'{key}' looks like a secret: it is stored by the gateway, and agents never see it.");
+            notes.Add($"'{key}' looks like a secret: the gateway stores it encrypted, shows it masked, and agents never see it.");
         }
 
         foreach (var (key, value) in env.Concat(headers).Where(kv => Placeholder().IsMatch(kv.Value)))
@@ -104,8 +104,6 @@ public static partial class McpConfigImport
 
         return new ImportedServer(definition, originalName, notes);
     }
-
-    private static bool LooksSecret(string key) => SecretName().IsMatch(key);
 
     private static string ValidName(string name, HashSet<string> taken)
     {
@@ -138,9 +136,6 @@ public static partial class McpConfigImport
         entry.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Object
             ? value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText())
             : [];
-
-    [GeneratedRegex("(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|PAT)", RegexOptions.IgnoreCase)]
-    private static partial Regex SecretName();
 
     [GeneratedRegex(@"\$\{[^}]+\}")]
     private static partial Regex Placeholder();

@@ -24,7 +24,7 @@ public sealed record ServerDefinition
     /// <summary>Gets the arguments of <see cref="Command"/> (stdio only).</summary>
     public IReadOnlyList<string> Args { get; init; } = [];
 
-    /// <summary>Gets the environment of the child process (stdio only). The gateway's own environment is not inherited.</summary>
+    /// <summary>Gets the environment of the child process (stdio only). The gateway's own environment is not inherited. Secret-looking values (<see cref="SecretNames"/>) are stored encrypted.</summary>
     public IReadOnlyDictionary<string, string> Env { get; init; } = EmptyMap;
 
     /// <summary>Gets the working directory of the child process (stdio only).</summary>
@@ -33,11 +33,18 @@ public sealed record ServerDefinition
     /// <summary>Gets the endpoint (http and sse only).</summary>
     public string? Url { get; init; }
 
-    /// <summary>Gets extra headers sent to the upstream (http and sse only).</summary>
+    /// <summary>Gets extra headers sent to the upstream (http and sse only). Secret-looking values (<see cref="SecretNames"/>) are stored encrypted.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = EmptyMap;
 
     /// <summary>Gets the secret the upstream requires, injected into every request (or the child's environment); never passed on from agents.</summary>
     public UpstreamCredential? Credential { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether the stored secret <see cref="Env"/> / <see cref="Headers"/> values could not be
+    /// decrypted (key ring lost or replaced): they are then missing from the maps, and the server refuses to connect
+    /// without them rather than call its upstream unauthenticated.
+    /// </summary>
+    public bool SecretValuesUnreadable { get; init; }
 
     /// <summary>Gets the prefix of exposed tool and prompt names; <see langword="null"/> means <c>{Name}__</c>, empty exposes original names.</summary>
     public string? ToolPrefix { get; init; }

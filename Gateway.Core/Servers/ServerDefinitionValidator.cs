@@ -31,6 +31,11 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
                 .Must(h => !string.Equals(h, "Mcp-Session-Id", StringComparison.OrdinalIgnoreCase) && !string.Equals(h, "Host", StringComparison.OrdinalIgnoreCase))
                 .WithMessage("The headers Host and Mcp-Session-Id are managed by the gateway.");
         });
+        // A placeholder left after KeepStored had no stored value to stand for: storing it would send "********" upstream.
+        RuleForEach(s => s.Env).Must(kv => kv.Value != SecretNames.Placeholder)
+            .WithMessage((_, kv) => $"Env '{kv.Key}' is the masked placeholder {SecretNames.Placeholder} and has no stored value to keep: give the value.");
+        RuleForEach(s => s.Headers).Must(kv => kv.Value != SecretNames.Placeholder)
+            .WithMessage((_, kv) => $"Header '{kv.Key}' is the masked placeholder {SecretNames.Placeholder} and has no stored value to keep: give the value.");
         RuleFor(s => s.Credential!)
             .SetValidator(s => new UpstreamCredentialValidator(s.Transport))
             .When(s => s.Credential is not null);

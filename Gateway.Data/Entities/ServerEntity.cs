@@ -13,6 +13,7 @@ public sealed class ServerEntity
 
     public string ArgsJson { get; set; } = "[]";
 
+    /// <summary>Gets or sets the plain variables; secret-looking ones are in <see cref="SecretValuesCiphertext"/>.</summary>
     public string EnvJson { get; set; } = "{}";
 
     public string? WorkingDirectory { get; set; }
@@ -20,6 +21,9 @@ public sealed class ServerEntity
     public string? Url { get; set; }
 
     public string HeadersJson { get; set; } = "{}";
+
+    /// <summary>Gets or sets the secret-looking Env and Headers values, encrypted with Data Protection and bound to the server's name.</summary>
+    public string? SecretValuesCiphertext { get; set; }
 
     public string? ToolPrefix { get; set; }
 

@@ -30,14 +30,14 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
             if (!servers.TryGetValue(wanted.Name, out var row))
             {
                 row = new ServerEntity { Name = wanted.Name, Transport = string.Empty, CreatedAt = now, UpdatedAt = now };
-                row.CopyFrom(wanted);
+                row.CopyFrom(wanted, protector);
                 row.WriteCredential(wanted.Credential, protector, now);
                 db.Servers.Add(row);
                 serversAdded++;
             }
             else if (row.ToDefinition(protector) is var current && !current.SameAs(wanted))
             {
-                row.CopyFrom(wanted);
+                row.CopyFrom(wanted, protector);
                 if (!UpstreamCredential.Same(current.Credential, wanted.Credential))
                 {
                     // Only a changed secret counts as a rotation; re-encrypting the same one would move RotatedAt.

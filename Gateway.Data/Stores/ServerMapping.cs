@@ -5,19 +5,51 @@ using Gateway.Data.Entities;
 
 namespace Gateway.Data.Stores;
 
-/// <summary>Maps between <see cref="ServerDefinition"/> and its row; the credential is decrypted here and only here.</summary>
+/// <summary>
+/// Maps between <see cref="ServerDefinition"/> and its row; the credential and the secret Env/Headers values are
+/// encrypted and decrypted here and only here.
+/// </summary>
+/// <remarks>
+/// <c>EnvJson</c> and <c>HeadersJson</c> hold only the plain entries; the secret-looking ones (<see cref="SecretNames"/>)
+/// are in <c>SecretValuesCiphertext</c>. Rows written before that still hold them in clear: they read the same, and
+/// <see cref="EfServerStore.ReprotectCredentialsAsync"/> seals them at the next start.
+/// </remarks>
 internal static class ServerMapping
 {
-    public static ServerDefinition ToDefinition(this ServerEntity e, ICredentialProtector protector) => new()
+    public static ServerDefinition ToDefinition(this ServerEntity e, ICredentialProtector protector)
+    {
+        var env = JsonSerializer.Deserialize<Dictionary<string, string>>(e.EnvJson) ?? [];
+        var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(e.HeadersJson) ?? [];
+        var secrets = e.SecretValuesCiphertext is null ? null : protector.UnprotectValues(e.Name, e.SecretValuesCiphertext);
+        foreach (var (name, value) in secrets?.Env ?? [])
+        {
+            env[name] = value;
+        }
+
+        foreach (var (name, value) in secrets?.Headers ?? [])
+        {
+            headers[name] = value;
+        }
+
+        return e.ToDefinition(protector, env, headers, unreadable: e.SecretValuesCiphertext is not null && secrets is null);
+    }
+
+    /// <summary>Whether the row still holds secret-looking values in clear (written before they were encrypted).</summary>
+    public static bool HasClearSecrets(this ServerEntity e) =>
+        (JsonSerializer.Deserialize<Dictionary<string, string>>(e.EnvJson) ?? []).Keys.Any(SecretNames.IsSecret)
+        || (JsonSerializer.Deserialize<Dictionary<string, string>>(e.HeadersJson) ?? []).Keys.Any(SecretNames.IsSecret);
+
+    private static ServerDefinition ToDefinition(this ServerEntity e, ICredentialProtector protector, Dictionary<string, string> env, Dictionary<string, string> headers, bool unreadable) => new()
     {
         Name = e.Name,
         Transport = Enum.Parse<ServerTransport>(e.Transport, ignoreCase: true),
         Command = e.Command,
         Args = JsonSerializer.Deserialize<List<string>>(e.ArgsJson) ?? [],
-        Env = JsonSerializer.Deserialize<Dictionary<string, string>>(e.EnvJson) ?? [],
+        Env = env,
         WorkingDirectory = e.WorkingDirectory,
         Url = e.Url,
-        Headers = JsonSerializer.Deserialize<Dictionary<string, string>>(e.HeadersJson) ?? [],
+        Headers = headers,
+        SecretValuesUnreadable = unreadable,
         Credential = e.ReadCredential(protector),
         ToolPrefix = e.ToolPrefix,
         Enabled = e.Enabled,
@@ -27,17 +59,28 @@ internal static class ServerMapping
         MaxResultBytes = e.MaxResultBytes,
     };
 
-    /// <summary>Copies the definition, except its credential (see <see cref="WriteCredential"/>).</summary>
-    public static void CopyFrom(this ServerEntity e, ServerDefinition d)
+    /// <summary>Copies the definition, except its credential (see <see cref="WriteCredential"/>); secret Env/Headers values are encrypted.</summary>
+    public static void CopyFrom(this ServerEntity e, ServerDefinition d, ICredentialProtector protector)
     {
+        var (env, secretEnv) = SecretNames.Split(d.Env);
+        var (headers, secretHeaders) = SecretNames.Split(d.Headers);
+        var secrets = new ServerSecretValues(secretEnv, secretHeaders);
         e.Name = d.Name;
         e.Transport = d.Transport.ToString().ToLowerInvariant();
         e.Command = d.Command;
         e.ArgsJson = JsonSerializer.Serialize(d.Args);
-        e.EnvJson = JsonSerializer.Serialize(d.Env);
+        e.EnvJson = JsonSerializer.Serialize(env);
         e.WorkingDirectory = d.WorkingDirectory;
         e.Url = d.Url;
-        e.HeadersJson = JsonSerializer.Serialize(d.Headers);
+        e.HeadersJson = JsonSerializer.Serialize(headers);
+
+        // A definition read while the values could not be decrypted does not hold them: keeping the ciphertext (a key
+        // ring restored later reads it again) loses nothing; new values given by the admin replace it.
+        if (!(d.SecretValuesUnreadable && secrets.IsEmpty && e.SecretValuesCiphertext is not null))
+        {
+            e.SecretValuesCiphertext = secrets.IsEmpty ? null : protector.ProtectValues(d.Name, secrets);
+        }
+
         e.ToolPrefix = d.ToolPrefix;
         e.Enabled = d.Enabled;
         e.ManagedByConfiguration = d.ManagedByConfiguration;

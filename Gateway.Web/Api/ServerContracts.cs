@@ -16,12 +16,14 @@ public sealed record ServerRequest
 
     public List<string>? Args { get; init; }
 
+    /// <summary>Gets the child's variables; on PUT, a value left at <c>********</c> (as GET shows a secret) keeps the stored one.</summary>
     public Dictionary<string, string>? Env { get; init; }
 
     public string? WorkingDirectory { get; init; }
 
     public string? Url { get; init; }
 
+    /// <summary>Gets the upstream's extra headers; on PUT, a value left at <c>********</c> (as GET shows a secret) keeps the stored one.</summary>
     public Dictionary<string, string>? Headers { get; init; }
 
     /// <summary>Gets the credential the upstream requires (write-only); on PUT, omitted keeps the stored one.</summary>
@@ -40,16 +42,21 @@ public sealed record ServerRequest
     public long? MaxResultBytes { get; init; }
 }
 
-/// <summary>A server with its connection state and discovered tools. Env and header values and credentials are never returned.</summary>
+/// <summary>
+/// A server with its connection state and discovered tools. Credentials are never returned, nor secret-looking Env and
+/// header values (<see cref="SecretNames"/>): <see cref="Env"/> and <see cref="Headers"/> show them as <c>********</c>.
+/// </summary>
 public sealed record ServerResponse(
     string Name,
     string Transport,
     string? Command,
     IReadOnlyList<string> Args,
     IReadOnlyList<string> EnvNames,
+    IReadOnlyDictionary<string, string> Env,
     string? WorkingDirectory,
     string? Url,
     IReadOnlyList<string> HeaderNames,
+    IReadOnlyDictionary<string, string> Headers,
     CredentialResponse? Credential,
     string ToolPrefix,
     bool Enabled,
@@ -154,9 +161,11 @@ internal static class ServerContractMapping
             d.Command,
             d.Args,
             [.. d.Env.Keys],
+            SecretNames.Mask(d.Env),
             d.WorkingDirectory,
             d.Url,
             [.. d.Headers.Keys],
+            SecretNames.Mask(d.Headers),
             d.Credential?.ToResponse(),
             d.EffectivePrefix,
             d.Enabled,

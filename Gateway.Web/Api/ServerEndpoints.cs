@@ -59,7 +59,9 @@ internal static class ServerEndpoints
         }
 
         var errors = new Dictionary<string, string[]>();
-        var definition = request.ToDefinition(name, errors);
+
+        // Secret values sent back as GET showed them (masked) keep what is stored.
+        var definition = SecretNames.KeepStored(request.ToDefinition(name, errors), existing!.Definition);
 
         // Without a credential in the request the stored one stays, and must still fit the (possibly new) transport.
         if (Validate(definition with { Credential = definition.Credential ?? existing!.Definition.Credential }, errors) is { } problem)

@@ -51,9 +51,11 @@ internal static class CredentialInjection
         }
     }
 
-    /// <summary>The credential, refusing to connect without it when it cannot be decrypted.</summary>
+    /// <summary>The credential, refusing to connect without it (or without the secret Env/Headers values) when it cannot be decrypted.</summary>
     public static UpstreamCredential? Readable(ServerDefinition server) =>
         server.Credential is { Unreadable: true }
             ? throw new InvalidOperationException($"The credential of '{server.Name}' cannot be decrypted (Data Protection key ring missing or replaced); set it again.")
-            : server.Credential;
+            : server.SecretValuesUnreadable
+                ? throw new InvalidOperationException($"The secret Env/Headers values of '{server.Name}' cannot be decrypted (Data Protection key ring missing or replaced); set them again.")
+                : server.Credential;
 }

@@ -7,6 +7,8 @@ namespace Gateway.Web.Credentials;
 /// credentials) and then daily (keys roll every 90 days, and the key ring is re-read daily), credentials encrypted with
 /// an older or a revoked key are re-encrypted. Old keys then protect nothing, and after a compromised key is revoked,
 /// the next start re-encrypts everything it protected instead of leaving those servers without their credentials.
+/// The same pass encrypts secret-looking Env/Headers values that an older version stored in clear (see
+/// <see cref="Gateway.Core.Servers.SecretNames"/>), so an upgrade leaves none in the database.
 /// </summary>
 internal sealed partial class CredentialReprotector(IServerStore store, ILogger<CredentialReprotector> logger) : IHostedService, IDisposable
 {
@@ -70,7 +72,7 @@ internal sealed partial class CredentialReprotector(IServerStore store, ILogger<
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Re-encrypted {Count} upstream credentials under the current Data Protection key.")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Re-encrypted {Count} upstream credentials and secret Env/Headers values under the current Data Protection key.")]
     private partial void LogReprotected(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-encrypting upstream credentials failed: {Reason}")]

@@ -22,7 +22,11 @@ internal sealed partial class DataProtectionCredentialProtector(IDataProtectionP
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>The purpose of the ciphertexts of secret Env and Headers values.</summary>
+    public const string ValuesPurpose = "Gateway.ServerSecretValues.v1";
+
     private readonly IDataProtector _root = provider.CreateProtector(Purpose);
+    private readonly IDataProtector _values = provider.CreateProtector(ValuesPurpose);
 
     public string Protect(string server, UpstreamCredential credential) =>
         _root.CreateProtector(server).Protect(JsonSerializer.Serialize(credential, Json));
@@ -41,9 +45,29 @@ internal sealed partial class DataProtectionCredentialProtector(IDataProtectionP
         }
     }
 
-    public string? Reprotect(string server, string protectedPayload)
+    public string ProtectValues(string server, ServerSecretValues values) =>
+        _values.CreateProtector(server).Protect(JsonSerializer.Serialize(values, Json));
+
+    public ServerSecretValues? UnprotectValues(string server, string protectedPayload)
     {
-        var protector = (IPersistedDataProtector)_root.CreateProtector(server);
+        try
+        {
+            return JsonSerializer.Deserialize<ServerSecretValues>(_values.CreateProtector(server).Unprotect(protectedPayload), Json);
+        }
+        catch (CryptographicException ex)
+        {
+            LogUnreadableValues(server, ex.Message);
+            return null;
+        }
+    }
+
+    public string? Reprotect(string server, string protectedPayload) => Reprotect(_root, server, protectedPayload);
+
+    public string? ReprotectValues(string server, string protectedPayload) => Reprotect(_values, server, protectedPayload);
+
+    private string? Reprotect(IDataProtector root, string server, string protectedPayload)
+    {
+        var protector = (IPersistedDataProtector)root.CreateProtector(server);
         try
         {
             // "Dangerous" only in that it also reads payloads of revoked keys: exactly what re-encrypting after a
@@ -61,4 +85,7 @@ internal sealed partial class DataProtectionCredentialProtector(IDataProtectionP
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The stored credential of server {Server} cannot be decrypted ({Reason}). Was the Data Protection key ring lost or replaced? Set the credential again.")]
     private partial void LogUnreadable(string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The stored secret Env/Headers values of server {Server} cannot be decrypted ({Reason}). Was the Data Protection key ring lost or replaced? Set them again.")]
+    private partial void LogUnreadableValues(string server, string reason);
 }

@@ -492,6 +492,9 @@ namespace Gateway.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("SecretValuesCiphertext")
+                        .HasColumnType("text");
+
                     b.Property<string>("ToolPrefix")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");

@@ -473,6 +473,9 @@ namespace Gateway.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SecretValuesCiphertext")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ToolPrefix")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");

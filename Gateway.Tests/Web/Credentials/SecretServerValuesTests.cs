@@ -1,0 +1,231 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Core.Servers;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using ModelContextProtocol.Protocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Credentials;
+
+/// <summary>
+/// Secret-looking <c>Headers</c> and <c>Env</c> values (an <c>Authorization: Bearer ...</c> under a server's headers, the
+/// habit of every mcp.json) are stored encrypted, whichever way they came in, shown masked, kept when the mask is sent
+/// back, and still reach the upstream. Proven on the raw bytes of the SQLite file and its write-ahead log.
+/// </summary>
+public sealed class SecretServerValuesTests
+{
+    private const string AgentKey = "secret-values-agent-key-0123";
+
+    [Fact]
+    public async Task HeadersThroughTheApi_ReachTheUpstream_AreMasked_KeptByThePlaceholder_AndNeverInTheDatabaseFiles()
+    {
+        var secret = "header-secret-" + Guid.NewGuid().ToString("N");
+        var gate = new HeaderGate();
+        gate.RequireBearer(secret);
+        var (upstream, url) = await StartHttpAsync("remote", gate: gate);
+        await using var running = upstream;
+        await using var gateway = await GatewayHost.StartAsync(Agent("agent", AgentKey, "*/*"));
+
+        using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new
+        {
+            name = "remote",
+            transport = "http",
+            url,
+            headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + secret, ["X-Trace"] = "one" },
+        }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await gateway.WaitForToolAsync("remote__echo");
+        Assert.Contains("echo: hi", await CallAsync(gateway, "remote__echo", new() { ["message"] = "hi" }), StringComparison.Ordinal);
+
+        // GET shows plain values and masks the secret one.
+        var one = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/remote", TestContext.Timeout);
+        var headers = one.GetProperty("headers").Deserialize<Dictionary<string, string>>()!;
+        Assert.Equal(SecretNames.Placeholder, headers["Authorization"]);
+        Assert.Equal("one", headers["X-Trace"]);
+        Assert.DoesNotContain(secret, await created.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, await gateway.Admin.GetStringAsync("/api/v1/servers", TestContext.Timeout), StringComparison.Ordinal);
+
+        // What GET showed, sent back with a plain value changed: the secret stays, and the reconnected upstream gets it.
+        headers["X-Trace"] = "two";
+        using var updated = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/remote", new { transport = "http", url, headers }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.DoesNotContain(secret, await updated.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => gate.Requests.Any(r => r.Headers.GetValueOrDefault("X-Trace") == "two"), "the upstream is reached with the new definition", TimeSpan.FromSeconds(30));
+        Assert.All(gate.Requests.Where(r => r.Headers.GetValueOrDefault("X-Trace") == "two"), r => Assert.True(r.Admitted, "the kept secret was sent"));
+        await gateway.WaitForToolAsync("remote__echo");
+        Assert.Contains("echo: still", await CallAsync(gateway, "remote__echo", new() { ["message"] = "still" }), StringComparison.Ordinal);
+
+        // The placeholder for a name with no stored value is refused, naming it; on create as well.
+        using var unknown = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/remote", new
+        {
+            transport = "http",
+            url,
+            headers = new Dictionary<string, string> { ["Authorization"] = SecretNames.Placeholder, ["X-Api-Key"] = SecretNames.Placeholder },
+        }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        var problem = await unknown.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout);
+        Assert.Equal("Header 'X-Api-Key' is the masked placeholder ******** and has no stored value to keep: give the value.", problem.GetProperty("errors").GetProperty("headers")[0].GetString());
+        using var createdWithMask = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new
+        {
+            name = "masked",
+            transport = "http",
+            url,
+            headers = new Dictionary<string, string> { ["Authorization"] = SecretNames.Placeholder },
+        }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.BadRequest, createdWithMask.StatusCode);
+
+        // The admin changes are audited (values masked) before the scan, so the trail is in the files scanned too.
+        Assert.Contains((await gateway.AuditTrailAsync()).Select(e => e.Record.Tool), t => t == "server/remote");
+        Assert.True(File.Exists(gateway.DatabasePath + "-wal"));
+        Assert.False(DatabaseFiles.Contain(gateway.DatabasePath, secret), "the secret header value is in the SQLite files in clear");
+        Assert.Equal("{\"X-Trace\":\"two\"}", DatabaseFiles.ServerColumn(gateway.DatabasePath, "remote", "HeadersJson"));
+        Assert.StartsWith("CfDJ8", DatabaseFiles.ServerColumn(gateway.DatabasePath, "remote", "SecretValuesCiphertext"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValuesFromTheConfigurationFile_ReachTheUpstreams_ButAreStoredEncrypted()
+    {
+        var header = "provisioned-header-" + Guid.NewGuid().ToString("N");
+        var variable = "provisioned-env-" + Guid.NewGuid().ToString("N");
+        var gate = new HeaderGate();
+        gate.RequireBearer(header);
+        var (upstream, url) = await StartHttpAsync("remote", gate: gate);
+        await using var running = upstream;
+        var config = Merge(
+            Agent("agent", AgentKey, "*/*"),
+            Http("remote", url),
+            Stdio("local", env: new Dictionary<string, string> { ["SERVICE_API_TOKEN"] = variable, ["MODE"] = "plain" }),
+            new Dictionary<string, string?> { ["Gateway:Servers:remote:Headers:Authorization"] = "Bearer " + header });
+        await using var gateway = await GatewayHost.StartAsync(config);
+        await gateway.WaitForToolAsync("remote__echo");
+        await gateway.WaitForToolAsync("local__env");
+
+        Assert.Contains("echo: provisioned", await CallAsync(gateway, "remote__echo", new() { ["message"] = "provisioned" }), StringComparison.Ordinal);
+        Assert.Equal(variable, await CallAsync(gateway, "local__env", new() { ["name"] = "SERVICE_API_TOKEN" }));
+        Assert.Equal("plain", await CallAsync(gateway, "local__env", new() { ["name"] = "MODE" }));
+
+        var local = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/local", TestContext.Timeout);
+        Assert.Equal(SecretNames.Placeholder, local.GetProperty("env").GetProperty("SERVICE_API_TOKEN").GetString());
+        Assert.Equal("plain", local.GetProperty("env").GetProperty("MODE").GetString());
+
+        Assert.False(DatabaseFiles.Contain(gateway.DatabasePath, header), "the provisioned header value is in the SQLite files in clear");
+        Assert.False(DatabaseFiles.Contain(gateway.DatabasePath, variable), "the provisioned variable is in the SQLite files in clear");
+        Assert.Equal("{\"MODE\":\"plain\"}", DatabaseFiles.ServerColumn(gateway.DatabasePath, "local", "EnvJson"));
+        Assert.Equal("{}", DatabaseFiles.ServerColumn(gateway.DatabasePath, "remote", "HeadersJson"));
+    }
+
+    [Fact]
+    public async Task RowsStoredInClearBeforeTheUpgrade_AreEncryptedAtTheNextStart_LeavingNoCopyInTheFiles()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var secret = "legacy-secret-" + Guid.NewGuid().ToString("N");
+        var gate = new HeaderGate();
+        gate.RequireBearer(secret);
+        var (upstream, url) = await StartHttpAsync("legacy", gate: gate);
+        await using var running = upstream;
+        var settings = Agent("agent", AgentKey, "*/*");
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            foreach (var name in new[] { "legacy", "other" })
+            {
+                using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name, transport = "http", url, enabled = false }, TestContext.Timeout);
+                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            }
+        }
+
+        // The shape an older gateway left: the header in clear in HeadersJson, no ciphertext. The rows are written anew
+        // in order (legacy, then other), so legacy's bytes sit between other's and the end of the page: rewriting it
+        // leaves them behind in the page's free space unless they are zeroed.
+        var database = Path.Combine(directory, "gateway.db");
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TEMP TABLE "Old" AS SELECT * FROM "Servers";
+                UPDATE "Old" SET "HeadersJson" = $headers, "SecretValuesCiphertext" = NULL, "Enabled" = 1 WHERE "Name" = 'legacy';
+                DELETE FROM "Servers";
+                INSERT INTO "Servers" SELECT * FROM "Old" WHERE "Name" = 'legacy';
+                INSERT INTO "Servers" SELECT * FROM "Old" WHERE "Name" = 'other';
+                """;
+            command.Parameters.AddWithValue("$headers", JsonSerializer.Serialize(new Dictionary<string, string> { ["Authorization"] = "Bearer " + secret, ["X-Trace"] = "kept" }));
+            command.ExecuteNonQuery();
+        }
+
+        Assert.True(DatabaseFiles.Contain(database, secret), "the old shape holds the secret in clear (else this test proves nothing)");
+
+        await using (var upgraded = await GatewayHost.StartAsync(settings, directory))
+        {
+            // Sealed before the upstreams connected, and no copy left in the file or its write-ahead log.
+            Assert.False(DatabaseFiles.Contain(database, secret), "the secret is still in the SQLite files in clear after the upgrade");
+            Assert.Equal("{\"X-Trace\":\"kept\"}", DatabaseFiles.ServerColumn(database, "legacy", "HeadersJson"));
+            Assert.StartsWith("CfDJ8", DatabaseFiles.ServerColumn(database, "legacy", "SecretValuesCiphertext"), StringComparison.Ordinal);
+
+            // Nothing lost: the upstream still gets the header.
+            await upgraded.WaitForToolAsync("legacy__echo");
+            Assert.Contains("echo: upgraded", await CallAsync(upgraded, "legacy__echo", new() { ["message"] = "upgraded" }), StringComparison.Ordinal);
+            Assert.Contains(gate.Requests, r => r.Admitted && r.Headers.GetValueOrDefault("X-Trace") == "kept");
+            Assert.DoesNotContain(gate.Requests, r => !r.Admitted);
+        }
+
+        Assert.False(DatabaseFiles.Contain(database, secret), "the secret is in the SQLite files in clear after shutdown");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task ValuesThatCannotBeDecrypted_StopTheServerWithTheReason_AreNotLostByAnEdit_AndCanBeGivenAgain()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var secret = "lost-ring-secret-" + Guid.NewGuid().ToString("N");
+        var gate = new HeaderGate();
+        gate.RequireBearer(secret);
+        var (upstream, url) = await StartHttpAsync("ringed", gate: gate);
+        await using var running = upstream;
+        var settings = Agent("agent", AgentKey, "*/*");
+        var headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + secret };
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "ringed", transport = "http", url, headers }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // The key ring is lost: the values cannot be read, and the server does not call its upstream without them.
+        var database = Path.Combine(directory, "gateway.db");
+        var ciphertext = DatabaseFiles.ServerColumn(database, "ringed", "SecretValuesCiphertext");
+        Directory.Delete(Path.Combine(directory, "keys"), recursive: true);
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            await Eventually.TrueAsync(
+                async () => (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/ringed", TestContext.Timeout)).GetProperty("state").GetString() == "failed",
+                "the server fails", TimeSpan.FromSeconds(30));
+            var failed = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/ringed", TestContext.Timeout);
+            Assert.Contains("The secret Env/Headers values of 'ringed' cannot be decrypted", failed.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+
+            // An edit that does not give them keeps the ciphertext (a restored key ring would read it again).
+            using var edited = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/ringed", new { transport = "http", url, toolPrefix = "r_" }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+            Assert.Equal(ciphertext, DatabaseFiles.ServerColumn(database, "ringed", "SecretValuesCiphertext"));
+
+            // Given again, they are encrypted under the new key ring and the server connects.
+            using var given = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/ringed", new { transport = "http", url, toolPrefix = "r_", headers }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.OK, given.StatusCode);
+            await gateway.WaitForToolAsync("r_echo");
+            Assert.Contains("echo: back", await CallAsync(gateway, "r_echo", new() { ["message"] = "back" }), StringComparison.Ordinal);
+            Assert.NotEqual(ciphertext, DatabaseFiles.ServerColumn(database, "ringed", "SecretValuesCiphertext"));
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+    }
+
+    private static async Task<string> CallAsync(GatewayHost gateway, string tool, Dictionary<string, object?> arguments)
+    {
+        await using var client = await gateway.ConnectAsync(AgentKey);
+        var result = await client.CallToolAsync(tool, arguments, cancellationToken: TestContext.Timeout);
+        Assert.NotEqual(true, result.IsError);
+        return ((TextContentBlock)result.Content[0]).Text;
+    }
+}
