@@ -34,8 +34,11 @@ public interface IUsageCounters
     /// <summary>Counts a call that is starting, unless a limit is reached; then nothing is counted and the limit is returned.</summary>
     LimitKind TryAcquire(long agentId, EffectiveLimits limits, DateTimeOffset now);
 
-    /// <summary>A call counted by <see cref="TryAcquire"/> ended (in flight one less).</summary>
+    /// <summary>A call counted by <see cref="TryAcquire"/> ended, or waits for a person (in flight one less).</summary>
     void Release(long agentId);
+
+    /// <summary>A call that gave its slot back while waiting for approval is in flight again: counted without a check, since a person decided it goes ahead.</summary>
+    void Reenter(long agentId);
 
     /// <summary>The agent's usage at <paramref name="now"/>.</summary>
     AgentUsage Usage(long agentId, DateTimeOffset now);

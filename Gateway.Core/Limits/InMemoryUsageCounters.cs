@@ -57,6 +57,16 @@ public sealed class InMemoryUsageCounters : IUsageCounters
     }
 
     /// <inheritdoc/>
+    public void Reenter(long agentId)
+    {
+        var counter = _agents.GetOrAdd(agentId, static _ => new Counter());
+        lock (counter)
+        {
+            counter.InFlight++;
+        }
+    }
+
+    /// <inheritdoc/>
     public AgentUsage Usage(long agentId, DateTimeOffset now)
     {
         if (!_agents.TryGetValue(agentId, out var counter))

@@ -26,6 +26,27 @@ public sealed class LimitLease : IDisposable
     /// <summary>Gets how long to wait before retrying (whole seconds).</summary>
     public TimeSpan RetryAfter { get; }
 
+    /// <summary>
+    /// Gives the slot back while the call waits for a person's approval: a held call is no load on any upstream, and
+    /// fifty calls waiting for a reviewer must not lock the agent out of its other tools.
+    /// </summary>
+    public void Park()
+    {
+        if (_counters is not null && Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            _counters.Release(_agentId);
+        }
+    }
+
+    /// <summary>Takes the slot again once approved, without a check: a person decided this call goes ahead.</summary>
+    public void Resume()
+    {
+        if (_counters is not null && Interlocked.Exchange(ref _released, 0) == 1)
+        {
+            _counters.Reenter(_agentId);
+        }
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

@@ -112,6 +112,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         if (decision.Effect == PolicyEffect.Escalate)
         {
             ApprovalVerdict verdict;
+            lease?.Park();
             try
             {
                 verdict = await approvals.RequestAsync(
@@ -125,6 +126,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
                 throw;
             }
 
+            lease?.Resume();
             if (!verdict.Approved)
             {
                 await audit.WriteAsync(record with { Error = verdict.Message }, CancellationToken.None);

@@ -117,6 +117,26 @@ public sealed class CallLimiterTests
         Assert.Equal(5, granted);
     }
 
+    [Fact]
+    public void ACallWaitingForApproval_GivesItsSlotBack_AndTakesItAgainWhenApproved()
+    {
+        var limiter = Limiter();
+        var agent = Agent(new AgentLimits(MaxConcurrent: 1));
+        var held = limiter.Acquire(agent, _time.GetUtcNow());
+        held.Park();
+        Assert.Equal(0, limiter.Usage(1).InFlight);
+        var other = limiter.Acquire(agent, _time.GetUtcNow());
+        Assert.False(other.IsRefused);
+
+        // Approved while the other call runs: it goes ahead (over the limit for a moment), and each slot is given back once.
+        held.Resume();
+        Assert.Equal(2, limiter.Usage(1).InFlight);
+        held.Dispose();
+        held.Dispose();
+        other.Dispose();
+        Assert.Equal(0, limiter.Usage(1).InFlight);
+    }
+
     [Theory]
     [InlineData(-1, null, null, "limits.requestsPerMinute")]
     [InlineData(null, AgentLimitsValidator.Max + 1, null, "limits.maxConcurrent")]
