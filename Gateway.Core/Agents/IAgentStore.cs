@@ -1,3 +1,5 @@
+using Gateway.Core.Limits;
+
 namespace Gateway.Core.Agents;
 
 /// <summary>An agent as stored. Keys are known only by their hash and a display hint.</summary>
@@ -15,6 +17,9 @@ public sealed record AgentRecord(
 
     /// <summary>Gets the console user responsible for the agent, if any.</summary>
     public string? Owner { get; init; }
+
+    /// <summary>Gets the agent's own limits; unset values take the gateway defaults.</summary>
+    public AgentLimits Limits { get; init; } = AgentLimits.Inherit;
 }
 
 /// <summary>A key of an agent, without its secret.</summary>
@@ -40,6 +45,9 @@ public interface IAgentStore
 
     /// <summary>Changes an agent's enabled state and/or grants; <see langword="null"/> when it does not exist.</summary>
     Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken, IReadOnlyList<string>? tags = null);
+
+    /// <summary>Replaces an agent's limits; <see langword="null"/> when it does not exist.</summary>
+    Task<AgentRecord?> SetLimitsAsync(string name, AgentLimits limits, CancellationToken cancellationToken);
 
     /// <summary>Adds a key, optionally revoking all others in the same transaction (rotation).</summary>
     Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken);

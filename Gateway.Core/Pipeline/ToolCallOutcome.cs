@@ -17,6 +17,9 @@ public enum Refusal
 
     /// <summary>The call's audit entry could not be committed, so it was not forwarded: a tool error the agent can read.</summary>
     AuditUnavailable,
+
+    /// <summary>A limit of the agent's (rate, concurrency, daily quota) was reached: a protocol error saying when to retry.</summary>
+    Limited,
 }
 
 /// <summary>What became of a tool call: a value, never an exception, for decisions the gateway made itself.</summary>
@@ -25,4 +28,10 @@ public readonly record struct ToolCallOutcome<TResult>(TResult? Result, Refusal 
 {
     /// <summary>Gets a value indicating whether the gateway refused the call.</summary>
     public bool IsRefused => Refusal != Refusal.None;
+
+    /// <summary>Gets how long to wait before retrying, for <see cref="Refusal.Limited"/>.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Gets the limit that refused the call, for <see cref="Refusal.Limited"/>.</summary>
+    public Limits.LimitKind Limit { get; init; }
 }

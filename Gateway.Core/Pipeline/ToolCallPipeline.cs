@@ -3,6 +3,7 @@ using System.Text.Json;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
 using Gateway.Core.Catalog;
+using Gateway.Core.Limits;
 using Gateway.Core.Policy;
 
 namespace Gateway.Core.Pipeline;
@@ -16,7 +17,7 @@ namespace Gateway.Core.Pipeline;
 /// Protocol-agnostic: the host passes the catalog and a forward delegate and translates the outcome. Credential
 /// injection happens in the forward delegate's upstream connection.
 /// </remarks>
-public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null, GatewayInstance? instance = null)
+public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null, GatewayInstance? instance = null, CallLimiter? limiter = null)
 {
     private readonly ArgumentRedactor _redactor = redactor ?? new ArgumentRedactor();
 
@@ -86,6 +87,16 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             return new ToolCallOutcome<TResult>(default, Refusal.UnknownTool, message);
         }
 
+        // Limits after the grant (an ungranted name never counts against the agent) and before policy and approval, so
+        // a refused call is audited as denied and never reaches an upstream. The lease is the call's slot in flight:
+        // a using declaration, so every way out of this method (refusal, error, cancellation, result) gives it back.
+        using var lease = limiter?.Acquire(agent, started);
+        if (lease is { IsRefused: true })
+        {
+            await audit.WriteAsync(record with { Server = entry.Server, Error = lease.Message }, CancellationToken.None);
+            return new ToolCallOutcome<TResult>(default, Refusal.Limited, lease.Message) { RetryAfter = lease.RetryAfter, Limit = lease.Refused };
+        }
+
         // Policy, decided on the call's own facts: who, which tool of which class, with which arguments.
         var decision = policies.Current.Evaluate(new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments as IDictionary<string, JsonElement>));
         record = record with { Server = entry.Server, Decision = decision.Effect.Name(), Rule = decision.Rule };
@@ -101,6 +112,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         if (decision.Effect == PolicyEffect.Escalate)
         {
             ApprovalVerdict verdict;
+            lease?.Park();
             try
             {
                 verdict = await approvals.RequestAsync(
@@ -114,6 +126,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
                 throw;
             }
 
+            lease?.Resume();
             if (!verdict.Approved)
             {
                 await audit.WriteAsync(record with { Error = verdict.Message }, CancellationToken.None);

@@ -17,6 +17,9 @@ public sealed record ProvisionedAgent(string Name, string? ApiKeyHash, IReadOnly
 {
     /// <summary>Gets the agent's tags (groups).</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Gets the agent's limits (<c>Gateway:Agents:name:Limits:*</c>); unset values take the gateway defaults.</summary>
+    public Limits.AgentLimits Limits { get; init; } = Gateway.Core.Limits.AgentLimits.Inherit;
 }
 
 /// <summary>Applies a <see cref="ProvisioningSpec"/> to the database in one transaction.</summary>

@@ -16,6 +16,15 @@ public sealed class AgentEntity
     /// <summary>Gets or sets the console user responsible for the agent (self-approval is checked against it).</summary>
     public string? Owner { get; set; }
 
+    /// <summary>Gets or sets the agent's tool calls per UTC minute; null takes the gateway default, 0 is unlimited.</summary>
+    public int? LimitRequestsPerMinute { get; set; }
+
+    /// <summary>Gets or sets the agent's tool calls in flight at once; null takes the gateway default, 0 is unlimited.</summary>
+    public int? LimitMaxConcurrent { get; set; }
+
+    /// <summary>Gets or sets the agent's tool calls per UTC day; null takes the gateway default, 0 is unlimited.</summary>
+    public int? LimitDailyQuota { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

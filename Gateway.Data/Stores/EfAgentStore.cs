@@ -1,4 +1,5 @@
 using Gateway.Core.Agents;
+using Gateway.Core.Limits;
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
@@ -93,6 +94,21 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         return ToRecord(row);
     }
 
+    public async Task<AgentRecord?> SetLimitsAsync(string name, AgentLimits limits, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Agents.Include(a => a.Grants).Include(a => a.Keys).SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        ApplyLimits(row, limits);
+        row.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return ToRecord(row);
+    }
+
     public async Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -161,6 +177,23 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         row.Grants.AddRange(grants.Select((g, i) => new AgentGrantEntity { Pattern = g, Position = i }));
     }
 
+    /// <summary>Writes limits to the row; true when they changed.</summary>
+    internal static bool ApplyLimits(AgentEntity row, AgentLimits limits)
+    {
+        if (LimitsOf(row) == limits)
+        {
+            return false;
+        }
+
+        (row.LimitRequestsPerMinute, row.LimitMaxConcurrent, row.LimitDailyQuota) = (limits.RequestsPerMinute, limits.MaxConcurrent, limits.DailyQuota);
+        return true;
+    }
+
+    private static AgentLimits LimitsOf(AgentEntity a) =>
+        a.LimitRequestsPerMinute is null && a.LimitMaxConcurrent is null && a.LimitDailyQuota is null
+            ? AgentLimits.Inherit
+            : new AgentLimits(a.LimitRequestsPerMinute, a.LimitMaxConcurrent, a.LimitDailyQuota);
+
     private static IQueryable<AgentEntity> Query(GatewayDbContext db) =>
         db.Agents.AsNoTracking().Include(a => a.Grants).Include(a => a.Keys).AsSplitQuery();
 
@@ -175,6 +208,7 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
     {
         Tags = System.Text.Json.JsonSerializer.Deserialize<List<string>>(a.TagsJson) ?? [],
         Owner = a.Owner,
+        Limits = LimitsOf(a),
     };
 
     private static AgentKeyInfo ToKeyInfo(AgentKeyEntity k) => new(k.Id, k.Hint, k.CreatedAt, k.RevokedAt);

@@ -64,6 +64,7 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
             if (!agents.TryGetValue(wanted.Name, out var row))
             {
                 row = new AgentEntity { Name = wanted.Name, ManagedByConfiguration = true, TagsJson = JsonSerializer.Serialize(wanted.Tags), CreatedAt = now, UpdatedAt = now };
+                EfAgentStore.ApplyLimits(row, wanted.Limits);
                 row.Grants.AddRange(wanted.Grants.Select((g, i) => new AgentGrantEntity { Pattern = g, Position = i }));
                 if (wanted.ApiKeyHash is not null)
                 {
@@ -90,6 +91,7 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
                 changed = true;
             }
 
+            changed |= EfAgentStore.ApplyLimits(row, wanted.Limits);
             changed |= ReconcileConfigurationKey(row, wanted.ApiKeyHash, now);
             if (changed)
             {

@@ -1,5 +1,6 @@
 using Gateway.Web.Authentication;
 using Gateway.Core.Agents;
+using Gateway.Core.Limits;
 using Gateway.Web.Agents;
 using Gateway.Web.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,20 +22,25 @@ internal static class AgentEndpoints
         agents.MapDelete("/{name}/keys/{keyId:long}", RevokeAsync).WithSummary("Revokes one key.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
-    private static async Task<Ok<List<AgentResponse>>> ListAsync(IAgentStore store, CancellationToken ct) =>
-        TypedResults.Ok((await store.ListAsync(ct)).Select(a => a.ToResponse()).ToList());
+    private static async Task<Ok<List<AgentResponse>>> ListAsync(IAgentStore store, CallLimiter limiter, CancellationToken ct) =>
+        TypedResults.Ok((await store.ListAsync(ct)).Select(a => a.ToResponse(limiter)).ToList());
 
-    private static async Task<Results<Ok<AgentResponse>, NotFound>> GetAsync(string name, IAgentStore store, CancellationToken ct) =>
-        await store.FindAsync(name, ct) is { } a ? TypedResults.Ok(a.ToResponse()) : TypedResults.NotFound();
+    private static async Task<Results<Ok<AgentResponse>, NotFound>> GetAsync(string name, IAgentStore store, CallLimiter limiter, CancellationToken ct) =>
+        await store.FindAsync(name, ct) is { } a ? TypedResults.Ok(a.ToResponse(limiter)) : TypedResults.NotFound();
 
     private static async Task<Results<Created<IssuedKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        CreateAgentRequest request, IAgentStore store, AgentDirectoryProvider directory, CancellationToken ct)
+        CreateAgentRequest request, IAgentStore store, AgentDirectoryProvider directory, AgentLimitEditing limits, CancellationToken ct)
     {
         var grants = request.Grants ?? [];
         var invalid = Validate(new AgentDefinitionValidator(), request.Name, grants) ?? [];
         if (request.Owner is { Length: > MaxOwnerLength })
         {
             invalid["owner"] = [$"Owner is a console user name of at most {MaxOwnerLength} characters."];
+        }
+
+        foreach (var (field, messages) in AgentLimitEditing.Validate(request.Limits?.ToLimits() ?? AgentLimits.Inherit))
+        {
+            invalid[field] = messages;
         }
 
         if (invalid.Count > 0)
@@ -54,12 +60,17 @@ internal static class AgentEndpoints
             agent = await store.UpdateAsync(agent.Name, null, null, ct, tags) ?? agent;
         }
 
+        if (request.Limits?.ToLimits() is { IsInherited: false } own)
+        {
+            agent = (await limits.SetAsync(agent.Name, own, ct)).Updated ?? agent;
+        }
+
         await directory.ReloadAsync(ct);
         return TypedResults.Created($"/api/v1/agents/{agent.Name}", new IssuedKeyResponse(agent.ToResponse(), key, agent.Keys[0].Id));
     }
 
     private static async Task<Results<Ok<AgentResponse>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
-        string name, UpdateAgentRequest request, IAgentStore store, AgentDirectoryProvider directory, CancellationToken ct)
+        string name, UpdateAgentRequest request, IAgentStore store, AgentDirectoryProvider directory, AgentLimitEditing limits, CancellationToken ct)
     {
         var existing = await store.FindAsync(name, ct);
         if (existing is null)
@@ -72,12 +83,23 @@ internal static class AgentEndpoints
             return ManagedProblem(name);
         }
 
-        if (Validate(new AgentDefinitionValidator(requireName: false), name, request.Grants) is { } invalid)
+        var invalid = Validate(new AgentDefinitionValidator(requireName: false), name, request.Grants) ?? [];
+        foreach (var (field, messages) in AgentLimitEditing.Validate(request.Limits?.ToLimits() ?? AgentLimits.Inherit))
+        {
+            invalid[field] = messages;
+        }
+
+        if (invalid.Count > 0)
         {
             return TypedResults.ValidationProblem(invalid, title: "The change is invalid.");
         }
 
         var updated = await store.UpdateAsync(name, request.Enabled, request.Grants, ct, request.Tags);
+        if (updated is not null && request.Limits is { } wanted)
+        {
+            updated = (await limits.SetAsync(name, wanted.ToLimits(), ct)).Updated ?? updated;
+        }
+
         await directory.ReloadAsync(ct);
         return updated is null ? TypedResults.NotFound() : TypedResults.Ok(updated.ToResponse());
     }

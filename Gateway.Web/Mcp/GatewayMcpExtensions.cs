@@ -18,6 +18,7 @@ internal static class GatewayMcpExtensions
     public static IServiceCollection AddGatewayMcp(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ToolCallPipeline>();
+        services.AddGatewayLimits(configuration);
         services.AddSingleton(configuration.GetSection("Gateway:Approvals").Get<ApprovalOptions>() ?? new ApprovalOptions());
         services.AddSingleton<ApprovalEvents>();
         services.AddSingleton<ApprovalGate>();

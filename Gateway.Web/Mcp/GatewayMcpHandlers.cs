@@ -81,6 +81,7 @@ internal sealed partial class GatewayMcpHandlers(
 
             // Policy refusals are tool errors the model can read; unknown tools and unreadable arguments are protocol errors.
             Refusal.Policy or Refusal.AuditUnavailable => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
+            Refusal.Limited => throw Limits.LimitRefusal.Exception(outcome.Message!, outcome.RetryAfter, outcome.Limit),
             _ => throw new McpProtocolException(outcome.Message!, McpErrorCode.InvalidParams),
         };
     }

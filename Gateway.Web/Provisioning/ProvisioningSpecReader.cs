@@ -3,6 +3,7 @@ using Gateway.Core;
 using Gateway.Core.Agents;
 using System.Text.Json;
 using Gateway.Core.Grants;
+using Gateway.Core.Limits;
 using Gateway.Core.Policy;
 using Gateway.Core.Provisioning;
 using Gateway.Core.Servers;
@@ -83,9 +84,10 @@ internal static class ProvisioningSpecReader
                 errors.Add($"{where}:Tags: each tag must follow the naming rule. {Names.Rule}");
             }
 
+            var limits = ReadLimits(section.GetSection("Limits"), $"{where}:Limits", errors);
             if (errors.Count == before)
             {
-                agents.Add(new ProvisionedAgent(section.Key, key is null ? null : ApiKeys.Hash(key), grantTexts) { Tags = tags });
+                agents.Add(new ProvisionedAgent(section.Key, key is null ? null : ApiKeys.Hash(key), grantTexts) { Tags = tags, Limits = limits });
             }
         }
 
@@ -209,5 +211,29 @@ internal static class ProvisioningSpecReader
 
         errors.Add($"{where}:{key} must be seconds or a TimeSpan (was '{text}').");
         return fallback;
+    }
+
+    /// <summary>Reads an agent's <c>Limits</c> section: each value absent (the default), 0 (unlimited) or a whole number.</summary>
+    private static AgentLimits ReadLimits(IConfigurationSection section, string where, List<string> errors)
+    {
+        int? Read(string key)
+        {
+            var text = section[key];
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                return null;
+            }
+
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && AgentLimitsValidator.InRange(value))
+            {
+                return value;
+            }
+
+            errors.Add($"{where}:{key}: '{text}' is not 0 (unlimited) or a whole number up to {AgentLimitsValidator.Max}.");
+            return null;
+        }
+
+        var limits = new AgentLimits(Read("RequestsPerMinute"), Read("MaxConcurrent"), Read("DailyQuota"));
+        return limits.IsInherited ? AgentLimits.Inherit : limits;
     }
 }

@@ -1,4 +1,5 @@
 using Gateway.Core.Agents;
+using Gateway.Core.Limits;
 
 namespace Gateway.Core.Audit.Admin;
 
@@ -32,6 +33,18 @@ public sealed class AuditedAgentStore(IAgentStore inner, AdminChangeRecorder rec
         if (updated is not null)
         {
             await recorder.RecordAsync("agent", name, "update", before, updated);
+        }
+
+        return updated;
+    }
+
+    public async Task<AgentRecord?> SetLimitsAsync(string name, AgentLimits limits, CancellationToken cancellationToken)
+    {
+        var before = await inner.FindAsync(name, cancellationToken);
+        var updated = await inner.SetLimitsAsync(name, limits, cancellationToken);
+        if (updated is not null)
+        {
+            await recorder.RecordAsync("agent", name, "limits", before, updated);
         }
 
         return updated;

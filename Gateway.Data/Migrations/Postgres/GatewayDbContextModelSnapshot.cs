@@ -36,6 +36,15 @@ namespace Gateway.Data.Migrations.Postgres
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean");
 
+                    b.Property<int?>("LimitDailyQuota")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("LimitMaxConcurrent")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("LimitRequestsPerMinute")
+                        .HasColumnType("integer");
+
                     b.Property<bool>("ManagedByConfiguration")
                         .HasColumnType("boolean");
 

@@ -29,6 +29,15 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.Property<bool>("Enabled")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("LimitDailyQuota")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("LimitMaxConcurrent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("LimitRequestsPerMinute")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("ManagedByConfiguration")
                         .HasColumnType("INTEGER");
 

@@ -16,6 +16,7 @@ public sealed class AgentsPageTests : ConsolePageTest
     {
         Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
         Services.AddSingleton<AgentCommands>();
+        Services.AddGatewayLimits(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
     }
 
     [Fact]

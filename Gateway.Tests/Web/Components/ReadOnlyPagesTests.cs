@@ -19,6 +19,7 @@ public sealed class ReadOnlyPagesTests : ConsolePageTest
         Services.AddSingleton<ServerCommands>();
         Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
         Services.AddSingleton<AgentCommands>();
+        Services.AddGatewayLimits(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
     }
 
     [Fact]

@@ -1,0 +1,20 @@
+namespace Gateway.Core.Limits;
+
+/// <summary>The gateway-wide default limits per agent (<c>Gateway:Limits</c>); an agent's own value overrides each. 0 means unlimited.</summary>
+public sealed class LimitOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Gateway:Limits";
+
+    /// <summary>Gets or sets the tool calls an agent may start per UTC minute (default 0: unlimited).</summary>
+    public int RequestsPerMinute { get; set; }
+
+    /// <summary>
+    /// Gets or sets the tool calls an agent may have in flight at once (default 16): enough for any real client's
+    /// parallel calls, few enough that one agent cannot hold every upstream connection.
+    /// </summary>
+    public int MaxConcurrentCalls { get; set; } = 16;
+
+    /// <summary>Gets or sets the tool calls an agent may start per UTC day (default 0: unlimited).</summary>
+    public int DailyQuota { get; set; }
+}

@@ -1,0 +1,37 @@
+using Gateway.Core.Limits;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Limits;
+
+/// <summary>
+/// How an agent hears that a limit refused its call: a JSON-RPC error <see cref="Code"/> whose message names the limit,
+/// with <c>data.retryAfterSeconds</c> and <c>data.limit</c> for clients that back off by themselves.
+/// </summary>
+/// <remarks>
+/// Not HTTP 429: over streamable HTTP the SDK commits a 2025-11-25 session's response headers (200, an event stream)
+/// before the tool handler runs, so the status can no longer change, and for 2026-07-28 requests it holds them only for
+/// a short grace period. One answer the same on every transport (stdio too) beats a 429 that comes only sometimes.
+/// </remarks>
+internal static class LimitRefusal
+{
+    /// <summary>The JSON-RPC error code of a limit refusal (implementation-defined server error range; 429 mnemonic).</summary>
+    public const int Code = -32029;
+
+    /// <summary>The limit's name in <c>data.limit</c> and the API: <c>requestsPerMinute</c>, <c>maxConcurrent</c>, <c>dailyQuota</c>.</summary>
+    public static string Name(LimitKind kind) => kind switch
+    {
+        LimitKind.RequestsPerMinute => "requestsPerMinute",
+        LimitKind.Concurrency => "maxConcurrent",
+        LimitKind.DailyQuota => "dailyQuota",
+        _ => "none",
+    };
+
+    public static McpProtocolException Exception(string message, TimeSpan? retryAfter, LimitKind limit)
+    {
+        var exception = new McpProtocolException(message, (McpErrorCode)Code);
+        exception.Data["retryAfterSeconds"] = (long)Math.Ceiling((retryAfter ?? TimeSpan.FromSeconds(1)).TotalSeconds);
+        exception.Data["limit"] = Name(limit);
+        return exception;
+    }
+}
