@@ -38,6 +38,9 @@ public static class Program
             builder.WebHost.UseUrls("http://localhost:5080");
         }
 
+        // One escaped, bounded line per entry: what agents and upstreams send cannot forge or flood the log.
+        builder.Logging.AddGatewayConsole(builder.Configuration);
+
         // The console's CSS and scripts from the build output, in every environment (not only Development).
         builder.WebHost.UseStaticWebAssets();
 

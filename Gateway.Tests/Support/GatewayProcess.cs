@@ -8,7 +8,11 @@ namespace Gateway.Tests.Support;
 internal static class GatewayProcess
 {
     /// <summary>Starts <c>dotnet Gateway.Web.dll</c> and waits until its admin API answers (bounded, each probe a real request).</summary>
-    public static async Task<Process> StartAsync(IEnumerable<string> args, string workingDirectory, HttpClient admin)
+    /// <param name="args">The command line.</param>
+    /// <param name="workingDirectory">The working directory.</param>
+    /// <param name="admin">An admin API client on the gateway's address.</param>
+    /// <param name="output">Receives each line the process writes to stdout.</param>
+    public static async Task<Process> StartAsync(IEnumerable<string> args, string workingDirectory, HttpClient admin, Action<string>? output = null)
     {
         var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Gateway.Web.dll"), .. args])
         {
@@ -17,7 +21,15 @@ internal static class GatewayProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var process = Process.Start(psi)!;
+        var process = new Process { StartInfo = psi };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                output?.Invoke(line);
+            }
+        };
+        process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var deadline = Stopwatch.StartNew();

@@ -74,7 +74,7 @@ internal static class GatewayMcpExtensions
             .WithSubscribeToResourcesHandler((r, ct) => Handlers(r).SubscribeAsync(r, ct))
             .WithUnsubscribeFromResourcesHandler((r, ct) => Handlers(r).UnsubscribeAsync(r, ct))
             .WithSetLoggingLevelHandler((r, ct) => Handlers(r).SetLoggingLevelAsync(r, ct))
-            .WithMessageFilters(f => f.AddIncomingFilter(AgentInputLimits.Filter).AddIncomingFilter(inFlight.Filter).AddIncomingFilter(MalformedRequestGuard.Filter));
+            .WithMessageFilters(f => f.AddIncomingFilter(HandlerFailureLog.Filter).AddIncomingFilter(AgentInputLimits.Filter).AddIncomingFilter(inFlight.Filter).AddIncomingFilter(MalformedRequestGuard.Filter));
         return services;
     }
 

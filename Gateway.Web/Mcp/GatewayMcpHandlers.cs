@@ -75,6 +75,12 @@ internal sealed partial class GatewayMcpHandlers(
             return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }] };
         }
 
+        if (outcome.Refusal != Refusal.None)
+        {
+            // A refusal is the gateway working as configured: one line, and the audit has the rest.
+            LogRefused(agent.Name, call.Name, outcome.Refusal, outcome.Message);
+        }
+
         return outcome.Refusal switch
         {
             Refusal.None => outcome.Result!,
@@ -364,6 +370,9 @@ internal sealed partial class GatewayMcpHandlers(
 
     private static AgentIdentity AgentOf(MessageContext request) =>
         request.User.GetAgent() ?? throw new McpProtocolException("Not authenticated.", McpErrorCode.InvalidRequest);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused tools/call of '{Tool}' by agent {Agent} ({Refusal}): {Reason}")]
+    private partial void LogRefused(string agent, string tool, Refusal refusal, string? reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Opening a session bridge to {Server} failed ({Reason}); using the shared connection.")]
     private partial void LogBridgeFailed(string server, string reason);
