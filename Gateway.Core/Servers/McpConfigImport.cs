@@ -29,6 +29,11 @@ public static partial class McpConfigImport
         {
             return ([], "This is not valid JSON: " + ex.Message);
         }
+        catch (ArgumentException)
+        {
+            // Text with a lone surrogate has no UTF-8 form (found by ParserFuzzTests).
+            return ([], "This is not valid JSON: the text holds an invalid Unicode character.");
+        }
 
         using (document)
         {
