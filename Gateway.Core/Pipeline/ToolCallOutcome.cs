@@ -17,6 +17,9 @@ public enum Refusal
 
     /// <summary>The call's audit entry could not be committed, so it was not forwarded: a tool error the agent can read.</summary>
     AuditUnavailable,
+
+    /// <summary>The upstream answered, but the result guard withheld the result (a secret, on a server that blocks them): a tool error naming the finding kind.</summary>
+    ResultWithheld,
 }
 
 /// <summary>What became of a tool call: a value, never an exception, for decisions the gateway made itself.</summary>

@@ -1,5 +1,6 @@
 using FluentValidation;
 using Gateway.Core.Credentials;
+using Gateway.Core.Guardrails;
 
 namespace Gateway.Core.Servers;
 
@@ -36,6 +37,11 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
             .When(s => s.Credential is not null);
         RuleFor(s => s.ConnectTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         RuleFor(s => s.CallTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(24));
+        RuleFor(s => s.Guard.Secrets).IsInEnum().WithMessage($"Guard secrets must be one of {GuardModes.SecretNames}.");
+        RuleFor(s => s.Guard.Unicode).IsInEnum().WithMessage($"Guard unicode must be one of {GuardModes.UnicodeNames}.");
+        RuleFor(s => s.Guard.Labels.Count).LessThanOrEqualTo(ServerGuardSettings.MaxLabels).WithMessage($"A server has at most {ServerGuardSettings.MaxLabels} labels.");
+        RuleForEach(s => s.Guard.Labels).Must(ServerGuardSettings.IsLabel)
+            .WithMessage("A label is 1-32 lower-case letters, digits, '-', '_' or '.'.");
     }
 
     private static bool BeHttpUrl(string? url) =>

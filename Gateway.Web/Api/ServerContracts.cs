@@ -1,3 +1,4 @@
+using Gateway.Core.Guardrails;
 using Gateway.Core.Servers;
 using Gateway.Web.Upstreams;
 
@@ -35,7 +36,13 @@ public sealed record ServerRequest
     public double? ConnectTimeoutSeconds { get; init; }
 
     public double? CallTimeoutSeconds { get; init; }
+
+    /// <summary>Gets the result guard; omitted means the defaults (redact secrets, strip hidden characters, no labels).</summary>
+    public ServerGuardContract? Guard { get; init; }
 }
+
+/// <summary>A server's result guard: <c>secrets</c> (off, flag, redact, block), <c>unicode</c> (off, flag, strip) and <c>labels</c>.</summary>
+public sealed record ServerGuardContract(string? Secrets, string? Unicode, IReadOnlyList<string>? Labels);
 
 /// <summary>A server with its connection state and discovered tools. Env and header values and credentials are never returned.</summary>
 public sealed record ServerResponse(
@@ -58,7 +65,8 @@ public sealed record ServerResponse(
     DateTimeOffset? ConnectedSince,
     int Restarts,
     string? ProtocolVersion,
-    IReadOnlyList<ToolResponse> Tools);
+    IReadOnlyList<ToolResponse> Tools,
+    ServerGuardContract Guard);
 
 /// <summary>A discovered tool: exposed under <see cref="ExposedName"/>, or not exposed with the reason.</summary>
 public sealed record ToolResponse(string Name, string? ExposedName, string? Description, bool Exposed, string? NotExposedReason);
@@ -88,6 +96,7 @@ internal static class ServerContractMapping
             Enabled = r.Enabled ?? true,
             ConnectTimeout = r.ConnectTimeoutSeconds is { } c ? TimeSpan.FromSeconds(c) : ServerDefinition.DefaultConnectTimeout,
             CallTimeout = r.CallTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : ServerDefinition.DefaultCallTimeout,
+            Guard = r.Guard.ToSettings(errors),
         };
     }
 
@@ -121,6 +130,27 @@ internal static class ServerContractMapping
             connection?.ConnectedSince,
             connection?.Restarts ?? 0,
             connection?.ProtocolVersion,
-            tools);
+            tools,
+            new ServerGuardContract(d.Guard.Secrets.Name(), d.Guard.Unicode.Name(), d.Guard.Labels));
+    }
+
+    private static ServerGuardSettings ToSettings(this ServerGuardContract? guard, Dictionary<string, string[]> errors)
+    {
+        if (guard is null)
+        {
+            return ServerGuardSettings.Default;
+        }
+
+        if (!GuardModes.TryParseSecrets(guard.Secrets, out var secrets))
+        {
+            errors["guard.secrets"] = [$"Guard secrets must be one of {GuardModes.SecretNames}."];
+        }
+
+        if (!GuardModes.TryParseUnicode(guard.Unicode, out var unicode))
+        {
+            errors["guard.unicode"] = [$"Guard unicode must be one of {GuardModes.UnicodeNames}."];
+        }
+
+        return new ServerGuardSettings { Secrets = secrets, Unicode = unicode, Labels = guard.Labels ?? [] };
     }
 }

@@ -47,6 +47,7 @@ internal static class ProvisioningSpecReader
                 ManagedByConfiguration = true,
                 ConnectTimeout = Duration(section, "ConnectTimeout", ServerDefinition.DefaultConnectTimeout, errors, where),
                 CallTimeout = Duration(section, "CallTimeout", ServerDefinition.DefaultCallTimeout, errors, where),
+                Guard = GuardSpecReader.Read(section.GetSection("Guard"), errors, where),
             };
             var result = validator.Validate(definition);
             errors.AddRange(result.Errors.Select(e => $"{where}: {e.ErrorMessage}"));
