@@ -235,6 +235,7 @@ public sealed partial class SecretDetector
     [GeneratedRegex(@"\G-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----|[\s\S]*)", RegexOptions.CultureInvariant)]
     private static partial Regex PemPrivateKey();
 
-    [GeneratedRegex(@"\G://[^\s/?#@:]{1,256}:[^\s/?#@]{1,256}@", RegexOptions.CultureInvariant)]
+    // "[" and "]" are not user-info characters (RFC 3986), which also keeps a redacted URL from matching again.
+    [GeneratedRegex(@"\G://[^\s/?#@:\[\]]{1,256}:[^\s/?#@\[\]]{1,256}@", RegexOptions.CultureInvariant)]
     private static partial Regex UrlCredentials();
 }

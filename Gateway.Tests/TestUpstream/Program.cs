@@ -8,7 +8,7 @@ using ModelContextProtocol.Protocol;
 namespace Gateway.TestUpstream;
 
 /// <summary>
-/// <c>Gateway.TestUpstream stdio [--name N]</c> serves MCP on stdin/stdout;
+/// <c>Gateway.TestUpstream stdio [--name N] [--hostile]</c> serves MCP on stdin/stdout (with <see cref="HostileTools"/> too);
 /// <see cref="StartHttpAsync"/> hosts it on loopback over streamable HTTP or legacy SSE;
 /// <c>Gateway.TestUpstream conformance [--port N]</c> runs <see cref="ConformanceServer"/> until killed.
 /// </summary>
@@ -41,8 +41,14 @@ public static class Program
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        AddFeatures(builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = DefaultName, Version = "1.0.0" })
-            .WithStdioServerTransport());
+        var mcp = builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = DefaultName, Version = "1.0.0" })
+            .WithStdioServerTransport();
+        AddFeatures(mcp);
+        if (args.Contains("--hostile"))
+        {
+            mcp.WithTools<HostileTools>();
+        }
+
         await builder.Build().RunAsync();
         return 0;
     }
