@@ -112,6 +112,25 @@ public sealed class ResultGuardEndToEndTests
         Assert.True(verification.Intact, verification.Problem);
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task Findings_AreStoredAndChained_OnEitherEngine(DatabaseProvider provider)
+    {
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(Hostile("leaky"), Agent("agent", Key, "leaky/*")));
+        await gateway.WaitForToolAsync("leaky__reflect");
+        await using var client = await gateway.ConnectAsync(Key);
+        Assert.Equal("[REDACTED:aws-access-key]", Text(await Call(client, "leaky__reflect", "text", Aws)));
+        Assert.Equal("clean", Text(await Call(client, "leaky__reflect", "text", "clean")));
+
+        var rows = await CallRowsAsync(gateway);
+        Assert.Equal("""[{"at":"arguments.text","kind":"secret.aws-access-key"},{"at":"content[0].text@0","kind":"secret.aws-access-key"}]""", rows[0].Findings);
+        Assert.Null(rows[1].Findings);
+        var trail = await gateway.AuditTrailAsync();
+        Assert.Contains(trail, e => e.Record.Findings == rows[0].Findings);
+        var verification = AuditSinkChainTests.Verify(trail);
+        Assert.True(verification.Intact, verification.Problem);
+    }
+
     [Fact]
     public async Task ABlockingServer_WithholdsAResultWithASecret_AndAFlaggingOne_PassesHiddenCharacters()
     {
