@@ -20,11 +20,16 @@ public sealed class ArgumentRedactor
     private const int MaxLength = 4096;
     private static readonly string[] SecretKeyParts = ["password", "passwd", "pwd", "token", "secret", "apikey", "api_key", "api-key", "authorization", "credential", "private_key", "privatekey", "cookie"];
     private readonly Regex[] _patterns;
+    private readonly SecretDetector _tokens;
 
     /// <summary>Creates a redactor.</summary>
     /// <param name="patterns">Regular expressions; matching text inside any string value is masked.</param>
-    public ArgumentRedactor(IEnumerable<string>? patterns = null) =>
+    /// <param name="tokens">Finds token-shaped values; <see cref="SecretDetector.WellKnown"/> when not given.</param>
+    public ArgumentRedactor(IEnumerable<string>? patterns = null, SecretDetector? tokens = null)
+    {
         _patterns = [.. (patterns ?? []).Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)))];
+        _tokens = tokens ?? SecretDetector.WellKnown;
+    }
 
     /// <summary>Returns the redacted canonical JSON of the arguments, or <see langword="null"/> when there are none.</summary>
     /// <param name="arguments">The arguments.</param>
@@ -59,7 +64,7 @@ public sealed class ArgumentRedactor
     {
         // Token-shaped values are masked whatever their key: the key names only catch secrets that are labelled.
         List<SecretMatch>? tokens = null;
-        if (SecretDetector.WellKnown.Find(text, ref tokens))
+        if (_tokens.Find(text, ref tokens))
         {
             foreach (var token in tokens!)
             {

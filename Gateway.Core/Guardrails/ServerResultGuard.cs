@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Gateway.Core.Guardrails;
 
 /// <summary>
@@ -77,14 +75,31 @@ public sealed class ServerResultGuard
     /// <summary>Replaces each match by <c>[REDACTED:kind]</c>.</summary>
     public static string Redact(string text, List<SecretMatch> matches)
     {
-        var sb = new StringBuilder(text.Length);
-        var copied = 0;
+        // Sized exactly and written once: a redacted result costs one string the size of the result.
+        var length = text.Length;
         foreach (var m in matches)
         {
-            sb.Append(text, copied, m.Start - copied).Append("[REDACTED:").Append(m.Kind).Append(']');
-            copied = m.Start + m.Length;
+            length += Marker.Length + m.Kind.Length + 1 - m.Length;
         }
 
-        return sb.Append(text, copied, text.Length - copied).ToString();
+        return string.Create(length, (text, matches), static (span, state) =>
+        {
+            var (source, found) = state;
+            var copied = 0;
+            foreach (var m in found)
+            {
+                source.AsSpan(copied, m.Start - copied).CopyTo(span);
+                span = span[(m.Start - copied)..];
+                Marker.CopyTo(span);
+                m.Kind.CopyTo(span[Marker.Length..]);
+                span[Marker.Length + m.Kind.Length] = ']';
+                span = span[(Marker.Length + m.Kind.Length + 1)..];
+                copied = m.Start + m.Length;
+            }
+
+            source.AsSpan(copied).CopyTo(span);
+        });
     }
+
+    private const string Marker = "[REDACTED:";
 }

@@ -56,4 +56,15 @@ public sealed class AuditFindingsTests
             scan.Findings);
         Assert.DoesNotContain("hunter2", scan.ToAuditJson()!, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ConfiguredSecretPatterns_AreMaskedInArgumentsToo()
+    {
+        using var doc = JsonDocument.Parse("""{"note":"order ACME-123456"}""");
+        var args = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value);
+        var guard = new ResultGuard(new GuardrailOptions { SecretPatterns = [@"ACME-[0-9]{6}"] });
+        var scan = new ResultScan();
+        Assert.Equal("""{"note":"order [REDACTED:pattern]"}""", new ArgumentRedactor(tokens: guard.Arguments).Redact(args, scan));
+        Assert.Equal([new GuardFinding("secret.pattern", "arguments.note")], scan.Findings);
+    }
 }
