@@ -23,7 +23,7 @@ public sealed class ResultGuard
     {
         options ??= new GuardrailOptions();
         _patterns = [.. options.SecretPatterns.Select(SecretDetector.CompilePattern)];
-        _injection = new InjectionDetector(options.InjectionPhrases ?? InjectionDetector.DefaultPhrases, options.InjectionPatterns);
+        _injection = new InjectionDetector(options.DefaultInjectionPhrases ? [.. InjectionDetector.DefaultPhrases, .. options.InjectionPhrases] : options.InjectionPhrases, options.InjectionPatterns);
         Arguments = new SecretDetector(patterns: _patterns);
         Default = new ServerResultGuard(ServerGuardSettings.Default, Arguments, _injection);
     }
