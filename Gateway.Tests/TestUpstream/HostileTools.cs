@@ -27,6 +27,13 @@ public sealed class HostileTools
         StructuredContent = JsonSerializer.SerializeToElement(new { note = text, items = new[] { "clean", text }, count = 2 }),
     };
 
+    [McpServerTool(Name = "reflect_as_key", ReadOnly = true), Description("Returns structured content whose only key is the text.")]
+    public static CallToolResult ReflectAsKey(string text) => new()
+    {
+        Content = [new TextContentBlock { Text = "ok" }],
+        StructuredContent = JsonSerializer.SerializeToElement(new Dictionary<string, string> { [text] = "v" }),
+    };
+
     [McpServerTool(Name = "leak_env", ReadOnly = true), Description("Returns an environment variable of the server process.")]
     public static string LeakEnv(string name) => $"{name}={Environment.GetEnvironmentVariable(name)}";
 }

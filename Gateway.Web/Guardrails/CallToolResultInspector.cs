@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Core.Guardrails;
@@ -16,6 +17,10 @@ internal sealed class CallToolResultInspector : IResultInspector<CallToolResult>
     // Built once: a clean result allocates no location strings.
     private static readonly string[] TextLocations = [.. Enumerable.Range(0, 16).Select(i => $"content[{i}].text")];
     private static readonly string[] ResourceLocations = [.. Enumerable.Range(0, 16).Select(i => $"content[{i}].resource.text")];
+
+    // Property names are the upstream's: only plain short ones go into a location (the audit keeps it); others are
+    // named by their position, so a secret or hidden text used as a key never reaches the trail.
+    private static readonly SearchValues<char> PlainName = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
 
     public void Inspect(CallToolResult result, ServerResultGuard guard, ResultScan scan)
     {
@@ -55,13 +60,23 @@ internal sealed class CallToolResultInspector : IResultInspector<CallToolResult>
                 var inspected = guard.Inspect(text, path, scan);
                 return ReferenceEquals(inspected, text) ? null : JsonValue.Create(inspected);
             case JsonValueKind.Object:
-                List<(string Name, JsonNode Node)>? changed = null;
+                List<(string Name, string NewName, JsonNode? Node)>? changed = null;
+                var position = 0;
                 foreach (var property in element.EnumerateObject())
                 {
-                    if (Rewrite(property.Value, $"{path}.{property.Name}", guard, scan, depth + 1) is { } node)
+                    var name = property.Name;
+                    var plain = name.Length is > 0 and <= 64 && !name.AsSpan().ContainsAnyExcept(PlainName);
+                    var segment = plain ? $"{path}.{name}" : $"{path}{{#{position}}}";
+
+                    // A key is text the agent reads too.
+                    var newName = plain ? name : guard.Inspect(name, segment + ".key", scan);
+                    var node = Rewrite(property.Value, segment, guard, scan, depth + 1);
+                    if (node is not null || !ReferenceEquals(newName, name))
                     {
-                        (changed ??= []).Add((property.Name, node));
+                        (changed ??= []).Add((name, newName, node));
                     }
+
+                    position++;
                 }
 
                 if (changed is null)
@@ -70,9 +85,11 @@ internal sealed class CallToolResultInspector : IResultInspector<CallToolResult>
                 }
 
                 var obj = JsonNode.Parse(element.GetRawText())!.AsObject();
-                foreach (var (name, node) in changed)
+                foreach (var (name, newName, node) in changed)
                 {
-                    obj[name] = node;
+                    var value = node ?? obj[name]?.DeepClone();
+                    obj.Remove(name);
+                    obj[newName] = value;
                 }
 
                 return obj;

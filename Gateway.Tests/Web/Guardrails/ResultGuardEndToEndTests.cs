@@ -90,7 +90,12 @@ public sealed class ResultGuardEndToEndTests
         // Hidden characters are stripped by default.
         Assert.Equal("say hi", Text(await Call(client, "leaky__reflect", "text", "say \uDB40\uDC49\uDB40\uDC47hi\u200B")));
 
+        // Upstream keys are text too: a secret used as one is redacted, and the location does not repeat it.
+        var keyed = await Call(client, "leaky__reflect_as_key", "text", $"key {Aws}");
+        Assert.Equal("""{"key [REDACTED:aws-access-key]":"v"}""", keyed.StructuredContent!.Value.GetRawText());
+
         var rows = await CallRowsAsync(gateway);
+        Assert.Equal("""[{"at":"arguments.text","kind":"secret.aws-access-key"},{"at":"structuredContent{#0}.key@4","kind":"secret.aws-access-key"}]""", rows[4].Findings);
         Assert.Equal(
             """[{"at":"arguments.text","kind":"secret.aws-access-key"},{"at":"content[0].text@4","kind":"secret.aws-access-key"}]""",
             rows[0].Findings);
@@ -225,5 +230,16 @@ public sealed class ResultGuardEndToEndTests
         Assert.Equal(
             [("web__reflect", "allow", (string?)null), ("vault__reflect", "allow", null), ("web__reflect", "escalate", "private-to-external"), ("web__reflect", "allow", null)],
             rows.Select(r => (r.Tool!, r.Decision, r.Rule)));
+
+        // The facts live as long as the sessions: ended sessions are forgotten, and requests outside a session keep none.
+        var facts = gateway.Services.GetRequiredService<Gateway.Core.Guardrails.SessionFactsRegistry>();
+        Assert.Equal(2, facts.Count);
+        await session.DisposeAsync();
+        await other.DisposeAsync();
+        await Eventually.TrueAsync(() => facts.Count == 0, "the ended sessions' facts are forgotten");
+        await using var stateless = await gateway.ConnectAsync(Key, "2026-07-28");
+        Assert.Equal("again", Text(await Call(stateless, "vault__reflect", "text", "again")));
+        Assert.Equal("still fine", Text(await Call(stateless, "web__reflect", "text", "still fine"))); // a limit: see the README
+        Assert.Equal(0, facts.Count);
     }
 }
