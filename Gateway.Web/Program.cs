@@ -1,4 +1,5 @@
 using Gateway.Web.Cli;
+using Gateway.Web.Guardrails;
 using Gateway.Web.Hosting;
 
 namespace Gateway.Web;
@@ -55,6 +56,7 @@ public static class Program
         builder.Services.AddGatewayTelemetry(builder.Configuration);
         builder.Services.AddGatewayAuthentication();
         builder.Services.AddGatewayMcp(builder.Configuration);
+        builder.Services.AddGatewayGuardrails(builder.Configuration);
         builder.Services.AddGatewayAdminApi();
         builder.Services.AddConsoleIdentity(builder.Configuration);
         builder.Services.AddGatewayConsole();

@@ -95,6 +95,12 @@ public static class AuditChain
         Property(sb, "decision", r.Decision);
         sb.Append(",\"duration_ms\":").Append(CanonicalJson.FormatNumber(r.DurationMs));
         Property(sb, "error", r.Error);
+        if (r.Findings is not null)
+        {
+            // Only when present: entries written before findings existed keep their hash, and still verify.
+            Property(sb, "findings", r.Findings);
+        }
+
         Property(sb, "kind", r.Kind);
         Property(sb, "outcome", r.Outcome);
         Property(sb, "prev", previousHash);

@@ -51,6 +51,9 @@ public static class AuditJsonLines
                     ArgumentsRedacted = Text(e, "args_redacted"),
                     CallId = Text(e, "call_id"),
                     ResultSha256 = Text(e, "result_sha256"),
+
+                    // Absent from entries without findings (see AuditChain).
+                    Findings = e.TryGetProperty("findings", out _) ? Text(e, "findings") : null,
                 },
                 Text(e, "hash"));
         }

@@ -42,6 +42,13 @@ public sealed record AuditRecord
     /// <summary>Gets a copy of the arguments with secrets masked (see <see cref="ArgumentRedactor"/>), when there were any.</summary>
     public string? ArgumentsRedacted { get; init; }
 
+    /// <summary>
+    /// Gets what the result guard found in the call's arguments and result: a canonical JSON array of
+    /// <c>{"at":"content[0].text@120","kind":"secret.aws-access-key"}</c> (kind and location, never the secret), or
+    /// <see langword="null"/> when nothing was found.
+    /// </summary>
+    public string? Findings { get; init; }
+
     /// <summary>Gets the id that ties a forwarded call's <see cref="AuditKinds.ToolCallStarted"/> entry to its completion.</summary>
     public string? CallId { get; init; }
 }
@@ -85,6 +92,9 @@ public static class AuditOutcomes
 
     /// <summary>The call was forwarded; its completion is recorded by a later entry.</summary>
     public const string Started = "started";
+
+    /// <summary>The upstream answered but the result guard withheld the result (see <see cref="AuditRecord.Findings"/>).</summary>
+    public const string Withheld = "withheld";
 
     /// <summary>The gateway stopped (crash, kill) after forwarding the call and before recording its completion.</summary>
     public const string Unknown = "unknown";

@@ -20,6 +20,9 @@ public enum Refusal
 
     /// <summary>A limit of the agent's (rate, concurrency, daily quota) was reached: a protocol error saying when to retry.</summary>
     Limited,
+
+    /// <summary>The upstream answered, but the result guard withheld the result (a secret, on a server that blocks them): a tool error naming the finding kind.</summary>
+    ResultWithheld,
 }
 
 /// <summary>What became of a tool call: a value, never an exception, for decisions the gateway made itself.</summary>

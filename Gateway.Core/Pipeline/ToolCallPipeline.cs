@@ -4,6 +4,7 @@ using Gateway.Core.Agents;
 using Gateway.Core.Audit;
 using Gateway.Core.Catalog;
 using Gateway.Core.Limits;
+using Gateway.Core.Guardrails;
 using Gateway.Core.Policy;
 
 namespace Gateway.Core.Pipeline;
@@ -11,7 +12,7 @@ namespace Gateway.Core.Pipeline;
 /// <summary>
 /// The spine every <c>tools/call</c> travels, written once:
 /// authenticate (done by the host) → resolve tool → grant check → policy → (approval wait) → audit "started" (committed)
-/// → forward → audit completion.
+/// → forward → guard result → audit completion.
 /// </summary>
 /// <remarks>
 /// Protocol-agnostic: the host passes the catalog and a forward delegate and translates the outcome. Credential
@@ -44,7 +45,8 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         CancellationToken cancellationToken,
         Func<TTool, string>? definitionSha256 = null,
         Func<string, ValueTask>? heartbeat = null,
-        Func<TResult, string?>? resultSha256 = null)
+        Func<TResult, string?>? resultSha256 = null,
+        CallGuard<TResult>? guard = null)
     {
         var started = time.GetUtcNow();
         var ticks = Stopwatch.GetTimestamp();
@@ -67,7 +69,9 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             return new ToolCallOutcome<TResult>(default, Refusal.InvalidArguments, invalid);
         }
 
-        record = record with { ArgumentsSha256 = argumentsHash, ArgumentsRedacted = _redactor.Redact(arguments) };
+        // Findings of the arguments (token-shaped values) and, later, of the result; recorded with the call's entries.
+        var scan = new ResultScan();
+        record = record with { ArgumentsSha256 = argumentsHash, ArgumentsRedacted = _redactor.Redact(arguments, scan), Findings = scan.ToAuditJson() };
 
         // A granted tool of an upstream that is down fails fast, and says why.
         if (!catalog.TryResolve(toolName, out var entry)
@@ -98,7 +102,9 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         }
 
         // Policy, decided on the call's own facts: who, which tool of which class, with which arguments.
-        var decision = policies.Current.Evaluate(new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments as IDictionary<string, JsonElement>));
+        // Also on the server's labels and on what the session received before (see Guardrails).
+        var serverGuard = guard?.Servers.For(entry.Server);
+        var decision = policies.Current.Evaluate(new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments as IDictionary<string, JsonElement>, serverGuard?.Settings.Labels, guard?.Session));
         record = record with { Server = entry.Server, Decision = decision.Effect.Name(), Rule = decision.Rule };
         if (decision.Effect == PolicyEffect.Block)
         {
@@ -150,7 +156,22 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         try
         {
             var result = await forward(entry, cancellationToken);
-            record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok, ResultSha256 = resultSha256?.Invoke(result) };
+
+            // Guard the result before the agent (and the result hash) sees it: secrets redacted or the result
+            // withheld, hidden characters stripped, findings recorded here and in the session's facts.
+            if (guard is not null)
+            {
+                guard.Inspector.Inspect(result, serverGuard!, scan);
+                guard.Session.Record(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds);
+                if (scan.BlockedBy is not null)
+                {
+                    var withheld = scan.BlockMessage(entry.Server);
+                    record = record with { Outcome = AuditOutcomes.Withheld, Findings = scan.ToAuditJson(), Error = withheld };
+                    return new ToolCallOutcome<TResult>(default, Refusal.ResultWithheld, withheld);
+                }
+            }
+
+            record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok, ResultSha256 = resultSha256?.Invoke(result), Findings = scan.ToAuditJson() };
             return new ToolCallOutcome<TResult>(result, Refusal.None, null);
         }
         catch (Exception ex)

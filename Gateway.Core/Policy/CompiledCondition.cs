@@ -7,7 +7,8 @@ namespace Gateway.Core.Policy;
 /// <summary>An <see cref="ArgumentCondition"/> ready to evaluate: path parsed, regex compiled, number read.</summary>
 internal sealed class CompiledCondition
 {
-    private readonly ArgumentPath _path;
+    private readonly ArgumentPath? _path;
+    private readonly string? _fact;
     private readonly ConditionOperator _op;
     private readonly JsonElement _value;
     private readonly Regex? _regex;
@@ -16,12 +17,19 @@ internal sealed class CompiledCondition
 
     public CompiledCondition(ArgumentCondition condition)
     {
-        if (!ArgumentPath.TryParse(condition.Path, out var path))
+        if (PolicyFacts.IsFact(condition.Path))
+        {
+            _fact = condition.Path;
+        }
+        else if (ArgumentPath.TryParse(condition.Path, out var path))
+        {
+            _path = path;
+        }
+        else
         {
             throw new ArgumentException($"Invalid argument path '{condition.Path}'.", nameof(condition));
         }
 
-        _path = path;
         _op = condition.Operator;
         _value = condition.Value.Clone();
         if (_op == ConditionOperator.Matches)
@@ -43,9 +51,14 @@ internal sealed class CompiledCondition
     /// cannot be decided (a regex that timed out, a relative path under a path rule, a non-numeric string compared as a
     /// number). The engine resolves "undecided" against the agent: a block or escalate rule then applies, an allow rule does not.
     /// </summary>
-    public bool? Evaluate(IDictionary<string, JsonElement>? arguments)
+    public bool? Evaluate(in PolicyInput input)
     {
-        if (!_path.TryResolve(arguments, out var actual))
+        if (_fact is not null)
+        {
+            return EvaluateFact(input);
+        }
+
+        if (!_path!.TryResolve(input.Arguments, out var actual))
         {
             return false;
         }
@@ -121,6 +134,55 @@ internal sealed class CompiledCondition
                     ConditionOperator.LessThan => number < _number,
                     _ => number <= _number,
                 };
+        }
+    }
+
+    /// <summary>A condition on a fact set (see <see cref="PolicyFacts"/>); undecided when the session's facts are not kept.</summary>
+    private bool? EvaluateFact(in PolicyInput input)
+    {
+        if (PolicyFacts.Resolve(_fact!, input) is not { } set)
+        {
+            return null;
+        }
+
+        switch (_op)
+        {
+            case ConditionOperator.Exists:
+                return set.Count > 0;
+            case ConditionOperator.Equals:
+                return PolicyFacts.Contains(set, _value);
+            case ConditionOperator.NotEquals:
+                return !PolicyFacts.Contains(set, _value);
+            case ConditionOperator.In:
+                foreach (var candidate in _value.EnumerateArray())
+                {
+                    if (PolicyFacts.Contains(set, candidate))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case ConditionOperator.Matches:
+                try
+                {
+                    for (var i = 0; i < set.Count; i++)
+                    {
+                        if (_regex!.IsMatch(set[i]))
+                        {
+                            return true;
+                        }
+                    }
+
+                    return false;
+                }
+                catch (RegexMatchTimeoutException)
+                {
+                    return null;
+                }
+
+            default:
+                return false;
         }
     }
 

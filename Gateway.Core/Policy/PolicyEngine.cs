@@ -1,17 +1,23 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using Gateway.Core.Grants;
+using Gateway.Core.Guardrails;
 
 namespace Gateway.Core.Policy;
 
-/// <summary>What the engine decides on: who calls which tool of which class, with which arguments.</summary>
+/// <summary>
+/// What the engine decides on: who calls which tool of which class, with which arguments; and the labels of the server
+/// called and what the calling session received before (see <see cref="PolicyFacts"/>).
+/// </summary>
 public readonly record struct PolicyInput(
     string Agent,
     IReadOnlyList<string> AgentTags,
     string Server,
     string Tool,
     AccessClass Class,
-    IDictionary<string, JsonElement>? Arguments);
+    IDictionary<string, JsonElement>? Arguments,
+    IReadOnlyList<string>? ServerLabels = null,
+    SessionFacts? Session = null);
 
 /// <summary>The effect applied when no rule matches, per access class.</summary>
 public sealed record PolicyDefaults(PolicyEffect Read = PolicyEffect.Allow, PolicyEffect Write = PolicyEffect.Allow, PolicyEffect Destructive = PolicyEffect.Escalate)
@@ -161,7 +167,7 @@ public sealed class PolicyEngine
             foreach (var condition in _conditions)
             {
                 // Undecidable counts against the agent: it triggers a block or escalate rule, never an allow rule.
-                var holds = condition.Evaluate(input.Arguments) ?? Effect != PolicyEffect.Allow;
+                var holds = condition.Evaluate(input) ?? Effect != PolicyEffect.Allow;
                 if (!holds)
                 {
                     return false;

@@ -18,7 +18,8 @@ public sealed class PolicyRuleValidator : AbstractValidator<PolicyRule>
         RuleForEach(r => r.Classes).IsInEnum();
         RuleForEach(r => r.Conditions).ChildRules(c =>
         {
-            c.RuleFor(x => x.Path).Must(p => ArgumentPath.TryParse(p, out _)).WithMessage(x => $"'{x.Path}' is not an argument path (e.g. 'amount', '$.order.total', 'items[0].id').");
+            c.RuleFor(x => x.Path).Must(p => PolicyFacts.IsFact(p) || ArgumentPath.TryParse(p, out _)).WithMessage(x => $"'{x.Path}' is not an argument path (e.g. 'amount', '$.order.total', 'items[0].id') or a fact ({PolicyFacts.Names}).");
+            c.RuleFor(x => x.Operator).Must(PolicyFacts.Supports).When(x => PolicyFacts.IsFact(x.Path)).WithMessage(x => $"'{x.Path}' is a set of names: use equals, not_equals, in, matches or exists.");
             c.RuleFor(x => x.Operator).IsInEnum();
             c.RuleFor(x => x).Must(HaveAValueOfTheRightType).WithMessage(x => ValueMessage(x.Operator));
         });

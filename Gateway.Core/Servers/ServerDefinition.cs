@@ -1,4 +1,5 @@
 using Gateway.Core.Credentials;
+using Gateway.Core.Guardrails;
 
 namespace Gateway.Core.Servers;
 
@@ -64,13 +65,17 @@ public sealed record ServerDefinition
     /// <summary>Gets the most bytes one message of this server may have (a tool result, a resource); <see langword="null"/> uses <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
     public long? MaxResultBytes { get; init; }
 
+    /// <summary>Gets the result guard settings: secrets and hidden characters in results, and the server's labels.</summary>
+    public ServerGuardSettings Guard { get; init; } = ServerGuardSettings.Default;
+
     /// <summary>Gets the prefix actually applied to exposed names.</summary>
     public string EffectivePrefix => ToolPrefix ?? Name + "__";
 
     /// <summary>Compares two definitions by value, collections included (records compare collections by reference).</summary>
     public bool SameAs(ServerDefinition other) =>
-        this with { Args = [], Env = EmptyMap, Headers = EmptyMap, Credential = null } == other with { Args = [], Env = EmptyMap, Headers = EmptyMap, Credential = null }
+        this with { Args = [], Env = EmptyMap, Headers = EmptyMap, Credential = null, Guard = ServerGuardSettings.Default } == other with { Args = [], Env = EmptyMap, Headers = EmptyMap, Credential = null, Guard = ServerGuardSettings.Default }
         && UpstreamCredential.Same(Credential, other.Credential)
+        && Guard.SameAs(other.Guard)
         && Args.SequenceEqual(other.Args)
         && SameMap(Env, other.Env)
         && SameMap(Headers, other.Headers);

@@ -1,5 +1,6 @@
 using FluentValidation;
 using Gateway.Core.Credentials;
+using Gateway.Core.Guardrails;
 
 namespace Gateway.Core.Servers;
 
@@ -44,6 +45,11 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
         RuleFor(s => s.MaxResultBytes!.Value)
             .InclusiveBetween(MinResultBytes, MaxResultBytesCeiling).When(s => s.MaxResultBytes is not null)
             .WithName("MaxResultBytes").WithMessage($"MaxResultBytes must be between {MinResultBytes} (1 KiB) and {MaxResultBytesCeiling} (1 GiB).");
+        RuleFor(s => s.Guard.Secrets).IsInEnum().WithMessage($"Guard secrets must be one of {GuardModes.SecretNames}.");
+        RuleFor(s => s.Guard.Unicode).IsInEnum().WithMessage($"Guard unicode must be one of {GuardModes.UnicodeNames}.");
+        RuleFor(s => s.Guard.Labels.Count).LessThanOrEqualTo(ServerGuardSettings.MaxLabels).WithMessage($"A server has at most {ServerGuardSettings.MaxLabels} labels.");
+        RuleForEach(s => s.Guard.Labels).Must(ServerGuardSettings.IsLabel)
+            .WithMessage("A label is 1-32 lower-case letters, digits, '-', '_' or '.'.");
     }
 
     /// <summary>The smallest result limit: below it not even an error message fits.</summary>

@@ -15,5 +15,8 @@ internal sealed class ServerEntityConfiguration : IEntityTypeConfiguration<Serve
         builder.Property(s => s.Transport).HasMaxLength(8);
         builder.Property(s => s.ToolPrefix).HasMaxLength(32);
         builder.Property(s => s.CredentialKind).HasMaxLength(32);
+        builder.Property(s => s.GuardSecrets).HasMaxLength(8).HasDefaultValue("redact");
+        builder.Property(s => s.GuardUnicode).HasMaxLength(8).HasDefaultValue("strip");
+        builder.Property(s => s.LabelsJson).HasDefaultValue("[]");
     }
 }

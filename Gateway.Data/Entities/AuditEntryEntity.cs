@@ -35,6 +35,9 @@ public sealed class AuditEntryEntity
 
     public string? ResultSha256 { get; set; }
 
+    /// <summary>Gets or sets the result guard's findings (canonical JSON; kinds and locations, never secrets).</summary>
+    public string? Findings { get; set; }
+
     public string? CallId { get; set; }
 
     public string? PreviousHash { get; set; }

@@ -45,6 +45,15 @@ public sealed class ServerEntity
 
     public DateTimeOffset? CredentialRotatedAt { get; set; }
 
+    /// <summary>Gets or sets what happens to secrets in results: off, flag, redact (the default) or block.</summary>
+    public string GuardSecrets { get; set; } = "redact";
+
+    /// <summary>Gets or sets what happens to hidden characters in results: off, flag or strip (the default).</summary>
+    public string GuardUnicode { get; set; } = "strip";
+
+    /// <summary>Gets or sets the server's labels (a JSON array of strings).</summary>
+    public string LabelsJson { get; set; } = "[]";
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

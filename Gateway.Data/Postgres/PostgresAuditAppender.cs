@@ -29,7 +29,7 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
     /// <summary>The advisory lock key that serializes appends to the chain (any constant; "audit" in ASCII).</summary>
     public const long ChainLock = 0x6175646974;
 
-    private const string Columns = "\"Sequence\", \"Timestamp\", \"Kind\", \"Actor\", \"Server\", \"Tool\", \"Decision\", \"Rule\", \"Outcome\", \"DurationMs\", \"Error\", \"ArgumentsSha256\", \"ArgumentsRedacted\", \"CallId\", \"PreviousHash\", \"Hash\", \"ResultSha256\"";
+    private const string Columns = "\"Sequence\", \"Timestamp\", \"Kind\", \"Actor\", \"Server\", \"Tool\", \"Decision\", \"Rule\", \"Outcome\", \"DurationMs\", \"Error\", \"ArgumentsSha256\", \"ArgumentsRedacted\", \"CallId\", \"PreviousHash\", \"Hash\", \"ResultSha256\", \"Findings\"";
 
     private NpgsqlDataSource? _source;
 
@@ -79,6 +79,7 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
         var prev = new string[count];
         var hash = new string[count];
         var result = new string?[count];
+        var findings = new string?[count];
         for (var i = 0; i < count; i++)
         {
             var entry = AuditChain.Link(++sequence, previous, AuditChain.Normalize(records[i]));
@@ -87,13 +88,14 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
                 (entry.Sequence, r.Timestamp.ToUniversalTime(), r.Kind, r.Actor, r.Server, r.Tool, r.Decision, r.Rule, r.Outcome);
             (duration[i], error[i], args[i], redacted[i], call[i], prev[i], hash[i], result[i]) =
                 (r.DurationMs, r.Error, r.ArgumentsSha256, r.ArgumentsRedacted, r.CallId, previous, entry.Hash!, r.ResultSha256);
+            findings[i] = r.Findings;
             previous = entry.Hash!;
         }
 
         await using (var insert = new NpgsqlCommand(
             $"""
             INSERT INTO "AuditEntries" ({Columns})
-            SELECT * FROM unnest(@seq, @ts, @kind, @actor, @server, @tool, @decision, @rule, @outcome, @duration, @error, @args, @redacted, @call, @prev, @hash, @result)
+            SELECT * FROM unnest(@seq, @ts, @kind, @actor, @server, @tool, @decision, @rule, @outcome, @duration, @error, @args, @redacted, @call, @prev, @hash, @result, @findings)
             """,
             connection,
             transaction))
@@ -115,6 +117,7 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
             Text(insert, "prev", prev);
             Text(insert, "hash", hash);
             Text(insert, "result", result);
+            Text(insert, "findings", findings);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 

@@ -20,8 +20,8 @@ namespace Gateway.Data.Sqlite;
 internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppender
 {
     private const string InsertSql = """
-        INSERT INTO AuditEntries (Sequence, Timestamp, Kind, Actor, Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, PreviousHash, Hash, ResultSha256)
-        VALUES ($seq, $ts, $kind, $actor, $server, $tool, $decision, $rule, $outcome, $duration, $error, $args, $redacted, $call, $prev, $hash, $result)
+        INSERT INTO AuditEntries (Sequence, Timestamp, Kind, Actor, Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, PreviousHash, Hash, ResultSha256, Findings)
+        VALUES ($seq, $ts, $kind, $actor, $server, $tool, $decision, $rule, $outcome, $duration, $error, $args, $redacted, $call, $prev, $hash, $result, $findings)
         """;
 
     private SqliteConnection? _connection;
@@ -133,7 +133,7 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
         _head.CommandText = "SELECT Sequence, Hash FROM AuditEntries ORDER BY Sequence DESC LIMIT 1";
         _insert = connection.CreateCommand();
         _insert.CommandText = InsertSql;
-        _p = new[] { "$seq", "$ts", "$kind", "$actor", "$server", "$tool", "$decision", "$rule", "$outcome", "$duration", "$error", "$args", "$redacted", "$call", "$prev", "$hash", "$result" }
+        _p = new[] { "$seq", "$ts", "$kind", "$actor", "$server", "$tool", "$decision", "$rule", "$outcome", "$duration", "$error", "$args", "$redacted", "$call", "$prev", "$hash", "$result", "$findings" }
             .Select(name => _insert.Parameters.Add(new SqliteParameter { ParameterName = name }))
             .ToArray();
         _head.Prepare();
@@ -175,6 +175,7 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
         _p[14].Value = previous;
         _p[15].Value = entry.Hash;
         _p[16].Value = (object?)r.ResultSha256 ?? DBNull.Value;
+        _p[17].Value = (object?)r.Findings ?? DBNull.Value;
     }
 
     private FileStream? OpenWal()

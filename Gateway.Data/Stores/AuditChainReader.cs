@@ -10,7 +10,7 @@ namespace Gateway.Data.Stores;
 /// </summary>
 public sealed class AuditChainReader(GatewayDatabase database)
 {
-    private const string Columns = "\"Sequence\", \"Timestamp\", \"Kind\", \"Actor\", \"Server\", \"Tool\", \"Decision\", \"Rule\", \"Outcome\", \"DurationMs\", \"Error\", \"ArgumentsSha256\", \"ArgumentsRedacted\", \"CallId\", \"PreviousHash\", \"Hash\", \"ResultSha256\"";
+    private const string Columns = "\"Sequence\", \"Timestamp\", \"Kind\", \"Actor\", \"Server\", \"Tool\", \"Decision\", \"Rule\", \"Outcome\", \"DurationMs\", \"Error\", \"ArgumentsSha256\", \"ArgumentsRedacted\", \"CallId\", \"PreviousHash\", \"Hash\", \"ResultSha256\", \"Findings\"";
 
     private readonly SqlDialect _dialect = database.Dialect;
 
@@ -110,7 +110,7 @@ public sealed class AuditChainReader(GatewayDatabase database)
             clauses.Add(AuditEntryEntityConfiguration.RareOutcomesSql);
         }
 
-        var text = string.Join(" OR ", new[] { "Tool", "Error", "Rule", "ArgumentsRedacted", "Actor" }.Select(c => dialect.Contains($"\"{c}\"", "@text")));
+        var text = string.Join(" OR ", new[] { "Tool", "Error", "Rule", "ArgumentsRedacted", "Actor", "Findings" }.Select(c => dialect.Contains($"\"{c}\"", "@text")));
         Add($"({text})", "@text", Blank(filter.Text));
         return clauses.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", clauses);
     }
@@ -135,6 +135,7 @@ public sealed class AuditChainReader(GatewayDatabase database)
             ArgumentsRedacted = r.IsDBNull(12) ? null : r.GetString(12),
             CallId = r.IsDBNull(13) ? null : r.GetString(13),
             ResultSha256 = r.IsDBNull(16) ? null : r.GetString(16),
+            Findings = r.IsDBNull(17) ? null : r.GetString(17),
         },
         r.IsDBNull(15) ? null : r.GetString(15));
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Core.Credentials;
+using Gateway.Core.Guardrails;
 using Gateway.Core.Servers;
 using Gateway.Data.Entities;
 
@@ -57,6 +58,13 @@ internal static class ServerMapping
         ConnectTimeout = TimeSpan.FromMilliseconds(e.ConnectTimeoutMs),
         CallTimeout = TimeSpan.FromMilliseconds(e.CallTimeoutMs),
         MaxResultBytes = e.MaxResultBytes,
+        Guard = new ServerGuardSettings
+        {
+            // A value no gateway writes (edited by hand) falls back to the default, which hides rather than shows.
+            Secrets = GuardModes.TryParseSecrets(e.GuardSecrets, out var secrets) ? secrets : SecretMode.Redact,
+            Unicode = GuardModes.TryParseUnicode(e.GuardUnicode, out var unicode) ? unicode : UnicodeMode.Strip,
+            Labels = JsonSerializer.Deserialize<List<string>>(e.LabelsJson) ?? [],
+        },
     };
 
     /// <summary>Copies the definition, except its credential (see <see cref="WriteCredential"/>); secret Env/Headers values are encrypted.</summary>
@@ -87,6 +95,9 @@ internal static class ServerMapping
         e.ConnectTimeoutMs = (long)d.ConnectTimeout.TotalMilliseconds;
         e.CallTimeoutMs = (long)d.CallTimeout.TotalMilliseconds;
         e.MaxResultBytes = d.MaxResultBytes;
+        e.GuardSecrets = d.Guard.Secrets.Name();
+        e.GuardUnicode = d.Guard.Unicode.Name();
+        e.LabelsJson = JsonSerializer.Serialize(d.Guard.Labels);
     }
 
     /// <summary>Encrypts and stores the credential (or clears it), stamping the rotation time.</summary>

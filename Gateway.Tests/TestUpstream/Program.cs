@@ -8,7 +8,7 @@ using ModelContextProtocol.Protocol;
 namespace Gateway.TestUpstream;
 
 /// <summary>
-/// <c>Gateway.TestUpstream stdio [--name N] [--poisoned]</c> serves MCP on stdin/stdout (with <see cref="PoisonedTools"/> when asked);
+/// <c>Gateway.TestUpstream stdio [--name N] [--poisoned] [--hostile]</c> serves MCP on stdin/stdout (with <see cref="PoisonedTools"/> and <see cref="HostileTools"/> when asked);
 /// <see cref="StartHttpAsync"/> hosts it on loopback over streamable HTTP or legacy SSE;
 /// <c>Gateway.TestUpstream conformance [--port N]</c> runs <see cref="ConformanceServer"/> until killed.
 /// </summary>
@@ -51,6 +51,11 @@ public static class Program
         if (args.Contains("--poisoned"))
         {
             mcp.WithTools(PoisonedTools.Create());
+        }
+
+        if (args.Contains("--hostile"))
+        {
+            mcp.WithTools<HostileTools>();
         }
 
         await builder.Build().RunAsync();

@@ -1,3 +1,4 @@
+using Gateway.Core.Guardrails;
 using Gateway.Core.Servers;
 using Gateway.Web.Upstreams;
 
@@ -40,7 +41,13 @@ public sealed record ServerRequest
 
     /// <summary>Gets the most bytes one message of this server may have; omitted uses <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
     public long? MaxResultBytes { get; init; }
+
+    /// <summary>Gets the result guard; omitted means the defaults (redact secrets, strip hidden characters, no labels).</summary>
+    public ServerGuardContract? Guard { get; init; }
 }
+
+/// <summary>A server's result guard: <c>secrets</c> (off, flag, redact, block), <c>unicode</c> (off, flag, strip) and <c>labels</c>.</summary>
+public sealed record ServerGuardContract(string? Secrets, string? Unicode, IReadOnlyList<string>? Labels);
 
 /// <summary>
 /// A server with its connection state and discovered tools. Credentials are never returned, nor secret-looking Env and
@@ -69,7 +76,8 @@ public sealed record ServerResponse(
     DateTimeOffset? ConnectedSince,
     int Restarts,
     string? ProtocolVersion,
-    IReadOnlyList<ToolResponse> Tools);
+    IReadOnlyList<ToolResponse> Tools,
+    ServerGuardContract Guard);
 
 /// <summary>
 /// A discovered tool: exposed under <see cref="ExposedName"/>, or not exposed with the reason (a name collision, or
@@ -128,6 +136,7 @@ internal static class ServerContractMapping
             ConnectTimeout = r.ConnectTimeoutSeconds is { } c ? TimeSpan.FromSeconds(c) : ServerDefinition.DefaultConnectTimeout,
             CallTimeout = r.CallTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : ServerDefinition.DefaultCallTimeout,
             MaxResultBytes = r.MaxResultBytes,
+            Guard = r.Guard.ToSettings(errors),
         };
     }
 
@@ -178,6 +187,27 @@ internal static class ServerContractMapping
             connection?.ConnectedSince,
             connection?.Restarts ?? 0,
             connection?.ProtocolVersion,
-            tools);
+            tools,
+            new ServerGuardContract(d.Guard.Secrets.Name(), d.Guard.Unicode.Name(), d.Guard.Labels));
+    }
+
+    private static ServerGuardSettings ToSettings(this ServerGuardContract? guard, Dictionary<string, string[]> errors)
+    {
+        if (guard is null)
+        {
+            return ServerGuardSettings.Default;
+        }
+
+        if (!GuardModes.TryParseSecrets(guard.Secrets, out var secrets))
+        {
+            errors["guard.secrets"] = [$"Guard secrets must be one of {GuardModes.SecretNames}."];
+        }
+
+        if (!GuardModes.TryParseUnicode(guard.Unicode, out var unicode))
+        {
+            errors["guard.unicode"] = [$"Guard unicode must be one of {GuardModes.UnicodeNames}."];
+        }
+
+        return new ServerGuardSettings { Secrets = secrets, Unicode = unicode, Labels = guard.Labels ?? [] };
     }
 }

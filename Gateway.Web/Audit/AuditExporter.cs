@@ -71,11 +71,11 @@ public static class AuditExporter
         long count = 0;
         using var writer = new StreamWriter(path, append: false, Utf8);
         writer.NewLine = "\r\n";
-        writer.WriteLine("sequence,timestamp,kind,actor,server,tool,decision,rule,outcome,duration_ms,error,args_sha256,args_redacted,call_id,result_sha256,previous_hash,hash");
+        writer.WriteLine("sequence,timestamp,kind,actor,server,tool,decision,rule,outcome,duration_ms,error,args_sha256,args_redacted,call_id,result_sha256,findings,previous_hash,hash");
         foreach (var e in reader.ReadEntries(filter))
         {
             var r = e.Record;
-            string?[] fields = [e.Sequence.ToString(CultureInfo.InvariantCulture), AuditChain.FormatTimestamp(r.Timestamp), r.Kind, r.Actor, r.Server, r.Tool, r.Decision, r.Rule, r.Outcome, r.DurationMs.ToString("R", CultureInfo.InvariantCulture), r.Error, r.ArgumentsSha256, r.ArgumentsRedacted, r.CallId, r.ResultSha256, e.PreviousHash, e.Hash];
+            string?[] fields = [e.Sequence.ToString(CultureInfo.InvariantCulture), AuditChain.FormatTimestamp(r.Timestamp), r.Kind, r.Actor, r.Server, r.Tool, r.Decision, r.Rule, r.Outcome, r.DurationMs.ToString("R", CultureInfo.InvariantCulture), r.Error, r.ArgumentsSha256, r.ArgumentsRedacted, r.CallId, r.ResultSha256, r.Findings, e.PreviousHash, e.Hash];
             writer.WriteLine(string.Join(',', fields.Select(Csv)));
             count++;
         }

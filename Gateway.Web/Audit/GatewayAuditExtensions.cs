@@ -37,7 +37,8 @@ internal static class GatewayAuditExtensions
     {
         var audit = configuration.GetSection($"{GatewayOptions.Section}:Audit").Get<AuditOptions>() ?? new AuditOptions();
         services.AddSingleton(new AuditSigningKey(GatewayPaths.ResolveAuditKeyPath(audit.SigningKeyPath, contentRoot, database)));
-        services.AddSingleton(new ArgumentRedactor(audit.RedactPatterns));
+        // Token-shaped values are masked with the result guard's detector (well-known formats and Gateway:Guardrails:SecretPatterns).
+        services.AddSingleton(sp => new ArgumentRedactor(audit.RedactPatterns, sp.GetService<Gateway.Core.Guardrails.ResultGuard>()?.Arguments));
         services.AddSingleton<AuditCheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
         services.AddSingleton<AdminChangeRecorder>();

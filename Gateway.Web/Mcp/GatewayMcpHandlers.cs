@@ -4,6 +4,7 @@ using Gateway.Core.Agents;
 using Gateway.Core.Audit;
 using Gateway.Core.Pipeline;
 using Gateway.Web.Authentication;
+using Gateway.Web.Guardrails;
 using Gateway.Web.Hosting;
 using Microsoft.Extensions.Options;
 using Gateway.Web.Upstreams;
@@ -24,6 +25,7 @@ internal sealed partial class GatewayMcpHandlers(
     SessionBridges bridges,
     ProgressRouter progress,
     InFlightCalls inFlight,
+    ResultGuardStep guard,
     IHttpContextAccessor http,
     TimeProvider time,
     IOptionsMonitor<GatewayOptions> options,
@@ -66,7 +68,8 @@ internal sealed partial class GatewayMcpHandlers(
                 cancellationToken,
                 tool => tool.DefinitionSha256,
                 Heartbeat(request),
-                ResultSha256);
+                ResultSha256,
+                guard.ForSession(request.Server.SessionId));
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException)
         {
@@ -86,7 +89,7 @@ internal sealed partial class GatewayMcpHandlers(
             Refusal.None => outcome.Result!,
 
             // Policy refusals are tool errors the model can read; unknown tools and unreadable arguments are protocol errors.
-            Refusal.Policy or Refusal.AuditUnavailable => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
+            Refusal.Policy or Refusal.AuditUnavailable or Refusal.ResultWithheld => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
             Refusal.Limited => throw Limits.LimitRefusal.Exception(outcome.Message!, outcome.RetryAfter, outcome.Limit),
             _ => throw new McpProtocolException(outcome.Message!, McpErrorCode.InvalidParams),
         };

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Core.Guardrails;
 using Gateway.Web.Agents;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol.Protocol;
@@ -26,10 +27,12 @@ internal sealed partial class McpSessionRegistry
     private readonly InFlightCalls _inFlight;
     private readonly TimeProvider _time;
     private readonly SharedSessions _shared;
+    private readonly SessionFactsRegistry _facts;
     private readonly ILogger<McpSessionRegistry> _logger;
 
-    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, SharedSessions shared, TimeProvider time, ILogger<McpSessionRegistry> logger)
+    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, SharedSessions shared, SessionFactsRegistry facts, TimeProvider time, ILogger<McpSessionRegistry> logger)
     {
+        _facts = facts;
         _shared = shared;
         _time = time;
         _agents = agents;
@@ -62,6 +65,7 @@ internal sealed partial class McpSessionRegistry
         {
             _sessions.TryRemove(server, out _);
             _shared.Untrack(server.SessionId);
+            _facts.Forget(server.SessionId);
             await _bridges.EndSessionAsync(server.SessionId);
         }
     }

@@ -44,7 +44,9 @@ internal sealed class PolicyExplainer(AgentDirectoryProvider agents, IAgentStore
         var arguments = request.Arguments?.ValueKind == JsonValueKind.Object
             ? request.Arguments.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone())
             : null;
-        var input = new PolicyInput(record.Name, record.Tags, entry.Server, entry.OriginalName, entry.Class, arguments);
+        // With the server's labels; as the first call of a fresh session (what a session received is not known here).
+        var labels = upstreams.TryGet(entry.Server, out var connection) ? connection.Definition.Guard.Labels : [];
+        var input = new PolicyInput(record.Name, record.Tags, entry.Server, entry.OriginalName, entry.Class, arguments, labels);
         var engine = provider.Current;
         var decision = granted ? engine.Evaluate(input) : new PolicyDecision(PolicyEffect.Block, null, "not granted: the agent cannot see or call this tool");
         return (new ExplainResponse(

@@ -49,6 +49,7 @@ internal static class ProvisioningSpecReader
                 ConnectTimeout = Duration(section, "ConnectTimeout", ServerDefinition.DefaultConnectTimeout, errors, where),
                 CallTimeout = Duration(section, "CallTimeout", ServerDefinition.DefaultCallTimeout, errors, where),
                 MaxResultBytes = Bytes(section, "MaxResultBytes", errors, where),
+                Guard = GuardSpecReader.Read(section.GetSection("Guard"), errors, where),
             };
             var result = validator.Validate(definition);
             errors.AddRange(result.Errors.Select(e => $"{where}: {e.ErrorMessage}"));

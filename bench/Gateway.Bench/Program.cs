@@ -23,6 +23,12 @@ if (args.FirstOrDefault() == "result-cap")
     return;
 }
 
+if (args.FirstOrDefault() == "guard")
+{
+    GuardBench.Run(Arg("--n", 100_000));
+    return;
+}
+
 if (args.FirstOrDefault() == "policy")
 {
     PolicyBench.Run(Arg("--rules", 1000));

@@ -271,6 +271,9 @@ namespace Gateway.Data.Migrations.Postgres
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
+                    b.Property<string>("Findings")
+                        .HasColumnType("text");
+
                     b.Property<string>("Hash")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -486,9 +489,29 @@ namespace Gateway.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("GuardSecrets")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasDefaultValue("redact");
+
+                    b.Property<string>("GuardUnicode")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasDefaultValue("strip");
+
                     b.Property<string>("HeadersJson")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("LabelsJson")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("[]");
 
                     b.Property<bool>("ManagedByConfiguration")
                         .HasColumnType("boolean");

@@ -258,6 +258,9 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Findings")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Hash")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
@@ -467,9 +470,29 @@ namespace Gateway.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("GuardSecrets")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("redact");
+
+                    b.Property<string>("GuardUnicode")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("strip");
+
                     b.Property<string>("HeadersJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("LabelsJson")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("[]");
 
                     b.Property<bool>("ManagedByConfiguration")
                         .HasColumnType("INTEGER");

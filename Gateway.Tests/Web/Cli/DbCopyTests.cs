@@ -301,6 +301,10 @@ public sealed class DbCopyTests(DbCopyTests.SqliteInstallation installation, ITe
                     command = "dotnet",
                     args = new[] { TestUpstreamDll, "stdio", "--name", "vault" },
                     credential = new { kind = "env", values = new Dictionary<string, string> { ["UPSTREAM_TOKEN"] = Secret } },
+
+                    // The test reads the credential back through the upstream to prove it survived the copy; the
+                    // result guard would redact it.
+                    guard = new { secrets = "off" },
                 },
                 TestContext.Timeout);
             Assert.Equal(HttpStatusCode.Created, server.StatusCode);

@@ -128,6 +128,7 @@ public sealed class CredentialInjectionTests
             var settings = Merge(Stdio("child"), Agent("agent", AgentKey, "*/*"));
             settings["Gateway:Servers:child:Credential:Kind"] = "env";
             settings["Gateway:Servers:child:Credential:Values:UPSTREAM_TOKEN"] = "env:" + variable;
+            settings["Gateway:Servers:child:Guard:Secrets"] = "off"; // the upstream echoes the credential as proof; the result guard would redact it
             await using var gateway = await GatewayHost.StartAsync(settings);
             await gateway.WaitForToolAsync("child__env");
             await using var agent = await gateway.ConnectAsync(AgentKey);

@@ -141,6 +141,7 @@ public sealed class CredentialRotationTests
             command = "dotnet",
             args = new[] { TestUpstreamDll, "stdio", "--name", "child" },
             credential = new { kind = "env", values = new Dictionary<string, string> { ["UPSTREAM_TOKEN"] = oldSecret } },
+            guard = new { secrets = "off" }, // the upstream echoes the credential back as proof; the result guard would redact it
         }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         await gateway.WaitForToolAsync("child__env");

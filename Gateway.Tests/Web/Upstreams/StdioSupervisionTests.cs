@@ -56,7 +56,8 @@ public sealed class StdioSupervisionTests
         {
             await using var gateway = await GatewayHost.StartAsync(Merge(
                 Stdio("envcheck", env: new Dictionary<string, string> { ["UPSTREAM_TOKEN"] = "configured" }),
-                Agent("agent", Key, "envcheck/*")));
+                Agent("agent", Key, "envcheck/*"),
+                new Dictionary<string, string?> { ["Gateway:Servers:envcheck:Guard:Secrets"] = "off" })); // the result guard would redact the echoed secret-named variable
             await gateway.WaitForToolAsync("envcheck__env");
             await using var client = await gateway.ConnectAsync(Key);
 

@@ -1,0 +1,85 @@
+using System.Text;
+using Gateway.Core.Audit;
+
+namespace Gateway.Core.Guardrails;
+
+/// <summary>What the guard found in one call (its arguments and its result), and whether the result must be withheld.</summary>
+public sealed class ResultScan
+{
+    /// <summary>The most findings one call records; the rest are counted.</summary>
+    public const int MaxFindings = 32;
+
+    private List<GuardFinding>? _findings;
+    private HashSet<string>? _kinds;
+
+    /// <summary>Gets the findings, in the order found.</summary>
+    public IReadOnlyList<GuardFinding> Findings => _findings ?? (IReadOnlyList<GuardFinding>)[];
+
+    /// <summary>Gets the distinct finding kinds, findings beyond <see cref="MaxFindings"/> included.</summary>
+    public IReadOnlyCollection<string> Kinds => _kinds ?? (IReadOnlyCollection<string>)[];
+
+    /// <summary>Gets how many findings were not recorded because of <see cref="MaxFindings"/>.</summary>
+    public int Dropped { get; private set; }
+
+    /// <summary>Gets the kind of the finding that withholds the result, when one does.</summary>
+    public string? BlockedBy { get; private set; }
+
+    /// <summary>Gets a value indicating whether anything was found.</summary>
+    public bool Any => _findings is not null;
+
+    /// <summary>Records a finding at an offset of a location.</summary>
+    public void Add(string kind, string location, int offset = -1)
+    {
+        (_kinds ??= new HashSet<string>(StringComparer.Ordinal)).Add(kind);
+        _findings ??= [];
+        if (_findings.Count >= MaxFindings)
+        {
+            Dropped++;
+            return;
+        }
+
+        _findings.Add(new GuardFinding(kind, offset < 0 ? location : $"{location}@{offset}"));
+    }
+
+    /// <summary>Withholds the result because of a finding of this kind (the first one wins).</summary>
+    public void Block(string kind) => BlockedBy ??= kind;
+
+    /// <summary>The message the agent gets instead of a withheld result: the kind, never the secret.</summary>
+    public string BlockMessage(string server) =>
+        $"The gateway withheld the result of this call: it contained a secret ({BlockedBy![FindingKinds.SecretPrefix.Length..]}) and server '{server}' blocks results with secrets.";
+
+    /// <summary>
+    /// The findings as the audit keeps them: a canonical JSON array of <c>{"at":…,"kind":…}</c> objects (plus a
+    /// <c>{"kind":"more","count":n}</c> entry when some were dropped), or <see langword="null"/> when there are none.
+    /// </summary>
+    public string? ToAuditJson()
+    {
+        if (_findings is null)
+        {
+            return null;
+        }
+
+        var sb = new StringBuilder(64 * _findings.Count);
+        sb.Append('[');
+        for (var i = 0; i < _findings.Count; i++)
+        {
+            if (i > 0)
+            {
+                sb.Append(',');
+            }
+
+            sb.Append("{\"at\":");
+            CanonicalJson.WriteString(sb, _findings[i].Location);
+            sb.Append(",\"kind\":");
+            CanonicalJson.WriteString(sb, _findings[i].Kind);
+            sb.Append('}');
+        }
+
+        if (Dropped > 0)
+        {
+            sb.Append(",{\"count\":").Append(Dropped).Append(",\"kind\":\"more\"}");
+        }
+
+        return sb.Append(']').ToString();
+    }
+}

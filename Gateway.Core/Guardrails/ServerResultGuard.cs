@@ -1,0 +1,105 @@
+namespace Gateway.Core.Guardrails;
+
+/// <summary>
+/// One server's result guard, built once per server definition: its modes and labels, and a secret detector that
+/// knows the server's own stored credentials. <see cref="Inspect"/> decides what becomes of one text of a result.
+/// </summary>
+public sealed class ServerResultGuard
+{
+    private readonly SecretDetector _secrets;
+    private readonly InjectionDetector _injection;
+
+    internal ServerResultGuard(ServerGuardSettings settings, SecretDetector secrets, InjectionDetector injection)
+    {
+        Settings = settings;
+        _secrets = secrets;
+        _injection = injection;
+    }
+
+    /// <summary>Gets the server's settings.</summary>
+    public ServerGuardSettings Settings { get; }
+
+    /// <summary>
+    /// Inspects one text of a result (a text block, an embedded resource's text, a string of the structured content):
+    /// records what it finds in <paramref name="scan"/> and returns the text the agent gets (the same instance when
+    /// nothing changes).
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="location">Where it is in the result, e.g. <c>content[0].text</c>; findings add the offset.</param>
+    /// <param name="scan">Collects the call's findings.</param>
+    public string Inspect(string text, string location, ResultScan scan)
+    {
+        var settings = Settings;
+        var visible = text;
+        if (settings.Unicode != UnicodeMode.Off && HiddenCharacters.MayContain(text))
+        {
+            // Secrets and phrases are looked for in the text without its hidden characters, so a zero-width space
+            // inside a key or a phrase does not hide it.
+            visible = HiddenCharacters.Scan(text, (kind, at) => scan.Add(kind, location, at));
+        }
+
+        var stripped = !ReferenceEquals(visible, text);
+        var delivered = stripped && settings.Unicode == UnicodeMode.Strip ? visible : text;
+
+        var injection = _injection.Find(visible);
+        if (injection >= 0)
+        {
+            scan.Add(FindingKinds.Injection, location, injection);
+        }
+
+        List<SecretMatch>? matches = null;
+        if (settings.Secrets == SecretMode.Off || !_secrets.Find(visible, ref matches))
+        {
+            return delivered;
+        }
+
+        foreach (var m in matches!)
+        {
+            scan.Add(FindingKinds.SecretPrefix + m.Kind, location, m.Start);
+        }
+
+        switch (settings.Secrets)
+        {
+            case SecretMode.Block:
+                scan.Block(FindingKinds.SecretPrefix + matches[0].Kind);
+                return delivered;
+            case SecretMode.Redact:
+                // Redacting works on the text without hidden characters (the offsets are in it): it is what the
+                // agent gets even when hidden characters are only flagged.
+                return Redact(visible, matches);
+            default:
+                return delivered;
+        }
+    }
+
+    /// <summary>Replaces each match by <c>[REDACTED:kind]</c>.</summary>
+    public static string Redact(string text, List<SecretMatch> matches)
+    {
+        // Sized exactly and written once: a redacted result costs one string the size of the result.
+        var length = text.Length;
+        foreach (var m in matches)
+        {
+            length += Marker.Length + m.Kind.Length + 1 - m.Length;
+        }
+
+        return string.Create(length, (text, matches), static (span, state) =>
+        {
+            var (source, found) = state;
+            var copied = 0;
+            foreach (var m in found)
+            {
+                source.AsSpan(copied, m.Start - copied).CopyTo(span);
+                span = span[(m.Start - copied)..];
+                Marker.CopyTo(span);
+                m.Kind.CopyTo(span[Marker.Length..]);
+                span[Marker.Length + m.Kind.Length] = ']';
+                span = span[(Marker.Length + m.Kind.Length + 1)..];
+                copied = m.Start + m.Length;
+            }
+
+            source.AsSpan(copied).CopyTo(span);
+        });
+    }
+
+    private const string Marker = "[REDACTED:";
+}

@@ -1,0 +1,19 @@
+using Gateway.Core.Guardrails;
+using Gateway.Web.Upstreams;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Guardrails;
+
+/// <summary>
+/// The host's side of the pipeline's guard-result step: each server's guard comes from its live definition (so it
+/// knows that server's stored credentials), results are walked by <see cref="CallToolResultInspector"/>, and the
+/// session's facts come from the <see cref="SessionFactsRegistry"/>.
+/// </summary>
+internal sealed class ResultGuardStep(ResultGuard guard, UpstreamManager upstreams, SessionFactsRegistry sessions) : IServerGuards
+{
+    /// <summary>The guard of one call of a session (or of a stateless request).</summary>
+    public CallGuard<CallToolResult> ForSession(string? sessionId) => new(this, CallToolResultInspector.Instance, sessions.For(sessionId));
+
+    public ServerResultGuard For(string server) =>
+        upstreams.TryGet(server, out var connection) ? guard.For(connection.Definition) : guard.Default;
+}
