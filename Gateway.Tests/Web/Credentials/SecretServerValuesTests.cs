@@ -103,7 +103,8 @@ public sealed class SecretServerValuesTests
         await gateway.WaitForToolAsync("local__env");
 
         Assert.Contains("echo: provisioned", await CallAsync(gateway, "remote__echo", new() { ["message"] = "provisioned" }), StringComparison.Ordinal);
-        Assert.Equal(variable, await CallAsync(gateway, "local__env", new() { ["name"] = "SERVICE_API_TOKEN" }));
+        // The child has the exact value: the result guard recognises it as this server's stored secret and redacts it.
+        Assert.Equal("[REDACTED:stored-credential]", await CallAsync(gateway, "local__env", new() { ["name"] = "SERVICE_API_TOKEN" }));
         Assert.Equal("plain", await CallAsync(gateway, "local__env", new() { ["name"] = "MODE" }));
 
         var local = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/local", TestContext.Timeout);

@@ -42,7 +42,8 @@ public sealed class SecretValuesBrowserTests(ChromiumFixture chromium) : IClassF
         await page.ClickAsync("#import-register");
         await Assertions.Expect(page.Locator(".import-result")).ToHaveTextAsync("Registered.", new() { Timeout = 30_000 });
         await gateway.WaitForToolAsync("files__env");
-        Assert.Equal(secret, await EnvAsync(gateway, "files__env"));
+        // The child has the exact value: the result guard recognises it as this server's stored secret and redacts it.
+        Assert.Equal("[REDACTED:stored-credential]", await EnvAsync(gateway, "files__env"));
         Assert.False(DatabaseFiles.Contain(gateway.DatabasePath, secret), "the imported secret is in the SQLite files in clear");
 
         // Edit: the form shows the plain value and the mask, and the page holds the secret nowhere.
@@ -64,7 +65,7 @@ public sealed class SecretValuesBrowserTests(ChromiumFixture chromium) : IClassF
         await page.ClickAsync("#save-server");
         await Assertions.Expect(page.Locator("#test-result")).ToHaveTextAsync("Saved 'files'.", new() { Timeout = 30_000 });
         await gateway.WaitForToolAsync("kept_env");
-        Assert.Equal(secret, await EnvAsync(gateway, "kept_env"));
+        Assert.Equal("[REDACTED:stored-credential]", await EnvAsync(gateway, "kept_env"));
         Assert.Equal("changed", await EnvAsync(gateway, "kept_env", "MODE"));
         Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
 
