@@ -40,6 +40,9 @@ public interface IUsageCounters
     /// <summary>A call that gave its slot back while waiting for approval is in flight again: counted without a check, since a person decided it goes ahead.</summary>
     void Reenter(long agentId);
 
+    /// <summary>Takes back an acquire that another limit of the same call then refused: a refused call counts nowhere.</summary>
+    void Undo(long agentId, DateTimeOffset now);
+
     /// <summary>The agent's usage at <paramref name="now"/>.</summary>
     AgentUsage Usage(long agentId, DateTimeOffset now);
 }

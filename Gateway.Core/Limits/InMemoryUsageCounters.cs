@@ -67,6 +67,21 @@ public sealed class InMemoryUsageCounters : IUsageCounters
     }
 
     /// <inheritdoc/>
+    public void Undo(long agentId, DateTimeOffset now)
+    {
+        if (_agents.TryGetValue(agentId, out var counter))
+        {
+            lock (counter)
+            {
+                counter.Roll(now);
+                counter.InFlight = Math.Max(0, counter.InFlight - 1);
+                counter.ThisMinute = Math.Max(0, counter.ThisMinute - 1);
+                counter.Today = Math.Max(0, counter.Today - 1);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
     public AgentUsage Usage(long agentId, DateTimeOffset now)
     {
         if (!_agents.TryGetValue(agentId, out var counter))

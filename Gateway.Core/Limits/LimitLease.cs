@@ -7,10 +7,10 @@ namespace Gateway.Core.Limits;
 public sealed class LimitLease : IDisposable
 {
     private readonly IUsageCounters? _counters;
-    private readonly long _agentId;
+    private readonly long[] _keys = [];
     private int _released;
 
-    internal LimitLease(IUsageCounters counters, long agentId) => (_counters, _agentId) = (counters, agentId);
+    internal LimitLease(IUsageCounters counters, long[] keys) => (_counters, _keys) = (counters, keys);
 
     private LimitLease(LimitKind refused, string message, TimeSpan retryAfter) => (Refused, Message, RetryAfter) = (refused, message, retryAfter);
 
@@ -34,7 +34,10 @@ public sealed class LimitLease : IDisposable
     {
         if (_counters is not null && Interlocked.Exchange(ref _released, 1) == 0)
         {
-            _counters.Release(_agentId);
+            foreach (var key in _keys)
+            {
+                _counters.Release(key);
+            }
         }
     }
 
@@ -43,7 +46,10 @@ public sealed class LimitLease : IDisposable
     {
         if (_counters is not null && Interlocked.Exchange(ref _released, 0) == 1)
         {
-            _counters.Reenter(_agentId);
+            foreach (var key in _keys)
+            {
+                _counters.Reenter(key);
+            }
         }
     }
 
@@ -52,7 +58,10 @@ public sealed class LimitLease : IDisposable
     {
         if (_counters is not null && Interlocked.Exchange(ref _released, 1) == 0)
         {
-            _counters.Release(_agentId);
+            foreach (var key in _keys)
+            {
+                _counters.Release(key);
+            }
         }
     }
 

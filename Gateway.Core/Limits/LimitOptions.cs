@@ -17,4 +17,7 @@ public sealed class LimitOptions
 
     /// <summary>Gets or sets the tool calls an agent may start per UTC day (default 0: unlimited).</summary>
     public int DailyQuota { get; set; }
+
+    /// <summary>Gets the per-tool rules (<c>Gateway:Limits:Tools:{name}</c>), applied per agent on top of its own limits.</summary>
+    public Dictionary<string, ToolLimitOptions> Tools { get; } = new(StringComparer.Ordinal);
 }

@@ -11,7 +11,7 @@ namespace Gateway.Core.Pipeline;
 
 /// <summary>
 /// The spine every <c>tools/call</c> travels, written once:
-/// authenticate (done by the host) → resolve tool → grant check → policy → (approval wait) → audit "started" (committed)
+/// authenticate (done by the host) → resolve tool → grant check → limits → policy → (approval wait) → audit "started" (committed)
 /// → forward → guard result → audit completion.
 /// </summary>
 /// <remarks>
@@ -94,7 +94,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         // Limits after the grant (an ungranted name never counts against the agent) and before policy and approval, so
         // a refused call is audited as denied and never reaches an upstream. The lease is the call's slot in flight:
         // a using declaration, so every way out of this method (refusal, error, cancellation, result) gives it back.
-        using var lease = limiter?.Acquire(agent, started);
+        using var lease = limiter?.Acquire(agent, entry.Server, entry.OriginalName, started);
         if (lease is { IsRefused: true })
         {
             await audit.WriteAsync(record with { Server = entry.Server, Error = lease.Message }, CancellationToken.None);

@@ -17,6 +17,13 @@ internal static class LimitsServiceCollectionExtensions
             }
         }
 
+        var errors = new List<string>();
+        ToolLimitRule.From(defaults, errors);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
+        }
+
         services.AddSingleton(defaults);
 
         // In memory: one instance's calls. Several instances each enforce the limits on their own share (README).

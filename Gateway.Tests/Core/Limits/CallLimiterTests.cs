@@ -149,4 +149,50 @@ public sealed class CallLimiterTests
         Assert.Contains("0 (unlimited)", error.ErrorMessage, StringComparison.Ordinal);
         Assert.True(new AgentLimitsValidator().Validate(new AgentLimits(0, 1, AgentLimitsValidator.Max)).IsValid);
     }
+
+    [Fact]
+    public void ToolRules_LimitEachAgentOnTheMatchingToolsOnly_AndARuleRefusalCountsNowhere()
+    {
+        var options = new LimitOptions();
+        options.Tools["expensive"] = new ToolLimitOptions { Match = "s/render_*", MaxConcurrent = 1, RequestsPerMinute = 2 };
+        var limiter = Limiter(options);
+        var agent = Agent(AgentLimits.Inherit);
+        var other = Agent(AgentLimits.Inherit, id: 2);
+
+        using var first = limiter.Acquire(agent, "s", "render_pdf", _time.GetUtcNow());
+        Assert.False(first.IsRefused);
+        var second = limiter.Acquire(agent, "s", "render_png", _time.GetUtcNow());
+        Assert.Equal(LimitKind.Concurrency, second.Refused);
+        Assert.Equal("Concurrency limit reached: agent 'bot' may have 1 calls of tools matching 's/render_*' (limit 'expensive') in flight at once. Retry when one finishes.", second.Message);
+
+        // The refusal took nothing from the agent's own counters; other tools and other agents are not limited by the rule.
+        Assert.Equal(new AgentUsage(1, 1, 1), limiter.Usage(1));
+        using var unrelated = limiter.Acquire(agent, "s", "list", _time.GetUtcNow());
+        Assert.False(unrelated.IsRefused);
+        using var someoneElse = limiter.Acquire(other, "s", "render_pdf", _time.GetUtcNow());
+        Assert.False(someoneElse.IsRefused);
+
+        first.Dispose();
+        using (var again = limiter.Acquire(agent, "s", "render_pdf", _time.GetUtcNow()))
+        {
+            Assert.False(again.IsRefused);
+        }
+
+        var rate = limiter.Acquire(agent, "s", "render_pdf", _time.GetUtcNow());
+        Assert.Equal(LimitKind.RequestsPerMinute, rate.Refused);
+        Assert.Contains("2 calls of tools matching 's/render_*' (limit 'expensive') per minute. Retry after 50 s.", rate.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("no-slash", 1, "must be 'server/tool'")]
+    [InlineData("s/", 1, "must be 'server/tool'")]
+    [InlineData("s/t", -1, "must be 0 (unlimited) or a whole number")]
+    public void ToolRules_AreValidated_WithEveryProblemNamed(string match, int maxConcurrent, string expected)
+    {
+        var options = new LimitOptions();
+        options.Tools["bad"] = new ToolLimitOptions { Match = match, MaxConcurrent = maxConcurrent };
+        var ex = Assert.Throws<InvalidOperationException>(() => Limiter(options));
+        Assert.Contains("Gateway:Limits:Tools:bad", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -164,4 +164,35 @@ public sealed class AgentLimitsTests
         Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
         Assert.NotEqual(true, (await client.CallToolAsync($"{name}__echo", new Dictionary<string, object?> { ["message"] = "again" }, cancellationToken: TestContext.Timeout)).IsError);
     }
+
+    [Fact]
+    public async Task ToolRule_FromConfiguration_LimitsTheMatchingToolOnly()
+    {
+        var name = "t" + Guid.NewGuid().ToString("N")[..6];
+        var (upstream, url) = await StartHttpAsync(name);
+        await using var _ = upstream;
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Http(name, url),
+            Agent("worker", "worker-key-0123456789", $"{name}/*"),
+            new Dictionary<string, string?> { ["Gateway:Limits:Tools:one-slow:Match"] = $"{name}/slow", ["Gateway:Limits:Tools:one-slow:MaxConcurrent"] = "1" }));
+        await gateway.WaitForToolAsync($"{name}__slow");
+        await using var client = await gateway.ConnectAsync("worker-key-0123456789");
+
+        var slowBefore = CallLog.Count(name, "slow");
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
+        var slow = client.CallToolAsync($"{name}__slow", new Dictionary<string, object?> { ["milliseconds"] = 120_000 }, cancellationToken: cancel.Token).AsTask();
+        await Eventually.TrueAsync(() => CallLog.Count(name, "slow") == slowBefore + 1, "the slow call reached the upstream");
+
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync($"{name}__slow", new Dictionary<string, object?> { ["milliseconds"] = 1 }, cancellationToken: TestContext.Timeout).AsTask());
+        Assert.Equal(LimitCode, (int)ex.ErrorCode);
+        Assert.Contains($"may have 1 calls of tools matching '{name}/slow' (limit 'one-slow') in flight at once", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(slowBefore + 1, CallLog.Count(name, "slow"));
+
+        // Other tools are not limited by the rule.
+        var echo = await client.CallToolAsync($"{name}__echo", new Dictionary<string, object?> { ["message"] = "free" }, cancellationToken: TestContext.Timeout);
+        Assert.NotEqual(true, echo.IsError);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
+    }
 }

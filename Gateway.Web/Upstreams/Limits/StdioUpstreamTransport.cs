@@ -68,6 +68,18 @@ internal sealed class StdioUpstreamTransport(StdioUpstreamOptions options, ILogg
         return new Session(inner, process, stderr, options.ShutdownTimeout);
     }
 
+    private static bool Exited(Process process)
+    {
+        try
+        {
+            return process.HasExited;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>Reads stderr as lines of bounded length (never a whole line of unbounded size, as <c>Process.ErrorDataReceived</c> would).</summary>
     private static async Task ReadStderrAsync(Stream stderr, Action<string>? onLine)
     {
@@ -135,7 +147,15 @@ internal sealed class StdioUpstreamTransport(StdioUpstreamOptions options, ILogg
             {
                 // Closing stdin asks a well-behaved server to exit; one that does not is killed with its children. Only
                 // then is the reading side disposed: its read ends at the end of stdout instead of waiting to be cancelled.
-                process.StandardInput.Close();
+                try
+                {
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // The child is gone already (a broken pipe): still wait for it below, so it is reaped.
+                }
+
                 using var grace = new CancellationTokenSource(shutdownTimeout);
                 try
                 {
@@ -155,6 +175,9 @@ internal sealed class StdioUpstreamTransport(StdioUpstreamOptions options, ILogg
             {
                 await inner.DisposeAsync();
                 await stderr.WaitAsync(shutdownTimeout).ContinueWith(_ => { }, TaskScheduler.Default);
+
+                // Asking is what reaps an exited child: disposed unasked, it would stay a zombie.
+                _ = Exited(process);
                 process.Dispose();
             }
         }
