@@ -96,6 +96,9 @@ public static class AuditOutcomes
     /// <summary>The upstream answered but the result guard withheld the result (see <see cref="AuditRecord.Findings"/>).</summary>
     public const string Withheld = "withheld";
 
+    /// <summary>The upstream asked the agent for input (a multi round-trip result); the call goes on when the agent retries.</summary>
+    public const string InputRequired = "input_required";
+
     /// <summary>The gateway stopped (crash, kill) after forwarding the call and before recording its completion.</summary>
     public const string Unknown = "unknown";
 }

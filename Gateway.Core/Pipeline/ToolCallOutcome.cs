@@ -37,4 +37,10 @@ public readonly record struct ToolCallOutcome<TResult>(TResult? Result, Refusal 
 
     /// <summary>Gets the limit that refused the call, for <see cref="Refusal.Limited"/>.</summary>
     public Limits.LimitKind Limit { get; init; }
+
+    /// <summary>Gets the upstream's input-required result (opaque to Core) when it asked the agent for input instead of answering.</summary>
+    public object? InputRequired { get; init; }
+
+    /// <summary>Gets how the call goes on when the agent retries with the input, when <see cref="InputRequired"/> is set.</summary>
+    public CallContinuation? Continuation { get; init; }
 }

@@ -34,6 +34,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
     /// <param name="forward">Sends the call to the owning upstream under the original name.</param>
     /// <param name="isToolError">Tells whether a result is a tool-level error.</param>
     /// <param name="cancellationToken">Cancelled when the agent cancels or disconnects.</param>
+    /// <param name="continuing">A later round of a multi round-trip call: decided in its first round, so policy and approval are not asked again (the grant and limits are).</param>
     public async ValueTask<ToolCallOutcome<TResult>> RunAsync<TTool, TResult>(
         AgentIdentity agent,
         string toolName,
@@ -46,7 +47,8 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         Func<TTool, string>? definitionSha256 = null,
         Func<string, ValueTask>? heartbeat = null,
         Func<TResult, string?>? resultSha256 = null,
-        CallGuard<TResult>? guard = null)
+        CallGuard<TResult>? guard = null,
+        CallContinuation? continuing = null)
     {
         var started = time.GetUtcNow();
         var ticks = Stopwatch.GetTimestamp();
@@ -104,6 +106,11 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         // Policy, decided on the call's own facts: who, which tool of which class, with which arguments.
         // Also on the server's labels and on what the session received before (see Guardrails).
         var serverGuard = guard?.Servers.For(entry.Server);
+        if (continuing is not null)
+        {
+            return await ForwardAsync(record with { Server = entry.Server, Decision = continuing.Decision, Rule = continuing.Rule, CallId = continuing.RoundCallId }, entry, continuing, forward, isToolError, resultSha256, guard, serverGuard, scan, ticks, cancellationToken);
+        }
+
         var decision = policies.Current.Evaluate(new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments as IDictionary<string, JsonElement>, serverGuard?.Settings.Labels, guard?.Session));
         record = record with { Server = entry.Server, Decision = decision.Effect.Name(), Rule = decision.Rule };
         if (decision.Effect == PolicyEffect.Block)
@@ -140,10 +147,29 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             }
         }
 
-        // Write-before-forward: the upstream sees the call only after its audit entry is committed (group commit, so
-        // concurrent calls share one fsync). If it cannot be committed, the call is not forwarded: fail closed.
         // Prefixed with this instance's id: see GatewayInstance (a restarting instance leaves live instances' calls alone).
         record = record with { CallId = instance is null ? Guid.CreateVersion7().ToString("N") : $"{instance.Id}-{Guid.CreateVersion7():N}" };
+        return await ForwardAsync(record, entry, null, forward, isToolError, resultSha256, guard, serverGuard, scan, ticks, cancellationToken);
+    }
+
+    /// <summary>
+    /// Commits the round's "started" entry, forwards, guards the result and records the completion. Write-before-forward:
+    /// the upstream sees the call only after its audit entry is committed (group commit, so concurrent calls share one
+    /// fsync). If it cannot be committed, the call is not forwarded: fail closed.
+    /// </summary>
+    private async ValueTask<ToolCallOutcome<TResult>> ForwardAsync<TTool, TResult>(
+        AuditRecord record,
+        CatalogEntry<TTool> entry,
+        CallContinuation? continuing,
+        Func<CatalogEntry<TTool>, CancellationToken, ValueTask<TResult>> forward,
+        Func<TResult, bool> isToolError,
+        Func<TResult, string?>? resultSha256,
+        CallGuard<TResult>? guard,
+        ServerResultGuard? serverGuard,
+        ResultScan scan,
+        long ticks,
+        CancellationToken cancellationToken)
+    {
         try
         {
             await audit.CommitAsync(record with { Kind = AuditKinds.ToolCallStarted, Outcome = AuditOutcomes.Started }, CancellationToken.None);
@@ -173,6 +199,17 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
 
             record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok, ResultSha256 = resultSha256?.Invoke(result), Findings = scan.ToAuditJson() };
             return new ToolCallOutcome<TResult>(result, Refusal.None, null);
+        }
+        catch (UpstreamInputRequiredException ex)
+        {
+            // Not an answer yet: the agent is asked for input, and its retry is the next round of this same call.
+            record = record with { Outcome = AuditOutcomes.InputRequired };
+            var root = continuing?.CallId ?? record.CallId!;
+            return new ToolCallOutcome<TResult>(default, Refusal.None, null)
+            {
+                InputRequired = ex.Payload,
+                Continuation = new CallContinuation(root, (continuing?.Round ?? 1) + 1, record.Decision!, record.Rule),
+            };
         }
         catch (Exception ex)
         {

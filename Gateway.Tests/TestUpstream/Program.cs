@@ -4,6 +4,7 @@ using Gateway.TestUpstream.Conformance;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 
 namespace Gateway.TestUpstream;
 
@@ -126,6 +127,18 @@ public static class Program
                     o.EnableLegacySse = true;
                 }
             }));
+        // Stateless (2026-07-28) requests read the options per request, so a tool added or changed by a call
+        // (toggle_extra, reword_extra) would vanish with it: every request of this host shares the first one's tools.
+        McpServerPrimitiveCollection<McpServerTool>? tools = null;
+        var gateLock = new Lock();
+        builder.Services.PostConfigure<McpServerOptions>(o =>
+        {
+            lock (gateLock)
+            {
+                tools ??= o.ToolCollection;
+                o.ToolCollection = tools;
+            }
+        });
         var app = builder.Build();
         app.Use(async (context, next) =>
         {

@@ -126,6 +126,18 @@ public sealed class McpEndpointOptions
     /// </summary>
     public long MaxResultBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Gets or sets how long an agent has to answer an upstream's request for input (a multi round-trip call's
+    /// <c>requestState</c> expires after it). The default is 15 minutes.
+    /// </summary>
+    public TimeSpan InputRequiredLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Gets or sets the largest <c>requestState</c> an upstream may hand the gateway for an agent to echo, in bytes (it
+    /// travels sealed to the agent and back). The default is 64 KiB.
+    /// </summary>
+    public int MaxRequestStateBytes { get; set; } = 64 * 1024;
+
     /// <summary>Gets or sets the host names (besides loopback) agents may use to reach <c>/mcp</c>; <c>*</c> allows any.</summary>
     public List<string> AllowedHosts { get; set; } = [];
 

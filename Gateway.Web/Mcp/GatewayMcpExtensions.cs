@@ -27,6 +27,7 @@ internal static class GatewayMcpExtensions
         services.AddHostedService<ApprovalWebhook>();
         services.AddSingleton(sp => new PolicyMessages { ShowRuleNames = configuration.GetValue("Gateway:Policy:ShowRuleNames", true) });
         services.AddSingleton<GatewayMcpHandlers>();
+        services.AddSingleton<Gateway.Web.Mcp.RoundTrips.RequestStateSeal>();
         services.AddSingleton<McpSessionRegistry>();
         services.AddSingleton<SessionBridges>();
 

@@ -26,6 +26,7 @@ internal sealed partial class GatewayMcpHandlers(
     ProgressRouter progress,
     InFlightCalls inFlight,
     ResultGuardStep guard,
+    RoundTrips.RequestStateSeal seal,
     IHttpContextAccessor http,
     TimeProvider time,
     IOptionsMonitor<GatewayOptions> options,
@@ -49,8 +50,17 @@ internal sealed partial class GatewayMcpHandlers(
             throw new McpProtocolException("Missing tool name.", McpErrorCode.InvalidParams);
         }
 
+        // A retry of a multi round-trip call: it goes on as the round the sealed state names, or not at all.
+        RoundTrips.SealedRound? resumed = null;
+        if (call.RequestState is { } state)
+        {
+            resumed = seal.Open(state, agent.Id, RequestMethods.ToolsCall, call.Name, call.Arguments)
+                ?? throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
+        }
+
         ToolCallOutcome<CallToolResult> outcome;
         var catalog = upstreams.Catalog;
+        string? forwardedTo = null;
 
         // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
         using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, cancellationToken, http.HttpContext?.RequestAborted ?? default);
@@ -63,19 +73,31 @@ internal sealed partial class GatewayMcpHandlers(
                 call.Arguments,
                 catalog.Tools,
                 catalog.OfflineTools,
-                (entry, ct) => ForwardAsync(request, entry.Server, entry.Item.Upstream.Name, ct),
+                (entry, ct) => ForwardAsync(request, forwardedTo = entry.Server, entry.Item.Upstream.Name, resumed, ct),
                 result => result.IsError == true,
                 cancellationToken,
                 tool => tool.DefinitionSha256,
                 Heartbeat(request),
                 ResultSha256,
-                guard.ForSession(request.Server.SessionId));
+                guard.ForSession(request.Server.SessionId),
+                resumed?.Continuation);
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException)
         {
             // An execution failure, reported as a tool error the model can read (the SDK would mask a thrown
             // internal error behind a generic message).
             return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }] };
+        }
+
+        if (outcome.InputRequired is InputRequiredResult inputRequired)
+        {
+            // The upstream asks the agent for input: relay it with the state sealed to this agent and call. A 2026-07-28
+            // agent gets it as is; for a 2025-11-25 session the SDK asks the agent with ordinary requests and calls this
+            // handler again with the answers (era translation), which continues the call as its next round.
+            var next = outcome.Continuation!;
+            throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
+                agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), forwardedTo!, inputRequired.RequestState,
+                next.CallId, next.Round, next.Decision, next.Rule, default, string.Empty)));
         }
 
         if (outcome.Refusal != Refusal.None)
@@ -111,8 +133,40 @@ internal sealed partial class GatewayMcpHandlers(
             throw new McpProtocolException($"Unknown prompt: '{p.Name}'.", McpErrorCode.InvalidParams);
         }
 
-        return await InvokeAsync(entry.Server, (client, ct) => client.GetPromptAsync(
-            new GetPromptRequestParams { Name = entry.OriginalName, Arguments = p.Arguments, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
+        // Prompts may ask for input too (multi round-trip requests), with the state sealed as for tool calls.
+        RoundTrips.SealedRound? resumed = null;
+        if (p.RequestState is { } state)
+        {
+            resumed = seal.Open(state, agent.Id, RequestMethods.PromptsGet, p.Name, p.Arguments);
+            if (resumed is null || resumed.Server != entry.Server)
+            {
+                throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
+            }
+        }
+
+        var parameters = new JsonObject { ["name"] = entry.OriginalName };
+        if (p.Arguments is not null)
+        {
+            parameters["arguments"] = JsonSerializer.SerializeToNode(p.Arguments, McpJsonUtilities.DefaultOptions);
+        }
+
+        if (ForwardableMeta(p.Meta) is { } meta)
+        {
+            parameters["_meta"] = meta;
+        }
+
+        var roundTrip = RoundTripOf(request.Server, entry.Server, p, resumed);
+        try
+        {
+            var result = await InvokeAsync(entry.Server, (client, ct) => roundTrip.SendAsync(client, RequestMethods.PromptsGet, parameters, ct), cancellationToken);
+            return result.Deserialize<GetPromptResult>(McpJsonUtilities.DefaultOptions)
+                ?? throw new McpProtocolException("The upstream returned an empty prompts/get result.", McpErrorCode.InternalError);
+        }
+        catch (UpstreamInputRequiredException ex) when (ex.Payload is InputRequiredResult inputRequired)
+        {
+            throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
+                agent.Id, RequestMethods.PromptsGet, p.Name, Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null, default, string.Empty)));
+        }
     }
 
     public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
@@ -133,7 +187,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
-        var (server, original) = RouteResource(agent, p.Uri);
+        var (server, original) = RouteResource(request, agent, p.Uri);
         var result = await InvokeAsync(server, (client, ct) => client.ReadResourceAsync(
             new ReadResourceRequestParams { Uri = original, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
         if (original != p.Uri)
@@ -169,7 +223,7 @@ internal sealed partial class GatewayMcpHandlers(
                 reference = new PromptReference { Name = entry.OriginalName, Title = prompt.Title };
                 break;
             case ResourceTemplateReference resource:
-                var routed = RouteResource(agent, resource.Uri ?? string.Empty);
+                var routed = RouteResource(request, agent, resource.Uri ?? string.Empty);
                 server = routed.Server;
                 reference = new ResourceTemplateReference { Uri = routed.OriginalUri };
                 break;
@@ -185,7 +239,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
-        var (server, original) = RouteResource(agent, p.Uri);
+        var (server, original) = RouteResource(request, agent, p.Uri);
         await InvokeSessionAsync(request, server, async (client, ct) =>
         {
             await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = original }, ct);
@@ -198,7 +252,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
-        var (server, original) = RouteResource(agent, p.Uri);
+        var (server, original) = RouteResource(request, agent, p.Uri);
         await InvokeSessionAsync(request, server, async (client, ct) =>
         {
             await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = original }, ct);
@@ -219,9 +273,16 @@ internal sealed partial class GatewayMcpHandlers(
         return new EmptyResult();
     }
 
-    private async ValueTask<CallToolResult> ForwardAsync(RequestContext<CallToolRequestParams> request, string server, string originalName, CancellationToken cancellationToken)
+    private async ValueTask<CallToolResult> ForwardAsync(RequestContext<CallToolRequestParams> request, string server, string originalName, RoundTrips.SealedRound? resumed, CancellationToken cancellationToken)
     {
         var call = request.Params!;
+        if (resumed is not null && resumed.Server != server)
+        {
+            // The name now resolves to another server than the one that asked: its answers are not for this one.
+            throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
+        }
+
+        var roundTrip = RoundTripOf(request.Server, server, call, resumed);
 
         // The upstream reports progress on a token of the gateway's; the router maps it back to the agent's token.
         ProgressToken? upstreamToken = call.ProgressToken is { } token ? progress.Register(new ProgressRelay(request.Server, token)) : null;
@@ -230,7 +291,7 @@ internal sealed partial class GatewayMcpHandlers(
             return await InvokeSessionRawAsync(
                 request,
                 server,
-                (client, ct) => UpstreamToolCall.CallAsync(client, originalName, call.Arguments, ForwardableMeta(call.Meta), upstreamToken, ct),
+                (client, ct) => UpstreamToolCall.CallAsync(client, originalName, call.Arguments, ForwardableMeta(call.Meta), upstreamToken, roundTrip, ct),
                 cancellationToken);
         }
         finally
@@ -241,6 +302,17 @@ internal sealed partial class GatewayMcpHandlers(
             }
         }
     }
+
+    /// <summary>What a request carries upstream for multi round-trip requests (see <see cref="UpstreamRoundTrip"/>).</summary>
+    private UpstreamRoundTrip RoundTripOf(McpServer agentSide, string server, RequestParams parameters, RoundTrips.SealedRound? resumed) =>
+        new(server, resumed is null ? null : parameters.InputResponses, resumed?.Upstream, agentSide.ClientCapabilities, seal.MaxUpstreamStateBytes);
+
+    /// <summary>The upstream's input-required result as the agent gets it: its requests as they are, its state sealed.</summary>
+    private InputRequiredResult Relay(InputRequiredResult upstream, RoundTrips.SealedRound round) =>
+        new() { InputRequests = upstream.InputRequests, RequestState = seal.Seal(round) };
+
+    private static string? Hash(IDictionary<string, JsonElement>? arguments) =>
+        CanonicalJson.TrySha256(arguments, out var hash) ? hash : null;
 
     /// <summary>While a call waits for approval, tell the agent (when it gave a progress token), so clients that reset their timeout on progress keep waiting.</summary>
     // The audit keeps the SHA-256 of the result's canonical JSON, not the result: what the agent got can be proven later
@@ -335,14 +407,18 @@ internal sealed partial class GatewayMcpHandlers(
         }
     }
 
-    private (string Server, string OriginalUri) RouteResource(AgentIdentity agent, string uri)
+    private (string Server, string OriginalUri) RouteResource(MessageContext request, AgentIdentity agent, string uri)
     {
         if (upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server, time.GetUtcNow()))
         {
             return route;
         }
 
-        throw new McpProtocolException($"Resource not found: '{uri}'.", McpErrorCode.ResourceNotFound);
+        // 2026-07-28 answers an unknown resource with -32602 (SEP-2164), earlier revisions with -32002; both name the URI.
+        var revision2026 = string.CompareOrdinal(request.Server.NegotiatedProtocolVersion, "2026-01-01") >= 0;
+        var notFound = new McpProtocolException($"Resource not found: '{uri}'.", revision2026 ? McpErrorCode.InvalidParams : McpErrorCode.ResourceNotFound);
+        notFound.Data["uri"] = uri;
+        throw notFound;
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ internal static partial class HandlerFailureLog
         {
             await next(context, cancellationToken);
         }
-        catch (Exception ex) when (ex is not McpProtocolException and not OperationCanceledException && context.JsonRpcMessage is JsonRpcRequest request)
+        catch (Exception ex) when (ex is not McpProtocolException and not InputRequiredException and not OperationCanceledException && context.JsonRpcMessage is JsonRpcRequest request)
         {
             if (context.Services?.GetService<ILoggerFactory>() is { } loggers)
             {

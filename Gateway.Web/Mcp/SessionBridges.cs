@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ModelContextProtocol;
 using Gateway.Core.Catalog;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol.Client;
@@ -121,7 +122,18 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         }
 
         var capabilities = new ClientCapabilities { Sampling = agentCaps?.Sampling, Elicitation = agentCaps?.Elicitation, Roots = agentCaps?.Roots };
-        bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None);
+        try
+        {
+            bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None, sessionRevision: true);
+        }
+        catch (Exception ex) when (ex is McpException or HttpRequestException)
+        {
+            // Speaks 2026-07-28 only: no sessions to open; its calls go over the shared connection from now on.
+            upstream.RefuseSessionBridges();
+            LogBridgesRefused(upstream.Name, ex.Message);
+            throw;
+        }
+
         bridge.Client.AddKnownTools(upstream.Tools);
         upstream.Attach(bridge);
         if (_levels.TryGetValue(sessionId, out var level))
@@ -152,6 +164,9 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
             await client.SetLoggingLevelAsync(level, cancellationToken: cancellationToken);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} refused a 2025-11-25 session ({Reason}); agent sessions use the shared connection.")]
+    private partial void LogBridgesRefused(string server, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Opened a session bridge to {Server} for session {SessionId}.")]
     private partial void LogBridgeOpened(string server, string sessionId);

@@ -7,7 +7,8 @@ namespace Gateway.Web.Upstreams;
 /// <summary>
 /// Wraps an upstream transport and hands progress notifications to the <see cref="ProgressRouter"/> as they are read,
 /// before any later message (the call's result) is passed on to the client: progress keeps its order and is never
-/// overtaken by the result. Everything else passes through unchanged.
+/// overtaken by the result. It also hides multi round-trip results from the SDK client, which must not answer them
+/// itself (<see cref="InputRequiredPassThrough"/>). Everything else passes through unchanged.
 /// </summary>
 internal sealed class ProgressInterceptingTransport(IClientTransport inner, ProgressRouter router) : IClientTransport
 {
@@ -55,6 +56,7 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
                         continue;
                     }
 
+                    InputRequiredPassThrough.Hide(message);
                     await _messages.Writer.WriteAsync(message);
                 }
 

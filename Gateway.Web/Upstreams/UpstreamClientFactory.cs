@@ -29,11 +29,14 @@ internal sealed partial class UpstreamClientFactory(
     };
 
     /// <summary>
-    /// The revision the gateway asks upstreams for first: sessions carry server-to-client requests and list_changed
-    /// notifications, and cost less per call than 2026-07-28's per-request metadata. A server that refuses it is
-    /// connected again with the SDK's negotiation (2026-07-28 with fallback).
+    /// The revision of legacy HTTP+SSE upstreams, which predate 2026-07-28's session-less requests, and of session
+    /// bridges (a 2025-11-25 agent's own upstream session: logging, subscriptions and server-to-client requests as its
+    /// era has them). The shared connection of every other upstream
+    /// negotiates the newest revision it offers (the SDK probes <c>server/discover</c>, then falls back to the
+    /// <c>initialize</c> handshake of 2025-11-25 or older), so that what the upstream offers only at 2026-07-28
+    /// (multi round-trip results, its 2026 tools) reaches agents; the gateway translates for agents of the other era.
     /// </summary>
-    public const string PreferredProtocolVersion = "2025-11-25";
+    public const string SessionProtocolVersion = "2025-11-25";
 
     /// <param name="server">The upstream.</param>
     /// <param name="handlers">Handlers for what the upstream sends unasked.</param>
@@ -41,18 +44,9 @@ internal sealed partial class UpstreamClientFactory(
     /// <param name="capabilities">The client capabilities to declare (an agent's, for a session bridge); none by default.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <param name="traffic">Counts the bytes the upstream sends (the health probe reads it).</param>
-    public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken, UpstreamTraffic? traffic = null)
-    {
-        try
-        {
-            return await ConnectAsync(server, handlers, onStderr, capabilities, PreferredProtocolVersion, traffic, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not TimeoutException and not OperationCanceledException)
-        {
-            LogNegotiating(server.Name, ex.Message);
-            return await ConnectAsync(server, handlers, onStderr, capabilities, null, traffic, cancellationToken);
-        }
-    }
+    /// <param name="sessionRevision">Open a 2025-11-25 session whatever the upstream offers (a session bridge: the agent's own era, with the session features it needs).</param>
+    public Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken, UpstreamTraffic? traffic = null, bool sessionRevision = false) =>
+        ConnectAsync(server, handlers, onStderr, capabilities, sessionRevision || server.Transport == ServerTransport.Sse ? SessionProtocolVersion : null, traffic, cancellationToken);
 
     /// <summary>Gets the most bytes one message of <paramref name="server"/> may have: its own limit, else <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
     public long ResultLimit(ServerDefinition server) => server.MaxResultBytes ?? gatewayOptions.Value.Mcp.MaxResultBytes;
@@ -144,9 +138,6 @@ internal sealed partial class UpstreamClientFactory(
 
         return env;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} refused protocol 2025-11-25 ({Reason}); negotiating.")]
-    private partial void LogNegotiating(string server, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} sent a message of at least {Bytes} bytes, over its limit of {Limit} bytes: {What}.")]
     private partial void LogOversized(string server, long bytes, long limit, string what);

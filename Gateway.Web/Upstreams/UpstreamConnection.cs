@@ -80,8 +80,17 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Gets a value indicating whether an agent session may get its own upstream session (cheap over HTTP; a process per session over stdio is not).</summary>
-    public bool SupportsSessionBridges => Definition.Transport != ServerTransport.Stdio && State == UpstreamState.Connected;
+    /// <summary>
+    /// Gets a value indicating whether an agent session may get its own upstream session: cheap over HTTP (a process per
+    /// session over stdio is not), and only while the upstream accepts them (a 2026-07-28-only upstream refuses the
+    /// 2025-11-25 session a bridge opens; its calls then go over the shared connection, translated by the gateway).
+    /// </summary>
+    public bool SupportsSessionBridges => Definition.Transport != ServerTransport.Stdio && State == UpstreamState.Connected && !ReferenceEquals(_bridgesRefusedBy, _client);
+
+    private McpClient? _bridgesRefusedBy;
+
+    /// <summary>Stops opening session bridges until the upstream reconnects: it refused one.</summary>
+    public void RefuseSessionBridges() => _bridgesRefusedBy = _client;
 
     /// <summary>Gets the tools to seed a session bridge's client cache with.</summary>
     public IReadOnlyList<Tool> Tools => _inventory.Tools;
@@ -306,10 +315,23 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
                 _inventory = await LoadInventoryAsync(client, stop);
                 _onChanged();
             }
+            else if (done == tick && IsSessionless(client))
+            {
+                // 2026-07-28 has no session to push list_changed on (only a subscriptions/listen stream, which a
+                // stateless upstream cannot serve): re-read the lists at each health check and publish real changes.
+                var fresh = await LoadInventoryAsync(client, stop);
+                if (!UpstreamInventoryComparer.SameLists(_inventory, fresh))
+                {
+                    _inventory = fresh;
+                    _onChanged();
+                }
+            }
 
             await ProbeAsync(client, stop);
         }
     }
+
+    private static bool IsSessionless(McpClient client) => string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") >= 0;
 
     /// <summary>
     /// Proves the upstream answers: <c>ping</c>, or on 2026-07-28 (which has no ping) <c>server/discover</c>. Any

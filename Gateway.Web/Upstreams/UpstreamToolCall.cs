@@ -21,6 +21,7 @@ internal static class UpstreamToolCall
         IDictionary<string, JsonElement>? arguments,
         JsonObject? meta,
         ProgressToken? progressToken,
+        UpstreamRoundTrip? roundTrip,
         CancellationToken cancellationToken)
     {
         var parameters = new JsonObject { ["name"] = name };
@@ -46,10 +47,16 @@ internal static class UpstreamToolCall
             parameters["_meta"] = m;
         }
 
+        roundTrip?.AddTo(parameters, client);
         var id = new RequestId("gw-" + Interlocked.Increment(ref _nextId));
         try
         {
             var response = await client.SendRequestAsync(new JsonRpcRequest { Id = id, Method = RequestMethods.ToolsCall, Params = parameters }, cancellationToken);
+            if (InputRequiredPassThrough.TryTake(response.Result, out var inputRequired))
+            {
+                throw new Gateway.Core.Pipeline.UpstreamInputRequiredException(roundTrip?.Checked(inputRequired) ?? inputRequired);
+            }
+
             return response.Result.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions)
                 ?? throw new McpProtocolException("The upstream returned an empty tools/call result.", McpErrorCode.InternalError);
         }

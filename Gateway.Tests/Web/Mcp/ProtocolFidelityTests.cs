@@ -226,7 +226,11 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         var seen = System.Text.Json.Nodes.JsonNode.Parse(Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text)!.AsObject();
 
         Assert.Equal("abc-123", seen["trace.example/id"]?.GetValue<string>());
-        Assert.DoesNotContain(seen, kv => kv.Key.StartsWith("io.modelcontextprotocol/", StringComparison.Ordinal) && kv.Key != "io.modelcontextprotocol/related-task");
+        // The agent's protocol keys stay on its own connection. The upstream speaks 2026-07-28 with the gateway, so it sees
+        // the gateway's own per-request keys (its client info), never the agent's.
+        Assert.False(seen.ContainsKey("io.modelcontextprotocol/ignored"));
+        Assert.Equal("2026-07-28", seen["io.modelcontextprotocol/protocolVersion"]?.GetValue<string>());
+        Assert.Equal("mcp-gateway", seen["io.modelcontextprotocol/clientInfo"]?["name"]?.GetValue<string>());
 
         // The upstream sees the gateway's own progress token, never the agent's.
         Assert.StartsWith("gw-", seen["progressToken"]?.GetValue<string>() ?? string.Empty, StringComparison.Ordinal);

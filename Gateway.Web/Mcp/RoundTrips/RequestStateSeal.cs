@@ -1,0 +1,106 @@
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Gateway.Core.Audit;
+using Gateway.Web.Hosting;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Mcp.RoundTrips;
+
+/// <summary>
+/// Seals and opens the <c>requestState</c> of multi round-trip requests. The upstream's state is opaque to the gateway,
+/// but an agent must not be able to alter it, replay it, or use another agent's (or another call's): the agent gets
+/// the upstream's state wrapped with its binding, encrypted and authenticated with the gateway's data-protection key
+/// ring (shared by every instance of a cluster, so a retry may reach any of them), and each sealed state opens once.
+/// </summary>
+internal sealed partial class RequestStateSeal(IDataProtectionProvider provider, IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<RequestStateSeal> logger)
+{
+    /// <summary>The one message for every state that does not open: it does not say which check failed.</summary>
+    public const string Invalid = "The requestState is not valid: altered, expired, already used, or issued for another agent or request.";
+
+    private const string Prefix = "gw1.";
+
+    // Nonces of states already opened, until they expire. Bounded: past the cap, expired ones are swept first, and
+    // when every tracked one is still live a new state is refused rather than the set growing.
+    private const int MaxTracked = 100_000;
+
+    private readonly IDataProtector _protector = provider.CreateProtector("Gateway.Mcp.RequestState.v1");
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _used = new(StringComparer.Ordinal);
+
+    /// <summary>Gets how long an agent has to answer.</summary>
+    public TimeSpan Lifetime => options.CurrentValue.Mcp.InputRequiredLifetime;
+
+    /// <summary>Gets the largest upstream state the gateway relays.</summary>
+    public int MaxUpstreamStateBytes => options.CurrentValue.Mcp.MaxRequestStateBytes;
+
+    /// <summary>Seals a round for the agent; the round's expiry and nonce are set here.</summary>
+    public string Seal(SealedRound round)
+    {
+        var sealedRound = round with { Expires = time.GetUtcNow() + Lifetime, Nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)) };
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(sealedRound);
+        return Prefix + Base64Url.EncodeToString(_protector.Protect(bytes));
+    }
+
+    /// <summary>
+    /// Opens a state an agent sent back, for that agent and the request it retries; null when it does not open (the
+    /// caller answers <see cref="Invalid"/>).
+    /// </summary>
+    public SealedRound? Open(string state, long agent, string method, string name, IEnumerable<KeyValuePair<string, JsonElement>>? arguments)
+    {
+        SealedRound? round;
+        try
+        {
+            if (!state.StartsWith(Prefix, StringComparison.Ordinal) || state.Length > 4 * MaxUpstreamStateBytes)
+            {
+                return Refuse("not a gateway state");
+            }
+
+            round = JsonSerializer.Deserialize<SealedRound>(_protector.Unprotect(Base64Url.DecodeFromChars(state.AsSpan(Prefix.Length))));
+        }
+        catch (Exception ex) when (ex is CryptographicException or FormatException or JsonException)
+        {
+            return Refuse("it does not decrypt");
+        }
+
+        var now = time.GetUtcNow();
+        if (round is null || round.Expires <= now)
+        {
+            return Refuse("expired");
+        }
+
+        if (round.Agent != agent || round.Method != method || round.Name != name
+            || (round.ArgumentsSha256 is not null && (!CanonicalJson.TrySha256(arguments, out var hash) || hash != round.ArgumentsSha256)))
+        {
+            return Refuse("issued for another agent or request");
+        }
+
+        if (_used.Count >= MaxTracked)
+        {
+            foreach (var (nonce, expires) in _used)
+            {
+                if (expires <= now)
+                {
+                    _used.TryRemove(nonce, out _);
+                }
+            }
+
+            if (_used.Count >= MaxTracked)
+            {
+                return Refuse("too many answers in flight");
+            }
+        }
+
+        return _used.TryAdd(round.Nonce, round.Expires) ? round : Refuse("already used");
+    }
+
+    private SealedRound? Refuse(string why)
+    {
+        LogRefused(why);
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused a requestState: {Reason}.")]
+    private partial void LogRefused(string reason);
+}

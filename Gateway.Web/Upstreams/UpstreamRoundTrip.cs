@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// What a request carries upstream for multi round-trip requests: on a retry, the agent's answers and the upstream's
+/// own state; and, to a 2026-07-28 upstream, which of the agent's capabilities the upstream may ask for input through
+/// (the gateway's own client declares none, so without them the upstream could not ask at all).
+/// </summary>
+internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, InputResponse>? Responses, string? UpstreamState, ClientCapabilities? AgentCapabilities, int MaxUpstreamStateBytes)
+{
+    private const string ClientCapabilitiesKey = "io.modelcontextprotocol/clientCapabilities";
+
+    /// <summary>Refuses an input-required result whose state is too large to relay (it travels sealed to the agent and back).</summary>
+    public InputRequiredResult Checked(InputRequiredResult result) =>
+        result.RequestState is { } state && System.Text.Encoding.UTF8.GetByteCount(state) > MaxUpstreamStateBytes
+            ? throw new McpProtocolException(
+                $"The upstream '{Server}' asked for input with a requestState over the gateway's limit of {MaxUpstreamStateBytes} bytes (Gateway:Mcp:MaxRequestStateBytes).",
+                McpErrorCode.InternalError)
+            : result;
+
+    /// <summary>Sends a request upstream as is; an input-required answer is thrown as <see cref="Gateway.Core.Pipeline.UpstreamInputRequiredException"/>.</summary>
+    public async ValueTask<JsonNode?> SendAsync(McpClient client, string method, JsonObject parameters, CancellationToken cancellationToken)
+    {
+        AddTo(parameters, client);
+        var response = await client.SendRequestAsync(new JsonRpcRequest { Method = method, Params = parameters }, cancellationToken);
+        return InputRequiredPassThrough.TryTake(response.Result, out var inputRequired)
+            ? throw new Gateway.Core.Pipeline.UpstreamInputRequiredException(Checked(inputRequired))
+            : response.Result;
+    }
+
+    /// <summary>Adds the round-trip fields to a request's params bound for <paramref name="client"/>.</summary>
+    public void AddTo(JsonObject parameters, McpClient client)
+    {
+        if (Responses is not null)
+        {
+            parameters["inputResponses"] = JsonSerializer.SerializeToNode(Responses, McpJsonUtilities.DefaultOptions);
+        }
+
+        if (UpstreamState is not null)
+        {
+            parameters["requestState"] = UpstreamState;
+        }
+
+        // The SDK client merges its own (empty) capability set over this key, keeping the agent's; a 2025-11-25
+        // upstream session negotiated its capabilities at initialize and must not see the key (SDK notes, pitfall 2).
+        if (AgentCapabilities is { } caps && string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") >= 0
+            && (caps.Sampling is not null || caps.Elicitation is not null || caps.Roots is not null))
+        {
+            var meta = parameters["_meta"] as JsonObject ?? [];
+            meta[ClientCapabilitiesKey] = JsonSerializer.SerializeToNode(
+                new ClientCapabilities { Sampling = caps.Sampling, Elicitation = caps.Elicitation, Roots = caps.Roots }, McpJsonUtilities.DefaultOptions);
+            parameters["_meta"] = meta;
+        }
+    }
+}
