@@ -32,14 +32,18 @@ public static class ConformanceServer
             .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients)
             .WithTools<ConformanceTools>()
             .WithTools<ConformanceClientRequestTools>()
-            .WithTools([JsonSchemaTool.Create()])
+            .WithTools<InputRequiredTools>()
+            .WithTools<StatelessDiagnosticTools>()
+            .WithTools([JsonSchemaTool.Create(), CustomHeaderTool.Create()])
             .WithPrompts<ConformancePrompts>()
+            .WithPrompts<InputRequiredPrompts>()
             .WithResources<ConformanceResources>()
             .WithSubscribeToResourcesHandler(ResourceSubscriptions.SubscribeAsync)
             .WithUnsubscribeFromResourcesHandler(ResourceSubscriptions.UnsubscribeAsync)
             .WithCompleteHandler((_, _) => ValueTask.FromResult(new CompleteResult { Completion = new Completion { Values = [], Total = 0, HasMore = false } }));
         var app = builder.Build();
         app.UseMiddleware<LocalhostOnlyMiddleware>();
+        app.UseMiddleware<UnsupportedVersionMiddleware>();
         app.MapMcp("/mcp");
         await app.StartAsync();
         return app;

@@ -69,13 +69,14 @@ public sealed class ConformanceTools
     };
 
     [McpServerTool(Name = "test_tool_with_logging"), Description("Sends three info log notifications while it runs.")]
-    public static async Task<string> ToolWithLogging(McpServer server, CancellationToken cancellationToken)
+    public static async Task<string> ToolWithLogging(
+        McpServer server, RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
     {
-        await LogInfoAsync(server, "Tool execution started", cancellationToken);
+        await ConformanceLogging.InfoAsync(server, request.JsonRpcRequest, "Tool execution started", cancellationToken);
         await Task.Delay(50, cancellationToken);
-        await LogInfoAsync(server, "Tool processing data", cancellationToken);
+        await ConformanceLogging.InfoAsync(server, request.JsonRpcRequest, "Tool processing data", cancellationToken);
         await Task.Delay(50, cancellationToken);
-        await LogInfoAsync(server, "Tool execution completed", cancellationToken);
+        await ConformanceLogging.InfoAsync(server, request.JsonRpcRequest, "Tool execution completed", cancellationToken);
         return "Tool with logging executed successfully";
     }
 
@@ -102,24 +103,5 @@ public sealed class ConformanceTools
         }
 
         return "Tool with progress executed successfully";
-    }
-
-    private static Task LogInfoAsync(McpServer server, string message, CancellationToken cancellationToken)
-    {
-        // Honour logging/setLevel: info is dropped when the client asked for a more severe minimum.
-        if (server.LoggingLevel is { } minimum && minimum > LoggingLevel.Info)
-        {
-            return Task.CompletedTask;
-        }
-
-        return server.SendNotificationAsync(
-            NotificationMethods.LoggingMessageNotification,
-            new LoggingMessageNotificationParams
-            {
-                Level = LoggingLevel.Info,
-                Logger = "conformance",
-                Data = JsonSerializer.SerializeToElement(message),
-            },
-            cancellationToken: cancellationToken);
     }
 }
