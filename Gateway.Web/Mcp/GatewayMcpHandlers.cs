@@ -305,7 +305,25 @@ internal sealed partial class GatewayMcpHandlers(
 
     /// <summary>What a request carries upstream for multi round-trip requests (see <see cref="UpstreamRoundTrip"/>).</summary>
     private UpstreamRoundTrip RoundTripOf(McpServer agentSide, string server, RequestParams parameters, RoundTrips.SealedRound? resumed) =>
-        new(server, resumed is null ? null : parameters.InputResponses, resumed?.Upstream, agentSide.ClientCapabilities, seal.MaxUpstreamStateBytes);
+        new(server, resumed is null ? null : parameters.InputResponses, resumed?.Upstream, CapabilitiesOf(agentSide, parameters), seal.MaxUpstreamStateBytes);
+
+    /// <summary>A 2026-07-28 agent declares its capabilities with each request (in <c>_meta</c>); a 2025-11-25 agent at initialize.</summary>
+    private static ClientCapabilities? CapabilitiesOf(McpServer agentSide, RequestParams parameters)
+    {
+        if (parameters.Meta?["io.modelcontextprotocol/clientCapabilities"] is JsonObject declared)
+        {
+            try
+            {
+                return declared.Deserialize<ClientCapabilities>(McpJsonUtilities.DefaultOptions);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        return agentSide.ClientCapabilities;
+    }
 
     /// <summary>The upstream's input-required result as the agent gets it: its requests as they are, its state sealed.</summary>
     private InputRequiredResult Relay(InputRequiredResult upstream, RoundTrips.SealedRound round) =>

@@ -177,9 +177,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             // An HTTP body over the limit: the connection is fine, only this answer was refused.
             throw;
         }
-        catch (McpProtocolException)
+        catch (Exception ex) when (ex is McpProtocolException or Gateway.Core.Pipeline.UpstreamInputRequiredException)
         {
-            // The upstream answered with a JSON-RPC error: pass it through unchanged.
+            // The upstream answered (a JSON-RPC error, or a request for the agent's input): pass it through unchanged.
             throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

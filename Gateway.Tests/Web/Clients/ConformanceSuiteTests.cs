@@ -76,12 +76,39 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
         Assert.Equal(0, code);
     }
 
-    private async Task<(int Code, List<(string Scenario, bool Passed)> Results)> RunSuite02Async(string url, string requirements)
+    /// <summary>
+    /// Suite 0.2.0-alpha.12 at both requirement sets through the gateway (which negotiates 2026-07-28 with the server, and
+    /// relays multi round-trip results with their state sealed) equals the same suite directly, scenario for scenario.
+    /// </summary>
+    [Theory]
+    [InlineData("2026-07-28")]
+    [InlineData("2025-11-25")]
+    public async Task Gateway_InFrontOfTheConformanceServer_Suite02_EqualsDirect(string requirements)
+    {
+        await using var server = await ConformanceServer.StartAsync();
+        var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("conformance", upstream, prefix: ""), Agent("conformance", Key, "conformance/*")));
+        await gateway.WaitForToolAsync("test_input_required_result_elicitation");
+
+        var (_, direct) = await RunSuite02Async(upstream, requirements);
+        var (_, through) = await RunSuite02Async($"http://localhost:{gateway.BaseUri.Port}/mcp", requirements, Key);
+
+        Assert.Equal(direct.OrderBy(r => r.Scenario, StringComparer.Ordinal), through.OrderBy(r => r.Scenario, StringComparer.Ordinal));
+        Assert.Contains(through, r => r.Scenario == "input-required-result-tampered-state" && r.Passed || requirements == "2025-11-25");
+    }
+
+    private async Task<(int Code, List<(string Scenario, bool Passed)> Results)> RunSuite02Async(string url, string requirements, string? token = null)
     {
         await NodeTools.EnsureConformance02Async();
+        List<string> args = [Path.Combine(SharedScripts.Directory, "conformance.sh"), "--url", url, "--requirements", requirements];
+        if (token is not null)
+        {
+            args.AddRange(["--token", token]);
+        }
+
         var (code, text) = await ServerEverything.RunAsync(
             "bash",
-            [Path.Combine(SharedScripts.Directory, "conformance.sh"), "--url", url, "--requirements", requirements],
+            args,
             SharedScripts.Directory,
             NodeTools.Conformance02Environment);
         output.WriteLine(text);
