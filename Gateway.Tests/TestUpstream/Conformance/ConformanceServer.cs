@@ -19,6 +19,7 @@ public static class ConformanceServer
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1));
+        var tasks = new TasksExtension();
         builder.Services.AddMcpServer(o =>
             {
                 o.ServerInfo = new() { Name = Name, Version = "1.0.0" };
@@ -27,6 +28,7 @@ public static class ConformanceServer
                     Resources = new ResourcesCapability { Subscribe = true },
                     Logging = new LoggingCapability(),
                 };
+                tasks.Configure(o);
             })
             // Sessions are what lets 2025-11-25 clients receive server-to-client requests (sampling, elicitation).
             .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients)
@@ -34,6 +36,7 @@ public static class ConformanceServer
             .WithTools<ConformanceClientRequestTools>()
             .WithTools<InputRequiredTools>()
             .WithTools<StatelessDiagnosticTools>()
+            .WithTools<TaskTools>()
             .WithTools([JsonSchemaTool.Create(), CustomHeaderTool.Create()])
             .WithPrompts<ConformancePrompts>()
             .WithPrompts<InputRequiredPrompts>()

@@ -70,48 +70,53 @@ public sealed class InputRequiredTools
             SignedRequestState.Seal(RequestStateName, new JsonObject { ["round"] = 1 }));
     }
 
-    [McpServerTool(Name = MultipleInputsName), Description("Asks an elicitation, a sampling and a roots/list at once; re-asks only what a retry left out.")]
+    [McpServerTool(Name = MultipleInputsName), Description("Asks an elicitation, a sampling and a roots/list at once; the signed state keeps what earlier rounds answered.")]
     public static string MultipleInputsTool(McpServer server, RequestContext<CallToolRequestParams> context)
     {
+        // A retry brings answers to the last round's asks only, so what earlier rounds answered travels in the state.
         var request = context.Params!;
-        var state = State(request, MultipleInputsName);
-        var name = Elicitation(request, "user_name");
-        var greeting = SampledText(request, "greeting");
-        var roots = Roots(request, "client_roots");
-        if (state is not null && name is not null && greeting is not null && roots is not null)
+        var known = State(request, MultipleInputsName) ?? [];
+        if (Elicitation(request, "user_name") is { } name)
         {
-            return $"Every input answered: name={Field(name, "name")}, greeting={greeting}, roots={roots.Count}.";
+            known["name"] = Field(name, "name");
+        }
+
+        if (SampledText(request, "greeting") is { } greeting)
+        {
+            known["greeting"] = greeting;
+        }
+
+        if (Roots(request, "client_roots") is { } roots)
+        {
+            known["roots"] = roots.Count;
+        }
+
+        if (known.Count == 3)
+        {
+            return $"Every input answered: name={known["name"]}, greeting={known["greeting"]}, roots={known["roots"]}.";
         }
 
         var declared = Capabilities(server, context.JsonRpcRequest);
         var asks = new Dictionary<string, InputRequest>();
-        if (name is null)
+        if (!known.ContainsKey("name"))
         {
             Require(declared, "elicitation");
             asks["user_name"] = AskText("What is your name?", "name");
         }
 
-        if (greeting is null)
+        if (!known.ContainsKey("greeting"))
         {
             Require(declared, "sampling");
             asks["greeting"] = AskModel("Generate a greeting", 50);
         }
 
-        if (roots is null)
+        if (!known.ContainsKey("roots"))
         {
             Require(declared, "roots");
             asks["client_roots"] = AskRoots();
         }
 
-        // Every answer arrived but the state did not: ask everything again under a fresh state.
-        if (asks.Count == 0)
-        {
-            asks["user_name"] = AskText("What is your name?", "name");
-            asks["greeting"] = AskModel("Generate a greeting", 50);
-            asks["client_roots"] = AskRoots();
-        }
-
-        throw Ask(asks, SignedRequestState.Seal(MultipleInputsName, new JsonObject { ["asked"] = asks.Count }));
+        throw Ask(asks, SignedRequestState.Seal(MultipleInputsName, known));
     }
 
     [McpServerTool(Name = MultiRoundName), Description("Two rounds: a name (step1), then a favourite colour (step2); the state carries the name between them.")]
@@ -163,43 +168,31 @@ public sealed class InputRequiredTools
     public static string CapabilitiesTool(McpServer server, RequestContext<CallToolRequestParams> context)
     {
         var request = context.Params!;
+        var answered = new[] { "user_answer", "model_answer", "client_roots" }.Where(k => request.InputResponses?.ContainsKey(k) == true).ToList();
+        if (answered.Count > 0)
+        {
+            return "Declared-capability input answered: " + string.Join(", ", answered) + ".";
+        }
+
         var declared = Capabilities(server, context.JsonRpcRequest);
         var asks = new Dictionary<string, InputRequest>();
-        var answered = new List<string>();
         if (declared.Elicitation is not null)
         {
-            Collect("user_answer", Elicitation(request, "user_answer") is not null, () => AskText("Anything to add?", "text"));
+            asks["user_answer"] = AskText("Anything to add?", "text");
         }
 
         if (declared.Sampling is not null)
         {
-            Collect("model_answer", SampledText(request, "model_answer") is not null, () => AskModel("Say hello.", 20));
+            asks["model_answer"] = AskModel("Say hello.", 20);
         }
 
         if (declared.Roots is not null)
         {
-            Collect("client_roots", Roots(request, "client_roots") is not null, AskRoots);
+            asks["client_roots"] = AskRoots();
         }
 
-        if (asks.Count > 0)
-        {
-            throw Ask(asks);
-        }
-
-        return answered.Count == 0
-            ? "The request declared none of elicitation, sampling or roots, so nothing was asked."
-            : "Declared-capability input answered: " + string.Join(", ", answered) + ".";
-
-        void Collect(string key, bool isAnswered, Func<InputRequest> ask)
-        {
-            if (isAnswered)
-            {
-                answered.Add(key);
-            }
-            else
-            {
-                asks[key] = ask();
-            }
-        }
+        return asks.Count > 0
+            ? throw Ask(asks)
+            : "The request declared none of elicitation, sampling or roots, so nothing was asked.";
     }
 }

@@ -111,18 +111,21 @@ public static class InputRounds
     public static InputRequiredException Ask(IDictionary<string, InputRequest> asks, string? state = null) =>
         new(new InputRequiredResult { InputRequests = asks, RequestState = state });
 
+    /// <summary>An answer to an elicitation ask (one the caller already holds, as a task does).</summary>
+    public static ElicitResult ElicitationOf(InputResponse response, string key) =>
+        Parse(response, key, InputResponse.ElicitResultJsonTypeInfo, "an elicitation result");
+
     private static T? Read<T>(RequestParams request, string key, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
+        where T : class =>
+        request.InputResponses?.TryGetValue(key, out var response) == true ? Parse(response, key, type, what) : null;
+
+    private static T Parse<T>(InputResponse response, string key, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
         where T : class
     {
-        if (request.InputResponses?.TryGetValue(key, out var response) != true)
-        {
-            return null;
-        }
-
         // An answer of the wrong shape is the client's protocol error, not a reason to ask again.
         try
         {
-            return response!.RawValue.ValueKind == JsonValueKind.Object
+            return response.RawValue.ValueKind == JsonValueKind.Object
                 ? response.Deserialize(type) ?? throw new JsonException("null")
                 : throw new JsonException("not an object");
         }

@@ -49,6 +49,9 @@ public sealed partial class ConformanceSuiteTests
         var prompt = await client.GetPromptAsync("test_input_required_result_prompt");
         Assert.Equal("Answer with this context in mind: a conformance run", Assert.IsType<TextContentBlock>(Assert.Single(prompt.Messages).Content).Text);
 
+        // A task tool answers in the call itself for a client that did not declare the tasks extension.
+        Assert.Equal("Deleted notes.txt.", Text(await client.CallToolAsync("confirm_delete", new Dictionary<string, object?> { ["filename"] = "notes.txt" })));
+
         // Each answer was asked for exactly once, in the order the rounds need them (the three of one round in any order).
         string[] expected =
         [
@@ -56,6 +59,7 @@ public sealed partial class ConformanceSuiteTests
             "What is your name?", "roots", "sampling",
             "Please confirm",
             "What context should the prompt use?",
+            "Delete notes.txt?",
         ];
         var order = asked.ToArray();
         Assert.Equal(expected[..2], order[..2]);
@@ -87,7 +91,7 @@ public sealed partial class ConformanceSuiteTests
         "name" => System.Text.Json.JsonSerializer.SerializeToElement("Alice"),
         "color" => System.Text.Json.JsonSerializer.SerializeToElement("blue"),
         "context" => System.Text.Json.JsonSerializer.SerializeToElement("a conformance run"),
-        _ => System.Text.Json.JsonSerializer.SerializeToElement(true),
+        _ => System.Text.Json.JsonSerializer.SerializeToElement(true),   // ok, confirm
     };
 
     private static string Text(CallToolResult result) =>
