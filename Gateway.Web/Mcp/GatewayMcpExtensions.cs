@@ -91,6 +91,8 @@ internal static class GatewayMcpExtensions
             .Use(drain.RefuseWhileDrainingAsync)
             .UseMiddleware<SessionLimitMiddleware>()
             .UseMiddleware<MalformedRequestGuard>()
+            .UseMiddleware<UnsupportedVersionMiddleware>()
+            .UseMiddleware<ParamHeaderMiddleware>()
             .Use(shared.ForgetEndedAsync));
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
         return app;

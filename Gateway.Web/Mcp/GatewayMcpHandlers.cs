@@ -62,6 +62,13 @@ internal sealed partial class GatewayMcpHandlers(
         var catalog = upstreams.Catalog;
         string? forwardedTo = null;
 
+        // SEP-2243 headers agree with the arguments they mirror (checked only for a tool the agent may call, so a
+        // header error never tells it about a tool it may not see).
+        if (catalog.Tools.TryResolve(call.Name, out var named) && agent.Grants.Allows(named.Server, named.OriginalName, named.Class, time.GetUtcNow()))
+        {
+            ParamHeaderValidation.Check(http.HttpContext, named.Item.Exposed, call.Arguments);
+        }
+
         // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
         using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, cancellationToken, http.HttpContext?.RequestAborted ?? default);
         cancellationToken = tracked.Token;

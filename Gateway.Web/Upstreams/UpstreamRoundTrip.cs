@@ -16,12 +16,34 @@ internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, Inpu
     private const string ClientCapabilitiesKey = "io.modelcontextprotocol/clientCapabilities";
 
     /// <summary>Refuses an input-required result whose state is too large to relay (it travels sealed to the agent and back).</summary>
-    public InputRequiredResult Checked(InputRequiredResult result) =>
-        result.RequestState is { } state && System.Text.Encoding.UTF8.GetByteCount(state) > MaxUpstreamStateBytes
-            ? throw new McpProtocolException(
+    public InputRequiredResult Checked(InputRequiredResult result)
+    {
+        if (result.RequestState is { } state && System.Text.Encoding.UTF8.GetByteCount(state) > MaxUpstreamStateBytes)
+        {
+            throw new McpProtocolException(
                 $"The upstream '{Server}' asked for input with a requestState over the gateway's limit of {MaxUpstreamStateBytes} bytes (Gateway:Mcp:MaxRequestStateBytes).",
-                McpErrorCode.InternalError)
-            : result;
+                McpErrorCode.InternalError);
+        }
+
+        // The agent is asked only for what it declared it can answer: anything else is the agent's missing capability
+        // (-32021, naming it), as a server would answer it directly.
+        foreach (var request in result.InputRequests?.Values ?? [])
+        {
+            var missing = request.Method switch
+            {
+                RequestMethods.ElicitationCreate when AgentCapabilities?.Elicitation is null => new ClientCapabilities { Elicitation = new ElicitationCapability() },
+                RequestMethods.SamplingCreateMessage when AgentCapabilities?.Sampling is null => new ClientCapabilities { Sampling = new SamplingCapability() },
+                RequestMethods.RootsList when AgentCapabilities?.Roots is null => new ClientCapabilities { Roots = new RootsCapability() },
+                _ => null,
+            };
+            if (missing is not null)
+            {
+                throw new MissingRequiredClientCapabilityException(missing, $"The upstream '{Server}' needs the client's {request.Method} capability, which this request did not declare.");
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>Sends a request upstream as is; an input-required answer is thrown as <see cref="Gateway.Core.Pipeline.UpstreamInputRequiredException"/>.</summary>
     public async ValueTask<JsonNode?> SendAsync(McpClient client, string method, JsonObject parameters, CancellationToken cancellationToken)

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Web.Authentication;
+using Gateway.Web.Upstreams;
+
+namespace Gateway.Web.Mcp;
+
+/// <summary>
+/// Checks SEP-2243 <c>Mcp-Param-*</c> headers of a 2026-07-28 <c>tools/call</c> before the SDK reads the request, so a
+/// mismatch is answered as the SDK answers it for its own tools: HTTP 400 with a plain JSON-RPC error (-32020), not an
+/// event stream. Only requests that carry such a header pay for reading the body here; a header that is missing while
+/// its argument is present is caught in the handler (<see cref="ParamHeaderValidation.Check"/>).
+/// </summary>
+internal sealed class ParamHeaderMiddleware(RequestDelegate next, UpstreamManager upstreams, TimeProvider time)
+{
+    // Larger bodies are left to the handler's check (same verdict, as an event stream).
+    private const int MaxInspectedBody = 1024 * 1024;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        // A 2026-07-28 tools/call names its tool in the Mcp-Name header (the SDK checks it against the body): the body is
+        // read here only when that tool has x-mcp-header parameters, so other calls pay nothing.
+        if (!HttpMethods.IsPost(context.Request.Method) || !ParamHeaderValidation.IsPerRequest(context)
+            || context.Request.Headers["Mcp-Method"].ToString() != "tools/call"
+            || ModelContextProtocol.Protocol.McpHeaderEncoder.DecodeValue(context.Request.Headers["Mcp-Name"].ToString().Trim()) is not { Length: > 0 } toolName
+            || context.Request.ContentLength is null or > MaxInspectedBody || context.User.GetAgent() is not { } agent
+            || !upstreams.Catalog.Tools.TryResolve(toolName, out var named) || !ParamHeaderValidation.Declares(named.Item.Exposed))
+        {
+            await next(context);
+            return;
+        }
+
+        context.Request.EnableBuffering();
+        JsonNode? message = null;
+        try
+        {
+            message = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            // Not JSON: the SDK answers that.
+        }
+
+        context.Request.Body.Position = 0;
+        if (message is JsonObject { } request && request["method"] is JsonValue method && method.GetValueKind() == JsonValueKind.String
+            && method.GetValue<string>() == "tools/call" && request["params"] is JsonObject parameters
+            && parameters["name"] is JsonValue nameNode && nameNode.GetValueKind() == JsonValueKind.String
+            && upstreams.Catalog.Tools.TryResolve(nameNode.GetValue<string>(), out var entry)
+            && agent.Grants.Allows(entry.Server, entry.OriginalName, entry.Class, time.GetUtcNow()))
+        {
+            context.Items[ParamHeaderValidation.CheckedKey] = true;
+            if (ParamHeaderValidation.Mismatch(context, entry.Item.Exposed, parameters["arguments"]) is { } mismatch)
+            {
+                var error = new JsonObject
+                {
+                    ["jsonrpc"] = "2.0",
+                    ["id"] = BoundedId(request["id"]),
+                    ["error"] = new JsonObject { ["code"] = -32020, ["message"] = mismatch },
+                };
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(error.ToJsonString(), context.RequestAborted);
+                return;
+            }
+        }
+
+        await next(context);
+    }
+
+    // The agent's id is echoed, as JSON-RPC requires, within the gateway's cap on string ids (see AgentInputLimits).
+    private static JsonNode? BoundedId(JsonNode? id) =>
+        id is JsonValue v && (v.GetValueKind() == JsonValueKind.Number || (v.GetValueKind() == JsonValueKind.String && v.GetValue<string>().Length <= 128)) ? id.DeepClone() : null;
+}

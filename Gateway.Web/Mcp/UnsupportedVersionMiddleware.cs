@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gateway.Web.Mcp;
+
+/// <summary>
+/// Answers a per-request-era request (its <c>_meta</c> names a protocol version) that asks for a revision the gateway does
+/// not serve with UnsupportedProtocolVersionError (-32022) listing what <c>server/discover</c> lists. SDK 2.4.0 in the
+/// gateway's hybrid session mode lists every revision it knows there, the initialize-era ones too, while discover lists
+/// only the per-request ones; a client picks its retry from that list, so the two must agree (SEP-2575). Only this rare
+/// path reads the body (an unknown version header); everything else passes untouched.
+/// </summary>
+internal sealed class UnsupportedVersionMiddleware(RequestDelegate next)
+{
+    /// <summary>The revisions SDK 2.4.0 serves (dates, so they order as strings); from 2026-07-28 on they are per-request.</summary>
+    internal static readonly string[] Known = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
+
+    private static readonly string[] PerRequest = [.. Known.Where(v => string.CompareOrdinal(v, "2026-07-28") >= 0)];
+
+    // An unknown version with a larger body is left to the SDK (whose list is then longer, but the answer still -32022).
+    private const int MaxInspectedBody = 64 * 1024;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var requested = context.Request.Headers["MCP-Protocol-Version"].ToString();
+        // Unauthenticated requests go on to get their 401: nothing is answered before the agent is known.
+        if (!HttpMethods.IsPost(context.Request.Method) || requested.Length == 0 || Known.Contains(requested)
+            || context.User.Identity?.IsAuthenticated != true
+            || context.Request.ContentLength is null or > MaxInspectedBody)
+        {
+            await next(context);
+            return;
+        }
+
+        context.Request.EnableBuffering();
+        JsonNode? message = null;
+        try
+        {
+            message = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            // Not JSON: the SDK's own answer (a parse error) is the right one.
+        }
+
+        context.Request.Body.Position = 0;
+        if (message is not JsonObject request || request["params"] is not JsonObject parameters
+            || parameters["_meta"] is not JsonObject meta || meta["io.modelcontextprotocol/protocolVersion"] is null)
+        {
+            await next(context);
+            return;
+        }
+
+        var error = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = request["id"] is JsonValue id && (id.GetValueKind() == JsonValueKind.Number || (id.GetValueKind() == JsonValueKind.String && id.GetValue<string>().Length <= 128)) ? id.DeepClone() : null,
+            ["error"] = new JsonObject
+            {
+                ["code"] = -32022,
+                ["message"] = "Bad Request: this protocol version is not supported.",
+                ["data"] = new JsonObject
+                {
+                    ["supported"] = new JsonArray([.. PerRequest.Select(v => JsonValue.Create(v))]),
+
+                    // The agent's value, bounded: the header is the agent's input.
+                    ["requested"] = requested.Length <= 64 ? requested : requested[..64],
+                },
+            },
+        };
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(error.ToJsonString(), context.RequestAborted);
+    }
+}
