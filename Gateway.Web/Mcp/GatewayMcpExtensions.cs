@@ -28,6 +28,7 @@ internal static class GatewayMcpExtensions
         services.AddSingleton(sp => new PolicyMessages { ShowRuleNames = configuration.GetValue("Gateway:Policy:ShowRuleNames", true) });
         services.AddSingleton<GatewayMcpHandlers>();
         services.AddSingleton<Gateway.Web.Mcp.RoundTrips.RequestStateSeal>();
+        services.AddSingleton<Gateway.Web.Mcp.RoundTrips.ParkedCalls>();
         services.AddSingleton<McpSessionRegistry>();
         services.AddSingleton<SessionBridges>();
 

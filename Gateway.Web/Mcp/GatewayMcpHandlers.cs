@@ -27,6 +27,8 @@ internal sealed partial class GatewayMcpHandlers(
     InFlightCalls inFlight,
     ResultGuardStep guard,
     RoundTrips.RequestStateSeal seal,
+    RoundTrips.ParkedCalls parked,
+    UpstreamClientFactory clients,
     IHttpContextAccessor http,
     TimeProvider time,
     IOptionsMonitor<GatewayOptions> options,
@@ -58,20 +60,52 @@ internal sealed partial class GatewayMcpHandlers(
                 ?? throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
         }
 
-        ToolCallOutcome<CallToolResult> outcome;
+        // The agent's answers to a call that waits on this instance (a 2025-11-25 upstream asked mid-call).
+        if (resumed?.Parked is { } parkedId)
+        {
+            var waiting = parked.Find(parkedId) ?? throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
+            waiting.Answer(call.InputResponses);
+            return await NextRoundAsync(waiting, agent, call, cancellationToken);
+        }
+
         var catalog = upstreams.Catalog;
-        string? forwardedTo = null;
 
         // SEP-2243 headers agree with the arguments they mirror (checked only for a tool the agent may call, so a
         // header error never tells it about a tool it may not see).
         if (catalog.Tools.TryResolve(call.Name, out var named) && agent.Grants.Allows(named.Server, named.OriginalName, named.Class, time.GetUtcNow()))
         {
             ParamHeaderValidation.Check(http.HttpContext, named.Item.Exposed, call.Arguments);
+
+            // A 2026-07-28 agent that can answer questions, calling a 2025-11-25 upstream that asks them as requests on its
+            // session: the call gets its own upstream session and waits here between the agent's rounds.
+            if (resumed is null && request.Server.SessionId is null && CanAnswer(CapabilitiesOf(request.Server, call))
+                && upstreams.TryGet(named.Server, out var connection) && connection.SupportsSessionBridges
+                && string.CompareOrdinal(connection.ProtocolVersion, "2026-01-01") < 0 && parked.TryPark() is { } waiting)
+            {
+                waiting.Server = named.Server;
+                parked.Start(waiting, ct => CallAsync(request, agent, call, null, (entry, fct) => ForwardParkedAsync(request, waiting, connection, entry.Item.Upstream.Name, fct), ct));
+                return await NextRoundAsync(waiting, agent, call, cancellationToken);
+            }
         }
 
         // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
         using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, cancellationToken, http.HttpContext?.RequestAborted ?? default);
-        cancellationToken = tracked.Token;
+        string? forwardedTo = null;
+        return await CallAsync(request, agent, call, resumed, (entry, ct) => ForwardAsync(request, forwardedTo = entry.Server, entry.Item.Upstream.Name, resumed, ct), tracked.Token, () => forwardedTo);
+    }
+
+    /// <summary>Runs the call through the pipeline and maps its outcome to what the agent gets.</summary>
+    private async Task<CallToolResult> CallAsync(
+        RequestContext<CallToolRequestParams> request,
+        AgentIdentity agent,
+        CallToolRequestParams call,
+        RoundTrips.SealedRound? resumed,
+        Func<Gateway.Core.Catalog.CatalogEntry<ExposedTool>, CancellationToken, ValueTask<CallToolResult>> forward,
+        CancellationToken cancellationToken,
+        Func<string?>? forwardedTo = null)
+    {
+        ToolCallOutcome<CallToolResult> outcome;
+        var catalog = upstreams.Catalog;
         try
         {
             outcome = await pipeline.RunAsync(
@@ -80,7 +114,7 @@ internal sealed partial class GatewayMcpHandlers(
                 call.Arguments,
                 catalog.Tools,
                 catalog.OfflineTools,
-                (entry, ct) => ForwardAsync(request, forwardedTo = entry.Server, entry.Item.Upstream.Name, resumed, ct),
+                forward,
                 result => result.IsError == true,
                 cancellationToken,
                 tool => tool.DefinitionSha256,
@@ -103,7 +137,7 @@ internal sealed partial class GatewayMcpHandlers(
             // handler again with the answers (era translation), which continues the call as its next round.
             var next = outcome.Continuation!;
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
-                agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), forwardedTo!, inputRequired.RequestState,
+                agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), forwardedTo?.Invoke() ?? string.Empty, inputRequired.RequestState,
                 next.CallId, next.Round, next.Decision, next.Rule, default, string.Empty)));
         }
 
@@ -123,6 +157,54 @@ internal sealed partial class GatewayMcpHandlers(
             _ => throw new McpProtocolException(outcome.Message!, McpErrorCode.InvalidParams),
         };
     }
+
+    /// <summary>The result of a parked call, or its upstream's next questions as the agent's input_required.</summary>
+    private Task<CallToolResult> NextRoundAsync(RoundTrips.ParkedCall waiting, AgentIdentity agent, CallToolRequestParams call, CancellationToken cancellationToken) =>
+        waiting.NextAsync(
+            questions => new InputRequiredException(new InputRequiredResult
+            {
+                InputRequests = questions,
+                RequestState = seal.Seal(new RoundTrips.SealedRound(
+                    agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), waiting.Server, null, null, 0, null, null, default, string.Empty, waiting.Id)),
+            }),
+            cancellationToken);
+
+    /// <summary>Forwards a parked call over an upstream session of its own, whose questions go to the agent through <paramref name="waiting"/>.</summary>
+    private async ValueTask<CallToolResult> ForwardParkedAsync(RequestContext<CallToolRequestParams> request, RoundTrips.ParkedCall waiting, UpstreamConnection connection, string originalName, CancellationToken cancellationToken)
+    {
+        var caps = CapabilitiesOf(request.Server, request.Params!);
+        var handlers = new McpClientHandlers();
+        if (caps?.Elicitation is not null)
+        {
+            handlers.ElicitationHandler = async (p, ct) => (await waiting.AskAsync(InputRequest.ForElicitation(p!), ct)).Deserialize(InputResponse.ElicitResultJsonTypeInfo)
+                ?? throw new McpProtocolException("The agent's elicitation answer is empty.", McpErrorCode.InvalidParams);
+        }
+
+        if (caps?.Sampling is not null)
+        {
+            handlers.SamplingHandler = async (p, _, ct) => (await waiting.AskAsync(InputRequest.ForSampling(p!), ct)).Deserialize(InputResponse.CreateMessageResultJsonTypeInfo)
+                ?? throw new McpProtocolException("The agent's sampling answer is empty.", McpErrorCode.InvalidParams);
+        }
+
+        if (caps?.Roots is not null)
+        {
+            handlers.RootsHandler = async (p, ct) => (await waiting.AskAsync(InputRequest.ForRootsList(p ?? new ListRootsRequestParams()), ct)).Deserialize(InputResponse.ListRootsResultJsonTypeInfo)
+                ?? throw new McpProtocolException("The agent's roots answer is empty.", McpErrorCode.InvalidParams);
+        }
+
+        var client = await clients.ConnectAsync(connection.Definition, handlers, _ => { }, new ClientCapabilities { Elicitation = caps?.Elicitation, Sampling = caps?.Sampling, Roots = caps?.Roots }, cancellationToken, sessionRevision: true);
+        try
+        {
+            client.AddKnownTools(connection.Tools);
+            return await connection.InvokeAsync(client, (c, ct) => UpstreamToolCall.CallAsync(c, originalName, request.Params!.Arguments, ForwardableMeta(request.Params.Meta), null, null, ct), cancellationToken);
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    private static bool CanAnswer(ClientCapabilities? caps) => caps?.Elicitation is not null || caps?.Sampling is not null || caps?.Roots is not null;
 
     public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {

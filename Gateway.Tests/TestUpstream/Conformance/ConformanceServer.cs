@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using ModelContextProtocol.AspNetCore;
@@ -14,7 +15,9 @@ public static class ConformanceServer
     public const string Name = "conformance-upstream";
 
     /// <summary>Starts the server on 127.0.0.1 (<paramref name="port"/> 0 picks a free port).</summary>
-    public static async Task<WebApplication> StartAsync(int port = 0)
+    /// <param name="port">The port; 0 picks a free one.</param>
+    /// <param name="era">Which revisions it serves: both (the default, like the SDK's own servers), only 2025-11-25 sessions, or only 2026-07-28 per-request calls.</param>
+    public static async Task<WebApplication> StartAsync(int port = 0, ServerEra era = ServerEra.Both)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -31,7 +34,7 @@ public static class ConformanceServer
                 tasks.Configure(o);
             })
             // Sessions are what lets 2025-11-25 clients receive server-to-client requests (sampling, elicitation).
-            .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients)
+            .WithHttpTransport(o => o.SessionMode = era == ServerEra.Sessions ? HttpServerSessionMode.Stateful : HttpServerSessionMode.StatefulForInitializeClients)
             .WithTools<ConformanceTools>()
             .WithTools<ConformanceClientRequestTools>()
             .WithTools<InputRequiredTools>()
@@ -47,8 +50,51 @@ public static class ConformanceServer
         var app = builder.Build();
         app.UseMiddleware<LocalhostOnlyMiddleware>();
         app.UseMiddleware<UnsupportedVersionMiddleware>();
+        if (era == ServerEra.PerRequest)
+        {
+            app.Use(RefuseInitializeAsync);
+        }
+
         app.MapMcp("/mcp");
         await app.StartAsync();
         return app;
     }
+
+    /// <summary>A server of the 2026-07-28 era only: the initialize handshake is refused as an unsupported revision.</summary>
+    private static async Task RefuseInitializeAsync(HttpContext context, RequestDelegate next)
+    {
+        if (HttpMethods.IsPost(context.Request.Method) && string.IsNullOrEmpty(context.Request.Headers["MCP-Protocol-Version"]))
+        {
+            context.Request.EnableBuffering();
+            var body = await JsonNode.ParseAsync(context.Request.Body);
+            context.Request.Body.Position = 0;
+            if (body?["method"]?.GetValue<string>() == "initialize")
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(new JsonObject
+                {
+                    ["jsonrpc"] = "2.0",
+                    ["id"] = body["id"]?.DeepClone(),
+                    ["error"] = new JsonObject { ["code"] = -32022, ["message"] = "This server speaks 2026-07-28 only.", ["data"] = new JsonObject { ["supported"] = new JsonArray("2026-07-28") } },
+                }.ToJsonString());
+                return;
+            }
+        }
+
+        await next(context);
+    }
+}
+
+/// <summary>The protocol revisions a conformance server serves.</summary>
+public enum ServerEra
+{
+    /// <summary>2025-11-25 sessions and 2026-07-28 per-request calls.</summary>
+    Both,
+
+    /// <summary>Only 2025-11-25 (and older) sessions: 2026-07-28 requests get -32022 and clients fall back.</summary>
+    Sessions,
+
+    /// <summary>Only 2026-07-28 per-request calls: the initialize handshake is refused.</summary>
+    PerRequest,
 }

@@ -1,0 +1,196 @@
+using Gateway.Core.Audit;
+using Gateway.Data;
+using Gateway.Data.Stores;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream.Conformance;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Mcp;
+
+/// <summary>
+/// Agents and upstreams of different protocol eras, through the gateway: a 2025-11-25 agent gets ordinary
+/// server-to-client requests for a 2026-07-28 upstream's input_required, and a 2026-07-28 agent gets input_required for a
+/// 2025-11-25 upstream's server-to-client requests. Either way the upstream receives the agent's answer and the audit
+/// holds one call.
+/// </summary>
+public sealed class EraTranslationTests
+{
+    private const string Key = "era-agent-key-0123456789";
+
+    [Fact]
+    public async Task A2025Agent_CallingA2026OnlyUpstream_IsAskedWithAnElicitationRequest_AndTheUpstreamGetsTheAnswer()
+    {
+        await using var server = await ConformanceServer.StartAsync(era: ServerEra.PerRequest);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("modern", $"{server.Urls.First()}/mcp", prefix: ""), Agent("era", Key, "modern/*")));
+        await gateway.WaitForToolAsync("test_input_required_result_elicitation");
+        Assert.True(gateway.Upstreams.TryGet("modern", out var connection));
+        Assert.Equal("2026-07-28", connection.ProtocolVersion);
+
+        var (code, output) = await RunTypeScriptAgentAsync(gateway, "test_input_required_result_elicitation", "{}", "Ada");
+
+        Assert.True(code == 0, output);
+        Assert.Contains("protocol: 2025-11-25", output, StringComparison.Ordinal);
+        Assert.Contains("elicited: What is your name?", output, StringComparison.Ordinal);
+        Assert.Contains("asked: 1", output, StringComparison.Ordinal);
+
+        // The greeting is built by the upstream from the answer: it received it.
+        Assert.Contains("Hello, Ada!", output, StringComparison.Ordinal);
+        await AssertOneCallAsync(gateway, "test_input_required_result_elicitation", rounds: 2);
+    }
+
+    [Fact]
+    public async Task A2026Agent_CallingA2025OnlyUpstream_GetsInputRequired_AndItsAnswerReachesTheWaitingUpstreamRequest()
+    {
+        await using var server = await ConformanceServer.StartAsync(era: ServerEra.Sessions);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("legacy", $"{server.Urls.First()}/mcp", prefix: ""), Agent("era", Key, "legacy/*")));
+        await gateway.WaitForToolAsync("test_elicitation");
+        Assert.True(gateway.Upstreams.TryGet("legacy", out var connection));
+        Assert.Equal("2025-11-25", connection.ProtocolVersion);
+
+        var asked = new List<string>();
+        await using var agent = await gateway.ConnectAsync(Key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2026-07-28",
+            Handlers = new McpClientHandlers
+            {
+                ElicitationHandler = (request, _) =>
+                {
+                    lock (asked)
+                    {
+                        asked.Add(request!.Message);
+                    }
+
+                    return ValueTask.FromResult(new ElicitResult { Action = "accept", Content = new Dictionary<string, System.Text.Json.JsonElement> { ["username"] = Json("ada"), ["email"] = Json("ada@example.com") } });
+                },
+            },
+        });
+        Assert.Equal("2026-07-28", agent.NegotiatedProtocolVersion);
+
+        // The C# client answers input_required itself (its elicitation handler) and retries: the upstream, which asked
+        // with a request on its 2025-11-25 session, gets the answer and reports what it received.
+        var result = await agent.CallToolAsync("test_elicitation", new Dictionary<string, object?> { ["message"] = "Who are you?" }, cancellationToken: TestContext.Timeout);
+
+        Assert.Equal(["Who are you?"], asked);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        Assert.Contains("accept", text, StringComparison.Ordinal);
+        Assert.Contains("ada@example.com", text, StringComparison.Ordinal);
+        await AssertOneCallAsync(gateway, "test_elicitation", rounds: 1);
+    }
+
+    [Fact]
+    public async Task A2026Agent_AnsweringForAnotherAgentsWaitingCall_IsRefused_AndTheOwnerStillFinishes()
+    {
+        const string OtherKey = "other-agent-key-0123456789";
+        await using var server = await ConformanceServer.StartAsync(era: ServerEra.Sessions);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("legacy", $"{server.Urls.First()}/mcp", prefix: ""), Agent("era", Key, "legacy/*"), Agent("other", OtherKey, "legacy/*")));
+        await gateway.WaitForToolAsync("test_elicitation");
+        // Raw rounds, as a 2026-07-28 client sends them: the first answer is input_required with a sealed state.
+        var first = await RawCallAsync(gateway, Key, "test_elicitation", null, null);
+        Assert.Equal("input_required", first["resultType"]?.GetValue<string>());
+        var state = first["requestState"]!.GetValue<string>();
+        var key = Assert.Single(first["inputRequests"]!.AsObject()).Key;
+
+        // Another agent with the same state, and the owner with an altered one, are refused without touching the call.
+        var foreign = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => RawCallAsync(gateway, OtherKey, "test_elicitation", state, Answer(key)));
+        Assert.Equal(ModelContextProtocol.McpErrorCode.InvalidParams, foreign.ErrorCode);
+        var tampered = state[..^4] + (state[^4] == 'A' ? "B" : "A") + state[^3..];
+        await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => RawCallAsync(gateway, Key, "test_elicitation", tampered, Answer(key)));
+
+        // The owner's answer finishes the call; the same state a second time (a replay) is refused.
+        var done = await RawCallAsync(gateway, Key, "test_elicitation", state, Answer(key));
+        Assert.Contains("ada@example.com", done["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => RawCallAsync(gateway, Key, "test_elicitation", state, Answer(key)));
+        await AssertOneCallAsync(gateway, "test_elicitation", rounds: 1);
+    }
+
+    private static System.Text.Json.Nodes.JsonObject Answer(string key) => new()
+    {
+        [key] = new System.Text.Json.Nodes.JsonObject { ["action"] = "accept", ["content"] = new System.Text.Json.Nodes.JsonObject { ["username"] = "ada", ["email"] = "ada@example.com" } },
+    };
+
+    /// <summary>One 2026-07-28 tools/call on the wire (no SDK client, which would answer input_required itself); a JSON-RPC error is thrown.</summary>
+    private static async Task<System.Text.Json.Nodes.JsonObject> RawCallAsync(GatewayHost gateway, string key, string tool, string? state, System.Text.Json.Nodes.JsonObject? answers)
+    {
+        var parameters = new System.Text.Json.Nodes.JsonObject
+        {
+            ["name"] = tool,
+            ["arguments"] = new System.Text.Json.Nodes.JsonObject { ["message"] = "Who are you?" },
+            ["_meta"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["io.modelcontextprotocol/protocolVersion"] = "2026-07-28",
+                ["io.modelcontextprotocol/clientInfo"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "raw", ["version"] = "1" },
+                ["io.modelcontextprotocol/clientCapabilities"] = new System.Text.Json.Nodes.JsonObject { ["elicitation"] = new System.Text.Json.Nodes.JsonObject() },
+            },
+        };
+        if (state is not null)
+        {
+            parameters["requestState"] = state;
+            parameters["inputResponses"] = answers;
+        }
+
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri)
+        {
+            Content = new StringContent(new System.Text.Json.Nodes.JsonObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = "tools/call", ["params"] = parameters }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Authorization", "Bearer " + key);
+        request.Headers.Add("Accept", "application/json, text/event-stream");
+        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.Add("Mcp-Method", "tools/call");
+        request.Headers.Add("Mcp-Name", tool);
+        using var response = await http.SendAsync(request, TestContext.Timeout);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        var json = body.Split('\n').FirstOrDefault(l => l.StartsWith("data: ", StringComparison.Ordinal))?["data: ".Length..] ?? body;
+        var message = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        if (message["error"] is { } error)
+        {
+            throw new ModelContextProtocol.McpProtocolException(error["message"]!.GetValue<string>(), (ModelContextProtocol.McpErrorCode)error["code"]!.GetValue<int>());
+        }
+
+        return message["result"]!.AsObject();
+    }
+
+    private static System.Text.Json.JsonElement Json(string value) => System.Text.Json.JsonSerializer.SerializeToElement(value);
+
+    /// <summary>One call: one first round (started, then its rounds), one final outcome, never a second policy decision.</summary>
+    private static async Task AssertOneCallAsync(GatewayHost gateway, string tool, int rounds)
+    {
+        await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        await using var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        var entries = await db.AuditEntries.Where(e => e.Tool == tool && (e.Kind == AuditKinds.ToolCall || e.Kind == AuditKinds.ToolCallStarted)).OrderBy(e => e.Sequence).ToListAsync(TestContext.Timeout);
+        var started = entries.Where(e => e.Kind == AuditKinds.ToolCallStarted).ToList();
+        Assert.Equal(rounds, started.Count);
+        var root = started[0].CallId!;
+        Assert.All(started.Skip(1).Select((e, i) => (e, i)), x => Assert.Equal($"{root}.{x.i + 2}", x.e.CallId));
+        var completions = entries.Where(e => e.Kind == AuditKinds.ToolCall).ToList();
+        Assert.Equal(rounds, completions.Count);
+        Assert.All(completions.SkipLast(1), e => Assert.Equal(AuditOutcomes.InputRequired, e.Outcome));
+        Assert.Equal(AuditOutcomes.Ok, completions[^1].Outcome);
+        Assert.All(entries, e => Assert.Equal("allow", e.Decision));
+    }
+
+    private static async Task<(int Code, string Output)> RunTypeScriptAgentAsync(GatewayHost gateway, string tool, string args, string answer)
+    {
+        var scripts = SharedScripts.Directory;
+        var (install, installOutput) = await ServerEverything.RunAsync("bash", ["-c", "source lib/deps.sh && ensure_deps"], scripts);
+        Assert.True(install == 0, "installing the TypeScript SDK failed: " + installOutput);
+
+        // The script runs beside the shared scripts' node_modules (ES modules resolve from the script's folder).
+        var folder = Directory.CreateTempSubdirectory("era-client-");
+        try
+        {
+            File.CreateSymbolicLink(Path.Combine(folder.FullName, "node_modules"), Path.Combine(scripts, "node_modules"));
+            var script = Path.Combine(folder.FullName, "elicit-client.mjs");
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "Web", "Mcp", "Scripts", "elicit-client.mjs"), script);
+            return await ServerEverything.RunAsync("node", [script, gateway.McpUri.ToString(), tool, args, answer], folder.FullName, new Dictionary<string, string> { ["MCP_BEARER"] = Key });
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+}
