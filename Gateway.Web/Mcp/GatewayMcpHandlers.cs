@@ -36,11 +36,17 @@ internal sealed partial class GatewayMcpHandlers(
 {
     private int PageSize => options.CurrentValue.Mcp.PageSize;
 
+    /// <summary>
+    /// Every list is filtered by the agent's grants, so no cache may share it between agents (2026-07-28 <c>cacheScope</c>);
+    /// and it changes with the grants, which a 2026-07-28 agent learns of only by asking again: fresh each time (<c>ttlMs</c> 0).
+    /// </summary>
+    private const CacheScope PerAgent = CacheScope.Private;
+
     public ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
         var (page, next) = ListPage.Slice(upstreams.Catalog.Tools.VisibleTo(agent.Grants, time.GetUtcNow()).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
-        return ValueTask.FromResult(new ListToolsResult { Tools = page, NextCursor = next });
+        return ValueTask.FromResult(new ListToolsResult { Tools = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
@@ -210,7 +216,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var (page, next) = ListPage.Slice(upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants, time.GetUtcNow()).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
-        return ValueTask.FromResult(new ListPromptsResult { Prompts = page, NextCursor = next });
+        return ValueTask.FromResult(new ListPromptsResult { Prompts = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken)
@@ -262,14 +268,14 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => agent.Grants.AllowsAnyOf(r.Server, time.GetUtcNow())).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
-        return ValueTask.FromResult(new ListResourcesResult { Resources = page, NextCursor = next });
+        return ValueTask.FromResult(new ListResourcesResult { Resources = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
     public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
         var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => agent.Grants.AllowsAnyOf(t.Server, time.GetUtcNow())).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
-        return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page, NextCursor = next });
+        return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> request, CancellationToken cancellationToken)
@@ -279,6 +285,9 @@ internal sealed partial class GatewayMcpHandlers(
         var (server, original) = RouteResource(request, agent, p.Uri);
         var result = await InvokeAsync(server, (client, ct) => client.ReadResourceAsync(
             new ReadResourceRequestParams { Uri = original, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
+
+        // Readable only under the agent's grants: never for a shared cache, whatever the upstream said (its TTL stands).
+        result.CacheScope = PerAgent;
         if (original != p.Uri)
         {
             // The agent asked for the rewritten URI: answer in the same terms.

@@ -112,46 +112,17 @@ public sealed class EraTranslationTests
         [key] = new System.Text.Json.Nodes.JsonObject { ["action"] = "accept", ["content"] = new System.Text.Json.Nodes.JsonObject { ["username"] = "ada", ["email"] = "ada@example.com" } },
     };
 
-    /// <summary>One 2026-07-28 tools/call on the wire (no SDK client, which would answer input_required itself); a JSON-RPC error is thrown.</summary>
-    private static async Task<System.Text.Json.Nodes.JsonObject> RawCallAsync(GatewayHost gateway, string key, string tool, string? state, System.Text.Json.Nodes.JsonObject? answers)
+    /// <summary>One 2026-07-28 tools/call on the wire (no SDK client, which would answer input_required itself).</summary>
+    private static Task<System.Text.Json.Nodes.JsonObject> RawCallAsync(GatewayHost gateway, string key, string tool, string? state, System.Text.Json.Nodes.JsonObject? answers)
     {
-        var parameters = new System.Text.Json.Nodes.JsonObject
-        {
-            ["name"] = tool,
-            ["arguments"] = new System.Text.Json.Nodes.JsonObject { ["message"] = "Who are you?" },
-            ["_meta"] = new System.Text.Json.Nodes.JsonObject
-            {
-                ["io.modelcontextprotocol/protocolVersion"] = "2026-07-28",
-                ["io.modelcontextprotocol/clientInfo"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "raw", ["version"] = "1" },
-                ["io.modelcontextprotocol/clientCapabilities"] = new System.Text.Json.Nodes.JsonObject { ["elicitation"] = new System.Text.Json.Nodes.JsonObject() },
-            },
-        };
+        var parameters = new System.Text.Json.Nodes.JsonObject { ["name"] = tool, ["arguments"] = new System.Text.Json.Nodes.JsonObject { ["message"] = "Who are you?" } };
         if (state is not null)
         {
             parameters["requestState"] = state;
             parameters["inputResponses"] = answers;
         }
 
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri)
-        {
-            Content = new StringContent(new System.Text.Json.Nodes.JsonObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = "tools/call", ["params"] = parameters }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Authorization", "Bearer " + key);
-        request.Headers.Add("Accept", "application/json, text/event-stream");
-        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
-        request.Headers.Add("Mcp-Method", "tools/call");
-        request.Headers.Add("Mcp-Name", tool);
-        using var response = await http.SendAsync(request, TestContext.Timeout);
-        var body = await response.Content.ReadAsStringAsync(TestContext.Timeout);
-        var json = body.Split('\n').FirstOrDefault(l => l.StartsWith("data: ", StringComparison.Ordinal))?["data: ".Length..] ?? body;
-        var message = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
-        if (message["error"] is { } error)
-        {
-            throw new ModelContextProtocol.McpProtocolException(error["message"]!.GetValue<string>(), (ModelContextProtocol.McpErrorCode)error["code"]!.GetValue<int>());
-        }
-
-        return message["result"]!.AsObject();
+        return RawMcp.ResultAsync(gateway.McpUri, key, "tools/call", parameters, tool);
     }
 
     private static System.Text.Json.JsonElement Json(string value) => System.Text.Json.JsonSerializer.SerializeToElement(value);

@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// One 2026-07-28 request on the wire, without an SDK client (which would answer input_required itself, or hide the
+/// HTTP status): returns the status and the JSON-RPC message, from a JSON or an event-stream body.
+/// </summary>
+internal static class RawMcp
+{
+    public static async Task<(int Status, JsonObject Message)> PostAsync(Uri endpoint, string? key, string method, JsonObject parameters, string? name = null, string protocolVersion = "2026-07-28")
+    {
+        parameters["_meta"] ??= new JsonObject
+        {
+            ["io.modelcontextprotocol/protocolVersion"] = protocolVersion,
+            ["io.modelcontextprotocol/clientInfo"] = new JsonObject { ["name"] = "raw", ["version"] = "1" },
+            ["io.modelcontextprotocol/clientCapabilities"] = new JsonObject { ["elicitation"] = new JsonObject() },
+        };
+
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
+        {
+            Content = new StringContent(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = method, ["params"] = parameters }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        if (key is not null)
+        {
+            request.Headers.Add("Authorization", "Bearer " + key);
+        }
+
+        request.Headers.Add("Accept", "application/json, text/event-stream");
+        request.Headers.Add("MCP-Protocol-Version", protocolVersion);
+        request.Headers.Add("Mcp-Method", method);
+        if (name is not null)
+        {
+            request.Headers.Add("Mcp-Name", name);
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Timeout);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        var json = body.Split('\n').FirstOrDefault(l => l.StartsWith("data: ", StringComparison.Ordinal))?["data: ".Length..] ?? body;
+        return ((int)response.StatusCode, JsonNode.Parse(json)!.AsObject());
+    }
+
+    /// <summary>The result of a request, or its JSON-RPC error thrown.</summary>
+    public static async Task<JsonObject> ResultAsync(Uri endpoint, string key, string method, JsonObject parameters, string? name = null)
+    {
+        var (_, message) = await PostAsync(endpoint, key, method, parameters, name);
+        if (message["error"] is { } error)
+        {
+            throw new ModelContextProtocol.McpProtocolException(error["message"]!.GetValue<string>(), (ModelContextProtocol.McpErrorCode)error["code"]!.GetValue<int>());
+        }
+
+        return message["result"]!.AsObject();
+    }
+}

@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Gateway.Web.Hosting;
+using Gateway.Web.Mcp.RoundTrips;
+using Gateway.Web.Upstreams;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Tests.Web.Mcp.RoundTrips;
+
+/// <summary>The sealed requestState: bound to its agent, request and arguments; expiring; taken once; bounded.</summary>
+public sealed class RequestStateSealTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero));
+    private readonly GatewayOptions _options = new();
+
+    private RequestStateSeal Seal() => new(new EphemeralDataProtectionProvider(), new Monitor(_options), _time, NullLogger<RequestStateSeal>.Instance);
+
+    private static readonly Dictionary<string, JsonElement> Arguments = new() { ["city"] = JsonSerializer.SerializeToElement("Oslo") };
+
+    private static SealedRound Round(long agent = 7) =>
+        new(agent, RequestMethods.ToolsCall, "weather", Hash(Arguments), "srv", "upstream-state", "call-1", 2, "allow", null, default, string.Empty);
+
+    [Fact]
+    public void ItsOwnAgent_OpensIt_Once()
+    {
+        var seal = Seal();
+        var state = seal.Seal(Round());
+
+        var opened = seal.Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments);
+
+        Assert.NotNull(opened);
+        Assert.Equal(("srv", "upstream-state", "call-1", 2), (opened.Server, opened.Upstream, opened.CallId, opened.Round));
+        Assert.Null(seal.Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+    }
+
+    [Fact]
+    public void AnotherAgent_AnotherTool_OtherArguments_OrAnotherMethod_CannotOpenIt()
+    {
+        var seal = Seal();
+
+        Assert.Null(seal.Open(seal.Seal(Round()), 8, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(seal.Open(seal.Seal(Round()), 7, RequestMethods.ToolsCall, "forecast", Arguments));
+        Assert.Null(seal.Open(seal.Seal(Round()), 7, RequestMethods.ToolsCall, "weather", new Dictionary<string, JsonElement> { ["city"] = JsonSerializer.SerializeToElement("Bergen") }));
+        Assert.Null(seal.Open(seal.Seal(Round()), 7, RequestMethods.PromptsGet, "weather", Arguments));
+
+        // Refused openings do not use it up: the right request still opens it.
+        var state = seal.Seal(Round());
+        Assert.Null(seal.Open(state, 8, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.NotNull(seal.Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+    }
+
+    [Fact]
+    public void AnAlteredState_OrOneOfAnotherGateway_DoesNotOpen()
+    {
+        var seal = Seal();
+        var state = seal.Seal(Round());
+        var altered = state[..^2] + (state[^2] == 'A' ? 'B' : 'A') + state[^1];
+
+        Assert.Null(seal.Open(altered, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(Seal().Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(seal.Open("upstream-state", 7, RequestMethods.ToolsCall, "weather", Arguments));
+    }
+
+    [Fact]
+    public void ItExpires_AfterTheAnswerLifetime()
+    {
+        _options.Mcp.InputRequiredLifetime = TimeSpan.FromMinutes(15);
+        var seal = Seal();
+        var inTime = seal.Seal(Round());
+        var late = seal.Seal(Round());
+
+        _time.Advance(TimeSpan.FromMinutes(15) - TimeSpan.FromSeconds(1));
+        Assert.NotNull(seal.Open(inTime, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(seal.Open(late, 7, RequestMethods.ToolsCall, "weather", Arguments));
+    }
+
+    [Fact]
+    public void AnUpstreamState_AtTheLimit_IsRelayed_AndOneByteMore_IsRefused()
+    {
+        _options.Mcp.MaxRequestStateBytes = 1024;
+        var trip = new UpstreamRoundTrip("srv", null, null, new ClientCapabilities { Elicitation = new ElicitationCapability() }, _options.Mcp.MaxRequestStateBytes);
+        InputRequiredResult Asking(int bytes) => new()
+        {
+            InputRequests = new Dictionary<string, InputRequest> { ["q"] = InputRequest.ForElicitation(new ElicitRequestParams { Message = "?", RequestedSchema = new() }) },
+            RequestState = new string('s', bytes),
+        };
+
+        Assert.Equal(1024, trip.Checked(Asking(1024)).RequestState!.Length);
+        var refused = Assert.Throws<McpProtocolException>(() => trip.Checked(Asking(1025)));
+        Assert.Contains("Gateway:Mcp:MaxRequestStateBytes", refused.Message, StringComparison.Ordinal);
+
+        // And the sealed state of a round at the limit still opens (it is what the agent echoes).
+        var seal = Seal();
+        var state = seal.Seal(Round() with { Upstream = new string('s', 1024) });
+        Assert.Equal(1024, seal.Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments)!.Upstream!.Length);
+    }
+
+    [Fact]
+    public void AnUpstreamAskingForWhatTheAgentDidNotDeclare_IsTheAgentsMissingCapability()
+    {
+        var trip = new UpstreamRoundTrip("srv", null, null, new ClientCapabilities { Elicitation = new ElicitationCapability() }, 1024);
+        var sampling = new InputRequiredResult
+        {
+            InputRequests = new Dictionary<string, InputRequest> { ["q"] = InputRequest.ForSampling(new CreateMessageRequestParams { Messages = [], MaxTokens = 10 }) },
+        };
+
+        var refused = Assert.Throws<MissingRequiredClientCapabilityException>(() => trip.Checked(sampling));
+        Assert.Equal(McpErrorCode.MissingRequiredClientCapability, refused.ErrorCode);
+    }
+
+    private static string? Hash(IDictionary<string, JsonElement> arguments) =>
+        Gateway.Core.Audit.CanonicalJson.TrySha256(arguments, out var hash) ? hash : null;
+
+    private sealed class Monitor(GatewayOptions value) : IOptionsMonitor<GatewayOptions>
+    {
+        public GatewayOptions CurrentValue => value;
+
+        public GatewayOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<GatewayOptions, string?> listener) => null;
+    }
+}
