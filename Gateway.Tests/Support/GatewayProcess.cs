@@ -22,11 +22,34 @@ internal static class GatewayProcess
             UseShellExecute = false,
         };
         var process = new Process { StartInfo = psi };
+
+        // The last lines it wrote, for the failure message when it does not come up (bounded).
+        var tail = new Queue<string>();
+        void Keep(string line)
+        {
+            lock (tail)
+            {
+                tail.Enqueue(line);
+                if (tail.Count > 40)
+                {
+                    tail.Dequeue();
+                }
+            }
+        }
+
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is { } line)
             {
+                Keep(line);
                 output?.Invoke(line);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                Keep(line);
             }
         };
         process.Start();
@@ -47,12 +70,19 @@ internal static class GatewayProcess
                     }
                 }
             }
-            catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
+            catch (HttpRequestException)
             {
                 // Not listening yet.
             }
 
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited, "the gateway process did not become ready");
+            if (deadline.Elapsed >= TimeSpan.FromSeconds(30) || process.HasExited)
+            {
+                lock (tail)
+                {
+                    Assert.Fail($"the gateway process did not become ready ({(process.HasExited ? $"exited with {process.ExitCode}" : "30 s")}); its last lines:\n{string.Join('\n', tail)}");
+                }
+            }
+
             await Task.Delay(100);
         }
     }

@@ -30,6 +30,7 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<Gateway.Web.Mcp.RoundTrips.RequestStateSeal>();
         services.AddSingleton<Gateway.Web.Mcp.RoundTrips.ParkedCalls>();
         services.AddSingleton<McpSessionRegistry>();
+        services.AddSingleton<ListenStreams>();
         services.AddSingleton<SessionBridges>();
 
         // The SDK finds it in DI: a 2025-11-25 session continues on whichever instance its next request reaches.
@@ -76,6 +77,7 @@ internal static class GatewayMcpExtensions
             .WithSubscribeToResourcesHandler((r, ct) => Handlers(r).SubscribeAsync(r, ct))
             .WithUnsubscribeFromResourcesHandler((r, ct) => Handlers(r).UnsubscribeAsync(r, ct))
             .WithSetLoggingLevelHandler((r, ct) => Handlers(r).SetLoggingLevelAsync(r, ct))
+            .WithSubscriptionsListenHandler((r, ct) => (r.Services ?? throw new InvalidOperationException("No request services.")).GetRequiredService<ListenStreams>().ListenAsync(r, ct))
             .WithMessageFilters(f => f.AddIncomingFilter(HandlerFailureLog.Filter).AddIncomingFilter(AgentInputLimits.Filter).AddIncomingFilter(inFlight.Filter).AddIncomingFilter(MalformedRequestGuard.Filter));
         return services;
     }
