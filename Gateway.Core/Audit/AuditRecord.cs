@@ -62,6 +62,13 @@ public static class AuditKinds
     /// <summary>A <c>tools/call</c> about to be forwarded; committed before the upstream sees it, completed by a <see cref="ToolCall"/> entry with the same call id.</summary>
     public const string ToolCallStarted = "tool_call.started";
 
+    /// <summary>
+    /// How a <c>tools/call</c> the upstream ran as a task ended (outcome <see cref="AuditOutcomes.Task"/>), recorded when the
+    /// gateway first relays its terminal status, under the same call id. Apart from <see cref="ToolCall"/> so a call is
+    /// counted once.
+    /// </summary>
+    public const string ToolCallTaskEnded = "tool_call.task_ended";
+
     /// <summary>An admin changed a server, agent, key, policy or tool class (see <c>Gateway.Core.Audit.Admin.AdminChangeRecorder</c>).</summary>
     public const string AdminChange = "admin_change";
 
@@ -98,6 +105,9 @@ public static class AuditOutcomes
 
     /// <summary>The upstream asked the agent for input (a multi round-trip result); the call goes on when the agent retries.</summary>
     public const string InputRequired = "input_required";
+
+    /// <summary>The upstream runs the call as a task: the agent got its handle, and a <see cref="AuditKinds.ToolCallTaskEnded"/> entry with the same call id records how it ended.</summary>
+    public const string Task = "task";
 
     /// <summary>The gateway stopped (crash, kill) after forwarding the call and before recording its completion.</summary>
     public const string Unknown = "unknown";

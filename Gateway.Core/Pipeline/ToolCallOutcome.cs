@@ -43,4 +43,7 @@ public readonly record struct ToolCallOutcome<TResult>(TResult? Result, Refusal 
 
     /// <summary>Gets how the call goes on when the agent retries with the input, when <see cref="InputRequired"/> is set.</summary>
     public CallContinuation? Continuation { get; init; }
+
+    /// <summary>Gets the task the upstream started instead of answering (the tasks extension), with the call it belongs to.</summary>
+    public CreatedTask? Task { get; init; }
 }

@@ -211,6 +211,15 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
                 Continuation = new CallContinuation(root, (continuing?.Round ?? 1) + 1, record.Decision!, record.Rule),
             };
         }
+        catch (UpstreamTaskCreatedException ex)
+        {
+            // Answered with a task handle: the call goes on upstream, and its end is audited when the agent sees it.
+            record = record with { Outcome = AuditOutcomes.Task };
+            return new ToolCallOutcome<TResult>(default, Refusal.None, null)
+            {
+                Task = new CreatedTask(ex.Payload, new TaskedCall(record.CallId!, record.Actor, entry.Server, record.Tool!, record.Decision, record.Rule, record.Timestamp)),
+            };
+        }
         catch (Exception ex)
         {
             record = record with

@@ -32,6 +32,7 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<McpSessionRegistry>();
         services.AddSingleton<ListenStreams>();
         services.AddSingleton<SessionBridges>();
+        services.AddGatewayTasks();
 
         // The SDK finds it in DI: a 2025-11-25 session continues on whichever instance its next request reaches.
         services.AddSingleton<SharedSessions>();

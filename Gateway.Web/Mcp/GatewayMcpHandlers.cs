@@ -147,6 +147,12 @@ internal sealed partial class GatewayMcpHandlers(
                 next.CallId, next.Round, next.Decision, next.Rule, default, string.Empty)));
         }
 
+        if (outcome.Task is { } task)
+        {
+            // The upstream runs the call as a task: its handle reaches the agent with the id sealed to it (Tasks/TaskRelay).
+            return Tasks.TaskRelay.Defer(request, task, agent.Id);
+        }
+
         if (outcome.Refusal != Refusal.None)
         {
             // A refusal is the gateway working as configured: one line, and the audit has the rest.

@@ -8,7 +8,8 @@ namespace Gateway.Web.Upstreams;
 /// Wraps an upstream transport and hands progress notifications to the <see cref="ProgressRouter"/> as they are read,
 /// before any later message (the call's result) is passed on to the client: progress keeps its order and is never
 /// overtaken by the result. It also hides multi round-trip results from the SDK client, which must not answer them
-/// itself (<see cref="InputRequiredPassThrough"/>). Everything else passes through unchanged.
+/// itself (<see cref="InputRequiredPassThrough"/>), and keeps the tool-definition fields the SDK client would drop
+/// (<see cref="ToolFieldPassThrough"/>). Everything else passes through unchanged.
 /// </summary>
 internal sealed class ProgressInterceptingTransport(IClientTransport inner, ProgressRouter router) : IClientTransport
 {
@@ -24,6 +25,9 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
         private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         private readonly Task _pump;
 
+        // The ids of tools/list requests in flight: their responses keep the tool fields the SDK does not know.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<RequestId, byte> _toolLists = new();
+
         public Session(ITransport inner, ProgressRouter router)
         {
             _inner = inner;
@@ -35,8 +39,15 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
 
         public ChannelReader<JsonRpcMessage> MessageReader => _messages.Reader;
 
-        public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default) =>
-            _inner.SendMessageAsync(message, cancellationToken);
+        public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
+        {
+            if (message is JsonRpcRequest { Method: RequestMethods.ToolsList } listing)
+            {
+                _toolLists.TryAdd(listing.Id, 0);
+            }
+
+            return _inner.SendMessageAsync(message, cancellationToken);
+        }
 
         public async ValueTask DisposeAsync()
         {
@@ -54,6 +65,11 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
                         && await _router.TryForwardAsync(progress))
                     {
                         continue;
+                    }
+
+                    if (message is JsonRpcMessageWithId { } answer && _toolLists.TryRemove(answer.Id, out _))
+                    {
+                        ToolFieldPassThrough.Keep((answer as JsonRpcResponse)?.Result);
                     }
 
                     InputRequiredPassThrough.Hide(message);

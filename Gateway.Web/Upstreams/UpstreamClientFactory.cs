@@ -81,11 +81,11 @@ internal sealed partial class UpstreamClientFactory(
                     AdditionalHeaders = CredentialInjection.Headers(server),
                     ConnectionTimeout = server.ConnectTimeout,
                 },
-                // A thin client per transport over the shared, pooled handler, reading responses through the size limit;
-                // an OAuth server's also sets its current token.
+                // A thin client per transport over the shared, pooled handler, reading responses through the size limit
+                // (and error events as errors); an OAuth server's also sets its current token.
                 server.Credential?.Kind is Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials or Gateway.Core.Credentials.CredentialKind.OAuthRefreshToken
-                    ? oauth.CreateClient(server, new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler })
-                    : new HttpClient(new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
+                    ? oauth.CreateClient(server, new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } })
+                    : new HttpClient(new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
                 loggerFactory,
                 ownsHttpClient: true),
         };

@@ -66,6 +66,10 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     public string? ProtocolVersion => _client?.NegotiatedProtocolVersion;
 
+    /// <summary>Whether the connected upstream advertises the extension (<c>capabilities.extensions</c>).</summary>
+    public bool Offers(string extension) =>
+        State == UpstreamState.Connected && _client?.ServerCapabilities?.Extensions?.ContainsKey(extension) == true;
+
     /// <summary>Gets the tools seen at the last successful connection (kept while the upstream is down).</summary>
     public IReadOnlyList<Tool> LastKnownTools => _inventory.Tools;
 
@@ -177,9 +181,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             // An HTTP body over the limit: the connection is fine, only this answer was refused.
             throw;
         }
-        catch (Exception ex) when (ex is McpProtocolException or Gateway.Core.Pipeline.UpstreamInputRequiredException)
+        catch (Exception ex) when (ex is McpProtocolException or Gateway.Core.Pipeline.UpstreamInputRequiredException or Gateway.Core.Pipeline.UpstreamTaskCreatedException)
         {
-            // The upstream answered (a JSON-RPC error, or a request for the agent's input): pass it through unchanged.
+            // The upstream answered (a JSON-RPC error, a request for the agent's input, a task handle): pass it through unchanged.
             throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

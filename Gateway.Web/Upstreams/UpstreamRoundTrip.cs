@@ -9,7 +9,8 @@ namespace Gateway.Web.Upstreams;
 /// <summary>
 /// What a request carries upstream for multi round-trip requests: on a retry, the agent's answers and the upstream's
 /// own state; and, to a 2026-07-28 upstream, which of the agent's capabilities the upstream may ask for input through
-/// (the gateway's own client declares none, so without them the upstream could not ask at all).
+/// (the gateway's own client declares none, so without them the upstream could not ask at all), and whether the agent
+/// takes tasks (the tasks extension).
 /// </summary>
 internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, InputResponse>? Responses, string? UpstreamState, ClientCapabilities? AgentCapabilities, int MaxUpstreamStateBytes)
 {
@@ -70,12 +71,14 @@ internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, Inpu
 
         // The SDK client merges its own (empty) capability set over this key, keeping the agent's; a 2025-11-25
         // upstream session negotiated its capabilities at initialize and must not see the key (SDK notes, pitfall 2).
+        // Of the agent's extensions only the ones the gateway relays go on (the tasks extension).
+        var extensions = Mcp.Tasks.TasksProtocol.Relayed(AgentCapabilities);
         if (AgentCapabilities is { } caps && string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") >= 0
-            && (caps.Sampling is not null || caps.Elicitation is not null || caps.Roots is not null))
+            && (caps.Sampling is not null || caps.Elicitation is not null || caps.Roots is not null || extensions is not null))
         {
             var meta = parameters["_meta"] as JsonObject ?? [];
             meta[ClientCapabilitiesKey] = JsonSerializer.SerializeToNode(
-                new ClientCapabilities { Sampling = caps.Sampling, Elicitation = caps.Elicitation, Roots = caps.Roots }, McpJsonUtilities.DefaultOptions);
+                new ClientCapabilities { Sampling = caps.Sampling, Elicitation = caps.Elicitation, Roots = caps.Roots, Extensions = extensions }, McpJsonUtilities.DefaultOptions);
             parameters["_meta"] = meta;
         }
     }

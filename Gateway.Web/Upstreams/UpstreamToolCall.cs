@@ -57,6 +57,11 @@ internal static class UpstreamToolCall
                 throw new Gateway.Core.Pipeline.UpstreamInputRequiredException(roundTrip?.Checked(inputRequired) ?? inputRequired);
             }
 
+            if (UpstreamTaskResult.TryTake(response.Result, out var task))
+            {
+                throw new Gateway.Core.Pipeline.UpstreamTaskCreatedException(task);
+            }
+
             return response.Result.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions)
                 ?? throw new McpProtocolException("The upstream returned an empty tools/call result.", McpErrorCode.InternalError);
         }

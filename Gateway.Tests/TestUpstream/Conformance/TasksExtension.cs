@@ -37,7 +37,28 @@ public sealed class TasksExtension
         options.RequestHandlers.Add(new McpServerRequestHandler { Method = "tasks/update", RoutingNameParameter = "taskId", Handler = UpdateAsync });
         options.RequestHandlers.Add(new McpServerRequestHandler { Method = "tasks/cancel", RoutingNameParameter = "taskId", Handler = CancelAsync });
         options.Filters.Request.CallToolWithAlternateFilters.Add(CallToolAsync);
+        options.Filters.Message.OutgoingFilters.Add(DeclareTaskSupport);
     }
+
+    /// <summary>
+    /// Adds <c>execution.taskSupport</c> to the task tools in tools/list (the SDK's Tool type has no such field): how a
+    /// client tells a tool that only runs as a task (required) from one that may (optional) before calling it.
+    /// </summary>
+    private static McpMessageHandler DeclareTaskSupport(McpMessageHandler next) => (context, cancellationToken) =>
+    {
+        if (context.JsonRpcMessage is JsonRpcResponse { Result: JsonObject { } result } && result["tools"] is JsonArray tools)
+        {
+            foreach (var tool in tools.OfType<JsonObject>())
+            {
+                if (TaskTools.Support(tool["name"]?.GetValue<string>()) is { } support)
+                {
+                    tool["execution"] = new JsonObject { ["taskSupport"] = support.Required ? "required" : "optional" };
+                }
+            }
+        }
+
+        return next(context, cancellationToken);
+    };
 
     /// <summary>tools/call: starts a task for a task tool when the request declared the extension (and brought the
     /// inputs the tool gathers before it goes asynchronous); answers with the CreateTaskResult at once.</summary>

@@ -1,0 +1,188 @@
+using System.Text.Json.Nodes;
+using Gateway.Core.Audit;
+using Gateway.Tests.Data;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream.Conformance;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Mcp;
+
+/// <summary>
+/// The io.modelcontextprotocol/tasks extension through the gateway, from the C# SDK client on 2026-07-28 in front of the
+/// conformance server (which runs its task tools as tasks for a request that declares the extension): the gateway
+/// advertises the extension and lists the tools' task support, a task tool's call answers with a task handle whose id
+/// is sealed to the calling agent, tasks/get reaches the upstream and relays the end, and the audit holds the call and
+/// its end under one call id. Another agent can neither read, feed nor cancel that task.
+/// </summary>
+public sealed class TasksPassThroughTests
+{
+    private const string AliceKey = "tasks-alice-key-0123456789";
+    private const string BobKey = "tasks-bob-key-0123456789ab";
+
+    [Fact]
+    public async Task ATaskCall_IsRelayed_PolledToItsEnd_Audited_AndClosedToOtherAgents()
+    {
+        await using var server = await ConformanceServer.StartAsync();
+        var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Http("conf", upstream, prefix: ""),
+            Agent("alice", AliceKey, "conf/*"),
+            Agent("bob", BobKey, "conf/*")));
+        await gateway.WaitForToolAsync("failing_job");
+        await using var alice = await ConnectAsync(gateway, AliceKey, declareTasks: true);
+        await using var bob = await ConnectAsync(gateway, BobKey, declareTasks: true);
+        Assert.Equal("2026-07-28", alice.NegotiatedProtocolVersion);
+
+        // Advertised (the upstream offers it), and the tools say how they run as tasks (a field the SDK's Tool lacks).
+        Assert.True(alice.ServerCapabilities.Extensions?.ContainsKey(TasksExtension.Id));
+        var tools = (await SendAsync(alice, RequestMethods.ToolsList, []))!["tools"]!.AsArray().Select(t => t!.AsObject()).ToDictionary(t => t["name"]!.GetValue<string>());
+        Assert.Equal("required", tools["failing_job"]["execution"]?["taskSupport"]?.GetValue<string>());
+        Assert.Equal("optional", tools["slow_compute"]["execution"]?["taskSupport"]?.GetValue<string>());
+        Assert.False(tools["greet"].ContainsKey("execution"));
+        Assert.DoesNotContain(tools.Values, t => t["_meta"]?.ToJsonString().Contains("mcp-gateway/", StringComparison.Ordinal) == true);
+
+        // A tool that only runs as a task: the call answers with the handle, its id the gateway's, not the upstream's.
+        var created = await CallAsync(alice, "failing_job", []);
+        Assert.Equal("task", created["resultType"]?.GetValue<string>());
+        var failingJob = created["taskId"]!.GetValue<string>();
+        Assert.StartsWith("gwt1.", failingJob, StringComparison.Ordinal);
+        var ended = await PollUntilEndedAsync(alice, failingJob);
+        Assert.Equal("completed", ended["status"]!.GetValue<string>());
+        Assert.True(ended["result"]!["isError"]!.GetValue<bool>());
+        Assert.Equal(failingJob, ended["taskId"]!.GetValue<string>());
+
+        // A second read of the ended task relays it again, and is not audited again.
+        Assert.Equal("completed", (await GetAsync(alice, failingJob))["status"]!.GetValue<string>());
+
+        // Bob holds Alice's id of a running task: every tasks method treats it as unknown, and the task runs on untouched.
+        var computing = (await CallAsync(alice, "slow_compute", new() { ["seconds"] = 2, ["label"] = "alice's" }))["taskId"]!.GetValue<string>();
+        foreach (var (method, parameters) in new (string, JsonObject)[]
+        {
+            (TasksProtocolMethods.Get, new() { ["taskId"] = computing }),
+            (TasksProtocolMethods.Update, new() { ["taskId"] = computing, ["inputResponses"] = new JsonObject() }),
+            (TasksProtocolMethods.Cancel, new() { ["taskId"] = computing }),
+        })
+        {
+            var refused = await Assert.ThrowsAsync<McpProtocolException>(() => SendAsync(bob, method, parameters, computing));
+            Assert.Equal(McpErrorCode.InvalidParams, refused.ErrorCode);
+        }
+
+        // tasks/list is gone in this revision (results are inlined in tasks/get): nobody lists tasks, Alice's or others'.
+        // The error comes with HTTP 404, which the SDK client reports as an HTTP error carrying the body.
+        foreach (var client in new[] { bob, alice })
+        {
+            var listing = await Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(client, "tasks/list", []));
+            Assert.Equal((System.Net.HttpStatusCode.NotFound, true), (listing.StatusCode, listing.Message.Contains("-32601", StringComparison.Ordinal)));
+        }
+
+        var computed = await PollUntilEndedAsync(alice, computing);
+        Assert.Equal("completed", computed["status"]!.GetValue<string>());
+        Assert.Equal("Computed alice's after 2s.", computed["result"]!["content"]![0]!["text"]!.GetValue<string>());
+
+        // The audit: each call started, answered with a task, and ended once, under one call id, as Alice's.
+        var trail = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind != AuditKinds.AdminChange).ToList();
+        foreach (var (tool, outcome) in new[] { ("failing_job", AuditOutcomes.ToolError), ("slow_compute", AuditOutcomes.Ok) })
+        {
+            var call = trail.Where(r => r.Tool == tool).ToList();
+            Assert.Equal(
+                [(AuditKinds.ToolCallStarted, AuditOutcomes.Started), (AuditKinds.ToolCall, AuditOutcomes.Task), (AuditKinds.ToolCallTaskEnded, outcome)],
+                call.Select(r => (r.Kind, r.Outcome)));
+            Assert.Single(call.Select(r => r.CallId).Distinct());
+            Assert.NotNull(call[0].CallId);
+            Assert.All(call, r => Assert.Equal(("alice", "conf", "allow"), (r.Actor, r.Server!, r.Decision)));
+            Assert.Matches("^[0-9a-f]{64}$", call[2].ResultSha256);
+        }
+
+        // Bob's attempts reached no upstream and wrote nothing.
+        Assert.DoesNotContain(trail, r => r.Actor == "bob");
+        var verification = AuditSinkChainTests.Verify(await gateway.AuditTrailAsync());
+        Assert.True(verification.Intact, verification.Problem);
+    }
+
+    [Fact]
+    public async Task TasksMethods_WithoutTheExtensionDeclared_AreRefusedAsMissingCapability_AndTaskToolsAnswerInTheCall()
+    {
+        await using var server = await ConformanceServer.StartAsync();
+        var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("conf", upstream, prefix: ""), Agent("alice", AliceKey, "conf/*")));
+        await gateway.WaitForToolAsync("slow_compute");
+        await using var plain = await ConnectAsync(gateway, AliceKey, declareTasks: false);
+
+        var refused = await Assert.ThrowsAsync<MissingRequiredClientCapabilityException>(() => SendAsync(plain, TasksProtocolMethods.Get, new() { ["taskId"] = "gwt1.x" }, "gwt1.x"));
+        Assert.True(refused.RequiredCapabilities.Extensions?.ContainsKey(TasksExtension.Id));
+
+        // Not declared, so not forwarded: the upstream answers in the call (an optional task tool) or refuses it (a required one).
+        var answered = await CallAsync(plain, "slow_compute", new() { ["seconds"] = 0, ["label"] = "now" });
+        Assert.Equal("Computed now after 0s.", answered["content"]![0]!["text"]!.GetValue<string>());
+        var required = await Assert.ThrowsAsync<MissingRequiredClientCapabilityException>(() => CallAsync(plain, "failing_job", []));
+        Assert.True(required.RequiredCapabilities.Extensions?.ContainsKey(TasksExtension.Id));
+    }
+
+    /// <summary>
+    /// A 2026-07-28 agent, declaring the extension or not. Its HTTP client reads an error event sent with HTTP 400 (as
+    /// -32021 is) through the gateway's <see cref="Gateway.Web.Upstreams.ErrorEventStreamHandler"/>: the SDK 2.4.0
+    /// client reads such an error only from a JSON body.
+    /// </summary>
+    private static async Task<McpClient> ConnectAsync(GatewayHost gateway, string key, bool declareTasks) =>
+        await McpClient.CreateAsync(
+            new HttpClientTransport(
+                new HttpClientTransportOptions
+                {
+                    Endpoint = gateway.McpUri,
+                    TransportMode = HttpTransportMode.StreamableHttp,
+                    AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + key },
+                },
+                new HttpClient(new Gateway.Web.Upstreams.ErrorEventStreamHandler { InnerHandler = new SocketsHttpHandler() }),
+                ownsHttpClient: true),
+            new McpClientOptions
+            {
+                ProtocolVersion = "2026-07-28",
+                Capabilities = declareTasks ? new ClientCapabilities { Extensions = new Dictionary<string, object> { [TasksExtension.Id] = new JsonObject() } } : null,
+            },
+            cancellationToken: TestContext.Timeout);
+
+    private static async Task<JsonObject> CallAsync(McpClient client, string tool, JsonObject arguments) =>
+        (await SendAsync(client, RequestMethods.ToolsCall, new() { ["name"] = tool, ["arguments"] = arguments }, tool))!.AsObject();
+
+    private static async Task<JsonObject> GetAsync(McpClient client, string taskId) =>
+        (await SendAsync(client, TasksProtocolMethods.Get, new() { ["taskId"] = taskId }, taskId))!.AsObject();
+
+    /// <summary>Polls tasks/get, at the interval the task suggests, until it is completed, failed or cancelled (the terminal statuses).</summary>
+    private static async Task<JsonObject> PollUntilEndedAsync(McpClient client, string taskId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var task = await GetAsync(client, taskId);
+            if (task["status"]!.GetValue<string>() is "completed" or "failed" or "cancelled")
+            {
+                return task;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The task is still {task["status"]} after 30 s.");
+            await Task.Delay(task["pollIntervalMs"]?.GetValue<int>() ?? 200);
+        }
+    }
+
+    /// <summary>A raw request (the SDK has no tasks types), with its Mcp-Name routing header where the method has one.</summary>
+    private static async Task<JsonNode?> SendAsync(McpClient client, string method, JsonObject parameters, string? routingName = null)
+    {
+        var request = new JsonRpcRequest { Method = method, Params = parameters };
+        if (routingName is not null)
+        {
+            request.Context = new JsonRpcMessageContext { RoutingName = routingName };
+        }
+
+        return (await client.SendRequestAsync(request, TestContext.Timeout)).Result;
+    }
+
+    private static class TasksProtocolMethods
+    {
+        public const string Get = "tasks/get";
+        public const string Update = "tasks/update";
+        public const string Cancel = "tasks/cancel";
+    }
+}
