@@ -12,14 +12,6 @@ internal sealed class ResultSizeLimitHandler(string server, long limit, Upstream
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
 
-        // 2026-07-28 sends some JSON-RPC errors (-32021 missing capability, -32020 header mismatch) with HTTP 400 on an
-        // event stream; the SDK 2.4.0 client reads an error body only from plain JSON and throws an HTTP error instead,
-        // which would turn the upstream's precise answer into "unavailable". The stream holds the JSON-RPC answer: read it.
-        if (response.StatusCode == HttpStatusCode.BadRequest && response.Content?.Headers.ContentType?.MediaType == "text/event-stream")
-        {
-            response.StatusCode = HttpStatusCode.OK;
-        }
-
         if (response.StatusCode != HttpStatusCode.NoContent && response.Content is { } content)
         {
             response.Content = new LimitedContent(content, this);
