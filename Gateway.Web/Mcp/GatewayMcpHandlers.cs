@@ -84,9 +84,10 @@ internal sealed partial class GatewayMcpHandlers(
 
             // A 2026-07-28 agent that can answer questions, calling a 2025-11-25 upstream that asks them as requests on its
             // session: the call gets its own upstream session and waits here between the agent's rounds.
-            if (resumed is null && request.Server.SessionId is null && CanAnswer(CapabilitiesOf(request.Server, call))
+            if (resumed is null && request.Server.SessionId is null
                 && upstreams.TryGet(named.Server, out var connection) && connection.SupportsSessionBridges
-                && string.CompareOrdinal(connection.ProtocolVersion, "2026-01-01") < 0 && parked.TryPark() is { } waiting)
+                && string.CompareOrdinal(connection.ProtocolVersion, "2026-01-01") < 0 && CanAnswer(DeclaredCapabilities.Of(request))
+                && parked.TryPark() is { } waiting)
             {
                 waiting.Server = named.Server;
                 parked.Start(waiting, ct => CallAsync(request, agent, call, null, (entry, fct) => ForwardParkedAsync(request, waiting, connection, entry.Item.Upstream.Name, fct), ct));
@@ -184,7 +185,7 @@ internal sealed partial class GatewayMcpHandlers(
     /// <summary>Forwards a parked call over an upstream session of its own, whose questions go to the agent through <paramref name="waiting"/>.</summary>
     private async ValueTask<CallToolResult> ForwardParkedAsync(RequestContext<CallToolRequestParams> request, RoundTrips.ParkedCall waiting, UpstreamConnection connection, string originalName, CancellationToken cancellationToken)
     {
-        var caps = CapabilitiesOf(request.Server, request.Params!);
+        var caps = DeclaredCapabilities.Of(request);
         var handlers = new McpClientHandlers();
         if (caps?.Elicitation is not null)
         {
@@ -256,7 +257,7 @@ internal sealed partial class GatewayMcpHandlers(
             parameters["_meta"] = meta;
         }
 
-        var roundTrip = RoundTripOf(request.Server, entry.Server, p, resumed);
+        var roundTrip = RoundTripOf(request, entry.Server, p, resumed);
         try
         {
             var result = await InvokeAsync(entry.Server, (client, ct) => roundTrip.SendAsync(client, RequestMethods.PromptsGet, parameters, ct), cancellationToken);
@@ -386,7 +387,7 @@ internal sealed partial class GatewayMcpHandlers(
             throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
         }
 
-        var roundTrip = RoundTripOf(request.Server, server, call, resumed);
+        var roundTrip = RoundTripOf(request, server, call, resumed);
 
         // The upstream reports progress on a token of the gateway's; the router maps it back to the agent's token.
         ProgressToken? upstreamToken = call.ProgressToken is { } token ? progress.Register(new ProgressRelay(request.Server, token)) : null;
@@ -408,26 +409,10 @@ internal sealed partial class GatewayMcpHandlers(
     }
 
     /// <summary>What a request carries upstream for multi round-trip requests (see <see cref="UpstreamRoundTrip"/>).</summary>
-    private UpstreamRoundTrip RoundTripOf(McpServer agentSide, string server, RequestParams parameters, RoundTrips.SealedRound? resumed) =>
-        new(server, resumed is null ? null : parameters.InputResponses, resumed?.Upstream, CapabilitiesOf(agentSide, parameters), seal.MaxUpstreamStateBytes);
+    private UpstreamRoundTrip RoundTripOf(MessageContext request, string server, RequestParams parameters, RoundTrips.SealedRound? resumed) =>
+        new(server, resumed is null ? null : parameters.InputResponses, resumed?.Upstream, DeclaredCapabilities.Of(request), seal.MaxUpstreamStateBytes);
 
-    /// <summary>A 2026-07-28 agent declares its capabilities with each request (in <c>_meta</c>); a 2025-11-25 agent at initialize.</summary>
-    private static ClientCapabilities? CapabilitiesOf(McpServer agentSide, RequestParams parameters)
-    {
-        if (parameters.Meta?["io.modelcontextprotocol/clientCapabilities"] is JsonObject declared)
-        {
-            try
-            {
-                return declared.Deserialize<ClientCapabilities>(McpJsonUtilities.DefaultOptions);
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
 
-        return agentSide.ClientCapabilities;
-    }
 
     /// <summary>The upstream's input-required result as the agent gets it: its requests as they are, its state sealed.</summary>
     private InputRequiredResult Relay(InputRequiredResult upstream, RoundTrips.SealedRound round) =>

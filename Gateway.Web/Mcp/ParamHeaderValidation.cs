@@ -32,7 +32,8 @@ internal static class ParamHeaderValidation
     /// <summary>Checks the call's headers against its arguments; throws -32020 on a mismatch.</summary>
     public static void Check(HttpContext? http, Tool tool, IDictionary<string, JsonElement>? arguments)
     {
-        if (http is null || http.Items.ContainsKey(CheckedKey))
+        // Cheap tests first: this runs on every call, and almost no tool declares such headers.
+        if (http is null || !IsPerRequest(http) || !Declares(tool) || http.Items.ContainsKey(CheckedKey))
         {
             return;
         }

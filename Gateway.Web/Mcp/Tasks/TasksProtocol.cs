@@ -22,8 +22,7 @@ internal static class TasksProtocol
     public const string TaskIdParameter = "taskId";
 
     /// <summary>The capabilities a request declared: per request on 2026-07-28 (<c>_meta</c>), else the session's from initialize.</summary>
-    public static ClientCapabilities? CapabilitiesOf(MessageContext request) =>
-        request.JsonRpcMessage.Context?.ClientCapabilities ?? request.Server.ClientCapabilities;
+    public static ClientCapabilities? CapabilitiesOf(MessageContext request) => DeclaredCapabilities.Of(request);
 
     /// <summary>Whether the request declared the extension.</summary>
     public static bool Declared(MessageContext request) => Declared(CapabilitiesOf(request));
