@@ -46,7 +46,7 @@ internal sealed partial class UpstreamClientFactory(
     /// <param name="traffic">Counts the bytes the upstream sends (the health probe reads it).</param>
     /// <param name="sessionRevision">Open a 2025-11-25 session whatever the upstream offers (a session bridge: the agent's own era, with the session features it needs).</param>
     public Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken, UpstreamTraffic? traffic = null, bool sessionRevision = false) =>
-        ConnectAsync(server, handlers, onStderr, capabilities, sessionRevision || server.Transport == ServerTransport.Sse ? SessionProtocolVersion : null, traffic, cancellationToken);
+        ConnectAsync(server, handlers, onStderr, capabilities, sessionRevision || server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken);
 
     /// <summary>Gets the most bytes one message of <paramref name="server"/> may have: its own limit, else <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
     public long ResultLimit(ServerDefinition server) => server.MaxResultBytes ?? gatewayOptions.Value.Mcp.MaxResultBytes;

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream.Conformance;
 using ModelContextProtocol.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.Upstreams;
 
 namespace Gateway.Tests.Web.Mcp;
@@ -27,6 +28,39 @@ public sealed class RevisionTests
         string? Version(string name) => servers.EnumerateArray().Single(s => s.GetProperty("name").GetString() == name).GetProperty("protocolVersion").GetString();
         Assert.Equal("2026-07-28", Version("both"));
         Assert.Equal("2025-11-25", Version("sessions"));
+    }
+
+    [Fact]
+    public async Task APinnedRevision_KeepsSessionsWithAnUpstreamThatOffersBoth()
+    {
+        await using var both = await ConformanceServer.StartAsync();
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Http("both", $"{both.Urls.First()}/mcp"), Agent("rev", Key, "both/*"), new Dictionary<string, string?> { ["Gateway:Upstreams:ProtocolVersion"] = "2025-11-25" }));
+        await gateway.WaitForToolAsync("both__test_simple_text");
+
+        Assert.True(gateway.Upstreams.TryGet("both", out var connection));
+        Assert.Equal("2025-11-25", connection.ProtocolVersion);
+    }
+
+    [Theory]
+    [InlineData("Gateway:Upstreams:ProtocolVersion", "2026-13-01", "Gateway:Upstreams:ProtocolVersion must be unset")]
+    [InlineData("Gateway:Mcp:MaxRequestStateBytes", "1023", "Gateway:Mcp:MaxRequestStateBytes must be between 1024 and 1048576")]
+    [InlineData("Gateway:Mcp:MaxRequestStateBytes", "1048577", "Gateway:Mcp:MaxRequestStateBytes must be between 1024 and 1048576")]
+    [InlineData("Gateway:Mcp:InputRequiredLifetime", "00:00:00", "InputRequiredLifetime between 0 (exclusive) and one day")]
+    public async Task AnInvalidSetting_StopsTheStart_NamingIt(string key, string value, string message)
+    {
+        var failure = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => GatewayHost.StartAsync(new Dictionary<string, string?> { [key] = value }));
+        Assert.Contains(message, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1024")]
+    [InlineData("1048576")]
+    public async Task TheRequestStateLimit_AtItsBounds_IsAccepted(string bytes)
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?> { ["Gateway:Mcp:MaxRequestStateBytes"] = bytes });
+        Assert.Equal(int.Parse(bytes, System.Globalization.CultureInfo.InvariantCulture), gateway.Services.GetRequiredService<Gateway.Web.Mcp.RoundTrips.RequestStateSeal>().MaxUpstreamStateBytes);
     }
 
     [Fact]
