@@ -30,19 +30,7 @@ internal sealed class ParamHeaderMiddleware(RequestDelegate next, UpstreamManage
             return;
         }
 
-        context.Request.EnableBuffering();
-        JsonNode? message = null;
-        try
-        {
-            message = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            // Not JSON: the SDK answers that.
-        }
-
-        context.Request.Body.Position = 0;
-        if (message is JsonObject { } request && request["method"] is JsonValue method && method.GetValueKind() == JsonValueKind.String
+        if (await RawJsonRpc.PeekAsync(context) is { } request && request["method"] is JsonValue method && method.GetValueKind() == JsonValueKind.String
             && method.GetValue<string>() == "tools/call" && request["params"] is JsonObject parameters
             && parameters["name"] is JsonValue nameNode && nameNode.GetValueKind() == JsonValueKind.String
             && upstreams.Catalog.Tools.TryResolve(nameNode.GetValue<string>(), out var entry)
@@ -51,23 +39,11 @@ internal sealed class ParamHeaderMiddleware(RequestDelegate next, UpstreamManage
             context.Items[ParamHeaderValidation.CheckedKey] = true;
             if (ParamHeaderValidation.Mismatch(context, entry.Item.Exposed, parameters["arguments"]) is { } mismatch)
             {
-                var error = new JsonObject
-                {
-                    ["jsonrpc"] = "2.0",
-                    ["id"] = BoundedId(request["id"]),
-                    ["error"] = new JsonObject { ["code"] = -32020, ["message"] = mismatch },
-                };
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                context.Response.ContentType = "application/json";
-                await context.Response.WriteAsync(error.ToJsonString(), context.RequestAborted);
+                await RawJsonRpc.WriteErrorAsync(context, request, StatusCodes.Status400BadRequest, -32020, mismatch);
                 return;
             }
         }
 
         await next(context);
     }
-
-    // The agent's id is echoed, as JSON-RPC requires, within the gateway's cap on string ids (see AgentInputLimits).
-    private static JsonNode? BoundedId(JsonNode? id) =>
-        id is JsonValue v && (v.GetValueKind() == JsonValueKind.Number || (v.GetValueKind() == JsonValueKind.String && v.GetValue<string>().Length <= 128)) ? id.DeepClone() : null;
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Gateway.Web.Mcp;
@@ -32,44 +31,19 @@ internal sealed class UnsupportedVersionMiddleware(RequestDelegate next)
             return;
         }
 
-        context.Request.EnableBuffering();
-        JsonNode? message = null;
-        try
-        {
-            message = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            // Not JSON: the SDK's own answer (a parse error) is the right one.
-        }
-
-        context.Request.Body.Position = 0;
-        if (message is not JsonObject request || request["params"] is not JsonObject parameters
+        if (await RawJsonRpc.PeekAsync(context) is not { } request || request["params"] is not JsonObject parameters
             || parameters["_meta"] is not JsonObject meta || meta["io.modelcontextprotocol/protocolVersion"] is null)
         {
             await next(context);
             return;
         }
 
-        var error = new JsonObject
+        await RawJsonRpc.WriteErrorAsync(context, request, StatusCodes.Status400BadRequest, -32022, "Bad Request: this protocol version is not supported.", new JsonObject
         {
-            ["jsonrpc"] = "2.0",
-            ["id"] = request["id"] is JsonValue id && (id.GetValueKind() == JsonValueKind.Number || (id.GetValueKind() == JsonValueKind.String && id.GetValue<string>().Length <= 128)) ? id.DeepClone() : null,
-            ["error"] = new JsonObject
-            {
-                ["code"] = -32022,
-                ["message"] = "Bad Request: this protocol version is not supported.",
-                ["data"] = new JsonObject
-                {
-                    ["supported"] = new JsonArray([.. PerRequest.Select(v => JsonValue.Create(v))]),
+            ["supported"] = new JsonArray([.. PerRequest.Select(v => JsonValue.Create(v))]),
 
-                    // The agent's value, bounded: the header is the agent's input.
-                    ["requested"] = requested.Length <= 64 ? requested : requested[..64],
-                },
-            },
-        };
-        context.Response.StatusCode = StatusCodes.Status400BadRequest;
-        context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(error.ToJsonString(), context.RequestAborted);
+            // The agent's value, bounded: the header is the agent's input.
+            ["requested"] = requested.Length <= 64 ? requested : requested[..64],
+        });
     }
 }

@@ -86,24 +86,34 @@ internal sealed class ParkedCall
     /// </summary>
     public async Task<CallToolResult> NextAsync(Func<IDictionary<string, InputRequest>, Exception> relay, CancellationToken cancellationToken)
     {
-        var asked = _questions.Reader.WaitToReadAsync(cancellationToken).AsTask();
-        if (await Task.WhenAny(Result, asked) == Result)
+        while (true)
         {
-            return await Result;
-        }
-
-        var questions = new Dictionary<string, InputRequest>(StringComparer.Ordinal);
-        lock (_gate)
-        {
-            while (_questions.Reader.TryRead(out var question))
+            var asked = _questions.Reader.WaitToReadAsync(cancellationToken).AsTask();
+            if (await Task.WhenAny(Result, asked) == Result)
             {
-                questions[question.Key] = question.Request;
-                _open[question.Key] = question.Answer;
+                return await Result;
+            }
+
+            // The agent's request went away while the call ran on: the call goes on (bounded by its call timeout), and
+            // its questions wait for a retry that may never come (then the answer lifetime ends it).
+            cancellationToken.ThrowIfCancellationRequested();
+
+            var questions = new Dictionary<string, InputRequest>(StringComparer.Ordinal);
+            lock (_gate)
+            {
+                while (_questions.Reader.TryRead(out var question))
+                {
+                    questions[question.Key] = question.Request;
+                    _open[question.Key] = question.Answer;
+                }
+            }
+
+            if (questions.Count > 0)
+            {
+                Lifetime.CancelAfter(_lifetime);
+                throw relay(questions);
             }
         }
-
-        Lifetime.CancelAfter(_lifetime);
-        throw relay(questions);
     }
 
     /// <summary>Stops the answer timer of a call that is done.</summary>
