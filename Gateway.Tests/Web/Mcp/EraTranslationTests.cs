@@ -43,6 +43,53 @@ public sealed class EraTranslationTests
     }
 
     [Fact]
+    public async Task A2025Agent_CallingA2026OnlyUpstream_IsAskedWithASamplingRequest_AndTheUpstreamGetsTheAnswer()
+    {
+        await using var server = await ConformanceServer.StartAsync(era: ServerEra.PerRequest);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("modern", $"{server.Urls.First()}/mcp", prefix: ""), Agent("era", Key, "modern/*")));
+        await gateway.WaitForToolAsync("test_input_required_result_sampling");
+
+        var (code, output) = await RunTypeScriptAgentAsync(gateway, "test_input_required_result_sampling", "{}", "Paris");
+
+        Assert.True(code == 0, output);
+        Assert.Contains("sampled: What is the capital of France?", output, StringComparison.Ordinal);
+        Assert.Contains("asked: 1", output, StringComparison.Ordinal);
+        Assert.Contains("The model answered: Paris", output, StringComparison.Ordinal);
+        await AssertOneCallAsync(gateway, "test_input_required_result_sampling", rounds: 2);
+    }
+
+    [Fact]
+    public async Task A2026Agent_CallingA2025OnlyUpstream_IsAskedForASample_AndTheWaitingUpstreamRequestGetsIt()
+    {
+        await using var server = await ConformanceServer.StartAsync(era: ServerEra.Sessions);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("legacy", $"{server.Urls.First()}/mcp", prefix: ""), Agent("era", Key, "legacy/*")));
+        await gateway.WaitForToolAsync("test_sampling");
+        var prompts = new List<string>();
+        await using var agent = await gateway.ConnectAsync(Key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2026-07-28",
+            Handlers = new McpClientHandlers
+            {
+                SamplingHandler = (request, _, _) =>
+                {
+                    lock (prompts)
+                    {
+                        prompts.AddRange(request!.Messages.SelectMany(m => m.Content.OfType<TextContentBlock>()).Select(t => t.Text));
+                    }
+
+                    return ValueTask.FromResult(new CreateMessageResult { Role = Role.Assistant, Model = "era-test-model", Content = [new TextContentBlock { Text = "Paris" }] });
+                },
+            },
+        });
+
+        var result = await agent.CallToolAsync("test_sampling", new Dictionary<string, object?> { ["prompt"] = "Capital of France?" }, cancellationToken: TestContext.Timeout);
+
+        Assert.Equal(["Capital of France?"], prompts);
+        Assert.Equal("LLM response: Paris", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        await AssertOneCallAsync(gateway, "test_sampling", rounds: 1);
+    }
+
+    [Fact]
     public async Task A2026Agent_CallingA2025OnlyUpstream_GetsInputRequired_AndItsAnswerReachesTheWaitingUpstreamRequest()
     {
         await using var server = await ConformanceServer.StartAsync(era: ServerEra.Sessions);
