@@ -86,7 +86,7 @@ internal sealed partial class GatewayMcpHandlers(
             // session: the call gets its own upstream session and waits here between the agent's rounds.
             if (resumed is null && request.Server.SessionId is null
                 && upstreams.TryGet(named.Server, out var connection) && connection.SupportsSessionBridges
-                && string.CompareOrdinal(connection.ProtocolVersion, "2026-01-01") < 0 && CanAnswer(DeclaredCapabilities.Of(request))
+                && !ProtocolRevisions.IsPerRequest(connection.ProtocolVersion) && CanAnswer(DeclaredCapabilities.Of(request))
                 && parked.TryPark() is { } waiting)
             {
                 waiting.Server = named.Server;
@@ -145,7 +145,7 @@ internal sealed partial class GatewayMcpHandlers(
             var next = outcome.Continuation!;
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
                 agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), forwardedTo?.Invoke() ?? string.Empty, inputRequired.RequestState,
-                next.CallId, next.Round, next.Decision, next.Rule, default, string.Empty)));
+                next.CallId, next.Round, next.Decision, next.Rule)));
         }
 
         if (outcome.Task is { } task)
@@ -178,7 +178,7 @@ internal sealed partial class GatewayMcpHandlers(
             {
                 InputRequests = questions,
                 RequestState = seal.Seal(new RoundTrips.SealedRound(
-                    agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), waiting.Server, null, null, 0, null, null, default, string.Empty, waiting.Id)),
+                    agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), waiting.Server, null, null, 0, null, null) { Parked = waiting.Id }),
             }),
             cancellationToken);
 
@@ -267,7 +267,7 @@ internal sealed partial class GatewayMcpHandlers(
         catch (UpstreamInputRequiredException ex) when (ex.Payload is InputRequiredResult inputRequired)
         {
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
-                agent.Id, RequestMethods.PromptsGet, p.Name, Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null, default, string.Empty)));
+                agent.Id, RequestMethods.PromptsGet, p.Name, Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null)));
         }
     }
 
@@ -412,8 +412,6 @@ internal sealed partial class GatewayMcpHandlers(
     private UpstreamRoundTrip RoundTripOf(MessageContext request, string server, RequestParams parameters, RoundTrips.SealedRound? resumed) =>
         new(server, resumed is null ? null : parameters.InputResponses, resumed?.Upstream, DeclaredCapabilities.Of(request), seal.MaxUpstreamStateBytes);
 
-
-
     /// <summary>The upstream's input-required result as the agent gets it: its requests as they are, its state sealed.</summary>
     private InputRequiredResult Relay(InputRequiredResult upstream, RoundTrips.SealedRound round) =>
         new() { InputRequests = upstream.InputRequests, RequestState = seal.Seal(round) };
@@ -522,7 +520,7 @@ internal sealed partial class GatewayMcpHandlers(
         }
 
         // 2026-07-28 answers an unknown resource with -32602 (SEP-2164), earlier revisions with -32002; both name the URI.
-        var revision2026 = string.CompareOrdinal(request.Server.NegotiatedProtocolVersion, "2026-01-01") >= 0;
+        var revision2026 = ProtocolRevisions.IsPerRequest(request.Server.NegotiatedProtocolVersion);
         var notFound = new McpProtocolException($"Resource not found: '{uri}'.", revision2026 ? McpErrorCode.InvalidParams : McpErrorCode.ResourceNotFound);
         notFound.Data["uri"] = uri;
         throw notFound;

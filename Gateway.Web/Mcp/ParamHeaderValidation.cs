@@ -60,7 +60,7 @@ internal static class ParamHeaderValidation
 
     /// <summary>Whether the request is of the per-request era (2026-07-28 and later).</summary>
     public static bool IsPerRequest(HttpContext http) =>
-        string.CompareOrdinal(http.Request.Headers["MCP-Protocol-Version"].ToString(), "2026-01-01") >= 0;
+        ProtocolRevisions.IsPerRequest(http.Request.Headers["MCP-Protocol-Version"].ToString());
 
     // Whether a tool's schema has any x-mcp-header property, found once per tool definition.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Tool, object> Declaring = new();

@@ -126,9 +126,10 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         {
             bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None, sessionRevision: true);
         }
-        catch (Exception ex) when (ex is McpException or HttpRequestException)
+        catch (Exception ex) when (ex is McpException or HttpRequestException { StatusCode: >= System.Net.HttpStatusCode.BadRequest and < System.Net.HttpStatusCode.InternalServerError })
         {
-            // Speaks 2026-07-28 only: no sessions to open; its calls go over the shared connection from now on.
+            // The upstream refused the handshake (an error answer or a 4xx, not a network failure): it speaks 2026-07-28
+            // only, with no sessions to open; its calls go over the shared connection until it reconnects.
             upstream.RefuseSessionBridges();
             LogBridgesRefused(upstream.Name, ex.Message);
             throw;

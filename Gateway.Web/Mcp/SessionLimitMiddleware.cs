@@ -37,5 +37,5 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
 
     /// <summary>2026-07-28 clients send their version on every request and never open a session.</summary>
     private static bool OpensSession(HttpRequest request) =>
-        request.Headers["MCP-Protocol-Version"].ToString() is not { Length: > 0 } version || string.CompareOrdinal(version, "2026-01-01") < 0;
+        !ProtocolRevisions.IsPerRequest(request.Headers["MCP-Protocol-Version"].ToString());
 }

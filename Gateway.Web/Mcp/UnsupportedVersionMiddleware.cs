@@ -11,11 +11,6 @@ namespace Gateway.Web.Mcp;
 /// </summary>
 internal sealed class UnsupportedVersionMiddleware(RequestDelegate next)
 {
-    /// <summary>The revisions SDK 2.4.0 serves (dates, so they order as strings); from 2026-07-28 on they are per-request.</summary>
-    internal static readonly string[] Known = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
-
-    private static readonly string[] PerRequest = [.. Known.Where(v => string.CompareOrdinal(v, "2026-07-28") >= 0)];
-
     // An unknown version with a larger body is left to the SDK (whose list is then longer, but the answer still -32022).
     private const int MaxInspectedBody = 64 * 1024;
 
@@ -23,7 +18,7 @@ internal sealed class UnsupportedVersionMiddleware(RequestDelegate next)
     {
         var requested = context.Request.Headers["MCP-Protocol-Version"].ToString();
         // Unauthenticated requests go on to get their 401: nothing is answered before the agent is known.
-        if (!HttpMethods.IsPost(context.Request.Method) || requested.Length == 0 || Known.Contains(requested)
+        if (!HttpMethods.IsPost(context.Request.Method) || requested.Length == 0 || ProtocolRevisions.Known.Contains(requested)
             || context.User.Identity?.IsAuthenticated != true
             || context.Request.ContentLength is null or > MaxInspectedBody)
         {
@@ -40,7 +35,7 @@ internal sealed class UnsupportedVersionMiddleware(RequestDelegate next)
 
         await RawJsonRpc.WriteErrorAsync(context, request, StatusCodes.Status400BadRequest, -32022, "Bad Request: this protocol version is not supported.", new JsonObject
         {
-            ["supported"] = new JsonArray([.. PerRequest.Select(v => JsonValue.Create(v))]),
+            ["supported"] = new JsonArray([.. ProtocolRevisions.PerRequestRevisions.Select(v => JsonValue.Create(v))]),
 
             // The agent's value, bounded: the header is the agent's input.
             ["requested"] = requested.Length <= 64 ? requested : requested[..64],

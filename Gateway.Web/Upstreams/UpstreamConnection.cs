@@ -301,6 +301,8 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     /// <summary>Returns when the upstream is gone: process exit or transport close, a failed ping, or a failed call.</summary>
     private async Task WatchAsync(McpClient client, CancellationToken stop)
     {
+        // The fingerprint of the lists agents see, kept so each re-read of a 2026-07-28 upstream serializes one list, not two.
+        string? seen = null;
         while (true)
         {
             var tick = Task.Delay(_options.HealthCheckInterval, _time, stop);
@@ -317,6 +319,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             {
                 _inventoryStale = false;
                 _inventory = await LoadInventoryAsync(client, stop);
+                seen = null;
                 _onChanged();
             }
             else if (done == tick && IsSessionless(client))
@@ -324,9 +327,11 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
                 // 2026-07-28 has no session to push list_changed on (only a subscriptions/listen stream, which a
                 // stateless upstream cannot serve): re-read the lists at each health check and publish real changes.
                 var fresh = await LoadInventoryAsync(client, stop);
-                if (!UpstreamInventoryComparer.SameLists(_inventory, fresh))
+                var fingerprint = UpstreamInventoryFingerprint.Of(fresh);
+                seen ??= UpstreamInventoryFingerprint.Of(_inventory);
+                if (fingerprint != seen)
                 {
-                    _inventory = fresh;
+                    (_inventory, seen) = (fresh, fingerprint);
                     _onChanged();
                 }
             }
@@ -335,7 +340,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         }
     }
 
-    private static bool IsSessionless(McpClient client) => string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") >= 0;
+    private static bool IsSessionless(McpClient client) => Gateway.Web.Mcp.ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion);
 
     /// <summary>
     /// Proves the upstream answers: <c>ping</c>, or on 2026-07-28 (which has no ping) <c>server/discover</c>. Any
@@ -348,7 +353,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         var received = _traffic.Bytes;
         try
         {
-            if (string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") >= 0)
+            if (IsSessionless(client))
             {
                 await client.SendRequestAsync(new JsonRpcRequest { Method = RequestMethods.ServerDiscover, Params = new JsonObject() }, probe.Token);
             }

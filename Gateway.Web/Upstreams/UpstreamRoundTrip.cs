@@ -73,7 +73,7 @@ internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, Inpu
         // upstream session negotiated its capabilities at initialize and must not see the key (SDK notes, pitfall 2).
         // Of the agent's extensions only the ones the gateway relays go on (the tasks extension).
         var extensions = Mcp.Tasks.TasksProtocol.Relayed(AgentCapabilities);
-        if (AgentCapabilities is { } caps && string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") >= 0
+        if (AgentCapabilities is { } caps && Mcp.ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion)
             && (caps.Sampling is not null || caps.Elicitation is not null || caps.Roots is not null || extensions is not null))
         {
             var meta = parameters["_meta"] as JsonObject ?? [];

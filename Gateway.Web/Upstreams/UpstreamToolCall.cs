@@ -65,7 +65,7 @@ internal static class UpstreamToolCall
             return response.Result.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions)
                 ?? throw new McpProtocolException("The upstream returned an empty tools/call result.", McpErrorCode.InternalError);
         }
-        catch (Exception ex) when (string.CompareOrdinal(client.NegotiatedProtocolVersion, "2026-01-01") < 0
+        catch (Exception ex) when (!Gateway.Web.Mcp.ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion)
             && ((ex is OperationCanceledException && cancellationToken.IsCancellationRequested) || IsOversized(ex)))
         {
             // Tell the upstream; bounded and best effort, the caller has already given up (or the result was refused

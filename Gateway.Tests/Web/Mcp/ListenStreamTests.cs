@@ -18,31 +18,9 @@ public sealed class ListenStreamTests
         await gateway.WaitForToolAsync("remote__toggle_extra");
 
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri)
-        {
-            Content = new StringContent(new JsonObject
-            {
-                ["jsonrpc"] = "2.0",
-                ["id"] = "listen-1",
-                ["method"] = "subscriptions/listen",
-                ["params"] = new JsonObject
-                {
-                    ["notifications"] = new JsonObject { ["toolsListChanged"] = true, ["resourceSubscriptions"] = new JsonArray("test://x") },
-                    ["_meta"] = new JsonObject
-                    {
-                        ["io.modelcontextprotocol/protocolVersion"] = "2026-07-28",
-                        ["io.modelcontextprotocol/clientInfo"] = new JsonObject { ["name"] = "raw", ["version"] = "1" },
-                        ["io.modelcontextprotocol/clientCapabilities"] = new JsonObject(),
-                    },
-                },
-            }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("Authorization", "Bearer " + Key);
-        request.Headers.Add("Accept", "application/json, text/event-stream");
-        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
-        request.Headers.Add("Mcp-Method", "subscriptions/listen");
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Timeout));
+        var (response, reader) = await ListenAsync(http, gateway, Key, "listen-1", new JsonObject { ["toolsListChanged"] = true, ["resourceSubscriptions"] = new JsonArray("test://x") });
+        using var listening = response;
+        using var lines = reader;
 
         // First the acknowledgement: list changes of tools granted, resource subscriptions not offered here.
         var ack = await NextMessageAsync(reader);
@@ -58,6 +36,72 @@ public sealed class ListenStreamTests
         Assert.Equal("notifications/tools/list_changed", changed["method"]?.GetValue<string>());
         Assert.Equal("listen-1", changed["params"]!["_meta"]!["io.modelcontextprotocol/subscriptionId"]?.GetValue<string>());
         await gateway.WaitForToolAsync("remote__extra");
+    }
+
+    [Fact]
+    public async Task OneAgent_MayHold16Streams_AndThe17thIsRefused_WhileAnotherAgentStillListens()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(Agent("listener", Key, "none/*"), Agent("other", "other-listen-key-0123456789", "none/*")));
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var open = new List<(HttpResponseMessage Response, StreamReader Reader)>();
+        try
+        {
+            for (var i = 0; i < Gateway.Web.Mcp.ListenStreams.MaxPerAgent; i++)
+            {
+                open.Add(await ListenAsync(http, gateway, Key, $"listen-{i}"));
+                Assert.Equal("notifications/subscriptions/acknowledged", (await NextMessageAsync(open[^1].Reader))["method"]?.GetValue<string>());
+            }
+
+            var (refused, refusedReader) = await ListenAsync(http, gateway, Key, "listen-over");
+            using (refused)
+            using (refusedReader)
+            {
+                var error = await NextMessageAsync(refusedReader);
+                Assert.Equal(-32600, error["error"]?["code"]?.GetValue<int>());
+                Assert.Contains("at most 16", error["error"]?["message"]?.GetValue<string>(), StringComparison.Ordinal);
+            }
+
+            var (other, otherReader) = await ListenAsync(http, gateway, "other-listen-key-0123456789", "listen-other");
+            open.Add((other, otherReader));
+            Assert.Equal("notifications/subscriptions/acknowledged", (await NextMessageAsync(otherReader))["method"]?.GetValue<string>());
+        }
+        finally
+        {
+            foreach (var (response, reader) in open)
+            {
+                reader.Dispose();
+                response.Dispose();
+            }
+        }
+    }
+
+    private static async Task<(HttpResponseMessage Response, StreamReader Reader)> ListenAsync(HttpClient http, GatewayHost gateway, string key, string id, JsonObject? notifications = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri)
+        {
+            Content = new StringContent(new JsonObject
+            {
+                ["jsonrpc"] = "2.0",
+                ["id"] = id,
+                ["method"] = "subscriptions/listen",
+                ["params"] = new JsonObject
+                {
+                    ["notifications"] = notifications ?? new JsonObject { ["toolsListChanged"] = true },
+                    ["_meta"] = new JsonObject
+                    {
+                        ["io.modelcontextprotocol/protocolVersion"] = "2026-07-28",
+                        ["io.modelcontextprotocol/clientInfo"] = new JsonObject { ["name"] = "raw", ["version"] = "1" },
+                        ["io.modelcontextprotocol/clientCapabilities"] = new JsonObject(),
+                    },
+                },
+            }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Authorization", "Bearer " + key);
+        request.Headers.Add("Accept", "application/json, text/event-stream");
+        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.Add("Mcp-Method", "subscriptions/listen");
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
+        return (response, new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Timeout)));
     }
 
     /// <summary>The next JSON-RPC message on an event stream (its data line), within the test's deadline.</summary>

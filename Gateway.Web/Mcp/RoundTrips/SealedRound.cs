@@ -18,11 +18,17 @@ internal sealed record SealedRound(
     string? CallId,
     int Round,
     string? Decision,
-    string? Rule,
-    DateTimeOffset Expires,
-    string Nonce,
-    string? Parked = null)
+    string? Rule)
 {
+    /// <summary>Gets when it stops opening (set by <see cref="RequestStateSeal.Seal"/>).</summary>
+    public DateTimeOffset Expires { get; init; }
+
+    /// <summary>Gets what makes it open once (set by <see cref="RequestStateSeal.Seal"/>).</summary>
+    public string Nonce { get; init; } = string.Empty;
+
+    /// <summary>Gets the id of the call that waits on this instance for the agent's answers, if it is one (<see cref="ParkedCall"/>).</summary>
+    public string? Parked { get; init; }
+
     /// <summary>Gets how a tool call goes on in the pipeline (null for prompts and resources, which are not audited as calls).</summary>
     public CallContinuation? Continuation => CallId is null ? null : new CallContinuation(CallId, Round, Decision ?? "allow", Rule);
 }

@@ -11,7 +11,6 @@ internal sealed class ResultSizeLimitHandler(string server, long limit, Upstream
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-
         if (response.StatusCode != HttpStatusCode.NoContent && response.Content is { } content)
         {
             response.Content = new LimitedContent(content, this);

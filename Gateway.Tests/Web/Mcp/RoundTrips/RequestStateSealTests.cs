@@ -22,7 +22,7 @@ public sealed class RequestStateSealTests
     private static readonly Dictionary<string, JsonElement> Arguments = new() { ["city"] = JsonSerializer.SerializeToElement("Oslo") };
 
     private static SealedRound Round(long agent = 7) =>
-        new(agent, RequestMethods.ToolsCall, "weather", Hash(Arguments), "srv", "upstream-state", "call-1", 2, "allow", null, default, string.Empty);
+        new(agent, RequestMethods.ToolsCall, "weather", Hash(Arguments), "srv", "upstream-state", "call-1", 2, "allow", null);
 
     [Fact]
     public void ItsOwnAgent_OpensIt_Once()
