@@ -16,7 +16,7 @@ internal sealed class ParkedCall
     // An upstream asking more than this many questions at once gets an error for the rest (bounded memory).
     private const int MaxOpenQuestions = 16;
 
-    private readonly Channel<Question> _questions = Channel.CreateBounded<Question>(new BoundedChannelOptions(MaxOpenQuestions) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<Question> _questions = Channel.CreateBounded<Question>(new BoundedChannelOptions(MaxOpenQuestions) { FullMode = BoundedChannelFullMode.Wait });
     private readonly Dictionary<string, TaskCompletionSource<InputResponse>> _open = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly TimeSpan _lifetime;
