@@ -61,7 +61,15 @@ public sealed class UpstreamOAuthTests
         await tokens.DisposeAsync();
         await gateway.Upstreams.WaitUntilAsync(_ => gateway.Upstreams.TryGet("fragile", out var c) && c.State == UpstreamState.Failed, TestContext.Timeout);
 
-        var described = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/fragile", TestContext.Timeout);
+        // The supervisor retries with backoff (state "connecting" for the attempt): the API is read until it shows the
+        // failure, within the deadline, rather than once in a window a slow machine can miss.
+        var deadline = TestContext.Timeout;
+        JsonElement described;
+        while ((described = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/fragile", deadline)).GetProperty("state").GetString() != "failed")
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), deadline);
+        }
+
         Assert.Equal("failed", described.GetProperty("state").GetString());
         Assert.Contains("token", described.GetProperty("lastError").GetString(), StringComparison.OrdinalIgnoreCase);
 
