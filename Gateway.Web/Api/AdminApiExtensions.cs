@@ -1,5 +1,6 @@
 using Gateway.Web.Api;
 using Gateway.Web.Authentication;
+using Scalar.AspNetCore;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -10,13 +11,16 @@ internal static class AdminApiExtensions
     {
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
-        services.AddOpenApi("v1");
+        services.AddOpenApi("v1", OpenApiSecurity.Configure);
         return services;
     }
 
     public static WebApplication MapGatewayAdminApi(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
+
+        // The API reference (Scalar, its script served from the gateway itself: no CDN, works offline).
+        app.MapScalarApiReference("/api/reference", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json").WithTitle("MCP Gateway admin API"));
         // Every route names its role policy: reads for Admin and Auditor, changes for Admin, approvals for Admin and
         // Approver. The caller is the admin key (role Admin) or a signed-in console user (their roles).
         var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.ConsoleUserPolicy)

@@ -1,12 +1,11 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using Gateway.Web.Console;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Web.Authentication;
 
-/// <summary>Protects the admin API with the <see cref="AdminKey"/>, compared in constant time.</summary>
+/// <summary>Protects the admin API with the <see cref="AdminKey"/> keys (Admin, and the optional Auditor key), compared in constant time.</summary>
 internal sealed class AdminKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
@@ -21,12 +20,15 @@ internal sealed class AdminKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (!adminKey.Matches(token))
+        var role = adminKey.RoleOf(token);
+        if (role is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("invalid admin key"));
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin-api"), new Claim(ClaimTypes.Role, "Admin")], Scheme.Name);
+        // The name is what the admin-change audit records as the actor.
+        var name = role == "Admin" ? "admin-api" : "auditor-api";
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], Scheme.Name);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
     }
 

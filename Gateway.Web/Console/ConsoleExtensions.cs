@@ -1,4 +1,5 @@
 using Gateway.Web.Components;
+using Gateway.Web.Authentication;
 using Gateway.Web.Console;
 using MudBlazor.Services;
 

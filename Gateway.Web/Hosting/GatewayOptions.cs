@@ -62,6 +62,12 @@ public sealed class AdminOptions
     public string? ApiKey { get; set; }
 
     /// <summary>
+    /// Gets or sets an optional key for read-only API clients (role Auditor): they read servers, agents, policies and
+    /// the audit (query, export, verify) and change nothing. At least 16 characters, and not the admin key.
+    /// </summary>
+    public string? AuditorApiKey { get; set; }
+
+    /// <summary>
     /// Gets or sets the one-time password of the local <c>admin</c> created at the first start (local sign-in only).
     /// Without one a password is generated and logged once. Either way it must be changed at first sign-in.
     /// </summary>

@@ -16,6 +16,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// </summary>
 internal static class ConsoleIdentityExtensions
 {
+    /// <summary>The console's sign-in cookie (also named in the API's OpenAPI document).</summary>
+    public const string CookieName = "mcpgw.console";
+
     private const string LoginLimiter = "console-login";
 
     public static IServiceCollection AddConsoleIdentity(this IServiceCollection services, IConfiguration configuration)
@@ -38,7 +41,7 @@ internal static class ConsoleIdentityExtensions
             .AddCookie(ConsoleDefaults.Scheme, o =>
             {
                 o.LoginPath = "/login";
-                o.Cookie.Name = "mcpgw.console";
+                o.Cookie.Name = CookieName;
                 o.Cookie.HttpOnly = true;
 
                 // Lax, not Strict: the OIDC callback is a cross-site form post, and the redirect after it must carry the

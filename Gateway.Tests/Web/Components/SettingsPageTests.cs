@@ -1,6 +1,7 @@
 using Bunit;
 using Gateway.Core.Approvals;
 using Gateway.Core.Identity;
+using Gateway.Web.Authentication;
 using Gateway.Web.Console;
 using Gateway.Web.Identity;
 using Microsoft.Extensions.Configuration;

@@ -8,7 +8,7 @@ using Gateway.Web.Upstreams;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers provisioning, the agent directory and the upstream pool, in the order they must start.</summary>
-internal static class GatewayUpstreamExtensions
+internal static class GatewayCoreExtensions
 {
     public static IServiceCollection AddGatewayCore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -22,6 +22,9 @@ internal static class GatewayUpstreamExtensions
             .Validate(
                 o => o.Mcp.MaxRequestStateBytes is >= 1024 and <= 1024 * 1024 && o.Mcp.InputRequiredLifetime > TimeSpan.Zero && o.Mcp.InputRequiredLifetime <= TimeSpan.FromDays(1),
                 "Gateway:Mcp:MaxRequestStateBytes must be between 1024 and 1048576, and Gateway:Mcp:InputRequiredLifetime between 0 (exclusive) and one day.")
+            .Validate(
+                o => o.Admin.AuditorApiKey is null || (o.Admin.AuditorApiKey.Length >= 16 && o.Admin.AuditorApiKey != o.Admin.ApiKey),
+                "Gateway:Admin:AuditorApiKey must be at least 16 characters and differ from Gateway:Admin:ApiKey.")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
 

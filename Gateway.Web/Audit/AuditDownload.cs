@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.IO.Compression;
+using Gateway.Core.Audit;
+using Gateway.Data.Stores;
+
+namespace Gateway.Web.Audit;
+
+/// <summary>
+/// An export as a download, for the console's button and the API alike: JSONL with its checkpoints and manifest in a zip
+/// (what <c>audit verify --file</c> reads), or CSV. The files are written to a temporary folder that goes with the response.
+/// </summary>
+internal static class AuditDownload
+{
+    /// <summary>What an export download was asked for, still as text; <see cref="TryRead"/> checks it.</summary>
+    public sealed record Query(string? Format, string? From, string? To, string? Agent, string? Server);
+
+    /// <summary>The one message for a bad query, the same for console and API.</summary>
+    public const string Invalid = "format is jsonl or csv; from and to are ISO 8601 times.";
+
+    /// <summary>Reads the format and the filter, or says no.</summary>
+    public static bool TryRead(Query query, out string format, out AuditFilter filter)
+    {
+        format = query.Format ?? "jsonl";
+        filter = new AuditFilter();
+        if (!AuditQueryText.TryTime(query.From, out var from) || !AuditQueryText.TryTime(query.To, out var to) || format is not ("jsonl" or "csv"))
+        {
+            return false;
+        }
+
+        filter = new AuditFilter { From = from, To = to, Agent = query.Agent, Server = query.Server };
+        return true;
+    }
+
+    /// <summary>Writes the export and returns it as a file result.</summary>
+    public static IResult Create(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string format, AuditFilter filter)
+    {
+        var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var folder = Directory.CreateTempSubdirectory("mcpgw-export-").FullName;
+
+        // The temporary folder goes when the download is done (or fails).
+        context.Response.RegisterForDispose(new TemporaryFolder(folder));
+        var reader = browser.Reader();
+        string file;
+        if (format == "csv")
+        {
+            file = Path.Combine(folder, $"audit-{stamp}.csv");
+            AuditExporter.WriteCsv(reader, filter, file);
+        }
+        else
+        {
+            var entries = Path.Combine(folder, $"audit-{stamp}.jsonl");
+            AuditExporter.WriteJsonLines(reader, filter, entries, key.Key, time.GetUtcNow());
+            file = Path.Combine(folder, $"audit-{stamp}.zip");
+            using var zip = ZipFile.Open(file, ZipArchiveMode.Create);
+            foreach (var part in new[] { entries, AuditExporter.CheckpointsPath(entries), AuditExporter.ManifestPath(entries) })
+            {
+                zip.CreateEntryFromFile(part, Path.GetFileName(part));
+            }
+        }
+
+        return Results.File(file, format == "csv" ? "text/csv" : "application/zip", Path.GetFileName(file));
+    }
+
+    private sealed class TemporaryFolder(string path) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Still open on some platform; the OS cleans its temp folder.
+            }
+        }
+    }
+}
