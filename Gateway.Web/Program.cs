@@ -49,7 +49,7 @@ public static class Program
         builder.Services.AddGatewayData(
             database,
             GatewayAuditExtensions.WriteOptions(builder.Configuration),
-            builder.Configuration.GetValue<TimeSpan?>($"{GatewayOptions.Section}:Upstreams:AgentRefreshInterval"));
+            GatewayPaths.ChangePollInterval(builder.Configuration));
         builder.Services.AddGatewayCredentials(builder.Configuration, GatewayPaths.DataFolder(database, builder.Environment.ContentRootPath));
         builder.Services.AddGatewayCore(builder.Configuration);
         builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, database);

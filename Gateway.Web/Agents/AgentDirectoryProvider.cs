@@ -7,7 +7,7 @@ namespace Gateway.Web.Agents;
 
 /// <summary>
 /// Holds the current <see cref="AgentDirectory"/>. Rebuilt at once after a local change (API) and re-read when the
-/// database changed (the change watch looks every <see cref="UpstreamOptions.AgentRefreshInterval"/>), so a revoked key
+/// database changed (the change watch looks every <c>Gateway:Database:ChangePollInterval</c> on SQLite), so a revoked key
 /// or a disabled agent is refused within a second everywhere, also on sessions that are already open.
 /// </summary>
 internal sealed class AgentDirectoryProvider(

@@ -46,6 +46,8 @@ internal static class GatewayCoreExtensions
         services.AddSingleton<UpstreamManager>();
 
         // Pins load before upstreams connect, so a changed tool is never offered, not even for a moment at startup.
+        services.AddSingleton<ToolPinReloader>();
+        services.AddHostedService(sp => sp.GetRequiredService<ToolPinReloader>());
         services.AddSingleton<ToolPinService>();
         services.AddHostedService(sp => sp.GetRequiredService<ToolPinService>());
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamManager>());

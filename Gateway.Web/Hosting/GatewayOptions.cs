@@ -100,9 +100,6 @@ public sealed class UpstreamOptions
     /// </summary>
     public string? InheritedEnvironment { get; set; }
 
-    /// <summary>Gets or sets how often agents are re-read from the database (changes made by other instances). The default is 1 second.</summary>
-    public TimeSpan AgentRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
-
     /// <summary>
     /// Gets or sets the revision the shared upstream connections ask for: null (the default) negotiates the newest each
     /// upstream offers (2026-07-28 when offered); <c>2025-11-25</c> keeps sessions with upstreams that still offer them

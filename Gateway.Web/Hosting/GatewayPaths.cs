@@ -31,6 +31,15 @@ internal static class GatewayPaths
     }
 
     /// <summary>
+    /// How often a SQLite file is looked at for changes made by another instance (what re-reads agents, keys, policies,
+    /// classes, pins and servers): <c>Gateway:Database:ChangePollInterval</c>, or its former name
+    /// <c>Gateway:Upstreams:AgentRefreshInterval</c> (it never drove only agents); 1 s when neither is set.
+    /// </summary>
+    public static TimeSpan? ChangePollInterval(IConfiguration configuration) =>
+        configuration.GetValue<TimeSpan?>("Gateway:Database:ChangePollInterval")
+        ?? configuration.GetValue<TimeSpan?>("Gateway:Upstreams:AgentRefreshInterval");
+
+    /// <summary>
     /// The SQLite connection string: <c>ConnectionStrings:Gateway</c>, or <c>data/gateway.db</c> under the content root.
     /// A relative <c>Data Source</c> is taken relative to the content root, and its folder is created.
     /// </summary>

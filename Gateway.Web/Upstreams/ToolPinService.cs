@@ -9,13 +9,14 @@ namespace Gateway.Web.Upstreams;
 /// <summary>
 /// Rug-pull protection. Loads the pinned tool definitions before upstreams connect, pins first definitions as they
 /// appear (trust on first use), records each changed definition once in the audit trail, and accepts a definition
-/// when an admin approves it. The catalog itself leaves out every tool whose definition is not accepted.
+/// when an admin approves it. The catalog itself leaves out every tool whose definition is not accepted; the pins it is
+/// built with are kept current by <see cref="ToolPinReloader"/>.
 /// </summary>
 internal sealed partial class ToolPinService(
     IToolPinStore store,
     UpstreamManager upstreams,
     IAuditSink audit,
-    Gateway.Data.Stores.IDatabaseChanges changes,
+    ToolPinReloader pins,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<ToolPinService> logger) : IHostedService
@@ -27,57 +28,27 @@ internal sealed partial class ToolPinService(
     private readonly HashSet<(string Server, string Tool, string Sha)> _reported = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Task _loop = Task.CompletedTask;
-    private Task _refresh = Task.CompletedTask;
-    private readonly CancellationTokenSource _stopping = new();
     private long _reviewed;
     private TaskCompletionSource _reviewedChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private PinningMode Mode => options.Value.Upstreams.ToolPinning;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        await ReloadAsync(cancellationToken);
         if (Mode != PinningMode.Off)
         {
             upstreams.CatalogChanged += OnCatalogChanged;
             _loop = Task.Run(RunAsync, CancellationToken.None);
-            _refresh = Task.Run(RefreshAsync, CancellationToken.None);
         }
+
+        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         upstreams.CatalogChanged -= OnCatalogChanged;
         _changes.Writer.TryComplete();
-        await _stopping.CancelAsync();
         await _loop.WaitAsync(cancellationToken);
-        await _refresh.WaitAsync(cancellationToken);
-    }
-
-    // Pins accepted on another instance sharing the database apply here when the database changed (a small table; the
-    // catalog is rebuilt only when the pins really changed).
-    private async Task RefreshAsync()
-    {
-        var seen = changes.Version;
-        try
-        {
-            while (true)
-            {
-                seen = await changes.WaitForChangeAsync(seen, _stopping.Token);
-                try
-                {
-                    await ReloadAsync(_stopping.Token);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogReviewFailed(logger, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            // Stopping.
-        }
     }
 
     /// <summary>Accepts a tool's current definition (an admin reviewed it); false when the tool is not offered by a connected server.</summary>
@@ -98,7 +69,7 @@ internal sealed partial class ToolPinService(
         {
             await store.SetAsync(new ToolPin(server, tool, current, time.GetUtcNow(), by, ToolPin.Keep(definition)), cancellationToken);
             await WriteAuditAsync("tool_pinned", by, server, tool, "allow", "pinned", $"definition {Short(current)} accepted" + (findings.Count == 0 ? string.Empty : $" despite {Summary(findings)}"));
-            await ReloadAsync(cancellationToken);
+            await pins.ReloadAsync(cancellationToken);
         }
         finally
         {
@@ -201,22 +172,12 @@ internal sealed partial class ToolPinService(
 
             if (pinned > 0)
             {
-                await ReloadAsync(CancellationToken.None);
+                await pins.ReloadAsync(CancellationToken.None);
             }
         }
         finally
         {
             _gate.Release();
-        }
-    }
-
-    // The catalog is rebuilt only when the stored pins differ from those it was built with.
-    private async Task ReloadAsync(CancellationToken cancellationToken)
-    {
-        var stored = await store.ListAsync(cancellationToken);
-        if (!upstreams.Catalog.Pins.SameAs(stored) || upstreams.Catalog.Pins.Mode != Mode)
-        {
-            upstreams.SetPins(new ToolPinSet(stored, Mode));
         }
     }
 

@@ -125,7 +125,7 @@ public sealed class AgentAuthenticationTests
         try
         {
             await using var first = await GatewayHost.StartAsync(new Dictionary<string, string?>(), directory);
-            await using var second = await GatewayHost.StartAsync(new Dictionary<string, string?> { ["Gateway:Upstreams:AgentRefreshInterval"] = "00:00:00.200" }, directory);
+            await using var second = await GatewayHost.StartAsync(new Dictionary<string, string?> { ["Gateway:Database:ChangePollInterval"] = "00:00:00.200" }, directory);
             var created = await CreateAgentAsync(first, "dave", "x/*");
             var key = created.GetProperty("apiKey").GetString()!;
 

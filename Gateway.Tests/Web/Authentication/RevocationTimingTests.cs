@@ -10,7 +10,7 @@ namespace Gateway.Tests.Web.Authentication;
 
 /// <summary>
 /// Revoking a key or disabling an agent ends its open sessions within about a second, also on another instance that
-/// only learns of it from the shared database (with the default <c>AgentRefreshInterval</c> of 1 s).
+/// only learns of it from the shared database (with the default <c>ChangePollInterval</c> of 1 s).
 /// </summary>
 public sealed class RevocationTimingTests(ITestOutputHelper output)
 {

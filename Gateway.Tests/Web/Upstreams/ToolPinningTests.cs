@@ -80,7 +80,7 @@ public sealed class ToolPinningTests
         var settings = Merge(Stdio("files"), Agent("bot", Key, "files/*"), new Dictionary<string, string?>
         {
             ["Gateway:Upstreams:ToolPinning"] = "ApproveNew",
-            ["Gateway:Upstreams:AgentRefreshInterval"] = "00:00:00.200",
+            ["Gateway:Database:ChangePollInterval"] = "00:00:00.200",
         });
         try
         {

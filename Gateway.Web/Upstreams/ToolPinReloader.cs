@@ -1,0 +1,37 @@
+using Gateway.Core.Catalog;
+using Gateway.Data.Stores;
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// The accepted tool definitions as the catalog holds them: loaded before upstreams connect (so a changed tool is never
+/// offered, not even for a moment at startup), re-read when the database changed (pins accepted on another instance), by
+/// the same mechanism as agents, policies and servers.
+/// </summary>
+internal sealed class ToolPinReloader(IToolPinStore store, UpstreamManager upstreams, IDatabaseChanges changes, IOptions<GatewayOptions> options, ILogger<ToolPinReloader> logger)
+    : SnapshotReloader(changes, logger)
+{
+    // Serialized: a review pinning first uses and an admin's acceptance may reload at the same time as a change signal.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Rebuilds the catalog only when the stored pins differ from those it was built with.</summary>
+    public override async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var mode = options.Value.Upstreams.ToolPinning;
+            var stored = await store.ListAsync(cancellationToken);
+            if (!upstreams.Catalog.Pins.SameAs(stored) || upstreams.Catalog.Pins.Mode != mode)
+            {
+                upstreams.SetPins(new ToolPinSet(stored, mode));
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}
