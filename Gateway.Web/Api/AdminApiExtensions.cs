@@ -11,6 +11,7 @@ internal static class AdminApiExtensions
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         services.AddOpenApi("v1");
+        services.AddGatewayAdminOperations();
         return services;
     }
 
@@ -23,7 +24,9 @@ internal static class AdminApiExtensions
             .AddEndpointFilter(async (context, next) =>
             {
                 // Admin changes made by this request are audited under who made them: the admin key, or the console user.
+                // The operations check the same user's roles themselves (Gateway.Web.Admin).
                 var actor = context.HttpContext.User.Identity?.Name ?? "admin-api";
+                context.HttpContext.RequestServices.GetRequiredService<Gateway.Web.Admin.AdminActor>().Set(context.HttpContext.User, actor);
                 using (Gateway.Core.Audit.Admin.AuditActor.Use(actor))
                 {
                     return await next(context);

@@ -13,8 +13,6 @@ internal static class ConsoleExtensions
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddSingleton<AdminKey>();
-        services.AddSingleton<AgentCommands>();
-        services.AddSingleton<ServerCommands>();
         return services;
     }
 
