@@ -16,6 +16,7 @@ internal static class AdminOperationsExtensions
         services.AddScoped<Gateway.Web.Admin.Tools.ToolPinOperations>();
         services.AddScoped<Gateway.Web.Admin.Tools.ToolClassOperations>();
         services.AddScoped<Gateway.Web.Admin.Approvals.ApprovalOperations>();
+        services.AddScoped<Gateway.Web.Admin.Users.ConsoleUserOperations>();
         return services;
     }
 }
