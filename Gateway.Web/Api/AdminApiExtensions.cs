@@ -12,6 +12,7 @@ internal static class AdminApiExtensions
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         services.AddOpenApi("v1", OpenApiSecurity.Configure);
+        services.AddGatewayAdminOperations();
         return services;
     }
 
@@ -21,13 +22,16 @@ internal static class AdminApiExtensions
 
         // The API reference (Scalar, its script served from the gateway itself: no CDN, works offline).
         app.MapScalarApiReference("/api/reference", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json").WithTitle("MCP Gateway admin API"));
+
         // Every route names its role policy: reads for Admin and Auditor, changes for Admin, approvals for Admin and
         // Approver. The caller is the admin key (role Admin) or a signed-in console user (their roles).
         var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.ConsoleUserPolicy)
             .AddEndpointFilter(async (context, next) =>
             {
                 // Admin changes made by this request are audited under who made them: the admin key, or the console user.
+                // The operations check the same user's roles themselves (Gateway.Web.Admin).
                 var actor = context.HttpContext.User.Identity?.Name ?? "admin-api";
+                context.HttpContext.RequestServices.GetRequiredService<Gateway.Web.Admin.AdminActor>().Set(context.HttpContext.User, actor);
                 using (Gateway.Core.Audit.Admin.AuditActor.Use(actor))
                 {
                     return await next(context);

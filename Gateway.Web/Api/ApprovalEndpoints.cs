@@ -1,6 +1,6 @@
 using Gateway.Web.Authentication;
-using System.Security.Claims;
 using Gateway.Core.Approvals;
+using Gateway.Web.Admin.Approvals;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Web.Api;
@@ -13,9 +13,9 @@ internal static class ApprovalEndpoints
         var approvals = api.MapGroup("/approvals").WithTags("Approvals").RequireAuthorization(GatewayAuthenticationDefaults.DecidePolicy);
         approvals.MapGet("/", ListAsync).WithSummary("Lists approvals, newest first (status=pending by default; status=all for every one).");
         approvals.MapGet("/{id}", GetAsync).WithSummary("Gets one approval with the exact arguments of the held call.");
-        approvals.MapPost("/{id}/approve", (string id, DecisionRequest? body, ApprovalGate gate, ClaimsPrincipal user, CancellationToken ct) => DecideAsync(id, true, body, gate, user, ct))
+        approvals.MapPost("/{id}/approve", (string id, DecisionRequest? body, ApprovalOperations approvals, CancellationToken ct) => DecideAsync(id, true, body, approvals, ct))
             .WithSummary("Approves: the waiting call (or its retry) runs, once.");
-        approvals.MapPost("/{id}/deny", (string id, DecisionRequest? body, ApprovalGate gate, ClaimsPrincipal user, CancellationToken ct) => DecideAsync(id, false, body, gate, user, ct))
+        approvals.MapPost("/{id}/deny", (string id, DecisionRequest? body, ApprovalOperations approvals, CancellationToken ct) => DecideAsync(id, false, body, approvals, ct))
             .WithSummary("Denies: the waiting call gets a tool error naming the decision.");
     }
 
@@ -28,17 +28,8 @@ internal static class ApprovalEndpoints
     private static async Task<Results<Ok<Approval>, NotFound>> GetAsync(string id, IApprovalStore store, CancellationToken ct) =>
         await store.GetAsync(id, ct) is { } approval ? TypedResults.Ok(approval) : TypedResults.NotFound();
 
-    private static async Task<Results<Ok<Approval>, NotFound, ProblemHttpResult>> DecideAsync(string id, bool approve, DecisionRequest? body, ApprovalGate gate, ClaimsPrincipal user, CancellationToken ct)
-    {
-        var by = user.Identity?.Name ?? "admin";
-        return await gate.DecideAsync(id, approve, by, body?.Reason, ct) switch
-        {
-            DecisionResult.Decided => TypedResults.Ok((await gate.GetAsync(id, ct))!),
-            DecisionResult.AlreadyDecided => ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Approval {id} was already decided or has expired."),
-            DecisionResult.SelfApprovalForbidden => ServerEndpoints.Problem(StatusCodes.Status403Forbidden, $"You own the agent of approval {id}; another approver must approve it (Gateway:Approvals:ForbidSelfApproval)."),
-            _ => TypedResults.NotFound(),
-        };
-    }
+    private static async Task<Results<Ok<Approval>, ValidationProblem, ProblemHttpResult>> DecideAsync(string id, bool approve, DecisionRequest? body, ApprovalOperations approvals, CancellationToken ct) =>
+        (await approvals.DecideAsync(id, approve, body?.Reason, ct)).ToHttp(TypedResults.Ok);
 }
 
 /// <summary>An optional reason for a decision.</summary>

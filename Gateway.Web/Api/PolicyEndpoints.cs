@@ -3,6 +3,8 @@ using System.Text.Json;
 using Gateway.Core.Agents;
 using Gateway.Core.Policy;
 using Gateway.Web.Agents;
+using Gateway.Web.Admin.Policies;
+using Gateway.Web.Admin.Tools;
 using Gateway.Web.Policy;
 using Gateway.Web.Upstreams;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -26,25 +28,11 @@ internal static class PolicyEndpoints
     private static async Task<Ok<List<PolicyRuleDocument>>> ListAsync(IPolicyStore store, CancellationToken ct) =>
         TypedResults.Ok((await store.ListAsync(ct)).Select(PolicyRuleDocument.From).ToList());
 
-    private static async Task<Results<Ok<PolicyRuleDocument>, ValidationProblem, ProblemHttpResult>> PutAsync(
-        string name, PolicyRuleDocument document, PolicyCommands commands, CancellationToken ct)
-    {
-        var saved = await commands.SaveAsync(document with { Name = name }, ct);
-        return saved switch
-        {
-            { Rule: { } rule } => TypedResults.Ok(PolicyRuleDocument.From(rule)),
-            { ManagedByConfiguration: true } => ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Rule '{name}' is managed by configuration."),
-            _ => TypedResults.ValidationProblem(saved.Errors, title: "The rule is invalid; nothing was changed."),
-        };
-    }
+    private static async Task<Results<Ok<PolicyRuleDocument>, ValidationProblem, ProblemHttpResult>> PutAsync(string name, PolicyRuleDocument document, PolicyOperations policies, CancellationToken ct) =>
+        (await policies.SaveAsync(document with { Name = name }, ct)).ToHttp(rule => TypedResults.Ok(PolicyRuleDocument.From(rule)));
 
-    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, PolicyCommands commands, CancellationToken ct) =>
-        await commands.DeleteAsync(name, ct) switch
-        {
-            true => TypedResults.NoContent(),
-            false => ServerEndpoints.Problem(StatusCodes.Status409Conflict, $"Rule '{name}' is managed by configuration."),
-            null => TypedResults.NotFound(),
-        };
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(string name, PolicyOperations policies, CancellationToken ct) =>
+        (await policies.DeleteAsync(name, ct)).ToHttp();
 
     private static async Task<Results<Ok<ExplainResponse>, ValidationProblem>> ExplainAsync(ExplainRequest request, PolicyExplainer explainer, CancellationToken ct)
     {
@@ -52,26 +40,11 @@ internal static class PolicyEndpoints
         return answer is null ? TypedResults.ValidationProblem(errors, title: "Cannot explain.") : TypedResults.Ok(answer);
     }
 
-    private static async Task<Results<NoContent, NotFound>> PinAsync(string server, string tool, ToolPinService pins, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
-        await pins.ApproveAsync(server, tool, user.Identity?.Name ?? "admin", ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> PinAsync(string server, string tool, ToolPinOperations pins, CancellationToken ct) =>
+        (await pins.ApproveAsync(server, tool, ct)).ToHttp();
 
-    private static async Task<Results<NoContent, ValidationProblem>> SetClassAsync(string server, string tool, ClassRequest request, IPolicyStore store, PolicyProvider provider, CancellationToken ct)
-    {
-        AccessClass? accessClass = null;
-        if (request.Class is not null)
-        {
-            if (!ToolClassifier.TryParse(request.Class, out var parsed))
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["class"] = ["Class must be read, write, destructive, or null to use the upstream's hints."] });
-            }
-
-            accessClass = parsed;
-        }
-
-        await store.SetClassOverrideAsync(server, tool, accessClass, ct);
-        await provider.ReloadAsync(ct);
-        return TypedResults.NoContent();
-    }
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetClassAsync(string server, string tool, ClassRequest request, ToolClassOperations classes, CancellationToken ct) =>
+        (await classes.SetClassAsync(server, tool, request.Class, ct)).ToHttp();
 }
 
 /// <summary>An explain question: which agent, which tool (exposed name), which arguments.</summary>

@@ -1,7 +1,7 @@
 using Gateway.Web.Authentication;
 using Gateway.Core.Servers;
+using Gateway.Web.Admin.Servers;
 using Gateway.Web.Upstreams;
-using Gateway.Web.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Web.Api;
@@ -30,124 +30,36 @@ internal static class ServerEndpoints
     private static async Task<Results<Ok<ServerResponse>, NotFound>> GetAsync(string name, IServerStore store, UpstreamManager upstreams, CancellationToken ct) =>
         await store.FindAsync(name, ct) is { } s ? TypedResults.Ok(Describe(s.Definition, upstreams)) : TypedResults.NotFound();
 
-    private static async Task<Results<Created<ServerResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        ServerRequest request, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
+    private static async Task<Results<Created<ServerResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(ServerRequest request, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        var definition = request.ToDefinition(request.Name ?? string.Empty, errors);
-        if (Validate(definition, errors) is { } problem)
-        {
-            return problem;
-        }
-
-        var stored = await registry.AddAsync(definition, ct);
-        if (stored is null)
-        {
-            return Problem(StatusCodes.Status409Conflict, $"A server named '{definition.Name}' already exists.");
-        }
-
-        return TypedResults.Created($"/api/v1/servers/{stored.Definition.Name}", Describe(stored.Definition, upstreams));
+        var shapeErrors = new Dictionary<string, string[]>();
+        var definition = request.ToDefinition(request.Name ?? string.Empty, shapeErrors);
+        return (await servers.CreateAsync(definition, ct, shapeErrors))
+            .ToHttp(stored => TypedResults.Created($"/api/v1/servers/{stored.Definition.Name}", Describe(stored.Definition, upstreams)));
     }
 
-    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
-        string name, ServerRequest request, IServerStore store, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
+    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(string name, ServerRequest request, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct)
     {
-        var (existing, refusal) = await EditableAsync(name, store, ct);
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-
-        var errors = new Dictionary<string, string[]>();
-
-        // Secret values sent back as GET showed them (masked) keep what is stored.
-        var definition = SecretNames.KeepStored(request.ToDefinition(name, errors), existing!.Definition);
-
-        // Without a credential in the request the stored one stays, and must still fit the (possibly new) transport.
-        if (Validate(definition with { Credential = definition.Credential ?? existing!.Definition.Credential }, errors) is { } problem)
-        {
-            return problem;
-        }
-
-        var (result, stored) = await registry.UpdateAsync(definition, ct);
-        return result switch
-        {
-            ServerChange.Done => TypedResults.Ok(Describe(stored!.Definition, upstreams)),
-            ServerChange.ManagedByConfiguration => ManagedProblem(name),
-            _ => TypedResults.NotFound(),
-        };
+        var shapeErrors = new Dictionary<string, string[]>();
+        var definition = request.ToDefinition(name, shapeErrors);
+        return (await servers.UpdateAsync(definition, ct, shapeErrors)).ToHttp(stored => TypedResults.Ok(Describe(stored.Definition, upstreams)));
     }
 
-    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, ServerRegistry registry, CancellationToken ct) =>
-        await registry.RemoveAsync(name, ct) switch
-        {
-            ServerChange.Done => TypedResults.NoContent(),
-            ServerChange.ManagedByConfiguration => ManagedProblem(name),
-            _ => TypedResults.NotFound(),
-        };
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(string name, ServerOperations servers, CancellationToken ct) =>
+        (await servers.DeleteAsync(name, ct)).ToHttp();
 
-    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, NotFound, ProblemHttpResult>> SetCredentialAsync(
-        string name, CredentialRequest request, IServerStore store, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
+    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, ProblemHttpResult>> SetCredentialAsync(string name, CredentialRequest request, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct)
     {
-        var (existing, refusal) = await EditableAsync(name, store, ct);
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-
-        var errors = new Dictionary<string, string[]>();
-        var credential = request.ToCredential(errors);
-        if (Validate(existing!.Definition with { Credential = credential }, errors) is { } problem)
-        {
-            return problem;
-        }
-
-        return await registry.SetCredentialAsync(name, credential, ct) is { } stored
-            ? TypedResults.Ok(Describe(stored.Definition, upstreams))
-            : TypedResults.NotFound();
+        var shapeErrors = new Dictionary<string, string[]>();
+        var credential = request.ToCredential(shapeErrors);
+        return (await servers.SetCredentialAsync(name, credential, ct, shapeErrors)).ToHttp(stored => TypedResults.Ok(Describe(stored.Definition, upstreams)));
     }
 
-    /// <summary>The server to change, or what stops the change: 404 when unknown, 409 when configuration owns it.</summary>
-    private static async Task<(StoredServer? Server, ProblemHttpResult? Refusal)> EditableAsync(string name, IServerStore store, CancellationToken ct)
-    {
-        var existing = await store.FindAsync(name, ct);
-        return existing is null ? (null, Problem(StatusCodes.Status404NotFound, $"No server named '{name}'."))
-            : existing.Definition.ManagedByConfiguration ? (null, ManagedProblem(name))
-            : (existing, null);
-    }
-
-    private static async Task<Results<Ok<ServerResponse>, NotFound, ProblemHttpResult>> RemoveCredentialAsync(
-        string name, IServerStore store, ServerRegistry registry, UpstreamManager upstreams, CancellationToken ct)
-    {
-        var (existing, refusal) = await EditableAsync(name, store, ct);
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-
-        return await registry.SetCredentialAsync(name, null, ct) is { } stored
-            ? TypedResults.Ok(Describe(stored.Definition, upstreams))
-            : TypedResults.NotFound();
-    }
-
-    private static ValidationProblem? Validate(ServerDefinition definition, Dictionary<string, string[]> errors)
-    {
-        var result = new ServerDefinitionValidator().Validate(definition);
-        foreach (var (field, messages) in result.ByField())
-        {
-            errors[field] = [.. errors.GetValueOrDefault(field, []), .. messages];
-        }
-
-        return errors.Count == 0 ? null : TypedResults.ValidationProblem(errors, title: "The server definition is invalid.");
-    }
+    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, ProblemHttpResult>> RemoveCredentialAsync(string name, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct) =>
+        (await servers.SetCredentialAsync(name, null, ct)).ToHttp(stored => TypedResults.Ok(Describe(stored.Definition, upstreams)));
 
     private static ServerResponse Describe(ServerDefinition definition, UpstreamManager upstreams) =>
         definition.ToResponse(upstreams.TryGet(definition.Name, out var c) ? c : null, upstreams.Catalog);
 
-    private static ProblemHttpResult ManagedProblem(string name) =>
-        Problem(StatusCodes.Status409Conflict, $"Server '{name}' is managed by configuration; change it in the configuration file.");
-
     internal static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail, statusCode: status);
 }
-
-/// <summary>Turns validator property paths into the JSON field names of the request.</summary>

@@ -14,8 +14,6 @@ internal static class ConsoleExtensions
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddSingleton<AdminKey>();
-        services.AddSingleton<AgentCommands>();
-        services.AddSingleton<ServerCommands>();
         return services;
     }
 

@@ -57,4 +57,17 @@ public sealed class CredentialForm
         (Kind, Secret, HeaderName, Username, Values) = ("none", null, null, null, null);
         (TokenEndpoint, ClientId, Scope, RefreshToken) = (null, null, null, null);
     }
+
+    /// <summary>Same kind and names as <paramref name="current"/>, values empty: replacing is usually a new secret for the same slot.</summary>
+    public void PrepareReplacement(UpstreamCredential? current)
+    {
+        Reset();
+        if (current is null)
+        {
+            return;
+        }
+
+        (Kind, HeaderName, Username, TokenEndpoint, ClientId, Scope) = (current.Kind.ToString(), current.HeaderName, current.Username, current.TokenEndpoint, current.ClientId, current.Scope);
+        Values = string.Join('\n', current.Names.Select(n => current.Kind == CredentialKind.Env ? n + "=" : n + ": "));
+    }
 }

@@ -40,7 +40,6 @@ internal static class GatewayCoreExtensions
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyProvider>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());
         services.AddSingleton<PolicyExplainer>();
-        services.AddSingleton<PolicyCommands>();
         services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
         services.AddSingleton<UpstreamClientFactory>();
         services.AddSingleton<UpstreamManager>();

@@ -29,7 +29,6 @@ internal static class LimitsServiceCollectionExtensions
         // In memory: one instance's calls. Several instances each enforce the limits on their own share (README).
         services.AddSingleton<IUsageCounters, InMemoryUsageCounters>();
         services.AddSingleton<CallLimiter>();
-        services.AddSingleton<Gateway.Web.Agents.AgentLimitEditing>();
         return services;
     }
 }

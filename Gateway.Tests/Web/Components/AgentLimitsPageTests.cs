@@ -15,7 +15,7 @@ public sealed class AgentLimitsPageTests : ConsolePageTest
     public AgentLimitsPageTests()
     {
         Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
-        Services.AddSingleton<AgentCommands>();
+        Services.AddGatewayAdminOperations();
         Services.AddGatewayLimits(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:Limits:MaxConcurrentCalls"] = "8" }).Build());
     }
 

@@ -15,7 +15,7 @@ public sealed class AgentsPageTests : ConsolePageTest
     public AgentsPageTests()
     {
         Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
-        Services.AddSingleton<AgentCommands>();
+        Services.AddGatewayAdminOperations();
         Services.AddGatewayLimits(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
     }
 

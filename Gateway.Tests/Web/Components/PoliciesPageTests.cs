@@ -23,18 +23,16 @@ public sealed class PoliciesPageTests : ConsolePageTest
         Services.AddSingleton<AgentDirectoryProvider>();
         Services.AddSingleton<PolicyProvider>();
         Services.AddSingleton<PolicyExplainer>();
-        Services.AddSingleton<PolicyCommands>();
-        Services.AddSingleton<ServerCommands>();
-        Services.AddSingleton<AgentCommands>();
+        Services.AddGatewayAdminOperations();
     }
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
 
-        await Services.GetRequiredService<AgentCommands>().CreateAsync("ci-bot", ["local/echo"], [], CancellationToken.None);
-        await Services.GetRequiredService<AgentCommands>().CreateAsync("reader", ["local/*:read"], [], CancellationToken.None);
-        await Services.GetRequiredService<ServerCommands>().AddAsync(
+        await Services.GetRequiredService<Gateway.Web.Admin.Agents.AgentOperations>().CreateAsync(new("ci-bot", ["local/echo"]), CancellationToken.None);
+        await Services.GetRequiredService<Gateway.Web.Admin.Agents.AgentOperations>().CreateAsync(new("reader", ["local/*:read"]), CancellationToken.None);
+        await Services.GetRequiredService<Gateway.Web.Admin.Servers.ServerOperations>().CreateAsync(
             new ServerDefinition { Name = "local", Transport = ServerTransport.Stdio, Command = "dotnet", Args = [Gateway.Tests.Support.Upstreams.TestUpstreamDll, "stdio"] },
             CancellationToken.None);
         using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(30));

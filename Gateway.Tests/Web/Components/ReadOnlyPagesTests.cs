@@ -16,9 +16,8 @@ public sealed class ReadOnlyPagesTests : ConsolePageTest
         : base("audrey", "Auditor")
     {
         AddUpstreams();
-        Services.AddSingleton<ServerCommands>();
+        Services.AddGatewayAdminOperations();
         Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
-        Services.AddSingleton<AgentCommands>();
         Services.AddGatewayLimits(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
     }
 

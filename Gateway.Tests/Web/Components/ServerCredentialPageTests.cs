@@ -13,7 +13,7 @@ public sealed class ServerCredentialPageTests : ConsolePageTest
     public ServerCredentialPageTests()
     {
         AddUpstreams();
-        Services.AddSingleton<ServerCommands>();
+        Services.AddGatewayAdminOperations();
     }
 
     [Fact]

@@ -13,14 +13,14 @@ public sealed class ServerGuardFormTests : ConsolePageTest
     public ServerGuardFormTests()
     {
         AddUpstreams();
-        Services.AddSingleton<ServerCommands>();
+        Services.AddGatewayAdminOperations();
     }
 
     [Fact]
     public async Task Labels_AreValidatedNextToTheField_SavedWithTheServer_AndTheModesAreKept()
     {
         var manager = Services.GetRequiredService<UpstreamManager>();
-        await Services.GetRequiredService<ServerCommands>().AddAsync(
+        await Services.GetRequiredService<Gateway.Web.Admin.Servers.ServerOperations>().CreateAsync(
             new ServerDefinition
             {
                 Name = "vault",

@@ -16,7 +16,7 @@ public sealed class ServersPageTests : ConsolePageTest
     public ServersPageTests()
     {
         AddUpstreams();
-        Services.AddSingleton<ServerCommands>();
+        Services.AddGatewayAdminOperations();
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class ServersPageTests : ConsolePageTest
     public async Task RemovingAServer_TakesTwoClicks_ThenDisconnectsIt()
     {
         var manager = Services.GetRequiredService<UpstreamManager>();
-        await Services.GetRequiredService<ServerCommands>().AddAsync(
+        await Services.GetRequiredService<Gateway.Web.Admin.Servers.ServerOperations>().CreateAsync(
             new ServerDefinition { Name = "local", Transport = ServerTransport.Stdio, Command = "dotnet", Args = [Gateway.Tests.Support.Upstreams.TestUpstreamDll, "stdio"] },
             CancellationToken.None);
         using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -112,7 +112,7 @@ public sealed class ServersPageTests : ConsolePageTest
     public async Task EditingAServer_KeepsWhatTheFormDoesNotShow_AndDisablingIt_TakesItsToolsAway()
     {
         var manager = Services.GetRequiredService<UpstreamManager>();
-        await Services.GetRequiredService<ServerCommands>().AddAsync(
+        await Services.GetRequiredService<Gateway.Web.Admin.Servers.ServerOperations>().CreateAsync(
             new ServerDefinition
             {
                 Name = "local",
@@ -191,7 +191,7 @@ public sealed class ServersPageTests : ConsolePageTest
         var pins = Services.GetRequiredService<ToolPinService>();
         await pins.StartAsync(CancellationToken.None);
         var manager = Services.GetRequiredService<UpstreamManager>();
-        await Services.GetRequiredService<ServerCommands>().AddAsync(
+        await Services.GetRequiredService<Gateway.Web.Admin.Servers.ServerOperations>().CreateAsync(
             new ServerDefinition { Name = "local", Transport = ServerTransport.Stdio, Command = "dotnet", Args = [Gateway.Tests.Support.Upstreams.TestUpstreamDll, "stdio"] },
             CancellationToken.None);
         using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -15,6 +15,7 @@ public sealed class SettingsPageTests : ConsolePageTest
     public SettingsPageTests()
     {
         Services.AddSingleton<ConsoleAccounts>();
+        Services.AddGatewayAdminOperations();
         Services.AddSingleton(ConsoleSignInSettings.From(new ConfigurationBuilder().Build()));
         Services.AddSingleton(new ApprovalOptions());
         Services.AddSingleton<AdminKey>();

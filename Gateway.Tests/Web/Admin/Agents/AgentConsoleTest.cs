@@ -1,0 +1,24 @@
+using Bunit;
+using Gateway.Core.Agents;
+using Gateway.Tests.Web.Components;
+using Gateway.Web.Agents;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Web.Admin.Agents;
+
+/// <summary>The Agents page's services over a real SQLite file, with the admin operations, for a user of the given role.</summary>
+public abstract class AgentConsoleTest : ConsolePageTest
+{
+    protected AgentConsoleTest(string user = "admin", string role = "Admin")
+        : base(user, role)
+    {
+        Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
+        Services.AddGatewayAdminOperations();
+        Services.AddGatewayLimits(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+    }
+
+    /// <summary>The text shown under a form field (its helper line, which holds the field's errors).</summary>
+    protected static string HelperOf(Bunit.IRenderedComponent<Gateway.Web.Components.Pages.Agents> cut, string id) =>
+        cut.Find("#" + id).Closest(".mud-input-control")!.QuerySelector(".mud-input-helper-text")?.TextContent.Trim() ?? string.Empty;
+}

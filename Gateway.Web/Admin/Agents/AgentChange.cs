@@ -1,0 +1,10 @@
+using Gateway.Core.Limits;
+
+namespace Gateway.Web.Admin.Agents;
+
+/// <summary>A change to an agent; a <see langword="null"/> field stays as it is.</summary>
+/// <param name="Enabled">Enables or disables the agent.</param>
+/// <param name="Grants">Replaces the grants.</param>
+/// <param name="Tags">Replaces the tags.</param>
+/// <param name="Limits">Replaces all three limits (each null field then takes the gateway default).</param>
+public sealed record AgentChange(bool? Enabled = null, IReadOnlyList<string>? Grants = null, IReadOnlyList<string>? Tags = null, AgentLimits? Limits = null);

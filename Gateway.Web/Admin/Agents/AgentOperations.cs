@@ -1,0 +1,171 @@
+using Gateway.Core.Agents;
+using Gateway.Core.Limits;
+using Gateway.Web.Agents;
+
+namespace Gateway.Web.Admin.Agents;
+
+/// <summary>
+/// The one write path for agents, behind the admin API and the console: role check, validation, the
+/// managed-by-configuration rule, the store write (audited under the caller) and the directory reload, so the next
+/// request sees the change.
+/// </summary>
+internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider directory, IAdminActor actor)
+{
+    /// <summary>One page of agents, searched by name, and how many match.</summary>
+    public async Task<AdminResult<(IReadOnlyList<AgentRecord> Items, int Total)>> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Read);
+        return refusal ?? AdminResult.Done(await store.PageAsync(search, skip, take, cancellationToken));
+    }
+
+    /// <summary>Creates an agent with its first key (shown once).</summary>
+    public async Task<AdminResult<IssuedAgentKey>> CreateAsync(AgentDraft draft, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await actor.AuthorizeAsync(AdminRoles.Change);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        var owner = string.IsNullOrWhiteSpace(draft.Owner) ? null : draft.Owner.Trim();
+        var errors = AgentValidation.Validate(draft.Name, creating: true, draft.Grants, draft.Tags, owner, draft.Limits);
+        if (errors.Count > 0)
+        {
+            return AdminResult.Invalid(errors, "The agent is invalid.");
+        }
+
+        using var audit = caller.Audit();
+        var key = ApiKeys.Generate();
+        var agent = await store.CreateAsync(draft.Name!, draft.Grants ?? [], ApiKeys.Hash(key), ApiKeys.Hint(key), cancellationToken, owner);
+        if (agent is null)
+        {
+            return AdminResult.Conflict($"An agent named '{draft.Name}' already exists.");
+        }
+
+        if (draft.Tags is { Count: > 0 } tags)
+        {
+            agent = await store.UpdateAsync(agent.Name, null, null, cancellationToken, tags) ?? agent;
+        }
+
+        if (draft.Limits is { IsInherited: false } limits)
+        {
+            agent = await store.SetLimitsAsync(agent.Name, limits, cancellationToken) ?? agent;
+        }
+
+        await directory.ReloadAsync(cancellationToken);
+        return AdminResult.Done(new IssuedAgentKey(agent, key, agent.Keys[0].Id));
+    }
+
+    /// <summary>Enables or disables an agent, or replaces its grants, tags or limits.</summary>
+    public async Task<AdminResult<AgentRecord>> UpdateAsync(string name, AgentChange change, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await EditableAsync(name, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        var errors = AgentValidation.Validate(name, creating: false, change.Grants, change.Tags, null, change.Limits);
+        if (errors.Count > 0)
+        {
+            return AdminResult.Invalid(errors, "The change is invalid.");
+        }
+
+        using var audit = caller.Audit();
+        var updated = change is { Enabled: null, Grants: null, Tags: null }
+            ? await store.FindAsync(name, cancellationToken)
+            : await store.UpdateAsync(name, change.Enabled, change.Grants, cancellationToken, change.Tags);
+        if (updated is not null && change.Limits is { } limits)
+        {
+            updated = await store.SetLimitsAsync(name, limits.IsInherited ? AgentLimits.Inherit : limits, cancellationToken) ?? updated;
+        }
+
+        await directory.ReloadAsync(cancellationToken);
+        return updated is null ? NotFound(name) : AdminResult.Done(updated);
+    }
+
+    /// <summary>Issues a new key (shown once) and revokes the others.</summary>
+    public async Task<AdminResult<IssuedAgentKey>> RotateKeyAsync(string name, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await EditableAsync(name, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        using var audit = caller.Audit();
+        var key = ApiKeys.Generate();
+        var info = await store.AddKeyAsync(name, ApiKeys.Hash(key), ApiKeys.Hint(key), revokeOthers: true, cancellationToken);
+        await directory.ReloadAsync(cancellationToken);
+        var agent = await store.FindAsync(name, cancellationToken);
+        return info is null || agent is null ? NotFound(name) : AdminResult.Done(new IssuedAgentKey(agent, key, info.Id));
+    }
+
+    /// <summary>Revokes one key; the agent holding it is refused at its next request.</summary>
+    public async Task<AdminResult> RevokeKeyAsync(string name, long keyId, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await EditableAsync(name, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        using var audit = caller.Audit();
+        var revoked = await store.RevokeKeyAsync(name, keyId, cancellationToken);
+        await directory.ReloadAsync(cancellationToken);
+        return revoked ? AdminResult.Done() : AdminResult.NotFound($"Agent '{name}' has no key {keyId}.");
+    }
+
+    /// <summary>Revokes every active key: the agent is locked out until a key is issued again. Yields how many were revoked.</summary>
+    public async Task<AdminResult<int>> RevokeKeysAsync(string name, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await EditableAsync(name, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        using var audit = caller.Audit();
+        var agent = await store.FindAsync(name, cancellationToken);
+        var revoked = 0;
+        foreach (var key in agent?.Keys.Where(k => k.RevokedAt is null) ?? [])
+        {
+            revoked += await store.RevokeKeyAsync(name, key.Id, cancellationToken) ? 1 : 0;
+        }
+
+        await directory.ReloadAsync(cancellationToken);
+        return AdminResult.Done(revoked);
+    }
+
+    /// <summary>Deletes an agent and its keys.</summary>
+    public async Task<AdminResult> DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await EditableAsync(name, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        using var audit = caller.Audit();
+        var deleted = await store.DeleteAsync(name, cancellationToken);
+        await directory.ReloadAsync(cancellationToken);
+        return deleted ? AdminResult.Done() : NotFound(name);
+    }
+
+    /// <summary>The caller, or what stops the change: the role, an unknown agent, or configuration owning it.</summary>
+    private async Task<(AdminCaller Caller, AdminResult? Refusal)> EditableAsync(string name, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await actor.AuthorizeAsync(AdminRoles.Change);
+        if (refusal is not null)
+        {
+            return (caller, refusal);
+        }
+
+        var existing = await store.FindAsync(name, cancellationToken);
+        return existing is null ? (caller, NotFound(name))
+            : existing.ManagedByConfiguration ? (caller, AdminResult.Managed($"Agent '{name}' is managed by configuration; change it in the configuration file."))
+            : (caller, null);
+    }
+
+    private static AdminResult NotFound(string name) => AdminResult.NotFound($"No agent named '{name}'.");
+}

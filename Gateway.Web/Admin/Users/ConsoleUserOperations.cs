@@ -1,0 +1,66 @@
+using Gateway.Core.Identity;
+using Gateway.Web.Identity;
+
+namespace Gateway.Web.Admin.Users;
+
+/// <summary>
+/// What an admin does to console users (there is no REST path for users; the Settings page is the one caller):
+/// the role check and the audit actor here, the rules (name, the last enabled admin) in <see cref="ConsoleAccounts"/>,
+/// which bootstrap and sign-in use too.
+/// </summary>
+internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUserStore users, IAdminActor actor)
+{
+    /// <summary>Creates a local user; yields their one-time password (shown once, changed at first sign-in).</summary>
+    public async Task<AdminResult<string>> CreateAsync(string? userName, string? displayName, IReadOnlyList<string> roles, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await actor.AuthorizeAsync(AdminRoles.Change);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        using var audit = caller.Audit();
+        var (password, errors) = await accounts.CreateLocalAsync(userName, displayName, roles, cancellationToken);
+        return password is not null ? AdminResult.Done(password) : AdminResult.Invalid(errors, "The user is invalid.");
+    }
+
+    /// <summary>Assigns roles; refused (conflict) when it would leave no enabled admin.</summary>
+    public async Task<AdminResult> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken) =>
+        await ChangeAsync(id, () => accounts.SetRolesAsync(id, roles, cancellationToken), cancellationToken);
+
+    /// <summary>Enables or disables a user; refused (conflict) when it would leave no enabled admin.</summary>
+    public async Task<AdminResult> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
+        await ChangeAsync(id, () => accounts.SetEnabledAsync(id, enabled, cancellationToken), cancellationToken);
+
+    /// <summary>Gives a local user a new one-time password (yielded once).</summary>
+    public async Task<AdminResult<string>> ResetPasswordAsync(long id, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await actor.AuthorizeAsync(AdminRoles.Change);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        using var audit = caller.Audit();
+        return await accounts.ResetPasswordAsync(id, cancellationToken) is { } password
+            ? AdminResult.Done(password)
+            : AdminResult.NotFound("No local user with this id (users of the identity provider have no password here).");
+    }
+
+    private async Task<AdminResult> ChangeAsync(long id, Func<Task<string?>> change, CancellationToken cancellationToken)
+    {
+        var (caller, refusal) = await actor.AuthorizeAsync(AdminRoles.Change);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (await users.GetAsync(id, cancellationToken) is null)
+        {
+            return AdminResult.NotFound("No such user.");
+        }
+
+        using var audit = caller.Audit();
+        return await change() is { } problem ? AdminResult.Conflict(problem) : AdminResult.Done();
+    }
+}
