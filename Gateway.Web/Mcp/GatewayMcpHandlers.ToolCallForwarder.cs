@@ -3,6 +3,7 @@ using Gateway.Core.Audit;
 using Gateway.Core.Catalog;
 using Gateway.Core.Guardrails;
 using Gateway.Core.Pipeline;
+using Gateway.Web.Protocol;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;

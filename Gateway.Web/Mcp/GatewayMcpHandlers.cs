@@ -6,6 +6,7 @@ using Gateway.Core.Pipeline;
 using Gateway.Web.Authentication;
 using Gateway.Web.Guardrails;
 using Gateway.Web.Hosting;
+using Gateway.Web.Protocol;
 using Microsoft.Extensions.Options;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol;
