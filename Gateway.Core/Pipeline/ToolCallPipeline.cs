@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
 using Gateway.Core.Catalog;
