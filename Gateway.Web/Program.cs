@@ -64,6 +64,7 @@ public static class Program
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseGatewayMcpTransportChecks();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapConsoleIdentity();

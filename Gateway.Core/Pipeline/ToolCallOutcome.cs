@@ -23,6 +23,9 @@ public enum Refusal
 
     /// <summary>The upstream answered, but the result guard withheld the result (a secret, on a server that blocks them): a tool error naming the finding kind.</summary>
     ResultWithheld,
+
+    /// <summary>A granted tool's upstream is down, so the call was not forwarded: a tool error naming the server.</summary>
+    Unavailable,
 }
 
 /// <summary>What became of a tool call: a value, never an exception, for decisions the gateway made itself.</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
 using Gateway.Core.Catalog;
@@ -15,8 +14,10 @@ namespace Gateway.Core.Pipeline;
 /// → forward → guard result → audit completion.
 /// </summary>
 /// <remarks>
-/// Protocol-agnostic: the host passes the catalog and a forward delegate and translates the outcome. Credential
-/// injection happens in the forward delegate's upstream connection.
+/// Protocol-agnostic: the host passes the call (<see cref="ToolCall"/>) and its port to the upstreams
+/// (<see cref="IToolCallForwarder{TTool, TResult}"/>), and translates the outcome. Every decision of the gateway's is
+/// an outcome value; only the upstream's own failures (and the agent's cancellation) are thrown. Credential injection
+/// happens in the forwarder's upstream connection.
 /// </remarks>
 public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null, GatewayInstance? instance = null, CallLimiter? limiter = null)
 {
@@ -26,30 +27,13 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
     public static string UnknownTool(string name) => $"Unknown tool: '{name}'.";
 
     /// <summary>Runs one tool call through the pipeline.</summary>
-    /// <param name="agent">The authenticated agent.</param>
-    /// <param name="toolName">The tool as the agent named it.</param>
-    /// <param name="arguments">The call's arguments (hashed for the audit, never stored).</param>
-    /// <param name="catalog">The current tool catalog.</param>
-    /// <param name="offline">The last known tools of upstreams that are down: calls to them fail as unavailable, not unknown.</param>
-    /// <param name="forward">Sends the call to the owning upstream under the original name.</param>
-    /// <param name="isToolError">Tells whether a result is a tool-level error.</param>
+    /// <param name="call">The call as the agent made it.</param>
+    /// <param name="forwarder">The port to the upstreams: the catalog, the forward, and what is known of results.</param>
     /// <param name="cancellationToken">Cancelled when the agent cancels or disconnects.</param>
-    /// <param name="continuing">A later round of a multi round-trip call: decided in its first round, so policy and approval are not asked again (the grant and limits are).</param>
-    public async ValueTask<ToolCallOutcome<TResult>> RunAsync<TTool, TResult>(
-        AgentIdentity agent,
-        string toolName,
-        IEnumerable<KeyValuePair<string, JsonElement>>? arguments,
-        NamespacedCatalog<TTool> catalog,
-        NamespacedCatalog<TTool> offline,
-        Func<CatalogEntry<TTool>, CancellationToken, ValueTask<TResult>> forward,
-        Func<TResult, bool> isToolError,
-        CancellationToken cancellationToken,
-        Func<TTool, string>? definitionSha256 = null,
-        Func<string, ValueTask>? heartbeat = null,
-        Func<TResult, string?>? resultSha256 = null,
-        CallGuard<TResult>? guard = null,
-        CallContinuation? continuing = null)
+    /// <returns>The result or the gateway's refusal, as a value. The upstream's own failures are audited and thrown.</returns>
+    public async ValueTask<ToolCallOutcome<TResult>> RunAsync<TTool, TResult>(ToolCall call, IToolCallForwarder<TTool, TResult> forwarder, CancellationToken cancellationToken)
     {
+        var (agent, toolName, arguments) = call;
         var started = time.GetUtcNow();
         var ticks = Stopwatch.GetTimestamp();
         var record = new AuditRecord
@@ -76,12 +60,12 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         record = record with { ArgumentsSha256 = argumentsHash, ArgumentsRedacted = _redactor.Redact(arguments, scan), Findings = scan.ToAuditJson() };
 
         // A granted tool of an upstream that is down fails fast, and says why.
-        if (!catalog.TryResolve(toolName, out var entry)
-            && offline.TryResolve(toolName, out var gone) && agent.Grants.Allows(gone.Server, gone.OriginalName, gone.Class, started))
+        if (!forwarder.Tools.TryResolve(toolName, out var entry)
+            && forwarder.OfflineTools.TryResolve(toolName, out var gone) && agent.Grants.Allows(gone.Server, gone.OriginalName, gone.Class, started))
         {
-            var unavailable = new UpstreamUnavailableException(gone.Server);
-            await audit.WriteAsync(record with { Server = gone.Server, Decision = "allow", Outcome = AuditOutcomes.Error, Error = unavailable.Message }, CancellationToken.None);
-            throw unavailable;
+            var unavailable = new UpstreamUnavailableException(gone.Server).Message;
+            await audit.WriteAsync(record with { Server = gone.Server, Decision = "allow", Outcome = AuditOutcomes.Error, Error = unavailable }, CancellationToken.None);
+            return new ToolCallOutcome<TResult>(default, Refusal.Unavailable, unavailable);
         }
 
         // Resolve and check the grant. An ungranted tool gets the same answer as an unknown one: the agent never
@@ -105,13 +89,14 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
 
         // Policy, decided on the call's own facts: who, which tool of which class, with which arguments.
         // Also on the server's labels and on what the session received before (see Guardrails).
+        var guard = forwarder.Guard;
         var serverGuard = guard?.Servers.For(entry.Server);
-        if (continuing is not null)
+        if (call.Continuing is { } continuing)
         {
-            return await ForwardAsync(record with { Server = entry.Server, Decision = continuing.Decision, Rule = continuing.Rule, CallId = continuing.RoundCallId }, entry, continuing, forward, isToolError, resultSha256, guard, serverGuard, scan, ticks, cancellationToken);
+            return await ForwardAsync(record with { Server = entry.Server, Decision = continuing.Decision, Rule = continuing.Rule, CallId = continuing.RoundCallId }, entry, continuing, forwarder, guard, serverGuard, scan, ticks, cancellationToken);
         }
 
-        var decision = policies.Current.Evaluate(new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments as IDictionary<string, JsonElement>, serverGuard?.Settings.Labels, guard?.Session));
+        var decision = policies.Current.Evaluate(new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments, serverGuard?.Settings.Labels, guard?.Session));
         record = record with { Server = entry.Server, Decision = decision.Effect.Name(), Rule = decision.Rule };
         if (decision.Effect == PolicyEffect.Block)
         {
@@ -129,7 +114,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             try
             {
                 verdict = await approvals.RequestAsync(
-                    new ApprovalRequest(agent, entry.Server, entry.OriginalName, definitionSha256?.Invoke(entry.Item) ?? string.Empty, arguments as IDictionary<string, JsonElement>, argumentsHash, decision, heartbeat),
+                    new ApprovalRequest(agent, entry.Server, entry.OriginalName, forwarder.DefinitionSha256(entry.Item), arguments, argumentsHash, decision, call.Heartbeat),
                     cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -149,7 +134,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
 
         // Prefixed with this instance's id: see GatewayInstance (a restarting instance leaves live instances' calls alone).
         record = record with { CallId = instance is null ? Guid.CreateVersion7().ToString("N") : $"{instance.Id}-{Guid.CreateVersion7():N}" };
-        return await ForwardAsync(record, entry, null, forward, isToolError, resultSha256, guard, serverGuard, scan, ticks, cancellationToken);
+        return await ForwardAsync(record, entry, null, forwarder, guard, serverGuard, scan, ticks, cancellationToken);
     }
 
     /// <summary>
@@ -161,9 +146,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         AuditRecord record,
         CatalogEntry<TTool> entry,
         CallContinuation? continuing,
-        Func<CatalogEntry<TTool>, CancellationToken, ValueTask<TResult>> forward,
-        Func<TResult, bool> isToolError,
-        Func<TResult, string?>? resultSha256,
+        IToolCallForwarder<TTool, TResult> forwarder,
         CallGuard<TResult>? guard,
         ServerResultGuard? serverGuard,
         ResultScan scan,
@@ -181,7 +164,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
 
         try
         {
-            var result = await forward(entry, cancellationToken);
+            var result = await forwarder.ForwardAsync(entry, cancellationToken);
 
             // Guard the result before the agent (and the result hash) sees it: secrets redacted or the result
             // withheld, hidden characters stripped, findings recorded here and in the session's facts.
@@ -197,7 +180,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
                 }
             }
 
-            record = record with { Outcome = isToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok, ResultSha256 = resultSha256?.Invoke(result), Findings = scan.ToAuditJson() };
+            record = record with { Outcome = forwarder.IsToolError(result) ? AuditOutcomes.ToolError : AuditOutcomes.Ok, ResultSha256 = forwarder.ResultSha256(result), Findings = scan.ToAuditJson() };
             return new ToolCallOutcome<TResult>(result, Refusal.None, null);
         }
         catch (UpstreamInputRequiredException ex)

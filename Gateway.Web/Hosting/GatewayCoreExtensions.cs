@@ -2,6 +2,7 @@ using Gateway.Core.Policy;
 using Gateway.Web.Agents;
 using Gateway.Web.Policy;
 using Gateway.Web.Hosting;
+using Gateway.Web.Protocol;
 using Gateway.Web.Provisioning;
 using Gateway.Web.Upstreams;
 
@@ -17,8 +18,8 @@ internal static class GatewayCoreExtensions
                 o => o.Mcp.MaxResultBytes is >= Gateway.Core.Servers.ServerDefinitionValidator.MinResultBytes and <= Gateway.Core.Servers.ServerDefinitionValidator.MaxResultBytesCeiling,
                 "Gateway:Mcp:MaxResultBytes must be between 1024 (1 KiB) and 1073741824 (1 GiB).")
             .Validate(
-                o => o.Upstreams.ProtocolVersion is null || Gateway.Web.Mcp.ProtocolRevisions.Known.Contains(o.Upstreams.ProtocolVersion),
-                $"Gateway:Upstreams:ProtocolVersion must be unset (the newest) or one of {string.Join(", ", Gateway.Web.Mcp.ProtocolRevisions.Known)}.")
+                o => o.Upstreams.ProtocolVersion is null || ProtocolRevisions.Known.Contains(o.Upstreams.ProtocolVersion),
+                $"Gateway:Upstreams:ProtocolVersion must be unset (the newest) or one of {string.Join(", ", ProtocolRevisions.Known)}.")
             .Validate(
                 o => o.Mcp.MaxRequestStateBytes is >= 1024 and <= 1024 * 1024 && o.Mcp.InputRequiredLifetime > TimeSpan.Zero && o.Mcp.InputRequiredLifetime <= TimeSpan.FromDays(1),
                 "Gateway:Mcp:MaxRequestStateBytes must be between 1024 and 1048576, and Gateway:Mcp:InputRequiredLifetime between 0 (exclusive) and one day.")

@@ -83,15 +83,25 @@ internal static class GatewayMcpExtensions
         return services;
     }
 
+    /// <summary>
+    /// The MCP endpoint's transport checks (Host and Origin, the body's size and type). Added before authentication:
+    /// a rebinding attack is refused with 403 without looking at credentials, so a foreign page learns nothing from a 401.
+    /// </summary>
+    public static WebApplication UseGatewayMcpTransportChecks(this WebApplication app)
+    {
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b.UseMiddleware<OriginValidationMiddleware>());
+        return app;
+    }
+
     public static WebApplication MapGatewayMcp(this WebApplication app)
     {
         // Singletons, resolved once rather than on every request.
         var drain = app.Services.GetRequiredService<GracefulDrain>();
         var shared = app.Services.GetRequiredService<SharedSessions>();
 
-        // Before authentication: a rebinding attack is refused without looking at credentials.
+        // After authentication (an unauthenticated request was answered 401 already); the transport checks came first,
+        // see UseGatewayMcpTransportChecks.
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
-            .UseMiddleware<OriginValidationMiddleware>()
             .Use(drain.RefuseWhileDrainingAsync)
             .UseMiddleware<SessionLimitMiddleware>()
             .UseMiddleware<MalformedRequestGuard>()

@@ -6,6 +6,7 @@ using Gateway.Core.Pipeline;
 using Gateway.Web.Authentication;
 using Gateway.Web.Guardrails;
 using Gateway.Web.Hosting;
+using Gateway.Web.Protocol;
 using Microsoft.Extensions.Options;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol;
@@ -90,15 +91,15 @@ internal sealed partial class GatewayMcpHandlers(
                 && parked.TryPark() is { } waiting)
             {
                 waiting.Server = named.Server;
-                parked.Start(waiting, ct => CallAsync(request, agent, call, null, (entry, fct) => ForwardParkedAsync(request, waiting, connection, entry.Item.Upstream.Name, fct), ct));
+                var forwarder = new ToolCallForwarder(this, request, catalog, guard.ForSession(request.Server.SessionId), null, (waiting, connection));
+                parked.Start(waiting, ct => CallAsync(request, agent, call, null, forwarder, ct));
                 return await NextRoundAsync(waiting, agent, call, cancellationToken);
             }
         }
 
         // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
         using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, cancellationToken, http.HttpContext?.RequestAborted ?? default);
-        string? forwardedTo = null;
-        return await CallAsync(request, agent, call, resumed, (entry, ct) => ForwardAsync(request, forwardedTo = entry.Server, entry.Item.Upstream.Name, resumed, ct), tracked.Token, () => forwardedTo);
+        return await CallAsync(request, agent, call, resumed, new ToolCallForwarder(this, request, catalog, guard.ForSession(request.Server.SessionId), resumed), tracked.Token);
     }
 
     /// <summary>Runs the call through the pipeline and maps its outcome to what the agent gets.</summary>
@@ -107,28 +108,16 @@ internal sealed partial class GatewayMcpHandlers(
         AgentIdentity agent,
         CallToolRequestParams call,
         RoundTrips.SealedRound? resumed,
-        Func<Gateway.Core.Catalog.CatalogEntry<ExposedTool>, CancellationToken, ValueTask<CallToolResult>> forward,
-        CancellationToken cancellationToken,
-        Func<string?>? forwardedTo = null)
+        ToolCallForwarder forwarder,
+        CancellationToken cancellationToken)
     {
         ToolCallOutcome<CallToolResult> outcome;
-        var catalog = upstreams.Catalog;
         try
         {
             outcome = await pipeline.RunAsync(
-                agent,
-                call.Name,
-                call.Arguments,
-                catalog.Tools,
-                catalog.OfflineTools,
-                forward,
-                result => result.IsError == true,
-                cancellationToken,
-                tool => tool.DefinitionSha256,
-                Heartbeat(request),
-                ResultSha256,
-                guard.ForSession(request.Server.SessionId),
-                resumed?.Continuation);
+                new ToolCall(agent, call.Name, call.Arguments) { Continuing = resumed?.Continuation, Heartbeat = Heartbeat(request) },
+                forwarder,
+                cancellationToken);
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException)
         {
@@ -144,7 +133,7 @@ internal sealed partial class GatewayMcpHandlers(
             // handler again with the answers (era translation), which continues the call as its next round.
             var next = outcome.Continuation!;
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
-                agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), forwardedTo?.Invoke() ?? string.Empty, inputRequired.RequestState,
+                agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), forwarder.ForwardedTo ?? string.Empty, inputRequired.RequestState,
                 next.CallId, next.Round, next.Decision, next.Rule)));
         }
 
@@ -164,8 +153,8 @@ internal sealed partial class GatewayMcpHandlers(
         {
             Refusal.None => outcome.Result!,
 
-            // Policy refusals are tool errors the model can read; unknown tools and unreadable arguments are protocol errors.
-            Refusal.Policy or Refusal.AuditUnavailable or Refusal.ResultWithheld => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
+            // Policy refusals and a down upstream are tool errors the model can read; unknown tools and unreadable arguments are protocol errors.
+            Refusal.Policy or Refusal.AuditUnavailable or Refusal.ResultWithheld or Refusal.Unavailable => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = outcome.Message! }] },
             Refusal.Limited => throw Limits.LimitRefusal.Exception(outcome.Message!, outcome.RetryAfter, outcome.Limit),
             _ => throw new McpProtocolException(outcome.Message!, McpErrorCode.InvalidParams),
         };
@@ -420,14 +409,6 @@ internal sealed partial class GatewayMcpHandlers(
         CanonicalJson.TrySha256(arguments, out var hash) ? hash : null;
 
     /// <summary>While a call waits for approval, tell the agent (when it gave a progress token), so clients that reset their timeout on progress keep waiting.</summary>
-    // The audit keeps the SHA-256 of the result's canonical JSON, not the result: what the agent got can be proven later
-    // (given the result) without the trail holding it. A result with no canonical form (a number beyond a double) has none.
-    private static string? ResultSha256(CallToolResult result)
-    {
-        var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
-        return CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
-    }
-
     private static Func<string, ValueTask>? Heartbeat(RequestContext<CallToolRequestParams> request)
     {
         if (request.Params?.ProgressToken is not { } token)

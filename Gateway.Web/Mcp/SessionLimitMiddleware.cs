@@ -1,5 +1,6 @@
 using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
+using Gateway.Web.Protocol;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gateway.Web.Protocol;
 
 namespace Gateway.Web.Mcp;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using Gateway.Web.Mcp;
+using Gateway.Web.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 

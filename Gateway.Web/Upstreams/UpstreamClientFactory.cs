@@ -1,5 +1,6 @@
 using Gateway.Core.Servers;
 using Gateway.Web.Credentials;
+using Gateway.Web.Protocol;
 using Gateway.Web.Upstreams.Limits;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -36,7 +37,7 @@ internal sealed partial class UpstreamClientFactory(
     /// <c>initialize</c> handshake of 2025-11-25 or older), so that what the upstream offers only at 2026-07-28
     /// (multi round-trip results, its 2026 tools) reaches agents; the gateway translates for agents of the other era.
     /// </summary>
-    public const string SessionProtocolVersion = "2025-11-25";
+    public const string SessionProtocolVersion = ProtocolRevisions.LastSession;
 
     /// <param name="server">The upstream.</param>
     /// <param name="handlers">Handlers for what the upstream sends unasked.</param>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.Web.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -72,8 +73,8 @@ internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, Inpu
         // The SDK client merges its own (empty) capability set over this key, keeping the agent's; a 2025-11-25
         // upstream session negotiated its capabilities at initialize and must not see the key (SDK notes, pitfall 2).
         // Of the agent's extensions only the ones the gateway relays go on (the tasks extension).
-        var extensions = Mcp.Tasks.TasksProtocol.Relayed(AgentCapabilities);
-        if (AgentCapabilities is { } caps && Mcp.ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion)
+        var extensions = TasksProtocol.Relayed(AgentCapabilities);
+        if (AgentCapabilities is { } caps && ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion)
             && (caps.Sampling is not null || caps.Elicitation is not null || caps.Roots is not null || extensions is not null))
         {
             var meta = parameters["_meta"] as JsonObject ?? [];

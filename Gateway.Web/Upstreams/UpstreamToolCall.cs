@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.Web.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -65,7 +66,7 @@ internal static class UpstreamToolCall
             return response.Result.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions)
                 ?? throw new McpProtocolException("The upstream returned an empty tools/call result.", McpErrorCode.InternalError);
         }
-        catch (Exception ex) when (!Gateway.Web.Mcp.ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion)
+        catch (Exception ex) when (!ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion)
             && ((ex is OperationCanceledException && cancellationToken.IsCancellationRequested) || IsOversized(ex)))
         {
             // Tell the upstream; bounded and best effort, the caller has already given up (or the result was refused

@@ -88,7 +88,7 @@ public sealed class PolicyPropertyTests
             var pipeline = new ToolCallPipeline(new NullSink(), new StaticPolicySource(new PolicyEngine([], new PolicyDefaults(PolicyEffect.Allow, PolicyEffect.Allow, PolicyEffect.Allow))), new RefusingApprovalGate(), new PolicyMessages(), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(now));
             foreach (var entry in catalog.Entries)
             {
-                var outcome = pipeline.RunAsync(agent, entry.ExposedName, null, catalog, NamespacedCatalog<string>.Empty, (_, _) => ValueTask.FromResult("called"), _ => false, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                var outcome = pipeline.RunAsync(new ToolCall(agent, entry.ExposedName, null), new Pipeline.TestForwarder(catalog), CancellationToken.None).AsTask().GetAwaiter().GetResult();
                 if (visible.Contains(entry.ExposedName) == (outcome.Refusal == Refusal.UnknownTool))
                 {
                     return false;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gateway.Web.Mcp.Tasks;
+using Gateway.Web.Protocol;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;

@@ -3,6 +3,7 @@ using Gateway.Core.Agents;
 using Gateway.Core.Pipeline;
 using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
+using Gateway.Web.Protocol;
 using Gateway.Web.Upstreams;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;

@@ -2,7 +2,7 @@ using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-namespace Gateway.Web.Mcp;
+namespace Gateway.Web.Protocol;
 
 /// <summary>Re-emits an upstream's progress on the agent's own progress token.</summary>
 internal sealed class ProgressRelay(McpServer server, ProgressToken token)

@@ -1,7 +1,7 @@
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-namespace Gateway.Web.Mcp.Tasks;
+namespace Gateway.Web.Protocol;
 
 /// <summary>
 /// The io.modelcontextprotocol/tasks extension (SEP-2663) as the gateway relays it: a <c>tools/call</c> the upstream

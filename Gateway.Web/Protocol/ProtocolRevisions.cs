@@ -1,4 +1,4 @@
-namespace Gateway.Web.Mcp;
+namespace Gateway.Web.Protocol;
 
 /// <summary>
 /// The protocol revisions the gateway serves and the one line between the two eras: from 2026-07-28 on, requests carry
@@ -7,11 +7,14 @@ namespace Gateway.Web.Mcp;
 /// </summary>
 internal static class ProtocolRevisions
 {
-    /// <summary>The revisions SDK 2.4.0 serves, oldest first.</summary>
-    public static readonly string[] Known = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
+    /// <summary>The last revision of the session era: what the gateway's upstream sessions (session bridges, parked calls) speak.</summary>
+    public const string LastSession = "2025-11-25";
 
     /// <summary>The first per-request revision.</summary>
     public const string FirstPerRequest = "2026-07-28";
+
+    /// <summary>The revisions SDK 2.4.0 serves, oldest first.</summary>
+    public static readonly string[] Known = ["2024-11-05", "2025-03-26", "2025-06-18", LastSession, FirstPerRequest];
 
     /// <summary>The revisions of the per-request era (what <c>server/discover</c> lists).</summary>
     public static readonly string[] PerRequestRevisions = [.. Known.Where(IsPerRequest)];

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Gateway.Core.Audit;
+using Gateway.Core.Catalog;
+using Gateway.Core.Guardrails;
+using Gateway.Core.Pipeline;
+using Gateway.Web.Protocol;
+using Gateway.Web.Upstreams;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.Web.Mcp;
+
+internal sealed partial class GatewayMcpHandlers
+{
+    /// <summary>
+    /// The pipeline's port to the upstreams for one MCP <c>tools/call</c>: one object per call, holding what the forward
+    /// needs (the request, the sealed round it resumes, or the parked call it answers), instead of a closure per callback.
+    /// </summary>
+    private sealed class ToolCallForwarder(
+        GatewayMcpHandlers handlers,
+        RequestContext<CallToolRequestParams> request,
+        GatewayCatalog catalog,
+        CallGuard<CallToolResult> guard,
+        RoundTrips.SealedRound? resumed,
+        (RoundTrips.ParkedCall Call, UpstreamConnection Connection)? parked = null) : IToolCallForwarder<ExposedTool, CallToolResult>
+    {
+        public NamespacedCatalog<ExposedTool> Tools => catalog.Tools;
+
+        public NamespacedCatalog<ExposedTool> OfflineTools => catalog.OfflineTools;
+
+        public CallGuard<CallToolResult>? Guard => guard;
+
+        /// <summary>Gets the server the call was forwarded to (its input_required state is sealed to it); null before the forward.</summary>
+        public string? ForwardedTo { get; private set; }
+
+        public ValueTask<CallToolResult> ForwardAsync(CatalogEntry<ExposedTool> entry, CancellationToken cancellationToken)
+        {
+            if (parked is { } waiting)
+            {
+                return handlers.ForwardParkedAsync(request, waiting.Call, waiting.Connection, entry.Item.Upstream.Name, cancellationToken);
+            }
+
+            ForwardedTo = entry.Server;
+            return handlers.ForwardAsync(request, entry.Server, entry.Item.Upstream.Name, resumed, cancellationToken);
+        }
+
+        public bool IsToolError(CallToolResult result) => result.IsError == true;
+
+        public string DefinitionSha256(ExposedTool tool) => tool.DefinitionSha256;
+
+        // The audit keeps the SHA-256 of the result's canonical JSON, not the result: what the agent got can be proven later
+        // (given the result) without the trail holding it. A result with no canonical form (a number beyond a double) has none.
+        public string? ResultSha256(CallToolResult result)
+        {
+            var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
+            return CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using Gateway.Core.Pipeline;
+using Gateway.Web.Upstreams.Limits;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+
+namespace Gateway.Web.Upstreams;
+
+public sealed partial class UpstreamConnection
+{
+    private int _inFlight;
+    private volatile TaskCompletionSource? _idle;
+
+    /// <summary>Forwards one request over the shared connection, bounded by the server's call timeout.</summary>
+    public Task<T> InvokeAsync<T>(Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        var client = _client;
+        return client is null || State != UpstreamState.Connected
+            ? throw new UpstreamUnavailableException(Name, LastError ?? State.ToString().ToLowerInvariant())
+            : InvokeAsync(client, call, cancellationToken);
+    }
+
+    /// <summary>Forwards one request over <paramref name="client"/> (the shared one or a session bridge), bounded by the server's call timeout.</summary>
+    public async Task<T> InvokeAsync<T>(McpClient client, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            return await InvokeCountedAsync(client, call, cancellationToken);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _inFlight) == 0)
+            {
+                _idle?.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Waits until no forwarded call is running on this connection, at most <paramref name="grace"/>.</summary>
+    public async Task DrainAsync(TimeSpan grace)
+    {
+        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _idle = idle;
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await idle.Task.WaitAsync(grace);
+        }
+        catch (TimeoutException)
+        {
+            // Calls still running after the grace period are cut off with the connection.
+        }
+    }
+
+    private async Task<T> InvokeCountedAsync<T>(McpClient client, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Definition.CallTimeout);
+        try
+        {
+            return await call(client, timeout.Token);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
+        {
+            // Whatever the client threw once the deadline passed (cancellation, or the upstream's answer to it),
+            // the cause is the timeout.
+            throw new UpstreamTimeoutException(Name, Definition.CallTimeout);
+        }
+        catch (McpProtocolException ex) when (ex.ErrorCode == (McpErrorCode)OversizedMessage.ErrorCode)
+        {
+            // The gateway's stand-in for a message over the size limit (FramedMessageLimitStream), not the upstream's error.
+            throw new UpstreamResultTooLargeException(Name, _factory.ResultLimit(Definition));
+        }
+        catch (UpstreamResultTooLargeException)
+        {
+            // An HTTP body over the limit: the connection is fine, only this answer was refused.
+            throw;
+        }
+        catch (Exception ex) when (ex is McpProtocolException or Gateway.Core.Pipeline.UpstreamInputRequiredException or Gateway.Core.Pipeline.UpstreamTaskCreatedException)
+        {
+            // The upstream answered (a JSON-RPC error, a request for the agent's input, a task handle): pass it through unchanged.
+            throw;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The connection itself failed: check it now rather than at the next health tick.
+            if (client == _client)
+            {
+                _wake.Release();
+            }
+
+            throw new UpstreamUnavailableException(Name, ex.Message);
+        }
+    }
+}

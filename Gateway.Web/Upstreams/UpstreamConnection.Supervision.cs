@@ -1,0 +1,241 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Web.Protocol;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+public sealed partial class UpstreamConnection
+{
+    private readonly Queue<string> _stderrTail = new();
+
+    private async Task SuperviseAsync(CancellationToken stop)
+    {
+        var delay = _options.RestartDelay;
+        var first = true;
+        while (!stop.IsCancellationRequested)
+        {
+            if (!first)
+            {
+                Restarts++;
+            }
+
+            first = false;
+            SetState(UpstreamState.Connecting, null);
+            McpClient? client = null;
+            DateTimeOffset? connectedAt = null;
+            try
+            {
+                client = await _factory.ConnectAsync(Definition, Handlers(), OnStderr, null, stop, _traffic);
+                _client = client;
+                _inventory = await UpstreamInventoryReader.ReadAsync(client, stop);
+                ServerVersion = client.ServerInfo?.Version;
+                connectedAt = _time.GetUtcNow();
+                ConnectedSince = connectedAt;
+                SetState(UpstreamState.Connected, null);
+                LogConnected(Name, _inventory.Tools.Count, client.NegotiatedProtocolVersion ?? "?");
+                await WatchAsync(client, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                var reason = Describe(ex);
+                LogFailed(Name, reason);
+                LastError = reason;
+            }
+            finally
+            {
+                _client = null;
+                ConnectedSince = null;
+                if (client is not null)
+                {
+                    await DisposeQuietlyAsync(client);
+                }
+            }
+
+            if (stop.IsCancellationRequested)
+            {
+                break;
+            }
+
+            SetState(UpstreamState.Failed, LastError);
+            if (connectedAt is { } since && _time.GetUtcNow() - since > StableAfter)
+            {
+                delay = _options.RestartDelay;
+            }
+
+            try
+            {
+                await Task.Delay(delay, _time, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRestartDelay.Ticks));
+        }
+
+        SetState(Definition.Enabled ? UpstreamState.Failed : UpstreamState.Disabled, LastError);
+    }
+
+    /// <summary>Returns when the upstream is gone: process exit or transport close, a failed ping, or a failed call.</summary>
+    private async Task WatchAsync(McpClient client, CancellationToken stop)
+    {
+        // The fingerprint of the lists agents see, kept so each re-read of a 2026-07-28 upstream serializes one list, not two.
+        string? seen = null;
+        while (true)
+        {
+            var tick = Task.Delay(_options.HealthCheckInterval, _time, stop);
+            var woke = _wake.WaitAsync(stop);
+            var done = await Task.WhenAny(client.Completion, tick, woke);
+            stop.ThrowIfCancellationRequested();
+            if (done == client.Completion)
+            {
+                var details = await client.Completion;
+                throw new InvalidOperationException(details.Exception?.Message ?? "the upstream closed the connection" + StderrHint());
+            }
+
+            if (_inventoryStale)
+            {
+                _inventoryStale = false;
+                _inventory = await UpstreamInventoryReader.ReadAsync(client, stop);
+                seen = null;
+                _onChanged();
+            }
+            else if (done == tick && IsSessionless(client))
+            {
+                // 2026-07-28 has no session to push list_changed on (only a subscriptions/listen stream, which a
+                // stateless upstream cannot serve): re-read the lists at each health check and publish real changes.
+                var fresh = await UpstreamInventoryReader.ReadAsync(client, stop);
+                var fingerprint = UpstreamInventoryFingerprint.Of(fresh);
+                seen ??= UpstreamInventoryFingerprint.Of(_inventory);
+                if (fingerprint != seen)
+                {
+                    (_inventory, seen) = (fresh, fingerprint);
+                    _onChanged();
+                }
+            }
+
+            await ProbeAsync(client, stop);
+        }
+    }
+
+    private static bool IsSessionless(McpClient client) => ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion);
+
+    /// <summary>
+    /// Proves the upstream answers: <c>ping</c>, or on 2026-07-28 (which has no ping) <c>server/discover</c>. Any
+    /// JSON-RPC answer, even an error, proves it is alive; a transport failure or silence does not.
+    /// </summary>
+    private async Task ProbeAsync(McpClient client, CancellationToken stop)
+    {
+        using var probe = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        probe.CancelAfter(Definition.ConnectTimeout);
+        var received = _traffic.Bytes;
+        try
+        {
+            if (IsSessionless(client))
+            {
+                await client.SendRequestAsync(new JsonRpcRequest { Method = RequestMethods.ServerDiscover, Params = new JsonObject() }, probe.Token);
+            }
+            else
+            {
+                await client.PingAsync(cancellationToken: probe.Token);
+            }
+        }
+        catch (McpProtocolException)
+        {
+            // Answered: alive.
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested && _traffic.Bytes != received)
+        {
+            // No answer yet, but bytes kept arriving: a stdio server writing a large result answers the probe after it.
+            LogBusy(Name);
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+            throw new TimeoutException("the upstream did not answer a health probe");
+        }
+    }
+
+    private McpClientHandlers Handlers()
+    {
+        ValueTask Stale(JsonRpcNotification notification, CancellationToken ct)
+        {
+            // Re-read on the supervisor's loop, not on the client's receive loop.
+            _inventoryStale = true;
+            _wake.Release();
+            return ValueTask.CompletedTask;
+        }
+
+        return new McpClientHandlers
+        {
+            NotificationHandlers =
+            [
+                new(NotificationMethods.ToolListChangedNotification, Stale),
+                new(NotificationMethods.PromptListChangedNotification, Stale),
+                new(NotificationMethods.ResourceListChangedNotification, Stale),
+            ],
+        };
+    }
+
+    private void OnStderr(string line)
+    {
+        lock (_stderrTail)
+        {
+            _stderrTail.Enqueue(line);
+            while (_stderrTail.Count > 5)
+            {
+                _stderrTail.Dequeue();
+            }
+        }
+
+        LogStderr(Name, line);
+    }
+
+    private string StderrHint()
+    {
+        lock (_stderrTail)
+        {
+            return _stderrTail.Count == 0 ? string.Empty : " (stderr: " + string.Join(" | ", _stderrTail) + ")";
+        }
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        JsonException => "the upstream sent malformed JSON: " + ex.Message,
+        _ => ex.Message,
+    };
+
+    private async Task DisposeQuietlyAsync(McpClient client)
+    {
+        try
+        {
+            await client.DisposeAsync();
+        }
+        catch (Exception ex)
+        {
+            LogDisposeFailed(Name, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} connected: {Tools} tools, protocol {Protocol}.")]
+    private partial void LogConnected(string server, int tools, string protocol);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} is down: {Reason}")]
+    private partial void LogFailed(string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Upstream {Server} did not answer a health probe in time but is still sending; counted as alive.")]
+    private partial void LogBusy(string server);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Upstream {Server} stderr: {Line}")]
+    private partial void LogStderr(string server, string line);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Disposing the client of upstream {Server} failed: {Reason}")]
+    private partial void LogDisposeFailed(string server, string reason);
+}
