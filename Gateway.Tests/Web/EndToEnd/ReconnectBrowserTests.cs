@@ -31,6 +31,9 @@ public sealed class ReconnectBrowserTests(ChromiumFixture chromium) : IClassFixt
             await first.DisposeAsync();
             await Assertions.Expect(ReconnectDialog(page)).ToBeVisibleAsync();
 
+            // The gateway's schedule (every 2 s, without end), not the default one (every 5 s, then 30 s, then a button).
+            await Assertions.Expect(ReconnectDialog(page)).ToContainTextAsync("trying again in 2 seconds");
+
             // Down for longer than the default schedule's burst of immediate attempts; the same database and key ring
             // (the cookie stays valid), on the same address.
             await Task.Delay(TimeSpan.FromSeconds(3));
