@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
+using Gateway.Core.Identity;
 using Gateway.Core.Pipeline;
 
 namespace Gateway.Core.Approvals;
@@ -10,7 +11,7 @@ namespace Gateway.Core.Approvals;
 /// agent giving up and the gateway restarting; a decision is single-use and bound to the exact call, and a call runs
 /// once, never twice: whoever consumes the approval (the waiting request, or the agent's retry) runs it.
 /// </summary>
-public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IAuditSink audit, ApprovalOptions options, TimeProvider time, IAgentStore? agents = null) : IApprovalGate
+public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IAuditSink audit, ApprovalOptions options, TimeProvider time, IAgentStore? agents = null, IConsoleUserStore? users = null) : IApprovalGate
 {
     // Completed and replaced whenever an approval may have changed: every held call re-reads its approval then.
     private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -66,10 +67,7 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// <param name="cancellationToken">Cancels the decision.</param>
     public async Task<DecisionResult> DecideAsync(string id, bool approve, string by, string? reason, CancellationToken cancellationToken)
     {
-        if (approve && options.ForbidSelfApproval && agents is not null
-            && await store.GetAsync(id, cancellationToken) is { } approval
-            && await agents.FindAsync(approval.Agent, cancellationToken) is { Owner: { } owner }
-            && string.Equals(owner, by, StringComparison.OrdinalIgnoreCase))
+        if (approve && await store.GetAsync(id, cancellationToken) is { } approval && await IsSelfApprovalForbiddenAsync(approval, by, cancellationToken))
         {
             return DecisionResult.SelfApprovalForbidden;
         }
@@ -83,6 +81,31 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="by"/> may not approve <paramref name="approval"/>: self-approval is forbidden, they own its
+    /// agent, and someone else could approve it. Four eyes need a second pair: while no other enabled console user is
+    /// an Approver or Admin (a lone admin after the first start), the rule would only leave every call of the agents
+    /// they created to expire, so it applies from the moment a second approver exists.
+    /// </summary>
+    /// <param name="approval">The held call.</param>
+    /// <param name="by">The user who would approve it.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    public async Task<bool> IsSelfApprovalForbiddenAsync(Approval approval, string by, CancellationToken cancellationToken)
+    {
+        if (!options.ForbidSelfApproval || agents is null
+            || await agents.FindAsync(approval.Agent, cancellationToken) is not { Owner: { } owner }
+            || !string.Equals(owner, by, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        // Without the user directory nobody can tell whether another approver exists: the rule holds.
+        return users is null || (await users.ListAsync(cancellationToken)).Any(u =>
+            u.Enabled
+            && !string.Equals(u.UserName, by, StringComparison.OrdinalIgnoreCase)
+            && u.Roles.Any(r => r is ConsoleRoles.Admin or ConsoleRoles.Approver));
     }
 
     /// <summary>

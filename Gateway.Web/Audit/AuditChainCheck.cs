@@ -82,17 +82,25 @@ public static class AuditChainCheck
         return verifier.Complete();
     }
 
+    /// <summary>Reads the manifest of the export whose entries file is <paramref name="path"/>.</summary>
+    public static AuditExportManifest ReadManifest(string path) =>
+        JsonSerializer.Deserialize<AuditExportManifest>(File.ReadAllText(AuditExporter.ManifestPath(path)), AuditExporter.ManifestJson)
+            ?? throw new InvalidDataException("The manifest is empty.");
+
+    /// <summary>The public key the manifest carries (the exporting gateway's), or <see langword="null"/>.</summary>
+    public static ECDsa? ManifestKey(AuditExportManifest manifest) => manifest.PublicKeyPem is { } pem ? FromPem(pem) : null;
+
     /// <summary>Checks an export without the database: its entries, its checkpoints, and the file hashes in its manifest.</summary>
     /// <param name="path">The entries file (<c>.jsonl</c>) written by <c>audit export</c>.</param>
-    /// <param name="trustedKey">The auditor's copy of the public key; when <see langword="null"/>, the key in the manifest.</param>
+    /// <param name="key">
+    /// The key the checkpoints are checked with (the auditor's pinned copy, or the manifest's); when
+    /// <see langword="null"/> no checkpoint is used, so only the chain's own consistency is checked: the caller must
+    /// not call that verified, since anyone can re-hash a chain.
+    /// </param>
     /// <param name="known">Checkpoints kept from earlier exports.</param>
-    public static AuditVerification VerifyExport(string path, ECDsa? trustedKey, IReadOnlyList<AuditCheckpoint> known)
+    public static AuditVerification VerifyExport(string path, ECDsa? key, IReadOnlyList<AuditCheckpoint> known)
     {
-        var manifest = JsonSerializer.Deserialize<AuditExportManifest>(File.ReadAllText(AuditExporter.ManifestPath(path)), AuditExporter.ManifestJson)
-            ?? throw new InvalidDataException("The manifest is empty.");
-        using var manifestKey = trustedKey is null && manifest.PublicKeyPem is { } pem ? FromPem(pem) : null;
-        var key = trustedKey ?? manifestKey;
-
+        var manifest = ReadManifest(path);
         var verifier = new AuditVerifier(manifest.Complete);
         var checkpoints = new List<AuditCheckpoint>();
         var lineNumber = 0;
@@ -109,8 +117,12 @@ public static class AuditChainCheck
             }
         }
 
-        verifier.AddCheckpoints(checkpoints, key, "exported");
-        verifier.AddCheckpoints(known, key, "previously exported");
+        if (key is not null)
+        {
+            verifier.AddCheckpoints(checkpoints, key, "exported");
+            verifier.AddCheckpoints(known, key, "previously exported");
+        }
+
         lineNumber = 0;
         long? last = null;
         foreach (var line in File.ReadLines(path))

@@ -40,7 +40,8 @@ public static class CommandLine
           audit verify [--file EXPORT.jsonl] [--checkpoints OLD.checkpoints.jsonl]... [--public-key KEY.pub.pem] [--db PATH]
           audit export --out FILE [--format jsonl|csv] [--from TIME] [--to TIME] [--agent NAME] [--server NAME] [--db PATH]
           db copy --from SQLITE_FILE --to "Host=...;Database=...;Username=...;Password=..." [--public-key KEY.pub.pem]
-        Exit codes: 0 intact (db copy: copied and verified), 1 tampered (first bad entry named; db copy writes nothing), 2 could not run or refused.
+        Exit codes: 0 intact (db copy: copied and verified), 1 tampered (first bad entry named; db copy writes nothing), 2 could not run or refused,
+        3 unverified (an export whose manifest has no public key, without --public-key: no signature was checked).
         """;
 
     private static int Usage(TextWriter error, string message)
@@ -71,4 +72,7 @@ public static class ExitCodes
     public const int Intact = 0;
     public const int Tampered = 1;
     public const int CouldNotRun = 2;
+
+    /// <summary>The chain hangs together but no signature was checked (no key): not "intact", since anyone can re-hash a chain.</summary>
+    public const int Unverified = 3;
 }

@@ -7,14 +7,45 @@ namespace Gateway.Web.Hosting;
 internal static class GatewayPaths
 {
     /// <summary>
-    /// The content root: the working directory when it holds <c>appsettings.json</c>, else the directory of the binaries
-    /// (where the build copies the root <c>appsettings.json</c>), so <c>dotnet run --project Gateway.Web</c> and
-    /// <c>dotnet Gateway.Web.dll</c> from anywhere both load the operator's file.
+    /// The content root, which holds <c>appsettings.json</c> and, by default, <c>data/</c> (the database, the key ring,
+    /// the audit signing key): the working directory when it holds <c>appsettings.json</c>; else, when the binaries
+    /// are the build output of a source tree (<c>dotnet run --project Gateway.Web</c> from anywhere, or
+    /// <c>bin/Debug/net10.0/Gateway.Web.dll</c> run directly), the folder of the repository's own
+    /// <c>appsettings.json</c>, so the data stays beside it instead of under <c>bin/</c>, where a clean or a change of
+    /// configuration or target framework would lose it; else the directory of the binaries (a published gateway,
+    /// where the build copied the operator's file).
     /// </summary>
-    public static string ResolveContentRoot()
+    public static string ResolveContentRoot() => ResolveContentRoot(Directory.GetCurrentDirectory(), AppContext.BaseDirectory);
+
+    /// <summary>The rule of <see cref="ResolveContentRoot()"/>, for a given working directory and binaries folder.</summary>
+    public static string ResolveContentRoot(string workingDirectory, string baseDirectory)
     {
-        var cwd = Directory.GetCurrentDirectory();
-        return File.Exists(Path.Combine(cwd, "appsettings.json")) ? cwd : AppContext.BaseDirectory;
+        if (File.Exists(Path.Combine(workingDirectory, "appsettings.json")))
+        {
+            return workingDirectory;
+        }
+
+        return SourceTreeRoot(baseDirectory) ?? baseDirectory;
+    }
+
+    /// <summary>
+    /// The repository root when <paramref name="baseDirectory"/> lies under <c>{project}/bin/</c> of a project folder that
+    /// holds <c>Gateway.Web.csproj</c>, and the folder above it holds the <c>appsettings.json</c> the project links;
+    /// otherwise <see langword="null"/>. Judged from the folders alone: nothing about the build machine is compiled in.
+    /// </summary>
+    private static string? SourceTreeRoot(string baseDirectory)
+    {
+        for (var folder = new DirectoryInfo(Path.TrimEndingDirectorySeparator(Path.GetFullPath(baseDirectory))); folder?.Parent is { } parent; folder = parent)
+        {
+            if (string.Equals(folder.Name, "bin", StringComparison.Ordinal))
+            {
+                return File.Exists(Path.Combine(parent.FullName, "Gateway.Web.csproj")) && parent.Parent is { } root && File.Exists(Path.Combine(root.FullName, "appsettings.json"))
+                    ? root.FullName
+                    : null;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

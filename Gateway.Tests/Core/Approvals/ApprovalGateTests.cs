@@ -3,6 +3,7 @@ using Gateway.Core.Agents;
 using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
 using Gateway.Core.Grants;
+using Gateway.Core.Identity;
 using Gateway.Core.Pipeline;
 using Gateway.Core.Policy;
 using Gateway.Data;
@@ -94,6 +95,67 @@ public sealed class ApprovalGateTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => again);
         Assert.Equal(ApprovalStatus.Pending, (await _store.GetAsync(second.Id, CancellationToken.None))!.Status);
     }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("Auditor", true)]
+    [InlineData("Approver", false)]
+    [InlineData("Admin", false)]
+    public async Task TheOwnerMayApproveTheirAgentsCall_OnlyWhileNoOtherApproverExists(string? otherUsersRole, bool ownerMayApprove)
+    {
+        var users = _services.GetRequiredService<IConsoleUserStore>();
+        var agents = _services.GetRequiredService<IAgentStore>();
+        await agents.CreateAsync("alice", ["*"], ApiKeys.Hash(ApiKeys.Generate()), "mgw_…", CancellationToken.None, owner: "ann");
+        await users.CreateAsync(User("ann", ConsoleRoles.Admin), CancellationToken.None);
+        if (otherUsersRole is not null)
+        {
+            await users.CreateAsync(User("bruno", otherUsersRole), CancellationToken.None);
+        }
+
+        var gate = new ApprovalGate(_store, new ApprovalEvents(), new NullSink(), new ApprovalOptions(), _time, agents, users);
+        var waiting = gate.RequestAsync(Request(), CancellationToken.None).AsTask();
+        var approval = await PendingAsync();
+        Assert.Equal(!ownerMayApprove, await gate.IsSelfApprovalForbiddenAsync(approval, "ANN", CancellationToken.None));
+        Assert.Equal(
+            ownerMayApprove ? DecisionResult.Decided : DecisionResult.SelfApprovalForbidden,
+            await gate.DecideAsync(approval.Id, approve: true, "ann", null, CancellationToken.None));
+        if (!ownerMayApprove)
+        {
+            // Refused, nothing changed; the other approver may, and the owner may always deny.
+            Assert.Equal(ApprovalStatus.Pending, (await _store.GetAsync(approval.Id, CancellationToken.None))!.Status);
+            Assert.False(await gate.IsSelfApprovalForbiddenAsync(approval, "bruno", CancellationToken.None));
+            Assert.Equal(DecisionResult.Decided, await gate.DecideAsync(approval.Id, approve: true, "bruno", null, CancellationToken.None));
+        }
+
+        Assert.True((await waiting).Approved);
+        Assert.Equal(ownerMayApprove ? "ann" : "bruno", (await _store.GetAsync(approval.Id, CancellationToken.None))!.DecidedBy);
+    }
+
+    [Fact]
+    public async Task TheOwnerMayAlwaysDeny_AndAnyoneMayApprove_WhenSelfApprovalIsAllowed()
+    {
+        var users = _services.GetRequiredService<IConsoleUserStore>();
+        var agents = _services.GetRequiredService<IAgentStore>();
+        await agents.CreateAsync("alice", ["*"], ApiKeys.Hash(ApiKeys.Generate()), "mgw_…", CancellationToken.None, owner: "ann");
+        await users.CreateAsync(User("ann", ConsoleRoles.Approver), CancellationToken.None);
+        await users.CreateAsync(User("bruno", ConsoleRoles.Approver), CancellationToken.None);
+        var forbidding = new ApprovalGate(_store, new ApprovalEvents(), new NullSink(), new ApprovalOptions(), _time, agents, users);
+        var allowing = new ApprovalGate(_store, new ApprovalEvents(), new NullSink(), new ApprovalOptions { ForbidSelfApproval = false }, _time, agents, users);
+
+        var first = forbidding.RequestAsync(Request(), CancellationToken.None).AsTask();
+        var approval = await PendingAsync();
+        Assert.Equal(DecisionResult.Decided, await forbidding.DecideAsync(approval.Id, approve: false, "ann", "no", CancellationToken.None));
+        Assert.False((await first).Approved);
+
+        var second = allowing.RequestAsync(Request(), CancellationToken.None).AsTask();
+        var next = await PendingAsync(except: approval.Id);
+        Assert.False(await allowing.IsSelfApprovalForbiddenAsync(next, "ann", CancellationToken.None));
+        Assert.Equal(DecisionResult.Decided, await allowing.DecideAsync(next.Id, approve: true, "ann", null, CancellationToken.None));
+        Assert.True((await second).Approved);
+    }
+
+    private static ConsoleUser User(string name, string role) =>
+        new() { UserName = name, DisplayName = name, Source = ConsoleUserSource.Local, AssignedRoles = [role], CreatedAt = DateTimeOffset.UnixEpoch };
 
     private async Task<Approval> PendingAsync(string? except = null)
     {

@@ -4,8 +4,10 @@ using Gateway.Core.Agents;
 using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
 using Gateway.Core.Grants;
+using Gateway.Core.Identity;
 using Gateway.Core.Pipeline;
 using Gateway.Core.Policy;
+using Gateway.Tests.Support;
 using Gateway.Web.Components.Pages;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,7 +23,7 @@ public sealed class ApprovalsPageTests : ConsolePageTest
         Services.AddSingleton(new ApprovalOptions());
         Services.AddSingleton<IAuditSink, NullSink>();
         Services.AddSingleton<ApprovalGate>(sp => new ApprovalGate(
-            sp.GetRequiredService<IApprovalStore>(), sp.GetRequiredService<ApprovalEvents>(), sp.GetRequiredService<IAuditSink>(), sp.GetRequiredService<ApprovalOptions>(), TimeProvider.System, sp.GetRequiredService<IAgentStore>()));
+            sp.GetRequiredService<IApprovalStore>(), sp.GetRequiredService<ApprovalEvents>(), sp.GetRequiredService<IAuditSink>(), sp.GetRequiredService<ApprovalOptions>(), TimeProvider.System, sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<IConsoleUserStore>()));
     }
 
     [Fact]
@@ -55,27 +57,80 @@ public sealed class ApprovalsPageTests : ConsolePageTest
     }
 
     [Fact]
-    public async Task AnApproverCannotApproveACallOfTheirOwnAgent_ButCanDenyIt()
+    public async Task WithAnotherApprover_TheOwnersCardSaysWhyApproveIsUnavailable_BeforeTheClick_AndDenyWorks()
     {
         Authorization.SetAuthorized("april").SetRoles("Approver");
-        await Services.GetRequiredService<IAgentStore>().CreateAsync("aprils-bot", ["*"], ApiKeys.Hash(ApiKeys.Generate()), "mgw_…", CancellationToken.None, owner: "april");
+        await AddUserAsync("april", ConsoleRoles.Approver);
+        await AddUserAsync("bruno", ConsoleRoles.Approver);
+        var held = await HoldACallOfAprilsAgentAsync();
         var cut = Render<Gateway.Web.Components.Pages.Approvals>();
-        var gate = Services.GetRequiredService<ApprovalGate>();
-        var held = gate.RequestAsync(
-            new ApprovalRequest(new AgentIdentity(1, "aprils-bot", GrantSet.None), "payments", "transfer", "def", null, CanonicalJson.Sha256(null), new PolicyDecision(PolicyEffect.Escalate, "big", "large amount"), null),
-            CancellationToken.None).AsTask();
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll(".approval-card")));
 
-        await cut.InvokeAsync(() => cut.Find("button.approve").Click());
-        cut.WaitForAssertion(() => Assert.Contains(Services.GetRequiredService<MudBlazor.ISnackbar>().ShownSnackbars, s => s.Message!.Contains("another approver must approve", StringComparison.Ordinal)));
+        Assert.Equal("You own agent aprils-bot; another approver must approve.", cut.Find(".self-approval").TextContent.Trim());
+        Assert.True(cut.Find("button.approve").HasAttribute("disabled"));
+        Assert.False(cut.Find("button.deny").HasAttribute("disabled"));
         Assert.False(held.IsCompleted);
-        Assert.Single(cut.FindAll(".approval-card"));
 
         await cut.InvokeAsync(() => cut.Find("button.deny").Click());
         var verdict = await held.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.False(verdict.Approved);
         Assert.Contains("Denied by april", verdict.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ALoneApprover_MayApproveACallOfTheirOwnAgent_ADisabledSecondApproverDoesNotCount()
+    {
+        Authorization.SetAuthorized("april").SetRoles("Admin");
+        await AddUserAsync("april", ConsoleRoles.Admin);
+        await AddUserAsync("carl", ConsoleRoles.Auditor);
+        await AddUserAsync("bruno", ConsoleRoles.Approver, enabled: false);
+        var held = await HoldACallOfAprilsAgentAsync();
+        var cut = Render<Gateway.Web.Components.Pages.Approvals>();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll(".approval-card")));
+
+        Assert.Empty(cut.FindAll(".self-approval"));
+        Assert.False(cut.Find("button.approve").HasAttribute("disabled"));
+        await cut.InvokeAsync(() => cut.Find("button.approve").Click());
+        var verdict = await held.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(verdict.Approved);
+    }
+
+    [Fact]
+    public async Task ASecondApproverAddedAfterTheCardShowed_TheClickIsRefusedWithTheReason()
+    {
+        Authorization.SetAuthorized("april").SetRoles("Approver");
+        await AddUserAsync("april", ConsoleRoles.Approver);
+        var held = await HoldACallOfAprilsAgentAsync();
+        var cut = Render<Gateway.Web.Components.Pages.Approvals>();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll(".approval-card")));
+        Assert.False(cut.Find("button.approve").HasAttribute("disabled"));
+
+        // The rule is decided again at the click: the gate, not the page, has the last word.
+        await AddUserAsync("bruno", ConsoleRoles.Admin);
+        await cut.InvokeAsync(() => cut.Find("button.approve").Click());
+        cut.WaitForAssertion(() => Assert.Contains(Services.GetRequiredService<MudBlazor.ISnackbar>().ShownSnackbars, s => s.Message!.Contains("another approver must approve", StringComparison.Ordinal)));
+        cut.WaitForAssertion(() => Assert.True(cut.Find("button.approve").HasAttribute("disabled")));
+        Assert.False(held.IsCompleted);
+        Assert.Equal(ApprovalStatus.Pending, (await Services.GetRequiredService<IApprovalStore>().ListAsync(null, 10, CancellationToken.None)).Single().Status);
+    }
+
+    private async Task<Task<ApprovalVerdict>> HoldACallOfAprilsAgentAsync()
+    {
+        await Services.GetRequiredService<IAgentStore>().CreateAsync("aprils-bot", ["*"], ApiKeys.Hash(ApiKeys.Generate()), "mgw_…", CancellationToken.None, owner: "april");
+        var gate = Services.GetRequiredService<ApprovalGate>();
+        var held = gate.RequestAsync(
+            new ApprovalRequest(new AgentIdentity(1, "aprils-bot", GrantSet.None), "payments", "transfer", "def", null, CanonicalJson.Sha256(null), new PolicyDecision(PolicyEffect.Escalate, "big", "large amount"), null),
+            CancellationToken.None).AsTask();
+        var store = Services.GetRequiredService<IApprovalStore>();
+        await Eventually.TrueAsync(async () => (await store.ListAsync(ApprovalStatus.Pending, 10, CancellationToken.None)).Count == 1, "the call is held", TimeSpan.FromSeconds(20));
+
+        return held;
+    }
+
+    private async Task AddUserAsync(string name, string role, bool enabled = true) =>
+        Assert.True(await Services.GetRequiredService<IConsoleUserStore>().CreateAsync(
+            new ConsoleUser { UserName = name, DisplayName = name, Source = ConsoleUserSource.Local, AssignedRoles = [role], Enabled = enabled, CreatedAt = DateTimeOffset.UtcNow },
+            CancellationToken.None));
 
     private sealed class NullSink : IAuditSink
     {
