@@ -54,6 +54,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();
         services.AddSingleton<IPolicyStore, EfPolicyStore>();
         services.AddSingleton<IApprovalStore, EfApprovalStore>();
+        services.AddSingleton<IApprovalHistory, EfApprovalHistory>();
         services.AddSingleton<IConsoleUserStore, EfConsoleUserStore>();
         services.AddSingleton<IAuditStatistics, EfAuditStatistics>();
         services.AddSingleton<IToolPinStore, EfToolPinStore>();

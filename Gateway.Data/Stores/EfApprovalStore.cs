@@ -100,7 +100,7 @@ internal sealed class EfApprovalStore(IDbContextFactory<GatewayDbContext> factor
         DecisionReason = a.DecisionReason,
     };
 
-    private static Approval ToApproval(ApprovalEntity e) => new()
+    internal static Approval ToApproval(ApprovalEntity e) => new()
     {
         Id = e.Id,
         AgentId = e.AgentId,

@@ -18,7 +18,7 @@ internal sealed class EfAuditStatistics(IDbContextFactory<GatewayDbContext> fact
         return new AuditCounts(
             groups.Sum(g => g.Count),
             groups.Where(g => g.Decision == "block").Sum(g => g.Count),
-            groups.Where(g => g.Decision == "escalate").Sum(g => g.Count),
+            groups.Where(g => g.Decision == "deny").Sum(g => g.Count),
             groups.Where(g => g.Outcome is AuditOutcomes.Error or AuditOutcomes.ToolError).Sum(g => g.Count));
     }
 }

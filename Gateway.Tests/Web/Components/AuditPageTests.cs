@@ -8,6 +8,7 @@ using Gateway.Web.Audit;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Extensions;
 
 namespace Gateway.Tests.Web.Components;
 
@@ -69,10 +70,24 @@ public sealed class AuditPageTests : ConsolePageTest
     }
 
     [Fact]
-    public void Entry_OpensWithItsChainPosition_AndVerifyReportsIntactThenTampered()
+    public void Entry_OpensInTheSidePanel_WithItsChainPosition_AndVerifyReportsIntactThenTampered()
     {
         var cut = Render<Gateway.Web.Components.Pages.Audit>();
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("tr.audit-row")));
+        Assert.Empty(cut.FindAll("#entry-details"));
+        cut.FindAll("tr.audit-row")[0].Click();
+        cut.WaitForAssertion(() => Assert.Contains("Entry 120 of 120", cut.Find("#entry-details").TextContent, StringComparison.Ordinal));
+
+        // Beside the table, in a drawer anchored right, not below the page of 50 rows; it closes and opens another entry.
+        var drawer = cut.FindComponent<MudBlazor.MudDrawer>();
+        Assert.True(drawer.Instance.GetState(x => x.Open));
+        Assert.Equal(MudBlazor.Anchor.End, drawer.Instance.Anchor);
+        Assert.True(cut.Find("#entry-details").Closest("#entry-drawer") is not null);
+        cut.Find("#close-details").Click();
+        cut.WaitForAssertion(() => Assert.False(cut.FindComponent<MudBlazor.MudDrawer>().Instance.GetState(x => x.Open)));
+        cut.FindAll("tr.audit-row")[1].Click();
+        cut.WaitForAssertion(() => Assert.Contains("Entry 119 of 120", cut.Find("#entry-details").TextContent, StringComparison.Ordinal));
+        Assert.True(cut.FindComponent<MudBlazor.MudDrawer>().Instance.GetState(x => x.Open));
         cut.FindAll("tr.audit-row")[0].Click();
         cut.WaitForAssertion(() => Assert.Contains("Entry 120 of 120", cut.Find("#entry-details").TextContent, StringComparison.Ordinal));
         Assert.Contains("covered by the checkpoint at entry 120", cut.Find("#entry-details").TextContent, StringComparison.Ordinal);
@@ -85,6 +100,28 @@ public sealed class AuditPageTests : ConsolePageTest
         AuditDatabase.Execute(path, "DROP TRIGGER AuditEntries_NoUpdate; UPDATE AuditEntries SET Actor = 'eve' WHERE Sequence = 33");
         cut.Find("#verify").Click();
         cut.WaitForAssertion(() => Assert.Contains("Tampered: first bad entry 33", cut.Find("#verify-result").TextContent, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheTimeColumn_SaysItIsTheStartTime_AndABadTimeFilterIsExplained()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Audit>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("tr.audit-row")));
+        Assert.Equal("Time (UTC, start)", cut.Find("#time-header").TextContent.Trim());
+        Assert.Contains("recorded when it ends, with the time it started", cut.FindComponents<MudBlazor.MudTooltip>().Single(t => t.Markup.Contains("time-header", StringComparison.Ordinal)).Instance.Text, StringComparison.Ordinal);
+        Assert.Equal("2026-11-24 09:00:00", cut.FindAll("tr.audit-row")[0].Children[1].TextContent.Trim());
+
+        cut.Find("#filter-from").Change("yesterday-ish");
+        cut.Find("#apply-filter").Click();
+        cut.WaitForAssertion(() => Assert.Equal("From and To must be dates and times (UTC).", cut.Find("#filter-error").TextContent.Trim()));
+        Assert.Equal("120 entries", cut.Find("#audit-total").TextContent);
+
+        // Emptied fields are no criterion: the whole chain again, counted from its head.
+        cut.Find("#filter-from").Change(string.Empty);
+        cut.Find("#filter-agent").Change(string.Empty);
+        cut.Find("#apply-filter").Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("#filter-error")));
+        Assert.Equal("120 entries", cut.Find("#audit-total").TextContent);
     }
 
     private static List<string> Sequences(IRenderedComponent<Gateway.Web.Components.Pages.Audit> cut) =>
