@@ -55,23 +55,8 @@ internal static class PolicyEndpoints
     private static async Task<Results<NoContent, NotFound>> PinAsync(string server, string tool, ToolPinService pins, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
         await pins.ApproveAsync(server, tool, user.Identity?.Name ?? "admin", ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 
-    private static async Task<Results<NoContent, ValidationProblem>> SetClassAsync(string server, string tool, ClassRequest request, IPolicyStore store, PolicyProvider provider, CancellationToken ct)
-    {
-        AccessClass? accessClass = null;
-        if (request.Class is not null)
-        {
-            if (!ToolClassifier.TryParse(request.Class, out var parsed))
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["class"] = ["Class must be read, write, destructive, or null to use the upstream's hints."] });
-            }
-
-            accessClass = parsed;
-        }
-
-        await store.SetClassOverrideAsync(server, tool, accessClass, ct);
-        await provider.ReloadAsync(ct);
-        return TypedResults.NoContent();
-    }
+    private static async Task<Results<NoContent, ValidationProblem>> SetClassAsync(string server, string tool, ClassRequest request, PolicyCommands commands, CancellationToken ct) =>
+        await commands.SetClassAsync(server, tool, request.Class, ct) is { Count: > 0 } errors ? TypedResults.ValidationProblem(errors) : TypedResults.NoContent();
 }
 
 /// <summary>An explain question: which agent, which tool (exposed name), which arguments.</summary>

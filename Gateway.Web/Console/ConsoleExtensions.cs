@@ -15,6 +15,8 @@ internal static class ConsoleExtensions
         services.AddSingleton<AdminKey>();
         services.AddSingleton<AgentCommands>();
         services.AddSingleton<ServerCommands>();
+        services.AddSingleton<ToolTrial>();
+        services.AddSingleton<Gateway.Web.Policy.AccessOverview>();
         return services;
     }
 

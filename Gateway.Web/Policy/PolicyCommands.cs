@@ -41,6 +41,28 @@ internal sealed class PolicyCommands(IPolicyStore store, PolicyProvider provider
         return deleted;
     }
 
+    /// <summary>
+    /// Sets the access class of one tool (original name), or with <see langword="null"/> returns it to the upstream's
+    /// hints; the catalog is rebuilt at once, so visibility and decisions change at the next request. Errors by field.
+    /// </summary>
+    public async Task<Dictionary<string, string[]>> SetClassAsync(string server, string tool, string? className, CancellationToken cancellationToken)
+    {
+        AccessClass? accessClass = null;
+        if (className is not null)
+        {
+            if (!ToolClassifier.TryParse(className, out var parsed))
+            {
+                return new Dictionary<string, string[]> { ["class"] = ["Class must be read, write, destructive, or null to use the upstream's hints."] };
+            }
+
+            accessClass = parsed;
+        }
+
+        await store.SetClassOverrideAsync(server, tool, accessClass, cancellationToken);
+        await provider.ReloadAsync(cancellationToken);
+        return [];
+    }
+
     // The document reports "field: message"; forms and problem details want the messages grouped by field.
     private static Dictionary<string, string[]> ByField(IEnumerable<string> errors) =>
         errors.GroupBy(e => e.Split(':')[0])
