@@ -1,0 +1,117 @@
+using Gateway.Core.Audit;
+using Gateway.Core.Audit.Admin;
+using Gateway.Core.Approvals;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using Gateway.Web.Console;
+using Gateway.Web.Policy;
+using Microsoft.Extensions.DependencyInjection;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Console;
+
+/// <summary>
+/// "Try it" on a real gateway against a real HTTP test upstream: the call goes through the pipeline as the console
+/// user (allowed calls reach the upstream, blocked ones do not, escalated ones wait for approval) and the audit names
+/// the console user; a class changed from the console is an audited admin change of that user.
+/// </summary>
+public sealed class ToolTrialTests : IAsyncLifetime
+{
+    private readonly string _name = "tt" + Guid.NewGuid().ToString("N")[..6];
+    private Microsoft.AspNetCore.Builder.WebApplication? _upstream;
+    private string _url = string.Empty;
+
+    public async Task InitializeAsync() => (_upstream, _url) = await StartHttpAsync(_name);
+
+    public async Task DisposeAsync() => await _upstream!.DisposeAsync();
+
+    private async Task<GatewayHost> StartAsync()
+    {
+        var gateway = await GatewayHost.StartAsync(Merge(Http(_name, _url), new Dictionary<string, string?>
+        {
+            ["Gateway:Policies:no-danger:Effect"] = "block",
+            ["Gateway:Policies:no-danger:Tools:0"] = "echo",
+            ["Gateway:Policies:no-danger:Conditions:0:Path"] = "message",
+            ["Gateway:Policies:no-danger:Conditions:0:Op"] = "equals",
+            ["Gateway:Policies:no-danger:Conditions:0:Value"] = "danger",
+            ["Gateway:Policies:no-danger:Reason"] = "dangerous message",
+            ["Gateway:Approvals:HoldFor"] = "00:00:00.300",
+        }));
+        await gateway.WaitForToolAsync($"{_name}__echo");
+        return gateway;
+    }
+
+    [Fact]
+    public async Task TryIt_ReachesTheUpstream_UnderPolicy_AndIsAuditedAsTheConsoleUser()
+    {
+        await using var gateway = await StartAsync();
+        var trial = gateway.Services.GetRequiredService<ToolTrial>();
+        var before = CallLog.Count(_name, "echo");
+
+        var ok = await trial.CallAsync("alice", $"{_name}__echo", """{"message":"from the console"}""", TestContext.Timeout);
+        Assert.Empty(ok.Errors);
+        Assert.Equal(("ok", "echo: from the console"), (ok.Outcome, ok.Text));
+        Assert.Equal(before + 1, CallLog.Count(_name, "echo"));
+        Assert.Contains("from the console", CallLog.Details(_name, "echo"));
+
+        // Blocked by the same rule an agent's call meets: refused, never forwarded.
+        var blocked = await trial.CallAsync("alice", $"{_name}__echo", """{"message":"danger"}""", TestContext.Timeout);
+        Assert.Equal("refused", blocked.Outcome);
+        Assert.Equal("Blocked by policy rule 'no-danger': dangerous message", blocked.Text);
+        Assert.Equal(before + 1, CallLog.Count(_name, "echo"));
+
+        var trail = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCall).ToList();
+        var mine = trail.Where(r => r.Actor == "console:alice").ToList();
+        Assert.Equal(2, mine.Count);
+        Assert.Equal(($"{_name}__echo", _name, "allow", AuditOutcomes.Ok), (mine[0].Tool, mine[0].Server, mine[0].Decision, mine[0].Outcome));
+        Assert.Equal(("block", "no-danger", AuditOutcomes.Denied), (mine[1].Decision, mine[1].Rule, mine[1].Outcome));
+    }
+
+    [Fact]
+    public async Task TryIt_OfADestructiveTool_WaitsForApproval_InTheConsoleUsersName()
+    {
+        await using var gateway = await StartAsync();
+        using (AuditActor.Use("console:bob"))
+        {
+            Assert.Empty(await gateway.Services.GetRequiredService<PolicyCommands>().SetClassAsync(_name, "echo", "destructive", TestContext.Timeout));
+        }
+
+        await gateway.Upstreams.WaitUntilAsync(c => c.Tools.TryResolve($"{_name}__echo", out var e) && e.Class == Gateway.Core.Policy.AccessClass.Destructive, TestContext.Timeout);
+        var before = CallLog.Count(_name, "echo");
+
+        var held = await gateway.Services.GetRequiredService<ToolTrial>().CallAsync("bob", $"{_name}__echo", """{"message":"rm"}""", TestContext.Timeout);
+        Assert.Equal("refused", held.Outcome);
+        Assert.StartsWith("Approval pending, id apr_", held.Text, StringComparison.Ordinal);
+        Assert.Equal(before, CallLog.Count(_name, "echo"));
+        var approval = await gateway.Services.GetRequiredService<ApprovalGate>().GetAsync(System.Text.RegularExpressions.Regex.Match(held.Text!, "apr_[0-9a-f]+").Value, TestContext.Timeout);
+        Assert.Equal(("console:bob", "echo"), (approval!.Agent, approval.Tool));
+
+        // The class change is an admin change of the console user, with before and after.
+        var trail = (await gateway.AuditTrailAsync()).Select(e => e.Record).ToList();
+        var change = Assert.Single(trail, r => r.Kind == AuditKinds.AdminChange && r.Tool == $"tool_class/{_name}/echo");
+        Assert.Equal("console:bob", change.Actor);
+        Assert.Contains(trail, r => r.Kind == "approval_requested" && r.Actor == "console:bob");
+    }
+
+    [Fact]
+    public async Task TryIt_RefusesBadInput_NextToItsField_AndCallsNothing()
+    {
+        await using var gateway = await StartAsync();
+        var trial = gateway.Services.GetRequiredService<ToolTrial>();
+        var before = CallLog.Count(_name, "echo");
+
+        var huge = await trial.CallAsync("alice", $"{_name}__echo", "{\"message\":\"" + new string('x', TrialArguments.MaxBytes) + "\"}", TestContext.Timeout);
+        Assert.Equal(["Arguments are limited to 64 KiB of JSON."], huge.Errors["arguments"]);
+        var missing = await trial.CallAsync("alice", $"{_name}__echo", "{}", TestContext.Timeout);
+        Assert.Equal(["'message' is required."], missing.Errors["arguments"]);
+        var typed = await trial.CallAsync("alice", $"{_name}__echo", """{"message":3}""", TestContext.Timeout);
+        Assert.Equal(["'message' must be string."], typed.Errors["arguments"]);
+        var array = await trial.CallAsync("alice", $"{_name}__echo", "[1]", TestContext.Timeout);
+        Assert.Equal(["Arguments must be a JSON object."], array.Errors["arguments"]);
+        var unknown = await trial.CallAsync("alice", $"{_name}__nope", "{}", TestContext.Timeout);
+        Assert.Contains("No connected tool", Assert.Single(unknown.Errors["tool"]), StringComparison.Ordinal);
+
+        Assert.Equal(before, CallLog.Count(_name, "echo"));
+        Assert.DoesNotContain((await gateway.AuditTrailAsync()).Select(e => e.Record), r => r.Kind == AuditKinds.ToolCall);
+    }
+}
