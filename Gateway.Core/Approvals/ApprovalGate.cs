@@ -66,10 +66,7 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// <param name="cancellationToken">Cancels the decision.</param>
     public async Task<DecisionResult> DecideAsync(string id, bool approve, string by, string? reason, CancellationToken cancellationToken)
     {
-        if (approve && options.ForbidSelfApproval && agents is not null
-            && await store.GetAsync(id, cancellationToken) is { } approval
-            && await agents.FindAsync(approval.Agent, cancellationToken) is { Owner: { } owner }
-            && string.Equals(owner, by, StringComparison.OrdinalIgnoreCase))
+        if (approve && options.ForbidSelfApproval && await IsOwnCallAsync(id, by, cancellationToken))
         {
             return DecisionResult.SelfApprovalForbidden;
         }
@@ -101,6 +98,24 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// have decided one (a database change), so a decision made anywhere releases the call without waiting for a poll.
     /// </summary>
     public void WakeAll() => Interlocked.Exchange(ref _nudge, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    // The decider's own call: one of an agent they own, or one they made themselves from the console ("Try it").
+    private async Task<bool> IsOwnCallAsync(string id, string by, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(id, cancellationToken) is not { } approval)
+        {
+            return false;
+        }
+
+        if (string.Equals(approval.Agent, Gateway.Core.Audit.Admin.AuditActor.Console(by), StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return agents is not null
+            && await agents.FindAsync(approval.Agent, cancellationToken) is { Owner: { } owner }
+            && string.Equals(owner, by, StringComparison.OrdinalIgnoreCase);
+    }
 
     private async Task<ApprovalVerdict> WaitAsync(Approval approval, ApprovalRequest request, CancellationToken cancellationToken)
     {

@@ -23,7 +23,8 @@ internal sealed record TrialResult(Dictionary<string, string[]> Errors, string? 
 /// "Try it": an admin calls one exposed tool from the console, through the same pipeline as an agent's call: policy
 /// decides (an escalated call waits for approval, a blocked one is refused), limits apply, the result is guarded, and
 /// the call is audited. The caller is the console user, as the pseudo-agent <c>console:&lt;user&gt;</c>: the name the
-/// audit gives the user's admin changes, so the trail shows who tried what; policy rules see that name (no tags).
+/// audit gives the user's admin changes, so the trail shows who tried what; policy rules see that name (no tags), and
+/// the user cannot approve their own escalated trial when self-approval is forbidden.
 /// </summary>
 /// <remarks>
 /// The pseudo-agent holds one grant, to the tool tried, up to destructive: an admin may try any tool, but not around
@@ -33,7 +34,7 @@ internal sealed record TrialResult(Dictionary<string, string[]> Errors, string? 
 internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipeline, ResultGuardStep guard)
 {
     /// <summary>The audit actor (and policy agent name) of a console user's trial calls.</summary>
-    public static string Actor(string user) => "console:" + user;
+    public static string Actor(string user) => Gateway.Core.Audit.Admin.AuditActor.Console(user);
 
     /// <summary>Calls <paramref name="tool"/> (exposed name) with <paramref name="argumentsJson"/> as <paramref name="user"/>.</summary>
     public async Task<TrialResult> CallAsync(string user, string? tool, string? argumentsJson, CancellationToken cancellationToken)

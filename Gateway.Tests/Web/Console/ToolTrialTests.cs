@@ -86,6 +86,15 @@ public sealed class ToolTrialTests : IAsyncLifetime
         var approval = await gateway.Services.GetRequiredService<ApprovalGate>().GetAsync(System.Text.RegularExpressions.Regex.Match(held.Text!, "apr_[0-9a-f]+").Value, TestContext.Timeout);
         Assert.Equal(("console:bob", "echo"), (approval!.Agent, approval.Tool));
 
+        // Not approvable by the user who tried it (self-approval is forbidden by default); another admin's approval
+        // lets the same trial run once.
+        var gate = gateway.Services.GetRequiredService<ApprovalGate>();
+        Assert.Equal(DecisionResult.SelfApprovalForbidden, await gate.DecideAsync(approval.Id, true, "bob", null, TestContext.Timeout));
+        Assert.Equal(DecisionResult.Decided, await gate.DecideAsync(approval.Id, true, "carol", null, TestContext.Timeout));
+        var ran = await gateway.Services.GetRequiredService<ToolTrial>().CallAsync("bob", $"{_name}__echo", """{"message":"rm"}""", TestContext.Timeout);
+        Assert.Equal(("ok", "echo: rm"), (ran.Outcome, ran.Text));
+        Assert.Equal(before + 1, CallLog.Count(_name, "echo"));
+
         // The class change is an admin change of the console user, with before and after.
         var trail = (await gateway.AuditTrailAsync()).Select(e => e.Record).ToList();
         var change = Assert.Single(trail, r => r.Kind == AuditKinds.AdminChange && r.Tool == $"tool_class/{_name}/echo");
@@ -113,5 +122,22 @@ public sealed class ToolTrialTests : IAsyncLifetime
 
         Assert.Equal(before, CallLog.Count(_name, "echo"));
         Assert.DoesNotContain((await gateway.AuditTrailAsync()).Select(e => e.Record), r => r.Kind == AuditKinds.ToolCall);
+    }
+
+    [Fact]
+    public async Task AccessPage_RendersInTheGateway_TryItForAdminsOnly()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.Services.GetRequiredService<AgentCommands>().CreateAsync("bot", [$"{_name}/*:read"], [], TestContext.Timeout);
+
+        using var auditor = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "audra", "Auditor");
+        var html = System.Net.WebUtility.HtmlDecode(await auditor.Client.GetStringAsync("/access", TestContext.Timeout));
+        Assert.Contains($"data-cell=\"bot|{_name}__add\"", html, StringComparison.Ordinal);
+        Assert.Contains($"granted by '{_name}/*:read'", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"try-it\"", html, StringComparison.Ordinal);
+
+        using var admin = ConsoleBrowser.For(gateway);
+        await admin.SignInAsAdminAsync();
+        Assert.Contains("id=\"try-it\"", await admin.Client.GetStringAsync("/access", TestContext.Timeout), StringComparison.Ordinal);
     }
 }
