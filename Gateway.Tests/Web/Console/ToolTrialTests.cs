@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Gateway.Core.Audit;
 using Gateway.Core.Audit.Admin;
 using Gateway.Core.Approvals;
@@ -125,7 +126,7 @@ public sealed class ToolTrialTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AccessPage_RendersInTheGateway_TryItForAdminsOnly()
+    public async Task AccessPage_RendersInTheGateway_ForReaders_TryItForAdminsOnly()
     {
         await using var gateway = await StartAsync();
         await gateway.Services.GetRequiredService<AgentCommands>().CreateAsync("bot", [$"{_name}/*:read"], [], TestContext.Timeout);
@@ -139,5 +140,26 @@ public sealed class ToolTrialTests : IAsyncLifetime
         using var admin = ConsoleBrowser.For(gateway);
         await admin.SignInAsAdminAsync();
         Assert.Contains("id=\"try-it\"", await admin.Client.GetStringAsync("/access", TestContext.Timeout), StringComparison.Ordinal);
+
+        // An Approver reads neither the matrix nor the classes.
+        using var approver = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "april", Gateway.Core.Identity.ConsoleRoles.Approver);
+        using var forbidden = await approver.Client.GetAsync("/access", TestContext.Timeout);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.DoesNotContain("href=\"/access\"", await approver.Client.GetStringAsync("/", TestContext.Timeout), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClassChanges_FromTheApiAndTheConsole_AreOneCommand_WithOneValidation()
+    {
+        await using var gateway = await StartAsync();
+        var console = await gateway.Services.GetRequiredService<PolicyCommands>().SetClassAsync(_name, "echo", "reed", TestContext.Timeout);
+        using var api = await gateway.Admin.PutAsJsonAsync($"/api/v1/servers/{_name}/tools/echo/class", new { @class = "reed" }, TestContext.Timeout);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, api.StatusCode);
+        var problem = await api.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(TestContext.Timeout);
+        Assert.Equal(Assert.Single(console["class"]), problem.GetProperty("errors").GetProperty("class")[0].GetString());
+
+        using var set = await gateway.Admin.PutAsJsonAsync($"/api/v1/servers/{_name}/tools/echo/class", new { @class = "read" }, TestContext.Timeout);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, set.StatusCode);
+        Assert.True(gateway.Upstreams.Catalog.Tools.TryResolve($"{_name}__echo", out var echo) && echo.Class == Gateway.Core.Policy.AccessClass.Read);
     }
 }
