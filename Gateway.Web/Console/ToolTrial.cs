@@ -67,6 +67,7 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
                 result => result.IsError == true,
                 cancellationToken,
                 t => t.DefinitionSha256,
+                resultSha256: ResultSha256,
                 guard: guard.ForSession(null));
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or McpException)
@@ -99,6 +100,13 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
         upstreams.TryGet(server, out var connection)
             ? connection.InvokeAsync((client, ct) => UpstreamToolCall.CallAsync(client, originalName, arguments, null, null, null, ct), cancellationToken)
             : throw new UpstreamUnavailableException(server);
+
+    // As for an agent's call: the audit keeps the SHA-256 of the result's canonical JSON, so what was returned can be proven later.
+    private static string? ResultSha256(CallToolResult result)
+    {
+        var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
+        return Gateway.Core.Audit.CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
+    }
 
     private static long IdOf(string user) =>
         -1 - (BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(user))) & long.MaxValue);

@@ -65,6 +65,7 @@ public sealed class ToolTrialTests : IAsyncLifetime
         var mine = trail.Where(r => r.Actor == "console:alice").ToList();
         Assert.Equal(2, mine.Count);
         Assert.Equal(($"{_name}__echo", _name, "allow", AuditOutcomes.Ok), (mine[0].Tool, mine[0].Server, mine[0].Decision, mine[0].Outcome));
+        Assert.NotNull(mine[0].ResultSha256);
         Assert.Equal(("block", "no-danger", AuditOutcomes.Denied), (mine[1].Decision, mine[1].Rule, mine[1].Outcome));
     }
 
