@@ -75,6 +75,6 @@ public enum DecisionResult
     /// <summary>No such approval.</summary>
     NotFound,
 
-    /// <summary>The approver owns the calling agent and self-approval is forbidden: nothing changed.</summary>
+    /// <summary>The approver owns the calling agent, or made the call from the console, and self-approval is forbidden: nothing changed.</summary>
     SelfApprovalForbidden,
 }

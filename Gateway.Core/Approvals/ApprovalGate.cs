@@ -94,9 +94,7 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// <param name="cancellationToken">Cancels the check.</param>
     public async Task<bool> IsSelfApprovalForbiddenAsync(Approval approval, string by, CancellationToken cancellationToken)
     {
-        if (!options.ForbidSelfApproval || agents is null
-            || await agents.FindAsync(approval.Agent, cancellationToken) is not { Owner: { } owner }
-            || !string.Equals(owner, by, StringComparison.OrdinalIgnoreCase))
+        if (!options.ForbidSelfApproval || !await IsOwnCallAsync(approval, by, cancellationToken))
         {
             return false;
         }
@@ -124,6 +122,14 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// have decided one (a database change), so a decision made anywhere releases the call without waiting for a poll.
     /// </summary>
     public void WakeAll() => Interlocked.Exchange(ref _nudge, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    // The decider's own call: one of an agent they own, or one they made themselves from the console ("Try it").
+    // Their own: a call of an agent they own, or a Try it call they made from the console (agent console:<by>).
+    private async Task<bool> IsOwnCallAsync(Approval approval, string by, CancellationToken cancellationToken) =>
+        string.Equals(approval.Agent, Gateway.Core.Audit.Admin.AuditActor.Console(by), StringComparison.OrdinalIgnoreCase)
+        || (agents is not null
+            && await agents.FindAsync(approval.Agent, cancellationToken) is { Owner: { } owner }
+            && string.Equals(owner, by, StringComparison.OrdinalIgnoreCase));
 
     private async Task<ApprovalVerdict> WaitAsync(Approval approval, ApprovalRequest request, CancellationToken cancellationToken)
     {

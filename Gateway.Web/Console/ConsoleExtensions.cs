@@ -14,6 +14,8 @@ internal static class ConsoleExtensions
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddSingleton<AdminKey>();
+        services.AddSingleton<ToolTrial>();
+        services.AddSingleton<Gateway.Web.Policy.AccessOverview>();
         return services;
     }
 

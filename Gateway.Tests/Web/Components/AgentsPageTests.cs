@@ -14,6 +14,7 @@ public sealed class AgentsPageTests : ConsolePageTest
 {
     public AgentsPageTests()
     {
+        AddUpstreams(); // the grant picker lists the known servers
         Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
         Services.AddGatewayAdminOperations();
         Services.AddGatewayLimits(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());

@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Gateway.Core.Agents;
+using Gateway.Core.Grants;
+using Gateway.Core.Pipeline;
+using Gateway.Core.Policy;
+using Gateway.Web.Guardrails;
+using Gateway.Web.Upstreams;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Console;
+
+/// <summary>What a console trial call came to: field errors (nothing was called), or the outcome and what to show.</summary>
+/// <param name="Errors">Problems with the input, by field (<c>tool</c>, <c>arguments</c>).</param>
+/// <param name="Outcome">"ok", "tool error", "refused" or "failed"; null when the input was refused.</param>
+/// <param name="Text">The result's text, or the refusal or failure message.</param>
+/// <param name="Structured">The result's structured content, as JSON, when it has any.</param>
+internal sealed record TrialResult(Dictionary<string, string[]> Errors, string? Outcome = null, string? Text = null, string? Structured = null);
+
+/// <summary>
+/// "Try it": an admin calls one exposed tool from the console, through the same pipeline as an agent's call: policy
+/// decides (an escalated call waits for approval, a blocked one is refused), limits apply, the result is guarded, and
+/// the call is audited. The caller is the console user, as the pseudo-agent <c>console:&lt;user&gt;</c>: the name the
+/// audit gives the user's admin changes, so the trail shows who tried what; policy rules see that name (no tags), and
+/// the user cannot approve their own escalated trial when self-approval is forbidden.
+/// </summary>
+/// <remarks>
+/// The pseudo-agent holds one grant, to the tool tried, up to destructive: an admin may try any tool, but not around
+/// policy. Its id is negative (stored agents' ids are positive), derived from the user name, so approvals and usage
+/// counters are the user's own and never an agent's.
+/// </remarks>
+internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipeline, ResultGuardStep guard)
+{
+    /// <summary>The audit actor (and policy agent name) of a console user's trial calls.</summary>
+    public static string Actor(string user) => Gateway.Core.Audit.Admin.AuditActor.Console(user);
+
+    /// <summary>Calls <paramref name="tool"/> (exposed name) with <paramref name="argumentsJson"/> as <paramref name="user"/>.</summary>
+    public async Task<TrialResult> CallAsync(string user, string? tool, string? argumentsJson, CancellationToken cancellationToken)
+    {
+        var catalog = upstreams.Catalog;
+        if (string.IsNullOrWhiteSpace(tool) || !catalog.Tools.TryResolve(tool, out var entry))
+        {
+            return new TrialResult(new() { ["tool"] = [$"No connected tool named '{tool}' (use the exposed name)."] });
+        }
+
+        var errors = new List<string>();
+        var arguments = TrialArguments.Parse(argumentsJson, entry.Item.Upstream.InputSchema, errors);
+        if (arguments is null)
+        {
+            return new TrialResult(new() { ["arguments"] = [.. errors] });
+        }
+
+        var caller = new AgentIdentity(IdOf(user), Actor(user), new GrantSet([new ToolGrant(new Glob(entry.Server), new Glob(entry.OriginalName), AccessClass.Destructive)]));
+        ToolCallOutcome<CallToolResult> outcome;
+        try
+        {
+            // The one call into the pipeline.
+            outcome = await pipeline.RunAsync(
+                caller,
+                tool,
+                arguments,
+                catalog.Tools,
+                catalog.OfflineTools,
+                (e, ct) => new ValueTask<CallToolResult>(ForwardAsync(e.Server, e.Item.Upstream.Name, arguments, ct)),
+                result => result.IsError == true,
+                cancellationToken,
+                t => t.DefinitionSha256,
+                resultSha256: ResultSha256,
+                guard: guard.ForSession(null));
+        }
+        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or McpException)
+        {
+            return new TrialResult([], "failed", ex.Message);
+        }
+
+        if (outcome.InputRequired is not null || outcome.Continuation is not null)
+        {
+            return new TrialResult([], "failed", "The tool asked for input (elicitation, sampling or roots), which a console trial cannot give.");
+        }
+
+        if (outcome.Task is not null)
+        {
+            return new TrialResult([], "failed", "The upstream started a long-running task instead of answering; a console trial does not follow tasks.");
+        }
+
+        if (outcome.IsRefused)
+        {
+            return new TrialResult([], "refused", outcome.Message);
+        }
+
+        var result = outcome.Result!;
+        var text = string.Join("\n", result.Content.Select(c => c is TextContentBlock t ? t.Text : $"[{c.Type} content]"));
+        var structured = result.StructuredContent is { } s ? s.GetRawText() : null;
+        return new TrialResult([], result.IsError == true ? "tool error" : "ok", text, structured);
+    }
+
+    private Task<CallToolResult> ForwardAsync(string server, string originalName, Dictionary<string, JsonElement> arguments, CancellationToken cancellationToken) =>
+        upstreams.TryGet(server, out var connection)
+            ? connection.InvokeAsync((client, ct) => UpstreamToolCall.CallAsync(client, originalName, arguments, null, null, null, ct), cancellationToken)
+            : throw new UpstreamUnavailableException(server);
+
+    // As for an agent's call: the audit keeps the SHA-256 of the result's canonical JSON, so what was returned can be proven later.
+    private static string? ResultSha256(CallToolResult result)
+    {
+        var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
+        return Gateway.Core.Audit.CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
+    }
+
+    private static long IdOf(string user) =>
+        -1 - (BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(user))) & long.MaxValue);
+}
