@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Gateway.Core.Agents;
 using Gateway.Core.Grants;
+using Gateway.Core.Guardrails;
 using Gateway.Core.Pipeline;
 using Gateway.Core.Policy;
 using Gateway.Web.Guardrails;
@@ -57,18 +58,7 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
         try
         {
             // The one call into the pipeline.
-            outcome = await pipeline.RunAsync(
-                caller,
-                tool,
-                arguments,
-                catalog.Tools,
-                catalog.OfflineTools,
-                (e, ct) => new ValueTask<CallToolResult>(ForwardAsync(e.Server, e.Item.Upstream.Name, arguments, ct)),
-                result => result.IsError == true,
-                cancellationToken,
-                t => t.DefinitionSha256,
-                resultSha256: ResultSha256,
-                guard: guard.ForSession(null));
+            outcome = await pipeline.RunAsync(new ToolCall(caller, tool, arguments), new Forwarder(this, catalog, arguments, guard.ForSession(null)), cancellationToken);
         }
         catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or McpException)
         {
@@ -94,6 +84,26 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
         var text = string.Join("\n", result.Content.Select(c => c is TextContentBlock t ? t.Text : $"[{c.Type} content]"));
         var structured = result.StructuredContent is { } s ? s.GetRawText() : null;
         return new TrialResult([], result.IsError == true ? "tool error" : "ok", text, structured);
+    }
+
+    /// <summary>The trial's side of the pipeline's port: the catalog it resolved against, and the upstream call.</summary>
+    private sealed class Forwarder(ToolTrial trial, GatewayCatalog catalog, Dictionary<string, JsonElement> arguments, CallGuard<CallToolResult>? guard)
+        : IToolCallForwarder<ExposedTool, CallToolResult>
+    {
+        public Gateway.Core.Catalog.NamespacedCatalog<ExposedTool> Tools => catalog.Tools;
+
+        public Gateway.Core.Catalog.NamespacedCatalog<ExposedTool> OfflineTools => catalog.OfflineTools;
+
+        public CallGuard<CallToolResult>? Guard => guard;
+
+        public ValueTask<CallToolResult> ForwardAsync(Gateway.Core.Catalog.CatalogEntry<ExposedTool> entry, CancellationToken cancellationToken) =>
+            new(trial.ForwardAsync(entry.Server, entry.Item.Upstream.Name, arguments, cancellationToken));
+
+        public bool IsToolError(CallToolResult result) => result.IsError == true;
+
+        public string? ResultSha256(CallToolResult result) => ToolTrial.ResultSha256(result);
+
+        public string DefinitionSha256(ExposedTool tool) => tool.DefinitionSha256;
     }
 
     private Task<CallToolResult> ForwardAsync(string server, string originalName, Dictionary<string, JsonElement> arguments, CancellationToken cancellationToken) =>
