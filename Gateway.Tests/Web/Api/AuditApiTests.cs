@@ -30,8 +30,17 @@ public sealed class AuditApiTests
         using var auditor = new HttpClient { BaseAddress = gateway.BaseUri };
         auditor.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AuditorKey);
 
-        var page = await auditor.GetFromJsonAsync<JsonElement>("/api/v1/audit/entries?agent=agent&tool=files__echo&sort=sequence&descending=false&take=500", TestContext.Timeout);
-        var entries = page.GetProperty("entries").EnumerateArray().ToList();
+        // A call's completion entry is committed after the agent has its answer: read until both calls' are in (deadline).
+        JsonElement page;
+        List<JsonElement> entries;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            page = await auditor.GetFromJsonAsync<JsonElement>("/api/v1/audit/entries?agent=agent&tool=files__echo&sort=sequence&descending=false&take=500", TestContext.Timeout);
+            entries = page.GetProperty("entries").EnumerateArray().ToList();
+        }
+        while (entries.Count < 4 && DateTime.UtcNow < deadline);
+
         Assert.Equal(4, entries.Count); // started + completion, twice
         Assert.All(entries, e => Assert.Equal("agent", e.GetProperty("actor").GetString()));
         Assert.Equal(["tool_call.started", "tool_call", "tool_call.started", "tool_call"], entries.Select(e => e.GetProperty("kind").GetString()));

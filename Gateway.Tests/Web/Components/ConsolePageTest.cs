@@ -66,6 +66,7 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<UpstreamClientFactory>();
         Services.AddSingleton<UpstreamManager>();
         Services.AddSingleton<ServerRegistry>();
+        Services.AddSingleton<ToolPinReloader>();
         Services.AddSingleton<ToolPinService>();
         Services.AddSingleton<Gateway.Web.Credentials.OAuth.AuthorizationCodeFlow>();
     }

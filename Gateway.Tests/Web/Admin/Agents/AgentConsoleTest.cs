@@ -13,6 +13,8 @@ public abstract class AgentConsoleTest : ConsolePageTest
     protected AgentConsoleTest(string user = "admin", string role = "Admin")
         : base(user, role)
     {
+        // The grants editor's picker reads the upstream pool's catalog.
+        AddUpstreams();
         Services.AddSingleton(sp => new AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<Gateway.Data.Stores.IDatabaseChanges>(), NullLogger<AgentDirectoryProvider>.Instance));
         Services.AddGatewayAdminOperations();
         Services.AddGatewayLimits(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
