@@ -16,6 +16,7 @@ public sealed class ApprovalsPageHistoryTests : ConsolePageTest
         : base("approver-alice")
     {
         Services.AddSingleton<ApprovalEvents>();
+        Services.AddGatewayAdminOperations();
         Services.AddSingleton(new ApprovalOptions());
         Services.AddSingleton<IAuditSink, NullSink>();
         Services.AddSingleton<ApprovalGate>(sp => new ApprovalGate(
