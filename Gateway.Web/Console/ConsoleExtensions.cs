@@ -23,6 +23,7 @@ internal static class ConsoleExtensions
     {
         // Created now, not at first use: when no key is configured, the generated one must be printed at start.
         app.Services.GetRequiredService<AdminKey>();
+        app.UseCircuitShutdown();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -48,7 +48,14 @@ internal sealed partial class ToolPinService(
     {
         upstreams.CatalogChanged -= OnCatalogChanged;
         _changes.Writer.TryComplete();
-        await _loop.WaitAsync(cancellationToken);
+        try
+        {
+            await _loop.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host's shutdown time ran out: a review still running has nothing to lose (the next start reviews again).
+        }
     }
 
     /// <summary>Accepts a tool's current definition (an admin reviewed it); false when the tool is not offered by a connected server.</summary>
