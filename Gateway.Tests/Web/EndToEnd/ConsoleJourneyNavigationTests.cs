@@ -45,6 +45,10 @@ public sealed class ConsoleJourneyNavigationTests(ChromiumFixture chromium) : IC
             // with no wait for the circuit.
             await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", new() { WaitUntil = WaitUntilState.Commit });
             await page.ClickAsync("a.mud-nav-link[href='/servers']");
+
+            // A person types once the connecting bar is gone (until then the page is inert: it takes no focus and no
+            // keys). Playwright's fill would set the value of an inert input anyway, which no person can do.
+            await Assertions.Expect(page.Locator("#connecting")).ToHaveCountAsync(0);
             var typed = $"typed-in-round-{round}";
             await page.FillAsync("#server-name", typed);
 
