@@ -101,7 +101,7 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
 
         public bool IsToolError(CallToolResult result) => result.IsError == true;
 
-        public string? ResultSha256(CallToolResult result) => ToolTrial.ResultSha256(result);
+        public string? ResultSha256(CallToolResult result) => Gateway.Web.Protocol.ResultHash.Sha256(result);
 
         public string DefinitionSha256(ExposedTool tool) => tool.DefinitionSha256;
     }
@@ -110,13 +110,6 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
         upstreams.TryGet(server, out var connection)
             ? connection.InvokeAsync((client, ct) => UpstreamToolCall.CallAsync(client, originalName, arguments, null, null, null, ct), cancellationToken)
             : throw new UpstreamUnavailableException(server);
-
-    // As for an agent's call: the audit keeps the SHA-256 of the result's canonical JSON, so what was returned can be proven later.
-    private static string? ResultSha256(CallToolResult result)
-    {
-        var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
-        return Gateway.Core.Audit.CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
-    }
 
     private static long IdOf(string user) =>
         -1 - (BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(user))) & long.MaxValue);

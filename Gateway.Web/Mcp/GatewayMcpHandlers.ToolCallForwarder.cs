@@ -49,12 +49,6 @@ internal sealed partial class GatewayMcpHandlers
 
         public string DefinitionSha256(ExposedTool tool) => tool.DefinitionSha256;
 
-        // The audit keeps the SHA-256 of the result's canonical JSON, not the result: what the agent got can be proven later
-        // (given the result) without the trail holding it. A result with no canonical form (a number beyond a double) has none.
-        public string? ResultSha256(CallToolResult result)
-        {
-            var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
-            return CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
-        }
+        public string? ResultSha256(CallToolResult result) => ResultHash.Sha256(result);
     }
 }

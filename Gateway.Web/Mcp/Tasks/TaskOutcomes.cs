@@ -72,14 +72,7 @@ internal sealed class TaskOutcomes(IAuditSink audit, ResultGuardStep guards, Tim
 
         var node = JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions)!.AsObject();
         task["result"] = node;
-        return (result.IsError == true ? AuditOutcomes.ToolError : AuditOutcomes.Ok, null, Sha256(node), scan.ToAuditJson());
-    }
-
-    // As the pipeline hashes a call's result: the SHA-256 of its canonical JSON, none when it has no canonical form.
-    private static string? Sha256(JsonObject result)
-    {
-        var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
-        return CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
+        return (result.IsError == true ? AuditOutcomes.ToolError : AuditOutcomes.Ok, null, Gateway.Web.Protocol.ResultHash.Sha256(node), scan.ToAuditJson());
     }
 
     private bool Remember(string callId)

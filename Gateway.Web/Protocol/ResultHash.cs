@@ -1,0 +1,20 @@
+using System.Text.Json;
+using Gateway.Core.Audit;
+using ModelContextProtocol;
+
+namespace Gateway.Web.Protocol;
+
+/// <summary>
+/// The SHA-256 the audit keeps of a tool result: of its canonical JSON, not the result itself, so what an agent got can
+/// be proven later (given the result) without the trail holding it. One definition for every path that records a result
+/// (a call, a task's end, a console trial), so the same result always has the same hash.
+/// </summary>
+internal static class ResultHash
+{
+    /// <summary>The hash of <paramref name="result"/> (a <c>CallToolResult</c> or its JSON), or null when it has no canonical form (a number beyond a double).</summary>
+    public static string? Sha256<T>(T result)
+    {
+        var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
+        return CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
+    }
+}
