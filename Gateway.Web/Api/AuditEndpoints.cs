@@ -85,7 +85,12 @@ internal static class AuditEndpoints
             return TypedResults.ValidationProblem(errors, title: "The audit query is invalid.");
         }
 
-        var filter = new AuditFilter { From = fromTime, To = toTime, Agent = agent, Server = server, Tool = tool, Decision = decision, Outcome = outcome, Text = text };
+        var filter = new AuditFilter
+        {
+            From = fromTime, To = toTime,
+            Agent = AuditQueryText.Criterion(agent), Server = AuditQueryText.Criterion(server), Tool = AuditQueryText.Criterion(tool),
+            Decision = AuditQueryText.Criterion(decision), Outcome = AuditQueryText.Criterion(outcome), Text = AuditQueryText.Criterion(text),
+        };
         var page = await browser.QueryAsync(filter, column!, descending, skip, take, ct);
         return TypedResults.Ok(new EntriesResponse(page.Entries.Select(ToResponse).ToList(), page.Total, page.TotalIsLowerBound, page.Head));
     }

@@ -27,7 +27,7 @@ internal static class AuditDownload
             return false;
         }
 
-        filter = new AuditFilter { From = from, To = to, Agent = query.Agent, Server = query.Server };
+        filter = new AuditFilter { From = from, To = to, Agent = AuditQueryText.Criterion(query.Agent), Server = AuditQueryText.Criterion(query.Server) };
         return true;
     }
 

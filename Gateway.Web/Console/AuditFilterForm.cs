@@ -1,5 +1,5 @@
-using System.Globalization;
 using Gateway.Core.Audit;
+using Gateway.Web.Audit;
 
 namespace Gateway.Web.Console;
 
@@ -30,34 +30,14 @@ public sealed class AuditFilterForm
     public bool TryBuild(out AuditFilter filter, out string? error)
     {
         filter = new AuditFilter();
-        if (!TryTime(From, out var from) || !TryTime(To, out var to))
+        if (!AuditQueryText.TryTime(From, out var from) || !AuditQueryText.TryTime(To, out var to))
         {
             error = "From and To must be dates and times (UTC).";
             return false;
         }
 
-        filter = new AuditFilter { From = from, To = to, Agent = Blank(Agent), Server = Blank(Server), Tool = Blank(Tool), Decision = Blank(Decision), Outcome = Blank(Outcome), Text = Blank(Text) };
+        filter = new AuditFilter { From = from, To = to, Agent = AuditQueryText.Criterion(Agent), Server = AuditQueryText.Criterion(Server), Tool = AuditQueryText.Criterion(Tool), Decision = AuditQueryText.Criterion(Decision), Outcome = AuditQueryText.Criterion(Outcome), Text = AuditQueryText.Criterion(Text) };
         error = null;
         return true;
-    }
-
-    // An emptied field is no criterion (a cleared text box gives "", not null).
-    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
-
-    private static bool TryTime(string? text, out DateTimeOffset? value)
-    {
-        value = null;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return true;
-        }
-
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-        {
-            value = parsed;
-            return true;
-        }
-
-        return false;
     }
 }

@@ -46,6 +46,10 @@ public sealed class AuditApiTests
         Assert.Equal(["tool_call.started", "tool_call", "tool_call.started", "tool_call"], entries.Select(e => e.GetProperty("kind").GetString()));
         Assert.True(entries[0].GetProperty("seq").GetInt64() < entries[1].GetProperty("seq").GetInt64());
         Assert.Equal(4, page.GetProperty("total").GetInt64());
+
+        // An empty value is no criterion (as a cleared field on the Audit page), not "an empty agent name".
+        var blank = await auditor.GetFromJsonAsync<JsonElement>("/api/v1/audit/entries?agent=&text=%20&tool=files__echo", TestContext.Timeout);
+        Assert.Equal(4, blank.GetProperty("total").GetInt64());
         Assert.False(string.IsNullOrEmpty(entries[0].GetProperty("hash").GetString()));
 
         using var export = await auditor.GetAsync("/api/v1/audit/export?agent=agent", TestContext.Timeout);
