@@ -61,6 +61,9 @@ public static class Program
         builder.Services.AddConsoleIdentity(builder.Configuration);
         builder.Services.AddGatewayConsole();
         builder.Services.AddGatewayHealth();
+
+        // Last: waits (bounded) for the upstreams' handshakes, which overlap with every service above starting.
+        builder.Services.AddGatewayStartupWait();
         configure?.Invoke(builder);
 
         var app = builder.Build();

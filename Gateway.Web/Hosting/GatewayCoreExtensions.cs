@@ -58,4 +58,11 @@ internal static class GatewayCoreExtensions
         services.AddSingleton<Gateway.Web.Credentials.OAuth.AuthorizationCodeFlow>();
         return services;
     }
+
+    /// <summary>
+    /// Registers the bounded wait for upstreams that <see cref="UpstreamManager"/> started connecting. Call it after every
+    /// other hosted service: hosted services start in registration order and the server listens after the last one.
+    /// </summary>
+    public static IServiceCollection AddGatewayStartupWait(this IServiceCollection services) =>
+        services.AddHostedService<UpstreamStartupWait>();
 }

@@ -44,15 +44,22 @@ internal sealed partial class UpstreamManager(
 
     public bool TryGet(string server, out UpstreamConnection connection) => _connections.TryGetValue(server, out connection!);
 
+    /// <summary>Starts connecting every enabled server and returns: the host goes on starting its other services
+    /// meanwhile, and <see cref="UpstreamStartupWait"/> waits (bounded) just before the server listens.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var server in await store.ListAsync(cancellationToken))
         {
             Add(server);
         }
+    }
 
-        // Give upstreams a moment so the first agent after startup sees a full list, but never let one slow
-        // upstream hold up the gateway: those still connecting appear when they are ready.
+    /// <summary>
+    /// Gives upstreams a moment so the first agent after start-up sees a full list, but never lets one slow upstream
+    /// hold up the gateway: those still connecting appear when they are ready.
+    /// </summary>
+    public async Task WaitForStartupAsync(CancellationToken cancellationToken)
+    {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(StartupWait);
         try
