@@ -26,7 +26,9 @@ internal sealed class FramedMessageLimitStream : Stream
     private readonly UpstreamTraffic? _traffic;
     private readonly Action<OversizedMessageReport>? _onOversized;
 
-    private readonly byte[] _chunk = new byte[ChunkBytes];
+    // Pooled: an HTTP upstream gets one of these streams per call, and 16 KiB per call was the gateway's largest
+    // allocation. Returned once nobody reads any more (see _state).
+    private readonly byte[] _chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
     private int _chunkStart;
     private int _chunkEnd;
 
@@ -49,8 +51,12 @@ internal sealed class FramedMessageLimitStream : Stream
     private string? _headId;
     private bool _headIsRequest;
     private bool _replaced;
-    private readonly byte[] _tail = new byte[TailBytes];
+    private byte[]? _tail;   // only while discarding
     private int _tailLength;
+
+    // Who may touch the pooled buffers: 0 nobody reads, 1 a read runs, 2 disposed. Dispose during a read (a cancelled
+    // call) leaves returning the buffers to that read's end, so no pooled array is handed on while still in use.
+    private int _state;
 
     /// <param name="inner">The upstream's byte stream.</param>
     /// <param name="framing">How messages are delimited.</param>
@@ -86,6 +92,22 @@ internal sealed class FramedMessageLimitStream : Stream
             return 0;
         }
 
+        ObjectDisposedException.ThrowIf(Interlocked.CompareExchange(ref _state, 1, 0) != 0, this);
+        try
+        {
+            return await ReadCoreAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.CompareExchange(ref _state, 0, 1) == 2)
+            {
+                ReturnBuffers();
+            }
+        }
+    }
+
+    private async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
         while (true)
         {
             if (!_pending.IsEmpty)
@@ -145,15 +167,24 @@ internal sealed class FramedMessageLimitStream : Stream
         if (disposing)
         {
             _inner.Dispose();
-            foreach (var segment in _segments)
+            if (Interlocked.Exchange(ref _state, 2) == 0)
             {
-                ArrayPool<byte>.Shared.Return(segment);
+                ReturnBuffers();
             }
-
-            _segments.Clear();
         }
 
         base.Dispose(disposing);
+    }
+
+    private void ReturnBuffers()
+    {
+        ArrayPool<byte>.Shared.Return(_chunk);
+        foreach (var segment in _segments)
+        {
+            ArrayPool<byte>.Shared.Return(segment);
+        }
+
+        _segments.Clear();
     }
 
     /// <summary>Moves read bytes into the current message until it ends (then it is pending) or the chunk is used up.</summary>
@@ -345,12 +376,13 @@ internal sealed class FramedMessageLimitStream : Stream
     {
         if (bytes.Length >= TailBytes)
         {
-            bytes[^TailBytes..].CopyTo(_tail);
+            bytes[^TailBytes..].CopyTo(_tail ??= new byte[TailBytes]);
             _tailLength = TailBytes;
             return;
         }
 
         var keep = Math.Min(_tailLength, TailBytes - bytes.Length);
+        _tail ??= new byte[TailBytes];
         _tail.AsSpan(_tailLength - keep, keep).CopyTo(_tail);
         bytes.CopyTo(_tail.AsSpan(keep));
         _tailLength = keep + bytes.Length;
