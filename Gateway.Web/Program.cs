@@ -27,7 +27,10 @@ public static class Program
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            // Configuration is read once, at start, where it is validated. Reloading appsettings.json on change would
+            // watch the whole content root recursively (inotify), and the database beside it (data/) changes on every
+            // tool call: each write cost the gateway a burst of file events. Restart to apply a changed file.
+            Args = ["--hostBuilder:reloadConfigOnChange=false", .. args],
             ContentRootPath = GatewayPaths.ResolveContentRoot(),
 
             // Fixed, so the static web assets manifest (named after the app) is found when a test process hosts it.
