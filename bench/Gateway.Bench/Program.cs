@@ -144,6 +144,41 @@ Console.WriteLine($"{"direct",-10} {F(Pct(directMs, 50)),9} {F(Pct(directMs, 90)
 Console.WriteLine($"{"gateway",-10} {F(Pct(viaMs, 50)),9} {F(Pct(viaMs, 90)),9} {F(Pct(viaMs, 99)),9} {F(viaMs.Average()),9}");
 Console.WriteLine($"added p50 {F(Pct(viaMs, 50) - Pct(directMs, 50))} ms, p99 {F(Pct(viaMs, 99) - Pct(directMs, 99))} ms; ratio p50 {F(Pct(viaMs, 50) / Pct(directMs, 50))}, p99 {F(Pct(viaMs, 99) / Pct(directMs, 99))}");
 
+// Work per call, which the machine's load does not change: bytes allocated and thread-pool work items, measured in
+// blocks (client, gateway and upstream share this process, so the gateway's share is the difference to direct).
+async Task<(double Bytes, double Items)> WorkAsync(McpClient client, string tool, int n)
+{
+    var bytes = GC.GetTotalAllocatedBytes(precise: true);
+    var items = ThreadPool.CompletedWorkItemCount;
+    for (var i = 0; i < n; i++)
+    {
+        await TimeAsync(client, tool);
+    }
+
+    return ((GC.GetTotalAllocatedBytes(precise: true) - bytes) / (double)n, (ThreadPool.CompletedWorkItemCount - items) / (double)n);
+}
+
+var workCalls = Math.Max(100, calls / 4);
+var directWork = await WorkAsync(direct, "echo", workCalls);
+var viaWork = await WorkAsync(via, "bench__echo", workCalls);
+if (args.Contains("--alloc"))
+{
+    // Sampled by type, for the gateway's calls and for direct ones: the types that grow are the gateway's.
+    using var sampler = new AllocationSampler();
+    foreach (var (label, client, tool) in new[] { ("direct", direct, "echo"), ("gateway", via, "bench__echo") })
+    {
+        sampler.Start();
+        await WorkAsync(client, tool, workCalls * 4);
+        sampler.Stop();
+        Console.WriteLine($"allocations sampled by type ({label}, {workCalls * 4} calls), KiB per call:");
+        foreach (var (type, bytes) in sampler.Top(25))
+        {
+            Console.WriteLine($"  {bytes / 1024.0 / (workCalls * 4),8:0.00}  {type}");
+        }
+    }
+}
+Console.WriteLine($"per call: direct {directWork.Bytes / 1024:0.0} KiB, {directWork.Items:0.0} thread-pool items; gateway {viaWork.Bytes / 1024:0.0} KiB, {viaWork.Items:0.0} items; the gateway's share {(viaWork.Bytes - directWork.Bytes) / 1024:0.0} KiB, {viaWork.Items - directWork.Items:0.0} items");
+
 await gateway.StopAsync();
 await gateway.DisposeAsync();
 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
