@@ -113,7 +113,8 @@ public static class Program
     /// <param name="gate">Records every request's headers and refuses unauthorized ones with 401.</param>
     public static async Task<WebApplication> StartHttpAsync(string name, bool sse = false, int port = 0, HeaderGate? gate = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // Watches no files: its content root is the working directory, which may hold a gateway's database (the bench).
+        var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1));
         AddFeatures(builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = name, Version = "1.0.0" })

@@ -63,7 +63,8 @@ public sealed class RawUpstream
     public static async Task<(WebApplication App, RawUpstream Server, string Url)> StartHttpAsync(bool sse, bool idLast = false)
     {
         var server = new RawUpstream(idLast);
-        var builder = WebApplication.CreateSlimBuilder();
+        // Watches no files: its content root is the working directory, which may hold a gateway's database (the bench).
+        var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
         var app = builder.Build();
