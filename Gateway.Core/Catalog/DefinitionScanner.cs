@@ -11,7 +11,7 @@ namespace Gateway.Core.Catalog;
 /// discovered, never per call, and is bounded: at most <see cref="MaxScannedChars"/> characters and
 /// <see cref="MaxFindings"/> findings per definition. A definition with findings is not trusted on first use.
 /// </summary>
-public static class DefinitionScanner
+public static partial class DefinitionScanner
 {
     /// <summary>The most characters of one definition that are read; a longer definition gets an <see cref="FindingKind.Unscanned"/> finding.</summary>
     public const int MaxScannedChars = 64 * 1024;
@@ -24,33 +24,88 @@ public static class DefinitionScanner
     private const int MaxMatchChars = 120;
     private const int MinBlobChars = 120;
 
-    // NonBacktracking: linear time in the text whatever an upstream sends, so no pattern can be made to stall discovery.
-    private const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
+    // Source-generated (built with the gateway, nothing to construct at start: the NonBacktracking engine spent ~0.6 s
+    // and 40 MiB building these at the first discovery, and kept ~20 MiB). The patterns are written so the
+    // backtracking engine stays linear in the text: whitespace runs before a required non-space are atomic (?>...), no
+    // two unbounded quantifiers can share characters, gaps are bounded, and .env is found by its literal with the
+    // character before it as a lookbehind. The text is capped at MaxScannedChars; the timeout is only a backstop (a
+    // field whose scan times out is reported, so the definition waits in quarantine rather than passing unscanned).
+    private const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant;
+    private const int TimeoutMs = 2000;
 
     private static readonly (FindingKind Kind, Regex Pattern, string Detail)[] Patterns =
     [
-        (FindingKind.HiddenMarkup, new(@"<\s*/?\s*(important|system|instructions?|secret|hidden|admin|assistant|context|prompt|sys|note\s+to\s+(the\s+)?(ai|assistant|model))(\s[^<>]{0,64})?>", Options), "instruction markup"),
-        (FindingKind.HiddenMarkup, new(@"<!--", Options), "HTML comment"),
-        (FindingKind.HiddenMarkup, new(@"\[/?(INST|SYS|SYSTEM)\]|<</?SYS>>|<\|(im_start|im_end|system|user|assistant|endoftext)\|>", Options), "chat-template markup"),
-        (FindingKind.CredentialPath, new(@"~/\.ssh\b|\.ssh/|\bid_(rsa|dsa|ecdsa|ed25519)\b|authorized_keys|known_hosts", Options), "SSH key path"),
-        (FindingKind.CredentialPath, new(@"\.aws/(credentials|config)|\.azure/|\.config/gcloud|\.kube/config|\.docker/config\.json|\.git-credentials|\.netrc\b|\.npmrc\b|\.pypirc\b|\.gnupg\b|\.password-store", Options), "credential file path"),
-        (FindingKind.CredentialPath, new(@"(^|[\s'""`/(~])\.env(\.[a-z]+)?\b", Options), ".env file"),
-        (FindingKind.CredentialPath, new(@"/etc/(passwd|shadow|sudoers)\b|\.(bash|zsh)_history\b", Options), "system secret path"),
-        (FindingKind.CredentialPath, new(@"\bmcp\.json\b|claude_desktop_config\.json|\.cursor/|\.claude/", Options), "agent configuration file (holds other servers' credentials)"),
-        (FindingKind.ModelInstruction, new(@"\b(ignore|disregard|forget|override)\s+(all\s+|any\s+)?(the\s+|your\s+)?(previous|prior|above|earlier|preceding|other|system)\s+(instructions|prompts?|rules|messages|guidelines)", Options), "asks the model to drop its instructions"),
-        (FindingKind.ModelInstruction, new(@"\b(do\s+not|don't|never)\s+(tell|inform|mention|reveal|alert|notify|show|disclose)\b[^.\n]{0,40}\b(the\s+)?user\b", Options), "asks the model to hide something from the user"),
-        (FindingKind.ModelInstruction, new(@"\bwithout\s+(telling|informing|notifying|alerting|asking|showing)\s+(the\s+)?user\b|\bthe\s+user\s+(must|should)\s+not\s+(know|see|be\s+told)", Options), "asks the model to act behind the user's back"),
-        (FindingKind.ModelInstruction, new(@"\b(before|prior\s+to)\s+(using|calling|invoking|running)\s+(this|the|any|other)\s+tools?\s*,?\s+(you\s+)?(must\s+|should\s+|need\s+to\s+|have\s+to\s+)?(first\s+)?(read|call|send|pass|include|fetch|open|cat|upload|provide|copy)\b", Options), "tells the model to do something first"),
-        (FindingKind.ModelInstruction, new(@"\b(secretly|silently|covertly|quietly)\s+(send|read|include|pass|call|forward|upload|add|copy|email|attach)\b", Options), "asks for covert action"),
-        (FindingKind.ModelInstruction, new(@"\botherwise\s+(the\s+|this\s+)?tool\s+will\s+(not\s+work|fail|crash|break)|\bwhen\s+this\s+tool\s+is\s+(available|present|loaded|installed)\b", Options), "coerces the model"),
-        (FindingKind.ModelInstruction, new(@"\byou\s+are\s+(now\s+)?(an?\s+)?(ai|assistant|language\s+model|llm)\b|\bsystem\s+prompt\b|\bnew\s+instructions?\s*:", Options), "addresses the model directly"),
+        (FindingKind.HiddenMarkup, InstructionMarkup(), "instruction markup"),
+        (FindingKind.HiddenMarkup, HtmlComment(), "HTML comment"),
+        (FindingKind.HiddenMarkup, ChatTemplateMarkup(), "chat-template markup"),
+        (FindingKind.CredentialPath, SshKeyPath(), "SSH key path"),
+        (FindingKind.CredentialPath, CredentialFilePath(), "credential file path"),
+        (FindingKind.CredentialPath, EnvFile(), ".env file"),
+        (FindingKind.CredentialPath, SystemSecretPath(), "system secret path"),
+        (FindingKind.CredentialPath, AgentConfigurationFile(), "agent configuration file (holds other servers' credentials)"),
+        (FindingKind.ModelInstruction, DropInstructions(), "asks the model to drop its instructions"),
+        (FindingKind.ModelInstruction, HideFromUser(), "asks the model to hide something from the user"),
+        (FindingKind.ModelInstruction, BehindUsersBack(), "asks the model to act behind the user's back"),
+        (FindingKind.ModelInstruction, DoSomethingFirst(), "tells the model to do something first"),
+        (FindingKind.ModelInstruction, CovertAction(), "asks for covert action"),
+        (FindingKind.ModelInstruction, Coercion(), "coerces the model"),
+        (FindingKind.ModelInstruction, AddressesModel(), "addresses the model directly"),
     ];
 
-    private static readonly Regex Blob = new(@"[A-Za-z0-9+/_-]{120,}={0,2}|(0x)?[0-9a-f]{128,}", Options);
+    [GeneratedRegex(@"<(?>\s*)(/(?>\s*))?(important|system|instructions?|secret|hidden|admin|assistant|context|prompt|sys|note\s+to\s+(the\s+)?(ai|assistant|model))(\s[^<>]{0,64})?>", Options, TimeoutMs)]
+    private static partial Regex InstructionMarkup();
+
+    [GeneratedRegex(@"<!--", Options, TimeoutMs)]
+    private static partial Regex HtmlComment();
+
+    [GeneratedRegex(@"\[/?(INST|SYS|SYSTEM)\]|<</?SYS>>|<\|(im_start|im_end|system|user|assistant|endoftext)\|>", Options, TimeoutMs)]
+    private static partial Regex ChatTemplateMarkup();
+
+    [GeneratedRegex(@"~/\.ssh\b|\.ssh/|\bid_(rsa|dsa|ecdsa|ed25519)\b|authorized_keys|known_hosts", Options, TimeoutMs)]
+    private static partial Regex SshKeyPath();
+
+    [GeneratedRegex(@"\.aws/(credentials|config)|\.azure/|\.config/gcloud|\.kube/config|\.docker/config\.json|\.git-credentials|\.netrc\b|\.npmrc\b|\.pypirc\b|\.gnupg\b|\.password-store", Options, TimeoutMs)]
+    private static partial Regex CredentialFilePath();
+
+    [GeneratedRegex(@"(?<=^|[\s'""`/(~])\.env(\.[a-z]+)?\b", Options, TimeoutMs)]
+    private static partial Regex EnvFile();
+
+    [GeneratedRegex(@"/etc/(passwd|shadow|sudoers)\b|\.(bash|zsh)_history\b", Options, TimeoutMs)]
+    private static partial Regex SystemSecretPath();
+
+    [GeneratedRegex(@"\bmcp\.json\b|claude_desktop_config\.json|\.cursor/|\.claude/", Options, TimeoutMs)]
+    private static partial Regex AgentConfigurationFile();
+
+    [GeneratedRegex(@"\b(ignore|disregard|forget|override)\s+(all\s+|any\s+)?(the\s+|your\s+)?(previous|prior|above|earlier|preceding|other|system)\s+(instructions|prompts?|rules|messages|guidelines)", Options, TimeoutMs)]
+    private static partial Regex DropInstructions();
+
+    [GeneratedRegex(@"\b(do\s+not|don't|never)\s+(tell|inform|mention|reveal|alert|notify|show|disclose)\b[^.\n]{0,40}\b(the\s+)?user\b", Options, TimeoutMs)]
+    private static partial Regex HideFromUser();
+
+    [GeneratedRegex(@"\bwithout\s+(telling|informing|notifying|alerting|asking|showing)\s+(the\s+)?user\b|\bthe\s+user\s+(must|should)\s+not\s+(know|see|be\s+told)", Options, TimeoutMs)]
+    private static partial Regex BehindUsersBack();
+
+    [GeneratedRegex(@"\b(before|prior\s+to)\s+(using|calling|invoking|running)\s+(this|the|any|other)\s+tools?((?>\s*),)?(?>\s+)(you\s+)?(must\s+|should\s+|need\s+to\s+|have\s+to\s+)?(first\s+)?(read|call|send|pass|include|fetch|open|cat|upload|provide|copy)\b", Options, TimeoutMs)]
+    private static partial Regex DoSomethingFirst();
+
+    [GeneratedRegex(@"\b(secretly|silently|covertly|quietly)\s+(send|read|include|pass|call|forward|upload|add|copy|email|attach)\b", Options, TimeoutMs)]
+    private static partial Regex CovertAction();
+
+    [GeneratedRegex(@"\botherwise\s+(the\s+|this\s+)?tool\s+will\s+(not\s+work|fail|crash|break)|\bwhen\s+this\s+tool\s+is\s+(available|present|loaded|installed)\b", Options, TimeoutMs)]
+    private static partial Regex Coercion();
+
+    [GeneratedRegex(@"\byou\s+are\s+(now\s+)?(an?\s+)?(ai|assistant|language\s+model|llm)\b|\bsystem\s+prompt\b|\bnew\s+instructions?\s*:", Options, TimeoutMs)]
+    private static partial Regex AddressesModel();
+
+    [GeneratedRegex(@"[A-Za-z0-9+/_-]{120,}={0,2}|(0x)?[0-9a-f]{128,}", Options, TimeoutMs)]
+    private static partial Regex Blob();
 
     // Tool names per SEP-986: letters, digits, '_', '-', '.'; a server__tool name needs a letter before "__".
-    private static readonly Regex Token = new(@"[A-Za-z0-9_][A-Za-z0-9_.-]*[A-Za-z0-9_]", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
-    private static readonly Regex NamespacedName = new(@"^[A-Za-z][A-Za-z0-9-]*__[A-Za-z]", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+    [GeneratedRegex(@"[A-Za-z0-9_][A-Za-z0-9_.-]*[A-Za-z0-9_]", RegexOptions.CultureInvariant, TimeoutMs)]
+    private static partial Regex Token();
+
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9-]*__[A-Za-z]", RegexOptions.CultureInvariant, TimeoutMs)]
+    private static partial Regex NamespacedName();
 
     /// <summary>Scans a definition (the tool as JSON) of <paramref name="server"/>, whose tools are exposed under <paramref name="prefix"/>.</summary>
     public static IReadOnlyList<DefinitionFinding> Scan(JsonElement definition, string server = "", string prefix = "", ToolNameIndex? tools = null)
@@ -122,23 +177,30 @@ public static class DefinitionScanner
 
             _budget -= text.Length;
             Invisible(field, text);
-            foreach (var (kind, pattern, detail) in Patterns)
+            try
             {
-                foreach (var match in pattern.EnumerateMatches(text))
+                foreach (var (kind, pattern, detail) in Patterns)
                 {
-                    Add(kind, field, text, match.Index, match.Length, detail);
+                    foreach (var match in pattern.EnumerateMatches(text))
+                    {
+                        Add(kind, field, text, match.Index, match.Length, detail);
+                    }
                 }
-            }
 
-            foreach (var match in Blob.EnumerateMatches(text))
+                foreach (var match in Blob().EnumerateMatches(text))
+                {
+                    if (LooksEncoded(text.AsSpan(match.Index, match.Length)))
+                    {
+                        Add(FindingKind.EncodedBlob, field, text, match.Index, match.Length, $"{match.Length}-character encoded run");
+                    }
+                }
+
+                References(field, text);
+            }
+            catch (RegexMatchTimeoutException)
             {
-                if (LooksEncoded(text.AsSpan(match.Index, match.Length)))
-                {
-                    Add(FindingKind.EncodedBlob, field, text, match.Index, match.Length, $"{match.Length}-character encoded run");
-                }
+                Truncate(field, $"the scan of this field took longer than {TimeoutMs} ms; the rest was not scanned");
             }
-
-            References(field, text);
         }
 
         // Runs of one kind of invisible character are one finding; tag characters spell ASCII, which is decoded for the reviewer.
@@ -184,14 +246,14 @@ public static class DefinitionScanner
 
         private void References(string field, string text)
         {
-            foreach (var match in Token.EnumerateMatches(text))
+            foreach (var match in Token().EnumerateMatches(text))
             {
                 var token = text.Substring(match.Index, match.Length).TrimEnd('.', '-');
                 if (tools.ForeignOwner(token, server) is { } owner)
                 {
                     Add(FindingKind.CrossServerReference, field, text, match.Index, token.Length, $"names tool '{token}' of server '{owner}'");
                 }
-                else if (NamespacedName.IsMatch(token) && !tools.IsOwnedBy(token, server) && (prefix.Length == 0 || !token.StartsWith(prefix, StringComparison.Ordinal)))
+                else if (NamespacedName().IsMatch(token) && !tools.IsOwnedBy(token, server) && (prefix.Length == 0 || !token.StartsWith(prefix, StringComparison.Ordinal)))
                 {
                     Add(FindingKind.CrossServerReference, field, text, match.Index, token.Length, $"names '{token}', a server__tool name of another server");
                 }

@@ -130,6 +130,21 @@ public sealed class DefinitionScannerTests
         Assert.Equal(FindingKind.Unscanned, Assert.Single(Scan(new { name = "deep", description = "ok", inputSchema = node })).Kind);
     }
 
+    [Theory]
+    [InlineData("<", " ")]                                      // markup: whitespace after '<' before the tag name
+    [InlineData("before using this tool", " ")]                 // the "do something first" gap
+    [InlineData("a", ".")]                                      // a tool-name token that cannot end
+    [InlineData("ignore", " ")]
+    public void TextBuiltToMakeAPatternBacktrack_IsScannedWhole_NotTimedOut(string head, string filler)
+    {
+        // The patterns run on the backtracking engine (source-generated); each is written to stay linear in the text.
+        // Runs that would split between two adjacent quantifiers are the classic way to make one quadratic: at the
+        // scan budget such a field would exceed the per-pattern timeout and come back Unscanned.
+        var text = string.Concat(Enumerable.Repeat(head + new string(filler[0], 8_000) + " x ", 7));
+        var findings = Scan(new { name = "slow", description = text });
+        Assert.DoesNotContain(findings, f => f.Kind == FindingKind.Unscanned);
+    }
+
     [Fact]
     public void EmojiAndPresentationSelectors_AreNotHidden_ButAJoinerBetweenLettersIs()
     {
