@@ -2,11 +2,12 @@ using Gateway.Core.Audit;
 using Gateway.Data.Configurations;
 using Gateway.Data.Stores;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Gateway.Data.Sqlite;
 
 /// <summary>
-/// Appends audit batches to SQLite over one long-lived connection with prepared statements: a batch costs
+/// Appends audit batches to SQLite over one long-lived connection with SQLite's own prepared statements: a batch costs
 /// <c>BEGIN IMMEDIATE</c>, one indexed read of the head, one insert per record and the commit, nothing else.
 /// </summary>
 /// <remarks>
@@ -19,15 +20,21 @@ namespace Gateway.Data.Sqlite;
 /// </remarks>
 internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppender
 {
+    // Positional parameters: the statements are SQLite's own prepared statements, bound by index. Through
+    // Microsoft.Data.Sqlite's commands every execution looked each of the 18 parameters up by name (a UTF-8 copy of the
+    // name each) and made a binder per parameter: ~6 KiB and most of the writer's CPU per call, on the critical path.
     private const string InsertSql = """
         INSERT INTO AuditEntries (Sequence, Timestamp, Kind, Actor, Server, Tool, Decision, Rule, Outcome, DurationMs, Error, ArgumentsSha256, ArgumentsRedacted, CallId, PreviousHash, Hash, ResultSha256, Findings)
-        VALUES ($seq, $ts, $kind, $actor, $server, $tool, $decision, $rule, $outcome, $duration, $error, $args, $redacted, $call, $prev, $hash, $result, $findings)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
         """;
 
+    private const string HeadSql = "SELECT Sequence, Hash FROM AuditEntries ORDER BY Sequence DESC LIMIT 1";
+
     private SqliteConnection? _connection;
-    private SqliteCommand _head = null!;
-    private SqliteCommand _insert = null!;
-    private SqliteParameter[] _p = null!;
+    private sqlite3_stmt? _begin;
+    private sqlite3_stmt? _commit;
+    private sqlite3_stmt? _head;
+    private sqlite3_stmt? _insert;
     private FileStream? _wal;
     private bool? _full;
 
@@ -37,32 +44,35 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
         {
             var connection = await OpenAsync(cancellationToken);
             await SetSynchronousAsync(connection, durable, cancellationToken);
+            var db = connection.Handle!;
 
             // BEGIN IMMEDIATE: the write lock is taken before the head is read, so no other writer (another gateway on the
-            // same file) can append between our read of the head and our commit.
-            await using var transaction = connection.BeginTransaction(deferred: false);
-            _head.Transaction = transaction;
-            _insert.Transaction = transaction;
+            // same file) can append between our read of the head and our commit. A failure anywhere below rolls the
+            // transaction back and drops the connection (catch, DisposeAsync).
+            Run(db, _begin!);
             long sequence = 0;
             var previous = AuditChain.Genesis;
-            await using (var reader = await _head.ExecuteReaderAsync(cancellationToken))
+            var rc = raw.sqlite3_step(_head);
+            if (rc == raw.SQLITE_ROW)
             {
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    sequence = reader.GetInt64(0);
-                    previous = reader.IsDBNull(1) ? AuditChain.Genesis : reader.GetString(1);
-                }
+                sequence = raw.sqlite3_column_int64(_head, 0);
+                previous = raw.sqlite3_column_type(_head, 1) == raw.SQLITE_NULL ? AuditChain.Genesis : raw.sqlite3_column_text(_head, 1).utf8_to_string();
+            }
+            else
+            {
+                Check(db, rc);
             }
 
+            raw.sqlite3_reset(_head);
             foreach (var record in records)
             {
                 var entry = AuditChain.Link(++sequence, previous, AuditChain.Normalize(record));
-                Bind(entry, previous);
-                await _insert.ExecuteNonQueryAsync(cancellationToken);
+                Bind(db, _insert!, entry, previous);
+                Run(db, _insert!);
                 previous = entry.Hash!;
             }
 
-            await transaction.CommitAsync(cancellationToken);
+            Run(db, _commit!);
             return sequence;
         }
         catch
@@ -106,6 +116,20 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
             _wal = null;
         }
 
+        // A batch that failed between BEGIN and COMMIT left its transaction open: roll it back here, since the
+        // connection goes back to Microsoft.Data.Sqlite's pool, where the next user must not inherit it.
+        if (_connection?.Handle is { } db && raw.sqlite3_get_autocommit(db) == 0)
+        {
+            raw.sqlite3_exec(db, "ROLLBACK");
+        }
+
+        // Statements first: a connection with live statements would only become a zombie when closed.
+        foreach (var statement in (ReadOnlySpan<sqlite3_stmt?>)[_begin, _commit, _head, _insert])
+        {
+            statement?.Dispose();
+        }
+
+        (_begin, _commit, _head, _insert) = (null, null, null, null);
         if (_connection is not null)
         {
             await _connection.DisposeAsync();
@@ -122,24 +146,29 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
 
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using (var pragma = connection.CreateCommand())
+        try
         {
-            // busy_timeout: another instance on the same file may hold the write lock; SQLite retries in small steps.
-            pragma.CommandText = "PRAGMA busy_timeout=10000;";
-            await pragma.ExecuteNonQueryAsync(cancellationToken);
-        }
+            await using (var pragma = connection.CreateCommand())
+            {
+                // busy_timeout: another instance on the same file may hold the write lock; SQLite retries in small steps.
+                pragma.CommandText = "PRAGMA busy_timeout=10000;";
+                await pragma.ExecuteNonQueryAsync(cancellationToken);
+            }
 
-        _head = connection.CreateCommand();
-        _head.CommandText = "SELECT Sequence, Hash FROM AuditEntries ORDER BY Sequence DESC LIMIT 1";
-        _insert = connection.CreateCommand();
-        _insert.CommandText = InsertSql;
-        _p = new[] { "$seq", "$ts", "$kind", "$actor", "$server", "$tool", "$decision", "$rule", "$outcome", "$duration", "$error", "$args", "$redacted", "$call", "$prev", "$hash", "$result", "$findings" }
-            .Select(name => _insert.Parameters.Add(new SqliteParameter { ParameterName = name }))
-            .ToArray();
-        _head.Prepare();
-        _insert.Prepare();
-        _connection = connection;
-        return connection;
+            var db = connection.Handle!;
+            _begin = Prepare(db, "BEGIN IMMEDIATE");
+            _commit = Prepare(db, "COMMIT");
+            _head = Prepare(db, HeadSql);
+            _insert = Prepare(db, InsertSql);
+            _connection = connection;
+            return connection;
+        }
+        catch
+        {
+            _connection = connection;
+            await DisposeAsync();
+            throw;
+        }
     }
 
     private async Task SetSynchronousAsync(SqliteConnection connection, bool full, CancellationToken cancellationToken)
@@ -155,28 +184,58 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
         _full = full;
     }
 
-    private void Bind(AuditChainEntry entry, string previous)
+    private static sqlite3_stmt Prepare(sqlite3 db, string sql)
+    {
+        // PERSISTENT: kept for the connection's life, so SQLite allocates it outside its short-lived lookaside memory.
+        Check(db, raw.sqlite3_prepare_v3(db, sql, raw.SQLITE_PREPARE_PERSISTENT, out var statement));
+        return statement;
+    }
+
+    /// <summary>Runs a statement that returns no rows, and resets it for its next use (also when it failed).</summary>
+    private static void Run(sqlite3 db, sqlite3_stmt statement)
+    {
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (rc != raw.SQLITE_DONE)
+        {
+            Check(db, rc);
+        }
+    }
+
+    private static void Check(sqlite3 db, int rc)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
+        {
+            SqliteException.ThrowExceptionForRC(rc, db);
+        }
+    }
+
+    private static void Bind(sqlite3 db, sqlite3_stmt insert, AuditChainEntry entry, string previous)
     {
         var r = entry.Record;
-        _p[0].Value = entry.Sequence;
-        _p[1].Value = AuditColumns.ToColumn(r.Timestamp);
-        _p[2].Value = r.Kind;
-        _p[3].Value = r.Actor;
-        _p[4].Value = (object?)r.Server ?? DBNull.Value;
-        _p[5].Value = (object?)r.Tool ?? DBNull.Value;
-        _p[6].Value = r.Decision;
-        _p[7].Value = (object?)r.Rule ?? DBNull.Value;
-        _p[8].Value = r.Outcome;
-        _p[9].Value = r.DurationMs;
-        _p[10].Value = (object?)r.Error ?? DBNull.Value;
-        _p[11].Value = (object?)r.ArgumentsSha256 ?? DBNull.Value;
-        _p[12].Value = (object?)r.ArgumentsRedacted ?? DBNull.Value;
-        _p[13].Value = (object?)r.CallId ?? DBNull.Value;
-        _p[14].Value = previous;
-        _p[15].Value = entry.Hash;
-        _p[16].Value = (object?)r.ResultSha256 ?? DBNull.Value;
-        _p[17].Value = (object?)r.Findings ?? DBNull.Value;
+        Check(db, raw.sqlite3_bind_int64(insert, 1, entry.Sequence));
+        Check(db, raw.sqlite3_bind_int64(insert, 2, AuditColumns.ToColumn(r.Timestamp)));
+        Text(db, insert, 3, r.Kind);
+        Text(db, insert, 4, r.Actor);
+        Text(db, insert, 5, r.Server);
+        Text(db, insert, 6, r.Tool);
+        Text(db, insert, 7, r.Decision);
+        Text(db, insert, 8, r.Rule);
+        Text(db, insert, 9, r.Outcome);
+        Check(db, raw.sqlite3_bind_double(insert, 10, r.DurationMs));
+        Text(db, insert, 11, r.Error);
+        Text(db, insert, 12, r.ArgumentsSha256);
+        Text(db, insert, 13, r.ArgumentsRedacted);
+        Text(db, insert, 14, r.CallId);
+        Text(db, insert, 15, previous);
+        Text(db, insert, 16, entry.Hash);
+        Text(db, insert, 17, r.ResultSha256);
+        Text(db, insert, 18, r.Findings);
     }
+
+    // UTF-16 straight from the string (SQLite copies it): no UTF-8 array per value.
+    private static void Text(sqlite3 db, sqlite3_stmt insert, int index, string? value) =>
+        Check(db, value is null ? raw.sqlite3_bind_null(insert, index) : raw.sqlite3_bind_text16(insert, index, value.AsSpan()));
 
     private FileStream? OpenWal()
     {

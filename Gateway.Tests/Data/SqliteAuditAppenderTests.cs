@@ -1,0 +1,57 @@
+using Gateway.Core.Audit;
+using Gateway.Data.Sqlite;
+using Gateway.Tests.Core.Audit;
+using Gateway.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Tests.Data;
+
+/// <summary>
+/// The SQLite appender binds SQLite's own prepared statements and runs its transaction itself, so these check what
+/// Microsoft.Data.Sqlite's transaction object used to guarantee: a batch that fails half-way leaves nothing behind,
+/// neither rows nor an open transaction on the pooled connection, and the next batch chains on from the real head.
+/// </summary>
+public sealed class SqliteAuditAppenderTests
+{
+    [Fact]
+    public async Task ABatchThatFailsHalfWay_WritesNothing_AndLeavesNoTransactionOnThePooledConnection()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        await db.Sink.CommitAsync(AuditChainTests.Sample(0), TestContext.Timeout);
+        await db.Flusher.FlushAsync(TestContext.Timeout);
+
+        // The second record of the next batch is refused by the database, after the first was inserted.
+        AuditDatabase.Execute(db.Path, "CREATE TRIGGER refuse_boom BEFORE INSERT ON AuditEntries WHEN NEW.Actor = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+        var appender = new SqliteAuditAppender($"Data Source={db.Path};Pooling=True");
+        await using (appender)
+        {
+            await Assert.ThrowsAsync<SqliteException>(() => appender.AppendAsync(
+                [AuditChainTests.Sample(1), AuditChainTests.Sample(2) with { Actor = "boom" }], durable: true, TestContext.Timeout));
+
+            // Nothing of the failed batch, and the pool's connection (the appender's, returned) is not inside a transaction:
+            // a write through it commits on its own, and a second writer can take the write lock at once.
+            Assert.Single(db.Reader.ReadEntries());
+            using (var pooled = new SqliteConnection($"Data Source={db.Path};Pooling=True"))
+            {
+                pooled.Open();
+                Assert.Equal(1, SQLitePCL.raw.sqlite3_get_autocommit(pooled.Handle));
+            }
+
+            using (var other = new SqliteConnection($"Data Source={db.Path};Pooling=False;Default Timeout=1"))
+            {
+                other.Open();
+                using var begin = other.CreateCommand();
+                begin.CommandText = "BEGIN IMMEDIATE; ROLLBACK;";
+                begin.ExecuteNonQuery();
+            }
+
+            // The next batch links to the real head.
+            var last = await appender.AppendAsync([AuditChainTests.Sample(3), AuditChainTests.Sample(4)], durable: true, TestContext.Timeout);
+            Assert.Equal(3, last);
+        }
+
+        var entries = db.Reader.ReadEntries().ToList();
+        Assert.Equal(3, entries.Count);
+        Assert.True(AuditSinkChainTests.Verify(entries).Intact);
+    }
+}
