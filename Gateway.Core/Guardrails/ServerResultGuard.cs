@@ -47,8 +47,10 @@ public sealed class ServerResultGuard
             scan.Add(FindingKinds.Injection, location, injection);
         }
 
+        // A policy rule's mode for this call replaces the server's.
+        var mode = scan.Secrets ?? settings.Secrets;
         List<SecretMatch>? matches = null;
-        if (settings.Secrets == SecretMode.Off || !_secrets.Find(visible, ref matches))
+        if (mode == SecretMode.Off || !_secrets.Find(visible, ref matches))
         {
             return delivered;
         }
@@ -58,7 +60,7 @@ public sealed class ServerResultGuard
             scan.Add(FindingKinds.SecretPrefix + m.Kind, location, m.Start);
         }
 
-        switch (settings.Secrets)
+        switch (mode)
         {
             case SecretMode.Block:
                 scan.Block(FindingKinds.SecretPrefix + matches[0].Kind);
