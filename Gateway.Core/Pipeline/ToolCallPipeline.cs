@@ -200,7 +200,20 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         catch (UpstreamInputRequiredException ex)
         {
             // Not an answer yet: the agent is asked for input, and its retry is the next round of this same call.
-            record = record with { Outcome = AuditOutcomes.InputRequired };
+            // The questions are the upstream's text: guarded like a result, before the agent sees them.
+            if (guard is not null)
+            {
+                guard.Inspector.InspectQuestions(ex.Payload, serverGuard!, scan);
+                guard.Session.Record(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds);
+                if (scan.BlockedBy is not null)
+                {
+                    var withheld = scan.BlockMessage(entry.Server);
+                    record = record with { Outcome = AuditOutcomes.Withheld, Findings = scan.ToAuditJson(), Error = withheld };
+                    return new ToolCallOutcome<TResult>(default, Refusal.ResultWithheld, withheld);
+                }
+            }
+
+            record = record with { Outcome = AuditOutcomes.InputRequired, Findings = scan.ToAuditJson() };
             var root = continuing?.CallId ?? record.CallId!;
             return new ToolCallOutcome<TResult>(default, Refusal.None, null)
             {
