@@ -6,14 +6,23 @@ namespace Gateway.Core.Guardrails;
 /// </summary>
 public sealed class ServerResultGuard
 {
-    private readonly SecretDetector _secrets;
     private readonly InjectionDetector _injection;
+
+    // Replaced whole (rarely: when the server's OAuth access token changes, see ResultGuard.AddRuntimeSecret); a call
+    // reads whichever detector is current.
+    private volatile SecretDetector _secrets;
 
     internal ServerResultGuard(ServerGuardSettings settings, SecretDetector secrets, InjectionDetector injection)
     {
         Settings = settings;
         _secrets = secrets;
         _injection = injection;
+    }
+
+    internal SecretDetector Secrets
+    {
+        get => _secrets;
+        set => _secrets = value;
     }
 
     /// <summary>Gets the server's settings.</summary>
