@@ -16,6 +16,12 @@ public interface IResultInspector<TResult>
 {
     /// <summary>Inspects (and rewrites in place) every text of the result.</summary>
     void Inspect(TResult result, ServerResultGuard guard, ResultScan scan);
+
+    /// <summary>
+    /// Inspects (and rewrites in place) the questions of an upstream's input-required answer (the payload of
+    /// <see cref="Pipeline.UpstreamInputRequiredException"/>): what it asks the agent or its model is text from the upstream too.
+    /// </summary>
+    void InspectQuestions(object inputRequired, ServerResultGuard guard, ResultScan scan);
 }
 
 /// <summary>The guard-result step of a call: the servers' guards, the result adapter and the calling session's facts.</summary>

@@ -13,7 +13,14 @@ namespace Gateway.Core.Guardrails;
 /// </summary>
 public sealed class ResultGuard
 {
+    /// <summary>The most secrets obtained at run time kept per credential: the current access token and the one before (results of calls begun with it may still arrive).</summary>
+    public const int MaxRuntimeSecrets = 2;
+
     private readonly ConditionalWeakTable<ServerDefinition, ServerResultGuard> _byDefinition = new();
+
+    // Access tokens obtained at run time, per credential (a credential object lives as long as its server's definitions use it).
+    private readonly ConditionalWeakTable<UpstreamCredential, string[]> _runtime = new();
+    private readonly Lock _gate = new();
     private readonly Regex[] _patterns;
     private readonly InjectionDetector _injection;
 
@@ -35,8 +42,51 @@ public sealed class ResultGuard
     public ServerResultGuard Default { get; }
 
     /// <summary>Gets the guard of a server definition.</summary>
-    public ServerResultGuard For(ServerDefinition definition) =>
-        _byDefinition.GetValue(definition, d => new ServerResultGuard(d.Guard, new SecretDetector(KnownSecrets(d), _patterns), _injection));
+    public ServerResultGuard For(ServerDefinition definition)
+    {
+        if (_byDefinition.TryGetValue(definition, out var guard))
+        {
+            return guard;
+        }
+
+        // Built under the lock AddRuntimeSecret takes, so a token obtained meanwhile is never missed by a new guard.
+        lock (_gate)
+        {
+            return _byDefinition.GetValue(definition, d => new ServerResultGuard(d.Guard, Detector(d), _injection));
+        }
+    }
+
+    /// <summary>
+    /// Adds a secret the gateway obtained at run time for a credential (an OAuth access token): found verbatim like the
+    /// stored ones, as <c>secret.stored-credential</c>, from the next inspected text on. Rare (once per token), so it
+    /// rebuilds the detectors of the servers using the credential instead of costing each call a look-up.
+    /// </summary>
+    public void AddRuntimeSecret(UpstreamCredential credential, string secret)
+    {
+        lock (_gate)
+        {
+            var current = _runtime.TryGetValue(credential, out var known) ? known : [];
+            if (Array.IndexOf(current, secret) >= 0)
+            {
+                return;
+            }
+
+            _runtime.AddOrUpdate(credential, [secret, .. current.Take(MaxRuntimeSecrets - 1)]);
+            foreach (var (definition, guard) in _byDefinition)
+            {
+                if (ReferenceEquals(definition.Credential, credential))
+                {
+                    guard.Secrets = Detector(definition);
+                }
+            }
+        }
+    }
+
+    private SecretDetector Detector(ServerDefinition definition)
+    {
+        var runtime = definition.Credential is { } credential && _runtime.TryGetValue(credential, out var tokens) ? tokens : [];
+        return new SecretDetector(KnownSecrets(definition).Concat(runtime), _patterns);
+    }
 
     /// <summary>
     /// The secrets a server's definition holds: its credential (token, key, password, refresh token, the Basic

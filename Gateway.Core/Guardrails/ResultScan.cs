@@ -9,6 +9,9 @@ public sealed class ResultScan
     /// <summary>The most findings one call records; the rest are counted.</summary>
     public const int MaxFindings = 32;
 
+    /// <summary>The kind prefix of the audit's note of a secrets mode set by policy (<c>secrets-mode.block</c>).</summary>
+    public const string ModeKindPrefix = "secrets-mode.";
+
     private List<GuardFinding>? _findings;
     private HashSet<string>? _kinds;
 
@@ -26,6 +29,15 @@ public sealed class ResultScan
 
     /// <summary>Gets a value indicating whether anything was found.</summary>
     public bool Any => _findings is not null;
+
+    /// <summary>Gets the secrets mode a policy rule set for this call, replacing the server's; <see langword="null"/> for the server's.</summary>
+    public SecretMode? Secrets { get; private set; }
+
+    /// <summary>Gets the policy rule that set <see cref="Secrets"/>.</summary>
+    public string? SecretsRule { get; private set; }
+
+    /// <summary>Applies a policy rule's secrets mode to this call's result (recorded in the audit entry, not a finding).</summary>
+    public void UseSecrets(SecretMode mode, string rule) => (Secrets, SecretsRule) = (mode, rule);
 
     /// <summary>Records a finding at an offset of a location.</summary>
     public void Add(string kind, string location, int offset = -1)
@@ -46,32 +58,45 @@ public sealed class ResultScan
 
     /// <summary>The message the agent gets instead of a withheld result: the kind, never the secret.</summary>
     public string BlockMessage(string server) =>
-        $"The gateway withheld the result of this call: it contained a secret ({BlockedBy![FindingKinds.SecretPrefix.Length..]}) and server '{server}' blocks results with secrets.";
+        $"The gateway withheld the result of this call: it contained a secret ({BlockedBy![FindingKinds.SecretPrefix.Length..]}) and "
+        + (SecretsRule is null ? $"server '{server}' blocks results with secrets." : "the policy blocks results with secrets for this call.");
 
     /// <summary>
     /// The findings as the audit keeps them: a canonical JSON array of <c>{"at":…,"kind":…}</c> objects (plus a
     /// <c>{"kind":"more","count":n}</c> entry when some were dropped), or <see langword="null"/> when there are none.
+    /// When a policy rule set the secrets mode, the array starts with <c>{"at":"rule:&lt;name&gt;","kind":"secrets-mode.&lt;mode&gt;"}</c>,
+    /// so the entry says which mode applied (without it, the server's did).
     /// </summary>
     public string? ToAuditJson()
     {
-        if (_findings is null)
+        if (_findings is null && SecretsRule is null)
         {
             return null;
         }
 
-        var sb = new StringBuilder(64 * _findings.Count);
+        var findings = _findings ?? [];
+        var sb = new StringBuilder(64 * (findings.Count + 1));
         sb.Append('[');
-        for (var i = 0; i < _findings.Count; i++)
+        if (SecretsRule is not null)
         {
-            if (i > 0)
+            sb.Append("{\"at\":");
+            CanonicalJson.WriteString(sb, "rule:" + SecretsRule);
+            sb.Append(",\"kind\":");
+            CanonicalJson.WriteString(sb, ModeKindPrefix + Secrets!.Value.Name());
+            sb.Append('}');
+        }
+
+        for (var i = 0; i < findings.Count; i++)
+        {
+            if (i > 0 || SecretsRule is not null)
             {
                 sb.Append(',');
             }
 
             sb.Append("{\"at\":");
-            CanonicalJson.WriteString(sb, _findings[i].Location);
+            CanonicalJson.WriteString(sb, findings[i].Location);
             sb.Append(",\"kind\":");
-            CanonicalJson.WriteString(sb, _findings[i].Kind);
+            CanonicalJson.WriteString(sb, findings[i].Kind);
             sb.Append('}');
         }
 

@@ -6,14 +6,23 @@ namespace Gateway.Core.Guardrails;
 /// </summary>
 public sealed class ServerResultGuard
 {
-    private readonly SecretDetector _secrets;
     private readonly InjectionDetector _injection;
+
+    // Replaced whole (rarely: when the server's OAuth access token changes, see ResultGuard.AddRuntimeSecret); a call
+    // reads whichever detector is current.
+    private volatile SecretDetector _secrets;
 
     internal ServerResultGuard(ServerGuardSettings settings, SecretDetector secrets, InjectionDetector injection)
     {
         Settings = settings;
         _secrets = secrets;
         _injection = injection;
+    }
+
+    internal SecretDetector Secrets
+    {
+        get => _secrets;
+        set => _secrets = value;
     }
 
     /// <summary>Gets the server's settings.</summary>
@@ -47,8 +56,10 @@ public sealed class ServerResultGuard
             scan.Add(FindingKinds.Injection, location, injection);
         }
 
+        // A policy rule's mode for this call replaces the server's.
+        var mode = scan.Secrets ?? settings.Secrets;
         List<SecretMatch>? matches = null;
-        if (settings.Secrets == SecretMode.Off || !_secrets.Find(visible, ref matches))
+        if (mode == SecretMode.Off || !_secrets.Find(visible, ref matches))
         {
             return delivered;
         }
@@ -58,7 +69,7 @@ public sealed class ServerResultGuard
             scan.Add(FindingKinds.SecretPrefix + m.Kind, location, m.Start);
         }
 
-        switch (settings.Secrets)
+        switch (mode)
         {
             case SecretMode.Block:
                 scan.Block(FindingKinds.SecretPrefix + matches[0].Kind);

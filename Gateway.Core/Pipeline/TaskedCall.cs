@@ -1,4 +1,5 @@
 using Gateway.Core.Audit;
+using Gateway.Core.Guardrails;
 
 namespace Gateway.Core.Pipeline;
 
@@ -13,7 +14,9 @@ namespace Gateway.Core.Pipeline;
 /// <param name="Decision">The policy decision.</param>
 /// <param name="Rule">The rule that decided, if any.</param>
 /// <param name="Started">When the call arrived.</param>
-public sealed record TaskedCall(string CallId, string Actor, string Server, string Tool, string Decision, string? Rule, DateTimeOffset Started)
+/// <param name="Secrets">The secrets mode a policy rule set for the call's result, guarding the task's result too; <see langword="null"/> for the server's.</param>
+/// <param name="SecretsRule">The rule that set <paramref name="Secrets"/>.</param>
+public sealed record TaskedCall(string CallId, string Actor, string Server, string Tool, string Decision, string? Rule, DateTimeOffset Started, SecretMode? Secrets = null, string? SecretsRule = null)
 {
     /// <summary>
     /// The audit entry of the task's end, as the gateway first saw it: <paramref name="outcome"/> is one of

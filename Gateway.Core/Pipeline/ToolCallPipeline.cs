@@ -91,12 +91,17 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         // Also on the server's labels and on what the session received before (see Guardrails).
         var guard = forwarder.Guard;
         var serverGuard = guard?.Servers.For(entry.Server);
+        var input = new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments, serverGuard?.Settings.Labels, guard?.Session);
         if (call.Continuing is { } continuing)
         {
+            // The round's effect was decided by its first round; the secrets mode is the rules' of now, for the
+            // result this round may bring.
+            UseSecrets(policies.Current.Evaluate(input), scan);
             return await ForwardAsync(record with { Server = entry.Server, Decision = continuing.Decision, Rule = continuing.Rule, CallId = continuing.RoundCallId }, entry, continuing, forwarder, guard, serverGuard, scan, ticks, cancellationToken);
         }
 
-        var decision = policies.Current.Evaluate(new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments, serverGuard?.Settings.Labels, guard?.Session));
+        var decision = policies.Current.Evaluate(input);
+        UseSecrets(decision, scan);
         record = record with { Server = entry.Server, Decision = decision.Effect.Name(), Rule = decision.Rule };
         if (decision.Effect == PolicyEffect.Block)
         {
@@ -135,6 +140,15 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         // Prefixed with this instance's id: see GatewayInstance (a restarting instance leaves live instances' calls alone).
         record = record with { CallId = instance is null ? Guid.CreateVersion7().ToString("N") : $"{instance.Id}-{Guid.CreateVersion7():N}" };
         return await ForwardAsync(record, entry, null, forwarder, guard, serverGuard, scan, ticks, cancellationToken);
+    }
+
+    /// <summary>A rule's secrets mode replaces the server's for this call's result.</summary>
+    private static void UseSecrets(in PolicyDecision decision, ResultScan scan)
+    {
+        if (decision.Secrets is { } mode)
+        {
+            scan.UseSecrets(mode, decision.SecretsRule!);
+        }
     }
 
     /// <summary>
@@ -186,7 +200,20 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         catch (UpstreamInputRequiredException ex)
         {
             // Not an answer yet: the agent is asked for input, and its retry is the next round of this same call.
-            record = record with { Outcome = AuditOutcomes.InputRequired };
+            // The questions are the upstream's text: guarded like a result, before the agent sees them.
+            if (guard is not null)
+            {
+                guard.Inspector.InspectQuestions(ex.Payload, serverGuard!, scan);
+                guard.Session.Record(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds);
+                if (scan.BlockedBy is not null)
+                {
+                    var withheld = scan.BlockMessage(entry.Server);
+                    record = record with { Outcome = AuditOutcomes.Withheld, Findings = scan.ToAuditJson(), Error = withheld };
+                    return new ToolCallOutcome<TResult>(default, Refusal.ResultWithheld, withheld);
+                }
+            }
+
+            record = record with { Outcome = AuditOutcomes.InputRequired, Findings = scan.ToAuditJson() };
             var root = continuing?.CallId ?? record.CallId!;
             return new ToolCallOutcome<TResult>(default, Refusal.None, null)
             {
@@ -200,7 +227,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             record = record with { Outcome = AuditOutcomes.Task };
             return new ToolCallOutcome<TResult>(default, Refusal.None, null)
             {
-                Task = new CreatedTask(ex.Payload, new TaskedCall(record.CallId!, record.Actor, entry.Server, record.Tool!, record.Decision, record.Rule, record.Timestamp)),
+                Task = new CreatedTask(ex.Payload, new TaskedCall(record.CallId!, record.Actor, entry.Server, record.Tool!, record.Decision, record.Rule, record.Timestamp, scan.Secrets, scan.SecretsRule)),
             };
         }
         catch (Exception ex)

@@ -54,7 +54,8 @@ public sealed class EffectiveAccess
     {
         var fixedRules = new List<PolicyRule>();
         var relaxed = new List<PolicyRule>();
-        foreach (var rule in engine.Rules)
+        // A secrets-only rule does not change who may call what.
+        foreach (var rule in engine.Rules.Where(r => r.Effect is not null))
         {
             if (rule.Conditions.Any(IsPerCall))
             {
@@ -83,7 +84,7 @@ public sealed class EffectiveAccess
         var input = new PolicyInput(agent, tags, server, tool, accessClass, null, serverLabels);
         var baseline = _fixed.Evaluate(input);
         var changing = _relaxed.Matching(input)
-            .Where(r => Changes(r.Effect, baseline))
+            .Where(r => Changes(r.Effect!.Value, baseline))
             .Select(r => _conditional[r.Name])
             .OrderByDescending(r => r.Effect)
             .ThenBy(r => r.Name, StringComparer.Ordinal)
@@ -126,7 +127,7 @@ public sealed class EffectiveAccess
     private static bool IsPerCall(ArgumentCondition condition) => condition.Path != PolicyFacts.ServerLabels;
 
     private static string Describe(PolicyRule rule) =>
-        $"{rule.Effect.Name()} by rule '{rule.Name}' when {string.Join(" and ", rule.Conditions.Where(IsPerCall).Select(DescribeCondition))}";
+        $"{rule.Effect!.Value.Name()} by rule '{rule.Name}' when {string.Join(" and ", rule.Conditions.Where(IsPerCall).Select(DescribeCondition))}";
 
     private static string DescribeCondition(ArgumentCondition c) =>
         c.Value.ValueKind == System.Text.Json.JsonValueKind.Undefined ? $"{c.Path} {c.Operator.Name()}" : $"{c.Path} {c.Operator.Name()} {c.Value.GetRawText()}";

@@ -42,6 +42,8 @@ public sealed record PolicyDefaults(PolicyEffect Read = PolicyEffect.Allow, Poli
 /// Precedence: <c>block</c> beats <c>escalate</c> beats <c>allow</c>; among rules of the winning effect the most specific
 /// (the most criteria and conditions) names the decision, then the name in ordinal order. The decision therefore does not
 /// depend on the order rules were written in. When no rule matches, <see cref="PolicyDefaults"/> decides.
+/// A rule's secrets mode is decided apart from its effect: of the matching rules that set one, the strictest
+/// (block, redact, flag, off) wins, then the most specific, then the name; it replaces the server's mode for the call.
 /// </remarks>
 public sealed class PolicyEngine
 {
@@ -74,20 +76,27 @@ public sealed class PolicyEngine
     public PolicyDecision Evaluate(in PolicyInput input)
     {
         CompiledRule? best = null;
+        CompiledRule? secrets = null;
         foreach (var rule in _rules)
         {
-            if (rule.Matches(input) && (best is null || rule.Beats(best)))
+            if (!rule.Matches(input))
+            {
+                continue;
+            }
+
+            if (rule.Effect is not null && (best is null || rule.Beats(best)))
             {
                 best = rule;
             }
+
+            if (rule.Secrets is not null && (secrets is null || rule.GuardsMoreThan(secrets)))
+            {
+                secrets = rule;
+            }
         }
 
-        if (best is null)
-        {
-            return _defaultDecisions[(int)input.Class];
-        }
-
-        return new PolicyDecision(best.Effect, best.Name, best.Reason);
+        var decision = best is null ? _defaultDecisions[(int)input.Class] : new PolicyDecision(best.Effect!.Value, best.Name, best.Reason);
+        return secrets is null ? decision : decision with { Secrets = secrets.Secrets, SecretsRule = secrets.Name };
     }
 
     /// <summary>Lists every rule that matches, for the explain endpoint (allocates; not for the call path).</summary>
@@ -119,6 +128,7 @@ public sealed class PolicyEngine
         {
             Name = rule.Name;
             Effect = rule.Effect;
+            Secrets = rule.Secrets;
             Reason = rule.Reason ?? $"rule '{rule.Name}'";
             var names = rule.Agents.Where(a => !a.StartsWith("tag:", StringComparison.Ordinal)).ToList();
             var tags = rule.Agents.Where(a => a.StartsWith("tag:", StringComparison.Ordinal)).Select(a => a[4..]).ToList();
@@ -133,12 +143,20 @@ public sealed class PolicyEngine
 
         public string Name { get; }
 
-        public PolicyEffect Effect { get; }
+        public PolicyEffect? Effect { get; }
+
+        public SecretMode? Secrets { get; }
 
         public string Reason { get; }
 
         public bool Beats(CompiledRule other) =>
             Effect != other.Effect ? Effect > other.Effect
+            : _specificity != other._specificity ? _specificity > other._specificity
+            : string.CompareOrdinal(Name, other.Name) < 0;
+
+        // The enum is ordered from off to block, so the greater mode is the stricter.
+        public bool GuardsMoreThan(CompiledRule other) =>
+            Secrets != other.Secrets ? Secrets > other.Secrets
             : _specificity != other._specificity ? _specificity > other._specificity
             : string.CompareOrdinal(Name, other.Name) < 0;
 
@@ -166,8 +184,9 @@ public sealed class PolicyEngine
 
             foreach (var condition in _conditions)
             {
-                // Undecidable counts against the agent: it triggers a block or escalate rule, never an allow rule.
-                var holds = condition.Evaluate(input) ?? Effect != PolicyEffect.Allow;
+                // Undecidable counts against the agent: it triggers a block or escalate rule, never an allow rule;
+                // and a secrets-only rule when it guards (redact, block), never when it relaxes the guard.
+                var holds = condition.Evaluate(input) ?? (Effect is { } effect ? effect != PolicyEffect.Allow : Secrets >= SecretMode.Redact);
                 if (!holds)
                 {
                     return false;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Core.Guardrails;
 
 namespace Gateway.Core.Policy;
 
@@ -11,8 +12,17 @@ public sealed record PolicyRule
     /// <summary>Gets the unique name, reported with every decision the rule makes.</summary>
     public required string Name { get; init; }
 
-    /// <summary>Gets the effect.</summary>
-    public required PolicyEffect Effect { get; init; }
+    /// <summary>
+    /// Gets the effect; <see langword="null"/> for a rule that only sets <see cref="Secrets"/> (it takes no part in
+    /// deciding allow, escalate or block, so it cannot lift a default by accident).
+    /// </summary>
+    public PolicyEffect? Effect { get; init; }
+
+    /// <summary>
+    /// Gets the result guard's secrets mode for the calls the rule matches, replacing the server's own (stricter or
+    /// looser); <see langword="null"/> leaves the server's. When several matching rules set one, the strictest wins.
+    /// </summary>
+    public SecretMode? Secrets { get; init; }
 
     /// <summary>Gets agent names or tags (<c>tag:finance</c>); empty matches every agent.</summary>
     public IReadOnlyList<string> Agents { get; init; } = [];

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Core.Guardrails;
 
 namespace Gateway.Core.Policy;
 
@@ -11,8 +12,11 @@ public sealed record PolicyRuleDocument
     /// <summary>Gets or sets the unique name.</summary>
     public string? Name { get; init; }
 
-    /// <summary>Gets or sets <c>allow</c>, <c>escalate</c> or <c>block</c>.</summary>
+    /// <summary>Gets or sets <c>allow</c>, <c>escalate</c> or <c>block</c>; may be left out when <see cref="Secrets"/> is given.</summary>
     public string? Effect { get; init; }
+
+    /// <summary>Gets or sets the result guard's secrets mode for the matching calls (<c>off</c>, <c>flag</c>, <c>redact</c>, <c>block</c>), replacing the server's; empty leaves the server's.</summary>
+    public string? Secrets { get; init; }
 
     /// <summary>Gets or sets agent names or <c>tag:</c> tags.</summary>
     public List<string>? Agents { get; init; }
@@ -36,9 +40,30 @@ public sealed record PolicyRuleDocument
     public PolicyRule? ToRule(ICollection<string> errors, bool managedByConfiguration = false)
     {
         var before = errors.Count;
-        if (!PolicyEffects.TryParse(Effect, out var effect))
+        PolicyEffect? effect = null;
+        if (!string.IsNullOrWhiteSpace(Effect) || string.IsNullOrWhiteSpace(Secrets))
         {
-            errors.Add($"effect: '{Effect}' is not allow, escalate or block.");
+            if (PolicyEffects.TryParse(Effect, out var parsed))
+            {
+                effect = parsed;
+            }
+            else
+            {
+                errors.Add($"effect: '{Effect}' is not allow, escalate or block.");
+            }
+        }
+
+        SecretMode? secrets = null;
+        if (!string.IsNullOrWhiteSpace(Secrets))
+        {
+            if (GuardModes.TryParseSecrets(Secrets, out var mode))
+            {
+                secrets = mode;
+            }
+            else
+            {
+                errors.Add($"secrets: '{Secrets}' is not one of {GuardModes.SecretNames}.");
+            }
         }
 
         var classes = new List<AccessClass>();
@@ -70,6 +95,7 @@ public sealed record PolicyRuleDocument
         {
             Name = Name ?? string.Empty,
             Effect = effect,
+            Secrets = secrets,
             Agents = Agents ?? [],
             Servers = Servers ?? [],
             Tools = Tools ?? [],
@@ -90,7 +116,8 @@ public sealed record PolicyRuleDocument
     public static PolicyRuleDocument From(PolicyRule rule) => new()
     {
         Name = rule.Name,
-        Effect = rule.Effect.Name(),
+        Effect = rule.Effect?.Name(),
+        Secrets = rule.Secrets?.Name(),
         Agents = [.. rule.Agents],
         Servers = [.. rule.Servers],
         Tools = [.. rule.Tools],

@@ -12,6 +12,8 @@ public sealed class PolicyRuleValidator : AbstractValidator<PolicyRule>
     {
         RuleFor(r => r.Name).Must(Names.IsValid).WithMessage(Names.Rule);
         RuleFor(r => r.Effect).IsInEnum();
+        RuleFor(r => r.Effect).NotNull().When(r => r.Secrets is null).WithMessage("A rule needs an effect (allow, escalate, block), a secrets mode, or both.");
+        RuleFor(r => r.Secrets).IsInEnum();
         RuleForEach(r => r.Agents).NotEmpty().WithMessage("An agent entry must be a name or 'tag:<tag>'.");
         RuleForEach(r => r.Servers).NotEmpty().Must(NoWhitespace).WithMessage("A server entry must be a name or glob without spaces.");
         RuleForEach(r => r.Tools).NotEmpty().Must(NoWhitespace).WithMessage("A tool entry must be a name or glob without spaces.");

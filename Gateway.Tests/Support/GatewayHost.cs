@@ -65,8 +65,11 @@ internal sealed class GatewayHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Starts a gateway with the given configuration (keys as in appsettings, e.g. <c>Gateway:Agents:a:ApiKey</c>).</summary>
-    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string? directory = null, List<string>? logSink = null)
+    /// <summary>
+    /// Starts a gateway with the given configuration (keys as in appsettings, e.g. <c>Gateway:Agents:a:ApiKey</c>);
+    /// <paramref name="logSink"/> collects its log messages from <paramref name="sinkLevel"/> up (the configured levels still filter first).
+    /// </summary>
+    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string? directory = null, List<string>? logSink = null, Microsoft.Extensions.Logging.LogLevel sinkLevel = Microsoft.Extensions.Logging.LogLevel.Warning)
     {
         var ownsDirectory = directory is null;
         directory ??= Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
@@ -106,7 +109,7 @@ internal sealed class GatewayHost : IAsyncDisposable
 
         var args = all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
 
-        var app = Program.CreateApp(args, logSink is null ? null : b => b.Logging.AddProvider(new ListLoggerProvider(logSink)));
+        var app = Program.CreateApp(args, logSink is null ? null : b => b.Logging.AddProvider(new ListLoggerProvider(logSink, sinkLevel)));
         await app.StartAsync();
         return new GatewayHost(app, directory, ownsDirectory) { _ownedPostgres = sweep };
     }

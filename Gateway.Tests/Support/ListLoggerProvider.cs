@@ -2,21 +2,21 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Support;
 
-/// <summary>Collects formatted log messages (Warning and above) of a gateway under test.</summary>
-internal sealed class ListLoggerProvider(List<string> sink) : ILoggerProvider
+/// <summary>Collects formatted log messages (Warning and above, unless a lower minimum is given) of a gateway under test.</summary>
+internal sealed class ListLoggerProvider(List<string> sink, LogLevel minimum = LogLevel.Warning) : ILoggerProvider
 {
-    public ILogger CreateLogger(string categoryName) => new Logger(sink);
+    public ILogger CreateLogger(string categoryName) => new Logger(sink, minimum);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(List<string> sink) : ILogger
+    private sealed class Logger(List<string> sink, LogLevel minimum) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

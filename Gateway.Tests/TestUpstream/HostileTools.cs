@@ -36,4 +36,19 @@ public sealed class HostileTools
 
     [McpServerTool(Name = "leak_env", ReadOnly = true), Description("Returns an environment variable of the server process.")]
     public static string LeakEnv(string name) => $"{name}={Environment.GetEnvironmentVariable(name)}";
+
+    [McpServerTool(Name = "ask", ReadOnly = true), Description("Asks the agent (elicitation) and its model (sampling) with the text, then reports what came back.")]
+    public static string Ask(RequestContext<CallToolRequestParams> context, string text)
+    {
+        if (Conformance.InputRounds.Elicitation(context.Params!, "form") is { } answer)
+        {
+            return $"answered: {Conformance.InputRounds.Field(answer, "reply")}";
+        }
+
+        throw Conformance.InputRounds.Ask(new Dictionary<string, InputRequest>
+        {
+            ["form"] = Conformance.InputRounds.AskText("Please confirm: " + text, "reply"),
+            ["model"] = Conformance.InputRounds.AskModel("Summarize " + text, 50),
+        });
+    }
 }

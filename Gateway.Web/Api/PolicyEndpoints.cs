@@ -50,8 +50,11 @@ internal static class PolicyEndpoints
 /// <summary>An explain question: which agent, which tool (exposed name), which arguments.</summary>
 public sealed record ExplainRequest(string? Agent, string? Tool, JsonElement? Arguments);
 
-/// <summary>The answer: the decision and its reason, the grant check, the tool's class, every matching rule.</summary>
-public sealed record ExplainResponse(string Effect, string? Rule, string Reason, bool Granted, string Server, string Tool, string Class, IReadOnlyList<string> MatchingRules);
+/// <summary>
+/// The answer: the decision and its reason, the grant check, the tool's class, every matching rule; and the secrets
+/// mode the result would be guarded by (<paramref name="SecretsRule"/> names the rule that set it, or is null for the server's).
+/// </summary>
+public sealed record ExplainResponse(string Effect, string? Rule, string Reason, bool Granted, string Server, string Tool, string Class, IReadOnlyList<string> MatchingRules, string Secrets = "redact", string? SecretsRule = null);
 
 /// <summary>A class for one tool; <see langword="null"/> returns to the upstream's hints.</summary>
 public sealed record ClassRequest(string? Class);

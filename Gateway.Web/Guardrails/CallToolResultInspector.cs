@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Gateway.Core.Guardrails;
 using ModelContextProtocol.Protocol;
 
@@ -18,10 +16,6 @@ internal sealed class CallToolResultInspector : IResultInspector<CallToolResult>
     private static readonly string[] TextLocations = [.. Enumerable.Range(0, 16).Select(i => $"content[{i}].text")];
     private static readonly string[] ResourceLocations = [.. Enumerable.Range(0, 16).Select(i => $"content[{i}].resource.text")];
 
-    // Property names are the upstream's: only plain short ones go into a location (the audit keeps it); others are
-    // named by their position, so a secret or hidden text used as a key never reaches the trail.
-    private static readonly SearchValues<char> PlainName = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-
     public void Inspect(CallToolResult result, ServerResultGuard guard, ResultScan scan)
     {
         var content = result.Content;
@@ -38,88 +32,17 @@ internal sealed class CallToolResultInspector : IResultInspector<CallToolResult>
             }
         }
 
-        if (result.StructuredContent is { } structured && Rewrite(structured, "structuredContent", guard, scan, depth: 0) is { } rewritten)
+        if (result.StructuredContent is { } structured && JsonTextGuard.Rewrite(structured, "structuredContent", guard, scan) is { } rewritten)
         {
             result.StructuredContent = JsonSerializer.SerializeToElement(rewritten);
         }
     }
 
-    /// <summary>The rewritten node, or <see langword="null"/> when nothing under it changed.</summary>
-    private static JsonNode? Rewrite(JsonElement element, string path, ServerResultGuard guard, ResultScan scan, int depth)
+    public void InspectQuestions(object inputRequired, ServerResultGuard guard, ResultScan scan)
     {
-        // The SDK's reader caps nesting at 64; deeper nodes cannot arrive, this only keeps the recursion bounded.
-        if (depth > 64)
+        if (inputRequired is InputRequiredResult result)
         {
-            return null;
-        }
-
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.String:
-                var text = element.GetString()!;
-                var inspected = guard.Inspect(text, path, scan);
-                return ReferenceEquals(inspected, text) ? null : JsonValue.Create(inspected);
-            case JsonValueKind.Object:
-                List<(string Name, string NewName, JsonNode? Node)>? changed = null;
-                var position = 0;
-                foreach (var property in element.EnumerateObject())
-                {
-                    var name = property.Name;
-                    var plain = name.Length is > 0 and <= 64 && !name.AsSpan().ContainsAnyExcept(PlainName);
-                    var segment = plain ? $"{path}.{name}" : $"{path}{{#{position}}}";
-
-                    // A key is text the agent reads too.
-                    var newName = plain ? name : guard.Inspect(name, segment + ".key", scan);
-                    var node = Rewrite(property.Value, segment, guard, scan, depth + 1);
-                    if (node is not null || !ReferenceEquals(newName, name))
-                    {
-                        (changed ??= []).Add((name, newName, node));
-                    }
-
-                    position++;
-                }
-
-                if (changed is null)
-                {
-                    return null;
-                }
-
-                var obj = JsonNode.Parse(element.GetRawText())!.AsObject();
-                foreach (var (name, newName, node) in changed)
-                {
-                    var value = node ?? obj[name]?.DeepClone();
-                    obj.Remove(name);
-                    obj[newName] = value;
-                }
-
-                return obj;
-            case JsonValueKind.Array:
-                List<(int Index, JsonNode Node)>? items = null;
-                var index = 0;
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (Rewrite(item, $"{path}[{index}]", guard, scan, depth + 1) is { } node)
-                    {
-                        (items ??= []).Add((index, node));
-                    }
-
-                    index++;
-                }
-
-                if (items is null)
-                {
-                    return null;
-                }
-
-                var array = JsonNode.Parse(element.GetRawText())!.AsArray();
-                foreach (var (i, node) in items)
-                {
-                    array[i] = node;
-                }
-
-                return array;
-            default:
-                return null;
+            ExchangeInspector.Inspect(result, guard, scan);
         }
     }
 }

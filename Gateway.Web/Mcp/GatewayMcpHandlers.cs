@@ -250,11 +250,14 @@ internal sealed partial class GatewayMcpHandlers(
         try
         {
             var result = await InvokeAsync(entry.Server, (client, ct) => roundTrip.SendAsync(client, RequestMethods.PromptsGet, parameters, ct), cancellationToken);
-            return result.Deserialize<GetPromptResult>(McpJsonUtilities.DefaultOptions)
+            var prompt = result.Deserialize<GetPromptResult>(McpJsonUtilities.DefaultOptions)
                 ?? throw new McpProtocolException("The upstream returned an empty prompts/get result.", McpErrorCode.InternalError);
+            GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(prompt, g, scan));
+            return prompt;
         }
         catch (UpstreamInputRequiredException ex) when (ex.Payload is InputRequiredResult inputRequired)
         {
+            GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(inputRequired, g, scan));
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
                 agent.Id, RequestMethods.PromptsGet, p.Name, Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null)));
         }
@@ -281,6 +284,8 @@ internal sealed partial class GatewayMcpHandlers(
         var (server, original) = RouteResource(request, agent, p.Uri);
         var result = await InvokeAsync(server, (client, ct) => client.ReadResourceAsync(
             new ReadResourceRequestParams { Uri = original, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
+
+        GuardExchange(request, agent, RequestMethods.ResourcesRead, p.Uri, server, (g, scan) => Guardrails.ExchangeInspector.Inspect(result, g, scan));
 
         // Readable only under the agent's grants: never for a shared cache, whatever the upstream said (its TTL stands).
         result.CacheScope = PerAgent;

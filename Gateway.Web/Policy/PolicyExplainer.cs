@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Core.Agents;
+using Gateway.Core.Guardrails;
 using Gateway.Core.Policy;
 using Gateway.Web.Agents;
 using Gateway.Web.Api;
@@ -45,7 +46,8 @@ internal sealed class PolicyExplainer(AgentDirectoryProvider agents, IAgentStore
             ? request.Arguments.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone())
             : null;
         // With the server's labels; as the first call of a fresh session (what a session received is not known here).
-        var labels = upstreams.TryGet(entry.Server, out var connection) ? connection.Definition.Guard.Labels : [];
+        var guard = upstreams.TryGet(entry.Server, out var connection) ? connection.Definition.Guard : ServerGuardSettings.Default;
+        var labels = guard.Labels;
         var input = new PolicyInput(record.Name, record.Tags, entry.Server, entry.OriginalName, entry.Class, arguments, labels);
         var engine = provider.Current;
         var decision = granted ? engine.Evaluate(input) : new PolicyDecision(PolicyEffect.Block, null, "not granted: the agent cannot see or call this tool");
@@ -57,6 +59,8 @@ internal sealed class PolicyExplainer(AgentDirectoryProvider agents, IAgentStore
             entry.Server,
             entry.OriginalName,
             entry.Class.Name(),
-            [.. engine.Matching(input).Select(r => r.Name)]), errors);
+            [.. engine.Matching(input).Select(r => r.Name)],
+            (decision.Secrets ?? guard.Secrets).Name(),
+            decision.SecretsRule), errors);
     }
 }

@@ -121,6 +121,7 @@ internal static class ProvisioningSpecReader
     {
         Name = section.Key,
         Effect = section["Effect"],
+        Secrets = section["Secrets"],
         Agents = List(section.GetSection("Agents")),
         Servers = List(section.GetSection("Servers")),
         Tools = List(section.GetSection("Tools")),

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Core.Guardrails;
 using Gateway.Core.Policy;
 
 namespace Gateway.Tests.Core.Policy;
@@ -111,6 +112,46 @@ public sealed class PolicyEngineTests
     {
         var engine = new PolicyEngine([Rule("a", PolicyEffect.Allow), Rule("b", PolicyEffect.Block, tools: ["other"]), Rule("c", PolicyEffect.Escalate, servers: ["pay*"])]);
         Assert.Equal(["a", "c"], engine.Matching(Call()).Select(r => r.Name));
+    }
+
+    [Fact]
+    public void SecretsModes_TheStrictestMatchingRuleSetsIt_ApartFromTheEffect()
+    {
+        var off = new PolicyRule { Name = "z-off", Secrets = SecretMode.Off };
+        var flag = new PolicyRule { Name = "flag-pay", Tools = ["pay"], Secrets = SecretMode.Flag };
+        var block = Rule("block-refund", PolicyEffect.Allow, tools: ["refund"]) with { Secrets = SecretMode.Block };
+        var engine = new PolicyEngine([off, flag, block]);
+
+        var pay = engine.Evaluate(Call("pay", AccessClass.Destructive));
+        Assert.Equal((SecretMode.Flag, "flag-pay"), (pay.Secrets, pay.SecretsRule));
+
+        // A rule that only sets the secrets mode does not decide: the destructive default (escalate) stays.
+        Assert.Equal((PolicyEffect.Escalate, (string?)null), (pay.Effect, pay.Rule));
+
+        var refund = engine.Evaluate(Call("refund"));
+        Assert.Equal((PolicyEffect.Allow, "block-refund", SecretMode.Block, "block-refund"), (refund.Effect, refund.Rule, refund.Secrets, refund.SecretsRule));
+        Assert.Equal((SecretMode.Off, "z-off"), (engine.Evaluate(Call("other")).Secrets, engine.Evaluate(Call("other")).SecretsRule));
+        Assert.Null(PolicyEngine.Empty.Evaluate(Call()).Secrets);
+
+        // Equally strict: the more specific, then the name.
+        var a = new PolicyRule { Name = "b", Secrets = SecretMode.Redact };
+        var b = new PolicyRule { Name = "a", Secrets = SecretMode.Redact };
+        var c = new PolicyRule { Name = "c", Tools = ["pay"], Secrets = SecretMode.Redact };
+        Assert.Equal("a", new PolicyEngine([a, b]).Evaluate(Call()).SecretsRule);
+        Assert.Equal("c", new PolicyEngine([a, b, c]).Evaluate(Call()).SecretsRule);
+    }
+
+    [Fact]
+    public void SecretsModes_AnUndecidableCondition_AppliesAGuardingMode_NeverARelaxingOne()
+    {
+        // "amount gt 5" cannot be decided when amount is a string.
+        var relax = new PolicyRule { Name = "relax", Secrets = SecretMode.Off, Conditions = [When("amount", ConditionOperator.GreaterThan, "5")] };
+        var guard = new PolicyRule { Name = "guard", Secrets = SecretMode.Redact, Conditions = [When("amount", ConditionOperator.GreaterThan, "5")] };
+        var undecidable = Call(args: """{"amount":"many"}""");
+
+        Assert.Null(new PolicyEngine([relax]).Evaluate(undecidable).Secrets);
+        Assert.Equal(SecretMode.Redact, new PolicyEngine([guard]).Evaluate(undecidable).Secrets);
+        Assert.Equal(SecretMode.Off, new PolicyEngine([relax]).Evaluate(Call(args: """{"amount":9}""")).Secrets);
     }
 
     private static (string?, PolicyEffect) Pair(PolicyDecision d) => (d.Rule, d.Effect);

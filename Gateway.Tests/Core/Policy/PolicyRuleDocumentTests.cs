@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Core.Guardrails;
 using Gateway.Core.Policy;
 
 namespace Gateway.Tests.Core.Policy;
@@ -79,4 +80,30 @@ public sealed class PolicyRuleDocumentTests
     [InlineData(null, null, AccessClass.Write)]
     public void Classifier_UsesHints_NoHintsMeansWrite(bool? readOnly, bool? destructive, AccessClass expected) =>
         Assert.Equal(expected, ToolClassifier.FromHints(readOnly, destructive));
+
+    [Theory]
+    [InlineData("""{"name":"keys","tools":["get_key"],"secrets":"flag"}""", null, SecretMode.Flag)]
+    [InlineData("""{"name":"keys","effect":"allow","secrets":" BLOCK "}""", PolicyEffect.Allow, SecretMode.Block)]
+    [InlineData("""{"name":"keys","effect":"escalate"}""", PolicyEffect.Escalate, null)]
+    public void Secrets_IsOptional_AndAloneNeedsNoEffect(string json, PolicyEffect? effect, SecretMode? secrets)
+    {
+        var errors = new List<string>();
+        var rule = JsonSerializer.Deserialize<PolicyRuleDocument>(json, JsonSerializerOptions.Web)!.ToRule(errors);
+
+        Assert.Empty(errors);
+        Assert.Equal((effect, secrets), (rule!.Effect, rule.Secrets));
+        var again = PolicyRuleDocument.From(rule).ToRule(errors)!;
+        Assert.Equal((effect, secrets), (again.Effect, again.Secrets));
+    }
+
+    [Theory]
+    [InlineData("""{"name":"keys","secrets":"hide"}""", "secrets: 'hide' is not one of off, flag, redact, block.")]
+    [InlineData("""{"name":"keys","tools":["x"]}""", "effect: '' is not allow, escalate or block.")]
+    [InlineData("""{"name":"keys","effect":"maybe","secrets":"off"}""", "effect: 'maybe' is not allow, escalate or block.")]
+    public void Secrets_AnUnknownMode_OrNeitherEffectNorMode_IsAFieldError(string json, string error)
+    {
+        var errors = new List<string>();
+        Assert.Null(JsonSerializer.Deserialize<PolicyRuleDocument>(json, JsonSerializerOptions.Web)!.ToRule(errors));
+        Assert.Contains(error, errors);
+    }
 }

@@ -62,6 +62,7 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
     protected void AddUpstreams()
     {
         Services.AddSingleton<ProgressRouter>();
+        Services.AddSingleton(new Gateway.Core.Guardrails.ResultGuard());
         Services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
         Services.AddSingleton<UpstreamClientFactory>();
         Services.AddSingleton<UpstreamManager>();

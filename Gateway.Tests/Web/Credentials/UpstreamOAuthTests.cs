@@ -46,6 +46,30 @@ public sealed class UpstreamOAuthTests
     }
 
     [Fact]
+    public async Task AnAccessTokenObtainedAtRunTime_IsRedactedFromResults_AsTheServersOwnCredential()
+    {
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(2));
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("echoing", gate: gate);
+        await using var running = upstream;
+        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("echoing", url), Agent("agent", AgentKey, "*/*"), OAuth("echoing", tokens)));
+        await gateway.WaitForToolAsync("echoing__echo");
+        await using var agent = await gateway.ConnectAsync(AgentKey);
+
+        // An upstream that hands back the token it was sent (here: the agent has it echoed) must not give it to the
+        // agent. The first token, then one obtained after a refresh: each is the server's credential from then on.
+        string Sent() => gate.Requests.Last(r => r.Admitted).Headers["Authorization"]["Bearer ".Length..];
+        var first = Sent();
+        await Eventually.TrueAsync(() => Sent() != first, "a refreshed token is sent");
+        foreach (var token in new[] { first, Sent() })
+        {
+            var echo = await agent.CallToolAsync("echoing__echo", new Dictionary<string, object?> { ["message"] = token }, cancellationToken: TestContext.Timeout);
+            Assert.Equal("echo: [REDACTED:stored-credential]", Assert.IsType<ModelContextProtocol.Protocol.TextContentBlock>(echo.Content[0]).Text);
+        }
+    }
+
+    [Fact]
     public async Task WhenTheTokenEndpointFails_TheServerNeedsAttention_AndCallsFailFastWithAToolError()
     {
         var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(2));

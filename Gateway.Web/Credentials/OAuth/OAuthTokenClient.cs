@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Gateway.Core.Credentials;
+using Gateway.Core.Guardrails;
 using Gateway.Core.Servers;
 using Gateway.Web.Hosting;
 using Microsoft.Extensions.Options;
@@ -21,10 +22,12 @@ internal sealed partial class OAuthTokenClient : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IServerStore _store;
+    private readonly ResultGuard _guard;
 
-    public OAuthTokenClient(IOptions<GatewayOptions> options, IServerStore store, TimeProvider time, ILogger<OAuthTokenClient> logger)
+    public OAuthTokenClient(IOptions<GatewayOptions> options, IServerStore store, TimeProvider time, ILogger<OAuthTokenClient> logger, ResultGuard guard)
     {
         _store = store;
+        _guard = guard;
         _options = options.Value.OAuth;
         _policy = new OutboundUrlPolicy(_options);
         _tokenHttp = new HttpClient(_policy.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
@@ -46,7 +49,9 @@ internal sealed partial class OAuthTokenClient : IDisposable
     public OAuthTokenSource SourceFor(ServerDefinition server) =>
         _sources.GetValue(server.Credential!, credential => new OAuthTokenSource(
             server.Name, server.Url, credential, _tokenHttp, _policy, _discovery, _options.RefreshBefore, server.ConnectTimeout, _time,
-            (previous, next) => PersistRefreshTokenAsync(server.Name, previous, next), _logger));
+            (previous, next) => PersistRefreshTokenAsync(server.Name, previous, next),
+            token => _guard.AddRuntimeSecret(credential, token),
+            _logger));
 
     /// <summary>An HTTP client over <paramref name="inner"/> that adds the server's current access token to every request.</summary>
     public HttpClient CreateClient(ServerDefinition server, HttpMessageHandler inner) =>

@@ -9,7 +9,8 @@ namespace Gateway.Web.Credentials.OAuth;
 /// The access token of one server's OAuth credential, from the client-credentials grant or from a refresh token an
 /// admin obtained: obtained on first use, cached, and replaced before it expires (at the first request inside the
 /// refresh window), one token request at a time. A refresh token the authorization server rotates is kept, and handed
-/// to <paramref name="persistRefreshToken"/> so a restart does not fall back to the used (revoked) one.
+/// to <paramref name="persistRefreshToken"/> so a restart does not fall back to the used (revoked) one. Each access
+/// token obtained is handed to <paramref name="obtained"/> (the result guard's).
 /// </summary>
 internal sealed partial class OAuthTokenSource(
     string server,
@@ -22,6 +23,7 @@ internal sealed partial class OAuthTokenSource(
     TimeSpan requestTimeout,
     TimeProvider time,
     Func<string, UpstreamCredential, Task> persistRefreshToken,
+    Action<string> obtained,
     ILogger logger)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
@@ -157,6 +159,10 @@ internal sealed partial class OAuthTokenSource(
         var margin = lifetime / 2 < refreshBefore ? lifetime / 2 : refreshBefore;
         Obtained++;
         LogObtained(server, lifetime.TotalSeconds);
+
+        // The result guard finds it verbatim from now on, as it finds the stored credential (an upstream echoing its
+        // request headers must not hand an agent the token).
+        obtained(value);
 
         // Timed from when the request was sent: the token may have been issued any time after that.
         return new CachedToken(value, started + lifetime - margin);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Core.Audit;
 using Gateway.Core.Guardrails;
+using Gateway.Core.Pipeline;
 using Gateway.Web.Guardrails;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -31,7 +32,7 @@ internal sealed class TaskOutcomes(IAuditSink audit, ResultGuardStep guards, Tim
         switch (status)
         {
             case "completed":
-                (outcome, error, resultSha256, findings) = Guard(binding.Server, task, sessionId);
+                (outcome, error, resultSha256, findings) = Guard(binding.Call, task, sessionId);
                 break;
             case "failed":
                 outcome = AuditOutcomes.Error;
@@ -50,8 +51,9 @@ internal sealed class TaskOutcomes(IAuditSink audit, ResultGuardStep guards, Tim
         }
     }
 
-    private (string Outcome, string? Error, string? ResultSha256, string? Findings) Guard(string server, JsonObject task, string? sessionId)
+    private (string Outcome, string? Error, string? ResultSha256, string? Findings) Guard(TaskedCall tasked, JsonObject task, string? sessionId)
     {
+        var server = tasked.Server;
         if (task["result"] is not JsonObject raw || raw.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions) is not { } result)
         {
             return (AuditOutcomes.Ok, null, null, null);
@@ -60,6 +62,12 @@ internal sealed class TaskOutcomes(IAuditSink audit, ResultGuardStep guards, Tim
         var call = guards.ForSession(sessionId);
         var serverGuard = call.Servers.For(server);
         var scan = new ResultScan();
+        if (tasked.Secrets is { } mode)
+        {
+            // The mode the policy set for the call that created the task.
+            scan.UseSecrets(mode, tasked.SecretsRule!);
+        }
+
         call.Inspector.Inspect(result, serverGuard, scan);
         call.Session.Record(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds);
         if (scan.BlockedBy is not null)
