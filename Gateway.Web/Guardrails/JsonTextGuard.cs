@@ -36,11 +36,16 @@ internal static class JsonTextGuard
                 foreach (var property in element.EnumerateObject())
                 {
                     var name = property.Name;
-                    var plain = name.Length is > 0 and <= 64 && !name.AsSpan().ContainsAnyExcept(PlainName);
-                    var segment = plain ? $"{path}.{name}" : $"{path}{{#{position}}}";
 
-                    // A key is text the agent reads too.
-                    var newName = plain ? name : guard.Inspect(name, segment + ".key", scan);
+                    // A key is text the agent reads too, and a plain-looking one can be a secret (an AWS key id is
+                    // letters and digits): every key is inspected, under its position, and named in locations only
+                    // when it is plain and nothing was found in it.
+                    var positional = $"{path}{{#{position}}}";
+                    var seen = scan.Findings.Count + scan.Dropped;
+                    var newName = guard.Inspect(name, positional + ".key", scan);
+                    var plain = ReferenceEquals(newName, name) && scan.Findings.Count + scan.Dropped == seen
+                        && name.Length is > 0 and <= 64 && !name.AsSpan().ContainsAnyExcept(PlainName);
+                    var segment = plain ? $"{path}.{name}" : positional;
                     var node = Rewrite(property.Value, segment, guard, scan, depth + 1);
                     if (node is not null || !ReferenceEquals(newName, name))
                     {
