@@ -18,6 +18,20 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
         return refusal ?? AdminResult.Done(await store.PageAsync(search, skip, take, cancellationToken));
     }
 
+    /// <summary>Every agent (configured ones marked as managed by configuration).</summary>
+    public async Task<AdminResult<IReadOnlyList<AgentRecord>>> ListAsync(CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Read);
+        return refusal ?? AdminResult.Done(await store.ListAsync(cancellationToken));
+    }
+
+    /// <summary>One agent with its keys (hints only).</summary>
+    public async Task<AdminResult<AgentRecord>> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Read);
+        return refusal ?? (await store.FindAsync(name, cancellationToken) is { } agent ? AdminResult.Done(agent) : NotFound(name));
+    }
+
     /// <summary>Creates an agent with its first key (shown once).</summary>
     public async Task<AdminResult<IssuedAgentKey>> CreateAsync(AgentDraft draft, CancellationToken cancellationToken)
     {

@@ -10,6 +10,13 @@ namespace Gateway.Web.Admin.Users;
 /// </summary>
 internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUserStore users, IAdminActor actor)
 {
+    /// <summary>Every console user with their roles.</summary>
+    public async Task<AdminResult<IReadOnlyList<ConsoleUser>>> ListAsync(CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Change);
+        return refusal ?? AdminResult.Done(await users.ListAsync(cancellationToken));
+    }
+
     /// <summary>Creates a local user; yields their one-time password (shown once, changed at first sign-in).</summary>
     public async Task<AdminResult<string>> CreateAsync(string? userName, string? displayName, IReadOnlyList<string> roles, CancellationToken cancellationToken)
     {
