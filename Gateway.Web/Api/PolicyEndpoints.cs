@@ -22,6 +22,7 @@ internal static class PolicyEndpoints
         policies.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes a rule.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         policies.MapPost("/explain", ExplainAsync).WithSummary("What would happen if an agent called a tool with these arguments; nothing is called.");
         api.MapPost("/servers/{server}/tools/{tool}/pin", PinAsync).WithTags("Servers").WithSummary("Accepts a tool's current definition (after it changed, or when new tools need approval); it is offered to agents again.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        api.MapPost("/servers/{server}/tools/{tool}/reject", RejectAsync).WithTags("Servers").WithSummary("Rejects a quarantined tool's current definition: it stays hidden from agents, and the decision is shown and audited.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         api.MapPut("/servers/{server}/tools/{tool}/class", SetClassAsync).WithTags("Servers").WithSummary("Sets (or with null clears) the access class of one tool.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
@@ -42,6 +43,9 @@ internal static class PolicyEndpoints
 
     private static async Task<Results<NoContent, AdminRefusal>> PinAsync(string server, string tool, ToolPinOperations pins, CancellationToken ct) =>
         (await pins.ApproveAsync(server, tool, ct)).ToHttp();
+
+    private static async Task<Results<NoContent, AdminRefusal>> RejectAsync(string server, string tool, ToolPinOperations pins, CancellationToken ct) =>
+        (await pins.RejectAsync(server, tool, ct)).ToHttp();
 
     private static async Task<Results<NoContent, AdminRefusal>> SetClassAsync(string server, string tool, ClassRequest request, ToolClassOperations classes, CancellationToken ct) =>
         (await classes.SetClassAsync(server, tool, request.Class, ct)).ToHttp();

@@ -213,6 +213,12 @@ public partial class Servers
         _test = ConsoleNotice.Of(result, $"Accepted the current definition of '{server}/{tool}'.");
     }
 
+    private async Task RejectAsync(string server, string tool)
+    {
+        var result = await Pins.RejectAsync(server, tool, CancellationToken.None);
+        _test = ConsoleNotice.Of(result, $"Rejected the current definition of '{server}/{tool}': it stays hidden from agents.");
+    }
+
     private async Task RemoveAsync(string name)
     {
         _test = ConsoleNotice.Of(await Operations.DeleteAsync(name, CancellationToken.None), $"Removed '{name}'.");
