@@ -35,7 +35,7 @@ internal sealed record TrialResult(Dictionary<string, string[]> Errors, string? 
 /// policy. Its id is negative (stored agents' ids are positive), derived from the user name, so approvals and usage
 /// counters are the user's own and never an agent's.
 /// </remarks>
-internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipeline, ResultGuardStep guard)
+internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipeline, ResultGuardStep guard, Microsoft.Extensions.Options.IOptionsMonitor<Gateway.Web.Hosting.GatewayOptions> options)
 {
     /// <summary>The outcome of a trial the upstream answered by asking for input.</summary>
     public const string InputRequired = "input required";
@@ -82,7 +82,10 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
         // Neither is a failure: the tool answered, with a question or a task. A trial can follow neither, so it says so.
         if (outcome.InputRequired is not null || outcome.Continuation is not null)
         {
-            return new TrialResult([], InputRequired, "The tool asked for input (elicitation, sampling or roots) before it answers. A console trial cannot give input: call it from an agent that can.");
+            var asked = outcome.InputRequired is InputRequiredResult { InputRequests: { Count: > 0 } requests }
+                ? string.Join(", ", requests.Values.Select(r => r.Method).Distinct(StringComparer.Ordinal))
+                : "elicitation, sampling or roots";
+            return new TrialResult([], InputRequired, $"The tool asked for input before it answers ({asked}). A console trial cannot give input: call it from an agent that can.");
         }
 
         if (outcome.Task is { } task)
@@ -121,9 +124,13 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
         public string DefinitionSha256(ExposedTool tool) => tool.DefinitionSha256;
     }
 
+    // The trial declares every input capability so an upstream that needs input says so (input required) rather than
+    // refusing the call for a missing capability: the admin learns what the tool would ask an agent.
+    private static readonly ClientCapabilities AskAnything = new() { Elicitation = new(), Sampling = new(), Roots = new() };
+
     private Task<CallToolResult> ForwardAsync(string server, string originalName, Dictionary<string, JsonElement> arguments, CancellationToken cancellationToken) =>
         upstreams.TryGet(server, out var connection)
-            ? connection.InvokeAsync((client, ct) => UpstreamToolCall.CallAsync(client, originalName, arguments, null, null, null, ct), cancellationToken)
+            ? connection.InvokeAsync((client, ct) => UpstreamToolCall.CallAsync(client, originalName, arguments, null, null, new UpstreamRoundTrip(server, null, null, AskAnything, options.CurrentValue.Mcp.MaxRequestStateBytes), ct), cancellationToken)
             : throw new UpstreamUnavailableException(server);
 
     private static long IdOf(string user) =>
