@@ -40,9 +40,10 @@ public sealed class GrantPickerBrowserTests(ChromiumFixture chromium) : IClassFi
         await Assertions.Expect(page.Locator(".grant-warning")).ToContainTextAsync("names server 'ghost', which is not known");
 
         // Pick local, then its tool add (shown with its class), and add the grant to the text.
-        await page.Locator("#grant-server").ClickAsync();
+        // A MudSelect with a value hides its input: the select itself is what a person clicks.
+        await page.Locator(".mud-select:has(#grant-server) .mud-input-control").First.ClickAsync();
         await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex("^local$") }).ClickAsync();
-        await page.Locator("#grant-tool").ClickAsync();
+        await page.Locator(".mud-select:has(#grant-tool) .mud-input-control").First.ClickAsync();
         await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "add (" }).ClickAsync();
         await Assertions.Expect(page.Locator("#add-grant")).ToContainTextAsync("local/add");
         await page.Locator("#add-grant").ClickAsync();
