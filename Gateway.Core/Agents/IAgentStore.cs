@@ -49,6 +49,9 @@ public interface IAgentStore
     /// <summary>Replaces an agent's limits; <see langword="null"/> when it does not exist.</summary>
     Task<AgentRecord?> SetLimitsAsync(string name, AgentLimits limits, CancellationToken cancellationToken);
 
+    /// <summary>Sets (or with <see langword="null"/> clears) the console user responsible for an agent; <see langword="null"/> when it does not exist.</summary>
+    Task<AgentRecord?> SetOwnerAsync(string name, string? owner, CancellationToken cancellationToken);
+
     /// <summary>Adds a key, optionally revoking all others in the same transaction (rotation).</summary>
     Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken);
 

@@ -42,14 +42,22 @@ public sealed record ToolPin(string Server, string Tool, string DefinitionSha256
     public static string? Keep(string definition) => definition.Length <= MaxDefinitionChars ? definition : null;
 }
 
+/// <summary>
+/// A tool definition an admin rejected: it stays withheld (as any unaccepted definition), and the review shows the
+/// decision instead of asking again. A later, different definition is a new question.
+/// </summary>
+public sealed record ToolRejection(string Server, string Tool, string DefinitionSha256, DateTimeOffset RejectedAt, string RejectedBy);
+
 /// <summary>The pins in force, as an immutable lookup; the catalog is built against one.</summary>
 public sealed class ToolPinSet
 {
     private readonly Dictionary<(string Server, string Tool), ToolPin> _pins;
+    private readonly Dictionary<(string Server, string Tool), ToolRejection> _rejections;
 
-    public ToolPinSet(IEnumerable<ToolPin> pins, PinningMode mode)
+    public ToolPinSet(IEnumerable<ToolPin> pins, PinningMode mode, IEnumerable<ToolRejection>? rejections = null)
     {
         _pins = pins.ToDictionary(p => (p.Server, p.Tool));
+        _rejections = (rejections ?? []).ToDictionary(r => (r.Server, r.Tool));
         Mode = mode;
     }
 
@@ -64,6 +72,14 @@ public sealed class ToolPinSet
     /// <summary>Whether <paramref name="pins"/> are exactly the pins in this set (same tools, same definitions).</summary>
     public bool SameAs(IReadOnlyCollection<ToolPin> pins) =>
         pins.Count == _pins.Count && pins.All(p => _pins.TryGetValue((p.Server, p.Tool), out var mine) && mine.DefinitionSha256 == p.DefinitionSha256 && (mine.Definition is null) == (p.Definition is null));
+
+    /// <summary>Whether <paramref name="rejections"/> are exactly the rejections in this set.</summary>
+    public bool SameRejectionsAs(IReadOnlyCollection<ToolRejection> rejections) =>
+        rejections.Count == _rejections.Count && rejections.All(r => _rejections.TryGetValue((r.Server, r.Tool), out var mine) && mine == r);
+
+    /// <summary>The rejection of exactly this definition of the tool, if an admin rejected it.</summary>
+    public ToolRejection? RejectionOf(string server, string tool, string definitionSha256) =>
+        _rejections.TryGetValue((server, tool), out var rejection) && rejection.DefinitionSha256 == definitionSha256 ? rejection : null;
 
     /// <summary>Compares a tool's current definition with its pin.</summary>
     public PinState Check(string server, string tool, string definitionSha256) =>
@@ -92,6 +108,12 @@ public interface IToolPinStore
 
     /// <summary>Pins a definition, replacing the tool's pin (an admin accepted it).</summary>
     Task SetAsync(ToolPin pin, CancellationToken cancellationToken);
+
+    /// <summary>The rejected definitions, the latest per tool.</summary>
+    Task<IReadOnlyList<ToolRejection>> ListRejectionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records that an admin rejected a tool's definition, replacing an earlier rejection of the tool.</summary>
+    Task RejectAsync(ToolRejection rejection, CancellationToken cancellationToken);
 
     /// <summary>
     /// Stores the definition text of pins kept by hash alone (pinned before definitions were kept), where the stored

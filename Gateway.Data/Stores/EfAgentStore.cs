@@ -109,6 +109,21 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         return ToRecord(row);
     }
 
+    public async Task<AgentRecord?> SetOwnerAsync(string name, string? owner, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Agents.Include(a => a.Grants).Include(a => a.Keys).SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        row.Owner = owner;
+        row.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return ToRecord(row);
+    }
+
     public async Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

@@ -69,6 +69,29 @@ internal sealed class EfToolPinStore(IDbContextFactory<GatewayDbContext> factory
         return kept;
     }
 
+    public async Task<IReadOnlyList<ToolRejection>> ListRejectionsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.ToolRejections.AsNoTracking().ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new ToolRejection(r.Server, r.Tool, r.DefinitionSha256, r.RejectedAt, r.RejectedBy))];
+    }
+
+    public async Task RejectAsync(ToolRejection rejection, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.ToolRejections.SingleOrDefaultAsync(r => r.Server == rejection.Server && r.Tool == rejection.Tool, cancellationToken);
+        if (row is null)
+        {
+            db.ToolRejections.Add(new ToolRejectionEntity { Server = rejection.Server, Tool = rejection.Tool, DefinitionSha256 = rejection.DefinitionSha256, RejectedAt = rejection.RejectedAt, RejectedBy = rejection.RejectedBy });
+        }
+        else
+        {
+            (row.DefinitionSha256, row.RejectedAt, row.RejectedBy) = (rejection.DefinitionSha256, rejection.RejectedAt, rejection.RejectedBy);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
     private static ToolPinEntity ToRow(ToolPin pin) =>
         new() { Server = pin.Server, Tool = pin.Tool, DefinitionSha256 = pin.DefinitionSha256, PinnedAt = pin.PinnedAt, PinnedBy = pin.PinnedBy, Definition = pin.Definition };
 }

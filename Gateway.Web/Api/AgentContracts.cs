@@ -7,7 +7,8 @@ namespace Gateway.Web.Api;
 public sealed record CreateAgentRequest(string? Name, List<string>? Grants, List<string>? Tags = null, string? Owner = null, AgentLimitsContract? Limits = null);
 
 /// <summary>A change to an agent; omitted fields stay as they are.</summary>
-public sealed record UpdateAgentRequest(bool? Enabled, List<string>? Grants, List<string>? Tags = null, AgentLimitsContract? Limits = null);
+/// <param name="Owner">The console user responsible for the agent (an existing user), or "" for none.</param>
+public sealed record UpdateAgentRequest(bool? Enabled, List<string>? Grants, List<string>? Tags = null, AgentLimitsContract? Limits = null, string? Owner = null);
 
 /// <summary>An agent's own limits: each <see langword="null"/> (the gateway default), 0 (unlimited) or a positive count. Given whole: it replaces all three.</summary>
 /// <param name="RequestsPerMinute">Tool calls started per UTC minute.</param>

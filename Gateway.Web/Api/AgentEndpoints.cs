@@ -15,33 +15,33 @@ internal static class AgentEndpoints
         agents.MapGet("/", ListAsync).WithSummary("Lists agents.");
         agents.MapGet("/{name}", GetAsync).WithSummary("Gets one agent.");
         agents.MapPost("/", CreateAsync).WithSummary("Creates an agent and returns its first key (shown once).").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
-        agents.MapPut("/{name}", UpdateAsync).WithSummary("Enables or disables an agent, or replaces its grants, tags or limits.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        agents.MapPut("/{name}", UpdateAsync).WithSummary("Enables or disables an agent, or replaces its grants, tags, limits or owner (an existing console user, or \"\" for none).").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         agents.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes an agent and its keys.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         agents.MapPost("/{name}/keys/rotate", RotateAsync).WithSummary("Issues a new key (shown once) and revokes the others.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         agents.MapDelete("/{name}/keys/{keyId:long}", RevokeAsync).WithSummary("Revokes one key.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
-    private static async Task<Ok<List<AgentResponse>>> ListAsync(IAgentStore store, CallLimiter limiter, CancellationToken ct) =>
-        TypedResults.Ok((await store.ListAsync(ct)).Select(a => a.ToResponse(limiter)).ToList());
+    private static async Task<Results<Ok<List<AgentResponse>>, AdminRefusal>> ListAsync(AgentOperations agents, CallLimiter limiter, CancellationToken ct) =>
+        (await agents.ListAsync(ct)).ToHttp(all => TypedResults.Ok(all.Select(a => a.ToResponse(limiter)).ToList()));
 
-    private static async Task<Results<Ok<AgentResponse>, NotFound>> GetAsync(string name, IAgentStore store, CallLimiter limiter, CancellationToken ct) =>
-        await store.FindAsync(name, ct) is { } a ? TypedResults.Ok(a.ToResponse(limiter)) : TypedResults.NotFound();
+    private static async Task<Results<Ok<AgentResponse>, AdminRefusal>> GetAsync(string name, AgentOperations agents, CallLimiter limiter, CancellationToken ct) =>
+        (await agents.GetAsync(name, ct)).ToHttp(a => TypedResults.Ok(a.ToResponse(limiter)));
 
-    private static async Task<Results<Created<IssuedKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(CreateAgentRequest request, AgentOperations agents, CancellationToken ct) =>
+    private static async Task<Results<Created<IssuedKeyResponse>, AdminRefusal>> CreateAsync(CreateAgentRequest request, AgentOperations agents, CancellationToken ct) =>
         (await agents.CreateAsync(new AgentDraft(request.Name, request.Grants, request.Tags, request.Owner, request.Limits?.ToLimits()), ct))
             .ToHttp(issued => TypedResults.Created($"/api/v1/agents/{issued.Agent.Name}", issued.ToResponse()));
 
-    private static async Task<Results<Ok<AgentResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(string name, UpdateAgentRequest request, AgentOperations agents, CancellationToken ct) =>
-        (await agents.UpdateAsync(name, new AgentChange(request.Enabled, request.Grants, request.Tags, request.Limits?.ToLimits()), ct))
+    private static async Task<Results<Ok<AgentResponse>, AdminRefusal>> UpdateAsync(string name, UpdateAgentRequest request, AgentOperations agents, CancellationToken ct) =>
+        (await agents.UpdateAsync(name, new AgentChange(request.Enabled, request.Grants, request.Tags, request.Limits?.ToLimits(), request.Owner), ct))
             .ToHttp(agent => TypedResults.Ok(agent.ToResponse()));
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(string name, AgentOperations agents, CancellationToken ct) =>
+    private static async Task<Results<NoContent, AdminRefusal>> DeleteAsync(string name, AgentOperations agents, CancellationToken ct) =>
         (await agents.DeleteAsync(name, ct)).ToHttp();
 
-    private static async Task<Results<Ok<IssuedKeyResponse>, ValidationProblem, ProblemHttpResult>> RotateAsync(string name, AgentOperations agents, CancellationToken ct) =>
+    private static async Task<Results<Ok<IssuedKeyResponse>, AdminRefusal>> RotateAsync(string name, AgentOperations agents, CancellationToken ct) =>
         (await agents.RotateKeyAsync(name, ct)).ToHttp(issued => TypedResults.Ok(issued.ToResponse()));
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> RevokeAsync(string name, long keyId, AgentOperations agents, CancellationToken ct) =>
+    private static async Task<Results<NoContent, AdminRefusal>> RevokeAsync(string name, long keyId, AgentOperations agents, CancellationToken ct) =>
         (await agents.RevokeKeyAsync(name, keyId, ct)).ToHttp();
 
     private static IssuedKeyResponse ToResponse(this IssuedAgentKey issued) => new(issued.Agent.ToResponse(), issued.ApiKey, issued.KeyId);

@@ -19,16 +19,16 @@ internal static class ApprovalEndpoints
             .WithSummary("Denies: the waiting call gets a tool error naming the decision.");
     }
 
-    private static async Task<Ok<List<Approval>>> ListAsync(string? status, IApprovalStore store, CancellationToken ct)
+    private static async Task<Results<Ok<List<Approval>>, AdminRefusal>> ListAsync(string? status, ApprovalOperations approvals, CancellationToken ct)
     {
         ApprovalStatus? filter = status is "all" ? null : Enum.TryParse<ApprovalStatus>(status ?? "pending", ignoreCase: true, out var s) ? s : ApprovalStatus.Pending;
-        return TypedResults.Ok((await store.ListAsync(filter, 500, ct)).ToList());
+        return (await approvals.ListAsync(filter, ApprovalOperations.MaxList, ct)).ToHttp(all => TypedResults.Ok(all.ToList()));
     }
 
-    private static async Task<Results<Ok<Approval>, NotFound>> GetAsync(string id, IApprovalStore store, CancellationToken ct) =>
-        await store.GetAsync(id, ct) is { } approval ? TypedResults.Ok(approval) : TypedResults.NotFound();
+    private static async Task<Results<Ok<Approval>, AdminRefusal>> GetAsync(string id, ApprovalOperations approvals, CancellationToken ct) =>
+        (await approvals.GetAsync(id, ct)).ToHttp(TypedResults.Ok);
 
-    private static async Task<Results<Ok<Approval>, ValidationProblem, ProblemHttpResult>> DecideAsync(string id, bool approve, DecisionRequest? body, ApprovalOperations approvals, CancellationToken ct) =>
+    private static async Task<Results<Ok<Approval>, AdminRefusal>> DecideAsync(string id, bool approve, DecisionRequest? body, ApprovalOperations approvals, CancellationToken ct) =>
         (await approvals.DecideAsync(id, approve, body?.Reason, ct)).ToHttp(TypedResults.Ok);
 }
 

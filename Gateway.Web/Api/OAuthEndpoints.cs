@@ -1,5 +1,5 @@
 using Gateway.Web.Authentication;
-using Gateway.Core.Servers;
+using Gateway.Web.Admin.Servers;
 using Gateway.Web.Credentials.OAuth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -17,35 +17,26 @@ internal static class OAuthEndpoints
     public static void MapOAuthEndpoints(this RouteGroupBuilder api) =>
         api.MapPost("/servers/{name}/oauth/authorize", AuthorizeAsync).WithTags("Servers")
             .WithSummary("Starts the authorization code flow (PKCE) at the upstream's authorization server; the callback stores the refresh token as the server's credential.")
+            .ProducesProblem(StatusCodes.Status502BadGateway)
             .RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
 
     /// <summary>The callback is reached by the admin's browser, without the admin key: the single-use state is what binds it.</summary>
     public static void MapOAuthCallback(this WebApplication app) =>
         app.MapGet(AuthorizationCodeFlow.CallbackPath, CallbackAsync).AllowAnonymous().ExcludeFromDescription();
 
-    private static async Task<Results<Ok<AuthorizeResponse>, NotFound, ProblemHttpResult>> AuthorizeAsync(
-        string name, AuthorizeRequest request, HttpContext context, IServerStore store, AuthorizationCodeFlow flow, CancellationToken ct)
+    private static async Task<Results<Ok<AuthorizeResponse>, AdminRefusal, ProblemHttpResult>> AuthorizeAsync(
+        string name, AuthorizeRequest request, HttpContext context, ServerOperations servers, CancellationToken ct)
     {
-        var existing = await store.FindAsync(name, ct);
-        if (existing is null)
-        {
-            return TypedResults.NotFound();
-        }
-
-        if (existing.Definition.ManagedByConfiguration || existing.Definition.Transport == ServerTransport.Stdio || string.IsNullOrWhiteSpace(request.ClientId))
-        {
-            return ServerEndpoints.Problem(StatusCodes.Status400BadRequest, "OAuth authorization needs an http or sse server not managed by configuration, and a clientId.");
-        }
-
         var redirectUri = $"{context.Request.Scheme}://{context.Request.Host}{AuthorizationCodeFlow.CallbackPath}";
         try
         {
-            var (url, expiresAt) = await flow.StartAsync(existing.Definition, new AuthorizationStart(request.ClientId, request.ClientSecret, request.Scope, request.AuthorizationServer), redirectUri, ct);
-            return TypedResults.Ok(new AuthorizeResponse(url, redirectUri, expiresAt));
+            var start = new AuthorizationStart(request.ClientId ?? string.Empty, request.ClientSecret, request.Scope, request.AuthorizationServer);
+            var started = await servers.StartAuthorizationAsync(name, start, redirectUri, ct);
+            return started.IsDone ? TypedResults.Ok(new AuthorizeResponse(started.Value.Url, redirectUri, started.Value.ExpiresAt)) : new AdminRefusal(started.Outcome, started.Message, started.Errors);
         }
         catch (OAuthException ex)
         {
-            return ServerEndpoints.Problem(StatusCodes.Status502BadGateway, ex.Message);
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status502BadGateway);
         }
     }
 

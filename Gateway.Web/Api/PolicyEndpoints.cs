@@ -22,16 +22,17 @@ internal static class PolicyEndpoints
         policies.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes a rule.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         policies.MapPost("/explain", ExplainAsync).WithSummary("What would happen if an agent called a tool with these arguments; nothing is called.");
         api.MapPost("/servers/{server}/tools/{tool}/pin", PinAsync).WithTags("Servers").WithSummary("Accepts a tool's current definition (after it changed, or when new tools need approval); it is offered to agents again.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        api.MapPost("/servers/{server}/tools/{tool}/reject", RejectAsync).WithTags("Servers").WithSummary("Rejects a quarantined tool's current definition: it stays hidden from agents, and the decision is shown and audited.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         api.MapPut("/servers/{server}/tools/{tool}/class", SetClassAsync).WithTags("Servers").WithSummary("Sets (or with null clears) the access class of one tool.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
-    private static async Task<Ok<List<PolicyRuleDocument>>> ListAsync(IPolicyStore store, CancellationToken ct) =>
-        TypedResults.Ok((await store.ListAsync(ct)).Select(PolicyRuleDocument.From).ToList());
+    private static async Task<Results<Ok<List<PolicyRuleDocument>>, AdminRefusal>> ListAsync(PolicyOperations policies, CancellationToken ct) =>
+        (await policies.ListAsync(ct)).ToHttp(all => TypedResults.Ok(all.Select(PolicyRuleDocument.From).ToList()));
 
-    private static async Task<Results<Ok<PolicyRuleDocument>, ValidationProblem, ProblemHttpResult>> PutAsync(string name, PolicyRuleDocument document, PolicyOperations policies, CancellationToken ct) =>
+    private static async Task<Results<Ok<PolicyRuleDocument>, AdminRefusal>> PutAsync(string name, PolicyRuleDocument document, PolicyOperations policies, CancellationToken ct) =>
         (await policies.SaveAsync(document with { Name = name }, ct)).ToHttp(rule => TypedResults.Ok(PolicyRuleDocument.From(rule)));
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(string name, PolicyOperations policies, CancellationToken ct) =>
+    private static async Task<Results<NoContent, AdminRefusal>> DeleteAsync(string name, PolicyOperations policies, CancellationToken ct) =>
         (await policies.DeleteAsync(name, ct)).ToHttp();
 
     private static async Task<Results<Ok<ExplainResponse>, ValidationProblem>> ExplainAsync(ExplainRequest request, PolicyExplainer explainer, CancellationToken ct)
@@ -40,10 +41,13 @@ internal static class PolicyEndpoints
         return answer is null ? TypedResults.ValidationProblem(errors, title: "Cannot explain.") : TypedResults.Ok(answer);
     }
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> PinAsync(string server, string tool, ToolPinOperations pins, CancellationToken ct) =>
+    private static async Task<Results<NoContent, AdminRefusal>> PinAsync(string server, string tool, ToolPinOperations pins, CancellationToken ct) =>
         (await pins.ApproveAsync(server, tool, ct)).ToHttp();
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetClassAsync(string server, string tool, ClassRequest request, ToolClassOperations classes, CancellationToken ct) =>
+    private static async Task<Results<NoContent, AdminRefusal>> RejectAsync(string server, string tool, ToolPinOperations pins, CancellationToken ct) =>
+        (await pins.RejectAsync(server, tool, ct)).ToHttp();
+
+    private static async Task<Results<NoContent, AdminRefusal>> SetClassAsync(string server, string tool, ClassRequest request, ToolClassOperations classes, CancellationToken ct) =>
         (await classes.SetClassAsync(server, tool, request.Class, ct)).ToHttp();
 }
 

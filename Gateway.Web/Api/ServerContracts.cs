@@ -79,6 +79,9 @@ public sealed record ServerResponse(
     IReadOnlyList<ToolResponse> Tools,
     ServerGuardContract Guard);
 
+/// <summary>An admin's rejection of a tool's current definition.</summary>
+public sealed record ToolRejectionResponse(string By, DateTimeOffset At);
+
 /// <summary>
 /// A discovered tool: exposed under <see cref="ExposedName"/>, or not exposed with the reason (a name collision, or
 /// quarantine). <see cref="PinState"/> is <c>pinned</c>, <c>new</c> or <c>changed</c>; <see cref="Findings"/> are what
@@ -95,6 +98,9 @@ public sealed record ToolResponse(string Name, string? ExposedName, string? Desc
     public string? PinnedSha256 { get; init; }
 
     public IReadOnlyList<DefinitionFindingResponse> Findings { get; init; } = [];
+
+    /// <summary>Gets who rejected the current definition, and when; null unless an admin rejected this very definition.</summary>
+    public ToolRejectionResponse? Rejected { get; init; }
 
     /// <summary>Gets the changed fields (old vs new) of a changed definition; null when it did not change or the pinned text was not kept.</summary>
     public IReadOnlyList<DefinitionChangeResponse>? Changes { get; init; }
@@ -161,6 +167,7 @@ internal static class ServerContractMapping
                 Findings = [.. (catalog.Findings.GetValueOrDefault((d.Name, tool.Name)) ?? []).Select(f => new DefinitionFindingResponse(
                     System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(f.Kind.ToString()), f.Field, f.Start, f.Length, f.Detail, f.Excerpt.Before, f.Excerpt.Match, f.Excerpt.After))],
                 Changes = quarantined?.Changes?.Select(c => new DefinitionChangeResponse(c.Field, c.Old, c.New)).ToList(),
+                Rejected = quarantined?.Rejection is { } rejection ? new ToolRejectionResponse(rejection.RejectedBy, rejection.RejectedAt) : null,
             });
         }
 

@@ -21,16 +21,13 @@ internal static class ServerEndpoints
         servers.MapDelete("/{name}/credential", RemoveCredentialAsync).WithSummary("Removes a server's credential; the server reconnects without it.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
-    private static async Task<Ok<List<ServerResponse>>> ListAsync(IServerStore store, UpstreamManager upstreams, CancellationToken ct)
-    {
-        var all = await store.ListAsync(ct);
-        return TypedResults.Ok(all.Select(s => Describe(s.Definition, upstreams)).ToList());
-    }
+    private static async Task<Results<Ok<List<ServerResponse>>, AdminRefusal>> ListAsync(ServerOperations servers, UpstreamManager upstreams, CancellationToken ct) =>
+        (await servers.ListAsync(ct)).ToHttp(all => TypedResults.Ok(all.Select(s => Describe(s.Definition, upstreams)).ToList()));
 
-    private static async Task<Results<Ok<ServerResponse>, NotFound>> GetAsync(string name, IServerStore store, UpstreamManager upstreams, CancellationToken ct) =>
-        await store.FindAsync(name, ct) is { } s ? TypedResults.Ok(Describe(s.Definition, upstreams)) : TypedResults.NotFound();
+    private static async Task<Results<Ok<ServerResponse>, AdminRefusal>> GetAsync(string name, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct) =>
+        (await servers.GetAsync(name, ct)).ToHttp(s => TypedResults.Ok(Describe(s.Definition, upstreams)));
 
-    private static async Task<Results<Created<ServerResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(ServerRequest request, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct)
+    private static async Task<Results<Created<ServerResponse>, AdminRefusal>> CreateAsync(ServerRequest request, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct)
     {
         var shapeErrors = new Dictionary<string, string[]>();
         var definition = request.ToDefinition(request.Name ?? string.Empty, shapeErrors);
@@ -38,28 +35,26 @@ internal static class ServerEndpoints
             .ToHttp(stored => TypedResults.Created($"/api/v1/servers/{stored.Definition.Name}", Describe(stored.Definition, upstreams)));
     }
 
-    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(string name, ServerRequest request, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct)
+    private static async Task<Results<Ok<ServerResponse>, AdminRefusal>> UpdateAsync(string name, ServerRequest request, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct)
     {
         var shapeErrors = new Dictionary<string, string[]>();
         var definition = request.ToDefinition(name, shapeErrors);
         return (await servers.UpdateAsync(definition, ct, shapeErrors)).ToHttp(stored => TypedResults.Ok(Describe(stored.Definition, upstreams)));
     }
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(string name, ServerOperations servers, CancellationToken ct) =>
+    private static async Task<Results<NoContent, AdminRefusal>> DeleteAsync(string name, ServerOperations servers, CancellationToken ct) =>
         (await servers.DeleteAsync(name, ct)).ToHttp();
 
-    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, ProblemHttpResult>> SetCredentialAsync(string name, CredentialRequest request, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct)
+    private static async Task<Results<Ok<ServerResponse>, AdminRefusal>> SetCredentialAsync(string name, CredentialRequest request, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct)
     {
         var shapeErrors = new Dictionary<string, string[]>();
         var credential = request.ToCredential(shapeErrors);
         return (await servers.SetCredentialAsync(name, credential, ct, shapeErrors)).ToHttp(stored => TypedResults.Ok(Describe(stored.Definition, upstreams)));
     }
 
-    private static async Task<Results<Ok<ServerResponse>, ValidationProblem, ProblemHttpResult>> RemoveCredentialAsync(string name, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct) =>
+    private static async Task<Results<Ok<ServerResponse>, AdminRefusal>> RemoveCredentialAsync(string name, ServerOperations servers, UpstreamManager upstreams, CancellationToken ct) =>
         (await servers.SetCredentialAsync(name, null, ct)).ToHttp(stored => TypedResults.Ok(Describe(stored.Definition, upstreams)));
 
     private static ServerResponse Describe(ServerDefinition definition, UpstreamManager upstreams) =>
         definition.ToResponse(upstreams.TryGet(definition.Name, out var c) ? c : null, upstreams.Catalog);
-
-    internal static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail, statusCode: status);
 }

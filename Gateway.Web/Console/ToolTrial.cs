@@ -15,7 +15,10 @@ namespace Gateway.Web.Console;
 
 /// <summary>What a console trial call came to: field errors (nothing was called), or the outcome and what to show.</summary>
 /// <param name="Errors">Problems with the input, by field (<c>tool</c>, <c>arguments</c>).</param>
-/// <param name="Outcome">"ok", "tool error", "refused" or "failed"; null when the input was refused.</param>
+/// <param name="Outcome">
+/// "ok", "tool error", "refused", "failed", or what the upstream answered instead of a result: "input required" (it
+/// asked the caller for input) or "task started" (it runs the call as a long-running task); null when the input was refused.
+/// </param>
 /// <param name="Text">The result's text, or the refusal or failure message.</param>
 /// <param name="Structured">The result's structured content, as JSON, when it has any.</param>
 internal sealed record TrialResult(Dictionary<string, string[]> Errors, string? Outcome = null, string? Text = null, string? Structured = null);
@@ -32,8 +35,14 @@ internal sealed record TrialResult(Dictionary<string, string[]> Errors, string? 
 /// policy. Its id is negative (stored agents' ids are positive), derived from the user name, so approvals and usage
 /// counters are the user's own and never an agent's.
 /// </remarks>
-internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipeline, ResultGuardStep guard)
+internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipeline, ResultGuardStep guard, Microsoft.Extensions.Options.IOptionsMonitor<Gateway.Web.Hosting.GatewayOptions> options)
 {
+    /// <summary>The outcome of a trial the upstream answered by asking for input.</summary>
+    public const string InputRequired = "input required";
+
+    /// <summary>The outcome of a trial the upstream turned into a task.</summary>
+    public const string TaskStarted = "task started";
+
     /// <summary>The audit actor (and policy agent name) of a console user's trial calls.</summary>
     public static string Actor(string user) => Gateway.Core.Audit.Admin.AuditActor.Console(user);
 
@@ -53,6 +62,11 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
             return new TrialResult(new() { ["arguments"] = [.. errors] });
         }
 
+        if (await TrialArguments.CheckSchemaAsync(arguments, entry.Item.Upstream.InputSchema, cancellationToken) is { Count: > 0 } schemaErrors)
+        {
+            return new TrialResult(new() { ["arguments"] = [.. schemaErrors] });
+        }
+
         var caller = new AgentIdentity(IdOf(user), Actor(user), new GrantSet([new ToolGrant(new Glob(entry.Server), new Glob(entry.OriginalName), AccessClass.Destructive)]));
         ToolCallOutcome<CallToolResult> outcome;
         try
@@ -65,14 +79,18 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
             return new TrialResult([], "failed", ex.Message);
         }
 
+        // Neither is a failure: the tool answered, with a question or a task. A trial can follow neither, so it says so.
         if (outcome.InputRequired is not null || outcome.Continuation is not null)
         {
-            return new TrialResult([], "failed", "The tool asked for input (elicitation, sampling or roots), which a console trial cannot give.");
+            var asked = outcome.InputRequired is InputRequiredResult { InputRequests: { Count: > 0 } requests }
+                ? string.Join(", ", requests.Values.Select(r => r.Method).Distinct(StringComparer.Ordinal))
+                : "elicitation, sampling or roots";
+            return new TrialResult([], InputRequired, $"The tool asked for input before it answers ({asked}). A console trial cannot give input: call it from an agent that can.");
         }
 
-        if (outcome.Task is not null)
+        if (outcome.Task is { } task)
         {
-            return new TrialResult([], "failed", "The upstream started a long-running task instead of answering; a console trial does not follow tasks.");
+            return new TrialResult([], TaskStarted, $"The upstream runs the call as a long-running task (call id {task.Call.CallId} in the audit); its end is audited when an agent follows it. A console trial does not follow tasks.");
         }
 
         if (outcome.IsRefused)
@@ -106,9 +124,13 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
         public string DefinitionSha256(ExposedTool tool) => tool.DefinitionSha256;
     }
 
+    // The trial declares every input capability so an upstream that needs input says so (input required) rather than
+    // refusing the call for a missing capability: the admin learns what the tool would ask an agent.
+    private static readonly ClientCapabilities AskAnything = new() { Elicitation = new(), Sampling = new(), Roots = new() };
+
     private Task<CallToolResult> ForwardAsync(string server, string originalName, Dictionary<string, JsonElement> arguments, CancellationToken cancellationToken) =>
         upstreams.TryGet(server, out var connection)
-            ? connection.InvokeAsync((client, ct) => UpstreamToolCall.CallAsync(client, originalName, arguments, null, null, null, ct), cancellationToken)
+            ? connection.InvokeAsync((client, ct) => UpstreamToolCall.CallAsync(client, originalName, arguments, null, null, new UpstreamRoundTrip(server, null, null, AskAnything, options.CurrentValue.Mcp.MaxRequestStateBytes), ct), cancellationToken)
             : throw new UpstreamUnavailableException(server);
 
     private static long IdOf(string user) =>

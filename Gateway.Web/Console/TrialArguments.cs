@@ -1,17 +1,84 @@
 using System.Text;
 using System.Text.Json;
+using Json.Schema;
 
 namespace Gateway.Web.Console;
 
 /// <summary>
-/// Reads the arguments an admin typed for "Try it": bounded JSON (<see cref="MaxBytes"/>), an object, and checked
+/// Reads the arguments an admin typed for "Try it": bounded JSON (<see cref="MaxBytes"/>), an object, checked first
 /// against the top level of the tool's input schema (required properties present, declared types kept, no unknown
-/// properties when the schema forbids them). Deeper checks are the upstream's, as for an agent's call.
+/// properties when the schema forbids them; short messages by property), then against the whole schema
+/// (<see cref="CheckSchemaAsync"/>: nested objects, arrays, enums, bounds), so a mistake is shown before anything is called.
 /// </summary>
 internal static class TrialArguments
 {
     /// <summary>The largest argument text accepted, in UTF-8 bytes.</summary>
     public const int MaxBytes = 64 * 1024;
+
+    /// <summary>The largest input schema checked in full; a larger one is checked at the top level only (the upstream checks the rest).</summary>
+    public const int MaxSchemaChars = 64 * 1024;
+
+    /// <summary>The most schema errors listed; the rest are counted.</summary>
+    public const int MaxSchemaErrors = 10;
+
+    /// <summary>How long the full schema check may take (an upstream's schema could hold a pathological pattern).</summary>
+    public static readonly TimeSpan MaxSchemaTime = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Checks <paramref name="arguments"/> against the whole input <paramref name="schema"/> (JSON Schema, by
+    /// JsonSchema.Net); the messages for the arguments field, each with where in the arguments it applies. A schema
+    /// too large, unreadable or with references outside itself is left to the upstream (as for an agent's call).
+    /// </summary>
+    public static async Task<List<string>> CheckSchemaAsync(Dictionary<string, JsonElement> arguments, JsonElement schema, CancellationToken cancellationToken)
+    {
+        var text = schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : null;
+        if (text is null || text.Length > MaxSchemaChars)
+        {
+            return [];
+        }
+
+        EvaluationResults results;
+        try
+        {
+            var parsed = JsonSchema.FromText(text);
+            var instance = JsonSerializer.SerializeToNode(arguments);
+
+            // Off the circuit's thread and bounded in time: the schema is the upstream's. A check that runs out of
+            // time is abandoned (it finishes on the pool without anyone waiting) and the call is not made.
+            results = await Task.Run(() => parsed.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List }), cancellationToken)
+                .WaitAsync(MaxSchemaTime, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return [$"The tool's input schema could not be checked within {MaxSchemaTime.TotalSeconds:0} s; nothing was called."];
+        }
+        catch (Exception ex) when (ex is JsonException or JsonSchemaException or RefResolutionException or ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            // The schema is not one this checker can read (a draft it does not know, a remote $ref): the upstream decides.
+            return [];
+        }
+
+        if (results.IsValid)
+        {
+            return [];
+        }
+
+        var all = results.Details
+            .Where(d => !d.IsValid && d.Errors is { Count: > 0 })
+            .SelectMany(d => d.Errors!.Values.Select(message => $"{Where(d.InstanceLocation.ToString())}: {message}"))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        if (all.Count == 0)
+        {
+            return ["The arguments do not match the tool's input schema."];
+        }
+
+        return all.Count <= MaxSchemaErrors ? all : [.. all.Take(MaxSchemaErrors), $"…and {all.Count - MaxSchemaErrors} more."];
+    }
+
+    // "/options/depth" reads as 'options.depth' in the messages, as the top-level checks name 'message'.
+    private static string Where(string pointer) =>
+        pointer.Length == 0 ? "The arguments" : $"'{string.Join('.', pointer.TrimStart('/').Split('/').Select(s => s.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)))}'";
 
     /// <summary>Parses <paramref name="text"/>; on failure, the messages for the arguments field.</summary>
     public static Dictionary<string, JsonElement>? Parse(string? text, JsonElement schema, List<string> errors)

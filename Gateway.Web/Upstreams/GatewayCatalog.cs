@@ -30,6 +30,9 @@ public sealed record QuarantinedTool(string Server, string Tool, PinState State,
     /// <summary>Gets the current definition (canonical JSON).</summary>
     public string Definition { get; init; } = "{}";
 
+    /// <summary>Gets the admin's rejection of this very definition, when they rejected it: it stays withheld.</summary>
+    public ToolRejection? Rejection { get; init; }
+
     /// <summary>Gets the pinned definition (canonical JSON), when the pin kept it.</summary>
     public string? PinnedDefinition { get; init; }
 
@@ -37,7 +40,9 @@ public sealed record QuarantinedTool(string Server, string Tool, PinState State,
     public IReadOnlyList<DefinitionChange>? Changes => State == PinState.Changed ? field ??= DefinitionDiff.Compare(PinnedDefinition, Definition) : null;
 
     /// <summary>Gets why the tool is withheld, as the API and the console show it.</summary>
-    public string Reason => State switch
+    public string Reason => Rejection is { } rejected
+        ? $"Rejected by {rejected.RejectedBy} at {rejected.RejectedAt:yyyy-MM-dd HH:mm} UTC: this definition ({CurrentSha256[..12]}) stays hidden from agents. A different definition is reviewed again."
+        : State switch
     {
         PinState.Changed => $"Quarantined: the definition changed since it was pinned ({PinnedSha256![..12]} -> {CurrentSha256[..12]})"
             + (PinnedDefinition is null ? "; the pinned text was not kept, so only the hashes can be compared" : string.Empty)
@@ -144,6 +149,7 @@ internal sealed record GatewayCatalog(
             Findings = findings,
             Definition = tool.Definition,
             PinnedDefinition = pinned?.Definition,
+            Rejection = pins.RejectionOf(server, tool.Upstream.Name, tool.DefinitionSha256),
         });
         return false;
     }

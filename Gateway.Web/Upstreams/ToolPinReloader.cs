@@ -24,9 +24,11 @@ internal sealed class ToolPinReloader(IToolPinStore store, UpstreamManager upstr
         {
             var mode = options.Value.Upstreams.ToolPinning;
             var stored = await store.ListAsync(cancellationToken);
-            if (!upstreams.Catalog.Pins.SameAs(stored) || upstreams.Catalog.Pins.Mode != mode)
+            var rejections = await store.ListRejectionsAsync(cancellationToken);
+            var current = upstreams.Catalog.Pins;
+            if (!current.SameAs(stored) || !current.SameRejectionsAs(rejections) || current.Mode != mode)
             {
-                upstreams.SetPins(new ToolPinSet(stored, mode));
+                upstreams.SetPins(new ToolPinSet(stored, mode, rejections));
             }
         }
         finally

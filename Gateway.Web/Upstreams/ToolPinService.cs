@@ -87,6 +87,34 @@ internal sealed partial class ToolPinService(
         return true;
     }
 
+    /// <summary>
+    /// Rejects a quarantined tool's current definition (an admin reviewed it and said no): it stays hidden, the review
+    /// shows the decision, and the audit records it. False when the tool is not quarantined by a connected server (an
+    /// exposed definition is withdrawn by disabling or removing its server, or by policy).
+    /// </summary>
+    public async Task<bool> RejectAsync(string server, string tool, string by, CancellationToken cancellationToken)
+    {
+        if (upstreams.Catalog.Quarantined.FirstOrDefault(q => q.Server == server && q.Tool == tool) is not { } quarantined)
+        {
+            return false;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await store.RejectAsync(new ToolRejection(server, tool, quarantined.CurrentSha256, time.GetUtcNow(), by), cancellationToken);
+            await WriteAuditAsync("tool_rejected", by, server, tool, "block", "rejected", $"definition {Short(quarantined.CurrentSha256)} rejected; it stays hidden from agents");
+            await pins.ReloadAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        LogRejected(logger, server, tool, by);
+        return true;
+    }
+
     /// <summary>Waits until the catalog of the given version (or a later one) was reviewed: its changes are audited and first uses pinned.</summary>
     public async Task WaitForReviewAsync(long version, CancellationToken cancellationToken)
     {
@@ -209,6 +237,9 @@ internal sealed partial class ToolPinService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tool '{Tool}' of server '{Server}': current definition accepted by {By}.")]
     private static partial void LogAccepted(ILogger logger, string server, string tool, string by);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tool '{Tool}' of server '{Server}': current definition rejected by {By}; it stays hidden.")]
+    private static partial void LogRejected(ILogger logger, string server, string tool, string by);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reviewing tool definitions failed; retried at the next catalog change.")]
     private static partial void LogReviewFailed(ILogger logger, Exception exception);

@@ -50,6 +50,18 @@ public sealed class AuditedAgentStore(IAgentStore inner, AdminChangeRecorder rec
         return updated;
     }
 
+    public async Task<AgentRecord?> SetOwnerAsync(string name, string? owner, CancellationToken cancellationToken)
+    {
+        var before = await inner.FindAsync(name, cancellationToken);
+        var updated = await inner.SetOwnerAsync(name, owner, cancellationToken);
+        if (updated is not null)
+        {
+            await recorder.RecordAsync("agent", name, "owner", before, updated);
+        }
+
+        return updated;
+    }
+
     public async Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken)
     {
         var before = await inner.FindAsync(name, cancellationToken);

@@ -604,6 +604,43 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("ToolPins", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.ToolRejectionEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DefinitionSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset>("RejectedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RejectedBy")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Server")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Tool")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Server", "Tool")
+                        .IsUnique();
+
+                    b.ToTable("ToolRejections", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.AgentGrantEntity", b =>
                 {
                     b.HasOne("Gateway.Data.Entities.AgentEntity", null)

@@ -21,6 +21,8 @@ public sealed class DashboardPageTests : ConsolePageTest
     public DashboardPageTests()
     {
         AddUpstreams();
+        Services.AddSingleton(sp => new Gateway.Web.Agents.AgentDirectoryProvider(sp.GetRequiredService<IAgentStore>(), sp.GetRequiredService<IDatabaseChanges>(), Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Web.Agents.AgentDirectoryProvider>.Instance));
+        Services.AddGatewayAdminOperations();
         Services.AddSingleton<ApprovalEvents>();
         Services.AddSingleton(new ApprovalOptions());
         Services.AddSingleton<ApprovalGate>(sp => new ApprovalGate(

@@ -209,4 +209,30 @@ public sealed class ServersPageTests : ConsolePageTest
         Assert.Equal("admin", (await Services.GetRequiredService<Gateway.Core.Catalog.IToolPinStore>().ListAsync(CancellationToken.None)).Single(p => p.Tool == "echo").PinnedBy);
         await pins.StopAsync(CancellationToken.None);
     }
+
+    [Fact]
+    public async Task AQuarantinedDefinition_IsRejectedFromTheReview_AndShownAsRejected()
+    {
+        await Services.GetRequiredService<Gateway.Core.Catalog.IToolPinStore>().SetAsync(new("local", "echo", new string('a', 64), DateTimeOffset.UtcNow, "earlier"), CancellationToken.None);
+        var pins = Services.GetRequiredService<ToolPinService>();
+        await pins.StartAsync(CancellationToken.None);
+        var manager = Services.GetRequiredService<UpstreamManager>();
+        await Services.GetRequiredService<Gateway.Web.Admin.Servers.ServerOperations>().CreateAsync(
+            new ServerDefinition { Name = "local", Transport = ServerTransport.Stdio, Command = "dotnet", Args = [Gateway.Tests.Support.Upstreams.TestUpstreamDll, "stdio"] },
+            CancellationToken.None);
+        using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await manager.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "echo"), connected.Token);
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        Assert.Empty(cut.FindAll(".rejected-definition"));
+
+        await cut.InvokeAsync(() => cut.Find("button.reject-definition").Click());
+        await manager.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "echo" && q.Rejection is not null), connected.Token);
+        cut.WaitForAssertion(() => Assert.Equal("Rejected the current definition of 'local/echo': it stays hidden from agents.", cut.Find("#test-result").TextContent));
+        cut.WaitForAssertion(() => Assert.Contains("rejected by admin", cut.Find(".rejected-definition").TextContent, StringComparison.Ordinal));
+        Assert.StartsWith("Rejected by admin", cut.Find(".quarantine-reason").TextContent, StringComparison.Ordinal);
+        Assert.Empty(cut.FindAll("button.reject-definition"));
+        Assert.False(manager.Catalog.Tools.TryResolve("local__echo", out _));
+        Assert.Equal("admin", Assert.Single(await Services.GetRequiredService<Gateway.Core.Catalog.IToolPinStore>().ListRejectionsAsync(CancellationToken.None)).RejectedBy);
+        await pins.StopAsync(CancellationToken.None);
+    }
 }

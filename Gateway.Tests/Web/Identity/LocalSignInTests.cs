@@ -60,6 +60,15 @@ public sealed partial class LocalSignInTests
                     Assert.Equal("/", new Uri(gateway.BaseUri, changed.Headers.Location!).PathAndQuery);
                 }
 
+                // The change went through the operations: audited as the user's own, never the password.
+                await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+                await using (var db = await gateway.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Gateway.Data.GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout))
+                {
+                    var change = Assert.Single(db.AuditEntries.Where(a => a.Tool == "console_user/admin" && a.Decision == "set_password"));
+                    Assert.Equal("console:admin", change.Actor);
+                    Assert.DoesNotContain(NewPassword, change.ArgumentsRedacted ?? string.Empty, StringComparison.Ordinal);
+                }
+
                 Assert.Contains("id=\"register-server\"", await browser.Client.GetStringAsync("/servers", TestContext.Timeout), StringComparison.Ordinal);
                 Assert.Equal(HttpStatusCode.OK, (await browser.Client.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
 

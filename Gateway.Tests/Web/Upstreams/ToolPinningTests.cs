@@ -74,6 +74,39 @@ public sealed class ToolPinningTests
     }
 
     [Fact]
+    public async Task ARejectedDefinition_StaysHidden_IsShownAsRejected_Audited_AndCanStillBeAcceptedLater()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("files"), Agent("bot", Key, "files/*"), new Dictionary<string, string?> { ["Gateway:Upstreams:ToolPinning"] = "ApproveNew" }));
+        await gateway.Upstreams.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "echo" && q.State == PinState.New), TestContext.Timeout);
+        await using var agent = await gateway.ConnectAsync(Key);
+
+        // Only an admin rejects, and only a definition awaiting review.
+        using var asAgent = new HttpClient { BaseAddress = gateway.BaseUri };
+        asAgent.DefaultRequestHeaders.Authorization = new("Bearer", Key);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await asAgent.PostAsync("/api/v1/servers/files/tools/echo/reject", null, TestContext.Timeout)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await gateway.Admin.PostAsync("/api/v1/servers/files/tools/nope/reject", null, TestContext.Timeout)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await gateway.Admin.PostAsync("/api/v1/servers/files/tools/echo/reject", null, TestContext.Timeout)).StatusCode);
+        await gateway.Upstreams.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "echo" && q.Rejection is not null), TestContext.Timeout);
+        Assert.Empty(await agent.ListToolsAsync(cancellationToken: TestContext.Timeout));
+        await Assert.ThrowsAsync<McpProtocolException>(() => agent.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: TestContext.Timeout).AsTask());
+
+        // The API shows the decision with the tool.
+        var server = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(gateway.Admin, "/api/v1/servers/files", TestContext.Timeout);
+        var echo = server.GetProperty("tools").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "echo");
+        Assert.False(echo.GetProperty("exposed").GetBoolean());
+        Assert.Equal("admin-api", echo.GetProperty("rejected").GetProperty("by").GetString());
+        Assert.StartsWith("Rejected by admin-api", echo.GetProperty("notExposedReason").GetString(), StringComparison.Ordinal);
+        var rejection = Assert.Single(await gateway.Services.GetRequiredService<IToolPinStore>().ListRejectionsAsync(TestContext.Timeout));
+        Assert.Equal(("files", "echo", "admin-api"), (rejection.Server, rejection.Tool, rejection.RejectedBy));
+        await WaitForAuditAsync(gateway, "tool_rejected", "echo");
+
+        // A rejection is a decision, not a lock: the admin may still accept the same definition later.
+        Assert.Equal(HttpStatusCode.NoContent, (await gateway.Admin.PostAsync("/api/v1/servers/files/tools/echo/pin", null, TestContext.Timeout)).StatusCode);
+        await gateway.WaitForToolAsync("files__echo");
+    }
+
+    [Fact]
     public async Task ADefinitionAcceptedOnOneInstance_IsOfferedByAnotherOnTheSameDatabase()
     {
         var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));

@@ -7,4 +7,5 @@ namespace Gateway.Web.Admin.Agents;
 /// <param name="Grants">Replaces the grants.</param>
 /// <param name="Tags">Replaces the tags.</param>
 /// <param name="Limits">Replaces all three limits (each null field then takes the gateway default).</param>
-public sealed record AgentChange(bool? Enabled = null, IReadOnlyList<string>? Grants = null, IReadOnlyList<string>? Tags = null, AgentLimits? Limits = null);
+/// <param name="Owner">Replaces the owner: an existing console user's name, or empty for no owner.</param>
+public sealed record AgentChange(bool? Enabled = null, IReadOnlyList<string>? Grants = null, IReadOnlyList<string>? Tags = null, AgentLimits? Limits = null, string? Owner = null);

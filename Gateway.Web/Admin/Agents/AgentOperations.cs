@@ -1,4 +1,5 @@
 using Gateway.Core.Agents;
+using Gateway.Core.Identity;
 using Gateway.Core.Limits;
 using Gateway.Web.Agents;
 
@@ -9,13 +10,27 @@ namespace Gateway.Web.Admin.Agents;
 /// managed-by-configuration rule, the store write (audited under the caller) and the directory reload, so the next
 /// request sees the change.
 /// </summary>
-internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider directory, IAdminActor actor)
+internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider directory, IConsoleUserStore users, IAdminActor actor)
 {
     /// <summary>One page of agents, searched by name, and how many match.</summary>
     public async Task<AdminResult<(IReadOnlyList<AgentRecord> Items, int Total)>> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken)
     {
         var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Read);
         return refusal ?? AdminResult.Done(await store.PageAsync(search, skip, take, cancellationToken));
+    }
+
+    /// <summary>Every agent (configured ones marked as managed by configuration).</summary>
+    public async Task<AdminResult<IReadOnlyList<AgentRecord>>> ListAsync(CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Read);
+        return refusal ?? AdminResult.Done(await store.ListAsync(cancellationToken));
+    }
+
+    /// <summary>One agent with its keys (hints only).</summary>
+    public async Task<AdminResult<AgentRecord>> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Read);
+        return refusal ?? (await store.FindAsync(name, cancellationToken) is { } agent ? AdminResult.Done(agent) : NotFound(name));
     }
 
     /// <summary>Creates an agent with its first key (shown once).</summary>
@@ -65,7 +80,14 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
             return refusal;
         }
 
-        var errors = AgentValidation.Validate(name, creating: false, change.Grants, change.Tags, null, change.Limits);
+        var owner = change.Owner?.Trim();
+        var errors = AgentValidation.Validate(name, creating: false, change.Grants, change.Tags, owner, change.Limits);
+        if (owner is { Length: > 0 } && !errors.ContainsKey("owner") && await users.FindAsync(owner, cancellationToken) is null)
+        {
+            // The owner decides whether its approver may approve the agent's calls: a typo must not slip through.
+            errors["owner"] = [$"No console user named '{owner}'; the owner is an existing user, or empty for none."];
+        }
+
         if (errors.Count > 0)
         {
             return AdminResult.Invalid(errors, "The change is invalid.");
@@ -78,6 +100,11 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
         if (updated is not null && change.Limits is { } limits)
         {
             updated = await store.SetLimitsAsync(name, limits.IsInherited ? AgentLimits.Inherit : limits, cancellationToken) ?? updated;
+        }
+
+        if (updated is not null && owner is not null && owner != (updated.Owner ?? string.Empty))
+        {
+            updated = await store.SetOwnerAsync(name, owner.Length == 0 ? null : owner, cancellationToken) ?? updated;
         }
 
         await directory.ReloadAsync(cancellationToken);

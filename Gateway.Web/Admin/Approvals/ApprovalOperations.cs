@@ -3,8 +3,35 @@ using Gateway.Core.Approvals;
 namespace Gateway.Web.Admin.Approvals;
 
 /// <summary>Deciding a held call, for the admin API and the console's Approvals page: Approvers and Admins only, once.</summary>
-internal sealed class ApprovalOperations(ApprovalGate gate, IAdminActor actor)
+internal sealed class ApprovalOperations(ApprovalGate gate, IApprovalStore store, IAdminActor actor)
 {
+    /// <summary>The most approvals one list returns.</summary>
+    public const int MaxList = 500;
+
+    /// <summary>Approvals, newest first: those with <paramref name="status"/>, or every one when <see langword="null"/>.</summary>
+    public async Task<AdminResult<IReadOnlyList<Approval>>> ListAsync(ApprovalStatus? status, int limit, CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Decide);
+        return refusal ?? AdminResult.Done(await store.ListAsync(status, Math.Clamp(limit, 1, MaxList), cancellationToken));
+    }
+
+    /// <summary>One approval with the exact arguments of the held call.</summary>
+    public async Task<AdminResult<Approval>> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Decide);
+        return refusal ?? (await store.GetAsync(id, cancellationToken) is { } approval ? AdminResult.Done(approval) : AdminResult.NotFound($"No approval {id}."));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="approval"/> is the caller's own call to decide while self-approval is forbidden (the
+    /// card says so before the click).
+    /// </summary>
+    public async Task<bool> IsSelfApprovalForbiddenAsync(Approval approval, CancellationToken cancellationToken)
+    {
+        var caller = await actor.CurrentAsync();
+        return caller.User.Identity?.Name is { Length: > 0 } name && await gate.IsSelfApprovalForbiddenAsync(approval, name, cancellationToken);
+    }
+
     /// <summary>
     /// Approves (the waiting call, or its retry, runs once) or denies (it gets a tool error naming the decision), under
     /// the caller's name. Conflict when already decided or expired; forbidden when the caller owns the call's agent and

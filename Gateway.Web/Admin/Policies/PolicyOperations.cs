@@ -6,6 +6,13 @@ namespace Gateway.Web.Admin.Policies;
 /// <summary>Creating, replacing and deleting policy rules, for the admin API and the console alike; the engine reloads at once.</summary>
 internal sealed class PolicyOperations(IPolicyStore store, PolicyProvider provider, IAdminActor actor)
 {
+    /// <summary>Every rule as stored (configured ones marked as managed by configuration).</summary>
+    public async Task<AdminResult<IReadOnlyList<PolicyRule>>> ListAsync(CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Read);
+        return refusal ?? AdminResult.Done(await store.ListAsync(cancellationToken));
+    }
+
     /// <summary>Creates or replaces a rule; an invalid rule is refused with every error by field (camelCase, as in the rule document).</summary>
     public async Task<AdminResult<PolicyRule>> SaveAsync(PolicyRuleDocument document, CancellationToken cancellationToken)
     {

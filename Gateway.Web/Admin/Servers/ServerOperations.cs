@@ -1,5 +1,6 @@
 using Gateway.Core.Credentials;
 using Gateway.Core.Servers;
+using Gateway.Web.Credentials.OAuth;
 using Gateway.Web.Upstreams;
 using Gateway.Web.Validation;
 using ModelContextProtocol.Client;
@@ -15,7 +16,7 @@ namespace Gateway.Web.Admin.Servers;
 /// <c>shapeErrors</c> are the problems found turning the caller's input into a definition (an unknown transport in
 /// JSON, say); they are reported together with the validator's, so one answer lists everything.
 /// </remarks>
-internal sealed class ServerOperations(IServerStore store, ServerRegistry registry, UpstreamClientFactory factory, IAdminActor actor)
+internal sealed class ServerOperations(IServerStore store, ServerRegistry registry, UpstreamClientFactory factory, AuthorizationCodeFlow authorization, IAdminActor actor)
 {
     /// <summary>Every problem of a definition, by field; empty when valid.</summary>
     public static Dictionary<string, string[]> Validate(ServerDefinition definition, IReadOnlyDictionary<string, string[]>? shapeErrors = null)
@@ -27,6 +28,20 @@ internal sealed class ServerOperations(IServerStore store, ServerRegistry regist
         }
 
         return errors;
+    }
+
+    /// <summary>Every registered server as stored (configured ones marked as managed by configuration).</summary>
+    public async Task<AdminResult<IReadOnlyList<StoredServer>>> ListAsync(CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Read);
+        return refusal ?? AdminResult.Done(await store.ListAsync(cancellationToken));
+    }
+
+    /// <summary>One server as stored.</summary>
+    public async Task<AdminResult<StoredServer>> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Read);
+        return refusal ?? (await store.FindAsync(name, cancellationToken) is { } stored ? AdminResult.Done(stored) : NotFound(name));
     }
 
     /// <summary>Connects once, lists the tools and disconnects: nothing is saved. Admins only (it may start a process).</summary>
@@ -148,6 +163,35 @@ internal sealed class ServerOperations(IServerStore store, ServerRegistry regist
             ServerChange.ManagedByConfiguration => Managed(name),
             _ => NotFound(name),
         };
+    }
+
+    /// <summary>
+    /// Starts the authorization code flow (PKCE) at the server's authorization server: yields where the admin signs in.
+    /// Nothing is stored until the callback, which stores the refresh token as the credential. An unreachable or
+    /// unsuitable authorization server throws <see cref="OAuthException"/>, which the caller reports as the upstream's.
+    /// </summary>
+    public async Task<AdminResult<(Uri Url, DateTimeOffset ExpiresAt)>> StartAuthorizationAsync(string name, AuthorizationStart start, string redirectUri, CancellationToken cancellationToken)
+    {
+        var (_, existing, refusal) = await EditableAsync(name, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(start.ClientId))
+        {
+            errors["clientId"] = ["The client id is required to sign in at the authorization server."];
+        }
+
+        if (existing!.Definition.Transport == ServerTransport.Stdio)
+        {
+            errors["transport"] = ["OAuth authorization needs an http or sse server."];
+        }
+
+        return errors.Count > 0
+            ? AdminResult.Invalid(errors, "The authorization cannot start.")
+            : AdminResult.Done(await authorization.StartAsync(existing.Definition, start with { ClientId = start.ClientId!.Trim() }, redirectUri, cancellationToken));
     }
 
     private static AdminResult<StoredServer> Changed(string name, ServerChange result, StoredServer? stored) => result switch

@@ -10,6 +10,35 @@ namespace Gateway.Web.Admin.Users;
 /// </summary>
 internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUserStore users, IAdminActor actor)
 {
+    /// <summary>
+    /// Changes the caller's own password (any signed-in local user, whatever their roles): the current one checked,
+    /// the new one's rules by field, audited as the user's own change. Yields the user, no longer bound to change it.
+    /// </summary>
+    public async Task<AdminResult<ConsoleUser>> ChangeOwnPasswordAsync(PasswordChange change, CancellationToken cancellationToken)
+    {
+        var caller = await actor.CurrentAsync();
+        if (caller.User.Identity?.IsAuthenticated != true)
+        {
+            return AdminResult.Forbidden("Sign in to change your password.");
+        }
+
+        if (caller.User.GetUserId() is not { } id)
+        {
+            return AdminResult.Invalid(new Dictionary<string, string[]> { ["currentPassword"] = ["Only local accounts have a password here; your identity provider manages yours."] }, "The password was not changed.");
+        }
+
+        using var audit = caller.Audit();
+        var (user, errors) = await accounts.ChangePasswordAsync(id, change, cancellationToken);
+        return user is not null ? AdminResult.Done(user) : AdminResult.Invalid(errors, "The password was not changed.");
+    }
+
+    /// <summary>Every console user with their roles.</summary>
+    public async Task<AdminResult<IReadOnlyList<ConsoleUser>>> ListAsync(CancellationToken cancellationToken)
+    {
+        var (_, refusal) = await actor.AuthorizeAsync(AdminRoles.Change);
+        return refusal ?? AdminResult.Done(await users.ListAsync(cancellationToken));
+    }
+
     /// <summary>Creates a local user; yields their one-time password (shown once, changed at first sign-in).</summary>
     public async Task<AdminResult<string>> CreateAsync(string? userName, string? displayName, IReadOnlyList<string> roles, CancellationToken cancellationToken)
     {

@@ -35,6 +35,15 @@ public partial class Access
 
     private IEnumerable<AccessCell> VisibleCells => _showHidden ? _cells : _cells.Where(c => c.Decision.Verdict != AccessVerdict.Hidden);
 
+    // An answer that is not a result (a question, a task) is information, not an error.
+    private static Severity TrialSeverity(string outcome) => outcome switch
+    {
+        "ok" => Severity.Success,
+        "refused" => Severity.Warning,
+        ToolTrial.InputRequired or ToolTrial.TaskStarted => Severity.Info,
+        _ => Severity.Error,
+    };
+
     protected override Task OnInitializedAsync() => LoadAsync();
 
     private async Task LoadAsync()

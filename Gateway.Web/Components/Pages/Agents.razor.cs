@@ -28,6 +28,9 @@ public partial class Agents
     private string? _editedGrants;
     private Dictionary<string, string[]> _editErrors = [];
     private string? _limitsOf;
+    private string? _ownerOf;
+    private string? _editedOwner;
+    private Dictionary<string, string[]> _ownerErrors = [];
     private Dictionary<string, string[]> _limitErrors = [];
     private string? _confirmRevoke;
 
@@ -108,6 +111,28 @@ public partial class Agents
         if (result.Outcome != AdminOutcome.Invalid)
         {
             _editing = null;
+            await LoadAsync();
+        }
+    }
+
+    private void EditOwner(AgentRecord agent)
+    {
+        (_ownerOf, _editedOwner) = (agent.Name, agent.Owner);
+        _ownerErrors = [];
+    }
+
+    private async Task SaveOwnerAsync()
+    {
+        if (_ownerOf is null)
+        {
+            return;
+        }
+
+        var result = await Operations.UpdateAsync(_ownerOf, new AgentChange(Owner: _editedOwner ?? string.Empty), CancellationToken.None);
+        (_ownerErrors, _notice) = FieldsOf(result.WithoutValue());
+        if (result.Outcome != AdminOutcome.Invalid)
+        {
+            _ownerOf = null;
             await LoadAsync();
         }
     }

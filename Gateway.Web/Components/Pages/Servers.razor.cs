@@ -40,9 +40,6 @@ public partial class Servers
     private ToolPinOperations Pins { get; set; } = default!;
 
     [Inject]
-    private AuthorizationCodeFlow Authorization { get; set; } = default!;
-
-    [Inject]
     private NavigationManager Navigation { get; set; } = default!;
 
     public void Dispose() => Upstreams.CatalogChanged -= OnCatalogChanged;
@@ -124,9 +121,8 @@ public partial class Servers
             return;
         }
 
-        if (_replacing is not { } server || string.IsNullOrWhiteSpace(_replacement.ClientId))
+        if (_replacing is not { } server)
         {
-            _errors = new() { ["credential"] = ["The client id is required to sign in at the authorization server."] };
             return;
         }
 
@@ -135,8 +131,17 @@ public partial class Servers
         _redirectUri = Navigation.BaseUri.TrimEnd('/') + AuthorizationCodeFlow.CallbackPath;
         try
         {
-            var start = new AuthorizationStart(_replacement.ClientId.Trim(), string.IsNullOrEmpty(_replacement.Secret) ? null : _replacement.Secret, _replacement.Scope, null);
-            _authorizationUrl = (await Authorization.StartAsync(server.Definition, start, _redirectUri, CancellationToken.None)).Url.ToString();
+            var start = new AuthorizationStart(_replacement.ClientId ?? string.Empty, string.IsNullOrEmpty(_replacement.Secret) ? null : _replacement.Secret, _replacement.Scope, null);
+            var started = await Operations.StartAuthorizationAsync(server.Name, start, _redirectUri, CancellationToken.None);
+            if (started.IsDone)
+            {
+                _authorizationUrl = started.Value.Url.ToString();
+            }
+            else
+            {
+                // One field on this form: every problem (the client id, the transport, a refusal) shows under it.
+                _errors = new() { ["credential"] = started.Errors.Count > 0 ? [.. started.Errors.Values.SelectMany(m => m)] : [started.Message ?? "Nothing was started."] };
+            }
         }
         catch (OAuthException ex)
         {
@@ -206,6 +211,12 @@ public partial class Servers
     {
         var result = await Pins.ApproveAsync(server, tool, CancellationToken.None);
         _test = ConsoleNotice.Of(result, $"Accepted the current definition of '{server}/{tool}'.");
+    }
+
+    private async Task RejectAsync(string server, string tool)
+    {
+        var result = await Pins.RejectAsync(server, tool, CancellationToken.None);
+        _test = ConsoleNotice.Of(result, $"Rejected the current definition of '{server}/{tool}': it stays hidden from agents.");
     }
 
     private async Task RemoveAsync(string name)

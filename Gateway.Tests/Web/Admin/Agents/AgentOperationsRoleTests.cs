@@ -40,6 +40,8 @@ public sealed class AgentOperationsRoleTests : AgentConsoleTest
         var page = await agents.PageAsync(null, 0, 10, CancellationToken.None);
         Assert.True(page.IsDone);
         Assert.Equal(1, page.Value.Total);
+        Assert.Equal(["existing"], (await agents.ListAsync(CancellationToken.None)).Value!.Select(a => a.Name));
+        Assert.Equal(AdminOutcome.NotFound, (await agents.GetAsync("nobody", CancellationToken.None)).Outcome);
     }
 
     [Fact]
@@ -50,5 +52,12 @@ public sealed class AgentOperationsRoleTests : AgentConsoleTest
         Assert.Equal(AdminOutcome.Forbidden, result.Outcome);
         Assert.Contains("Admin", result.Message, StringComparison.Ordinal);
         Assert.Empty(await Services.GetRequiredService<IAgentStore>().ListAsync(CancellationToken.None));
+
+        // Reads go through the operations too: the configuration is the Admins' and Auditors' to read.
+        await Services.GetRequiredService<IAgentStore>().CreateAsync("existing", ["files/*"], ApiKeys.Hash(ApiKeys.Generate()), "mgw_…", CancellationToken.None);
+        Assert.Equal(AdminOutcome.Forbidden, (await Services.GetRequiredService<AgentOperations>().ListAsync(CancellationToken.None)).Outcome);
+        Assert.Equal(AdminOutcome.Forbidden, (await Services.GetRequiredService<AgentOperations>().GetAsync("existing", CancellationToken.None)).Outcome);
+        Assert.Equal(AdminOutcome.Forbidden, (await Services.GetRequiredService<PolicyOperations>().ListAsync(CancellationToken.None)).Outcome);
+        Assert.Equal(AdminOutcome.Forbidden, (await Services.GetRequiredService<Gateway.Web.Admin.Servers.ServerOperations>().ListAsync(CancellationToken.None)).Outcome);
     }
 }
