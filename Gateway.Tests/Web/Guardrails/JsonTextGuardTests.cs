@@ -22,7 +22,7 @@ public sealed class JsonTextGuardTests
     [Fact]
     public void ASecretUsedAsAPlainKey_IsRedacted_AndTheLocationNamesItsPosition()
     {
-        using var doc = JsonDocument.Parse($$"""{"ok":{"{{Aws}}":"v","id":1}}""");
+        using var doc = JsonDocument.Parse("{\"ok\":{\"" + Aws + "\":\"v\",\"id\":1}}");
         var scan = new ResultScan();
 
         var rewritten = JsonTextGuard.Rewrite(doc.RootElement, "structuredContent", Guard(SecretMode.Redact), scan)!.ToJsonString();
@@ -35,7 +35,7 @@ public sealed class JsonTextGuardTests
     [Fact]
     public void UnderFlag_TheKeyPasses_ButItsChildrensLocationsDoNotNameIt()
     {
-        using var doc = JsonDocument.Parse($$"""{"{{Aws}}":{"note":"\u202Ehidden"}}""");
+        using var doc = JsonDocument.Parse("{\"" + Aws + "\":{\"note\":\"\\u202Ehidden\"}}");
         var scan = new ResultScan();
 
         JsonTextGuard.Rewrite(doc.RootElement, "structuredContent", Guard(SecretMode.Flag), scan);
@@ -48,7 +48,7 @@ public sealed class JsonTextGuardTests
     [Fact]
     public void PlainKeysWithNothingInThem_AreNamedInLocations()
     {
-        using var doc = JsonDocument.Parse($$"""{"ok":{"token":"{{Aws}}"}}""");
+        using var doc = JsonDocument.Parse("{\"ok\":{\"token\":\"" + Aws + "\"}}");
         var scan = new ResultScan();
 
         JsonTextGuard.Rewrite(doc.RootElement, "structuredContent", Guard(SecretMode.Redact), scan);
