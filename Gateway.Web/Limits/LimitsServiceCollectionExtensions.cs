@@ -36,6 +36,8 @@ internal static class LimitsServiceCollectionExtensions
         services.AddSingleton<IUsageCounters>(sp => sp.GetRequiredService<UsageCounters>());
         services.AddSingleton<CallLimiter>();
         services.AddHostedService<Gateway.Web.Limits.UsageCounterSync>();
+        services.AddSingleton<Gateway.Web.Limits.ToolLimitRuleReloader>();
+        services.AddHostedService(sp => sp.GetRequiredService<Gateway.Web.Limits.ToolLimitRuleReloader>());
         return services;
     }
 }
