@@ -122,6 +122,24 @@ public sealed class CallLimiter
         return null;
     }
 
+    /// <summary>
+    /// Whether any per-tool rule's window (per minute, per day) is used up for the agent now: only then is it worth
+    /// finding out which tool a request calls. A few lookups, nothing counted.
+    /// </summary>
+    public bool AnyToolWindowUsedUp(AgentIdentity agent, DateTimeOffset now)
+    {
+        foreach (var rule in _tools)
+        {
+            if ((rule.Limits.RequestsPerMinute > 0 || rule.Limits.DailyQuota > 0)
+                && _counters.Peek(new CounterKey(agent.Id, rule.Name), rule.Limits, now) != LimitKind.None)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The agent's usage now (under its own limits), for the console and the API.</summary>
     public AgentUsage Usage(long agentId) => _counters.Usage(CounterKey.Agent(agentId), _time.GetUtcNow());
 

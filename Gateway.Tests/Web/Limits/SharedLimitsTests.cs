@@ -4,7 +4,6 @@ using Gateway.Data;
 using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
-using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -60,10 +59,9 @@ public sealed class SharedLimitsTests
                 await Eventually.TrueAsync(async () => await TodayAsync(a) == Quota && await TodayAsync(b) == Quota, "both instances count the calls made on either");
                 foreach (var client in new[] { onA, onB })
                 {
-                    var ex = await Assert.ThrowsAsync<McpProtocolException>(() => Echo(client, $"{name}__echo", "over"));
-                    Assert.Equal(-32029, (int)ex.ErrorCode);
-                    Assert.Equal("dailyQuota", ex.Data["limit"]);
-                    Assert.Contains($"Daily quota reached: agent 'spender' may start {Quota} tool calls per UTC day", ex.Message, StringComparison.Ordinal);
+                    var error = await LimitRefusals.ErrorOfAsync(() => Echo(client, $"{name}__echo", "over"));
+                    Assert.Equal("dailyQuota", error.GetProperty("data").GetProperty("limit").GetString());
+                    Assert.Contains($"Daily quota reached: agent 'spender' may start {Quota} tool calls per UTC day", error.GetProperty("message").GetString(), StringComparison.Ordinal);
                 }
 
                 Assert.Equal(before + Quota, CallLog.Count(name, "echo"));
@@ -74,8 +72,8 @@ public sealed class SharedLimitsTests
             await restarted.WaitForToolAsync($"{name}__echo");
             Assert.Equal(Quota, await TodayAsync(restarted));
             await using var again = await restarted.ConnectAsync(Key);
-            var refused = await Assert.ThrowsAsync<McpProtocolException>(() => Echo(again, $"{name}__echo", "after restart"));
-            Assert.Equal("dailyQuota", refused.Data["limit"]);
+            var refused = await LimitRefusals.ErrorOfAsync(() => Echo(again, $"{name}__echo", "after restart"));
+            Assert.Equal("dailyQuota", refused.GetProperty("data").GetProperty("limit").GetString());
             Assert.Equal(before + Quota, CallLog.Count(name, "echo"));
         }
         finally

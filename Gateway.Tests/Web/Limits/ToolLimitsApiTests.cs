@@ -5,7 +5,6 @@ using Gateway.Core.Audit;
 using Gateway.Core.Limits;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
-using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -41,10 +40,9 @@ public sealed class ToolLimitsApiTests
         // The rule counts from its creation: one call passes, the next is refused, naming the rule.
         var before = CallLog.Count(name, "echo");
         Assert.NotEqual(true, (await Echo(client, name, "first under the rule")).IsError);
-        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => Echo(client, name, "over"));
-        Assert.Equal(-32029, (int)ex.ErrorCode);
-        Assert.Equal("dailyQuota", ex.Data["limit"]);
-        Assert.Contains($"may start 1 calls of tools matching '{name}/ech*' (limit 'one-echo-a-day') per UTC day", ex.Message, StringComparison.Ordinal);
+        var error = await LimitRefusals.ErrorOfAsync(() => Echo(client, name, "over"));
+        Assert.Equal("dailyQuota", error.GetProperty("data").GetProperty("limit").GetString());
+        Assert.Contains($"may start 1 calls of tools matching '{name}/ech*' (limit 'one-echo-a-day') per UTC day", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(before + 1, CallLog.Count(name, "echo"));
 
         var trail = (await gateway.AuditTrailAsync()).Select(e => e.Record).ToList();
