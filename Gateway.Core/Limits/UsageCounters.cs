@@ -15,9 +15,9 @@ namespace Gateway.Core.Limits;
 /// </para>
 /// <para>
 /// The exchange (<see cref="TakeChanges"/>, then the store, then <see cref="Merge"/> or, when the store failed,
-/// <see cref="Restore"/>) runs on one background loop. Between two exchanges an instance does not see the others'
-/// calls: with N instances each may admit what it sees as the remainder, so a window can overshoot by what the
-/// other N−1 instances admit in one exchange interval. Calls in flight are not exchanged: a call's slot is held by
+/// <see cref="Restore"/>) runs on one background loop. An instance sees another's call at its first exchange after
+/// that instance's next one, up to two exchange intervals later: with N instances a window can overshoot by what the
+/// other N−1 instances admit in two intervals (and never by more than N−1 times the limit). Calls in flight are not exchanged: a call's slot is held by
 /// the instance that runs it, so the concurrency limit applies per instance.
 /// </para>
 /// <para>Counters live as long as the process: one per agent and rule that called, a few dozen bytes each.</para>
