@@ -59,6 +59,8 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IAuditStatistics, EfAuditStatistics>();
         services.AddSingleton<IToolPinStore, EfToolPinStore>();
         services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
+        services.AddSingleton<Gateway.Core.Limits.IUsageCounterStore, EfUsageCounterStore>();
+        services.AddSingleton<Gateway.Core.Limits.IToolLimitRuleStore, EfToolLimitRuleStore>();
         services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore, EfMcpSessionStore>();
         services.AddSingleton<AuditBrowser>();
         if (database.Provider == DatabaseProvider.Postgres)

@@ -30,6 +30,10 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<ToolRejectionEntity> ToolRejections => Set<ToolRejectionEntity>();
 
+    public DbSet<UsageCounterEntity> UsageCounters => Set<UsageCounterEntity>();
+
+    public DbSet<ToolLimitRuleEntity> ToolLimitRules => Set<ToolLimitRuleEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);

@@ -11,13 +11,14 @@ public sealed class CallLimiter
     private readonly IUsageCounters _counters;
     private readonly LimitOptions _defaults;
     private readonly TimeProvider _time;
-    private readonly IReadOnlyList<ToolLimitRule> _tools;
+    private readonly IReadOnlyList<ToolLimitRule> _configured;
+    private volatile IReadOnlyList<ToolLimitRule> _tools;
 
     /// <exception cref="InvalidOperationException">A per-tool rule is invalid (the message lists every problem).</exception>
     public CallLimiter(IUsageCounters counters, LimitOptions defaults, TimeProvider time)
     {
         var errors = new List<string>();
-        _tools = ToolLimitRule.From(defaults, errors);
+        _configured = _tools = ToolLimitRule.From(defaults, errors);
         if (errors.Count > 0)
         {
             throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
@@ -29,8 +30,18 @@ public sealed class CallLimiter
     /// <summary>Gets the defaults that apply where an agent has no value of its own.</summary>
     public LimitOptions Defaults => _defaults;
 
-    /// <summary>Gets the per-tool rules.</summary>
+    /// <summary>Gets the per-tool rules in force: configuration's, then the stored ones, by name.</summary>
     public IReadOnlyList<ToolLimitRule> ToolRules => _tools;
+
+    /// <summary>
+    /// Puts the stored per-tool rules in force from the next call on, beside configuration's (a stored rule with the
+    /// name of a configured one is ignored: configuration manages that name). Counts follow rules by name.
+    /// </summary>
+    public void UseStoredRules(IEnumerable<ToolLimitRule> stored)
+    {
+        var names = _configured.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        _tools = [.. _configured, .. stored.Where(r => !names.Contains(r.Name)).OrderBy(r => r.Name, StringComparer.Ordinal)];
+    }
 
     /// <summary>Counts a call that starts at <paramref name="now"/> under the agent's own limits only.</summary>
     public LimitLease Acquire(AgentIdentity agent, DateTimeOffset now) => Acquire(agent, null, null, now);
@@ -42,58 +53,102 @@ public sealed class CallLimiter
     public LimitLease Acquire(AgentIdentity agent, string? server, string? tool, DateTimeOffset now)
     {
         var limits = agent.Limits.Resolve(_defaults);
-        var kind = _counters.TryAcquire(Key(agent.Id, 0), limits, now);
+        var own = CounterKey.Agent(agent.Id);
+        var kind = _counters.TryAcquire(own, limits, now);
         if (kind != LimitKind.None)
         {
             return LimitLease.Refuse(kind, Describe(kind, agent.Name, limits, null, now, out var retry), retry);
         }
 
-        if (_tools.Count == 0 || server is null || tool is null)
+        var tools = _tools;
+        if (tools.Count == 0 || server is null || tool is null)
         {
-            return new LimitLease(_counters, [Key(agent.Id, 0)]);
+            return new LimitLease(_counters, [own]);
         }
 
-        var keys = new List<long>(2) { Key(agent.Id, 0) };
-        for (var i = 0; i < _tools.Count; i++)
+        var keys = new List<CounterKey>(2) { own };
+        foreach (var rule in tools)
         {
-            var rule = _tools[i];
             if (!rule.Matches(server, tool))
             {
                 continue;
             }
 
-            kind = _counters.TryAcquire(Key(agent.Id, i + 1), rule.Limits, now);
+            var key = new CounterKey(agent.Id, rule.Name);
+            kind = _counters.TryAcquire(key, rule.Limits, now);
             if (kind != LimitKind.None)
             {
-                foreach (var key in keys)
+                foreach (var taken in keys)
                 {
-                    _counters.Undo(key, now);
+                    _counters.Undo(taken, now);
                 }
 
                 return LimitLease.Refuse(kind, Describe(kind, agent.Name, rule.Limits, rule, now, out var retry), retry);
             }
 
-            keys.Add(Key(agent.Id, i + 1));
+            keys.Add(key);
         }
 
         return new LimitLease(_counters, [.. keys]);
     }
 
-    /// <summary>The agent's usage now (under its own limits), for the console and the API.</summary>
-    public AgentUsage Usage(long agentId) => _counters.Usage(Key(agentId, 0), _time.GetUtcNow());
+    /// <summary>
+    /// The refusal a call of <paramref name="tool"/> on <paramref name="server"/> would get now from a window limit
+    /// (per minute or per day; the agent's own, then each matching rule's), or <see langword="null"/>; nothing is counted.
+    /// Concurrency is not looked at: it is no window, and whether a slot is free is only known when the call starts.
+    /// </summary>
+    public LimitLease? Peek(AgentIdentity agent, string? server, string? tool, DateTimeOffset now)
+    {
+        var limits = agent.Limits.Resolve(_defaults);
+        var kind = _counters.Peek(CounterKey.Agent(agent.Id), limits, now);
+        if (kind != LimitKind.None)
+        {
+            return LimitLease.Refuse(kind, Describe(kind, agent.Name, limits, null, now, out var retry), retry);
+        }
+
+        if (server is null || tool is null)
+        {
+            return null;
+        }
+
+        foreach (var rule in _tools)
+        {
+            if (rule.Matches(server, tool) && _counters.Peek(new CounterKey(agent.Id, rule.Name), rule.Limits, now) is var refused and not LimitKind.None)
+            {
+                return LimitLease.Refuse(refused, Describe(refused, agent.Name, rule.Limits, rule, now, out var retry), retry);
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
-    /// The counter of an agent's own limits (rule 0) or of a per-tool rule: one number, so the counter port stays keyed
-    /// by <see langword="long"/>. Agent ids are database ids, far below 2^55.
+    /// Whether any per-tool rule's window (per minute, per day) is used up for the agent now: only then is it worth
+    /// finding out which tool a request calls. A few lookups, nothing counted.
     /// </summary>
-    private static long Key(long agentId, int rule) => (agentId << 7) | (long)rule;
+    public bool AnyToolWindowUsedUp(AgentIdentity agent, DateTimeOffset now)
+    {
+        foreach (var rule in _tools)
+        {
+            if ((rule.Limits.RequestsPerMinute > 0 || rule.Limits.DailyQuota > 0)
+                && _counters.Peek(new CounterKey(agent.Id, rule.Name), rule.Limits, now) != LimitKind.None)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The agent's usage now (under its own limits), for the console and the API.</summary>
+    public AgentUsage Usage(long agentId) => _counters.Usage(CounterKey.Agent(agentId), _time.GetUtcNow());
 
     private static string Describe(LimitKind kind, string agent, EffectiveLimits limits, ToolLimitRule? rule, DateTimeOffset now, out TimeSpan retryAfter)
     {
         retryAfter = kind switch
         {
-            LimitKind.RequestsPerMinute => Until((InMemoryUsageCounters.MinuteOf(now) + 1) * 60, now),
-            LimitKind.DailyQuota => Until((InMemoryUsageCounters.DayOf(now) + 1) * 86_400, now),
+            LimitKind.RequestsPerMinute => Until(UsageWindow.StartOf(UsageWindow.Minute, now) + UsageWindow.Minute, now),
+            LimitKind.DailyQuota => Until(UsageWindow.StartOf(UsageWindow.Day, now) + UsageWindow.Day, now),
 
             // No clock frees a concurrency slot: another call must finish. A second is a polite first back-off.
             _ => TimeSpan.FromSeconds(1),

@@ -21,28 +21,26 @@ public readonly record struct AgentUsage(int ThisMinute, int InFlight, int Today
 
 /// <summary>
 /// The counters behind the limits. Check-and-count is one atomic step, so two calls racing for the last slot cannot
-/// both get it. The single-instance implementation (<see cref="InMemoryUsageCounters"/>) keeps them in memory: a call
-/// costs a lock, never a database round trip.
+/// both get it. <see cref="UsageCounters"/> decides in memory and shares its counts with the other instances through
+/// the database in the background: a call costs a lock, never a database round trip.
 /// </summary>
-/// <remarks>
-/// Several instances behind one database each count their own calls: an agent whose calls are spread over N instances
-/// can make up to N times its limits. The port is shaped for a shared implementation (see README, "Guardrails and
-/// limits"): a call is counted locally at once and the totals exchanged in batches, so the hot path stays in memory.
-/// </remarks>
 public interface IUsageCounters
 {
     /// <summary>Counts a call that is starting, unless a limit is reached; then nothing is counted and the limit is returned.</summary>
-    LimitKind TryAcquire(long agentId, EffectiveLimits limits, DateTimeOffset now);
+    LimitKind TryAcquire(CounterKey key, EffectiveLimits limits, DateTimeOffset now);
+
+    /// <summary>Which window limit (per minute, per day) would refuse a call now, counting nothing; calls in flight are not looked at.</summary>
+    LimitKind Peek(CounterKey key, EffectiveLimits limits, DateTimeOffset now);
 
     /// <summary>A call counted by <see cref="TryAcquire"/> ended, or waits for a person (in flight one less).</summary>
-    void Release(long agentId);
+    void Release(CounterKey key);
 
     /// <summary>A call that gave its slot back while waiting for approval is in flight again: counted without a check, since a person decided it goes ahead.</summary>
-    void Reenter(long agentId);
+    void Reenter(CounterKey key);
 
     /// <summary>Takes back an acquire that another limit of the same call then refused: a refused call counts nowhere.</summary>
-    void Undo(long agentId, DateTimeOffset now);
+    void Undo(CounterKey key, DateTimeOffset now);
 
-    /// <summary>The agent's usage at <paramref name="now"/>.</summary>
-    AgentUsage Usage(long agentId, DateTimeOffset now);
+    /// <summary>The counter's usage at <paramref name="now"/>.</summary>
+    AgentUsage Usage(CounterKey key, DateTimeOffset now);
 }

@@ -7,10 +7,10 @@ namespace Gateway.Core.Limits;
 public sealed class LimitLease : IDisposable
 {
     private readonly IUsageCounters? _counters;
-    private readonly long[] _keys = [];
+    private readonly CounterKey[] _keys = [];
     private int _released;
 
-    internal LimitLease(IUsageCounters counters, long[] keys) => (_counters, _keys) = (counters, keys);
+    internal LimitLease(IUsageCounters counters, CounterKey[] keys) => (_counters, _keys) = (counters, keys);
 
     private LimitLease(LimitKind refused, string message, TimeSpan retryAfter) => (Refused, Message, RetryAfter) = (refused, message, retryAfter);
 

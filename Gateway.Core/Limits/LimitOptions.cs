@@ -18,6 +18,12 @@ public sealed class LimitOptions
     /// <summary>Gets or sets the tool calls an agent may start per UTC day (default 0: unlimited).</summary>
     public int DailyQuota { get; set; }
 
+    /// <summary>
+    /// Gets or sets how often each instance adds its counts to the database and reads every instance's totals back
+    /// (default 1 s; 100 ms to 1 min). Shorter is closer to exact across instances, for one small query per interval.
+    /// </summary>
+    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Gets the per-tool rules (<c>Gateway:Limits:Tools:{name}</c>), applied per agent on top of its own limits.</summary>
     public Dictionary<string, ToolLimitOptions> Tools { get; } = new(StringComparer.Ordinal);
 }

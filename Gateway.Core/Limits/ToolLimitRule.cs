@@ -12,14 +12,32 @@ namespace Gateway.Core.Limits;
 /// <param name="Limits">The limits per agent on the matching tools; 0 is unlimited.</param>
 public sealed record ToolLimitRule(string Name, Glob Server, Glob Tool, EffectiveLimits Limits)
 {
-    /// <summary>The most rules: each is a counter per agent, looked at on every call.</summary>
-    public const int MaxRules = 64;
+    /// <summary>The most rules, configured and stored together: each is a counter per agent, looked at on every call.</summary>
+    public const int MaxRules = 200;
+
+    /// <summary>The longest glob on either side of the slash.</summary>
+    public const int MaxGlobLength = 256;
+
+    /// <summary>The longest rule name (it is a configuration key, an API path segment and part of a counter's key).</summary>
+    public const int MaxNameLength = 64;
 
     /// <summary>Gets the pattern as configured.</summary>
     public string Pattern => $"{Server}/{Tool}";
 
+    /// <summary>Gets a value indicating whether the rule comes from configuration (read-only through the API and the console).</summary>
+    public bool ManagedByConfiguration { get; init; }
+
     /// <summary>Whether the rule applies to a call of <paramref name="tool"/> on <paramref name="server"/>.</summary>
     public bool Matches(string server, string tool) => Server.IsMatch(server) && Tool.IsMatch(tool);
+
+    /// <summary>Reads <c>server/tool</c>: two non-empty globs of at most <see cref="MaxGlobLength"/> characters, no control characters.</summary>
+    public static bool TryParseMatch(string? match, out Glob server, out Glob tool)
+    {
+        var parts = (match ?? string.Empty).Split('/');
+        var valid = parts.Length == 2 && parts.All(p => p.Length is > 0 and <= MaxGlobLength && !p.Any(char.IsControl));
+        (server, tool) = valid ? (new Glob(parts[0]), new Glob(parts[1])) : (default, default);
+        return valid;
+    }
 
     /// <summary>Reads the rules of <see cref="LimitOptions.Tools"/>; every problem is added to <paramref name="errors"/>.</summary>
     public static IReadOnlyList<ToolLimitRule> From(LimitOptions options, ICollection<string> errors)
@@ -34,8 +52,13 @@ public sealed record ToolLimitRule(string Name, Glob Server, Glob Tool, Effectiv
         foreach (var (name, rule) in options.Tools.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
             var where = $"{LimitOptions.Section}:Tools:{name}";
-            var parts = (rule.Match ?? string.Empty).Split('/');
-            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0 || parts.Any(p => p.Length > 256))
+            if (name.Length > MaxNameLength)
+            {
+                errors.Add($"{where}: a rule's name has at most {MaxNameLength} characters.");
+                continue;
+            }
+
+            if (!TryParseMatch(rule.Match, out var server, out var tool))
             {
                 errors.Add($"{where}:Match must be 'server/tool' (globs with * and ?), e.g. 'github/create_*' (was '{rule.Match}').");
                 continue;
@@ -49,7 +72,7 @@ public sealed record ToolLimitRule(string Name, Glob Server, Glob Tool, Effectiv
                 }
             }
 
-            rules.Add(new ToolLimitRule(name, new Glob(parts[0]), new Glob(parts[1]), new EffectiveLimits(rule.RequestsPerMinute, rule.MaxConcurrent, rule.DailyQuota)));
+            rules.Add(new ToolLimitRule(name, server, tool, new EffectiveLimits(rule.RequestsPerMinute, rule.MaxConcurrent, rule.DailyQuota)) { ManagedByConfiguration = true });
         }
 
         return rules;

@@ -17,10 +17,10 @@ internal static class PostgresSchema
 
     /// <summary>
     /// The tables every instance keeps a snapshot of (agents, keys, grants, policies, tool classes, pins, servers,
-    /// console users) or waits on (approvals, checkpoints): a committed change to any of them notifies the others.
+    /// console users, per-tool limits) or waits on (approvals, checkpoints): a committed change to any of them notifies the others.
     /// </summary>
     public static readonly string[] WatchedTables =
-        ["Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints"];
+        ["Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints", "ToolLimitRules"];
 
     /// <summary>
     /// Refuses UPDATE, DELETE and TRUNCATE on the audit tables for every role, the owner included. A least-privilege
@@ -66,6 +66,12 @@ internal static class PostgresSchema
                 RETURN NULL;
             END $$;
             """);
+        AddChangeNotifications(migrationBuilder, tables);
+    }
+
+    /// <summary>The notification trigger on tables added after <see cref="CreateChangeNotifications"/> made the function.</summary>
+    public static void AddChangeNotifications(MigrationBuilder migrationBuilder, params string[] tables)
+    {
         foreach (var table in tables)
         {
             migrationBuilder.Sql($"""CREATE TRIGGER "{table}_Notify" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION gateway_notify_change();""");
@@ -74,11 +80,16 @@ internal static class PostgresSchema
 
     public static void DropChangeNotifications(MigrationBuilder migrationBuilder, params string[] tables)
     {
+        RemoveChangeNotifications(migrationBuilder, tables);
+        migrationBuilder.Sql("DROP FUNCTION IF EXISTS gateway_notify_change();");
+    }
+
+    /// <summary>Drops the notification trigger of tables whose migration added it with <see cref="AddChangeNotifications"/>.</summary>
+    public static void RemoveChangeNotifications(MigrationBuilder migrationBuilder, params string[] tables)
+    {
         foreach (var table in tables)
         {
             migrationBuilder.Sql($"""DROP TRIGGER IF EXISTS "{table}_Notify" ON "{table}";""");
         }
-
-        migrationBuilder.Sql("DROP FUNCTION IF EXISTS gateway_notify_change();");
     }
 }

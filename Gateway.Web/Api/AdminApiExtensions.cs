@@ -40,6 +40,7 @@ internal static class AdminApiExtensions
         api.MapServerEndpoints();
         api.MapAgentEndpoints();
         api.MapPolicyEndpoints();
+        api.MapLimitEndpoints();
         api.MapApprovalEndpoints();
         api.MapOAuthEndpoints();
         app.MapOAuthCallback();

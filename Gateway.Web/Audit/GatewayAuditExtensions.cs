@@ -45,6 +45,7 @@ internal static class GatewayAuditExtensions
         services.Decorate<IServerStore>((inner, sp) => new AuditedServerStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
         services.Decorate<IAgentStore>((inner, sp) => new AuditedAgentStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
         services.Decorate<IPolicyStore>((inner, sp) => new AuditedPolicyStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        services.Decorate<Gateway.Core.Limits.IToolLimitRuleStore>((inner, sp) => new AuditedToolLimitRuleStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
         services.Decorate<Gateway.Core.Identity.IConsoleUserStore>((inner, sp) => new AuditedConsoleUserStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
         services.AddScoped<CircuitHandler, AuditActorCircuitHandler>();
         return services;

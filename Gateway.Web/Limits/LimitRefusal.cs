@@ -9,9 +9,10 @@ namespace Gateway.Web.Limits;
 /// with <c>data.retryAfterSeconds</c> and <c>data.limit</c> for clients that back off by themselves.
 /// </summary>
 /// <remarks>
-/// Not HTTP 429: over streamable HTTP the SDK commits a 2025-11-25 session's response headers (200, an event stream)
-/// before the tool handler runs, so the status can no longer change, and for 2026-07-28 requests it holds them only for
-/// a short grace period. One answer the same on every transport (stdio too) beats a 429 that comes only sometimes.
+/// Over streamable HTTP the SDK commits a 2025-11-25 session's response (200, an event stream) before the tool handler
+/// runs; <see cref="LimitStatusMiddleware"/> therefore sends a window limit's refusal of a single <c>tools/call</c>
+/// as HTTP 429 with <c>Retry-After</c> and this error as its JSON body. Everywhere else (stdio, a concurrency refusal,
+/// a call inside a batch) the JSON-RPC error alone says it.
 /// </remarks>
 internal static class LimitRefusal
 {

@@ -2,7 +2,7 @@ using Gateway.Core.Limits;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the per-agent limits: the defaults from <c>Gateway:Limits</c>, this instance's counters, the limiter.</summary>
+/// <summary>Registers the per-agent limits: the defaults from <c>Gateway:Limits</c>, the counters and their exchange with the database, the limiter.</summary>
 internal static class LimitsServiceCollectionExtensions
 {
     public static IServiceCollection AddGatewayLimits(this IServiceCollection services, IConfiguration configuration)
@@ -17,6 +17,11 @@ internal static class LimitsServiceCollectionExtensions
             }
         }
 
+        if (defaults.SyncInterval < TimeSpan.FromMilliseconds(100) || defaults.SyncInterval > TimeSpan.FromMinutes(1))
+        {
+            throw new InvalidOperationException($"{LimitOptions.Section}:SyncInterval must be between 00:00:00.1 and 00:01:00 (was {defaults.SyncInterval}).");
+        }
+
         var errors = new List<string>();
         ToolLimitRule.From(defaults, errors);
         if (errors.Count > 0)
@@ -26,9 +31,13 @@ internal static class LimitsServiceCollectionExtensions
 
         services.AddSingleton(defaults);
 
-        // In memory: one instance's calls. Several instances each enforce the limits on their own share (README).
-        services.AddSingleton<IUsageCounters, InMemoryUsageCounters>();
+        // Decided in memory, exchanged with the other instances through the database in the background (README).
+        services.AddSingleton<UsageCounters>();
+        services.AddSingleton<IUsageCounters>(sp => sp.GetRequiredService<UsageCounters>());
         services.AddSingleton<CallLimiter>();
+        services.AddHostedService<Gateway.Web.Limits.UsageCounterSync>();
+        services.AddSingleton<Gateway.Web.Limits.ToolLimitRuleReloader>();
+        services.AddHostedService(sp => sp.GetRequiredService<Gateway.Web.Limits.ToolLimitRuleReloader>());
         return services;
     }
 }

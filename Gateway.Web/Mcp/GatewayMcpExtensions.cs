@@ -107,6 +107,7 @@ internal static class GatewayMcpExtensions
             .UseMiddleware<MalformedRequestGuard>()
             .UseMiddleware<UnsupportedVersionMiddleware>()
             .UseMiddleware<ParamHeaderMiddleware>()
+            .UseMiddleware<Gateway.Web.Limits.LimitStatusMiddleware>()
             .Use(shared.ForgetEndedAsync));
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
         return app;

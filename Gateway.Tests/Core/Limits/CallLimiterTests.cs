@@ -10,7 +10,7 @@ public sealed class CallLimiterTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 14, 12, 0, 10, TimeSpan.Zero));
 
-    private CallLimiter Limiter(LimitOptions? defaults = null) => new(new InMemoryUsageCounters(), defaults ?? new LimitOptions(), _time);
+    private CallLimiter Limiter(LimitOptions? defaults = null) => new(new UsageCounters(), defaults ?? new LimitOptions(), _time);
 
     private static AgentIdentity Agent(AgentLimits limits, long id = 1) => new(id, "bot", GrantSet.Parse(["s/*"], [])) { Limits = limits };
 

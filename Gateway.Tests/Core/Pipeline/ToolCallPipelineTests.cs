@@ -233,7 +233,7 @@ public sealed class ToolCallPipelineTests : IAsyncLifetime
     [Fact]
     public async Task Limits_RefuseTheCallAsAValue_WithWhenToRetry_BeforeItIsForwarded()
     {
-        var limiter = new CallLimiter(new InMemoryUsageCounters(), new LimitOptions(), _time);
+        var limiter = new CallLimiter(new UsageCounters(), new LimitOptions(), _time);
         var limited = Alice with { Limits = new AgentLimits(RequestsPerMinute: 1) };
         var forwarder = new TestForwarder(Catalog);
 

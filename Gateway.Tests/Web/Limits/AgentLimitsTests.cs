@@ -12,7 +12,8 @@ namespace Gateway.Tests.Web.Limits;
 
 /// <summary>
 /// Per-agent limits through a real gateway, a real SQLite file and a real HTTP upstream: a refused call is a JSON-RPC
-/// error naming the limit and when to retry, it is audited as denied, and it never reaches the upstream.
+/// error naming the limit and when to retry (sent with HTTP 429 when a window refused it), it is audited as denied,
+/// and it never reaches the upstream.
 /// </summary>
 public sealed class AgentLimitsTests
 {
@@ -52,11 +53,11 @@ public sealed class AgentLimitsTests
                 continue;
             }
 
-            var ex = Assert.IsType<McpProtocolException>(refusal);
-            Assert.Equal(LimitCode, (int)ex.ErrorCode);
-            Assert.Contains($"Rate limit reached: agent '{agent}' may start 3 tool calls per minute", ex.Message, StringComparison.Ordinal);
-            Assert.Equal("requestsPerMinute", ex.Data["limit"]);
-            Assert.InRange(Convert.ToDouble(ex.Data["retryAfterSeconds"], System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+            // A window limit: HTTP 429 whose body is the JSON-RPC error.
+            var error = LimitRefusals.ErrorOf(refusal);
+            Assert.Contains($"Rate limit reached: agent '{agent}' may start 3 tool calls per minute", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal("requestsPerMinute", error.GetProperty("data").GetProperty("limit").GetString());
+            Assert.InRange(error.GetProperty("data").GetProperty("retryAfterSeconds").GetInt32(), 1, 60);
 
             // The upstream got the three allowed calls and not the fourth.
             Assert.Equal(before + 3, CallLog.Count(name, "echo"));
@@ -148,11 +149,10 @@ public sealed class AgentLimitsTests
         using var set = await gateway.Admin.PutAsJsonAsync("/api/v1/agents/quota", new { limits = new { dailyQuota = 1 } }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.OK, set.StatusCode);
         var before = CallLog.Count(name, "echo");
-        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync($"{name}__echo", new Dictionary<string, object?> { ["message"] = "over" }, cancellationToken: TestContext.Timeout).AsTask());
-        Assert.Equal(LimitCode, (int)ex.ErrorCode);
-        Assert.Contains("Daily quota reached: agent 'quota' may start 1 tool calls per UTC day", ex.Message, StringComparison.Ordinal);
-        Assert.Equal("dailyQuota", ex.Data["limit"]);
-        Assert.InRange(Convert.ToDouble(ex.Data["retryAfterSeconds"], System.Globalization.CultureInfo.InvariantCulture), 1, 86_400);
+        var error = await LimitRefusals.ErrorOfAsync(() => client.CallToolAsync($"{name}__echo", new Dictionary<string, object?> { ["message"] = "over" }, cancellationToken: TestContext.Timeout).AsTask());
+        Assert.Contains("Daily quota reached: agent 'quota' may start 1 tool calls per UTC day", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("dailyQuota", error.GetProperty("data").GetProperty("limit").GetString());
+        Assert.InRange(error.GetProperty("data").GetProperty("retryAfterSeconds").GetInt32(), 1, 86_400);
         Assert.Equal(before, CallLog.Count(name, "echo"));
 
         var trail = (await gateway.AuditTrailAsync()).Select(e => e.Record).ToList();

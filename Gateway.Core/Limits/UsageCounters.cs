@@ -1,0 +1,271 @@
+using System.Collections.Concurrent;
+
+namespace Gateway.Core.Limits;
+
+/// <summary>
+/// The counters behind the limits, decided in this process: a fixed window per UTC minute, a count per UTC day, and
+/// calls in flight. Each window's count is the total every instance had stored at the last exchange plus what this
+/// instance counted since, so a call costs a lock, never a database round trip.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Fixed windows aligned to the clock (not sliding) so that the retry time an agent is told is exact and the same on
+/// every instance; the price is that a burst straddling a minute boundary can reach twice the per-minute limit over
+/// a few seconds, which the concurrency limit bounds. One small lock per counter: agents do not contend with each other.
+/// </para>
+/// <para>
+/// The exchange (<see cref="TakeChanges"/>, then the store, then <see cref="Merge"/> or, when the store failed,
+/// <see cref="Restore"/>) runs on one background loop. An instance sees another's call at its first exchange after
+/// that instance's next one, up to two exchange intervals later: with N instances a window can overshoot by what the
+/// other N−1 instances admit in two intervals (and never by more than N−1 times the limit). Calls in flight are not exchanged: a call's slot is held by
+/// the instance that runs it, so the concurrency limit applies per instance.
+/// </para>
+/// <para>Counters live as long as the process: one per agent and rule that called, a few dozen bytes each.</para>
+/// </remarks>
+public sealed class UsageCounters : IUsageCounters
+{
+    private readonly ConcurrentDictionary<CounterKey, Counter> _counters = new();
+
+    // Changes of windows that ended before an exchange took them: still owed to the shared totals (a day's count is
+    // read by every instance until midnight).
+    private readonly ConcurrentQueue<UsageCount> _ended = new();
+
+    /// <inheritdoc/>
+    public LimitKind TryAcquire(CounterKey key, EffectiveLimits limits, DateTimeOffset now)
+    {
+        var counter = _counters.GetOrAdd(key, static _ => new Counter());
+        lock (counter)
+        {
+            Roll(key, counter, now);
+            var refused = counter.Check(limits, includeInFlight: true);
+            if (refused == LimitKind.None)
+            {
+                counter.InFlight++;
+                counter.Minute.Own++;
+                counter.Day.Own++;
+            }
+
+            return refused;
+        }
+    }
+
+    /// <inheritdoc/>
+    public LimitKind Peek(CounterKey key, EffectiveLimits limits, DateTimeOffset now)
+    {
+        if (!_counters.TryGetValue(key, out var counter))
+        {
+            return LimitKind.None;
+        }
+
+        lock (counter)
+        {
+            Roll(key, counter, now);
+            return counter.Check(limits, includeInFlight: false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Release(CounterKey key)
+    {
+        if (_counters.TryGetValue(key, out var counter))
+        {
+            lock (counter)
+            {
+                counter.InFlight = Math.Max(0, counter.InFlight - 1);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Reenter(CounterKey key)
+    {
+        var counter = _counters.GetOrAdd(key, static _ => new Counter());
+        lock (counter)
+        {
+            counter.InFlight++;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Undo(CounterKey key, DateTimeOffset now)
+    {
+        if (_counters.TryGetValue(key, out var counter))
+        {
+            lock (counter)
+            {
+                Roll(key, counter, now);
+                counter.InFlight = Math.Max(0, counter.InFlight - 1);
+
+                // May go below zero when an exchange took the acquire in between: then the store is told -1.
+                counter.Minute.Own--;
+                counter.Day.Own--;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public AgentUsage Usage(CounterKey key, DateTimeOffset now)
+    {
+        if (!_counters.TryGetValue(key, out var counter))
+        {
+            return default;
+        }
+
+        lock (counter)
+        {
+            Roll(key, counter, now);
+            return new AgentUsage(Clamp(counter.Minute.Total), counter.InFlight, Clamp(counter.Day.Total));
+        }
+    }
+
+    /// <summary>
+    /// Takes what this instance counted since the last exchange, for the store. The counts stay in force locally
+    /// (moved into the shared part), so decisions do not change while the exchange is under way.
+    /// </summary>
+    public IReadOnlyList<UsageCount> TakeChanges(DateTimeOffset now)
+    {
+        var changes = new List<UsageCount>();
+        while (_ended.TryDequeue(out var ended))
+        {
+            changes.Add(ended);
+        }
+
+        foreach (var (key, counter) in _counters)
+        {
+            lock (counter)
+            {
+                Roll(key, counter, now);
+                Take(key, UsageWindow.Minute, ref counter.Minute, changes);
+                Take(key, UsageWindow.Day, ref counter.Day, changes);
+            }
+        }
+
+        // Several ended windows of one counter (one per failed exchange) are one row each: add them up.
+        return changes.Count < 2 ? changes : [.. changes.GroupBy(c => c.Window).Select(g => new UsageCount(g.Key, g.Sum(c => c.Count))).Where(c => c.Count != 0)];
+    }
+
+    /// <summary>
+    /// Takes the totals the store returned after adding <see cref="TakeChanges"/>: they include this instance's
+    /// changes, and every other instance's up to that moment. A counter this instance has not seen yet (another
+    /// instance's agent, or this one before a restart) starts from its stored total.
+    /// </summary>
+    public void Merge(IEnumerable<UsageCount> totals, DateTimeOffset now)
+    {
+        foreach (var total in totals)
+        {
+            var counter = _counters.GetOrAdd(total.Window.Key, static _ => new Counter());
+            lock (counter)
+            {
+                Roll(total.Window.Key, counter, now);
+                if (total.Window.Span == UsageWindow.Minute && counter.Minute.Start == total.Window.Start)
+                {
+                    counter.Minute.Shared = total.Count;
+                }
+                else if (total.Window.Span == UsageWindow.Day && counter.Day.Start == total.Window.Start)
+                {
+                    counter.Day.Shared = total.Count;
+                }
+            }
+        }
+    }
+
+    /// <summary>Gives back changes whose exchange failed: they are offered again at the next one, and keep counting here meanwhile.</summary>
+    public void Restore(IEnumerable<UsageCount> changes, DateTimeOffset now)
+    {
+        foreach (var change in changes)
+        {
+            if (!_counters.TryGetValue(change.Window.Key, out var counter))
+            {
+                _ended.Enqueue(change);
+                continue;
+            }
+
+            lock (counter)
+            {
+                Roll(change.Window.Key, counter, now);
+                ref var window = ref change.Window.Span == UsageWindow.Minute ? ref counter.Minute : ref counter.Day;
+                if (window.Start == change.Window.Start)
+                {
+                    window.Shared -= change.Count;
+                    window.Own += change.Count;
+                }
+                else
+                {
+                    _ended.Enqueue(change);
+                }
+            }
+        }
+    }
+
+    private static int Clamp(long count) => (int)Math.Clamp(count, 0, int.MaxValue);
+
+    private static void Take(CounterKey key, int span, ref Window window, List<UsageCount> changes)
+    {
+        if (window.Own != 0)
+        {
+            changes.Add(new UsageCount(new UsageWindow(key, span, window.Start), window.Own));
+            window.Shared += window.Own;
+            window.Own = 0;
+        }
+    }
+
+    /// <summary>Starts a new window or day when the clock has moved past the current one; what was not yet exchanged of the old one is kept for the store.</summary>
+    private void Roll(CounterKey key, Counter counter, DateTimeOffset now)
+    {
+        Roll(key, UsageWindow.Minute, ref counter.Minute, now);
+        Roll(key, UsageWindow.Day, ref counter.Day, now);
+    }
+
+    private void Roll(CounterKey key, int span, ref Window window, DateTimeOffset now)
+    {
+        var start = UsageWindow.StartOf(span, now);
+        if (start == window.Start)
+        {
+            return;
+        }
+
+        if (window.Own != 0 && window.Start != long.MinValue)
+        {
+            _ended.Enqueue(new UsageCount(new UsageWindow(key, span, window.Start), window.Own));
+        }
+
+        window = new Window { Start = start };
+    }
+
+    /// <summary>One window's count: <see cref="Shared"/> as of the last exchange (this instance's part included) plus <see cref="Own"/>, counted here since.</summary>
+    private struct Window
+    {
+        public long Start = long.MinValue;
+        public long Shared;
+        public long Own;
+
+        public Window()
+        {
+        }
+
+        public readonly long Total => Shared + Own;
+    }
+
+    private sealed class Counter
+    {
+        public Window Minute = new();
+        public Window Day = new();
+
+        public int InFlight { get; set; }
+
+        public LimitKind Check(EffectiveLimits limits, bool includeInFlight)
+        {
+            if (includeInFlight && limits.MaxConcurrent > 0 && InFlight >= limits.MaxConcurrent)
+            {
+                return LimitKind.Concurrency;
+            }
+
+            if (limits.RequestsPerMinute > 0 && Minute.Total >= limits.RequestsPerMinute)
+            {
+                return LimitKind.RequestsPerMinute;
+            }
+
+            return limits.DailyQuota > 0 && Day.Total >= limits.DailyQuota ? LimitKind.DailyQuota : LimitKind.None;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Data;
+using Gateway.Tests.Data;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using ModelContextProtocol.Client;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Limits;
+
+/// <summary>
+/// Two real gateway instances on one database (a SQLite file, a PostgreSQL database) enforce one agent's daily quota
+/// together: calls spent on either count on both once the instances have exchanged their counts, and a restart keeps
+/// the day's count.
+/// </summary>
+public sealed class SharedLimitsTests
+{
+    private const string Key = "spender-key-0123456789";
+    private const int Quota = 4;
+
+    [Theory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AQuotaSpentAcrossTwoInstances_RefusesOnBoth_AndSurvivesARestart(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        var name = "sh" + Guid.NewGuid().ToString("N")[..6];
+        var (upstream, url) = await StartHttpAsync(name);
+        await using var _ = upstream;
+        var shared = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(shared);
+        var database = provider == DatabaseProvider.Postgres
+            ? await PostgresServer.CreateDatabaseAsync("limits")
+            : $"Data Source={Path.Combine(shared, "gateway.db")}";
+        var settings = Merge(Http(name, url), Agent("spender", Key, $"{name}/echo"), new Dictionary<string, string?>
+        {
+            ["Gateway:Agents:spender:Limits:DailyQuota"] = $"{Quota}",
+            ["ConnectionStrings:Gateway"] = database,
+            ["Gateway:DataProtection:KeysPath"] = Path.Combine(shared, "keys"),
+            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(shared, "audit-signing-key.pem"),
+        });
+        try
+        {
+            var before = CallLog.Count(name, "echo");
+            await using (var a = await GatewayHost.StartAsync(settings))
+            await using (var b = await GatewayHost.StartAsync(settings))
+            {
+                await a.WaitForToolAsync($"{name}__echo");
+                await b.WaitForToolAsync($"{name}__echo");
+                await using var onA = await a.ConnectAsync(Key);
+                await using var onB = await b.ConnectAsync(Key);
+                for (var i = 0; i < Quota / 2; i++)
+                {
+                    Assert.NotEqual(true, (await Echo(onA, $"{name}__echo", $"a{i}")).IsError);
+                    Assert.NotEqual(true, (await Echo(onB, $"{name}__echo", $"b{i}")).IsError);
+                }
+
+                // Each instance learns of the other's calls at its next exchange (about a second).
+                await Eventually.TrueAsync(async () => await TodayAsync(a) == Quota && await TodayAsync(b) == Quota, "both instances count the calls made on either");
+                foreach (var client in new[] { onA, onB })
+                {
+                    var error = await LimitRefusals.ErrorOfAsync(() => Echo(client, $"{name}__echo", "over"));
+                    Assert.Equal("dailyQuota", error.GetProperty("data").GetProperty("limit").GetString());
+                    Assert.Contains($"Daily quota reached: agent 'spender' may start {Quota} tool calls per UTC day", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+                }
+
+                Assert.Equal(before + Quota, CallLog.Count(name, "echo"));
+            }
+
+            // Both stopped (each exchanged once more on its way out); a new instance starts from the stored count.
+            await using var restarted = await GatewayHost.StartAsync(settings);
+            await restarted.WaitForToolAsync($"{name}__echo");
+            Assert.Equal(Quota, await TodayAsync(restarted));
+            await using var again = await restarted.ConnectAsync(Key);
+            var refused = await LimitRefusals.ErrorOfAsync(() => Echo(again, $"{name}__echo", "after restart"));
+            Assert.Equal("dailyQuota", refused.GetProperty("data").GetProperty("limit").GetString());
+            Assert.Equal(before + Quota, CallLog.Count(name, "echo"));
+        }
+        finally
+        {
+            if (provider == DatabaseProvider.Postgres)
+            {
+                await PostgresServer.DropDatabaseAsync(database);
+            }
+
+            try
+            {
+                Directory.Delete(shared, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temp folder.
+            }
+        }
+    }
+
+    private static Task<ModelContextProtocol.Protocol.CallToolResult> Echo(McpClient client, string tool, string message) =>
+        client.CallToolAsync(tool, new Dictionary<string, object?> { ["message"] = message }, cancellationToken: TestContext.Timeout).AsTask();
+
+    private static async Task<int> TodayAsync(GatewayHost gateway) =>
+        (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/agents/spender", TestContext.Timeout)).GetProperty("usage").GetProperty("today").GetInt32();
+}

@@ -1,0 +1,88 @@
+using Gateway.Core.Limits;
+
+namespace Gateway.Web.Limits;
+
+/// <summary>
+/// Exchanges this instance's usage counts with the database every <see cref="LimitOptions.SyncInterval"/>: adds what
+/// was counted here since the last exchange, reads back every instance's totals. Loads the totals before the gateway
+/// serves (a restart keeps the day's count) and exchanges once more when it stops (nothing counted here is lost).
+/// </summary>
+/// <remarks>
+/// A failed exchange keeps the changes for the next one and the instance goes on deciding on what it knows: the
+/// limits stay in force on each instance, only the others' calls are seen later.
+/// </remarks>
+internal sealed partial class UsageCounterSync(UsageCounters counters, IUsageCounterStore store, LimitOptions options, TimeProvider time, ILogger<UsageCounterSync> logger) : BackgroundService
+{
+    private long _prunedMinute;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ExchangeAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await ExchangeAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.SyncInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await ExchangeAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: StopAsync makes the last exchange.
+        }
+    }
+
+    /// <summary>One exchange, and once a minute the removal of windows that ended more than a minute ago.</summary>
+    internal async Task ExchangeAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var minute = UsageWindow.StartOf(UsageWindow.Minute, now);
+        var changes = counters.TakeChanges(now);
+        try
+        {
+            var totals = await store.ExchangeAsync(changes, minute, UsageWindow.StartOf(UsageWindow.Day, now), cancellationToken);
+            counters.Merge(totals, time.GetUtcNow());
+        }
+        catch (Exception ex)
+        {
+            counters.Restore(changes, time.GetUtcNow());
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            LogExchangeFailed(logger, ex, changes.Count);
+            return;
+        }
+
+        if (minute != _prunedMinute)
+        {
+            try
+            {
+                await store.PruneAsync(minute - UsageWindow.Minute, cancellationToken);
+                _prunedMinute = minute;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogPruneFailed(logger, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Exchanging usage counts with the database failed; {Changes} change(s) kept for the next exchange. Limits are enforced on what this instance knows meanwhile.")]
+    private static partial void LogExchangeFailed(ILogger logger, Exception exception, int changes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removing ended usage windows from the database failed; tried again next minute.")]
+    private static partial void LogPruneFailed(ILogger logger, Exception exception);
+}
