@@ -60,6 +60,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IToolPinStore, EfToolPinStore>();
         services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
         services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore, EfMcpSessionStore>();
+        services.AddSingleton<Gateway.Core.Sessions.ISingleUseLedger, EfSingleUseLedger>();
         services.AddSingleton<AuditBrowser>();
         if (database.Provider == DatabaseProvider.Postgres)
         {

@@ -28,6 +28,8 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<ToolPinEntity> ToolPins => Set<ToolPinEntity>();
 
+    public DbSet<SingleUseMarkEntity> SingleUseMarks => Set<SingleUseMarkEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);

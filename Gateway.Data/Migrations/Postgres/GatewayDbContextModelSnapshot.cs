@@ -553,6 +553,22 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("Servers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.SingleUseMarkEntity", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("ExpiresAtMs")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAtMs");
+
+                    b.ToTable("SingleUseMarks", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ToolClassOverrideEntity", b =>
                 {
                     b.Property<long>("Id")

@@ -534,6 +534,22 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("Servers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.SingleUseMarkEntity", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAtMs");
+
+                    b.ToTable("SingleUseMarks", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ToolClassOverrideEntity", b =>
                 {
                     b.Property<long>("Id")

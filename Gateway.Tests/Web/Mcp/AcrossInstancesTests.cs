@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using Gateway.Tests.Support;
+using Gateway.Tests.Web.Hosting;
+using Gateway.TestUpstream.Conformance;
+using ModelContextProtocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Mcp;
+
+/// <summary>
+/// Multi round-trip requests and tasks with two gateway instances on one PostgreSQL database (sharing the key ring), as
+/// behind a balancer without affinity: whatever is single use is single use across the instances.
+/// </summary>
+public sealed class AcrossInstancesTests
+{
+    private const string Key = "across-agent-key-0123456789";
+    private const string Tool = "test_input_required_result_elicitation";
+
+    [SkippableFact]
+    public async Task ARequestStateAnsweredOnOneInstance_IsRefusedOnTheOther()
+    {
+        PostgresServer.SkipUnlessAvailable();
+        await using var server = await ConformanceServer.StartAsync(era: ServerEra.PerRequest);
+        var (a, b) = await MultiInstanceTests.StartPairAsync(Merge(Http("modern", $"{server.Urls.First()}/mcp", prefix: ""), Agent("agent", Key, "modern/*")));
+        await using var _ = a;
+        await using var __ = b;
+        await a.WaitForToolAsync(Tool);
+        await b.WaitForToolAsync(Tool);
+
+        foreach (var (asked, answered) in new[] { (a, b), (b, a) })
+        {
+            var first = await CallAsync(asked, null);
+            Assert.Equal("input_required", first["resultType"]?.GetValue<string>());
+            var state = first["requestState"]!.GetValue<string>();
+
+            // Answered on the other instance (the state opens anywhere the key ring is shared), then replayed where it
+            // was issued, and on the instance that took it: refused on both, as an unknown state is.
+            var done = await CallAsync(answered, state);
+            Assert.Equal("Hello, Ada!", done["content"]![0]!["text"]!.GetValue<string>());
+            foreach (var replayedOn in new[] { asked, answered })
+            {
+                var replay = await Assert.ThrowsAsync<McpProtocolException>(() => CallAsync(replayedOn, state));
+                Assert.Equal((McpErrorCode.InvalidParams, Gateway.Web.Mcp.RoundTrips.RequestStateSeal.Invalid), (replay.ErrorCode, replay.Message));
+            }
+        }
+    }
+
+    /// <summary>One raw 2026-07-28 round of the elicitation tool: the first (no state) or a retry answering it.</summary>
+    private static Task<JsonObject> CallAsync(GatewayHost gateway, string? state)
+    {
+        var parameters = new JsonObject { ["name"] = Tool, ["arguments"] = new JsonObject() };
+        if (state is not null)
+        {
+            parameters["requestState"] = state;
+            parameters["inputResponses"] = new JsonObject { ["user_name"] = new JsonObject { ["action"] = "accept", ["content"] = new JsonObject { ["name"] = "Ada" } } };
+        }
+
+        return RawMcp.ResultAsync(gateway.McpUri, Key, "tools/call", parameters, Tool);
+    }
+}
