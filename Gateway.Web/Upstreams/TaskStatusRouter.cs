@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Gateway.Web.Protocol;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// Routes an upstream's <c>notifications/tasks/status</c> to the agent request waiting on that task: an upstream sends
+/// them on the event stream of a <c>tasks/get</c>, so the gateway's forwarded tasks/get registers for its task while it
+/// runs. Keyed by server and the upstream's task id (ids are the upstream's own and may repeat across upstreams); called
+/// from <see cref="ProgressInterceptingTransport"/> in wire order, so a status reaches the agent before the answer.
+/// </summary>
+internal sealed class TaskStatusRouter
+{
+    private readonly ConcurrentDictionary<(string Server, string TaskId), Func<JsonObject, ValueTask>> _relays = new();
+
+    /// <summary>Routes the task's notifications to <paramref name="relay"/> until disposed (a later registration for the same task takes over).</summary>
+    public IDisposable Register(string server, string upstreamTaskId, Func<JsonObject, ValueTask> relay)
+    {
+        var key = (server, upstreamTaskId);
+        _relays[key] = relay;
+        return new Registration(this, key, relay);
+    }
+
+    /// <summary>Forwards the notification if a request waits on its task; returns whether it was consumed.</summary>
+    public async ValueTask<bool> TryForwardAsync(string server, JsonRpcNotification notification)
+    {
+        if (notification.Method != TasksProtocol.StatusNotification
+            || notification.Params is not JsonObject status
+            || status[TasksProtocol.TaskIdParameter] is not JsonValue id || !id.TryGetValue(out string? taskId)
+            || !_relays.TryGetValue((server, taskId), out var relay))
+        {
+            return false;
+        }
+
+        await relay(status);
+        return true;
+    }
+
+    private sealed class Registration(TaskStatusRouter router, (string, string) key, Func<JsonObject, ValueTask> relay) : IDisposable
+    {
+        public void Dispose() => router._relays.TryRemove(new(key, relay));
+    }
+}
