@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Gateway.Tests.Support;
 using Gateway.Tests.Web.Hosting;
 using Gateway.TestUpstream.Conformance;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -43,6 +44,32 @@ public sealed class AcrossInstancesTests
                 Assert.Equal((McpErrorCode.InvalidParams, Gateway.Web.Mcp.RoundTrips.RequestStateSeal.Invalid), (replay.ErrorCode, replay.Message));
             }
         }
+    }
+
+    [SkippableFact]
+    public async Task ATaskEndedWhileBothInstancesLook_IsAuditedOnce()
+    {
+        PostgresServer.SkipUnlessAvailable();
+        await using var server = await ConformanceServer.StartAsync();
+        var (a, b) = await MultiInstanceTests.StartPairAsync(Merge(Http("conf", $"{server.Urls.First()}/mcp", prefix: ""), Agent("agent", Key, "conf/*")));
+        await using var _ = a;
+        await using var __ = b;
+        await a.WaitForToolAsync("slow_compute");
+        await b.WaitForToolAsync("slow_compute");
+        await using var onA = await TasksPassThroughTests.ConnectAsync(a, Key, declareTasks: true);
+        await using var onB = await TasksPassThroughTests.ConnectAsync(b, Key, declareTasks: true);
+
+        // Created through A (which follows it), read to its end through B: both see the end, one records it.
+        var taskId = (await TasksPassThroughTests.CallAsync(onA, "slow_compute", new() { ["seconds"] = 1, ["label"] = "shared" }))["taskId"]!.GetValue<string>();
+        Assert.Equal("completed", (await TasksPassThroughTests.PollUntilEndedAsync(onB, taskId))["status"]!.GetValue<string>());
+        var follower = a.Services.GetRequiredService<Gateway.Web.Mcp.Tasks.TaskFollower>();
+        await Eventually.TrueAsync(() => follower.Following == 0, "A has seen the end too");
+        Assert.Equal("completed", (await TasksPassThroughTests.PollUntilEndedAsync(onA, taskId))["status"]!.GetValue<string>());
+
+        await a.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        await b.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        var ends = (await a.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == Gateway.Core.Audit.AuditKinds.ToolCallTaskEnded).ToList();
+        Assert.Equal(("slow_compute", Gateway.Core.Audit.AuditOutcomes.Ok), (Assert.Single(ends).Tool, ends[0].Outcome));
     }
 
     /// <summary>One raw 2026-07-28 round of the elicitation tool: the first (no state) or a retry answering it.</summary>
