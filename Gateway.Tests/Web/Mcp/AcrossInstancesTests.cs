@@ -72,6 +72,45 @@ public sealed class AcrossInstancesTests
         Assert.Equal(("slow_compute", Gateway.Core.Audit.AuditOutcomes.Ok), (Assert.Single(ends).Tool, ends[0].Outcome));
     }
 
+    [SkippableFact]
+    public async Task ARetryOfACallWaitingOnOneInstance_ReachingTheOther_IsToldWhere_AndStillFinishesThere()
+    {
+        PostgresServer.SkipUnlessAvailable();
+        await using var server = await ConformanceServer.StartAsync(era: ServerEra.Sessions);
+        var (a, b) = await MultiInstanceTests.StartPairAsync(Merge(Http("legacy", $"{server.Urls.First()}/mcp", prefix: ""), Agent("agent", Key, "legacy/*")));
+        await using var _ = a;
+        await using var __ = b;
+        await a.WaitForToolAsync("test_elicitation");
+        await b.WaitForToolAsync("test_elicitation");
+
+        // A 2026-07-28 agent calls a 2025-11-25 upstream that asks mid-call: the call waits on A for the answer.
+        var first = await LegacyCallAsync(a, null, null);
+        Assert.Equal("input_required", first["resultType"]?.GetValue<string>());
+        var state = first["requestState"]!.GetValue<string>();
+        var question = Assert.Single(first["inputRequests"]!.AsObject()).Key;
+        var answer = new JsonObject { [question] = new JsonObject { ["action"] = "accept", ["content"] = new JsonObject { ["username"] = "ada", ["email"] = "ada@example.com" } } };
+
+        // The retry reaches B: a clear error naming A (not a hang, not "invalid state"), and the state is not used up.
+        var elsewhere = await Assert.ThrowsAsync<McpProtocolException>(() => LegacyCallAsync(b, state, answer));
+        var instanceA = a.Services.GetRequiredService<Gateway.Core.Audit.GatewayInstance>().Id;
+        Assert.Equal((McpErrorCode.InternalError, Gateway.Web.Mcp.RoundTrips.RequestStateSeal.ParkedElsewhere(instanceA)), (elsewhere.ErrorCode, elsewhere.Message));
+
+        var done = await LegacyCallAsync(a, state, (JsonObject)answer.DeepClone());
+        Assert.Contains("ada@example.com", done["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    private static Task<JsonObject> LegacyCallAsync(GatewayHost gateway, string? state, JsonObject? answers)
+    {
+        var parameters = new JsonObject { ["name"] = "test_elicitation", ["arguments"] = new JsonObject { ["message"] = "Who are you?" } };
+        if (state is not null)
+        {
+            parameters["requestState"] = state;
+            parameters["inputResponses"] = answers;
+        }
+
+        return RawMcp.ResultAsync(gateway.McpUri, Key, "tools/call", parameters, "test_elicitation");
+    }
+
     /// <summary>One raw 2026-07-28 round of the elicitation tool: the first (no state) or a retry answering it.</summary>
     private static Task<JsonObject> CallAsync(GatewayHost gateway, string? state)
     {

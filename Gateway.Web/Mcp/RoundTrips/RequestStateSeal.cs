@@ -19,7 +19,12 @@ namespace Gateway.Web.Mcp.RoundTrips;
 /// on whichever instance: its nonce is taken in the shared database (one write per retry, never per ordinary call).
 /// </summary>
 internal sealed partial class RequestStateSeal(
-    IDataProtectionProvider provider, ISingleUseLedger ledger, IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<RequestStateSeal> logger)
+    IDataProtectionProvider provider,
+    ISingleUseLedger ledger,
+    GatewayInstance instance,
+    IOptionsMonitor<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<RequestStateSeal> logger)
 {
     /// <summary>The one message for every state that does not open: it does not say which check failed.</summary>
     public const string Invalid = "The requestState is not valid: altered, expired, already used, or issued for another agent or request.";
@@ -37,10 +42,15 @@ internal sealed partial class RequestStateSeal(
     /// <summary>Gets the largest upstream state the gateway relays.</summary>
     public int MaxUpstreamStateBytes => options.CurrentValue.Mcp.MaxRequestStateBytes;
 
-    /// <summary>Seals a round for the agent; the round's expiry and nonce are set here.</summary>
+    /// <summary>Seals a round for the agent; the round's expiry and nonce (and the instance a parked call waits on) are set here.</summary>
     public string Seal(SealedRound round)
     {
-        var sealedRound = round with { Expires = time.GetUtcNow() + Lifetime, Nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)) };
+        var sealedRound = round with
+        {
+            Expires = time.GetUtcNow() + Lifetime,
+            Nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            ParkedOn = round.Parked is null ? null : instance.Id,
+        };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(sealedRound);
         return Prefix + Base64Url.EncodeToString(_protector.Protect(bytes));
     }
@@ -78,6 +88,14 @@ internal sealed partial class RequestStateSeal(
             return Refuse("issued for another agent or request");
         }
 
+        // A call waiting on another instance cannot go on here (its upstream request is in that instance's memory): say
+        // so, and leave the state untaken, so the same retry still works once it reaches that instance.
+        if (round.Parked is not null && round.ParkedOn != instance.Id)
+        {
+            LogParkedElsewhere(round.ParkedOn);
+            throw new McpProtocolException(ParkedElsewhere(round.ParkedOn), McpErrorCode.InternalError);
+        }
+
         // Taken last: a refused opening (another agent's, another request's) does not use the state up. The nonce is
         // remembered until the state expires, after which it is refused as expired anyway.
         bool first;
@@ -94,6 +112,11 @@ internal sealed partial class RequestStateSeal(
         return first ? round : Refuse("already used");
     }
 
+    /// <summary>The error of a retry that reached another instance than the one its call waits on.</summary>
+    public static string ParkedElsewhere(string? instanceId) =>
+        $"This call waits for your answers on another gateway instance ('{instanceId}'), and only that instance can continue it: " +
+        "the gateway's balancer must send an agent's requests to one instance (affinity on the agent's key). Sending the same retry again may reach it.";
+
     private SealedRound? Refuse(string why)
     {
         LogRefused(why);
@@ -102,6 +125,9 @@ internal sealed partial class RequestStateSeal(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refused a requestState: {Reason}.")]
     private partial void LogRefused(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A retry reached this instance, but its call waits on instance {Instance}: the balancer does not keep an agent on one instance.")]
+    private partial void LogParkedElsewhere(string? instance);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The single-use check of a requestState failed.")]
     private partial void LogLedgerFailed(Exception exception);

@@ -28,9 +28,10 @@ public sealed class RequestStateSealTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
 
-    private RequestStateSeal Seal(IDataProtectionProvider? keys = null, AuditDatabase? database = null) => new(
+    private RequestStateSeal Seal(IDataProtectionProvider? keys = null, AuditDatabase? database = null, string instance = "a") => new(
         keys ?? new EphemeralDataProtectionProvider(),
         (database ?? _database).Services.GetRequiredService<ISingleUseLedger>(),
+        new Gateway.Core.Audit.GatewayInstance(instance),
         new Monitor(_options),
         _time,
         NullLogger<RequestStateSeal>.Instance);
@@ -72,6 +73,25 @@ public sealed class RequestStateSealTests : IAsyncLifetime
 
         Assert.NotNull(await Open(onA, replayed, 7, RequestMethods.ToolsCall, "weather", Arguments));
         Assert.Null(await Open(onB, replayed, 7, RequestMethods.ToolsCall, "weather", Arguments));
+    }
+
+    [Fact]
+    public async Task AParkedCallsState_OnAnotherInstance_NamesThatInstance_AndStaysUsableWhereTheCallWaits()
+    {
+        var keys = new EphemeralDataProtectionProvider();
+        await using var other = await AuditDatabase.OpenAsync(_database.Path, time: _time);
+        var onA = Seal(keys, instance: "a");
+        var onB = Seal(keys, other, instance: "b");
+        var state = onA.Seal(Round() with { Parked = "call-waiting-on-a" });
+
+        var elsewhere = await Assert.ThrowsAsync<McpProtocolException>(() => Open(onB, state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Equal((McpErrorCode.InternalError, RequestStateSeal.ParkedElsewhere("a")), (elsewhere.ErrorCode, elsewhere.Message));
+
+        var opened = await Open(onA, state, 7, RequestMethods.ToolsCall, "weather", Arguments);
+        Assert.Equal(("call-waiting-on-a", "a"), (opened!.Parked, opened.ParkedOn));
+
+        // Another agent learns nothing of where a call waits: its attempt is refused as any foreign state is.
+        Assert.Null(await Open(onB, onA.Seal(Round() with { Parked = "x" }), 8, RequestMethods.ToolsCall, "weather", Arguments));
     }
 
     [Fact]
