@@ -62,6 +62,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<Gateway.Core.Limits.IUsageCounterStore, EfUsageCounterStore>();
         services.AddSingleton<Gateway.Core.Limits.IToolLimitRuleStore, EfToolLimitRuleStore>();
         services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore, EfMcpSessionStore>();
+        services.AddSingleton<Gateway.Core.Sessions.ISingleUseLedger, EfSingleUseLedger>();
         services.AddSingleton<AuditBrowser>();
         if (database.Provider == DatabaseProvider.Postgres)
         {

@@ -17,11 +17,17 @@ internal sealed class AuditDatabase : IAsyncDisposable
     private readonly List<IHostedService> _started = [];
     private bool _ownsPostgres;
 
-    private AuditDatabase(GatewayDatabase database, string path, AuditWriteOptions? options)
+    private AuditDatabase(GatewayDatabase database, string path, AuditWriteOptions? options, TimeProvider? time)
     {
         Database = database;
         Path = path;
-        _services = new ServiceCollection().AddLogging().AddGatewayData(database, options).BuildServiceProvider();
+        var services = new ServiceCollection().AddLogging();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
+        _services = services.AddGatewayData(database, options).BuildServiceProvider();
     }
 
     /// <summary>Gets the database (SQLite or PostgreSQL).</summary>
@@ -51,26 +57,27 @@ internal sealed class AuditDatabase : IAsyncDisposable
     }
 
     /// <summary>Opens (migrating on first use) the database at <paramref name="path"/> and starts its writer.</summary>
-    public static async Task<AuditDatabase> OpenAsync(string? path = null, AuditWriteOptions? options = null)
+    public static async Task<AuditDatabase> OpenAsync(string? path = null, AuditWriteOptions? options = null, TimeProvider? time = null)
     {
         path ??= NewPath();
-        return await StartAsync(new AuditDatabase(GatewayDatabase.Sqlite($"Data Source={path};Pooling=True"), path, options));
+        return await StartAsync(new AuditDatabase(GatewayDatabase.Sqlite($"Data Source={path};Pooling=True"), path, options, time));
     }
 
     /// <summary>
     /// Opens a database of either engine: <paramref name="database"/> as given (several instances on one PostgreSQL
-    /// database are several gateways), or a fresh one for <paramref name="provider"/> when it is null.
+    /// database are several gateways), or a fresh one for <paramref name="provider"/> when it is null. Its clock is
+    /// <paramref name="time"/> when given.
     /// </summary>
-    public static async Task<AuditDatabase> OpenAsync(DatabaseProvider provider, GatewayDatabase? database = null, AuditWriteOptions? options = null)
+    public static async Task<AuditDatabase> OpenAsync(DatabaseProvider provider, GatewayDatabase? database = null, AuditWriteOptions? options = null, TimeProvider? time = null)
     {
         if (provider == DatabaseProvider.Sqlite)
         {
-            return await OpenAsync(database is null ? null : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource, options);
+            return await OpenAsync(database is null ? null : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource, options, time);
         }
 
         var owned = database is null;
         database ??= GatewayDatabase.Postgres(await PostgresServer.CreateDatabaseAsync("audit"));
-        return await StartAsync(new AuditDatabase(database, string.Empty, options) { _ownsPostgres = owned });
+        return await StartAsync(new AuditDatabase(database, string.Empty, options, time) { _ownsPostgres = owned });
     }
 
     private static async Task<AuditDatabase> StartAsync(AuditDatabase db)

@@ -43,6 +43,7 @@ internal static class DbCopyCommand
     private static readonly Dictionary<string, string> Skipped = new(StringComparer.Ordinal)
     {
         ["McpSessions"] = "live sessions of the old gateway; agents start new ones",
+        ["SingleUseMarks"] = "single-use marks of the old gateway's round trips and task ends, kept minutes to a day",
     };
 
     public static async Task<int> RunAsync(VerbArguments args, IConfiguration configuration, TextWriter output, TextWriter error)

@@ -37,6 +37,7 @@ internal static class GatewayCoreExtensions
         services.AddSingleton<AgentDirectoryProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentDirectoryProvider>());
         services.AddSingleton<ProgressRouter>();
+        services.AddSingleton<TaskStatusRouter>();
         services.AddSingleton<PolicyProvider>();
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyProvider>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());

@@ -63,7 +63,7 @@ internal sealed partial class GatewayMcpHandlers(
         RoundTrips.SealedRound? resumed = null;
         if (call.RequestState is { } state)
         {
-            resumed = seal.Open(state, agent.Id, RequestMethods.ToolsCall, call.Name, call.Arguments)
+            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.ToolsCall, call.Name, call.Arguments, cancellationToken)
                 ?? throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
         }
 
@@ -228,7 +228,7 @@ internal sealed partial class GatewayMcpHandlers(
         RoundTrips.SealedRound? resumed = null;
         if (p.RequestState is { } state)
         {
-            resumed = seal.Open(state, agent.Id, RequestMethods.PromptsGet, p.Name, p.Arguments);
+            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.PromptsGet, p.Name, p.Arguments, cancellationToken);
             if (resumed is null || resumed.Server != entry.Server)
             {
                 throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);

@@ -9,29 +9,34 @@ namespace Gateway.Web.Upstreams;
 /// before any later message (the call's result) is passed on to the client: progress keeps its order and is never
 /// overtaken by the result. It also hides multi round-trip results from the SDK client, which must not answer them
 /// itself (<see cref="InputRequiredPassThrough"/>), and keeps the tool-definition fields the SDK client would drop
-/// (<see cref="ToolFieldPassThrough"/>). Everything else passes through unchanged.
+/// (<see cref="ToolFieldPassThrough"/>). Task status notifications go the same way as progress, to the agent's
+/// tasks/get (<see cref="TaskStatusRouter"/>). Everything else passes through unchanged.
 /// </summary>
-internal sealed class ProgressInterceptingTransport(IClientTransport inner, ProgressRouter router) : IClientTransport
+internal sealed class ProgressInterceptingTransport(IClientTransport inner, ProgressRouter router, TaskStatusRouter tasks, string server) : IClientTransport
 {
     public string Name => inner.Name;
 
     public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
-        new Session(await inner.ConnectAsync(cancellationToken), router);
+        new Session(await inner.ConnectAsync(cancellationToken), router, tasks, server);
 
     private sealed class Session : ITransport
     {
         private readonly ITransport _inner;
         private readonly ProgressRouter _router;
+        private readonly TaskStatusRouter _tasks;
+        private readonly string _server;
         private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         private readonly Task _pump;
 
         // The ids of tools/list requests in flight: their responses keep the tool fields the SDK does not know.
         private readonly System.Collections.Concurrent.ConcurrentDictionary<RequestId, byte> _toolLists = new();
 
-        public Session(ITransport inner, ProgressRouter router)
+        public Session(ITransport inner, ProgressRouter router, TaskStatusRouter tasks, string server)
         {
             _inner = inner;
             _router = router;
+            _tasks = tasks;
+            _server = server;
             _pump = Task.Run(PumpAsync);
         }
 
@@ -63,6 +68,12 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
                 {
                     if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } progress
                         && await _router.TryForwardAsync(progress))
+                    {
+                        continue;
+                    }
+
+                    if (message is JsonRpcNotification { Method: Gateway.Web.Protocol.TasksProtocol.StatusNotification } status
+                        && await _tasks.TryForwardAsync(_server, status))
                     {
                         continue;
                     }

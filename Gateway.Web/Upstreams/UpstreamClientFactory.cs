@@ -10,6 +10,7 @@ namespace Gateway.Web.Upstreams;
 /// <summary>Creates the MCP client of an upstream over its transport.</summary>
 internal sealed partial class UpstreamClientFactory(
     ProgressRouter progress,
+    TaskStatusRouter taskStatus,
     Microsoft.Extensions.Options.IOptions<Gateway.Web.Hosting.GatewayOptions> gatewayOptions,
     Gateway.Web.Credentials.OAuth.OAuthTokenClient oauth,
     ILoggerFactory loggerFactory,
@@ -105,7 +106,7 @@ internal sealed partial class UpstreamClientFactory(
         timeout.CancelAfter(server.ConnectTimeout);
         try
         {
-            return await McpClient.CreateAsync(new ProgressInterceptingTransport(transport, progress), options, loggerFactory, timeout.Token);
+            return await McpClient.CreateAsync(new ProgressInterceptingTransport(transport, progress, taskStatus, server.Name), options, loggerFactory, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -120,8 +120,18 @@ public sealed class TasksExtension
         return ResultOrAlternate<CallToolResult>.FromAlternate(run.ToCreateTaskResult(), CreateTaskResultJson);
     }
 
-    private ValueTask<JsonNode?> GetAsync(RequestContext<JsonNode?> request, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<JsonNode?>(Find(request).ToDetailedTask());
+    /// <summary>
+    /// tasks/get: the task's state, also pushed as <c>notifications/tasks/status</c> on the request's stream before the
+    /// answer (the extension lets a server push a task's state there, and only there, on HTTP).
+    /// </summary>
+    private async ValueTask<JsonNode?> GetAsync(RequestContext<JsonNode?> request, CancellationToken cancellationToken)
+    {
+        var task = Find(request).ToDetailedTask();
+        var pushed = (JsonObject)task.DeepClone();
+        pushed.Remove("resultType");
+        await request.Server.SendNotificationAsync("notifications/tasks/status", pushed, cancellationToken: cancellationToken);
+        return task;
+    }
 
     private ValueTask<JsonNode?> UpdateAsync(RequestContext<JsonNode?> request, CancellationToken cancellationToken)
     {

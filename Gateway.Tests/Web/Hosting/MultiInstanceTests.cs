@@ -173,7 +173,7 @@ public sealed class MultiInstanceTests
     }
 
     /// <summary>Two gateways on one fresh PostgreSQL database, sharing the key ring and the signing key as a deployment must.</summary>
-    private static async Task<(GatewayHost A, GatewayHost B)> StartPairAsync(Dictionary<string, string?> settings)
+    internal static async Task<(GatewayHost A, GatewayHost B)> StartPairAsync(Dictionary<string, string?> settings)
     {
         PostgresServer.SkipUnlessAvailable();
         var shared = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));

@@ -3,6 +3,7 @@ using Gateway.Core.Audit;
 using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream.Conformance;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -70,12 +71,15 @@ public sealed class TasksPassThroughTests
             Assert.Equal(McpErrorCode.InvalidParams, refused.ErrorCode);
         }
 
-        // tasks/list is gone in this revision (results are inlined in tasks/get): nobody lists tasks, Alice's or others'.
-        // The error comes with HTTP 404, which the SDK client reports as an HTTP error carrying the body.
+        // tasks/list and tasks/result are gone in this revision's extension (SEP-2663: results are inlined in tasks/get,
+        // and a list has no scope a server could define): nobody lists tasks or takes a result that way, Alice included.
+        // The error (-32601) comes with HTTP 404, which the SDK client reports as an HTTP error carrying the body.
         foreach (var client in new[] { bob, alice })
         {
             var listing = await Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(client, "tasks/list", []));
             Assert.Equal((System.Net.HttpStatusCode.NotFound, true), (listing.StatusCode, listing.Message.Contains("-32601", StringComparison.Ordinal)));
+            var result = await Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(client, "tasks/result", new() { ["taskId"] = computing }, computing));
+            Assert.Equal((System.Net.HttpStatusCode.NotFound, true), (result.StatusCode, result.Message.Contains("-32601", StringComparison.Ordinal)));
         }
 
         var computed = await PollUntilEndedAsync(alice, computing);
@@ -121,12 +125,95 @@ public sealed class TasksPassThroughTests
         Assert.True(required.RequiredCapabilities.Extensions?.ContainsKey(TasksExtension.Id));
     }
 
+    [Fact]
+    public async Task TaskStatusNotifications_ReachTheAgentThatOwnsTheTask_UnderItsOwnId_AndNoOtherAgent()
+    {
+        await using var server = await ConformanceServer.StartAsync();
+        var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("conf", upstream, prefix: ""), Agent("alice", AliceKey, "conf/*"), Agent("bob", BobKey, "conf/*")));
+        await gateway.WaitForToolAsync("slow_compute");
+        await using var alice = await ConnectAsync(gateway, AliceKey, declareTasks: true);
+        await using var bob = await ConnectAsync(gateway, BobKey, declareTasks: true);
+        var toAlice = Collect(alice);
+        var toBob = Collect(bob);
+
+        var alicesTask = (await CallAsync(alice, "slow_compute", new() { ["seconds"] = 1, ["label"] = "alice's" }))["taskId"]!.GetValue<string>();
+        var bobsTask = (await CallAsync(bob, "slow_compute", new() { ["seconds"] = 1, ["label"] = "bob's" }))["taskId"]!.GetValue<string>();
+        await Task.WhenAll(PollUntilEndedAsync(alice, alicesTask), PollUntilEndedAsync(bob, bobsTask));
+
+        // The upstream pushes the state on each tasks/get's stream: each agent gets its own task's, under the id it
+        // holds, the completed one with the result; nothing of the upstream's id or state; nothing of the other's task.
+        foreach (var (received, own, label) in new[] { (toAlice, alicesTask, "alice's"), (toBob, bobsTask, "bob's") })
+        {
+            await Eventually.TrueAsync(() => Snapshot(received).Any(n => n["status"]?.GetValue<string>() == "completed"), $"{label} completed status is relayed");
+            var statuses = Snapshot(received);
+            Assert.All(statuses, n => Assert.Equal(own, n["taskId"]!.GetValue<string>()));
+            Assert.All(statuses, n => Assert.False(n.ContainsKey("requestState") || n.ContainsKey("_meta")));
+            var completed = statuses.First(n => n["status"]!.GetValue<string>() == "completed");
+            Assert.Equal($"Computed {label} after 1s.", completed["result"]!["content"]![0]!["text"]!.GetValue<string>());
+        }
+
+        // Relayed and polled, each end is in the audit once.
+        var ends = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCallTaskEnded).ToList();
+        Assert.Equal(["alice", "bob"], ends.Select(r => r.Actor).Order());
+    }
+
+    [Fact]
+    public async Task ATaskNoAgentPollsFor_HasItsEndRecorded_Once()
+    {
+        await using var server = await ConformanceServer.StartAsync();
+        var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("conf", upstream, prefix: ""), Agent("alice", AliceKey, "conf/*")));
+        await gateway.WaitForToolAsync("slow_compute");
+        await using var alice = await ConnectAsync(gateway, AliceKey, declareTasks: true);
+
+        // Alice starts a task and never asks about it: the gateway follows it and records its end.
+        var taskId = (await CallAsync(alice, "slow_compute", new() { ["seconds"] = 1, ["label"] = "unwatched" }))["taskId"]!.GetValue<string>();
+        await Eventually.TrueAsync(async () => (await EndsAsync(gateway)).Count > 0, "the end of the task nobody polls is audited");
+        var follower = gateway.Services.GetRequiredService<Gateway.Web.Mcp.Tasks.TaskFollower>();
+        await Eventually.TrueAsync(() => follower.Following == 0, "the gateway stops following the ended task");
+        var end = Assert.Single(await EndsAsync(gateway));
+        Assert.Equal(("alice", "slow_compute", AuditOutcomes.Ok), (end.Actor, end.Tool, end.Outcome));
+        Assert.Matches("^[0-9a-f]{64}$", end.ResultSha256);
+
+        // A late read by the agent relays the end again and does not record it again.
+        Assert.Equal("completed", (await GetAsync(alice, taskId))["status"]!.GetValue<string>());
+        Assert.Single(await EndsAsync(gateway));
+    }
+
+    private static async Task<List<AuditRecord>> EndsAsync(GatewayHost gateway) =>
+        (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCallTaskEnded).ToList();
+
+    /// <summary>Collects the task status notifications an agent receives.</summary>
+    private static List<JsonObject> Collect(McpClient client)
+    {
+        var received = new List<JsonObject>();
+        client.RegisterNotificationHandler("notifications/tasks/status", (notification, _) =>
+        {
+            lock (received)
+            {
+                received.Add(notification.Params!.AsObject());
+            }
+
+            return ValueTask.CompletedTask;
+        });
+        return received;
+    }
+
+    private static List<JsonObject> Snapshot(List<JsonObject> received)
+    {
+        lock (received)
+        {
+            return [.. received];
+        }
+    }
+
     /// <summary>
     /// A 2026-07-28 agent, declaring the extension or not. Its HTTP client reads an error event sent with HTTP 400 (as
     /// -32021 is) through the gateway's <see cref="Gateway.Web.Upstreams.ErrorEventStreamHandler"/>: the SDK 2.4.0
     /// client reads such an error only from a JSON body.
     /// </summary>
-    private static async Task<McpClient> ConnectAsync(GatewayHost gateway, string key, bool declareTasks) =>
+    internal static async Task<McpClient> ConnectAsync(GatewayHost gateway, string key, bool declareTasks) =>
         await McpClient.CreateAsync(
             new HttpClientTransport(
                 new HttpClientTransportOptions
@@ -144,14 +231,14 @@ public sealed class TasksPassThroughTests
             },
             cancellationToken: TestContext.Timeout);
 
-    private static async Task<JsonObject> CallAsync(McpClient client, string tool, JsonObject arguments) =>
+    internal static async Task<JsonObject> CallAsync(McpClient client, string tool, JsonObject arguments) =>
         (await SendAsync(client, RequestMethods.ToolsCall, new() { ["name"] = tool, ["arguments"] = arguments }, tool))!.AsObject();
 
     private static async Task<JsonObject> GetAsync(McpClient client, string taskId) =>
         (await SendAsync(client, TasksProtocolMethods.Get, new() { ["taskId"] = taskId }, taskId))!.AsObject();
 
     /// <summary>Polls tasks/get, at the interval the task suggests, until it is completed, failed or cancelled (the terminal statuses).</summary>
-    private static async Task<JsonObject> PollUntilEndedAsync(McpClient client, string taskId)
+    internal static async Task<JsonObject> PollUntilEndedAsync(McpClient client, string taskId)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)

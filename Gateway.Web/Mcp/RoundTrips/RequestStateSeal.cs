@@ -1,11 +1,13 @@
 using System.Buffers.Text;
-using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Gateway.Core.Audit;
+using Gateway.Core.Sessions;
 using Gateway.Web.Hosting;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol;
 
 namespace Gateway.Web.Mcp.RoundTrips;
 
@@ -13,21 +15,26 @@ namespace Gateway.Web.Mcp.RoundTrips;
 /// Seals and opens the <c>requestState</c> of multi round-trip requests. The upstream's state is opaque to the gateway,
 /// but an agent must not be able to alter it, replay it, or use another agent's (or another call's): the agent gets
 /// the upstream's state wrapped with its binding, encrypted and authenticated with the gateway's data-protection key
-/// ring (shared by every instance of a cluster, so a retry may reach any of them), and each sealed state opens once.
+/// ring (shared by every instance of a cluster, so a retry may reach any of them), and each sealed state opens once,
+/// on whichever instance: its nonce is taken in the shared database (one write per retry, never per ordinary call).
 /// </summary>
-internal sealed partial class RequestStateSeal(IDataProtectionProvider provider, IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<RequestStateSeal> logger)
+internal sealed partial class RequestStateSeal(
+    IDataProtectionProvider provider,
+    ISingleUseLedger ledger,
+    GatewayInstance instance,
+    IOptionsMonitor<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<RequestStateSeal> logger)
 {
     /// <summary>The one message for every state that does not open: it does not say which check failed.</summary>
     public const string Invalid = "The requestState is not valid: altered, expired, already used, or issued for another agent or request.";
 
     private const string Prefix = "gw1.";
 
-    // Nonces of states already opened, until they expire. Bounded: past the cap, expired ones are swept first, and
-    // when every tracked one is still live a new state is refused rather than the set growing.
-    private const int MaxTracked = 100_000;
+    // The ledger's key of a state's nonce (the ledger also holds other single-use marks).
+    private const string LedgerPrefix = "requestState:";
 
     private readonly IDataProtector _protector = provider.CreateProtector("Gateway.Mcp.RequestState.v1");
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _used = new(StringComparer.Ordinal);
 
     /// <summary>Gets how long an agent has to answer.</summary>
     public TimeSpan Lifetime => options.CurrentValue.Mcp.InputRequiredLifetime;
@@ -35,10 +42,15 @@ internal sealed partial class RequestStateSeal(IDataProtectionProvider provider,
     /// <summary>Gets the largest upstream state the gateway relays.</summary>
     public int MaxUpstreamStateBytes => options.CurrentValue.Mcp.MaxRequestStateBytes;
 
-    /// <summary>Seals a round for the agent; the round's expiry and nonce are set here.</summary>
+    /// <summary>Seals a round for the agent; the round's expiry and nonce (and the instance a parked call waits on) are set here.</summary>
     public string Seal(SealedRound round)
     {
-        var sealedRound = round with { Expires = time.GetUtcNow() + Lifetime, Nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)) };
+        var sealedRound = round with
+        {
+            Expires = time.GetUtcNow() + Lifetime,
+            Nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            ParkedOn = round.Parked is null ? null : instance.Id,
+        };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(sealedRound);
         return Prefix + Base64Url.EncodeToString(_protector.Protect(bytes));
     }
@@ -47,7 +59,7 @@ internal sealed partial class RequestStateSeal(IDataProtectionProvider provider,
     /// Opens a state an agent sent back, for that agent and the request it retries; null when it does not open (the
     /// caller answers <see cref="Invalid"/>).
     /// </summary>
-    public SealedRound? Open(string state, long agent, string method, string name, IEnumerable<KeyValuePair<string, JsonElement>>? arguments)
+    public async ValueTask<SealedRound?> OpenAsync(string state, long agent, string method, string name, IEnumerable<KeyValuePair<string, JsonElement>>? arguments, CancellationToken cancellationToken)
     {
         SealedRound? round;
         try
@@ -76,24 +88,34 @@ internal sealed partial class RequestStateSeal(IDataProtectionProvider provider,
             return Refuse("issued for another agent or request");
         }
 
-        if (_used.Count >= MaxTracked)
+        // A call waiting on another instance cannot go on here (its upstream request is in that instance's memory): say
+        // so, and leave the state untaken, so the same retry still works once it reaches that instance.
+        if (round.Parked is not null && round.ParkedOn != instance.Id)
         {
-            foreach (var (nonce, expires) in _used)
-            {
-                if (expires <= now)
-                {
-                    _used.TryRemove(nonce, out _);
-                }
-            }
-
-            if (_used.Count >= MaxTracked)
-            {
-                return Refuse("too many answers in flight");
-            }
+            LogParkedElsewhere(round.ParkedOn);
+            throw new McpProtocolException(ParkedElsewhere(round.ParkedOn), McpErrorCode.InternalError);
         }
 
-        return _used.TryAdd(round.Nonce, round.Expires) ? round : Refuse("already used");
+        // Taken last: a refused opening (another agent's, another request's) does not use the state up. The nonce is
+        // remembered until the state expires, after which it is refused as expired anyway.
+        bool first;
+        try
+        {
+            first = await ledger.TryTakeAsync(LedgerPrefix + round.Nonce, round.Expires, cancellationToken);
+        }
+        catch (DbException ex)
+        {
+            LogLedgerFailed(ex);
+            throw new McpProtocolException("The gateway could not check that the requestState is used once (its database did not answer); retry later.", McpErrorCode.InternalError);
+        }
+
+        return first ? round : Refuse("already used");
     }
+
+    /// <summary>The error of a retry that reached another instance than the one its call waits on.</summary>
+    public static string ParkedElsewhere(string? instanceId) =>
+        $"This call waits for your answers on another gateway instance ('{instanceId}'), and only that instance can continue it: " +
+        "the gateway's balancer must send an agent's requests to one instance (affinity on the agent's key). Sending the same retry again may reach it.";
 
     private SealedRound? Refuse(string why)
     {
@@ -103,4 +125,10 @@ internal sealed partial class RequestStateSeal(IDataProtectionProvider provider,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refused a requestState: {Reason}.")]
     private partial void LogRefused(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A retry reached this instance, but its call waits on instance {Instance}: the balancer does not keep an agent on one instance.")]
+    private partial void LogParkedElsewhere(string? instance);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The single-use check of a requestState failed.")]
+    private partial void LogLedgerFailed(Exception exception);
 }

@@ -29,6 +29,9 @@ internal sealed record SealedRound(
     /// <summary>Gets the id of the call that waits on this instance for the agent's answers, if it is one (<see cref="ParkedCall"/>).</summary>
     public string? Parked { get; init; }
 
+    /// <summary>Gets the instance the parked call waits on (set by <see cref="RequestStateSeal.Seal"/>), so another instance can say where it is.</summary>
+    public string? ParkedOn { get; init; }
+
     /// <summary>Gets how a tool call goes on in the pipeline (null for prompts and resources, which are not audited as calls).</summary>
     public CallContinuation? Continuation => CallId is null ? null : new CallContinuation(CallId, Round, Decision ?? "allow", Rule);
 }

@@ -16,6 +16,9 @@ internal static class GatewayTasksExtensions
         services.AddSingleton<TaskOutcomes>();
         services.AddSingleton<TaskRequests>();
         services.AddSingleton<TaskRelay>();
+        services.AddSingleton<TaskUpstream>();
+        services.AddSingleton<TaskFollower>();
+        services.AddHostedService(sp => sp.GetRequiredService<TaskFollower>());
 
         // Server options are built anew for each 2026-07-28 request (served statelessly), so the advertisement follows
         // the upstreams; a 2025-11-25 session keeps the options built first. The handlers are always there: the SDK

@@ -1,9 +1,10 @@
-using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Core.Audit;
 using Gateway.Core.Guardrails;
 using Gateway.Core.Pipeline;
+using Gateway.Core.Sessions;
 using Gateway.Web.Guardrails;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -13,18 +14,22 @@ namespace Gateway.Web.Mcp.Tasks;
 /// <summary>
 /// What the gateway does with a task's state as it relays it: the inlined result of a completed task goes through the
 /// result guard like any call's result (every time it is relayed: a task must not be a way around the guard), and the
-/// first time the gateway relays a terminal status the audit gets the call's end, under the call's id.
+/// first time any instance sees a terminal status (relaying it to the agent, or following the task on its own) the audit
+/// gets the call's end, under the call's id: which instance was first is decided in the shared database.
 /// </summary>
-internal sealed class TaskOutcomes(IAuditSink audit, ResultGuardStep guards, TimeProvider time)
+internal sealed partial class TaskOutcomes(IAuditSink audit, ResultGuardStep guards, ISingleUseLedger ledger, TimeProvider time, ILogger<TaskOutcomes> logger)
 {
-    // Call ids whose end is recorded, until long after any task's time to live. Bounded: past the cap the expired are
-    // swept, and when none is, an end may be recorded again (once too often rather than never).
-    private const int MaxTracked = 100_000;
-    private static readonly TimeSpan Remembered = TimeSpan.FromDays(1);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _recorded = new(StringComparer.Ordinal);
+    /// <summary>How long an end is remembered as recorded: as long as the gateway follows a task (a later read records it again).</summary>
+    public static readonly TimeSpan Remembered = TimeSpan.FromDays(1);
 
-    /// <summary>Guards and audits a DetailedTask (a tasks/get result) in place.</summary>
-    public async ValueTask ObserveAsync(TaskBinding binding, JsonObject task, string? sessionId)
+    private const string LedgerPrefix = "taskEnded:";
+
+    /// <summary>
+    /// Guards and audits a DetailedTask (a tasks/get result, or a status notification) in place. Returns whether the
+    /// task's end is settled: it is terminal and its end is in the audit (recorded now or before); false while it runs,
+    /// or when the database could not say (a later look records it).
+    /// </summary>
+    public async ValueTask<bool> ObserveAsync(TaskBinding binding, JsonObject task, string? sessionId)
     {
         var status = task["status"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
         string outcome;
@@ -42,13 +47,26 @@ internal sealed class TaskOutcomes(IAuditSink audit, ResultGuardStep guards, Tim
                 outcome = AuditOutcomes.Cancelled;
                 break;
             default:
-                return;
+                return false;
         }
 
-        if (Remember(binding.Call.CallId))
+        bool first;
+        try
+        {
+            first = await ledger.TryTakeAsync(LedgerPrefix + binding.Call.CallId, time.GetUtcNow() + Remembered, CancellationToken.None);
+        }
+        catch (DbException ex)
+        {
+            LogLedgerFailed(binding.Call.CallId, ex);
+            return false;
+        }
+
+        if (first)
         {
             await audit.WriteAsync(binding.Call.Ended(outcome, time.GetUtcNow(), error, resultSha256, findings), CancellationToken.None);
         }
+
+        return true;
     }
 
     private (string Outcome, string? Error, string? ResultSha256, string? Findings) Guard(TaskedCall tasked, JsonObject task, string? sessionId)
@@ -83,25 +101,6 @@ internal sealed class TaskOutcomes(IAuditSink audit, ResultGuardStep guards, Tim
         return (result.IsError == true ? AuditOutcomes.ToolError : AuditOutcomes.Ok, null, Gateway.Web.Protocol.ResultHash.Sha256(node), scan.ToAuditJson());
     }
 
-    private bool Remember(string callId)
-    {
-        var now = time.GetUtcNow();
-        if (_recorded.Count >= MaxTracked)
-        {
-            foreach (var (id, until) in _recorded)
-            {
-                if (until <= now)
-                {
-                    _recorded.TryRemove(id, out _);
-                }
-            }
-        }
-
-        if (_recorded.Count >= MaxTracked)
-        {
-            return true;
-        }
-
-        return _recorded.TryAdd(callId, now + Remembered);
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Whether the end of task call {CallId} is recorded could not be decided; it is recorded when next seen.")]
+    private partial void LogLedgerFailed(string callId, Exception exception);
 }

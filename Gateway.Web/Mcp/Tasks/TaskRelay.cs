@@ -9,8 +9,9 @@ namespace Gateway.Web.Mcp.Tasks;
 /// Relays the task handle an upstream answered a <c>tools/call</c> with. The call handler returns a CallToolResult, so
 /// it leaves the task in the request's items (<see cref="Defer"/>) and this call-tool filter, which may answer with an
 /// alternate result, sends the handle instead: the upstream's CreateTaskResult with its task id sealed to the agent.
+/// From then on this instance follows the task to its end (<see cref="TaskFollower"/>).
 /// </summary>
-internal sealed class TaskRelay(TaskIdSeal seal)
+internal sealed class TaskRelay(TaskIdSeal seal, TaskFollower follower)
 {
     private const string Item = "mcp-gateway/created-task";
 
@@ -35,7 +36,9 @@ internal sealed class TaskRelay(TaskIdSeal seal)
 
         var upstream = (JsonObject)task.Payload;
         var handle = (JsonObject)upstream.DeepClone();
-        handle["taskId"] = seal.Seal(new TaskBinding(agent, upstream["taskId"]!.GetValue<string>(), task.Call));
+        var binding = new TaskBinding(agent, upstream["taskId"]!.GetValue<string>(), task.Call);
+        handle["taskId"] = seal.Seal(binding);
+        follower.Follow(binding, upstream);
 
         // The gateway relays no upstream state unsealed (the tasks wire has none; a requestState here would be a stray).
         handle.Remove("requestState");

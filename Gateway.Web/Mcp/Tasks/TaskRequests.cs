@@ -1,13 +1,9 @@
 using System.Text.Json.Nodes;
 using Gateway.Core.Agents;
-using Gateway.Core.Pipeline;
 using Gateway.Web.Authentication;
-using Gateway.Web.Hosting;
 using Gateway.Web.Protocol;
 using Gateway.Web.Upstreams;
-using Microsoft.Extensions.Options;
 using ModelContextProtocol;
-using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -18,9 +14,10 @@ namespace Gateway.Web.Mcp.Tasks;
 /// agent's task id opens (for that agent only) to the server and the upstream's own id, the request goes there as the
 /// agent sent it with that id and the agent's declaration of the extension, and the answer comes back with the agent's
 /// id in place of the upstream's. Registered with <c>taskId</c> as their Mcp-Name routing parameter, so the SDK checks
-/// the header against it.
+/// the header against it. The status notifications the upstream sends on a tasks/get's stream reach that agent's
+/// tasks/get the same way: the agent's id in place of the upstream's, the result guarded, the end audited.
 /// </summary>
-internal sealed class TaskRequests(UpstreamManager upstreams, TaskIdSeal seal, TaskOutcomes outcomes, IOptionsMonitor<GatewayOptions> options, TimeProvider time)
+internal sealed class TaskRequests(TaskUpstream upstream, TaskStatusRouter statuses, TaskIdSeal seal, TaskOutcomes outcomes, TimeProvider time)
 {
     public IEnumerable<McpServerRequestHandler> Handlers =>
     [
@@ -32,15 +29,42 @@ internal sealed class TaskRequests(UpstreamManager upstreams, TaskIdSeal seal, T
     private async ValueTask<JsonNode?> GetAsync(RequestContext<JsonNode?> request, CancellationToken cancellationToken)
     {
         var (binding, agentTaskId) = Open(request);
-        var task = await ForwardAsync(request, binding, cancellationToken);
+        JsonNode? task;
+        using (statuses.Register(binding.Server, binding.UpstreamTaskId, status => RelayStatusAsync(request, binding, agentTaskId, status)))
+        {
+            task = await ForwardAsync(request, binding, cancellationToken);
+        }
+
         if (task is JsonObject detailed)
         {
-            detailed[TasksProtocol.TaskIdParameter] = agentTaskId;
-            detailed.Remove("requestState");
-            await outcomes.ObserveAsync(binding, detailed, request.Server.SessionId);
+            await AsAgentsAsync(detailed, binding, agentTaskId, request.Server.SessionId);
         }
 
         return task;
+    }
+
+    /// <summary>A status notification of the task, to the agent whose tasks/get it came on (best effort, as notifications are).</summary>
+    private async ValueTask RelayStatusAsync(RequestContext<JsonNode?> request, TaskBinding binding, string agentTaskId, JsonObject status)
+    {
+        // The upstream's _meta may name its own task id (related-task); the agent gets none of it.
+        status.Remove("_meta");
+        await AsAgentsAsync(status, binding, agentTaskId, request.Server.SessionId);
+        try
+        {
+            await request.Server.SendNotificationAsync(TasksProtocol.StatusNotification, status);
+        }
+        catch (Exception)
+        {
+            // The agent's request went away; it reads the state with its next tasks/get.
+        }
+    }
+
+    /// <summary>A DetailedTask as the agent sees it: its own task id, no upstream state, the result guarded, the end audited.</summary>
+    private async ValueTask AsAgentsAsync(JsonObject task, TaskBinding binding, string agentTaskId, string? sessionId)
+    {
+        task[TasksProtocol.TaskIdParameter] = agentTaskId;
+        task.Remove("requestState");
+        await outcomes.ObserveAsync(binding, task, sessionId);
     }
 
     // The acks carry nothing of the task; its new state is what the next tasks/get relays (and audits).
@@ -77,11 +101,10 @@ internal sealed class TaskRequests(UpstreamManager upstreams, TaskIdSeal seal, T
 
     private bool Allowed(AgentIdentity agent, TaskBinding binding) => agent.Grants.AllowsAnyOf(binding.Server, time.GetUtcNow());
 
-    /// <summary>Sends the agent's request to the task's upstream with the upstream's task id; its answer or error comes back as is.</summary>
-    private async Task<JsonNode?> ForwardAsync(RequestContext<JsonNode?> request, TaskBinding binding, CancellationToken cancellationToken)
+    /// <summary>The agent's request, its _meta cut to what may be forwarded, to the task's upstream with the upstream's task id.</summary>
+    private Task<JsonNode?> ForwardAsync(RequestContext<JsonNode?> request, TaskBinding binding, CancellationToken cancellationToken)
     {
         var parameters = request.Params?.DeepClone() as JsonObject ?? [];
-        parameters[TasksProtocol.TaskIdParameter] = binding.UpstreamTaskId;
         if (GatewayMcpHandlers.ForwardableMeta(parameters["_meta"] as JsonObject) is { } meta)
         {
             parameters["_meta"] = meta;
@@ -91,35 +114,6 @@ internal sealed class TaskRequests(UpstreamManager upstreams, TaskIdSeal seal, T
             parameters.Remove("_meta");
         }
 
-        var roundTrip = new UpstreamRoundTrip(binding.Server, null, null, TasksProtocol.CapabilitiesOf(request), options.CurrentValue.Mcp.MaxRequestStateBytes);
-        try
-        {
-            if (!upstreams.TryGet(binding.Server, out var connection))
-            {
-                throw new UpstreamUnavailableException(binding.Server);
-            }
-
-            return await connection.InvokeAsync(
-                async (client, ct) =>
-                {
-                    roundTrip.AddTo(parameters, client);
-                    var response = await client.SendRequestAsync(
-                        new JsonRpcRequest
-                        {
-                            Method = request.JsonRpcRequest.Method,
-                            Params = parameters,
-
-                            // The Mcp-Name header the upstream checks against the taskId it gets.
-                            Context = new JsonRpcMessageContext { RoutingName = binding.UpstreamTaskId },
-                        },
-                        ct);
-                    return response.Result;
-                },
-                cancellationToken);
-        }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException)
-        {
-            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
-        }
+        return upstream.SendAsync(binding, request.JsonRpcRequest.Method, parameters, TasksProtocol.CapabilitiesOf(request), cancellationToken);
     }
 }

@@ -1,8 +1,11 @@
 using System.Text.Json;
+using Gateway.Core.Sessions;
+using Gateway.Tests.Support;
 using Gateway.Web.Hosting;
 using Gateway.Web.Mcp.RoundTrips;
 using Gateway.Web.Upstreams;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -11,13 +14,30 @@ using ModelContextProtocol.Protocol;
 
 namespace Gateway.Tests.Web.Mcp.RoundTrips;
 
-/// <summary>The sealed requestState: bound to its agent, request and arguments; expiring; taken once; bounded.</summary>
-public sealed class RequestStateSealTests
+/// <summary>
+/// The sealed requestState: bound to its agent, request and arguments; expiring; taken once, across the instances
+/// sharing the database (a real SQLite file); bounded.
+/// </summary>
+public sealed class RequestStateSealTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero));
     private readonly GatewayOptions _options = new();
+    private AuditDatabase _database = null!;
 
-    private RequestStateSeal Seal() => new(new EphemeralDataProtectionProvider(), new Monitor(_options), _time, NullLogger<RequestStateSeal>.Instance);
+    public async Task InitializeAsync() => _database = await AuditDatabase.OpenAsync(time: _time);
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
+
+    private RequestStateSeal Seal(IDataProtectionProvider? keys = null, AuditDatabase? database = null, string instance = "a") => new(
+        keys ?? new EphemeralDataProtectionProvider(),
+        (database ?? _database).Services.GetRequiredService<ISingleUseLedger>(),
+        new Gateway.Core.Audit.GatewayInstance(instance),
+        new Monitor(_options),
+        _time,
+        NullLogger<RequestStateSeal>.Instance);
+
+    private static Task<SealedRound?> Open(RequestStateSeal seal, string state, long agent, string method, string name, IDictionary<string, JsonElement> arguments) =>
+        seal.OpenAsync(state, agent, method, name, arguments, TestContext.Timeout).AsTask();
 
     private static readonly Dictionary<string, JsonElement> Arguments = new() { ["city"] = JsonSerializer.SerializeToElement("Oslo") };
 
@@ -25,48 +45,85 @@ public sealed class RequestStateSealTests
         new(agent, RequestMethods.ToolsCall, "weather", Hash(Arguments), "srv", "upstream-state", "call-1", 2, "allow", null);
 
     [Fact]
-    public void ItsOwnAgent_OpensIt_Once()
+    public async Task ItsOwnAgent_OpensIt_Once()
     {
         var seal = Seal();
         var state = seal.Seal(Round());
 
-        var opened = seal.Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments);
+        var opened = await Open(seal, state, 7, RequestMethods.ToolsCall, "weather", Arguments);
 
         Assert.NotNull(opened);
         Assert.Equal(("srv", "upstream-state", "call-1", 2), (opened.Server, opened.Upstream, opened.CallId, opened.Round));
-        Assert.Null(seal.Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(seal, state, 7, RequestMethods.ToolsCall, "weather", Arguments));
     }
 
     [Fact]
-    public void AnotherAgent_AnotherTool_OtherArguments_OrAnotherMethod_CannotOpenIt()
+    public async Task OpenedOnOneInstance_ItIsRefusedOnAnother_SharingTheDatabaseAndKeyRing()
+    {
+        // Two instances: one key ring (as a cluster shares it), one database file, separate memories.
+        var keys = new EphemeralDataProtectionProvider();
+        await using var other = await AuditDatabase.OpenAsync(_database.Path, time: _time);
+        var onA = Seal(keys);
+        var onB = Seal(keys, other);
+        var state = onA.Seal(Round());
+        var replayed = onA.Seal(Round());
+
+        Assert.NotNull(await Open(onB, state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(onA, state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+
+        Assert.NotNull(await Open(onA, replayed, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(onB, replayed, 7, RequestMethods.ToolsCall, "weather", Arguments));
+    }
+
+    [Fact]
+    public async Task AParkedCallsState_OnAnotherInstance_NamesThatInstance_AndStaysUsableWhereTheCallWaits()
+    {
+        var keys = new EphemeralDataProtectionProvider();
+        await using var other = await AuditDatabase.OpenAsync(_database.Path, time: _time);
+        var onA = Seal(keys, instance: "a");
+        var onB = Seal(keys, other, instance: "b");
+        var state = onA.Seal(Round() with { Parked = "call-waiting-on-a" });
+
+        var elsewhere = await Assert.ThrowsAsync<McpProtocolException>(() => Open(onB, state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Equal((McpErrorCode.InternalError, RequestStateSeal.ParkedElsewhere("a")), (elsewhere.ErrorCode, elsewhere.Message));
+
+        var opened = await Open(onA, state, 7, RequestMethods.ToolsCall, "weather", Arguments);
+        Assert.Equal(("call-waiting-on-a", "a"), (opened!.Parked, opened.ParkedOn));
+
+        // Another agent learns nothing of where a call waits: its attempt is refused as any foreign state is.
+        Assert.Null(await Open(onB, onA.Seal(Round() with { Parked = "x" }), 8, RequestMethods.ToolsCall, "weather", Arguments));
+    }
+
+    [Fact]
+    public async Task AnotherAgent_AnotherTool_OtherArguments_OrAnotherMethod_CannotOpenIt()
     {
         var seal = Seal();
 
-        Assert.Null(seal.Open(seal.Seal(Round()), 8, RequestMethods.ToolsCall, "weather", Arguments));
-        Assert.Null(seal.Open(seal.Seal(Round()), 7, RequestMethods.ToolsCall, "forecast", Arguments));
-        Assert.Null(seal.Open(seal.Seal(Round()), 7, RequestMethods.ToolsCall, "weather", new Dictionary<string, JsonElement> { ["city"] = JsonSerializer.SerializeToElement("Bergen") }));
-        Assert.Null(seal.Open(seal.Seal(Round()), 7, RequestMethods.PromptsGet, "weather", Arguments));
+        Assert.Null(await Open(seal, seal.Seal(Round()), 8, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(seal, seal.Seal(Round()), 7, RequestMethods.ToolsCall, "forecast", Arguments));
+        Assert.Null(await Open(seal, seal.Seal(Round()), 7, RequestMethods.ToolsCall, "weather", new Dictionary<string, JsonElement> { ["city"] = JsonSerializer.SerializeToElement("Bergen") }));
+        Assert.Null(await Open(seal, seal.Seal(Round()), 7, RequestMethods.PromptsGet, "weather", Arguments));
 
         // Refused openings do not use it up: the right request still opens it.
         var state = seal.Seal(Round());
-        Assert.Null(seal.Open(state, 8, RequestMethods.ToolsCall, "weather", Arguments));
-        Assert.NotNull(seal.Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(seal, state, 8, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.NotNull(await Open(seal, state, 7, RequestMethods.ToolsCall, "weather", Arguments));
     }
 
     [Fact]
-    public void AnAlteredState_OrOneOfAnotherGateway_DoesNotOpen()
+    public async Task AnAlteredState_OrOneOfAnotherGateway_DoesNotOpen()
     {
         var seal = Seal();
         var state = seal.Seal(Round());
         var altered = state[..^2] + (state[^2] == 'A' ? 'B' : 'A') + state[^1];
 
-        Assert.Null(seal.Open(altered, 7, RequestMethods.ToolsCall, "weather", Arguments));
-        Assert.Null(Seal().Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments));
-        Assert.Null(seal.Open("upstream-state", 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(seal, altered, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(Seal(), state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(seal, "upstream-state", 7, RequestMethods.ToolsCall, "weather", Arguments));
     }
 
     [Fact]
-    public void ItExpires_AfterTheAnswerLifetime()
+    public async Task ItExpires_AfterTheAnswerLifetime()
     {
         _options.Mcp.InputRequiredLifetime = TimeSpan.FromMinutes(15);
         var seal = Seal();
@@ -74,13 +131,13 @@ public sealed class RequestStateSealTests
         var late = seal.Seal(Round());
 
         _time.Advance(TimeSpan.FromMinutes(15) - TimeSpan.FromSeconds(1));
-        Assert.NotNull(seal.Open(inTime, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.NotNull(await Open(seal, inTime, 7, RequestMethods.ToolsCall, "weather", Arguments));
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Null(seal.Open(late, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(seal, late, 7, RequestMethods.ToolsCall, "weather", Arguments));
     }
 
     [Fact]
-    public void AnUpstreamState_AtTheLimit_IsRelayed_AndOneByteMore_IsRefused()
+    public async Task AnUpstreamState_AtTheLimit_IsRelayed_AndOneByteMore_IsRefused()
     {
         _options.Mcp.MaxRequestStateBytes = 1024;
         var trip = new UpstreamRoundTrip("srv", null, null, new ClientCapabilities { Elicitation = new ElicitationCapability() }, _options.Mcp.MaxRequestStateBytes);
@@ -97,7 +154,7 @@ public sealed class RequestStateSealTests
         // And the sealed state of a round at the limit still opens (it is what the agent echoes).
         var seal = Seal();
         var state = seal.Seal(Round() with { Upstream = new string('s', 1024) });
-        Assert.Equal(1024, seal.Open(state, 7, RequestMethods.ToolsCall, "weather", Arguments)!.Upstream!.Length);
+        Assert.Equal(1024, (await Open(seal, state, 7, RequestMethods.ToolsCall, "weather", Arguments))!.Upstream!.Length);
     }
 
     [Fact]

@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Gateway.Web.Protocol;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Web.Upstreams;
+
+/// <summary>
+/// Routes an upstream's <c>notifications/tasks/status</c> to the agent request waiting on that task: an upstream sends
+/// them on the event stream of a <c>tasks/get</c>, so the gateway's forwarded tasks/get registers for its task while it
+/// runs. Keyed by server and the upstream's task id (ids are the upstream's own and may repeat across upstreams); called
+/// from <see cref="ProgressInterceptingTransport"/> in wire order, so a status reaches the agent before the answer.
+/// Bounded: an upstream gets <see cref="MaxPerRequest"/> notifications relayed per request; more are dropped (each
+/// one carries the whole state, so the last relayed and the answer still tell the agent everything).
+/// </summary>
+internal sealed partial class TaskStatusRouter(ILogger<TaskStatusRouter> logger)
+{
+    internal const int MaxPerRequest = 32;
+
+    private readonly ConcurrentDictionary<(string Server, string TaskId), Relay> _relays = new();
+
+    /// <summary>Routes the task's notifications to <paramref name="relay"/> until disposed (a later registration for the same task takes over).</summary>
+    public IDisposable Register(string server, string upstreamTaskId, Func<JsonObject, ValueTask> relay)
+    {
+        var key = (server, upstreamTaskId);
+        var registered = new Relay(relay);
+        _relays[key] = registered;
+        return new Registration(this, key, registered);
+    }
+
+    /// <summary>Forwards the notification if a request waits on its task; returns whether it was consumed.</summary>
+    public async ValueTask<bool> TryForwardAsync(string server, JsonRpcNotification notification)
+    {
+        if (notification.Method != TasksProtocol.StatusNotification
+            || notification.Params is not JsonObject status
+            || status[TasksProtocol.TaskIdParameter] is not JsonValue id || !id.TryGetValue(out string? taskId)
+            || !_relays.TryGetValue((server, taskId), out var relay))
+        {
+            return false;
+        }
+
+        var count = Interlocked.Increment(ref relay.Count);
+        if (count <= MaxPerRequest)
+        {
+            await relay.Send(status);
+        }
+        else if (count == MaxPerRequest + 1)
+        {
+            LogDropped(server, MaxPerRequest);
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} sent more than {Max} task status notifications for one tasks/get; the rest are dropped.")]
+    private partial void LogDropped(string server, int max);
+
+    private sealed class Relay(Func<JsonObject, ValueTask> send)
+    {
+        public int Count;
+
+        public Func<JsonObject, ValueTask> Send { get; } = send;
+    }
+
+    private sealed class Registration(TaskStatusRouter router, (string, string) key, Relay relay) : IDisposable
+    {
+        public void Dispose() => router._relays.TryRemove(new(key, relay));
+    }
+}
