@@ -553,6 +553,22 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("Servers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.SingleUseMarkEntity", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("ExpiresAtMs")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAtMs");
+
+                    b.ToTable("SingleUseMarks", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ToolClassOverrideEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -582,6 +598,47 @@ namespace Gateway.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("ToolClassOverrides", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Data.Entities.ToolLimitRuleEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("DailyQuota")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Match")
+                        .IsRequired()
+                        .HasMaxLength(513)
+                        .HasColumnType("character varying(513)");
+
+                    b.Property<int>("MaxConcurrent")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("RequestsPerMinute")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("ToolLimitRules", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.ToolPinEntity", b =>
@@ -664,6 +721,31 @@ namespace Gateway.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("ToolRejections", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Data.Entities.UsageCounterEntity", b =>
+                {
+                    b.Property<long>("AgentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Rule")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Span")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("AgentId", "Rule", "Span", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("UsageCounters", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.AgentGrantEntity", b =>

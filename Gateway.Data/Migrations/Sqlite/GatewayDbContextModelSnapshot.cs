@@ -534,6 +534,22 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("Servers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.SingleUseMarkEntity", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAtMs");
+
+                    b.ToTable("SingleUseMarks", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ToolClassOverrideEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -561,6 +577,45 @@ namespace Gateway.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("ToolClassOverrides", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Data.Entities.ToolLimitRuleEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DailyQuota")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Match")
+                        .IsRequired()
+                        .HasMaxLength(513)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MaxConcurrent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RequestsPerMinute")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("ToolLimitRules", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.ToolPinEntity", b =>
@@ -639,6 +694,31 @@ namespace Gateway.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("ToolRejections", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Data.Entities.UsageCounterEntity", b =>
+                {
+                    b.Property<long>("AgentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Rule")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Span")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("AgentId", "Rule", "Span", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("UsageCounters", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.AgentGrantEntity", b =>
