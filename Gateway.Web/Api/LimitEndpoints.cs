@@ -16,12 +16,12 @@ internal static class LimitEndpoints
         tools.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes a per-tool limit.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<ToolLimitRuleDocument>>, ValidationProblem, ProblemHttpResult>> ListAsync(ToolLimitOperations limits, CancellationToken ct) =>
+    private static async Task<Results<Ok<IReadOnlyList<ToolLimitRuleDocument>>, AdminRefusal>> ListAsync(ToolLimitOperations limits, CancellationToken ct) =>
         (await limits.ListAsync(ct)).ToHttp(TypedResults.Ok);
 
-    private static async Task<Results<Ok<ToolLimitRuleDocument>, ValidationProblem, ProblemHttpResult>> PutAsync(string name, ToolLimitRuleDocument document, ToolLimitOperations limits, CancellationToken ct) =>
+    private static async Task<Results<Ok<ToolLimitRuleDocument>, AdminRefusal>> PutAsync(string name, ToolLimitRuleDocument document, ToolLimitOperations limits, CancellationToken ct) =>
         (await limits.SaveAsync(document with { Name = name, ManagedByConfiguration = false }, ct)).ToHttp(TypedResults.Ok);
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(string name, ToolLimitOperations limits, CancellationToken ct) =>
+    private static async Task<Results<NoContent, AdminRefusal>> DeleteAsync(string name, ToolLimitOperations limits, CancellationToken ct) =>
         (await limits.DeleteAsync(name, ct)).ToHttp();
 }
