@@ -30,3 +30,6 @@ public readonly record struct UsageWindow(CounterKey Key, int Span, long Start)
 
 /// <summary>A count in a window: a total read from the database, or a change to add to it.</summary>
 public readonly record struct UsageCount(UsageWindow Window, long Count);
+
+/// <summary>Calls of one counter in flight: this instance's (to report) or the other live instances' together (read back).</summary>
+public readonly record struct InFlightCount(CounterKey Key, long Count);

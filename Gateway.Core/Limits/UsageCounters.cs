@@ -17,8 +17,13 @@ namespace Gateway.Core.Limits;
 /// The exchange (<see cref="TakeChanges"/>, then the store, then <see cref="Merge"/> or, when the store failed,
 /// <see cref="Restore"/>) runs on one background loop. An instance sees another's call at its first exchange after
 /// that instance's next one, up to two exchange intervals later: with N instances a window can overshoot by what the
-/// other N−1 instances admit in two intervals (and never by more than N−1 times the limit). Calls in flight are not exchanged: a call's slot is held by
-/// the instance that runs it, so the concurrency limit applies per instance.
+/// other N−1 instances admit in two intervals (and never by more than N−1 times the limit).
+/// </para>
+/// <para>
+/// Calls in flight are shared the same way (<see cref="TakeInFlight"/>, <see cref="MergeInFlight"/>): each instance
+/// reports its own per counter when they change, and decides on its own plus the others' as last read, so the
+/// concurrency limit holds across instances up to what the others started within two intervals. An instance that
+/// was killed stops counting once it has not been seen alive for a few intervals.
 /// </para>
 /// <para>Counters live as long as the process: one per agent and rule that called, a few dozen bytes each.</para>
 /// </remarks>
@@ -114,7 +119,7 @@ public sealed class UsageCounters : IUsageCounters
         lock (counter)
         {
             Roll(key, counter, now);
-            return new AgentUsage(Clamp(counter.Minute.Total), counter.InFlight, Clamp(counter.Day.Total));
+            return new AgentUsage(Clamp(counter.Minute.Total), Clamp(counter.InFlight + counter.OthersInFlight), Clamp(counter.Day.Total));
         }
     }
 
@@ -197,6 +202,69 @@ public sealed class UsageCounters : IUsageCounters
         }
     }
 
+    /// <summary>
+    /// Takes this instance's calls in flight that changed since they were last reported, for the store, and whether it
+    /// has any stored (then it must say it is alive).
+    /// </summary>
+    public (IReadOnlyList<InFlightCount> Changed, bool HoldsAny) TakeInFlight()
+    {
+        var changed = new List<InFlightCount>();
+        var holdsAny = false;
+        foreach (var (key, counter) in _counters)
+        {
+            lock (counter)
+            {
+                if (counter.InFlight != counter.Reported)
+                {
+                    changed.Add(new InFlightCount(key, counter.InFlight));
+                    counter.Reported = counter.InFlight;
+                }
+
+                holdsAny |= counter.Reported > 0;
+            }
+        }
+
+        return (changed, holdsAny);
+    }
+
+    /// <summary>Marks counts whose report failed to be reported again at the next exchange.</summary>
+    public void RestoreInFlight(IEnumerable<InFlightCount> changed)
+    {
+        foreach (var change in changed)
+        {
+            if (_counters.TryGetValue(change.Key, out var counter))
+            {
+                lock (counter)
+                {
+                    counter.Reported = -1;
+                }
+            }
+        }
+    }
+
+    /// <summary>Takes the other live instances' calls in flight as read from the store: a counter not among them has none elsewhere.</summary>
+    public void MergeInFlight(IReadOnlyList<InFlightCount> others)
+    {
+        var byKey = others.Count == 0 ? null : others.ToDictionary(o => o.Key, o => o.Count);
+        foreach (var (key, counter) in _counters)
+        {
+            lock (counter)
+            {
+                counter.OthersInFlight = byKey is not null && byKey.Remove(key, out var count) ? count : 0;
+            }
+        }
+
+        // Counters this instance has not used yet (another instance's agent): known before their first call here.
+        foreach (var (key, count) in byKey ?? [])
+        {
+            var counter = _counters.GetOrAdd(key, static _ => new Counter());
+            lock (counter)
+            {
+                counter.OthersInFlight = count;
+            }
+        }
+    }
+
     private static int Clamp(long count) => (int)Math.Clamp(count, 0, int.MaxValue);
 
     private static void Take(CounterKey key, int span, ref Window window, List<UsageCount> changes)
@@ -253,9 +321,15 @@ public sealed class UsageCounters : IUsageCounters
 
         public int InFlight { get; set; }
 
+        /// <summary>Gets or sets this instance's calls in flight as last reported to the store (-1: to be reported again).</summary>
+        public int Reported { get; set; }
+
+        /// <summary>Gets or sets the other live instances' calls in flight, as last read.</summary>
+        public long OthersInFlight { get; set; }
+
         public LimitKind Check(EffectiveLimits limits, bool includeInFlight)
         {
-            if (includeInFlight && limits.MaxConcurrent > 0 && InFlight >= limits.MaxConcurrent)
+            if (includeInFlight && limits.MaxConcurrent > 0 && InFlight + OthersInFlight >= limits.MaxConcurrent)
             {
                 return LimitKind.Concurrency;
             }

@@ -10,8 +10,42 @@ namespace Gateway.Data.Stores;
 /// never a read-modify-write, so instances exchanging at the same moment cannot lose each other's calls; SQLite
 /// (3.24+) and PostgreSQL share the statement.
 /// </summary>
+/// <remarks>
+/// Calls in flight live in the same table under two spans of their own, so windows and instances share one schema:
+/// <see cref="InFlightSpan"/> rows hold an instance's current count per counter (<c>WindowStart</c> = the instance's
+/// number; set, not added), and one <see cref="AliveSpan"/> row per instance holds when it last said it was alive
+/// (<c>Count</c> = Unix seconds). An instance's rows count only while it is seen alive; a killed one's stop counting,
+/// and are pruned with the ended windows.
+/// </remarks>
 internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> factory) : IUsageCounterStore
 {
+    /// <summary>The span of a row holding an instance's calls in flight for one counter.</summary>
+    internal const int InFlightSpan = -1;
+
+    /// <summary>The span of an instance's sign of life (agent 0, no rule).</summary>
+    internal const int AliveSpan = -2;
+
+    private const string SetInFlight = """
+        INSERT INTO "UsageCounters" ("AgentId", "Rule", "Span", "WindowStart", "Count") VALUES (@agent, @rule, @span, @instance, @count)
+        ON CONFLICT ("AgentId", "Rule", "Span", "WindowStart") DO UPDATE SET "Count" = excluded."Count"
+        """;
+
+    private const string ClearInFlight = """
+        DELETE FROM "UsageCounters" WHERE "AgentId" = @agent AND "Rule" = @rule AND "Span" = @span AND "WindowStart" = @instance
+        """;
+
+    private const string OthersInFlight = """
+        SELECT f."AgentId", f."Rule", CAST(SUM(f."Count") AS BIGINT) FROM "UsageCounters" f
+        JOIN "UsageCounters" a ON a."AgentId" = 0 AND a."Rule" = '' AND a."Span" = @alive AND a."WindowStart" = f."WindowStart"
+        WHERE f."Span" = @inFlight AND f."WindowStart" <> @instance AND a."Count" >= @aliveSince
+        GROUP BY f."AgentId", f."Rule"
+        """;
+
+    private const string PruneInstances = """
+        DELETE FROM "UsageCounters" WHERE "Span" IN (@inFlight, @alive) AND "WindowStart" NOT IN
+            (SELECT "WindowStart" FROM "UsageCounters" WHERE "AgentId" = 0 AND "Rule" = '' AND "Span" = @alive AND "Count" >= @before)
+        """;
+
     private const string Upsert = """
         INSERT INTO "UsageCounters" ("AgentId", "Rule", "Span", "WindowStart", "Count") VALUES (@agent, @rule, @span, @start, @count)
         ON CONFLICT ("AgentId", "Rule", "Span", "WindowStart") DO UPDATE SET "Count" = "UsageCounters"."Count" + excluded."Count"
@@ -67,10 +101,84 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
         return totals;
     }
 
+    public async Task<IReadOnlyList<InFlightCount>> ExchangeInFlightAsync(long instance, IReadOnlyCollection<InFlightCount> changed, bool holdsAny, long now, long aliveSince, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+
+        // Writes only when something changed or calls are held (the sign of life): an idle gateway only reads.
+        var writes = changed.Count > 0 || holdsAny;
+        await using var transaction = writes ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var connection = db.Database.GetDbConnection();
+        var dbTransaction = transaction?.GetDbTransaction();
+        if (holdsAny)
+        {
+            await using var alive = Command(connection, dbTransaction, SetInFlight);
+            alive.Add("@agent", 0L);
+            alive.Add("@rule", string.Empty);
+            alive.Add("@span", AliveSpan);
+            alive.Add("@instance", instance);
+            alive.Add("@count", now);
+            await alive.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (changed.Count > 0)
+        {
+            await using var set = Command(connection, dbTransaction, SetInFlight);
+            var (agent, rule, _, _, count) = (set.Add("@agent", 0L), set.Add("@rule", string.Empty), set.Add("@span", InFlightSpan), set.Add("@instance", instance), set.Add("@count", 0L));
+            await using var clear = Command(connection, dbTransaction, ClearInFlight);
+            var (clearAgent, clearRule) = (clear.Add("@agent", 0L), clear.Add("@rule", string.Empty));
+            clear.Add("@span", InFlightSpan);
+            clear.Add("@instance", instance);
+
+            // One order on every instance, as for the windows.
+            foreach (var change in changed.OrderBy(c => c.Key.AgentId).ThenBy(c => c.Key.Rule, StringComparer.Ordinal))
+            {
+                if (change.Count > 0)
+                {
+                    (agent.Value, rule.Value, count.Value) = (change.Key.AgentId, change.Key.Rule, change.Count);
+                    await set.ExecuteNonQueryAsync(cancellationToken);
+                }
+                else
+                {
+                    (clearAgent.Value, clearRule.Value) = (change.Key.AgentId, change.Key.Rule);
+                    await clear.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+        }
+
+        var others = new List<InFlightCount>();
+        await using (var read = Command(connection, dbTransaction, OthersInFlight))
+        {
+            read.Add("@alive", AliveSpan);
+            read.Add("@inFlight", InFlightSpan);
+            read.Add("@instance", instance);
+            read.Add("@aliveSince", aliveSince);
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                others.Add(new InFlightCount(new CounterKey(reader.GetInt64(0), reader.GetString(1)), reader.GetInt64(2)));
+            }
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return others;
+    }
+
     public async Task PruneAsync(long before, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await db.UsageCounters.Where(c => c.WindowStart + c.Span < before).ExecuteDeleteAsync(cancellationToken);
+        await db.UsageCounters.Where(c => c.Span > 0 && c.WindowStart + c.Span < before).ExecuteDeleteAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var prune = Command(db.Database.GetDbConnection(), null, PruneInstances);
+        prune.Add("@inFlight", InFlightSpan);
+        prune.Add("@alive", AliveSpan);
+        prune.Add("@before", before);
+        await prune.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)

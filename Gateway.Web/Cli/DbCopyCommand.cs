@@ -44,6 +44,7 @@ internal static class DbCopyCommand
     {
         ["McpSessions"] = "live sessions of the old gateway; agents start new ones",
         ["SingleUseMarks"] = "single-use marks of the old gateway's round trips and task ends, kept minutes to a day",
+        ["UsageCounters"] = "the old gateway's usage counts and calls in flight; limit windows and daily quotas start again",
     };
 
     public static async Task<int> RunAsync(VerbArguments args, IConfiguration configuration, TextWriter output, TextWriter error)
@@ -193,6 +194,8 @@ internal static class DbCopyCommand
         ("PolicyRules", await CopyRowsAsync(from.PolicyRules.OrderBy(e => e.Id), to)),
         ("ToolClassOverrides", await CopyRowsAsync(from.ToolClassOverrides.OrderBy(e => e.Id), to)),
         ("ToolPins", await CopyRowsAsync(from.ToolPins.OrderBy(e => e.Id), to)),
+        ("ToolRejections", await CopyRowsAsync(from.ToolRejections.OrderBy(e => e.Id), to)),
+        ("ToolLimitRules", await CopyRowsAsync(from.ToolLimitRules.OrderBy(e => e.Id), to)),
         ("ConsoleUsers", await CopyRowsAsync(from.ConsoleUsers.OrderBy(e => e.Id), to)),
         ("Approvals", await CopyRowsAsync(from.Set<ApprovalEntity>().OrderBy(e => e.Id), to)),
 
@@ -286,7 +289,7 @@ internal static class DbCopyCommand
     /// <summary>Guards the table list of <see cref="CopyTablesAsync"/>: a table nobody decided about is refused, never silently left behind.</summary>
     private static void CheckEveryTableIsHandled(IModel model)
     {
-        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints"];
+        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints"];
         var unknown = model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Where(t => !copied.Contains(t) && !Skipped.ContainsKey(t)).ToList();
         if (unknown.Count > 0)
         {

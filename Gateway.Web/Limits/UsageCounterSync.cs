@@ -1,18 +1,22 @@
+using Gateway.Core.Audit;
 using Gateway.Core.Limits;
 
 namespace Gateway.Web.Limits;
 
 /// <summary>
 /// Exchanges this instance's usage counts with the database every <see cref="LimitOptions.SyncInterval"/>: adds what
-/// was counted here since the last exchange, reads back every instance's totals. Loads the totals before the gateway
+/// was counted here since the last exchange, reads back every instance's totals, and reports its calls in flight and
+/// reads back the other live instances'. Loads the totals before the gateway
 /// serves (a restart keeps the day's count) and exchanges once more when it stops (nothing counted here is lost).
 /// </summary>
 /// <remarks>
 /// A failed exchange keeps the changes for the next one and the instance goes on deciding on what it knows: the
 /// limits stay in force on each instance, only the others' calls are seen later.
 /// </remarks>
-internal sealed partial class UsageCounterSync(UsageCounters counters, IUsageCounterStore store, LimitOptions options, TimeProvider time, ILogger<UsageCounterSync> logger) : BackgroundService
+internal sealed partial class UsageCounterSync(UsageCounters counters, IUsageCounterStore store, GatewayInstance instance, LimitOptions options, TimeProvider time, ILogger<UsageCounterSync> logger) : BackgroundService
 {
+    // The instance's id is 12 hex digits: its number fits a column of Unix seconds and counts alike.
+    private readonly long _instance = Convert.ToInt64(instance.Id, 16);
     private long _prunedMinute;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -63,6 +67,27 @@ internal sealed partial class UsageCounterSync(UsageCounters counters, IUsageCou
             }
 
             LogExchangeFailed(logger, ex, changes.Count);
+            return;
+        }
+
+        // Calls in flight: this instance's changed counts out, the other live instances' back. An instance unseen for
+        // three intervals (at least 3 s) no longer counts: it was killed, its calls with it.
+        var (changed, holdsAny) = counters.TakeInFlight();
+        try
+        {
+            var seconds = now.ToUnixTimeSeconds();
+            var alive = (long)Math.Ceiling(Math.Max(3, 3 * options.SyncInterval.TotalSeconds));
+            counters.MergeInFlight(await store.ExchangeInFlightAsync(_instance, changed, holdsAny, seconds, seconds - alive, cancellationToken));
+        }
+        catch (Exception ex)
+        {
+            counters.RestoreInFlight(changed);
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            LogExchangeFailed(logger, ex, changed.Count);
             return;
         }
 

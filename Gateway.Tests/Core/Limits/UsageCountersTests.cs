@@ -42,6 +42,40 @@ public sealed class UsageCountersTests
     }
 
     [Fact]
+    public void CallsInFlight_AreReportedWhenTheyChange_AndTheOthersCountTowardsTheConcurrencyLimit()
+    {
+        var (a, b) = (new UsageCounters(), new UsageCounters());
+        var one = new EffectiveLimits(0, MaxConcurrent: 1, 0);
+
+        // Nothing in flight yet: nothing to report, nothing held.
+        Assert.Empty(a.TakeInFlight().Changed);
+        Assert.Equal(LimitKind.None, a.TryAcquire(Key, one, Now));
+
+        // A reports its call once; the store gives B the sum of the other instances' (here A's).
+        var (changed, holdsAny) = a.TakeInFlight();
+        Assert.Equal([new InFlightCount(Key, 1)], changed);
+        Assert.True(holdsAny);
+        Assert.Empty(a.TakeInFlight().Changed);
+        b.MergeInFlight(changed);
+        Assert.Equal(1, b.Usage(Key, Now).InFlight);
+        Assert.Equal(LimitKind.Concurrency, b.TryAcquire(Key, one, Now));
+
+        // The call ends: A reports 0 (the store removes its row) and holds nothing; B, hearing of no call, lets one go.
+        a.Release(Key);
+        (changed, holdsAny) = a.TakeInFlight();
+        Assert.Equal([new InFlightCount(Key, 0)], changed);
+        Assert.False(holdsAny);
+        b.MergeInFlight([]);
+        Assert.Equal(LimitKind.None, b.TryAcquire(Key, one, Now));
+
+        // A report that failed is made again at the next exchange.
+        Assert.Equal(LimitKind.None, a.TryAcquire(Key, new EffectiveLimits(0, 0, 0), Now));
+        var failed = a.TakeInFlight().Changed;
+        a.RestoreInFlight(failed);
+        Assert.Equal(failed, a.TakeInFlight().Changed);
+    }
+
+    [Fact]
     public void CallsCountedDuringAnExchange_AreNeitherLostNorCountedTwice()
     {
         var counters = new UsageCounters();

@@ -64,6 +64,7 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<ProgressRouter>();
         Services.AddSingleton(new Gateway.Core.Guardrails.ResultGuard());
         Services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
+        Services.AddSingleton<Gateway.Web.Upstreams.TaskStatusRouter>();
         Services.AddSingleton<UpstreamClientFactory>();
         Services.AddSingleton<UpstreamManager>();
         Services.AddSingleton<ServerRegistry>();

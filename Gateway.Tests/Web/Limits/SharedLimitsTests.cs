@@ -10,9 +10,9 @@ using static Gateway.Tests.Support.Upstreams;
 namespace Gateway.Tests.Web.Limits;
 
 /// <summary>
-/// Two real gateway instances on one database (a SQLite file, a PostgreSQL database) enforce one agent's daily quota
-/// together: calls spent on either count on both once the instances have exchanged their counts, and a restart keeps
-/// the day's count.
+/// Two real gateway instances on one database (a SQLite file, a PostgreSQL database) enforce one agent's limits
+/// together: calls spent on either count on both once the instances have exchanged their counts, a restart keeps the
+/// day's count, and a call in flight on one takes the agent's concurrency slot on the other until it ends.
 /// </summary>
 public sealed class SharedLimitsTests
 {
@@ -93,6 +93,77 @@ public sealed class SharedLimitsTests
             }
         }
     }
+
+    [Theory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ACallInFlightOnOneInstance_TakesTheConcurrencySlotOnTheOther_UntilItEnds(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        var name = "cc" + Guid.NewGuid().ToString("N")[..6];
+        var (upstream, url) = await StartHttpAsync(name);
+        await using var _ = upstream;
+        var shared = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(shared);
+        var database = provider == DatabaseProvider.Postgres
+            ? await PostgresServer.CreateDatabaseAsync("limits")
+            : $"Data Source={Path.Combine(shared, "gateway.db")}";
+        var settings = Merge(Http(name, url), Agent("spender", Key, $"{name}/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:Agents:spender:Limits:MaxConcurrent"] = "1",
+            ["ConnectionStrings:Gateway"] = database,
+            ["Gateway:DataProtection:KeysPath"] = Path.Combine(shared, "keys"),
+            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(shared, "audit-signing-key.pem"),
+        });
+        try
+        {
+            await using var a = await GatewayHost.StartAsync(settings);
+            await using var b = await GatewayHost.StartAsync(settings);
+            await a.WaitForToolAsync($"{name}__slow");
+            await b.WaitForToolAsync($"{name}__echo");
+            await using var onA = await a.ConnectAsync(Key);
+            await using var onB = await b.ConnectAsync(Key);
+
+            // A holds the agent's one slot with a call that runs until cancelled.
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
+            var slowBefore = CallLog.Count(name, "slow");
+            var slow = onA.CallToolAsync($"{name}__slow", new Dictionary<string, object?> { ["milliseconds"] = 120_000 }, cancellationToken: cancel.Token).AsTask();
+            await Eventually.TrueAsync(() => CallLog.Count(name, "slow") == slowBefore + 1, "the slow call reached the upstream");
+
+            // B learns of it at its next exchange, and refuses the agent's call there; nothing reaches the upstream.
+            var echoBefore = CallLog.Count(name, "echo");
+            await Eventually.TrueAsync(async () => await InFlightAsync(b) == 1, "B counts the call in flight on A");
+            // A concurrency refusal is not a window: its JSON-RPC error alone, no 429.
+            var refused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => Echo(onB, $"{name}__echo", "second"));
+            Assert.Equal("maxConcurrent", refused.Data["limit"]);
+            Assert.Contains("Concurrency limit reached: agent 'spender' may have 1 tool calls in flight at once", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(echoBefore, CallLog.Count(name, "echo"));
+
+            // The call on A ends: B lets the agent call again once it has heard.
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
+            await Eventually.TrueAsync(async () => await InFlightAsync(b) == 0, "B sees the slot free");
+            Assert.NotEqual(true, (await Echo(onB, $"{name}__echo", "now")).IsError);
+        }
+        finally
+        {
+            if (provider == DatabaseProvider.Postgres)
+            {
+                await PostgresServer.DropDatabaseAsync(database);
+            }
+
+            try
+            {
+                Directory.Delete(shared, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temp folder.
+            }
+        }
+    }
+
+    private static async Task<int> InFlightAsync(GatewayHost gateway) =>
+        (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/agents/spender", TestContext.Timeout)).GetProperty("usage").GetProperty("inFlight").GetInt32();
 
     private static Task<ModelContextProtocol.Protocol.CallToolResult> Echo(McpClient client, string tool, string message) =>
         client.CallToolAsync(tool, new Dictionary<string, object?> { ["message"] = message }, cancellationToken: TestContext.Timeout).AsTask();
