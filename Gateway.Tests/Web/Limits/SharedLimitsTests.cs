@@ -27,71 +27,42 @@ public sealed class SharedLimitsTests
         var name = "sh" + Guid.NewGuid().ToString("N")[..6];
         var (upstream, url) = await StartHttpAsync(name);
         await using var _ = upstream;
-        var shared = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(shared);
-        var database = provider == DatabaseProvider.Postgres
-            ? await PostgresServer.CreateDatabaseAsync("limits")
-            : $"Data Source={Path.Combine(shared, "gateway.db")}";
-        var settings = Merge(Http(name, url), Agent("spender", Key, $"{name}/echo"), new Dictionary<string, string?>
+        await using var shared = await SharedDatabase.CreateAsync(provider);
+        var settings = shared.Settings(Http(name, url), Agent("spender", Key, $"{name}/echo"), new() { ["Gateway:Agents:spender:Limits:DailyQuota"] = $"{Quota}" });
+        var before = CallLog.Count(name, "echo");
+        await using (var a = await GatewayHost.StartAsync(settings))
+        await using (var b = await GatewayHost.StartAsync(settings))
         {
-            ["Gateway:Agents:spender:Limits:DailyQuota"] = $"{Quota}",
-            ["ConnectionStrings:Gateway"] = database,
-            ["Gateway:DataProtection:KeysPath"] = Path.Combine(shared, "keys"),
-            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(shared, "audit-signing-key.pem"),
-        });
-        try
-        {
-            var before = CallLog.Count(name, "echo");
-            await using (var a = await GatewayHost.StartAsync(settings))
-            await using (var b = await GatewayHost.StartAsync(settings))
+            await a.WaitForToolAsync($"{name}__echo");
+            await b.WaitForToolAsync($"{name}__echo");
+            await using var onA = await a.ConnectAsync(Key);
+            await using var onB = await b.ConnectAsync(Key);
+            for (var i = 0; i < Quota / 2; i++)
             {
-                await a.WaitForToolAsync($"{name}__echo");
-                await b.WaitForToolAsync($"{name}__echo");
-                await using var onA = await a.ConnectAsync(Key);
-                await using var onB = await b.ConnectAsync(Key);
-                for (var i = 0; i < Quota / 2; i++)
-                {
-                    Assert.NotEqual(true, (await Echo(onA, $"{name}__echo", $"a{i}")).IsError);
-                    Assert.NotEqual(true, (await Echo(onB, $"{name}__echo", $"b{i}")).IsError);
-                }
-
-                // Each instance learns of the other's calls at its next exchange (about a second).
-                await Eventually.TrueAsync(async () => await TodayAsync(a) == Quota && await TodayAsync(b) == Quota, "both instances count the calls made on either");
-                foreach (var client in new[] { onA, onB })
-                {
-                    var error = await LimitRefusals.ErrorOfAsync(() => Echo(client, $"{name}__echo", "over"));
-                    Assert.Equal("dailyQuota", error.GetProperty("data").GetProperty("limit").GetString());
-                    Assert.Contains($"Daily quota reached: agent 'spender' may start {Quota} tool calls per UTC day", error.GetProperty("message").GetString(), StringComparison.Ordinal);
-                }
-
-                Assert.Equal(before + Quota, CallLog.Count(name, "echo"));
+                Assert.NotEqual(true, (await Echo(onA, $"{name}__echo", $"a{i}")).IsError);
+                Assert.NotEqual(true, (await Echo(onB, $"{name}__echo", $"b{i}")).IsError);
             }
 
-            // Both stopped (each exchanged once more on its way out); a new instance starts from the stored count.
-            await using var restarted = await GatewayHost.StartAsync(settings);
-            await restarted.WaitForToolAsync($"{name}__echo");
-            Assert.Equal(Quota, await TodayAsync(restarted));
-            await using var again = await restarted.ConnectAsync(Key);
-            var refused = await LimitRefusals.ErrorOfAsync(() => Echo(again, $"{name}__echo", "after restart"));
-            Assert.Equal("dailyQuota", refused.GetProperty("data").GetProperty("limit").GetString());
+            // Each instance learns of the other's calls at its next exchange (about a second).
+            await Eventually.TrueAsync(async () => await TodayAsync(a) == Quota && await TodayAsync(b) == Quota, "both instances count the calls made on either");
+            foreach (var client in new[] { onA, onB })
+            {
+                var error = await LimitRefusals.ErrorOfAsync(() => Echo(client, $"{name}__echo", "over"));
+                Assert.Equal("dailyQuota", error.GetProperty("data").GetProperty("limit").GetString());
+                Assert.Contains($"Daily quota reached: agent 'spender' may start {Quota} tool calls per UTC day", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            }
+
             Assert.Equal(before + Quota, CallLog.Count(name, "echo"));
         }
-        finally
-        {
-            if (provider == DatabaseProvider.Postgres)
-            {
-                await PostgresServer.DropDatabaseAsync(database);
-            }
 
-            try
-            {
-                Directory.Delete(shared, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A temp folder.
-            }
-        }
+        // Both stopped (each exchanged once more on its way out); a new instance starts from the stored count.
+        await using var restarted = await GatewayHost.StartAsync(settings);
+        await restarted.WaitForToolAsync($"{name}__echo");
+        Assert.Equal(Quota, await TodayAsync(restarted));
+        await using var again = await restarted.ConnectAsync(Key);
+        var refused = await LimitRefusals.ErrorOfAsync(() => Echo(again, $"{name}__echo", "after restart"));
+        Assert.Equal("dailyQuota", refused.GetProperty("data").GetProperty("limit").GetString());
+        Assert.Equal(before + Quota, CallLog.Count(name, "echo"));
     }
 
     [Theory]
@@ -102,58 +73,75 @@ public sealed class SharedLimitsTests
         var name = "cc" + Guid.NewGuid().ToString("N")[..6];
         var (upstream, url) = await StartHttpAsync(name);
         await using var _ = upstream;
-        var shared = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(shared);
-        var database = provider == DatabaseProvider.Postgres
-            ? await PostgresServer.CreateDatabaseAsync("limits")
-            : $"Data Source={Path.Combine(shared, "gateway.db")}";
-        var settings = Merge(Http(name, url), Agent("spender", Key, $"{name}/*"), new Dictionary<string, string?>
+        await using var shared = await SharedDatabase.CreateAsync(provider);
+        var settings = shared.Settings(Http(name, url), Agent("spender", Key, $"{name}/*"), new() { ["Gateway:Agents:spender:Limits:MaxConcurrent"] = "1" });
+        await using var a = await GatewayHost.StartAsync(settings);
+        await using var b = await GatewayHost.StartAsync(settings);
+        await a.WaitForToolAsync($"{name}__slow");
+        await b.WaitForToolAsync($"{name}__echo");
+        await using var onA = await a.ConnectAsync(Key);
+        await using var onB = await b.ConnectAsync(Key);
+
+        // A holds the agent's one slot with a call that runs until cancelled.
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
+        var slowBefore = CallLog.Count(name, "slow");
+        var slow = onA.CallToolAsync($"{name}__slow", new Dictionary<string, object?> { ["milliseconds"] = 120_000 }, cancellationToken: cancel.Token).AsTask();
+        await Eventually.TrueAsync(() => CallLog.Count(name, "slow") == slowBefore + 1, "the slow call reached the upstream");
+
+        // B learns of it at its next exchange, and refuses the agent's call there; nothing reaches the upstream.
+        var echoBefore = CallLog.Count(name, "echo");
+        await Eventually.TrueAsync(async () => await InFlightAsync(b) == 1, "B counts the call in flight on A");
+        // A concurrency refusal is not a window: its JSON-RPC error alone, no 429.
+        var refused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => Echo(onB, $"{name}__echo", "second"));
+        Assert.Equal("maxConcurrent", refused.Data["limit"]);
+        Assert.Contains("Concurrency limit reached: agent 'spender' may have 1 tool calls in flight at once", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(echoBefore, CallLog.Count(name, "echo"));
+
+        // The call on A ends: B lets the agent call again once it has heard.
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
+        await Eventually.TrueAsync(async () => await InFlightAsync(b) == 0, "B sees the slot free");
+        Assert.NotEqual(true, (await Echo(onB, $"{name}__echo", "now")).IsError);
+    }
+
+    private static async Task<int> InFlightAsync(GatewayHost gateway) =>
+        (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/agents/spender", TestContext.Timeout)).GetProperty("usage").GetProperty("inFlight").GetInt32();
+
+    /// <summary>One database (a SQLite file or a PostgreSQL database) and one key ring for the instances of a test, removed after it.</summary>
+    private sealed class SharedDatabase : IAsyncDisposable
+    {
+        private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        private DatabaseProvider _provider;
+        private string _database = string.Empty;
+
+        public static async Task<SharedDatabase> CreateAsync(DatabaseProvider provider)
         {
-            ["Gateway:Agents:spender:Limits:MaxConcurrent"] = "1",
-            ["ConnectionStrings:Gateway"] = database,
-            ["Gateway:DataProtection:KeysPath"] = Path.Combine(shared, "keys"),
-            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(shared, "audit-signing-key.pem"),
-        });
-        try
-        {
-            await using var a = await GatewayHost.StartAsync(settings);
-            await using var b = await GatewayHost.StartAsync(settings);
-            await a.WaitForToolAsync($"{name}__slow");
-            await b.WaitForToolAsync($"{name}__echo");
-            await using var onA = await a.ConnectAsync(Key);
-            await using var onB = await b.ConnectAsync(Key);
-
-            // A holds the agent's one slot with a call that runs until cancelled.
-            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
-            var slowBefore = CallLog.Count(name, "slow");
-            var slow = onA.CallToolAsync($"{name}__slow", new Dictionary<string, object?> { ["milliseconds"] = 120_000 }, cancellationToken: cancel.Token).AsTask();
-            await Eventually.TrueAsync(() => CallLog.Count(name, "slow") == slowBefore + 1, "the slow call reached the upstream");
-
-            // B learns of it at its next exchange, and refuses the agent's call there; nothing reaches the upstream.
-            var echoBefore = CallLog.Count(name, "echo");
-            await Eventually.TrueAsync(async () => await InFlightAsync(b) == 1, "B counts the call in flight on A");
-            // A concurrency refusal is not a window: its JSON-RPC error alone, no 429.
-            var refused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => Echo(onB, $"{name}__echo", "second"));
-            Assert.Equal("maxConcurrent", refused.Data["limit"]);
-            Assert.Contains("Concurrency limit reached: agent 'spender' may have 1 tool calls in flight at once", refused.Message, StringComparison.Ordinal);
-            Assert.Equal(echoBefore, CallLog.Count(name, "echo"));
-
-            // The call on A ends: B lets the agent call again once it has heard.
-            await cancel.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
-            await Eventually.TrueAsync(async () => await InFlightAsync(b) == 0, "B sees the slot free");
-            Assert.NotEqual(true, (await Echo(onB, $"{name}__echo", "now")).IsError);
+            var shared = new SharedDatabase { _provider = provider };
+            Directory.CreateDirectory(shared._folder);
+            shared._database = provider == DatabaseProvider.Postgres
+                ? await PostgresServer.CreateDatabaseAsync("limits")
+                : $"Data Source={Path.Combine(shared._folder, "gateway.db")}";
+            return shared;
         }
-        finally
-        {
-            if (provider == DatabaseProvider.Postgres)
+
+        public Dictionary<string, string?> Settings(Dictionary<string, string?> server, Dictionary<string, string?> agent, Dictionary<string, string?> limits) =>
+            Merge(server, agent, limits, new Dictionary<string, string?>
             {
-                await PostgresServer.DropDatabaseAsync(database);
+                ["ConnectionStrings:Gateway"] = _database,
+                ["Gateway:DataProtection:KeysPath"] = Path.Combine(_folder, "keys"),
+                ["Gateway:Audit:SigningKeyPath"] = Path.Combine(_folder, "audit-signing-key.pem"),
+            });
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_provider == DatabaseProvider.Postgres)
+            {
+                await PostgresServer.DropDatabaseAsync(_database);
             }
 
             try
             {
-                Directory.Delete(shared, recursive: true);
+                Directory.Delete(_folder, recursive: true);
             }
             catch (IOException)
             {
@@ -161,9 +149,6 @@ public sealed class SharedLimitsTests
             }
         }
     }
-
-    private static async Task<int> InFlightAsync(GatewayHost gateway) =>
-        (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/agents/spender", TestContext.Timeout)).GetProperty("usage").GetProperty("inFlight").GetInt32();
 
     private static Task<ModelContextProtocol.Protocol.CallToolResult> Echo(McpClient client, string tool, string message) =>
         client.CallToolAsync(tool, new Dictionary<string, object?> { ["message"] = message }, cancellationToken: TestContext.Timeout).AsTask();
