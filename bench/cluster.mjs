@@ -338,7 +338,8 @@ function launchGateway(name, port, connectionString, upUrl) {
     '--Gateway:Policies:hold:Effect=escalate', '--Gateway:Policies:hold:Agents:0=holder', '--Gateway:Policies:hold:Tools:0=echo',
     '--Gateway:Approvals:HoldFor=00:01:00', `--Gateway:Approvals:PollInterval=${cfg.approvalPoll}`,
     '--Gateway:Servers:everything:Transport=http', `--Gateway:Servers:everything:Url=${upUrl}`,
-    `--Gateway:Mcp:MaxSessionsPerAgent=${maxSessions}`, ...keys], { cwd: path.dirname(cfg.gatewayDll) });
+    // The bench's agents drive many sessions each: the per-agent limits (16 calls in flight by default) must not shape the levels.
+    `--Gateway:Mcp:MaxSessionsPerAgent=${maxSessions}`, '--Gateway:Limits:MaxConcurrentCalls=0', ...keys], { cwd: path.dirname(cfg.gatewayDll) });
 }
 
 // As Gateway.Tests/Support/Balancer.cs: round robin per request, nothing sticky, pooled keep-alive server

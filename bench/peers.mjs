@@ -356,7 +356,8 @@ function buildTargets(ports) {
           `--Gateway:Admin:BootstrapPassword=${crypto.randomBytes(8).toString('hex')}`,
           `--Gateway:Agents:bench:ApiKey=${AGENT_KEY}`, '--Gateway:Agents:bench:Grants:0=everything/*',
           '--Gateway:Servers:everything:Transport=http', `--Gateway:Servers:everything:Url=${upUrl}`,
-          `--Gateway:Mcp:MaxSessionsPerAgent=${maxSessions}`, ...extra], { cwd: path.dirname(cfg.gatewayDll) });
+          // One agent drives every session: its per-agent limits (16 calls in flight by default) must not shape the levels.
+          `--Gateway:Mcp:MaxSessionsPerAgent=${maxSessions}`, '--Gateway:Limits:MaxConcurrentCalls=0', ...extra], { cwd: path.dirname(cfg.gatewayDll) });
       },
     });
   }
