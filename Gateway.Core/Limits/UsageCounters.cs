@@ -227,6 +227,23 @@ public sealed class UsageCounters : IUsageCounters
         return (changed, holdsAny);
     }
 
+    /// <summary>Whether no counter's calls in flight changed since they were last reported, and none are held here.</summary>
+    public bool InFlightUnchanged()
+    {
+        foreach (var (_, counter) in _counters)
+        {
+            lock (counter)
+            {
+                if (counter.InFlight != counter.Reported || counter.Reported > 0)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Marks counts whose report failed to be reported again at the next exchange.</summary>
     public void RestoreInFlight(IEnumerable<InFlightCount> changed)
     {
