@@ -63,6 +63,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<Gateway.Core.Limits.IToolLimitRuleStore, EfToolLimitRuleStore>();
         services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore, EfMcpSessionStore>();
         services.AddSingleton<Gateway.Core.Sessions.ISingleUseLedger, EfSingleUseLedger>();
+        services.AddSingleton<Gateway.Core.Sessions.IInstanceMailbox, EfInstanceMailbox>();
         services.AddSingleton<AuditBrowser>();
         if (database.Provider == DatabaseProvider.Postgres)
         {

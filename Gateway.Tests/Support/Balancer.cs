@@ -67,12 +67,7 @@ internal sealed class Balancer : IDisposable
     /// loopback) and waits, bounded, until its frontend answers a request through to a gateway.
     /// </summary>
     /// <param name="backends">The gateways.</param>
-    /// <param name="routeBySession">
-    /// Requests that carry an <c>Mcp-Session-Id</c> go to the instance its hash picks (the others stay round robin):
-    /// what a deployment needs when agents answer server-to-client requests (sampling, elicitation), whose answer must
-    /// reach the instance that asked.
-    /// </param>
-    public static async Task<Balancer> StartAsync(IReadOnlyList<Uri> backends, bool routeBySession = false)
+    public static async Task<Balancer> StartAsync(IReadOnlyList<Uri> backends)
     {
         SkipUnlessAvailable();
         Assert.NotEmpty(backends);
@@ -84,7 +79,7 @@ internal sealed class Balancer : IDisposable
         {
             var port = ServerEverything.FreePort();
             var config = Path.Combine(directory, "haproxy.cfg");
-            await File.WriteAllTextAsync(config, Configuration(port, backends, routeBySession));
+            await File.WriteAllTextAsync(config, Configuration(port, backends));
             var output = new ConcurrentQueue<string>();
             var psi = new ProcessStartInfo(Executable, ["-db", "-f", config])
             {
@@ -147,7 +142,7 @@ internal sealed class Balancer : IDisposable
     /// (the standalone SSE stream of a session stays open).</item>
     /// </list>
     /// </summary>
-    private static string Configuration(int port, IReadOnlyList<Uri> backends, bool routeBySession)
+    private static string Configuration(int port, IReadOnlyList<Uri> backends)
     {
         var text = new StringBuilder()
             .AppendLine("global")
@@ -166,7 +161,7 @@ internal sealed class Balancer : IDisposable
             .AppendLine(CultureInfo.InvariantCulture, $"    bind 127.0.0.1:{port}")
             .AppendLine("    default_backend instances")
             .AppendLine("backend instances")
-            .AppendLine(routeBySession ? "    balance hdr(Mcp-Session-Id)\n    hash-type consistent" : "    balance roundrobin")
+            .AppendLine("    balance roundrobin")
             .AppendLine("    no option prefer-last-server")
             .AppendLine("    http-reuse safe")
             .AppendLine("    option httpchk")

@@ -85,7 +85,7 @@ internal sealed class GatewayCluster : IAsyncDisposable
     /// and <see cref="Balancer.SkipUnlessAvailable"/> do. The first instance starts alone: it creates the schema (EF
     /// Core migrations of two processes at once would race); the others then start together.
     /// </summary>
-    public static async Task<GatewayCluster> StartAsync(IReadOnlyDictionary<string, string?> settings, int instances = 2, bool routeBySession = false)
+    public static async Task<GatewayCluster> StartAsync(IReadOnlyDictionary<string, string?> settings, int instances = 2)
     {
         Assert.InRange(instances, 1, 5);
         PostgresServer.SkipUnlessAvailable();
@@ -108,7 +108,7 @@ internal sealed class GatewayCluster : IAsyncDisposable
         {
             await cluster.RestartAsync(0);
             await Task.WhenAll(Enumerable.Range(1, instances - 1).Select(cluster.RestartAsync));
-            cluster._balancer = await Balancer.StartAsync([.. cluster._direct.Select(c => c.BaseAddress!)], routeBySession);
+            cluster._balancer = await Balancer.StartAsync([.. cluster._direct.Select(c => c.BaseAddress!)]);
             cluster.Admin = new HttpClient { BaseAddress = cluster.BaseUri };
             cluster.Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHost.AdminKey);
             return cluster;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
 using Gateway.Web.Mcp;
+using Gateway.Web.Mcp.Questions;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
@@ -36,6 +37,8 @@ internal static class GatewayMcpExtensions
 
         // The SDK finds it in DI: a 2025-11-25 session continues on whichever instance its next request reaches.
         services.AddSingleton<SharedSessions>();
+        services.AddSingleton<AgentQuestions>();
+        services.AddHostedService<QuestionAnswerRelay>();
         services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SharedSessions>());
         var inFlight = new InFlightCalls();
         services.AddSingleton(inFlight);
@@ -79,7 +82,7 @@ internal static class GatewayMcpExtensions
             .WithUnsubscribeFromResourcesHandler((r, ct) => Handlers(r).UnsubscribeAsync(r, ct))
             .WithSetLoggingLevelHandler((r, ct) => Handlers(r).SetLoggingLevelAsync(r, ct))
             .WithSubscriptionsListenHandler((r, ct) => (r.Services ?? throw new InvalidOperationException("No request services.")).GetRequiredService<ListenStreams>().ListenAsync(r, ct))
-            .WithMessageFilters(f => f.AddIncomingFilter(HandlerFailureLog.Filter).AddIncomingFilter(AgentInputLimits.Filter).AddIncomingFilter(inFlight.Filter).AddIncomingFilter(MalformedRequestGuard.Filter));
+            .WithMessageFilters(f => f.AddIncomingFilter(HandlerFailureLog.Filter).AddIncomingFilter(AgentInputLimits.Filter).AddIncomingFilter(inFlight.Filter).AddIncomingFilter(MalformedRequestGuard.Filter).AddIncomingFilter(AgentQuestions.Filter));
         return services;
     }
 

@@ -13,7 +13,7 @@ namespace Gateway.Web.Mcp;
 /// <see cref="Needed"/>), created on the first call and closed with the session. Only for HTTP and SSE upstreams, where a session is cheap; stdio upstreams
 /// keep one shared process.
 /// </summary>
-internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, ILogger<SessionBridges> logger)
+internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, Questions.AgentQuestions questions, ILogger<SessionBridges> logger)
 {
     private readonly ConcurrentDictionary<(string Session, string Server), Lazy<Task<SessionBridge>>> _bridges = new();
     private readonly ConcurrentDictionary<string, LoggingLevel> _levels = new();
@@ -96,6 +96,8 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
     private async Task<SessionBridge> CreateAsync(string sessionId, McpServer request, UpstreamConnection upstream)
     {
+        // What the upstream asks is asked of the agent by AgentQuestions (ids naming this instance), so the agent's answer
+        // may reach any instance of the cluster and still complete the question here.
         var agentCaps = request.ClientCapabilities;
         var bridge = new SessionBridge(upstream, request);
         var handlers = new McpClientHandlers
@@ -108,17 +110,20 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         };
         if (agentCaps?.Sampling is not null)
         {
-            handlers.SamplingHandler = (p, _, ct) => bridge.Target.SampleAsync(p!, ct);
+            handlers.SamplingHandler = async (p, _, ct) => await questions.AskAsync<CreateMessageRequestParams, CreateMessageResult>(
+                bridge.Target, sessionId, RequestMethods.SamplingCreateMessage, p!, ct);
         }
 
         if (agentCaps?.Elicitation is not null)
         {
-            handlers.ElicitationHandler = (p, ct) => bridge.Target.ElicitAsync(p!, ct);
+            handlers.ElicitationHandler = async (p, ct) => await questions.AskAsync<ElicitRequestParams, ElicitResult>(
+                bridge.Target, sessionId, RequestMethods.ElicitationCreate, p!, ct);
         }
 
         if (agentCaps?.Roots is not null)
         {
-            handlers.RootsHandler = (p, ct) => bridge.Target.RequestRootsAsync(p!, ct);
+            handlers.RootsHandler = async (p, ct) => await questions.AskAsync<ListRootsRequestParams, ListRootsResult>(
+                bridge.Target, sessionId, RequestMethods.RootsList, p!, ct);
         }
 
         var capabilities = new ClientCapabilities { Sampling = agentCaps?.Sampling, Elicitation = agentCaps?.Elicitation, Roots = agentCaps?.Roots };

@@ -22,8 +22,8 @@ namespace Gateway.Web.Mcp;
 /// </summary>
 /// <remarks>
 /// What moves is the handshake, not the session's live state: a subscription or log level set on the old instance is
-/// set again by the client if it needs it, and a server-to-client request in flight (an elicitation) stays with the
-/// instance that sent it.
+/// set again by the client if it needs it. A server-to-client request in flight (an elicitation) stays with the
+/// instance that sent it; the agent's answer is relayed there from whichever instance it reaches (<see cref="Questions.AgentQuestions"/>).
 /// </remarks>
 internal sealed partial class SharedSessions(IMcpSessionStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SharedSessions> logger)
     : ISessionMigrationHandler

@@ -370,6 +370,44 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("ConsoleUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.InstanceMessageEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Instance")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasMaxLength(4194304)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAtMs");
+
+                    b.HasIndex("Instance", "Id");
+
+                    b.ToTable("InstanceMessages", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.McpSessionEntity", b =>
                 {
                     b.Property<string>("Id")

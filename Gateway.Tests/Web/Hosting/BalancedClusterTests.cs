@@ -108,11 +108,10 @@ public sealed partial class BalancedClusterTests(ITestOutputHelper output)
 
     /// <summary>
     /// The official conformance suite through the balancer passes exactly what it passes against one gateway (the
-    /// same scenarios and expectations as <see cref="Clients.ConformanceSuiteTests"/>). The balancer routes requests
-    /// that carry a session id by its hash (the rest round robin): the suite's sampling and elicitation scenarios have
-    /// the server ask the client mid-call, and the client's answer must reach the instance that asked, which the
-    /// gateway does not relay between instances (without that routing those scenarios hang). Everything else is shown
-    /// without any affinity by the other tests here.
+    /// same scenarios and expectations as <see cref="Clients.ConformanceSuiteTests"/>), with plain round robin and no
+    /// affinity: in the suite's sampling and elicitation scenarios the server asks the client mid-call, and the client's
+    /// answer, posted to whichever instance, is relayed to the instance that asked (see
+    /// <see cref="Mcp.Questions.AgentAnswersAcrossInstancesTests"/>).
     /// </summary>
     [SkippableTheory]
     [Trait("Category", "Conformance")]
@@ -124,7 +123,7 @@ public sealed partial class BalancedClusterTests(ITestOutputHelper output)
         Balancer.SkipUnlessAvailable();
         await using var server = await ConformanceServer.StartAsync();
         var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
-        await using var cluster = await GatewayCluster.StartAsync(Merge(Http("conformance", upstream, prefix: ""), Agent("conformance", ConformanceKey, "conformance/*")), routeBySession: true);
+        await using var cluster = await GatewayCluster.StartAsync(Merge(Http("conformance", upstream, prefix: ""), Agent("conformance", ConformanceKey, "conformance/*")));
         await NodeTools.EnsureSharedDepsAsync();
 
         // As the single-gateway test runs it (suite "active"), with the revision named explicitly (the same 30
