@@ -3,6 +3,7 @@ using Gateway.Core.Pipeline;
 using Gateway.Web.Approvals;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Web.Authentication;
+using Gateway.Web.Cluster;
 using Gateway.Web.Hosting;
 using Gateway.Web.Mcp;
 using Gateway.Web.Mcp.Questions;
@@ -39,6 +40,8 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<SharedSessions>();
         services.AddSingleton<AgentQuestions>();
         services.AddHostedService<QuestionAnswerRelay>();
+        services.AddSingleton<EndedSessions>();
+        services.AddHostedService<ClusterEventReader>();
         services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SharedSessions>());
         var inFlight = new InFlightCalls();
         services.AddSingleton(inFlight);
@@ -101,11 +104,13 @@ internal static class GatewayMcpExtensions
         // Singletons, resolved once rather than on every request.
         var drain = app.Services.GetRequiredService<GracefulDrain>();
         var shared = app.Services.GetRequiredService<SharedSessions>();
+        var ended = app.Services.GetRequiredService<EndedSessions>();
 
         // After authentication (an unauthenticated request was answered 401 already); the transport checks came first,
         // see UseGatewayMcpTransportChecks.
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
             .Use(drain.RefuseWhileDrainingAsync)
+            .Use(ended.RefuseEndedAsync)
             .UseMiddleware<SessionLimitMiddleware>()
             .UseMiddleware<MalformedRequestGuard>()
             .UseMiddleware<UnsupportedVersionMiddleware>()

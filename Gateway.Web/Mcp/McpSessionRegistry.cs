@@ -100,6 +100,24 @@ internal sealed partial class McpSessionRegistry
         return dropped;
     }
 
+    /// <summary>
+    /// Lets go of this instance's copy of a session its client ended on another instance: its calls in flight here are
+    /// cancelled and its upstream sessions closed (requests naming it are refused by <see cref="Cluster.EndedSessions"/>).
+    /// </summary>
+    public void EndedElsewhere(string sessionId)
+    {
+        foreach (var (server, _) in _sessions)
+        {
+            if (server.SessionId == sessionId && _sessions.TryRemove(server, out _))
+            {
+                _shared.Untrack(sessionId);
+                _inFlight.CancelSession(sessionId);
+                _ = _bridges.EndSessionAsync(sessionId);
+                LogEndedElsewhere(sessionId);
+            }
+        }
+    }
+
     private void NotifyChanged()
     {
         var directory = _agents.Current;
@@ -157,6 +175,9 @@ internal sealed partial class McpSessionRegistry
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} is no longer served: its key was revoked or its agent disabled.")]
     private partial void LogSessionEnded(string? sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} was ended by its client on another instance; its copy here is let go.")]
+    private partial void LogEndedElsewhere(string sessionId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sending list_changed to session {SessionId} failed: {Reason}")]
     private partial void LogNotifyFailed(string? sessionId, string reason);

@@ -25,7 +25,8 @@ namespace Gateway.Web.Mcp;
 /// set again by the client if it needs it. A server-to-client request in flight (an elicitation) stays with the
 /// instance that sent it; the agent's answer is relayed there from whichever instance it reaches (<see cref="Questions.AgentQuestions"/>).
 /// </remarks>
-internal sealed partial class SharedSessions(IMcpSessionStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SharedSessions> logger)
+internal sealed partial class SharedSessions(
+    IMcpSessionStore store, IClusterEventLog events, Gateway.Core.Audit.GatewayInstance instance, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SharedSessions> logger)
     : ISessionMigrationHandler
 {
     /// <summary>Larger initialize parameters are not shared (the session stays where it began); ordinary ones are a few hundred bytes.</summary>
@@ -125,8 +126,13 @@ internal sealed partial class SharedSessions(IMcpSessionStore store, IOptions<Ga
             try
             {
                 await store.DeleteAsync(sessionId, context.RequestAborted);
+
+                // Another instance may hold a copy (it continued the session once): it lets go of it and answers 404 too.
+                await events.PublishAsync(
+                    new ClusterEvent(instance.Id, Cluster.ClusterEventKinds.SessionEnded, sessionId, time.GetUtcNow() + options.Value.Mcp.SharedSessionLifetime),
+                    context.RequestAborted);
             }
-            catch (Exception ex) when (ex is DbException or OperationCanceledException)
+            catch (Exception ex) when (ex is DbException or DbUpdateException or OperationCanceledException)
             {
                 // Left to expire with the lifetime; only the same agent and key could take it over meanwhile.
                 LogNotForgotten(ex.Message);

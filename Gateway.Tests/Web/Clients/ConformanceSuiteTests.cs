@@ -42,7 +42,7 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
     {
         await using var server = await ConformanceServer.StartAsync();
 
-        var (code, results) = await RunSuite02Async($"http://localhost:{new Uri(server.Urls.First()).Port}/mcp", "2026-07-28");
+        var (code, results) = await RunSuite02Async(output, $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp", "2026-07-28");
 
         // The set includes the optional tasks extension (tasks-*, not scored) and the pending json-schema-2020-12 and
         // http-*-header-validation scenarios; tasks-status-notifications only reports a skipped check (its harness is pending).
@@ -56,7 +56,7 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
     {
         await using var server = await ConformanceServer.StartAsync();
 
-        var (code, results) = await RunSuite02Async($"http://localhost:{new Uri(server.Urls.First()).Port}/mcp", "2025-11-25");
+        var (code, results) = await RunSuite02Async(output, $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp", "2025-11-25");
 
         Assert.Empty(results.Where(r => !r.Passed).Select(r => r.Scenario));
         Assert.Equal(33, results.Count);
@@ -77,14 +77,15 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
         await using var gateway = await GatewayHost.StartAsync(Merge(Http("conformance", upstream, prefix: ""), Agent("conformance", Key, "conformance/*")));
         await gateway.WaitForToolAsync("test_input_required_result_elicitation");
 
-        var (_, direct) = await RunSuite02Async(upstream, requirements);
-        var (_, through) = await RunSuite02Async($"http://localhost:{gateway.BaseUri.Port}/mcp", requirements, Key);
+        var (_, direct) = await RunSuite02Async(output, upstream, requirements);
+        var (_, through) = await RunSuite02Async(output, $"http://localhost:{gateway.BaseUri.Port}/mcp", requirements, Key);
 
         Assert.Equal(direct.OrderBy(r => r.Scenario, StringComparer.Ordinal), through.OrderBy(r => r.Scenario, StringComparer.Ordinal));
         Assert.Contains(through, r => r.Scenario == "input-required-result-tampered-state" && r.Passed || requirements == "2025-11-25");
     }
 
-    private async Task<(int Code, List<(string Scenario, bool Passed)> Results)> RunSuite02Async(string url, string requirements, string? token = null)
+    /// <summary>Runs suite 0.2.0-alpha.12 at <paramref name="requirements"/> against <paramref name="url"/>; the scenarios and whether each passed.</summary>
+    internal static async Task<(int Code, List<(string Scenario, bool Passed)> Results)> RunSuite02Async(ITestOutputHelper output, string url, string requirements, string? token = null)
     {
         await NodeTools.EnsureConformance02Async();
         List<string> args = [Path.Combine(SharedScripts.Directory, "conformance.sh"), "--url", url, "--requirements", requirements];

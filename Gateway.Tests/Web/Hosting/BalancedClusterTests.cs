@@ -46,10 +46,9 @@ public sealed partial class BalancedClusterTests(ITestOutputHelper output)
     };
 
     /// <summary>
-    /// The revisions the single-gateway <see cref="Clients.ConformanceSuiteTests"/> covers. The suite it installs
-    /// (@modelcontextprotocol/conformance 0.1.16) knows the revisions up to 2025-11-25 only, and that test runs its
-    /// "active" suite, i.e. 2025-11-25: there is no 2026-07-28 row until the suite that has those scenarios (0.2.x,
-    /// <c>conformance.sh --requirements 2026-07-28</c>) is what the shared scripts install.
+    /// The revisions suite 0.1.16 runs through the balancer as the single-gateway <see cref="Clients.ConformanceSuiteTests"/>
+    /// runs it (its "active" suite knows revisions up to 2025-11-25); 2026-07-28 is covered by suite 0.2.0-alpha.12 in
+    /// <see cref="ConformanceSuite02_ThroughTheBalancer_EqualsDirect"/>.
     /// </summary>
     public static TheoryData<string> ConformanceRevisions => new() { "2025-11-25" };
 
@@ -145,6 +144,30 @@ public sealed partial class BalancedClusterTests(ITestOutputHelper output)
         Assert.Equal(("30", "0"), (scenarios.Groups[1].Value, scenarios.Groups[2].Value));
         Assert.Equal(("40", "0"), (checks.Groups[1].Value, checks.Groups[2].Value));
         Assert.Equal(0, code);
+    }
+
+    /// <summary>
+    /// Suite 0.2.0-alpha.12 at both requirement sets (2026-07-28, the stateless revision, with its multi round-trip
+    /// scenarios whose retries carry sealed state; and 2025-11-25) through the round-robin balancer equals the same suite
+    /// directly against the server, scenario for scenario, as it does through one gateway.
+    /// </summary>
+    [SkippableTheory]
+    [Trait("Category", "Conformance")]
+    [InlineData("2026-07-28")]
+    [InlineData("2025-11-25")]
+    public async Task ConformanceSuite02_ThroughTheBalancer_EqualsDirect(string requirements)
+    {
+        PostgresServer.SkipUnlessAvailable();
+        Balancer.SkipUnlessAvailable();
+        await using var server = await ConformanceServer.StartAsync();
+        var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        await using var cluster = await GatewayCluster.StartAsync(Merge(Http("conformance", upstream, prefix: ""), Agent("conformance", ConformanceKey, "conformance/*")));
+
+        var (_, direct) = await Clients.ConformanceSuiteTests.RunSuite02Async(output, upstream, requirements);
+        var (_, through) = await Clients.ConformanceSuiteTests.RunSuite02Async(output, $"http://localhost:{cluster.BaseUri.Port}/mcp", requirements, ConformanceKey);
+
+        Assert.Equal(direct.OrderBy(r => r.Scenario, StringComparer.Ordinal), through.OrderBy(r => r.Scenario, StringComparer.Ordinal));
+        Assert.Contains(through, r => r.Scenario == "input-required-result-tampered-state" && r.Passed || requirements == "2025-11-25");
     }
 
     /// <summary>

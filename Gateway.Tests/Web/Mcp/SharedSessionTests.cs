@@ -80,6 +80,62 @@ public sealed class SharedSessionTests
         Assert.Contains("files__echo", await back.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A session both instances held (it moved from A to B) and its client ended on A is ended on B too: B answers the
+    /// specification's 404 from then on, as A does, instead of serving its copy until it idles out.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ASessionEndedOnOneInstance_Gets404OnTheOtherThatHeldItToo(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Stdio("files"), Agent("agent", Key, "files/echo"), new Dictionary<string, string?>
+        {
+            ["Gateway:DataProtection:KeysPath"] = Path.Combine(directory, "keys"),
+            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(directory, "audit-signing-key.pem"),
+        });
+        if (provider == DatabaseProvider.Postgres)
+        {
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("sessionend");
+        }
+
+        await using var a = await GatewayHost.StartAsync(settings, directory);
+        await using var b = await GatewayHost.StartAsync(settings, directory);
+        using var http = new HttpClient();
+        var session = await BeginAsync(http, a, Key);
+        var other = await BeginAsync(http, a, Key);
+        foreach (var id in new[] { session, other })
+        {
+            using var moved = await PostAsync(http, b, Key, id, """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""");
+            Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        }
+
+        using (var end = new HttpRequestMessage(HttpMethod.Delete, a.McpUri))
+        {
+            end.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+            end.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
+            end.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
+            using var ended = await http.SendAsync(end, TestContext.Timeout);
+            Assert.True(ended.IsSuccessStatusCode, $"DELETE: {(int)ended.StatusCode}");
+        }
+
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                using var after = await PostAsync(http, b, Key, session, """{"jsonrpc":"2.0","id":3,"method":"tools/list"}""");
+                return after.StatusCode == HttpStatusCode.NotFound;
+            },
+            "B answers 404 for the session its client ended on A");
+
+        // Only that session: the agent's other session goes on on both.
+        foreach (var gateway in new[] { a, b })
+        {
+            using var still = await PostAsync(http, gateway, Key, other, """{"jsonrpc":"2.0","id":4,"method":"tools/list"}""");
+            Assert.Equal(HttpStatusCode.OK, still.StatusCode);
+        }
+    }
+
     [SkippableTheory]
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task ASessionEndedOnTheOtherInstance_NoLongerCountsAgainstTheCapHere(DatabaseProvider provider)

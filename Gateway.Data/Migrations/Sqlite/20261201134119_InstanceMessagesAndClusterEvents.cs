@@ -5,11 +5,27 @@
 namespace Gateway.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class InstanceMessages : Migration
+    public partial class InstanceMessagesAndClusterEvents : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.CreateTable(
+                name: "ClusterEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Origin = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    ExpiresAtMs = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ClusterEvents", x => x.Id);
+                });
+
             migrationBuilder.CreateTable(
                 name: "InstanceMessages",
                 columns: table => new
@@ -28,6 +44,11 @@ namespace Gateway.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_ClusterEvents_ExpiresAtMs",
+                table: "ClusterEvents",
+                column: "ExpiresAtMs");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_InstanceMessages_ExpiresAtMs",
                 table: "InstanceMessages",
                 column: "ExpiresAtMs");
@@ -41,6 +62,9 @@ namespace Gateway.Data.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "ClusterEvents");
+
             migrationBuilder.DropTable(
                 name: "InstanceMessages");
         }
