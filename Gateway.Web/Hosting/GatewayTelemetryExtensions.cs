@@ -1,5 +1,6 @@
 using Gateway.Core.Audit;
 using Gateway.Core.Pipeline;
+using Gateway.Web.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -11,27 +12,24 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>
 /// Metrics and traces. The <c>McpGateway</c> meter is always there (for dotnet-counters); with
 /// <c>Telemetry:Otlp:Endpoint</c> set, metrics and traces are exported over OTLP, and with
-/// <c>Telemetry:Prometheus:Enabled</c> the metrics are served on <c>/metrics</c> (see <see cref="Gateway.Web.Hosting.GatewayMetricsEndpoint"/>).
+/// <c>Telemetry:Prometheus:Enabled</c> the metrics are served on <c>/metrics</c> (see <see cref="GatewayMetricsEndpoint"/>).
 /// </summary>
 /// <remarks>
-/// Traces: the gateway's <see cref="ToolCallTracing"/> spans, the MCP SDK's (one server span per MCP request, whose parent
-/// is the agent's <c>_meta.traceparent</c>, and one client span per request to an upstream, which carries the current
-/// context in <c>_meta.traceparent</c>), and ASP.NET Core's for the MCP endpoint only (the console's requests are not
-/// the calls an operator traces). An HTTP upstream also gets the W3C <c>traceparent</c> header: .NET's HttpClient
-/// propagates the current span whether or not anybody records the HTTP call.
+/// Traces (<see cref="GatewayTracing"/>): the gateway's <see cref="ToolCallTracing"/> spans, the MCP
+/// SDK's (one server span per MCP request, whose parent is the agent's <c>_meta.traceparent</c>, and one client span per
+/// request to an upstream, which carries the current context in <c>_meta.traceparent</c>), and ASP.NET Core's for the MCP
+/// endpoint. An HTTP upstream also gets the W3C <c>traceparent</c> header: .NET's HttpClient propagates the current span
+/// whether or not anybody records the HTTP call.
 /// </remarks>
 internal static class GatewayTelemetryExtensions
 {
-    /// <summary>The MCP C# SDK's ActivitySource (ModelContextProtocol.Core/Diagnostics.cs).</summary>
-    private const string McpSdkSource = "Experimental.ModelContextProtocol";
-
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         var settings = TelemetrySettings.Read(configuration);
         services.AddSingleton(settings);
         services.AddMetrics();
         services.AddSingleton<PipelineMeters>();
-        services.AddHostedService<Gateway.Web.Hosting.UpstreamHealthGauge>();
+        services.AddHostedService<UpstreamHealthGauge>();
         services.Decorate<IAuditSink>((inner, sp) => new MeteredAuditSink(inner, sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), settings.MaxToolLabels));
 
         if (settings.OtlpEndpoint is null && !settings.Prometheus.Enabled)
@@ -57,9 +55,7 @@ internal static class GatewayTelemetryExtensions
         if (settings.OtlpEndpoint is { } traceEndpoint)
         {
             telemetry.WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.SampleRatio)))
-                .AddSource(ToolCallTracing.SourceName, McpSdkSource)
-                .AddAspNetCoreInstrumentation(o => o.Filter = c => c.Request.Path.StartsWithSegments("/mcp"))
+                .AddGatewaySources(settings.SampleRatio)
                 .AddOtlpExporter(o => settings.Configure(o, traceEndpoint, "v1/traces")));
         }
 
@@ -68,7 +64,7 @@ internal static class GatewayTelemetryExtensions
 }
 
 /// <summary>The <c>Telemetry</c> section, read and checked once at start.</summary>
-internal sealed record TelemetrySettings(Uri? OtlpEndpoint, OtlpExportProtocol Protocol, string? Headers, double SampleRatio, int MaxToolLabels, Gateway.Web.Hosting.PrometheusSettings Prometheus)
+internal sealed record TelemetrySettings(Uri? OtlpEndpoint, OtlpExportProtocol Protocol, string? Headers, double SampleRatio, int MaxToolLabels, PrometheusSettings Prometheus)
 {
     public static TelemetrySettings Read(IConfiguration configuration)
     {
@@ -82,7 +78,7 @@ internal sealed record TelemetrySettings(Uri? OtlpEndpoint, OtlpExportProtocol P
         var protocol = section["Otlp:Protocol"] switch
         {
             null or "" or "grpc" => OtlpExportProtocol.Grpc,
-            "http/protobuf" or "http" => OtlpExportProtocol.HttpProtobuf,
+            "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
             var other => throw new InvalidOperationException($"Telemetry:Otlp:Protocol must be 'grpc' or 'http/protobuf', not '{other}'."),
         };
         var ratio = section.GetValue("Traces:SampleRatio", 1.0);
@@ -97,7 +93,7 @@ internal sealed record TelemetrySettings(Uri? OtlpEndpoint, OtlpExportProtocol P
             throw new InvalidOperationException($"Telemetry:Metrics:MaxToolLabels must be between 0 and 10000, not {maxTools}.");
         }
 
-        return new TelemetrySettings(endpoint, protocol, section["Otlp:Headers"], ratio, maxTools, Gateway.Web.Hosting.PrometheusSettings.Read(section.GetSection("Prometheus")));
+        return new TelemetrySettings(endpoint, protocol, section["Otlp:Headers"], ratio, maxTools, PrometheusSettings.Read(section.GetSection("Prometheus")));
     }
 
     /// <summary>
