@@ -11,11 +11,10 @@ public static class GatewayTracing
 
     /// <summary>
     /// The gateway's spans, the SDK's MCP spans and ASP.NET Core's for the MCP endpoint only (the console's requests are
-    /// not the calls an operator traces), sampled at <paramref name="sampleRatio"/> of the traces that start here; a
-    /// trace the agent started keeps the agent's sampling decision (its <c>traceparent</c> flags).
+    /// not the calls an operator traces), sampled by <see cref="AgentTrafficSampler"/>.
     /// </summary>
     public static TracerProviderBuilder AddGatewaySources(this TracerProviderBuilder tracing, double sampleRatio) => tracing
-        .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)))
+        .SetSampler(new AgentTrafficSampler(sampleRatio))
         .AddSource(ToolCallTracing.SourceName, McpSdkSource)
         .AddAspNetCoreInstrumentation(o => o.Filter = c => c.Request.Path.StartsWithSegments("/mcp"));
 }

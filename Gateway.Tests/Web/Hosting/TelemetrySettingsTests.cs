@@ -1,5 +1,5 @@
+using Gateway.Web.Hosting;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Exporter;
 
 namespace Gateway.Tests.Web.Hosting;
