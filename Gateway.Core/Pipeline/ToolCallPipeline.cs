@@ -33,14 +33,11 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
     /// <returns>The result or the gateway's refusal, as a value. The upstream's own failures are audited and thrown.</returns>
     public async ValueTask<ToolCallOutcome<TResult>> RunAsync<TTool, TResult>(ToolCall call, IToolCallForwarder<TTool, TResult> forwarder, CancellationToken cancellationToken)
     {
-        // The call's span: ended when this method returns or throws, after its completion entry tagged it (FinishAsync).
-        using var span = ToolCallTracing.StartToolCall(call.Agent, call.ToolName);
-        return await RunCoreAsync(call, forwarder, span, cancellationToken);
-    }
-
-    private async ValueTask<ToolCallOutcome<TResult>> RunCoreAsync<TTool, TResult>(ToolCall call, IToolCallForwarder<TTool, TResult> forwarder, Activity? span, CancellationToken cancellationToken)
-    {
         var (agent, toolName, arguments) = call;
+
+        // The call's span, current for the rest of this method (and only here: an async method's changes to the current
+        // span do not reach its caller); ended on every way out, after the completion entry tagged it (FinishAsync).
+        using var span = ToolCallTracing.StartToolCall(agent, toolName);
         var started = time.GetUtcNow();
         var ticks = Stopwatch.GetTimestamp();
         var record = new AuditRecord
@@ -170,25 +167,6 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         return audit.WriteAsync(record, cancellationToken);
     }
 
-    /// <summary>
-    /// The upstream's part of the call, in a span of its own (current while the port sends, so the upstream request
-    /// carries its trace context: the SDK's <c>_meta.traceparent</c>, and the <c>traceparent</c> header over HTTP).
-    /// </summary>
-    private async ValueTask<TResult> ForwardTimedAsync<TTool, TResult>(CatalogEntry<TTool> entry, IToolCallForwarder<TTool, TResult> forwarder, Activity? span, CancellationToken cancellationToken)
-    {
-        var sent = Stopwatch.GetTimestamp();
-        using var upstreamSpan = ToolCallTracing.StartChild(ToolCallTracing.UpstreamCallSpan);
-        try
-        {
-            return await forwarder.ForwardAsync(entry, cancellationToken);
-        }
-        finally
-        {
-            ToolCallTracing.Elapsed(span, ToolCallTracing.Tags.UpstreamTime, Stopwatch.GetElapsedTime(sent));
-            meters?.UpstreamAnswered(entry.Server, sent);
-        }
-    }
-
     /// <summary>A rule's secrets mode replaces the server's for this call's result.</summary>
     private static void UseSecrets(in PolicyDecision decision, ResultScan scan)
     {
@@ -222,12 +200,29 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         }
         catch (AuditUnavailableException ex)
         {
+            // Nothing more can be audited; the span still says why the call went no further.
+            ToolCallTracing.Finish(span, record with { Outcome = AuditOutcomes.Error, Error = ex.Message });
             return new ToolCallOutcome<TResult>(default, Refusal.AuditUnavailable, ex.Message);
         }
 
         try
         {
-            var result = await ForwardTimedAsync(entry, forwarder, span, cancellationToken);
+            // The upstream's part in a span of its own, current while the port sends, so the upstream request carries
+            // its trace context (the SDK's _meta.traceparent, and the traceparent header over HTTP). Inline rather
+            // than a helper method: one async state machine less per call.
+            TResult result;
+            var sent = Stopwatch.GetTimestamp();
+            var upstreamSpan = ToolCallTracing.StartChild(ToolCallTracing.UpstreamCallSpan);
+            try
+            {
+                result = await forwarder.ForwardAsync(entry, cancellationToken);
+            }
+            finally
+            {
+                upstreamSpan?.Dispose();
+                ToolCallTracing.Elapsed(span, ToolCallTracing.Tags.UpstreamTime, Stopwatch.GetElapsedTime(sent));
+                meters?.UpstreamAnswered(entry.Server, sent);
+            }
 
             // Guard the result before the agent (and the result hash) sees it: secrets redacted or the result
             // withheld, hidden characters stripped, findings recorded here and in the session's facts.
