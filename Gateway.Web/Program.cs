@@ -57,6 +57,7 @@ public static class Program
         builder.Services.AddGatewayCore(builder.Configuration);
         builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, database);
         builder.Services.AddGatewayTelemetry(builder.Configuration);
+        builder.WebHost.UseGatewayMetricsUrl(builder.Configuration);
         builder.Services.AddGatewayAuthentication();
         builder.Services.AddGatewayMcp(builder.Configuration);
         builder.Services.AddGatewayGuardrails(builder.Configuration);
@@ -70,6 +71,7 @@ public static class Program
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseGatewayMetrics();
         app.UseGatewayMcpTransportChecks();
         app.UseAuthentication();
         app.UseAuthorization();

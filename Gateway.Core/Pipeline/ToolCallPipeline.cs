@@ -19,7 +19,7 @@ namespace Gateway.Core.Pipeline;
 /// an outcome value; only the upstream's own failures (and the agent's cancellation) are thrown. Credential injection
 /// happens in the forwarder's upstream connection.
 /// </remarks>
-public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null, GatewayInstance? instance = null, CallLimiter? limiter = null)
+public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null, GatewayInstance? instance = null, CallLimiter? limiter = null, PipelineMeters? meters = null)
 {
     private readonly ArgumentRedactor _redactor = redactor ?? new ArgumentRedactor();
 
@@ -34,6 +34,10 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
     public async ValueTask<ToolCallOutcome<TResult>> RunAsync<TTool, TResult>(ToolCall call, IToolCallForwarder<TTool, TResult> forwarder, CancellationToken cancellationToken)
     {
         var (agent, toolName, arguments) = call;
+
+        // The call's span, current for the rest of this method (and only here: an async method's changes to the current
+        // span do not reach its caller); ended on every way out, after the completion entry tagged it (FinishAsync).
+        using var span = ToolCallTracing.StartToolCall(agent, toolName);
         var started = time.GetUtcNow();
         var ticks = Stopwatch.GetTimestamp();
         var record = new AuditRecord
@@ -51,7 +55,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         if (!CanonicalJson.TrySha256(arguments, out var argumentsHash))
         {
             var invalid = $"Invalid arguments for '{toolName}': a number is outside the range of a double.";
-            await audit.WriteAsync(record with { Error = invalid }, CancellationToken.None);
+            await FinishAsync(span, record with { Error = invalid }, CancellationToken.None);
             return new ToolCallOutcome<TResult>(default, Refusal.InvalidArguments, invalid);
         }
 
@@ -64,7 +68,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             && forwarder.OfflineTools.TryResolve(toolName, out var gone) && agent.Grants.Allows(gone.Server, gone.OriginalName, gone.Class, started))
         {
             var unavailable = new UpstreamUnavailableException(gone.Server).Message;
-            await audit.WriteAsync(record with { Server = gone.Server, Decision = "allow", Outcome = AuditOutcomes.Error, Error = unavailable }, CancellationToken.None);
+            await FinishAsync(span, record with { Server = gone.Server, Decision = "allow", Outcome = AuditOutcomes.Error, Error = unavailable }, CancellationToken.None);
             return new ToolCallOutcome<TResult>(default, Refusal.Unavailable, unavailable);
         }
 
@@ -73,17 +77,19 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         if (entry is null || !agent.Grants.Allows(entry.Server, entry.OriginalName, entry.Class, started))
         {
             var message = UnknownTool(toolName);
-            await audit.WriteAsync(record with { Server = entry?.Server, Error = message }, CancellationToken.None);
+            await FinishAsync(span, record with { Server = entry?.Server, Error = message }, CancellationToken.None);
             return new ToolCallOutcome<TResult>(default, Refusal.UnknownTool, message);
         }
 
         // Limits after the grant (an ungranted name never counts against the agent) and before policy and approval, so
         // a refused call is audited as denied and never reaches an upstream. The lease is the call's slot in flight:
         // a using declaration, so every way out of this method (refusal, error, cancellation, result) gives it back.
+        ToolCallTracing.Resolved(span, entry.Server, entry.OriginalName, entry.Class);
         using var lease = limiter?.Acquire(agent, entry.Server, entry.OriginalName, started);
         if (lease is { IsRefused: true })
         {
-            await audit.WriteAsync(record with { Server = entry.Server, Error = lease.Message }, CancellationToken.None);
+            meters?.LimitRefused(lease.Refused);
+            await FinishAsync(span, record with { Server = entry.Server, Error = lease.Message }, CancellationToken.None);
             return new ToolCallOutcome<TResult>(default, Refusal.Limited, lease.Message) { RetryAfter = lease.RetryAfter, Limit = lease.Refused };
         }
 
@@ -97,7 +103,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             // The round's effect was decided by its first round; the secrets mode is the rules' of now, for the
             // result this round may bring.
             UseSecrets(policies.Current.Evaluate(input), scan);
-            return await ForwardAsync(record with { Server = entry.Server, Decision = continuing.Decision, Rule = continuing.Rule, CallId = continuing.RoundCallId }, entry, continuing, forwarder, guard, serverGuard, scan, ticks, cancellationToken);
+            return await ForwardAsync(record with { Server = entry.Server, Decision = continuing.Decision, Rule = continuing.Rule, CallId = continuing.RoundCallId }, entry, continuing, forwarder, guard, serverGuard, scan, ticks, span, cancellationToken);
         }
 
         var decision = policies.Current.Evaluate(input);
@@ -108,7 +114,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             var blocked = messages.ShowRuleNames && decision.Rule is not null
                 ? $"Blocked by policy rule '{decision.Rule}': {decision.Reason}"
                 : "Blocked by policy.";
-            await audit.WriteAsync(record with { Error = decision.Reason }, CancellationToken.None);
+            await FinishAsync(span, record with { Error = decision.Reason }, CancellationToken.None);
             return new ToolCallOutcome<TResult>(default, Refusal.Policy, blocked);
         }
 
@@ -116,30 +122,49 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         {
             ApprovalVerdict verdict;
             lease?.Park();
+            var waiting = Stopwatch.GetTimestamp();
+            var waitSpan = ToolCallTracing.StartChild(ToolCallTracing.ApprovalWaitSpan);
+            meters?.ApprovalWaiting(1);
             try
             {
                 verdict = await approvals.RequestAsync(
                     new ApprovalRequest(agent, entry.Server, entry.OriginalName, forwarder.DefinitionSha256(entry.Item), arguments, argumentsHash, decision, call.Heartbeat),
                     cancellationToken);
+                waitSpan?.SetTag(ToolCallTracing.Tags.Approved, verdict.Approved);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // The agent gave up while waiting; the approval stays pending for its retry.
-                await audit.WriteAsync(record with { Outcome = AuditOutcomes.Cancelled, Error = "the agent stopped waiting for approval" }, CancellationToken.None);
+                await FinishAsync(span, record with { Outcome = AuditOutcomes.Cancelled, Error = "the agent stopped waiting for approval" }, CancellationToken.None);
                 throw;
             }
+            finally
+            {
+                waitSpan?.Dispose();
+                meters?.ApprovalWaiting(-1);
+            }
 
+            var waited = Stopwatch.GetElapsedTime(waiting);
+            ToolCallTracing.Elapsed(span, ToolCallTracing.Tags.ApprovalWait, waited);
+            meters?.ApprovalDecided(waited, verdict.Approved);
             lease?.Resume();
             if (!verdict.Approved)
             {
-                await audit.WriteAsync(record with { Error = verdict.Message }, CancellationToken.None);
+                await FinishAsync(span, record with { Error = verdict.Message }, CancellationToken.None);
                 return new ToolCallOutcome<TResult>(default, Refusal.Policy, verdict.Message);
             }
         }
 
         // Prefixed with this instance's id: see GatewayInstance (a restarting instance leaves live instances' calls alone).
         record = record with { CallId = instance is null ? Guid.CreateVersion7().ToString("N") : $"{instance.Id}-{Guid.CreateVersion7():N}" };
-        return await ForwardAsync(record, entry, null, forwarder, guard, serverGuard, scan, ticks, cancellationToken);
+        return await ForwardAsync(record, entry, null, forwarder, guard, serverGuard, scan, ticks, span, cancellationToken);
+    }
+
+    /// <summary>Writes the call's completion entry, and tags its span from the same record.</summary>
+    private ValueTask FinishAsync(Activity? span, AuditRecord record, CancellationToken cancellationToken)
+    {
+        ToolCallTracing.Finish(span, record);
+        return audit.WriteAsync(record, cancellationToken);
     }
 
     /// <summary>A rule's secrets mode replaces the server's for this call's result.</summary>
@@ -165,20 +190,39 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         ServerResultGuard? serverGuard,
         ResultScan scan,
         long ticks,
+        Activity? span,
         CancellationToken cancellationToken)
     {
         try
         {
+            using var commitSpan = ToolCallTracing.StartChild(ToolCallTracing.AuditCommitSpan);
             await audit.CommitAsync(record with { Kind = AuditKinds.ToolCallStarted, Outcome = AuditOutcomes.Started }, CancellationToken.None);
         }
         catch (AuditUnavailableException ex)
         {
+            // Nothing more can be audited; the span still says why the call went no further.
+            ToolCallTracing.Finish(span, record with { Outcome = AuditOutcomes.Error, Error = ex.Message });
             return new ToolCallOutcome<TResult>(default, Refusal.AuditUnavailable, ex.Message);
         }
 
         try
         {
-            var result = await forwarder.ForwardAsync(entry, cancellationToken);
+            // The upstream's part in a span of its own, current while the port sends, so the upstream request carries
+            // its trace context (the SDK's _meta.traceparent, and the traceparent header over HTTP). Inline rather
+            // than a helper method: one async state machine less per call.
+            TResult result;
+            var sent = Stopwatch.GetTimestamp();
+            var upstreamSpan = ToolCallTracing.StartChild(ToolCallTracing.UpstreamCallSpan);
+            try
+            {
+                result = await forwarder.ForwardAsync(entry, cancellationToken);
+            }
+            finally
+            {
+                upstreamSpan?.Dispose();
+                ToolCallTracing.Elapsed(span, ToolCallTracing.Tags.UpstreamTime, Stopwatch.GetElapsedTime(sent));
+                meters?.UpstreamAnswered(entry.Server, sent);
+            }
 
             // Guard the result before the agent (and the result hash) sees it: secrets redacted or the result
             // withheld, hidden characters stripped, findings recorded here and in the session's facts.
@@ -247,7 +291,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         finally
         {
             // Written even when the agent went away: CancellationToken.None, so the record is never dropped.
-            await audit.WriteAsync(record with { DurationMs = Stopwatch.GetElapsedTime(ticks).TotalMilliseconds }, CancellationToken.None);
+            await FinishAsync(span, record with { DurationMs = Stopwatch.GetElapsedTime(ticks).TotalMilliseconds }, CancellationToken.None);
         }
     }
 }

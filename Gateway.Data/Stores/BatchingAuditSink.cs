@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Gateway.Core.Audit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -42,10 +44,19 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
     private long _commits;
     private long _durableCommits;
     private long _syncs;
+    private readonly Histogram<double>? _commitDuration;
 
-    public BatchingAuditSink(IAuditAppender appender, AuditWriteOptions options, TimeProvider time, ILogger<BatchingAuditSink> logger)
+    public BatchingAuditSink(IAuditAppender appender, AuditWriteOptions options, TimeProvider time, ILogger<BatchingAuditSink> logger, IMeterFactory? meters = null)
     {
         _appender = appender;
+        if (meters is not null)
+        {
+            // On the gateway's meter: how far the writer is behind, and what a commit costs (the wait of every call's "started" entry).
+            var meter = meters.Create(MeteredAuditSink.MeterName);
+            meter.CreateObservableGauge("mcpgw.audit.queue", () => _queue.Count, "{record}", "Audit records waiting for the writer.");
+            _commitDuration = meter.CreateHistogram<double>("mcpgw.audit.commit.duration", "ms", "Time one batch of audit records took to commit, by whether it was made durable.");
+        }
+
         _options = options;
         _time = time;
         _logger = logger;
@@ -235,7 +246,9 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
 
                 if (records.Count > 0)
                 {
+                    var appending = Stopwatch.GetTimestamp();
                     await _appender.AppendAsync(records, durable, CancellationToken.None);
+                    _commitDuration?.Record(Stopwatch.GetElapsedTime(appending).TotalMilliseconds, new KeyValuePair<string, object?>("durable", durable ? "true" : "false"));
                     Interlocked.Increment(ref _commits);
                     if (durable)
                     {

@@ -29,6 +29,13 @@ if (args.FirstOrDefault() == "guard")
     return;
 }
 
+if (args.FirstOrDefault() == "tracing")
+{
+    var sample = args.SkipWhile(a => a != "--sample").Skip(1).FirstOrDefault() is { } ratio ? double.Parse(ratio, CultureInfo.InvariantCulture) : 1.0;
+    await TracingBench.RunAsync(Arg("--calls", 2000), Arg("--block", 100), sample);
+    return;
+}
+
 if (args.FirstOrDefault() == "policy")
 {
     PolicyBench.Run(Arg("--rules", 1000));

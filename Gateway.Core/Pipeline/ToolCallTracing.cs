@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using Gateway.Core.Agents;
+using Gateway.Core.Audit;
+using Gateway.Core.Policy;
+
+namespace Gateway.Core.Pipeline;
+
+/// <summary>
+/// The gateway's spans for a tool call: one <c>execute_tool {tool}</c> span per call, with child spans for the approval
+/// wait, the commit of the audit "started" entry and the upstream call. Its parent is whatever is current when the call
+/// enters the pipeline: the MCP SDK's server span for the request (whose parent is the agent's <c>_meta.traceparent</c>).
+/// </summary>
+/// <remarks>
+/// Names follow the OpenTelemetry GenAI semantic conventions (open-telemetry/semantic-conventions-genai,
+/// docs/gen-ai/gen-ai-spans.md "Execute tool span": span name <c>execute_tool {gen_ai.tool.name}</c>,
+/// <c>gen_ai.operation.name</c>, <c>gen_ai.tool.name</c>, <c>gen_ai.agent.name</c>; <c>error.type</c> from the general
+/// conventions); the per-request MCP span (<c>{mcp.method.name} {target}</c>, <c>mcp.session.id</c>, ...) is the SDK's,
+/// per docs/gen-ai/mcp.md. What the conventions do not name (server, access class, decision, rule, outcome, waits) is
+/// under the gateway's own <c>mcpgw.</c> prefix. Cost when nobody listens: one <see cref="ActivitySource.HasListeners"/>
+/// check per span, no allocation (the span name is built only for a listener, and a sampler that drops the call
+/// makes every <c>Start</c> return null).
+/// </remarks>
+public static class ToolCallTracing
+{
+    /// <summary>The name of the gateway's <see cref="ActivitySource"/> (the same name as its meter).</summary>
+    public const string SourceName = MeteredAuditSink.MeterName;
+
+    /// <summary>The child span for the time a held call waits for a human.</summary>
+    public const string ApprovalWaitSpan = "approval wait";
+
+    /// <summary>The child span for the durable commit of the call's audit "started" entry (write-before-forward).</summary>
+    public const string AuditCommitSpan = "audit commit";
+
+    /// <summary>The child span for the upstream's part of the call.</summary>
+    public const string UpstreamCallSpan = "upstream call";
+
+    private static readonly ActivitySource Source = new(SourceName);
+
+    /// <summary>The gateway's attribute names (those the conventions do not define).</summary>
+    public static class Tags
+    {
+        public const string Server = "mcpgw.server";
+        public const string OriginalTool = "mcpgw.tool.original_name";
+        public const string AccessClass = "mcpgw.access_class";
+        public const string Decision = "mcpgw.decision";
+        public const string Rule = "mcpgw.rule";
+        public const string Outcome = "mcpgw.outcome";
+        public const string CallId = "mcpgw.call_id";
+        public const string ApprovalWait = "mcpgw.approval.wait_ms";
+        public const string Approved = "mcpgw.approval.approved";
+        public const string UpstreamTime = "mcpgw.upstream.duration_ms";
+    }
+
+    /// <summary>Starts the call's span, or returns null when nobody listens or the sampler drops it.</summary>
+    public static Activity? StartToolCall(AgentIdentity agent, string tool)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = Source.StartActivity("execute_tool " + tool, ActivityKind.Internal);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("gen_ai.operation.name", "execute_tool");
+            activity.SetTag("gen_ai.tool.name", tool);
+            activity.SetTag("gen_ai.agent.name", agent.Name);
+        }
+
+        return activity;
+    }
+
+    /// <summary>Starts a child span of the current one (<paramref name="name"/> is one of the constants above).</summary>
+    public static Activity? StartChild(string name) => Source.HasListeners() ? Source.StartActivity(name, ActivityKind.Internal) : null;
+
+    /// <summary>Records the tool the name resolved to.</summary>
+    public static void Resolved(Activity? activity, string server, string originalName, AccessClass accessClass)
+    {
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(Tags.Server, server);
+            activity.SetTag(Tags.OriginalTool, originalName);
+            activity.SetTag(Tags.AccessClass, accessClass.Name());
+        }
+    }
+
+    /// <summary>Records a duration (in milliseconds, like the audit trail's) on the call's span.</summary>
+    public static void Elapsed(Activity? activity, string tag, TimeSpan elapsed)
+    {
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(tag, elapsed.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// Records what the audit trail records for the call (decision, rule, outcome): the span and the trail agree because
+    /// they are written from the same record. Outcomes other than ok, tool_error, input_required and task set
+    /// <c>error.type</c> to the outcome, and an upstream error or timeout sets the status to error.
+    /// </summary>
+    public static void Finish(Activity? activity, AuditRecord record)
+    {
+        if (activity is not { IsAllDataRequested: true })
+        {
+            return;
+        }
+
+        activity.SetTag(Tags.Decision, record.Decision);
+        activity.SetTag(Tags.Rule, record.Rule);
+        activity.SetTag(Tags.Outcome, record.Outcome);
+        activity.SetTag(Tags.CallId, record.CallId);
+        if (record.Outcome is not (AuditOutcomes.Ok or AuditOutcomes.ToolError or AuditOutcomes.InputRequired or AuditOutcomes.Task))
+        {
+            activity.SetTag("error.type", record.Outcome);
+        }
+
+        if (record.Outcome is AuditOutcomes.Error or AuditOutcomes.Timeout)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, record.Error);
+        }
+    }
+}

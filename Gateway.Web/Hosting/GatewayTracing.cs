@@ -1,0 +1,20 @@
+using Gateway.Core.Pipeline;
+using OpenTelemetry.Trace;
+
+namespace Gateway.Web.Hosting;
+
+/// <summary>What the gateway traces, for its own tracer provider and for the bench's (which switches tracing on and off).</summary>
+public static class GatewayTracing
+{
+    /// <summary>The MCP C# SDK's ActivitySource (ModelContextProtocol.Core/Diagnostics.cs).</summary>
+    public const string McpSdkSource = "Experimental.ModelContextProtocol";
+
+    /// <summary>
+    /// The gateway's spans, the SDK's MCP spans and ASP.NET Core's for the MCP endpoint only (the console's requests are
+    /// not the calls an operator traces), sampled by <see cref="AgentTrafficSampler"/>.
+    /// </summary>
+    public static TracerProviderBuilder AddGatewaySources(this TracerProviderBuilder tracing, double sampleRatio) => tracing
+        .SetSampler(new AgentTrafficSampler(sampleRatio))
+        .AddSource(ToolCallTracing.SourceName, McpSdkSource)
+        .AddAspNetCoreInstrumentation(o => o.Filter = c => c.Request.Path.StartsWithSegments("/mcp"));
+}
