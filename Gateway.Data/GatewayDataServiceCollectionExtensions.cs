@@ -64,7 +64,6 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore, EfMcpSessionStore>();
         services.AddSingleton<Gateway.Core.Sessions.ISingleUseLedger, EfSingleUseLedger>();
         services.AddSingleton<Gateway.Core.Sessions.IInstanceMailbox, EfInstanceMailbox>();
-        services.AddSingleton<Gateway.Core.Sessions.IClusterEventLog, EfClusterEventLog>();
         services.AddSingleton<AuditBrowser>();
         if (database.Provider == DatabaseProvider.Postgres)
         {

@@ -38,8 +38,6 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<InstanceMessageEntity> InstanceMessages => Set<InstanceMessageEntity>();
 
-    public DbSet<ClusterEventEntity> ClusterEvents => Set<ClusterEventEntity>();
-
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);

@@ -12,4 +12,7 @@ public sealed class McpSessionEntity
     public required string InitializeJson { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Gets or sets the instances holding a copy, comma-separated (see <c>McpSessionRecord.Holders</c>).</summary>
+    public string Holders { get; set; } = string.Empty;
 }

@@ -19,6 +19,7 @@ internal sealed class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> fact
             KeyHash = session.KeyHash,
             InitializeJson = session.InitializeJson,
             CreatedAt = session.CreatedAt,
+            Holders = session.Holders,
         });
         await db.SaveChangesAsync(cancellationToken);
     }
@@ -27,6 +28,18 @@ internal sealed class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> fact
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Set<McpSessionEntity>().Where(s => s.Id == sessionId).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    public async Task AddHolderAsync(string sessionId, string instanceId, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+
+        // One statement, so two instances taking the session over at once both end up in the list; bounded in length.
+        var added = "," + instanceId;
+        var room = IMcpSessionStore.MaxHoldersLength - added.Length;
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""UPDATE "McpSessions" SET "Holders" = "Holders" || {added} WHERE "Id" = {sessionId} AND length("Holders") <= {room}""",
+            cancellationToken);
     }
 
     public async Task<IReadOnlySet<string>> ExistingAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken)
@@ -39,6 +52,6 @@ internal sealed class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> fact
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var row = await db.Set<McpSessionEntity>().AsNoTracking().SingleOrDefaultAsync(s => s.Id == sessionId && s.CreatedAt >= notBefore, cancellationToken);
-        return row is null ? null : new McpSessionRecord(row.Id, row.AgentId, row.KeyHash, row.InitializeJson, row.CreatedAt);
+        return row is null ? null : new McpSessionRecord(row.Id, row.AgentId, row.KeyHash, row.InitializeJson, row.CreatedAt, row.Holders);
     }
 }

@@ -3,10 +3,9 @@ using Gateway.Core.Pipeline;
 using Gateway.Web.Approvals;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Web.Authentication;
-using Gateway.Web.Cluster;
 using Gateway.Web.Hosting;
 using Gateway.Web.Mcp;
-using Gateway.Web.Mcp.Questions;
+using Gateway.Web.Mcp.Relay;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
@@ -39,9 +38,9 @@ internal static class GatewayMcpExtensions
         // The SDK finds it in DI: a 2025-11-25 session continues on whichever instance its next request reaches.
         services.AddSingleton<SharedSessions>();
         services.AddSingleton<AgentQuestions>();
-        services.AddHostedService<QuestionAnswerRelay>();
+        services.AddSingleton<SessionEndings>();
         services.AddSingleton<EndedSessions>();
-        services.AddHostedService<ClusterEventReader>();
+        services.AddHostedService<InstanceMailboxReader>();
         services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SharedSessions>());
         var inFlight = new InFlightCalls();
         services.AddSingleton(inFlight);

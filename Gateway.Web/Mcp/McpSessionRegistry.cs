@@ -102,7 +102,7 @@ internal sealed partial class McpSessionRegistry
 
     /// <summary>
     /// Lets go of this instance's copy of a session its client ended on another instance: its calls in flight here are
-    /// cancelled and its upstream sessions closed (requests naming it are refused by <see cref="Cluster.EndedSessions"/>).
+    /// cancelled and its upstream sessions closed (requests naming it are refused by <see cref="Relay.EndedSessions"/>).
     /// </summary>
     public void EndedElsewhere(string sessionId)
     {

@@ -13,7 +13,7 @@ namespace Gateway.Web.Mcp;
 /// <see cref="Needed"/>), created on the first call and closed with the session. Only for HTTP and SSE upstreams, where a session is cheap; stdio upstreams
 /// keep one shared process.
 /// </summary>
-internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, Questions.AgentQuestions questions, ILogger<SessionBridges> logger)
+internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, Relay.AgentQuestions questions, ILogger<SessionBridges> logger)
 {
     private readonly ConcurrentDictionary<(string Session, string Server), Lazy<Task<SessionBridge>>> _bridges = new();
     private readonly ConcurrentDictionary<string, LoggingLevel> _levels = new();

@@ -23,10 +23,11 @@ namespace Gateway.Web.Mcp;
 /// <remarks>
 /// What moves is the handshake, not the session's live state: a subscription or log level set on the old instance is
 /// set again by the client if it needs it. A server-to-client request in flight (an elicitation) stays with the
-/// instance that sent it; the agent's answer is relayed there from whichever instance it reaches (<see cref="Questions.AgentQuestions"/>).
+/// instance that sent it; the agent's answer is relayed there from whichever instance it reaches (<see cref="Relay.AgentQuestions"/>).
+/// Every instance holding a copy is recorded with the session, so the client's DELETE ends it on all of them.
 /// </remarks>
 internal sealed partial class SharedSessions(
-    IMcpSessionStore store, IClusterEventLog events, Gateway.Core.Audit.GatewayInstance instance, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SharedSessions> logger)
+    IMcpSessionStore store, Relay.SessionEndings endings, Gateway.Core.Audit.GatewayInstance instance, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SharedSessions> logger)
     : ISessionMigrationHandler
 {
     /// <summary>Larger initialize parameters are not shared (the session stays where it began); ordinary ones are a few hundred bytes.</summary>
@@ -81,7 +82,7 @@ internal sealed partial class SharedSessions(
         var now = time.GetUtcNow();
         try
         {
-            await store.SaveAsync(new McpSessionRecord(sessionId, identity.Agent.Id, identity.KeyHash, json, now), now - options.Value.Mcp.SharedSessionLifetime, cancellationToken);
+            await store.SaveAsync(new McpSessionRecord(sessionId, identity.Agent.Id, identity.KeyHash, json, now, instance.Id), now - options.Value.Mcp.SharedSessionLifetime, cancellationToken);
             _shared[sessionId] = 0;
         }
         catch (Exception ex) when (ex is DbException or DbUpdateException)
@@ -109,28 +110,51 @@ internal sealed partial class SharedSessions(
 
         LogTakenOver(identity.Agent.Name);
         _shared[sessionId] = 0;
+        if (!record.Holders.Split(',').Contains(instance.Id))
+        {
+            // So that the client's DELETE, wherever it lands, ends the copy held here too.
+            await store.AddHolderAsync(sessionId, instance.Id, cancellationToken);
+        }
+
         return JsonSerializer.Deserialize<InitializeRequestParams>(record.InitializeJson, McpJsonUtilities.DefaultOptions);
     }
 
     /// <summary>
-    /// After the client ended its session (a successful DELETE), forgets it, so a later request with its id gets the
-    /// specification's 404 on every instance instead of reviving it.
+    /// The client's DELETE: the other instances holding a copy of the session end theirs first (so its next request gets
+    /// the specification's 404 wherever it lands), then the SDK ends it here, then the session is forgotten, so no
+    /// instance takes it over afterwards.
     /// </summary>
     public async Task ForgetEndedAsync(HttpContext context, RequestDelegate next)
     {
+        if (!HttpMethods.IsDelete(context.Request.Method)
+            || context.Request.Headers["Mcp-Session-Id"].ToString() is not { Length: > 0 and <= MaxSessionIdLength } sessionId
+            || context.User.GetAgentIdentity() is not { } identity)
+        {
+            await next(context);
+            return;
+        }
+
+        try
+        {
+            // Only its own agent, with its own key, ends a session (anyone else gets the SDK's 404 or 403 below).
+            if (await store.FindAsync(sessionId, time.GetUtcNow() - options.Value.Mcp.SharedSessionLifetime, context.RequestAborted) is { } record
+                && record.AgentId == identity.Agent.Id
+                && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(record.KeyHash), Encoding.ASCII.GetBytes(identity.KeyHash)))
+            {
+                await endings.EndEverywhereAsync(sessionId, record.Holders, context.RequestAborted);
+            }
+        }
+        catch (Exception ex) when (ex is DbException or OperationCanceledException)
+        {
+            LogNotForgotten(ex.Message);
+        }
+
         await next(context);
-        if (HttpMethods.IsDelete(context.Request.Method)
-            && context.Response.StatusCode is >= 200 and < 300
-            && context.Request.Headers["Mcp-Session-Id"].ToString() is { Length: > 0 and <= MaxSessionIdLength } sessionId)
+        if (context.Response.StatusCode is >= 200 and < 300)
         {
             try
             {
                 await store.DeleteAsync(sessionId, context.RequestAborted);
-
-                // Another instance may hold a copy (it continued the session once): it lets go of it and answers 404 too.
-                await events.PublishAsync(
-                    new ClusterEvent(instance.Id, Cluster.ClusterEventKinds.SessionEnded, sessionId, time.GetUtcNow() + options.Value.Mcp.SharedSessionLifetime),
-                    context.RequestAborted);
             }
             catch (Exception ex) when (ex is DbException or DbUpdateException or OperationCanceledException)
             {

@@ -110,7 +110,7 @@ public sealed partial class BalancedClusterTests(ITestOutputHelper output)
     /// same scenarios and expectations as <see cref="Clients.ConformanceSuiteTests"/>), with plain round robin and no
     /// affinity: in the suite's sampling and elicitation scenarios the server asks the client mid-call, and the client's
     /// answer, posted to whichever instance, is relayed to the instance that asked (see
-    /// <see cref="Mcp.Questions.AgentAnswersAcrossInstancesTests"/>).
+    /// <see cref="Mcp.Relay.AgentAnswersAcrossInstancesTests"/>).
     /// </summary>
     [SkippableTheory]
     [Trait("Category", "Conformance")]

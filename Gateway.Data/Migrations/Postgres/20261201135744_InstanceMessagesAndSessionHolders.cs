@@ -7,26 +7,18 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Gateway.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class InstanceMessagesAndClusterEvents : Migration
+    public partial class InstanceMessagesAndSessionHolders : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.CreateTable(
-                name: "ClusterEvents",
-                columns: table => new
-                {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Origin = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Subject = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    ExpiresAtMs = table.Column<long>(type: "bigint", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_ClusterEvents", x => x.Id);
-                });
+            migrationBuilder.AddColumn<string>(
+                name: "Holders",
+                table: "McpSessions",
+                type: "character varying(400)",
+                maxLength: 400,
+                nullable: false,
+                defaultValue: "");
 
             migrationBuilder.CreateTable(
                 name: "InstanceMessages",
@@ -46,11 +38,6 @@ namespace Gateway.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateIndex(
-                name: "IX_ClusterEvents_ExpiresAtMs",
-                table: "ClusterEvents",
-                column: "ExpiresAtMs");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_InstanceMessages_ExpiresAtMs",
                 table: "InstanceMessages",
                 column: "ExpiresAtMs");
@@ -60,18 +47,19 @@ namespace Gateway.Data.Migrations.Postgres
                 table: "InstanceMessages",
                 columns: new[] { "Instance", "Id" });
 
-            // A posted message or event wakes the other instances through the change watch (LISTEN), not a poll.
-            PostgresSchema.AddChangeNotifications(migrationBuilder, "InstanceMessages", "ClusterEvents");
+            // A posted message wakes the receiving instance through the change watch (LISTEN), not a poll.
+            PostgresSchema.AddChangeNotifications(migrationBuilder, "InstanceMessages");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
-                name: "ClusterEvents");
-
-            migrationBuilder.DropTable(
                 name: "InstanceMessages");
+
+            migrationBuilder.DropColumn(
+                name: "Holders",
+                table: "McpSessions");
         }
     }
 }

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 
-namespace Gateway.Web.Cluster;
+namespace Gateway.Web.Mcp.Relay;
 
 /// <summary>
-/// The 2025-11-25 sessions whose client ended them on another instance: this instance may still hold its own copy of
-/// such a session (it continued it once), which the SDK would keep serving until it idles out. Requests naming one get
+/// The 2025-11-25 sessions whose client ended them on another instance (<see cref="SessionEndings"/>): this instance
+/// still holds its own copy of such a session (it began or continued it), which the SDK would serve until it idles out. Requests naming one get
 /// the specification's 404 here instead, as on the instance that ended it. Remembered for as long as a session may
 /// move at all (<c>Gateway:Mcp:SharedSessionLifetime</c>), and bounded.
 /// </summary>

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Gateway.Data.Migrations.Sqlite
 {
     [DbContext(typeof(GatewayDbContext))]
-    [Migration("20261201134119_InstanceMessagesAndClusterEvents")]
-    partial class InstanceMessagesAndClusterEvents
+    [Migration("20261201135630_InstanceMessagesAndSessionHolders")]
+    partial class InstanceMessagesAndSessionHolders
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -319,37 +319,6 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("AuditEntries", (string)null);
                 });
 
-            modelBuilder.Entity("Gateway.Data.Entities.ClusterEventEntity", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("ExpiresAtMs")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Kind")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Origin")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Subject")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("ExpiresAtMs");
-
-                    b.ToTable("ClusterEvents", (string)null);
-                });
-
             modelBuilder.Entity("Gateway.Data.Entities.ConsoleUserEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -453,6 +422,11 @@ namespace Gateway.Data.Migrations.Sqlite
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Holders")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("InitializeJson")
                         .IsRequired()

@@ -7,7 +7,7 @@ using Gateway.Tests.Support;
 using Gateway.TestUpstream.Conformance;
 using static Gateway.Tests.Support.Upstreams;
 
-namespace Gateway.Tests.Web.Mcp.Questions;
+namespace Gateway.Tests.Web.Mcp.Relay;
 
 /// <summary>
 /// An upstream asks the agent a question during a call on a 2025-11-25 session (sampling): the question goes out on the

@@ -5,26 +5,18 @@
 namespace Gateway.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class InstanceMessagesAndClusterEvents : Migration
+    public partial class InstanceMessagesAndSessionHolders : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.CreateTable(
-                name: "ClusterEvents",
-                columns: table => new
-                {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    Origin = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Subject = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    ExpiresAtMs = table.Column<long>(type: "INTEGER", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_ClusterEvents", x => x.Id);
-                });
+            migrationBuilder.AddColumn<string>(
+                name: "Holders",
+                table: "McpSessions",
+                type: "TEXT",
+                maxLength: 400,
+                nullable: false,
+                defaultValue: "");
 
             migrationBuilder.CreateTable(
                 name: "InstanceMessages",
@@ -44,11 +36,6 @@ namespace Gateway.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateIndex(
-                name: "IX_ClusterEvents_ExpiresAtMs",
-                table: "ClusterEvents",
-                column: "ExpiresAtMs");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_InstanceMessages_ExpiresAtMs",
                 table: "InstanceMessages",
                 column: "ExpiresAtMs");
@@ -63,10 +50,11 @@ namespace Gateway.Data.Migrations.Sqlite
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
-                name: "ClusterEvents");
-
-            migrationBuilder.DropTable(
                 name: "InstanceMessages");
+
+            migrationBuilder.DropColumn(
+                name: "Holders",
+                table: "McpSessions");
         }
     }
 }

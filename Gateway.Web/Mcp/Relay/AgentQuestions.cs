@@ -9,7 +9,7 @@ using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-namespace Gateway.Web.Mcp.Questions;
+namespace Gateway.Web.Mcp.Relay;
 
 /// <summary>
 /// The questions an upstream asks an agent during a call on a 2025-11-25 session (sampling, elicitation, roots),
@@ -38,21 +38,10 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
     private const string Prefix = "gw-";
 
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
-    private TaskCompletionSource _asked = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _next;
 
     /// <summary>Gets the number of questions waiting for an answer.</summary>
     public int PendingCount => _pending.Count;
-
-    /// <summary>Completes when at least one question waits (the relay reads the mailbox only then).</summary>
-    public Task WhenAskingAsync(CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            return _pending.IsEmpty ? _asked.Task.WaitAsync(cancellationToken) : Task.CompletedTask;
-        }
-    }
 
     /// <summary>Asks the agent on <paramref name="target"/> (the call's stream, or the session's) and waits for its answer.</summary>
     public async Task<TResult> AskAsync<TParams, TResult>(
@@ -66,11 +55,7 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
 
         var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Prefix}{_instanceId}-{Interlocked.Increment(ref _next)}");
         var pending = new Pending(sessionId);
-        lock (_gate)
-        {
-            _pending[id] = pending;
-            _asked.TrySetResult();
-        }
+        _pending[id] = pending;
 
         try
         {
@@ -105,14 +90,7 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
         }
         finally
         {
-            lock (_gate)
-            {
-                _pending.TryRemove(id, out _);
-                if (_pending.IsEmpty && _asked.Task.IsCompleted)
-                {
-                    _asked = new(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-            }
+            _pending.TryRemove(id, out _);
         }
     }
 
