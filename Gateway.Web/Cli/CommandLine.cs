@@ -38,6 +38,7 @@ public static class CommandLine
     public const string UsageText = """
         Usage:
           audit verify [--file EXPORT.jsonl] [--checkpoints OLD.checkpoints.jsonl]... [--public-key KEY.pub.pem] [--db PATH]
+                       [--witness DIRECTORY|https://URL]... [--witness-auth "Bearer ..."] [--witness-ca CA.pem] [--origin ORIGIN]
           audit export --out FILE [--format jsonl|csv] [--from TIME] [--to TIME] [--agent NAME] [--server NAME] [--db PATH]
           db copy --from SQLITE_FILE --to "Host=...;Database=...;Username=...;Password=..." [--public-key KEY.pub.pem]
         Exit codes: 0 intact (db copy: copied and verified), 1 tampered (first bad entry named; db copy writes nothing), 2 could not run or refused,
