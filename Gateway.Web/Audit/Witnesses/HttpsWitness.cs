@@ -25,7 +25,7 @@ public sealed class HttpsWitness : IAuditWitness, IDisposable
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         if (trustedCertificatePath is not null)
         {
-            var trusted = X509Certificate2.CreateFromPemFile(trustedCertificatePath);
+            var trusted = X509Certificate2.CreateFromPem(File.ReadAllText(trustedCertificatePath));
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == SslPolicyErrors.None || Trusts(trusted, certificate, errors);
         }
 
