@@ -110,7 +110,8 @@ public sealed class EvidenceFigures
                 break;
         }
 
-        if (r.Findings is not null)
+        // A forwarded call's started entry carries what was found in its arguments; its completion carries that too.
+        if (r.Findings is not null && r.Kind != AuditKinds.ToolCallStarted)
         {
             Findings.Add(entry.Sequence, r.Timestamp, r.Actor, r.Server, r.Tool, r.Outcome, FindingKinds(r.Findings));
         }
