@@ -86,7 +86,7 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
             Assert.Contains($"<tr class=\"control\"><td><b>{control}</b>", report, StringComparison.Ordinal);
         }
 
-        Assert.Matches(@"id=""integrity-result"" class=""ok"">Audit trail intact: [\d,]+ entries, [\d,]+ signed checkpoint matches, 1 witness\(es\) compared", report);
+        Assert.Matches(@"id=""integrity-result"" class=""ok"">Audit trail intact: [\d,]+ entries, [\d,]+ checkpoint matches \(stored and witnessed\), 1 witness\(es\) compared", report);
         Assert.Contains("<td>directory " + witness + "</td>", report, StringComparison.Ordinal);
         (exit, output, _) = await AuditTrailFixture.RunAsync("verify", "--file", files["audit.jsonl"], "--public-key", Path.Combine(gatewayFolder, "audit-signing-key.pub.pem"));
         Assert.True(exit == 0, output);

@@ -143,14 +143,14 @@ public static class EvidenceReport
         {
             h.Append("<p id=\"integrity-result\" class=\"").Append(chain.Intact ? "ok" : "bad").Append("\">")
                 .Append(chain.Intact
-                    ? E(string.Create(CultureInfo.InvariantCulture, $"Audit trail intact: {chain.EntriesChecked:N0} entries, {chain.CheckpointsChecked:N0} signed checkpoint matches, {pack.Witnesses.Count(w => w.Problem is null)} witness(es) compared."))
+                    ? E(string.Create(CultureInfo.InvariantCulture, $"Audit trail intact: {chain.EntriesChecked:N0} entries, {chain.CheckpointsChecked:N0} checkpoint matches (stored and witnessed), {pack.Witnesses.Count(w => w.Problem is null)} witness(es) compared."))
                     : E($"Audit trail NOT intact: first bad entry {chain.FirstBadSequence}: {chain.Problem}."))
                 .Append("</p>\n");
             return;
         }
 
         h.Append("<table>");
-        Row(h, "Whole chain", chain.Intact ? $"intact: {Number(chain.EntriesChecked)} entries up to {chain.LastSequence}, {Number(chain.CheckpointsChecked)} signed checkpoint matches" : $"NOT intact: first bad entry {chain.FirstBadSequence}: {chain.Problem}");
+        Row(h, "Whole chain", chain.Intact ? $"intact: {Number(chain.EntriesChecked)} entries up to {chain.LastSequence}, {Number(chain.CheckpointsChecked)} checkpoint matches (stored and witnessed)" : $"NOT intact: first bad entry {chain.FirstBadSequence}: {chain.Problem}");
         Row(h, "This pack's export", pack.Export.Intact ? $"verifies: {Number(pack.Export.EntriesChecked)} entries, {Number(pack.Export.CheckpointsChecked)} checkpoint matches" : $"does not verify: {pack.Export.Problem}");
         Row(h, "Export SHA-256", $"{pack.Manifest.EntriesFile} {pack.Manifest.EntriesSha256}");
         Row(h, "Checkpoints in the period", pack.CheckpointsInPeriod.Count == 0 ? "none" : $"{pack.CheckpointsInPeriod.Count}, entries {pack.CheckpointsInPeriod[0].Sequence} to {pack.CheckpointsInPeriod[^1].Sequence}, signed by key {pack.KeyId}");
