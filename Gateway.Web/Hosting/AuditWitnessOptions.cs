@@ -32,6 +32,11 @@ public sealed class AuditWitnessOptions
             yield return $"{section}:Url must be an absolute https:// URL.";
         }
 
+        if (Authorization is not null && !System.Net.Http.Headers.AuthenticationHeaderValue.TryParse(Authorization, out _))
+        {
+            yield return $"{section}:Authorization must be a header value such as 'Bearer <token>'.";
+        }
+
         if (TrustedCertificatePath is not null && !File.Exists(TrustedCertificatePath))
         {
             yield return $"{section}:TrustedCertificatePath: no file at {TrustedCertificatePath}.";

@@ -129,10 +129,13 @@ public sealed class AuditWitnessTests : IAsyncLifetime
                 ["Gateway:Audit:Witnesses:0:Url"] = "http://witness.example/checkpoints",
                 ["Gateway:Audit:Witnesses:1:Url"] = "https://witness.example/checkpoints",
                 ["Gateway:Audit:Witnesses:1:Directory"] = "/mnt/witness",
+                ["Gateway:Audit:Witnesses:2:Url"] = "https://witness.example/checkpoints",
+                ["Gateway:Audit:Witnesses:2:Authorization"] = "Bearer a b\r\nX-Injected: 1",
             },
             Path.Combine(_folder, "gateway")));
         Assert.Contains("Gateway:Audit:Witnesses:0:Url must be an absolute https:// URL.", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Gateway:Audit:Witnesses:1 needs exactly one of Directory and Url.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Audit:Witnesses:2:Authorization must be a header value", ex.Message, StringComparison.Ordinal);
     }
 
     public Task DisposeAsync()
