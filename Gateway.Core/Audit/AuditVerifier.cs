@@ -69,12 +69,19 @@ public sealed class AuditVerifier
                 _forged.TryAdd(checkpoint.Sequence, $"the {source} checkpoint at entry {checkpoint.Sequence} has an invalid signature (forged or changed, or signed by another key)");
             }
 
-            if (!_checkpoints.TryGetValue(checkpoint.Sequence, out var list))
-            {
-                _checkpoints[checkpoint.Sequence] = list = [];
-            }
+            Keep(checkpoint, source);
+        }
+    }
 
-            list.Add((checkpoint, source));
+    /// <summary>
+    /// Adds checkpoints whose signature the caller checked in another form (a witness's signed note, see
+    /// <see cref="AuditCheckpointNote"/>): they count like signed ones.
+    /// </summary>
+    public void AddWitnessed(IEnumerable<AuditCheckpoint> checkpoints, string source)
+    {
+        foreach (var checkpoint in checkpoints)
+        {
+            Keep(checkpoint, source);
         }
     }
 
@@ -202,6 +209,16 @@ public sealed class AuditVerifier
         }
 
         return new AuditVerification(true, _entries, _last, _checkpointsChecked, null, null);
+    }
+
+    private void Keep(AuditCheckpoint checkpoint, string source)
+    {
+        if (!_checkpoints.TryGetValue(checkpoint.Sequence, out var list))
+        {
+            _checkpoints[checkpoint.Sequence] = list = [];
+        }
+
+        list.Add((checkpoint, source));
     }
 
     private bool Fail(long sequence, string problem)

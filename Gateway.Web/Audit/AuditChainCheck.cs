@@ -16,7 +16,8 @@ public static class AuditChainCheck
 
     /// <summary>Checks the whole chain in the database against its stored checkpoints and <paramref name="known"/> ones.</summary>
     /// <param name="coverage">When given, entries older than this at <paramref name="now"/> must be covered by a signed checkpoint.</param>
-    public static AuditVerification VerifyDatabase(AuditChainReader reader, ECDsa? publicKey, IReadOnlyList<AuditCheckpoint> known, CancellationToken cancellationToken = default, TimeSpan? coverage = null, DateTimeOffset? now = null)
+    /// <param name="witnessed">Checkpoints read back from witnesses (their notes' signatures already checked), by witness.</param>
+    public static AuditVerification VerifyDatabase(AuditChainReader reader, ECDsa? publicKey, IReadOnlyList<AuditCheckpoint> known, CancellationToken cancellationToken = default, TimeSpan? coverage = null, DateTimeOffset? now = null, IReadOnlyList<(string Witness, List<AuditCheckpoint> Checkpoints)>? witnessed = null)
     {
         var verifier = new AuditVerifier();
         if (coverage is { } allowance)
@@ -26,6 +27,11 @@ public static class AuditChainCheck
 
         verifier.AddCheckpoints(reader.ReadCheckpoints(), publicKey, "stored");
         verifier.AddCheckpoints(known, publicKey, "previously exported");
+        foreach (var (witness, checkpoints) in witnessed ?? [])
+        {
+            verifier.AddWitnessed(checkpoints, $"witnessed ({witness})");
+        }
+
         if (reader.ReadSequenceRange() is not var (min, max))
         {
             return verifier.Complete();
@@ -98,7 +104,8 @@ public static class AuditChainCheck
     /// not call that verified, since anyone can re-hash a chain.
     /// </param>
     /// <param name="known">Checkpoints kept from earlier exports.</param>
-    public static AuditVerification VerifyExport(string path, ECDsa? key, IReadOnlyList<AuditCheckpoint> known)
+    /// <param name="witnessed">Checkpoints read back from witnesses, by witness.</param>
+    public static AuditVerification VerifyExport(string path, ECDsa? key, IReadOnlyList<AuditCheckpoint> known, IReadOnlyList<(string Witness, List<AuditCheckpoint> Checkpoints)>? witnessed = null)
     {
         var manifest = ReadManifest(path);
         var verifier = new AuditVerifier(manifest.Complete);
@@ -121,6 +128,10 @@ public static class AuditChainCheck
         {
             verifier.AddCheckpoints(checkpoints, key, "exported");
             verifier.AddCheckpoints(known, key, "previously exported");
+            foreach (var (witness, list) in witnessed ?? [])
+            {
+                verifier.AddWitnessed(list, $"witnessed ({witness})");
+            }
         }
 
         lineNumber = 0;

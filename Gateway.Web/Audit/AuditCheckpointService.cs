@@ -1,5 +1,6 @@
 using Gateway.Core.Audit;
 using Gateway.Data.Stores;
+using Gateway.Web.Audit.Witnesses;
 using Gateway.Web.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -7,13 +8,15 @@ namespace Gateway.Web.Audit;
 
 /// <summary>
 /// Signs the chain's head every <see cref="AuditOptions.CheckpointInterval"/> while entries are added, after
-/// <see cref="AuditOptions.CheckpointEvery"/> new entries at the latest, and at shutdown.
+/// <see cref="AuditOptions.CheckpointEvery"/> new entries at the latest, and at shutdown; each checkpoint it signs also
+/// goes to the witnesses as a signed note.
 /// </summary>
 internal sealed partial class AuditCheckpointService(
     IAuditCheckpointStore store,
     IAuditFlusher flusher,
     IDatabaseChanges changes,
     AuditSigningKey key,
+    AuditWitnessPublisher witnesses,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<AuditCheckpointService> logger) : BackgroundService
@@ -34,6 +37,7 @@ internal sealed partial class AuditCheckpointService(
         if (await store.AddAsync(checkpoint, cancellationToken))
         {
             LogSigned(checkpoint.Sequence, checkpoint.KeyId);
+            witnesses.Publish(checkpoint, AuditCheckpointNote.Format(checkpoint, AuditWitnesses.Origin(Options.CheckpointOrigin, key.Key), key.Key));
         }
 
         return checkpoint;

@@ -61,7 +61,8 @@ internal static class AuditDownload
         return Results.File(file, format == "csv" ? "text/csv" : "application/zip", Path.GetFileName(file));
     }
 
-    private sealed class TemporaryFolder(string path) : IDisposable
+    /// <summary>A temporary folder deleted with the response that served a file from it.</summary>
+    internal sealed class TemporaryFolder(string path) : IDisposable
     {
         public void Dispose()
         {

@@ -20,7 +20,8 @@ public static class AuditExporter
     public static string ManifestPath(string entriesPath) => entriesPath + ".manifest.json";
 
     /// <summary>Writes <paramref name="path"/> (one canonical entry per line), its checkpoints and its manifest.</summary>
-    public static AuditExportManifest WriteJsonLines(AuditChainReader reader, AuditFilter filter, string path, ECDsa? publicKey, DateTimeOffset now)
+    /// <param name="maxEntries">The most entries written; more is refused with <see cref="InvalidDataException"/> (nothing is kept).</param>
+    public static AuditExportManifest WriteJsonLines(AuditChainReader reader, AuditFilter filter, string path, ECDsa? publicKey, DateTimeOffset now, long maxEntries = long.MaxValue)
     {
         long count = 0;
         long? first = null, last = null;
@@ -29,6 +30,13 @@ public static class AuditExporter
             writer.NewLine = "\n";
             foreach (var entry in reader.ReadEntries(filter))
             {
+                if (count == maxEntries)
+                {
+                    writer.Close();
+                    File.Delete(path);
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The selection holds more than {maxEntries:N0} entries; choose a shorter period."));
+                }
+
                 writer.WriteLine(AuditJsonLines.Entry(entry));
                 count++;
                 first ??= entry.Sequence;

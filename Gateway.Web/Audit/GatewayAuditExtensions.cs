@@ -4,6 +4,7 @@ using Gateway.Core.Audit.Admin;
 using Gateway.Core.Policy;
 using Gateway.Core.Servers;
 using Gateway.Web.Audit;
+using Gateway.Web.Audit.Witnesses;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Gateway.Web.Hosting;
 
@@ -39,6 +40,24 @@ internal static class GatewayAuditExtensions
         services.AddSingleton(new AuditSigningKey(GatewayPaths.ResolveAuditKeyPath(audit.SigningKeyPath, contentRoot, database)));
         // Token-shaped values are masked with the result guard's detector (well-known formats and Gateway:Guardrails:SecretPatterns).
         services.AddSingleton(sp => new ArgumentRedactor(audit.RedactPatterns, sp.GetService<Gateway.Core.Guardrails.ResultGuard>()?.Arguments));
+        var errors = audit.Witnesses.SelectMany((w, i) => w.Validate($"{GatewayOptions.Section}:Audit:Witnesses:{i}")).ToList();
+        if (audit.WitnessAttempts is < 1 or > 100 || audit.WitnessTimeout <= TimeSpan.Zero || audit.WitnessTimeout > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"{GatewayOptions.Section}:Audit:WitnessAttempts must be between 1 and 100, and WitnessTimeout between 0 (exclusive) and 5 minutes.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Invalid configuration: " + string.Join(" ", errors));
+        }
+
+        // Registered before the signer, so it stops after it: the checkpoint signed at shutdown still reaches the witnesses.
+        services.AddSingleton(sp => new AuditWitnessPublisher(
+            [.. audit.Witnesses.Select(w => AuditWitnesses.Create(w, audit.WitnessTimeout))],
+            audit.WitnessAttempts,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<AuditWitnessPublisher>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<AuditWitnessPublisher>());
         services.AddSingleton<AuditCheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
         services.AddSingleton<AdminChangeRecorder>();

@@ -23,6 +23,7 @@ public static class CommandLine
             {
                 ("audit", "verify") => await AuditVerifyCommand.RunAsync(parsed, configuration, output, error),
                 ("audit", "export") => await AuditExportCommand.RunAsync(parsed, configuration, output, error),
+                ("audit", "evidence") => await AuditEvidenceCommand.RunAsync(parsed, configuration, output, error),
                 ("db", "copy") => await DbCopyCommand.RunAsync(parsed, configuration, output, error),
                 _ => Usage(error, $"Unknown {args[0]} verb '{args[1]}'."),
             }
@@ -38,9 +39,11 @@ public static class CommandLine
     public const string UsageText = """
         Usage:
           audit verify [--file EXPORT.jsonl] [--checkpoints OLD.checkpoints.jsonl]... [--public-key KEY.pub.pem] [--db PATH]
+                       [--witness DIRECTORY|https://URL]... [--witness-auth "Bearer ..."] [--witness-ca CA.pem] [--origin ORIGIN]
           audit export --out FILE [--format jsonl|csv] [--from TIME] [--to TIME] [--agent NAME] [--server NAME] [--db PATH]
+          audit evidence --framework soc2|iso27001|dora --from TIME --to TIME --out PACK.zip [--db PATH] [--public-key KEY.pub.pem] [--witness DIRECTORY|https://URL]...
           db copy --from SQLITE_FILE --to "Host=...;Database=...;Username=...;Password=..." [--public-key KEY.pub.pem]
-        Exit codes: 0 intact (db copy: copied and verified), 1 tampered (first bad entry named; db copy writes nothing), 2 could not run or refused,
+        Exit codes: 0 intact (db copy: copied and verified; audit evidence: written, chain intact), 1 tampered (first bad entry named; db copy writes nothing; audit evidence: written, reporting it), 2 could not run or refused,
         3 unverified (an export whose manifest has no public key, without --public-key: no signature was checked).
         """;
 

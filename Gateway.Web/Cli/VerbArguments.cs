@@ -3,7 +3,7 @@ namespace Gateway.Web.Cli;
 /// <summary>A verb's options (<c>--name value</c>, repeatable) and the configuration settings (<c>--Section:Key=value</c>) given with it.</summary>
 internal sealed class VerbArguments
 {
-    private static readonly HashSet<string> Known = ["--file", "--out", "--format", "--from", "--to", "--agent", "--server", "--checkpoints", "--public-key", "--db"];
+    private static readonly HashSet<string> Known = ["--file", "--out", "--format", "--from", "--to", "--agent", "--server", "--checkpoints", "--public-key", "--db", "--witness", "--witness-auth", "--witness-ca", "--origin", "--framework"];
     private readonly Dictionary<string, List<string>> _options = [];
 
     public List<string> Settings { get; } = [];

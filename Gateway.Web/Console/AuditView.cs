@@ -31,6 +31,20 @@ public static class AuditView
     /// <summary>The table's time: to the second, UTC.</summary>
     public static string ShortTime(DateTimeOffset timestamp) => timestamp.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
+    /// <summary>How far back an evidence pack reaches when the filter sets no start.</summary>
+    public static readonly TimeSpan EvidenceDefaultPeriod = TimeSpan.FromDays(90);
+
+    /// <summary>
+    /// The evidence pack for the applied time filter (only time: a pack covers every agent and server), the last
+    /// <see cref="EvidenceDefaultPeriod"/> when none is set.
+    /// </summary>
+    public static string EvidenceUrl(AuditFilter filter, string framework, DateTimeOffset now)
+    {
+        var to = filter.To ?? now;
+        var from = filter.From ?? to - EvidenceDefaultPeriod;
+        return $"/console/audit/evidence?framework={framework}&from={Uri.EscapeDataString(from.ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(to.ToString("O", CultureInfo.InvariantCulture))}";
+    }
+
     /// <summary>The download of the applied time, agent and server filter; JSONL comes with checkpoints and manifest for <c>audit verify --file</c>.</summary>
     public static string ExportUrl(AuditFilter filter, string format)
     {

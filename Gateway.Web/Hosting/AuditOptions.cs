@@ -19,6 +19,21 @@ public sealed class AuditOptions
     /// <summary>Gets or sets how often the head is looked at to decide whether a checkpoint is due. The default is 1 second.</summary>
     public TimeSpan CheckpointPoll { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Gets or sets the checkpoints' origin: the first line of each signed-note checkpoint, naming this trail. Unset means
+    /// <c>mcp-gateway/audit/{key id}</c>, unique to the signing key.
+    /// </summary>
+    public string? CheckpointOrigin { get; set; }
+
+    /// <summary>Gets or sets where each signed checkpoint is also kept, off this host (see <see cref="AuditWitnessOptions"/>).</summary>
+    public List<AuditWitnessOptions> Witnesses { get; set; } = [];
+
+    /// <summary>Gets or sets how many times a checkpoint is offered to a witness before it is given up (logged and shown). The default is 5.</summary>
+    public int WitnessAttempts { get; set; } = 5;
+
+    /// <summary>Gets or sets how long one push to a witness may take. The default is 10 seconds.</summary>
+    public TimeSpan WitnessTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Gets or sets regular expressions whose matches are masked in the redacted copy of arguments, besides secret-looking keys.</summary>
     public List<string> RedactPatterns { get; set; } = [];
 }

@@ -18,7 +18,11 @@ public sealed class AuditPageTests : ConsolePageTest
     private readonly string _key = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".pem");
 
     public AuditPageTests()
-        : base("auditor-ann") => Services.AddSingleton(new AuditSigningKey(_key));
+        : base("auditor-ann")
+    {
+        Services.AddSingleton(new AuditSigningKey(_key));
+        Services.AddSingleton(new Gateway.Web.Audit.Witnesses.AuditWitnessPublisher([], 1, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Web.Audit.Witnesses.AuditWitnessPublisher>.Instance));
+    }
 
     public override async Task InitializeAsync()
     {

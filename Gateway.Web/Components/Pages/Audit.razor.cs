@@ -41,6 +41,9 @@ public partial class Audit
     [Inject]
     private TimeProvider Time { get; set; } = default!;
 
+    [Inject]
+    private Gateway.Web.Audit.Witnesses.AuditWitnessPublisher Witnesses { get; set; } = default!;
+
     private bool HasNext => _page is { } p && _skip + p.Entries.Count < p.Total;
 
     private string TotalText => _page is null ? "…" : $"{_page.Total:N0}{(_page.TotalIsLowerBound ? "+" : string.Empty)} entries";

@@ -1,0 +1,258 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Gateway.Core.Approvals;
+using Gateway.Core.Audit;
+using Gateway.Core.Identity;
+using Gateway.Tests.Support;
+using Gateway.Web.Audit;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Audit;
+
+/// <summary>
+/// Evidence packs from a trail seeded by a real gateway (real calls to a real upstream, approvals decided through the
+/// API, admin changes, a guardrail finding): the report's figures match the trail, and its export verifies offline.
+/// </summary>
+public sealed partial class EvidencePackTests : IAsyncLifetime
+{
+    private const string Key = "evidence-agent-key-0123456789";
+    private const string Aws = "AKIAIOSFODNN7EXAMPLE";
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-tests", "evidence-" + Guid.NewGuid().ToString("N"));
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Pack_FromASeededTrail_HasTheTrailsFigures_AndItsExportVerifiesOffline()
+    {
+        var from = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var gatewayFolder = Path.Combine(_folder, "gateway");
+        var witness = Path.Combine(_folder, "witness");
+        List<AuditChainEntry> trail;
+        await using (var gateway = await StartAsync(gatewayFolder, witness))
+        {
+            await SeedAsync(gateway);
+            trail = await gateway.AuditTrailAsync();
+            await Eventually.TrueAsync(() => Directory.Exists(witness) && Directory.GetFiles(witness).Length > 0, "a checkpoint reached the witness", TimeSpan.FromSeconds(30));
+        }
+
+        var to = DateTimeOffset.UtcNow.AddMinutes(1);
+        var pack = Path.Combine(_folder, "pack.zip");
+        var (exit, output, error) = await AuditTrailFixture.RunAsync(
+            "evidence", "--framework", "soc2", "--from", from.ToString("O", CultureInfo.InvariantCulture), "--to", to.ToString("O", CultureInfo.InvariantCulture),
+            "--out", pack, "--db", Path.Combine(gatewayFolder, "gateway.db"), "--witness", witness);
+        Assert.True(exit == 0, output + error);
+        var files = Extract(pack, Path.Combine(_folder, "pack"));
+        Assert.Equal(["audit-signing-key.pub.pem", "audit.jsonl", "audit.jsonl.checkpoints.jsonl", "audit.jsonl.manifest.json", "report.html"], files.Keys.Order(StringComparer.Ordinal));
+        var report = await File.ReadAllTextAsync(files["report.html"]);
+
+        // The figures, against the trail the gateway wrote.
+        Assert.Equal(trail.Count(e => e.Record.Kind == AuditKinds.ToolCall).ToString("N0", CultureInfo.InvariantCulture), Figure(report, "calls-total"));
+        Assert.Equal("2", Figure(report, "approvals-requested"));
+        Assert.Equal("1", Figure(report, "approvals-approved"));
+        Assert.Equal("1", Figure(report, "approvals-denied"));
+        Assert.Equal("3", Figure(report, "refusals-total"));
+        Assert.Equal("1", Figure(report, "findings-total"));
+        Assert.Equal("1", Figure(report, "keys-total"));
+        Assert.Equal(trail.Count(e => e.Record.Kind == AuditKinds.AdminChange && e.Record.Tool!.Split('/')[0] is "agent" or "console_user" or "policy" or "tool_class" or "tool_limit").ToString(CultureInfo.InvariantCulture), Figure(report, "access-total"));
+        Assert.Equal("1", Figure(report, "signins-failed"));
+        Assert.Matches(@"<td>agent/bob</td><td>create</td><td>admin-api</td>", report);
+        Assert.Matches(@"<td>bob</td><td>update</td><td>admin-api</td><td>files/echo</td><td>files/echo, files/reflect</td>", report);
+        Assert.Matches(@"<td>apr_[^<]+</td><td>agent</td><td>files/echo</td><td>approved</td><td>admin-api</td><td>\d+\.\d s</td>", report);
+        Assert.Contains("secret.aws-access-key", report, StringComparison.Ordinal);
+        Assert.DoesNotContain(Aws, report, StringComparison.Ordinal);
+        Assert.Contains("<td>agent</td><td>yes</td><td>files/*</td>", report, StringComparison.Ordinal);
+
+        // Whatever an agent names is encoded: its tool name cannot become markup.
+        Assert.DoesNotContain("<script>", report, StringComparison.Ordinal);
+        Assert.Contains("files__&lt;script&gt;alert(1)&lt;/script&gt;", report, StringComparison.Ordinal);
+
+        // The controls of the framework, the chain's verification with the witness, and the export that re-verifies offline.
+        foreach (var control in new[] { "CC6.1", "CC6.2", "CC6.3", "CC7.2", "CC8.1" })
+        {
+            Assert.Contains($"<tr class=\"control\"><td><b>{control}</b>", report, StringComparison.Ordinal);
+        }
+
+        Assert.Matches(@"id=""integrity-result"" class=""ok"">Audit trail intact: [\d,]+ entries, [\d,]+ checkpoint matches \(stored and witnessed\), 1 witness\(es\) compared", report);
+        Assert.Contains("<td>directory " + witness + "</td>", report, StringComparison.Ordinal);
+        (exit, output, _) = await AuditTrailFixture.RunAsync("verify", "--file", files["audit.jsonl"], "--public-key", Path.Combine(gatewayFolder, "audit-signing-key.pub.pem"));
+        Assert.True(exit == 0, output);
+        Assert.Contains($"Intact: {files["audit.jsonl"]}: {trail.Count} entries", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConsoleButton_DownloadsThePack_ForAnAuditor_AndIsRefusedToOthers()
+    {
+        await using var gateway = await StartAsync(Path.Combine(_folder, "gateway"), witness: null);
+        using var auditor = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "audrey", ConsoleRoles.Auditor);
+        using var approver = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "april", ConsoleRoles.Approver);
+        using var anonymous = ConsoleBrowser.For(gateway);
+        var now = DateTimeOffset.UtcNow;
+        string Url(string framework, DateTimeOffset start, DateTimeOffset end) =>
+            $"/console/audit/evidence?framework={framework}&from={Uri.EscapeDataString(start.ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(end.ToString("O", CultureInfo.InvariantCulture))}";
+
+        var page = await auditor.Client.GetStringAsync("/audit", TestContext.Timeout);
+        Assert.Contains("id=\"evidence\"", page, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await approver.Client.GetAsync(Url("soc2", now.AddDays(-1), now), TestContext.Timeout)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await anonymous.Client.GetAsync(Url("soc2", now.AddDays(-1), now), TestContext.Timeout)).StatusCode);
+
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        using var download = await auditor.Client.GetAsync(Url("iso27001", now.AddDays(-365), now.AddMinutes(1)), TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("application/zip", download.Content.Headers.ContentType!.MediaType);
+        var zip = Path.Combine(_folder, "download.zip");
+        await File.WriteAllBytesAsync(zip, await download.Content.ReadAsByteArrayAsync(TestContext.Timeout));
+        var files = Extract(zip, Path.Combine(_folder, "download"));
+        var report = await File.ReadAllTextAsync(files["report.html"]);
+        Assert.Contains("ISO/IEC 27001:2022 Annex A", report, StringComparison.Ordinal);
+        foreach (var control in new[] { "A.5.15", "A.5.18", "A.8.15", "A.8.16" })
+        {
+            Assert.Contains($"<b>{control}</b>", report, StringComparison.Ordinal);
+        }
+
+        Assert.Matches(@"<td>audrey</td>|signins-ok"">[1-9]", report);
+        var (exit, output, _) = await AuditTrailFixture.RunAsync("verify", "--file", files["audit.jsonl"]);
+        Assert.True(exit == 0, output);
+
+        // Bounded: a year and a day is the longest period; an unknown framework or a reversed period is a 400.
+        using var tooLong = await auditor.Client.GetAsync(Url("dora", now.AddDays(-366).AddSeconds(-1), now), TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("at most 366 days", await tooLong.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await auditor.Client.GetAsync(Url("pci", now.AddDays(-1), now), TestContext.Timeout)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await auditor.Client.GetAsync(Url("dora", now, now.AddDays(-1)), TestContext.Timeout)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Export_BeyondItsEntryLimit_IsRefused_AndLeavesNoFile()
+    {
+        var path = Path.Combine(_folder, "limit.db");
+        Directory.CreateDirectory(_folder);
+        await using (var db = await AuditDatabase.OpenAsync(path))
+        {
+            for (var i = 1; i <= 4; i++)
+            {
+                await db.Sink.CommitAsync(Gateway.Tests.Core.Audit.AuditChainTests.Sample(i), TestContext.Timeout);
+            }
+        }
+
+        var reader = new Gateway.Data.Stores.AuditChainReader($"Data Source={path};Pooling=False");
+        var at = Path.Combine(_folder, "at-limit.jsonl");
+        Assert.Equal(4, AuditExporter.WriteJsonLines(reader, new AuditFilter(), at, null, DateTimeOffset.UtcNow, maxEntries: 4).Count);
+        var over = Path.Combine(_folder, "over-limit.jsonl");
+        var ex = Assert.Throws<InvalidDataException>(() => AuditExporter.WriteJsonLines(reader, new AuditFilter(), over, null, DateTimeOffset.UtcNow, maxEntries: 3));
+        Assert.Contains("more than 3 entries", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(over));
+    }
+
+    private static async Task<GatewayHost> StartAsync(string folder, string? witness)
+    {
+        var hostile = Stdio("files");
+        hostile["Gateway:Servers:files:Args:4"] = "--hostile";
+        var settings = Merge(
+            hostile,
+            Agent("agent", Key, "files/*"),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:Policies:hold-echo:Effect"] = "escalate",
+                ["Gateway:Policies:hold-echo:Tools:0"] = "echo",
+                ["Gateway:Policies:no-add:Effect"] = "block",
+                ["Gateway:Policies:no-add:Tools:0"] = "add",
+                ["Gateway:Approvals:PollInterval"] = "00:00:00.100",
+                ["Gateway:Approvals:HeartbeatInterval"] = "00:00:00.200",
+                ["Gateway:Audit:CheckpointInterval"] = "00:00:00.200",
+                ["Gateway:Audit:CheckpointPoll"] = "00:00:00.050",
+                ["Gateway:Audit:Witnesses:0:Directory"] = witness,
+            });
+        var gateway = await GatewayHost.StartAsync(settings, folder);
+        await gateway.WaitForToolAsync("files__echo");
+        return gateway;
+    }
+
+    private static async Task SeedAsync(GatewayHost gateway)
+    {
+        await using var client = await gateway.ConnectAsync(Key);
+        var events = gateway.Services.GetRequiredService<ApprovalEvents>();
+
+        // Two held calls: one approved, one denied, both through the API.
+        foreach (var approve in new[] { true, false })
+        {
+            var pending = new TaskCompletionSource<Approval>(TaskCreationOptions.RunContinuationsAsynchronously);
+            void Handler(Approval a)
+            {
+                if (a.Status == ApprovalStatus.Pending)
+                {
+                    pending.TrySetResult(a);
+                }
+            }
+
+            events.Changed += Handler;
+            var call = client.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = approve ? "ship it" : "drop it" }, cancellationToken: TestContext.Timeout).AsTask();
+            var approval = await pending.Task.WaitAsync(TestContext.Timeout);
+            events.Changed -= Handler;
+            using var decided = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{approval.Id}/{(approve ? "approve" : "deny")}", new { reason = "checked" }, TestContext.Timeout);
+            decided.EnsureSuccessStatusCode();
+            await call;
+        }
+
+        // Refused: one blocked by a rule, two denied (unknown tools; one named to be markup).
+        foreach (var tool in new[] { "files__add", "files__nope", "files__<script>alert(1)</script>" })
+        {
+            try
+            {
+                await client.CallToolAsync(tool, new Dictionary<string, object?> { ["a"] = 1, ["b"] = 2 }, cancellationToken: TestContext.Timeout);
+            }
+            catch (McpException)
+            {
+                // A JSON-RPC error: what an unknown tool gets.
+            }
+        }
+
+        // A guardrail finding: a secret in a result, redacted, recorded by kind.
+        await client.CallToolAsync("files__reflect", new Dictionary<string, object?> { ["text"] = $"aws {Aws}" }, cancellationToken: TestContext.Timeout);
+
+        // Admin changes: an agent created, its grants changed, its key rotated; a refused sign-in.
+        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "bob", grants = new[] { "files/echo" } }, TestContext.Timeout))
+        {
+            created.EnsureSuccessStatusCode();
+        }
+
+        using (var updated = await gateway.Admin.PutAsJsonAsync("/api/v1/agents/bob", new { grants = new[] { "files/echo", "files/reflect" } }, TestContext.Timeout))
+        {
+            updated.EnsureSuccessStatusCode();
+        }
+
+        using (var rotated = await gateway.Admin.PostAsync("/api/v1/agents/bob/keys/rotate", null, TestContext.Timeout))
+        {
+            rotated.EnsureSuccessStatusCode();
+        }
+
+        using var browser = ConsoleBrowser.For(gateway);
+        using var refused = await browser.SignInAsync("mallory", "not-the-password");
+    }
+
+    private static Dictionary<string, string> Extract(string zip, string folder)
+    {
+        ZipFile.ExtractToDirectory(zip, folder);
+        return Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), f => f);
+    }
+
+    private static string Figure(string report, string id)
+    {
+        var match = Regex.Match(report, $"id=\"{Regex.Escape(id)}\">([^<]*)<");
+        Assert.True(match.Success, $"no figure {id} in the report");
+        return match.Groups[1].Value;
+    }
+}
