@@ -57,7 +57,7 @@ public static class Program
         builder.Services.AddGatewayCore(builder.Configuration);
         builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, database);
         builder.Services.AddGatewayTelemetry(builder.Configuration);
-        builder.Services.AddGatewayAuthentication();
+        builder.Services.AddGatewayAuthentication(builder.Configuration);
         builder.Services.AddGatewayMcp(builder.Configuration);
         builder.Services.AddGatewayGuardrails(builder.Configuration);
         builder.Services.AddGatewayAdminApi();
@@ -74,6 +74,7 @@ public static class Program
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapConsoleIdentity();
+        app.MapAgentOAuth();
         app.MapGatewayMcp();
         app.MapGatewayAdminApi();
         app.MapGatewayConsole();
