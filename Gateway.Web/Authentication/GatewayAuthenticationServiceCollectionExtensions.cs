@@ -23,6 +23,9 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
             services.AddSingleton<ProtectedResource>();
             services.AddSingleton<AccessTokenValidator>();
             services.AddSingleton<TokenRefusalAudit>();
+
+            // Built here, not on first use: a bad grant in GroupGrants or ScopeGrants stops the start.
+            services.AddSingleton(new OAuthAgentMapping(oauth));
             authentication.AddScheme<AuthenticationSchemeOptions, OAuthTokenAuthenticationHandler>(GatewayAuthenticationDefaults.OAuthScheme, null);
         }
 

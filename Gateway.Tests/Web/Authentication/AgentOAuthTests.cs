@@ -116,6 +116,57 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         Assert.Contains("No agent profile serves this client", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task GrantsAreNarrowedPerUserGroupAndScope_AndTheAuditShowsAgentAndUser()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Stdio("files"),
+            Stdio("notes"),
+            Agent("oauth-agents", "oauth-agents-key-0123456789", "files/*", "notes/*"),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
+                ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+                ["Gateway:AgentOAuth:DefaultAgent"] = "oauth-agents",
+                ["Gateway:AgentOAuth:GroupGrants:engineering:0"] = "files/*",
+                ["Gateway:AgentOAuth:GroupGrants:engineering:1"] = "notes/*",
+                ["Gateway:AgentOAuth:GroupGrants:sales:0"] = "notes/*",
+                ["Gateway:AgentOAuth:ScopeGrants:files:0"] = "files/*",
+                ["Gateway:AgentOAuth:ScopeGrants:notes:0"] = "notes/*",
+            }));
+        await gateway.WaitForToolAsync("files__echo");
+        await gateway.WaitForToolAsync("notes__echo");
+        var resource = gateway.McpUri.ToString();
+        string TokenFor(string user, string[] groups, string scope) =>
+            Create(resource, _issuer.Issuer, DateTime.UtcNow.AddMinutes(5), _issuer.SigningCredentials, user: user, groups: groups, scope: scope);
+
+        async Task<string[]> ToolsOfAsync(string token)
+        {
+            await using var client = await gateway.ConnectAsync(token, "2025-11-25");
+            return [.. (await client.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name).Where(n => n.EndsWith("__echo", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+        }
+
+        // Group grants ∩ scope grants ∩ the agent's grants.
+        Assert.Equal(["files__echo", "notes__echo"], await ToolsOfAsync(TokenFor("alice", ["engineering"], "files notes")));
+        Assert.Equal(["files__echo"], await ToolsOfAsync(TokenFor("alice", ["engineering"], "files")));
+        Assert.Equal(["notes__echo"], await ToolsOfAsync(TokenFor("bob", ["sales"], "files notes")));
+        Assert.Empty(await ToolsOfAsync(TokenFor("bob", ["sales"], "files")));
+        Assert.Empty(await ToolsOfAsync(TokenFor("eve", [], "files notes")));
+
+        // A call outside the user's grants is refused as unknown; one inside runs and is audited as agent and user.
+        await using (var bob = await gateway.ConnectAsync(TokenFor("bob", ["sales"], "files notes"), "2025-11-25"))
+        {
+            var refused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => bob.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "no" }, cancellationToken: TestContext.Timeout).AsTask());
+            Assert.Contains("Unknown tool", refused.Message, StringComparison.Ordinal);
+            var allowed = await bob.CallToolAsync("notes__echo", new Dictionary<string, object?> { ["message"] = "yes" }, cancellationToken: TestContext.Timeout);
+            Assert.NotEqual(true, allowed.IsError);
+        }
+
+        var calls = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCall).ToList();
+        Assert.Contains(calls, r => r.Actor == "oauth-agents for bob" && r.Tool == "notes__echo" && r.Outcome == AuditOutcomes.Ok);
+        Assert.Contains(calls, r => r.Actor == "oauth-agents for bob" && r.Tool == "files__echo" && r.Outcome == AuditOutcomes.Denied);
+    }
+
     public static TheoryData<string, string> BadTokens => new()
     {
         { "expired", "The token expired." },
@@ -231,9 +282,19 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         };
     }
 
-    private static string Create(string audience, string issuer, DateTime? expires, SigningCredentials key, DateTime? notBefore = null, string? pad = null)
+    private static string Create(string audience, string issuer, DateTime? expires, SigningCredentials key, DateTime? notBefore = null, string? pad = null, string user = "mallory", string[]? groups = null, string? scope = null)
     {
-        var claims = new Dictionary<string, object> { ["sub"] = "mallory", ["client_id"] = "some-client" };
+        var claims = new Dictionary<string, object> { ["sub"] = user, ["client_id"] = "some-client" };
+        if (groups is not null)
+        {
+            claims["groups"] = groups;
+        }
+
+        if (scope is not null)
+        {
+            claims["scope"] = scope;
+        }
+
         if (pad is not null)
         {
             claims["pad"] = pad;

@@ -30,6 +30,19 @@ public sealed class AgentOAuthSettings
     /// </summary>
     public string? DefaultAgent { get; set; }
 
+    /// <summary>
+    /// Gets or sets, per group (a value of <see cref="GroupsClaim"/>), the grants its members' calls may use, e.g.
+    /// <c>"engineering": ["github/*", "files/read_*"]</c>. When set, an OAuth call gets its agent's grants narrowed to the
+    /// union of its user's groups' grants (a user in no listed group gets none). Unset: the agent's grants.
+    /// </summary>
+    public Dictionary<string, List<string>> GroupGrants { get; set; } = [];
+
+    /// <summary>
+    /// Gets or sets, per OAuth scope, the grants a token with that scope may use. When set, an OAuth call is narrowed
+    /// further to the union of its token's scopes' grants. Unset: scopes do not narrow.
+    /// </summary>
+    public Dictionary<string, List<string>> ScopeGrants { get; set; } = [];
+
     /// <summary>Gets or sets the scopes named in the resource metadata (<c>scopes_supported</c>).</summary>
     public List<string> Scopes { get; set; } = [];
 

@@ -10,8 +10,8 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Web.Authentication.OAuth;
 
 /// <summary>
-/// Authenticates agents by an OAuth access token (<see cref="AccessTokenValidator"/>) and maps it to an agent profile:
-/// the agent named after the token's client, else <see cref="AgentOAuthSettings.DefaultAgent"/>. The token is never
+/// Authenticates agents by an OAuth access token (<see cref="AccessTokenValidator"/>) and maps it to an agent profile
+/// acting for the token's user (<see cref="OAuthAgentMapping"/>). The token is never
 /// passed on to an upstream. A refused token is audited and answered 401 with the reason.
 /// </summary>
 internal sealed class OAuthTokenAuthenticationHandler(
@@ -22,6 +22,7 @@ internal sealed class OAuthTokenAuthenticationHandler(
     AgentOAuthSettings settings,
     AgentDirectoryProvider directory,
     ProtectedResource resource,
+    OAuthAgentMapping mapping,
     TokenRefusalAudit refusals)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -44,9 +45,7 @@ internal sealed class OAuthTokenAuthenticationHandler(
             return await RefuseAsync($"The token names no user ({settings.UserClaim}).");
         }
 
-        var agents = directory.Current;
-        var agent = (caller.ClientId.Length > 0 ? agents.FindByName(caller.ClientId) : null)
-            ?? (settings.DefaultAgent is { Length: > 0 } fallback ? agents.FindByName(fallback) : null);
+        var agent = mapping.Map(directory.Current, caller);
         if (agent is null)
         {
             return await RefuseAsync("No agent profile serves this client: create an agent named after its client id, or set Gateway:AgentOAuth:DefaultAgent.");
