@@ -9,6 +9,7 @@ using Gateway.Tests.Support;
 using Gateway.Web.Authentication.OAuth;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -167,6 +168,32 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         Assert.Contains(calls, r => r.Actor == "oauth-agents for bob" && r.Tool == "files__echo" && r.Outcome == AuditOutcomes.Denied);
     }
 
+    [Theory]
+    [InlineData("http://0.0.0.0:0", null, true)]
+    [InlineData("http://0.0.0.0:0", "https://gateway.example.com/mcp", false)]
+    public async Task AWildcardAddress_NeedsTheResourceSet_OrTheGatewayDoesNotStart(string urls, string? resource, bool refused)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["urls"] = urls,
+            ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
+            ["Gateway:AgentOAuth:Resource"] = resource,
+        };
+        if (refused)
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayHost.StartAsync(settings));
+            Assert.Contains("Gateway:AgentOAuth:Resource must be set", error.Message, StringComparison.Ordinal);
+            return;
+        }
+
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        using var http = new HttpClient();
+        var port = new Uri(gateway.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First()).Port;
+        using var document = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp", TestContext.Timeout));
+        Assert.Equal(resource, document.RootElement.GetProperty("resource").GetString());
+    }
+
     public static TheoryData<string, string> BadTokens => new()
     {
         { "expired", "The token expired." },
@@ -179,6 +206,7 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         { "no-expiry", "The token has no expiry (exp)." },
         { "too-long", $"The token is longer than {AgentOAuthSettings.MaxTokenLength} characters." },
         { "encrypted", "Encrypted tokens are not accepted" },
+        { "no-user", "The token names no user (sub)." },
     };
 
     [Theory]
@@ -268,6 +296,7 @@ public sealed class AgentOAuthTests : IAsyncLifetime
             "hs256" => Create(resource, _issuer.Issuer, now.AddMinutes(5), new SigningCredentials(new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32)), SecurityAlgorithms.HmacSha256)),
             "tampered" => Tamper(Create(resource, _issuer.Issuer, now.AddMinutes(5), key)),
             "no-expiry" => Create(resource, _issuer.Issuer, null, key),
+            "no-user" => Create(resource, _issuer.Issuer, now.AddMinutes(5), key, user: null),
             "too-long" => Create(resource, _issuer.Issuer, now.AddMinutes(5), key, pad: new string('p', AgentOAuthSettings.MaxTokenLength)),
             "encrypted" => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
             {
@@ -282,9 +311,14 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         };
     }
 
-    private static string Create(string audience, string issuer, DateTime? expires, SigningCredentials key, DateTime? notBefore = null, string? pad = null, string user = "mallory", string[]? groups = null, string? scope = null)
+    private static string Create(string audience, string issuer, DateTime? expires, SigningCredentials key, DateTime? notBefore = null, string? pad = null, string? user = "mallory", string[]? groups = null, string? scope = null)
     {
-        var claims = new Dictionary<string, object> { ["sub"] = user, ["client_id"] = "some-client" };
+        var claims = new Dictionary<string, object> { ["client_id"] = "some-client" };
+        if (user is not null)
+        {
+            claims["sub"] = user;
+        }
+
         if (groups is not null)
         {
             claims["groups"] = groups;

@@ -144,7 +144,8 @@ internal sealed partial class AccessTokenValidator : IDisposable
 
     private TokenValidationParameters Parameters(OpenIdConnectConfiguration configuration) => new()
     {
-        ValidIssuer = _settings.Issuer,
+        // The issuer as configured, with or without a trailing slash (issuers differ: Entra has none, OpenIddict has one).
+        ValidIssuers = [_settings.Issuer!.TrimEnd('/'), _settings.Issuer.TrimEnd('/') + "/"],
         ValidAudience = _resource.Resource,
         IssuerSigningKeys = configuration.SigningKeys,
         ValidAlgorithms = Algorithms,

@@ -22,12 +22,26 @@ internal static class AgentOAuthSettingsValidation
             throw new InvalidOperationException("Gateway:AgentOAuth:Resource must be an absolute http(s) URL without query or fragment, e.g. https://gateway.example.com/mcp.");
         }
 
+        if (string.IsNullOrEmpty(settings.Resource) && ListensOnAWildcard(configuration) is { } wildcard)
+        {
+            // The resource URL is then taken from the listening address, and a wildcard names no host a client uses.
+            throw new InvalidOperationException($"Gateway:AgentOAuth:Resource must be set: the gateway listens on {wildcard}, which names no host clients use.");
+        }
+
         if (settings.ClockSkew < TimeSpan.Zero || settings.ClockSkew > TimeSpan.FromMinutes(5))
         {
             throw new InvalidOperationException("Gateway:AgentOAuth:ClockSkew must be between 0 and 5 minutes.");
         }
 
         return settings;
+    }
+
+    private static string? ListensOnAWildcard(IConfiguration configuration)
+    {
+        var urls = (configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
+        return urls.FirstOrDefault(url => url.Contains("://+", StringComparison.Ordinal) || url.Contains("://*", StringComparison.Ordinal)
+            || url.Contains("://0.0.0.0", StringComparison.Ordinal) || url.Contains("://[::]", StringComparison.Ordinal));
     }
 
     private static bool IsHttpUrl(string? value) =>

@@ -37,12 +37,8 @@ internal sealed class ProtectedResource(AgentOAuthSettings settings, IServer ser
 
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? throw new InvalidOperationException("Gateway:AgentOAuth:Resource is not set and the gateway listens on no address yet.");
-        var host = new Uri(address.Replace("://+", "://wildcard", StringComparison.Ordinal).Replace("://*", "://wildcard", StringComparison.Ordinal)).Host;
-        if (host is "wildcard" or "0.0.0.0" or "[::]")
-        {
-            throw new InvalidOperationException($"Gateway:AgentOAuth:Resource must be set: the gateway listens on {address}, which names no host clients use.");
-        }
 
+        // A wildcard address (http://+:80) was refused at start (AgentOAuthSettingsValidation): this one names a host.
         return address.TrimEnd('/') + "/mcp";
     }
 }
