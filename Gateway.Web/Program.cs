@@ -58,7 +58,7 @@ public static class Program
         builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, database);
         builder.Services.AddGatewayTelemetry(builder.Configuration);
         builder.WebHost.UseGatewayMetricsUrl(builder.Configuration);
-        builder.Services.AddGatewayAuthentication();
+        builder.Services.AddGatewayAuthentication(builder.Configuration);
         builder.Services.AddGatewayMcp(builder.Configuration);
         builder.Services.AddGatewayGuardrails(builder.Configuration);
         builder.Services.AddGatewayAdminApi();
@@ -76,6 +76,7 @@ public static class Program
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapConsoleIdentity();
+        app.MapAgentOAuth();
         app.MapGatewayMcp();
         app.MapGatewayAdminApi();
         app.MapGatewayConsole();

@@ -13,6 +13,7 @@ public sealed class AgentDirectory
 {
     private readonly FrozenDictionary<string, AgentIdentity> _byKeyHash;
     private readonly FrozenDictionary<long, AgentIdentity> _byId;
+    private readonly FrozenDictionary<string, AgentIdentity> _byName;
 
     /// <summary>Initializes a new instance of the <see cref="AgentDirectory"/> class.</summary>
     /// <param name="agents">The enabled agents with their active (not revoked) key hashes.</param>
@@ -31,6 +32,7 @@ public sealed class AgentDirectory
 
         _byKeyHash = map.ToFrozenDictionary(StringComparer.Ordinal);
         _byId = byId.ToFrozenDictionary();
+        _byName = byId.Values.ToFrozenDictionary(a => a.Name, StringComparer.Ordinal);
     }
 
     /// <summary>Gets an empty directory: nobody authenticates.</summary>
@@ -41,6 +43,9 @@ public sealed class AgentDirectory
 
     /// <summary>Finds an enabled agent by id, with its current grants.</summary>
     public AgentIdentity? FindById(long id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>Finds an enabled agent by name (an OAuth client acts as the agent named after it).</summary>
+    public AgentIdentity? FindByName(string name) => _byName.GetValueOrDefault(name);
 
     /// <summary>Finds the agent holding <paramref name="presentedKey"/>.</summary>
     public AgentIdentity? Authenticate(string presentedKey) => Authenticate(presentedKey, out _);
@@ -63,4 +68,14 @@ public sealed class AgentDirectory
 
     /// <summary>Returns whether the key with this hash may still authenticate (not revoked, agent enabled).</summary>
     public bool IsActive(string keyHash) => _byKeyHash.ContainsKey(keyHash);
+
+    /// <summary>
+    /// Returns whether a session opened with <paramref name="credential"/> may go on: a key's hash while the key is active,
+    /// an OAuth caller (<see cref="OAuthCredentialPrefix"/>) while its agent is enabled (its token is checked on every request).
+    /// </summary>
+    public bool IsActive(long agentId, string credential) =>
+        credential.StartsWith(OAuthCredentialPrefix, StringComparison.Ordinal) ? _byId.ContainsKey(agentId) : _byKeyHash.ContainsKey(credential);
+
+    /// <summary>The prefix of the credential of an OAuth caller's session, which is no key hash.</summary>
+    public const string OAuthCredentialPrefix = "oauth:";
 }

@@ -11,4 +11,16 @@ public sealed record AgentIdentity(long Id, string Name, GrantSet Grants)
 
     /// <summary>Gets the agent's own limits (rate, concurrency, daily quota); unset values take the gateway defaults.</summary>
     public AgentLimits Limits { get; init; } = AgentLimits.Inherit;
+
+    /// <summary>Gets the user the agent acts for (an OAuth caller), or <see langword="null"/> for an agent with its own key.</summary>
+    public string? User { get; init; }
+
+    /// <summary>Gets the groups or roles of <see cref="User"/>, which policy rules can match as <c>@user.groups</c>.</summary>
+    public IReadOnlyList<string> UserGroups { get; init; } = [];
+
+    /// <summary>Gets who acted, as the audit and approvals show it: the agent, and the user it acted for.</summary>
+    public string ActorName => User is null ? Name : Name + ForUser + User;
+
+    /// <summary>What joins the agent and the user in <see cref="ActorName"/>.</summary>
+    public const string ForUser = " for ";
 }

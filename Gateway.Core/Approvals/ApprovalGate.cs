@@ -36,7 +36,7 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
             {
                 Id = "apr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
                 AgentId = request.Agent.Id,
-                Agent = request.Agent.Name,
+                Agent = request.Agent.ActorName,
                 Server = request.Server,
                 Tool = request.Tool,
                 ToolDefinitionSha256 = request.ToolDefinitionSha256,
@@ -125,8 +125,10 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
 
     // The decider's own call: one of an agent they own, or one they made themselves from the console ("Try it").
     // Their own: a call of an agent they own, or a Try it call they made from the console (agent console:<by>).
+    // Or a call an agent made for them (OAuth): the user may not approve what they asked for through an agent.
     private async Task<bool> IsOwnCallAsync(Approval approval, string by, CancellationToken cancellationToken) =>
         string.Equals(approval.Agent, Gateway.Core.Audit.Admin.AuditActor.Console(by), StringComparison.OrdinalIgnoreCase)
+        || approval.Agent.EndsWith(Gateway.Core.Agents.AgentIdentity.ForUser + by, StringComparison.OrdinalIgnoreCase)
         || (agents is not null
             && await agents.FindAsync(approval.Agent, cancellationToken) is { Owner: { } owner }
             && string.Equals(owner, by, StringComparison.OrdinalIgnoreCase));

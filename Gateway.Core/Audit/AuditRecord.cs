@@ -74,6 +74,9 @@ public static class AuditKinds
 
     /// <summary>A sign-in attempt to the console, successful or not.</summary>
     public const string ConsoleLogin = "console_login";
+
+    /// <summary>An agent's OAuth access token refused on <c>/mcp</c> (expired, wrong audience or issuer, bad signature...).</summary>
+    public const string AgentAuthentication = "agent_auth";
 }
 
 /// <summary>Audit outcomes.</summary>

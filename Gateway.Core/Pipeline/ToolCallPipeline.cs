@@ -44,7 +44,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         {
             Timestamp = started,
             Kind = AuditKinds.ToolCall,
-            Actor = agent.Name,
+            Actor = agent.ActorName,
             Tool = toolName,
             Decision = "deny",
             Outcome = AuditOutcomes.Denied,
@@ -97,7 +97,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         // Also on the server's labels and on what the session received before (see Guardrails).
         var guard = forwarder.Guard;
         var serverGuard = guard?.Servers.For(entry.Server);
-        var input = new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments, serverGuard?.Settings.Labels, guard?.Session);
+        var input = new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments, serverGuard?.Settings.Labels, guard?.Session) { User = agent.User, UserGroups = agent.UserGroups };
         if (call.Continuing is { } continuing)
         {
             // The round's effect was decided by its first round; the secrets mode is the rules' of now, for the

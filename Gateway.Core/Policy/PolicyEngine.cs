@@ -17,7 +17,14 @@ public readonly record struct PolicyInput(
     AccessClass Class,
     IDictionary<string, JsonElement>? Arguments,
     IReadOnlyList<string>? ServerLabels = null,
-    SessionFacts? Session = null);
+    SessionFacts? Session = null)
+{
+    /// <summary>Gets the user an OAuth caller acts for (<c>@user</c>), or <see langword="null"/> for an agent's own key.</summary>
+    public string? User { get; init; }
+
+    /// <summary>Gets the user's groups or roles (<c>@user.groups</c>).</summary>
+    public IReadOnlyList<string>? UserGroups { get; init; }
+}
 
 /// <summary>The effect applied when no rule matches, per access class.</summary>
 public sealed record PolicyDefaults(PolicyEffect Read = PolicyEffect.Allow, PolicyEffect Write = PolicyEffect.Allow, PolicyEffect Destructive = PolicyEffect.Escalate)

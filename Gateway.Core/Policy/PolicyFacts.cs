@@ -7,7 +7,8 @@ namespace Gateway.Core.Policy;
 /// Condition paths that name facts of the call's context instead of an argument: <c>@server.labels</c> (the labels of
 /// the server called), <c>@session.labels</c> (the labels of every server whose result the session has received) and
 /// <c>@session.findings</c> (the finding kinds of the session's calls so far, e.g. <c>injection</c>,
-/// <c>secret.aws-access-key</c>). Each is a set: <c>equals</c> holds when it contains the value, <c>in</c> when it
+/// <c>secret.aws-access-key</c>), and for an OAuth caller <c>@user</c> (the user the agent acts for) and
+/// <c>@user.groups</c> (that user's groups or roles). Each is a set: <c>equals</c> holds when it contains the value, <c>in</c> when it
 /// contains one of the values, <c>not_equals</c> when it does not contain the value, <c>matches</c> when an element
 /// matches, <c>exists</c> when it is not empty.
 /// </summary>
@@ -22,11 +23,17 @@ public static class PolicyFacts
     /// <summary>The finding kinds of the session's calls.</summary>
     public const string SessionFindings = "@session.findings";
 
+    /// <summary>The user an OAuth caller acts for (empty for an agent's own key).</summary>
+    public const string User = "@user";
+
+    /// <summary>The groups or roles of that user.</summary>
+    public const string UserGroups = "@user.groups";
+
     /// <summary>The fact paths, for error messages.</summary>
-    public const string Names = "@server.labels, @session.labels, @session.findings";
+    public const string Names = "@server.labels, @session.labels, @session.findings, @user, @user.groups";
 
     /// <summary>Whether a path names a fact.</summary>
-    public static bool IsFact(string? path) => path is ServerLabels or SessionLabels or SessionFindings;
+    public static bool IsFact(string? path) => path is ServerLabels or SessionLabels or SessionFindings or User or UserGroups;
 
     /// <summary>Whether an operator applies to a fact (a set of strings).</summary>
     public static bool Supports(ConditionOperator op) =>
@@ -36,6 +43,8 @@ public static class PolicyFacts
     internal static IReadOnlyList<string>? Resolve(string path, in PolicyInput input) => path switch
     {
         ServerLabels => input.ServerLabels ?? [],
+        User => input.User is null ? [] : [input.User],
+        UserGroups => input.UserGroups ?? [],
         _ when input.Session is { Known: false } => null,
         SessionLabels => input.Session?.Labels ?? [],
         _ => input.Session?.FindingKinds ?? [],

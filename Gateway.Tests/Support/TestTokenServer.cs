@@ -38,6 +38,9 @@ internal sealed class TestTokenServer : IAsyncDisposable
 
     private IReadOnlyList<SecurityKey> SigningKeys { get; set; } = [];
 
+    /// <summary>Gets the server's signing key (private part too), for tests that mint tokens it would never issue.</summary>
+    public SigningCredentials SigningCredentials { get; private set; } = null!;
+
     public string TokenEndpoint => Issuer + "connect/token";
 
     /// <summary>Gets how many access tokens were issued.</summary>
@@ -106,6 +109,7 @@ internal sealed class TestTokenServer : IAsyncDisposable
         await app.StartAsync();
         server.Issuer = app.Urls.First().TrimEnd('/') + "/";
         server.SigningKeys = [.. app.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue.SigningCredentials.Select(c => c.Key)];
+        server.SigningCredentials = app.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue.SigningCredentials[0];
 
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(new OpenIddictApplicationDescriptor
@@ -155,6 +159,23 @@ internal sealed class TestTokenServer : IAsyncDisposable
         Assert.True(response.IsSuccessStatusCode, body);
         using var json = System.Text.Json.JsonDocument.Parse(body);
         return json.RootElement.GetProperty("refresh_token").GetString()!;
+    }
+
+    /// <summary>Gets an access token for <paramref name="resource"/> with the client-credentials grant (subject: the client id).</summary>
+    public async Task<string> ClientCredentialsTokenAsync(string clientSecret, string resource)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = ClientId,
+            ["client_secret"] = clientSecret,
+            ["resource"] = resource,
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("access_token").GetString()!;
     }
 
     /// <summary>Waits (event-driven) until at least <paramref name="count"/> tokens were issued.</summary>

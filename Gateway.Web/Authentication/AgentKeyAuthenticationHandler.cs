@@ -35,10 +35,10 @@ internal sealed class AgentKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer realm=\"mcp-gateway\", error=\"invalid_token\"";
-        return Task.CompletedTask;
+        // With agent OAuth on, the 401 also tells a client without a key where to sign in.
+        var result = await HandleAuthenticateOnceSafeAsync();
+        AgentChallenge.Write(Response, Context.RequestServices.GetService<OAuth.ProtectedResource>(), Request.Headers.Authorization.Count > 0, result.Failure?.Message);
     }
 }

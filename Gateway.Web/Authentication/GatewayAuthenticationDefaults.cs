@@ -6,6 +6,12 @@ internal static class GatewayAuthenticationDefaults
     /// <summary>Agents on <c>/mcp</c>: <c>Authorization: Bearer &lt;agent key&gt;</c>.</summary>
     public const string AgentScheme = "AgentKey";
 
+    /// <summary>Agents on <c>/mcp</c> with an OAuth access token (a JWT), when <c>Gateway:AgentOAuth</c> is on.</summary>
+    public const string OAuthScheme = "AgentOAuth";
+
+    /// <summary>Agents on <c>/mcp</c>: picks <see cref="OAuthScheme"/> for a JWT and <see cref="AgentScheme"/> otherwise.</summary>
+    public const string AgentCredentialScheme = "AgentCredential";
+
     /// <summary>The admin API: <c>Authorization: Bearer &lt;Gateway:Admin:ApiKey&gt;</c>.</summary>
     public const string AdminScheme = "AdminKey";
 

@@ -1,5 +1,6 @@
 using Gateway.Core.Identity;
 using Gateway.Web.Authentication;
+using Gateway.Web.Authentication.OAuth;
 using Microsoft.AspNetCore.Authentication;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -7,14 +8,30 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers agent and admin authentication.</summary>
 internal static class GatewayAuthenticationServiceCollectionExtensions
 {
-    public static IServiceCollection AddGatewayAuthentication(this IServiceCollection services)
+    public static IServiceCollection AddGatewayAuthentication(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddAuthentication()
+        var oauth = AgentOAuthSettingsValidation.Read(configuration);
+        services.AddSingleton(oauth);
+        var authentication = services.AddAuthentication()
+            .AddPolicyScheme(GatewayAuthenticationDefaults.AgentCredentialScheme, null, o => o.ForwardDefaultSelector = oauth.IsEnabled
+                ? AgentCredentialSelector.Select
+                : _ => GatewayAuthenticationDefaults.AgentScheme)
             .AddScheme<AuthenticationSchemeOptions, AgentKeyAuthenticationHandler>(GatewayAuthenticationDefaults.AgentScheme, null)
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(GatewayAuthenticationDefaults.AdminScheme, null);
+        if (oauth.IsEnabled)
+        {
+            services.AddSingleton<ProtectedResource>();
+            services.AddSingleton<AccessTokenValidator>();
+            services.AddSingleton<TokenRefusalAudit>();
+
+            // Built here, not on first use: a bad grant in GroupGrants or ScopeGrants stops the start.
+            services.AddSingleton(new OAuthAgentMapping(oauth));
+            authentication.AddScheme<AuthenticationSchemeOptions, OAuthTokenAuthenticationHandler>(GatewayAuthenticationDefaults.OAuthScheme, null);
+        }
+
         services.AddAuthorizationBuilder()
             .AddPolicy(GatewayAuthenticationDefaults.AgentPolicy, p => p
-                .AddAuthenticationSchemes(GatewayAuthenticationDefaults.AgentScheme)
+                .AddAuthenticationSchemes(GatewayAuthenticationDefaults.AgentCredentialScheme)
                 .RequireAuthenticatedUser())
             // The admin API's and the console's policies authenticate with the default (by-path) scheme: the admin
             // key, which is role Admin, or a console user with their roles.
@@ -23,5 +40,17 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
             .AddPolicy(GatewayAuthenticationDefaults.DecidePolicy, p => p.RequireRole(ConsoleRoles.Admin, ConsoleRoles.Approver))
             .AddPolicy(GatewayAuthenticationDefaults.ConsoleUserPolicy, p => p.RequireRole(ConsoleRoles.All));
         return services;
+    }
+
+    /// <summary>Maps the protected-resource metadata when agent OAuth is on.</summary>
+    public static WebApplication MapAgentOAuth(this WebApplication app)
+    {
+        var settings = app.Services.GetRequiredService<AgentOAuthSettings>();
+        if (settings.IsEnabled)
+        {
+            ProtectedResourceEndpoints.Map(app, settings);
+        }
+
+        return app;
     }
 }

@@ -35,7 +35,7 @@ internal static class ConsoleIdentityExtensions
         // the console cookie otherwise; everything else (pages, the interactive circuit) is the console cookie.
         var authentication = services.AddAuthentication(ConsoleDefaults.ByPath)
             .AddPolicyScheme(ConsoleDefaults.ByPath, null, o => o.ForwardDefaultSelector = context =>
-                context.Request.Path.StartsWithSegments("/mcp") ? GatewayAuthenticationDefaults.AgentScheme
+                context.Request.Path.StartsWithSegments("/mcp") ? GatewayAuthenticationDefaults.AgentCredentialScheme
                 : context.Request.Path.StartsWithSegments("/api") && context.Request.Headers.Authorization.Count > 0 ? GatewayAuthenticationDefaults.AdminScheme
                 : ConsoleDefaults.Scheme)
             .AddCookie(ConsoleDefaults.Scheme, o =>

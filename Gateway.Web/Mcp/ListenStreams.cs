@@ -84,7 +84,7 @@ internal sealed partial class ListenStreams
         var directory = _agents.Current;
         foreach (var listener in _listeners.Keys)
         {
-            if (!directory.IsActive(listener.KeyHash))
+            if (!directory.IsActive(listener.AgentId, listener.KeyHash))
             {
                 listener.End?.Invoke();
                 continue;

@@ -123,7 +123,7 @@ internal sealed partial class McpSessionRegistry
         var directory = _agents.Current;
         foreach (var (server, session) in _sessions)
         {
-            if (!directory.IsActive(session.KeyHash))
+            if (!directory.IsActive(session.AgentId, session.KeyHash))
             {
                 if (_sessions.TryRemove(server, out _) && server.SessionId is { } sessionId)
                 {

@@ -17,7 +17,7 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
     {
         if (HttpMethods.IsPost(context.Request.Method) && !context.Request.Headers.ContainsKey("Mcp-Session-Id") && OpensSession(context.Request))
         {
-            var auth = await context.AuthenticateAsync(GatewayAuthenticationDefaults.AgentScheme);
+            var auth = await context.AuthenticateAsync(GatewayAuthenticationDefaults.AgentCredentialScheme);
             var agent = auth.Principal.GetAgent();
             var cap = options.CurrentValue.Mcp.MaxSessionsPerAgent;
             if (agent is not null && sessions.CountFor(agent.Id) >= cap

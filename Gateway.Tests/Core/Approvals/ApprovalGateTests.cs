@@ -154,6 +154,25 @@ public sealed class ApprovalGateTests : IAsyncLifetime
         Assert.True((await second).Approved);
     }
 
+    [Fact]
+    public async Task AUserMayNotApproveTheCallAnAgentMadeForThem()
+    {
+        var users = _services.GetRequiredService<IConsoleUserStore>();
+        var agents = _services.GetRequiredService<IAgentStore>();
+        await users.CreateAsync(User("ann", ConsoleRoles.Approver), CancellationToken.None);
+        await users.CreateAsync(User("bruno", ConsoleRoles.Approver), CancellationToken.None);
+        var gate = new ApprovalGate(_store, new ApprovalEvents(), new NullSink(), new ApprovalOptions(), _time, agents, users);
+
+        // An OAuth caller: the agent profile alice (owned by nobody) acting for the user ann.
+        var waiting = gate.RequestAsync(Request() with { Agent = new AgentIdentity(7, "alice", GrantSet.None) { User = "ann" } }, CancellationToken.None).AsTask();
+        var approval = await PendingAsync();
+        Assert.Equal("alice for ann", approval.Agent);
+
+        Assert.Equal(DecisionResult.SelfApprovalForbidden, await gate.DecideAsync(approval.Id, approve: true, "ANN", null, CancellationToken.None));
+        Assert.Equal(DecisionResult.Decided, await gate.DecideAsync(approval.Id, approve: true, "bruno", null, CancellationToken.None));
+        Assert.True((await waiting).Approved);
+    }
+
     private static ConsoleUser User(string name, string role) =>
         new() { UserName = name, DisplayName = name, Source = ConsoleUserSource.Local, AssignedRoles = [role], CreatedAt = DateTimeOffset.UnixEpoch };
 

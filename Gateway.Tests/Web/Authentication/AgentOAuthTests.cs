@@ -1,0 +1,359 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Gateway.Core.Audit;
+using Gateway.Tests.Support;
+using Gateway.Web.Authentication.OAuth;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Client;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Authentication;
+
+/// <summary>
+/// The gateway as an OAuth protected resource (RFC 9728, RFC 8707) with a real OpenIddict server as the enterprise
+/// issuer: the 401 names the metadata, the issuer's tokens for this gateway work beside API keys, and every bad token
+/// is refused 401 with the reason, audited, and never reaches an upstream.
+/// </summary>
+public sealed class AgentOAuthTests : IAsyncLifetime
+{
+    private const string Secret = "issuer-client-secret-0123456789";
+    private const string InitializeBody = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
+
+    private TestTokenServer _issuer = null!;
+
+    public async Task InitializeAsync() => _issuer = await TestTokenServer.StartAsync(Secret, TimeSpan.FromMinutes(5));
+
+    public async Task DisposeAsync() => await _issuer.DisposeAsync();
+
+    private Task<GatewayHost> StartGatewayAsync(string? defaultAgent = "oauth-agents") => GatewayHost.StartAsync(Merge(
+        Stdio("files"),
+        Agent("oauth-agents", "oauth-agents-key-0123456789", "files/*"),
+        new Dictionary<string, string?>
+        {
+            ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
+            ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+            ["Gateway:AgentOAuth:DefaultAgent"] = defaultAgent,
+            ["Gateway:AgentOAuth:Scopes:0"] = "mcp",
+        }));
+
+    private static async Task<HttpResponseMessage> PostMcpAsync(GatewayHost gateway, string? authorization)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(InitializeBody, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        return await http.SendAsync(request, TestContext.Timeout);
+    }
+
+    [Fact]
+    public async Task NoCredential_Gets401NamingTheMetadata_WhichNamesTheIssuerAndThisResource()
+    {
+        await using var gateway = await StartGatewayAsync();
+
+        using var response = await PostMcpAsync(gateway, null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = response.Headers.WwwAuthenticate.ToString();
+        var metadataUrl = new Uri(gateway.BaseUri, "/.well-known/oauth-protected-resource/mcp").ToString();
+        Assert.Contains($"resource_metadata=\"{metadataUrl}\"", challenge, StringComparison.Ordinal);
+
+        // RFC 6750 §3: no error code when no credential was presented.
+        Assert.DoesNotContain("error=", challenge, StringComparison.Ordinal);
+
+        using var http = new HttpClient();
+        foreach (var path in new[] { "/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource" })
+        {
+            using var document = JsonDocument.Parse(await http.GetStringAsync(new Uri(gateway.BaseUri, path), TestContext.Timeout));
+            Assert.Equal(gateway.McpUri.ToString(), document.RootElement.GetProperty("resource").GetString());
+            Assert.Equal(_issuer.Issuer, Assert.Single(document.RootElement.GetProperty("authorization_servers").EnumerateArray()).GetString());
+            Assert.Equal("mcp", Assert.Single(document.RootElement.GetProperty("scopes_supported").EnumerateArray()).GetString());
+        }
+    }
+
+    [Fact]
+    public async Task IssuersToken_ForThisResource_ListsAndCallsTools_AndApiKeysStillWork()
+    {
+        await using var gateway = await StartGatewayAsync();
+        await gateway.WaitForToolAsync("files__echo");
+        var token = await _issuer.ClientCredentialsTokenAsync(Secret, gateway.McpUri.ToString());
+
+        await using (var client = await gateway.ConnectAsync(token, "2025-11-25"))
+        {
+            Assert.Contains(await client.ListToolsAsync(cancellationToken: TestContext.Timeout), t => t.Name == "files__echo");
+            var result = await client.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "by token" }, cancellationToken: TestContext.Timeout);
+            Assert.NotEqual(true, result.IsError);
+        }
+
+        await using (var keyed = await gateway.ConnectAsync("oauth-agents-key-0123456789"))
+        {
+            Assert.Contains(await keyed.ListToolsAsync(cancellationToken: TestContext.Timeout), t => t.Name == "files__echo");
+        }
+
+        // The call was made by the default agent profile; no token was refused on the way.
+        var trail = await gateway.AuditTrailAsync();
+        Assert.Contains(trail, e => e.Record.Kind == AuditKinds.ToolCall && e.Record.Actor.StartsWith("oauth-agents", StringComparison.Ordinal) && e.Record.Outcome == AuditOutcomes.Ok);
+        Assert.DoesNotContain(trail, e => e.Record.Kind == AuditKinds.AgentAuthentication);
+    }
+
+    [Fact]
+    public async Task ClientWithoutAnAgentProfile_IsRefused()
+    {
+        await using var gateway = await StartGatewayAsync(defaultAgent: null);
+        var token = await _issuer.ClientCredentialsTokenAsync(Secret, gateway.McpUri.ToString());
+
+        using var response = await PostMcpAsync(gateway, "Bearer " + token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("No agent profile serves this client", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GrantsAreNarrowedPerUserGroupAndScope_AndTheAuditShowsAgentAndUser()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Stdio("files"),
+            Stdio("notes"),
+            Agent("oauth-agents", "oauth-agents-key-0123456789", "files/*", "notes/*"),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
+                ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+                ["Gateway:AgentOAuth:DefaultAgent"] = "oauth-agents",
+                ["Gateway:AgentOAuth:GroupGrants:engineering:0"] = "files/*",
+                ["Gateway:AgentOAuth:GroupGrants:engineering:1"] = "notes/*",
+                ["Gateway:AgentOAuth:GroupGrants:sales:0"] = "notes/*",
+                ["Gateway:AgentOAuth:ScopeGrants:files:0"] = "files/*",
+                ["Gateway:AgentOAuth:ScopeGrants:notes:0"] = "notes/*",
+            }));
+        await gateway.WaitForToolAsync("files__echo");
+        await gateway.WaitForToolAsync("notes__echo");
+        var resource = gateway.McpUri.ToString();
+        string TokenFor(string user, string[] groups, string scope) =>
+            Create(resource, _issuer.Issuer, DateTime.UtcNow.AddMinutes(5), _issuer.SigningCredentials, user: user, groups: groups, scope: scope);
+
+        async Task<string[]> ToolsOfAsync(string token)
+        {
+            await using var client = await gateway.ConnectAsync(token, "2025-11-25");
+            return [.. (await client.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name).Where(n => n.EndsWith("__echo", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+        }
+
+        // Group grants ∩ scope grants ∩ the agent's grants.
+        Assert.Equal(["files__echo", "notes__echo"], await ToolsOfAsync(TokenFor("alice", ["engineering"], "files notes")));
+        Assert.Equal(["files__echo"], await ToolsOfAsync(TokenFor("alice", ["engineering"], "files")));
+        Assert.Equal(["notes__echo"], await ToolsOfAsync(TokenFor("bob", ["sales"], "files notes")));
+        Assert.Empty(await ToolsOfAsync(TokenFor("bob", ["sales"], "files")));
+        Assert.Empty(await ToolsOfAsync(TokenFor("eve", [], "files notes")));
+
+        // A call outside the user's grants is refused as unknown; one inside runs and is audited as agent and user.
+        await using (var bob = await gateway.ConnectAsync(TokenFor("bob", ["sales"], "files notes"), "2025-11-25"))
+        {
+            var refused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => bob.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "no" }, cancellationToken: TestContext.Timeout).AsTask());
+            Assert.Contains("Unknown tool", refused.Message, StringComparison.Ordinal);
+            var allowed = await bob.CallToolAsync("notes__echo", new Dictionary<string, object?> { ["message"] = "yes" }, cancellationToken: TestContext.Timeout);
+            Assert.NotEqual(true, allowed.IsError);
+        }
+
+        var calls = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCall).ToList();
+        Assert.Contains(calls, r => r.Actor == "oauth-agents for bob" && r.Tool == "notes__echo" && r.Outcome == AuditOutcomes.Ok);
+        Assert.Contains(calls, r => r.Actor == "oauth-agents for bob" && r.Tool == "files__echo" && r.Outcome == AuditOutcomes.Denied);
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:0", null, true)]
+    [InlineData("http://0.0.0.0:0", "https://gateway.example.com/mcp", false)]
+    public async Task AWildcardAddress_NeedsTheResourceSet_OrTheGatewayDoesNotStart(string urls, string? resource, bool refused)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["urls"] = urls,
+            ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
+            ["Gateway:AgentOAuth:Resource"] = resource,
+        };
+        if (refused)
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayHost.StartAsync(settings));
+            Assert.Contains("Gateway:AgentOAuth:Resource must be set", error.Message, StringComparison.Ordinal);
+            return;
+        }
+
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        using var http = new HttpClient();
+        var port = new Uri(gateway.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First()).Port;
+        using var document = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp", TestContext.Timeout));
+        Assert.Equal(resource, document.RootElement.GetProperty("resource").GetString());
+    }
+
+    public static TheoryData<string, string> BadTokens => new()
+    {
+        { "expired", "The token expired." },
+        { "wrong-audience", "The token's audience is not this gateway's resource URL." },
+        { "wrong-issuer", "The token was issued by an issuer this gateway does not trust." },
+        { "unknown-key", "The token is signed with a key the issuer does not publish." },
+        { "alg-none", "The token's signing algorithm is not accepted." },
+        { "hs256", "The token's signing algorithm is not accepted." },
+        { "tampered", "The token's signature is invalid." },
+        { "no-expiry", "The token has no expiry (exp)." },
+        { "too-long", $"The token is longer than {AgentOAuthSettings.MaxTokenLength} characters." },
+        { "encrypted", "Encrypted tokens are not accepted" },
+        { "no-user", "The token names no user (sub)." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadTokens))]
+    public async Task BadToken_Gets401WithTheReason_IsAudited_AndNothingIsForwarded(string kind, string reason)
+    {
+        await using var gateway = await StartGatewayAsync();
+        await gateway.WaitForToolAsync("files__echo");
+        var token = Mint(kind, gateway.McpUri.ToString());
+
+        using var response = await PostMcpAsync(gateway, "Bearer " + token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = response.Headers.WwwAuthenticate.ToString();
+        Assert.Contains("error=\"invalid_token\"", challenge, StringComparison.Ordinal);
+        Assert.Contains(reason.Replace("\"", "?", StringComparison.Ordinal), challenge, StringComparison.Ordinal);
+        Assert.Contains("resource_metadata=", challenge, StringComparison.Ordinal);
+
+        var trail = await gateway.AuditTrailAsync();
+        var refused = Assert.Single(trail, e => e.Record.Kind == AuditKinds.AgentAuthentication).Record;
+        Assert.Equal(AuditOutcomes.Denied, refused.Outcome);
+        Assert.Contains(reason, refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(trail, e => e.Record.Kind is AuditKinds.ToolCall or AuditKinds.ToolCallStarted);
+    }
+
+    [Fact]
+    public async Task TokenAtTheLengthLimit_IsParsed_OneOverIsNot()
+    {
+        await using var gateway = await StartGatewayAsync();
+        var resource = gateway.McpUri.ToString();
+        string Padded(int pad) => Create(resource, _issuer.Issuer, DateTime.UtcNow.AddMinutes(5), _issuer.SigningCredentials, pad: new string('p', pad));
+
+        // Pad a valid token (inside a claim) up to the limit: base64url grows by one or two characters per byte.
+        var pad = (AgentOAuthSettings.MaxTokenLength - Padded(0).Length) * 3 / 4;
+        while (Padded(pad + 1).Length <= AgentOAuthSettings.MaxTokenLength)
+        {
+            pad++;
+        }
+
+        var atLimit = Padded(pad);
+        Assert.InRange(atLimit.Length, AgentOAuthSettings.MaxTokenLength - 1, AgentOAuthSettings.MaxTokenLength);
+        using (var accepted = await PostMcpAsync(gateway, "Bearer " + atLimit))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        var over = Padded(pad + 1);
+        Assert.True(over.Length > AgentOAuthSettings.MaxTokenLength);
+        using var refused = await PostMcpAsync(gateway, "Bearer " + over);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("longer than", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RefusalsAreAuditedAtMostTwentyASecond_TheRestCounted()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var database = await AuditDatabase.OpenAsync(time: time);
+        var audit = new TokenRefusalAudit(database.Sink, time);
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+
+        for (var i = 0; i < TokenRefusalAudit.PerSecond + 5; i++)
+        {
+            await audit.RecordAsync(context, "The token expired.");
+        }
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await audit.RecordAsync(context, "The token expired.");
+        await database.Flusher.FlushAsync(TestContext.Timeout);
+
+        var refusals = database.Reader.ReadEntries().Select(e => e.Record).Where(r => r.Kind == AuditKinds.AgentAuthentication).ToList();
+        Assert.Equal(TokenRefusalAudit.PerSecond + 1, refusals.Count);
+        Assert.Contains("(5 more refusals were not recorded)", refusals[^1].Error, StringComparison.Ordinal);
+    }
+
+    private string Mint(string kind, string resource)
+    {
+        var now = DateTime.UtcNow;
+        var key = _issuer.SigningCredentials;
+        return kind switch
+        {
+            "expired" => Create(resource, _issuer.Issuer, now.AddMinutes(-10), key, notBefore: now.AddMinutes(-20)),
+            "wrong-audience" => Create("https://elsewhere.example/mcp", _issuer.Issuer, now.AddMinutes(5), key),
+            "wrong-issuer" => Create(resource, "https://other-issuer.example/", now.AddMinutes(5), key),
+            "unknown-key" => Create(resource, _issuer.Issuer, now.AddMinutes(5), new SigningCredentials(new RsaSecurityKey(RSA.Create(2048)) { KeyId = "unknown" }, SecurityAlgorithms.RsaSha256)),
+            "alg-none" => Base64Url("""{"alg":"none","typ":"JWT"}""") + "." + Base64Url($$"""{"iss":"{{_issuer.Issuer}}","aud":"{{resource}}","sub":"mallory","exp":{{new DateTimeOffset(now.AddMinutes(5)).ToUnixTimeSeconds()}}}""") + ".",
+            "hs256" => Create(resource, _issuer.Issuer, now.AddMinutes(5), new SigningCredentials(new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32)), SecurityAlgorithms.HmacSha256)),
+            "tampered" => Tamper(Create(resource, _issuer.Issuer, now.AddMinutes(5), key)),
+            "no-expiry" => Create(resource, _issuer.Issuer, null, key),
+            "no-user" => Create(resource, _issuer.Issuer, now.AddMinutes(5), key, user: null),
+            "too-long" => Create(resource, _issuer.Issuer, now.AddMinutes(5), key, pad: new string('p', AgentOAuthSettings.MaxTokenLength)),
+            "encrypted" => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+            {
+                Issuer = _issuer.Issuer,
+                Audience = resource,
+                Expires = now.AddMinutes(5),
+                Subject = new ClaimsIdentity([new Claim("sub", "mallory")]),
+                SigningCredentials = key,
+                EncryptingCredentials = new EncryptingCredentials(new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32)), SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes128CbcHmacSha256),
+            }),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+    }
+
+    private static string Create(string audience, string issuer, DateTime? expires, SigningCredentials key, DateTime? notBefore = null, string? pad = null, string? user = "mallory", string[]? groups = null, string? scope = null)
+    {
+        var claims = new Dictionary<string, object> { ["client_id"] = "some-client" };
+        if (user is not null)
+        {
+            claims["sub"] = user;
+        }
+
+        if (groups is not null)
+        {
+            claims["groups"] = groups;
+        }
+
+        if (scope is not null)
+        {
+            claims["scope"] = scope;
+        }
+
+        if (pad is not null)
+        {
+            claims["pad"] = pad;
+        }
+
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            Claims = claims,
+            SigningCredentials = key,
+            Expires = expires,
+            NotBefore = notBefore ?? (expires is null ? null : DateTime.UtcNow.AddMinutes(-1)),
+            IssuedAt = notBefore ?? DateTime.UtcNow.AddMinutes(-1),
+        };
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+    }
+
+    /// <summary>Changes the subject in the payload and keeps the signature.</summary>
+    private static string Tamper(string token)
+    {
+        var parts = token.Split('.');
+        var payload = Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(parts[1])).Replace("\"mallory\"", "\"admin\"", StringComparison.Ordinal);
+        return parts[0] + "." + Base64Url(payload) + "." + parts[2];
+    }
+
+    private static string Base64Url(string text) => Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(text));
+}

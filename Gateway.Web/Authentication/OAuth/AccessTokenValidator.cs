@@ -1,0 +1,180 @@
+using System.Security.Claims;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gateway.Web.Authentication.OAuth;
+
+/// <summary>
+/// Validates agents' OAuth access tokens as the MCP authorization spec requires of a resource server: a JWT signed
+/// (asymmetric algorithms only) by a key the issuer publishes, from the configured issuer, for this gateway's resource
+/// URL (RFC 8707 audience), within its lifetime. The issuer's keys are cached (no I/O per call); an unknown key id asks
+/// for a refresh, which the configuration manager rate-limits, so random key ids cannot make the gateway fetch in a loop.
+/// </summary>
+internal sealed partial class AccessTokenValidator : IDisposable
+{
+    private static readonly string[] Algorithms =
+    [
+        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+    ];
+
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+    private readonly AgentOAuthSettings _settings;
+    private readonly ProtectedResource _resource;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AccessTokenValidator> _logger;
+    private readonly HttpClient _http;
+    private readonly IConfigurationManager<OpenIdConnectConfiguration> _configuration;
+
+    public AccessTokenValidator(AgentOAuthSettings settings, ProtectedResource resource, TimeProvider time, ILogger<AccessTokenValidator> logger)
+        : this(settings, resource, time, logger, null)
+    {
+    }
+
+    /// <param name="configuration">The issuer's keys from elsewhere (the gateway's own authorization server); <see langword="null"/> to fetch its metadata.</param>
+    public AccessTokenValidator(AgentOAuthSettings settings, ProtectedResource resource, TimeProvider time, ILogger<AccessTokenValidator> logger, IConfigurationManager<OpenIdConnectConfiguration>? configuration)
+    {
+        _settings = settings;
+        _resource = resource;
+        _time = time;
+        _logger = logger;
+
+        // The issuer is the operator's choice, yet its answers are still bounded: no redirects, 1 MiB, 10 seconds.
+        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10), MaxResponseContentBufferSize = 1024 * 1024 };
+        var metadata = settings.Issuer!.TrimEnd('/') + "/.well-known/openid-configuration";
+        _configuration = configuration ?? new ConfigurationManager<OpenIdConnectConfiguration>(
+            metadata,
+            new OpenIdConnectConfigurationRetriever(),
+            new HttpDocumentRetriever(_http) { RequireHttps = settings.RequireHttpsMetadata });
+    }
+
+    /// <summary>Validates <paramref name="token"/>; the result carries the token's claims or why it was refused.</summary>
+    public async Task<AccessTokenCheck> ValidateAsync(string token, CancellationToken cancellationToken)
+    {
+        if (token.Length > AgentOAuthSettings.MaxTokenLength)
+        {
+            return AccessTokenCheck.Refused($"The token is longer than {AgentOAuthSettings.MaxTokenLength} characters.");
+        }
+
+        if (!_handler.CanReadToken(token))
+        {
+            return AccessTokenCheck.Refused("The token is not a JWT.");
+        }
+
+        JsonWebToken jwt;
+        try
+        {
+            jwt = _handler.ReadJsonWebToken(token);
+        }
+        catch (ArgumentException)
+        {
+            return AccessTokenCheck.Refused("The token is not a JWT.");
+        }
+
+        if (jwt.IsEncrypted)
+        {
+            return AccessTokenCheck.Refused("Encrypted tokens are not accepted; the issuer must sign access tokens for this resource without encrypting them.");
+        }
+
+        if (!Algorithms.Contains(jwt.Alg, StringComparer.Ordinal))
+        {
+            // alg "none", symmetric algorithms (a public key used as an HMAC secret) and anything unknown.
+            return AccessTokenCheck.Refused("The token's signing algorithm is not accepted.");
+        }
+
+        var configuration = await ConfigurationAsync(cancellationToken);
+        if (configuration is null)
+        {
+            return AccessTokenCheck.Refused("The issuer's signing keys could not be fetched; try again later.");
+        }
+
+        var result = await _handler.ValidateTokenAsync(jwt, Parameters(configuration));
+        if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
+        {
+            // The issuer may have rotated its keys: read them again (at most once per refresh interval) and retry once.
+            _configuration.RequestRefresh();
+            configuration = await ConfigurationAsync(cancellationToken);
+            if (configuration is not null)
+            {
+                result = await _handler.ValidateTokenAsync(jwt, Parameters(configuration));
+            }
+        }
+
+        if (!result.IsValid)
+        {
+            return AccessTokenCheck.Refused(Describe(result.Exception));
+        }
+
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (jwt.ValidTo == DateTime.MinValue)
+        {
+            return AccessTokenCheck.Refused("The token has no expiry (exp).");
+        }
+
+        if (jwt.ValidTo + _settings.ClockSkew <= now)
+        {
+            return AccessTokenCheck.Refused("The token expired.");
+        }
+
+        if (jwt.ValidFrom != DateTime.MinValue && jwt.ValidFrom - _settings.ClockSkew > now)
+        {
+            return AccessTokenCheck.Refused("The token is not valid yet (nbf).");
+        }
+
+        return AccessTokenCheck.Valid(result.ClaimsIdentity, jwt.ValidTo);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<OpenIdConnectConfiguration?> ConfigurationAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _configuration.GetConfigurationAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            LogMetadataUnavailable(_logger, _settings.Issuer!, ex.Message);
+            return null;
+        }
+    }
+
+    private TokenValidationParameters Parameters(OpenIdConnectConfiguration configuration) => new()
+    {
+        // The issuer as configured, with or without a trailing slash (issuers differ: Entra has none, OpenIddict has one).
+        ValidIssuers = [_settings.Issuer!.TrimEnd('/'), _settings.Issuer.TrimEnd('/') + "/"],
+        ValidAudience = _resource.Resource,
+        IssuerSigningKeys = configuration.SigningKeys,
+        ValidAlgorithms = Algorithms,
+        RequireSignedTokens = true,
+        ValidateIssuerSigningKey = true,
+
+        // Checked above with the gateway's TimeProvider and the configured skew.
+        ValidateLifetime = false,
+        RequireExpirationTime = true,
+    };
+
+    private static string Describe(Exception? exception) => exception switch
+    {
+        SecurityTokenInvalidAudienceException => "The token's audience is not this gateway's resource URL.",
+        SecurityTokenInvalidIssuerException => "The token was issued by an issuer this gateway does not trust.",
+        SecurityTokenSignatureKeyNotFoundException => "The token is signed with a key the issuer does not publish.",
+        SecurityTokenInvalidSignatureException => "The token's signature is invalid.",
+        SecurityTokenInvalidAlgorithmException => "The token's signing algorithm is not accepted.",
+        _ => "The token is invalid.",
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The signing keys of the agents' OAuth issuer {Issuer} could not be fetched: {Reason}")]
+    private static partial void LogMetadataUnavailable(ILogger logger, string issuer, string reason);
+}
+
+/// <summary>The outcome of <see cref="AccessTokenValidator.ValidateAsync"/>.</summary>
+internal sealed record AccessTokenCheck(ClaimsIdentity? Claims, DateTime ExpiresAt, string? Refusal)
+{
+    public static AccessTokenCheck Valid(ClaimsIdentity claims, DateTime expiresAt) => new(claims, expiresAt, null);
+
+    public static AccessTokenCheck Refused(string reason) => new(null, default, reason);
+}

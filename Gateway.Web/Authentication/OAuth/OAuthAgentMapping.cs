@@ -1,0 +1,56 @@
+using Gateway.Core.Agents;
+using Gateway.Core.Grants;
+
+namespace Gateway.Web.Authentication.OAuth;
+
+/// <summary>
+/// Maps an OAuth caller to the agent profile it acts as: the agent named after its client (else the default agent),
+/// acting for the token's user, with the agent's grants narrowed by the user's groups and the client's scopes
+/// (<see cref="AgentOAuthSettings.GroupGrants"/>, <see cref="AgentOAuthSettings.ScopeGrants"/>), parsed once at start.
+/// </summary>
+internal sealed class OAuthAgentMapping
+{
+    private readonly AgentOAuthSettings _settings;
+    private readonly Dictionary<string, GrantSet> _groups;
+    private readonly Dictionary<string, GrantSet> _scopes;
+
+    public OAuthAgentMapping(AgentOAuthSettings settings)
+    {
+        _settings = settings;
+        _groups = Parse(settings.GroupGrants, "GroupGrants");
+        _scopes = Parse(settings.ScopeGrants, "ScopeGrants");
+    }
+
+    /// <summary>The agent for <paramref name="caller"/>, or <see langword="null"/> when no agent profile serves its client.</summary>
+    public AgentIdentity? Map(AgentDirectory agents, OAuthCaller caller)
+    {
+        var agent = (caller.ClientId.Length > 0 ? agents.FindByName(caller.ClientId) : null)
+            ?? (_settings.DefaultAgent is { Length: > 0 } fallback ? agents.FindByName(fallback) : null);
+        if (agent is null)
+        {
+            return null;
+        }
+
+        var grants = agent.Grants;
+        if (_groups.Count > 0)
+        {
+            grants = grants.Within(GrantSet.Union(caller.Groups.Select(g => _groups.GetValueOrDefault(g, GrantSet.None))));
+        }
+
+        if (_scopes.Count > 0)
+        {
+            grants = grants.Within(GrantSet.Union(caller.Scopes.Select(s => _scopes.GetValueOrDefault(s, GrantSet.None))));
+        }
+
+        return agent with { Grants = grants, User = caller.User, UserGroups = caller.Groups };
+    }
+
+    private static Dictionary<string, GrantSet> Parse(Dictionary<string, List<string>> map, string name)
+    {
+        var errors = new List<string>();
+        var parsed = map.ToDictionary(kv => kv.Key, kv => GrantSet.Parse(kv.Value, errors), StringComparer.Ordinal);
+        return errors.Count == 0
+            ? parsed
+            : throw new InvalidOperationException($"Gateway:AgentOAuth:{name}: {string.Join(" ", errors)}");
+    }
+}
