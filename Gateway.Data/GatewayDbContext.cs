@@ -36,6 +36,8 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<SingleUseMarkEntity> SingleUseMarks => Set<SingleUseMarkEntity>();
 
+    public DbSet<SiemCursorEntity> SiemCursors => Set<SiemCursorEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);
