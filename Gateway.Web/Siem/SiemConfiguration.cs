@@ -35,7 +35,7 @@ internal static partial class SiemConfiguration
         }
         catch (InvalidOperationException ex)
         {
-            throw new InvalidOperationException($"Invalid configuration: {SiemOptions.Section}: {ex.Message} (Kind is https or syslog; Format json or splunkHec; StartAt beginning or end; durations such as 00:00:10).", ex);
+            throw new InvalidOperationException($"Invalid configuration: {SiemOptions.Section}: {ex.Message} (durations such as 00:00:01).", ex);
         }
 
         var errors = new List<string>();
@@ -49,10 +49,26 @@ internal static partial class SiemConfiguration
             errors.Add($"{SiemOptions.Section}:LeaseDuration must be between 00:00:01 and 01:00:00.");
         }
 
+        // Each sink bound on its own: bound as a dictionary, a sink with a value that does not convert would be dropped
+        // without a word, and the trail would not be streamed where the operator believes it is.
+        options.Sinks.Clear();
         var sinks = new List<SiemSink>();
-        foreach (var (name, sink) in options.Sinks)
+        foreach (var section in configuration.GetSection($"{SiemOptions.Section}:Sinks").GetChildren())
         {
+            var name = section.Key;
             var where = $"{SiemOptions.Section}:Sinks:{name}";
+            SiemSinkOptions sink;
+            try
+            {
+                sink = section.Get<SiemSinkOptions>() ?? new SiemSinkOptions();
+            }
+            catch (InvalidOperationException ex)
+            {
+                errors.Add($"{where}: {ex.Message} (Kind is https or syslog; Format json or splunkHec; StartAt beginning or end; durations such as 00:00:10).");
+                continue;
+            }
+
+            options.Sinks[name] = sink;
             var before = errors.Count;
             Validate(name, sink, options, where, errors);
             var secret = ResolveSecret(sink.Secret, $"{where}:Secret", errors);
