@@ -293,7 +293,7 @@ internal static class DbCopyCommand
     /// <summary>Guards the table list of <see cref="CopyTablesAsync"/>: a table nobody decided about is refused, never silently left behind.</summary>
     private static void CheckEveryTableIsHandled(IModel model)
     {
-        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints"];
+        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "SiemCursors"];
         var unknown = model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Where(t => !copied.Contains(t) && !Skipped.ContainsKey(t)).ToList();
         if (unknown.Count > 0)
         {
