@@ -65,6 +65,8 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<Gateway.Core.Sessions.ISingleUseLedger, EfSingleUseLedger>();
         services.AddSingleton<Gateway.Core.Sessions.IInstanceMailbox, EfInstanceMailbox>();
         services.AddSingleton<AuditBrowser>();
+        services.AddSingleton<IAuditTail, EfAuditTail>();
+        services.AddSingleton<Gateway.Core.Siem.ISiemCursorStore, EfSiemCursorStore>();
         if (database.Provider == DatabaseProvider.Postgres)
         {
             services.AddSingleton(sp => new PostgresChangeMonitor(database.ConnectionString, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresChangeMonitor>>()));

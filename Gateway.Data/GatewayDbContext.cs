@@ -38,6 +38,8 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<InstanceMessageEntity> InstanceMessages => Set<InstanceMessageEntity>();
 
+    public DbSet<SiemCursorEntity> SiemCursors => Set<SiemCursorEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);

@@ -58,6 +58,7 @@ public static class Program
         builder.Services.AddGatewayAudit(builder.Configuration, builder.Environment.ContentRootPath, database);
         builder.Services.AddGatewayTelemetry(builder.Configuration);
         builder.WebHost.UseGatewayMetricsUrl(builder.Configuration);
+        builder.Services.AddGatewaySiem(builder.Configuration);
         builder.Services.AddGatewayAuthentication(builder.Configuration);
         builder.Services.AddGatewayMcp(builder.Configuration);
         builder.Services.AddGatewayGuardrails(builder.Configuration);

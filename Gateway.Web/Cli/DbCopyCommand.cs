@@ -202,6 +202,10 @@ internal static class DbCopyCommand
         // Bounded by the verified head: only what was verified is copied (the snapshot check makes it all of it).
         ("AuditEntries", await CopyRowsAsync(from.AuditEntries.Where(e => e.Sequence <= head).OrderBy(e => e.Sequence), to, output, "audit entries")),
         ("AuditCheckpoints", await CopyRowsAsync(from.AuditCheckpoints.Where(c => c.Sequence <= head).OrderBy(c => c.Sequence), to)),
+
+        // SIEM sinks resume where they were (not from the first entry); none beyond the copied head, or the target's
+        // next entries would be skipped. The old gateway's leases are not carried over.
+        ("SiemCursors", await CopyRowsAsync(from.SiemCursors.OrderBy(c => c.Sink).Select(c => new SiemCursorEntity { Sink = c.Sink, Sequence = c.Sequence < head ? c.Sequence : head, LastSuccessAt = c.LastSuccessAt, LastError = c.LastError, LastErrorAt = c.LastErrorAt }), to)),
     ];
 
     /// <summary>
@@ -289,7 +293,7 @@ internal static class DbCopyCommand
     /// <summary>Guards the table list of <see cref="CopyTablesAsync"/>: a table nobody decided about is refused, never silently left behind.</summary>
     private static void CheckEveryTableIsHandled(IModel model)
     {
-        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints"];
+        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "SiemCursors"];
         var unknown = model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Where(t => !copied.Contains(t) && !Skipped.ContainsKey(t)).ToList();
         if (unknown.Count > 0)
         {

@@ -598,6 +598,37 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("Servers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.SiemCursorEntity", b =>
+                {
+                    b.Property<string>("Sink")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<long>("LastErrorAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastSuccessAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Sink");
+
+                    b.ToTable("SiemCursors", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.SingleUseMarkEntity", b =>
                 {
                     b.Property<string>("Key")

@@ -577,6 +577,37 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("Servers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.SiemCursorEntity", b =>
+                {
+                    b.Property<string>("Sink")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastErrorAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastSuccessAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Sink");
+
+                    b.ToTable("SiemCursors", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.SingleUseMarkEntity", b =>
                 {
                     b.Property<string>("Key")

@@ -1,0 +1,110 @@
+using Gateway.Core.Audit;
+using Gateway.Core.Siem;
+using Gateway.Tests.Core.Audit;
+using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Web.Siem;
+
+/// <summary>
+/// Two instances on one PostgreSQL database, both configured with the same sink: one streams it at a time (the lease),
+/// so the receiver gets each entry once, whichever instance wrote it; when that instance stops, the other takes over
+/// from the shared cursor.
+/// </summary>
+public sealed class SiemInstancesTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-tests", "siem-" + Guid.NewGuid().ToString("N"));
+
+    public SiemInstancesTests() => Directory.CreateDirectory(_folder);
+
+    [SkippableFact]
+    public async Task OneInstanceStreamsASink_AndTheOtherTakesOverWhenItStops()
+    {
+        PostgresServer.SkipUnlessAvailable();
+        var database = await PostgresServer.CreateDatabaseAsync("siem");
+        try
+        {
+            var certificates = SiemCertificates.Create(Path.Combine(_folder, "certs"));
+            await using var receiver = new HttpsSiemReceiver(certificates.Server, RsyslogReceiver.FreePort());
+            await receiver.StartAsync();
+            var settings = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Gateway"] = database,
+                ["Gateway:DataProtection:KeysPath"] = Path.Combine(_folder, "keys"),
+                ["Gateway:Audit:SigningKeyPath"] = Path.Combine(_folder, "audit-signing-key.pem"),
+                ["Gateway:Siem:PollInterval"] = "00:00:00.050",
+                ["Gateway:Siem:LeaseDuration"] = "00:00:03",
+                ["Gateway:Siem:Sinks:hook:Kind"] = "https",
+                ["Gateway:Siem:Sinks:hook:Url"] = receiver.Url.ToString(),
+                ["Gateway:Siem:Sinks:hook:Secret"] = "Bearer hook-secret",
+                ["Gateway:Siem:Sinks:hook:CaCertificatePath"] = certificates.CaPath,
+                ["Gateway:Siem:Sinks:hook:BatchSize"] = "25",
+                ["Gateway:Siem:Sinks:hook:Timeout"] = "00:00:01",
+                ["Gateway:Siem:Sinks:hook:RetryDelay"] = "00:00:00.050",
+            };
+
+            var running = new List<GatewayHost>();
+            try
+            {
+                var a = await GatewayHost.StartAsync(settings, Path.Combine(_folder, "a"));
+                running.Add(a);
+                var b = await GatewayHost.StartAsync(settings, Path.Combine(_folder, "b"));
+                running.Add(b);
+                await WriteAsync(a, 0, 100);
+                await WriteAsync(b, 100, 100);
+                var head = (await b.AuditTrailAsync()).Count;
+                await Eventually.TrueAsync(() => receiver.Events.Select(e => e.Sequence).Distinct().Count() >= head, "every entry arrived", TimeSpan.FromSeconds(30));
+
+                var cursor = (await b.Services.GetRequiredService<ISiemCursorStore>().ReadAllAsync(TestContext.Timeout)).Single();
+                var holder = cursor.LeaseOwner == Instance(a) ? a : b;
+                var other = holder == a ? b : a;
+
+                // The holder stops (and gives the lease up): the other instance streams what comes next.
+                running.Remove(holder);
+                await holder.DisposeAsync();
+                await WriteAsync(other, 200, 50);
+                var trail = await other.AuditTrailAsync();
+                await Eventually.TrueAsync(() => receiver.Events.Select(e => e.Sequence).Distinct().Count() >= trail.Count, "the entries after the hand-over arrived", TimeSpan.FromSeconds(30));
+                Assert.Equal(Instance(other), (await other.Services.GetRequiredService<ISiemCursorStore>().ReadAllAsync(TestContext.Timeout)).Single().LeaseOwner);
+
+                // Once each, in order, under the trail's ids, and with the configured auth header.
+                Assert.Equal(trail.Select(e => (e.Sequence, e.Hash)), receiver.Events.Select(e => (e.Sequence, (string?)e.Uid)));
+                Assert.Equal("Bearer hook-secret", receiver.LastAuthorization);
+            }
+            finally
+            {
+                foreach (var gateway in running)
+                {
+                    await gateway.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            await PostgresServer.DropDatabaseAsync(database);
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder.
+        }
+    }
+
+    private static string Instance(GatewayHost gateway) => gateway.Services.GetRequiredService<GatewayInstance>().Id;
+
+    private static async Task WriteAsync(GatewayHost gateway, int from, int count)
+    {
+        var audit = gateway.Services.GetRequiredService<IAuditSink>();
+        for (var i = from; i < from + count; i++)
+        {
+            await audit.WriteAsync(AuditChainTests.Sample(i) with { Timestamp = DateTimeOffset.UtcNow }, TestContext.Timeout);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Gateway.Core.Audit;
+using Gateway.Core.Siem;
+using Gateway.Data;
+using Gateway.Data.Stores;
+
+namespace Gateway.Web.Siem;
+
+/// <summary>Runs one <see cref="SiemSinkWorker"/> per configured sink, off the call path, for the life of the host.</summary>
+internal sealed class SiemStreamService(
+    SiemOptions options,
+    IReadOnlyList<SiemSink> sinks,
+    IAuditTail tail,
+    ISiemCursorStore cursors,
+    IDatabaseChanges changes,
+    GatewayDatabase database,
+    GatewayInstance instance,
+    SiemMetrics metrics,
+    TimeProvider time,
+    ILoggerFactory loggers) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var transports = sinks.Select(Transport).ToList();
+        try
+        {
+            var logger = loggers.CreateLogger<SiemSinkWorker>();
+            await Task.WhenAll(sinks.Select((sink, i) =>
+                new SiemSinkWorker(sink, options, transports[i], tail, cursors, changes, database.Provider == DatabaseProvider.Sqlite, instance, metrics, time, logger)
+                    .RunAsync(stoppingToken)));
+        }
+        finally
+        {
+            transports.ForEach(t => t.Dispose());
+        }
+    }
+
+    private static ISiemTransport Transport(SiemSink sink) =>
+        sink.Options.Kind == SiemSinkKind.Syslog ? new SyslogSiemTransport(sink) : new HttpsSiemTransport(sink);
+}
