@@ -238,7 +238,8 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants, time.GetUtcNow()).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
+        var prompts = OnVirtualServer ? [] : upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants, time.GetUtcNow());
+        var (page, next) = ListPage.Slice(prompts.Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListPromptsResult { Prompts = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
@@ -246,7 +247,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
-        if (!upstreams.Catalog.Prompts.TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
+        if (OnVirtualServer || !upstreams.Catalog.Prompts.TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
         {
             throw new McpProtocolException($"Unknown prompt: '{p.Name}'.", McpErrorCode.InvalidParams);
         }
@@ -293,14 +294,14 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => agent.Grants.AllowsAnyOf(r.Server, time.GetUtcNow())).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => !OnVirtualServer && agent.Grants.AllowsAnyOf(r.Server, time.GetUtcNow())).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourcesResult { Resources = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
     public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => agent.Grants.AllowsAnyOf(t.Server, time.GetUtcNow())).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => !OnVirtualServer && agent.Grants.AllowsAnyOf(t.Server, time.GetUtcNow())).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
@@ -340,7 +341,7 @@ internal sealed partial class GatewayMcpHandlers(
         switch (p.Ref)
         {
             case PromptReference prompt:
-                if (!upstreams.Catalog.Prompts.TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
+                if (OnVirtualServer || !upstreams.Catalog.Prompts.TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
                 {
                     throw new McpProtocolException($"Unknown prompt: '{prompt.Name}'.", McpErrorCode.InvalidParams);
                 }
@@ -527,7 +528,7 @@ internal sealed partial class GatewayMcpHandlers(
 
     private (string Server, string OriginalUri) RouteResource(MessageContext request, AgentIdentity agent, string uri)
     {
-        if (upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server, time.GetUtcNow()))
+        if (!OnVirtualServer && upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server, time.GetUtcNow()))
         {
             return route;
         }
@@ -564,6 +565,12 @@ internal sealed partial class GatewayMcpHandlers(
 
         return copy;
     }
+
+    /// <summary>
+    /// Whether the request is for a virtual server: it publishes tools only, so its prompts and resources are none (a
+    /// prompt or resource of <c>/mcp</c> is unknown there).
+    /// </summary>
+    private bool OnVirtualServer => VirtualServerPath() is not null;
 
     /// <summary>The virtual server this request is for (<c>/mcp/{name}</c>), or null for <c>/mcp</c>.</summary>
     private VirtualServers.VirtualServerView? VirtualServerOf() =>
