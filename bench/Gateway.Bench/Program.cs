@@ -29,6 +29,12 @@ if (args.FirstOrDefault() == "guard")
     return;
 }
 
+if (args.FirstOrDefault() == "tool-search")
+{
+    await ToolSearchBench.RunAsync(Arg("--tools", 1000), Arg("--queries", 2000));
+    return;
+}
+
 if (args.FirstOrDefault() == "policy")
 {
     PolicyBench.Run(Arg("--rules", 1000));
