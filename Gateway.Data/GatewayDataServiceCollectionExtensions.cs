@@ -61,6 +61,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
         services.AddSingleton<Gateway.Core.Limits.IUsageCounterStore, EfUsageCounterStore>();
         services.AddSingleton<Gateway.Core.Limits.IToolLimitRuleStore, EfToolLimitRuleStore>();
+        services.AddSingleton<Gateway.Core.VirtualServers.IVirtualServerStore, EfVirtualServerStore>();
         services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore, EfMcpSessionStore>();
         services.AddSingleton<Gateway.Core.Sessions.ISingleUseLedger, EfSingleUseLedger>();
         services.AddSingleton<Gateway.Core.Sessions.IInstanceMailbox, EfInstanceMailbox>();

@@ -34,6 +34,8 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<ToolLimitRuleEntity> ToolLimitRules => Set<ToolLimitRuleEntity>();
 
+    public DbSet<VirtualServerEntity> VirtualServers => Set<VirtualServerEntity>();
+
     public DbSet<SingleUseMarkEntity> SingleUseMarks => Set<SingleUseMarkEntity>();
 
     public DbSet<InstanceMessageEntity> InstanceMessages => Set<InstanceMessageEntity>();

@@ -58,6 +58,9 @@ public sealed class NamespacedCatalog<TItem>
         return new NamespacedCatalog<TItem>(entries, collisions);
     }
 
+    /// <summary>A catalog of entries named already (a virtual server's picks); the names must be distinct.</summary>
+    public static NamespacedCatalog<TItem> Of(IReadOnlyList<CatalogEntry<TItem>> entries) => new(entries, []);
+
     /// <summary>Finds the entry exposed as <paramref name="exposedName"/>.</summary>
     public bool TryResolve(string exposedName, out CatalogEntry<TItem> entry) => _byName.TryGetValue(exposedName, out entry!);
 

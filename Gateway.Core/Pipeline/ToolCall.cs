@@ -16,6 +16,12 @@ public readonly record struct ToolCall(AgentIdentity Agent, string ToolName, IDi
     public CallContinuation? Continuing { get; init; }
 
     /// <summary>
+    /// Gets the virtual server the call came through (<c>/mcp/{name}</c>), or null for <c>/mcp</c>. The audit names the
+    /// tool <c>{virtual server}/{tool}</c>: tool names cannot hold a slash, so the two stay apart.
+    /// </summary>
+    public string? VirtualServer { get; init; }
+
+    /// <summary>
     /// Gets what tells the agent, while the call waits for approval, that it is still waiting (clients that reset their
     /// timeout on progress keep waiting); null when the agent cannot be told (it gave no progress token).
     /// </summary>

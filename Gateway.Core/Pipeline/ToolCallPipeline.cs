@@ -45,7 +45,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             Timestamp = started,
             Kind = AuditKinds.ToolCall,
             Actor = agent.ActorName,
-            Tool = toolName,
+            Tool = call.VirtualServer is { } virtualServer ? $"{virtualServer}/{toolName}" : toolName,
             Decision = "deny",
             Outcome = AuditOutcomes.Denied,
         };

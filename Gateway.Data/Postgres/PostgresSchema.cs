@@ -17,10 +17,10 @@ internal static class PostgresSchema
 
     /// <summary>
     /// The tables every instance keeps a snapshot of (agents, keys, grants, policies, tool classes, pins, servers,
-    /// console users, per-tool limits, rejected definitions) or waits on (approvals, checkpoints): a committed change to any of them notifies the others.
+    /// console users, per-tool limits, rejected definitions, virtual servers) or waits on (approvals, checkpoints): a committed change to any of them notifies the others.
     /// </summary>
     public static readonly string[] WatchedTables =
-        ["Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints", "ToolLimitRules", "ToolRejections"];
+        ["Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints", "ToolLimitRules", "ToolRejections", "VirtualServers"];
 
     /// <summary>
     /// Refuses UPDATE, DELETE and TRUNCATE on the audit tables for every role, the owner included. A least-privilege

@@ -14,6 +14,7 @@ internal static class AdminOperationsExtensions
         services.AddScoped<Gateway.Web.Admin.Servers.ServerOperations>();
         services.AddScoped<Gateway.Web.Admin.Policies.PolicyOperations>();
         services.AddScoped<Gateway.Web.Admin.Limits.ToolLimitOperations>();
+        services.AddScoped<Gateway.Web.Admin.VirtualServers.VirtualServerOperations>();
         services.AddScoped<Gateway.Web.Admin.Tools.ToolPinOperations>();
         services.AddScoped<Gateway.Web.Admin.Tools.ToolClassOperations>();
         services.AddScoped<Gateway.Web.Admin.Approvals.ApprovalOperations>();

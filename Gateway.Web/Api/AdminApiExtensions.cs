@@ -41,6 +41,7 @@ internal static class AdminApiExtensions
         api.MapAgentEndpoints();
         api.MapPolicyEndpoints();
         api.MapLimitEndpoints();
+        api.MapVirtualServerEndpoints();
         api.MapApprovalEndpoints();
         api.MapOAuthEndpoints();
         app.MapOAuthCallback();

@@ -196,6 +196,7 @@ internal static class DbCopyCommand
         ("ToolPins", await CopyRowsAsync(from.ToolPins.OrderBy(e => e.Id), to)),
         ("ToolRejections", await CopyRowsAsync(from.ToolRejections.OrderBy(e => e.Id), to)),
         ("ToolLimitRules", await CopyRowsAsync(from.ToolLimitRules.OrderBy(e => e.Id), to)),
+        ("VirtualServers", await CopyRowsAsync(from.VirtualServers.OrderBy(e => e.Id), to)),
         ("ConsoleUsers", await CopyRowsAsync(from.ConsoleUsers.OrderBy(e => e.Id), to)),
         ("Approvals", await CopyRowsAsync(from.Set<ApprovalEntity>().OrderBy(e => e.Id), to)),
 
@@ -293,7 +294,7 @@ internal static class DbCopyCommand
     /// <summary>Guards the table list of <see cref="CopyTablesAsync"/>: a table nobody decided about is refused, never silently left behind.</summary>
     private static void CheckEveryTableIsHandled(IModel model)
     {
-        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "SiemCursors"];
+        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "VirtualServers", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "SiemCursors"];
         var unknown = model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Where(t => !copied.Contains(t) && !Skipped.ContainsKey(t)).ToList();
         if (unknown.Count > 0)
         {

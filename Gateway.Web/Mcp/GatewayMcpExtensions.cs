@@ -31,6 +31,7 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<Gateway.Web.Mcp.RoundTrips.RequestStateSeal>();
         services.AddSingleton<Gateway.Web.Mcp.RoundTrips.ParkedCalls>();
         services.AddSingleton<McpSessionRegistry>();
+        services.AddGatewayVirtualServers();
         services.AddSingleton<ListenStreams>();
         services.AddSingleton<SessionBridges>();
         services.AddGatewayTasks();
@@ -69,7 +70,7 @@ internal static class GatewayMcpExtensions
                 {
                     var identity = http.User.GetAgentIdentity();
                     var registry = http.RequestServices.GetRequiredService<McpSessionRegistry>();
-                    return identity is null ? server.RunAsync(ct) : registry.RunAsync(server, identity.Agent.Id, identity.KeyHash, ct);
+                    return identity is null ? server.RunAsync(ct) : registry.RunAsync(server, identity.Agent.Id, identity.KeyHash, Gateway.Web.VirtualServers.VirtualServerPath.NameOf(http.Request.Path), ct);
                 };
             })
             .WithListToolsHandler((r, ct) => Handlers(r).ListToolsAsync(r, ct))
@@ -110,6 +111,7 @@ internal static class GatewayMcpExtensions
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
             .Use(drain.RefuseWhileDrainingAsync)
             .Use(ended.RefuseEndedAsync)
+            .UseMiddleware<Gateway.Web.VirtualServers.VirtualServerMiddleware>()
             .UseMiddleware<SessionLimitMiddleware>()
             .UseMiddleware<MalformedRequestGuard>()
             .UseMiddleware<UnsupportedVersionMiddleware>()
@@ -117,6 +119,9 @@ internal static class GatewayMcpExtensions
             .UseMiddleware<Gateway.Web.Limits.LimitStatusMiddleware>()
             .Use(shared.ForgetEndedAsync));
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
+
+        // Every virtual server at /mcp/{name}: the same handlers, which read the name from the request's path.
+        app.MapMcp(Gateway.Web.VirtualServers.VirtualServerPath.Pattern).RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
         return app;
     }
 

@@ -20,14 +20,15 @@ internal sealed partial class GatewayMcpHandlers
     private sealed class ToolCallForwarder(
         GatewayMcpHandlers handlers,
         RequestContext<CallToolRequestParams> request,
-        GatewayCatalog catalog,
+        NamespacedCatalog<ExposedTool> tools,
+        NamespacedCatalog<ExposedTool> offlineTools,
         CallGuard<CallToolResult> guard,
         RoundTrips.SealedRound? resumed,
         (RoundTrips.ParkedCall Call, UpstreamConnection Connection)? parked = null) : IToolCallForwarder<ExposedTool, CallToolResult>
     {
-        public NamespacedCatalog<ExposedTool> Tools => catalog.Tools;
+        public NamespacedCatalog<ExposedTool> Tools => tools;
 
-        public NamespacedCatalog<ExposedTool> OfflineTools => catalog.OfflineTools;
+        public NamespacedCatalog<ExposedTool> OfflineTools => offlineTools;
 
         public CallGuard<CallToolResult>? Guard => guard;
 

@@ -30,6 +30,7 @@ internal sealed partial class GatewayMcpHandlers(
     RoundTrips.RequestStateSeal seal,
     RoundTrips.ParkedCalls parked,
     UpstreamClientFactory clients,
+    VirtualServers.VirtualServerDirectory virtualServers,
     IHttpContextAccessor http,
     TimeProvider time,
     IOptionsMonitor<GatewayOptions> options,
@@ -46,7 +47,13 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.Tools.VisibleTo(agent.Grants, time.GetUtcNow()).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
+        var view = VirtualServerOf();
+        if (view?.Server.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search)
+        {
+            return ValueTask.FromResult(new ListToolsResult { Tools = [.. ToolSearch.Tools], CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
+        }
+
+        var (page, next) = ListPage.Slice((view?.Tools ?? upstreams.Catalog.Tools).VisibleTo(agent.Grants, time.GetUtcNow()).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListToolsResult { Tools = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
@@ -57,6 +64,21 @@ internal sealed partial class GatewayMcpHandlers(
         if (string.IsNullOrEmpty(call.Name))
         {
             throw new McpProtocolException("Missing tool name.", McpErrorCode.InvalidParams);
+        }
+
+        // A virtual server's tools are its picks under its names; the checks below are the real tool's all the same.
+        var view = VirtualServerOf();
+        var searching = view?.Server.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search;
+        if (searching)
+        {
+            if (call.Name == ToolSearch.SearchName)
+            {
+                return ToolSearch.Search(view!.Tools, agent.Grants, time.GetUtcNow(), call.Arguments);
+            }
+
+            // call_tool goes on as a call of the tool it names (its retries too), through the same spine: grant, policy,
+            // approval, and the audit names that tool.
+            ToolSearch.Unwrap(call);
         }
 
         // A retry of a multi round-trip call: it goes on as the round the sealed state names, or not at all.
@@ -76,12 +98,17 @@ internal sealed partial class GatewayMcpHandlers(
         }
 
         var catalog = upstreams.Catalog;
+        var (tools, offline) = view is null ? (catalog.Tools, catalog.OfflineTools) : (view.Tools, view.OfflineTools);
 
         // SEP-2243 headers agree with the arguments they mirror (checked only for a tool the agent may call, so a
         // header error never tells it about a tool it may not see).
-        if (catalog.Tools.TryResolve(call.Name, out var named) && agent.Grants.Allows(named.Server, named.OriginalName, named.Class, time.GetUtcNow()))
+        if (tools.TryResolve(call.Name, out var named) && agent.Grants.Allows(named.Server, named.OriginalName, named.Class, time.GetUtcNow()))
         {
-            ParamHeaderValidation.Check(http.HttpContext, named.Item.Exposed, call.Arguments);
+            // Through call_tool the agent saw call_tool's schema, which mirrors nothing in headers.
+            if (!searching)
+            {
+                ParamHeaderValidation.Check(http.HttpContext, named.Item.Exposed, call.Arguments);
+            }
 
             // A 2026-07-28 agent that can answer questions, calling a 2025-11-25 upstream that asks them as requests on its
             // session: the call gets its own upstream session and waits here between the agent's rounds.
@@ -91,7 +118,7 @@ internal sealed partial class GatewayMcpHandlers(
                 && parked.TryPark() is { } waiting)
             {
                 waiting.Server = named.Server;
-                var forwarder = new ToolCallForwarder(this, request, catalog, guard.ForSession(request.Server.SessionId), null, (waiting, connection));
+                var forwarder = new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), null, (waiting, connection));
                 parked.Start(waiting, ct => CallAsync(request, agent, call, null, forwarder, ct));
                 return await NextRoundAsync(waiting, agent, call, cancellationToken);
             }
@@ -99,7 +126,7 @@ internal sealed partial class GatewayMcpHandlers(
 
         // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
         using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, cancellationToken, http.HttpContext?.RequestAborted ?? default);
-        return await CallAsync(request, agent, call, resumed, new ToolCallForwarder(this, request, catalog, guard.ForSession(request.Server.SessionId), resumed), tracked.Token);
+        return await CallAsync(request, agent, call, resumed, new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), resumed), tracked.Token);
     }
 
     /// <summary>Runs the call through the pipeline and maps its outcome to what the agent gets.</summary>
@@ -115,7 +142,7 @@ internal sealed partial class GatewayMcpHandlers(
         try
         {
             outcome = await pipeline.RunAsync(
-                new ToolCall(agent, call.Name, call.Arguments) { Continuing = resumed?.Continuation, Heartbeat = Heartbeat(request) },
+                new ToolCall(agent, call.Name, call.Arguments) { Continuing = resumed?.Continuation, Heartbeat = Heartbeat(request), VirtualServer = VirtualServerPath() },
                 forwarder,
                 cancellationToken);
         }
@@ -211,7 +238,8 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants, time.GetUtcNow()).Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
+        var prompts = OnVirtualServer ? [] : upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants, time.GetUtcNow());
+        var (page, next) = ListPage.Slice(prompts.Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListPromptsResult { Prompts = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
@@ -219,7 +247,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
-        if (!upstreams.Catalog.Prompts.TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
+        if (OnVirtualServer || !upstreams.Catalog.Prompts.TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
         {
             throw new McpProtocolException($"Unknown prompt: '{p.Name}'.", McpErrorCode.InvalidParams);
         }
@@ -266,14 +294,14 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => agent.Grants.AllowsAnyOf(r.Server, time.GetUtcNow())).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => !OnVirtualServer && agent.Grants.AllowsAnyOf(r.Server, time.GetUtcNow())).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourcesResult { Resources = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
     public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => agent.Grants.AllowsAnyOf(t.Server, time.GetUtcNow())).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
+        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => !OnVirtualServer && agent.Grants.AllowsAnyOf(t.Server, time.GetUtcNow())).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
@@ -313,7 +341,7 @@ internal sealed partial class GatewayMcpHandlers(
         switch (p.Ref)
         {
             case PromptReference prompt:
-                if (!upstreams.Catalog.Prompts.TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
+                if (OnVirtualServer || !upstreams.Catalog.Prompts.TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
                 {
                     throw new McpProtocolException($"Unknown prompt: '{prompt.Name}'.", McpErrorCode.InvalidParams);
                 }
@@ -500,7 +528,7 @@ internal sealed partial class GatewayMcpHandlers(
 
     private (string Server, string OriginalUri) RouteResource(MessageContext request, AgentIdentity agent, string uri)
     {
-        if (upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server, time.GetUtcNow()))
+        if (!OnVirtualServer && upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server, time.GetUtcNow()))
         {
             return route;
         }
@@ -537,6 +565,20 @@ internal sealed partial class GatewayMcpHandlers(
 
         return copy;
     }
+
+    /// <summary>
+    /// Whether the request is for a virtual server: it publishes tools only, so its prompts and resources are none (a
+    /// prompt or resource of <c>/mcp</c> is unknown there).
+    /// </summary>
+    private bool OnVirtualServer => VirtualServerPath() is not null;
+
+    /// <summary>The virtual server this request is for (<c>/mcp/{name}</c>), or null for <c>/mcp</c>.</summary>
+    private VirtualServers.VirtualServerView? VirtualServerOf() =>
+        VirtualServerPath() is { } name
+            ? virtualServers.Find(name) ?? throw new McpProtocolException($"No virtual server named '{name}'.", McpErrorCode.InvalidRequest)
+            : null;
+
+    private string? VirtualServerPath() => VirtualServers.VirtualServerPath.NameOf(http.HttpContext?.Request.Path ?? default);
 
     private static AgentIdentity AgentOf(MessageContext request) =>
         request.User.GetAgent() ?? throw new McpProtocolException("Not authenticated.", McpErrorCode.InvalidRequest);

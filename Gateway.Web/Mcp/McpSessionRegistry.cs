@@ -9,7 +9,8 @@ namespace Gateway.Web.Mcp;
 
 /// <summary>
 /// Tracks the open 2025-11-25 sessions: tells each one <c>notifications/tools/list_changed</c> when the tools its agent
-/// can see change (an upstream came or went, or the agent's grants changed), and stops serving a session as soon as the
+/// can see change (an upstream came or went, the agent's grants changed, or the virtual server it is on changed its
+/// tools or their names, titles or descriptions, here or on another instance), and stops serving a session as soon as the
 /// key that opened it is revoked or its agent disabled. Stateless requests are not tracked.
 /// </summary>
 /// <remarks>
@@ -28,10 +29,12 @@ internal sealed partial class McpSessionRegistry
     private readonly TimeProvider _time;
     private readonly SharedSessions _shared;
     private readonly SessionFactsRegistry _facts;
+    private readonly VirtualServers.VirtualServerDirectory _virtualServers;
     private readonly ILogger<McpSessionRegistry> _logger;
 
-    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, SharedSessions shared, SessionFactsRegistry facts, TimeProvider time, ILogger<McpSessionRegistry> logger)
+    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, SharedSessions shared, SessionFactsRegistry facts, VirtualServers.VirtualServerDirectory virtualServers, TimeProvider time, ILogger<McpSessionRegistry> logger)
     {
+        _virtualServers = virtualServers;
         _facts = facts;
         _shared = shared;
         _time = time;
@@ -42,13 +45,15 @@ internal sealed partial class McpSessionRegistry
         _logger = logger;
         upstreams.CatalogChanged += _ => NotifyChanged();
         agents.Changed += NotifyChanged;
+        virtualServers.Changed += NotifyChanged;
     }
 
     public int Count => _sessions.Count;
 
     public int CountFor(long agentId) => _sessions.Values.Count(s => s.AgentId == agentId);
 
-    public async Task RunAsync(McpServer server, long agentId, string keyHash, CancellationToken cancellationToken)
+    /// <param name="virtualServer">The virtual server the session was opened on, or null for <c>/mcp</c>.</param>
+    public async Task RunAsync(McpServer server, long agentId, string keyHash, string? virtualServer, CancellationToken cancellationToken)
     {
         if (server.SessionId is null)
         {
@@ -56,7 +61,7 @@ internal sealed partial class McpSessionRegistry
             return;
         }
 
-        _sessions[server] = new Session(agentId, keyHash, ViewOf(agentId));
+        _sessions[server] = new Session(agentId, keyHash, virtualServer, ViewOf(agentId, virtualServer));
         try
         {
             await server.RunAsync(cancellationToken);
@@ -135,7 +140,7 @@ internal sealed partial class McpSessionRegistry
                 continue;
             }
 
-            var view = ViewOf(session.AgentId);
+            var view = ViewOf(session.AgentId, session.VirtualServer);
             if (view == session.ToolView)
             {
                 continue;
@@ -158,17 +163,36 @@ internal sealed partial class McpSessionRegistry
         }
     }
 
-    private string ViewOf(long agentId)
+    /// <summary>
+    /// What the session's tools/list would show, as text to compare: the names, and on a virtual server the titles and
+    /// descriptions too (its overrides change them without changing a name). In search discovery the list is fixed.
+    /// </summary>
+    private string ViewOf(long agentId, string? virtualServer)
     {
         var agent = _agents.Current.FindById(agentId);
-        return agent is null ? string.Empty : string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants, _time.GetUtcNow()).Select(e => e.ExposedName));
+        if (agent is null)
+        {
+            return string.Empty;
+        }
+
+        if (virtualServer is null)
+        {
+            return string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants, _time.GetUtcNow()).Select(e => e.ExposedName));
+        }
+
+        var view = _virtualServers.Find(virtualServer);
+        return view is null ? string.Empty
+            : view.Server.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search ? ToolSearch.SearchName
+            : string.Join('\n', view.Tools.VisibleTo(agent.Grants, _time.GetUtcNow()).Select(e => $"{e.ExposedName}\t{e.Item.Exposed.Title}\t{e.Item.Exposed.Description}"));
     }
 
-    private sealed class Session(long agentId, string keyHash, string toolView)
+    private sealed class Session(long agentId, string keyHash, string? virtualServer, string toolView)
     {
         public long AgentId { get; } = agentId;
 
         public string KeyHash { get; } = keyHash;
+
+        public string? VirtualServer { get; } = virtualServer;
 
         public string ToolView { get; set; } = toolView;
     }

@@ -36,6 +36,12 @@ if (args.FirstOrDefault() == "tracing")
     return;
 }
 
+if (args.FirstOrDefault() == "tool-search")
+{
+    await ToolSearchBench.RunAsync(Arg("--tools", 1000), Arg("--queries", 2000));
+    return;
+}
+
 if (args.FirstOrDefault() == "policy")
 {
     PolicyBench.Run(Arg("--rules", 1000));
