@@ -20,7 +20,7 @@ internal static class PostgresSchema
     /// console users, per-tool limits, rejected definitions, virtual servers) or waits on (approvals, checkpoints): a committed change to any of them notifies the others.
     /// </summary>
     public static readonly string[] WatchedTables =
-        ["Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints", "ToolLimitRules", "ToolRejections", "VirtualServers"];
+        ["Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints", "ToolLimitRules", "ToolRejections", "VirtualServers", "InstanceMessages"];
 
     /// <summary>
     /// Refuses UPDATE, DELETE and TRUNCATE on the audit tables for every role, the owner included. A least-privilege

@@ -90,7 +90,7 @@ internal static class ServerEverything
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    internal static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string>? env = null)
+    internal static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string>? env = null, TimeSpan? timeout = null)
     {
         var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? string.Empty };
         foreach (var (k, v) in env ?? new Dictionary<string, string>())
@@ -101,7 +101,8 @@ internal static class ServerEverything
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync(TestContext.Timeout);
+        using var bound = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(bound.Token);
         return (p.ExitCode, await stdout + await stderr);
     }
 

@@ -85,7 +85,7 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs suite 0.2.0-alpha.12 at <paramref name="requirements"/> against <paramref name="url"/>; the scenarios and whether each passed.</summary>
-    internal static async Task<(int Code, List<(string Scenario, bool Passed)> Results)> RunSuite02Async(ITestOutputHelper output, string url, string requirements, string? token = null)
+    internal static async Task<(int Code, List<(string Scenario, bool Passed)> Results)> RunSuite02Async(ITestOutputHelper output, string url, string requirements, string? token = null, TimeSpan? timeout = null)
     {
         await NodeTools.EnsureConformance02Async();
         List<string> args = [Path.Combine(SharedScripts.Directory, "conformance.sh"), "--url", url, "--requirements", requirements];
@@ -98,7 +98,8 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
             "bash",
             args,
             SharedScripts.Directory,
-            NodeTools.Conformance02Environment);
+            NodeTools.Conformance02Environment,
+            timeout);
         output.WriteLine(text);
 
         var results = ScenarioLine().Matches(text).Select(m => (m.Groups[2].Value, m.Groups[1].Value == "PASS")).ToList();

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Gateway.Data.Migrations.Sqlite
 {
     [DbContext(typeof(GatewayDbContext))]
-    [Migration("20261201124928_VirtualServers")]
-    partial class VirtualServers
+    [Migration("20261201141534_MailboxSessionHoldersSiemCursorsVirtualServers")]
+    partial class MailboxSessionHoldersSiemCursorsVirtualServers
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -373,6 +373,44 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("ConsoleUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.InstanceMessageEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Instance")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasMaxLength(4194304)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAtMs");
+
+                    b.HasIndex("Instance", "Id");
+
+                    b.ToTable("InstanceMessages", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.McpSessionEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -384,6 +422,11 @@ namespace Gateway.Data.Migrations.Sqlite
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Holders")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("InitializeJson")
                         .IsRequired()
@@ -535,6 +578,37 @@ namespace Gateway.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("Servers", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Data.Entities.SiemCursorEntity", b =>
+                {
+                    b.Property<string>("Sink")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastErrorAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastSuccessAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Sink");
+
+                    b.ToTable("SiemCursors", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.SingleUseMarkEntity", b =>
