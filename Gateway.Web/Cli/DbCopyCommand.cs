@@ -45,6 +45,7 @@ internal static class DbCopyCommand
         ["McpSessions"] = "live sessions of the old gateway; agents start new ones",
         ["SingleUseMarks"] = "single-use marks of the old gateway's round trips and task ends, kept minutes to a day",
         ["UsageCounters"] = "the old gateway's usage counts and calls in flight; limit windows and daily quotas start again",
+        ["InstanceMessages"] = "messages between the old gateway's instances (answers, session endings), minutes old",
     };
 
     public static async Task<int> RunAsync(VerbArguments args, IConfiguration configuration, TextWriter output, TextWriter error)

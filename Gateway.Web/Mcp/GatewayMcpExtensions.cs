@@ -30,6 +30,7 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<GatewayMcpHandlers>();
         services.AddSingleton<Gateway.Web.Mcp.RoundTrips.RequestStateSeal>();
         services.AddSingleton<Gateway.Web.Mcp.RoundTrips.ParkedCalls>();
+        services.AddSingleton<Gateway.Web.Mcp.RoundTrips.ParkedCallRelay>();
         services.AddSingleton<McpSessionRegistry>();
         services.AddGatewayVirtualServers();
         services.AddSingleton<ListenStreams>();

@@ -29,6 +29,7 @@ internal sealed partial class GatewayMcpHandlers(
     ResultGuardStep guard,
     RoundTrips.RequestStateSeal seal,
     RoundTrips.ParkedCalls parked,
+    RoundTrips.ParkedCallRelay parkedRelay,
     UpstreamClientFactory clients,
     VirtualServers.VirtualServerDirectory virtualServers,
     IHttpContextAccessor http,
@@ -89,12 +90,10 @@ internal sealed partial class GatewayMcpHandlers(
                 ?? throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
         }
 
-        // The agent's answers to a call that waits on this instance (a 2025-11-25 upstream asked mid-call).
-        if (resumed?.Parked is { } parkedId)
+        // The agent's answers to a parked call (a 2025-11-25 upstream asked mid-call), on whichever instance it waits.
+        if (resumed?.Parked is not null)
         {
-            var waiting = parked.Find(parkedId) ?? throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
-            waiting.Answer(call.InputResponses);
-            return await NextRoundAsync(waiting, agent, call, cancellationToken);
+            return await parkedRelay.ResumeAsync(resumed, call.InputResponses, cancellationToken);
         }
 
         var catalog = upstreams.Catalog;
@@ -120,7 +119,7 @@ internal sealed partial class GatewayMcpHandlers(
                 waiting.Server = named.Server;
                 var forwarder = new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), null, (waiting, connection));
                 parked.Start(waiting, ct => CallAsync(request, agent, call, null, forwarder, ct));
-                return await NextRoundAsync(waiting, agent, call, cancellationToken);
+                return await parkedRelay.NextRoundAsync(waiting, agent.Id, call.Name, Hash(call.Arguments), cancellationToken);
             }
         }
 
@@ -186,17 +185,6 @@ internal sealed partial class GatewayMcpHandlers(
             _ => throw new McpProtocolException(outcome.Message!, McpErrorCode.InvalidParams),
         };
     }
-
-    /// <summary>The result of a parked call, or its upstream's next questions as the agent's input_required.</summary>
-    private Task<CallToolResult> NextRoundAsync(RoundTrips.ParkedCall waiting, AgentIdentity agent, CallToolRequestParams call, CancellationToken cancellationToken) =>
-        waiting.NextAsync(
-            questions => new InputRequiredException(new InputRequiredResult
-            {
-                InputRequests = questions,
-                RequestState = seal.Seal(new RoundTrips.SealedRound(
-                    agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), waiting.Server, null, null, 0, null, null) { Parked = waiting.Id }),
-            }),
-            cancellationToken);
 
     /// <summary>Forwards a parked call over an upstream session of its own, whose questions go to the agent through <paramref name="waiting"/>.</summary>
     private async ValueTask<CallToolResult> ForwardParkedAsync(RequestContext<CallToolRequestParams> request, RoundTrips.ParkedCall waiting, UpstreamConnection connection, string originalName, CancellationToken cancellationToken)

@@ -111,7 +111,17 @@ public sealed class AuditWitnessTests : IAsyncLifetime
         var publisher = gateway.Services.GetRequiredService<AuditWitnessPublisher>();
         await Eventually.TrueAsync(() => publisher.Status[0].Failing, "the witness is reported failing", TimeSpan.FromSeconds(30));
         Assert.Contains("gave up after 2 attempts", publisher.Status[0].LastError, StringComparison.Ordinal);
-        Assert.Contains(logs, l => l.Contains("does not hold the checkpoint", StringComparison.Ordinal));
+
+        // The error is logged just after the status changes: polled, under the sink's lock.
+        await Eventually.TrueAsync(
+            () =>
+            {
+                lock (logs)
+                {
+                    return logs.Any(l => l.Contains("does not hold the checkpoint", StringComparison.Ordinal));
+                }
+            },
+            "the give-up is logged");
 
         using var browser = ConsoleBrowser.For(gateway);
         await browser.SignInAsAdminAsync();

@@ -10,7 +10,8 @@ namespace Gateway.Web.Mcp.Relay;
 /// <summary>
 /// Takes what other instances left for this one in the mailbox and acts on it: an agent's answer to a question this
 /// instance asked (<see cref="AgentQuestions"/>), an order to end a session its client ended elsewhere (then answered,
-/// <see cref="SessionEndings"/>), and such an answer. It looks when the database's change watch reports a change
+/// <see cref="SessionEndings"/>), and such an answer; a retry of a call parked here, and what came next for a retry that
+/// waits here (<see cref="RoundTrips.ParkedCallRelay"/>). It looks when the database's change watch reports a change
 /// (PostgreSQL's notification; SQLite's <c>data_version</c>): one indexed <c>DELETE … RETURNING</c> that finds nothing
 /// on an instance nobody writes to; and, while something here waits for an answer, at least every
 /// <see cref="SafetyInterval"/> in case a notification was missed. An idle instance reads nothing.
@@ -18,6 +19,7 @@ namespace Gateway.Web.Mcp.Relay;
 internal sealed partial class InstanceMailboxReader(
     AgentQuestions questions,
     SessionEndings endings,
+    RoundTrips.ParkedCallRelay parkedCalls,
     EndedSessions ended,
     McpSessionRegistry sessions,
     IInstanceMailbox mailbox,
@@ -43,7 +45,7 @@ internal sealed partial class InstanceMailboxReader(
             {
                 using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
                 {
-                    if (questions.PendingCount > 0 || endings.PendingCount > 0)
+                    if (questions.PendingCount > 0 || endings.PendingCount > 0 || parkedCalls.PendingCount > 0)
                     {
                         wait.CancelAfter(SafetyInterval);
                     }
@@ -91,6 +93,12 @@ internal sealed partial class InstanceMailboxReader(
         {
             case AgentQuestions.AnswerKind:
                 questions.Deliver(message);
+                break;
+            case RoundTrips.ParkedCallRelay.ResumeKind:
+                parkedCalls.OnResume(message);
+                break;
+            case RoundTrips.ParkedCallRelay.OutcomeKind:
+                parkedCalls.OnOutcome(message);
                 break;
             case SessionEndings.EndedKind:
                 endings.Answered(message);

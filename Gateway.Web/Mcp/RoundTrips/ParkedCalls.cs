@@ -5,9 +5,9 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Web.Mcp.RoundTrips;
 
 /// <summary>
-/// The calls of this instance waiting for an agent's answer (see <see cref="ParkedCall"/>). In memory: the agent's retry
-/// must reach this instance (a balancer hashing on the agent's key, or one instance); elsewhere it gets
-/// <see cref="RequestStateSeal.Invalid"/>. Bounded: past the cap, a call is not parked and an upstream's question fails.
+/// The calls of this instance waiting for an agent's answer (see <see cref="ParkedCall"/>). In memory: an agent's retry
+/// that reaches another instance is relayed here (<see cref="ParkedCallRelay"/>). Bounded: past the cap, a call is not
+/// parked and an upstream's question fails.
 /// </summary>
 internal sealed class ParkedCalls(IOptionsMonitor<GatewayOptions> options)
 {

@@ -42,7 +42,7 @@ internal sealed partial class RequestStateSeal(
     /// <summary>Gets the largest upstream state the gateway relays.</summary>
     public int MaxUpstreamStateBytes => options.CurrentValue.Mcp.MaxRequestStateBytes;
 
-    /// <summary>Seals a round for the agent; the round's expiry and nonce (and the instance a parked call waits on) are set here.</summary>
+    /// <summary>Seals a round for the agent; the round's expiry and nonce (and the instance a parked call waits on, which a retry reaching another instance is relayed to) are set here.</summary>
     public string Seal(SealedRound round)
     {
         var sealedRound = round with
@@ -88,14 +88,6 @@ internal sealed partial class RequestStateSeal(
             return Refuse("issued for another agent or request");
         }
 
-        // A call waiting on another instance cannot go on here (its upstream request is in that instance's memory): say
-        // so, and leave the state untaken, so the same retry still works once it reaches that instance.
-        if (round.Parked is not null && round.ParkedOn != instance.Id)
-        {
-            LogParkedElsewhere(round.ParkedOn);
-            throw new McpProtocolException(ParkedElsewhere(round.ParkedOn), McpErrorCode.InternalError);
-        }
-
         // Taken last: a refused opening (another agent's, another request's) does not use the state up. The nonce is
         // remembered until the state expires, after which it is refused as expired anyway.
         bool first;
@@ -112,11 +104,6 @@ internal sealed partial class RequestStateSeal(
         return first ? round : Refuse("already used");
     }
 
-    /// <summary>The error of a retry that reached another instance than the one its call waits on.</summary>
-    public static string ParkedElsewhere(string? instanceId) =>
-        $"This call waits for your answers on another gateway instance ('{instanceId}'), and only that instance can continue it: " +
-        "the gateway's balancer must send an agent's requests to one instance (affinity on the agent's key). Sending the same retry again may reach it.";
-
     private SealedRound? Refuse(string why)
     {
         LogRefused(why);
@@ -125,9 +112,6 @@ internal sealed partial class RequestStateSeal(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refused a requestState: {Reason}.")]
     private partial void LogRefused(string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A retry reached this instance, but its call waits on instance {Instance}: the balancer does not keep an agent on one instance.")]
-    private partial void LogParkedElsewhere(string? instance);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The single-use check of a requestState failed.")]
     private partial void LogLedgerFailed(Exception exception);
