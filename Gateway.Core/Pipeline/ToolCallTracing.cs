@@ -65,6 +65,11 @@ public static class ToolCallTracing
             activity.SetTag("gen_ai.operation.name", "execute_tool");
             activity.SetTag("gen_ai.tool.name", tool);
             activity.SetTag("gen_ai.agent.name", agent.Name);
+            if (agent.User is { } user)
+            {
+                // The user an OAuth-authenticated agent acts for (the general conventions' user.id); keyed agents have none.
+                activity.SetTag("user.id", user);
+            }
         }
 
         return activity;
