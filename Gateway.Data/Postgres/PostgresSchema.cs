@@ -78,6 +78,19 @@ internal static class PostgresSchema
         }
     }
 
+    /// <summary>
+    /// A notification trigger on inserts only, for a table whose readers delete what they read (a mailbox): a trigger
+    /// on deletes would wake every reader again for each read, also for a read that found nothing (a statement-level
+    /// trigger fires for zero rows), and so on without end.
+    /// </summary>
+    public static void AddInsertNotifications(MigrationBuilder migrationBuilder, params string[] tables)
+    {
+        foreach (var table in tables)
+        {
+            migrationBuilder.Sql($"""CREATE TRIGGER "{table}_Notify" AFTER INSERT ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION gateway_notify_change();""");
+        }
+    }
+
     public static void DropChangeNotifications(MigrationBuilder migrationBuilder, params string[] tables)
     {
         RemoveChangeNotifications(migrationBuilder, tables);

@@ -34,12 +34,21 @@ internal sealed class EfInstanceMailbox(IDbContextFactory<GatewayDbContext> fact
     public async Task<IReadOnlyList<InstanceMessage>> TakeAsync(string instanceId, int limit, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var messages = db.Set<InstanceMessageEntity>();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var due = Interlocked.Read(ref _nextPruneMs);
-        if (now >= due && Interlocked.CompareExchange(ref _nextPruneMs, now + PruneEveryMs, due) == due)
+        if (now >= due && Interlocked.CompareExchange(ref _nextPruneMs, now + PruneEveryMs, due) == due
+            && await messages.AnyAsync(m => m.ExpiresAtMs <= now, cancellationToken))
         {
             // Messages for an instance that stopped (or never took them): nobody acts on them any more.
-            await db.Set<InstanceMessageEntity>().Where(m => m.ExpiresAtMs <= now).ExecuteDeleteAsync(cancellationToken);
+            await messages.Where(m => m.ExpiresAtMs <= now).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        // A read first: the reader looks at every change of the database, and a delete (even of nothing) would take
+        // SQLite's write lock from the audit writer each time.
+        if (!await messages.AnyAsync(m => m.Instance == instanceId, cancellationToken))
+        {
+            return [];
         }
 
         // Opened through EF, so the engine's connection set-up (busy timeout, pragmas) applies as to every other query.

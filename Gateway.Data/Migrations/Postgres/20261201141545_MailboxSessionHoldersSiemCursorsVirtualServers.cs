@@ -92,8 +92,10 @@ namespace Gateway.Data.Migrations.Postgres
                 unique: true);
 
             // Virtual servers changed on one instance reach the others' snapshots; a posted mailbox message wakes the
-            // instance it is for. Both through the change watch (LISTEN), not a poll.
-            PostgresSchema.AddChangeNotifications(migrationBuilder, "VirtualServers", "InstanceMessages");
+            // instance it is for (inserts only: its readers delete what they take). Both through the change watch
+            // (LISTEN), not a poll.
+            PostgresSchema.AddChangeNotifications(migrationBuilder, "VirtualServers");
+            PostgresSchema.AddInsertNotifications(migrationBuilder, "InstanceMessages");
         }
 
         /// <inheritdoc />
