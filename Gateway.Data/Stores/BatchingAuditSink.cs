@@ -38,6 +38,13 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
     private readonly ITimer _coalesceTimer;
     private readonly ITimer _syncTimer;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // 1 while a batch is written, by the writer loop or by a caller that found no batch being written (CommitAsync):
+    // one writer at a time keeps the chain's order. The fields below it guard are touched only by the one holding it.
+    private int _writing;
+    private bool _unsynced;
+    private readonly List<Pending> _batch = new(MaxBatch);
+    private readonly List<Pending> _carried = [];
     private bool _completed;
     private int _windowOpen;
     private int _syncDue;
@@ -98,7 +105,34 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
             throw new AuditUnavailableException(new InvalidOperationException("The audit trail is shut down."));
         }
 
-        Wake();
+        // When no batch is being written, the caller writes what is queued itself (its record, and whatever rides along),
+        // on its own flow: a call waits for its commit without handing it to the writer and being woken back (two thread
+        // pool hops fewer on each call's critical path). Otherwise the batch being written is followed by the next,
+        // which takes this record: whoever stops writing looks at the queue after letting go (see Release).
+        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            try
+            {
+                // As the writer loop on a wake: the completions waiting in a window ride along, so the window's wake is off.
+                _coalesceTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                Volatile.Write(ref _windowOpen, 0);
+                _batch.Clear();
+                while (_batch.Count < MaxBatch && _queue.TryDequeue(out var pending))
+                {
+                    _batch.Add(pending);
+                }
+
+                if (_batch.Count > 0)
+                {
+                    _unsynced = await CommitWithRetryAsync(_batch, _unsynced, retry: false);
+                }
+            }
+            finally
+            {
+                _batch.Clear();
+                Release();
+            }
+        }
 
         // Not cancellable: once queued the record will be written, and the caller must know whether it was.
         await committed.Task;
@@ -140,9 +174,6 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<Pending>(MaxBatch);
-        var unsynced = false;
-
         // Not stoppingToken: the loop ends when the sink is completed and drained, so nothing accepted is lost.
         while (true)
         {
@@ -160,34 +191,59 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
                 completed = _completed;
             }
 
-            while (true)
+            if (Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
             {
-                while (batch.Count < MaxBatch && _queue.TryDequeue(out var pending))
-                {
-                    batch.Add(pending);
-                }
-
-                if (batch.Count == 0)
-                {
-                    break;
-                }
-
-                unsynced = await CommitWithRetryAsync(batch, unsynced);
-                batch.Clear();
+                // A caller is writing the queue; when it lets go it wakes this loop if anything is left (Release).
+                continue;
             }
 
-            var syncDue = Interlocked.Exchange(ref _syncDue, 0) == 1;
-            if (unsynced && (completed || syncDue))
+            bool done;
+            try
             {
-                // A failed sync stays due: the window is armed again, and the next durable commit covers it anyway.
-                unsynced = !await SyncAsync();
-                if (unsynced && !completed)
+                // First what a caller's write could not commit (records nobody waits for are retried, not dropped).
+                if (_carried.Count > 0)
                 {
-                    _syncTimer.Change(_options.SyncWindow, Timeout.InfiniteTimeSpan);
+                    _batch.AddRange(_carried);
+                    _carried.Clear();
+                    _unsynced = await CommitWithRetryAsync(_batch, _unsynced, retry: true);
+                    _batch.Clear();
                 }
+
+                while (true)
+                {
+                    while (_batch.Count < MaxBatch && _queue.TryDequeue(out var pending))
+                    {
+                        _batch.Add(pending);
+                    }
+
+                    if (_batch.Count == 0)
+                    {
+                        break;
+                    }
+
+                    _unsynced = await CommitWithRetryAsync(_batch, _unsynced, retry: true);
+                    _batch.Clear();
+                }
+
+                var syncDue = Interlocked.Exchange(ref _syncDue, 0) == 1;
+                if (_unsynced && (completed || syncDue))
+                {
+                    // A failed sync stays due: the window is armed again, and the next durable commit covers it anyway.
+                    _unsynced = !await SyncAsync();
+                    if (_unsynced && !completed)
+                    {
+                        _syncTimer.Change(_options.SyncWindow, Timeout.InfiniteTimeSpan);
+                    }
+                }
+
+                done = completed && _queue.IsEmpty;
+            }
+            finally
+            {
+                Release();
             }
 
-            if (completed && _queue.IsEmpty)
+            if (done)
             {
                 break;
             }
@@ -195,6 +251,26 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
 
         await _appender.DisposeAsync();
         _drained.TrySetResult();
+    }
+
+    /// <summary>
+    /// Lets go of writing, then wakes the writer loop if anything is left for it: records queued while the batch was
+    /// written (their callers saw it being written), a retry, a due sync, or the stop.
+    /// </summary>
+    private void Release()
+    {
+        var carried = _carried.Count > 0;
+        Interlocked.Exchange(ref _writing, 0);
+        bool completed;
+        lock (_gate)
+        {
+            completed = _completed;
+        }
+
+        if (carried || completed || !_queue.IsEmpty || Volatile.Read(ref _syncDue) == 1)
+        {
+            Wake();
+        }
     }
 
     private bool TryEnqueue(Pending pending)
@@ -220,8 +296,11 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
         }
     }
 
-    /// <summary>Commits a batch, retrying what nobody waits for; returns whether committed entries now wait for a sync.</summary>
-    private async Task<bool> CommitWithRetryAsync(List<Pending> batch, bool unsynced)
+    /// <summary>
+    /// Commits a batch, retrying what nobody waits for (or, without <paramref name="retry"/>, leaving it to the writer
+    /// loop: a caller writing the batch is not held up by a retry); returns whether committed entries now wait for a sync.
+    /// </summary>
+    private async Task<bool> CommitWithRetryAsync(List<Pending> batch, bool unsynced, bool retry)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -298,6 +377,12 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
                 batch.RemoveAll(p => p.Committed is not null);
                 if (batch.Count == 0)
                 {
+                    return unsynced;
+                }
+
+                if (!retry)
+                {
+                    _carried.AddRange(batch);
                     return unsynced;
                 }
 

@@ -67,6 +67,63 @@ public sealed class AuditWritePathTests
     }
 
     [Fact]
+    public async Task WhenNoBatchIsBeingWritten_TheCallerCommitsItsStartItself_WithoutWaitingForTheWriter()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        await db.Sink.CommitAsync(AuditChainTests.Sample(0) with { Kind = AuditKinds.ToolCallStarted, CallId = "warm" }, TestContext.Timeout);
+
+        // SQLite writes on the calling thread: a start the caller commits itself is done when CommitAsync returns. Handed to
+        // the writer loop instead, it would complete later, on another thread (a wake of the writer and one back).
+        var start = db.Sink.CommitAsync(AuditChainTests.Sample(1) with { Kind = AuditKinds.ToolCallStarted, CallId = "s1" }, TestContext.Timeout);
+        Assert.True(start.IsCompletedSuccessfully, "the start was not committed on the caller's own flow");
+        await start;
+        Assert.Equal(2, db.Reader.ReadEntries().Count());
+        Assert.Equal(2, db.Writer.Counts.Durable);
+    }
+
+    [Fact]
+    public async Task ManyConcurrentStarts_ShareCommits_AndTheChainHasNoGap()
+    {
+        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { CoalesceWindow = TimeSpan.FromMilliseconds(50) });
+        const int Callers = 32, Each = 20;
+
+        // Callers that find a batch being written leave their start to the next batch, written by whoever lets go last.
+        await Task.WhenAll(Enumerable.Range(0, Callers).Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; i < Each; i++)
+            {
+                await db.Sink.CommitAsync(AuditChainTests.Sample(i) with { Kind = AuditKinds.ToolCallStarted, CallId = $"c{c}-{i}" }, TestContext.Timeout);
+                await db.Sink.WriteAsync(AuditChainTests.Sample(i) with { CallId = $"c{c}-{i}" }, TestContext.Timeout);
+            }
+        })));
+        await db.Flusher.FlushAsync(TestContext.Timeout);
+
+        var entries = db.Reader.ReadEntries().ToList();
+        Assert.Equal(2 * Callers * Each, entries.Count);
+        Assert.Equal(Enumerable.Range(1, entries.Count).Select(n => (long)n), entries.Select(e => e.Sequence));
+        Assert.True(AuditSinkChainTests.Verify(entries).Intact);
+        Assert.True(db.Writer.Counts.Commits < Callers * Each, $"{db.Writer.Counts.Commits} commits for {Callers * Each} starts: no start shared a commit");
+    }
+
+    [Fact]
+    public async Task ACallersBatchThatFails_FailsItsStart_AndLeavesTheRecordsNobodyWaitsFor_ToTheWriterToRetry()
+    {
+        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { CoalesceWindow = TimeSpan.FromMinutes(5) });
+        await db.Sink.CommitAsync(AuditChainTests.Sample(0) with { Kind = AuditKinds.ToolCallStarted, CallId = "warm" }, TestContext.Timeout);
+        AuditDatabase.Execute(db.Path, "CREATE TRIGGER refuse_boom BEFORE INSERT ON AuditEntries WHEN NEW.Actor = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+
+        // A completion waits in its window; the next start's caller writes both, and the database refuses the batch.
+        await db.Sink.WriteAsync(AuditChainTests.Sample(1) with { Actor = "boom", CallId = "done" }, TestContext.Timeout);
+        await Assert.ThrowsAsync<AuditUnavailableException>(() => db.Sink.CommitAsync(AuditChainTests.Sample(2) with { Kind = AuditKinds.ToolCallStarted, CallId = "refused" }, TestContext.Timeout).AsTask());
+
+        // The completion is not lost: the writer retries it until the database takes it.
+        AuditDatabase.Execute(db.Path, "DROP TRIGGER refuse_boom;");
+        await Eventually.TrueAsync(() => db.Reader.ReadEntries().Any(e => e.Record.CallId == "done"), "the completion was retried and written");
+        Assert.DoesNotContain(db.Reader.ReadEntries(), e => e.Record.CallId == "refused");
+        Assert.True(AuditSinkChainTests.Verify(db.Reader.ReadEntries()).Intact);
+    }
+
+    [Fact]
     public async Task AFlushSyncsWhatWasCommittedLazily()
     {
         // A sync window far beyond the test: only the flush can have synced.
