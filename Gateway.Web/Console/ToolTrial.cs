@@ -130,7 +130,7 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
 
     private Task<CallToolResult> ForwardAsync(string server, string originalName, Dictionary<string, JsonElement> arguments, CancellationToken cancellationToken) =>
         upstreams.TryGet(server, out var connection)
-            ? connection.InvokeAsync((client, ct) => UpstreamToolCall.CallAsync(client, originalName, arguments, null, null, new UpstreamRoundTrip(server, null, null, AskAnything, options.CurrentValue.Mcp.MaxRequestStateBytes), ct), cancellationToken)
+            ? connection.InvokeAsync((client, ct) => UpstreamToolCall.CallAsync(client, null, originalName, arguments, null, null, new UpstreamRoundTrip(server, null, null, AskAnything, options.CurrentValue.Mcp.MaxRequestStateBytes), ct), cancellationToken)
             : throw new UpstreamUnavailableException(server);
 
     private static long IdOf(string user) =>

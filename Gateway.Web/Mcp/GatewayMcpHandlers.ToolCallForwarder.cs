@@ -43,7 +43,7 @@ internal sealed partial class GatewayMcpHandlers
             }
 
             ForwardedTo = entry.Server;
-            return handlers.ForwardAsync(request, entry.Server, entry.Item.Upstream.Name, resumed, cancellationToken);
+            return handlers.ForwardAsync(request, entry.Server, entry.Item.Upstream, resumed, cancellationToken);
         }
 
         public bool IsToolError(CallToolResult result) => result.IsError == true;

@@ -213,7 +213,7 @@ internal sealed partial class GatewayMcpHandlers(
         try
         {
             client.AddKnownTools(connection.Tools);
-            return await connection.InvokeAsync(client, (c, ct) => UpstreamToolCall.CallAsync(c, originalName, request.Params!.Arguments, ForwardableMeta(request.Params.Meta), null, null, ct), cancellationToken);
+            return await connection.InvokeAsync(client, (c, ct) => UpstreamToolCall.CallAsync(c, null, originalName, request.Params!.Arguments, ForwardableMeta(request.Params.Meta), null, null, ct), cancellationToken);
         }
         finally
         {
@@ -388,7 +388,7 @@ internal sealed partial class GatewayMcpHandlers(
         return new EmptyResult();
     }
 
-    private async ValueTask<CallToolResult> ForwardAsync(RequestContext<CallToolRequestParams> request, string server, string originalName, RoundTrips.SealedRound? resumed, CancellationToken cancellationToken)
+    private async ValueTask<CallToolResult> ForwardAsync(RequestContext<CallToolRequestParams> request, string server, Tool tool, RoundTrips.SealedRound? resumed, CancellationToken cancellationToken)
     {
         var call = request.Params!;
         if (resumed is not null && resumed.Server != server)
@@ -406,7 +406,7 @@ internal sealed partial class GatewayMcpHandlers(
             return await InvokeSessionRawAsync(
                 request,
                 server,
-                (client, ct) => UpstreamToolCall.CallAsync(client, originalName, call.Arguments, ForwardableMeta(call.Meta), upstreamToken, roundTrip, ct),
+                (client, ct) => UpstreamToolCall.CallAsync(client, DirectFor(server, client, tool), tool.Name, call.Arguments, ForwardableMeta(call.Meta), upstreamToken, roundTrip, ct),
                 cancellationToken);
         }
         finally
@@ -417,6 +417,15 @@ internal sealed partial class GatewayMcpHandlers(
             }
         }
     }
+
+    /// <summary>
+    /// The direct way for a call over the shared client of an HTTP upstream (<see cref="DirectToolCalls"/>); null for a
+    /// session's own client, and for a tool whose arguments travel in headers too (SEP-2243), which the SDK client adds.
+    /// </summary>
+    private DirectToolCalls? DirectFor(string server, McpClient client, Tool tool) =>
+        upstreams.TryGet(server, out var connection) && !ParamHeaderValidation.Declares(tool) && DirectToolCalls.CanCarry(tool.Name)
+            ? connection.DirectFor(client)
+            : null;
 
     /// <summary>What a request carries upstream for multi round-trip requests (see <see cref="UpstreamRoundTrip"/>).</summary>
     private UpstreamRoundTrip RoundTripOf(MessageContext request, string server, RequestParams parameters, RoundTrips.SealedRound? resumed) =>

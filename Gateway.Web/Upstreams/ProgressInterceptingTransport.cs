@@ -16,16 +16,19 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
 {
     public string Name => inner.Name;
 
-    public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
-        new Session(await inner.ConnectAsync(cancellationToken), router, tasks, server);
+    /// <summary>Gets the session of the last connect: where messages read outside the SDK client are delivered.</summary>
+    public Session? Connected { get; private set; }
 
-    private sealed class Session : ITransport
+    public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
+        Connected = new Session(await inner.ConnectAsync(cancellationToken), router, tasks, server);
+
+    internal sealed class Session : ITransport
     {
         private readonly ITransport _inner;
         private readonly ProgressRouter _router;
         private readonly TaskStatusRouter _tasks;
         private readonly string _server;
-        private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
         private readonly Task _pump;
 
         // The ids of tools/list requests in flight: their responses keep the tool fields the SDK does not know.
@@ -60,31 +63,43 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
             await _pump;
         }
 
+        /// <summary>
+        /// Takes one message the upstream sent, as the pump does: progress and task status to their routers (awaited, so
+        /// they keep their order), everything else to the SDK client. <see cref="DirectToolCalls"/> hands over here what
+        /// it reads besides its own answer.
+        /// </summary>
+        public async ValueTask DeliverAsync(JsonRpcMessage message)
+        {
+            if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } progress
+                && await _router.TryForwardAsync(progress))
+            {
+                return;
+            }
+
+            if (message is JsonRpcNotification { Method: Gateway.Web.Protocol.TasksProtocol.StatusNotification } status
+                && await _tasks.TryForwardAsync(_server, status))
+            {
+                return;
+            }
+
+            if (message is JsonRpcMessageWithId { } answer && _toolLists.TryRemove(answer.Id, out _))
+            {
+                ToolFieldPassThrough.Keep((answer as JsonRpcResponse)?.Result);
+            }
+
+            InputRequiredPassThrough.Hide(message);
+
+            // Unbounded: refused only once the SDK client is gone, and then nobody would read it anyway.
+            _messages.Writer.TryWrite(message);
+        }
+
         private async Task PumpAsync()
         {
             try
             {
                 await foreach (var message in _inner.MessageReader.ReadAllAsync())
                 {
-                    if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } progress
-                        && await _router.TryForwardAsync(progress))
-                    {
-                        continue;
-                    }
-
-                    if (message is JsonRpcNotification { Method: Gateway.Web.Protocol.TasksProtocol.StatusNotification } status
-                        && await _tasks.TryForwardAsync(_server, status))
-                    {
-                        continue;
-                    }
-
-                    if (message is JsonRpcMessageWithId { } answer && _toolLists.TryRemove(answer.Id, out _))
-                    {
-                        ToolFieldPassThrough.Keep((answer as JsonRpcResponse)?.Result);
-                    }
-
-                    InputRequiredPassThrough.Hide(message);
-                    await _messages.Writer.WriteAsync(message);
+                    await DeliverAsync(message);
                 }
 
                 _messages.Writer.TryComplete();

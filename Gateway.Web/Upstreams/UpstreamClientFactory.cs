@@ -47,15 +47,21 @@ internal sealed partial class UpstreamClientFactory(
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <param name="traffic">Counts the bytes the upstream sends (the health probe reads it).</param>
     /// <param name="sessionRevision">Open a 2025-11-25 session whatever the upstream offers (a session bridge: the agent's own era, with the session features it needs).</param>
-    public Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken, UpstreamTraffic? traffic = null, bool sessionRevision = false) =>
-        ConnectAsync(server, handlers, onStderr, capabilities, sessionRevision || server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken);
+    public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken, UpstreamTraffic? traffic = null, bool sessionRevision = false) =>
+        (await ConnectAsync(server, handlers, onStderr, capabilities, sessionRevision || server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken)).Client;
+
+    /// <summary>Connects the shared client of an upstream: over streamable HTTP also its <see cref="DirectToolCalls"/>.</summary>
+    public Task<UpstreamLink> ConnectSharedAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, UpstreamTraffic traffic, CancellationToken cancellationToken) =>
+        ConnectAsync(server, handlers, onStderr, null, server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken);
 
     /// <summary>Gets the most bytes one message of <paramref name="server"/> may have: its own limit, else <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
     public long ResultLimit(ServerDefinition server) => server.MaxResultBytes ?? gatewayOptions.Value.Mcp.MaxResultBytes;
 
-    private async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, UpstreamTraffic? traffic, CancellationToken cancellationToken)
+    private async Task<UpstreamLink> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, UpstreamTraffic? traffic, CancellationToken cancellationToken)
     {
         var limit = ResultLimit(server);
+        HttpClient? http = null;
+        var headers = CredentialInjection.Headers(server);
         void Oversized(OversizedMessageReport report) => LogOversized(server.Name, report.BytesSeen, limit, report.Replaced ? "replaced by an error" : report.WasRequest ? "dropped (a request from the upstream)" : "dropped (no id found)");
         IClientTransport transport = server.Transport switch
         {
@@ -80,12 +86,12 @@ internal sealed partial class UpstreamClientFactory(
                     Name = server.Name,
                     Endpoint = new Uri(server.Url!),
                     TransportMode = server.Transport == ServerTransport.Sse ? HttpTransportMode.Sse : HttpTransportMode.StreamableHttp,
-                    AdditionalHeaders = CredentialInjection.Headers(server),
+                    AdditionalHeaders = headers,
                     ConnectionTimeout = server.ConnectTimeout,
                 },
                 // A thin client per transport over the shared, pooled handler, reading responses through the size limit
                 // (and error events as errors); an OAuth server's also sets its current token.
-                server.Credential?.Kind is Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials or Gateway.Core.Credentials.CredentialKind.OAuthRefreshToken
+                http = server.Credential?.Kind is Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials or Gateway.Core.Credentials.CredentialKind.OAuthRefreshToken
                     ? oauth.CreateClient(server, new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } })
                     : new HttpClient(new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
                 loggerFactory,
@@ -106,7 +112,14 @@ internal sealed partial class UpstreamClientFactory(
         timeout.CancelAfter(server.ConnectTimeout);
         try
         {
-            return await McpClient.CreateAsync(new ProgressInterceptingTransport(transport, progress, taskStatus, server.Name), options, loggerFactory, timeout.Token);
+            var intercepting = new ProgressInterceptingTransport(transport, progress, taskStatus, server.Name);
+            var client = await McpClient.CreateAsync(intercepting, options, loggerFactory, timeout.Token);
+
+            // Tool calls over streamable HTTP skip the SDK client's receive path (DirectToolCalls); SSE and stdio keep it.
+            var direct = http is not null && server.Transport == ServerTransport.Http && intercepting.Connected is { } session
+                ? new DirectToolCalls(http, new Uri(server.Url!), headers, options.ClientInfo, capabilities ?? new ClientCapabilities(), session)
+                : null;
+            return new UpstreamLink(client, direct);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -10,6 +10,9 @@ public sealed partial class UpstreamConnection
     private int _inFlight;
     private volatile TaskCompletionSource? _idle;
 
+    /// <summary>Gets the direct way for tool calls over <paramref name="client"/> if it is the shared client and has one (streamable HTTP).</summary>
+    internal DirectToolCalls? DirectFor(McpClient client) => _link is { } link && link.Client == client ? link.Direct : null;
+
     /// <summary>Forwards one request over the shared connection, bounded by the server's call timeout.</summary>
     public Task<T> InvokeAsync<T>(Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {

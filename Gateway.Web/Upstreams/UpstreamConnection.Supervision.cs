@@ -28,7 +28,9 @@ public sealed partial class UpstreamConnection
             DateTimeOffset? connectedAt = null;
             try
             {
-                client = await _factory.ConnectAsync(Definition, Handlers(), OnStderr, null, stop, _traffic);
+                var link = await _factory.ConnectSharedAsync(Definition, Handlers(), OnStderr, _traffic, stop);
+                client = link.Client;
+                _link = link;
                 _client = client;
                 _inventory = await UpstreamInventoryReader.ReadAsync(client, stop);
                 ServerVersion = client.ServerInfo?.Version;
@@ -51,6 +53,7 @@ public sealed partial class UpstreamConnection
             finally
             {
                 _client = null;
+                _link = null;
                 ConnectedSince = null;
                 if (client is not null)
                 {

@@ -29,6 +29,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     private readonly UpstreamTraffic _traffic = new();
     private Task _supervisor = Task.CompletedTask;
     private volatile McpClient? _client;
+    private volatile UpstreamLink? _link;
     private volatile UpstreamInventory _inventory = UpstreamInventory.Empty;
     private volatile bool _inventoryStale;
 

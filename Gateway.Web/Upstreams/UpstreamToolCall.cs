@@ -16,8 +16,11 @@ internal static class UpstreamToolCall
 {
     private static long _nextId;
 
+    /// <param name="client">The upstream's client (the shared one or a session's own).</param>
+    /// <param name="direct">The shared client's direct way (<see cref="DirectToolCalls"/>), or null for the SDK client's.</param>
     public static async ValueTask<CallToolResult> CallAsync(
         McpClient client,
+        DirectToolCalls? direct,
         string name,
         IDictionary<string, JsonElement>? arguments,
         JsonObject? meta,
@@ -52,7 +55,10 @@ internal static class UpstreamToolCall
         var id = new RequestId("gw-" + Interlocked.Increment(ref _nextId));
         try
         {
-            var response = await client.SendRequestAsync(new JsonRpcRequest { Id = id, Method = RequestMethods.ToolsCall, Params = parameters }, cancellationToken);
+            var request = new JsonRpcRequest { Id = id, Method = RequestMethods.ToolsCall, Params = parameters };
+            var response = direct is not null
+                ? await direct.SendAsync(request, client.SessionId, client.NegotiatedProtocolVersion, cancellationToken)
+                : await client.SendRequestAsync(request, cancellationToken);
             if (InputRequiredPassThrough.TryTake(response.Result, out var inputRequired))
             {
                 throw new Gateway.Core.Pipeline.UpstreamInputRequiredException(roundTrip?.Checked(inputRequired) ?? inputRequired);
