@@ -13,15 +13,22 @@ namespace Gateway.TestUpstream;
 /// <c>Gateway.TestUpstream raw-stdio [--id-last]</c> serves stdio; <see cref="StartHttpAsync"/> serves HTTP with JSON
 /// or event-stream responses. Tools: <c>big {bytes}</c>, <c>trickle {bytes, seconds}</c> (stdio: writes the result
 /// slowly), <c>echo {message}</c>, <c>cancelled</c> (the ids of the requests the client cancelled, or whose HTTP
-/// response it abandoned).
+/// response it abandoned), <c>failing</c> (a JSON-RPC error with data), and over HTTP with event streams
+/// <c>resumable {message}</c>: a log message and progress, then the stream ends before the result, which a GET with
+/// <c>Last-Event-ID</c> gets (SEP-1699).
 /// </summary>
 public sealed class RawUpstream
 {
     private const int ChunkBytes = 64 * 1024;
     private readonly bool _idLast;
     private readonly ConcurrentQueue<string> _cancelled = new();
+    private readonly ConcurrentDictionary<string, string> _resumable = new();
+    private readonly ConcurrentQueue<IReadOnlyDictionary<string, string>> _calls = new();
 
     private RawUpstream(bool idLast) => _idLast = idLast;
+
+    /// <summary>Gets the MCP headers (and Authorization) of each HTTP <c>tools/call</c> request, in arrival order.</summary>
+    public IReadOnlyCollection<IReadOnlyDictionary<string, string>> CallHeaders => _calls;
 
     /// <summary>Gets the ids of the requests the client cancelled or abandoned.</summary>
     public IReadOnlyCollection<string> Cancelled => _cancelled;
@@ -84,6 +91,18 @@ public sealed class RawUpstream
             }
 
             var id = message["id"]!.ToJsonString();
+            if ((string?)message["method"] == "tools/call")
+            {
+                server._calls.Enqueue(context.Request.Headers
+                    .Where(h => h.Key.StartsWith("Mcp-", StringComparison.OrdinalIgnoreCase) || h.Key.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
+                    .ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase));
+                if (sse && (string?)message["params"]?["name"] == "resumable")
+                {
+                    await server.StartResumableAsync(message, id, context.Response);
+                    return;
+                }
+            }
+
             context.RequestAborted.Register(() => server._cancelled.Enqueue(id));
             context.Response.ContentType = sse ? "text/event-stream" : "application/json";
             try
@@ -95,10 +114,17 @@ public sealed class RawUpstream
                 // The client went away mid-answer: recorded above.
             }
         });
-        app.MapMethods("/mcp", ["GET", "DELETE"], context =>
+        app.MapMethods("/mcp", ["GET", "DELETE"], async context =>
         {
+            // Only the resumption of a stream that ended before its result; no standalone stream.
+            if (context.Request.Method == "GET" && server._resumable.TryRemove(context.Request.Headers["Last-Event-ID"].ToString(), out var rest))
+            {
+                context.Response.ContentType = "text/event-stream";
+                await context.Response.WriteAsync($"id: done\ndata: {rest}\n\n");
+                return;
+            }
+
             context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            return Task.CompletedTask;
         });
         await app.StartAsync();
         return (app, server, app.Urls.First().TrimEnd('/') + "/mcp");
@@ -134,7 +160,9 @@ public sealed class RawUpstream
                     {"name":"big","description":"Returns a text of the given size.","inputSchema":{"type":"object","properties":{"bytes":{"type":"integer"}}}},
                     {"name":"trickle","description":"Returns a text of the given size, written slowly.","inputSchema":{"type":"object","properties":{"bytes":{"type":"integer"},"seconds":{"type":"number"}}}},
                     {"name":"echo","description":"Echoes the message.","inputSchema":{"type":"object","properties":{"message":{"type":"string"}}}},
-                    {"name":"cancelled","description":"Lists the cancelled request ids.","inputSchema":{"type":"object"}}]}
+                    {"name":"cancelled","description":"Lists the cancelled request ids.","inputSchema":{"type":"object"}},
+                    {"name":"failing","description":"Fails with a JSON-RPC error.","inputSchema":{"type":"object"}},
+                    {"name":"resumable","description":"Ends its stream before the result (resume with Last-Event-ID).","inputSchema":{"type":"object","properties":{"message":{"type":"string"}}}}]}
                     """.ReplaceLineEndings(string.Empty), cancellationToken);
                 break;
             case "tools/call":
@@ -153,6 +181,9 @@ public sealed class RawUpstream
                     case "cancelled":
                         await WriteAsync(output, sse, id, Text(string.Join(",", _cancelled)), cancellationToken);
                         break;
+                    case "failing":
+                        await WriteAsync(output, sse, id, null, cancellationToken, """{"code":-32050,"message":"Out of stock.","data":{"sku":"A1","left":0}}""");
+                        break;
                     default:
                         await WriteAsync(output, sse, id, null, cancellationToken, """{"code":-32602,"message":"Unknown tool."}""");
                         break;
@@ -163,6 +194,27 @@ public sealed class RawUpstream
                 await WriteAsync(output, sse, id, null, cancellationToken, """{"code":-32601,"message":"Method not found."}""");
                 break;
         }
+    }
+
+    /// <summary>
+    /// <c>resumable</c>: a priming event with an id, a log message, progress if asked, then the end of the stream; the
+    /// result waits for a GET with the last event's id.
+    /// </summary>
+    private async Task StartResumableAsync(JsonObject message, string id, HttpResponse response)
+    {
+        var eventId = "r-" + Guid.NewGuid().ToString("N");
+        var echo = (string?)message["params"]?["arguments"]?["message"] ?? string.Empty;
+        _resumable[eventId] = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":" + Text("resumed: " + echo) + "}";
+        response.ContentType = "text/event-stream";
+        var events = new StringBuilder("id: primed\nretry: 10\ndata: \n\n");
+        events.Append("data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"working\"}}\n\n");
+        if (message["params"]?["_meta"]?["progressToken"] is { } token)
+        {
+            events.Append("data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":" + token.ToJsonString() + ",\"progress\":1,\"total\":2}}\n\n");
+        }
+
+        events.Append("id: " + eventId + "\ndata: \n\n");
+        await response.WriteAsync(events.ToString());
     }
 
     private static string Text(string text) => """{"content":[{"type":"text","text":""" + JsonSerializer.Serialize(text) + "}]}";
