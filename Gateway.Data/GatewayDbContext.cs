@@ -42,6 +42,8 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<SiemCursorEntity> SiemCursors => Set<SiemCursorEntity>();
 
+    public DbSet<AuditWitnessStateEntity> AuditWitnessStates => Set<AuditWitnessStateEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);

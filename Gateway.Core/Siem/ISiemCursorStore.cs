@@ -22,6 +22,15 @@ public interface ISiemCursorStore
     /// </summary>
     Task<bool> AdvanceAsync(string sink, string owner, long sequence, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken);
 
+    /// <summary>Reads the sequence of the last checkpoint the sink's receiver acknowledged (0 before the first, or without a cursor).</summary>
+    Task<long> ReadCheckpointCursorAsync(string sink, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the sink's checkpoint cursor to <paramref name="sequence"/> and renews the lease, like
+    /// <see cref="AdvanceAsync"/>; <see langword="false"/> when <paramref name="owner"/> no longer holds the lease.
+    /// </summary>
+    Task<bool> AdvanceCheckpointsAsync(string sink, string owner, long sequence, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken);
+
     /// <summary>Records a failed delivery (bounded text), when <paramref name="owner"/> holds the lease.</summary>
     Task RecordFailureAsync(string sink, string owner, string error, DateTimeOffset now, CancellationToken cancellationToken);
 

@@ -158,7 +158,7 @@ public sealed record OcsfEvent(long Sequence, string Uid, DateTimeOffset Time, i
         }
     }
 
-    private static void WriteClass(Utf8JsonWriter w, int category, string categoryName, int classUid, string className, int activity, string activityName)
+    internal static void WriteClass(Utf8JsonWriter w, int category, string categoryName, int classUid, string className, int activity, string activityName)
     {
         w.WriteNumber("category_uid", category);
         w.WriteString("category_name", categoryName);

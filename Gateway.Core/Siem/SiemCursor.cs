@@ -8,4 +8,5 @@ namespace Gateway.Core.Siem;
 /// <param name="LastSuccessAt">When a batch was last delivered.</param>
 /// <param name="LastError">The last delivery error, cleared by the next success.</param>
 /// <param name="LastErrorAt">When <paramref name="LastError"/> happened.</param>
-public sealed record SiemCursor(string Sink, long Sequence, string? LeaseOwner, DateTimeOffset LeaseUntil, DateTimeOffset? LastSuccessAt, string? LastError, DateTimeOffset? LastErrorAt);
+/// <param name="CheckpointSequence">The entry of the last signed checkpoint the receiver acknowledged; 0 before the first.</param>
+public sealed record SiemCursor(string Sink, long Sequence, string? LeaseOwner, DateTimeOffset LeaseUntil, DateTimeOffset? LastSuccessAt, string? LastError, DateTimeOffset? LastErrorAt, long CheckpointSequence = 0);

@@ -12,6 +12,12 @@ public sealed class SiemCursorEntity
     /// <summary>Gets or sets the sequence of the last entry the receiver acknowledged; 0 before the first.</summary>
     public long Sequence { get; set; }
 
+    /// <summary>
+    /// Gets or sets the sequence of the last signed checkpoint the receiver acknowledged (checkpoints travel in the
+    /// stream too, as witnesses of the chain's head; never ahead of <see cref="Sequence"/>); 0 before the first.
+    /// </summary>
+    public long CheckpointSequence { get; set; }
+
     /// <summary>Gets or sets the instance holding the lease, or <see langword="null"/>.</summary>
     public string? LeaseOwner { get; set; }
 

@@ -19,6 +19,13 @@ internal sealed class EfAuditCheckpointStore(IDbContextFactory<GatewayDbContext>
         return c is null ? null : new AuditCheckpoint(c.Sequence, c.Hash, c.CreatedAt, c.KeyId, c.Signature);
     }
 
+    public async Task<IReadOnlyList<AuditCheckpoint>> ReadRangeAsync(long after, long upTo, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.AuditCheckpoints.AsNoTracking().Where(c => c.Sequence > after && c.Sequence <= upTo).OrderBy(c => c.Sequence).Take(limit).ToListAsync(cancellationToken);
+        return [.. rows.Select(c => new AuditCheckpoint(c.Sequence, c.Hash, c.CreatedAt, c.KeyId, c.Signature))];
+    }
+
     public async Task<bool> AddAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         // ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike): instances that sign the same head at once (at shutdown,

@@ -24,7 +24,8 @@ internal sealed class EfSiemCursorStore(IDbContextFactory<GatewayDbContext> fact
             DateTimeOffset.FromUnixTimeMilliseconds(c.LeaseUntil),
             c.LastSuccessAt == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(c.LastSuccessAt),
             c.LastError,
-            c.LastErrorAt == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(c.LastErrorAt)))];
+            c.LastErrorAt == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(c.LastErrorAt),
+            c.CheckpointSequence))];
     }
 
     public async Task<long?> TryLeaseAsync(string sink, string owner, long start, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
@@ -33,8 +34,8 @@ internal sealed class EfSiemCursorStore(IDbContextFactory<GatewayDbContext> fact
         await db.Database.OpenConnectionAsync(cancellationToken);
         var connection = db.Database.GetDbConnection();
         await ExecuteAsync(connection, """
-            INSERT INTO "SiemCursors" ("Sink", "Sequence", "LeaseOwner", "LeaseUntil", "LastSuccessAt", "LastError", "LastErrorAt")
-            VALUES (@sink, @start, NULL, 0, 0, NULL, 0)
+            INSERT INTO "SiemCursors" ("Sink", "Sequence", "CheckpointSequence", "LeaseOwner", "LeaseUntil", "LastSuccessAt", "LastError", "LastErrorAt")
+            VALUES (@sink, @start, @start, NULL, 0, 0, NULL, 0)
             ON CONFLICT ("Sink") DO NOTHING
             """, cancellationToken, ("@sink", sink), ("@start", start));
         var taken = await ExecuteAsync(connection, """
@@ -62,6 +63,22 @@ internal sealed class EfSiemCursorStore(IDbContextFactory<GatewayDbContext> fact
         return await ExecuteAsync(db.Database.GetDbConnection(), """
             UPDATE "SiemCursors" SET "Sequence" = @sequence, "LeaseUntil" = @until, "LastSuccessAt" = @now, "LastError" = NULL
             WHERE "Sink" = @sink AND "LeaseOwner" = @owner AND "Sequence" <= @sequence
+            """, cancellationToken, ("@sink", sink), ("@owner", owner), ("@sequence", sequence), ("@until", until.ToUnixTimeMilliseconds()), ("@now", now.ToUnixTimeMilliseconds())) == 1;
+    }
+
+    public async Task<long> ReadCheckpointCursorAsync(string sink, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await db.SiemCursors.AsNoTracking().Where(c => c.Sink == sink).Select(c => c.CheckpointSequence).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    public async Task<bool> AdvanceCheckpointsAsync(string sink, string owner, long sequence, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        return await ExecuteAsync(db.Database.GetDbConnection(), """
+            UPDATE "SiemCursors" SET "CheckpointSequence" = @sequence, "LeaseUntil" = @until, "LastSuccessAt" = @now, "LastError" = NULL
+            WHERE "Sink" = @sink AND "LeaseOwner" = @owner AND "CheckpointSequence" <= @sequence
             """, cancellationToken, ("@sink", sink), ("@owner", owner), ("@sequence", sequence), ("@until", until.ToUnixTimeMilliseconds()), ("@now", now.ToUnixTimeMilliseconds())) == 1;
     }
 

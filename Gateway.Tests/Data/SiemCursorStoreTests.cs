@@ -76,6 +76,73 @@ public sealed class SiemCursorStoreTests
 
     [SkippableTheory]
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task CheckpointCursor_StartsWithTheSink_IsFencedByTheLease_AndCheckpointsReadInRanges(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var a = await AuditDatabase.OpenAsync(provider, time: _time);
+        await using var b = await AuditDatabase.OpenAsync(provider, a.Database, time: _time);
+        var onA = a.Services.GetRequiredService<ISiemCursorStore>();
+        var onB = b.Services.GetRequiredService<ISiemCursorStore>();
+        var now = _time.GetUtcNow();
+
+        // A sink that starts at the end starts its checkpoints there too: no history is sent.
+        Assert.Equal(7, await onA.TryLeaseAsync("splunk", "instance-a", 7, now, now + Lease, TestContext.Timeout));
+        Assert.Equal(7, await onB.ReadCheckpointCursorAsync("splunk", TestContext.Timeout));
+        Assert.Equal(0, await onB.ReadCheckpointCursorAsync("unknown", TestContext.Timeout));
+        Assert.True(await onA.AdvanceCheckpointsAsync("splunk", "instance-a", 20, now, now + Lease, TestContext.Timeout));
+        Assert.False(await onB.AdvanceCheckpointsAsync("splunk", "instance-b", 30, now, now + Lease, TestContext.Timeout));
+        Assert.False(await onA.AdvanceCheckpointsAsync("splunk", "instance-a", 19, now, now + Lease, TestContext.Timeout));
+        var cursor = Assert.Single(await onB.ReadAllAsync(TestContext.Timeout));
+        Assert.Equal((7L, 20L), (cursor.Sequence, cursor.CheckpointSequence));
+
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var checkpoints = a.Services.GetRequiredService<IAuditCheckpointStore>();
+        foreach (var sequence in new long[] { 5, 10, 15, 20, 25 })
+        {
+            await checkpoints.AddAsync(AuditCheckpoints.Sign(sequence, new string('a', 64), now, key), TestContext.Timeout);
+        }
+
+        var range = await b.Services.GetRequiredService<IAuditCheckpointStore>().ReadRangeAsync(5, 20, 2, TestContext.Timeout);
+        Assert.Equal([10L, 15L], range.Select(c => c.Sequence));
+        Assert.All(range, c => Assert.True(AuditCheckpoints.IsValid(c, key)));
+        Assert.Empty(await checkpoints.ReadRangeAsync(25, 100, 10, TestContext.Timeout));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task WitnessStates_AreSharedByInstances_NeverMoveBack_AndBoundTheirText(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var a = await AuditDatabase.OpenAsync(provider, time: _time);
+        await using var b = await AuditDatabase.OpenAsync(provider, a.Database, time: _time);
+        var onA = a.Services.GetRequiredService<IAuditWitnessStateStore>();
+        var onB = b.Services.GetRequiredService<IAuditWitnessStateStore>();
+        var now = _time.GetUtcNow();
+        var longName = "directory /" + new string('d', 600);
+
+        await onA.RecordFailedAsync("https://witness.example/", new string('x', 5000), now, TestContext.Timeout);
+        await onA.RecordPushedAsync("https://witness.example/", 40, now, TestContext.Timeout);
+        await onB.RecordPushedAsync("https://witness.example/", 30, now + TimeSpan.FromSeconds(1), TestContext.Timeout);
+        await onB.RecordPushedAsync(longName, 12, now, TestContext.Timeout);
+
+        var states = await onA.ReadAllAsync(TestContext.Timeout);
+        var https = Assert.Single(states, s => s.Name == "https://witness.example/");
+        Assert.Equal((40L, (DateTimeOffset?)now), (https.LastSequence, https.LastPushedAt));
+        Assert.Equal(1024, https.LastError!.Length);
+        Assert.False(https.Failing);
+        var cut = Assert.Single(states, s => s.Name.StartsWith("directory", StringComparison.Ordinal));
+        Assert.Equal((IAuditWitnessStateStore.MaxNameLength, 12L), (cut.Name.Length, cut.LastSequence));
+
+        // A failure after the push makes it failing; one that never took anything shows no checkpoint.
+        await onB.RecordFailedAsync("https://witness.example/", "refused", now + TimeSpan.FromSeconds(2), TestContext.Timeout);
+        await onB.RecordFailedAsync("https://down.example/", "refused", now, TestContext.Timeout);
+        states = await onA.ReadAllAsync(TestContext.Timeout);
+        Assert.True(Assert.Single(states, s => s.Name == "https://witness.example/").Failing);
+        Assert.Null(Assert.Single(states, s => s.Name == "https://down.example/").LastSequence);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task Tail_ReadsBoundedBatchesAfterACursor(DatabaseProvider provider)
     {
         DatabaseEngines.Require(provider);

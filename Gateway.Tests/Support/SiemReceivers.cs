@@ -16,7 +16,11 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Tests.Support;
 
 /// <summary>What a SIEM receiver got, in arrival order: each event's <c>metadata.sequence</c> and <c>metadata.uid</c>.</summary>
-internal sealed record ReceivedEvent(long Sequence, string Uid, JsonElement Event);
+internal sealed record ReceivedEvent(long Sequence, string Uid, JsonElement Event)
+{
+    /// <summary>Gets whether this is a signed checkpoint (the stream as a witness), not an audit entry.</summary>
+    public bool IsCheckpoint => Event.GetProperty("metadata").GetProperty("event_code").GetString() == Gateway.Core.Siem.OcsfCheckpointEvent.EventCode;
+}
 
 /// <summary>A test CA and a server certificate it issued for 127.0.0.1 and localhost, as PEM files in a folder.</summary>
 internal sealed class SiemCertificates
@@ -86,7 +90,11 @@ internal sealed class HttpsSiemReceiver(X509Certificate2 certificate, int port) 
 
     public string? LastAuthorization { get; private set; }
 
-    public IReadOnlyList<ReceivedEvent> Events
+    /// <summary>Gets the audit entries received (checkpoints left out).</summary>
+    public IReadOnlyList<ReceivedEvent> Events => [.. All.Where(e => !e.IsCheckpoint)];
+
+    /// <summary>Gets every event received, checkpoints included, in arrival order.</summary>
+    public IReadOnlyList<ReceivedEvent> All
     {
         get
         {
@@ -161,8 +169,11 @@ internal sealed class RsyslogReceiver(SiemCertificates certificates, int port) :
 
     public static bool IsInstalled => File.Exists("/usr/sbin/rsyslogd") && Directory.EnumerateFiles("/usr/lib", "lmnsd_gtls.so", SearchOption.AllDirectories).Any();
 
-    /// <summary>Reads the events written so far (a last, partly written line is left for the next read).</summary>
-    public IReadOnlyList<ReceivedEvent> Events()
+    /// <summary>Reads the audit entries written so far (checkpoints left out).</summary>
+    public IReadOnlyList<ReceivedEvent> Events() => [.. All().Where(e => !e.IsCheckpoint)];
+
+    /// <summary>Reads every event written so far, checkpoints included (a last, partly written line is left for the next read).</summary>
+    public IReadOnlyList<ReceivedEvent> All()
     {
         if (!File.Exists(OutputPath))
         {

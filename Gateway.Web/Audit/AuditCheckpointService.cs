@@ -17,6 +17,7 @@ internal sealed partial class AuditCheckpointService(
     IDatabaseChanges changes,
     AuditSigningKey key,
     AuditWitnessPublisher witnesses,
+    AuditCheckpointNotes notes,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<AuditCheckpointService> logger) : BackgroundService
@@ -37,7 +38,7 @@ internal sealed partial class AuditCheckpointService(
         if (await store.AddAsync(checkpoint, cancellationToken))
         {
             LogSigned(checkpoint.Sequence, checkpoint.KeyId);
-            witnesses.Publish(checkpoint, AuditCheckpointNote.Format(checkpoint, AuditWitnesses.Origin(Options.CheckpointOrigin, key.Key), key.Key));
+            witnesses.Publish(checkpoint, notes.Format(checkpoint));
         }
 
         return checkpoint;

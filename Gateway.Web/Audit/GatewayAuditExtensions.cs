@@ -55,9 +55,12 @@ internal static class GatewayAuditExtensions
         services.AddSingleton(sp => new AuditWitnessPublisher(
             [.. audit.Witnesses.Select(w => AuditWitnesses.Create(w, audit.WitnessTimeout))],
             audit.WitnessAttempts,
+            sp.GetService<IAuditWitnessStateStore>(),
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<AuditWitnessPublisher>>()));
         services.AddHostedService(sp => sp.GetRequiredService<AuditWitnessPublisher>());
+        services.AddSingleton<AuditCheckpointNotes>();
         services.AddSingleton<AuditCheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
         services.AddSingleton<AdminChangeRecorder>();

@@ -207,7 +207,10 @@ internal static class DbCopyCommand
 
         // SIEM sinks resume where they were (not from the first entry); none beyond the copied head, or the target's
         // next entries would be skipped. The old gateway's leases are not carried over.
-        ("SiemCursors", await CopyRowsAsync(from.SiemCursors.OrderBy(c => c.Sink).Select(c => new SiemCursorEntity { Sink = c.Sink, Sequence = c.Sequence < head ? c.Sequence : head, LastSuccessAt = c.LastSuccessAt, LastError = c.LastError, LastErrorAt = c.LastErrorAt }), to)),
+        ("SiemCursors", await CopyRowsAsync(from.SiemCursors.OrderBy(c => c.Sink).Select(c => new SiemCursorEntity { Sink = c.Sink, Sequence = c.Sequence < head ? c.Sequence : head, CheckpointSequence = c.CheckpointSequence < head ? c.CheckpointSequence : head, LastSuccessAt = c.LastSuccessAt, LastError = c.LastError, LastErrorAt = c.LastErrorAt }), to)),
+
+        // What each checkpoint witness last took: the console and the metrics go on from it.
+        ("AuditWitnessStates", await CopyRowsAsync(from.AuditWitnessStates.OrderBy(w => w.Witness), to)),
     ];
 
     /// <summary>
@@ -295,7 +298,7 @@ internal static class DbCopyCommand
     /// <summary>Guards the table list of <see cref="CopyTablesAsync"/>: a table nobody decided about is refused, never silently left behind.</summary>
     private static void CheckEveryTableIsHandled(IModel model)
     {
-        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "VirtualServers", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "SiemCursors"];
+        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "VirtualServers", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "SiemCursors", "AuditWitnessStates"];
         var unknown = model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Where(t => !copied.Contains(t) && !Skipped.ContainsKey(t)).ToList();
         if (unknown.Count > 0)
         {

@@ -104,4 +104,11 @@ public sealed class SiemSinkOptions
 
     /// <summary>Gets or sets where a new sink starts: <c>beginning</c> (the default) or <c>end</c>.</summary>
     public SiemStart StartAt { get; set; } = SiemStart.Beginning;
+
+    /// <summary>
+    /// Gets or sets whether each signed checkpoint is sent too (an OCSF Event Log Activity carrying the signed note,
+    /// after the entries it covers), making the receiver a witness <c>audit verify --witness siem:FILE</c> can read
+    /// back. The default is <see langword="true"/>.
+    /// </summary>
+    public bool Checkpoints { get; set; } = true;
 }

@@ -9,13 +9,16 @@ namespace Gateway.Web.Siem;
 /// Streams one sink: takes its lease, reads the entries after its cursor in bounded batches, sends each batch and moves
 /// the cursor only once the receiver acknowledged it. A failed batch is sent again, whole and first, after a delay
 /// that doubles up to the sink's maximum: nothing is skipped or reordered, and a receiver may see an event twice
-/// (at least once; its <c>metadata.uid</c> is stable).
+/// (at least once; its <c>metadata.uid</c> is stable). Signed checkpoints travel the same way under a cursor of their
+/// own, each only once the entries it covers were acknowledged, so a receiver never holds a checkpoint for entries it
+/// has not got.
 /// </summary>
 internal sealed partial class SiemSinkWorker(
     SiemSink sink,
     SiemOptions siem,
     ISiemTransport transport,
     IAuditTail tail,
+    SiemCheckpointSource? checkpoints,
     ISiemCursorStore cursors,
     IDatabaseChanges changes,
     bool changesIncludeAudit,
@@ -34,6 +37,7 @@ internal sealed partial class SiemSinkWorker(
 
         // The cursor is trusted only while the lease is: another instance may have moved it since.
         long? cursor = null;
+        long checkpointCursor = 0;
         var leaseUntil = DateTimeOffset.MinValue;
         var idleAt = -1L;
         try
@@ -66,6 +70,27 @@ internal sealed partial class SiemSinkWorker(
                         }
 
                         leaseUntil = now + siem.LeaseDuration;
+                        checkpointCursor = checkpoints is null ? 0 : await cursors.ReadCheckpointCursorAsync(sink.Name, stoppingToken);
+                    }
+
+                    // Checkpoints first: they are few, and each waits only for the entries it covers.
+                    if (checkpoints is not null && checkpointCursor < cursor
+                        && Cut(await checkpoints.ReadAsync(checkpointCursor, cursor.Value, options.BatchSize, ProductVersion, stoppingToken)) is { Count: > 0 } signed)
+                    {
+                        await transport.SendAsync(signed, stoppingToken);
+                        now = time.GetUtcNow();
+                        if (!await cursors.AdvanceCheckpointsAsync(sink.Name, instance.Id, signed[^1].Sequence, now, now + siem.LeaseDuration, stoppingToken))
+                        {
+                            LogLeaseLost(sink.Name, signed[^1].Sequence);
+                            cursor = null;
+                            continue;
+                        }
+
+                        checkpointCursor = signed[^1].Sequence;
+                        leaseUntil = now + siem.LeaseDuration;
+                        retry = options.RetryDelay;
+                        LogDeliveredCheckpoints(sink.Name, signed.Count, checkpointCursor);
+                        continue;
                     }
 
                     metrics.Lag(sink.Name, Math.Max(0, head - cursor.Value));
@@ -77,7 +102,7 @@ internal sealed partial class SiemSinkWorker(
                     }
 
                     idleAt = -1;
-                    var batch = Cut(await tail.ReadAfterAsync(cursor.Value, options.BatchSize, stoppingToken));
+                    var batch = Cut((await tail.ReadAfterAsync(cursor.Value, options.BatchSize, stoppingToken)).Select(e => OcsfEvent.From(e, ProductVersion)));
                     if (batch.Count == 0)
                     {
                         continue;
@@ -128,14 +153,13 @@ internal sealed partial class SiemSinkWorker(
         }
     }
 
-    // The first entries that fit the byte limit (always at least one: an entry is never split or dropped).
-    private List<OcsfEvent> Cut(IReadOnlyList<AuditChainEntry> entries)
+    // The first events that fit the byte limit (always at least one: an event is never split or dropped).
+    private List<OcsfEvent> Cut(IEnumerable<OcsfEvent> events)
     {
-        var batch = new List<OcsfEvent>(entries.Count);
+        var batch = new List<OcsfEvent>();
         long bytes = 0;
-        foreach (var entry in entries)
+        foreach (var e in events)
         {
-            var e = OcsfEvent.From(entry, ProductVersion);
             bytes += transport.Size(e);
             if (batch.Count > 0 && bytes > sink.Options.MaxBatchBytes)
             {
@@ -182,6 +206,9 @@ internal sealed partial class SiemSinkWorker(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "SIEM sink {Sink}: delivered {Count} events, up to entry {Sequence}.")]
     private partial void LogDelivered(string sink, int count, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "SIEM sink {Sink}: delivered {Count} checkpoints, up to entry {Sequence}.")]
+    private partial void LogDeliveredCheckpoints(string sink, int count, long sequence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "SIEM sink {Sink}: another instance took the sink over before entry {Sequence} was recorded as delivered; it resends from its cursor.")]
     private partial void LogLeaseLost(string sink, long sequence);

@@ -2,6 +2,7 @@ using Gateway.Core.Audit;
 using Gateway.Core.Siem;
 using Gateway.Data;
 using Gateway.Data.Stores;
+using Gateway.Web.Audit.Witnesses;
 
 namespace Gateway.Web.Siem;
 
@@ -10,6 +11,8 @@ internal sealed class SiemStreamService(
     SiemOptions options,
     IReadOnlyList<SiemSink> sinks,
     IAuditTail tail,
+    IAuditCheckpointStore checkpoints,
+    AuditCheckpointNotes notes,
     ISiemCursorStore cursors,
     IDatabaseChanges changes,
     GatewayDatabase database,
@@ -25,7 +28,7 @@ internal sealed class SiemStreamService(
         {
             var logger = loggers.CreateLogger<SiemSinkWorker>();
             await Task.WhenAll(sinks.Select((sink, i) =>
-                new SiemSinkWorker(sink, options, transports[i], tail, cursors, changes, database.Provider == DatabaseProvider.Sqlite, instance, metrics, time, logger)
+                new SiemSinkWorker(sink, options, transports[i], tail, sink.Options.Checkpoints ? new SiemCheckpointSource(checkpoints, notes) : null, cursors, changes, database.Provider == DatabaseProvider.Sqlite, instance, metrics, time, logger)
                     .RunAsync(stoppingToken)));
         }
         finally

@@ -329,6 +329,30 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("AuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.AuditWitnessStateEntity", b =>
+                {
+                    b.Property<string>("Witness")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<long>("LastErrorAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastPushedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Witness");
+
+                    b.ToTable("AuditWitnessStates", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ConsoleUserEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -603,6 +627,9 @@ namespace Gateway.Data.Migrations.Postgres
                     b.Property<string>("Sink")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<long>("CheckpointSequence")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(1024)

@@ -316,6 +316,30 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("AuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.AuditWitnessStateEntity", b =>
+                {
+                    b.Property<string>("Witness")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastErrorAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastPushedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Witness");
+
+                    b.ToTable("AuditWitnessStates", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ConsoleUserEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -582,6 +606,9 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.Property<string>("Sink")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("CheckpointSequence")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(1024)

@@ -131,6 +131,61 @@ public sealed class AuditWitnessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WitnessStates_SurviveARestart_AndShowOnTheDashboard_AndAsMetrics()
+    {
+        const string down = "https://127.0.0.1:9/witness";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:Audit:CheckpointInterval"] = "00:00:00.200",
+            ["Gateway:Audit:CheckpointPoll"] = "00:00:00.050",
+            ["Gateway:Audit:WitnessAttempts"] = "1",
+            ["Gateway:Audit:Witnesses:0:Directory"] = WitnessFolder,
+            ["Gateway:Audit:Witnesses:1:Url"] = down,
+            ["Telemetry:Prometheus:Enabled"] = "true",
+        };
+        var folder = Path.Combine(_folder, "gateway");
+        long taken;
+        await using (var gateway = await GatewayHost.StartAsync(settings, folder))
+        {
+            await CreateAgentsAsync(gateway, "agent", 2);
+            var publisher = gateway.Services.GetRequiredService<AuditWitnessPublisher>();
+            await Eventually.TrueAsync(() => publisher.Status[0].LastSequence is not null && publisher.Status[1].Failing, "one witness took a checkpoint, the other failed", TimeSpan.FromSeconds(30));
+        }
+
+        // What the witnesses took, shutdown checkpoint included, as the database kept it.
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "gateway.db")};Mode=ReadOnly;Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT \"LastSequence\" FROM \"AuditWitnessStates\" WHERE \"Witness\" = $name";
+            command.Parameters.AddWithValue("$name", "directory " + WitnessFolder);
+            taken = (long)command.ExecuteScalar()!;
+        }
+
+        // Started again with nothing new to sign: the states come back from the database, not from a push.
+        await using (var gateway = await GatewayHost.StartAsync(settings, folder))
+        {
+            var publisher = gateway.Services.GetRequiredService<AuditWitnessPublisher>();
+            await Eventually.TrueAsync(() => publisher.Status[0].LastSequence == taken && publisher.Status[1].Failing, "the states were read back at start", TimeSpan.FromSeconds(30));
+            Assert.Null(publisher.Status[1].LastSequence);
+            Assert.Contains("gave up after 1 attempts", publisher.Status[1].LastError, StringComparison.Ordinal);
+
+            var scraped = await gateway.Admin.GetStringAsync("/metrics", TestContext.Timeout);
+            Assert.Matches($"mcpgw_audit_witness_sequence\\{{[^}}]*witness=\"directory {System.Text.RegularExpressions.Regex.Escape(WitnessFolder)}\"[^}}]*\\}} {taken}\\b", scraped);
+            Assert.Matches($"mcpgw_audit_witness_failing\\{{[^}}]*witness=\"{System.Text.RegularExpressions.Regex.Escape(down)}\"[^}}]*\\}} 1\\b", scraped);
+
+            using var browser = ConsoleBrowser.For(gateway);
+            await browser.SignInAsAdminAsync();
+            var page = await browser.Client.GetStringAsync("/", TestContext.Timeout);
+            Assert.Contains("id=\"witness-panel\"", page, StringComparison.Ordinal);
+            // The sign-in is audited, so a later checkpoint may have been taken by now.
+            var shown = System.Text.RegularExpressions.Regex.Match(page, "class=\"witness-sequence\">entry (\\d+)<");
+            Assert.True(shown.Success && long.Parse(shown.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= taken, page);
+            Assert.Contains("gave up after 1 attempts", page, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task AWitnessSetting_ThatIsNotHttpsOrNamesBoth_StopsTheGateway()
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayHost.StartAsync(

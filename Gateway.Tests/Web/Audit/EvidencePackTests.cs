@@ -24,6 +24,7 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
 {
     private const string Key = "evidence-agent-key-0123456789";
     private const string Aws = "AKIAIOSFODNN7EXAMPLE";
+    private const string CredentialSecret = "files-upstream-secret";
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-tests", "evidence-" + Guid.NewGuid().ToString("N"));
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -66,7 +67,20 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         Assert.Equal("1", Figure(report, "approvals-denied"));
         Assert.Equal("3", Figure(report, "refusals-total"));
         Assert.Equal("1", Figure(report, "findings-total"));
-        Assert.Equal("1", Figure(report, "keys-total"));
+        // Keys and credentials: bob's first key rotated away, the new one revoked, the upstream credential set and rotated.
+        Assert.Equal("4", Figure(report, "keys-total"));
+        Assert.Equal(trail.Count(e => e.Record.Kind == AuditKinds.AdminChange && e.Record.Tool!.Split('/')[0] is "agent_key" or "server_credential").ToString(CultureInfo.InvariantCulture), Figure(report, "keys-total"));
+        Assert.Contains("<td>agent_key/bob</td><td>rotate</td><td>admin-api</td>", report, StringComparison.Ordinal);
+        Assert.Contains("<td>agent_key/bob</td><td>revoke</td><td>admin-api</td>", report, StringComparison.Ordinal);
+        Assert.Contains("<td>server_credential/vault</td><td>create</td><td>admin-api</td>", report, StringComparison.Ordinal);
+        Assert.Contains("<td>server_credential/vault</td><td>rotate</td><td>admin-api</td>", report, StringComparison.Ordinal);
+        Assert.DoesNotContain(CredentialSecret, report, StringComparison.Ordinal);
+
+        // Upstream changes: the gateway's own pins at first sight, the admin's acceptance, the server added.
+        var upstreamKinds = new[] { "tool_pinned", "tool_definition_changed", "tool_definition_suspicious", "tool_rejected" };
+        Assert.Equal(trail.Count(e => upstreamKinds.Contains(e.Record.Kind) || (e.Record.Kind == AuditKinds.AdminChange && e.Record.Tool!.StartsWith("server/", StringComparison.Ordinal))).ToString("N0", CultureInfo.InvariantCulture), Figure(report, "upstreams-total"));
+        Assert.Matches(@"<td>tool_pinned</td><td>files</td><td>echo</td><td>admin-api</td><td>definition [0-9a-f]+ accepted", report);
+        Assert.Contains("<td>server_create</td><td>vault</td>", report, StringComparison.Ordinal);
         Assert.Equal(trail.Count(e => e.Record.Kind == AuditKinds.AdminChange && e.Record.Tool!.Split('/')[0] is "agent" or "console_user" or "policy" or "tool_class" or "tool_limit").ToString(CultureInfo.InvariantCulture), Figure(report, "access-total"));
         Assert.Equal("1", Figure(report, "signins-failed"));
         Assert.Matches(@"<td>agent/bob</td><td>create</td><td>admin-api</td>", report);
@@ -234,9 +248,34 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
             updated.EnsureSuccessStatusCode();
         }
 
+        long keyId;
         using (var rotated = await gateway.Admin.PostAsync("/api/v1/agents/bob/keys/rotate", null, TestContext.Timeout))
         {
             rotated.EnsureSuccessStatusCode();
+            keyId = (await rotated.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout)).GetProperty("keyId").GetInt64();
+        }
+
+        // The new key revoked; a tool definition accepted by an admin (a pin change); the upstream's credential set, then rotated.
+        using (var revoked = await gateway.Admin.DeleteAsync($"/api/v1/agents/bob/keys/{keyId}", TestContext.Timeout))
+        {
+            revoked.EnsureSuccessStatusCode();
+        }
+
+        using (var pinned = await gateway.Admin.PostAsync("/api/v1/servers/files/tools/echo/pin", null, TestContext.Timeout))
+        {
+            pinned.EnsureSuccessStatusCode();
+        }
+
+        // (A server added through the API: one from the configuration is managed there, credential included.)
+        using (var vault = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "vault", transport = "http", url = "https://127.0.0.1:9/mcp", enabled = false }, TestContext.Timeout))
+        {
+            vault.EnsureSuccessStatusCode();
+        }
+
+        foreach (var secret in new[] { CredentialSecret + "-1", CredentialSecret + "-2" })
+        {
+            using var set = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/vault/credential", new { kind = "bearer", secret }, TestContext.Timeout);
+            set.EnsureSuccessStatusCode();
         }
 
         using var browser = ConsoleBrowser.For(gateway);

@@ -21,7 +21,7 @@ public sealed class AuditPageTests : ConsolePageTest
         : base("auditor-ann")
     {
         Services.AddSingleton(new AuditSigningKey(_key));
-        Services.AddSingleton(new Gateway.Web.Audit.Witnesses.AuditWitnessPublisher([], 1, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Web.Audit.Witnesses.AuditWitnessPublisher>.Instance));
+        Services.AddSingleton(new Gateway.Web.Audit.Witnesses.AuditWitnessPublisher([], 1, null, null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Web.Audit.Witnesses.AuditWitnessPublisher>.Instance));
     }
 
     public override async Task InitializeAsync()

@@ -42,6 +42,7 @@ public sealed class SiemPanelTests : ConsolePageTest
         var now = DateTimeOffset.UtcNow;
         await cursors.TryLeaseAsync("splunk", "aaaaaaaaaaaa", 0, now, now.AddMinutes(1), TestContext.Timeout);
         await cursors.AdvanceAsync("splunk", "aaaaaaaaaaaa", 30, now, now.AddMinutes(1), TestContext.Timeout);
+        await cursors.AdvanceCheckpointsAsync("splunk", "aaaaaaaaaaaa", 25, now, now.AddMinutes(1), TestContext.Timeout);
         await cursors.TryLeaseAsync("rsyslog", "bbbbbbbbbbbb", 0, now, now.AddMinutes(1), TestContext.Timeout);
         await cursors.AdvanceAsync("rsyslog", "bbbbbbbbbbbb", 12, now, now.AddMinutes(1), TestContext.Timeout);
         await cursors.RecordFailureAsync("rsyslog", "bbbbbbbbbbbb", "syslog siem.internal:6514: Connection refused", now, TestContext.Timeout);
@@ -53,9 +54,11 @@ public sealed class SiemPanelTests : ConsolePageTest
             var splunk = cut.Find("tr.siem-sink[data-sink=splunk]");
             Assert.Equal("0", splunk.QuerySelector(".siem-behind")!.TextContent.Trim());
             Assert.Contains("this instance", splunk.TextContent, StringComparison.Ordinal);
+            Assert.Equal("entry 25", splunk.QuerySelector(".siem-checkpoint")!.TextContent.Trim());
             var rsyslog = cut.Find("tr.siem-sink[data-sink=rsyslog]");
             Assert.Equal("18", rsyslog.QuerySelector(".siem-behind")!.TextContent.Trim());
             Assert.Contains("instance bbbbbbbbbbbb", rsyslog.TextContent, StringComparison.Ordinal);
+            Assert.Equal("none yet", rsyslog.QuerySelector(".siem-checkpoint")!.TextContent.Trim());
             Assert.Contains("Connection refused", rsyslog.QuerySelector(".siem-error")!.TextContent, StringComparison.Ordinal);
         });
         await audit.StopAsync(TestContext.Timeout);

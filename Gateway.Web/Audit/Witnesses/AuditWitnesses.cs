@@ -16,9 +16,14 @@ public static class AuditWitnesses
             ? new DirectoryWitness(Path.GetFullPath(directory))
             : new HttpsWitness(new Uri(options.Url!), options.Authorization, options.TrustedCertificatePath, timeout);
 
-    /// <summary>A witness named on the command line: an https:// URL, else a directory.</summary>
+    /// <summary>The prefix of a <c>--witness</c> that names a file a SIEM receiver kept (<c>siem:/var/log/gateway-ocsf.log</c>).</summary>
+    public const string SiemPrefix = "siem:";
+
+    /// <summary>A witness named on the command line: <c>siem:FILE</c> or a file, an https:// URL, else a directory.</summary>
     public static IAuditWitness FromArgument(string value, string? authorization, string? trustedCertificatePath) =>
-        value.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+        value.StartsWith(SiemPrefix, StringComparison.OrdinalIgnoreCase) ? new SiemStreamWitness(Path.GetFullPath(value[SiemPrefix.Length..]))
+        : File.Exists(value) ? new SiemStreamWitness(Path.GetFullPath(value))
+        : value.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
             ? new HttpsWitness(new Uri(value), authorization, trustedCertificatePath, TimeSpan.FromSeconds(60))
             : value.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
                 ? throw new ArgumentException($"--witness {value}: a witness URL must be https://.")

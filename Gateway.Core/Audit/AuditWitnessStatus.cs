@@ -1,4 +1,4 @@
-namespace Gateway.Web.Audit.Witnesses;
+namespace Gateway.Core.Audit;
 
 /// <summary>How one witness is doing, for the console: the last checkpoint it took and the last failure.</summary>
 /// <param name="Name">The witness.</param>

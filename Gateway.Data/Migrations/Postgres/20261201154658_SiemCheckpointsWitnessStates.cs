@@ -1,0 +1,47 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Gateway.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class SiemCheckpointsWitnessStates : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "CheckpointSequence",
+                table: "SiemCursors",
+                type: "bigint",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.CreateTable(
+                name: "AuditWitnessStates",
+                columns: table => new
+                {
+                    Witness = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
+                    LastSequence = table.Column<long>(type: "bigint", nullable: false),
+                    LastPushedAt = table.Column<long>(type: "bigint", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    LastErrorAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditWitnessStates", x => x.Witness);
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "AuditWitnessStates");
+
+            migrationBuilder.DropColumn(
+                name: "CheckpointSequence",
+                table: "SiemCursors");
+        }
+    }
+}
