@@ -452,6 +452,10 @@ namespace Gateway.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("VirtualServer")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
@@ -852,6 +856,14 @@ namespace Gateway.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Prompts")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Resources")
+                        .IsRequired()
+                        .HasColumnType("text");
 
                     b.Property<string>("Title")
                         .HasMaxLength(256)
