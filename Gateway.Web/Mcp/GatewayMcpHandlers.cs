@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
+using Gateway.Core.Catalog;
 using Gateway.Core.Pipeline;
 using Gateway.Web.Authentication;
 using Gateway.Web.Guardrails;
@@ -226,7 +227,7 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var prompts = OnVirtualServer ? [] : upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants, time.GetUtcNow());
+        var prompts = PromptsOf(VirtualServerOf()).OfServersVisibleTo(agent.Grants, time.GetUtcNow());
         var (page, next) = ListPage.Slice(prompts.Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListPromptsResult { Prompts = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
@@ -235,7 +236,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
-        if (OnVirtualServer || !upstreams.Catalog.Prompts.TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
+        if (!PromptsOf(VirtualServerOf()).TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
         {
             throw new McpProtocolException($"Unknown prompt: '{p.Name}'.", McpErrorCode.InvalidParams);
         }
@@ -282,14 +283,22 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => !OnVirtualServer && agent.Grants.AllowsAnyOf(r.Server, time.GetUtcNow())).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
+        var now = time.GetUtcNow();
+        var resources = VirtualServerOf() is { } view
+            ? view.Resources.Resources.OfServersVisibleTo(agent.Grants, now).Select(e => e.Item)
+            : upstreams.Catalog.ExposedResources.Where(r => agent.Grants.AllowsAnyOf(r.Server, now)).Select(r => r.Exposed);
+        var (page, next) = ListPage.Slice(resources, request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourcesResult { Resources = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
     public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => !OnVirtualServer && agent.Grants.AllowsAnyOf(t.Server, time.GetUtcNow())).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
+        var now = time.GetUtcNow();
+        var templates = VirtualServerOf() is { } view
+            ? view.Resources.Templates.OfServersVisibleTo(agent.Grants, now).Select(e => e.Item)
+            : upstreams.Catalog.ExposedTemplates.Where(t => agent.Grants.AllowsAnyOf(t.Server, now)).Select(t => t.Exposed);
+        var (page, next) = ListPage.Slice(templates, request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
@@ -329,7 +338,7 @@ internal sealed partial class GatewayMcpHandlers(
         switch (p.Ref)
         {
             case PromptReference prompt:
-                if (OnVirtualServer || !upstreams.Catalog.Prompts.TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
+                if (!PromptsOf(VirtualServerOf()).TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
                 {
                     throw new McpProtocolException($"Unknown prompt: '{prompt.Name}'.", McpErrorCode.InvalidParams);
                 }
@@ -516,9 +525,11 @@ internal sealed partial class GatewayMcpHandlers(
 
     private (string Server, string OriginalUri) RouteResource(MessageContext request, AgentIdentity agent, string uri)
     {
-        if (!OnVirtualServer && upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server, time.GetUtcNow()))
+        // On a virtual server only its picks route (a URI of /mcp that it does not publish is unknown there).
+        var route = VirtualServerOf() is { } view ? view.Resources.Route(uri) : upstreams.Catalog.Resources.Route(uri);
+        if (route is { } found && agent.Grants.AllowsAnyOf(found.Server, time.GetUtcNow()))
         {
-            return route;
+            return found;
         }
 
         // 2026-07-28 answers an unknown resource with -32602 (SEP-2164), earlier revisions with -32002; both name the URI.
@@ -554,11 +565,8 @@ internal sealed partial class GatewayMcpHandlers(
         return copy;
     }
 
-    /// <summary>
-    /// Whether the request is for a virtual server: it publishes tools only, so its prompts and resources are none (a
-    /// prompt or resource of <c>/mcp</c> is unknown there).
-    /// </summary>
-    private bool OnVirtualServer => VirtualServerPath() is not null;
+    /// <summary>The prompts of the endpoint: a virtual server's picks under its names, or every upstream's on <c>/mcp</c>.</summary>
+    private NamespacedCatalog<ExposedPrompt> PromptsOf(VirtualServers.VirtualServerView? view) => view?.Prompts ?? upstreams.Catalog.Prompts;
 
     /// <summary>The virtual server this request is for (<c>/mcp/{name}</c>), or null for <c>/mcp</c>.</summary>
     private VirtualServers.VirtualServerView? VirtualServerOf() =>
