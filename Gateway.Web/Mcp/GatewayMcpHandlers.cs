@@ -87,7 +87,7 @@ internal sealed partial class GatewayMcpHandlers(
         RoundTrips.SealedRound? resumed = null;
         if (call.RequestState is { } state)
         {
-            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.ToolsCall, call.Name, call.Arguments, cancellationToken)
+            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.ToolsCall, SealedName(call.Name), call.Arguments, cancellationToken)
                 ?? throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
         }
 
@@ -120,7 +120,7 @@ internal sealed partial class GatewayMcpHandlers(
                 waiting.Server = named.Server;
                 var forwarder = new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), null, (waiting, connection));
                 parked.Start(waiting, ct => CallAsync(request, agent, call, null, forwarder, ct));
-                return await parkedRelay.NextRoundAsync(waiting, agent.Id, call.Name, Hash(call.Arguments), cancellationToken);
+                return await parkedRelay.NextRoundAsync(waiting, agent.Id, SealedName(call.Name), Hash(call.Arguments), cancellationToken);
             }
         }
 
@@ -160,7 +160,7 @@ internal sealed partial class GatewayMcpHandlers(
             // handler again with the answers (era translation), which continues the call as its next round.
             var next = outcome.Continuation!;
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
-                agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), forwarder.ForwardedTo ?? string.Empty, inputRequired.RequestState,
+                agent.Id, RequestMethods.ToolsCall, SealedName(call.Name), Hash(call.Arguments), forwarder.ForwardedTo ?? string.Empty, inputRequired.RequestState,
                 next.CallId, next.Round, next.Decision, next.Rule)));
         }
 
@@ -245,7 +245,7 @@ internal sealed partial class GatewayMcpHandlers(
         RoundTrips.SealedRound? resumed = null;
         if (p.RequestState is { } state)
         {
-            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.PromptsGet, p.Name, p.Arguments, cancellationToken);
+            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.PromptsGet, SealedName(p.Name), p.Arguments, cancellationToken);
             if (resumed is null || resumed.Server != entry.Server)
             {
                 throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
@@ -276,7 +276,7 @@ internal sealed partial class GatewayMcpHandlers(
         {
             GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(inputRequired, g, scan));
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
-                agent.Id, RequestMethods.PromptsGet, p.Name, Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null)));
+                agent.Id, RequestMethods.PromptsGet, SealedName(p.Name), Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null)));
         }
     }
 
@@ -573,6 +573,12 @@ internal sealed partial class GatewayMcpHandlers(
         VirtualServerPath() is { } name
             ? virtualServers.Find(name) ?? throw new McpProtocolException($"No virtual server named '{name}'.", McpErrorCode.InvalidRequest)
             : null;
+
+    /// <summary>
+    /// The name a sealed <c>requestState</c> is bound to: the endpoint's too (<c>{virtual server}/{name}</c>; neither part
+    /// has a '/'), so a state given on one endpoint does not open on another, like a 2025-11-25 session.
+    /// </summary>
+    private string SealedName(string name) => VirtualServerPath() is { } virtualServer ? $"{virtualServer}/{name}" : name;
 
     private string? VirtualServerPath() => VirtualServers.VirtualServerPath.NameOf(http.HttpContext?.Request.Path ?? default);
 
