@@ -28,7 +28,7 @@ public sealed partial record VirtualServerDocument(
         server.Name,
         server.Title,
         server.Description,
-        server.Discovery == ToolDiscovery.Search ? "search" : "list",
+        ToolDiscoveries.Name(server.Discovery),
         [.. server.Tools.Select(t => new VirtualToolDocument(t.Server, t.Tool, t.Name, t.Title, t.Description))],
         server.Agents,
         [.. server.Prompts.Select(p => new VirtualPromptDocument(p.Server, p.Prompt, p.Name, p.Title, p.Description))],
@@ -49,15 +49,10 @@ public sealed partial record VirtualServerDocument(
 
         CheckText(errors, "title", Title, VirtualServer.MaxTitleLength);
         CheckText(errors, "description", Description, VirtualServer.MaxDescriptionLength);
-        var discovery = Discovery?.Trim().ToLowerInvariant() switch
-        {
-            null or "" or "list" => ToolDiscovery.List,
-            "search" => ToolDiscovery.Search,
-            _ => (ToolDiscovery?)null,
-        };
+        var discovery = ToolDiscoveries.Parse(Discovery);
         if (discovery is null)
         {
-            errors["discovery"] = ["'list' (every tool in tools/list) or 'search' (search_tools and call_tool)."];
+            errors["discovery"] = [ToolDiscoveries.Rule];
         }
 
         var agents = (Agents ?? []).Select(a => a?.Trim() ?? string.Empty).Distinct(StringComparer.Ordinal).ToList();

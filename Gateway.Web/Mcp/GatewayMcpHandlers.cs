@@ -50,7 +50,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var view = VirtualServerOf();
-        if (view?.Server.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search)
+        if (Searching(agent, view))
         {
             return ValueTask.FromResult(new ListToolsResult { Tools = [.. ToolSearch.Tools], CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
         }
@@ -70,12 +70,12 @@ internal sealed partial class GatewayMcpHandlers(
 
         // A virtual server's tools are its picks under its names; the checks below are the real tool's all the same.
         var view = VirtualServerOf();
-        var searching = view?.Server.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search;
+        var searching = Searching(agent, view);
         if (searching)
         {
             if (call.Name == ToolSearch.SearchName)
             {
-                return ToolSearch.Search(view!.Tools, agent.Grants, time.GetUtcNow(), call.Arguments);
+                return ToolSearch.Search(view?.Tools ?? upstreams.Catalog.Tools, agent.Grants, time.GetUtcNow(), call.Arguments);
             }
 
             // call_tool goes on as a call of the tool it names (its retries too), through the same spine: grant, policy,
@@ -564,6 +564,13 @@ internal sealed partial class GatewayMcpHandlers(
 
         return copy;
     }
+
+    /// <summary>
+    /// Whether the endpoint offers search instead of the full list: a virtual server by its own setting, <c>/mcp</c> by the
+    /// agent's (either way the search ranks the tools of that endpoint the agent may call).
+    /// </summary>
+    private static bool Searching(AgentIdentity agent, VirtualServers.VirtualServerView? view) =>
+        (view?.Server.Discovery ?? agent.Discovery) == Gateway.Core.VirtualServers.ToolDiscovery.Search;
 
     /// <summary>The prompts of the endpoint: a virtual server's picks under its names, or every upstream's on <c>/mcp</c>.</summary>
     private NamespacedCatalog<ExposedPrompt> PromptsOf(VirtualServers.VirtualServerView? view) => view?.Prompts ?? upstreams.Catalog.Prompts;

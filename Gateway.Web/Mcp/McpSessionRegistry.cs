@@ -189,7 +189,8 @@ internal sealed partial class McpSessionRegistry
 
         if (virtualServer is null)
         {
-            return string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants, _time.GetUtcNow()).Select(e => e.ExposedName));
+            return agent.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search ? ToolSearch.SearchName
+                : string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants, _time.GetUtcNow()).Select(e => e.ExposedName));
         }
 
         var view = _virtualServers.Find(virtualServer);

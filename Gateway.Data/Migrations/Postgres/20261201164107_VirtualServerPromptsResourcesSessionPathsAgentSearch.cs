@@ -5,7 +5,7 @@
 namespace Gateway.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class VirtualServerPromptsResourcesSessionPaths : Migration
+    public partial class VirtualServerPromptsResourcesSessionPathsAgentSearch : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -30,6 +30,13 @@ namespace Gateway.Data.Migrations.Postgres
                 type: "character varying(64)",
                 maxLength: 64,
                 nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "ToolSearch",
+                table: "Agents",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
         }
 
         /// <inheritdoc />
@@ -46,6 +53,10 @@ namespace Gateway.Data.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "VirtualServer",
                 table: "McpSessions");
+
+            migrationBuilder.DropColumn(
+                name: "ToolSearch",
+                table: "Agents");
         }
     }
 }

@@ -5,7 +5,7 @@
 namespace Gateway.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class VirtualServerPromptsResourcesSessionPaths : Migration
+    public partial class VirtualServerPromptsResourcesSessionPathsAgentSearch : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -30,6 +30,13 @@ namespace Gateway.Data.Migrations.Sqlite
                 type: "TEXT",
                 maxLength: 64,
                 nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "ToolSearch",
+                table: "Agents",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
         }
 
         /// <inheritdoc />
@@ -46,6 +53,10 @@ namespace Gateway.Data.Migrations.Sqlite
             migrationBuilder.DropColumn(
                 name: "VirtualServer",
                 table: "McpSessions");
+
+            migrationBuilder.DropColumn(
+                name: "ToolSearch",
+                table: "Agents");
         }
     }
 }
