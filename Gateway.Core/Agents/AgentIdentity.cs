@@ -12,6 +12,12 @@ public sealed record AgentIdentity(long Id, string Name, GrantSet Grants)
     /// <summary>Gets the agent's own limits (rate, concurrency, daily quota); unset values take the gateway defaults.</summary>
     public AgentLimits Limits { get; init; } = AgentLimits.Inherit;
 
+    /// <summary>
+    /// Gets how the agent discovers its tools on <c>/mcp</c>: every granted tool in <c>tools/list</c>, or search
+    /// (<c>search_tools</c> and <c>call_tool</c>) so its context holds a few definitions instead of hundreds.
+    /// </summary>
+    public VirtualServers.ToolDiscovery Discovery { get; init; }
+
     /// <summary>Gets the user the agent acts for (an OAuth caller), or <see langword="null"/> for an agent with its own key.</summary>
     public string? User { get; init; }
 

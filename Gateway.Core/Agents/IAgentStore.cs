@@ -20,6 +20,9 @@ public sealed record AgentRecord(
 
     /// <summary>Gets the agent's own limits; unset values take the gateway defaults.</summary>
     public AgentLimits Limits { get; init; } = AgentLimits.Inherit;
+
+    /// <summary>Gets how the agent discovers its tools on <c>/mcp</c> (a virtual server has its own setting).</summary>
+    public VirtualServers.ToolDiscovery Discovery { get; init; }
 }
 
 /// <summary>A key of an agent, without its secret.</summary>
@@ -51,6 +54,9 @@ public interface IAgentStore
 
     /// <summary>Sets (or with <see langword="null"/> clears) the console user responsible for an agent; <see langword="null"/> when it does not exist.</summary>
     Task<AgentRecord?> SetOwnerAsync(string name, string? owner, CancellationToken cancellationToken);
+
+    /// <summary>Sets how the agent discovers its tools on <c>/mcp</c>; <see langword="null"/> when it does not exist.</summary>
+    Task<AgentRecord?> SetDiscoveryAsync(string name, VirtualServers.ToolDiscovery discovery, CancellationToken cancellationToken);
 
     /// <summary>Adds a key, optionally revoking all others in the same transaction (rotation).</summary>
     Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken);

@@ -20,6 +20,9 @@ public sealed record ProvisionedAgent(string Name, string? ApiKeyHash, IReadOnly
 
     /// <summary>Gets the agent's limits (<c>Gateway:Agents:name:Limits:*</c>); unset values take the gateway defaults.</summary>
     public Limits.AgentLimits Limits { get; init; } = Gateway.Core.Limits.AgentLimits.Inherit;
+
+    /// <summary>Gets how the agent discovers its tools on <c>/mcp</c> (<c>Gateway:Agents:name:Discovery</c>, <c>list</c> or <c>search</c>).</summary>
+    public VirtualServers.ToolDiscovery Discovery { get; init; }
 }
 
 /// <summary>Applies a <see cref="ProvisioningSpec"/> to the database in one transaction.</summary>

@@ -6,7 +6,9 @@ namespace Gateway.Core.Sessions;
 /// </summary>
 /// <param name="Holders">The instances that hold a copy of the session (comma-separated ids): the one that began it and
 /// each that continued it, so ending it reaches them all.</param>
-public sealed record McpSessionRecord(string SessionId, long AgentId, string KeyHash, string InitializeJson, DateTimeOffset CreatedAt, string Holders = "");
+/// <param name="VirtualServer">The virtual server the session was opened on (<c>/mcp/{name}</c>), or null for <c>/mcp</c>:
+/// the session is continued on that endpoint only.</param>
+public sealed record McpSessionRecord(string SessionId, long AgentId, string KeyHash, string InitializeJson, DateTimeOffset CreatedAt, string Holders = "", string? VirtualServer = null);
 
 /// <summary>Sessions shared between instances (see <see cref="McpSessionRecord"/>).</summary>
 public interface IMcpSessionStore

@@ -18,6 +18,7 @@ internal sealed class McpSessionEntityConfiguration : IEntityTypeConfiguration<M
         builder.Property(s => s.KeyHash).HasMaxLength(64);
         builder.Property(s => s.InitializeJson).HasMaxLength(MaxInitializeJson);
         builder.Property(s => s.Holders).HasMaxLength(Gateway.Core.Sessions.IMcpSessionStore.MaxHoldersLength);
+        builder.Property(s => s.VirtualServer).HasMaxLength(64);
 
         // UTC ticks on SQLite, so the expiry comparison is done in SQL (timestamptz on PostgreSQL).
         builder.Property(s => s.CreatedAt).HasConversion(new DateTimeOffsetToBinaryConverter());

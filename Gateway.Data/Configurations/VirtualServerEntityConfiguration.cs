@@ -19,5 +19,7 @@ internal sealed class VirtualServerEntityConfiguration : IEntityTypeConfiguratio
 
         // Unbounded text: up to MaxTools picks with their overrides, bounded by the document's validation.
         builder.Property(s => s.Tools);
+        builder.Property(s => s.Prompts);
+        builder.Property(s => s.Resources);
     }
 }

@@ -25,6 +25,9 @@ public sealed class AgentEntity
     /// <summary>Gets or sets the agent's tool calls per UTC day; null takes the gateway default, 0 is unlimited.</summary>
     public int? LimitDailyQuota { get; set; }
 
+    /// <summary>Gets or sets whether the agent discovers its tools on /mcp by search (search_tools, call_tool) instead of the full list.</summary>
+    public bool ToolSearch { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -15,4 +15,7 @@ public sealed class McpSessionEntity
 
     /// <summary>Gets or sets the instances holding a copy, comma-separated (see <c>McpSessionRecord.Holders</c>).</summary>
     public string Holders { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the virtual server it was opened on, or null for <c>/mcp</c> (see <c>McpSessionRecord.VirtualServer</c>).</summary>
+    public string? VirtualServer { get; set; }
 }

@@ -20,6 +20,12 @@ public sealed class VirtualServerEntity
     /// </summary>
     public required string Tools { get; set; }
 
+    /// <summary>Gets or sets the prompts as a JSON array of <c>{server, prompt, name?, title?, description?}</c> (read and written like <see cref="Tools"/>).</summary>
+    public string Prompts { get; set; } = "[]";
+
+    /// <summary>Gets or sets the resources and templates as a JSON array of <c>{server, uri, title?, description?}</c> (likewise).</summary>
+    public string Resources { get; set; } = "[]";
+
     /// <summary>Gets or sets the agents limited to it, a JSON array of names and <c>tag:name</c>.</summary>
     public required string Agents { get; set; }
 

@@ -1,3 +1,4 @@
+using Gateway.Core.VirtualServers;
 using Gateway.Core.Agents;
 using Gateway.Core.Limits;
 using Gateway.Data.Entities;
@@ -104,6 +105,21 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         }
 
         ApplyLimits(row, limits);
+        row.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return ToRecord(row);
+    }
+
+    public async Task<AgentRecord?> SetDiscoveryAsync(string name, ToolDiscovery discovery, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Agents.Include(a => a.Grants).Include(a => a.Keys).SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        row.ToolSearch = discovery == ToolDiscovery.Search;
         row.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         return ToRecord(row);
@@ -224,6 +240,7 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
         Tags = System.Text.Json.JsonSerializer.Deserialize<List<string>>(a.TagsJson) ?? [],
         Owner = a.Owner,
         Limits = LimitsOf(a),
+        Discovery = a.ToolSearch ? ToolDiscovery.Search : ToolDiscovery.List,
     };
 
     private static AgentKeyInfo ToKeyInfo(AgentKeyEntity k) => new(k.Id, k.Hint, k.CreatedAt, k.RevokedAt);

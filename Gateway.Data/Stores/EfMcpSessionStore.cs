@@ -20,6 +20,7 @@ internal sealed class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> fact
             InitializeJson = session.InitializeJson,
             CreatedAt = session.CreatedAt,
             Holders = session.Holders,
+            VirtualServer = session.VirtualServer,
         });
         await db.SaveChangesAsync(cancellationToken);
     }
@@ -52,6 +53,6 @@ internal sealed class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> fact
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var row = await db.Set<McpSessionEntity>().AsNoTracking().SingleOrDefaultAsync(s => s.Id == sessionId && s.CreatedAt >= notBefore, cancellationToken);
-        return row is null ? null : new McpSessionRecord(row.Id, row.AgentId, row.KeyHash, row.InitializeJson, row.CreatedAt, row.Holders);
+        return row is null ? null : new McpSessionRecord(row.Id, row.AgentId, row.KeyHash, row.InitializeJson, row.CreatedAt, row.Holders, row.VirtualServer);
     }
 }

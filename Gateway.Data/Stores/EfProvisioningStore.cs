@@ -65,6 +65,7 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
             {
                 row = new AgentEntity { Name = wanted.Name, ManagedByConfiguration = true, TagsJson = JsonSerializer.Serialize(wanted.Tags), CreatedAt = now, UpdatedAt = now };
                 EfAgentStore.ApplyLimits(row, wanted.Limits);
+                row.ToolSearch = wanted.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search;
                 row.Grants.AddRange(wanted.Grants.Select((g, i) => new AgentGrantEntity { Pattern = g, Position = i }));
                 if (wanted.ApiKeyHash is not null)
                 {
@@ -92,6 +93,13 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
             }
 
             changed |= EfAgentStore.ApplyLimits(row, wanted.Limits);
+            var toolSearch = wanted.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search;
+            if (row.ToolSearch != toolSearch)
+            {
+                row.ToolSearch = toolSearch;
+                changed = true;
+            }
+
             changed |= ReconcileConfigurationKey(row, wanted.ApiKeyHash, now);
             if (changed)
             {

@@ -33,6 +33,8 @@ internal sealed class EfVirtualServerStore(IDbContextFactory<GatewayDbContext> f
         (row.Title, row.Description, row.Discovery) = (server.Title, server.Description, document.Discovery!);
         row.Tools = JsonSerializer.Serialize(document.Tools, Json);
         row.Agents = JsonSerializer.Serialize(server.Agents, Json);
+        row.Prompts = JsonSerializer.Serialize(document.Prompts, Json);
+        row.Resources = JsonSerializer.Serialize(document.Resources, Json);
         row.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
     }
@@ -47,16 +49,20 @@ internal sealed class EfVirtualServerStore(IDbContextFactory<GatewayDbContext> f
     {
         List<VirtualToolDocument>? tools;
         List<string>? agents;
+        List<VirtualPromptDocument>? prompts;
+        List<VirtualResourceDocument>? resources;
         try
         {
             tools = JsonSerializer.Deserialize<List<VirtualToolDocument>>(row.Tools, Json);
             agents = JsonSerializer.Deserialize<List<string>>(row.Agents, Json);
+            prompts = JsonSerializer.Deserialize<List<VirtualPromptDocument>>(row.Prompts, Json);
+            resources = JsonSerializer.Deserialize<List<VirtualResourceDocument>>(row.Resources, Json);
         }
         catch (JsonException)
         {
             return null;
         }
 
-        return new VirtualServerDocument(row.Name, row.Title, row.Description, row.Discovery, tools, agents).ToServer(new Dictionary<string, string[]>());
+        return new VirtualServerDocument(row.Name, row.Title, row.Description, row.Discovery, tools, agents, prompts, resources).ToServer(new Dictionary<string, string[]>());
     }
 }

@@ -32,7 +32,7 @@ internal sealed class AgentDirectoryProvider(
         {
             var agents = await store.LoadCredentialsAsync(cancellationToken);
             var next = new AgentDirectory(agents.Select(a =>
-                (new AgentIdentity(a.Agent.Id, a.Agent.Name, GrantSet.Parse(a.Agent.Grants, new List<string>())) { Tags = a.Agent.Tags, Limits = a.Agent.Limits }, (IEnumerable<string>)a.ActiveKeyHashes)));
+                (new AgentIdentity(a.Agent.Id, a.Agent.Name, GrantSet.Parse(a.Agent.Grants, new List<string>())) { Tags = a.Agent.Tags, Limits = a.Agent.Limits, Discovery = a.Agent.Discovery }, (IEnumerable<string>)a.ActiveKeyHashes)));
             var fingerprint = Fingerprint(agents);
             if (fingerprint != _fingerprint)
             {
@@ -50,5 +50,5 @@ internal sealed class AgentDirectoryProvider(
     private string _fingerprint = string.Empty;
 
     private static string Fingerprint(IReadOnlyList<AgentCredentials> agents) =>
-        string.Join('\n', agents.Select(a => $"{a.Agent.Id}|{a.Agent.Name}|{string.Join(',', a.Agent.Grants)}|{string.Join(',', a.Agent.Tags)}|{a.Agent.Limits}|{string.Join(',', a.ActiveKeyHashes)}"));
+        string.Join('\n', agents.Select(a => $"{a.Agent.Id}|{a.Agent.Name}|{string.Join(',', a.Agent.Grants)}|{string.Join(',', a.Agent.Tags)}|{a.Agent.Limits}|{a.Agent.Discovery}|{string.Join(',', a.ActiveKeyHashes)}"));
 }

@@ -4,11 +4,13 @@ using Gateway.Core.Limits;
 namespace Gateway.Web.Api;
 
 /// <summary>An agent to create.</summary>
-public sealed record CreateAgentRequest(string? Name, List<string>? Grants, List<string>? Tags = null, string? Owner = null, AgentLimitsContract? Limits = null);
+/// <param name="Discovery">How it discovers its tools on <c>/mcp</c>: <c>list</c> (the default) or <c>search</c>.</param>
+public sealed record CreateAgentRequest(string? Name, List<string>? Grants, List<string>? Tags = null, string? Owner = null, AgentLimitsContract? Limits = null, string? Discovery = null);
 
 /// <summary>A change to an agent; omitted fields stay as they are.</summary>
 /// <param name="Owner">The console user responsible for the agent (an existing user), or "" for none.</param>
-public sealed record UpdateAgentRequest(bool? Enabled, List<string>? Grants, List<string>? Tags = null, AgentLimitsContract? Limits = null, string? Owner = null);
+/// <param name="Discovery">How it discovers its tools on <c>/mcp</c>: <c>list</c> or <c>search</c>.</param>
+public sealed record UpdateAgentRequest(bool? Enabled, List<string>? Grants, List<string>? Tags = null, AgentLimitsContract? Limits = null, string? Owner = null, string? Discovery = null);
 
 /// <summary>An agent's own limits: each <see langword="null"/> (the gateway default), 0 (unlimited) or a positive count. Given whole: it replaces all three.</summary>
 /// <param name="RequestsPerMinute">Tool calls started per UTC minute.</param>
@@ -39,6 +41,9 @@ public sealed record AgentResponse(string Name, bool Enabled, bool ManagedByConf
 
     /// <summary>Gets the agent's own limits (null fields take the gateway defaults).</summary>
     public AgentLimitsContract Limits { get; init; } = new(null, null, null);
+
+    /// <summary>Gets how the agent discovers its tools on <c>/mcp</c>: <c>list</c> or <c>search</c>.</summary>
+    public string Discovery { get; init; } = "list";
 
     /// <summary>Gets the agent's current usage and the limits in force, counted on the instance that answers.</summary>
     public AgentUsageResponse? Usage { get; init; }
@@ -72,5 +77,6 @@ internal static class AgentContractMapping
         Tags = a.Tags,
         Owner = a.Owner,
         Limits = AgentLimitsContract.From(a.Limits),
+        Discovery = Gateway.Core.VirtualServers.ToolDiscoveries.Name(a.Discovery),
     };
 }

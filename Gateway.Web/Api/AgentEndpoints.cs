@@ -15,7 +15,7 @@ internal static class AgentEndpoints
         agents.MapGet("/", ListAsync).WithSummary("Lists agents.");
         agents.MapGet("/{name}", GetAsync).WithSummary("Gets one agent.");
         agents.MapPost("/", CreateAsync).WithSummary("Creates an agent and returns its first key (shown once).").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
-        agents.MapPut("/{name}", UpdateAsync).WithSummary("Enables or disables an agent, or replaces its grants, tags, limits or owner (an existing console user, or \"\" for none).").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
+        agents.MapPut("/{name}", UpdateAsync).WithSummary("Enables or disables an agent, or replaces its grants, tags, limits, owner (an existing console user, or \"\" for none) or discovery on /mcp (list or search).").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         agents.MapDelete("/{name}", DeleteAsync).WithSummary("Deletes an agent and its keys.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         agents.MapPost("/{name}/keys/rotate", RotateAsync).WithSummary("Issues a new key (shown once) and revokes the others.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
         agents.MapDelete("/{name}/keys/{keyId:long}", RevokeAsync).WithSummary("Revokes one key.").RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
@@ -28,11 +28,11 @@ internal static class AgentEndpoints
         (await agents.GetAsync(name, ct)).ToHttp(a => TypedResults.Ok(a.ToResponse(limiter)));
 
     private static async Task<Results<Created<IssuedKeyResponse>, AdminRefusal>> CreateAsync(CreateAgentRequest request, AgentOperations agents, CancellationToken ct) =>
-        (await agents.CreateAsync(new AgentDraft(request.Name, request.Grants, request.Tags, request.Owner, request.Limits?.ToLimits()), ct))
+        (await agents.CreateAsync(new AgentDraft(request.Name, request.Grants, request.Tags, request.Owner, request.Limits?.ToLimits(), request.Discovery), ct))
             .ToHttp(issued => TypedResults.Created($"/api/v1/agents/{issued.Agent.Name}", issued.ToResponse()));
 
     private static async Task<Results<Ok<AgentResponse>, AdminRefusal>> UpdateAsync(string name, UpdateAgentRequest request, AgentOperations agents, CancellationToken ct) =>
-        (await agents.UpdateAsync(name, new AgentChange(request.Enabled, request.Grants, request.Tags, request.Limits?.ToLimits(), request.Owner), ct))
+        (await agents.UpdateAsync(name, new AgentChange(request.Enabled, request.Grants, request.Tags, request.Limits?.ToLimits(), request.Owner, request.Discovery), ct))
             .ToHttp(agent => TypedResults.Ok(agent.ToResponse()));
 
     private static async Task<Results<NoContent, AdminRefusal>> DeleteAsync(string name, AgentOperations agents, CancellationToken ct) =>

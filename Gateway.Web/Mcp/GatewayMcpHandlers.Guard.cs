@@ -23,7 +23,7 @@ internal sealed partial class GatewayMcpHandlers
         call.Session.Record(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds);
         if (scan.Any)
         {
-            LogExchangeFindings(method, name, server, agent.Name, scan.ToAuditJson()!);
+            LogExchangeFindings(method, name, server, agent.Name, VirtualServerPath() is { } virtualServer ? "/mcp/" + virtualServer : "/mcp", scan.ToAuditJson()!);
         }
 
         if (scan.BlockedBy is not null)
@@ -32,6 +32,6 @@ internal sealed partial class GatewayMcpHandlers
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Result guard findings in {Method} of '{Name}' from {Server} for agent {Agent}: {Findings}")]
-    private partial void LogExchangeFindings(string method, string name, string server, string agent, string findings);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Result guard findings in {Method} of '{Name}' from {Server} for agent {Agent} on {Endpoint}: {Findings}")]
+    private partial void LogExchangeFindings(string method, string name, string server, string agent, string endpoint, string findings);
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
+using Gateway.Core.Catalog;
 using Gateway.Core.Pipeline;
 using Gateway.Web.Authentication;
 using Gateway.Web.Guardrails;
@@ -49,7 +50,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var view = VirtualServerOf();
-        if (view?.Server.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search)
+        if (Searching(agent, view))
         {
             return ValueTask.FromResult(new ListToolsResult { Tools = [.. ToolSearch.Tools], CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
         }
@@ -69,12 +70,12 @@ internal sealed partial class GatewayMcpHandlers(
 
         // A virtual server's tools are its picks under its names; the checks below are the real tool's all the same.
         var view = VirtualServerOf();
-        var searching = view?.Server.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search;
+        var searching = Searching(agent, view);
         if (searching)
         {
             if (call.Name == ToolSearch.SearchName)
             {
-                return ToolSearch.Search(view!.Tools, agent.Grants, time.GetUtcNow(), call.Arguments);
+                return ToolSearch.Search(view?.Tools ?? upstreams.Catalog.Tools, agent.Grants, time.GetUtcNow(), call.Arguments);
             }
 
             // call_tool goes on as a call of the tool it names (its retries too), through the same spine: grant, policy,
@@ -86,7 +87,7 @@ internal sealed partial class GatewayMcpHandlers(
         RoundTrips.SealedRound? resumed = null;
         if (call.RequestState is { } state)
         {
-            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.ToolsCall, call.Name, call.Arguments, cancellationToken)
+            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.ToolsCall, SealedName(call.Name), call.Arguments, cancellationToken)
                 ?? throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
         }
 
@@ -119,7 +120,7 @@ internal sealed partial class GatewayMcpHandlers(
                 waiting.Server = named.Server;
                 var forwarder = new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), null, (waiting, connection));
                 parked.Start(waiting, ct => CallAsync(request, agent, call, null, forwarder, ct));
-                return await parkedRelay.NextRoundAsync(waiting, agent.Id, call.Name, Hash(call.Arguments), cancellationToken);
+                return await parkedRelay.NextRoundAsync(waiting, agent.Id, SealedName(call.Name), Hash(call.Arguments), cancellationToken);
             }
         }
 
@@ -159,7 +160,7 @@ internal sealed partial class GatewayMcpHandlers(
             // handler again with the answers (era translation), which continues the call as its next round.
             var next = outcome.Continuation!;
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
-                agent.Id, RequestMethods.ToolsCall, call.Name, Hash(call.Arguments), forwarder.ForwardedTo ?? string.Empty, inputRequired.RequestState,
+                agent.Id, RequestMethods.ToolsCall, SealedName(call.Name), Hash(call.Arguments), forwarder.ForwardedTo ?? string.Empty, inputRequired.RequestState,
                 next.CallId, next.Round, next.Decision, next.Rule)));
         }
 
@@ -226,7 +227,7 @@ internal sealed partial class GatewayMcpHandlers(
     public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var prompts = OnVirtualServer ? [] : upstreams.Catalog.Prompts.OfServersVisibleTo(agent.Grants, time.GetUtcNow());
+        var prompts = PromptsOf(VirtualServerOf()).OfServersVisibleTo(agent.Grants, time.GetUtcNow());
         var (page, next) = ListPage.Slice(prompts.Select(e => e.Item.Exposed), request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListPromptsResult { Prompts = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
@@ -235,7 +236,7 @@ internal sealed partial class GatewayMcpHandlers(
     {
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
-        if (OnVirtualServer || !upstreams.Catalog.Prompts.TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
+        if (!PromptsOf(VirtualServerOf()).TryResolve(p.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
         {
             throw new McpProtocolException($"Unknown prompt: '{p.Name}'.", McpErrorCode.InvalidParams);
         }
@@ -244,7 +245,7 @@ internal sealed partial class GatewayMcpHandlers(
         RoundTrips.SealedRound? resumed = null;
         if (p.RequestState is { } state)
         {
-            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.PromptsGet, p.Name, p.Arguments, cancellationToken);
+            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.PromptsGet, SealedName(p.Name), p.Arguments, cancellationToken);
             if (resumed is null || resumed.Server != entry.Server)
             {
                 throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
@@ -275,21 +276,29 @@ internal sealed partial class GatewayMcpHandlers(
         {
             GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(inputRequired, g, scan));
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
-                agent.Id, RequestMethods.PromptsGet, p.Name, Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null)));
+                agent.Id, RequestMethods.PromptsGet, SealedName(p.Name), Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null)));
         }
     }
 
     public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedResources.Where(r => !OnVirtualServer && agent.Grants.AllowsAnyOf(r.Server, time.GetUtcNow())).Select(r => r.Exposed), request.Params?.Cursor, PageSize);
+        var now = time.GetUtcNow();
+        var resources = VirtualServerOf() is { } view
+            ? view.Resources.Resources.OfServersVisibleTo(agent.Grants, now).Select(e => e.Item)
+            : upstreams.Catalog.ExposedResources.Where(r => agent.Grants.AllowsAnyOf(r.Server, now)).Select(r => r.Exposed);
+        var (page, next) = ListPage.Slice(resources, request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourcesResult { Resources = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
     public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
-        var (page, next) = ListPage.Slice(upstreams.Catalog.ExposedTemplates.Where(t => !OnVirtualServer && agent.Grants.AllowsAnyOf(t.Server, time.GetUtcNow())).Select(t => t.Exposed), request.Params?.Cursor, PageSize);
+        var now = time.GetUtcNow();
+        var templates = VirtualServerOf() is { } view
+            ? view.Resources.Templates.OfServersVisibleTo(agent.Grants, now).Select(e => e.Item)
+            : upstreams.Catalog.ExposedTemplates.Where(t => agent.Grants.AllowsAnyOf(t.Server, now)).Select(t => t.Exposed);
+        var (page, next) = ListPage.Slice(templates, request.Params?.Cursor, PageSize);
         return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page, NextCursor = next, CacheScope = PerAgent, TimeToLive = TimeSpan.Zero });
     }
 
@@ -329,7 +338,7 @@ internal sealed partial class GatewayMcpHandlers(
         switch (p.Ref)
         {
             case PromptReference prompt:
-                if (OnVirtualServer || !upstreams.Catalog.Prompts.TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
+                if (!PromptsOf(VirtualServerOf()).TryResolve(prompt.Name, out var entry) || !agent.Grants.AllowsAnyOf(entry.Server, time.GetUtcNow()))
                 {
                     throw new McpProtocolException($"Unknown prompt: '{prompt.Name}'.", McpErrorCode.InvalidParams);
                 }
@@ -525,9 +534,11 @@ internal sealed partial class GatewayMcpHandlers(
 
     private (string Server, string OriginalUri) RouteResource(MessageContext request, AgentIdentity agent, string uri)
     {
-        if (!OnVirtualServer && upstreams.Catalog.Resources.Route(uri) is { } route && agent.Grants.AllowsAnyOf(route.Server, time.GetUtcNow()))
+        // On a virtual server only its picks route (a URI of /mcp that it does not publish is unknown there).
+        var route = VirtualServerOf() is { } view ? view.Resources.Route(uri) : upstreams.Catalog.Resources.Route(uri);
+        if (route is { } found && agent.Grants.AllowsAnyOf(found.Server, time.GetUtcNow()))
         {
-            return route;
+            return found;
         }
 
         // 2026-07-28 answers an unknown resource with -32602 (SEP-2164), earlier revisions with -32002; both name the URI.
@@ -564,16 +575,26 @@ internal sealed partial class GatewayMcpHandlers(
     }
 
     /// <summary>
-    /// Whether the request is for a virtual server: it publishes tools only, so its prompts and resources are none (a
-    /// prompt or resource of <c>/mcp</c> is unknown there).
+    /// Whether the endpoint offers search instead of the full list: a virtual server by its own setting, <c>/mcp</c> by the
+    /// agent's (either way the search ranks the tools of that endpoint the agent may call).
     /// </summary>
-    private bool OnVirtualServer => VirtualServerPath() is not null;
+    private static bool Searching(AgentIdentity agent, VirtualServers.VirtualServerView? view) =>
+        (view?.Server.Discovery ?? agent.Discovery) == Gateway.Core.VirtualServers.ToolDiscovery.Search;
+
+    /// <summary>The prompts of the endpoint: a virtual server's picks under its names, or every upstream's on <c>/mcp</c>.</summary>
+    private NamespacedCatalog<ExposedPrompt> PromptsOf(VirtualServers.VirtualServerView? view) => view?.Prompts ?? upstreams.Catalog.Prompts;
 
     /// <summary>The virtual server this request is for (<c>/mcp/{name}</c>), or null for <c>/mcp</c>.</summary>
     private VirtualServers.VirtualServerView? VirtualServerOf() =>
         VirtualServerPath() is { } name
             ? virtualServers.Find(name) ?? throw new McpProtocolException($"No virtual server named '{name}'.", McpErrorCode.InvalidRequest)
             : null;
+
+    /// <summary>
+    /// The name a sealed <c>requestState</c> is bound to: the endpoint's too (<c>{virtual server}/{name}</c>; neither part
+    /// has a '/'), so a state given on one endpoint does not open on another, like a 2025-11-25 session.
+    /// </summary>
+    private string SealedName(string name) => VirtualServerPath() is { } virtualServer ? $"{virtualServer}/{name}" : name;
 
     private string? VirtualServerPath() => VirtualServers.VirtualServerPath.NameOf(http.HttpContext?.Request.Path ?? default);
 

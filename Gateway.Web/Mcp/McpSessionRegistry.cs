@@ -22,6 +22,9 @@ namespace Gateway.Web.Mcp;
 internal sealed partial class McpSessionRegistry
 {
     private readonly ConcurrentDictionary<McpServer, Session> _sessions = new();
+
+    // The endpoint each session held here was opened on (a virtual server's name, "" for /mcp), by session id.
+    private readonly ConcurrentDictionary<string, string> _endpoints = new(StringComparer.Ordinal);
     private readonly AgentDirectoryProvider _agents;
     private readonly UpstreamManager _upstreams;
     private readonly SessionBridges _bridges;
@@ -50,6 +53,13 @@ internal sealed partial class McpSessionRegistry
 
     public int Count => _sessions.Count;
 
+    /// <summary>
+    /// Whether a session held here was opened on another endpoint than <c>/mcp/{virtualServer}</c> (null: <c>/mcp</c>). A
+    /// session held by another instance is checked when it is taken over (<see cref="SharedSessions"/>).
+    /// </summary>
+    public bool IsOpenedElsewhere(string sessionId, string? virtualServer) =>
+        _endpoints.TryGetValue(sessionId, out var endpoint) && endpoint != (virtualServer ?? string.Empty);
+
     public int CountFor(long agentId) => _sessions.Values.Count(s => s.AgentId == agentId);
 
     /// <param name="virtualServer">The virtual server the session was opened on, or null for <c>/mcp</c>.</param>
@@ -61,6 +71,7 @@ internal sealed partial class McpSessionRegistry
             return;
         }
 
+        _endpoints[server.SessionId] = virtualServer ?? string.Empty;
         _sessions[server] = new Session(agentId, keyHash, virtualServer, ViewOf(agentId, virtualServer));
         try
         {
@@ -69,6 +80,7 @@ internal sealed partial class McpSessionRegistry
         finally
         {
             _sessions.TryRemove(server, out _);
+            _endpoints.TryRemove(server.SessionId, out _);
             _shared.Untrack(server.SessionId);
             _facts.Forget(server.SessionId);
             await _bridges.EndSessionAsync(server.SessionId);
@@ -177,7 +189,8 @@ internal sealed partial class McpSessionRegistry
 
         if (virtualServer is null)
         {
-            return string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants, _time.GetUtcNow()).Select(e => e.ExposedName));
+            return agent.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search ? ToolSearch.SearchName
+                : string.Join('\n', _upstreams.Catalog.Tools.VisibleTo(agent.Grants, _time.GetUtcNow()).Select(e => e.ExposedName));
         }
 
         var view = _virtualServers.Find(virtualServer);

@@ -82,7 +82,7 @@ internal sealed partial class SharedSessions(
         var now = time.GetUtcNow();
         try
         {
-            await store.SaveAsync(new McpSessionRecord(sessionId, identity.Agent.Id, identity.KeyHash, json, now, instance.Id), now - options.Value.Mcp.SharedSessionLifetime, cancellationToken);
+            await store.SaveAsync(new McpSessionRecord(sessionId, identity.Agent.Id, identity.KeyHash, json, now, instance.Id, VirtualServers.VirtualServerPath.NameOf(context.Request.Path)), now - options.Value.Mcp.SharedSessionLifetime, cancellationToken);
             _shared[sessionId] = 0;
         }
         catch (Exception ex) when (ex is DbException or DbUpdateException)
@@ -105,6 +105,13 @@ internal sealed partial class SharedSessions(
             || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(record.KeyHash), Encoding.ASCII.GetBytes(identity.KeyHash)))
         {
             // Unknown, expired, or another agent's (or key's) session: taking it over would be impersonation.
+            return null;
+        }
+
+        if (record.VirtualServer != VirtualServers.VirtualServerPath.NameOf(context.Request.Path))
+        {
+            // A session belongs to the endpoint it was opened on: elsewhere it is not found (the specification's 404).
+            LogOtherEndpoint(identity.Agent.Name, record.VirtualServer is { } name ? "/mcp/" + name : "/mcp");
             return null;
         }
 
@@ -169,6 +176,9 @@ internal sealed partial class SharedSessions(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A session of agent {Agent} is not shared with other instances ({Reason}); it ends if its requests reach another instance.")]
     private partial void LogNotShared(string agent, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A session of agent {Agent} opened on {Endpoint} was used on another endpoint; refused as not found.")]
+    private partial void LogOtherEndpoint(string agent, string endpoint);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Continuing a session of agent {Agent} that began on another instance (or before a restart).")]
     private partial void LogTakenOver(string agent);

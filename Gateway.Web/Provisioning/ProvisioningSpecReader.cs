@@ -86,9 +86,15 @@ internal static class ProvisioningSpecReader
             }
 
             var limits = ReadLimits(section.GetSection("Limits"), $"{where}:Limits", errors);
+            var discovery = Gateway.Core.VirtualServers.ToolDiscoveries.Parse(section["Discovery"]);
+            if (discovery is null)
+            {
+                errors.Add($"{where}:Discovery: {Gateway.Core.VirtualServers.ToolDiscoveries.Rule}");
+            }
+
             if (errors.Count == before)
             {
-                agents.Add(new ProvisionedAgent(section.Key, key is null ? null : ApiKeys.Hash(key), grantTexts) { Tags = tags, Limits = limits });
+                agents.Add(new ProvisionedAgent(section.Key, key is null ? null : ApiKeys.Hash(key), grantTexts) { Tags = tags, Limits = limits, Discovery = discovery!.Value });
             }
         }
 

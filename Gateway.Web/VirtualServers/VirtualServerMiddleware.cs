@@ -4,11 +4,13 @@ using Microsoft.AspNetCore.Authentication;
 namespace Gateway.Web.VirtualServers;
 
 /// <summary>
-/// Answers for the endpoints an authenticated agent may not use: <c>/mcp/{name}</c> of no virtual server (404), and an
-/// endpoint other than the virtual servers the agent is limited to (403). An unauthenticated request goes on to the
-/// endpoint's 401, so nobody learns the virtual servers' names without a key.
+/// Answers for the endpoints an authenticated agent may not use: <c>/mcp/{name}</c> of no virtual server (404), an
+/// endpoint other than the virtual servers the agent is limited to (403), and a 2025-11-25 session used on another
+/// endpoint than the one it was opened on (404, the specification's answer to a session the endpoint does not know, so
+/// the client starts a new one there). An unauthenticated request goes on to the endpoint's 401, so nobody learns the
+/// virtual servers' names without a key.
 /// </summary>
-internal sealed class VirtualServerMiddleware(RequestDelegate next, VirtualServerDirectory directory)
+internal sealed class VirtualServerMiddleware(RequestDelegate next, VirtualServerDirectory directory, Mcp.McpSessionRegistry sessions)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -29,6 +31,16 @@ internal sealed class VirtualServerMiddleware(RequestDelegate next, VirtualServe
                     : $"Agent '{agent.Name}' is limited to other virtual servers than '{name}'.");
                 return;
             }
+        }
+
+        // A 2026-07-28 request has no session: its Mcp-Session-Id, if any, is ignored by the endpoint.
+        if (context.Request.Headers["Mcp-Session-Id"].ToString() is { Length: > 0 } sessionId
+            && !Protocol.ProtocolRevisions.IsPerRequest(context.Request.Headers["MCP-Protocol-Version"].ToString())
+            && sessions.IsOpenedElsewhere(sessionId, name))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", error = new { code = -32001, message = "Session not found" }, id = (string?)null });
+            return;
         }
 
         await next(context);

@@ -16,6 +16,11 @@ internal sealed class VirtualServerOptions
 
     public List<VirtualToolOptions> Tools { get; set; } = [];
 
+    public List<VirtualPromptOptions> Prompts { get; set; } = [];
+
+    /// <summary>Gets or sets the resources and resource templates, each by its upstream URI or URI template.</summary>
+    public List<VirtualResourceOptions> Resources { get; set; } = [];
+
     /// <summary>Gets or sets the agents limited to this virtual server: names and <c>tag:name</c>.</summary>
     public List<string> Agents { get; set; } = [];
 
@@ -40,6 +45,8 @@ internal sealed class VirtualServerOptions
                 options.Discovery,
                 [.. options.Tools.Select(t => new VirtualToolDocument(t.Server, t.Tool, t.Name, t.Title, t.Description))],
                 options.Agents,
+                [.. options.Prompts.Select(p => new VirtualPromptDocument(p.Server, p.Prompt, p.Name, p.Title, p.Description))],
+                [.. options.Resources.Select(r => new VirtualResourceDocument(r.Server, r.Uri, r.Title, r.Description))],
                 ManagedByConfiguration: true);
             if (document.ToServer(fields) is { } server)
             {
@@ -61,6 +68,32 @@ internal sealed class VirtualToolOptions
     public string? Tool { get; set; }
 
     public string? Name { get; set; }
+
+    public string? Title { get; set; }
+
+    public string? Description { get; set; }
+}
+
+/// <summary>One prompt of a configured virtual server.</summary>
+internal sealed class VirtualPromptOptions
+{
+    public string? Server { get; set; }
+
+    public string? Prompt { get; set; }
+
+    public string? Name { get; set; }
+
+    public string? Title { get; set; }
+
+    public string? Description { get; set; }
+}
+
+/// <summary>One resource or resource template of a configured virtual server.</summary>
+internal sealed class VirtualResourceOptions
+{
+    public string? Server { get; set; }
+
+    public string? Uri { get; set; }
 
     public string? Title { get; set; }
 

@@ -14,9 +14,9 @@ using ModelContextProtocol.Protocol;
 
 /// <summary>
 /// Tool search on a generated catalog (<c>-- tool-search [--tools 1000] [--queries 2000]</c>): one upstream with N tools
-/// behind the gateway, listed at <c>/mcp</c> (every definition) and at a virtual server in search discovery. Prints the
-/// context a model pays for <c>tools/list</c> before and after (bytes, and tokens as bytes/4), and the latency of
-/// <c>search_tools</c> through the gateway, end to end over loopback HTTP.
+/// behind the gateway, listed at <c>/mcp</c> (every definition), at a virtual server in search discovery, and at <c>/mcp</c>
+/// for an agent in search discovery. Prints the context a model pays for <c>tools/list</c> before and after (bytes, and
+/// tokens as bytes/4), and the latency of <c>search_tools</c> through the gateway on both, end to end over loopback HTTP.
 /// </summary>
 internal static class ToolSearchBench
 {
@@ -36,6 +36,7 @@ internal static class ToolSearchBench
         var directory = Path.Combine(Path.GetTempPath(), "gw-bench-search-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         const string key = "bench-agent-key-0123456789";
+        const string searcherKey = "bench-searcher-key-0123456789";
         var settings = new List<string>
         {
             "--urls=http://127.0.0.1:0",
@@ -49,6 +50,9 @@ internal static class ToolSearchBench
             $"--Gateway:Servers:big:Url={upstream.Urls.First().TrimEnd('/')}/mcp",
             "--Gateway:Mcp:PageSize=2000",
             "--Gateway:VirtualServers:find:Discovery=search",
+            $"--Gateway:Agents:searcher:ApiKey={searcherKey}",
+            "--Gateway:Agents:searcher:Grants:0=big/*",
+            "--Gateway:Agents:searcher:Discovery=search",
         };
         for (var i = 0; i < tools.Count; i++)
         {
@@ -61,6 +65,7 @@ internal static class ToolSearchBench
         var baseUri = new Uri(gateway.Urls.First());
         await using var all = await ConnectAsync(new Uri(baseUri, "/mcp"), key);
         await using var find = await ConnectAsync(new Uri(baseUri, "/mcp/find"), key);
+        await using var searcher = await ConnectAsync(new Uri(baseUri, "/mcp"), searcherKey);
 
         // The catalog fills as the upstream's list arrives.
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -77,24 +82,36 @@ internal static class ToolSearchBench
         var oneSearch = await SearchAsync(find, queryTexts[0]);
         var searchBytes = Bytes(oneSearch);
 
-        for (var i = 0; i < 200; i++)
+        async Task<(List<double> Ms, int Hits)> MeasureAsync(McpClient client, string prefix)
         {
-            await SearchAsync(find, queryTexts[random.Next(queryTexts.Count)]);
+            for (var i = 0; i < 200; i++)
+            {
+                await SearchAsync(client, queryTexts[random.Next(queryTexts.Count)]);
+            }
+
+            var ms = new List<double>(queries);
+            var hits = 0;
+            for (var i = 0; i < queries; i++)
+            {
+                var target = random.Next(tools.Count);
+                var started = Stopwatch.GetTimestamp();
+                var result = await SearchAsync(client, queryTexts[target]);
+                ms.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (result.StructuredContent!.Value.GetProperty("tools").EnumerateArray().Any(t => t.GetProperty("name").GetString() == prefix + tools[target].Name))
+                {
+                    hits++;
+                }
+            }
+
+            return (ms, hits);
         }
 
-        var ms = new List<double>(queries);
-        var hits = 0;
-        for (var i = 0; i < queries; i++)
-        {
-            var target = random.Next(tools.Count);
-            var started = Stopwatch.GetTimestamp();
-            var result = await SearchAsync(find, queryTexts[target]);
-            ms.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            if (result.StructuredContent!.Value.GetProperty("tools").EnumerateArray().Any(t => t.GetProperty("name").GetString() == tools[target].Name))
-            {
-                hits++;
-            }
-        }
+        var (ms, hits) = await MeasureAsync(find, string.Empty);
+
+        // /mcp names every tool with its server's prefix ({server}__ by default).
+        const string prefix = "big__";
+        var agentAfter = Bytes(new ListToolsResult { Tools = [.. (await searcher.ListToolsAsync()).Select(t => t.ProtocolTool)] });
+        var (agentMs, agentHits) = await MeasureAsync(searcher, prefix);
 
         // The index alone, in process: what a search costs the gateway, apart from HTTP, JSON and the client.
         var index = Gateway.Core.Catalog.ToolSearchIndex<Tool>.Build(
@@ -115,8 +132,10 @@ internal static class ToolSearchBench
         Console.WriteLine($"tool search over {tools.Count} tools (one upstream over HTTP, the agent granted all), {queries} searches of limit 5 (each the first sentence of a random tool's description), client protocol 2025-11-25");
         Console.WriteLine($"tools/list at /mcp:             {before,9:N0} bytes  ~{before / 4,7:N0} tokens (every definition)");
         Console.WriteLine($"tools/list at /mcp/find:        {after,9:N0} bytes  ~{after / 4,7:N0} tokens (search_tools, call_tool)");
+        Console.WriteLine($"tools/list at /mcp, agent in search discovery: {agentAfter,9:N0} bytes  ~{agentAfter / 4,7:N0} tokens");
         Console.WriteLine($"one search_tools result:        {searchBytes,9:N0} bytes  ~{searchBytes / 4,7:N0} tokens (5 full definitions)");
-        Console.WriteLine($"search_tools through the gateway: p50 {F(Pct(ms, 50))} ms, p90 {F(Pct(ms, 90))} ms, p99 {F(Pct(ms, 99))} ms; the queried tool in the top 5: {hits * 100.0 / queries:0.0}%");
+        Console.WriteLine($"search_tools at /mcp/find:        p50 {F(Pct(ms, 50))} ms, p90 {F(Pct(ms, 90))} ms, p99 {F(Pct(ms, 99))} ms; the queried tool in the top 5: {hits * 100.0 / queries:0.0}%");
+        Console.WriteLine($"search_tools at /mcp (agent's):   p50 {F(Pct(agentMs, 50))} ms, p90 {F(Pct(agentMs, 90))} ms, p99 {F(Pct(agentMs, 99))} ms; the queried tool in the top 5: {agentHits * 100.0 / queries:0.0}%");
         Console.WriteLine($"the index alone (in process):      p50 {F(Pct(indexMs, 50))} ms, p90 {F(Pct(indexMs, 90))} ms, p99 {F(Pct(indexMs, 99))} ms");
 
         await gateway.StopAsync();

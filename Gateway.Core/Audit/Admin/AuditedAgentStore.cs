@@ -50,6 +50,18 @@ public sealed class AuditedAgentStore(IAgentStore inner, AdminChangeRecorder rec
         return updated;
     }
 
+    public async Task<AgentRecord?> SetDiscoveryAsync(string name, VirtualServers.ToolDiscovery discovery, CancellationToken cancellationToken)
+    {
+        var before = await inner.FindAsync(name, cancellationToken);
+        var updated = await inner.SetDiscoveryAsync(name, discovery, cancellationToken);
+        if (updated is not null)
+        {
+            await recorder.RecordAsync("agent", name, "discovery", before, updated);
+        }
+
+        return updated;
+    }
+
     public async Task<AgentRecord?> SetOwnerAsync(string name, string? owner, CancellationToken cancellationToken)
     {
         var before = await inner.FindAsync(name, cancellationToken);

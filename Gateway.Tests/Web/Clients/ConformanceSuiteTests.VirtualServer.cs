@@ -8,31 +8,35 @@ namespace Gateway.Tests.Web.Clients;
 public sealed partial class ConformanceSuiteTests
 {
     /// <summary>
-    /// Suite 0.1.16 against a virtual server that re-publishes every tool of the conformance server under its own name
-    /// equals the suite directly, scenario for scenario, for every tool scenario. A virtual server publishes tools only,
-    /// so the prompt, resource and completion (of a prompt's argument) scenarios are left out of the comparison; today 20 of
-    /// 30 pass there, every other one as directly.
+    /// Suite 0.1.16 against a virtual server that re-publishes every tool, prompt, resource and resource template of the
+    /// conformance server under their own names equals the suite directly, scenario for scenario (tools, prompts,
+    /// resources, templates, subscriptions and completion of a prompt's argument all go through the virtual server).
     /// </summary>
     [Fact]
-    public async Task VirtualServer_RepublishingTheConformanceServersTools_EqualsDirect_ForEveryToolScenario()
+    public async Task VirtualServer_RepublishingTheConformanceServersToolsPromptsAndResources_EqualsDirect_OnEveryScenario()
     {
         await using var server = await ConformanceServer.StartAsync();
         var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
         await using var gateway = await GatewayHost.StartAsync(Merge(Http("conformance", upstream), Agent("conformance", Key, "conformance/*")));
         await gateway.WaitForToolAsync("conformance__test_simple_text");
-        var tools = gateway.Upstreams.Catalog.Tools.Entries.Where(e => e.Server == "conformance").Select(e => new { server = e.Server, tool = e.OriginalName }).ToList();
-        using (var put = await gateway.Admin.PutAsJsonAsync("/api/v1/virtual-servers/conformance-tools", new { tools }, TestContext.Timeout))
+        var catalog = gateway.Upstreams.Catalog;
+        var tools = catalog.Tools.Entries.Where(e => e.Server == "conformance").Select(e => new { server = e.Server, tool = e.OriginalName }).ToList();
+        var prompts = catalog.Prompts.Entries.Where(e => e.Server == "conformance").Select(e => new { server = e.Server, prompt = e.OriginalName }).ToList();
+        var resources = catalog.Resources.Resources.Where(e => e.Server == "conformance").Select(e => new { server = e.Server, uri = e.OriginalName })
+            .Concat(catalog.Resources.Templates.Where(e => e.Server == "conformance").Select(e => new { server = e.Server, uri = e.OriginalName })).ToList();
+        Assert.NotEmpty(prompts);
+        Assert.Contains(resources, r => r.uri.Contains('{', StringComparison.Ordinal));
+        using (var put = await gateway.Admin.PutAsJsonAsync("/api/v1/virtual-servers/conformance-all", new { tools, prompts, resources }, TestContext.Timeout))
         {
             Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync(TestContext.Timeout));
         }
 
         var direct = await RunSuite0116Async(upstream, token: null);
-        var through = await RunSuite0116Async($"http://localhost:{gateway.BaseUri.Port}/mcp/conformance-tools", Key);
+        var through = await RunSuite0116Async($"http://localhost:{gateway.BaseUri.Port}/mcp/conformance-all", Key);
 
-        static bool IsToolScenario(string scenario) => !scenario.StartsWith("prompts-", StringComparison.Ordinal) && !scenario.StartsWith("resources-", StringComparison.Ordinal)
-            && scenario != "completion-complete";
-        Assert.Equal(direct.Where(r => IsToolScenario(r.Scenario)), through.Where(r => IsToolScenario(r.Scenario)));
+        Assert.Equal(direct, through);
         Assert.Equal(11, through.Count(r => r.Scenario.StartsWith("tools-", StringComparison.Ordinal) && r.Passed));
+        Assert.All(through, r => Assert.True(r.Passed, r.Scenario));
     }
 
     private async Task<List<(string Scenario, bool Passed)>> RunSuite0116Async(string url, string? token)

@@ -7,8 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Tests.Web.Components;
 
 /// <summary>
-/// The virtual servers page over a real SQLite file: configuration's is shown as managed, a new one is typed one tool a
-/// line, refused by line when two tools share a name, then saved through the operations layer and in force at once.
+/// The virtual servers page over a real SQLite file: configuration's is shown as managed, a new one is typed one tool,
+/// prompt and resource a line, refused by line when two tools or prompts share a name or two resources a URI, then saved
+/// through the operations layer and in force at once.
 /// </summary>
 public sealed class VirtualServersPageTests : ConsolePageTest
 {
@@ -36,17 +37,25 @@ public sealed class VirtualServersPageTests : ConsolePageTest
         string HelperOf(string id) => cut.Find("#" + id).Closest(".mud-input-control")!.TextContent;
         cut.Find("#virtual-server-name").Input("dev");
         cut.Find("#virtual-server-tools").Input("github/search_issues -> find | Finds issues.\njira/search -> find");
+        cut.Find("#virtual-server-prompts").Input("github/triage\njira/triage");
+        cut.Find("#virtual-server-resources").Input("github/repo://{owner}/{name}\njira/repo://{owner}/{name}");
         cut.Find("#save-virtual-server").Click();
         cut.WaitForAssertion(() => Assert.Contains("Line 2: Name collision: 'find' (jira/search)", HelperOf("virtual-server-tools"), StringComparison.Ordinal));
+        Assert.Contains("Line 2: Name collision: 'triage' (jira/triage)", HelperOf("virtual-server-prompts"), StringComparison.Ordinal);
+        Assert.Contains("Line 2: URI collision: 'repo://{owner}/{name}' (jira)", HelperOf("virtual-server-resources"), StringComparison.Ordinal);
         Assert.Empty(await Services.GetRequiredService<IVirtualServerStore>().ListAsync(CancellationToken.None));
 
         cut.Find("#virtual-server-tools").Input("github/search_issues -> find | Finds issues.\njira/search");
+        cut.Find("#virtual-server-prompts").Input("github/triage -> gh_triage | Triage an issue.\njira/triage");
+        cut.Find("#virtual-server-resources").Input("github/repo://{owner}/{name} | A repository.");
         cut.Find("#virtual-server-agents").Input("ci-bot, tag:ci");
         cut.Find("#save-virtual-server").Click();
         cut.WaitForAssertion(() => Assert.Contains("/mcp/dev", cut.Find("tr.virtual-server[data-name='dev']").TextContent, StringComparison.Ordinal));
         var stored = Assert.Single(await Services.GetRequiredService<IVirtualServerStore>().ListAsync(CancellationToken.None));
         Assert.Equal([new VirtualTool("github", "search_issues", "find", null, "Finds issues."), new VirtualTool("jira", "search")], stored.Tools);
         Assert.Equal(["ci-bot", "tag:ci"], stored.Agents);
+        Assert.Equal([new VirtualPrompt("github", "triage", "gh_triage", null, "Triage an issue."), new VirtualPrompt("jira", "triage")], stored.Prompts);
+        Assert.Equal([new VirtualResource("github", "repo://{owner}/{name}", null, "A repository.")], stored.Resources);
 
         // In force at once: the endpoint exists, and the limited agent is admitted there only.
         var directory = Services.GetRequiredService<Gateway.Web.VirtualServers.VirtualServerDirectory>();

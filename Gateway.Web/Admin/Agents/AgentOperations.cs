@@ -1,3 +1,4 @@
+using Gateway.Core.VirtualServers;
 using Gateway.Core.Agents;
 using Gateway.Core.Identity;
 using Gateway.Core.Limits;
@@ -43,7 +44,7 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
         }
 
         var owner = string.IsNullOrWhiteSpace(draft.Owner) ? null : draft.Owner.Trim();
-        var errors = AgentValidation.Validate(draft.Name, creating: true, draft.Grants, draft.Tags, owner, draft.Limits);
+        var errors = AgentValidation.Validate(draft.Name, creating: true, draft.Grants, draft.Tags, owner, draft.Limits, draft.Discovery);
         if (errors.Count > 0)
         {
             return AdminResult.Invalid(errors, "The agent is invalid.");
@@ -67,6 +68,11 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
             agent = await store.SetLimitsAsync(agent.Name, limits, cancellationToken) ?? agent;
         }
 
+        if (ToolDiscoveries.Parse(draft.Discovery) is ToolDiscovery.Search)
+        {
+            agent = await store.SetDiscoveryAsync(agent.Name, ToolDiscovery.Search, cancellationToken) ?? agent;
+        }
+
         await directory.ReloadAsync(cancellationToken);
         return AdminResult.Done(new IssuedAgentKey(agent, key, agent.Keys[0].Id));
     }
@@ -81,7 +87,7 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
         }
 
         var owner = change.Owner?.Trim();
-        var errors = AgentValidation.Validate(name, creating: false, change.Grants, change.Tags, owner, change.Limits);
+        var errors = AgentValidation.Validate(name, creating: false, change.Grants, change.Tags, owner, change.Limits, change.Discovery);
         if (owner is { Length: > 0 } && !errors.ContainsKey("owner") && await users.FindAsync(owner, cancellationToken) is null)
         {
             // The owner decides whether its approver may approve the agent's calls: a typo must not slip through.
@@ -105,6 +111,11 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
         if (updated is not null && owner is not null && owner != (updated.Owner ?? string.Empty))
         {
             updated = await store.SetOwnerAsync(name, owner.Length == 0 ? null : owner, cancellationToken) ?? updated;
+        }
+
+        if (updated is not null && change.Discovery is not null && ToolDiscoveries.Parse(change.Discovery) is { } discovery && discovery != updated.Discovery)
+        {
+            updated = await store.SetDiscoveryAsync(name, discovery, cancellationToken) ?? updated;
         }
 
         await directory.ReloadAsync(cancellationToken);

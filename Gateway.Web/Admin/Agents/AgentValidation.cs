@@ -15,13 +15,18 @@ internal static class AgentValidation
     public const int MaxOwnerLength = 256;
 
     /// <summary>The problems by field; empty when valid. <paramref name="name"/> is checked only when creating.</summary>
-    public static Dictionary<string, string[]> Validate(string? name, bool creating, IReadOnlyList<string>? grants, IReadOnlyList<string>? tags, string? owner, AgentLimits? limits)
+    public static Dictionary<string, string[]> Validate(string? name, bool creating, IReadOnlyList<string>? grants, IReadOnlyList<string>? tags, string? owner, AgentLimits? limits, string? discovery = null)
     {
         var errors = new AgentDefinitionValidator(requireName: creating).Validate((name, grants)).ByField();
         var badTags = (tags ?? []).Where(t => !Names.IsValid(t)).Select(t => $"'{t}': {Names.Rule}").ToArray();
         if (badTags.Length > 0)
         {
             errors["tags"] = badTags;
+        }
+
+        if (Gateway.Core.VirtualServers.ToolDiscoveries.Parse(discovery) is null)
+        {
+            errors["discovery"] = [Gateway.Core.VirtualServers.ToolDiscoveries.Rule];
         }
 
         if (owner is { Length: > MaxOwnerLength })

@@ -41,7 +41,11 @@ internal sealed class VirtualServerOperations(IVirtualServerStore store, Virtual
         }
 
         var view = VirtualServerView.Build(server, upstreams.Catalog);
-        var missing = server.Tools.Where(t => !view.Tools.Entries.Any(e => e.Server == t.Server && e.OriginalName == t.Tool)).Select(t => $"{t.Server}/{t.Tool}").ToList();
+        var missing = server.Tools.Where(t => !view.Tools.Entries.Any(e => e.Server == t.Server && e.OriginalName == t.Tool)).Select(t => $"{t.Server}/{t.Tool}")
+            .Concat(server.Prompts.Where(p => !view.Prompts.Entries.Any(e => e.Server == p.Server && e.OriginalName == p.Prompt)).Select(p => $"{p.Server}/{p.Prompt}"))
+            .Concat(server.Resources.Where(r => !view.Resources.Resources.Entries.Any(e => e.Server == r.Server && e.OriginalName == r.Uri)
+                && !view.Resources.Templates.Entries.Any(e => e.Server == r.Server && e.OriginalName == r.Uri)).Select(r => $"{r.Server}/{r.Uri}"))
+            .ToList();
         return AdminResult.Done(new VirtualServerStatus(VirtualServerDocument.From(server), $"/mcp/{server.Name}", [.. view.Tools.Entries.Select(e => e.ExposedName)], missing));
     }
 
@@ -121,5 +125,5 @@ internal sealed class VirtualServerOperations(IVirtualServerStore store, Virtual
 /// <param name="Server">The virtual server.</param>
 /// <param name="Endpoint">Its MCP endpoint's path.</param>
 /// <param name="Exposed">The names of its tools that are exposed now (an agent sees those its grants allow).</param>
-/// <param name="Unavailable">Its picks that are not exposed now (<c>server/tool</c>): the server is down, or the tool gone or quarantined.</param>
+/// <param name="Unavailable">Its picks that are not exposed now (<c>server/tool</c>, <c>server/prompt</c>, <c>server/uri</c>): the server is down, or the item gone (or a tool quarantined).</param>
 public sealed record VirtualServerStatus(VirtualServerDocument Server, string Endpoint, IReadOnlyList<string> Exposed, IReadOnlyList<string> Unavailable);

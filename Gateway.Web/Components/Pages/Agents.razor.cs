@@ -180,6 +180,15 @@ public partial class Agents
         await LoadAsync();
     }
 
+    /// <summary>Switches the agent between every granted tool in tools/list and search (search_tools, call_tool) on /mcp.</summary>
+    private async Task ToggleDiscoveryAsync(AgentRecord agent)
+    {
+        var next = agent.Discovery == Gateway.Core.VirtualServers.ToolDiscovery.Search ? "list" : "search";
+        var result = await Operations.UpdateAsync(agent.Name, new AgentChange(Discovery: next), CancellationToken.None);
+        _notice = ConsoleNotice.Of(result, $"'{agent.Name}' now discovers its tools on /mcp by {(next == "search" ? "search (search_tools, call_tool)" : "the full list")}.");
+        await LoadAsync();
+    }
+
     private async Task ToggleAsync(AgentRecord agent)
     {
         var result = await Operations.UpdateAsync(agent.Name, new AgentChange(Enabled: !agent.Enabled), CancellationToken.None);
