@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// A real web host on loopback serving Client ID Metadata Documents by path (set by the test), and redirects where the
+/// test asks for them, as a client's own site would.
+/// </summary>
+internal sealed class ClientMetadataHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ClientMetadataHost(WebApplication app)
+    {
+        _app = app;
+        BaseUri = new Uri(app.Urls.First().TrimEnd('/') + "/");
+    }
+
+    public Uri BaseUri { get; }
+
+    /// <summary>Gets the documents by path (<c>/clients/a.json</c>): the body served, as is.</summary>
+    public ConcurrentDictionary<string, string> Documents { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Gets redirects by path: the Location answered (302).</summary>
+    public ConcurrentDictionary<string, string> Redirects { get; } = new(StringComparer.Ordinal);
+
+    public static async Task<ClientMetadataHost> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        ClientMetadataHost? host = null;
+        app.Run(context =>
+        {
+            var path = context.Request.Path.Value ?? "/";
+            if (host!.Redirects.TryGetValue(path, out var location))
+            {
+                context.Response.Redirect(location);
+                return Task.CompletedTask;
+            }
+
+            if (!host.Documents.TryGetValue(path, out var body))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync(body);
+        });
+        await app.StartAsync();
+        host = new ClientMetadataHost(app);
+        return host;
+    }
+
+    /// <summary>The client id URL of a document at <paramref name="path"/>.</summary>
+    public string ClientId(string path) => new Uri(BaseUri, path.TrimStart('/')).ToString();
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
