@@ -34,7 +34,7 @@ internal sealed class ClientMetadataFetcher : IDisposable
     public static bool IsMetadataUrl(string clientId) =>
         clientId.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || clientId.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Fetches and checks the document of <paramref name="clientId"/>; on failure, why (for an <c>invalid_client</c> error).</summary>
+    /// <summary>Fetches and checks the document of <paramref name="clientId"/>; on failure, why (shown with the refused request).</summary>
     public async Task<(ClientMetadata? Metadata, string? Refusal)> FetchAsync(string clientId, CancellationToken cancellationToken)
     {
         if (clientId.Length > AuthorizationServerSettings.MaxUrlLength || !Uri.TryCreate(clientId, UriKind.Absolute, out var url))

@@ -7,8 +7,9 @@ namespace Gateway.Web.Authentication.OAuth.Server;
 /// <summary>
 /// Before OpenIddict looks the client up, an authorization request whose client id is a URL has its metadata document
 /// fetched (<see cref="ClientMetadataFetcher"/>) and the client created or updated from it, so a changed document
-/// (new redirect URIs) takes effect at the next sign-in. A document that cannot be used refuses the request
-/// (<c>invalid_client</c>) before any redirect: its redirect URIs are not trusted.
+/// (new redirect URIs) takes effect at the next sign-in. A document that cannot be used refuses the request before
+/// any redirect (its redirect URIs are not trusted) with <c>invalid_request</c>, the authorization endpoint's code for
+/// an invalid client id (RFC 6749 §4.1.2.1), and the reason.
 /// </summary>
 internal sealed class ClientMetadataHandler(ClientMetadataFetcher fetcher, OAuthClients clients) : IOpenIddictServerHandler<ExtractAuthorizationRequestContext>
 {
@@ -29,7 +30,7 @@ internal sealed class ClientMetadataHandler(ClientMetadataFetcher fetcher, OAuth
         var (metadata, refusal) = await fetcher.FetchAsync(clientId, context.CancellationToken);
         if (metadata is null)
         {
-            context.Reject(Errors.InvalidClient, refusal);
+            context.Reject(Errors.InvalidRequest, refusal);
             return;
         }
 
