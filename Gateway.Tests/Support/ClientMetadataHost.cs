@@ -25,6 +25,9 @@ internal sealed class ClientMetadataHost : IAsyncDisposable
     /// <summary>Gets the documents by path (<c>/clients/a.json</c>): the body served, as is.</summary>
     public ConcurrentDictionary<string, string> Documents { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Gets the paths that never answer (the request waits until the client gives up).</summary>
+    public ConcurrentDictionary<string, bool> Stalls { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Gets redirects by path: the Location answered (302).</summary>
     public ConcurrentDictionary<string, string> Redirects { get; } = new(StringComparer.Ordinal);
 
@@ -35,27 +38,51 @@ internal sealed class ClientMetadataHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         ClientMetadataHost? host = null;
-        app.Run(context =>
+        app.Run(async context =>
         {
             var path = context.Request.Path.Value ?? "/";
-            if (host!.Redirects.TryGetValue(path, out var location))
+            if (host!.Stalls.ContainsKey(path))
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            }
+
+            if (host.Redirects.TryGetValue(path, out var location))
             {
                 context.Response.Redirect(location);
-                return Task.CompletedTask;
+                return;
             }
 
             if (!host.Documents.TryGetValue(path, out var body))
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
+                return;
             }
 
             context.Response.ContentType = "application/json";
-            return context.Response.WriteAsync(body);
+            await context.Response.WriteAsync(body);
         });
         await app.StartAsync();
         host = new ClientMetadataHost(app);
         return host;
+    }
+
+    /// <summary>Serves a valid document for <paramref name="path"/> (its client id is its URL) with extra properties, if any; yields the client id.</summary>
+    public string Serve(string path, string redirectUri, IReadOnlyDictionary<string, object>? extra = null)
+    {
+        var document = new Dictionary<string, object>
+        {
+            ["client_id"] = ClientId(path),
+            ["client_name"] = "Client of " + path,
+            ["redirect_uris"] = new[] { redirectUri },
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, object>())
+        {
+            document[key] = value;
+        }
+
+        Documents[path] = System.Text.Json.JsonSerializer.Serialize(document);
+        return ClientId(path);
     }
 
     /// <summary>The client id URL of a document at <paramref name="path"/>.</summary>

@@ -40,7 +40,7 @@ internal static class OAuthFlow
     public static async Task<string> RegisterAsync(Uri gateway, string name = "test client")
     {
         using var http = new HttpClient { BaseAddress = gateway };
-        using var response = await http.PostAsync("/oauth/register", Json(new { client_name = name, redirect_uris = new[] { RedirectUri } }), TestContext.Timeout);
+        using var response = await http.PostAsync("/oauth/register", JsonBody(new { client_name = name, redirect_uris = new[] { RedirectUri } }), TestContext.Timeout);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Timeout));
         return document.RootElement.GetProperty("client_id").GetString()!;
@@ -76,5 +76,5 @@ internal static class OAuthFlow
             ["resource"] = resource.ToString(),
         });
 
-    public static StringContent Json(object value) => new(JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
+    public static StringContent JsonBody(object value) => new(JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
 }
