@@ -34,6 +34,20 @@ public sealed class ClientRegistrationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(clientId, new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens.GetProperty("access_token").GetString()!).GetClaim("client_id").Value);
 
+        // Admins see the client, by the API and in the console (read only).
+        using (var listed = JsonDocument.Parse(await gateway.Admin.GetStringAsync("/api/v1/oauth-clients", TestContext.Timeout)))
+        {
+            var client = Assert.Single(listed.RootElement.GetProperty("clients").EnumerateArray());
+            Assert.Equal(clientId, client.GetProperty("clientId").GetString());
+            Assert.Equal("Client of /clients/app.json", client.GetProperty("name").GetString());
+            Assert.Equal(OAuthClients.MetadataDocument, client.GetProperty("source").GetString());
+            Assert.Equal([RedirectUri], client.GetProperty("redirectUris").EnumerateArray().Select(u => u.GetString()));
+        }
+
+        var page = await browser.Client.GetStringAsync("/oauth-clients", TestContext.Timeout);
+        Assert.Contains("id=\"oauth-client-table\"", page, StringComparison.Ordinal);
+        Assert.Contains(clientId, page, StringComparison.Ordinal);
+
         // A changed document applies at the next authorization: the old redirect URI is gone.
         _site.Serve("/clients/app.json", "http://127.0.0.1:9/moved");
         var refused = await AuthorizeRawAsync(browser, AuthorizeParameters(clientId, challenge, gateway.McpUri));
@@ -161,6 +175,8 @@ public sealed class ClientRegistrationTests : IAsyncLifetime
         var third = await RegisterRawAsync(JsonBody(new { redirect_uris = new[] { RedirectUri } }));
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_client_metadata"), (third.Status, third.Error));
         Assert.Contains("most registered clients (2)", third.Description, StringComparison.Ordinal);
+        using var listed = JsonDocument.Parse(await gateway.Admin.GetStringAsync("/api/v1/oauth-clients", TestContext.Timeout));
+        Assert.Equal(2, listed.RootElement.GetProperty("clients").EnumerateArray().Count(c => c.GetProperty("source").GetString() == OAuthClients.Registered));
     }
 
     private static async Task<(HttpStatusCode Status, Uri? Location, string Body)> AuthorizeRawAsync(ConsoleBrowser browser, IDictionary<string, string?> parameters)
