@@ -47,6 +47,11 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);
+
+        // The gateway's own OAuth authorization server (Gateway:AgentOAuth:AuthorizationServer): its clients (CIMD or
+        // registered), users' authorizations and its tokens, so authorization codes are single use and refresh tokens
+        // can be revoked across instances sharing the database. Empty while the authorization server is off.
+        modelBuilder.UseOpenIddict();
         if (Database.IsNpgsql())
         {
             UsePostgresTypes(modelBuilder);

@@ -42,6 +42,7 @@ internal static class AdminApiExtensions
         api.MapPolicyEndpoints();
         api.MapLimitEndpoints();
         api.MapVirtualServerEndpoints();
+        api.MapOAuthClientEndpoints();
         api.MapApprovalEndpoints();
         api.MapOAuthEndpoints();
         app.MapOAuthCallback();

@@ -1,6 +1,7 @@
 using Gateway.Core.Identity;
 using Gateway.Web.Authentication;
 using Gateway.Web.Authentication.OAuth;
+using Gateway.Web.Authentication.OAuth.Server;
 using Microsoft.AspNetCore.Authentication;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -21,12 +22,17 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
         if (oauth.IsEnabled)
         {
             services.AddSingleton<ProtectedResource>();
+            services.AddSingleton<OAuthIssuer>();
             services.AddSingleton<AccessTokenValidator>();
             services.AddSingleton<TokenRefusalAudit>();
 
             // Built here, not on first use: a bad grant in GroupGrants or ScopeGrants stops the start.
             services.AddSingleton(new OAuthAgentMapping(oauth));
             authentication.AddScheme<AuthenticationSchemeOptions, OAuthTokenAuthenticationHandler>(GatewayAuthenticationDefaults.OAuthScheme, null);
+            if (oauth.AuthorizationServer.Enabled)
+            {
+                services.AddAuthorizationServer(oauth);
+            }
         }
 
         services.AddAuthorizationBuilder()
@@ -42,13 +48,18 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Maps the protected-resource metadata when agent OAuth is on.</summary>
+    /// <summary>Maps the protected-resource metadata when agent OAuth is on, and the gateway's authorization server when that is.</summary>
     public static WebApplication MapAgentOAuth(this WebApplication app)
     {
         var settings = app.Services.GetRequiredService<AgentOAuthSettings>();
         if (settings.IsEnabled)
         {
             ProtectedResourceEndpoints.Map(app, settings);
+        }
+
+        if (settings.AuthorizationServer.Enabled)
+        {
+            app.MapAuthorizationServer();
         }
 
         return app;

@@ -46,6 +46,10 @@ internal static class DbCopyCommand
         ["SingleUseMarks"] = "single-use marks of the old gateway's round trips and task ends, kept minutes to a day",
         ["UsageCounters"] = "the old gateway's usage counts and calls in flight; limit windows and daily quotas start again",
         ["InstanceMessages"] = "messages between the old gateway's instances (answers, session endings), minutes old",
+        ["OpenIddictApplications"] = "clients of the gateway's authorization server; CIMD clients are fetched again, registered ones register again",
+        ["OpenIddictAuthorizations"] = "users' authorizations at the gateway's authorization server; they sign in again",
+        ["OpenIddictScopes"] = "unused: the authorization server's scopes come from configuration",
+        ["OpenIddictTokens"] = "codes and refresh tokens of the gateway's authorization server; agents sign in again",
     };
 
     public static async Task<int> RunAsync(VerbArguments args, IConfiguration configuration, TextWriter output, TextWriter error)

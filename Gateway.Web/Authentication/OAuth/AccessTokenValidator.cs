@@ -24,29 +24,30 @@ internal sealed partial class AccessTokenValidator : IDisposable
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly AgentOAuthSettings _settings;
     private readonly ProtectedResource _resource;
+    private readonly OAuthIssuer _issuer;
     private readonly TimeProvider _time;
     private readonly ILogger<AccessTokenValidator> _logger;
     private readonly HttpClient _http;
     private readonly IConfigurationManager<OpenIdConnectConfiguration> _configuration;
 
-    public AccessTokenValidator(AgentOAuthSettings settings, ProtectedResource resource, TimeProvider time, ILogger<AccessTokenValidator> logger)
-        : this(settings, resource, time, logger, null)
+    public AccessTokenValidator(AgentOAuthSettings settings, ProtectedResource resource, OAuthIssuer issuer, TimeProvider time, ILogger<AccessTokenValidator> logger)
+        : this(settings, resource, issuer, time, logger, null)
     {
     }
 
     /// <param name="configuration">The issuer's keys from elsewhere (the gateway's own authorization server); <see langword="null"/> to fetch its metadata.</param>
-    public AccessTokenValidator(AgentOAuthSettings settings, ProtectedResource resource, TimeProvider time, ILogger<AccessTokenValidator> logger, IConfigurationManager<OpenIdConnectConfiguration>? configuration)
+    public AccessTokenValidator(AgentOAuthSettings settings, ProtectedResource resource, OAuthIssuer issuer, TimeProvider time, ILogger<AccessTokenValidator> logger, IConfigurationManager<OpenIdConnectConfiguration>? configuration)
     {
         _settings = settings;
         _resource = resource;
+        _issuer = issuer;
         _time = time;
         _logger = logger;
 
         // The issuer is the operator's choice, yet its answers are still bounded: no redirects, 1 MiB, 10 seconds.
         _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10), MaxResponseContentBufferSize = 1024 * 1024 };
-        var metadata = settings.Issuer!.TrimEnd('/') + "/.well-known/openid-configuration";
         _configuration = configuration ?? new ConfigurationManager<OpenIdConnectConfiguration>(
-            metadata,
+            settings.Issuer!.TrimEnd('/') + "/.well-known/openid-configuration",
             new OpenIdConnectConfigurationRetriever(),
             new HttpDocumentRetriever(_http) { RequireHttps = settings.RequireHttpsMetadata });
     }
@@ -137,7 +138,7 @@ internal sealed partial class AccessTokenValidator : IDisposable
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            LogMetadataUnavailable(_logger, _settings.Issuer!, ex.Message);
+            LogMetadataUnavailable(_logger, _issuer.Url, ex.Message);
             return null;
         }
     }
@@ -145,7 +146,7 @@ internal sealed partial class AccessTokenValidator : IDisposable
     private TokenValidationParameters Parameters(OpenIdConnectConfiguration configuration) => new()
     {
         // The issuer as configured, with or without a trailing slash (issuers differ: Entra has none, OpenIddict has one).
-        ValidIssuers = [_settings.Issuer!.TrimEnd('/'), _settings.Issuer.TrimEnd('/') + "/"],
+        ValidIssuers = [_issuer.Url.TrimEnd('/'), _issuer.Url.TrimEnd('/') + "/"],
         ValidAudience = _resource.Resource,
         IssuerSigningKeys = configuration.SigningKeys,
         ValidAlgorithms = Algorithms,

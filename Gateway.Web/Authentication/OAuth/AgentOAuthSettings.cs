@@ -1,9 +1,12 @@
+using Gateway.Web.Authentication.OAuth.Server;
+
 namespace Gateway.Web.Authentication.OAuth;
 
 /// <summary>
 /// <c>Gateway:AgentOAuth</c>: agents may present OAuth access tokens (JWTs) on <c>/mcp</c> besides API keys. Off until
-/// <see cref="Issuer"/> is set; then the 401 names the protected-resource metadata (RFC 9728) and tokens issued by that
-/// issuer for the gateway's resource URL (RFC 8707 audience) are accepted.
+/// <see cref="Issuer"/> is set or the gateway's own <see cref="AuthorizationServer"/> is on; then the 401 names the
+/// protected-resource metadata (RFC 9728) and tokens issued by that issuer for the gateway's resource URL (RFC 8707
+/// audience) are accepted.
 /// </summary>
 public sealed class AgentOAuthSettings
 {
@@ -14,7 +17,8 @@ public sealed class AgentOAuthSettings
 
     /// <summary>
     /// Gets or sets the issuer whose access tokens are accepted (its <c>iss</c> exactly), e.g. the enterprise IdP.
-    /// Its signing keys come from <c>{Issuer}/.well-known/openid-configuration</c>. OAuth is on when this is set.
+    /// Its signing keys come from <c>{Issuer}/.well-known/openid-configuration</c>. OAuth is on when this is set. Leave
+    /// it unset when the gateway's own <see cref="AuthorizationServer"/> issues the tokens.
     /// </summary>
     public string? Issuer { get; set; }
 
@@ -58,5 +62,8 @@ public sealed class AgentOAuthSettings
     /// <summary>Gets or sets a value indicating whether the issuer's metadata must be HTTPS. Turn off only for a loopback test IdP.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 
-    public bool IsEnabled => !string.IsNullOrWhiteSpace(Issuer);
+    /// <summary>Gets or sets the gateway's own authorization server (in place of an external <see cref="Issuer"/>).</summary>
+    public AuthorizationServerSettings AuthorizationServer { get; set; } = new();
+
+    public bool IsEnabled => !string.IsNullOrWhiteSpace(Issuer) || AuthorizationServer.Enabled;
 }

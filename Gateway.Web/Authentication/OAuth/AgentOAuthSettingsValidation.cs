@@ -1,3 +1,5 @@
+using Gateway.Web.Authentication.OAuth.Server;
+
 namespace Gateway.Web.Authentication.OAuth;
 
 /// <summary>Reads <c>Gateway:AgentOAuth</c> and refuses to start on a setting that cannot work.</summary>
@@ -11,7 +13,18 @@ internal static class AgentOAuthSettingsValidation
             return settings;
         }
 
-        if (!IsHttpUrl(settings.Issuer))
+        var server = settings.AuthorizationServer;
+        if (server.Enabled && !string.IsNullOrWhiteSpace(settings.Issuer))
+        {
+            // One issuer per gateway: its own, or the enterprise IdP's (whose tokens agents then get from the IdP).
+            throw new InvalidOperationException("Gateway:AgentOAuth: set either Issuer (tokens from an external IdP) or AuthorizationServer:Enabled (the gateway issues them), not both.");
+        }
+
+        if (server.Enabled)
+        {
+            ValidateAuthorizationServer(server);
+        }
+        else if (!IsHttpUrl(settings.Issuer))
         {
             throw new InvalidOperationException("Gateway:AgentOAuth:Issuer must be an absolute http(s) URL.");
         }
@@ -34,6 +47,30 @@ internal static class AgentOAuthSettingsValidation
         }
 
         return settings;
+    }
+
+    private static void ValidateAuthorizationServer(AuthorizationServerSettings server)
+    {
+        var badHost = server.ClientMetadataHosts.FirstOrDefault(h => Uri.CheckHostName(h) == UriHostNameType.Unknown);
+        if (badHost is not null)
+        {
+            throw new InvalidOperationException($"Gateway:AgentOAuth:AuthorizationServer:ClientMetadataHosts: '{badHost}' is not a host name.");
+        }
+
+        if (server.MaxRegisteredClients is < 1 or > 1_000_000)
+        {
+            throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:MaxRegisteredClients must be between 1 and 1,000,000.");
+        }
+
+        if (server.AccessTokenLifetime < TimeSpan.FromMinutes(1) || server.AccessTokenLifetime > TimeSpan.FromDays(1))
+        {
+            throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:AccessTokenLifetime must be between 1 minute and 1 day.");
+        }
+
+        if (server.RefreshTokenLifetime < server.AccessTokenLifetime || server.RefreshTokenLifetime > TimeSpan.FromDays(365))
+        {
+            throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:RefreshTokenLifetime must be at least the access token's and at most 365 days.");
+        }
     }
 
     private static string? ListensOnAWildcard(IConfiguration configuration)

@@ -20,6 +20,7 @@ internal sealed class OAuthTokenAuthenticationHandler(
     UrlEncoder encoder,
     AccessTokenValidator validator,
     AgentOAuthSettings settings,
+    OAuthIssuer issuer,
     AgentDirectoryProvider directory,
     ProtectedResource resource,
     OAuthAgentMapping mapping,
@@ -63,7 +64,7 @@ internal sealed class OAuthTokenAuthenticationHandler(
 
     /// <summary>Binds a session to the issuer, user and client: another user (or client) cannot take it over.</summary>
     private string Credential(OAuthCaller caller) =>
-        AgentDirectory.OAuthCredentialPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{settings.Issuer}\n{caller.User}\n{caller.ClientId}")));
+        AgentDirectory.OAuthCredentialPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{issuer.Url}\n{caller.User}\n{caller.ClientId}")));
 
     private async Task<AuthenticateResult> RefuseAsync(string reason)
     {

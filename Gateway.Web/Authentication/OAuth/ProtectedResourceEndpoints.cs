@@ -16,11 +16,11 @@ internal static class ProtectedResourceEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints, AgentOAuthSettings settings)
     {
-        var handler = (ProtectedResource resource) => Results.Json(
+        var handler = (ProtectedResource resource, OAuthIssuer issuer) => Results.Json(
             new ProtectedResourceMetadata
             {
                 Resource = resource.Resource,
-                AuthorizationServers = [settings.Issuer!],
+                AuthorizationServers = [issuer.Url],
                 ScopesSupported = [.. settings.Scopes],
                 BearerMethodsSupported = ["header"],
                 ResourceName = "MCP gateway",
