@@ -68,6 +68,8 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<AuditBrowser>();
         services.AddSingleton<IAuditTail, EfAuditTail>();
         services.AddSingleton<Gateway.Core.Siem.ISiemCursorStore, EfSiemCursorStore>();
+        services.AddSingleton<Gateway.Core.Credentials.IUserUpstreamTokenStore, EfUserUpstreamTokenStore>();
+        services.AddSingleton<Gateway.Core.Identity.IRevokedUserStore, EfRevokedUserStore>();
         if (database.Provider == DatabaseProvider.Postgres)
         {
             services.AddSingleton(sp => new PostgresChangeMonitor(database.ConnectionString, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresChangeMonitor>>()));

@@ -42,6 +42,10 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<SiemCursorEntity> SiemCursors => Set<SiemCursorEntity>();
 
+    public DbSet<UserUpstreamTokenEntity> UserUpstreamTokens => Set<UserUpstreamTokenEntity>();
+
+    public DbSet<RevokedUserEntity> RevokedUsers => Set<RevokedUserEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);
