@@ -19,6 +19,7 @@ internal static class AdminOperationsExtensions
         services.AddScoped<Gateway.Web.Admin.Tools.ToolClassOperations>();
         services.AddScoped<Gateway.Web.Admin.Approvals.ApprovalOperations>();
         services.AddScoped<Gateway.Web.Admin.Users.ConsoleUserOperations>();
+        services.AddScoped<Gateway.Web.Admin.Users.UserRevocationOperations>();
         return services;
     }
 }
