@@ -93,9 +93,10 @@ internal sealed class TestTokenServer : IAsyncDisposable
         app.MapPost("connect/token", async (HttpContext context) =>
         {
             var request = context.GetOpenIddictServerRequest()!;
-            if (request.IsRefreshTokenGrantType())
+            if (request.IsRefreshTokenGrantType() || request.IsAuthorizationCodeGrantType())
             {
-                // OpenIddict has already checked the refresh token (and revoked it: it rotates); issue from its principal.
+                // OpenIddict has already checked the code or refresh token (and revoked it: it rotates); issue from its
+                // principal, so the tokens name whoever signed in at the authorization endpoint.
                 var refreshed = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
                 server.OnIssued();
                 return Results.SignIn(refreshed.Principal!, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
