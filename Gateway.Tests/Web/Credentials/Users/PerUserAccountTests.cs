@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Core.Audit;
 using Gateway.Core.Credentials;
@@ -59,6 +60,52 @@ public sealed class PerUserAccountTests : IAsyncLifetime
         var calls = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCall).ToList();
         Assert.Contains(calls, r => r.Actor == "people for alice" && r.Outcome == AuditOutcomes.Error && r.Error!.Contains("/oauth/connect/mail-users", StringComparison.Ordinal));
         Assert.Contains(calls, r => r.Actor == "people for bob" && r.Outcome == AuditOutcomes.Ok);
+    }
+
+    [Fact]
+    public async Task RevokingAUser_RefusesTheirAgentsAtOnce_DeletesTheirConnectedAccounts_AndIsAudited()
+    {
+        await using var setup = await StartAsync("mail-revoke");
+        var gateway = setup.Gateway;
+        var alice = await _idp.UserTokenAsync(Secret, "alice", gateway.McpUri.ToString());
+        var bob = await _idp.UserTokenAsync(Secret, "bob", gateway.McpUri.ToString());
+        await ConnectAccountAsync(gateway, "mail-revoke", "alice", "alice@mail.example");
+        await ConnectAccountAsync(gateway, "mail-revoke", "bob", "bob@mail.example");
+        Assert.Equal("bob@mail.example", await WhoamiAsync(gateway, bob, "mail-revoke"));
+        await using var open = await gateway.ConnectAsync(bob, "2025-11-25");
+
+        using (var revoked = await gateway.Admin.PostAsJsonAsync("/api/v1/users/revoked", new { user = "bob" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+
+        // The next request of bob's agent, in a session opened before, is refused; nothing reaches the upstream.
+        var before = CallLog.Count("mail-revoke", "whoami");
+        await Assert.ThrowsAnyAsync<Exception>(() => open.CallToolAsync("mail-revoke__whoami", cancellationToken: TestContext.Timeout).AsTask());
+        using (var refused = await RawPostAsync(gateway, bob))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("User 'bob' was revoked by an admin", await refused.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, CallLog.Count("mail-revoke", "whoami"));
+
+        // Bob's stored account is gone; alice is untouched.
+        var store = gateway.Services.GetRequiredService<IUserUpstreamTokenStore>();
+        Assert.Null(await store.FindAsync("mail-revoke", "bob", TestContext.Timeout));
+        Assert.Equal("alice@mail.example", await WhoamiAsync(gateway, alice, "mail-revoke"));
+        var change = Assert.Single((await gateway.AuditTrailAsync()).Select(e => e.Record), r => r.Kind == AuditKinds.AdminChange && r.Tool == "user/bob");
+        Assert.Equal("admin-api", change.Actor);
+
+        // Restored, bob's agents may call again, and bob connects again to reach the upstream.
+        using (var restored = await gateway.Admin.DeleteAsync("/api/v1/users/revoked/bob", TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, restored.StatusCode);
+        }
+
+        await using var again = await gateway.ConnectAsync(bob, "2025-11-25");
+        var error = await Assert.ThrowsAsync<McpProtocolException>(() => again.CallToolAsync("mail-revoke__whoami", cancellationToken: TestContext.Timeout).AsTask());
+        Assert.Contains("bob has not connected one", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -131,6 +178,19 @@ public sealed class PerUserAccountTests : IAsyncLifetime
         var text = await callback.Content.ReadAsStringAsync(TestContext.Timeout);
         Assert.True(callback.StatusCode == HttpStatusCode.OK, text);
         Assert.Contains($"made for {user} now use this account", text, StringComparison.Ordinal);
+    }
+
+    internal static async Task<HttpResponseMessage> RawPostAsync(GatewayHost gateway, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri)
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var http = new HttpClient();
+        return await http.SendAsync(request, TestContext.Timeout);
     }
 
     internal static async Task<string> WhoamiAsync(GatewayHost gateway, string token, string server)
