@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using Gateway.Core.Audit;
 using Gateway.Tests.Support;
@@ -16,7 +17,7 @@ namespace Gateway.Tests.Web.Credentials.Users;
 /// Credential mode tokenExchange: the OpenIddict IdP (token exchange enabled) exchanges each user's access token for one
 /// whose audience is the upstream; the C# upstream accepts only tokens for itself and says whose token it got.
 /// </summary>
-public sealed class TokenExchangeTests : IAsyncLifetime
+public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Secret = "exchange-client-secret-0123456789";
     private const string AgentKey = "exchange-agent-key-0123456789";
@@ -98,6 +99,55 @@ public sealed class TokenExchangeTests : IAsyncLifetime
         Assert.Contains(errors, r => r.Actor == "people" && r.Error!.Contains("API key", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task RevokingAUserOnOneInstance_StopsTheirCallsOnAnother_AndDropsTheTokensExchangedThere()
+    {
+        var (upstream, url, _) = await StartUpstreamAsync("hr-two");
+        await using var running = upstream;
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var first = await StartGatewayAsync("hr-two", url, Secret, directory);
+            await using var second = await StartGatewayAsync("hr-two", url, Secret, directory);
+            await second.WaitForToolAsync("hr-two__whoami");
+            var alice = await _idp.UserTokenAsync(Secret, "alice", second.McpUri.ToString());
+            var bob = await _idp.UserTokenAsync(Secret, "bob", second.McpUri.ToString());
+            Assert.Equal("alice", await WhoamiAsync(second, alice, "hr-two"));
+            Assert.Equal("bob", await WhoamiAsync(second, bob, "hr-two"));
+            var exchanges = second.Services.GetRequiredService<TokenExchange>();
+            Assert.Equal(2, exchanges.Cached);
+
+            using (var revoked = await first.Admin.PostAsJsonAsync("/api/v1/users/revoked", new { user = "alice" }, TestContext.Timeout))
+            {
+                Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+            }
+
+            // The second instance learns of it from the shared database (SQLite's change poll, 1 s by default): polled
+            // here with a deadline of that poll plus a margin; alice's agent is then refused there, bob's is not.
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                using var response = await PerUserAccountTests.RawPostAsync(second, alice);
+                if (response.StatusCode == HttpStatusCode.Forbidden)
+                {
+                    output.WriteLine($"refused on the other instance {watch.Elapsed.TotalMilliseconds:0} ms after the revocation");
+                    break;
+                }
+
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"alice was still served by the other instance {watch.Elapsed.TotalMilliseconds:0} ms after the revocation");
+                await Task.Delay(20, TestContext.Timeout);
+            }
+
+            Assert.Equal(1, exchanges.Cached);
+            Assert.Equal("bob", await WhoamiAsync(second, bob, "hr-two"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private async Task<(Microsoft.AspNetCore.Builder.WebApplication App, string Url, HeaderGate Gate)> StartUpstreamAsync(string name)
     {
         var gate = new HeaderGate { ServesWhoami = true };
@@ -106,7 +156,7 @@ public sealed class TokenExchangeTests : IAsyncLifetime
         return (app, url, gate);
     }
 
-    private Task<GatewayHost> StartGatewayAsync(string server, string url, string exchangeSecret) => GatewayHost.StartAsync(Merge(
+    private Task<GatewayHost> StartGatewayAsync(string server, string url, string exchangeSecret, string? directory = null) => GatewayHost.StartAsync(Merge(
         Http(server, url),
         Agent("people", AgentKey, $"{server}/*"),
         new Dictionary<string, string?>
@@ -124,12 +174,12 @@ public sealed class TokenExchangeTests : IAsyncLifetime
             ["Gateway:AgentOAuth:DefaultAgent"] = "people",
             ["Gateway:TokenExchange:ClientId"] = TestTokenServer.ClientId,
             ["Gateway:TokenExchange:ClientSecret"] = exchangeSecret,
-        }));
+        }), directory);
 
-    private static async Task<string> WhoamiAsync(GatewayHost gateway, string token)
+    private static async Task<string> WhoamiAsync(GatewayHost gateway, string token, string server = "hr-exchange")
     {
         await using var client = await gateway.ConnectAsync(token, "2025-11-25");
-        var result = await client.CallToolAsync("hr-exchange__whoami", cancellationToken: TestContext.Timeout);
+        var result = await client.CallToolAsync(server + "__whoami", cancellationToken: TestContext.Timeout);
         Assert.NotEqual(true, result.IsError);
         return ((TextContentBlock)Assert.Single(result.Content)).Text;
     }
