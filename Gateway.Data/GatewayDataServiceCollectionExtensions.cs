@@ -69,6 +69,8 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IAuditTail, EfAuditTail>();
         services.AddSingleton<Gateway.Core.Siem.ISiemCursorStore, EfSiemCursorStore>();
         services.AddSingleton<IAuditWitnessStateStore, EfAuditWitnessStateStore>();
+        services.AddSingleton<Gateway.Core.Credentials.IUserUpstreamTokenStore, EfUserUpstreamTokenStore>();
+        services.AddSingleton<Gateway.Core.Identity.IRevokedUserStore, EfRevokedUserStore>();
         if (database.Provider == DatabaseProvider.Postgres)
         {
             services.AddSingleton(sp => new PostgresChangeMonitor(database.ConnectionString, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresChangeMonitor>>()));

@@ -44,6 +44,10 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<AuditWitnessStateEntity> AuditWitnessStates => Set<AuditWitnessStateEntity>();
 
+    public DbSet<UserUpstreamTokenEntity> UserUpstreamTokens => Set<UserUpstreamTokenEntity>();
+
+    public DbSet<RevokedUserEntity> RevokedUsers => Set<RevokedUserEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);

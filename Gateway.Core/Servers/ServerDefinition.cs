@@ -40,6 +40,15 @@ public sealed record ServerDefinition
     /// <summary>Gets the secret the upstream requires, injected into every request (or the child's environment); never passed on from agents.</summary>
     public UpstreamCredential? Credential { get; init; }
 
+    /// <summary>Gets whose credential calls carry upstream: the server's (the default), the user's exchanged token, or the user's own account.</summary>
+    public CredentialMode CredentialMode { get; init; } = CredentialMode.Shared;
+
+    /// <summary>Gets the <c>audience</c> asked for in a token exchange (<see cref="CredentialMode.TokenExchange"/>): the upstream's name at the identity provider.</summary>
+    public string? ExchangeAudience { get; init; }
+
+    /// <summary>Gets the <c>resource</c> (RFC 8707) asked for in a token exchange: the upstream's URL as the identity provider knows it.</summary>
+    public string? ExchangeResource { get; init; }
+
     /// <summary>
     /// Gets a value indicating whether the stored secret <see cref="Env"/> / <see cref="Headers"/> values could not be
     /// decrypted (key ring lost or replaced): they are then missing from the maps, and the server refuses to connect

@@ -40,6 +40,30 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
         RuleFor(s => s.Credential!)
             .SetValidator(s => new UpstreamCredentialValidator(s.Transport))
             .When(s => s.Credential is not null);
+        RuleFor(s => s.CredentialMode).IsInEnum().WithMessage($"CredentialMode must be one of {CredentialModes.Names}.");
+        When(s => s.CredentialMode != CredentialMode.Shared, () =>
+        {
+            RuleFor(s => s.Transport).Must(t => t is ServerTransport.Http or ServerTransport.Sse).OverridePropertyName("CredentialMode")
+                .WithMessage("CredentialMode tokenExchange and perUser need an http or sse server: a stdio child cannot be given a token per call.");
+        });
+        When(s => s.CredentialMode == CredentialMode.TokenExchange, () =>
+        {
+            RuleFor(s => s.ExchangeAudience).NotEmpty().When(s => string.IsNullOrEmpty(s.ExchangeResource))
+                .WithMessage("CredentialMode tokenExchange needs ExchangeAudience or ExchangeResource: the upstream's name at the identity provider.");
+        });
+        RuleFor(s => s.ExchangeAudience).Empty().When(s => s.CredentialMode != CredentialMode.TokenExchange)
+            .WithMessage("ExchangeAudience applies only to CredentialMode tokenExchange.");
+        RuleFor(s => s.ExchangeResource).Empty().When(s => s.CredentialMode != CredentialMode.TokenExchange)
+            .WithMessage("ExchangeResource applies only to CredentialMode tokenExchange.");
+        RuleFor(s => s.ExchangeAudience!.Length).LessThanOrEqualTo(MaxExchangeTargetLength).When(s => s.ExchangeAudience is not null)
+            .WithName("ExchangeAudience").WithMessage($"ExchangeAudience has at most {MaxExchangeTargetLength} characters.");
+        RuleFor(s => s.ExchangeResource).Must(BeHttpUrl).When(s => !string.IsNullOrEmpty(s.ExchangeResource))
+            .WithMessage("ExchangeResource must be an absolute http or https URL.");
+        RuleFor(s => s.ExchangeResource!.Length).LessThanOrEqualTo(MaxExchangeTargetLength).When(s => s.ExchangeResource is not null)
+            .WithName("ExchangeResource").WithMessage($"ExchangeResource has at most {MaxExchangeTargetLength} characters.");
+        RuleFor(s => s.Credential).Must(c => c?.Kind is CredentialKind.OAuthClientCredentials or CredentialKind.OAuthRefreshToken)
+            .When(s => s.CredentialMode == CredentialMode.PerUser).OverridePropertyName("CredentialMode")
+            .WithMessage("CredentialMode perUser needs an OAuth credential (oauthClientCredentials or oauthRefreshToken): users connect their accounts with its client, and the gateway lists the server's tools with it.");
         RuleFor(s => s.ConnectTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         RuleFor(s => s.CallTimeout).InclusiveBetween(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(24));
         RuleFor(s => s.MaxResultBytes!.Value)
@@ -51,6 +75,9 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
         RuleForEach(s => s.Guard.Labels).Must(ServerGuardSettings.IsLabel)
             .WithMessage("A label is 1-32 lower-case letters, digits, '-', '_' or '.'.");
     }
+
+    /// <summary>The longest exchange audience or resource.</summary>
+    public const int MaxExchangeTargetLength = 2048;
 
     /// <summary>The smallest result limit: below it not even an error message fits.</summary>
     public const long MinResultBytes = 1024;

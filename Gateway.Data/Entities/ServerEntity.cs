@@ -45,6 +45,15 @@ public sealed class ServerEntity
 
     public DateTimeOffset? CredentialRotatedAt { get; set; }
 
+    /// <summary>Gets or sets whose credential calls carry: shared (the default), tokenExchange or perUser.</summary>
+    public string CredentialMode { get; set; } = "shared";
+
+    /// <summary>Gets or sets the <c>audience</c> of a token exchange.</summary>
+    public string? ExchangeAudience { get; set; }
+
+    /// <summary>Gets or sets the <c>resource</c> of a token exchange.</summary>
+    public string? ExchangeResource { get; set; }
+
     /// <summary>Gets or sets what happens to secrets in results: off, flag, redact (the default) or block.</summary>
     public string GuardSecrets { get; set; } = "redact";
 

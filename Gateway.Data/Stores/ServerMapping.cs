@@ -58,6 +58,11 @@ internal static class ServerMapping
         ConnectTimeout = TimeSpan.FromMilliseconds(e.ConnectTimeoutMs),
         CallTimeout = TimeSpan.FromMilliseconds(e.CallTimeoutMs),
         MaxResultBytes = e.MaxResultBytes,
+
+        // A value no gateway writes (edited by hand) falls back to shared, which never sends a user's token anywhere.
+        CredentialMode = CredentialModes.TryParse(e.CredentialMode, out var mode) ? mode : CredentialMode.Shared,
+        ExchangeAudience = e.ExchangeAudience,
+        ExchangeResource = e.ExchangeResource,
         Guard = new ServerGuardSettings
         {
             // A value no gateway writes (edited by hand) falls back to the default, which hides rather than shows.
@@ -95,6 +100,9 @@ internal static class ServerMapping
         e.ConnectTimeoutMs = (long)d.ConnectTimeout.TotalMilliseconds;
         e.CallTimeoutMs = (long)d.CallTimeout.TotalMilliseconds;
         e.MaxResultBytes = d.MaxResultBytes;
+        e.CredentialMode = d.CredentialMode.Name();
+        e.ExchangeAudience = d.ExchangeAudience;
+        e.ExchangeResource = d.ExchangeResource;
         e.GuardSecrets = d.Guard.Secrets.Name();
         e.GuardUnicode = d.Guard.Unicode.Name();
         e.LabelsJson = JsonSerializer.Serialize(d.Guard.Labels);

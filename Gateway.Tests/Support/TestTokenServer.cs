@@ -61,6 +61,9 @@ internal sealed class TestTokenServer : IAsyncDisposable
                 o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
                 o.AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow();
 
+                // The enterprise IdP of token exchange (RFC 8693): a user's token for the gateway becomes one for an upstream.
+                o.AllowTokenExchangeFlow().IgnoreAudiencePermissions();
+
                 // Rotating refresh tokens, each usable exactly once: a gateway that kept a spent one would be refused.
                 o.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
                 o.IgnoreScopePermissions();
@@ -81,7 +84,7 @@ internal sealed class TestTokenServer : IAsyncDisposable
             // The admin "signs in" at once: what is under test is the gateway's side of the flow.
             var request = context.GetOpenIddictServerRequest()!;
             var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-            identity.AddClaim(new Claim(Claims.Subject, "admin"));
+            identity.AddClaim(new Claim(Claims.Subject, server.NextSubject));
             identity.SetScopes(request.GetScopes());
             identity.SetResources(request.GetResources());
             identity.SetDestinations(_ => [Destinations.AccessToken]);
@@ -90,12 +93,27 @@ internal sealed class TestTokenServer : IAsyncDisposable
         app.MapPost("connect/token", async (HttpContext context) =>
         {
             var request = context.GetOpenIddictServerRequest()!;
-            if (request.IsRefreshTokenGrantType())
+            if (request.IsRefreshTokenGrantType() || request.IsAuthorizationCodeGrantType())
             {
-                // OpenIddict has already checked the refresh token (and revoked it: it rotates); issue from its principal.
+                // OpenIddict has already checked the code or refresh token (and revoked it: it rotates); issue from its
+                // principal, so the tokens name whoever signed in at the authorization endpoint.
                 var refreshed = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
                 server.OnIssued();
                 return Results.SignIn(refreshed.Principal!, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            }
+
+            if (request.IsTokenExchangeGrantType())
+            {
+                // OpenIddict has validated the subject token; the new token names the same user, for the asked audience.
+                var subject = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+                var exchanged = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+                exchanged.AddClaim(new Claim(Claims.Subject, subject.Principal!.GetClaim(Claims.Subject)!));
+                exchanged.SetResources(request.GetResources());
+                exchanged.SetAudiences(request.GetAudiences());
+                exchanged.SetDestinations(_ => [Destinations.AccessToken]);
+                Interlocked.Increment(ref server._exchanged);
+                server.OnIssued();
+                return Results.SignIn(new ClaimsPrincipal(exchanged), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             }
 
             var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
@@ -117,16 +135,27 @@ internal sealed class TestTokenServer : IAsyncDisposable
             ClientId = ClientId,
             ClientSecret = clientSecret,
             ClientType = ClientTypes.Confidential,
-            Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials, Permissions.GrantTypes.Password, Permissions.GrantTypes.RefreshToken },
+            Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials, Permissions.GrantTypes.Password, Permissions.GrantTypes.RefreshToken, Permissions.GrantTypes.TokenExchange },
         });
         return server;
     }
 
+    /// <summary>Gets or sets the subject the authorization endpoint signs in next (the person at the browser).</summary>
+    public string NextSubject { get; set; } = "admin";
+
+    /// <summary>Gets how many token exchanges were answered.</summary>
+    public int Exchanged => Volatile.Read(ref _exchanged);
+
+    private int _exchanged;
+
     /// <summary>Registers the confidential client <c>gateway-code</c> for the authorization code flow (PKCE required) with the gateway's callback.</summary>
-    public async Task RegisterCodeClientAsync(string clientSecret, string redirectUri)
+    /// <param name="clientSecret">Its secret.</param>
+    /// <param name="redirectUri">The gateway's callback.</param>
+    /// <param name="clientCredentials">Whether it may also use the client-credentials grant (a per-user server lists its tools with it).</param>
+    public async Task RegisterCodeClientAsync(string clientSecret, string redirectUri, bool clientCredentials = false)
     {
         await using var scope = _app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(new OpenIddictApplicationDescriptor
+        var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = "gateway-code",
             ClientSecret = clientSecret,
@@ -138,7 +167,32 @@ internal sealed class TestTokenServer : IAsyncDisposable
                 Permissions.GrantTypes.AuthorizationCode, Permissions.GrantTypes.RefreshToken, Permissions.ResponseTypes.Code,
             },
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
-        });
+        };
+        if (clientCredentials)
+        {
+            descriptor.Permissions.Add(Permissions.GrantTypes.ClientCredentials);
+        }
+
+        await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(descriptor);
+    }
+
+    /// <summary>Gets a user's access token for <paramref name="resource"/> (password grant: the user signs in, the gateway is the audience).</summary>
+    public async Task<string> UserTokenAsync(string clientSecret, string user, string resource)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password",
+            ["username"] = user,
+            ["password"] = "whatever",
+            ["client_id"] = ClientId,
+            ["client_secret"] = clientSecret,
+            ["resource"] = resource,
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("access_token").GetString()!;
     }
 
     /// <summary>Gets a refresh token as an admin would obtain one (here with the password grant), for <paramref name="resource"/>.</summary>
@@ -199,11 +253,14 @@ internal sealed class TestTokenServer : IAsyncDisposable
     }
 
     /// <summary>Validates a bearer header as a resource server would: signature, issuer, audience and expiry (no clock skew).</summary>
-    public async ValueTask<bool> ValidateAsync(string? authorization, string audience)
+    public async ValueTask<bool> ValidateAsync(string? authorization, string audience) => await SubjectOfAsync(authorization, audience) is not null;
+
+    /// <summary>The subject of a bearer header valid for <paramref name="audience"/> (as <see cref="ValidateAsync"/> checks it), or null.</summary>
+    public async ValueTask<string?> SubjectOfAsync(string? authorization, string audience)
     {
         if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.Ordinal))
         {
-            return false;
+            return null;
         }
 
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(authorization["Bearer ".Length..], new TokenValidationParameters
@@ -213,7 +270,7 @@ internal sealed class TestTokenServer : IAsyncDisposable
             IssuerSigningKeys = SigningKeys,
             ClockSkew = TimeSpan.Zero,
         });
-        return result.IsValid;
+        return result.IsValid ? result.ClaimsIdentity.FindFirst(Claims.Subject)?.Value ?? result.ClaimsIdentity.FindFirst(ClaimTypes.NameIdentifier)?.Value : null;
     }
 
     public async ValueTask DisposeAsync()

@@ -19,6 +19,20 @@ public sealed class HeaderGate
         set => _authorize = value;
     }
 
+    /// <summary>
+    /// Gets or sets the check that also names who a request comes from (a token's subject), or null to refuse it; when
+    /// set it replaces <see cref="Authorize"/>, and the <c>whoami</c> tool (<see cref="ServesWhoami"/>) answers with the name.
+    /// </summary>
+    public Func<string?, ValueTask<string?>>? Identify { get; set; }
+
+    /// <summary>Gets a value indicating whether the upstream offers the <c>whoami</c> tool (<see cref="IdentityTools"/>).</summary>
+    public bool ServesWhoami { get; init; }
+
+    /// <summary>Gets who the request being served comes from, as <see cref="Identify"/> named them.</summary>
+    public static string? CurrentSubject => Subject.Value;
+
+    internal static readonly AsyncLocal<string?> Subject = new();
+
     /// <summary>Gets or sets the protected resource metadata (RFC 9728) served, unauthenticated, under <c>/.well-known/oauth-protected-resource</c>.</summary>
     public string? ProtectedResourceMetadata { get; set; }
 
@@ -28,13 +42,15 @@ public sealed class HeaderGate
     /// <summary>Accepts only <c>Authorization: Bearer {token}</c>.</summary>
     public void RequireBearer(string token) => Authorize = h => ValueTask.FromResult(h == "Bearer " + token);
 
-    internal async Task<bool> AdmitAsync(HttpContext context)
+    /// <summary>Checks a request; returns whether it is admitted and who it comes from (when <see cref="Identify"/> is set).</summary>
+    internal async Task<(bool Admitted, string? Subject)> AdmitAsync(HttpContext context)
     {
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var authorization = headers.GetValueOrDefault("Authorization");
-        var admitted = await _authorize(authorization);
+        var subject = Identify is { } identify ? await identify(authorization) : null;
+        var admitted = Identify is null ? await _authorize(authorization) : subject is not null;
         _requests.Enqueue(new ReceivedRequest(context.Request.Method, context.Request.Path + context.Request.QueryString, headers, admitted));
-        return admitted;
+        return (admitted, subject);
     }
 }
 

@@ -117,7 +117,13 @@ public static class Program
         var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1));
-        AddFeatures(builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = name, Version = "1.0.0" })
+        var mcp = builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = name, Version = "1.0.0" });
+        if (gate?.ServesWhoami == true)
+        {
+            mcp.WithTools<IdentityTools>();
+        }
+
+        AddFeatures(mcp
             .WithHttpTransport(o =>
             {
                 // Like real servers: sessions for 2025-11-25 clients (notifications/cancelled applies), stateless for 2026-07-28.
@@ -151,11 +157,18 @@ public static class Program
                 return;
             }
 
-            if (gate is not null && !await gate.AdmitAsync(context))
+            if (gate is not null)
             {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                context.Response.Headers.WWWAuthenticate = "Bearer";
-                return;
+                var (admitted, subject) = await gate.AdmitAsync(context);
+                if (!admitted)
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    return;
+                }
+
+                // Flows to the tool that serves this request (the whoami tool reads it).
+                HeaderGate.Subject.Value = subject;
             }
 
             await next(context);

@@ -20,6 +20,7 @@ internal static class AdminOperationsExtensions
         services.AddScoped<Gateway.Web.Admin.Approvals.ApprovalOperations>();
         services.AddScoped<Gateway.Web.Admin.Users.ConsoleUserOperations>();
         services.AddScoped<Gateway.Web.Admin.OAuthClients.OAuthClientOperations>();
+        services.AddScoped<Gateway.Web.Admin.Users.UserRevocationOperations>();
         return services;
     }
 }

@@ -46,6 +46,8 @@ internal static class AdminApiExtensions
         api.MapApprovalEndpoints();
         api.MapOAuthEndpoints();
         app.MapOAuthCallback();
+        api.MapUserRevocationEndpoints();
+        app.MapUserConnectEndpoint();
         api.MapAuditEndpoints();
         return app;
     }

@@ -44,8 +44,10 @@ internal static class OAuthEndpoints
     {
         try
         {
-            var server = await flow.CompleteAsync(context.Request.Query, ct);
-            return Results.Text($"Authorized: the refresh token of '{server}' is stored and the server reconnects with it. You can close this page.");
+            var (server, user) = await flow.CompleteAsync(context.Request.Query, ct);
+            return Results.Text(user is null
+                ? $"Authorized: the refresh token of '{server}' is stored and the server reconnects with it. You can close this page."
+                : $"Connected: calls to '{server}' made for {user} now use this account. You can close this page.");
         }
         catch (OAuthException ex)
         {

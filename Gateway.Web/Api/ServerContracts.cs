@@ -44,6 +44,15 @@ public sealed record ServerRequest
 
     /// <summary>Gets the result guard; omitted means the defaults (redact secrets, strip hidden characters, no labels).</summary>
     public ServerGuardContract? Guard { get; init; }
+
+    /// <summary>Gets whose credential calls carry: <c>shared</c> (omitted), <c>tokenExchange</c> or <c>perUser</c>.</summary>
+    public string? CredentialMode { get; init; }
+
+    /// <summary>Gets the <c>audience</c> asked for in a token exchange (tokenExchange only).</summary>
+    public string? ExchangeAudience { get; init; }
+
+    /// <summary>Gets the <c>resource</c> asked for in a token exchange (tokenExchange only).</summary>
+    public string? ExchangeResource { get; init; }
 }
 
 /// <summary>A server's result guard: <c>secrets</c> (off, flag, redact, block), <c>unicode</c> (off, flag, strip) and <c>labels</c>.</summary>
@@ -77,7 +86,10 @@ public sealed record ServerResponse(
     int Restarts,
     string? ProtocolVersion,
     IReadOnlyList<ToolResponse> Tools,
-    ServerGuardContract Guard);
+    ServerGuardContract Guard,
+    string CredentialMode,
+    string? ExchangeAudience,
+    string? ExchangeResource);
 
 /// <summary>An admin's rejection of a tool's current definition.</summary>
 public sealed record ToolRejectionResponse(string By, DateTimeOffset At);
@@ -126,6 +138,11 @@ internal static class ServerContractMapping
             errors["transport"] = ["Transport must be 'stdio', 'http' or 'sse'."];
         }
 
+        if (!CredentialModes.TryParse(r.CredentialMode, out var mode))
+        {
+            errors["credentialMode"] = [$"CredentialMode must be one of {CredentialModes.Names}."];
+        }
+
         return new ServerDefinition
         {
             Name = name,
@@ -143,6 +160,9 @@ internal static class ServerContractMapping
             CallTimeout = r.CallTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : ServerDefinition.DefaultCallTimeout,
             MaxResultBytes = r.MaxResultBytes,
             Guard = r.Guard.ToSettings(errors),
+            CredentialMode = mode,
+            ExchangeAudience = string.IsNullOrWhiteSpace(r.ExchangeAudience) ? null : r.ExchangeAudience.Trim(),
+            ExchangeResource = string.IsNullOrWhiteSpace(r.ExchangeResource) ? null : r.ExchangeResource.Trim(),
         };
     }
 
@@ -195,7 +215,10 @@ internal static class ServerContractMapping
             connection?.Restarts ?? 0,
             connection?.ProtocolVersion,
             tools,
-            new ServerGuardContract(d.Guard.Secrets.Name(), d.Guard.Unicode.Name(), d.Guard.Labels));
+            new ServerGuardContract(d.Guard.Secrets.Name(), d.Guard.Unicode.Name(), d.Guard.Labels),
+            d.CredentialMode.Name(),
+            d.ExchangeAudience,
+            d.ExchangeResource);
     }
 
     private static ServerGuardSettings ToSettings(this ServerGuardContract? guard, Dictionary<string, string[]> errors)

@@ -27,6 +27,13 @@ public sealed class ServerForm
 
     public string? Labels { get; set; }
 
+    /// <summary>Gets or sets whose credential calls carry: shared, tokenExchange or perUser.</summary>
+    public string CredentialMode { get; set; } = "shared";
+
+    public string? ExchangeAudience { get; set; }
+
+    public string? ExchangeResource { get; set; }
+
     /// <summary>
     /// The form on top of the definition being edited, so what the form does not show (timeouts) is kept; masked
     /// values left as they are keep the stored ones.
@@ -47,12 +54,25 @@ public sealed class ServerForm
             Unicode = GuardModes.TryParseUnicode(Unicode, out var unicode) ? unicode : default,
             Labels = FormText.Commas(Labels),
         },
+        // The form shows the mode only for http and sse, and the exchange fields only with token exchange: what it hides is not kept.
+        CredentialMode = Transport != "stdio" && CredentialModes.TryParse(CredentialMode, out var mode) ? mode : default,
+        ExchangeAudience = Exchanging && !string.IsNullOrWhiteSpace(ExchangeAudience) ? ExchangeAudience.Trim() : null,
+        ExchangeResource = Exchanging && !string.IsNullOrWhiteSpace(ExchangeResource) ? ExchangeResource.Trim() : null,
     }, editing);
 
-    public void Reset() => (Name, Transport, Command, Args, Url, ToolPrefix, Values, Secrets, Unicode, Labels) = (null, "stdio", null, null, null, null, null, "redact", "strip", null);
+    private bool Exchanging => Transport != "stdio" && CredentialMode == "tokenExchange";
 
-    public void Load(ServerDefinition definition) =>
+    public void Reset()
+    {
+        (Name, Transport, Command, Args, Url, ToolPrefix, Values, Secrets, Unicode, Labels) = (null, "stdio", null, null, null, null, null, "redact", "strip", null);
+        (CredentialMode, ExchangeAudience, ExchangeResource) = ("shared", null, null);
+    }
+
+    public void Load(ServerDefinition definition)
+    {
         (Name, Transport, Command, Args, Url, ToolPrefix, Values, Secrets, Unicode, Labels) = (definition.Name, definition.Transport.ToString().ToLowerInvariant(), definition.Command, string.Join('\n', definition.Args), definition.Url, definition.ToolPrefix,
             definition.Transport == ServerTransport.Stdio ? ServerValuesText.Format(definition.Env, '=') : ServerValuesText.Format(definition.Headers, ':'),
             GuardModes.Name(definition.Guard.Secrets), GuardModes.Name(definition.Guard.Unicode), string.Join(", ", definition.Guard.Labels));
+        (CredentialMode, ExchangeAudience, ExchangeResource) = (definition.CredentialMode.Name(), definition.ExchangeAudience, definition.ExchangeResource);
+    }
 }

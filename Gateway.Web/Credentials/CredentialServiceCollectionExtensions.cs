@@ -28,6 +28,7 @@ internal static class CredentialServiceCollectionExtensions
 
         services.AddSingleton<ICredentialProtector, DataProtectionCredentialProtector>();
         services.AddSingleton<CredentialReprotector>();
+        services.AddGatewayUserCredentials(configuration);
         return services;
     }
 }

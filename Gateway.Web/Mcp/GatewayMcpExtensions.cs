@@ -112,6 +112,7 @@ internal static class GatewayMcpExtensions
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
             .Use(drain.RefuseWhileDrainingAsync)
             .Use(ended.RefuseEndedAsync)
+            .UseMiddleware<Gateway.Web.Credentials.Users.RevokedUserMiddleware>()
             .UseMiddleware<Gateway.Web.VirtualServers.VirtualServerMiddleware>()
             .UseMiddleware<SessionLimitMiddleware>()
             .UseMiddleware<MalformedRequestGuard>()

@@ -33,6 +33,7 @@ internal sealed partial class GatewayMcpHandlers(
     RoundTrips.ParkedCallRelay parkedRelay,
     UpstreamClientFactory clients,
     VirtualServers.VirtualServerDirectory virtualServers,
+    Gateway.Web.Credentials.Users.UserCredentials users,
     IHttpContextAccessor http,
     TimeProvider time,
     IOptionsMonitor<GatewayOptions> options,

@@ -32,6 +32,12 @@ internal static class ProvisioningSpecReader
                 continue;
             }
 
+            if (!CredentialModes.TryParse(section["CredentialMode"], out var mode))
+            {
+                errors.Add($"{where}:CredentialMode must be one of {CredentialModes.Names} (was '{section["CredentialMode"]}').");
+                continue;
+            }
+
             var definition = new ServerDefinition
             {
                 Name = section.Key,
@@ -50,6 +56,9 @@ internal static class ProvisioningSpecReader
                 CallTimeout = Duration(section, "CallTimeout", ServerDefinition.DefaultCallTimeout, errors, where),
                 MaxResultBytes = Bytes(section, "MaxResultBytes", errors, where),
                 Guard = GuardSpecReader.Read(section.GetSection("Guard"), errors, where),
+                CredentialMode = mode,
+                ExchangeAudience = section["ExchangeAudience"],
+                ExchangeResource = section["ExchangeResource"],
             };
             var result = validator.Validate(definition);
             errors.AddRange(result.Errors.Select(e => $"{where}: {e.ErrorMessage}"));

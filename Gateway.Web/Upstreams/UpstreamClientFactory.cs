@@ -90,10 +90,11 @@ internal sealed partial class UpstreamClientFactory(
                     ConnectionTimeout = server.ConnectTimeout,
                 },
                 // A thin client per transport over the shared, pooled handler, reading responses through the size limit
-                // (and error events as errors); an OAuth server's also sets its current token.
+                // (and error events as errors); an OAuth server's also sets its current token, and a server acting
+                // for the user puts the user's token on the requests of the user's calls (after the server's token).
                 http = server.Credential?.Kind is Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials or Gateway.Core.Credentials.CredentialKind.OAuthRefreshToken
-                    ? oauth.CreateClient(server, new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } })
-                    : new HttpClient(new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
+                    ? oauth.CreateClient(server, UserAware(server, new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } }))
+                    : new HttpClient(UserAware(server, new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } }), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
                 loggerFactory,
                 ownsHttpClient: true),
         };
@@ -129,6 +130,9 @@ internal sealed partial class UpstreamClientFactory(
     }
 
     public void Dispose() => _handler.Dispose();
+
+    private static HttpMessageHandler UserAware(ServerDefinition server, HttpMessageHandler inner) =>
+        server.CredentialMode == CredentialMode.Shared ? inner : new Gateway.Web.Credentials.Users.UserAuthorizationHandler(server.Name) { InnerHandler = inner };
 
     private static string[] InheritedVariables(string? configured) =>
         configured is null ? DefaultInheritedVariables : configured.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

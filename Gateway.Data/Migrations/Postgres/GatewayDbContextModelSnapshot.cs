@@ -524,6 +524,25 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("PolicyRules", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.RevokedUserEntity", b =>
+                {
+                    b.Property<string>("User")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RevokedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("User");
+
+                    b.ToTable("RevokedUsers", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ServerEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -555,6 +574,13 @@ namespace Gateway.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("CredentialMode")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("shared");
+
                     b.Property<DateTimeOffset?>("CredentialRotatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -564,6 +590,14 @@ namespace Gateway.Data.Migrations.Postgres
                     b.Property<string>("EnvJson")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("ExchangeAudience")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<string>("ExchangeResource")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
 
                     b.Property<string>("GuardSecrets")
                         .IsRequired()
@@ -856,6 +890,44 @@ namespace Gateway.Data.Migrations.Postgres
                     b.HasIndex("WindowStart");
 
                     b.ToTable("UsageCounters", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Data.Entities.UserUpstreamTokenEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CredentialCiphertext")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Server")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("User")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("User");
+
+                    b.HasIndex("Server", "User")
+                        .IsUnique();
+
+                    b.ToTable("UserUpstreamTokens", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.VirtualServerEntity", b =>

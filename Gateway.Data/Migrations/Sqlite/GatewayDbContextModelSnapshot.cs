@@ -505,6 +505,25 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("PolicyRules", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.RevokedUserEntity", b =>
+                {
+                    b.Property<string>("User")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset>("RevokedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RevokedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("User");
+
+                    b.ToTable("RevokedUsers", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ServerEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -534,6 +553,13 @@ namespace Gateway.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CredentialMode")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("shared");
+
                     b.Property<DateTimeOffset?>("CredentialRotatedAt")
                         .HasColumnType("TEXT");
 
@@ -542,6 +568,14 @@ namespace Gateway.Data.Migrations.Sqlite
 
                     b.Property<string>("EnvJson")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ExchangeAudience")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ExchangeResource")
+                        .HasMaxLength(2048)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("GuardSecrets")
@@ -827,6 +861,42 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.HasIndex("WindowStart");
 
                     b.ToTable("UsageCounters", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Data.Entities.UserUpstreamTokenEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CredentialCiphertext")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Server")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("User")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("User");
+
+                    b.HasIndex("Server", "User")
+                        .IsUnique();
+
+                    b.ToTable("UserUpstreamTokens", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.VirtualServerEntity", b =>

@@ -27,7 +27,11 @@ public sealed record AuthorizationStart(string ClientId, string? ClientSecret, s
 /// requests (A8); the issuer recorded before redirecting and the <c>iss</c> response parameter compared exactly when
 /// advertised (RFC 9207, A9); state random, single-use and short-lived.
 /// </remarks>
-internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, ServerRegistry registry, TimeProvider time, ILogger<AuthorizationCodeFlow> logger)
+/// <remarks>
+/// A user connecting their own account at a per-user server (<see cref="StartForUserAsync"/>) goes through the same
+/// flow with the server's OAuth client; the callback then stores the refresh token as that user's, not the server's.
+/// </remarks>
+internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, ServerRegistry registry, Users.UserAccounts accounts, TimeProvider time, ILogger<AuthorizationCodeFlow> logger)
 {
     /// <summary>The callback path; register <c>{gateway}/oauth/callback</c> as the redirect URI at the authorization server.</summary>
     public const string CallbackPath = "/oauth/callback";
@@ -36,7 +40,16 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
 
     /// <summary>Builds the authorization URL the admin opens; valid for 10 minutes, once.</summary>
-    public async Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, CancellationToken cancellationToken)
+    public Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, CancellationToken cancellationToken) =>
+        StartAsync(server, start, redirectUri, null, cancellationToken);
+
+    /// <summary>Builds the authorization URL where <paramref name="user"/> connects their own account, with the server's OAuth client.</summary>
+    public Task<(Uri Url, DateTimeOffset ExpiresAt)> StartForUserAsync(ServerDefinition server, string user, string redirectUri, CancellationToken cancellationToken) =>
+        server.Credential is { ClientId: { } clientId } client
+            ? StartAsync(server, new AuthorizationStart(clientId, client.Secret, client.Scope, null), redirectUri, user, cancellationToken)
+            : throw new OAuthException($"'{server.Name}' has no OAuth client to connect accounts with.");
+
+    private async Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, string? user, CancellationToken cancellationToken)
     {
         var metadata = start.AuthorizationServer is { } issuer
             ? await oauth.Discovery.ReadAsync(server.Name, issuer, cancellationToken)
@@ -57,7 +70,7 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
         var challenge = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var scope = string.Join(' ', (start.Scope ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Append("offline_access").Distinct(StringComparer.Ordinal));
         var expiresAt = time.GetUtcNow() + Lifetime;
-        _pending[state] = new Pending(server.Name, server.Url!, metadata, start with { Scope = scope }, verifier, redirectUri, expiresAt);
+        _pending[state] = new Pending(server.Name, server.Url!, metadata, start with { Scope = scope }, verifier, redirectUri, expiresAt, user);
         var url = QueryHelpers.AddQueryString(metadata.AuthorizationEndpoint, new Dictionary<string, string?>
         {
             ["response_type"] = "code",
@@ -72,8 +85,8 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
         return (new Uri(url), expiresAt);
     }
 
-    /// <summary>Redeems the code of a callback and stores the refresh token; returns the server's name.</summary>
-    public async Task<string> CompleteAsync(IQueryCollection query, CancellationToken cancellationToken)
+    /// <summary>Redeems the code of a callback and stores the refresh token (the server's, or the connecting user's); returns the server's name and that user.</summary>
+    public async Task<(string Server, string? User)> CompleteAsync(IQueryCollection query, CancellationToken cancellationToken)
     {
         // Single use: taken out before anything else is checked, so a replayed or raced callback finds nothing.
         if (query["state"].ToString() is not { Length: > 0 } state || !_pending.TryRemove(state, out var pending) || pending.ExpiresAt < time.GetUtcNow())
@@ -99,6 +112,13 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
         }
 
         var refreshToken = await RedeemAsync(pending, code, cancellationToken);
+        if (pending.User is { } user)
+        {
+            await accounts.ConnectAsync(pending.Server, user, refreshToken, pending.Metadata.TokenEndpoint, cancellationToken);
+            LogUserConnected(pending.Server);
+            return (pending.Server, user);
+        }
+
         var credential = new UpstreamCredential
         {
             Kind = CredentialKind.OAuthRefreshToken,
@@ -114,7 +134,7 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
         }
 
         LogAuthorized(pending.Server);
-        return pending.Server;
+        return (pending.Server, null);
     }
 
     private static string Random() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
@@ -169,5 +189,8 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
     [LoggerMessage(Level = LogLevel.Information, Message = "An admin authorized the gateway at the authorization server of upstream {Server}; its refresh token is stored.")]
     private partial void LogAuthorized(string server);
 
-    private sealed record Pending(string Server, string Resource, AuthorizationServerMetadata Metadata, AuthorizationStart Start, string Verifier, string RedirectUri, DateTimeOffset ExpiresAt);
+    [LoggerMessage(Level = LogLevel.Information, Message = "A user connected their own account at the authorization server of upstream {Server}; their refresh token is stored.")]
+    private partial void LogUserConnected(string server);
+
+    private sealed record Pending(string Server, string Resource, AuthorizationServerMetadata Metadata, AuthorizationStart Start, string Verifier, string RedirectUri, DateTimeOffset ExpiresAt, string? User);
 }

@@ -53,6 +53,13 @@ internal sealed partial class OAuthTokenClient : IDisposable
             token => _guard.AddRuntimeSecret(credential, token),
             _logger));
 
+    /// <summary>
+    /// A token source of its own for a user's connected account at <paramref name="server"/> (per-user credential mode):
+    /// the same refresh, rotation and address policy as the server's, its tokens kept out of the server's guard.
+    /// </summary>
+    public OAuthTokenSource CreateUserSource(ServerDefinition server, UpstreamCredential credential, Func<string, UpstreamCredential, Task> persistRefreshToken) =>
+        new(server.Name, server.Url, credential, _tokenHttp, _policy, _discovery, _options.RefreshBefore, server.ConnectTimeout, _time, persistRefreshToken, _ => { }, _logger);
+
     /// <summary>An HTTP client over <paramref name="inner"/> that adds the server's current access token to every request.</summary>
     public HttpClient CreateClient(ServerDefinition server, HttpMessageHandler inner) =>
         new(new BearerTokenHandler(SourceFor(server)) { InnerHandler = inner }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };

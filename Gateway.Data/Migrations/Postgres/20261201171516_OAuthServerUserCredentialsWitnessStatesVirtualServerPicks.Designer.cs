@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Gateway.Data.Migrations.Postgres
 {
     [DbContext(typeof(GatewayDbContext))]
-    [Migration("20261201154020_OAuthServer")]
-    partial class OAuthServer
+    [Migration("20261201171516_OAuthServerUserCredentialsWitnessStatesVirtualServerPicks")]
+    partial class OAuthServerUserCredentialsWitnessStatesVirtualServerPicks
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -63,6 +63,9 @@ namespace Gateway.Data.Migrations.Postgres
                     b.Property<string>("TagsJson")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<bool>("ToolSearch")
+                        .HasColumnType("boolean");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -332,6 +335,30 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("AuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.AuditWitnessStateEntity", b =>
+                {
+                    b.Property<string>("Witness")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<long>("LastErrorAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastPushedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Witness");
+
+                    b.ToTable("AuditWitnessStates", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ConsoleUserEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -455,6 +482,10 @@ namespace Gateway.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("VirtualServer")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
@@ -496,6 +527,25 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("PolicyRules", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.RevokedUserEntity", b =>
+                {
+                    b.Property<string>("User")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RevokedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("User");
+
+                    b.ToTable("RevokedUsers", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.ServerEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -527,6 +577,13 @@ namespace Gateway.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("CredentialMode")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("shared");
+
                     b.Property<DateTimeOffset?>("CredentialRotatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -536,6 +593,14 @@ namespace Gateway.Data.Migrations.Postgres
                     b.Property<string>("EnvJson")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("ExchangeAudience")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<string>("ExchangeResource")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
 
                     b.Property<string>("GuardSecrets")
                         .IsRequired()
@@ -606,6 +671,9 @@ namespace Gateway.Data.Migrations.Postgres
                     b.Property<string>("Sink")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<long>("CheckpointSequence")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(1024)
@@ -827,6 +895,44 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("UsageCounters", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.UserUpstreamTokenEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CredentialCiphertext")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Server")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("User")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("User");
+
+                    b.HasIndex("Server", "User")
+                        .IsUnique();
+
+                    b.ToTable("UserUpstreamTokens", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.VirtualServerEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -855,6 +961,14 @@ namespace Gateway.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Prompts")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Resources")
+                        .IsRequired()
+                        .HasColumnType("text");
 
                     b.Property<string>("Title")
                         .HasMaxLength(256)

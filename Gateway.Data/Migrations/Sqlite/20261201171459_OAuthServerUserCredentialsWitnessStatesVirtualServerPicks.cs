@@ -6,11 +6,83 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Gateway.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class OAuthServer : Migration
+    public partial class OAuthServerUserCredentialsWitnessStatesVirtualServerPicks : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<string>(
+                name: "Prompts",
+                table: "VirtualServers",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: "[]");
+
+            migrationBuilder.AddColumn<string>(
+                name: "Resources",
+                table: "VirtualServers",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: "[]");
+
+            migrationBuilder.AddColumn<long>(
+                name: "CheckpointSequence",
+                table: "SiemCursors",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<string>(
+                name: "CredentialMode",
+                table: "Servers",
+                type: "TEXT",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "shared");
+
+            migrationBuilder.AddColumn<string>(
+                name: "ExchangeAudience",
+                table: "Servers",
+                type: "TEXT",
+                maxLength: 2048,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ExchangeResource",
+                table: "Servers",
+                type: "TEXT",
+                maxLength: 2048,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "VirtualServer",
+                table: "McpSessions",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "ToolSearch",
+                table: "Agents",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.CreateTable(
+                name: "AuditWitnessStates",
+                columns: table => new
+                {
+                    Witness = table.Column<string>(type: "TEXT", maxLength: 512, nullable: false),
+                    LastSequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastPushedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true),
+                    LastErrorAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditWitnessStates", x => x.Witness);
+                });
+
             migrationBuilder.CreateTable(
                 name: "OpenIddictApplications",
                 columns: table => new
@@ -54,6 +126,36 @@ namespace Gateway.Data.Migrations.Sqlite
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_OpenIddictScopes", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RevokedUsers",
+                columns: table => new
+                {
+                    User = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    RevokedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    RevokedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RevokedUsers", x => x.User);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "UserUpstreamTokens",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Server = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    User = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    CredentialCiphertext = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UserUpstreamTokens", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -145,11 +247,25 @@ namespace Gateway.Data.Migrations.Sqlite
                 table: "OpenIddictTokens",
                 column: "ReferenceId",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_UserUpstreamTokens_Server_User",
+                table: "UserUpstreamTokens",
+                columns: new[] { "Server", "User" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_UserUpstreamTokens_User",
+                table: "UserUpstreamTokens",
+                column: "User");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "AuditWitnessStates");
+
             migrationBuilder.DropTable(
                 name: "OpenIddictScopes");
 
@@ -157,10 +273,48 @@ namespace Gateway.Data.Migrations.Sqlite
                 name: "OpenIddictTokens");
 
             migrationBuilder.DropTable(
+                name: "RevokedUsers");
+
+            migrationBuilder.DropTable(
+                name: "UserUpstreamTokens");
+
+            migrationBuilder.DropTable(
                 name: "OpenIddictAuthorizations");
 
             migrationBuilder.DropTable(
                 name: "OpenIddictApplications");
+
+            migrationBuilder.DropColumn(
+                name: "Prompts",
+                table: "VirtualServers");
+
+            migrationBuilder.DropColumn(
+                name: "Resources",
+                table: "VirtualServers");
+
+            migrationBuilder.DropColumn(
+                name: "CheckpointSequence",
+                table: "SiemCursors");
+
+            migrationBuilder.DropColumn(
+                name: "CredentialMode",
+                table: "Servers");
+
+            migrationBuilder.DropColumn(
+                name: "ExchangeAudience",
+                table: "Servers");
+
+            migrationBuilder.DropColumn(
+                name: "ExchangeResource",
+                table: "Servers");
+
+            migrationBuilder.DropColumn(
+                name: "VirtualServer",
+                table: "McpSessions");
+
+            migrationBuilder.DropColumn(
+                name: "ToolSearch",
+                table: "Agents");
         }
     }
 }

@@ -1,16 +1,90 @@
 ﻿using System;
+using Gateway.Data.Postgres;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
 namespace Gateway.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class OAuthServer : Migration
+    public partial class OAuthServerUserCredentialsWitnessStatesVirtualServerPicks : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<string>(
+                name: "Prompts",
+                table: "VirtualServers",
+                type: "text",
+                nullable: false,
+                defaultValue: "[]");
+
+            migrationBuilder.AddColumn<string>(
+                name: "Resources",
+                table: "VirtualServers",
+                type: "text",
+                nullable: false,
+                defaultValue: "[]");
+
+            migrationBuilder.AddColumn<long>(
+                name: "CheckpointSequence",
+                table: "SiemCursors",
+                type: "bigint",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<string>(
+                name: "CredentialMode",
+                table: "Servers",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "shared");
+
+            migrationBuilder.AddColumn<string>(
+                name: "ExchangeAudience",
+                table: "Servers",
+                type: "character varying(2048)",
+                maxLength: 2048,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ExchangeResource",
+                table: "Servers",
+                type: "character varying(2048)",
+                maxLength: 2048,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "VirtualServer",
+                table: "McpSessions",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "ToolSearch",
+                table: "Agents",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.CreateTable(
+                name: "AuditWitnessStates",
+                columns: table => new
+                {
+                    Witness = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
+                    LastSequence = table.Column<long>(type: "bigint", nullable: false),
+                    LastPushedAt = table.Column<long>(type: "bigint", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    LastErrorAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditWitnessStates", x => x.Witness);
+                });
+
             migrationBuilder.CreateTable(
                 name: "OpenIddictApplications",
                 columns: table => new
@@ -54,6 +128,36 @@ namespace Gateway.Data.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_OpenIddictScopes", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RevokedUsers",
+                columns: table => new
+                {
+                    User = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    RevokedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RevokedUsers", x => x.User);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "UserUpstreamTokens",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Server = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    User = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    CredentialCiphertext = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UserUpstreamTokens", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -145,11 +249,30 @@ namespace Gateway.Data.Migrations.Postgres
                 table: "OpenIddictTokens",
                 column: "ReferenceId",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_UserUpstreamTokens_Server_User",
+                table: "UserUpstreamTokens",
+                columns: new[] { "Server", "User" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_UserUpstreamTokens_User",
+                table: "UserUpstreamTokens",
+                column: "User");
+
+            // Other instances reload the revoked users at once (UserRevocations).
+            PostgresSchema.AddChangeNotifications(migrationBuilder, "RevokedUsers");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            PostgresSchema.RemoveChangeNotifications(migrationBuilder, "RevokedUsers");
+
+            migrationBuilder.DropTable(
+                name: "AuditWitnessStates");
+
             migrationBuilder.DropTable(
                 name: "OpenIddictScopes");
 
@@ -157,10 +280,48 @@ namespace Gateway.Data.Migrations.Postgres
                 name: "OpenIddictTokens");
 
             migrationBuilder.DropTable(
+                name: "RevokedUsers");
+
+            migrationBuilder.DropTable(
+                name: "UserUpstreamTokens");
+
+            migrationBuilder.DropTable(
                 name: "OpenIddictAuthorizations");
 
             migrationBuilder.DropTable(
                 name: "OpenIddictApplications");
+
+            migrationBuilder.DropColumn(
+                name: "Prompts",
+                table: "VirtualServers");
+
+            migrationBuilder.DropColumn(
+                name: "Resources",
+                table: "VirtualServers");
+
+            migrationBuilder.DropColumn(
+                name: "CheckpointSequence",
+                table: "SiemCursors");
+
+            migrationBuilder.DropColumn(
+                name: "CredentialMode",
+                table: "Servers");
+
+            migrationBuilder.DropColumn(
+                name: "ExchangeAudience",
+                table: "Servers");
+
+            migrationBuilder.DropColumn(
+                name: "ExchangeResource",
+                table: "Servers");
+
+            migrationBuilder.DropColumn(
+                name: "VirtualServer",
+                table: "McpSessions");
+
+            migrationBuilder.DropColumn(
+                name: "ToolSearch",
+                table: "Agents");
         }
     }
 }

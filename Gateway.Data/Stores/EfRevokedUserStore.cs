@@ -1,0 +1,38 @@
+using Gateway.Core.Identity;
+using Gateway.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Data.Stores;
+
+/// <summary>The revoked users in <c>RevokedUsers</c>; a revocation also deletes the user's connected upstream accounts.</summary>
+internal sealed class EfRevokedUserStore(IDbContextFactory<GatewayDbContext> factory) : IRevokedUserStore
+{
+    public async Task<IReadOnlyList<RevokedUser>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.RevokedUsers.AsNoTracking().ToListAsync(cancellationToken);
+        return [.. rows.OrderBy(r => r.User, StringComparer.Ordinal).Select(r => new RevokedUser(r.User, r.RevokedBy, r.RevokedAt))];
+    }
+
+    public async Task<bool> RevokeAsync(RevokedUser revoked, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.UserUpstreamTokens.Where(t => t.User == revoked.User).ExecuteDeleteAsync(cancellationToken);
+        var added = !await db.RevokedUsers.AnyAsync(r => r.User == revoked.User, cancellationToken);
+        if (added)
+        {
+            db.RevokedUsers.Add(new RevokedUserEntity { User = revoked.User, RevokedBy = revoked.RevokedBy, RevokedAt = revoked.RevokedAt });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return added;
+    }
+
+    public async Task<bool> RestoreAsync(string user, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await db.RevokedUsers.Where(r => r.User == user).ExecuteDeleteAsync(cancellationToken) > 0;
+    }
+}

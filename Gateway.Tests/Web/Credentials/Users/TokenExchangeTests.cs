@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Gateway.Core.Audit;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using Gateway.Web.Credentials.Users;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Credentials.Users;
+
+/// <summary>
+/// Credential mode tokenExchange: the OpenIddict IdP (token exchange enabled) exchanges each user's access token for one
+/// whose audience is the upstream; the C# upstream accepts only tokens for itself and says whose token it got.
+/// </summary>
+public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Secret = "exchange-client-secret-0123456789";
+    private const string AgentKey = "exchange-agent-key-0123456789";
+
+    private TestTokenServer _idp = null!;
+
+    public async Task InitializeAsync() => _idp = await TestTokenServer.StartAsync(Secret, TimeSpan.FromMinutes(5));
+
+    public async Task DisposeAsync() => await _idp.DisposeAsync();
+
+    [Fact]
+    public async Task EachUsersCall_CarriesTheirTokenExchangedForTheUpstream_OneExchangePerUser_AndTheirOwnTokenIsRefusedThere()
+    {
+        var (upstream, url, gate) = await StartUpstreamAsync("hr-exchange");
+        await using var running = upstream;
+        await using var gateway = await StartGatewayAsync("hr-exchange", url, Secret);
+        await gateway.WaitForToolAsync("hr-exchange__whoami");
+        var alice = await _idp.UserTokenAsync(Secret, "alice", gateway.McpUri.ToString());
+        var bob = await _idp.UserTokenAsync(Secret, "bob", gateway.McpUri.ToString());
+
+        Assert.Equal("alice", await WhoamiAsync(gateway, alice));
+        Assert.Equal("bob", await WhoamiAsync(gateway, bob));
+        var exchanged = _idp.Exchanged;
+        Assert.Equal(2, exchanged);
+
+        // Cached per user and server until near expiry: more calls, no more exchanges.
+        Assert.Equal("alice", await WhoamiAsync(gateway, alice));
+        Assert.Equal("bob", await WhoamiAsync(gateway, bob));
+        Assert.Equal(exchanged, _idp.Exchanged);
+        Assert.Equal(2, gateway.Services.GetRequiredService<TokenExchange>().Cached);
+
+        // The tools were listed with the server's own credential (the client's token, also for this audience).
+        Assert.Contains(gate.Requests, r => r.Admitted);
+
+        // The users' own tokens (audience: the gateway) never reached the upstream, which refuses them.
+        Assert.DoesNotContain(gate.Requests, r => r.Text.Contains(alice, StringComparison.Ordinal) || r.Text.Contains(bob, StringComparison.Ordinal));
+        Assert.Null(await _idp.SubjectOfAsync("Bearer " + alice, url));
+        using var http = new HttpClient();
+        using var direct = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", Encoding.UTF8, "application/json"),
+        };
+        direct.Headers.TryAddWithoutValidation("Authorization", "Bearer " + alice);
+        using var refused = await http.SendAsync(direct, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+        var calls = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCall && r.Outcome == AuditOutcomes.Ok).ToList();
+        Assert.Contains(calls, r => r.Actor == "people for alice");
+        Assert.Contains(calls, r => r.Actor == "people for bob");
+    }
+
+    [Fact]
+    public async Task ARefusedExchange_OrAnAgentWithoutAUser_GetsAJsonRpcError_Audited_AndNothingIsForwarded()
+    {
+        var (upstream, url, _) = await StartUpstreamAsync("hr-refused");
+        await using var running = upstream;
+
+        // The gateway's client secret at the IdP is wrong for the exchange (the server's own credential is right).
+        await using var gateway = await StartGatewayAsync("hr-refused", url, "not-the-exchange-secret-0123456789");
+        await gateway.WaitForToolAsync("hr-refused__whoami");
+        var alice = await _idp.UserTokenAsync(Secret, "alice", gateway.McpUri.ToString());
+
+        await using (var client = await gateway.ConnectAsync(alice, "2025-11-25"))
+        {
+            var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("hr-refused__whoami", cancellationToken: TestContext.Timeout).AsTask());
+            Assert.Contains("The call was not forwarded: The identity provider refused to exchange the user's token for 'hr-refused': 401 invalid_client", error.Message, StringComparison.Ordinal);
+        }
+
+        await using (var keyed = await gateway.ConnectAsync(AgentKey))
+        {
+            var error = await Assert.ThrowsAsync<McpProtocolException>(() => keyed.CallToolAsync("hr-refused__whoami", cancellationToken: TestContext.Timeout).AsTask());
+            Assert.Contains("authenticated with an API key, which names no user", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, CallLog.Count("hr-refused", "whoami"));
+        Assert.Equal(0, _idp.Exchanged);
+        var errors = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCall && r.Outcome == AuditOutcomes.Error).ToList();
+        Assert.Contains(errors, r => r.Actor == "people for alice" && r.Error!.Contains("invalid_client", StringComparison.Ordinal));
+        Assert.Contains(errors, r => r.Actor == "people" && r.Error!.Contains("API key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RevokingAUserOnOneInstance_StopsTheirCallsOnAnother_AndDropsTheTokensExchangedThere()
+    {
+        var (upstream, url, _) = await StartUpstreamAsync("hr-two");
+        await using var running = upstream;
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var first = await StartGatewayAsync("hr-two", url, Secret, directory);
+            await using var second = await StartGatewayAsync("hr-two", url, Secret, directory);
+            await second.WaitForToolAsync("hr-two__whoami");
+            var alice = await _idp.UserTokenAsync(Secret, "alice", second.McpUri.ToString());
+            var bob = await _idp.UserTokenAsync(Secret, "bob", second.McpUri.ToString());
+            Assert.Equal("alice", await WhoamiAsync(second, alice, "hr-two"));
+            Assert.Equal("bob", await WhoamiAsync(second, bob, "hr-two"));
+            var exchanges = second.Services.GetRequiredService<TokenExchange>();
+            Assert.Equal(2, exchanges.Cached);
+
+            using (var revoked = await first.Admin.PostAsJsonAsync("/api/v1/users/revoked", new { user = "alice" }, TestContext.Timeout))
+            {
+                Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+            }
+
+            // The second instance learns of it from the shared database (SQLite's change poll, 1 s by default): polled
+            // here with a deadline of that poll plus a margin; alice's agent is then refused there, bob's is not.
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                using var response = await PerUserAccountTests.RawPostAsync(second, alice);
+                if (response.StatusCode == HttpStatusCode.Forbidden)
+                {
+                    output.WriteLine($"refused on the other instance {watch.Elapsed.TotalMilliseconds:0} ms after the revocation");
+                    break;
+                }
+
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"alice was still served by the other instance {watch.Elapsed.TotalMilliseconds:0} ms after the revocation");
+                await Task.Delay(20, TestContext.Timeout);
+            }
+
+            Assert.Equal(1, exchanges.Cached);
+            Assert.Equal("bob", await WhoamiAsync(second, bob, "hr-two"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private async Task<(Microsoft.AspNetCore.Builder.WebApplication App, string Url, HeaderGate Gate)> StartUpstreamAsync(string name)
+    {
+        var gate = new HeaderGate { ServesWhoami = true };
+        var (app, url) = await StartHttpAsync(name, gate: gate);
+        gate.Identify = h => _idp.SubjectOfAsync(h, audience: url);
+        return (app, url, gate);
+    }
+
+    private Task<GatewayHost> StartGatewayAsync(string server, string url, string exchangeSecret, string? directory = null) => GatewayHost.StartAsync(Merge(
+        Http(server, url),
+        Agent("people", AgentKey, $"{server}/*"),
+        new Dictionary<string, string?>
+        {
+            [$"Gateway:Servers:{server}:CredentialMode"] = "tokenExchange",
+            [$"Gateway:Servers:{server}:ExchangeResource"] = url,
+            [$"Gateway:Servers:{server}:Credential:Kind"] = "oauth",
+            [$"Gateway:Servers:{server}:Credential:ClientId"] = TestTokenServer.ClientId,
+            [$"Gateway:Servers:{server}:Credential:Secret"] = Secret,
+            [$"Gateway:Servers:{server}:Credential:TokenEndpoint"] = _idp.TokenEndpoint,
+            ["Gateway:OAuth:AllowHttp"] = "true",
+            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
+            ["Gateway:AgentOAuth:Issuer"] = _idp.Issuer,
+            ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+            ["Gateway:AgentOAuth:DefaultAgent"] = "people",
+            ["Gateway:TokenExchange:ClientId"] = TestTokenServer.ClientId,
+            ["Gateway:TokenExchange:ClientSecret"] = exchangeSecret,
+        }), directory);
+
+    private static async Task<string> WhoamiAsync(GatewayHost gateway, string token, string server = "hr-exchange")
+    {
+        await using var client = await gateway.ConnectAsync(token, "2025-11-25");
+        var result = await client.CallToolAsync(server + "__whoami", cancellationToken: TestContext.Timeout);
+        Assert.NotEqual(true, result.IsError);
+        return ((TextContentBlock)Assert.Single(result.Content)).Text;
+    }
+}

@@ -1,0 +1,43 @@
+using System.Collections.Frozen;
+using Gateway.Core.Identity;
+using Gateway.Data.Stores;
+using Gateway.Web.Hosting;
+
+namespace Gateway.Web.Credentials.Users;
+
+/// <summary>
+/// The revoked users, in memory on every instance: each agent request checks the set (no database round trip), and it
+/// is re-read when the database changes (PostgreSQL notifies on <c>RevokedUsers</c>; SQLite's change poll), or at once
+/// after a local revocation. A user newly seen revoked loses their cached upstream tokens here too.
+/// </summary>
+internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exchange, UserAccounts accounts, IDatabaseChanges changes, ILogger<UserRevocations> logger)
+    : SnapshotReloader(changes, logger)
+{
+    private volatile FrozenSet<string> _revoked = FrozenSet<string>.Empty;
+
+    /// <summary>Gets a value indicating whether any user is revoked (the common case, none, costs one read).</summary>
+    public bool Any => _revoked.Count > 0;
+
+    public bool IsRevoked(string user) => _revoked.Contains(user);
+
+    public override async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        var current = (await store.ListAsync(cancellationToken)).Select(r => r.User).ToFrozenSet(StringComparer.Ordinal);
+        var previous = _revoked;
+        _revoked = current;
+        foreach (var user in current)
+        {
+            if (!previous.Contains(user))
+            {
+                Forget(user);
+            }
+        }
+    }
+
+    /// <summary>Drops the user's exchanged and refreshed upstream tokens held by this instance.</summary>
+    public void Forget(string user)
+    {
+        exchange.ForgetUser(user);
+        accounts.ForgetUser(user);
+    }
+}
