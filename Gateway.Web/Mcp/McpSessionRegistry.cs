@@ -10,7 +10,8 @@ namespace Gateway.Web.Mcp;
 /// <summary>
 /// Tracks the open 2025-11-25 sessions: tells each one <c>notifications/tools/list_changed</c> when the tools its agent
 /// can see change (an upstream came or went, the agent's grants changed, or the virtual server it is on changed its
-/// tools or their names, titles or descriptions, here or on another instance), and stops serving a session as soon as the
+/// tools or their names, titles or descriptions, here or on another instance), a virtual server's sessions also
+/// <c>prompts/list_changed</c> and <c>resources/list_changed</c> when its prompt or resource picks change, and stops serving a session as soon as the
 /// key that opened it is revoked or its agent disabled. Stateless requests are not tracked.
 /// </summary>
 /// <remarks>
@@ -72,7 +73,7 @@ internal sealed partial class McpSessionRegistry
         }
 
         _endpoints[server.SessionId] = virtualServer ?? string.Empty;
-        _sessions[server] = new Session(agentId, keyHash, virtualServer, ViewOf(agentId, virtualServer));
+        _sessions[server] = new Session(agentId, keyHash, virtualServer, ViewOf(agentId, virtualServer)) { Picks = PicksOf(virtualServer) };
         try
         {
             await server.RunAsync(cancellationToken);
@@ -153,21 +154,33 @@ internal sealed partial class McpSessionRegistry
             }
 
             var view = ViewOf(session.AgentId, session.VirtualServer);
-            if (view == session.ToolView)
+            if (view != session.ToolView)
             {
-                continue;
+                session.ToolView = view;
+                _ = NotifyAsync(server, NotificationMethods.ToolListChangedNotification);
             }
 
-            session.ToolView = view;
-            _ = NotifyAsync(server);
+            // A virtual server's prompts and resources are its picks: a pick added, removed or overridden changes the list.
+            var picks = PicksOf(session.VirtualServer);
+            if (picks.Prompts != session.Picks.Prompts)
+            {
+                _ = NotifyAsync(server, NotificationMethods.PromptListChangedNotification);
+            }
+
+            if (picks.Resources != session.Picks.Resources)
+            {
+                _ = NotifyAsync(server, NotificationMethods.ResourceListChangedNotification);
+            }
+
+            session.Picks = picks;
         }
     }
 
-    private async Task NotifyAsync(McpServer server)
+    private async Task NotifyAsync(McpServer server, string method)
     {
         try
         {
-            await server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification);
+            await server.SendNotificationAsync(method);
         }
         catch (Exception ex)
         {
@@ -199,6 +212,12 @@ internal sealed partial class McpSessionRegistry
             : string.Join('\n', view.Tools.VisibleTo(agent.Grants, _time.GetUtcNow()).Select(e => $"{e.ExposedName}\t{e.Item.Exposed.Title}\t{e.Item.Exposed.Description}"));
     }
 
+    /// <summary>A virtual server's prompt and resource picks as text to compare (each pick with its overrides); empty on <c>/mcp</c>.</summary>
+    private (string Prompts, string Resources) PicksOf(string? virtualServer) =>
+        virtualServer is not null && _virtualServers.Find(virtualServer) is { } view
+            ? (string.Join('\n', view.Server.Prompts), string.Join('\n', view.Server.Resources))
+            : (string.Empty, string.Empty);
+
     private sealed class Session(long agentId, string keyHash, string? virtualServer, string toolView)
     {
         public long AgentId { get; } = agentId;
@@ -208,6 +227,8 @@ internal sealed partial class McpSessionRegistry
         public string? VirtualServer { get; } = virtualServer;
 
         public string ToolView { get; set; } = toolView;
+
+        public (string Prompts, string Resources) Picks { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} is no longer served: its key was revoked or its agent disabled.")]

@@ -18,6 +18,58 @@ public sealed class VirtualServerPromptsResourcesTests
 {
     private const string Key = "vs-pr-agent-key-0123456789";
 
+    [Fact]
+    public async Task SessionsOfAVirtualServer_AreToldWhenItsPromptOrResourcePicksChange()
+    {
+        var a = "vpn" + Suffix();
+        var (upA, urlA) = await StartHttpAsync(a);
+        await using var _ = upA;
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http(a, urlA), Agent("kit-agent", Key, $"{a}/*")));
+        await gateway.WaitForToolAsync($"{a}__echo");
+        await VirtualServerTests.PutAsync(gateway, "kit", new
+        {
+            tools = new object[] { new { server = a, tool = "echo" } },
+            prompts = new object[] { new { server = a, prompt = "greet", name = "hello" } },
+            resources = new object[] { new { server = a, uri = "test://static" } },
+        });
+
+        var (prompts, resources) = (0, 0);
+        await using var client = await VirtualServerTests.ConnectAsync(gateway, "kit", Key, new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers =
+                [
+                    new(NotificationMethods.PromptListChangedNotification, (_, _) => { Interlocked.Increment(ref prompts); return ValueTask.CompletedTask; }),
+                    new(NotificationMethods.ResourceListChangedNotification, (_, _) => { Interlocked.Increment(ref resources); return ValueTask.CompletedTask; }),
+                ],
+            },
+        });
+        Assert.Equal("hello", Assert.Single(await client.ListPromptsAsync(cancellationToken: TestContext.Timeout)).Name);
+
+        // An override of the prompt: the session is told its prompts changed, and lists the new title.
+        await VirtualServerTests.PutAsync(gateway, "kit", new
+        {
+            tools = new object[] { new { server = a, tool = "echo" } },
+            prompts = new object[] { new { server = a, prompt = "greet", name = "hello", title = "Say hello" } },
+            resources = new object[] { new { server = a, uri = "test://static" } },
+        });
+        await Eventually.TrueAsync(() => Volatile.Read(ref prompts) > 0, "the session was told its prompts changed");
+        Assert.Equal("Say hello", Assert.Single(await client.ListPromptsAsync(cancellationToken: TestContext.Timeout)).Title);
+        Assert.Equal(0, Volatile.Read(ref resources));
+
+        // A resource pick added: the session is told its resources changed.
+        await VirtualServerTests.PutAsync(gateway, "kit", new
+        {
+            tools = new object[] { new { server = a, tool = "echo" } },
+            prompts = new object[] { new { server = a, prompt = "greet", name = "hello", title = "Say hello" } },
+            resources = new object[] { new { server = a, uri = "test://static" }, new { server = a, uri = "test://items/{id}" } },
+        });
+        await Eventually.TrueAsync(() => Volatile.Read(ref resources) > 0, "the session was told its resources changed");
+        Assert.Single(await client.ListResourceTemplatesAsync(cancellationToken: TestContext.Timeout));
+    }
+
     [Theory]
     [InlineData("2025-11-25")]
     [InlineData("2026-07-28")]
