@@ -215,6 +215,10 @@ internal static class DbCopyCommand
 
         // What each checkpoint witness last took: the console and the metrics go on from it.
         ("AuditWitnessStates", await CopyRowsAsync(from.AuditWitnessStates.OrderBy(w => w.Witness), to)),
+
+        // Revoked users stay revoked; users' connected upstream accounts (ciphertexts, readable with the shared key ring).
+        ("RevokedUsers", await CopyRowsAsync(from.RevokedUsers.OrderBy(r => r.User), to)),
+        ("UserUpstreamTokens", await CopyRowsAsync(from.UserUpstreamTokens.OrderBy(t => t.Id), to)),
     ];
 
     /// <summary>
@@ -302,7 +306,7 @@ internal static class DbCopyCommand
     /// <summary>Guards the table list of <see cref="CopyTablesAsync"/>: a table nobody decided about is refused, never silently left behind.</summary>
     private static void CheckEveryTableIsHandled(IModel model)
     {
-        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "VirtualServers", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "SiemCursors", "AuditWitnessStates"];
+        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "VirtualServers", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "SiemCursors", "AuditWitnessStates", "RevokedUsers", "UserUpstreamTokens"];
         var unknown = model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Where(t => !copied.Contains(t) && !Skipped.ContainsKey(t)).ToList();
         if (unknown.Count > 0)
         {

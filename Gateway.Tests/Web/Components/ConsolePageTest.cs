@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 
@@ -32,6 +33,13 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
         Services.AddSingleton<Gateway.Core.Credentials.ICredentialProtector, Gateway.Web.Credentials.DataProtectionCredentialProtector>();
         Services.AddSingleton<IOptions<GatewayOptions>>(Options.Create(new GatewayOptions()));
+
+        // Users' upstream accounts and revocations (the Settings page's revoked users, the server form's credential modes).
+        Services.AddSingleton(new Gateway.Web.Authentication.OAuth.AgentOAuthSettings());
+        Services.AddSingleton(new Gateway.Core.Guardrails.ResultGuard());
+        Services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
+        Services.TryAddSingleton<Gateway.Core.Audit.Admin.AdminChangeRecorder>();
+        Services.AddGatewayUserCredentials(new ConfigurationBuilder().Build());
         Authorization = AddAuthorization();
         Authorization.SetAuthorized(user).SetRoles(role);
         DefaultWaitTimeout = TimeSpan.FromSeconds(30);
@@ -62,8 +70,6 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
     protected void AddUpstreams()
     {
         Services.AddSingleton<ProgressRouter>();
-        Services.AddSingleton(new Gateway.Core.Guardrails.ResultGuard());
-        Services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
         Services.AddSingleton<Gateway.Web.Upstreams.TaskStatusRouter>();
         Services.AddSingleton<UpstreamClientFactory>();
         Services.AddSingleton<UpstreamManager>();

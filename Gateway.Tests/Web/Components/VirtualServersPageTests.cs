@@ -21,7 +21,6 @@ public sealed class VirtualServersPageTests : ConsolePageTest
             ["Gateway:VirtualServers:from-config:Tools:0:Tool"] = "search_issues",
         }).Build());
         AddUpstreams();
-        Services.AddSingleton<Gateway.Core.Audit.Admin.AdminChangeRecorder>();
         Services.AddGatewayVirtualServers();
         Services.AddGatewayAdminOperations();
     }

@@ -61,8 +61,8 @@ public sealed class ExchangeGuardTests
 
         Assert.Equal(
             [
-                """Result guard findings in resources/read of 'test://items/AKIAIOSFODNN7EXAMPLE' from leaky for agent agent: [{"at":"contents[0].text@5","kind":"secret.aws-access-key"}]""",
-                """Result guard findings in prompts/get of 'leaky__greet' from leaky for agent agent: [{"at":"messages[0].content.text@27","kind":"unicode.invisible"},{"at":"messages[0].content.text@28","kind":"unicode.tag"},{"at":"messages[0].content.text@7","kind":"secret.aws-access-key"}]""",
+                """Result guard findings in resources/read of 'test://items/AKIAIOSFODNN7EXAMPLE' from leaky for agent agent on /mcp: [{"at":"contents[0].text@5","kind":"secret.aws-access-key"}]""",
+                """Result guard findings in prompts/get of 'leaky__greet' from leaky for agent agent on /mcp: [{"at":"messages[0].content.text@27","kind":"unicode.invisible"},{"at":"messages[0].content.text@28","kind":"unicode.tag"},{"at":"messages[0].content.text@7","kind":"secret.aws-access-key"}]""",
             ],
             findings);
     }
