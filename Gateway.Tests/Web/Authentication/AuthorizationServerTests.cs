@@ -3,6 +3,7 @@ using System.Text.Json;
 using Gateway.Core.Audit;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using static Gateway.Tests.Support.OAuthFlow;
 using static Gateway.Tests.Support.Upstreams;
@@ -58,7 +59,7 @@ public sealed class AuthorizationServerTests
     }
 
     [Fact]
-    public async Task ARegisteredClient_SignsTheConsoleUserIn_AndTheirTokenCallsTools_WithTheirRolesGrants_ThenRefreshes()
+    public async Task ARegisteredClient_SignsTheConsoleUserIn_AndTheirTokenCallsTools_WithTheirRolesGrants_ThenRefreshes_UntilTheUserIsDisabled()
     {
         await using var gateway = await GatewayHost.StartAsync(Settings());
         await gateway.WaitForToolAsync("files__echo");
@@ -110,5 +111,31 @@ public sealed class AuthorizationServerTests
         Assert.Equal(HttpStatusCode.OK, refreshed);
         Assert.NotEqual(tokens.GetProperty("refresh_token").GetString(), next.GetProperty("refresh_token").GetString());
         Assert.Equal("carol", new JsonWebToken(next.GetProperty("access_token").GetString()!).Subject);
+
+        // What was redeemed (the code, the first refresh token) is pruned once old enough; the current refresh token stays.
+        var pruning = gateway.Services.GetRequiredService<Gateway.Web.Authentication.OAuth.Server.AuthorizationServerPruning>();
+        var (pruned, _) = await pruning.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1), TestContext.Timeout);
+        Assert.True(pruned >= 2, $"{pruned} tokens pruned: the redeemed code and refresh token were kept");
+        var (again, latest) = await TokenAsync(gateway.BaseUri, new()
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = clientId,
+            ["refresh_token"] = next.GetProperty("refresh_token").GetString()!,
+        });
+        Assert.Equal(HttpStatusCode.OK, again);
+
+        // Carol is disabled: her refresh token no longer gives tokens.
+        var users = gateway.Services.GetRequiredService<Gateway.Core.Identity.IConsoleUserStore>();
+        var carol = (await users.FindAsync("carol", TestContext.Timeout))!;
+        Assert.True(await users.SetEnabledAsync(carol.Id, false, TestContext.Timeout));
+        var (refused, error) = await TokenAsync(gateway.BaseUri, new()
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = clientId,
+            ["refresh_token"] = latest.GetProperty("refresh_token").GetString()!,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, refused);
+        Assert.Equal("invalid_grant", error.GetProperty("error").GetString());
+        Assert.Equal("The user of this refresh token may no longer sign in.", error.GetProperty("error_description").GetString());
     }
 }

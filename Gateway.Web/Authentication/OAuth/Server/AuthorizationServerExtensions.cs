@@ -26,6 +26,8 @@ internal static class AuthorizationServerExtensions
         services.AddSingleton<IConfigurationManager<OpenIdConnectConfiguration>, OwnSigningKeys>();
         services.AddSingleton<ClientMetadataFetcher>();
         services.AddScoped<OAuthClients>();
+        services.AddSingleton<AuthorizationServerPruning>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuthorizationServerPruning>());
 
         services.AddOpenIddict()
             .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<GatewayDbContext>())
@@ -49,6 +51,7 @@ internal static class AuthorizationServerExtensions
                 o.IgnoreScopePermissions().IgnoreResourcePermissions();
                 o.AddEventHandler(ClientMetadataHandler.Descriptor);
                 o.AddEventHandler(ServerMetadataHandler.Descriptor);
+                o.AddEventHandler(RefreshUserCheck.Descriptor);
                 foreach (var descriptor in ServerRefusalAudit.Descriptors)
                 {
                     o.AddEventHandler(descriptor);
