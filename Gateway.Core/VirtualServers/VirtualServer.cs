@@ -92,7 +92,8 @@ public sealed record VirtualPrompt(string Server, string Prompt, string? Name = 
 /// <param name="Uri">The resource's URI, or the template's URI template, as the upstream lists it.</param>
 /// <param name="Title">The title agents see; <see langword="null"/> keeps the upstream's.</param>
 /// <param name="Description">The description agents see; <see langword="null"/> keeps the upstream's.</param>
-public sealed record VirtualResource(string Server, string Uri, string? Title = null, string? Description = null) : IVirtualPick
+/// <param name="Name">The resource's name (its display name, not its URI) agents see; <see langword="null"/> keeps the upstream's.</param>
+public sealed record VirtualResource(string Server, string Uri, string? Title = null, string? Description = null, string? Name = null) : IVirtualPick
 {
     string IVirtualPick.Original => Uri;
 

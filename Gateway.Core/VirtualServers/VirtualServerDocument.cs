@@ -32,7 +32,7 @@ public sealed partial record VirtualServerDocument(
         [.. server.Tools.Select(t => new VirtualToolDocument(t.Server, t.Tool, t.Name, t.Title, t.Description))],
         server.Agents,
         [.. server.Prompts.Select(p => new VirtualPromptDocument(p.Server, p.Prompt, p.Name, p.Title, p.Description))],
-        [.. server.Resources.Select(r => new VirtualResourceDocument(r.Server, r.Uri, r.Title, r.Description))],
+        [.. server.Resources.Select(r => new VirtualResourceDocument(r.Server, r.Uri, r.Title, r.Description, r.Name))],
         server.ManagedByConfiguration);
 
     /// <summary>
@@ -241,6 +241,7 @@ public sealed partial record VirtualServerDocument(
                 errors[$"{at}.uri"] = [$"The resource's URI or the template's URI template as its server lists it: 1 to {VirtualServer.MaxUriLength:N0} characters, without spaces or control characters."];
             }
 
+            CheckText(errors, $"{at}.name", resource.Name, VirtualServer.MaxTitleLength);
             CheckText(errors, $"{at}.title", resource.Title, VirtualServer.MaxTitleLength);
             CheckText(errors, $"{at}.description", resource.Description, VirtualServer.MaxDescriptionLength);
             if (errors.Count > before)
@@ -248,7 +249,7 @@ public sealed partial record VirtualServerDocument(
                 continue;
             }
 
-            var member = new VirtualResource(resource.Server!, resource.Uri!, Blank(resource.Title), Blank(resource.Description));
+            var member = new VirtualResource(resource.Server!, resource.Uri!, Blank(resource.Title), Blank(resource.Description), Blank(resource.Name));
             if (byUri.TryGetValue(member.Uri, out var other))
             {
                 // A URI routes to one upstream: the same URI twice (from one server or two) would make reading it ambiguous.
@@ -314,4 +315,5 @@ public sealed record VirtualPromptDocument(string? Server, string? Prompt, strin
 /// <param name="Uri">The resource's URI, or the template's URI template, as the upstream lists it (agents see it unchanged).</param>
 /// <param name="Title">The title agents see; empty keeps the upstream's.</param>
 /// <param name="Description">The description agents see; empty keeps the upstream's.</param>
-public sealed record VirtualResourceDocument(string? Server, string? Uri, string? Title = null, string? Description = null);
+/// <param name="Name">The resource's name (its display name; the URI stays) agents see; empty keeps the upstream's.</param>
+public sealed record VirtualResourceDocument(string? Server, string? Uri, string? Title = null, string? Description = null, string? Name = null);

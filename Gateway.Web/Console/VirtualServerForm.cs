@@ -34,7 +34,7 @@ public sealed class VirtualServerForm
         Prompts = string.Join('\n', (server.Prompts ?? []).Select(p =>
             $"{p.Server}/{p.Prompt}" + (p.Name is null ? string.Empty : $" -> {p.Name}") + (p.Description is null ? string.Empty : $" | {p.Description.ReplaceLineEndings(" ")}")));
         Resources = string.Join('\n', (server.Resources ?? []).Select(r =>
-            $"{r.Server}/{r.Uri}" + (r.Description is null ? string.Empty : $" | {r.Description.ReplaceLineEndings(" ")}")));
+            $"{r.Server}/{r.Uri}" + (r.Name is null ? string.Empty : $" -> {r.Name}") + (r.Description is null ? string.Empty : $" | {r.Description.ReplaceLineEndings(" ")}")));
         Agents = string.Join(", ", server.Agents ?? []);
     }
 
@@ -43,7 +43,7 @@ public sealed class VirtualServerForm
     {
         var tools = Lines(Tools, withName: true).Select(l => new VirtualToolDocument(l.Server, l.Item, l.Name, null, l.Description)).ToList();
         var prompts = Lines(Prompts, withName: true).Select(l => new VirtualPromptDocument(l.Server, l.Item, l.Name, null, l.Description)).ToList();
-        var resources = Lines(Resources, withName: false).Select(l => new VirtualResourceDocument(l.Server, l.Item, null, l.Description)).ToList();
+        var resources = Lines(Resources, withName: true).Select(l => new VirtualResourceDocument(l.Server, l.Item, null, l.Description, l.Name)).ToList();
         var agents = (Agents ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return new VirtualServerDocument(Name?.Trim(), Title, Description, Discovery, tools, agents, prompts, resources);
     }

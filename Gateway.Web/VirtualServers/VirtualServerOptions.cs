@@ -46,7 +46,7 @@ internal sealed class VirtualServerOptions
                 [.. options.Tools.Select(t => new VirtualToolDocument(t.Server, t.Tool, t.Name, t.Title, t.Description))],
                 options.Agents,
                 [.. options.Prompts.Select(p => new VirtualPromptDocument(p.Server, p.Prompt, p.Name, p.Title, p.Description))],
-                [.. options.Resources.Select(r => new VirtualResourceDocument(r.Server, r.Uri, r.Title, r.Description))],
+                [.. options.Resources.Select(r => new VirtualResourceDocument(r.Server, r.Uri, r.Title, r.Description, r.Name))],
                 ManagedByConfiguration: true);
             if (document.ToServer(fields) is { } server)
             {
@@ -94,6 +94,8 @@ internal sealed class VirtualResourceOptions
     public string? Server { get; set; }
 
     public string? Uri { get; set; }
+
+    public string? Name { get; set; }
 
     public string? Title { get; set; }
 

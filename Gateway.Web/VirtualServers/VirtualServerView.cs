@@ -59,12 +59,13 @@ internal sealed record VirtualServerView(
     // A resource's entry holds the upstream's own item, under its upstream URI: that is what a virtual server exposes.
     private static Resource Expose(CatalogEntry<Resource> entry, VirtualResource pick)
     {
-        if (pick.Title is null && pick.Description is null)
+        if (pick.Title is null && pick.Description is null && pick.Name is null)
         {
             return entry.Item;
         }
 
         var exposed = Copy(entry.Item);
+        exposed.Name = pick.Name ?? exposed.Name;
         exposed.Title = pick.Title ?? exposed.Title;
         exposed.Description = pick.Description ?? exposed.Description;
         return exposed;
@@ -72,12 +73,13 @@ internal sealed record VirtualServerView(
 
     private static ResourceTemplate Expose(CatalogEntry<ResourceTemplate> entry, VirtualResource pick)
     {
-        if (pick.Title is null && pick.Description is null)
+        if (pick.Title is null && pick.Description is null && pick.Name is null)
         {
             return entry.Item;
         }
 
         var exposed = Copy(entry.Item);
+        exposed.Name = pick.Name ?? exposed.Name;
         exposed.Title = pick.Title ?? exposed.Title;
         exposed.Description = pick.Description ?? exposed.Description;
         return exposed;

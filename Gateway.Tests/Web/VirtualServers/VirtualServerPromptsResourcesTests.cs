@@ -97,7 +97,7 @@ public sealed class VirtualServerPromptsResourcesTests
             resources = new object[]
             {
                 // /mcp routes test://static to a (registered first); this virtual server publishes b's under that URI.
-                new { server = b, uri = "test://static", description = "B's fixed text." },
+                new { server = b, uri = "test://static", name = "b-static", description = "B's fixed text." },
                 new { server = a, uri = "test://items/{id}", title = "Item" },
             },
         });
@@ -120,7 +120,7 @@ public sealed class VirtualServerPromptsResourcesTests
         }
 
         var resource = Assert.Single(await client.ListResourcesAsync(cancellationToken: TestContext.Timeout));
-        Assert.Equal(("test://static", "B's fixed text."), (resource.Uri, resource.Description));
+        Assert.Equal(("test://static", "b-static", "B's fixed text."), (resource.Uri, resource.Name, resource.Description));
         var template = Assert.Single(await client.ListResourceTemplatesAsync(cancellationToken: TestContext.Timeout));
         Assert.Equal(("test://items/{id}", "Item"), (template.UriTemplate, template.Title));
 
@@ -165,9 +165,9 @@ public sealed class VirtualServerPromptsResourcesTests
         errors = await ErrorsAsync(gateway, "bad", new
         {
             prompts = new object[] { new { server = "no/slash", prompt = new string('p', 257), name = "bad name", title = new string('t', 257) } },
-            resources = new object[] { new { server = a, uri = "test://" + new string('u', 2042) }, new { server = a, uri = "test://has space" } },
+            resources = new object[] { new { server = a, uri = "test://" + new string('u', 2042), name = new string('n', 257) }, new { server = a, uri = "test://has space" } },
         });
-        Assert.Equal(["prompts[0].name", "prompts[0].prompt", "prompts[0].server", "prompts[0].title", "resources[0].uri", "resources[1].uri"], errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["prompts[0].name", "prompts[0].prompt", "prompts[0].server", "prompts[0].title", "resources[0].name", "resources[0].uri", "resources[1].uri"], errors.Keys.Order(StringComparer.Ordinal));
         Assert.StartsWith("At most 1000 prompts", Assert.Single((await ErrorsAsync(gateway, "many", new { prompts = Enumerable.Range(0, 1001).Select(i => new { server = a, prompt = $"p{i}" }) }))["prompts"]), StringComparison.Ordinal);
         Assert.StartsWith("At most 1000 resources", Assert.Single((await ErrorsAsync(gateway, "many", new { resources = Enumerable.Range(0, 1001).Select(i => new { server = a, uri = $"test://r{i}" }) }))["resources"]), StringComparison.Ordinal);
 
@@ -175,13 +175,14 @@ public sealed class VirtualServerPromptsResourcesTests
         await VirtualServerTests.PutAsync(gateway, "edge", new
         {
             prompts = Enumerable.Range(0, 1000).Select(i => new { server = a, prompt = i == 0 ? "greet" : new string('p', 252) + i.ToString("D4") }),
-            resources = Enumerable.Range(0, 1000).Select(i => new { server = a, uri = i == 0 ? "test://static" : "test://" + new string('u', 2037) + i.ToString("D4") }),
+            resources = Enumerable.Range(0, 1000).Select(i => new { server = a, uri = i == 0 ? "test://static" : "test://" + new string('u', 2037) + i.ToString("D4"), name = new string('n', 256) }),
         });
         var status = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/virtual-servers/edge", TestContext.Timeout);
         Assert.Equal(1998, status.GetProperty("unavailable").GetArrayLength());
         var document = status.GetProperty("server");
         Assert.Equal(1000, document.GetProperty("prompts").GetArrayLength());
         Assert.Equal("test://static", document.GetProperty("resources")[0].GetProperty("uri").GetString());
+        Assert.Equal(256, document.GetProperty("resources")[0].GetProperty("name").GetString()!.Length);
     }
 
     private static string Text(ReadResourceResult result) => Assert.IsType<TextResourceContents>(Assert.Single(result.Contents)).Text;
