@@ -14,15 +14,15 @@ namespace Gateway.TestUpstream;
 /// or event-stream responses. Tools: <c>big {bytes}</c>, <c>trickle {bytes, seconds}</c> (stdio: writes the result
 /// slowly), <c>echo {message}</c>, <c>cancelled</c> (the ids of the requests the client cancelled, or whose HTTP
 /// response it abandoned), <c>failing</c> (a JSON-RPC error with data), and over HTTP with event streams
-/// <c>resumable {message}</c>: a log message and progress, then the stream ends before the result, which a GET with
-/// <c>Last-Event-ID</c> gets (SEP-1699).
+/// <c>resumable {message, ends}</c>: a log message and progress, then the stream ends before the result, which a GET with
+/// <c>Last-Event-ID</c> gets (SEP-1699) after <c>ends</c> more GETs that end with nothing but a new event id.
 /// </summary>
 public sealed class RawUpstream
 {
     private const int ChunkBytes = 64 * 1024;
     private readonly bool _idLast;
     private readonly ConcurrentQueue<string> _cancelled = new();
-    private readonly ConcurrentDictionary<string, string> _resumable = new();
+    private readonly ConcurrentDictionary<string, (string Result, int Ends)> _resumable = new();
     private readonly ConcurrentQueue<IReadOnlyDictionary<string, string>> _calls = new();
 
     private RawUpstream(bool idLast) => _idLast = idLast;
@@ -120,7 +120,16 @@ public sealed class RawUpstream
             if (context.Request.Method == "GET" && server._resumable.TryRemove(context.Request.Headers["Last-Event-ID"].ToString(), out var rest))
             {
                 context.Response.ContentType = "text/event-stream";
-                await context.Response.WriteAsync($"id: done\ndata: {rest}\n\n");
+                if (rest.Ends > 0)
+                {
+                    // Ends again without the result: only a new event id to resume from.
+                    var next = "r-" + Guid.NewGuid().ToString("N");
+                    server._resumable[next] = (rest.Result, rest.Ends - 1);
+                    await context.Response.WriteAsync($"id: {next}\ndata: \n\n");
+                    return;
+                }
+
+                await context.Response.WriteAsync($"id: done\ndata: {rest.Result}\n\n");
                 return;
             }
 
@@ -162,7 +171,7 @@ public sealed class RawUpstream
                     {"name":"echo","description":"Echoes the message.","inputSchema":{"type":"object","properties":{"message":{"type":"string"}}}},
                     {"name":"cancelled","description":"Lists the cancelled request ids.","inputSchema":{"type":"object"}},
                     {"name":"failing","description":"Fails with a JSON-RPC error.","inputSchema":{"type":"object"}},
-                    {"name":"resumable","description":"Ends its stream before the result (resume with Last-Event-ID).","inputSchema":{"type":"object","properties":{"message":{"type":"string"}}}}]}
+                    {"name":"resumable","description":"Ends its stream before the result (resume with Last-Event-ID), and `ends` more times after.","inputSchema":{"type":"object","properties":{"message":{"type":"string"},"ends":{"type":"integer"}}}}]}
                     """.ReplaceLineEndings(string.Empty), cancellationToken);
                 break;
             case "tools/call":
@@ -204,7 +213,8 @@ public sealed class RawUpstream
     {
         var eventId = "r-" + Guid.NewGuid().ToString("N");
         var echo = (string?)message["params"]?["arguments"]?["message"] ?? string.Empty;
-        _resumable[eventId] = "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":" + Text("resumed: " + echo) + "}";
+        var ends = (int?)message["params"]?["arguments"]?["ends"] ?? 0;
+        _resumable[eventId] = ("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":" + Text("resumed: " + echo) + "}", ends);
         response.ContentType = "text/event-stream";
         var events = new StringBuilder("id: primed\nretry: 10\ndata: \n\n");
         events.Append("data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"working\"}}\n\n");

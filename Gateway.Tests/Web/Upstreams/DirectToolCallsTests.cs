@@ -11,7 +11,7 @@ namespace Gateway.Tests.Web.Upstreams;
 /// <summary>
 /// Tool calls over an HTTP upstream's shared connection go the direct way (<c>DirectToolCalls</c>), not through the SDK
 /// client's receive path: against a hand-written upstream whose bytes the test controls, the request carries what the SDK
-/// would send, a stream that ends before the result is resumed, progress on the stream reaches the agent before the
+/// would send, a stream that ends before the result is resumed (at most five times), progress on the stream reaches the agent before the
 /// result, and a JSON-RPC error reaches the agent with its code, message and data.
 /// </summary>
 public sealed class DirectToolCallsTests
@@ -50,6 +50,29 @@ public sealed class DirectToolCallsTests
 
         var call = Assert.Single((await gateway.AuditTrailAsync()).Select(e => e.Record), r => r.Kind == AuditKinds.ToolCall && r.Tool == "raw__resumable");
         Assert.Equal(AuditOutcomes.Ok, call.Outcome);
+    }
+
+    [Fact]
+    public async Task AStreamIsResumedAtMostFiveTimes_TheSixthEndIsAnErrorTheAgentReads()
+    {
+        var (app, _, url) = await RawUpstream.StartHttpAsync(sse: true);
+        await using var _ = app;
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("raw", url), Agent("agent", Key, "raw/*")));
+        await gateway.WaitForToolAsync("raw__resumable");
+        await using var client = await gateway.ConnectAsync(Key, "2025-11-25");
+
+        // At the limit: the POST's stream and four GETs end without the result, the fifth GET brings it.
+        var atLimit = await client.CallToolAsync("raw__resumable", new Dictionary<string, object?> { ["message"] = "five", ["ends"] = 4 }, cancellationToken: TestContext.Timeout);
+        Assert.NotEqual(true, atLimit.IsError);
+        Assert.Equal("resumed: five", Assert.IsType<TextContentBlock>(Assert.Single(atLimit.Content)).Text);
+
+        // One past it: the gateway stops asking after the fifth resumption, and the agent reads why.
+        var past = await client.CallToolAsync("raw__resumable", new Dictionary<string, object?> { ["message"] = "six", ["ends"] = 5 }, cancellationToken: TestContext.Timeout);
+        Assert.True(past.IsError);
+        Assert.Contains("ended the response stream without answering", Assert.IsType<TextContentBlock>(Assert.Single(past.Content)).Text, StringComparison.Ordinal);
+
+        var calls = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCall && r.Tool == "raw__resumable").ToList();
+        Assert.Equal([AuditOutcomes.Ok, AuditOutcomes.Error], calls.Select(r => r.Outcome));
     }
 
     [Theory]
