@@ -40,6 +40,10 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private long _next;
 
+    // Taken before a question is asked and given back when it ends: exact under concurrent asks, where a look at the
+    // dictionary's count before adding could let several through at the bound.
+    private int _slots;
+
     /// <summary>Gets the number of questions waiting for an answer.</summary>
     public int PendingCount => _pending.Count;
 
@@ -48,8 +52,9 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
         McpServer target, string sessionId, string method, TParams parameters, CancellationToken cancellationToken)
         where TResult : class
     {
-        if (_pending.Count >= MaxPending)
+        if (Interlocked.Increment(ref _slots) > MaxPending)
         {
+            Interlocked.Decrement(ref _slots);
             throw new McpProtocolException($"The gateway already waits for {MaxPending} answers from agents; ask again later.", McpErrorCode.InternalError);
         }
 
@@ -91,6 +96,7 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
         finally
         {
             _pending.TryRemove(id, out _);
+            Interlocked.Decrement(ref _slots);
         }
     }
 
