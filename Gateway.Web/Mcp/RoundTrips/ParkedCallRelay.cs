@@ -39,6 +39,9 @@ internal sealed partial class ParkedCallRelay(
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonObject>> _waiting = new(StringComparer.Ordinal);
 
+    // Taken before a retry waits and given back when it ends: exact under concurrent retries (see AgentQuestions).
+    private int _slots;
+
     /// <summary>Gets how many retries wait here for another instance.</summary>
     public int PendingCount => _waiting.Count;
 
@@ -52,8 +55,9 @@ internal sealed partial class ParkedCallRelay(
             return await NextRoundAsync(waiting, round.Agent, round.Name, round.ArgumentsSha256, cancellationToken);
         }
 
-        if (_waiting.Count >= MaxWaiting)
+        if (Interlocked.Increment(ref _slots) > MaxWaiting)
         {
+            Interlocked.Decrement(ref _slots);
             throw new McpProtocolException("Too many retries wait for other gateway instances; retry later.", McpErrorCode.InternalError);
         }
 
@@ -97,6 +101,7 @@ internal sealed partial class ParkedCallRelay(
         finally
         {
             _waiting.TryRemove(correlation, out _);
+            Interlocked.Decrement(ref _slots);
         }
     }
 
