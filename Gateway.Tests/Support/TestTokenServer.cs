@@ -106,6 +106,18 @@ internal sealed class TestTokenServer : IAsyncDisposable
             {
                 // OpenIddict has validated the subject token; the new token names the same user, for the asked audience.
                 var subject = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+                if (server.DisabledUsers.ContainsKey(subject.Principal!.GetClaim(Claims.Subject)!))
+                {
+                    // As an IdP answers for a user it disabled: the grant (the user's token) is no longer good.
+                    return Results.Forbid(
+                        new AuthenticationProperties(new Dictionary<string, string?>
+                        {
+                            [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidGrant,
+                            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The user is disabled.",
+                        }),
+                        [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+                }
+
                 var exchanged = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
                 exchanged.AddClaim(new Claim(Claims.Subject, subject.Principal!.GetClaim(Claims.Subject)!));
                 exchanged.SetResources(request.GetResources());
@@ -142,6 +154,9 @@ internal sealed class TestTokenServer : IAsyncDisposable
 
     /// <summary>Gets or sets the subject the authorization endpoint signs in next (the person at the browser).</summary>
     public string NextSubject { get; set; } = "admin";
+
+    /// <summary>Gets the users whose tokens the IdP no longer exchanges (<c>invalid_grant</c>), as when it disables them.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, bool> DisabledUsers { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Gets how many token exchanges were answered.</summary>
     public int Exchanged => Volatile.Read(ref _exchanged);
