@@ -98,6 +98,11 @@ internal sealed class TestTokenServer : IAsyncDisposable
                 // OpenIddict has already checked the code or refresh token (and revoked it: it rotates); issue from its
                 // principal, so the tokens name whoever signed in at the authorization endpoint.
                 var refreshed = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+                if (request.IsRefreshTokenGrantType() && server.DisabledUsers.ContainsKey(refreshed.Principal!.GetClaim(Claims.Subject)!))
+                {
+                    return UserDisabled();
+                }
+
                 server.OnIssued();
                 return Results.SignIn(refreshed.Principal!, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             }
@@ -108,14 +113,7 @@ internal sealed class TestTokenServer : IAsyncDisposable
                 var subject = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
                 if (server.DisabledUsers.ContainsKey(subject.Principal!.GetClaim(Claims.Subject)!))
                 {
-                    // As an IdP answers for a user it disabled: the grant (the user's token) is no longer good.
-                    return Results.Forbid(
-                        new AuthenticationProperties(new Dictionary<string, string?>
-                        {
-                            [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidGrant,
-                            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The user is disabled.",
-                        }),
-                        [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+                    return UserDisabled();
                 }
 
                 var exchanged = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
@@ -151,6 +149,15 @@ internal sealed class TestTokenServer : IAsyncDisposable
         });
         return server;
     }
+
+    /// <summary>As an IdP answers for a user it disabled: the grant (the user's token, their refresh token) is no longer good.</summary>
+    private static IResult UserDisabled() => Results.Forbid(
+        new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidGrant,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The user is disabled.",
+        }),
+        [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
 
     /// <summary>Gets or sets the subject the authorization endpoint signs in next (the person at the browser).</summary>
     public string NextSubject { get; set; } = "admin";
