@@ -36,6 +36,12 @@ public sealed class ResultScan
     /// <summary>Gets the policy rule that set <see cref="Secrets"/>.</summary>
     public string? SecretsRule { get; private set; }
 
+    /// <summary>
+    /// Gets or sets the credential the gateway sent upstream on this call in place of the server's stored one (the
+    /// calling user's exchanged or connected-account token): the guard finds it verbatim like a stored credential.
+    /// </summary>
+    public string? SentCredential { get; set; }
+
     /// <summary>Applies a policy rule's secrets mode to this call's result (recorded in the audit entry, not a finding).</summary>
     public void UseSecrets(SecretMode mode, string rule) => (Secrets, SecretsRule) = (mode, rule);
 

@@ -6,6 +6,8 @@ namespace Gateway.Core.Guardrails;
 /// </summary>
 public sealed class ServerResultGuard
 {
+    private const string StoredCredential = "stored-credential";
+
     private readonly InjectionDetector _injection;
 
     // Replaced whole (rarely: when the server's OAuth access token changes, see ResultGuard.AddRuntimeSecret); a call
@@ -59,7 +61,7 @@ public sealed class ServerResultGuard
         // A policy rule's mode for this call replaces the server's.
         var mode = scan.Secrets ?? settings.Secrets;
         List<SecretMatch>? matches = null;
-        if (mode == SecretMode.Off || !_secrets.Find(visible, ref matches))
+        if (mode == SecretMode.Off || !(_secrets.Find(visible, ref matches) | FindSent(visible, scan.SentCredential, ref matches)))
         {
             return delivered;
         }
@@ -81,6 +83,53 @@ public sealed class ServerResultGuard
             default:
                 return delivered;
         }
+    }
+
+    /// <summary>
+    /// Finds the credential sent on this call (a user's token, not known to the server's detector, which holds only the
+    /// stored credentials) as a stored credential; where a format already matched it (a JWT), the match is relabelled.
+    /// </summary>
+    private static bool FindSent(string text, string? sent, ref List<SecretMatch>? matches)
+    {
+        if (sent is not { Length: >= SecretDetector.MinKnownSecretLength })
+        {
+            return false;
+        }
+
+        var found = false;
+        for (var at = text.IndexOf(sent, StringComparison.Ordinal); at >= 0; at = text.IndexOf(sent, at + sent.Length, StringComparison.Ordinal))
+        {
+            var overlapping = Overlapping(matches, at, sent.Length);
+            if (overlapping < 0)
+            {
+                (matches ??= []).Add(new SecretMatch(at, sent.Length, StoredCredential));
+                found = true;
+            }
+            else if (matches![overlapping] is var m && m.Start == at && m.Length == sent.Length)
+            {
+                matches[overlapping] = m with { Kind = StoredCredential };
+            }
+        }
+
+        if (found && matches!.Count > 1)
+        {
+            matches.Sort((a, b) => a.Start.CompareTo(b.Start));
+        }
+
+        return found;
+    }
+
+    private static int Overlapping(List<SecretMatch>? matches, int start, int length)
+    {
+        for (var i = 0; i < (matches?.Count ?? 0); i++)
+        {
+            if (start < matches![i].Start + matches[i].Length && matches[i].Start < start + length)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Replaces each match by <c>[REDACTED:kind]</c>.</summary>

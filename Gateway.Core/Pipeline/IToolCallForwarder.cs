@@ -27,6 +27,12 @@ public interface IToolCallForwarder<TTool, TResult>
     /// </summary>
     ValueTask<TResult> ForwardAsync(CatalogEntry<TTool> entry, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Gets the credential the last forward sent in place of the server's stored one (a user's upstream token), which
+    /// the result guard then treats as a known secret; <see langword="null"/> when it sent the stored one.
+    /// </summary>
+    string? SentCredential => null;
+
     /// <summary>Tells whether a result is a tool-level error.</summary>
     bool IsToolError(TResult result);
 

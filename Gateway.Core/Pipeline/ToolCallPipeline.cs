@@ -219,6 +219,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             }
             finally
             {
+                scan.SentCredential = forwarder.SentCredential;
                 upstreamSpan?.Dispose();
                 ToolCallTracing.Elapsed(span, ToolCallTracing.Tags.UpstreamTime, Stopwatch.GetElapsedTime(sent));
                 meters?.UpstreamAnswered(entry.Server, sent);

@@ -12,5 +12,6 @@ internal sealed class RevokedUserEntityConfiguration : IEntityTypeConfiguration<
         builder.HasKey(r => r.User);
         builder.Property(r => r.User).HasMaxLength(256);
         builder.Property(r => r.RevokedBy).HasMaxLength(256);
+        builder.Property(r => r.Reason).HasConversion<string>().HasMaxLength(32);
     }
 }

@@ -1,3 +1,5 @@
+using Gateway.Core.Identity;
+
 namespace Gateway.Data.Entities;
 
 /// <summary>Row of <c>RevokedUsers</c>: a user whose agents may no longer call through the gateway.</summary>
@@ -9,4 +11,7 @@ public sealed class RevokedUserEntity
     public required string RevokedBy { get; set; }
 
     public DateTimeOffset RevokedAt { get; set; }
+
+    /// <summary>Gets or sets why (stored by name); rows from before reasons existed are an admin's.</summary>
+    public RevocationReason Reason { get; set; }
 }

@@ -98,6 +98,11 @@ internal sealed class TestTokenServer : IAsyncDisposable
                 // OpenIddict has already checked the code or refresh token (and revoked it: it rotates); issue from its
                 // principal, so the tokens name whoever signed in at the authorization endpoint.
                 var refreshed = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+                if (request.IsRefreshTokenGrantType() && server.DisabledUsers.ContainsKey(refreshed.Principal!.GetClaim(Claims.Subject)!))
+                {
+                    return UserDisabled();
+                }
+
                 server.OnIssued();
                 return Results.SignIn(refreshed.Principal!, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             }
@@ -106,6 +111,11 @@ internal sealed class TestTokenServer : IAsyncDisposable
             {
                 // OpenIddict has validated the subject token; the new token names the same user, for the asked audience.
                 var subject = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+                if (server.DisabledUsers.ContainsKey(subject.Principal!.GetClaim(Claims.Subject)!))
+                {
+                    return UserDisabled();
+                }
+
                 var exchanged = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
                 exchanged.AddClaim(new Claim(Claims.Subject, subject.Principal!.GetClaim(Claims.Subject)!));
                 exchanged.SetResources(request.GetResources());
@@ -140,8 +150,20 @@ internal sealed class TestTokenServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>As an IdP answers for a user it disabled: the grant (the user's token, their refresh token) is no longer good.</summary>
+    private static IResult UserDisabled() => Results.Forbid(
+        new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidGrant,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The user is disabled.",
+        }),
+        [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+
     /// <summary>Gets or sets the subject the authorization endpoint signs in next (the person at the browser).</summary>
     public string NextSubject { get; set; } = "admin";
+
+    /// <summary>Gets the users whose tokens the IdP no longer exchanges (<c>invalid_grant</c>), as when it disables them.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, bool> DisabledUsers { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Gets how many token exchanges were answered.</summary>
     public int Exchanged => Volatile.Read(ref _exchanged);

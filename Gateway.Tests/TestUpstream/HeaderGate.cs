@@ -33,6 +33,11 @@ public sealed class HeaderGate
 
     internal static readonly AsyncLocal<string?> Subject = new();
 
+    /// <summary>Gets the <c>Authorization</c> header of the request being served (the <c>echo_token</c> tool echoes it, as a careless upstream might).</summary>
+    public static string? CurrentAuthorization => Authorization.Value;
+
+    internal static readonly AsyncLocal<string?> Authorization = new();
+
     /// <summary>Gets or sets the protected resource metadata (RFC 9728) served, unauthenticated, under <c>/.well-known/oauth-protected-resource</c>.</summary>
     public string? ProtectedResourceMetadata { get; set; }
 

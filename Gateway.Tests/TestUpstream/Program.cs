@@ -100,6 +100,9 @@ public static class Program
             {
                 PromptReference { Name: "greet" } => ["Ada", "Alan", "Grace"],
                 ResourceTemplateReference { Uri: "test://items/{id}" } => ["1", "2", "10"],
+
+                // Completed with who asked (HeaderGate): proves which credential a gateway sent on a completion/complete.
+                PromptReference { Name: "whoami_prompt" } => [HeaderGate.CurrentSubject ?? "anonymous"],
                 _ => [],
             };
             var values = candidates.Where(c => c.StartsWith(prefix, StringComparison.Ordinal)).ToList();
@@ -120,7 +123,7 @@ public static class Program
         var mcp = builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = name, Version = "1.0.0" });
         if (gate?.ServesWhoami == true)
         {
-            mcp.WithTools<IdentityTools>();
+            mcp.WithTools<IdentityTools>().WithPrompts<IdentityPrompts>().WithResources<IdentityResources>();
         }
 
         AddFeatures(mcp
@@ -169,6 +172,7 @@ public static class Program
 
                 // Flows to the tool that serves this request (the whoami tool reads it).
                 HeaderGate.Subject.Value = subject;
+                HeaderGate.Authorization.Value = context.Request.Headers.Authorization.ToString();
             }
 
             await next(context);

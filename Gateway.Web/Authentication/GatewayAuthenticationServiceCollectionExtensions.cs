@@ -1,6 +1,7 @@
 using Gateway.Core.Identity;
 using Gateway.Web.Authentication;
 using Gateway.Web.Authentication.OAuth;
+using Gateway.Web.Authentication.OAuth.Logout;
 using Gateway.Web.Authentication.OAuth.Server;
 using Microsoft.AspNetCore.Authentication;
 
@@ -25,6 +26,7 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
             services.AddSingleton<OAuthIssuer>();
             services.AddSingleton<AccessTokenValidator>();
             services.AddSingleton<TokenRefusalAudit>();
+            services.AddSingleton<BackChannelLogout>();
 
             // Built here, not on first use: a bad grant in GroupGrants or ScopeGrants stops the start.
             services.AddSingleton(new OAuthAgentMapping(oauth));
@@ -55,6 +57,10 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
         if (settings.IsEnabled)
         {
             ProtectedResourceEndpoints.Map(app, settings);
+            if (app.Services.GetRequiredService<BackChannelLogout>().IsEnabled)
+            {
+                BackChannelLogoutEndpoint.Map(app);
+            }
         }
 
         if (settings.AuthorizationServer.Enabled)

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Gateway.Core.Identity;
+using Gateway.Web.Credentials.Users;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 
 namespace Gateway.Web.Identity;
@@ -8,7 +9,7 @@ namespace Gateway.Web.Identity;
 /// Turns a validated ID token into the console's principal: the user is recorded (<c>sub@issuer-host</c>, stable
 /// across name changes), the provider's role claim is mapped to console roles, and roles assigned in the console add to them.
 /// </summary>
-internal sealed partial class OidcSignIn(IConsoleUserStore store, ConsoleSignInSettings settings, ConsoleSignInAudit audit, TimeProvider time, ILogger<OidcSignIn> logger)
+internal sealed partial class OidcSignIn(IConsoleUserStore store, ConsoleSignInSettings settings, ConsoleSignInAudit audit, UserRevocationChanges revocations, TimeProvider time, ILogger<OidcSignIn> logger)
 {
     private readonly RoleMapping _mapping = new(settings.Oidc.Roles.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value));
 
@@ -35,6 +36,13 @@ internal sealed partial class OidcSignIn(IConsoleUserStore store, ConsoleSignInS
         }
 
         await audit.RecordAsync(context.HttpContext, userName, null);
+
+        // The provider signed the user in again: a back-channel logout it sent before no longer stands (an admin's revocation does).
+        using (Gateway.Core.Audit.Admin.AuditActor.Use(Gateway.Core.Audit.Admin.AuditActor.Console(userName)))
+        {
+            await revocations.RestoreAsync(userName, RevocationReason.IdentityProviderLogout, context.HttpContext.RequestAborted);
+        }
+
         LogSignedIn(logger, userName, string.Join(",", user.Roles));
         context.Principal = ConsoleClaims.Create(user);
     }

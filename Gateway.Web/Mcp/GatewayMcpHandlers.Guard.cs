@@ -14,11 +14,11 @@ internal sealed partial class GatewayMcpHandlers
     /// requests are not audited, so the findings are logged (kind and place, never the text). A withheld answer is a
     /// JSON-RPC error naming the finding kind.
     /// </summary>
-    private void GuardExchange(MessageContext request, AgentIdentity agent, string method, string name, string server, Action<ServerResultGuard, ResultScan> inspect)
+    private void GuardExchange(MessageContext request, AgentIdentity agent, string method, string name, string server, Action<ServerResultGuard, ResultScan> inspect, string? sentCredential = null)
     {
         var call = guard.ForSession(request.Server.SessionId);
         var serverGuard = call.Servers.For(server);
-        var scan = new ResultScan();
+        var scan = new ResultScan { SentCredential = sentCredential };
         inspect(serverGuard, scan);
         call.Session.Record(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds);
         if (scan.Any)

@@ -17,15 +17,23 @@ internal sealed partial class GatewayMcpHandlers
     }
 
     /// <summary>
-    /// Forwards with the user's upstream token (exchanged, or of their connected account) on its HTTP requests; when
-    /// there is none to be had, the call fails with the reason and nothing reaches the upstream.
+    /// Sends a request to a server (tools/call, prompts/get, resources/read, completion/complete, subscriptions) with the
+    /// calling user's upstream token (exchanged, or of their connected account) on its HTTP requests when the server's
+    /// credential mode says so: a per-user upstream never sees the shared credential on a user's request. When there is
+    /// no token to be had, the request fails with the reason and nothing reaches the upstream. The token used is told
+    /// to <paramref name="sent"/>, for the result guard.
     /// </summary>
-    private async ValueTask<CallToolResult> ForwardForUserAsync(
-        RequestContext<CallToolRequestParams> request, ServerDefinition server, Func<CancellationToken, ValueTask<CallToolResult>> forward, CancellationToken cancellationToken)
+    private async Task<T> AsUserAsync<T>(MessageContext request, string server, Func<CancellationToken, Task<T>> forward, CancellationToken cancellationToken, Action<string>? sent = null)
     {
+        if (!ActsForUser(server, out var definition))
+        {
+            return await forward(cancellationToken);
+        }
+
         var caller = OnBehalfOf(request);
-        var token = await users.AccessTokenAsync(server, caller, cancellationToken);
-        using (UserAuthorization.Use(server.Name, token, refused => users.Refused(server, caller.User!, refused)))
+        var token = await users.AccessTokenAsync(definition, caller, cancellationToken);
+        sent?.Invoke(token);
+        using (UserAuthorization.Use(definition.Name, token, refused => users.Refused(definition, caller.User!, refused)))
         {
             return await forward(cancellationToken);
         }

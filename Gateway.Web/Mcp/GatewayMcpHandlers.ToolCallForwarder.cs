@@ -35,9 +35,11 @@ internal sealed partial class GatewayMcpHandlers
         /// <summary>Gets the server the call was forwarded to (its input_required state is sealed to it); null before the forward.</summary>
         public string? ForwardedTo { get; private set; }
 
+        public string? SentCredential { get; private set; }
+
         public ValueTask<CallToolResult> ForwardAsync(CatalogEntry<ExposedTool> entry, CancellationToken cancellationToken) =>
-            handlers.ActsForUser(entry.Server, out var server)
-                ? handlers.ForwardForUserAsync(request, server, ct => ForwardAsIsAsync(entry, ct), cancellationToken)
+            handlers.ActsForUser(entry.Server, out _)
+                ? new(handlers.AsUserAsync(request, entry.Server, ct => ForwardAsIsAsync(entry, ct).AsTask(), cancellationToken, token => SentCredential = token))
                 : ForwardAsIsAsync(entry, cancellationToken);
 
         private ValueTask<CallToolResult> ForwardAsIsAsync(CatalogEntry<ExposedTool> entry, CancellationToken cancellationToken)

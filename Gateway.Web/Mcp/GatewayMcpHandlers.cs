@@ -265,17 +265,18 @@ internal sealed partial class GatewayMcpHandlers(
         }
 
         var roundTrip = RoundTripOf(request, entry.Server, p, resumed);
+        string? sent = null;
         try
         {
-            var result = await InvokeAsync(entry.Server, (client, ct) => roundTrip.SendAsync(client, RequestMethods.PromptsGet, parameters, ct), cancellationToken);
+            var result = await AsUserAsync(request, entry.Server, ct => InvokeAsync(entry.Server, (client, c) => roundTrip.SendAsync(client, RequestMethods.PromptsGet, parameters, c), ct), cancellationToken, token => sent = token);
             var prompt = result.Deserialize<GetPromptResult>(McpJsonUtilities.DefaultOptions)
                 ?? throw new McpProtocolException("The upstream returned an empty prompts/get result.", McpErrorCode.InternalError);
-            GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(prompt, g, scan));
+            GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(prompt, g, scan), sent);
             return prompt;
         }
         catch (UpstreamInputRequiredException ex) when (ex.Payload is InputRequiredResult inputRequired)
         {
-            GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(inputRequired, g, scan));
+            GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(inputRequired, g, scan), sent);
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
                 agent.Id, RequestMethods.PromptsGet, SealedName(p.Name), Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null)));
         }
@@ -308,10 +309,12 @@ internal sealed partial class GatewayMcpHandlers(
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
         var (server, original) = RouteResource(request, agent, p.Uri);
-        var result = await InvokeAsync(server, (client, ct) => client.ReadResourceAsync(
-            new ReadResourceRequestParams { Uri = original, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
+        var meta = ForwardableMeta(p.Meta);
+        string? sent = null;
+        var result = await AsUserAsync(request, server, ct => InvokeAsync(server, (client, c) => client.ReadResourceAsync(
+            new ReadResourceRequestParams { Uri = original, Meta = meta }, c), ct), cancellationToken, token => sent = token);
 
-        GuardExchange(request, agent, RequestMethods.ResourcesRead, p.Uri, server, (g, scan) => Guardrails.ExchangeInspector.Inspect(result, g, scan));
+        GuardExchange(request, agent, RequestMethods.ResourcesRead, p.Uri, server, (g, scan) => Guardrails.ExchangeInspector.Inspect(result, g, scan), sent);
 
         // Readable only under the agent's grants: never for a shared cache, whatever the upstream said (its TTL stands).
         result.CacheScope = PerAgent;
@@ -356,8 +359,8 @@ internal sealed partial class GatewayMcpHandlers(
                 throw new McpProtocolException("Unsupported completion reference.", McpErrorCode.InvalidParams);
         }
 
-        return await InvokeAsync(server, (client, ct) => client.CompleteAsync(
-            new CompleteRequestParams { Ref = reference, Argument = p.Argument, Context = p.Context, Meta = ForwardableMeta(p.Meta) }, ct), cancellationToken);
+        var forwarded = new CompleteRequestParams { Ref = reference, Argument = p.Argument, Context = p.Context, Meta = ForwardableMeta(p.Meta) };
+        return await AsUserAsync(request, server, ct => InvokeAsync(server, (client, c) => client.CompleteAsync(forwarded, c), ct), cancellationToken);
     }
 
     public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> request, CancellationToken cancellationToken)
@@ -365,11 +368,11 @@ internal sealed partial class GatewayMcpHandlers(
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
         var (server, original) = RouteResource(request, agent, p.Uri);
-        await InvokeSessionAsync(request, server, async (client, ct) =>
+        await AsUserAsync(request, server, ct => InvokeSessionAsync(request, server, async (client, c) =>
         {
-            await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = original }, ct);
+            await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = original }, c);
             return true;
-        }, cancellationToken);
+        }, ct), cancellationToken);
         return new EmptyResult();
     }
 
@@ -378,11 +381,11 @@ internal sealed partial class GatewayMcpHandlers(
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
         var (server, original) = RouteResource(request, agent, p.Uri);
-        await InvokeSessionAsync(request, server, async (client, ct) =>
+        await AsUserAsync(request, server, ct => InvokeSessionAsync(request, server, async (client, c) =>
         {
-            await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = original }, ct);
+            await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = original }, c);
             return true;
-        }, cancellationToken);
+        }, ct), cancellationToken);
         return new EmptyResult();
     }
 

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Gateway.Core.Audit;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
@@ -58,10 +60,13 @@ public sealed class AuthorizationServerTests
         Assert.Contains("refresh_token", root.GetProperty("grant_types_supported").EnumerateArray().Select(m => m.GetString()));
     }
 
-    [Fact]
-    public async Task ARegisteredClient_SignsTheConsoleUserIn_AndTheirTokenCallsTools_WithTheirRolesGrants_ThenRefreshes_UntilTheUserIsDisabled()
+    [Theory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ARegisteredClient_SignsTheConsoleUserIn_AndTheirTokenCallsTools_WithTheirRolesGrants_ThenRefreshes_UntilTheUserIsDisabled(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Settings());
+        DatabaseEngines.Require(provider);
+        await using var shared = await SharedDatabase.CreateAsync(provider, "oauthas");
+        await using var gateway = await GatewayHost.StartAsync(shared.Settings(Settings()));
         await gateway.WaitForToolAsync("files__echo");
         await gateway.WaitForToolAsync("notes__echo");
         var clientId = await RegisterAsync(gateway.BaseUri);
@@ -137,5 +142,47 @@ public sealed class AuthorizationServerTests
         Assert.Equal(HttpStatusCode.BadRequest, refused);
         Assert.Equal("invalid_grant", error.GetProperty("error").GetString());
         Assert.Equal("The user of this refresh token may no longer sign in.", error.GetProperty("error_description").GetString());
+    }
+
+    [Theory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ACode_IsRedeemedOnceAcrossInstances_AndARefreshTokenRotatesAcrossThem(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var shared = await SharedDatabase.CreateAsync(provider, "oauthas");
+
+        // One resource URL for both (one issuer); each instance validates the other's tokens with the shared key file.
+        var resource = new Uri("http://127.0.0.1:9/mcp");
+        var settings = shared.Settings(Settings(), new Dictionary<string, string?> { ["Gateway:AgentOAuth:Resource"] = resource.ToString() });
+        await using var first = await GatewayHost.StartAsync(settings);
+        await using var second = await GatewayHost.StartAsync(settings);
+        await second.WaitForToolAsync("notes__echo");
+        var clientId = await RegisterAsync(first.BaseUri);
+        var (verifier, challenge) = Pkce();
+        using var browser = await ConsoleBrowser.SignInAsNewUserAsync(first, "erin", "Auditor");
+        var code = (await AuthorizeAsync(browser.Client, AuthorizeParameters(clientId, challenge, resource)))["code"];
+
+        // Issued on the first, redeemed on the second.
+        var (redeemed, tokens) = await RedeemAsync(second.BaseUri, clientId, code, verifier, resource);
+        Assert.Equal(HttpStatusCode.OK, redeemed);
+        await using (var client = await first.ConnectAsync(tokens.GetProperty("access_token").GetString()!, "2025-11-25"))
+        {
+            Assert.NotEqual(true, (await client.CallToolAsync("notes__echo", new Dictionary<string, object?> { ["message"] = "as erin" }, cancellationToken: TestContext.Timeout)).IsError);
+        }
+
+        // A refresh token issued on the second rotates on the first, and the one it gave rotates on the second.
+        static Dictionary<string, string> Refresh(string clientId, JsonElement tokens) =>
+            new() { ["grant_type"] = "refresh_token", ["client_id"] = clientId, ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()! };
+        var (rotated, next) = await TokenAsync(first.BaseUri, Refresh(clientId, tokens));
+        Assert.Equal(HttpStatusCode.OK, rotated);
+        Assert.Equal("erin", new JsonWebToken(next.GetProperty("access_token").GetString()!).Subject);
+        var (again, latest) = await TokenAsync(second.BaseUri, Refresh(clientId, next));
+        Assert.Equal(HttpStatusCode.OK, again);
+
+        // The same code again, on the first: refused, and what the code gave is revoked with it, on every instance.
+        var (replayed, refusal) = await RedeemAsync(first.BaseUri, clientId, code, verifier, resource);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (replayed, refusal.GetProperty("error").GetString()));
+        var (revoked, revokedError) = await TokenAsync(second.BaseUri, Refresh(clientId, latest));
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (revoked, revokedError.GetProperty("error").GetString()));
     }
 }

@@ -179,6 +179,37 @@ public sealed class ClientRegistrationTests : IAsyncLifetime
         Assert.Equal(2, listed.RootElement.GetProperty("clients").EnumerateArray().Count(c => c.GetProperty("source").GetString() == OAuthClients.Registered));
     }
 
+    [Theory]
+    [InlineData(3, 100, "at most 3 a minute from one address")]
+    [InlineData(10, 2, "2 from all")]
+    public async Task Registration_IsRateLimited_PerAddressAndInTotal_With429AndRetryAfter_AtTheLimit(int perAddress, int total, string named)
+    {
+        var settings = AuthorizationServerTests.Settings();
+        settings["Gateway:AgentOAuth:AuthorizationServer:RegistrationsPerMinute"] = perAddress.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Gateway:AgentOAuth:AuthorizationServer:RegistrationsPerMinuteTotal"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        using var http = new HttpClient { BaseAddress = gateway.BaseUri };
+
+        // Up to the limit, every registration is taken; the one after it is refused with when to try again.
+        var limit = Math.Min(perAddress, total);
+        for (var i = 0; i < limit; i++)
+        {
+            using var created = await http.PostAsync("/oauth/register", JsonBody(new { redirect_uris = new[] { RedirectUri } }), TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using var refused = await http.PostAsync("/oauth/register", JsonBody(new { redirect_uris = new[] { RedirectUri } }), TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var retryAfter = refused.Headers.RetryAfter?.Delta;
+        Assert.NotNull(retryAfter);
+        Assert.InRange(retryAfter.Value.TotalSeconds, 1, 60);
+        using var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(TestContext.Timeout));
+        Assert.Equal("temporarily_unavailable", body.RootElement.GetProperty("error").GetString());
+        Assert.Contains(named, body.RootElement.GetProperty("error_description").GetString(), StringComparison.Ordinal);
+        using var listed = JsonDocument.Parse(await gateway.Admin.GetStringAsync("/api/v1/oauth-clients", TestContext.Timeout));
+        Assert.Equal(limit, listed.RootElement.GetProperty("clients").EnumerateArray().Count(c => c.GetProperty("source").GetString() == OAuthClients.Registered));
+    }
+
     private static async Task<(HttpStatusCode Status, Uri? Location, string Body)> AuthorizeRawAsync(ConsoleBrowser browser, IDictionary<string, string?> parameters)
     {
         using var response = await browser.Client.GetAsync(AuthorizePath(parameters), TestContext.Timeout);

@@ -27,8 +27,8 @@ public sealed class SharedLimitsTests
         var name = "sh" + Guid.NewGuid().ToString("N")[..6];
         var (upstream, url) = await StartHttpAsync(name);
         await using var _ = upstream;
-        await using var shared = await SharedDatabase.CreateAsync(provider);
-        var settings = shared.Settings(Http(name, url), Agent("spender", Key, $"{name}/echo"), new() { ["Gateway:Agents:spender:Limits:DailyQuota"] = $"{Quota}" });
+        await using var shared = await SharedDatabase.CreateAsync(provider, "limits");
+        var settings = shared.Settings(Http(name, url), Agent("spender", Key, $"{name}/echo"), new Dictionary<string, string?> { ["Gateway:Agents:spender:Limits:DailyQuota"] = $"{Quota}" });
         var before = CallLog.Count(name, "echo");
         await using (var a = await GatewayHost.StartAsync(settings))
         await using (var b = await GatewayHost.StartAsync(settings))
@@ -73,8 +73,8 @@ public sealed class SharedLimitsTests
         var name = "cc" + Guid.NewGuid().ToString("N")[..6];
         var (upstream, url) = await StartHttpAsync(name);
         await using var _ = upstream;
-        await using var shared = await SharedDatabase.CreateAsync(provider);
-        var settings = shared.Settings(Http(name, url), Agent("spender", Key, $"{name}/*"), new() { ["Gateway:Agents:spender:Limits:MaxConcurrent"] = "1" });
+        await using var shared = await SharedDatabase.CreateAsync(provider, "limits");
+        var settings = shared.Settings(Http(name, url), Agent("spender", Key, $"{name}/*"), new Dictionary<string, string?> { ["Gateway:Agents:spender:Limits:MaxConcurrent"] = "1" });
         await using var a = await GatewayHost.StartAsync(settings);
         await using var b = await GatewayHost.StartAsync(settings);
         await a.WaitForToolAsync($"{name}__slow");
@@ -106,49 +106,6 @@ public sealed class SharedLimitsTests
 
     private static async Task<int> InFlightAsync(GatewayHost gateway) =>
         (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/agents/spender", TestContext.Timeout)).GetProperty("usage").GetProperty("inFlight").GetInt32();
-
-    /// <summary>One database (a SQLite file or a PostgreSQL database) and one key ring for the instances of a test, removed after it.</summary>
-    private sealed class SharedDatabase : IAsyncDisposable
-    {
-        private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
-        private DatabaseProvider _provider;
-        private string _database = string.Empty;
-
-        public static async Task<SharedDatabase> CreateAsync(DatabaseProvider provider)
-        {
-            var shared = new SharedDatabase { _provider = provider };
-            Directory.CreateDirectory(shared._folder);
-            shared._database = provider == DatabaseProvider.Postgres
-                ? await PostgresServer.CreateDatabaseAsync("limits")
-                : $"Data Source={Path.Combine(shared._folder, "gateway.db")}";
-            return shared;
-        }
-
-        public Dictionary<string, string?> Settings(Dictionary<string, string?> server, Dictionary<string, string?> agent, Dictionary<string, string?> limits) =>
-            Merge(server, agent, limits, new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Gateway"] = _database,
-                ["Gateway:DataProtection:KeysPath"] = Path.Combine(_folder, "keys"),
-                ["Gateway:Audit:SigningKeyPath"] = Path.Combine(_folder, "audit-signing-key.pem"),
-            });
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_provider == DatabaseProvider.Postgres)
-            {
-                await PostgresServer.DropDatabaseAsync(_database);
-            }
-
-            try
-            {
-                Directory.Delete(_folder, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A temp folder.
-            }
-        }
-    }
 
     private static Task<ModelContextProtocol.Protocol.CallToolResult> Echo(McpClient client, string tool, string message) =>
         client.CallToolAsync(tool, new Dictionary<string, object?> { ["message"] = message }, cancellationToken: TestContext.Timeout).AsTask();

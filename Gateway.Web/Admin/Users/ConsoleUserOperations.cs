@@ -1,4 +1,6 @@
+using Gateway.Core.Audit.Admin;
 using Gateway.Core.Identity;
+using Gateway.Web.Credentials.Users;
 using Gateway.Web.Identity;
 
 namespace Gateway.Web.Admin.Users;
@@ -8,7 +10,7 @@ namespace Gateway.Web.Admin.Users;
 /// the role check and the audit actor here, the rules (name, the last enabled admin) in <see cref="ConsoleAccounts"/>,
 /// which bootstrap and sign-in use too.
 /// </summary>
-internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUserStore users, IAdminActor actor)
+internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUserStore users, UserRevocationChanges revocations, IAdminActor actor)
 {
     /// <summary>
     /// Changes the caller's own password (any signed-in local user, whatever their roles): the current one checked,
@@ -57,9 +59,34 @@ internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUs
     public async Task<AdminResult> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken) =>
         await ChangeAsync(id, () => accounts.SetRolesAsync(id, roles, cancellationToken), cancellationToken);
 
-    /// <summary>Enables or disables a user; refused (conflict) when it would leave no enabled admin.</summary>
+    /// <summary>
+    /// Enables or disables a user; refused (conflict) when it would leave no enabled admin. A disabled user is revoked
+    /// too (reason: disabled), so the access tokens their agents already hold stop working on every instance at once
+    /// rather than at their expiry; enabling them lifts that revocation (not one an admin made).
+    /// </summary>
     public async Task<AdminResult> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
-        await ChangeAsync(id, () => accounts.SetEnabledAsync(id, enabled, cancellationToken), cancellationToken);
+        await ChangeAsync(
+            id,
+            async () =>
+            {
+                if (await accounts.SetEnabledAsync(id, enabled, cancellationToken) is { } problem)
+                {
+                    return problem;
+                }
+
+                var user = (await users.GetAsync(id, cancellationToken))!.UserName;
+                if (enabled)
+                {
+                    await revocations.RestoreAsync(user, RevocationReason.ConsoleUserDisabled, cancellationToken);
+                }
+                else
+                {
+                    await revocations.RevokeAsync(user, RevocationReason.ConsoleUserDisabled, AuditActor.Current, cancellationToken);
+                }
+
+                return null;
+            },
+            cancellationToken);
 
     /// <summary>Gives a local user a new one-time password (yielded once).</summary>
     public async Task<AdminResult<string>> ResetPasswordAsync(long id, CancellationToken cancellationToken)

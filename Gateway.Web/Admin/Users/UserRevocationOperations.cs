@@ -1,4 +1,3 @@
-using Gateway.Core.Audit.Admin;
 using Gateway.Core.Identity;
 using Gateway.Web.Credentials.Users;
 
@@ -8,7 +7,7 @@ namespace Gateway.Web.Admin.Users;
 /// Revoking the users agents act for (OAuth callers): their agents' requests are refused from the next one on every
 /// instance, and their connected upstream accounts and cached upstream tokens are deleted. Audited under the caller.
 /// </summary>
-internal sealed class UserRevocationOperations(IRevokedUserStore store, UserRevocations revocations, AdminChangeRecorder recorder, TimeProvider time, IAdminActor actor)
+internal sealed class UserRevocationOperations(IRevokedUserStore store, UserRevocationChanges changes, IAdminActor actor)
 {
     /// <summary>Every revoked user.</summary>
     public async Task<AdminResult<IReadOnlyList<RevokedUser>>> ListAsync(CancellationToken cancellationToken)
@@ -31,19 +30,8 @@ internal sealed class UserRevocationOperations(IRevokedUserStore store, UserRevo
             return AdminResult.Invalid(errors, "The user was not revoked.");
         }
 
-        var revoked = new RevokedUser(user!, caller.Name, time.GetUtcNow());
         using var audit = caller.Audit();
-        var added = await store.RevokeAsync(revoked, cancellationToken);
-
-        // This instance at once; the others on their next read of the database (a change notification on PostgreSQL).
-        revocations.Forget(revoked.User);
-        await revocations.ReloadAsync(cancellationToken);
-        if (added)
-        {
-            await recorder.RecordAsync("user", revoked.User, "revoke", null, new { revoked.RevokedBy, revoked.RevokedAt, UpstreamAccounts = "deleted" });
-        }
-
-        return AdminResult.Done(revoked);
+        return AdminResult.Done(await changes.RevokeAsync(user!, RevocationReason.Admin, caller.Name, cancellationToken));
     }
 
     /// <summary>Lets the user's agents call again (the user connects their upstream accounts again).</summary>
@@ -56,14 +44,7 @@ internal sealed class UserRevocationOperations(IRevokedUserStore store, UserRevo
         }
 
         using var audit = caller.Audit();
-        if (!await store.RestoreAsync(user, cancellationToken))
-        {
-            return AdminResult.NotFound($"User '{user}' is not revoked.");
-        }
-
-        await revocations.ReloadAsync(cancellationToken);
-        await recorder.RecordAsync("user", user, "restore", new { Revoked = true }, null);
-        return AdminResult.Done();
+        return await changes.RestoreAsync(user, null, cancellationToken) ? AdminResult.Done() : AdminResult.NotFound($"User '{user}' is not revoked.");
     }
 
     private static Dictionary<string, string[]>? Invalid(string? user) =>

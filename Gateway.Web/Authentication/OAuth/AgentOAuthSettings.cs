@@ -62,6 +62,13 @@ public sealed class AgentOAuthSettings
     /// <summary>Gets or sets a value indicating whether the issuer's metadata must be HTTPS. Turn off only for a loopback test IdP.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets the gateway's client id at <see cref="Issuer"/>, the audience of the OpenID Connect back-channel
+    /// logout tokens it sends to <c>/oauth/backchannel-logout</c> (each revokes its <c>sub</c>). Unset:
+    /// <c>Gateway:TokenExchange:ClientId</c>; neither set: the issuer's logout tokens are not accepted.
+    /// </summary>
+    public string? LogoutClientId { get; set; }
+
     /// <summary>Gets or sets the gateway's own authorization server (in place of an external <see cref="Issuer"/>).</summary>
     public AuthorizationServerSettings AuthorizationServer { get; set; } = new();
 

@@ -62,6 +62,11 @@ internal static class AgentOAuthSettingsValidation
             throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:MaxRegisteredClients must be between 1 and 1,000,000.");
         }
 
+        if (server.RegistrationsPerMinute is < 1 or > 10_000 || server.RegistrationsPerMinuteTotal is < 1 or > 100_000)
+        {
+            throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:RegistrationsPerMinute must be between 1 and 10,000, and RegistrationsPerMinuteTotal between 1 and 100,000.");
+        }
+
         if (server.AccessTokenLifetime < TimeSpan.FromMinutes(1) || server.AccessTokenLifetime > TimeSpan.FromDays(1))
         {
             throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:AccessTokenLifetime must be between 1 minute and 1 day.");

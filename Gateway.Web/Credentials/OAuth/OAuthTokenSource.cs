@@ -132,7 +132,8 @@ internal sealed partial class OAuthTokenSource(
         {
             throw new OAuthException(refreshing
                 ? $"The token endpoint of '{server}' refused the refresh token: {(int)response.StatusCode} {ErrorOf(body)}. Obtain a new one and set it as the server's credential."
-                : $"The token endpoint of '{server}' refused the client credentials: {(int)response.StatusCode} {ErrorOf(body)}.");
+                : $"The token endpoint of '{server}' refused the client credentials: {(int)response.StatusCode} {ErrorOf(body)}.",
+                error: ErrorCodeOf(body));
         }
 
         using var json = JsonDocument.Parse(body);
@@ -169,6 +170,19 @@ internal sealed partial class OAuthTokenSource(
     }
 
     /// <summary>The error code and description of an OAuth error response (RFC 6749 5.2); never echoes anything else.</summary>
+    private static string? ErrorCodeOf(string body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static string ErrorOf(string body)
     {
         try

@@ -14,13 +14,13 @@ internal sealed class RevokedUserMiddleware(RequestDelegate next, UserRevocation
         if (revocations.Any)
         {
             var auth = await context.AuthenticateAsync(GatewayAuthenticationDefaults.AgentCredentialScheme);
-            if (auth.Principal.GetAgentIdentity()?.Caller?.User is { } user && revocations.IsRevoked(user))
+            if (auth.Principal.GetAgentIdentity()?.Caller?.User is { } user && revocations.Find(user) is { } revoked)
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 await context.Response.WriteAsJsonAsync(new
                 {
                     jsonrpc = "2.0",
-                    error = new { code = -32600, message = $"User '{user}' was revoked by an admin: agents can no longer act for them through this gateway." },
+                    error = new { code = -32600, message = revoked.Refusal },
                 });
                 return;
             }

@@ -157,7 +157,12 @@ internal sealed partial class TokenExchange(
             var root = json.RootElement;
             if (!response.IsSuccessStatusCode)
             {
-                throw new OAuthException($"The identity provider refused to exchange the user's token for '{server.Name}': {(int)response.StatusCode} {ErrorOf(root)}.");
+                var error = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+                throw error == "invalid_grant"
+                    ? new OAuthException(
+                        $"The identity provider no longer accepts the user's token ({ErrorOf(root)}): the user may have been disabled or signed out there. Sign in again (a new token for the agent) before calling '{server.Name}'.",
+                        error: error)
+                    : new OAuthException($"The identity provider refused to exchange the user's token for '{server.Name}': {(int)response.StatusCode} {ErrorOf(root)}.", error: error);
             }
 
             if (!root.TryGetProperty("access_token", out var accessToken) || accessToken.GetString() is not { Length: > 0 } value)

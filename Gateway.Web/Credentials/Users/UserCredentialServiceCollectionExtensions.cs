@@ -19,6 +19,7 @@ internal static class UserCredentialServiceCollectionExtensions
         services.AddSingleton<UserAccounts>();
         services.AddSingleton<UserCredentials>();
         services.AddSingleton<UserRevocations>();
+        services.AddSingleton<UserRevocationChanges>();
         services.AddHostedService(sp => sp.GetRequiredService<UserRevocations>());
         return services;
     }

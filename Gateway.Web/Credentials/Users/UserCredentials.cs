@@ -33,7 +33,8 @@ internal sealed class UserCredentials(TokenExchange exchange, UserAccounts accou
             }
             catch (OAuthException ex)
             {
-                throw new McpProtocolException($"The call was not forwarded: {ex.Message}", McpErrorCode.InternalError);
+                // A refused grant is the caller's to mend (sign in again), not the gateway's fault.
+                throw new McpProtocolException($"The call was not forwarded: {ex.Message}", ex.GrantRefused ? McpErrorCode.InvalidRequest : McpErrorCode.InternalError);
             }
         }
 
@@ -47,8 +48,11 @@ internal sealed class UserCredentials(TokenExchange exchange, UserAccounts accou
         }
         catch (OAuthException ex)
         {
-            // Most often the user withdrew the gateway's access at the upstream: connecting again mends it.
-            reason = ex.Message;
+            // Most often the user withdrew the gateway's access at the upstream, or is no longer a user there: connecting
+            // again mends it (or shows them why not). The server-credential advice of the message does not apply here.
+            reason = ex.GrantRefused
+                ? "the upstream's authorization server no longer accepts their refresh token (invalid_grant): the account may be disabled there or its access withdrawn"
+                : ex.Message;
         }
 
         throw NotConnected(server, user, caller, reason);

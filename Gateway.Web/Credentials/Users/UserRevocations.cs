@@ -13,21 +13,24 @@ namespace Gateway.Web.Credentials.Users;
 internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exchange, UserAccounts accounts, IDatabaseChanges changes, ILogger<UserRevocations> logger)
     : SnapshotReloader(changes, logger)
 {
-    private volatile FrozenSet<string> _revoked = FrozenSet<string>.Empty;
+    private volatile FrozenDictionary<string, RevokedUser> _revoked = FrozenDictionary<string, RevokedUser>.Empty;
 
     /// <summary>Gets a value indicating whether any user is revoked (the common case, none, costs one read).</summary>
     public bool Any => _revoked.Count > 0;
 
-    public bool IsRevoked(string user) => _revoked.Contains(user);
+    public bool IsRevoked(string user) => _revoked.ContainsKey(user);
+
+    /// <summary>The user's revocation, or <see langword="null"/> when they may call.</summary>
+    public RevokedUser? Find(string user) => _revoked.GetValueOrDefault(user);
 
     public override async Task ReloadAsync(CancellationToken cancellationToken)
     {
-        var current = (await store.ListAsync(cancellationToken)).Select(r => r.User).ToFrozenSet(StringComparer.Ordinal);
+        var current = (await store.ListAsync(cancellationToken)).ToFrozenDictionary(r => r.User, StringComparer.Ordinal);
         var previous = _revoked;
         _revoked = current;
-        foreach (var user in current)
+        foreach (var user in current.Keys)
         {
-            if (!previous.Contains(user))
+            if (!previous.ContainsKey(user))
             {
                 Forget(user);
             }

@@ -124,6 +124,26 @@ public sealed class PerUserAccountTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
+    [Fact]
+    public async Task AConnectedAccountTheUpstreamNoLongerHonours_InvalidGrant_GetsTheConnectLinkWithWhy_AndNothingIsForwarded()
+    {
+        await using var setup = await StartAsync("mail-gone");
+        var gateway = setup.Gateway;
+        var alice = await _idp.UserTokenAsync(Secret, "alice", gateway.McpUri.ToString());
+        await ConnectAccountAsync(gateway, "mail-gone", "alice", "alice@mail.example");
+
+        // The upstream's authorization server disabled the account before the gateway's first refresh with it.
+        _idp.DisabledUsers["alice@mail.example"] = true;
+        await using var client = await gateway.ConnectAsync(alice, "2025-11-25");
+        var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("mail-gone__whoami", cancellationToken: TestContext.Timeout).AsTask());
+        Assert.Contains(
+            "alice has not connected one that still works (the upstream's authorization server no longer accepts their refresh token (invalid_grant): the account may be disabled there or its access withdrawn)",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.Contains($"open {gateway.BaseUri.ToString().TrimEnd('/')}/oauth/connect/mail-gone", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, CallLog.Count("mail-gone", "whoami"));
+    }
+
     /// <summary>A gateway with a per-user server, and the upstream behind it.</summary>
     internal sealed record Setup(GatewayHost Gateway, Microsoft.AspNetCore.Builder.WebApplication Upstream) : IAsyncDisposable
     {

@@ -25,6 +25,7 @@ internal static class AuthorizationServerExtensions
         services.AddSingleton(sp => new AuthorizationServerKey(KeyPath(server, sp)));
         services.AddSingleton<IConfigurationManager<OpenIdConnectConfiguration>, OwnSigningKeys>();
         services.AddSingleton<ClientMetadataFetcher>();
+        services.AddSingleton<RegistrationThrottle>();
         services.AddScoped<OAuthClients>();
         services.AddSingleton<AuthorizationServerPruning>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthorizationServerPruning>());

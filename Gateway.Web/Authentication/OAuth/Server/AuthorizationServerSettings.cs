@@ -34,6 +34,12 @@ public sealed class AuthorizationServerSettings
     /// <summary>Gets or sets the most clients that may register themselves; registration is refused beyond it.</summary>
     public int MaxRegisteredClients { get; set; } = 1000;
 
+    /// <summary>Gets or sets how many registration requests one address may send a minute (beyond: 429). The default is 10.</summary>
+    public int RegistrationsPerMinute { get; set; } = 10;
+
+    /// <summary>Gets or sets how many registration requests all addresses together may send a minute (beyond: 429). The default is 100.</summary>
+    public int RegistrationsPerMinuteTotal { get; set; } = 100;
+
     /// <summary>Gets or sets how long an access token is valid. The default is 1 hour.</summary>
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 

@@ -14,11 +14,17 @@ internal static class RegistrationEndpoint
     public static void Map(IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost(Path, RegisterAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
 
-    private static async Task<IResult> RegisterAsync(HttpContext context, AgentOAuthSettings settings, OAuthClients clients, TokenRefusalAudit audit, TimeProvider time)
+    private static async Task<IResult> RegisterAsync(HttpContext context, AgentOAuthSettings settings, OAuthClients clients, RegistrationThrottle throttle, TokenRefusalAudit audit, TimeProvider time)
     {
         if (!settings.AuthorizationServer.DynamicClientRegistration)
         {
             return await RefuseAsync(context, audit, StatusCodes.Status403Forbidden, "access_denied", "Dynamic client registration is off on this gateway (Gateway:AgentOAuth:AuthorizationServer:DynamicClientRegistration).");
+        }
+
+        if (throttle.Refused(context.Connection.RemoteIpAddress) is { } seconds)
+        {
+            context.Response.Headers.RetryAfter = RegistrationThrottle.RetryAfter(seconds);
+            return await RefuseAsync(context, audit, StatusCodes.Status429TooManyRequests, "temporarily_unavailable", $"Too many client registrations (at most {settings.AuthorizationServer.RegistrationsPerMinute} a minute from one address, {settings.AuthorizationServer.RegistrationsPerMinuteTotal} from all); try again in {seconds} s.");
         }
 
         if (context.Request.ContentLength > AuthorizationServerSettings.MaxMetadataBytes)

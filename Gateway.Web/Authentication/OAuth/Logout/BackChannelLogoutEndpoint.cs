@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gateway.Web.Authentication.OAuth.Logout;
+
+/// <summary>
+/// <c>POST /oauth/backchannel-logout</c>, the back-channel logout URI to register at the identity provider: a form with
+/// one <c>logout_token</c>. 200 when the user is signed out, 400 with an OAuth error otherwise (section 2.8); never
+/// cached. The body is bounded before it is read.
+/// </summary>
+internal static partial class BackChannelLogoutEndpoint
+{
+    public const string Path = "/oauth/backchannel-logout";
+
+    /// <summary>The largest request body read: a form around one bounded token.</summary>
+    public const int MaxBodyBytes = BackChannelLogout.MaxTokenLength + 1024;
+
+    public static void Map(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPost(Path, LogOutAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+
+    private static async Task<IResult> LogOutAsync(HttpContext context, BackChannelLogout logout, TokenRefusalAudit refusals, ILogger<BackChannelLogout> logger)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            return Refuse($"The request body is over {MaxBodyBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        }
+
+        if (!context.Request.HasFormContentType)
+        {
+            return Refuse("The request must be a form (application/x-www-form-urlencoded) with a logout_token.");
+        }
+
+        string? token;
+        try
+        {
+            token = (await context.Request.ReadFormAsync(context.RequestAborted))["logout_token"];
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Refuse($"The request body is over {MaxBodyBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        {
+            return Refuse("The request is not a readable form.");
+        }
+
+        var refusal = await logout.LogOutAsync(token, context.RequestAborted);
+        if (refusal is null)
+        {
+            return Results.Ok();
+        }
+
+        LogRefused(logger, refusal);
+        await refusals.RecordAsync(context, "Back-channel logout refused: " + refusal);
+        return Refuse(refusal);
+    }
+
+    private static IResult Refuse(string description, int status = StatusCodes.Status400BadRequest) =>
+        Results.Json(new { error = "invalid_request", error_description = description }, statusCode: status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Back-channel logout refused: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string reason);
+}
