@@ -59,7 +59,7 @@ internal sealed class GatewayHost : IAsyncDisposable
         }
 
         PostgresServer.SkipUnlessAvailable();
-        var database = await PostgresServer.CreateDatabaseAsync("gateway");
+        var database = await PostgresServer.CreateMigratedDatabaseAsync("gateway");
         var host = await StartAsync(new Dictionary<string, string?>(settings) { ["ConnectionStrings:Gateway"] = database }, directory, logSink);
         host._ownedPostgres = database;
         return host;
@@ -96,7 +96,7 @@ internal sealed class GatewayHost : IAsyncDisposable
         string? sweep = null;
         if (!settings.ContainsKey("ConnectionStrings:Gateway") && Environment.GetEnvironmentVariable("GATEWAY_TEST_DATABASE") == "postgres")
         {
-            all["ConnectionStrings:Gateway"] = sweep = await PostgresServer.CreateDatabaseAsync("sweep");
+            all["ConnectionStrings:Gateway"] = sweep = await PostgresServer.CreateMigratedDatabaseAsync("sweep");
         }
 
         if (Gateway.Data.GatewayDatabase.ProviderFor(null, all["ConnectionStrings:Gateway"]) == Gateway.Data.DatabaseProvider.Postgres)

@@ -119,7 +119,7 @@ public sealed class SharedLimitsTests
             var shared = new SharedDatabase { _provider = provider };
             Directory.CreateDirectory(shared._folder);
             shared._database = provider == DatabaseProvider.Postgres
-                ? await PostgresServer.CreateDatabaseAsync("limits")
+                ? await PostgresServer.CreateMigratedDatabaseAsync("limits")
                 : $"Data Source={Path.Combine(shared._folder, "gateway.db")}";
             return shared;
         }

@@ -31,7 +31,7 @@ public sealed class SharedSessionTests
         });
         if (provider == DatabaseProvider.Postgres)
         {
-            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("sessions");
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("sessions");
         }
 
         // On SQLite the two share the file in one directory; on PostgreSQL, the database.
@@ -98,7 +98,7 @@ public sealed class SharedSessionTests
         });
         if (provider == DatabaseProvider.Postgres)
         {
-            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("sessionend");
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("sessionend");
         }
 
         await using var a = await GatewayHost.StartAsync(settings, directory);
@@ -154,7 +154,7 @@ public sealed class SharedSessionTests
         });
         if (provider == DatabaseProvider.Postgres)
         {
-            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("sessioncap");
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("sessioncap");
         }
 
         await using var a = await GatewayHost.StartAsync(settings, directory);
