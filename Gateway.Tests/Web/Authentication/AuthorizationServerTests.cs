@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Gateway.Core.Audit;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
@@ -58,10 +60,11 @@ public sealed class AuthorizationServerTests
         Assert.Contains("refresh_token", root.GetProperty("grant_types_supported").EnumerateArray().Select(m => m.GetString()));
     }
 
-    [Fact]
-    public async Task ARegisteredClient_SignsTheConsoleUserIn_AndTheirTokenCallsTools_WithTheirRolesGrants_ThenRefreshes_UntilTheUserIsDisabled()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ARegisteredClient_SignsTheConsoleUserIn_AndTheirTokenCallsTools_WithTheirRolesGrants_ThenRefreshes_UntilTheUserIsDisabled(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Settings());
+        await using var gateway = await GatewayHost.StartAsync(provider, Settings());
         await gateway.WaitForToolAsync("files__echo");
         await gateway.WaitForToolAsync("notes__echo");
         var clientId = await RegisterAsync(gateway.BaseUri);
