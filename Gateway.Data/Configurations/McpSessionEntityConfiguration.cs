@@ -15,7 +15,9 @@ internal sealed class McpSessionEntityConfiguration : IEntityTypeConfiguration<M
         builder.ToTable("McpSessions");
         builder.HasKey(s => s.Id);
         builder.Property(s => s.Id).HasMaxLength(128);
-        builder.Property(s => s.KeyHash).HasMaxLength(64);
+        // A key's SHA-256 in hex (64), or an OAuth caller's credential, which is prefixed (70): PostgreSQL enforces the
+        // length where SQLite does not, and a longer value there left every OAuth caller's session unshared.
+        builder.Property(s => s.KeyHash).HasMaxLength(Gateway.Core.Agents.AgentDirectory.OAuthCredentialPrefix.Length + 64);
         builder.Property(s => s.InitializeJson).HasMaxLength(MaxInitializeJson);
         builder.Property(s => s.Holders).HasMaxLength(Gateway.Core.Sessions.IMcpSessionStore.MaxHoldersLength);
         builder.Property(s => s.VirtualServer).HasMaxLength(64);

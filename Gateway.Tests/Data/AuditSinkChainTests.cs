@@ -1,4 +1,5 @@
 using Gateway.Core.Audit;
+using Gateway.Data;
 using Gateway.Tests.Core.Audit;
 using Gateway.Tests.Support;
 
@@ -7,10 +8,12 @@ namespace Gateway.Tests.Data;
 /// <summary>The writer chains every batch inside its write transaction, so the chain on disk verifies, also with two writers on one file.</summary>
 public sealed class AuditSinkChainTests
 {
-    [Fact]
-    public async Task Records_AreStoredChained_AndReadBackVerifies()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task Records_AreStoredChained_AndReadBackVerifies(DatabaseProvider provider)
     {
-        await using var db = await AuditDatabase.OpenAsync();
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider);
         for (var i = 0; i < 50; i++)
         {
             await db.Sink.WriteAsync(AuditChainTests.Sample(i) with { Timestamp = DateTimeOffset.Now.AddTicks(1234) }, TestContext.Timeout);
@@ -25,17 +28,17 @@ public sealed class AuditSinkChainTests
         Assert.True(Verify(entries).Intact);
     }
 
-    [Fact]
-    public async Task TwoGatewaysOnOneFile_WritingConcurrently_NeverForkTheChain()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task TwoGatewaysOnOneDatabase_WritingConcurrently_NeverForkTheChain(DatabaseProvider provider)
     {
-        var path = AuditDatabase.NewPath();
-        await using (await AuditDatabase.OpenAsync(path))
-        {
-            // Migrated once, like a first gateway start, before two instances share the file.
-        }
+        DatabaseEngines.Require(provider);
 
-        await using var a = await AuditDatabase.OpenAsync(path);
-        await using var b = await AuditDatabase.OpenAsync(path);
+        // Migrated once, like a first gateway start, before two instances share the database (it owns the database,
+        // so it is disposed last).
+        await using var first = await AuditDatabase.OpenAsync(provider);
+        await using var a = await AuditDatabase.OpenAsync(provider, first.Database);
+        await using var b = await AuditDatabase.OpenAsync(provider, first.Database);
         const int PerWriter = 1200;
         const int CallersPerWriter = 6;
 
@@ -67,10 +70,11 @@ public sealed class AuditSinkChainTests
         Assert.True(result.Intact, result.Problem);
 
         // Both wrote into the one chain. (How finely they interleave depends on the machine: SQLite's write lock is not
-        // fair, and on a loaded machine one instance can hold it for many batches in a row.)
+        // fair, nor is PostgreSQL's advisory lock, and on a loaded machine one instance can hold it for many batches in a row.)
         Assert.Contains(entries, e => e.Record.Actor == "b");
     }
 
+    /// <summary>SQLite's file, written to directly; both engines: <see cref="AuditEngineTests.TheAuditTables_RefuseUpdateAndDelete"/>.</summary>
     [Fact]
     public async Task UpdatesAndDeletes_AreRefusedByTheDatabase()
     {
@@ -82,6 +86,7 @@ public sealed class AuditSinkChainTests
         Assert.ThrowsAny<Exception>(() => AuditDatabase.Execute(db.Path, "DELETE FROM AuditEntries"));
     }
 
+    /// <summary>SQLite only: unchained entries exist only in SQLite files from before the chain; PostgreSQL support came after it.</summary>
     [Fact]
     public async Task EntriesWrittenBeforeTheChain_AreChainedOnceAtStart_AndNewOnesLinkToThem()
     {

@@ -1,4 +1,5 @@
 using Gateway.Core.Audit;
+using Gateway.Data;
 using Gateway.Data.Stores;
 using Gateway.Tests.Core.Audit;
 using Gateway.Tests.Support;
@@ -6,16 +7,18 @@ using Gateway.Tests.Support;
 namespace Gateway.Tests.Data;
 
 /// <summary>
-/// The audit write path's costs and promises on a real SQLite file: one durable commit per call on the critical path
+/// The audit write path's costs and promises on a real database of each engine: one durable commit per call on the critical path
 /// (the completion rides along with the next call's start), the process durability mode, and entries nobody waits for
 /// reaching the file and the disk by themselves within the windows.
 /// </summary>
 public sealed class AuditWritePathTests
 {
-    [Fact]
-    public async Task SequentialCalls_CostOneDurableCommitEach_TheCompletionRidesWithTheNextStart()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task SequentialCalls_CostOneDurableCommitEach_TheCompletionRidesWithTheNextStart(DatabaseProvider provider)
     {
-        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { CoalesceWindow = TimeSpan.FromMilliseconds(200) });
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider, options: new AuditWriteOptions { CoalesceWindow = TimeSpan.FromMilliseconds(200) });
         const int Calls = 100;
         for (var i = 0; i < Calls; i++)
         {
@@ -33,10 +36,12 @@ public sealed class AuditWritePathTests
         Assert.True(AuditSinkChainTests.Verify(db.Reader.ReadEntries()).Intact);
     }
 
-    [Fact]
-    public async Task ProcessMode_ReleasesTheCallOnceCommitted_AndSyncsWithinTheWindow()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ProcessMode_ReleasesTheCallOnceCommitted_AndSyncsWithinTheWindow(DatabaseProvider provider)
     {
-        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { Durability = AuditDurability.Process, SyncWindow = TimeSpan.FromMilliseconds(20) });
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider, options: new AuditWriteOptions { Durability = AuditDurability.Process, SyncWindow = TimeSpan.FromMilliseconds(20) });
         await db.Sink.CommitAsync(AuditChainTests.Sample(1) with { Kind = AuditKinds.ToolCallStarted, CallId = "p1" }, TestContext.Timeout);
 
         // Committed (another connection reads it) without an fsync of its own ...
@@ -47,18 +52,22 @@ public sealed class AuditWritePathTests
         await Eventually.TrueAsync(() => db.Writer.Counts.Syncs >= 1, "the writer synced the log");
     }
 
-    [Fact]
-    public async Task PowerMode_FsyncsTheStartBeforeReleasingTheCall()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task PowerMode_FsyncsTheStartBeforeReleasingTheCall(DatabaseProvider provider)
     {
-        await using var db = await AuditDatabase.OpenAsync();
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider);
         await db.Sink.CommitAsync(AuditChainTests.Sample(1) with { Kind = AuditKinds.ToolCallStarted, CallId = "f1" }, TestContext.Timeout);
         Assert.Equal(1, db.Writer.Counts.Durable);
     }
 
-    [Fact]
-    public async Task EntriesNobodyWaitsFor_ReachTheFileAndTheDisk_WithoutAFlush()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task EntriesNobodyWaitsFor_ReachTheFileAndTheDisk_WithoutAFlush(DatabaseProvider provider)
     {
-        await using var db = await AuditDatabase.OpenAsync();
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider);
         await db.Sink.WriteAsync(AuditChainTests.Sample(7), TestContext.Timeout);
 
         await Eventually.TrueAsync(() => db.Reader.ReadEntries().Any(), "the entry was committed");
@@ -66,6 +75,7 @@ public sealed class AuditWritePathTests
         Assert.Equal(0, db.Writer.Counts.Durable);
     }
 
+    /// <summary>SQLite only: its appender writes on the calling thread, so the caller's own commit is complete on return; PostgreSQL's goes over the network.</summary>
     [Fact]
     public async Task WhenNoBatchIsBeingWritten_TheCallerCommitsItsStartItself_WithoutWaitingForTheWriter()
     {
@@ -81,10 +91,12 @@ public sealed class AuditWritePathTests
         Assert.Equal(2, db.Writer.Counts.Durable);
     }
 
-    [Fact]
-    public async Task ManyConcurrentStarts_ShareCommits_AndTheChainHasNoGap()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ManyConcurrentStarts_ShareCommits_AndTheChainHasNoGap(DatabaseProvider provider)
     {
-        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { CoalesceWindow = TimeSpan.FromMilliseconds(50) });
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider, options: new AuditWriteOptions { CoalesceWindow = TimeSpan.FromMilliseconds(50) });
         const int Callers = 32, Each = 20;
 
         // Callers that find a batch being written leave their start to the next batch, written by whoever lets go last.
@@ -105,29 +117,42 @@ public sealed class AuditWritePathTests
         Assert.True(db.Writer.Counts.Commits < Callers * Each, $"{db.Writer.Counts.Commits} commits for {Callers * Each} starts: no start shared a commit");
     }
 
-    [Fact]
-    public async Task ACallersBatchThatFails_FailsItsStart_AndLeavesTheRecordsNobodyWaitsFor_ToTheWriterToRetry()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ACallersBatchThatFails_FailsItsStart_AndLeavesTheRecordsNobodyWaitsFor_ToTheWriterToRetry(DatabaseProvider provider)
     {
-        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { CoalesceWindow = TimeSpan.FromMinutes(5) });
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider, options: new AuditWriteOptions { CoalesceWindow = TimeSpan.FromMinutes(5) });
         await db.Sink.CommitAsync(AuditChainTests.Sample(0) with { Kind = AuditKinds.ToolCallStarted, CallId = "warm" }, TestContext.Timeout);
-        AuditDatabase.Execute(db.Path, "CREATE TRIGGER refuse_boom BEFORE INSERT ON AuditEntries WHEN NEW.Actor = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+        await db.ExecuteAsync(provider == DatabaseProvider.Postgres
+            ? """
+              CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN
+                  IF NEW."Actor" = 'boom' THEN RAISE EXCEPTION 'boom'; END IF;
+                  RETURN NEW;
+              END $$;
+              CREATE TRIGGER refuse_boom BEFORE INSERT ON "AuditEntries" FOR EACH ROW EXECUTE FUNCTION refuse_boom();
+              """
+            : "CREATE TRIGGER refuse_boom BEFORE INSERT ON AuditEntries WHEN NEW.Actor = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;");
 
         // A completion waits in its window; the next start's caller writes both, and the database refuses the batch.
         await db.Sink.WriteAsync(AuditChainTests.Sample(1) with { Actor = "boom", CallId = "done" }, TestContext.Timeout);
         await Assert.ThrowsAsync<AuditUnavailableException>(() => db.Sink.CommitAsync(AuditChainTests.Sample(2) with { Kind = AuditKinds.ToolCallStarted, CallId = "refused" }, TestContext.Timeout).AsTask());
 
         // The completion is not lost: the writer retries it until the database takes it.
-        AuditDatabase.Execute(db.Path, "DROP TRIGGER refuse_boom;");
+        await db.ExecuteAsync(provider == DatabaseProvider.Postgres ? "DROP TRIGGER refuse_boom ON \"AuditEntries\"" : "DROP TRIGGER refuse_boom;");
         await Eventually.TrueAsync(() => db.Reader.ReadEntries().Any(e => e.Record.CallId == "done"), "the completion was retried and written");
         Assert.DoesNotContain(db.Reader.ReadEntries(), e => e.Record.CallId == "refused");
         Assert.True(AuditSinkChainTests.Verify(db.Reader.ReadEntries()).Intact);
     }
 
-    [Fact]
-    public async Task AFlushSyncsWhatWasCommittedLazily()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AFlushSyncsWhatWasCommittedLazily(DatabaseProvider provider)
     {
+        DatabaseEngines.Require(provider);
         // A sync window far beyond the test: only the flush can have synced.
-        await using var db = await AuditDatabase.OpenAsync(options: new AuditWriteOptions { SyncWindow = TimeSpan.FromSeconds(1), CoalesceWindow = TimeSpan.Zero });
+        await using var db = await AuditDatabase.OpenAsync(provider, options: new AuditWriteOptions { SyncWindow = TimeSpan.FromSeconds(1), CoalesceWindow = TimeSpan.Zero });
         await db.Sink.WriteAsync(AuditChainTests.Sample(3), TestContext.Timeout);
         await Eventually.TrueAsync(() => db.Writer.Counts.Commits >= 1, "the entry was committed");
 

@@ -4,7 +4,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Tests.Data;
 
-/// <summary>The change watch reports commits made through other connections (another instance on the same file), including one made before its first look.</summary>
+/// <summary>
+/// SQLite's change watch reports commits made through other connections (another instance on the same file), including
+/// one made before its first look. SQLite only by nature: PostgreSQL pushes changes (LISTEN/NOTIFY), tested on both
+/// engines in <see cref="ChangePropagationTests"/>.
+/// </summary>
 public sealed class ChangeMonitorTests
 {
     [Fact]

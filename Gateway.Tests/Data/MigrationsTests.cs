@@ -19,7 +19,7 @@ public sealed class MigrationsTests
     public async Task EveryMigrationApplies_AndTheDatabaseMatchesTheModel(DatabaseProvider provider)
     {
         DatabaseEngines.Require(provider);
-        await using var db = await AuditDatabase.OpenAsync(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider, unmigrated: true);
         var factory = db.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>();
         await using var context = await factory.CreateDbContextAsync(TestContext.Timeout);
 

@@ -10,6 +10,7 @@ namespace Gateway.Tests.Data;
 /// The SQLite appender binds SQLite's own prepared statements and runs its transaction itself, so these check what
 /// Microsoft.Data.Sqlite's transaction object used to guarantee: a batch that fails half-way leaves nothing behind,
 /// neither rows nor an open transaction on the pooled connection, and the next batch chains on from the real head.
+/// SQLite only by nature; a refused batch on both engines: <see cref="AuditWritePathTests"/>.
 /// </summary>
 public sealed class SqliteAuditAppenderTests
 {

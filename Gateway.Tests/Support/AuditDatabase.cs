@@ -65,10 +65,11 @@ internal sealed class AuditDatabase : IAsyncDisposable
 
     /// <summary>
     /// Opens a database of either engine: <paramref name="database"/> as given (several instances on one PostgreSQL
-    /// database are several gateways), or a fresh one for <paramref name="provider"/> when it is null. Its clock is
-    /// <paramref name="time"/> when given.
+    /// database are several gateways), or a fresh one for <paramref name="provider"/> when it is null: on PostgreSQL a
+    /// copy of the migrated template, or an empty database when <paramref name="unmigrated"/> (the migrations then run
+    /// here, as on a first start). Its clock is <paramref name="time"/> when given.
     /// </summary>
-    public static async Task<AuditDatabase> OpenAsync(DatabaseProvider provider, GatewayDatabase? database = null, AuditWriteOptions? options = null, TimeProvider? time = null)
+    public static async Task<AuditDatabase> OpenAsync(DatabaseProvider provider, GatewayDatabase? database = null, AuditWriteOptions? options = null, TimeProvider? time = null, bool unmigrated = false)
     {
         if (provider == DatabaseProvider.Sqlite)
         {
@@ -76,7 +77,7 @@ internal sealed class AuditDatabase : IAsyncDisposable
         }
 
         var owned = database is null;
-        database ??= GatewayDatabase.Postgres(await PostgresServer.CreateDatabaseAsync("audit"));
+        database ??= GatewayDatabase.Postgres(unmigrated ? await PostgresServer.CreateDatabaseAsync("audit") : await PostgresServer.CreateMigratedDatabaseAsync("audit"));
         return await StartAsync(new AuditDatabase(database, string.Empty, options, time) { _ownsPostgres = owned });
     }
 
@@ -104,6 +105,15 @@ internal sealed class AuditDatabase : IAsyncDisposable
         }
 
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>Runs raw SQL on the database of either engine, outside the gateway's stores.</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = Database.OpenConnection();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(TestContext.Timeout);
     }
 
     public async ValueTask DisposeAsync()

@@ -103,7 +103,7 @@ internal sealed class GatewayCluster : IAsyncDisposable
             while (ports[..i].Contains(ports[i]));
         }
 
-        var cluster = new GatewayCluster(await PostgresServer.CreateDatabaseAsync("cluster"), directory, ports, settings);
+        var cluster = new GatewayCluster(await PostgresServer.CreateMigratedDatabaseAsync("cluster"), directory, ports, settings);
         try
         {
             await cluster.RestartAsync(0);

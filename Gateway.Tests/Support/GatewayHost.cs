@@ -59,7 +59,7 @@ internal sealed class GatewayHost : IAsyncDisposable
         }
 
         PostgresServer.SkipUnlessAvailable();
-        var database = await PostgresServer.CreateDatabaseAsync("gateway");
+        var database = await PostgresServer.CreateMigratedDatabaseAsync("gateway");
         var host = await StartAsync(new Dictionary<string, string?>(settings) { ["ConnectionStrings:Gateway"] = database }, directory, logSink);
         host._ownedPostgres = database;
         return host;
@@ -93,10 +93,28 @@ internal sealed class GatewayHost : IAsyncDisposable
         }
 
         // GATEWAY_TEST_DATABASE=postgres runs every gateway of the suite on PostgreSQL (a sweep for engine differences).
+        // A gateway restarted on a directory the test gave finds the database its first start made there, as it would
+        // find the SQLite file; the test's directory outlives the hosts, so that database is left to the server's end.
         string? sweep = null;
         if (!settings.ContainsKey("ConnectionStrings:Gateway") && Environment.GetEnvironmentVariable("GATEWAY_TEST_DATABASE") == "postgres")
         {
-            all["ConnectionStrings:Gateway"] = sweep = await PostgresServer.CreateDatabaseAsync("sweep");
+            var marker = Path.Combine(directory, "sweep-postgres.txt");
+            if (!ownsDirectory && File.Exists(marker))
+            {
+                all["ConnectionStrings:Gateway"] = await File.ReadAllTextAsync(marker);
+            }
+            else
+            {
+                all["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("sweep");
+                if (ownsDirectory)
+                {
+                    sweep = all["ConnectionStrings:Gateway"];
+                }
+                else
+                {
+                    await File.WriteAllTextAsync(marker, all["ConnectionStrings:Gateway"]);
+                }
+            }
         }
 
         if (Gateway.Data.GatewayDatabase.ProviderFor(null, all["ConnectionStrings:Gateway"]) == Gateway.Data.DatabaseProvider.Postgres)

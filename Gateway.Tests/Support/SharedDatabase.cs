@@ -19,7 +19,7 @@ internal sealed class SharedDatabase : IAsyncDisposable
         var shared = new SharedDatabase { _provider = provider };
         Directory.CreateDirectory(shared._folder);
         shared._database = provider == DatabaseProvider.Postgres
-            ? await PostgresServer.CreateDatabaseAsync(prefix)
+            ? await PostgresServer.CreateMigratedDatabaseAsync(prefix)
             : $"Data Source={Path.Combine(shared._folder, "gateway.db")}";
         return shared;
     }

@@ -476,8 +476,8 @@ namespace Gateway.Data.Migrations.Postgres
 
                     b.Property<string>("KeyHash")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasMaxLength(70)
+                        .HasColumnType("character varying(70)");
 
                     b.Property<string>("VirtualServer")
                         .HasMaxLength(64)

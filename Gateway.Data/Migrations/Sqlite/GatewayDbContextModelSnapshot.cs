@@ -459,7 +459,7 @@ namespace Gateway.Data.Migrations.Sqlite
 
                     b.Property<string>("KeyHash")
                         .IsRequired()
-                        .HasMaxLength(64)
+                        .HasMaxLength(70)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("VirtualServer")

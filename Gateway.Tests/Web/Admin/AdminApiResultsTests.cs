@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -15,10 +17,11 @@ public sealed class AdminApiResultsTests
 {
     private const string ManagedKey = "managed-agent-key-0123456789";
 
-    [Fact]
-    public async Task Agents_EveryResultKind_MapsToItsStatus()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task Agents_EveryResultKind_MapsToItsStatus(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Agent("managed", ManagedKey, "files/*"));
+        await using var gateway = await GatewayHost.StartAsync(provider, Agent("managed", ManagedKey, "files/*"));
 
         using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "erin", grants = new[] { "files/*" }, tags = new[] { "devs" } }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -79,10 +82,11 @@ public sealed class AdminApiResultsTests
         Assert.Empty((await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/agents/tagged", TestContext.Timeout)).GetProperty("tags").EnumerateArray());
     }
 
-    [Fact]
-    public async Task ServersPoliciesPinsAndClasses_MapTheirResultsTheSameWay()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ServersPoliciesPinsAndClasses_MapTheirResultsTheSameWay(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("managed"), new Dictionary<string, string?>
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(Stdio("managed"), new Dictionary<string, string?>
         {
             ["Gateway:Policies:configured:Effect"] = "block",
             ["Gateway:Policies:configured:Tools:0"] = "echo",

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Gateway.Core.Audit;
 using Gateway.Data;
 using Gateway.Data.Stores;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,10 +18,11 @@ namespace Gateway.Tests.Web.Admin;
 /// </summary>
 public sealed class AgentOwnerApiTests
 {
-    [Fact]
-    public async Task Owner_IsChangedToAnExistingUserOrNone_Validated_AndAudited()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task Owner_IsChangedToAnExistingUserOrNone_Validated_AndAudited(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Agent("managed", "managed-owner-key-0123456789", "files/*"));
+        await using var gateway = await GatewayHost.StartAsync(provider, Agent("managed", "managed-owner-key-0123456789", "files/*"));
         using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "erin", grants = new[] { "files/*" } }, TestContext.Timeout))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);

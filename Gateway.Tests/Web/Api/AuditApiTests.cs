@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -17,10 +19,11 @@ public sealed class AuditApiTests
     private const string Key = "audit-api-agent-key-0123456789";
     private const string AuditorKey = "auditor-key-for-tests-0123456789";
 
-    [Fact]
-    public async Task AuditorKey_QueriesAndExports_ButChangesNothing()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AuditorKey_QueriesAndExports_ButChangesNothing(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("files"), Agent("agent", Key, "files/*"), new Dictionary<string, string?> { ["Gateway:Admin:AuditorApiKey"] = AuditorKey }));
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(Stdio("files"), Agent("agent", Key, "files/*"), new Dictionary<string, string?> { ["Gateway:Admin:AuditorApiKey"] = AuditorKey }));
         await using (var client = await gateway.ConnectAsync(Key))
         {
             await client.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "one" }, cancellationToken: TestContext.Timeout);

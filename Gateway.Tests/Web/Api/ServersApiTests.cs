@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -13,10 +15,11 @@ public sealed class ServersApiTests
 {
     private const string Key = "api-agent-key-0123456789";
 
-    [Fact]
-    public async Task AddChangeRemove_AtRuntime_WithoutRestart()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AddChangeRemove_AtRuntime_WithoutRestart(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Agent("agent", Key, "*/*"));
+        await using var gateway = await GatewayHost.StartAsync(provider, Agent("agent", Key, "*/*"));
         await using var client = await gateway.ConnectAsync(Key);
         Assert.Empty(await client.ListToolsAsync(cancellationToken: TestContext.Timeout));
 

@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Core.Approvals;
 using Gateway.Core.Identity;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using Microsoft.AspNetCore.Builder;
@@ -41,9 +43,9 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         },
         extra ?? []);
 
-    private async Task<GatewayHost> StartAsync(Dictionary<string, string?>? extra = null, string? directory = null)
+    private async Task<GatewayHost> StartAsync(Dictionary<string, string?>? extra = null, string? directory = null, DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
-        var gateway = await GatewayHost.StartAsync(Config(extra), directory);
+        var gateway = await GatewayHost.StartAsync(provider, Config(extra), directory);
         await gateway.WaitForToolAsync($"{_name}__echo");
         return gateway;
     }
@@ -70,10 +72,11 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         return pending.Task.WaitAsync(TestContext.Timeout);
     }
 
-    [Fact]
-    public async Task HeldCall_ApprovedThroughTheApi_RunsOnce_WithTheExactArguments()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task HeldCall_ApprovedThroughTheApi_RunsOnce_WithTheExactArguments(DatabaseProvider provider)
     {
-        await using var gateway = await StartAsync();
+        await using var gateway = await StartAsync(provider: provider);
         await using var client = await gateway.ConnectAsync(Key);
         var before = CallLog.Count(_name, "echo");
         var pending = NextPendingAsync(gateway);
@@ -188,10 +191,11 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.Equal(before + 1, CallLog.Count(_name, "echo"));
     }
 
-    [Fact]
-    public async Task TwoRacingDecisions_OneWins_TheOtherGets409()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task TwoRacingDecisions_OneWins_TheOtherGets409(DatabaseProvider provider)
     {
-        await using var gateway = await StartAsync();
+        await using var gateway = await StartAsync(provider: provider);
         await using var client = await gateway.ConnectAsync(Key);
         var pending = NextPendingAsync(gateway);
         var call = client.CallToolAsync($"{_name}__echo", Message("race"), cancellationToken: TestContext.Timeout).AsTask();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Gateway.Core.Audit;
 using Gateway.Data;
 using Gateway.Data.Stores;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -100,10 +101,11 @@ public sealed class AdminChangeAuditTests
         Assert.True(result.GetProperty("intact").GetBoolean(), result.ToString());
     }
 
-    [Fact]
-    public async Task ConsoleUserChanges_AreAudited_UnderTheAdminWhoMadeThem_WithoutPasswords()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ConsoleUserChanges_AreAudited_UnderTheAdminWhoMadeThem_WithoutPasswords(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        await using var gateway = await GatewayHost.StartAsync(provider, new Dictionary<string, string?>());
         var accounts = gateway.Services.GetRequiredService<Gateway.Web.Identity.ConsoleAccounts>();
         using (Gateway.Core.Audit.Admin.AuditActor.Use("console:admin"))
         {

@@ -7,6 +7,8 @@ using System.Text.RegularExpressions;
 using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
 using Gateway.Core.Identity;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.Web.Audit;
 using Microsoft.Data.Sqlite;
@@ -36,14 +38,22 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task Pack_FromASeededTrail_HasTheTrailsFigures_AndItsExportVerifiesOffline()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task Pack_FromASeededTrail_HasTheTrailsFigures_AndItsExportVerifiesOffline(DatabaseProvider provider)
     {
+        DatabaseEngines.Require(provider);
         var from = DateTimeOffset.UtcNow.AddMinutes(-1);
         var gatewayFolder = Path.Combine(_folder, "gateway");
         var witness = Path.Combine(_folder, "witness");
+
+        // The pack is made from the database after the gateway stopped: on PostgreSQL, one this test owns.
+        var postgres = provider == DatabaseProvider.Postgres ? await PostgresServer.CreateMigratedDatabaseAsync("evidence") : null;
+        string[] database = postgres is null
+            ? ["--db", Path.Combine(gatewayFolder, "gateway.db")]
+            : ["--ConnectionStrings:Gateway=" + postgres, "--Gateway:Audit:SigningKeyPath=" + Path.Combine(gatewayFolder, "audit-signing-key.pem")];
         List<AuditChainEntry> trail;
-        await using (var gateway = await StartAsync(gatewayFolder, witness))
+        await using (var gateway = await StartAsync(gatewayFolder, witness, postgres))
         {
             await SeedAsync(gateway);
             trail = await gateway.AuditTrailAsync();
@@ -53,8 +63,8 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         var to = DateTimeOffset.UtcNow.AddMinutes(1);
         var pack = Path.Combine(_folder, "pack.zip");
         var (exit, output, error) = await AuditTrailFixture.RunAsync(
-            "evidence", "--framework", "soc2", "--from", from.ToString("O", CultureInfo.InvariantCulture), "--to", to.ToString("O", CultureInfo.InvariantCulture),
-            "--out", pack, "--db", Path.Combine(gatewayFolder, "gateway.db"), "--witness", witness);
+            ["evidence", "--framework", "soc2", "--from", from.ToString("O", CultureInfo.InvariantCulture), "--to", to.ToString("O", CultureInfo.InvariantCulture),
+            "--out", pack, .. database, "--witness", witness]);
         Assert.True(exit == 0, output + error);
         var files = Extract(pack, Path.Combine(_folder, "pack"));
         Assert.Equal(["audit-signing-key.pub.pem", "audit.jsonl", "audit.jsonl.checkpoints.jsonl", "audit.jsonl.manifest.json", "report.html"], files.Keys.Order(StringComparer.Ordinal));
@@ -105,6 +115,10 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         (exit, output, _) = await AuditTrailFixture.RunAsync("verify", "--file", files["audit.jsonl"], "--public-key", Path.Combine(gatewayFolder, "audit-signing-key.pub.pem"));
         Assert.True(exit == 0, output);
         Assert.Contains($"Intact: {files["audit.jsonl"]}: {trail.Count} entries", output, StringComparison.Ordinal);
+        if (postgres is not null)
+        {
+            await PostgresServer.DropDatabaseAsync(postgres);
+        }
     }
 
     [Fact]
@@ -171,7 +185,7 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         Assert.False(File.Exists(over));
     }
 
-    private static async Task<GatewayHost> StartAsync(string folder, string? witness)
+    private static async Task<GatewayHost> StartAsync(string folder, string? witness, string? postgres = null)
     {
         var hostile = Stdio("files");
         hostile["Gateway:Servers:files:Args:4"] = "--hostile";
@@ -190,6 +204,11 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
                 ["Gateway:Audit:CheckpointPoll"] = "00:00:00.050",
                 ["Gateway:Audit:Witnesses:0:Directory"] = witness,
             });
+        if (postgres is not null)
+        {
+            settings["ConnectionStrings:Gateway"] = postgres;
+        }
+
         var gateway = await GatewayHost.StartAsync(settings, folder);
         await gateway.WaitForToolAsync("files__echo");
         return gateway;

@@ -1,6 +1,7 @@
 using Gateway.Core.Audit;
 using Gateway.Data;
 using Gateway.Data.Stores;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using Microsoft.AspNetCore.Builder;
@@ -24,15 +25,25 @@ public sealed class WriteBeforeForwardTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _upstream!.DisposeAsync();
 
-    [Fact]
-    public async Task AuditWriteFails_CallIsNotForwarded_AndTheAgentIsToldWhy()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AuditWriteFails_CallIsNotForwarded_AndTheAgentIsToldWhy(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Merge(Http(_name, _url), Agent("agent", Key, $"{_name}/*")));
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(Http(_name, _url), Agent("agent", Key, $"{_name}/*")));
         await gateway.WaitForToolAsync($"{_name}__echo");
         await using var client = await gateway.ConnectAsync(Key);
 
-        // The disk "fails" for started entries only: a trigger on the real file, as a full disk or a lost volume would.
-        AuditDatabase.Execute(gateway.DatabasePath, $"CREATE TRIGGER fail_started BEFORE INSERT ON AuditEntries WHEN NEW.Kind = '{AuditKinds.ToolCallStarted}' BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END");
+        // The database "fails" for started entries only: a trigger on the real database, as a full disk or a lost volume would.
+        Execute(gateway, provider == DatabaseProvider.Postgres
+            ? $"""
+               CREATE FUNCTION fail_started() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                   IF NEW."Kind" = '{AuditKinds.ToolCallStarted}' THEN RAISE EXCEPTION 'disk full (test)'; END IF;
+                   RETURN NEW;
+               END $$;
+               CREATE TRIGGER fail_started BEFORE INSERT ON "AuditEntries" FOR EACH ROW EXECUTE FUNCTION fail_started();
+               """
+            : $"CREATE TRIGGER fail_started BEFORE INSERT ON AuditEntries WHEN NEW.Kind = '{AuditKinds.ToolCallStarted}' BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END");
         var before = CallLog.Count(_name, "echo");
         var refused = await client.CallToolAsync($"{_name}__echo", new Dictionary<string, object?> { ["message"] = "must not pass" }, cancellationToken: TestContext.Timeout);
 
@@ -40,13 +51,16 @@ public sealed class WriteBeforeForwardTests : IAsyncLifetime
         Assert.Contains("audit trail is unavailable", ((TextContentBlock)refused.Content[0]).Text, StringComparison.Ordinal);
         Assert.Equal(before, CallLog.Count(_name, "echo"));
 
-        AuditDatabase.Execute(gateway.DatabasePath, "DROP TRIGGER fail_started");
+        Execute(gateway, provider == DatabaseProvider.Postgres ? "DROP TRIGGER fail_started ON \"AuditEntries\"" : "DROP TRIGGER fail_started");
         var passed = await client.CallToolAsync($"{_name}__echo", new Dictionary<string, object?> { ["message"] = "now it may" }, cancellationToken: TestContext.Timeout);
         Assert.NotEqual(true, passed.IsError);
         Assert.Equal(before + 1, CallLog.Count(_name, "echo"));
 
         await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
-        var (exit, output, _) = await AuditTrailFixture.RunAsync("verify", "--db", gateway.DatabasePath);
+        string[] database = provider == DatabaseProvider.Postgres
+            ? ["--ConnectionStrings:Gateway=" + gateway.Database.ConnectionString, "--Gateway:Audit:SigningKeyPath=" + Path.Combine(gateway.Directory, "audit-signing-key.pem")]
+            : ["--db", gateway.DatabasePath];
+        var (exit, output, _) = await AuditTrailFixture.RunAsync(["verify", .. database]);
         Assert.True(exit == 0, output);
     }
 
@@ -85,5 +99,14 @@ public sealed class WriteBeforeForwardTests : IAsyncLifetime
         Assert.Contains("checkpoint matches, signatures by key", output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(directory, "audit-signing-key.pub.pem")));
         Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>Runs raw SQL on the gateway's database, outside the gateway (as someone with access to it could).</summary>
+    private static void Execute(GatewayHost gateway, string sql)
+    {
+        using var connection = gateway.Database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 }

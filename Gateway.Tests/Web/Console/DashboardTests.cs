@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using Gateway.Core.Approvals;
+using Gateway.Data;
 using Gateway.Data.Stores;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.Upstreams;
@@ -15,10 +17,11 @@ public sealed class DashboardTests
 {
     private const string Key = "dashboard-agent-key-0123";
 
-    [Fact]
-    public async Task Dashboard_CountsCalls_BlocksApartFromRefusals_AndAHeldCallWhileItWaits()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task Dashboard_CountsCalls_BlocksApartFromRefusals_AndAHeldCallWhileItWaits(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Merge(
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(
             Stdio("files"),
             Agent("bot", Key, "files/echo", "files/fail", "files/add"),
             new Dictionary<string, string?>

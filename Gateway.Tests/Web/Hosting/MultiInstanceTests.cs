@@ -149,7 +149,7 @@ public sealed class MultiInstanceTests
         var shared = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
         var settings = Merge(Stdio("files"), Agent("agent", Key, "files/*"), new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("inflight"),
+            ["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("inflight"),
             ["Gateway:DataProtection:KeysPath"] = Path.Combine(shared, "keys"),
             ["Gateway:Audit:SigningKeyPath"] = Path.Combine(shared, "audit-signing-key.pem"),
         });
@@ -179,7 +179,7 @@ public sealed class MultiInstanceTests
         var shared = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
         var all = Merge(settings, new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("pair"),
+            ["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("pair"),
             ["Gateway:DataProtection:KeysPath"] = Path.Combine(shared, "keys"),
             ["Gateway:Audit:SigningKeyPath"] = Path.Combine(shared, "audit-signing-key.pem"),
         });

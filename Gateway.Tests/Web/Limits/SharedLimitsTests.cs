@@ -19,7 +19,7 @@ public sealed class SharedLimitsTests
     private const string Key = "spender-key-0123456789";
     private const int Quota = 4;
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task AQuotaSpentAcrossTwoInstances_RefusesOnBoth_AndSurvivesARestart(DatabaseProvider provider)
     {
@@ -65,7 +65,7 @@ public sealed class SharedLimitsTests
         Assert.Equal(before + Quota, CallLog.Count(name, "echo"));
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task ACallInFlightOnOneInstance_TakesTheConcurrencySlotOnTheOther_UntilItEnds(DatabaseProvider provider)
     {

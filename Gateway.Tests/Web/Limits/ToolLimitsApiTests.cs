@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Core.Audit;
 using Gateway.Core.Limits;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using ModelContextProtocol.Client;
@@ -18,13 +20,14 @@ public sealed class ToolLimitsApiTests
 {
     private const string Key = "limited-key-0123456789";
 
-    [Fact]
-    public async Task ARuleCreatedThroughTheApi_RefusesTheNextCallOverIt_AndDeletingItLiftsIt()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ARuleCreatedThroughTheApi_RefusesTheNextCallOverIt_AndDeletingItLiftsIt(DatabaseProvider provider)
     {
         var name = "tl" + Guid.NewGuid().ToString("N")[..6];
         var (upstream, url) = await StartHttpAsync(name);
         await using var _ = upstream;
-        await using var gateway = await GatewayHost.StartAsync(Merge(Http(name, url), Agent("limited", Key, $"{name}/*")));
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(Http(name, url), Agent("limited", Key, $"{name}/*")));
         await gateway.WaitForToolAsync($"{name}__echo");
         await using var client = await gateway.ConnectAsync(Key);
         Assert.NotEqual(true, (await Echo(client, name, "before the rule")).IsError);

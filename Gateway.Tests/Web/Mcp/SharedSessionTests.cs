@@ -31,7 +31,7 @@ public sealed class SharedSessionTests
         });
         if (provider == DatabaseProvider.Postgres)
         {
-            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("sessions");
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("sessions");
         }
 
         // On SQLite the two share the file in one directory; on PostgreSQL, the database.
@@ -81,6 +81,48 @@ public sealed class SharedSessionTests
     }
 
     /// <summary>
+    /// An OAuth caller's session moves too. Its credential is longer than a key's hash: PostgreSQL refused to store it
+    /// (SQLite ignores a column's length), so such a session was never shared and got a 404 on the other instance.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AnOAuthCallersSession_ContinuesOnTheOtherInstance(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        const string Secret = "shared-session-client-secret-0123";
+        const string Resource = "http://gateway.example/mcp";
+        await using var issuer = await TestTokenServer.StartAsync(Secret, TimeSpan.FromMinutes(5));
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Stdio("files"), Agent("people", Key, "files/echo"), new Dictionary<string, string?>
+        {
+            ["Gateway:DataProtection:KeysPath"] = Path.Combine(directory, "keys"),
+            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(directory, "audit-signing-key.pem"),
+            ["Gateway:AgentOAuth:Issuer"] = issuer.Issuer,
+            ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+            ["Gateway:AgentOAuth:DefaultAgent"] = "people",
+
+            // One resource for both, as behind a balancer: the token's audience.
+            ["Gateway:AgentOAuth:Resource"] = Resource,
+        });
+        if (provider == DatabaseProvider.Postgres)
+        {
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("oauthsessions");
+        }
+
+        await using var a = await GatewayHost.StartAsync(settings, directory);
+        await using var b = await GatewayHost.StartAsync(settings, directory);
+        await b.WaitForToolAsync("files__echo");
+        var token = await issuer.UserTokenAsync(Secret, "alice", Resource);
+
+        using var http = new HttpClient();
+        var session = await BeginAsync(http, a, token);
+        using var call = await PostAsync(http, b, token, session, """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"files__echo","arguments":{"message":"moved"}}}""");
+        var body = await call.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True(call.StatusCode == HttpStatusCode.OK, $"{(int)call.StatusCode} {body}");
+        Assert.Contains("echo: moved", body, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// A session both instances held (it moved from A to B) and its client ended on A is ended on B too before the
     /// DELETE is answered: B answers the specification's 404 from then on, as A does, instead of serving its copy until
     /// it idles out.
@@ -98,7 +140,7 @@ public sealed class SharedSessionTests
         });
         if (provider == DatabaseProvider.Postgres)
         {
-            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("sessionend");
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("sessionend");
         }
 
         await using var a = await GatewayHost.StartAsync(settings, directory);
@@ -154,7 +196,7 @@ public sealed class SharedSessionTests
         });
         if (provider == DatabaseProvider.Postgres)
         {
-            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("sessioncap");
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("sessioncap");
         }
 
         await using var a = await GatewayHost.StartAsync(settings, directory);

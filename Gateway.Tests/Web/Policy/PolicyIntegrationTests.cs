@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Data;
 using Gateway.Data.Stores;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using Microsoft.EntityFrameworkCore;
@@ -25,9 +26,11 @@ public sealed class PolicyIntegrationTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _upstream!.DisposeAsync();
 
-    private async Task<GatewayHost> StartAsync(Dictionary<string, string?> extra, params string[] grants)
+    private Task<GatewayHost> StartAsync(Dictionary<string, string?> extra, params string[] grants) => StartAsync(DatabaseProvider.Sqlite, extra, grants);
+
+    private async Task<GatewayHost> StartAsync(DatabaseProvider provider, Dictionary<string, string?> extra, params string[] grants)
     {
-        var gateway = await GatewayHost.StartAsync(Merge(Http(_name, _url), Agent("agent", Key, grants.Length > 0 ? grants : [$"{_name}/*"]), extra));
+        var gateway = await GatewayHost.StartAsync(provider, Merge(Http(_name, _url), Agent("agent", Key, grants.Length > 0 ? grants : [$"{_name}/*"]), extra));
         await gateway.WaitForToolAsync($"{_name}__add");
         return gateway;
     }
@@ -65,10 +68,11 @@ public sealed class PolicyIntegrationTests : IAsyncLifetime
         Assert.Equal(("allow", (string?)null, "ok"), (rows[1].Decision, rows[1].Rule, rows[1].Outcome));
     }
 
-    [Fact]
-    public async Task GrantsByClass_HideWhatIsAboveTheGrant_AndAClassOverrideAppliesLive()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task GrantsByClass_HideWhatIsAboveTheGrant_AndAClassOverrideAppliesLive(DatabaseProvider provider)
     {
-        await using var gateway = await StartAsync([], $"{_name}/*:read");
+        await using var gateway = await StartAsync(provider, [], $"{_name}/*:read");
         await using var client = await gateway.ConnectAsync(Key);
 
         // Only 'add' carries readOnlyHint; everything else has no hints and is 'write'.
@@ -99,10 +103,11 @@ public sealed class PolicyIntegrationTests : IAsyncLifetime
         Assert.Equal(before, CallLog.Count(_name, "echo"));
     }
 
-    [Fact]
-    public async Task RulesChangedThroughTheApi_ApplyToTheNextCall_OnAnOpenSession()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task RulesChangedThroughTheApi_ApplyToTheNextCall_OnAnOpenSession(DatabaseProvider provider)
     {
-        await using var gateway = await StartAsync([]);
+        await using var gateway = await StartAsync(provider, []);
         await using var client = await gateway.ConnectAsync(Key, "2025-11-25");
         var args = new Dictionary<string, object?> { ["a"] = 600, ["b"] = 600 };
         Assert.Equal(1200, (await client.CallToolAsync($"{_name}__add", args, cancellationToken: TestContext.Timeout)).StructuredContent!.Value.GetProperty("value").GetInt32());

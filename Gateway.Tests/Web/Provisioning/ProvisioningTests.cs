@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +8,7 @@ using static Gateway.Tests.Support.Upstreams;
 
 namespace Gateway.Tests.Web.Provisioning;
 
-/// <summary>Configuration is reconciled into the database at startup, idempotently, on a real SQLite file.</summary>
+/// <summary>Configuration is reconciled into the database at startup, idempotently, on a real SQLite file (and PostgreSQL where named).</summary>
 public sealed class ProvisioningTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
@@ -53,10 +54,24 @@ public sealed class ProvisioningTests : IDisposable
         Assert.DoesNotContain("alice-key-0123456789", first, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ChangedConfiguration_UpdatesManagedRows_RemovesUndeclaredOnes_AndKeepsApiCreatedOnes()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ChangedConfiguration_UpdatesManagedRows_RemovesUndeclaredOnes_AndKeepsApiCreatedOnes(DatabaseProvider provider)
     {
-        await using (var gateway = await GatewayHost.StartAsync(Config(), _directory))
+        // Both starts on one database: the SQLite file in the directory, or a PostgreSQL database of this test.
+        DatabaseEngines.Require(provider);
+        var postgres = provider == DatabaseProvider.Postgres ? await PostgresServer.CreateMigratedDatabaseAsync("provisioning") : null;
+        Dictionary<string, string?> On(Dictionary<string, string?> settings)
+        {
+            if (postgres is not null)
+            {
+                settings["ConnectionStrings:Gateway"] = postgres;
+            }
+
+            return settings;
+        }
+
+        await using (var gateway = await GatewayHost.StartAsync(On(Config()), _directory))
         {
             using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "by-api", transport = "http", url = "http://127.0.0.1:9/mcp", enabled = false }, TestContext.Timeout);
             created.EnsureSuccessStatusCode();
@@ -69,13 +84,18 @@ public sealed class ProvisioningTests : IDisposable
         }
 
         changed["Gateway:Agents:alice:Grants:0"] = "local/echo";
-        await using (var gateway = await GatewayHost.StartAsync(changed, _directory))
+        await using (var gateway = await GatewayHost.StartAsync(On(changed), _directory))
         {
             var servers = await gateway.Admin.GetFromJsonAsync<List<ServerRow>>("/api/v1/servers", TestContext.Timeout);
             Assert.Equal(["local", "by-api"], servers!.Select(s => s.Name));
             var agents = await gateway.Admin.GetFromJsonAsync<List<AgentRow>>("/api/v1/agents", TestContext.Timeout);
             Assert.Equal(["alice"], agents!.Select(a => a.Name));
             Assert.Equal(["local/echo", "remote/list_*"], agents![0].Grants);
+        }
+
+        if (postgres is not null)
+        {
+            await PostgresServer.DropDatabaseAsync(postgres);
         }
     }
 

@@ -21,7 +21,7 @@ public sealed class SiemInstancesTests : IDisposable
     public async Task OneInstanceStreamsASink_AndTheOtherTakesOverWhenItStops()
     {
         PostgresServer.SkipUnlessAvailable();
-        var database = await PostgresServer.CreateDatabaseAsync("siem");
+        var database = await PostgresServer.CreateMigratedDatabaseAsync("siem");
         try
         {
             var certificates = SiemCertificates.Create(Path.Combine(_folder, "certs"));

@@ -2,6 +2,7 @@ using System.Net;
 using Gateway.Core.Catalog;
 using Gateway.Data;
 using Gateway.Data.Stores;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.Web.Upstreams;
 using Microsoft.EntityFrameworkCore;
@@ -20,10 +21,11 @@ public sealed class ToolPinningTests
 {
     private const string Key = "pinning-agent-key-01234";
 
-    [Fact]
-    public async Task AChangedDefinition_IsQuarantined_Audited_AndReturnsOnlyWhenAnAdminAcceptsIt()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AChangedDefinition_IsQuarantined_Audited_AndReturnsOnlyWhenAnAdminAcceptsIt(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("files"), Agent("bot", Key, "files/*")));
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(Stdio("files"), Agent("bot", Key, "files/*")));
         await gateway.WaitForToolAsync("files__echo");
         await gateway.Upstreams.WaitUntilAsync(c => c.Pins.TryGet("files", "echo", out _), TestContext.Timeout);
         await using var agent = await gateway.ConnectAsync(Key);
@@ -73,10 +75,11 @@ public sealed class ToolPinningTests
         Assert.Equal("echo: hi", Text(await agent.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: TestContext.Timeout)));
     }
 
-    [Fact]
-    public async Task ARejectedDefinition_StaysHidden_IsShownAsRejected_Audited_AndCanStillBeAcceptedLater()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ARejectedDefinition_StaysHidden_IsShownAsRejected_Audited_AndCanStillBeAcceptedLater(DatabaseProvider provider)
     {
-        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("files"), Agent("bot", Key, "files/*"), new Dictionary<string, string?> { ["Gateway:Upstreams:ToolPinning"] = "ApproveNew" }));
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(Stdio("files"), Agent("bot", Key, "files/*"), new Dictionary<string, string?> { ["Gateway:Upstreams:ToolPinning"] = "ApproveNew" }));
         await gateway.Upstreams.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "echo" && q.State == PinState.New), TestContext.Timeout);
         await using var agent = await gateway.ConnectAsync(Key);
 

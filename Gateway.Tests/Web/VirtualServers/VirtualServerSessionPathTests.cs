@@ -38,7 +38,7 @@ public sealed class VirtualServerSessionPathTests
         });
         if (provider == DatabaseProvider.Postgres)
         {
-            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("vspaths");
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("vspaths");
         }
 
         await using var a = await GatewayHost.StartAsync(settings, directory);

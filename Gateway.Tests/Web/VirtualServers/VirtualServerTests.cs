@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Core.Audit;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using ModelContextProtocol;
@@ -92,13 +94,14 @@ public sealed class VirtualServerTests
         Assert.Contains($"{a}__echo", (await direct.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name));
     }
 
-    [Fact]
-    public async Task TheApi_RefusesNameCollisionsByField_ConfigurationsAreReadOnly_AndEndpointsAnswer404And403()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task TheApi_RefusesNameCollisionsByField_ConfigurationsAreReadOnly_AndEndpointsAnswer404And403(DatabaseProvider provider)
     {
         var a = "vsc" + Suffix();
         var (upA, urlA) = await StartHttpAsync(a);
         await using var _ = upA;
-        await using var gateway = await GatewayHost.StartAsync(Merge(
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(
             Http(a, urlA),
             Agent("free", Key, $"{a}/*"),
             Agent("bot", LimitedKey, $"{a}/*"),

@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Core.Audit;
 using Gateway.Core.Credentials;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,10 +29,13 @@ public sealed class PerUserAccountTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _idp.DisposeAsync();
 
-    [Fact]
-    public async Task TwoUsers_ConnectTheirOwnAccounts_AndTheirCallsGetTwoUpstreamIdentities_AUserNotConnectedGetsTheLink()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task TwoUsers_ConnectTheirOwnAccounts_AndTheirCallsGetTwoUpstreamIdentities_AUserNotConnectedGetsTheLink(DatabaseProvider provider)
     {
-        await using var setup = await StartAsync("mail-users");
+        // A server of its own per engine: the upstream's call log is kept per server name for the whole test run.
+        var server = provider == DatabaseProvider.Postgres ? "mail-users-pg" : "mail-users";
+        await using var setup = await StartAsync(server, provider);
         var gateway = setup.Gateway;
         var alice = await _idp.UserTokenAsync(Secret, "alice", gateway.McpUri.ToString());
         var bob = await _idp.UserTokenAsync(Secret, "bob", gateway.McpUri.ToString());
@@ -38,34 +43,35 @@ public sealed class PerUserAccountTests : IAsyncLifetime
         // Not connected yet: a JSON-RPC error with the link, and the upstream never sees the call.
         await using (var client = await gateway.ConnectAsync(alice, "2025-11-25"))
         {
-            var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("mail-users__whoami", cancellationToken: TestContext.Timeout).AsTask());
-            Assert.Contains($"open {gateway.BaseUri.ToString().TrimEnd('/')}/oauth/connect/mail-users", error.Message, StringComparison.Ordinal);
+            var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync($"{server}__whoami", cancellationToken: TestContext.Timeout).AsTask());
+            Assert.Contains($"open {gateway.BaseUri.ToString().TrimEnd('/')}/oauth/connect/{server}", error.Message, StringComparison.Ordinal);
             Assert.Contains("alice has not connected one", error.Message, StringComparison.Ordinal);
         }
 
-        Assert.Equal(0, CallLog.Count("mail-users", "whoami"));
+        Assert.Equal(0, CallLog.Count(server, "whoami"));
 
-        await ConnectAccountAsync(gateway, "mail-users", "alice", "alice@mail.example");
-        await ConnectAccountAsync(gateway, "mail-users", "bob", "bob@mail.example");
+        await ConnectAccountAsync(gateway, server, "alice", "alice@mail.example");
+        await ConnectAccountAsync(gateway, server, "bob", "bob@mail.example");
 
-        Assert.Equal("alice@mail.example", await WhoamiAsync(gateway, alice, "mail-users"));
-        Assert.Equal("bob@mail.example", await WhoamiAsync(gateway, bob, "mail-users"));
-        Assert.Equal("alice@mail.example", await WhoamiAsync(gateway, alice, "mail-users"));
+        Assert.Equal("alice@mail.example", await WhoamiAsync(gateway, alice, server));
+        Assert.Equal("bob@mail.example", await WhoamiAsync(gateway, bob, server));
+        Assert.Equal("alice@mail.example", await WhoamiAsync(gateway, alice, server));
 
         // Stored encrypted per user and server: the row holds no token in clear.
         var store = gateway.Services.GetRequiredService<IUserUpstreamTokenStore>();
-        Assert.NotNull((await store.FindAsync("mail-users", "alice", TestContext.Timeout))?.RefreshToken);
-        Assert.Null(await store.FindAsync("mail-users", "carol", TestContext.Timeout));
+        Assert.NotNull((await store.FindAsync(server, "alice", TestContext.Timeout))?.RefreshToken);
+        Assert.Null(await store.FindAsync(server, "carol", TestContext.Timeout));
 
         var calls = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCall).ToList();
-        Assert.Contains(calls, r => r.Actor == "people for alice" && r.Outcome == AuditOutcomes.Error && r.Error!.Contains("/oauth/connect/mail-users", StringComparison.Ordinal));
+        Assert.Contains(calls, r => r.Actor == "people for alice" && r.Outcome == AuditOutcomes.Error && r.Error!.Contains($"/oauth/connect/{server}", StringComparison.Ordinal));
         Assert.Contains(calls, r => r.Actor == "people for bob" && r.Outcome == AuditOutcomes.Ok);
     }
 
-    [Fact]
-    public async Task RevokingAUser_RefusesTheirAgentsAtOnce_DeletesTheirConnectedAccounts_AndIsAudited()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task RevokingAUser_RefusesTheirAgentsAtOnce_DeletesTheirConnectedAccounts_AndIsAudited(DatabaseProvider provider)
     {
-        await using var setup = await StartAsync("mail-revoke");
+        await using var setup = await StartAsync("mail-revoke", provider);
         var gateway = setup.Gateway;
         var alice = await _idp.UserTokenAsync(Secret, "alice", gateway.McpUri.ToString());
         var bob = await _idp.UserTokenAsync(Secret, "bob", gateway.McpUri.ToString());
@@ -154,13 +160,13 @@ public sealed class PerUserAccountTests : IAsyncLifetime
         }
     }
 
-    internal async Task<Setup> StartAsync(string server)
+    internal async Task<Setup> StartAsync(string server, DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         var gate = new HeaderGate { ServesWhoami = true };
         var (app, url) = await StartHttpAsync(server, gate: gate);
         gate.Identify = h => _idp.SubjectOfAsync(h, audience: url);
         gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { _idp.Issuer } });
-        var gateway = await GatewayHost.StartAsync(Merge(
+        var gateway = await GatewayHost.StartAsync(provider, Merge(
             Http(server, url),
             Agent("people", "per-user-agent-key-0123456789", $"{server}/*"),
             new Dictionary<string, string?>

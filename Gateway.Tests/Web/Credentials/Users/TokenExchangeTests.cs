@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Gateway.Core.Audit;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using Gateway.Web.Credentials.Users;
@@ -99,16 +101,19 @@ public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.Contains(errors, r => r.Actor == "people" && r.Error!.Contains("API key", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task RevokingAUserOnOneInstance_StopsTheirCallsOnAnother_AndDropsTheTokensExchangedThere()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task RevokingAUserOnOneInstance_StopsTheirCallsOnAnother_AndDropsTheTokensExchangedThere(DatabaseProvider provider)
     {
+        DatabaseEngines.Require(provider);
         var (upstream, url, _) = await StartUpstreamAsync("hr-two");
         await using var running = upstream;
         var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var postgres = provider == DatabaseProvider.Postgres ? await PostgresServer.CreateMigratedDatabaseAsync("revocation") : null;
         try
         {
-            await using var first = await StartGatewayAsync("hr-two", url, Secret, directory);
-            await using var second = await StartGatewayAsync("hr-two", url, Secret, directory);
+            await using var first = await StartGatewayAsync("hr-two", url, Secret, directory, postgres);
+            await using var second = await StartGatewayAsync("hr-two", url, Secret, directory, postgres);
             await second.WaitForToolAsync("hr-two__whoami");
             var alice = await _idp.UserTokenAsync(Secret, "alice", second.McpUri.ToString());
             var bob = await _idp.UserTokenAsync(Secret, "bob", second.McpUri.ToString());
@@ -122,8 +127,8 @@ public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper outp
                 Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
             }
 
-            // The second instance learns of it from the shared database (SQLite's change poll, 1 s by default): polled
-            // here with a deadline of that poll plus a margin; alice's agent is then refused there, bob's is not.
+            // The second instance learns of it from the shared database (SQLite's change poll, 1 s by default; PostgreSQL's
+            // notification): polled here with a deadline of that poll plus a margin; alice's agent is then refused there, bob's is not.
             var watch = System.Diagnostics.Stopwatch.StartNew();
             while (true)
             {
@@ -156,7 +161,8 @@ public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper outp
         return (app, url, gate);
     }
 
-    private Task<GatewayHost> StartGatewayAsync(string server, string url, string exchangeSecret, string? directory = null) => GatewayHost.StartAsync(Merge(
+    private Task<GatewayHost> StartGatewayAsync(string server, string url, string exchangeSecret, string? directory = null, string? postgres = null) => GatewayHost.StartAsync(Merge(
+        postgres is null ? new Dictionary<string, string?>() : new Dictionary<string, string?> { ["ConnectionStrings:Gateway"] = postgres },
         Http(server, url),
         Agent("people", AgentKey, $"{server}/*"),
         new Dictionary<string, string?>

@@ -32,7 +32,7 @@ public sealed class AgentAnswersAcrossInstancesTests
         });
         if (provider == DatabaseProvider.Postgres)
         {
-            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateDatabaseAsync("answers");
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("answers");
         }
 
         await using var a = await GatewayHost.StartAsync(settings, directory);

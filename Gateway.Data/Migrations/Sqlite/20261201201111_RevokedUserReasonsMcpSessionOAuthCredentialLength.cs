@@ -5,7 +5,7 @@
 namespace Gateway.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class RevokedUserReasons : Migration
+    public partial class RevokedUserReasonsMcpSessionOAuthCredentialLength : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Gateway.Data.Migrations.Postgres
 {
     [DbContext(typeof(GatewayDbContext))]
-    [Migration("20261201185606_RevokedUserReasons")]
-    partial class RevokedUserReasons
+    [Migration("20261201201138_RevokedUserReasonsMcpSessionOAuthCredentialLength")]
+    partial class RevokedUserReasonsMcpSessionOAuthCredentialLength
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -479,8 +479,8 @@ namespace Gateway.Data.Migrations.Postgres
 
                     b.Property<string>("KeyHash")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasMaxLength(70)
+                        .HasColumnType("character varying(70)");
 
                     b.Property<string>("VirtualServer")
                         .HasMaxLength(64)

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Gateway.Data.Migrations.Sqlite
 {
     [DbContext(typeof(GatewayDbContext))]
-    [Migration("20261201185528_RevokedUserReasons")]
-    partial class RevokedUserReasons
+    [Migration("20261201201111_RevokedUserReasonsMcpSessionOAuthCredentialLength")]
+    partial class RevokedUserReasonsMcpSessionOAuthCredentialLength
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -462,7 +462,7 @@ namespace Gateway.Data.Migrations.Sqlite
 
                     b.Property<string>("KeyHash")
                         .IsRequired()
-                        .HasMaxLength(64)
+                        .HasMaxLength(70)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("VirtualServer")

@@ -5,7 +5,7 @@
 namespace Gateway.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class RevokedUserReasons : Migration
+    public partial class RevokedUserReasonsMcpSessionOAuthCredentialLength : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -18,6 +18,16 @@ namespace Gateway.Data.Migrations.Postgres
                 nullable: false,
                 // Revocations made before reasons existed were all an admin's.
                 defaultValue: "Admin");
+
+            migrationBuilder.AlterColumn<string>(
+                name: "KeyHash",
+                table: "McpSessions",
+                type: "character varying(70)",
+                maxLength: 70,
+                nullable: false,
+                oldClrType: typeof(string),
+                oldType: "character varying(64)",
+                oldMaxLength: 64);
         }
 
         /// <inheritdoc />
@@ -26,6 +36,16 @@ namespace Gateway.Data.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "Reason",
                 table: "RevokedUsers");
+
+            migrationBuilder.AlterColumn<string>(
+                name: "KeyHash",
+                table: "McpSessions",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: false,
+                oldClrType: typeof(string),
+                oldType: "character varying(70)",
+                oldMaxLength: 70);
         }
     }
 }
