@@ -6,9 +6,11 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
+using Gateway.Core.Audit.Evidence;
 using Gateway.Core.Identity;
 using Gateway.Tests.Support;
 using Gateway.Web.Audit;
+using Gateway.Web.Audit.Evidence;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
@@ -57,7 +59,7 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
             "--out", pack, "--db", Path.Combine(gatewayFolder, "gateway.db"), "--witness", witness);
         Assert.True(exit == 0, output + error);
         var files = Extract(pack, Path.Combine(_folder, "pack"));
-        Assert.Equal(["audit-signing-key.pub.pem", "audit.jsonl", "audit.jsonl.checkpoints.jsonl", "audit.jsonl.manifest.json", "report.html"], files.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["audit-signing-key.pub.pem", "audit.jsonl", "audit.jsonl.checkpoints.jsonl", "audit.jsonl.manifest.json", "report.html", "report.pdf"], files.Keys.Order(StringComparer.Ordinal));
         var report = await File.ReadAllTextAsync(files["report.html"]);
 
         // The figures, against the trail the gateway wrote.
@@ -105,6 +107,39 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         (exit, output, _) = await AuditTrailFixture.RunAsync("verify", "--file", files["audit.jsonl"], "--public-key", Path.Combine(gatewayFolder, "audit-signing-key.pub.pem"));
         Assert.True(exit == 0, output);
         Assert.Contains($"Intact: {files["audit.jsonl"]}: {trail.Count} entries", output, StringComparison.Ordinal);
+
+        // The same report as a PDF: PDFsharp's parser opens it, and its text holds the same figures and rows.
+        var (pages, text) = PdfText.Read(files["report.pdf"]);
+        Assert.True(pages > 0);
+        var pdf = text.Replace('\n', ' ');
+        Assert.Contains($"Tool calls in the period: {Figure(report, "calls-total")} (", pdf, StringComparison.Ordinal);
+        Assert.Contains("Calls held for approval: 2; decisions: approved 1, denied 1.", pdf, StringComparison.Ordinal);
+        Assert.Contains("Calls blocked by a rule or denied (not granted, unknown tool, invalid): 3;", pdf, StringComparison.Ordinal);
+        Assert.Contains("Entries where the result guard found secrets or injections (kind and location only, never the value): 1.", pdf, StringComparison.Ordinal);
+        Assert.Contains("Agent keys and upstream credentials created, rotated, revoked or removed: 4.", pdf, StringComparison.Ordinal);
+        Assert.Contains("Console sign-ins: 0 successful, 1 refused.", pdf, StringComparison.Ordinal);
+        Assert.Contains(" agent_key/bob rotate admin-api ", pdf, StringComparison.Ordinal);
+        Assert.Contains(" server_credential/vault rotate admin-api ", pdf, StringComparison.Ordinal);
+        Assert.Contains(" server_create vault ", pdf, StringComparison.Ordinal);
+        Assert.Contains("secret.aws-access-key", pdf, StringComparison.Ordinal);
+        Assert.DoesNotContain(Aws, pdf, StringComparison.Ordinal);
+        Assert.DoesNotContain(CredentialSecret, pdf, StringComparison.Ordinal);
+        foreach (var control in new[] { "CC6.1 Logical access security measures", "CC6.2", "CC6.3", "CC7.2", "CC8.1 Change management" })
+        {
+            Assert.Contains(control, pdf, StringComparison.Ordinal);
+        }
+
+        Assert.Contains(Regex.Match(report, @"id=""integrity-result"" class=""ok"">([^<]+)<").Groups[1].Value, pdf, StringComparison.Ordinal);
+        Assert.Contains($"Page {pages} of {pages}", pdf, StringComparison.Ordinal);
+
+        // The manifest names both reports with their SHA-256: a report changed after the pack was made fails the verification.
+        var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(files["audit.jsonl.manifest.json"])).RootElement.GetProperty("reports");
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(files["report.pdf"]))), manifest.GetProperty("report.pdf").GetString());
+        Assert.True(manifest.TryGetProperty("report.html", out _));
+        await File.AppendAllTextAsync(files["report.pdf"], "%");
+        (exit, output, error) = await AuditTrailFixture.RunAsync("verify", "--file", files["audit.jsonl"], "--public-key", Path.Combine(gatewayFolder, "audit-signing-key.pub.pem"));
+        Assert.True(exit != 0, output);
+        Assert.Contains("the report report.pdf is missing or not the one its manifest describes", output + error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -169,6 +204,40 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         var ex = Assert.Throws<InvalidDataException>(() => AuditExporter.WriteJsonLines(reader, new AuditFilter(), over, null, DateTimeOffset.UtcNow, maxEntries: 3));
         Assert.Contains("more than 3 entries", ex.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(over));
+    }
+
+    [Fact]
+    public async Task Pack_OfAPeriodWithManyRows_ListsTheFirstOfEach_InBothReports_AndStaysSmall()
+    {
+        const int refusals = 3 * EvidenceTable.MaxRows;
+        var path = Path.Combine(_folder, "many.db");
+        Directory.CreateDirectory(_folder);
+        var at = new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+        await using (var db = await AuditDatabase.OpenAsync(path))
+        {
+            for (var i = 0; i < refusals; i++)
+            {
+                await db.Sink.WriteAsync(Gateway.Tests.Core.Audit.AuditChainTests.Sample(i) with { Decision = "deny", Outcome = AuditOutcomes.Denied, Tool = $"files__missing_{i}_" + new string('x', 200), Error = "unknown tool " + new string('y', 2000) }, TestContext.Timeout);
+            }
+
+            await db.Flusher.FlushAsync(TestContext.Timeout);
+        }
+
+        var zip = Path.Combine(_folder, "many.zip");
+        var result = await EvidencePack.WriteAsync(
+            EvidenceFramework.All["dora"], at.AddHours(-1), at.AddHours(1), new Gateway.Data.Stores.AuditChainReader($"Data Source={path};Pooling=False"), null, null, [], [], TimeSpan.FromMinutes(1), at.AddHours(2), zip, TestContext.Timeout);
+        Assert.Equal(refusals, result.Figures.Refusals.Total);
+        var files = Extract(zip, Path.Combine(_folder, "many"));
+        var report = await File.ReadAllTextAsync(files["report.html"]);
+        Assert.Contains($"The first 500 of {refusals:N0} are listed; all are in the export.", report, StringComparison.Ordinal);
+        var (pages, text) = PdfText.Read(files["report.pdf"]);
+        Assert.Contains($"The first 500 of {refusals:N0} are listed; all are in the export.", text.Replace('\n', ' '), StringComparison.Ordinal);
+        Assert.Contains("files__missing_499_", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("files__missing_500_", text, StringComparison.Ordinal);
+
+        // 500 rows of long cells: a few hundred pages at most, a few MB at most, whatever the period holds.
+        Assert.InRange(pages, 10, 600);
+        Assert.InRange(new FileInfo(files["report.pdf"]).Length, 1, 8_000_000);
     }
 
     private static async Task<GatewayHost> StartAsync(string folder, string? witness)

@@ -14,7 +14,8 @@ public static class EvidenceReport
 {
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
 
-    private static readonly Dictionary<EvidenceSection, string> Titles = new()
+    /// <summary>The sections' titles, the same in the HTML and the PDF report.</summary>
+    internal static readonly Dictionary<EvidenceSection, string> Titles = new()
     {
         [EvidenceSection.Agents] = "Agents and their grants",
         [EvidenceSection.AccessChanges] = "Access changes",
@@ -141,11 +142,12 @@ public static class EvidenceReport
         var chain = pack.Chain;
         if (summary)
         {
-            h.Append("<p id=\"integrity-result\" class=\"").Append(chain.Intact ? "ok" : "bad").Append("\">")
-                .Append(chain.Intact
-                    ? E(string.Create(CultureInfo.InvariantCulture, $"Audit trail intact: {chain.EntriesChecked:N0} entries, {chain.CheckpointsChecked:N0} checkpoint matches (stored and witnessed), {pack.Witnesses.Count(w => w.Problem is null)} witness(es) compared."))
-                    : E($"Audit trail NOT intact: first bad entry {chain.FirstBadSequence}: {chain.Problem}."))
-                .Append("</p>\n");
+            h.Append("<p id=\"integrity-result\" class=\"").Append(chain.Intact ? "ok" : "bad").Append("\">").Append(E(IntegritySummary(pack))).Append("</p>\n");
+            if (pack.PdfProblem is { } pdf)
+            {
+                h.Append("<p id=\"pdf-problem\" class=\"bad\">No PDF in this pack: ").Append(E(pdf)).Append("</p>\n");
+            }
+
             return;
         }
 
@@ -202,6 +204,15 @@ public static class EvidenceReport
         {
             h.Append("<p class=\"note\">The first ").Append(Number(table.Rows.Count)).Append(" of ").Append(Number(table.Total)).Append(" are listed; all are in the export.</p>\n");
         }
+    }
+
+    /// <summary>The chain's verification in one sentence, at the top of either report.</summary>
+    internal static string IntegritySummary(EvidenceResult pack)
+    {
+        var chain = pack.Chain;
+        return chain.Intact
+            ? string.Create(CultureInfo.InvariantCulture, $"Audit trail intact: {chain.EntriesChecked:N0} entries, {chain.CheckpointsChecked:N0} checkpoint matches (stored and witnessed), {pack.Witnesses.Count(w => w.Problem is null)} witness(es) compared.")
+            : $"Audit trail NOT intact: first bad entry {chain.FirstBadSequence}: {chain.Problem}.";
     }
 
     private static void Row(StringBuilder h, string name, string value) =>

@@ -16,6 +16,7 @@ namespace Gateway.Web.Audit.Evidence;
 /// <param name="Witnesses">Each witness read: how many of this trail's checkpoints it keeps and up to which entry, or why it could not be read.</param>
 /// <param name="KeyId">The signing key's id, when there is a key.</param>
 /// <param name="Origin">The checkpoints' origin line.</param>
+/// <param name="PdfProblem">Why the pack has no PDF report (its fonts are missing), or <see langword="null"/>.</param>
 public sealed record EvidenceResult(
     EvidenceFramework Framework,
     DateTimeOffset From,
@@ -28,7 +29,8 @@ public sealed record EvidenceResult(
     IReadOnlyList<AuditCheckpoint> CheckpointsInPeriod,
     IReadOnlyList<EvidenceWitness> Witnesses,
     string? KeyId,
-    string? Origin);
+    string? Origin,
+    string? PdfProblem);
 
 /// <summary>A witness as the pack used it.</summary>
 public sealed record EvidenceWitness(string Name, int Checkpoints, long? Highest, string? Problem);
