@@ -54,4 +54,17 @@ public sealed class EvidencePdfLayoutTests : IDisposable
         Assert.Contains("lin…", lines);
         Assert.True(new FileInfo(path).Length < 200_000, $"{new FileInfo(path).Length} bytes");
     }
+
+    [Fact]
+    public void WithoutTheFonts_TheProblemSaysWhichAreMissing_AndHowToInstallThem()
+    {
+        var (fonts, problem) = EvidenceFonts.Find([_folder]);
+        Assert.Null(fonts);
+        Assert.Contains("DejaVuSans.ttf, DejaVuSans-Bold.ttf, DejaVuSansMono.ttf not found in " + _folder, problem, StringComparison.Ordinal);
+        Assert.Contains("apt-get install fonts-dejavu-core", problem, StringComparison.Ordinal);
+
+        File.Copy(Path.Combine(EvidenceFonts.SystemFolders[0], "DejaVuSans.ttf"), Path.Combine(_folder, "DejaVuSans.ttf"));
+        Assert.Contains("(DejaVuSans-Bold.ttf, DejaVuSansMono.ttf not found", EvidenceFonts.Find([_folder]).Problem, StringComparison.Ordinal);
+        Assert.NotNull(EvidenceFonts.Find([_folder, .. EvidenceFonts.SystemFolders]).Fonts);
+    }
 }
