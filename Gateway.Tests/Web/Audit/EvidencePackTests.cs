@@ -4,8 +4,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Gateway.Core.Agents;
 using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
+using Gateway.Core.Audit.Admin;
 using Gateway.Core.Audit.Evidence;
 using Gateway.Core.Identity;
 using Gateway.Tests.Support;
@@ -13,6 +15,7 @@ using Gateway.Web.Audit;
 using Gateway.Web.Audit.Evidence;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -91,6 +94,8 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         Assert.Contains("secret.aws-access-key", report, StringComparison.Ordinal);
         Assert.DoesNotContain(Aws, report, StringComparison.Ordinal);
         Assert.Contains("<td>agent</td><td>yes</td><td>files/*</td>", report, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>bob</td><td>(did not exist)</td><td class=\"n\">2</td><td>files/echo, files/reflect</td><td></td></tr>", report, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>agent</td><td>files/*</td><td class=\"n\">0</td><td>files/*</td><td>managed by the configuration file: shown as now</td></tr>", report, StringComparison.Ordinal);
 
         // Whatever an agent names is encoded: its tool name cannot become markup.
         Assert.DoesNotContain("<script>", report, StringComparison.Ordinal);
@@ -239,6 +244,72 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         Assert.InRange(pages, 10, 600);
         Assert.InRange(new FileInfo(files["report.pdf"]).Length, 1, 8_000_000);
     }
+
+    [Fact]
+    public async Task GrantsAtThePeriodsStartAndEnd_AreReconstructed_FromTheAgentsNow_AndTheAuditedChangesSince()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        var (from, to) = (time.GetUtcNow().AddDays(1), time.GetUtcNow().AddDays(10));
+        var path = Path.Combine(_folder, "grants.db");
+        Directory.CreateDirectory(_folder);
+        await using (var db = await AuditDatabase.OpenAsync(path))
+        {
+            var recorder = new AdminChangeRecorder(db.Sink, time);
+            using (AuditActor.Use("admin-api"))
+            {
+                await recorder.RecordAsync("agent", "carol", "create", null, Record("carol", "a/x"));
+                await recorder.RecordAsync("agent", "dave", "create", null, Record("dave", "a/y"));
+            }
+
+            // In the period: carol gains a grant, erin is created, dave deleted; carol's owner and key change (not her grants).
+            time.Advance(TimeSpan.FromDays(2));
+            using (AuditActor.Use(AuditActor.Console("alice")))
+            {
+                await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x"), Record("carol", "a/x", "a/z"));
+                await recorder.RecordAsync("agent", "carol", "owner", Record("carol", "a/x", "a/z"), Record("carol", "a/x", "a/z") with { Owner = "alice" });
+                await recorder.RecordAsync("agent_key", "carol", "rotate", Array.Empty<AgentKeyInfo>(), Array.Empty<AgentKeyInfo>());
+                await recorder.RecordAsync("agent", "erin", "create", null, Record("erin", "b/*"));
+                await recorder.RecordAsync("agent", "dave", "delete", Record("dave", "a/y"), null);
+            }
+
+            // After the period: carol loses a/x (so her grants now are not her grants at the period's end).
+            time.Advance(TimeSpan.FromDays(10));
+            using (AuditActor.Use("admin-api"))
+            {
+                await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x", "a/z"), Record("carol", "a/z"));
+            }
+
+            await db.Flusher.FlushAsync(TestContext.Timeout);
+        }
+
+        AgentRecord[] now = [Record("carol", "a/z"), Record("erin", "b/*"), Record("frank", "c/*") with { ManagedByConfiguration = true }];
+        var zip = Path.Combine(_folder, "grants.zip");
+        var result = await EvidencePack.WriteAsync(
+            EvidenceFramework.All["soc2"], from, to, new Gateway.Data.Stores.AuditChainReader($"Data Source={path};Pooling=False"), null, null, now, [], TimeSpan.FromMinutes(1), time.GetUtcNow(), zip, TestContext.Timeout);
+        Assert.Equal(
+            ["carol | a/x | 1 | a/x, a/z | False", "dave | a/y | 1 | (did not exist) | False", "erin | (did not exist) | 1 | b/* | False", "frank | c/* | 0 | c/* | True"],
+            result.Grants.Agents.Select(a => $"{a.Agent} | {EvidenceReport.GrantList(a.AtStart)} | {a.ChangesInPeriod} | {EvidenceReport.GrantList(a.AtEnd)} | {a.ManagedByConfiguration}"));
+
+        var files = Extract(zip, Path.Combine(_folder, "grants"));
+        var report = await File.ReadAllTextAsync(files["report.html"]);
+        Assert.Contains("<tr><td>carol</td><td>a/x</td><td class=\"n\">1</td><td>a/x, a/z</td><td></td></tr>", report, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>frank</td><td>c/*</td><td class=\"n\">0</td><td>c/*</td><td>managed by the configuration file: shown as now</td></tr>", report, StringComparison.Ordinal);
+        Assert.Matches("<td>carol</td><td>update</td><td>console:alice</td><td>a/x</td><td>a/x, a/z</td>", report);
+        Assert.Matches("<td>dave</td><td>delete</td><td>console:alice</td><td>a/y</td><td></td>", report);
+        Assert.Equal("3", Figure(report, "grant-changes-total"));
+        Assert.Contains("those changes are not audited", report, StringComparison.Ordinal);
+
+        var pdf = PdfText.Read(files["report.pdf"]).Text.Replace('\n', ' ');
+        var table = pdf.IndexOf(" Agent Grants at the start Grant changes in the period Grants at the end Note ", StringComparison.Ordinal);
+        Assert.True(table > 0, pdf);
+        Assert.StartsWith(
+            " Agent Grants at the start Grant changes in the period Grants at the end Note carol a/x 1 a/x, a/z dave a/y 1 (did not exist) erin (did not exist) 1 b/* frank c/* 0 c/* managed by the configuration file: shown as now ",
+            pdf[table..],
+            StringComparison.Ordinal);
+        Assert.Contains(" carol update console:alice a/x a/x, a/z ", pdf, StringComparison.Ordinal);
+    }
+
+    private static AgentRecord Record(string name, params string[] grants) => new(0, name, true, false, grants, [], DateTimeOffset.UnixEpoch);
 
     private static async Task<GatewayHost> StartAsync(string folder, string? witness)
     {

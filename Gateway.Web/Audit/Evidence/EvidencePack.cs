@@ -87,7 +87,7 @@ public static class EvidencePack
             var chain = AuditChainCheck.VerifyDatabase(reader, publicKey, [], cancellationToken, coverage, now, witnessed);
             var export = AuditChainCheck.VerifyExport(entries, publicKey, []);
             var result = new EvidenceResult(
-                framework, from, to, now, figures, chain, export, manifest,
+                framework, from, to, now, figures, EvidenceGrants.Reconstruct(reader.ReadChanges("agent", from), to, agents), chain, export, manifest,
                 AuditChainCheck.ReadCheckpointFile(AuditExporter.CheckpointsPath(entries)),
                 used,
                 publicKey is null ? null : AuditCheckpoints.KeyId(publicKey),

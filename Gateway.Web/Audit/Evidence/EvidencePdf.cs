@@ -67,9 +67,19 @@ internal static class EvidencePdf
                     [0.16, 0.07, 0.37, 0.18, 0.12, 0.1],
                     f.AgentsNow.Select(a => (IReadOnlyList<string>)[a.Name, a.Enabled ? "yes" : "no", string.Join(", ", a.Grants), string.Join(", ", a.Keys.Where(k => k.RevokedAt is null).Select(k => k.Hint)), Number(f.CallsByAgent.GetValueOrDefault(a.Name).Calls), Number(f.CallsByAgent.GetValueOrDefault(a.Name).Refused)])
                         .Concat(f.CallsByAgent.Where(c => f.AgentsNow.All(a => a.Name != c.Key)).Select(c => (IReadOnlyList<string>)[c.Key, "-", "not an agent any more (or an unknown name)", string.Empty, Number(c.Value.Calls), Number(c.Value.Refused)])));
-                pdf.Paragraph($"Grant changes in the period: {Number(f.GrantChanges.Total)}.");
+                pdf.Paragraph(EvidenceReport.GrantsOverPeriod);
+                pdf.Table(
+                    ["Agent", "Grants at the start", "Grant changes in the period", "Grants at the end", "Note"],
+                    [0.16, 0.3, 0.08, 0.3, 0.16],
+                    pack.Grants.Agents.Select(a => (IReadOnlyList<string>)[a.Agent, EvidenceReport.GrantList(a.AtStart), Number(a.ChangesInPeriod), EvidenceReport.GrantList(a.AtEnd), a.ManagedByConfiguration ? EvidenceReport.ManagedByConfiguration : string.Empty]));
+                if (pack.Grants.Capped)
+                {
+                    pdf.Note(EvidenceReport.GrantsCapped);
+                }
+
+                pdf.Paragraph($"Grant changes in the period, with who made them: {Number(f.GrantChanges.Total)}.");
                 Table(pdf, f.GrantChanges);
-                pdf.Note("Grants are listed as they are when the pack was made; their state at the start of the period follows from the changes above (read backwards).");
+                pdf.Note(EvidenceReport.GrantsCannotShow);
                 break;
             case EvidenceSection.AccessChanges:
                 pdf.Paragraph($"Changes to agents, console users, policy rules, tool classes and tool limits: {Number(f.AccessChanges.Total)}.");

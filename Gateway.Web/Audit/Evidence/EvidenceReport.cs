@@ -28,6 +28,19 @@ public static class EvidenceReport
         [EvidenceSection.Integrity] = "Audit trail integrity",
     };
 
+    /// <summary>What the grants-over-the-period table holds (either report).</summary>
+    internal const string GrantsOverPeriod = "Each agent's grants at the start and at the end of the period, reconstructed from the agents as they are now and every audited change made since the period began (each records the agent's grants before and after it).";
+
+    /// <summary>What it cannot show (either report).</summary>
+    internal const string GrantsCannotShow = "Changes made through the API or the console are all in the trail. Agents managed by the configuration file are changed when the gateway starts with an edited file, and those changes are not audited: for them the grants shown are the ones they have now, and a change to their grants within the period cannot be shown (compare with the configuration file's history).";
+
+    internal const string ManagedByConfiguration = "managed by the configuration file: shown as now";
+
+    internal const string GrantsCapped = "More agents changed since the period began than the pack lists; the rest are in the export.";
+
+    /// <summary>A list of grants as the reports show it: none, or the agent did not exist.</summary>
+    internal static string GrantList(IReadOnlyList<string>? grants) => grants is null ? "(did not exist)" : grants.Count == 0 ? "(none)" : string.Join(", ", grants);
+
     /// <summary>Writes the report.</summary>
     public static string Write(EvidenceResult pack)
     {
@@ -92,9 +105,22 @@ public static class EvidenceReport
                     h.Append("<tr><td>").Append(E(name)).Append("</td><td colspan=\"3\" class=\"note\">not an agent any more (or an unknown name)</td><td class=\"n\">").Append(Number(calls)).Append("</td><td class=\"n\">").Append(Number(refused)).Append("</td></tr>\n");
                 }
 
-                h.Append("</table>\n<p>Grant changes in the period: <b id=\"grant-changes-total\">").Append(Number(f.GrantChanges.Total)).Append("</b>.</p>\n");
+                h.Append("</table>\n<p>").Append(E(GrantsOverPeriod)).Append("</p>\n<table id=\"grants-period\"><tr><th>Agent</th><th>Grants at the start</th><th class=\"n\">Grant changes in the period</th><th>Grants at the end</th><th>Note</th></tr>\n");
+                foreach (var a in pack.Grants.Agents)
+                {
+                    h.Append("<tr><td>").Append(E(a.Agent)).Append("</td><td>").Append(E(GrantList(a.AtStart))).Append("</td><td class=\"n\">").Append(Number(a.ChangesInPeriod))
+                        .Append("</td><td>").Append(E(GrantList(a.AtEnd))).Append("</td><td>").Append(a.ManagedByConfiguration ? E(ManagedByConfiguration) : string.Empty).Append("</td></tr>\n");
+                }
+
+                h.Append("</table>\n");
+                if (pack.Grants.Capped)
+                {
+                    h.Append("<p class=\"note\">").Append(E(GrantsCapped)).Append("</p>\n");
+                }
+
+                h.Append("<p>Grant changes in the period, with who made them: <b id=\"grant-changes-total\">").Append(Number(f.GrantChanges.Total)).Append("</b>.</p>\n");
                 Table(h, "grant-changes", f.GrantChanges);
-                h.Append("<p class=\"note\">Grants are listed as they are when the pack was made; their state at the start of the period follows from the changes above (read backwards).</p>\n");
+                h.Append("<p class=\"note\">").Append(E(GrantsCannotShow)).Append("</p>\n");
                 break;
             case EvidenceSection.AccessChanges:
                 h.Append("<p>Changes to agents, console users, policy rules, tool classes and tool limits: <b id=\"access-total\">").Append(Number(f.AccessChanges.Total)).Append("</b>.</p>\n");

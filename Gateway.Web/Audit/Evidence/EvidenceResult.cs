@@ -9,6 +9,7 @@ namespace Gateway.Web.Audit.Evidence;
 /// <param name="To">The period's end (exclusive).</param>
 /// <param name="CreatedAt">When the pack was made.</param>
 /// <param name="Figures">The figures of the period.</param>
+/// <param name="Grants">Each agent's grants at the period's start and end.</param>
 /// <param name="Chain">The whole chain's verification, against stored checkpoints and witnesses.</param>
 /// <param name="Export">The verification of the pack's own export, as an auditor would run it.</param>
 /// <param name="Manifest">The export's manifest.</param>
@@ -23,6 +24,7 @@ public sealed record EvidenceResult(
     DateTimeOffset To,
     DateTimeOffset CreatedAt,
     EvidenceFigures Figures,
+    EvidenceGrants Grants,
     AuditVerification Chain,
     AuditVerification Export,
     AuditExportManifest Manifest,

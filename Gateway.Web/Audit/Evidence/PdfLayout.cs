@@ -125,9 +125,21 @@ internal sealed class PdfLayout : IDisposable
     {
         var headerFonts = header.Select(_ => SmallStrong).ToArray();
         var fonts = header.Select(_ => Small).ToArray();
-        DrawRow(header, widths, headerFonts, header: null, fill: HeaderFill);
+        var first = true;
         foreach (var row in rows)
         {
+            // The header starts a page together with the first row, never alone at the bottom of one.
+            if (first && _y + Wrapped(header, widths, headerFonts).Height + Wrapped(row, widths, fonts).Height > Bottom)
+            {
+                NewPage();
+            }
+
+            if (first)
+            {
+                DrawRow(header, widths, headerFonts, header: null, fill: HeaderFill);
+                first = false;
+            }
+
             DrawRow(row, widths, fonts, header, fill: null);
         }
 
@@ -186,8 +198,7 @@ internal sealed class PdfLayout : IDisposable
     private void DrawRow(IReadOnlyList<string> cells, IReadOnlyList<double> widths, IReadOnlyList<XFont> fonts, IReadOnlyList<string>? header, XBrush? fill)
     {
         var columns = widths.Select(w => w * Width).ToArray();
-        var wrapped = cells.Select((cell, i) => Wrap(cell.Length > MaxCellChars ? cell[..MaxCellChars] : cell, fonts[i], columns[i] - (2 * Padding), MaxCellLines)).ToArray();
-        var height = (wrapped.Max(lines => lines.Count) * fonts.Max(f => f.GetHeight())) + (2 * Padding);
+        var (wrapped, height) = Wrapped(cells, widths, fonts);
         if (_y + height > Bottom)
         {
             NewPage();
@@ -217,6 +228,13 @@ internal sealed class PdfLayout : IDisposable
         }
 
         _y += height;
+    }
+
+    // A row's cells as lines, and the row's height.
+    private (List<string>[] Lines, double Height) Wrapped(IReadOnlyList<string> cells, IReadOnlyList<double> widths, IReadOnlyList<XFont> fonts)
+    {
+        var lines = cells.Select((cell, i) => Wrap(cell.Length > MaxCellChars ? cell[..MaxCellChars] : cell, fonts[i], (widths[i] * Width) - (2 * Padding), MaxCellLines)).ToArray();
+        return (lines, (lines.Max(l => l.Count) * fonts.Max(f => f.GetHeight())) + (2 * Padding));
     }
 
     // Greedy word wrap; a word wider than the line (a hash, a URL) is cut where it no longer fits. Past maxLines the
