@@ -87,7 +87,7 @@ internal static class EvidencePdf
                 break;
             case EvidenceSection.Approvals:
                 var wait = f.Wait is { } w ? string.Create(CultureInfo.InvariantCulture, $" Wait for a decision: median {w.Median.TotalSeconds:F1} s, longest {w.Longest.TotalSeconds:F1} s.") : string.Empty;
-                pdf.Paragraph($"Calls held for approval: {Number(f.ApprovalsRequested)}; decisions: {string.Join(", ", f.ApprovalDecisions.Select(d => $"{d.Key} {Number(d.Value)}"))}.{wait}");
+                pdf.Paragraph($"Calls held for approval: {Number(f.ApprovalsRequested)}; decisions: {Counts(f.ApprovalDecisions)}.{wait}");
                 Table(pdf, f.Approvals);
                 break;
             case EvidenceSection.Refusals:
@@ -151,7 +151,7 @@ internal static class EvidencePdf
             return;
         }
 
-        const double entry = 0.06, at = 0.13;
+        const double entry = 0.05, at = 0.15;
         var share = (1 - entry - at) / table.Columns.Count;
         pdf.Table(
             ["Entry", "Time (UTC)", .. table.Columns],

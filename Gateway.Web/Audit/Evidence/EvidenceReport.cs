@@ -128,7 +128,7 @@ public static class EvidenceReport
                 break;
             case EvidenceSection.Approvals:
                 h.Append("<p>Calls held for approval: <b id=\"approvals-requested\">").Append(Number(f.ApprovalsRequested)).Append("</b>; decisions: ")
-                    .AppendJoin(", ", f.ApprovalDecisions.Select(d => $"{E(d.Key)} <b id=\"approvals-{E(d.Key)}\">{Number(d.Value)}</b>")).Append('.');
+                    .Append(f.ApprovalDecisions.Count == 0 ? "none" : string.Join(", ", f.ApprovalDecisions.Select(d => $"{E(d.Key)} <b id=\"approvals-{E(d.Key)}\">{Number(d.Value)}</b>"))).Append('.');
                 if (f.Wait is { } wait)
                 {
                     h.Append(CultureInfo.InvariantCulture, $" Wait for a decision: median {wait.Median.TotalSeconds:F1} s, longest {wait.Longest.TotalSeconds:F1} s.");
