@@ -10,6 +10,8 @@ using Gateway.Core.Audit;
 using Gateway.Core.Audit.Admin;
 using Gateway.Core.Audit.Evidence;
 using Gateway.Core.Identity;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.Web.Audit;
 using Gateway.Web.Audit.Evidence;
@@ -245,47 +247,46 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         Assert.InRange(new FileInfo(files["report.pdf"]).Length, 1, 8_000_000);
     }
 
-    [Fact]
-    public async Task GrantsAtThePeriodsStartAndEnd_AreReconstructed_FromTheAgentsNow_AndTheAuditedChangesSince()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task GrantsAtThePeriodsStartAndEnd_AreReconstructed_FromTheAgentsNow_AndTheAuditedChangesSince(DatabaseProvider provider)
     {
+        DatabaseEngines.Require(provider);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
         var (from, to) = (time.GetUtcNow().AddDays(1), time.GetUtcNow().AddDays(10));
-        var path = Path.Combine(_folder, "grants.db");
         Directory.CreateDirectory(_folder);
-        await using (var db = await AuditDatabase.OpenAsync(path))
+        await using var db = await AuditDatabase.OpenAsync(provider);
+        var recorder = new AdminChangeRecorder(db.Sink, time);
+        using (AuditActor.Use("admin-api"))
         {
-            var recorder = new AdminChangeRecorder(db.Sink, time);
-            using (AuditActor.Use("admin-api"))
-            {
-                await recorder.RecordAsync("agent", "carol", "create", null, Record("carol", "a/x"));
-                await recorder.RecordAsync("agent", "dave", "create", null, Record("dave", "a/y"));
-            }
-
-            // In the period: carol gains a grant, erin is created, dave deleted; carol's owner and key change (not her grants).
-            time.Advance(TimeSpan.FromDays(2));
-            using (AuditActor.Use(AuditActor.Console("alice")))
-            {
-                await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x"), Record("carol", "a/x", "a/z"));
-                await recorder.RecordAsync("agent", "carol", "owner", Record("carol", "a/x", "a/z"), Record("carol", "a/x", "a/z") with { Owner = "alice" });
-                await recorder.RecordAsync("agent_key", "carol", "rotate", Array.Empty<AgentKeyInfo>(), Array.Empty<AgentKeyInfo>());
-                await recorder.RecordAsync("agent", "erin", "create", null, Record("erin", "b/*"));
-                await recorder.RecordAsync("agent", "dave", "delete", Record("dave", "a/y"), null);
-            }
-
-            // After the period: carol loses a/x (so her grants now are not her grants at the period's end).
-            time.Advance(TimeSpan.FromDays(10));
-            using (AuditActor.Use("admin-api"))
-            {
-                await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x", "a/z"), Record("carol", "a/z"));
-            }
-
-            await db.Flusher.FlushAsync(TestContext.Timeout);
+            await recorder.RecordAsync("agent", "carol", "create", null, Record("carol", "a/x"));
+            await recorder.RecordAsync("agent", "dave", "create", null, Record("dave", "a/y"));
         }
+
+        // In the period: carol gains a grant, erin is created, dave deleted; carol's owner and key change (not her grants).
+        time.Advance(TimeSpan.FromDays(2));
+        using (AuditActor.Use(AuditActor.Console("alice")))
+        {
+            await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x"), Record("carol", "a/x", "a/z"));
+            await recorder.RecordAsync("agent", "carol", "owner", Record("carol", "a/x", "a/z"), Record("carol", "a/x", "a/z") with { Owner = "alice" });
+            await recorder.RecordAsync("agent_key", "carol", "rotate", Array.Empty<AgentKeyInfo>(), Array.Empty<AgentKeyInfo>());
+            await recorder.RecordAsync("agent", "erin", "create", null, Record("erin", "b/*"));
+            await recorder.RecordAsync("agent", "dave", "delete", Record("dave", "a/y"), null);
+        }
+
+        // After the period: carol loses a/x (so her grants now are not her grants at the period's end).
+        time.Advance(TimeSpan.FromDays(10));
+        using (AuditActor.Use("admin-api"))
+        {
+            await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x", "a/z"), Record("carol", "a/z"));
+        }
+
+        await db.Flusher.FlushAsync(TestContext.Timeout);
 
         AgentRecord[] now = [Record("carol", "a/z"), Record("erin", "b/*"), Record("frank", "c/*") with { ManagedByConfiguration = true }];
         var zip = Path.Combine(_folder, "grants.zip");
         var result = await EvidencePack.WriteAsync(
-            EvidenceFramework.All["soc2"], from, to, new Gateway.Data.Stores.AuditChainReader($"Data Source={path};Pooling=False"), null, null, now, [], TimeSpan.FromMinutes(1), time.GetUtcNow(), zip, TestContext.Timeout);
+            EvidenceFramework.All["soc2"], from, to, db.Reader, null, null, now, [], TimeSpan.FromMinutes(1), time.GetUtcNow(), zip, TestContext.Timeout);
         Assert.Equal(
             ["carol | a/x | 1 | a/x, a/z | False", "dave | a/y | 1 | (did not exist) | False", "erin | (did not exist) | 1 | b/* | False", "frank | c/* | 0 | c/* | True"],
             result.Grants.Agents.Select(a => $"{a.Agent} | {EvidenceReport.GrantList(a.AtStart)} | {a.ChangesInPeriod} | {EvidenceReport.GrantList(a.AtEnd)} | {a.ManagedByConfiguration}"));
