@@ -23,6 +23,9 @@ internal abstract class SqlDialect
     /// <summary>A condition: <paramref name="column"/> contains the text parameter <paramref name="parameter"/> (case-sensitive, no pattern characters).</summary>
     public abstract string Contains(string column, string parameter);
 
+    /// <summary>A condition: <paramref name="low"/> ≤ <paramref name="column"/> &lt; <paramref name="high"/> in byte (ordinal) order.</summary>
+    public abstract string OrdinalRange(string column, string low, string high);
+
     private sealed class SqliteDialect : SqlDialect
     {
         // UTC ticks in an integer: SQLite has no time type, and text would not sort or compare correctly.
@@ -31,6 +34,9 @@ internal abstract class SqlDialect
         public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) => AuditColumns.FromColumnOrMin(reader.GetInt64(ordinal));
 
         public override string Contains(string column, string parameter) => $"instr({column}, {parameter}) > 0";
+
+        // SQLite compares text bytewise (BINARY) by default: a range of the column's index.
+        public override string OrdinalRange(string column, string low, string high) => $"{column} >= {low} AND {column} < {high}";
     }
 
     private sealed class PostgresDialect : SqlDialect
@@ -41,6 +47,10 @@ internal abstract class SqlDialect
         public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
 
         public override string Contains(string column, string parameter) => $"strpos({column}, {parameter}) > 0";
+
+        // The database's collation may order by letters first and ignore punctuation ('agent/x' after 'agent0' in
+        // en_US): compare in the C collation. That cannot use the column's index; the caller bounds the scan otherwise.
+        public override string OrdinalRange(string column, string low, string high) => $"{column} COLLATE \"C\" >= {low} AND {column} COLLATE \"C\" < {high}";
     }
 }
 

@@ -52,6 +52,29 @@ public sealed class AuditChainReader(GatewayDatabase database)
         }
     }
 
+    /// <summary>
+    /// Reads the admin changes to one type of object (tool <c>{type}/{name}</c>, e.g. every <c>agent/…</c>) made at or
+    /// after <paramref name="from"/>, in sequence order (on SQLite a range of the tool index; on PostgreSQL the entries
+    /// since <paramref name="from"/>, by the time index).
+    /// </summary>
+    public IEnumerable<AuditChainEntry> ReadChanges(string type, DateTimeOffset from)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+
+        // '0' follows '/' in byte order: [type/, type0) is every name of the type.
+        command.CommandText = $"SELECT {Columns} FROM \"AuditEntries\" WHERE {_dialect.OrdinalRange("\"Tool\"", "@low", "@high")} AND \"Kind\" = @kind AND \"Timestamp\" >= @from ORDER BY \"Sequence\"";
+        command.Add("@low", type + "/");
+        command.Add("@high", type + "0");
+        command.Add("@kind", AuditKinds.AdminChange);
+        command.Add("@from", _dialect.Timestamp(from));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return ReadEntry(reader, _dialect);
+        }
+    }
+
     /// <summary>Reads the lowest and highest sequence numbers; <see langword="null"/> when there are no entries.</summary>
     public (long Min, long Max)? ReadSequenceRange()
     {

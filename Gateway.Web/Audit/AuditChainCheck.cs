@@ -173,6 +173,16 @@ public static class AuditChainCheck
             return result with { Intact = false, Problem = "the export's files are not the ones its manifest describes (changed after export)" };
         }
 
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        foreach (var (report, sha256) in manifest.Reports ?? [])
+        {
+            var file = Path.Combine(folder, Path.GetFileName(report));
+            if (!File.Exists(file) || AuditExporter.FileSha256(file) != sha256)
+            {
+                return result with { Intact = false, Problem = $"the report {Path.GetFileName(report)} is missing or not the one its manifest describes (changed after the pack was made)" };
+            }
+        }
+
         return result;
     }
 

@@ -35,4 +35,10 @@ public sealed record AuditExportManifest
     public string? PublicKeyPem { get; init; }
 
     public string? KeyId { get; init; }
+
+    /// <summary>
+    /// Gets the reports that came with the export, by file name (next to it) with their SHA-256: an evidence pack's
+    /// HTML and PDF reports. Absent from a plain export.
+    /// </summary>
+    public Dictionary<string, string>? Reports { get; init; }
 }

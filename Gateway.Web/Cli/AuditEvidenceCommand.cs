@@ -57,6 +57,11 @@ internal static class AuditEvidenceCommand
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"Evidence pack ({result.Framework.Key}, {result.Figures.Entries:N0} entries) written to {Path.GetFullPath(path)}; the chain is {(result.Chain.Intact ? "intact" : "NOT intact: " + result.Chain.Problem)}."));
+            if (result.PdfProblem is { } pdf)
+            {
+                error.WriteLine($"No PDF in the pack: {pdf}");
+            }
+
             foreach (var w in result.Witnesses.Where(w => w.Problem is not null))
             {
                 error.WriteLine($"Witness {w.Name}: {w.Problem}");

@@ -14,8 +14,8 @@ internal static class EvidenceFrameworks
     public static readonly EvidenceFramework Soc2 = new("soc2", "SOC 2 (AICPA Trust Services Criteria 2017, revised points of focus 2022)",
     [
         new("CC6.1", "Logical access security measures", [S.Agents, S.SignIns, S.Refusals],
-            "Which agents could call which tools (grants) when the pack was made and how grants changed during the period; that every call was authenticated by agent key and checked against the grants and policy (refused calls); console sign-ins, successful and refused.",
-            "The design of the access architecture, network controls, encryption, and access to upstreams by other routes; the grants at the start of the period are read backwards from the changes listed, not stated. " + OnlyThisGateway),
+            "Which agents could call which tools (grants) at the start and at the end of the period, and every grant change within it with who made it; that every call was authenticated by agent key and checked against the grants and policy (refused calls); console sign-ins, successful and refused.",
+            "The design of the access architecture, network controls, encryption, and access to upstreams by other routes; grant changes of agents managed by the configuration file, which are applied at start-up without an audit entry. " + OnlyThisGateway),
         new("CC6.2", "Registration and authorization of users; removal of credentials", [S.AccessChanges, S.Keys],
             "Agents and console users created and removed, and agent keys issued, rotated and revoked, each with who made the change and when.",
             "Whether each registration was authorised under the organisation's process (a ticket, a manager's approval), or removed on time after someone left: compare with HR and ticketing records."),

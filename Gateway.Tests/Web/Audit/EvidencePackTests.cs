@@ -4,15 +4,20 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Gateway.Core.Agents;
 using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
+using Gateway.Core.Audit.Admin;
+using Gateway.Core.Audit.Evidence;
 using Gateway.Core.Identity;
 using Gateway.Data;
 using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.Web.Audit;
+using Gateway.Web.Audit.Evidence;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -67,7 +72,7 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
             "--out", pack, .. database, "--witness", witness]);
         Assert.True(exit == 0, output + error);
         var files = Extract(pack, Path.Combine(_folder, "pack"));
-        Assert.Equal(["audit-signing-key.pub.pem", "audit.jsonl", "audit.jsonl.checkpoints.jsonl", "audit.jsonl.manifest.json", "report.html"], files.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["audit-signing-key.pub.pem", "audit.jsonl", "audit.jsonl.checkpoints.jsonl", "audit.jsonl.manifest.json", "report.html", "report.pdf"], files.Keys.Order(StringComparer.Ordinal));
         var report = await File.ReadAllTextAsync(files["report.html"]);
 
         // The figures, against the trail the gateway wrote.
@@ -99,6 +104,8 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         Assert.Contains("secret.aws-access-key", report, StringComparison.Ordinal);
         Assert.DoesNotContain(Aws, report, StringComparison.Ordinal);
         Assert.Contains("<td>agent</td><td>yes</td><td>files/*</td>", report, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>bob</td><td>(did not exist)</td><td class=\"n\">2</td><td>files/echo, files/reflect</td><td></td></tr>", report, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>agent</td><td>files/*</td><td class=\"n\">0</td><td>files/*</td><td>managed by the configuration file: shown as now</td></tr>", report, StringComparison.Ordinal);
 
         // Whatever an agent names is encoded: its tool name cannot become markup.
         Assert.DoesNotContain("<script>", report, StringComparison.Ordinal);
@@ -115,6 +122,40 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         (exit, output, _) = await AuditTrailFixture.RunAsync("verify", "--file", files["audit.jsonl"], "--public-key", Path.Combine(gatewayFolder, "audit-signing-key.pub.pem"));
         Assert.True(exit == 0, output);
         Assert.Contains($"Intact: {files["audit.jsonl"]}: {trail.Count} entries", output, StringComparison.Ordinal);
+
+        // The same report as a PDF: PDFsharp's parser opens it, and its text holds the same figures and rows.
+        var (pages, text) = PdfText.Read(files["report.pdf"]);
+        Assert.True(pages > 0);
+        var pdf = text.Replace('\n', ' ');
+        Assert.Contains($"Tool calls in the period: {Figure(report, "calls-total")} (", pdf, StringComparison.Ordinal);
+        Assert.Contains("Calls held for approval: 2; decisions: approved 1, denied 1.", pdf, StringComparison.Ordinal);
+        Assert.Contains("Calls blocked by a rule or denied (not granted, unknown tool, invalid): 3;", pdf, StringComparison.Ordinal);
+        Assert.Contains("Entries where the result guard found secrets or injections (kind and location only, never the value): 1.", pdf, StringComparison.Ordinal);
+        Assert.Contains("Agent keys and upstream credentials created, rotated, revoked or removed: 4.", pdf, StringComparison.Ordinal);
+        Assert.Contains("Console sign-ins: 0 successful, 1 refused.", pdf, StringComparison.Ordinal);
+        Assert.Contains(" agent_key/bob rotate admin-api ", pdf, StringComparison.Ordinal);
+        Assert.Contains(" server_credential/vault rotate admin-api ", pdf, StringComparison.Ordinal);
+        Assert.Contains(" server_create vault ", pdf, StringComparison.Ordinal);
+        Assert.Contains("secret.aws-access-key", pdf, StringComparison.Ordinal);
+        Assert.DoesNotContain(Aws, pdf, StringComparison.Ordinal);
+        Assert.DoesNotContain(CredentialSecret, pdf, StringComparison.Ordinal);
+        foreach (var control in new[] { "CC6.1 Logical access security measures", "CC6.2", "CC6.3", "CC7.2", "CC8.1 Change management" })
+        {
+            Assert.Contains(control, pdf, StringComparison.Ordinal);
+        }
+
+        Assert.Contains(Regex.Match(report, @"id=""integrity-result"" class=""ok"">([^<]+)<").Groups[1].Value, pdf, StringComparison.Ordinal);
+        Assert.Contains($"Page {pages} of {pages}", pdf, StringComparison.Ordinal);
+
+        // The manifest names both reports with their SHA-256: a report changed after the pack was made fails the verification.
+        var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(files["audit.jsonl.manifest.json"])).RootElement.GetProperty("reports");
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(files["report.pdf"]))), manifest.GetProperty("report.pdf").GetString());
+        Assert.True(manifest.TryGetProperty("report.html", out _));
+        await File.AppendAllTextAsync(files["report.pdf"], "%");
+        (exit, output, error) = await AuditTrailFixture.RunAsync("verify", "--file", files["audit.jsonl"], "--public-key", Path.Combine(gatewayFolder, "audit-signing-key.pub.pem"));
+        Assert.True(exit != 0, output);
+        Assert.Contains("the report report.pdf is missing or not the one its manifest describes", output + error, StringComparison.Ordinal);
+
         if (postgres is not null)
         {
             await PostgresServer.DropDatabaseAsync(postgres);
@@ -184,6 +225,105 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         Assert.Contains("more than 3 entries", ex.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(over));
     }
+
+    [Fact]
+    public async Task Pack_OfAPeriodWithManyRows_ListsTheFirstOfEach_InBothReports_AndStaysSmall()
+    {
+        const int refusals = 3 * EvidenceTable.MaxRows;
+        var path = Path.Combine(_folder, "many.db");
+        Directory.CreateDirectory(_folder);
+        var at = new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+        await using (var db = await AuditDatabase.OpenAsync(path))
+        {
+            for (var i = 0; i < refusals; i++)
+            {
+                await db.Sink.WriteAsync(Gateway.Tests.Core.Audit.AuditChainTests.Sample(i) with { Decision = "deny", Outcome = AuditOutcomes.Denied, Tool = $"files__missing_{i}_" + new string('x', 200), Error = "unknown tool " + new string('y', 2000) }, TestContext.Timeout);
+            }
+
+            await db.Flusher.FlushAsync(TestContext.Timeout);
+        }
+
+        var zip = Path.Combine(_folder, "many.zip");
+        var result = await EvidencePack.WriteAsync(
+            EvidenceFramework.All["dora"], at.AddHours(-1), at.AddHours(1), new Gateway.Data.Stores.AuditChainReader($"Data Source={path};Pooling=False"), null, null, [], [], TimeSpan.FromMinutes(1), at.AddHours(2), zip, TestContext.Timeout);
+        Assert.Equal(refusals, result.Figures.Refusals.Total);
+        var files = Extract(zip, Path.Combine(_folder, "many"));
+        var report = await File.ReadAllTextAsync(files["report.html"]);
+        Assert.Contains($"The first 500 of {refusals:N0} are listed; all are in the export.", report, StringComparison.Ordinal);
+        var (pages, text) = PdfText.Read(files["report.pdf"]);
+        Assert.Contains($"The first 500 of {refusals:N0} are listed; all are in the export.", text.Replace('\n', ' '), StringComparison.Ordinal);
+        Assert.Contains("files__missing_499_", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("files__missing_500_", text, StringComparison.Ordinal);
+
+        // 500 rows of long cells: a few hundred pages at most, a few MB at most, whatever the period holds.
+        Assert.InRange(pages, 10, 600);
+        Assert.InRange(new FileInfo(files["report.pdf"]).Length, 1, 8_000_000);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task GrantsAtThePeriodsStartAndEnd_AreReconstructed_FromTheAgentsNow_AndTheAuditedChangesSince(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        var (from, to) = (time.GetUtcNow().AddDays(1), time.GetUtcNow().AddDays(10));
+        Directory.CreateDirectory(_folder);
+        await using var db = await AuditDatabase.OpenAsync(provider);
+        var recorder = new AdminChangeRecorder(db.Sink, time);
+        using (AuditActor.Use("admin-api"))
+        {
+            await recorder.RecordAsync("agent", "carol", "create", null, Record("carol", "a/x"));
+            await recorder.RecordAsync("agent", "dave", "create", null, Record("dave", "a/y"));
+        }
+
+        // In the period: carol gains a grant, erin is created, dave deleted; carol's owner and key change (not her grants).
+        time.Advance(TimeSpan.FromDays(2));
+        using (AuditActor.Use(AuditActor.Console("alice")))
+        {
+            await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x"), Record("carol", "a/x", "a/z"));
+            await recorder.RecordAsync("agent", "carol", "owner", Record("carol", "a/x", "a/z"), Record("carol", "a/x", "a/z") with { Owner = "alice" });
+            await recorder.RecordAsync("agent_key", "carol", "rotate", Array.Empty<AgentKeyInfo>(), Array.Empty<AgentKeyInfo>());
+            await recorder.RecordAsync("agent", "erin", "create", null, Record("erin", "b/*"));
+            await recorder.RecordAsync("agent", "dave", "delete", Record("dave", "a/y"), null);
+        }
+
+        // After the period: carol loses a/x (so her grants now are not her grants at the period's end).
+        time.Advance(TimeSpan.FromDays(10));
+        using (AuditActor.Use("admin-api"))
+        {
+            await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x", "a/z"), Record("carol", "a/z"));
+        }
+
+        await db.Flusher.FlushAsync(TestContext.Timeout);
+
+        AgentRecord[] now = [Record("carol", "a/z"), Record("erin", "b/*"), Record("frank", "c/*") with { ManagedByConfiguration = true }];
+        var zip = Path.Combine(_folder, "grants.zip");
+        var result = await EvidencePack.WriteAsync(
+            EvidenceFramework.All["soc2"], from, to, db.Reader, null, null, now, [], TimeSpan.FromMinutes(1), time.GetUtcNow(), zip, TestContext.Timeout);
+        Assert.Equal(
+            ["carol | a/x | 1 | a/x, a/z | False", "dave | a/y | 1 | (did not exist) | False", "erin | (did not exist) | 1 | b/* | False", "frank | c/* | 0 | c/* | True"],
+            result.Grants.Agents.Select(a => $"{a.Agent} | {EvidenceReport.GrantList(a.AtStart)} | {a.ChangesInPeriod} | {EvidenceReport.GrantList(a.AtEnd)} | {a.ManagedByConfiguration}"));
+
+        var files = Extract(zip, Path.Combine(_folder, "grants"));
+        var report = await File.ReadAllTextAsync(files["report.html"]);
+        Assert.Contains("<tr><td>carol</td><td>a/x</td><td class=\"n\">1</td><td>a/x, a/z</td><td></td></tr>", report, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>frank</td><td>c/*</td><td class=\"n\">0</td><td>c/*</td><td>managed by the configuration file: shown as now</td></tr>", report, StringComparison.Ordinal);
+        Assert.Matches("<td>carol</td><td>update</td><td>console:alice</td><td>a/x</td><td>a/x, a/z</td>", report);
+        Assert.Matches("<td>dave</td><td>delete</td><td>console:alice</td><td>a/y</td><td></td>", report);
+        Assert.Equal("3", Figure(report, "grant-changes-total"));
+        Assert.Contains("those changes are not audited", report, StringComparison.Ordinal);
+
+        var pdf = PdfText.Read(files["report.pdf"]).Text.Replace('\n', ' ');
+        var table = pdf.IndexOf(" Agent Grants at the start Grant changes in the period Grants at the end Note ", StringComparison.Ordinal);
+        Assert.True(table > 0, pdf);
+        Assert.StartsWith(
+            " Agent Grants at the start Grant changes in the period Grants at the end Note carol a/x 1 a/x, a/z dave a/y 1 (did not exist) erin (did not exist) 1 b/* frank c/* 0 c/* managed by the configuration file: shown as now ",
+            pdf[table..],
+            StringComparison.Ordinal);
+        Assert.Contains(" carol update console:alice a/x a/x, a/z ", pdf, StringComparison.Ordinal);
+    }
+
+    private static AgentRecord Record(string name, params string[] grants) => new(0, name, true, false, grants, [], DateTimeOffset.UnixEpoch);
 
     private static async Task<GatewayHost> StartAsync(string folder, string? witness, string? postgres = null)
     {

@@ -19,11 +19,19 @@ public sealed partial class PrometheusTests : IAsyncLifetime
     private const string MetricsToken = "metrics-scraper-token-0123";
     private readonly string _name = "pm" + Guid.NewGuid().ToString("N")[..6];
     private Microsoft.AspNetCore.Builder.WebApplication? _upstream;
+    private readonly string _witness = Path.Combine(Path.GetTempPath(), "gw-tests", "prometheus-witness-" + Guid.NewGuid().ToString("N"));
     private string _url = string.Empty;
 
     public async Task InitializeAsync() => (_upstream, _url) = await StartHttpAsync(_name);
 
-    public async Task DisposeAsync() => await _upstream!.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _upstream!.DisposeAsync();
+        if (Directory.Exists(_witness))
+        {
+            Directory.Delete(_witness, recursive: true);
+        }
+    }
 
     private async Task<GatewayHost> StartAsync(Dictionary<string, string?> telemetry)
     {
@@ -85,9 +93,13 @@ public sealed partial class PrometheusTests : IAsyncLifetime
             .SelectMany(p => p.GetProperty("targets").EnumerateArray())
             .SelectMany(t => MetricName().Matches(t.GetProperty("expr").GetString()!).Select(m => m.Value))
             .ToHashSet();
-        Assert.True(queried.Count >= 9, string.Join(", ", queried));
+        Assert.True(queried.Count >= 11, string.Join(", ", queried));
+        Assert.Contains("mcpgw_audit_witness_sequence", queried);
+        Assert.Contains("mcpgw_audit_witness_failing", queried);
 
-        await using var gateway = await StartAsync([]);
+        // A witness configured, so its gauges are exported (they exist only when there is a witness to report on).
+        var witness = _witness;
+        await using var gateway = await StartAsync(new() { ["Gateway:Audit:Witnesses:0:Directory"] = witness });
         await using (var agent = await gateway.ConnectAsync(Key))
         {
             await agent.CallToolAsync($"{_name}__echo", new Dictionary<string, object?> { ["message"] = "m" }, cancellationToken: TestContext.Timeout);
@@ -118,6 +130,7 @@ public sealed partial class PrometheusTests : IAsyncLifetime
         Assert.Matches($"mcpgw_tool_calls_total\\{{[^}}]*tool=\"{_name}__echo\"", scraped);
         Assert.Matches("mcpgw_tool_calls_total\\{[^}]*tool=\"_unknown\"", scraped);
         Assert.DoesNotContain("no-such-tool-", scraped, StringComparison.Ordinal);
+        Assert.Matches($"mcpgw_audit_witness_failing\\{{[^}}]*witness=\"directory {Regex.Escape(witness)}\"[^}}]*\\}} 0\\b", scraped);
     }
 
     private static async Task HeldThenApprovedAsync(GatewayHost gateway, ModelContextProtocol.Client.McpClient agent)

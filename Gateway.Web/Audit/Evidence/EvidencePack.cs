@@ -23,6 +23,9 @@ public static class EvidencePack
     /// <summary>The report's file name in the pack.</summary>
     public const string ReportFile = "report.html";
 
+    /// <summary>The PDF report's file name in the pack (the same report, when its fonts are installed).</summary>
+    public const string PdfFile = "report.pdf";
+
     /// <summary>The export's entries file name in the pack.</summary>
     public const string EntriesFile = "audit.jsonl";
 
@@ -84,12 +87,26 @@ public static class EvidencePack
             var chain = AuditChainCheck.VerifyDatabase(reader, publicKey, [], cancellationToken, coverage, now, witnessed);
             var export = AuditChainCheck.VerifyExport(entries, publicKey, []);
             var result = new EvidenceResult(
-                framework, from, to, now, figures, chain, export, manifest,
+                framework, from, to, now, figures, EvidenceGrants.Reconstruct(reader.ReadChanges("agent", from), to, agents), chain, export, manifest,
                 AuditChainCheck.ReadCheckpointFile(AuditExporter.CheckpointsPath(entries)),
                 used,
                 publicKey is null ? null : AuditCheckpoints.KeyId(publicKey),
-                origin);
+                origin,
+                EvidenceFonts.Problem);
             await File.WriteAllTextAsync(Path.Combine(folder, ReportFile), EvidenceReport.Write(result), cancellationToken);
+            var reports = new List<string> { ReportFile };
+            if (result.PdfProblem is null)
+            {
+                EvidencePdf.Write(result, Path.Combine(folder, PdfFile));
+                reports.Add(PdfFile);
+            }
+
+            // The manifest also names the reports with their SHA-256, so `audit verify` shows a report changed after the pack was made.
+            var manifestPath = AuditExporter.ManifestPath(entries);
+            await File.WriteAllTextAsync(
+                manifestPath,
+                System.Text.Json.JsonSerializer.Serialize(manifest with { Reports = reports.ToDictionary(r => r, r => AuditExporter.FileSha256(Path.Combine(folder, r))) }, AuditExporter.ManifestJson),
+                cancellationToken);
             if (publicKey is not null)
             {
                 await File.WriteAllTextAsync(Path.Combine(folder, PublicKeyFile), publicKey.ExportSubjectPublicKeyInfoPem(), cancellationToken);
@@ -98,7 +115,7 @@ public static class EvidencePack
             File.Delete(zipPath);
             using (var zip = ZipFile.Open(zipPath, ZipArchiveMode.Create))
             {
-                foreach (var part in new[] { ReportFile, EntriesFile, Path.GetFileName(AuditExporter.CheckpointsPath(entries)), Path.GetFileName(AuditExporter.ManifestPath(entries)), PublicKeyFile })
+                foreach (var part in new[] { ReportFile, PdfFile, EntriesFile, Path.GetFileName(AuditExporter.CheckpointsPath(entries)), Path.GetFileName(AuditExporter.ManifestPath(entries)), PublicKeyFile })
                 {
                     var path = Path.Combine(folder, part);
                     if (File.Exists(path))

@@ -14,7 +14,8 @@ public static class EvidenceReport
 {
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
 
-    private static readonly Dictionary<EvidenceSection, string> Titles = new()
+    /// <summary>The sections' titles, the same in the HTML and the PDF report.</summary>
+    internal static readonly Dictionary<EvidenceSection, string> Titles = new()
     {
         [EvidenceSection.Agents] = "Agents and their grants",
         [EvidenceSection.AccessChanges] = "Access changes",
@@ -26,6 +27,19 @@ public static class EvidenceReport
         [EvidenceSection.SignIns] = "Console sign-ins",
         [EvidenceSection.Integrity] = "Audit trail integrity",
     };
+
+    /// <summary>What the grants-over-the-period table holds (either report).</summary>
+    internal const string GrantsOverPeriod = "Each agent's grants at the start and at the end of the period, reconstructed from the agents as they are now and every audited change made since the period began (each records the agent's grants before and after it).";
+
+    /// <summary>What it cannot show (either report).</summary>
+    internal const string GrantsCannotShow = "Changes made through the API or the console are all in the trail. Agents managed by the configuration file are changed when the gateway starts with an edited file, and those changes are not audited: for them the grants shown are the ones they have now, and a change to their grants within the period cannot be shown (compare with the configuration file's history).";
+
+    internal const string ManagedByConfiguration = "managed by the configuration file: shown as now";
+
+    internal const string GrantsCapped = "More agents changed since the period began than the pack lists; the rest are in the export.";
+
+    /// <summary>A list of grants as the reports show it: none, or the agent did not exist.</summary>
+    internal static string GrantList(IReadOnlyList<string>? grants) => grants is null ? "(did not exist)" : grants.Count == 0 ? "(none)" : string.Join(", ", grants);
 
     /// <summary>Writes the report.</summary>
     public static string Write(EvidenceResult pack)
@@ -91,9 +105,22 @@ public static class EvidenceReport
                     h.Append("<tr><td>").Append(E(name)).Append("</td><td colspan=\"3\" class=\"note\">not an agent any more (or an unknown name)</td><td class=\"n\">").Append(Number(calls)).Append("</td><td class=\"n\">").Append(Number(refused)).Append("</td></tr>\n");
                 }
 
-                h.Append("</table>\n<p>Grant changes in the period: <b id=\"grant-changes-total\">").Append(Number(f.GrantChanges.Total)).Append("</b>.</p>\n");
+                h.Append("</table>\n<p>").Append(E(GrantsOverPeriod)).Append("</p>\n<table id=\"grants-period\"><tr><th>Agent</th><th>Grants at the start</th><th class=\"n\">Grant changes in the period</th><th>Grants at the end</th><th>Note</th></tr>\n");
+                foreach (var a in pack.Grants.Agents)
+                {
+                    h.Append("<tr><td>").Append(E(a.Agent)).Append("</td><td>").Append(E(GrantList(a.AtStart))).Append("</td><td class=\"n\">").Append(Number(a.ChangesInPeriod))
+                        .Append("</td><td>").Append(E(GrantList(a.AtEnd))).Append("</td><td>").Append(a.ManagedByConfiguration ? E(ManagedByConfiguration) : string.Empty).Append("</td></tr>\n");
+                }
+
+                h.Append("</table>\n");
+                if (pack.Grants.Capped)
+                {
+                    h.Append("<p class=\"note\">").Append(E(GrantsCapped)).Append("</p>\n");
+                }
+
+                h.Append("<p>Grant changes in the period, with who made them: <b id=\"grant-changes-total\">").Append(Number(f.GrantChanges.Total)).Append("</b>.</p>\n");
                 Table(h, "grant-changes", f.GrantChanges);
-                h.Append("<p class=\"note\">Grants are listed as they are when the pack was made; their state at the start of the period follows from the changes above (read backwards).</p>\n");
+                h.Append("<p class=\"note\">").Append(E(GrantsCannotShow)).Append("</p>\n");
                 break;
             case EvidenceSection.AccessChanges:
                 h.Append("<p>Changes to agents, console users, policy rules, tool classes and tool limits: <b id=\"access-total\">").Append(Number(f.AccessChanges.Total)).Append("</b>.</p>\n");
@@ -101,7 +128,7 @@ public static class EvidenceReport
                 break;
             case EvidenceSection.Approvals:
                 h.Append("<p>Calls held for approval: <b id=\"approvals-requested\">").Append(Number(f.ApprovalsRequested)).Append("</b>; decisions: ")
-                    .AppendJoin(", ", f.ApprovalDecisions.Select(d => $"{E(d.Key)} <b id=\"approvals-{E(d.Key)}\">{Number(d.Value)}</b>")).Append('.');
+                    .Append(f.ApprovalDecisions.Count == 0 ? "none" : string.Join(", ", f.ApprovalDecisions.Select(d => $"{E(d.Key)} <b id=\"approvals-{E(d.Key)}\">{Number(d.Value)}</b>"))).Append('.');
                 if (f.Wait is { } wait)
                 {
                     h.Append(CultureInfo.InvariantCulture, $" Wait for a decision: median {wait.Median.TotalSeconds:F1} s, longest {wait.Longest.TotalSeconds:F1} s.");
@@ -141,11 +168,12 @@ public static class EvidenceReport
         var chain = pack.Chain;
         if (summary)
         {
-            h.Append("<p id=\"integrity-result\" class=\"").Append(chain.Intact ? "ok" : "bad").Append("\">")
-                .Append(chain.Intact
-                    ? E(string.Create(CultureInfo.InvariantCulture, $"Audit trail intact: {chain.EntriesChecked:N0} entries, {chain.CheckpointsChecked:N0} checkpoint matches (stored and witnessed), {pack.Witnesses.Count(w => w.Problem is null)} witness(es) compared."))
-                    : E($"Audit trail NOT intact: first bad entry {chain.FirstBadSequence}: {chain.Problem}."))
-                .Append("</p>\n");
+            h.Append("<p id=\"integrity-result\" class=\"").Append(chain.Intact ? "ok" : "bad").Append("\">").Append(E(IntegritySummary(pack))).Append("</p>\n");
+            if (pack.PdfProblem is { } pdf)
+            {
+                h.Append("<p id=\"pdf-problem\" class=\"bad\">No PDF in this pack: ").Append(E(pdf)).Append("</p>\n");
+            }
+
             return;
         }
 
@@ -202,6 +230,15 @@ public static class EvidenceReport
         {
             h.Append("<p class=\"note\">The first ").Append(Number(table.Rows.Count)).Append(" of ").Append(Number(table.Total)).Append(" are listed; all are in the export.</p>\n");
         }
+    }
+
+    /// <summary>The chain's verification in one sentence, at the top of either report.</summary>
+    internal static string IntegritySummary(EvidenceResult pack)
+    {
+        var chain = pack.Chain;
+        return chain.Intact
+            ? string.Create(CultureInfo.InvariantCulture, $"Audit trail intact: {chain.EntriesChecked:N0} entries, {chain.CheckpointsChecked:N0} checkpoint matches (stored and witnessed), {pack.Witnesses.Count(w => w.Problem is null)} witness(es) compared.")
+            : $"Audit trail NOT intact: first bad entry {chain.FirstBadSequence}: {chain.Problem}.";
     }
 
     private static void Row(StringBuilder h, string name, string value) =>

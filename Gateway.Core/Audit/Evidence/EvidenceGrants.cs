@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Gateway.Core.Agents;
+
+namespace Gateway.Core.Audit.Evidence;
+
+/// <summary>
+/// Each agent's grants at the start and at the end of a period, reconstructed backwards from the agents as they are
+/// now and the audited agent changes made since the period began: every change through the API or the console
+/// records the agent's whole state before and after it, so an agent's grants at a moment are the "before" of its first
+/// change after that moment, or its grants now when it has not changed since. Changes applied from the configuration
+/// file at start-up are not audited; agents managed by the configuration are flagged for that reason.
+/// </summary>
+public sealed class EvidenceGrants
+{
+    private readonly Dictionary<string, State?> _atStart = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, State?> _atEnd = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _changes = new(StringComparer.Ordinal);
+
+    private EvidenceGrants()
+    {
+    }
+
+    /// <summary>Gets the agents, by name.</summary>
+    public IReadOnlyList<EvidenceAgentGrants> Agents { get; private set; } = [];
+
+    /// <summary>Gets whether more agents than <see cref="EvidenceFigures.MaxNames"/> changed since the period began (the rest are not listed).</summary>
+    public bool Capped { get; private set; }
+
+    /// <summary>Reconstructs the grants.</summary>
+    /// <param name="changesSince">The <c>agent/*</c> admin changes made since the period's start, in sequence order.</param>
+    /// <param name="to">The period's end (exclusive).</param>
+    /// <param name="now">The agents as they are now.</param>
+    public static EvidenceGrants Reconstruct(IEnumerable<AuditChainEntry> changesSince, DateTimeOffset to, IReadOnlyList<AgentRecord> now)
+    {
+        var grants = new EvidenceGrants();
+        foreach (var entry in changesSince)
+        {
+            grants.Add(entry, to);
+        }
+
+        var current = now.ToDictionary(a => a.Name, StringComparer.Ordinal);
+        grants.Agents =
+        [
+            .. grants._atStart.Keys.Union(current.Keys).Order(StringComparer.Ordinal).Select(name =>
+            {
+                var here = current.GetValueOrDefault(name);
+                var nowState = here is null ? null : new State(here.Grants);
+                return new EvidenceAgentGrants(
+                    name,
+                    (grants._atStart.TryGetValue(name, out var start) ? start : nowState)?.Grants,
+                    (grants._atEnd.TryGetValue(name, out var end) ? end : nowState)?.Grants,
+                    grants._changes.GetValueOrDefault(name),
+                    here?.ManagedByConfiguration ?? false);
+            }),
+        ];
+        return grants;
+    }
+
+    private static State? Side(JsonElement root, string side) =>
+        root.TryGetProperty(side, out var state) && state.ValueKind == JsonValueKind.Object
+            ? new State(state.TryGetProperty("grants", out var g) && g.ValueKind == JsonValueKind.Array ? [.. g.EnumerateArray().Select(e => e.ToString())] : [])
+            : null;
+
+    private void Add(AuditChainEntry entry, DateTimeOffset to)
+    {
+        var r = entry.Record;
+        if (r.Kind != AuditKinds.AdminChange || r.Tool is not { } tool || !tool.StartsWith("agent/", StringComparison.Ordinal) || r.ArgumentsRedacted is not { } states)
+        {
+            return;
+        }
+
+        var name = tool["agent/".Length..];
+        if (!_atStart.ContainsKey(name) && _atStart.Count >= EvidenceFigures.MaxNames)
+        {
+            Capped = true;
+            return;
+        }
+
+        State? before, after;
+        try
+        {
+            using var doc = JsonDocument.Parse(states);
+            (before, after) = (Side(doc.RootElement, "before"), Side(doc.RootElement, "after"));
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+
+        _atStart.TryAdd(name, before);
+        if (r.Timestamp >= to)
+        {
+            _atEnd.TryAdd(name, before);
+        }
+        else if (!(before?.Grants ?? []).SequenceEqual(after?.Grants ?? []) || (before is null) != (after is null))
+        {
+            _changes[name] = _changes.GetValueOrDefault(name) + 1;
+        }
+    }
+
+    private sealed record State(IReadOnlyList<string> Grants);
+}
+
+/// <summary>One agent's grants over a period.</summary>
+/// <param name="Agent">Its name.</param>
+/// <param name="AtStart">Its grants at the period's start; <see langword="null"/> when it did not exist then.</param>
+/// <param name="AtEnd">Its grants at the period's end; <see langword="null"/> when it did not exist then.</param>
+/// <param name="ChangesInPeriod">How many audited changes in the period changed its grants (created and deleted included).</param>
+/// <param name="ManagedByConfiguration">Whether the configuration file manages it: those changes are not in the trail.</param>
+public sealed record EvidenceAgentGrants(string Agent, IReadOnlyList<string>? AtStart, IReadOnlyList<string>? AtEnd, int ChangesInPeriod, bool ManagedByConfiguration);
