@@ -14,13 +14,6 @@ namespace Gateway.Web.Authentication.OAuth;
 /// </summary>
 internal sealed partial class AccessTokenValidator : IDisposable
 {
-    private static readonly string[] Algorithms =
-    [
-        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
-        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
-        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
-    ];
-
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly AgentOAuthSettings _settings;
     private readonly ProtectedResource _resource;
@@ -80,7 +73,7 @@ internal sealed partial class AccessTokenValidator : IDisposable
             return AccessTokenCheck.Refused("Encrypted tokens are not accepted; the issuer must sign access tokens for this resource without encrypting them.");
         }
 
-        if (!Algorithms.Contains(jwt.Alg, StringComparer.Ordinal))
+        if (!JwtAlgorithms.Asymmetric.Contains(jwt.Alg, StringComparer.Ordinal))
         {
             // alg "none", symmetric algorithms (a public key used as an HMAC secret) and anything unknown.
             return AccessTokenCheck.Refused("The token's signing algorithm is not accepted.");
@@ -149,7 +142,7 @@ internal sealed partial class AccessTokenValidator : IDisposable
         ValidIssuers = [_issuer.Url.TrimEnd('/'), _issuer.Url.TrimEnd('/') + "/"],
         ValidAudience = _resource.Resource,
         IssuerSigningKeys = configuration.SigningKeys,
-        ValidAlgorithms = Algorithms,
+        ValidAlgorithms = JwtAlgorithms.Asymmetric,
         RequireSignedTokens = true,
         ValidateIssuerSigningKey = true,
 

@@ -31,13 +31,6 @@ internal sealed partial class BackChannelLogout : IDisposable
     /// <summary>How old a logout token may be (its <c>iat</c>); its <c>jti</c> is remembered that long.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
 
-    private static readonly string[] Algorithms =
-    [
-        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
-        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
-        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
-    ];
-
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly HttpClient _http;
     private readonly IReadOnlyList<LogoutSource> _sources;
@@ -96,7 +89,7 @@ internal sealed partial class BackChannelLogout : IDisposable
             return "Encrypted logout tokens are not accepted.";
         }
 
-        if (!Algorithms.Contains(jwt.Alg, StringComparer.Ordinal))
+        if (!JwtAlgorithms.Asymmetric.Contains(jwt.Alg, StringComparer.Ordinal))
         {
             return "The logout token's signing algorithm is not accepted.";
         }
@@ -203,7 +196,7 @@ internal sealed partial class BackChannelLogout : IDisposable
         ValidIssuers = [source.Issuer.TrimEnd('/'), source.Issuer.TrimEnd('/') + "/"],
         ValidAudience = source.ClientId,
         IssuerSigningKeys = configuration.SigningKeys,
-        ValidAlgorithms = Algorithms,
+        ValidAlgorithms = JwtAlgorithms.Asymmetric,
         RequireSignedTokens = true,
         ValidateIssuerSigningKey = true,
         ValidateLifetime = false,
