@@ -38,7 +38,7 @@ public sealed class SecretValuesBrowserTests(ChromiumFixture chromium) : IClassF
             },
         }));
         await page.ClickAsync("#import-review");
-        await Assertions.Expect(page.Locator("#import-table")).ToContainTextAsync("'SERVICE_API_TOKEN' looks like a secret");
+        await Assertions.Expect(page.Locator("#import-table")).ToContainTextAsync("'SERVICE_API_TOKEN' looks like a secret", new() { Timeout = 30_000 });
         await page.ClickAsync("#import-register");
         await Assertions.Expect(page.Locator(".import-result")).ToHaveTextAsync("Registered.", new() { Timeout = 30_000 });
         await gateway.WaitForToolAsync("files__env");
