@@ -165,22 +165,7 @@ public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper outp
         postgres is null ? new Dictionary<string, string?>() : new Dictionary<string, string?> { ["ConnectionStrings:Gateway"] = postgres },
         Http(server, url),
         Agent("people", AgentKey, $"{server}/*"),
-        new Dictionary<string, string?>
-        {
-            [$"Gateway:Servers:{server}:CredentialMode"] = "tokenExchange",
-            [$"Gateway:Servers:{server}:ExchangeResource"] = url,
-            [$"Gateway:Servers:{server}:Credential:Kind"] = "oauth",
-            [$"Gateway:Servers:{server}:Credential:ClientId"] = TestTokenServer.ClientId,
-            [$"Gateway:Servers:{server}:Credential:Secret"] = Secret,
-            [$"Gateway:Servers:{server}:Credential:TokenEndpoint"] = _idp.TokenEndpoint,
-            ["Gateway:OAuth:AllowHttp"] = "true",
-            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
-            ["Gateway:AgentOAuth:Issuer"] = _idp.Issuer,
-            ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
-            ["Gateway:AgentOAuth:DefaultAgent"] = "people",
-            ["Gateway:TokenExchange:ClientId"] = TestTokenServer.ClientId,
-            ["Gateway:TokenExchange:ClientSecret"] = exchangeSecret,
-        }), directory);
+        TokenExchangeGateway.Settings(server, url, _idp, Secret, exchangeSecret)), directory);
 
     private static async Task<string> WhoamiAsync(GatewayHost gateway, string token, string server = "hr-exchange")
     {

@@ -79,20 +79,5 @@ public sealed class UserModeRequestsTests : IAsyncLifetime
     private Task<GatewayHost> StartGatewayAsync(string url) => GatewayHost.StartAsync(Merge(
         Http(Server, url),
         Agent("people", "usermode-agent-key-0123456789", $"{Server}/*"),
-        new Dictionary<string, string?>
-        {
-            [$"Gateway:Servers:{Server}:CredentialMode"] = "tokenExchange",
-            [$"Gateway:Servers:{Server}:ExchangeResource"] = url,
-            [$"Gateway:Servers:{Server}:Credential:Kind"] = "oauth",
-            [$"Gateway:Servers:{Server}:Credential:ClientId"] = TestTokenServer.ClientId,
-            [$"Gateway:Servers:{Server}:Credential:Secret"] = Secret,
-            [$"Gateway:Servers:{Server}:Credential:TokenEndpoint"] = _idp.TokenEndpoint,
-            ["Gateway:OAuth:AllowHttp"] = "true",
-            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
-            ["Gateway:AgentOAuth:Issuer"] = _idp.Issuer,
-            ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
-            ["Gateway:AgentOAuth:DefaultAgent"] = "people",
-            ["Gateway:TokenExchange:ClientId"] = TestTokenServer.ClientId,
-            ["Gateway:TokenExchange:ClientSecret"] = Secret,
-        }));
+        TokenExchangeGateway.Settings(Server, url, _idp, Secret, Secret)));
 }
