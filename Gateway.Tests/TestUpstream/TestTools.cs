@@ -117,6 +117,22 @@ public sealed class TestTools
         return "touched " + uri;
     }
 
+    [McpServerTool(Name = "log_burst"), Description("Sends 'count' info log messages (at most 200) back to back, then answers: the last one and the result arrive together.")]
+    public static async Task<string> LogBurst(McpServer server, int count, CancellationToken cancellationToken)
+    {
+        CallLog.Record("log_burst");
+        count = Math.Clamp(count, 0, 200);
+        for (var i = 1; i <= count; i++)
+        {
+            await server.SendNotificationAsync(
+                NotificationMethods.LoggingMessageNotification,
+                new LoggingMessageNotificationParams { Level = LoggingLevel.Info, Logger = "burst", Data = System.Text.Json.JsonSerializer.SerializeToElement($"log {i}") },
+                cancellationToken: cancellationToken);
+        }
+
+        return $"logged {count}";
+    }
+
     [McpServerTool(Name = "pid"), Description("Returns the server's process id.")]
     public static int Pid()
     {

@@ -102,9 +102,9 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         var bridge = new SessionBridge(upstream, request);
         var handlers = new McpClientHandlers
         {
+            // Log messages are taken where the transport reads them (ForwardLogAsync), not here.
             NotificationHandlers =
             [
-                new(NotificationMethods.LoggingMessageNotification, (n, ct) => new ValueTask(bridge.ForwardNotificationAsync(n.Method, n.Params, ct))),
                 new(NotificationMethods.ResourceUpdatedNotification, (n, ct) => new ValueTask(ForwardResourceUpdatedAsync(bridge, n, ct))),
             ],
         };
@@ -129,7 +129,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         var capabilities = new ClientCapabilities { Sampling = agentCaps?.Sampling, Elicitation = agentCaps?.Elicitation, Roots = agentCaps?.Roots };
         try
         {
-            bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None, sessionRevision: true);
+            bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None, sessionRevision: true, inOrder: n => ForwardLogAsync(bridge, n));
         }
         catch (Exception ex) when (ex is McpException or HttpRequestException { StatusCode: >= System.Net.HttpStatusCode.BadRequest and < System.Net.HttpStatusCode.InternalServerError })
         {
@@ -149,6 +149,32 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
         LogBridgeOpened(upstream.Name, sessionId);
         return bridge;
+    }
+
+    /// <summary>
+    /// Forwards a log message as the transport reads it, before the messages after it: one sent during a call then
+    /// travels on that call's stream ahead of its result, as the upstream sent it. Handed to the SDK client instead,
+    /// its handler could run after the result completed the call (each message is handled after a yield to the thread
+    /// pool), and the message would go to the session's standalone stream, which another instance may hold.
+    /// </summary>
+    private async ValueTask<bool> ForwardLogAsync(SessionBridge bridge, JsonRpcNotification notification)
+    {
+        if (notification.Method != NotificationMethods.LoggingMessageNotification)
+        {
+            return false;
+        }
+
+        try
+        {
+            await bridge.ForwardNotificationAsync(notification.Method, notification.Params, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The agent went away; log messages are best effort, like progress.
+            LogForwardFailed(bridge.Upstream.Name, ex.Message);
+        }
+
+        return true;
     }
 
     private async Task ForwardResourceUpdatedAsync(SessionBridge bridge, JsonRpcNotification notification, CancellationToken cancellationToken)
@@ -176,6 +202,9 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Opened a session bridge to {Server} for session {SessionId}.")]
     private partial void LogBridgeOpened(string server, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A log message of {Server} did not reach its agent: {Reason}")]
+    private partial void LogForwardFailed(string server, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Closing a session bridge to {Server} failed: {Reason}")]
     private partial void LogCloseFailed(string server, string reason);

@@ -10,9 +10,12 @@ namespace Gateway.Web.Upstreams;
 /// overtaken by the result. It also hides multi round-trip results from the SDK client, which must not answer them
 /// itself (<see cref="InputRequiredPassThrough"/>), and keeps the tool-definition fields the SDK client would drop
 /// (<see cref="ToolFieldPassThrough"/>). Task status notifications go the same way as progress, to the agent's
-/// tasks/get (<see cref="TaskStatusRouter"/>). Everything else passes through unchanged.
+/// tasks/get (<see cref="TaskStatusRouter"/>). A session bridge's log messages go the same way, to
+/// <paramref name="inOrder"/>: handed to the SDK client, they would be handled after a yield to the thread pool, in no
+/// fixed order with the result read after them, and could miss the call's stream. Everything else passes through unchanged.
 /// </summary>
-internal sealed class ProgressInterceptingTransport(IClientTransport inner, ProgressRouter router, TaskStatusRouter tasks, string server) : IClientTransport
+/// <param name="inOrder">Takes notifications as they are read, awaited before the next message; returns whether it took one.</param>
+internal sealed class ProgressInterceptingTransport(IClientTransport inner, ProgressRouter router, TaskStatusRouter tasks, string server, Func<JsonRpcNotification, ValueTask<bool>>? inOrder = null) : IClientTransport
 {
     public string Name => inner.Name;
 
@@ -20,7 +23,7 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
     public Session? Connected { get; private set; }
 
     public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
-        Connected = new Session(await inner.ConnectAsync(cancellationToken), router, tasks, server);
+        Connected = new Session(await inner.ConnectAsync(cancellationToken), router, tasks, server, inOrder);
 
     internal sealed class Session : ITransport
     {
@@ -28,18 +31,20 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
         private readonly ProgressRouter _router;
         private readonly TaskStatusRouter _tasks;
         private readonly string _server;
+        private readonly Func<JsonRpcNotification, ValueTask<bool>>? _inOrder;
         private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
         private readonly Task _pump;
 
         // The ids of tools/list requests in flight: their responses keep the tool fields the SDK does not know.
         private readonly System.Collections.Concurrent.ConcurrentDictionary<RequestId, byte> _toolLists = new();
 
-        public Session(ITransport inner, ProgressRouter router, TaskStatusRouter tasks, string server)
+        public Session(ITransport inner, ProgressRouter router, TaskStatusRouter tasks, string server, Func<JsonRpcNotification, ValueTask<bool>>? inOrder)
         {
             _inner = inner;
             _router = router;
             _tasks = tasks;
             _server = server;
+            _inOrder = inOrder;
             _pump = Task.Run(PumpAsync);
         }
 
@@ -78,6 +83,11 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
 
             if (message is JsonRpcNotification { Method: Gateway.Web.Protocol.TasksProtocol.StatusNotification } status
                 && await _tasks.TryForwardAsync(_server, status))
+            {
+                return;
+            }
+
+            if (_inOrder is not null && message is JsonRpcNotification notification && await _inOrder(notification))
             {
                 return;
             }

@@ -47,17 +47,18 @@ internal sealed partial class UpstreamClientFactory(
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <param name="traffic">Counts the bytes the upstream sends (the health probe reads it).</param>
     /// <param name="sessionRevision">Open a 2025-11-25 session whatever the upstream offers (a session bridge: the agent's own era, with the session features it needs).</param>
-    public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken, UpstreamTraffic? traffic = null, bool sessionRevision = false) =>
-        (await ConnectAsync(server, handlers, onStderr, capabilities, sessionRevision || server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken)).Client;
+    /// <param name="inOrder">Takes notifications where the transport reads them, in the stream's order (see <see cref="ProgressInterceptingTransport"/>).</param>
+    public async Task<McpClient> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, CancellationToken cancellationToken, UpstreamTraffic? traffic = null, bool sessionRevision = false, Func<JsonRpcNotification, ValueTask<bool>>? inOrder = null) =>
+        (await ConnectAsync(server, handlers, onStderr, capabilities, sessionRevision || server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken, inOrder)).Client;
 
     /// <summary>Connects the shared client of an upstream: over streamable HTTP also its <see cref="DirectToolCalls"/>.</summary>
     public Task<UpstreamLink> ConnectSharedAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, UpstreamTraffic traffic, CancellationToken cancellationToken) =>
-        ConnectAsync(server, handlers, onStderr, null, server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken);
+        ConnectAsync(server, handlers, onStderr, null, server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken, inOrder: null);
 
     /// <summary>Gets the most bytes one message of <paramref name="server"/> may have: its own limit, else <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
     public long ResultLimit(ServerDefinition server) => server.MaxResultBytes ?? gatewayOptions.Value.Mcp.MaxResultBytes;
 
-    private async Task<UpstreamLink> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, UpstreamTraffic? traffic, CancellationToken cancellationToken)
+    private async Task<UpstreamLink> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, UpstreamTraffic? traffic, CancellationToken cancellationToken, Func<JsonRpcNotification, ValueTask<bool>>? inOrder)
     {
         var limit = ResultLimit(server);
         HttpClient? http = null;
@@ -113,7 +114,7 @@ internal sealed partial class UpstreamClientFactory(
         timeout.CancelAfter(server.ConnectTimeout);
         try
         {
-            var intercepting = new ProgressInterceptingTransport(transport, progress, taskStatus, server.Name);
+            var intercepting = new ProgressInterceptingTransport(transport, progress, taskStatus, server.Name, inOrder);
             var client = await McpClient.CreateAsync(intercepting, options, loggerFactory, timeout.Token);
 
             // Tool calls over streamable HTTP skip the SDK client's receive path (DirectToolCalls); SSE and stdio keep it.

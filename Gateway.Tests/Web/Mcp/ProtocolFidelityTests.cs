@@ -51,6 +51,41 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LogMessages_AreRelayedInOrder_AllOfThem_BeforeTheResult_OnTheCallsStream()
+    {
+        // The session asked for log messages, so its calls go over its own upstream session (a bridge). The upstream
+        // sends 50 messages back to back and answers at once: each must travel on the call's stream, in the upstream's
+        // order, ahead of the result (not after it, nor on the session's standalone stream, which another instance
+        // behind a balancer may hold).
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__log_burst");
+        using var http = new HttpClient();
+        var session = await InitializeRawAsync(http, gateway);
+        using (var level = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"debug"}}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, level.StatusCode);
+        }
+
+        for (var round = 0; round < 3; round++)
+        {
+            var body = """{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"TOOL","arguments":{"count":50}}}"""
+                .Replace("TOOL", $"{_name}__log_burst", StringComparison.Ordinal)
+                .Replace("ID", (10 + round).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            using var call = await PostRawAsync(http, gateway, session, body);
+            var events = (await call.Content.ReadAsStringAsync(TestContext.Timeout)).Split('\n')
+                .Where(l => l.StartsWith("data:", StringComparison.Ordinal))
+                .Select(l => System.Text.Json.JsonDocument.Parse(l[5..]).RootElement)
+                .ToList();
+
+            var logs = events.TakeWhile(e => e.TryGetProperty("method", out _)).ToList();
+            Assert.All(logs, e => Assert.Equal("notifications/message", e.GetProperty("method").GetString()));
+            Assert.Equal(Enumerable.Range(1, 50).Select(i => $"log {i}"), logs.Select(e => e.GetProperty("params").GetProperty("data").GetString()));
+            var result = Assert.Single(events.Skip(logs.Count));
+            Assert.Equal("logged 50", result.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Progress_IsRelayedInOrder_BeforeTheResult_ToAStateless2026Client()
     {
         await using var gateway = await StartAsync();
@@ -125,7 +160,7 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         Assert.Equal(3, first.Tools.Count);
         Assert.NotNull(first.NextCursor);
         var all = await client.ListToolsAsync(cancellationToken: TestContext.Timeout);
-        Assert.Equal(12, all.Count);
+        Assert.Equal(13, all.Count);
         Assert.Equal(all.Count, all.Select(t => t.Name).Distinct().Count());
 
         var bad = await Assert.ThrowsAsync<McpProtocolException>(() => client.ListToolsAsync(new ListToolsRequestParams { Cursor = "not-a-cursor" }, TestContext.Timeout).AsTask());
