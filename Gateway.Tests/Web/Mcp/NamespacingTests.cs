@@ -54,7 +54,7 @@ public sealed class NamespacingTests : IAsyncLifetime
     public async Task EmptyPrefixes_Collide_LaterToolIsNotExposed_AndTheReasonIsVisible()
     {
         await using var gateway = await GatewayHost.StartAsync(Merge(Http(_a, _urlA, prefix: ""), Http(_b, _urlB, prefix: ""), Agent("agent", Key, "*/*")));
-        await gateway.Upstreams.WaitUntilAsync(c => c.Tools.Collisions.Count == 12, TestContext.Timeout);
+        await gateway.Upstreams.WaitUntilAsync(c => c.Tools.Collisions.Count == 13, TestContext.Timeout);
         await using var client = await gateway.ConnectAsync(Key);
 
         var names = (await client.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name).ToList();
