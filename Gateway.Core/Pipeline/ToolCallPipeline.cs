@@ -195,8 +195,9 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
     {
         try
         {
-            using var commitSpan = ToolCallTracing.StartChild(ToolCallTracing.AuditCommitSpan);
+            var committing = Stopwatch.GetTimestamp();
             await audit.CommitAsync(record with { Kind = AuditKinds.ToolCallStarted, Outcome = AuditOutcomes.Started }, CancellationToken.None);
+            ToolCallTracing.Committed(span, committing);
         }
         catch (AuditUnavailableException ex)
         {
@@ -207,12 +208,11 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
 
         try
         {
-            // The upstream's part in a span of its own, current while the port sends, so the upstream request carries
-            // its trace context (the SDK's _meta.traceparent, and the traceparent header over HTTP). Inline rather
-            // than a helper method: one async state machine less per call.
+            // The call's span is current while the port sends, so the request to the upstream (the MCP client's span)
+            // is its child and carries the trace on (the SDK's _meta.traceparent, and the traceparent header over HTTP).
+            // Inline rather than a helper method: one async state machine less per call.
             TResult result;
             var sent = Stopwatch.GetTimestamp();
-            var upstreamSpan = ToolCallTracing.StartChild(ToolCallTracing.UpstreamCallSpan);
             try
             {
                 result = await forwarder.ForwardAsync(entry, cancellationToken);
@@ -220,7 +220,6 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             finally
             {
                 scan.SentCredential = forwarder.SentCredential;
-                upstreamSpan?.Dispose();
                 ToolCallTracing.Elapsed(span, ToolCallTracing.Tags.UpstreamTime, Stopwatch.GetElapsedTime(sent));
                 meters?.UpstreamAnswered(entry.Server, sent);
             }

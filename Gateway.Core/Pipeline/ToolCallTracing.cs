@@ -6,9 +6,12 @@ using Gateway.Core.Policy;
 namespace Gateway.Core.Pipeline;
 
 /// <summary>
-/// The gateway's spans for a tool call: one <c>execute_tool {tool}</c> span per call, with child spans for the approval
-/// wait, the commit of the audit "started" entry and the upstream call. Its parent is whatever is current when the call
-/// enters the pipeline: the MCP SDK's server span for the request (whose parent is the agent's <c>_meta.traceparent</c>).
+/// The gateway's spans for a tool call: one <c>execute_tool {tool}</c> span per call, with a child span for the
+/// approval wait of a held call. The commit of the audit "started" entry and the upstream's time are attributes and an
+/// event of the call's span, not spans: a span each cost more than the rest of the tracing on every call, and the
+/// request to the upstream already is a span (the MCP client's, a child of this one). Its parent is whatever is current
+/// when the call enters the pipeline: the MCP SDK's server span for the request (whose parent is the agent's
+/// <c>_meta.traceparent</c>).
 /// </summary>
 /// <remarks>
 /// Names follow the OpenTelemetry GenAI semantic conventions (open-telemetry/semantic-conventions-genai,
@@ -28,11 +31,11 @@ public static class ToolCallTracing
     /// <summary>The child span for the time a held call waits for a human.</summary>
     public const string ApprovalWaitSpan = "approval wait";
 
-    /// <summary>The child span for the durable commit of the call's audit "started" entry (write-before-forward).</summary>
-    public const string AuditCommitSpan = "audit commit";
-
-    /// <summary>The child span for the upstream's part of the call.</summary>
-    public const string UpstreamCallSpan = "upstream call";
+    /// <summary>
+    /// The event on the call's span when its audit "started" entry is durable (write-before-forward: the request to the
+    /// upstream starts after it).
+    /// </summary>
+    public const string AuditCommittedEvent = "audit started committed";
 
     private static readonly ActivitySource Source = new(SourceName);
 
@@ -49,6 +52,7 @@ public static class ToolCallTracing
         public const string ApprovalWait = "mcpgw.approval.wait_ms";
         public const string Approved = "mcpgw.approval.approved";
         public const string UpstreamTime = "mcpgw.upstream.duration_ms";
+        public const string AuditCommitTime = "mcpgw.audit.commit_ms";
     }
 
     /// <summary>Starts the call's span, or returns null when nobody listens or the sampler drops it.</summary>
@@ -86,6 +90,16 @@ public static class ToolCallTracing
             activity.SetTag(Tags.Server, server);
             activity.SetTag(Tags.OriginalTool, originalName);
             activity.SetTag(Tags.AccessClass, accessClass.Name());
+        }
+    }
+
+    /// <summary>Records that the call's "started" entry is durable, and how long its commit took since <paramref name="since"/>.</summary>
+    public static void Committed(Activity? activity, long since)
+    {
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(Tags.AuditCommitTime, Stopwatch.GetElapsedTime(since).TotalMilliseconds);
+            activity.AddEvent(new ActivityEvent(AuditCommittedEvent));
         }
     }
 

@@ -68,6 +68,9 @@ internal sealed class OtlpReceiver : IAsyncDisposable
 /// <summary>One span as the collector received it (ids in lower-case hex, as in <c>traceparent</c>).</summary>
 internal sealed record OtlpSpan(string Scope, string TraceId, string SpanId, string ParentSpanId, string Name, int Kind, ulong StartNanos, ulong EndNanos, IReadOnlyDictionary<string, object?> Attributes, int StatusCode)
 {
+    /// <summary>Gets the span's events (name and time), in the order sent.</summary>
+    public IReadOnlyList<(string Name, ulong TimeNanos)> Events { get; init; } = [];
+
     public object? this[string attribute] => Attributes.GetValueOrDefault(attribute);
 }
 
@@ -119,6 +122,7 @@ internal static class OtlpTraceDecoder
         int kind = 0, status = 0;
         ulong start = 0, end = 0;
         var attributes = new Dictionary<string, object?>();
+        var events = new List<(string, ulong)>();
         foreach (var (field, value) in Fields(span))
         {
             switch (field)
@@ -134,13 +138,18 @@ internal static class OtlpTraceDecoder
                     var (key, any) = ReadKeyValue(value.Bytes);
                     attributes[key] = any;
                     break;
+                case 11:
+                    // Event: time_unix_nano 1 (fixed64), name 2.
+                    var parts = Fields(value.Bytes);
+                    events.Add((parts.Where(f => f.Field == 2).Select(f => f.Value.Text).FirstOrDefault() ?? string.Empty, parts.Where(f => f.Field == 1).Select(f => f.Value.Number).FirstOrDefault()));
+                    break;
                 case 15:
                     status = (int)(Fields(value.Bytes).Where(f => f.Field == 3).Select(f => f.Value.Number).FirstOrDefault());
                     break;
             }
         }
 
-        return new OtlpSpan(scope, traceId, spanId, parent, name, kind, start, end, attributes, status);
+        return new OtlpSpan(scope, traceId, spanId, parent, name, kind, start, end, attributes, status) { Events = events };
     }
 
     private static (string Key, object? Value) ReadKeyValue(byte[] keyValue)

@@ -92,16 +92,19 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.IsType<double>(toolCall[ToolCallTracing.Tags.UpstreamTime]);
         Assert.Null(toolCall["error.type"]);
 
-        // Its children, in the pipeline's order: the wait for the approver, the commit of the "started" entry, the upstream.
+        // Its children, in the pipeline's order: the wait for the approver, then the request to the upstream (the SDK's
+        // client span), which starts only after the "started" entry is durable (the event on the call's span).
         var children = spans.Where(s => s.ParentSpanId == toolCall.SpanId).OrderBy(s => s.StartNanos).ToList();
-        Assert.Equal([ToolCallTracing.ApprovalWaitSpan, ToolCallTracing.AuditCommitSpan, ToolCallTracing.UpstreamCallSpan], children.Select(s => s.Name));
+        Assert.Equal([ToolCallTracing.ApprovalWaitSpan, "tools/call echo_meta"], children.Select(s => s.Name));
         Assert.Equal(true, children[0][ToolCallTracing.Tags.Approved]);
-        Assert.True(children[0].EndNanos <= children[1].StartNanos && children[1].EndNanos <= children[2].StartNanos);
+        var (_, committedAt) = Assert.Single(toolCall.Events, e => e.Name == ToolCallTracing.AuditCommittedEvent);
+        Assert.IsType<double>(toolCall[ToolCallTracing.Tags.AuditCommitTime]);
+        Assert.True(children[0].EndNanos <= committedAt && committedAt <= children[1].StartNanos);
 
-        // The request to the upstream (the SDK's client span) carries the trace on: in _meta both ways, and as the
-        // W3C header over HTTP; the upstream's own server span continues it.
-        var upstreamCall = children[2];
-        var outgoing = Assert.Single(spans, s => s.Kind == Client && s.Name == "tools/call echo_meta" && s.ParentSpanId == upstreamCall.SpanId);
+        // The request to the upstream carries the trace on: in _meta both ways, and as the W3C header over HTTP; the
+        // upstream's own server span continues it.
+        var outgoing = children[1];
+        Assert.Equal(Client, outgoing.Kind);
         Assert.Equal($"00-{traceId}-{outgoing.SpanId}-01", upstreamMeta["traceparent"]?.GetValue<string>());
         Assert.Contains(_gate.Requests, r => r.Headers.GetValueOrDefault("traceparent")?.StartsWith($"00-{traceId}-", StringComparison.Ordinal) == true);
         Assert.Contains(spans, s => s.Kind == Server && s.Name == "tools/call echo_meta" && s.ParentSpanId == outgoing.SpanId);
