@@ -13,10 +13,19 @@ namespace Gateway.Web.Credentials.Users;
 /// </summary>
 internal sealed partial class UserAccounts(IUserUpstreamTokenStore store, OAuthTokenClient oauth, ILogger<UserAccounts> logger)
 {
-    /// <summary>The most token sources kept; beyond it the oldest are dropped (their users' next call reads the row again).</summary>
+    /// <summary>
+    /// The most token sources kept. A new one beyond it empties the cache: every user's next call reads their row again
+    /// and refreshes (cheap to get right, and rare: it takes this many users connected to per-user servers at once).
+    /// </summary>
     public const int MaxSources = 10_000;
 
     private readonly ConcurrentDictionary<(string Server, string User), Source> _sources = new();
+
+    /// <summary>Gets or sets the bound (<see cref="MaxSources"/>; a test lowers it to reach it).</summary>
+    internal int Capacity { get; set; } = MaxSources;
+
+    /// <summary>Gets how many token sources are cached.</summary>
+    internal int Count => _sources.Count;
 
     /// <summary>The user's access token at the server, or <see langword="null"/> when the user has not connected an account.</summary>
     /// <exception cref="OAuthException">The authorization server refused the refresh token (the user must connect again) or did not answer.</exception>
@@ -31,7 +40,7 @@ internal sealed partial class UserAccounts(IUserUpstreamTokenStore store, OAuthT
                 return null;
             }
 
-            if (_sources.Count >= MaxSources)
+            if (_sources.Count >= Capacity)
             {
                 _sources.Clear();
             }

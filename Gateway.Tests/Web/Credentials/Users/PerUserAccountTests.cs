@@ -150,6 +150,40 @@ public sealed class PerUserAccountTests : IAsyncLifetime
         Assert.Equal(0, CallLog.Count("mail-gone", "whoami"));
     }
 
+    [Fact]
+    public async Task TheCacheOfUsersTokens_IsBounded_ANewUserBeyondItEmptiesIt_AndEveryoneKeepsTheirOwnIdentity()
+    {
+        await using var setup = await StartAsync("mail-bound");
+        var gateway = setup.Gateway;
+        var accounts = gateway.Services.GetRequiredService<Gateway.Web.Credentials.Users.UserAccounts>();
+        accounts.Capacity = 2;
+        var tokens = new Dictionary<string, string>();
+        foreach (var user in new[] { "alice", "bob", "carol" })
+        {
+            tokens[user] = await _idp.UserTokenAsync(Secret, user, gateway.McpUri.ToString());
+            await ConnectAccountAsync(gateway, "mail-bound", user, user + "@mail.example");
+        }
+
+        Assert.Equal("alice@mail.example", await WhoamiAsync(gateway, tokens["alice"], "mail-bound"));
+        Assert.Equal("bob@mail.example", await WhoamiAsync(gateway, tokens["bob"], "mail-bound"));
+        Assert.Equal(2, accounts.Count);
+
+        // At the bound, a cached user's next call costs no refresh.
+        var issued = _idp.Issued;
+        Assert.Equal("alice@mail.example", await WhoamiAsync(gateway, tokens["alice"], "mail-bound"));
+        Assert.Equal(issued, _idp.Issued);
+
+        // A third user empties the cache first, so it never holds more than its bound...
+        Assert.Equal("carol@mail.example", await WhoamiAsync(gateway, tokens["carol"], "mail-bound"));
+        Assert.Equal(1, accounts.Count);
+
+        // ...and alice's next call reads her row again and refreshes, still as herself.
+        issued = _idp.Issued;
+        Assert.Equal("alice@mail.example", await WhoamiAsync(gateway, tokens["alice"], "mail-bound"));
+        Assert.Equal(issued + 1, _idp.Issued);
+        Assert.Equal(2, accounts.Count);
+    }
+
     /// <summary>A gateway with a per-user server, and the upstream behind it.</summary>
     internal sealed record Setup(GatewayHost Gateway, Microsoft.AspNetCore.Builder.WebApplication Upstream) : IAsyncDisposable
     {
