@@ -35,23 +35,33 @@ public sealed class UsageCounters : IUsageCounters
     // read by every instance until midnight).
     private readonly ConcurrentQueue<UsageCount> _ended = new();
 
+    // What NextCountAsync hands out: completed by the first count after it was armed. A call pays one volatile read
+    // while it is already completed, so the background exchange can sleep while nothing is counted instead of polling.
+    private TaskCompletionSource _counted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <inheritdoc/>
     public LimitKind TryAcquire(CounterKey key, EffectiveLimits limits, DateTimeOffset now)
     {
         var counter = _counters.GetOrAdd(key, static _ => new Counter());
+        LimitKind refused;
         lock (counter)
         {
             Roll(key, counter, now);
-            var refused = counter.Check(limits, includeInFlight: true);
+            refused = counter.Check(limits, includeInFlight: true);
             if (refused == LimitKind.None)
             {
                 counter.InFlight++;
                 counter.Minute.Own++;
                 counter.Day.Own++;
             }
-
-            return refused;
         }
+
+        if (refused == LimitKind.None)
+        {
+            Counted();
+        }
+
+        return refused;
     }
 
     /// <inheritdoc/>
@@ -78,6 +88,8 @@ public sealed class UsageCounters : IUsageCounters
             {
                 counter.InFlight = Math.Max(0, counter.InFlight - 1);
             }
+
+            Counted();
         }
     }
 
@@ -89,6 +101,8 @@ public sealed class UsageCounters : IUsageCounters
         {
             counter.InFlight++;
         }
+
+        Counted();
     }
 
     /// <inheritdoc/>
@@ -105,7 +119,20 @@ public sealed class UsageCounters : IUsageCounters
                 counter.Minute.Own--;
                 counter.Day.Own--;
             }
+
+            Counted();
         }
+    }
+
+    /// <summary>
+    /// Completes at the first count here (a call started, ended, re-entered or undone) after this call. Armed
+    /// before the exchange looks at the counters, so nothing counted meanwhile goes unseen.
+    /// </summary>
+    public Task NextCountAsync()
+    {
+        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _counted, next);
+        return next.Task;
     }
 
     /// <inheritdoc/>
@@ -279,6 +306,18 @@ public sealed class UsageCounters : IUsageCounters
             {
                 counter.OthersInFlight = count;
             }
+        }
+    }
+
+    private void Counted()
+    {
+        // A full fence between the count (above, under the counter's lock) and reading which signal is armed: without
+        // it the read could see the signal the exchange replaced while the exchange missed the count.
+        Interlocked.MemoryBarrier();
+        var counted = Volatile.Read(ref _counted);
+        if (!counted.Task.IsCompleted)
+        {
+            counted.TrySetResult();
         }
     }
 

@@ -2,6 +2,7 @@ using Gateway.Data.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SQLitePCL;
 
 namespace Gateway.Data.Sqlite;
 
@@ -29,7 +30,7 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         SqliteConnection? connection = null;
-        SqliteCommand? pragma = null;
+        sqlite3_stmt? pragma = null;
         long? last = null;
         var reconciled = time.GetTimestamp();
         using var timer = new PeriodicTimer(interval, time);
@@ -43,14 +44,12 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
                     {
                         connection = new SqliteConnection(connectionString);
                         await connection.OpenAsync(stoppingToken);
-                        pragma = connection.CreateCommand();
-                        pragma.CommandText = "PRAGMA data_version;";
-                        pragma.Prepare();
+                        pragma = Prepare(connection);
                     }
 
                     // The first look signals too: a change committed after a snapshot's initial load and before the
                     // watch's first value would otherwise be taken as the baseline and never reported.
-                    var current = (long)(await pragma!.ExecuteScalarAsync(stoppingToken))!;
+                    var current = DataVersion(pragma!);
                     if (last != current || time.GetElapsedTime(reconciled) >= ReconcileInterval)
                     {
                         reconciled = time.GetTimestamp();
@@ -76,6 +75,32 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
         {
             pragma?.Dispose();
             connection?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The pragma as a bare SQLite statement, stepped directly: the look runs every second for the life of the process,
+    /// and through ADO.NET each one built a data reader, a task and a boxed value for one integer.
+    /// </summary>
+    private static sqlite3_stmt Prepare(SqliteConnection connection)
+    {
+        var rc = raw.sqlite3_prepare_v2(connection.Handle, "PRAGMA data_version;", out var statement);
+        SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+        return statement;
+    }
+
+    private static long DataVersion(sqlite3_stmt statement)
+    {
+        try
+        {
+            var rc = raw.sqlite3_step(statement);
+            return rc == raw.SQLITE_ROW
+                ? raw.sqlite3_column_int64(statement, 0)
+                : throw new SqliteException($"PRAGMA data_version returned no row (SQLite result {rc}).", rc);
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
         }
     }
 

@@ -25,7 +25,12 @@ public sealed class RawUpstream
     private readonly ConcurrentDictionary<string, (string Result, int Ends)> _resumable = new();
     private readonly ConcurrentQueue<IReadOnlyDictionary<string, string>> _calls = new();
 
+    private int _pings;
+
     private RawUpstream(bool idLast) => _idLast = idLast;
+
+    /// <summary>Gets how many <c>ping</c> requests were answered.</summary>
+    public int Pings => Volatile.Read(ref _pings);
 
     /// <summary>Gets the MCP headers (and Authorization) of each HTTP <c>tools/call</c> request, in arrival order.</summary>
     public IReadOnlyCollection<IReadOnlyDictionary<string, string>> CallHeaders => _calls;
@@ -161,6 +166,7 @@ public sealed class RawUpstream
                 await WriteAsync(output, sse, id, "{\"protocolVersion\":" + JsonSerializer.Serialize(version) + ""","capabilities":{"tools":{}},"serverInfo":{"name":"raw","version":"1.0.0"}}""", cancellationToken);
                 break;
             case "ping":
+                Interlocked.Increment(ref _pings);
                 await WriteAsync(output, sse, id, "{}", cancellationToken);
                 break;
             case "tools/list":

@@ -72,10 +72,15 @@ internal sealed partial class AuditCheckpointService(
         {
             try
             {
-                await Task.Delay(Options.CheckpointPoll, time, stoppingToken);
+                // Nothing waiting to be signed: nothing to do until something is written (here or by another
+                // instance), so wait for the database's change watch instead of waking every poll. An idle gateway
+                // neither reads nor wakes for checkpoints.
+                if (added == 0 && seen != -1)
+                {
+                    await changes.WaitForChangeAsync(seen, stoppingToken);
+                }
 
-                // Nothing written since the last look (here or by another instance), and nothing waiting to be signed:
-                // no query. An idle gateway reads nothing.
+                await Task.Delay(Options.CheckpointPoll, time, stoppingToken);
                 var version = changes.Version;
                 if (version == seen && added == 0)
                 {

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Gateway.Core.Identity;
 using Gateway.Web.Authentication;
 using Gateway.Web.Console;
@@ -18,8 +17,6 @@ internal static class ConsoleIdentityExtensions
 {
     /// <summary>The console's sign-in cookie (also named in the API's OpenAPI document).</summary>
     public const string CookieName = "mcpgw.console";
-
-    private const string LoginLimiter = "console-login";
 
     public static IServiceCollection AddConsoleIdentity(this IServiceCollection services, IConfiguration configuration)
     {
@@ -92,30 +89,27 @@ internal static class ConsoleIdentityExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(ConsoleDefaults.Policy, p => p.RequireRole(ConsoleRoles.All));
 
-        // Guessing passwords is slow: a few attempts per minute per address.
-        services.AddRateLimiter(o =>
-        {
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.OnRejected = LoginThrottledPage.WriteAsync;
-            o.AddPolicy(LoginLimiter, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) }));
-        });
+        services.AddSingleton<LoginThrottle>();
         return services;
     }
 
     public static WebApplication MapConsoleIdentity(this WebApplication app)
     {
-        app.UseRateLimiter();
         app.UseMiddleware<PasswordChangeRequiredMiddleware>();
-        app.MapPost("/console/login", (Delegate)SignInAsync).AllowAnonymous().RequireRateLimiting(LoginLimiter).ExcludeFromDescription();
+        app.MapPost("/console/login", (Delegate)SignInAsync).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/console/sso", (Delegate)ChallengeAsync).AllowAnonymous().ExcludeFromDescription();
         app.MapPost("/console/logout", (Delegate)SignOutAsync).ExcludeFromDescription();
         return app;
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext context, [FromForm] string? userName, [FromForm] string? password, [FromForm] string? returnUrl, ConsoleAccounts accounts, ConsoleSignInSettings settings, ConsoleSignInAudit audit)
+    private static async Task<IResult> SignInAsync(HttpContext context, [FromForm] string? userName, [FromForm] string? password, [FromForm] string? returnUrl, ConsoleAccounts accounts, ConsoleSignInSettings settings, ConsoleSignInAudit audit, LoginThrottle throttle)
     {
+        if (throttle.Refused(context) is { } seconds)
+        {
+            await LoginThrottledPage.WriteAsync(context.Response, seconds, context.RequestAborted);
+            return Results.Empty;
+        }
+
         var back = ReturnUrl.LocalOrRoot(returnUrl);
         var user = settings.LocalEnabled && !string.IsNullOrEmpty(userName) && !string.IsNullOrEmpty(password)
             ? await accounts.VerifyAsync(userName, password, context.RequestAborted)

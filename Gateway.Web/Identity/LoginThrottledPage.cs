@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace Gateway.Web.Identity;
 
@@ -10,13 +8,8 @@ namespace Gateway.Web.Identity;
 /// </summary>
 internal static class LoginThrottledPage
 {
-    public static async ValueTask WriteAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    public static async Task WriteAsync(HttpResponse response, int seconds, CancellationToken cancellationToken)
     {
-        // The fixed window knows when it reopens; a limiter that does not say is given a minute (its window).
-        var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-            : 60;
-        var response = context.HttpContext.Response;
         response.StatusCode = StatusCodes.Status429TooManyRequests;
         response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         response.Headers.CacheControl = "no-store";

@@ -6,7 +6,8 @@ using Gateway.Data.Stores;
 namespace Gateway.Web.Limits;
 
 /// <summary>
-/// Exchanges this instance's usage counts with the database every <see cref="LimitOptions.SyncInterval"/>: adds what
+/// Exchanges this instance's usage counts with the database every <see cref="LimitOptions.SyncInterval"/> (on SQLite
+/// only while there is something to exchange; an idle instance sleeps until a call is counted or the file changes): adds what
 /// was counted here since the last exchange, reads back every instance's totals, and reports its calls in flight and
 /// reads back the other live instances'. Loads the totals before the gateway
 /// serves (a restart keeps the day's count) and exchanges once more when it stops (nothing counted here is lost).
@@ -50,12 +51,18 @@ internal sealed partial class UsageCounterSync(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.SyncInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (true)
             {
-                await ExchangeAsync(stoppingToken);
+                await Task.Delay(options.SyncInterval, time, stoppingToken);
+
+                // Armed before the exchange looks, so a call counted while it runs is not missed by the wait below.
+                var counted = counters.NextCountAsync();
+                if (!await ExchangeAsync(stoppingToken))
+                {
+                    await IdleAsync(counted, stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -64,8 +71,24 @@ internal sealed partial class UsageCounterSync(
         }
     }
 
-    /// <summary>One exchange, and once a minute the removal of windows that ended more than a minute ago.</summary>
-    internal async Task ExchangeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Nothing counted here and the file unchanged: sleeps until a call is counted or the change watch sees a commit,
+    /// instead of waking every interval to find the same.
+    /// </summary>
+    private async Task IdleAsync(Task counted, CancellationToken stoppingToken)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var changed = databaseChanges.WaitForChangeAsync(_seenVersion, idle.Token);
+        await Task.WhenAny(counted, changed);
+        await idle.CancelAsync();
+        stoppingToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// One exchange, and once a minute the removal of windows that ended more than a minute ago. Returns
+    /// <see langword="false"/> when it was skipped: on SQLite, nothing counted here and the file unchanged.
+    /// </summary>
+    internal async Task<bool> ExchangeAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var minute = UsageWindow.StartOf(UsageWindow.Minute, now);
@@ -73,7 +96,7 @@ internal sealed partial class UsageCounterSync(
         var version = databaseChanges.Version;
         if (_skipUnchanged && changes.Count == 0 && version == _seenVersion && counters.InFlightUnchanged())
         {
-            return;
+            return false;
         }
 
         try
@@ -90,7 +113,7 @@ internal sealed partial class UsageCounterSync(
             }
 
             LogExchangeFailed(logger, ex, changes.Count);
-            return;
+            return true;
         }
 
         // Calls in flight: this instance's changed counts out, the other live instances' back. An instance unseen for
@@ -112,7 +135,7 @@ internal sealed partial class UsageCounterSync(
             }
 
             LogExchangeFailed(logger, ex, changed.Count);
-            return;
+            return true;
         }
 
         if (minute != _prunedMinute)
@@ -127,6 +150,8 @@ internal sealed partial class UsageCounterSync(
                 LogPruneFailed(logger, ex);
             }
         }
+
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Exchanging usage counts with the database failed; {Changes} change(s) kept for the next exchange. Limits are enforced on what this instance knows meanwhile.")]

@@ -10,6 +10,10 @@ public sealed partial class UpstreamConnection
     private int _inFlight;
     private volatile TaskCompletionSource? _idle;
 
+    // When the shared client last got an answer to a forwarded request (TimeProvider timestamp): proof the upstream
+    // was alive then, so the health probe can wait an interval from it (Supervision).
+    private long _answeredAt;
+
     /// <summary>Gets the direct way for tool calls over <paramref name="client"/> if it is the shared client and has one (streamable HTTP).</summary>
     internal DirectToolCalls? DirectFor(McpClient client) => _link is { } link && link.Client == client ? link.Direct : null;
 
@@ -59,13 +63,24 @@ public sealed partial class UpstreamConnection
         }
     }
 
+    /// <summary>Notes an answer on the shared client (a session's own client is another connection, maybe another process).</summary>
+    private void Answered(McpClient client)
+    {
+        if (client == _client)
+        {
+            Volatile.Write(ref _answeredAt, _time.GetTimestamp());
+        }
+    }
+
     private async Task<T> InvokeCountedAsync<T>(McpClient client, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Definition.CallTimeout);
         try
         {
-            return await call(client, timeout.Token);
+            var result = await call(client, timeout.Token);
+            Answered(client);
+            return result;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
@@ -86,6 +101,7 @@ public sealed partial class UpstreamConnection
         catch (Exception ex) when (ex is McpProtocolException or Gateway.Core.Pipeline.UpstreamInputRequiredException or Gateway.Core.Pipeline.UpstreamTaskCreatedException)
         {
             // The upstream answered (a JSON-RPC error, a request for the agent's input, a task handle): pass it through unchanged.
+            Answered(client);
             throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

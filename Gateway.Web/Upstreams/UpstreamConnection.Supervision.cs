@@ -88,45 +88,93 @@ public sealed partial class UpstreamConnection
     }
 
     /// <summary>Returns when the upstream is gone: process exit or transport close, a failed ping, or a failed call.</summary>
+    /// <remarks>
+    /// An answer to a forwarded call proves the upstream alive as well as a probe does, so a session upstream is probed
+    /// a health check interval after the last proof of either kind: a busy upstream is not pinged at all, and one that
+    /// stops answering is still probed within an interval of its last answer.
+    /// </remarks>
     private async Task WatchAsync(McpClient client, CancellationToken stop)
     {
         // The fingerprint of the lists agents see, kept so each re-read of a 2026-07-28 upstream serializes one list, not two.
         string? seen = null;
-        while (true)
-        {
-            var tick = Task.Delay(_options.HealthCheckInterval, _time, stop);
-            var woke = _wake.WaitAsync(stop);
-            var done = await Task.WhenAny(client.Completion, tick, woke);
-            stop.ThrowIfCancellationRequested();
-            if (done == client.Completion)
-            {
-                var details = await client.Completion;
-                throw new InvalidOperationException(details.Exception?.Message ?? "the upstream closed the connection" + StderrHint());
-            }
+        var alive = _time.GetTimestamp();
 
-            if (_inventoryStale)
+        // One wait on the wake-up at a time, kept across ticks and cancelled when the watch ends: a new wait each tick
+        // (or one left over from the previous connection) would sit first in the semaphore's queue, and a failed call's
+        // wake-up would go to a wait nobody awaits.
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        Task? woke = null;
+        try
+        {
+            while (true)
             {
-                _inventoryStale = false;
-                _inventory = await UpstreamInventoryReader.ReadAsync(client, stop);
-                seen = null;
-                _onChanged();
-            }
-            else if (done == tick && IsSessionless(client))
-            {
-                // 2026-07-28 has no session to push list_changed on (only a subscriptions/listen stream, which a
-                // stateless upstream cannot serve): re-read the lists at each health check and publish real changes.
-                var fresh = await UpstreamInventoryReader.ReadAsync(client, stop);
-                var fingerprint = UpstreamInventoryFingerprint.Of(fresh);
-                seen ??= UpstreamInventoryFingerprint.Of(_inventory);
-                if (fingerprint != seen)
+                var tick = Task.Delay(UntilProbe(client, alive), _time, stop);
+                woke ??= _wake.WaitAsync(watching.Token);
+                var done = await Task.WhenAny(client.Completion, tick, woke);
+                stop.ThrowIfCancellationRequested();
+                if (done == woke)
                 {
-                    (_inventory, seen) = (fresh, fingerprint);
+                    woke = null;
+                }
+
+                if (done == client.Completion)
+                {
+                    var details = await client.Completion;
+                    throw new InvalidOperationException(details.Exception?.Message ?? "the upstream closed the connection" + StderrHint());
+                }
+
+                if (done == tick && !IsSessionless(client) && Volatile.Read(ref _answeredAt) is var answered && answered > alive)
+                {
+                    // A call was answered since the last proof: that is the proof; the next probe is due an interval after it.
+                    alive = answered;
+                    ProbesSkipped++;
+                    continue;
+                }
+
+                if (_inventoryStale)
+                {
+                    _inventoryStale = false;
+                    _inventory = await UpstreamInventoryReader.ReadAsync(client, stop);
+                    seen = null;
                     _onChanged();
                 }
-            }
+                else if (done == tick && IsSessionless(client))
+                {
+                    // 2026-07-28 has no session to push list_changed on (only a subscriptions/listen stream, which a
+                    // stateless upstream cannot serve): re-read the lists at each health check and publish real changes.
+                    var fresh = await UpstreamInventoryReader.ReadAsync(client, stop);
+                    var fingerprint = UpstreamInventoryFingerprint.Of(fresh);
+                    seen ??= UpstreamInventoryFingerprint.Of(_inventory);
+                    if (fingerprint != seen)
+                    {
+                        (_inventory, seen) = (fresh, fingerprint);
+                        _onChanged();
+                    }
+                }
 
-            await ProbeAsync(client, stop);
+                await ProbeAsync(client, stop);
+                alive = _time.GetTimestamp();
+            }
         }
+        finally
+        {
+            await watching.CancelAsync();
+        }
+    }
+
+    /// <summary>
+    /// How long until the next probe: an interval after the last proof of life (connecting, a probe, an answered call).
+    /// A 2026-07-28 upstream is looked at every interval regardless: the look also re-reads its lists.
+    /// </summary>
+    private TimeSpan UntilProbe(McpClient client, long alive)
+    {
+        if (IsSessionless(client))
+        {
+            return _options.HealthCheckInterval;
+        }
+
+        var since = _time.GetElapsedTime(Math.Max(alive, Volatile.Read(ref _answeredAt)));
+        return since >= _options.HealthCheckInterval ? TimeSpan.Zero : _options.HealthCheckInterval - since;
     }
 
     private static bool IsSessionless(McpClient client) => ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion);

@@ -62,6 +62,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     public string? ServerVersion { get; private set; }
 
+    /// <summary>Gets how many health probes were left out because an answered call had just shown the upstream alive.</summary>
+    internal int ProbesSkipped { get; private set; }
+
     public string? ProtocolVersion => _client?.NegotiatedProtocolVersion;
 
     /// <summary>Whether the connected upstream advertises the extension (<c>capabilities.extensions</c>).</summary>

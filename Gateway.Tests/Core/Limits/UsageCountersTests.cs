@@ -1,4 +1,5 @@
 using Gateway.Core.Limits;
+using Gateway.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Core.Limits;
@@ -16,6 +17,26 @@ public sealed class UsageCountersTests
     private readonly Dictionary<UsageWindow, long> _table = [];
 
     private DateTimeOffset Now => _time.GetUtcNow();
+
+    [Fact]
+    public async Task NextCountAsync_CompletesAtTheFirstCountAfterIt_NotAtAPeekOrARefusal()
+    {
+        var counters = new UsageCounters();
+        var limit = new EffectiveLimits(RequestsPerMinute: 1, 0, 0);
+        var counted = counters.NextCountAsync();
+        Assert.Equal(LimitKind.None, counters.TryAcquire(Key, limit, Now));
+        await counted.WaitAsync(TestContext.Timeout);
+
+        // Nothing counted: a peek and a refused call leave the next one pending.
+        var next = counters.NextCountAsync();
+        Assert.Equal(LimitKind.RequestsPerMinute, counters.Peek(Key, limit, Now));
+        Assert.Equal(LimitKind.RequestsPerMinute, counters.TryAcquire(Key, limit, Now));
+        Assert.False(next.IsCompleted);
+
+        // A call that ends changes the calls in flight: counted.
+        counters.Release(Key);
+        await next.WaitAsync(TestContext.Timeout);
+    }
 
     [Fact]
     public void AQuotaSpentOnTwoInstances_RefusesOnBoth_AfterOneExchangeEach()

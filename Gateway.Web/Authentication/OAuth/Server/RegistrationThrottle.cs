@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using System.Threading.RateLimiting;
+using Gateway.Core.Limits;
 
 namespace Gateway.Web.Authentication.OAuth.Server;
 
@@ -8,37 +8,30 @@ namespace Gateway.Web.Authentication.OAuth.Server;
 /// Bounds dynamic client registration, which anyone may call: at most
 /// <see cref="AuthorizationServerSettings.RegistrationsPerMinute"/> requests a minute from one address and
 /// <see cref="AuthorizationServerSettings.RegistrationsPerMinuteTotal"/> from all, counted before the body is read
-/// (refused requests count too). Beyond either, 429 with <c>Retry-After</c>. Fixed windows, in memory per instance;
-/// idle addresses are dropped by the limiter itself, so the table does not grow with the addresses seen.
+/// (refused requests count too). Beyond either, 429 with <c>Retry-After</c>. Fixed windows, in memory per instance,
+/// with no timer (<see cref="AttemptThrottle"/>); at most <see cref="MaxAddresses"/> addresses are held at once.
 /// </summary>
-internal sealed class RegistrationThrottle : IDisposable
+internal sealed class RegistrationThrottle
 {
-    private readonly PartitionedRateLimiter<IPAddress> _limiter;
+    public const int MaxAddresses = 10_000;
 
-    public RegistrationThrottle(AgentOAuthSettings settings)
+    private readonly AttemptThrottle _perAddress;
+    private readonly AttemptThrottle _total;
+
+    public RegistrationThrottle(AgentOAuthSettings settings, TimeProvider time)
     {
         var server = settings.AuthorizationServer;
-        var perAddress = PartitionedRateLimiter.Create<IPAddress, string>(address => RateLimitPartition.GetFixedWindowLimiter(
-            address.ToString(), _ => new FixedWindowRateLimiterOptions { PermitLimit = server.RegistrationsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-        var total = PartitionedRateLimiter.Create<IPAddress, string>(_ => RateLimitPartition.GetFixedWindowLimiter(
-            "all", _ => new FixedWindowRateLimiterOptions { PermitLimit = server.RegistrationsPerMinuteTotal, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-        _limiter = PartitionedRateLimiter.CreateChained(perAddress, total);
+        _perAddress = new AttemptThrottle(server.RegistrationsPerMinute, TimeSpan.FromMinutes(1), MaxAddresses, time);
+        _total = new AttemptThrottle(server.RegistrationsPerMinuteTotal, TimeSpan.FromMinutes(1), 1, time);
     }
 
     /// <summary>Takes one registration of <paramref name="address"/>; yields the seconds to wait when refused, or <see langword="null"/>.</summary>
     public int? Refused(IPAddress? address)
     {
-        using var lease = _limiter.AttemptAcquire(address ?? IPAddress.None);
-        if (lease.IsAcquired)
-        {
-            return null;
-        }
-
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 60;
+        var wait = _perAddress.Take((address ?? IPAddress.None).ToString()) ?? _total.Take("all");
+        return wait is { } w ? Math.Max(1, (int)Math.Ceiling(w.TotalSeconds)) : null;
     }
 
     /// <summary>The <c>Retry-After</c> value for <paramref name="seconds"/>.</summary>
     public static string RetryAfter(int seconds) => seconds.ToString(CultureInfo.InvariantCulture);
-
-    public void Dispose() => _limiter.Dispose();
 }
