@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Adds a migration named $1 to both engines' histories (Migrations/Sqlite and Migrations/Postgres), then regenerates
-# both engines' compiled models (CompiledModels/, what the gateway runs on; MigrationsTests fails when they are stale).
-# With --model-only, only the compiled models are regenerated (after a model change that needs no migration).
+# both engines' compiled models (CompiledModels/, what the gateway runs on) and whole-history scripts
+# (Migrations/<engine>/FreshDatabase.sql, what an empty database is created with). Tests fail when either is stale.
+# With --model-only, only those are regenerated (after a model change that needs no migration).
 # `dotnet ef` writes the model snapshot over the first GatewayDbContextModelSnapshot.cs it finds in the project, so the
 # other engine's snapshot is moved aside while each one runs.
 set -euo pipefail
@@ -30,4 +31,6 @@ if [ "$name" != "--model-only" ]; then
 fi
 rmdir "$aside"
 optimize Sqlite
-optimize Postgres -- --provider postgres
+optimize Postgres --no-build -- --provider postgres
+dotnet ef migrations script --project Gateway.Data --no-build --no-transactions -o "$PWD/Gateway.Data/Migrations/Sqlite/FreshDatabase.sql"
+dotnet ef migrations script --project Gateway.Data --no-build --no-transactions -o "$PWD/Gateway.Data/Migrations/Postgres/FreshDatabase.sql" -- --provider postgres
