@@ -6,7 +6,8 @@ namespace Gateway.Data;
 /// <summary>
 /// Lets <c>dotnet ef migrations add</c> build the model without starting the web host. Each engine has its own
 /// history; <c>Gateway.Data/add-migration.sh NAME</c> adds a migration to both (it passes <c>-- --provider postgres</c>
-/// for PostgreSQL). No database is contacted; the PostgreSQL connection string only selects the provider.
+/// for PostgreSQL) and regenerates the engines' compiled models from the model built here. No database is contacted;
+/// the PostgreSQL connection string only selects the provider.
 /// </summary>
 internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<GatewayDbContext>
 {
@@ -18,7 +19,7 @@ internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<G
             ? GatewayDatabase.Postgres("Host=localhost;Database=design-time")
             : GatewayDatabase.Sqlite("Data Source=design-time.db");
         var options = new DbContextOptionsBuilder<GatewayDbContext>();
-        database.Configure(options);
+        database.Configure(options, compiledModel: false);
         return new(options.Options);
     }
 }

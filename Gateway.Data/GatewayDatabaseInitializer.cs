@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Data;
 
 /// <summary>
-/// Applies migrations at startup and sets the SQLite journal to WAL. Registered first, so every other hosted service
+/// Applies migrations at startup (an empty database gets them as one script, <see cref="FreshDatabase"/>) and sets the
+/// SQLite journal to WAL. Registered first, so every other hosted service
 /// starts on a current schema.
 /// </summary>
 internal sealed partial class GatewayDatabaseInitializer(IDbContextFactory<GatewayDbContext> factory, ILogger<GatewayDatabaseInitializer> logger) : IHostedService
@@ -20,6 +21,13 @@ internal sealed partial class GatewayDatabaseInitializer(IDbContextFactory<Gatew
         }
 
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        var all = db.Database.GetMigrations().ToList();
+        if (pending.Count == all.Count && pending.Count > 0 && await FreshDatabase.TryCreateAsync(db, all[^1], cancellationToken))
+        {
+            LogCreated(pending.Count, db.Database.GetDbConnection().DataSource);
+            return;
+        }
+
         if (pending.Count > 0)
         {
             // Only when there is something to apply: a least-privilege runtime role (no DDL rights, see the README) then
@@ -31,6 +39,9 @@ internal sealed partial class GatewayDatabaseInitializer(IDbContextFactory<Gatew
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database created ({Applied} migrations applied as one script) at {DataSource}.")]
+    private partial void LogCreated(int applied, string dataSource);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database ready ({Applied} migrations applied) at {DataSource}.")]
     private partial void LogMigrated(int applied, string dataSource);
