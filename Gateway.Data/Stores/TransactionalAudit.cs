@@ -1,0 +1,68 @@
+using Gateway.Core.Audit;
+using Gateway.Data.Entities;
+using Gateway.Data.Postgres;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gateway.Data.Stores;
+
+/// <summary>
+/// Appends audit entries to the chain inside a caller's own write transaction, so a change and its entries commit
+/// together or not at all. The caller takes the chain's lock first (<see cref="LockChainAsync"/>), as the writer's
+/// appenders do (<see cref="IAuditAppender"/>): no other append can come between the head read here and the commit.
+/// </summary>
+internal static class TransactionalAudit
+{
+    /// <summary>
+    /// Takes the chain's lock for the rest of the transaction: on PostgreSQL the appenders' advisory lock; on SQLite the
+    /// transaction's own write lock already serializes writers (EF begins SQLite transactions <c>IMMEDIATE</c>).
+    /// </summary>
+    public static async Task LockChainAsync(GatewayDbContext db, CancellationToken cancellationToken)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({PostgresAuditAppender.ChainLock})", cancellationToken);
+        }
+    }
+
+    /// <summary>Links <paramref name="records"/> after the chain's head and saves them in the current transaction.</summary>
+    public static async Task AppendAsync(GatewayDbContext db, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        var head = await db.AuditEntries.AsNoTracking().OrderByDescending(e => e.Sequence).Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
+        var sequence = head?.Sequence ?? 0;
+        var previous = head?.Hash ?? AuditChain.Genesis;
+        foreach (var record in records)
+        {
+            var entry = AuditChain.Link(++sequence, previous, AuditChain.Normalize(record));
+            var r = entry.Record;
+            db.AuditEntries.Add(new AuditEntryEntity
+            {
+                Sequence = entry.Sequence,
+                Timestamp = r.Timestamp,
+                Kind = r.Kind,
+                Actor = r.Actor,
+                Server = r.Server,
+                Tool = r.Tool,
+                Decision = r.Decision,
+                Rule = r.Rule,
+                Outcome = r.Outcome,
+                DurationMs = r.DurationMs,
+                Error = r.Error,
+                ArgumentsSha256 = r.ArgumentsSha256,
+                ArgumentsRedacted = r.ArgumentsRedacted,
+                ResultSha256 = r.ResultSha256,
+                Findings = r.Findings,
+                CallId = r.CallId,
+                PreviousHash = previous,
+                Hash = entry.Hash,
+            });
+            previous = entry.Hash!;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}
