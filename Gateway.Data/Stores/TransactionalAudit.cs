@@ -2,6 +2,7 @@ using Gateway.Core.Audit;
 using Gateway.Data.Entities;
 using Gateway.Data.Postgres;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Gateway.Data.Stores;
 
@@ -32,9 +33,21 @@ internal static class TransactionalAudit
             return;
         }
 
-        var head = await db.AuditEntries.AsNoTracking().OrderByDescending(e => e.Sequence).Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
-        var sequence = head?.Sequence ?? 0;
-        var previous = head?.Hash ?? AuditChain.Genesis;
+        // The appenders' head read, as a plain command in the transaction: no LINQ query to compile at start-up.
+        long sequence = 0;
+        var previous = AuditChain.Genesis;
+        await using (var head = db.Database.GetDbConnection().CreateCommand())
+        {
+            head.Transaction = db.Database.CurrentTransaction?.GetDbTransaction() ?? throw new InvalidOperationException("Audit entries are appended inside the caller's transaction.");
+            head.CommandText = "SELECT \"Sequence\", \"Hash\" FROM \"AuditEntries\" ORDER BY \"Sequence\" DESC LIMIT 1";
+            await using var reader = await head.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                sequence = reader.GetInt64(0);
+                previous = reader.IsDBNull(1) ? AuditChain.Genesis : reader.GetString(1);
+            }
+        }
+
         foreach (var record in records)
         {
             var entry = AuditChain.Link(++sequence, previous, AuditChain.Normalize(record));
