@@ -22,14 +22,22 @@ namespace Gateway.Data.Stores;
 /// </remarks>
 internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> factory, ICredentialProtector protector, TimeProvider time) : IProvisioningStore
 {
+    /// <summary>The advisory lock key that serializes provisioning across instances on PostgreSQL ("provisio" in ASCII).</summary>
+    private const long ProvisioningLock = 0x70726f766973696f;
+
     public async Task<ProvisioningReport> ApplyAsync(ProvisioningSpec spec, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
 
-        // The chain's lock before anything is read: the entries link to the head read under it. It also makes instances
-        // starting together on one database provision one after the other, the later one finding nothing to change.
-        await TransactionalAudit.LockChainAsync(db, cancellationToken);
+        if (db.Database.IsNpgsql())
+        {
+            // Instances starting together on one database provision one after the other, the later one finding nothing
+            // to change (else both would apply, and audit, the same change). Not the chain's lock: a restart that
+            // changes nothing must not hold up the other instances' audit entries. SQLite's IMMEDIATE transaction
+            // already serializes writers.
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({ProvisioningLock})", cancellationToken);
+        }
         var now = time.GetUtcNow();
 
         // The entries' "after" is read once the changes are saved, when new keys have their ids (as the API's entries show them).

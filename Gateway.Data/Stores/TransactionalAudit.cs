@@ -8,29 +8,24 @@ namespace Gateway.Data.Stores;
 
 /// <summary>
 /// Appends audit entries to the chain inside a caller's own write transaction, so a change and its entries commit
-/// together or not at all. The caller takes the chain's lock first (<see cref="LockChainAsync"/>), as the writer's
-/// appenders do (<see cref="IAuditAppender"/>): no other append can come between the head read here and the commit.
+/// together or not at all. The chain's lock is taken before the head is read, as the writer's appenders do
+/// (<see cref="IAuditAppender"/>): on PostgreSQL their advisory lock, held to the end of the transaction; on SQLite the
+/// transaction's own write lock (EF begins SQLite transactions <c>IMMEDIATE</c>). No other append can come between
+/// the head read here and the commit.
 /// </summary>
 internal static class TransactionalAudit
 {
-    /// <summary>
-    /// Takes the chain's lock for the rest of the transaction: on PostgreSQL the appenders' advisory lock; on SQLite the
-    /// transaction's own write lock already serializes writers (EF begins SQLite transactions <c>IMMEDIATE</c>).
-    /// </summary>
-    public static async Task LockChainAsync(GatewayDbContext db, CancellationToken cancellationToken)
-    {
-        if (db.Database.IsNpgsql())
-        {
-            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({PostgresAuditAppender.ChainLock})", cancellationToken);
-        }
-    }
-
-    /// <summary>Links <paramref name="records"/> after the chain's head and saves them in the current transaction.</summary>
+    /// <summary>Takes the chain's lock, links <paramref name="records"/> after its head and saves them in the current transaction.</summary>
     public static async Task AppendAsync(GatewayDbContext db, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         if (records.Count == 0)
         {
             return;
+        }
+
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({PostgresAuditAppender.ChainLock})", cancellationToken);
         }
 
         // The appenders' head read, as a plain command in the transaction: no LINQ query to compile at start-up.
