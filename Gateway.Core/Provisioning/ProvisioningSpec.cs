@@ -25,7 +25,7 @@ public sealed record ProvisionedAgent(string Name, string? ApiKeyHash, IReadOnly
     public VirtualServers.ToolDiscovery Discovery { get; init; }
 }
 
-/// <summary>Applies a <see cref="ProvisioningSpec"/> to the database in one transaction.</summary>
+/// <summary>Applies a <see cref="ProvisioningSpec"/> to the database in one transaction, with an audit entry per change in that transaction.</summary>
 public interface IProvisioningStore
 {
     /// <summary>Reconciles: upserts what the spec declares and removes what configuration declared before but no longer does.</summary>
@@ -35,6 +35,9 @@ public interface IProvisioningStore
 /// <summary>What a provisioning run changed.</summary>
 public sealed record ProvisioningReport(int ServersAdded, int ServersUpdated, int ServersRemoved, int AgentsAdded, int AgentsUpdated, int AgentsRemoved)
 {
+    /// <summary>Gets how many admin-change audit entries the run wrote (one per change, policy rules included).</summary>
+    public int AuditEntries { get; init; }
+
     /// <summary>Gets a value indicating whether anything changed.</summary>
     public bool Changed => ServersAdded + ServersUpdated + ServersRemoved + AgentsAdded + AgentsUpdated + AgentsRemoved > 0;
 }

@@ -75,6 +75,29 @@ public sealed class AuditChainReader(GatewayDatabase database)
         }
     }
 
+    /// <summary>
+    /// Reads the first admin change made by <paramref name="actor"/> (of the whole trail, or to <paramref name="tool"/>
+    /// only, e.g. <c>agent/alice</c>), or <see langword="null"/> when there is none. One row of the actor's (or the
+    /// tool's) index.
+    /// </summary>
+    public AuditChainEntry? ReadFirstChange(string actor, string? tool = null)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = tool is null
+            ? $"SELECT {Columns} FROM \"AuditEntries\" WHERE \"Actor\" = @actor AND \"Kind\" = @kind ORDER BY \"Sequence\" LIMIT 1"
+            : $"SELECT {Columns} FROM \"AuditEntries\" WHERE \"Tool\" = @tool AND \"Actor\" = @actor AND \"Kind\" = @kind ORDER BY \"Sequence\" LIMIT 1";
+        command.Add("@actor", actor);
+        command.Add("@kind", AuditKinds.AdminChange);
+        if (tool is not null)
+        {
+            command.Add("@tool", tool);
+        }
+
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadEntry(reader, _dialect) : null;
+    }
+
     /// <summary>Reads the lowest and highest sequence numbers; <see langword="null"/> when there are no entries.</summary>
     public (long Min, long Max)? ReadSequenceRange()
     {

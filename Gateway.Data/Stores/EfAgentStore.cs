@@ -228,7 +228,7 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
     private static IQueryable<AgentEntity> Query(GatewayDbContext db) =>
         db.Agents.AsNoTracking().Include(a => a.Grants).Include(a => a.Keys).AsSplitQuery();
 
-    private static AgentRecord ToRecord(AgentEntity a) => new(
+    internal static AgentRecord ToRecord(AgentEntity a) => new(
         a.Id,
         a.Name,
         a.Enabled,

@@ -128,7 +128,19 @@ internal sealed class GatewayHost : IAsyncDisposable
         var args = all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
 
         var app = Program.CreateApp(args, logSink is null ? null : b => b.Logging.AddProvider(new ListLoggerProvider(logSink, sinkLevel)));
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A start that failed half-way (a hosted service threw) leaves the services started before it running:
+            // disposed here, they stop touching the test's files and database.
+            await app.DisposeAsync();
+            SqliteConnection.ClearAllPools();
+            throw;
+        }
+
         return new GatewayHost(app, directory, ownsDirectory) { _ownedPostgres = sweep };
     }
 

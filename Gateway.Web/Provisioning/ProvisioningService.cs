@@ -4,7 +4,8 @@ namespace Gateway.Web.Provisioning;
 
 /// <summary>
 /// Applies the configuration's servers and agents to the database at startup, before the upstreams connect.
-/// Invalid configuration stops the gateway with every error listed: starting half-provisioned would be worse.
+/// Invalid configuration stops the gateway with every error listed: starting half-provisioned would be worse. Each
+/// change is audited by the store, in its transaction, as made by <see cref="Gateway.Core.Audit.Admin.AuditActor.Configuration"/>.
 /// </summary>
 internal sealed partial class ProvisioningService(IConfiguration configuration, IProvisioningStore store, ILogger<ProvisioningService> logger) : IHostedService
 {
@@ -18,11 +19,11 @@ internal sealed partial class ProvisioningService(IConfiguration configuration, 
         }
 
         var report = await store.ApplyAsync(spec, cancellationToken);
-        LogProvisioned(spec.Servers.Count, spec.Agents.Count, report.ServersAdded, report.ServersUpdated, report.ServersRemoved, report.AgentsAdded, report.AgentsUpdated, report.AgentsRemoved);
+        LogProvisioned(spec.Servers.Count, spec.Agents.Count, report.ServersAdded, report.ServersUpdated, report.ServersRemoved, report.AgentsAdded, report.AgentsUpdated, report.AgentsRemoved, report.AuditEntries);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Provisioned {Servers} servers and {Agents} agents from configuration (servers +{SA} ~{SU} -{SR}, agents +{AA} ~{AU} -{AR}).")]
-    private partial void LogProvisioned(int servers, int agents, int sa, int su, int sr, int aa, int au, int ar);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Provisioned {Servers} servers and {Agents} agents from configuration (servers +{SA} ~{SU} -{SR}, agents +{AA} ~{AU} -{AR}; {Entries} audit entries).")]
+    private partial void LogProvisioned(int servers, int agents, int sa, int su, int sr, int aa, int au, int ar, int entries);
 }

@@ -9,6 +9,13 @@ public static class AuditActor
     /// <summary>The actor when none was set: the gateway itself (startup, background work).</summary>
     public const string System = "system";
 
+    /// <summary>
+    /// The actor of the changes applied from the configuration (<c>Gateway:Servers</c>, <c>Gateway:Agents</c>,
+    /// <c>Gateway:Policies</c>) at start-up. One name, not a file's: the values come merged from every configuration
+    /// source (appsettings files, environment variables, the command line).
+    /// </summary>
+    public const string Configuration = "configuration";
+
     private static readonly AsyncLocal<string?> Ambient = new();
 
     /// <summary>The actor of a console user: their admin changes, and their own tool calls ("Try it"), which run as a pseudo-agent of this name.</summary>

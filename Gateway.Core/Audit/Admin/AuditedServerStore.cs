@@ -39,7 +39,7 @@ public sealed class AuditedServerStore(IServerStore inner, AdminChangeRecorder r
         if (updated is not null)
         {
             // Kind, hint and rotation time only: the recorder masks the secret fields as well.
-            await recorder.RecordAsync("server_credential", name, credential is null ? "delete" : before?.Definition.Credential is null ? "create" : "rotate", Describe(before?.Definition.Credential), Describe(updated.Definition.Credential), name);
+            await recorder.RecordAsync("server_credential", name, AdminChanges.CredentialAction(before?.Definition.Credential, credential), AdminChanges.Credential(before?.Definition.Credential), AdminChanges.Credential(updated.Definition.Credential), name);
         }
 
         return updated;
@@ -58,7 +58,4 @@ public sealed class AuditedServerStore(IServerStore inner, AdminChangeRecorder r
 
         return removed;
     }
-
-    private static object? Describe(Credentials.UpstreamCredential? credential) =>
-        credential is null ? null : new { credential.Kind, credential.Hint, credential.Names, credential.HeaderName, credential.Username, credential.TokenEndpoint, credential.ClientId, credential.RotatedAt };
 }

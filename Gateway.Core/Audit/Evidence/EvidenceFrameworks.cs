@@ -15,7 +15,7 @@ internal static class EvidenceFrameworks
     [
         new("CC6.1", "Logical access security measures", [S.Agents, S.SignIns, S.Refusals],
             "Which agents could call which tools (grants) at the start and at the end of the period, and every grant change within it with who made it; that every call was authenticated by agent key and checked against the grants and policy (refused calls); console sign-ins, successful and refused.",
-            "The design of the access architecture, network controls, encryption, and access to upstreams by other routes; grant changes of agents managed by the configuration file, which are applied at start-up without an audit entry. " + OnlyThisGateway),
+            "The design of the access architecture, network controls, encryption, and access to upstreams by other routes; grant changes applied from the configuration file before the gateway audited them (the agents concerned are marked). " + OnlyThisGateway),
         new("CC6.2", "Registration and authorization of users; removal of credentials", [S.AccessChanges, S.Keys],
             "Agents and console users created and removed, and agent keys issued, rotated and revoked, each with who made the change and when.",
             "Whether each registration was authorised under the organisation's process (a ticket, a manager's approval), or removed on time after someone left: compare with HR and ticketing records."),
@@ -26,7 +26,7 @@ internal static class EvidenceFrameworks
             "Blocked and denied calls, secrets and injections the result guard found, tool definitions that changed or were quarantined, refused sign-ins, and whether the audit trail is intact.",
             "Whether anyone looked at these signals and responded (incident tickets, alerting), and anomalies outside the gateway."),
         new("CC8.1", "Change management", [S.Upstreams, S.AccessChanges, S.Keys],
-            "Every configuration change made through the gateway (servers, credentials, policies, agents), with who made it and when, and upstream tool definitions accepted (pinned) or rejected.",
+            "Every configuration change made through the gateway or applied from its configuration file at start-up (servers, credentials, policies, agents), with who made it (\"configuration\" for the file) and when, and upstream tool definitions accepted (pinned) or rejected.",
             "Whether changes were planned, tested and approved before they were made, and changes made to upstream servers themselves (only their tool definitions are seen)."),
     ]);
 
@@ -51,7 +51,7 @@ internal static class EvidenceFrameworks
             "Anomalous activity the gateway saw: refused and blocked calls, guardrail findings, tool-definition changes and quarantines, refused sign-ins.",
             "That the activity was reviewed and acted on, and monitoring of networks and systems outside the gateway."),
         new("A.8.32", "Change management", [S.Upstreams, S.AccessChanges],
-            "Configuration changes through the gateway and upstream tool definitions accepted or rejected, with who and when.",
+            "Configuration changes through the gateway or from its configuration file, and upstream tool definitions accepted or rejected, with who and when.",
             "That changes followed the change management procedure (request, assessment, approval, test)."),
     ]);
 

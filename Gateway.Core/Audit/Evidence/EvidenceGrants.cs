@@ -8,7 +8,8 @@ namespace Gateway.Core.Audit.Evidence;
 /// now and the audited agent changes made since the period began: every change through the API or the console
 /// records the agent's whole state before and after it, so an agent's grants at a moment are the "before" of its first
 /// change after that moment, or its grants now when it has not changed since. Changes applied from the configuration
-/// file at start-up are not audited; agents managed by the configuration are flagged for that reason.
+/// file at start-up are audited the same way (actor <c>configuration</c>); only an agent the file managed before the
+/// gateway audited those changes may have some missing, and is flagged (see <see cref="ConfigurationNotAudited"/>).
 /// </summary>
 public sealed class EvidenceGrants
 {
@@ -30,7 +31,8 @@ public sealed class EvidenceGrants
     /// <param name="changesSince">The <c>agent/*</c> admin changes made since the period's start, in sequence order.</param>
     /// <param name="to">The period's end (exclusive).</param>
     /// <param name="now">The agents as they are now.</param>
-    public static EvidenceGrants Reconstruct(IEnumerable<AuditChainEntry> changesSince, DateTimeOffset to, IReadOnlyList<AgentRecord> now)
+    /// <param name="configurationNotAudited">The agents whose changes from the configuration file may be missing (<see cref="ConfigurationNotAudited"/>).</param>
+    public static EvidenceGrants Reconstruct(IEnumerable<AuditChainEntry> changesSince, DateTimeOffset to, IReadOnlyList<AgentRecord> now, IReadOnlySet<string> configurationNotAudited)
     {
         var grants = new EvidenceGrants();
         foreach (var entry in changesSince)
@@ -50,10 +52,52 @@ public sealed class EvidenceGrants
                     (grants._atStart.TryGetValue(name, out var start) ? start : nowState)?.Grants,
                     (grants._atEnd.TryGetValue(name, out var end) ? end : nowState)?.Grants,
                     grants._changes.GetValueOrDefault(name),
-                    here?.ManagedByConfiguration ?? false);
+                    configurationNotAudited.Contains(name));
             }),
         ];
         return grants;
+    }
+
+    /// <summary>
+    /// The agents managed by the configuration file whose changes from it may not all be in the trail since
+    /// <paramref name="from"/>: earlier versions of the gateway applied the file without audit entries. None when the trail
+    /// holds a configuration change made at or before <paramref name="from"/> (the gateway audited them by then); else
+    /// each managed agent whose first configuration change does not show it coming under the file's management
+    /// (created by it, or taken over from the API, which is audited): an agent with that entry has its whole managed
+    /// life in the trail.
+    /// </summary>
+    /// <param name="now">The agents as they are now.</param>
+    /// <param name="from">The period's start.</param>
+    /// <param name="firstChange">The first configuration change of the trail (<see langword="null"/>), or of one agent (its name).</param>
+    public static IReadOnlySet<string> ConfigurationNotAudited(IReadOnlyList<AgentRecord> now, DateTimeOffset from, Func<string?, AuditChainEntry?> firstChange)
+    {
+        var managed = now.Where(a => a.ManagedByConfiguration).ToList();
+        if (managed.Count == 0 || firstChange(null) is { } first && first.Record.Timestamp <= from)
+        {
+            return new HashSet<string>(StringComparer.Ordinal);
+        }
+
+        return managed.Where(a => !CameUnderConfiguration(firstChange(a.Name))).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
+    }
+
+    // Created by the configuration (no state before), or taken over from the API (not managed before).
+    private static bool CameUnderConfiguration(AuditChainEntry? entry)
+    {
+        if (entry?.Record.ArgumentsRedacted is not { } states)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(states);
+            return !doc.RootElement.TryGetProperty("before", out var before) || before.ValueKind != JsonValueKind.Object
+                || (before.TryGetProperty("managedByConfiguration", out var managed) && managed.ValueKind == JsonValueKind.False);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private static State? Side(JsonElement root, string side) =>
@@ -106,5 +150,5 @@ public sealed class EvidenceGrants
 /// <param name="AtStart">Its grants at the period's start; <see langword="null"/> when it did not exist then.</param>
 /// <param name="AtEnd">Its grants at the period's end; <see langword="null"/> when it did not exist then.</param>
 /// <param name="ChangesInPeriod">How many audited changes in the period changed its grants (created and deleted included).</param>
-/// <param name="ManagedByConfiguration">Whether the configuration file manages it: those changes are not in the trail.</param>
-public sealed record EvidenceAgentGrants(string Agent, IReadOnlyList<string>? AtStart, IReadOnlyList<string>? AtEnd, int ChangesInPeriod, bool ManagedByConfiguration);
+/// <param name="ConfigurationNotAudited">Whether the configuration file managed it before the gateway audited the file's changes: some may be missing.</param>
+public sealed record EvidenceAgentGrants(string Agent, IReadOnlyList<string>? AtStart, IReadOnlyList<string>? AtEnd, int ChangesInPeriod, bool ConfigurationNotAudited);

@@ -105,7 +105,9 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         Assert.DoesNotContain(Aws, report, StringComparison.Ordinal);
         Assert.Contains("<td>agent</td><td>yes</td><td>files/*</td>", report, StringComparison.Ordinal);
         Assert.Contains("<tr><td>bob</td><td>(did not exist)</td><td class=\"n\">2</td><td>files/echo, files/reflect</td><td></td></tr>", report, StringComparison.Ordinal);
-        Assert.Contains("<tr><td>agent</td><td>files/*</td><td class=\"n\">0</td><td>files/*</td><td>managed by the configuration file: shown as now</td></tr>", report, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>agent</td><td>(did not exist)</td><td class=\"n\">1</td><td>files/*</td><td></td></tr>", report, StringComparison.Ordinal);
+        Assert.Contains("<td>agent</td><td>create</td><td>configuration</td><td></td><td>files/*</td>", report, StringComparison.Ordinal);
+        Assert.Contains("<td>server_create</td><td>files</td><td></td><td>configuration</td>", report, StringComparison.Ordinal);
 
         // Whatever an agent names is encoded: its tool name cannot become markup.
         Assert.DoesNotContain("<script>", report, StringComparison.Ordinal);
@@ -262,6 +264,60 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
 
     [SkippableTheory]
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AgentsFromTheConfigurationFile_HaveTheirChangesInThePack_ByConfiguration(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        var postgres = provider == DatabaseProvider.Postgres ? await PostgresServer.CreateMigratedDatabaseAsync("evidence-config") : null;
+        var gatewayFolder = Path.Combine(_folder, "gateway");
+        Dictionary<string, string?> Settings(params string[] grants)
+        {
+            var settings = Merge(Stdio("files"), Agent("agent", Key, grants));
+            if (postgres is not null)
+            {
+                settings["ConnectionStrings:Gateway"] = postgres;
+            }
+
+            return settings;
+        }
+
+        // Provisioned, then the file's grants changed and the gateway restarted with it.
+        var beforeFirst = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await using (await GatewayHost.StartAsync(Settings("files/*"), gatewayFolder))
+        {
+        }
+
+        var between = DateTimeOffset.UtcNow;
+        await using (var gateway = await GatewayHost.StartAsync(Settings("files/echo"), gatewayFolder))
+        {
+            var agents = await gateway.Services.GetRequiredService<IAgentStore>().ListAsync(TestContext.Timeout);
+            var reader = new Gateway.Data.Stores.AuditChainReader(gateway.Database);
+            var to = DateTimeOffset.UtcNow.AddMinutes(1);
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            key.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(gatewayFolder, "audit-signing-key.pub.pem")));
+
+            // Over both starts: created then changed, both by the configuration, with no caveat.
+            var whole = Path.Combine(_folder, "whole.zip");
+            var result = await EvidencePack.WriteAsync(EvidenceFramework.All["soc2"], beforeFirst, to, reader, key, null, agents, [], TimeSpan.FromMinutes(1), DateTimeOffset.UtcNow, whole, TestContext.Timeout);
+            Assert.Equal("agent | (did not exist) | 2 | files/echo | False", Row(Assert.Single(result.Grants.Agents)));
+            var report = await File.ReadAllTextAsync(Extract(whole, Path.Combine(_folder, "whole"))["report.html"]);
+            Assert.Contains("<td>agent</td><td>create</td><td>configuration</td><td></td><td>files/*</td>", report, StringComparison.Ordinal);
+            Assert.Contains("<td>agent</td><td>update</td><td>configuration</td><td>files/*</td><td>files/echo</td>", report, StringComparison.Ordinal);
+            Assert.DoesNotContain(EvidenceReport.ConfigurationNotAudited, report, StringComparison.Ordinal);
+
+            // From between the starts: the grants then are the file's first ones, reconstructed like a console-made agent's.
+            var later = Path.Combine(_folder, "later.zip");
+            result = await EvidencePack.WriteAsync(EvidenceFramework.All["soc2"], between, to, reader, key, null, agents, [], TimeSpan.FromMinutes(1), DateTimeOffset.UtcNow, later, TestContext.Timeout);
+            Assert.Equal("agent | files/* | 1 | files/echo | False", Row(Assert.Single(result.Grants.Agents)));
+        }
+
+        if (postgres is not null)
+        {
+            await PostgresServer.DropDatabaseAsync(postgres);
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task GrantsAtThePeriodsStartAndEnd_AreReconstructed_FromTheAgentsNow_AndTheAuditedChangesSince(DatabaseProvider provider)
     {
         DatabaseEngines.Require(provider);
@@ -287,6 +343,14 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
             await recorder.RecordAsync("agent", "dave", "delete", Record("dave", "a/y"), null);
         }
 
+        // The configuration file took grace over from the API, and changed henry, whom it managed before its changes
+        // were audited (the first configuration change of the trail is in the period, after its start).
+        using (AuditActor.Use(AuditActor.Configuration))
+        {
+            await recorder.RecordAsync("agent", "grace", "update", Record("grace", "d/*"), Record("grace", "d/*") with { ManagedByConfiguration = true });
+            await recorder.RecordAsync("agent", "henry", "update", Record("henry", "e/*") with { ManagedByConfiguration = true }, Record("henry", "e/x") with { ManagedByConfiguration = true });
+        }
+
         // After the period: carol loses a/x (so her grants now are not her grants at the period's end).
         time.Advance(TimeSpan.FromDays(10));
         using (AuditActor.Use("admin-api"))
@@ -296,32 +360,42 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
 
         await db.Flusher.FlushAsync(TestContext.Timeout);
 
-        AgentRecord[] now = [Record("carol", "a/z"), Record("erin", "b/*"), Record("frank", "c/*") with { ManagedByConfiguration = true }];
+        AgentRecord[] now =
+        [
+            Record("carol", "a/z"), Record("erin", "b/*"), Record("frank", "c/*") with { ManagedByConfiguration = true },
+            Record("grace", "d/*") with { ManagedByConfiguration = true }, Record("henry", "e/x") with { ManagedByConfiguration = true },
+        ];
         var zip = Path.Combine(_folder, "grants.zip");
         var result = await EvidencePack.WriteAsync(
             EvidenceFramework.All["soc2"], from, to, db.Reader, null, null, now, [], TimeSpan.FromMinutes(1), time.GetUtcNow(), zip, TestContext.Timeout);
         Assert.Equal(
-            ["carol | a/x | 1 | a/x, a/z | False", "dave | a/y | 1 | (did not exist) | False", "erin | (did not exist) | 1 | b/* | False", "frank | c/* | 0 | c/* | True"],
-            result.Grants.Agents.Select(a => $"{a.Agent} | {EvidenceReport.GrantList(a.AtStart)} | {a.ChangesInPeriod} | {EvidenceReport.GrantList(a.AtEnd)} | {a.ManagedByConfiguration}"));
+            [
+                "carol | a/x | 1 | a/x, a/z | False", "dave | a/y | 1 | (did not exist) | False", "erin | (did not exist) | 1 | b/* | False", "frank | c/* | 0 | c/* | True",
+                "grace | d/* | 0 | d/* | False", "henry | e/* | 1 | e/x | True",
+            ],
+            result.Grants.Agents.Select(Row));
 
         var files = Extract(zip, Path.Combine(_folder, "grants"));
         var report = await File.ReadAllTextAsync(files["report.html"]);
         Assert.Contains("<tr><td>carol</td><td>a/x</td><td class=\"n\">1</td><td>a/x, a/z</td><td></td></tr>", report, StringComparison.Ordinal);
-        Assert.Contains("<tr><td>frank</td><td>c/*</td><td class=\"n\">0</td><td>c/*</td><td>managed by the configuration file: shown as now</td></tr>", report, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>frank</td><td>c/*</td><td class=\"n\">0</td><td>c/*</td><td>managed by the configuration file before its changes were audited: earlier changes from the file not shown</td></tr>", report, StringComparison.Ordinal);
         Assert.Matches("<td>carol</td><td>update</td><td>console:alice</td><td>a/x</td><td>a/x, a/z</td>", report);
         Assert.Matches("<td>dave</td><td>delete</td><td>console:alice</td><td>a/y</td><td></td>", report);
-        Assert.Equal("3", Figure(report, "grant-changes-total"));
-        Assert.Contains("those changes are not audited", report, StringComparison.Ordinal);
+        Assert.Equal("4", Figure(report, "grant-changes-total"));
+        Assert.Contains("<td>henry</td><td>update</td><td>configuration</td><td>e/*</td><td>e/x</td>", report, StringComparison.Ordinal);
+        Assert.Contains("Only an agent the configuration file managed before the gateway audited the file&#x27;s changes is marked", report, StringComparison.Ordinal);
 
         var pdf = PdfText.Read(files["report.pdf"]).Text.Replace('\n', ' ');
         var table = pdf.IndexOf(" Agent Grants at the start Grant changes in the period Grants at the end Note ", StringComparison.Ordinal);
         Assert.True(table > 0, pdf);
         Assert.StartsWith(
-            " Agent Grants at the start Grant changes in the period Grants at the end Note carol a/x 1 a/x, a/z dave a/y 1 (did not exist) erin (did not exist) 1 b/* frank c/* 0 c/* managed by the configuration file: shown as now ",
+            " Agent Grants at the start Grant changes in the period Grants at the end Note carol a/x 1 a/x, a/z dave a/y 1 (did not exist) erin (did not exist) 1 b/* frank c/* 0 c/* managed by the configuration file before its changes were audited: earlier changes from the file not shown ",
             pdf[table..],
             StringComparison.Ordinal);
         Assert.Contains(" carol update console:alice a/x a/x, a/z ", pdf, StringComparison.Ordinal);
     }
+
+    private static string Row(EvidenceAgentGrants a) => $"{a.Agent} | {EvidenceReport.GrantList(a.AtStart)} | {a.ChangesInPeriod} | {EvidenceReport.GrantList(a.AtEnd)} | {a.ConfigurationNotAudited}";
 
     private static AgentRecord Record(string name, params string[] grants) => new(0, name, true, false, grants, [], DateTimeOffset.UnixEpoch);
 

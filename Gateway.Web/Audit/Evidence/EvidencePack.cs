@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
+using Gateway.Core.Audit.Admin;
 using Gateway.Core.Audit.Evidence;
 using Gateway.Data.Stores;
 using Gateway.Web.Audit.Witnesses;
@@ -87,7 +88,7 @@ public static class EvidencePack
             var chain = AuditChainCheck.VerifyDatabase(reader, publicKey, [], cancellationToken, coverage, now, witnessed);
             var export = AuditChainCheck.VerifyExport(entries, publicKey, []);
             var result = new EvidenceResult(
-                framework, from, to, now, figures, EvidenceGrants.Reconstruct(reader.ReadChanges("agent", from), to, agents), chain, export, manifest,
+                framework, from, to, now, figures, EvidenceGrants.Reconstruct(reader.ReadChanges("agent", from), to, agents, NotAudited(reader, agents, from)), chain, export, manifest,
                 AuditChainCheck.ReadCheckpointFile(AuditExporter.CheckpointsPath(entries)),
                 used,
                 publicKey is null ? null : AuditCheckpoints.KeyId(publicKey),
@@ -132,6 +133,9 @@ public static class EvidencePack
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    private static IReadOnlySet<string> NotAudited(AuditChainReader reader, IReadOnlyList<AgentRecord> agents, DateTimeOffset from) =>
+        EvidenceGrants.ConfigurationNotAudited(agents, from, name => reader.ReadFirstChange(AuditActor.Configuration, name is null ? null : "agent/" + name));
 
     // A witness that cannot be read is reported in the pack rather than failing it: the rest still stands.
     private static async Task<(List<EvidenceWitness> Used, List<(string Witness, List<AuditCheckpoint> Checkpoints)> Witnessed)> ReadWitnessesAsync(

@@ -71,7 +71,7 @@ internal static class EvidencePdf
                 pdf.Table(
                     ["Agent", "Grants at the start", "Grant changes in the period", "Grants at the end", "Note"],
                     [0.16, 0.3, 0.08, 0.3, 0.16],
-                    pack.Grants.Agents.Select(a => (IReadOnlyList<string>)[a.Agent, EvidenceReport.GrantList(a.AtStart), Number(a.ChangesInPeriod), EvidenceReport.GrantList(a.AtEnd), a.ManagedByConfiguration ? EvidenceReport.ManagedByConfiguration : string.Empty]));
+                    pack.Grants.Agents.Select(a => (IReadOnlyList<string>)[a.Agent, EvidenceReport.GrantList(a.AtStart), Number(a.ChangesInPeriod), EvidenceReport.GrantList(a.AtEnd), a.ConfigurationNotAudited ? EvidenceReport.ConfigurationNotAudited : string.Empty]));
                 if (pack.Grants.Capped)
                 {
                     pdf.Note(EvidenceReport.GrantsCapped);

@@ -32,9 +32,9 @@ public static class EvidenceReport
     internal const string GrantsOverPeriod = "Each agent's grants at the start and at the end of the period, reconstructed from the agents as they are now and every audited change made since the period began (each records the agent's grants before and after it).";
 
     /// <summary>What it cannot show (either report).</summary>
-    internal const string GrantsCannotShow = "Changes made through the API or the console are all in the trail. Agents managed by the configuration file are changed when the gateway starts with an edited file, and those changes are not audited: for them the grants shown are the ones they have now, and a change to their grants within the period cannot be shown (compare with the configuration file's history).";
+    internal const string GrantsCannotShow = "Changes made through the API or the console, and those applied from the configuration file when the gateway starts with an edited file (by \"configuration\"), are all in the trail. Only an agent the configuration file managed before the gateway audited the file's changes is marked: changes applied to it from the file before then cannot be shown (compare with the configuration file's history).";
 
-    internal const string ManagedByConfiguration = "managed by the configuration file: shown as now";
+    internal const string ConfigurationNotAudited = "managed by the configuration file before its changes were audited: earlier changes from the file not shown";
 
     internal const string GrantsCapped = "More agents changed since the period began than the pack lists; the rest are in the export.";
 
@@ -109,7 +109,7 @@ public static class EvidenceReport
                 foreach (var a in pack.Grants.Agents)
                 {
                     h.Append("<tr><td>").Append(E(a.Agent)).Append("</td><td>").Append(E(GrantList(a.AtStart))).Append("</td><td class=\"n\">").Append(Number(a.ChangesInPeriod))
-                        .Append("</td><td>").Append(E(GrantList(a.AtEnd))).Append("</td><td>").Append(a.ManagedByConfiguration ? E(ManagedByConfiguration) : string.Empty).Append("</td></tr>\n");
+                        .Append("</td><td>").Append(E(GrantList(a.AtEnd))).Append("</td><td>").Append(a.ConfigurationNotAudited ? E(ConfigurationNotAudited) : string.Empty).Append("</td></tr>\n");
                 }
 
                 h.Append("</table>\n");
