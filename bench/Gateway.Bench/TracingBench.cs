@@ -77,6 +77,10 @@ internal static class TracingBench
         // CPU time of the whole process per round (a direct call plus a gateway call): what tracing costs the machine,
         // which a loaded machine's latencies hide. The export's background work is included (it runs in the block).
         var cpu = new Dictionary<bool, TimeSpan> { [false] = TimeSpan.Zero, [true] = TimeSpan.Zero };
+        // Each block's added p50 as the median of its rounds' gateway-minus-direct differences, so that a drift of the
+        // machine's speed between blocks (larger than what tracing costs) cancels within a round and within a pair.
+        var blockAdded = new List<double>();
+        static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
         for (var b = 0; b * block < calls * 2; b++)
         {
             var traced = b % 2 == 1;
@@ -88,13 +92,19 @@ internal static class TracingBench
                 : null;
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var differences = new List<double>(block);
             for (var i = 0; i < block; i++)
             {
                 // Alternate which goes first so neither side always runs on a warmer cache.
                 var gatewayFirst = i % 2 == 1;
-                samples[(traced, gatewayFirst)].Add(await TimeAsync(gatewayFirst ? via : direct, gatewayFirst ? "bench__echo" : "echo"));
-                samples[(traced, !gatewayFirst)].Add(await TimeAsync(gatewayFirst ? direct : via, gatewayFirst ? "echo" : "bench__echo"));
+                var first = await TimeAsync(gatewayFirst ? via : direct, gatewayFirst ? "bench__echo" : "echo");
+                var second = await TimeAsync(gatewayFirst ? direct : via, gatewayFirst ? "echo" : "bench__echo");
+                samples[(traced, gatewayFirst)].Add(first);
+                samples[(traced, !gatewayFirst)].Add(second);
+                differences.Add(gatewayFirst ? first - second : second - first);
             }
+
+            blockAdded.Add(Median(differences));
 
             bytes[traced] = (bytes[traced].Bytes + GC.GetTotalAllocatedBytes(precise: true) - allocated, bytes[traced].Calls + block);
             cpu[traced] += Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
@@ -124,6 +134,13 @@ internal static class TracingBench
         Console.WriteLine("KiB/round, CPU µs/round: bytes allocated and CPU time of this process (client, gateway, upstream, exporter) per direct call plus gateway call");
         Console.WriteLine($"tracing costs {(cpu[true] - cpu[false]).TotalMicroseconds / bytes[true].Calls:0} µs of CPU and {(bytes[true].Bytes - bytes[false].Bytes) / 1024.0 / bytes[true].Calls:0.0} KiB per round");
         Console.WriteLine($"gateway's added p50: tracing off {F(addedOff)} ms, on {F(addedOn)} ms; tracing adds {F(addedOn - addedOff)} ms");
+
+        // Paired: each tracing-on block against the tracing-off block just before it.
+        var pairs = Enumerable.Range(0, blockAdded.Count / 2).Select(k => blockAdded[(2 * k) + 1] - blockAdded[2 * k]).Order().ToList();
+        if (pairs.Count > 0)
+        {
+            Console.WriteLine($"paired over {pairs.Count} block pairs (on minus the off block before it, each block's median round difference): tracing adds {F(pairs[pairs.Count / 2])} ms (quartiles {F(pairs[pairs.Count / 4])} .. {F(pairs[3 * pairs.Count / 4])})");
+        }
 
         await gateway.StopAsync();
         await gateway.DisposeAsync();
