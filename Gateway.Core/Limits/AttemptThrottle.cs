@@ -41,6 +41,9 @@ public sealed class AttemptThrottle
         }
     }
 
+    /// <summary>Takes one attempt of <paramref name="key"/>: <see langword="null"/> when allowed, else the whole seconds (at least 1) until it may try again, as <c>Retry-After</c> gives them.</summary>
+    public int? TakeSeconds(string key) => Take(key) is { } wait ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : null;
+
     /// <summary>Takes one attempt of <paramref name="key"/>: <see langword="null"/> when allowed, else how long until it may try again.</summary>
     public TimeSpan? Take(string key)
     {

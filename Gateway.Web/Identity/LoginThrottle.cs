@@ -15,8 +15,5 @@ internal sealed class LoginThrottle(TimeProvider time)
     private readonly AttemptThrottle _attempts = new(PerMinute, TimeSpan.FromMinutes(1), MaxAddresses, time);
 
     /// <summary>Takes one attempt from the request's address; yields the whole seconds to wait when refused, or <see langword="null"/>.</summary>
-    public int? Refused(HttpContext context) =>
-        _attempts.Take(context.Connection.RemoteIpAddress?.ToString() ?? "unknown") is { } wait
-            ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
-            : null;
+    public int? Refused(HttpContext context) => _attempts.TakeSeconds(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

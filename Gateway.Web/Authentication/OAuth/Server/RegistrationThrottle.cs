@@ -26,11 +26,7 @@ internal sealed class RegistrationThrottle
     }
 
     /// <summary>Takes one registration of <paramref name="address"/>; yields the seconds to wait when refused, or <see langword="null"/>.</summary>
-    public int? Refused(IPAddress? address)
-    {
-        var wait = _perAddress.Take((address ?? IPAddress.None).ToString()) ?? _total.Take("all");
-        return wait is { } w ? Math.Max(1, (int)Math.Ceiling(w.TotalSeconds)) : null;
-    }
+    public int? Refused(IPAddress? address) => _perAddress.TakeSeconds((address ?? IPAddress.None).ToString()) ?? _total.TakeSeconds("all");
 
     /// <summary>The <c>Retry-After</c> value for <paramref name="seconds"/>.</summary>
     public static string RetryAfter(int seconds) => seconds.ToString(CultureInfo.InvariantCulture);
