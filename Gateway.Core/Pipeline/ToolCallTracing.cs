@@ -8,8 +8,9 @@ namespace Gateway.Core.Pipeline;
 /// <summary>
 /// The gateway's spans for a tool call: one <c>execute_tool {tool}</c> span per call, with a child span for the
 /// approval wait of a held call. The commit of the audit "started" entry and the upstream's time are attributes and an
-/// event of the call's span, not spans: a span each cost more than the rest of the tracing on every call, and the
-/// request to the upstream already is a span (the MCP client's, a child of this one). Its parent is whatever is current
+/// event of the call's span, not spans: a span each cost more than the rest of the tracing on every call. Nor is the
+/// request to the upstream: the MCP client (the SDK's, and the gateway's direct path) puts its attributes on this span
+/// (<see cref="CurrentToolCall"/>) and propagates it, so the upstream's server span is its child. Its parent is whatever is current
 /// when the call enters the pipeline: the MCP SDK's server span for the request (whose parent is the agent's
 /// <c>_meta.traceparent</c>).
 /// </summary>
@@ -37,6 +38,8 @@ public static class ToolCallTracing
     /// </summary>
     public const string AuditCommittedEvent = "audit started committed";
 
+    private const string ExecuteToolPrefix = "execute_tool ";
+
     private static readonly ActivitySource Source = new(SourceName);
 
     /// <summary>The gateway's attribute names (those the conventions do not define).</summary>
@@ -63,7 +66,7 @@ public static class ToolCallTracing
             return null;
         }
 
-        var activity = Source.StartActivity("execute_tool " + tool, ActivityKind.Internal);
+        var activity = Source.StartActivity(ExecuteToolPrefix + tool, ActivityKind.Internal);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("gen_ai.operation.name", "execute_tool");
@@ -78,6 +81,14 @@ public static class ToolCallTracing
 
         return activity;
     }
+
+    /// <summary>
+    /// The current span when it is a tool call's (the gateway's execute_tool span, or another GenAI instrumentation's):
+    /// the MCP client instrumentation puts its attributes on it instead of starting a span of its own, as the MCP
+    /// semantic conventions ask and the MCP SDK's client does.
+    /// </summary>
+    public static Activity? CurrentToolCall() =>
+        Activity.Current is { } current && current.OperationName.StartsWith(ExecuteToolPrefix, StringComparison.Ordinal) ? current : null;
 
     /// <summary>Starts a child span of the current one (<paramref name="name"/> is one of the constants above).</summary>
     public static Activity? StartChild(string name) => Source.HasListeners() ? Source.StartActivity(name, ActivityKind.Internal) : null;

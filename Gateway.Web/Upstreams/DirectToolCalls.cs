@@ -5,6 +5,7 @@ using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Gateway.Core.Pipeline;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -83,15 +84,27 @@ internal sealed class DirectToolCalls(
 
         var name = parameters["name"]?.GetValue<string>();
 
-        // The client span the SDK client would make (same source, name and kind), parent of the HTTP request's; the
-        // upstream continues the trace from it through _meta, as from the SDK's (HttpClient adds the header).
-        using var span = Source.StartActivity($"{request.Method} {name}", ActivityKind.Client);
-        if (span is not null)
+        // What the SDK client does: inside the gateway's execute_tool span (the call went through the pipeline) the MCP
+        // attributes go on that span, as the MCP semantic conventions ask of an instrumentation that finds an outer tool
+        // execution span; otherwise the client span the SDK would make (same source, name and kind). The upstream
+        // continues the trace from it through _meta, as from the SDK's (HttpClient adds the header).
+        var toolCall = ToolCallTracing.CurrentToolCall();
+        using var own = toolCall is null ? Source.StartActivity($"{request.Method} {name}", ActivityKind.Client) : null;
+        var span = toolCall ?? own;
+        if (span is { IsAllDataRequested: true })
         {
             span.SetTag("mcp.method.name", request.Method);
-            span.SetTag("gen_ai.tool.name", name);
             span.SetTag("jsonrpc.request.id", request.Id.ToString());
             span.SetTag("mcp.session.id", sessionId);
+            if (own is not null)
+            {
+                // The execute_tool span names the tool as the agent called it (and the upstream's name in its own tag).
+                own.SetTag("gen_ai.tool.name", name);
+            }
+        }
+
+        if (span is not null)
+        {
             DistributedContextPropagator.Current.Inject(span, parameters, static (carrier, key, value) =>
             {
                 var p = (JsonObject)carrier!;
@@ -139,8 +152,9 @@ internal sealed class DirectToolCalls(
 
         if (answer is JsonRpcError error)
         {
-            span?.SetStatus(ActivityStatusCode.Error, error.Error.Message);
-            span?.SetTag("error.type", error.Error.Code.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // The execute_tool span's status and error.type are the call's outcome (ToolCallTracing.Finish).
+            own?.SetStatus(ActivityStatusCode.Error, error.Error.Message);
+            own?.SetTag("error.type", error.Error.Code.ToString(System.Globalization.CultureInfo.InvariantCulture));
             throw UpstreamError.From(error);
         }
 

@@ -21,6 +21,7 @@ public sealed class TracingTests : IAsyncLifetime
 {
     private const string Key = "tracing-agent-key-012345";
     private const string McpScope = "Experimental.ModelContextProtocol";
+    private const int Internal = 1;
     private const int Server = 2;
     private const int Client = 3;
     private readonly string _name = "tr" + Guid.NewGuid().ToString("N")[..6];
@@ -92,22 +93,24 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.IsType<double>(toolCall[ToolCallTracing.Tags.UpstreamTime]);
         Assert.Null(toolCall["error.type"]);
 
-        // Its children, in the pipeline's order: the wait for the approver, then the request to the upstream (the SDK's
-        // client span), which starts only after the "started" entry is durable (the event on the call's span).
-        var children = spans.Where(s => s.ParentSpanId == toolCall.SpanId).OrderBy(s => s.StartNanos).ToList();
-        Assert.Equal([ToolCallTracing.ApprovalWaitSpan, "tools/call echo_meta"], children.Select(s => s.Name));
+        // Its one child is the wait for the approver. The request to the upstream is not a span of its own: the MCP
+        // client's attributes are on the call's span (the MCP conventions' rule for an outer execute_tool span).
+        var children = spans.Where(s => s.ParentSpanId == toolCall.SpanId && s.Scope == ToolCallTracing.SourceName).ToList();
+        Assert.Equal([ToolCallTracing.ApprovalWaitSpan], children.Select(s => s.Name));
         Assert.Equal(true, children[0][ToolCallTracing.Tags.Approved]);
+        Assert.Equal(("tools/call", Internal), (toolCall["mcp.method.name"], toolCall.Kind));
+        Assert.NotNull(toolCall["jsonrpc.request.id"]);
+        Assert.DoesNotContain(spans, s => s.Kind == Client && s.ParentSpanId == toolCall.SpanId);
+
+        // The request to the upstream carries the call's span on: in _meta both ways, and as the W3C header over HTTP;
+        // the upstream's own server span continues it, and starts only after the "started" entry is durable (the event
+        // on the call's span), which comes after the approval wait.
+        Assert.Equal($"00-{traceId}-{toolCall.SpanId}-01", upstreamMeta["traceparent"]?.GetValue<string>());
+        Assert.Contains(_gate.Requests, r => r.Headers.GetValueOrDefault("traceparent")?.StartsWith($"00-{traceId}-", StringComparison.Ordinal) == true);
+        var upstreamSpan = Assert.Single(spans, s => s.Kind == Server && s.Name == "tools/call echo_meta" && s.ParentSpanId == toolCall.SpanId);
         var (_, committedAt) = Assert.Single(toolCall.Events, e => e.Name == ToolCallTracing.AuditCommittedEvent);
         Assert.IsType<double>(toolCall[ToolCallTracing.Tags.AuditCommitTime]);
-        Assert.True(children[0].EndNanos <= committedAt && committedAt <= children[1].StartNanos);
-
-        // The request to the upstream carries the trace on: in _meta both ways, and as the W3C header over HTTP; the
-        // upstream's own server span continues it.
-        var outgoing = children[1];
-        Assert.Equal(Client, outgoing.Kind);
-        Assert.Equal($"00-{traceId}-{outgoing.SpanId}-01", upstreamMeta["traceparent"]?.GetValue<string>());
-        Assert.Contains(_gate.Requests, r => r.Headers.GetValueOrDefault("traceparent")?.StartsWith($"00-{traceId}-", StringComparison.Ordinal) == true);
-        Assert.Contains(spans, s => s.Kind == Server && s.Name == "tools/call echo_meta" && s.ParentSpanId == outgoing.SpanId);
+        Assert.True(children[0].EndNanos <= committedAt && committedAt <= upstreamSpan.StartNanos);
     }
 
     [Fact]
