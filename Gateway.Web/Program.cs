@@ -25,6 +25,7 @@ public static class Program
     /// <param name="configure">A last look at the builder before it builds (tests add a log sink here).</param>
     public static WebApplication CreateApp(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        GatewayTracing.UseNativeHttpSpanAttributes();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             // Configuration is read once, at start, where it is validated. Reloading appsettings.json on change would
@@ -72,6 +73,7 @@ public static class Program
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseGatewayHttpSpans();
         app.UseGatewayMetrics();
         app.UseGatewayMcpTransportChecks();
         app.UseAuthentication();

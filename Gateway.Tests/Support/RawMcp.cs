@@ -8,7 +8,7 @@ namespace Gateway.Tests.Support;
 /// </summary>
 internal static class RawMcp
 {
-    public static async Task<(int Status, JsonObject Message)> PostAsync(Uri endpoint, string? key, string method, JsonObject parameters, string? name = null, string protocolVersion = "2026-07-28")
+    public static async Task<(int Status, JsonObject Message)> PostAsync(Uri endpoint, string? key, string method, JsonObject parameters, string? name = null, string protocolVersion = "2026-07-28", IReadOnlyDictionary<string, string>? headers = null)
     {
         parameters["_meta"] ??= new JsonObject
         {
@@ -25,6 +25,11 @@ internal static class RawMcp
         if (key is not null)
         {
             request.Headers.Add("Authorization", "Bearer " + key);
+        }
+
+        foreach (var (header, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.Add(header, value);
         }
 
         request.Headers.Add("Accept", "application/json, text/event-stream");

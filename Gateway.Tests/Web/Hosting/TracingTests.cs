@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Gateway.Core.Approvals;
 using Gateway.Core.Pipeline;
 using Gateway.Tests.Support;
+using Gateway.Web.Hosting;
 using Gateway.TestUpstream;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
@@ -125,6 +126,38 @@ public sealed class TracingTests : IAsyncLifetime
         var toolCall = Assert.Single(spans, s => s.Name == $"execute_tool {tool}");
         Assert.Equal(("block", "no-fail", "denied", "denied"), (toolCall[ToolCallTracing.Tags.Decision], toolCall[ToolCallTracing.Tags.Rule], toolCall[ToolCallTracing.Tags.Outcome], toolCall["error.type"]));
         Assert.DoesNotContain(spans, s => s.ParentSpanId == toolCall.SpanId);
+    }
+
+    [Fact]
+    public async Task McpRequest_HasAnHttpServerSpan_WithTheHttpConventionsAttributes_TheConsolesRequestsNone()
+    {
+        var tool = $"{_name}__echo";
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        var agentSpan = ActivitySpanId.CreateRandom().ToHexString();
+        var parameters = new JsonObject { ["name"] = tool, ["arguments"] = new JsonObject { ["message"] = "traced" } };
+        var (status, _) = await RawMcp.PostAsync(_gateway!.McpUri, Key, "tools/call", parameters, tool, headers: new Dictionary<string, string> { ["traceparent"] = $"00-{traceId}-{agentSpan}-01" });
+        Assert.Equal(200, status);
+
+        // A request of the console's API, in a sampled trace of its own, before the flush that brings the MCP request's.
+        var consoleTrace = ActivityTraceId.CreateRandom().ToHexString();
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/servers"))
+        {
+            request.Headers.Add("traceparent", $"00-{consoleTrace}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            using var response = await _gateway.Admin.SendAsync(request, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // The agent's HTTP traceparent is the parent of ASP.NET Core's request span, and that of the MCP request's span.
+        // (The upstream's request span, in this process too, is further down the same trace.)
+        var spans = await TraceAsync(traceId, s => s.Scope == GatewayTracing.AspNetCoreSource && s.ParentSpanId == agentSpan);
+        var http = Assert.Single(spans, s => s.Scope == GatewayTracing.AspNetCoreSource && s.ParentSpanId == agentSpan);
+        Assert.Equal(Server, http.Kind);
+        Assert.Equal(("POST", "/mcp", "http", 200L), (http["http.request.method"], http["url.path"], http["url.scheme"], http["http.response.status_code"]));
+        Assert.Equal(("POST /mcp/", "/mcp/"), (http.Name, http["http.route"]));   // the SDK maps the endpoint as a group
+        var mcpRequest = Assert.Single(spans, s => s.Name == $"tools/call {tool}" && s.Scope == McpScope);
+        Assert.Equal(http.SpanId, mcpRequest.ParentSpanId);
+        Assert.Contains(spans, s => s.Name == $"execute_tool {tool}" && s.ParentSpanId == mcpRequest.SpanId);
+        Assert.Empty(_collector!.Trace(consoleTrace));
     }
 
     private static JsonObject Params(string tool, string traceparent) => new()
