@@ -49,19 +49,23 @@ public static class GatewayDataServiceCollectionExtensions
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatewayDatabaseInitializer>());
         services.Insert(1, ServiceDescriptor.Singleton<IHostedService, LegacyAuditChainer>());
         services.Insert(2, ServiceDescriptor.Singleton<IHostedService, UnfinishedCallRecovery>());
-        services.AddSingleton<IServerStore, EfServerStore>();
-        services.AddSingleton<IAgentStore, EfAgentStore>();
+
+        // The stores an admin change goes through join its transaction while it runs (EfAdminChangeTransactions).
+        services.AddSingleton<EfAdminChangeTransactions>();
+        services.AddSingleton<Gateway.Core.Audit.Admin.IAdminChangeTransactions>(sp => sp.GetRequiredService<EfAdminChangeTransactions>());
+        services.AddSingleton<IServerStore>(JoiningAdminChanges<EfServerStore>);
+        services.AddSingleton<IAgentStore>(JoiningAdminChanges<EfAgentStore>);
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();
-        services.AddSingleton<IPolicyStore, EfPolicyStore>();
+        services.AddSingleton<IPolicyStore>(JoiningAdminChanges<EfPolicyStore>);
         services.AddSingleton<IApprovalStore, EfApprovalStore>();
         services.AddSingleton<IApprovalHistory, EfApprovalHistory>();
-        services.AddSingleton<IConsoleUserStore, EfConsoleUserStore>();
+        services.AddSingleton<IConsoleUserStore>(JoiningAdminChanges<EfConsoleUserStore>);
         services.AddSingleton<IAuditStatistics, EfAuditStatistics>();
         services.AddSingleton<IToolPinStore, EfToolPinStore>();
         services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
         services.AddSingleton<Gateway.Core.Limits.IUsageCounterStore, EfUsageCounterStore>();
-        services.AddSingleton<Gateway.Core.Limits.IToolLimitRuleStore, EfToolLimitRuleStore>();
-        services.AddSingleton<Gateway.Core.VirtualServers.IVirtualServerStore, EfVirtualServerStore>();
+        services.AddSingleton<Gateway.Core.Limits.IToolLimitRuleStore>(JoiningAdminChanges<EfToolLimitRuleStore>);
+        services.AddSingleton<Gateway.Core.VirtualServers.IVirtualServerStore>(JoiningAdminChanges<EfVirtualServerStore>);
         services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore, EfMcpSessionStore>();
         services.AddSingleton<Gateway.Core.Sessions.ISingleUseLedger, EfSingleUseLedger>();
         services.AddSingleton<Gateway.Core.Sessions.IInstanceMailbox, EfInstanceMailbox>();
@@ -93,4 +97,9 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<BatchingAuditSink>());
         return services;
     }
+
+    /// <summary>A store whose contexts join the admin change that is running, if any (its factory is <see cref="EfAdminChangeTransactions"/>).</summary>
+    private static T JoiningAdminChanges<T>(IServiceProvider services)
+        where T : class =>
+        ActivatorUtilities.CreateInstance<T>(services, services.GetRequiredService<EfAdminChangeTransactions>());
 }

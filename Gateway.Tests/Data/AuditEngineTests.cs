@@ -1,4 +1,6 @@
+using Gateway.Core.Agents;
 using Gateway.Core.Audit;
+using Gateway.Core.Audit.Admin;
 using Gateway.Data;
 using Gateway.Data.Stores;
 using Gateway.Tests.Core.Audit;
@@ -31,15 +33,34 @@ public sealed class AuditEngineTests
                 await sink.CommitAsync(AuditChainTests.Sample((w * 40) + i) with { Actor = $"writer-{w}" }, TestContext.Timeout);
             }
         }));
-        await Task.WhenAll(writes);
+
+        // Meanwhile admin changes on both instances append their entries in their own transactions, beside the writers.
+        var changes = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+        {
+            var instance = w == 0 ? a : b;
+            var agents = new AuditedAgentStore(instance.Services.GetRequiredService<IAgentStore>(), instance.Services.GetRequiredService<IAdminChangeTransactions>());
+            using var actor = AuditActor.Use($"admin-{w}");
+            for (var i = 0; i < 10; i++)
+            {
+                var name = $"agent-{w}-{i}";
+                Assert.NotNull(await agents.CreateAsync(name, ["x/*"], ApiKeys.Hash(name + "-key-0123456789"), "hint", TestContext.Timeout));
+                Assert.NotNull(await agents.UpdateAsync(name, enabled: false, grants: null, TestContext.Timeout));
+            }
+        }));
+        await Task.WhenAll([.. writes, .. changes]);
         await a.Flusher.FlushAsync(TestContext.Timeout);
         await b.Flusher.FlushAsync(TestContext.Timeout);
 
         var entries = a.Reader.ReadEntries().ToList();
-        Assert.Equal(Enumerable.Range(1, 320).Select(i => (long)i), entries.Select(e => e.Sequence));
+        Assert.Equal(Enumerable.Range(1, 360).Select(i => (long)i), entries.Select(e => e.Sequence));
         var result = AuditSinkChainTests.Verify(entries);
         Assert.True(result.Intact, result.Problem);
         Assert.Equal(40, entries.Count(e => e.Record.Actor == "writer-5"));
+
+        // Each agent's entries in the order its changes were made.
+        Assert.Equal(
+            Enumerable.Range(0, 10).SelectMany(i => new[] { ($"agent/agent-1-{i}", "create"), ($"agent/agent-1-{i}", "update") }),
+            entries.Where(e => e.Record.Actor == "admin-1").Select(e => (e.Record.Tool!, e.Record.Decision)));
     }
 
     [SkippableTheory]

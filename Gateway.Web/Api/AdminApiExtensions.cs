@@ -34,7 +34,15 @@ internal static class AdminApiExtensions
                 context.HttpContext.RequestServices.GetRequiredService<Gateway.Web.Admin.AdminActor>().Set(context.HttpContext.User, actor);
                 using (Gateway.Core.Audit.Admin.AuditActor.Use(actor))
                 {
-                    return await next(context);
+                    try
+                    {
+                        return await next(context);
+                    }
+                    catch (Gateway.Core.Audit.AuditUnavailableException ex)
+                    {
+                        // The change rolled back with its entry: the gateway cannot record changes now, the request was fine.
+                        return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Audit unavailable");
+                    }
                 }
             });
         api.MapServerEndpoints();

@@ -13,7 +13,7 @@ internal static class VirtualServerServiceCollectionExtensions
         services.AddSingleton<VirtualServerDirectory>();
         services.AddSingleton<VirtualServerReloader>();
         services.AddHostedService(sp => sp.GetRequiredService<VirtualServerReloader>());
-        services.Decorate<IVirtualServerStore>((inner, sp) => new AuditedVirtualServerStore(inner, sp.GetRequiredService<AdminChangeRecorder>()));
+        services.Decorate<IVirtualServerStore>((inner, sp) => new AuditedVirtualServerStore(inner, sp.GetRequiredService<IAdminChangeTransactions>()));
         return services;
     }
 }

@@ -3,8 +3,11 @@ using Gateway.Core.Limits;
 
 namespace Gateway.Core.Audit.Admin;
 
-/// <summary>Records every change to agents, their grants, tags and keys (keys by hint only), with before and after.</summary>
-public sealed class AuditedAgentStore(IAgentStore inner, AdminChangeRecorder recorder) : IAgentStore
+/// <summary>
+/// Records every change to agents, their grants, tags and keys (keys by hint only), with before and after, committed
+/// with the change (<see cref="IAdminChangeTransactions"/>).
+/// </summary>
+public sealed class AuditedAgentStore(IAgentStore inner, IAdminChangeTransactions changes) : IAgentStore
 {
     public Task<IReadOnlyList<AgentRecord>> ListAsync(CancellationToken cancellationToken) => inner.ListAsync(cancellationToken);
 
@@ -15,98 +18,90 @@ public sealed class AuditedAgentStore(IAgentStore inner, AdminChangeRecorder rec
 
     public Task<IReadOnlyList<AgentCredentials>> LoadCredentialsAsync(CancellationToken cancellationToken) => inner.LoadCredentialsAsync(cancellationToken);
 
-    public async Task<AgentRecord?> CreateAsync(string name, IReadOnlyList<string> grants, string keyHash, string keyHint, CancellationToken cancellationToken, string? owner = null)
-    {
-        var created = await inner.CreateAsync(name, grants, keyHash, keyHint, cancellationToken, owner);
-        if (created is not null)
-        {
-            await recorder.RecordAsync("agent", name, "create", null, created);
-        }
+    public Task<AgentRecord?> CreateAsync(string name, IReadOnlyList<string> grants, string keyHash, string keyHint, CancellationToken cancellationToken, string? owner = null) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var created = await inner.CreateAsync(name, grants, keyHash, keyHint, cancellationToken, owner);
+                if (created is not null)
+                {
+                    entries.Add("agent", name, "create", null, created);
+                }
 
-        return created;
-    }
+                return created;
+            },
+            cancellationToken);
 
-    public async Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken, IReadOnlyList<string>? tags = null)
-    {
-        var before = await inner.FindAsync(name, cancellationToken);
-        var updated = await inner.UpdateAsync(name, enabled, grants, cancellationToken, tags);
-        if (updated is not null)
-        {
-            await recorder.RecordAsync("agent", name, "update", before, updated);
-        }
+    public Task<AgentRecord?> UpdateAsync(string name, bool? enabled, IReadOnlyList<string>? grants, CancellationToken cancellationToken, IReadOnlyList<string>? tags = null) =>
+        ChangeAsync(name, "update", () => inner.UpdateAsync(name, enabled, grants, cancellationToken, tags), cancellationToken);
 
-        return updated;
-    }
+    public Task<AgentRecord?> SetLimitsAsync(string name, AgentLimits limits, CancellationToken cancellationToken) =>
+        ChangeAsync(name, "limits", () => inner.SetLimitsAsync(name, limits, cancellationToken), cancellationToken);
 
-    public async Task<AgentRecord?> SetLimitsAsync(string name, AgentLimits limits, CancellationToken cancellationToken)
-    {
-        var before = await inner.FindAsync(name, cancellationToken);
-        var updated = await inner.SetLimitsAsync(name, limits, cancellationToken);
-        if (updated is not null)
-        {
-            await recorder.RecordAsync("agent", name, "limits", before, updated);
-        }
+    public Task<AgentRecord?> SetDiscoveryAsync(string name, VirtualServers.ToolDiscovery discovery, CancellationToken cancellationToken) =>
+        ChangeAsync(name, "discovery", () => inner.SetDiscoveryAsync(name, discovery, cancellationToken), cancellationToken);
 
-        return updated;
-    }
+    public Task<AgentRecord?> SetOwnerAsync(string name, string? owner, CancellationToken cancellationToken) =>
+        ChangeAsync(name, "owner", () => inner.SetOwnerAsync(name, owner, cancellationToken), cancellationToken);
 
-    public async Task<AgentRecord?> SetDiscoveryAsync(string name, VirtualServers.ToolDiscovery discovery, CancellationToken cancellationToken)
-    {
-        var before = await inner.FindAsync(name, cancellationToken);
-        var updated = await inner.SetDiscoveryAsync(name, discovery, cancellationToken);
-        if (updated is not null)
-        {
-            await recorder.RecordAsync("agent", name, "discovery", before, updated);
-        }
+    public Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var before = await inner.FindAsync(name, cancellationToken);
+                var key = await inner.AddKeyAsync(name, keyHash, keyHint, revokeOthers, cancellationToken);
+                if (key is not null)
+                {
+                    entries.Add("agent_key", name, revokeOthers ? "rotate" : "create", before?.Keys, await inner.FindAsync(name, cancellationToken) is { } after ? after.Keys : null);
+                }
 
-        return updated;
-    }
+                return key;
+            },
+            cancellationToken);
 
-    public async Task<AgentRecord?> SetOwnerAsync(string name, string? owner, CancellationToken cancellationToken)
-    {
-        var before = await inner.FindAsync(name, cancellationToken);
-        var updated = await inner.SetOwnerAsync(name, owner, cancellationToken);
-        if (updated is not null)
-        {
-            await recorder.RecordAsync("agent", name, "owner", before, updated);
-        }
+    public Task<bool> RevokeKeyAsync(string name, long keyId, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var before = await inner.FindAsync(name, cancellationToken);
+                var revoked = await inner.RevokeKeyAsync(name, keyId, cancellationToken);
+                if (revoked)
+                {
+                    entries.Add("agent_key", name, "revoke", before?.Keys, await inner.FindAsync(name, cancellationToken) is { } after ? after.Keys : null);
+                }
 
-        return updated;
-    }
+                return revoked;
+            },
+            cancellationToken);
 
-    public async Task<AgentKeyInfo?> AddKeyAsync(string name, string keyHash, string keyHint, bool revokeOthers, CancellationToken cancellationToken)
-    {
-        var before = await inner.FindAsync(name, cancellationToken);
-        var key = await inner.AddKeyAsync(name, keyHash, keyHint, revokeOthers, cancellationToken);
-        if (key is not null)
-        {
-            await recorder.RecordAsync("agent_key", name, revokeOthers ? "rotate" : "create", before?.Keys, await inner.FindAsync(name, cancellationToken) is { } after ? after.Keys : null);
-        }
+    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var before = await inner.FindAsync(name, cancellationToken);
+                var deleted = await inner.DeleteAsync(name, cancellationToken);
+                if (deleted)
+                {
+                    entries.Add("agent", name, "delete", before, null);
+                }
 
-        return key;
-    }
+                return deleted;
+            },
+            cancellationToken);
 
-    public async Task<bool> RevokeKeyAsync(string name, long keyId, CancellationToken cancellationToken)
-    {
-        var before = await inner.FindAsync(name, cancellationToken);
-        var revoked = await inner.RevokeKeyAsync(name, keyId, cancellationToken);
-        if (revoked)
-        {
-            await recorder.RecordAsync("agent_key", name, "revoke", before?.Keys, await inner.FindAsync(name, cancellationToken) is { } after ? after.Keys : null);
-        }
+    // An agent's change recorded as the agent before and after.
+    private Task<AgentRecord?> ChangeAsync(string name, string action, Func<Task<AgentRecord?>> change, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var before = await inner.FindAsync(name, cancellationToken);
+                var updated = await change();
+                if (updated is not null)
+                {
+                    entries.Add("agent", name, action, before, updated);
+                }
 
-        return revoked;
-    }
-
-    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
-    {
-        var before = await inner.FindAsync(name, cancellationToken);
-        var deleted = await inner.DeleteAsync(name, cancellationToken);
-        if (deleted)
-        {
-            await recorder.RecordAsync("agent", name, "delete", before, null);
-        }
-
-        return deleted;
-    }
+                return updated;
+            },
+            cancellationToken);
 }

@@ -4,9 +4,10 @@ namespace Gateway.Core.Audit.Admin;
 
 /// <summary>
 /// Records every change to console users made by an admin (created, roles, enabled, password set or reset), never a
-/// password or its hash. Sign-ins are recorded apart (<see cref="AuditKinds.ConsoleLogin"/>).
+/// password or its hash, committed with the change (<see cref="IAdminChangeTransactions"/>). Sign-ins are recorded
+/// apart (<see cref="AuditKinds.ConsoleLogin"/>).
 /// </summary>
-public sealed class AuditedConsoleUserStore(IConsoleUserStore inner, AdminChangeRecorder recorder) : IConsoleUserStore
+public sealed class AuditedConsoleUserStore(IConsoleUserStore inner, IAdminChangeTransactions changes) : IConsoleUserStore
 {
     public Task<ConsoleUser?> FindAsync(string userName, CancellationToken cancellationToken) => inner.FindAsync(userName, cancellationToken);
 
@@ -21,16 +22,19 @@ public sealed class AuditedConsoleUserStore(IConsoleUserStore inner, AdminChange
 
     public Task RecordSignInAsync(long id, DateTimeOffset now, CancellationToken cancellationToken) => inner.RecordSignInAsync(id, now, cancellationToken);
 
-    public async Task<bool> CreateAsync(ConsoleUser user, CancellationToken cancellationToken)
-    {
-        var created = await inner.CreateAsync(user, cancellationToken);
-        if (created)
-        {
-            await recorder.RecordAsync("console_user", user.UserName, "create", null, Describe(user));
-        }
+    public Task<bool> CreateAsync(ConsoleUser user, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var created = await inner.CreateAsync(user, cancellationToken);
+                if (created)
+                {
+                    entries.Add("console_user", user.UserName, "create", null, Describe(user));
+                }
 
-        return created;
-    }
+                return created;
+            },
+            cancellationToken);
 
     public Task<bool> SetPasswordAsync(long id, string passwordHash, bool mustChange, CancellationToken cancellationToken) =>
         ChangeAsync(id, mustChange ? "reset_password" : "set_password", () => inner.SetPasswordAsync(id, passwordHash, mustChange, cancellationToken), cancellationToken);
@@ -41,18 +45,21 @@ public sealed class AuditedConsoleUserStore(IConsoleUserStore inner, AdminChange
     public Task<bool> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
         ChangeAsync(id, enabled ? "enable" : "disable", () => inner.SetEnabledAsync(id, enabled, cancellationToken), cancellationToken);
 
-    private async Task<bool> ChangeAsync(long id, string action, Func<Task<bool>> change, CancellationToken cancellationToken)
-    {
-        var before = await inner.GetAsync(id, cancellationToken);
-        if (!await change())
-        {
-            return false;
-        }
+    private Task<bool> ChangeAsync(long id, string action, Func<Task<bool>> change, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var before = await inner.GetAsync(id, cancellationToken);
+                if (!await change())
+                {
+                    return false;
+                }
 
-        var after = await inner.GetAsync(id, cancellationToken);
-        await recorder.RecordAsync("console_user", after?.UserName ?? before?.UserName ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture), action, Describe(before), Describe(after));
-        return true;
-    }
+                var after = await inner.GetAsync(id, cancellationToken);
+                entries.Add("console_user", after?.UserName ?? before?.UserName ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture), action, Describe(before), Describe(after));
+                return true;
+            },
+            cancellationToken);
 
     // What an auditor needs, and never the password hash.
     private static object? Describe(ConsoleUser? user) => user is null ? null : new

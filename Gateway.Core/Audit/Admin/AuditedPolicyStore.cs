@@ -2,41 +2,54 @@ using Gateway.Core.Policy;
 
 namespace Gateway.Core.Audit.Admin;
 
-/// <summary>Records every change to policy rules and tool access classes, with before and after.</summary>
-public sealed class AuditedPolicyStore(IPolicyStore inner, AdminChangeRecorder recorder) : IPolicyStore
+/// <summary>
+/// Records every change to policy rules and tool access classes, with before and after, committed with the change
+/// (<see cref="IAdminChangeTransactions"/>).
+/// </summary>
+public sealed class AuditedPolicyStore(IPolicyStore inner, IAdminChangeTransactions changes) : IPolicyStore
 {
     public Task<IReadOnlyList<PolicyRule>> ListAsync(CancellationToken cancellationToken) => inner.ListAsync(cancellationToken);
 
     public Task<IReadOnlyDictionary<(string Server, string Tool), AccessClass>> ListClassOverridesAsync(CancellationToken cancellationToken) => inner.ListClassOverridesAsync(cancellationToken);
 
-    public async Task<bool> UpsertAsync(PolicyRule rule, CancellationToken cancellationToken)
-    {
-        var before = (await inner.ListAsync(cancellationToken)).FirstOrDefault(r => r.Name == rule.Name);
-        var stored = await inner.UpsertAsync(rule, cancellationToken);
-        if (stored)
-        {
-            await recorder.RecordAsync("policy", rule.Name, before is null ? "create" : "update", before, rule);
-        }
+    public Task<bool> UpsertAsync(PolicyRule rule, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var before = (await inner.ListAsync(cancellationToken)).FirstOrDefault(r => r.Name == rule.Name);
+                var stored = await inner.UpsertAsync(rule, cancellationToken);
+                if (stored)
+                {
+                    entries.Add("policy", rule.Name, before is null ? "create" : "update", before, rule);
+                }
 
-        return stored;
-    }
+                return stored;
+            },
+            cancellationToken);
 
-    public async Task<bool?> DeleteAsync(string name, CancellationToken cancellationToken)
-    {
-        var before = (await inner.ListAsync(cancellationToken)).FirstOrDefault(r => r.Name == name);
-        var deleted = await inner.DeleteAsync(name, cancellationToken);
-        if (deleted == true)
-        {
-            await recorder.RecordAsync("policy", name, "delete", before, null);
-        }
+    public Task<bool?> DeleteAsync(string name, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var before = (await inner.ListAsync(cancellationToken)).FirstOrDefault(r => r.Name == name);
+                var deleted = await inner.DeleteAsync(name, cancellationToken);
+                if (deleted == true)
+                {
+                    entries.Add("policy", name, "delete", before, null);
+                }
 
-        return deleted;
-    }
+                return deleted;
+            },
+            cancellationToken);
 
-    public async Task SetClassOverrideAsync(string server, string tool, AccessClass? accessClass, CancellationToken cancellationToken)
-    {
-        var before = (await inner.ListClassOverridesAsync(cancellationToken)).TryGetValue((server, tool), out var c) ? c : (AccessClass?)null;
-        await inner.SetClassOverrideAsync(server, tool, accessClass, cancellationToken);
-        await recorder.RecordAsync("tool_class", $"{server}/{tool}", "set", new { @class = before }, new { @class = accessClass }, server);
-    }
+    public Task SetClassOverrideAsync(string server, string tool, AccessClass? accessClass, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var before = (await inner.ListClassOverridesAsync(cancellationToken)).TryGetValue((server, tool), out var c) ? c : (AccessClass?)null;
+                await inner.SetClassOverrideAsync(server, tool, accessClass, cancellationToken);
+                entries.Add("tool_class", $"{server}/{tool}", "set", new { @class = before }, new { @class = accessClass }, server);
+                return true;
+            },
+            cancellationToken);
 }
