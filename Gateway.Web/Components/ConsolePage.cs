@@ -8,7 +8,7 @@ namespace Gateway.Web.Components;
 /// A console page that Admins change and Auditors only read. <see cref="CanEdit"/> comes from the signed-in user's
 /// roles on the server: the page hides what the user may not do, and every change handler checks it again.
 /// </summary>
-public abstract class ConsolePage : ComponentBase
+public abstract class ConsolePage : ChangeComponent
 {
     [CascadingParameter]
     private Task<AuthenticationState>? AuthenticationState { get; set; }
