@@ -20,21 +20,24 @@ internal static class HttpSpanAttributes
     /// <summary>First in the pipeline, so that a request refused by an earlier check (Origin, authentication) has its status too.</summary>
     public static WebApplication UseGatewayHttpSpans(this WebApplication app)
     {
-        app.Use(static async (context, next) =>
-        {
-            try
-            {
-                await next(context);
-            }
-            finally
-            {
-                if (context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } span)
-                {
-                    Complete(span, context);
-                }
-            }
-        });
+        // The span and its sampling decision exist before the first middleware runs: a request that is not recorded (no
+        // tracing, the console's requests) passes straight through, without an async frame of its own.
+        app.Use(static (context, next) => context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } span
+            ? CompleteAfterAsync(span, context, next)
+            : next(context));
         return app;
+    }
+
+    private static async Task CompleteAfterAsync(Activity span, HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            Complete(span, context);
+        }
     }
 
     private static void Complete(Activity span, HttpContext context)
