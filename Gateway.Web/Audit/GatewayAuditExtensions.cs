@@ -64,11 +64,7 @@ internal static class GatewayAuditExtensions
         services.AddSingleton<AuditCheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
         services.AddSingleton<AdminChangeRecorder>();
-        services.Decorate<IServerStore>((inner, sp) => new AuditedServerStore(inner, sp.GetRequiredService<IAdminChangeTransactions>()));
-        services.Decorate<IAgentStore>((inner, sp) => new AuditedAgentStore(inner, sp.GetRequiredService<IAdminChangeTransactions>()));
-        services.Decorate<IPolicyStore>((inner, sp) => new AuditedPolicyStore(inner, sp.GetRequiredService<IAdminChangeTransactions>()));
-        services.Decorate<Gateway.Core.Limits.IToolLimitRuleStore>((inner, sp) => new AuditedToolLimitRuleStore(inner, sp.GetRequiredService<IAdminChangeTransactions>()));
-        services.Decorate<Gateway.Core.Identity.IConsoleUserStore>((inner, sp) => new AuditedConsoleUserStore(inner, sp.GetRequiredService<IAdminChangeTransactions>()));
+        services.AddGatewayAdminChangeAudit();
         services.AddScoped<CircuitHandler, AuditActorCircuitHandler>();
         return services;
     }

@@ -124,6 +124,42 @@ public sealed class AdminChangeTransactionTests
         AssertIntact(gateway);
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AnAgentCreatedWithItsLimits_IsOneChange_ARefusedLimitsEntryLeavesNoAgent(DatabaseProvider provider)
+    {
+        await using var gateway = await GatewayHost.StartAsync(provider, new Dictionary<string, string?>());
+        var entries = new AuditChainReader(gateway.Database).ReadEntries().Count();
+
+        // Only the limits' entry is refused: the create's own entry could be written, the operation as a whole cannot.
+        await ExecuteAsync(gateway, provider == DatabaseProvider.Postgres
+            ? """
+              CREATE FUNCTION refuse_limits() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+              CREATE TRIGGER "RefuseLimits" BEFORE INSERT ON "AuditEntries" FOR EACH ROW WHEN (NEW."Kind" = 'admin_change' AND NEW."Decision" = 'limits') EXECUTE FUNCTION refuse_limits();
+              """
+            : "CREATE TRIGGER RefuseLimits BEFORE INSERT ON AuditEntries WHEN NEW.Kind = 'admin_change' AND NEW.Decision = 'limits' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+
+        var gus = new { name = "gus", grants = new[] { "x/*" }, tags = new[] { "team-a" }, limits = new { requestsPerMinute = 5 } };
+        using (var refused = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", gus, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        using (var missing = await gateway.Admin.GetAsync("/api/v1/agents/gus", TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        Assert.Equal(entries, new AuditChainReader(gateway.Database).ReadEntries().Count());
+
+        // Allowed again, the same request makes the agent, its tags and its limits: three entries, in that order.
+        await ExecuteAsync(gateway, provider == DatabaseProvider.Postgres ? "DROP TRIGGER \"RefuseLimits\" ON \"AuditEntries\";" : "DROP TRIGGER RefuseLimits;");
+        (await gateway.Admin.PostAsJsonAsync("/api/v1/agents", gus, TestContext.Timeout)).EnsureSuccessStatusCode().Dispose();
+        var made = new AuditChainReader(gateway.Database).ReadEntries().Skip(entries).Select(e => (e.Record.Tool, e.Record.Decision)).ToList();
+        Assert.Equal([("agent/gus", "create"), ("agent/gus", "update"), ("agent/gus", "limits")], made);
+        AssertIntact(gateway);
+    }
+
     private static (string?, string?, string) LastChange(GatewayHost gateway)
     {
         var last = new AuditChainReader(gateway.Database).ReadEntries().Last(e => e.Record.Kind == AuditKinds.AdminChange).Record;

@@ -1,6 +1,5 @@
 using Bunit;
 using Gateway.Core.Approvals;
-using Gateway.Core.Audit.Admin;
 using Gateway.Core.Identity;
 using Gateway.Data;
 using Gateway.Web.Authentication;
@@ -13,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Tests.Web.Components;
 
 /// <summary>
-/// A console change whose audit entry cannot be written (a trigger refuses admin_change entries in the real SQLite
+/// A console change whose audit entry cannot be written (ConsolePageTest audits admin changes as the gateway does) (a trigger refuses admin_change entries in the real SQLite
 /// file) is not made, and the page says so instead of ending the user's connection with an unhandled exception.
 /// </summary>
 public sealed class AuditRefusalTests : ConsolePageTest
@@ -25,9 +24,6 @@ public sealed class AuditRefusalTests : ConsolePageTest
         Services.AddSingleton(ConsoleSignInSettings.From(new ConfigurationBuilder().Build()));
         Services.AddSingleton(new ApprovalOptions());
         Services.AddSingleton<AdminKey>();
-
-        // As the gateway registers it (GatewayAuditExtensions): console users' changes are audited.
-        Services.Decorate<IConsoleUserStore>((inner, sp) => new AuditedConsoleUserStore(inner, sp.GetRequiredService<IAdminChangeTransactions>()));
     }
 
     [Fact]

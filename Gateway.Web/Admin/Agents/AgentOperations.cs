@@ -1,5 +1,6 @@
 using Gateway.Core.VirtualServers;
 using Gateway.Core.Agents;
+using Gateway.Core.Audit.Admin;
 using Gateway.Core.Identity;
 using Gateway.Core.Limits;
 using Gateway.Web.Agents;
@@ -11,7 +12,7 @@ namespace Gateway.Web.Admin.Agents;
 /// managed-by-configuration rule, the store write (audited under the caller) and the directory reload, so the next
 /// request sees the change.
 /// </summary>
-internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider directory, IConsoleUserStore users, IAdminActor actor)
+internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider directory, IConsoleUserStore users, IAdminActor actor, IAdminChangeTransactions transactions)
 {
     /// <summary>One page of agents, searched by name, and how many match.</summary>
     public async Task<AdminResult<(IReadOnlyList<AgentRecord> Items, int Total)>> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken)
@@ -52,25 +53,38 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
 
         using var audit = caller.Audit();
         var key = ApiKeys.Generate();
-        var agent = await store.CreateAsync(draft.Name!, draft.Grants ?? [], ApiKeys.Hash(key), ApiKeys.Hint(key), cancellationToken, owner);
+
+        // One admin change: the agent and its tags, limits and discovery commit together with their entries, or none.
+        var agent = await transactions.RunAsync(
+            async _ =>
+            {
+                var created = await store.CreateAsync(draft.Name!, draft.Grants ?? [], ApiKeys.Hash(key), ApiKeys.Hint(key), cancellationToken, owner);
+                if (created is null)
+                {
+                    return null;
+                }
+
+                if (draft.Tags is { Count: > 0 } tags)
+                {
+                    created = await store.UpdateAsync(created.Name, null, null, cancellationToken, tags) ?? created;
+                }
+
+                if (draft.Limits is { IsInherited: false } limits)
+                {
+                    created = await store.SetLimitsAsync(created.Name, limits, cancellationToken) ?? created;
+                }
+
+                if (ToolDiscoveries.Parse(draft.Discovery) is ToolDiscovery.Search)
+                {
+                    created = await store.SetDiscoveryAsync(created.Name, ToolDiscovery.Search, cancellationToken) ?? created;
+                }
+
+                return created;
+            },
+            cancellationToken);
         if (agent is null)
         {
             return AdminResult.Conflict($"An agent named '{draft.Name}' already exists.");
-        }
-
-        if (draft.Tags is { Count: > 0 } tags)
-        {
-            agent = await store.UpdateAsync(agent.Name, null, null, cancellationToken, tags) ?? agent;
-        }
-
-        if (draft.Limits is { IsInherited: false } limits)
-        {
-            agent = await store.SetLimitsAsync(agent.Name, limits, cancellationToken) ?? agent;
-        }
-
-        if (ToolDiscoveries.Parse(draft.Discovery) is ToolDiscovery.Search)
-        {
-            agent = await store.SetDiscoveryAsync(agent.Name, ToolDiscovery.Search, cancellationToken) ?? agent;
         }
 
         await directory.ReloadAsync(cancellationToken);
@@ -100,23 +114,32 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
         }
 
         using var audit = caller.Audit();
-        var updated = change is { Enabled: null, Grants: null, Tags: null }
-            ? await store.FindAsync(name, cancellationToken)
-            : await store.UpdateAsync(name, change.Enabled, change.Grants, cancellationToken, change.Tags);
-        if (updated is not null && change.Limits is { } limits)
-        {
-            updated = await store.SetLimitsAsync(name, limits.IsInherited ? AgentLimits.Inherit : limits, cancellationToken) ?? updated;
-        }
 
-        if (updated is not null && owner is not null && owner != (updated.Owner ?? string.Empty))
-        {
-            updated = await store.SetOwnerAsync(name, owner.Length == 0 ? null : owner, cancellationToken) ?? updated;
-        }
+        // One admin change: every part of it commits together with its entries, or none.
+        var updated = await transactions.RunAsync(
+            async _ =>
+            {
+                var agent = change is { Enabled: null, Grants: null, Tags: null }
+                    ? await store.FindAsync(name, cancellationToken)
+                    : await store.UpdateAsync(name, change.Enabled, change.Grants, cancellationToken, change.Tags);
+                if (agent is not null && change.Limits is { } limits)
+                {
+                    agent = await store.SetLimitsAsync(name, limits.IsInherited ? AgentLimits.Inherit : limits, cancellationToken) ?? agent;
+                }
 
-        if (updated is not null && change.Discovery is not null && ToolDiscoveries.Parse(change.Discovery) is { } discovery && discovery != updated.Discovery)
-        {
-            updated = await store.SetDiscoveryAsync(name, discovery, cancellationToken) ?? updated;
-        }
+                if (agent is not null && owner is not null && owner != (agent.Owner ?? string.Empty))
+                {
+                    agent = await store.SetOwnerAsync(name, owner.Length == 0 ? null : owner, cancellationToken) ?? agent;
+                }
+
+                if (agent is not null && change.Discovery is not null && ToolDiscoveries.Parse(change.Discovery) is { } discovery && discovery != agent.Discovery)
+                {
+                    agent = await store.SetDiscoveryAsync(name, discovery, cancellationToken) ?? agent;
+                }
+
+                return agent;
+            },
+            cancellationToken);
 
         await directory.ReloadAsync(cancellationToken);
         return updated is null ? NotFound(name) : AdminResult.Done(updated);
