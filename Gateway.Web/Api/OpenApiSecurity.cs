@@ -6,8 +6,9 @@ namespace Gateway.Web.Api;
 
 /// <summary>
 /// What the OpenAPI document says about who may call: the two ways in (the admin or auditor key as a bearer token, the
-/// console's sign-in cookie) and, on every operation that needs a caller, the 401 and 403 answers it can give. Without
-/// this a generated client knows neither how to authenticate nor that it can be refused.
+/// console's sign-in cookie) and, on every operation that needs a caller, the 401 and 403 answers it can give (and on
+/// every change, 503 when its audit entry cannot be written). Without this a generated client knows neither how to
+/// authenticate nor that it can be refused.
 /// </summary>
 internal static class OpenApiSecurity
 {
@@ -55,6 +56,12 @@ internal static class OpenApiSecurity
             operation.Responses ??= new OpenApiResponses();
             operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid key or sign-in cookie." });
             operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The caller's role may not do this." });
+            if (context.Description.HttpMethod is not "GET" && context.Description.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true)
+            {
+                // A change commits with its audit entry or not at all (AdminApiExtensions maps the refusal).
+                operation.Responses.TryAdd("503", new OpenApiResponse { Description = "Not changed: its audit entry could not be written. Retry once the audit trail accepts entries." });
+            }
+
             return Task.CompletedTask;
         });
     }

@@ -36,9 +36,11 @@ public sealed partial class OpenApiDocumentTests
         Assert.True(create.TryGetProperty("401", out _));
         Assert.True(create.TryGetProperty("403", out _));
         Assert.True(create.TryGetProperty("201", out _));
+        Assert.True(create.TryGetProperty("503", out _));   // a change whose audit entry cannot be written is not made
         var entries = paths.GetProperty("/api/v1/audit/entries").GetProperty("get").GetProperty("responses");
         Assert.True(entries.TryGetProperty("400", out _));
         Assert.True(entries.TryGetProperty("401", out _));
+        Assert.False(entries.TryGetProperty("503", out _));
         Assert.True(paths.TryGetProperty("/api/v1/audit/export", out _));
     }
 
