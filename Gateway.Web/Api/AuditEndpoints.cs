@@ -103,7 +103,7 @@ internal static class AuditEndpoints
             r.DurationMs, r.Error, r.ArgumentsSha256, r.ArgumentsRedacted, r.CallId, r.ResultSha256, r.Findings, e.PreviousHash, e.Hash);
     }
 
-    private static IResult Export(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string? format = null, string? from = null, string? to = null, string? agent = null, string? server = null) =>
+    private static IResult Export(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string? format, string? from, string? to, string? agent, string? server) =>
         AuditDownload.TryRead(new(format, from, to, agent, server), out var kind, out var filter)
             ? AuditDownload.Create(context, browser, key, time, kind, filter)
             : TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["query"] = [AuditDownload.Invalid] }, title: "The export query is invalid.");

@@ -56,7 +56,7 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
         var settings = app.Services.GetRequiredService<AgentOAuthSettings>();
         if (settings.IsEnabled)
         {
-            ProtectedResourceEndpoints.Map(app, settings);
+            ProtectedResourceEndpoints.Map(app);
             if (app.Services.GetRequiredService<BackChannelLogout>().IsEnabled)
             {
                 BackChannelLogoutEndpoint.Map(app);

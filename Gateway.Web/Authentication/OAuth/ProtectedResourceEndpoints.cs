@@ -14,19 +14,21 @@ namespace Gateway.Web.Authentication.OAuth;
 /// </remarks>
 internal static class ProtectedResourceEndpoints
 {
-    public static void Map(IEndpointRouteBuilder endpoints, AgentOAuthSettings settings)
+    public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var handler = (ProtectedResource resource, OAuthIssuer issuer) => Results.Json(
-            new ProtectedResourceMetadata
-            {
-                Resource = resource.Resource,
-                AuthorizationServers = [issuer.Url],
-                ScopesSupported = [.. settings.Scopes],
-                BearerMethodsSupported = ["header"],
-                ResourceName = "MCP gateway",
-            },
-            McpJsonUtilities.DefaultOptions);
-        endpoints.MapGet(ProtectedResource.MetadataPath, handler).AllowAnonymous();
-        endpoints.MapGet(ProtectedResource.MetadataPath + "/mcp", handler).AllowAnonymous();
+        endpoints.MapGet(ProtectedResource.MetadataPath, Metadata).AllowAnonymous();
+        endpoints.MapGet(ProtectedResource.MetadataPath + "/mcp", Metadata).AllowAnonymous();
     }
+
+    // A method group, so that the compile-time request delegate generator builds its endpoint (no expression tree at start).
+    private static IResult Metadata(ProtectedResource resource, OAuthIssuer issuer, AgentOAuthSettings settings) => Results.Json(
+        new ProtectedResourceMetadata
+        {
+            Resource = resource.Resource,
+            AuthorizationServers = [issuer.Url],
+            ScopesSupported = [.. settings.Scopes],
+            BearerMethodsSupported = ["header"],
+            ResourceName = "MCP gateway",
+        },
+        McpJsonUtilities.DefaultOptions);
 }
