@@ -22,7 +22,9 @@ internal static class HttpSpanAttributes
     {
         // The span and its sampling decision exist before the first middleware runs: a request that is not recorded (no
         // tracing, the console's requests) passes straight through, without an async frame of its own.
-        app.Use(static (context, next) => context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } span
+        // (Without tracing ASP.NET Core may still create an activity of its own for its logs: not from its source, and
+        // never exported.)
+        app.Use(static (context, next) => context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true, Source.Name: GatewayTracing.AspNetCoreSource } span
             ? CompleteAfterAsync(span, context, next)
             : next(context));
         return app;

@@ -2,10 +2,10 @@ using Gateway.Core.Identity;
 using Gateway.Web.Authentication;
 using Gateway.Web.Console;
 using Gateway.Web.Identity;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -96,14 +96,25 @@ internal static class ConsoleIdentityExtensions
     public static WebApplication MapConsoleIdentity(this WebApplication app)
     {
         app.UseMiddleware<PasswordChangeRequiredMiddleware>();
-        app.MapPost("/console/login", (Delegate)SignInAsync).AllowAnonymous().ExcludeFromDescription();
+        // The token is required by metadata (the handler reads the form itself, so nothing else asks for it).
+        app.MapPost("/console/login", (Delegate)SignInAsync).AllowAnonymous().ExcludeFromDescription()
+            .WithMetadata(new RequireAntiforgeryTokenAttribute());
         app.MapGet("/console/sso", (Delegate)ChallengeAsync).AllowAnonymous().ExcludeFromDescription();
         app.MapPost("/console/logout", (Delegate)SignOutAsync).ExcludeFromDescription();
         return app;
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext context, [FromForm] string? userName, [FromForm] string? password, [FromForm] string? returnUrl, ConsoleAccounts accounts, ConsoleSignInSettings settings, ConsoleSignInAudit audit, LoginThrottle throttle)
+    private static async Task<IResult> SignInAsync(HttpContext context, ConsoleAccounts accounts, ConsoleSignInSettings settings, ConsoleSignInAudit audit, LoginThrottle throttle)
     {
+        // The form is read here, after the antiforgery check: the compile-time generated binding of form parameters
+        // reads the form first and throws on a missing token (a 500), where a refused post is a 400.
+        if (context.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false } || !context.Request.HasFormContentType)
+        {
+            return Results.BadRequest();
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        string? userName = form["userName"], password = form["password"], returnUrl = form["returnUrl"];
         if (throttle.Refused(context) is { } seconds)
         {
             await LoginThrottledPage.WriteAsync(context.Response, seconds, context.RequestAborted);
