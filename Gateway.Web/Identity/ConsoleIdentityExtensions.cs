@@ -1,6 +1,7 @@
 using Gateway.Core.Identity;
 using Gateway.Web.Authentication;
 using Gateway.Web.Console;
+using Gateway.Web.Hosting;
 using Gateway.Web.Identity;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -104,16 +105,25 @@ internal static class ConsoleIdentityExtensions
         return app;
     }
 
+    /// <summary>The largest sign-in form read (413 beyond).</summary>
+    internal const int MaxSignInBodyBytes = 16 * 1024;
+
     private static async Task<IResult> SignInAsync(HttpContext context, ConsoleAccounts accounts, ConsoleSignInSettings settings, ConsoleSignInAudit audit, LoginThrottle throttle)
     {
         // The form is read here, after the antiforgery check: the compile-time generated binding of form parameters
-        // reads the form first and throws on a missing token (a 500), where a refused post is a 400.
-        if (context.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false } || !context.Request.HasFormContentType)
+        // reads the form first and throws on a missing token (a 500), where a refused post is a 400. Its body is
+        // bounded: a name, a password and a return URL.
+        if (context.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false })
         {
             return Results.BadRequest();
         }
 
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var (form, status, _) = await BoundedForm.ReadAsync(context, MaxSignInBodyBytes);
+        if (form is null)
+        {
+            return Results.StatusCode(status);
+        }
+
         string? userName = form["userName"], password = form["password"], returnUrl = form["returnUrl"];
         if (throttle.Refused(context) is { } seconds)
         {

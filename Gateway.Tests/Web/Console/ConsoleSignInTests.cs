@@ -58,6 +58,27 @@ public sealed partial class ConsoleSignInTests
     }
 
     [Fact]
+    public async Task SignIn_WithABodyOverItsBound_Is413_AndAtTheBoundStillASignInAttempt()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        using var browser = ConsoleBrowser.For(gateway);
+
+        // Over the bound: refused before the form is read, nobody signed in.
+        var over = new string('a', Microsoft.Extensions.DependencyInjection.ConsoleIdentityExtensions.MaxSignInBodyBytes);
+        using (var refused = await browser.PostFormAsync("/login", "/console/login", new() { ["userName"] = over, ["password"] = "x" }))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        }
+
+        Assert.DoesNotContain(browser.Cookies.GetCookies(gateway.BaseUri), c => c.Name == "mcpgw.console");
+
+        // A long name well inside the bound is read and refused as a wrong sign-in (back to the page), not as a bad request.
+        using var wrong = await browser.PostFormAsync("/login", "/console/login", new() { ["userName"] = new string('a', 8 * 1024), ["password"] = "x" });
+        Assert.Equal(HttpStatusCode.Redirect, wrong.StatusCode);
+        Assert.StartsWith("/login?error=local", wrong.Headers.Location!.OriginalString, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithoutAConfiguredKey_AKeyIsGenerated_AndOpensTheApi()
     {
         var logs = new List<string>();

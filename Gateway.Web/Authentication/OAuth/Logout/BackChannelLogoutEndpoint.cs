@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http.Features;
-
 namespace Gateway.Web.Authentication.OAuth.Logout;
 
 /// <summary>
@@ -20,35 +18,13 @@ internal static partial class BackChannelLogoutEndpoint
     private static async Task<IResult> LogOutAsync(HttpContext context, BackChannelLogout logout, TokenRefusalAudit refusals, ILogger<BackChannelLogout> logger)
     {
         context.Response.Headers.CacheControl = "no-store";
-        if (context.Request.ContentLength > MaxBodyBytes)
+        var (form, status, problem) = await Gateway.Web.Hosting.BoundedForm.ReadAsync(context, MaxBodyBytes);
+        if (form is null)
         {
-            return Refuse($"The request body is over {MaxBodyBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
+            return Refuse(problem!, status);
         }
 
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        }
-
-        if (!context.Request.HasFormContentType)
-        {
-            return Refuse("The request must be a form (application/x-www-form-urlencoded) with a logout_token.");
-        }
-
-        string? token;
-        try
-        {
-            token = (await context.Request.ReadFormAsync(context.RequestAborted))["logout_token"];
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return Refuse($"The request body is over {MaxBodyBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
-        {
-            return Refuse("The request is not a readable form.");
-        }
-
+        string? token = form["logout_token"];
         var refusal = await logout.LogOutAsync(token, context.RequestAborted);
         if (refusal is null)
         {
