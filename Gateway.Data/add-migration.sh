@@ -21,7 +21,7 @@ optimize() {  # engine [args after --]
   # Two compiled models for one context: GatewayDatabase picks one per engine (UseModel), so neither is auto-discovered.
   local engine="$1" dir="Gateway.Data/CompiledModels/$1"; shift
   rm -rf "$dir.new"
-  dotnet ef dbcontext optimize --project Gateway.Data --output-dir "CompiledModels/$engine.new" --namespace "Gateway.Data.CompiledModels.$engine" "$@"
+  dotnet ef dbcontext optimize --nativeaot --project Gateway.Data --output-dir "CompiledModels/$engine.new" --namespace "Gateway.Data.CompiledModels.$engine" "$@"
   rm "$dir.new/GatewayDbContextAssemblyAttributes.cs"
   rm -rf "$dir" && mv "$dir.new" "$dir"
 }

@@ -13,6 +13,6 @@ internal sealed class AgentKeyEntityConfiguration : IEntityTypeConfiguration<Age
         builder.HasIndex(k => k.KeyHash).IsUnique();
         builder.Property(k => k.KeyHash).HasMaxLength(64);
         builder.Property(k => k.Hint).HasMaxLength(32);
-        builder.Property(k => k.Source).HasMaxLength(16);
+        builder.Property(k => k.Origin).HasColumnName("Source").HasMaxLength(16);
     }
 }

@@ -13,7 +13,7 @@ internal sealed class ConsoleUserEntityConfiguration : IEntityTypeConfiguration<
         builder.HasIndex(u => u.UserName).IsUnique();
         builder.Property(u => u.UserName).HasMaxLength(512);
         builder.Property(u => u.DisplayName).HasMaxLength(256);
-        builder.Property(u => u.Source).HasMaxLength(16);
+        builder.Property(u => u.Origin).HasColumnName("Source").HasMaxLength(16);
         builder.Property(u => u.AssignedRoles).HasMaxLength(128);
         builder.Property(u => u.ProviderRoles).HasMaxLength(128);
     }

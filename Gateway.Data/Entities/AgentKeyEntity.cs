@@ -12,7 +12,9 @@ public sealed class AgentKeyEntity
     public required string Hint { get; set; }
 
     /// <summary>Gets or sets where the key came from: <c>generated</c> or <c>configuration</c>.</summary>
-    public required string Source { get; set; }
+    // Not named Source: EF Core's generated model (dotnet ef dbcontext optimize --nativeaot) names its lambdas' parameter
+    // `source` and a property of that name shadows it (dotnet/efcore#38465). The column keeps the name.
+    public required string Origin { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 

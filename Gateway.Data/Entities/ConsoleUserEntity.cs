@@ -10,7 +10,9 @@ public sealed class ConsoleUserEntity
     public required string DisplayName { get; set; }
 
     /// <summary>Gets or sets <c>local</c> or <c>oidc</c>.</summary>
-    public required string Source { get; set; }
+    // Not named Source: EF Core's generated model (dotnet ef dbcontext optimize --nativeaot) names its lambdas' parameter
+    // `source` and a property of that name shadows it (dotnet/efcore#38465). The column keeps the name.
+    public required string Origin { get; set; }
 
     /// <summary>Gets or sets the roles assigned in the console, comma-separated.</summary>
     public string AssignedRoles { get; set; } = string.Empty;

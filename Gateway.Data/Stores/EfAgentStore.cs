@@ -51,7 +51,7 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
             CreatedAt = now,
             UpdatedAt = now,
             Grants = [.. grants.Select((g, i) => new AgentGrantEntity { Pattern = g, Position = i })],
-            Keys = [new AgentKeyEntity { KeyHash = keyHash, Hint = keyHint, Source = GeneratedSource, CreatedAt = now }],
+            Keys = [new AgentKeyEntity { KeyHash = keyHash, Hint = keyHint, Origin = GeneratedSource, CreatedAt = now }],
         };
         db.Agents.Add(row);
         try
@@ -158,7 +158,7 @@ internal sealed class EfAgentStore(IDbContextFactory<GatewayDbContext> factory, 
             }
         }
 
-        var key = new AgentKeyEntity { KeyHash = keyHash, Hint = keyHint, Source = GeneratedSource, CreatedAt = now };
+        var key = new AgentKeyEntity { KeyHash = keyHash, Hint = keyHint, Origin = GeneratedSource, CreatedAt = now };
         row.Keys.Add(key);
         row.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);

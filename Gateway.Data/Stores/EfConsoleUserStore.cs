@@ -23,14 +23,14 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
     public async Task<IReadOnlyList<ConsoleUser>> ListAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var rows = await db.ConsoleUsers.AsNoTracking().OrderBy(u => u.Source).ThenBy(u => u.DisplayName).ToListAsync(cancellationToken);
+        var rows = await db.ConsoleUsers.AsNoTracking().OrderBy(u => u.Origin).ThenBy(u => u.DisplayName).ToListAsync(cancellationToken);
         return [.. rows.Select(ToUser)];
     }
 
     public async Task<bool> AnyLocalAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return await db.ConsoleUsers.AnyAsync(u => u.Source == Local, cancellationToken);
+        return await db.ConsoleUsers.AnyAsync(u => u.Origin == Local, cancellationToken);
     }
 
     public async Task<bool> CreateAsync(ConsoleUser user, CancellationToken cancellationToken)
@@ -45,7 +45,7 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
         {
             UserName = user.UserName,
             DisplayName = user.DisplayName,
-            Source = user.Source == ConsoleUserSource.Local ? Local : Oidc,
+            Origin = user.Source == ConsoleUserSource.Local ? Local : Oidc,
             AssignedRoles = Join(user.AssignedRoles),
             PasswordHash = user.PasswordHash,
             MustChangePassword = user.MustChangePassword,
@@ -70,7 +70,7 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
         var row = await db.ConsoleUsers.SingleOrDefaultAsync(u => u.UserName == userName, cancellationToken);
         if (row is null)
         {
-            row = new ConsoleUserEntity { UserName = userName, DisplayName = displayName, Source = Oidc, CreatedAt = now };
+            row = new ConsoleUserEntity { UserName = userName, DisplayName = displayName, Origin = Oidc, CreatedAt = now };
             db.ConsoleUsers.Add(row);
         }
 
@@ -125,7 +125,7 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
         Id = row.Id,
         UserName = row.UserName,
         DisplayName = row.DisplayName,
-        Source = row.Source == Local ? ConsoleUserSource.Local : ConsoleUserSource.Oidc,
+        Source = row.Origin == Local ? ConsoleUserSource.Local : ConsoleUserSource.Oidc,
         AssignedRoles = Split(row.AssignedRoles),
         ProviderRoles = Split(row.ProviderRoles),
         PasswordHash = row.PasswordHash,

@@ -206,7 +206,7 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
     private static string? ReconcileConfigurationKey(AgentEntity row, string? wantedHash, DateTimeOffset now)
     {
         var revoked = false;
-        foreach (var k in row.Keys.Where(k => k.Source == EfAgentStore.ConfigurationSource && k.KeyHash != wantedHash && k.RevokedAt is null))
+        foreach (var k in row.Keys.Where(k => k.Origin == EfAgentStore.ConfigurationSource && k.KeyHash != wantedHash && k.RevokedAt is null))
         {
             k.RevokedAt = now;
             revoked = true;
@@ -239,7 +239,7 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
     }
 
     private static AgentKeyEntity ConfigurationKey(string hash, DateTimeOffset now) =>
-        new() { KeyHash = hash, Hint = "configured", Source = EfAgentStore.ConfigurationSource, CreatedAt = now };
+        new() { KeyHash = hash, Hint = "configured", Origin = EfAgentStore.ConfigurationSource, CreatedAt = now };
 
     /// <summary>One change to audit: <paramref name="After"/> is read after the save.</summary>
     private sealed record Change(string Type, string Name, string Action, object? Before, Func<object?> After, string? Server);

@@ -63,6 +63,7 @@ public sealed partial class CompiledModelTests
             ModelNamespace = $"Gateway.Data.CompiledModels.{provider}",
             Language = "C#",
             UseNullableReferenceTypes = true,
+            ForNativeAot = true,
         };
         return services.GetRequiredService<ICompiledModelCodeGeneratorSelector>().Select(options)
             .GenerateModel(context.GetService<IDesignTimeModel>().Model, options);

@@ -4,9 +4,14 @@ using System.Collections.Generic;
 using System.Reflection;
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.ChangeTracking.Internal;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Metadata.Internal;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Storage.Internal.Mapping;
 
 #pragma warning disable 219, 612, 618
 #nullable disable
@@ -35,6 +40,46 @@ namespace Gateway.Data.CompiledModels.Postgres
                 valueGenerated: ValueGenerated.OnAdd,
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: 0L);
+            id.SetGetter(
+                long (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.Id(instance),
+                bool (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.Id(instance) == 0L);
+            id.SetSetter(
+                AgentKeyEntity (AgentKeyEntity instance, long value) =>
+                {
+                    AgentKeyEntityUnsafeAccessors.Id(instance) = value;
+                    return instance;
+                });
+            id.SetMaterializationSetter(
+                AgentKeyEntity (AgentKeyEntity instance, long value) =>
+                {
+                    AgentKeyEntityUnsafeAccessors.Id(instance) = value;
+                    return instance;
+                });
+            id.SetAccessors(
+                long (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(0) ? entry.ReadStoreGeneratedValue<long>(0) : (entry.FlaggedAsTemporary(0) && AgentKeyEntityUnsafeAccessors.Id(((AgentKeyEntity)(entry.Entity))) == 0L ? entry.ReadTemporaryValue<long>(0) : AgentKeyEntityUnsafeAccessors.Id(((AgentKeyEntity)(entry.Entity))))),
+                long (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.Id(((AgentKeyEntity)(entry.Entity))),
+                long (IInternalEntry entry) => entry.ReadOriginalValue<long>(id, 0),
+                long (IInternalEntry entry) => ((InternalEntityEntry)entry).ReadRelationshipSnapshotValue<long>(id, 0));
+            id.SetPropertyIndexes(
+                index: 0,
+                originalValueIndex: 0,
+                shadowIndex: -1,
+                relationshipIndex: 0,
+                storeGenerationIndex: 0);
+            id.TypeMapping = LongTypeMapping.Default.Clone(
+                comparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                keyComparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                providerValueComparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v));
+            id.SetCurrentValueComparer(new EntryCurrentValueComparer<long>(id));
             id.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn);
 
             var agentId = runtimeEntityType.AddProperty(
@@ -43,6 +88,46 @@ namespace Gateway.Data.CompiledModels.Postgres
                 propertyInfo: typeof(AgentKeyEntity).GetProperty("AgentId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AgentKeyEntity).GetField("<AgentId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0L);
+            agentId.SetGetter(
+                long (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.AgentId(instance),
+                bool (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.AgentId(instance) == 0L);
+            agentId.SetSetter(
+                AgentKeyEntity (AgentKeyEntity instance, long value) =>
+                {
+                    AgentKeyEntityUnsafeAccessors.AgentId(instance) = value;
+                    return instance;
+                });
+            agentId.SetMaterializationSetter(
+                AgentKeyEntity (AgentKeyEntity instance, long value) =>
+                {
+                    AgentKeyEntityUnsafeAccessors.AgentId(instance) = value;
+                    return instance;
+                });
+            agentId.SetAccessors(
+                long (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(1) ? entry.ReadStoreGeneratedValue<long>(1) : (entry.FlaggedAsTemporary(1) && AgentKeyEntityUnsafeAccessors.AgentId(((AgentKeyEntity)(entry.Entity))) == 0L ? entry.ReadTemporaryValue<long>(1) : AgentKeyEntityUnsafeAccessors.AgentId(((AgentKeyEntity)(entry.Entity))))),
+                long (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.AgentId(((AgentKeyEntity)(entry.Entity))),
+                long (IInternalEntry entry) => entry.ReadOriginalValue<long>(agentId, 1),
+                long (IInternalEntry entry) => ((InternalEntityEntry)entry).ReadRelationshipSnapshotValue<long>(agentId, 1));
+            agentId.SetPropertyIndexes(
+                index: 1,
+                originalValueIndex: 1,
+                shadowIndex: -1,
+                relationshipIndex: 1,
+                storeGenerationIndex: 1);
+            agentId.TypeMapping = LongTypeMapping.Default.Clone(
+                comparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                keyComparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                providerValueComparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v));
+            agentId.SetCurrentValueComparer(new EntryCurrentValueComparer<long>(agentId));
             agentId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var createdAt = runtimeEntityType.AddProperty(
@@ -51,6 +136,47 @@ namespace Gateway.Data.CompiledModels.Postgres
                 propertyInfo: typeof(AgentKeyEntity).GetProperty("CreatedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AgentKeyEntity).GetField("<CreatedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: new DateTimeOffset(new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)));
+            createdAt.SetGetter(
+                DateTimeOffset (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.CreatedAt(instance),
+                bool (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.CreatedAt(instance).EqualsExact(default(DateTimeOffset)));
+            createdAt.SetSetter(
+                AgentKeyEntity (AgentKeyEntity instance, DateTimeOffset value) =>
+                {
+                    AgentKeyEntityUnsafeAccessors.CreatedAt(instance) = value;
+                    return instance;
+                });
+            createdAt.SetMaterializationSetter(
+                AgentKeyEntity (AgentKeyEntity instance, DateTimeOffset value) =>
+                {
+                    AgentKeyEntityUnsafeAccessors.CreatedAt(instance) = value;
+                    return instance;
+                });
+            createdAt.SetAccessors(
+                DateTimeOffset (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.CreatedAt(((AgentKeyEntity)(entry.Entity))),
+                DateTimeOffset (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.CreatedAt(((AgentKeyEntity)(entry.Entity))),
+                DateTimeOffset (IInternalEntry entry) => entry.ReadOriginalValue<DateTimeOffset>(createdAt, 2),
+                DateTimeOffset (IInternalEntry entry) => entry.GetCurrentValue<DateTimeOffset>(createdAt));
+            createdAt.SetPropertyIndexes(
+                index: 2,
+                originalValueIndex: 2,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            createdAt.TypeMapping = NpgsqlTimestampTzTypeMapping.Default.Clone(
+                comparer: new ValueComparer<DateTimeOffset>(
+                    bool (DateTimeOffset v1, DateTimeOffset v2) => v1.EqualsExact(v2),
+                    int (DateTimeOffset v) => ((object)v).GetHashCode(),
+                    DateTimeOffset (DateTimeOffset v) => v),
+                keyComparer: new ValueComparer<DateTimeOffset>(
+                    bool (DateTimeOffset v1, DateTimeOffset v2) => v1.EqualsExact(v2),
+                    int (DateTimeOffset v) => ((object)v).GetHashCode(),
+                    DateTimeOffset (DateTimeOffset v) => v),
+                providerValueComparer: new ValueComparer<DateTimeOffset>(
+                    bool (DateTimeOffset v1, DateTimeOffset v2) => v1.EqualsExact(v2),
+                    int (DateTimeOffset v) => ((object)v).GetHashCode(),
+                    DateTimeOffset (DateTimeOffset v) => v),
+                clrType: typeof(DateTimeOffset),
+                jsonValueReaderWriter: new NpgsqlTimestampTzTypeMapping.NpgsqlJsonTimestampTzDateTimeOffsetReaderWriter());
             createdAt.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var hint = runtimeEntityType.AddProperty(
@@ -59,76 +185,321 @@ namespace Gateway.Data.CompiledModels.Postgres
                 propertyInfo: typeof(AgentKeyEntity).GetProperty("Hint", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AgentKeyEntity).GetField("<Hint>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 32);
-            hint.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+            hint.SetGetter(
+                string (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.Hint(instance),
+                bool (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.Hint(instance) == null);
+            hint.SetSetter(
+                AgentKeyEntity (AgentKeyEntity instance, string value) =>
+                {
+                    AgentKeyEntityUnsafeAccessors.Hint(instance) = value;
+                    return instance;
+                });
+            hint.SetMaterializationSetter(
+                AgentKeyEntity (AgentKeyEntity instance, string value) =>
+                {
+                    AgentKeyEntityUnsafeAccessors.Hint(instance) = value;
+                    return instance;
+                });
+            hint.SetAccessors(
+                string (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.Hint(((AgentKeyEntity)(entry.Entity))),
+                string (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.Hint(((AgentKeyEntity)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(hint, 3),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(hint));
+            hint.SetPropertyIndexes(
+                index: 3,
+                originalValueIndex: 3,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            hint.TypeMapping = NpgsqlStringTypeMapping.Default.Clone(
+                comparer: new ValueComparer<string>(
+                    bool (string v1, string v2) => v1 == v2,
+                    int (string v) => ((object)v).GetHashCode(),
+                    string (string v) => v),
+                keyComparer: new ValueComparer<string>(
+                    bool (string v1, string v2) => v1 == v2,
+                    int (string v) => ((object)v).GetHashCode(),
+                    string (string v) => v),
+                providerValueComparer: new ValueComparer<string>(
+                    bool (string v1, string v2) => v1 == v2,
+                    int (string v) => ((object)v).GetHashCode(),
+                    string (string v) => v),
+                mappingInfo: new RelationalTypeMappingInfo(
+                    storeTypeName: "character varying(32)",
+                    size: 32));
+            hint.TypeMapping = ((NpgsqlStringTypeMapping)hint.TypeMapping).Clone(npgsqlDbType: NpgsqlTypes.NpgsqlDbType.Varchar);
+        hint.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
-            var keyHash = runtimeEntityType.AddProperty(
-                "KeyHash",
-                typeof(string),
-                propertyInfo: typeof(AgentKeyEntity).GetProperty("KeyHash", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                fieldInfo: typeof(AgentKeyEntity).GetField("<KeyHash>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                maxLength: 64);
-            keyHash.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+        var keyHash = runtimeEntityType.AddProperty(
+            "KeyHash",
+            typeof(string),
+            propertyInfo: typeof(AgentKeyEntity).GetProperty("KeyHash", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+            fieldInfo: typeof(AgentKeyEntity).GetField("<KeyHash>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+            maxLength: 64);
+        keyHash.SetGetter(
+            string (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.KeyHash(instance),
+            bool (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.KeyHash(instance) == null);
+        keyHash.SetSetter(
+            AgentKeyEntity (AgentKeyEntity instance, string value) =>
+            {
+                AgentKeyEntityUnsafeAccessors.KeyHash(instance) = value;
+                return instance;
+            });
+        keyHash.SetMaterializationSetter(
+            AgentKeyEntity (AgentKeyEntity instance, string value) =>
+            {
+                AgentKeyEntityUnsafeAccessors.KeyHash(instance) = value;
+                return instance;
+            });
+        keyHash.SetAccessors(
+            string (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.KeyHash(((AgentKeyEntity)(entry.Entity))),
+            string (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.KeyHash(((AgentKeyEntity)(entry.Entity))),
+            string (IInternalEntry entry) => entry.ReadOriginalValue<string>(keyHash, 4),
+            string (IInternalEntry entry) => entry.GetCurrentValue<string>(keyHash));
+        keyHash.SetPropertyIndexes(
+            index: 4,
+            originalValueIndex: 4,
+            shadowIndex: -1,
+            relationshipIndex: -1,
+            storeGenerationIndex: -1);
+        keyHash.TypeMapping = NpgsqlStringTypeMapping.Default.Clone(
+            comparer: new ValueComparer<string>(
+                bool (string v1, string v2) => v1 == v2,
+                int (string v) => ((object)v).GetHashCode(),
+                string (string v) => v),
+            keyComparer: new ValueComparer<string>(
+                bool (string v1, string v2) => v1 == v2,
+                int (string v) => ((object)v).GetHashCode(),
+                string (string v) => v),
+            providerValueComparer: new ValueComparer<string>(
+                bool (string v1, string v2) => v1 == v2,
+                int (string v) => ((object)v).GetHashCode(),
+                string (string v) => v),
+            mappingInfo: new RelationalTypeMappingInfo(
+                storeTypeName: "character varying(64)",
+                size: 64));
+        keyHash.TypeMapping = ((NpgsqlStringTypeMapping)keyHash.TypeMapping).Clone(npgsqlDbType: NpgsqlTypes.NpgsqlDbType.Varchar);
+    keyHash.SetCurrentValueComparer(new EntryCurrentValueComparer<string>(keyHash));
+    keyHash.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
-            var revokedAt = runtimeEntityType.AddProperty(
-                "RevokedAt",
-                typeof(DateTimeOffset?),
-                propertyInfo: typeof(AgentKeyEntity).GetProperty("RevokedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                fieldInfo: typeof(AgentKeyEntity).GetField("<RevokedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                nullable: true);
-            revokedAt.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
-
-            var source = runtimeEntityType.AddProperty(
-                "Source",
-                typeof(string),
-                propertyInfo: typeof(AgentKeyEntity).GetProperty("Source", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                fieldInfo: typeof(AgentKeyEntity).GetField("<Source>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                maxLength: 16);
-            source.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
-
-            var key = runtimeEntityType.AddKey(
-                new[] { id });
-            runtimeEntityType.SetPrimaryKey(key);
-
-            var index = runtimeEntityType.AddIndex(
-                new[] { agentId });
-
-            var index0 = runtimeEntityType.AddIndex(
-                new[] { keyHash },
-                unique: true);
-
-            return runtimeEntityType;
-        }
-
-        public static RuntimeForeignKey CreateForeignKey1(RuntimeEntityType declaringEntityType, RuntimeEntityType principalEntityType)
+    var origin = runtimeEntityType.AddProperty(
+        "Origin",
+        typeof(string),
+        propertyInfo: typeof(AgentKeyEntity).GetProperty("Origin", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+        fieldInfo: typeof(AgentKeyEntity).GetField("<Origin>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+        maxLength: 16);
+    origin.SetGetter(
+        string (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.Origin(instance),
+        bool (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.Origin(instance) == null);
+    origin.SetSetter(
+        AgentKeyEntity (AgentKeyEntity instance, string value) =>
         {
-            var runtimeForeignKey = declaringEntityType.AddForeignKey(new[] { declaringEntityType.FindProperty("AgentId") },
-                principalEntityType.FindKey(new[] { principalEntityType.FindProperty("Id") }),
-                principalEntityType,
-                deleteBehavior: DeleteBehavior.Cascade,
-                required: true);
-
-            var keys = principalEntityType.AddNavigation("Keys",
-                runtimeForeignKey,
-                onDependent: false,
-                typeof(List<AgentKeyEntity>),
-                propertyInfo: typeof(AgentEntity).GetProperty("Keys", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                fieldInfo: typeof(AgentEntity).GetField("<Keys>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
-
-            return runtimeForeignKey;
-        }
-
-        public static void CreateAnnotations(RuntimeEntityType runtimeEntityType)
+            AgentKeyEntityUnsafeAccessors.Origin(instance) = value;
+            return instance;
+        });
+    origin.SetMaterializationSetter(
+        AgentKeyEntity (AgentKeyEntity instance, string value) =>
         {
-            runtimeEntityType.AddAnnotation("Relational:FunctionName", null);
-            runtimeEntityType.AddAnnotation("Relational:Schema", null);
-            runtimeEntityType.AddAnnotation("Relational:SqlQuery", null);
-            runtimeEntityType.AddAnnotation("Relational:TableName", "AgentKeys");
-            runtimeEntityType.AddAnnotation("Relational:ViewName", null);
-            runtimeEntityType.AddAnnotation("Relational:ViewSchema", null);
+            AgentKeyEntityUnsafeAccessors.Origin(instance) = value;
+            return instance;
+        });
+    origin.SetAccessors(
+        string (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.Origin(((AgentKeyEntity)(entry.Entity))),
+        string (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.Origin(((AgentKeyEntity)(entry.Entity))),
+        string (IInternalEntry entry) => entry.ReadOriginalValue<string>(origin, 5),
+        string (IInternalEntry entry) => entry.GetCurrentValue<string>(origin));
+    origin.SetPropertyIndexes(
+        index: 5,
+        originalValueIndex: 5,
+        shadowIndex: -1,
+        relationshipIndex: -1,
+        storeGenerationIndex: -1);
+    origin.TypeMapping = NpgsqlStringTypeMapping.Default.Clone(
+        comparer: new ValueComparer<string>(
+            bool (string v1, string v2) => v1 == v2,
+            int (string v) => ((object)v).GetHashCode(),
+            string (string v) => v),
+        keyComparer: new ValueComparer<string>(
+            bool (string v1, string v2) => v1 == v2,
+            int (string v) => ((object)v).GetHashCode(),
+            string (string v) => v),
+        providerValueComparer: new ValueComparer<string>(
+            bool (string v1, string v2) => v1 == v2,
+            int (string v) => ((object)v).GetHashCode(),
+            string (string v) => v),
+        mappingInfo: new RelationalTypeMappingInfo(
+            storeTypeName: "character varying(16)",
+            size: 16));
+    origin.TypeMapping = ((NpgsqlStringTypeMapping)origin.TypeMapping).Clone(npgsqlDbType: NpgsqlTypes.NpgsqlDbType.Varchar);
+origin.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+origin.AddAnnotation("Relational:ColumnName", "Source");
 
-            Customize(runtimeEntityType);
-        }
+var revokedAt = runtimeEntityType.AddProperty(
+    "RevokedAt",
+    typeof(DateTimeOffset?),
+    propertyInfo: typeof(AgentKeyEntity).GetProperty("RevokedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+    fieldInfo: typeof(AgentKeyEntity).GetField("<RevokedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+    nullable: true);
+revokedAt.SetGetter(
+    DateTimeOffset? (AgentKeyEntity instance) => AgentKeyEntityUnsafeAccessors.RevokedAt(instance),
+    bool (AgentKeyEntity instance) => !(AgentKeyEntityUnsafeAccessors.RevokedAt(instance).HasValue));
+revokedAt.SetSetter(
+    AgentKeyEntity (AgentKeyEntity instance, DateTimeOffset? value) =>
+    {
+        AgentKeyEntityUnsafeAccessors.RevokedAt(instance) = value;
+        return instance;
+    });
+revokedAt.SetMaterializationSetter(
+    AgentKeyEntity (AgentKeyEntity instance, DateTimeOffset? value) =>
+    {
+        AgentKeyEntityUnsafeAccessors.RevokedAt(instance) = value;
+        return instance;
+    });
+revokedAt.SetAccessors(
+    DateTimeOffset? (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.RevokedAt(((AgentKeyEntity)(entry.Entity))),
+    DateTimeOffset? (IInternalEntry entry) => AgentKeyEntityUnsafeAccessors.RevokedAt(((AgentKeyEntity)(entry.Entity))),
+    DateTimeOffset? (IInternalEntry entry) => entry.ReadOriginalValue<DateTimeOffset?>(revokedAt, 6),
+    DateTimeOffset? (IInternalEntry entry) => entry.GetCurrentValue<DateTimeOffset?>(revokedAt));
+revokedAt.SetPropertyIndexes(
+    index: 6,
+    originalValueIndex: 6,
+    shadowIndex: -1,
+    relationshipIndex: -1,
+    storeGenerationIndex: -1);
+revokedAt.TypeMapping = NpgsqlTimestampTzTypeMapping.Default.Clone(
+    comparer: new ValueComparer<DateTimeOffset>(
+        bool (DateTimeOffset v1, DateTimeOffset v2) => v1.EqualsExact(v2),
+        int (DateTimeOffset v) => ((object)v).GetHashCode(),
+        DateTimeOffset (DateTimeOffset v) => v),
+    keyComparer: new ValueComparer<DateTimeOffset>(
+        bool (DateTimeOffset v1, DateTimeOffset v2) => v1.EqualsExact(v2),
+        int (DateTimeOffset v) => ((object)v).GetHashCode(),
+        DateTimeOffset (DateTimeOffset v) => v),
+    providerValueComparer: new ValueComparer<DateTimeOffset>(
+        bool (DateTimeOffset v1, DateTimeOffset v2) => v1.EqualsExact(v2),
+        int (DateTimeOffset v) => ((object)v).GetHashCode(),
+        DateTimeOffset (DateTimeOffset v) => v),
+    clrType: typeof(DateTimeOffset),
+    jsonValueReaderWriter: new NpgsqlTimestampTzTypeMapping.NpgsqlJsonTimestampTzDateTimeOffsetReaderWriter());
+revokedAt.SetComparer(new NullableValueComparer<DateTimeOffset>(revokedAt.TypeMapping.Comparer));
+revokedAt.SetKeyComparer(new NullableValueComparer<DateTimeOffset>(revokedAt.TypeMapping.KeyComparer));
+revokedAt.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
-        static partial void Customize(RuntimeEntityType runtimeEntityType);
-    }
+var key = runtimeEntityType.AddKey(
+    new[] { id });
+runtimeEntityType.SetPrimaryKey(key);
+
+var index = runtimeEntityType.AddIndex(
+    new[] { agentId });
+
+var index0 = runtimeEntityType.AddIndex(
+    new[] { keyHash },
+    unique: true);
+
+return runtimeEntityType;
+}
+
+public static RuntimeForeignKey CreateForeignKey1(RuntimeEntityType declaringEntityType, RuntimeEntityType principalEntityType)
+{
+    var runtimeForeignKey = declaringEntityType.AddForeignKey(new[] { declaringEntityType.FindProperty("AgentId") },
+        principalEntityType.FindKey(new[] { principalEntityType.FindProperty("Id") }),
+        principalEntityType,
+        deleteBehavior: DeleteBehavior.Cascade,
+        required: true);
+
+    var keys = principalEntityType.AddNavigation("Keys",
+        runtimeForeignKey,
+        onDependent: false,
+        typeof(List<AgentKeyEntity>),
+        propertyInfo: typeof(AgentEntity).GetProperty("Keys", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+        fieldInfo: typeof(AgentEntity).GetField("<Keys>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+
+    keys.SetGetter(
+        List<AgentKeyEntity> (AgentEntity instance) => AgentEntityUnsafeAccessors.Keys(instance),
+        bool (AgentEntity instance) => AgentEntityUnsafeAccessors.Keys(instance) == null);
+    keys.SetSetter(
+        AgentEntity (AgentEntity instance, List<AgentKeyEntity> value) =>
+        {
+            AgentEntityUnsafeAccessors.Keys(instance) = value;
+            return instance;
+        });
+    keys.SetMaterializationSetter(
+        AgentEntity (AgentEntity instance, List<AgentKeyEntity> value) =>
+        {
+            AgentEntityUnsafeAccessors.Keys(instance) = value;
+            return instance;
+        });
+    keys.SetAccessors(
+        List<AgentKeyEntity> (IInternalEntry entry) => AgentEntityUnsafeAccessors.Keys(((AgentEntity)(entry.Entity))),
+        List<AgentKeyEntity> (IInternalEntry entry) => AgentEntityUnsafeAccessors.Keys(((AgentEntity)(entry.Entity))),
+        null,
+        List<AgentKeyEntity> (IInternalEntry entry) => entry.GetCurrentValue<List<AgentKeyEntity>>(keys));
+    keys.SetPropertyIndexes(
+        index: 1,
+        originalValueIndex: -1,
+        shadowIndex: -1,
+        relationshipIndex: 2,
+        storeGenerationIndex: -1);
+    keys.SetCollectionAccessor<AgentEntity, List<AgentKeyEntity>, AgentKeyEntity>(
+        List<AgentKeyEntity> (AgentEntity entity) => AgentEntityUnsafeAccessors.Keys(entity),
+        (AgentEntity entity, List<AgentKeyEntity> collection) => AgentEntityUnsafeAccessors.Keys(entity) = ((List<AgentKeyEntity>)collection),
+        (AgentEntity entity, List<AgentKeyEntity> collection) => AgentEntityUnsafeAccessors.Keys(entity) = ((List<AgentKeyEntity>)collection),
+        List<AgentKeyEntity> (AgentEntity entity, Action<AgentEntity, List<AgentKeyEntity>> setter) => ClrCollectionAccessorFactory.CreateAndSet<AgentEntity, List<AgentKeyEntity>, List<AgentKeyEntity>>(entity, setter),
+        List<AgentKeyEntity> () => new List<AgentKeyEntity>());
+    return runtimeForeignKey;
+}
+
+public static void CreateAnnotations(RuntimeEntityType runtimeEntityType)
+{
+    var id = runtimeEntityType.FindProperty("Id");
+    var agentId = runtimeEntityType.FindProperty("AgentId");
+    var createdAt = runtimeEntityType.FindProperty("CreatedAt");
+    var hint = runtimeEntityType.FindProperty("Hint");
+    var keyHash = runtimeEntityType.FindProperty("KeyHash");
+    var origin = runtimeEntityType.FindProperty("Origin");
+    var revokedAt = runtimeEntityType.FindProperty("RevokedAt");
+    var key = runtimeEntityType.FindKey(new[] { id });
+    key.SetPrincipalKeyValueFactory(KeyValueFactoryFactory.CreateSimpleNonNullableFactory<long>(key));
+    key.SetIdentityMapFactory(IdentityMapFactoryFactory.CreateFactory<long>(key));
+    runtimeEntityType.SetOriginalValuesFactory(
+        ISnapshot (IInternalEntry source) =>
+        {
+            var structuralType = ((AgentKeyEntity)(source.Entity));
+            return ((ISnapshot)(new Snapshot<long, long, DateTimeOffset, string, string, string, DateTimeOffset?>(((ValueComparer<long>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(id)), ((ValueComparer<long>)(((IProperty)agentId).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(agentId)), ((ValueComparer<DateTimeOffset>)(((IProperty)createdAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset>(createdAt)), (source.GetCurrentValue<string>(hint) == null ? null : ((ValueComparer<string>)(((IProperty)hint).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(hint))), (source.GetCurrentValue<string>(keyHash) == null ? null : ((ValueComparer<string>)(((IProperty)keyHash).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(keyHash))), (source.GetCurrentValue<string>(origin) == null ? null : ((ValueComparer<string>)(((IProperty)origin).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(origin))), (source.GetCurrentValue<DateTimeOffset?>(revokedAt) == null ? null : ((ValueComparer<DateTimeOffset?>)(((IProperty)revokedAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset?>(revokedAt))))));
+        });
+    runtimeEntityType.SetStoreGeneratedValuesFactory(
+        ISnapshot () => ((ISnapshot)(new Snapshot<long, long>(((ValueComparer<long>)(((IProperty)id).GetValueComparer())).Snapshot(default(long)), ((ValueComparer<long>)(((IProperty)agentId).GetValueComparer())).Snapshot(default(long))))));
+    runtimeEntityType.SetTemporaryValuesFactory(
+        ISnapshot (IInternalEntry source) => ((ISnapshot)(new Snapshot<long, long>(default(long), default(long)))));
+    runtimeEntityType.SetShadowValuesFactory(
+        ISnapshot (IDictionary<string, object> source) => Snapshot.Empty);
+    runtimeEntityType.SetEmptyShadowValuesFactory(
+        ISnapshot () => Snapshot.Empty);
+    runtimeEntityType.SetRelationshipSnapshotFactory(
+        ISnapshot (IInternalEntry source) =>
+        {
+            var structuralType = ((AgentKeyEntity)(source.Entity));
+            return ((ISnapshot)(new Snapshot<long, long>(((ValueComparer<long>)(((IProperty)id).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<long>(id)), ((ValueComparer<long>)(((IProperty)agentId).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<long>(agentId)))));
+        });
+    runtimeEntityType.SetCounts(new PropertyCounts(
+        propertyCount: 7,
+        navigationCount: 0,
+        complexPropertyCount: 0,
+        complexCollectionCount: 0,
+        originalValueCount: 7,
+        shadowCount: 0,
+        relationshipCount: 2,
+        storeGeneratedCount: 2));
+    runtimeEntityType.AddAnnotation("Relational:FunctionName", null);
+    runtimeEntityType.AddAnnotation("Relational:Schema", null);
+    runtimeEntityType.AddAnnotation("Relational:SqlQuery", null);
+    runtimeEntityType.AddAnnotation("Relational:TableName", "AgentKeys");
+    runtimeEntityType.AddAnnotation("Relational:ViewName", null);
+    runtimeEntityType.AddAnnotation("Relational:ViewSchema", null);
+
+    Customize(runtimeEntityType);
+}
+
+static partial void Customize(RuntimeEntityType runtimeEntityType);
+}
 }

@@ -4,8 +4,13 @@ using System.Collections.Generic;
 using System.Reflection;
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.ChangeTracking.Internal;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Metadata.Internal;
+using Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal;
+using Microsoft.EntityFrameworkCore.Storage;
 
 #pragma warning disable 219, 612, 618
 #nullable disable
@@ -34,6 +39,48 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 valueGenerated: ValueGenerated.OnAdd,
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: 0L);
+            id.SetGetter(
+                long (AgentGrantEntity instance) => AgentGrantEntityUnsafeAccessors.Id(instance),
+                bool (AgentGrantEntity instance) => AgentGrantEntityUnsafeAccessors.Id(instance) == 0L);
+            id.SetSetter(
+                AgentGrantEntity (AgentGrantEntity instance, long value) =>
+                {
+                    AgentGrantEntityUnsafeAccessors.Id(instance) = value;
+                    return instance;
+                });
+            id.SetMaterializationSetter(
+                AgentGrantEntity (AgentGrantEntity instance, long value) =>
+                {
+                    AgentGrantEntityUnsafeAccessors.Id(instance) = value;
+                    return instance;
+                });
+            id.SetAccessors(
+                long (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(0) ? entry.ReadStoreGeneratedValue<long>(0) : (entry.FlaggedAsTemporary(0) && AgentGrantEntityUnsafeAccessors.Id(((AgentGrantEntity)(entry.Entity))) == 0L ? entry.ReadTemporaryValue<long>(0) : AgentGrantEntityUnsafeAccessors.Id(((AgentGrantEntity)(entry.Entity))))),
+                long (IInternalEntry entry) => AgentGrantEntityUnsafeAccessors.Id(((AgentGrantEntity)(entry.Entity))),
+                long (IInternalEntry entry) => entry.ReadOriginalValue<long>(id, 0),
+                long (IInternalEntry entry) => ((InternalEntityEntry)entry).ReadRelationshipSnapshotValue<long>(id, 0));
+            id.SetPropertyIndexes(
+                index: 0,
+                originalValueIndex: 0,
+                shadowIndex: -1,
+                relationshipIndex: 0,
+                storeGenerationIndex: 0);
+            id.TypeMapping = LongTypeMapping.Default.Clone(
+                comparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                keyComparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                providerValueComparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                mappingInfo: new RelationalTypeMappingInfo(
+                    storeTypeName: "INTEGER"));
+            id.SetCurrentValueComparer(new EntryCurrentValueComparer<long>(id));
 
             var agentId = runtimeEntityType.AddProperty(
                 "AgentId",
@@ -41,6 +88,48 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(AgentGrantEntity).GetProperty("AgentId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AgentGrantEntity).GetField("<AgentId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0L);
+            agentId.SetGetter(
+                long (AgentGrantEntity instance) => AgentGrantEntityUnsafeAccessors.AgentId(instance),
+                bool (AgentGrantEntity instance) => AgentGrantEntityUnsafeAccessors.AgentId(instance) == 0L);
+            agentId.SetSetter(
+                AgentGrantEntity (AgentGrantEntity instance, long value) =>
+                {
+                    AgentGrantEntityUnsafeAccessors.AgentId(instance) = value;
+                    return instance;
+                });
+            agentId.SetMaterializationSetter(
+                AgentGrantEntity (AgentGrantEntity instance, long value) =>
+                {
+                    AgentGrantEntityUnsafeAccessors.AgentId(instance) = value;
+                    return instance;
+                });
+            agentId.SetAccessors(
+                long (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(1) ? entry.ReadStoreGeneratedValue<long>(1) : (entry.FlaggedAsTemporary(1) && AgentGrantEntityUnsafeAccessors.AgentId(((AgentGrantEntity)(entry.Entity))) == 0L ? entry.ReadTemporaryValue<long>(1) : AgentGrantEntityUnsafeAccessors.AgentId(((AgentGrantEntity)(entry.Entity))))),
+                long (IInternalEntry entry) => AgentGrantEntityUnsafeAccessors.AgentId(((AgentGrantEntity)(entry.Entity))),
+                long (IInternalEntry entry) => entry.ReadOriginalValue<long>(agentId, 1),
+                long (IInternalEntry entry) => ((InternalEntityEntry)entry).ReadRelationshipSnapshotValue<long>(agentId, 1));
+            agentId.SetPropertyIndexes(
+                index: 1,
+                originalValueIndex: 1,
+                shadowIndex: -1,
+                relationshipIndex: 1,
+                storeGenerationIndex: 1);
+            agentId.TypeMapping = LongTypeMapping.Default.Clone(
+                comparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                keyComparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                providerValueComparer: new ValueComparer<long>(
+                    bool (long v1, long v2) => v1 == v2,
+                    int (long v) => ((object)v).GetHashCode(),
+                    long (long v) => v),
+                mappingInfo: new RelationalTypeMappingInfo(
+                    storeTypeName: "INTEGER"));
+            agentId.SetCurrentValueComparer(new EntryCurrentValueComparer<long>(agentId));
 
             var pattern = runtimeEntityType.AddProperty(
                 "Pattern",
@@ -48,6 +137,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(AgentGrantEntity).GetProperty("Pattern", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AgentGrantEntity).GetField("<Pattern>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 256);
+            pattern.SetGetter(
+                string (AgentGrantEntity instance) => AgentGrantEntityUnsafeAccessors.Pattern(instance),
+                bool (AgentGrantEntity instance) => AgentGrantEntityUnsafeAccessors.Pattern(instance) == null);
+            pattern.SetSetter(
+                AgentGrantEntity (AgentGrantEntity instance, string value) =>
+                {
+                    AgentGrantEntityUnsafeAccessors.Pattern(instance) = value;
+                    return instance;
+                });
+            pattern.SetMaterializationSetter(
+                AgentGrantEntity (AgentGrantEntity instance, string value) =>
+                {
+                    AgentGrantEntityUnsafeAccessors.Pattern(instance) = value;
+                    return instance;
+                });
+            pattern.SetAccessors(
+                string (IInternalEntry entry) => AgentGrantEntityUnsafeAccessors.Pattern(((AgentGrantEntity)(entry.Entity))),
+                string (IInternalEntry entry) => AgentGrantEntityUnsafeAccessors.Pattern(((AgentGrantEntity)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(pattern, 2),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(pattern));
+            pattern.SetPropertyIndexes(
+                index: 2,
+                originalValueIndex: 2,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            pattern.TypeMapping = SqliteStringTypeMapping.Default;
 
             var position = runtimeEntityType.AddProperty(
                 "Position",
@@ -55,6 +171,48 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(AgentGrantEntity).GetProperty("Position", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AgentGrantEntity).GetField("<Position>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0);
+            position.SetGetter(
+                int (AgentGrantEntity instance) => AgentGrantEntityUnsafeAccessors.Position(instance),
+                bool (AgentGrantEntity instance) => AgentGrantEntityUnsafeAccessors.Position(instance) == 0);
+            position.SetSetter(
+                AgentGrantEntity (AgentGrantEntity instance, int value) =>
+                {
+                    AgentGrantEntityUnsafeAccessors.Position(instance) = value;
+                    return instance;
+                });
+            position.SetMaterializationSetter(
+                AgentGrantEntity (AgentGrantEntity instance, int value) =>
+                {
+                    AgentGrantEntityUnsafeAccessors.Position(instance) = value;
+                    return instance;
+                });
+            position.SetAccessors(
+                int (IInternalEntry entry) => AgentGrantEntityUnsafeAccessors.Position(((AgentGrantEntity)(entry.Entity))),
+                int (IInternalEntry entry) => AgentGrantEntityUnsafeAccessors.Position(((AgentGrantEntity)(entry.Entity))),
+                int (IInternalEntry entry) => entry.ReadOriginalValue<int>(position, 3),
+                int (IInternalEntry entry) => entry.GetCurrentValue<int>(position));
+            position.SetPropertyIndexes(
+                index: 3,
+                originalValueIndex: 3,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            position.TypeMapping = IntTypeMapping.Default.Clone(
+                comparer: new ValueComparer<int>(
+                    bool (int v1, int v2) => v1 == v2,
+                    int (int v) => v,
+                    int (int v) => v),
+                keyComparer: new ValueComparer<int>(
+                    bool (int v1, int v2) => v1 == v2,
+                    int (int v) => v,
+                    int (int v) => v),
+                providerValueComparer: new ValueComparer<int>(
+                    bool (int v1, int v2) => v1 == v2,
+                    int (int v) => v,
+                    int (int v) => v),
+                mappingInfo: new RelationalTypeMappingInfo(
+                    storeTypeName: "INTEGER"));
+            position.SetCurrentValueComparer(new EntryCurrentValueComparer<int>(position));
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });
@@ -82,11 +240,79 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(AgentEntity).GetProperty("Grants", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AgentEntity).GetField("<Grants>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
 
+            grants.SetGetter(
+                List<AgentGrantEntity> (AgentEntity instance) => AgentEntityUnsafeAccessors.Grants(instance),
+                bool (AgentEntity instance) => AgentEntityUnsafeAccessors.Grants(instance) == null);
+            grants.SetSetter(
+                AgentEntity (AgentEntity instance, List<AgentGrantEntity> value) =>
+                {
+                    AgentEntityUnsafeAccessors.Grants(instance) = value;
+                    return instance;
+                });
+            grants.SetMaterializationSetter(
+                AgentEntity (AgentEntity instance, List<AgentGrantEntity> value) =>
+                {
+                    AgentEntityUnsafeAccessors.Grants(instance) = value;
+                    return instance;
+                });
+            grants.SetAccessors(
+                List<AgentGrantEntity> (IInternalEntry entry) => AgentEntityUnsafeAccessors.Grants(((AgentEntity)(entry.Entity))),
+                List<AgentGrantEntity> (IInternalEntry entry) => AgentEntityUnsafeAccessors.Grants(((AgentEntity)(entry.Entity))),
+                null,
+                List<AgentGrantEntity> (IInternalEntry entry) => entry.GetCurrentValue<List<AgentGrantEntity>>(grants));
+            grants.SetPropertyIndexes(
+                index: 0,
+                originalValueIndex: -1,
+                shadowIndex: -1,
+                relationshipIndex: 1,
+                storeGenerationIndex: -1);
+            grants.SetCollectionAccessor<AgentEntity, List<AgentGrantEntity>, AgentGrantEntity>(
+                List<AgentGrantEntity> (AgentEntity entity) => AgentEntityUnsafeAccessors.Grants(entity),
+                (AgentEntity entity, List<AgentGrantEntity> collection) => AgentEntityUnsafeAccessors.Grants(entity) = ((List<AgentGrantEntity>)collection),
+                (AgentEntity entity, List<AgentGrantEntity> collection) => AgentEntityUnsafeAccessors.Grants(entity) = ((List<AgentGrantEntity>)collection),
+                List<AgentGrantEntity> (AgentEntity entity, Action<AgentEntity, List<AgentGrantEntity>> setter) => ClrCollectionAccessorFactory.CreateAndSet<AgentEntity, List<AgentGrantEntity>, List<AgentGrantEntity>>(entity, setter),
+                List<AgentGrantEntity> () => new List<AgentGrantEntity>());
             return runtimeForeignKey;
         }
 
         public static void CreateAnnotations(RuntimeEntityType runtimeEntityType)
         {
+            var id = runtimeEntityType.FindProperty("Id");
+            var agentId = runtimeEntityType.FindProperty("AgentId");
+            var pattern = runtimeEntityType.FindProperty("Pattern");
+            var position = runtimeEntityType.FindProperty("Position");
+            var key = runtimeEntityType.FindKey(new[] { id });
+            key.SetPrincipalKeyValueFactory(KeyValueFactoryFactory.CreateSimpleNonNullableFactory<long>(key));
+            key.SetIdentityMapFactory(IdentityMapFactoryFactory.CreateFactory<long>(key));
+            runtimeEntityType.SetOriginalValuesFactory(
+                ISnapshot (IInternalEntry source) =>
+                {
+                    var structuralType = ((AgentGrantEntity)(source.Entity));
+                    return ((ISnapshot)(new Snapshot<long, long, string, int>(((ValueComparer<long>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(id)), ((ValueComparer<long>)(((IProperty)agentId).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(agentId)), (source.GetCurrentValue<string>(pattern) == null ? null : ((ValueComparer<string>)(((IProperty)pattern).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(pattern))), ((ValueComparer<int>)(((IProperty)position).GetValueComparer())).Snapshot(source.GetCurrentValue<int>(position)))));
+                });
+            runtimeEntityType.SetStoreGeneratedValuesFactory(
+                ISnapshot () => ((ISnapshot)(new Snapshot<long, long>(((ValueComparer<long>)(((IProperty)id).GetValueComparer())).Snapshot(default(long)), ((ValueComparer<long>)(((IProperty)agentId).GetValueComparer())).Snapshot(default(long))))));
+            runtimeEntityType.SetTemporaryValuesFactory(
+                ISnapshot (IInternalEntry source) => ((ISnapshot)(new Snapshot<long, long>(default(long), default(long)))));
+            runtimeEntityType.SetShadowValuesFactory(
+                ISnapshot (IDictionary<string, object> source) => Snapshot.Empty);
+            runtimeEntityType.SetEmptyShadowValuesFactory(
+                ISnapshot () => Snapshot.Empty);
+            runtimeEntityType.SetRelationshipSnapshotFactory(
+                ISnapshot (IInternalEntry source) =>
+                {
+                    var structuralType = ((AgentGrantEntity)(source.Entity));
+                    return ((ISnapshot)(new Snapshot<long, long>(((ValueComparer<long>)(((IProperty)id).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<long>(id)), ((ValueComparer<long>)(((IProperty)agentId).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<long>(agentId)))));
+                });
+            runtimeEntityType.SetCounts(new PropertyCounts(
+                propertyCount: 4,
+                navigationCount: 0,
+                complexPropertyCount: 0,
+                complexCollectionCount: 0,
+                originalValueCount: 4,
+                shadowCount: 0,
+                relationshipCount: 2,
+                storeGeneratedCount: 2));
             runtimeEntityType.AddAnnotation("Relational:FunctionName", null);
             runtimeEntityType.AddAnnotation("Relational:Schema", null);
             runtimeEntityType.AddAnnotation("Relational:SqlQuery", null);

@@ -2,8 +2,12 @@
 using System;
 using System.Collections.Generic;
 using System.Reflection;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.ChangeTracking.Internal;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Metadata.Internal;
+using Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal;
 using OpenIddict.EntityFrameworkCore.Models;
 
 #pragma warning disable 219, 612, 618
@@ -33,11 +37,52 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetField("<Id>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 valueGenerated: ValueGenerated.OnAdd,
                 afterSaveBehavior: PropertySaveBehavior.Throw);
+            id.SetGetter(
+                string (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Id(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Id(instance) == null);
+            id.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Id(instance) = value;
+                    return instance;
+                });
+            id.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Id(instance) = value;
+                    return instance;
+                });
+            id.SetAccessors(
+                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(0) ? entry.ReadStoreGeneratedValue<string>(0) : (entry.FlaggedAsTemporary(0) && OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Id(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))) == null ? entry.ReadTemporaryValue<string>(0) : OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Id(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Id(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(id, 0),
+                string (IInternalEntry entry) => ((InternalEntityEntry)entry).ReadRelationshipSnapshotValue<string>(id, 0));
+            id.SetPropertyIndexes(
+                index: 0,
+                originalValueIndex: 0,
+                shadowIndex: -1,
+                relationshipIndex: 0,
+                storeGenerationIndex: 0);
+            id.TypeMapping = SqliteStringTypeMapping.Default;
+            id.SetCurrentValueComparer(new EntryCurrentValueComparer<string>(id));
 
             var applicationId = runtimeEntityType.AddProperty(
                 "ApplicationId",
                 typeof(string),
                 nullable: true);
+            applicationId.SetAccessors(
+                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(1) ? entry.ReadStoreGeneratedValue<string>(1) : (entry.FlaggedAsTemporary(1) && entry.ReadShadowValue<string>(0) == null ? entry.ReadTemporaryValue<string>(1) : entry.ReadShadowValue<string>(0))),
+                string (IInternalEntry entry) => entry.ReadShadowValue<string>(0),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(applicationId, 1),
+                string (IInternalEntry entry) => ((InternalEntityEntry)entry).ReadRelationshipSnapshotValue<string>(applicationId, 1));
+            applicationId.SetPropertyIndexes(
+                index: 1,
+                originalValueIndex: 1,
+                shadowIndex: 0,
+                relationshipIndex: 1,
+                storeGenerationIndex: 1);
+            applicationId.TypeMapping = SqliteStringTypeMapping.Default;
+            applicationId.SetCurrentValueComparer(new EntryCurrentValueComparer<string>(applicationId));
 
             var concurrencyToken = runtimeEntityType.AddProperty(
                 "ConcurrencyToken",
@@ -47,6 +92,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 nullable: true,
                 concurrencyToken: true,
                 maxLength: 50);
+            concurrencyToken.SetGetter(
+                string (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.ConcurrencyToken(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.ConcurrencyToken(instance) == null);
+            concurrencyToken.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.ConcurrencyToken(instance) = value;
+                    return instance;
+                });
+            concurrencyToken.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.ConcurrencyToken(instance) = value;
+                    return instance;
+                });
+            concurrencyToken.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.ConcurrencyToken(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.ConcurrencyToken(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(concurrencyToken, 2),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(concurrencyToken));
+            concurrencyToken.SetPropertyIndexes(
+                index: 2,
+                originalValueIndex: 2,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            concurrencyToken.TypeMapping = SqliteStringTypeMapping.Default;
 
             var creationDate = runtimeEntityType.AddProperty(
                 "CreationDate",
@@ -54,6 +126,35 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetProperty("CreationDate", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetField("<CreationDate>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+            creationDate.SetGetter(
+                DateTime? (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.CreationDate(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => !(OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.CreationDate(instance).HasValue));
+            creationDate.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, DateTime? value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.CreationDate(instance) = value;
+                    return instance;
+                });
+            creationDate.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, DateTime? value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.CreationDate(instance) = value;
+                    return instance;
+                });
+            creationDate.SetAccessors(
+                DateTime? (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.CreationDate(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                DateTime? (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.CreationDate(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                DateTime? (IInternalEntry entry) => entry.ReadOriginalValue<DateTime?>(creationDate, 3),
+                DateTime? (IInternalEntry entry) => entry.GetCurrentValue<DateTime?>(creationDate));
+            creationDate.SetPropertyIndexes(
+                index: 3,
+                originalValueIndex: 3,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            creationDate.TypeMapping = SqliteDateTimeTypeMapping.Default;
+            creationDate.SetComparer(new NullableValueComparer<DateTime>(creationDate.TypeMapping.Comparer));
+            creationDate.SetKeyComparer(new NullableValueComparer<DateTime>(creationDate.TypeMapping.KeyComparer));
 
             var properties = runtimeEntityType.AddProperty(
                 "Properties",
@@ -61,6 +162,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetProperty("Properties", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetField("<Properties>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+            properties.SetGetter(
+                string (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Properties(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Properties(instance) == null);
+            properties.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Properties(instance) = value;
+                    return instance;
+                });
+            properties.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Properties(instance) = value;
+                    return instance;
+                });
+            properties.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Properties(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Properties(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(properties, 4),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(properties));
+            properties.SetPropertyIndexes(
+                index: 4,
+                originalValueIndex: 4,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            properties.TypeMapping = SqliteStringTypeMapping.Default;
 
             var scopes = runtimeEntityType.AddProperty(
                 "Scopes",
@@ -68,6 +196,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetProperty("Scopes", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetField("<Scopes>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+            scopes.SetGetter(
+                string (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Scopes(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Scopes(instance) == null);
+            scopes.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Scopes(instance) = value;
+                    return instance;
+                });
+            scopes.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Scopes(instance) = value;
+                    return instance;
+                });
+            scopes.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Scopes(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Scopes(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(scopes, 5),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(scopes));
+            scopes.SetPropertyIndexes(
+                index: 5,
+                originalValueIndex: 5,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            scopes.TypeMapping = SqliteStringTypeMapping.Default;
 
             var status = runtimeEntityType.AddProperty(
                 "Status",
@@ -76,6 +231,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetField("<Status>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
                 maxLength: 50);
+            status.SetGetter(
+                string (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Status(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Status(instance) == null);
+            status.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Status(instance) = value;
+                    return instance;
+                });
+            status.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Status(instance) = value;
+                    return instance;
+                });
+            status.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Status(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Status(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(status, 6),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(status));
+            status.SetPropertyIndexes(
+                index: 6,
+                originalValueIndex: 6,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            status.TypeMapping = SqliteStringTypeMapping.Default;
 
             var subject = runtimeEntityType.AddProperty(
                 "Subject",
@@ -84,6 +266,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetField("<Subject>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
                 maxLength: 400);
+            subject.SetGetter(
+                string (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Subject(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Subject(instance) == null);
+            subject.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Subject(instance) = value;
+                    return instance;
+                });
+            subject.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Subject(instance) = value;
+                    return instance;
+                });
+            subject.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Subject(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Subject(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(subject, 7),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(subject));
+            subject.SetPropertyIndexes(
+                index: 7,
+                originalValueIndex: 7,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            subject.TypeMapping = SqliteStringTypeMapping.Default;
 
             var type = runtimeEntityType.AddProperty(
                 "Type",
@@ -92,6 +301,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetField("<Type>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
                 maxLength: 50);
+            type.SetGetter(
+                string (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Type(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Type(instance) == null);
+            type.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Type(instance) = value;
+                    return instance;
+                });
+            type.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Type(instance) = value;
+                    return instance;
+                });
+            type.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Type(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Type(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(type, 8),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(type));
+            type.SetPropertyIndexes(
+                index: 8,
+                originalValueIndex: 8,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            type.TypeMapping = SqliteStringTypeMapping.Default;
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });
@@ -116,6 +352,32 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetProperty("Application", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetField("<Application>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
 
+            application.SetGetter(
+                OpenIddictEntityFrameworkCoreApplication (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Application(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Application(instance) == null);
+            application.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, OpenIddictEntityFrameworkCoreApplication value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Application(instance) = value;
+                    return instance;
+                });
+            application.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, OpenIddictEntityFrameworkCoreApplication value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Application(instance) = value;
+                    return instance;
+                });
+            application.SetAccessors(
+                OpenIddictEntityFrameworkCoreApplication (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Application(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                OpenIddictEntityFrameworkCoreApplication (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Application(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                null,
+                OpenIddictEntityFrameworkCoreApplication (IInternalEntry entry) => entry.GetCurrentValue<OpenIddictEntityFrameworkCoreApplication>(application));
+            application.SetPropertyIndexes(
+                index: 0,
+                originalValueIndex: -1,
+                shadowIndex: -1,
+                relationshipIndex: 2,
+                storeGenerationIndex: -1);
             var authorizations = principalEntityType.AddNavigation("Authorizations",
                 runtimeForeignKey,
                 onDependent: false,
@@ -123,11 +385,86 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>).GetProperty("Authorizations", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>).GetField("<Authorizations>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
 
+            authorizations.SetGetter(
+                ICollection<OpenIddictEntityFrameworkCoreAuthorization> (OpenIddictEntityFrameworkCoreApplication instance) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Authorizations(instance),
+                bool (OpenIddictEntityFrameworkCoreApplication instance) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Authorizations(instance) == null);
+            authorizations.SetSetter(
+                OpenIddictEntityFrameworkCoreApplication (OpenIddictEntityFrameworkCoreApplication instance, ICollection<OpenIddictEntityFrameworkCoreAuthorization> value) =>
+                {
+                    OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Authorizations(instance) = value;
+                    return instance;
+                });
+            authorizations.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreApplication (OpenIddictEntityFrameworkCoreApplication instance, ICollection<OpenIddictEntityFrameworkCoreAuthorization> value) =>
+                {
+                    OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Authorizations(instance) = value;
+                    return instance;
+                });
+            authorizations.SetAccessors(
+                ICollection<OpenIddictEntityFrameworkCoreAuthorization> (IInternalEntry entry) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Authorizations(((OpenIddictEntityFrameworkCoreApplication)(entry.Entity))),
+                ICollection<OpenIddictEntityFrameworkCoreAuthorization> (IInternalEntry entry) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Authorizations(((OpenIddictEntityFrameworkCoreApplication)(entry.Entity))),
+                null,
+                ICollection<OpenIddictEntityFrameworkCoreAuthorization> (IInternalEntry entry) => entry.GetCurrentValue<ICollection<OpenIddictEntityFrameworkCoreAuthorization>>(authorizations));
+            authorizations.SetPropertyIndexes(
+                index: 0,
+                originalValueIndex: -1,
+                shadowIndex: -1,
+                relationshipIndex: 1,
+                storeGenerationIndex: -1);
+            authorizations.SetCollectionAccessor<OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>, ICollection<OpenIddictEntityFrameworkCoreAuthorization>, OpenIddictEntityFrameworkCoreAuthorization>(
+                ICollection<OpenIddictEntityFrameworkCoreAuthorization> (OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken> entity) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Authorizations(entity),
+                (OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken> entity, ICollection<OpenIddictEntityFrameworkCoreAuthorization> collection) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Authorizations(entity) = ((ICollection<OpenIddictEntityFrameworkCoreAuthorization>)collection),
+                (OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken> entity, ICollection<OpenIddictEntityFrameworkCoreAuthorization> collection) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Authorizations(entity) = ((ICollection<OpenIddictEntityFrameworkCoreAuthorization>)collection),
+                ICollection<OpenIddictEntityFrameworkCoreAuthorization> (OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken> entity, Action<OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>, ICollection<OpenIddictEntityFrameworkCoreAuthorization>> setter) => ClrCollectionAccessorFactory.CreateAndSetHashSet<OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>, ICollection<OpenIddictEntityFrameworkCoreAuthorization>, OpenIddictEntityFrameworkCoreAuthorization>(entity, setter),
+                ICollection<OpenIddictEntityFrameworkCoreAuthorization> () => ((ICollection<OpenIddictEntityFrameworkCoreAuthorization>)(((ICollection<OpenIddictEntityFrameworkCoreAuthorization>)(new HashSet<OpenIddictEntityFrameworkCoreAuthorization>(ReferenceEqualityComparer.Instance))))));
             return runtimeForeignKey;
         }
 
         public static void CreateAnnotations(RuntimeEntityType runtimeEntityType)
         {
+            var id = runtimeEntityType.FindProperty("Id");
+            var applicationId = runtimeEntityType.FindProperty("ApplicationId");
+            var concurrencyToken = runtimeEntityType.FindProperty("ConcurrencyToken");
+            var creationDate = runtimeEntityType.FindProperty("CreationDate");
+            var properties = runtimeEntityType.FindProperty("Properties");
+            var scopes = runtimeEntityType.FindProperty("Scopes");
+            var status = runtimeEntityType.FindProperty("Status");
+            var subject = runtimeEntityType.FindProperty("Subject");
+            var type = runtimeEntityType.FindProperty("Type");
+            var key = runtimeEntityType.FindKey(new[] { id });
+            key.SetPrincipalKeyValueFactory(KeyValueFactoryFactory.CreateSimpleNullableFactory<string, int>(key));
+            key.SetIdentityMapFactory(IdentityMapFactoryFactory.CreateFactory<string>(key));
+            var application = runtimeEntityType.FindNavigation("Application");
+            var tokens = runtimeEntityType.FindNavigation("Tokens");
+            runtimeEntityType.SetOriginalValuesFactory(
+                ISnapshot (IInternalEntry source) =>
+                {
+                    var structuralType = ((OpenIddictEntityFrameworkCoreAuthorization)(source.Entity));
+                    return ((ISnapshot)(new Snapshot<string, string, string, DateTime?, string, string, string, string, string>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(id))), (source.GetCurrentValue<string>(applicationId) == null ? null : ((ValueComparer<string>)(((IProperty)applicationId).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(applicationId))), (source.GetCurrentValue<string>(concurrencyToken) == null ? null : ((ValueComparer<string>)(((IProperty)concurrencyToken).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(concurrencyToken))), (source.GetCurrentValue<DateTime?>(creationDate) == null ? null : ((ValueComparer<DateTime?>)(((IProperty)creationDate).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTime?>(creationDate))), (source.GetCurrentValue<string>(properties) == null ? null : ((ValueComparer<string>)(((IProperty)properties).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(properties))), (source.GetCurrentValue<string>(scopes) == null ? null : ((ValueComparer<string>)(((IProperty)scopes).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(scopes))), (source.GetCurrentValue<string>(status) == null ? null : ((ValueComparer<string>)(((IProperty)status).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(status))), (source.GetCurrentValue<string>(subject) == null ? null : ((ValueComparer<string>)(((IProperty)subject).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(subject))), (source.GetCurrentValue<string>(type) == null ? null : ((ValueComparer<string>)(((IProperty)type).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(type))))));
+                });
+            runtimeEntityType.SetStoreGeneratedValuesFactory(
+                ISnapshot () => ((ISnapshot)(new Snapshot<string, string>((default(string) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)applicationId).GetValueComparer())).Snapshot(default(string)))))));
+            runtimeEntityType.SetTemporaryValuesFactory(
+                ISnapshot (IInternalEntry source) => ((ISnapshot)(new Snapshot<string, string>(default(string), default(string)))));
+            runtimeEntityType.SetShadowValuesFactory(
+                ISnapshot (IDictionary<string, object> source) => ((ISnapshot)(new Snapshot<string>((source.ContainsKey("ApplicationId") ? ((string)(source["ApplicationId"])) : null)))));
+            runtimeEntityType.SetEmptyShadowValuesFactory(
+                ISnapshot () => ((ISnapshot)(new Snapshot<string>(default(string)))));
+            runtimeEntityType.SetRelationshipSnapshotFactory(
+                ISnapshot (IInternalEntry source) =>
+                {
+                    var structuralType = ((OpenIddictEntityFrameworkCoreAuthorization)(source.Entity));
+                    return ((ISnapshot)(new Snapshot<string, string, object, object>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<string>(id))), (source.GetCurrentValue<string>(applicationId) == null ? null : ((ValueComparer<string>)(((IProperty)applicationId).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<string>(applicationId))), source.GetCurrentValue<OpenIddictEntityFrameworkCoreApplication>(application), SnapshotFactoryFactory.SnapshotCollection(source.GetCurrentValue<ICollection<OpenIddictEntityFrameworkCoreToken>>(tokens)))));
+                });
+            runtimeEntityType.SetCounts(new PropertyCounts(
+                propertyCount: 9,
+                navigationCount: 2,
+                complexPropertyCount: 0,
+                complexCollectionCount: 0,
+                originalValueCount: 9,
+                shadowCount: 1,
+                relationshipCount: 4,
+                storeGeneratedCount: 2));
             runtimeEntityType.AddAnnotation("Relational:FunctionName", null);
             runtimeEntityType.AddAnnotation("Relational:Schema", null);
             runtimeEntityType.AddAnnotation("Relational:SqlQuery", null);

@@ -2,8 +2,12 @@
 using System;
 using System.Collections.Generic;
 using System.Reflection;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.ChangeTracking.Internal;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Metadata.Internal;
+using Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal;
 using OpenIddict.EntityFrameworkCore.Models;
 
 #pragma warning disable 219, 612, 618
@@ -33,16 +37,70 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<Id>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 valueGenerated: ValueGenerated.OnAdd,
                 afterSaveBehavior: PropertySaveBehavior.Throw);
+            id.SetGetter(
+                string (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Id(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Id(instance) == null);
+            id.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Id(instance) = value;
+                    return instance;
+                });
+            id.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Id(instance) = value;
+                    return instance;
+                });
+            id.SetAccessors(
+                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(0) ? entry.ReadStoreGeneratedValue<string>(0) : (entry.FlaggedAsTemporary(0) && OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Id(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))) == null ? entry.ReadTemporaryValue<string>(0) : OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Id(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Id(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(id, 0),
+                string (IInternalEntry entry) => ((InternalEntityEntry)entry).ReadRelationshipSnapshotValue<string>(id, 0));
+            id.SetPropertyIndexes(
+                index: 0,
+                originalValueIndex: 0,
+                shadowIndex: -1,
+                relationshipIndex: 0,
+                storeGenerationIndex: 0);
+            id.TypeMapping = SqliteStringTypeMapping.Default;
+            id.SetCurrentValueComparer(new EntryCurrentValueComparer<string>(id));
 
             var applicationId = runtimeEntityType.AddProperty(
                 "ApplicationId",
                 typeof(string),
                 nullable: true);
+            applicationId.SetAccessors(
+                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(1) ? entry.ReadStoreGeneratedValue<string>(1) : (entry.FlaggedAsTemporary(1) && entry.ReadShadowValue<string>(0) == null ? entry.ReadTemporaryValue<string>(1) : entry.ReadShadowValue<string>(0))),
+                string (IInternalEntry entry) => entry.ReadShadowValue<string>(0),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(applicationId, 1),
+                string (IInternalEntry entry) => ((InternalEntityEntry)entry).ReadRelationshipSnapshotValue<string>(applicationId, 1));
+            applicationId.SetPropertyIndexes(
+                index: 1,
+                originalValueIndex: 1,
+                shadowIndex: 0,
+                relationshipIndex: 1,
+                storeGenerationIndex: 1);
+            applicationId.TypeMapping = SqliteStringTypeMapping.Default;
+            applicationId.SetCurrentValueComparer(new EntryCurrentValueComparer<string>(applicationId));
 
             var authorizationId = runtimeEntityType.AddProperty(
                 "AuthorizationId",
                 typeof(string),
                 nullable: true);
+            authorizationId.SetAccessors(
+                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(2) ? entry.ReadStoreGeneratedValue<string>(2) : (entry.FlaggedAsTemporary(2) && entry.ReadShadowValue<string>(1) == null ? entry.ReadTemporaryValue<string>(2) : entry.ReadShadowValue<string>(1))),
+                string (IInternalEntry entry) => entry.ReadShadowValue<string>(1),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(authorizationId, 2),
+                string (IInternalEntry entry) => ((InternalEntityEntry)entry).ReadRelationshipSnapshotValue<string>(authorizationId, 2));
+            authorizationId.SetPropertyIndexes(
+                index: 2,
+                originalValueIndex: 2,
+                shadowIndex: 1,
+                relationshipIndex: 2,
+                storeGenerationIndex: 2);
+            authorizationId.TypeMapping = SqliteStringTypeMapping.Default;
+            authorizationId.SetCurrentValueComparer(new EntryCurrentValueComparer<string>(authorizationId));
 
             var concurrencyToken = runtimeEntityType.AddProperty(
                 "ConcurrencyToken",
@@ -52,6 +110,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 nullable: true,
                 concurrencyToken: true,
                 maxLength: 50);
+            concurrencyToken.SetGetter(
+                string (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ConcurrencyToken(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ConcurrencyToken(instance) == null);
+            concurrencyToken.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ConcurrencyToken(instance) = value;
+                    return instance;
+                });
+            concurrencyToken.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ConcurrencyToken(instance) = value;
+                    return instance;
+                });
+            concurrencyToken.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ConcurrencyToken(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ConcurrencyToken(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(concurrencyToken, 3),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(concurrencyToken));
+            concurrencyToken.SetPropertyIndexes(
+                index: 3,
+                originalValueIndex: 3,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            concurrencyToken.TypeMapping = SqliteStringTypeMapping.Default;
 
             var creationDate = runtimeEntityType.AddProperty(
                 "CreationDate",
@@ -59,6 +144,35 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetProperty("CreationDate", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<CreationDate>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+            creationDate.SetGetter(
+                DateTime? (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.CreationDate(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => !(OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.CreationDate(instance).HasValue));
+            creationDate.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, DateTime? value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.CreationDate(instance) = value;
+                    return instance;
+                });
+            creationDate.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, DateTime? value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.CreationDate(instance) = value;
+                    return instance;
+                });
+            creationDate.SetAccessors(
+                DateTime? (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.CreationDate(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                DateTime? (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.CreationDate(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                DateTime? (IInternalEntry entry) => entry.ReadOriginalValue<DateTime?>(creationDate, 4),
+                DateTime? (IInternalEntry entry) => entry.GetCurrentValue<DateTime?>(creationDate));
+            creationDate.SetPropertyIndexes(
+                index: 4,
+                originalValueIndex: 4,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            creationDate.TypeMapping = SqliteDateTimeTypeMapping.Default;
+            creationDate.SetComparer(new NullableValueComparer<DateTime>(creationDate.TypeMapping.Comparer));
+            creationDate.SetKeyComparer(new NullableValueComparer<DateTime>(creationDate.TypeMapping.KeyComparer));
 
             var expirationDate = runtimeEntityType.AddProperty(
                 "ExpirationDate",
@@ -66,6 +180,35 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetProperty("ExpirationDate", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<ExpirationDate>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+            expirationDate.SetGetter(
+                DateTime? (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ExpirationDate(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => !(OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ExpirationDate(instance).HasValue));
+            expirationDate.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, DateTime? value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ExpirationDate(instance) = value;
+                    return instance;
+                });
+            expirationDate.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, DateTime? value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ExpirationDate(instance) = value;
+                    return instance;
+                });
+            expirationDate.SetAccessors(
+                DateTime? (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ExpirationDate(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                DateTime? (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ExpirationDate(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                DateTime? (IInternalEntry entry) => entry.ReadOriginalValue<DateTime?>(expirationDate, 5),
+                DateTime? (IInternalEntry entry) => entry.GetCurrentValue<DateTime?>(expirationDate));
+            expirationDate.SetPropertyIndexes(
+                index: 5,
+                originalValueIndex: 5,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            expirationDate.TypeMapping = SqliteDateTimeTypeMapping.Default;
+            expirationDate.SetComparer(new NullableValueComparer<DateTime>(expirationDate.TypeMapping.Comparer));
+            expirationDate.SetKeyComparer(new NullableValueComparer<DateTime>(expirationDate.TypeMapping.KeyComparer));
 
             var payload = runtimeEntityType.AddProperty(
                 "Payload",
@@ -73,6 +216,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetProperty("Payload", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<Payload>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+            payload.SetGetter(
+                string (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Payload(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Payload(instance) == null);
+            payload.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Payload(instance) = value;
+                    return instance;
+                });
+            payload.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Payload(instance) = value;
+                    return instance;
+                });
+            payload.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Payload(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Payload(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(payload, 6),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(payload));
+            payload.SetPropertyIndexes(
+                index: 6,
+                originalValueIndex: 6,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            payload.TypeMapping = SqliteStringTypeMapping.Default;
 
             var properties = runtimeEntityType.AddProperty(
                 "Properties",
@@ -80,6 +250,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetProperty("Properties", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<Properties>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+            properties.SetGetter(
+                string (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Properties(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Properties(instance) == null);
+            properties.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Properties(instance) = value;
+                    return instance;
+                });
+            properties.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Properties(instance) = value;
+                    return instance;
+                });
+            properties.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Properties(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Properties(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(properties, 7),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(properties));
+            properties.SetPropertyIndexes(
+                index: 7,
+                originalValueIndex: 7,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            properties.TypeMapping = SqliteStringTypeMapping.Default;
 
             var redemptionDate = runtimeEntityType.AddProperty(
                 "RedemptionDate",
@@ -87,6 +284,35 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetProperty("RedemptionDate", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<RedemptionDate>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+            redemptionDate.SetGetter(
+                DateTime? (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.RedemptionDate(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => !(OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.RedemptionDate(instance).HasValue));
+            redemptionDate.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, DateTime? value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.RedemptionDate(instance) = value;
+                    return instance;
+                });
+            redemptionDate.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, DateTime? value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.RedemptionDate(instance) = value;
+                    return instance;
+                });
+            redemptionDate.SetAccessors(
+                DateTime? (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.RedemptionDate(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                DateTime? (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.RedemptionDate(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                DateTime? (IInternalEntry entry) => entry.ReadOriginalValue<DateTime?>(redemptionDate, 8),
+                DateTime? (IInternalEntry entry) => entry.GetCurrentValue<DateTime?>(redemptionDate));
+            redemptionDate.SetPropertyIndexes(
+                index: 8,
+                originalValueIndex: 8,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            redemptionDate.TypeMapping = SqliteDateTimeTypeMapping.Default;
+            redemptionDate.SetComparer(new NullableValueComparer<DateTime>(redemptionDate.TypeMapping.Comparer));
+            redemptionDate.SetKeyComparer(new NullableValueComparer<DateTime>(redemptionDate.TypeMapping.KeyComparer));
 
             var referenceId = runtimeEntityType.AddProperty(
                 "ReferenceId",
@@ -95,6 +321,34 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<ReferenceId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
                 maxLength: 100);
+            referenceId.SetGetter(
+                string (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ReferenceId(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ReferenceId(instance) == null);
+            referenceId.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ReferenceId(instance) = value;
+                    return instance;
+                });
+            referenceId.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ReferenceId(instance) = value;
+                    return instance;
+                });
+            referenceId.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ReferenceId(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.ReferenceId(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(referenceId, 9),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(referenceId));
+            referenceId.SetPropertyIndexes(
+                index: 9,
+                originalValueIndex: 9,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            referenceId.TypeMapping = SqliteStringTypeMapping.Default;
+            referenceId.SetCurrentValueComparer(new EntryCurrentValueComparer<string>(referenceId));
 
             var status = runtimeEntityType.AddProperty(
                 "Status",
@@ -103,6 +357,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<Status>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
                 maxLength: 50);
+            status.SetGetter(
+                string (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Status(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Status(instance) == null);
+            status.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Status(instance) = value;
+                    return instance;
+                });
+            status.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Status(instance) = value;
+                    return instance;
+                });
+            status.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Status(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Status(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(status, 10),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(status));
+            status.SetPropertyIndexes(
+                index: 10,
+                originalValueIndex: 10,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            status.TypeMapping = SqliteStringTypeMapping.Default;
 
             var subject = runtimeEntityType.AddProperty(
                 "Subject",
@@ -111,6 +392,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<Subject>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
                 maxLength: 400);
+            subject.SetGetter(
+                string (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Subject(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Subject(instance) == null);
+            subject.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Subject(instance) = value;
+                    return instance;
+                });
+            subject.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Subject(instance) = value;
+                    return instance;
+                });
+            subject.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Subject(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Subject(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(subject, 11),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(subject));
+            subject.SetPropertyIndexes(
+                index: 11,
+                originalValueIndex: 11,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            subject.TypeMapping = SqliteStringTypeMapping.Default;
 
             var type = runtimeEntityType.AddProperty(
                 "Type",
@@ -119,6 +427,33 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<Type>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
                 maxLength: 150);
+            type.SetGetter(
+                string (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Type(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Type(instance) == null);
+            type.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Type(instance) = value;
+                    return instance;
+                });
+            type.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, string value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Type(instance) = value;
+                    return instance;
+                });
+            type.SetAccessors(
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Type(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Type(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(type, 12),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(type));
+            type.SetPropertyIndexes(
+                index: 12,
+                originalValueIndex: 12,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            type.TypeMapping = SqliteStringTypeMapping.Default;
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });
@@ -150,6 +485,32 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetProperty("Application", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<Application>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
 
+            application.SetGetter(
+                OpenIddictEntityFrameworkCoreApplication (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Application(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Application(instance) == null);
+            application.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, OpenIddictEntityFrameworkCoreApplication value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Application(instance) = value;
+                    return instance;
+                });
+            application.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, OpenIddictEntityFrameworkCoreApplication value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Application(instance) = value;
+                    return instance;
+                });
+            application.SetAccessors(
+                OpenIddictEntityFrameworkCoreApplication (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Application(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                OpenIddictEntityFrameworkCoreApplication (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Application(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                null,
+                OpenIddictEntityFrameworkCoreApplication (IInternalEntry entry) => entry.GetCurrentValue<OpenIddictEntityFrameworkCoreApplication>(application));
+            application.SetPropertyIndexes(
+                index: 0,
+                originalValueIndex: -1,
+                shadowIndex: -1,
+                relationshipIndex: 3,
+                storeGenerationIndex: -1);
             var tokens = principalEntityType.AddNavigation("Tokens",
                 runtimeForeignKey,
                 onDependent: false,
@@ -157,6 +518,38 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>).GetProperty("Tokens", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>).GetField("<Tokens>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
 
+            tokens.SetGetter(
+                ICollection<OpenIddictEntityFrameworkCoreToken> (OpenIddictEntityFrameworkCoreApplication instance) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Tokens(instance),
+                bool (OpenIddictEntityFrameworkCoreApplication instance) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Tokens(instance) == null);
+            tokens.SetSetter(
+                OpenIddictEntityFrameworkCoreApplication (OpenIddictEntityFrameworkCoreApplication instance, ICollection<OpenIddictEntityFrameworkCoreToken> value) =>
+                {
+                    OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Tokens(instance) = value;
+                    return instance;
+                });
+            tokens.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreApplication (OpenIddictEntityFrameworkCoreApplication instance, ICollection<OpenIddictEntityFrameworkCoreToken> value) =>
+                {
+                    OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Tokens(instance) = value;
+                    return instance;
+                });
+            tokens.SetAccessors(
+                ICollection<OpenIddictEntityFrameworkCoreToken> (IInternalEntry entry) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Tokens(((OpenIddictEntityFrameworkCoreApplication)(entry.Entity))),
+                ICollection<OpenIddictEntityFrameworkCoreToken> (IInternalEntry entry) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Tokens(((OpenIddictEntityFrameworkCoreApplication)(entry.Entity))),
+                null,
+                ICollection<OpenIddictEntityFrameworkCoreToken> (IInternalEntry entry) => entry.GetCurrentValue<ICollection<OpenIddictEntityFrameworkCoreToken>>(tokens));
+            tokens.SetPropertyIndexes(
+                index: 1,
+                originalValueIndex: -1,
+                shadowIndex: -1,
+                relationshipIndex: 2,
+                storeGenerationIndex: -1);
+            tokens.SetCollectionAccessor<OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>, ICollection<OpenIddictEntityFrameworkCoreToken>, OpenIddictEntityFrameworkCoreToken>(
+                ICollection<OpenIddictEntityFrameworkCoreToken> (OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken> entity) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Tokens(entity),
+                (OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken> entity, ICollection<OpenIddictEntityFrameworkCoreToken> collection) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Tokens(entity) = ((ICollection<OpenIddictEntityFrameworkCoreToken>)collection),
+                (OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken> entity, ICollection<OpenIddictEntityFrameworkCoreToken> collection) => OpenIddictEntityFrameworkCoreApplicationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>.Tokens(entity) = ((ICollection<OpenIddictEntityFrameworkCoreToken>)collection),
+                ICollection<OpenIddictEntityFrameworkCoreToken> (OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken> entity, Action<OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>, ICollection<OpenIddictEntityFrameworkCoreToken>> setter) => ClrCollectionAccessorFactory.CreateAndSetHashSet<OpenIddictEntityFrameworkCoreApplication<string, OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreToken>, ICollection<OpenIddictEntityFrameworkCoreToken>, OpenIddictEntityFrameworkCoreToken>(entity, setter),
+                ICollection<OpenIddictEntityFrameworkCoreToken> () => ((ICollection<OpenIddictEntityFrameworkCoreToken>)(((ICollection<OpenIddictEntityFrameworkCoreToken>)(new HashSet<OpenIddictEntityFrameworkCoreToken>(ReferenceEqualityComparer.Instance))))));
             return runtimeForeignKey;
         }
 
@@ -173,6 +566,32 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetProperty("Authorization", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreToken<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>).GetField("<Authorization>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
 
+            authorization.SetGetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Authorization(instance),
+                bool (OpenIddictEntityFrameworkCoreToken instance) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Authorization(instance) == null);
+            authorization.SetSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, OpenIddictEntityFrameworkCoreAuthorization value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Authorization(instance) = value;
+                    return instance;
+                });
+            authorization.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreToken (OpenIddictEntityFrameworkCoreToken instance, OpenIddictEntityFrameworkCoreAuthorization value) =>
+                {
+                    OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Authorization(instance) = value;
+                    return instance;
+                });
+            authorization.SetAccessors(
+                OpenIddictEntityFrameworkCoreAuthorization (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Authorization(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                OpenIddictEntityFrameworkCoreAuthorization (IInternalEntry entry) => OpenIddictEntityFrameworkCoreTokenUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization>.Authorization(((OpenIddictEntityFrameworkCoreToken)(entry.Entity))),
+                null,
+                OpenIddictEntityFrameworkCoreAuthorization (IInternalEntry entry) => entry.GetCurrentValue<OpenIddictEntityFrameworkCoreAuthorization>(authorization));
+            authorization.SetPropertyIndexes(
+                index: 1,
+                originalValueIndex: -1,
+                shadowIndex: -1,
+                relationshipIndex: 4,
+                storeGenerationIndex: -1);
             var tokens = principalEntityType.AddNavigation("Tokens",
                 runtimeForeignKey,
                 onDependent: false,
@@ -180,11 +599,90 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetProperty("Tokens", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>).GetField("<Tokens>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
 
+            tokens.SetGetter(
+                ICollection<OpenIddictEntityFrameworkCoreToken> (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Tokens(instance),
+                bool (OpenIddictEntityFrameworkCoreAuthorization instance) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Tokens(instance) == null);
+            tokens.SetSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, ICollection<OpenIddictEntityFrameworkCoreToken> value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Tokens(instance) = value;
+                    return instance;
+                });
+            tokens.SetMaterializationSetter(
+                OpenIddictEntityFrameworkCoreAuthorization (OpenIddictEntityFrameworkCoreAuthorization instance, ICollection<OpenIddictEntityFrameworkCoreToken> value) =>
+                {
+                    OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Tokens(instance) = value;
+                    return instance;
+                });
+            tokens.SetAccessors(
+                ICollection<OpenIddictEntityFrameworkCoreToken> (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Tokens(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                ICollection<OpenIddictEntityFrameworkCoreToken> (IInternalEntry entry) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Tokens(((OpenIddictEntityFrameworkCoreAuthorization)(entry.Entity))),
+                null,
+                ICollection<OpenIddictEntityFrameworkCoreToken> (IInternalEntry entry) => entry.GetCurrentValue<ICollection<OpenIddictEntityFrameworkCoreToken>>(tokens));
+            tokens.SetPropertyIndexes(
+                index: 1,
+                originalValueIndex: -1,
+                shadowIndex: -1,
+                relationshipIndex: 3,
+                storeGenerationIndex: -1);
+            tokens.SetCollectionAccessor<OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>, ICollection<OpenIddictEntityFrameworkCoreToken>, OpenIddictEntityFrameworkCoreToken>(
+                ICollection<OpenIddictEntityFrameworkCoreToken> (OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken> entity) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Tokens(entity),
+                (OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken> entity, ICollection<OpenIddictEntityFrameworkCoreToken> collection) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Tokens(entity) = ((ICollection<OpenIddictEntityFrameworkCoreToken>)collection),
+                (OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken> entity, ICollection<OpenIddictEntityFrameworkCoreToken> collection) => OpenIddictEntityFrameworkCoreAuthorizationUnsafeAccessors<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>.Tokens(entity) = ((ICollection<OpenIddictEntityFrameworkCoreToken>)collection),
+                ICollection<OpenIddictEntityFrameworkCoreToken> (OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken> entity, Action<OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>, ICollection<OpenIddictEntityFrameworkCoreToken>> setter) => ClrCollectionAccessorFactory.CreateAndSetHashSet<OpenIddictEntityFrameworkCoreAuthorization<string, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken>, ICollection<OpenIddictEntityFrameworkCoreToken>, OpenIddictEntityFrameworkCoreToken>(entity, setter),
+                ICollection<OpenIddictEntityFrameworkCoreToken> () => ((ICollection<OpenIddictEntityFrameworkCoreToken>)(((ICollection<OpenIddictEntityFrameworkCoreToken>)(new HashSet<OpenIddictEntityFrameworkCoreToken>(ReferenceEqualityComparer.Instance))))));
             return runtimeForeignKey;
         }
 
         public static void CreateAnnotations(RuntimeEntityType runtimeEntityType)
         {
+            var id = runtimeEntityType.FindProperty("Id");
+            var applicationId = runtimeEntityType.FindProperty("ApplicationId");
+            var authorizationId = runtimeEntityType.FindProperty("AuthorizationId");
+            var concurrencyToken = runtimeEntityType.FindProperty("ConcurrencyToken");
+            var creationDate = runtimeEntityType.FindProperty("CreationDate");
+            var expirationDate = runtimeEntityType.FindProperty("ExpirationDate");
+            var payload = runtimeEntityType.FindProperty("Payload");
+            var properties = runtimeEntityType.FindProperty("Properties");
+            var redemptionDate = runtimeEntityType.FindProperty("RedemptionDate");
+            var referenceId = runtimeEntityType.FindProperty("ReferenceId");
+            var status = runtimeEntityType.FindProperty("Status");
+            var subject = runtimeEntityType.FindProperty("Subject");
+            var type = runtimeEntityType.FindProperty("Type");
+            var key = runtimeEntityType.FindKey(new[] { id });
+            key.SetPrincipalKeyValueFactory(KeyValueFactoryFactory.CreateSimpleNullableFactory<string, int>(key));
+            key.SetIdentityMapFactory(IdentityMapFactoryFactory.CreateFactory<string>(key));
+            var application = runtimeEntityType.FindNavigation("Application");
+            var authorization = runtimeEntityType.FindNavigation("Authorization");
+            runtimeEntityType.SetOriginalValuesFactory(
+                ISnapshot (IInternalEntry source) =>
+                {
+                    var structuralType = ((OpenIddictEntityFrameworkCoreToken)(source.Entity));
+                    return ((ISnapshot)(new Snapshot<string, string, string, string, DateTime?, DateTime?, string, string, DateTime?, string, string, string, string>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(id))), (source.GetCurrentValue<string>(applicationId) == null ? null : ((ValueComparer<string>)(((IProperty)applicationId).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(applicationId))), (source.GetCurrentValue<string>(authorizationId) == null ? null : ((ValueComparer<string>)(((IProperty)authorizationId).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(authorizationId))), (source.GetCurrentValue<string>(concurrencyToken) == null ? null : ((ValueComparer<string>)(((IProperty)concurrencyToken).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(concurrencyToken))), (source.GetCurrentValue<DateTime?>(creationDate) == null ? null : ((ValueComparer<DateTime?>)(((IProperty)creationDate).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTime?>(creationDate))), (source.GetCurrentValue<DateTime?>(expirationDate) == null ? null : ((ValueComparer<DateTime?>)(((IProperty)expirationDate).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTime?>(expirationDate))), (source.GetCurrentValue<string>(payload) == null ? null : ((ValueComparer<string>)(((IProperty)payload).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(payload))), (source.GetCurrentValue<string>(properties) == null ? null : ((ValueComparer<string>)(((IProperty)properties).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(properties))), (source.GetCurrentValue<DateTime?>(redemptionDate) == null ? null : ((ValueComparer<DateTime?>)(((IProperty)redemptionDate).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTime?>(redemptionDate))), (source.GetCurrentValue<string>(referenceId) == null ? null : ((ValueComparer<string>)(((IProperty)referenceId).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(referenceId))), (source.GetCurrentValue<string>(status) == null ? null : ((ValueComparer<string>)(((IProperty)status).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(status))), (source.GetCurrentValue<string>(subject) == null ? null : ((ValueComparer<string>)(((IProperty)subject).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(subject))), (source.GetCurrentValue<string>(type) == null ? null : ((ValueComparer<string>)(((IProperty)type).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(type))))));
+                });
+            runtimeEntityType.SetStoreGeneratedValuesFactory(
+                ISnapshot () => ((ISnapshot)(new Snapshot<string, string, string>((default(string) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)applicationId).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)authorizationId).GetValueComparer())).Snapshot(default(string)))))));
+            runtimeEntityType.SetTemporaryValuesFactory(
+                ISnapshot (IInternalEntry source) => ((ISnapshot)(new Snapshot<string, string, string>(default(string), default(string), default(string)))));
+            runtimeEntityType.SetShadowValuesFactory(
+                ISnapshot (IDictionary<string, object> source) => ((ISnapshot)(new Snapshot<string, string>((source.ContainsKey("ApplicationId") ? ((string)(source["ApplicationId"])) : null), (source.ContainsKey("AuthorizationId") ? ((string)(source["AuthorizationId"])) : null)))));
+            runtimeEntityType.SetEmptyShadowValuesFactory(
+                ISnapshot () => ((ISnapshot)(new Snapshot<string, string>(default(string), default(string)))));
+            runtimeEntityType.SetRelationshipSnapshotFactory(
+                ISnapshot (IInternalEntry source) =>
+                {
+                    var structuralType = ((OpenIddictEntityFrameworkCoreToken)(source.Entity));
+                    return ((ISnapshot)(new Snapshot<string, string, string, object, object>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<string>(id))), (source.GetCurrentValue<string>(applicationId) == null ? null : ((ValueComparer<string>)(((IProperty)applicationId).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<string>(applicationId))), (source.GetCurrentValue<string>(authorizationId) == null ? null : ((ValueComparer<string>)(((IProperty)authorizationId).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<string>(authorizationId))), source.GetCurrentValue<OpenIddictEntityFrameworkCoreApplication>(application), source.GetCurrentValue<OpenIddictEntityFrameworkCoreAuthorization>(authorization))));
+                });
+            runtimeEntityType.SetCounts(new PropertyCounts(
+                propertyCount: 13,
+                navigationCount: 2,
+                complexPropertyCount: 0,
+                complexCollectionCount: 0,
+                originalValueCount: 13,
+                shadowCount: 2,
+                relationshipCount: 5,
+                storeGeneratedCount: 3));
             runtimeEntityType.AddAnnotation("Relational:FunctionName", null);
             runtimeEntityType.AddAnnotation("Relational:Schema", null);
             runtimeEntityType.AddAnnotation("Relational:SqlQuery", null);
