@@ -59,6 +59,7 @@ var credential = args.SkipWhile(a => a != "--credential").Skip(1).FirstOrDefault
 var directory = Path.Combine(Path.GetTempPath(), "gw-bench-" + Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(directory);
 var key = "bench-agent-key-0123456789";
+var protocol = Environment.GetEnvironmentVariable("BENCH_PROTOCOL") is { Length: > 0 } p ? p : "2025-11-25";
 
 await using var upstream = await Gateway.TestUpstream.Program.StartHttpAsync("bench");
 var upstreamUrl = upstream.Urls.First().TrimEnd('/') + "/mcp";
@@ -72,6 +73,11 @@ var settings = new List<string>
     "--Logging:LogLevel:ModelContextProtocol=Error",
     $"--Gateway:Agents:bench:ApiKey={key}",
     "--Gateway:Agents:bench:Grants:0=bench/*",
+
+    // The gateway speaks to the upstream in the revision the direct client speaks: the upstream's work per call
+    // differs between revisions (a 2026-07-28 request is stateless: the test upstream builds a server for each), and
+    // the gateway's share is read as the difference between the two runs.
+    $"--Gateway:Upstreams:ProtocolVersion={protocol}",
 };
 settings.AddRange(transport == "stdio"
     ? ["--Gateway:Servers:bench:Transport=stdio", "--Gateway:Servers:bench:Command=dotnet", $"--Gateway:Servers:bench:Args:0={upstreamDll}", "--Gateway:Servers:bench:Args:1=stdio"]
@@ -94,7 +100,7 @@ var gateway = Gateway.Web.Program.CreateApp([.. settings]);
 await gateway.StartAsync();
 var gatewayUrl = gateway.Urls.First().TrimEnd('/') + "/mcp";
 
-var options = new McpClientOptions { ProtocolVersion = Environment.GetEnvironmentVariable("BENCH_PROTOCOL") is { Length: > 0 } p ? p : "2025-11-25" };
+var options = new McpClientOptions { ProtocolVersion = protocol };
 await using McpClient direct = transport == "stdio"
     ? await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions { Command = "dotnet", Arguments = [upstreamDll, "stdio"], Name = "direct" }), options)
     : await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(upstreamUrl), TransportMode = HttpTransportMode.StreamableHttp }), options);
@@ -151,7 +157,7 @@ static double Pct(List<double> values, double p)
 }
 
 string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
-Console.WriteLine($"tools/call echo, upstream over {transport}, {calls} interleaved calls each (after {warmup} warm-up), client protocol 2025-11-25, {policyRules} policy rules, credential {credential ?? "none"}");
+Console.WriteLine($"tools/call echo, upstream over {transport}, {calls} interleaved calls each (after {warmup} warm-up), client and upstream protocol {protocol}, {policyRules} policy rules, credential {credential ?? "none"}");
 Console.WriteLine($"{"",-10} {"p50 ms",9} {"p90 ms",9} {"p99 ms",9} {"mean ms",9}");
 Console.WriteLine($"{"direct",-10} {F(Pct(directMs, 50)),9} {F(Pct(directMs, 90)),9} {F(Pct(directMs, 99)),9} {F(directMs.Average()),9}");
 Console.WriteLine($"{"gateway",-10} {F(Pct(viaMs, 50)),9} {F(Pct(viaMs, 90)),9} {F(Pct(viaMs, 99)),9} {F(viaMs.Average()),9}");
