@@ -14,8 +14,10 @@ public sealed class ConsoleAccounts(IConsoleUserStore store, TimeProvider time)
 {
     private static readonly PasswordHasher<ConsoleUser> Hasher = new();
 
-    // Verified when the user name is unknown, so a wrong name costs as long as a wrong password.
-    private static readonly string DummyHash = Hasher.HashPassword(null!, "not a password of anyone");
+    // Verified when the user name is unknown, so a wrong name costs as long as a wrong password. Made at the first
+    // such sign-in, not when the class is first used: that is the bootstrap admin's creation at start, where one more
+    // PBKDF2 run (0.1-0.25 s of CPU) delayed listening.
+    private static readonly Lazy<string> DummyHash = new(() => Hasher.HashPassword(null!, "not a password of anyone"));
 
     /// <summary>The local user name of the bootstrap admin.</summary>
     public const string BootstrapUserName = "admin";
@@ -26,7 +28,7 @@ public sealed class ConsoleAccounts(IConsoleUserStore store, TimeProvider time)
         var user = await store.FindAsync(userName.Trim(), cancellationToken);
         if (user is not { Source: ConsoleUserSource.Local, PasswordHash: { } hash })
         {
-            Hasher.VerifyHashedPassword(null!, DummyHash, password);
+            Hasher.VerifyHashedPassword(null!, DummyHash.Value, password);
             return null;
         }
 
