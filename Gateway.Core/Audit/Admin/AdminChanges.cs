@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Gateway.Core.Credentials;
 
 namespace Gateway.Core.Audit.Admin;
@@ -16,7 +17,11 @@ namespace Gateway.Core.Audit.Admin;
 /// </summary>
 public static class AdminChanges
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) } };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(AdminChangeJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+    };
     private static readonly string[] SecretMaps = ["env", "headers", "values"];
 
     // A credential's secrets, whatever the redactor's patterns say: they never reach the audit in clear.
