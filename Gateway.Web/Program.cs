@@ -68,7 +68,8 @@ public static class Program
         builder.Services.AddGatewayConsole();
         builder.Services.AddGatewayHealth();
 
-        // Last: waits (bounded) for the upstreams' handshakes, which overlap with every service above starting.
+        // The server listens after a bounded wait for the upstreams' handshakes, which overlap with every service above
+        // starting and with the request pipeline being built.
         builder.Services.AddGatewayStartupWait();
         configure?.Invoke(builder);
 

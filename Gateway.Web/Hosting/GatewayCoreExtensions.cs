@@ -5,6 +5,7 @@ using Gateway.Web.Hosting;
 using Gateway.Web.Protocol;
 using Gateway.Web.Provisioning;
 using Gateway.Web.Upstreams;
+using Microsoft.AspNetCore.Hosting.Server;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -61,9 +62,22 @@ internal static class GatewayCoreExtensions
     }
 
     /// <summary>
-    /// Registers the bounded wait for upstreams that <see cref="UpstreamManager"/> started connecting. Call it after every
-    /// other hosted service: hosted services start in registration order and the server listens after the last one.
+    /// Makes the server listen only after the bounded wait for the upstreams <see cref="UpstreamManager"/> started
+    /// connecting (<see cref="ListenAfterUpstreams"/>). Call it after the server is registered (the web host's defaults do).
     /// </summary>
-    public static IServiceCollection AddGatewayStartupWait(this IServiceCollection services) =>
-        services.AddHostedService<UpstreamStartupWait>();
+    public static IServiceCollection AddGatewayStartupWait(this IServiceCollection services)
+    {
+        // The server as registered (Kestrel) becomes a keyed service, built by the container exactly as before.
+        var server = services.Last(d => d.ServiceType == typeof(IServer) && !d.IsKeyedService);
+        services.Remove(server);
+        services.Add(server.ImplementationType is { } type
+            ? ServiceDescriptor.KeyedSingleton(typeof(IServer), ListenAfterUpstreamsKey, type)
+            : server.ImplementationInstance is { } instance
+                ? ServiceDescriptor.KeyedSingleton(typeof(IServer), ListenAfterUpstreamsKey, instance)
+                : ServiceDescriptor.KeyedSingleton(typeof(IServer), ListenAfterUpstreamsKey, (sp, _) => server.ImplementationFactory!(sp)));
+        return services.AddSingleton<IServer>(sp => new ListenAfterUpstreams(
+            sp.GetRequiredKeyedService<IServer>(ListenAfterUpstreamsKey), sp.GetRequiredService<UpstreamManager>()));
+    }
+
+    private const string ListenAfterUpstreamsKey = "gateway:listen-after-upstreams";
 }

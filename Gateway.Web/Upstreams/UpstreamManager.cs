@@ -45,7 +45,7 @@ internal sealed partial class UpstreamManager(
     public bool TryGet(string server, out UpstreamConnection connection) => _connections.TryGetValue(server, out connection!);
 
     /// <summary>Starts connecting every enabled server and returns: the host goes on starting its other services
-    /// meanwhile, and <see cref="UpstreamStartupWait"/> waits (bounded) just before the server listens.</summary>
+    /// meanwhile, and <see cref="ListenAfterUpstreams"/> waits (bounded) just before the server listens.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var server in await store.ListAsync(cancellationToken))
