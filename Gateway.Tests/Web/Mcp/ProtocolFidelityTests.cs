@@ -63,7 +63,11 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         var session = await InitializeRawAsync(http, gateway);
         using (var level = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"debug"}}"""))
         {
+            // Its answer, not just its headers: the gateway sends a session's headers before it handles the request, and
+            // handles the session's requests concurrently, so a call sent before the answer may run before the level is set
+            // (and go over the shared connection, which relays no log messages).
             Assert.Equal(HttpStatusCode.OK, level.StatusCode);
+            Assert.Equal(2, ResultOf(await level.Content.ReadAsStringAsync(TestContext.Timeout)).GetProperty("id").GetInt32());
         }
 
         for (var round = 0; round < 3; round++)
@@ -352,8 +356,17 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
     {
         using var init = await PostRawAsync(http, gateway, null, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
         var session = init.Headers.GetValues("Mcp-Session-Id").Single();
+        Assert.Equal(1, ResultOf(await init.Content.ReadAsStringAsync(TestContext.Timeout)).GetProperty("id").GetInt32());
         using var initialized = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","method":"notifications/initialized"}""");
         return session;
+    }
+
+    /// <summary>The one answer (a result, not an error) in an SSE body.</summary>
+    private static System.Text.Json.JsonElement ResultOf(string body)
+    {
+        var answer = System.Text.Json.JsonDocument.Parse(Assert.Single(body.Split('\n'), l => l.StartsWith("data:", StringComparison.Ordinal))[5..]).RootElement;
+        Assert.True(answer.TryGetProperty("result", out _), body);
+        return answer;
     }
 
     private static Task<HttpResponseMessage> PostRawAsync(HttpClient http, GatewayHost gateway, string? session, string body)
