@@ -11,6 +11,9 @@ public static class CallLog
 
     public static int Count(string server, string tool) => Calls.Count(c => c.Server == server && c.Tool == tool);
 
+    /// <summary>What reached the server named <paramref name="server"/>, in arrival order.</summary>
+    public static List<string> Received(string server) => [.. Calls.Where(c => c.Server == server).Select(c => c.Tool)];
+
     /// <summary>What the calls of a tool carried (e.g. echo's message), to match each received call to its audit entry.</summary>
     public static List<string?> Details(string server, string tool) => [.. Calls.Where(c => c.Server == server && c.Tool == tool).Select(c => c.Detail)];
 }

@@ -92,6 +92,7 @@ public static class Program
         .WithResources<TestResources>()
         .WithSubscribeToResourcesHandler((_, _) => ValueTask.FromResult(new EmptyResult()))
         .WithUnsubscribeFromResourcesHandler((_, _) => ValueTask.FromResult(new EmptyResult()))
+        .WithSetLoggingLevelHandler(SetLevelHold.HandleAsync)
         .WithCompleteHandler((request, _) =>
         {
             // Completes the 'name' argument of the greet prompt and the 'id' of the item template.

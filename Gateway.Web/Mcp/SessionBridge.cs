@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace Gateway.Web.Mcp;
@@ -14,6 +15,11 @@ internal sealed class SessionBridge(UpstreamConnection upstream, McpServer sessi
 {
     private readonly Lock _gate = new();
     private readonly List<McpServer> _inFlight = [];
+
+    // One logging/setLevel upstream at a time, so the last one sent is the agent's last; -1 until one is sent. Not
+    // disposed with the bridge: a setLevel still running would then fail on release (it holds no wait handle).
+    private readonly SemaphoreSlim _levelGate = new(1, 1);
+    private volatile int _level = -1;
 
     public UpstreamConnection Upstream { get; } = upstream;
 
@@ -45,6 +51,34 @@ internal sealed class SessionBridge(UpstreamConnection upstream, McpServer sessi
         }
 
         return new Exit(this, request);
+    }
+
+    /// <summary>Tells whether the upstream session was last set to <paramref name="level"/>.</summary>
+    public bool HasLevel(LoggingLevel level) => _level == (int)level;
+
+    /// <summary>
+    /// Sets the upstream session's log level to what <paramref name="current"/> reads, again until it reads the level
+    /// last set: the agent may change its level while a call or the bridge's opening is setting the one it read before.
+    /// </summary>
+    public async Task ApplyLevelAsync(Func<LoggingLevel?> current, CancellationToken cancellationToken)
+    {
+        await _levelGate.WaitAsync(cancellationToken);
+        try
+        {
+            while (current() is { } level && _level != (int)level)
+            {
+                if (Client.ServerCapabilities.Logging is not null)
+                {
+                    await Client.SetLoggingLevelAsync(level, cancellationToken: cancellationToken);
+                }
+
+                _level = (int)level;
+            }
+        }
+        finally
+        {
+            _levelGate.Release();
+        }
     }
 
     public Task ForwardNotificationAsync(string method, JsonNode? parameters, CancellationToken cancellationToken) =>

@@ -38,6 +38,13 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
             if (bridge.IsAlive && ReferenceEquals(bridge.Upstream, upstream))
             {
+                // The level must be in place before the call: the agent may have set it while the bridge was opening,
+                // after the opening read it and before the bridge was there for logging/setLevel to reach.
+                if (_levels.TryGetValue(sessionId, out var level) && !bridge.HasLevel(level))
+                {
+                    await bridge.ApplyLevelAsync(() => LevelOf(sessionId), cancellationToken);
+                }
+
                 return bridge;
             }
 
@@ -65,9 +72,10 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         _levels[sessionId] = level;
         foreach (var (key, lazy) in _bridges)
         {
+            // A bridge still opening sets the level once open, and each call checks it (GetAsync).
             if (key.Session == sessionId && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
             {
-                await SetLevelAsync(lazy.Value.Result.Client, level, cancellationToken);
+                await lazy.Value.Result.ApplyLevelAsync(() => LevelOf(sessionId), cancellationToken);
             }
         }
     }
@@ -142,11 +150,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
         bridge.Client.AddKnownTools(upstream.Tools);
         upstream.Attach(bridge);
-        if (_levels.TryGetValue(sessionId, out var level))
-        {
-            await SetLevelAsync(bridge.Client, level, CancellationToken.None);
-        }
-
+        await bridge.ApplyLevelAsync(() => LevelOf(sessionId), CancellationToken.None);
         LogBridgeOpened(upstream.Name, sessionId);
         return bridge;
     }
@@ -189,13 +193,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         await bridge.ForwardNotificationAsync(notification.Method, parameters, cancellationToken);
     }
 
-    private static async Task SetLevelAsync(McpClient client, LoggingLevel level, CancellationToken cancellationToken)
-    {
-        if (client.ServerCapabilities.Logging is not null)
-        {
-            await client.SetLoggingLevelAsync(level, cancellationToken: cancellationToken);
-        }
-    }
+    private LoggingLevel? LevelOf(string sessionId) => _levels.TryGetValue(sessionId, out var level) ? level : null;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} refused a 2025-11-25 session ({Reason}); agent sessions use the shared connection.")]
     private partial void LogBridgesRefused(string server, string reason);

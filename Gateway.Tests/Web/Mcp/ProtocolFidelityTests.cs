@@ -61,10 +61,7 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         await gateway.WaitForToolAsync($"{_name}__log_burst");
         using var http = new HttpClient();
         var session = await InitializeRawAsync(http, gateway);
-        using (var level = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"debug"}}"""))
-        {
-            Assert.Equal(HttpStatusCode.OK, level.StatusCode);
-        }
+        await SetLevelRawAsync(http, gateway, session, 2, "debug");
 
         for (var round = 0; round < 3; round++)
         {
@@ -82,6 +79,40 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
             Assert.Equal(Enumerable.Range(1, 50).Select(i => $"log {i}"), logs.Select(e => e.GetProperty("params").GetProperty("data").GetString()));
             var result = Assert.Single(events.Skip(logs.Count));
             Assert.Equal("logged 50", result.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task LogLevel_SetWhileTheSessionsBridgeOpens_ReachesTheUpstreamBeforeTheCall()
+    {
+        // The bridge opens at the session's level ("error"), held upstream while the agent changes it to "debug": the
+        // agent's logging/setLevel finds no bridge yet to tell, and the opening read the old level. The upstream must
+        // still have the new one before the call.
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__log_burst");
+        using var http = new HttpClient();
+        var session = await InitializeRawAsync(http, gateway);
+        await SetLevelRawAsync(http, gateway, session, 2, "error");
+
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SetLevelHold.Hold(_name, release.Task);
+        try
+        {
+            var body = """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"TOOL","arguments":{"count":0}}}""".Replace("TOOL", $"{_name}__log_burst", StringComparison.Ordinal);
+            var call = PostRawAsync(http, gateway, session, body);
+            await WaitAsync(() => CallLog.Count(_name, "logging/setLevel") == 1, "the bridge never set its level upstream");
+            await SetLevelRawAsync(http, gateway, session, 4, "debug");
+            release.SetResult();
+
+            using var answer = await call;
+            var result = ResultOf(await answer.Content.ReadAsStringAsync(TestContext.Timeout));
+            Assert.Equal("logged 0", result.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+            Assert.Equal(["logging/setLevel", "logging/setLevel", "log_burst"], CallLog.Received(_name));
+            Assert.Equal(["Error", "Debug"], CallLog.Details(_name, "logging/setLevel"));
+        }
+        finally
+        {
+            release.TrySetResult();
         }
     }
 
@@ -352,8 +383,32 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
     {
         using var init = await PostRawAsync(http, gateway, null, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
         var session = init.Headers.GetValues("Mcp-Session-Id").Single();
+        Assert.Equal(1, ResultOf(await init.Content.ReadAsStringAsync(TestContext.Timeout)).GetProperty("id").GetInt32());
         using var initialized = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","method":"notifications/initialized"}""");
         return session;
+    }
+
+    /// <summary>
+    /// Sets the session's log level and waits for the answer, not just its headers: the gateway sends a session's
+    /// headers before it handles the request, and handles the session's requests concurrently, so a call sent before the
+    /// answer may run before the level is set (and go over the shared connection, which relays no log messages).
+    /// </summary>
+    private static async Task SetLevelRawAsync(HttpClient http, GatewayHost gateway, string session, int id, string level)
+    {
+        var body = """{"jsonrpc":"2.0","id":ID,"method":"logging/setLevel","params":{"level":"LEVEL"}}"""
+            .Replace("ID", id.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("LEVEL", level, StringComparison.Ordinal);
+        using var response = await PostRawAsync(http, gateway, session, body);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(id, ResultOf(await response.Content.ReadAsStringAsync(TestContext.Timeout)).GetProperty("id").GetInt32());
+    }
+
+    /// <summary>The one answer (a result, not an error) in an SSE body.</summary>
+    private static System.Text.Json.JsonElement ResultOf(string body)
+    {
+        var answer = System.Text.Json.JsonDocument.Parse(Assert.Single(body.Split('\n'), l => l.StartsWith("data:", StringComparison.Ordinal))[5..]).RootElement;
+        Assert.True(answer.TryGetProperty("result", out _), body);
+        return answer;
     }
 
     private static Task<HttpResponseMessage> PostRawAsync(HttpClient http, GatewayHost gateway, string? session, string body)
