@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Tests.Support;
+using Gateway.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Tests.Web.Upstreams;
+
+/// <summary>
+/// The gateway opens its port only once the upstreams it started connecting have answered (or their bounded wait has
+/// passed): an agent that connects as soon as the port opens finds their tools. The wait sits in front of the server
+/// itself, so the host builds its request pipeline meanwhile.
+/// </summary>
+public sealed class ListenAfterUpstreamsTests
+{
+    [Fact]
+    public async Task ThePort_OpensOnlyOnceTheUpstreamsHandshakeIsAnswered()
+    {
+        // An upstream that holds its answer to the gateway's first request (the handshake) until the test releases it.
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var upstreamBuilder = WebApplication.CreateSlimBuilder();
+        upstreamBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var upstream = upstreamBuilder.Build();
+        upstream.MapPost("/mcp", async (HttpContext context) =>
+        {
+            entered.TrySetResult();
+            await release.Task.WaitAsync(context.RequestAborted);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        });
+        await upstream.StartAsync(TestContext.Timeout);
+
+        var port = FreePort();
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            await using var gateway = Program.CreateApp(
+            [
+                $"--urls=http://127.0.0.1:{port}",
+                "--environment=Production",
+                $"--ConnectionStrings:Gateway=Data Source={Path.Combine(directory, "gateway.db")}",
+                "--Logging:LogLevel:Default=Warning",
+                "--Gateway:Servers:held:Transport=http",
+                $"--Gateway:Servers:held:Url={upstream.Urls.First()}/mcp",
+            ]);
+            var starting = gateway.StartAsync(TestContext.Timeout);
+
+            await entered.Task.WaitAsync(TestContext.Timeout);
+            Assert.False(starting.IsCompleted, "the gateway started while its upstream's handshake was unanswered");
+            Assert.False(await ListensAsync(port), "the gateway's port opened while its upstream's handshake was unanswered");
+
+            release.SetResult();
+            await starting.WaitAsync(TestContext.Timeout);
+            Assert.True(await ListensAsync(port), "the gateway's port did not open once the handshake was answered");
+            await gateway.StopAsync(TestContext.Timeout);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<bool> ListensAsync(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port, TestContext.Timeout);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
