@@ -150,7 +150,17 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
         bridge.Client.AddKnownTools(upstream.Tools);
         upstream.Attach(bridge);
-        await bridge.ApplyLevelAsync(() => LevelOf(sessionId), CancellationToken.None);
+        try
+        {
+            await bridge.ApplyLevelAsync(() => LevelOf(sessionId), CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            // Not returned, so nobody else would close it: the upstream session would stay open and attached.
+            await bridge.DisposeAsync();
+            throw;
+        }
+
         LogBridgeOpened(upstream.Name, sessionId);
         return bridge;
     }

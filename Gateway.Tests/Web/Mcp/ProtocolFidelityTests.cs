@@ -117,6 +117,34 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABridgeWhoseLevelTheUpstreamRefuses_IsClosed_AndTheCallGoesOverTheSharedConnection()
+    {
+        // The bridge opens (its own upstream session, tied to the connection) and then sets the session's level, which
+        // the upstream refuses: the opening fails, so nothing else would ever close that upstream session.
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__log_burst");
+        using var http = new HttpClient();
+        var session = await InitializeRawAsync(http, gateway);
+        SetLevelHold.Hold(_name, Task.FromException(new InvalidOperationException("level refused")));
+        try
+        {
+            await SetLevelRawAsync(http, gateway, session, 2, "debug");
+            var body = """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"TOOL","arguments":{"count":0}}}""".Replace("TOOL", $"{_name}__log_burst", StringComparison.Ordinal);
+            using var answer = await PostRawAsync(http, gateway, session, body);
+            var result = ResultOf(await answer.Content.ReadAsStringAsync(TestContext.Timeout));
+
+            Assert.Equal("logged 0", result.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+            Assert.Equal(1, CallLog.Count(_name, "logging/setLevel"));
+            Assert.True(gateway.Upstreams.TryGet(_name, out var connection));
+            Assert.Equal(0, connection.DependentCount);
+        }
+        finally
+        {
+            SetLevelHold.Hold(_name, Task.CompletedTask);
+        }
+    }
+
+    [Fact]
     public async Task Progress_IsRelayedInOrder_BeforeTheResult_ToAStateless2026Client()
     {
         await using var gateway = await StartAsync();
