@@ -20,8 +20,15 @@ internal sealed partial class GatewayDatabaseInitializer(IDbContextFactory<Gatew
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
 
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         var all = db.Database.GetMigrations().ToList();
+        if (await MigrationHistory.ReadAsync(db, cancellationToken) is { } applied && all.All(applied.Contains))
+        {
+            // Every start after the first: nothing to apply, known without EF Core's history model (see MigrationHistory).
+            LogMigrated(0, db.Database.GetDbConnection().DataSource);
+            return;
+        }
+
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         if (pending.Count == all.Count && pending.Count > 0 && await FreshDatabase.TryCreateAsync(db, all[^1], cancellationToken))
         {
             LogCreated(pending.Count, db.Database.GetDbConnection().DataSource);
