@@ -49,10 +49,7 @@ internal static class FreshDatabase
                 await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({PostgresLockKey})", cancellationToken);
             }
 
-            var hasHistory = provider == DatabaseProvider.Postgres
-                ? "SELECT to_regclass('\"__EFMigrationsHistory\"') IS NOT NULL"
-                : "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsHistory')";
-            if (Convert.ToBoolean(await ExecuteAsync(connection, transaction, hasHistory, cancellationToken), System.Globalization.CultureInfo.InvariantCulture))
+            if (Convert.ToBoolean(await ExecuteAsync(connection, transaction, MigrationHistory.TableExistsSql(provider), cancellationToken), System.Globalization.CultureInfo.InvariantCulture))
             {
                 return false;
             }
