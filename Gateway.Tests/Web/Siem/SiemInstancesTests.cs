@@ -33,7 +33,10 @@ public sealed class SiemInstancesTests : IDisposable
                 ["Gateway:DataProtection:KeysPath"] = Path.Combine(_folder, "keys"),
                 ["Gateway:Audit:SigningKeyPath"] = Path.Combine(_folder, "audit-signing-key.pem"),
                 ["Gateway:Siem:PollInterval"] = "00:00:00.050",
-                ["Gateway:Siem:LeaseDuration"] = "00:00:03",
+                // Long enough that a holder stalled by a loaded machine keeps it: a lapsed lease is handed over from the
+                // last committed cursor, which resends (at least once, by design), and this test counts exactly once.
+                // The hand-over it tests does not wait for it: a stopping holder gives the lease up.
+                ["Gateway:Siem:LeaseDuration"] = "00:00:15",
                 ["Gateway:Siem:Sinks:hook:Kind"] = "https",
                 ["Gateway:Siem:Sinks:hook:Url"] = receiver.Url.ToString(),
                 ["Gateway:Siem:Sinks:hook:Secret"] = "Bearer hook-secret",
