@@ -65,19 +65,6 @@ internal static class GatewayCoreExtensions
     /// Makes the server listen only after the bounded wait for the upstreams <see cref="UpstreamManager"/> started
     /// connecting (<see cref="ListenAfterUpstreams"/>). Call it after the server is registered (the web host's defaults do).
     /// </summary>
-    public static IServiceCollection AddGatewayStartupWait(this IServiceCollection services)
-    {
-        // The server as registered (Kestrel) becomes a keyed service, built by the container exactly as before.
-        var server = services.Last(d => d.ServiceType == typeof(IServer) && !d.IsKeyedService);
-        services.Remove(server);
-        services.Add(server.ImplementationType is { } type
-            ? ServiceDescriptor.KeyedSingleton(typeof(IServer), ListenAfterUpstreamsKey, type)
-            : server.ImplementationInstance is { } instance
-                ? ServiceDescriptor.KeyedSingleton(typeof(IServer), ListenAfterUpstreamsKey, instance)
-                : ServiceDescriptor.KeyedSingleton(typeof(IServer), ListenAfterUpstreamsKey, (sp, _) => server.ImplementationFactory!(sp)));
-        return services.AddSingleton<IServer>(sp => new ListenAfterUpstreams(
-            sp.GetRequiredKeyedService<IServer>(ListenAfterUpstreamsKey), sp.GetRequiredService<UpstreamManager>()));
-    }
-
-    private const string ListenAfterUpstreamsKey = "gateway:listen-after-upstreams";
+    public static IServiceCollection AddGatewayStartupWait(this IServiceCollection services) =>
+        services.Decorate<IServer>((server, sp) => new ListenAfterUpstreams(server, sp.GetRequiredService<UpstreamManager>()));
 }
