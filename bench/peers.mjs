@@ -35,6 +35,7 @@ if (!cfg.levels.length || cfg.levels.some((l) => !Number.isInteger(l) || l < 1 |
 if (cfg.n < 1) die('--n must be at least 1');
 
 const ARGS = { message: 'hello' };
+const ECHO = `Echo: ${ARGS.message}`;   // what server-everything's echo answers
 const PROTOCOL = '2025-11-25';   // sessionful revision: every target hands out an Mcp-Session-Id (or an SSE session)
 const AGENT_KEY = 'bench-agent-key-0123456789';
 const RUN_MARK = `MCP_GATEWAY_BENCH_RUN=${cfg.tmp}`;   // in the environment of every process we start (see stopAll)
@@ -193,10 +194,57 @@ class SseSession {
   async close() { this.failAll(new Error('closed')); this.req?.destroy(); this.agent.destroy(); }
 }
 
-const session = (t) => (t.kind === 'sse' ? new SseSession(t) : new HttpSession(t));
+// stdio (newline-delimited JSON-RPC) to a server-everything child of the run's own: the baseline of the targets that
+// reach their upstream over stdio. A stdio server has one client, so every session of a target shares the child (one
+// initialize), each call with its own id: N sessions are N callers with one call in flight each, as over HTTP.
+class StdioLink {
+  constructor(proc) {
+    this.proc = proc; this.nextId = 1; this.pending = new Map(); this.buf = '';
+    proc.child.stdout.setEncoding('utf8');
+    proc.child.stdout.on('data', (chunk) => {
+      this.buf += chunk;
+      let i;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const m = tryJson(this.buf.slice(0, i)); this.buf = this.buf.slice(i + 1);
+        const p = m && m.id !== undefined && !m.method && this.pending.get(m.id);   // requests and notifications from the server are not replies
+        if (!p) continue;
+        this.pending.delete(m.id); clearTimeout(p.timer);
+        m.error ? p.reject(new Error(`JSON-RPC error ${m.error.code}: ${m.error.message}`)) : p.resolve(m.result);
+      }
+    });
+    proc.child.on('exit', () => { for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(new Error('the stdio server exited')); } this.pending.clear(); });
+  }
+  send(msg) { this.proc.child.stdin.write(`${JSON.stringify(msg)}\n`); }
+  rpc(method, params) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.pending.delete(id); reject(new Error(`no reply within ${cfg.callTimeout} s`)); }, cfg.callTimeout * 1000);
+      this.pending.set(id, { resolve, reject, timer });
+      this.send({ jsonrpc: '2.0', id, method, params });
+    });
+  }
+  ready() {
+    this.initialized ??= (async () => {
+      await this.rpc('initialize', { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'mcp-gateway-bench', version: '1.0.0' } });
+      this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    })();
+    this.initialized.catch(() => { this.initialized = undefined; });   // a failed handshake is tried again by the next open
+    return this.initialized;
+  }
+}
+class StdioSession {
+  constructor(t) { this.t = t; }
+  async open() { if (!this.t.link) throw new Error('the stdio server is not started'); await this.t.link.ready(); return this; }
+  rpc(method, params) { return this.t.link.rpc(method, params); }
+  async close() { /* the child is shared by the target's sessions and stopped with the run */ }
+}
+
+const session = (t) => (t.kind === 'sse' ? new SseSession(t) : t.kind === 'stdio' ? new StdioSession(t) : new HttpSession(t));
 async function callEcho(s) {
   const r = await s.rpc('tools/call', { name: s.t.tool, arguments: ARGS });
   if (r?.isError) throw new Error(`tool error: ${JSON.stringify(r.content).slice(0, 200)}`);
+  // The echo itself, so a target that answered without reaching the upstream could not count as a call.
+  if (r?.content?.[0]?.text !== ECHO) throw new Error(`not the echo: ${JSON.stringify(r).slice(0, 200)}`);
   return r;
 }
 
@@ -207,12 +255,13 @@ const pidFile = path.join(cfg.tmp, 'pids');
 // Each process leads its own process group (so a stop reaches its children) and carries RUN_MARK in its environment
 // (so children that leave the group, like supergateway's detached stdio servers, are still found at the end).
 // ownLog: the process keeps a log file of its own; its output is then dropped rather than written twice.
-function start(name, cmd, args, { env = {}, cwd, ownLog } = {}) {
+// pipeStdout: the caller reads the process's stdout (a stdio MCP server); its stderr still goes to the log.
+function start(name, cmd, args, { env = {}, cwd, ownLog, pipeStdout } = {}) {
   const log = ownLog ?? path.join(cfg.tmp, `${name}.log`);
   const fd = fs.openSync(ownLog ? '/dev/null' : log, 'a');
   const [mk, mv] = [RUN_MARK.slice(0, RUN_MARK.indexOf('=')), RUN_MARK.slice(RUN_MARK.indexOf('=') + 1)];
   // stdin is a pipe we never close: supergateway exits when its stdin closes; if this process dies, so do they.
-  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env, [mk]: mv }, detached: true, stdio: ['pipe', fd, fd] });
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env, [mk]: mv }, detached: true, stdio: ['pipe', pipeStdout ? 'pipe' : fd, fd] });
   fs.closeSync(fd);
   child.stdin.on('error', () => {});
   const p = { name, child, log, exited: undefined };
@@ -335,16 +384,30 @@ const seStdio = `${process.execPath} ${cfg.seEntry} stdio`;
 function buildTargets(ports) {
   const up = ports.upstream;
   const upUrl = `http://127.0.0.1:${up}/mcp`;
-  const list = [{ name: 'direct', kind: 'http', url: upUrl, tool: 'echo', via: 'raw client -> server-everything streamable HTTP (the baseline)' }];
+  const preload = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(cfg.tmp, 'loopback.cjs')}`.trim() };
+  // Two baselines: each target's added latency and throughput ratio are against the one wired as it is.
+  const direct = { name: 'direct', kind: 'http', url: upUrl, tool: 'echo', baseline: true, via: 'raw client -> server-everything streamable HTTP (the baseline of HTTP-wired targets)' };
+  const directStdio = { name: 'direct-stdio', kind: 'stdio', tool: 'echo', baseline: true, url: 'stdio',
+    via: 'raw client -> its own server-everything over stdio (the baseline of stdio-wired targets)',
+    launch() { const p = start('direct-stdio', process.execPath, [cfg.seEntry, 'stdio'], { env: preload, pipeStdout: true }); this.link = new StdioLink(p); return p; } };
+  const list = [direct, directStdio];
   const maxSessions = Math.max(...cfg.levels) * 2 + 16;   // the gateway's per-agent cap (default 100) must not shape the 128 level
 
-  for (const [name, extra] of [['gateway-default', []], ['gateway-process', ['--Gateway:Audit:Durability=process']]]) {
+  // Both durability modes, each wired two ways: to the upstream's streamable HTTP (as direct is), and to its own
+  // server-everything over stdio, the wiring supergateway and mcp-proxy have (like for like with them).
+  const http = ['--Gateway:Servers:everything:Transport=http', `--Gateway:Servers:everything:Url=${upUrl}`];
+  const stdio = ['--Gateway:Servers:everything:Transport=stdio', `--Gateway:Servers:everything:Command=${process.execPath}`,
+    `--Gateway:Servers:everything:Args:0=${cfg.seEntry}`, '--Gateway:Servers:everything:Args:1=stdio'];
+  const process_ = ['--Gateway:Audit:Durability=process'];
+  for (const [name, wiring, extra] of [['gateway-default', http, []], ['gateway-process', http, process_],
+    ['gateway-stdio-default', stdio, []], ['gateway-stdio-process', stdio, process_]]) {
     if (!wanted(name)) continue;
     const port = ports[name], data = path.join(cfg.tmp, name);
     list.push({
       name, kind: 'http', url: `http://127.0.0.1:${port}/mcp`, token: AGENT_KEY, tool: 'everything__echo', readyz: `http://127.0.0.1:${port}/readyz`,
+      base: wiring === http ? direct : directStdio,
       dataDir: data,
-      via: `gateway -> server-everything streamable HTTP (Gateway:Servers:everything:Transport=http)${extra.length ? `, ${extra[0].slice(2)}` : ', default durability'}`,
+      via: `gateway -> ${wiring === http ? 'server-everything streamable HTTP (Gateway:Servers:everything:Transport=http)' : 'its own server-everything over stdio (Transport=stdio)'}${extra.length ? `, ${extra[0].slice(2)}` : ', default durability'}`,
       launch: () => {
         fs.mkdirSync(data, { recursive: true });
         // The working directory is the dll's folder: its appsettings.json and static web assets are the content root.
@@ -355,22 +418,21 @@ function buildTargets(ports) {
           `--Gateway:Admin:ApiKey=${crypto.randomBytes(24).toString('hex')}`,
           `--Gateway:Admin:BootstrapPassword=${crypto.randomBytes(8).toString('hex')}`,
           `--Gateway:Agents:bench:ApiKey=${AGENT_KEY}`, '--Gateway:Agents:bench:Grants:0=everything/*',
-          '--Gateway:Servers:everything:Transport=http', `--Gateway:Servers:everything:Url=${upUrl}`,
+          ...wiring,
           // One agent drives every session: its per-agent limits (16 calls in flight by default) must not shape the levels.
           `--Gateway:Mcp:MaxSessionsPerAgent=${maxSessions}`, '--Gateway:Limits:MaxConcurrentCalls=0', ...extra], { cwd: path.dirname(cfg.gatewayDll) });
       },
     });
   }
 
-  const preload = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(cfg.tmp, 'loopback.cjs')}`.trim() };
-  const peer = (name, target, launch) => { if (wanted(name)) list.push({ name, kind: 'http', tool: 'echo', ...target, launch }); };
+  const peer = (name, target, launch) => { if (wanted(name)) list.push({ name, kind: 'http', tool: 'echo', base: direct, ...target, launch }); };
 
-  peer('supergateway', { url: `http://127.0.0.1:${ports.supergateway}/mcp`,
+  peer('supergateway', { url: `http://127.0.0.1:${ports.supergateway}/mcp`, base: directStdio,
     via: 'supergateway --stateful: HTTP -> its own server-everything over stdio, one child process per session (no HTTP-upstream mode: --streamableHttp only bridges to stdio)' },
   () => start('supergateway', process.execPath, [path.join(nodeModules, 'supergateway/dist/index.js'),
     '--stdio', seStdio, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(ports.supergateway), '--logLevel', 'none'], { env: preload }));
 
-  peer('mcp-proxy', { url: `http://127.0.0.1:${ports['mcp-proxy']}/mcp`,
+  peer('mcp-proxy', { url: `http://127.0.0.1:${ports['mcp-proxy']}/mcp`, base: directStdio,
     via: 'mcp-proxy --server stream: HTTP -> one server-everything over stdio shared by all sessions (it wraps a command only)' },
   () => start('mcp-proxy', process.execPath, [path.join(nodeModules, 'mcp-proxy/dist/bin/mcp-proxy.mjs'),
     '--host', '127.0.0.1', '--port', String(ports['mcp-proxy']), '--server', 'stream', '--', process.execPath, cfg.seEntry, 'stdio'], { env: preload }));
@@ -539,13 +601,13 @@ async function main() {
   console.log(`uptime at start: ${upStart}`);
 
   fs.writeFileSync(path.join(cfg.tmp, 'loopback.cjs'), LOOPBACK_PRELOAD);
-  const names = ['upstream', 'gateway-default', 'gateway-process', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic'];
+  const names = ['upstream', 'gateway-default', 'gateway-process', 'gateway-stdio-default', 'gateway-stdio-process', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic'];
   const ports = Object.fromEntries((await freePorts(names.length)).map((p, i) => [names[i], p]));
 
   const upstream = start('server-everything', process.execPath, ['--require', path.join(cfg.tmp, 'loopback.cjs'), cfg.seEntry, 'streamableHttp'],
     { env: { PORT: String(ports.upstream) }, cwd: path.dirname(cfg.seEntry) });
   const targets = buildTargets(ports);
-  if (cfg.only && !wanted('direct')) console.log('(direct is always measured: it is the baseline)');
+  if (cfg.only && !wanted('direct')) console.log('(direct and direct-stdio are always measured: they are the baselines)');
   targets[0].proc = upstream;
 
   // The upstream must answer before the others start: mcp-hub tries its upstream once at start and never again.
@@ -559,7 +621,7 @@ async function main() {
     try { await waitReady(t, deadline); t.readyAfter = (performance.now() - readyT0) / 1000; } catch (e) { if (e instanceof Interrupted) throw e; t.failed = `not ready: ${e.message}`; }
   }));
   for (const t of targets) {
-    console.log(`  ${padR(t.name, 16)} ${t.failed ? `FAILED, skipped: ${t.failed}` : `ready${t.readyAfter !== undefined ? ` (${t.readyAfter.toFixed(1)} s)` : ''}; ${t.url} tool ${t.tool}`}`);
+    console.log(`  ${padR(t.name, 21)} ${t.failed ? `FAILED, skipped: ${t.failed}` : `ready${t.readyAfter !== undefined ? ` (${t.readyAfter.toFixed(1)} s)` : ''}; ${t.url} tool ${t.tool}`}`);
     console.log(`  ${' '.repeat(16)} via ${t.via}`);
   }
 
@@ -582,31 +644,30 @@ async function main() {
   await latencyPhase(live);
   await Promise.all(live.map((t) => t.session.close()));
   const direct = targets[0];
-  const base = direct.latency;
-  console.log(`${padR('target', 16)} ${pad('ok', 6)} ${pad('err', 4)} ${pad('p50', 8)} ${pad('p90', 8)} ${pad('p99', 8)} ${pad('max', 8)}  ${pad('+p50', 8)} ${pad('+p90', 8)} ${pad('+p99', 8)}  (ms; + = added over direct)`);
+  console.log(`${padR('target', 21)} ${pad('ok', 6)} ${pad('err', 4)} ${pad('p50', 8)} ${pad('p90', 8)} ${pad('p99', 8)} ${pad('max', 8)}  ${pad('+p50', 8)} ${pad('+p90', 8)} ${pad('+p99', 8)}  (ms; + = added over the baseline wired the same way)`);
   for (const t of targets) {
-    const l = t.latency;
-    if (!l?.n) { console.log(`${padR(t.name, 16)} ${t.failed ? `skipped: ${t.failed.split('\n')[0]}` : 'no successful call'}`); continue; }
-    t.added = t === direct ? undefined : { p50: l.p50 - base.p50, p90: l.p90 - base.p90, p99: l.p99 - base.p99 };
-    console.log(`${padR(t.name, 16)} ${pad(l.n, 6)} ${pad(l.errors, 4)} ${pad(f(l.p50), 8)} ${pad(f(l.p90), 8)} ${pad(f(l.p99), 8)} ${pad(f(l.max), 8)}  ${pad(sgn(t.added?.p50), 8)} ${pad(sgn(t.added?.p90), 8)} ${pad(sgn(t.added?.p99), 8)}${l.errors ? `  last error: ${l.lastError}` : ''}`);
+    const l = t.latency, base = t.base?.latency;
+    if (!l?.n) { console.log(`${padR(t.name, 21)} ${t.failed ? `skipped: ${t.failed.split('\n')[0]}` : 'no successful call'}`); continue; }
+    t.added = base?.n ? { p50: l.p50 - base.p50, p90: l.p90 - base.p90, p99: l.p99 - base.p99 } : undefined;
+    console.log(`${padR(t.name, 21)} ${pad(l.n, 6)} ${pad(l.errors, 4)} ${pad(f(l.p50), 8)} ${pad(f(l.p90), 8)} ${pad(f(l.p99), 8)} ${pad(f(l.max), 8)}  ${pad(sgn(t.added?.p50), 8)} ${pad(sgn(t.added?.p90), 8)} ${pad(sgn(t.added?.p99), 8)}${l.errors ? `  last error: ${l.lastError}` : ''}`);
     if (t.failed) console.log(`${' '.repeat(16)} stopped: ${t.failed}`);
   }
 
   // Throughput, level by level; within a level the targets take turns (rotating which goes first).
-  live = targets.filter((t) => !t.failed && base);
+  live = targets.filter((t) => !t.failed);
   console.log(`\n== Throughput: closed-loop sessions (each its own initialize + session, one call in flight), ${cfg.seconds} s per level and target`);
   for (const [li, level] of cfg.levels.entries()) {
     for (const t of rotate(live, li % live.length)) {
       const r = await throughputRun(t, level);
       (t.throughput ??= {})[level] = r;
-      const ratio = t === direct || !direct.throughput?.[level]?.callsPerSec ? undefined : r.callsPerSec / direct.throughput[level].callsPerSec;
-      r.ratio = ratio;
-      console.log(`  c=${pad(level, 3)} ${padR(t.name, 16)} ${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s  p50 ${pad(f(r.p50, 2), 7)} ms  p99 ${pad(f(r.p99, 2), 7)} ms  ${pad(r.calls, 6)} calls${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}${r.settled === false ? ' (started before the run\'s processes were quiet)' : ''}`}`);
+      const b = t.base?.throughput?.[level];
+      r.ratio = b?.callsPerSec ? r.callsPerSec / b.callsPerSec : undefined;
+      console.log(`  c=${pad(level, 3)} ${padR(t.name, 21)} ${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s  p50 ${pad(f(r.p50, 2), 7)} ms  p99 ${pad(f(r.p99, 2), 7)} ms  ${pad(r.calls, 6)} calls${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}${r.settled === false ? ' (started before the run\'s processes were quiet)' : ''}`}`);
     }
   }
   // Ratios computed again now that direct's figure exists for every level whatever the order was.
   for (const t of live) for (const level of cfg.levels) {
-    const r = t.throughput?.[level], d = direct.throughput?.[level];
+    const r = t.throughput?.[level], d = t.base?.throughput?.[level];
     if (r && !r.error && d?.callsPerSec) r.ratio = r.callsPerSec / d.callsPerSec;
   }
 
@@ -614,19 +675,19 @@ async function main() {
   report.machine.uptimeEnd = upEnd; report.machine.loadEnd = os.loadavg();
 
   // Summary.
-  console.log(`\n== Summary: added latency over direct (ms), throughput in calls/s (x direct)`);
+  console.log(`\n== Summary: added latency over the baseline wired the same way (ms), throughput in calls/s (x that baseline)`);
   const lv = cfg.levels.map((l) => `c=${l}`);
-  console.log(`${padR('target', 16)} ${pad('p50', 7)} ${pad('+p50', 7)} ${pad('+p90', 7)} ${pad('+p99', 7)} | ${lv.map((x) => pad(x, 13)).join(' ')}`);
+  console.log(`${padR('target', 21)} ${pad('p50', 7)} ${pad('+p50', 7)} ${pad('+p90', 7)} ${pad('+p99', 7)} | ${lv.map((x) => pad(x, 13)).join(' ')}`);
   for (const t of targets) {
     const l = t.latency;
     const cells = cfg.levels.map((level) => {
       const r = t.throughput?.[level];
       if (!r) return pad('-', 13);
       if (r.error) return pad('failed', 13);
-      return pad(t === direct ? `${r.callsPerSec.toFixed(0)}` : `${r.callsPerSec.toFixed(0)} ${f(r.ratio, 2)}x`, 13);
+      return pad(r.ratio === undefined ? `${r.callsPerSec.toFixed(0)}` : `${r.callsPerSec.toFixed(0)} ${f(r.ratio, 2)}x`, 13);
     });
-    if (!l?.n) { console.log(`${padR(t.name, 16)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} | ${cells.join(' ')}  ${t.failed ? `(${t.failed.split('\n')[0].slice(0, 80)})` : ''}`); continue; }
-    console.log(`${padR(t.name, 16)} ${pad(f(l.p50), 7)} ${pad(t === direct ? '(base)' : sgn(t.added.p50), 7)} ${pad(t === direct ? '' : sgn(t.added.p90), 7)} ${pad(t === direct ? '' : sgn(t.added.p99), 7)} | ${cells.join(' ')}`);
+    if (!l?.n) { console.log(`${padR(t.name, 21)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} | ${cells.join(' ')}  ${t.failed ? `(${t.failed.split('\n')[0].slice(0, 80)})` : ''}`); continue; }
+    console.log(`${padR(t.name, 21)} ${pad(f(l.p50), 7)} ${pad(t.baseline ? '(base)' : sgn(t.added?.p50), 7)} ${pad(t.baseline ? '' : sgn(t.added?.p90), 7)} ${pad(t.baseline ? '' : sgn(t.added?.p99), 7)} | ${cells.join(' ')}`);
   }
   if (fsync) {
     const bar = fsync.p50 + 0.3;
@@ -634,16 +695,17 @@ async function main() {
     for (const t of targets.filter((x) => x.dataDir)) {
       report.gatewayTarget ??= {};
       report.gatewayTarget[t.name] = t.added ? { addedP50: t.added.p50, bar, meets: t.added.p50 <= bar } : undefined;
-      console.log(`  ${padR(t.name, 16)} ${t.added ? `added p50 ${f(t.added.p50)} ms: ${t.added.p50 <= bar ? 'meets it' : `misses it by ${f(t.added.p50 - bar)} ms`}` : 'not measured'}`);
+      console.log(`  ${padR(t.name, 21)} ${t.added ? `added p50 ${f(t.added.p50)} ms: ${t.added.p50 <= bar ? 'meets it' : `misses it by ${f(t.added.p50 - bar)} ms`}` : 'not measured'}`);
     }
   }
-  console.log('note: supergateway and mcp-proxy reach server-everything over stdio, so they skip its streamable-HTTP path that');
-  console.log('      direct, the gateways, mcp-hub and civic pay; their "added" figures can be negative for that reason.');
+  console.log('note: supergateway, mcp-proxy and gateway-stdio-* reach server-everything over stdio: their added figures and');
+  console.log('      ratios are against direct-stdio; those of the HTTP-wired targets (gateway-default/-process, mcp-hub, civic)');
+  console.log('      against direct. Compare like with like: server-everything answers faster over stdio than over HTTP.');
   console.log(`uptime at start: ${upStart}`);
   console.log(`uptime at end:   ${upEnd}`);
 
   report.targets = Object.fromEntries(targets.map((t) => [t.name, {
-    via: t.via, url: t.url, tool: t.tool, failed: t.failed, readySeconds: t.readyAfter,
+    via: t.via, url: t.url, tool: t.tool, baseline: t.base?.name, failed: t.failed, readySeconds: t.readyAfter,
     latency: t.latency, added: t.added, throughput: t.throughput,
   }]));
   if (cfg.json) { fs.writeFileSync(cfg.json, `${JSON.stringify(report, null, 2)}\n`); console.log(`figures written to ${cfg.json}`); }

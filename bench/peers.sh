@@ -4,8 +4,9 @@
 #
 # Usage: bench/peers.sh [--n 2000] [--warmup 200] [--seconds 5] [--levels 1,8,32,128] [--fsync-n 2000]
 #                       [--only direct,gateway,supergateway,mcp-proxy,mcp-hub,civic] [--json FILE] [--keep-tmp]
-#   --only      targets to run (direct is always run: it is the baseline); "gateway" means both gateway-default
-#               and gateway-process, which can also be named alone
+#   --only      targets to run (direct and direct-stdio always run: they are the baselines); "gateway" means
+#               gateway-default, gateway-process (upstream over HTTP), gateway-stdio-default and gateway-stdio-process
+#               (upstream over stdio, as mcp-proxy and supergateway reach it); "gateway-stdio" means the last two
 #   --json      also write every figure to FILE
 #   --keep-tmp  keep the run's folder (logs, gateway databases) instead of deleting it
 # Environment: GATEWAY_DLL=/path/Gateway.Web.dll uses that build instead of building this repository;
@@ -40,9 +41,15 @@ while [ $# -gt 0 ]; do
 done
 
 # "direct" is implied; the rest must be known names (a typo would otherwise silently measure nothing).
-selected() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]] || { [[ "$1" == gateway-* ]] && [[ ",$ONLY," == *",gateway,"* ]]; }; }
+# A name selects itself and every target it prefixes ("gateway" → gateway-*, "gateway-stdio" → gateway-stdio-*).
+selected() {
+  [ -z "$ONLY" ] && return 0
+  local w
+  for w in ${ONLY//,/ }; do { [ "$1" = "$w" ] || [[ "$1" == "$w"-* ]]; } && return 0; done
+  return 1
+}
 for name in ${ONLY//,/ }; do
-  case "$name" in direct|gateway|gateway-default|gateway-process|supergateway|mcp-proxy|mcp-hub|civic) ;;
+  case "$name" in direct|gateway|gateway-default|gateway-process|gateway-stdio|gateway-stdio-default|gateway-stdio-process|supergateway|mcp-proxy|mcp-hub|civic) ;;
     *) echo "peers.sh: unknown target '$name' in --only" >&2; exit 2;; esac
 done
 
@@ -73,7 +80,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # ---- the gateway: a given build, or this repository published as an operator deploys it (Release, ReadyToRun)
-if selected gateway-default || selected gateway-process; then
+if selected gateway-default || selected gateway-process || selected gateway-stdio-default || selected gateway-stdio-process; then
   if [ -n "${GATEWAY_DLL:-}" ]; then
     [ -f "$GATEWAY_DLL" ] || { echo "peers.sh: GATEWAY_DLL=$GATEWAY_DLL does not exist" >&2; exit 1; }
     GATEWAY_DLL="$(cd "$(dirname "$GATEWAY_DLL")" && pwd)/$(basename "$GATEWAY_DLL")"
