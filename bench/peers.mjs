@@ -22,7 +22,7 @@ const int = (k, d) => { const v = Number(opt(k, d)); if (!Number.isInteger(v) ||
 function die(msg) { console.error(`peers.mjs: ${msg}`); process.exit(2); }
 
 const cfg = {
-  n: int('n', 2000), warmup: int('warmup', 200), seconds: Number(opt('seconds', 5)),
+  n: int('n', 2000), warmup: int('warmup', 200), warmupSeconds: int('warmup-seconds', 15), seconds: Number(opt('seconds', 5)),
   levels: opt('levels', '1,8,32,128').split(',').filter(Boolean).map(Number),
   fsyncN: int('fsync-n', 2000), json: opt('json'),
   tmp: opt('tmp'), gatewayDll: opt('gateway-dll'), seEntry: opt('se-entry'), peersDir: opt('peers-dir'),
@@ -543,7 +543,7 @@ async function latencyPhase(live) {
 
 // Closed loop: L sessions, each with one call in flight at a time, for a fixed duration. Sessions are opened (8 at a
 // time) before the clock starts, and closed after it stops, so the figure is calls, not handshakes.
-async function throughputRun(t, level) {
+async function throughputRun(t, level, seconds = cfg.seconds) {
   // Quiet first (the previous run's teardown), then open: with 128 live sessions server-everything never goes quiet
   // (it sends every session periodic notifications), so waiting after opening would only time out.
   const settled = await settle();
@@ -570,7 +570,7 @@ async function throughputRun(t, level) {
   await Promise.all(sessions.map((s) => callEcho(s).catch(() => {})));
   const lat = [];
   let ok = 0, errors = 0, lastError;
-  const t0 = performance.now(), end = t0 + cfg.seconds * 1000;
+  const t0 = performance.now(), end = t0 + seconds * 1000;
   await Promise.all(sessions.map(async (s) => {
     while (performance.now() < end && errors < 200 && !interrupted) {
       const c0 = performance.now();
@@ -633,8 +633,20 @@ async function main() {
   report.fdatasync = fsync;
   if (fsync) console.log(`\n== fdatasync: ${fsync.n} x (write 512 B + fdatasync) in ${fsync.dir} (${fsync.fs}): p50 ${f(fsync.p50)} ms, p90 ${f(fsync.p90)} ms, p99 ${f(fsync.p99)} ms, max ${f(fsync.max)} ms`);
 
-  // Latency.
+  // Warm-up under load, every target the same: the latency phase's own warm-up calls last about a second, and a .NET
+  // process is still tiering its code up then (on the 2-core machine the gateway's sequential throughput climbed
+  // for about a minute after start); Node's peers warm up too. Then every target is measured in its steady state.
   let live = targets.filter((t) => !t.failed);
+  if (cfg.warmupSeconds > 0) {
+    console.log(`\n== Warm-up: 8 closed-loop sessions for ${cfg.warmupSeconds} s per target (not measured)`);
+    for (const t of live) {
+      const r = await throughputRun(t, 8, cfg.warmupSeconds);
+      console.log(`  ${padR(t.name, 21)} ${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}`}`);
+    }
+  }
+
+  // Latency.
+  live = targets.filter((t) => !t.failed);
   for (const t of live) {
     try { t.session = await session(t).open(); } catch (e) { t.failed = `session for the latency phase: ${e.message}`; }
   }

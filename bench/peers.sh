@@ -2,17 +2,19 @@
 # bench/peers.sh — the gateway side by side with peer MCP proxies (supergateway, mcp-proxy, mcp-hub, civic
 # passthrough), all in front of the same @modelcontextprotocol/server-everything, in one interleaved run.
 #
-# Usage: bench/peers.sh [--n 2000] [--warmup 200] [--seconds 5] [--levels 1,8,32,128] [--fsync-n 2000]
+# Usage: bench/peers.sh [--n 2000] [--warmup 200] [--warmup-seconds 15] [--seconds 5] [--levels 1,8,32,128] [--fsync-n 2000]
 #                       [--only direct,gateway,supergateway,mcp-proxy,mcp-hub,civic] [--json FILE] [--keep-tmp]
 #   --only      targets to run (direct and direct-stdio always run: they are the baselines); "gateway" means
 #               gateway-default, gateway-process (upstream over HTTP), gateway-stdio-default and gateway-stdio-process
 #               (upstream over stdio, as mcp-proxy and supergateway reach it); "gateway-stdio" means the last two
+#   --warmup-seconds  a closed loop of 8 sessions per target before the latency phase (not measured; 0: none), so
+#               every target is measured warm (a .NET process tiers its code up over its first minute of load)
 #   --json      also write every figure to FILE
 #   --keep-tmp  keep the run's folder (logs, gateway databases) instead of deleting it
 # Environment: GATEWAY_DLL=/path/Gateway.Web.dll uses that build instead of building this repository;
 #   BENCH_PEERS_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/mcp-gateway-bench/peers) holds the peers' npm packages;
 #   SERVER_EVERYTHING_DIR (default $HOME/.cache/mcp-gateway-tests/server-everything-2026.8.31, shared with the tests).
-# Prints per target the added p50/p90/p99 over direct for sequential tools/call echo, throughput at each
+# Prints per target the added p50/p90/p99 over its baseline (direct or direct-stdio) for sequential tools/call echo, throughput at each
 # concurrency level, the fdatasync latency of the gateway's data folder, and a summary. Loopback only.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,13 +24,14 @@ REPO="$(cd "$HERE/.." && pwd)"
 PEERS=(supergateway@4.0.0 mcp-proxy@6.7.19 mcp-hub@4.2.1 @civic/passthrough-mcp-server@0.12.1)
 SE_VERSION=2026.8.31
 
-N=2000 WARMUP=200 SECONDS_PER_LEVEL=5 LEVELS=1,8,32,128 FSYNC_N=2000 ONLY="" JSON="" KEEP_TMP=0
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+N=2000 WARMUP=200 WARMUP_SECONDS=15 SECONDS_PER_LEVEL=5 LEVELS=1,8,32,128 FSYNC_N=2000 ONLY="" JSON="" KEEP_TMP=0
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "peers.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --n) need "$@"; N="$2"; shift 2;;
     --warmup) need "$@"; WARMUP="$2"; shift 2;;
+    --warmup-seconds) need "$@"; WARMUP_SECONDS="$2"; shift 2;;
     --seconds) need "$@"; SECONDS_PER_LEVEL="$2"; shift 2;;
     --levels) need "$@"; LEVELS="$2"; shift 2;;
     --fsync-n) need "$@"; FSYNC_N="$2"; shift 2;;
@@ -114,7 +117,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --peers-dir "$PEERS_DIR" --n "$N" --warmup "$WARMUP" --seconds "$SECONDS_PER_LEVEL"
+args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --peers-dir "$PEERS_DIR" --n "$N" --warmup "$WARMUP" --warmup-seconds "$WARMUP_SECONDS" --seconds "$SECONDS_PER_LEVEL"
   --levels "$LEVELS" --fsync-n "$FSYNC_N")
 [ -n "${GATEWAY_DLL:-}" ] && args+=(--gateway-dll "$GATEWAY_DLL")
 [ -n "$ONLY" ] && args+=(--only "$ONLY")
