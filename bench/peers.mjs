@@ -710,6 +710,24 @@ async function main() {
       console.log(`  ${padR(t.name, 21)} ${t.added ? `added p50 ${f(t.added.p50)} ms: ${t.added.p50 <= bar ? 'meets it' : `misses it by ${f(t.added.p50 - bar)} ms`}` : 'not measured'}`);
     }
   }
+  // Like for like: each gateway target against the peers measured on the same baseline (wired the same way).
+  const peers = targets.filter((x) => !x.baseline && !x.dataDir);
+  const gateways = targets.filter((x) => x.dataDir && x.latency?.n);
+  if (gateways.length && peers.length) console.log('like for like (same baseline): added p50 below each peer\'s? calls/s above each peer\'s per level?');
+  for (const g of gateways) {
+    const same = peers.filter((x) => x.base === g.base && x.latency?.n);
+    if (!same.length) continue;
+    const cells = same.map((x) => {
+      const below = g.added && x.added && g.added.p50 < x.added.p50;
+      const levels = cfg.levels.map((l) => {
+        const a = g.throughput?.[l]?.callsPerSec, b = x.throughput?.[l]?.callsPerSec;
+        return a === undefined || b === undefined ? '-' : a > b ? 'yes' : 'no';
+      });
+      (report.likeForLike ??= {})[`${g.name} vs ${x.name}`] = { addedP50Below: below, throughputAbove: Object.fromEntries(cfg.levels.map((l, i) => [l, levels[i]])) };
+      return `${x.name}: p50 ${below ? 'yes' : 'no'}, calls/s ${levels.join('/')}`;
+    });
+    console.log(`  ${padR(g.name, 21)} ${cells.join('; ')}`);
+  }
   console.log('note: supergateway, mcp-proxy and gateway-stdio-* reach server-everything over stdio: their added figures and');
   console.log('      ratios are against direct-stdio; those of the HTTP-wired targets (gateway-default/-process, mcp-hub, civic)');
   console.log('      against direct. Compare like with like: server-everything answers faster over stdio than over HTTP.');
