@@ -12,15 +12,14 @@ namespace Gateway.Data.Sqlite;
 /// <paramref name="interval"/> replaces every snapshot's periodic re-read; a change wakes them all.
 /// </summary>
 /// <remarks>
-/// Also reports a change every <see cref="ReconcileInterval"/> whatever it saw (a safety net), and after any failure
-/// of its own connection, so a snapshot is never left stale because the watch broke.
+/// Also reports a change after any failure of its own connection, so a snapshot is never left stale because the watch
+/// broke. Nothing periodic beyond that: the pragma misses no commit, and a re-read that failed is retried by its reader
+/// (<c>DatabaseChangeLoop</c>), so an idle gateway re-reads nothing (PostgreSQL's watch keeps a periodic
+/// reconciliation, for notifications lost with a connection).
 /// </remarks>
 internal sealed partial class SqliteChangeMonitor(string connectionString, TimeSpan interval, TimeProvider time, ILogger<SqliteChangeMonitor> logger)
     : BackgroundService, IDatabaseChanges
 {
-    /// <summary>How often a change is reported even when none was seen.</summary>
-    public static readonly TimeSpan ReconcileInterval = TimeSpan.FromMinutes(5);
-
     private readonly ChangeSignal _signal = new();
 
     public long Version => _signal.Version;
@@ -32,7 +31,6 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
         SqliteConnection? connection = null;
         sqlite3_stmt? pragma = null;
         long? last = null;
-        var reconciled = time.GetTimestamp();
         using var timer = new PeriodicTimer(interval, time);
         try
         {
@@ -50,9 +48,8 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
                     // The first look signals too: a change committed after a snapshot's initial load and before the
                     // watch's first value would otherwise be taken as the baseline and never reported.
                     var current = DataVersion(pragma!);
-                    if (last != current || time.GetElapsedTime(reconciled) >= ReconcileInterval)
+                    if (last != current)
                     {
-                        reconciled = time.GetTimestamp();
                         last = current;
                         _signal.Signal();
                     }

@@ -1,5 +1,6 @@
 using Gateway.Core.Approvals;
 using Gateway.Data.Stores;
+using Gateway.Web.Hosting;
 
 namespace Gateway.Web.Approvals;
 
@@ -42,27 +43,17 @@ internal sealed partial class ApprovalChangeRelay(
         await base.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var seen = changes.Version;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        DatabaseChangeLoop.RunAsync(
+            changes,
+            async cancellationToken =>
             {
-                seen = await changes.WaitForChangeAsync(seen, stoppingToken);
                 gate.WakeAll();
-                await ReportAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogRelayFailed(ex);
-            }
-        }
-    }
+                await ReportAsync(cancellationToken);
+            },
+            LogRelayFailed,
+            TimeProvider.System,
+            stoppingToken);
 
     private async Task ReportAsync(CancellationToken cancellationToken)
     {

@@ -1,0 +1,50 @@
+using Gateway.Data.Sqlite;
+using Gateway.Tests.Support;
+using Gateway.Web.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Web.Hosting;
+
+/// <summary>
+/// What follows the database (snapshots, the approval relay) re-reads on every change, and a re-read that failed is run
+/// again without waiting for another commit: SQLite's watch reports nothing periodic, so a failure would otherwise
+/// leave a snapshot stale (a revoked key still accepted) until the next change. Real SQLite file, real change watch.
+/// </summary>
+public sealed class DatabaseChangeLoopTests
+{
+    [Fact]
+    public async Task ARunThatFailed_IsRunAgain_WithoutAnotherChange_AndChangesStillRunIt()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        using var monitor = new SqliteChangeMonitor(db.ConnectionString, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger<SqliteChangeMonitor>.Instance);
+        var before = monitor.Version;
+        await monitor.StartAsync(TestContext.Timeout);
+        await monitor.WaitForChangeAsync(before, TestContext.Timeout);   // its first look
+
+        var runs = 0;
+        var failures = new List<Exception>();
+        using var stop = new CancellationTokenSource();
+        var loop = DatabaseChangeLoop.RunAsync(
+            monitor,
+            _ => Interlocked.Increment(ref runs) == 1 ? throw new InvalidOperationException("the file is busy") : Task.CompletedTask,
+            ex => { lock (failures) { failures.Add(ex); } },
+            TimeProvider.System,
+            stop.Token);
+
+        // One commit: the first run fails; the second comes from the retry, the version unchanged.
+        AuditDatabase.Execute(db.Path, "CREATE TABLE Scratch (x)");
+        await Eventually.TrueAsync(() => Volatile.Read(ref runs) >= 2, "the failed run is run again", TimeSpan.FromSeconds(10));
+        var afterRetry = monitor.Version;
+        Assert.Equal(2, Volatile.Read(ref runs));
+        Assert.Equal("the file is busy", Assert.Single(failures).Message);
+
+        // Back to waiting for changes: the next commit runs it once more.
+        AuditDatabase.Execute(db.Path, "INSERT INTO Scratch VALUES (1)");
+        await Eventually.TrueAsync(() => Volatile.Read(ref runs) >= 3, "the change after the retry is run for", TimeSpan.FromSeconds(10));
+        Assert.True(monitor.Version > afterRetry);
+
+        await stop.CancelAsync();
+        await loop;
+        await monitor.StopAsync(TestContext.Timeout);
+    }
+}
