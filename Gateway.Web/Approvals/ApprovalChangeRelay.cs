@@ -18,6 +18,7 @@ internal sealed partial class ApprovalChangeRelay(
     IApprovalStore store,
     ApprovalGate gate,
     ApprovalEvents events,
+    TimeProvider time,
     ILogger<ApprovalChangeRelay> logger) : BackgroundService
 {
     /// <summary>As many pending approvals as the Approvals page shows.</summary>
@@ -52,7 +53,7 @@ internal sealed partial class ApprovalChangeRelay(
                 await ReportAsync(cancellationToken);
             },
             LogRelayFailed,
-            TimeProvider.System,
+            time,
             stoppingToken);
 
     private async Task ReportAsync(CancellationToken cancellationToken)

@@ -5,8 +5,8 @@ namespace Gateway.Web.Hosting;
 /// <summary>
 /// The loop of whatever follows the database: runs its work after every change the watch reports, and after a failed
 /// run runs it again (<see cref="FirstRetry"/>, doubling up to <see cref="MaxRetry"/>) without waiting for another
-/// change. A re-read that failed (the file busy, the connection dropped) is not left stale until the next commit,
-/// which on a quiet gateway may be hours away.
+/// change. A re-read that failed (the file busy, the connection dropped) is not left stale until the next commit or
+/// the watch's 5-minute reconciliation.
 /// </summary>
 internal static class DatabaseChangeLoop
 {
