@@ -17,9 +17,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import { processes } from './lib/processes.mjs';
 
 // ---------------------------------------------------------------- options
 const argv = process.argv.slice(2);
@@ -55,7 +56,6 @@ const META_2026 = {
 const AGENT_KEY = 'bench-agent-key-0123456789';
 const HOLDER_KEY = 'bench-holder-key-0123456789';
 const ADMIN_KEY = crypto.randomBytes(24).toString('hex');
-const RUN_MARK = `MCP_GATEWAY_BENCH_RUN=${cfg.tmp}`;   // in the environment of every process we start (see stopAll)
 
 // ---------------------------------------------------------------- raw HTTP / MCP client (as bench/peers.mjs)
 const newAgent = () => new http.Agent({ keepAlive: true });
@@ -191,35 +191,8 @@ async function admin(agent, method, url, body) {
 }
 
 // ---------------------------------------------------------------- processes
-const procs = [];
-const pidFile = path.join(cfg.tmp, 'pids');
+const { procs, start, stopAll, markedPids } = processes(cfg.tmp);
 
-// Each process leads its own process group and carries RUN_MARK in its environment, so bench/cluster.sh's trap finds
-// whatever this file could not stop.
-function start(name, cmd, args, { env = {}, cwd } = {}) {
-  const log = path.join(cfg.tmp, `${name}.log`);
-  const fd = fs.openSync(log, 'a');
-  const [mk, mv] = [RUN_MARK.slice(0, RUN_MARK.indexOf('=')), RUN_MARK.slice(RUN_MARK.indexOf('=') + 1)];
-  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env, [mk]: mv }, detached: true, stdio: ['pipe', fd, fd] });
-  fs.closeSync(fd);
-  child.stdin.on('error', () => {});
-  const p = { name, child, log, exited: undefined };
-  if (child.pid) fs.appendFileSync(pidFile, `${child.pid}\n`);
-  child.on('exit', (code, sig) => { p.exited = `exited with ${sig ?? `code ${code}`}`; });
-  child.on('error', (e) => { p.exited = `could not start: ${e.message}`; });
-  procs.push(p);
-  return p;
-}
-
-const groupAlive = (pid) => { try { process.kill(-pid, 0); return true; } catch { return false; } };
-function markedPids() {
-  const found = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try { if (fs.readFileSync(`/proc/${d}/environ`, 'latin1').split('\0').includes(RUN_MARK)) found.push(Number(d)); } catch { /* gone or not ours */ }
-  }
-  return found;
-}
 // PostgreSQL's processes (started by cluster.sh, not marked: the postmaster and its children). Only read, for settle().
 function pgPids() {
   let postmaster;
@@ -235,18 +208,6 @@ function pgPids() {
   return found;
 }
 
-// TERM every group (the gateway signs its audit checkpoint on a graceful stop), give them 5 s, then KILL.
-let stopping;
-function stopAll() {
-  stopping ??= (async () => {
-    for (const p of procs) if (p.child.pid) { try { process.kill(-p.child.pid, 'SIGTERM'); } catch { /* already gone */ } }
-    const until = Date.now() + 5000;
-    while (Date.now() < until && (procs.some((p) => p.child.pid && groupAlive(p.child.pid)) || markedPids().length)) await delay(50);
-    for (const p of procs) if (p.child.pid) { try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* gone */ } }
-    for (const pid of markedPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-  })();
-  return stopping;
-}
 let interrupted = false;
 class Interrupted extends Error {}
 const checkInterrupt = () => { if (interrupted) throw new Interrupted('interrupted'); };

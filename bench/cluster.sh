@@ -24,6 +24,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
+PROG=cluster.sh
+. "$HERE/lib/common.sh"
 SE_VERSION=2026.8.31
 
 SECS=5 LEVELS=1,8,32 ROUNDS=3 N=600 WARMUP=100 REPS=50 PROTOCOL=2026-07-28 MAX_SESSIONS=10000 JSON="" KEEP_TMP=0
@@ -54,25 +56,9 @@ HAPROXY=/usr/sbin/haproxy
 PG_BIN="${PG_BIN:-$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)}"
 [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || { echo "cluster.sh: PostgreSQL's initdb/pg_ctl not found (PG_BIN=$PG_BIN)" >&2; exit 1; }
 
-# ---- server-everything (shared with the tests and peers.sh)
-SE_DIR="${SERVER_EVERYTHING_DIR:-$HOME/.cache/mcp-gateway-tests/server-everything-$SE_VERSION}"
-SE_ENTRY="$SE_DIR/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
-if [ "$(node -e "try { console.log(require('$SE_DIR/node_modules/@modelcontextprotocol/server-everything/package.json').version) } catch {}")" != "$SE_VERSION" ]; then
-  echo "installing @modelcontextprotocol/server-everything@$SE_VERSION into $SE_DIR"
-  npm install --prefix "$SE_DIR" --no-audit --no-fund --loglevel=error "@modelcontextprotocol/server-everything@$SE_VERSION" >&2
-fi
-
-# ---- the gateway: a given build, or this repository published as an operator deploys it (Release, ReadyToRun)
-if [ -n "${GATEWAY_DLL:-}" ]; then
-  [ -f "$GATEWAY_DLL" ] || { echo "cluster.sh: GATEWAY_DLL=$GATEWAY_DLL does not exist" >&2; exit 1; }
-  GATEWAY_DLL="$(cd "$(dirname "$GATEWAY_DLL")" && pwd)/$(basename "$GATEWAY_DLL")"
-else
-  PUBLISH_DIR="$REPO/bench/.publish/gateway"
-  echo "publishing $REPO/Gateway.Web (Release, ReadyToRun) to $PUBLISH_DIR"
-  dotnet publish "$REPO/Gateway.Web" -c Release -r linux-x64 --self-contained false -o "$PUBLISH_DIR" -nologo -v quiet >&2 \
-    || { echo "cluster.sh: publishing the gateway failed" >&2; exit 1; }
-  GATEWAY_DLL="$PUBLISH_DIR/Gateway.Web.dll"
-fi
+# ---- server-everything (shared with the tests and peers.sh); the gateway: a given build, or this repository published
+bench_server_everything
+bench_gateway_dll
 
 # ---- cleanup: what cluster.mjs started (process groups, then anything carrying the run's mark), then PostgreSQL
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-cluster.XXXXXX")"
@@ -80,16 +66,7 @@ MARK="MCP_GATEWAY_BENCH_RUN=$TMP"
 PG_DIR=""
 as_pg() { if [ "$(id -u)" = 0 ]; then (cd "$PG_DIR" && runuser -u gwpg -- "$@"); else (cd "$PG_DIR" && "$@"); fi; }
 cleanup() {
-  local pids=() pid i
-  [ -f "$TMP/pids" ] && mapfile -t pids < "$TMP/pids"
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  marked() { grep -lzxF "$MARK" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true; }
-  for i in $(seq 50); do
-    [ -z "$(marked)" ] && break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-  for pid in $(marked); do kill -KILL "$pid" 2>/dev/null || true; done
+  bench_stop_processes "$TMP" "$MARK"
   if [ -n "$PG_DIR" ] && [ -d "$PG_DIR" ]; then
     if [ -f "$PG_DIR/data/postmaster.pid" ]; then as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -t 30 stop >/dev/null 2>&1 || true; fi
     if [ "$KEEP_TMP" = 1 ]; then cp "$PG_DIR/postgres.log" "$TMP/postgres.log" 2>/dev/null || true; fi

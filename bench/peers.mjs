@@ -11,9 +11,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import { processes } from './lib/processes.mjs';
 
 // ---------------------------------------------------------------- options
 const argv = process.argv.slice(2);
@@ -38,7 +39,6 @@ const ARGS = { message: 'hello' };
 const ECHO = `Echo: ${ARGS.message}`;   // what server-everything's echo answers
 const PROTOCOL = '2025-11-25';   // sessionful revision: every target hands out an Mcp-Session-Id (or an SSE session)
 const AGENT_KEY = 'bench-agent-key-0123456789';
-const RUN_MARK = `MCP_GATEWAY_BENCH_RUN=${cfg.tmp}`;   // in the environment of every process we start (see stopAll)
 
 // ---------------------------------------------------------------- raw MCP client
 // Each session has its own keep-alive agent, i.e. its own connection(s), as separate clients would. (With one shared
@@ -249,53 +249,7 @@ async function callEcho(s) {
 }
 
 // ---------------------------------------------------------------- processes
-const procs = [];
-const pidFile = path.join(cfg.tmp, 'pids');
-
-// Each process leads its own process group (so a stop reaches its children) and carries RUN_MARK in its environment
-// (so children that leave the group, like supergateway's detached stdio servers, are still found at the end).
-// ownLog: the process keeps a log file of its own; its output is then dropped rather than written twice.
-// pipeStdout: the caller reads the process's stdout (a stdio MCP server); its stderr still goes to the log.
-function start(name, cmd, args, { env = {}, cwd, ownLog, pipeStdout } = {}) {
-  const log = ownLog ?? path.join(cfg.tmp, `${name}.log`);
-  const fd = fs.openSync(ownLog ? '/dev/null' : log, 'a');
-  const [mk, mv] = [RUN_MARK.slice(0, RUN_MARK.indexOf('=')), RUN_MARK.slice(RUN_MARK.indexOf('=') + 1)];
-  // stdin is a pipe we never close: supergateway exits when its stdin closes; if this process dies, so do they.
-  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env, [mk]: mv }, detached: true, stdio: ['pipe', pipeStdout ? 'pipe' : fd, fd] });
-  fs.closeSync(fd);
-  child.stdin.on('error', () => {});
-  const p = { name, child, log, exited: undefined };
-  if (child.pid) fs.appendFileSync(pidFile, `${child.pid}\n`);
-  child.on('exit', (code, sig) => { p.exited = `exited with ${sig ?? `code ${code}`}`; });
-  child.on('error', (e) => { p.exited = `could not start: ${e.message}`; });
-  procs.push(p);
-  return p;
-}
-
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const groupAlive = (pid) => { try { process.kill(-pid, 0); return true; } catch { return false; } };
-function markedPids() {
-  const found = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try { if (fs.readFileSync(`/proc/${d}/environ`, 'latin1').split('\0').includes(RUN_MARK)) found.push(Number(d)); } catch { /* gone or not ours */ }
-  }
-  return found;
-}
-
-// TERM every group (the gateway signs its audit checkpoint on a graceful stop), give them 5 s, then KILL whatever
-// still carries this run's mark. Bounded; bench/peers.sh's trap repeats it if this process is killed.
-let stopping;
-function stopAll() {
-  stopping ??= (async () => {
-    for (const p of procs) if (p.child.pid) { try { process.kill(-p.child.pid, 'SIGTERM'); } catch { /* already gone */ } }
-    const until = Date.now() + 5000;
-    while (Date.now() < until && (procs.some((p) => p.child.pid && groupAlive(p.child.pid)) || markedPids().length)) await delay(50);
-    for (const p of procs) if (p.child.pid) { try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* gone */ } }
-    for (const pid of markedPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-  })();
-  return stopping;
-}
+const { procs, start, stopAll, markedPids } = processes(cfg.tmp);
 // On a signal the phases stop at their next call (rather than reporting the stopped targets as failed).
 let interrupted = false;
 class Interrupted extends Error {}

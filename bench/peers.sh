@@ -19,6 +19,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
+PROG=peers.sh
+. "$HERE/lib/common.sh"
 
 # Pinned: the figures are only comparable run to run with the same versions.
 PEERS=(supergateway@4.0.0 mcp-proxy@6.7.19 mcp-hub@4.2.1 @civic/passthrough-mcp-server@0.12.1)
@@ -60,17 +62,7 @@ command -v node >/dev/null && command -v npm >/dev/null || { echo "peers.sh: nod
 
 # ---- packages (cache folders, never global; npm runs only when a pinned version is missing)
 PEERS_DIR="${BENCH_PEERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcp-gateway-bench/peers}"
-SE_DIR="${SERVER_EVERYTHING_DIR:-$HOME/.cache/mcp-gateway-tests/server-everything-$SE_VERSION}"
-SE_ENTRY="$SE_DIR/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
-
-installed() {   # installed DIR NAME@VERSION: is exactly that version in DIR/node_modules?
-  local name="${2%@*}" version="${2##*@}"
-  [ "$(node -e "try { console.log(require('$1/node_modules/$name/package.json').version) } catch {}")" = "$version" ]
-}
-if ! installed "$SE_DIR" "@modelcontextprotocol/server-everything@$SE_VERSION"; then
-  echo "installing @modelcontextprotocol/server-everything@$SE_VERSION into $SE_DIR"
-  npm install --prefix "$SE_DIR" --no-audit --no-fund --loglevel=error "@modelcontextprotocol/server-everything@$SE_VERSION" >&2
-fi
+bench_server_everything
 missing=()
 for spec in "${PEERS[@]}"; do
   short="${spec%@*}"; short="${short##*/}"; [ "$short" = passthrough-mcp-server ] && short=civic
@@ -84,34 +76,15 @@ fi
 
 # ---- the gateway: a given build, or this repository published as an operator deploys it (Release, ReadyToRun)
 if selected gateway-default || selected gateway-process || selected gateway-stdio-default || selected gateway-stdio-process; then
-  if [ -n "${GATEWAY_DLL:-}" ]; then
-    [ -f "$GATEWAY_DLL" ] || { echo "peers.sh: GATEWAY_DLL=$GATEWAY_DLL does not exist" >&2; exit 1; }
-    GATEWAY_DLL="$(cd "$(dirname "$GATEWAY_DLL")" && pwd)/$(basename "$GATEWAY_DLL")"
-  else
-    PUBLISH_DIR="$REPO/bench/.publish/gateway"
-    echo "publishing $REPO/Gateway.Web (Release, ReadyToRun) to $PUBLISH_DIR"
-    dotnet publish "$REPO/Gateway.Web" -c Release -r linux-x64 --self-contained false -o "$PUBLISH_DIR" -nologo -v quiet >&2 \
-      || { echo "peers.sh: publishing the gateway failed" >&2; exit 1; }
-    GATEWAY_DLL="$PUBLISH_DIR/Gateway.Web.dll"
-  fi
+  bench_gateway_dll
 fi
 
 # ---- run: peers.mjs starts and stops every process; the trap catches what it could not (killed, crashed).
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-bench.XXXXXX")"
 MARK="MCP_GATEWAY_BENCH_RUN=$TMP"
 cleanup() {
-  local pids=() pid i
-  # Process groups peers.mjs started, then any process that still carries this run's mark in its environment
-  # (supergateway starts its stdio servers in groups of their own).
-  [ -f "$TMP/pids" ] && mapfile -t pids < "$TMP/pids"
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  marked() { grep -lzxF "$MARK" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true; }
-  for i in $(seq 50); do
-    [ -z "$(marked)" ] && break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-  for pid in $(marked); do kill -KILL "$pid" 2>/dev/null || true; done
+  # Supergateway starts its stdio servers in process groups of their own: the mark finds them.
+  bench_stop_processes "$TMP" "$MARK"
   if [ "$KEEP_TMP" = 1 ]; then echo "run folder kept: $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
