@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// bench/fixed-costs.mjs — what a gateway costs before and between calls: start to the first successful tool call (on a
+// fresh database and on a restart), resident memory once idle and what it is made of, and idle CPU. Started by
+// bench/fixed-costs.sh, which installs server-everything and builds the gateway. With several builds, every round runs
+// each of them in turn and the idle CPU phase runs them side by side, so a change is measured against its baseline
+// under the same machine load (report the ratio, not one absolute figure, on a noisy machine).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import crypto from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { processes } from './lib/processes.mjs';
+
+// ---------------------------------------------------------------- options
+const argv = process.argv.slice(2);
+const opt = (k, d) => { const i = argv.indexOf(`--${k}`); return i >= 0 && i + 1 < argv.length ? argv[i + 1] : d; };
+const all = (k) => argv.flatMap((a, i) => (a === `--${k}` && i + 1 < argv.length ? [argv[i + 1]] : []));
+const int = (k, d) => { const v = Number(opt(k, d)); if (!Number.isInteger(v) || v < 0) die(`--${k} must be a whole number`); return v; };
+function die(msg) { console.error(`fixed-costs.mjs: ${msg}`); process.exit(2); }
+
+const cfg = {
+  tmp: opt('tmp'), seEntry: opt('se-entry'), rounds: int('rounds', 4), idleSeconds: int('idle-seconds', 8), smaps: int('smaps', 0),
+  cpuMarks: (opt('cpu-marks', '') ?? '').split(',').filter(Boolean).map(Number), json: opt('json'), startTimeout: int('start-timeout', 60),
+  builds: all('build').map((b) => { const i = b.indexOf('='); return i > 0 ? { name: b.slice(0, i), path: b.slice(i + 1) } : { name: path.basename(path.dirname(b)), path: b }; }),
+};
+if (!cfg.tmp || !cfg.seEntry || !cfg.builds.length) die('--tmp, --se-entry and at least one --build are required (run bench/fixed-costs.sh)');
+if (cfg.rounds < 1) die('--rounds must be at least 1');
+if (cfg.cpuMarks.some((m, i) => !(m > 0) || (i > 0 && m <= cfg.cpuMarks[i - 1]))) die('--cpu-marks must be increasing seconds after start');
+for (const b of cfg.builds) if (!fs.existsSync(b.path)) die(`build ${b.name}: ${b.path} does not exist`);
+
+const KEY = `bench-${crypto.randomBytes(16).toString('hex')}`;
+const { start, stop, stopAll } = processes(cfg.tmp);
+process.on('SIGINT', () => { stopAll().finally(() => process.exit(130)); });
+process.on('SIGTERM', () => { stopAll().finally(() => process.exit(143)); });
+
+const freePort = () => new Promise((resolve, reject) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }).on('error', reject);
+});
+const load = () => os.loadavg()[0].toFixed(2);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const fmt = (xs, d = 2) => xs.map((x) => x.toFixed(d)).join(', ');
+
+// ---------------------------------------------------------------- MCP over fetch (what a first client does)
+async function post(port, body, sid) {
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${KEY}` };
+  if (sid) headers['mcp-session-id'] = sid;
+  const r = await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  return { status: r.status, sid: r.headers.get('mcp-session-id'), text: await r.text() };
+}
+const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'fixed-costs', version: '1' } } };
+const CALL = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'first' } } };
+
+// Starts a gateway and polls (every 10 ms, through connection refusals and 503s) until initialize and then a tools/call
+// through to server-everything succeed. Returns the process and the seconds from spawn to each.
+async function launch(build, dataDir, upstreamUrl, label) {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const isDll = build.path.endsWith('.dll');
+  const t0 = performance.now();
+  const p = start(label, isDll ? 'dotnet' : build.path, [...(isDll ? [build.path] : []),
+    `--urls=http://127.0.0.1:${port}`, '--environment=Production', `--ConnectionStrings:Gateway=Data Source=${path.join(dataDir, 'gateway.db')}`,
+    '--Logging:LogLevel:Default=Warning', `--Gateway:Admin:ApiKey=${crypto.randomBytes(24).toString('hex')}`,
+    `--Gateway:Admin:BootstrapPassword=${crypto.randomBytes(12).toString('hex')}`, `--Gateway:Agents:bench:ApiKey=${KEY}`,
+    '--Gateway:Agents:bench:Grants:0=everything/*', '--Gateway:Servers:everything:Transport=http', `--Gateway:Servers:everything:Url=${upstreamUrl}`],
+  { cwd: path.dirname(build.path) });
+  const deadline = t0 + cfg.startTimeout * 1000;
+  const s = () => (performance.now() - t0) / 1000;
+  let init, initAt, callAt;
+  while (!initAt) {
+    if (p.exited) throw new Error(`${label} ${p.exited}: ${tail(p.log)}`);
+    if (performance.now() > deadline) throw new Error(`${label}: no initialize within ${cfg.startTimeout} s: ${tail(p.log)}`);
+    try { init = await post(port, INIT); if (init.status === 200 && init.sid) initAt = s(); } catch { /* not listening yet */ }
+    if (!initAt) await delay(10);
+  }
+  await post(port, { jsonrpc: '2.0', method: 'notifications/initialized' }, init.sid);
+  while (!callAt) {
+    if (performance.now() > deadline) throw new Error(`${label}: no successful call within ${cfg.startTimeout} s: ${tail(p.log)}`);
+    const r = await post(port, CALL, init.sid);
+    if (r.status === 200 && r.text.includes('Echo: first')) callAt = s(); else await delay(10);
+  }
+  return { p, port, initAt, callAt };
+}
+const tail = (log) => { try { return fs.readFileSync(log, 'utf8').split('\n').slice(-8).join('\n'); } catch { return ''; } };
+
+const rssMb = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+const cpuTicks = (pid) => { const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return Number(f[11]) + Number(f[12]); };
+const TICKS = 100;   // USER_HZ on Linux
+
+// Resident memory by what it maps: the classes README's Fixed costs table reports.
+function composition(pid, buildDir) {
+  const sum = new Map();
+  let cur = 'anonymous (GC heap, native)';
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = line.match(/^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/);
+    if (m) {
+      const f = m[1];
+      cur = !f || f.startsWith('[') ? 'anonymous (GC heap, native)'
+        : f.includes('doublemapper') ? 'executable memory (jitted code, stubs)'
+        : /\.so(\.|$)/.test(f) ? 'native libraries'
+        : f.startsWith(buildDir) ? 'the gateway\'s and its packages\' assemblies'
+        : f.endsWith('.dll') ? 'the framework\'s assemblies' : 'other mapped files';
+      continue;
+    }
+    const r = line.match(/^Rss:\s+(\d+)/);
+    if (r) sum.set(cur, (sum.get(cur) ?? 0) + Number(r[1]) / 1024);
+  }
+  return Object.fromEntries([...sum].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number(v.toFixed(1))]));
+}
+
+// ---------------------------------------------------------------- run
+const results = Object.fromEntries(cfg.builds.map((b) => [b.name, { path: b.path, fresh: [], restart: [], rss: [], composition: null, idleCpu: [] }]));
+try {
+  const upPort = await freePort();
+  start('server-everything', process.execPath, [cfg.seEntry, 'streamableHttp'], { env: { PORT: String(upPort) } });
+  const upstreamUrl = `http://127.0.0.1:${upPort}/mcp`;
+  for (let until = Date.now() + 30_000; ; await delay(100)) {
+    try { await fetch(upstreamUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' }); break; } catch { if (Date.now() > until) throw new Error('server-everything did not listen within 30 s'); }
+  }
+  console.log(`fixed costs: ${cfg.builds.map((b) => `${b.name} (${b.path})`).join(', ')}; ${cfg.rounds} rounds, ${os.cpus().length} cores, load ${load()} at start`);
+  console.log(`start to first call: spawn to a successful initialize and tools/call echo through to server-everything (streamable HTTP); memory ${cfg.idleSeconds} s after that call\n`);
+  for (let round = 1; round <= cfg.rounds; round++) {
+    for (const b of cfg.builds) {
+      const r = results[b.name];
+      const dataDir = path.join(cfg.tmp, `${b.name}-${round}`);
+      const fresh = await launch(b, dataDir, upstreamUrl, `${b.name}-${round}-fresh`);
+      await delay(cfg.idleSeconds * 1000);
+      const rss = rssMb(fresh.p.child.pid);
+      if (cfg.smaps && !r.composition) r.composition = composition(fresh.p.child.pid, path.dirname(b.path) + path.sep);
+      await stop(fresh.p);
+      const again = await launch(b, dataDir, upstreamUrl, `${b.name}-${round}-restart`);
+      await stop(again.p);
+      r.fresh.push(fresh.callAt); r.restart.push(again.callAt); r.rss.push(rss);
+      console.log(`round ${round} ${b.name.padEnd(14)} fresh database: initialize ${fresh.initAt.toFixed(2)} s, first call ${fresh.callAt.toFixed(2)} s; restart: first call ${again.callAt.toFixed(2)} s; resident ${rss.toFixed(0)} MB; load ${load()}`);
+    }
+  }
+
+  if (cfg.cpuMarks.length) {
+    console.log(`\nidle CPU, the builds side by side (fresh databases, one call each, then nothing), % of one core between marks (s after start):`);
+    const running = [];
+    for (const b of cfg.builds) running.push({ b, ...(await launch(b, path.join(cfg.tmp, `${b.name}-idle`), upstreamUrl, `${b.name}-idle`)), t0: performance.now() });
+    let prev = running.map((x) => ({ ticks: cpuTicks(x.p.child.pid), at: x.t0 }));
+    let prevMark = 0;
+    for (const mark of cfg.cpuMarks) {
+      // Each build's window is measured from its own start; they started within a few seconds of each other.
+      for (let i = 0; i < running.length; i++) {
+        const x = running[i];
+        await delay(Math.max(0, x.t0 + mark * 1000 - performance.now()));
+        const ticks = cpuTicks(x.p.child.pid), at = performance.now();
+        const pct = ((ticks - prev[i].ticks) / TICKS) / ((at - prev[i].at) / 1000) * 100;
+        results[x.b.name].idleCpu.push({ from: prevMark, to: mark, percent: Number(pct.toFixed(2)), rssMb: Number(rssMb(x.p.child.pid).toFixed(0)) });
+        prev[i] = { ticks, at };
+      }
+      console.log(`  ${String(prevMark).padStart(4)}-${String(mark).padEnd(4)} ${running.map((x) => { const w = results[x.b.name].idleCpu.at(-1); return `${x.b.name} ${w.percent.toFixed(2)}% (${w.rssMb} MB)`; }).join('   ')}   load ${load()}`);
+      prevMark = mark;
+    }
+    for (const x of running) await stop(x.p);
+  }
+
+  console.log('\n== Summary (seconds; medians in brackets)');
+  for (const [name, r] of Object.entries(results)) {
+    console.log(`${name}: start to first call, fresh database ${fmt(r.fresh)} [${median(r.fresh).toFixed(2)}]; restart ${fmt(r.restart)} [${median(r.restart).toFixed(2)}]; resident idle ${fmt(r.rss, 0)} MB [${median(r.rss).toFixed(0)}]`);
+    if (r.composition) console.log(`  resident memory by kind (MB, first round): ${Object.entries(r.composition).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  }
+  console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  if (cfg.json) fs.writeFileSync(cfg.json, JSON.stringify({ at: new Date().toISOString(), cores: os.cpus().length, load: os.loadavg(), results }, null, 2));
+} catch (e) {
+  console.error(`fixed-costs.mjs: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/fixed-costs.sh — a gateway's fixed costs: start to the first successful tool call (fresh database, restart),
+# resident memory once idle (and, with --smaps, what it is made of), idle CPU (with --cpu-marks), in front of
+# @modelcontextprotocol/server-everything over streamable HTTP. Several builds are measured in alternating rounds.
+#
+# Usage: bench/fixed-costs.sh [--rounds 4] [--idle-seconds 8] [--smaps] [--cpu-marks 60,360,960] [--json FILE] [--keep-tmp]
+#                             [--build NAME=PATH ...]
+#   --build      a published gateway to measure (Gateway.Web.dll, or the executable of a self-contained publish);
+#                repeat it to compare builds round by round. Default: GATEWAY_DLL, or this repository published.
+#   --cpu-marks  run the builds side by side after the rounds and print each one's CPU between these seconds after start
+#   --smaps      print the first round's resident memory by kind (/proc/PID/smaps)
+# Environment: GATEWAY_DLL=/path/Gateway.Web.dll as for bench/peers.sh; SERVER_EVERYTHING_DIR as for the tests.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+PROG=fixed-costs.sh
+. "$HERE/lib/common.sh"
+SE_VERSION=2026.8.31
+
+ROUNDS=4 IDLE=8 SMAPS=0 MARKS="" JSON="" KEEP_TMP=0 BUILDS=()
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "$PROG: $1 needs a value" >&2; exit 2; }; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) need "$@"; ROUNDS="$2"; shift 2;;
+    --idle-seconds) need "$@"; IDLE="$2"; shift 2;;
+    --smaps) SMAPS=1; shift;;
+    --cpu-marks) need "$@"; MARKS="$2"; shift 2;;
+    --build) need "$@"; BUILDS+=("$2"); shift 2;;
+    --json) need "$@"; JSON="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2;;
+    --keep-tmp) KEEP_TMP=1; shift;;
+    -h|--help) usage; exit 0;;
+    *) echo "$PROG: unknown option $1" >&2; usage >&2; exit 2;;
+  esac
+done
+
+command -v node >/dev/null && command -v npm >/dev/null || { echo "$PROG: node and npm are required" >&2; exit 1; }
+bench_server_everything
+if [ ${#BUILDS[@]} -eq 0 ]; then
+  bench_gateway_dll
+  BUILDS=("gateway=$GATEWAY_DLL")
+fi
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-fixed.XXXXXX")"
+MARK="MCP_GATEWAY_BENCH_RUN=$TMP"
+cleanup() {
+  bench_stop_processes "$TMP" "$MARK"
+  if [ "$KEEP_TMP" = 1 ]; then echo "run folder kept: $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --rounds "$ROUNDS" --idle-seconds "$IDLE" --smaps "$SMAPS")
+for b in "${BUILDS[@]}"; do args+=(--build "$b"); done
+[ -n "$MARKS" ] && args+=(--cpu-marks "$MARKS")
+[ -n "$JSON" ] && args+=(--json "$JSON")
+rc=0
+node "$HERE/fixed-costs.mjs" "${args[@]}" || rc=$?
+exit "$rc"
