@@ -21,19 +21,24 @@ internal sealed partial class GatewayDatabaseInitializer(IDbContextFactory<Gatew
         }
 
         var all = db.Database.GetMigrations().ToList();
-        if (await MigrationHistory.ReadAsync(db, cancellationToken) is { } applied && all.All(applied.Contains))
+        var applied = await MigrationHistory.ReadAsync(db, cancellationToken);
+        if (applied is not null && all.All(applied.Contains))
         {
             // Every start after the first: nothing to apply, known without EF Core's history model (see MigrationHistory).
             LogMigrated(0, db.Database.GetDbConnection().DataSource);
             return;
         }
 
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-        if (pending.Count == all.Count && pending.Count > 0 && await FreshDatabase.TryCreateAsync(db, all[^1], cancellationToken))
+        // No history table: an empty database. EF Core is not asked what is pending there: on PostgreSQL its history
+        // reader queries the missing table and logs the failure as an error at every first start.
+        if (applied is null && all.Count > 0 && await FreshDatabase.TryCreateAsync(db, all[^1], cancellationToken))
         {
-            LogCreated(pending.Count, db.Database.GetDbConnection().DataSource);
+            LogCreated(all.Count, db.Database.GetDbConnection().DataSource);
             return;
         }
+
+        // A database with a history (or one another instance has just created): EF Core's migrations.
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
 
         if (pending.Count > 0)
         {

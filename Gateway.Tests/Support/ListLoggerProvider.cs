@@ -20,6 +20,13 @@ internal sealed class ListLoggerProvider(List<string> sink, LogLevel minimum = L
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            // The factory asks every provider whether a level is on and then hands the entry to all of them: with two
+            // sinks (all entries, and only the problems) each keeps to its own minimum here.
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
             lock (sink)
             {
                 sink.Add(exception is null ? formatter(state, exception) : formatter(state, exception) + " " + exception.GetType().FullName + ": " + exception.Message);
