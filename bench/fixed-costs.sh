@@ -41,14 +41,8 @@ if [ ${#BUILDS[@]} -eq 0 ]; then
   BUILDS=("gateway=$GATEWAY_DLL")
 fi
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-fixed.XXXXXX")"
-MARK="MCP_GATEWAY_BENCH_RUN=$TMP"
-cleanup() {
-  bench_stop_processes "$TMP" "$MARK"
-  if [ "$KEEP_TMP" = 1 ]; then echo "run folder kept: $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+# ---- run: fixed-costs.mjs starts and stops every process; the trap catches what it could not (killed, crashed).
+bench_run_folder mcp-gateway-fixed
 
 args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --rounds "$ROUNDS" --idle-seconds "$IDLE" --smaps "$SMAPS")
 for b in "${BUILDS[@]}"; do args+=(--build "$b"); done

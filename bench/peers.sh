@@ -80,15 +80,8 @@ if selected gateway-default || selected gateway-process || selected gateway-stdi
 fi
 
 # ---- run: peers.mjs starts and stops every process; the trap catches what it could not (killed, crashed).
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-bench.XXXXXX")"
-MARK="MCP_GATEWAY_BENCH_RUN=$TMP"
-cleanup() {
-  # Supergateway starts its stdio servers in process groups of their own: the mark finds them.
-  bench_stop_processes "$TMP" "$MARK"
-  if [ "$KEEP_TMP" = 1 ]; then echo "run folder kept: $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+# (supergateway starts its stdio servers in process groups of their own: the mark finds them)
+bench_run_folder mcp-gateway-bench
 
 args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --peers-dir "$PEERS_DIR" --n "$N" --warmup "$WARMUP" --warmup-seconds "$WARMUP_SECONDS" --seconds "$SECONDS_PER_LEVEL"
   --levels "$LEVELS" --fsync-n "$FSYNC_N")

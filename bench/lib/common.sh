@@ -47,3 +47,12 @@ bench_stop_processes() {
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   for pid in $(marked); do kill -KILL "$pid" 2>/dev/null || true; done
 }
+
+# bench_run_folder NAME: makes the run's folder (TMP) and mark (MARK), and on exit stops what the run started and
+# removes the folder (kept with KEEP_TMP=1). Scripts with more to clean up (cluster.sh's PostgreSQL) set their own trap.
+bench_run_folder() {
+  TMP="$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")"
+  MARK="MCP_GATEWAY_BENCH_RUN=$TMP"
+  trap 'bench_stop_processes "$TMP" "$MARK"; if [ "${KEEP_TMP:-0}" = 1 ]; then echo "run folder kept: $TMP"; else rm -rf "$TMP"; fi' EXIT
+  trap 'exit 130' INT TERM HUP
+}
