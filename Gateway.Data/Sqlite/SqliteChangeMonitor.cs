@@ -12,17 +12,15 @@ namespace Gateway.Data.Sqlite;
 /// <paramref name="interval"/> replaces every snapshot's periodic re-read; a change wakes them all.
 /// </summary>
 /// <remarks>
-/// Also reports a change every <see cref="ReconcileInterval"/> whatever it saw, and after any failure of its own
-/// connection, so a snapshot is never left stale because the watch broke. The pragma misses no commit; the periodic
-/// report backs up the readers whose own re-read failed and that do not retry it themselves (the checkpoint service,
-/// the instance mailbox); snapshots and the approval relay retry on their own (<c>DatabaseChangeLoop</c>).
+/// Also reports a change after any failure of its own connection, so nothing is left stale because the watch broke.
+/// Nothing else: the pragma misses no commit, and every reader retries a read of its own that failed (the snapshots and
+/// the approval relay through <c>DatabaseChangeLoop</c>, the checkpoint service and the instance mailbox with the same
+/// backoff). A periodic report "just in case" woke every snapshot every 5 minutes to re-read what had not changed, and
+/// kept the JIT compiling those paths for the first hours of an idle gateway.
 /// </remarks>
 internal sealed partial class SqliteChangeMonitor(string connectionString, TimeSpan interval, TimeProvider time, ILogger<SqliteChangeMonitor> logger)
     : BackgroundService, IDatabaseChanges
 {
-    /// <summary>How often a change is reported even when none was seen.</summary>
-    public static readonly TimeSpan ReconcileInterval = TimeSpan.FromMinutes(5);
-
     private readonly ChangeSignal _signal = new();
 
     public long Version => _signal.Version;
@@ -34,7 +32,6 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
         SqliteConnection? connection = null;
         sqlite3_stmt? pragma = null;
         long? last = null;
-        var reconciled = time.GetTimestamp();
         using var timer = new PeriodicTimer(interval, time);
         try
         {
@@ -52,9 +49,8 @@ internal sealed partial class SqliteChangeMonitor(string connectionString, TimeS
                     // The first look signals too: a change committed after a snapshot's initial load and before the
                     // watch's first value would otherwise be taken as the baseline and never reported.
                     var current = DataVersion(pragma!);
-                    if (last != current || time.GetElapsedTime(reconciled) >= ReconcileInterval)
+                    if (last != current)
                     {
-                        reconciled = time.GetTimestamp();
                         last = current;
                         _signal.Signal();
                     }

@@ -67,9 +67,10 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>
     /// Starts a gateway with the given configuration (keys as in appsettings, e.g. <c>Gateway:Agents:a:ApiKey</c>);
-    /// <paramref name="logSink"/> collects its log messages from <paramref name="sinkLevel"/> up (the configured levels still filter first).
+    /// <paramref name="logSink"/> collects its log messages from <paramref name="sinkLevel"/> up (the configured levels still filter first);
+    /// <paramref name="configure"/> has a last look at the builder (a test puts a fault in front of a real store there).
     /// </summary>
-    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string? directory = null, List<string>? logSink = null, Microsoft.Extensions.Logging.LogLevel sinkLevel = Microsoft.Extensions.Logging.LogLevel.Warning)
+    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string? directory = null, List<string>? logSink = null, Microsoft.Extensions.Logging.LogLevel sinkLevel = Microsoft.Extensions.Logging.LogLevel.Warning, Action<WebApplicationBuilder>? configure = null)
     {
         var ownsDirectory = directory is null;
         directory ??= Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
@@ -127,7 +128,15 @@ internal sealed class GatewayHost : IAsyncDisposable
 
         var args = all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
 
-        var app = Program.CreateApp(args, logSink is null ? null : b => b.Logging.AddProvider(new ListLoggerProvider(logSink, sinkLevel)));
+        var app = Program.CreateApp(args, b =>
+        {
+            if (logSink is not null)
+            {
+                b.Logging.AddProvider(new ListLoggerProvider(logSink, sinkLevel));
+            }
+
+            configure?.Invoke(b);
+        });
         try
         {
             await app.StartAsync();

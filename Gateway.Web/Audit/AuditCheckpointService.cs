@@ -68,21 +68,27 @@ internal sealed partial class AuditCheckpointService(
         _ = key.Key;
         long seen = -1;
         long added = 0;
+        var retry = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                // Nothing waiting to be signed: nothing to do until something is written (here or by another
-                // instance), so wait for the database's change watch instead of waking every poll. An idle gateway
-                // neither reads nor wakes for checkpoints.
-                if (added == 0 && seen != -1)
+                // After a failed look: look again shortly, not at the next write, which may be long in coming while
+                // the entries already written wait to be signed. Otherwise, nothing waiting to be signed: nothing to do
+                // until something is written (here or by another instance), so wait for the database's change watch
+                // instead of waking every poll. An idle gateway neither reads nor wakes for checkpoints.
+                if (retry > TimeSpan.Zero)
+                {
+                    await Task.Delay(retry, time, stoppingToken);
+                }
+                else if (added == 0 && seen != -1)
                 {
                     await changes.WaitForChangeAsync(seen, stoppingToken);
                 }
 
                 await Task.Delay(Options.CheckpointPoll, time, stoppingToken);
                 var version = changes.Version;
-                if (version == seen && added == 0)
+                if (version == seen && added == 0 && retry == TimeSpan.Zero)
                 {
                     continue;
                 }
@@ -96,6 +102,8 @@ internal sealed partial class AuditCheckpointService(
                 {
                     added = 0;
                 }
+
+                retry = TimeSpan.Zero;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -103,7 +111,9 @@ internal sealed partial class AuditCheckpointService(
             }
             catch (Exception ex)
             {
+                // One error per try; the tries back off to one every 30 s while the database stays unreadable.
                 LogFailed(ex);
+                retry = DatabaseChangeLoop.NextRetry(retry);
             }
         }
     }

@@ -1,5 +1,13 @@
+using Gateway.Core.Audit;
+using Gateway.Data.Sqlite;
+using Gateway.Tests.Core.Audit;
+using Gateway.Tests.Support;
 using Gateway.Web.Audit;
+using Gateway.Web.Audit.Witnesses;
 using Gateway.Web.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Tests.Web.Audit;
 
@@ -14,4 +22,85 @@ public sealed class AuditCheckpointServiceTests
     [InlineData(25_000, 0, true)]
     public void Checkpoint_IsDueAfterTheIntervalOrTheEntryCount(long added, int ageSeconds, bool due) =>
         Assert.Equal(due, AuditCheckpointService.IsDue(added, TimeSpan.FromSeconds(ageSeconds), new AuditOptions()));
+
+    /// <summary>
+    /// A look at the chain that failed (the file busy, the connection dropped) is tried again without another write:
+    /// the entry written before it is signed although nothing is written after it. SQLite's change watch reports commits
+    /// only, so without its own retry the service would wait for the next write. Real SQLite file, watch and store.
+    /// </summary>
+    [Fact]
+    public async Task ALookThatFailed_IsTriedAgain_WithoutAnotherWrite()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        using var monitor = new SqliteChangeMonitor(db.ConnectionString, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger<SqliteChangeMonitor>.Instance);
+        var before = monitor.Version;
+        await monitor.StartAsync(TestContext.Timeout);
+        await monitor.WaitForChangeAsync(before, TestContext.Timeout);   // its first look, before the service's
+        var store = new FailingReads(db.Services.GetRequiredService<IAuditCheckpointStore>());
+        using var key = new AuditSigningKey(Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".pem"));
+        var options = Options.Create(new GatewayOptions { Audit = new AuditOptions { CheckpointEvery = 1, CheckpointPoll = TimeSpan.FromMilliseconds(20) } });
+        var witnesses = new AuditWitnessPublisher([], 1, null, null, TimeProvider.System, NullLogger<AuditWitnessPublisher>.Instance);
+        using var service = new AuditCheckpointService(
+            store, db.Flusher, monitor, key, witnesses, new AuditCheckpointNotes(key, options), options, TimeProvider.System, NullLogger<AuditCheckpointService>.Instance);
+        await service.StartAsync(TestContext.Timeout);
+
+        // Its first look (head, then the last checkpoint) finds nothing to sign; it then waits for a write.
+        await Eventually.TrueAsync(() => store.LooksDone > 0, "the service's first look");
+        store.FailNext();
+        await db.Sink.CommitAsync(AuditChainTests.Sample(1), TestContext.Timeout);
+
+        await Eventually.TrueAsync(() => store.Failures == 1, "the look after the write, which fails");
+        var afterFailure = monitor.Version;
+
+        await Eventually.TrueAsync(async () => await store.ReadLastAsync(TestContext.Timeout) is { Sequence: > 0 }, "the entry written before the failed look is signed");
+        Assert.Equal(1, store.Failures);
+
+        // Nothing was committed after the failed look but the checkpoint itself: the retry signed it, not a change.
+        Assert.True(monitor.Version <= afterFailure + 1, $"the watch saw {monitor.Version - afterFailure} changes after the failed look");
+
+        await service.StopAsync(TestContext.Timeout);
+        await monitor.StopAsync(TestContext.Timeout);
+    }
+
+    /// <summary>The real store, whose next head read fails once when told to (as a busy file or a dropped connection would).</summary>
+    private sealed class FailingReads(IAuditCheckpointStore inner) : IAuditCheckpointStore
+    {
+        private int _failNext;
+        private int _reads;
+        private int _failures;
+        private int _looksDone;
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        /// <summary>Gets how many reads of the last checkpoint, the end of the service's look, have returned.</summary>
+        public int LooksDone => Volatile.Read(ref _looksDone);
+
+        public int Failures => Volatile.Read(ref _failures);
+
+        public void FailNext() => Volatile.Write(ref _failNext, 1);
+
+        public Task<(long Sequence, string Hash)?> ReadHeadAsync(CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _reads);
+            if (Interlocked.Exchange(ref _failNext, 0) == 1)
+            {
+                Interlocked.Increment(ref _failures);
+                throw new InvalidOperationException("database is locked");
+            }
+
+            return inner.ReadHeadAsync(cancellationToken);
+        }
+
+        public async Task<AuditCheckpoint?> ReadLastAsync(CancellationToken cancellationToken)
+        {
+            var last = await inner.ReadLastAsync(cancellationToken);
+            Interlocked.Increment(ref _looksDone);
+            return last;
+        }
+
+        public Task<IReadOnlyList<AuditCheckpoint>> ReadRangeAsync(long after, long upTo, int limit, CancellationToken cancellationToken) =>
+            inner.ReadRangeAsync(after, upTo, limit, cancellationToken);
+
+        public Task<bool> AddAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken) => inner.AddAsync(checkpoint, cancellationToken);
+    }
 }

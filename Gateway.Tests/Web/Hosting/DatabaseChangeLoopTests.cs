@@ -8,7 +8,7 @@ namespace Gateway.Tests.Web.Hosting;
 /// <summary>
 /// What follows the database (snapshots, the approval relay) re-reads on every change, and a re-read that failed is run
 /// again without waiting for another commit: a failure would otherwise leave a snapshot stale (a revoked key still
-/// accepted) until the next change or the watch's 5-minute reconciliation. Real SQLite file, real change watch.
+/// accepted) until the next commit: SQLite's watch reports commits only. Real SQLite file, real change watch.
 /// </summary>
 public sealed class DatabaseChangeLoopTests
 {

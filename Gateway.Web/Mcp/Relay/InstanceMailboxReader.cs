@@ -13,8 +13,9 @@ namespace Gateway.Web.Mcp.Relay;
 /// <see cref="SessionEndings"/>), and such an answer; a retry of a call parked here, and what came next for a retry that
 /// waits here (<see cref="RoundTrips.ParkedCallRelay"/>). It looks when the database's change watch reports a change
 /// (PostgreSQL's notification; SQLite's <c>data_version</c>): one indexed <c>DELETE … RETURNING</c> that finds nothing
-/// on an instance nobody writes to; and, while something here waits for an answer, at least every
-/// <see cref="SafetyInterval"/> in case a notification was missed. An idle instance reads nothing.
+/// on an instance nobody writes to; while something here waits for an answer, at least every
+/// <see cref="SafetyInterval"/> in case a notification was missed; and after a take that failed, again after 1 s
+/// doubling to 30 s (<see cref="DatabaseChangeLoop.NextRetry"/>) until one succeeds. An idle instance reads nothing.
 /// </summary>
 internal sealed partial class InstanceMailboxReader(
     AgentQuestions questions,
@@ -39,6 +40,7 @@ internal sealed partial class InstanceMailboxReader(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var seen = changes.Version;
+        var retry = TimeSpan.Zero;
         try
         {
             while (true)
@@ -48,6 +50,12 @@ internal sealed partial class InstanceMailboxReader(
                     if (questions.PendingCount > 0 || endings.PendingCount > 0 || parkedCalls.PendingCount > 0)
                     {
                         wait.CancelAfter(SafetyInterval);
+                    }
+                    else if (retry > TimeSpan.Zero)
+                    {
+                        // A take that failed: the messages it missed (an order to end a session, say) are looked for
+                        // again shortly, not at the next change, which may be long in coming.
+                        wait.CancelAfter(retry);
                     }
 
                     try
@@ -66,10 +74,12 @@ internal sealed partial class InstanceMailboxReader(
                     try
                     {
                         taken = await mailbox.TakeAsync(instance.Id, BatchSize, stoppingToken);
+                        retry = TimeSpan.Zero;
                     }
                     catch (DbException ex)
                     {
                         LogTakeFailed(ex.Message);
+                        retry = DatabaseChangeLoop.NextRetry(retry);
                         break;
                     }
 
@@ -120,6 +130,6 @@ internal sealed partial class InstanceMailboxReader(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading or answering what other instances left for this one failed ({Reason}); it is read again at the next change.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading or answering what other instances left for this one failed ({Reason}); a failed read is tried again shortly.")]
     private partial void LogTakeFailed(string reason);
 }
