@@ -49,6 +49,19 @@ internal sealed class AuditDatabase : IAsyncDisposable
 
     public IServiceProvider Services => _services;
 
+    /// <summary>
+    /// A change watch on this SQLite file, looking every 50 ms, started and past its first look (which reports a change
+    /// of its own), so what a test commits next is the next change it reports.
+    /// </summary>
+    public async Task<Gateway.Data.Sqlite.SqliteChangeMonitor> WatchAsync()
+    {
+        var monitor = new Gateway.Data.Sqlite.SqliteChangeMonitor(ConnectionString, TimeSpan.FromMilliseconds(50), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Data.Sqlite.SqliteChangeMonitor>.Instance);
+        var before = monitor.Version;
+        await monitor.StartAsync(TestContext.Timeout);
+        await monitor.WaitForChangeAsync(before, TestContext.Timeout);
+        return monitor;
+    }
+
     public static string NewPath()
     {
         var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");

@@ -1,5 +1,4 @@
 using Gateway.Core.Audit;
-using Gateway.Data.Sqlite;
 using Gateway.Tests.Core.Audit;
 using Gateway.Tests.Support;
 using Gateway.Web.Audit;
@@ -32,10 +31,7 @@ public sealed class AuditCheckpointServiceTests
     public async Task ALookThatFailed_IsTriedAgain_WithoutAnotherWrite()
     {
         await using var db = await AuditDatabase.OpenAsync();
-        using var monitor = new SqliteChangeMonitor(db.ConnectionString, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger<SqliteChangeMonitor>.Instance);
-        var before = monitor.Version;
-        await monitor.StartAsync(TestContext.Timeout);
-        await monitor.WaitForChangeAsync(before, TestContext.Timeout);   // its first look, before the service's
+        using var monitor = await db.WatchAsync();
         var store = new FailingReads(db.Services.GetRequiredService<IAuditCheckpointStore>());
         using var key = new AuditSigningKey(Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".pem"));
         var options = Options.Create(new GatewayOptions { Audit = new AuditOptions { CheckpointEvery = 1, CheckpointPoll = TimeSpan.FromMilliseconds(20) } });

@@ -1,7 +1,5 @@
-using Gateway.Data.Sqlite;
 using Gateway.Tests.Support;
 using Gateway.Web.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Tests.Web.Hosting;
 
@@ -16,10 +14,7 @@ public sealed class DatabaseChangeLoopTests
     public async Task ARunThatFailed_IsRunAgain_WithoutAnotherChange_AndChangesStillRunIt()
     {
         await using var db = await AuditDatabase.OpenAsync();
-        using var monitor = new SqliteChangeMonitor(db.ConnectionString, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger<SqliteChangeMonitor>.Instance);
-        var before = monitor.Version;
-        await monitor.StartAsync(TestContext.Timeout);
-        await monitor.WaitForChangeAsync(before, TestContext.Timeout);   // its first look
+        using var monitor = await db.WatchAsync();
 
         var runs = 0;
         var failures = new List<Exception>();
