@@ -80,7 +80,7 @@ async function launch(build, dataDir, upstreamUrl, label) {
     const r = await post(port, CALL, init.sid);
     if (r.status === 200 && r.text.includes('Echo: first')) callAt = s(); else await delay(10);
   }
-  return { p, port, initAt, callAt };
+  return { p, port, initAt, callAt, spawnedAt: t0 };
 }
 const tail = (log) => { try { return fs.readFileSync(log, 'utf8').split('\n').slice(-8).join('\n'); } catch { return ''; } };
 
@@ -139,8 +139,9 @@ try {
   if (cfg.cpuMarks.length) {
     console.log(`\nidle CPU, the builds side by side (fresh databases, one call each, then nothing), % of one core between marks (s after start):`);
     const running = [];
-    for (const b of cfg.builds) running.push({ b, ...(await launch(b, path.join(cfg.tmp, `${b.name}-idle`), upstreamUrl, `${b.name}-idle`)), t0: performance.now() });
-    let prev = running.map((x) => ({ ticks: cpuTicks(x.p.child.pid), at: x.t0 }));
+    // Marks count from each build's spawn; the first window starts at its first call (the start itself is not idle).
+    for (const b of cfg.builds) { const l = await launch(b, path.join(cfg.tmp, `${b.name}-idle`), upstreamUrl, `${b.name}-idle`); running.push({ b, ...l, t0: l.spawnedAt }); }
+    let prev = running.map((x) => ({ ticks: cpuTicks(x.p.child.pid), at: performance.now() }));
     let prevMark = 0;
     for (const mark of cfg.cpuMarks) {
       // Each build's window is measured from its own start; they started within a few seconds of each other.

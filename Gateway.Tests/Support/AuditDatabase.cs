@@ -1,9 +1,11 @@
 using Gateway.Core.Audit;
 using Gateway.Data;
+using Gateway.Data.Sqlite;
 using Gateway.Data.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Tests.Support;
 
@@ -53,9 +55,9 @@ internal sealed class AuditDatabase : IAsyncDisposable
     /// A change watch on this SQLite file, looking every 50 ms, started and past its first look (which reports a change
     /// of its own), so what a test commits next is the next change it reports.
     /// </summary>
-    public async Task<Gateway.Data.Sqlite.SqliteChangeMonitor> WatchAsync()
+    public async Task<SqliteChangeMonitor> WatchAsync()
     {
-        var monitor = new Gateway.Data.Sqlite.SqliteChangeMonitor(ConnectionString, TimeSpan.FromMilliseconds(50), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Data.Sqlite.SqliteChangeMonitor>.Instance);
+        var monitor = new SqliteChangeMonitor(ConnectionString, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger<SqliteChangeMonitor>.Instance);
         var before = monitor.Version;
         await monitor.StartAsync(TestContext.Timeout);
         await monitor.WaitForChangeAsync(before, TestContext.Timeout);

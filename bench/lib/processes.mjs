@@ -63,5 +63,5 @@ export function processes(tmp) {
     return stopping;
   }
 
-  return { mark, procs, start, stop, stopAll, markedPids };
+  return { procs, start, stop, stopAll, markedPids };
 }
