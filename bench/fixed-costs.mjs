@@ -23,8 +23,15 @@ function die(msg) { console.error(`fixed-costs.mjs: ${msg}`); process.exit(2); }
 const cfg = {
   tmp: opt('tmp'), seEntry: opt('se-entry'), rounds: int('rounds', 4), idleSeconds: int('idle-seconds', 8), smaps: int('smaps', 0),
   cpuMarks: (opt('cpu-marks', '') ?? '').split(',').filter(Boolean).map(Number), json: opt('json'), startTimeout: int('start-timeout', 60),
-  builds: all('build').map((b) => { const i = b.indexOf('='); return i > 0 ? { name: b.slice(0, i), path: b.slice(i + 1) } : { name: path.basename(path.dirname(b)), path: b }; }),
+  builds: all('build').map((b) => { const i = b.indexOf('='); return i > 0 ? { name: b.slice(0, i), path: b.slice(i + 1), env: {} } : { name: path.basename(path.dirname(b)), path: b, env: {} }; }),
 };
+// --env NAME:VARIABLE=VALUE: an environment variable for one build (a runtime knob measured against the same build without it).
+for (const e of all('env')) {
+  const m = e.match(/^([^:]+):([A-Za-z_][A-Za-z0-9_]*)=(.*)$/);
+  const b = m && cfg.builds.find((x) => x.name === m[1]);
+  if (!b) die(`--env ${e}: expected NAME:VARIABLE=VALUE for a build named by --build`);
+  b.env[m[2]] = m[3];
+}
 if (!cfg.tmp || !cfg.seEntry || !cfg.builds.length) die('--tmp, --se-entry and at least one --build are required (run bench/fixed-costs.sh)');
 if (cfg.rounds < 1) die('--rounds must be at least 1');
 if (cfg.cpuMarks.some((m, i) => !(m > 0) || (i > 0 && m <= cfg.cpuMarks[i - 1]))) die('--cpu-marks must be increasing seconds after start');
@@ -64,7 +71,7 @@ async function launch(build, dataDir, upstreamUrl, label) {
     '--Logging:LogLevel:Default=Warning', `--Gateway:Admin:ApiKey=${crypto.randomBytes(24).toString('hex')}`,
     `--Gateway:Admin:BootstrapPassword=${crypto.randomBytes(12).toString('hex')}`, `--Gateway:Agents:bench:ApiKey=${KEY}`,
     '--Gateway:Agents:bench:Grants:0=everything/*', '--Gateway:Servers:everything:Transport=http', `--Gateway:Servers:everything:Url=${upstreamUrl}`],
-  { cwd: path.dirname(build.path) });
+  { cwd: path.dirname(build.path), env: build.env });
   const deadline = t0 + cfg.startTimeout * 1000;
   const s = () => (performance.now() - t0) / 1000;
   let init, initAt, callAt;
@@ -118,7 +125,8 @@ try {
   for (let until = Date.now() + 30_000; ; await delay(100)) {
     try { await fetch(upstreamUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' }); break; } catch { if (Date.now() > until) throw new Error('server-everything did not listen within 30 s'); }
   }
-  console.log(`fixed costs: ${cfg.builds.map((b) => `${b.name} (${b.path})`).join(', ')}; ${cfg.rounds} rounds, ${os.cpus().length} cores, load ${load()} at start`);
+  const envText = (b) => Object.entries(b.env).map(([k, v]) => ` ${k}=${v}`).join('');
+  console.log(`fixed costs: ${cfg.builds.map((b) => `${b.name} (${b.path}${envText(b)})`).join(', ')}; ${cfg.rounds} rounds, ${os.cpus().length} cores, load ${load()} at start`);
   console.log(`start to first call: spawn to a successful initialize and tools/call echo through to server-everything (streamable HTTP); memory ${cfg.idleSeconds} s after that call\n`);
   for (let round = 1; round <= cfg.rounds; round++) {
     for (const b of cfg.builds) {

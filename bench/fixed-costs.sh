@@ -4,9 +4,10 @@
 # @modelcontextprotocol/server-everything over streamable HTTP. Several builds are measured in alternating rounds.
 #
 # Usage: bench/fixed-costs.sh [--rounds 4] [--idle-seconds 8] [--smaps] [--cpu-marks 60,360,960] [--json FILE] [--keep-tmp]
-#                             [--build NAME=PATH ...]
+#                             [--build NAME=PATH ...] [--env NAME:VARIABLE=VALUE ...]
 #   --build      a published gateway to measure (Gateway.Web.dll, or the executable of a self-contained publish);
 #                repeat it to compare builds round by round. Default: GATEWAY_DLL, or this repository published.
+#   --env        an environment variable for the build NAME only (the same PATH under two names compares a runtime knob)
 #   --cpu-marks  run the builds side by side after the rounds and print each one's CPU between these seconds after start
 #   --smaps      print the first round's resident memory by kind (/proc/PID/smaps)
 # Environment: GATEWAY_DLL=/path/Gateway.Web.dll as for bench/peers.sh; SERVER_EVERYTHING_DIR as for the tests.
@@ -17,8 +18,8 @@ PROG=fixed-costs.sh
 . "$HERE/lib/common.sh"
 SE_VERSION=2026.8.31
 
-ROUNDS=4 IDLE=8 SMAPS=0 MARKS="" JSON="" KEEP_TMP=0 BUILDS=()
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+ROUNDS=4 IDLE=8 SMAPS=0 MARKS="" JSON="" KEEP_TMP=0 BUILDS=() ENVS=()
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "$PROG: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,6 +28,7 @@ while [ $# -gt 0 ]; do
     --smaps) SMAPS=1; shift;;
     --cpu-marks) need "$@"; MARKS="$2"; shift 2;;
     --build) need "$@"; BUILDS+=("$2"); shift 2;;
+    --env) need "$@"; ENVS+=("$2"); shift 2;;
     --json) need "$@"; JSON="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2;;
     --keep-tmp) KEEP_TMP=1; shift;;
     -h|--help) usage; exit 0;;
@@ -46,6 +48,7 @@ bench_run_folder mcp-gateway-fixed
 
 args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --rounds "$ROUNDS" --idle-seconds "$IDLE" --smaps "$SMAPS")
 for b in "${BUILDS[@]}"; do args+=(--build "$b"); done
+for e in "${ENVS[@]}"; do args+=(--env "$e"); done
 [ -n "$MARKS" ] && args+=(--cpu-marks "$MARKS")
 [ -n "$JSON" ] && args+=(--json "$JSON")
 rc=0
