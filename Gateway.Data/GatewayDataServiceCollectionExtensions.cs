@@ -79,6 +79,7 @@ public static class GatewayDataServiceCollectionExtensions
         {
             services.AddSingleton(sp => new PostgresChangeMonitor(database.ConnectionString, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresChangeMonitor>>()));
             services.AddSingleton<IDatabaseChanges>(sp => sp.GetRequiredService<PostgresChangeMonitor>());
+            services.AddSingleton<IDatabaseCommits>(sp => sp.GetRequiredService<PostgresChangeMonitor>());
             services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeMonitor>());
             services.AddSingleton<IAuditAppender>(_ => new PostgresAuditAppender(database.ConnectionString));
         }
@@ -86,6 +87,7 @@ public static class GatewayDataServiceCollectionExtensions
         {
             services.AddSingleton(sp => new SqliteChangeMonitor(database.ConnectionString, changePoll ?? TimeSpan.FromSeconds(1), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteChangeMonitor>>()));
             services.AddSingleton<IDatabaseChanges>(sp => sp.GetRequiredService<SqliteChangeMonitor>());
+            services.AddSingleton<IDatabaseCommits>(sp => sp.GetRequiredService<SqliteChangeMonitor>());
             services.AddHostedService(sp => sp.GetRequiredService<SqliteChangeMonitor>());
             services.AddSingleton<IAuditAppender>(_ => new SqliteAuditAppender(database.ConnectionString));
         }

@@ -15,7 +15,7 @@ namespace Gateway.Data.Postgres;
 /// after the listening connection was lost (notifications sent meanwhile are gone), once it is back.
 /// </remarks>
 internal sealed partial class PostgresChangeMonitor(string connectionString, TimeProvider time, ILogger<PostgresChangeMonitor> logger)
-    : BackgroundService, IDatabaseChanges
+    : BackgroundService, IDatabaseChanges, IDatabaseCommits
 {
     /// <summary>The notification channel the migration's triggers notify.</summary>
     public const string Channel = "gateway_changes";
@@ -30,6 +30,9 @@ internal sealed partial class PostgresChangeMonitor(string connectionString, Tim
     public long Version => _signal.Version;
 
     public Task<long> WaitForChangeAsync(long seen, CancellationToken cancellationToken) => _signal.WaitForChangeAsync(seen, cancellationToken);
+
+    // The audit entries' followers poll on PostgreSQL (its audit tables notify nobody): they see the same reports.
+    public Task<long> WaitForCommitAsync(long seen, CancellationToken cancellationToken) => _signal.WaitForChangeAsync(seen, cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

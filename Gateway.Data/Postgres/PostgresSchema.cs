@@ -16,13 +16,6 @@ internal static class PostgresSchema
     public static readonly string[] AppendOnlyTables = ["AuditEntries", "AuditCheckpoints"];
 
     /// <summary>
-    /// The tables every instance keeps a snapshot of (agents, keys, grants, policies, tool classes, pins, servers,
-    /// console users, per-tool limits, rejected definitions, virtual servers) or waits on (approvals, checkpoints): a committed change to any of them notifies the others.
-    /// </summary>
-    public static readonly string[] WatchedTables =
-        ["Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints", "ToolLimitRules", "ToolRejections", "VirtualServers", "InstanceMessages"];
-
-    /// <summary>
     /// Refuses UPDATE, DELETE and TRUNCATE on the audit tables for every role, the owner included. A least-privilege
     /// runtime role additionally gets no UPDATE, DELETE or TRUNCATE grant (see the README), so even dropping a
     /// trigger takes the owner.

@@ -1,8 +1,10 @@
 namespace Gateway.Data.Stores;
 
 /// <summary>
-/// Tells the in-memory snapshots (agents, policies, pins, checkpoints) when the database may have changed under them,
-/// so they re-read it only then instead of on a timer: an idle gateway does no queries.
+/// Tells the in-memory snapshots (agents, keys, policies, pins, servers, approvals, the instance mailbox) when what they
+/// hold may have changed in the database, so they re-read it only then instead of on a timer: an idle gateway does no
+/// queries, and a busy one does not re-read them for its own audit writes (see <see cref="IDatabaseCommits"/> for those).
+/// The tables it covers are <see cref="WatchedTables"/>.
 /// </summary>
 public interface IDatabaseChanges
 {

@@ -1,12 +1,16 @@
 using Gateway.Data.Sqlite;
+using Gateway.Data.Stores;
+using Gateway.Tests.Core.Audit;
 using Gateway.Tests.Support;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Tests.Data;
 
 /// <summary>
 /// SQLite's change watch reports commits made through other connections (another instance on the same file), including
-/// one made before its first look. SQLite only by nature: PostgreSQL pushes changes (LISTEN/NOTIFY), tested on both
+/// one made before its first look; it reports a change to the snapshots only when a watched table changed, not for the
+/// audit entries written on every call. SQLite only by nature: PostgreSQL pushes changes (LISTEN/NOTIFY), tested on both
 /// engines in <see cref="ChangePropagationTests"/>.
 /// </summary>
 public sealed class ChangeMonitorTests
@@ -16,17 +20,91 @@ public sealed class ChangeMonitorTests
     {
         await using var db = await AuditDatabase.OpenAsync();
         using var monitor = new SqliteChangeMonitor(db.ConnectionString, TimeSpan.FromMilliseconds(50), TimeProvider.System, NullLogger<SqliteChangeMonitor>.Instance);
-        var seen = monitor.Version;
+        IDatabaseChanges changes = monitor;
+        IDatabaseCommits commits = monitor;
+        var (seenChange, seenCommit) = (changes.Version, commits.Version);
 
         // Committed before the watch has looked once: it must not become the silent baseline.
-        AuditDatabase.Execute(db.Path, "CREATE TABLE Scratch (x)");
+        RevokeUser(db.Path, "first");
         await monitor.StartAsync(TestContext.Timeout);
-        seen = await monitor.WaitForChangeAsync(seen, TestContext.Timeout);
+        seenChange = await changes.WaitForChangeAsync(seenChange, TestContext.Timeout);
+        seenCommit = await commits.WaitForCommitAsync(seenCommit, TestContext.Timeout);
 
-        // And a later one is reported again.
-        var later = monitor.WaitForChangeAsync(seen, TestContext.Timeout);
-        AuditDatabase.Execute(db.Path, "INSERT INTO Scratch VALUES (1)");
-        Assert.True(await later > seen);
+        // And a later one is reported again, to both.
+        var laterChange = changes.WaitForChangeAsync(seenChange, TestContext.Timeout);
+        var laterCommit = commits.WaitForCommitAsync(seenCommit, TestContext.Timeout);
+        RevokeUser(db.Path, "second");
+        Assert.True(await laterChange > seenChange);
+        Assert.True(await laterCommit > seenCommit);
         await monitor.StopAsync(TestContext.Timeout);
+    }
+
+    [Fact]
+    public async Task AuditWrites_AreReportedAsCommits_NotAsChangesToTheSnapshots()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        using var monitor = await db.WatchAsync();
+        IDatabaseChanges changes = monitor;
+        IDatabaseCommits commits = monitor;
+        var (seenChange, seenCommit) = (changes.Version, commits.Version);
+
+        // The audit writer's own connection commits entries, as on every call: the commit watch sees them...
+        var committed = commits.WaitForCommitAsync(seenCommit, TestContext.Timeout);
+        await db.Sink.CommitAsync(AuditChainTests.Sample(1), TestContext.Timeout);
+        await db.Sink.WriteAsync(AuditChainTests.Sample(2), TestContext.Timeout);
+        await db.Flusher.FlushAsync(TestContext.Timeout);
+        seenCommit = await committed;
+
+        // ...and, having looked after them, reported no change to what the snapshots hold.
+        Assert.Equal(seenChange, changes.Version);
+
+        // A watched table's change, after them, is reported.
+        var changed = changes.WaitForChangeAsync(seenChange, TestContext.Timeout);
+        RevokeUser(db.Path, "someone");
+        Assert.True(await changed > seenChange);
+        await monitor.StopAsync(TestContext.Timeout);
+    }
+
+    [Fact]
+    public async Task EveryWatchedTable_CountsItsChanges_AndNoOtherTableDoes()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        var triggers = new HashSet<string>();
+        using (var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%\"ChangeCounter\"%'";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                triggers.Add(reader.GetString(0));
+            }
+        }
+
+        var expected = WatchedTables.All
+            .SelectMany(t => new[] { "INSERT", "UPDATE", "DELETE" }.Select(op => SqliteSchema.TriggerName(t, op)))
+            .Concat(WatchedTables.InsertOnly.Select(t => SqliteSchema.TriggerName(t, "INSERT")))
+            .ToHashSet();
+        Assert.Equal(expected.Order(), triggers.Order());
+
+        // The counter moves in the transaction that changes a watched table, once per row.
+        var before = CounterValue(db.Path);
+        RevokeUser(db.Path, "a");
+        AuditDatabase.Execute(db.Path, "UPDATE \"RevokedUsers\" SET \"RevokedBy\" = 'b'");
+        AuditDatabase.Execute(db.Path, "DELETE FROM \"RevokedUsers\"");
+        Assert.Equal(before + 3, CounterValue(db.Path));
+    }
+
+    private static void RevokeUser(string path, string user) =>
+        AuditDatabase.Execute(path, "INSERT INTO \"RevokedUsers\" (\"User\", \"RevokedBy\", \"RevokedAt\") VALUES ($user, 'test', '2026-12-02 00:00:00+00:00')", ("$user", user));
+
+    private static long CounterValue(string path)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT \"Version\" FROM \"ChangeCounter\"";
+        return (long)command.ExecuteScalar()!;
     }
 }

@@ -14,7 +14,7 @@ namespace Gateway.Web.Audit;
 internal sealed partial class AuditCheckpointService(
     IAuditCheckpointStore store,
     IAuditFlusher flusher,
-    IDatabaseChanges changes,
+    IDatabaseCommits changes,
     AuditSigningKey key,
     AuditWitnessPublisher witnesses,
     AuditCheckpointNotes notes,
@@ -83,7 +83,7 @@ internal sealed partial class AuditCheckpointService(
                 }
                 else if (added == 0 && seen != -1)
                 {
-                    await changes.WaitForChangeAsync(seen, stoppingToken);
+                    await changes.WaitForCommitAsync(seen, stoppingToken);
                 }
 
                 await Task.Delay(Options.CheckpointPoll, time, stoppingToken);

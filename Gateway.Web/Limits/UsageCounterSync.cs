@@ -21,7 +21,7 @@ internal sealed partial class UsageCounterSync(
     IUsageCounterStore store,
     GatewayInstance instance,
     GatewayDatabase database,
-    IDatabaseChanges databaseChanges,
+    IDatabaseCommits databaseChanges,
     LimitOptions options,
     TimeProvider time,
     ILogger<UsageCounterSync> logger) : BackgroundService
@@ -78,7 +78,7 @@ internal sealed partial class UsageCounterSync(
     private async Task IdleAsync(Task counted, CancellationToken stoppingToken)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var changed = databaseChanges.WaitForChangeAsync(_seenVersion, idle.Token);
+        var changed = databaseChanges.WaitForCommitAsync(_seenVersion, idle.Token);
         await Task.WhenAny(counted, changed);
         await idle.CancelAsync();
         stoppingToken.ThrowIfCancellationRequested();

@@ -20,7 +20,7 @@ internal sealed partial class SiemSinkWorker(
     IAuditTail tail,
     SiemCheckpointSource? checkpoints,
     ISiemCursorStore cursors,
-    IDatabaseChanges changes,
+    IDatabaseCommits changes,
     bool changesIncludeAudit,
     GatewayInstance instance,
     SiemMetrics metrics,

@@ -14,7 +14,7 @@ internal sealed class SiemStreamService(
     IAuditCheckpointStore checkpoints,
     AuditCheckpointNotes notes,
     ISiemCursorStore cursors,
-    IDatabaseChanges changes,
+    IDatabaseCommits changes,
     GatewayDatabase database,
     GatewayInstance instance,
     SiemMetrics metrics,

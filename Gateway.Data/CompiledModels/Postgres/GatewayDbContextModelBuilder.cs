@@ -17,7 +17,7 @@ namespace Gateway.Data.CompiledModels.Postgres
     public partial class GatewayDbContextModel
     {
         private GatewayDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("1fe25841-d33a-493e-a5d1-fce3177a7008"), entityTypeCount: 26)
+            : base(skipDetectChanges: false, modelId: new Guid("f1ddbe32-2b3e-44ae-8320-724335be358b"), entityTypeCount: 26)
         {
         }
 

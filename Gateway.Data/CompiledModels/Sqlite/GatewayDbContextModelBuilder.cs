@@ -16,7 +16,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
     public partial class GatewayDbContextModel
     {
         private GatewayDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("5799bd5f-9ca7-4838-b108-b1685b37e91c"), entityTypeCount: 26)
+            : base(skipDetectChanges: false, modelId: new Guid("6134f611-a22a-4390-82a6-dd47c1aaa8a9"), entityTypeCount: 26)
         {
         }
 

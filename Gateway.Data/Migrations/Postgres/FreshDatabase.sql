@@ -520,3 +520,6 @@ ALTER TABLE "McpSessions" ALTER COLUMN "KeyHash" TYPE character varying(70);
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261201201138_RevokedUserReasonsMcpSessionOAuthCredentialLength', '10.0.15');
 
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261202135501_SqliteChangeCounter', '10.0.15');
+

@@ -495,3 +495,96 @@ ALTER TABLE "RevokedUsers" ADD "Reason" TEXT NOT NULL DEFAULT 'Admin';
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261201201111_RevokedUserReasonsMcpSessionOAuthCredentialLength', '10.0.15');
 
+CREATE TABLE "ChangeCounter" ("Id" INTEGER NOT NULL CONSTRAINT "PK_ChangeCounter" PRIMARY KEY CHECK ("Id" = 1), "Version" INTEGER NOT NULL);
+
+INSERT INTO "ChangeCounter" ("Id", "Version") VALUES (1, 0);
+
+CREATE TRIGGER "Agents_CountInsert" AFTER INSERT ON "Agents" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "Agents_CountUpdate" AFTER UPDATE ON "Agents" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "Agents_CountDelete" AFTER DELETE ON "Agents" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "AgentKeys_CountInsert" AFTER INSERT ON "AgentKeys" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "AgentKeys_CountUpdate" AFTER UPDATE ON "AgentKeys" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "AgentKeys_CountDelete" AFTER DELETE ON "AgentKeys" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "AgentGrants_CountInsert" AFTER INSERT ON "AgentGrants" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "AgentGrants_CountUpdate" AFTER UPDATE ON "AgentGrants" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "AgentGrants_CountDelete" AFTER DELETE ON "AgentGrants" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "PolicyRules_CountInsert" AFTER INSERT ON "PolicyRules" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "PolicyRules_CountUpdate" AFTER UPDATE ON "PolicyRules" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "PolicyRules_CountDelete" AFTER DELETE ON "PolicyRules" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolClassOverrides_CountInsert" AFTER INSERT ON "ToolClassOverrides" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolClassOverrides_CountUpdate" AFTER UPDATE ON "ToolClassOverrides" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolClassOverrides_CountDelete" AFTER DELETE ON "ToolClassOverrides" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolPins_CountInsert" AFTER INSERT ON "ToolPins" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolPins_CountUpdate" AFTER UPDATE ON "ToolPins" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolPins_CountDelete" AFTER DELETE ON "ToolPins" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "Servers_CountInsert" AFTER INSERT ON "Servers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "Servers_CountUpdate" AFTER UPDATE ON "Servers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "Servers_CountDelete" AFTER DELETE ON "Servers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ConsoleUsers_CountInsert" AFTER INSERT ON "ConsoleUsers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ConsoleUsers_CountUpdate" AFTER UPDATE ON "ConsoleUsers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ConsoleUsers_CountDelete" AFTER DELETE ON "ConsoleUsers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "Approvals_CountInsert" AFTER INSERT ON "Approvals" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "Approvals_CountUpdate" AFTER UPDATE ON "Approvals" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "Approvals_CountDelete" AFTER DELETE ON "Approvals" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "AuditCheckpoints_CountInsert" AFTER INSERT ON "AuditCheckpoints" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "AuditCheckpoints_CountUpdate" AFTER UPDATE ON "AuditCheckpoints" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "AuditCheckpoints_CountDelete" AFTER DELETE ON "AuditCheckpoints" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolLimitRules_CountInsert" AFTER INSERT ON "ToolLimitRules" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolLimitRules_CountUpdate" AFTER UPDATE ON "ToolLimitRules" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolLimitRules_CountDelete" AFTER DELETE ON "ToolLimitRules" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolRejections_CountInsert" AFTER INSERT ON "ToolRejections" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolRejections_CountUpdate" AFTER UPDATE ON "ToolRejections" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "ToolRejections_CountDelete" AFTER DELETE ON "ToolRejections" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "VirtualServers_CountInsert" AFTER INSERT ON "VirtualServers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "VirtualServers_CountUpdate" AFTER UPDATE ON "VirtualServers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "VirtualServers_CountDelete" AFTER DELETE ON "VirtualServers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "RevokedUsers_CountInsert" AFTER INSERT ON "RevokedUsers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "RevokedUsers_CountUpdate" AFTER UPDATE ON "RevokedUsers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "RevokedUsers_CountDelete" AFTER DELETE ON "RevokedUsers" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+CREATE TRIGGER "InstanceMessages_CountInsert" AFTER INSERT ON "InstanceMessages" BEGIN UPDATE "ChangeCounter" SET "Version" = "Version" + 1; END;
+
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261202135441_SqliteChangeCounter', '10.0.15');
+

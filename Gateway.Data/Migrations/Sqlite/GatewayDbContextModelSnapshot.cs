@@ -115,12 +115,13 @@ namespace Gateway.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
-                    b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Source")
+                    b.Property<string>("Origin")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("Source");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -371,17 +372,18 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.Property<bool>("MustChangePassword")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("Source");
+
                     b.Property<string>("PasswordHash")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ProviderRoles")
                         .IsRequired()
                         .HasMaxLength(128)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Source")
-                        .IsRequired()
-                        .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("UserName")
