@@ -87,7 +87,9 @@ async function launch(build, dataDir, upstreamUrl, label) {
     const r = await post(port, CALL, init.sid);
     if (r.status === 200 && r.text.includes('Echo: first')) callAt = s(); else await delay(10);
   }
-  return { p, port, initAt, callAt, spawnedAt: t0 };
+  // The CPU the process spent to get there (user + system): on a loaded machine less noisy than the wall clock.
+  const cpuAt = cpuTicks(p.child.pid) / TICKS;
+  return { p, port, initAt, callAt, cpuAt, spawnedAt: t0 };
 }
 const tail = (log) => { try { return fs.readFileSync(log, 'utf8').split('\n').slice(-8).join('\n'); } catch { return ''; } };
 
@@ -117,7 +119,7 @@ function composition(pid, buildDir) {
 }
 
 // ---------------------------------------------------------------- run
-const results = Object.fromEntries(cfg.builds.map((b) => [b.name, { path: b.path, fresh: [], restart: [], rss: [], composition: null, idleCpu: [] }]));
+const results = Object.fromEntries(cfg.builds.map((b) => [b.name, { path: b.path, fresh: [], restart: [], freshCpu: [], restartCpu: [], rss: [], composition: null, idleCpu: [] }]));
 try {
   const upPort = await freePort();
   start('server-everything', process.execPath, [cfg.seEntry, 'streamableHttp'], { env: { PORT: String(upPort) } });
@@ -139,8 +141,8 @@ try {
       await stop(fresh.p);
       const again = await launch(b, dataDir, upstreamUrl, `${b.name}-${round}-restart`);
       await stop(again.p);
-      r.fresh.push(fresh.callAt); r.restart.push(again.callAt); r.rss.push(rss);
-      console.log(`round ${round} ${b.name.padEnd(14)} fresh database: initialize ${fresh.initAt.toFixed(2)} s, first call ${fresh.callAt.toFixed(2)} s; restart: first call ${again.callAt.toFixed(2)} s; resident ${rss.toFixed(0)} MB; load ${load()}`);
+      r.fresh.push(fresh.callAt); r.restart.push(again.callAt); r.freshCpu.push(fresh.cpuAt); r.restartCpu.push(again.cpuAt); r.rss.push(rss);
+      console.log(`round ${round} ${b.name.padEnd(14)} fresh database: initialize ${fresh.initAt.toFixed(2)} s, first call ${fresh.callAt.toFixed(2)} s (CPU ${fresh.cpuAt.toFixed(2)} s); restart: first call ${again.callAt.toFixed(2)} s (CPU ${again.cpuAt.toFixed(2)} s); resident ${rss.toFixed(0)} MB; load ${load()}`);
     }
   }
 
@@ -170,6 +172,7 @@ try {
   console.log('\n== Summary (seconds; medians in brackets)');
   for (const [name, r] of Object.entries(results)) {
     console.log(`${name}: start to first call, fresh database ${fmt(r.fresh)} [${median(r.fresh).toFixed(2)}]; restart ${fmt(r.restart)} [${median(r.restart).toFixed(2)}]; resident idle ${fmt(r.rss, 0)} MB [${median(r.rss).toFixed(0)}]`);
+    console.log(`  CPU to the first call (user + system), fresh database ${fmt(r.freshCpu)} [${median(r.freshCpu).toFixed(2)}]; restart ${fmt(r.restartCpu)} [${median(r.restartCpu).toFixed(2)}]`);
     if (r.composition) console.log(`  resident memory by kind (MB, first round): ${Object.entries(r.composition).map(([k, v]) => `${k} ${v}`).join('; ')}`);
   }
   console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
