@@ -122,6 +122,13 @@ internal sealed class AuditDatabase : IAsyncDisposable
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Commits a change to a table the change watch wakes the snapshots for (a revoked user), through a connection of its
+    /// own, as another instance on the same file would.
+    /// </summary>
+    public static void CommitWatchedChange(string path, string? user = null) =>
+        Execute(path, "INSERT INTO \"RevokedUsers\" (\"User\", \"RevokedBy\", \"RevokedAt\") VALUES ($user, 'test', '2026-12-02 00:00:00+00:00')", ("$user", user ?? Guid.NewGuid().ToString("N")));
+
     /// <summary>Runs raw SQL on the database of either engine, outside the gateway's stores.</summary>
     public async Task ExecuteAsync(string sql)
     {

@@ -6,7 +6,8 @@ namespace Gateway.Tests.Web.Hosting;
 /// <summary>
 /// What follows the database (snapshots, the approval relay) re-reads on every change, and a re-read that failed is run
 /// again without waiting for another commit: a failure would otherwise leave a snapshot stale (a revoked key still
-/// accepted) until the next commit: SQLite's watch reports commits only. Real SQLite file, real change watch.
+/// accepted) until the next change: SQLite's watch reports changes of the watched tables only. Real SQLite file, real
+/// change watch.
 /// </summary>
 public sealed class DatabaseChangeLoopTests
 {
@@ -26,15 +27,15 @@ public sealed class DatabaseChangeLoopTests
             TimeProvider.System,
             stop.Token);
 
-        // One commit: the first run fails; the second comes from the retry, the version unchanged.
-        AuditDatabase.Execute(db.Path, "CREATE TABLE Scratch (x)");
+        // One change: the first run fails; the second comes from the retry, the version unchanged.
+        AuditDatabase.CommitWatchedChange(db.Path);
         await Eventually.TrueAsync(() => Volatile.Read(ref runs) >= 2, "the failed run is run again");
         var afterRetry = monitor.Version;
         Assert.Equal(2, Volatile.Read(ref runs));
         Assert.Equal("the file is busy", Assert.Single(failures).Message);
 
-        // Back to waiting for changes: the next commit runs it once more.
-        AuditDatabase.Execute(db.Path, "INSERT INTO Scratch VALUES (1)");
+        // Back to waiting for changes: the next one runs it once more.
+        AuditDatabase.CommitWatchedChange(db.Path);
         await Eventually.TrueAsync(() => Volatile.Read(ref runs) >= 3, "the change after the retry is run for");
         Assert.True(monitor.Version > afterRetry);
 
