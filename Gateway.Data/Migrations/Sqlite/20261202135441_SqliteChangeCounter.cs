@@ -8,22 +8,22 @@ namespace Gateway.Data.Migrations.Sqlite
     /// <inheritdoc />
     public partial class SqliteChangeCounter : Migration
     {
+        // The tables PostgreSQL's notification triggers watch, as they are at this migration (WatchedTables).
+        private static readonly string[] Tables =
+            ["Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints", "ToolLimitRules", "ToolRejections", "VirtualServers", "RevokedUsers"];
+
+        private static readonly string[] InsertOnlyTables = ["InstanceMessages"];
+
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            // The tables PostgreSQL's notification triggers watch, as they are today (WatchedTables).
-            SqliteSchema.CreateChangeCounter(
-                migrationBuilder,
-                ["Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints", "ToolLimitRules", "ToolRejections", "VirtualServers", "RevokedUsers"],
-                ["InstanceMessages"]);
+            SqliteSchema.CreateChangeCounter(migrationBuilder, Tables, InsertOnlyTables);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            SqliteSchema.DropChangeCounter(
-                migrationBuilder,
-                "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "Servers", "ConsoleUsers", "Approvals", "AuditCheckpoints", "ToolLimitRules", "ToolRejections", "VirtualServers", "RevokedUsers", "InstanceMessages");
+            SqliteSchema.DropChangeCounter(migrationBuilder, [.. Tables, .. InsertOnlyTables]);
         }
     }
 }
