@@ -13,6 +13,8 @@ internal static class SqliteSchema
 
     public const string CounterColumn = "Version";
 
+    private static readonly string[] Operations = ["INSERT", "UPDATE", "DELETE"];
+
     /// <summary>
     /// The counter and, per watched table, triggers that count it up in the transaction that changes the table.
     /// SQLite's <c>PRAGMA data_version</c> moves at every commit of another connection, the audit writer's on every
@@ -26,7 +28,7 @@ internal static class SqliteSchema
         migrationBuilder.Sql($"""INSERT INTO "{CounterTable}" ("Id", "{CounterColumn}") VALUES (1, 0);""");
         foreach (var table in tables)
         {
-            foreach (var operation in new[] { "INSERT", "UPDATE", "DELETE" })
+            foreach (var operation in Operations)
             {
                 CreateCountingTrigger(migrationBuilder, table, operation);
             }
@@ -42,7 +44,7 @@ internal static class SqliteSchema
     {
         foreach (var table in tables)
         {
-            foreach (var operation in new[] { "INSERT", "UPDATE", "DELETE" })
+            foreach (var operation in Operations)
             {
                 migrationBuilder.Sql($"""DROP TRIGGER IF EXISTS "{TriggerName(table, operation)}";""");
             }

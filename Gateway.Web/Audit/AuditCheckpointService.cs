@@ -14,7 +14,7 @@ namespace Gateway.Web.Audit;
 internal sealed partial class AuditCheckpointService(
     IAuditCheckpointStore store,
     IAuditFlusher flusher,
-    IDatabaseCommits changes,
+    IDatabaseCommits commits,
     AuditSigningKey key,
     AuditWitnessPublisher witnesses,
     AuditCheckpointNotes notes,
@@ -83,11 +83,11 @@ internal sealed partial class AuditCheckpointService(
                 }
                 else if (added == 0 && seen != -1)
                 {
-                    await changes.WaitForCommitAsync(seen, stoppingToken);
+                    await commits.WaitForCommitAsync(seen, stoppingToken);
                 }
 
                 await Task.Delay(Options.CheckpointPoll, time, stoppingToken);
-                var version = changes.Version;
+                var version = commits.Version;
                 if (version == seen && added == 0 && retry == TimeSpan.Zero)
                 {
                     continue;

@@ -21,7 +21,7 @@ internal sealed partial class UsageCounterSync(
     IUsageCounterStore store,
     GatewayInstance instance,
     GatewayDatabase database,
-    IDatabaseCommits databaseChanges,
+    IDatabaseCommits databaseCommits,
     LimitOptions options,
     TimeProvider time,
     ILogger<UsageCounterSync> logger) : BackgroundService
@@ -78,7 +78,7 @@ internal sealed partial class UsageCounterSync(
     private async Task IdleAsync(Task counted, CancellationToken stoppingToken)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var changed = databaseChanges.WaitForCommitAsync(_seenVersion, idle.Token);
+        var changed = databaseCommits.WaitForCommitAsync(_seenVersion, idle.Token);
         await Task.WhenAny(counted, changed);
         await idle.CancelAsync();
         stoppingToken.ThrowIfCancellationRequested();
@@ -93,7 +93,7 @@ internal sealed partial class UsageCounterSync(
         var now = time.GetUtcNow();
         var minute = UsageWindow.StartOf(UsageWindow.Minute, now);
         var changes = counters.TakeChanges(now);
-        var version = databaseChanges.Version;
+        var version = databaseCommits.Version;
         if (_skipUnchanged && changes.Count == 0 && version == _seenVersion && counters.InFlightUnchanged())
         {
             return false;

@@ -20,7 +20,7 @@ internal sealed partial class SiemSinkWorker(
     IAuditTail tail,
     SiemCheckpointSource? checkpoints,
     ISiemCursorStore cursors,
-    IDatabaseCommits changes,
+    IDatabaseCommits commits,
     bool changesIncludeAudit,
     GatewayInstance instance,
     SiemMetrics metrics,
@@ -48,13 +48,13 @@ internal sealed partial class SiemSinkWorker(
                 {
                     // SQLite's change watch hears every commit, the audit writer's too: a caught-up sink reads nothing
                     // until one. PostgreSQL's does not hear audit entries, so there it looks every poll.
-                    if (changesIncludeAudit && idleAt == changes.Version)
+                    if (changesIncludeAudit && idleAt == commits.Version)
                     {
                         await Task.Delay(siem.PollInterval, time, stoppingToken);
                         continue;
                     }
 
-                    var version = changes.Version;
+                    var version = commits.Version;
                     var head = await tail.ReadHeadAsync(stoppingToken);
                     var now = time.GetUtcNow();
                     if (cursor is null || now >= leaseUntil - (siem.LeaseDuration / 2))

@@ -14,7 +14,7 @@ internal sealed class SiemStreamService(
     IAuditCheckpointStore checkpoints,
     AuditCheckpointNotes notes,
     ISiemCursorStore cursors,
-    IDatabaseCommits changes,
+    IDatabaseCommits commits,
     GatewayDatabase database,
     GatewayInstance instance,
     SiemMetrics metrics,
@@ -28,7 +28,7 @@ internal sealed class SiemStreamService(
         {
             var logger = loggers.CreateLogger<SiemSinkWorker>();
             await Task.WhenAll(sinks.Select((sink, i) =>
-                new SiemSinkWorker(sink, options, transports[i], tail, sink.Options.Checkpoints ? new SiemCheckpointSource(checkpoints, notes) : null, cursors, changes, database.Provider == DatabaseProvider.Sqlite, instance, metrics, time, logger)
+                new SiemSinkWorker(sink, options, transports[i], tail, sink.Options.Checkpoints ? new SiemCheckpointSource(checkpoints, notes) : null, cursors, commits, database.Provider == DatabaseProvider.Sqlite, instance, metrics, time, logger)
                     .RunAsync(stoppingToken)));
         }
         finally

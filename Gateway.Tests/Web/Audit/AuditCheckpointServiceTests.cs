@@ -1,4 +1,5 @@
 using Gateway.Core.Audit;
+using Gateway.Data.Stores;
 using Gateway.Tests.Core.Audit;
 using Gateway.Tests.Support;
 using Gateway.Web.Audit;
@@ -46,13 +47,14 @@ public sealed class AuditCheckpointServiceTests
         await db.Sink.CommitAsync(AuditChainTests.Sample(1), TestContext.Timeout);
 
         await Eventually.TrueAsync(() => store.Failures == 1, "the look after the write, which fails");
-        var afterFailure = monitor.Version;
+        IDatabaseCommits commits = monitor;
+        var afterFailure = commits.Version;
 
         await Eventually.TrueAsync(async () => await store.ReadLastAsync(TestContext.Timeout) is { Sequence: > 0 }, "the entry written before the failed look is signed");
         Assert.Equal(1, store.Failures);
 
         // Nothing was committed after the failed look but the checkpoint itself: the retry signed it, not a change.
-        Assert.True(monitor.Version <= afterFailure + 1, $"the watch saw {monitor.Version - afterFailure} changes after the failed look");
+        Assert.True(commits.Version <= afterFailure + 1, $"the watch saw {commits.Version - afterFailure} commits after the failed look");
 
         await service.StopAsync(TestContext.Timeout);
         await monitor.StopAsync(TestContext.Timeout);
