@@ -133,8 +133,10 @@ internal sealed class Balancer : IDisposable
     /// <item>Keep-alive on both sides (HAProxy's default; no <c>http-server-close</c>) with <c>http-reuse safe</c> (the
     /// default): server connections are pooled, which does not tie a client connection to one server.</item>
     /// <item>Health checks on <c>/readyz</c> (the gateway's readiness: the database answers and is migrated), every
-    /// 500 ms, two misses to go down and two answers to come back: a killed instance leaves the rotation within about a
-    /// second and a restarted one rejoins by itself.</item>
+    /// 500 ms, three misses to go down and two answers to come back: a killed instance refuses the check's connection at
+    /// once and leaves the rotation within about 1.5 s, and a restarted one rejoins by itself. A check may take 5 s:
+    /// on two cores shared with the rest of the suite an instance under the test's load can answer a probe late, and
+    /// with 2 s and two misses all three once left the rotation together (503 "No server is available").</item>
     /// <item><c>retries</c> with <c>option redispatch 1</c>: a connection refused by a killed instance is tried on another
     /// one. HAProxy retries only when the request never reached a server (<c>retry-on conn-failure</c>, the default), so
     /// a tool call is never sent twice by the balancer; a request in flight when an instance dies fails to its client.</item>
@@ -154,7 +156,7 @@ internal sealed class Balancer : IDisposable
             .AppendLine("    timeout server 120s")
             .AppendLine("    timeout tunnel 1h")
             .AppendLine("    timeout http-keep-alive 30s")
-            .AppendLine("    timeout check 2s")
+            .AppendLine("    timeout check 5s")
             .AppendLine("    retries 3")
             .AppendLine("    option redispatch 1")
             .AppendLine("frontend gateway")
@@ -167,7 +169,7 @@ internal sealed class Balancer : IDisposable
             .AppendLine("    option httpchk")
             .AppendLine("    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost")
             .AppendLine("    http-check expect status 200")
-            .AppendLine("    default-server check inter 500ms fall 2 rise 2")
+            .AppendLine("    default-server check inter 500ms fall 3 rise 2")
             .AppendLine(CultureInfo.InvariantCulture, $"    http-response set-header {ServerHeader} %s");
         for (var i = 0; i < backends.Count; i++)
         {

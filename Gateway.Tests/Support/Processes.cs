@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Gateway.Tests.Support;
 
-/// <summary>Reads /proc to count live processes by command line and zombie children of this process.</summary>
+/// <summary>Reads /proc to find live processes by command line and unreaped children of this process.</summary>
 internal static class Processes
 {
     public static IReadOnlyList<int> WithCommandLineContaining(string marker)
@@ -35,33 +35,33 @@ internal static class Processes
         return found;
     }
 
-    /// <summary>Counts zombie processes whose parent is this test process (children nobody reaped).</summary>
-    public static int ZombieChildren()
+    /// <summary>
+    /// The processes among <paramref name="pids"/> that are zombie children of this test process (ended, not reaped).
+    /// Only the given ones: tests running beside this one end processes too, and each is a zombie for the moment
+    /// between its exit and the runtime's reaping of it.
+    /// </summary>
+    public static IReadOnlyList<int> UnreapedChildren(IEnumerable<int> pids)
     {
         var me = Environment.ProcessId;
-        var count = 0;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        var found = new List<int>();
+        foreach (var pid in pids)
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                continue;
-            }
-
             try
             {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 if (fields[0] == "Z" && int.Parse(fields[1], CultureInfo.InvariantCulture) == me)
                 {
-                    count++;
+                    found.Add(pid);
                 }
             }
             catch (IOException)
             {
+                // Gone: reaped.
             }
         }
 
-        return count;
+        return found;
     }
 
     private static char State(int pid)

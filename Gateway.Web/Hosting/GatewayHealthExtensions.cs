@@ -15,6 +15,8 @@ internal static class GatewayHealthExtensions
 
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
     {
+        // One instance, so the "migrated" it has seen once is remembered (AddCheck resolves a registered check).
+        services.AddSingleton<DatabaseReadyCheck>();
         services.AddHealthChecks()
             .AddCheck<DatabaseReadyCheck>("database", tags: [Ready])
             .AddCheck<NotDrainingCheck>("draining", tags: [Ready]);
@@ -40,8 +42,15 @@ internal static class GatewayHealthExtensions
             Task.FromResult(drain.Draining ? HealthCheckResult.Unhealthy("Shutting down.") : HealthCheckResult.Healthy());
     }
 
+    /// <summary>
+    /// Ready when the database answers and is migrated. Migrations only move forward, so once this instance has seen
+    /// them all applied it stops asking: a balancer probes every half second, and under load the probe must stay one
+    /// pooled connection's round trip, or a busy instance times its checks out and leaves the rotation.
+    /// </summary>
     private sealed class DatabaseReadyCheck(IDbContextFactory<GatewayDbContext> factory) : IHealthCheck
     {
+        private volatile bool _migrated;
+
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -50,9 +59,13 @@ internal static class GatewayHealthExtensions
                 return HealthCheckResult.Unhealthy("The database does not answer.");
             }
 
-            return (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any()
-                ? HealthCheckResult.Unhealthy("The database is not migrated yet.")
-                : HealthCheckResult.Healthy();
+            if (!_migrated && (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+            {
+                return HealthCheckResult.Unhealthy("The database is not migrated yet.");
+            }
+
+            _migrated = true;
+            return HealthCheckResult.Healthy();
         }
     }
 }
