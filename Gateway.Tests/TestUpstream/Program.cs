@@ -9,7 +9,7 @@ using ModelContextProtocol.Server;
 namespace Gateway.TestUpstream;
 
 /// <summary>
-/// <c>Gateway.TestUpstream stdio [--name N] [--poisoned] [--hostile]</c> serves MCP on stdin/stdout (with <see cref="PoisonedTools"/> and <see cref="HostileTools"/> when asked);
+/// <c>Gateway.TestUpstream stdio [--name N] [--poisoned] [--hostile] [--start-delay-ms MS]</c> serves MCP on stdin/stdout (with <see cref="PoisonedTools"/> and <see cref="HostileTools"/> when asked, after a delay when asked);
 /// <see cref="StartHttpAsync"/> hosts it on loopback over streamable HTTP or legacy SSE;
 /// <c>Gateway.TestUpstream conformance [--port N]</c> runs <see cref="ConformanceServer"/> until killed.
 /// </summary>
@@ -43,6 +43,13 @@ public static class Program
         {
             await Console.Error.WriteLineAsync("usage: Gateway.TestUpstream stdio [--name NAME] | conformance [--port N]");
             return 2;
+        }
+
+        // A child that takes its time to start (as npx or uvx fetching a package does) reads nothing until then.
+        var delayIndex = Array.IndexOf(args, "--start-delay-ms");
+        if (delayIndex >= 0 && delayIndex + 1 < args.Length)
+        {
+            await Task.Delay(int.Parse(args[delayIndex + 1], CultureInfo.InvariantCulture));
         }
 
         var builder = Host.CreateApplicationBuilder();

@@ -104,7 +104,7 @@ internal sealed partial class UpstreamClientFactory(
         {
             ClientInfo = new Implementation { Name = "mcp-gateway", Version = typeof(UpstreamClientFactory).Assembly.GetName().Version?.ToString(3) ?? "1.0.0" },
             InitializationTimeout = server.ConnectTimeout,
-            DiscoverProbeTimeout = server.ConnectTimeout < TimeSpan.FromSeconds(5) ? server.ConnectTimeout : TimeSpan.FromSeconds(5),
+            DiscoverProbeTimeout = DiscoverProbeTimeout(server.ConnectTimeout),
             Handlers = handlers,
             Capabilities = capabilities,
             ProtocolVersion = protocolVersion,
@@ -131,6 +131,16 @@ internal sealed partial class UpstreamClientFactory(
     }
 
     public void Dispose() => _handler.Dispose();
+
+    /// <summary>
+    /// How long the <c>server/discover</c> probe may wait before the client falls back to the <c>initialize</c> of
+    /// 2025-11-25: two thirds of the connect timeout, the rest left for that handshake. Not the SDK's 5 s: a stdio child
+    /// answers only once its process has started (<c>npx</c> or <c>uvx</c> fetching a package, a runtime starting on a
+    /// busy machine), and a probe that gives up first settles that upstream on the older revision until it reconnects,
+    /// without multi round-trip results or its 2026 tools. An upstream of the older revision answers the unknown method
+    /// with an error at once, so only one that ignores requests waits the longer probe out.
+    /// </summary>
+    private static TimeSpan DiscoverProbeTimeout(TimeSpan connectTimeout) => connectTimeout * 2 / 3;
 
     private static HttpMessageHandler UserAware(ServerDefinition server, HttpMessageHandler inner) =>
         server.CredentialMode == CredentialMode.Shared ? inner : new Gateway.Web.Credentials.Users.UserAuthorizationHandler(server.Name) { InnerHandler = inner };

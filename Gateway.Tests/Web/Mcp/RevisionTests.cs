@@ -30,6 +30,24 @@ public sealed class RevisionTests
         Assert.Equal("2025-11-25", Version("sessions"));
     }
 
+    /// <summary>
+    /// A stdio child answers the <c>server/discover</c> probe only once its process has started. One that takes 6 s
+    /// (longer than the SDK's default probe of 5 s, which then settled it on 2025-11-25) still gets the newest revision:
+    /// the probe waits two thirds of the connect timeout.
+    /// </summary>
+    [Fact]
+    public async Task ASlowStartingStdioChild_StillNegotiatesTheNewestRevision()
+    {
+        var settings = Stdio("slow");
+        settings["Gateway:Servers:slow:Args:4"] = "--start-delay-ms";
+        settings["Gateway:Servers:slow:Args:5"] = "6000";
+        await using var gateway = await GatewayHost.StartAsync(Merge(settings, Agent("rev", Key, "slow/*")));
+        await gateway.WaitForToolAsync("slow__echo");
+
+        Assert.True(gateway.Upstreams.TryGet("slow", out var connection));
+        Assert.Equal("2026-07-28", connection.ProtocolVersion);
+    }
+
     [Fact]
     public async Task APinnedRevision_KeepsSessionsWithAnUpstreamThatOffersBoth()
     {
