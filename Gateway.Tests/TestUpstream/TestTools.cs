@@ -58,6 +58,25 @@ public sealed class TestTools
         return $"slept {milliseconds} ms";
     }
 
+    [McpServerTool(Name = "wait_for_file"), Description("Waits until a file exists at the path (at most 'seconds'), then answers; honours cancellation.")]
+    public static async Task<string> WaitForFile(string path, CancellationToken cancellationToken, int seconds = 120)
+    {
+        // A call that ends when the test says so, not after a duration a loaded machine may outlast.
+        CallLog.Record("wait_for_file");
+        var deadline = DateTime.UtcNow.AddSeconds(Math.Clamp(seconds, 1, 600));
+        while (!File.Exists(path))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new McpException($"No file appeared at {path} within {seconds} s.");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+
+        return $"found {path}";
+    }
+
     [McpServerTool(Name = "env"), Description("Returns an environment variable of the server process.")]
     public static string Env(string name)
     {

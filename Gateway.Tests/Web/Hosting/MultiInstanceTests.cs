@@ -155,15 +155,20 @@ public sealed class MultiInstanceTests
         });
         await using var a = await GatewayHost.StartAsync(settings);
         var b = await GatewayHost.StartAsync(settings);
-        await a.WaitForToolAsync("files__slow");
+        await a.WaitForToolAsync("files__wait_for_file");
         await using var client = await a.ConnectAsync(Key);
-        var slow = client.CallToolAsync("files__slow", new Dictionary<string, object?> { ["milliseconds"] = 8000 }, cancellationToken: TestContext.Timeout).AsTask();
+
+        // The call runs until the test creates the file, however long B's restart takes.
+        Directory.CreateDirectory(shared);
+        var release = Path.Combine(shared, "release");
+        var slow = client.CallToolAsync("files__wait_for_file", new Dictionary<string, object?> { ["path"] = release }, cancellationToken: TestContext.Timeout).AsTask();
         await Eventually.TrueAsync(async () => (await a.AuditTrailAsync()).Any(e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ToolCallStarted), "the slow call's started entry is committed");
 
         // B restarts while A's call runs: its recovery must not record A's live call as unknown.
         await b.DisposeAsync();
         await using var restarted = await GatewayHost.StartAsync(settings);
-        Assert.False(slow.IsCompleted, "the call ended before the other instance had restarted: the test proves nothing (a slower machine needs a longer call)");
+        Assert.False(slow.IsCompleted, $"the call ended before the other instance had restarted: {(slow.IsCompletedSuccessfully ? Assert.IsType<TextContentBlock>(Assert.Single(slow.Result.Content)).Text : slow.Exception?.InnerException?.Message)}");
+        await File.WriteAllTextAsync(release, "go", TestContext.Timeout);
         Assert.NotEqual(true, (await slow).IsError);
 
         var entries = await a.AuditTrailAsync();

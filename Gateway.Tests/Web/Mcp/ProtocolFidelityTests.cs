@@ -219,7 +219,7 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         Assert.Equal(3, first.Tools.Count);
         Assert.NotNull(first.NextCursor);
         var all = await client.ListToolsAsync(cancellationToken: TestContext.Timeout);
-        Assert.Equal(13, all.Count);
+        Assert.Equal(14, all.Count);
         Assert.Equal(all.Count, all.Select(t => t.Name).Distinct().Count());
 
         var bad = await Assert.ThrowsAsync<McpProtocolException>(() => client.ListToolsAsync(new ListToolsRequestParams { Cursor = "not-a-cursor" }, TestContext.Timeout).AsTask());
