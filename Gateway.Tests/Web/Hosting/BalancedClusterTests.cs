@@ -282,7 +282,8 @@ public sealed partial class BalancedClusterTests(ITestOutputHelper output)
     /// restart) ran exactly once.
     /// <para>
     /// Three instances, so that while one is down the others still alternate. The load runs 20 s by default
-    /// (<c>GATEWAY_TEST_LOAD_SECONDS</c> overrides it, at least 6), longer only if the restart outlasts it; most of the
+    /// (<c>GATEWAY_TEST_LOAD_SECONDS</c> overrides it, at least 6): a third up to the kill, a third down, a third after
+    /// the restart, longer by what the approvals and the restart take; most of the
     /// rest is starting processes (measured on two cores shared with other builds: 16-31 s for the cluster, 10-22 s for
     /// the restart, 47-70 s for the whole test).
     /// </para>
@@ -357,14 +358,17 @@ public sealed partial class BalancedClusterTests(ITestOutputHelper output)
                     $"of two concurrent retries of approved {id} exactly one runs: {string.Join(" | ", retries.Select(r => r.Raw))}");
             }));
 
+            // Each phase lasts a third of the run from when the previous one began: the approvals above can take
+            // most of a third on a loaded machine, and the instance must stay down long enough for the others to be
+            // seen serving without it.
             await PaceAsync(duration / 3);
             cluster.Kill(Victim);
             killedAt = load.Elapsed;
-            await PaceAsync(duration * 2 / 3);
+            await PaceAsync(killedAt + duration / 3);
             restartingAt = load.Elapsed;
             await cluster.RestartAsync(Victim);
             restartedAt = load.Elapsed;
-            await PaceAsync(duration);
+            await PaceAsync(restartedAt + duration / 3);
 
             // The restarted instance must be back in the rotation; if its start took most of the run, the load goes on
             // (bounded) until it has answered a call.
