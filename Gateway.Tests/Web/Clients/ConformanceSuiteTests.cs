@@ -80,6 +80,23 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
         var (_, direct) = await RunSuite02Async(output, upstream, requirements);
         var (_, through) = await RunSuite02Async(output, $"http://localhost:{gateway.BaseUri.Port}/mcp", requirements, Key);
 
+        // Some checks read a stream against the wall clock (server-stateless waits 600 ms for the first frames of a
+        // streaming call), which a machine busy with the rest of the suite can miss through the extra hop. A scenario
+        // whose outcome differs is run once more on its own, directly and through the gateway, and that run counts;
+        // more than two differing scenarios is no timing accident and is not retried.
+        var differing = direct.Except(through).Select(r => r.Scenario).Distinct(StringComparer.Ordinal).ToList();
+        if (differing.Count is > 0 and <= 2)
+        {
+            foreach (var scenario in differing)
+            {
+                output.WriteLine($"{scenario} differs from direct; running it once more on its own");
+                var again = await RunScenario02Async(output, upstream, scenario, requirements);
+                var againThrough = await RunScenario02Async(output, $"http://localhost:{gateway.BaseUri.Port}/mcp", scenario, requirements, Key);
+                direct = [.. direct.Where(r => r.Scenario != scenario), again];
+                through = [.. through.Where(r => r.Scenario != scenario), againThrough];
+            }
+        }
+
         Assert.Equal(direct.OrderBy(r => r.Scenario, StringComparer.Ordinal), through.OrderBy(r => r.Scenario, StringComparer.Ordinal));
         Assert.Contains(through, r => r.Scenario == "input-required-result-tampered-state" && r.Passed || requirements == "2025-11-25");
     }
@@ -106,6 +123,22 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
         Assert.True(results.Count > 0 && Summary().IsMatch(text), "no results from the conformance suite:\n" + text);
         Assert.Equal(results.Count, results.Select(r => r.Item1).Distinct().Count());
         return (code, results);
+    }
+
+    /// <summary>Runs one scenario of suite 0.2.0-alpha.12 at the spec version <paramref name="requirements"/>; whether it passed.</summary>
+    private static async Task<(string Scenario, bool Passed)> RunScenario02Async(ITestOutputHelper output, string url, string scenario, string requirements, string? token = null)
+    {
+        List<string> args = [Path.Combine(SharedScripts.Directory, "conformance.sh"), "--url", url, "--scenario", scenario, "--spec-version", requirements];
+        if (token is not null)
+        {
+            args.AddRange(["--token", token]);
+        }
+
+        var (_, text) = await ServerEverything.RunAsync("bash", args, SharedScripts.Directory, NodeTools.Conformance02Environment, null);
+        output.WriteLine(text);
+        var result = Assert.Single(ScenarioLine().Matches(text));
+        Assert.Equal(scenario, result.Groups[2].Value);
+        return (scenario, result.Groups[1].Value == "PASS");
     }
 
     private async Task AssertAllPassAsync(string url, string? token)
