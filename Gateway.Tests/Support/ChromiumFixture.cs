@@ -19,6 +19,9 @@ public sealed class ChromiumFixture : IAsyncLifetime
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
         Assert.True(File.Exists(chromium), $"chromium not found at {chromium} (.ci/run installs Debian's chromium)");
         _playwright = await Playwright.CreateAsync();
+
+        // Expectations poll the page until they hold; 20 s instead of 5 for the same reason as the contexts' timeout.
+        Assertions.SetDefaultExpectTimeout(20_000);
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = chromium,
@@ -38,9 +41,18 @@ public sealed class ChromiumFixture : IAsyncLifetime
         _playwright?.Dispose();
     }
 
-    /// <summary>A fresh browser context on the gateway, at the given viewport (1280 px wide by default).</summary>
-    public Task<IBrowserContext> NewContextAsync(Uri baseUri, int width = 1280, int height = 800) =>
-        Browser.NewContextAsync(new() { BaseURL = baseUri.ToString(), ViewportSize = new() { Width = width, Height = height } });
+    /// <summary>
+    /// A fresh browser context on the gateway, at the given viewport (1280 px wide by default). Its actions and
+    /// navigations may take 60 s, not Playwright's 30: a first page load (a Blazor circuit, the sign-in's password
+    /// hashing) on two cores shared with the rest of the suite at a load average of 10-15 once outlasted 30 s. Waits
+    /// stay waits for an event: a page that never comes still fails, later.
+    /// </summary>
+    public async Task<IBrowserContext> NewContextAsync(Uri baseUri, int width = 1280, int height = 800)
+    {
+        var context = await Browser.NewContextAsync(new() { BaseURL = baseUri.ToString(), ViewportSize = new() { Width = width, Height = height } });
+        context.SetDefaultTimeout(60_000);
+        return context;
+    }
 
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, name + ".png"), FullPage = true });
