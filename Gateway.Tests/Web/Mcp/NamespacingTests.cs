@@ -54,7 +54,11 @@ public sealed class NamespacingTests : IAsyncLifetime
     public async Task EmptyPrefixes_Collide_LaterToolIsNotExposed_AndTheReasonIsVisible()
     {
         await using var gateway = await GatewayHost.StartAsync(Merge(Http(_a, _urlA, prefix: ""), Http(_b, _urlB, prefix: ""), Agent("agent", Key, "*/*")));
-        await gateway.Upstreams.WaitUntilAsync(c => c.Tools.Collisions.Count == 13, TestContext.Timeout);
+
+        // Both run the same test server: every tool of the second collides.
+        await gateway.Upstreams.WaitUntilAsync(
+            c => gateway.Upstreams.TryGet(_a, out var a) && gateway.Upstreams.TryGet(_b, out var b) && a.Tools.Count > 0 && b.Tools.Count == a.Tools.Count && c.Tools.Collisions.Count == a.Tools.Count,
+            TestContext.Timeout);
         await using var client = await gateway.ConnectAsync(Key);
 
         var names = (await client.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name).ToList();
