@@ -50,8 +50,9 @@ public sealed class GracefulDrainTests
             await using var slowClient = await ConnectAsync(baseUri);
             await using var heldClient = await ConnectAsync(baseUri);
 
-            // One call running (4 s upstream work) and one held for approval when the signal comes.
-            var slow = slowClient.CallToolAsync("files__slow", new Dictionary<string, object?> { ["milliseconds"] = 4000 }, cancellationToken: TestContext.Timeout).AsTask();
+            // One call running (until the test creates a file) and one held for approval when the signal comes.
+            var release = Path.Combine(directory, "release");
+            var slow = slowClient.CallToolAsync("files__wait_for_file", new Dictionary<string, object?> { ["path"] = release }, cancellationToken: TestContext.Timeout).AsTask();
             var held = heldClient.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "held" }, cancellationToken: TestContext.Timeout).AsTask();
             await Eventually.TrueAsync(async () => (await admin.GetFromJsonAsync<JsonElement>("/api/v1/approvals", TestContext.Timeout)).GetArrayLength() == 1, "the call is held for approval");
             Assert.False(slow.IsCompleted);
@@ -68,7 +69,9 @@ public sealed class GracefulDrainTests
             var released = await held.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Contains("Approval pending", Assert.IsType<TextContentBlock>(Assert.Single(released.Content)).Text, StringComparison.Ordinal);
 
-            // The running call finishes normally.
+            // The running call, still running, finishes normally once its upstream answers.
+            Assert.False(slow.IsCompleted);
+            await File.WriteAllTextAsync(release, "go", TestContext.Timeout);
             var finished = await slow.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.NotEqual(true, finished.IsError);
 
@@ -77,7 +80,7 @@ public sealed class GracefulDrainTests
 
             // Everything reached the trail: the slow call's completion, the approval request, and it all verifies.
             var entries = new Gateway.Data.Stores.AuditChainReader($"Data Source={Path.Combine(directory, "gateway.db")}").ReadEntries().ToList();
-            Assert.Contains(entries, e => e.Record.Kind == AuditKinds.ToolCall && e.Record.Tool == "files__slow" && e.Record.Outcome == AuditOutcomes.Ok);
+            Assert.Contains(entries, e => e.Record.Kind == AuditKinds.ToolCall && e.Record.Tool == "files__wait_for_file" && e.Record.Outcome == AuditOutcomes.Ok);
             Assert.Contains(entries, e => e.Record.Kind == "approval_requested");
             var verification = Gateway.Tests.Data.AuditSinkChainTests.Verify(entries);
             Assert.True(verification.Intact, verification.Problem);
