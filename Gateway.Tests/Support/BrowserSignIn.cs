@@ -34,8 +34,6 @@ internal static class BrowserSignIn
         await page.FillAsync("#new", next);
         await page.FillAsync("#confirm", next);
         await page.ClickAsync("form:has(#current) button[type=submit]");
-        // Waits for the new page's document, not its load event: in some loaded runs chromium did not report the
-        // dashboard's load within 30 s after this redirect (cause not found; the page itself was there and live).
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath != "/account/password", new() { WaitUntil = WaitUntilState.Commit });
+        await ChromiumFixture.WaitForPathAsync(page, path => path != "/account/password", "the password change leaves the password page");
     }
 }

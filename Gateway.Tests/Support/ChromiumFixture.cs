@@ -54,6 +54,15 @@ public sealed class ChromiumFixture : IAsyncLifetime
         return context;
     }
 
+    /// <summary>
+    /// Waits until the page's address satisfies <paramref name="path"/>, by polling it (60 s at most). Not
+    /// <c>WaitForURLAsync</c> with <c>WaitUntil = Commit</c>: when the navigation has already happened it waits for a
+    /// "commit" load state that is never reported, until its timeout (seen in CI after a fast redirect, with the page
+    /// there and live); and the load event it waits for otherwise was once not reported within 30 s on a loaded machine.
+    /// </summary>
+    public static Task WaitForPathAsync(IPage page, Func<string, bool> path, string what) =>
+        Eventually.TrueAsync(() => path(new Uri(page.Url).AbsolutePath), what, TimeSpan.FromSeconds(60));
+
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, name + ".png"), FullPage = true });
 

@@ -133,12 +133,12 @@ public sealed class TypeScriptSdkOAuthTests(ChromiumFixture chromium) : IClassFi
             await page.FillAsync("#userName", "ivy");
             await page.FillAsync("#password", password!);
             await page.ClickAsync("button[type=submit]");
-            await page.WaitForURLAsync(u => new Uri(u).AbsolutePath == "/account/password", new() { WaitUntil = WaitUntilState.Commit });
+            await ChromiumFixture.WaitForPathAsync(page, path => path == "/account/password", "the sign-in asks for a new password");
             await page.FillAsync("#current", password!);
             await page.FillAsync("#new", "ivy-password-of-tests");
             await page.FillAsync("#confirm", "ivy-password-of-tests");
             await page.ClickAsync("form:has(#current) button[type=submit]");
-            await page.WaitForURLAsync(u => new Uri(u).AbsolutePath == "/callback", new() { WaitUntil = WaitUntilState.Commit });
+            await ChromiumFixture.WaitForPathAsync(page, path => path == "/callback", "the browser reaches the client's callback");
             await Assertions.Expect(page.Locator("body")).ToContainTextAsync("signed in");
 
             await node.WaitForExitAsync(TestContext.Timeout);

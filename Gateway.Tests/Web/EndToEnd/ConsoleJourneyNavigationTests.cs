@@ -43,7 +43,7 @@ public sealed class ConsoleJourneyNavigationTests(ChromiumFixture chromium) : IC
 
             // At once, as a person does: as soon as the dashboard's document arrives, before it has even loaded, and
             // with no wait for the circuit.
-            await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", new() { WaitUntil = WaitUntilState.Commit });
+            await ChromiumFixture.WaitForPathAsync(page, path => path == "/", "the password change leads to the dashboard");
             await page.ClickAsync("a.mud-nav-link[href='/servers']");
 
             // A person types once the connecting bar is gone (until then the page is inert: it takes no focus and no
