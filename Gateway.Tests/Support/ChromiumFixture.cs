@@ -56,9 +56,10 @@ public sealed class ChromiumFixture : IAsyncLifetime
 
     /// <summary>
     /// Waits until the page's address satisfies <paramref name="path"/>, by polling it (60 s at most). Not
-    /// <c>WaitForURLAsync</c> with <c>WaitUntil = Commit</c>: when the navigation has already happened it waits for a
-    /// "commit" load state that is never reported, until its timeout (seen in CI after a fast redirect, with the page
-    /// there and live); and the load event it waits for otherwise was once not reported within 30 s on a loaded machine.
+    /// <c>WaitForURLAsync</c> with <c>WaitUntil = Commit</c>: when the address already matches it ignores Commit and
+    /// waits for the page's load event (playwright-dotnet#3365), which on a loaded machine was not reported within 60 s
+    /// after a fast redirect although the page was there and live; and its check-then-subscribe can lose the navigation
+    /// it waits for (playwright-dotnet#3364).
     /// </summary>
     public static Task WaitForPathAsync(IPage page, Func<string, bool> path, string what) =>
         Eventually.TrueAsync(() => path(new Uri(page.Url).AbsolutePath), what, TimeSpan.FromSeconds(60));
