@@ -33,7 +33,7 @@ public sealed class RevisionTests
     /// <summary>
     /// A stdio child answers the <c>server/discover</c> probe only once its process has started. One that takes 6 s
     /// (longer than the SDK's default probe of 5 s, which then settled it on 2025-11-25) still gets the newest revision:
-    /// the probe waits two thirds of the connect timeout.
+    /// the probe waits two thirds of the connect timeout, not at most 5 s.
     /// </summary>
     [Fact]
     public async Task ASlowStartingStdioChild_StillNegotiatesTheNewestRevision()
@@ -41,6 +41,9 @@ public sealed class RevisionTests
         var settings = Stdio("slow");
         settings["Gateway:Servers:slow:Args:4"] = "--start-delay-ms";
         settings["Gateway:Servers:slow:Args:5"] = "6000";
+
+        // A probe of 40 s: the child's 6 s come on top of its own start, which under the suite's load took over 4 s.
+        settings["Gateway:Servers:slow:ConnectTimeout"] = "60";
         await using var gateway = await GatewayHost.StartAsync(Merge(settings, Agent("rev", Key, "slow/*")));
         await gateway.WaitForToolAsync("slow__echo");
 
