@@ -105,15 +105,9 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
     internal static async Task<(int Code, List<(string Scenario, bool Passed)> Results)> RunSuite02Async(ITestOutputHelper output, string url, string requirements, string? token = null, TimeSpan? timeout = null)
     {
         await NodeTools.EnsureConformance02Async();
-        List<string> args = [Path.Combine(SharedScripts.Directory, "conformance.sh"), "--url", url, "--requirements", requirements];
-        if (token is not null)
-        {
-            args.AddRange(["--token", token]);
-        }
-
         var (code, text) = await ServerEverything.RunAsync(
             "bash",
-            args,
+            Suite02Arguments(url, token, "--requirements", requirements),
             SharedScripts.Directory,
             NodeTools.Conformance02Environment,
             timeout);
@@ -128,17 +122,23 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
     /// <summary>Runs one scenario of suite 0.2.0-alpha.12 at the spec version <paramref name="requirements"/>; whether it passed.</summary>
     private static async Task<(string Scenario, bool Passed)> RunScenario02Async(ITestOutputHelper output, string url, string scenario, string requirements, string? token = null)
     {
-        List<string> args = [Path.Combine(SharedScripts.Directory, "conformance.sh"), "--url", url, "--scenario", scenario, "--spec-version", requirements];
+        var (_, text) = await ServerEverything.RunAsync("bash", Suite02Arguments(url, token, "--scenario", scenario, "--spec-version", requirements), SharedScripts.Directory, NodeTools.Conformance02Environment, null);
+        output.WriteLine(text);
+        var result = Assert.Single(ScenarioLine().Matches(text));
+        Assert.Equal(scenario, result.Groups[2].Value);
+        return (scenario, result.Groups[1].Value == "PASS");
+    }
+
+    /// <summary>conformance.sh against <paramref name="url"/> (with the agent's key when given), running what <paramref name="selection"/> names.</summary>
+    private static List<string> Suite02Arguments(string url, string? token, params string[] selection)
+    {
+        List<string> args = [Path.Combine(SharedScripts.Directory, "conformance.sh"), "--url", url, .. selection];
         if (token is not null)
         {
             args.AddRange(["--token", token]);
         }
 
-        var (_, text) = await ServerEverything.RunAsync("bash", args, SharedScripts.Directory, NodeTools.Conformance02Environment, null);
-        output.WriteLine(text);
-        var result = Assert.Single(ScenarioLine().Matches(text));
-        Assert.Equal(scenario, result.Groups[2].Value);
-        return (scenario, result.Groups[1].Value == "PASS");
+        return args;
     }
 
     private async Task AssertAllPassAsync(string url, string? token)
