@@ -89,7 +89,7 @@ public static class GatewayDataServiceCollectionExtensions
             services.AddSingleton<IDatabaseChanges>(sp => sp.GetRequiredService<SqliteChangeMonitor>());
             services.AddSingleton<IDatabaseCommits>(sp => sp.GetRequiredService<SqliteChangeMonitor>());
             services.AddHostedService(sp => sp.GetRequiredService<SqliteChangeMonitor>());
-            services.AddSingleton<IAuditAppender>(_ => new SqliteAuditAppender(database.ConnectionString));
+            services.AddSingleton<IAuditAppender>(sp => new SqliteAuditAppender(database.ConnectionString, sp.GetRequiredService<ILogger<SqliteWalCheckpointer>>()));
         }
 
         services.AddSingleton(audit ?? new AuditWriteOptions());

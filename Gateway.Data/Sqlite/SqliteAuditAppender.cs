@@ -2,6 +2,7 @@ using Gateway.Core.Audit;
 using Gateway.Data.Configurations;
 using Gateway.Data.Stores;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using SQLitePCL;
 
 namespace Gateway.Data.Sqlite;
@@ -16,9 +17,10 @@ namespace Gateway.Data.Sqlite;
 /// operating system holds it, so a killed gateway loses nothing). An fsync of the log covers every frame before it, so
 /// one durable commit also makes the earlier non-durable ones durable, and the log's checksums make a torn tail
 /// after a power loss end at a commit boundary: the chain on disk is always a gap-free prefix.
-/// <see cref="SyncAsync"/> fsyncs the log file directly, without a transaction.
+/// <see cref="SyncAsync"/> fsyncs the log file directly, without a transaction. The log is copied back into the database
+/// beside the writer, not in its commits (<see cref="SqliteWalCheckpointer"/>).
 /// </remarks>
-internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppender
+internal sealed class SqliteAuditAppender(string connectionString, ILogger? logger = null) : IAuditAppender
 {
     // Positional parameters: the statements are SQLite's own prepared statements, bound by index. Through
     // Microsoft.Data.Sqlite's commands every execution looked each of the 18 parameters up by name (a UTF-8 copy of the
@@ -37,6 +39,10 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
     private sqlite3_stmt? _insert;
     private FileStream? _wal;
     private bool? _full;
+    private readonly SqliteWalCheckpointer _checkpointer = new(connectionString, logger);
+
+    /// <summary>Gets how many background checkpoints ran to the end.</summary>
+    public long Checkpoints => _checkpointer.Checkpoints;
 
     public async Task<long> AppendAsync(IReadOnlyList<AuditRecord> records, bool durable, CancellationToken cancellationToken)
     {
@@ -73,6 +79,7 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
             }
 
             Run(db, _commit!);
+            _checkpointer.Appended(records.Count);
             return sequence;
         }
         catch
@@ -109,6 +116,7 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
 
     public async ValueTask DisposeAsync()
     {
+        await _checkpointer.DisposeAsync();
         _full = null;
         if (_wal is not null)
         {
@@ -118,9 +126,15 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
 
         // A batch that failed between BEGIN and COMMIT left its transaction open: roll it back here, since the
         // connection goes back to Microsoft.Data.Sqlite's pool, where the next user must not inherit it.
-        if (_connection?.Handle is { } db && raw.sqlite3_get_autocommit(db) == 0)
+        if (_connection?.Handle is { } db)
         {
-            raw.sqlite3_exec(db, "ROLLBACK");
+            if (raw.sqlite3_get_autocommit(db) == 0)
+            {
+                raw.sqlite3_exec(db, "ROLLBACK");
+            }
+
+            // Nor the writer's checkpoint setting: the pool's next user checkpoints as SQLite does by default.
+            raw.sqlite3_wal_autocheckpoint(db, 1000);
         }
 
         // Statements first: a connection with live statements would only become a zombie when closed.
@@ -156,6 +170,9 @@ internal sealed class SqliteAuditAppender(string connectionString) : IAuditAppen
             }
 
             var db = connection.Handle!;
+
+            // The commits leave checkpoints to the checkpointer; this is the backstop should it fall behind.
+            Check(db, raw.sqlite3_wal_autocheckpoint(db, SqliteWalCheckpointer.BackstopPages));
             _begin = Prepare(db, "BEGIN IMMEDIATE");
             _commit = Prepare(db, "COMMIT");
             _head = Prepare(db, HeadSql);

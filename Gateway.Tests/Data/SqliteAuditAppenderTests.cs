@@ -55,4 +55,43 @@ public sealed class SqliteAuditAppenderTests
         Assert.Equal(3, entries.Count);
         Assert.True(AuditSinkChainTests.Verify(entries).Intact);
     }
+
+    [Fact]
+    public async Task TheLogIsCheckpointedBesideTheWriter_SoItStaysSmall_AndThePooledConnectionCheckpointsAsSqliteDoes()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        var wal = db.Path + "-wal";
+        var appender = new SqliteAuditAppender($"Data Source={db.Path};Pooling=True");
+        await using (appender)
+        {
+            // 15 bursts of single-entry commits, 3,000 in all: about 23,000 log pages (90 MB). The writer's own
+            // automatic checkpoint is only a backstop at 4,000 pages; each burst here ends with a checkpoint beside it,
+            // and the next burst's first commit starts the log over.
+            long firstBurst = 0;
+            for (var burst = 1; burst <= 15; burst++)
+            {
+                for (var i = 0; i < SqliteWalCheckpointer.EveryRecords; i++)
+                {
+                    await appender.AppendAsync([AuditChainTests.Sample(i)], durable: false, TestContext.Timeout);
+                }
+
+                await Eventually.TrueAsync(() => appender.Checkpoints >= burst, $"checkpoint {burst} copied the whole log");
+                firstBurst = firstBurst == 0 ? new FileInfo(wal).Length : firstBurst;
+            }
+
+            // About one burst's pages (200 commits of 7-8 pages each: 6 MB), where a log that never started over would
+            // have grown to the backstop's 4,000 pages (16 MB) by the third.
+            var length = new FileInfo(wal).Length;
+            Assert.True(length < firstBurst * 3 / 2, $"the log stays at about one burst ({length:N0} bytes after 15, {firstBurst:N0} after the first)");
+        }
+
+        Assert.Equal(3000, db.Reader.ReadEntries().Count());
+
+        // The writer's connection went back to the pool as SQLite makes them: checkpointing at 1,000 pages.
+        using var pooled = new SqliteConnection($"Data Source={db.Path};Pooling=True");
+        pooled.Open();
+        using var query = pooled.CreateCommand();
+        query.CommandText = "PRAGMA wal_autocheckpoint;";
+        Assert.Equal(1000L, (long)query.ExecuteScalar()!);
+    }
 }
