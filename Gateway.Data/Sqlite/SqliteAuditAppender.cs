@@ -209,10 +209,10 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
     /// </summary>
     /// <remarks>
     /// SQLite's own busy handler sleeps 1, 2, 5, 10 ms between tries. The usage exchange's two commits hold the lock
-    /// about a second apart for 1-3.5 ms (their fsyncs), and a call's <c>started</c> entry that met them slept 1-3 ms
-    /// past their end (strace, 2026-12-02): most of the commit's p99. So the first milliseconds are spent yielding the
-    /// processor and trying again, which takes the lock as soon as it is let go; a longer hold (another gateway on the
-    /// same file, a checkpoint) is waited for in 1 ms sleeps, like SQLite's.
+    /// for 1-3.5 ms (their fsyncs) about once a second, and a call's <c>started</c> entry that met them slept in 1 and
+    /// 2 ms steps past their end (strace, 2026-12-02). So the first milliseconds are spent yielding the processor and
+    /// trying again, which takes the lock as soon as it is let go; a longer hold (another gateway on the same file,
+    /// another connection's checkpoint) is waited for in 1 ms sleeps, like SQLite's.
     /// </remarks>
     private static void BeginImmediate(sqlite3 db, sqlite3_stmt begin)
     {
