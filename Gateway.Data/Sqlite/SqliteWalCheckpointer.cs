@@ -13,7 +13,7 @@ namespace Gateway.Data.Sqlite;
 /// SQLite's automatic checkpoint runs in the <c>COMMIT</c> that finds the log past 1,000 pages: that commit also copies
 /// the pages into the database file and fsyncs it. Under a sequential load (2026-12-02, strace) that was one commit in
 /// about 110 calls, and it took 6-7 ms (5 ms copying, 1-1.5 ms the database's fsync) on the call whose <c>started</c>
-/// entry it was: the added p99. The writer's connection now only checkpoints as a backstop (<see cref="BackstopPages"/>,
+/// entry it was, a tail on about one call in a hundred. The writer's connection now only checkpoints as a backstop (<see cref="BackstopPages"/>,
 /// if this falls behind); every <see cref="EveryRecords"/> appended records a <c>PASSIVE</c> checkpoint runs here, which
 /// takes no lock a writer waits for (SQLite keeps appending to the log while it copies) and never waits itself: what a
 /// reader still needs is left for the next one. Durability is unchanged: a committed frame is in the log, which SQLite
@@ -21,7 +21,10 @@ namespace Gateway.Data.Sqlite;
 /// </remarks>
 internal sealed partial class SqliteWalCheckpointer(string connectionString, ILogger? logger = null) : IAsyncDisposable
 {
-    /// <summary>Appended records between two checkpoints: about 1,000 log pages at the 4-5 pages an entry's commit writes.</summary>
+    /// <summary>
+    /// Appended records between two checkpoints: about 1,500 log pages at the 7-8 pages a one-entry commit writes (the
+    /// table, the five indexes every entry enters, the AUTOINCREMENT sequence).
+    /// </summary>
     public const int EveryRecords = 200;
 
     /// <summary>The writer's own automatic checkpoint, only reached when the background one cannot keep up.</summary>
