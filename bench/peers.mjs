@@ -453,40 +453,25 @@ function stats(xs) {
 }
 const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
 
-// The gateway's durability floor: one 512-byte append made durable, in the folder that holds its database.
-function fdatasyncBench(dir, n) {
+// The gateway's durability floor: one 512-byte append made durable, in the folder that holds its database. With a
+// gap, each append comes that many milliseconds after the previous one: the gateway's commits come one per call, not
+// back to back, and on the development VM a flush after a 4 ms pause cost about twice as much (p50 0.41-0.48 ms
+// against 0.16-0.24 ms; 2026-12-02).
+async function fdatasyncBench(dir, n, gapMs = 0) {
   const file = path.join(dir, 'fdatasync-probe.bin');
   const buf = Buffer.alloc(512, 0x61);
   const fd = fs.openSync(file, 'a');
   const lat = [];
   try {
     for (let i = 0; i < n; i++) {
+      if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
       const t0 = performance.now();
       fs.writeSync(fd, buf);
       fs.fdatasyncSync(fd);
       lat.push(performance.now() - t0);
     }
   } finally { fs.closeSync(fd); fs.rmSync(file, { force: true }); }
-  return { dir, fs: fsType(dir), ...stats(lat) };
-}
-// The same append made durable after a pause as long as a sequential call through the gateway takes (about 4 ms):
-// the gateway's commits come one per call, not back to back, and on the development VM a flush after an idle gap cost
-// about twice as much (p50 0.41-0.48 ms against 0.16-0.24 ms; 2026-12-02).
-async function fdatasyncPacedBench(dir, n, gapMs) {
-  const file = path.join(dir, 'fdatasync-probe-paced.bin');
-  const buf = Buffer.alloc(512, 0x61);
-  const fd = fs.openSync(file, 'a');
-  const lat = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      await new Promise((resolve) => setTimeout(resolve, gapMs));
-      const t0 = performance.now();
-      fs.writeSync(fd, buf);
-      fs.fdatasyncSync(fd);
-      lat.push(performance.now() - t0);
-    }
-  } finally { fs.closeSync(fd); fs.rmSync(file, { force: true }); }
-  return { dir, gapMs, ...stats(lat) };
+  return { dir, fs: fsType(dir), gapMs, ...stats(lat) };
 }
 function fsType(dir) {
   const names = { 0xef53: 'ext4', 0x01021994: 'tmpfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x794c7630: 'overlay', 0x2fc12fc1: 'zfs' };
@@ -602,10 +587,10 @@ async function main() {
   const gw = targets.find((t) => t.dataDir && !t.failed) ?? targets.find((t) => t.dataDir);
   const fsyncDir = gw?.dataDir ?? cfg.tmp;
   fs.mkdirSync(fsyncDir, { recursive: true });
-  const fsync = cfg.fsyncN ? fdatasyncBench(fsyncDir, cfg.fsyncN) : undefined;
+  const fsync = cfg.fsyncN ? await fdatasyncBench(fsyncDir, cfg.fsyncN) : undefined;
   report.fdatasync = fsync;
   if (fsync) console.log(`\n== fdatasync: ${fsync.n} x (write 512 B + fdatasync) in ${fsync.dir} (${fsync.fs}): p50 ${f(fsync.p50)} ms, p90 ${f(fsync.p90)} ms, p99 ${f(fsync.p99)} ms, max ${f(fsync.max)} ms`);
-  const paced = cfg.fsyncN ? await fdatasyncPacedBench(fsyncDir, Math.min(cfg.fsyncN, 500), 4) : undefined;
+  const paced = cfg.fsyncN ? await fdatasyncBench(fsyncDir, Math.min(cfg.fsyncN, 500), 4) : undefined;
   report.fdatasyncPaced = paced;
   if (paced) console.log(`   paced, ${paced.n} x the same after a ${paced.gapMs} ms pause each (a call's cadence): p50 ${f(paced.p50)} ms, p90 ${f(paced.p90)} ms, p99 ${f(paced.p99)} ms, max ${f(paced.max)} ms`);
 
