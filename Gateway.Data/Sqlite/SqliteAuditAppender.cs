@@ -263,8 +263,7 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
     /// <summary>Runs a statement that returns no rows, and resets it for its next use (also when it failed).</summary>
     private static void Run(sqlite3 db, sqlite3_stmt statement)
     {
-        var rc = raw.sqlite3_step(statement);
-        raw.sqlite3_reset(statement);
+        var rc = Step(statement);
         if (rc != raw.SQLITE_DONE)
         {
             Check(db, rc);
