@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Gateway.Core.Audit;
 using Gateway.Data.Configurations;
 using Gateway.Data.Stores;
@@ -33,10 +32,6 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
 
     private const string HeadSql = "SELECT Sequence, Hash FROM AuditEntries ORDER BY Sequence DESC LIMIT 1";
 
-    // As long as the busy_timeout SQLite had before; yielding only briefly, since a yield loop keeps a core busy.
-    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan YieldFor = TimeSpan.FromMilliseconds(5);
-
     private SqliteConnection? _connection;
     private sqlite3_stmt? _begin;
     private sqlite3_stmt? _commit;
@@ -60,7 +55,7 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
             // BEGIN IMMEDIATE: the write lock is taken before the head is read, so no other writer (another gateway on the
             // same file) can append between our read of the head and our commit. A failure anywhere below rolls the
             // transaction back and drops the connection (catch, DisposeAsync).
-            BeginImmediate(db, _begin!);
+            Run(db, _begin!);
             long sequence = 0;
             var previous = AuditChain.Genesis;
             var rc = raw.sqlite3_step(_head);
@@ -138,10 +133,8 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
                 raw.sqlite3_exec(db, "ROLLBACK");
             }
 
-            // Nor the writer's own settings: the pool's next user checkpoints as SQLite does by default, and waits for
-            // the write lock in SQLite's busy handler.
+            // Nor the writer's checkpoint setting: the pool's next user checkpoints as SQLite does by default.
             raw.sqlite3_wal_autocheckpoint(db, 1000);
-            raw.sqlite3_busy_timeout(db, (int)BusyTimeout.TotalMilliseconds);
         }
 
         // Statements first: a connection with live statements would only become a zombie when closed.
@@ -169,10 +162,14 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
         await connection.OpenAsync(cancellationToken);
         try
         {
-            var db = connection.Handle!;
+            await using (var pragma = connection.CreateCommand())
+            {
+                // busy_timeout: another instance on the same file may hold the write lock; SQLite retries in small steps.
+                pragma.CommandText = "PRAGMA busy_timeout=10000;";
+                await pragma.ExecuteNonQueryAsync(cancellationToken);
+            }
 
-            // No busy handler: the one statement that waits for a lock is BEGIN IMMEDIATE, and BeginImmediate waits itself.
-            Check(db, raw.sqlite3_busy_timeout(db, 0));
+            var db = connection.Handle!;
 
             // The commits leave checkpoints to the checkpointer; this is the backstop should it fall behind.
             Check(db, raw.sqlite3_wal_autocheckpoint(db, SqliteWalCheckpointer.BackstopPages));
@@ -204,55 +201,6 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
         _full = full;
     }
 
-    /// <summary>
-    /// Takes the write lock, waiting up to <see cref="BusyTimeout"/> for another connection that holds it.
-    /// </summary>
-    /// <remarks>
-    /// SQLite's own busy handler sleeps 1, 2, 5, 10 ms between tries. The usage exchange's two commits hold the lock
-    /// for 1-3.5 ms (their fsyncs) about once a second, and a call's <c>started</c> entry that met them slept in 1 and
-    /// 2 ms steps past their end (strace, 2026-12-02). So the first milliseconds are spent yielding the processor and
-    /// trying again, which takes the lock as soon as it is let go; a longer hold (another gateway on the same file,
-    /// another connection's checkpoint) is waited for in 1 ms sleeps, like SQLite's.
-    /// </remarks>
-    private static void BeginImmediate(sqlite3 db, sqlite3_stmt begin)
-    {
-        var rc = Step(begin);
-        if (rc == raw.SQLITE_BUSY)
-        {
-            var waiting = Stopwatch.GetTimestamp();
-            var spinner = default(SpinWait);
-            while (rc == raw.SQLITE_BUSY)
-            {
-                var waited = Stopwatch.GetElapsedTime(waiting);
-                if (waited >= BusyTimeout)
-                {
-                    break;
-                }
-
-                if (waited < YieldFor)
-                {
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                }
-                else
-                {
-                    Thread.Sleep(1);
-                }
-
-                rc = Step(begin);
-            }
-        }
-
-        Check(db, rc);
-    }
-
-    /// <summary>Steps a statement that returns no rows and resets it; returns the step's result.</summary>
-    private static int Step(sqlite3_stmt statement)
-    {
-        var rc = raw.sqlite3_step(statement);
-        raw.sqlite3_reset(statement);
-        return rc;
-    }
-
     private static sqlite3_stmt Prepare(sqlite3 db, string sql)
     {
         // PERSISTENT: kept for the connection's life, so SQLite allocates it outside its short-lived lookaside memory.
@@ -263,7 +211,8 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
     /// <summary>Runs a statement that returns no rows, and resets it for its next use (also when it failed).</summary>
     private static void Run(sqlite3 db, sqlite3_stmt statement)
     {
-        var rc = Step(statement);
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
         if (rc != raw.SQLITE_DONE)
         {
             Check(db, rc);

@@ -94,41 +94,4 @@ public sealed class SqliteAuditAppenderTests
         query.CommandText = "PRAGMA wal_autocheckpoint;";
         Assert.Equal(1000L, (long)query.ExecuteScalar()!);
     }
-
-    [Fact]
-    public async Task AWriteLockHeldElsewhere_IsWaitedFor_AndTheBatchCommitsOnceItIsLetGo()
-    {
-        await using var db = await AuditDatabase.OpenAsync();
-        var appender = new SqliteAuditAppender($"Data Source={db.Path};Pooling=True");
-        await using (appender)
-        {
-            Assert.Equal(1, await appender.AppendAsync([AuditChainTests.Sample(0)], durable: true, TestContext.Timeout));
-
-            // Another writer (the usage exchange, another gateway on the file) holds the write lock for 200 ms.
-            using var other = new SqliteConnection($"Data Source={db.Path};Pooling=False");
-            other.Open();
-            using (var begin = other.CreateCommand())
-            {
-                begin.CommandText = "BEGIN IMMEDIATE;";
-                begin.ExecuteNonQuery();
-            }
-
-            var letGo = Task.Run(async () =>
-            {
-                await Task.Delay(200);
-                using var rollback = other.CreateCommand();
-                rollback.CommandText = "ROLLBACK;";
-                rollback.ExecuteNonQuery();
-            });
-
-            // Past its yielding (5 ms) into its sleeps, and then committed: not SQLITE_BUSY.
-            var last = await Task.Run(() => appender.AppendAsync([AuditChainTests.Sample(1), AuditChainTests.Sample(2)], durable: true, TestContext.Timeout));
-            await letGo;
-            Assert.Equal(3, last);
-        }
-
-        var entries = db.Reader.ReadEntries().ToList();
-        Assert.Equal(3, entries.Count);
-        Assert.True(AuditSinkChainTests.Verify(entries).Intact);
-    }
 }
