@@ -1,6 +1,8 @@
+using System.Data;
 using System.Data.Common;
 using Gateway.Core.Limits;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Gateway.Data.Stores;
@@ -16,6 +18,14 @@ namespace Gateway.Data.Stores;
 /// number; set, not added), and one <see cref="AliveSpan"/> row per instance holds when it last said it was alive
 /// (<c>Count</c> = Unix seconds). An instance's rows count only while it is seen alive; a killed one's stop counting,
 /// and are pruned with the ended windows.
+/// <para>
+/// The exchanges commit without waiting for the disk (<see cref="BeginUnsyncedAsync"/>): counts are not evidence, and
+/// under load they commit twice a second. On SQLite a commit that fsyncs holds the file's one write lock through the
+/// flush, so a call's durable audit commit that came at that moment waited in SQLite's busy handler (1-2 ms sleeps,
+/// seen with strace) and the disk flushed twice more a second. An unsynced commit is in the operating system at once
+/// (a killed gateway loses nothing) and on disk with the next durable commit of any connection, the audit's included;
+/// a power loss can take the last second's counts back, never a recorded call.
+/// </para>
 /// </remarks>
 internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> factory) : IUsageCounterStore
 {
@@ -61,10 +71,10 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
 
         // Only a batch with changes takes the write lock (SQLite) or writes; the totals alone are one read.
-        await using var transaction = changes.Count > 0 ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = changes.Count > 0 ? await BeginUnsyncedAsync(db.Database, cancellationToken) : null;
         var connection = db.Database.GetDbConnection();
-        var dbTransaction = transaction?.GetDbTransaction();
+        var dbTransaction = transaction?.DbTransaction;
         if (changes.Count > 0)
         {
             await using var upsert = Command(connection, dbTransaction, Upsert);
@@ -107,10 +117,10 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
 
         // Writes only when something changed or calls are held (the sign of life): an idle gateway only reads.
         var writes = changed.Count > 0 || holdsAny;
-        await using var transaction = writes ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = writes ? await BeginUnsyncedAsync(db.Database, cancellationToken) : null;
         var connection = db.Database.GetDbConnection();
-        var dbTransaction = transaction?.GetDbTransaction();
+        var dbTransaction = transaction?.DbTransaction;
         if (holdsAny)
         {
             await using var alive = Command(connection, dbTransaction, SetInFlight);
@@ -179,6 +189,70 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
         prune.Add("@alive", AliveSpan);
         prune.Add("@before", before);
         await prune.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Begins a transaction whose commit does not wait for the disk (see the remarks): SQLite's <c>synchronous</c> is
+    /// per connection and fixed for a transaction, so it is set before <c>BEGIN</c> and set back when the transaction
+    /// ends (the pooled connection goes on to others); PostgreSQL's <c>SET LOCAL synchronous_commit</c> lasts only the
+    /// transaction. The connection must be open.
+    /// </summary>
+    private static async Task<UnsyncedTransaction> BeginUnsyncedAsync(DatabaseFacade database, CancellationToken cancellationToken)
+    {
+        var connection = database.GetDbConnection();
+        var sqlite = database.IsSqlite();
+        if (sqlite)
+        {
+            await Execute(connection, null, "PRAGMA synchronous=NORMAL", cancellationToken);
+        }
+
+        IDbContextTransaction? transaction = null;
+        try
+        {
+            transaction = await database.BeginTransactionAsync(cancellationToken);
+            if (!sqlite)
+            {
+                await Execute(connection, transaction.GetDbTransaction(), "SET LOCAL synchronous_commit = off", cancellationToken);
+            }
+
+            return new UnsyncedTransaction(transaction, sqlite ? connection : null);
+        }
+        catch when (sqlite)
+        {
+            // BEGIN failed (the connection was busy past its timeout, or the wait was cancelled): the connection is not
+            // left at NORMAL for whoever takes it from the pool next.
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
+
+            await Execute(connection, null, "PRAGMA synchronous=FULL", CancellationToken.None);
+            throw;
+        }
+    }
+
+    private static async Task Execute(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A transaction begun by <see cref="BeginUnsyncedAsync"/>: ending it sets SQLite's connection back to FULL.</summary>
+    private sealed class UnsyncedTransaction(IDbContextTransaction transaction, DbConnection? sqlite) : IAsyncDisposable
+    {
+        public DbTransaction DbTransaction => transaction.GetDbTransaction();
+
+        public Task CommitAsync(CancellationToken cancellationToken) => transaction.CommitAsync(cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            if (sqlite is { State: ConnectionState.Open })
+            {
+                // Not cancellable: a connection left at NORMAL would make the next user's commits undurable.
+                await Execute(sqlite, null, "PRAGMA synchronous=FULL", CancellationToken.None);
+            }
+        }
     }
 
     private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
