@@ -1,8 +1,6 @@
-using System.Data;
 using System.Data.Common;
 using Gateway.Core.Limits;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Gateway.Data.Stores;
@@ -19,7 +17,7 @@ namespace Gateway.Data.Stores;
 /// (<c>Count</c> = Unix seconds). An instance's rows count only while it is seen alive; a killed one's stop counting,
 /// and are pruned with the ended windows.
 /// <para>
-/// The exchanges commit without waiting for the disk (<see cref="BeginUnsyncedAsync"/>): counts are not evidence, and
+/// The exchanges commit without waiting for the disk (<see cref="RunAsync"/>): counts are not evidence, and
 /// under load they commit twice a second. On SQLite a commit that fsyncs holds the file's one write lock through the
 /// flush, so a call's durable audit commit that came at that moment waited in SQLite's busy handler (1-2 ms sleeps,
 /// seen with strace) and the disk flushed twice more a second. An unsynced commit is in the operating system at once
@@ -66,15 +64,12 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
         WHERE ("Span" = @minuteSpan AND "WindowStart" = @minute) OR ("Span" = @daySpan AND "WindowStart" = @day)
         """;
 
-    public async Task<IReadOnlyList<UsageCount>> ExchangeAsync(IReadOnlyCollection<UsageCount> changes, long minute, long day, CancellationToken cancellationToken)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+    // Only a batch with changes takes the write lock (SQLite) or writes; the totals alone are one read.
+    public Task<IReadOnlyList<UsageCount>> ExchangeAsync(IReadOnlyCollection<UsageCount> changes, long minute, long day, CancellationToken cancellationToken) =>
+        RunAsync(changes.Count > 0, (connection, dbTransaction) => ExchangeAsync(connection, dbTransaction, changes, minute, day, cancellationToken), cancellationToken);
 
-        // Only a batch with changes takes the write lock (SQLite) or writes; the totals alone are one read.
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var transaction = changes.Count > 0 ? await BeginUnsyncedAsync(db.Database, cancellationToken) : null;
-        var connection = db.Database.GetDbConnection();
-        var dbTransaction = transaction?.DbTransaction;
+    private static async Task<IReadOnlyList<UsageCount>> ExchangeAsync(DbConnection connection, DbTransaction? dbTransaction, IReadOnlyCollection<UsageCount> changes, long minute, long day, CancellationToken cancellationToken)
+    {
         if (changes.Count > 0)
         {
             await using var upsert = Command(connection, dbTransaction, Upsert);
@@ -103,24 +98,15 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
             }
         }
 
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
-
         return totals;
     }
 
-    public async Task<IReadOnlyList<InFlightCount>> ExchangeInFlightAsync(long instance, IReadOnlyCollection<InFlightCount> changed, bool holdsAny, long now, long aliveSince, CancellationToken cancellationToken)
-    {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+    // Writes only when something changed or calls are held (the sign of life): an idle gateway only reads.
+    public Task<IReadOnlyList<InFlightCount>> ExchangeInFlightAsync(long instance, IReadOnlyCollection<InFlightCount> changed, bool holdsAny, long now, long aliveSince, CancellationToken cancellationToken) =>
+        RunAsync(changed.Count > 0 || holdsAny, (connection, dbTransaction) => ExchangeInFlightAsync(connection, dbTransaction, instance, changed, holdsAny, now, aliveSince, cancellationToken), cancellationToken);
 
-        // Writes only when something changed or calls are held (the sign of life): an idle gateway only reads.
-        var writes = changed.Count > 0 || holdsAny;
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var transaction = writes ? await BeginUnsyncedAsync(db.Database, cancellationToken) : null;
-        var connection = db.Database.GetDbConnection();
-        var dbTransaction = transaction?.DbTransaction;
+    private static async Task<IReadOnlyList<InFlightCount>> ExchangeInFlightAsync(DbConnection connection, DbTransaction? dbTransaction, long instance, IReadOnlyCollection<InFlightCount> changed, bool holdsAny, long now, long aliveSince, CancellationToken cancellationToken)
+    {
         if (holdsAny)
         {
             await using var alive = Command(connection, dbTransaction, SetInFlight);
@@ -171,11 +157,6 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
             }
         }
 
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
-
         return others;
     }
 
@@ -192,42 +173,46 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
     }
 
     /// <summary>
-    /// Begins a transaction whose commit does not wait for the disk (see the remarks): SQLite's <c>synchronous</c> is
-    /// per connection and fixed for a transaction, so it is set before <c>BEGIN</c> and set back when the transaction
-    /// ends (the pooled connection goes on to others); PostgreSQL's <c>SET LOCAL synchronous_commit</c> lasts only the
-    /// transaction. The connection must be open.
+    /// Runs an exchange on one connection: with <paramref name="writes"/>, in a transaction whose commit does not wait
+    /// for the disk (see the remarks), else without a transaction. SQLite's <c>synchronous</c> is per connection and
+    /// fixed for a transaction, so it is set before <c>BEGIN</c> and set back to FULL however the exchange ends (the
+    /// pooled connection goes on to others); PostgreSQL's <c>SET LOCAL synchronous_commit</c> lasts only the transaction.
     /// </summary>
-    private static async Task<UnsyncedTransaction> BeginUnsyncedAsync(DatabaseFacade database, CancellationToken cancellationToken)
+    private async Task<T> RunAsync<T>(bool writes, Func<DbConnection, DbTransaction?, Task<T>> exchange, CancellationToken cancellationToken)
     {
-        var connection = database.GetDbConnection();
-        var sqlite = database.IsSqlite();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var connection = db.Database.GetDbConnection();
+        if (!writes)
+        {
+            return await exchange(connection, null);
+        }
+
+        var sqlite = db.Database.IsSqlite();
         if (sqlite)
         {
             await Execute(connection, null, "PRAGMA synchronous=NORMAL", cancellationToken);
         }
 
-        IDbContextTransaction? transaction = null;
         try
         {
-            transaction = await database.BeginTransactionAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (!sqlite)
             {
                 await Execute(connection, transaction.GetDbTransaction(), "SET LOCAL synchronous_commit = off", cancellationToken);
             }
 
-            return new UnsyncedTransaction(transaction, sqlite ? connection : null);
+            var result = await exchange(connection, transaction.GetDbTransaction());
+            await transaction.CommitAsync(cancellationToken);
+            return result;
         }
-        catch when (sqlite)
+        finally
         {
-            // BEGIN failed (the connection was busy past its timeout, or the wait was cancelled): the connection is not
-            // left at NORMAL for whoever takes it from the pool next.
-            if (transaction is not null)
+            if (sqlite)
             {
-                await transaction.DisposeAsync();
+                // Not cancellable: a connection left at NORMAL would make the next user's commits undurable.
+                await Execute(connection, null, "PRAGMA synchronous=FULL", CancellationToken.None);
             }
-
-            await Execute(connection, null, "PRAGMA synchronous=FULL", CancellationToken.None);
-            throw;
         }
     }
 
@@ -235,24 +220,6 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
     {
         await using var command = Command(connection, transaction, sql);
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>A transaction begun by <see cref="BeginUnsyncedAsync"/>: ending it sets SQLite's connection back to FULL.</summary>
-    private sealed class UnsyncedTransaction(IDbContextTransaction transaction, DbConnection? sqlite) : IAsyncDisposable
-    {
-        public DbTransaction DbTransaction => transaction.GetDbTransaction();
-
-        public Task CommitAsync(CancellationToken cancellationToken) => transaction.CommitAsync(cancellationToken);
-
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.DisposeAsync();
-            if (sqlite is { State: ConnectionState.Open })
-            {
-                // Not cancellable: a connection left at NORMAL would make the next user's commits undurable.
-                await Execute(sqlite, null, "PRAGMA synchronous=FULL", CancellationToken.None);
-            }
-        }
     }
 
     private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)

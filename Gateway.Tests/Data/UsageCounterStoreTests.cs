@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Npgsql;
 
 namespace Gateway.Tests.Data;
 
@@ -45,13 +46,9 @@ public sealed class UsageCounterStoreTests
         // The pooled connection they ran on is back at FULL for its next user, even one that opens it outside EF Core
         // (the interceptor that sets FULL runs only at EF Core's opens, so this looks before any other EF Core open; and with
         // the very string, as SQLite's pool is keyed by it).
-        await using (var next = provider == DatabaseProvider.Sqlite ? new SqliteConnection(own.ConnectionString) : own.OpenConnection())
+        await using (DbConnection next = provider == DatabaseProvider.Sqlite ? new SqliteConnection(own.ConnectionString) : new NpgsqlConnection(own.ConnectionString))
         {
-            if (next.State != System.Data.ConnectionState.Open)
-            {
-                await next.OpenAsync(TestContext.Timeout);
-            }
-
+            await next.OpenAsync(TestContext.Timeout);
             Assert.Equal(provider == DatabaseProvider.Sqlite ? "2" : "on", await CommitProbe.ReadAsync(next, null, TestContext.Timeout));
         }
 
@@ -74,7 +71,7 @@ public sealed class UsageCounterStoreTests
         {
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = connection.GetType().Name.StartsWith("Sqlite", StringComparison.Ordinal) ? "PRAGMA synchronous" : "SHOW synchronous_commit";
+            command.CommandText = connection is SqliteConnection ? "PRAGMA synchronous" : "SHOW synchronous_commit";
             return Convert.ToString(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture)!;
         }
 
