@@ -36,9 +36,12 @@ public sealed class RevocationTimingTests(ITestOutputHelper output)
             var watch = Stopwatch.StartNew();
 
             // Polling here only measures; what ends the session is the second instance's own refresh.
-            await WaitAsync(() => Task.FromResult(registry.Count == 0), TimeSpan.FromSeconds(5));
+            await WaitAsync(() => Task.FromResult(registry.Count == 0), TimeSpan.FromSeconds(10));
             output.WriteLine($"session ended {watch.Elapsed.TotalMilliseconds:0} ms after the disable");
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1.5), $"the session ended after {watch.Elapsed.TotalMilliseconds:0} ms");
+
+            // One poll interval (1 s) plus the reload: well under the 5-minute reconciliation or any session timeout,
+            // with room for a loaded test machine (1.96 s seen once under CI load against a former 1.5 s bound).
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), $"the session ended after {watch.Elapsed.TotalMilliseconds:0} ms");
         }
         finally
         {
