@@ -25,6 +25,9 @@ internal static class GatewayCoreExtensions
                 o => o.Mcp.MaxRequestStateBytes is >= 1024 and <= 1024 * 1024 && o.Mcp.InputRequiredLifetime > TimeSpan.Zero && o.Mcp.InputRequiredLifetime <= TimeSpan.FromDays(1),
                 "Gateway:Mcp:MaxRequestStateBytes must be between 1024 and 1048576, and Gateway:Mcp:InputRequiredLifetime between 0 (exclusive) and one day.")
             .Validate(
+                o => o.Mcp.ResponseHeaderHold >= TimeSpan.Zero && o.Mcp.ResponseHeaderHold <= TimeSpan.FromSeconds(30),
+                "Gateway:Mcp:ResponseHeaderHold must be between 0 and 30 seconds.")
+            .Validate(
                 o => o.Admin.AuditorApiKey is null || (o.Admin.AuditorApiKey.Length >= 16 && o.Admin.AuditorApiKey != o.Admin.ApiKey),
                 "Gateway:Admin:AuditorApiKey must be at least 16 characters and differ from Gateway:Admin:ApiKey.")
             .ValidateOnStart();

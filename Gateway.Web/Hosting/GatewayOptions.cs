@@ -148,6 +148,13 @@ public sealed class McpEndpointOptions
     /// </summary>
     public int MaxRequestStateBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Gets or sets how long the headers of an answer on an event stream may wait for its first event, so a call answered
+    /// within it goes out in one send instead of two (headers, then the event). A longer call gets its headers when it
+    /// ends. Zero sends them as soon as the request is taken. The default is 250 ms.
+    /// </summary>
+    public TimeSpan ResponseHeaderHold { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Gets or sets the host names (besides loopback) agents may use to reach <c>/mcp</c>; <c>*</c> allows any.</summary>
     public List<string> AllowedHosts { get; set; } = [];
 

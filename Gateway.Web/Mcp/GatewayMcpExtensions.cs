@@ -119,7 +119,8 @@ internal static class GatewayMcpExtensions
             .UseMiddleware<UnsupportedVersionMiddleware>()
             .UseMiddleware<ParamHeaderMiddleware>()
             .UseMiddleware<Gateway.Web.Limits.LimitStatusMiddleware>()
-            .Use(shared.ForgetEndedAsync));
+            .Use(shared.ForgetEndedAsync)
+            .UseMiddleware<Gateway.Web.Mcp.HeaderFlush.HeldHeaderFlush>());
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
 
         // Every virtual server at /mcp/{name}: the same handlers, which read the name from the request's path.
