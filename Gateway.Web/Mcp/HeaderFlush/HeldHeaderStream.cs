@@ -5,10 +5,10 @@ namespace Gateway.Web.Mcp.HeaderFlush;
 /// first event instead of on their own. The MCP SDK flushes a 2025-11-25 POST's event-stream headers as soon as it has
 /// the request (so a client waiting on a long call sees the response start); for a call answered within the hold
 /// (<c>Gateway:Mcp:ResponseHeaderHold</c>) that is one more send, one more wake of Kestrel's output loop and one more read for
-/// the agent, on every call. A held flush goes out when the grace ends with nothing written (a long call, a held
+/// the agent, on every call. A held flush goes out when the hold ends with nothing written (a long call, a held
 /// approval), or at the first write, whichever comes first; flushes after that pass through.
 /// </summary>
-internal sealed class HeldHeaderStream(Stream inner, TimeProvider time, TimeSpan grace) : Stream
+internal sealed class HeldHeaderStream(Stream inner, TimeProvider time, TimeSpan hold) : Stream
 {
     private readonly Lock _gate = new();
     private ITimer? _timer;
@@ -35,7 +35,7 @@ internal sealed class HeldHeaderStream(Stream inner, TimeProvider time, TimeSpan
             if (!_started)
             {
                 // Nothing written yet: the headers wait for the first event or the end of the hold.
-                _timer ??= time.CreateTimer(static s => ((HeldHeaderStream)s!).SendHeld(), this, grace, Timeout.InfiniteTimeSpan);
+                _timer ??= time.CreateTimer(static s => ((HeldHeaderStream)s!).SendHeld(), this, hold, Timeout.InfiniteTimeSpan);
                 return Task.CompletedTask;
             }
 
