@@ -150,8 +150,8 @@ public sealed class McpEndpointOptions
 
     /// <summary>
     /// Gets or sets how long the headers of an answer on an event stream may wait for its first event, so a call answered
-    /// within it goes out in one send instead of two (headers, then the event). A longer call gets its headers when it
-    /// ends. Zero sends them as soon as the request is taken. The default is 250 ms.
+    /// within it goes out in one send instead of two (headers, then the event). A longer call gets its headers when the
+    /// hold ends. Zero sends them as soon as the request is taken. The default is 250 ms.
     /// </summary>
     public TimeSpan ResponseHeaderHold { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -120,6 +120,7 @@ internal static class GatewayMcpExtensions
             .UseMiddleware<ParamHeaderMiddleware>()
             .UseMiddleware<Gateway.Web.Limits.LimitStatusMiddleware>()
             .Use(shared.ForgetEndedAsync)
+            // Last, so only what the SDK writes is held; the refusals above answer at once.
             .UseMiddleware<Gateway.Web.Mcp.HeaderFlush.HeldHeaderFlush>());
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
 

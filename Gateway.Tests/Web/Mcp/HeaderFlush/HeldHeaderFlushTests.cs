@@ -101,10 +101,12 @@ public sealed class HeldHeaderFlushTests
             ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = "initialize",
             ["params"] = new JsonObject { ["protocolVersion"] = "2025-11-25", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "raw", ["version"] = "1" } },
         }.ToJsonString();
-        using var opened = await http.SendAsync(Post(gateway, null, initialize), TestContext.Timeout);
+        using var initializeRequest = Post(gateway, null, initialize);
+        using var opened = await http.SendAsync(initializeRequest, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
         var session = opened.Headers.GetValues("Mcp-Session-Id").Single();
-        using var initialized = await http.SendAsync(Post(gateway, session, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), TestContext.Timeout);
+        using var initializedRequest = Post(gateway, session, """{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        using var initialized = await http.SendAsync(initializedRequest, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
         return session;
     }
