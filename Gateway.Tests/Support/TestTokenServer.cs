@@ -29,7 +29,10 @@ internal sealed class TestTokenServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly Lock _lock = new();
     private TaskCompletionSource _issued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile TaskCompletionSource? _hold;
     private int _count;
+    private int _abandoned;
 
     private TestTokenServer(WebApplication app) => _app = app;
 
@@ -42,6 +45,9 @@ internal sealed class TestTokenServer : IAsyncDisposable
     public SigningCredentials SigningCredentials { get; private set; } = null!;
 
     public string TokenEndpoint => Issuer + "connect/token";
+
+    /// <summary>Gets how many held answers the client had given up on (closed its request) when they were released.</summary>
+    public int AbandonedAnswers => Volatile.Read(ref _abandoned);
 
     /// <summary>Gets how many access tokens were issued.</summary>
     public int Issued => Volatile.Read(ref _count);
@@ -79,6 +85,40 @@ internal sealed class TestTokenServer : IAsyncDisposable
             });
         var app = builder.Build();
         var server = new TestTokenServer(app);
+        app.Use(async (context, next) =>
+        {
+            var hold = server._hold;
+            if (hold is null || !context.Request.Path.StartsWithSegments("/connect/token"))
+            {
+                await next(context);
+                return;
+            }
+
+            // The answer is made in full (a rotated refresh token is spent from here on) and kept back until released:
+            // the client sees a token endpoint that is slow to answer after it has acted.
+            var body = context.Response.Body;
+            using var buffer = new MemoryStream();
+            context.Response.Body = buffer;
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                context.Response.Body = body;
+            }
+
+            server._held.TrySetResult();
+            await hold.Task;
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref server._abandoned);
+                return;
+            }
+
+            buffer.Position = 0;
+            await buffer.CopyToAsync(body, context.RequestAborted);
+        });
         app.MapMethods("connect/authorize", ["GET", "POST"], (HttpContext context) =>
         {
             // The admin "signs in" at once: what is under test is the gateway's side of the flow.
@@ -254,6 +294,20 @@ internal sealed class TestTokenServer : IAsyncDisposable
         return json.RootElement.GetProperty("access_token").GetString()!;
     }
 
+    /// <summary>Keeps every token answer back, once made, until <see cref="ReleaseAnswers"/>.</summary>
+    public void HoldAnswers() => _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Sends the answers kept back, and answers at once from now on.</summary>
+    public void ReleaseAnswers()
+    {
+        var hold = _hold;
+        _hold = null;
+        hold?.TrySetResult();
+    }
+
+    /// <summary>Waits until an answer is kept back (its request was handled: a refresh token it replaces is spent).</summary>
+    public Task WaitForHeldAnswerAsync(CancellationToken cancellationToken) => _held.Task.WaitAsync(cancellationToken);
+
     /// <summary>Waits (event-driven) until at least <paramref name="count"/> tokens were issued.</summary>
     public async Task WaitForIssuedAsync(int count, CancellationToken cancellationToken)
     {
@@ -297,6 +351,7 @@ internal sealed class TestTokenServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        ReleaseAnswers();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

@@ -84,6 +84,64 @@ public sealed class UpstreamRefreshTokenTests
     }
 
     [Fact]
+    public async Task ARefreshUnderWayWhenTheGatewayStops_StoresItsRotatedToken_ForTheRestart()
+    {
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(2));
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("refreshed", gate: gate);
+        await using var running = upstream;
+        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
+        var initial = await tokens.ObtainRefreshTokenAsync(ClientSecret, url);
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Agent("agent", AgentKey, "*/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:OAuth:AllowHttp"] = "true",
+            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
+            ["Logging:LogLevel:Gateway.Web.Credentials.OAuth"] = "Information",
+        });
+        var logs = new List<string>();
+
+        var gateway = await GatewayHost.StartAsync(settings, directory, logs, Microsoft.Extensions.Logging.LogLevel.Information);
+        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new
+        {
+            name = "refreshed",
+            transport = "http",
+            url,
+            credential = new { kind = "refreshToken", tokenEndpoint = tokens.TokenEndpoint, clientId = TestTokenServer.ClientId, secret = ClientSecret, refreshToken = initial },
+        }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        await gateway.WaitForToolAsync("refreshed__echo");
+
+        // The health check's next refresh is answered (its refresh token spent) but the answer is kept back; the gateway
+        // stops meanwhile, cancelling the health check that asked. The answer arrives while the gateway is stopping.
+        tokens.HoldAnswers();
+        await tokens.WaitForHeldAnswerAsync(TestContext.Timeout);
+        var stopping = gateway.DisposeAsync().AsTask();
+        await Eventually.TrueAsync(
+            () => { lock (logs) { return logs.Any(l => l.Contains("token request(s) under way", StringComparison.Ordinal)) || stopping.IsCompleted; } },
+            "the stopping gateway waits for its token request",
+            TimeSpan.FromSeconds(30));
+        tokens.ReleaseAnswers();
+        await stopping;
+        Assert.Equal(0, tokens.AbandonedAnswers);
+
+        var requestsBefore = gate.Requests.Count;
+        await using (var restarted = await GatewayHost.StartAsync(settings, directory))
+        {
+            await restarted.WaitForToolAsync("refreshed__echo");
+            await using var agent = await restarted.ConnectAsync(AgentKey);
+            var echo = await agent.CallToolAsync("refreshed__echo", new Dictionary<string, object?> { ["message"] = "after restart" }, cancellationToken: TestContext.Timeout);
+            Assert.Contains("echo: after restart", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
+            Assert.DoesNotContain(gate.Requests.Skip(requestsBefore), r => !r.Admitted);
+        }
+
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
     public async Task RefusedRefreshToken_FailsTheServer_AskingForANewOne()
     {
         await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));

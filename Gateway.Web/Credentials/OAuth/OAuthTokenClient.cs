@@ -11,8 +11,12 @@ namespace Gateway.Web.Credentials.OAuth;
 /// Hands out the HTTP client of an upstream whose credential is an OAuth client-credentials grant. One token source per
 /// credential: reconnects of the same server reuse the cached token; a rotated credential (a new object) starts afresh.
 /// </summary>
-internal sealed partial class OAuthTokenClient : IDisposable
+internal sealed partial class OAuthTokenClient : IAsyncDisposable, IDisposable
 {
+    /// <summary>How long stopping waits for token requests under way: a token endpoint that answers at all answers in this.</summary>
+    internal static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
+
+    private readonly RefreshesInFlight _inFlight = new();
     private readonly ConditionalWeakTable<UpstreamCredential, OAuthTokenSource> _sources = [];
     private readonly OAuthOptions _options;
     private readonly OutboundUrlPolicy _policy;
@@ -51,6 +55,7 @@ internal sealed partial class OAuthTokenClient : IDisposable
             server.Name, server.Url, credential, _tokenHttp, _policy, _discovery, _options.RefreshBefore, server.ConnectTimeout, _time,
             (previous, next) => PersistRefreshTokenAsync(server.Name, previous, next),
             token => _guard.AddRuntimeSecret(credential, token),
+            _inFlight,
             _logger));
 
     /// <summary>
@@ -58,7 +63,7 @@ internal sealed partial class OAuthTokenClient : IDisposable
     /// the same refresh, rotation and address policy as the server's, its tokens kept out of the server's guard.
     /// </summary>
     public OAuthTokenSource CreateUserSource(ServerDefinition server, UpstreamCredential credential, Func<string, UpstreamCredential, Task> persistRefreshToken) =>
-        new(server.Name, server.Url, credential, _tokenHttp, _policy, _discovery, _options.RefreshBefore, server.ConnectTimeout, _time, persistRefreshToken, _ => { }, _logger);
+        new(server.Name, server.Url, credential, _tokenHttp, _policy, _discovery, _options.RefreshBefore, server.ConnectTimeout, _time, persistRefreshToken, _ => { }, _inFlight, _logger);
 
     /// <summary>An HTTP client over <paramref name="inner"/> that adds the server's current access token to every request.</summary>
     public HttpClient CreateClient(ServerDefinition server, HttpMessageHandler inner) =>
@@ -85,6 +90,22 @@ internal sealed partial class OAuthTokenClient : IDisposable
         }
     }
 
+    /// <summary>Lets token requests under way end and store a rotated refresh token (bounded), then closes the clients.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_inFlight.Count > 0)
+        {
+            LogWaitingForRequests(_inFlight.Count, StopWait.TotalSeconds);
+        }
+
+        if (!await _inFlight.WaitAsync(StopWait))
+        {
+            LogStoppedWithRequestsUnderWay(StopWait.TotalSeconds);
+        }
+
+        Dispose();
+    }
+
     public void Dispose()
     {
         _tokenHttp.Dispose();
@@ -93,4 +114,10 @@ internal sealed partial class OAuthTokenClient : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The rotated refresh token of upstream {Server} could not be stored ({Reason}); it is used until the gateway stops.")]
     private partial void LogPersistFailed(string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: waiting up to {Seconds} s for {Count} token request(s) under way, so a rotated refresh token is stored.")]
+    private partial void LogWaitingForRequests(int count, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopped with a token request still under way after {Seconds} s; a refresh token its authorization server rotated may be lost.")]
+    private partial void LogStoppedWithRequestsUnderWay(double seconds);
 }

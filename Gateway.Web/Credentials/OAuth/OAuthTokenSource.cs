@@ -12,6 +12,11 @@ namespace Gateway.Web.Credentials.OAuth;
 /// to <paramref name="persistRefreshToken"/> so a restart does not fall back to the used (revoked) one. Each access
 /// token obtained is handed to <paramref name="obtained"/> (the result guard's).
 /// </summary>
+/// <remarks>
+/// A token request belongs to no caller: a caller that gives up (its call cancelled, the gateway stopping) stops waiting,
+/// the request goes on to its own timeout and stores what it got. Cancelled half way, a rotating server's answer would
+/// be lost with the only refresh token that still works.
+/// </remarks>
 internal sealed partial class OAuthTokenSource(
     string server,
     string? resource,
@@ -24,10 +29,12 @@ internal sealed partial class OAuthTokenSource(
     TimeProvider time,
     Func<string, UpstreamCredential, Task> persistRefreshToken,
     Action<string> obtained,
+    RefreshesInFlight inFlight,
     ILogger logger)
 {
-    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly Lock _gate = new();
     private volatile CachedToken? _token;
+    private Task<CachedToken>? _pending;
     private string? _discoveredEndpoint;
     private string? _refreshToken = credential.RefreshToken;
 
@@ -42,21 +49,30 @@ internal sealed partial class OAuthTokenSource(
             return cached.Value;
         }
 
-        await _refresh.WaitAsync(cancellationToken);
-        try
+        Task<CachedToken> pending;
+        TaskCompletionSource<CachedToken>? mine = null;
+        lock (_gate)
         {
             if (_token is { } fresh && !fresh.Due(time.GetUtcNow()))
             {
                 return fresh.Value;
             }
 
-            _token = await RequestAsync(cancellationToken);
-            return _token.Value;
+            if (_pending is null)
+            {
+                mine = new TaskCompletionSource<CachedToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _pending = mine.Task;
+            }
+
+            pending = _pending;
         }
-        finally
+
+        if (mine is not null)
         {
-            _refresh.Release();
+            inFlight.Track(RefreshAsync(mine));
         }
+
+        return (await pending.WaitAsync(cancellationToken)).Value;
     }
 
     /// <summary>Forgets the cached token (the upstream refused it), so the next request obtains another.</summary>
@@ -68,10 +84,42 @@ internal sealed partial class OAuthTokenSource(
         }
     }
 
-    private async Task<CachedToken> RequestAsync(CancellationToken cancellationToken)
+    private async Task RefreshAsync(TaskCompletionSource<CachedToken> done)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(requestTimeout);
+        CachedToken? token = null;
+        Exception? failure = null;
+        try
+        {
+            token = await RequestAsync();
+            _token = token;
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        // The next caller starts a new request (after a failure too) rather than joining this ended one.
+        lock (_gate)
+        {
+            _pending = null;
+        }
+
+        if (failure is null)
+        {
+            done.SetResult(token!);
+        }
+        else
+        {
+            done.SetException(failure);
+
+            // Observed here: no caller may be left waiting for it.
+            _ = done.Task.Exception;
+        }
+    }
+
+    private async Task<CachedToken> RequestAsync()
+    {
+        using var timeout = new CancellationTokenSource(requestTimeout);
         var started = time.GetUtcNow();
         try
         {
@@ -79,9 +127,14 @@ internal sealed partial class OAuthTokenSource(
             var endpoint = policy.Check(credential.TokenEndpoint ?? (_discoveredEndpoint ??= await DiscoverAsync(timeout.Token)), "token endpoint");
             return await RequestAsync(endpoint, started, timeout.Token);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             throw new OAuthException($"The authorization server of '{server}' did not answer within {requestTimeout.TotalSeconds:0.#} s.");
+        }
+        catch (OperationCanceledException ex)
+        {
+            // Only the gateway stopping (its clients disposed after the wait for requests under way) gets here.
+            throw new OAuthException($"The token request of '{server}' was abandoned: the gateway is stopping.", ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException)
         {
