@@ -48,7 +48,8 @@ public sealed class UpstreamOAuthTests
     [Fact]
     public async Task AnAccessTokenObtainedAtRunTime_IsRedactedFromResults_AsTheServersOwnCredential()
     {
-        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(2));
+        // Tokens of 6 s, replaced every 3 s: an echo that took two replacements (6 s) would carry an expired token.
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(6));
         var gate = new HeaderGate();
         var (upstream, url) = await StartHttpAsync("echoing", gate: gate);
         await using var running = upstream;
@@ -59,12 +60,12 @@ public sealed class UpstreamOAuthTests
 
         // An upstream that hands back the token it was sent (here: the agent has it echoed) must not give it to the
         // agent. The first token, then one obtained after a refresh: each is the server's credential from then on.
-        // Each is echoed as soon as it is seen: the guard knows the current token and the one before, and these tokens
-        // live 2 s, so a token echoed only after a later refresh (CI under load) would be two behind.
+        // Each is echoed as soon as it is seen: the guard knows the current token and the one before (the only two that
+        // can be valid at once), so a token echoed only after a later refresh would be two behind.
         string Sent() => gate.Requests.Last(r => r.Admitted).Headers["Authorization"]["Bearer ".Length..];
         var first = Sent();
         await AssertRedactedAsync(first);
-        await Eventually.TrueAsync(() => Sent() != first, "a refreshed token is sent");
+        await Eventually.TrueAsync(() => Sent() != first, "a refreshed token is sent", TimeSpan.FromSeconds(30));
         await AssertRedactedAsync(Sent());
 
         async Task AssertRedactedAsync(string token)
