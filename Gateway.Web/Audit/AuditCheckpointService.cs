@@ -22,6 +22,8 @@ internal sealed partial class AuditCheckpointService(
     TimeProvider time,
     ILogger<AuditCheckpointService> logger) : BackgroundService
 {
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+
     private AuditOptions Options => options.Value.Audit;
 
     /// <summary>Signs the head now, if it moved since the last checkpoint; returns the new checkpoint.</summary>
@@ -68,6 +70,7 @@ internal sealed partial class AuditCheckpointService(
         _ = key.Key;
         long seen = -1;
         long added = 0;
+        var due = DateTimeOffset.MaxValue;
         var retry = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -76,7 +79,9 @@ internal sealed partial class AuditCheckpointService(
                 // After a failed look: look again shortly, not at the next write, which may be long in coming while
                 // the entries already written wait to be signed. Otherwise, nothing waiting to be signed: nothing to do
                 // until something is written (here or by another instance), so wait for the database's change watch
-                // instead of waking every poll. An idle gateway neither reads nor wakes for checkpoints.
+                // instead of waking every poll. Entries waiting for their interval: nothing changes but the clock until
+                // the next write, so wait for that or their due time. An idle gateway neither reads nor wakes for
+                // checkpoints, and one that took a few calls reads once more, when they are due.
                 if (retry > TimeSpan.Zero)
                 {
                     await Task.Delay(retry, time, stoppingToken);
@@ -85,10 +90,14 @@ internal sealed partial class AuditCheckpointService(
                 {
                     await commits.WaitForCommitAsync(seen, stoppingToken);
                 }
+                else if (added > 0)
+                {
+                    await WaitForCommitOrAsync(seen, due, stoppingToken);
+                }
 
                 await Task.Delay(Options.CheckpointPoll, time, stoppingToken);
                 var version = commits.Version;
-                if (version == seen && added == 0 && retry == TimeSpan.Zero)
+                if (version == seen && retry == TimeSpan.Zero && (added == 0 || time.GetUtcNow() < due))
                 {
                     continue;
                 }
@@ -97,7 +106,9 @@ internal sealed partial class AuditCheckpointService(
                 var head = await store.ReadHeadAsync(stoppingToken);
                 var last = await store.ReadLastAsync(stoppingToken);
                 added = (head?.Sequence ?? 0) - (last?.Sequence ?? 0);
-                var age = time.GetUtcNow() - (last?.CreatedAt ?? DateTimeOffset.MinValue);
+                var since = last?.CreatedAt ?? DateTimeOffset.MinValue;
+                var age = time.GetUtcNow() - since;
+                due = since == DateTimeOffset.MinValue ? DateTimeOffset.MinValue : since + Options.CheckpointInterval;
                 if (IsDue(added, age, Options) && await SignHeadAsync(stoppingToken) is not null)
                 {
                     added = 0;
@@ -115,6 +126,28 @@ internal sealed partial class AuditCheckpointService(
                 LogFailed(ex);
                 retry = DatabaseChangeLoop.NextRetry(retry);
             }
+        }
+    }
+
+    /// <summary>Waits for the next commit after <paramref name="seen"/>, or until <paramref name="due"/>, whichever comes first.</summary>
+    private async Task WaitForCommitOrAsync(long seen, DateTimeOffset due, CancellationToken stoppingToken)
+    {
+        var wait = due - time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        // A timer's longest wait; a later due time is waited for in steps.
+        using var timer = new CancellationTokenSource(wait < MaxWait ? wait : MaxWait, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timer.Token);
+        try
+        {
+            await commits.WaitForCommitAsync(seen, either.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Due: the caller looks at the head.
         }
     }
 

@@ -60,6 +60,45 @@ public sealed class AuditCheckpointServiceTests
         await monitor.StopAsync(TestContext.Timeout);
     }
 
+    /// <summary>
+    /// Entries waiting for their interval change nothing but the clock until the next write: the service reads the chain
+    /// once after the write and once when they are due, not at every poll (which kept an idle gateway reading twice a
+    /// second, and recompiling what those reads run, for a minute after each call). Real SQLite file, watch and store.
+    /// </summary>
+    [Fact]
+    public async Task EntriesWaitingForTheInterval_AreSignedWhenDue_WithoutReadingTheChainMeanwhile()
+    {
+        await using var db = await AuditDatabase.OpenAsync();
+        using var monitor = await db.WatchAsync();
+        var store = new FailingReads(db.Services.GetRequiredService<IAuditCheckpointStore>());
+        using var key = new AuditSigningKey(Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".pem"));
+        var interval = TimeSpan.FromSeconds(2);
+        var options = Options.Create(new GatewayOptions { Audit = new AuditOptions { CheckpointInterval = interval, CheckpointPoll = TimeSpan.FromMilliseconds(20) } });
+        var witnesses = new AuditWitnessPublisher([], 1, null, null, TimeProvider.System, NullLogger<AuditWitnessPublisher>.Instance);
+        using var service = new AuditCheckpointService(
+            store, db.Flusher, monitor, key, witnesses, new AuditCheckpointNotes(key, options), options, TimeProvider.System, NullLogger<AuditCheckpointService>.Instance);
+        await service.StartAsync(TestContext.Timeout);
+
+        // The first entry is signed at once (no checkpoint yet): the interval counts from that checkpoint.
+        await db.Sink.CommitAsync(AuditChainTests.Sample(1), TestContext.Timeout);
+        await Eventually.TrueAsync(async () => await store.ReadLastAsync(TestContext.Timeout) is { Sequence: 1 }, "the first entry is signed");
+        var first = (await store.ReadLastAsync(TestContext.Timeout))!;
+
+        var readsBefore = store.Reads;
+        await db.Sink.CommitAsync(AuditChainTests.Sample(2), TestContext.Timeout);
+        await Eventually.TrueAsync(async () => await store.ReadLastAsync(TestContext.Timeout) is { Sequence: 2 }, "the second entry is signed when due", interval * 10);
+        var second = (await store.ReadLastAsync(TestContext.Timeout))!;
+
+        Assert.True(second.CreatedAt >= first.CreatedAt + interval, $"signed {(second.CreatedAt - first.CreatedAt).TotalMilliseconds} ms after the first checkpoint, before the interval");
+
+        // The look after the write, the look when due (a 20 ms poll would have made ~100).
+        var reads = store.Reads - readsBefore;
+        Assert.InRange(reads, 1, 3);
+
+        await service.StopAsync(TestContext.Timeout);
+        await monitor.StopAsync(TestContext.Timeout);
+    }
+
     /// <summary>The real store, whose next head read fails once when told to (as a busy file or a dropped connection would).</summary>
     private sealed class FailingReads(IAuditCheckpointStore inner) : IAuditCheckpointStore
     {
