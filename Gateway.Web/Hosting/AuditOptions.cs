@@ -16,7 +16,10 @@ public sealed class AuditOptions
     /// <summary>Gets or sets after how many new entries a checkpoint is signed at the latest. The default is 10,000.</summary>
     public int CheckpointEvery { get; set; } = 10_000;
 
-    /// <summary>Gets or sets how often the head is looked at to decide whether a checkpoint is due. The default is 1 second.</summary>
+    /// <summary>
+    /// Gets or sets how long after a write the head is looked at to decide whether a checkpoint is due (the writes within
+    /// it are looked at together; entries waiting for the interval are looked at again when it has passed). The default is 1 second.
+    /// </summary>
     public TimeSpan CheckpointPoll { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
