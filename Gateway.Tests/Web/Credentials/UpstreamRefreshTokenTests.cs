@@ -29,24 +29,12 @@ public sealed class UpstreamRefreshTokenTests
         gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
         var initial = await tokens.ObtainRefreshTokenAsync(ClientSecret, url);
         var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
-        var settings = Merge(Agent("agent", AgentKey, "*/*"), new Dictionary<string, string?>
-        {
-            ["Gateway:OAuth:AllowHttp"] = "true",
-            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
-        });
+        var settings = Settings();
 
         string kept;
         await using (var gateway = await GatewayHost.StartAsync(settings, directory))
         {
-            using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new
-            {
-                name = "refreshed",
-                transport = "http",
-                url,
-                credential = new { kind = "refreshToken", tokenEndpoint = tokens.TokenEndpoint, clientId = TestTokenServer.ClientId, secret = ClientSecret, refreshToken = initial },
-            }, TestContext.Timeout);
-            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-            await gateway.WaitForToolAsync("refreshed__echo");
+            await AddServerAsync(gateway, tokens, url, initial);
             await using var agent = await gateway.ConnectAsync(AgentKey);
             var issuedBefore = tokens.Issued;
             for (var n = issuedBefore + 1; n <= issuedBefore + 3; n++)
@@ -70,16 +58,7 @@ public sealed class UpstreamRefreshTokenTests
         }
 
         // Every refresh token before the kept one is spent (single use, no leeway): only the kept one can work.
-        var requestsBefore = gate.Requests.Count;
-        await using (var restarted = await GatewayHost.StartAsync(settings, directory))
-        {
-            await restarted.WaitForToolAsync("refreshed__echo");
-            await using var agent = await restarted.ConnectAsync(AgentKey);
-            var echo = await agent.CallToolAsync("refreshed__echo", new Dictionary<string, object?> { ["message"] = "after restart" }, cancellationToken: TestContext.Timeout);
-            Assert.Contains("echo: after restart", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
-            Assert.DoesNotContain(gate.Requests.Skip(requestsBefore), r => !r.Admitted);
-        }
-
+        await AssertServesAfterARestartAsync(settings, directory, gate);
         Directory.Delete(directory, recursive: true);
     }
 
@@ -93,27 +72,11 @@ public sealed class UpstreamRefreshTokenTests
         gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
         var initial = await tokens.ObtainRefreshTokenAsync(ClientSecret, url);
         var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
-        var settings = Merge(Agent("agent", AgentKey, "*/*"), new Dictionary<string, string?>
-        {
-            ["Gateway:OAuth:AllowHttp"] = "true",
-            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
-            ["Logging:LogLevel:Gateway.Web.Credentials.OAuth"] = "Information",
-        });
+        var settings = Settings(("Logging:LogLevel:Gateway.Web.Credentials.OAuth", "Information"));
         var logs = new List<string>();
 
         var gateway = await GatewayHost.StartAsync(settings, directory, logs, Microsoft.Extensions.Logging.LogLevel.Information);
-        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new
-        {
-            name = "refreshed",
-            transport = "http",
-            url,
-            credential = new { kind = "refreshToken", tokenEndpoint = tokens.TokenEndpoint, clientId = TestTokenServer.ClientId, secret = ClientSecret, refreshToken = initial },
-        }, TestContext.Timeout))
-        {
-            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        }
-
-        await gateway.WaitForToolAsync("refreshed__echo");
+        await AddServerAsync(gateway, tokens, url, initial);
 
         // The health check's next refresh is answered (its refresh token spent) but the answer is kept back; the gateway
         // stops meanwhile, cancelling the health check that asked. The answer arrives while the gateway is stopping.
@@ -128,16 +91,7 @@ public sealed class UpstreamRefreshTokenTests
         await stopping;
         Assert.Equal(0, tokens.AbandonedAnswers);
 
-        var requestsBefore = gate.Requests.Count;
-        await using (var restarted = await GatewayHost.StartAsync(settings, directory))
-        {
-            await restarted.WaitForToolAsync("refreshed__echo");
-            await using var agent = await restarted.ConnectAsync(AgentKey);
-            var echo = await agent.CallToolAsync("refreshed__echo", new Dictionary<string, object?> { ["message"] = "after restart" }, cancellationToken: TestContext.Timeout);
-            Assert.Contains("echo: after restart", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
-            Assert.DoesNotContain(gate.Requests.Skip(requestsBefore), r => !r.Admitted);
-        }
-
+        await AssertServesAfterARestartAsync(settings, directory, gate);
         Directory.Delete(directory, recursive: true);
     }
 
@@ -165,6 +119,47 @@ public sealed class UpstreamRefreshTokenTests
         Assert.True(gateway.Upstreams.TryGet("stale", out var connection));
         Assert.Contains("invalid_grant", connection.LastError, StringComparison.Ordinal);
         Assert.Contains("Obtain a new one", connection.LastError, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string?> Settings(params (string Key, string? Value)[] more)
+    {
+        var settings = Merge(Agent("agent", AgentKey, "*/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:OAuth:AllowHttp"] = "true",
+            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
+        });
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    /// <summary>The admin adds the upstream with the refresh token they obtained; its tool is served.</summary>
+    private static async Task AddServerAsync(GatewayHost gateway, TestTokenServer tokens, string url, string refreshToken)
+    {
+        using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new
+        {
+            name = "refreshed",
+            transport = "http",
+            url,
+            credential = new { kind = "refreshToken", tokenEndpoint = tokens.TokenEndpoint, clientId = TestTokenServer.ClientId, secret = ClientSecret, refreshToken },
+        }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await gateway.WaitForToolAsync("refreshed__echo");
+    }
+
+    /// <summary>A gateway restarted on the same database connects with the refresh token it stored and serves a call.</summary>
+    private static async Task AssertServesAfterARestartAsync(IReadOnlyDictionary<string, string?> settings, string directory, HeaderGate gate)
+    {
+        var requestsBefore = gate.Requests.Count;
+        await using var restarted = await GatewayHost.StartAsync(settings, directory);
+        await restarted.WaitForToolAsync("refreshed__echo");
+        await using var agent = await restarted.ConnectAsync(AgentKey);
+        var echo = await agent.CallToolAsync("refreshed__echo", new Dictionary<string, object?> { ["message"] = "after restart" }, cancellationToken: TestContext.Timeout);
+        Assert.Contains("echo: after restart", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
+        Assert.DoesNotContain(gate.Requests.Skip(requestsBefore), r => !r.Admitted);
     }
 
     private static byte[] ReadShared(string path)
