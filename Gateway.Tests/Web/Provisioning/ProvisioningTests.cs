@@ -38,13 +38,18 @@ public sealed class ProvisioningTests : IDisposable
     [Fact]
     public async Task SameConfigurationTwice_GivesTheSameDatabase()
     {
-        await using (await GatewayHost.StartAsync(Config(), _directory))
+        // Each start stops only once the stdio upstream is connected and its tools pinned: a gateway stopped before that
+        // (a slow process start on a loaded machine) leaves the pinning to the second start, which is no difference
+        // of configuration (CI saw the change counter differ so).
+        await using (var gateway = await GatewayHost.StartAsync(Config(), _directory))
         {
+            await gateway.WaitForToolAsync("local__echo");
         }
 
         var first = SqliteDump.Dump(Path.Combine(_directory, "gateway.db"));
-        await using (await GatewayHost.StartAsync(Config(), _directory))
+        await using (var gateway = await GatewayHost.StartAsync(Config(), _directory))
         {
+            await gateway.WaitForToolAsync("local__echo");
         }
 
         var second = SqliteDump.Dump(Path.Combine(_directory, "gateway.db"));
