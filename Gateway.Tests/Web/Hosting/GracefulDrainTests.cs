@@ -46,7 +46,16 @@ public sealed class GracefulDrainTests
         using var gateway = await GatewayProcess.StartAsync(args, directory, admin);
         try
         {
-            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/readyz", TestContext.Timeout)).StatusCode);
+            // Ready before the signal. Polled: in one CI run under load its first probe, right after the admin API first
+            // answered, said not ready (the probe says no more than that).
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    using var ready = await admin.GetAsync("/readyz", TestContext.Timeout);
+                    return ready.StatusCode == HttpStatusCode.OK;
+                },
+                "the gateway is ready",
+                TimeSpan.FromSeconds(30));
             await using var slowClient = await ConnectAsync(baseUri);
             await using var heldClient = await ConnectAsync(baseUri);
 
