@@ -93,9 +93,9 @@ internal sealed partial class OAuthTokenClient : IAsyncDisposable, IDisposable
     /// <summary>Lets token requests under way end and store a rotated refresh token (bounded), then closes the clients.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_inFlight.Count > 0)
+        if (_inFlight.Count is > 0 and var count)
         {
-            LogWaitingForRequests(_inFlight.Count, StopWait.TotalSeconds);
+            LogWaitingForRequests(count, StopWait.TotalSeconds);
         }
 
         if (!await _inFlight.WaitAsync(StopWait))

@@ -84,36 +84,32 @@ internal sealed partial class OAuthTokenSource(
         }
     }
 
+    /// <summary>Obtains a token for everyone waiting on <paramref name="done"/>; never throws (the waiters get the error).</summary>
     private async Task RefreshAsync(TaskCompletionSource<CachedToken> done)
     {
-        CachedToken? token = null;
-        Exception? failure = null;
         try
         {
-            token = await RequestAsync();
+            var token = await RequestAsync();
             _token = token;
+            EndPending();
+            done.SetResult(token);
         }
         catch (Exception ex)
         {
-            failure = ex;
-        }
-
-        // The next caller starts a new request (after a failure too) rather than joining this ended one.
-        lock (_gate)
-        {
-            _pending = null;
-        }
-
-        if (failure is null)
-        {
-            done.SetResult(token!);
-        }
-        else
-        {
-            done.SetException(failure);
+            EndPending();
+            done.SetException(ex);
 
             // Observed here: no caller may be left waiting for it.
             _ = done.Task.Exception;
+        }
+    }
+
+    /// <summary>The next caller starts a new request (after a failure too) rather than joining this ended one.</summary>
+    private void EndPending()
+    {
+        lock (_gate)
+        {
+            _pending = null;
         }
     }
 

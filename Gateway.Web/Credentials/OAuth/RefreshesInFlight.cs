@@ -30,19 +30,15 @@ internal sealed class RefreshesInFlight
             return true;
         }
 
+        // A tracked refresh never faults (its waiters get its error), so only the limit can end this early.
         try
         {
             await Task.WhenAll(running).WaitAsync(limit);
+            return true;
         }
         catch (TimeoutException)
         {
             return false;
         }
-        catch (Exception)
-        {
-            // A failed refresh has ended as much as a successful one; its caller saw the error.
-        }
-
-        return true;
     }
 }
