@@ -22,8 +22,6 @@ internal sealed partial class AuditCheckpointService(
     TimeProvider time,
     ILogger<AuditCheckpointService> logger) : BackgroundService
 {
-    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
-
     private AuditOptions Options => options.Value.Audit;
 
     /// <summary>Signs the head now, if it moved since the last checkpoint; returns the new checkpoint.</summary>
@@ -108,7 +106,7 @@ internal sealed partial class AuditCheckpointService(
                 added = (head?.Sequence ?? 0) - (last?.Sequence ?? 0);
                 var since = last?.CreatedAt ?? DateTimeOffset.MinValue;
                 var age = time.GetUtcNow() - since;
-                due = since == DateTimeOffset.MinValue ? DateTimeOffset.MinValue : since + Options.CheckpointInterval;
+                due = since + Options.CheckpointInterval;
                 if (IsDue(added, age, Options) && await SignHeadAsync(stoppingToken) is not null)
                 {
                     added = 0;
@@ -138,8 +136,8 @@ internal sealed partial class AuditCheckpointService(
             return;
         }
 
-        // A timer's longest wait; a later due time is waited for in steps.
-        using var timer = new CancellationTokenSource(wait < MaxWait ? wait : MaxWait, time);
+        // At most the interval (a day at most, validated at start): within what a timer can wait.
+        using var timer = new CancellationTokenSource(wait, time);
         using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timer.Token);
         try
         {

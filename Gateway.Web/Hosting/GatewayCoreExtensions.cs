@@ -28,6 +28,11 @@ internal static class GatewayCoreExtensions
                 o => o.Mcp.ResponseHeaderHold >= TimeSpan.Zero && o.Mcp.ResponseHeaderHold <= TimeSpan.FromSeconds(30),
                 "Gateway:Mcp:ResponseHeaderHold must be between 0 and 30 seconds.")
             .Validate(
+                o => o.Audit.CheckpointInterval >= TimeSpan.FromMilliseconds(100) && o.Audit.CheckpointInterval <= TimeSpan.FromDays(1)
+                    && o.Audit.CheckpointPoll >= TimeSpan.FromMilliseconds(10) && o.Audit.CheckpointPoll <= TimeSpan.FromMinutes(1)
+                    && o.Audit.CheckpointEvery >= 1,
+                "Gateway:Audit:CheckpointInterval must be between 100 ms and one day, Gateway:Audit:CheckpointPoll between 10 ms and one minute, and Gateway:Audit:CheckpointEvery at least 1.")
+            .Validate(
                 o => o.Admin.AuditorApiKey is null || (o.Admin.AuditorApiKey.Length >= 16 && o.Admin.AuditorApiKey != o.Admin.ApiKey),
                 "Gateway:Admin:AuditorApiKey must be at least 16 characters and differ from Gateway:Admin:ApiKey.")
             .ValidateOnStart();

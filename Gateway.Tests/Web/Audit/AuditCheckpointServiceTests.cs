@@ -23,6 +23,37 @@ public sealed class AuditCheckpointServiceTests
     public void Checkpoint_IsDueAfterTheIntervalOrTheEntryCount(long added, int ageSeconds, bool due) =>
         Assert.Equal(due, AuditCheckpointService.IsDue(added, TimeSpan.FromSeconds(ageSeconds), new AuditOptions()));
 
+    /// <summary>The checkpoint settings are bounded at start, so the service's due time and wait are always a timer's.</summary>
+    [Theory]
+    [InlineData("CheckpointInterval", "00:00:00.099")]
+    [InlineData("CheckpointInterval", "1.00:00:00.001")]
+    [InlineData("CheckpointPoll", "00:00:00.009")]
+    [InlineData("CheckpointPoll", "00:01:00.001")]
+    [InlineData("CheckpointEvery", "0")]
+    public async Task CheckpointSettingsPastTheirLimits_StopTheStart_NamingThem(string setting, string value)
+    {
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => GatewayHost.StartAsync(new Dictionary<string, string?> { ["Gateway:Audit:" + setting] = value }));
+        Assert.Contains("Gateway:Audit:CheckpointInterval must be between 100 ms and one day", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckpointSettingsAtTheirLimits_Start()
+    {
+        await using var longest = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Gateway:Audit:CheckpointInterval"] = "1.00:00:00",
+            ["Gateway:Audit:CheckpointPoll"] = "00:01:00",
+            ["Gateway:Audit:CheckpointEvery"] = "1",
+        });
+        await using var shortest = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Gateway:Audit:CheckpointInterval"] = "00:00:00.100",
+            ["Gateway:Audit:CheckpointPoll"] = "00:00:00.010",
+        });
+        Assert.Equal(TimeSpan.FromDays(1), longest.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Audit.CheckpointInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), shortest.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Audit.CheckpointPoll);
+    }
+
     /// <summary>
     /// A look at the chain that failed (the file busy, the connection dropped) is tried again without another write:
     /// the entry written before it is signed although nothing is written after it. SQLite's change watch reports commits
@@ -34,11 +65,8 @@ public sealed class AuditCheckpointServiceTests
         await using var db = await AuditDatabase.OpenAsync();
         using var monitor = await db.WatchAsync();
         var store = new FailingReads(db.Services.GetRequiredService<IAuditCheckpointStore>());
-        using var key = new AuditSigningKey(Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".pem"));
-        var options = Options.Create(new GatewayOptions { Audit = new AuditOptions { CheckpointEvery = 1, CheckpointPoll = TimeSpan.FromMilliseconds(20) } });
-        var witnesses = new AuditWitnessPublisher([], 1, null, null, TimeProvider.System, NullLogger<AuditWitnessPublisher>.Instance);
-        using var service = new AuditCheckpointService(
-            store, db.Flusher, monitor, key, witnesses, new AuditCheckpointNotes(key, options), options, TimeProvider.System, NullLogger<AuditCheckpointService>.Instance);
+        using var key = NewKey();
+        using var service = NewService(db, monitor, store, key, new AuditOptions { CheckpointEvery = 1, CheckpointPoll = TimeSpan.FromMilliseconds(20) });
         await service.StartAsync(TestContext.Timeout);
 
         // Its first look (head, then the last checkpoint) finds nothing to sign; it then waits for a write.
@@ -71,12 +99,9 @@ public sealed class AuditCheckpointServiceTests
         await using var db = await AuditDatabase.OpenAsync();
         using var monitor = await db.WatchAsync();
         var store = new FailingReads(db.Services.GetRequiredService<IAuditCheckpointStore>());
-        using var key = new AuditSigningKey(Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".pem"));
+        using var key = NewKey();
         var interval = TimeSpan.FromSeconds(2);
-        var options = Options.Create(new GatewayOptions { Audit = new AuditOptions { CheckpointInterval = interval, CheckpointPoll = TimeSpan.FromMilliseconds(20) } });
-        var witnesses = new AuditWitnessPublisher([], 1, null, null, TimeProvider.System, NullLogger<AuditWitnessPublisher>.Instance);
-        using var service = new AuditCheckpointService(
-            store, db.Flusher, monitor, key, witnesses, new AuditCheckpointNotes(key, options), options, TimeProvider.System, NullLogger<AuditCheckpointService>.Instance);
+        using var service = NewService(db, monitor, store, key, new AuditOptions { CheckpointInterval = interval, CheckpointPoll = TimeSpan.FromMilliseconds(20) });
         await service.StartAsync(TestContext.Timeout);
 
         // The first entry is signed at once (no checkpoint yet): the interval counts from that checkpoint.
@@ -99,6 +124,17 @@ public sealed class AuditCheckpointServiceTests
 
         await service.StopAsync(TestContext.Timeout);
         await monitor.StopAsync(TestContext.Timeout);
+    }
+
+    private static AuditSigningKey NewKey() => new(Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".pem"));
+
+    /// <summary>The service on a real database's store, watch and flusher, with no witnesses.</summary>
+    private static AuditCheckpointService NewService(AuditDatabase db, IDatabaseCommits monitor, IAuditCheckpointStore store, AuditSigningKey key, AuditOptions audit)
+    {
+        var options = Options.Create(new GatewayOptions { Audit = audit });
+        var witnesses = new AuditWitnessPublisher([], 1, null, null, TimeProvider.System, NullLogger<AuditWitnessPublisher>.Instance);
+        return new AuditCheckpointService(
+            store, db.Flusher, monitor, key, witnesses, new AuditCheckpointNotes(key, options), options, TimeProvider.System, NullLogger<AuditCheckpointService>.Instance);
     }
 
     /// <summary>The real store, whose next head read fails once when told to (as a busy file or a dropped connection would).</summary>
