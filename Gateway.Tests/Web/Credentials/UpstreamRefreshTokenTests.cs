@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gateway.Core.Servers;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -22,19 +23,14 @@ public sealed class UpstreamRefreshTokenTests
     [Fact]
     public async Task RotatedRefreshTokens_AreKeptEncrypted_AndUsedAfterARestart()
     {
-        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(2));
-        var gate = new HeaderGate();
-        var (upstream, url) = await StartHttpAsync("refreshed", gate: gate);
-        await using var running = upstream;
-        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
-        var initial = await tokens.ObtainRefreshTokenAsync(ClientSecret, url);
-        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        await using var rig = await Rig.StartAsync();
+        var (tokens, gate) = (rig.Tokens, rig.Gate);
         var settings = Settings();
 
         string kept;
-        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        await using (var gateway = await GatewayHost.StartAsync(settings, rig.Directory))
         {
-            await AddServerAsync(gateway, tokens, url, initial);
+            await rig.AddServerAsync(gateway);
             await using var agent = await gateway.ConnectAsync(AgentKey);
             var issuedBefore = tokens.Issued;
             for (var n = issuedBefore + 1; n <= issuedBefore + 3; n++)
@@ -47,7 +43,7 @@ public sealed class UpstreamRefreshTokenTests
             Assert.DoesNotContain(gate.Requests, r => !r.Admitted);
             var stored = await gateway.Services.GetRequiredService<IServerStore>().FindAsync("refreshed", TestContext.Timeout);
             kept = stored!.Definition.Credential!.RefreshToken!;
-            Assert.NotEqual(initial, kept);
+            Assert.NotEqual(rig.Initial, kept);
             var described = await gateway.Admin.GetStringAsync("/api/v1/servers/refreshed", TestContext.Timeout);
             Assert.Contains("\"kind\":\"refreshToken\"", described, StringComparison.Ordinal);
             Assert.DoesNotContain(kept, described, StringComparison.Ordinal);
@@ -58,41 +54,62 @@ public sealed class UpstreamRefreshTokenTests
         }
 
         // Every refresh token before the kept one is spent (single use, no leeway): only the kept one can work.
-        await AssertServesAfterARestartAsync(settings, directory, gate);
-        Directory.Delete(directory, recursive: true);
+        await rig.AssertServesAfterARestartAsync(settings);
     }
 
     [Fact]
     public async Task ARefreshUnderWayWhenTheGatewayStops_StoresItsRotatedToken_ForTheRestart()
     {
-        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(2));
-        var gate = new HeaderGate();
-        var (upstream, url) = await StartHttpAsync("refreshed", gate: gate);
-        await using var running = upstream;
-        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
-        var initial = await tokens.ObtainRefreshTokenAsync(ClientSecret, url);
-        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        await using var rig = await Rig.StartAsync();
         var settings = Settings(("Logging:LogLevel:Gateway.Web.Credentials.OAuth", "Information"));
         var logs = new List<string>();
 
-        var gateway = await GatewayHost.StartAsync(settings, directory, logs, Microsoft.Extensions.Logging.LogLevel.Information);
-        await AddServerAsync(gateway, tokens, url, initial);
+        var gateway = await GatewayHost.StartAsync(settings, rig.Directory, logs, Microsoft.Extensions.Logging.LogLevel.Information);
+        await rig.AddServerAsync(gateway);
 
         // The health check's next refresh is answered (its refresh token spent) but the answer is kept back; the gateway
         // stops meanwhile, cancelling the health check that asked. The answer arrives while the gateway is stopping.
-        tokens.HoldAnswers();
-        await tokens.WaitForHeldAnswerAsync(TestContext.Timeout);
+        rig.Tokens.HoldAnswers();
+        await rig.Tokens.WaitForHeldAnswerAsync(TestContext.Timeout);
         var stopping = gateway.DisposeAsync().AsTask();
         await Eventually.TrueAsync(
-            () => { lock (logs) { return logs.Any(l => l.Contains("token request(s) under way", StringComparison.Ordinal)) || stopping.IsCompleted; } },
+            () => Logged(logs, "token request(s) under way") || stopping.IsCompleted,
             "the stopping gateway waits for its token request",
             TimeSpan.FromSeconds(30));
-        tokens.ReleaseAnswers();
+        rig.Tokens.ReleaseAnswers();
         await stopping;
-        Assert.Equal(0, tokens.AbandonedAnswers);
+        Assert.Equal(0, rig.Tokens.AbandonedAnswers);
 
-        await AssertServesAfterARestartAsync(settings, directory, gate);
-        Directory.Delete(directory, recursive: true);
+        await rig.AssertServesAfterARestartAsync(settings);
+    }
+
+    /// <summary>
+    /// The wait for token requests under way is bounded: an authorization server that never answers holds a stopping
+    /// gateway 5 s (<c>OAuthTokenClient.StopWait</c>), not until the request's own timeout, and the loss is logged.
+    /// </summary>
+    [Fact]
+    public async Task ATokenEndpointThatNeverAnswers_HoldsAStoppingGatewayOnlyUntilTheStopWait()
+    {
+        await using var rig = await Rig.StartAsync();
+        var logs = new List<string>();
+        var gateway = await GatewayHost.StartAsync(
+            Settings(("Logging:LogLevel:Gateway.Web.Credentials.OAuth", "Information")), rig.Directory, logs, Microsoft.Extensions.Logging.LogLevel.Information);
+        await rig.AddServerAsync(gateway);
+
+        rig.Tokens.HoldAnswers();
+        await rig.Tokens.WaitForHeldAnswerAsync(TestContext.Timeout);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await gateway.DisposeAsync();
+        clock.Stop();
+
+        Assert.True(Logged(logs, "token request(s) under way"), "the stop waited for the token request");
+        Assert.True(Logged(logs, "Stopped with a token request still under way after 5 s"), "the stop gave the request up and said so");
+
+        // It waited the 5 s (no sooner), and gave the request up then, before its own 15 s timeout: the warning above is
+        // logged only when the wait ran out, and the answer released now finds its request closed.
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(5), $"stopped after {clock.Elapsed.TotalSeconds:0.0} s");
+        rig.Tokens.ReleaseAnswers();
+        await Eventually.TrueAsync(() => rig.Tokens.AbandonedAnswers == 1, "the held answer finds its request given up");
     }
 
     [Fact]
@@ -136,30 +153,76 @@ public sealed class UpstreamRefreshTokenTests
         return settings;
     }
 
-    /// <summary>The admin adds the upstream with the refresh token they obtained; its tool is served.</summary>
-    private static async Task AddServerAsync(GatewayHost gateway, TestTokenServer tokens, string url, string refreshToken)
+    private static bool Logged(List<string> logs, string text)
     {
-        using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new
+        lock (logs)
         {
-            name = "refreshed",
-            transport = "http",
-            url,
-            credential = new { kind = "refreshToken", tokenEndpoint = tokens.TokenEndpoint, clientId = TestTokenServer.ClientId, secret = ClientSecret, refreshToken },
-        }, TestContext.Timeout);
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        await gateway.WaitForToolAsync("refreshed__echo");
+            return logs.Any(l => l.Contains(text, StringComparison.Ordinal));
+        }
     }
 
-    /// <summary>A gateway restarted on the same database connects with the refresh token it stored and serves a call.</summary>
-    private static async Task AssertServesAfterARestartAsync(IReadOnlyDictionary<string, string?> settings, string directory, HeaderGate gate)
+    /// <summary>
+    /// A rotating authorization server (2 s access tokens), an HTTP upstream that admits only its tokens for itself, a
+    /// refresh token an admin obtained there, and the directory of the gateways started on them.
+    /// </summary>
+    private sealed class Rig(TestTokenServer tokens, WebApplication upstream, string url, HeaderGate gate, string initial) : IAsyncDisposable
     {
-        var requestsBefore = gate.Requests.Count;
-        await using var restarted = await GatewayHost.StartAsync(settings, directory);
-        await restarted.WaitForToolAsync("refreshed__echo");
-        await using var agent = await restarted.ConnectAsync(AgentKey);
-        var echo = await agent.CallToolAsync("refreshed__echo", new Dictionary<string, object?> { ["message"] = "after restart" }, cancellationToken: TestContext.Timeout);
-        Assert.Contains("echo: after restart", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
-        Assert.DoesNotContain(gate.Requests.Skip(requestsBefore), r => !r.Admitted);
+        public TestTokenServer Tokens => tokens;
+
+        public HeaderGate Gate => gate;
+
+        public string Initial => initial;
+
+        public string Directory { get; } = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+
+        public static async Task<Rig> StartAsync()
+        {
+            var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(2));
+            var gate = new HeaderGate();
+            var (upstream, url) = await StartHttpAsync("refreshed", gate: gate);
+            gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
+            return new Rig(tokens, upstream, url, gate, await tokens.ObtainRefreshTokenAsync(ClientSecret, url));
+        }
+
+        /// <summary>The admin adds the upstream with the refresh token they obtained; its tool is served.</summary>
+        public async Task AddServerAsync(GatewayHost gateway)
+        {
+            using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new
+            {
+                name = "refreshed",
+                transport = "http",
+                url,
+                credential = new { kind = "refreshToken", tokenEndpoint = tokens.TokenEndpoint, clientId = TestTokenServer.ClientId, secret = ClientSecret, refreshToken = initial },
+            }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            await gateway.WaitForToolAsync("refreshed__echo");
+        }
+
+        /// <summary>A gateway restarted on the same database connects with the refresh token it stored and serves a call.</summary>
+        public async Task AssertServesAfterARestartAsync(IReadOnlyDictionary<string, string?> settings)
+        {
+            var requestsBefore = gate.Requests.Count;
+            await using var restarted = await GatewayHost.StartAsync(settings, Directory);
+            await restarted.WaitForToolAsync("refreshed__echo");
+            await using var agent = await restarted.ConnectAsync(AgentKey);
+            var echo = await agent.CallToolAsync("refreshed__echo", new Dictionary<string, object?> { ["message"] = "after restart" }, cancellationToken: TestContext.Timeout);
+            Assert.Contains("echo: after restart", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
+            Assert.DoesNotContain(gate.Requests.Skip(requestsBefore), r => !r.Admitted);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await upstream.DisposeAsync();
+            await tokens.DisposeAsync();
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // No gateway was started on it.
+            }
+        }
     }
 
     private static byte[] ReadShared(string path)
