@@ -43,6 +43,9 @@ internal static class RawMcp
         using var response = await http.SendAsync(request, TestContext.Timeout);
         var body = await response.Content.ReadAsStringAsync(TestContext.Timeout);
         var json = body.Split('\n').FirstOrDefault(l => l.StartsWith("data: ", StringComparison.Ordinal))?["data: ".Length..] ?? body;
+
+        // An answer without a JSON-RPC message (an empty body) says what it was, so a failure names its status.
+        Assert.False(string.IsNullOrWhiteSpace(json), $"{method}: HTTP {(int)response.StatusCode} {response.Content.Headers.ContentType} with no JSON-RPC message (body: '{body}')");
         return ((int)response.StatusCode, JsonNode.Parse(json)!.AsObject());
     }
 
