@@ -46,7 +46,7 @@ internal sealed class TestTokenServer : IAsyncDisposable
 
     public string TokenEndpoint => Issuer + "connect/token";
 
-    /// <summary>Gets how many held answers the client had given up on (closed its request) when they were released.</summary>
+    /// <summary>Gets how many requests the client gave up on (closed) while their answers were held.</summary>
     public int AbandonedAnswers => Volatile.Read(ref _abandoned);
 
     /// <summary>Gets how many access tokens were issued.</summary>
@@ -108,11 +108,16 @@ internal sealed class TestTokenServer : IAsyncDisposable
                 context.Response.Body = body;
             }
 
+            // Counted when the client closes the request while its answer is held, not when the answer is released: the
+            // close may reach this server a moment after the client made it (a loaded machine), the release any time.
             server._held.TrySetResult();
-            await hold.Task;
+            using (context.RequestAborted.Register(() => Interlocked.Increment(ref server._abandoned)))
+            {
+                await hold.Task;
+            }
+
             if (context.RequestAborted.IsCancellationRequested)
             {
-                Interlocked.Increment(ref server._abandoned);
                 return;
             }
 
