@@ -48,18 +48,18 @@ internal static class ServerEverything
         [$"Gateway:Servers:{name}:Args:1"] = "stdio",
     };
 
-    /// <summary>Starts server-everything over streamable HTTP on a free loopback port.</summary>
-    public static async Task<HttpServerProcess> StartHttpAsync()
+    /// <summary>Starts server-everything over streamable HTTP on <paramref name="port"/> (a restart), or on a free loopback port.</summary>
+    public static async Task<HttpServerProcess> StartHttpAsync(int? port = null)
     {
         var entry = await EnsureInstalledAsync();
-        var port = FreePort();
+        port ??= FreePort();
         var psi = new ProcessStartInfo("node", [entry, "streamableHttp"])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        psi.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["PORT"] = port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var process = Process.Start(psi)!;
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
@@ -71,7 +71,7 @@ internal static class ServerEverything
             try
             {
                 using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
+                await client.ConnectAsync(IPAddress.Loopback, port.Value);
                 break;
             }
             catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
@@ -110,8 +110,17 @@ internal static class ServerEverything
     {
         public string Url { get; } = url;
 
+        private bool _disposed;
+
+        /// <summary>Stops the server (a test may stop it before its own end, to restart it); a second call does nothing.</summary>
         public void Dispose()
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             if (!process.HasExited)
             {
                 process.Kill(entireProcessTree: true);

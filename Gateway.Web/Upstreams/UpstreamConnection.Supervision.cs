@@ -98,6 +98,7 @@ public sealed partial class UpstreamConnection
         // The fingerprint of the lists agents see, kept so each re-read of a 2026-07-28 upstream serializes one list, not two.
         string? seen = null;
         var alive = _time.GetTimestamp();
+        var refusals = _traffic.SessionRefusals;
 
         // One wait on the wake-up at a time, kept across ticks and cancelled when the watch ends: a new wait each tick
         // (or one left over from the previous connection) would sit first in the semaphore's queue, and a failed call's
@@ -122,6 +123,8 @@ public sealed partial class UpstreamConnection
                     var details = await client.Completion;
                     throw new InvalidOperationException(details.Exception?.Message ?? "the upstream closed the connection" + StderrHint());
                 }
+
+                ThrowIfSessionRefused(refusals);
 
                 if (done == tick && !IsSessionless(client) && Volatile.Read(ref _answeredAt) is var answered && answered > alive)
                 {
@@ -153,12 +156,25 @@ public sealed partial class UpstreamConnection
                 }
 
                 await ProbeAsync(client, stop);
+                ThrowIfSessionRefused(refusals);
                 alive = _time.GetTimestamp();
             }
         }
         finally
         {
             await watching.CancelAsync();
+        }
+    }
+
+    /// <summary>
+    /// Ends the connection (the supervisor reconnects) once the upstream refused a request for its session: an answer
+    /// such as "No valid session ID provided" proves the server alive but the session gone, and every call on it fails.
+    /// </summary>
+    private void ThrowIfSessionRefused(long refusals)
+    {
+        if (_traffic.SessionRefusals != refusals)
+        {
+            throw new InvalidOperationException("the upstream refused the gateway's session (HTTP 400 or 404 to a request with its Mcp-Session-Id): it has most likely restarted; reconnecting");
         }
     }
 

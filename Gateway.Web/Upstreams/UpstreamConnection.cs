@@ -43,6 +43,15 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         _logger = logger;
         _onChanged = onChanged;
         State = Definition.Enabled ? UpstreamState.Connecting : UpstreamState.Disabled;
+
+        // One pending wake is enough: a burst of refused calls must not queue a probe for each.
+        _traffic.SessionRefused = () =>
+        {
+            if (_wake.CurrentCount == 0)
+            {
+                _wake.Release();
+            }
+        };
     }
 
     public long Id { get; }

@@ -11,6 +11,14 @@ internal sealed class ResultSizeLimitHandler(string server, long limit, Upstream
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (traffic is not null && response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound
+            && request.Method != HttpMethod.Delete && request.Headers.Contains("Mcp-Session-Id"))
+        {
+            // The session the gateway holds is gone upstream (see UpstreamTraffic.SessionRefusals). Noted here, where
+            // the status is still known: above this handler only the JSON-RPC error in the body is left.
+            traffic.AddSessionRefusal();
+        }
+
         if (response.StatusCode != HttpStatusCode.NoContent && response.Content is { } content)
         {
             response.Content = new LimitedContent(content, this);
