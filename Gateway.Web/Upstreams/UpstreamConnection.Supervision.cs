@@ -156,7 +156,6 @@ public sealed partial class UpstreamConnection
                 }
 
                 await ProbeAsync(client, stop);
-                ThrowIfSessionRefused(refusals);
                 alive = _time.GetTimestamp();
             }
         }
@@ -169,6 +168,8 @@ public sealed partial class UpstreamConnection
     /// <summary>
     /// Ends the connection (the supervisor reconnects) once the upstream refused a request for its session: an answer
     /// such as "No valid session ID provided" proves the server alive but the session gone, and every call on it fails.
+    /// A refusal of a call or of the probe itself wakes the watch (<see cref="UpstreamTraffic.SessionRefused"/>), so
+    /// this one check at each turn of the loop sees both.
     /// </summary>
     private void ThrowIfSessionRefused(long refusals)
     {

@@ -5,6 +5,9 @@ namespace Gateway.Web.Upstreams.Limits;
 /// <summary>
 /// Bounds what an HTTP upstream's responses can make the gateway hold: each message of an event stream, and each
 /// JSON body, at most the server's result limit (see <see cref="FramedMessageLimitStream"/> and <see cref="BodySizeLimitStream"/>).
+/// Being the innermost of the gateway's handlers on every upstream request, it also notes a refused session on the
+/// connection's <see cref="UpstreamTraffic"/> (the status is gone above it), rather than a handler of its own adding
+/// one more asynchronous step to each call.
 /// </summary>
 internal sealed class ResultSizeLimitHandler(string server, long limit, UpstreamTraffic? traffic, Action<OversizedMessageReport>? onOversized) : DelegatingHandler
 {
