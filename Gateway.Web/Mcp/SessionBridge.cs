@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gateway.Web.Upstreams;
+using Gateway.Web.Upstreams.Limits;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -25,7 +26,16 @@ internal sealed class SessionBridge(UpstreamConnection upstream, McpServer sessi
 
     public McpClient Client { get; set; } = null!;
 
-    public bool IsAlive => !Client.Completion.IsCompleted;
+    /// <summary>Gets what the bridge's own HTTP answers said (the client factory's size-limit handler notes a refused session).</summary>
+    public UpstreamTraffic Traffic { get; } = new();
+
+    /// <summary>
+    /// Gets a value indicating whether the upstream session still serves: not closed, and not refused since it opened.
+    /// A restarted upstream that answers the old session with 404 closes the SDK's client; one that answers 400 (the
+    /// TypeScript SDK's example) leaves it open, and each call through it would fail until the agent's session ended.
+    /// The next call then opens a new bridge (<see cref="SessionBridges.GetAsync"/>).
+    /// </summary>
+    public bool IsAlive => !Client.Completion.IsCompleted && Traffic.SessionRefusals == 0;
 
     /// <summary>
     /// Gets where to send what the upstream asks: the newest call in flight through this bridge (so the message travels

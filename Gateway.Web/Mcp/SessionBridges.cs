@@ -137,7 +137,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         var capabilities = new ClientCapabilities { Sampling = agentCaps?.Sampling, Elicitation = agentCaps?.Elicitation, Roots = agentCaps?.Roots };
         try
         {
-            bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None, sessionRevision: true, inOrder: n => ForwardLogAsync(bridge, n));
+            bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None, bridge.Traffic, sessionRevision: true, inOrder: n => ForwardLogAsync(bridge, n));
         }
         catch (Exception ex) when (ex is McpException or HttpRequestException { StatusCode: >= System.Net.HttpStatusCode.BadRequest and < System.Net.HttpStatusCode.InternalServerError })
         {

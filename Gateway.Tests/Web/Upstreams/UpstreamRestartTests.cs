@@ -67,6 +67,57 @@ public sealed class UpstreamRestartTests
         }
     }
 
+    [Fact]
+    public async Task AnAgentSessionsOwnUpstreamSession_RefusedAfterARestart_IsOpenedAgain()
+    {
+        var first = await ServerEverything.StartHttpAsync();
+        var port = new Uri(first.Url).Port;
+        ServerEverything.HttpServerProcess? second = null;
+        try
+        {
+            var settings = Merge(Http("everything", first.Url), Agent("agent", Key, "everything/*"));
+            settings["Gateway:Upstreams:HealthCheckInterval"] = "00:10:00";
+            await using var gateway = await GatewayHost.StartAsync(settings);
+            await gateway.WaitForToolAsync("everything__echo");
+
+            // An agent that answers elicitation gets an upstream session of its own (a session bridge), so its calls do
+            // not travel over the gateway's shared connection, whose reconnect the test above covers.
+            await using var agent = await gateway.ConnectAsync(Key, options: GatewayHost.Elicitable());
+            Assert.Equal("Echo: before", await EchoAsync(agent, "before"));
+            Assert.True(gateway.Upstreams.TryGet("everything", out var connection));
+            Assert.Equal(1, connection.DependentCount);
+
+            first.Dispose();
+            second = await ServerEverything.StartHttpAsync(port);
+
+            // The restarted server answers the bridge's old session with HTTP 400, which leaves the SDK's client open:
+            // before, every call of this agent session failed from then on. Now the refusal retires the bridge and the
+            // next call opens a new one.
+            string? answer = null;
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    try
+                    {
+                        answer = await EchoAsync(agent, "after");
+                        return answer is not null;
+                    }
+                    catch (McpProtocolException)
+                    {
+                        return false;
+                    }
+                },
+                "a call of the bridged session through the restarted upstream is answered",
+                TimeSpan.FromSeconds(30));
+            Assert.Equal("Echo: after", answer);
+        }
+        finally
+        {
+            first.Dispose();
+            second?.Dispose();
+        }
+    }
+
     private static async Task<string?> EchoAsync(ModelContextProtocol.Client.McpClient agent, string message)
     {
         var result = await agent.CallToolAsync("everything__echo", new Dictionary<string, object?> { ["message"] = message }, cancellationToken: TestContext.Timeout);
