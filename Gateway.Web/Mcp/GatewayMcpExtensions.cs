@@ -34,6 +34,7 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<McpSessionRegistry>();
         services.AddGatewayVirtualServers();
         services.AddSingleton<ListenStreams>();
+        services.AddSingleton<SessionSubscriptions>();
         services.AddSingleton<SessionBridges>();
         services.AddGatewayTasks();
 

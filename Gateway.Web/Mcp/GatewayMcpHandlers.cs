@@ -368,11 +368,24 @@ internal sealed partial class GatewayMcpHandlers(
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
         var (server, original) = RouteResource(request, agent, p.Uri);
+        var sessionId = request.Server.SessionId;
+        if (sessionId is not null && !bridges.Subscriptions.Allows(sessionId, server, original))
+        {
+            throw new McpProtocolException($"A session holds at most {SessionSubscriptions.MaxPerSession} resource subscriptions.", McpErrorCode.InvalidParams);
+        }
+
         await AsUserAsync(request, server, ct => InvokeSessionAsync(request, server, async (client, c) =>
         {
             await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = original }, c);
             return true;
         }, ct), cancellationToken);
+
+        // Remembered so that a bridge opened again (the upstream restarted) subscribes again.
+        if (sessionId is not null)
+        {
+            bridges.Subscriptions.Add(sessionId, server, original);
+        }
+
         return new EmptyResult();
     }
 
@@ -386,6 +399,11 @@ internal sealed partial class GatewayMcpHandlers(
             await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = original }, c);
             return true;
         }, ct), cancellationToken);
+        if (request.Server.SessionId is { } sessionId)
+        {
+            bridges.Subscriptions.Remove(sessionId, server, original);
+        }
+
         return new EmptyResult();
     }
 

@@ -12,7 +12,7 @@ namespace Gateway.Web.Mcp;
 /// elicitation and roots requests, log messages, resource updates) can only be routed back over such a session: a
 /// shared upstream client cannot tell which agent's call caused it.
 /// </summary>
-internal sealed class SessionBridge(UpstreamConnection upstream, McpServer session) : IAsyncDisposable
+internal sealed class SessionBridge(string sessionId, UpstreamConnection upstream, McpServer session, long openedAt) : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<McpServer> _inFlight = [];
@@ -23,6 +23,15 @@ internal sealed class SessionBridge(UpstreamConnection upstream, McpServer sessi
     private volatile int _level = -1;
 
     public UpstreamConnection Upstream { get; } = upstream;
+
+    /// <summary>Gets the agent session's id.</summary>
+    public string SessionId { get; } = sessionId;
+
+    /// <summary>Gets the agent session (where the upstream's questions go when no call is in flight).</summary>
+    public McpServer Session { get; } = session;
+
+    /// <summary>Gets when the bridge opened (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long OpenedAt { get; } = openedAt;
 
     public McpClient Client { get; set; } = null!;
 
@@ -47,7 +56,7 @@ internal sealed class SessionBridge(UpstreamConnection upstream, McpServer sessi
         {
             lock (_gate)
             {
-                return _inFlight.Count > 0 ? _inFlight[^1] : session;
+                return _inFlight.Count > 0 ? _inFlight[^1] : Session;
             }
         }
     }
@@ -95,6 +104,10 @@ internal sealed class SessionBridge(UpstreamConnection upstream, McpServer sessi
         Target.SendNotificationAsync(method, parameters, cancellationToken: cancellationToken);
 
     private int _disposed;
+    private int _ended;
+
+    /// <summary>Claims the handling of the bridge's end once: a refusal and the client's close may both report it.</summary>
+    public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
 
     /// <summary>Closes the upstream session once (both the session's end and its upstream connection's end close it).</summary>
     public ValueTask DisposeAsync()

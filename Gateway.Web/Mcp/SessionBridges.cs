@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using ModelContextProtocol;
 using Gateway.Core.Catalog;
+using Gateway.Web.Hosting;
 using Gateway.Web.Upstreams;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -13,10 +15,13 @@ namespace Gateway.Web.Mcp;
 /// <see cref="Needed"/>), created on the first call and closed with the session. Only for HTTP and SSE upstreams, where a session is cheap; stdio upstreams
 /// keep one shared process.
 /// </summary>
-internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, Relay.AgentQuestions questions, ILogger<SessionBridges> logger)
+internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, Relay.AgentQuestions questions, SessionSubscriptions subscriptions, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SessionBridges> logger)
 {
     private readonly ConcurrentDictionary<(string Session, string Server), Lazy<Task<SessionBridge>>> _bridges = new();
     private readonly ConcurrentDictionary<string, LoggingLevel> _levels = new();
+
+    /// <summary>Gets the resources the sessions subscribed to, which a bridge opened again subscribes again.</summary>
+    public SessionSubscriptions Subscriptions => subscriptions;
 
     /// <summary>Gets the bridge of <paramref name="sessionId"/> to <paramref name="upstream"/>, creating it on first use.</summary>
     public async Task<SessionBridge> GetAsync(string sessionId, McpServer request, UpstreamConnection upstream, CancellationToken cancellationToken)
@@ -64,7 +69,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
     /// </summary>
     public bool Needed(string sessionId, string server, ClientCapabilities? capabilities) =>
         capabilities?.Sampling is not null || capabilities?.Elicitation is not null || capabilities?.Roots is not null
-        || _levels.ContainsKey(sessionId) || _bridges.ContainsKey((sessionId, server));
+        || _levels.ContainsKey(sessionId) || _bridges.ContainsKey((sessionId, server)) || subscriptions.Any(sessionId, server);
 
     /// <summary>Remembers the session's log level and passes it to the bridges it already has.</summary>
     public async Task SetLevelAsync(string sessionId, LoggingLevel level, CancellationToken cancellationToken)
@@ -84,6 +89,8 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
     public async Task EndSessionAsync(string sessionId)
     {
         _levels.TryRemove(sessionId, out _);
+        subscriptions.EndSession(sessionId);
+        ForgetRevivals(sessionId);
         foreach (var (key, lazy) in _bridges)
         {
             if (key.Session == sessionId && _bridges.TryRemove(new(key, lazy)) && lazy.IsValueCreated)
@@ -107,7 +114,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         // What the upstream asks is asked of the agent by AgentQuestions (ids naming this instance), so the agent's answer
         // may reach any instance of the cluster and still complete the question here.
         var agentCaps = request.ClientCapabilities;
-        var bridge = new SessionBridge(upstream, request);
+        var bridge = new SessionBridge(sessionId, upstream, request, time.GetTimestamp());
         var handlers = new McpClientHandlers
         {
             // Log messages are taken where the transport reads them (ForwardLogAsync), not here.
@@ -152,7 +159,14 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         upstream.Attach(bridge);
         try
         {
+            Watch(bridge);
             await bridge.ApplyLevelAsync(() => LevelOf(sessionId), CancellationToken.None);
+            await ResubscribeAsync(bridge, sessionId);
+            if (bridge.Traffic.SessionRefusals != 0)
+            {
+                // Refused as it opened: the calls go over the shared connection instead of opening bridge after bridge.
+                throw new InvalidOperationException($"Upstream {upstream.Name} refused the new session bridge's session.");
+            }
         }
         catch (Exception)
         {
@@ -163,6 +177,34 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
         LogBridgeOpened(upstream.Name, sessionId);
         return bridge;
+    }
+
+    /// <summary>
+    /// Subscribes a new bridge to what its session subscribed to through an earlier one (see <see cref="SessionSubscriptions"/>).
+    /// A subscription the upstream now refuses is logged and left out: the bridge still serves the session's calls.
+    /// </summary>
+    private async Task ResubscribeAsync(SessionBridge bridge, string sessionId)
+    {
+        var uris = subscriptions.Of(sessionId, bridge.Upstream.Name);
+        if (uris.IsEmpty)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(bridge.Upstream.Definition.ConnectTimeout, time);
+        foreach (var uri in uris)
+        {
+            try
+            {
+                await bridge.Client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = uri }, timeout.Token);
+            }
+            catch (Exception ex) when (ex is McpException or HttpRequestException or OperationCanceledException)
+            {
+                LogResubscribeFailed(bridge.Upstream.Name, sessionId, ex.Message);
+            }
+        }
+
+        LogResubscribed(bridge.Upstream.Name, sessionId, uris.Count);
     }
 
     /// <summary>
@@ -207,6 +249,12 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} refused a 2025-11-25 session ({Reason}); agent sessions use the shared connection.")]
     private partial void LogBridgesRefused(string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subscribed a new session bridge to {Server} for session {SessionId} to its {Count} resource subscription(s) again.")]
+    private partial void LogResubscribed(string server, string sessionId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} refused to subscribe session {SessionId} again to a resource it had subscribed to: {Reason}")]
+    private partial void LogResubscribeFailed(string server, string sessionId, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Opened a session bridge to {Server} for session {SessionId}.")]
     private partial void LogBridgeOpened(string server, string sessionId);

@@ -1,4 +1,5 @@
 using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -91,8 +92,10 @@ public sealed class UpstreamRestartTests
             second = await ServerEverything.StartHttpAsync(port);
 
             // The restarted server answers the bridge's old session with HTTP 400, which leaves the SDK's client open:
-            // before, every call of this agent session failed from then on. Now the refusal retires the bridge and the
-            // next call opens a new one.
+            // before, every call of this agent session failed from then on, and the client's standalone stream asked
+            // again without pause (thousands of requests a second). Now the first refusal (that stream's, as no call is
+            // made) closes the bridge, and the next call opens a new one.
+            await Eventually.TrueAsync(() => connection.DependentCount == 0, "the refused bridge is closed", TimeSpan.FromSeconds(30));
             string? answer = null;
             await Eventually.TrueAsync(
                 async () =>
@@ -110,12 +113,99 @@ public sealed class UpstreamRestartTests
                 "a call of the bridged session through the restarted upstream is answered",
                 TimeSpan.FromSeconds(30));
             Assert.Equal("Echo: after", answer);
+            Assert.Equal(1, connection.DependentCount);
         }
         finally
         {
             first.Dispose();
             second?.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task ASubscriptionThroughAnUpstreamThatRestarted_IsMadeAgain_AndUpdatesStillReachTheAgent()
+    {
+        var first = await ServerEverything.StartHttpAsync();
+        var port = new Uri(first.Url).Port;
+        ServerEverything.HttpServerProcess? second = null;
+        try
+        {
+            await using var gateway = await GatewayHost.StartAsync(Merge(Http("everything", first.Url), Agent("agent", Key, "everything/*")));
+            await gateway.WaitForToolAsync("everything__toggle-subscriber-updates");
+            var updates = System.Threading.Channels.Channel.CreateUnbounded<string>();
+            await using var agent = await gateway.ConnectAsync(Key, options: new ModelContextProtocol.Client.McpClientOptions
+            {
+                ProtocolVersion = "2025-11-25",
+                Handlers = new ModelContextProtocol.Client.McpClientHandlers
+                {
+                    NotificationHandlers = [new(NotificationMethods.ResourceUpdatedNotification, (n, _) =>
+                    {
+                        updates.Writer.TryWrite(n.Params?["uri"]?.GetValue<string>() ?? string.Empty);
+                        return ValueTask.CompletedTask;
+                    })],
+                },
+            });
+            var resources = await agent.ListResourcesAsync(cancellationToken: TestContext.Timeout);
+            var uri = resources.First(r => r.Uri.StartsWith("demo://resource/static/", StringComparison.Ordinal)).Uri;
+            await agent.SubscribeToResourceAsync(uri, cancellationToken: TestContext.Timeout);
+
+            // server-everything sends an update for each subscribed resource as soon as the session turns its updates on.
+            await ToggleAsync(agent);
+            Assert.Equal(uri, await updates.Reader.ReadAsync(TestContext.Timeout));
+
+            first.Dispose();
+            second = await ServerEverything.StartHttpAsync(port);
+            // The gateway opens the session's upstream session again by itself, without waiting for a request of the
+            // agent's (an agent that only listens for updates makes none), and subscribes it again.
+            var bridges = gateway.Services.GetRequiredService<Gateway.Web.Mcp.SessionBridges>();
+            await Eventually.TrueAsync(() => bridges.Revivals > 0, "the session's bridge is opened again", TimeSpan.FromSeconds(30));
+
+            // The restarted server knows neither the old upstream session nor its subscription. The agent's session with
+            // the gateway goes on: once calls work again, the session's new upstream session holds the subscription,
+            // so turning updates on (the new session starts with them off) sends one at once.
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    try
+                    {
+                        return await ToggleAsync(agent);
+                    }
+                    catch (McpProtocolException)
+                    {
+                        return false;
+                    }
+                },
+                "a call through the restarted upstream is answered",
+                TimeSpan.FromSeconds(30));
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
+            wait.CancelAfter(TimeSpan.FromSeconds(10));
+            while (updates.Reader.TryRead(out _))
+            {
+                // Updates of the old session still under way when the server stopped are not what is under test.
+            }
+
+            await ToggleAsync(agent); // off
+            await ToggleAsync(agent); // on again: the update is sent immediately
+            try
+            {
+                Assert.Equal(uri, await updates.Reader.ReadAsync(wait.Token));
+            }
+            catch (OperationCanceledException) when (!TestContext.Timeout.IsCancellationRequested)
+            {
+                Assert.Fail("No resources/updated reached the agent within 10 s of turning updates on after the restart: the subscription was not made again.");
+            }
+        }
+        finally
+        {
+            first.Dispose();
+            second?.Dispose();
+        }
+    }
+
+    private static async Task<bool> ToggleAsync(ModelContextProtocol.Client.McpClient agent)
+    {
+        var result = await agent.CallToolAsync("everything__toggle-subscriber-updates", cancellationToken: TestContext.Timeout);
+        return result.IsError != true;
     }
 
     private static async Task<string?> EchoAsync(ModelContextProtocol.Client.McpClient agent, string message)

@@ -1,0 +1,84 @@
+using Gateway.Tests.Support;
+using Gateway.Web.Mcp;
+using ModelContextProtocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Mcp;
+
+/// <summary>
+/// The gateway remembers each session's subscriptions for the session's life (to make them again on a new upstream
+/// session after an upstream restart, see UpstreamRestartTests), so their number is an input an agent controls: capped
+/// per session, with a clear error at the cap.
+/// </summary>
+public sealed class SessionSubscriptionsTests : IAsyncLifetime
+{
+    private const string Key = "subscriptions-agent-key-0123";
+    private readonly string _name = "sub" + Guid.NewGuid().ToString("N")[..6];
+    private Microsoft.AspNetCore.Builder.WebApplication? _upstream;
+    private string _url = string.Empty;
+
+    public async Task InitializeAsync() => (_upstream, _url) = await StartHttpAsync(_name);
+
+    public async Task DisposeAsync() => await _upstream!.DisposeAsync();
+
+    [Fact]
+    public async Task ASessionHoldsAtMostTheCap_ThenGetsInvalidParams_AndAnUnsubscribeMakesRoom()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http(_name, _url), Agent("agent", Key, "*/*")));
+        await gateway.WaitForToolAsync($"{_name}__echo");
+        await using var agent = await gateway.ConnectAsync(Key, "2025-11-25");
+
+        for (var i = 1; i <= SessionSubscriptions.MaxPerSession; i++)
+        {
+            await agent.SubscribeToResourceAsync($"test://items/{i}", cancellationToken: TestContext.Timeout);
+        }
+
+        var refused = await Assert.ThrowsAsync<McpProtocolException>(() =>
+            agent.SubscribeToResourceAsync($"test://items/{SessionSubscriptions.MaxPerSession + 1}", cancellationToken: TestContext.Timeout));
+        Assert.Equal(McpErrorCode.InvalidParams, refused.ErrorCode);
+        Assert.Contains($"at most {SessionSubscriptions.MaxPerSession} resource subscriptions", refused.Message, StringComparison.Ordinal);
+
+        // One it already holds is no new subscription.
+        await agent.SubscribeToResourceAsync("test://items/1", cancellationToken: TestContext.Timeout);
+
+        await agent.UnsubscribeFromResourceAsync("test://items/1", cancellationToken: TestContext.Timeout);
+        await agent.SubscribeToResourceAsync($"test://items/{SessionSubscriptions.MaxPerSession + 1}", cancellationToken: TestContext.Timeout);
+
+        // Another session has a cap of its own.
+        await using var other = await gateway.ConnectAsync(Key, "2025-11-25");
+        await other.SubscribeToResourceAsync($"test://items/{SessionSubscriptions.MaxPerSession + 2}", cancellationToken: TestContext.Timeout);
+    }
+
+    [Fact]
+    public void TheCountFollowsDistinctSubscriptions_AndASessionsEndForgetsThem()
+    {
+        var subscriptions = new SessionSubscriptions();
+        subscriptions.Add("s1", "a", "u1");
+        subscriptions.Add("s1", "a", "u1");
+        subscriptions.Add("s1", "b", "u1");
+        subscriptions.Add("s2", "a", "u2");
+        Assert.Equal(["u1"], subscriptions.Of("s1", "a"));
+        Assert.Equal(["u1"], subscriptions.Of("s1", "b"));
+
+        // Two distinct (server, URI) pairs count for s1, not three.
+        for (var i = 0; i < SessionSubscriptions.MaxPerSession - 2; i++)
+        {
+            Assert.True(subscriptions.Allows("s1", "a", "n" + i));
+            subscriptions.Add("s1", "a", "n" + i);
+        }
+
+        Assert.False(subscriptions.Allows("s1", "a", "more"));
+        Assert.True(subscriptions.Allows("s1", "a", "u1"));
+        Assert.True(subscriptions.Allows("s2", "a", "more"));
+
+        subscriptions.Remove("s1", "b", "u1");
+        subscriptions.Remove("s1", "b", "u1");
+        Assert.False(subscriptions.Any("s1", "b"));
+        Assert.True(subscriptions.Allows("s1", "a", "more"));
+
+        subscriptions.EndSession("s1");
+        Assert.False(subscriptions.Any("s1", "a"));
+        Assert.Empty(subscriptions.Of("s1", "a"));
+        Assert.True(subscriptions.Any("s2", "a"));
+    }
+}
