@@ -26,8 +26,12 @@ public sealed class RawUpstream
     private readonly ConcurrentQueue<IReadOnlyDictionary<string, string>> _calls = new();
 
     private int _pings;
+    private int _standaloneGets;
 
     private RawUpstream(bool idLast) => _idLast = idLast;
+
+    /// <summary>Gets how many GET requests for the standalone stream arrived (see <c>failStandaloneWith</c>).</summary>
+    public int StandaloneGets => Volatile.Read(ref _standaloneGets);
 
     /// <summary>Gets how many <c>ping</c> requests were answered.</summary>
     public int Pings => Volatile.Read(ref _pings);
@@ -72,7 +76,11 @@ public sealed class RawUpstream
     }
 
     /// <summary>Serves over HTTP on a loopback port: POST answers with JSON, or with an event stream when <paramref name="sse"/>.</summary>
-    public static async Task<(WebApplication App, RawUpstream Server, string Url)> StartHttpAsync(bool sse, bool idLast = false)
+    /// <param name="failStandaloneWith">
+    /// When set, the standalone stream (a GET) is served once, with one event id, and ends; every GET after it, which
+    /// resumes from that id, is answered with this status (a proxy in front of a server being deployed, say).
+    /// </param>
+    public static async Task<(WebApplication App, RawUpstream Server, string Url)> StartHttpAsync(bool sse, bool idLast = false, int? failStandaloneWith = null)
     {
         var server = new RawUpstream(idLast);
         // Watches no files: its content root is the working directory, which may hold a gateway's database (the bench).
@@ -121,6 +129,19 @@ public sealed class RawUpstream
         });
         app.MapMethods("/mcp", ["GET", "DELETE"], async context =>
         {
+            if (failStandaloneWith is { } status && context.Request.Method == "GET" && !server._resumable.ContainsKey(context.Request.Headers["Last-Event-ID"].ToString()))
+            {
+                if (Interlocked.Increment(ref server._standaloneGets) == 1)
+                {
+                    context.Response.ContentType = "text/event-stream";
+                    await context.Response.WriteAsync("id: standalone-1\ndata: \n\n");
+                    return;
+                }
+
+                context.Response.StatusCode = status;
+                return;
+            }
+
             // Only the resumption of a stream that ended before its result; no standalone stream.
             if (context.Request.Method == "GET" && server._resumable.TryRemove(context.Request.Headers["Last-Event-ID"].ToString(), out var rest))
             {

@@ -13,6 +13,7 @@ internal sealed partial class UpstreamClientFactory(
     TaskStatusRouter taskStatus,
     Microsoft.Extensions.Options.IOptions<Gateway.Web.Hosting.GatewayOptions> gatewayOptions,
     Gateway.Web.Credentials.OAuth.OAuthTokenClient oauth,
+    TimeProvider time,
     ILoggerFactory loggerFactory,
     ILogger<UpstreamClientFactory> logger) : IDisposable
 {
@@ -58,6 +59,18 @@ internal sealed partial class UpstreamClientFactory(
     /// <summary>Gets the most bytes one message of <paramref name="server"/> may have: its own limit, else <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
     public long ResultLimit(ServerDefinition server) => server.MaxResultBytes ?? gatewayOptions.Value.Mcp.MaxResultBytes;
 
+    private DelegatingHandler Handlers(ServerDefinition server, long limit, UpstreamTraffic? traffic, Action<OversizedMessageReport> oversized)
+    {
+        var upstreams = gatewayOptions.Value.Upstreams;
+        return new ErrorEventStreamHandler
+        {
+            InnerHandler = new StandaloneStreamPacer(upstreams.RestartDelay, upstreams.MaxRestartDelay, time)
+            {
+                InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, oversized) { InnerHandler = _handler },
+            },
+        };
+    }
+
     private async Task<UpstreamLink> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, UpstreamTraffic? traffic, CancellationToken cancellationToken, Func<JsonRpcNotification, ValueTask<bool>>? inOrder)
     {
         var limit = ResultLimit(server);
@@ -91,11 +104,12 @@ internal sealed partial class UpstreamClientFactory(
                     ConnectionTimeout = server.ConnectTimeout,
                 },
                 // A thin client per transport over the shared, pooled handler, reading responses through the size limit
-                // (and error events as errors); an OAuth server's also sets its current token, and a server acting
-                // for the user puts the user's token on the requests of the user's calls (after the server's token).
+                // (and error events as errors), its stream reopenings paced; an OAuth server's also sets its current
+                // token, and a server acting for the user puts the user's token on the requests of the user's calls
+                // (after the server's token).
                 http = server.Credential?.Kind is Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials or Gateway.Core.Credentials.CredentialKind.OAuthRefreshToken
-                    ? oauth.CreateClient(server, UserAware(server, new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } }))
-                    : new HttpClient(UserAware(server, new ErrorEventStreamHandler { InnerHandler = new ResultSizeLimitHandler(server.Name, limit, traffic, Oversized) { InnerHandler = _handler } }), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
+                    ? oauth.CreateClient(server, UserAware(server, Handlers(server, limit, traffic, Oversized)))
+                    : new HttpClient(UserAware(server, Handlers(server, limit, traffic, Oversized)), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
                 loggerFactory,
                 ownsHttpClient: true),
         };
