@@ -251,10 +251,5 @@ internal sealed class RsyslogReceiver(SiemCertificates certificates, int port) :
     }
 
     /// <summary>A loopback port free now (the receivers bind it again after a restart).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => FreePorts.Next();
 }

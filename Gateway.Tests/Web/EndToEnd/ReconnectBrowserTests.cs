@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Gateway.Tests.Support;
 using Microsoft.Playwright;
 
@@ -58,10 +56,5 @@ public sealed class ReconnectBrowserTests(ChromiumFixture chromium) : IClassFixt
     // Blazor's own reconnect dialog (its overlay is marked visible while it shows).
     private static ILocator ReconnectDialog(IPage page) => page.Locator(".components-reconnect-overlay.components-reconnect-visible");
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => FreePorts.Next();
 }

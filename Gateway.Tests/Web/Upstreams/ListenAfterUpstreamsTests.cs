@@ -64,12 +64,7 @@ public sealed class ListenAfterUpstreamsTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => FreePorts.Next();
 
     private static async Task<bool> ListensAsync(int port)
     {
