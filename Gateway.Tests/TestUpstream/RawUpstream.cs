@@ -14,6 +14,7 @@ namespace Gateway.TestUpstream;
 /// or event-stream responses. Tools: <c>big {bytes}</c>, <c>trickle {bytes, seconds}</c> (stdio: writes the result
 /// slowly), <c>echo {message}</c>, <c>cancelled</c> (the ids of the requests the client cancelled, or whose HTTP
 /// response it abandoned), <c>failing</c> (a JSON-RPC error with data), and over HTTP with event streams
+/// <c>list_changed {count}</c> (that many <c>notifications/tools/list_changed</c> before the result) and
 /// <c>resumable {message, ends}</c>: a log message and progress, then the stream ends before the result, which a GET with
 /// <c>Last-Event-ID</c> gets (SEP-1699) after <c>ends</c> more GETs that end with nothing but a new event id.
 /// </summary>
@@ -27,8 +28,12 @@ public sealed class RawUpstream
 
     private int _pings;
     private int _standaloneGets;
+    private int _toolLists;
 
     private RawUpstream(bool idLast) => _idLast = idLast;
+
+    /// <summary>Gets how many <c>tools/list</c> requests were answered.</summary>
+    public int ToolLists => Volatile.Read(ref _toolLists);
 
     /// <summary>Gets how many GET requests for the standalone stream arrived (see <c>failStandaloneWith</c>).</summary>
     public int StandaloneGets => Volatile.Read(ref _standaloneGets);
@@ -191,6 +196,7 @@ public sealed class RawUpstream
                 await WriteAsync(output, sse, id, "{}", cancellationToken);
                 break;
             case "tools/list":
+                Interlocked.Increment(ref _toolLists);
                 await WriteAsync(output, sse, id, """
                     {"tools":[
                     {"name":"big","description":"Returns a text of the given size.","inputSchema":{"type":"object","properties":{"bytes":{"type":"integer"}}}},
@@ -198,7 +204,8 @@ public sealed class RawUpstream
                     {"name":"echo","description":"Echoes the message.","inputSchema":{"type":"object","properties":{"message":{"type":"string"}}}},
                     {"name":"cancelled","description":"Lists the cancelled request ids.","inputSchema":{"type":"object"}},
                     {"name":"failing","description":"Fails with a JSON-RPC error.","inputSchema":{"type":"object"}},
-                    {"name":"resumable","description":"Ends its stream before the result (resume with Last-Event-ID), and `ends` more times after.","inputSchema":{"type":"object","properties":{"message":{"type":"string"},"ends":{"type":"integer"}}}}]}
+                    {"name":"resumable","description":"Ends its stream before the result (resume with Last-Event-ID), and `ends` more times after.","inputSchema":{"type":"object","properties":{"message":{"type":"string"},"ends":{"type":"integer"}}}},
+                    {"name":"list_changed","description":"Sends `count` tools/list_changed notifications on its event stream, then answers.","inputSchema":{"type":"object","properties":{"count":{"type":"integer"}}}}]}
                     """.ReplaceLineEndings(string.Empty), cancellationToken);
                 break;
             case "tools/call":
@@ -219,6 +226,15 @@ public sealed class RawUpstream
                         break;
                     case "failing":
                         await WriteAsync(output, sse, id, null, cancellationToken, """{"code":-32050,"message":"Out of stock.","data":{"sku":"A1","left":0}}""");
+                        break;
+                    case "list_changed":
+                        var count = (int?)arguments?["count"] ?? 1;
+                        for (var i = 0; i < count; i++)
+                        {
+                            await WriteFramedAsync(output, sse, ["""{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"""u8.ToArray()], TimeSpan.Zero, cancellationToken);
+                        }
+
+                        await WriteAsync(output, sse, id, Text($"sent {count}"), cancellationToken);
                         break;
                     default:
                         await WriteAsync(output, sse, id, null, cancellationToken, """{"code":-32602,"message":"Unknown tool."}""");

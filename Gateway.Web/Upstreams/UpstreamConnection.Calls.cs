@@ -109,7 +109,7 @@ public sealed partial class UpstreamConnection
             // The connection itself failed: check it now rather than at the next health tick.
             if (client == _client)
             {
-                _wake.Release();
+                Wake();
             }
 
             throw new UpstreamUnavailableException(Name, ex.Message);

@@ -98,6 +98,7 @@ public sealed partial class UpstreamConnection
         // The fingerprint of the lists agents see, kept so each re-read of a 2026-07-28 upstream serializes one list, not two.
         string? seen = null;
         var alive = _time.GetTimestamp();
+        var reread = 0L;
         var refusals = _traffic.SessionRefusals;
 
         // One wait on the wake-up at a time, kept across ticks and cancelled when the watch ends: a new wait each tick
@@ -136,12 +137,24 @@ public sealed partial class UpstreamConnection
 
                 if (_inventoryStale)
                 {
+                    // At most one re-read per ListRereadSpacing: an upstream that sends list_changed without pause (some
+                    // send one after every call) would otherwise be listed back to back, and each new list is published
+                    // to every agent session whose view it changes. The answered lists prove the upstream alive.
+                    var wait = ListRereadSpacing - _time.GetElapsedTime(reread);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, _time, stop);
+                    }
+
                     _inventoryStale = false;
                     _inventory = await UpstreamInventoryReader.ReadAsync(client, stop);
+                    reread = alive = _time.GetTimestamp();
                     seen = null;
                     _onChanged();
+                    continue;
                 }
-                else if (done == tick && IsSessionless(client))
+
+                if (done == tick && IsSessionless(client))
                 {
                     // 2026-07-28 has no session to push list_changed on (only a subscriptions/listen stream, which a
                     // stateless upstream cannot serve): re-read the lists at each health check and publish real changes.
@@ -164,6 +177,9 @@ public sealed partial class UpstreamConnection
             await watching.CancelAsync();
         }
     }
+
+    /// <summary>The least time between two re-reads of the lists after list_changed.</summary>
+    internal static readonly TimeSpan ListRereadSpacing = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Ends the connection (the supervisor reconnects) once the upstream refused a request for its session: an answer
@@ -237,7 +253,7 @@ public sealed partial class UpstreamConnection
         {
             // Re-read on the supervisor's loop, not on the client's receive loop.
             _inventoryStale = true;
-            _wake.Release();
+            Wake();
             return ValueTask.CompletedTask;
         }
 

@@ -44,14 +44,19 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         _onChanged = onChanged;
         State = Definition.Enabled ? UpstreamState.Connecting : UpstreamState.Disabled;
 
-        // One pending wake is enough: a burst of refused calls must not queue a probe for each.
-        _traffic.SessionRefused = () =>
+        _traffic.SessionRefused = Wake;
+    }
+
+    /// <summary>
+    /// Wakes the supervisor's watch. One pending wake is enough: a burst of refused or failed calls, or of list_changed
+    /// notifications, must not queue a turn of the watch (a probe, a re-read) for each.
+    /// </summary>
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0)
         {
-            if (_wake.CurrentCount == 0)
-            {
-                _wake.Release();
-            }
-        };
+            _wake.Release();
+        }
     }
 
     public long Id { get; }
