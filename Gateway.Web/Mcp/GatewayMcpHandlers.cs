@@ -431,7 +431,8 @@ internal sealed partial class GatewayMcpHandlers(
         var roundTrip = RoundTripOf(request, server, call, resumed);
 
         // The upstream reports progress on a token of the gateway's; the router maps it back to the agent's token.
-        ProgressToken? upstreamToken = call.ProgressToken is { } token ? progress.Register(new ProgressRelay(request.Server, token)) : null;
+        var relay = call.ProgressToken is { } token ? new ProgressRelay(request.Server, token) : null;
+        ProgressToken? upstreamToken = relay is not null ? progress.Register(relay) : null;
         try
         {
             return await InvokeSessionRawAsync(
@@ -445,7 +446,22 @@ internal sealed partial class GatewayMcpHandlers(
             if (upstreamToken is { } registered)
             {
                 progress.Unregister(registered);
+
+                // The answer goes after the progress read before it (the relay sends without holding the upstream's reader).
+                await DrainAsync(relay!, cancellationToken);
             }
+        }
+    }
+
+    private static async Task DrainAsync(ProgressRelay relay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await relay.DrainAsync().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The agent's request ended: nothing more goes to it.
         }
     }
 

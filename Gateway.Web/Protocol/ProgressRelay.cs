@@ -4,10 +4,30 @@ using ModelContextProtocol.Server;
 
 namespace Gateway.Web.Protocol;
 
-/// <summary>Re-emits an upstream's progress on the agent's own progress token.</summary>
-internal sealed class ProgressRelay(McpServer server, ProgressToken token)
+/// <summary>
+/// Re-emits an upstream's progress on the agent's own progress token, in order, without making the upstream's reader
+/// wait for the agent: the reader of a stdio upstream serves every agent's calls, and an agent that stopped reading its
+/// call's stream held all of them (another agent's echo waited until the test's 60 s ran out). At most
+/// <see cref="MaxPending"/> reports wait for a slow agent; beyond that the oldest waiting one is dropped (a progress
+/// report says where a call stands, so the newest says the most). The call's result waits for <see cref="DrainAsync"/>,
+/// so it never overtakes its progress.
+/// </summary>
+internal sealed class ProgressRelay
 {
-    public async ValueTask SendAsync(ProgressNotificationValue value)
+    /// <summary>How many reports may wait for a slow agent.</summary>
+    public const int MaxPending = 32;
+
+    private readonly OrderedSender<ProgressNotificationValue> _sender;
+
+    public ProgressRelay(McpServer server, ProgressToken token) => _sender = new(value => SendAsync(server, token, value), MaxPending);
+
+    /// <summary>Queues a report for the agent and returns at once.</summary>
+    public void Post(ProgressNotificationValue value) => _sender.Post(value);
+
+    /// <summary>Completes once every report posted so far was sent (or the agent went away).</summary>
+    public Task DrainAsync() => _sender.DrainAsync();
+
+    private static async Task SendAsync(McpServer server, ProgressToken token, ProgressNotificationValue value)
     {
         try
         {

@@ -76,7 +76,7 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
         public async ValueTask DeliverAsync(JsonRpcMessage message)
         {
             if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } progress
-                && await _router.TryForwardAsync(progress))
+                && _router.TryForward(progress))
             {
                 return;
             }

@@ -8,8 +8,9 @@ namespace Gateway.Web.Upstreams;
 
 /// <summary>
 /// Routes upstream progress notifications to the agent call that asked for them, keyed by a progress token the gateway
-/// issues per forwarded call. Called from <see cref="ProgressInterceptingTransport"/> in wire order, so every
-/// notification reaches the agent before the result that follows it (the SDK's own dispatch can reorder them).
+/// issues per forwarded call. Called from <see cref="ProgressInterceptingTransport"/> in wire order, and each relay sends
+/// in the order it was given, so every notification reaches the agent before the result that follows it (the SDK's own
+/// dispatch can reorder them; the call's result waits for its relay to drain).
 /// </summary>
 internal sealed class ProgressRouter
 {
@@ -24,8 +25,11 @@ internal sealed class ProgressRouter
 
     public void Unregister(ProgressToken token) => _relays.TryRemove(token.ToString() ?? string.Empty, out _);
 
-    /// <summary>Forwards the notification if it belongs to a registered call; returns whether it was consumed.</summary>
-    public async ValueTask<bool> TryForwardAsync(JsonRpcNotification notification)
+    /// <summary>
+    /// Hands the notification to its call's relay if it belongs to a registered call (without waiting for the agent,
+    /// see <see cref="ProgressRelay"/>); returns whether it was consumed.
+    /// </summary>
+    public bool TryForward(JsonRpcNotification notification)
     {
         if (notification.Params is not JsonObject p
             || p["progressToken"] is not JsonValue tokenNode
@@ -40,7 +44,7 @@ internal sealed class ProgressRouter
             Total = p["total"] is JsonValue total && total.TryGetValue<float>(out var t) ? t : null,
             Message = p["message"] is JsonValue message && message.TryGetValue<string>(out var m) ? m : null,
         };
-        await relay.SendAsync(value);
+        relay.Post(value);
         return true;
     }
 }
