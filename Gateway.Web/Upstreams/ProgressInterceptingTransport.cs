@@ -82,7 +82,7 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
             }
 
             if (message is JsonRpcNotification { Method: Gateway.Web.Protocol.TasksProtocol.StatusNotification } status
-                && await _tasks.TryForwardAsync(_server, status))
+                && _tasks.TryForward(_server, status))
             {
                 return;
             }

@@ -19,8 +19,13 @@ internal sealed partial class TaskStatusRouter(ILogger<TaskStatusRouter> logger)
 
     private readonly ConcurrentDictionary<(string Server, string TaskId), Relay> _relays = new();
 
-    /// <summary>Routes the task's notifications to <paramref name="relay"/> until disposed (a later registration for the same task takes over).</summary>
-    public IDisposable Register(string server, string upstreamTaskId, Func<JsonObject, ValueTask> relay)
+    /// <summary>
+    /// Routes the task's notifications to <paramref name="relay"/> until disposed (a later registration for the same task
+    /// takes over). The relay runs off the upstream's reader, in order (<see cref="OrderedSender{T}"/>): an agent that
+    /// does not read its tasks/get's stream must not hold other agents' answers from the same upstream. Drain the
+    /// registration before answering, so the answer does not overtake a status.
+    /// </summary>
+    public Registration Register(string server, string upstreamTaskId, Func<JsonObject, ValueTask> relay)
     {
         var key = (server, upstreamTaskId);
         var registered = new Relay(relay);
@@ -28,8 +33,8 @@ internal sealed partial class TaskStatusRouter(ILogger<TaskStatusRouter> logger)
         return new Registration(this, key, registered);
     }
 
-    /// <summary>Forwards the notification if a request waits on its task; returns whether it was consumed.</summary>
-    public async ValueTask<bool> TryForwardAsync(string server, JsonRpcNotification notification)
+    /// <summary>Hands the notification to the request waiting on its task, if any (without waiting for the agent); returns whether it was consumed.</summary>
+    public bool TryForward(string server, JsonRpcNotification notification)
     {
         if (notification.Method != TasksProtocol.StatusNotification
             || notification.Params is not JsonObject status
@@ -42,7 +47,7 @@ internal sealed partial class TaskStatusRouter(ILogger<TaskStatusRouter> logger)
         var count = Interlocked.Increment(ref relay.Count);
         if (count <= MaxPerRequest)
         {
-            await relay.Send(status);
+            relay.Sender.Post(status);
         }
         else if (count == MaxPerRequest + 1)
         {
@@ -55,15 +60,19 @@ internal sealed partial class TaskStatusRouter(ILogger<TaskStatusRouter> logger)
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} sent more than {Max} task status notifications for one tasks/get; the rest are dropped.")]
     private partial void LogDropped(string server, int max);
 
-    private sealed class Relay(Func<JsonObject, ValueTask> send)
+    internal sealed class Relay(Func<JsonObject, ValueTask> send)
     {
         public int Count;
 
-        public Func<JsonObject, ValueTask> Send { get; } = send;
+        public OrderedSender<JsonObject> Sender { get; } = new(async status => await send(status), MaxPerRequest);
     }
 
-    private sealed class Registration(TaskStatusRouter router, (string, string) key, Relay relay) : IDisposable
+    /// <summary>A request's registration for its task's notifications.</summary>
+    internal sealed class Registration(TaskStatusRouter router, (string, string) key, Relay relay) : IDisposable
     {
+        /// <summary>Completes once every notification relayed so far was sent to the agent.</summary>
+        public Task DrainAsync() => relay.Sender.DrainAsync();
+
         public void Dispose() => router._relays.TryRemove(new(key, relay));
     }
 }

@@ -15,26 +15,28 @@ public sealed class TaskStatusRouterTests
         var relayed = new List<string>();
         using var registered = router.Register("a", "t1", status =>
         {
+            // Sent one at a time, in order, off the caller's thread.
             relayed.Add(status["status"]!.GetValue<string>());
             return ValueTask.CompletedTask;
         });
 
         // Another server's task of the same id, or another task: not this request's, left to the client.
-        Assert.False(await router.TryForwardAsync("b", Status("t1", "working")));
-        Assert.False(await router.TryForwardAsync("a", Status("t2", "working")));
+        Assert.False(router.TryForward("b", Status("t1", "working")));
+        Assert.False(router.TryForward("a", Status("t2", "working")));
 
         for (var i = 0; i < TaskStatusRouter.MaxPerRequest; i++)
         {
-            Assert.True(await router.TryForwardAsync("a", Status("t1", "working")));
+            Assert.True(router.TryForward("a", Status("t1", "working")));
         }
 
         // One more is taken off the wire but not relayed.
-        Assert.True(await router.TryForwardAsync("a", Status("t1", "completed")));
+        Assert.True(router.TryForward("a", Status("t1", "completed")));
+        await registered.DrainAsync().WaitAsync(Gateway.Tests.Support.TestContext.Timeout);
         Assert.Equal(TaskStatusRouter.MaxPerRequest, relayed.Count);
         Assert.DoesNotContain("completed", relayed);
 
         registered.Dispose();
-        Assert.False(await router.TryForwardAsync("a", Status("t1", "completed")));
+        Assert.False(router.TryForward("a", Status("t1", "completed")));
     }
 
     private static JsonRpcNotification Status(string taskId, string status) => new()

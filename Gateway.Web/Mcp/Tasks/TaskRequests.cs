@@ -30,9 +30,12 @@ internal sealed class TaskRequests(TaskUpstream upstream, TaskStatusRouter statu
     {
         var (binding, agentTaskId) = Open(request);
         JsonNode? task;
-        using (statuses.Register(binding.Server, binding.UpstreamTaskId, status => RelayStatusAsync(request, binding, agentTaskId, status)))
+        using (var registration = statuses.Register(binding.Server, binding.UpstreamTaskId, status => RelayStatusAsync(request, binding, agentTaskId, status)))
         {
             task = await ForwardAsync(request, binding, cancellationToken);
+
+            // The statuses read before the answer reach the agent before it.
+            await registration.DrainAsync().WaitAsync(cancellationToken);
         }
 
         if (task is JsonObject detailed)
