@@ -535,7 +535,15 @@ internal sealed partial class GatewayMcpHandlers(
 
         using (bridge.Enter(request.Server))
         {
-            return await connection.InvokeAsync(bridge.Client, call, cancellationToken);
+            try
+            {
+                return await connection.InvokeAsync(bridge.Client, call, cancellationToken);
+            }
+            finally
+            {
+                // The log messages read before the answer go on this call's stream ahead of it.
+                await bridge.DrainLogsAsync(cancellationToken);
+            }
         }
     }
 

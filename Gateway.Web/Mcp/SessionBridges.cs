@@ -213,24 +213,16 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
     /// its handler could run after the result completed the call (each message is handled after a yield to the thread
     /// pool), and the message would go to the session's standalone stream, which another instance may hold.
     /// </summary>
-    private async ValueTask<bool> ForwardLogAsync(SessionBridge bridge, JsonRpcNotification notification)
+    private static ValueTask<bool> ForwardLogAsync(SessionBridge bridge, JsonRpcNotification notification)
     {
         if (notification.Method != NotificationMethods.LoggingMessageNotification)
         {
-            return false;
+            return ValueTask.FromResult(false);
         }
 
-        try
-        {
-            await bridge.ForwardNotificationAsync(notification.Method, notification.Params, CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            // The agent went away; log messages are best effort, like progress.
-            LogForwardFailed(bridge.Upstream.Name, ex.Message);
-        }
-
-        return true;
+        // Queued, in order and bounded: the reader goes on without waiting for the agent (best effort, like progress).
+        bridge.PostLog(notification.Method, notification.Params);
+        return ValueTask.FromResult(true);
     }
 
     private async Task ForwardResourceUpdatedAsync(SessionBridge bridge, JsonRpcNotification notification, CancellationToken cancellationToken)
@@ -258,9 +250,6 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Opened a session bridge to {Server} for session {SessionId}.")]
     private partial void LogBridgeOpened(string server, string sessionId);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A log message of {Server} did not reach its agent: {Reason}")]
-    private partial void LogForwardFailed(string server, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Closing a session bridge to {Server} failed: {Reason}")]
     private partial void LogCloseFailed(string server, string reason);
