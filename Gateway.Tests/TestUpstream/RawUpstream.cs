@@ -29,8 +29,16 @@ public sealed class RawUpstream
     private int _pings;
     private int _standaloneGets;
     private int _toolLists;
+    private int _sessionsOpened;
+    private string? _session;
 
     private RawUpstream(bool idLast) => _idLast = idLast;
+
+    /// <summary>Gets how many sessions <c>initialize</c> opened (see <c>sessions</c>).</summary>
+    public int SessionsOpened => Volatile.Read(ref _sessionsOpened);
+
+    /// <summary>Forgets the open session, as a restart does: requests naming it are refused from now on.</summary>
+    public void ForgetSessions() => Volatile.Write(ref _session, "forgotten");
 
     /// <summary>Gets how many <c>tools/list</c> requests were answered.</summary>
     public int ToolLists => Volatile.Read(ref _toolLists);
@@ -85,7 +93,12 @@ public sealed class RawUpstream
     /// When set, the standalone stream (a GET) is served once, with one event id, and ends; every GET after it, which
     /// resumes from that id, is answered with this status (a proxy in front of a server being deployed, say).
     /// </param>
-    public static async Task<(WebApplication App, RawUpstream Server, string Url)> StartHttpAsync(bool sse, bool idLast = false, int? failStandaloneWith = null)
+    /// <param name="sessions">
+    /// When set, <c>initialize</c> opens a session (<c>Mcp-Session-Id</c>), and any other request naming another session
+    /// is refused with HTTP 400 and "No valid session ID provided", as the TypeScript SDK's example server does after a
+    /// restart; <see cref="ForgetSessions"/> plays the restart.
+    /// </param>
+    public static async Task<(WebApplication App, RawUpstream Server, string Url)> StartHttpAsync(bool sse, bool idLast = false, int? failStandaloneWith = null, bool sessions = false)
     {
         var server = new RawUpstream(idLast);
         // Watches no files: its content root is the working directory, which may hold a gateway's database (the bench).
@@ -99,6 +112,23 @@ public sealed class RawUpstream
             {
                 context.Response.StatusCode = StatusCodes.Status400BadRequest;
                 return;
+            }
+
+            if (sessions)
+            {
+                if ((string?)message["method"] == "initialize")
+                {
+                    var opened = "s-" + Interlocked.Increment(ref server._sessionsOpened);
+                    Volatile.Write(ref server._session, opened);
+                    context.Response.Headers["Mcp-Session-Id"] = opened;
+                }
+                else if (context.Request.Headers["Mcp-Session-Id"].ToString() != Volatile.Read(ref server._session))
+                {
+                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                    context.Response.ContentType = "application/json";
+                    await context.Response.WriteAsync("""{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"},"id":null}""");
+                    return;
+                }
             }
 
             if (message["id"] is null)
