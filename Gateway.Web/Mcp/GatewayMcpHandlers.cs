@@ -448,20 +448,8 @@ internal sealed partial class GatewayMcpHandlers(
                 progress.Unregister(registered);
 
                 // The answer goes after the progress read before it (the relay sends without holding the upstream's reader).
-                await DrainAsync(relay!, cancellationToken);
+                await relay!.DrainAsync(cancellationToken);
             }
-        }
-    }
-
-    private static async Task DrainAsync(ProgressRelay relay, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await relay.DrainAsync().WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // The agent's request ended: nothing more goes to it.
         }
     }
 

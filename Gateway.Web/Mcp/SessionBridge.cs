@@ -110,9 +110,6 @@ internal sealed class SessionBridge(string sessionId, UpstreamConnection upstrea
     private readonly OrderedSender<(McpServer Target, string Method, JsonNode? Parameters)> _logs =
         new(log => log.Target.SendNotificationAsync(log.Method, log.Parameters), MaxPendingLogs);
 
-    /// <summary>Gets how many log messages were dropped because the agent did not keep up.</summary>
-    public int DroppedLogs => _logs.Dropped;
-
     /// <summary>
     /// Queues a log message for where it belongs now (the call in flight, else the session) and returns at once: the
     /// upstream's reader does not wait for the agent, and what waits is bounded. Sent in order; a call drains them
@@ -121,17 +118,7 @@ internal sealed class SessionBridge(string sessionId, UpstreamConnection upstrea
     public void PostLog(string method, JsonNode? parameters) => _logs.Post((Target, method, parameters));
 
     /// <summary>Waits until the log messages queued so far were sent, or the request ended.</summary>
-    public async Task DrainLogsAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _logs.DrainAsync().WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // The agent's request ended: nothing more goes to it.
-        }
-    }
+    public Task DrainLogsAsync(CancellationToken cancellationToken) => _logs.DrainAsync(cancellationToken);
 
     private int _disposed;
     private int _ended;

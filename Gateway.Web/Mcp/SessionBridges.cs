@@ -186,7 +186,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
     private async Task ResubscribeAsync(SessionBridge bridge, string sessionId)
     {
         var uris = subscriptions.Of(sessionId, bridge.Upstream.Name);
-        if (uris.IsEmpty)
+        if (uris.Count == 0)
         {
             return;
         }

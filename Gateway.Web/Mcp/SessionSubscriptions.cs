@@ -14,68 +14,38 @@ internal sealed class SessionSubscriptions
     /// <summary>How many subscriptions one agent session may hold across all upstreams: the gateway keeps each for the session's life.</summary>
     public const int MaxPerSession = 256;
 
-    private readonly ConcurrentDictionary<(string Session, string Server), ImmutableHashSet<string>> _uris = new();
-    private readonly ConcurrentDictionary<string, int> _counts = new();
+    // One set per session (its size is the session's count), swapped whole: readers never see half an update.
+    private readonly ConcurrentDictionary<string, ImmutableHashSet<(string Server, string Uri)>> _sessions = new();
 
     /// <summary>Tells whether the session may subscribe to one more resource (one it already holds always may).</summary>
     public bool Allows(string sessionId, string server, string uri) =>
-        _counts.GetValueOrDefault(sessionId) < MaxPerSession || Of(sessionId, server).Contains(uri);
+        !_sessions.TryGetValue(sessionId, out var set) || set.Count < MaxPerSession || set.Contains((server, uri));
 
     /// <summary>Notes a subscription the upstream accepted.</summary>
-    public void Add(string sessionId, string server, string uri)
-    {
-        var added = false;
-        _uris.AddOrUpdate(
-            (sessionId, server),
-            _ =>
-            {
-                added = true;
-                return [uri];
-            },
-            (_, set) =>
-            {
-                added = !set.Contains(uri);
-                return set.Add(uri);
-            });
-        if (added)
-        {
-            _counts.AddOrUpdate(sessionId, 1, (_, n) => n + 1);
-        }
-    }
+    public void Add(string sessionId, string server, string uri) =>
+        _sessions.AddOrUpdate(sessionId, _ => [(server, uri)], (_, set) => set.Add((server, uri)));
 
     /// <summary>Forgets a subscription the agent ended.</summary>
     public void Remove(string sessionId, string server, string uri)
     {
-        var key = (sessionId, server);
-        while (_uris.TryGetValue(key, out var set) && set.Contains(uri))
+        while (_sessions.TryGetValue(sessionId, out var set) && set.Contains((server, uri)))
         {
-            var smaller = set.Remove(uri);
-            var replaced = smaller.IsEmpty ? _uris.TryRemove(new(key, set)) : _uris.TryUpdate(key, smaller, set);
-            if (replaced)
+            var smaller = set.Remove((server, uri));
+            if (smaller.IsEmpty ? _sessions.TryRemove(new(sessionId, set)) : _sessions.TryUpdate(sessionId, smaller, set))
             {
-                _counts.AddOrUpdate(sessionId, 0, (_, n) => Math.Max(0, n - 1));
                 return;
             }
         }
     }
 
     /// <summary>Gets the upstream URIs the session subscribed to on <paramref name="server"/>.</summary>
-    public ImmutableHashSet<string> Of(string sessionId, string server) =>
-        _uris.TryGetValue((sessionId, server), out var set) ? set : [];
+    public IReadOnlyList<string> Of(string sessionId, string server) =>
+        _sessions.TryGetValue(sessionId, out var set) ? [.. set.Where(s => s.Server == server).Select(s => s.Uri)] : [];
 
     /// <summary>Tells whether the session holds a subscription on <paramref name="server"/>.</summary>
-    public bool Any(string sessionId, string server) => _uris.ContainsKey((sessionId, server));
+    public bool Any(string sessionId, string server) =>
+        _sessions.TryGetValue(sessionId, out var set) && set.Any(s => s.Server == server);
 
     /// <summary>Forgets every subscription of a session that ended.</summary>
-    public void EndSession(string sessionId)
-    {
-        _counts.TryRemove(sessionId, out _);
-        foreach (var key in _uris.Keys)
-        {
-            if (key.Session == sessionId)
-            {
-                _uris.TryRemove(key, out _);
-            }
-        }
-    }
+    public void EndSession(string sessionId) => _sessions.TryRemove(sessionId, out _);
 }

@@ -36,12 +36,31 @@ internal sealed class OrderedSender<T>(Func<T, Task> send, int capacity)
         }
     }
 
-    /// <summary>Completes once every item posted so far was sent (or dropped).</summary>
-    public Task DrainAsync()
+    /// <summary>
+    /// Completes once every item posted so far was sent (or dropped), or when <paramref name="cancellationToken"/> is
+    /// cancelled (the receiver's request ended: nothing more goes to it), without throwing.
+    /// </summary>
+    public Task DrainAsync(CancellationToken cancellationToken = default)
     {
+        Task sending;
         lock (_gate)
         {
-            return _sending;
+            sending = _sending;
+        }
+
+        // Most calls have nothing queued: no state machine for them.
+        return sending.IsCompleted ? Task.CompletedTask : WaitQuietlyAsync(sending, cancellationToken);
+    }
+
+    private static async Task WaitQuietlyAsync(Task sending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await sending.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The receiver's request ended.
         }
     }
 

@@ -24,8 +24,8 @@ internal sealed class ProgressRelay
     /// <summary>Queues a report for the agent and returns at once.</summary>
     public void Post(ProgressNotificationValue value) => _sender.Post(value);
 
-    /// <summary>Completes once every report posted so far was sent (or the agent went away).</summary>
-    public Task DrainAsync() => _sender.DrainAsync();
+    /// <summary>Completes once every report posted so far was sent (or the agent went away, or its request ended).</summary>
+    public Task DrainAsync(CancellationToken cancellationToken) => _sender.DrainAsync(cancellationToken);
 
     private static async Task SendAsync(McpServer server, ProgressToken token, ProgressNotificationValue value)
     {

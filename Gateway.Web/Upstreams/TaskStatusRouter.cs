@@ -71,7 +71,7 @@ internal sealed partial class TaskStatusRouter(ILogger<TaskStatusRouter> logger)
     internal sealed class Registration(TaskStatusRouter router, (string, string) key, Relay relay) : IDisposable
     {
         /// <summary>Completes once every notification relayed so far was sent to the agent.</summary>
-        public Task DrainAsync() => relay.Sender.DrainAsync();
+        public Task DrainAsync(CancellationToken cancellationToken) => relay.Sender.DrainAsync(cancellationToken);
 
         public void Dispose() => router._relays.TryRemove(new(key, relay));
     }

@@ -31,7 +31,7 @@ public sealed class TaskStatusRouterTests
 
         // One more is taken off the wire but not relayed.
         Assert.True(router.TryForward("a", Status("t1", "completed")));
-        await registered.DrainAsync().WaitAsync(Gateway.Tests.Support.TestContext.Timeout);
+        await registered.DrainAsync(Gateway.Tests.Support.TestContext.Timeout);
         Assert.Equal(TaskStatusRouter.MaxPerRequest, relayed.Count);
         Assert.DoesNotContain("completed", relayed);
 

@@ -35,7 +35,7 @@ internal sealed class TaskRequests(TaskUpstream upstream, TaskStatusRouter statu
             task = await ForwardAsync(request, binding, cancellationToken);
 
             // The statuses read before the answer reach the agent before it.
-            await registration.DrainAsync().WaitAsync(cancellationToken);
+            await registration.DrainAsync(cancellationToken);
         }
 
         if (task is JsonObject detailed)
