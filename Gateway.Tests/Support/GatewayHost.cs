@@ -124,6 +124,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             // content root: each test gateway has its own key ring and signing key, as with SQLite.
             all.TryAdd("Gateway:DataProtection:KeysPath", Path.Combine(directory, "keys"));
             all.TryAdd("Gateway:Audit:SigningKeyPath", Path.Combine(directory, "audit-signing-key.pem"));
+            all.TryAdd("Gateway:AgentOAuth:AuthorizationServer:SigningKeyPath", Path.Combine(directory, "oauth-server-key.pem"));
         }
 
         var args = all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();

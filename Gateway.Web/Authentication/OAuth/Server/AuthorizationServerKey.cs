@@ -18,7 +18,11 @@ internal sealed class AuthorizationServerKey : IDisposable
         Path = path;
         _key = LoadOrCreate(path);
         var thumbprint = Base64UrlEncoder.Encode(SHA256.HashData(_key.ExportSubjectPublicKeyInfo()))[..16];
-        Signing = new ECDsaSecurityKey(_key) { KeyId = thumbprint };
+
+        // Not IdentityModel's process-wide cache of signature providers: it is keyed by the key's public thumbprint, so
+        // two hosts in one process with the same key file (instances in tests) would share the first one's provider,
+        // and sign with its disposed key once that host stopped. Tokens are signed at sign-ins and refreshes only.
+        Signing = new ECDsaSecurityKey(_key) { KeyId = thumbprint, CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };
 
         // A separate key for encryption, bound to the signing key: one secret to keep, two purposes kept apart.
         var secret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _key.ExportECPrivateKey(), 32, info: Encoding.UTF8.GetBytes("mcp-gateway oauth token encryption"));
