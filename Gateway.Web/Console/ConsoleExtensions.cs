@@ -24,9 +24,12 @@ internal static class ConsoleExtensions
         // Created now, not at first use: when no key is configured, the generated one must be printed at start.
         app.Services.GetRequiredService<AdminKey>();
         app.UseCircuitShutdown();
+        app.UseFrameProtection();
         app.UseAntiforgery();
         app.MapStaticAssets();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+        // The frame rule is FrameProtection's, for every page alike (Blazor would add its own 'self' to its pages).
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
     }
 }
