@@ -65,15 +65,7 @@ internal sealed partial class ConsoleBrowser : IDisposable
     /// <summary>Posts a form found on <paramref name="page"/> with its hidden fields and the given values.</summary>
     public async Task<HttpResponseMessage> PostFormAsync(string page, string action, Dictionary<string, string> values, bool withHiddenFields = true)
     {
-        var fields = new Dictionary<string, string>();
-        if (withHiddenFields)
-        {
-            var html = await Client.GetStringAsync(page, TestContext.Timeout);
-            foreach (Match hidden in HiddenInput().Matches(html))
-            {
-                fields[WebUtility.HtmlDecode(hidden.Groups["name"].Value)] = WebUtility.HtmlDecode(hidden.Groups["value"].Value);
-            }
-        }
+        var fields = withHiddenFields ? HiddenFields(await Client.GetStringAsync(page, TestContext.Timeout)) : [];
 
         foreach (var (key, value) in values)
         {
@@ -84,6 +76,18 @@ internal sealed partial class ConsoleBrowser : IDisposable
     }
 
     public void Dispose() => Client.Dispose();
+
+    /// <summary>The hidden fields of a server-rendered page (antiforgery token included), decoded.</summary>
+    public static Dictionary<string, string> HiddenFields(string html)
+    {
+        var fields = new Dictionary<string, string>();
+        foreach (Match hidden in HiddenInput().Matches(html))
+        {
+            fields[WebUtility.HtmlDecode(hidden.Groups["name"].Value)] = WebUtility.HtmlDecode(hidden.Groups["value"].Value);
+        }
+
+        return fields;
+    }
 
     [GeneratedRegex(@"<input type=""hidden"" name=""(?<name>[^""]+)"" value=""(?<value>[^""]*)""")]
     private static partial Regex HiddenInput();

@@ -46,15 +46,44 @@ internal static class OAuthFlow
         return document.RootElement.GetProperty("client_id").GetString()!;
     }
 
-    /// <summary>Asks for a code as the browser's signed-in user; yields the redirect's query parameters.</summary>
-    public static async Task<Dictionary<string, string>> AuthorizeAsync(HttpClient browser, IDictionary<string, string?> parameters)
+    /// <summary>
+    /// Asks for a code as the browser's signed-in user, answering the consent page with <paramref name="consent"/> when the
+    /// gateway shows it; yields the redirect's query parameters (a code, or an error).
+    /// </summary>
+    public static async Task<Dictionary<string, string>> AuthorizeAsync(HttpClient browser, IDictionary<string, string?> parameters, string consent = "allow")
     {
         using var response = await browser.GetAsync(AuthorizePath(parameters), TestContext.Timeout);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        var location = response.Headers.Location!;
-        Assert.StartsWith(RedirectUri, location.ToString(), StringComparison.Ordinal);
-        return QueryHelpers.ParseQuery(location.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+        var location = response.Headers.Location!.OriginalString;
+        if (location.StartsWith(ConsentPath + "?", StringComparison.Ordinal))
+        {
+            using var answered = await AnswerConsentAsync(browser, location, consent);
+            Assert.Equal(HttpStatusCode.Redirect, answered.StatusCode);
+            location = answered.Headers.Location!.OriginalString;
+        }
+
+        Assert.StartsWith(RedirectUri, location, StringComparison.Ordinal);
+        return QueryHelpers.ParseQuery(new Uri(location).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
     }
+
+    public const string ConsentPath = "/oauth/consent";
+
+    /// <summary>Reads the consent page at <paramref name="page"/> and posts its form with <paramref name="decision"/>, as its buttons do.</summary>
+    public static async Task<HttpResponseMessage> AnswerConsentAsync(HttpClient browser, string page, string decision, bool withAntiforgeryToken = true)
+    {
+        var html = await browser.GetStringAsync(page, TestContext.Timeout);
+        var fields = ConsoleBrowser.HiddenFields(html);
+        Assert.True(fields.ContainsKey("client_id"), "The consent page has no form to answer: " + html);
+        if (!withAntiforgeryToken)
+        {
+            Assert.True(fields.Remove(AntiforgeryField));
+        }
+
+        fields["consent"] = decision;
+        return await browser.PostAsync("/oauth/authorize", new FormUrlEncodedContent(fields), TestContext.Timeout);
+    }
+
+    public const string AntiforgeryField = "__RequestVerificationToken";
 
     /// <summary>Posts to the token endpoint; yields the status and the JSON answer.</summary>
     public static async Task<(HttpStatusCode Status, JsonElement Body)> TokenAsync(Uri gateway, Dictionary<string, string> form)

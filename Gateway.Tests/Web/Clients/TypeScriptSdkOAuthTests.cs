@@ -138,6 +138,11 @@ public sealed class TypeScriptSdkOAuthTests(ChromiumFixture chromium) : IClassFi
             await page.FillAsync("#new", "ivy-password-of-tests");
             await page.FillAsync("#confirm", "ivy-password-of-tests");
             await page.ClickAsync("form:has(#current) button[type=submit]");
+
+            // Asked once whether this client, which registered itself a moment ago, may act for ivy.
+            await ChromiumFixture.WaitForPathAsync(page, path => path == "/oauth/consent", "the user is asked to allow the client");
+            await Assertions.Expect(page.Locator("#consent-redirect")).ToContainTextAsync("http://127.0.0.1:");
+            await page.ClickAsync("#consent-allow");
             await ChromiumFixture.WaitForPathAsync(page, path => path == "/callback", "the browser reaches the client's callback");
             await Assertions.Expect(page.Locator("body")).ToContainTextAsync("signed in");
 

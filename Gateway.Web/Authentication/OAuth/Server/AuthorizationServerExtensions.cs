@@ -27,6 +27,7 @@ internal static class AuthorizationServerExtensions
         services.AddSingleton<ClientMetadataFetcher>();
         services.AddSingleton<RegistrationThrottle>();
         services.AddScoped<OAuthClients>();
+        services.AddScoped<OAuthConsents>();
         services.AddSingleton<AuthorizationServerPruning>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthorizationServerPruning>());
 

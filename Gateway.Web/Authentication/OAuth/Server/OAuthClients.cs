@@ -10,7 +10,7 @@ namespace Gateway.Web.Authentication.OAuth.Server;
 /// by their metadata document (created or brought up to date at each authorization request) and clients that
 /// registered themselves. Each is a public client limited to the code flow with PKCE and refresh tokens.
 /// </summary>
-internal sealed class OAuthClients(IOpenIddictApplicationManager applications, TimeProvider time)
+internal sealed class OAuthClients(IOpenIddictApplicationManager applications, OAuthConsents consents, TimeProvider time)
 {
     /// <summary>The property naming where a client came from: <see cref="MetadataDocument"/> or <see cref="Registered"/>.</summary>
     public const string SourceProperty = "mcpgw_source";
@@ -61,20 +61,37 @@ internal sealed class OAuthClients(IOpenIddictApplicationManager applications, T
     /// <summary>Every client, newest seen first (bounded by <see cref="AuthorizationServerSettings.MaxRegisteredClients"/> plus the CIMD clients of allowed hosts).</summary>
     public async Task<IReadOnlyList<OAuthClientInfo>> ListAsync(CancellationToken cancellationToken)
     {
-        List<OAuthClientInfo> clients = [];
+        // Read to the end first: describing a client queries its consents, and a PostgreSQL connection runs one command at a time.
+        List<object> found = [];
         await foreach (var application in applications.ListAsync(null, null, cancellationToken))
         {
-            var properties = await applications.GetPropertiesAsync(application, cancellationToken);
-            var seen = properties.TryGetValue(SeenProperty, out var value) && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : (DateTimeOffset?)null;
-            clients.Add(new OAuthClientInfo(
-                await applications.GetClientIdAsync(application, cancellationToken) ?? string.Empty,
-                await applications.GetDisplayNameAsync(application, cancellationToken),
-                Source(properties) ?? "unknown",
-                [.. await applications.GetRedirectUrisAsync(application, cancellationToken)],
-                seen));
+            found.Add(application);
+        }
+
+        List<OAuthClientInfo> clients = [];
+        foreach (var application in found)
+        {
+            clients.Add(await DescribeAsync(application, cancellationToken));
         }
 
         return [.. clients.OrderByDescending(c => c.SeenAt).ThenBy(c => c.ClientId, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The client known by <paramref name="clientId"/>, or <see langword="null"/>.</summary>
+    public async Task<OAuthClientInfo?> FindAsync(string clientId, CancellationToken cancellationToken) =>
+        await applications.FindByClientIdAsync(clientId, cancellationToken) is { } application ? await DescribeAsync(application, cancellationToken) : null;
+
+    private async Task<OAuthClientInfo> DescribeAsync(object application, CancellationToken cancellationToken)
+    {
+        var properties = await applications.GetPropertiesAsync(application, cancellationToken);
+        var seen = properties.TryGetValue(SeenProperty, out var value) && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : (DateTimeOffset?)null;
+        return new OAuthClientInfo(
+            await applications.GetClientIdAsync(application, cancellationToken) ?? string.Empty,
+            await applications.GetDisplayNameAsync(application, cancellationToken),
+            Source(properties) ?? "unknown",
+            [.. await applications.GetRedirectUrisAsync(application, cancellationToken)],
+            seen,
+            await applications.GetIdAsync(application, cancellationToken) is { } id ? await consents.CountAsync(id, cancellationToken) : 0);
     }
 
     private static string? Source(IReadOnlyDictionary<string, JsonElement> properties) =>
@@ -114,4 +131,5 @@ internal sealed class OAuthClients(IOpenIddictApplicationManager applications, T
 /// <param name="Source"><see cref="OAuthClients.MetadataDocument"/> or <see cref="OAuthClients.Registered"/>.</param>
 /// <param name="RedirectUris">Where it may receive codes.</param>
 /// <param name="SeenAt">When its document was last fetched, or when it registered.</param>
-public sealed record OAuthClientInfo(string ClientId, string? Name, string Source, IReadOnlyList<string> RedirectUris, DateTimeOffset? SeenAt);
+/// <param name="Consents">How many users have allowed it (on the consent page, not withdrawn since).</param>
+public sealed record OAuthClientInfo(string ClientId, string? Name, string Source, IReadOnlyList<string> RedirectUris, DateTimeOffset? SeenAt, int Consents);

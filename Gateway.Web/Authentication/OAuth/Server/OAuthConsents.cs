@@ -1,0 +1,118 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using System.Text.Json;
+using Gateway.Core.Audit.Admin;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Gateway.Web.Authentication.OAuth.Server;
+
+/// <summary>
+/// The consents users gave to the authorization server's clients: a permanent OpenIddict authorization per user, client
+/// and redirect URI, with the scopes allowed. A client that registered itself (or whose metadata document an allowed host
+/// serves) names itself and its redirect URI, so without a consent any link could send a signed-in user's code to
+/// whoever registered it (the confused deputy of the MCP security best practices). Rows in the gateway's database, so a
+/// consent given through one instance holds on every other; tokens issued under it hang off it, so withdrawing it ends them.
+/// </summary>
+internal sealed class OAuthConsents(IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, AdminChangeRecorder recorder, TimeProvider time)
+{
+    /// <summary>The authorization property holding the redirect URI the user saw when they allowed the client.</summary>
+    public const string RedirectUriProperty = "mcpgw_redirect_uri";
+
+    /// <summary>The audit entries' type: <c>oauth_consent/{user}/{client id}</c>.</summary>
+    public const string AuditType = "oauth_consent";
+
+    /// <summary>
+    /// The id of the user's consent to <paramref name="applicationId"/> sending codes to <paramref name="redirectUri"/>
+    /// for every scope in <paramref name="scopes"/>, or <see langword="null"/> when they have not given one (or it was withdrawn).
+    /// </summary>
+    public async Task<string?> FindAsync(string user, string applicationId, string redirectUri, ImmutableArray<string> scopes, CancellationToken cancellationToken)
+    {
+        await foreach (var authorization in authorizations.FindAsync(user, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, scopes, cancellationToken))
+        {
+            // The redirect URI is part of what the user allowed: a client whose metadata document later lists another
+            // one asks again before a code goes there.
+            var properties = await authorizations.GetPropertiesAsync(authorization, cancellationToken);
+            if (properties.TryGetValue(RedirectUriProperty, out var uri) && uri.ValueKind == JsonValueKind.String && string.Equals(uri.GetString(), redirectUri, StringComparison.Ordinal))
+            {
+                return await authorizations.GetIdAsync(authorization, cancellationToken);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Records the user's consent (audited under their console name); yields its id, which the issued tokens carry.</summary>
+    public async Task<string> GrantAsync(ClaimsIdentity identity, string user, string applicationId, string clientId, string? clientName, string redirectUri, ImmutableArray<string> scopes, CancellationToken cancellationToken)
+    {
+        var descriptor = new OpenIddictAuthorizationDescriptor
+        {
+            ApplicationId = applicationId,
+            Principal = new ClaimsPrincipal(identity),
+            Subject = user,
+            Status = Statuses.Valid,
+            Type = AuthorizationTypes.Permanent,
+            CreationDate = time.GetUtcNow(),
+            Properties = { [RedirectUriProperty] = JsonSerializer.SerializeToElement(redirectUri) },
+        };
+        descriptor.Scopes.UnionWith(scopes);
+        var authorization = await authorizations.CreateAsync(descriptor, cancellationToken);
+        using (AuditActor.Use(AuditActor.Console(user)))
+        {
+            await recorder.RecordAsync(AuditType, $"{user}/{clientId}", "grant", null, new { User = user, ClientId = clientId, ClientName = clientName, RedirectUri = redirectUri, Scopes = scopes });
+        }
+
+        return await authorizations.GetIdAsync(authorization, cancellationToken) ?? throw new InvalidOperationException("OpenIddict stored the consent without an id.");
+    }
+
+    /// <summary>How many users have allowed the client with the stored id <paramref name="applicationId"/> (consents not withdrawn).</summary>
+    public async Task<int> CountAsync(string applicationId, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await foreach (var _ in authorizations.FindAsync(null, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, null, cancellationToken))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Withdraws every consent given to the client <paramref name="clientId"/> and revokes the tokens issued under them
+    /// (its users are asked again at their next sign-in through it); yields how many consents went, or
+    /// <see langword="null"/> when there is no such client.
+    /// </summary>
+    public async Task<int?> WithdrawAllAsync(string clientId, CancellationToken cancellationToken)
+    {
+        if (await applications.FindByClientIdAsync(clientId, cancellationToken) is not { } application
+            || await applications.GetIdAsync(application, cancellationToken) is not { } applicationId)
+        {
+            return null;
+        }
+
+        // Read to the end first: each withdrawal writes, and a PostgreSQL connection runs one command at a time.
+        List<object> given = [];
+        await foreach (var authorization in authorizations.FindAsync(null, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, null, cancellationToken))
+        {
+            given.Add(authorization);
+        }
+
+        var withdrawn = 0;
+        foreach (var authorization in given)
+        {
+            var id = await authorizations.GetIdAsync(authorization, cancellationToken);
+            var user = await authorizations.GetSubjectAsync(authorization, cancellationToken) ?? string.Empty;
+            if (id is null || !await authorizations.TryRevokeAsync(authorization, cancellationToken))
+            {
+                // Withdrawn by another instance meanwhile.
+                continue;
+            }
+
+            await tokens.RevokeByAuthorizationIdAsync(id, cancellationToken);
+            await recorder.RecordAsync(AuditType, $"{user}/{clientId}", "withdraw", new { User = user, ClientId = clientId }, null);
+            withdrawn++;
+        }
+
+        return withdrawn;
+    }
+}
