@@ -86,13 +86,15 @@ public sealed class ResultSizeLimitTests
         await gateway.WaitForToolAsync("raw__trickle");
         await using var client = await gateway.ConnectAsync(Key, "2025-11-25");
 
+        // Counted from here: on a loaded machine the first handshake may itself outlast the 2 s timeout and be retried.
+        var connection = Assert.Single(gateway.Upstreams.Connections, c => c.Name == "raw");
+        var restarts = connection.Restarts;
         var result = await client.CallToolAsync("raw__trickle", new Dictionary<string, object?> { ["bytes"] = 256 * 1024, ["seconds"] = 8 }, cancellationToken: TestContext.Timeout);
 
         Assert.NotEqual(true, result.IsError);
         Assert.Equal(256 * 1024, Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text.Length);
-        var connection = Assert.Single(gateway.Upstreams.Connections, c => c.Name == "raw");
         Assert.Equal(UpstreamState.Connected, connection.State);
-        Assert.Equal(0, connection.Restarts);
+        Assert.Equal(restarts, connection.Restarts);
     }
 
     [Theory]
