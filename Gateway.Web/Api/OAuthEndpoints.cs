@@ -1,6 +1,9 @@
-using Gateway.Web.Authentication;
 using Gateway.Web.Admin.Servers;
+using Gateway.Web.Authentication;
+using Gateway.Web.Authentication.OAuth;
+using Gateway.Web.Console;
 using Gateway.Web.Credentials.OAuth;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Web.Api;
@@ -20,7 +23,10 @@ internal static class OAuthEndpoints
             .ProducesProblem(StatusCodes.Status502BadGateway)
             .RequireAuthorization(GatewayAuthenticationDefaults.AdminPolicy);
 
-    /// <summary>The callback is reached by the admin's browser, without the admin key: the single-use state is what binds it.</summary>
+    /// <summary>
+    /// The callback is reached by the admin's (or the connecting user's) browser, without the admin key: the single-use
+    /// state binds it to the flow, and a user's connection also to that user's console sign-in.
+    /// </summary>
     public static void MapOAuthCallback(this WebApplication app) =>
         app.MapGet(AuthorizationCodeFlow.CallbackPath, CallbackAsync).AllowAnonymous().ExcludeFromDescription();
 
@@ -40,11 +46,14 @@ internal static class OAuthEndpoints
         }
     }
 
-    private static async Task<IResult> CallbackAsync(HttpContext context, AuthorizationCodeFlow flow, CancellationToken ct)
+    private static async Task<IResult> CallbackAsync(HttpContext context, AuthorizationCodeFlow flow, AgentOAuthSettings oauth, CancellationToken ct)
     {
         try
         {
-            var (server, user) = await flow.CompleteAsync(context.Request.Query, ct);
+            // The console user of this browser (the cookie comes along: a top-level GET redirect, SameSite=Lax).
+            var console = await context.AuthenticateAsync(ConsoleDefaults.Scheme);
+            var browserUser = console.Succeeded ? UserConnectEndpoint.UserOf(console.Principal, oauth) : null;
+            var (server, user) = await flow.CompleteAsync(context.Request.Query, browserUser, ct);
             return Results.Text(user is null
                 ? $"Authorized: the refresh token of '{server}' is stored and the server reconnects with it. You can close this page."
                 : $"Connected: calls to '{server}' made for {user} now use this account. You can close this page.");

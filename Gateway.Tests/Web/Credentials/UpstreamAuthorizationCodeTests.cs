@@ -68,6 +68,67 @@ public sealed class UpstreamAuthorizationCodeTests
         }
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(Gateway.Tests.Data.DatabaseEngines.Both), MemberType = typeof(Gateway.Tests.Data.DatabaseEngines))]
+    public async Task TheCallback_MayReachAnotherInstance_WhichCompletesIt_AndItsStateOpensOnceAcrossThem(Gateway.Data.DatabaseProvider provider)
+    {
+        Gateway.Tests.Data.DatabaseEngines.Require(provider);
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("coded", gate: gate);
+        await using var running = upstream;
+        gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { tokens.Issuer } });
+        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
+        await using var shared = await SharedDatabase.CreateAsync(provider, "oauthcb");
+        var settings = shared.Settings(Agent("agent", AgentKey, "*/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:OAuth:AllowHttp"] = "true",
+            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
+        });
+        await using var first = await GatewayHost.StartAsync(settings);
+        await using var second = await GatewayHost.StartAsync(settings);
+        using (var created = await first.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "coded", transport = "http", url }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // Started on the first instance; the balancer sends the browser's callback to the second.
+        var started = await StartAsync(first);
+        await tokens.RegisterCodeClientAsync(ClientSecret, started.GetProperty("redirectUri").GetString()!);
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var callback = new UriBuilder(await AuthorizeAsync(browser, started)) { Host = second.BaseUri.Host, Port = second.BaseUri.Port }.Uri;
+
+        // An altered state does not open (and spends nothing).
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(callback.Query);
+        var state = query["state"].ToString();
+        var altered = callback.ToString().Replace(Uri.EscapeDataString(state), Uri.EscapeDataString(state[..^4] + (state[^4..] == "AAAA" ? "BBBB" : "AAAA")), StringComparison.Ordinal);
+        Assert.NotEqual(callback.ToString(), altered);
+        using (var refused = await browser.GetAsync(altered, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("Unknown, used or expired authorization state", await refused.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        using (var done = await browser.GetAsync(callback, TestContext.Timeout))
+        {
+            var text = await done.Content.ReadAsStringAsync(TestContext.Timeout);
+            Assert.True(done.StatusCode == HttpStatusCode.OK, text);
+        }
+
+        // The credential is the cluster's: the first instance reconnects with it.
+        await first.WaitForToolAsync("coded__echo");
+        await using (var agent = await first.ConnectAsync(AgentKey))
+        {
+            var echo = await agent.CallToolAsync("coded__echo", new Dictionary<string, object?> { ["message"] = "across" }, cancellationToken: TestContext.Timeout);
+            Assert.Contains("echo: across", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
+        }
+
+        // Spent on the second, refused on the first.
+        var replay = new UriBuilder(callback) { Host = first.BaseUri.Host, Port = first.BaseUri.Port }.Uri;
+        using var again = await browser.GetAsync(replay, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+    }
+
     private static async Task<JsonElement> StartAsync(GatewayHost gateway)
     {
         using var response = await gateway.Admin.PostAsJsonAsync("/api/v1/servers/coded/oauth/authorize", new { clientId = "gateway-code", clientSecret = ClientSecret }, TestContext.Timeout);

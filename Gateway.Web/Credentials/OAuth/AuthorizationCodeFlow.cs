@@ -1,11 +1,13 @@
-using System.Collections.Concurrent;
+using System.Buffers.Text;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Gateway.Core.Credentials;
 using Gateway.Core.Servers;
+using Gateway.Core.Sessions;
 using Gateway.Web.Upstreams;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Gateway.Web.Credentials.OAuth;
@@ -31,13 +33,37 @@ public sealed record AuthorizationStart(string ClientId, string? ClientSecret, s
 /// A user connecting their own account at a per-user server (<see cref="StartForUserAsync"/>) goes through the same
 /// flow with the server's OAuth client; the callback then stores the refresh token as that user's, not the server's.
 /// </remarks>
-internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, ServerRegistry registry, Users.UserAccounts accounts, TimeProvider time, ILogger<AuthorizationCodeFlow> logger)
+/// <remarks>
+/// The flow keeps nothing in memory between the start and the callback: the <c>state</c> carries what the callback
+/// needs, encrypted and authenticated with the gateway's data-protection key ring (shared by every instance), and its
+/// nonce is taken once in the shared database. So the callback may reach any instance behind a balancer, or an instance
+/// restarted meanwhile, and no number of started flows grows the gateway's memory.
+/// </remarks>
+internal sealed partial class AuthorizationCodeFlow(
+    OAuthTokenClient oauth,
+    ServerRegistry registry,
+    Users.UserAccounts accounts,
+    IDataProtectionProvider protection,
+    ISingleUseLedger ledger,
+    TimeProvider time,
+    ILogger<AuthorizationCodeFlow> logger)
 {
     /// <summary>The callback path; register <c>{gateway}/oauth/callback</c> as the redirect URI at the authorization server.</summary>
     public const string CallbackPath = "/oauth/callback";
 
+    /// <summary>The longest <c>state</c> taken back (a sealed one is about 1 KiB).</summary>
+    public const int MaxStateLength = 8 * 1024;
+
+    private const string Unknown = "Unknown, used or expired authorization state; start the authorization again.";
+
+    private const string StatePrefix = "gw1.";
+
+    // The ledger's key of a state's nonce (the ledger also holds other single-use marks).
+    private const string LedgerPrefix = "oauthState:";
+
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
-    private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+
+    private readonly IDataProtector _protector = protection.CreateProtector("Gateway.Credentials.OAuth.AuthorizationState.v1");
 
     /// <summary>Builds the authorization URL the admin opens; valid for 10 minutes, once.</summary>
     public Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, CancellationToken cancellationToken) =>
@@ -64,13 +90,12 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
             throw new OAuthException($"The authorization server of '{server.Name}' does not advertise PKCE with S256; the gateway does not proceed without it.");
         }
 
-        Purge();
-        var state = Random();
         var verifier = Random();
         var challenge = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var scope = string.Join(' ', (start.Scope ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Append("offline_access").Distinct(StringComparer.Ordinal));
         var expiresAt = time.GetUtcNow() + Lifetime;
-        _pending[state] = new Pending(server.Name, server.Url!, metadata, start with { Scope = scope }, verifier, redirectUri, expiresAt, user);
+        var pending = new Pending(Random(), server.Name, server.Url!, metadata.Issuer, metadata.TokenEndpoint, metadata.IssParameterSupported, start with { Scope = scope }, verifier, redirectUri, expiresAt, user);
+        var state = StatePrefix + Base64Url.EncodeToString(_protector.Protect(JsonSerializer.SerializeToUtf8Bytes(pending)));
         var url = QueryHelpers.AddQueryString(metadata.AuthorizationEndpoint, new Dictionary<string, string?>
         {
             ["response_type"] = "code",
@@ -85,20 +110,33 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
         return (new Uri(url), expiresAt);
     }
 
-    /// <summary>Redeems the code of a callback and stores the refresh token (the server's, or the connecting user's); returns the server's name and that user.</summary>
-    public async Task<(string Server, string? User)> CompleteAsync(IQueryCollection query, CancellationToken cancellationToken)
+    /// <summary>
+    /// Redeems the code of a callback and stores the refresh token (the server's, or the connecting user's); returns the
+    /// server's name and that user. <paramref name="browserUser"/> is the console user signed in where the callback
+    /// arrived: a user's connection completes only in that user's own browser.
+    /// </summary>
+    public async Task<(string Server, string? User)> CompleteAsync(IQueryCollection query, string? browserUser, CancellationToken cancellationToken)
     {
-        // Single use: taken out before anything else is checked, so a replayed or raced callback finds nothing.
-        if (query["state"].ToString() is not { Length: > 0 } state || !_pending.TryRemove(state, out var pending) || pending.ExpiresAt < time.GetUtcNow())
+        // Single use: taken before anything else is checked, so a replayed or raced callback (on any instance) finds nothing.
+        if (Open(query["state"].ToString()) is not { } pending || pending.ExpiresAt < time.GetUtcNow()
+            || !await ledger.TryTakeAsync(LedgerPrefix + pending.Nonce, pending.ExpiresAt, cancellationToken))
         {
-            throw new OAuthException("Unknown, used or expired authorization state; start the authorization again.");
+            throw new OAuthException(Unknown);
+        }
+
+        // Otherwise a user could open the connect link, pass the upstream's sign-in page on to a colleague, and have the
+        // colleague's upstream account stored as their own (their agents then acting upstream as the colleague). The
+        // state is spent either way; the code is never redeemed.
+        if (pending.User is { } owner && !string.Equals(owner, browserUser, StringComparison.Ordinal))
+        {
+            throw new OAuthException("This account connection was started by another console user, or in another browser: sign in to the console as yourself and open the connect link again.");
         }
 
         // RFC 9207: compared before anything else of the response is used, error responses included.
         var iss = query["iss"].ToString();
-        if ((pending.Metadata.IssParameterSupported || iss.Length > 0) && !string.Equals(iss, pending.Metadata.Issuer, StringComparison.Ordinal))
+        if ((pending.IssParameterSupported || iss.Length > 0) && !string.Equals(iss, pending.Issuer, StringComparison.Ordinal))
         {
-            throw new OAuthException($"The authorization response of '{pending.Server}' came from issuer '{iss}', not '{pending.Metadata.Issuer}'.");
+            throw new OAuthException($"The authorization response of '{pending.Server}' came from issuer '{iss}', not '{pending.Issuer}'.");
         }
 
         if (query["error"].ToString() is { Length: > 0 } error)
@@ -114,7 +152,7 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
         var refreshToken = await RedeemAsync(pending, code, cancellationToken);
         if (pending.User is { } user)
         {
-            await accounts.ConnectAsync(pending.Server, user, refreshToken, pending.Metadata.TokenEndpoint, cancellationToken);
+            await accounts.ConnectAsync(pending.Server, user, refreshToken, pending.TokenEndpoint, cancellationToken);
             LogUserConnected(pending.Server);
             return (pending.Server, user);
         }
@@ -123,7 +161,7 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
         {
             Kind = CredentialKind.OAuthRefreshToken,
             RefreshToken = refreshToken,
-            TokenEndpoint = pending.Metadata.TokenEndpoint,
+            TokenEndpoint = pending.TokenEndpoint,
             ClientId = pending.Start.ClientId,
             Secret = pending.Start.ClientSecret,
             Scope = pending.Start.Scope,
@@ -149,7 +187,7 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
             ["code_verifier"] = pending.Verifier,
             ["resource"] = pending.Resource,
         };
-        using var request = new HttpRequestMessage(HttpMethod.Post, pending.Metadata.TokenEndpoint);
+        using var request = new HttpRequestMessage(HttpMethod.Post, pending.TokenEndpoint);
         if (pending.Start.ClientSecret is { } secret)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue(
@@ -174,15 +212,21 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
             : throw new OAuthException($"The authorization server of '{pending.Server}' issued no refresh token (is offline_access allowed for the client?).");
     }
 
-    private void Purge()
+    private Pending? Open(string state)
     {
-        var now = time.GetUtcNow();
-        foreach (var (state, pending) in _pending)
+        if (state.Length is 0 or > MaxStateLength || !state.StartsWith(StatePrefix, StringComparison.Ordinal))
         {
-            if (pending.ExpiresAt < now)
-            {
-                _pending.TryRemove(state, out _);
-            }
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<Pending>(_protector.Unprotect(Base64Url.DecodeFromChars(state.AsSpan(StatePrefix.Length))));
+        }
+        catch (Exception ex) when (ex is CryptographicException or FormatException or JsonException)
+        {
+            // Altered, sealed by another key ring, or not a state of this gateway: the same answer as a used one.
+            return null;
         }
     }
 
@@ -192,5 +236,21 @@ internal sealed partial class AuthorizationCodeFlow(OAuthTokenClient oauth, Serv
     [LoggerMessage(Level = LogLevel.Information, Message = "A user connected their own account at the authorization server of upstream {Server}; their refresh token is stored.")]
     private partial void LogUserConnected(string server);
 
-    private sealed record Pending(string Server, string Resource, AuthorizationServerMetadata Metadata, AuthorizationStart Start, string Verifier, string RedirectUri, DateTimeOffset ExpiresAt, string? User);
+    /// <summary>
+    /// What the callback needs, sealed into the state: the authorization server as discovered at the start (its issuer,
+    /// compared with the response's; its token endpoint), the client (an admin's client secret travels encrypted, to the
+    /// authorization server that issued it), the PKCE verifier, and whose account it becomes.
+    /// </summary>
+    private sealed record Pending(
+        string Nonce,
+        string Server,
+        string Resource,
+        string Issuer,
+        string TokenEndpoint,
+        bool IssParameterSupported,
+        AuthorizationStart Start,
+        string Verifier,
+        string RedirectUri,
+        DateTimeOffset ExpiresAt,
+        string? User);
 }

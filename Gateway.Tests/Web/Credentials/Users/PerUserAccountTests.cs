@@ -115,6 +115,43 @@ public sealed class PerUserAccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AConnectionStartedByOneUser_IsNotCompletedInAnotherUsersBrowser_NorWithoutASignIn()
+    {
+        await using var setup = await StartAsync("mail-handoff");
+        var gateway = setup.Gateway;
+        var mallory = await _idp.UserTokenAsync(Secret, "mallory", gateway.McpUri.ToString());
+
+        // Mallory opens her connect link and passes the upstream's sign-in page on; Victor signs in there with his own
+        // account, and his browser (signed in to the console as victor) brings the code back.
+        using var malloryBrowser = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "mallory", "Approver");
+        using var victorBrowser = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "victor", "Approver");
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = gateway.BaseUri };
+        foreach (var completing in new[] { victorBrowser.Client, anonymous })
+        {
+            using var start = await malloryBrowser.Client.GetAsync("/oauth/connect/mail-handoff", TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
+            _idp.NextSubject = "victor@mail.example";
+            using var idpBrowser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+            using var signedIn = await idpBrowser.GetAsync(start.Headers.Location, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Found, signedIn.StatusCode);
+
+            using var callback = await completing.GetAsync(signedIn.Headers.Location, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.BadRequest, callback.StatusCode);
+            Assert.Contains("started by another console user, or in another browser", await callback.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        // Nothing was stored for Mallory: her agent still gets the connect link, and the upstream saw no call.
+        Assert.Null(await gateway.Services.GetRequiredService<IUserUpstreamTokenStore>().FindAsync("mail-handoff", "mallory", TestContext.Timeout));
+        await using (var client = await gateway.ConnectAsync(mallory, "2025-11-25"))
+        {
+            var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("mail-handoff__whoami", cancellationToken: TestContext.Timeout).AsTask());
+            Assert.Contains("/oauth/connect/mail-handoff", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, CallLog.Count("mail-handoff", "whoami"));
+    }
+
+    [Fact]
     public async Task TheConnectLink_NeedsAConsoleSignIn_AndServesOnlyPerUserServers()
     {
         await using var setup = await StartAsync("mail-link");
