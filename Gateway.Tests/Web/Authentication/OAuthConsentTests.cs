@@ -5,6 +5,7 @@ using Gateway.Data;
 using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.OAuthFlow;
 
 namespace Gateway.Tests.Web.Authentication;
@@ -69,16 +70,20 @@ public sealed class OAuthConsentTests
             Assert.Equal(HttpStatusCode.OK, (await RedeemAsync(gateway.BaseUri, clientId, code, verifier2, gateway.McpUri)).Status);
         }
 
-        // prompt=consent asks again.
+        // prompt=consent asks again; allowing again keeps one consent (the earlier tokens stay valid).
         var forced = AuthorizeParameters(clientId, challenge2, gateway.McpUri);
         forced["prompt"] = "consent";
         await ConsentPageOfAsync(browser, forced);
+        Assert.True((await AuthorizeAsync(browser.Client, forced)).ContainsKey("code"));
+        Assert.Equal(1, await ConsentsOfAsync(gateway, clientId));
+        Assert.Equal(1, await StoredConsentsAsync(gateway));
 
-        // Given once, in the audit trail under the user who gave it.
+        // Each answer in the audit trail under the user who gave it.
         var trail = await gateway.AuditTrailAsync();
-        var entry = Assert.Single(trail, e => e.Record.Kind == AuditKinds.AdminChange && e.Record.Tool == $"oauth_consent/dana/{clientId}");
-        Assert.Equal(("console:dana", "grant"), (entry.Record.Actor, entry.Record.Decision));
-        Assert.Contains(RedirectUri, entry.Record.ArgumentsRedacted, StringComparison.Ordinal);
+        var entries = trail.Where(e => e.Record.Kind == AuditKinds.AdminChange && e.Record.Tool == $"oauth_consent/dana/{clientId}").ToList();
+        Assert.Equal(2, entries.Count);
+        Assert.All(entries, e => Assert.Equal(("console:dana", "grant"), (e.Record.Actor, e.Record.Decision)));
+        Assert.Contains(RedirectUri, entries[0].Record.ArgumentsRedacted, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -235,6 +240,20 @@ public sealed class OAuthConsentTests
         var location = response.Headers.Location!.OriginalString;
         Assert.StartsWith(ConsentPath + "?", location, StringComparison.Ordinal);
         return location;
+    }
+
+    // The permanent authorizations stored, whoever gave them.
+    private static async Task<int> StoredConsentsAsync(GatewayHost gateway)
+    {
+        using var scope = gateway.Services.CreateScope();
+        var manager = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictAuthorizationManager>();
+        var count = 0;
+        await foreach (var _ in manager.FindAsync(null, null, "valid", "permanent", null, TestContext.Timeout))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private static async Task<int> ConsentsOfAsync(GatewayHost gateway, string clientId)

@@ -26,37 +26,43 @@ internal sealed class OAuthConsents(IOpenIddictApplicationManager applications, 
     /// The id of the user's consent to <paramref name="applicationId"/> sending codes to <paramref name="redirectUri"/>
     /// for every scope in <paramref name="scopes"/>, or <see langword="null"/> when they have not given one (or it was withdrawn).
     /// </summary>
-    public async Task<string?> FindAsync(string user, string applicationId, string redirectUri, ImmutableArray<string> scopes, CancellationToken cancellationToken)
-    {
-        await foreach (var authorization in authorizations.FindAsync(user, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, scopes, cancellationToken))
-        {
-            // The redirect URI is part of what the user allowed: a client whose metadata document later lists another
-            // one asks again before a code goes there.
-            var properties = await authorizations.GetPropertiesAsync(authorization, cancellationToken);
-            if (properties.TryGetValue(RedirectUriProperty, out var uri) && uri.ValueKind == JsonValueKind.String && string.Equals(uri.GetString(), redirectUri, StringComparison.Ordinal))
-            {
-                return await authorizations.GetIdAsync(authorization, cancellationToken);
-            }
-        }
+    public async Task<string?> FindAsync(string user, string applicationId, string redirectUri, ImmutableArray<string> scopes, CancellationToken cancellationToken) =>
+        await FindForRedirectAsync(user, applicationId, redirectUri, scopes, cancellationToken) is { } authorization
+            ? await authorizations.GetIdAsync(authorization, cancellationToken)
+            : null;
 
-        return null;
-    }
-
-    /// <summary>Records the user's consent (audited under their console name); yields its id, which the issued tokens carry.</summary>
+    /// <summary>
+    /// Records the user's consent (audited under their console name); yields its id, which the issued tokens carry. A
+    /// user keeps one consent per client and redirect URI: allowing again (a wider scope, <c>prompt=consent</c>) adds
+    /// to it, so its tokens stay valid and the consents do not pile up with each click.
+    /// </summary>
     public async Task<string> GrantAsync(ClaimsIdentity identity, string user, string applicationId, string clientId, string? clientName, string redirectUri, ImmutableArray<string> scopes, CancellationToken cancellationToken)
     {
-        var descriptor = new OpenIddictAuthorizationDescriptor
+        object authorization;
+        if (await FindForRedirectAsync(user, applicationId, redirectUri, null, cancellationToken) is { } existing)
         {
-            ApplicationId = applicationId,
-            Principal = new ClaimsPrincipal(identity),
-            Subject = user,
-            Status = Statuses.Valid,
-            Type = AuthorizationTypes.Permanent,
-            CreationDate = time.GetUtcNow(),
-            Properties = { [RedirectUriProperty] = JsonSerializer.SerializeToElement(redirectUri) },
-        };
-        descriptor.Scopes.UnionWith(scopes);
-        var authorization = await authorizations.CreateAsync(descriptor, cancellationToken);
+            var widened = new OpenIddictAuthorizationDescriptor();
+            await authorizations.PopulateAsync(widened, existing, cancellationToken);
+            widened.Scopes.UnionWith(scopes);
+            await authorizations.UpdateAsync(existing, widened, cancellationToken);
+            authorization = existing;
+        }
+        else
+        {
+            var descriptor = new OpenIddictAuthorizationDescriptor
+            {
+                ApplicationId = applicationId,
+                Principal = new ClaimsPrincipal(identity),
+                Subject = user,
+                Status = Statuses.Valid,
+                Type = AuthorizationTypes.Permanent,
+                CreationDate = time.GetUtcNow(),
+                Properties = { [RedirectUriProperty] = JsonSerializer.SerializeToElement(redirectUri) },
+            };
+            descriptor.Scopes.UnionWith(scopes);
+            authorization = await authorizations.CreateAsync(descriptor, cancellationToken);
+        }
+
         using (AuditActor.Use(AuditActor.Console(user)))
         {
             await recorder.RecordAsync(AuditType, $"{user}/{clientId}", "grant", null, new { User = user, ClientId = clientId, ClientName = clientName, RedirectUri = redirectUri, Scopes = scopes });
@@ -68,13 +74,29 @@ internal sealed class OAuthConsents(IOpenIddictApplicationManager applications, 
     /// <summary>How many users have allowed the client with the stored id <paramref name="applicationId"/> (consents not withdrawn).</summary>
     public async Task<int> CountAsync(string applicationId, CancellationToken cancellationToken)
     {
-        var count = 0;
-        await foreach (var _ in authorizations.FindAsync(null, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, null, cancellationToken))
+        HashSet<string> users = new(StringComparer.Ordinal);
+        await foreach (var authorization in authorizations.FindAsync(null, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, null, cancellationToken))
         {
-            count++;
+            users.Add(await authorizations.GetSubjectAsync(authorization, cancellationToken) ?? string.Empty);
         }
 
-        return count;
+        return users.Count;
+    }
+
+    private async Task<object?> FindForRedirectAsync(string user, string applicationId, string redirectUri, ImmutableArray<string>? scopes, CancellationToken cancellationToken)
+    {
+        await foreach (var authorization in authorizations.FindAsync(user, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, scopes, cancellationToken))
+        {
+            // The redirect URI is part of what the user allowed: a client whose metadata document later lists another
+            // one asks again before a code goes there.
+            var properties = await authorizations.GetPropertiesAsync(authorization, cancellationToken);
+            if (properties.TryGetValue(RedirectUriProperty, out var uri) && uri.ValueKind == JsonValueKind.String && string.Equals(uri.GetString(), redirectUri, StringComparison.Ordinal))
+            {
+                return authorization;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
