@@ -6,7 +6,9 @@ namespace Gateway.Web.Mcp;
 /// <summary>
 /// DNS-rebinding protection for the MCP endpoint (a MUST of the streamable HTTP transport that the C# SDK leaves to the
 /// host): a request whose <c>Host</c> or <c>Origin</c> names neither a loopback address nor an allowed value gets 403.
-/// Requests without <c>Origin</c> (agents that are not browsers) are checked on <c>Host</c> only.
+/// Requests without <c>Origin</c> (agents that are not browsers) are checked on <c>Host</c> only. A credential in the
+/// URL (<c>?access_token=</c>, <c>?api_key=</c>, ...) is refused with 400, with or without a valid header: tokens go in
+/// the <c>Authorization</c> header only (MCP authorization), since proxies, browsers and access logs keep URLs.
 /// </summary>
 internal sealed class OriginValidationMiddleware(RequestDelegate next, IOptionsMonitor<GatewayOptions> options)
 {
@@ -37,6 +39,12 @@ internal sealed class OriginValidationMiddleware(RequestDelegate next, IOptionsM
             return;
         }
 
+        if (context.Request.QueryString.HasValue && CredentialInUrl(context.Request.Query) is { } parameter)
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, $"A credential in the URL ('{parameter}') is refused: send it in the Authorization header, and replace it, since the URL may be kept by proxies and logs.");
+            return;
+        }
+
         if (HttpMethods.IsPost(context.Request.Method))
         {
             if (context.Request.ContentLength > mcp.MaxRequestBodyBytes)
@@ -59,6 +67,22 @@ internal sealed class OriginValidationMiddleware(RequestDelegate next, IOptionsM
     {
         context.Response.StatusCode = status;
         return context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", error = new { code = -32600, message } });
+    }
+
+    // The names clients put keys and tokens under; nothing of MCP itself travels in the query.
+    private static readonly string[] CredentialParameters = ["access_token", "api_key", "apikey", "api-key", "key", "token", "authorization"];
+
+    private static string? CredentialInUrl(IQueryCollection query)
+    {
+        foreach (var name in CredentialParameters)
+        {
+            if (query.ContainsKey(name))
+            {
+                return name;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsJson(string? contentType) =>

@@ -52,4 +52,39 @@ public sealed class TransportChecksOrderTests
         Assert.Equal(HttpStatusCode.Unauthorized, await PostAsync(null, "http://localhost:3000", key: null));
         Assert.Equal(HttpStatusCode.OK, await PostAsync(null, null, Key));
     }
+
+    [Theory]
+    [InlineData("access_token")]
+    [InlineData("api_key")]
+    [InlineData("ACCESS_TOKEN")]
+    public async Task ACredentialInTheUrl_Gets400_EvenBesideAValidHeader_AndIsNeverUsed(string parameter)
+    {
+        await using var gateway = await GatewayHost.StartAsync(Agent("agent", Key, "*/*"));
+        using var http = new HttpClient();
+
+        async Task<(HttpStatusCode Status, string Body)> PostAsync(string query, string? header)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway.McpUri + query))
+            {
+                Content = JsonContent.Create(new { jsonrpc = "2.0", id = 1, method = "initialize", @params = new { protocolVersion = "2025-11-25", capabilities = new { }, clientInfo = new { name = "t", version = "1" } } }),
+            };
+            request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+            if (header is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + header);
+            }
+
+            using var response = await http.SendAsync(request, TestContext.Timeout);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Timeout));
+        }
+
+        var (alone, message) = await PostAsync($"?{parameter}={Key}", header: null);
+        Assert.Equal(HttpStatusCode.BadRequest, alone);
+        Assert.Contains("send it in the Authorization header", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync($"?{parameter}={Key}", Key)).Status);
+
+        // Another query parameter is no credential.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("?tenant=a", Key)).Status);
+    }
 }
