@@ -1,3 +1,4 @@
+using Gateway.Web.Authentication.OAuth.Server;
 using Gateway.Web.Cli;
 using Gateway.Web.Guardrails;
 using Gateway.Web.Hosting;
@@ -77,6 +78,7 @@ public static class Program
         app.UseGatewayHttpSpans();
         app.UseGatewayMetrics();
         app.UseGatewayMcpTransportChecks();
+        app.UseAuthorizationServerRequestBounds();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapConsoleIdentity();

@@ -26,6 +26,37 @@ public sealed class AuthorizationServerRefusalTests(AuthorizationServerRefusalTe
         await fixture.AssertAuditedAsync("OAuth authorization request refused: invalid_request", "no-such-client");
     }
 
+    [Theory]
+    [InlineData("/oauth/token")]
+    [InlineData("/oauth/authorize")]
+    public async Task AFormOverTheBound_Gets413_DeclaredOrChunked_AndOneAtTheBoundIsRead(string path)
+    {
+        const int bound = 64 * 1024;
+        using var http = new HttpClient { BaseAddress = fixture.Host.BaseUri };
+
+        // A form of exactly the bound is read (OpenIddict refuses what it says: no grant, no client).
+        var atBound = "grant_type=none&padding=" + new string('a', bound - "grant_type=none&padding=".Length);
+        using (var read = await http.PostAsync(path, new StringContent(atBound, System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"), TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, read.StatusCode);
+        }
+
+        // One byte more, with its length declared: 413 with an OAuth error, before the form is read.
+        using (var declared = await http.PostAsync(path, new StringContent(atBound + "a", System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"), TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
+            Assert.Contains("invalid_request", await declared.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        // Chunked (no length): cut at the bound.
+        var chunked = new StreamContent(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(atBound + new string('a', 200 * 1024))));
+        chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-www-form-urlencoded");
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        using var cut = await http.SendAsync(request, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, cut.StatusCode);
+    }
+
     [Fact]
     public async Task AnUnknownClient_IsRefusedWithInvalidClient_AtTheTokenEndpoint()
     {
