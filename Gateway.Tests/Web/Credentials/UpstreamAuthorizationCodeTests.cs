@@ -115,9 +115,12 @@ public sealed class UpstreamAuthorizationCodeTests
             Assert.True(done.StatusCode == HttpStatusCode.OK, text);
         }
 
-        // The credential is the cluster's: the first instance reconnects with it.
-        await first.WaitForToolAsync("coded__echo");
-        await using (var agent = await first.ConnectAsync(AgentKey))
+        // Stored for the cluster (the first instance reads it from the shared database), and used by the instance that
+        // completed the flow.
+        var described = await first.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/coded", TestContext.Timeout);
+        Assert.Equal("refreshToken", described.GetProperty("credential").GetProperty("kind").GetString());
+        await second.WaitForToolAsync("coded__echo");
+        await using (var agent = await second.ConnectAsync(AgentKey))
         {
             var echo = await agent.CallToolAsync("coded__echo", new Dictionary<string, object?> { ["message"] = "across" }, cancellationToken: TestContext.Timeout);
             Assert.Contains("echo: across", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
