@@ -8,19 +8,33 @@ namespace Gateway.Web.Hosting;
 /// </summary>
 internal static class BoundedForm
 {
-    /// <summary>Reads the request's form, or says why not.</summary>
-    /// <returns>The form, or null with the status and a message for the caller's refusal.</returns>
-    public static async Task<(IFormCollection? Form, int Status, string? Problem)> ReadAsync(HttpContext context, int maxBodyBytes)
+    /// <summary>
+    /// Bounds the request's body before anyone reads it: false when its declared length is already over the bound;
+    /// otherwise a body that runs past it (chunked) fails the read with Kestrel's 413.
+    /// </summary>
+    public static bool TryLimit(HttpContext context, int maxBodyBytes)
     {
-        var tooLarge = (default(IFormCollection), StatusCodes.Status413PayloadTooLarge, $"The request body is over {maxBodyBytes} bytes.");
         if (context.Request.ContentLength > maxBodyBytes)
         {
-            return tooLarge;
+            return false;
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = maxBodyBytes;
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads the request's form, or says why not.</summary>
+    /// <returns>The form, or null with the status and a message for the caller's refusal.</returns>
+    public static async Task<(IFormCollection? Form, int Status, string? Problem)> ReadAsync(HttpContext context, int maxBodyBytes)
+    {
+        var tooLarge = (default(IFormCollection), StatusCodes.Status413PayloadTooLarge, $"The request body is over {maxBodyBytes} bytes.");
+        if (!TryLimit(context, maxBodyBytes))
+        {
+            return tooLarge;
         }
 
         if (!context.Request.HasFormContentType)

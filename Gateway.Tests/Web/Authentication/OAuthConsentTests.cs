@@ -106,6 +106,12 @@ public sealed class OAuthConsentTests
             Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         }
 
+        // With the token, an answer that is neither allow nor deny is refused too.
+        using (var unclear = await AnswerConsentAsync(browser.Client, consentPage, "maybe"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, unclear.StatusCode);
+        }
+
         await ConsentPageOfAsync(browser, parameters);
         Assert.DoesNotContain(await gateway.AuditTrailAsync(), e => e.Record.Tool?.StartsWith("oauth_consent/", StringComparison.Ordinal) == true);
     }
@@ -226,6 +232,8 @@ public sealed class OAuthConsentTests
         Assert.Contains(await gateway.AuditTrailAsync(), e => e.Record.Tool == $"oauth_consent/iris/{clientId}" && e.Record.Decision == "withdraw");
 
         // An unknown client, and a client id past the bound.
+        using var missing = await gateway.Admin.DeleteAsync("/api/v1/oauth-clients/consents", TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
         using var unknown = await gateway.Admin.DeleteAsync("/api/v1/oauth-clients/consents?clientId=nobody", TestContext.Timeout);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         using var tooLong = await gateway.Admin.DeleteAsync("/api/v1/oauth-clients/consents?clientId=" + new string('c', 2049), TestContext.Timeout);

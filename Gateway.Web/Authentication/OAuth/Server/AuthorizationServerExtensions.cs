@@ -16,6 +16,9 @@ namespace Gateway.Web.Authentication.OAuth.Server;
 /// </summary>
 internal static class AuthorizationServerExtensions
 {
+    /// <summary>The token endpoint (OpenIddict's).</summary>
+    public const string TokenPath = "/oauth/token";
+
     public static void AddAuthorizationServer(this IServiceCollection services, AgentOAuthSettings settings)
     {
         var server = settings.AuthorizationServer;
@@ -36,7 +39,7 @@ internal static class AuthorizationServerExtensions
             .AddServer(o =>
             {
                 o.SetAuthorizationEndpointUris(AuthorizeEndpoint.Path.TrimStart('/'))
-                    .SetTokenEndpointUris("oauth/token")
+                    .SetTokenEndpointUris(TokenPath.TrimStart('/'))
                     .SetJsonWebKeySetEndpointUris("oauth/jwks")
 
                     // RFC 8414's address first (MCP clients ask it), OpenID Connect's for clients that only know that one.

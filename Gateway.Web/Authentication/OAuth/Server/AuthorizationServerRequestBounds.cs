@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http.Features;
-
 namespace Gateway.Web.Authentication.OAuth.Server;
 
 /// <summary>
@@ -23,19 +21,12 @@ internal static class AuthorizationServerRequestBounds
         app.Use(async (context, next) =>
         {
             var path = context.Request.Path;
-            if (HttpMethods.IsPost(context.Request.Method) && (path.StartsWithSegments("/oauth/token") || path.StartsWithSegments(AuthorizeEndpoint.Path)))
+            if (HttpMethods.IsPost(context.Request.Method) && (path.StartsWithSegments(AuthorizationServerExtensions.TokenPath) || path.StartsWithSegments(AuthorizeEndpoint.Path))
+                && !Gateway.Web.Hosting.BoundedForm.TryLimit(context, MaxFormBytes))
             {
-                if (context.Request.ContentLength > MaxFormBytes)
-                {
-                    context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                    await context.Response.WriteAsJsonAsync(new { error = "invalid_request", error_description = $"The request is larger than {MaxFormBytes / 1024} KiB." });
-                    return;
-                }
-
-                if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-                {
-                    limit.MaxRequestBodySize = MaxFormBytes;
-                }
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await context.Response.WriteAsJsonAsync(new { error = "invalid_request", error_description = $"The request is larger than {MaxFormBytes / 1024} KiB." });
+                return;
             }
 
             await next(context);
