@@ -37,6 +37,12 @@ public sealed record ServerDefinition
     /// <summary>Gets extra headers sent to the upstream (http and sse only). Secret-looking values (<see cref="SecretNames"/>) are stored encrypted.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = EmptyMap;
 
+    /// <summary>
+    /// Gets the names of headers of the agent's request passed on to the upstream with the requests of its call (http and
+    /// sse only): an allow-list, empty by default; see <see cref="ForwardedHeaders"/> for the names never forwarded.
+    /// </summary>
+    public IReadOnlyList<string> ForwardHeaders { get; init; } = [];
+
     /// <summary>Gets the secret the upstream requires, injected into every request (or the child's environment); never passed on from agents.</summary>
     public UpstreamCredential? Credential { get; init; }
 
@@ -82,10 +88,12 @@ public sealed record ServerDefinition
 
     /// <summary>Compares two definitions by value, collections included (records compare collections by reference).</summary>
     public bool SameAs(ServerDefinition other) =>
-        this with { Args = [], Env = EmptyMap, Headers = EmptyMap, Credential = null, Guard = ServerGuardSettings.Default } == other with { Args = [], Env = EmptyMap, Headers = EmptyMap, Credential = null, Guard = ServerGuardSettings.Default }
+        this with { Args = [], Env = EmptyMap, Headers = EmptyMap, ForwardHeaders = [], Credential = null, Guard = ServerGuardSettings.Default }
+            == other with { Args = [], Env = EmptyMap, Headers = EmptyMap, ForwardHeaders = [], Credential = null, Guard = ServerGuardSettings.Default }
         && UpstreamCredential.Same(Credential, other.Credential)
         && Guard.SameAs(other.Guard)
         && Args.SequenceEqual(other.Args)
+        && ForwardHeaders.SequenceEqual(other.ForwardHeaders)
         && SameMap(Env, other.Env)
         && SameMap(Headers, other.Headers);
 

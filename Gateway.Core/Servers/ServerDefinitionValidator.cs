@@ -20,6 +20,7 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
         {
             RuleFor(s => s.Command).NotEmpty().WithMessage("Command is required for a stdio server.");
             RuleFor(s => s.Url).Empty().WithMessage("Url applies only to http and sse servers.");
+            RuleFor(s => s.ForwardHeaders).Empty().WithMessage("ForwardHeaders applies only to http and sse servers: a stdio child receives no headers.");
             RuleForEach(s => s.Env.Keys).Matches("^[A-Za-z_][A-Za-z0-9_]*$").WithMessage("Env names must be valid environment variable names.");
         });
         When(s => s.Transport is ServerTransport.Http or ServerTransport.Sse, () =>
@@ -31,6 +32,16 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
             RuleForEach(s => s.Headers.Keys)
                 .Must(h => !string.Equals(h, "Mcp-Session-Id", StringComparison.OrdinalIgnoreCase) && !string.Equals(h, "Host", StringComparison.OrdinalIgnoreCase))
                 .WithMessage("The headers Host and Mcp-Session-Id are managed by the gateway.");
+            RuleFor(s => s.ForwardHeaders.Count).LessThanOrEqualTo(ForwardedHeaders.MaxNames).OverridePropertyName("ForwardHeaders")
+                .WithMessage($"A server forwards at most {ForwardedHeaders.MaxNames} agent headers.");
+            RuleForEach(s => s.ForwardHeaders).Must(ForwardedHeaders.IsToken)
+                .WithMessage($"ForwardHeaders names must be HTTP tokens of at most {ForwardedHeaders.MaxNameLength} characters.");
+            RuleForEach(s => s.ForwardHeaders).Must(h => !ForwardedHeaders.IsRefused(h))
+                .WithMessage((_, h) => $"Header '{h}' {ForwardedHeaders.RefusedRule}");
+            RuleFor(s => s.ForwardHeaders).Must(h => h.Distinct(StringComparer.OrdinalIgnoreCase).Count() == h.Count)
+                .WithMessage("ForwardHeaders names each header once.");
+            RuleForEach(s => s.ForwardHeaders).Must((s, h) => !s.Headers.ContainsKey(h) && !CredentialHeaders(s.Credential).Contains(h, StringComparer.OrdinalIgnoreCase))
+                .WithMessage((_, h) => $"Header '{h}' is set by the gateway for this server (its Headers or credential): it cannot also come from the agent.");
         });
         // A placeholder left after KeepStored had no stored value to stand for: storing it would send "********" upstream.
         RuleForEach(s => s.Env).Must(kv => kv.Value != SecretNames.Placeholder)
@@ -84,6 +95,14 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
 
     /// <summary>The largest result limit: one message is buffered whole, and .NET arrays stop at 2 GiB.</summary>
     public const long MaxResultBytesCeiling = 1024L * 1024 * 1024;
+
+    /// <summary>The headers a credential puts on the upstream's requests, beyond Authorization (refused for every server).</summary>
+    private static IEnumerable<string> CredentialHeaders(UpstreamCredential? credential) => credential?.Kind switch
+    {
+        CredentialKind.ApiKey => [credential.HeaderName ?? UpstreamCredential.DefaultApiKeyHeader],
+        CredentialKind.Headers => credential.Values.Keys,
+        _ => [],
+    };
 
     private static bool BeHttpUrl(string? url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);

@@ -18,6 +18,7 @@ internal sealed class ServerEntityConfiguration : IEntityTypeConfiguration<Serve
         builder.Property(s => s.GuardSecrets).HasMaxLength(8).HasDefaultValue("redact");
         builder.Property(s => s.GuardUnicode).HasMaxLength(8).HasDefaultValue("strip");
         builder.Property(s => s.LabelsJson).HasDefaultValue("[]");
+        builder.Property(s => s.ForwardHeadersJson).HasDefaultValue("[]");
         builder.Property(s => s.CredentialMode).HasMaxLength(16).HasDefaultValue("shared");
         builder.Property(s => s.ExchangeAudience).HasMaxLength(2048);
         builder.Property(s => s.ExchangeResource).HasMaxLength(2048);

@@ -22,6 +22,9 @@ public sealed class ServerEntity
 
     public string HeadersJson { get; set; } = "{}";
 
+    /// <summary>Gets or sets the names of the agent headers passed on to the upstream (a JSON array).</summary>
+    public string ForwardHeadersJson { get; set; } = "[]";
+
     /// <summary>Gets or sets the secret-looking Env and Headers values, encrypted with Data Protection and bound to the server's name.</summary>
     public string? SecretValuesCiphertext { get; set; }
 

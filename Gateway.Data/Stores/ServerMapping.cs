@@ -50,6 +50,7 @@ internal static class ServerMapping
         WorkingDirectory = e.WorkingDirectory,
         Url = e.Url,
         Headers = headers,
+        ForwardHeaders = JsonSerializer.Deserialize<List<string>>(e.ForwardHeadersJson) ?? [],
         SecretValuesUnreadable = unreadable,
         Credential = e.ReadCredential(protector),
         ToolPrefix = e.ToolPrefix,
@@ -86,6 +87,7 @@ internal static class ServerMapping
         e.WorkingDirectory = d.WorkingDirectory;
         e.Url = d.Url;
         e.HeadersJson = JsonSerializer.Serialize(headers);
+        e.ForwardHeadersJson = JsonSerializer.Serialize(d.ForwardHeaders);
 
         // A definition read while the values could not be decrypted does not hold them: keeping the ciphertext (a key
         // ring restored later reads it again) loses nothing; new values given by the admin replace it.

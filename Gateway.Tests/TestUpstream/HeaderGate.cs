@@ -38,6 +38,11 @@ public sealed class HeaderGate
 
     internal static readonly AsyncLocal<string?> Authorization = new();
 
+    /// <summary>Gets the headers of the request being served (the <c>request_header</c> tool reads one).</summary>
+    public static IReadOnlyDictionary<string, string>? CurrentHeaders => Headers.Value;
+
+    internal static readonly AsyncLocal<IReadOnlyDictionary<string, string>?> Headers = new();
+
     /// <summary>Gets or sets the protected resource metadata (RFC 9728) served, unauthenticated, under <c>/.well-known/oauth-protected-resource</c>.</summary>
     public string? ProtectedResourceMetadata { get; set; }
 

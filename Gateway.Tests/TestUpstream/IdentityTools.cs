@@ -15,6 +15,9 @@ public sealed class IdentityTools
         return subject;
     }
 
+    [McpServerTool(Name = "request_header"), Description("Returns a header of the request that carried this call, or (none).")]
+    public static string RequestHeader(string name) => HeaderGate.CurrentHeaders?.GetValueOrDefault(name) ?? "(none)";
+
     [McpServerTool(Name = "echo_token"), Description("Echoes the bearer token this request carried (a leak the gateway's result guard must catch).")]
     public static string EchoToken() => "I was called with " + (HeaderGate.CurrentAuthorization ?? "no token");
 }

@@ -181,6 +181,7 @@ public static class Program
                 // Flows to the tool that serves this request (the whoami tool reads it).
                 HeaderGate.Subject.Value = subject;
                 HeaderGate.Authorization.Value = context.Request.Headers.Authorization.ToString();
+                HeaderGate.Headers.Value = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
             }
 
             await next(context);

@@ -27,6 +27,9 @@ public sealed record ServerRequest
     /// <summary>Gets the upstream's extra headers; on PUT, a value left at <c>********</c> (as GET shows a secret) keeps the stored one.</summary>
     public Dictionary<string, string>? Headers { get; init; }
 
+    /// <summary>Gets the names of the agent's headers passed on to the upstream with its calls (http and sse only; none by default).</summary>
+    public List<string>? ForwardHeaders { get; init; }
+
     /// <summary>Gets the credential the upstream requires (write-only); on PUT, omitted keeps the stored one.</summary>
     public CredentialRequest? Credential { get; init; }
 
@@ -73,6 +76,7 @@ public sealed record ServerResponse(
     string? Url,
     IReadOnlyList<string> HeaderNames,
     IReadOnlyDictionary<string, string> Headers,
+    IReadOnlyList<string> ForwardHeaders,
     CredentialResponse? Credential,
     string ToolPrefix,
     bool Enabled,
@@ -153,6 +157,7 @@ internal static class ServerContractMapping
             WorkingDirectory = r.WorkingDirectory,
             Url = r.Url,
             Headers = r.Headers ?? [],
+            ForwardHeaders = r.ForwardHeaders ?? [],
             Credential = r.Credential?.ToCredential(errors),
             ToolPrefix = r.ToolPrefix,
             Enabled = r.Enabled ?? true,
@@ -202,6 +207,7 @@ internal static class ServerContractMapping
             d.Url,
             [.. d.Headers.Keys],
             SecretNames.Mask(d.Headers),
+            d.ForwardHeaders,
             d.Credential?.ToResponse(),
             d.EffectivePrefix,
             d.Enabled,

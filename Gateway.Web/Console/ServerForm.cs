@@ -21,6 +21,9 @@ public sealed class ServerForm
     /// <summary>Gets or sets the Env (stdio) or Headers (http, sse), one per line, secret values masked.</summary>
     public string? Values { get; set; }
 
+    /// <summary>Gets or sets the agent headers forwarded to the upstream (http, sse), comma separated.</summary>
+    public string? ForwardHeaders { get; set; }
+
     public string Secrets { get; set; } = "redact";
 
     public string Unicode { get; set; } = "strip";
@@ -47,6 +50,7 @@ public sealed class ServerForm
         Env = Transport == "stdio" ? ServerValuesText.Parse(Values, '=') : new Dictionary<string, string>(),
         Url = Transport == "stdio" ? null : Url?.Trim(),
         Headers = Transport == "stdio" ? new Dictionary<string, string>() : ServerValuesText.Parse(Values, ':'),
+        ForwardHeaders = Transport == "stdio" ? [] : FormText.Commas(ForwardHeaders),
         ToolPrefix = string.IsNullOrEmpty(ToolPrefix) ? null : ToolPrefix,
         Guard = new ServerGuardSettings
         {
@@ -65,7 +69,7 @@ public sealed class ServerForm
     public void Reset()
     {
         (Name, Transport, Command, Args, Url, ToolPrefix, Values, Secrets, Unicode, Labels) = (null, "stdio", null, null, null, null, null, "redact", "strip", null);
-        (CredentialMode, ExchangeAudience, ExchangeResource) = ("shared", null, null);
+        (CredentialMode, ExchangeAudience, ExchangeResource, ForwardHeaders) = ("shared", null, null, null);
     }
 
     public void Load(ServerDefinition definition)
@@ -74,5 +78,6 @@ public sealed class ServerForm
             definition.Transport == ServerTransport.Stdio ? ServerValuesText.Format(definition.Env, '=') : ServerValuesText.Format(definition.Headers, ':'),
             GuardModes.Name(definition.Guard.Secrets), GuardModes.Name(definition.Guard.Unicode), string.Join(", ", definition.Guard.Labels));
         (CredentialMode, ExchangeAudience, ExchangeResource) = (definition.CredentialMode.Name(), definition.ExchangeAudience, definition.ExchangeResource);
+        ForwardHeaders = string.Join(", ", definition.ForwardHeaders);
     }
 }

@@ -2,6 +2,7 @@ using Gateway.Core.Servers;
 using Gateway.Web.Authentication;
 using Gateway.Web.Credentials.Users;
 using Gateway.Web.Protocol;
+using Gateway.Web.Upstreams;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -14,6 +15,19 @@ internal sealed partial class GatewayMcpHandlers
     {
         definition = upstreams.TryGet(server, out var connection) ? connection.Definition : null!;
         return definition is { CredentialMode: not CredentialMode.Shared };
+    }
+
+    /// <summary>
+    /// Sends an agent's request to a server (prompts/get, resources/read, completion/complete, subscriptions) with what
+    /// the caller brings: the agent headers the server forwards, and the calling user's upstream token (see
+    /// <see cref="AsUserAsync"/>). A <c>tools/call</c> takes its headers when it is resolved (<see cref="ToolCallForwarder"/>).
+    /// </summary>
+    private async Task<T> AsCallerAsync<T>(MessageContext request, string server, Func<CancellationToken, Task<T>> forward, CancellationToken cancellationToken, Action<string>? sent = null)
+    {
+        using (AgentHeaders.Use(upstreams.TryGet(server, out var connection) ? AgentHeaders.Capture(http.HttpContext, connection.Definition) : null))
+        {
+            return await AsUserAsync(request, server, forward, cancellationToken, sent);
+        }
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ internal sealed partial class GatewayMcpHandlers
         NamespacedCatalog<ExposedTool> offlineTools,
         CallGuard<CallToolResult> guard,
         RoundTrips.SealedRound? resumed,
+        AgentHeaders.Taken? agentHeaders,
         (RoundTrips.ParkedCall Call, UpstreamConnection Connection)? parked = null) : IToolCallForwarder<ExposedTool, CallToolResult>
     {
         public NamespacedCatalog<ExposedTool> Tools => tools;
@@ -38,6 +39,17 @@ internal sealed partial class GatewayMcpHandlers
         public string? SentCredential { get; private set; }
 
         public ValueTask<CallToolResult> ForwardAsync(CatalogEntry<ExposedTool> entry, CancellationToken cancellationToken) =>
+            agentHeaders is null ? ForwardForUserAsync(entry, cancellationToken) : ForwardWithAgentHeadersAsync(entry, cancellationToken);
+
+        private async ValueTask<CallToolResult> ForwardWithAgentHeadersAsync(CatalogEntry<ExposedTool> entry, CancellationToken cancellationToken)
+        {
+            using (AgentHeaders.Use(agentHeaders))
+            {
+                return await ForwardForUserAsync(entry, cancellationToken);
+            }
+        }
+
+        private ValueTask<CallToolResult> ForwardForUserAsync(CatalogEntry<ExposedTool> entry, CancellationToken cancellationToken) =>
             handlers.ActsForUser(entry.Server, out _)
                 ? new(handlers.AsUserAsync(request, entry.Server, ct => ForwardAsIsAsync(entry, ct).AsTask(), cancellationToken, token => SentCredential = token))
                 : ForwardAsIsAsync(entry, cancellationToken);

@@ -103,6 +103,7 @@ internal sealed partial class GatewayMcpHandlers(
 
         // SEP-2243 headers agree with the arguments they mirror (checked only for a tool the agent may call, so a
         // header error never tells it about a tool it may not see).
+        AgentHeaders.Taken? agentHeaders = null;
         if (tools.TryResolve(call.Name, out var named) && agent.Grants.Allows(named.Server, named.OriginalName, named.Class, time.GetUtcNow()))
         {
             // Through call_tool the agent saw call_tool's schema, which mirrors nothing in headers.
@@ -111,15 +112,19 @@ internal sealed partial class GatewayMcpHandlers(
                 ParamHeaderValidation.Check(http.HttpContext, named.Item.Exposed, call.Arguments);
             }
 
+            // The agent headers its server forwards, taken now: a parked call is forwarded after this request ends.
+            upstreams.TryGet(named.Server, out var connection);
+            agentHeaders = connection is null ? null : AgentHeaders.Capture(http.HttpContext, connection.Definition);
+
             // A 2026-07-28 agent that can answer questions, calling a 2025-11-25 upstream that asks them as requests on its
             // session: the call gets its own upstream session and waits here between the agent's rounds.
             if (resumed is null && request.Server.SessionId is null
-                && upstreams.TryGet(named.Server, out var connection) && connection.SupportsSessionBridges
+                && connection is { SupportsSessionBridges: true }
                 && !ProtocolRevisions.IsPerRequest(connection.ProtocolVersion) && CanAnswer(DeclaredCapabilities.Of(request))
                 && parked.TryPark() is { } waiting)
             {
                 waiting.Server = named.Server;
-                var forwarder = new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), null, (waiting, connection));
+                var forwarder = new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), null, agentHeaders, (waiting, connection));
                 parked.Start(waiting, ct => CallAsync(request, agent, call, null, forwarder, ct));
                 return await parkedRelay.NextRoundAsync(waiting, agent.Id, SealedName(call.Name), Hash(call.Arguments), cancellationToken);
             }
@@ -127,7 +132,7 @@ internal sealed partial class GatewayMcpHandlers(
 
         // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
         using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, cancellationToken, http.HttpContext?.RequestAborted ?? default);
-        return await CallAsync(request, agent, call, resumed, new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), resumed), tracked.Token);
+        return await CallAsync(request, agent, call, resumed, new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), resumed, agentHeaders), tracked.Token);
     }
 
     /// <summary>Runs the call through the pipeline and maps its outcome to what the agent gets.</summary>
@@ -268,7 +273,7 @@ internal sealed partial class GatewayMcpHandlers(
         string? sent = null;
         try
         {
-            var result = await AsUserAsync(request, entry.Server, ct => InvokeAsync(entry.Server, (client, c) => roundTrip.SendAsync(client, RequestMethods.PromptsGet, parameters, c), ct), cancellationToken, token => sent = token);
+            var result = await AsCallerAsync(request, entry.Server, ct => InvokeAsync(entry.Server, (client, c) => roundTrip.SendAsync(client, RequestMethods.PromptsGet, parameters, c), ct), cancellationToken, token => sent = token);
             var prompt = result.Deserialize<GetPromptResult>(McpJsonUtilities.DefaultOptions)
                 ?? throw new McpProtocolException("The upstream returned an empty prompts/get result.", McpErrorCode.InternalError);
             GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(prompt, g, scan), sent);
@@ -311,7 +316,7 @@ internal sealed partial class GatewayMcpHandlers(
         var (server, original) = RouteResource(request, agent, p.Uri);
         var meta = ForwardableMeta(p.Meta);
         string? sent = null;
-        var result = await AsUserAsync(request, server, ct => InvokeAsync(server, (client, c) => client.ReadResourceAsync(
+        var result = await AsCallerAsync(request, server, ct => InvokeAsync(server, (client, c) => client.ReadResourceAsync(
             new ReadResourceRequestParams { Uri = original, Meta = meta }, c), ct), cancellationToken, token => sent = token);
 
         GuardExchange(request, agent, RequestMethods.ResourcesRead, p.Uri, server, (g, scan) => Guardrails.ExchangeInspector.Inspect(result, g, scan), sent);
@@ -360,7 +365,7 @@ internal sealed partial class GatewayMcpHandlers(
         }
 
         var forwarded = new CompleteRequestParams { Ref = reference, Argument = p.Argument, Context = p.Context, Meta = ForwardableMeta(p.Meta) };
-        return await AsUserAsync(request, server, ct => InvokeAsync(server, (client, c) => client.CompleteAsync(forwarded, c), ct), cancellationToken);
+        return await AsCallerAsync(request, server, ct => InvokeAsync(server, (client, c) => client.CompleteAsync(forwarded, c), ct), cancellationToken);
     }
 
     public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> request, CancellationToken cancellationToken)
@@ -374,7 +379,7 @@ internal sealed partial class GatewayMcpHandlers(
             throw new McpProtocolException($"A session holds at most {SessionSubscriptions.MaxPerSession} resource subscriptions.", McpErrorCode.InvalidParams);
         }
 
-        await AsUserAsync(request, server, ct => InvokeSessionAsync(request, server, async (client, c) =>
+        await AsCallerAsync(request, server, ct => InvokeSessionAsync(request, server, async (client, c) =>
         {
             await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = original }, c);
             return true;
@@ -394,7 +399,7 @@ internal sealed partial class GatewayMcpHandlers(
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
         var (server, original) = RouteResource(request, agent, p.Uri);
-        await AsUserAsync(request, server, ct => InvokeSessionAsync(request, server, async (client, c) =>
+        await AsCallerAsync(request, server, ct => InvokeSessionAsync(request, server, async (client, c) =>
         {
             await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = original }, c);
             return true;

@@ -48,6 +48,7 @@ internal static class ProvisioningSpecReader
                 WorkingDirectory = section["WorkingDirectory"],
                 Url = section["Url"],
                 Headers = Map(section.GetSection("Headers")),
+                ForwardHeaders = List(section.GetSection("ForwardHeaders")),
                 Credential = CredentialSpecReader.Read(section, errors, where),
                 ToolPrefix = section["ToolPrefix"],
                 Enabled = !string.Equals(section["Enabled"], "false", StringComparison.OrdinalIgnoreCase),

@@ -73,6 +73,8 @@ internal sealed partial class UpstreamClientFactory(
 
     private async Task<UpstreamLink> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, UpstreamTraffic? traffic, CancellationToken cancellationToken, Func<JsonRpcNotification, ValueTask<bool>>? inOrder)
     {
+        // A connection opened from an agent's call (a session bridge, a reconnect) reads in the background from here on.
+        AgentHeaders.Clear();
         var limit = ResultLimit(server);
         HttpClient? http = null;
         var headers = CredentialInjection.Headers(server);
@@ -106,10 +108,10 @@ internal sealed partial class UpstreamClientFactory(
                 // A thin client per transport over the shared, pooled handler, reading responses through the size limit
                 // (and error events as errors), its stream reopenings paced; an OAuth server's also sets its current
                 // token, and a server acting for the user puts the user's token on the requests of the user's calls
-                // (after the server's token).
+                // (after the server's token); a server that forwards agent headers gets those of the agent's call.
                 http = server.Credential?.Kind is Gateway.Core.Credentials.CredentialKind.OAuthClientCredentials or Gateway.Core.Credentials.CredentialKind.OAuthRefreshToken
-                    ? oauth.CreateClient(server, UserAware(server, Handlers(server, limit, traffic, Oversized)))
-                    : new HttpClient(UserAware(server, Handlers(server, limit, traffic, Oversized)), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
+                    ? oauth.CreateClient(server, UserAware(server, AgentAware(server, Handlers(server, limit, traffic, Oversized))))
+                    : new HttpClient(UserAware(server, AgentAware(server, Handlers(server, limit, traffic, Oversized))), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan },
                 loggerFactory,
                 ownsHttpClient: true),
         };
@@ -158,6 +160,9 @@ internal sealed partial class UpstreamClientFactory(
 
     private static HttpMessageHandler UserAware(ServerDefinition server, HttpMessageHandler inner) =>
         server.CredentialMode == CredentialMode.Shared ? inner : new Gateway.Web.Credentials.Users.UserAuthorizationHandler(server.Name) { InnerHandler = inner };
+
+    private static HttpMessageHandler AgentAware(ServerDefinition server, HttpMessageHandler inner) =>
+        server.ForwardHeaders.Count == 0 ? inner : new AgentHeadersHandler(server.Name) { InnerHandler = inner };
 
     private static string[] InheritedVariables(string? configured) =>
         configured is null ? DefaultInheritedVariables : configured.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

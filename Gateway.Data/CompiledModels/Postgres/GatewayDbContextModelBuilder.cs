@@ -17,7 +17,7 @@ namespace Gateway.Data.CompiledModels.Postgres
     public partial class GatewayDbContextModel
     {
         private GatewayDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("f1ddbe32-2b3e-44ae-8320-724335be358b"), entityTypeCount: 26)
+            : base(skipDetectChanges: false, modelId: new Guid("078f6a84-0699-4fbf-8c44-76776ad32ddb"), entityTypeCount: 26)
         {
         }
 
@@ -1486,6 +1486,8 @@ namespace Gateway.Data.CompiledModels.Postgres
                 IsNullable = true
             };
             gatewayDataEntitiesServerEntityTableBase.Columns.Add("ExchangeResource", exchangeResourceColumnBase);
+            var forwardHeadersJsonColumnBase = new ColumnBase<ColumnMappingBase>("ForwardHeadersJson", "text", gatewayDataEntitiesServerEntityTableBase);
+            gatewayDataEntitiesServerEntityTableBase.Columns.Add("ForwardHeadersJson", forwardHeadersJsonColumnBase);
             var guardSecretsColumnBase = new ColumnBase<ColumnMappingBase>("GuardSecrets", "character varying(8)", gatewayDataEntitiesServerEntityTableBase);
             gatewayDataEntitiesServerEntityTableBase.Columns.Add("GuardSecrets", guardSecretsColumnBase);
             var guardUnicodeColumnBase = new ColumnBase<ColumnMappingBase>("GuardUnicode", "character varying(8)", gatewayDataEntitiesServerEntityTableBase);
@@ -1547,6 +1549,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)envJsonColumnBase, serverEntity.FindProperty("EnvJson")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)exchangeAudienceColumnBase, serverEntity.FindProperty("ExchangeAudience")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)exchangeResourceColumnBase, serverEntity.FindProperty("ExchangeResource")!, gatewayDataEntitiesServerEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)forwardHeadersJsonColumnBase, serverEntity.FindProperty("ForwardHeadersJson")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)guardSecretsColumnBase, serverEntity.FindProperty("GuardSecrets")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)guardUnicodeColumnBase, serverEntity.FindProperty("GuardUnicode")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)headersJsonColumnBase, serverEntity.FindProperty("HeadersJson")!, gatewayDataEntitiesServerEntityMappingBase);
@@ -1625,6 +1628,9 @@ namespace Gateway.Data.CompiledModels.Postgres
             };
             serversTable.Columns.Add("ExchangeResource", exchangeResourceColumn);
             exchangeResourceColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(exchangeResourceColumn);
+            var forwardHeadersJsonColumn = new Column("ForwardHeadersJson", "text", serversTable);
+            serversTable.Columns.Add("ForwardHeadersJson", forwardHeadersJsonColumn);
+            forwardHeadersJsonColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(forwardHeadersJsonColumn);
             var guardSecretsColumn = new Column("GuardSecrets", "character varying(8)", serversTable);
             serversTable.Columns.Add("GuardSecrets", guardSecretsColumn);
             guardSecretsColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(guardSecretsColumn);
@@ -1697,6 +1703,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping(envJsonColumn, serverEntity.FindProperty("EnvJson")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(exchangeAudienceColumn, serverEntity.FindProperty("ExchangeAudience")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(exchangeResourceColumn, serverEntity.FindProperty("ExchangeResource")!, serversTableMapping);
+            RelationalModel.CreateColumnMapping(forwardHeadersJsonColumn, serverEntity.FindProperty("ForwardHeadersJson")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(guardSecretsColumn, serverEntity.FindProperty("GuardSecrets")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(guardUnicodeColumn, serverEntity.FindProperty("GuardUnicode")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(headersJsonColumn, serverEntity.FindProperty("HeadersJson")!, serversTableMapping);

@@ -52,6 +52,9 @@ namespace Gateway.Data.CompiledModels.Postgres
         [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "<ExchangeResource>k__BackingField")]
         public static extern ref string ExchangeResource(ServerEntity @this);
 
+        [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "<ForwardHeadersJson>k__BackingField")]
+        public static extern ref string ForwardHeadersJson(ServerEntity @this);
+
         [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "<GuardSecrets>k__BackingField")]
         public static extern ref string GuardSecrets(ServerEntity @this);
 

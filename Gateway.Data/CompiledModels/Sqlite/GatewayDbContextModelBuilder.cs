@@ -16,7 +16,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
     public partial class GatewayDbContextModel
     {
         private GatewayDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("6134f611-a22a-4390-82a6-dd47c1aaa8a9"), entityTypeCount: 26)
+            : base(skipDetectChanges: false, modelId: new Guid("2e184d1c-f12c-4a0f-ac2e-fc6dd6dda808"), entityTypeCount: 26)
         {
         }
 
@@ -1476,6 +1476,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 IsNullable = true
             };
             gatewayDataEntitiesServerEntityTableBase.Columns.Add("ExchangeResource", exchangeResourceColumnBase);
+            var forwardHeadersJsonColumnBase = new ColumnBase<ColumnMappingBase>("ForwardHeadersJson", "TEXT", gatewayDataEntitiesServerEntityTableBase);
+            gatewayDataEntitiesServerEntityTableBase.Columns.Add("ForwardHeadersJson", forwardHeadersJsonColumnBase);
             var guardSecretsColumnBase = new ColumnBase<ColumnMappingBase>("GuardSecrets", "TEXT", gatewayDataEntitiesServerEntityTableBase);
             gatewayDataEntitiesServerEntityTableBase.Columns.Add("GuardSecrets", guardSecretsColumnBase);
             var guardUnicodeColumnBase = new ColumnBase<ColumnMappingBase>("GuardUnicode", "TEXT", gatewayDataEntitiesServerEntityTableBase);
@@ -1537,6 +1539,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)envJsonColumnBase, serverEntity.FindProperty("EnvJson")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)exchangeAudienceColumnBase, serverEntity.FindProperty("ExchangeAudience")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)exchangeResourceColumnBase, serverEntity.FindProperty("ExchangeResource")!, gatewayDataEntitiesServerEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)forwardHeadersJsonColumnBase, serverEntity.FindProperty("ForwardHeadersJson")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)guardSecretsColumnBase, serverEntity.FindProperty("GuardSecrets")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)guardUnicodeColumnBase, serverEntity.FindProperty("GuardUnicode")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)headersJsonColumnBase, serverEntity.FindProperty("HeadersJson")!, gatewayDataEntitiesServerEntityMappingBase);
@@ -1614,6 +1617,9 @@ namespace Gateway.Data.CompiledModels.Sqlite
             };
             serversTable.Columns.Add("ExchangeResource", exchangeResourceColumn);
             exchangeResourceColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(exchangeResourceColumn);
+            var forwardHeadersJsonColumn = new Column("ForwardHeadersJson", "TEXT", serversTable);
+            serversTable.Columns.Add("ForwardHeadersJson", forwardHeadersJsonColumn);
+            forwardHeadersJsonColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(forwardHeadersJsonColumn);
             var guardSecretsColumn = new Column("GuardSecrets", "TEXT", serversTable);
             serversTable.Columns.Add("GuardSecrets", guardSecretsColumn);
             guardSecretsColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(guardSecretsColumn);
@@ -1686,6 +1692,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping(envJsonColumn, serverEntity.FindProperty("EnvJson")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(exchangeAudienceColumn, serverEntity.FindProperty("ExchangeAudience")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(exchangeResourceColumn, serverEntity.FindProperty("ExchangeResource")!, serversTableMapping);
+            RelationalModel.CreateColumnMapping(forwardHeadersJsonColumn, serverEntity.FindProperty("ForwardHeadersJson")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(guardSecretsColumn, serverEntity.FindProperty("GuardSecrets")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(guardUnicodeColumn, serverEntity.FindProperty("GuardUnicode")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(headersJsonColumn, serverEntity.FindProperty("HeadersJson")!, serversTableMapping);

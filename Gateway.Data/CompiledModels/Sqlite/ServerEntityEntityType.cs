@@ -25,7 +25,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 "Gateway.Data.Entities.ServerEntity",
                 typeof(ServerEntity),
                 baseEntityType,
-                propertyCount: 27,
+                propertyCount: 28,
                 unnamedIndexCount: 1,
                 keyCount: 1);
 
@@ -569,6 +569,41 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 storeGenerationIndex: -1);
             exchangeResource.TypeMapping = SqliteStringTypeMapping.Default;
 
+            var forwardHeadersJson = runtimeEntityType.AddProperty(
+                "ForwardHeadersJson",
+                typeof(string),
+                propertyInfo: typeof(ServerEntity).GetProperty("ForwardHeadersJson", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(ServerEntity).GetField("<ForwardHeadersJson>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                valueGenerated: ValueGenerated.OnAdd);
+            forwardHeadersJson.SetGetter(
+                string (ServerEntity instance) => ServerEntityUnsafeAccessors.ForwardHeadersJson(instance),
+                bool (ServerEntity instance) => ServerEntityUnsafeAccessors.ForwardHeadersJson(instance) == null);
+            forwardHeadersJson.SetSetter(
+                ServerEntity (ServerEntity instance, string value) =>
+                {
+                    ServerEntityUnsafeAccessors.ForwardHeadersJson(instance) = value;
+                    return instance;
+                });
+            forwardHeadersJson.SetMaterializationSetter(
+                ServerEntity (ServerEntity instance, string value) =>
+                {
+                    ServerEntityUnsafeAccessors.ForwardHeadersJson(instance) = value;
+                    return instance;
+                });
+            forwardHeadersJson.SetAccessors(
+                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(14) ? entry.ReadStoreGeneratedValue<string>(2) : (entry.FlaggedAsTemporary(14) && ServerEntityUnsafeAccessors.ForwardHeadersJson(((ServerEntity)(entry.Entity))) == null ? entry.ReadTemporaryValue<string>(2) : ServerEntityUnsafeAccessors.ForwardHeadersJson(((ServerEntity)(entry.Entity))))),
+                string (IInternalEntry entry) => ServerEntityUnsafeAccessors.ForwardHeadersJson(((ServerEntity)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(forwardHeadersJson, 14),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(forwardHeadersJson));
+            forwardHeadersJson.SetPropertyIndexes(
+                index: 14,
+                originalValueIndex: 14,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: 2);
+            forwardHeadersJson.TypeMapping = SqliteStringTypeMapping.Default;
+            forwardHeadersJson.AddAnnotation("Relational:DefaultValue", "[]");
+
             var guardSecrets = runtimeEntityType.AddProperty(
                 "GuardSecrets",
                 typeof(string),
@@ -592,16 +627,16 @@ namespace Gateway.Data.CompiledModels.Sqlite
                     return instance;
                 });
             guardSecrets.SetAccessors(
-                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(14) ? entry.ReadStoreGeneratedValue<string>(2) : (entry.FlaggedAsTemporary(14) && ServerEntityUnsafeAccessors.GuardSecrets(((ServerEntity)(entry.Entity))) == null ? entry.ReadTemporaryValue<string>(2) : ServerEntityUnsafeAccessors.GuardSecrets(((ServerEntity)(entry.Entity))))),
+                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(15) ? entry.ReadStoreGeneratedValue<string>(3) : (entry.FlaggedAsTemporary(15) && ServerEntityUnsafeAccessors.GuardSecrets(((ServerEntity)(entry.Entity))) == null ? entry.ReadTemporaryValue<string>(3) : ServerEntityUnsafeAccessors.GuardSecrets(((ServerEntity)(entry.Entity))))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.GuardSecrets(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(guardSecrets, 14),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(guardSecrets, 15),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(guardSecrets));
             guardSecrets.SetPropertyIndexes(
-                index: 14,
-                originalValueIndex: 14,
+                index: 15,
+                originalValueIndex: 15,
                 shadowIndex: -1,
                 relationshipIndex: -1,
-                storeGenerationIndex: 2);
+                storeGenerationIndex: 3);
             guardSecrets.TypeMapping = SqliteStringTypeMapping.Default;
             guardSecrets.AddAnnotation("Relational:DefaultValue", "redact");
 
@@ -628,16 +663,16 @@ namespace Gateway.Data.CompiledModels.Sqlite
                     return instance;
                 });
             guardUnicode.SetAccessors(
-                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(15) ? entry.ReadStoreGeneratedValue<string>(3) : (entry.FlaggedAsTemporary(15) && ServerEntityUnsafeAccessors.GuardUnicode(((ServerEntity)(entry.Entity))) == null ? entry.ReadTemporaryValue<string>(3) : ServerEntityUnsafeAccessors.GuardUnicode(((ServerEntity)(entry.Entity))))),
+                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(16) ? entry.ReadStoreGeneratedValue<string>(4) : (entry.FlaggedAsTemporary(16) && ServerEntityUnsafeAccessors.GuardUnicode(((ServerEntity)(entry.Entity))) == null ? entry.ReadTemporaryValue<string>(4) : ServerEntityUnsafeAccessors.GuardUnicode(((ServerEntity)(entry.Entity))))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.GuardUnicode(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(guardUnicode, 15),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(guardUnicode, 16),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(guardUnicode));
             guardUnicode.SetPropertyIndexes(
-                index: 15,
-                originalValueIndex: 15,
+                index: 16,
+                originalValueIndex: 16,
                 shadowIndex: -1,
                 relationshipIndex: -1,
-                storeGenerationIndex: 3);
+                storeGenerationIndex: 4);
             guardUnicode.TypeMapping = SqliteStringTypeMapping.Default;
             guardUnicode.AddAnnotation("Relational:DefaultValue", "strip");
 
@@ -664,11 +699,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             headersJson.SetAccessors(
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.HeadersJson(((ServerEntity)(entry.Entity))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.HeadersJson(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(headersJson, 16),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(headersJson, 17),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(headersJson));
             headersJson.SetPropertyIndexes(
-                index: 16,
-                originalValueIndex: 16,
+                index: 17,
+                originalValueIndex: 17,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -696,16 +731,16 @@ namespace Gateway.Data.CompiledModels.Sqlite
                     return instance;
                 });
             labelsJson.SetAccessors(
-                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(17) ? entry.ReadStoreGeneratedValue<string>(4) : (entry.FlaggedAsTemporary(17) && ServerEntityUnsafeAccessors.LabelsJson(((ServerEntity)(entry.Entity))) == null ? entry.ReadTemporaryValue<string>(4) : ServerEntityUnsafeAccessors.LabelsJson(((ServerEntity)(entry.Entity))))),
+                string (IInternalEntry entry) => (entry.FlaggedAsStoreGenerated(18) ? entry.ReadStoreGeneratedValue<string>(5) : (entry.FlaggedAsTemporary(18) && ServerEntityUnsafeAccessors.LabelsJson(((ServerEntity)(entry.Entity))) == null ? entry.ReadTemporaryValue<string>(5) : ServerEntityUnsafeAccessors.LabelsJson(((ServerEntity)(entry.Entity))))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.LabelsJson(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(labelsJson, 17),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(labelsJson, 18),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(labelsJson));
             labelsJson.SetPropertyIndexes(
-                index: 17,
-                originalValueIndex: 17,
+                index: 18,
+                originalValueIndex: 18,
                 shadowIndex: -1,
                 relationshipIndex: -1,
-                storeGenerationIndex: 4);
+                storeGenerationIndex: 5);
             labelsJson.TypeMapping = SqliteStringTypeMapping.Default;
             labelsJson.AddAnnotation("Relational:DefaultValue", "[]");
 
@@ -733,11 +768,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             managedByConfiguration.SetAccessors(
                 bool (IInternalEntry entry) => ServerEntityUnsafeAccessors.ManagedByConfiguration(((ServerEntity)(entry.Entity))),
                 bool (IInternalEntry entry) => ServerEntityUnsafeAccessors.ManagedByConfiguration(((ServerEntity)(entry.Entity))),
-                bool (IInternalEntry entry) => entry.ReadOriginalValue<bool>(managedByConfiguration, 18),
+                bool (IInternalEntry entry) => entry.ReadOriginalValue<bool>(managedByConfiguration, 19),
                 bool (IInternalEntry entry) => entry.GetCurrentValue<bool>(managedByConfiguration));
             managedByConfiguration.SetPropertyIndexes(
-                index: 18,
-                originalValueIndex: 18,
+                index: 19,
+                originalValueIndex: 19,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -781,11 +816,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             maxResultBytes.SetAccessors(
                 long? (IInternalEntry entry) => ServerEntityUnsafeAccessors.MaxResultBytes(((ServerEntity)(entry.Entity))),
                 long? (IInternalEntry entry) => ServerEntityUnsafeAccessors.MaxResultBytes(((ServerEntity)(entry.Entity))),
-                long? (IInternalEntry entry) => entry.ReadOriginalValue<long?>(maxResultBytes, 19),
+                long? (IInternalEntry entry) => entry.ReadOriginalValue<long?>(maxResultBytes, 20),
                 long? (IInternalEntry entry) => entry.GetCurrentValue<long?>(maxResultBytes));
             maxResultBytes.SetPropertyIndexes(
-                index: 19,
-                originalValueIndex: 19,
+                index: 20,
+                originalValueIndex: 20,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -831,11 +866,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             name.SetAccessors(
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.Name(((ServerEntity)(entry.Entity))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.Name(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(name, 20),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(name, 21),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(name));
             name.SetPropertyIndexes(
-                index: 20,
-                originalValueIndex: 20,
+                index: 21,
+                originalValueIndex: 21,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -866,11 +901,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             secretValuesCiphertext.SetAccessors(
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.SecretValuesCiphertext(((ServerEntity)(entry.Entity))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.SecretValuesCiphertext(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(secretValuesCiphertext, 21),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(secretValuesCiphertext, 22),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(secretValuesCiphertext));
             secretValuesCiphertext.SetPropertyIndexes(
-                index: 21,
-                originalValueIndex: 21,
+                index: 22,
+                originalValueIndex: 22,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -901,11 +936,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             toolPrefix.SetAccessors(
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.ToolPrefix(((ServerEntity)(entry.Entity))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.ToolPrefix(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(toolPrefix, 22),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(toolPrefix, 23),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(toolPrefix));
             toolPrefix.SetPropertyIndexes(
-                index: 22,
-                originalValueIndex: 22,
+                index: 23,
+                originalValueIndex: 23,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -935,11 +970,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             transport.SetAccessors(
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.Transport(((ServerEntity)(entry.Entity))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.Transport(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(transport, 23),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(transport, 24),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(transport));
             transport.SetPropertyIndexes(
-                index: 23,
-                originalValueIndex: 23,
+                index: 24,
+                originalValueIndex: 24,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -969,11 +1004,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             updatedAt.SetAccessors(
                 DateTimeOffset (IInternalEntry entry) => ServerEntityUnsafeAccessors.UpdatedAt(((ServerEntity)(entry.Entity))),
                 DateTimeOffset (IInternalEntry entry) => ServerEntityUnsafeAccessors.UpdatedAt(((ServerEntity)(entry.Entity))),
-                DateTimeOffset (IInternalEntry entry) => entry.ReadOriginalValue<DateTimeOffset>(updatedAt, 24),
+                DateTimeOffset (IInternalEntry entry) => entry.ReadOriginalValue<DateTimeOffset>(updatedAt, 25),
                 DateTimeOffset (IInternalEntry entry) => entry.GetCurrentValue<DateTimeOffset>(updatedAt));
             updatedAt.SetPropertyIndexes(
-                index: 24,
-                originalValueIndex: 24,
+                index: 25,
+                originalValueIndex: 25,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -1003,11 +1038,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             url.SetAccessors(
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.Url(((ServerEntity)(entry.Entity))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.Url(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(url, 25),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(url, 26),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(url));
             url.SetPropertyIndexes(
-                index: 25,
-                originalValueIndex: 25,
+                index: 26,
+                originalValueIndex: 26,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -1037,11 +1072,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             workingDirectory.SetAccessors(
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.WorkingDirectory(((ServerEntity)(entry.Entity))),
                 string (IInternalEntry entry) => ServerEntityUnsafeAccessors.WorkingDirectory(((ServerEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(workingDirectory, 26),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(workingDirectory, 27),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(workingDirectory));
             workingDirectory.SetPropertyIndexes(
-                index: 26,
-                originalValueIndex: 26,
+                index: 27,
+                originalValueIndex: 27,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -1074,6 +1109,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             var envJson = runtimeEntityType.FindProperty("EnvJson");
             var exchangeAudience = runtimeEntityType.FindProperty("ExchangeAudience");
             var exchangeResource = runtimeEntityType.FindProperty("ExchangeResource");
+            var forwardHeadersJson = runtimeEntityType.FindProperty("ForwardHeadersJson");
             var guardSecrets = runtimeEntityType.FindProperty("GuardSecrets");
             var guardUnicode = runtimeEntityType.FindProperty("GuardUnicode");
             var headersJson = runtimeEntityType.FindProperty("HeadersJson");
@@ -1094,12 +1130,12 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 ISnapshot (IInternalEntry source) =>
                 {
                     var structuralType = ((ServerEntity)(source.Entity));
-                    return ((ISnapshot)(new Snapshot<long, string, long, string, long, DateTimeOffset, string, string, string, DateTimeOffset?, bool, string, string, string, string, string, string, string, bool, long?, string, string, string, string, DateTimeOffset, string, string>(((ValueComparer<long>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(id)), (source.GetCurrentValue<string>(argsJson) == null ? null : ((ValueComparer<string>)(((IProperty)argsJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(argsJson))), ((ValueComparer<long>)(((IProperty)callTimeoutMs).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(callTimeoutMs)), (source.GetCurrentValue<string>(command) == null ? null : ((ValueComparer<string>)(((IProperty)command).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(command))), ((ValueComparer<long>)(((IProperty)connectTimeoutMs).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(connectTimeoutMs)), ((ValueComparer<DateTimeOffset>)(((IProperty)createdAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset>(createdAt)), (source.GetCurrentValue<string>(credentialCiphertext) == null ? null : ((ValueComparer<string>)(((IProperty)credentialCiphertext).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(credentialCiphertext))), (source.GetCurrentValue<string>(credentialKind) == null ? null : ((ValueComparer<string>)(((IProperty)credentialKind).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(credentialKind))), (source.GetCurrentValue<string>(credentialMode) == null ? null : ((ValueComparer<string>)(((IProperty)credentialMode).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(credentialMode))), (source.GetCurrentValue<DateTimeOffset?>(credentialRotatedAt) == null ? null : ((ValueComparer<DateTimeOffset?>)(((IProperty)credentialRotatedAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset?>(credentialRotatedAt))), ((ValueComparer<bool>)(((IProperty)enabled).GetValueComparer())).Snapshot(source.GetCurrentValue<bool>(enabled)), (source.GetCurrentValue<string>(envJson) == null ? null : ((ValueComparer<string>)(((IProperty)envJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(envJson))), (source.GetCurrentValue<string>(exchangeAudience) == null ? null : ((ValueComparer<string>)(((IProperty)exchangeAudience).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(exchangeAudience))), (source.GetCurrentValue<string>(exchangeResource) == null ? null : ((ValueComparer<string>)(((IProperty)exchangeResource).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(exchangeResource))), (source.GetCurrentValue<string>(guardSecrets) == null ? null : ((ValueComparer<string>)(((IProperty)guardSecrets).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(guardSecrets))), (source.GetCurrentValue<string>(guardUnicode) == null ? null : ((ValueComparer<string>)(((IProperty)guardUnicode).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(guardUnicode))), (source.GetCurrentValue<string>(headersJson) == null ? null : ((ValueComparer<string>)(((IProperty)headersJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(headersJson))), (source.GetCurrentValue<string>(labelsJson) == null ? null : ((ValueComparer<string>)(((IProperty)labelsJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(labelsJson))), ((ValueComparer<bool>)(((IProperty)managedByConfiguration).GetValueComparer())).Snapshot(source.GetCurrentValue<bool>(managedByConfiguration)), (source.GetCurrentValue<long?>(maxResultBytes) == null ? null : ((ValueComparer<long?>)(((IProperty)maxResultBytes).GetValueComparer())).Snapshot(source.GetCurrentValue<long?>(maxResultBytes))), (source.GetCurrentValue<string>(name) == null ? null : ((ValueComparer<string>)(((IProperty)name).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(name))), (source.GetCurrentValue<string>(secretValuesCiphertext) == null ? null : ((ValueComparer<string>)(((IProperty)secretValuesCiphertext).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(secretValuesCiphertext))), (source.GetCurrentValue<string>(toolPrefix) == null ? null : ((ValueComparer<string>)(((IProperty)toolPrefix).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(toolPrefix))), (source.GetCurrentValue<string>(transport) == null ? null : ((ValueComparer<string>)(((IProperty)transport).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(transport))), ((ValueComparer<DateTimeOffset>)(((IProperty)updatedAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset>(updatedAt)), (source.GetCurrentValue<string>(url) == null ? null : ((ValueComparer<string>)(((IProperty)url).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(url))), (source.GetCurrentValue<string>(workingDirectory) == null ? null : ((ValueComparer<string>)(((IProperty)workingDirectory).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(workingDirectory))))));
+                    return ((ISnapshot)(new Snapshot<long, string, long, string, long, DateTimeOffset, string, string, string, DateTimeOffset?, bool, string, string, string, string, string, string, string, string, bool, long?, string, string, string, string, DateTimeOffset, string, string>(((ValueComparer<long>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(id)), (source.GetCurrentValue<string>(argsJson) == null ? null : ((ValueComparer<string>)(((IProperty)argsJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(argsJson))), ((ValueComparer<long>)(((IProperty)callTimeoutMs).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(callTimeoutMs)), (source.GetCurrentValue<string>(command) == null ? null : ((ValueComparer<string>)(((IProperty)command).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(command))), ((ValueComparer<long>)(((IProperty)connectTimeoutMs).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(connectTimeoutMs)), ((ValueComparer<DateTimeOffset>)(((IProperty)createdAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset>(createdAt)), (source.GetCurrentValue<string>(credentialCiphertext) == null ? null : ((ValueComparer<string>)(((IProperty)credentialCiphertext).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(credentialCiphertext))), (source.GetCurrentValue<string>(credentialKind) == null ? null : ((ValueComparer<string>)(((IProperty)credentialKind).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(credentialKind))), (source.GetCurrentValue<string>(credentialMode) == null ? null : ((ValueComparer<string>)(((IProperty)credentialMode).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(credentialMode))), (source.GetCurrentValue<DateTimeOffset?>(credentialRotatedAt) == null ? null : ((ValueComparer<DateTimeOffset?>)(((IProperty)credentialRotatedAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset?>(credentialRotatedAt))), ((ValueComparer<bool>)(((IProperty)enabled).GetValueComparer())).Snapshot(source.GetCurrentValue<bool>(enabled)), (source.GetCurrentValue<string>(envJson) == null ? null : ((ValueComparer<string>)(((IProperty)envJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(envJson))), (source.GetCurrentValue<string>(exchangeAudience) == null ? null : ((ValueComparer<string>)(((IProperty)exchangeAudience).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(exchangeAudience))), (source.GetCurrentValue<string>(exchangeResource) == null ? null : ((ValueComparer<string>)(((IProperty)exchangeResource).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(exchangeResource))), (source.GetCurrentValue<string>(forwardHeadersJson) == null ? null : ((ValueComparer<string>)(((IProperty)forwardHeadersJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(forwardHeadersJson))), (source.GetCurrentValue<string>(guardSecrets) == null ? null : ((ValueComparer<string>)(((IProperty)guardSecrets).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(guardSecrets))), (source.GetCurrentValue<string>(guardUnicode) == null ? null : ((ValueComparer<string>)(((IProperty)guardUnicode).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(guardUnicode))), (source.GetCurrentValue<string>(headersJson) == null ? null : ((ValueComparer<string>)(((IProperty)headersJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(headersJson))), (source.GetCurrentValue<string>(labelsJson) == null ? null : ((ValueComparer<string>)(((IProperty)labelsJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(labelsJson))), ((ValueComparer<bool>)(((IProperty)managedByConfiguration).GetValueComparer())).Snapshot(source.GetCurrentValue<bool>(managedByConfiguration)), (source.GetCurrentValue<long?>(maxResultBytes) == null ? null : ((ValueComparer<long?>)(((IProperty)maxResultBytes).GetValueComparer())).Snapshot(source.GetCurrentValue<long?>(maxResultBytes))), (source.GetCurrentValue<string>(name) == null ? null : ((ValueComparer<string>)(((IProperty)name).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(name))), (source.GetCurrentValue<string>(secretValuesCiphertext) == null ? null : ((ValueComparer<string>)(((IProperty)secretValuesCiphertext).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(secretValuesCiphertext))), (source.GetCurrentValue<string>(toolPrefix) == null ? null : ((ValueComparer<string>)(((IProperty)toolPrefix).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(toolPrefix))), (source.GetCurrentValue<string>(transport) == null ? null : ((ValueComparer<string>)(((IProperty)transport).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(transport))), ((ValueComparer<DateTimeOffset>)(((IProperty)updatedAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset>(updatedAt)), (source.GetCurrentValue<string>(url) == null ? null : ((ValueComparer<string>)(((IProperty)url).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(url))), (source.GetCurrentValue<string>(workingDirectory) == null ? null : ((ValueComparer<string>)(((IProperty)workingDirectory).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(workingDirectory))))));
                 });
             runtimeEntityType.SetStoreGeneratedValuesFactory(
-                ISnapshot () => ((ISnapshot)(new Snapshot<long, string, string, string, string>(((ValueComparer<long>)(((IProperty)id).GetValueComparer())).Snapshot(default(long)), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)credentialMode).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)guardSecrets).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)guardUnicode).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)labelsJson).GetValueComparer())).Snapshot(default(string)))))));
+                ISnapshot () => ((ISnapshot)(new Snapshot<long, string, string, string, string, string>(((ValueComparer<long>)(((IProperty)id).GetValueComparer())).Snapshot(default(long)), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)credentialMode).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)forwardHeadersJson).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)guardSecrets).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)guardUnicode).GetValueComparer())).Snapshot(default(string))), (default(string) == null ? null : ((ValueComparer<string>)(((IProperty)labelsJson).GetValueComparer())).Snapshot(default(string)))))));
             runtimeEntityType.SetTemporaryValuesFactory(
-                ISnapshot (IInternalEntry source) => ((ISnapshot)(new Snapshot<long, string, string, string, string>(default(long), default(string), default(string), default(string), default(string)))));
+                ISnapshot (IInternalEntry source) => ((ISnapshot)(new Snapshot<long, string, string, string, string, string>(default(long), default(string), default(string), default(string), default(string), default(string)))));
             runtimeEntityType.SetShadowValuesFactory(
                 ISnapshot (IDictionary<string, object> source) => Snapshot.Empty);
             runtimeEntityType.SetEmptyShadowValuesFactory(
@@ -1111,14 +1147,14 @@ namespace Gateway.Data.CompiledModels.Sqlite
                     return ((ISnapshot)(new Snapshot<long>(((ValueComparer<long>)(((IProperty)id).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<long>(id)))));
                 });
             runtimeEntityType.SetCounts(new PropertyCounts(
-                propertyCount: 27,
+                propertyCount: 28,
                 navigationCount: 0,
                 complexPropertyCount: 0,
                 complexCollectionCount: 0,
-                originalValueCount: 27,
+                originalValueCount: 28,
                 shadowCount: 0,
                 relationshipCount: 1,
-                storeGeneratedCount: 5));
+                storeGeneratedCount: 6));
             runtimeEntityType.AddAnnotation("Relational:FunctionName", null);
             runtimeEntityType.AddAnnotation("Relational:Schema", null);
             runtimeEntityType.AddAnnotation("Relational:SqlQuery", null);

@@ -523,3 +523,8 @@ VALUES ('20261201201138_RevokedUserReasonsMcpSessionOAuthCredentialLength', '10.
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261202135501_SqliteChangeCounter', '10.0.15');
 
+ALTER TABLE "Servers" ADD "ForwardHeadersJson" text NOT NULL DEFAULT '[]';
+
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261203223048_ServerForwardHeaders', '10.0.15');
+

@@ -606,6 +606,12 @@ namespace Gateway.Data.Migrations.Postgres
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)");
 
+                    b.Property<string>("ForwardHeadersJson")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("[]");
+
                     b.Property<string>("GuardSecrets")
                         .IsRequired()
                         .ValueGeneratedOnAdd()

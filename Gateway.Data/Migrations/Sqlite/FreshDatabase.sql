@@ -588,3 +588,8 @@ CREATE TRIGGER "InstanceMessages_CountInsert" AFTER INSERT ON "InstanceMessages"
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261202135441_SqliteChangeCounter', '10.0.15');
 
+ALTER TABLE "Servers" ADD "ForwardHeadersJson" TEXT NOT NULL DEFAULT '[]';
+
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261203223030_ServerForwardHeaders', '10.0.15');
+

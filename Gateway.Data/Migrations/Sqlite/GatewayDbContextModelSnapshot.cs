@@ -585,6 +585,12 @@ namespace Gateway.Data.Migrations.Sqlite
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ForwardHeadersJson")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("[]");
+
                     b.Property<string>("GuardSecrets")
                         .IsRequired()
                         .ValueGeneratedOnAdd()
