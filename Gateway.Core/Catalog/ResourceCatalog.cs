@@ -11,7 +11,9 @@ namespace Gateway.Core.Catalog;
 /// <remarks>
 /// A resource or template keeps its upstream URI when it is unique, so clients see what the server publishes. When an
 /// earlier server already exposes the same URI (or template), the later one is exposed as
-/// <c>mcpgw://{server}/{original}</c>; such a URI always routes to its server, whatever else is registered.
+/// <c>mcpgw://{server}/{original}</c>; such a URI always routes to its server, whatever else is registered. An MCP Apps
+/// interface (<c>ui://</c>) keeps its scheme, which hosts require to render it: <c>ui://{server}+{rest}</c> (server
+/// names hold no <c>+</c>).
 /// </remarks>
 /// <typeparam name="TResource">The protocol type of a resource.</typeparam>
 /// <typeparam name="TTemplate">The protocol type of a resource template.</typeparam>
@@ -19,6 +21,9 @@ public sealed partial class ResourceCatalog<TResource, TTemplate>
 {
     /// <summary>The scheme of rewritten URIs.</summary>
     public const string RewritePrefix = "mcpgw://";
+
+    /// <summary>The scheme of MCP Apps interfaces, kept when such a URI is rewritten.</summary>
+    public const string UiScheme = "ui://";
 
     private readonly FrozenDictionary<string, CatalogEntry<TResource>> _byUri;
     private readonly (Regex Pattern, CatalogEntry<TTemplate> Entry)[] _templates;
@@ -71,7 +76,16 @@ public sealed partial class ResourceCatalog<TResource, TTemplate>
     }
 
     /// <summary>Builds the exposed form of a URI rewritten to route to <paramref name="server"/>.</summary>
-    public static string Rewrite(string server, string uri) => $"{RewritePrefix}{server}/{uri}";
+    public static string Rewrite(string server, string uri) =>
+        uri.StartsWith(UiScheme, StringComparison.Ordinal) ? $"{UiScheme}{server}+{uri[UiScheme.Length..]}" : $"{RewritePrefix}{server}/{uri}";
+
+    /// <summary>
+    /// The URI under which an agent reads <paramref name="uri"/> as <paramref name="server"/> means it (a resource its
+    /// tool definition or result refers to): as published when it routes to that server or to no server, rewritten to
+    /// route to <paramref name="server"/> when it would reach another server's resource.
+    /// </summary>
+    public string ExposeReference(string server, string uri) =>
+        Route(uri) is { } route && route.Server != server ? Rewrite(server, uri) : uri;
 
     /// <summary>Finds the server that owns <paramref name="exposedUri"/> and the URI to send it.</summary>
     /// <returns><see langword="null"/> when no connected server owns the URI.</returns>
@@ -90,6 +104,19 @@ public sealed partial class ResourceCatalog<TResource, TTemplate>
         if (_byUri.TryGetValue(exposedUri, out var resource))
         {
             return (resource.Server, resource.OriginalName);
+        }
+
+        // A rewritten interface that is not listed (a reference in a definition or result): after the listed URIs,
+        // since ui:// is the upstreams' scheme, not the gateway's.
+        if (exposedUri.StartsWith(UiScheme, StringComparison.Ordinal))
+        {
+            var rest = exposedUri.AsSpan(UiScheme.Length);
+            var plus = rest.IndexOf('+');
+            var end = rest.IndexOfAny('/', '?', '#');
+            if (plus > 0 && (end < 0 || plus < end) && _servers.Contains(rest[..plus].ToString()))
+            {
+                return (rest[..plus].ToString(), UiScheme + rest[(plus + 1)..].ToString());
+            }
         }
 
         foreach (var (pattern, entry) in _templates)

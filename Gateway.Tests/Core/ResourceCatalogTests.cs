@@ -29,6 +29,38 @@ public sealed class ResourceCatalogTests
     }
 
     [Fact]
+    public void ClashingAppInterfaces_KeepTheUiScheme_AndRouteToTheirServer()
+    {
+        // MCP Apps hosts render only ui:// URIs: a rewritten interface must stay one.
+        var catalog = Build(("a", ["ui://widget/main.html"], ["ui://widget/{page}"]), ("b", ["ui://widget/main.html"], ["ui://widget/{page}"]));
+
+        Assert.Equal(["ui://widget/main.html", "ui://b+widget/main.html"], catalog.Resources.Select(r => r.ExposedName));
+        Assert.Equal(["ui://widget/{page}", "ui://b+widget/{page}"], catalog.Templates.Select(r => r.ExposedName));
+        Assert.Equal(("a", "ui://widget/main.html"), catalog.Route("ui://widget/main.html"));
+        Assert.Equal(("b", "ui://widget/main.html"), catalog.Route("ui://b+widget/main.html"));
+        Assert.Equal(("b", "ui://widget/7"), catalog.Route("ui://b+widget/7"));
+
+        // Only a known server's name routes; a listed URI that merely looks rewritten stays its owner's.
+        Assert.Null(catalog.Route("ui://nobody+widget/main.html"));
+        var lookalike = Build(("a", ["ui://b+x/page"], []), ("b", [], []));
+        Assert.Equal(("a", "ui://b+x/page"), lookalike.Route("ui://b+x/page"));
+    }
+
+    [Fact]
+    public void AReference_IsExposedAsTheUriThatReachesItsOwnServer()
+    {
+        var catalog = Build(("a", ["ui://widget/main.html", "file:///shared"], []), ("b", ["ui://widget/main.html"], []), ("c", [], []));
+
+        // Its own (or nobody's): as published. Another server's: rewritten to come back to the server that named it.
+        Assert.Equal("ui://widget/main.html", catalog.ExposeReference("a", "ui://widget/main.html"));
+        Assert.Equal("ui://b+widget/main.html", catalog.ExposeReference("b", "ui://widget/main.html"));
+        Assert.Equal("ui://c+widget/main.html", catalog.ExposeReference("c", "ui://widget/main.html"));
+        Assert.Equal("mcpgw://c/file:///shared", catalog.ExposeReference("c", "file:///shared"));
+        Assert.Equal("test://unlisted", catalog.ExposeReference("c", "test://unlisted"));
+        Assert.Equal(("c", "ui://widget/main.html"), catalog.Route(catalog.ExposeReference("c", "ui://widget/main.html")));
+    }
+
+    [Fact]
     public void ClashingUris_LaterServerIsRewritten_AndBothRouteUnambiguously()
     {
         var catalog = Build(("a", ["test://static"], ["test://items/{id}"]), ("b", ["test://static"], ["test://items/{id}"]));

@@ -66,6 +66,17 @@ public static class Program
             mcp.WithTools<HostileTools>();
         }
 
+        if (args.Contains("--apps"))
+        {
+            mcp.WithTools([AppTools.Tool(DefaultName)]).WithResources([AppTools.Resource(DefaultName)]);
+            builder.Services.Configure<McpServerOptions>(o =>
+            {
+                o.Capabilities ??= new();
+                o.Capabilities.Extensions ??= new Dictionary<string, object>();
+                o.Capabilities.Extensions[AppTools.ExtensionId] = new System.Text.Json.Nodes.JsonObject();
+            });
+        }
+
         await builder.Build().RunAsync();
         return 0;
     }

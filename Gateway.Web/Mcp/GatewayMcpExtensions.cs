@@ -38,6 +38,18 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<SessionBridges>();
         services.AddGatewayTasks();
 
+        // MCP Apps: offered to agents while an upstream offers it (its interface references are exposed per server,
+        // Protocol/AppsProtocol); built anew per 2026-07-28 request, like the tasks extension's advertisement.
+        services.AddOptions<McpServerOptions>().PostConfigure<Gateway.Web.Upstreams.UpstreamManager>((o, upstreams) =>
+        {
+            if (upstreams.Connections.Any(c => c.Offers(Gateway.Web.Protocol.AppsProtocol.ExtensionId)))
+            {
+                o.Capabilities ??= new ServerCapabilities();
+                o.Capabilities.Extensions ??= new Dictionary<string, object>(StringComparer.Ordinal);
+                o.Capabilities.Extensions[Gateway.Web.Protocol.AppsProtocol.ExtensionId] = new System.Text.Json.Nodes.JsonObject();
+            }
+        });
+
         // The SDK finds it in DI: a 2025-11-25 session continues on whichever instance its next request reaches.
         services.AddSingleton<SharedSessions>();
         services.AddSingleton<AgentQuestions>();

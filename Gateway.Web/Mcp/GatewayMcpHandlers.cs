@@ -440,11 +440,14 @@ internal sealed partial class GatewayMcpHandlers(
         ProgressToken? upstreamToken = relay is not null ? progress.Register(relay) : null;
         try
         {
-            return await InvokeSessionRawAsync(
+            var result = await InvokeSessionRawAsync(
                 request,
                 server,
                 (client, ct) => UpstreamToolCall.CallAsync(client, DirectFor(server, client, tool), tool.Name, call.Arguments, ForwardableMeta(call.Meta), upstreamToken, roundTrip, ct),
                 cancellationToken);
+
+            // Resources the result refers to (an MCP Apps interface, links, embedded ones) as they reach this server's.
+            return Protocol.AppsProtocol.ExposeResult(result, server, upstreams.Catalog.Resources);
         }
         finally
         {

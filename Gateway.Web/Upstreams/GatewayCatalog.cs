@@ -94,16 +94,16 @@ internal sealed record GatewayCatalog(
 
         // Definitions are scanned here, when the tools are discovered (a catalog is rebuilt on changes, never per call).
         var names = ToolNameIndex.Build(connected.Select(c => (c.Name, c.Definition.EffectivePrefix, c.Inventory.Tools.Select(t => t.Name))));
-        var tools = ToolCatalog(connected, c => c.Inventory.Tools, overrides, pins, quarantined, (c, t) => Scan(c, t, names, findings));
-        var offline = ToolCatalog(down, c => c.LastKnownTools, overrides, pins, [], (_, _) => []);
-        var prompts = NamespacedCatalog<ExposedPrompt>.Build(connected.Select(c => new ServerItems<ExposedPrompt>(
-            c.Name,
-            c.Definition.EffectivePrefix,
-            [.. c.Inventory.Prompts.Select(p => (p.Name, new ExposedPrompt(p, Rename(p, c.Definition.EffectivePrefix + p.Name))))])));
         var resources = ResourceCatalog<Resource, ResourceTemplate>.Build(connected.Select(c => (
             c.Name,
             (IReadOnlyList<(string, Resource)>)[.. c.Inventory.Resources.Select(r => (r.Uri, r))],
             (IReadOnlyList<(string, ResourceTemplate)>)[.. c.Inventory.ResourceTemplates.Select(t => (t.UriTemplate, t))])));
+        var tools = ToolCatalog(connected, c => c.Inventory.Tools, overrides, pins, quarantined, (c, t) => Scan(c, t, names, findings), resources);
+        var offline = ToolCatalog(down, c => c.LastKnownTools, overrides, pins, [], (_, _) => [], resources);
+        var prompts = NamespacedCatalog<ExposedPrompt>.Build(connected.Select(c => new ServerItems<ExposedPrompt>(
+            c.Name,
+            c.Definition.EffectivePrefix,
+            [.. c.Inventory.Prompts.Select(p => (p.Name, new ExposedPrompt(p, Rename(p, c.Definition.EffectivePrefix + p.Name))))])));
         return new GatewayCatalog(version, tools, offline, prompts, resources) { Quarantined = quarantined, Pins = pins, Findings = findings };
     }
 
@@ -113,11 +113,12 @@ internal sealed record GatewayCatalog(
         IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides,
         ToolPinSet pins,
         List<QuarantinedTool> quarantined,
-        Func<UpstreamConnection, ExposedTool, IReadOnlyList<DefinitionFinding>> scan) =>
+        Func<UpstreamConnection, ExposedTool, IReadOnlyList<DefinitionFinding>> scan,
+        ResourceCatalog<Resource, ResourceTemplate> resources) =>
         NamespacedCatalog<ExposedTool>.Build(servers.Select(c => new ServerItems<ExposedTool>(
             c.Name,
             c.Definition.EffectivePrefix,
-            [.. tools(c).Select(t => new ExposedTool(t, Rename(t, c.Definition.EffectivePrefix + t.Name))).Where(t => Admit(c.Name, t, pins, quarantined, scan(c, t))).Select(t => (t.Upstream.Name, t))],
+            [.. tools(c).Select(t => new ExposedTool(t, Expose(t, c.Definition.EffectivePrefix + t.Name, c.Name, resources))).Where(t => Admit(c.Name, t, pins, quarantined, scan(c, t))).Select(t => (t.Upstream.Name, t))],
             t => Classify(c.Name, t.Upstream, overrides))));
 
     private static IReadOnlyList<DefinitionFinding> Scan(UpstreamConnection server, ExposedTool tool, ToolNameIndex names, Dictionary<(string Server, string Tool), IReadOnlyList<DefinitionFinding>> all)
@@ -158,17 +159,22 @@ internal sealed record GatewayCatalog(
     internal static AccessClass Classify(string server, Tool tool, IReadOnlyDictionary<(string Server, string Tool), AccessClass> overrides) =>
         overrides.TryGetValue((server, tool.Name), out var set) ? set : ToolClassifier.FromHints(tool.Annotations?.ReadOnlyHint, tool.Annotations?.DestructiveHint);
 
-    private static Tool Rename(Tool t, string name) => name == t.Name ? t : new Tool
+    /// <summary>The tool as agents see it: renamed, and its MCP Apps interface named as it reaches this server's resource.</summary>
+    private static Tool Expose(Tool t, string name, string server, ResourceCatalog<Resource, ResourceTemplate> resources)
     {
-        Name = name,
-        Title = t.Title,
-        Description = t.Description,
-        InputSchema = t.InputSchema,
-        OutputSchema = t.OutputSchema,
-        Annotations = t.Annotations,
-        Icons = t.Icons,
-        Meta = t.Meta,
-    };
+        var meta = Gateway.Web.Protocol.AppsProtocol.ExposeMeta(t.Meta, server, resources);
+        return name == t.Name && meta == t.Meta ? t : new Tool
+        {
+            Name = name,
+            Title = t.Title,
+            Description = t.Description,
+            InputSchema = t.InputSchema,
+            OutputSchema = t.OutputSchema,
+            Annotations = t.Annotations,
+            Icons = t.Icons,
+            Meta = meta,
+        };
+    }
 
     private static Resource WithUri(Resource r, string uri) => uri == r.Uri ? r : new Resource
     {

@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using Gateway.Tests.Support;
+using Gateway.TestUpstream;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Protocol;
+
+/// <summary>
+/// MCP Apps through one endpoint: two real upstreams publish the same <c>ui://</c> interface; each tool's interface
+/// reference, in its definition and in its results, reaches its own server's page, and stays a <c>ui://</c> URI.
+/// </summary>
+public sealed class McpAppsTests
+{
+    private const string Key = "apps-agent-key-0123456789abcdef";
+
+    private static Dictionary<string, string?> AppServer(string name) =>
+        Merge(Stdio(name), new Dictionary<string, string?> { [$"Gateway:Servers:{name}:Args:4"] = "--apps" });
+
+    private static string? Nested(JsonObject? meta) => meta?["ui"]?["resourceUri"]?.GetValue<string>();
+
+    private static string? Flat(JsonObject? meta) => meta?["ui/resourceUri"]?.GetValue<string>();
+
+    [Fact]
+    public async Task TwoServersWithTheSameInterfaceUri_EachToolReachesItsOwnPage()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(AppServer("apps-a"), AppServer("apps-b"), Agent("agent", Key, "*/*")));
+        await gateway.WaitForToolAsync("apps-a__show_widget");
+        await gateway.WaitForToolAsync("apps-b__show_widget");
+        await using var client = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = gateway.McpUri,
+                TransportMode = HttpTransportMode.StreamableHttp,
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + Key },
+            }),
+            cancellationToken: TestContext.Timeout);
+
+        // The gateway offers the extension its upstreams offer.
+        Assert.True(client.ServerCapabilities.Extensions?.ContainsKey(AppTools.ExtensionId) == true, "the ui extension is advertised");
+
+        // The first server keeps the URI as published; the second's is rewritten, keeping ui://, in both conventions.
+        var tools = (await client.ListToolsAsync(cancellationToken: TestContext.Timeout)).ToDictionary(t => t.Name, t => t.ProtocolTool);
+        const string exposedB = "ui://apps-b+widget/main.html";
+        Assert.Equal(AppTools.WidgetUri, Nested(tools["apps-a__show_widget"].Meta));
+        Assert.Equal(AppTools.WidgetUri, Flat(tools["apps-a__show_widget"].Meta));
+        Assert.Equal(exposedB, Nested(tools["apps-b__show_widget"].Meta));
+        Assert.Equal(exposedB, Flat(tools["apps-b__show_widget"].Meta));
+        var listed = (await client.ListResourcesAsync(cancellationToken: TestContext.Timeout)).Select(r => r.Uri).ToList();
+        Assert.Contains(AppTools.WidgetUri, listed);
+        Assert.Contains(exposedB, listed);
+
+        // Each reference reads its own server's page, answered under the URI asked for.
+        foreach (var (tool, server) in new[] { ("apps-a__show_widget", "apps-a"), ("apps-b__show_widget", "apps-b") })
+        {
+            var uri = Nested(tools[tool].Meta)!;
+            var page = Assert.IsType<TextResourceContents>(Assert.Single((await client.ReadResourceAsync(uri, cancellationToken: TestContext.Timeout)).Contents));
+            Assert.Equal($"<html><body>widget of {server}</body></html>", page.Text);
+            Assert.Equal(uri, page.Uri);
+            Assert.Equal(AppTools.MimeType, page.MimeType);
+
+            // The result's references (its _meta and its resource link) are exposed the same way.
+            var result = await client.CallToolAsync(tool, cancellationToken: TestContext.Timeout);
+            Assert.Equal(uri, Nested(result.Meta));
+            Assert.Equal(uri, Flat(result.Meta));
+            Assert.Equal(uri, Assert.Single(result.Content.OfType<ResourceLinkBlock>()).Uri);
+            Assert.Contains($"widget data from {server}", Assert.Single(result.Content.OfType<TextContentBlock>()).Text, StringComparison.Ordinal);
+        }
+    }
+}
