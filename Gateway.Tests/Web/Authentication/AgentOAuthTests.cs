@@ -168,6 +168,74 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         Assert.Contains(calls, r => r.Actor == "oauth-agents for bob" && r.Tool == "files__echo" && r.Outcome == AuditOutcomes.Denied);
     }
 
+    [Fact]
+    public async Task AnIssuerThatNamesTheGatewayOtherwise_IsAcceptedForTheConfiguredAudiencesOnly()
+    {
+        // Entra ID style: aud is the application ID URI or the client id, scopes come in scp, the client in azp.
+        const string appIdUri = "api://mcp-gateway";
+        const string clientId = "5f3c1a52-7f2e-4c1e-9d3a-0c8b2a4e6f10";
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Stdio("files"),
+            Agent("oauth-agents", "oauth-agents-key-0123456789", "files/*"),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
+                ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+                ["Gateway:AgentOAuth:DefaultAgent"] = "oauth-agents",
+                ["Gateway:AgentOAuth:Audiences:0"] = appIdUri,
+                ["Gateway:AgentOAuth:Audiences:1"] = clientId,
+                ["Gateway:AgentOAuth:ScopeGrants:mcp.access:0"] = "files/*",
+            }));
+        await gateway.WaitForToolAsync("files__echo");
+        string Token(string audience, string scp) => new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _issuer.Issuer,
+            Audience = audience,
+            Claims = new Dictionary<string, object> { ["sub"] = "alice", ["azp"] = "some-client", ["scp"] = scp },
+            SigningCredentials = _issuer.SigningCredentials,
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            NotBefore = DateTime.UtcNow.AddMinutes(-1),
+            IssuedAt = DateTime.UtcNow.AddMinutes(-1),
+        });
+
+        foreach (var audience in new[] { appIdUri, clientId, gateway.McpUri.ToString() })
+        {
+            await using var client = await gateway.ConnectAsync(Token(audience, "mcp.access"), "2025-11-25");
+            Assert.Contains(await client.ListToolsAsync(cancellationToken: TestContext.Timeout), t => t.Name == "files__echo");
+        }
+
+        // The scp scopes narrow as scope does: without mcp.access nothing is granted.
+        await using (var narrow = await gateway.ConnectAsync(Token(appIdUri, "other"), "2025-11-25"))
+        {
+            Assert.DoesNotContain(await narrow.ListToolsAsync(cancellationToken: TestContext.Timeout), t => t.Name == "files__echo");
+        }
+
+        // Another application's token from the same issuer is still refused.
+        using var refused = await PostMcpAsync(gateway, "Bearer " + Token("api://another-app", "mcp.access"));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("not this gateway's resource URL or one of its configured audiences", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(9, "api://gw")]
+    [InlineData(1, "api://gw with-space")]
+    [InlineData(1, " ")]
+    public async Task Audiences_AreBounded_OrTheGatewayDoesNotStart(int count, string audience)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
+            ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+        };
+        for (var i = 0; i < count; i++)
+        {
+            settings[$"Gateway:AgentOAuth:Audiences:{i}"] = i == 0 ? audience : $"api://gw-{i}";
+        }
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayHost.StartAsync(settings));
+        Assert.Contains("Gateway:AgentOAuth:Audiences holds at most 8 audiences", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("http://0.0.0.0:0", null, true)]
     [InlineData("http://0.0.0.0:0", "https://gateway.example.com/mcp", false)]

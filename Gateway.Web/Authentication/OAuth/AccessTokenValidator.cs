@@ -9,7 +9,7 @@ namespace Gateway.Web.Authentication.OAuth;
 /// <summary>
 /// Validates agents' OAuth access tokens as the MCP authorization spec requires of a resource server: a JWT signed
 /// (asymmetric algorithms only) by a key the issuer publishes, from the configured issuer, for this gateway's resource
-/// URL (RFC 8707 audience), within its lifetime. The issuer's keys are cached (no I/O per call); an unknown key id asks
+/// URL (RFC 8707 audience, or an audience the operator configured), within its lifetime. The issuer's keys are cached (no I/O per call); an unknown key id asks
 /// for a refresh, which the configuration manager rate-limits, so random key ids cannot make the gateway fetch in a loop.
 /// </summary>
 internal sealed partial class AccessTokenValidator : IDisposable
@@ -140,7 +140,8 @@ internal sealed partial class AccessTokenValidator : IDisposable
     {
         // The issuer as configured, with or without a trailing slash (issuers differ: Entra has none, OpenIddict has one).
         ValidIssuers = [_issuer.Url.TrimEnd('/'), _issuer.Url.TrimEnd('/') + "/"],
-        ValidAudience = _resource.Resource,
+        // The resource URL (RFC 8707), or what the operator says the issuer names this gateway (Entra: its app ID URI).
+        ValidAudiences = [_resource.Resource, .. _settings.Audiences],
         IssuerSigningKeys = configuration.SigningKeys,
         ValidAlgorithms = JwtAlgorithms.Asymmetric,
         RequireSignedTokens = true,
@@ -151,9 +152,9 @@ internal sealed partial class AccessTokenValidator : IDisposable
         RequireExpirationTime = true,
     };
 
-    private static string Describe(Exception? exception) => exception switch
+    private string Describe(Exception? exception) => exception switch
     {
-        SecurityTokenInvalidAudienceException => "The token's audience is not this gateway's resource URL.",
+        SecurityTokenInvalidAudienceException => "The token's audience is not this gateway's resource URL" + (_settings.Audiences.Count > 0 ? " or one of its configured audiences." : "."),
         SecurityTokenInvalidIssuerException => "The token was issued by an issuer this gateway does not trust.",
         SecurityTokenSignatureKeyNotFoundException => "The token is signed with a key the issuer does not publish.",
         SecurityTokenInvalidSignatureException => "The token's signature is invalid.",

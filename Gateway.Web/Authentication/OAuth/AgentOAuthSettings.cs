@@ -29,6 +29,17 @@ public sealed class AgentOAuthSettings
     public string? Resource { get; set; }
 
     /// <summary>
+    /// Gets or sets further audiences a token may carry instead of <see cref="Resource"/>: what an identity provider
+    /// that does not implement resource indicators puts in <c>aud</c> for this gateway (Microsoft Entra ID: the
+    /// application ID URI <c>api://...</c>, or the application's client id in v2 tokens). Each names this gateway at
+    /// that provider and nothing else; at most <see cref="MaxAudiences"/>, each at most 2,048 characters.
+    /// </summary>
+    public List<string> Audiences { get; set; } = [];
+
+    /// <summary>The most entries of <see cref="Audiences"/>.</summary>
+    public const int MaxAudiences = 8;
+
+    /// <summary>
     /// Gets or sets the agent profile (its grants, limits, tags) an OAuth caller acts as when no agent is named after
     /// the token's client id. Unset: a client without an agent of its own name is refused.
     /// </summary>

@@ -41,6 +41,12 @@ internal static class AgentOAuthSettingsValidation
             throw new InvalidOperationException($"Gateway:AgentOAuth:Resource must be set: the gateway listens on {wildcard}, which names no host clients use.");
         }
 
+        if (settings.Audiences.Count > AgentOAuthSettings.MaxAudiences
+            || settings.Audiences.Any(a => string.IsNullOrWhiteSpace(a) || a.Length > 2048 || a.Any(char.IsWhiteSpace)))
+        {
+            throw new InvalidOperationException($"Gateway:AgentOAuth:Audiences holds at most {AgentOAuthSettings.MaxAudiences} audiences, each 1-2,048 characters without spaces (e.g. api://gateway or the application's client id).");
+        }
+
         if (settings.ClockSkew < TimeSpan.Zero || settings.ClockSkew > TimeSpan.FromMinutes(5))
         {
             throw new InvalidOperationException("Gateway:AgentOAuth:ClockSkew must be between 0 and 5 minutes.");
