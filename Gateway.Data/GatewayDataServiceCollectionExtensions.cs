@@ -82,6 +82,7 @@ public static class GatewayDataServiceCollectionExtensions
             services.AddSingleton<IDatabaseCommits>(sp => sp.GetRequiredService<PostgresChangeMonitor>());
             services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeMonitor>());
             services.AddSingleton<IAuditAppender>(_ => new PostgresAuditAppender(database.ConnectionString));
+            services.AddSingleton<Gateway.Core.Credentials.ICredentialRefreshLock>(_ => new PostgresCredentialRefreshLock(database.ConnectionString));
         }
         else
         {
@@ -90,6 +91,7 @@ public static class GatewayDataServiceCollectionExtensions
             services.AddSingleton<IDatabaseCommits>(sp => sp.GetRequiredService<SqliteChangeMonitor>());
             services.AddHostedService(sp => sp.GetRequiredService<SqliteChangeMonitor>());
             services.AddSingleton<IAuditAppender>(sp => new SqliteAuditAppender(database.ConnectionString, sp.GetRequiredService<ILogger<SqliteWalCheckpointer>>()));
+            services.AddSingleton<Gateway.Core.Credentials.ICredentialRefreshLock>(_ => new ProcessCredentialRefreshLock(database.ConnectionString));
         }
 
         services.AddSingleton(audit ?? new AuditWriteOptions());

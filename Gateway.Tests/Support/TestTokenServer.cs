@@ -33,6 +33,7 @@ internal sealed class TestTokenServer : IAsyncDisposable
     private volatile TaskCompletionSource? _hold;
     private int _count;
     private int _abandoned;
+    private int _refusedRefreshes;
 
     private TestTokenServer(WebApplication app) => _app = app;
 
@@ -51,6 +52,9 @@ internal sealed class TestTokenServer : IAsyncDisposable
 
     /// <summary>Gets how many access tokens were issued.</summary>
     public int Issued => Volatile.Read(ref _count);
+
+    /// <summary>Gets how many refresh-token grants were refused (a spent, revoked or unknown refresh token presented).</summary>
+    public int RefusedRefreshes => Volatile.Read(ref _refusedRefreshes);
 
     public static async Task<TestTokenServer> StartAsync(string clientSecret, TimeSpan lifetime)
     {
@@ -85,6 +89,15 @@ internal sealed class TestTokenServer : IAsyncDisposable
             });
         var app = builder.Build();
         var server = new TestTokenServer(app);
+        app.Use(async (context, next) =>
+        {
+            await next(context);
+            if (context.Request.Path.StartsWithSegments("/connect/token") && context.Response.StatusCode == StatusCodes.Status400BadRequest
+                && context.GetOpenIddictServerRequest()?.IsRefreshTokenGrantType() == true)
+            {
+                Interlocked.Increment(ref server._refusedRefreshes);
+            }
+        });
         app.Use(async (context, next) =>
         {
             var hold = server._hold;

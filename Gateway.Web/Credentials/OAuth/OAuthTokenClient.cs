@@ -26,11 +26,13 @@ internal sealed partial class OAuthTokenClient : IAsyncDisposable, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IServerStore _store;
+    private readonly ICredentialRefreshLock _refreshLock;
     private readonly ResultGuard _guard;
 
-    public OAuthTokenClient(IOptions<GatewayOptions> options, IServerStore store, TimeProvider time, ILogger<OAuthTokenClient> logger, ResultGuard guard)
+    public OAuthTokenClient(IOptions<GatewayOptions> options, IServerStore store, ICredentialRefreshLock refreshLock, TimeProvider time, ILogger<OAuthTokenClient> logger, ResultGuard guard)
     {
         _store = store;
+        _refreshLock = refreshLock;
         _guard = guard;
         _options = options.Value.OAuth;
         _policy = new OutboundUrlPolicy(_options);
@@ -56,18 +58,32 @@ internal sealed partial class OAuthTokenClient : IAsyncDisposable, IDisposable
             (previous, next) => PersistRefreshTokenAsync(server.Name, previous, next),
             token => _guard.AddRuntimeSecret(credential, token),
             _inFlight,
-            _logger));
+            _logger,
+            new RefreshChain("server\n" + server.Name, ct => StoredRefreshTokenAsync(server.Name, credential, ct), _refreshLock)));
 
     /// <summary>
     /// A token source of its own for a user's connected account at <paramref name="server"/> (per-user credential mode):
     /// the same refresh, rotation and address policy as the server's, its tokens kept out of the server's guard.
     /// </summary>
-    public OAuthTokenSource CreateUserSource(ServerDefinition server, UpstreamCredential credential, Func<string, UpstreamCredential, Task> persistRefreshToken) =>
-        new(server.Name, server.Url, credential, _tokenHttp, _policy, _discovery, _options.RefreshBefore, server.ConnectTimeout, _time, persistRefreshToken, _ => { }, _inFlight, _logger);
+    /// <param name="server">The server.</param>
+    /// <param name="user">The user whose account it is (names the chain the instances share).</param>
+    /// <param name="credential">The server's client with the user's refresh token.</param>
+    /// <param name="persistRefreshToken">Stores a rotated refresh token.</param>
+    /// <param name="storedRefreshToken">Reads the user's refresh token as stored now.</param>
+    public OAuthTokenSource CreateUserSource(ServerDefinition server, string user, UpstreamCredential credential, Func<string, UpstreamCredential, Task> persistRefreshToken, Func<CancellationToken, Task<string?>> storedRefreshToken) =>
+        new(server.Name, server.Url, credential, _tokenHttp, _policy, _discovery, _options.RefreshBefore, server.ConnectTimeout, _time, persistRefreshToken, _ => { }, _inFlight, _logger,
+            new RefreshChain("user\n" + server.Name + "\n" + user, storedRefreshToken, _refreshLock));
 
     /// <summary>An HTTP client over <paramref name="inner"/> that adds the server's current access token to every request.</summary>
     public HttpClient CreateClient(ServerDefinition server, HttpMessageHandler inner) =>
         new(new BearerTokenHandler(SourceFor(server)) { InnerHandler = inner }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+
+    /// <summary>The server's refresh token as stored now, while the stored credential is still this chain's (the same client).</summary>
+    private async Task<string?> StoredRefreshTokenAsync(string server, UpstreamCredential running, CancellationToken cancellationToken) =>
+        (await _store.FindAsync(server, cancellationToken))?.Definition.Credential is { Kind: CredentialKind.OAuthRefreshToken } stored
+            && stored.ClientId == running.ClientId && stored.TokenEndpoint == running.TokenEndpoint
+            ? stored.RefreshToken
+            : null;
 
     /// <summary>
     /// Stores a rotated refresh token, unless the admin replaced the credential meanwhile (then the stored one is newer

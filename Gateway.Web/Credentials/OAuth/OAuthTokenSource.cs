@@ -30,7 +30,8 @@ internal sealed partial class OAuthTokenSource(
     Func<string, UpstreamCredential, Task> persistRefreshToken,
     Action<string> obtained,
     RefreshesInFlight inFlight,
-    ILogger logger)
+    ILogger logger,
+    RefreshChain? chain = null)
 {
     private readonly Lock _gate = new();
     private volatile CachedToken? _token;
@@ -121,7 +122,18 @@ internal sealed partial class OAuthTokenSource(
         {
             // A discovered endpoint is remembered for this credential; the tokens, not the metadata, expire.
             var endpoint = policy.Check(credential.TokenEndpoint ?? (_discoveredEndpoint ??= await DiscoverAsync(timeout.Token)), "token endpoint");
-            return await RequestAsync(endpoint, started, timeout.Token);
+            if (credential.Kind != CredentialKind.OAuthRefreshToken || chain is null)
+            {
+                return await RequestAsync(endpoint, started, timeout.Token);
+            }
+
+            // One refresh of this chain at a time across the instances, each with the newest stored token: another
+            // instance may have rotated it (and so spent the one this instance holds) since this one read it.
+            await using (await chain.Lock.AcquireAsync(chain.Name, timeout.Token))
+            {
+                await AdoptStoredAsync(timeout.Token);
+                return await RequestAsync(endpoint, started, timeout.Token);
+            }
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
@@ -135,6 +147,23 @@ internal sealed partial class OAuthTokenSource(
         catch (Exception ex) when (ex is HttpRequestException or JsonException)
         {
             throw new OAuthException($"The token request of '{server}' failed: {ex.Message}", ex);
+        }
+    }
+
+    private async Task AdoptStoredAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await chain!.StoredRefreshToken(cancellationToken) is { Length: > 0 } stored && stored != _refreshToken)
+            {
+                LogAdopted(server);
+                _refreshToken = stored;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The database is the arbiter; without it this instance's own token is the best there is.
+            LogStoredUnreadable(server, ex.Message);
         }
     }
 
@@ -250,8 +279,20 @@ internal sealed partial class OAuthTokenSource(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Obtained an access token for upstream {Server}, valid {Seconds} s.")]
     private partial void LogObtained(string server, double seconds);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "The refresh token of upstream {Server} was rotated by another instance; refreshing with the stored one.")]
+    private partial void LogAdopted(string server);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored refresh token of upstream {Server} could not be read ({Reason}); refreshing with this instance's own.")]
+    private partial void LogStoredUnreadable(string server, string reason);
+
     private sealed record CachedToken(string Value, DateTimeOffset RefreshAt)
     {
         public bool Due(DateTimeOffset now) => now >= RefreshAt;
     }
 }
+
+/// <summary>A refresh token chain as the instances share it: its lock's name, and how to read its stored refresh token.</summary>
+/// <param name="Name">Names the chain across instances (a server's credential, or a user's account at a server).</param>
+/// <param name="StoredRefreshToken">Reads the chain's refresh token as stored now (null when there is none of this chain).</param>
+/// <param name="Lock">The lock the instances take around a refresh.</param>
+internal sealed record RefreshChain(string Name, Func<CancellationToken, Task<string?>> StoredRefreshToken, Gateway.Core.Credentials.ICredentialRefreshLock Lock);

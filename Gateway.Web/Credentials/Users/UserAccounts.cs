@@ -46,7 +46,7 @@ internal sealed partial class UserAccounts(IUserUpstreamTokenStore store, OAuthT
             }
 
             var credential = client with { Kind = CredentialKind.OAuthRefreshToken, RefreshToken = stored.RefreshToken, TokenEndpoint = stored.TokenEndpoint ?? client.TokenEndpoint };
-            source = new Source(client, oauth.CreateUserSource(server, credential, (_, next) => PersistAsync(server.Name, user, next)));
+            source = new Source(client, oauth.CreateUserSource(server, user, credential, (_, next) => PersistAsync(server.Name, user, next), async ct => (await store.FindAsync(server.Name, user, ct))?.RefreshToken));
             _sources[key] = source;
         }
 
