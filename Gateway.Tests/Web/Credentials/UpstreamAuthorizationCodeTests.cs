@@ -115,13 +115,14 @@ public sealed class UpstreamAuthorizationCodeTests
             Assert.True(done.StatusCode == HttpStatusCode.OK, text);
         }
 
-        // Stored for the cluster (the first instance reads it from the shared database), and used by the instance that
-        // completed the flow.
+        // Stored for the cluster: both instances connect with it. They refresh the one rotating refresh token in turn
+        // (each with the newest stored one), so neither is refused a token the other spent.
         var described = await first.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/coded", TestContext.Timeout);
         Assert.Equal("refreshToken", described.GetProperty("credential").GetProperty("kind").GetString());
-        await second.WaitForToolAsync("coded__echo");
-        await using (var agent = await second.ConnectAsync(AgentKey))
+        foreach (var instance in new[] { second, first })
         {
+            await instance.WaitForToolAsync("coded__echo");
+            await using var agent = await instance.ConnectAsync(AgentKey);
             var echo = await agent.CallToolAsync("coded__echo", new Dictionary<string, object?> { ["message"] = "across" }, cancellationToken: TestContext.Timeout);
             Assert.Contains("echo: across", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
         }
