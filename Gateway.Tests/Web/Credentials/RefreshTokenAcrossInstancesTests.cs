@@ -25,8 +25,9 @@ public sealed class RefreshTokenAcrossInstancesTests
     {
         DatabaseEngines.Require(provider);
 
-        // Access tokens live 2 s: each instance refreshes about every second, on its health checks and calls.
-        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(2));
+        // Access tokens live 4 s: each instance refreshes about every 2 s (half the lifetime before it ends), on its health
+        // checks and calls, so the two instances rotate the chain about once a second between them.
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(4));
         var gate = new HeaderGate();
         var (upstream, url) = await StartHttpAsync("rotated", gate: gate);
         await using var running = upstream;
@@ -58,7 +59,7 @@ public sealed class RefreshTokenAcrossInstancesTests
 
         // Calls through both instances while the chain is rotated many times over, by both of them.
         var issuedBefore = tokens.Issued;
-        for (var round = 0; tokens.Issued < issuedBefore + 8; round++)
+        for (var round = 0; tokens.Issued < issuedBefore + 6; round++)
         {
             Assert.True(round < 200, $"only {tokens.Issued - issuedBefore} tokens were issued in {round} rounds");
             foreach (var (client, name) in new[] { (viaFirst, "first"), (viaSecond, "second") })
