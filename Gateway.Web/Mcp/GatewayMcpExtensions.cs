@@ -6,6 +6,7 @@ using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
 using Gateway.Web.Mcp;
 using Gateway.Web.Mcp.Relay;
+using Gateway.Web.Protocol;
 using Gateway.Web.Upstreams;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
@@ -40,13 +41,13 @@ internal static class GatewayMcpExtensions
 
         // MCP Apps: offered to agents while an upstream offers it (its interface references are exposed per server,
         // Protocol/AppsProtocol); built anew per 2026-07-28 request, like the tasks extension's advertisement.
-        services.AddOptions<McpServerOptions>().PostConfigure<Gateway.Web.Upstreams.UpstreamManager>((o, upstreams) =>
+        services.AddOptions<McpServerOptions>().PostConfigure<UpstreamManager>((o, upstreams) =>
         {
-            if (upstreams.Connections.Any(c => c.Offers(Gateway.Web.Protocol.AppsProtocol.ExtensionId)))
+            if (upstreams.Connections.Any(c => c.Offers(AppsProtocol.ExtensionId)))
             {
                 o.Capabilities ??= new ServerCapabilities();
                 o.Capabilities.Extensions ??= new Dictionary<string, object>(StringComparer.Ordinal);
-                o.Capabilities.Extensions[Gateway.Web.Protocol.AppsProtocol.ExtensionId] = new System.Text.Json.Nodes.JsonObject();
+                o.Capabilities.Extensions[AppsProtocol.ExtensionId] = new System.Text.Json.Nodes.JsonObject();
             }
         });
 

@@ -447,7 +447,7 @@ internal sealed partial class GatewayMcpHandlers(
                 cancellationToken);
 
             // Resources the result refers to (an MCP Apps interface, links, embedded ones) as they reach this server's.
-            return Protocol.AppsProtocol.ExposeResult(result, server, upstreams.Catalog.Resources);
+            return AppsProtocol.ExposeResult(result, server, upstreams.Catalog.Resources);
         }
         finally
         {
