@@ -32,30 +32,4 @@ internal static class TasksProtocol
     public static bool Declared(MessageContext request) => Declared(CapabilitiesOf(request));
 
     public static bool Declared(ClientCapabilities? capabilities) => capabilities?.Extensions?.ContainsKey(ExtensionId) == true;
-
-    /// <summary>
-    /// The agent's extensions an upstream may rely on through the gateway: only the ones it relays (this one, and MCP
-    /// Apps, whose interface references it exposes per server). Another extension could make the upstream answer in a
-    /// way the gateway cannot pass on.
-    /// </summary>
-    public static IDictionary<string, object>? Relayed(ClientCapabilities? capabilities)
-    {
-        if (capabilities?.Extensions is not { Count: > 0 } declared)
-        {
-            return null;
-        }
-
-        Dictionary<string, object>? relayed = null;
-        foreach (var id in RelayedIds)
-        {
-            if (declared.TryGetValue(id, out var settings))
-            {
-                (relayed ??= new Dictionary<string, object>(StringComparer.Ordinal))[id] = settings;
-            }
-        }
-
-        return relayed;
-    }
-
-    private static readonly string[] RelayedIds = [ExtensionId, AppsProtocol.ExtensionId];
 }

@@ -72,8 +72,8 @@ internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, Inpu
 
         // The SDK client merges its own (empty) capability set over this key, keeping the agent's; a 2025-11-25
         // upstream session negotiated its capabilities at initialize and must not see the key (SDK notes, pitfall 2).
-        // Of the agent's extensions only the ones the gateway relays go on (the tasks extension).
-        var extensions = TasksProtocol.Relayed(AgentCapabilities);
+        // Of the agent's extensions only the ones the gateway relays go on (tasks, MCP Apps).
+        var extensions = RelayedExtensions.Of(AgentCapabilities);
         if (AgentCapabilities is { } caps && ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion)
             && (caps.Sampling is not null || caps.Elicitation is not null || caps.Roots is not null || extensions is not null))
         {

@@ -17,6 +17,7 @@ internal sealed partial class AccessTokenValidator : IDisposable
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly AgentOAuthSettings _settings;
     private readonly ProtectedResource _resource;
+    private readonly string[] _audiences;
     private readonly OAuthIssuer _issuer;
     private readonly TimeProvider _time;
     private readonly ILogger<AccessTokenValidator> _logger;
@@ -33,6 +34,7 @@ internal sealed partial class AccessTokenValidator : IDisposable
     {
         _settings = settings;
         _resource = resource;
+        _audiences = [resource.Resource, .. settings.Audiences];
         _issuer = issuer;
         _time = time;
         _logger = logger;
@@ -141,7 +143,7 @@ internal sealed partial class AccessTokenValidator : IDisposable
         // The issuer as configured, with or without a trailing slash (issuers differ: Entra has none, OpenIddict has one).
         ValidIssuers = [_issuer.Url.TrimEnd('/'), _issuer.Url.TrimEnd('/') + "/"],
         // The resource URL (RFC 8707), or what the operator says the issuer names this gateway (Entra: its app ID URI).
-        ValidAudiences = [_resource.Resource, .. _settings.Audiences],
+        ValidAudiences = _audiences,
         IssuerSigningKeys = configuration.SigningKeys,
         ValidAlgorithms = JwtAlgorithms.Asymmetric,
         RequireSignedTokens = true,
