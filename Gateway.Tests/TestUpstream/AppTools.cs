@@ -30,6 +30,11 @@ public static class AppTools
         () => new TextResourceContents { Uri = WidgetUri, MimeType = MimeType, Text = $"<html><body>widget of {name}</body></html>" },
         new McpServerResourceCreateOptions { UriTemplate = WidgetUri, Name = "widget", MimeType = MimeType });
 
+    /// <summary>The extensions the calling client declared, as this server sees them (per request on 2026-07-28).</summary>
+    public static McpServerTool ClientExtensions() => McpServerTool.Create(
+        (McpServer server) => string.Join(",", (server.ClientCapabilities?.Extensions?.Keys ?? []).Order(StringComparer.Ordinal)),
+        new McpServerToolCreateOptions { Name = "client_extensions", Description = "Names the extensions the client declared." });
+
     private static JsonObject UiMeta() => new()
     {
         ["ui"] = new JsonObject { ["resourceUri"] = WidgetUri },

@@ -68,7 +68,7 @@ public static class Program
 
         if (args.Contains("--apps"))
         {
-            mcp.WithTools([AppTools.Tool(DefaultName)]).WithResources([AppTools.Resource(DefaultName)]);
+            mcp.WithTools([AppTools.Tool(DefaultName), AppTools.ClientExtensions()]).WithResources([AppTools.Resource(DefaultName)]);
             builder.Services.Configure<McpServerOptions>(o =>
             {
                 o.Capabilities ??= new();

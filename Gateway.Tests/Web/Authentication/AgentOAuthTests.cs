@@ -185,7 +185,9 @@ public sealed class AgentOAuthTests : IAsyncLifetime
                 ["Gateway:AgentOAuth:Audiences:0"] = appIdUri,
                 ["Gateway:AgentOAuth:Audiences:1"] = clientId,
                 ["Gateway:AgentOAuth:ScopeGrants:mcp.access:0"] = "files/*",
-            }));
+            },
+            // Up to the bound: 8 audiences, one of them 2,048 characters long.
+            Enumerable.Range(2, AgentOAuthSettings.MaxAudiences - 2).ToDictionary(i => $"Gateway:AgentOAuth:Audiences:{i}", i => (string?)(i == 2 ? "api://" + new string('x', 2042) : $"api://filler-{i}"))));
         await gateway.WaitForToolAsync("files__echo");
         string Token(string audience, string scp) => new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {

@@ -68,4 +68,31 @@ public sealed class McpAppsTests
             Assert.Contains($"widget data from {server}", Assert.Single(result.Content.OfType<TextContentBlock>()).Text, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task AnAgentsDeclarationOfTheExtension_ReachesTheUpstreamWithItsCall()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(AppServer("apps-c"), Agent("agent", Key, "*/*")));
+        await gateway.WaitForToolAsync("apps-c__client_extensions");
+
+        async Task<string> SeenAsync(ClientCapabilities? capabilities)
+        {
+            await using var client = await McpClient.CreateAsync(
+                new HttpClientTransport(new HttpClientTransportOptions
+                {
+                    Endpoint = gateway.McpUri,
+                    TransportMode = HttpTransportMode.StreamableHttp,
+                    AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + Key },
+                }),
+                new McpClientOptions { Capabilities = capabilities },
+                cancellationToken: TestContext.Timeout);
+            var result = await client.CallToolAsync("apps-c__client_extensions", cancellationToken: TestContext.Timeout);
+            return Assert.Single(result.Content.OfType<TextContentBlock>()).Text;
+        }
+
+        // Relayed when the agent declares it (a server may then answer with its interface), not made up when it does not.
+        var declaring = new ClientCapabilities { Extensions = new Dictionary<string, object> { [AppTools.ExtensionId] = new JsonObject { ["mimeTypes"] = new JsonArray(AppTools.MimeType) } } };
+        Assert.Equal(AppTools.ExtensionId, await SeenAsync(declaring));
+        Assert.Equal(string.Empty, await SeenAsync(null));
+    }
 }

@@ -86,6 +86,38 @@ public sealed class AgentHeaderForwardingTests
     }
 
     [Fact]
+    public async Task ASessionsOwnUpstreamSession_OpenedDuringTheCall_CarriesTheHeadersOnTheCallOnly()
+    {
+        var gate = new HeaderGate { ServesWhoami = true };
+        var (upstream, url) = await StartHttpAsync("crm-bridge", gate: gate);
+        await using var running = upstream;
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("crm-bridge", url), Forwarding("crm-bridge", "X-Tenant-Id"), Agent("agent-a", KeyA, "crm-bridge/*")));
+        await gateway.WaitForToolAsync("crm-bridge__request_header");
+
+        // A 2025-11-25 session gets its own upstream session, opened inside its first call: its handshake and its event
+        // stream belong to no call and must not carry the agent's headers, though the call itself does.
+        await using var a = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = gateway.McpUri,
+                TransportMode = HttpTransportMode.StreamableHttp,
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + KeyA, ["X-Tenant-Id"] = "bridge-tenant" },
+            }),
+            new McpClientOptions
+            {
+                // Declaring roots is what gives the session an upstream session of its own (the upstream may ask for them).
+                ProtocolVersion = "2025-11-25",
+                Capabilities = new ClientCapabilities { Roots = new RootsCapability() },
+                Handlers = new McpClientHandlers { RootsHandler = (_, _) => ValueTask.FromResult(new ListRootsResult { Roots = [] }) },
+            },
+            cancellationToken: TestContext.Timeout);
+        Assert.Equal("bridge-tenant", await SeenAsync(a, "crm-bridge__request_header", "X-Tenant-Id"));
+
+        Assert.Single(gate.Requests, r => r.Headers.GetValueOrDefault("X-Tenant-Id") == "bridge-tenant");
+        Assert.Contains(gate.Requests, r => r.Headers.ContainsKey("Mcp-Session-Id"));
+    }
+
+    [Fact]
     public async Task AHeaderAtTheBound_IsForwardedWhole_AndOneOverIt_RefusesTheCallBeforeTheUpstream()
     {
         var gate = new HeaderGate { ServesWhoami = true };
