@@ -16,6 +16,7 @@ internal static class GatewayGuardrailExtensions
         services.AddSingleton(sp => new ResultGuard(sp.GetRequiredService<IOptions<GuardrailOptions>>().Value));
         services.AddSingleton<SessionFactsRegistry>(_ => new SessionFactsRegistry());
         services.AddSingleton<ResultGuardStep>();
+        services.AddSingleton<QuestionGuard>();
         return services;
     }
 

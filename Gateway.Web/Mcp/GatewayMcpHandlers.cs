@@ -28,6 +28,7 @@ internal sealed partial class GatewayMcpHandlers(
     ProgressRouter progress,
     InFlightCalls inFlight,
     ResultGuardStep guard,
+    Guardrails.QuestionGuard questionGuard,
     RoundTrips.RequestStateSeal seal,
     RoundTrips.ParkedCalls parked,
     RoundTrips.ParkedCallRelay parkedRelay,
@@ -197,16 +198,19 @@ internal sealed partial class GatewayMcpHandlers(
     private async ValueTask<CallToolResult> ForwardParkedAsync(RequestContext<CallToolRequestParams> request, RoundTrips.ParkedCall waiting, UpstreamConnection connection, string originalName, CancellationToken cancellationToken)
     {
         var caps = DeclaredCapabilities.Of(request);
+        var agent = AgentOf(request).Name;
         var handlers = new McpClientHandlers();
+
+        // The questions' text comes from the upstream like a result does: guarded before the agent sees it.
         if (caps?.Elicitation is not null)
         {
-            handlers.ElicitationHandler = async (p, ct) => (await waiting.AskAsync(InputRequest.ForElicitation(p!), ct)).Deserialize(InputResponse.ElicitResultJsonTypeInfo)
+            handlers.ElicitationHandler = async (p, ct) => (await waiting.AskAsync(InputRequest.ForElicitation(questionGuard.Inspect(null, connection.Name, agent, RequestMethods.ElicitationCreate, p!)), ct)).Deserialize(InputResponse.ElicitResultJsonTypeInfo)
                 ?? throw new McpProtocolException("The agent's elicitation answer is empty.", McpErrorCode.InvalidParams);
         }
 
         if (caps?.Sampling is not null)
         {
-            handlers.SamplingHandler = async (p, _, ct) => (await waiting.AskAsync(InputRequest.ForSampling(p!), ct)).Deserialize(InputResponse.CreateMessageResultJsonTypeInfo)
+            handlers.SamplingHandler = async (p, _, ct) => (await waiting.AskAsync(InputRequest.ForSampling(questionGuard.Inspect(null, connection.Name, agent, RequestMethods.SamplingCreateMessage, p!)), ct)).Deserialize(InputResponse.CreateMessageResultJsonTypeInfo)
                 ?? throw new McpProtocolException("The agent's sampling answer is empty.", McpErrorCode.InvalidParams);
         }
 
@@ -520,7 +524,7 @@ internal sealed partial class GatewayMcpHandlers(
         SessionBridge bridge;
         try
         {
-            bridge = await bridges.GetAsync(sessionId, request.Server, connection, cancellationToken);
+            bridge = await bridges.GetAsync(sessionId, AgentOf(request).Name, request.Server, connection, cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

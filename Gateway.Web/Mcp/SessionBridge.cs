@@ -13,7 +13,7 @@ namespace Gateway.Web.Mcp;
 /// elicitation and roots requests, log messages, resource updates) can only be routed back over such a session: a
 /// shared upstream client cannot tell which agent's call caused it.
 /// </summary>
-internal sealed class SessionBridge(string sessionId, UpstreamConnection upstream, McpServer session, long openedAt) : IAsyncDisposable
+internal sealed class SessionBridge(string sessionId, string agent, UpstreamConnection upstream, McpServer session, long openedAt) : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<McpServer> _inFlight = [];
@@ -27,6 +27,9 @@ internal sealed class SessionBridge(string sessionId, UpstreamConnection upstrea
 
     /// <summary>Gets the agent session's id.</summary>
     public string SessionId { get; } = sessionId;
+
+    /// <summary>Gets the name of the agent whose session it is (for the log).</summary>
+    public string Agent { get; } = agent;
 
     /// <summary>Gets the agent session (where the upstream's questions go when no call is in flight).</summary>
     public McpServer Session { get; } = session;

@@ -15,7 +15,7 @@ namespace Gateway.Web.Mcp;
 /// <see cref="Needed"/>), created on the first call and closed with the session. Only for HTTP and SSE upstreams, where a session is cheap; stdio upstreams
 /// keep one shared process.
 /// </summary>
-internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, Relay.AgentQuestions questions, SessionSubscriptions subscriptions, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SessionBridges> logger)
+internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, Relay.AgentQuestions questions, Guardrails.QuestionGuard questionGuard, SessionSubscriptions subscriptions, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SessionBridges> logger)
 {
     private readonly ConcurrentDictionary<(string Session, string Server), Lazy<Task<SessionBridge>>> _bridges = new();
     private readonly ConcurrentDictionary<string, LoggingLevel> _levels = new();
@@ -24,12 +24,12 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
     public SessionSubscriptions Subscriptions => subscriptions;
 
     /// <summary>Gets the bridge of <paramref name="sessionId"/> to <paramref name="upstream"/>, creating it on first use.</summary>
-    public async Task<SessionBridge> GetAsync(string sessionId, McpServer request, UpstreamConnection upstream, CancellationToken cancellationToken)
+    public async Task<SessionBridge> GetAsync(string sessionId, string agent, McpServer request, UpstreamConnection upstream, CancellationToken cancellationToken)
     {
         var key = (sessionId, upstream.Name);
         while (true)
         {
-            var lazy = _bridges.GetOrAdd(key, _ => new Lazy<Task<SessionBridge>>(() => CreateAsync(sessionId, request, upstream)));
+            var lazy = _bridges.GetOrAdd(key, _ => new Lazy<Task<SessionBridge>>(() => CreateAsync(sessionId, agent, request, upstream)));
             SessionBridge bridge;
             try
             {
@@ -109,12 +109,13 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
     public int Count => _bridges.Count;
 
-    private async Task<SessionBridge> CreateAsync(string sessionId, McpServer request, UpstreamConnection upstream)
+    private async Task<SessionBridge> CreateAsync(string sessionId, string agent, McpServer request, UpstreamConnection upstream)
     {
         // What the upstream asks is asked of the agent by AgentQuestions (ids naming this instance), so the agent's answer
-        // may reach any instance of the cluster and still complete the question here.
+        // may reach any instance of the cluster and still complete the question here. Its text is guarded first: it
+        // comes from the upstream like a result does.
         var agentCaps = request.ClientCapabilities;
-        var bridge = new SessionBridge(sessionId, upstream, request, time.GetTimestamp());
+        var bridge = new SessionBridge(sessionId, agent, upstream, request, time.GetTimestamp());
         var handlers = new McpClientHandlers
         {
             // Log messages are taken where the transport reads them (ForwardLogAsync), not here.
@@ -126,13 +127,13 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         if (agentCaps?.Sampling is not null)
         {
             handlers.SamplingHandler = async (p, _, ct) => await questions.AskAsync<CreateMessageRequestParams, CreateMessageResult>(
-                bridge.Target, sessionId, RequestMethods.SamplingCreateMessage, p!, ct);
+                bridge.Target, sessionId, RequestMethods.SamplingCreateMessage, questionGuard.Inspect(sessionId, upstream.Name, agent, RequestMethods.SamplingCreateMessage, p!), ct);
         }
 
         if (agentCaps?.Elicitation is not null)
         {
             handlers.ElicitationHandler = async (p, ct) => await questions.AskAsync<ElicitRequestParams, ElicitResult>(
-                bridge.Target, sessionId, RequestMethods.ElicitationCreate, p!, ct);
+                bridge.Target, sessionId, RequestMethods.ElicitationCreate, questionGuard.Inspect(sessionId, upstream.Name, agent, RequestMethods.ElicitationCreate, p!), ct);
         }
 
         if (agentCaps?.Roots is not null)
