@@ -19,6 +19,13 @@ public sealed class LimitOptions
     public int DailyQuota { get; set; }
 
     /// <summary>
+    /// Gets or sets the requests other than tool calls (lists, reads, prompts, completion, tasks, pings) an agent may
+    /// send per minute to one instance (default 6,000: 100 a second, beyond any real client's; 0: unlimited). A bound
+    /// against a looping agent, counted per instance in memory; tool calls have the limits above.
+    /// </summary>
+    public int OtherRequestsPerMinute { get; set; } = 6_000;
+
+    /// <summary>
     /// Gets or sets how often each instance adds its counts to the database and reads every instance's totals back
     /// (default 1 s; 100 ms to 1 min). Shorter is closer to exact across instances, for one small query per interval.
     /// </summary>

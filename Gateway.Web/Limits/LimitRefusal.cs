@@ -28,11 +28,13 @@ internal static class LimitRefusal
         _ => "none",
     };
 
-    public static McpProtocolException Exception(string message, TimeSpan? retryAfter, LimitKind limit)
+    public static McpProtocolException Exception(string message, TimeSpan? retryAfter, LimitKind limit) => Exception(message, retryAfter, Name(limit));
+
+    public static McpProtocolException Exception(string message, TimeSpan? retryAfter, string limit)
     {
         var exception = new McpProtocolException(message, (McpErrorCode)Code);
         exception.Data["retryAfterSeconds"] = (long)Math.Ceiling((retryAfter ?? TimeSpan.FromSeconds(1)).TotalSeconds);
-        exception.Data["limit"] = Name(limit);
+        exception.Data["limit"] = limit;
         return exception;
     }
 }

@@ -8,7 +8,7 @@ internal static class LimitsServiceCollectionExtensions
     public static IServiceCollection AddGatewayLimits(this IServiceCollection services, IConfiguration configuration)
     {
         var defaults = configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
-        foreach (var (key, value) in new[] { ("RequestsPerMinute", defaults.RequestsPerMinute), ("MaxConcurrentCalls", defaults.MaxConcurrentCalls), ("DailyQuota", defaults.DailyQuota) })
+        foreach (var (key, value) in new[] { ("RequestsPerMinute", defaults.RequestsPerMinute), ("MaxConcurrentCalls", defaults.MaxConcurrentCalls), ("DailyQuota", defaults.DailyQuota), ("OtherRequestsPerMinute", defaults.OtherRequestsPerMinute) })
         {
             // A bad default would silently change every agent's limits: refuse to start instead.
             if (!AgentLimitsValidator.InRange(value))
@@ -35,6 +35,7 @@ internal static class LimitsServiceCollectionExtensions
         services.AddSingleton<UsageCounters>();
         services.AddSingleton<IUsageCounters>(sp => sp.GetRequiredService<UsageCounters>());
         services.AddSingleton<CallLimiter>();
+        services.AddSingleton<Gateway.Web.Limits.OtherRequestRate>();
         services.AddHostedService<Gateway.Web.Limits.UsageCounterSync>();
         services.AddSingleton<Gateway.Web.Limits.ToolLimitRuleReloader>();
         services.AddHostedService(sp => sp.GetRequiredService<Gateway.Web.Limits.ToolLimitRuleReloader>());

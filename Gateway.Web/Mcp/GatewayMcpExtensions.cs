@@ -100,7 +100,7 @@ internal static class GatewayMcpExtensions
             .WithUnsubscribeFromResourcesHandler((r, ct) => Handlers(r).UnsubscribeAsync(r, ct))
             .WithSetLoggingLevelHandler((r, ct) => Handlers(r).SetLoggingLevelAsync(r, ct))
             .WithSubscriptionsListenHandler((r, ct) => (r.Services ?? throw new InvalidOperationException("No request services.")).GetRequiredService<ListenStreams>().ListenAsync(r, ct))
-            .WithMessageFilters(f => f.AddIncomingFilter(HandlerFailureLog.Filter).AddIncomingFilter(AgentInputLimits.Filter).AddIncomingFilter(inFlight.Filter).AddIncomingFilter(MalformedRequestGuard.Filter).AddIncomingFilter(AgentQuestions.Filter));
+            .WithMessageFilters(f => f.AddIncomingFilter(HandlerFailureLog.Filter).AddIncomingFilter(AgentInputLimits.Filter).AddIncomingFilter(Gateway.Web.Limits.OtherRequestRate.Filter).AddIncomingFilter(inFlight.Filter).AddIncomingFilter(MalformedRequestGuard.Filter).AddIncomingFilter(AgentQuestions.Filter));
         return services;
     }
 
