@@ -82,6 +82,13 @@ internal static class AgentOAuthSettingsValidation
         {
             throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:RefreshTokenLifetime must be at least the access token's and at most 365 days.");
         }
+
+        if (server.IdentityAssertionIssuers.Count > AuthorizationServerSettings.MaxIdentityAssertionIssuers
+            || server.IdentityAssertionIssuers.Any(i => i.Length > AuthorizationServerSettings.MaxUrlLength || !IsHttpUrl(i))
+            || server.IdentityAssertionIssuers.Distinct(StringComparer.Ordinal).Count() != server.IdentityAssertionIssuers.Count)
+        {
+            throw new InvalidOperationException($"Gateway:AgentOAuth:AuthorizationServer:IdentityAssertionIssuers holds at most {AuthorizationServerSettings.MaxIdentityAssertionIssuers} distinct issuers, each an absolute http(s) URL of at most {AuthorizationServerSettings.MaxUrlLength} characters.");
+        }
     }
 
     private static string? ListensOnAWildcard(IConfiguration configuration)

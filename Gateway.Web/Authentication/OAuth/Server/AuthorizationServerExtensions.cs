@@ -29,6 +29,7 @@ internal static class AuthorizationServerExtensions
         services.AddSingleton<IConfigurationManager<OpenIdConnectConfiguration>, OwnSigningKeys>();
         services.AddSingleton<ClientMetadataFetcher>();
         services.AddSingleton<RegistrationThrottle>();
+        services.AddSingleton<IdentityAssertionValidator>();
         services.AddScoped<OAuthClients>();
         services.AddScoped<OAuthConsents>();
         services.AddSingleton<AuthorizationServerPruning>();
@@ -60,6 +61,15 @@ internal static class AuthorizationServerExtensions
                 foreach (var descriptor in ServerRefusalAudit.Descriptors)
                 {
                     o.AddEventHandler(descriptor);
+                }
+
+                // Enterprise-Managed Authorization: identity assertions of the IdPs the operator trusts, redeemed by
+                // any client the gateway knows (clients are created with the code and refresh grants only).
+                if (server.IdentityAssertionIssuers.Count > 0)
+                {
+                    o.AllowCustomFlow(IdentityAssertionGrant.GrantType).IgnoreGrantTypePermissions();
+                    o.AddEventHandler(IdentityAssertionGrant.Descriptor);
+                    o.AddEventHandler(ClientMetadataHandler.TokenDescriptor);
                 }
 
                 // The gateway often sits behind a TLS proxy and sees plain http; its issuer is fixed from the resource

@@ -53,6 +53,17 @@ public sealed class AuthorizationServerSettings
     /// </summary>
     public string? SigningKeyPath { get; set; }
 
+    /// <summary>The most enterprise identity providers whose identity assertions are accepted.</summary>
+    public const int MaxIdentityAssertionIssuers = 8;
+
+    /// <summary>
+    /// Gets or sets the enterprise identity providers (issuer URLs) whose Identity Assertion JWT Authorization Grants
+    /// (ID-JAG, the MCP Enterprise-Managed Authorization extension) the token endpoint redeems for access tokens
+    /// (<c>grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer</c>). Their keys come from OpenID Connect discovery.
+    /// Empty (the default): the grant is not offered.
+    /// </summary>
+    public List<string> IdentityAssertionIssuers { get; set; } = [];
+
     /// <summary>
     /// Gets or sets a value indicating whether client metadata documents must be fetched over HTTPS (the CIMD draft
     /// requires it). Turn off only for a loopback test host.

@@ -101,29 +101,8 @@ internal static class AuthorizeEndpoint
             : Results.Redirect(Components.Pages.OAuthConsent.Path + Query(request));
     }
 
-    private static ClaimsIdentity Identity(ClaimsPrincipal console, string user, AgentOAuthSettings settings, ProtectedResource resource, ImmutableArray<string> scopes)
-    {
-        var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
-        identity.AddClaim(new Claim(Claims.Subject, user));
-        if (settings.UserClaim != Claims.Subject)
-        {
-            identity.AddClaim(new Claim(settings.UserClaim, user));
-        }
-
-        identity.AddClaim(new Claim(Claims.Name, console.FindFirstValue(ConsoleClaims.DisplayName) ?? user));
-        foreach (var role in console.FindAll(ClaimTypes.Role))
-        {
-            identity.AddClaim(new Claim(settings.GroupsClaim, role.Value));
-        }
-
-        identity.SetScopes(scopes);
-
-        // The access token's audience is the gateway's resource URL (RFC 8707), whatever resource the client named:
-        // OpenIddict refused any other resource already.
-        identity.SetResources(resource.Resource);
-        identity.SetDestinations(_ => [Destinations.AccessToken]);
-        return identity;
-    }
+    private static ClaimsIdentity Identity(ClaimsPrincipal console, string user, AgentOAuthSettings settings, ProtectedResource resource, ImmutableArray<string> scopes) =>
+        AccessTokenIdentity.Create(user, console.FindFirstValue(ConsoleClaims.DisplayName) ?? user, console.FindAll(ClaimTypes.Role).Select(r => r.Value), scopes, settings, resource);
 
     private static IResult SignIn(ClaimsIdentity identity) =>
         Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);

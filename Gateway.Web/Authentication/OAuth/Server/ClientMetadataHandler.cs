@@ -11,7 +11,9 @@ namespace Gateway.Web.Authentication.OAuth.Server;
 /// any redirect (its redirect URIs are not trusted) with <c>invalid_request</c>, the authorization endpoint's code for
 /// an invalid client id (RFC 6749 §4.1.2.1), and the reason.
 /// </summary>
-internal sealed class ClientMetadataHandler(ClientMetadataFetcher fetcher, OAuthClients clients) : IOpenIddictServerHandler<ExtractAuthorizationRequestContext>
+internal sealed class ClientMetadataHandler(ClientMetadataFetcher fetcher, OAuthClients clients) :
+    IOpenIddictServerHandler<ExtractAuthorizationRequestContext>,
+    IOpenIddictServerHandler<ExtractTokenRequestContext>
 {
     /// <summary>After the request is read, before it is validated.</summary>
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ExtractAuthorizationRequestContext>()
@@ -20,9 +22,24 @@ internal sealed class ClientMetadataHandler(ClientMetadataFetcher fetcher, OAuth
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public async ValueTask HandleAsync(ExtractAuthorizationRequestContext context)
+    /// <summary>
+    /// The same before an identity assertion grant: a client identified by its metadata document may redeem one without
+    /// ever having sent a user through the authorization endpoint.
+    /// </summary>
+    public static OpenIddictServerHandlerDescriptor TokenDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ExtractTokenRequestContext>()
+        .UseScopedHandler<ClientMetadataHandler>()
+        .SetOrder(int.MaxValue - 100_000)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public ValueTask HandleAsync(ExtractAuthorizationRequestContext context) => FetchAsync(context, context.Request?.ClientId, Errors.InvalidRequest);
+
+    public ValueTask HandleAsync(ExtractTokenRequestContext context) =>
+        context.Request?.GrantType == IdentityAssertionGrant.GrantType ? FetchAsync(context, context.Request.ClientId, Errors.InvalidClient) : ValueTask.CompletedTask;
+
+    private async ValueTask FetchAsync(BaseValidatingContext context, string? clientId, string error)
     {
-        if (context.Request?.ClientId is not { } clientId || !ClientMetadataFetcher.IsMetadataUrl(clientId))
+        if (clientId is null || !ClientMetadataFetcher.IsMetadataUrl(clientId))
         {
             return;
         }
@@ -30,7 +47,7 @@ internal sealed class ClientMetadataHandler(ClientMetadataFetcher fetcher, OAuth
         var (metadata, refusal) = await fetcher.FetchAsync(clientId, context.CancellationToken);
         if (metadata is null)
         {
-            context.Reject(Errors.InvalidRequest, refusal);
+            context.Reject(error, refusal);
             return;
         }
 
