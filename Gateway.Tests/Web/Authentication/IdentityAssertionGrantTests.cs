@@ -190,4 +190,61 @@ public sealed class IdentityAssertionGrantTests
         Assert.Equal(HttpStatusCode.Unauthorized, refused);
         Assert.Equal("invalid_client", answer.GetProperty("error").GetString());
     }
+
+    [Fact]
+    public async Task AnAssertionAtTheSizeBound_IsRedeemed_AndOneOverIt_IsRefused()
+    {
+        await using var idp = await TestEnterpriseIdp.StartAsync();
+        await using var gateway = await GatewayHost.StartAsync(Settings(idp));
+        var clientId = await RegisterAsync(gateway.BaseUri);
+
+        // Base64url cannot reach every length: the largest at most the bound, and the smallest over it.
+        string Sized(Func<int, bool> fits)
+        {
+            for (var pad = 11_000; pad < 12_500; pad++)
+            {
+                var assertion = idp.Assertion("hank", clientId, gateway.BaseUri.ToString(), gateway.McpUri.ToString(), shape: c => c["padding"] = new string('p', pad));
+                if (fits(assertion.Length))
+                {
+                    return assertion;
+                }
+            }
+
+            throw new InvalidOperationException("No padding gave the length asked for.");
+        }
+
+        var atBound = Sized(length => length is 16_383 or 16_384);
+        var (ok, tokens) = await RedeemAssertionAsync(gateway, clientId, atBound);
+        Assert.True(ok == HttpStatusCode.OK, tokens.ToString());
+
+        var over = Sized(length => length is 16_385 or 16_386);
+        var (refused, answer) = await RedeemAssertionAsync(gateway, clientId, over);
+        Assert.Equal(HttpStatusCode.BadRequest, refused);
+        Assert.Equal("The assertion is longer than 16384 characters.", answer.GetProperty("error_description").GetString());
+    }
+
+    [Theory]
+    [InlineData("not a url")]
+    [InlineData("ftp://idp.example")]
+    public async Task ABadIssuerList_StopsTheStart(string issuer)
+    {
+        var settings = Merge(AuthorizationServerTests.Settings(), new Dictionary<string, string?> { ["Gateway:AgentOAuth:AuthorizationServer:IdentityAssertionIssuers:0"] = issuer });
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayHost.StartAsync(settings));
+        Assert.Contains("IdentityAssertionIssuers holds at most 8 distinct issuers", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NineIssuers_StopTheStart_AndEightStart()
+    {
+        Dictionary<string, string?> With(int count) => Merge(
+            AuthorizationServerTests.Settings(),
+            Enumerable.Range(0, count).ToDictionary(i => $"Gateway:AgentOAuth:AuthorizationServer:IdentityAssertionIssuers:{i}", i => (string?)$"https://idp{i}.example"));
+
+        await using (await GatewayHost.StartAsync(With(8)))
+        {
+        }
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayHost.StartAsync(With(9)));
+        Assert.Contains("IdentityAssertionIssuers holds at most 8 distinct issuers", error.Message, StringComparison.Ordinal);
+    }
 }
