@@ -35,6 +35,21 @@ public static class AppTools
         (McpServer server) => string.Join(",", (server.ClientCapabilities?.Extensions?.Keys ?? []).Order(StringComparer.Ordinal)),
         new McpServerToolCreateOptions { Name = "client_extensions", Description = "Names the extensions the client declared." });
 
+    /// <summary>Leaves <c>show_widget</c> out of <c>tools/list</c> unless the client declared the extension with the HTML type.</summary>
+    public static McpRequestFilter<ListToolsRequestParams, ListToolsResult> ListedOnlyToDeclaringClients => next => async (context, cancellationToken) =>
+    {
+        var result = await next(context, cancellationToken);
+        var declared = context.Server.ClientCapabilities?.Extensions?.TryGetValue(ExtensionId, out var settings) == true
+            && System.Text.Json.JsonSerializer.SerializeToNode(settings)?["mimeTypes"] is JsonArray types
+            && types.Any(t => t?.GetValue<string>() == MimeType);
+        if (!declared)
+        {
+            result.Tools = [.. result.Tools.Where(t => t.Name != "show_widget")];
+        }
+
+        return result;
+    };
+
     private static JsonObject UiMeta() => new()
     {
         ["ui"] = new JsonObject { ["resourceUri"] = WidgetUri },

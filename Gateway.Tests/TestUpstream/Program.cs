@@ -75,6 +75,12 @@ public static class Program
                 o.Capabilities.Extensions ??= new Dictionary<string, object>();
                 o.Capabilities.Extensions[AppTools.ExtensionId] = new System.Text.Json.Nodes.JsonObject();
             });
+
+            // As the extension advises servers: the interface tool is listed only to a client that declared MCP Apps.
+            if (args.Contains("--apps-gated"))
+            {
+                mcp.WithRequestFilters(f => f.AddListToolsFilter(AppTools.ListedOnlyToDeclaringClients));
+            }
         }
 
         await builder.Build().RunAsync();

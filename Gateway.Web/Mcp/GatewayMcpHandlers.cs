@@ -220,7 +220,7 @@ internal sealed partial class GatewayMcpHandlers(
                 ?? throw new McpProtocolException("The agent's roots answer is empty.", McpErrorCode.InvalidParams);
         }
 
-        var client = await clients.ConnectAsync(connection.Definition, handlers, _ => { }, new ClientCapabilities { Elicitation = caps?.Elicitation, Sampling = caps?.Sampling, Roots = caps?.Roots }, cancellationToken, sessionRevision: true);
+        var client = await clients.ConnectAsync(connection.Definition, handlers, _ => { }, new ClientCapabilities { Elicitation = caps?.Elicitation, Sampling = caps?.Sampling, Roots = caps?.Roots, Extensions = RelayedExtensions.Of(caps) }, cancellationToken, sessionRevision: true);
         try
         {
             client.AddKnownTools(connection.Tools);

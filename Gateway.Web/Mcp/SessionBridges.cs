@@ -142,7 +142,8 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
                 bridge.Target, sessionId, RequestMethods.RootsList, p!, ct);
         }
 
-        var capabilities = new ClientCapabilities { Sampling = agentCaps?.Sampling, Elicitation = agentCaps?.Elicitation, Roots = agentCaps?.Roots };
+        // The agent's own session: it declares what the agent does, its relayed extensions included (MCP Apps, tasks).
+        var capabilities = new ClientCapabilities { Sampling = agentCaps?.Sampling, Elicitation = agentCaps?.Elicitation, Roots = agentCaps?.Roots, Extensions = Protocol.RelayedExtensions.Of(agentCaps) };
         try
         {
             bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None, bridge.Traffic, sessionRevision: true, inOrder: n => ForwardLogAsync(bridge, n));

@@ -16,6 +16,9 @@ internal static class AppsProtocol
 {
     public const string ExtensionId = "io.modelcontextprotocol/ui";
 
+    /// <summary>The MIME type of an MCP App's HTML interface, which a client declaring the extension names.</summary>
+    public const string MimeType = "text/html;profile=mcp-app";
+
     private const string Ui = "ui";
 
     private const string ResourceUri = "resourceUri";

@@ -172,10 +172,14 @@ internal sealed class DirectToolCalls(
         meta[MetaKeys.ClientInfo] = _clientInfo.DeepClone();
         if (meta[MetaKeys.ClientCapabilities] is JsonObject existing)
         {
-            // Opt-ins the request already carries (the tasks extension) stay; the connection's capabilities are laid over.
+            // The connection's capabilities are laid over, except the extensions a request names (the agent's relayed
+            // ones, UpstreamRoundTrip): those are the request's to declare, as UpstreamExtensions does for the SDK's way.
             foreach (var (key, value) in _capabilities)
             {
-                existing[key] = value?.DeepClone();
+                if (key != "extensions" || existing["extensions"] is null)
+                {
+                    existing[key] = value?.DeepClone();
+                }
             }
         }
         else

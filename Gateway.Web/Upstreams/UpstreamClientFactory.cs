@@ -54,7 +54,7 @@ internal sealed partial class UpstreamClientFactory(
 
     /// <summary>Connects the shared client of an upstream: over streamable HTTP also its <see cref="DirectToolCalls"/>.</summary>
     public Task<UpstreamLink> ConnectSharedAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, UpstreamTraffic traffic, CancellationToken cancellationToken) =>
-        ConnectAsync(server, handlers, onStderr, null, server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken, inOrder: null);
+        ConnectAsync(server, handlers, onStderr, new ClientCapabilities { Extensions = UpstreamExtensions.Shared }, server.Transport == ServerTransport.Sse ? SessionProtocolVersion : gatewayOptions.Value.Upstreams.ProtocolVersion, traffic, cancellationToken, inOrder: null);
 
     /// <summary>Gets the most bytes one message of <paramref name="server"/> may have: its own limit, else <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
     public long ResultLimit(ServerDefinition server) => server.MaxResultBytes ?? gatewayOptions.Value.Mcp.MaxResultBytes;
@@ -73,8 +73,10 @@ internal sealed partial class UpstreamClientFactory(
 
     private async Task<UpstreamLink> ConnectAsync(ServerDefinition server, McpClientHandlers handlers, Action<string> onStderr, ClientCapabilities? capabilities, string? protocolVersion, UpstreamTraffic? traffic, CancellationToken cancellationToken, Func<JsonRpcNotification, ValueTask<bool>>? inOrder)
     {
-        // A connection opened from an agent's call (a session bridge, a reconnect) reads in the background from here on.
+        // A connection opened from an agent's call (a session bridge, a reconnect) reads in the background from here on,
+        // and declares the gateway's own extensions at its handshake, not the agent's.
         AgentHeaders.Clear();
+        UpstreamExtensions.Clear();
         var limit = ResultLimit(server);
         HttpClient? http = null;
         var headers = CredentialInjection.Headers(server);

@@ -17,6 +17,8 @@ internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, Inpu
 {
     private const string ClientCapabilitiesKey = "io.modelcontextprotocol/clientCapabilities";
 
+    private static readonly IDictionary<string, object> NoExtensions = new Dictionary<string, object>(0);
+
     /// <summary>Refuses an input-required result whose state is too large to relay (it travels sealed to the agent and back).</summary>
     public InputRequiredResult Checked(InputRequiredResult result)
     {
@@ -70,17 +72,30 @@ internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, Inpu
             parameters["requestState"] = UpstreamState;
         }
 
-        // The SDK client merges its own (empty) capability set over this key, keeping the agent's; a 2025-11-25
-        // upstream session negotiated its capabilities at initialize and must not see the key (SDK notes, pitfall 2).
-        // Of the agent's extensions only the ones the gateway relays go on (tasks, MCP Apps).
-        var extensions = RelayedExtensions.Of(AgentCapabilities);
-        if (AgentCapabilities is { } caps && ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion)
-            && (caps.Sampling is not null || caps.Elicitation is not null || caps.Roots is not null || extensions is not null))
+        // The SDK client merges its own capability set over this key, keeping the agent's; a 2025-11-25 upstream session
+        // negotiated its capabilities at initialize and must not see the key (SDK notes, pitfall 2). Of the agent's
+        // extensions exactly the ones the gateway relays go on (tasks, MCP Apps), none when it declared none: the shared
+        // client declares MCP Apps between requests (UpstreamExtensions), and within this one the agent's set.
+        if (!ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion))
         {
-            var meta = parameters["_meta"] as JsonObject ?? [];
-            meta[ClientCapabilitiesKey] = JsonSerializer.SerializeToNode(
-                new ClientCapabilities { Sampling = caps.Sampling, Elicitation = caps.Elicitation, Roots = caps.Roots, Extensions = extensions }, McpJsonUtilities.DefaultOptions);
-            parameters["_meta"] = meta;
+            return;
         }
+
+        var extensions = RelayedExtensions.Of(AgentCapabilities) ?? NoExtensions;
+        UpstreamExtensions.Use(extensions);
+        var caps = AgentCapabilities;
+        var meta = parameters["_meta"] as JsonObject ?? [];
+        if (caps?.Sampling is null && caps?.Elicitation is null && caps?.Roots is null && extensions.Count == 0)
+        {
+            // The usual agent, on every call: no serializer for an empty declaration.
+            meta[ClientCapabilitiesKey] = new JsonObject { ["extensions"] = new JsonObject() };
+        }
+        else
+        {
+            meta[ClientCapabilitiesKey] = JsonSerializer.SerializeToNode(
+                new ClientCapabilities { Sampling = caps?.Sampling, Elicitation = caps?.Elicitation, Roots = caps?.Roots, Extensions = extensions }, McpJsonUtilities.DefaultOptions);
+        }
+
+        parameters["_meta"] = meta;
     }
 }

@@ -95,4 +95,31 @@ public sealed class McpAppsTests
         Assert.Equal(AppTools.ExtensionId, await SeenAsync(declaring));
         Assert.Equal(string.Empty, await SeenAsync(null));
     }
+
+    /// <summary>
+    /// A server that lists its interface tool only to clients declaring MCP Apps (as the extension advises) shows it
+    /// through the gateway, whichever revision the gateway speaks with it; on 2026-07-28, where the declaration travels
+    /// with each request, an agent's call still carries only what that agent declared.
+    /// </summary>
+    [Theory]
+    [InlineData("2025-11-25")]
+    [InlineData("2026-07-28")]
+    public async Task AServerThatListsItsInterfaceOnlyToDeclaringClients_ShowsItThroughTheGateway(string revision)
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            AppServer("apps-g"),
+            new Dictionary<string, string?> { ["Gateway:Servers:apps-g:Args:5"] = "--apps-gated", ["Gateway:Upstreams:ProtocolVersion"] = revision },
+            Agent("agent", Key, "*/*")));
+        await gateway.WaitForToolAsync("apps-g__client_extensions");
+        Assert.True(gateway.Upstreams.TryGet("apps-g", out var connection));
+        Assert.Equal(revision, connection.ProtocolVersion);
+        await gateway.WaitForToolAsync("apps-g__show_widget");
+
+        await using var client = await gateway.ConnectAsync(Key, "2025-11-25");
+        var seen = Assert.Single((await client.CallToolAsync("apps-g__client_extensions", cancellationToken: TestContext.Timeout)).Content.OfType<TextContentBlock>()).Text;
+
+        // One session serves every agent on 2025-11-25, and it declared MCP Apps at its handshake; on 2026-07-28 a call
+        // carries the agent's own declaration (here: none).
+        Assert.Equal(revision == "2025-11-25" ? AppTools.ExtensionId : string.Empty, seen);
+    }
 }
