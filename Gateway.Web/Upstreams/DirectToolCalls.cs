@@ -54,6 +54,9 @@ internal sealed class DirectToolCalls(
     private readonly JsonNode _clientInfo = JsonSerializer.SerializeToNode(clientInfo, McpJsonUtilities.DefaultOptions)!;
     private readonly JsonObject _capabilities = WithoutNulls(JsonSerializer.SerializeToNode(capabilities, McpJsonUtilities.DefaultOptions)!.AsObject());
 
+    // The same without the connection's extensions: what an agent's call declares when the agent declared none.
+    private readonly JsonObject _capabilitiesForAgent = Without(WithoutNulls(JsonSerializer.SerializeToNode(capabilities, McpJsonUtilities.DefaultOptions)!.AsObject()), "extensions");
+
     /// <summary>Whether a call named <paramref name="name"/> can go this way: its name must fit an HTTP header as the SDK would send it.</summary>
     public static bool CanCarry(string name)
     {
@@ -174,7 +177,7 @@ internal sealed class DirectToolCalls(
         {
             // The connection's capabilities are laid over, except the extensions a request names (the agent's relayed
             // ones, UpstreamRoundTrip): those are the request's to declare, as UpstreamExtensions does for the SDK's way.
-            foreach (var (key, value) in _capabilities)
+            foreach (var (key, value) in UpstreamExtensions.DeclaresOwn ? _capabilities : _capabilitiesForAgent)
             {
                 if (key != "extensions" || existing["extensions"] is null)
                 {
@@ -184,7 +187,7 @@ internal sealed class DirectToolCalls(
         }
         else
         {
-            meta[MetaKeys.ClientCapabilities] = _capabilities.DeepClone();
+            meta[MetaKeys.ClientCapabilities] = (UpstreamExtensions.DeclaresOwn ? _capabilities : _capabilitiesForAgent).DeepClone();
         }
 
         meta.Remove(MetaKeys.LogLevel);
@@ -295,6 +298,12 @@ internal sealed class DirectToolCalls(
             capabilities.Remove(key);
         }
 
+        return capabilities;
+    }
+
+    private static JsonObject Without(JsonObject capabilities, string key)
+    {
+        capabilities.Remove(key);
         return capabilities;
     }
 

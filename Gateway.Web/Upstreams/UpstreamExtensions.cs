@@ -39,6 +39,9 @@ internal sealed class UpstreamExtensions : IDictionary<string, object>
     /// <summary>Declares <paramref name="extensions"/> (none when empty) on the requests that follow in this call.</summary>
     public static void Use(IDictionary<string, object> extensions) => Relayed.Value = extensions;
 
+    /// <summary>Gets a value indicating whether the gateway's own set is declared (no agent's request set one).</summary>
+    public static bool DeclaresOwn => Relayed.Value is null;
+
     /// <summary>Back to the gateway's own set (a connection opens with it).</summary>
     public static void Clear() => Relayed.Value = null;
 

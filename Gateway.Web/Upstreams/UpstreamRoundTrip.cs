@@ -84,18 +84,15 @@ internal sealed record UpstreamRoundTrip(string Server, IDictionary<string, Inpu
         var extensions = RelayedExtensions.Of(AgentCapabilities) ?? NoExtensions;
         UpstreamExtensions.Use(extensions);
         var caps = AgentCapabilities;
-        var meta = parameters["_meta"] as JsonObject ?? [];
         if (caps?.Sampling is null && caps?.Elicitation is null && caps?.Roots is null && extensions.Count == 0)
         {
-            // The usual agent, on every call: no serializer for an empty declaration.
-            meta[ClientCapabilitiesKey] = new JsonObject { ["extensions"] = new JsonObject() };
-        }
-        else
-        {
-            meta[ClientCapabilitiesKey] = JsonSerializer.SerializeToNode(
-                new ClientCapabilities { Sampling = caps?.Sampling, Elicitation = caps?.Elicitation, Roots = caps?.Roots, Extensions = extensions }, McpJsonUtilities.DefaultOptions);
+            // The usual agent, on every call: nothing to add (the client's own capabilities go on without extensions).
+            return;
         }
 
+        var meta = parameters["_meta"] as JsonObject ?? [];
+        meta[ClientCapabilitiesKey] = JsonSerializer.SerializeToNode(
+            new ClientCapabilities { Sampling = caps?.Sampling, Elicitation = caps?.Elicitation, Roots = caps?.Roots, Extensions = extensions }, McpJsonUtilities.DefaultOptions);
         parameters["_meta"] = meta;
     }
 }
