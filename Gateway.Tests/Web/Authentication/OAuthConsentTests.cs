@@ -52,6 +52,10 @@ public sealed class OAuthConsentTests
             Assert.Contains("<code>mcp</code>", html, StringComparison.Ordinal);
             Assert.Contains("<code>offline_access</code>", html, StringComparison.Ordinal);
             Assert.Contains("<b id=\"consent-user\">dana</b>", html, StringComparison.Ordinal);
+
+            // The agent profile its calls act as (the default agent: no agent is named after a registered client id).
+            Assert.Contains("the agent profile <b>oauth-agents</b>", html, StringComparison.Ordinal);
+            Assert.Contains("<code>oauth-agents for dana</code>", html, StringComparison.Ordinal);
         }
 
         var answer = await AuthorizeAsync(browser.Client, parameters);
@@ -238,6 +242,22 @@ public sealed class OAuthConsentTests
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         using var tooLong = await gateway.Admin.DeleteAsync("/api/v1/oauth-clients/consents?clientId=" + new string('c', 2049), TestContext.Timeout);
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheConsentPage_SaysWhenNoAgentProfileServesTheClient()
+    {
+        var settings = Settings();
+        settings["Gateway:AgentOAuth:DefaultAgent"] = null;
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        var clientId = await RegisterAsync(gateway.BaseUri, "Orphan Client");
+        using var browser = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "jack", "Auditor");
+        var (_, challenge) = Pkce();
+
+        using var page = await browser.Client.GetAsync(await ConsentPageOfAsync(browser, AuthorizeParameters(clientId, challenge, gateway.McpUri)), TestContext.Timeout);
+        var html = await page.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.Contains("No agent profile serves this client here", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("act as the agent profile", html, StringComparison.Ordinal);
     }
 
     /// <summary>Asks for a code as the browser's user and expects the consent page instead; yields its path and query.</summary>

@@ -24,8 +24,7 @@ internal sealed class OAuthAgentMapping
     /// <summary>The agent for <paramref name="caller"/>, or <see langword="null"/> when no agent profile serves its client.</summary>
     public AgentIdentity? Map(AgentDirectory agents, OAuthCaller caller)
     {
-        var agent = (caller.ClientId.Length > 0 ? agents.FindByName(caller.ClientId) : null)
-            ?? (_settings.DefaultAgent is { Length: > 0 } fallback ? agents.FindByName(fallback) : null);
+        var agent = ProfileOf(agents, caller.ClientId);
         if (agent is null)
         {
             return null;
@@ -44,6 +43,14 @@ internal sealed class OAuthAgentMapping
 
         return agent with { Grants = grants, User = caller.User, UserGroups = caller.Groups };
     }
+
+    /// <summary>
+    /// The agent profile a client's calls act as (before the user's groups and the token's scopes narrow it): the agent
+    /// named after the client, else the default agent; <see langword="null"/> when neither exists (its calls are refused).
+    /// </summary>
+    public AgentIdentity? ProfileOf(AgentDirectory agents, string clientId) =>
+        (clientId.Length > 0 ? agents.FindByName(clientId) : null)
+        ?? (_settings.DefaultAgent is { Length: > 0 } fallback ? agents.FindByName(fallback) : null);
 
     private static Dictionary<string, GrantSet> Parse(Dictionary<string, List<string>> map, string name)
     {
