@@ -148,7 +148,9 @@ public sealed class TasksPassThroughTests
             await Eventually.TrueAsync(() => Snapshot(received).Any(n => n["status"]?.GetValue<string>() == "completed"), $"{label} completed status is relayed");
             var statuses = Snapshot(received);
             Assert.All(statuses, n => Assert.Equal(own, n["taskId"]!.GetValue<string>()));
-            Assert.All(statuses, n => Assert.False(n.ContainsKey("requestState") || n.ContainsKey("_meta")));
+            // The gateway's SDK adds its own W3C trace context to _meta while any activity listener is registered in
+            // the process (another test's tracing, seen in a full run); nothing else of a _meta may be there.
+            Assert.All(statuses, n => Assert.False(n.ContainsKey("requestState") || (n["_meta"] is JsonObject meta && meta.Any(m => m.Key is not ("traceparent" or "tracestate")))));
             var completed = statuses.First(n => n["status"]!.GetValue<string>() == "completed");
             Assert.Equal($"Computed {label} after 1s.", completed["result"]!["content"]![0]!["text"]!.GetValue<string>());
         }
