@@ -129,12 +129,18 @@ internal sealed partial class SessionBridges
     private TimeSpan NextRevivalDelay((string Session, string Server) key, long openedAt)
     {
         var upstreamOptions = options.Value.Upstreams;
-        var delay = time.GetElapsedTime(openedAt) < upstreamOptions.MaxRestartDelay && _revivalDelays.TryGetValue(key, out var last)
-            ? TimeSpan.FromTicks(Math.Min(last.Ticks * 2, upstreamOptions.MaxRestartDelay.Ticks))
-            : upstreamOptions.RestartDelay;
+        var delay = RevivalDelay(_revivalDelays.TryGetValue(key, out var last) ? last : null, time.GetElapsedTime(openedAt), upstreamOptions.RestartDelay, upstreamOptions.MaxRestartDelay);
         _revivalDelays[key] = delay;
         return delay;
     }
+
+    /// <summary>
+    /// The pause before the next revival: <paramref name="restart"/> at first, and again once a bridge lived
+    /// <paramref name="max"/> or longer; double the <paramref name="last"/> pause (at most <paramref name="max"/>) while
+    /// the bridges keep ending sooner.
+    /// </summary>
+    internal static TimeSpan RevivalDelay(TimeSpan? last, TimeSpan lived, TimeSpan restart, TimeSpan max) =>
+        lived < max && last is { } previous ? TimeSpan.FromTicks(Math.Min(previous.Ticks * 2, max.Ticks)) : restart;
 
     private void ForgetRevivals(string sessionId)
     {
