@@ -80,6 +80,12 @@ public sealed class IdentityAssertionGrantTests
         var trail = await gateway.AuditTrailAsync();
         Assert.Contains(trail, e => e.Record.Kind == AuditKinds.ToolCall && e.Record.Actor == $"oauth-agents for {user}" && e.Record.Outcome == AuditOutcomes.Ok);
 
+        // The redemption is in the trail, by the user, with the IdP and the assertion's id.
+        var redeemed = Assert.Single(trail, e => e.Record.Kind == AuditKinds.AdminChange && e.Record.Tool == $"oauth_assertion/{user}/{clientId}");
+        Assert.Equal($"console:{user}", redeemed.Record.Actor);
+        Assert.Equal("grant", redeemed.Record.Decision);
+        Assert.Contains(idp.Issuer, redeemed.Record.ArgumentsRedacted, StringComparison.Ordinal);
+
         // The same assertion again: refused, wherever it is presented (the mark is in the shared database).
         var (replayed, refusal) = await RedeemAssertionAsync(gateway, clientId, assertion);
         Assert.Equal(HttpStatusCode.BadRequest, replayed);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Gateway.Core.Audit.Admin;
 using Gateway.Core.Identity;
 using Gateway.Core.Sessions;
 using Gateway.Web.Credentials.Users;
@@ -20,7 +21,7 @@ namespace Gateway.Web.Authentication.OAuth.Server;
 /// instance (replay is refused, as the extension requires), and issues an access token for that user: the user is
 /// <c>{sub}@{issuer host}</c>, as the console names users of an OpenID Connect IdP, so a user known to the console
 /// brings their roles as groups, and a disabled or revoked one is refused. No consent page (the IdP's policy decided)
-/// and no refresh token (the client asks its IdP for a new assertion). Scopes: those asked for and allowed by the
+/// and no refresh token (the client asks its IdP for a new assertion); each redemption is an audit entry. Scopes: those asked for and allowed by the
 /// assertion (the assertion's own when none are asked for); a scope the gateway does not offer refuses the grant.
 /// </summary>
 internal sealed class IdentityAssertionGrant(
@@ -30,10 +31,14 @@ internal sealed class IdentityAssertionGrant(
     UserRevocations revocations,
     AgentOAuthSettings settings,
     ProtectedResource resource,
-    OAuthIssuer issuer) : IOpenIddictServerHandler<HandleTokenRequestContext>
+    OAuthIssuer issuer,
+    AdminChangeRecorder recorder) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     /// <summary>RFC 7523's grant type.</summary>
     public const string GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+    /// <summary>The audit entries' type: <c>oauth_assertion/{user}/{client id}</c>, one per redeemed assertion.</summary>
+    public const string AuditType = "oauth_assertion";
 
     /// <summary>The grant profile the metadata names (<c>authorization_grant_profiles_supported</c>).</summary>
     public const string Profile = "urn:ietf:params:oauth:grant-profile:id-jag";
@@ -82,6 +87,12 @@ internal sealed class IdentityAssertionGrant(
         {
             context.Reject(Errors.InvalidGrant, "The assertion's user may no longer sign in to this gateway.");
             return;
+        }
+
+        // In the trail like a consent: the IdP decided for the user here, and auditors see who got access through it.
+        using (AuditActor.Use(AuditActor.Console(user)))
+        {
+            await recorder.RecordAsync(AuditType, $"{user}/{request.ClientId}", "grant", null, new { User = user, request.ClientId, assertion.Issuer, AssertionId = assertion.Id, Scopes = scopes });
         }
 
         var identity = AccessTokenIdentity.Create(user, known?.DisplayName ?? assertion.Name, known?.Roles ?? [], scopes, settings, resource);
