@@ -81,22 +81,10 @@ internal sealed partial class AccessTokenValidator : IDisposable
             return AccessTokenCheck.Refused("The token's signing algorithm is not accepted.");
         }
 
-        var configuration = await ConfigurationAsync(cancellationToken);
-        if (configuration is null)
+        var result = await IssuerKeys.ValidateAsync(_handler, jwt, _configuration, Parameters, reason => LogMetadataUnavailable(_logger, _issuer.Url, reason), cancellationToken);
+        if (result is null)
         {
             return AccessTokenCheck.Refused("The issuer's signing keys could not be fetched; try again later.");
-        }
-
-        var result = await _handler.ValidateTokenAsync(jwt, Parameters(configuration));
-        if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
-        {
-            // The issuer may have rotated its keys: read them again (at most once per refresh interval) and retry once.
-            _configuration.RequestRefresh();
-            configuration = await ConfigurationAsync(cancellationToken);
-            if (configuration is not null)
-            {
-                result = await _handler.ValidateTokenAsync(jwt, Parameters(configuration));
-            }
         }
 
         if (!result.IsValid)
@@ -124,19 +112,6 @@ internal sealed partial class AccessTokenValidator : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
-
-    private async Task<OpenIdConnectConfiguration?> ConfigurationAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _configuration.GetConfigurationAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            LogMetadataUnavailable(_logger, _issuer.Url, ex.Message);
-            return null;
-        }
-    }
 
     private TokenValidationParameters Parameters(OpenIdConnectConfiguration configuration) => new()
     {

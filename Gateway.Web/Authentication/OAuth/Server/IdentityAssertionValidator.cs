@@ -94,23 +94,10 @@ internal sealed partial class IdentityAssertionValidator : IDisposable
             return IdentityAssertionCheck.Refused("The assertion was issued by an identity provider this gateway does not trust.");
         }
 
-        var manager = _issuers[trusted];
-        var configuration = await ConfigurationAsync(trusted, manager, cancellationToken);
-        if (configuration is null)
+        var result = await IssuerKeys.ValidateAsync(_handler, jwt, _issuers[trusted], c => Parameters(jwt.Issuer, issuer, c), reason => LogMetadataUnavailable(_logger, trusted, reason), cancellationToken);
+        if (result is null)
         {
             return IdentityAssertionCheck.Refused("The identity provider's signing keys could not be fetched; try again later.");
-        }
-
-        var result = await _handler.ValidateTokenAsync(jwt, Parameters(jwt.Issuer, issuer, configuration));
-        if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
-        {
-            // The IdP may have rotated its keys: read them again (at most once per refresh interval) and retry once.
-            manager.RequestRefresh();
-            configuration = await ConfigurationAsync(trusted, manager, cancellationToken);
-            if (configuration is not null)
-            {
-                result = await _handler.ValidateTokenAsync(jwt, Parameters(jwt.Issuer, issuer, configuration));
-            }
         }
 
         if (!result.IsValid)
@@ -181,19 +168,6 @@ internal sealed partial class IdentityAssertionValidator : IDisposable
 
         value = text;
         return true;
-    }
-
-    private async Task<OpenIdConnectConfiguration?> ConfigurationAsync(string issuer, IConfigurationManager<OpenIdConnectConfiguration> manager, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await manager.GetConfigurationAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            LogMetadataUnavailable(_logger, issuer, ex.Message);
-            return null;
-        }
     }
 
     private static TokenValidationParameters Parameters(string assertionIssuer, string issuer, OpenIdConnectConfiguration configuration) => new()
