@@ -16,12 +16,14 @@ namespace Gateway.Core.Catalog;
 public sealed class NamespacedCatalog<TItem>
 {
     private readonly FrozenDictionary<string, CatalogEntry<TItem>> _byName;
+    private readonly FrozenDictionary<string, CatalogEntry<TItem>[]> _byUpstreamName;
 
     private NamespacedCatalog(IReadOnlyList<CatalogEntry<TItem>> entries, IReadOnlyList<NameCollision> collisions)
     {
         Entries = entries;
         Collisions = collisions;
         _byName = entries.ToFrozenDictionary(e => e.ExposedName, StringComparer.Ordinal);
+        _byUpstreamName = entries.GroupBy(e => e.OriginalName, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
     }
 
     /// <summary>Gets an empty catalog.</summary>
@@ -63,6 +65,47 @@ public sealed class NamespacedCatalog<TItem>
 
     /// <summary>Finds the entry exposed as <paramref name="exposedName"/>.</summary>
     public bool TryResolve(string exposedName, out CatalogEntry<TItem> entry) => _byName.TryGetValue(exposedName, out entry!);
+
+    /// <summary>
+    /// Finds the entry an agent means by <paramref name="name"/> when none is exposed under it: the one entry the grants
+    /// allow whose upstream name it is. An MCP App calls its server's tools by the names that server gave them, through
+    /// a host that knows only the gateway. Null when no granted entry has that upstream name, or when several do:
+    /// <paramref name="candidates"/> then lists their exposed names (the name alone does not say which server is meant).
+    /// Only granted entries count, so the answer never tells an agent about a tool it may not call.
+    /// </summary>
+    public CatalogEntry<TItem>? ResolveUpstreamName(string name, GrantSet grants, DateTimeOffset now, out IReadOnlyList<string> candidates)
+    {
+        candidates = [];
+        if (!_byUpstreamName.TryGetValue(name, out var named))
+        {
+            return null;
+        }
+
+        CatalogEntry<TItem>? found = null;
+        List<string>? several = null;
+        foreach (var entry in named)
+        {
+            if (!grants.Allows(entry.Server, entry.OriginalName, entry.Class, now))
+            {
+                continue;
+            }
+
+            if (found is not null)
+            {
+                (several ??= [found.ExposedName]).Add(entry.ExposedName);
+            }
+
+            found ??= entry;
+        }
+
+        if (several is not null)
+        {
+            candidates = several;
+            return null;
+        }
+
+        return found;
+    }
 
     /// <summary>Returns the entries the grants allow at <paramref name="now"/> (tool and class), in catalog order.</summary>
     public IEnumerable<CatalogEntry<TItem>> VisibleTo(GrantSet grants, DateTimeOffset now) => Entries.Where(e => grants.Allows(e.Server, e.OriginalName, e.Class, now));

@@ -26,6 +26,10 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
     /// <summary>The message of every refusal that must not reveal whether a tool exists.</summary>
     public static string UnknownTool(string name) => $"Unknown tool: '{name}'.";
 
+    /// <summary>The refusal of an upstream name that several granted servers' tools have.</summary>
+    public static string AmbiguousTool(string name, IReadOnlyList<string> candidates) =>
+        $"Unknown tool: '{name}'. Several servers have a tool of that name; call it as {string.Join(" or ", candidates.Take(8).Select(c => $"'{c}'"))}.";
+
     /// <summary>Runs one tool call through the pipeline.</summary>
     /// <param name="call">The call as the agent made it.</param>
     /// <param name="forwarder">The port to the upstreams: the catalog, the forward, and what is known of results.</param>
@@ -72,11 +76,20 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             return new ToolCallOutcome<TResult>(default, Refusal.Unavailable, unavailable);
         }
 
+        // Else the upstream's own name of one granted tool (an MCP App calls its server's tools so); recorded under the
+        // name the tool is exposed as, like any other call of it.
+        IReadOnlyList<string> candidates = [];
+        if (entry is null && forwarder.Tools.ResolveUpstreamName(toolName, agent.Grants, started, out candidates) is { } byUpstreamName)
+        {
+            entry = byUpstreamName;
+            record = record with { Tool = call.VirtualServer is { } view ? $"{view}/{entry.ExposedName}" : entry.ExposedName };
+        }
+
         // Resolve and check the grant. An ungranted tool gets the same answer as an unknown one: the agent never
         // learns the names of tools it may not call.
         if (entry is null || !agent.Grants.Allows(entry.Server, entry.OriginalName, entry.Class, started))
         {
-            var message = UnknownTool(toolName);
+            var message = candidates.Count > 1 ? AmbiguousTool(toolName, candidates) : UnknownTool(toolName);
             await FinishAsync(span, record with { Server = entry?.Server, Error = message }, CancellationToken.None);
             return new ToolCallOutcome<TResult>(default, Refusal.UnknownTool, message);
         }

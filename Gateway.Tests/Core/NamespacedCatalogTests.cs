@@ -55,4 +55,24 @@ public sealed class NamespacedCatalogTests
         Assert.Equal(["gh_list_issues"], catalog.VisibleTo(grants, Now).Select(e => e.ExposedName));
         Assert.Empty(catalog.VisibleTo(GrantSet.None, Now));
     }
+
+    [Fact]
+    public void AnUpstreamName_ResolvesToTheOneGrantedToolOfThatName_AndSeveralAreNamedInstead()
+    {
+        var catalog = NamespacedCatalog<string>.Build([Server("apps-a", "apps-a__", "show_widget", "list"), Server("apps-b", "apps-b__", "show_widget"), Server("secret", "secret__", "hidden")]);
+        GrantSet Grants(params string[] grants) => GrantSet.Parse(grants, new List<string>());
+
+        // One granted server has it: that tool.
+        Assert.Equal("apps-a__show_widget", catalog.ResolveUpstreamName("show_widget", Grants("apps-a/*"), Now, out var none)?.ExposedName);
+        Assert.Empty(none);
+
+        // Two granted servers have it: neither, and both exposed names to choose from.
+        Assert.Null(catalog.ResolveUpstreamName("show_widget", Grants("apps-a/*", "apps-b/*"), Now, out var both));
+        Assert.Equal(["apps-a__show_widget", "apps-b__show_widget"], both);
+
+        // A tool the agent may not call is not found this way, nor named.
+        Assert.Null(catalog.ResolveUpstreamName("hidden", Grants("apps-a/*"), Now, out var hidden));
+        Assert.Empty(hidden);
+        Assert.Null(catalog.ResolveUpstreamName("nothing", Grants("*/*"), Now, out _));
+    }
 }

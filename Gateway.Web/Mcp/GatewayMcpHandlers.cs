@@ -105,7 +105,10 @@ internal sealed partial class GatewayMcpHandlers(
         // SEP-2243 headers agree with the arguments they mirror (checked only for a tool the agent may call, so a
         // header error never tells it about a tool it may not see).
         AgentHeaders.Taken? agentHeaders = null;
-        if (tools.TryResolve(call.Name, out var named) && agent.Grants.Allows(named.Server, named.OriginalName, named.Class, time.GetUtcNow()))
+        // The tool exposed under the name, else the one granted tool whose upstream name it is (an MCP App's call), as the pipeline resolves it.
+        var now = time.GetUtcNow();
+        var named = tools.TryResolve(call.Name, out var exact) ? exact : tools.ResolveUpstreamName(call.Name, agent.Grants, now, out _);
+        if (named is not null && agent.Grants.Allows(named.Server, named.OriginalName, named.Class, now))
         {
             // Through call_tool the agent saw call_tool's schema, which mirrors nothing in headers.
             if (!searching)

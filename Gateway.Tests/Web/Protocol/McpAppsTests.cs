@@ -122,4 +122,31 @@ public sealed class McpAppsTests
         // carries the agent's own declaration (here: none).
         Assert.Equal(revision == "2025-11-25" ? AppTools.ExtensionId : string.Empty, seen);
     }
+
+    /// <summary>
+    /// An app calls its server's tools by the names that server gave them (the host knows only the gateway): the one
+    /// granted tool of that upstream name is called and recorded under its exposed name; when several granted servers
+    /// have it, the agent is told which names to use.
+    /// </summary>
+    [Fact]
+    public async Task AnAppsCallByItsServersOwnToolName_ReachesTheOneGrantedTool_AndSeveralAreNamed()
+    {
+        const string OtherKey = "mcp-apps-both-agent-key-01";
+        await using var gateway = await GatewayHost.StartAsync(Merge(AppServer("apps-a"), AppServer("apps-b"), Agent("agent", Key, "apps-a/*"), Agent("both", OtherKey, "*/*")));
+        await gateway.WaitForToolAsync("apps-a__show_widget");
+        await gateway.WaitForToolAsync("apps-b__show_widget");
+
+        await using (var client = await gateway.ConnectAsync(Key, "2025-11-25"))
+        {
+            var result = await client.CallToolAsync("show_widget", cancellationToken: TestContext.Timeout);
+            Assert.Equal("widget data from apps-a", Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+        }
+
+        var trail = await gateway.AuditTrailAsync();
+        Assert.Contains(trail, e => e.Record.Kind == Gateway.Core.Audit.AuditKinds.ToolCall && e.Record.Tool == "apps-a__show_widget" && e.Record.Actor == "agent" && e.Record.Outcome == Gateway.Core.Audit.AuditOutcomes.Ok);
+
+        await using var both = await gateway.ConnectAsync(OtherKey, "2025-11-25");
+        var refused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => both.CallToolAsync("show_widget", cancellationToken: TestContext.Timeout).AsTask());
+        Assert.Contains("Several servers have a tool of that name; call it as 'apps-a__show_widget' or 'apps-b__show_widget'.", refused.Message, StringComparison.Ordinal);
+    }
 }
