@@ -8,14 +8,15 @@ namespace Gateway.Web.Limits;
 /// <summary>
 /// Bounds the requests other than <c>tools/call</c> an agent sends (lists, <c>resources/read</c>, <c>prompts/get</c>,
 /// completion, <c>tasks/*</c>, subscriptions, <c>ping</c>, ...): at most <see cref="LimitOptions.OtherRequestsPerMinute"/>
-/// per agent in a one-minute window from its first request, on each instance. Tool calls have their own limits (the
+/// per agent (per agent and user for a call made on a user's behalf: one agent profile may serve many users) in a
+/// one-minute window from its first request, on each instance. Tool calls have their own limits (the
 /// audit counts them); these requests are not audited, yet many reach an upstream with the gateway's credential, so
 /// an agent looping on them would otherwise load the upstream without bound. A bound, not a quota: counted in memory,
 /// never exchanged between instances, nothing per request beyond one lookup.
 /// </summary>
 internal sealed class OtherRequestRate
 {
-    /// <summary>The agents counted at once; a new agent over it waits for ended windows to be swept (bounded memory).</summary>
+    /// <summary>The agents (and agent-user pairs) counted at once; a new one over it waits for ended windows to be swept (bounded memory).</summary>
     public const int MaxAgents = 100_000;
 
     /// <summary>The limit's name in <c>data.limit</c>.</summary>
@@ -42,11 +43,12 @@ internal sealed class OtherRequestRate
         if (context.JsonRpcMessage is JsonRpcRequest { Method: not RequestMethods.ToolsCall }
             && context.Services?.GetService<OtherRequestRate>() is { _throttle: { } throttle } rate
             && context.User.GetAgent() is { } agent
-            && throttle.Take(agent.Name) is { } wait)
+            && throttle.Take(agent.User is null ? agent.Name : agent.Name + "\n" + agent.User) is { } wait)
         {
             var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
+            var who = agent.User is null ? $"agent '{agent.Name}'" : $"agent '{agent.Name}' for '{agent.User}'";
             return Task.FromException(LimitRefusal.Exception(
-                $"Rate limit reached: agent '{agent.Name}' may send {rate._limit} requests other than tool calls per minute to this instance. Retry after {seconds} s.",
+                $"Rate limit reached: {who} may send {rate._limit} requests other than tool calls per minute to this instance. Retry after {seconds} s.",
                 TimeSpan.FromSeconds(seconds),
                 LimitName));
         }

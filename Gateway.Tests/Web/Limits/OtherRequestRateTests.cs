@@ -1,5 +1,7 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Support;
+using Gateway.Tests.Web.Authentication;
 using static Gateway.Tests.Support.Upstreams;
 
 namespace Gateway.Tests.Web.Limits;
@@ -36,7 +38,8 @@ public sealed class OtherRequestRateTests
         var (_, refused) = await RawMcp.PostAsync(endpoint, Key, "tools/list", []);
         var error = Assert.IsType<JsonObject>(refused["error"]);
         Assert.Equal(-32029, error["code"]!.GetValue<int>());
-        Assert.Equal("Rate limit reached: agent 'looping' may send 4 requests other than tool calls per minute to this instance. Retry after 60 s.", error["message"]!.GetValue<string>());
+        // The window began at the first request: a minute, less the time the requests took.
+        Assert.StartsWith("Rate limit reached: agent 'looping' may send 4 requests other than tool calls per minute to this instance. Retry after ", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("otherRequestsPerMinute", error["data"]!["limit"]!.GetValue<string>());
         Assert.InRange(error["data"]!["retryAfterSeconds"]!.GetValue<int>(), 1, 60);
 
@@ -55,5 +58,44 @@ public sealed class OtherRequestRateTests
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayHost.StartAsync(new Dictionary<string, string?> { ["Gateway:Limits:OtherRequestsPerMinute"] = value }));
         Assert.Contains("Gateway:Limits:OtherRequestsPerMinute must be 0 (unlimited) or a whole number", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UsersOfOneAgentProfile_EachHaveTheirOwnWindow()
+    {
+        await using var idp = await TestEnterpriseIdp.StartAsync();
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            AuthorizationServerTests.Settings(),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:AgentOAuth:AuthorizationServer:IdentityAssertionIssuers:0"] = idp.Issuer,
+                ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+                ["Gateway:Limits:OtherRequestsPerMinute"] = "2",
+            }));
+        var clientId = await OAuthFlow.RegisterAsync(gateway.BaseUri);
+
+        async Task<string> TokenOfAsync(string subject)
+        {
+            var (status, body) = await OAuthFlow.TokenAsync(gateway.BaseUri, new()
+            {
+                ["grant_type"] = "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                ["client_id"] = clientId,
+                ["assertion"] = idp.Assertion(subject, clientId, gateway.BaseUri.ToString(), gateway.McpUri.ToString()),
+            });
+            Assert.True(status == HttpStatusCode.OK, body.ToString());
+            return body.GetProperty("access_token").GetString()!;
+        }
+
+        var (ulla, uwe) = (await TokenOfAsync("ulla"), await TokenOfAsync("uwe"));
+        await RawMcp.ResultAsync(gateway.McpUri, ulla, "tools/list", []);
+        await RawMcp.ResultAsync(gateway.McpUri, ulla, "prompts/list", []);
+        var (_, refused) = await RawMcp.PostAsync(gateway.McpUri, ulla, "tools/list", []);
+        Assert.StartsWith(
+            $"Rate limit reached: agent 'oauth-agents' for 'ulla@{new Uri(idp.Issuer).Authority}' may send 2 requests other than tool calls per minute to this instance. Retry after ",
+            refused["error"]?["message"]?.GetValue<string>(),
+            StringComparison.Ordinal);
+
+        // Another user of the same agent profile is not held by ulla's window.
+        Assert.NotNull((await RawMcp.ResultAsync(gateway.McpUri, uwe, "tools/list", []))["tools"]);
     }
 }
