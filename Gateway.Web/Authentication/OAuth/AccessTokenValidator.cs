@@ -50,35 +50,9 @@ internal sealed partial class AccessTokenValidator : IDisposable
     /// <summary>Validates <paramref name="token"/>; the result carries the token's claims or why it was refused.</summary>
     public async Task<AccessTokenCheck> ValidateAsync(string token, CancellationToken cancellationToken)
     {
-        if (token.Length > AgentOAuthSettings.MaxTokenLength)
+        if (SignedJwt.Read(_handler, token, AgentOAuthSettings.MaxTokenLength, "token", "Encrypted tokens are not accepted; the issuer must sign access tokens for this resource without encrypting them.", out var refusal) is not { } jwt)
         {
-            return AccessTokenCheck.Refused($"The token is longer than {AgentOAuthSettings.MaxTokenLength} characters.");
-        }
-
-        if (!_handler.CanReadToken(token))
-        {
-            return AccessTokenCheck.Refused("The token is not a JWT.");
-        }
-
-        JsonWebToken jwt;
-        try
-        {
-            jwt = _handler.ReadJsonWebToken(token);
-        }
-        catch (ArgumentException)
-        {
-            return AccessTokenCheck.Refused("The token is not a JWT.");
-        }
-
-        if (jwt.IsEncrypted)
-        {
-            return AccessTokenCheck.Refused("Encrypted tokens are not accepted; the issuer must sign access tokens for this resource without encrypting them.");
-        }
-
-        if (!JwtAlgorithms.Asymmetric.Contains(jwt.Alg, StringComparer.Ordinal))
-        {
-            // alg "none", symmetric algorithms (a public key used as an HMAC secret) and anything unknown.
-            return AccessTokenCheck.Refused("The token's signing algorithm is not accepted.");
+            return AccessTokenCheck.Refused(refusal!);
         }
 
         var result = await IssuerKeys.ValidateAsync(_handler, jwt, _configuration, Parameters, reason => LogMetadataUnavailable(_logger, _issuer.Url, reason), cancellationToken);

@@ -64,34 +64,9 @@ internal sealed partial class BackChannelLogout : IDisposable
             return "The request has no logout_token.";
         }
 
-        if (token.Length > MaxTokenLength)
+        if (SignedJwt.Read(_handler, token, MaxTokenLength, "logout token", "Encrypted logout tokens are not accepted.", out var unreadable) is not { } jwt)
         {
-            return $"The logout token is longer than {MaxTokenLength} characters.";
-        }
-
-        if (!_handler.CanReadToken(token))
-        {
-            return "The logout token is not a JWT.";
-        }
-
-        JsonWebToken jwt;
-        try
-        {
-            jwt = _handler.ReadJsonWebToken(token);
-        }
-        catch (ArgumentException)
-        {
-            return "The logout token is not a JWT.";
-        }
-
-        if (jwt.IsEncrypted)
-        {
-            return "Encrypted logout tokens are not accepted.";
-        }
-
-        if (!JwtAlgorithms.Asymmetric.Contains(jwt.Alg, StringComparer.Ordinal))
-        {
-            return "The logout token's signing algorithm is not accepted.";
+            return unreadable;
         }
 
         if (jwt.Typ is { Length: > 0 } typ && typ != "logout+jwt" && typ != "JWT")

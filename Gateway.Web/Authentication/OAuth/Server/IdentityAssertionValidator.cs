@@ -55,35 +55,14 @@ internal sealed partial class IdentityAssertionValidator : IDisposable
             return IdentityAssertionCheck.Refused("The request has no assertion.");
         }
 
-        if (assertion.Length > AgentOAuthSettings.MaxTokenLength)
+        if (SignedJwt.Read(_handler, assertion, AgentOAuthSettings.MaxTokenLength, "assertion", "Encrypted assertions are not accepted.", out var refusal) is not { } jwt)
         {
-            return IdentityAssertionCheck.Refused($"The assertion is longer than {AgentOAuthSettings.MaxTokenLength} characters.");
-        }
-
-        JsonWebToken jwt;
-        try
-        {
-            jwt = _handler.ReadJsonWebToken(assertion);
-        }
-        catch (ArgumentException)
-        {
-            return IdentityAssertionCheck.Refused("The assertion is not a JWT.");
-        }
-
-        if (jwt.IsEncrypted)
-        {
-            return IdentityAssertionCheck.Refused("Encrypted assertions are not accepted.");
+            return IdentityAssertionCheck.Refused(refusal!);
         }
 
         if (!string.Equals(jwt.Typ, Type, StringComparison.OrdinalIgnoreCase))
         {
             return IdentityAssertionCheck.Refused($"The assertion is not an identity assertion grant (typ {Type}).");
-        }
-
-        if (!JwtAlgorithms.Asymmetric.Contains(jwt.Alg, StringComparer.Ordinal))
-        {
-            // alg "none", symmetric algorithms (a public key used as an HMAC secret) and anything unknown.
-            return IdentityAssertionCheck.Refused("The assertion's signing algorithm is not accepted.");
         }
 
         var trusted = jwt.Issuer is { Length: > 0 } named
