@@ -23,7 +23,7 @@ public sealed class IdentityAssertionGrantTests
 {
     private const string GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-    private static Dictionary<string, string?> Settings(TestEnterpriseIdp idp) => Merge(
+    internal static Dictionary<string, string?> Settings(TestEnterpriseIdp idp) => Merge(
         AuthorizationServerTests.Settings(),
         new Dictionary<string, string?>
         {
@@ -31,7 +31,7 @@ public sealed class IdentityAssertionGrantTests
             ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
         });
 
-    private static Task<(HttpStatusCode Status, JsonElement Body)> RedeemAssertionAsync(GatewayHost gateway, string clientId, string assertion, string? scope = null)
+    internal static Task<(HttpStatusCode Status, JsonElement Body)> RedeemAssertionAsync(GatewayHost gateway, string clientId, string assertion, string? scope = null)
     {
         var form = new Dictionary<string, string> { ["grant_type"] = GrantType, ["client_id"] = clientId, ["assertion"] = assertion };
         if (scope is not null)

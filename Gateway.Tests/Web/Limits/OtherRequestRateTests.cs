@@ -65,23 +65,13 @@ public sealed class OtherRequestRateTests
     {
         await using var idp = await TestEnterpriseIdp.StartAsync();
         await using var gateway = await GatewayHost.StartAsync(Merge(
-            AuthorizationServerTests.Settings(),
-            new Dictionary<string, string?>
-            {
-                ["Gateway:AgentOAuth:AuthorizationServer:IdentityAssertionIssuers:0"] = idp.Issuer,
-                ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
-                ["Gateway:Limits:OtherRequestsPerMinute"] = "2",
-            }));
+            IdentityAssertionGrantTests.Settings(idp),
+            new Dictionary<string, string?> { ["Gateway:Limits:OtherRequestsPerMinute"] = "2" }));
         var clientId = await OAuthFlow.RegisterAsync(gateway.BaseUri);
 
         async Task<string> TokenOfAsync(string subject)
         {
-            var (status, body) = await OAuthFlow.TokenAsync(gateway.BaseUri, new()
-            {
-                ["grant_type"] = "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                ["client_id"] = clientId,
-                ["assertion"] = idp.Assertion(subject, clientId, gateway.BaseUri.ToString(), gateway.McpUri.ToString()),
-            });
+            var (status, body) = await IdentityAssertionGrantTests.RedeemAssertionAsync(gateway, clientId, idp.Assertion(subject, clientId, gateway.BaseUri.ToString(), gateway.McpUri.ToString()));
             Assert.True(status == HttpStatusCode.OK, body.ToString());
             return body.GetProperty("access_token").GetString()!;
         }
