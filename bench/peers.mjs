@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { processes } from './lib/processes.mjs';
@@ -26,7 +27,7 @@ const cfg = {
   n: int('n', 2000), warmup: int('warmup', 200), warmupSeconds: int('warmup-seconds', 15), seconds: Number(opt('seconds', 5)),
   levels: opt('levels', '1,8,32,128').split(',').filter(Boolean).map(Number),
   fsyncN: int('fsync-n', 2000), json: opt('json'),
-  tmp: opt('tmp'), gatewayDll: opt('gateway-dll'), seEntry: opt('se-entry'), peersDir: opt('peers-dir'),
+  tmp: opt('tmp'), gatewayDll: opt('gateway-dll'), floorYarpDll: opt('floor-yarp-dll'), seEntry: opt('se-entry'), peersDir: opt('peers-dir'),
   readyTimeout: int('ready-timeout', 90), callTimeout: int('call-timeout', 15),
   only: opt('only'),
 };
@@ -379,6 +380,20 @@ function buildTargets(ports) {
     });
   }
 
+  // Two floors: bare proxies with no MCP processing at all, one per runtime. They are not peers (nothing governs,
+  // nothing is parsed): they say what the hop alone costs on this machine, so the gateway's own work is the gap between
+  // it and floor-yarp (the same runtime, Kestrel in and SocketsHttpHandler out), and a Node peer's is its gap to floor-node.
+  if (wanted('floor-yarp') && cfg.floorYarpDll) list.push({ name: 'floor-yarp', kind: 'http', tool: 'echo', base: direct, floor: true,
+    url: `http://127.0.0.1:${ports['floor-yarp']}/mcp`,
+    via: 'bench/Floor.Yarp: Kestrel + YARP\'s forwarder, bytes passed through unchanged -> server-everything streamable HTTP (no MCP processing)',
+    launch: () => start('floor-yarp', 'dotnet', [cfg.floorYarpDll, `--urls=http://127.0.0.1:${ports['floor-yarp']}`, `--Upstream=http://127.0.0.1:${up}/`],
+      { cwd: path.dirname(cfg.floorYarpDll) }) });
+  if (wanted('floor-node')) list.push({ name: 'floor-node', kind: 'http', tool: 'echo', base: direct, floor: true,
+    url: `http://127.0.0.1:${ports['floor-node']}/mcp`,
+    via: 'bench/lib/floor-proxy.mjs: node:http in, node:http keep-alive agent out, bodies piped unchanged -> server-everything streamable HTTP (no MCP processing)',
+    launch: () => start('floor-node', process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'floor-proxy.mjs'),
+      String(ports['floor-node']), `http://127.0.0.1:${up}`], { env: preload }) });
+
   const peer = (name, target, launch) => { if (wanted(name)) list.push({ name, kind: 'http', tool: 'echo', base: direct, ...target, launch }); };
 
   peer('supergateway', { url: `http://127.0.0.1:${ports.supergateway}/mcp`, base: directStdio,
@@ -559,7 +574,7 @@ async function main() {
   console.log(`uptime at start: ${upStart}`);
 
   fs.writeFileSync(path.join(cfg.tmp, 'loopback.cjs'), LOOPBACK_PRELOAD);
-  const names = ['upstream', 'gateway-default', 'gateway-process', 'gateway-stdio-default', 'gateway-stdio-process', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic'];
+  const names = ['upstream', 'gateway-default', 'gateway-process', 'gateway-stdio-default', 'gateway-stdio-process', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic', 'floor-yarp', 'floor-node'];
   const ports = Object.fromEntries((await freePorts(names.length)).map((p, i) => [names[i], p]));
 
   const upstream = start('server-everything', process.execPath, ['--require', path.join(cfg.tmp, 'loopback.cjs'), cfg.seEntry, 'streamableHttp'],
@@ -672,8 +687,18 @@ async function main() {
       console.log(`  ${padR(t.name, 21)} ${t.added ? `added p50 ${f(t.added.p50)} ms: ${t.added.p50 <= bar ? 'meets it' : `misses it by ${f(t.added.p50 - bar)} ms`}` : 'not measured'}`);
     }
   }
+  // The hop alone: what each HTTP-wired gateway target adds beyond the bare .NET proxy in the same run (its own work:
+  // MCP parsing, identity, policy, audit, guard), and each Node peer beyond the bare Node proxy.
+  const floorOf = (x) => targets.find((t) => t.floor && t.added && t.base === x.base && t.name === (x.dataDir ? 'floor-yarp' : 'floor-node'));
+  const overFloor = targets.filter((x) => !x.baseline && !x.floor && x.added && floorOf(x));
+  if (overFloor.length) console.log('over the bare proxy of its runtime (added p50 minus the floor\'s, same baseline):');
+  for (const x of overFloor) {
+    const fl = floorOf(x);
+    (report.overFloor ??= {})[x.name] = { floor: fl.name, floorAddedP50: fl.added.p50, addedP50: x.added.p50, overFloorP50: x.added.p50 - fl.added.p50 };
+    console.log(`  ${padR(x.name, 21)} ${sgn(x.added.p50)} - ${fl.name} ${sgn(fl.added.p50)} = ${sgn(x.added.p50 - fl.added.p50)} ms`);
+  }
   // Like for like: each gateway target against the peers measured on the same baseline (wired the same way).
-  const peers = targets.filter((x) => !x.baseline && !x.dataDir);
+  const peers = targets.filter((x) => !x.baseline && !x.dataDir && !x.floor);
   const gateways = targets.filter((x) => x.dataDir && x.latency?.n);
   if (gateways.length && peers.length) console.log('like for like (same baseline): added p50 below each peer\'s? calls/s above each peer\'s per level?');
   for (const g of gateways) {

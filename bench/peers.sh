@@ -3,10 +3,11 @@
 # passthrough), all in front of the same @modelcontextprotocol/server-everything, in one interleaved run.
 #
 # Usage: bench/peers.sh [--n 2000] [--warmup 200] [--warmup-seconds 15] [--seconds 5] [--levels 1,8,32,128] [--fsync-n 2000]
-#                       [--only direct,gateway,supergateway,mcp-proxy,mcp-hub,civic] [--json FILE] [--keep-tmp]
+#                       [--only direct,gateway,supergateway,mcp-proxy,mcp-hub,civic,floor] [--json FILE] [--keep-tmp]
 #   --only      targets to run (direct and direct-stdio always run: they are the baselines); "gateway" means
 #               gateway-default, gateway-process (upstream over HTTP), gateway-stdio-default and gateway-stdio-process
-#               (upstream over stdio, as mcp-proxy and supergateway reach it); "gateway-stdio" means the last two
+#               (upstream over stdio, as mcp-proxy and supergateway reach it); "gateway-stdio" means the last two;
+#               "floor" means floor-yarp and floor-node, bare proxies with no MCP processing (the hop alone, per runtime)
 #   --warmup-seconds  a closed loop of 8 sessions per target before the latency phase (not measured; 0: none), so
 #               every target is measured warm (a .NET process tiers its code up over its first minute of load)
 #   --json      also write every figure to FILE
@@ -27,7 +28,7 @@ PEERS=(supergateway@4.0.0 mcp-proxy@6.7.19 mcp-hub@4.2.1 @civic/passthrough-mcp-
 SE_VERSION=2026.8.31
 
 N=2000 WARMUP=200 WARMUP_SECONDS=15 SECONDS_PER_LEVEL=5 LEVELS=1,8,32,128 FSYNC_N=2000 ONLY="" JSON="" KEEP_TMP=0
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "peers.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,7 +55,7 @@ selected() {
   return 1
 }
 for name in ${ONLY//,/ }; do
-  case "$name" in direct|gateway|gateway-default|gateway-process|gateway-stdio|gateway-stdio-default|gateway-stdio-process|supergateway|mcp-proxy|mcp-hub|civic) ;;
+  case "$name" in direct|gateway|gateway-default|gateway-process|gateway-stdio|gateway-stdio-default|gateway-stdio-process|supergateway|mcp-proxy|mcp-hub|civic|floor|floor-yarp|floor-node) ;;
     *) echo "peers.sh: unknown target '$name' in --only" >&2; exit 2;; esac
 done
 
@@ -79,6 +80,14 @@ if selected gateway-default || selected gateway-process || selected gateway-stdi
   bench_gateway_dll
 fi
 
+# ---- the .NET floor: bench/Floor.Yarp published the same way as the gateway
+if selected floor-yarp; then
+  FLOOR_YARP_DLL="$REPO/bench/.publish/floor-yarp/Floor.Yarp.dll"
+  echo "publishing $REPO/bench/Floor.Yarp (Release, ReadyToRun) to $(dirname "$FLOOR_YARP_DLL")"
+  dotnet publish "$REPO/bench/Floor.Yarp" -c Release -r linux-x64 --self-contained false -o "$(dirname "$FLOOR_YARP_DLL")" -nologo -v quiet >&2 \
+    || { echo "$PROG: publishing bench/Floor.Yarp failed" >&2; exit 1; }
+fi
+
 # ---- run: peers.mjs starts and stops every process; the trap catches what it could not (killed, crashed).
 # (supergateway starts its stdio servers in process groups of their own: the mark finds them)
 bench_run_folder mcp-gateway-bench
@@ -86,6 +95,7 @@ bench_run_folder mcp-gateway-bench
 args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --peers-dir "$PEERS_DIR" --n "$N" --warmup "$WARMUP" --warmup-seconds "$WARMUP_SECONDS" --seconds "$SECONDS_PER_LEVEL"
   --levels "$LEVELS" --fsync-n "$FSYNC_N")
 [ -n "${GATEWAY_DLL:-}" ] && args+=(--gateway-dll "$GATEWAY_DLL")
+[ -n "${FLOOR_YARP_DLL:-}" ] && args+=(--floor-yarp-dll "$FLOOR_YARP_DLL")
 [ -n "$ONLY" ] && args+=(--only "$ONLY")
 [ -n "$JSON" ] && args+=(--json "$JSON")
 rc=0
