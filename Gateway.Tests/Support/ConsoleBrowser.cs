@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using Gateway.Web.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,9 +12,16 @@ namespace Gateway.Tests.Support;
 /// </summary>
 internal sealed partial class ConsoleBrowser : IDisposable
 {
-    private ConsoleBrowser(Uri baseUri)
+    private ConsoleBrowser(Uri baseUri, X509Certificate2? trusted = null)
     {
-        Client = new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false }) { BaseAddress = baseUri };
+        var handler = new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false };
+        if (trusted is not null)
+        {
+            // A gateway served over HTTPS with a test certificate: that one certificate, nothing else.
+            handler.ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate?.RawData.AsSpan().SequenceEqual(trusted.RawData) == true;
+        }
+
+        Client = new HttpClient(handler) { BaseAddress = baseUri };
     }
 
     public CookieContainer Cookies { get; } = new();
@@ -21,6 +29,9 @@ internal sealed partial class ConsoleBrowser : IDisposable
     public HttpClient Client { get; }
 
     public static ConsoleBrowser For(GatewayHost gateway) => new(gateway.BaseUri);
+
+    /// <summary>A browser for a gateway served over HTTPS with <paramref name="certificate"/>.</summary>
+    public static ConsoleBrowser For(GatewayHost gateway, X509Certificate2 certificate) => new(gateway.BaseUri, certificate);
 
     /// <summary>Signs in as the bootstrap admin and replaces its one-time password (or signs in with the replaced one).</summary>
     public async Task SignInAsAdminAsync()

@@ -16,7 +16,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// </summary>
 internal static class ConsoleIdentityExtensions
 {
-    /// <summary>The console's sign-in cookie (also named in the API's OpenAPI document).</summary>
+    /// <summary>
+    /// The console's sign-in cookie (also named in the API's OpenAPI document); <c>__Host-</c>-prefixed over HTTPS
+    /// (<see cref="ConsoleCookieManager"/>).
+    /// </summary>
     public const string CookieName = "mcpgw.console";
 
     public static IServiceCollection AddConsoleIdentity(this IServiceCollection services, IConfiguration configuration)
@@ -46,6 +49,7 @@ internal static class ConsoleIdentityExtensions
                 // cookie. Cross-site POSTs (the CSRF case) still go without it, and every form has an antiforgery token.
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.CookieManager = new ConsoleCookieManager(new ChunkingCookieManager());
                 o.ExpireTimeSpan = TimeSpan.FromHours(8);
                 o.SlidingExpiration = false;
                 o.EventsType = typeof(ConsoleCookieEvents);
