@@ -3,6 +3,7 @@ using Gateway.Web.Authentication;
 using Gateway.Web.Authentication.OAuth;
 using Gateway.Web.Console;
 using Gateway.Web.Credentials.OAuth;
+using Gateway.Web.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -25,7 +26,8 @@ internal static class OAuthEndpoints
 
     /// <summary>
     /// The callback is reached by the admin's (or the connecting user's) browser, without the admin key: the single-use
-    /// state binds it to the flow, and a user's connection also to that user's console sign-in.
+    /// state binds it to the flow, and a flow a console user started (a user's connection, or an admin's authorization
+    /// from the console or with their cookie) also to that user's console sign-in.
     /// </summary>
     public static void MapOAuthCallback(this WebApplication app) =>
         app.MapGet(AuthorizationCodeFlow.CallbackPath, CallbackAsync).AllowAnonymous().ExcludeFromDescription();
@@ -53,7 +55,7 @@ internal static class OAuthEndpoints
             // The console user of this browser (the cookie comes along: a top-level GET redirect, SameSite=Lax).
             var console = await context.AuthenticateAsync(ConsoleDefaults.Scheme);
             var browserUser = console.Succeeded ? UserConnectEndpoint.UserOf(console.Principal, oauth) : null;
-            var (server, user) = await flow.CompleteAsync(context.Request.Query, browserUser, ct);
+            var (server, user) = await flow.CompleteAsync(context.Request.Query, browserUser, console.Succeeded ? console.Principal.GetUserId() : null, ct);
             return Results.Text(user is null
                 ? $"Authorized: the refresh token of '{server}' is stored and the server reconnects with it. You can close this page."
                 : $"Connected: calls to '{server}' made for {user} now use this account. You can close this page.");

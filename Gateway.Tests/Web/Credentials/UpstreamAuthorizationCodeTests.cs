@@ -68,6 +68,60 @@ public sealed class UpstreamAuthorizationCodeTests
         }
     }
 
+    [Fact]
+    public async Task StartedByAConsoleUser_CompletesOnlyInThatUsersBrowser()
+    {
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("coded", gate: gate);
+        await using var running = upstream;
+        gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { tokens.Issuer } });
+        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Gateway:OAuth:AllowHttp"] = "true",
+            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
+        });
+        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "coded", transport = "http", url }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using var admin = ConsoleBrowser.For(gateway);
+        await admin.SignInAsAdminAsync();
+        using var colleague = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "colleague", Gateway.Core.Identity.ConsoleRoles.Admin);
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var upstreamSignIn = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        await tokens.RegisterCodeClientAsync(ClientSecret, new Uri(gateway.BaseUri, "/oauth/callback").ToString());
+
+        // The admin starts it with their console sign-in; the URL is then completed elsewhere: in a browser signed in
+        // to no console, and in a colleague's. Both are refused, and each spends its state.
+        foreach (var elsewhere in new[] { anonymous, colleague.Client })
+        {
+            var started = await StartAsync(admin.Client);
+            var callback = await AuthorizeAsync(upstreamSignIn, started);
+            using var refused = await elsewhere.GetAsync(new Uri(gateway.BaseUri, callback), TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("started by another console user", await refused.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+            using var thenByTheAdmin = await admin.Client.GetAsync(callback, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.BadRequest, thenByTheAdmin.StatusCode);
+        }
+
+        var stored = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/coded", TestContext.Timeout);
+        Assert.Equal(JsonValueKind.Null, stored.GetProperty("credential").ValueKind);
+
+        // In the admin's own browser it completes.
+        var own = await StartAsync(admin.Client);
+        var back = await AuthorizeAsync(upstreamSignIn, own);
+        using (var done = await admin.Client.GetAsync(back, TestContext.Timeout))
+        {
+            Assert.True(done.StatusCode == HttpStatusCode.OK, await done.Content.ReadAsStringAsync(TestContext.Timeout));
+        }
+
+        var described = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/coded", TestContext.Timeout);
+        Assert.Equal("refreshToken", described.GetProperty("credential").GetProperty("kind").GetString());
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Gateway.Tests.Data.DatabaseEngines.Both), MemberType = typeof(Gateway.Tests.Data.DatabaseEngines))]
     public async Task TheCallback_MayReachAnotherInstance_WhichCompletesIt_AndItsStateOpensOnceAcrossThem(Gateway.Data.DatabaseProvider provider)
@@ -133,9 +187,12 @@ public sealed class UpstreamAuthorizationCodeTests
         Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
     }
 
-    private static async Task<JsonElement> StartAsync(GatewayHost gateway)
+    private static Task<JsonElement> StartAsync(GatewayHost gateway) => StartAsync(gateway.Admin);
+
+    /// <summary>Starts the flow with the admin key, or with a console user's cookie (the client's).</summary>
+    private static async Task<JsonElement> StartAsync(HttpClient admin)
     {
-        using var response = await gateway.Admin.PostAsJsonAsync("/api/v1/servers/coded/oauth/authorize", new { clientId = "gateway-code", clientSecret = ClientSecret }, TestContext.Timeout);
+        using var response = await admin.PostAsJsonAsync("/api/v1/servers/coded/oauth/authorize", new { clientId = "gateway-code", clientSecret = ClientSecret }, TestContext.Timeout);
         var body = await response.Content.ReadAsStringAsync(TestContext.Timeout);
         Assert.True(response.IsSuccessStatusCode, body);
         return JsonDocument.Parse(body).RootElement.Clone();

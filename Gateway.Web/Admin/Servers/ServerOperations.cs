@@ -1,6 +1,7 @@
 using Gateway.Core.Credentials;
 using Gateway.Core.Servers;
 using Gateway.Web.Credentials.OAuth;
+using Gateway.Web.Identity;
 using Gateway.Web.Upstreams;
 using Gateway.Web.Validation;
 using ModelContextProtocol.Client;
@@ -172,7 +173,7 @@ internal sealed class ServerOperations(IServerStore store, ServerRegistry regist
     /// </summary>
     public async Task<AdminResult<(Uri Url, DateTimeOffset ExpiresAt)>> StartAuthorizationAsync(string name, AuthorizationStart start, string redirectUri, CancellationToken cancellationToken)
     {
-        var (_, existing, refusal) = await EditableAsync(name, cancellationToken);
+        var (caller, existing, refusal) = await EditableAsync(name, cancellationToken);
         if (refusal is not null)
         {
             return refusal;
@@ -191,7 +192,7 @@ internal sealed class ServerOperations(IServerStore store, ServerRegistry regist
 
         return errors.Count > 0
             ? AdminResult.Invalid(errors, "The authorization cannot start.")
-            : AdminResult.Done(await authorization.StartAsync(existing.Definition, start with { ClientId = start.ClientId!.Trim() }, redirectUri, cancellationToken));
+            : AdminResult.Done(await authorization.StartAsync(existing.Definition, start with { ClientId = start.ClientId!.Trim() }, redirectUri, caller.User.GetUserId(), cancellationToken));
     }
 
     private static AdminResult<StoredServer> Changed(string name, ServerChange result, StoredServer? stored) => result switch

@@ -65,17 +65,21 @@ internal sealed partial class AuthorizationCodeFlow(
 
     private readonly IDataProtector _protector = protection.CreateProtector("Gateway.Credentials.OAuth.AuthorizationState.v1");
 
-    /// <summary>Builds the authorization URL the admin opens; valid for 10 minutes, once.</summary>
-    public Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, CancellationToken cancellationToken) =>
-        StartAsync(server, start, redirectUri, null, cancellationToken);
+    /// <summary>
+    /// Builds the authorization URL the admin opens; valid for 10 minutes, once. Started by a console user
+    /// (<paramref name="consoleUserId"/>), it completes only in a browser signed in to the console as that user; started
+    /// with the admin key, which no browser carries, the single-use state alone binds it.
+    /// </summary>
+    public Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, long? consoleUserId, CancellationToken cancellationToken) =>
+        StartAsync(server, start, redirectUri, null, consoleUserId, cancellationToken);
 
     /// <summary>Builds the authorization URL where <paramref name="user"/> connects their own account, with the server's OAuth client.</summary>
     public Task<(Uri Url, DateTimeOffset ExpiresAt)> StartForUserAsync(ServerDefinition server, string user, string redirectUri, CancellationToken cancellationToken) =>
         server.Credential is { ClientId: { } clientId } client
-            ? StartAsync(server, new AuthorizationStart(clientId, client.Secret, client.Scope, null), redirectUri, user, cancellationToken)
+            ? StartAsync(server, new AuthorizationStart(clientId, client.Secret, client.Scope, null), redirectUri, user, null, cancellationToken)
             : throw new OAuthException($"'{server.Name}' has no OAuth client to connect accounts with.");
 
-    private async Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, string? user, CancellationToken cancellationToken)
+    private async Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, string? user, long? consoleUserId, CancellationToken cancellationToken)
     {
         var metadata = start.AuthorizationServer is { } issuer
             ? await oauth.Discovery.ReadAsync(server.Name, issuer, cancellationToken)
@@ -94,7 +98,7 @@ internal sealed partial class AuthorizationCodeFlow(
         var challenge = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var scope = string.Join(' ', (start.Scope ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Append("offline_access").Distinct(StringComparer.Ordinal));
         var expiresAt = time.GetUtcNow() + Lifetime;
-        var pending = new Pending(Random(), server.Name, server.Url!, metadata.Issuer, metadata.TokenEndpoint, metadata.IssParameterSupported, start with { Scope = scope }, verifier, redirectUri, expiresAt, user);
+        var pending = new Pending(Random(), server.Name, server.Url!, metadata.Issuer, metadata.TokenEndpoint, metadata.IssParameterSupported, start with { Scope = scope }, verifier, redirectUri, expiresAt, user, consoleUserId);
         var state = StatePrefix + Base64Url.EncodeToString(_protector.Protect(JsonSerializer.SerializeToUtf8Bytes(pending)));
         var url = QueryHelpers.AddQueryString(metadata.AuthorizationEndpoint, new Dictionary<string, string?>
         {
@@ -112,10 +116,11 @@ internal sealed partial class AuthorizationCodeFlow(
 
     /// <summary>
     /// Redeems the code of a callback and stores the refresh token (the server's, or the connecting user's); returns the
-    /// server's name and that user. <paramref name="browserUser"/> is the console user signed in where the callback
-    /// arrived: a user's connection completes only in that user's own browser.
+    /// server's name and that user. <paramref name="browserUser"/> and <paramref name="browserConsoleUserId"/> are the
+    /// console user signed in where the callback arrived (as an OAuth user name, and as the console's user id): a user's
+    /// connection completes only in that user's own browser, an authorization a console user started only in theirs.
     /// </summary>
-    public async Task<(string Server, string? User)> CompleteAsync(IQueryCollection query, string? browserUser, CancellationToken cancellationToken)
+    public async Task<(string Server, string? User)> CompleteAsync(IQueryCollection query, string? browserUser, long? browserConsoleUserId, CancellationToken cancellationToken)
     {
         // Single use: taken before anything else is checked, so a replayed or raced callback (on any instance) finds nothing.
         if (Open(query["state"].ToString()) is not { } pending || pending.ExpiresAt < time.GetUtcNow()
@@ -130,6 +135,13 @@ internal sealed partial class AuthorizationCodeFlow(
         if (pending.User is { } owner && !string.Equals(owner, browserUser, StringComparison.Ordinal))
         {
             throw new OAuthException("This account connection was started by another console user, or in another browser: sign in to the console as yourself and open the connect link again.");
+        }
+
+        // Likewise for the server's own credential: a leaked or forwarded authorization URL, completed with someone
+        // else's upstream account, would make every agent's calls to the server act upstream as that account.
+        if (pending.StartedBy is { } starter && starter != browserConsoleUserId)
+        {
+            throw new OAuthException("This authorization was started by another console user, or in another browser: sign in to the console as the admin who started it, or start it again.");
         }
 
         // RFC 9207: compared before anything else of the response is used, error responses included.
@@ -239,7 +251,8 @@ internal sealed partial class AuthorizationCodeFlow(
     /// <summary>
     /// What the callback needs, sealed into the state: the authorization server as discovered at the start (its issuer,
     /// compared with the response's; its token endpoint), the client (an admin's client secret travels encrypted, to the
-    /// authorization server that issued it), the PKCE verifier, and whose account it becomes.
+    /// authorization server that issued it), the PKCE verifier, whose account it becomes, and the console user who
+    /// started it (none when started with the admin key). A state sealed before <c>StartedBy</c> existed opens with none.
     /// </summary>
     private sealed record Pending(
         string Nonce,
@@ -252,5 +265,6 @@ internal sealed partial class AuthorizationCodeFlow(
         string Verifier,
         string RedirectUri,
         DateTimeOffset ExpiresAt,
-        string? User);
+        string? User,
+        long? StartedBy = null);
 }
