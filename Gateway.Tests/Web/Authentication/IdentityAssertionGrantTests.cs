@@ -116,7 +116,10 @@ public sealed class IdentityAssertionGrantTests
             (idp.Assertion("u", clientId, audience, resource, issuedAt: DateTimeOffset.UtcNow.AddMinutes(-9)), "The assertion expired."),
             (idp.Assertion("u", clientId, audience, resource, lifetime: TimeSpan.FromMinutes(11)), "The assertion lives longer than 10 minutes."),
             (idp.Assertion("u", clientId, audience, resource, scope: "mcp admin"), "The assertion allows scope 'admin', which this gateway does not offer."),
-            (idp.Assertion("u", clientId, audience, resource, shape: c => c.Remove("jti")), "The assertion lacks sub, jti or client_id."),
+            (idp.Assertion("u", clientId, audience, resource, shape: c => c.Remove("jti")), "The assertion lacks jti."),
+            (idp.Assertion("u", clientId, audience, resource, shape: c => c["jti"] = ""), "The assertion lacks jti."),
+            (idp.Assertion("u", clientId, audience, resource, shape: c => c["jti"] = new string('j', 2049)), "The assertion's jti is longer than 2048 characters."),
+            (idp.Assertion(new string('s', 2049), clientId, audience, resource), "The assertion's sub is longer than 2048 characters."),
             ("not.a.jwt", "The assertion is not a JWT."),
         ];
 
@@ -128,8 +131,9 @@ public sealed class IdentityAssertionGrantTests
             Assert.Equal(reason, body.GetProperty("error_description").GetString());
         }
 
-        // At the lifetime bound (10 minutes) and with a scope both asked for and allowed: accepted, with the intersection.
-        var (ok, tokens) = await RedeemAssertionAsync(gateway, clientId, idp.Assertion("u", clientId, audience, resource, lifetime: TimeSpan.FromMinutes(10)), scope: "mcp");
+        // At the lifetime bound (10 minutes), a jti at the length bound, and with a scope both asked for and allowed:
+        // accepted, with the intersection.
+        var (ok, tokens) = await RedeemAssertionAsync(gateway, clientId, idp.Assertion("u", clientId, audience, resource, lifetime: TimeSpan.FromMinutes(10), shape: c => c["jti"] = new string('j', 2048)), scope: "mcp");
         Assert.True(ok == HttpStatusCode.OK, tokens.ToString());
         Assert.Equal("mcp", new JsonWebToken(tokens.GetProperty("access_token").GetString()!).GetClaim("scope").Value);
 

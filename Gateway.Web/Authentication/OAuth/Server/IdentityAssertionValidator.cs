@@ -23,6 +23,9 @@ internal sealed partial class IdentityAssertionValidator : IDisposable
     /// <summary>The longest lifetime (<c>exp</c> − <c>iat</c>) accepted: an ID-JAG is a bearer artifact, meant to be short-lived.</summary>
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(10);
 
+    /// <summary>The longest <c>sub</c>, <c>jti</c>, <c>client_id</c>, <c>resource</c>, <c>scope</c> or name read from an assertion.</summary>
+    public const int MaxClaimLength = 2048;
+
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly Dictionary<string, IConfigurationManager<OpenIdConnectConfiguration>> _issuers = new(StringComparer.Ordinal);
     private readonly AgentOAuthSettings _settings;
@@ -91,9 +94,12 @@ internal sealed partial class IdentityAssertionValidator : IDisposable
 
     private IdentityAssertionCheck Claims(JsonWebToken jwt, string? clientId, string resource)
     {
-        if (!Text(jwt, "sub", out var subject) || !Text(jwt, "jti", out var id) || !Text(jwt, "client_id", out var assertedClient))
+        // Each read, so the reason names the first claim that cannot be used.
+        var missing = new[] { Required(jwt, "sub", out var subject), Required(jwt, "jti", out var id), Required(jwt, "client_id", out var assertedClient) }
+            .FirstOrDefault(m => m is not null);
+        if (missing is not null)
         {
-            return IdentityAssertionCheck.Refused("The assertion lacks sub, jti or client_id.");
+            return IdentityAssertionCheck.Refused(missing);
         }
 
         if (!string.Equals(assertedClient, clientId, StringComparison.Ordinal))
@@ -137,10 +143,16 @@ internal sealed partial class IdentityAssertionValidator : IDisposable
         return IdentityAssertionCheck.Valid(new IdentityAssertion(jwt.Issuer, subject, id, name, scope?.Split(' ', StringSplitOptions.RemoveEmptyEntries), new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero)));
     }
 
+    /// <summary>Reads a claim the grant needs; returns why it cannot be used, or <see langword="null"/>.</summary>
+    private static string? Required(JsonWebToken jwt, string claim, out string value) =>
+        Text(jwt, claim, out value) ? null
+        : jwt.TryGetPayloadValue<string>(claim, out var text) && text.Length > MaxClaimLength ? $"The assertion's {claim} is longer than {MaxClaimLength} characters."
+        : $"The assertion lacks {claim}.";
+
     private static bool Text(JsonWebToken jwt, string claim, out string value)
     {
         value = string.Empty;
-        if (!jwt.TryGetPayloadValue<string>(claim, out var text) || text is not { Length: > 0 and <= 2048 })
+        if (!jwt.TryGetPayloadValue<string>(claim, out var text) || text is not { Length: > 0 and <= MaxClaimLength })
         {
             return false;
         }
