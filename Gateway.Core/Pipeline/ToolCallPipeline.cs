@@ -169,7 +169,8 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         }
 
         // Prefixed with this instance's id: see GatewayInstance (a restarting instance leaves live instances' calls alone).
-        record = record with { CallId = instance is null ? Guid.CreateVersion7().ToString("N") : $"{instance.Id}-{Guid.CreateVersion7():N}" };
+        var callId = CallIds.New(time.GetUtcNow());
+        record = record with { CallId = instance is null ? callId : $"{instance.Id}-{callId}" };
         return await ForwardAsync(record, entry, null, forwarder, guard, serverGuard, scan, ticks, span, cancellationToken);
     }
 
