@@ -20,6 +20,8 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<AuditCheckpointEntity> AuditCheckpoints => Set<AuditCheckpointEntity>();
 
+    public DbSet<CallInFlightEntity> CallsInFlight => Set<CallInFlightEntity>();
+
     public DbSet<PolicyRuleEntity> PolicyRules => Set<PolicyRuleEntity>();
 
     public DbSet<ToolClassOverrideEntity> ToolClassOverrides => Set<ToolClassOverrideEntity>();

@@ -27,6 +27,9 @@ internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<A
     /// <summary>Whether an outcome is one the partial index holds (what <see cref="RareOutcomes"/> says in SQL).</summary>
     internal static bool IsRareOutcome(string outcome) => outcome is not (Gateway.Core.Audit.AuditOutcomes.Ok or Gateway.Core.Audit.AuditOutcomes.Started);
 
+    /// <summary>The longest call id (an instance id, a dash and 32 hex digits).</summary>
+    public const int MaxCallIdLength = 64;
+
     public void Configure(EntityTypeBuilder<AuditEntryEntity> builder)
     {
         builder.ToTable("AuditEntries");
@@ -57,10 +60,10 @@ internal sealed class AuditEntryEntityConfiguration : IEntityTypeConfiguration<A
         builder.Property(a => a.ArgumentsSha256).HasMaxLength(64);
         builder.Property(a => a.PreviousHash).HasMaxLength(64);
         builder.Property(a => a.Hash).HasMaxLength(64);
-        builder.Property(a => a.CallId).HasMaxLength(64);
+        builder.Property(a => a.CallId).HasMaxLength(MaxCallIdLength);
         builder.Property(a => a.ResultSha256).HasMaxLength(64);
 
-        // Startup recovery pairs each started call with its completion by call id.
-        builder.HasIndex(a => a.CallId);
+        // No index on CallId: the startup recovery reads CallsInFlight, not this table (an index here cost a page in
+        // every commit and the recovery's search a pass over the whole table at every start).
     }
 }

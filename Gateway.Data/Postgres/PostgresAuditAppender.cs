@@ -80,9 +80,10 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
         var hash = new string[count];
         var result = new string?[count];
         var findings = new string?[count];
+        var entries = new AuditChainEntry[count];
         for (var i = 0; i < count; i++)
         {
-            var entry = AuditChain.Link(++sequence, previous, AuditChain.Normalize(records[i]));
+            var entry = entries[i] = AuditChain.Link(++sequence, previous, AuditChain.Normalize(records[i]));
             var r = entry.Record;
             (seq[i], ts[i], kind[i], actor[i], server[i], tool[i], decision[i], rule[i], outcome[i]) =
                 (entry.Sequence, r.Timestamp.ToUniversalTime(), r.Kind, r.Actor, r.Server, r.Tool, r.Decision, r.Rule, r.Outcome);
@@ -92,14 +93,22 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
             previous = entry.Hash!;
         }
 
+        // The calls in flight change in the same statement text (empty arrays change nothing): still one round trip.
+        var (started, startedAt, ended) = CallsInFlightChanges.Of(entries);
         await using (var insert = new NpgsqlCommand(
             $"""
             INSERT INTO "AuditEntries" ({Columns})
-            SELECT * FROM unnest(@seq, @ts, @kind, @actor, @server, @tool, @decision, @rule, @outcome, @duration, @error, @args, @redacted, @call, @prev, @hash, @result, @findings)
+            SELECT * FROM unnest(@seq, @ts, @kind, @actor, @server, @tool, @decision, @rule, @outcome, @duration, @error, @args, @redacted, @call, @prev, @hash, @result, @findings);
+            DELETE FROM "CallsInFlight" WHERE "CallId" = ANY(@ended);
+            INSERT INTO "CallsInFlight" ("CallId", "Sequence") SELECT * FROM unnest(@started, @startedAt)
+            ON CONFLICT ("CallId") DO UPDATE SET "Sequence" = excluded."Sequence"
             """,
             connection,
             transaction))
         {
+            Text(insert, "ended", ended);
+            Text(insert, "started", started);
+            insert.Parameters.Add(new NpgsqlParameter<long[]>("startedAt", startedAt));
             insert.Parameters.Add(new NpgsqlParameter<long[]>("seq", seq));
             insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = ts });
             Text(insert, "kind", kind);

@@ -9,7 +9,8 @@ namespace Gateway.Data.Sqlite;
 
 /// <summary>
 /// Appends audit batches to SQLite over one long-lived connection with SQLite's own prepared statements: a batch costs
-/// <c>BEGIN IMMEDIATE</c>, one indexed read of the head, one insert per record and the commit, nothing else.
+/// <c>BEGIN IMMEDIATE</c>, one indexed read of the head, one insert per record (and per call started or ended, its
+/// row in <c>CallsInFlight</c>) and the commit, nothing else.
 /// </summary>
 /// <remarks>
 /// Durability is chosen per commit with <c>PRAGMA synchronous</c>, which SQLite lets a connection change between
@@ -32,11 +33,17 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
 
     private const string HeadSql = "SELECT Sequence, Hash FROM AuditEntries ORDER BY Sequence DESC LIMIT 1";
 
+    // The calls in flight, kept in the entries' transaction (CallsInFlightChanges): one small table's page per commit.
+    private const string StartSql = "INSERT INTO CallsInFlight (CallId, Sequence) VALUES (?1, ?2) ON CONFLICT (CallId) DO UPDATE SET Sequence = excluded.Sequence";
+    private const string EndSql = "DELETE FROM CallsInFlight WHERE CallId = ?1";
+
     private SqliteConnection? _connection;
     private sqlite3_stmt? _begin;
     private sqlite3_stmt? _commit;
     private sqlite3_stmt? _head;
     private sqlite3_stmt? _insert;
+    private sqlite3_stmt? _start;
+    private sqlite3_stmt? _end;
     private FileStream? _wal;
     private bool? _full;
     private readonly SqliteWalCheckpointer _checkpointer = new(connectionString, logger);
@@ -75,6 +82,18 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
                 var entry = AuditChain.Link(++sequence, previous, AuditChain.Normalize(record));
                 Bind(db, _insert!, entry, previous);
                 Run(db, _insert!);
+                if (CallsInFlightChanges.Starts(record))
+                {
+                    Text(db, _start!, 1, record.CallId);
+                    Check(db, raw.sqlite3_bind_int64(_start, 2, entry.Sequence));
+                    Run(db, _start!);
+                }
+                else if (CallsInFlightChanges.Ends(record))
+                {
+                    Text(db, _end!, 1, record.CallId);
+                    Run(db, _end!);
+                }
+
                 previous = entry.Hash!;
             }
 
@@ -138,12 +157,12 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
         }
 
         // Statements first: a connection with live statements would only become a zombie when closed.
-        foreach (var statement in (ReadOnlySpan<sqlite3_stmt?>)[_begin, _commit, _head, _insert])
+        foreach (var statement in (ReadOnlySpan<sqlite3_stmt?>)[_begin, _commit, _head, _insert, _start, _end])
         {
             statement?.Dispose();
         }
 
-        (_begin, _commit, _head, _insert) = (null, null, null, null);
+        (_begin, _commit, _head, _insert, _start, _end) = (null, null, null, null, null, null);
         if (_connection is not null)
         {
             await _connection.DisposeAsync();
@@ -177,6 +196,8 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
             _commit = Prepare(db, "COMMIT");
             _head = Prepare(db, HeadSql);
             _insert = Prepare(db, InsertSql);
+            _start = Prepare(db, StartSql);
+            _end = Prepare(db, EndSql);
             _connection = connection;
             return connection;
         }

@@ -17,7 +17,7 @@ namespace Gateway.Data.CompiledModels.Postgres
     public partial class GatewayDbContextModel
     {
         private GatewayDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("078f6a84-0699-4fbf-8c44-76776ad32ddb"), entityTypeCount: 26)
+            : base(skipDetectChanges: false, modelId: new Guid("445df13c-c771-4e23-96a5-9b61c6cddfc2"), entityTypeCount: 27)
         {
         }
 
@@ -30,6 +30,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             var auditCheckpointEntity = AuditCheckpointEntityEntityType.Create(this);
             var auditEntryEntity = AuditEntryEntityEntityType.Create(this);
             var auditWitnessStateEntity = AuditWitnessStateEntityEntityType.Create(this);
+            var callInFlightEntity = CallInFlightEntityEntityType.Create(this);
             var consoleUserEntity = ConsoleUserEntityEntityType.Create(this);
             var instanceMessageEntity = InstanceMessageEntityEntityType.Create(this);
             var mcpSessionEntity = McpSessionEntityEntityType.Create(this);
@@ -63,6 +64,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             AuditCheckpointEntityEntityType.CreateAnnotations(auditCheckpointEntity);
             AuditEntryEntityEntityType.CreateAnnotations(auditEntryEntity);
             AuditWitnessStateEntityEntityType.CreateAnnotations(auditWitnessStateEntity);
+            CallInFlightEntityEntityType.CreateAnnotations(callInFlightEntity);
             ConsoleUserEntityEntityType.CreateAnnotations(consoleUserEntity);
             InstanceMessageEntityEntityType.CreateAnnotations(instanceMessageEntity);
             McpSessionEntityEntityType.CreateAnnotations(mcpSessionEntity);
@@ -875,15 +877,6 @@ namespace Gateway.Data.CompiledModels.Postgres
             iX_AuditEntries_Actor_Sequence.MappedIndexes.Add(iX_AuditEntries_Actor_SequenceIx);
             RelationalModel.GetOrCreateTableIndexes(iX_AuditEntries_Actor_SequenceIx).Add(iX_AuditEntries_Actor_Sequence);
             auditEntriesTable.Indexes.Add("IX_AuditEntries_Actor_Sequence", iX_AuditEntries_Actor_Sequence);
-            var iX_AuditEntries_CallId = new TableIndex(
-            "IX_AuditEntries_CallId", auditEntriesTable, new[] { callIdColumn }, false);
-            iX_AuditEntries_CallId.SetRowIndexValueFactory(new SimpleRowIndexValueFactory<string>(iX_AuditEntries_CallId));
-            var iX_AuditEntries_CallIdIx = RelationalModel.GetIndex(this,
-                "Gateway.Data.Entities.AuditEntryEntity",
-                new[] { "CallId" });
-            iX_AuditEntries_CallId.MappedIndexes.Add(iX_AuditEntries_CallIdIx);
-            RelationalModel.GetOrCreateTableIndexes(iX_AuditEntries_CallIdIx).Add(iX_AuditEntries_CallId);
-            auditEntriesTable.Indexes.Add("IX_AuditEntries_CallId", iX_AuditEntries_CallId);
             var iX_AuditEntries_Decision_Sequence = new TableIndex(
             "IX_AuditEntries_Decision_Sequence", auditEntriesTable, new[] { decisionColumn, sequenceColumn0 }, false);
             iX_AuditEntries_Decision_Sequence.SetRowIndexValueFactory(new CompositeRowIndexValueFactory(iX_AuditEntries_Decision_Sequence));
@@ -998,10 +991,51 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.GetOrCreateUniqueConstraints(pK_AuditWitnessStatesKey).Add(pK_AuditWitnessStates);
             auditWitnessStatesTable.UniqueConstraints.Add("PK_AuditWitnessStates", pK_AuditWitnessStates);
 
-            var consoleUserEntity = FindEntityType("Gateway.Data.Entities.ConsoleUserEntity")!;
+            var callInFlightEntity = FindEntityType("Gateway.Data.Entities.CallInFlightEntity")!;
 
             var defaultTableMappings6 = new List<TableMappingBase<ColumnMappingBase>>();
-            consoleUserEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings6);
+            callInFlightEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings6);
+            var gatewayDataEntitiesCallInFlightEntityTableBase = new TableBase("Gateway.Data.Entities.CallInFlightEntity", null, relationalModel);
+            var callIdColumnBase0 = new ColumnBase<ColumnMappingBase>("CallId", "character varying(64)", gatewayDataEntitiesCallInFlightEntityTableBase);
+            gatewayDataEntitiesCallInFlightEntityTableBase.Columns.Add("CallId", callIdColumnBase0);
+            var sequenceColumnBase1 = new ColumnBase<ColumnMappingBase>("Sequence", "bigint", gatewayDataEntitiesCallInFlightEntityTableBase);
+            gatewayDataEntitiesCallInFlightEntityTableBase.Columns.Add("Sequence", sequenceColumnBase1);
+            relationalModel.DefaultTables.Add("Gateway.Data.Entities.CallInFlightEntity", gatewayDataEntitiesCallInFlightEntityTableBase);
+            var gatewayDataEntitiesCallInFlightEntityMappingBase = new TableMappingBase<ColumnMappingBase>(callInFlightEntity, gatewayDataEntitiesCallInFlightEntityTableBase, null);
+            gatewayDataEntitiesCallInFlightEntityTableBase.AddTypeMapping(gatewayDataEntitiesCallInFlightEntityMappingBase, false);
+            defaultTableMappings6.Add(gatewayDataEntitiesCallInFlightEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)callIdColumnBase0, callInFlightEntity.FindProperty("CallId")!, gatewayDataEntitiesCallInFlightEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)sequenceColumnBase1, callInFlightEntity.FindProperty("Sequence")!, gatewayDataEntitiesCallInFlightEntityMappingBase);
+
+            var tableMappings6 = new List<TableMapping>();
+            callInFlightEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings6);
+            var callsInFlightTable = new Table("CallsInFlight", null, relationalModel);
+            var callIdColumn0 = new Column("CallId", "character varying(64)", callsInFlightTable);
+            callsInFlightTable.Columns.Add("CallId", callIdColumn0);
+            callIdColumn0.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(callIdColumn0);
+            var sequenceColumn1 = new Column("Sequence", "bigint", callsInFlightTable);
+            callsInFlightTable.Columns.Add("Sequence", sequenceColumn1);
+            sequenceColumn1.Accessors = ColumnAccessorsFactory.CreateGeneric<long>(sequenceColumn1);
+            relationalModel.Tables.Add(("CallsInFlight", null), callsInFlightTable);
+            var callsInFlightTableMapping = new TableMapping(callInFlightEntity, callsInFlightTable, null);
+            callsInFlightTable.AddTypeMapping(callsInFlightTableMapping, false);
+            tableMappings6.Add(callsInFlightTableMapping);
+            RelationalModel.CreateColumnMapping(callIdColumn0, callInFlightEntity.FindProperty("CallId")!, callsInFlightTableMapping);
+            RelationalModel.CreateColumnMapping(sequenceColumn1, callInFlightEntity.FindProperty("Sequence")!, callsInFlightTableMapping);
+            var pK_CallsInFlight = new UniqueConstraint("PK_CallsInFlight", callsInFlightTable, new[] { callIdColumn0 });
+            callsInFlightTable.PrimaryKey = pK_CallsInFlight;
+            pK_CallsInFlight.SetRowKeyValueFactory(new SimpleRowKeyValueFactory<string>(pK_CallsInFlight));
+            var pK_CallsInFlightKey = RelationalModel.GetKey(this,
+                "Gateway.Data.Entities.CallInFlightEntity",
+                new[] { "CallId" });
+            pK_CallsInFlight.MappedKeys.Add(pK_CallsInFlightKey);
+            RelationalModel.GetOrCreateUniqueConstraints(pK_CallsInFlightKey).Add(pK_CallsInFlight);
+            callsInFlightTable.UniqueConstraints.Add("PK_CallsInFlight", pK_CallsInFlight);
+
+            var consoleUserEntity = FindEntityType("Gateway.Data.Entities.ConsoleUserEntity")!;
+
+            var defaultTableMappings7 = new List<TableMappingBase<ColumnMappingBase>>();
+            consoleUserEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings7);
             var gatewayDataEntitiesConsoleUserEntityTableBase = new TableBase("Gateway.Data.Entities.ConsoleUserEntity", null, relationalModel);
             var assignedRolesColumnBase = new ColumnBase<ColumnMappingBase>("AssignedRoles", "character varying(128)", gatewayDataEntitiesConsoleUserEntityTableBase);
             gatewayDataEntitiesConsoleUserEntityTableBase.Columns.Add("AssignedRoles", assignedRolesColumnBase);
@@ -1034,7 +1068,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ConsoleUserEntity", gatewayDataEntitiesConsoleUserEntityTableBase);
             var gatewayDataEntitiesConsoleUserEntityMappingBase = new TableMappingBase<ColumnMappingBase>(consoleUserEntity, gatewayDataEntitiesConsoleUserEntityTableBase, null);
             gatewayDataEntitiesConsoleUserEntityTableBase.AddTypeMapping(gatewayDataEntitiesConsoleUserEntityMappingBase, false);
-            defaultTableMappings6.Add(gatewayDataEntitiesConsoleUserEntityMappingBase);
+            defaultTableMappings7.Add(gatewayDataEntitiesConsoleUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase3, consoleUserEntity.FindProperty("Id")!, gatewayDataEntitiesConsoleUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)assignedRolesColumnBase, consoleUserEntity.FindProperty("AssignedRoles")!, gatewayDataEntitiesConsoleUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase3, consoleUserEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesConsoleUserEntityMappingBase);
@@ -1047,8 +1081,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)providerRolesColumnBase, consoleUserEntity.FindProperty("ProviderRoles")!, gatewayDataEntitiesConsoleUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)userNameColumnBase, consoleUserEntity.FindProperty("UserName")!, gatewayDataEntitiesConsoleUserEntityMappingBase);
 
-            var tableMappings6 = new List<TableMapping>();
-            consoleUserEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings6);
+            var tableMappings7 = new List<TableMapping>();
+            consoleUserEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings7);
             var consoleUsersTable = new Table("ConsoleUsers", null, relationalModel);
             var idColumn3 = new Column("Id", "bigint", consoleUsersTable);
             consoleUsersTable.Columns.Add("Id", idColumn3);
@@ -1093,7 +1127,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("ConsoleUsers", null), consoleUsersTable);
             var consoleUsersTableMapping = new TableMapping(consoleUserEntity, consoleUsersTable, null);
             consoleUsersTable.AddTypeMapping(consoleUsersTableMapping, false);
-            tableMappings6.Add(consoleUsersTableMapping);
+            tableMappings7.Add(consoleUsersTableMapping);
             RelationalModel.CreateColumnMapping(idColumn3, consoleUserEntity.FindProperty("Id")!, consoleUsersTableMapping);
             RelationalModel.CreateColumnMapping(assignedRolesColumn, consoleUserEntity.FindProperty("AssignedRoles")!, consoleUsersTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn3, consoleUserEntity.FindProperty("CreatedAt")!, consoleUsersTableMapping);
@@ -1126,8 +1160,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var instanceMessageEntity = FindEntityType("Gateway.Data.Entities.InstanceMessageEntity")!;
 
-            var defaultTableMappings7 = new List<TableMappingBase<ColumnMappingBase>>();
-            instanceMessageEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings7);
+            var defaultTableMappings8 = new List<TableMappingBase<ColumnMappingBase>>();
+            instanceMessageEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings8);
             var gatewayDataEntitiesInstanceMessageEntityTableBase = new TableBase("Gateway.Data.Entities.InstanceMessageEntity", null, relationalModel);
             var expiresAtMsColumnBase = new ColumnBase<ColumnMappingBase>("ExpiresAtMs", "bigint", gatewayDataEntitiesInstanceMessageEntityTableBase);
             gatewayDataEntitiesInstanceMessageEntityTableBase.Columns.Add("ExpiresAtMs", expiresAtMsColumnBase);
@@ -1144,7 +1178,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.InstanceMessageEntity", gatewayDataEntitiesInstanceMessageEntityTableBase);
             var gatewayDataEntitiesInstanceMessageEntityMappingBase = new TableMappingBase<ColumnMappingBase>(instanceMessageEntity, gatewayDataEntitiesInstanceMessageEntityTableBase, null);
             gatewayDataEntitiesInstanceMessageEntityTableBase.AddTypeMapping(gatewayDataEntitiesInstanceMessageEntityMappingBase, false);
-            defaultTableMappings7.Add(gatewayDataEntitiesInstanceMessageEntityMappingBase);
+            defaultTableMappings8.Add(gatewayDataEntitiesInstanceMessageEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase4, instanceMessageEntity.FindProperty("Id")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)expiresAtMsColumnBase, instanceMessageEntity.FindProperty("ExpiresAtMs")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)instanceColumnBase, instanceMessageEntity.FindProperty("Instance")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
@@ -1152,8 +1186,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)payloadColumnBase, instanceMessageEntity.FindProperty("Payload")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)sessionIdColumnBase, instanceMessageEntity.FindProperty("SessionId")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
 
-            var tableMappings7 = new List<TableMapping>();
-            instanceMessageEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings7);
+            var tableMappings8 = new List<TableMapping>();
+            instanceMessageEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings8);
             var instanceMessagesTable = new Table("InstanceMessages", null, relationalModel);
             var idColumn4 = new Column("Id", "bigint", instanceMessagesTable);
             instanceMessagesTable.Columns.Add("Id", idColumn4);
@@ -1177,7 +1211,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("InstanceMessages", null), instanceMessagesTable);
             var instanceMessagesTableMapping = new TableMapping(instanceMessageEntity, instanceMessagesTable, null);
             instanceMessagesTable.AddTypeMapping(instanceMessagesTableMapping, false);
-            tableMappings7.Add(instanceMessagesTableMapping);
+            tableMappings8.Add(instanceMessagesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn4, instanceMessageEntity.FindProperty("Id")!, instanceMessagesTableMapping);
             RelationalModel.CreateColumnMapping(expiresAtMsColumn, instanceMessageEntity.FindProperty("ExpiresAtMs")!, instanceMessagesTableMapping);
             RelationalModel.CreateColumnMapping(instanceColumn, instanceMessageEntity.FindProperty("Instance")!, instanceMessagesTableMapping);
@@ -1214,8 +1248,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var mcpSessionEntity = FindEntityType("Gateway.Data.Entities.McpSessionEntity")!;
 
-            var defaultTableMappings8 = new List<TableMappingBase<ColumnMappingBase>>();
-            mcpSessionEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings8);
+            var defaultTableMappings9 = new List<TableMappingBase<ColumnMappingBase>>();
+            mcpSessionEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings9);
             var gatewayDataEntitiesMcpSessionEntityTableBase = new TableBase("Gateway.Data.Entities.McpSessionEntity", null, relationalModel);
             var agentIdColumnBase2 = new ColumnBase<ColumnMappingBase>("AgentId", "bigint", gatewayDataEntitiesMcpSessionEntityTableBase);
             gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("AgentId", agentIdColumnBase2);
@@ -1237,7 +1271,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.McpSessionEntity", gatewayDataEntitiesMcpSessionEntityTableBase);
             var gatewayDataEntitiesMcpSessionEntityMappingBase = new TableMappingBase<ColumnMappingBase>(mcpSessionEntity, gatewayDataEntitiesMcpSessionEntityTableBase, null);
             gatewayDataEntitiesMcpSessionEntityTableBase.AddTypeMapping(gatewayDataEntitiesMcpSessionEntityMappingBase, false);
-            defaultTableMappings8.Add(gatewayDataEntitiesMcpSessionEntityMappingBase);
+            defaultTableMappings9.Add(gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase5, mcpSessionEntity.FindProperty("Id")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)agentIdColumnBase2, mcpSessionEntity.FindProperty("AgentId")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase4, mcpSessionEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
@@ -1246,8 +1280,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)keyHashColumnBase0, mcpSessionEntity.FindProperty("KeyHash")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)virtualServerColumnBase, mcpSessionEntity.FindProperty("VirtualServer")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
 
-            var tableMappings8 = new List<TableMapping>();
-            mcpSessionEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings8);
+            var tableMappings9 = new List<TableMapping>();
+            mcpSessionEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings9);
             var mcpSessionsTable = new Table("McpSessions", null, relationalModel);
             var idColumn5 = new Column("Id", "character varying(128)", mcpSessionsTable);
             mcpSessionsTable.Columns.Add("Id", idColumn5);
@@ -1276,7 +1310,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("McpSessions", null), mcpSessionsTable);
             var mcpSessionsTableMapping = new TableMapping(mcpSessionEntity, mcpSessionsTable, null);
             mcpSessionsTable.AddTypeMapping(mcpSessionsTableMapping, false);
-            tableMappings8.Add(mcpSessionsTableMapping);
+            tableMappings9.Add(mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn5, mcpSessionEntity.FindProperty("Id")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(agentIdColumn2, mcpSessionEntity.FindProperty("AgentId")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn4, mcpSessionEntity.FindProperty("CreatedAt")!, mcpSessionsTableMapping);
@@ -1305,8 +1339,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var policyRuleEntity = FindEntityType("Gateway.Data.Entities.PolicyRuleEntity")!;
 
-            var defaultTableMappings9 = new List<TableMappingBase<ColumnMappingBase>>();
-            policyRuleEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings9);
+            var defaultTableMappings10 = new List<TableMappingBase<ColumnMappingBase>>();
+            policyRuleEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings10);
             var gatewayDataEntitiesPolicyRuleEntityTableBase = new TableBase("Gateway.Data.Entities.PolicyRuleEntity", null, relationalModel);
             var createdAtColumnBase5 = new ColumnBase<ColumnMappingBase>("CreatedAt", "timestamp with time zone", gatewayDataEntitiesPolicyRuleEntityTableBase);
             gatewayDataEntitiesPolicyRuleEntityTableBase.Columns.Add("CreatedAt", createdAtColumnBase5);
@@ -1323,7 +1357,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.PolicyRuleEntity", gatewayDataEntitiesPolicyRuleEntityTableBase);
             var gatewayDataEntitiesPolicyRuleEntityMappingBase = new TableMappingBase<ColumnMappingBase>(policyRuleEntity, gatewayDataEntitiesPolicyRuleEntityTableBase, null);
             gatewayDataEntitiesPolicyRuleEntityTableBase.AddTypeMapping(gatewayDataEntitiesPolicyRuleEntityMappingBase, false);
-            defaultTableMappings9.Add(gatewayDataEntitiesPolicyRuleEntityMappingBase);
+            defaultTableMappings10.Add(gatewayDataEntitiesPolicyRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase6, policyRuleEntity.FindProperty("Id")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase5, policyRuleEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)jsonColumnBase, policyRuleEntity.FindProperty("Json")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
@@ -1331,8 +1365,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)nameColumnBase0, policyRuleEntity.FindProperty("Name")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)updatedAtColumnBase0, policyRuleEntity.FindProperty("UpdatedAt")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
 
-            var tableMappings9 = new List<TableMapping>();
-            policyRuleEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings9);
+            var tableMappings10 = new List<TableMapping>();
+            policyRuleEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings10);
             var policyRulesTable = new Table("PolicyRules", null, relationalModel);
             var idColumn6 = new Column("Id", "bigint", policyRulesTable);
             policyRulesTable.Columns.Add("Id", idColumn6);
@@ -1356,7 +1390,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("PolicyRules", null), policyRulesTable);
             var policyRulesTableMapping = new TableMapping(policyRuleEntity, policyRulesTable, null);
             policyRulesTable.AddTypeMapping(policyRulesTableMapping, false);
-            tableMappings9.Add(policyRulesTableMapping);
+            tableMappings10.Add(policyRulesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn6, policyRuleEntity.FindProperty("Id")!, policyRulesTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn5, policyRuleEntity.FindProperty("CreatedAt")!, policyRulesTableMapping);
             RelationalModel.CreateColumnMapping(jsonColumn, policyRuleEntity.FindProperty("Json")!, policyRulesTableMapping);
@@ -1384,8 +1418,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var revokedUserEntity = FindEntityType("Gateway.Data.Entities.RevokedUserEntity")!;
 
-            var defaultTableMappings10 = new List<TableMappingBase<ColumnMappingBase>>();
-            revokedUserEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings10);
+            var defaultTableMappings11 = new List<TableMappingBase<ColumnMappingBase>>();
+            revokedUserEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings11);
             var gatewayDataEntitiesRevokedUserEntityTableBase = new TableBase("Gateway.Data.Entities.RevokedUserEntity", null, relationalModel);
             var reasonColumnBase0 = new ColumnBase<ColumnMappingBase>("Reason", "character varying(32)", gatewayDataEntitiesRevokedUserEntityTableBase);
             gatewayDataEntitiesRevokedUserEntityTableBase.Columns.Add("Reason", reasonColumnBase0);
@@ -1398,14 +1432,14 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.RevokedUserEntity", gatewayDataEntitiesRevokedUserEntityTableBase);
             var gatewayDataEntitiesRevokedUserEntityMappingBase = new TableMappingBase<ColumnMappingBase>(revokedUserEntity, gatewayDataEntitiesRevokedUserEntityTableBase, null);
             gatewayDataEntitiesRevokedUserEntityTableBase.AddTypeMapping(gatewayDataEntitiesRevokedUserEntityMappingBase, false);
-            defaultTableMappings10.Add(gatewayDataEntitiesRevokedUserEntityMappingBase);
+            defaultTableMappings11.Add(gatewayDataEntitiesRevokedUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)userColumnBase, revokedUserEntity.FindProperty("User")!, gatewayDataEntitiesRevokedUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)reasonColumnBase0, revokedUserEntity.FindProperty("Reason")!, gatewayDataEntitiesRevokedUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)revokedAtColumnBase0, revokedUserEntity.FindProperty("RevokedAt")!, gatewayDataEntitiesRevokedUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)revokedByColumnBase, revokedUserEntity.FindProperty("RevokedBy")!, gatewayDataEntitiesRevokedUserEntityMappingBase);
 
-            var tableMappings10 = new List<TableMapping>();
-            revokedUserEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings10);
+            var tableMappings11 = new List<TableMapping>();
+            revokedUserEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings11);
             var revokedUsersTable = new Table("RevokedUsers", null, relationalModel);
             var userColumn = new Column("User", "character varying(256)", revokedUsersTable);
             revokedUsersTable.Columns.Add("User", userColumn);
@@ -1422,7 +1456,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("RevokedUsers", null), revokedUsersTable);
             var revokedUsersTableMapping = new TableMapping(revokedUserEntity, revokedUsersTable, null);
             revokedUsersTable.AddTypeMapping(revokedUsersTableMapping, false);
-            tableMappings10.Add(revokedUsersTableMapping);
+            tableMappings11.Add(revokedUsersTableMapping);
             RelationalModel.CreateColumnMapping(userColumn, revokedUserEntity.FindProperty("User")!, revokedUsersTableMapping);
             RelationalModel.CreateColumnMapping(reasonColumn0, revokedUserEntity.FindProperty("Reason")!, revokedUsersTableMapping);
             RelationalModel.CreateColumnMapping(revokedAtColumn0, revokedUserEntity.FindProperty("RevokedAt")!, revokedUsersTableMapping);
@@ -1439,8 +1473,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var serverEntity = FindEntityType("Gateway.Data.Entities.ServerEntity")!;
 
-            var defaultTableMappings11 = new List<TableMappingBase<ColumnMappingBase>>();
-            serverEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings11);
+            var defaultTableMappings12 = new List<TableMappingBase<ColumnMappingBase>>();
+            serverEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings12);
             var gatewayDataEntitiesServerEntityTableBase = new TableBase("Gateway.Data.Entities.ServerEntity", null, relationalModel);
             var argsJsonColumnBase = new ColumnBase<ColumnMappingBase>("ArgsJson", "text", gatewayDataEntitiesServerEntityTableBase);
             gatewayDataEntitiesServerEntityTableBase.Columns.Add("ArgsJson", argsJsonColumnBase);
@@ -1534,7 +1568,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ServerEntity", gatewayDataEntitiesServerEntityTableBase);
             var gatewayDataEntitiesServerEntityMappingBase = new TableMappingBase<ColumnMappingBase>(serverEntity, gatewayDataEntitiesServerEntityTableBase, null);
             gatewayDataEntitiesServerEntityTableBase.AddTypeMapping(gatewayDataEntitiesServerEntityMappingBase, false);
-            defaultTableMappings11.Add(gatewayDataEntitiesServerEntityMappingBase);
+            defaultTableMappings12.Add(gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase7, serverEntity.FindProperty("Id")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)argsJsonColumnBase, serverEntity.FindProperty("ArgsJson")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)callTimeoutMsColumnBase, serverEntity.FindProperty("CallTimeoutMs")!, gatewayDataEntitiesServerEntityMappingBase);
@@ -1564,8 +1598,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)urlColumnBase, serverEntity.FindProperty("Url")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)workingDirectoryColumnBase, serverEntity.FindProperty("WorkingDirectory")!, gatewayDataEntitiesServerEntityMappingBase);
 
-            var tableMappings11 = new List<TableMapping>();
-            serverEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings11);
+            var tableMappings12 = new List<TableMapping>();
+            serverEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings12);
             var serversTable = new Table("Servers", null, relationalModel);
             var idColumn7 = new Column("Id", "bigint", serversTable);
             serversTable.Columns.Add("Id", idColumn7);
@@ -1688,7 +1722,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("Servers", null), serversTable);
             var serversTableMapping = new TableMapping(serverEntity, serversTable, null);
             serversTable.AddTypeMapping(serversTableMapping, false);
-            tableMappings11.Add(serversTableMapping);
+            tableMappings12.Add(serversTableMapping);
             RelationalModel.CreateColumnMapping(idColumn7, serverEntity.FindProperty("Id")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(argsJsonColumn, serverEntity.FindProperty("ArgsJson")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(callTimeoutMsColumn, serverEntity.FindProperty("CallTimeoutMs")!, serversTableMapping);
@@ -1738,8 +1772,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var siemCursorEntity = FindEntityType("Gateway.Data.Entities.SiemCursorEntity")!;
 
-            var defaultTableMappings12 = new List<TableMappingBase<ColumnMappingBase>>();
-            siemCursorEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings12);
+            var defaultTableMappings13 = new List<TableMappingBase<ColumnMappingBase>>();
+            siemCursorEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings13);
             var gatewayDataEntitiesSiemCursorEntityTableBase = new TableBase("Gateway.Data.Entities.SiemCursorEntity", null, relationalModel);
             var checkpointSequenceColumnBase = new ColumnBase<ColumnMappingBase>("CheckpointSequence", "bigint", gatewayDataEntitiesSiemCursorEntityTableBase);
             gatewayDataEntitiesSiemCursorEntityTableBase.Columns.Add("CheckpointSequence", checkpointSequenceColumnBase);
@@ -1759,14 +1793,14 @@ namespace Gateway.Data.CompiledModels.Postgres
             gatewayDataEntitiesSiemCursorEntityTableBase.Columns.Add("LeaseOwner", leaseOwnerColumnBase);
             var leaseUntilColumnBase = new ColumnBase<ColumnMappingBase>("LeaseUntil", "bigint", gatewayDataEntitiesSiemCursorEntityTableBase);
             gatewayDataEntitiesSiemCursorEntityTableBase.Columns.Add("LeaseUntil", leaseUntilColumnBase);
-            var sequenceColumnBase1 = new ColumnBase<ColumnMappingBase>("Sequence", "bigint", gatewayDataEntitiesSiemCursorEntityTableBase);
-            gatewayDataEntitiesSiemCursorEntityTableBase.Columns.Add("Sequence", sequenceColumnBase1);
+            var sequenceColumnBase2 = new ColumnBase<ColumnMappingBase>("Sequence", "bigint", gatewayDataEntitiesSiemCursorEntityTableBase);
+            gatewayDataEntitiesSiemCursorEntityTableBase.Columns.Add("Sequence", sequenceColumnBase2);
             var sinkColumnBase = new ColumnBase<ColumnMappingBase>("Sink", "character varying(64)", gatewayDataEntitiesSiemCursorEntityTableBase);
             gatewayDataEntitiesSiemCursorEntityTableBase.Columns.Add("Sink", sinkColumnBase);
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.SiemCursorEntity", gatewayDataEntitiesSiemCursorEntityTableBase);
             var gatewayDataEntitiesSiemCursorEntityMappingBase = new TableMappingBase<ColumnMappingBase>(siemCursorEntity, gatewayDataEntitiesSiemCursorEntityTableBase, null);
             gatewayDataEntitiesSiemCursorEntityTableBase.AddTypeMapping(gatewayDataEntitiesSiemCursorEntityMappingBase, false);
-            defaultTableMappings12.Add(gatewayDataEntitiesSiemCursorEntityMappingBase);
+            defaultTableMappings13.Add(gatewayDataEntitiesSiemCursorEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)sinkColumnBase, siemCursorEntity.FindProperty("Sink")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)checkpointSequenceColumnBase, siemCursorEntity.FindProperty("CheckpointSequence")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)lastErrorColumnBase0, siemCursorEntity.FindProperty("LastError")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
@@ -1774,10 +1808,10 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)lastSuccessAtColumnBase, siemCursorEntity.FindProperty("LastSuccessAt")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)leaseOwnerColumnBase, siemCursorEntity.FindProperty("LeaseOwner")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)leaseUntilColumnBase, siemCursorEntity.FindProperty("LeaseUntil")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
-            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)sequenceColumnBase1, siemCursorEntity.FindProperty("Sequence")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)sequenceColumnBase2, siemCursorEntity.FindProperty("Sequence")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
 
-            var tableMappings12 = new List<TableMapping>();
-            siemCursorEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings12);
+            var tableMappings13 = new List<TableMapping>();
+            siemCursorEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings13);
             var siemCursorsTable = new Table("SiemCursors", null, relationalModel);
             var sinkColumn = new Column("Sink", "character varying(64)", siemCursorsTable);
             siemCursorsTable.Columns.Add("Sink", sinkColumn);
@@ -1806,13 +1840,13 @@ namespace Gateway.Data.CompiledModels.Postgres
             var leaseUntilColumn = new Column("LeaseUntil", "bigint", siemCursorsTable);
             siemCursorsTable.Columns.Add("LeaseUntil", leaseUntilColumn);
             leaseUntilColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<long>(leaseUntilColumn);
-            var sequenceColumn1 = new Column("Sequence", "bigint", siemCursorsTable);
-            siemCursorsTable.Columns.Add("Sequence", sequenceColumn1);
-            sequenceColumn1.Accessors = ColumnAccessorsFactory.CreateGeneric<long>(sequenceColumn1);
+            var sequenceColumn2 = new Column("Sequence", "bigint", siemCursorsTable);
+            siemCursorsTable.Columns.Add("Sequence", sequenceColumn2);
+            sequenceColumn2.Accessors = ColumnAccessorsFactory.CreateGeneric<long>(sequenceColumn2);
             relationalModel.Tables.Add(("SiemCursors", null), siemCursorsTable);
             var siemCursorsTableMapping = new TableMapping(siemCursorEntity, siemCursorsTable, null);
             siemCursorsTable.AddTypeMapping(siemCursorsTableMapping, false);
-            tableMappings12.Add(siemCursorsTableMapping);
+            tableMappings13.Add(siemCursorsTableMapping);
             RelationalModel.CreateColumnMapping(sinkColumn, siemCursorEntity.FindProperty("Sink")!, siemCursorsTableMapping);
             RelationalModel.CreateColumnMapping(checkpointSequenceColumn, siemCursorEntity.FindProperty("CheckpointSequence")!, siemCursorsTableMapping);
             RelationalModel.CreateColumnMapping(lastErrorColumn0, siemCursorEntity.FindProperty("LastError")!, siemCursorsTableMapping);
@@ -1820,7 +1854,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping(lastSuccessAtColumn, siemCursorEntity.FindProperty("LastSuccessAt")!, siemCursorsTableMapping);
             RelationalModel.CreateColumnMapping(leaseOwnerColumn, siemCursorEntity.FindProperty("LeaseOwner")!, siemCursorsTableMapping);
             RelationalModel.CreateColumnMapping(leaseUntilColumn, siemCursorEntity.FindProperty("LeaseUntil")!, siemCursorsTableMapping);
-            RelationalModel.CreateColumnMapping(sequenceColumn1, siemCursorEntity.FindProperty("Sequence")!, siemCursorsTableMapping);
+            RelationalModel.CreateColumnMapping(sequenceColumn2, siemCursorEntity.FindProperty("Sequence")!, siemCursorsTableMapping);
             var pK_SiemCursors = new UniqueConstraint("PK_SiemCursors", siemCursorsTable, new[] { sinkColumn });
             siemCursorsTable.PrimaryKey = pK_SiemCursors;
             pK_SiemCursors.SetRowKeyValueFactory(new SimpleRowKeyValueFactory<string>(pK_SiemCursors));
@@ -1833,8 +1867,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var singleUseMarkEntity = FindEntityType("Gateway.Data.Entities.SingleUseMarkEntity")!;
 
-            var defaultTableMappings13 = new List<TableMappingBase<ColumnMappingBase>>();
-            singleUseMarkEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings13);
+            var defaultTableMappings14 = new List<TableMappingBase<ColumnMappingBase>>();
+            singleUseMarkEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings14);
             var gatewayDataEntitiesSingleUseMarkEntityTableBase = new TableBase("Gateway.Data.Entities.SingleUseMarkEntity", null, relationalModel);
             var expiresAtMsColumnBase0 = new ColumnBase<ColumnMappingBase>("ExpiresAtMs", "bigint", gatewayDataEntitiesSingleUseMarkEntityTableBase);
             gatewayDataEntitiesSingleUseMarkEntityTableBase.Columns.Add("ExpiresAtMs", expiresAtMsColumnBase0);
@@ -1843,12 +1877,12 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.SingleUseMarkEntity", gatewayDataEntitiesSingleUseMarkEntityTableBase);
             var gatewayDataEntitiesSingleUseMarkEntityMappingBase = new TableMappingBase<ColumnMappingBase>(singleUseMarkEntity, gatewayDataEntitiesSingleUseMarkEntityTableBase, null);
             gatewayDataEntitiesSingleUseMarkEntityTableBase.AddTypeMapping(gatewayDataEntitiesSingleUseMarkEntityMappingBase, false);
-            defaultTableMappings13.Add(gatewayDataEntitiesSingleUseMarkEntityMappingBase);
+            defaultTableMappings14.Add(gatewayDataEntitiesSingleUseMarkEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)keyColumnBase, singleUseMarkEntity.FindProperty("Key")!, gatewayDataEntitiesSingleUseMarkEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)expiresAtMsColumnBase0, singleUseMarkEntity.FindProperty("ExpiresAtMs")!, gatewayDataEntitiesSingleUseMarkEntityMappingBase);
 
-            var tableMappings13 = new List<TableMapping>();
-            singleUseMarkEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings13);
+            var tableMappings14 = new List<TableMapping>();
+            singleUseMarkEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings14);
             var singleUseMarksTable = new Table("SingleUseMarks", null, relationalModel);
             var keyColumn = new Column("Key", "character varying(128)", singleUseMarksTable);
             singleUseMarksTable.Columns.Add("Key", keyColumn);
@@ -1859,7 +1893,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("SingleUseMarks", null), singleUseMarksTable);
             var singleUseMarksTableMapping = new TableMapping(singleUseMarkEntity, singleUseMarksTable, null);
             singleUseMarksTable.AddTypeMapping(singleUseMarksTableMapping, false);
-            tableMappings13.Add(singleUseMarksTableMapping);
+            tableMappings14.Add(singleUseMarksTableMapping);
             RelationalModel.CreateColumnMapping(keyColumn, singleUseMarkEntity.FindProperty("Key")!, singleUseMarksTableMapping);
             RelationalModel.CreateColumnMapping(expiresAtMsColumn0, singleUseMarkEntity.FindProperty("ExpiresAtMs")!, singleUseMarksTableMapping);
             var pK_SingleUseMarks = new UniqueConstraint("PK_SingleUseMarks", singleUseMarksTable, new[] { keyColumn });
@@ -1883,8 +1917,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var toolClassOverrideEntity = FindEntityType("Gateway.Data.Entities.ToolClassOverrideEntity")!;
 
-            var defaultTableMappings14 = new List<TableMappingBase<ColumnMappingBase>>();
-            toolClassOverrideEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings14);
+            var defaultTableMappings15 = new List<TableMappingBase<ColumnMappingBase>>();
+            toolClassOverrideEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings15);
             var gatewayDataEntitiesToolClassOverrideEntityTableBase = new TableBase("Gateway.Data.Entities.ToolClassOverrideEntity", null, relationalModel);
             var classColumnBase = new ColumnBase<ColumnMappingBase>("Class", "character varying(16)", gatewayDataEntitiesToolClassOverrideEntityTableBase);
             gatewayDataEntitiesToolClassOverrideEntityTableBase.Columns.Add("Class", classColumnBase);
@@ -1897,14 +1931,14 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ToolClassOverrideEntity", gatewayDataEntitiesToolClassOverrideEntityTableBase);
             var gatewayDataEntitiesToolClassOverrideEntityMappingBase = new TableMappingBase<ColumnMappingBase>(toolClassOverrideEntity, gatewayDataEntitiesToolClassOverrideEntityTableBase, null);
             gatewayDataEntitiesToolClassOverrideEntityTableBase.AddTypeMapping(gatewayDataEntitiesToolClassOverrideEntityMappingBase, false);
-            defaultTableMappings14.Add(gatewayDataEntitiesToolClassOverrideEntityMappingBase);
+            defaultTableMappings15.Add(gatewayDataEntitiesToolClassOverrideEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase8, toolClassOverrideEntity.FindProperty("Id")!, gatewayDataEntitiesToolClassOverrideEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)classColumnBase, toolClassOverrideEntity.FindProperty("Class")!, gatewayDataEntitiesToolClassOverrideEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)serverColumnBase1, toolClassOverrideEntity.FindProperty("Server")!, gatewayDataEntitiesToolClassOverrideEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)toolColumnBase1, toolClassOverrideEntity.FindProperty("Tool")!, gatewayDataEntitiesToolClassOverrideEntityMappingBase);
 
-            var tableMappings14 = new List<TableMapping>();
-            toolClassOverrideEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings14);
+            var tableMappings15 = new List<TableMapping>();
+            toolClassOverrideEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings15);
             var toolClassOverridesTable = new Table("ToolClassOverrides", null, relationalModel);
             var idColumn8 = new Column("Id", "bigint", toolClassOverridesTable);
             toolClassOverridesTable.Columns.Add("Id", idColumn8);
@@ -1922,7 +1956,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("ToolClassOverrides", null), toolClassOverridesTable);
             var toolClassOverridesTableMapping = new TableMapping(toolClassOverrideEntity, toolClassOverridesTable, null);
             toolClassOverridesTable.AddTypeMapping(toolClassOverridesTableMapping, false);
-            tableMappings14.Add(toolClassOverridesTableMapping);
+            tableMappings15.Add(toolClassOverridesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn8, toolClassOverrideEntity.FindProperty("Id")!, toolClassOverridesTableMapping);
             RelationalModel.CreateColumnMapping(classColumn, toolClassOverrideEntity.FindProperty("Class")!, toolClassOverridesTableMapping);
             RelationalModel.CreateColumnMapping(serverColumn1, toolClassOverrideEntity.FindProperty("Server")!, toolClassOverridesTableMapping);
@@ -1948,8 +1982,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var toolLimitRuleEntity = FindEntityType("Gateway.Data.Entities.ToolLimitRuleEntity")!;
 
-            var defaultTableMappings15 = new List<TableMappingBase<ColumnMappingBase>>();
-            toolLimitRuleEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings15);
+            var defaultTableMappings16 = new List<TableMappingBase<ColumnMappingBase>>();
+            toolLimitRuleEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings16);
             var gatewayDataEntitiesToolLimitRuleEntityTableBase = new TableBase("Gateway.Data.Entities.ToolLimitRuleEntity", null, relationalModel);
             var createdAtColumnBase7 = new ColumnBase<ColumnMappingBase>("CreatedAt", "timestamp with time zone", gatewayDataEntitiesToolLimitRuleEntityTableBase);
             gatewayDataEntitiesToolLimitRuleEntityTableBase.Columns.Add("CreatedAt", createdAtColumnBase7);
@@ -1970,7 +2004,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ToolLimitRuleEntity", gatewayDataEntitiesToolLimitRuleEntityTableBase);
             var gatewayDataEntitiesToolLimitRuleEntityMappingBase = new TableMappingBase<ColumnMappingBase>(toolLimitRuleEntity, gatewayDataEntitiesToolLimitRuleEntityTableBase, null);
             gatewayDataEntitiesToolLimitRuleEntityTableBase.AddTypeMapping(gatewayDataEntitiesToolLimitRuleEntityMappingBase, false);
-            defaultTableMappings15.Add(gatewayDataEntitiesToolLimitRuleEntityMappingBase);
+            defaultTableMappings16.Add(gatewayDataEntitiesToolLimitRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase9, toolLimitRuleEntity.FindProperty("Id")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase7, toolLimitRuleEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)dailyQuotaColumnBase, toolLimitRuleEntity.FindProperty("DailyQuota")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
@@ -1980,8 +2014,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)requestsPerMinuteColumnBase, toolLimitRuleEntity.FindProperty("RequestsPerMinute")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)updatedAtColumnBase2, toolLimitRuleEntity.FindProperty("UpdatedAt")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
 
-            var tableMappings15 = new List<TableMapping>();
-            toolLimitRuleEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings15);
+            var tableMappings16 = new List<TableMapping>();
+            toolLimitRuleEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings16);
             var toolLimitRulesTable = new Table("ToolLimitRules", null, relationalModel);
             var idColumn9 = new Column("Id", "bigint", toolLimitRulesTable);
             toolLimitRulesTable.Columns.Add("Id", idColumn9);
@@ -2011,7 +2045,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("ToolLimitRules", null), toolLimitRulesTable);
             var toolLimitRulesTableMapping = new TableMapping(toolLimitRuleEntity, toolLimitRulesTable, null);
             toolLimitRulesTable.AddTypeMapping(toolLimitRulesTableMapping, false);
-            tableMappings15.Add(toolLimitRulesTableMapping);
+            tableMappings16.Add(toolLimitRulesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn9, toolLimitRuleEntity.FindProperty("Id")!, toolLimitRulesTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn7, toolLimitRuleEntity.FindProperty("CreatedAt")!, toolLimitRulesTableMapping);
             RelationalModel.CreateColumnMapping(dailyQuotaColumn, toolLimitRuleEntity.FindProperty("DailyQuota")!, toolLimitRulesTableMapping);
@@ -2041,8 +2075,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var toolPinEntity = FindEntityType("Gateway.Data.Entities.ToolPinEntity")!;
 
-            var defaultTableMappings16 = new List<TableMappingBase<ColumnMappingBase>>();
-            toolPinEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings16);
+            var defaultTableMappings17 = new List<TableMappingBase<ColumnMappingBase>>();
+            toolPinEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings17);
             var gatewayDataEntitiesToolPinEntityTableBase = new TableBase("Gateway.Data.Entities.ToolPinEntity", null, relationalModel);
             var definitionColumnBase = new ColumnBase<ColumnMappingBase>("Definition", "character varying(65536)", gatewayDataEntitiesToolPinEntityTableBase)
             {
@@ -2064,7 +2098,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ToolPinEntity", gatewayDataEntitiesToolPinEntityTableBase);
             var gatewayDataEntitiesToolPinEntityMappingBase = new TableMappingBase<ColumnMappingBase>(toolPinEntity, gatewayDataEntitiesToolPinEntityTableBase, null);
             gatewayDataEntitiesToolPinEntityTableBase.AddTypeMapping(gatewayDataEntitiesToolPinEntityMappingBase, false);
-            defaultTableMappings16.Add(gatewayDataEntitiesToolPinEntityMappingBase);
+            defaultTableMappings17.Add(gatewayDataEntitiesToolPinEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase10, toolPinEntity.FindProperty("Id")!, gatewayDataEntitiesToolPinEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)definitionColumnBase, toolPinEntity.FindProperty("Definition")!, gatewayDataEntitiesToolPinEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)definitionSha256ColumnBase, toolPinEntity.FindProperty("DefinitionSha256")!, gatewayDataEntitiesToolPinEntityMappingBase);
@@ -2073,8 +2107,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)serverColumnBase2, toolPinEntity.FindProperty("Server")!, gatewayDataEntitiesToolPinEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)toolColumnBase2, toolPinEntity.FindProperty("Tool")!, gatewayDataEntitiesToolPinEntityMappingBase);
 
-            var tableMappings16 = new List<TableMapping>();
-            toolPinEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings16);
+            var tableMappings17 = new List<TableMapping>();
+            toolPinEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings17);
             var toolPinsTable = new Table("ToolPins", null, relationalModel);
             var idColumn10 = new Column("Id", "bigint", toolPinsTable);
             toolPinsTable.Columns.Add("Id", idColumn10);
@@ -2104,7 +2138,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("ToolPins", null), toolPinsTable);
             var toolPinsTableMapping = new TableMapping(toolPinEntity, toolPinsTable, null);
             toolPinsTable.AddTypeMapping(toolPinsTableMapping, false);
-            tableMappings16.Add(toolPinsTableMapping);
+            tableMappings17.Add(toolPinsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn10, toolPinEntity.FindProperty("Id")!, toolPinsTableMapping);
             RelationalModel.CreateColumnMapping(definitionColumn, toolPinEntity.FindProperty("Definition")!, toolPinsTableMapping);
             RelationalModel.CreateColumnMapping(definitionSha256Column, toolPinEntity.FindProperty("DefinitionSha256")!, toolPinsTableMapping);
@@ -2133,8 +2167,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var toolRejectionEntity = FindEntityType("Gateway.Data.Entities.ToolRejectionEntity")!;
 
-            var defaultTableMappings17 = new List<TableMappingBase<ColumnMappingBase>>();
-            toolRejectionEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings17);
+            var defaultTableMappings18 = new List<TableMappingBase<ColumnMappingBase>>();
+            toolRejectionEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings18);
             var gatewayDataEntitiesToolRejectionEntityTableBase = new TableBase("Gateway.Data.Entities.ToolRejectionEntity", null, relationalModel);
             var definitionSha256ColumnBase0 = new ColumnBase<ColumnMappingBase>("DefinitionSha256", "character varying(64)", gatewayDataEntitiesToolRejectionEntityTableBase);
             gatewayDataEntitiesToolRejectionEntityTableBase.Columns.Add("DefinitionSha256", definitionSha256ColumnBase0);
@@ -2151,7 +2185,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ToolRejectionEntity", gatewayDataEntitiesToolRejectionEntityTableBase);
             var gatewayDataEntitiesToolRejectionEntityMappingBase = new TableMappingBase<ColumnMappingBase>(toolRejectionEntity, gatewayDataEntitiesToolRejectionEntityTableBase, null);
             gatewayDataEntitiesToolRejectionEntityTableBase.AddTypeMapping(gatewayDataEntitiesToolRejectionEntityMappingBase, false);
-            defaultTableMappings17.Add(gatewayDataEntitiesToolRejectionEntityMappingBase);
+            defaultTableMappings18.Add(gatewayDataEntitiesToolRejectionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase11, toolRejectionEntity.FindProperty("Id")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)definitionSha256ColumnBase0, toolRejectionEntity.FindProperty("DefinitionSha256")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)rejectedAtColumnBase, toolRejectionEntity.FindProperty("RejectedAt")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
@@ -2159,8 +2193,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)serverColumnBase3, toolRejectionEntity.FindProperty("Server")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)toolColumnBase3, toolRejectionEntity.FindProperty("Tool")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
 
-            var tableMappings17 = new List<TableMapping>();
-            toolRejectionEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings17);
+            var tableMappings18 = new List<TableMapping>();
+            toolRejectionEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings18);
             var toolRejectionsTable = new Table("ToolRejections", null, relationalModel);
             var idColumn11 = new Column("Id", "bigint", toolRejectionsTable);
             toolRejectionsTable.Columns.Add("Id", idColumn11);
@@ -2184,7 +2218,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("ToolRejections", null), toolRejectionsTable);
             var toolRejectionsTableMapping = new TableMapping(toolRejectionEntity, toolRejectionsTable, null);
             toolRejectionsTable.AddTypeMapping(toolRejectionsTableMapping, false);
-            tableMappings17.Add(toolRejectionsTableMapping);
+            tableMappings18.Add(toolRejectionsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn11, toolRejectionEntity.FindProperty("Id")!, toolRejectionsTableMapping);
             RelationalModel.CreateColumnMapping(definitionSha256Column0, toolRejectionEntity.FindProperty("DefinitionSha256")!, toolRejectionsTableMapping);
             RelationalModel.CreateColumnMapping(rejectedAtColumn, toolRejectionEntity.FindProperty("RejectedAt")!, toolRejectionsTableMapping);
@@ -2212,8 +2246,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var usageCounterEntity = FindEntityType("Gateway.Data.Entities.UsageCounterEntity")!;
 
-            var defaultTableMappings18 = new List<TableMappingBase<ColumnMappingBase>>();
-            usageCounterEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings18);
+            var defaultTableMappings19 = new List<TableMappingBase<ColumnMappingBase>>();
+            usageCounterEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings19);
             var gatewayDataEntitiesUsageCounterEntityTableBase = new TableBase("Gateway.Data.Entities.UsageCounterEntity", null, relationalModel);
             var agentIdColumnBase3 = new ColumnBase<ColumnMappingBase>("AgentId", "bigint", gatewayDataEntitiesUsageCounterEntityTableBase);
             gatewayDataEntitiesUsageCounterEntityTableBase.Columns.Add("AgentId", agentIdColumnBase3);
@@ -2228,15 +2262,15 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.UsageCounterEntity", gatewayDataEntitiesUsageCounterEntityTableBase);
             var gatewayDataEntitiesUsageCounterEntityMappingBase = new TableMappingBase<ColumnMappingBase>(usageCounterEntity, gatewayDataEntitiesUsageCounterEntityTableBase, null);
             gatewayDataEntitiesUsageCounterEntityTableBase.AddTypeMapping(gatewayDataEntitiesUsageCounterEntityMappingBase, false);
-            defaultTableMappings18.Add(gatewayDataEntitiesUsageCounterEntityMappingBase);
+            defaultTableMappings19.Add(gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)agentIdColumnBase3, usageCounterEntity.FindProperty("AgentId")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)ruleColumnBase1, usageCounterEntity.FindProperty("Rule")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)spanColumnBase, usageCounterEntity.FindProperty("Span")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)windowStartColumnBase, usageCounterEntity.FindProperty("WindowStart")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)countColumnBase, usageCounterEntity.FindProperty("Count")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
 
-            var tableMappings18 = new List<TableMapping>();
-            usageCounterEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings18);
+            var tableMappings19 = new List<TableMapping>();
+            usageCounterEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings19);
             var usageCountersTable = new Table("UsageCounters", null, relationalModel);
             var agentIdColumn3 = new Column("AgentId", "bigint", usageCountersTable);
             usageCountersTable.Columns.Add("AgentId", agentIdColumn3);
@@ -2256,7 +2290,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("UsageCounters", null), usageCountersTable);
             var usageCountersTableMapping = new TableMapping(usageCounterEntity, usageCountersTable, null);
             usageCountersTable.AddTypeMapping(usageCountersTableMapping, false);
-            tableMappings18.Add(usageCountersTableMapping);
+            tableMappings19.Add(usageCountersTableMapping);
             RelationalModel.CreateColumnMapping(agentIdColumn3, usageCounterEntity.FindProperty("AgentId")!, usageCountersTableMapping);
             RelationalModel.CreateColumnMapping(ruleColumn1, usageCounterEntity.FindProperty("Rule")!, usageCountersTableMapping);
             RelationalModel.CreateColumnMapping(spanColumn, usageCounterEntity.FindProperty("Span")!, usageCountersTableMapping);
@@ -2283,8 +2317,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var userUpstreamTokenEntity = FindEntityType("Gateway.Data.Entities.UserUpstreamTokenEntity")!;
 
-            var defaultTableMappings19 = new List<TableMappingBase<ColumnMappingBase>>();
-            userUpstreamTokenEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings19);
+            var defaultTableMappings20 = new List<TableMappingBase<ColumnMappingBase>>();
+            userUpstreamTokenEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings20);
             var gatewayDataEntitiesUserUpstreamTokenEntityTableBase = new TableBase("Gateway.Data.Entities.UserUpstreamTokenEntity", null, relationalModel);
             var createdAtColumnBase8 = new ColumnBase<ColumnMappingBase>("CreatedAt", "timestamp with time zone", gatewayDataEntitiesUserUpstreamTokenEntityTableBase);
             gatewayDataEntitiesUserUpstreamTokenEntityTableBase.Columns.Add("CreatedAt", createdAtColumnBase8);
@@ -2301,7 +2335,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.UserUpstreamTokenEntity", gatewayDataEntitiesUserUpstreamTokenEntityTableBase);
             var gatewayDataEntitiesUserUpstreamTokenEntityMappingBase = new TableMappingBase<ColumnMappingBase>(userUpstreamTokenEntity, gatewayDataEntitiesUserUpstreamTokenEntityTableBase, null);
             gatewayDataEntitiesUserUpstreamTokenEntityTableBase.AddTypeMapping(gatewayDataEntitiesUserUpstreamTokenEntityMappingBase, false);
-            defaultTableMappings19.Add(gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
+            defaultTableMappings20.Add(gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase12, userUpstreamTokenEntity.FindProperty("Id")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase8, userUpstreamTokenEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)credentialCiphertextColumnBase0, userUpstreamTokenEntity.FindProperty("CredentialCiphertext")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
@@ -2309,8 +2343,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)updatedAtColumnBase3, userUpstreamTokenEntity.FindProperty("UpdatedAt")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)userColumnBase0, userUpstreamTokenEntity.FindProperty("User")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
 
-            var tableMappings19 = new List<TableMapping>();
-            userUpstreamTokenEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings19);
+            var tableMappings20 = new List<TableMapping>();
+            userUpstreamTokenEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings20);
             var userUpstreamTokensTable = new Table("UserUpstreamTokens", null, relationalModel);
             var idColumn12 = new Column("Id", "bigint", userUpstreamTokensTable);
             userUpstreamTokensTable.Columns.Add("Id", idColumn12);
@@ -2334,7 +2368,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("UserUpstreamTokens", null), userUpstreamTokensTable);
             var userUpstreamTokensTableMapping = new TableMapping(userUpstreamTokenEntity, userUpstreamTokensTable, null);
             userUpstreamTokensTable.AddTypeMapping(userUpstreamTokensTableMapping, false);
-            tableMappings19.Add(userUpstreamTokensTableMapping);
+            tableMappings20.Add(userUpstreamTokensTableMapping);
             RelationalModel.CreateColumnMapping(idColumn12, userUpstreamTokenEntity.FindProperty("Id")!, userUpstreamTokensTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn8, userUpstreamTokenEntity.FindProperty("CreatedAt")!, userUpstreamTokensTableMapping);
             RelationalModel.CreateColumnMapping(credentialCiphertextColumn0, userUpstreamTokenEntity.FindProperty("CredentialCiphertext")!, userUpstreamTokensTableMapping);
@@ -2371,8 +2405,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var virtualServerEntity = FindEntityType("Gateway.Data.Entities.VirtualServerEntity")!;
 
-            var defaultTableMappings20 = new List<TableMappingBase<ColumnMappingBase>>();
-            virtualServerEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings20);
+            var defaultTableMappings21 = new List<TableMappingBase<ColumnMappingBase>>();
+            virtualServerEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings21);
             var gatewayDataEntitiesVirtualServerEntityTableBase = new TableBase("Gateway.Data.Entities.VirtualServerEntity", null, relationalModel);
             var agentsColumnBase = new ColumnBase<ColumnMappingBase>("Agents", "text", gatewayDataEntitiesVirtualServerEntityTableBase);
             gatewayDataEntitiesVirtualServerEntityTableBase.Columns.Add("Agents", agentsColumnBase);
@@ -2405,7 +2439,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.VirtualServerEntity", gatewayDataEntitiesVirtualServerEntityTableBase);
             var gatewayDataEntitiesVirtualServerEntityMappingBase = new TableMappingBase<ColumnMappingBase>(virtualServerEntity, gatewayDataEntitiesVirtualServerEntityTableBase, null);
             gatewayDataEntitiesVirtualServerEntityTableBase.AddTypeMapping(gatewayDataEntitiesVirtualServerEntityMappingBase, false);
-            defaultTableMappings20.Add(gatewayDataEntitiesVirtualServerEntityMappingBase);
+            defaultTableMappings21.Add(gatewayDataEntitiesVirtualServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase13, virtualServerEntity.FindProperty("Id")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)agentsColumnBase, virtualServerEntity.FindProperty("Agents")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase9, virtualServerEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
@@ -2418,8 +2452,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)toolsColumnBase, virtualServerEntity.FindProperty("Tools")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)updatedAtColumnBase4, virtualServerEntity.FindProperty("UpdatedAt")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
 
-            var tableMappings20 = new List<TableMapping>();
-            virtualServerEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings20);
+            var tableMappings21 = new List<TableMapping>();
+            virtualServerEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings21);
             var virtualServersTable = new Table("VirtualServers", null, relationalModel);
             var idColumn13 = new Column("Id", "bigint", virtualServersTable);
             virtualServersTable.Columns.Add("Id", idColumn13);
@@ -2464,7 +2498,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("VirtualServers", null), virtualServersTable);
             var virtualServersTableMapping = new TableMapping(virtualServerEntity, virtualServersTable, null);
             virtualServersTable.AddTypeMapping(virtualServersTableMapping, false);
-            tableMappings20.Add(virtualServersTableMapping);
+            tableMappings21.Add(virtualServersTableMapping);
             RelationalModel.CreateColumnMapping(idColumn13, virtualServerEntity.FindProperty("Id")!, virtualServersTableMapping);
             RelationalModel.CreateColumnMapping(agentsColumn, virtualServerEntity.FindProperty("Agents")!, virtualServersTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn9, virtualServerEntity.FindProperty("CreatedAt")!, virtualServersTableMapping);
@@ -2497,8 +2531,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var openIddictEntityFrameworkCoreApplication = FindEntityType("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication")!;
 
-            var defaultTableMappings21 = new List<TableMappingBase<ColumnMappingBase>>();
-            openIddictEntityFrameworkCoreApplication.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings21);
+            var defaultTableMappings22 = new List<TableMappingBase<ColumnMappingBase>>();
+            openIddictEntityFrameworkCoreApplication.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings22);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase = new TableBase("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", null, relationalModel);
             var applicationTypeColumnBase = new ColumnBase<ColumnMappingBase>("ApplicationType", "character varying(50)", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase)
             {
@@ -2580,7 +2614,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase = new TableMappingBase<ColumnMappingBase>(openIddictEntityFrameworkCoreApplication, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase, null);
             openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase.AddTypeMapping(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase, false);
-            defaultTableMappings21.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
+            defaultTableMappings22.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase14, openIddictEntityFrameworkCoreApplication.FindProperty("Id")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)applicationTypeColumnBase, openIddictEntityFrameworkCoreApplication.FindProperty("ApplicationType")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)clientIdColumnBase, openIddictEntityFrameworkCoreApplication.FindProperty("ClientId")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
@@ -2598,8 +2632,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)requirementsColumnBase, openIddictEntityFrameworkCoreApplication.FindProperty("Requirements")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)settingsColumnBase, openIddictEntityFrameworkCoreApplication.FindProperty("Settings")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
 
-            var tableMappings21 = new List<TableMapping>();
-            openIddictEntityFrameworkCoreApplication.SetRuntimeAnnotation("Relational:TableMappings", tableMappings21);
+            var tableMappings22 = new List<TableMapping>();
+            openIddictEntityFrameworkCoreApplication.SetRuntimeAnnotation("Relational:TableMappings", tableMappings22);
             var openIddictApplicationsTable = new Table("OpenIddictApplications", null, relationalModel);
             var idColumn14 = new Column("Id", "text", openIddictApplicationsTable);
             openIddictApplicationsTable.Columns.Add("Id", idColumn14);
@@ -2697,7 +2731,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("OpenIddictApplications", null), openIddictApplicationsTable);
             var openIddictApplicationsTableMapping = new TableMapping(openIddictEntityFrameworkCoreApplication, openIddictApplicationsTable, null);
             openIddictApplicationsTable.AddTypeMapping(openIddictApplicationsTableMapping, false);
-            tableMappings21.Add(openIddictApplicationsTableMapping);
+            tableMappings22.Add(openIddictApplicationsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn14, openIddictEntityFrameworkCoreApplication.FindProperty("Id")!, openIddictApplicationsTableMapping);
             RelationalModel.CreateColumnMapping(applicationTypeColumn, openIddictEntityFrameworkCoreApplication.FindProperty("ApplicationType")!, openIddictApplicationsTableMapping);
             RelationalModel.CreateColumnMapping(clientIdColumn, openIddictEntityFrameworkCoreApplication.FindProperty("ClientId")!, openIddictApplicationsTableMapping);
@@ -2735,8 +2769,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var openIddictEntityFrameworkCoreAuthorization = FindEntityType("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization")!;
 
-            var defaultTableMappings22 = new List<TableMappingBase<ColumnMappingBase>>();
-            openIddictEntityFrameworkCoreAuthorization.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings22);
+            var defaultTableMappings23 = new List<TableMappingBase<ColumnMappingBase>>();
+            openIddictEntityFrameworkCoreAuthorization.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings23);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase = new TableBase("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", null, relationalModel);
             var applicationIdColumnBase = new ColumnBase<ColumnMappingBase>("ApplicationId", "text", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase)
             {
@@ -2783,7 +2817,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase = new TableMappingBase<ColumnMappingBase>(openIddictEntityFrameworkCoreAuthorization, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase, null);
             openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase.AddTypeMapping(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase, false);
-            defaultTableMappings22.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
+            defaultTableMappings23.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase15, openIddictEntityFrameworkCoreAuthorization.FindProperty("Id")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)applicationIdColumnBase, openIddictEntityFrameworkCoreAuthorization.FindProperty("ApplicationId")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)concurrencyTokenColumnBase0, openIddictEntityFrameworkCoreAuthorization.FindProperty("ConcurrencyToken")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
@@ -2794,8 +2828,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)subjectColumnBase, openIddictEntityFrameworkCoreAuthorization.FindProperty("Subject")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)typeColumnBase, openIddictEntityFrameworkCoreAuthorization.FindProperty("Type")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
 
-            var tableMappings22 = new List<TableMapping>();
-            openIddictEntityFrameworkCoreAuthorization.SetRuntimeAnnotation("Relational:TableMappings", tableMappings22);
+            var tableMappings23 = new List<TableMapping>();
+            openIddictEntityFrameworkCoreAuthorization.SetRuntimeAnnotation("Relational:TableMappings", tableMappings23);
             var openIddictAuthorizationsTable = new Table("OpenIddictAuthorizations", null, relationalModel);
             var idColumn15 = new Column("Id", "text", openIddictAuthorizationsTable);
             openIddictAuthorizationsTable.Columns.Add("Id", idColumn15);
@@ -2851,7 +2885,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("OpenIddictAuthorizations", null), openIddictAuthorizationsTable);
             var openIddictAuthorizationsTableMapping = new TableMapping(openIddictEntityFrameworkCoreAuthorization, openIddictAuthorizationsTable, null);
             openIddictAuthorizationsTable.AddTypeMapping(openIddictAuthorizationsTableMapping, false);
-            tableMappings22.Add(openIddictAuthorizationsTableMapping);
+            tableMappings23.Add(openIddictAuthorizationsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn15, openIddictEntityFrameworkCoreAuthorization.FindProperty("Id")!, openIddictAuthorizationsTableMapping);
             RelationalModel.CreateColumnMapping(applicationIdColumn, openIddictEntityFrameworkCoreAuthorization.FindProperty("ApplicationId")!, openIddictAuthorizationsTableMapping);
             RelationalModel.CreateColumnMapping(concurrencyTokenColumn0, openIddictEntityFrameworkCoreAuthorization.FindProperty("ConcurrencyToken")!, openIddictAuthorizationsTableMapping);
@@ -2882,8 +2916,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var openIddictEntityFrameworkCoreScope = FindEntityType("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope")!;
 
-            var defaultTableMappings23 = new List<TableMappingBase<ColumnMappingBase>>();
-            openIddictEntityFrameworkCoreScope.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings23);
+            var defaultTableMappings24 = new List<TableMappingBase<ColumnMappingBase>>();
+            openIddictEntityFrameworkCoreScope.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings24);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase = new TableBase("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope", null, relationalModel);
             var concurrencyTokenColumnBase1 = new ColumnBase<ColumnMappingBase>("ConcurrencyToken", "character varying(50)", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase)
             {
@@ -2930,7 +2964,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase = new TableMappingBase<ColumnMappingBase>(openIddictEntityFrameworkCoreScope, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase, null);
             openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase.AddTypeMapping(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase, false);
-            defaultTableMappings23.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
+            defaultTableMappings24.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase16, openIddictEntityFrameworkCoreScope.FindProperty("Id")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)concurrencyTokenColumnBase1, openIddictEntityFrameworkCoreScope.FindProperty("ConcurrencyToken")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)descriptionColumnBase0, openIddictEntityFrameworkCoreScope.FindProperty("Description")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
@@ -2941,8 +2975,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)propertiesColumnBase1, openIddictEntityFrameworkCoreScope.FindProperty("Properties")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)resourcesColumnBase0, openIddictEntityFrameworkCoreScope.FindProperty("Resources")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
 
-            var tableMappings23 = new List<TableMapping>();
-            openIddictEntityFrameworkCoreScope.SetRuntimeAnnotation("Relational:TableMappings", tableMappings23);
+            var tableMappings24 = new List<TableMapping>();
+            openIddictEntityFrameworkCoreScope.SetRuntimeAnnotation("Relational:TableMappings", tableMappings24);
             var openIddictScopesTable = new Table("OpenIddictScopes", null, relationalModel);
             var idColumn16 = new Column("Id", "text", openIddictScopesTable);
             openIddictScopesTable.Columns.Add("Id", idColumn16);
@@ -2998,7 +3032,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("OpenIddictScopes", null), openIddictScopesTable);
             var openIddictScopesTableMapping = new TableMapping(openIddictEntityFrameworkCoreScope, openIddictScopesTable, null);
             openIddictScopesTable.AddTypeMapping(openIddictScopesTableMapping, false);
-            tableMappings23.Add(openIddictScopesTableMapping);
+            tableMappings24.Add(openIddictScopesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn16, openIddictEntityFrameworkCoreScope.FindProperty("Id")!, openIddictScopesTableMapping);
             RelationalModel.CreateColumnMapping(concurrencyTokenColumn1, openIddictEntityFrameworkCoreScope.FindProperty("ConcurrencyToken")!, openIddictScopesTableMapping);
             RelationalModel.CreateColumnMapping(descriptionColumn0, openIddictEntityFrameworkCoreScope.FindProperty("Description")!, openIddictScopesTableMapping);
@@ -3029,8 +3063,8 @@ namespace Gateway.Data.CompiledModels.Postgres
 
             var openIddictEntityFrameworkCoreToken = FindEntityType("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken")!;
 
-            var defaultTableMappings24 = new List<TableMappingBase<ColumnMappingBase>>();
-            openIddictEntityFrameworkCoreToken.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings24);
+            var defaultTableMappings25 = new List<TableMappingBase<ColumnMappingBase>>();
+            openIddictEntityFrameworkCoreToken.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings25);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase = new TableBase("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken", null, relationalModel);
             var applicationIdColumnBase0 = new ColumnBase<ColumnMappingBase>("ApplicationId", "text", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase)
             {
@@ -3097,7 +3131,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.DefaultTables.Add("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase = new TableMappingBase<ColumnMappingBase>(openIddictEntityFrameworkCoreToken, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase, null);
             openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase.AddTypeMapping(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase, false);
-            defaultTableMappings24.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
+            defaultTableMappings25.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase17, openIddictEntityFrameworkCoreToken.FindProperty("Id")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)applicationIdColumnBase0, openIddictEntityFrameworkCoreToken.FindProperty("ApplicationId")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)authorizationIdColumnBase, openIddictEntityFrameworkCoreToken.FindProperty("AuthorizationId")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
@@ -3112,8 +3146,8 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)subjectColumnBase0, openIddictEntityFrameworkCoreToken.FindProperty("Subject")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)typeColumnBase0, openIddictEntityFrameworkCoreToken.FindProperty("Type")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
 
-            var tableMappings24 = new List<TableMapping>();
-            openIddictEntityFrameworkCoreToken.SetRuntimeAnnotation("Relational:TableMappings", tableMappings24);
+            var tableMappings25 = new List<TableMapping>();
+            openIddictEntityFrameworkCoreToken.SetRuntimeAnnotation("Relational:TableMappings", tableMappings25);
             var openIddictTokensTable = new Table("OpenIddictTokens", null, relationalModel);
             var idColumn17 = new Column("Id", "text", openIddictTokensTable);
             openIddictTokensTable.Columns.Add("Id", idColumn17);
@@ -3193,7 +3227,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             relationalModel.Tables.Add(("OpenIddictTokens", null), openIddictTokensTable);
             var openIddictTokensTableMapping = new TableMapping(openIddictEntityFrameworkCoreToken, openIddictTokensTable, null);
             openIddictTokensTable.AddTypeMapping(openIddictTokensTableMapping, false);
-            tableMappings24.Add(openIddictTokensTableMapping);
+            tableMappings25.Add(openIddictTokensTableMapping);
             RelationalModel.CreateColumnMapping(idColumn17, openIddictEntityFrameworkCoreToken.FindProperty("Id")!, openIddictTokensTableMapping);
             RelationalModel.CreateColumnMapping(applicationIdColumn0, openIddictEntityFrameworkCoreToken.FindProperty("ApplicationId")!, openIddictTokensTableMapping);
             RelationalModel.CreateColumnMapping(authorizationIdColumn, openIddictEntityFrameworkCoreToken.FindProperty("AuthorizationId")!, openIddictTokensTableMapping);

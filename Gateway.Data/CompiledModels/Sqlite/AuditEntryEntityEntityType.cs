@@ -28,7 +28,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 typeof(AuditEntryEntity),
                 baseEntityType,
                 propertyCount: 18,
-                unnamedIndexCount: 7,
+                unnamedIndexCount: 6,
                 keyCount: 1);
 
             var sequence = runtimeEntityType.AddProperty(
@@ -705,26 +705,23 @@ namespace Gateway.Data.CompiledModels.Sqlite
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
-                new[] { callId });
-
-            var index0 = runtimeEntityType.AddIndex(
                 new[] { timestamp });
 
-            var index1 = runtimeEntityType.AddIndex(
+            var index0 = runtimeEntityType.AddIndex(
                 new[] { actor, sequence });
 
-            var index2 = runtimeEntityType.AddIndex(
+            var index1 = runtimeEntityType.AddIndex(
                 new[] { decision, sequence });
-            index2.AddAnnotation("Relational:Filter", "Decision <> 'allow'");
+            index1.AddAnnotation("Relational:Filter", "Decision <> 'allow'");
+
+            var index2 = runtimeEntityType.AddIndex(
+                new[] { outcome, sequence });
+            index2.AddAnnotation("Relational:Filter", "Outcome NOT IN ('ok', 'started')");
 
             var index3 = runtimeEntityType.AddIndex(
-                new[] { outcome, sequence });
-            index3.AddAnnotation("Relational:Filter", "Outcome NOT IN ('ok', 'started')");
-
-            var index4 = runtimeEntityType.AddIndex(
                 new[] { server, sequence });
 
-            var index5 = runtimeEntityType.AddIndex(
+            var index4 = runtimeEntityType.AddIndex(
                 new[] { tool, sequence });
 
             return runtimeEntityType;

@@ -528,3 +528,20 @@ ALTER TABLE "Servers" ADD "ForwardHeadersJson" text NOT NULL DEFAULT '[]';
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261203223048_ServerForwardHeaders', '10.0.15');
 
+CREATE TABLE "CallsInFlight" (
+    "CallId" character varying(64) NOT NULL,
+    "Sequence" bigint NOT NULL,
+    CONSTRAINT "PK_CallsInFlight" PRIMARY KEY ("CallId")
+);
+
+INSERT INTO "CallsInFlight" ("CallId", "Sequence")
+SELECT s."CallId", MAX(s."Sequence") FROM "AuditEntries" s
+WHERE s."Kind" = 'tool_call.started' AND s."CallId" IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM "AuditEntries" c WHERE c."CallId" = s."CallId" AND c."Kind" <> 'tool_call.started')
+GROUP BY s."CallId";
+
+DROP INDEX "IX_AuditEntries_CallId";
+
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261204103958_CallsInFlight', '10.0.15');
+

@@ -314,8 +314,6 @@ namespace Gateway.Data.Migrations.Postgres
 
                     b.HasKey("Sequence");
 
-                    b.HasIndex("CallId");
-
                     b.HasIndex("Timestamp");
 
                     b.HasIndex("Actor", "Sequence");
@@ -355,6 +353,20 @@ namespace Gateway.Data.Migrations.Postgres
                     b.HasKey("Witness");
 
                     b.ToTable("AuditWitnessStates", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Data.Entities.CallInFlightEntity", b =>
+                {
+                    b.Property<string>("CallId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("CallId");
+
+                    b.ToTable("CallsInFlight", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.ConsoleUserEntity", b =>

@@ -593,3 +593,19 @@ ALTER TABLE "Servers" ADD "ForwardHeadersJson" TEXT NOT NULL DEFAULT '[]';
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261203223030_ServerForwardHeaders', '10.0.15');
 
+CREATE TABLE "CallsInFlight" (
+    "CallId" TEXT NOT NULL CONSTRAINT "PK_CallsInFlight" PRIMARY KEY,
+    "Sequence" INTEGER NOT NULL
+) WITHOUT ROWID;
+
+INSERT INTO "CallsInFlight" ("CallId", "Sequence")
+SELECT s."CallId", MAX(s."Sequence") FROM "AuditEntries" s
+WHERE s."Kind" = 'tool_call.started' AND s."CallId" IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM "AuditEntries" c WHERE c."CallId" = s."CallId" AND c."Kind" <> 'tool_call.started')
+GROUP BY s."CallId";
+
+DROP INDEX "IX_AuditEntries_CallId";
+
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261204103942_CallsInFlight', '10.0.15');
+

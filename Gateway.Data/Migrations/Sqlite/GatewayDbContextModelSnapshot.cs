@@ -301,8 +301,6 @@ namespace Gateway.Data.Migrations.Sqlite
 
                     b.HasKey("Sequence");
 
-                    b.HasIndex("CallId");
-
                     b.HasIndex("Timestamp");
 
                     b.HasIndex("Actor", "Sequence");
@@ -342,6 +340,20 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.HasKey("Witness");
 
                     b.ToTable("AuditWitnessStates", (string)null);
+                });
+
+            modelBuilder.Entity("Gateway.Data.Entities.CallInFlightEntity", b =>
+                {
+                    b.Property<string>("CallId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("CallId");
+
+                    b.ToTable("CallsInFlight", (string)null);
                 });
 
             modelBuilder.Entity("Gateway.Data.Entities.ConsoleUserEntity", b =>
