@@ -98,9 +98,12 @@ const cpuTicks = (pid) => { const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf
 const TICKS = 100;   // USER_HZ on Linux
 
 // Resident memory by what it maps: the classes README's Fixed costs table reports.
+// Also the largest files by resident memory, and how much of each is private (written: relocated or copied pages).
 function composition(pid, buildDir) {
   const sum = new Map();
+  const files = new Map();
   let cur = 'anonymous (GC heap, native)';
+  let file = null;
   for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const m = line.match(/^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/);
     if (m) {
@@ -110,12 +113,20 @@ function composition(pid, buildDir) {
         : /\.so(\.|$)/.test(f) ? 'native libraries'
         : f.startsWith(buildDir) ? 'the gateway\'s and its packages\' assemblies'
         : f.endsWith('.dll') ? 'the framework\'s assemblies' : 'other mapped files';
+      file = f && !f.startsWith('[') ? path.basename(f.replace(/ \(deleted\)$/, '')) : '(anonymous)';
       continue;
     }
-    const r = line.match(/^Rss:\s+(\d+)/);
-    if (r) sum.set(cur, (sum.get(cur) ?? 0) + Number(r[1]) / 1024);
+    const r = line.match(/^(Rss|Private_Dirty):\s+(\d+)/);
+    if (!r) continue;
+    const kb = Number(r[2]) / 1024;
+    const entry = files.get(file) ?? { rss: 0, dirty: 0 };
+    if (r[1] === 'Rss') { sum.set(cur, (sum.get(cur) ?? 0) + kb); entry.rss += kb; } else entry.dirty += kb;
+    files.set(file, entry);
   }
-  return Object.fromEntries([...sum].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number(v.toFixed(1))]));
+  return {
+    kinds: Object.fromEntries([...sum].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number(v.toFixed(1))])),
+    files: [...files].sort((a, b) => b[1].rss - a[1].rss).slice(0, 20).map(([f, v]) => ({ file: f, rss: Number(v.rss.toFixed(1)), privateDirty: Number(v.dirty.toFixed(1)) })),
+  };
 }
 
 // ---------------------------------------------------------------- run
@@ -173,7 +184,10 @@ try {
   for (const [name, r] of Object.entries(results)) {
     console.log(`${name}: start to first call, fresh database ${fmt(r.fresh)} [${median(r.fresh).toFixed(2)}]; restart ${fmt(r.restart)} [${median(r.restart).toFixed(2)}]; resident idle ${fmt(r.rss, 0)} MB [${median(r.rss).toFixed(0)}]`);
     console.log(`  CPU to the first call (user + system), fresh database ${fmt(r.freshCpu)} [${median(r.freshCpu).toFixed(2)}]; restart ${fmt(r.restartCpu)} [${median(r.restartCpu).toFixed(2)}]`);
-    if (r.composition) console.log(`  resident memory by kind (MB, first round): ${Object.entries(r.composition).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+    if (r.composition) {
+      console.log(`  resident memory by kind (MB, first round): ${Object.entries(r.composition.kinds).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+      console.log(`  largest mappings (MB resident / of it private and written): ${r.composition.files.map((f) => `${f.file} ${f.rss}/${f.privateDirty}`).join(', ')}`);
+    }
   }
   console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (cfg.json) fs.writeFileSync(cfg.json, JSON.stringify({ at: new Date().toISOString(), cores: os.cpus().length, load: os.loadavg(), results }, null, 2));
