@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { processes } from './lib/processes.mjs';
@@ -32,6 +33,15 @@ for (const e of all('env')) {
   if (!b) die(`--env ${e}: expected NAME:VARIABLE=VALUE for a build named by --build`);
   b.env[m[2]] = m[3];
 }
+// --database NAME=FILE: each round also starts the build on a copy of FILE (a database it can run on, e.g. one with a
+// million audit entries); --cold drops the page cache before that start (root only), as after a reboot.
+for (const d of all('database')) {
+  const i = d.indexOf('=');
+  const b = i > 0 && cfg.builds.find((x) => x.name === d.slice(0, i));
+  if (!b || !fs.existsSync(d.slice(i + 1))) die(`--database ${d}: expected NAME=FILE for a build named by --build and an existing file`);
+  b.database = d.slice(i + 1);
+}
+cfg.cold = all('cold').length > 0 || process.argv.includes('--cold');
 if (!cfg.tmp || !cfg.seEntry || !cfg.builds.length) die('--tmp, --se-entry and at least one --build are required (run bench/fixed-costs.sh)');
 if (cfg.rounds < 1) die('--rounds must be at least 1');
 if (cfg.cpuMarks.some((m, i) => !(m > 0) || (i > 0 && m <= cfg.cpuMarks[i - 1]))) die('--cpu-marks must be increasing seconds after start');
@@ -90,6 +100,10 @@ async function launch(build, dataDir, upstreamUrl, label) {
   // The CPU the process spent to get there (user + system): on a loaded machine less noisy than the wall clock.
   const cpuAt = cpuTicks(p.child.pid) / TICKS;
   return { p, port, initAt, callAt, cpuAt, spawnedAt: t0 };
+}
+// The kernel's clean page cache, so the next start reads the database from the disk (needs root; otherwise a note).
+function dropPageCache() {
+  try { execFileSync('sync'); fs.writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch (e) { console.log(`  (page cache not dropped: ${e.message})`); }
 }
 const tail = (log) => { try { return fs.readFileSync(log, 'utf8').split('\n').slice(-8).join('\n'); } catch { return ''; } };
 
@@ -153,7 +167,19 @@ try {
       const again = await launch(b, dataDir, upstreamUrl, `${b.name}-${round}-restart`);
       await stop(again.p);
       r.fresh.push(fresh.callAt); r.restart.push(again.callAt); r.freshCpu.push(fresh.cpuAt); r.restartCpu.push(again.cpuAt); r.rss.push(rss);
-      console.log(`round ${round} ${b.name.padEnd(14)} fresh database: initialize ${fresh.initAt.toFixed(2)} s, first call ${fresh.callAt.toFixed(2)} s (CPU ${fresh.cpuAt.toFixed(2)} s); restart: first call ${again.callAt.toFixed(2)} s (CPU ${again.cpuAt.toFixed(2)} s); resident ${rss.toFixed(0)} MB; load ${load()}`);
+      let existingText = '';
+      if (b.database) {
+        const dir = path.join(cfg.tmp, `${b.name}-${round}-existing`);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.copyFileSync(b.database, path.join(dir, 'gateway.db'));
+        if (cfg.cold) dropPageCache();
+        const existing = await launch(b, dir, upstreamUrl, `${b.name}-${round}-existing`);
+        await stop(existing.p);
+        fs.rmSync(dir, { recursive: true, force: true });
+        (r.existing ??= []).push(existing.callAt);
+        existingText = `; on ${path.basename(b.database)}${cfg.cold ? ' (cold)' : ''}: first call ${existing.callAt.toFixed(2)} s (CPU ${existing.cpuAt.toFixed(2)} s)`;
+      }
+      console.log(`round ${round} ${b.name.padEnd(14)} fresh database: initialize ${fresh.initAt.toFixed(2)} s, first call ${fresh.callAt.toFixed(2)} s (CPU ${fresh.cpuAt.toFixed(2)} s); restart: first call ${again.callAt.toFixed(2)} s (CPU ${again.cpuAt.toFixed(2)} s)${existingText}; resident ${rss.toFixed(0)} MB; load ${load()}`);
     }
   }
 
@@ -183,6 +209,7 @@ try {
   console.log('\n== Summary (seconds; medians in brackets)');
   for (const [name, r] of Object.entries(results)) {
     console.log(`${name}: start to first call, fresh database ${fmt(r.fresh)} [${median(r.fresh).toFixed(2)}]; restart ${fmt(r.restart)} [${median(r.restart).toFixed(2)}]; resident idle ${fmt(r.rss, 0)} MB [${median(r.rss).toFixed(0)}]`);
+    if (r.existing) console.log(`  start to first call on a copy of ${path.basename(cfg.builds.find((b) => b.name === name).database)}${cfg.cold ? ', page cache dropped before each start' : ''}: ${fmt(r.existing)} [${median(r.existing).toFixed(2)}]`);
     console.log(`  CPU to the first call (user + system), fresh database ${fmt(r.freshCpu)} [${median(r.freshCpu).toFixed(2)}]; restart ${fmt(r.restartCpu)} [${median(r.restartCpu).toFixed(2)}]`);
     if (r.composition) {
       console.log(`  resident memory by kind (MB, first round): ${Object.entries(r.composition.kinds).map(([k, v]) => `${k} ${v}`).join('; ')}`);

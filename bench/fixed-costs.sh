@@ -4,12 +4,14 @@
 # @modelcontextprotocol/server-everything over streamable HTTP. Several builds are measured in alternating rounds.
 #
 # Usage: bench/fixed-costs.sh [--rounds 4] [--idle-seconds 8] [--smaps] [--cpu-marks 60,360,960] [--json FILE] [--keep-tmp]
-#                             [--build NAME=PATH ...] [--env NAME:VARIABLE=VALUE ...]
+#                             [--build NAME=PATH ...] [--env NAME:VARIABLE=VALUE ...] [--database NAME=FILE ...] [--cold]
 #   --build      a published gateway to measure (Gateway.Web.dll, or the executable of a self-contained publish);
 #                repeat it to compare builds round by round. Default: GATEWAY_DLL, or this repository published.
 #   --env        an environment variable for the build NAME only (the same PATH under two names compares a runtime knob)
 #   --cpu-marks  run the builds side by side after the rounds and print each one's CPU between these seconds after start
 #   --smaps      print the first round's resident memory by kind (/proc/PID/smaps)
+#   --database   each round also starts build NAME on a copy of FILE (a database of that build's schema, e.g. with a
+#                million audit entries) and times its first call; --cold drops the page cache before it (root)
 # Environment: GATEWAY_DLL=/path/Gateway.Web.dll as for bench/peers.sh; SERVER_EVERYTHING_DIR as for the tests.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,8 +20,8 @@ PROG=fixed-costs.sh
 . "$HERE/lib/common.sh"
 SE_VERSION=2026.8.31
 
-ROUNDS=4 IDLE=8 SMAPS=0 MARKS="" JSON="" KEEP_TMP=0 BUILDS=() ENVS=()
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+ROUNDS=4 IDLE=8 SMAPS=0 MARKS="" JSON="" KEEP_TMP=0 BUILDS=() ENVS=() DATABASES=() COLD=0
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "$PROG: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -29,6 +31,8 @@ while [ $# -gt 0 ]; do
     --cpu-marks) need "$@"; MARKS="$2"; shift 2;;
     --build) need "$@"; BUILDS+=("$2"); shift 2;;
     --env) need "$@"; ENVS+=("$2"); shift 2;;
+    --database) need "$@"; DATABASES+=("$2"); shift 2;;
+    --cold) COLD=1; shift;;
     --json) need "$@"; JSON="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2;;
     --keep-tmp) KEEP_TMP=1; shift;;
     -h|--help) usage; exit 0;;
@@ -49,6 +53,8 @@ bench_run_folder mcp-gateway-fixed
 args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --rounds "$ROUNDS" --idle-seconds "$IDLE" --smaps "$SMAPS")
 for b in "${BUILDS[@]}"; do args+=(--build "$b"); done
 for e in "${ENVS[@]}"; do args+=(--env "$e"); done
+for d in "${DATABASES[@]}"; do args+=(--database "$d"); done
+[ "$COLD" = 1 ] && args+=(--cold 1)
 [ -n "$MARKS" ] && args+=(--cpu-marks "$MARKS")
 [ -n "$JSON" ] && args+=(--json "$JSON")
 rc=0

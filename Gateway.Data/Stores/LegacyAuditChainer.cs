@@ -33,8 +33,12 @@ internal sealed partial class LegacyAuditChainer(IDbContextFactory<GatewayDbCont
         var connection = (SqliteConnection)db.Database.GetDbConnection();
         await using (var check = connection.CreateCommand())
         {
-            check.CommandText = "SELECT EXISTS (SELECT 1 FROM AuditEntries WHERE Hash IS NULL)";
-            if ((long)(await check.ExecuteScalarAsync(cancellationToken))! == 0)
+            // The first entry tells: a database from before the chain has no hash on any entry (the chainer runs before
+            // the writer, so nothing is appended to it unchained), and a chained one has one on every entry. One read by
+            // the primary key; a search for any hashless entry read the whole table at every start (0.4 s of CPU at a
+            // million entries), and would have re-chained, and so hidden, an entry whose hash had been removed.
+            check.CommandText = "SELECT Hash IS NULL FROM AuditEntries ORDER BY Sequence LIMIT 1";
+            if (await check.ExecuteScalarAsync(cancellationToken) is not 1L)
             {
                 return;
             }

@@ -112,6 +112,31 @@ public sealed class AuditSinkChainTests
         Assert.ThrowsAny<Exception>(() => AuditDatabase.Execute(path, "UPDATE AuditEntries SET Actor = 'x'"));
     }
 
+    /// <summary>
+    /// A chained database is never chained again: a hashless row slipped in after its entries (inserts are not refused
+    /// by the triggers) stays as it is and fails verification, instead of the whole trail being rewritten around it.
+    /// </summary>
+    [Fact]
+    public async Task AHashlessRowInAChainedDatabase_IsNotChained_AndFailsVerification()
+    {
+        var path = AuditDatabase.NewPath();
+        await using (var first = await AuditDatabase.OpenAsync(path))
+        {
+            await first.Sink.CommitAsync(AuditChainTests.Sample(1), TestContext.Timeout);
+            await first.Sink.CommitAsync(AuditChainTests.Sample(2), TestContext.Timeout);
+        }
+
+        AuditDatabase.Execute(path, "INSERT INTO AuditEntries (Sequence, Timestamp, Kind, Actor, Decision, Outcome, DurationMs) VALUES (3, 638000000000000003, 'tool_call', 'slipped-in', 'allow', 'ok', 1.5)");
+
+        await using var db = await AuditDatabase.OpenAsync(path);
+        var entries = db.Reader.ReadEntries().ToList();
+        Assert.Equal([1L, 2, 3], entries.Select(e => e.Sequence));
+        Assert.Null(entries[2].Hash);
+        var result = Verify(entries);
+        Assert.False(result.Intact);
+        Assert.Equal(3, result.FirstBadSequence);
+    }
+
     internal static AuditVerification Verify(IEnumerable<AuditChainEntry> entries)
     {
         var verifier = new AuditVerifier();
