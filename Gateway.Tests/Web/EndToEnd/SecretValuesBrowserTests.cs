@@ -30,14 +30,33 @@ public sealed class SecretValuesBrowserTests(ChromiumFixture chromium) : IClassF
 
         // Import: pasted in clear (that is the input), reviewed, registered.
         await page.ClickAsync("#import-panel .mud-expand-panel-header");
-        await page.FillAsync("#import-json", JsonSerializer.Serialize(new
+        var json = JsonSerializer.Serialize(new
         {
             mcpServers = new Dictionary<string, object>
             {
                 ["files"] = new { command = "dotnet", args = new[] { TestUpstreamDll, "stdio" }, env = new Dictionary<string, string> { ["SERVICE_API_TOKEN"] = secret, ["MODE"] = "plain" } },
             },
-        }));
-        await page.ClickAsync("#import-review");
+        });
+
+        // Filled and reviewed again until the review shows, within a deadline. Once in a full CI run the review showed
+        // nothing for 30 s although the textarea held the JSON and no error: the component had no text. Likely the
+        // input event reached an event handler Blazor had just replaced (the panel was expanding) and was dropped;
+        // reviewing nothing shows nothing. A person would paste again; the test does the same.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            await page.FillAsync("#import-json", json);
+            await page.ClickAsync("#import-review");
+            try
+            {
+                await page.Locator("#import-table").WaitForAsync(new() { Timeout = 5_000 });
+                break;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
+
         await Assertions.Expect(page.Locator("#import-table")).ToContainTextAsync("'SERVICE_API_TOKEN' looks like a secret", new() { Timeout = 30_000 });
         await page.ClickAsync("#import-register");
         await Assertions.Expect(page.Locator(".import-result")).ToHaveTextAsync("Registered.", new() { Timeout = 30_000 });
