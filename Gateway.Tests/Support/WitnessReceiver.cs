@@ -54,13 +54,7 @@ internal sealed class WitnessReceiver : IAsyncDisposable
 
     public static async Task<WitnessReceiver> StartAsync(string folder)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=witness.test", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
+        var certificate = LoopbackCertificate.Create("witness.test");
         Directory.CreateDirectory(folder);
         var certificatePath = Path.Combine(folder, "witness-cert.pem");
         await File.WriteAllTextAsync(certificatePath, certificate.ExportCertificatePem());

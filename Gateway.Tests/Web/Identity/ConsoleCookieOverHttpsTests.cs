@@ -84,12 +84,7 @@ public sealed class ConsoleCookieOverHttpsTests
     /// <summary>A certificate for 127.0.0.1, written as a password-protected PFX where Kestrel's configuration reads it.</summary>
     private static X509Certificate2 SelfSigned(string path, string password)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=gateway.test", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using var created = LoopbackCertificate.Create("gateway.test");
         File.WriteAllBytes(path, created.Export(X509ContentType.Pkcs12, password));
         return X509CertificateLoader.LoadCertificate(created.Export(X509ContentType.Cert));
     }
