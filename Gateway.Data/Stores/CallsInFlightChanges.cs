@@ -5,8 +5,8 @@ namespace Gateway.Data.Stores;
 /// <summary>
 /// How an audit entry changes <c>CallsInFlight</c> (see <see cref="Entities.CallInFlightEntity"/>): a <c>started</c>
 /// entry puts its call in, any other entry with a call id (the end, an <c>unknown</c> from the crash recovery) takes it
-/// out. Every writer of the chain applies it in the same transaction as the entries: the appenders and
-/// <see cref="TransactionalAudit"/>.
+/// out. The audit appenders apply it in the same transaction as the entries; <see cref="TransactionalAudit"/> writes
+/// admin changes only, which belong to no call.
 /// </summary>
 internal static class CallsInFlightChanges
 {

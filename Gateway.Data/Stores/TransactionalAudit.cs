@@ -43,11 +43,9 @@ internal static class TransactionalAudit
             }
         }
 
-        var linked = new List<AuditChainEntry>(records.Count);
         foreach (var record in records)
         {
             var entry = AuditChain.Link(++sequence, previous, AuditChain.Normalize(record));
-            linked.Add(entry);
             var r = entry.Record;
             db.AuditEntries.Add(new AuditEntryEntity
             {
@@ -74,18 +72,5 @@ internal static class TransactionalAudit
         }
 
         await db.SaveChangesAsync(cancellationToken);
-
-        // Entries of a call (none of the admin changes written here has one today) keep CallsInFlight as the appenders do.
-        var (started, sequences, ended) = CallsInFlightChanges.Of(linked);
-        foreach (var id in ended)
-        {
-            await db.Database.ExecuteSqlAsync($"DELETE FROM \"CallsInFlight\" WHERE \"CallId\" = {id}", cancellationToken);
-        }
-
-        for (var i = 0; i < started.Length; i++)
-        {
-            var (id, at) = (started[i], sequences[i]);
-            await db.Database.ExecuteSqlAsync($"INSERT INTO \"CallsInFlight\" (\"CallId\", \"Sequence\") VALUES ({id}, {at}) ON CONFLICT (\"CallId\") DO UPDATE SET \"Sequence\" = excluded.\"Sequence\"", cancellationToken);
-        }
     }
 }

@@ -34,7 +34,7 @@ internal static class OpenApiSecurity
                 Type = SecuritySchemeType.ApiKey,
                 In = ParameterLocation.Cookie,
                 Name = Microsoft.Extensions.DependencyInjection.ConsoleIdentityExtensions.CookieName,
-                Description = "A console user's sign-in cookie (the user's roles apply); named __Host-" + Microsoft.Extensions.DependencyInjection.ConsoleIdentityExtensions.CookieName + " over HTTPS.",
+                Description = "A console user's sign-in cookie (the user's roles apply); named " + Gateway.Web.Identity.ConsoleCookieManager.HostPrefix + Microsoft.Extensions.DependencyInjection.ConsoleIdentityExtensions.CookieName + " over HTTPS.",
             };
 
             // Either one opens the API: two alternative requirements.

@@ -23,7 +23,7 @@ internal sealed class ConsoleCookieManager(ICookieManager inner) : ICookieManage
         inner.DeleteCookie(context, NameFor(context, key), OptionsFor(context, options));
 
     /// <summary>The cookie's name on this request.</summary>
-    public static string NameFor(HttpContext context, string key) => context.Request.IsHttps ? HostPrefix + key : key;
+    private static string NameFor(HttpContext context, string key) => context.Request.IsHttps ? HostPrefix + key : key;
 
     private static CookieOptions OptionsFor(HttpContext context, CookieOptions options) =>
         context.Request.IsHttps ? new CookieOptions(options) { Secure = true, Path = "/", Domain = null } : options;
