@@ -17,16 +17,9 @@ public sealed class UpstreamAuthorizationCodeTests
     public async Task AuthorizationCodeWithPkce_StoresTheRefreshToken_WithSingleUseStateAndIssuerCheck()
     {
         await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
-        var gate = new HeaderGate();
-        var (upstream, url) = await StartHttpAsync("coded", gate: gate);
+        var (upstream, url) = await StartProtectedUpstreamAsync(tokens);
         await using var running = upstream;
-        gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { tokens.Issuer } });
-        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
-        await using var gateway = await GatewayHost.StartAsync(Merge(Agent("agent", AgentKey, "*/*"), new Dictionary<string, string?>
-        {
-            ["Gateway:OAuth:AllowHttp"] = "true",
-            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
-        }));
+        await using var gateway = await GatewayHost.StartAsync(Merge(Agent("agent", AgentKey, "*/*"), LoopbackOAuth));
         using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "coded", transport = "http", url }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
@@ -72,16 +65,9 @@ public sealed class UpstreamAuthorizationCodeTests
     public async Task StartedByAConsoleUser_CompletesOnlyInThatUsersBrowser()
     {
         await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
-        var gate = new HeaderGate();
-        var (upstream, url) = await StartHttpAsync("coded", gate: gate);
+        var (upstream, url) = await StartProtectedUpstreamAsync(tokens);
         await using var running = upstream;
-        gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { tokens.Issuer } });
-        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Gateway:OAuth:AllowHttp"] = "true",
-            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
-        });
+        await using var gateway = await GatewayHost.StartAsync(LoopbackOAuth);
         using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "coded", transport = "http", url }, TestContext.Timeout))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -128,17 +114,10 @@ public sealed class UpstreamAuthorizationCodeTests
     {
         Gateway.Tests.Data.DatabaseEngines.Require(provider);
         await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
-        var gate = new HeaderGate();
-        var (upstream, url) = await StartHttpAsync("coded", gate: gate);
+        var (upstream, url) = await StartProtectedUpstreamAsync(tokens);
         await using var running = upstream;
-        gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { tokens.Issuer } });
-        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
         await using var shared = await SharedDatabase.CreateAsync(provider, "oauthcb");
-        var settings = shared.Settings(Agent("agent", AgentKey, "*/*"), new Dictionary<string, string?>
-        {
-            ["Gateway:OAuth:AllowHttp"] = "true",
-            ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
-        });
+        var settings = shared.Settings(Agent("agent", AgentKey, "*/*"), LoopbackOAuth);
         await using var first = await GatewayHost.StartAsync(settings);
         await using var second = await GatewayHost.StartAsync(settings);
         using (var created = await first.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "coded", transport = "http", url }, TestContext.Timeout))
@@ -185,6 +164,23 @@ public sealed class UpstreamAuthorizationCodeTests
         var replay = new UriBuilder(callback) { Host = first.BaseUri.Host, Port = first.BaseUri.Port }.Uri;
         using var again = await browser.GetAsync(replay, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+    }
+
+    /// <summary>The test authorization server and upstream are on loopback over plain http.</summary>
+    private static readonly Dictionary<string, string?> LoopbackOAuth = new()
+    {
+        ["Gateway:OAuth:AllowHttp"] = "true",
+        ["Gateway:OAuth:AllowPrivateAddresses"] = "true",
+    };
+
+    /// <summary>The upstream <c>coded</c>, protected by <paramref name="tokens"/> (its metadata names them; it checks their tokens).</summary>
+    private static async Task<(Microsoft.AspNetCore.Builder.WebApplication Upstream, string Url)> StartProtectedUpstreamAsync(TestTokenServer tokens)
+    {
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("coded", gate: gate);
+        gate.ProtectedResourceMetadata = JsonSerializer.Serialize(new { resource = url, authorization_servers = new[] { tokens.Issuer } });
+        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
+        return (upstream, url);
     }
 
     private static Task<JsonElement> StartAsync(GatewayHost gateway) => StartAsync(gateway.Admin);
