@@ -17,7 +17,7 @@ public sealed class AgentOwnerPageTests : AgentConsoleTest
         var cut = Render<Gateway.Web.Components.Pages.Agents>();
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("button.edit-owner")));
 
-        cut.Find("button.edit-owner").Click();
+        ClickUntilShown(cut, "button.edit-owner", "#edit-owner");
         cut.Find("#edit-owner").Input("nobody");
         cut.Find("#save-owner").Click();
         cut.WaitForAssertion(() => Assert.Contains("No console user named 'nobody'", HelperOf(cut, "edit-owner"), StringComparison.Ordinal));
@@ -28,7 +28,7 @@ public sealed class AgentOwnerPageTests : AgentConsoleTest
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("#owner-editor")));
         Assert.Equal("bob", (await store.FindAsync("ci-bot", CancellationToken.None))!.Owner);
 
-        cut.Find("button.edit-owner").Click();
+        ClickUntilShown(cut, "button.edit-owner", "#edit-owner");
         cut.Find("#edit-owner").Input(string.Empty);
         cut.Find("#save-owner").Click();
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("#owner-editor")));

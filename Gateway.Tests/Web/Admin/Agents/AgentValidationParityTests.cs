@@ -41,7 +41,7 @@ public sealed class AgentValidationParityTests : AgentConsoleTest
 
         using var grants = await gateway.Admin.PutAsJsonAsync("/api/v1/agents/bot", new { grants = new[] { "files/*", "not a grant" } }, TestContext.Timeout);
         var apiGrants = await AdminApiResultsTests.ErrorsAsync(grants);
-        cut.Find("button.edit-grants").Click();
+        ClickUntilShown(cut, "button.edit-grants", "#edit-grants");
         cut.Find("#edit-grants").Input("files/*\nnot a grant");
         cut.Find("#save-grants").Click();
         cut.WaitForAssertion(() => Assert.Equal(string.Join(" ", apiGrants["grants"]), HelperOf(cut, "edit-grants")));
@@ -49,7 +49,7 @@ public sealed class AgentValidationParityTests : AgentConsoleTest
         using var limits = await gateway.Admin.PutAsJsonAsync("/api/v1/agents/bot", new { limits = new { requestsPerMinute = -1, maxConcurrent = 2, dailyQuota = 100_000_001 } }, TestContext.Timeout);
         var apiLimits = await AdminApiResultsTests.ErrorsAsync(limits);
         Assert.Equal(["limits.dailyQuota", "limits.requestsPerMinute"], apiLimits.Keys.Order());
-        cut.Find("button.edit-limits").Click();
+        ClickUntilShown(cut, "button.edit-limits", "#limit-rpm");
         cut.Find("#limit-rpm").Input("-1");
         cut.Find("#limit-concurrent").Input("2");
         cut.Find("#limit-daily").Input("100000001");
