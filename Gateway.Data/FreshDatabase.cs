@@ -32,7 +32,7 @@ internal static class FreshDatabase
     /// </summary>
     internal static async Task<bool> TryCreateAsync(GatewayDbContext db, string lastMigrationId, CancellationToken cancellationToken)
     {
-        var provider = db.Database.IsNpgsql() ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
+        var provider = db.Database.Engine();
         var script = Script(provider);
         if (!script.Contains($"'{lastMigrationId}'", StringComparison.Ordinal))
         {

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Gateway.Data.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -66,7 +67,7 @@ public sealed record GatewayDatabase(DatabaseProvider Provider, string Connectio
     /// <summary>The same PostgreSQL database with connections that carry <paramref name="name"/> as their application name.</summary>
     internal GatewayDatabase WithApplicationName(string name) =>
         Provider == DatabaseProvider.Postgres
-            ? this with { ConnectionString = new NpgsqlConnectionStringBuilder(ConnectionString) { ApplicationName = name }.ConnectionString }
+            ? this with { ConnectionString = PostgresParts.WithApplicationName(ConnectionString, name) }
             : this;
 
     /// <summary>Points EF Core at this database, with this engine's migration history and compiled model.</summary>
@@ -80,11 +81,7 @@ public sealed record GatewayDatabase(DatabaseProvider Provider, string Connectio
     {
         if (Provider == DatabaseProvider.Postgres)
         {
-            options.UseNpgsql(ConnectionString);
-            if (compiledModel)
-            {
-                options.UseModel(CompiledModels.Postgres.GatewayDbContextModel.Instance);
-            }
+            PostgresParts.Configure(options, ConnectionString, compiledModel);
         }
         else
         {
@@ -109,15 +106,7 @@ public sealed record GatewayDatabase(DatabaseProvider Provider, string Connectio
     {
         if (Provider == DatabaseProvider.Postgres)
         {
-            var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
-            if (readOnly)
-            {
-                builder.Options = (builder.Options + " -c default_transaction_read_only=on").Trim();
-            }
-
-            var pg = new NpgsqlConnection(builder.ToString());
-            pg.Open();
-            return pg;
+            return PostgresParts.Open(ConnectionString, readOnly);
         }
 
         var sqlite = new SqliteConnectionStringBuilder(ConnectionString);
@@ -137,9 +126,49 @@ public sealed record GatewayDatabase(DatabaseProvider Provider, string Connectio
 
     /// <summary>Where the database is, without any password: for logs and messages.</summary>
     public string Describe() => Provider == DatabaseProvider.Postgres
-        ? new NpgsqlConnectionStringBuilder(ConnectionString) is var b ? $"PostgreSQL {b.Host}:{b.Port}/{b.Database}" : string.Empty
+        ? PostgresParts.Describe(ConnectionString)
         : $"SQLite {new SqliteConnectionStringBuilder(ConnectionString).DataSource}";
 
     /// <inheritdoc />
     public override string ToString() => Describe();
+
+    /// <summary>
+    /// What only PostgreSQL needs, apart and never inlined: compiling a method loads the assemblies of the methods it
+    /// calls, so a branch calling Npgsql loaded PostgreSQL's EF Core provider into gateways on SQLite, at start in a build
+    /// without ReadyToRun (the tests' EngineAssembliesTests) and when a hot method is recompiled in one with it.
+    /// </summary>
+    private static class PostgresParts
+    {
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static string WithApplicationName(string connectionString, string name) =>
+            new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = name }.ConnectionString;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static void Configure(DbContextOptionsBuilder options, string connectionString, bool compiledModel)
+        {
+            options.UseNpgsql(connectionString);
+            if (compiledModel)
+            {
+                options.UseModel(CompiledModels.Postgres.GatewayDbContextModel.Instance);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static DbConnection Open(string connectionString, bool readOnly)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            if (readOnly)
+            {
+                builder.Options = (builder.Options + " -c default_transaction_read_only=on").Trim();
+            }
+
+            var pg = new NpgsqlConnection(builder.ToString());
+            pg.Open();
+            return pg;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static string Describe(string connectionString) =>
+            new NpgsqlConnectionStringBuilder(connectionString) is var b ? $"PostgreSQL {b.Host}:{b.Port}/{b.Database}" : string.Empty;
+    }
 }

@@ -14,7 +14,7 @@ internal sealed partial class GatewayDatabaseInitializer(IDbContextFactory<Gatew
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        if (db.Database.IsSqlite())
+        if (!db.Database.IsPostgres())
         {
             // WAL is persistent in the file: readers never block the writer, and commits stay durable with synchronous=FULL.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);

@@ -58,7 +58,7 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
         // registered), users' authorizations and its tokens, so authorization codes are single use and refresh tokens
         // can be revoked across instances sharing the database. Empty while the authorization server is off.
         modelBuilder.UseOpenIddict();
-        if (Database.IsNpgsql())
+        if (Database.IsPostgres())
         {
             UsePostgresTypes(modelBuilder);
         }

@@ -18,7 +18,7 @@ internal static class MigrationHistory
     /// <summary>Reads the applied migration ids, or null when the database has no history table.</summary>
     public static async Task<IReadOnlySet<string>?> ReadAsync(GatewayDbContext db, CancellationToken cancellationToken)
     {
-        var provider = db.Database.IsNpgsql() ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
+        var provider = db.Database.Engine();
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {

@@ -30,7 +30,7 @@ internal sealed class EfProvisioningStore(IDbContextFactory<GatewayDbContext> fa
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
 
-        if (db.Database.IsNpgsql())
+        if (db.Database.IsPostgres())
         {
             // Instances starting together on one database provision one after the other, the later one finding nothing
             // to change (else both would apply, and audit, the same change). Not the chain's lock: a restart that

@@ -117,7 +117,7 @@ internal sealed class EfServerStore(IDbContextFactory<GatewayDbContext> factory,
             return 0;
         }
 
-        var sqlite = db.Database.IsSqlite();
+        var sqlite = !db.Database.IsPostgres();
         if (sqlite)
         {
             // A connection held open for the context, so the pragma applies to the updates below; reset before it is pooled.

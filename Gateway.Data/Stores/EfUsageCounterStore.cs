@@ -188,7 +188,7 @@ internal sealed class EfUsageCounterStore(IDbContextFactory<GatewayDbContext> fa
             return await exchange(connection, null);
         }
 
-        var sqlite = db.Database.IsSqlite();
+        var sqlite = !db.Database.IsPostgres();
         if (sqlite)
         {
             await Execute(connection, null, "PRAGMA synchronous=NORMAL", cancellationToken);

@@ -23,7 +23,7 @@ internal sealed partial class LegacyAuditChainer(IDbContextFactory<GatewayDbCont
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        if (!db.Database.IsSqlite())
+        if (db.Database.IsPostgres())
         {
             // Only SQLite databases predate the chain: a PostgreSQL one is created chained.
             return;

@@ -23,7 +23,7 @@ internal static class TransactionalAudit
             return;
         }
 
-        if (db.Database.IsNpgsql())
+        if (db.Database.IsPostgres())
         {
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({PostgresAuditAppender.ChainLock})", cancellationToken);
         }

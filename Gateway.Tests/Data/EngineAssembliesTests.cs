@@ -1,0 +1,67 @@
+using Gateway.Tests.Support;
+using ModelContextProtocol.Client;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Data;
+
+/// <summary>
+/// A gateway on SQLite does not load PostgreSQL's EF Core provider: the engine checks read the provider's name instead
+/// of calling the providers' own <c>IsNpgsql()</c>, which lives in (and so loaded) that assembly, about 1 MB resident in
+/// every idle gateway on SQLite. Read from the process's memory map after a start and a call.
+/// </summary>
+public sealed class EngineAssembliesTests
+{
+    private const string Key = "engine-assemblies-agent-key-0123";
+
+    [Fact]
+    public async Task GatewayOnSqlite_StartsAndServesACall_WithoutLoadingPostgreSqlsProvider()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var baseUri = new Uri($"http://127.0.0.1:{ServerEverything.FreePort()}");
+        var settings = Merge(
+            Stdio("files"),
+            Agent("agent", Key, "files/echo"),
+            new Dictionary<string, string?>
+            {
+                ["urls"] = baseUri.ToString(),
+                ["ConnectionStrings:Gateway"] = $"Data Source={Path.Combine(directory, "gateway.db")}",
+                ["Gateway:Admin:ApiKey"] = GatewayHost.AdminKey,
+            });
+        using var admin = new HttpClient { BaseAddress = baseUri };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", GatewayHost.AdminKey);
+        using var gateway = await GatewayProcess.StartAsync(settings.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}"), directory, admin);
+        try
+        {
+            await using (var client = await McpClient.CreateAsync(
+                new HttpClientTransport(new HttpClientTransportOptions
+                {
+                    Endpoint = new Uri(baseUri, "/mcp"),
+                    AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + Key },
+                }),
+                new McpClientOptions { ProtocolVersion = "2025-11-25" },
+                cancellationToken: TestContext.Timeout))
+            {
+                var result = await client.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: TestContext.Timeout);
+                Assert.NotEqual(true, result.IsError);
+                Assert.Contains("hi", Assert.IsType<ModelContextProtocol.Protocol.TextContentBlock>(Assert.Single(result.Content)).Text, StringComparison.Ordinal);
+            }
+
+            var mapped = (await File.ReadAllLinesAsync($"/proc/{gateway.Id}/maps", TestContext.Timeout))
+                .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(parts => parts.Length > 5)
+                .Select(parts => Path.GetFileName(parts[5]))
+                .ToHashSet(StringComparer.Ordinal);
+
+            // The map is read right: SQLite's provider is in it. (Npgsql's driver may be: in a build without ReadyToRun,
+            // such as the tests', EF Core's scan of Gateway.Data for migrations loads every type, PostgreSQL's code too.)
+            Assert.Contains("Microsoft.EntityFrameworkCore.Sqlite.dll", mapped);
+            Assert.DoesNotContain("Npgsql.EntityFrameworkCore.PostgreSQL.dll", mapped);
+        }
+        finally
+        {
+            gateway.Kill(entireProcessTree: true);
+            await gateway.WaitForExitAsync(TestContext.Timeout);
+        }
+    }
+}
