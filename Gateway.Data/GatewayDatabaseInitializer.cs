@@ -20,7 +20,8 @@ internal sealed partial class GatewayDatabaseInitializer(IDbContextFactory<Gatew
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
 
-        var all = db.Database.GetMigrations().ToList();
+        // The ids the build recorded, not EF Core's scan of the assembly (MigrationIds); an upgrade below still runs EF Core's migrations.
+        var all = MigrationIds.Of(db.Database.Engine());
         var applied = await MigrationHistory.ReadAsync(db, cancellationToken);
         if (applied is not null && all.All(applied.Contains))
         {
