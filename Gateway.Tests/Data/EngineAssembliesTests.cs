@@ -17,53 +17,31 @@ public sealed class EngineAssembliesTests
     [Fact]
     public async Task GatewayOnSqlite_StartsAndServesACall_WithoutLoadingPostgreSqlsCode()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
-        var baseUri = new Uri($"http://127.0.0.1:{ServerEverything.FreePort()}");
-        var settings = Merge(
-            Stdio("files"),
-            Agent("agent", Key, "files/echo"),
-            new Dictionary<string, string?>
+        await using var gateway = await GatewayProcess.StartOnSqliteAsync(Merge(Stdio("files"), Agent("agent", Key, "files/echo")));
+        await using (var client = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions
             {
-                ["urls"] = baseUri.ToString(),
-                ["ConnectionStrings:Gateway"] = $"Data Source={Path.Combine(directory, "gateway.db")}",
-                ["Gateway:Admin:ApiKey"] = GatewayHost.AdminKey,
-            });
-        using var admin = new HttpClient { BaseAddress = baseUri };
-        admin.DefaultRequestHeaders.Authorization = new("Bearer", GatewayHost.AdminKey);
-        using var gateway = await GatewayProcess.StartAsync(settings.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}"), directory, admin);
-        try
+                Endpoint = new Uri(gateway.BaseUri, "/mcp"),
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + Key },
+            }),
+            new McpClientOptions { ProtocolVersion = "2025-11-25" },
+            cancellationToken: TestContext.Timeout))
         {
-            await using (var client = await McpClient.CreateAsync(
-                new HttpClientTransport(new HttpClientTransportOptions
-                {
-                    Endpoint = new Uri(baseUri, "/mcp"),
-                    AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + Key },
-                }),
-                new McpClientOptions { ProtocolVersion = "2025-11-25" },
-                cancellationToken: TestContext.Timeout))
-            {
-                var result = await client.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: TestContext.Timeout);
-                Assert.NotEqual(true, result.IsError);
-                Assert.Contains("hi", Assert.IsType<ModelContextProtocol.Protocol.TextContentBlock>(Assert.Single(result.Content)).Text, StringComparison.Ordinal);
-            }
-
-            var mapped = (await File.ReadAllLinesAsync($"/proc/{gateway.Id}/maps", TestContext.Timeout))
-                .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                .Where(parts => parts.Length > 5)
-                .Select(parts => Path.GetFileName(parts[5]))
-                .ToHashSet(StringComparer.Ordinal);
-
-            // The map is read right: SQLite's provider is in it. Npgsql's driver was loaded too, in a build without
-            // ReadyToRun such as this one, by EF Core's scan of Gateway.Data for migrations at each start (MigrationIds).
-            Assert.Contains("Microsoft.EntityFrameworkCore.Sqlite.dll", mapped);
-            Assert.DoesNotContain("Npgsql.EntityFrameworkCore.PostgreSQL.dll", mapped);
-            Assert.DoesNotContain("Npgsql.dll", mapped);
+            var result = await client.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: TestContext.Timeout);
+            Assert.NotEqual(true, result.IsError);
+            Assert.Contains("hi", Assert.IsType<ModelContextProtocol.Protocol.TextContentBlock>(Assert.Single(result.Content)).Text, StringComparison.Ordinal);
         }
-        finally
-        {
-            gateway.Kill(entireProcessTree: true);
-            await gateway.WaitForExitAsync(TestContext.Timeout);
-        }
+
+        var mapped = (await File.ReadAllLinesAsync($"/proc/{gateway.Process.Id}/maps", TestContext.Timeout))
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(parts => parts.Length > 5)
+            .Select(parts => Path.GetFileName(parts[5]))
+            .ToHashSet(StringComparer.Ordinal);
+
+        // The map is read right: SQLite's provider is in it. Npgsql's driver was loaded too, in a build without
+        // ReadyToRun such as this one, by EF Core's scan of Gateway.Data for migrations at each start (MigrationIds).
+        Assert.Contains("Microsoft.EntityFrameworkCore.Sqlite.dll", mapped);
+        Assert.DoesNotContain("Npgsql.EntityFrameworkCore.PostgreSQL.dll", mapped);
+        Assert.DoesNotContain("Npgsql.dll", mapped);
     }
 }

@@ -10,6 +10,47 @@ internal static class GatewayProcess
     // Three processes starting at once on two cores, beside a full test run, took over 30 s at a load of 27.
     private static readonly TimeSpan ReadyWithin = TimeSpan.FromSeconds(90);
 
+    /// <summary>
+    /// Starts a gateway process on a SQLite file of a new temporary folder, on a free loopback port, with the test admin
+    /// key, and <paramref name="settings"/> as its command line; waits as <see cref="StartAsync"/> does.
+    /// </summary>
+    public static async Task<Started> StartOnSqliteAsync(IReadOnlyDictionary<string, string?> settings, Action<string>? output = null)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var baseUri = new Uri($"http://127.0.0.1:{ServerEverything.FreePort()}");
+        var all = new Dictionary<string, string?>(settings)
+        {
+            ["urls"] = baseUri.ToString(),
+            ["ConnectionStrings:Gateway"] = $"Data Source={Path.Combine(directory, "gateway.db")}",
+            ["Gateway:Admin:ApiKey"] = GatewayHost.AdminKey,
+        };
+        var admin = new HttpClient { BaseAddress = baseUri };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", GatewayHost.AdminKey);
+        try
+        {
+            var process = await StartAsync(all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}"), directory, admin, output);
+            return new Started(process, baseUri, admin);
+        }
+        catch
+        {
+            admin.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A started gateway process: its address and an admin client; disposing kills it.</summary>
+    public sealed record Started(Process Process, Uri BaseUri, HttpClient Admin) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Process.Kill(entireProcessTree: true);
+            await Process.WaitForExitAsync(TestContext.Timeout);
+            Process.Dispose();
+            Admin.Dispose();
+        }
+    }
+
     /// <summary>Starts <c>dotnet Gateway.Web.dll</c> and waits until its admin API answers (bounded, each probe a real request).</summary>
     /// <param name="args">The command line.</param>
     /// <param name="workingDirectory">The working directory.</param>
