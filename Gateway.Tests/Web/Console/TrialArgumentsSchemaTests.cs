@@ -82,6 +82,17 @@ public sealed class TrialArgumentsSchemaTests
         Assert.NotEmpty(await TrialArguments.CheckSchemaAsync(Arguments("""{"n":{}}"""), fits, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task APatternThatBacktracksWithoutEnd_IsGivenUp_WithTheBoundInTheMessage()
+    {
+        // An upstream's schema with a catastrophic pattern and an argument that sets it off: the check takes its whole
+        // bound (or the checker's own regular-expression timeout, as long) and says so; nothing is called.
+        var schema = JsonDocument.Parse("""{"type":"object","properties":{"q":{"type":"string","pattern":"^(a+)+$"}}}""").RootElement.Clone();
+        var errors = await TrialArguments.CheckSchemaAsync(Arguments($$"""{"q":"{{new string('a', 40)}}!"}"""), schema, CancellationToken.None);
+
+        Assert.Equal([$"The tool's input schema could not be checked within {TrialArguments.MaxSchemaTime.TotalSeconds:0} s; nothing was called."], errors);
+    }
+
     private static string Padded(string description) =>
         """{"type":"object","description":"DESCRIPTION","properties":{"n":{"type":"object","required":["deep"]}}}""".Replace("DESCRIPTION", description, StringComparison.Ordinal);
 
