@@ -10,13 +10,15 @@ namespace Gateway.Data;
 internal static class DatabaseFacadeEngine
 {
     /// <summary>The EF Core provider name of PostgreSQL (Npgsql's).</summary>
-    public const string PostgresProviderName = "Npgsql.EntityFrameworkCore.PostgreSQL";
+    private const string PostgresProviderName = "Npgsql.EntityFrameworkCore.PostgreSQL";
 
-    /// <summary>Gets whether <paramref name="database"/> is PostgreSQL; the gateway's only other engine is SQLite.</summary>
-    public static bool IsPostgres(this DatabaseFacade database) =>
-        string.Equals(database.ProviderName, PostgresProviderName, StringComparison.Ordinal);
+    /// <summary>Gets the engine an EF Core provider of that name is for; the gateway's only other engine is SQLite.</summary>
+    public static DatabaseProvider EngineOf(string? providerName) =>
+        string.Equals(providerName, PostgresProviderName, StringComparison.Ordinal) ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
 
     /// <summary>Gets the engine <paramref name="database"/> runs on.</summary>
-    public static DatabaseProvider Engine(this DatabaseFacade database) =>
-        database.IsPostgres() ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
+    public static DatabaseProvider Engine(this DatabaseFacade database) => EngineOf(database.ProviderName);
+
+    /// <summary>Gets whether <paramref name="database"/> is PostgreSQL.</summary>
+    public static bool IsPostgres(this DatabaseFacade database) => database.Engine() == DatabaseProvider.Postgres;
 }

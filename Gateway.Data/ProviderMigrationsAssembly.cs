@@ -19,7 +19,7 @@ internal sealed class ProviderMigrationsAssembly : IMigrationsAssembly
 
     public ProviderMigrationsAssembly(ICurrentDbContext currentContext, IDatabaseProvider databaseProvider)
     {
-        _namespace = NamespaceFor(databaseProvider.Name == DatabaseFacadeEngine.PostgresProviderName ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite);
+        _namespace = NamespaceFor(DatabaseFacadeEngine.EngineOf(databaseProvider.Name));
         var contextType = currentContext.Context.GetType();
         var types = Assembly.DefinedTypes
             .Where(t => t.Namespace == _namespace && t.GetCustomAttribute<DbContextAttribute>()?.ContextType == contextType)
