@@ -196,6 +196,23 @@ if (args.Contains("--alloc"))
         }
     }
 }
+if (args.Contains("--breakdown"))
+{
+    // Last, as listening to the spans slows the calls down (CallBreakdown); its own warm-up first.
+    using var breakdown = new CallBreakdown();
+    for (var i = 0; i < warmup + calls; i++)
+    {
+        if (i == warmup)
+        {
+            breakdown.Clear();
+        }
+
+        await TimeAsync(via, "bench__echo");
+    }
+
+    breakdown.Print(Console.Out);
+}
+
 Console.WriteLine($"per call: direct {directWork.Bytes / 1024:0.0} KiB, {directWork.Items:0.0} thread-pool items; gateway {viaWork.Bytes / 1024:0.0} KiB, {viaWork.Items:0.0} items; the gateway's share {(viaWork.Bytes - directWork.Bytes) / 1024:0.0} KiB, {viaWork.Items - directWork.Items:0.0} items");
 
 await gateway.StopAsync();
