@@ -140,12 +140,13 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
     /// </summary>
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
-        if (_source is null)
+        // May run beside an append (the sink's window sync): its own pooled connection, the data source read once.
+        if (_source is not { } source)
         {
             return;
         }
 
-        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var command = new NpgsqlCommand("SET LOCAL synchronous_commit = on; SELECT pg_current_xact_id();", connection, transaction))
         {

@@ -44,6 +44,10 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
     private sqlite3_stmt? _insert;
     private sqlite3_stmt? _start;
     private sqlite3_stmt? _end;
+    // The log's path and its handle for SyncAsync, which may run beside an append (the sink's window sync): they are
+    // shared with it under _walGate; everything else here is the writer's alone.
+    private readonly Lock _walGate = new();
+    private string? _walPath;
     private FileStream? _wal;
     private bool? _full;
     private readonly SqliteWalCheckpointer _checkpointer = new(connectionString, logger);
@@ -109,26 +113,39 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
         }
     }
 
-    public async Task SyncAsync(CancellationToken cancellationToken)
+    public Task SyncAsync(CancellationToken cancellationToken)
     {
-        if (_connection is null)
+        FileStream? wal;
+        lock (_walGate)
         {
-            return;
+            // No connection: nothing appended since it was opened (or it was dropped, and its log with it).
+            wal = _wal ??= _walPath is null ? null : OpenWal(_walPath);
+        }
+
+        if (wal is null)
+        {
+            return Task.CompletedTask;
         }
 
         try
         {
-            _wal ??= OpenWal();
-            if (_wal is not null)
-            {
-                // fsync(2) on the log's inode: the frames the NORMAL commits appended are on disk when it returns. On
-                // the writer's own task, like the commits (SQLite's calls are synchronous too): no extra hand-off.
-                _wal.Flush(flushToDisk: true);
-            }
+            // fsync(2) on the log's inode: the frames the NORMAL commits appended before it are on disk when it returns.
+            // It may run while the writer appends more (they are the next sync's); SQLite's calls are synchronous too.
+            wal.Flush(flushToDisk: true);
+            return Task.CompletedTask;
         }
         catch
         {
-            await DisposeAsync();
+            // The next sync opens the log again (a new connection may have found a new log file).
+            lock (_walGate)
+            {
+                if (ReferenceEquals(_wal, wal))
+                {
+                    _wal = null;
+                }
+            }
+
+            wal.Dispose();
             throw;
         }
     }
@@ -137,10 +154,15 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
     {
         await _checkpointer.DisposeAsync();
         _full = null;
-        if (_wal is not null)
+        FileStream? wal;
+        lock (_walGate)
         {
-            await _wal.DisposeAsync();
-            _wal = null;
+            (wal, _wal, _walPath) = (_wal, null, null);
+        }
+
+        if (wal is not null)
+        {
+            await wal.DisposeAsync();
         }
 
         // A batch that failed between BEGIN and COMMIT left its transaction open: roll it back here, since the
@@ -199,6 +221,11 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
             _start = Prepare(db, StartSql);
             _end = Prepare(db, EndSql);
             _connection = connection;
+            lock (_walGate)
+            {
+                _walPath = connection.DataSource + "-wal";
+            }
+
             return connection;
         }
         catch
@@ -275,10 +302,8 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
     private static void Text(sqlite3 db, sqlite3_stmt insert, int index, string? value) =>
         Check(db, value is null ? raw.sqlite3_bind_null(insert, index) : raw.sqlite3_bind_text16(insert, index, value.AsSpan()));
 
-    private FileStream? OpenWal()
+    private static FileStream? OpenWal(string path)
     {
-        var path = _connection!.DataSource + "-wal";
-
         // Opened for writing only because FileStream.Flush(true) fsyncs writable streams; nothing is ever written
         // through it. Shared with SQLite, and reopened with the connection (a new connection may find a new log file).
         return File.Exists(path)

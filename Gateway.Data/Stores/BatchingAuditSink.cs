@@ -42,12 +42,22 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
     // 1 while a batch is written, by the writer loop or by a caller that found no batch being written (CommitAsync):
     // one writer at a time keeps the chain's order. The fields below it guard are touched only by the one holding it.
     private int _writing;
-    private bool _unsynced;
     private readonly List<Pending> _batch = new(MaxBatch);
     private readonly List<Pending> _carried = [];
     private bool _completed;
     private int _windowOpen;
     private int _syncDue;
+
+    // The lazy commits so far and how many of them are known to be on disk (a sync covers what was committed before it
+    // began). Counted rather than flagged because the window's sync runs without the writing slot (SyncLaterAsync):
+    // a call's start is not held up by an fsync that only the entries before it needed.
+    private long _appended;
+    private long _synced;
+    private int _syncArmed;
+    private readonly Lock _syncGate = new();
+    private bool _syncRunning;
+    private bool _syncWaiting;
+    private Task _laterSync = Task.CompletedTask;
     private long _commits;
     private long _durableCommits;
     private long _syncs;
@@ -124,7 +134,7 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
 
                 if (_batch.Count > 0)
                 {
-                    _unsynced = await CommitWithRetryAsync(_batch, _unsynced, retry: false);
+                    await CommitWithRetryAsync(_batch, retry: false);
                 }
             }
             finally
@@ -205,7 +215,7 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
                 {
                     _batch.AddRange(_carried);
                     _carried.Clear();
-                    _unsynced = await CommitWithRetryAsync(_batch, _unsynced, retry: true);
+                    await CommitWithRetryAsync(_batch, retry: true);
                     _batch.Clear();
                 }
 
@@ -221,18 +231,34 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
                         break;
                     }
 
-                    _unsynced = await CommitWithRetryAsync(_batch, _unsynced, retry: true);
+                    await CommitWithRetryAsync(_batch, retry: true);
                     _batch.Clear();
                 }
 
                 var syncDue = Interlocked.Exchange(ref _syncDue, 0) == 1;
-                if (_unsynced && (completed || syncDue))
+                if (completed)
                 {
-                    // A failed sync stays due: the window is armed again, and the next durable commit covers it anyway.
-                    _unsynced = !await SyncAsync();
-                    if (_unsynced && !completed)
+                    // The last sync is made here, after any still running, before the appender is let go.
+                    await _laterSync;
+                    if (Unsynced && await SyncAsync())
                     {
-                        _syncTimer.Change(_options.SyncWindow, Timeout.InfiniteTimeSpan);
+                        MarkSynced(Volatile.Read(ref _appended));
+                    }
+                }
+                else if (syncDue && Unsynced)
+                {
+                    bool start;
+                    lock (_syncGate)
+                    {
+                        // A sync still running may have begun before these commits: it makes another one after.
+                        start = !_syncRunning;
+                        _syncRunning = true;
+                        _syncWaiting = !start;
+                    }
+
+                    if (start)
+                    {
+                        _laterSync = Task.Run(SyncLaterAsync, CancellationToken.None);
                     }
                 }
 
@@ -249,6 +275,7 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
             }
         }
 
+        await _laterSync;
         await _appender.DisposeAsync();
         _drained.TrySetResult();
     }
@@ -298,9 +325,9 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
 
     /// <summary>
     /// Commits a batch, retrying what nobody waits for (or, without <paramref name="retry"/>, leaving it to the writer
-    /// loop: a caller writing the batch is not held up by a retry); returns whether committed entries now wait for a sync.
+    /// loop: a caller writing the batch is not held up by a retry). Called only by the one holding the writing slot.
     /// </summary>
-    private async Task<bool> CommitWithRetryAsync(List<Pending> batch, bool unsynced, bool retry)
+    private async Task CommitWithRetryAsync(List<Pending> batch, bool retry)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -323,6 +350,7 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
                     }
                 }
 
+                var unsynced = Unsynced;
                 if (records.Count > 0)
                 {
                     var appending = Stopwatch.GetTimestamp();
@@ -336,8 +364,13 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
                 }
                 else if (durable && unsynced)
                 {
-                    await _appender.SyncAsync(CancellationToken.None);
-                    Interlocked.Increment(ref _syncs);
+                    // A flush: after the window's sync if one runs (it may cover everything), else now.
+                    await _laterSync;
+                    if (Unsynced)
+                    {
+                        await _appender.SyncAsync(CancellationToken.None);
+                        Interlocked.Increment(ref _syncs);
+                    }
                 }
 
                 foreach (var pending in batch)
@@ -351,17 +384,20 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
                     if (unsynced)
                     {
                         _syncTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                        Volatile.Write(ref _syncArmed, 0);
                     }
 
-                    return false;
+                    MarkSynced(Volatile.Read(ref _appended));
+                    return;
                 }
 
-                if (records.Count > 0 && !unsynced)
+                if (records.Count > 0)
                 {
-                    _syncTimer.Change(_options.SyncWindow, Timeout.InfiniteTimeSpan);
+                    Interlocked.Increment(ref _appended);
+                    ArmSync();
                 }
 
-                return unsynced || records.Count > 0;
+                return;
             }
             catch (Exception ex) when (attempt < 50)
             {
@@ -377,16 +413,79 @@ internal sealed partial class BatchingAuditSink : BackgroundService, IAuditSink,
                 batch.RemoveAll(p => p.Committed is not null);
                 if (batch.Count == 0)
                 {
-                    return unsynced;
+                    return;
                 }
 
                 if (!retry)
                 {
                     _carried.AddRange(batch);
-                    return unsynced;
+                    return;
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 * attempt)), _time);
+            }
+        }
+    }
+
+    private bool Unsynced => Volatile.Read(ref _appended) > Volatile.Read(ref _synced);
+
+    /// <summary>Opens the sync window for the lazy commits not yet in one; the first such commit does.</summary>
+    private void ArmSync()
+    {
+        if (Interlocked.Exchange(ref _syncArmed, 1) == 0)
+        {
+            _syncTimer.Change(_options.SyncWindow, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void MarkSynced(long upTo)
+    {
+        // A sync that began earlier may end later: the count only moves forward.
+        var synced = Volatile.Read(ref _synced);
+        while (upTo > synced)
+        {
+            var seen = Interlocked.CompareExchange(ref _synced, upTo, synced);
+            if (seen == synced)
+            {
+                return;
+            }
+
+            synced = seen;
+        }
+    }
+
+    /// <summary>
+    /// The window's sync, outside the writing slot: the next call's start commits beside it instead of waiting behind an
+    /// fsync (the log's frames written meanwhile are the next sync's). A failed sync is due again within the window, and
+    /// the next durable commit covers it anyway.
+    /// </summary>
+    private async Task SyncLaterAsync()
+    {
+        while (true)
+        {
+            // Commits from here on arm the next window; this sync covers the ones counted before it (a commit is
+            // counted after its frames are written).
+            Volatile.Write(ref _syncArmed, 0);
+            var upTo = Volatile.Read(ref _appended);
+            if (await SyncAsync())
+            {
+                MarkSynced(upTo);
+            }
+            else
+            {
+                ArmSync();
+            }
+
+            lock (_syncGate)
+            {
+                // A window that closed while this ran: its sync comes now, in this same task.
+                if (!_syncWaiting)
+                {
+                    _syncRunning = false;
+                    return;
+                }
+
+                _syncWaiting = false;
             }
         }
     }

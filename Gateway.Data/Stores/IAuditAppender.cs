@@ -16,6 +16,9 @@ internal interface IAuditAppender : IAsyncDisposable
     /// <returns>The sequence number of the last record appended.</returns>
     Task<long> AppendAsync(IReadOnlyList<AuditRecord> records, bool durable, CancellationToken cancellationToken);
 
-    /// <summary>Puts every earlier append on disk.</summary>
+    /// <summary>
+    /// Puts every append that returned before this call began on disk. May run beside an <see cref="AppendAsync"/> (the
+    /// window's sync runs without the writing slot); appends are never run beside each other.
+    /// </summary>
     Task SyncAsync(CancellationToken cancellationToken);
 }

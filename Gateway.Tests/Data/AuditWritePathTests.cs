@@ -54,6 +54,70 @@ public sealed class AuditWritePathTests
 
     [SkippableTheory]
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ProcessMode_ACallsStartIsNotHeldBehindTheWindowsSync_WhichStillCoversWhatCameBefore(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider);
+
+        // The engine's own appender, whose sync (an fsync, or PostgreSQL's synchronous commit) is held until released:
+        // a disk that takes its time.
+        var connectionString = db.Database.ConnectionString;
+        var appender = new HeldSyncAppender(provider == DatabaseProvider.Postgres ? new Gateway.Data.Postgres.PostgresAuditAppender(connectionString) : new Gateway.Data.Sqlite.SqliteAuditAppender(connectionString));
+        var sink = new BatchingAuditSink(appender, new AuditWriteOptions { Durability = AuditDurability.Process, SyncWindow = TimeSpan.FromMilliseconds(20) }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<BatchingAuditSink>.Instance);
+        await sink.StartAsync(TestContext.Timeout);
+        try
+        {
+            await sink.CommitAsync(AuditChainTests.Sample(1) with { Kind = AuditKinds.ToolCallStarted, CallId = "w1" }, TestContext.Timeout);
+            await appender.SyncBegun.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Timeout);
+
+            // The window's sync is under way and cannot finish; the next call's start commits all the same.
+            await sink.CommitAsync(AuditChainTests.Sample(2) with { Kind = AuditKinds.ToolCallStarted, CallId = "w2" }, TestContext.Timeout).AsTask().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Timeout);
+            Assert.Equal(0, appender.SyncsEnded);
+            Assert.Equal(2, db.Reader.ReadEntries().Count());
+
+            // Released, the held sync ends, and the start that came during it gets a sync of its own within the window.
+            appender.Release();
+            await Eventually.TrueAsync(() => appender.SyncsEnded >= 2, "the entry committed during the held sync was synced after it");
+            Assert.Equal((0, 2), (sink.Counts.Durable, sink.Counts.Commits));
+        }
+        finally
+        {
+            appender.Release();
+            await sink.StopAsync(TestContext.Timeout);
+            sink.Dispose();
+        }
+
+        Assert.True(AuditSinkChainTests.Verify(db.Reader.ReadEntries()).Intact);
+    }
+
+    /// <summary>The engine's appender, with its first sync held until <see cref="Release"/>.</summary>
+    private sealed class HeldSyncAppender(IAuditAppender inner) : IAuditAppender
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _syncsEnded;
+
+        public TaskCompletionSource SyncBegun { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int SyncsEnded => Volatile.Read(ref _syncsEnded);
+
+        public void Release() => _released.TrySetResult();
+
+        public Task<long> AppendAsync(IReadOnlyList<AuditRecord> records, bool durable, CancellationToken cancellationToken) =>
+            inner.AppendAsync(records, durable, cancellationToken);
+
+        public async Task SyncAsync(CancellationToken cancellationToken)
+        {
+            SyncBegun.TrySetResult();
+            await _released.Task;
+            await inner.SyncAsync(cancellationToken);
+            Interlocked.Increment(ref _syncsEnded);
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task PowerMode_FsyncsTheStartBeforeReleasingTheCall(DatabaseProvider provider)
     {
         DatabaseEngines.Require(provider);
