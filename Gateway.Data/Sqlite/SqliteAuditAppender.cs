@@ -44,8 +44,9 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
     private sqlite3_stmt? _insert;
     private sqlite3_stmt? _start;
     private sqlite3_stmt? _end;
-    // The log's path and its handle for SyncAsync, which may run beside an append (the sink's window sync): they are
-    // shared with it under _walGate; everything else here is the writer's alone.
+    // The log's path (known from the first open on, kept when a failure drops the connection: the frames it appended
+    // are still the log's to sync) and its handle for SyncAsync, which may run beside an append (the sink's window
+    // sync): they are shared with it under _walGate; everything else here is the writer's alone.
     private readonly Lock _walGate = new();
     private string? _walPath;
     private FileStream? _wal;
@@ -118,7 +119,7 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
         FileStream? wal;
         lock (_walGate)
         {
-            // No connection: nothing appended since it was opened (or it was dropped, and its log with it).
+            // No path: nothing was ever appended here.
             wal = _wal ??= _walPath is null ? null : OpenWal(_walPath);
         }
 
@@ -157,7 +158,7 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
         FileStream? wal;
         lock (_walGate)
         {
-            (wal, _wal, _walPath) = (_wal, null, null);
+            (wal, _wal) = (_wal, null);
         }
 
         if (wal is not null)
