@@ -30,7 +30,7 @@ internal static class GatewayProcess
         try
         {
             var process = await StartAsync(all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}"), directory, admin, output);
-            return new Started(process, baseUri, admin);
+            return new Started(process, baseUri, admin, directory);
         }
         catch
         {
@@ -39,8 +39,8 @@ internal static class GatewayProcess
         }
     }
 
-    /// <summary>A started gateway process: its address and an admin client; disposing kills it.</summary>
-    public sealed record Started(Process Process, Uri BaseUri, HttpClient Admin) : IAsyncDisposable
+    /// <summary>A started gateway process: its address and an admin client; disposing kills it and deletes its folder.</summary>
+    public sealed record Started(Process Process, Uri BaseUri, HttpClient Admin, string Directory) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
@@ -48,6 +48,14 @@ internal static class GatewayProcess
             await Process.WaitForExitAsync(TestContext.Timeout);
             Process.Dispose();
             Admin.Dispose();
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a temp folder.
+            }
         }
     }
 
