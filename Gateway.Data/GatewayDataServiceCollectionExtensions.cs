@@ -68,6 +68,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<Gateway.Core.VirtualServers.IVirtualServerStore>(JoiningAdminChanges<EfVirtualServerStore>);
         services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore, EfMcpSessionStore>();
         services.AddSingleton<Gateway.Core.Sessions.ISingleUseLedger, EfSingleUseLedger>();
+        services.AddSingleton<Gateway.Core.Sessions.IFollowedTaskStore, EfFollowedTaskStore>();
         services.AddSingleton<Gateway.Core.Sessions.IInstanceMailbox, EfInstanceMailbox>();
         services.AddSingleton<AuditBrowser>();
         services.AddSingleton<IAuditTail, EfAuditTail>();

@@ -22,6 +22,8 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
 
     public DbSet<CallInFlightEntity> CallsInFlight => Set<CallInFlightEntity>();
 
+    public DbSet<FollowedTaskEntity> FollowedTasks => Set<FollowedTaskEntity>();
+
     public DbSet<PolicyRuleEntity> PolicyRules => Set<PolicyRuleEntity>();
 
     public DbSet<ToolClassOverrideEntity> ToolClassOverrides => Set<ToolClassOverrideEntity>();

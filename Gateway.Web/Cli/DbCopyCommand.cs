@@ -212,6 +212,10 @@ internal static class DbCopyCommand
         // Calls the old gateway forwarded without a recorded end: the new one's start records them as unknown.
         ("CallsInFlight", await CopyRowsAsync(from.CallsInFlight.Where(c => c.Sequence <= head).OrderBy(c => c.Sequence), to)),
 
+        // Tasks the old gateway followed to their end (their bindings sealed with the shared key ring), released: the
+        // new gateway follows them on from its start.
+        ("FollowedTasks", await CopyRowsAsync(from.FollowedTasks.OrderBy(t => t.CallId).Select(t => new FollowedTaskEntity { CallId = t.CallId, Agent = t.Agent, Binding = t.Binding, UntilMs = t.UntilMs, LeaseUntilMs = 0 }), to)),
+
         // SIEM sinks resume where they were (not from the first entry); none beyond the copied head, or the target's
         // next entries would be skipped. The old gateway's leases are not carried over.
         ("SiemCursors", await CopyRowsAsync(from.SiemCursors.OrderBy(c => c.Sink).Select(c => new SiemCursorEntity { Sink = c.Sink, Sequence = c.Sequence < head ? c.Sequence : head, CheckpointSequence = c.CheckpointSequence < head ? c.CheckpointSequence : head, LastSuccessAt = c.LastSuccessAt, LastError = c.LastError, LastErrorAt = c.LastErrorAt }), to)),
@@ -309,7 +313,7 @@ internal static class DbCopyCommand
     /// <summary>Guards the table list of <see cref="CopyTablesAsync"/>: a table nobody decided about is refused, never silently left behind.</summary>
     private static void CheckEveryTableIsHandled(IModel model)
     {
-        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "VirtualServers", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "CallsInFlight", "SiemCursors", "AuditWitnessStates", "RevokedUsers", "UserUpstreamTokens"];
+        string[] copied = ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ToolRejections", "ToolLimitRules", "VirtualServers", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "CallsInFlight", "FollowedTasks", "SiemCursors", "AuditWitnessStates", "RevokedUsers", "UserUpstreamTokens"];
         var unknown = model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Where(t => !copied.Contains(t) && !Skipped.ContainsKey(t)).ToList();
         if (unknown.Count > 0)
         {

@@ -16,7 +16,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
     public partial class GatewayDbContextModel
     {
         private GatewayDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("4199dfa7-3c0f-419c-bacb-f7570d4b7c65"), entityTypeCount: 27)
+            : base(skipDetectChanges: false, modelId: new Guid("c5ce6711-e117-4597-a65e-0b303278f85b"), entityTypeCount: 28)
         {
         }
 
@@ -31,6 +31,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             var auditWitnessStateEntity = AuditWitnessStateEntityEntityType.Create(this);
             var callInFlightEntity = CallInFlightEntityEntityType.Create(this);
             var consoleUserEntity = ConsoleUserEntityEntityType.Create(this);
+            var followedTaskEntity = FollowedTaskEntityEntityType.Create(this);
             var instanceMessageEntity = InstanceMessageEntityEntityType.Create(this);
             var mcpSessionEntity = McpSessionEntityEntityType.Create(this);
             var policyRuleEntity = PolicyRuleEntityEntityType.Create(this);
@@ -65,6 +66,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             AuditWitnessStateEntityEntityType.CreateAnnotations(auditWitnessStateEntity);
             CallInFlightEntityEntityType.CreateAnnotations(callInFlightEntity);
             ConsoleUserEntityEntityType.CreateAnnotations(consoleUserEntity);
+            FollowedTaskEntityEntityType.CreateAnnotations(followedTaskEntity);
             InstanceMessageEntityEntityType.CreateAnnotations(instanceMessageEntity);
             McpSessionEntityEntityType.CreateAnnotations(mcpSessionEntity);
             PolicyRuleEntityEntityType.CreateAnnotations(policyRuleEntity);
@@ -1150,10 +1152,72 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.GetOrCreateTableIndexes(iX_ConsoleUsers_UserNameIx).Add(iX_ConsoleUsers_UserName);
             consoleUsersTable.Indexes.Add("IX_ConsoleUsers_UserName", iX_ConsoleUsers_UserName);
 
-            var instanceMessageEntity = FindEntityType("Gateway.Data.Entities.InstanceMessageEntity")!;
+            var followedTaskEntity = FindEntityType("Gateway.Data.Entities.FollowedTaskEntity")!;
 
             var defaultTableMappings8 = new List<TableMappingBase<ColumnMappingBase>>();
-            instanceMessageEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings8);
+            followedTaskEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings8);
+            var gatewayDataEntitiesFollowedTaskEntityTableBase = new TableBase("Gateway.Data.Entities.FollowedTaskEntity", null, relationalModel);
+            var agentColumnBase0 = new ColumnBase<ColumnMappingBase>("Agent", "INTEGER", gatewayDataEntitiesFollowedTaskEntityTableBase);
+            gatewayDataEntitiesFollowedTaskEntityTableBase.Columns.Add("Agent", agentColumnBase0);
+            var bindingColumnBase = new ColumnBase<ColumnMappingBase>("Binding", "TEXT", gatewayDataEntitiesFollowedTaskEntityTableBase);
+            gatewayDataEntitiesFollowedTaskEntityTableBase.Columns.Add("Binding", bindingColumnBase);
+            var callIdColumnBase1 = new ColumnBase<ColumnMappingBase>("CallId", "TEXT", gatewayDataEntitiesFollowedTaskEntityTableBase);
+            gatewayDataEntitiesFollowedTaskEntityTableBase.Columns.Add("CallId", callIdColumnBase1);
+            var leaseUntilMsColumnBase = new ColumnBase<ColumnMappingBase>("LeaseUntilMs", "INTEGER", gatewayDataEntitiesFollowedTaskEntityTableBase);
+            gatewayDataEntitiesFollowedTaskEntityTableBase.Columns.Add("LeaseUntilMs", leaseUntilMsColumnBase);
+            var untilMsColumnBase = new ColumnBase<ColumnMappingBase>("UntilMs", "INTEGER", gatewayDataEntitiesFollowedTaskEntityTableBase);
+            gatewayDataEntitiesFollowedTaskEntityTableBase.Columns.Add("UntilMs", untilMsColumnBase);
+            relationalModel.DefaultTables.Add("Gateway.Data.Entities.FollowedTaskEntity", gatewayDataEntitiesFollowedTaskEntityTableBase);
+            var gatewayDataEntitiesFollowedTaskEntityMappingBase = new TableMappingBase<ColumnMappingBase>(followedTaskEntity, gatewayDataEntitiesFollowedTaskEntityTableBase, null);
+            gatewayDataEntitiesFollowedTaskEntityTableBase.AddTypeMapping(gatewayDataEntitiesFollowedTaskEntityMappingBase, false);
+            defaultTableMappings8.Add(gatewayDataEntitiesFollowedTaskEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)callIdColumnBase1, followedTaskEntity.FindProperty("CallId")!, gatewayDataEntitiesFollowedTaskEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)agentColumnBase0, followedTaskEntity.FindProperty("Agent")!, gatewayDataEntitiesFollowedTaskEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)bindingColumnBase, followedTaskEntity.FindProperty("Binding")!, gatewayDataEntitiesFollowedTaskEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)leaseUntilMsColumnBase, followedTaskEntity.FindProperty("LeaseUntilMs")!, gatewayDataEntitiesFollowedTaskEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)untilMsColumnBase, followedTaskEntity.FindProperty("UntilMs")!, gatewayDataEntitiesFollowedTaskEntityMappingBase);
+
+            var tableMappings8 = new List<TableMapping>();
+            followedTaskEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings8);
+            var followedTasksTable = new Table("FollowedTasks", null, relationalModel);
+            var callIdColumn1 = new Column("CallId", "TEXT", followedTasksTable);
+            followedTasksTable.Columns.Add("CallId", callIdColumn1);
+            callIdColumn1.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(callIdColumn1);
+            var agentColumn0 = new Column("Agent", "INTEGER", followedTasksTable);
+            followedTasksTable.Columns.Add("Agent", agentColumn0);
+            agentColumn0.Accessors = ColumnAccessorsFactory.CreateGeneric<long>(agentColumn0);
+            var bindingColumn = new Column("Binding", "TEXT", followedTasksTable);
+            followedTasksTable.Columns.Add("Binding", bindingColumn);
+            bindingColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(bindingColumn);
+            var leaseUntilMsColumn = new Column("LeaseUntilMs", "INTEGER", followedTasksTable);
+            followedTasksTable.Columns.Add("LeaseUntilMs", leaseUntilMsColumn);
+            leaseUntilMsColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<long>(leaseUntilMsColumn);
+            var untilMsColumn = new Column("UntilMs", "INTEGER", followedTasksTable);
+            followedTasksTable.Columns.Add("UntilMs", untilMsColumn);
+            untilMsColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<long>(untilMsColumn);
+            relationalModel.Tables.Add(("FollowedTasks", null), followedTasksTable);
+            var followedTasksTableMapping = new TableMapping(followedTaskEntity, followedTasksTable, null);
+            followedTasksTable.AddTypeMapping(followedTasksTableMapping, false);
+            tableMappings8.Add(followedTasksTableMapping);
+            RelationalModel.CreateColumnMapping(callIdColumn1, followedTaskEntity.FindProperty("CallId")!, followedTasksTableMapping);
+            RelationalModel.CreateColumnMapping(agentColumn0, followedTaskEntity.FindProperty("Agent")!, followedTasksTableMapping);
+            RelationalModel.CreateColumnMapping(bindingColumn, followedTaskEntity.FindProperty("Binding")!, followedTasksTableMapping);
+            RelationalModel.CreateColumnMapping(leaseUntilMsColumn, followedTaskEntity.FindProperty("LeaseUntilMs")!, followedTasksTableMapping);
+            RelationalModel.CreateColumnMapping(untilMsColumn, followedTaskEntity.FindProperty("UntilMs")!, followedTasksTableMapping);
+            var pK_FollowedTasks = new UniqueConstraint("PK_FollowedTasks", followedTasksTable, new[] { callIdColumn1 });
+            followedTasksTable.PrimaryKey = pK_FollowedTasks;
+            pK_FollowedTasks.SetRowKeyValueFactory(new SimpleRowKeyValueFactory<string>(pK_FollowedTasks));
+            var pK_FollowedTasksKey = RelationalModel.GetKey(this,
+                "Gateway.Data.Entities.FollowedTaskEntity",
+                new[] { "CallId" });
+            pK_FollowedTasks.MappedKeys.Add(pK_FollowedTasksKey);
+            RelationalModel.GetOrCreateUniqueConstraints(pK_FollowedTasksKey).Add(pK_FollowedTasks);
+            followedTasksTable.UniqueConstraints.Add("PK_FollowedTasks", pK_FollowedTasks);
+
+            var instanceMessageEntity = FindEntityType("Gateway.Data.Entities.InstanceMessageEntity")!;
+
+            var defaultTableMappings9 = new List<TableMappingBase<ColumnMappingBase>>();
+            instanceMessageEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings9);
             var gatewayDataEntitiesInstanceMessageEntityTableBase = new TableBase("Gateway.Data.Entities.InstanceMessageEntity", null, relationalModel);
             var expiresAtMsColumnBase = new ColumnBase<ColumnMappingBase>("ExpiresAtMs", "INTEGER", gatewayDataEntitiesInstanceMessageEntityTableBase);
             gatewayDataEntitiesInstanceMessageEntityTableBase.Columns.Add("ExpiresAtMs", expiresAtMsColumnBase);
@@ -1170,7 +1234,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.InstanceMessageEntity", gatewayDataEntitiesInstanceMessageEntityTableBase);
             var gatewayDataEntitiesInstanceMessageEntityMappingBase = new TableMappingBase<ColumnMappingBase>(instanceMessageEntity, gatewayDataEntitiesInstanceMessageEntityTableBase, null);
             gatewayDataEntitiesInstanceMessageEntityTableBase.AddTypeMapping(gatewayDataEntitiesInstanceMessageEntityMappingBase, false);
-            defaultTableMappings8.Add(gatewayDataEntitiesInstanceMessageEntityMappingBase);
+            defaultTableMappings9.Add(gatewayDataEntitiesInstanceMessageEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase4, instanceMessageEntity.FindProperty("Id")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)expiresAtMsColumnBase, instanceMessageEntity.FindProperty("ExpiresAtMs")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)instanceColumnBase, instanceMessageEntity.FindProperty("Instance")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
@@ -1178,8 +1242,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)payloadColumnBase, instanceMessageEntity.FindProperty("Payload")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)sessionIdColumnBase, instanceMessageEntity.FindProperty("SessionId")!, gatewayDataEntitiesInstanceMessageEntityMappingBase);
 
-            var tableMappings8 = new List<TableMapping>();
-            instanceMessageEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings8);
+            var tableMappings9 = new List<TableMapping>();
+            instanceMessageEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings9);
             var instanceMessagesTable = new Table("InstanceMessages", null, relationalModel);
             var idColumn4 = new Column("Id", "INTEGER", instanceMessagesTable);
             instanceMessagesTable.Columns.Add("Id", idColumn4);
@@ -1202,7 +1266,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("InstanceMessages", null), instanceMessagesTable);
             var instanceMessagesTableMapping = new TableMapping(instanceMessageEntity, instanceMessagesTable, null);
             instanceMessagesTable.AddTypeMapping(instanceMessagesTableMapping, false);
-            tableMappings8.Add(instanceMessagesTableMapping);
+            tableMappings9.Add(instanceMessagesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn4, instanceMessageEntity.FindProperty("Id")!, instanceMessagesTableMapping);
             RelationalModel.CreateColumnMapping(expiresAtMsColumn, instanceMessageEntity.FindProperty("ExpiresAtMs")!, instanceMessagesTableMapping);
             RelationalModel.CreateColumnMapping(instanceColumn, instanceMessageEntity.FindProperty("Instance")!, instanceMessagesTableMapping);
@@ -1239,8 +1303,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var mcpSessionEntity = FindEntityType("Gateway.Data.Entities.McpSessionEntity")!;
 
-            var defaultTableMappings9 = new List<TableMappingBase<ColumnMappingBase>>();
-            mcpSessionEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings9);
+            var defaultTableMappings10 = new List<TableMappingBase<ColumnMappingBase>>();
+            mcpSessionEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings10);
             var gatewayDataEntitiesMcpSessionEntityTableBase = new TableBase("Gateway.Data.Entities.McpSessionEntity", null, relationalModel);
             var agentIdColumnBase2 = new ColumnBase<ColumnMappingBase>("AgentId", "INTEGER", gatewayDataEntitiesMcpSessionEntityTableBase);
             gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("AgentId", agentIdColumnBase2);
@@ -1262,7 +1326,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.McpSessionEntity", gatewayDataEntitiesMcpSessionEntityTableBase);
             var gatewayDataEntitiesMcpSessionEntityMappingBase = new TableMappingBase<ColumnMappingBase>(mcpSessionEntity, gatewayDataEntitiesMcpSessionEntityTableBase, null);
             gatewayDataEntitiesMcpSessionEntityTableBase.AddTypeMapping(gatewayDataEntitiesMcpSessionEntityMappingBase, false);
-            defaultTableMappings9.Add(gatewayDataEntitiesMcpSessionEntityMappingBase);
+            defaultTableMappings10.Add(gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase5, mcpSessionEntity.FindProperty("Id")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)agentIdColumnBase2, mcpSessionEntity.FindProperty("AgentId")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase4, mcpSessionEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
@@ -1271,8 +1335,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)keyHashColumnBase0, mcpSessionEntity.FindProperty("KeyHash")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)virtualServerColumnBase, mcpSessionEntity.FindProperty("VirtualServer")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
 
-            var tableMappings9 = new List<TableMapping>();
-            mcpSessionEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings9);
+            var tableMappings10 = new List<TableMapping>();
+            mcpSessionEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings10);
             var mcpSessionsTable = new Table("McpSessions", null, relationalModel);
             var idColumn5 = new Column("Id", "TEXT", mcpSessionsTable);
             mcpSessionsTable.Columns.Add("Id", idColumn5);
@@ -1301,7 +1365,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("McpSessions", null), mcpSessionsTable);
             var mcpSessionsTableMapping = new TableMapping(mcpSessionEntity, mcpSessionsTable, null);
             mcpSessionsTable.AddTypeMapping(mcpSessionsTableMapping, false);
-            tableMappings9.Add(mcpSessionsTableMapping);
+            tableMappings10.Add(mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn5, mcpSessionEntity.FindProperty("Id")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(agentIdColumn2, mcpSessionEntity.FindProperty("AgentId")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn4, mcpSessionEntity.FindProperty("CreatedAt")!, mcpSessionsTableMapping);
@@ -1330,8 +1394,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var policyRuleEntity = FindEntityType("Gateway.Data.Entities.PolicyRuleEntity")!;
 
-            var defaultTableMappings10 = new List<TableMappingBase<ColumnMappingBase>>();
-            policyRuleEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings10);
+            var defaultTableMappings11 = new List<TableMappingBase<ColumnMappingBase>>();
+            policyRuleEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings11);
             var gatewayDataEntitiesPolicyRuleEntityTableBase = new TableBase("Gateway.Data.Entities.PolicyRuleEntity", null, relationalModel);
             var createdAtColumnBase5 = new ColumnBase<ColumnMappingBase>("CreatedAt", "TEXT", gatewayDataEntitiesPolicyRuleEntityTableBase);
             gatewayDataEntitiesPolicyRuleEntityTableBase.Columns.Add("CreatedAt", createdAtColumnBase5);
@@ -1348,7 +1412,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.PolicyRuleEntity", gatewayDataEntitiesPolicyRuleEntityTableBase);
             var gatewayDataEntitiesPolicyRuleEntityMappingBase = new TableMappingBase<ColumnMappingBase>(policyRuleEntity, gatewayDataEntitiesPolicyRuleEntityTableBase, null);
             gatewayDataEntitiesPolicyRuleEntityTableBase.AddTypeMapping(gatewayDataEntitiesPolicyRuleEntityMappingBase, false);
-            defaultTableMappings10.Add(gatewayDataEntitiesPolicyRuleEntityMappingBase);
+            defaultTableMappings11.Add(gatewayDataEntitiesPolicyRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase6, policyRuleEntity.FindProperty("Id")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase5, policyRuleEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)jsonColumnBase, policyRuleEntity.FindProperty("Json")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
@@ -1356,8 +1420,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)nameColumnBase0, policyRuleEntity.FindProperty("Name")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)updatedAtColumnBase0, policyRuleEntity.FindProperty("UpdatedAt")!, gatewayDataEntitiesPolicyRuleEntityMappingBase);
 
-            var tableMappings10 = new List<TableMapping>();
-            policyRuleEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings10);
+            var tableMappings11 = new List<TableMapping>();
+            policyRuleEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings11);
             var policyRulesTable = new Table("PolicyRules", null, relationalModel);
             var idColumn6 = new Column("Id", "INTEGER", policyRulesTable);
             policyRulesTable.Columns.Add("Id", idColumn6);
@@ -1380,7 +1444,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("PolicyRules", null), policyRulesTable);
             var policyRulesTableMapping = new TableMapping(policyRuleEntity, policyRulesTable, null);
             policyRulesTable.AddTypeMapping(policyRulesTableMapping, false);
-            tableMappings10.Add(policyRulesTableMapping);
+            tableMappings11.Add(policyRulesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn6, policyRuleEntity.FindProperty("Id")!, policyRulesTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn5, policyRuleEntity.FindProperty("CreatedAt")!, policyRulesTableMapping);
             RelationalModel.CreateColumnMapping(jsonColumn, policyRuleEntity.FindProperty("Json")!, policyRulesTableMapping);
@@ -1408,8 +1472,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var revokedUserEntity = FindEntityType("Gateway.Data.Entities.RevokedUserEntity")!;
 
-            var defaultTableMappings11 = new List<TableMappingBase<ColumnMappingBase>>();
-            revokedUserEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings11);
+            var defaultTableMappings12 = new List<TableMappingBase<ColumnMappingBase>>();
+            revokedUserEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings12);
             var gatewayDataEntitiesRevokedUserEntityTableBase = new TableBase("Gateway.Data.Entities.RevokedUserEntity", null, relationalModel);
             var reasonColumnBase0 = new ColumnBase<ColumnMappingBase>("Reason", "TEXT", gatewayDataEntitiesRevokedUserEntityTableBase);
             gatewayDataEntitiesRevokedUserEntityTableBase.Columns.Add("Reason", reasonColumnBase0);
@@ -1422,14 +1486,14 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.RevokedUserEntity", gatewayDataEntitiesRevokedUserEntityTableBase);
             var gatewayDataEntitiesRevokedUserEntityMappingBase = new TableMappingBase<ColumnMappingBase>(revokedUserEntity, gatewayDataEntitiesRevokedUserEntityTableBase, null);
             gatewayDataEntitiesRevokedUserEntityTableBase.AddTypeMapping(gatewayDataEntitiesRevokedUserEntityMappingBase, false);
-            defaultTableMappings11.Add(gatewayDataEntitiesRevokedUserEntityMappingBase);
+            defaultTableMappings12.Add(gatewayDataEntitiesRevokedUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)userColumnBase, revokedUserEntity.FindProperty("User")!, gatewayDataEntitiesRevokedUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)reasonColumnBase0, revokedUserEntity.FindProperty("Reason")!, gatewayDataEntitiesRevokedUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)revokedAtColumnBase0, revokedUserEntity.FindProperty("RevokedAt")!, gatewayDataEntitiesRevokedUserEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)revokedByColumnBase, revokedUserEntity.FindProperty("RevokedBy")!, gatewayDataEntitiesRevokedUserEntityMappingBase);
 
-            var tableMappings11 = new List<TableMapping>();
-            revokedUserEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings11);
+            var tableMappings12 = new List<TableMapping>();
+            revokedUserEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings12);
             var revokedUsersTable = new Table("RevokedUsers", null, relationalModel);
             var userColumn = new Column("User", "TEXT", revokedUsersTable);
             revokedUsersTable.Columns.Add("User", userColumn);
@@ -1446,7 +1510,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("RevokedUsers", null), revokedUsersTable);
             var revokedUsersTableMapping = new TableMapping(revokedUserEntity, revokedUsersTable, null);
             revokedUsersTable.AddTypeMapping(revokedUsersTableMapping, false);
-            tableMappings11.Add(revokedUsersTableMapping);
+            tableMappings12.Add(revokedUsersTableMapping);
             RelationalModel.CreateColumnMapping(userColumn, revokedUserEntity.FindProperty("User")!, revokedUsersTableMapping);
             RelationalModel.CreateColumnMapping(reasonColumn0, revokedUserEntity.FindProperty("Reason")!, revokedUsersTableMapping);
             RelationalModel.CreateColumnMapping(revokedAtColumn0, revokedUserEntity.FindProperty("RevokedAt")!, revokedUsersTableMapping);
@@ -1463,8 +1527,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var serverEntity = FindEntityType("Gateway.Data.Entities.ServerEntity")!;
 
-            var defaultTableMappings12 = new List<TableMappingBase<ColumnMappingBase>>();
-            serverEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings12);
+            var defaultTableMappings13 = new List<TableMappingBase<ColumnMappingBase>>();
+            serverEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings13);
             var gatewayDataEntitiesServerEntityTableBase = new TableBase("Gateway.Data.Entities.ServerEntity", null, relationalModel);
             var argsJsonColumnBase = new ColumnBase<ColumnMappingBase>("ArgsJson", "TEXT", gatewayDataEntitiesServerEntityTableBase);
             gatewayDataEntitiesServerEntityTableBase.Columns.Add("ArgsJson", argsJsonColumnBase);
@@ -1558,7 +1622,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ServerEntity", gatewayDataEntitiesServerEntityTableBase);
             var gatewayDataEntitiesServerEntityMappingBase = new TableMappingBase<ColumnMappingBase>(serverEntity, gatewayDataEntitiesServerEntityTableBase, null);
             gatewayDataEntitiesServerEntityTableBase.AddTypeMapping(gatewayDataEntitiesServerEntityMappingBase, false);
-            defaultTableMappings12.Add(gatewayDataEntitiesServerEntityMappingBase);
+            defaultTableMappings13.Add(gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase7, serverEntity.FindProperty("Id")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)argsJsonColumnBase, serverEntity.FindProperty("ArgsJson")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)callTimeoutMsColumnBase, serverEntity.FindProperty("CallTimeoutMs")!, gatewayDataEntitiesServerEntityMappingBase);
@@ -1588,8 +1652,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)urlColumnBase, serverEntity.FindProperty("Url")!, gatewayDataEntitiesServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)workingDirectoryColumnBase, serverEntity.FindProperty("WorkingDirectory")!, gatewayDataEntitiesServerEntityMappingBase);
 
-            var tableMappings12 = new List<TableMapping>();
-            serverEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings12);
+            var tableMappings13 = new List<TableMapping>();
+            serverEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings13);
             var serversTable = new Table("Servers", null, relationalModel);
             var idColumn7 = new Column("Id", "INTEGER", serversTable);
             serversTable.Columns.Add("Id", idColumn7);
@@ -1711,7 +1775,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("Servers", null), serversTable);
             var serversTableMapping = new TableMapping(serverEntity, serversTable, null);
             serversTable.AddTypeMapping(serversTableMapping, false);
-            tableMappings12.Add(serversTableMapping);
+            tableMappings13.Add(serversTableMapping);
             RelationalModel.CreateColumnMapping(idColumn7, serverEntity.FindProperty("Id")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(argsJsonColumn, serverEntity.FindProperty("ArgsJson")!, serversTableMapping);
             RelationalModel.CreateColumnMapping(callTimeoutMsColumn, serverEntity.FindProperty("CallTimeoutMs")!, serversTableMapping);
@@ -1761,8 +1825,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var siemCursorEntity = FindEntityType("Gateway.Data.Entities.SiemCursorEntity")!;
 
-            var defaultTableMappings13 = new List<TableMappingBase<ColumnMappingBase>>();
-            siemCursorEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings13);
+            var defaultTableMappings14 = new List<TableMappingBase<ColumnMappingBase>>();
+            siemCursorEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings14);
             var gatewayDataEntitiesSiemCursorEntityTableBase = new TableBase("Gateway.Data.Entities.SiemCursorEntity", null, relationalModel);
             var checkpointSequenceColumnBase = new ColumnBase<ColumnMappingBase>("CheckpointSequence", "INTEGER", gatewayDataEntitiesSiemCursorEntityTableBase);
             gatewayDataEntitiesSiemCursorEntityTableBase.Columns.Add("CheckpointSequence", checkpointSequenceColumnBase);
@@ -1789,7 +1853,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.SiemCursorEntity", gatewayDataEntitiesSiemCursorEntityTableBase);
             var gatewayDataEntitiesSiemCursorEntityMappingBase = new TableMappingBase<ColumnMappingBase>(siemCursorEntity, gatewayDataEntitiesSiemCursorEntityTableBase, null);
             gatewayDataEntitiesSiemCursorEntityTableBase.AddTypeMapping(gatewayDataEntitiesSiemCursorEntityMappingBase, false);
-            defaultTableMappings13.Add(gatewayDataEntitiesSiemCursorEntityMappingBase);
+            defaultTableMappings14.Add(gatewayDataEntitiesSiemCursorEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)sinkColumnBase, siemCursorEntity.FindProperty("Sink")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)checkpointSequenceColumnBase, siemCursorEntity.FindProperty("CheckpointSequence")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)lastErrorColumnBase0, siemCursorEntity.FindProperty("LastError")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
@@ -1799,8 +1863,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)leaseUntilColumnBase, siemCursorEntity.FindProperty("LeaseUntil")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)sequenceColumnBase2, siemCursorEntity.FindProperty("Sequence")!, gatewayDataEntitiesSiemCursorEntityMappingBase);
 
-            var tableMappings13 = new List<TableMapping>();
-            siemCursorEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings13);
+            var tableMappings14 = new List<TableMapping>();
+            siemCursorEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings14);
             var siemCursorsTable = new Table("SiemCursors", null, relationalModel);
             var sinkColumn = new Column("Sink", "TEXT", siemCursorsTable);
             siemCursorsTable.Columns.Add("Sink", sinkColumn);
@@ -1835,7 +1899,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("SiemCursors", null), siemCursorsTable);
             var siemCursorsTableMapping = new TableMapping(siemCursorEntity, siemCursorsTable, null);
             siemCursorsTable.AddTypeMapping(siemCursorsTableMapping, false);
-            tableMappings13.Add(siemCursorsTableMapping);
+            tableMappings14.Add(siemCursorsTableMapping);
             RelationalModel.CreateColumnMapping(sinkColumn, siemCursorEntity.FindProperty("Sink")!, siemCursorsTableMapping);
             RelationalModel.CreateColumnMapping(checkpointSequenceColumn, siemCursorEntity.FindProperty("CheckpointSequence")!, siemCursorsTableMapping);
             RelationalModel.CreateColumnMapping(lastErrorColumn0, siemCursorEntity.FindProperty("LastError")!, siemCursorsTableMapping);
@@ -1856,8 +1920,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var singleUseMarkEntity = FindEntityType("Gateway.Data.Entities.SingleUseMarkEntity")!;
 
-            var defaultTableMappings14 = new List<TableMappingBase<ColumnMappingBase>>();
-            singleUseMarkEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings14);
+            var defaultTableMappings15 = new List<TableMappingBase<ColumnMappingBase>>();
+            singleUseMarkEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings15);
             var gatewayDataEntitiesSingleUseMarkEntityTableBase = new TableBase("Gateway.Data.Entities.SingleUseMarkEntity", null, relationalModel);
             var expiresAtMsColumnBase0 = new ColumnBase<ColumnMappingBase>("ExpiresAtMs", "INTEGER", gatewayDataEntitiesSingleUseMarkEntityTableBase);
             gatewayDataEntitiesSingleUseMarkEntityTableBase.Columns.Add("ExpiresAtMs", expiresAtMsColumnBase0);
@@ -1866,12 +1930,12 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.SingleUseMarkEntity", gatewayDataEntitiesSingleUseMarkEntityTableBase);
             var gatewayDataEntitiesSingleUseMarkEntityMappingBase = new TableMappingBase<ColumnMappingBase>(singleUseMarkEntity, gatewayDataEntitiesSingleUseMarkEntityTableBase, null);
             gatewayDataEntitiesSingleUseMarkEntityTableBase.AddTypeMapping(gatewayDataEntitiesSingleUseMarkEntityMappingBase, false);
-            defaultTableMappings14.Add(gatewayDataEntitiesSingleUseMarkEntityMappingBase);
+            defaultTableMappings15.Add(gatewayDataEntitiesSingleUseMarkEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)keyColumnBase, singleUseMarkEntity.FindProperty("Key")!, gatewayDataEntitiesSingleUseMarkEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)expiresAtMsColumnBase0, singleUseMarkEntity.FindProperty("ExpiresAtMs")!, gatewayDataEntitiesSingleUseMarkEntityMappingBase);
 
-            var tableMappings14 = new List<TableMapping>();
-            singleUseMarkEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings14);
+            var tableMappings15 = new List<TableMapping>();
+            singleUseMarkEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings15);
             var singleUseMarksTable = new Table("SingleUseMarks", null, relationalModel);
             var keyColumn = new Column("Key", "TEXT", singleUseMarksTable);
             singleUseMarksTable.Columns.Add("Key", keyColumn);
@@ -1882,7 +1946,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("SingleUseMarks", null), singleUseMarksTable);
             var singleUseMarksTableMapping = new TableMapping(singleUseMarkEntity, singleUseMarksTable, null);
             singleUseMarksTable.AddTypeMapping(singleUseMarksTableMapping, false);
-            tableMappings14.Add(singleUseMarksTableMapping);
+            tableMappings15.Add(singleUseMarksTableMapping);
             RelationalModel.CreateColumnMapping(keyColumn, singleUseMarkEntity.FindProperty("Key")!, singleUseMarksTableMapping);
             RelationalModel.CreateColumnMapping(expiresAtMsColumn0, singleUseMarkEntity.FindProperty("ExpiresAtMs")!, singleUseMarksTableMapping);
             var pK_SingleUseMarks = new UniqueConstraint("PK_SingleUseMarks", singleUseMarksTable, new[] { keyColumn });
@@ -1906,8 +1970,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var toolClassOverrideEntity = FindEntityType("Gateway.Data.Entities.ToolClassOverrideEntity")!;
 
-            var defaultTableMappings15 = new List<TableMappingBase<ColumnMappingBase>>();
-            toolClassOverrideEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings15);
+            var defaultTableMappings16 = new List<TableMappingBase<ColumnMappingBase>>();
+            toolClassOverrideEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings16);
             var gatewayDataEntitiesToolClassOverrideEntityTableBase = new TableBase("Gateway.Data.Entities.ToolClassOverrideEntity", null, relationalModel);
             var classColumnBase = new ColumnBase<ColumnMappingBase>("Class", "TEXT", gatewayDataEntitiesToolClassOverrideEntityTableBase);
             gatewayDataEntitiesToolClassOverrideEntityTableBase.Columns.Add("Class", classColumnBase);
@@ -1920,14 +1984,14 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ToolClassOverrideEntity", gatewayDataEntitiesToolClassOverrideEntityTableBase);
             var gatewayDataEntitiesToolClassOverrideEntityMappingBase = new TableMappingBase<ColumnMappingBase>(toolClassOverrideEntity, gatewayDataEntitiesToolClassOverrideEntityTableBase, null);
             gatewayDataEntitiesToolClassOverrideEntityTableBase.AddTypeMapping(gatewayDataEntitiesToolClassOverrideEntityMappingBase, false);
-            defaultTableMappings15.Add(gatewayDataEntitiesToolClassOverrideEntityMappingBase);
+            defaultTableMappings16.Add(gatewayDataEntitiesToolClassOverrideEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase8, toolClassOverrideEntity.FindProperty("Id")!, gatewayDataEntitiesToolClassOverrideEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)classColumnBase, toolClassOverrideEntity.FindProperty("Class")!, gatewayDataEntitiesToolClassOverrideEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)serverColumnBase1, toolClassOverrideEntity.FindProperty("Server")!, gatewayDataEntitiesToolClassOverrideEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)toolColumnBase1, toolClassOverrideEntity.FindProperty("Tool")!, gatewayDataEntitiesToolClassOverrideEntityMappingBase);
 
-            var tableMappings15 = new List<TableMapping>();
-            toolClassOverrideEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings15);
+            var tableMappings16 = new List<TableMapping>();
+            toolClassOverrideEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings16);
             var toolClassOverridesTable = new Table("ToolClassOverrides", null, relationalModel);
             var idColumn8 = new Column("Id", "INTEGER", toolClassOverridesTable);
             toolClassOverridesTable.Columns.Add("Id", idColumn8);
@@ -1944,7 +2008,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("ToolClassOverrides", null), toolClassOverridesTable);
             var toolClassOverridesTableMapping = new TableMapping(toolClassOverrideEntity, toolClassOverridesTable, null);
             toolClassOverridesTable.AddTypeMapping(toolClassOverridesTableMapping, false);
-            tableMappings15.Add(toolClassOverridesTableMapping);
+            tableMappings16.Add(toolClassOverridesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn8, toolClassOverrideEntity.FindProperty("Id")!, toolClassOverridesTableMapping);
             RelationalModel.CreateColumnMapping(classColumn, toolClassOverrideEntity.FindProperty("Class")!, toolClassOverridesTableMapping);
             RelationalModel.CreateColumnMapping(serverColumn1, toolClassOverrideEntity.FindProperty("Server")!, toolClassOverridesTableMapping);
@@ -1970,8 +2034,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var toolLimitRuleEntity = FindEntityType("Gateway.Data.Entities.ToolLimitRuleEntity")!;
 
-            var defaultTableMappings16 = new List<TableMappingBase<ColumnMappingBase>>();
-            toolLimitRuleEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings16);
+            var defaultTableMappings17 = new List<TableMappingBase<ColumnMappingBase>>();
+            toolLimitRuleEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings17);
             var gatewayDataEntitiesToolLimitRuleEntityTableBase = new TableBase("Gateway.Data.Entities.ToolLimitRuleEntity", null, relationalModel);
             var createdAtColumnBase7 = new ColumnBase<ColumnMappingBase>("CreatedAt", "TEXT", gatewayDataEntitiesToolLimitRuleEntityTableBase);
             gatewayDataEntitiesToolLimitRuleEntityTableBase.Columns.Add("CreatedAt", createdAtColumnBase7);
@@ -1992,7 +2056,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ToolLimitRuleEntity", gatewayDataEntitiesToolLimitRuleEntityTableBase);
             var gatewayDataEntitiesToolLimitRuleEntityMappingBase = new TableMappingBase<ColumnMappingBase>(toolLimitRuleEntity, gatewayDataEntitiesToolLimitRuleEntityTableBase, null);
             gatewayDataEntitiesToolLimitRuleEntityTableBase.AddTypeMapping(gatewayDataEntitiesToolLimitRuleEntityMappingBase, false);
-            defaultTableMappings16.Add(gatewayDataEntitiesToolLimitRuleEntityMappingBase);
+            defaultTableMappings17.Add(gatewayDataEntitiesToolLimitRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase9, toolLimitRuleEntity.FindProperty("Id")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase7, toolLimitRuleEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)dailyQuotaColumnBase, toolLimitRuleEntity.FindProperty("DailyQuota")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
@@ -2002,8 +2066,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)requestsPerMinuteColumnBase, toolLimitRuleEntity.FindProperty("RequestsPerMinute")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)updatedAtColumnBase2, toolLimitRuleEntity.FindProperty("UpdatedAt")!, gatewayDataEntitiesToolLimitRuleEntityMappingBase);
 
-            var tableMappings16 = new List<TableMapping>();
-            toolLimitRuleEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings16);
+            var tableMappings17 = new List<TableMapping>();
+            toolLimitRuleEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings17);
             var toolLimitRulesTable = new Table("ToolLimitRules", null, relationalModel);
             var idColumn9 = new Column("Id", "INTEGER", toolLimitRulesTable);
             toolLimitRulesTable.Columns.Add("Id", idColumn9);
@@ -2032,7 +2096,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("ToolLimitRules", null), toolLimitRulesTable);
             var toolLimitRulesTableMapping = new TableMapping(toolLimitRuleEntity, toolLimitRulesTable, null);
             toolLimitRulesTable.AddTypeMapping(toolLimitRulesTableMapping, false);
-            tableMappings16.Add(toolLimitRulesTableMapping);
+            tableMappings17.Add(toolLimitRulesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn9, toolLimitRuleEntity.FindProperty("Id")!, toolLimitRulesTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn7, toolLimitRuleEntity.FindProperty("CreatedAt")!, toolLimitRulesTableMapping);
             RelationalModel.CreateColumnMapping(dailyQuotaColumn, toolLimitRuleEntity.FindProperty("DailyQuota")!, toolLimitRulesTableMapping);
@@ -2062,8 +2126,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var toolPinEntity = FindEntityType("Gateway.Data.Entities.ToolPinEntity")!;
 
-            var defaultTableMappings17 = new List<TableMappingBase<ColumnMappingBase>>();
-            toolPinEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings17);
+            var defaultTableMappings18 = new List<TableMappingBase<ColumnMappingBase>>();
+            toolPinEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings18);
             var gatewayDataEntitiesToolPinEntityTableBase = new TableBase("Gateway.Data.Entities.ToolPinEntity", null, relationalModel);
             var definitionColumnBase = new ColumnBase<ColumnMappingBase>("Definition", "TEXT", gatewayDataEntitiesToolPinEntityTableBase)
             {
@@ -2085,7 +2149,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ToolPinEntity", gatewayDataEntitiesToolPinEntityTableBase);
             var gatewayDataEntitiesToolPinEntityMappingBase = new TableMappingBase<ColumnMappingBase>(toolPinEntity, gatewayDataEntitiesToolPinEntityTableBase, null);
             gatewayDataEntitiesToolPinEntityTableBase.AddTypeMapping(gatewayDataEntitiesToolPinEntityMappingBase, false);
-            defaultTableMappings17.Add(gatewayDataEntitiesToolPinEntityMappingBase);
+            defaultTableMappings18.Add(gatewayDataEntitiesToolPinEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase10, toolPinEntity.FindProperty("Id")!, gatewayDataEntitiesToolPinEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)definitionColumnBase, toolPinEntity.FindProperty("Definition")!, gatewayDataEntitiesToolPinEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)definitionSha256ColumnBase, toolPinEntity.FindProperty("DefinitionSha256")!, gatewayDataEntitiesToolPinEntityMappingBase);
@@ -2094,8 +2158,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)serverColumnBase2, toolPinEntity.FindProperty("Server")!, gatewayDataEntitiesToolPinEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)toolColumnBase2, toolPinEntity.FindProperty("Tool")!, gatewayDataEntitiesToolPinEntityMappingBase);
 
-            var tableMappings17 = new List<TableMapping>();
-            toolPinEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings17);
+            var tableMappings18 = new List<TableMapping>();
+            toolPinEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings18);
             var toolPinsTable = new Table("ToolPins", null, relationalModel);
             var idColumn10 = new Column("Id", "INTEGER", toolPinsTable);
             toolPinsTable.Columns.Add("Id", idColumn10);
@@ -2124,7 +2188,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("ToolPins", null), toolPinsTable);
             var toolPinsTableMapping = new TableMapping(toolPinEntity, toolPinsTable, null);
             toolPinsTable.AddTypeMapping(toolPinsTableMapping, false);
-            tableMappings17.Add(toolPinsTableMapping);
+            tableMappings18.Add(toolPinsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn10, toolPinEntity.FindProperty("Id")!, toolPinsTableMapping);
             RelationalModel.CreateColumnMapping(definitionColumn, toolPinEntity.FindProperty("Definition")!, toolPinsTableMapping);
             RelationalModel.CreateColumnMapping(definitionSha256Column, toolPinEntity.FindProperty("DefinitionSha256")!, toolPinsTableMapping);
@@ -2153,8 +2217,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var toolRejectionEntity = FindEntityType("Gateway.Data.Entities.ToolRejectionEntity")!;
 
-            var defaultTableMappings18 = new List<TableMappingBase<ColumnMappingBase>>();
-            toolRejectionEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings18);
+            var defaultTableMappings19 = new List<TableMappingBase<ColumnMappingBase>>();
+            toolRejectionEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings19);
             var gatewayDataEntitiesToolRejectionEntityTableBase = new TableBase("Gateway.Data.Entities.ToolRejectionEntity", null, relationalModel);
             var definitionSha256ColumnBase0 = new ColumnBase<ColumnMappingBase>("DefinitionSha256", "TEXT", gatewayDataEntitiesToolRejectionEntityTableBase);
             gatewayDataEntitiesToolRejectionEntityTableBase.Columns.Add("DefinitionSha256", definitionSha256ColumnBase0);
@@ -2171,7 +2235,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.ToolRejectionEntity", gatewayDataEntitiesToolRejectionEntityTableBase);
             var gatewayDataEntitiesToolRejectionEntityMappingBase = new TableMappingBase<ColumnMappingBase>(toolRejectionEntity, gatewayDataEntitiesToolRejectionEntityTableBase, null);
             gatewayDataEntitiesToolRejectionEntityTableBase.AddTypeMapping(gatewayDataEntitiesToolRejectionEntityMappingBase, false);
-            defaultTableMappings18.Add(gatewayDataEntitiesToolRejectionEntityMappingBase);
+            defaultTableMappings19.Add(gatewayDataEntitiesToolRejectionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase11, toolRejectionEntity.FindProperty("Id")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)definitionSha256ColumnBase0, toolRejectionEntity.FindProperty("DefinitionSha256")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)rejectedAtColumnBase, toolRejectionEntity.FindProperty("RejectedAt")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
@@ -2179,8 +2243,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)serverColumnBase3, toolRejectionEntity.FindProperty("Server")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)toolColumnBase3, toolRejectionEntity.FindProperty("Tool")!, gatewayDataEntitiesToolRejectionEntityMappingBase);
 
-            var tableMappings18 = new List<TableMapping>();
-            toolRejectionEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings18);
+            var tableMappings19 = new List<TableMapping>();
+            toolRejectionEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings19);
             var toolRejectionsTable = new Table("ToolRejections", null, relationalModel);
             var idColumn11 = new Column("Id", "INTEGER", toolRejectionsTable);
             toolRejectionsTable.Columns.Add("Id", idColumn11);
@@ -2203,7 +2267,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("ToolRejections", null), toolRejectionsTable);
             var toolRejectionsTableMapping = new TableMapping(toolRejectionEntity, toolRejectionsTable, null);
             toolRejectionsTable.AddTypeMapping(toolRejectionsTableMapping, false);
-            tableMappings18.Add(toolRejectionsTableMapping);
+            tableMappings19.Add(toolRejectionsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn11, toolRejectionEntity.FindProperty("Id")!, toolRejectionsTableMapping);
             RelationalModel.CreateColumnMapping(definitionSha256Column0, toolRejectionEntity.FindProperty("DefinitionSha256")!, toolRejectionsTableMapping);
             RelationalModel.CreateColumnMapping(rejectedAtColumn, toolRejectionEntity.FindProperty("RejectedAt")!, toolRejectionsTableMapping);
@@ -2231,8 +2295,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var usageCounterEntity = FindEntityType("Gateway.Data.Entities.UsageCounterEntity")!;
 
-            var defaultTableMappings19 = new List<TableMappingBase<ColumnMappingBase>>();
-            usageCounterEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings19);
+            var defaultTableMappings20 = new List<TableMappingBase<ColumnMappingBase>>();
+            usageCounterEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings20);
             var gatewayDataEntitiesUsageCounterEntityTableBase = new TableBase("Gateway.Data.Entities.UsageCounterEntity", null, relationalModel);
             var agentIdColumnBase3 = new ColumnBase<ColumnMappingBase>("AgentId", "INTEGER", gatewayDataEntitiesUsageCounterEntityTableBase);
             gatewayDataEntitiesUsageCounterEntityTableBase.Columns.Add("AgentId", agentIdColumnBase3);
@@ -2247,15 +2311,15 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.UsageCounterEntity", gatewayDataEntitiesUsageCounterEntityTableBase);
             var gatewayDataEntitiesUsageCounterEntityMappingBase = new TableMappingBase<ColumnMappingBase>(usageCounterEntity, gatewayDataEntitiesUsageCounterEntityTableBase, null);
             gatewayDataEntitiesUsageCounterEntityTableBase.AddTypeMapping(gatewayDataEntitiesUsageCounterEntityMappingBase, false);
-            defaultTableMappings19.Add(gatewayDataEntitiesUsageCounterEntityMappingBase);
+            defaultTableMappings20.Add(gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)agentIdColumnBase3, usageCounterEntity.FindProperty("AgentId")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)ruleColumnBase1, usageCounterEntity.FindProperty("Rule")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)spanColumnBase, usageCounterEntity.FindProperty("Span")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)windowStartColumnBase, usageCounterEntity.FindProperty("WindowStart")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)countColumnBase, usageCounterEntity.FindProperty("Count")!, gatewayDataEntitiesUsageCounterEntityMappingBase);
 
-            var tableMappings19 = new List<TableMapping>();
-            usageCounterEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings19);
+            var tableMappings20 = new List<TableMapping>();
+            usageCounterEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings20);
             var usageCountersTable = new Table("UsageCounters", null, relationalModel);
             var agentIdColumn3 = new Column("AgentId", "INTEGER", usageCountersTable);
             usageCountersTable.Columns.Add("AgentId", agentIdColumn3);
@@ -2275,7 +2339,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("UsageCounters", null), usageCountersTable);
             var usageCountersTableMapping = new TableMapping(usageCounterEntity, usageCountersTable, null);
             usageCountersTable.AddTypeMapping(usageCountersTableMapping, false);
-            tableMappings19.Add(usageCountersTableMapping);
+            tableMappings20.Add(usageCountersTableMapping);
             RelationalModel.CreateColumnMapping(agentIdColumn3, usageCounterEntity.FindProperty("AgentId")!, usageCountersTableMapping);
             RelationalModel.CreateColumnMapping(ruleColumn1, usageCounterEntity.FindProperty("Rule")!, usageCountersTableMapping);
             RelationalModel.CreateColumnMapping(spanColumn, usageCounterEntity.FindProperty("Span")!, usageCountersTableMapping);
@@ -2302,8 +2366,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var userUpstreamTokenEntity = FindEntityType("Gateway.Data.Entities.UserUpstreamTokenEntity")!;
 
-            var defaultTableMappings20 = new List<TableMappingBase<ColumnMappingBase>>();
-            userUpstreamTokenEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings20);
+            var defaultTableMappings21 = new List<TableMappingBase<ColumnMappingBase>>();
+            userUpstreamTokenEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings21);
             var gatewayDataEntitiesUserUpstreamTokenEntityTableBase = new TableBase("Gateway.Data.Entities.UserUpstreamTokenEntity", null, relationalModel);
             var createdAtColumnBase8 = new ColumnBase<ColumnMappingBase>("CreatedAt", "TEXT", gatewayDataEntitiesUserUpstreamTokenEntityTableBase);
             gatewayDataEntitiesUserUpstreamTokenEntityTableBase.Columns.Add("CreatedAt", createdAtColumnBase8);
@@ -2320,7 +2384,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.UserUpstreamTokenEntity", gatewayDataEntitiesUserUpstreamTokenEntityTableBase);
             var gatewayDataEntitiesUserUpstreamTokenEntityMappingBase = new TableMappingBase<ColumnMappingBase>(userUpstreamTokenEntity, gatewayDataEntitiesUserUpstreamTokenEntityTableBase, null);
             gatewayDataEntitiesUserUpstreamTokenEntityTableBase.AddTypeMapping(gatewayDataEntitiesUserUpstreamTokenEntityMappingBase, false);
-            defaultTableMappings20.Add(gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
+            defaultTableMappings21.Add(gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase12, userUpstreamTokenEntity.FindProperty("Id")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase8, userUpstreamTokenEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)credentialCiphertextColumnBase0, userUpstreamTokenEntity.FindProperty("CredentialCiphertext")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
@@ -2328,8 +2392,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)updatedAtColumnBase3, userUpstreamTokenEntity.FindProperty("UpdatedAt")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)userColumnBase0, userUpstreamTokenEntity.FindProperty("User")!, gatewayDataEntitiesUserUpstreamTokenEntityMappingBase);
 
-            var tableMappings20 = new List<TableMapping>();
-            userUpstreamTokenEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings20);
+            var tableMappings21 = new List<TableMapping>();
+            userUpstreamTokenEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings21);
             var userUpstreamTokensTable = new Table("UserUpstreamTokens", null, relationalModel);
             var idColumn12 = new Column("Id", "INTEGER", userUpstreamTokensTable);
             userUpstreamTokensTable.Columns.Add("Id", idColumn12);
@@ -2352,7 +2416,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("UserUpstreamTokens", null), userUpstreamTokensTable);
             var userUpstreamTokensTableMapping = new TableMapping(userUpstreamTokenEntity, userUpstreamTokensTable, null);
             userUpstreamTokensTable.AddTypeMapping(userUpstreamTokensTableMapping, false);
-            tableMappings20.Add(userUpstreamTokensTableMapping);
+            tableMappings21.Add(userUpstreamTokensTableMapping);
             RelationalModel.CreateColumnMapping(idColumn12, userUpstreamTokenEntity.FindProperty("Id")!, userUpstreamTokensTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn8, userUpstreamTokenEntity.FindProperty("CreatedAt")!, userUpstreamTokensTableMapping);
             RelationalModel.CreateColumnMapping(credentialCiphertextColumn0, userUpstreamTokenEntity.FindProperty("CredentialCiphertext")!, userUpstreamTokensTableMapping);
@@ -2389,8 +2453,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var virtualServerEntity = FindEntityType("Gateway.Data.Entities.VirtualServerEntity")!;
 
-            var defaultTableMappings21 = new List<TableMappingBase<ColumnMappingBase>>();
-            virtualServerEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings21);
+            var defaultTableMappings22 = new List<TableMappingBase<ColumnMappingBase>>();
+            virtualServerEntity.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings22);
             var gatewayDataEntitiesVirtualServerEntityTableBase = new TableBase("Gateway.Data.Entities.VirtualServerEntity", null, relationalModel);
             var agentsColumnBase = new ColumnBase<ColumnMappingBase>("Agents", "TEXT", gatewayDataEntitiesVirtualServerEntityTableBase);
             gatewayDataEntitiesVirtualServerEntityTableBase.Columns.Add("Agents", agentsColumnBase);
@@ -2423,7 +2487,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("Gateway.Data.Entities.VirtualServerEntity", gatewayDataEntitiesVirtualServerEntityTableBase);
             var gatewayDataEntitiesVirtualServerEntityMappingBase = new TableMappingBase<ColumnMappingBase>(virtualServerEntity, gatewayDataEntitiesVirtualServerEntityTableBase, null);
             gatewayDataEntitiesVirtualServerEntityTableBase.AddTypeMapping(gatewayDataEntitiesVirtualServerEntityMappingBase, false);
-            defaultTableMappings21.Add(gatewayDataEntitiesVirtualServerEntityMappingBase);
+            defaultTableMappings22.Add(gatewayDataEntitiesVirtualServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase13, virtualServerEntity.FindProperty("Id")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)agentsColumnBase, virtualServerEntity.FindProperty("Agents")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase9, virtualServerEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
@@ -2436,8 +2500,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)toolsColumnBase, virtualServerEntity.FindProperty("Tools")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)updatedAtColumnBase4, virtualServerEntity.FindProperty("UpdatedAt")!, gatewayDataEntitiesVirtualServerEntityMappingBase);
 
-            var tableMappings21 = new List<TableMapping>();
-            virtualServerEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings21);
+            var tableMappings22 = new List<TableMapping>();
+            virtualServerEntity.SetRuntimeAnnotation("Relational:TableMappings", tableMappings22);
             var virtualServersTable = new Table("VirtualServers", null, relationalModel);
             var idColumn13 = new Column("Id", "INTEGER", virtualServersTable);
             virtualServersTable.Columns.Add("Id", idColumn13);
@@ -2481,7 +2545,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("VirtualServers", null), virtualServersTable);
             var virtualServersTableMapping = new TableMapping(virtualServerEntity, virtualServersTable, null);
             virtualServersTable.AddTypeMapping(virtualServersTableMapping, false);
-            tableMappings21.Add(virtualServersTableMapping);
+            tableMappings22.Add(virtualServersTableMapping);
             RelationalModel.CreateColumnMapping(idColumn13, virtualServerEntity.FindProperty("Id")!, virtualServersTableMapping);
             RelationalModel.CreateColumnMapping(agentsColumn, virtualServerEntity.FindProperty("Agents")!, virtualServersTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn9, virtualServerEntity.FindProperty("CreatedAt")!, virtualServersTableMapping);
@@ -2514,8 +2578,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var openIddictEntityFrameworkCoreApplication = FindEntityType("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication")!;
 
-            var defaultTableMappings22 = new List<TableMappingBase<ColumnMappingBase>>();
-            openIddictEntityFrameworkCoreApplication.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings22);
+            var defaultTableMappings23 = new List<TableMappingBase<ColumnMappingBase>>();
+            openIddictEntityFrameworkCoreApplication.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings23);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase = new TableBase("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", null, relationalModel);
             var applicationTypeColumnBase = new ColumnBase<ColumnMappingBase>("ApplicationType", "TEXT", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase)
             {
@@ -2597,7 +2661,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase = new TableMappingBase<ColumnMappingBase>(openIddictEntityFrameworkCoreApplication, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase, null);
             openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationTableBase.AddTypeMapping(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase, false);
-            defaultTableMappings22.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
+            defaultTableMappings23.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase14, openIddictEntityFrameworkCoreApplication.FindProperty("Id")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)applicationTypeColumnBase, openIddictEntityFrameworkCoreApplication.FindProperty("ApplicationType")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)clientIdColumnBase, openIddictEntityFrameworkCoreApplication.FindProperty("ClientId")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
@@ -2615,8 +2679,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)requirementsColumnBase, openIddictEntityFrameworkCoreApplication.FindProperty("Requirements")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)settingsColumnBase, openIddictEntityFrameworkCoreApplication.FindProperty("Settings")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreApplicationMappingBase);
 
-            var tableMappings22 = new List<TableMapping>();
-            openIddictEntityFrameworkCoreApplication.SetRuntimeAnnotation("Relational:TableMappings", tableMappings22);
+            var tableMappings23 = new List<TableMapping>();
+            openIddictEntityFrameworkCoreApplication.SetRuntimeAnnotation("Relational:TableMappings", tableMappings23);
             var openIddictApplicationsTable = new Table("OpenIddictApplications", null, relationalModel);
             var idColumn14 = new Column("Id", "TEXT", openIddictApplicationsTable);
             openIddictApplicationsTable.Columns.Add("Id", idColumn14);
@@ -2714,7 +2778,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("OpenIddictApplications", null), openIddictApplicationsTable);
             var openIddictApplicationsTableMapping = new TableMapping(openIddictEntityFrameworkCoreApplication, openIddictApplicationsTable, null);
             openIddictApplicationsTable.AddTypeMapping(openIddictApplicationsTableMapping, false);
-            tableMappings22.Add(openIddictApplicationsTableMapping);
+            tableMappings23.Add(openIddictApplicationsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn14, openIddictEntityFrameworkCoreApplication.FindProperty("Id")!, openIddictApplicationsTableMapping);
             RelationalModel.CreateColumnMapping(applicationTypeColumn, openIddictEntityFrameworkCoreApplication.FindProperty("ApplicationType")!, openIddictApplicationsTableMapping);
             RelationalModel.CreateColumnMapping(clientIdColumn, openIddictEntityFrameworkCoreApplication.FindProperty("ClientId")!, openIddictApplicationsTableMapping);
@@ -2752,8 +2816,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var openIddictEntityFrameworkCoreAuthorization = FindEntityType("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization")!;
 
-            var defaultTableMappings23 = new List<TableMappingBase<ColumnMappingBase>>();
-            openIddictEntityFrameworkCoreAuthorization.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings23);
+            var defaultTableMappings24 = new List<TableMappingBase<ColumnMappingBase>>();
+            openIddictEntityFrameworkCoreAuthorization.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings24);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase = new TableBase("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", null, relationalModel);
             var applicationIdColumnBase = new ColumnBase<ColumnMappingBase>("ApplicationId", "TEXT", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase)
             {
@@ -2800,7 +2864,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase = new TableMappingBase<ColumnMappingBase>(openIddictEntityFrameworkCoreAuthorization, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase, null);
             openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationTableBase.AddTypeMapping(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase, false);
-            defaultTableMappings23.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
+            defaultTableMappings24.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase15, openIddictEntityFrameworkCoreAuthorization.FindProperty("Id")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)applicationIdColumnBase, openIddictEntityFrameworkCoreAuthorization.FindProperty("ApplicationId")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)concurrencyTokenColumnBase0, openIddictEntityFrameworkCoreAuthorization.FindProperty("ConcurrencyToken")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
@@ -2811,8 +2875,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)subjectColumnBase, openIddictEntityFrameworkCoreAuthorization.FindProperty("Subject")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)typeColumnBase, openIddictEntityFrameworkCoreAuthorization.FindProperty("Type")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreAuthorizationMappingBase);
 
-            var tableMappings23 = new List<TableMapping>();
-            openIddictEntityFrameworkCoreAuthorization.SetRuntimeAnnotation("Relational:TableMappings", tableMappings23);
+            var tableMappings24 = new List<TableMapping>();
+            openIddictEntityFrameworkCoreAuthorization.SetRuntimeAnnotation("Relational:TableMappings", tableMappings24);
             var openIddictAuthorizationsTable = new Table("OpenIddictAuthorizations", null, relationalModel);
             var idColumn15 = new Column("Id", "TEXT", openIddictAuthorizationsTable);
             openIddictAuthorizationsTable.Columns.Add("Id", idColumn15);
@@ -2868,7 +2932,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("OpenIddictAuthorizations", null), openIddictAuthorizationsTable);
             var openIddictAuthorizationsTableMapping = new TableMapping(openIddictEntityFrameworkCoreAuthorization, openIddictAuthorizationsTable, null);
             openIddictAuthorizationsTable.AddTypeMapping(openIddictAuthorizationsTableMapping, false);
-            tableMappings23.Add(openIddictAuthorizationsTableMapping);
+            tableMappings24.Add(openIddictAuthorizationsTableMapping);
             RelationalModel.CreateColumnMapping(idColumn15, openIddictEntityFrameworkCoreAuthorization.FindProperty("Id")!, openIddictAuthorizationsTableMapping);
             RelationalModel.CreateColumnMapping(applicationIdColumn, openIddictEntityFrameworkCoreAuthorization.FindProperty("ApplicationId")!, openIddictAuthorizationsTableMapping);
             RelationalModel.CreateColumnMapping(concurrencyTokenColumn0, openIddictEntityFrameworkCoreAuthorization.FindProperty("ConcurrencyToken")!, openIddictAuthorizationsTableMapping);
@@ -2899,8 +2963,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var openIddictEntityFrameworkCoreScope = FindEntityType("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope")!;
 
-            var defaultTableMappings24 = new List<TableMappingBase<ColumnMappingBase>>();
-            openIddictEntityFrameworkCoreScope.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings24);
+            var defaultTableMappings25 = new List<TableMappingBase<ColumnMappingBase>>();
+            openIddictEntityFrameworkCoreScope.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings25);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase = new TableBase("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope", null, relationalModel);
             var concurrencyTokenColumnBase1 = new ColumnBase<ColumnMappingBase>("ConcurrencyToken", "TEXT", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase)
             {
@@ -2947,7 +3011,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase = new TableMappingBase<ColumnMappingBase>(openIddictEntityFrameworkCoreScope, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase, null);
             openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeTableBase.AddTypeMapping(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase, false);
-            defaultTableMappings24.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
+            defaultTableMappings25.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase16, openIddictEntityFrameworkCoreScope.FindProperty("Id")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)concurrencyTokenColumnBase1, openIddictEntityFrameworkCoreScope.FindProperty("ConcurrencyToken")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)descriptionColumnBase0, openIddictEntityFrameworkCoreScope.FindProperty("Description")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
@@ -2958,8 +3022,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)propertiesColumnBase1, openIddictEntityFrameworkCoreScope.FindProperty("Properties")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)resourcesColumnBase0, openIddictEntityFrameworkCoreScope.FindProperty("Resources")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreScopeMappingBase);
 
-            var tableMappings24 = new List<TableMapping>();
-            openIddictEntityFrameworkCoreScope.SetRuntimeAnnotation("Relational:TableMappings", tableMappings24);
+            var tableMappings25 = new List<TableMapping>();
+            openIddictEntityFrameworkCoreScope.SetRuntimeAnnotation("Relational:TableMappings", tableMappings25);
             var openIddictScopesTable = new Table("OpenIddictScopes", null, relationalModel);
             var idColumn16 = new Column("Id", "TEXT", openIddictScopesTable);
             openIddictScopesTable.Columns.Add("Id", idColumn16);
@@ -3015,7 +3079,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("OpenIddictScopes", null), openIddictScopesTable);
             var openIddictScopesTableMapping = new TableMapping(openIddictEntityFrameworkCoreScope, openIddictScopesTable, null);
             openIddictScopesTable.AddTypeMapping(openIddictScopesTableMapping, false);
-            tableMappings24.Add(openIddictScopesTableMapping);
+            tableMappings25.Add(openIddictScopesTableMapping);
             RelationalModel.CreateColumnMapping(idColumn16, openIddictEntityFrameworkCoreScope.FindProperty("Id")!, openIddictScopesTableMapping);
             RelationalModel.CreateColumnMapping(concurrencyTokenColumn1, openIddictEntityFrameworkCoreScope.FindProperty("ConcurrencyToken")!, openIddictScopesTableMapping);
             RelationalModel.CreateColumnMapping(descriptionColumn0, openIddictEntityFrameworkCoreScope.FindProperty("Description")!, openIddictScopesTableMapping);
@@ -3046,8 +3110,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
 
             var openIddictEntityFrameworkCoreToken = FindEntityType("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken")!;
 
-            var defaultTableMappings25 = new List<TableMappingBase<ColumnMappingBase>>();
-            openIddictEntityFrameworkCoreToken.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings25);
+            var defaultTableMappings26 = new List<TableMappingBase<ColumnMappingBase>>();
+            openIddictEntityFrameworkCoreToken.SetRuntimeAnnotation("Relational:DefaultMappings", defaultTableMappings26);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase = new TableBase("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken", null, relationalModel);
             var applicationIdColumnBase0 = new ColumnBase<ColumnMappingBase>("ApplicationId", "TEXT", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase)
             {
@@ -3114,7 +3178,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.DefaultTables.Add("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken", openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase);
             var openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase = new TableMappingBase<ColumnMappingBase>(openIddictEntityFrameworkCoreToken, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase, null);
             openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenTableBase.AddTypeMapping(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase, false);
-            defaultTableMappings25.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
+            defaultTableMappings26.Add(openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase17, openIddictEntityFrameworkCoreToken.FindProperty("Id")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)applicationIdColumnBase0, openIddictEntityFrameworkCoreToken.FindProperty("ApplicationId")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)authorizationIdColumnBase, openIddictEntityFrameworkCoreToken.FindProperty("AuthorizationId")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
@@ -3129,8 +3193,8 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)subjectColumnBase0, openIddictEntityFrameworkCoreToken.FindProperty("Subject")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)typeColumnBase0, openIddictEntityFrameworkCoreToken.FindProperty("Type")!, openIddictEntityFrameworkCoreModelsOpenIddictEntityFrameworkCoreTokenMappingBase);
 
-            var tableMappings25 = new List<TableMapping>();
-            openIddictEntityFrameworkCoreToken.SetRuntimeAnnotation("Relational:TableMappings", tableMappings25);
+            var tableMappings26 = new List<TableMapping>();
+            openIddictEntityFrameworkCoreToken.SetRuntimeAnnotation("Relational:TableMappings", tableMappings26);
             var openIddictTokensTable = new Table("OpenIddictTokens", null, relationalModel);
             var idColumn17 = new Column("Id", "TEXT", openIddictTokensTable);
             openIddictTokensTable.Columns.Add("Id", idColumn17);
@@ -3210,7 +3274,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             relationalModel.Tables.Add(("OpenIddictTokens", null), openIddictTokensTable);
             var openIddictTokensTableMapping = new TableMapping(openIddictEntityFrameworkCoreToken, openIddictTokensTable, null);
             openIddictTokensTable.AddTypeMapping(openIddictTokensTableMapping, false);
-            tableMappings25.Add(openIddictTokensTableMapping);
+            tableMappings26.Add(openIddictTokensTableMapping);
             RelationalModel.CreateColumnMapping(idColumn17, openIddictEntityFrameworkCoreToken.FindProperty("Id")!, openIddictTokensTableMapping);
             RelationalModel.CreateColumnMapping(applicationIdColumn0, openIddictEntityFrameworkCoreToken.FindProperty("ApplicationId")!, openIddictTokensTableMapping);
             RelationalModel.CreateColumnMapping(authorizationIdColumn, openIddictEntityFrameworkCoreToken.FindProperty("AuthorizationId")!, openIddictTokensTableMapping);

@@ -545,3 +545,15 @@ DROP INDEX "IX_AuditEntries_CallId";
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261204103958_CallsInFlight', '10.0.15');
 
+CREATE TABLE "FollowedTasks" (
+    "CallId" character varying(64) NOT NULL,
+    "Agent" bigint NOT NULL,
+    "Binding" character varying(8192) NOT NULL,
+    "UntilMs" bigint NOT NULL,
+    "LeaseUntilMs" bigint NOT NULL,
+    CONSTRAINT "PK_FollowedTasks" PRIMARY KEY ("CallId")
+);
+
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261204180007_FollowedTasks', '10.0.15');
+

@@ -426,6 +426,31 @@ namespace Gateway.Data.Migrations.Postgres
                     b.ToTable("ConsoleUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.FollowedTaskEntity", b =>
+                {
+                    b.Property<string>("CallId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("Agent")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Binding")
+                        .IsRequired()
+                        .HasMaxLength(8192)
+                        .HasColumnType("character varying(8192)");
+
+                    b.Property<long>("LeaseUntilMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("UntilMs")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("CallId");
+
+                    b.ToTable("FollowedTasks", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.InstanceMessageEntity", b =>
                 {
                     b.Property<long>("Id")

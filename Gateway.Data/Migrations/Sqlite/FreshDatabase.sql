@@ -609,3 +609,14 @@ DROP INDEX "IX_AuditEntries_CallId";
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261204103942_CallsInFlight', '10.0.15');
 
+CREATE TABLE "FollowedTasks" (
+    "CallId" TEXT NOT NULL CONSTRAINT "PK_FollowedTasks" PRIMARY KEY,
+    "Agent" INTEGER NOT NULL,
+    "Binding" TEXT NOT NULL,
+    "UntilMs" INTEGER NOT NULL,
+    "LeaseUntilMs" INTEGER NOT NULL
+);
+
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261204175941_FollowedTasks', '10.0.15');
+

@@ -411,6 +411,31 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.ToTable("ConsoleUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Gateway.Data.Entities.FollowedTaskEntity", b =>
+                {
+                    b.Property<string>("CallId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Agent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Binding")
+                        .IsRequired()
+                        .HasMaxLength(8192)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LeaseUntilMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UntilMs")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("CallId");
+
+                    b.ToTable("FollowedTasks", (string)null);
+                });
+
             modelBuilder.Entity("Gateway.Data.Entities.InstanceMessageEntity", b =>
                 {
                     b.Property<long>("Id")

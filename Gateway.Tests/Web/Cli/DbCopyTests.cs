@@ -22,7 +22,7 @@ namespace Gateway.Tests.Web.Cli;
 public sealed class DbCopyTests(DbCopyTests.SqliteInstallation installation, ITestOutputHelper log) : IClassFixture<DbCopyTests.SqliteInstallation>
 {
     private static readonly string[] Tables =
-        ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints"];
+        ["Servers", "Agents", "AgentKeys", "AgentGrants", "PolicyRules", "ToolClassOverrides", "ToolPins", "ConsoleUsers", "Approvals", "AuditEntries", "AuditCheckpoints", "FollowedTasks"];
 
     [SkippableFact]
     public async Task Copy_KeepsTheChainKeysAndCredentials_AndTheCopyCarriesOn()
@@ -44,6 +44,14 @@ public sealed class DbCopyTests(DbCopyTests.SqliteInstallation installation, ITe
             foreach (var table in Tables)
             {
                 Assert.Equal((table, SqliteCount(installation.DatabasePath, table)), (table, await PostgresCountAsync(target, table)));
+            }
+
+            // The followed task is copied released: the new gateway follows it on from its start.
+            await using (var copied = new NpgsqlConnection(target))
+            {
+                await copied.OpenAsync(TestContext.Timeout);
+                await using var lease = new NpgsqlCommand($"SELECT \"LeaseUntilMs\" FROM \"FollowedTasks\" WHERE \"CallId\" = '{SqliteInstallation.FollowedCallId}' AND \"Binding\" = 'gwt1.sealed'", copied);
+                Assert.Equal(0L, await lease.ExecuteScalarAsync(TestContext.Timeout));
             }
 
             var (head, headHash) = Head(GatewayDatabase.Sqlite($"Data Source={installation.DatabasePath};Mode=ReadOnly;Pooling=False"));
@@ -240,6 +248,9 @@ public sealed class DbCopyTests(DbCopyTests.SqliteInstallation installation, ITe
 
         public string Secret { get; } = "copied-secret-" + Guid.NewGuid().ToString("N");
 
+        /// <summary>The call id of the task the old gateway followed.</summary>
+        public const string FollowedCallId = "old-instance-17";
+
         /// <summary>Gets the key of the agent made through the API (only its hash is in the database).</summary>
         public string AgentKey { get; private set; } = string.Empty;
 
@@ -277,6 +288,13 @@ public sealed class DbCopyTests(DbCopyTests.SqliteInstallation installation, ITe
             // Stopped: the writer committed everything, the shutdown checkpoint is signed, and no connection is open.
             SqliteConnection.ClearAllPools();
             Assert.True(File.Exists(PublicKeyPath));
+
+            // A task the old gateway still followed, as a crash leaves it: leased (to an instance that is gone).
+            await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+            await connection.OpenAsync(TestContext.Timeout);
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = $"INSERT INTO FollowedTasks (CallId, Agent, Binding, UntilMs, LeaseUntilMs) VALUES ('{FollowedCallId}', 1, 'gwt1.sealed', {DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds()}, {DateTimeOffset.UtcNow.AddMinutes(3).ToUnixTimeMilliseconds()})";
+            Assert.Equal(1, await insert.ExecuteNonQueryAsync(TestContext.Timeout));
         }
 
         public Task DisposeAsync()
