@@ -183,6 +183,63 @@ public sealed class TasksPassThroughTests
         Assert.Single(await EndsAsync(gateway));
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ATaskFollowedByAGatewayThatStops_HasItsEndRecordedByTheNextOneToStart(Gateway.Data.DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var server = await ConformanceServer.StartAsync();
+        var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Http("conf", upstream, prefix: ""), Agent("alice", AliceKey, "conf/*"));
+        if (provider == Gateway.Data.DatabaseProvider.Postgres)
+        {
+            // Two instances one after the other on one database, sharing the key ring (the task's binding is sealed with it).
+            settings = Merge(settings, new Dictionary<string, string?> { ["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("followed") });
+        }
+
+        try
+        {
+            string callId;
+            await using (var first = await GatewayHost.StartAsync(settings, directory))
+            {
+                await first.WaitForToolAsync("slow_compute");
+                await using var alice = await ConnectAsync(first, AliceKey, declareTasks: true);
+                await CallAsync(alice, "slow_compute", new() { ["seconds"] = 4, ["label"] = "outlives its gateway" });
+                callId = Assert.Single((await first.AuditTrailAsync()).Select(e => e.Record), r => r.Outcome == AuditOutcomes.Task).CallId!;
+                await Eventually.TrueAsync(async () => (await FollowedAsync(first)).Contains(callId), "the followed task is in the database");
+            }
+
+            // The gateway stopped before the task ended (it takes 4 s) and nobody polls it. The next gateway to start on
+            // the database follows it on and records its end.
+            await using var next = await GatewayHost.StartAsync(settings, directory);
+            Assert.Empty(await EndsAsync(next));
+            await Eventually.TrueAsync(async () => (await EndsAsync(next)).Count > 0, "the end of the task its first gateway followed is audited", TimeSpan.FromSeconds(60));
+            var end = Assert.Single(await EndsAsync(next));
+            Assert.Equal((callId, "alice", "slow_compute", AuditOutcomes.Ok), (end.CallId, end.Actor, end.Tool, end.Outcome));
+            var follower = next.Services.GetRequiredService<Gateway.Web.Mcp.Tasks.TaskFollower>();
+            await Eventually.TrueAsync(() => follower.Following == 0, "the gateway stops following the ended task");
+            Assert.Empty(await FollowedAsync(next));
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort, as GatewayHost's own folders.
+            }
+        }
+    }
+
+    private static async Task<List<string>> FollowedAsync(GatewayHost gateway)
+    {
+        await using var db = await gateway.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Gateway.Data.GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        return await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(db.FollowedTasks.Select(t => t.CallId), TestContext.Timeout);
+    }
+
     private static async Task<List<AuditRecord>> EndsAsync(GatewayHost gateway) =>
         (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.ToolCallTaskEnded).ToList();
 

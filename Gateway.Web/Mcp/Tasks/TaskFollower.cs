@@ -1,18 +1,30 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Gateway.Core.Sessions;
 using Gateway.Web.Protocol;
 using ModelContextProtocol;
 
 namespace Gateway.Web.Mcp.Tasks;
 
 /// <summary>
-/// Follows the tasks this instance handed to agents until they end, so the audit gets every task's end even when no
+/// Follows the tasks the gateway handed to agents until they end, so the audit gets every task's end even when no
 /// agent asks for it (an agent may never poll again). Each task is polled with tasks/get at the interval its upstream
 /// suggests (at least <see cref="MinInterval"/>), doubling up to <see cref="MaxInterval"/>, until it ends, its upstream
 /// no longer knows it, or its time to live (at most <see cref="TaskOutcomes.Remembered"/>) has passed. Bounded: at most
 /// <see cref="MaxFollowed"/> tasks per instance; beyond, a task's end is recorded only when an agent reads it. The end
 /// is recorded once across instances (<see cref="TaskOutcomes"/>), whoever sees it first.
 /// </summary>
-internal sealed partial class TaskFollower(TaskUpstream upstream, TaskOutcomes outcomes, TimeProvider time, ILogger<TaskFollower> logger) : IHostedService, IDisposable
+/// <remarks>
+/// The followed tasks are kept in the shared database (<see cref="IFollowedTaskStore"/>), so a task outlives the
+/// instance that handed it out: each is leased to the instance following it for <see cref="Lease"/>, renewed every
+/// <see cref="LeaseRenewal"/>; a stopping instance releases its leases, and every instance claims, shortly after its
+/// start (<see cref="FirstClaimAfter"/>) and then every <see cref="LeaseRenewal"/>, the tasks whose lease ran out (a restart of the same gateway, another instance
+/// after a stop, or after a crash once the lease has run out). Without the database (it failed) a task is still
+/// followed in memory.
+/// </remarks>
+internal sealed partial class TaskFollower(
+    TaskUpstream upstream, TaskOutcomes outcomes, TaskIdSeal seal, IFollowedTaskStore store, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<TaskFollower> logger)
+    : IHostedService, IDisposable
 {
     internal const int MaxFollowed = 1000;
 
@@ -20,18 +32,34 @@ internal sealed partial class TaskFollower(TaskUpstream upstream, TaskOutcomes o
 
     internal static readonly TimeSpan MaxInterval = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long a task stays with the instance following it without a renewal (a crashed instance's tasks are taken over after it).</summary>
+    internal static readonly TimeSpan Lease = TimeSpan.FromMinutes(3);
+
+    /// <summary>How often an instance renews its leases and claims the tasks whose lease ran out.</summary>
+    internal static readonly TimeSpan LeaseRenewal = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long after the start (the gateway listening) the first claim comes: its queries are compiled then, so they
+    /// stay out of the start and the first calls (a task is polled every second at the most anyway).
+    /// </summary>
+    internal static readonly TimeSpan FirstClaimAfter = TimeSpan.FromSeconds(5);
+
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<string, byte> _followed = new(StringComparer.Ordinal);
+    private Task _leases = Task.CompletedTask;
     private int _following;
 
     /// <summary>Gets how many tasks this instance follows.</summary>
     public int Following => Volatile.Read(ref _following);
 
-    /// <summary>Starts following a task just created (<paramref name="created"/> is the upstream's CreateTaskResult).</summary>
-    public void Follow(TaskBinding binding, JsonObject created)
+    /// <summary>
+    /// Starts following a task just created (<paramref name="created"/> is the upstream's CreateTaskResult,
+    /// <paramref name="taskId"/> the sealed id the agent gets, which is what the database keeps of it).
+    /// </summary>
+    public void Follow(TaskBinding binding, string taskId, JsonObject created)
     {
-        if (Interlocked.Increment(ref _following) > MaxFollowed)
+        if (!TryReserve())
         {
-            Interlocked.Decrement(ref _following);
             LogNotFollowed(binding.Call.CallId, MaxFollowed);
             return;
         }
@@ -40,29 +68,135 @@ internal sealed partial class TaskFollower(TaskUpstream upstream, TaskOutcomes o
         var interval = Milliseconds(created, "pollIntervalMs") ?? Milliseconds(created, "pollIntervalMilliseconds") ?? MinInterval;
         var ttl = Milliseconds(created, "ttlMs") ?? (Number(created, "ttlSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
         var until = time.GetUtcNow() + (ttl is { } t && t < TaskOutcomes.Remembered ? t : TaskOutcomes.Remembered);
-        _ = FollowAsync(binding, Clamp(interval), until);
+        _ = FollowAsync(binding, Clamp(interval), until, new FollowedTask(binding.Call.CallId, binding.Agent, taskId, until));
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        _stopping.Cancel();
+        _leases = KeepLeasesAsync();
         return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // The tasks followed now, read before the follows end (each forgets its task as it ends).
+        var followed = _followed.Keys.ToList();
+        await _stopping.CancelAsync();
+        await _leases;
+        try
+        {
+            // Released, not left to run out: a restart (or another instance) follows them on shortly after its start.
+            await store.ReleaseAsync(followed, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogLeaseFailed(ex.Message);
+        }
     }
 
     public void Dispose() => _stopping.Dispose();
 
-    private async Task FollowAsync(TaskBinding binding, TimeSpan interval, DateTimeOffset until)
+    private bool TryReserve()
+    {
+        if (Interlocked.Increment(ref _following) > MaxFollowed)
+        {
+            Interlocked.Decrement(ref _following);
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task KeepLeasesAsync()
     {
         try
         {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+            {
+                await started.Task.WaitAsync(_stopping.Token);
+            }
+
+            await Task.Delay(FirstClaimAfter, time, _stopping.Token);
+            while (true)
+            {
+                try
+                {
+                    var now = time.GetUtcNow();
+                    await store.RenewAsync(_followed.Keys.ToList(), now + Lease, _stopping.Token);
+                    var claimed = await store.ClaimAsync(now, now + Lease, MaxFollowed - Following, _stopping.Token);
+                    foreach (var task in claimed)
+                    {
+                        try
+                        {
+                            await TakeOverAsync(task);
+                        }
+                        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+                        {
+                            // Left leased to this instance: claimed again once the lease runs out.
+                            LogLeaseFailed(ex.Message);
+                        }
+                    }
+                }
+                catch (Exception ex) when (!_stopping.IsCancellationRequested)
+                {
+                    LogLeaseFailed(ex.Message);
+                }
+
+                await Task.Delay(LeaseRenewal, time, _stopping.Token);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The instance stops: StopAsync releases what it followed.
+        }
+    }
+
+    private async Task TakeOverAsync(FollowedTask task)
+    {
+        if (_followed.ContainsKey(task.CallId))
+        {
+            // Already followed here (a renewal failed long enough for the lease to run out): it is ours again.
+            return;
+        }
+
+        if (seal.Open(task.Binding, task.Agent) is not { } binding || binding.Call.CallId != task.CallId)
+        {
+            // Not sealed with this key ring (another deployment's database, or keys lost): nothing here can follow it.
+            LogUnreadable(task.CallId);
+            await store.RemoveAsync(task.CallId, _stopping.Token);
+            return;
+        }
+
+        if (!TryReserve())
+        {
+            LogNotFollowed(task.CallId, MaxFollowed);
+            await store.ReleaseAsync([task.CallId], _stopping.Token);
+            return;
+        }
+
+        LogTakenOver(task.CallId);
+        _ = FollowAsync(binding, MinInterval, task.Until, recorded: null);
+    }
+
+    private async Task FollowAsync(TaskBinding binding, TimeSpan interval, DateTimeOffset until, FollowedTask? recorded)
+    {
+        var callId = binding.Call.CallId;
+        _followed.TryAdd(callId, 0);
+        try
+        {
+            if (recorded is not null)
+            {
+                await RecordAsync(recorded);
+            }
+
             while (true)
             {
                 await Task.Delay(interval, time, _stopping.Token);
                 if (time.GetUtcNow() >= until)
                 {
-                    LogGaveUp(binding.Call.CallId);
+                    LogGaveUp(callId);
+                    await ForgetAsync(callId);
                     return;
                 }
 
@@ -71,18 +205,20 @@ internal sealed partial class TaskFollower(TaskUpstream upstream, TaskOutcomes o
                     var task = await upstream.SendAsync(binding, TasksProtocol.Get, [], TaskUpstream.GatewayCapabilities, _stopping.Token);
                     if (task is JsonObject detailed && await outcomes.ObserveAsync(binding, detailed, sessionId: null))
                     {
+                        await ForgetAsync(callId);
                         return;
                     }
                 }
                 catch (McpProtocolException ex) when (ex.ErrorCode == McpErrorCode.InvalidParams)
                 {
                     // The upstream no longer knows the task (expired, or its server restarted): there is no end to see.
-                    LogForgotten(binding.Call.CallId, ex.Message);
+                    LogForgotten(callId, ex.Message);
+                    await ForgetAsync(callId);
                     return;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    LogPollFailed(binding.Call.CallId, ex.Message);
+                    LogPollFailed(callId, ex.Message);
                 }
 
                 interval = Clamp(interval * 2);
@@ -90,11 +226,38 @@ internal sealed partial class TaskFollower(TaskUpstream upstream, TaskOutcomes o
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
-            // The instance stops; an agent's read (on any instance) still records the end.
+            // The instance stops: its lease is released, and a restart or another instance follows the task on.
         }
         finally
         {
+            _followed.TryRemove(callId, out _);
             Interlocked.Decrement(ref _following);
+        }
+    }
+
+    private async Task RecordAsync(FollowedTask task)
+    {
+        try
+        {
+            await store.AddAsync(task, time.GetUtcNow() + Lease, _stopping.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Followed in memory all the same; only a stop of this instance would lose it.
+            LogNotKept(task.CallId, ex.Message);
+        }
+    }
+
+    private async Task ForgetAsync(string callId)
+    {
+        try
+        {
+            await store.RemoveAsync(callId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The row is claimed again once its lease runs out; that follow sees the end recorded and forgets it.
+            LogNotForgotten(callId, ex.Message);
         }
     }
 
@@ -116,4 +279,19 @@ internal sealed partial class TaskFollower(TaskUpstream upstream, TaskOutcomes o
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Polling the task of call {CallId} failed ({Reason}); trying again later.")]
     private partial void LogPollFailed(string callId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Following the task of call {CallId}, which the instance that followed it no longer does.")]
+    private partial void LogTakenOver(string callId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The followed task of call {CallId} does not open with this gateway's key ring; it is dropped (its end is recorded only when its agent reads it).")]
+    private partial void LogUnreadable(string callId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database did not keep the followed task of call {CallId} ({Reason}); it is followed by this instance only.")]
+    private partial void LogNotKept(string callId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database still holds the followed task of call {CallId} ({Reason}); whoever claims it next finds its end recorded.")]
+    private partial void LogNotForgotten(string callId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewing or claiming the followed tasks' leases failed ({Reason}); trying again later.")]
+    private partial void LogLeaseFailed(string reason);
 }

@@ -37,8 +37,9 @@ internal sealed class TaskRelay(TaskIdSeal seal, TaskFollower follower)
         var upstream = (JsonObject)task.Payload;
         var handle = (JsonObject)upstream.DeepClone();
         var binding = new TaskBinding(agent, upstream["taskId"]!.GetValue<string>(), task.Call);
-        handle["taskId"] = seal.Seal(binding);
-        follower.Follow(binding, upstream);
+        var taskId = seal.Seal(binding);
+        handle["taskId"] = taskId;
+        follower.Follow(binding, taskId, upstream);
 
         // The gateway relays no upstream state unsealed (the tasks wire has none; a requestState here would be a stray).
         handle.Remove("requestState");
