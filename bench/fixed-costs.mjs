@@ -123,7 +123,7 @@ function composition(pid, buildDir) {
     if (m) {
       const f = m[1];
       cur = !f || f.startsWith('[') ? 'anonymous (GC heap, native)'
-        : f.includes('doublemapper') ? 'executable memory (jitted code, stubs)'
+        : f.includes('doublemapper') ? 'executable memory (the runtime\'s type descriptors, stubs, jitted code)'
         : /\.so(\.|$)/.test(f) ? 'native libraries'
         : f.startsWith(buildDir) ? 'the gateway\'s and its packages\' assemblies'
         : f.endsWith('.dll') ? 'the framework\'s assemblies' : 'other mapped files';
