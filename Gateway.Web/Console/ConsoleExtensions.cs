@@ -25,6 +25,7 @@ internal static class ConsoleExtensions
         app.Services.GetRequiredService<AdminKey>();
         app.UseCircuitShutdown();
         app.UseFrameProtection();
+        app.UseMiddleware<Gateway.Web.Identity.AntiforgeryCookiePrefix>();
         app.UseAntiforgery();
         app.MapStaticAssets();
 

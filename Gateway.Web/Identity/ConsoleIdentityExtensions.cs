@@ -32,6 +32,9 @@ internal static class ConsoleIdentityExtensions
         services.AddSingleton<ConsoleSignInAudit>();
         services.AddHostedService<BootstrapAdmin>();
 
+        // A name of its own, so that AntiforgeryCookiePrefix can map it to its __Host- name over HTTPS.
+        services.Configure<AntiforgeryOptions>(o => o.Cookie.Name = AntiforgeryCookiePrefix.CookieName);
+
         // The default scheme picks by path: /mcp is for agents only; /api takes the admin key when one is presented and
         // the console cookie otherwise; everything else (pages, the interactive circuit) is the console cookie.
         var authentication = services.AddAuthentication(ConsoleDefaults.ByPath)

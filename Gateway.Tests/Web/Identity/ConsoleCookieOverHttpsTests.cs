@@ -6,14 +6,15 @@ using Gateway.Tests.Support;
 namespace Gateway.Tests.Web.Identity;
 
 /// <summary>
-/// Over HTTPS the console cookie is <c>__Host-mcpgw.console</c> (Secure, Path=/, no Domain), so a sibling subdomain or a
-/// plain-http response cannot plant one; a cookie of the plain name is not read there. The gateway is served the way an
+/// Over HTTPS the console cookie is <c>__Host-mcpgw.console</c> and the antiforgery cookie <c>__Host-mcpgw.antiforgery</c>
+/// (Secure, Path=/, no Domain), so a sibling subdomain or a plain-http response cannot plant one; a cookie of the plain
+/// name is not read there. The gateway is served the way an
 /// operator serves it: Kestrel's https endpoint with a certificate from configuration.
 /// </summary>
 public sealed class ConsoleCookieOverHttpsTests
 {
     [Fact]
-    public async Task OverHttps_TheConsoleCookieIsHostPrefixed_AndAPlainNamedOneIsNotRead()
+    public async Task OverHttps_TheConsoleAndAntiforgeryCookiesAreHostPrefixed_AndPlainNamedOnesAreNotRead()
     {
         var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -72,6 +73,38 @@ public sealed class ConsoleCookieOverHttpsTests
             request.Headers.Add("Cookie", "__Host-mcpgw.console=" + cookie.Value);
             using var accepted = await other.Client.SendAsync(request, TestContext.Timeout);
             Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        // The antiforgery cookie is prefixed too, with the prefix's attributes; one under the plain name is not read, so a
+        // token pair planted under it does not pass.
+        Assert.Contains(browser.Cookies.GetCookies(gateway.BaseUri), c => c.Name == "__Host-mcpgw.antiforgery" && c.Secure && c.Path == "/");
+        Assert.DoesNotContain(browser.Cookies.GetCookies(gateway.BaseUri), c => c.Name == "mcpgw.antiforgery" || c.Name.StartsWith(".AspNetCore.Antiforgery", StringComparison.Ordinal));
+        using (var fresh = ConsoleBrowser.For(gateway, certificate))
+        {
+            using var loginPage = await fresh.Client.GetAsync("/login", TestContext.Timeout);
+            var issued = Assert.Single(loginPage.Headers.GetValues("Set-Cookie"), h => h.StartsWith("__Host-mcpgw.antiforgery=", StringComparison.Ordinal));
+            var issuedAttributes = issued.Split(';', StringSplitOptions.TrimEntries).Skip(1).Select(a => a.ToLowerInvariant()).ToList();
+            Assert.Contains("secure", issuedAttributes);
+            Assert.Contains("path=/", issuedAttributes);
+            Assert.DoesNotContain(issuedAttributes, a => a.StartsWith("domain", StringComparison.Ordinal));
+            var form = ConsoleBrowser.HiddenFields(await loginPage.Content.ReadAsStringAsync(TestContext.Timeout));
+            form["userName"] = "admin";
+            form["password"] = GatewayHost.AdminPassword;
+            var pair = issued[..issued.IndexOf(';', StringComparison.Ordinal)]["__Host-".Length..];
+            using var plainClient = ConsoleBrowser.For(gateway, certificate);
+            using (var request = new HttpRequestMessage(HttpMethod.Post, "/console/login") { Content = new FormUrlEncodedContent(form) })
+            {
+                request.Headers.Add("Cookie", pair);
+                using var refused = await plainClient.Client.SendAsync(request, TestContext.Timeout);
+                Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            }
+
+            using (var request = new HttpRequestMessage(HttpMethod.Post, "/console/login") { Content = new FormUrlEncodedContent(form) })
+            {
+                request.Headers.Add("Cookie", "__Host-" + pair);
+                using var accepted = await plainClient.Client.SendAsync(request, TestContext.Timeout);
+                Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+            }
         }
 
         // Sign-out deletes the prefixed cookie (a deletion must carry the prefix's attributes to be taken).
