@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
 
 namespace Gateway.TestUpstream;
 
@@ -10,6 +12,8 @@ namespace Gateway.TestUpstream;
 public sealed class HeaderGate
 {
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
+    private readonly ConcurrentQueue<long> _initializes = new();
+    private volatile IReadOnlySet<string>? _keptSessions;
     private volatile Func<string?, ValueTask<bool>> _authorize = _ => ValueTask.FromResult(true);
 
     /// <summary>Gets or sets the check of the <c>Authorization</c> header (all requests pass by default).</summary>
@@ -49,6 +53,16 @@ public sealed class HeaderGate
     /// <summary>Gets every request received so far, refused ones included, in arrival order.</summary>
     public IReadOnlyList<ReceivedRequest> Requests => [.. _requests];
 
+    /// <summary>Gets when each <c>initialize</c> arrived (<see cref="Stopwatch"/> timestamps), in arrival order.</summary>
+    public IReadOnlyList<long> Initializes => [.. _initializes];
+
+    /// <summary>
+    /// From now on the upstream forgets every session but <paramref name="kept"/> as soon as its handshake is done, as a
+    /// server restarting in a loop would: a new session's <c>initialize</c> and <c>notifications/initialized</c> are
+    /// served, any later request of it gets 404 (the session is unknown).
+    /// </summary>
+    public void ForgetNewSessionsAfterHandshake(IReadOnlySet<string> kept) => _keptSessions = kept;
+
     /// <summary>Accepts only <c>Authorization: Bearer {token}</c>.</summary>
     public void RequireBearer(string token) => Authorize = h => ValueTask.FromResult(h == "Bearer " + token);
 
@@ -61,6 +75,44 @@ public sealed class HeaderGate
         var admitted = Identify is null ? await _authorize(authorization) : subject is not null;
         _requests.Enqueue(new ReceivedRequest(context.Request.Method, context.Request.Path + context.Request.QueryString, headers, admitted));
         return (admitted, subject);
+    }
+
+    /// <summary>Whether the request belongs to a session this upstream has forgotten (see <see cref="ForgetNewSessionsAfterHandshake"/>).</summary>
+    internal async Task<bool> ForgetsAsync(HttpContext context)
+    {
+        var session = context.Request.Headers["Mcp-Session-Id"].ToString();
+        var method = HttpMethods.IsPost(context.Request.Method) ? await JsonRpcMethodAsync(context.Request) : null;
+        if (session.Length == 0)
+        {
+            if (method == "initialize")
+            {
+                _initializes.Enqueue(Stopwatch.GetTimestamp());
+            }
+
+            return false;
+        }
+
+        return _keptSessions is { } kept && !kept.Contains(session) && method != "notifications/initialized";
+    }
+
+    private static async Task<string?> JsonRpcMethodAsync(HttpRequest request)
+    {
+        request.EnableBuffering();
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body);
+            return body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("method", out var method) && method.ValueKind == JsonValueKind.String
+                ? method.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        finally
+        {
+            request.Body.Position = 0;
+        }
     }
 }
 

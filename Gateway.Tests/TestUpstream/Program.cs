@@ -195,6 +195,12 @@ public static class Program
                     return;
                 }
 
+                if (await gate.ForgetsAsync(context))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+
                 // Flows to the tool that serves this request (the whoami tool reads it).
                 HeaderGate.Subject.Value = subject;
                 HeaderGate.Authorization.Value = context.Request.Headers.Authorization.ToString();
