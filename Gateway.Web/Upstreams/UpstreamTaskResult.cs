@@ -12,6 +12,12 @@ namespace Gateway.Web.Upstreams;
 /// </summary>
 internal static class UpstreamTaskResult
 {
+    /// <summary>
+    /// The longest task id taken from an upstream (ids seen in practice are UUIDs): the gateway seals it into the id the
+    /// agent gets and keeps that in the database while it follows the task, both bounded.
+    /// </summary>
+    public const int MaxTaskIdLength = 1024;
+
     public static bool TryTake(JsonNode? result, [NotNullWhen(true)] out JsonObject? task)
     {
         task = null;
@@ -23,6 +29,11 @@ internal static class UpstreamTaskResult
         if (!IsString(obj["taskId"], out var id) || id.Length == 0)
         {
             throw new McpProtocolException("The upstream answered with a task that has no taskId.", McpErrorCode.InternalError);
+        }
+
+        if (id.Length > MaxTaskIdLength)
+        {
+            throw new McpProtocolException($"The upstream answered with a taskId longer than {MaxTaskIdLength} characters.", McpErrorCode.InternalError);
         }
 
         task = obj;

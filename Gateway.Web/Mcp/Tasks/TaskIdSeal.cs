@@ -19,8 +19,9 @@ internal sealed partial class TaskIdSeal(IDataProtectionProvider provider, ILogg
 
     private const string Prefix = "gwt1.";
 
-    // An upstream's id plus the binding stays far below this; anything longer is not one of ours.
-    private const int MaxLength = 8 * 1024;
+    // An upstream's id (at most UpstreamTaskResult.MaxTaskIdLength) plus the binding stays far below this; anything
+    // longer is not one of ours. The same bound as the followed tasks' column, which keeps sealed ids whole.
+    private const int MaxLength = Gateway.Core.Sessions.IFollowedTaskStore.MaxBindingLength;
 
     private readonly IDataProtector _protector = provider.CreateProtector("Gateway.Mcp.TaskId.v1");
 
