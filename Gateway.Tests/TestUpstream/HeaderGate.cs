@@ -81,6 +81,11 @@ public sealed class HeaderGate
     internal async Task<bool> ForgetsAsync(HttpContext context)
     {
         var session = context.Request.Headers["Mcp-Session-Id"].ToString();
+        if (session.Length > 0 && _keptSessions is null)
+        {
+            return false;
+        }
+
         var method = HttpMethods.IsPost(context.Request.Method) ? await JsonRpcMethodAsync(context.Request) : null;
         if (session.Length == 0)
         {

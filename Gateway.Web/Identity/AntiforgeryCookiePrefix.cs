@@ -20,13 +20,14 @@ internal sealed class AntiforgeryCookiePrefix(RequestDelegate next, IOptions<Ant
     /// <summary>The antiforgery cookie's name (the console sets it; ASP.NET Core's default has a hash of the app's name in it).</summary>
     public const string CookieName = "mcpgw.antiforgery";
 
-    private readonly string _name = options.Value.Cookie.Name ?? CookieName;
+    private readonly Names _names = new(options.Value.Cookie.Name ?? CookieName, ConsoleCookieManager.HostPrefix + (options.Value.Cookie.Name ?? CookieName));
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.IsHttps)
+        // Not on /mcp: agents' requests carry no antiforgery token, and each tool call would pay for the wrappers.
+        if (context.Request.IsHttps && !context.Request.Path.StartsWithSegments("/mcp"))
         {
-            var names = new Names(_name, ConsoleCookieManager.HostPrefix + _name);
+            var names = _names;
             var requestCookies = context.Features.Get<IRequestCookiesFeature>() ?? new RequestCookiesFeature(context.Features);
             context.Features.Set<IRequestCookiesFeature>(new PrefixedRequestCookiesFeature(requestCookies, names));
             var responseCookies = context.Features.Get<IResponseCookiesFeature>() ?? new ResponseCookiesFeature(context.Features);
