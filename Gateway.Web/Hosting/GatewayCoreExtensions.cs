@@ -28,6 +28,9 @@ internal static class GatewayCoreExtensions
                 o => o.Mcp.ResponseHeaderHold >= TimeSpan.Zero && o.Mcp.ResponseHeaderHold <= TimeSpan.FromSeconds(30),
                 "Gateway:Mcp:ResponseHeaderHold must be between 0 and 30 seconds.")
             .Validate(
+                o => o.Mcp.TaskLease >= TimeSpan.FromSeconds(3) && o.Mcp.TaskLease <= TimeSpan.FromHours(1),
+                "Gateway:Mcp:TaskLease must be between 3 seconds and one hour.")
+            .Validate(
                 o => o.Audit.CheckpointInterval >= TimeSpan.FromMilliseconds(100) && o.Audit.CheckpointInterval <= TimeSpan.FromDays(1)
                     && o.Audit.CheckpointPoll >= TimeSpan.FromMilliseconds(10) && o.Audit.CheckpointPoll <= TimeSpan.FromMinutes(1)
                     && o.Audit.CheckpointEvery >= 1,

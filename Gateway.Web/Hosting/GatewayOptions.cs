@@ -155,6 +155,13 @@ public sealed class McpEndpointOptions
     /// </summary>
     public TimeSpan ResponseHeaderHold { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Gets or sets how long a task the gateway follows (to audit its end) stays with the instance following it without
+    /// a renewal; renewed every third of it. After a crash, another instance (or the restarted one) takes the task over
+    /// once it has run out. Shorter takes over sooner for a little more database traffic. The default is 3 minutes.
+    /// </summary>
+    public TimeSpan TaskLease { get; set; } = TimeSpan.FromMinutes(3);
+
     /// <summary>Gets or sets the host names (besides loopback) agents may use to reach <c>/mcp</c>; <c>*</c> allows any.</summary>
     public List<string> AllowedHosts { get; set; } = [];
 

@@ -234,6 +234,117 @@ public sealed class TasksPassThroughTests
         }
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ATaskFollowedByAGatewayThatIsKilled_IsTakenOverOnceItsLeaseRunsOut(Gateway.Data.DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var server = await ConformanceServer.StartAsync();
+        var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var database = provider == Gateway.Data.DatabaseProvider.Postgres
+            ? await PostgresServer.CreateMigratedDatabaseAsync("killed")
+            : $"Data Source={Path.Combine(directory, "gateway.db")}";
+        var settings = Merge(
+            Http("conf", upstream, prefix: ""),
+            Agent("alice", AliceKey, "conf/*"),
+            new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Gateway"] = database,
+                ["Gateway:Mcp:TaskLease"] = "00:00:03",
+
+                // Both gateways open the task's binding with one key ring (GatewayHost's own paths for PostgreSQL).
+                ["Gateway:DataProtection:KeysPath"] = Path.Combine(directory, "keys"),
+                ["Gateway:Audit:SigningKeyPath"] = Path.Combine(directory, "audit-signing-key.pem"),
+            });
+        var baseUri = new Uri($"http://127.0.0.1:{ServerEverything.FreePort()}");
+        var args = Merge(settings, new Dictionary<string, string?>
+        {
+            ["urls"] = baseUri.ToString(),
+            ["Gateway:Admin:ApiKey"] = GatewayHost.AdminKey,
+            ["Logging:LogLevel:Default"] = "Warning",
+        }).Select(kv => $"--{kv.Key}={kv.Value}").ToList();
+        using var admin = new HttpClient { BaseAddress = baseUri };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", GatewayHost.AdminKey);
+        try
+        {
+            using (var first = await GatewayProcess.StartAsync(args, directory, admin))
+            {
+                await using var alice = await ConnectAsync(new Uri(baseUri, "/mcp"), AliceKey, declareTasks: true);
+                await CallAsync(alice, "slow_compute", new() { ["seconds"] = 4, ["label"] = "outlives a crash" });
+                await Eventually.TrueAsync(async () => (await LeasesAsync(provider, database)).Count == 1, "the followed task is in the database");
+
+                first.Kill(entireProcessTree: true); // SIGKILL: no release of its leases
+                await first.WaitForExitAsync(TestContext.Timeout);
+            }
+
+            // Still leased to the killed gateway: only the lease running out lets another instance take it.
+            var (callId, leaseUntil) = Assert.Single(await LeasesAsync(provider, database));
+            Assert.True(leaseUntil > 0, "a killed gateway released nothing");
+
+            await using var next = await GatewayHost.StartAsync(settings, directory);
+            Assert.Equal(callId, Assert.Single((await next.AuditTrailAsync()).Select(e => e.Record), r => r.Outcome == AuditOutcomes.Task).CallId);
+            await Eventually.TrueAsync(async () => (await EndsAsync(next)).Count > 0, "the end of the task the killed gateway followed is audited", TimeSpan.FromSeconds(60));
+            var end = Assert.Single(await EndsAsync(next));
+            Assert.Equal((callId, "alice", "slow_compute", AuditOutcomes.Ok), (end.CallId, end.Actor, end.Tool, end.Outcome));
+            var follower = next.Services.GetRequiredService<Gateway.Web.Mcp.Tasks.TaskFollower>();
+            await Eventually.TrueAsync(() => follower.Following == 0, "the gateway stops following the ended task");
+            Assert.Empty(await LeasesAsync(provider, database));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort, as GatewayHost's own folders.
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("00:00:02.999", false)]
+    [InlineData("01:00:00.001", false)]
+    [InlineData("01:00:00", true)]
+    public async Task TheTaskLease_IsBetweenThreeSecondsAndAnHour(string lease, bool starts)
+    {
+        // Three seconds, the lower bound, is what the killed-gateway test above runs with.
+        var settings = Merge(Agent("alice", AliceKey, "conf/*"), new Dictionary<string, string?> { ["Gateway:Mcp:TaskLease"] = lease });
+        if (!starts)
+        {
+            var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => GatewayHost.StartAsync(settings));
+            Assert.Contains("Gateway:Mcp:TaskLease must be between 3 seconds and one hour.", refused.Message, StringComparison.Ordinal);
+            return;
+        }
+
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        var follower = gateway.Services.GetRequiredService<Gateway.Web.Mcp.Tasks.TaskFollower>();
+        Assert.Equal((TimeSpan.FromHours(1), TimeSpan.FromMinutes(20)), (follower.Lease, follower.LeaseRenewal));
+    }
+
+    /// <summary>The followed tasks' rows, read straight from the database (the gateway that wrote them is another process).</summary>
+    private static async Task<List<(string CallId, long LeaseUntilMs)>> LeasesAsync(Gateway.Data.DatabaseProvider provider, string connectionString)
+    {
+        await using System.Data.Common.DbConnection connection = provider == Gateway.Data.DatabaseProvider.Postgres
+            ? new Npgsql.NpgsqlConnection(connectionString)
+            : new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+        await connection.OpenAsync(TestContext.Timeout);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """SELECT "CallId", "LeaseUntilMs" FROM "FollowedTasks" """;
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Timeout);
+        var rows = new List<(string, long)>();
+        while (await reader.ReadAsync(TestContext.Timeout))
+        {
+            rows.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return rows;
+    }
+
     private static async Task<List<string>> FollowedAsync(GatewayHost gateway)
     {
         await using var db = await gateway.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Gateway.Data.GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
@@ -272,12 +383,14 @@ public sealed class TasksPassThroughTests
     /// -32021 is) through the gateway's <see cref="Gateway.Web.Upstreams.ErrorEventStreamHandler"/>: the SDK 2.4.0
     /// client reads such an error only from a JSON body.
     /// </summary>
-    internal static async Task<McpClient> ConnectAsync(GatewayHost gateway, string key, bool declareTasks) =>
+    internal static Task<McpClient> ConnectAsync(GatewayHost gateway, string key, bool declareTasks) => ConnectAsync(gateway.McpUri, key, declareTasks);
+
+    private static async Task<McpClient> ConnectAsync(Uri endpoint, string key, bool declareTasks) =>
         await McpClient.CreateAsync(
             new HttpClientTransport(
                 new HttpClientTransportOptions
                 {
-                    Endpoint = gateway.McpUri,
+                    Endpoint = endpoint,
                     TransportMode = HttpTransportMode.StreamableHttp,
                     AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + key },
                 },

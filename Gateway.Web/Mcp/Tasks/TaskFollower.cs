@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Gateway.Core.Sessions;
+using Gateway.Web.Hosting;
 using Gateway.Web.Protocol;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 
 namespace Gateway.Web.Mcp.Tasks;
@@ -23,7 +25,14 @@ namespace Gateway.Web.Mcp.Tasks;
 /// followed in memory.
 /// </remarks>
 internal sealed partial class TaskFollower(
-    TaskUpstream upstream, TaskOutcomes outcomes, TaskIdSeal seal, IFollowedTaskStore store, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<TaskFollower> logger)
+    TaskUpstream upstream,
+    TaskOutcomes outcomes,
+    TaskIdSeal seal,
+    IFollowedTaskStore store,
+    IHostApplicationLifetime lifetime,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<TaskFollower> logger)
     : IHostedService, IDisposable
 {
     internal const int MaxFollowed = 1000;
@@ -32,11 +41,17 @@ internal sealed partial class TaskFollower(
 
     internal static readonly TimeSpan MaxInterval = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long a task stays with the instance following it without a renewal (a crashed instance's tasks are taken over after it).</summary>
-    internal static readonly TimeSpan Lease = TimeSpan.FromMinutes(3);
+    /// <summary>
+    /// How long a task stays with the instance following it without a renewal (a crashed instance's tasks are taken
+    /// over after it): <c>Gateway:Mcp:TaskLease</c>, 3 minutes by default.
+    /// </summary>
+    internal TimeSpan Lease { get; } = options.Value.Mcp.TaskLease;
 
-    /// <summary>How often an instance renews its leases and claims the tasks whose lease ran out.</summary>
-    internal static readonly TimeSpan LeaseRenewal = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How often an instance renews its leases and claims the tasks whose lease ran out: a third of the lease, so one
+    /// late or failed renewal does not lose a task to another instance.
+    /// </summary>
+    internal TimeSpan LeaseRenewal => Lease / 3;
 
     /// <summary>
     /// How long after the start (the gateway listening) the first claim comes: its queries are compiled then, so they
