@@ -277,6 +277,8 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         { "too-long", $"The token is longer than {AgentOAuthSettings.MaxTokenLength} characters." },
         { "encrypted", "Encrypted tokens are not accepted" },
         { "no-user", "The token names no user (sub)." },
+        { "dpop-bound", AccessTokenValidator.BoundTokenRefusal },
+        { "mtls-bound", AccessTokenValidator.BoundTokenRefusal },
     };
 
     [Theory]
@@ -367,6 +369,8 @@ public sealed class AgentOAuthTests : IAsyncLifetime
             "tampered" => Tamper(Create(resource, _issuer.Issuer, now.AddMinutes(5), key)),
             "no-expiry" => Create(resource, _issuer.Issuer, null, key),
             "no-user" => Create(resource, _issuer.Issuer, now.AddMinutes(5), key, user: null),
+            "dpop-bound" => Create(resource, _issuer.Issuer, now.AddMinutes(5), key, confirmation: new Dictionary<string, object> { ["jkt"] = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }),
+            "mtls-bound" => Create(resource, _issuer.Issuer, now.AddMinutes(5), key, confirmation: new Dictionary<string, object> { ["x5t#S256"] = "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }),
             "too-long" => Create(resource, _issuer.Issuer, now.AddMinutes(5), key, pad: new string('p', AgentOAuthSettings.MaxTokenLength)),
             "encrypted" => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
             {
@@ -381,9 +385,14 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         };
     }
 
-    private static string Create(string audience, string issuer, DateTime? expires, SigningCredentials key, DateTime? notBefore = null, string? pad = null, string? user = "mallory", string[]? groups = null, string? scope = null)
+    private static string Create(string audience, string issuer, DateTime? expires, SigningCredentials key, DateTime? notBefore = null, string? pad = null, string? user = "mallory", string[]? groups = null, string? scope = null, Dictionary<string, object>? confirmation = null)
     {
         var claims = new Dictionary<string, object> { ["client_id"] = "some-client" };
+        if (confirmation is not null)
+        {
+            claims["cnf"] = confirmation;
+        }
+
         if (user is not null)
         {
             claims["sub"] = user;

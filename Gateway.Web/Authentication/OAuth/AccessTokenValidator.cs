@@ -9,11 +9,19 @@ namespace Gateway.Web.Authentication.OAuth;
 /// <summary>
 /// Validates agents' OAuth access tokens as the MCP authorization spec requires of a resource server: a JWT signed
 /// (asymmetric algorithms only) by a key the issuer publishes, from the configured issuer, for this gateway's resource
-/// URL (RFC 8707 audience, or an audience the operator configured), within its lifetime. The issuer's keys are cached (no I/O per call); an unknown key id asks
+/// URL (RFC 8707 audience, or an audience the operator configured), within its lifetime, and not bound to a key (no
+/// <c>cnf</c>: a DPoP or mutual-TLS bound token needs a proof this gateway does not check). The issuer's keys are cached (no I/O per call); an unknown key id asks
 /// for a refresh, which the configuration manager rate-limits, so random key ids cannot make the gateway fetch in a loop.
 /// </summary>
 internal sealed partial class AccessTokenValidator : IDisposable
 {
+    /// <summary>The refusal of a token bound to a key (it carries <c>cnf</c>).</summary>
+    internal const string BoundTokenRefusal =
+        "The token is bound to a key (cnf: DPoP or mutual TLS); this gateway accepts bearer tokens only and refuses a bound one rather than use it without its proof.";
+
+    /// <summary>The confirmation claim (RFC 7800) that binds a token to a key.</summary>
+    private const string ConfirmationClaim = "cnf";
+
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly AgentOAuthSettings _settings;
     private readonly ProtectedResource _resource;
@@ -80,6 +88,13 @@ internal sealed partial class AccessTokenValidator : IDisposable
         if (jwt.ValidFrom != DateTime.MinValue && jwt.ValidFrom - _settings.ClockSkew > now)
         {
             return AccessTokenCheck.Refused("The token is not valid yet (nbf).");
+        }
+
+        if (jwt.TryGetClaim(ConfirmationClaim, out _))
+        {
+            // A token bound to a key (DPoP, RFC 9449; mutual TLS, RFC 8705) is only as safe as the check of its proof,
+            // which this gateway does not make: used as a bearer token, a stolen copy would work. Refused instead.
+            return AccessTokenCheck.Refused(BoundTokenRefusal);
         }
 
         return AccessTokenCheck.Valid(result.ClaimsIdentity, jwt.ValidTo);
