@@ -9,7 +9,16 @@ namespace Gateway.Web.Authentication;
 /// </summary>
 internal static class AgentChallenge
 {
-    public static void Write(HttpResponse response, ProtectedResource? resource, bool credentialPresented, string? description)
+    /// <param name="response">The 401 to write.</param>
+    /// <param name="resource">The protected resource, when agent OAuth is on.</param>
+    /// <param name="credentialPresented">Whether the request carried a credential.</param>
+    /// <param name="description">Why it was refused.</param>
+    /// <param name="dpop">
+    /// Whether the credential came under the DPoP scheme: the challenge is then a DPoP one naming the accepted proof
+    /// algorithms (RFC 9449 §7.1), with <c>invalid_dpop_proof</c> when the proof, not the token, was wrong.
+    /// </param>
+    /// <param name="proofRefused">Whether the DPoP proof was what failed.</param>
+    public static void Write(HttpResponse response, ProtectedResource? resource, bool credentialPresented, string? description, bool dpop = false, bool proofRefused = false)
     {
         response.StatusCode = StatusCodes.Status401Unauthorized;
         if (resource is null)
@@ -18,10 +27,12 @@ internal static class AgentChallenge
             return;
         }
 
-        var value = $"Bearer realm=\"mcp-gateway\", resource_metadata=\"{resource.MetadataUrl}\"";
+        var value = dpop
+            ? $"DPoP realm=\"mcp-gateway\", resource_metadata=\"{resource.MetadataUrl}\", algs=\"{string.Join(' ', DPoPProofValidator.Algorithms)}\""
+            : $"Bearer realm=\"mcp-gateway\", resource_metadata=\"{resource.MetadataUrl}\"";
         if (credentialPresented)
         {
-            value += ", error=\"invalid_token\"";
+            value += proofRefused ? ", error=\"invalid_dpop_proof\"" : ", error=\"invalid_token\"";
             if (description is not null)
             {
                 value += $", error_description=\"{Quotable(description)}\"";

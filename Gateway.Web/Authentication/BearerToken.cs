@@ -5,10 +5,32 @@ namespace Gateway.Web.Authentication;
 /// <summary>Reads the bearer token of a request, refusing ambiguous input.</summary>
 internal static class BearerToken
 {
+    private const string Bearer = "Bearer ";
+
+    private const string DPoP = "DPoP ";
+
     public static bool TryRead(HttpRequest request, out string token, out string? error)
+    {
+        var read = TryRead(request, out token, out var dpop, out error);
+        if (dpop)
+        {
+            token = string.Empty;
+            error = "Authorization must be 'Bearer <key>'";
+            return false;
+        }
+
+        return read;
+    }
+
+    /// <summary>
+    /// Reads an OAuth access token sent under the <c>Bearer</c> or the <c>DPoP</c> scheme (RFC 9449 §7.1);
+    /// <paramref name="dpop"/> tells which, so the caller can ask for the proof.
+    /// </summary>
+    public static bool TryRead(HttpRequest request, out string token, out bool dpop, out string? error)
     {
         token = string.Empty;
         error = null;
+        dpop = false;
         StringValues values = request.Headers.Authorization;
         if (values.Count == 0)
         {
@@ -22,13 +44,15 @@ internal static class BearerToken
         }
 
         var value = values[0] ?? string.Empty;
-        if (!value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || value.Length <= 7)
+        dpop = value.StartsWith(DPoP, StringComparison.OrdinalIgnoreCase);
+        var scheme = dpop ? DPoP : Bearer;
+        if (!value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || value.Length <= scheme.Length)
         {
             error = "Authorization must be 'Bearer <key>'";
             return false;
         }
 
-        token = value[7..].Trim();
+        token = value[scheme.Length..].Trim();
         return token.Length > 0;
     }
 }

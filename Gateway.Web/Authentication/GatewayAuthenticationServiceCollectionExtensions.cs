@@ -25,6 +25,7 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
             services.AddSingleton<ProtectedResource>();
             services.AddSingleton<OAuthIssuer>();
             services.AddSingleton<AccessTokenValidator>();
+            services.AddSingleton<DPoPProofValidator>();
             services.AddSingleton<TokenRefusalAudit>();
             services.AddSingleton<BackChannelLogout>();
 

@@ -58,7 +58,7 @@ internal sealed partial class GatewayMcpHandlers
         var context = http.HttpContext;
         var user = request.User.GetAgentIdentity()?.Caller?.User;
         string? token = null;
-        if (user is not null && context is not null && BearerToken.TryRead(context.Request, out var presented, out _))
+        if (user is not null && context is not null && BearerToken.TryRead(context.Request, out var presented, out _, out _))
         {
             token = presented;
         }

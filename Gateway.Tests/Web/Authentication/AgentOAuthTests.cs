@@ -277,8 +277,8 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         { "too-long", $"The token is longer than {AgentOAuthSettings.MaxTokenLength} characters." },
         { "encrypted", "Encrypted tokens are not accepted" },
         { "no-user", "The token names no user (sub)." },
-        { "dpop-bound", AccessTokenValidator.BoundTokenRefusal },
-        { "mtls-bound", AccessTokenValidator.BoundTokenRefusal },
+        { "dpop-bound", "The token is bound to a DPoP key (cnf.jkt) and came as a bearer token: send it under the DPoP scheme with a proof." },
+        { "mtls-bound", "The token is bound to a key this gateway cannot check (cnf without jkt, e.g. a TLS client certificate)." },
     };
 
     [Theory]

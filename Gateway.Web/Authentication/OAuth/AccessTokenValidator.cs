@@ -9,19 +9,12 @@ namespace Gateway.Web.Authentication.OAuth;
 /// <summary>
 /// Validates agents' OAuth access tokens as the MCP authorization spec requires of a resource server: a JWT signed
 /// (asymmetric algorithms only) by a key the issuer publishes, from the configured issuer, for this gateway's resource
-/// URL (RFC 8707 audience, or an audience the operator configured), within its lifetime, and not bound to a key (no
-/// <c>cnf</c>: a DPoP or mutual-TLS bound token needs a proof this gateway does not check). The issuer's keys are cached (no I/O per call); an unknown key id asks
+/// URL (RFC 8707 audience, or an audience the operator configured), within its lifetime; it reports the key the token
+/// is bound to (<see cref="TokenBinding"/>), whose proof the caller checks. The issuer's keys are cached (no I/O per call); an unknown key id asks
 /// for a refresh, which the configuration manager rate-limits, so random key ids cannot make the gateway fetch in a loop.
 /// </summary>
 internal sealed partial class AccessTokenValidator : IDisposable
 {
-    /// <summary>The refusal of a token bound to a key (it carries <c>cnf</c>).</summary>
-    internal const string BoundTokenRefusal =
-        "The token is bound to a key (cnf: DPoP or mutual TLS); this gateway accepts bearer tokens only and refuses a bound one rather than use it without its proof.";
-
-    /// <summary>The confirmation claim (RFC 7800) that binds a token to a key.</summary>
-    private const string ConfirmationClaim = "cnf";
-
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly AgentOAuthSettings _settings;
     private readonly ProtectedResource _resource;
@@ -90,17 +83,24 @@ internal sealed partial class AccessTokenValidator : IDisposable
             return AccessTokenCheck.Refused("The token is not valid yet (nbf).");
         }
 
-        if (jwt.TryGetClaim(ConfirmationClaim, out _))
-        {
-            // A token bound to a key (DPoP, RFC 9449; mutual TLS, RFC 8705) is only as safe as the check of its proof,
-            // which this gateway does not make: used as a bearer token, a stolen copy would work. Refused instead.
-            return AccessTokenCheck.Refused(BoundTokenRefusal);
-        }
-
-        return AccessTokenCheck.Valid(result.ClaimsIdentity, jwt.ValidTo);
+        return AccessTokenCheck.Valid(result.ClaimsIdentity, jwt.ValidTo, Binding(jwt));
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The key the token is bound to (RFC 7800 <c>cnf</c>): a DPoP key's thumbprint, another kind of key, or none.</summary>
+    private static TokenBinding Binding(JsonWebToken jwt)
+    {
+        if (!jwt.TryGetPayloadValue<System.Text.Json.JsonElement>("cnf", out var confirmation))
+        {
+            return TokenBinding.None;
+        }
+
+        return confirmation.ValueKind == System.Text.Json.JsonValueKind.Object
+            && confirmation.TryGetProperty("jkt", out var jkt) && jkt.ValueKind == System.Text.Json.JsonValueKind.String && jkt.GetString() is { Length: > 0 } thumbprint
+            ? new TokenBinding(TokenBindingKind.DPoP, thumbprint)
+            : TokenBinding.OtherKey;
+    }
 
     private TokenValidationParameters Parameters(OpenIdConnectConfiguration configuration) => new()
     {
@@ -133,9 +133,33 @@ internal sealed partial class AccessTokenValidator : IDisposable
 }
 
 /// <summary>The outcome of <see cref="AccessTokenValidator.ValidateAsync"/>.</summary>
-internal sealed record AccessTokenCheck(ClaimsIdentity? Claims, DateTime ExpiresAt, string? Refusal)
+internal sealed record AccessTokenCheck(ClaimsIdentity? Claims, DateTime ExpiresAt, string? Refusal, TokenBinding? Binding = null)
 {
-    public static AccessTokenCheck Valid(ClaimsIdentity claims, DateTime expiresAt) => new(claims, expiresAt, null);
+    public static AccessTokenCheck Valid(ClaimsIdentity claims, DateTime expiresAt, TokenBinding binding) => new(claims, expiresAt, null, binding);
 
     public static AccessTokenCheck Refused(string reason) => new(null, default, reason);
+}
+
+/// <summary>
+/// The key a token is bound to (RFC 7800 <c>cnf</c>), whose proof must come with it: none (a bearer token), a DPoP key
+/// (<see cref="Jkt"/>, its RFC 7638 thumbprint), or another kind of key (mutual TLS, RFC 8705), which the gateway cannot check.
+/// </summary>
+internal sealed record TokenBinding(TokenBindingKind Kind, string? Jkt = null)
+{
+    public static readonly TokenBinding None = new(TokenBindingKind.None);
+
+    public static readonly TokenBinding OtherKey = new(TokenBindingKind.OtherKey);
+}
+
+/// <summary>What a token is bound to.</summary>
+internal enum TokenBindingKind
+{
+    /// <summary>Nothing: a bearer token.</summary>
+    None,
+
+    /// <summary>A DPoP key (RFC 9449).</summary>
+    DPoP,
+
+    /// <summary>A key of another kind (a TLS client certificate, RFC 8705, or an unknown confirmation method).</summary>
+    OtherKey,
 }

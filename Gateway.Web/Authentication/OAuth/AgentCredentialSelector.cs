@@ -2,14 +2,15 @@ using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Web.Authentication.OAuth;
 
-/// <summary>Sends a bearer token to the scheme that understands it: a JWT (three base64url parts) to OAuth, anything else to API keys.</summary>
+/// <summary>Sends a bearer token to the scheme that understands it: a JWT (three base64url parts, under Bearer or DPoP) to OAuth, anything else to API keys.</summary>
 internal static class AgentCredentialSelector
 {
     public static string Select(HttpContext context)
     {
         StringValues values = context.Request.Headers.Authorization;
         var value = values.Count == 1 ? values[0] ?? string.Empty : string.Empty;
-        return value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && value.AsSpan(7).TrimStart().StartsWith("eyJ", StringComparison.Ordinal) && value.AsSpan().Count('.') >= 2
+        var scheme = value.StartsWith("DPoP ", StringComparison.OrdinalIgnoreCase) ? 5 : value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? 7 : 0;
+        return scheme > 0 && value.AsSpan(scheme).TrimStart().StartsWith("eyJ", StringComparison.Ordinal) && value.AsSpan().Count('.') >= 2
             ? GatewayAuthenticationDefaults.OAuthScheme
             : GatewayAuthenticationDefaults.AgentScheme;
     }

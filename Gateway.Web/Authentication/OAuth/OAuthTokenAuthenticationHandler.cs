@@ -24,12 +24,13 @@ internal sealed class OAuthTokenAuthenticationHandler(
     AgentDirectoryProvider directory,
     ProtectedResource resource,
     OAuthAgentMapping mapping,
+    DPoPProofValidator proofs,
     TokenRefusalAudit refusals)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!BearerToken.TryRead(Request, out var token, out var error))
+        if (!BearerToken.TryRead(Request, out var token, out var dpop, out var error))
         {
             return error is null ? AuthenticateResult.NoResult() : AuthenticateResult.Fail(error);
         }
@@ -38,6 +39,11 @@ internal sealed class OAuthTokenAuthenticationHandler(
         if (check.Claims is null)
         {
             return await RefuseAsync(check.Refusal!);
+        }
+
+        if (await BindingRefusalAsync(check.Binding!, token, dpop) is { } refusal)
+        {
+            return await RefuseAsync(refusal);
         }
 
         var caller = OAuthCaller.From(check.Claims, settings);
@@ -59,8 +65,30 @@ internal sealed class OAuthTokenAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
-        AgentChallenge.Write(Response, resource, credentialPresented: Request.Headers.Authorization.Count > 0, result.Failure?.Message);
+        var dpop = BearerToken.TryRead(Request, out _, out var underDPoP, out _) && underDPoP;
+        AgentChallenge.Write(
+            Response,
+            resource,
+            credentialPresented: Request.Headers.Authorization.Count > 0,
+            result.Failure?.Message,
+            dpop,
+            proofRefused: result.Failure?.Message is { } message && DPoPProofValidator.IsProofRefusal(message));
     }
+
+    /// <summary>
+    /// A bound token is used only with the proof of its key (RFC 9449 §7.1, §7.2): a DPoP-bound one under the DPoP
+    /// scheme with a valid proof, never as a bearer token (a stolen copy would work); one bound to another kind of key
+    /// (a TLS client certificate) not at all, since the gateway cannot check it. A bearer token is not accepted under the
+    /// DPoP scheme either: the scheme promises a binding the token does not have.
+    /// </summary>
+    private async Task<string?> BindingRefusalAsync(TokenBinding binding, string token, bool dpop) => binding.Kind switch
+    {
+        TokenBindingKind.OtherKey => "The token is bound to a key this gateway cannot check (cnf without jkt, e.g. a TLS client certificate).",
+        TokenBindingKind.DPoP when !dpop => "The token is bound to a DPoP key (cnf.jkt) and came as a bearer token: send it under the DPoP scheme with a proof.",
+        TokenBindingKind.DPoP => await proofs.CheckAsync(Request, token, binding.Jkt!),
+        _ when dpop => "The token came under the DPoP scheme but is not bound to a DPoP key (cnf.jkt).",
+        _ => null,
+    };
 
     /// <summary>Binds a session to the issuer, user and client: another user (or client) cannot take it over.</summary>
     private string Credential(OAuthCaller caller) =>

@@ -28,6 +28,7 @@ internal static class ProtectedResourceEndpoints
             AuthorizationServers = [issuer.Url],
             ScopesSupported = [.. settings.Scopes],
             BearerMethodsSupported = ["header"],
+            DpopSigningAlgValuesSupported = [.. DPoPProofValidator.Algorithms],
             ResourceName = "MCP gateway",
         },
         McpJsonUtilities.DefaultOptions);

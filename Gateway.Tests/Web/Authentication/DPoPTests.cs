@@ -1,0 +1,349 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Gateway.Core.Audit;
+using Gateway.Tests.Support;
+using Gateway.Web.Authentication.OAuth;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using ModelContextProtocol.Client;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Authentication;
+
+/// <summary>
+/// DPoP-bound access tokens (RFC 9449) from the enterprise issuer (a real OpenIddict server's signing key): under the
+/// DPoP scheme with a fresh proof of the bound key on every request they work through the C# SDK client; every wrong
+/// proof is refused 401 with a DPoP challenge and the reason, audited, and nothing reaches an upstream.
+/// </summary>
+public sealed class DPoPTests : IAsyncLifetime
+{
+    private const string Secret = "issuer-client-secret-0123456789";
+    private const string InitializeBody = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
+
+    /// <summary>Passed as a proof's key: the proof carries none.</summary>
+    private static readonly Dictionary<string, object> NoJwk = [];
+
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private TestTokenServer _issuer = null!;
+
+    public async Task InitializeAsync() => _issuer = await TestTokenServer.StartAsync(Secret, TimeSpan.FromMinutes(5));
+
+    public async Task DisposeAsync()
+    {
+        await _issuer.DisposeAsync();
+        _key.Dispose();
+    }
+
+    [Fact]
+    public async Task ABoundToken_WithAFreshProofOnEveryRequest_ListsAndCallsTools_AndTheMetadataNamesTheAlgorithms()
+    {
+        await using var gateway = await StartGatewayAsync();
+        await gateway.WaitForToolAsync("files__echo");
+        var token = Token(gateway, Thumbprint(_key));
+
+        // The SDK client's requests (initialize, the notification, the listing, the call, the DELETE at the end) each
+        // carry a proof made for their method and URI.
+        var proofs = 0;
+        var transport = new HttpClientTransport(
+            new HttpClientTransportOptions { Endpoint = gateway.McpUri, TransportMode = HttpTransportMode.StreamableHttp },
+            new HttpClient(new ProofHandler(request =>
+            {
+                Interlocked.Increment(ref proofs);
+                return Proof(_key, request.Method.Method, request.RequestUri!.GetLeftPart(UriPartial.Path), token);
+            }, token)),
+            ownsHttpClient: true);
+        await using (var client = await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: TestContext.Timeout))
+        {
+            Assert.Contains(await client.ListToolsAsync(cancellationToken: TestContext.Timeout), t => t.Name == "files__echo");
+            var result = await client.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "bound" }, cancellationToken: TestContext.Timeout);
+            Assert.NotEqual(true, result.IsError);
+        }
+
+        Assert.True(proofs >= 4, $"{proofs} proofs");
+        var trail = await gateway.AuditTrailAsync();
+        Assert.Contains(trail, e => e.Record.Kind == AuditKinds.ToolCall && e.Record.Actor.StartsWith("oauth-agents", StringComparison.Ordinal) && e.Record.Outcome == AuditOutcomes.Ok);
+        Assert.DoesNotContain(trail, e => e.Record.Kind == AuditKinds.AgentAuthentication);
+
+        using var http = new HttpClient();
+        using var metadata = JsonDocument.Parse(await http.GetStringAsync(new Uri(gateway.McpUri, ProtectedResource.MetadataPath + "/mcp"), TestContext.Timeout));
+        var algorithms = metadata.RootElement.GetProperty("dpop_signing_alg_values_supported").EnumerateArray().Select(a => a.GetString()).ToList();
+        Assert.Contains("ES256", algorithms);
+        Assert.DoesNotContain("HS256", algorithms);
+    }
+
+    public static TheoryData<string, string, string> BadProofs => new()
+    {
+        // kind, the error code, the reason
+        { "missing", "invalid_dpop_proof", "The request has no DPoP proof." },
+        { "two", "invalid_dpop_proof", "The request has more than one DPoP proof." },
+        { "not-a-jwt", "invalid_dpop_proof", "The DPoP proof is not a signed JWT." },
+        { "no-key", "invalid_dpop_proof", "The DPoP proof carries no public key (jwk)." },
+        { "private-key", "invalid_dpop_proof", "The DPoP proof's key holds private parts." },
+        { "typ-jwt", "invalid_dpop_proof", "The DPoP proof's type (typ) is not dpop+jwt." },
+        { "tampered", "invalid_dpop_proof", "The DPoP proof's signature is invalid." },
+        { "other-method", "invalid_dpop_proof", "The DPoP proof is for another HTTP method (htm)." },
+        { "other-uri", "invalid_dpop_proof", "The DPoP proof is for another URI (htu)." },
+        { "uri-with-query", "invalid_dpop_proof", "The DPoP proof is for another URI (htu)." },
+        { "old", "invalid_dpop_proof", "The DPoP proof was not issued just now (iat)." },
+        { "future", "invalid_dpop_proof", "The DPoP proof was not issued just now (iat)." },
+        { "other-token", "invalid_dpop_proof", "The DPoP proof is for another access token (ath)." },
+        { "other-key", "invalid_dpop_proof", "The DPoP proof is signed by another key than the one the token is bound to." },
+        { "no-jti", "invalid_dpop_proof", $"The DPoP proof has no id (jti) or one longer than {DPoPProofValidator.MaxJtiLength} characters." },
+        { "long-jti", "invalid_dpop_proof", $"The DPoP proof has no id (jti) or one longer than {DPoPProofValidator.MaxJtiLength} characters." },
+        { "unbound-token", "invalid_token", "The token came under the DPoP scheme but is not bound to a DPoP key (cnf.jkt)." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadProofs))]
+    public async Task AWrongProof_Gets401WithADPoPChallengeAndTheReason_IsAudited_AndNothingIsForwarded(string kind, string error, string reason)
+    {
+        await using var gateway = await StartGatewayAsync();
+        await gateway.WaitForToolAsync("files__echo");
+        var uri = gateway.McpUri.ToString();
+        var token = Token(gateway, Thumbprint(_key));
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var now = DateTimeOffset.UtcNow;
+        string[] proofs = kind switch
+        {
+            "missing" => [],
+            "two" => [Proof(_key, "POST", uri, token), Proof(_key, "POST", uri, token)],
+            "not-a-jwt" => ["not.a.jwt"],
+            "no-key" => [Proof(_key, "POST", uri, token, jwk: NoJwk)],
+            "private-key" => [Proof(_key, "POST", uri, token, jwk: Jwk(_key, includePrivate: true))],
+            "typ-jwt" => [Proof(_key, "POST", uri, token, type: "JWT")],
+            "tampered" => [Tamper(Proof(_key, "POST", uri, token))],
+            "other-method" => [Proof(_key, "GET", uri, token)],
+            "other-uri" => [Proof(_key, "POST", new Uri(gateway.McpUri, "/api/v1/servers").ToString(), token)],
+            "uri-with-query" => [Proof(_key, "POST", uri + "?x=1", token)],
+            "old" => [Proof(_key, "POST", uri, token, issuedAt: now - DPoPProofValidator.Window - TimeSpan.FromSeconds(5))],
+            "future" => [Proof(_key, "POST", uri, token, issuedAt: now + TimeSpan.FromMinutes(2))],
+            "other-token" => [Proof(_key, "POST", uri, Token(gateway, Thumbprint(_key), user: "someone-else"))],
+            "other-key" => [Proof(other, "POST", uri, token)],
+            "no-jti" => [Proof(_key, "POST", uri, token, jti: null)],
+            "long-jti" => [Proof(_key, "POST", uri, token, jti: new string('j', DPoPProofValidator.MaxJtiLength + 1))],
+            "unbound-token" => [Proof(_key, "POST", uri, token)],
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        var presented = kind == "unbound-token" ? Token(gateway, jkt: null) : token;
+
+        using var response = await PostMcpAsync(gateway, "DPoP " + presented, proofs);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = response.Headers.WwwAuthenticate.ToString();
+        Assert.StartsWith("DPoP ", challenge, StringComparison.Ordinal);
+        Assert.Contains("algs=\"RS256", challenge, StringComparison.Ordinal);
+        Assert.Contains($"error=\"{error}\"", challenge, StringComparison.Ordinal);
+        Assert.Contains(reason, challenge, StringComparison.Ordinal);
+        Assert.Contains("resource_metadata=", challenge, StringComparison.Ordinal);
+
+        var trail = await gateway.AuditTrailAsync();
+        var refused = Assert.Single(trail, e => e.Record.Kind == AuditKinds.AgentAuthentication).Record;
+        Assert.Equal(AuditOutcomes.Denied, refused.Outcome);
+        Assert.Contains(reason, refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(trail, e => e.Record.Kind is AuditKinds.ToolCall or AuditKinds.ToolCallStarted);
+    }
+
+    [Fact]
+    public async Task AProofIsUsedOnce_AndOneAtTheLengthLimitIsRead_OneOverIsNot()
+    {
+        await using var gateway = await StartGatewayAsync();
+        var uri = gateway.McpUri.ToString();
+        var token = Token(gateway, Thumbprint(_key));
+
+        var proof = Proof(_key, "POST", uri, token);
+        using (var first = await PostMcpAsync(gateway, "DPoP " + token, [proof]))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        using (var replayed = await PostMcpAsync(gateway, "DPoP " + token, [proof]))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+            Assert.Contains("The DPoP proof was used before.", replayed.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        }
+
+        // Pad a valid proof (inside a claim) up to the limit: base64url grows by one or two characters per byte.
+        string Padded(int pad) => Proof(_key, "POST", uri, token, pad: new string('p', pad));
+        var pad = (DPoPProofValidator.MaxProofLength - Padded(0).Length) * 3 / 4;
+        while (Padded(pad + 1).Length <= DPoPProofValidator.MaxProofLength)
+        {
+            pad++;
+        }
+
+        var atLimit = Padded(pad);
+        Assert.InRange(atLimit.Length, DPoPProofValidator.MaxProofLength - 4, DPoPProofValidator.MaxProofLength);
+        using (var accepted = await PostMcpAsync(gateway, "DPoP " + token, [atLimit]))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        var over = Padded(pad + 1);
+        Assert.True(over.Length > DPoPProofValidator.MaxProofLength);
+        using var refused = await PostMcpAsync(gateway, "DPoP " + token, [over]);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains($"The DPoP proof is longer than {DPoPProofValidator.MaxProofLength} characters.", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RememberedProofs_AreBounded_AndRoomComesBackAsTheyExpire()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var settings = new AgentOAuthSettings { Resource = "https://gw.example/mcp" };
+        var validator = new DPoPProofValidator(new ProtectedResource(settings, null!), settings, time, capacity: 3);
+        var jkt = Thumbprint(_key);
+        Task<string?> CheckAsync()
+        {
+            var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+            context.Request.Method = "POST";
+            context.Request.Scheme = "https";
+            context.Request.Host = new Microsoft.AspNetCore.Http.HostString("gw.example");
+            context.Request.Path = "/mcp";
+            context.Request.Headers["DPoP"] = Proof(_key, "POST", "https://gw.example/mcp", "token", issuedAt: time.GetUtcNow());
+            return validator.CheckAsync(context.Request, "token", jkt);
+        }
+
+        // Three proofs are remembered; the fourth cannot be checked for replay and is refused, whatever it is.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Null(await CheckAsync());
+        }
+
+        Assert.Equal("Too many DPoP proofs in the last minutes (the DPoP proof cannot be checked for replay); try again shortly.", await CheckAsync());
+
+        // Once their window (and the clock skew) has passed, they are forgotten and there is room again.
+        time.Advance(DPoPProofValidator.Window + settings.ClockSkew + TimeSpan.FromSeconds(1));
+        Assert.Null(await CheckAsync());
+    }
+
+    private Task<GatewayHost> StartGatewayAsync() => GatewayHost.StartAsync(Merge(
+        Stdio("files"),
+        Agent("oauth-agents", "oauth-agents-key-0123456789", "files/*"),
+        new Dictionary<string, string?>
+        {
+            ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
+            ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+            ["Gateway:AgentOAuth:DefaultAgent"] = "oauth-agents",
+        }));
+
+    private static async Task<HttpResponseMessage> PostMcpAsync(GatewayHost gateway, string authorization, string[] proofs)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(InitializeBody, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        foreach (var proof in proofs)
+        {
+            request.Headers.TryAddWithoutValidation("DPoP", proof);
+        }
+
+        return await http.SendAsync(request, TestContext.Timeout);
+    }
+
+    /// <summary>An access token of the issuer for this gateway, bound to the key whose thumbprint is <paramref name="jkt"/> (none: a bearer token).</summary>
+    private string Token(GatewayHost gateway, string? jkt, string user = "mallory")
+    {
+        var claims = new Dictionary<string, object> { ["client_id"] = "some-client", ["sub"] = user };
+        if (jkt is not null)
+        {
+            claims["cnf"] = new Dictionary<string, object> { ["jkt"] = jkt };
+        }
+
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _issuer.Issuer,
+            Audience = gateway.McpUri.ToString(),
+            Claims = claims,
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            SigningCredentials = _issuer.SigningCredentials,
+        });
+    }
+
+    /// <summary>A DPoP proof signed by <paramref name="key"/> (RFC 9449 §4.2); each part can be made wrong.</summary>
+    private static string Proof(
+        ECDsa key,
+        string method,
+        string uri,
+        string token,
+        Dictionary<string, object>? jwk = null,
+        string type = "dpop+jwt",
+        DateTimeOffset? issuedAt = null,
+        string? jti = "",
+        string? pad = null)
+    {
+        var claims = new Dictionary<string, object>
+        {
+            ["htm"] = method,
+            ["htu"] = uri,
+            ["iat"] = (issuedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
+            ["ath"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(token))),
+        };
+        if (jti is not null)
+        {
+            claims["jti"] = jti.Length == 0 ? Guid.NewGuid().ToString("N") : jti;
+        }
+
+        if (pad is not null)
+        {
+            claims["pad"] = pad;
+        }
+
+        var headers = new Dictionary<string, object>();
+        if (!ReferenceEquals(jwk, NoJwk))
+        {
+            headers["jwk"] = jwk ?? Jwk(key, includePrivate: false);
+        }
+
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            TokenType = type,
+            AdditionalHeaderClaims = headers,
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256),
+        });
+    }
+
+    private static Dictionary<string, object> Jwk(ECDsa key, bool includePrivate)
+    {
+        var parameters = key.ExportParameters(includePrivate);
+        var jwk = new Dictionary<string, object>
+        {
+            ["kty"] = "EC",
+            ["crv"] = "P-256",
+            ["x"] = Base64UrlEncoder.Encode(parameters.Q.X!),
+            ["y"] = Base64UrlEncoder.Encode(parameters.Q.Y!),
+        };
+        if (includePrivate)
+        {
+            jwk["d"] = Base64UrlEncoder.Encode(parameters.D!);
+        }
+
+        return jwk;
+    }
+
+    /// <summary>The key's RFC 7638 thumbprint, as an issuer puts it in <c>cnf.jkt</c>.</summary>
+    private static string Thumbprint(ECDsa key) =>
+        Base64UrlEncoder.Encode(new JsonWebKey(JsonSerializer.Serialize(Jwk(key, includePrivate: false))).ComputeJwkThumbprint());
+
+    /// <summary>Changes the payload (a space more) and keeps the signature.</summary>
+    private static string Tamper(string jwt)
+    {
+        var parts = jwt.Split('.');
+        var payload = Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(parts[1])).Replace("\"iat\":", "\"iat\": ", StringComparison.Ordinal);
+        return $"{parts[0]}.{Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(payload))}.{parts[2]}";
+    }
+
+    /// <summary>Sends every request of the SDK client under the DPoP scheme with a fresh proof for it.</summary>
+    private sealed class ProofHandler(Func<HttpRequestMessage, string> proof, string token) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token);
+            request.Headers.Remove("DPoP");
+            request.Headers.TryAddWithoutValidation("DPoP", proof(request));
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Primitives;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gateway.Web.Authentication.OAuth;
+
+/// <summary>
+/// Checks the DPoP proof (RFC 9449 §4.3, §7.1) that comes with an access token sent under the <c>DPoP</c> scheme: one
+/// <c>DPoP</c> header holding a JWT of type <c>dpop+jwt</c>, signed with an asymmetric algorithm by the public key in its
+/// own <c>jwk</c> header (no private part), for this request's method and URI (<c>htm</c>, <c>htu</c>), issued within
+/// <see cref="Window"/> (<c>iat</c>), for this very token (<c>ath</c>), never seen before on this instance (<c>jti</c>),
+/// and by the key the token is bound to (its <c>cnf.jkt</c> is the key's RFC 7638 thumbprint).
+/// </summary>
+/// <remarks>
+/// Replays are remembered per instance for the window (at most <see cref="ReplayCapacity"/> proofs; past it proofs are
+/// refused until older ones expire), so a proof replayed within the window to another instance behind the same
+/// balancer is not caught: it still needs the token, its key's signature and the same method and URI.
+/// </remarks>
+internal sealed class DPoPProofValidator
+{
+    /// <summary>The longest proof read (a proof carries a public key: an RSA 4096 one is under 1 KiB of base64url).</summary>
+    internal const int MaxProofLength = 8 * 1024;
+
+    /// <summary>The longest <c>jti</c> accepted (it is kept until the window ends).</summary>
+    internal const int MaxJtiLength = 256;
+
+    /// <summary>How many proofs one instance remembers at most.</summary>
+    internal const int ReplayCapacity = 100_000;
+
+    /// <summary>How old a proof may be (its <c>iat</c>); it may also be up to the configured clock skew in the future.</summary>
+    internal static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
+
+    private const string Type = "dpop+jwt";
+
+    private static readonly string[] PrivateParts = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+
+    private readonly ProtectedResource _resource;
+    private readonly AgentOAuthSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly int _capacity;
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+    private readonly ConcurrentDictionary<string, long> _seen = new(StringComparer.Ordinal);
+    private readonly Lock _pruning = new();
+    private long _prunedAt;
+
+    public DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time)
+        : this(resource, settings, time, ReplayCapacity)
+    {
+    }
+
+    /// <param name="capacity">How many proofs are remembered at most (a test's small number; <see cref="ReplayCapacity"/> otherwise).</param>
+    internal DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time, int capacity)
+    {
+        _resource = resource;
+        _settings = settings;
+        _time = time;
+        _capacity = capacity;
+    }
+
+    /// <summary>Whether a refusal is about the proof (every such refusal names it), not the token.</summary>
+    public static bool IsProofRefusal(string refusal) => refusal.Contains("DPoP proof", StringComparison.Ordinal);
+
+    /// <summary>Gets the proof algorithms accepted, as the metadata and the challenge name them.</summary>
+    public static IReadOnlyList<string> Algorithms => JwtAlgorithms.Asymmetric;
+
+    /// <summary>Checks the request's proof for <paramref name="token"/>, bound to the key whose thumbprint is <paramref name="jkt"/>.</summary>
+    /// <returns>Why the proof is refused, or <see langword="null"/> when it holds.</returns>
+    public async Task<string?> CheckAsync(HttpRequest request, string token, string jkt)
+    {
+        StringValues values = request.Headers["DPoP"];
+        if (values.Count == 0 || string.IsNullOrEmpty(values[0]))
+        {
+            return "The request has no DPoP proof.";
+        }
+
+        // Two header lines, or two values in one (a JWT holds no comma).
+        var text = values[0]!;
+        if (values.Count > 1 || text.Contains(',', StringComparison.Ordinal))
+        {
+            return "The request has more than one DPoP proof.";
+        }
+
+        if (text.Length > MaxProofLength)
+        {
+            return $"The DPoP proof is longer than {MaxProofLength} characters.";
+        }
+
+        JsonWebToken proof;
+        JsonWebKey key;
+        try
+        {
+            proof = _handler.ReadJsonWebToken(text);
+            if (!proof.TryGetHeaderValue<JsonElement>("jwk", out var jwk) || jwk.ValueKind != JsonValueKind.Object)
+            {
+                return "The DPoP proof carries no public key (jwk).";
+            }
+
+            if (PrivateParts.Any(part => jwk.TryGetProperty(part, out _)))
+            {
+                return "The DPoP proof's key holds private parts.";
+            }
+
+            key = new JsonWebKey(jwk.GetRawText());
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or JsonException or FormatException)
+        {
+            return "The DPoP proof is not a signed JWT.";
+        }
+
+        if (!string.Equals(proof.Typ, Type, StringComparison.OrdinalIgnoreCase))
+        {
+            return "The DPoP proof's type (typ) is not dpop+jwt.";
+        }
+
+        var signature = await _handler.ValidateTokenAsync(proof, new TokenValidationParameters
+        {
+            IssuerSigningKey = key,
+            ValidAlgorithms = JwtAlgorithms.Asymmetric,
+            ValidTypes = [Type],
+            RequireSignedTokens = true,
+            TryAllIssuerSigningKeys = true,
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            ValidateLifetime = false,
+            RequireExpirationTime = false,
+        });
+        if (!signature.IsValid)
+        {
+            return signature.Exception is SecurityTokenInvalidAlgorithmException ? "The DPoP proof's signing algorithm is not accepted." : "The DPoP proof's signature is invalid.";
+        }
+
+        if (!proof.TryGetPayloadValue<string>("htm", out var method) || !string.Equals(method, request.Method, StringComparison.Ordinal))
+        {
+            return "The DPoP proof is for another HTTP method (htm).";
+        }
+
+        if (!proof.TryGetPayloadValue<string>("htu", out var uri) || !TargetMatches(uri, request))
+        {
+            return "The DPoP proof is for another URI (htu).";
+        }
+
+        var now = _time.GetUtcNow();
+        if (!proof.TryGetPayloadValue<long>("iat", out var issuedAt))
+        {
+            return "The DPoP proof has no issue time (iat).";
+        }
+
+        var issued = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(issuedAt, 0, 253402300799));
+        if (issued > now + _settings.ClockSkew || issued < now - Window)
+        {
+            return "The DPoP proof was not issued just now (iat).";
+        }
+
+        if (!proof.TryGetPayloadValue<string>("ath", out var hash) || !string.Equals(hash, Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(token))), StringComparison.Ordinal))
+        {
+            return "The DPoP proof is for another access token (ath).";
+        }
+
+        if (!string.Equals(Base64UrlEncoder.Encode(key.ComputeJwkThumbprint()), jkt, StringComparison.Ordinal))
+        {
+            return "The DPoP proof is signed by another key than the one the token is bound to.";
+        }
+
+        if (!proof.TryGetPayloadValue<string>("jti", out var jti) || jti.Length is 0 or > MaxJtiLength)
+        {
+            return $"The DPoP proof has no id (jti) or one longer than {MaxJtiLength} characters.";
+        }
+
+        return Remember($"{jkt}\n{jti}", issued + Window + _settings.ClockSkew, now);
+    }
+
+    /// <summary>Whether <paramref name="uri"/> names this request's target: the gateway's resource URL (as agents reach it, behind a proxy too) or the request's own URL.</summary>
+    private bool TargetMatches(string uri, HttpRequest request)
+    {
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var target) || !string.IsNullOrEmpty(target.Query) || !string.IsNullOrEmpty(target.Fragment))
+        {
+            return false;
+        }
+
+        return Same(target, new Uri(_resource.Resource))
+            || (Uri.TryCreate($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}", UriKind.Absolute, out var own) && Same(target, own));
+
+        // Scheme and host compare case-insensitively and a default port is the same as none (RFC 9449 §4.3, RFC 3986 §6).
+        static bool Same(Uri a, Uri b) =>
+            Uri.Compare(a, b, UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0
+            && string.Equals(a.AbsolutePath, b.AbsolutePath, StringComparison.Ordinal);
+    }
+
+    private string? Remember(string id, DateTimeOffset until, DateTimeOffset now)
+    {
+        // Expired proofs are dropped once a window (or when the set is full), so it holds about two windows' proofs.
+        if (_seen.Count >= _capacity || now.UtcTicks - Volatile.Read(ref _prunedAt) > Window.Ticks)
+        {
+            Prune(now.UtcTicks);
+        }
+
+        if (_seen.Count >= _capacity)
+        {
+            return "Too many DPoP proofs in the last minutes (the DPoP proof cannot be checked for replay); try again shortly.";
+        }
+
+        return _seen.TryAdd(id, until.UtcTicks) ? null : "The DPoP proof was used before.";
+    }
+
+    private void Prune(long now)
+    {
+        lock (_pruning)
+        {
+            Volatile.Write(ref _prunedAt, now);
+            foreach (var (seen, expires) in _seen)
+            {
+                if (expires <= now)
+                {
+                    _seen.TryRemove(seen, out _);
+                }
+            }
+        }
+    }
+}
