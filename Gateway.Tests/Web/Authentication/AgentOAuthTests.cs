@@ -23,7 +23,6 @@ namespace Gateway.Tests.Web.Authentication;
 public sealed class AgentOAuthTests : IAsyncLifetime
 {
     private const string Secret = "issuer-client-secret-0123456789";
-    private const string InitializeBody = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
 
     private TestTokenServer _issuer = null!;
 
@@ -31,29 +30,9 @@ public sealed class AgentOAuthTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _issuer.DisposeAsync();
 
-    private Task<GatewayHost> StartGatewayAsync(string? defaultAgent = "oauth-agents") => GatewayHost.StartAsync(Merge(
-        Stdio("files"),
-        Agent("oauth-agents", "oauth-agents-key-0123456789", "files/*"),
-        new Dictionary<string, string?>
-        {
-            ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
-            ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
-            ["Gateway:AgentOAuth:DefaultAgent"] = defaultAgent,
-            ["Gateway:AgentOAuth:Scopes:0"] = "mcp",
-        }));
+    private Task<GatewayHost> StartGatewayAsync(string? defaultAgent = AgentOAuthGateway.AgentName) => AgentOAuthGateway.StartAsync(_issuer, defaultAgent);
 
-    private static async Task<HttpResponseMessage> PostMcpAsync(GatewayHost gateway, string? authorization)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(InitializeBody, Encoding.UTF8, "application/json") };
-        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
-        if (authorization is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        }
-
-        return await http.SendAsync(request, TestContext.Timeout);
-    }
+    private static Task<HttpResponseMessage> PostMcpAsync(GatewayHost gateway, string? authorization) => AgentOAuthGateway.PostInitializeAsync(gateway, authorization);
 
     [Fact]
     public async Task NoCredential_Gets401NamingTheMetadata_WhichNamesTheIssuerAndThisResource()
@@ -297,11 +276,7 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         Assert.Contains(reason.Replace("\"", "?", StringComparison.Ordinal), challenge, StringComparison.Ordinal);
         Assert.Contains("resource_metadata=", challenge, StringComparison.Ordinal);
 
-        var trail = await gateway.AuditTrailAsync();
-        var refused = Assert.Single(trail, e => e.Record.Kind == AuditKinds.AgentAuthentication).Record;
-        Assert.Equal(AuditOutcomes.Denied, refused.Outcome);
-        Assert.Contains(reason, refused.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain(trail, e => e.Record.Kind is AuditKinds.ToolCall or AuditKinds.ToolCallStarted);
+        await AgentOAuthGateway.AssertRefusedAndAuditedOnlyAsync(gateway, reason);
     }
 
     [Fact]

@@ -9,7 +9,6 @@ using Gateway.Web.Authentication.OAuth;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using ModelContextProtocol.Client;
-using static Gateway.Tests.Support.Upstreams;
 
 namespace Gateway.Tests.Web.Authentication;
 
@@ -21,7 +20,6 @@ namespace Gateway.Tests.Web.Authentication;
 public sealed class DPoPTests : IAsyncLifetime
 {
     private const string Secret = "issuer-client-secret-0123456789";
-    private const string InitializeBody = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
 
     /// <summary>Passed as a proof's key: the proof carries none.</summary>
     private static readonly Dictionary<string, object> NoJwk = [];
@@ -139,11 +137,7 @@ public sealed class DPoPTests : IAsyncLifetime
         Assert.Contains(reason, challenge, StringComparison.Ordinal);
         Assert.Contains("resource_metadata=", challenge, StringComparison.Ordinal);
 
-        var trail = await gateway.AuditTrailAsync();
-        var refused = Assert.Single(trail, e => e.Record.Kind == AuditKinds.AgentAuthentication).Record;
-        Assert.Equal(AuditOutcomes.Denied, refused.Outcome);
-        Assert.Contains(reason, refused.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain(trail, e => e.Record.Kind is AuditKinds.ToolCall or AuditKinds.ToolCallStarted);
+        await AgentOAuthGateway.AssertRefusedAndAuditedOnlyAsync(gateway, reason);
     }
 
     [Fact]
@@ -218,29 +212,9 @@ public sealed class DPoPTests : IAsyncLifetime
         Assert.Null(await CheckAsync());
     }
 
-    private Task<GatewayHost> StartGatewayAsync() => GatewayHost.StartAsync(Merge(
-        Stdio("files"),
-        Agent("oauth-agents", "oauth-agents-key-0123456789", "files/*"),
-        new Dictionary<string, string?>
-        {
-            ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
-            ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
-            ["Gateway:AgentOAuth:DefaultAgent"] = "oauth-agents",
-        }));
+    private Task<GatewayHost> StartGatewayAsync() => AgentOAuthGateway.StartAsync(_issuer);
 
-    private static async Task<HttpResponseMessage> PostMcpAsync(GatewayHost gateway, string authorization, string[] proofs)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(InitializeBody, Encoding.UTF8, "application/json") };
-        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
-        request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        foreach (var proof in proofs)
-        {
-            request.Headers.TryAddWithoutValidation("DPoP", proof);
-        }
-
-        return await http.SendAsync(request, TestContext.Timeout);
-    }
+    private static Task<HttpResponseMessage> PostMcpAsync(GatewayHost gateway, string authorization, string[] proofs) => AgentOAuthGateway.PostInitializeAsync(gateway, authorization, proofs);
 
     /// <summary>An access token of the issuer for this gateway, bound to the key whose thumbprint is <paramref name="jkt"/> (none: a bearer token).</summary>
     private string Token(GatewayHost gateway, string? jkt, string user = "mallory")
