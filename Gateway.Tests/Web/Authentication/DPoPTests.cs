@@ -21,6 +21,9 @@ public sealed class DPoPTests : IAsyncLifetime
 {
     private const string Secret = "issuer-client-secret-0123456789";
 
+    /// <summary>Passed as a proof's issue time: the proof carries none.</summary>
+    private static readonly object NoIssueTime = new();
+
     /// <summary>Passed as a proof's key: the proof carries none.</summary>
     private static readonly Dictionary<string, object> NoJwk = [];
 
@@ -87,6 +90,7 @@ public sealed class DPoPTests : IAsyncLifetime
         { "other-method", "invalid_dpop_proof", "The DPoP proof is for another HTTP method (htm)." },
         { "other-uri", "invalid_dpop_proof", "The DPoP proof is for another URI (htu)." },
         { "uri-with-query", "invalid_dpop_proof", "The DPoP proof is for another URI (htu)." },
+        { "no-iat", "invalid_dpop_proof", "The DPoP proof has no issue time (iat)." },
         { "old", "invalid_dpop_proof", "The DPoP proof was not issued just now (iat)." },
         { "future", "invalid_dpop_proof", "The DPoP proof was not issued just now (iat)." },
         { "other-token", "invalid_dpop_proof", "The DPoP proof is for another access token (ath)." },
@@ -118,6 +122,7 @@ public sealed class DPoPTests : IAsyncLifetime
             "other-method" => [Proof(_key, "GET", uri, token)],
             "other-uri" => [Proof(_key, "POST", new Uri(gateway.McpUri, "/api/v1/servers").ToString(), token)],
             "uri-with-query" => [Proof(_key, "POST", uri + "?x=1", token)],
+            "no-iat" => [Proof(_key, "POST", uri, token, issuedAtValue: NoIssueTime)],
             "old" => [Proof(_key, "POST", uri, token, issuedAt: now - DPoPProofValidator.Window - TimeSpan.FromSeconds(5))],
             "future" => [Proof(_key, "POST", uri, token, issuedAt: now + TimeSpan.FromMinutes(2))],
             "other-token" => [Proof(_key, "POST", uri, Token(gateway, Thumbprint(_key), user: "someone-else"))],
@@ -136,20 +141,21 @@ public sealed class DPoPTests : IAsyncLifetime
         Assert.StartsWith("DPoP ", challenge, StringComparison.Ordinal);
         Assert.Contains("algs=\"RS256", challenge, StringComparison.Ordinal);
         Assert.Contains($"error=\"{error}\"", challenge, StringComparison.Ordinal);
-        Assert.Contains(reason, challenge, StringComparison.Ordinal);
+        Assert.True(challenge.Contains(reason, StringComparison.Ordinal), challenge);
         Assert.Contains("resource_metadata=", challenge, StringComparison.Ordinal);
 
         await AgentOAuthGateway.AssertRefusedAndAuditedOnlyAsync(gateway, reason);
     }
 
     [Fact]
-    public async Task AProofIsUsedOnce_AndOneAtTheLengthLimitIsRead_OneOverIsNot()
+    public async Task AProofIsUsedOnce_ItsIssueTimeMayHaveAFraction_AndOneAtTheLengthLimitIsRead_OneOverIsNot()
     {
         await using var gateway = await StartGatewayAsync();
         var uri = gateway.McpUri.ToString();
         var token = Token(gateway, Thumbprint(_key));
 
-        var proof = Proof(_key, "POST", uri, token);
+        // The issue time may have a fraction (a NumericDate, RFC 7519).
+        var proof = Proof(_key, "POST", uri, token, issuedAtValue: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         using (var first = await PostMcpAsync(gateway, "DPoP " + token, [proof]))
         {
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
@@ -247,15 +253,21 @@ public sealed class DPoPTests : IAsyncLifetime
         string type = "dpop+jwt",
         DateTimeOffset? issuedAt = null,
         string? jti = "",
-        string? pad = null)
+        string? pad = null,
+        object? issuedAtValue = null)
     {
         var claims = new Dictionary<string, object>
         {
             ["htm"] = method,
             ["htu"] = uri,
-            ["iat"] = (issuedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
+            ["iat"] = issuedAtValue ?? (issuedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
             ["ath"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(token))),
         };
+        if (ReferenceEquals(issuedAtValue, NoIssueTime))
+        {
+            claims.Remove("iat");
+        }
+
         if (jti is not null)
         {
             claims["jti"] = jti.Length == 0 ? Guid.NewGuid().ToString("N") : jti;
