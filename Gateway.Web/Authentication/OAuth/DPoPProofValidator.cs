@@ -48,6 +48,7 @@ internal sealed class DPoPProofValidator
     // at odds of 2^-128, only refuses one proof as replayed).
     private readonly ConcurrentDictionary<UInt128, long> _seen = new();
     private readonly Lock _pruning = new();
+    private int _count;
     private long _prunedAt;
 
     public DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time)
@@ -108,10 +109,21 @@ internal sealed class DPoPProofValidator
             }
 
             key = new JsonWebKey(jwk.GetRawText());
+
         }
         catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or JsonException or FormatException)
         {
             return "The DPoP proof is not a signed JWT.";
+        }
+
+        // Before the signature: only the key the token is bound to is worth a verification (a hostile key, e.g. an RSA
+        // one with a huge exponent, costs nothing but this hash).
+        switch (Thumbprint(key))
+        {
+            case null:
+                return "The DPoP proof's key (jwk) is not a public key of a known type.";
+            case var thumbprint when !string.Equals(thumbprint, jkt, StringComparison.Ordinal):
+                return "The DPoP proof is signed by another key than the one the token is bound to.";
         }
 
         if (!string.Equals(proof.Typ, Type, StringComparison.OrdinalIgnoreCase))
@@ -163,11 +175,6 @@ internal sealed class DPoPProofValidator
             return "The DPoP proof is for another access token (ath).";
         }
 
-        if (!string.Equals(Base64UrlEncoder.Encode(key.ComputeJwkThumbprint()), jkt, StringComparison.Ordinal))
-        {
-            return "The DPoP proof is signed by another key than the one the token is bound to.";
-        }
-
         if (!proof.TryGetPayloadValue<string>("jti", out var jti) || jti.Length is 0 or > MaxJtiLength)
         {
             return $"The DPoP proof has no id (jti) or one longer than {MaxJtiLength} characters.";
@@ -193,6 +200,19 @@ internal sealed class DPoPProofValidator
             && string.Equals(a.AbsolutePath, b.AbsolutePath, StringComparison.Ordinal);
     }
 
+    /// <summary>The key's RFC 7638 thumbprint, or <see langword="null"/> for a key type or members it is not defined for.</summary>
+    private static string? Thumbprint(JsonWebKey key)
+    {
+        try
+        {
+            return Base64UrlEncoder.Encode(key.ComputeJwkThumbprint());
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
     private static UInt128 Id(string jkt, string jti)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
@@ -202,18 +222,28 @@ internal sealed class DPoPProofValidator
 
     private string? Remember(UInt128 id, DateTimeOffset until, DateTimeOffset now)
     {
-        // Expired proofs are dropped once a window (or when the set is full), so it holds about two windows' proofs.
-        if (_seen.Count >= _capacity || now.UtcTicks - Volatile.Read(ref _prunedAt) > Window.Ticks)
+        // Expired proofs are dropped once a window, so the memory holds about two windows' proofs; when it is full, at
+        // most once a second (a flood of proofs then costs one scan a second, not one a request).
+        var sincePrune = now.UtcTicks - Volatile.Read(ref _prunedAt);
+        var full = Volatile.Read(ref _count) >= _capacity;
+        if (sincePrune > Window.Ticks || (full && sincePrune > TimeSpan.TicksPerSecond))
         {
             Prune(now.UtcTicks);
         }
 
-        if (_seen.Count >= _capacity)
+        if (Interlocked.Increment(ref _count) > _capacity)
         {
+            Interlocked.Decrement(ref _count);
             return "Too many DPoP proofs in the last minutes (the DPoP proof cannot be checked for replay); try again shortly.";
         }
 
-        return _seen.TryAdd(id, until.UtcTicks) ? null : "The DPoP proof was used before.";
+        if (!_seen.TryAdd(id, until.UtcTicks))
+        {
+            Interlocked.Decrement(ref _count);
+            return "The DPoP proof was used before.";
+        }
+
+        return null;
     }
 
     private void Prune(long now)
@@ -223,9 +253,9 @@ internal sealed class DPoPProofValidator
             Volatile.Write(ref _prunedAt, now);
             foreach (var (seen, expires) in _seen)
             {
-                if (expires <= now)
+                if (expires <= now && _seen.TryRemove(seen, out _))
                 {
-                    _seen.TryRemove(seen, out _);
+                    Interlocked.Decrement(ref _count);
                 }
             }
         }
