@@ -207,14 +207,7 @@ internal sealed class GatewayHost : IAsyncDisposable
 
         if (_ownsDirectory)
         {
-            try
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: a temp folder.
-            }
+            TempFolders.DeleteQuietly(Directory);
         }
     }
 }

@@ -48,14 +48,7 @@ internal static class GatewayProcess
             await Process.WaitForExitAsync(TestContext.Timeout);
             Process.Dispose();
             Admin.Dispose();
-            try
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: a temp folder.
-            }
+            TempFolders.DeleteQuietly(Directory);
         }
     }
 

@@ -223,14 +223,7 @@ public sealed class TasksPassThroughTests
         }
         finally
         {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort, as GatewayHost's own folders.
-            }
+            TempFolders.DeleteQuietly(directory);
         }
     }
 
@@ -295,14 +288,7 @@ public sealed class TasksPassThroughTests
         finally
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort, as GatewayHost's own folders.
-            }
+            TempFolders.DeleteQuietly(directory);
         }
     }
 
