@@ -44,6 +44,21 @@ internal static class AgentOAuthGateway
         return await http.SendAsync(request, TestContext.Timeout);
     }
 
+    /// <summary>
+    /// Asserts a 401 whose challenge is of <paramref name="scheme"/>, names the metadata, the <paramref name="error"/>
+    /// code and the <paramref name="reason"/> (its quotes as the challenge writes them); returns the challenge.
+    /// </summary>
+    public static string AssertChallenged(HttpResponseMessage response, string scheme, string error, string reason)
+    {
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = response.Headers.WwwAuthenticate.ToString();
+        Assert.StartsWith(scheme + " ", challenge, StringComparison.Ordinal);
+        Assert.Contains($"error=\"{error}\"", challenge, StringComparison.Ordinal);
+        Assert.True(challenge.Contains(reason.Replace("\"", "?", StringComparison.Ordinal), StringComparison.Ordinal), challenge);
+        Assert.Contains("resource_metadata=", challenge, StringComparison.Ordinal);
+        return challenge;
+    }
+
     /// <summary>Asserts that the trail holds one refused sign-in, for <paramref name="reason"/>, and no tool call.</summary>
     public static async Task AssertRefusedAndAuditedOnlyAsync(GatewayHost gateway, string reason)
     {

@@ -270,12 +270,7 @@ public sealed class AgentOAuthTests : IAsyncLifetime
 
         using var response = await PostMcpAsync(gateway, "Bearer " + token);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        var challenge = response.Headers.WwwAuthenticate.ToString();
-        Assert.Contains("error=\"invalid_token\"", challenge, StringComparison.Ordinal);
-        Assert.Contains(reason.Replace("\"", "?", StringComparison.Ordinal), challenge, StringComparison.Ordinal);
-        Assert.Contains("resource_metadata=", challenge, StringComparison.Ordinal);
-
+        AgentOAuthGateway.AssertChallenged(response, "Bearer", "invalid_token", reason);
         await AgentOAuthGateway.AssertRefusedAndAuditedOnlyAsync(gateway, reason);
     }
 
