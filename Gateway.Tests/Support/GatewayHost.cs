@@ -87,6 +87,9 @@ internal sealed class GatewayHost : IAsyncDisposable
             ["Gateway:Upstreams:HealthCheckInterval"] = "00:00:00.500",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:ModelContextProtocol"] = "Error",
+
+            // The collection before listening stops every thread of the process: here, every other test's gateway.
+            ["Gateway:Memory:CompactAtStart"] = "false",
         };
         foreach (var (key, value) in settings)
         {

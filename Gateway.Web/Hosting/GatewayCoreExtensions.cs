@@ -74,8 +74,10 @@ internal static class GatewayCoreExtensions
 
     /// <summary>
     /// Makes the server listen only after the bounded wait for the upstreams <see cref="UpstreamManager"/> started
-    /// connecting (<see cref="ListenAfterUpstreams"/>). Call it after the server is registered (the web host's defaults do).
+    /// connecting (<see cref="ListenAfterUpstreams"/>), then the start's garbage collected (<see cref="CompactBeforeListening"/>).
+    /// Call it after the server is registered (the web host's defaults do).
     /// </summary>
-    public static IServiceCollection AddGatewayStartupWait(this IServiceCollection services) =>
-        services.Decorate<IServer>((server, sp) => new ListenAfterUpstreams(server, sp.GetRequiredService<UpstreamManager>()));
+    public static IServiceCollection AddGatewayStartupWait(this IServiceCollection services) => services
+        .Decorate<IServer>((server, sp) => ActivatorUtilities.CreateInstance<CompactBeforeListening>(sp, server))
+        .Decorate<IServer>((server, sp) => new ListenAfterUpstreams(server, sp.GetRequiredService<UpstreamManager>()));
 }

@@ -23,6 +23,20 @@ public sealed class GatewayOptions
 
     /// <summary>Gets or sets how an instance shuts down.</summary>
     public ShutdownOptions Shutdown { get; set; } = new();
+
+    /// <summary>Gets or sets what the gateway does with its memory.</summary>
+    public MemoryOptions Memory { get; set; } = new();
+}
+
+/// <summary><c>Gateway:Memory</c>.</summary>
+public sealed class MemoryOptions
+{
+    /// <summary>
+    /// Gets or sets a value indicating whether one full, compacting garbage collection runs right before the port opens,
+    /// giving the start's garbage back to the system (<see cref="CompactBeforeListening"/>). On by default; turn it off
+    /// where the process hosts other work, as its pause stops every thread.
+    /// </summary>
+    public bool CompactAtStart { get; set; } = true;
 }
 
 /// <summary><c>Gateway:Shutdown</c>: the graceful drain on SIGTERM.</summary>

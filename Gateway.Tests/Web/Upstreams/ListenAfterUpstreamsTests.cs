@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Tests.Support;
+using Gateway.Tests.Web.Hosting;
 using Gateway.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Web.Upstreams;
 
@@ -33,6 +35,7 @@ public sealed class ListenAfterUpstreamsTests
         await upstream.StartAsync(TestContext.Timeout);
 
         var port = FreePort();
+        var log = new List<string>();
         var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         try
@@ -43,17 +46,23 @@ public sealed class ListenAfterUpstreamsTests
                 "--environment=Production",
                 $"--ConnectionStrings:Gateway=Data Source={Path.Combine(directory, "gateway.db")}",
                 "--Logging:LogLevel:Default=Warning",
+                "--Logging:LogLevel:Gateway.Web.Hosting.CompactBeforeListening=Debug",
                 "--Gateway:Servers:held:Transport=http",
                 $"--Gateway:Servers:held:Url={upstream.Urls.First()}/mcp",
-            ]);
+            ],
+            b => b.Logging.AddProvider(new ListLoggerProvider(log, LogLevel.Debug)));
             var starting = gateway.StartAsync(TestContext.Timeout);
 
             await entered.Task.WaitAsync(TestContext.Timeout);
             Assert.False(starting.IsCompleted, "the gateway started while its upstream's handshake was unanswered");
             Assert.False(await ListensAsync(port), "the gateway's port opened while its upstream's handshake was unanswered");
 
+            // The start's garbage is collected after the wait, the handshakes' included, and before the port opens.
+            Assert.DoesNotContain(Snapshot(log), e => e.StartsWith(CompactBeforeListeningTests.Collected, StringComparison.Ordinal));
+
             release.SetResult();
             await starting.WaitAsync(TestContext.Timeout);
+            Assert.Single(Snapshot(log), e => e.StartsWith(CompactBeforeListeningTests.Collected, StringComparison.Ordinal));
             Assert.True(await ListensAsync(port), "the gateway's port did not open once the handshake was answered");
             await gateway.StopAsync(TestContext.Timeout);
         }
@@ -65,6 +74,14 @@ public sealed class ListenAfterUpstreamsTests
     }
 
     private static int FreePort() => FreePorts.Next();
+
+    private static string[] Snapshot(List<string> log)
+    {
+        lock (log)
+        {
+            return [.. log];
+        }
+    }
 
     private static async Task<bool> ListensAsync(int port)
     {
