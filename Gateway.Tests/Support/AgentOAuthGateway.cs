@@ -13,8 +13,11 @@ internal static class AgentOAuthGateway
 
     private const string InitializeBody = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
 
-    /// <summary>Starts a gateway with the <c>files</c> test server, trusting <paramref name="issuer"/>; calls go to <paramref name="defaultAgent"/> when the token's client has no profile of its own.</summary>
-    public static Task<GatewayHost> StartAsync(TestTokenServer issuer, string? defaultAgent = AgentName) => GatewayHost.StartAsync(Merge(
+    /// <summary>
+    /// Starts a gateway with the <c>files</c> test server, trusting <paramref name="issuer"/>; calls go to
+    /// <paramref name="defaultAgent"/> when the token's client has no profile of its own; <paramref name="more"/> are further settings.
+    /// </summary>
+    public static Task<GatewayHost> StartAsync(TestTokenServer issuer, string? defaultAgent = AgentName, IReadOnlyDictionary<string, string?>? more = null) => GatewayHost.StartAsync(Merge(
         Stdio("files"),
         Agent(AgentName, AgentKey, "files/*"),
         new Dictionary<string, string?>
@@ -23,7 +26,8 @@ internal static class AgentOAuthGateway
             ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
             ["Gateway:AgentOAuth:DefaultAgent"] = defaultAgent,
             ["Gateway:AgentOAuth:Scopes:0"] = "mcp",
-        }));
+        },
+        more ?? new Dictionary<string, string?>()));
 
     /// <summary>Posts an <c>initialize</c> to <c>/mcp</c> with <paramref name="authorization"/> and a <c>DPoP</c> header for each of <paramref name="proofs"/>.</summary>
     public static async Task<HttpResponseMessage> PostInitializeAsync(GatewayHost gateway, string? authorization, params string[] proofs)

@@ -18,7 +18,8 @@ internal static class AgentChallenge
     /// algorithms (RFC 9449 §7.1), with <c>invalid_dpop_proof</c> when the proof, not the token, was wrong.
     /// </param>
     /// <param name="proofRefused">Whether the DPoP proof was what failed.</param>
-    public static void Write(HttpResponse response, ProtectedResource? resource, bool credentialPresented, string? description, bool dpop = false, bool proofRefused = false)
+    /// <param name="nonceNeeded">Whether the proof lacked this instance's nonce: <c>use_dpop_nonce</c> (RFC 9449 §9), the nonce in its own header.</param>
+    public static void Write(HttpResponse response, ProtectedResource? resource, bool credentialPresented, string? description, bool dpop = false, bool proofRefused = false, bool nonceNeeded = false)
     {
         response.StatusCode = StatusCodes.Status401Unauthorized;
         if (resource is null)
@@ -32,7 +33,7 @@ internal static class AgentChallenge
             : $"Bearer realm=\"mcp-gateway\", resource_metadata=\"{resource.MetadataUrl}\"";
         if (credentialPresented)
         {
-            value += proofRefused ? ", error=\"invalid_dpop_proof\"" : ", error=\"invalid_token\"";
+            value += nonceNeeded ? ", error=\"use_dpop_nonce\"" : proofRefused ? ", error=\"invalid_dpop_proof\"" : ", error=\"invalid_token\"";
             if (description is not null)
             {
                 value += $", error_description=\"{Quotable(description)}\"";

@@ -26,6 +26,7 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
             services.AddSingleton<OAuthIssuer>();
             services.AddSingleton<AccessTokenValidator>();
             services.AddSingleton<DPoPProofValidator>();
+            services.AddSingleton<DPoPNonces>();
             services.AddSingleton<TokenRefusalAudit>();
             services.AddSingleton<BackChannelLogout>();
 

@@ -17,7 +17,7 @@ namespace Gateway.Tests.Web.Authentication;
 /// DPoP scheme with a fresh proof of the bound key on every request they work through the C# SDK client; every wrong
 /// proof is refused 401 with a DPoP challenge and the reason, audited, and nothing reaches an upstream.
 /// </summary>
-public sealed class DPoPTests : IAsyncLifetime
+public sealed partial class DPoPTests : IAsyncLifetime
 {
     private const string Secret = "issuer-client-secret-0123456789";
 
@@ -192,7 +192,7 @@ public sealed class DPoPTests : IAsyncLifetime
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         var settings = new AgentOAuthSettings { Resource = "https://gw.example/mcp" };
-        var validator = new DPoPProofValidator(new ProtectedResource(settings, null!), settings, time, capacity: 3);
+        var validator = new DPoPProofValidator(new ProtectedResource(settings, null!), settings, time, new DPoPNonces(time), capacity: 3);
         var jkt = Thumbprint(_key);
         Task<string?> CheckAsync()
         {
@@ -223,7 +223,7 @@ public sealed class DPoPTests : IAsyncLifetime
     private static Task<HttpResponseMessage> PostMcpAsync(GatewayHost gateway, string authorization, string[] proofs) => AgentOAuthGateway.PostInitializeAsync(gateway, authorization, proofs);
 
     /// <summary>An access token of the issuer for this gateway, bound to the key whose thumbprint is <paramref name="jkt"/> (none: a bearer token).</summary>
-    private string Token(GatewayHost gateway, string? jkt, string user = "mallory")
+    private string Token(GatewayHost gateway, string? jkt, string user = "mallory", string? audience = null)
     {
         var claims = new Dictionary<string, object> { ["client_id"] = "some-client", ["sub"] = user };
         if (jkt is not null)
@@ -234,7 +234,7 @@ public sealed class DPoPTests : IAsyncLifetime
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = _issuer.Issuer,
-            Audience = gateway.McpUri.ToString(),
+            Audience = audience ?? gateway.McpUri.ToString(),
             Claims = claims,
             Expires = DateTime.UtcNow.AddMinutes(5),
             SigningCredentials = _issuer.SigningCredentials,
@@ -252,7 +252,8 @@ public sealed class DPoPTests : IAsyncLifetime
         DateTimeOffset? issuedAt = null,
         string? jti = "",
         string? pad = null,
-        object? issuedAtValue = null)
+        object? issuedAtValue = null,
+        string? nonce = null)
     {
         var claims = new Dictionary<string, object>
         {
@@ -274,6 +275,11 @@ public sealed class DPoPTests : IAsyncLifetime
         if (pad is not null)
         {
             claims["pad"] = pad;
+        }
+
+        if (nonce is not null)
+        {
+            claims["nonce"] = nonce;
         }
 
         var headers = new Dictionary<string, object>();

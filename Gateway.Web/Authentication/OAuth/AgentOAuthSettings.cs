@@ -70,6 +70,15 @@ public sealed class AgentOAuthSettings
     /// <summary>Gets or sets the tolerance on <c>exp</c> and <c>nbf</c> for clocks that differ. The default is 30 seconds.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets a value indicating whether DPoP proofs must carry a nonce this instance issued (RFC 9449 §9): a proof
+    /// replayed to another instance is then refused. Clients get the nonce in a <c>DPoP-Nonce</c> header with a 401
+    /// <c>use_dpop_nonce</c> (their first request, and the first on another instance) and on answers once theirs is
+    /// getting old. Off by default (one round trip more per instance a client reaches); turn it on where several
+    /// instances serve the same agents.
+    /// </summary>
+    public bool DPoPNonce { get; set; }
+
     /// <summary>Gets or sets a value indicating whether the issuer's metadata must be HTTPS. Turn off only for a loopback test IdP.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 

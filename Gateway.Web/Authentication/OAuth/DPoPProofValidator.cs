@@ -17,8 +17,10 @@ namespace Gateway.Web.Authentication.OAuth;
 /// </summary>
 /// <remarks>
 /// Replays are remembered per instance for the window (at most <see cref="ReplayCapacity"/> proofs; past it proofs are
-/// refused until older ones expire), so a proof replayed within the window to another instance behind the same
-/// balancer is not caught: it still needs the token, its key's signature and the same method and URI.
+/// refused until older ones expire). A proof replayed within the window to another instance behind the same balancer is
+/// caught only with <c>Gateway:AgentOAuth:DPoPNonce</c> on: each proof then carries a nonce of the instance it was made
+/// for (<see cref="DPoPNonces"/>), which no other instance accepts. Without it such a replay still needs the token, its
+/// key's signature and the same method and URI.
 /// </remarks>
 internal sealed class DPoPProofValidator
 {
@@ -34,6 +36,12 @@ internal sealed class DPoPProofValidator
     /// <summary>How old a proof may be (its <c>iat</c>); it may also be up to the configured clock skew in the future.</summary>
     internal static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
 
+    /// <summary>The refusal of a proof without a current nonce of this instance: answered <c>use_dpop_nonce</c> with one.</summary>
+    internal const string NonceRefusal = "The DPoP proof carries no nonce this server gave (nonce): retry with the one in DPoP-Nonce.";
+
+    /// <summary>The response header that gives a client the nonce to use (RFC 9449 §8.1).</summary>
+    internal const string NonceHeader = "DPoP-Nonce";
+
     private const string Type = "dpop+jwt";
 
     private static readonly string[] PrivateParts = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
@@ -41,6 +49,7 @@ internal sealed class DPoPProofValidator
     private readonly ProtectedResource _resource;
     private readonly AgentOAuthSettings _settings;
     private readonly TimeProvider _time;
+    private readonly DPoPNonces _nonces;
     private readonly int _capacity;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     // Keyed by 128 bits of a hash of the key's thumbprint and the jti, not the strings: a full memory holds well under
@@ -51,22 +60,29 @@ internal sealed class DPoPProofValidator
     private int _count;
     private long _prunedAt;
 
-    public DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time)
-        : this(resource, settings, time, ReplayCapacity)
+    public DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time, DPoPNonces nonces)
+        : this(resource, settings, time, nonces, ReplayCapacity)
     {
     }
 
     /// <param name="capacity">How many proofs are remembered at most (a test's small number; <see cref="ReplayCapacity"/> otherwise).</param>
-    internal DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time, int capacity)
+    internal DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time, DPoPNonces nonces, int capacity)
     {
         _resource = resource;
         _settings = settings;
         _time = time;
+        _nonces = nonces;
         _capacity = capacity;
     }
 
     /// <summary>Whether a refusal is about the proof (every such refusal names it), not the token.</summary>
     public static bool IsProofRefusal(string refusal) => refusal.Contains("DPoP proof", StringComparison.Ordinal);
+
+    /// <summary>Whether a refusal only asks for this instance's nonce (a step of the protocol, not a wrong proof).</summary>
+    public static bool IsNonceRefusal(string refusal) => string.Equals(refusal, NonceRefusal, StringComparison.Ordinal);
+
+    /// <summary>Gets the nonce a client is to put in its next proofs.</summary>
+    public string Nonce => _nonces.Current;
 
     /// <summary>Gets the proof algorithms accepted, as the metadata and the challenge name them.</summary>
     public static IReadOnlyList<string> Algorithms => JwtAlgorithms.Asymmetric;
@@ -178,6 +194,21 @@ internal sealed class DPoPProofValidator
         if (!proof.TryGetPayloadValue<string>("jti", out var jti) || jti.Length is 0 or > MaxJtiLength)
         {
             return $"The DPoP proof has no id (jti) or one longer than {MaxJtiLength} characters.";
+        }
+
+        if (_settings.DPoPNonce)
+        {
+            // Before the proof is remembered: the client makes a new one with the nonce, and this one is worthless here.
+            if (!proof.TryGetPayloadValue<string>("nonce", out var nonce) || !_nonces.IsValid(nonce, out var current))
+            {
+                return NonceRefusal;
+            }
+
+            if (!current)
+            {
+                // Still accepted, but of the period before: the client is given the current one with the answer.
+                request.HttpContext.Response.Headers[NonceHeader] = _nonces.Current;
+            }
         }
 
         return Remember(Id(jkt, jti), issued + Window + _settings.ClockSkew, now);

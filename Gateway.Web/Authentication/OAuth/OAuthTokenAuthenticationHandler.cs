@@ -43,7 +43,9 @@ internal sealed class OAuthTokenAuthenticationHandler(
 
         if (await BindingRefusalAsync(check.Binding!, token, dpop) is { } refusal)
         {
-            return await RefuseAsync(refusal);
+            // Asking for the instance's nonce is a step of the protocol (every client's first proof, and its first on
+            // another instance), answered with the nonce and not audited as a refused credential.
+            return DPoPProofValidator.IsNonceRefusal(refusal) ? AuthenticateResult.Fail(refusal) : await RefuseAsync(refusal);
         }
 
         var caller = OAuthCaller.From(check.Claims, settings);
@@ -66,13 +68,20 @@ internal sealed class OAuthTokenAuthenticationHandler(
     {
         var result = await HandleAuthenticateOnceSafeAsync();
         var dpop = BearerToken.TryRead(Request, out _, out var underDPoP, out _) && underDPoP;
+        var nonceNeeded = result.Failure?.Message is { } refusal && DPoPProofValidator.IsNonceRefusal(refusal);
+        if (nonceNeeded)
+        {
+            Response.Headers[DPoPProofValidator.NonceHeader] = proofs.Nonce;
+        }
+
         AgentChallenge.Write(
             Response,
             resource,
             credentialPresented: Request.Headers.Authorization.Count > 0,
             result.Failure?.Message,
             dpop,
-            proofRefused: result.Failure?.Message is { } message && DPoPProofValidator.IsProofRefusal(message));
+            proofRefused: result.Failure?.Message is { } message && DPoPProofValidator.IsProofRefusal(message),
+            nonceNeeded);
     }
 
     /// <summary>
