@@ -24,6 +24,9 @@ namespace Gateway.Tests.Support;
 /// </summary>
 internal sealed class TestTokenServer : IAsyncDisposable
 {
+    /// <summary>The token request's parameter (this server's own) naming the DPoP key the token is to be bound to.</summary>
+    private const string DPoPKeyParameter = "test_dpop_jkt";
+
     public const string ClientId = "gateway";
 
     private readonly WebApplication _app;
@@ -85,6 +88,21 @@ internal sealed class TestTokenServer : IAsyncDisposable
 
                 // A plain signed JWT, so the upstream can check it with the signing key alone.
                 o.DisableAccessTokenEncryption();
+
+                // OpenIddict keeps cnf to itself (its own certificate binding): a DPoP-bound token gets its cnf.jkt here,
+                // from the private claim the token endpoint set, once the access token's principal is prepared.
+                o.AddEventHandler<OpenIddictServerEvents.ProcessSignInContext>(b => b
+                    .UseInlineHandler(context =>
+                    {
+                        if (context.AccessTokenPrincipal?.GetClaim(DPoPKeyParameter) is { } jkt)
+                        {
+                            context.AccessTokenPrincipal.RemoveClaims(DPoPKeyParameter);
+                            context.AccessTokenPrincipal.SetClaim("cnf", System.Text.Json.JsonSerializer.SerializeToElement(new { jkt }));
+                        }
+
+                        return default;
+                    })
+                    .SetOrder(OpenIddictServerHandlers.PrepareAccessTokenPrincipal.Descriptor.Order + 1));
                 o.UseAspNetCore().EnableTokenEndpointPassthrough().EnableAuthorizationEndpointPassthrough().DisableTransportSecurityRequirement();
             });
         var app = builder.Build();
@@ -188,6 +206,12 @@ internal sealed class TestTokenServer : IAsyncDisposable
             identity.AddClaim(new Claim(Claims.Subject, request.Username ?? request.ClientId!));
             identity.SetScopes(request.GetScopes());
             identity.SetResources(request.GetResources());
+            if ((string?)request[DPoPKeyParameter] is { Length: > 0 } jkt)
+            {
+                // A token bound to the client's DPoP key, as an IdP issues it to a client that asked with a proof.
+                identity.SetClaim(DPoPKeyParameter, jkt);
+            }
+
             identity.SetDestinations(_ => [Destinations.AccessToken]);
             server.OnIssued();
             return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
@@ -256,11 +280,14 @@ internal sealed class TestTokenServer : IAsyncDisposable
         await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(descriptor);
     }
 
-    /// <summary>Gets a user's access token for <paramref name="resource"/> (password grant: the user signs in, the gateway is the audience).</summary>
-    public async Task<string> UserTokenAsync(string clientSecret, string user, string resource)
+    /// <summary>
+    /// Gets a user's access token for <paramref name="resource"/> (password grant: the user signs in, the gateway is the
+    /// audience), bound to the DPoP key whose thumbprint is <paramref name="jkt"/> when one is given (<c>cnf.jkt</c>).
+    /// </summary>
+    public async Task<string> UserTokenAsync(string clientSecret, string user, string resource, string? jkt = null)
     {
         using var http = new HttpClient();
-        using var response = await http.PostAsync(TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        var form = new Dictionary<string, string>
         {
             ["grant_type"] = "password",
             ["username"] = user,
@@ -268,7 +295,13 @@ internal sealed class TestTokenServer : IAsyncDisposable
             ["client_id"] = ClientId,
             ["client_secret"] = clientSecret,
             ["resource"] = resource,
-        }));
+        };
+        if (jkt is not null)
+        {
+            form[DPoPKeyParameter] = jkt;
+        }
+
+        using var response = await http.PostAsync(TokenEndpoint, new FormUrlEncodedContent(form));
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
         using var json = System.Text.Json.JsonDocument.Parse(body);

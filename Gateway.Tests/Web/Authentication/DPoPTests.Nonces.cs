@@ -5,6 +5,7 @@ using Gateway.Tests.Support;
 using Gateway.Web.Authentication.OAuth;
 using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol.Client;
+using static Gateway.Tests.Support.DPoPProofs;
 
 namespace Gateway.Tests.Web.Authentication;
 

@@ -72,6 +72,42 @@ public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task ADPoPBoundUsersToken_IsAcceptedWithItsProofs_AndGoesToTheExchange_WhichThisIdPRefuses_SoTheCallEndsInAnAuditedError()
+    {
+        var (upstream, url, gate) = await StartUpstreamAsync("hr-bound");
+        await using var running = upstream;
+        await using var gateway = await StartGatewayAsync("hr-bound", url, Secret);
+        await gateway.WaitForToolAsync("hr-bound__whoami");
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var alice = await _idp.UserTokenAsync(Secret, "alice", gateway.McpUri.ToString(), DPoPProofs.Thumbprint(key));
+        var payload = Encoding.UTF8.GetString(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(alice.Split('.')[1]));
+        Assert.True(payload.Contains("\"cnf\":{\"jkt\"", StringComparison.Ordinal), payload);
+
+        // With a proof on each request the gateway takes the token (as a bearer token it would not), and asks the IdP
+        // to exchange it as for any user. OpenIddict 7.8 cannot exchange a DPoP-bound subject token (it fails with
+        // "The specified token binding method is invalid or not supported", a 500): the agent gets that as a JSON-RPC
+        // error, the call is audited as an error, and the upstream sees nothing. An IdP that exchanges bound tokens
+        // would answer as for the others (EachUsersCall_... above).
+        var transport = new HttpClientTransport(
+            new HttpClientTransportOptions { Endpoint = gateway.McpUri, TransportMode = HttpTransportMode.StreamableHttp },
+            new HttpClient(new DPoPProofs.ProofHandler(request => DPoPProofs.Proof(key, request.Method.Method, request.RequestUri!.GetLeftPart(UriPartial.Path), alice), alice)),
+            ownsHttpClient: true);
+        await using (var client = await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = "2025-11-25" }, cancellationToken: TestContext.Timeout))
+        {
+            Assert.Contains(await client.ListToolsAsync(cancellationToken: TestContext.Timeout), t => t.Name == "hr-bound__whoami");
+            var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("hr-bound__whoami", cancellationToken: TestContext.Timeout).AsTask());
+            Assert.Contains("The call was not forwarded: The identity provider's token exchange answer for 'hr-bound' is not JSON (500)", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, CallLog.Count("hr-bound", "whoami"));
+        Assert.Equal(0, _idp.Exchanged);
+        Assert.DoesNotContain(gate.Requests, r => r.Text.Contains(alice, StringComparison.Ordinal));
+        var trail = (await gateway.AuditTrailAsync()).Select(e => e.Record).ToList();
+        Assert.Contains(trail, r => r.Kind == AuditKinds.ToolCall && r.Outcome == AuditOutcomes.Error && r.Actor == "people for alice");
+        Assert.DoesNotContain(trail, r => r.Kind == AuditKinds.AgentAuthentication);
+    }
+
+    [Fact]
     public async Task ARefusedExchange_OrAnAgentWithoutAUser_GetsAJsonRpcError_Audited_AndNothingIsForwarded()
     {
         var (upstream, url, _) = await StartUpstreamAsync("hr-refused");
