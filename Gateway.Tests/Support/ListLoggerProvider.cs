@@ -7,6 +7,15 @@ internal sealed class ListLoggerProvider(List<string> sink, LogLevel minimum = L
 {
     public ILogger CreateLogger(string categoryName) => new Logger(sink, minimum);
 
+    /// <summary>Gets what <paramref name="sink"/> holds so far (the gateway may still be writing to it).</summary>
+    public static string[] Snapshot(List<string> sink)
+    {
+        lock (sink)
+        {
+            return [.. sink];
+        }
+    }
+
     public void Dispose()
     {
     }

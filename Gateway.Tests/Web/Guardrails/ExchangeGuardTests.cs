@@ -53,11 +53,7 @@ public sealed class ExchangeGuardTests
         // A clean answer is not touched, and logs nothing.
         Assert.Equal("item 7 of leaky", Assert.IsType<TextResourceContents>(Assert.Single((await client.ReadResourceAsync("test://items/7", cancellationToken: TestContext.Timeout)).Contents)).Text);
 
-        string[] findings;
-        lock (log)
-        {
-            findings = [.. log.Where(l => l.StartsWith("Result guard findings", StringComparison.Ordinal))];
-        }
+        string[] findings = [.. ListLoggerProvider.Snapshot(log).Where(l => l.StartsWith("Result guard findings", StringComparison.Ordinal))];
 
         Assert.Equal(
             [

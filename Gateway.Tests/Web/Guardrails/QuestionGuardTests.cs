@@ -68,11 +68,7 @@ public sealed class QuestionGuardTests
         Assert.Contains("ada@example.com", Assert.IsType<TextContentBlock>(Assert.Single(elicited.Content)).Text, StringComparison.Ordinal);
         Assert.Equal("LLM response: Paris", Assert.IsType<TextContentBlock>(Assert.Single(sampled.Content)).Text);
 
-        string[] findings;
-        lock (log)
-        {
-            findings = [.. log.Where(l => l.StartsWith("Result guard findings in an upstream's", StringComparison.Ordinal))];
-        }
+        string[] findings = [.. ListLoggerProvider.Snapshot(log).Where(l => l.StartsWith("Result guard findings in an upstream's", StringComparison.Ordinal))];
 
         Assert.Equal(
             [

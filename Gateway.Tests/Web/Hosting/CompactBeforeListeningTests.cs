@@ -20,7 +20,7 @@ public sealed partial class CompactBeforeListeningTests
         var fullCollections = GC.CollectionCount(GC.MaxGeneration);
         await using var gateway = await GatewayHost.StartAsync(Settings(compact: true), logSink: log, sinkLevel: LogLevel.Debug);
 
-        var entry = Assert.Single(Snapshot(log), e => e.StartsWith(Collected, StringComparison.Ordinal));
+        var entry = Assert.Single(ListLoggerProvider.Snapshot(log), e => e.StartsWith(Collected, StringComparison.Ordinal));
         var figures = Figures().Match(entry);
         Assert.True(figures.Success, entry);
         var committed = long.Parse(figures.Groups["committed"].Value, CultureInfo.InvariantCulture);
@@ -37,7 +37,7 @@ public sealed partial class CompactBeforeListeningTests
         var log = new List<string>();
         await using var gateway = await GatewayHost.StartAsync(Settings(compact: false), logSink: log, sinkLevel: LogLevel.Debug);
 
-        Assert.DoesNotContain(Snapshot(log), e => e.StartsWith(Collected, StringComparison.Ordinal));
+        Assert.DoesNotContain(ListLoggerProvider.Snapshot(log), e => e.StartsWith(Collected, StringComparison.Ordinal));
         Assert.Equal(System.Net.HttpStatusCode.OK, (await gateway.Admin.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
     }
 
@@ -46,14 +46,6 @@ public sealed partial class CompactBeforeListeningTests
         ["Gateway:Memory:CompactAtStart"] = compact ? "true" : "false",
         ["Logging:LogLevel:Gateway.Web.Hosting.CompactBeforeListening"] = "Debug",
     };
-
-    private static string[] Snapshot(List<string> log)
-    {
-        lock (log)
-        {
-            return [.. log];
-        }
-    }
 
     [GeneratedRegex(@"heap (?<before>\d+) KiB before, (?<after>\d+) KiB after, (?<committed>\d+) KiB committed, [\d.]+ ms$")]
     private static partial Regex Figures();

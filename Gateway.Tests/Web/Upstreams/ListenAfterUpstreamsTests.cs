@@ -58,11 +58,11 @@ public sealed class ListenAfterUpstreamsTests
             Assert.False(await ListensAsync(port), "the gateway's port opened while its upstream's handshake was unanswered");
 
             // The start's garbage is collected after the wait, the handshakes' included, and before the port opens.
-            Assert.DoesNotContain(Snapshot(log), e => e.StartsWith(CompactBeforeListeningTests.Collected, StringComparison.Ordinal));
+            Assert.DoesNotContain(ListLoggerProvider.Snapshot(log), e => e.StartsWith(CompactBeforeListeningTests.Collected, StringComparison.Ordinal));
 
             release.SetResult();
             await starting.WaitAsync(TestContext.Timeout);
-            Assert.Single(Snapshot(log), e => e.StartsWith(CompactBeforeListeningTests.Collected, StringComparison.Ordinal));
+            Assert.Single(ListLoggerProvider.Snapshot(log), e => e.StartsWith(CompactBeforeListeningTests.Collected, StringComparison.Ordinal));
             Assert.True(await ListensAsync(port), "the gateway's port did not open once the handshake was answered");
             await gateway.StopAsync(TestContext.Timeout);
         }
@@ -74,14 +74,6 @@ public sealed class ListenAfterUpstreamsTests
     }
 
     private static int FreePort() => FreePorts.Next();
-
-    private static string[] Snapshot(List<string> log)
-    {
-        lock (log)
-        {
-            return [.. log];
-        }
-    }
 
     private static async Task<bool> ListensAsync(int port)
     {
