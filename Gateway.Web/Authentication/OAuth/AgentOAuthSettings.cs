@@ -75,7 +75,8 @@ public sealed class AgentOAuthSettings
     /// replayed to another instance is then refused. Clients get the nonce in a <c>DPoP-Nonce</c> header with a 401
     /// <c>use_dpop_nonce</c> (their first request, and the first on another instance) and on answers once theirs is
     /// getting old. Off by default (one round trip more per instance a client reaches); turn it on where several
-    /// instances serve the same agents.
+    /// instances serve the same agents behind a balancer that keeps a client on one instance (per-request round robin
+    /// would have clients ask for a nonce on most requests).
     /// </summary>
     public bool DPoPNonce { get; set; }
 
