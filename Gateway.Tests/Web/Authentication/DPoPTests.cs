@@ -21,6 +21,9 @@ public sealed partial class DPoPTests : IAsyncLifetime
 {
     private const string Secret = "issuer-client-secret-0123456789";
 
+    /// <summary>The validators built here keep to their own memory (DPoPSharedReplay off): they never reach a ledger.</summary>
+    private static readonly Gateway.Core.Sessions.ISingleUseLedger NoLedger = null!;
+
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private TestTokenServer _issuer = null!;
 
@@ -186,7 +189,7 @@ public sealed partial class DPoPTests : IAsyncLifetime
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         var settings = new AgentOAuthSettings { Resource = "https://gw.example/mcp" };
-        var validator = new DPoPProofValidator(new ProtectedResource(settings, null!), settings, time, new DPoPNonces(time), capacity: 3);
+        var validator = new DPoPProofValidator(new ProtectedResource(settings, null!), settings, time, new DPoPNonces(time), NoLedger, capacity: 3);
         var jkt = Thumbprint(_key);
         Task<string?> CheckAsync()
         {

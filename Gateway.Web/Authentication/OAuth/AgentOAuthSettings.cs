@@ -80,6 +80,13 @@ public sealed class AgentOAuthSettings
     /// </summary>
     public bool DPoPNonce { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether each DPoP proof is also taken once in the shared database, so a proof
+    /// replayed to another instance is refused whatever the balancer does (one database write per DPoP request). Off by
+    /// default: each instance remembers the proofs it saw, which is complete for one instance.
+    /// </summary>
+    public bool DPoPSharedReplay { get; set; }
+
     /// <summary>Gets or sets a value indicating whether the issuer's metadata must be HTTPS. Turn off only for a loopback test IdP.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 

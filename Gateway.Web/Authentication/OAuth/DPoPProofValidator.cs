@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Gateway.Core.Sessions;
 using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -18,9 +20,10 @@ namespace Gateway.Web.Authentication.OAuth;
 /// <remarks>
 /// Replays are remembered per instance for the window (at most <see cref="ReplayCapacity"/> proofs; past it proofs are
 /// refused until older ones expire). A proof replayed within the window to another instance behind the same balancer is
-/// caught only with <c>Gateway:AgentOAuth:DPoPNonce</c> on: each proof then carries a nonce of the instance it was made
-/// for (<see cref="DPoPNonces"/>), which no other instance accepts. Without it such a replay still needs the token, its
-/// key's signature and the same method and URI.
+/// caught with <c>Gateway:AgentOAuth:DPoPSharedReplay</c> (each proof is also taken once in the shared database,
+/// <see cref="ISingleUseLedger"/>), or with <c>Gateway:AgentOAuth:DPoPNonce</c> where a client stays on one instance
+/// (each proof then carries a nonce of the instance it was made for, <see cref="DPoPNonces"/>, which no other instance
+/// accepts). Without either such a replay still needs the token, its key's signature and the same method and URI.
 /// </remarks>
 internal sealed class DPoPProofValidator
 {
@@ -50,6 +53,7 @@ internal sealed class DPoPProofValidator
     private readonly AgentOAuthSettings _settings;
     private readonly TimeProvider _time;
     private readonly DPoPNonces _nonces;
+    private readonly ISingleUseLedger _ledger;
     private readonly int _capacity;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     // Keyed by 128 bits of a hash of the key's thumbprint and the jti, not the strings: a full memory holds well under
@@ -60,18 +64,19 @@ internal sealed class DPoPProofValidator
     private int _count;
     private long _prunedAt;
 
-    public DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time, DPoPNonces nonces)
-        : this(resource, settings, time, nonces, ReplayCapacity)
+    public DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time, DPoPNonces nonces, ISingleUseLedger ledger)
+        : this(resource, settings, time, nonces, ledger, ReplayCapacity)
     {
     }
 
     /// <param name="capacity">How many proofs are remembered at most (a test's small number; <see cref="ReplayCapacity"/> otherwise).</param>
-    internal DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time, DPoPNonces nonces, int capacity)
+    internal DPoPProofValidator(ProtectedResource resource, AgentOAuthSettings settings, TimeProvider time, DPoPNonces nonces, ISingleUseLedger ledger, int capacity)
     {
         _resource = resource;
         _settings = settings;
         _time = time;
         _nonces = nonces;
+        _ledger = ledger;
         _capacity = capacity;
     }
 
@@ -211,7 +216,34 @@ internal sealed class DPoPProofValidator
             }
         }
 
-        return Remember(Id(jkt, jti), issued + Window + _settings.ClockSkew, now);
+        var id = Id(jkt, jti);
+        var until = issued + Window + _settings.ClockSkew;
+        if (Remember(id, until, now) is { } refusal)
+        {
+            return refusal;
+        }
+
+        return _settings.DPoPSharedReplay ? await TakeAcrossInstancesAsync(id, until, request.HttpContext.RequestAborted) : null;
+    }
+
+    /// <summary>
+    /// Takes the proof once across the instances sharing the database, after this instance's memory (which answers a
+    /// replay here without a write). A database that cannot answer refuses the proof: unchecked, it could be a replay.
+    /// </summary>
+    private async Task<string?> TakeAcrossInstancesAsync(UInt128 id, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128LittleEndian(bytes, id);
+        try
+        {
+            return await _ledger.TryTakeAsync("dpop:" + System.Buffers.Text.Base64Url.EncodeToString(bytes), until, cancellationToken)
+                ? null
+                : "The DPoP proof was used before.";
+        }
+        catch (Exception ex) when ((ex is DbException or InvalidOperationException or TimeoutException) && !cancellationToken.IsCancellationRequested)
+        {
+            return "The DPoP proof cannot be checked for replay just now (the database did not answer); try again shortly.";
+        }
     }
 
     /// <summary>Whether <paramref name="uri"/> names this request's target: the gateway's resource URL (as agents reach it, behind a proxy too) or the request's own URL.</summary>

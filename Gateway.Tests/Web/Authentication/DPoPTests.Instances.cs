@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Gateway.Core.Audit;
+using Gateway.Data;
+using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.Web.Authentication.OAuth;
 using Microsoft.Extensions.Time.Testing;
@@ -10,8 +12,9 @@ using static Gateway.Tests.Support.DPoPProofs;
 namespace Gateway.Tests.Web.Authentication;
 
 /// <summary>
-/// <c>Gateway:AgentOAuth:DPoPNonce</c> (RFC 9449 §9): each proof must carry a nonce of the instance it reaches, so a proof
-/// replayed to another instance behind the same balancer (whose replay memory never saw it) is refused there.
+/// A proof replayed to another instance behind the same balancer, whose replay memory never saw it: refused with
+/// <c>Gateway:AgentOAuth:DPoPSharedReplay</c> (each proof taken once in the shared database) or with
+/// <c>Gateway:AgentOAuth:DPoPNonce</c> (RFC 9449 §9: each proof carries a nonce of the instance it reaches).
 /// </summary>
 public sealed partial class DPoPTests
 {
@@ -75,10 +78,42 @@ public sealed partial class DPoPTests
         Assert.Contains("The DPoP proof was used before.", refused.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task WithoutNonces_AProofReplayedToAnotherInstance_HoldsThere()
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task WithSharedReplay_AProofTakenByOneInstance_IsRefusedByAnotherOnTheSameDatabase(DatabaseProvider provider)
     {
-        // What the nonce closes: each instance remembers only the proofs it saw.
+        DatabaseEngines.Require(provider);
+        await using var database = await SharedDatabase.CreateAsync(provider, "dpop");
+        var settings = database.Settings(Balanced, new Dictionary<string, string?> { ["Gateway:AgentOAuth:DPoPSharedReplay"] = "true" });
+        await using var first = await AgentOAuthGateway.StartAsync(_issuer, more: settings);
+        await using var second = await AgentOAuthGateway.StartAsync(_issuer, more: settings);
+        var token = Token(first, Thumbprint(_key), audience: BalancedResource);
+        var proof = Proof(_key, "POST", BalancedResource, token);
+
+        using (var accepted = await PostMcpAsync(first, "DPoP " + token, [proof]))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        using (var replayed = await PostMcpAsync(second, "DPoP " + token, [proof]))
+        {
+            AgentOAuthGateway.AssertChallenged(replayed, "DPoP", "invalid_dpop_proof", "The DPoP proof was used before.");
+        }
+
+        // Only that proof: a new one holds on either instance.
+        using (var fresh = await PostMcpAsync(second, "DPoP " + token, [Proof(_key, "POST", BalancedResource, token)]))
+        {
+            Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        }
+
+        var refused = Assert.Single(await second.AuditTrailAsync(), e => e.Record.Kind == AuditKinds.AgentAuthentication).Record;
+        Assert.Contains("The DPoP proof was used before.", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithoutEither_AProofReplayedToAnotherInstance_HoldsThere()
+    {
+        // What the shared replay check and the nonce close: each instance remembers only the proofs it saw.
         await using var first = await AgentOAuthGateway.StartAsync(_issuer, more: Balanced);
         await using var second = await AgentOAuthGateway.StartAsync(_issuer, more: Balanced);
         var token = Token(first, Thumbprint(_key), audience: BalancedResource);
@@ -141,7 +176,7 @@ public sealed partial class DPoPTests
         Assert.False(current);
         Assert.NotEqual(nonce, nonces.Current);
         var settings = new AgentOAuthSettings { Resource = "https://gw.example/mcp", DPoPNonce = true };
-        var validator = new DPoPProofValidator(new ProtectedResource(settings, null!), settings, time, nonces, capacity: 10);
+        var validator = new DPoPProofValidator(new ProtectedResource(settings, null!), settings, time, nonces, NoLedger, capacity: 10);
         var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         context.Request.Method = "POST";
         context.Request.Scheme = "https";
