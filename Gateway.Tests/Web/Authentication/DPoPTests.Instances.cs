@@ -111,6 +111,27 @@ public sealed partial class DPoPTests
     }
 
     [Fact]
+    public async Task WithSharedReplay_AProofTheDatabaseCannotTake_IsRefused_NotLetThroughUnchecked()
+    {
+        await using var database = await SharedDatabase.CreateAsync(DatabaseProvider.Sqlite, "dpop");
+        var settings = database.Settings(Balanced, new Dictionary<string, string?> { ["Gateway:AgentOAuth:DPoPSharedReplay"] = "true" });
+        await using var gateway = await AgentOAuthGateway.StartAsync(_issuer, more: settings);
+        var token = Token(gateway, Thumbprint(_key), audience: BalancedResource);
+
+        // The ledger's table gone (a database that cannot answer, immediately): the proof is refused, and no 500.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(settings["ConnectionStrings:Gateway"]))
+        {
+            await connection.OpenAsync(TestContext.Timeout);
+            await using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP TABLE \"SingleUseMarks\"";
+            await drop.ExecuteNonQueryAsync(TestContext.Timeout);
+        }
+
+        using var refused = await PostMcpAsync(gateway, "DPoP " + token, [Proof(_key, "POST", BalancedResource, token)]);
+        AgentOAuthGateway.AssertChallenged(refused, "DPoP", "invalid_dpop_proof", "The DPoP proof cannot be checked for replay just now (the database did not answer); try again shortly.");
+    }
+
+    [Fact]
     public async Task WithoutEither_AProofReplayedToAnotherInstance_HoldsThere()
     {
         // What the shared replay check and the nonce close: each instance remembers only the proofs it saw.
