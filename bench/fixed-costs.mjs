@@ -186,9 +186,15 @@ try {
   if (cfg.cpuMarks.length) {
     console.log(`\nidle CPU, the builds side by side (fresh databases, one call each, then nothing), % of one core between marks (s after start):`);
     const running = [];
-    // Marks count from each build's spawn; the first window starts at its first call (the start itself is not idle).
-    for (const b of cfg.builds) { const l = await launch(b, path.join(cfg.tmp, `${b.name}-idle`), upstreamUrl, `${b.name}-idle`); running.push({ b, ...l, t0: l.spawnedAt }); }
-    let prev = running.map((x) => ({ ticks: cpuTicks(x.p.child.pid), at: performance.now() }));
+    const prev = [];
+    // Marks count from each build's spawn; the first window starts at its own first call (the start itself is not
+    // idle), read as soon as that call returned: read after every build had launched, a build launched first lost the
+    // seconds after its first call (the checkpoint's signing) that the one launched last kept, so it read lower.
+    for (const b of cfg.builds) {
+      const l = await launch(b, path.join(cfg.tmp, `${b.name}-idle`), upstreamUrl, `${b.name}-idle`);
+      running.push({ b, ...l, t0: l.spawnedAt });
+      prev.push({ ticks: cpuTicks(l.p.child.pid), at: performance.now() });
+    }
     let prevMark = 0;
     for (const mark of cfg.cpuMarks) {
       // Each build's window is measured from its own start; they started within a few seconds of each other.
