@@ -15,4 +15,11 @@ public interface ISingleUseLedger
     /// and whatever they guard must be refused by then on its own).
     /// </summary>
     Task<bool> TryTakeAsync(string key, DateTimeOffset expires, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes <paramref name="key"/> as <see cref="TryTakeAsync"/> does, without waiting for the mark to reach the disk:
+    /// it survives the gateway's crash, but not the database server's (PostgreSQL) or a power loss (SQLite) in the
+    /// moment after. For marks whose loss costs little, taken so often that a flush each would cost the most.
+    /// </summary>
+    Task<bool> TryTakeUnflushedAsync(string key, DateTimeOffset expires, CancellationToken cancellationToken);
 }

@@ -6,14 +6,22 @@ namespace Gateway.Data.Stores;
 
 /// <summary>
 /// The single-use ledger in the shared database: taking a key is one insert-if-absent, decided by the primary key on
-/// SQLite and PostgreSQL alike; expired marks are deleted at most once a minute per instance, with a take.
+/// SQLite and PostgreSQL alike; expired marks are deleted at most once a minute per instance, with a take. An unflushed
+/// take commits without waiting for the disk (PostgreSQL: <c>synchronous_commit</c> off for its transaction; SQLite:
+/// <c>synchronous=NORMAL</c> for its statement).
 /// </summary>
 internal sealed class EfSingleUseLedger(IDbContextFactory<GatewayDbContext> factory, TimeProvider time) : ISingleUseLedger
 {
     private static readonly long PruneEveryMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
     private long _nextPruneMs;
 
-    public async Task<bool> TryTakeAsync(string key, DateTimeOffset expires, CancellationToken cancellationToken)
+    public Task<bool> TryTakeAsync(string key, DateTimeOffset expires, CancellationToken cancellationToken) =>
+        TakeAsync(key, expires, flush: true, cancellationToken);
+
+    public Task<bool> TryTakeUnflushedAsync(string key, DateTimeOffset expires, CancellationToken cancellationToken) =>
+        TakeAsync(key, expires, flush: false, cancellationToken);
+
+    private async Task<bool> TakeAsync(string key, DateTimeOffset expires, bool flush, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(key.Length, ISingleUseLedger.MaxKeyLength, nameof(key));
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -25,9 +33,40 @@ internal sealed class EfSingleUseLedger(IDbContextFactory<GatewayDbContext> fact
         }
 
         // ON CONFLICT DO NOTHING is the same statement on both engines (SQLite 3.24+); the row count says who took it.
-        var taken = await db.Database.ExecuteSqlInterpolatedAsync(
-            $"""INSERT INTO "SingleUseMarks" ("Key", "ExpiresAtMs") VALUES ({key}, {expires.ToUnixTimeMilliseconds()}) ON CONFLICT ("Key") DO NOTHING""",
-            cancellationToken);
+        var expiresMs = expires.ToUnixTimeMilliseconds();
+        var taken = flush
+            ? await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""INSERT INTO "SingleUseMarks" ("Key", "ExpiresAtMs") VALUES ({key}, {expiresMs}) ON CONFLICT ("Key") DO NOTHING""",
+                cancellationToken)
+            : db.Database.IsPostgres()
+                // The statement's own transaction commits without waiting for its WAL flush: set_config(..., true) is
+                // SET LOCAL, read when that transaction commits, and gone after it.
+                ? await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"""WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)) INSERT INTO "SingleUseMarks" ("Key", "ExpiresAtMs") SELECT {key}, {expiresMs} FROM unflushed ON CONFLICT ("Key") DO NOTHING""",
+                    cancellationToken)
+                : await TakeUnsyncedOnSqliteAsync(db, key, expiresMs, cancellationToken);
         return taken == 1;
+    }
+
+    /// <summary>
+    /// WAL with <c>synchronous=NORMAL</c> commits without a sync (the next checkpoint syncs); the connection's next
+    /// opening sets FULL again (<see cref="Sqlite.SqlitePragmaInterceptor"/>). Two commands on one open connection, not
+    /// one with both statements: Microsoft.Data.Sqlite would add to the insert's row count the connection's last change
+    /// count, which SQLite reports again after the pragma (a stale 1 from an earlier take).
+    /// </summary>
+    private static async Task<int> TakeUnsyncedOnSqliteAsync(GatewayDbContext db, string key, long expiresMs, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous=NORMAL", cancellationToken);
+            return await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""INSERT INTO "SingleUseMarks" ("Key", "ExpiresAtMs") VALUES ({key}, {expiresMs}) ON CONFLICT ("Key") DO NOTHING""",
+                cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }

@@ -39,6 +39,40 @@ public sealed class SingleUseLedgerTests
 
     [SkippableTheory]
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AnUnflushedTake_IsOnceAcrossInstancesToo_AndLeavesTheConnectionsFlushingAfterIt(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var a = await AuditDatabase.OpenAsync(provider, time: _time);
+        await using var b = await AuditDatabase.OpenAsync(provider, a.Database, time: _time);
+        var onA = a.Services.GetRequiredService<ISingleUseLedger>();
+        var onB = b.Services.GetRequiredService<ISingleUseLedger>();
+        var expires = _time.GetUtcNow().AddMinutes(5);
+
+        Assert.True(await onA.TryTakeUnflushedAsync("test:unflushed", expires, TestContext.Timeout));
+        Assert.False(await onB.TryTakeUnflushedAsync("test:unflushed", expires, TestContext.Timeout));
+        Assert.False(await onB.TryTakeAsync("test:unflushed", expires, TestContext.Timeout));
+        Assert.Contains("test:unflushed", await KeysAsync(a));
+
+        // Takes one after another on the same instance (its pooled connection): each new key is taken, each repeat is
+        // not, whatever the connection did before (a row count must be the insert's own).
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await onA.TryTakeUnflushedAsync($"test:next-{i}", expires, TestContext.Timeout));
+            Assert.False(await onA.TryTakeUnflushedAsync($"test:next-{i}", expires, TestContext.Timeout));
+            Assert.True(await onA.TryTakeAsync($"test:durable-{i}", expires, TestContext.Timeout));
+            Assert.False(await onA.TryTakeUnflushedAsync($"test:durable-{i}", expires, TestContext.Timeout));
+        }
+
+        // The relaxed commit was that statement's only: what runs next on the instance's connections waits for the disk.
+        await using var context = await a.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        var setting = provider == DatabaseProvider.Postgres
+            ? await context.Database.SqlQueryRaw<string>("""SELECT current_setting('synchronous_commit') AS "Value" """).SingleAsync(TestContext.Timeout)
+            : (await context.Database.SqlQueryRaw<long>("""SELECT synchronous AS "Value" FROM pragma_synchronous""").SingleAsync(TestContext.Timeout)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(provider == DatabaseProvider.Postgres ? "on" : "2", setting);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task ExpiredMarks_AreDeleted_WithALaterTake(DatabaseProvider provider)
     {
         DatabaseEngines.Require(provider);

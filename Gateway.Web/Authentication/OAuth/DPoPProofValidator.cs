@@ -236,7 +236,10 @@ internal sealed class DPoPProofValidator
         System.Buffers.Binary.BinaryPrimitives.WriteUInt128LittleEndian(bytes, id);
         try
         {
-            return await _ledger.TryTakeAsync("dpop:" + System.Buffers.Text.Base64Url.EncodeToString(bytes), until, cancellationToken)
+            // Unflushed: a mark lost with the database server (or, on SQLite, the machine's power) in the moment after
+            // its take frees one proof for the rest of its window, where waiting for the disk on every DPoP request
+            // cost about twice as much (p50 +1.1-1.4 against +0.65-0.95 ms on PostgreSQL, +0.6-0.8 against +0.3 on SQLite).
+            return await _ledger.TryTakeUnflushedAsync("dpop:" + System.Buffers.Text.Base64Url.EncodeToString(bytes), until, cancellationToken)
                 ? null
                 : "The DPoP proof was used before.";
         }
