@@ -32,21 +32,27 @@ internal sealed class EfSingleUseLedger(IDbContextFactory<GatewayDbContext> fact
             await db.Set<SingleUseMarkEntity>().Where(m => m.ExpiresAtMs <= now).ExecuteDeleteAsync(cancellationToken);
         }
 
-        // ON CONFLICT DO NOTHING is the same statement on both engines (SQLite 3.24+); the row count says who took it.
         var expiresMs = expires.ToUnixTimeMilliseconds();
-        var taken = flush
-            ? await db.Database.ExecuteSqlInterpolatedAsync(
-                $"""INSERT INTO "SingleUseMarks" ("Key", "ExpiresAtMs") VALUES ({key}, {expiresMs}) ON CONFLICT ("Key") DO NOTHING""",
-                cancellationToken)
-            : db.Database.IsPostgres()
-                // The statement's own transaction commits without waiting for its WAL flush: set_config(..., true) is
-                // SET LOCAL, read when that transaction commits, and gone after it.
-                ? await db.Database.ExecuteSqlInterpolatedAsync(
-                    $"""WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)) INSERT INTO "SingleUseMarks" ("Key", "ExpiresAtMs") SELECT {key}, {expiresMs} FROM unflushed ON CONFLICT ("Key") DO NOTHING""",
-                    cancellationToken)
-                : await TakeUnsyncedOnSqliteAsync(db, key, expiresMs, cancellationToken);
+        var taken = flush ? await InsertAsync(db, key, expiresMs, cancellationToken)
+            : db.Database.IsPostgres() ? await InsertUnflushedOnPostgresAsync(db, key, expiresMs, cancellationToken)
+            : await InsertUnflushedOnSqliteAsync(db, key, expiresMs, cancellationToken);
         return taken == 1;
     }
+
+    /// <summary>ON CONFLICT DO NOTHING is the same statement on both engines (SQLite 3.24+); the row count says who took it.</summary>
+    private static Task<int> InsertAsync(GatewayDbContext db, string key, long expiresMs, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"""INSERT INTO "SingleUseMarks" ("Key", "ExpiresAtMs") VALUES ({key}, {expiresMs}) ON CONFLICT ("Key") DO NOTHING""",
+            cancellationToken);
+
+    /// <summary>
+    /// The statement's own transaction commits without waiting for its WAL flush: <c>set_config(..., true)</c> is
+    /// <c>SET LOCAL</c>, read when that transaction commits, and gone after it.
+    /// </summary>
+    private static Task<int> InsertUnflushedOnPostgresAsync(GatewayDbContext db, string key, long expiresMs, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"""WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)) INSERT INTO "SingleUseMarks" ("Key", "ExpiresAtMs") SELECT {key}, {expiresMs} FROM unflushed ON CONFLICT ("Key") DO NOTHING""",
+            cancellationToken);
 
     /// <summary>
     /// WAL with <c>synchronous=NORMAL</c> commits without a sync (the next checkpoint syncs); the connection's next
@@ -54,15 +60,13 @@ internal sealed class EfSingleUseLedger(IDbContextFactory<GatewayDbContext> fact
     /// one with both statements: Microsoft.Data.Sqlite would add to the insert's row count the connection's last change
     /// count, which SQLite reports again after the pragma (a stale 1 from an earlier take).
     /// </summary>
-    private static async Task<int> TakeUnsyncedOnSqliteAsync(GatewayDbContext db, string key, long expiresMs, CancellationToken cancellationToken)
+    private static async Task<int> InsertUnflushedOnSqliteAsync(GatewayDbContext db, string key, long expiresMs, CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
             await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous=NORMAL", cancellationToken);
-            return await db.Database.ExecuteSqlInterpolatedAsync(
-                $"""INSERT INTO "SingleUseMarks" ("Key", "ExpiresAtMs") VALUES ({key}, {expiresMs}) ON CONFLICT ("Key") DO NOTHING""",
-                cancellationToken);
+            return await InsertAsync(db, key, expiresMs, cancellationToken);
         }
         finally
         {

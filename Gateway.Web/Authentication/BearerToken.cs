@@ -5,9 +5,11 @@ namespace Gateway.Web.Authentication;
 /// <summary>Reads the bearer token of a request, refusing ambiguous input.</summary>
 internal static class BearerToken
 {
-    private const string Bearer = "Bearer ";
+    /// <summary>The <c>Bearer</c> scheme with its space, as a header value starts.</summary>
+    internal const string Bearer = "Bearer ";
 
-    private const string DPoP = "DPoP ";
+    /// <summary>The <c>DPoP</c> scheme with its space, as a header value starts (RFC 9449 §7.1).</summary>
+    internal const string DPoP = "DPoP ";
 
     public static bool TryRead(HttpRequest request, out string token, out string? error)
     {

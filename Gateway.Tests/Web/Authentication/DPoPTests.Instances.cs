@@ -25,6 +25,8 @@ public sealed partial class DPoPTests
 
     private static readonly Dictionary<string, string?> BalancedWithNonces = new(Balanced) { ["Gateway:AgentOAuth:DPoPNonce"] = "true" };
 
+    private static readonly Dictionary<string, string?> BalancedWithSharedReplay = new(Balanced) { ["Gateway:AgentOAuth:DPoPSharedReplay"] = "true" };
+
     [Fact]
     public async Task WithNonces_AProofHoldsOnlyOnTheInstanceWhoseNonceItCarries_SoAReplayToAnotherIsRefused()
     {
@@ -84,7 +86,7 @@ public sealed partial class DPoPTests
     {
         DatabaseEngines.Require(provider);
         await using var database = await SharedDatabase.CreateAsync(provider, "dpop");
-        var settings = database.Settings(Balanced, new Dictionary<string, string?> { ["Gateway:AgentOAuth:DPoPSharedReplay"] = "true" });
+        var settings = database.Settings(BalancedWithSharedReplay);
         await using var first = await AgentOAuthGateway.StartAsync(_issuer, more: settings);
         await using var second = await AgentOAuthGateway.StartAsync(_issuer, more: settings);
         var token = Token(first, Thumbprint(_key), audience: BalancedResource);
@@ -114,7 +116,7 @@ public sealed partial class DPoPTests
     public async Task WithSharedReplay_AProofTheDatabaseCannotTake_IsRefused_NotLetThroughUnchecked()
     {
         await using var database = await SharedDatabase.CreateAsync(DatabaseProvider.Sqlite, "dpop");
-        var settings = database.Settings(Balanced, new Dictionary<string, string?> { ["Gateway:AgentOAuth:DPoPSharedReplay"] = "true" });
+        var settings = database.Settings(BalancedWithSharedReplay);
         await using var gateway = await AgentOAuthGateway.StartAsync(_issuer, more: settings);
         var token = Token(gateway, Thumbprint(_key), audience: BalancedResource);
 
@@ -196,22 +198,17 @@ public sealed partial class DPoPTests
         Assert.True(nonces.IsValid(nonce, out current));
         Assert.False(current);
         Assert.NotEqual(nonce, nonces.Current);
-        var settings = new AgentOAuthSettings { Resource = "https://gw.example/mcp", DPoPNonce = true };
+        var settings = new AgentOAuthSettings { Resource = OfflineResource, DPoPNonce = true };
         var validator = new DPoPProofValidator(new ProtectedResource(settings, null!), settings, time, nonces, NoLedger, capacity: 10);
-        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
-        context.Request.Method = "POST";
-        context.Request.Scheme = "https";
-        context.Request.Host = new Microsoft.AspNetCore.Http.HostString("gw.example");
-        context.Request.Path = "/mcp";
-        context.Request.Headers["DPoP"] = Proof(_key, "POST", "https://gw.example/mcp", "token", issuedAt: time.GetUtcNow(), nonce: nonce);
-        Assert.Null(await validator.CheckAsync(context.Request, "token", Thumbprint(_key)));
-        Assert.Equal(nonces.Current, context.Response.Headers[DPoPProofValidator.NonceHeader].ToString());
+        var request = OfflineRequest(Proof(_key, "POST", OfflineResource, "token", issuedAt: time.GetUtcNow(), nonce: nonce));
+        Assert.Null(await validator.CheckAsync(request, "token", Thumbprint(_key)));
+        Assert.Equal(nonces.Current, request.HttpContext.Response.Headers[DPoPProofValidator.NonceHeader].ToString());
 
         // Two periods on, it is refused.
         time.Advance(DPoPNonces.Period);
         Assert.False(nonces.IsValid(nonce, out _));
-        context.Request.Headers["DPoP"] = Proof(_key, "POST", "https://gw.example/mcp", "token", issuedAt: time.GetUtcNow(), nonce: nonce);
-        Assert.Equal(DPoPProofValidator.NonceRefusal, await validator.CheckAsync(context.Request, "token", Thumbprint(_key)));
+        request = OfflineRequest(Proof(_key, "POST", OfflineResource, "token", issuedAt: time.GetUtcNow(), nonce: nonce));
+        Assert.Equal(DPoPProofValidator.NonceRefusal, await validator.CheckAsync(request, "token", Thumbprint(_key)));
     }
 
     /// <summary>A DPoP client as RFC 9449 §9 describes it: a proof on each request, with the last nonce the server gave; a <c>use_dpop_nonce</c> answer is retried once with the new one.</summary>

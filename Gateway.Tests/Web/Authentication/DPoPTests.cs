@@ -24,6 +24,9 @@ public sealed partial class DPoPTests : IAsyncLifetime
     /// <summary>The validators built here keep to their own memory (DPoPSharedReplay off): they never reach a ledger.</summary>
     private static readonly Gateway.Core.Sessions.ISingleUseLedger NoLedger = null!;
 
+    /// <summary>The resource of the validators checked without a server (<see cref="OfflineRequest"/>).</summary>
+    private const string OfflineResource = "https://gw.example/mcp";
+
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private TestTokenServer _issuer = null!;
 
@@ -188,18 +191,13 @@ public sealed partial class DPoPTests : IAsyncLifetime
     public async Task RememberedProofs_AreBounded_AndRoomComesBackAsTheyExpire()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        var settings = new AgentOAuthSettings { Resource = "https://gw.example/mcp" };
+        var settings = new AgentOAuthSettings { Resource = OfflineResource };
         var validator = new DPoPProofValidator(new ProtectedResource(settings, null!), settings, time, new DPoPNonces(time), NoLedger, capacity: 3);
         var jkt = Thumbprint(_key);
         Task<string?> CheckAsync()
         {
-            var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
-            context.Request.Method = "POST";
-            context.Request.Scheme = "https";
-            context.Request.Host = new Microsoft.AspNetCore.Http.HostString("gw.example");
-            context.Request.Path = "/mcp";
-            context.Request.Headers["DPoP"] = Proof(_key, "POST", "https://gw.example/mcp", "token", issuedAt: time.GetUtcNow());
-            return validator.CheckAsync(context.Request, "token", jkt);
+            var request = OfflineRequest(Proof(_key, "POST", OfflineResource, "token", issuedAt: time.GetUtcNow()));
+            return validator.CheckAsync(request, "token", jkt);
         }
 
         // Three proofs are remembered; the fourth cannot be checked for replay and is refused, whatever it is.
@@ -216,6 +214,18 @@ public sealed partial class DPoPTests : IAsyncLifetime
     }
 
     private Task<GatewayHost> StartGatewayAsync() => AgentOAuthGateway.StartAsync(_issuer);
+
+    /// <summary>A <c>POST</c> to <see cref="OfflineResource"/> carrying <paramref name="proof"/>, for a validator checked without a server.</summary>
+    private static Microsoft.AspNetCore.Http.HttpRequest OfflineRequest(string proof)
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Scheme = "https";
+        context.Request.Host = new Microsoft.AspNetCore.Http.HostString("gw.example");
+        context.Request.Path = "/mcp";
+        context.Request.Headers["DPoP"] = proof;
+        return context.Request;
+    }
 
     private static Task<HttpResponseMessage> PostMcpAsync(GatewayHost gateway, string authorization, string[] proofs) => AgentOAuthGateway.PostInitializeAsync(gateway, authorization, proofs);
 

@@ -9,7 +9,9 @@ internal static class AgentCredentialSelector
     {
         StringValues values = context.Request.Headers.Authorization;
         var value = values.Count == 1 ? values[0] ?? string.Empty : string.Empty;
-        var scheme = value.StartsWith("DPoP ", StringComparison.OrdinalIgnoreCase) ? 5 : value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? 7 : 0;
+        var scheme = value.StartsWith(BearerToken.DPoP, StringComparison.OrdinalIgnoreCase) ? BearerToken.DPoP.Length
+            : value.StartsWith(BearerToken.Bearer, StringComparison.OrdinalIgnoreCase) ? BearerToken.Bearer.Length
+            : 0;
         return scheme > 0 && value.AsSpan(scheme).TrimStart().StartsWith("eyJ", StringComparison.Ordinal) && value.AsSpan().Count('.') >= 2
             ? GatewayAuthenticationDefaults.OAuthScheme
             : GatewayAuthenticationDefaults.AgentScheme;
