@@ -15,7 +15,6 @@ internal sealed class AgentDirectoryProvider(
     IDatabaseChanges changes,
     ILogger<AgentDirectoryProvider> logger) : SnapshotReloader(changes, logger)
 {
-    private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile AgentDirectory _current = AgentDirectory.Empty;
 
     /// <summary>Gets the current snapshot.</summary>
@@ -25,25 +24,17 @@ internal sealed class AgentDirectoryProvider(
     public event Action? Changed;
 
     /// <summary>Re-reads agents from the database and swaps the snapshot.</summary>
-    public override async Task ReloadAsync(CancellationToken cancellationToken)
+    protected override async Task ReloadCoreAsync(CancellationToken cancellationToken)
     {
-        await _reload.WaitAsync(cancellationToken);
-        try
+        var agents = await store.LoadCredentialsAsync(cancellationToken);
+        var next = new AgentDirectory(agents.Select(a =>
+            (new AgentIdentity(a.Agent.Id, a.Agent.Name, GrantSet.Parse(a.Agent.Grants, new List<string>())) { Tags = a.Agent.Tags, Limits = a.Agent.Limits, Discovery = a.Agent.Discovery }, (IEnumerable<string>)a.ActiveKeyHashes)));
+        var fingerprint = Fingerprint(agents);
+        if (fingerprint != _fingerprint)
         {
-            var agents = await store.LoadCredentialsAsync(cancellationToken);
-            var next = new AgentDirectory(agents.Select(a =>
-                (new AgentIdentity(a.Agent.Id, a.Agent.Name, GrantSet.Parse(a.Agent.Grants, new List<string>())) { Tags = a.Agent.Tags, Limits = a.Agent.Limits, Discovery = a.Agent.Discovery }, (IEnumerable<string>)a.ActiveKeyHashes)));
-            var fingerprint = Fingerprint(agents);
-            if (fingerprint != _fingerprint)
-            {
-                _fingerprint = fingerprint;
-                _current = next;
-                Changed?.Invoke();
-            }
-        }
-        finally
-        {
-            _reload.Release();
+            _fingerprint = fingerprint;
+            _current = next;
+            Changed?.Invoke();
         }
     }
 

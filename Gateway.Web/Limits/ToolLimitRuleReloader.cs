@@ -11,6 +11,6 @@ namespace Gateway.Web.Limits;
 internal sealed class ToolLimitRuleReloader(IToolLimitRuleStore store, CallLimiter limiter, IDatabaseChanges changes, ILogger<ToolLimitRuleReloader> logger)
     : SnapshotReloader(changes, logger)
 {
-    public override async Task ReloadAsync(CancellationToken cancellationToken) =>
+    protected override async Task ReloadCoreAsync(CancellationToken cancellationToken) =>
         limiter.UseStoredRules(await store.ListAsync(cancellationToken));
 }

@@ -18,34 +18,25 @@ internal sealed class PolicyProvider(
     IDatabaseChanges changes,
     ILogger<PolicyProvider> logger) : SnapshotReloader(changes, logger), IPolicySource
 {
-    private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile PolicyEngine _current = PolicyEngine.Empty;
     private string _fingerprint = string.Empty;
 
     public PolicyEngine Current => _current;
 
-    public override async Task ReloadAsync(CancellationToken cancellationToken)
+    protected override async Task ReloadCoreAsync(CancellationToken cancellationToken)
     {
-        await _reload.WaitAsync(cancellationToken);
-        try
+        var rules = await store.ListAsync(cancellationToken);
+        var overrides = await store.ListClassOverridesAsync(cancellationToken);
+        var fingerprint = string.Join('\n', rules.Select(r => System.Text.Json.JsonSerializer.Serialize(PolicyRuleDocument.From(r))))
+            + "\n#" + string.Join(',', overrides.OrderBy(o => o.Key.Server).ThenBy(o => o.Key.Tool).Select(o => $"{o.Key.Server}/{o.Key.Tool}={o.Value}"));
+        if (fingerprint == _fingerprint)
         {
-            var rules = await store.ListAsync(cancellationToken);
-            var overrides = await store.ListClassOverridesAsync(cancellationToken);
-            var fingerprint = string.Join('\n', rules.Select(r => System.Text.Json.JsonSerializer.Serialize(PolicyRuleDocument.From(r))))
-                + "\n#" + string.Join(',', overrides.OrderBy(o => o.Key.Server).ThenBy(o => o.Key.Tool).Select(o => $"{o.Key.Server}/{o.Key.Tool}={o.Value}"));
-            if (fingerprint == _fingerprint)
-            {
-                return;
-            }
+            return;
+        }
 
-            _fingerprint = fingerprint;
-            _current = new PolicyEngine(rules, Defaults());
-            upstreams.SetClassOverrides(overrides);
-        }
-        finally
-        {
-            _reload.Release();
-        }
+        _fingerprint = fingerprint;
+        _current = new PolicyEngine(rules, Defaults());
+        upstreams.SetClassOverrides(overrides);
     }
 
     /// <summary>The effect when no rule matches, per class: <c>Gateway:Policy:Defaults:{Read,Write,Destructive}</c>.</summary>

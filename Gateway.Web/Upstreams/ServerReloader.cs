@@ -13,7 +13,7 @@ internal sealed class ServerReloader(IServerStore store, UpstreamManager upstrea
 {
     // In turn with the local changes of ServerRegistry: the store is read after a local change has been applied, never
     // between its write and its apply (which would restart the server twice).
-    public override Task ReloadAsync(CancellationToken cancellationToken) =>
+    protected override Task ReloadCoreAsync(CancellationToken cancellationToken) =>
         upstreams.SerializeAsync(async () =>
         {
             await upstreams.SyncAsync(await store.ListAsync(cancellationToken));

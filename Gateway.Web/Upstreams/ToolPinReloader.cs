@@ -13,27 +13,19 @@ namespace Gateway.Web.Upstreams;
 internal sealed class ToolPinReloader(IToolPinStore store, UpstreamManager upstreams, IDatabaseChanges changes, IOptions<GatewayOptions> options, ILogger<ToolPinReloader> logger)
     : SnapshotReloader(changes, logger)
 {
-    // Serialized: a review pinning first uses and an admin's acceptance may reload at the same time as a change signal.
-    private readonly SemaphoreSlim _gate = new(1, 1);
-
-    /// <summary>Rebuilds the catalog only when the stored pins differ from those it was built with.</summary>
-    public override async Task ReloadAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Rebuilds the catalog only when the stored pins differ from those it was built with. A review pinning first uses
+    /// and an admin's acceptance may reload at the same time as a change signal: the base runs them in turn.
+    /// </summary>
+    protected override async Task ReloadCoreAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
+        var mode = options.Value.Upstreams.ToolPinning;
+        var stored = await store.ListAsync(cancellationToken);
+        var rejections = await store.ListRejectionsAsync(cancellationToken);
+        var current = upstreams.Catalog.Pins;
+        if (!current.SameAs(stored) || !current.SameRejectionsAs(rejections) || current.Mode != mode)
         {
-            var mode = options.Value.Upstreams.ToolPinning;
-            var stored = await store.ListAsync(cancellationToken);
-            var rejections = await store.ListRejectionsAsync(cancellationToken);
-            var current = upstreams.Catalog.Pins;
-            if (!current.SameAs(stored) || !current.SameRejectionsAs(rejections) || current.Mode != mode)
-            {
-                upstreams.SetPins(new ToolPinSet(stored, mode, rejections));
-            }
-        }
-        finally
-        {
-            _gate.Release();
+            upstreams.SetPins(new ToolPinSet(stored, mode, rejections));
         }
     }
 }

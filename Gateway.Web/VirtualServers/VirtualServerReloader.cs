@@ -11,6 +11,6 @@ namespace Gateway.Web.VirtualServers;
 internal sealed class VirtualServerReloader(IVirtualServerStore store, VirtualServerDirectory directory, IDatabaseChanges changes, ILogger<VirtualServerReloader> logger)
     : SnapshotReloader(changes, logger)
 {
-    public override async Task ReloadAsync(CancellationToken cancellationToken) =>
+    protected override async Task ReloadCoreAsync(CancellationToken cancellationToken) =>
         directory.UseStored(await store.ListAsync(cancellationToken));
 }

@@ -23,7 +23,7 @@ internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exc
     /// <summary>The user's revocation, or <see langword="null"/> when they may call.</summary>
     public RevokedUser? Find(string user) => _revoked.GetValueOrDefault(user);
 
-    public override async Task ReloadAsync(CancellationToken cancellationToken)
+    protected override async Task ReloadCoreAsync(CancellationToken cancellationToken)
     {
         var current = (await store.ListAsync(cancellationToken)).ToFrozenDictionary(r => r.User, StringComparer.Ordinal);
         var previous = _revoked;
