@@ -77,28 +77,39 @@ public sealed partial class ConformanceSuiteTests(ITestOutputHelper output)
         await using var gateway = await GatewayHost.StartAsync(Merge(Http("conformance", upstream, prefix: ""), Agent("conformance", Key, "conformance/*")));
         await gateway.WaitForToolAsync("test_input_required_result_elicitation");
 
-        var (_, direct) = await RunSuite02Async(output, upstream, requirements);
-        var (_, through) = await RunSuite02Async(output, $"http://localhost:{gateway.BaseUri.Port}/mcp", requirements, Key);
+        var (direct, through) = await RunSuite02DirectAndThroughAsync(output, upstream, $"http://localhost:{gateway.BaseUri.Port}/mcp", requirements, Key);
 
-        // Some checks read a stream against the wall clock (server-stateless waits 600 ms for the first frames of a
-        // streaming call), which a machine busy with the rest of the suite can miss through the extra hop. A scenario
-        // whose outcome differs is run once more on its own, directly and through the gateway, and that run counts;
-        // more than two differing scenarios is no timing accident and is not retried.
-        var differing = direct.Except(through).Select(r => r.Scenario).Distinct(StringComparer.Ordinal).ToList();
+        Assert.Equal(direct.OrderBy(r => r.Scenario, StringComparer.Ordinal), through.OrderBy(r => r.Scenario, StringComparer.Ordinal));
+        Assert.Contains(through, r => r.Scenario == "input-required-result-tampered-state" && r.Passed || requirements == "2025-11-25");
+    }
+
+    /// <summary>
+    /// Runs suite 0.2.0-alpha.12 at <paramref name="requirements"/> directly against <paramref name="upstream"/> and
+    /// through <paramref name="through"/>; each scenario's outcome on both sides. Some checks read a stream against the
+    /// wall clock (server-stateless waits 600 ms for the first frames of a streaming call), which a machine busy with
+    /// the rest of the suite can miss through the extra hop. A scenario whose outcome differs is run once more on its
+    /// own, directly and through, and that run counts; more than two differing scenarios is no timing accident and is
+    /// not retried.
+    /// </summary>
+    internal static async Task<(List<(string Scenario, bool Passed)> Direct, List<(string Scenario, bool Passed)> Through)> RunSuite02DirectAndThroughAsync(
+        ITestOutputHelper output, string upstream, string through, string requirements, string token, TimeSpan? timeout = null)
+    {
+        var (_, direct) = await RunSuite02Async(output, upstream, requirements);
+        var (_, proxied) = await RunSuite02Async(output, through, requirements, token, timeout);
+        var differing = direct.Except(proxied).Select(r => r.Scenario).Distinct(StringComparer.Ordinal).ToList();
         if (differing.Count is > 0 and <= 2)
         {
             foreach (var scenario in differing)
             {
                 output.WriteLine($"{scenario} differs from direct; running it once more on its own");
                 var again = await RunScenario02Async(output, upstream, scenario, requirements);
-                var againThrough = await RunScenario02Async(output, $"http://localhost:{gateway.BaseUri.Port}/mcp", scenario, requirements, Key);
+                var againThrough = await RunScenario02Async(output, through, scenario, requirements, token);
                 direct = [.. direct.Where(r => r.Scenario != scenario), again];
-                through = [.. through.Where(r => r.Scenario != scenario), againThrough];
+                proxied = [.. proxied.Where(r => r.Scenario != scenario), againThrough];
             }
         }
 
-        Assert.Equal(direct.OrderBy(r => r.Scenario, StringComparer.Ordinal), through.OrderBy(r => r.Scenario, StringComparer.Ordinal));
-        Assert.Contains(through, r => r.Scenario == "input-required-result-tampered-state" && r.Passed || requirements == "2025-11-25");
+        return (direct, proxied);
     }
 
     /// <summary>Runs suite 0.2.0-alpha.12 at <paramref name="requirements"/> against <paramref name="url"/>; the scenarios and whether each passed.</summary>

@@ -177,9 +177,9 @@ public sealed partial class BalancedClusterTests(ITestOutputHelper output)
             Assert.Equal("input_required", asked["resultType"]?.GetValue<string>());
         }
 
-        // Bounded more loosely than one gateway's run: two instances and the balancer share the machine's cores.
-        var (_, direct) = await Clients.ConformanceSuiteTests.RunSuite02Async(output, upstream, requirements);
-        var (_, through) = await Clients.ConformanceSuiteTests.RunSuite02Async(output, $"http://localhost:{cluster.BaseUri.Port}/mcp", requirements, ConformanceKey, TimeSpan.FromMinutes(3));
+        // Bounded more loosely than one gateway's run: two instances and the balancer share the machine's cores. A
+        // scenario that differs is run once more on its own, as through one gateway (a wall-clock probe missed).
+        var (direct, through) = await Clients.ConformanceSuiteTests.RunSuite02DirectAndThroughAsync(output, upstream, $"http://localhost:{cluster.BaseUri.Port}/mcp", requirements, ConformanceKey, TimeSpan.FromMinutes(3));
 
         Assert.Equal(direct.OrderBy(r => r.Scenario, StringComparer.Ordinal), through.OrderBy(r => r.Scenario, StringComparer.Ordinal));
         Assert.Contains(through, r => r.Scenario == "input-required-result-tampered-state" && r.Passed || requirements == "2025-11-25");
