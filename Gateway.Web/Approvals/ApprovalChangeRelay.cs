@@ -27,6 +27,11 @@ internal sealed partial class ApprovalChangeRelay(
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ApprovalStatus> _known = new(StringComparer.Ordinal);
 
+    // The local changes since the running report began to read: its list is older than they are, so they win over it
+    // (a call held here after the read is neither missing from the list, so gone, nor reported as having appeared; one
+    // decided here is not found pending again).
+    private readonly Dictionary<string, ApprovalStatus> _localSinceRead = new(StringComparer.Ordinal);
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         events.Changed += OnLocalChange;
@@ -58,18 +63,28 @@ internal sealed partial class ApprovalChangeRelay(
 
     private async Task ReportAsync(CancellationToken cancellationToken)
     {
+        lock (_gate)
+        {
+            _localSinceRead.Clear();
+        }
+
         var pending = await store.ListAsync(ApprovalStatus.Pending, Limit, cancellationToken);
         List<Approval> appeared;
         List<string> left;
         lock (_gate)
         {
-            appeared = [.. pending.Where(a => !_known.ContainsKey(a.Id))];
+            appeared = [.. pending.Where(a => !_known.ContainsKey(a.Id) && !_localSinceRead.ContainsKey(a.Id))];
             var ids = pending.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
-            left = [.. _known.Where(k => k.Value == ApprovalStatus.Pending && !ids.Contains(k.Key)).Select(k => k.Key)];
+            left = [.. _known.Where(k => k.Value == ApprovalStatus.Pending && !ids.Contains(k.Key) && !_localSinceRead.ContainsKey(k.Key)).Select(k => k.Key)];
             _known.Clear();
             foreach (var approval in pending)
             {
                 _known[approval.Id] = approval.Status;
+            }
+
+            foreach (var (id, status) in _localSinceRead)
+            {
+                Know(id, status);
             }
         }
 
@@ -91,14 +106,21 @@ internal sealed partial class ApprovalChangeRelay(
     {
         lock (_gate)
         {
-            if (approval.Status == ApprovalStatus.Pending)
-            {
-                _known[approval.Id] = approval.Status;
-            }
-            else
-            {
-                _known.Remove(approval.Id);
-            }
+            Know(approval.Id, approval.Status);
+            _localSinceRead[approval.Id] = approval.Status;
+        }
+    }
+
+    /// <summary>Only pending approvals are known: a decided one leaves the set. Under <see cref="_gate"/>.</summary>
+    private void Know(string id, ApprovalStatus status)
+    {
+        if (status == ApprovalStatus.Pending)
+        {
+            _known[id] = status;
+        }
+        else
+        {
+            _known.Remove(id);
         }
     }
 
