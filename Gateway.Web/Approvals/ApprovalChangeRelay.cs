@@ -25,7 +25,8 @@ internal sealed partial class ApprovalChangeRelay(
     private const int Limit = 200;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, ApprovalStatus> _known = new(StringComparer.Ordinal);
+    // The approvals known to be pending (from the last report, and this instance's own changes since).
+    private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
 
     // The local changes since the running report began to read: its list is older than they are, so they win over it
     // (a call held here after the read is neither missing from the list, so gone, nor reported as having appeared; one
@@ -37,7 +38,7 @@ internal sealed partial class ApprovalChangeRelay(
         events.Changed += OnLocalChange;
         foreach (var approval in await store.ListAsync(ApprovalStatus.Pending, Limit, cancellationToken))
         {
-            _known[approval.Id] = approval.Status;
+            _pending.Add(approval.Id);
         }
 
         await base.StartAsync(cancellationToken);
@@ -73,15 +74,11 @@ internal sealed partial class ApprovalChangeRelay(
         List<string> left;
         lock (_gate)
         {
-            appeared = [.. pending.Where(a => !_known.ContainsKey(a.Id) && !_localSinceRead.ContainsKey(a.Id))];
+            appeared = [.. pending.Where(a => !_pending.Contains(a.Id) && !_localSinceRead.ContainsKey(a.Id))];
             var ids = pending.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
-            left = [.. _known.Where(k => k.Value == ApprovalStatus.Pending && !ids.Contains(k.Key) && !_localSinceRead.ContainsKey(k.Key)).Select(k => k.Key)];
-            _known.Clear();
-            foreach (var approval in pending)
-            {
-                _known[approval.Id] = approval.Status;
-            }
-
+            left = [.. _pending.Where(id => !ids.Contains(id) && !_localSinceRead.ContainsKey(id))];
+            _pending.Clear();
+            _pending.UnionWith(ids);
             foreach (var (id, status) in _localSinceRead)
             {
                 Know(id, status);
@@ -111,16 +108,16 @@ internal sealed partial class ApprovalChangeRelay(
         }
     }
 
-    /// <summary>Only pending approvals are known: a decided one leaves the set. Under <see cref="_gate"/>.</summary>
+    /// <summary>A pending approval joins the set, a decided one leaves it. Under <see cref="_gate"/>.</summary>
     private void Know(string id, ApprovalStatus status)
     {
         if (status == ApprovalStatus.Pending)
         {
-            _known[id] = status;
+            _pending.Add(id);
         }
         else
         {
-            _known.Remove(id);
+            _pending.Remove(id);
         }
     }
 
