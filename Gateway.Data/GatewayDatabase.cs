@@ -95,6 +95,24 @@ public sealed record GatewayDatabase(DatabaseProvider Provider, string Connectio
         return options.ReplaceService<IMigrationsAssembly, ProviderMigrationsAssembly>();
     }
 
+    /// <summary>
+    /// Does what the first context and the first query do, without touching the database: the compiled model's
+    /// construction (a static), its relational mapping (kept on the model), and the first run of EF Core's services and
+    /// query pipeline. The start calls it on another thread (Gateway.Web's StartupWarmup).
+    /// </summary>
+    public void WarmUp()
+    {
+        // EF Core's internal services are not cached from here: the gateway's own contexts (its pooled factory, built on
+        // the application's services) never share them, nor would a second warm-up (each configuration carries its own
+        // interceptor), so each start would leave one more set in EF Core's process-wide cache. What the start reuses is
+        // the code compiled and the types loaded here, and the model with its relational mapping.
+        var options = new DbContextOptionsBuilder<GatewayDbContext>().EnableServiceProviderCaching(false);
+        Configure(options);
+        using var db = new GatewayDbContext(options.Options);
+        _ = db.Model.GetRelationalModel();
+        _ = db.RevokedUsers.AsNoTracking().ToQueryString();
+    }
+
     /// <summary>Gets the SQL that differs between the engines.</summary>
     internal SqlDialect Dialect => Provider == DatabaseProvider.Postgres ? SqlDialect.Postgres : SqlDialect.Sqlite;
 

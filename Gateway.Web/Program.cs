@@ -51,6 +51,10 @@ public static class Program
         builder.WebHost.UseStaticWebAssets();
 
         var database = GatewayPaths.ResolveDatabase(builder.Configuration, builder.Environment.ContentRootPath);
+        // What the start's first context, query and messages would compile and build on its one busy thread, built on
+        // the idle core meanwhile (StartupWarmup).
+        StartupWarmup.Begin(database);
+
         builder.Services.AddGatewayData(
             database,
             GatewayAuditExtensions.WriteOptions(builder.Configuration),
@@ -75,6 +79,7 @@ public static class Program
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        StartupWarmup.AfterBuild(app.Services, app.Logger);
         app.UseGatewayHttpSpans();
         app.UseGatewayMetrics();
         app.UseGatewayMcpTransportChecks();
