@@ -27,6 +27,7 @@ public static class Program
     public static WebApplication CreateApp(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         GatewayTracing.UseNativeHttpSpanAttributes();
+        TolerantContextPropagator.Install();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             // Configuration is read once, at start, where it is validated. Reloading appsettings.json on change would

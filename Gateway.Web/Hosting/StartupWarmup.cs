@@ -69,71 +69,57 @@ internal static partial class StartupWarmup
 
     private static void WarmMcpJson()
     {
-        // The messages of an initialize, a tools/list and a tools/call, each way: the SDK's source-generated metadata for
-        // them (and for the value types in them, which are compiled at run time) is created at the first use of each.
-        var options = McpJsonUtilities.DefaultOptions;
-        JsonRpcMessage[] messages =
+        // The messages of an initialize, a tools/list and a tools/call, written and read back with what they carry: the
+        // SDK's source-generated metadata for each type (and the code for the value types in them, compiled at run
+        // time) is made at the first use of each.
+        (JsonRpcMessage Message, Type? Payload)[] messages =
         [
-            new JsonRpcRequest
+            (Request(1, RequestMethods.Initialize, new InitializeRequestParams
             {
-                Id = new RequestId(1),
-                Method = RequestMethods.Initialize,
-                Params = JsonSerializer.SerializeToNode(new InitializeRequestParams
-                {
-                    ProtocolVersion = "2025-11-25",
-                    ClientInfo = new Implementation { Name = "warm-up", Version = "1" },
-                    Capabilities = new ClientCapabilities(),
-                }, options),
-            },
-            new JsonRpcResponse
+                ProtocolVersion = "2025-11-25",
+                ClientInfo = new Implementation { Name = "warm-up", Version = "1" },
+                Capabilities = new ClientCapabilities(),
+            }), typeof(InitializeRequestParams)),
+            (Response(1, new InitializeResult
             {
-                Id = new RequestId(1),
-                Result = JsonSerializer.SerializeToNode(new InitializeResult
-                {
-                    ProtocolVersion = "2025-11-25",
-                    ServerInfo = new Implementation { Name = "warm-up", Version = "1" },
-                    Capabilities = new ServerCapabilities { Tools = new ToolsCapability() },
-                }, options),
-            },
-            new JsonRpcNotification { Method = NotificationMethods.InitializedNotification },
-            new JsonRpcResponse
+                ProtocolVersion = "2025-11-25",
+                ServerInfo = new Implementation { Name = "warm-up", Version = "1" },
+                Capabilities = new ServerCapabilities { Tools = new ToolsCapability() },
+            }), typeof(InitializeResult)),
+            (new JsonRpcNotification { Method = NotificationMethods.InitializedNotification }, null),
+            (Response(2, new ListToolsResult { Tools = [new Tool { Name = "echo", InputSchema = JsonElement.Parse("""{"type":"object"}""") }] }), typeof(ListToolsResult)),
+            (Request(3, RequestMethods.ToolsCall, new CallToolRequestParams
             {
-                Id = new RequestId("2"),
-                Result = JsonSerializer.SerializeToNode(new ListToolsResult
-                {
-                    Tools = [new Tool { Name = "echo", InputSchema = JsonElement.Parse("""{"type":"object"}""") }],
-                }, options),
-            },
-            new JsonRpcRequest
-            {
-                Id = new RequestId(3),
-                Method = RequestMethods.ToolsCall,
-                Params = JsonSerializer.SerializeToNode(new CallToolRequestParams
-                {
-                    Name = "echo",
-                    Arguments = new Dictionary<string, JsonElement> { ["message"] = JsonElement.Parse("\"warm-up\"") },
-                }, options),
-            },
-            new JsonRpcResponse
-            {
-                Id = new RequestId(3),
-                Result = JsonSerializer.SerializeToNode(new CallToolResult { Content = [new TextContentBlock { Text = "warm-up" }] }, options),
-            },
-            new JsonRpcError { Id = new RequestId(4), Error = new JsonRpcErrorDetail { Code = -32602, Message = "warm-up" } },
+                Name = "echo",
+                Arguments = new Dictionary<string, JsonElement> { ["message"] = JsonElement.Parse("\"warm-up\"") },
+            }), typeof(CallToolRequestParams)),
+            (Response(3, new CallToolResult { Content = [new TextContentBlock { Text = "warm-up" }] }), typeof(CallToolResult)),
+            (new JsonRpcError { Id = new RequestId(4), Error = new JsonRpcErrorDetail { Code = -32602, Message = "warm-up" } }, null),
         ];
 
-        foreach (var message in messages)
+        foreach (var (message, payload) in messages)
         {
-            var read = JsonSerializer.Deserialize<JsonRpcMessage>(JsonSerializer.SerializeToUtf8Bytes(message, options), options);
-            _ = read switch
+            var read = JsonSerializer.Deserialize<JsonRpcMessage>(JsonSerializer.SerializeToUtf8Bytes(message, Json), Json);
+            var carried = read switch
             {
-                JsonRpcRequest { Method: RequestMethods.ToolsCall, Params: JsonObject call } => call.Deserialize<CallToolRequestParams>(options),
-                JsonRpcResponse { Result: JsonObject result } => (object?)result.Deserialize<CallToolResult>(options),
-                null => throw new InvalidOperationException("A warm-up message did not read back."),
-                _ => read,
+                JsonRpcRequest request => request.Params,
+                JsonRpcResponse response => response.Result,
+                _ => null,
             };
+            if (read is null || read.GetType() != message.GetType() || (payload is not null && carried?.Deserialize(payload, Json) is null))
+            {
+                throw new InvalidOperationException($"The warm-up's {message.GetType().Name} did not read back.");
+            }
         }
     }
+
+    private static JsonSerializerOptions Json => McpJsonUtilities.DefaultOptions;
+
+    private static JsonRpcRequest Request<T>(long id, string method, T parameters) =>
+        new() { Id = new RequestId(id), Method = method, Params = JsonSerializer.SerializeToNode(parameters, Json) };
+
+    private static JsonRpcResponse Response<T>(long id, T result) =>
+        new() { Id = new RequestId(id), Result = JsonSerializer.SerializeToNode(result, Json) };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Start-up warm-up failed; the start does the same work itself.")]
     private static partial void WarmupFailed(ILogger logger, Exception exception);

@@ -275,7 +275,7 @@ public sealed class MalformedInputTests : IAsyncLifetime
         using var response = await SendAsync(body);
         var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
         Assert.True((int)response.StatusCode < 500, text);
-        Assert.Contains("\"code\":-32602", text, StringComparison.Ordinal);
+        Assert.True(text.Contains("\"code\":-32602", StringComparison.Ordinal), text);
         Assert.Equal(before, CallLog.Count(_server, "echo"));
     }
 
