@@ -49,6 +49,28 @@ internal static class RawMcp
         return ((int)response.StatusCode, JsonNode.Parse(json)!.AsObject());
     }
 
+    /// <summary>
+    /// One body posted as it is (malformed ones too) to the MCP endpoint, on a 2025-11-25 session or, with no session, as
+    /// its initialize would be; the response as the gateway sent it.
+    /// </summary>
+    public static async Task<HttpResponseMessage> PostBodyAsync(Uri endpoint, string key, string? session, string body)
+    {
+        using var http = new HttpClient();
+        var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+
+        // Like curl for large bodies: the gateway can refuse before the body is uploaded.
+        request.Headers.ExpectContinue = body.Length > 1024 * 1024;
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        if (session is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
+            request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
+        }
+
+        return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, TestContext.Timeout);
+    }
+
     /// <summary>The result of a request, or its JSON-RPC error thrown.</summary>
     public static async Task<JsonObject> ResultAsync(Uri endpoint, string key, string method, JsonObject parameters, string? name = null)
     {

@@ -289,21 +289,6 @@ public sealed class MalformedInputTests : IAsyncLifetime
         Assert.Equal(before, CallLog.Count(_server, "echo"));
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string body, string? session = "current")
-    {
-        using var http = new HttpClient();
-        var request = new HttpRequestMessage(HttpMethod.Post, _gateway!.McpUri) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-
-        // Like curl for large bodies: the gateway can refuse before the body is uploaded.
-        request.Headers.ExpectContinue = body.Length > 1024 * 1024;
-        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
-        if (session is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Mcp-Session-Id", _session);
-            request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
-        }
-
-        return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, TestContext.Timeout);
-    }
+    private Task<HttpResponseMessage> SendAsync(string body, string? session = "current") =>
+        RawMcp.PostBodyAsync(_gateway!.McpUri, Key, session is null ? null : _session, body);
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using static Gateway.Tests.Support.Upstreams;
@@ -73,18 +72,6 @@ public sealed class MalformedMetaWithTracingTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _collector!.Spans.Any(s => s.TraceId == traceId), "no span in the agent's trace");
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string body, bool session = true)
-    {
-        using var http = new HttpClient();
-        var request = new HttpRequestMessage(HttpMethod.Post, _gateway!.McpUri) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
-        if (session)
-        {
-            request.Headers.TryAddWithoutValidation("Mcp-Session-Id", _session);
-            request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
-        }
-
-        return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, TestContext.Timeout);
-    }
+    private Task<HttpResponseMessage> SendAsync(string body, bool session = true) =>
+        RawMcp.PostBodyAsync(_gateway!.McpUri, Key, session ? _session : null, body);
 }
