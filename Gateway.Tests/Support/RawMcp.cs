@@ -71,6 +71,15 @@ internal static class RawMcp
         return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, TestContext.Timeout);
     }
 
+    /// <summary>Opens a 2025-11-25 session with raw posts (initialize, then initialized); its id.</summary>
+    public static async Task<string> OpenSessionAsync(Uri endpoint, string key)
+    {
+        using var init = await PostBodyAsync(endpoint, key, null, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""");
+        var session = init.Headers.GetValues("Mcp-Session-Id").Single();
+        using var initialized = await PostBodyAsync(endpoint, key, session, """{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        return session;
+    }
+
     /// <summary>The result of a request, or its JSON-RPC error thrown.</summary>
     public static async Task<JsonObject> ResultAsync(Uri endpoint, string key, string method, JsonObject parameters, string? name = null)
     {

@@ -25,9 +25,7 @@ public sealed class MalformedInputTests : IAsyncLifetime
         _upstream = app;
         _gateway = await GatewayHost.StartAsync(Merge(Http(_server, url, prefix: ""), Agent("agent", Key, $"{_server}/*"), Agent("other", "other-agent-key-0123456", $"{_server}/*")));
         await _gateway.WaitForToolAsync("echo");
-        using var init = await SendAsync(Init, session: null);
-        _session = init.Headers.GetValues("Mcp-Session-Id").Single();
-        using var initialized = await SendAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        _session = await RawMcp.OpenSessionAsync(_gateway.McpUri, Key);
     }
 
     public async Task DisposeAsync()

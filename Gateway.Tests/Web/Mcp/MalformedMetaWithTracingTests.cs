@@ -32,9 +32,7 @@ public sealed class MalformedMetaWithTracingTests : IAsyncLifetime
                 ["Telemetry:Otlp:Protocol"] = "http/protobuf",
             }));
         await _gateway.WaitForToolAsync("echo");
-        using var init = await SendAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""", session: false);
-        _session = init.Headers.GetValues("Mcp-Session-Id").Single();
-        using var initialized = await SendAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        _session = await RawMcp.OpenSessionAsync(_gateway.McpUri, Key);
     }
 
     public async Task DisposeAsync()
@@ -72,6 +70,5 @@ public sealed class MalformedMetaWithTracingTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _collector!.Spans.Any(s => s.TraceId == traceId), "no span in the agent's trace");
     }
 
-    private Task<HttpResponseMessage> SendAsync(string body, bool session = true) =>
-        RawMcp.PostBodyAsync(_gateway!.McpUri, Key, session ? _session : null, body);
+    private Task<HttpResponseMessage> SendAsync(string body) => RawMcp.PostBodyAsync(_gateway!.McpUri, Key, _session, body);
 }
