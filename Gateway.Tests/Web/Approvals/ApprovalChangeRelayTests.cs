@@ -41,9 +41,10 @@ public sealed class ApprovalChangeRelayTests
             await store.CreateAsync(x, TestContext.Timeout);
             await Eventually.TrueAsync(() => observed.Contains((x.Id, ApprovalStatus.Pending)), "the approval held elsewhere was reported");
 
-            // Y is held elsewhere; the report it causes reads X and Y pending, then is held.
-            held.HoldNextList();
+            // Y is held elsewhere; the report that reads it (X and Y pending) is held. Not simply the next report: the
+            // change watch may report X's change twice, and a list read before Y was written would not hold Y.
             var y = NewApproval(agent, "y");
+            held.HoldListContaining(y.Id);
             await store.CreateAsync(y, TestContext.Timeout);
             await held.Listed.Task.WaitAsync(TestContext.Timeout);
 
@@ -83,21 +84,21 @@ public sealed class ApprovalChangeRelayTests
         ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(10),
     };
 
-    /// <summary>The gateway's store, whose next pending list, once armed, is read and then held until released.</summary>
+    /// <summary>The gateway's store, whose first pending list holding an armed id is read and then held until released.</summary>
     private sealed class HeldListStore(IApprovalStore store) : IApprovalStore
     {
-        private int _armed;
+        private string? _armed;
 
         public TaskCompletionSource Listed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void HoldNextList() => Volatile.Write(ref _armed, 1);
+        public void HoldListContaining(string id) => Volatile.Write(ref _armed, id);
 
         public async Task<IReadOnlyList<Approval>> ListAsync(ApprovalStatus? status, int limit, CancellationToken cancellationToken)
         {
             var list = await store.ListAsync(status, limit, cancellationToken);
-            if (Interlocked.Exchange(ref _armed, 0) == 1)
+            if (Volatile.Read(ref _armed) is { } id && list.Any(a => a.Id == id) && Interlocked.CompareExchange(ref _armed, null, id) == id)
             {
                 Listed.SetResult();
                 await Release.Task.WaitAsync(cancellationToken);
