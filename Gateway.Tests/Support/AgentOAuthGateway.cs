@@ -30,10 +30,14 @@ internal static class AgentOAuthGateway
         more ?? new Dictionary<string, string?>()));
 
     /// <summary>Posts an <c>initialize</c> to <c>/mcp</c> with <paramref name="authorization"/> and a <c>DPoP</c> header for each of <paramref name="proofs"/>.</summary>
-    public static async Task<HttpResponseMessage> PostInitializeAsync(GatewayHost gateway, string? authorization, params string[] proofs)
+    public static Task<HttpResponseMessage> PostInitializeAsync(GatewayHost gateway, string? authorization, params string[] proofs) =>
+        PostInitializeAsync(gateway.McpUri, authorization, proofs);
+
+    /// <summary>Posts an <c>initialize</c> to <paramref name="endpoint"/> (<c>/mcp</c> or a virtual server's) with <paramref name="authorization"/> and a <c>DPoP</c> header for each of <paramref name="proofs"/>.</summary>
+    public static async Task<HttpResponseMessage> PostInitializeAsync(Uri endpoint, string? authorization, params string[] proofs)
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri) { Content = new StringContent(InitializeBody, Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(InitializeBody, Encoding.UTF8, "application/json") };
         request.Headers.Accept.ParseAdd("application/json, text/event-stream");
         if (authorization is not null)
         {

@@ -1,7 +1,6 @@
 using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
 using Gateway.Web.Protocol;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Web.Mcp;
@@ -17,8 +16,7 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
     {
         if (HttpMethods.IsPost(context.Request.Method) && !context.Request.Headers.ContainsKey("Mcp-Session-Id") && OpensSession(context.Request))
         {
-            var auth = await context.AuthenticateAsync(GatewayAuthenticationDefaults.AgentCredentialScheme);
-            var agent = auth.Principal.GetAgent();
+            var agent = context.User.GetAgent();
             var cap = options.CurrentValue.Mcp.MaxSessionsPerAgent;
             if (agent is not null && sessions.CountFor(agent.Id) >= cap
                 && (await sessions.DropEndedElsewhereAsync(agent.Id, context.RequestAborted) == 0 || sessions.CountFor(agent.Id) >= cap))

@@ -1,5 +1,4 @@
 using Gateway.Web.Authentication;
-using Microsoft.AspNetCore.Authentication;
 
 namespace Gateway.Web.VirtualServers;
 
@@ -8,14 +7,16 @@ namespace Gateway.Web.VirtualServers;
 /// endpoint other than the virtual servers the agent is limited to (403), and a 2025-11-25 session used on another
 /// endpoint than the one it was opened on (404, the specification's answer to a session the endpoint does not know, so
 /// the client starts a new one there). An unauthenticated request goes on to the endpoint's 401, so nobody learns the
-/// virtual servers' names without a key.
+/// virtual servers' names without a credential.
 /// </summary>
 internal sealed class VirtualServerMiddleware(RequestDelegate next, VirtualServerDirectory directory, Mcp.McpSessionRegistry sessions)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var name = VirtualServerPath.NameOf(context.Request.Path);
-        var agent = (await context.AuthenticateAsync(GatewayAuthenticationDefaults.AgentScheme)).Principal.GetAgent();
+        // The principal the endpoint's authorization made, whatever the credential: an API key or an OAuth token (asking
+        // the API-key scheme alone let an OAuth agent limited to its virtual servers use /mcp).
+        var agent = context.User.GetAgent();
         if (agent is not null)
         {
             if (name is not null && directory.Find(name) is null)

@@ -85,6 +85,29 @@ public sealed class AgentOAuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAgentLimitedToAVirtualServer_IsLimitedWhenItComesWithAToken_AsWithItsKey()
+    {
+        await using var gateway = await AgentOAuthGateway.StartAsync(_issuer, more: new Dictionary<string, string?>
+        {
+            ["Gateway:VirtualServers:ops:Tools:0:Server"] = "files",
+            ["Gateway:VirtualServers:ops:Tools:0:Tool"] = "echo",
+            ["Gateway:VirtualServers:ops:Agents:0"] = AgentOAuthGateway.AgentName,
+        });
+        await gateway.WaitForToolAsync("files__echo");
+        var token = await _issuer.ClientCredentialsTokenAsync(Secret, gateway.McpUri.ToString());
+
+        foreach (var authorization in new[] { "Bearer " + token, "Bearer " + AgentOAuthGateway.AgentKey })
+        {
+            using var everything = await AgentOAuthGateway.PostInitializeAsync(gateway.McpUri, authorization);
+            Assert.Equal(HttpStatusCode.Forbidden, everything.StatusCode);
+            Assert.Contains("limited to its virtual servers", await everything.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+
+            using var its = await AgentOAuthGateway.PostInitializeAsync(new Uri(gateway.BaseUri, "/mcp/ops"), authorization);
+            Assert.Equal(HttpStatusCode.OK, its.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task ClientWithoutAnAgentProfile_IsRefused()
     {
         await using var gateway = await StartGatewayAsync(defaultAgent: null);

@@ -1,5 +1,4 @@
 using Gateway.Web.Authentication;
-using Microsoft.AspNetCore.Authentication;
 
 namespace Gateway.Web.Credentials.Users;
 
@@ -13,8 +12,7 @@ internal sealed class RevokedUserMiddleware(RequestDelegate next, UserRevocation
     {
         if (revocations.Any)
         {
-            var auth = await context.AuthenticateAsync(GatewayAuthenticationDefaults.AgentCredentialScheme);
-            if (auth.Principal.GetAgentIdentity()?.Caller?.User is { } user && revocations.Find(user) is { } revoked)
+            if (context.User.GetAgentIdentity()?.Caller?.User is { } user && revocations.Find(user) is { } revoked)
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 await context.Response.WriteAsJsonAsync(new
