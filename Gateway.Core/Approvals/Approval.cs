@@ -20,8 +20,8 @@ public enum ApprovalStatus
 }
 
 /// <summary>
-/// A held call: bound to the agent, the tool, the tool's definition and the exact arguments, so the decision is about
-/// precisely this call and cannot be reused for another.
+/// A held call: bound to the agent (and the user it acts for), the tool, the tool's definition and the exact arguments,
+/// so the decision is about precisely this call and cannot be reused for another.
 /// </summary>
 public sealed record Approval
 {

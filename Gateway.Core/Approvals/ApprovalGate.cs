@@ -23,7 +23,7 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     public async ValueTask<ApprovalVerdict> RequestAsync(ApprovalRequest request, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var approval = await store.FindForCallAsync(request.Agent.Id, request.Server, request.Tool, request.ToolDefinitionSha256, request.ArgumentsSha256, now, cancellationToken);
+        var approval = await store.FindForCallAsync(request.Agent.Id, request.Agent.ActorName, request.Server, request.Tool, request.ToolDefinitionSha256, request.ArgumentsSha256, now, cancellationToken);
         if (approval is { Status: ApprovalStatus.Approved } && await store.ConsumeAsync(approval.Id, cancellationToken))
         {
             // The agent's retry of a call approved after its first request ended: it runs without asking again, once.

@@ -18,6 +18,10 @@ public interface IApprovalStore
     /// <summary>Pending → Expired, for one approval past its expiry.</summary>
     Task<bool> ExpireAsync(string id, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Finds a live approval (pending, or approved and unused) for exactly this call.</summary>
-    Task<Approval?> FindForCallAsync(long agentId, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>
+    /// Finds a live approval (pending, or approved and unused) for exactly this call by exactly this caller: the agent
+    /// and, for an agent acting for a user, that user (<paramref name="actor"/>, the approval's <see cref="Approval.Agent"/>),
+    /// so that what an approver allowed one user is not run for another user of the same agent profile.
+    /// </summary>
+    Task<Approval?> FindForCallAsync(long agentId, string actor, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken);
 }

@@ -69,11 +69,11 @@ internal sealed class EfApprovalStore(IDbContextFactory<GatewayDbContext> factor
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, expired), cancellationToken) == 1;
     }
 
-    public async Task<Approval?> FindForCallAsync(long agentId, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<Approval?> FindForCallAsync(long agentId, string actor, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var row = await db.Set<ApprovalEntity>().AsNoTracking()
-            .Where(a => a.AgentId == agentId && a.Server == server && a.Tool == tool && a.ToolDefinitionSha256 == toolDefinitionSha256
+            .Where(a => a.AgentId == agentId && a.Agent == actor && a.Server == server && a.Tool == tool && a.ToolDefinitionSha256 == toolDefinitionSha256
                 && a.ArgumentsSha256 == argumentsSha256 && (a.Status == Pending || a.Status == Approved) && a.ExpiresAt > now)
             .OrderByDescending(a => a.Status == Approved)
             .FirstOrDefaultAsync(cancellationToken);

@@ -173,6 +173,35 @@ public sealed class ApprovalGateTests : IAsyncLifetime
         Assert.True((await waiting).Approved);
     }
 
+    [Fact]
+    public async Task AnApprovalForOneUsersCall_IsNotTakenByTheSameCallForAnotherUser_OfTheSameAgentProfile()
+    {
+        // The agent profile alice (an OAuth client) acting for ann, then for carl, with the very same call.
+        var forAnn = Request() with { Agent = new AgentIdentity(7, "alice", GrantSet.None) { User = "ann" } };
+        var forCarl = Request() with { Agent = new AgentIdentity(7, "alice", GrantSet.None) { User = "carl" } };
+        using (var giveUp = new CancellationTokenSource())
+        {
+            var annWaits = _gate.RequestAsync(forAnn, giveUp.Token).AsTask();
+            var annsApproval = await PendingAsync();
+            await giveUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => annWaits);
+
+            // Approved for ann, who has gone: her retry would run it. carl's identical call must not.
+            Assert.Equal(DecisionResult.Decided, await _gate.DecideAsync(annsApproval.Id, approve: true, "bob", null, CancellationToken.None));
+            using var carlGivesUp = new CancellationTokenSource();
+            var carlWaits = _gate.RequestAsync(forCarl, carlGivesUp.Token).AsTask();
+            var carlsApproval = await PendingAsync(except: annsApproval.Id);
+            Assert.Equal("alice for carl", carlsApproval.Agent);
+            Assert.Equal(ApprovalStatus.Approved, (await _store.GetAsync(annsApproval.Id, CancellationToken.None))!.Status);
+            await carlGivesUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => carlWaits);
+
+            // ann's retry takes her own approval, once.
+            Assert.True((await _gate.RequestAsync(forAnn, CancellationToken.None)).Approved);
+            Assert.Equal(ApprovalStatus.Executed, (await _store.GetAsync(annsApproval.Id, CancellationToken.None))!.Status);
+        }
+    }
+
     private static ConsoleUser User(string name, string role) =>
         new() { UserName = name, DisplayName = name, Source = ConsoleUserSource.Local, AssignedRoles = [role], CreatedAt = DateTimeOffset.UnixEpoch };
 
