@@ -65,17 +65,26 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// <param name="by">The deciding user's name, compared with the agent's owner when self-approval is forbidden.</param>
     /// <param name="reason">An optional reason, shown to the agent on denial and kept in the audit.</param>
     /// <param name="cancellationToken">Cancels the decision.</param>
-    public async Task<DecisionResult> DecideAsync(string id, bool approve, string by, string? reason, CancellationToken cancellationToken)
+    public Task<DecisionResult> DecideAsync(string id, bool approve, string by, string? reason, CancellationToken cancellationToken) =>
+        DecideAsync(id, approve, new Approver(by), reason, cancellationToken);
+
+    /// <summary>Records a decision; of two concurrent decisions exactly one wins.</summary>
+    /// <param name="id">The approval.</param>
+    /// <param name="approve">Approve (true) or deny.</param>
+    /// <param name="by">The deciding user, compared with the agent's owner and the call's user when self-approval is forbidden.</param>
+    /// <param name="reason">An optional reason, shown to the agent on denial and kept in the audit.</param>
+    /// <param name="cancellationToken">Cancels the decision.</param>
+    public async Task<DecisionResult> DecideAsync(string id, bool approve, Approver by, string? reason, CancellationToken cancellationToken)
     {
         if (approve && await store.GetAsync(id, cancellationToken) is { } approval && await IsSelfApprovalForbiddenAsync(approval, by, cancellationToken))
         {
             return DecisionResult.SelfApprovalForbidden;
         }
 
-        var result = await store.DecideAsync(id, approve, by, reason, time.GetUtcNow(), cancellationToken);
+        var result = await store.DecideAsync(id, approve, by.Name, reason, time.GetUtcNow(), cancellationToken);
         if (result == DecisionResult.Decided && await store.GetAsync(id, CancellationToken.None) is { } decided)
         {
-            await AuditAsync(decided, approve ? "approval_approved" : "approval_denied", by, approve ? "approve" : "deny", reason);
+            await AuditAsync(decided, approve ? "approval_approved" : "approval_denied", by.Name, approve ? "approve" : "deny", reason);
             events.Raise(decided);
             WakeAll();
         }
@@ -92,7 +101,11 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// <param name="approval">The held call.</param>
     /// <param name="by">The user who would approve it.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
-    public async Task<bool> IsSelfApprovalForbiddenAsync(Approval approval, string by, CancellationToken cancellationToken)
+    public Task<bool> IsSelfApprovalForbiddenAsync(Approval approval, string by, CancellationToken cancellationToken) =>
+        IsSelfApprovalForbiddenAsync(approval, new Approver(by), cancellationToken);
+
+    /// <inheritdoc cref="IsSelfApprovalForbiddenAsync(Approval, string, CancellationToken)"/>
+    public async Task<bool> IsSelfApprovalForbiddenAsync(Approval approval, Approver by, CancellationToken cancellationToken)
     {
         if (!options.ForbidSelfApproval || !await IsOwnCallAsync(approval, by, cancellationToken))
         {
@@ -102,7 +115,7 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
         // Without the user directory nobody can tell whether another approver exists: the rule holds.
         return users is null || (await users.ListAsync(cancellationToken)).Any(u =>
             u.Enabled
-            && !string.Equals(u.UserName, by, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(u.UserName, by.Name, StringComparison.OrdinalIgnoreCase)
             && u.Roles.Any(r => r is ConsoleRoles.Admin or ConsoleRoles.Approver));
     }
 
@@ -123,15 +136,16 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// </summary>
     public void WakeAll() => Interlocked.Exchange(ref _nudge, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-    // The decider's own call: one of an agent they own, or one they made themselves from the console ("Try it").
-    // Their own: a call of an agent they own, or a Try it call they made from the console (agent console:<by>).
-    // Or a call an agent made for them (OAuth): the user may not approve what they asked for through an agent.
-    private async Task<bool> IsOwnCallAsync(Approval approval, string by, CancellationToken cancellationToken) =>
-        string.Equals(approval.Agent, Gateway.Core.Audit.Admin.AuditActor.Console(by), StringComparison.OrdinalIgnoreCase)
-        || approval.Agent.EndsWith(Gateway.Core.Agents.AgentIdentity.ForUser + by, StringComparison.OrdinalIgnoreCase)
+    // The decider's own call: one of an agent they own, or a Try it call they made from the console (agent
+    // console:<by>), or a call an agent made for them (OAuth; under the name the agents' tokens give them): the user
+    // may not approve what they asked for through an agent.
+    private async Task<bool> IsOwnCallAsync(Approval approval, Approver by, CancellationToken cancellationToken) =>
+        string.Equals(approval.Agent, Gateway.Core.Audit.Admin.AuditActor.Console(by.Name), StringComparison.OrdinalIgnoreCase)
+        || approval.Agent.EndsWith(Gateway.Core.Agents.AgentIdentity.ForUser + by.Name, StringComparison.OrdinalIgnoreCase)
+        || approval.Agent.EndsWith(Gateway.Core.Agents.AgentIdentity.ForUser + by.AsAgentsUser, StringComparison.OrdinalIgnoreCase)
         || (agents is not null
             && await agents.FindAsync(approval.Agent, cancellationToken) is { Owner: { } owner }
-            && string.Equals(owner, by, StringComparison.OrdinalIgnoreCase));
+            && string.Equals(owner, by.Name, StringComparison.OrdinalIgnoreCase));
 
     private async Task<ApprovalVerdict> WaitAsync(Approval approval, ApprovalRequest request, CancellationToken cancellationToken)
     {

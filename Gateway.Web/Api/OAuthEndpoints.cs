@@ -54,7 +54,7 @@ internal static class OAuthEndpoints
         {
             // The console user of this browser (the cookie comes along: a top-level GET redirect, SameSite=Lax).
             var console = await context.AuthenticateAsync(ConsoleDefaults.Scheme);
-            var browserUser = console.Succeeded ? UserConnectEndpoint.UserOf(console.Principal, oauth) : null;
+            var browserUser = console.Succeeded ? Gateway.Web.Credentials.Users.AgentsUser.Of(console.Principal, oauth) : null;
             var (server, user) = await flow.CompleteAsync(context.Request.Query, browserUser, console.Succeeded ? console.Principal.GetUserId() : null, ct);
             return Results.Text(user is null
                 ? $"Authorized: the refresh token of '{server}' is stored and the server reconnects with it. You can close this page."

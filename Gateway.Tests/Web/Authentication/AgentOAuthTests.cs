@@ -108,6 +108,73 @@ public sealed class AgentOAuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AConsoleUserOfTheAgentsIssuer_IsTheUserTheirAgentsActFor_MayNotApproveTheirCalls_AndDisablingThemStopsTheirTokens()
+    {
+        await using var gateway = await StartGatewayAsync();
+        await gateway.WaitForToolAsync("files__echo");
+
+        // The console knows the identity provider's user s1 as s1@host (OIDC sign-in); the agents' tokens say s1.
+        var consoleName = "s1@" + new Uri(_issuer.Issuer).Authority;
+        var users = gateway.Services.GetRequiredService<Gateway.Core.Identity.IConsoleUserStore>();
+        foreach (var (name, source) in new[] { (consoleName, Gateway.Core.Identity.ConsoleUserSource.Oidc), ("bruno", Gateway.Core.Identity.ConsoleUserSource.Local) })
+        {
+            await users.CreateAsync(new() { UserName = name, DisplayName = name, Source = source, AssignedRoles = [Gateway.Core.Identity.ConsoleRoles.Approver], CreatedAt = DateTimeOffset.UtcNow }, TestContext.Timeout);
+        }
+
+        var token = Create(gateway.McpUri.ToString(), _issuer.Issuer, DateTime.UtcNow.AddMinutes(5), _issuer.SigningCredentials, user: "s1");
+        using (var served = await PostMcpAsync(gateway, "Bearer " + token))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        // A call held for s1: s1 may not approve it (four eyes), another approver may.
+        var store = gateway.Services.GetRequiredService<Gateway.Core.Approvals.IApprovalStore>();
+        var held = new Gateway.Core.Approvals.Approval
+        {
+            Id = "apr_s1" + Guid.NewGuid().ToString("N")[..8],
+            AgentId = (await gateway.Services.GetRequiredService<Gateway.Core.Agents.IAgentStore>().FindAsync(AgentOAuthGateway.AgentName, TestContext.Timeout))!.Id,
+            Agent = AgentOAuthGateway.AgentName + " for s1",
+            Server = "files",
+            Tool = "echo",
+            ToolDefinitionSha256 = new string('0', 64),
+            ArgumentsJson = "{}",
+            ArgumentsSha256 = new string('1', 64),
+            Reason = "test",
+            CreatedAt = DateTimeOffset.UtcNow,
+            ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(10),
+        };
+        await store.CreateAsync(held, TestContext.Timeout);
+        Assert.Equal(Gateway.Web.Admin.AdminOutcome.Forbidden, (await DecideAsync(gateway, held.Id, consoleName, oidc: true)).Outcome);
+        Assert.Equal(Gateway.Web.Admin.AdminOutcome.Done, (await DecideAsync(gateway, held.Id, "bruno", oidc: false)).Outcome);
+
+        // Disabling s1@host in the console stops the tokens that say s1.
+        Assert.Equal(Gateway.Web.Admin.AdminOutcome.Done, (await ConsoleUserDisableTests.SetEnabledAsync(gateway, consoleName, enabled: false)).Outcome);
+        using (var refused = await PostMcpAsync(gateway, "Bearer " + token))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("User 's1' is disabled in the gateway's console", await refused.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(Gateway.Web.Admin.AdminOutcome.Done, (await ConsoleUserDisableTests.SetEnabledAsync(gateway, consoleName, enabled: true)).Outcome);
+        using (var servedAgain = await PostMcpAsync(gateway, "Bearer " + token))
+        {
+            Assert.Equal(HttpStatusCode.OK, servedAgain.StatusCode);
+        }
+    }
+
+    /// <summary>Approves <paramref name="id"/> through the operations the console and the API call, as the console user <paramref name="user"/> (an approver).</summary>
+    private static async Task<Gateway.Web.Admin.AdminResult<Gateway.Core.Approvals.Approval>> DecideAsync(GatewayHost gateway, string id, string user, bool oidc)
+    {
+        await using var scope = gateway.Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<Gateway.Web.Admin.AdminActor>().Set(
+            new ClaimsPrincipal(new ClaimsIdentity(
+                [new Claim(ClaimTypes.Name, user), new Claim(ClaimTypes.Role, Gateway.Core.Identity.ConsoleRoles.Approver), new Claim(Gateway.Web.Identity.ConsoleClaims.Source, oidc ? "oidc" : "local")],
+                "test")),
+            "console:" + user);
+        return await scope.ServiceProvider.GetRequiredService<Gateway.Web.Admin.Approvals.ApprovalOperations>().DecideAsync(id, approve: true, null, TestContext.Timeout);
+    }
+
+    [Fact]
     public async Task ClientWithoutAnAgentProfile_IsRefused()
     {
         await using var gateway = await StartGatewayAsync(defaultAgent: null);

@@ -1,9 +1,11 @@
 using Gateway.Core.Approvals;
+using Gateway.Web.Authentication.OAuth;
+using Gateway.Web.Credentials.Users;
 
 namespace Gateway.Web.Admin.Approvals;
 
 /// <summary>Deciding a held call, for the admin API and the console's Approvals page: Approvers and Admins only, once.</summary>
-internal sealed class ApprovalOperations(ApprovalGate gate, IApprovalStore store, IAdminActor actor)
+internal sealed class ApprovalOperations(ApprovalGate gate, IApprovalStore store, IAdminActor actor, AgentOAuthSettings oauth)
 {
     /// <summary>The most approvals one list returns.</summary>
     public const int MaxList = 500;
@@ -29,7 +31,7 @@ internal sealed class ApprovalOperations(ApprovalGate gate, IApprovalStore store
     public async Task<bool> IsSelfApprovalForbiddenAsync(Approval approval, CancellationToken cancellationToken)
     {
         var caller = await actor.CurrentAsync();
-        return caller.User.Identity?.Name is { Length: > 0 } name && await gate.IsSelfApprovalForbiddenAsync(approval, name, cancellationToken);
+        return caller.User.Identity?.Name is { Length: > 0 } && await gate.IsSelfApprovalForbiddenAsync(approval, ApproverOf(caller), cancellationToken);
     }
 
     /// <summary>
@@ -46,12 +48,16 @@ internal sealed class ApprovalOperations(ApprovalGate gate, IApprovalStore store
         }
 
         using var audit = caller.Audit();
-        return await gate.DecideAsync(id, approve, caller.Name, reason, cancellationToken) switch
+        return await gate.DecideAsync(id, approve, ApproverOf(caller), reason, cancellationToken) switch
         {
             DecisionResult.Decided => AdminResult.Done((await gate.GetAsync(id, cancellationToken))!),
             DecisionResult.AlreadyDecided => AdminResult.Conflict($"Approval {id} was already decided or has expired."),
-            DecisionResult.SelfApprovalForbidden => AdminResult.Forbidden($"You own the agent of approval {id}; another approver must approve it (Gateway:Approvals:ForbidSelfApproval)."),
+            DecisionResult.SelfApprovalForbidden => AdminResult.Forbidden($"Approval {id} is of your own call (you own its agent, made it from the console, or an agent made it for you); another approver must approve it (Gateway:Approvals:ForbidSelfApproval)."),
             _ => AdminResult.NotFound($"No approval {id}."),
         };
     }
+
+    // The caller under both their names: an OIDC console user's agents act for them under their token's subject.
+    private Approver ApproverOf(AdminCaller caller) =>
+        new(caller.Name, AgentsUser.Of(caller.User, oauth) is { Length: > 0 } asAgentsUser ? asAgentsUser : caller.Name);
 }

@@ -10,7 +10,7 @@ namespace Gateway.Web.Admin.Users;
 /// the role check and the audit actor here, the rules (name, the last enabled admin) in <see cref="ConsoleAccounts"/>,
 /// which bootstrap and sign-in use too.
 /// </summary>
-internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUserStore users, UserRevocationChanges revocations, IAdminActor actor)
+internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUserStore users, UserRevocationChanges revocations, IAdminActor actor, Gateway.Web.Authentication.OAuth.AgentOAuthSettings oauth)
 {
     /// <summary>
     /// Changes the caller's own password (any signed-in local user, whatever their roles): the current one checked,
@@ -74,14 +74,19 @@ internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUs
                     return problem;
                 }
 
-                var user = (await users.GetAsync(id, cancellationToken))!.UserName;
-                if (enabled)
+                // Under both names: an OIDC user of the issuer agents' tokens come from is sub@host here and the bare sub
+                // in those tokens (revoking sub@host alone left their agents' tokens working).
+                var user = (await users.GetAsync(id, cancellationToken))!;
+                foreach (var name in new[] { user.UserName, AgentsUser.Of(user, oauth) }.Distinct(StringComparer.Ordinal))
                 {
-                    await revocations.RestoreAsync(user, RevocationReason.ConsoleUserDisabled, cancellationToken);
-                }
-                else
-                {
-                    await revocations.RevokeAsync(user, RevocationReason.ConsoleUserDisabled, AuditActor.Current, cancellationToken);
+                    if (enabled)
+                    {
+                        await revocations.RestoreAsync(name, RevocationReason.ConsoleUserDisabled, cancellationToken);
+                    }
+                    else
+                    {
+                        await revocations.RevokeAsync(name, RevocationReason.ConsoleUserDisabled, AuditActor.Current, cancellationToken);
+                    }
                 }
 
                 return null;

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Gateway.Core.Servers;
 using Gateway.Web.Authentication.OAuth;
 using Gateway.Web.Console;
@@ -34,7 +33,7 @@ internal static class UserConnectEndpoint
             return Results.Text($"No server '{server}' takes users' own accounts.", statusCode: StatusCodes.Status404NotFound);
         }
 
-        var user = UserOf(console.Principal, oauth);
+        var user = AgentsUser.Of(console.Principal, oauth);
         if (revocations.IsRevoked(user))
         {
             return Results.Text($"User '{user}' is revoked.", statusCode: StatusCodes.Status403Forbidden);
@@ -50,21 +49,5 @@ internal static class UserConnectEndpoint
         {
             return Results.Text(ex.Message, statusCode: StatusCodes.Status502BadGateway);
         }
-    }
-
-    /// <summary>
-    /// The console user as agents' access tokens name them: an OIDC user of the issuer agents' tokens come from is
-    /// recorded as <c>sub@issuer-host</c>, whose <c>sub</c> the tokens carry; a local user by their name.
-    /// </summary>
-    internal static string UserOf(ClaimsPrincipal principal, AgentOAuthSettings oauth)
-    {
-        var name = principal.Identity?.Name ?? string.Empty;
-        if (principal.FindFirstValue(ConsoleClaims.Source) == "oidc" && Uri.TryCreate(oauth.Issuer, UriKind.Absolute, out var issuer)
-            && name.EndsWith("@" + issuer.Authority, StringComparison.OrdinalIgnoreCase))
-        {
-            return name[..^(issuer.Authority.Length + 1)];
-        }
-
-        return name;
     }
 }
