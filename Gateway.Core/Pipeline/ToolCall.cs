@@ -26,4 +26,10 @@ public readonly record struct ToolCall(AgentIdentity Agent, string ToolName, IDi
     /// timeout on progress keep waiting); null when the agent cannot be told (it gave no progress token).
     /// </summary>
     public Func<string, ValueTask>? Heartbeat { get; init; }
+
+    /// <summary>
+    /// Gets the key hash, or the OAuth caller's credential, that authenticated the call: asked about again when an
+    /// approval wait ends (<see cref="ICallerStanding"/>). Null where the host has no such credential (the console).
+    /// </summary>
+    public string? Credential { get; init; }
 }

@@ -19,7 +19,7 @@ namespace Gateway.Core.Pipeline;
 /// an outcome value; only the upstream's own failures (and the agent's cancellation) are thrown. Credential injection
 /// happens in the forwarder's upstream connection.
 /// </remarks>
-public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null, GatewayInstance? instance = null, CallLimiter? limiter = null, PipelineMeters? meters = null)
+public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, IApprovalGate approvals, PolicyMessages messages, TimeProvider time, ArgumentRedactor? redactor = null, GatewayInstance? instance = null, CallLimiter? limiter = null, PipelineMeters? meters = null, ICallerStanding? standing = null)
 {
     private readonly ArgumentRedactor _redactor = redactor ?? new ArgumentRedactor();
 
@@ -165,6 +165,14 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             {
                 await FinishAsync(span, record with { Error = verdict.Message }, CancellationToken.None);
                 return new ToolCallOutcome<TResult>(default, Refusal.Policy, verdict.Message);
+            }
+
+            // The approval is of the call; the caller is asked about again after the wait (a key revoked, an agent
+            // disabled, a user revoked meanwhile): the call is then not forwarded, whatever the approver decided.
+            if (standing?.RefusalFor(agent, call.Credential) is { } noLonger)
+            {
+                await FinishAsync(span, record with { Error = noLonger }, CancellationToken.None);
+                return new ToolCallOutcome<TResult>(default, Refusal.Policy, noLonger);
             }
         }
 

@@ -20,6 +20,7 @@ internal static class GatewayMcpExtensions
     public static IServiceCollection AddGatewayMcp(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ToolCallPipeline>();
+        services.AddSingleton<ICallerStanding, Gateway.Web.Authentication.CallerStanding>();
         services.AddGatewayLimits(configuration);
         services.AddSingleton(configuration.GetSection("Gateway:Approvals").Get<ApprovalOptions>() ?? new ApprovalOptions());
         services.AddSingleton<ApprovalEvents>();

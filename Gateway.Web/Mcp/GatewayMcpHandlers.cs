@@ -152,7 +152,7 @@ internal sealed partial class GatewayMcpHandlers(
         try
         {
             outcome = await pipeline.RunAsync(
-                new ToolCall(agent, call.Name, call.Arguments) { Continuing = resumed?.Continuation, Heartbeat = Heartbeat(request), VirtualServer = VirtualServerPath() },
+                new ToolCall(agent, call.Name, call.Arguments) { Continuing = resumed?.Continuation, Heartbeat = Heartbeat(request), VirtualServer = VirtualServerPath(), Credential = request.User.GetAgentIdentity()?.KeyHash },
                 forwarder,
                 cancellationToken);
         }

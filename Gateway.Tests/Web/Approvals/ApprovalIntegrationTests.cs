@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Core.Approvals;
+using Gateway.Core.Audit;
 using Gateway.Core.Identity;
 using Gateway.Data;
 using Gateway.Tests.Data;
@@ -95,6 +96,37 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         var after = await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/approvals/{approval.Id}", TestContext.Timeout);
         Assert.Equal("executed", after.GetProperty("status").GetString());
         Assert.Equal("admin-api", after.GetProperty("decidedBy").GetString());
+    }
+
+    [Fact]
+    public async Task AHeldCall_WhoseKeyIsRevokedWhileItWaits_IsNotMade_WhenApproved()
+    {
+        // 2026-07-28: no session, so nothing ends the waiting request when the key goes; the approval must not run it.
+        await using var gateway = await StartAsync();
+        var created = await Gateway.Tests.Web.Authentication.AgentAuthenticationTests.CreateAgentAsync(gateway, "leaver", $"{_name}/*");
+        await using var client = await gateway.ConnectAsync(created.GetProperty("apiKey").GetString()!, "2026-07-28");
+        var before = CallLog.Count(_name, "echo");
+        var pending = NextPendingAsync(gateway);
+        var call = client.CallToolAsync($"{_name}__echo", Message("after I left"), cancellationToken: TestContext.Timeout).AsTask();
+        var approval = await pending;
+
+        using (var revoke = await gateway.Admin.DeleteAsync($"/api/v1/agents/leaver/keys/{created.GetProperty("keyId").GetInt64()}", TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        }
+
+        using (var approve = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{approval.Id}/approve", new { reason = "fine" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
+        }
+
+        var result = await call;
+        Assert.True(result.IsError);
+        Assert.Contains("approved, but not made", Text(result), StringComparison.Ordinal);
+        Assert.Equal(before, CallLog.Count(_name, "echo"));
+        var entry = Assert.Single((await gateway.AuditTrailAsync()).Select(e => e.Record), r => r.Kind == AuditKinds.ToolCall && r.Actor == "leaver");
+        Assert.Equal(AuditOutcomes.Denied, entry.Outcome);
+        Assert.Contains("approved, but not made", entry.Error, StringComparison.Ordinal);
     }
 
     [Theory]
