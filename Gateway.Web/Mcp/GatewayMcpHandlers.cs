@@ -89,7 +89,7 @@ internal sealed partial class GatewayMcpHandlers(
         RoundTrips.SealedRound? resumed = null;
         if (call.RequestState is { } state)
         {
-            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.ToolsCall, SealedName(call.Name), call.Arguments, cancellationToken)
+            resumed = await seal.OpenAsync(state, agent, RequestMethods.ToolsCall, SealedName(call.Name), call.Arguments, cancellationToken)
                 ?? throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
         }
 
@@ -130,7 +130,7 @@ internal sealed partial class GatewayMcpHandlers(
                 waiting.Server = named.Server;
                 var forwarder = new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), null, agentHeaders, (waiting, connection));
                 parked.Start(waiting, ct => CallAsync(request, agent, call, null, forwarder, ct));
-                return await parkedRelay.NextRoundAsync(waiting, agent.Id, SealedName(call.Name), Hash(call.Arguments), cancellationToken);
+                return await parkedRelay.NextRoundAsync(waiting, agent.Id, agent.User, SealedName(call.Name), Hash(call.Arguments), cancellationToken);
             }
         }
 
@@ -171,13 +171,13 @@ internal sealed partial class GatewayMcpHandlers(
             var next = outcome.Continuation!;
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
                 agent.Id, RequestMethods.ToolsCall, SealedName(call.Name), Hash(call.Arguments), forwarder.ForwardedTo ?? string.Empty, inputRequired.RequestState,
-                next.CallId, next.Round, next.Decision, next.Rule)));
+                next.CallId, next.Round, next.Decision, next.Rule) { User = agent.User }));
         }
 
         if (outcome.Task is { } task)
         {
             // The upstream runs the call as a task: its handle reaches the agent with the id sealed to it (Tasks/TaskRelay).
-            return Tasks.TaskRelay.Defer(request, task, agent.Id);
+            return Tasks.TaskRelay.Defer(request, task, agent);
         }
 
         if (outcome.Refusal != Refusal.None)
@@ -258,7 +258,7 @@ internal sealed partial class GatewayMcpHandlers(
         RoundTrips.SealedRound? resumed = null;
         if (p.RequestState is { } state)
         {
-            resumed = await seal.OpenAsync(state, agent.Id, RequestMethods.PromptsGet, SealedName(p.Name), p.Arguments, cancellationToken);
+            resumed = await seal.OpenAsync(state, agent, RequestMethods.PromptsGet, SealedName(p.Name), p.Arguments, cancellationToken);
             if (resumed is null || resumed.Server != entry.Server)
             {
                 throw new McpProtocolException(RoundTrips.RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
@@ -290,7 +290,7 @@ internal sealed partial class GatewayMcpHandlers(
         {
             GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(inputRequired, g, scan), sent);
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
-                agent.Id, RequestMethods.PromptsGet, SealedName(p.Name), Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null)));
+                agent.Id, RequestMethods.PromptsGet, SealedName(p.Name), Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null) { User = agent.User }));
         }
     }
 

@@ -52,7 +52,7 @@ internal sealed partial class ParkedCallRelay(
         {
             var waiting = parked.Find(round.Parked!) ?? throw new McpProtocolException(RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
             waiting.Answer(answers);
-            return await NextRoundAsync(waiting, round.Agent, round.Name, round.ArgumentsSha256, cancellationToken);
+            return await NextRoundAsync(waiting, round.Agent, round.User, round.Name, round.ArgumentsSha256, cancellationToken);
         }
 
         if (Interlocked.Increment(ref _slots) > MaxWaiting)
@@ -71,6 +71,7 @@ internal sealed partial class ParkedCallRelay(
                 ["replyTo"] = instance.Id,
                 ["parked"] = round.Parked,
                 ["agent"] = round.Agent,
+                ["user"] = round.User,
                 ["name"] = round.Name,
                 ["argumentsSha256"] = round.ArgumentsSha256,
                 ["answers"] = answers is null ? null : JsonSerializer.SerializeToNode(answers, McpJsonUtilities.DefaultOptions),
@@ -106,12 +107,12 @@ internal sealed partial class ParkedCallRelay(
     }
 
     /// <summary>The result of a parked call, or its upstream's next questions as the agent's input_required.</summary>
-    public Task<CallToolResult> NextRoundAsync(ParkedCall waiting, long agent, string name, string? argumentsSha256, CancellationToken cancellationToken) =>
+    public Task<CallToolResult> NextRoundAsync(ParkedCall waiting, long agent, string? user, string name, string? argumentsSha256, CancellationToken cancellationToken) =>
         waiting.NextAsync(
             questions => new InputRequiredException(new InputRequiredResult
             {
                 InputRequests = questions,
-                RequestState = seal.Seal(new SealedRound(agent, RequestMethods.ToolsCall, name, argumentsSha256, waiting.Server, null, null, 0, null, null) { Parked = waiting.Id }),
+                RequestState = seal.Seal(new SealedRound(agent, RequestMethods.ToolsCall, name, argumentsSha256, waiting.Server, null, null, 0, null, null) { Parked = waiting.Id, User = user }),
             }),
             cancellationToken);
 
@@ -138,7 +139,7 @@ internal sealed partial class ParkedCallRelay(
             var waiting = parked.Find(request["parked"]!.GetValue<string>())
                 ?? throw new McpProtocolException(RequestStateSeal.Invalid, McpErrorCode.InvalidParams);
             waiting.Answer(request["answers"]?.Deserialize<IDictionary<string, InputResponse>>(McpJsonUtilities.DefaultOptions));
-            var result = await NextRoundAsync(waiting, request["agent"]!.GetValue<long>(), request["name"]!.GetValue<string>(), request["argumentsSha256"]?.GetValue<string>(), lifetime.ApplicationStopping);
+            var result = await NextRoundAsync(waiting, request["agent"]!.GetValue<long>(), request["user"]?.GetValue<string>(), request["name"]!.GetValue<string>(), request["argumentsSha256"]?.GetValue<string>(), lifetime.ApplicationStopping);
             outcome = new JsonObject { ["result"] = JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions) };
         }
         catch (InputRequiredException asked)

@@ -59,7 +59,7 @@ internal sealed partial class RequestStateSeal(
     /// Opens a state an agent sent back, for that agent and the request it retries; null when it does not open (the
     /// caller answers <see cref="Invalid"/>).
     /// </summary>
-    public async ValueTask<SealedRound?> OpenAsync(string state, long agent, string method, string name, IEnumerable<KeyValuePair<string, JsonElement>>? arguments, CancellationToken cancellationToken)
+    public async ValueTask<SealedRound?> OpenAsync(string state, Gateway.Core.Agents.AgentIdentity agent, string method, string name, IEnumerable<KeyValuePair<string, JsonElement>>? arguments, CancellationToken cancellationToken)
     {
         SealedRound? round;
         try
@@ -82,7 +82,7 @@ internal sealed partial class RequestStateSeal(
             return Refuse("expired");
         }
 
-        if (round.Agent != agent || round.Method != method || round.Name != name
+        if (round.Agent != agent.Id || !string.Equals(round.User, agent.User, StringComparison.Ordinal) || round.Method != method || round.Name != name
             || (round.ArgumentsSha256 is not null && (!CanonicalJson.TrySha256(arguments, out var hash) || hash != round.ArgumentsSha256)))
         {
             return Refuse("issued for another agent or request");

@@ -4,7 +4,7 @@ namespace Gateway.Web.Mcp.RoundTrips;
 
 /// <summary>
 /// What the gateway seals into the <c>requestState</c> it gives an agent for a multi round-trip request: whose it is
-/// (agent, method, name as the agent called it, arguments), where it goes on (server, the upstream's own state), how
+/// (agent and the user it acts for, method, name as the agent called it, arguments), where it goes on (server, the upstream's own state), how
 /// the call was decided and audited, when it expires, and a nonce so it is taken once; or, for a call that waits on this
 /// instance for the agent's answers (<see cref="ParkedCall"/>), its id.
 /// </summary>
@@ -20,6 +20,12 @@ internal sealed record SealedRound(
     string? Decision,
     string? Rule)
 {
+    /// <summary>
+    /// Gets the user the agent acted for (an OAuth caller), or null for an agent with its own key: a state opens for
+    /// the same agent acting for the same user only, never for another user of the same agent profile.
+    /// </summary>
+    public string? User { get; init; }
+
     /// <summary>Gets when it stops opening (set by <see cref="RequestStateSeal.Seal"/>).</summary>
     public DateTimeOffset Expires { get; init; }
 

@@ -28,7 +28,17 @@ internal sealed partial class TaskIdSeal(IDataProtectionProvider provider, ILogg
     public string Seal(TaskBinding binding) =>
         Prefix + Base64Url.EncodeToString(_protector.Protect(JsonSerializer.SerializeToUtf8Bytes(binding)));
 
-    /// <summary>Opens an id for <paramref name="agent"/>; null when it is not a gateway task id, was altered, or is another agent's.</summary>
+    /// <summary>
+    /// Opens an id for the caller <paramref name="agent"/>; null when it is not a gateway task id, was altered, or is
+    /// another agent's, or another user's of the same agent.
+    /// </summary>
+    public TaskBinding? Open(string id, Gateway.Core.Agents.AgentIdentity agent) => Open(id, agent.Id) switch
+    {
+        { } binding when !string.Equals(binding.User, agent.User, StringComparison.Ordinal) => Refuse("another user's task"),
+        var binding => binding,
+    };
+
+    /// <summary>Opens an id of <paramref name="agent"/>'s, for whichever user (the follower's own record of the task); null as above.</summary>
     public TaskBinding? Open(string id, long agent)
     {
         TaskBinding? binding;

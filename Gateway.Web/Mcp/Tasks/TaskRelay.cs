@@ -16,7 +16,7 @@ internal sealed class TaskRelay(TaskIdSeal seal, TaskFollower follower)
     private const string Item = "mcp-gateway/created-task";
 
     /// <summary>Hands the created task to the filter; what it returns is only seen if the filter is missing.</summary>
-    public static CallToolResult Defer(RequestContext<CallToolRequestParams> request, CreatedTask task, long agent)
+    public static CallToolResult Defer(RequestContext<CallToolRequestParams> request, CreatedTask task, Gateway.Core.Agents.AgentIdentity agent)
     {
         request.Items[Item] = (task, agent);
         return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = "The upstream started a task, which the gateway could not relay." }] };
@@ -29,14 +29,14 @@ internal sealed class TaskRelay(TaskIdSeal seal, TaskFollower follower)
         CancellationToken cancellationToken)
     {
         var result = await next(request, cancellationToken);
-        if (result.IsAlternate || !request.Items.Remove(Item, out var deferred) || deferred is not (CreatedTask task, long agent))
+        if (result.IsAlternate || !request.Items.Remove(Item, out var deferred) || deferred is not (CreatedTask task, Gateway.Core.Agents.AgentIdentity agent))
         {
             return result;
         }
 
         var upstream = (JsonObject)task.Payload;
         var handle = (JsonObject)upstream.DeepClone();
-        var binding = new TaskBinding(agent, upstream["taskId"]!.GetValue<string>(), task.Call);
+        var binding = new TaskBinding(agent.Id, upstream["taskId"]!.GetValue<string>(), task.Call) { User = agent.User };
         var taskId = seal.Seal(binding);
         handle["taskId"] = taskId;
         follower.Follow(binding, taskId, upstream);

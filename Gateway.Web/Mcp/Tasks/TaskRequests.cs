@@ -97,7 +97,7 @@ internal sealed class TaskRequests(TaskUpstream upstream, TaskStatusRouter statu
             throw new McpProtocolException($"{request.JsonRpcRequest.Method} needs a taskId.", McpErrorCode.InvalidParams);
         }
 
-        return seal.Open(id, agent.Id) is { } binding && Allowed(agent, binding)
+        return seal.Open(id, agent) is { } binding && Allowed(agent, binding)
             ? (binding, id)
             : throw new McpProtocolException(TaskIdSeal.Unknown, McpErrorCode.InvalidParams);
     }

@@ -36,8 +36,8 @@ public sealed class RequestStateSealTests : IAsyncLifetime
         _time,
         NullLogger<RequestStateSeal>.Instance);
 
-    private static Task<SealedRound?> Open(RequestStateSeal seal, string state, long agent, string method, string name, IDictionary<string, JsonElement> arguments) =>
-        seal.OpenAsync(state, agent, method, name, arguments, TestContext.Timeout).AsTask();
+    private static Task<SealedRound?> Open(RequestStateSeal seal, string state, long agent, string method, string name, IDictionary<string, JsonElement> arguments, string? user = null) =>
+        seal.OpenAsync(state, new Gateway.Core.Agents.AgentIdentity(agent, "agent", Gateway.Core.Grants.GrantSet.None) { User = user }, method, name, arguments, TestContext.Timeout).AsTask();
 
     private static readonly Dictionary<string, JsonElement> Arguments = new() { ["city"] = JsonSerializer.SerializeToElement("Oslo") };
 
@@ -107,6 +107,18 @@ public sealed class RequestStateSealTests : IAsyncLifetime
         var state = seal.Seal(Round());
         Assert.Null(await Open(seal, state, 8, RequestMethods.ToolsCall, "weather", Arguments));
         Assert.NotNull(await Open(seal, state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+    }
+
+    [Fact]
+    public async Task ItOpensForTheUserTheAgentActedFor_NotForAnotherUserOfTheSameAgent()
+    {
+        var seal = Seal();
+        var state = seal.Seal(Round() with { User = "ann" });
+
+        Assert.Null(await Open(seal, state, 7, RequestMethods.ToolsCall, "weather", Arguments, user: "bo"));
+        Assert.Null(await Open(seal, state, 7, RequestMethods.ToolsCall, "weather", Arguments));
+        Assert.Null(await Open(seal, seal.Seal(Round()), 7, RequestMethods.ToolsCall, "weather", Arguments, user: "ann"));
+        Assert.Equal("ann", (await Open(seal, state, 7, RequestMethods.ToolsCall, "weather", Arguments, user: "ann"))?.User);
     }
 
     [Fact]
