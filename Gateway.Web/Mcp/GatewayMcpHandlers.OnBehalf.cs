@@ -18,11 +18,11 @@ internal sealed partial class GatewayMcpHandlers
     }
 
     /// <summary>
-    /// Sends an agent's request to a server (prompts/get, resources/read, completion/complete, subscriptions) with what
+    /// Sends an agent's request to a server (prompts/get, resources/read, completion/complete, subscriptions, tasks) with what
     /// the caller brings: the agent headers the server forwards, and the calling user's upstream token (see
     /// <see cref="AsUserAsync"/>). A <c>tools/call</c> takes its headers when it is resolved (<see cref="ToolCallForwarder"/>).
     /// </summary>
-    private async Task<T> AsCallerAsync<T>(MessageContext request, string server, Func<CancellationToken, Task<T>> forward, CancellationToken cancellationToken, Action<string>? sent = null)
+    internal async Task<T> AsCallerAsync<T>(MessageContext request, string server, Func<CancellationToken, Task<T>> forward, CancellationToken cancellationToken, Action<string>? sent = null)
     {
         using (AgentHeaders.Use(upstreams.TryGet(server, out var connection) ? AgentHeaders.Capture(http.HttpContext, connection.Definition) : null))
         {

@@ -17,7 +17,8 @@ public static class ConformanceServer
     /// <summary>Starts the server on 127.0.0.1 (<paramref name="port"/> 0 picks a free port).</summary>
     /// <param name="port">The port; 0 picks a free one.</param>
     /// <param name="era">Which revisions it serves: both (the default, like the SDK's own servers), only 2025-11-25 sessions, or only 2026-07-28 per-request calls.</param>
-    public static async Task<WebApplication> StartAsync(int port = 0, ServerEra era = ServerEra.Both)
+    /// <param name="gate">Records every request's headers and refuses unauthorized ones with 401 (a server that requires a credential).</param>
+    public static async Task<WebApplication> StartAsync(int port = 0, ServerEra era = ServerEra.Both, HeaderGate? gate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -49,6 +50,21 @@ public static class ConformanceServer
             .WithCompleteHandler((_, _) => ValueTask.FromResult(new CompleteResult { Completion = new Completion { Values = [], Total = 0, HasMore = false } }));
         var app = builder.Build();
         app.UseMiddleware<LocalhostOnlyMiddleware>();
+        if (gate is not null)
+        {
+            app.Use(async (context, next) =>
+            {
+                if (!(await gate.AdmitAsync(context)).Admitted)
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    return;
+                }
+
+                await next(context);
+            });
+        }
+
         app.UseMiddleware<UnsupportedVersionMiddleware>();
         if (era == ServerEra.PerRequest)
         {

@@ -73,6 +73,14 @@ internal sealed partial class TaskFollower(
     /// </summary>
     public void Follow(TaskBinding binding, string taskId, JsonObject created)
     {
+        // A server that takes the user's own token is not polled in the background: the gateway holds no token of the
+        // user there, and its own credential never goes on a user's request. The task's end is recorded when the agent reads it.
+        if (upstream.ActsForUsers(binding.Server))
+        {
+            LogNotFollowedForUser(binding.Call.CallId, binding.Server);
+            return;
+        }
+
         if (!TryReserve())
         {
             LogNotFollowed(binding.Call.CallId, MaxFollowed);
@@ -285,6 +293,9 @@ internal sealed partial class TaskFollower(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task of call {CallId} is not followed: this instance already follows {Max} tasks; its end is recorded when an agent reads it.")]
     private partial void LogNotFollowed(string callId, int max);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task of call {CallId} is not followed: {Server} takes the user's own token, which the gateway does not hold between the agent's requests; its end is recorded when the agent reads it.")]
+    private partial void LogNotFollowedForUser(string callId, string server);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped following the task of call {CallId}: its time to live has passed without an end.")]
     private partial void LogGaveUp(string callId);

@@ -17,7 +17,7 @@ namespace Gateway.Web.Mcp.Tasks;
 /// the header against it. The status notifications the upstream sends on a tasks/get's stream reach that agent's
 /// tasks/get the same way: the agent's id in place of the upstream's, the result guarded, the end audited.
 /// </summary>
-internal sealed class TaskRequests(TaskUpstream upstream, TaskStatusRouter statuses, TaskIdSeal seal, TaskOutcomes outcomes, TimeProvider time)
+internal sealed class TaskRequests(TaskUpstream upstream, TaskStatusRouter statuses, TaskIdSeal seal, TaskOutcomes outcomes, GatewayMcpHandlers handlers, TimeProvider time)
 {
     public IEnumerable<McpServerRequestHandler> Handlers =>
     [
@@ -117,6 +117,12 @@ internal sealed class TaskRequests(TaskUpstream upstream, TaskStatusRouter statu
             parameters.Remove("_meta");
         }
 
-        return upstream.SendAsync(binding, request.JsonRpcRequest.Method, parameters, TasksProtocol.CapabilitiesOf(request), cancellationToken);
+        // With what the caller brings, as every other request of theirs: a per-user server gets the user's token (never
+        // the server's own credential on a user's request) and the agent headers it forwards.
+        return handlers.AsCallerAsync(
+            request,
+            binding.Server,
+            ct => upstream.SendAsync(binding, request.JsonRpcRequest.Method, parameters, TasksProtocol.CapabilitiesOf(request), ct),
+            cancellationToken);
     }
 }

@@ -21,6 +21,10 @@ internal sealed class TaskUpstream(UpstreamManager upstreams, IOptionsMonitor<Ga
         Extensions = new Dictionary<string, object> { [TasksProtocol.ExtensionId] = new JsonObject() },
     };
 
+    /// <summary>Whether <paramref name="server"/> takes the calling user's token rather than its own credential (token exchange, per-user accounts).</summary>
+    public bool ActsForUsers(string server) =>
+        upstreams.TryGet(server, out var connection) && connection.Definition.CredentialMode != Gateway.Core.Servers.CredentialMode.Shared;
+
     /// <summary>
     /// Sends <paramref name="method"/> with <paramref name="parameters"/> (their taskId replaced by the upstream's);
     /// the upstream's answer or error comes back as is, a gateway failure as an internal error.

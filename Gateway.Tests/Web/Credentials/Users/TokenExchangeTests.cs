@@ -189,6 +189,41 @@ public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper outp
         }
     }
 
+    [Fact]
+    public async Task AUsersTask_IsReadWithTheirExchangedToken_NeverWithTheServersOwnCredential()
+    {
+        // The conformance server runs failing_job as a task (2026-07-28, the tasks extension) and records each request.
+        var gate = new HeaderGate();
+        await using var server = await Gateway.TestUpstream.Conformance.ConformanceServer.StartAsync(gate: gate);
+        var url = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        gate.Identify = h => _idp.SubjectOfAsync(h, audience: url);
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Http("conf", url, prefix: ""),
+            Agent("people", AgentKey, "conf/*"),
+            TokenExchangeGateway.Settings("conf", url, _idp, Secret, Secret)));
+        await gateway.WaitForToolAsync("failing_job");
+        var alice = await _idp.UserTokenAsync(Secret, "alice", gateway.McpUri.ToString());
+
+        await using (var client = await Gateway.Tests.Web.Mcp.TasksPassThroughTests.ConnectAsync(gateway, alice, declareTasks: true))
+        {
+            var created = await Gateway.Tests.Web.Mcp.TasksPassThroughTests.CallAsync(client, "failing_job", []);
+
+            // Not followed in the background: the gateway holds no token of alice's to poll with between her requests.
+            Assert.Equal(0, gateway.Services.GetRequiredService<Gateway.Web.Mcp.Tasks.TaskFollower>().Following);
+            var ended = await Gateway.Tests.Web.Mcp.TasksPassThroughTests.PollUntilEndedAsync(client, created["taskId"]!.GetValue<string>());
+            Assert.Equal("completed", ended["status"]!.GetValue<string>());
+        }
+
+        // Every tasks/get the upstream saw came as alice (the agent's reads); none with the server's own credential,
+        // which the gateway would have used to poll on its own.
+        var reads = gate.Requests.Where(r => r.Headers.GetValueOrDefault("Mcp-Method") == "tasks/get").ToList();
+        Assert.NotEmpty(reads);
+        foreach (var read in reads)
+        {
+            Assert.Equal("alice", await _idp.SubjectOfAsync(read.Headers.GetValueOrDefault("Authorization"), url));
+        }
+    }
+
     private async Task<(Microsoft.AspNetCore.Builder.WebApplication App, string Url, HeaderGate Gate)> StartUpstreamAsync(string name)
     {
         var gate = new HeaderGate { ServesWhoami = true };
