@@ -135,8 +135,17 @@ internal sealed partial class GatewayMcpHandlers(
         }
 
         // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
-        using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, cancellationToken, http.HttpContext?.RequestAborted ?? default);
-        return await CallAsync(request, agent, call, resumed, new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), resumed, agentHeaders), tracked.Token);
+        var identity = request.User.GetAgentIdentity();
+        using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, new Caller(agent.Id, identity?.KeyHash ?? string.Empty, agent.User), cancellationToken, http.HttpContext?.RequestAborted ?? default);
+        try
+        {
+            return await CallAsync(request, agent, call, resumed, new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), resumed, agentHeaders), tracked.Token);
+        }
+        catch (OperationCanceledException) when (tracked.EndedForCaller && !cancellationToken.IsCancellationRequested)
+        {
+            // Ended by the gateway, not by the agent: it gets an answer saying why (a request it cancelled gets none).
+            return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = CallerEnded }] };
+        }
     }
 
     /// <summary>Runs the call through the pipeline and maps its outcome to what the agent gets.</summary>
@@ -646,6 +655,9 @@ internal sealed partial class GatewayMcpHandlers(
     private string SealedName(string name) => VirtualServerPath() is { } virtualServer ? $"{virtualServer}/{name}" : name;
 
     private string? VirtualServerPath() => VirtualServers.VirtualServerPath.NameOf(http.HttpContext?.Request.Path ?? default);
+
+    /// <summary>What an agent is told of a call ended because its caller may no longer act.</summary>
+    internal const string CallerEnded = "The call was ended: the key it was made with was revoked, its agent disabled, or the user it acts for revoked while it ran or waited for approval.";
 
     private static AgentIdentity AgentOf(MessageContext request) =>
         request.User.GetAgent() ?? throw new McpProtocolException("Not authenticated.", McpErrorCode.InvalidRequest);

@@ -10,18 +10,30 @@ namespace Gateway.Web.Mcp;
 /// Cancels in-flight calls of 2025-11-25 sessions when the agent sends <c>notifications/cancelled</c> or drops the
 /// request. The SDK does not do it for stateful sessions (modelcontextprotocol/csharp-sdk#1365), and a gateway that
 /// keeps an upstream call running after its agent gave up wastes the upstream's work and can repeat side effects.
+/// Also cancels, on both revisions, the calls of a caller that may no longer act (<see cref="CancelWhere"/>): a key
+/// revoked, an agent disabled, a user revoked while their call runs or waits for approval.
 /// </summary>
 internal sealed class InFlightCalls
 {
     private readonly ConcurrentDictionary<(string Session, string Request), CancellationTokenSource> _calls = new();
 
+    // Every tracked call's caller (a 2026-07-28 request has no session to end with its key).
+    private readonly ConcurrentDictionary<CancellationTokenSource, Caller> _callers = new();
+
+    // The calls CancelWhere ended: their agent is told why, where a cancelled request gets no answer.
+    private readonly ConcurrentDictionary<CancellationTokenSource, byte> _ended = new();
+
     /// <summary>Gets the number of tracked calls.</summary>
     public int Count => _calls.Count;
 
-    /// <summary>Tracks a call; the returned token is cancelled by the handler token, an aborted request, or <c>notifications/cancelled</c>.</summary>
-    public Tracked Track(string? sessionId, RequestId requestId, CancellationToken handler, CancellationToken aborted)
+    /// <summary>
+    /// Tracks a call of <paramref name="caller"/>; the returned token is cancelled by the handler token, an aborted
+    /// request, <c>notifications/cancelled</c>, or the caller losing its standing (<see cref="CancelWhere"/>).
+    /// </summary>
+    public Tracked Track(string? sessionId, RequestId requestId, Caller caller, CancellationToken handler, CancellationToken aborted)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(handler, aborted);
+        _callers[cts] = caller;
         if (sessionId is null)
         {
             return new Tracked(this, null, cts);
@@ -39,15 +51,33 @@ internal sealed class InFlightCalls
         {
             if (key.Session == sessionId)
             {
-                try
-                {
-                    cts.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The call finished meanwhile.
-                }
+                Cancel(cts);
             }
+        }
+    }
+
+    /// <summary>Cancels every call in flight, of either revision, whose caller is <paramref name="gone"/>.</summary>
+    public void CancelWhere(Func<Caller, bool> gone)
+    {
+        foreach (var (cts, caller) in _callers)
+        {
+            if (gone(caller))
+            {
+                _ended[cts] = 0;
+                Cancel(cts);
+            }
+        }
+    }
+
+    private static void Cancel(CancellationTokenSource cts)
+    {
+        try
+        {
+            cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call finished meanwhile.
         }
     }
 
@@ -69,8 +99,13 @@ internal sealed class InFlightCalls
     {
         public CancellationToken Token => cts.Token;
 
+        /// <summary>Gets a value indicating whether the call was ended because its caller may no longer act (<see cref="CancelWhere"/>).</summary>
+        public bool EndedForCaller => owner._ended.ContainsKey(cts);
+
         public void Dispose()
         {
+            owner._callers.TryRemove(cts, out _);
+            owner._ended.TryRemove(cts, out _);
             if (key is { } k)
             {
                 owner._calls.TryRemove(new(k, cts));
@@ -80,3 +115,6 @@ internal sealed class InFlightCalls
         }
     }
 }
+
+/// <summary>Who made a call in flight: the agent, the key hash (or OAuth caller's credential) it came with, the user it acts for.</summary>
+internal readonly record struct Caller(long Agent, string Credential, string? User);

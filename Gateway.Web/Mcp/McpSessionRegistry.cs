@@ -139,6 +139,9 @@ internal sealed partial class McpSessionRegistry
     private void NotifyChanged()
     {
         var directory = _agents.Current;
+
+        // Calls of a key revoked or an agent disabled end now, on both revisions (a 2026-07-28 request has no session).
+        _inFlight.CancelWhere(c => !directory.IsActive(c.Agent, c.Credential));
         foreach (var (server, session) in _sessions)
         {
             if (!directory.IsActive(session.AgentId, session.KeyHash))

@@ -142,6 +142,26 @@ public sealed class ToolCallPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Escalation_Approved_WhoseCallerLostItsStandingWhileWaiting_IsNotForwarded()
+    {
+        var (gate, store) = Gate();
+        var forwarder = new TestForwarder(Catalog);
+        var standing = new KeyRevocations();
+        var pipeline = new ToolCallPipeline(_db.Sink, new StaticPolicySource(new PolicyEngine([])), gate, new PolicyMessages(), _time, standing: standing);
+        var running = pipeline.RunAsync(new ToolCall(Alice, "files__wipe", null) { Credential = "alice-key" }, forwarder, TestContext.Timeout).AsTask();
+
+        var approval = await PendingAsync(store);
+        standing.Revoke("alice-key");
+        Assert.Equal(DecisionResult.Decided, await gate.DecideAsync(approval.Id, approve: true, "bob", "fine", TestContext.Timeout));
+
+        var outcome = await running;
+        Assert.Equal((Refusal.Policy, "alice-key was revoked"), (outcome.Refusal, outcome.Message));
+        Assert.Equal(0, forwarder.Forwarded);
+        var entry = Assert.Single(await CallEntriesAsync());
+        Assert.Equal((AuditOutcomes.Denied, "escalate", "alice-key was revoked"), (entry.Outcome, entry.Decision, entry.Error));
+    }
+
+    [Fact]
     public async Task Escalation_Denied_IsAPolicyRefusalWithTheApproversWord()
     {
         var (gate, store) = Gate();
@@ -287,5 +307,15 @@ public sealed class ToolCallPipelineTests : IAsyncLifetime
         Approval? pending = null;
         await Eventually.TrueAsync(async () => (pending = (await store.ListAsync(ApprovalStatus.Pending, 10, CancellationToken.None)).FirstOrDefault()) is not null, "the call asked for approval");
         return pending!;
+    }
+
+    /// <summary>The host's answer to "may this caller still act" (the gateway's is the agent directory and the revoked users; see CallerStandingTests).</summary>
+    private sealed class KeyRevocations : ICallerStanding
+    {
+        private volatile string? _revoked;
+
+        public void Revoke(string credential) => _revoked = credential;
+
+        public string? RefusalFor(AgentIdentity agent, string? credential) => credential is not null && credential == _revoked ? credential + " was revoked" : null;
     }
 }

@@ -99,9 +99,9 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AHeldCall_WhoseKeyIsRevokedWhileItWaits_IsNotMade_WhenApproved()
+    public async Task AHeldCall_WhoseKeyIsRevokedWhileItWaits_EndsAtOnce_AndIsNotMade_WhenApproved()
     {
-        // 2026-07-28: no session, so nothing ends the waiting request when the key goes; the approval must not run it.
+        // 2026-07-28: no session to end with the key; the waiting request itself is ended, and the approval runs nothing.
         await using var gateway = await StartAsync();
         var created = await Gateway.Tests.Web.Authentication.AgentAuthenticationTests.CreateAgentAsync(gateway, "leaver", $"{_name}/*");
         await using var client = await gateway.ConnectAsync(created.GetProperty("apiKey").GetString()!, "2026-07-28");
@@ -115,18 +115,18 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
         }
 
+        var result = await call;
+        Assert.True(result.IsError);
+        Assert.Equal(Gateway.Web.Mcp.GatewayMcpHandlers.CallerEnded, Text(result));
+
         using (var approve = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{approval.Id}/approve", new { reason = "fine" }, TestContext.Timeout))
         {
             Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
         }
 
-        var result = await call;
-        Assert.True(result.IsError);
-        Assert.Contains("approved, but not made", Text(result), StringComparison.Ordinal);
         Assert.Equal(before, CallLog.Count(_name, "echo"));
         var entry = Assert.Single((await gateway.AuditTrailAsync()).Select(e => e.Record), r => r.Kind == AuditKinds.ToolCall && r.Actor == "leaver");
-        Assert.Equal(AuditOutcomes.Denied, entry.Outcome);
-        Assert.Contains("approved, but not made", entry.Error, StringComparison.Ordinal);
+        Assert.Equal(AuditOutcomes.Cancelled, entry.Outcome);
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -172,6 +173,39 @@ public sealed class AgentOAuthTests : IAsyncLifetime
                 "test")),
             "console:" + user);
         return await scope.ServiceProvider.GetRequiredService<Gateway.Web.Admin.Approvals.ApprovalOperations>().DecideAsync(id, approve: true, null, TestContext.Timeout);
+    }
+
+    [Fact]
+    public async Task AUsersCallHeldForApproval_EndsAtOnce_WhenTheUserIsRevoked()
+    {
+        await using var gateway = await AgentOAuthGateway.StartAsync(_issuer, more: new Dictionary<string, string?>
+        {
+            ["Gateway:Policies:hold:Effect"] = "escalate",
+            ["Gateway:Policies:hold:Tools:0"] = "echo",
+            ["Gateway:Policies:hold:Reason"] = "needs a human",
+        });
+        await gateway.WaitForToolAsync("files__echo");
+        var token = Create(gateway.McpUri.ToString(), _issuer.Issuer, DateTime.UtcNow.AddMinutes(5), _issuer.SigningCredentials, user: "dora");
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gateway.Services.GetRequiredService<Gateway.Core.Approvals.ApprovalEvents>().Changed += a =>
+        {
+            if (a.Agent == AgentOAuthGateway.AgentName + " for dora")
+            {
+                held.TrySetResult();
+            }
+        };
+
+        await using var client = await gateway.ConnectAsync(token, "2025-11-25");
+        var call = client.CallToolAsync("files__echo", new Dictionary<string, object?> { ["message"] = "mine" }, cancellationToken: TestContext.Timeout).AsTask();
+        await held.Task.WaitAsync(TestContext.Timeout);
+        using (var revoke = await gateway.Admin.PostAsJsonAsync("/api/v1/users/revoked", new { user = "dora" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        }
+
+        var result = await call;
+        Assert.True(result.IsError);
+        Assert.Equal(Gateway.Web.Mcp.GatewayMcpHandlers.CallerEnded, Assert.IsType<ModelContextProtocol.Protocol.TextContentBlock>(Assert.Single(result.Content)).Text);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace Gateway.Web.Credentials.Users;
 /// is re-read when the database changes (PostgreSQL notifies on <c>RevokedUsers</c>; SQLite's change poll), or at once
 /// after a local revocation. A user newly seen revoked loses their cached upstream tokens here too.
 /// </summary>
-internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exchange, UserAccounts accounts, IDatabaseChanges changes, ILogger<UserRevocations> logger)
+internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exchange, UserAccounts accounts, Gateway.Web.Mcp.InFlightCalls inFlight, IDatabaseChanges changes, ILogger<UserRevocations> logger)
     : SnapshotReloader(changes, logger)
 {
     private volatile FrozenDictionary<string, RevokedUser> _revoked = FrozenDictionary<string, RevokedUser>.Empty;
@@ -37,10 +37,11 @@ internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exc
         }
     }
 
-    /// <summary>Drops the user's exchanged and refreshed upstream tokens held by this instance.</summary>
+    /// <summary>Drops the user's exchanged and refreshed upstream tokens held by this instance, and ends their calls in flight here.</summary>
     public void Forget(string user)
     {
         exchange.ForgetUser(user);
         accounts.ForgetUser(user);
+        inFlight.CancelWhere(c => string.Equals(c.User, user, StringComparison.Ordinal));
     }
 }
