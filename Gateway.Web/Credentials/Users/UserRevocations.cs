@@ -8,9 +8,11 @@ namespace Gateway.Web.Credentials.Users;
 /// <summary>
 /// The revoked users, in memory on every instance: each agent request checks the set (no database round trip), and it
 /// is re-read when the database changes (PostgreSQL notifies on <c>RevokedUsers</c>; SQLite's change poll), or at once
-/// after a local revocation. A user newly seen revoked loses their cached upstream tokens here too.
+/// after a local revocation. A user newly seen revoked loses their cached upstream tokens here too, and their calls in
+/// flight here end (<see cref="Gateway.Web.Mcp.InFlightCalls"/>: the MCP endpoint's, absent from a host without it,
+/// such as the console's component tests).
 /// </summary>
-internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exchange, UserAccounts accounts, Gateway.Web.Mcp.InFlightCalls inFlight, IDatabaseChanges changes, ILogger<UserRevocations> logger)
+internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exchange, UserAccounts accounts, IDatabaseChanges changes, ILogger<UserRevocations> logger, Gateway.Web.Mcp.InFlightCalls? inFlight = null)
     : SnapshotReloader(changes, logger)
 {
     private volatile FrozenDictionary<string, RevokedUser> _revoked = FrozenDictionary<string, RevokedUser>.Empty;
@@ -42,6 +44,6 @@ internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exc
     {
         exchange.ForgetUser(user);
         accounts.ForgetUser(user);
-        inFlight.CancelWhere(c => string.Equals(c.User, user, StringComparison.Ordinal));
+        inFlight?.CancelWhere(c => string.Equals(c.User, user, StringComparison.Ordinal));
     }
 }
