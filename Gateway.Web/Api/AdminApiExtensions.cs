@@ -28,9 +28,13 @@ internal static class AdminApiExtensions
         var api = app.MapGroup("/api/v1").RequireAuthorization(GatewayAuthenticationDefaults.ConsoleUserPolicy)
             .AddEndpointFilter(async (context, next) =>
             {
-                // Admin changes made by this request are audited under who made them: the admin key, or the console user.
-                // The operations check the same user's roles themselves (Gateway.Web.Admin).
-                var actor = context.HttpContext.User.Identity?.Name ?? "admin-api";
+                // Admin changes made by this request are audited under who made them: the admin key (admin-api,
+                // auditor-api), or the console user as the console names them (console:alice, never the bare name an
+                // agent could have). The operations check the same user's roles themselves (Gateway.Web.Admin).
+                var identity = context.HttpContext.User.Identity;
+                var actor = identity?.AuthenticationType == GatewayAuthenticationDefaults.AdminScheme
+                    ? identity.Name ?? "admin-api"
+                    : Gateway.Core.Audit.Admin.AuditActor.Console(identity?.Name ?? "anonymous");
                 context.HttpContext.RequestServices.GetRequiredService<Gateway.Web.Admin.AdminActor>().Set(context.HttpContext.User, actor);
                 using (Gateway.Core.Audit.Admin.AuditActor.Use(actor))
                 {

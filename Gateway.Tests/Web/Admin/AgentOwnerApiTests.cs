@@ -23,6 +23,16 @@ public sealed class AgentOwnerApiTests
     public async Task Owner_IsChangedToAnExistingUserOrNone_Validated_AndAudited(DatabaseProvider provider)
     {
         await using var gateway = await GatewayHost.StartAsync(provider, Agent("managed", "managed-owner-key-0123456789", "files/*"));
+
+        // Created with an owner who does not exist: refused under the field as a change is, nothing created.
+        using (var ghostly = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "erin", grants = new[] { "files/*" }, owner = "ghost" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, ghostly.StatusCode);
+            var problem = await ghostly.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout);
+            Assert.Contains("No console user named 'ghost'", problem.GetProperty("errors").GetProperty("owner")[0].GetString(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.NotFound, (await gateway.Admin.GetAsync("/api/v1/agents/erin", TestContext.Timeout)).StatusCode);
+        }
+
         using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "erin", grants = new[] { "files/*" } }, TestContext.Timeout))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);

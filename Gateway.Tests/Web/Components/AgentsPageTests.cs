@@ -20,6 +20,12 @@ public sealed class AgentsPageTests : ConsolePageTest
         Services.AddGatewayLimits(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
     }
 
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await SignedInUserIsAConsoleUserAsync();
+    }
+
     [Fact]
     public async Task InvalidAgent_ShowsEveryErrorNextToItsField_AndCreatesNothing()
     {

@@ -21,8 +21,11 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N") + ".db");
 
+    private readonly (string User, string Role) _signedIn;
+
     protected ConsolePageTest(string user = "admin", string role = "Admin")
     {
+        _signedIn = (user, role);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
@@ -56,6 +59,22 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         await using var db = await Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync();
         await db.Database.MigrateAsync();
     }
+
+    /// <summary>
+    /// Records the signed-in user as a console user, as signing in to the real console does (an agent created in the
+    /// console is owned by its creator, and an owner must be an existing console user).
+    /// </summary>
+    protected async Task SignedInUserIsAConsoleUserAsync() =>
+        await Services.GetRequiredService<Gateway.Core.Identity.IConsoleUserStore>().CreateAsync(
+            new Gateway.Core.Identity.ConsoleUser
+            {
+                UserName = _signedIn.User,
+                DisplayName = _signedIn.User,
+                Source = Gateway.Core.Identity.ConsoleUserSource.Local,
+                AssignedRoles = [_signedIn.Role],
+                CreatedAt = DateTimeOffset.UtcNow,
+            },
+            CancellationToken.None);
 
     async Task IAsyncLifetime.DisposeAsync()
     {

@@ -43,8 +43,9 @@ public sealed class RoleEnforcementTests
     [Fact]
     public async Task Approver_ReachesApprovals_AndIsForbiddenEverythingElse()
     {
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        await using var gateway = await GatewayHost.StartAsync(Gateway.Tests.Support.Upstreams.Stdio("files"));
         using var approver = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "april", ConsoleRoles.Approver);
+        using var auditor = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "audrey", ConsoleRoles.Auditor);
 
         Assert.Contains("Approvals", await approver.Client.GetStringAsync("/approvals", TestContext.Timeout), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await approver.Client.GetAsync("/", TestContext.Timeout)).StatusCode);
@@ -56,10 +57,35 @@ public sealed class RoleEnforcementTests
         Assert.Equal(HttpStatusCode.OK, (await approver.Client.GetAsync("/api/v1/approvals", TestContext.Timeout)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await approver.Client.GetAsync("/api/v1/servers", TestContext.Timeout)).StatusCode);
 
-        // The menu offers only what the role opens.
+        // The menu offers only what the role opens, and the dashboard shows the servers' details (transport, credential
+        // kind and hint, errors) to those who may read /servers only.
         var dashboard = await approver.Client.GetStringAsync("/", TestContext.Timeout);
         Assert.Contains("href=\"/approvals\"", dashboard, StringComparison.Ordinal);
         Assert.DoesNotContain("href=\"/servers\"", dashboard, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"server-table\"", dashboard, StringComparison.Ordinal);
+        Assert.Contains("id=\"server-table\"", await auditor.Client.GetStringAsync("/", TestContext.Timeout), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AChangeThroughTheApiWithTheConsoleCookie_IsAuditedUnderTheConsoleName()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        using var admin = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "alma", ConsoleRoles.Admin);
+
+        using (var created = await admin.Client.PostAsJsonAsync("/api/v1/agents", new { name = "almas-bot", grants = new[] { "files/*" } }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using (var byKey = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "keys-bot", grants = new[] { "files/*" } }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, byKey.StatusCode);
+        }
+
+        // console:alma, as the console's own changes are named (a bare "alma" could be an agent's name in the trail).
+        var changes = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == Gateway.Core.Audit.AuditKinds.AdminChange).ToList();
+        Assert.Equal(["console:alma"], changes.Where(r => r.Tool == "agent/almas-bot").Select(r => r.Actor).Distinct());
+        Assert.Equal(["admin-api"], changes.Where(r => r.Tool == "agent/keys-bot").Select(r => r.Actor).Distinct());
     }
 
     [Fact]

@@ -46,6 +46,7 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
 
         var owner = string.IsNullOrWhiteSpace(draft.Owner) ? null : draft.Owner.Trim();
         var errors = AgentValidation.Validate(draft.Name, creating: true, draft.Grants, draft.Tags, owner, draft.Limits, draft.Discovery);
+        await CheckOwnerExistsAsync(owner, errors, cancellationToken);
         if (errors.Count > 0)
         {
             return AdminResult.Invalid(errors, "The agent is invalid.");
@@ -102,11 +103,7 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
 
         var owner = change.Owner?.Trim();
         var errors = AgentValidation.Validate(name, creating: false, change.Grants, change.Tags, owner, change.Limits, change.Discovery);
-        if (owner is { Length: > 0 } && !errors.ContainsKey("owner") && await users.FindAsync(owner, cancellationToken) is null)
-        {
-            // The owner decides whether its approver may approve the agent's calls: a typo must not slip through.
-            errors["owner"] = [$"No console user named '{owner}'; the owner is an existing user, or empty for none."];
-        }
+        await CheckOwnerExistsAsync(owner, errors, cancellationToken);
 
         if (errors.Count > 0)
         {
@@ -229,4 +226,16 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
     }
 
     private static AdminResult NotFound(string name) => AdminResult.NotFound($"No agent named '{name}'.");
+
+    /// <summary>
+    /// The owner decides whether its approver may approve the agent's calls, on creation as on a change: a typo (or a
+    /// name a user created later would inherit the agent under) must not slip through.
+    /// </summary>
+    private async Task CheckOwnerExistsAsync(string? owner, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
+    {
+        if (owner is { Length: > 0 } && !errors.ContainsKey("owner") && await users.FindAsync(owner, cancellationToken) is null)
+        {
+            errors["owner"] = [$"No console user named '{owner}'; the owner is an existing user, or empty for none."];
+        }
+    }
 }

@@ -20,6 +20,12 @@ public abstract class AgentConsoleTest : ConsolePageTest
         Services.AddGatewayLimits(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
     }
 
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await SignedInUserIsAConsoleUserAsync();
+    }
+
     /// <summary>
     /// Clicks <paramref name="button"/> until <paramref name="shown"/> is rendered, within a deadline. The table loads its
     /// rows on its own schedule: on a loaded machine a reload can re-render the row between finding its button and
