@@ -1,0 +1,42 @@
+using System.Security.Claims;
+using Gateway.Core.Identity;
+using Gateway.Tests.Web.Admin.Agents;
+using Gateway.Web.Admin;
+using Gateway.Web.Admin.Agents;
+using Gateway.Web.Identity;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Web.Admin;
+
+/// <summary>
+/// The caller of an operation made from a console page (a circuit, whose authentication state is the one it started
+/// with): their roles and standing are as they are now, in the real user store, not as they were when the page opened.
+/// </summary>
+public sealed class AdminActorTests : AgentConsoleTest
+{
+    [Fact]
+    public async Task APageLeftOpen_KeepsNoRoleItsUserLost_AndADisabledUserCanDoNothingFromIt()
+    {
+        var users = Services.GetRequiredService<IConsoleUserStore>();
+        Assert.True(await users.CreateAsync(new ConsoleUser { UserName = "root", DisplayName = "root", Source = ConsoleUserSource.Local, AssignedRoles = [ConsoleRoles.Admin], CreatedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        var id = (await users.FindAsync("root", CancellationToken.None))!.Id;
+
+        // The circuit's principal: an Admin when the page opened.
+        Authorization.SetAuthorized("root").SetRoles(ConsoleRoles.Admin).SetClaims(new Claim(ConsoleClaims.UserId, id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(AdminOutcome.Done, (await CreateAsync("first")).Outcome);
+
+        Assert.True(await users.SetRolesAsync(id, [ConsoleRoles.Auditor], CancellationToken.None));
+        Assert.Equal(AdminOutcome.Forbidden, (await CreateAsync("second")).Outcome);
+
+        Assert.True(await users.SetRolesAsync(id, [ConsoleRoles.Admin], CancellationToken.None));
+        Assert.Equal(AdminOutcome.Done, (await CreateAsync("third")).Outcome);
+        Assert.True(await users.SetEnabledAsync(id, false, CancellationToken.None));
+        Assert.Equal(AdminOutcome.Forbidden, (await CreateAsync("fourth")).Outcome);
+    }
+
+    private async Task<AdminResult<IssuedAgentKey>> CreateAsync(string name)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<AgentOperations>().CreateAsync(new AgentDraft(name, ["files/*"]), CancellationToken.None);
+    }
+}
