@@ -48,14 +48,41 @@ internal static class OAuthEndpoints
         }
     }
 
-    private static async Task<IResult> CallbackAsync(HttpContext context, AuthorizationCodeFlow flow, AgentOAuthSettings oauth, CancellationToken ct)
+    // Who completes a flow the admin key started (the key's name and role, as its own requests carry them).
+    private static readonly System.Security.Claims.ClaimsPrincipal AdminKeyPrincipal = new(new System.Security.Claims.ClaimsIdentity(
+        [new(System.Security.Claims.ClaimTypes.Name, "admin-api"), new(System.Security.Claims.ClaimTypes.Role, Gateway.Core.Identity.ConsoleRoles.Admin)],
+        GatewayAuthenticationDefaults.AdminScheme));
+
+    private static async Task<IResult> CallbackAsync(
+        HttpContext context, AuthorizationCodeFlow flow, AgentOAuthSettings oauth, Gateway.Web.Admin.AdminActor actor, Gateway.Web.Admin.Servers.ServerOperations servers, CancellationToken ct)
     {
         try
         {
             // The console user of this browser (the cookie comes along: a top-level GET redirect, SameSite=Lax).
             var console = await context.AuthenticateAsync(ConsoleDefaults.Scheme);
             var browserUser = console.Succeeded ? Gateway.Web.Credentials.Users.AgentsUser.Of(console.Principal, oauth) : null;
-            var (server, user) = await flow.CompleteAsync(context.Request.Query, browserUser, console.Succeeded ? console.Principal.GetUserId() : null, ct);
+            var (server, user) = await flow.CompleteAsync(
+                context.Request.Query,
+                browserUser,
+                console.Succeeded ? console.Principal.GetUserId() : null,
+                async (name, credential, byConsoleUser, c) =>
+                {
+                    // A server's own credential is an admin change, made now by whoever started it: the console user who
+                    // completes it here (the flow checked it is them; their role as it is now, the cookie having been
+                    // checked again on this request), or the admin key; the server not taken over by configuration
+                    // meanwhile; audited under their name.
+                    if (byConsoleUser)
+                    {
+                        actor.Set(console.Principal!, Gateway.Core.Audit.Admin.AuditActor.Console(console.Principal!.Identity?.Name ?? "anonymous"));
+                    }
+                    else
+                    {
+                        actor.Set(AdminKeyPrincipal, "admin-api");
+                    }
+
+                    return await servers.SetCredentialAsync(name, credential, c) is { IsDone: false } refused ? refused.Message ?? refused.Outcome.ToString() : null;
+                },
+                ct);
             return Results.Text(user is null
                 ? $"Authorized: the refresh token of '{server}' is stored and the server reconnects with it. You can close this page."
                 : $"Connected: calls to '{server}' made for {user} now use this account. You can close this page.");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
+using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.Upstreams;
 
 namespace Gateway.Tests.Web.Credentials;
@@ -96,6 +97,19 @@ public sealed class UpstreamAuthorizationCodeTests
         var stored = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/coded", TestContext.Timeout);
         Assert.Equal(JsonValueKind.Null, stored.GetProperty("credential").ValueKind);
 
+        // Started by the colleague, who is no longer an Admin when the callback comes: their own browser completes
+        // nothing (the credential is an admin change of theirs, made now).
+        var demoted = await StartAsync(colleague.Client);
+        var users = gateway.Services.GetRequiredService<Gateway.Core.Identity.IConsoleUserStore>();
+        Assert.True(await users.SetRolesAsync((await users.FindAsync("colleague", TestContext.Timeout))!.Id, [Gateway.Core.Identity.ConsoleRoles.Auditor], TestContext.Timeout));
+        using (var notNow = await colleague.Client.GetAsync(await AuthorizeAsync(upstreamSignIn, demoted), TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, notNow.StatusCode);
+            Assert.Contains("was not stored", await notNow.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(JsonValueKind.Null, (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/coded", TestContext.Timeout)).GetProperty("credential").ValueKind);
+
         // In the admin's own browser it completes.
         var own = await StartAsync(admin.Client);
         var back = await AuthorizeAsync(upstreamSignIn, own);
@@ -106,6 +120,10 @@ public sealed class UpstreamAuthorizationCodeTests
 
         var described = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/coded", TestContext.Timeout);
         Assert.Equal("refreshToken", described.GetProperty("credential").GetProperty("kind").GetString());
+
+        // Audited as the admin's own change, under the console's name for them.
+        var changes = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == Gateway.Core.Audit.AuditKinds.AdminChange && r.Tool == "server_credential/coded").ToList();
+        Assert.Equal(["console:admin"], changes.Select(r => r.Actor).Distinct());
     }
 
     [SkippableTheory]

@@ -41,7 +41,6 @@ public sealed record AuthorizationStart(string ClientId, string? ClientSecret, s
 /// </remarks>
 internal sealed partial class AuthorizationCodeFlow(
     OAuthTokenClient oauth,
-    ServerRegistry registry,
     Users.UserAccounts accounts,
     IDataProtectionProvider protection,
     ISingleUseLedger ledger,
@@ -120,7 +119,17 @@ internal sealed partial class AuthorizationCodeFlow(
     /// console user signed in where the callback arrived (as an OAuth user name, and as the console's user id): a user's
     /// connection completes only in that user's own browser, an authorization a console user started only in theirs.
     /// </summary>
-    public async Task<(string Server, string? User)> CompleteAsync(IQueryCollection query, string? browserUser, long? browserConsoleUserId, CancellationToken cancellationToken)
+    /// <param name="storeServerCredential">
+    /// Stores a server's own credential as an admin change (the operations layer: the role now, the configuration's
+    /// rule, the audit) of whoever started it: the console user who completes it in their browser (true), or the admin
+    /// key (false); yields why it was refused, or null.
+    /// </param>
+    public async Task<(string Server, string? User)> CompleteAsync(
+        IQueryCollection query,
+        string? browserUser,
+        long? browserConsoleUserId,
+        Func<string, UpstreamCredential, bool, CancellationToken, Task<string?>> storeServerCredential,
+        CancellationToken cancellationToken)
     {
         // Single use: taken before anything else is checked, so a replayed or raced callback (on any instance) finds nothing.
         if (Open(query["state"].ToString()) is not { } pending || pending.ExpiresAt < time.GetUtcNow()
@@ -178,9 +187,9 @@ internal sealed partial class AuthorizationCodeFlow(
             Secret = pending.Start.ClientSecret,
             Scope = pending.Start.Scope,
         };
-        if (await registry.SetCredentialAsync(pending.Server, credential, cancellationToken) is null)
+        if (await storeServerCredential(pending.Server, credential, pending.StartedBy is not null, cancellationToken) is { } refused)
         {
-            throw new OAuthException($"Server '{pending.Server}' was removed during its authorization.");
+            throw new OAuthException($"The credential of '{pending.Server}' was not stored: {refused}");
         }
 
         LogAuthorized(pending.Server);
