@@ -48,11 +48,6 @@ internal static class OAuthEndpoints
         }
     }
 
-    // Who completes a flow the admin key started (the key's name and role, as its own requests carry them).
-    private static readonly System.Security.Claims.ClaimsPrincipal AdminKeyPrincipal = new(new System.Security.Claims.ClaimsIdentity(
-        [new(System.Security.Claims.ClaimTypes.Name, "admin-api"), new(System.Security.Claims.ClaimTypes.Role, Gateway.Core.Identity.ConsoleRoles.Admin)],
-        GatewayAuthenticationDefaults.AdminScheme));
-
     private static async Task<IResult> CallbackAsync(
         HttpContext context, AuthorizationCodeFlow flow, AgentOAuthSettings oauth, Gateway.Web.Admin.AdminActor actor, Gateway.Web.Admin.Servers.ServerOperations servers, CancellationToken ct)
     {
@@ -77,7 +72,7 @@ internal static class OAuthEndpoints
                     }
                     else
                     {
-                        actor.Set(AdminKeyPrincipal, "admin-api");
+                        actor.Set(AdminKeyAuthenticationHandler.PrincipalOf(Gateway.Core.Identity.ConsoleRoles.Admin), "admin-api");
                     }
 
                     return await servers.SetCredentialAsync(name, credential, c) is { IsDone: false } refused ? refused.Message ?? refused.Outcome.ToString() : null;

@@ -26,11 +26,16 @@ internal sealed class AdminKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("invalid admin key"));
         }
 
-        // The name is what the admin-change audit records as the actor.
-        var name = role == "Admin" ? "admin-api" : "auditor-api";
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], Scheme.Name);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PrincipalOf(role), Scheme.Name)));
     }
+
+    /// <summary>
+    /// Who an admin key of <paramref name="role"/> is: its name is what the admin-change audit records as the actor
+    /// (also for what the key started and a browser completes, such as an upstream's authorization).
+    /// </summary>
+    internal static ClaimsPrincipal PrincipalOf(string role) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.Name, role == "Admin" ? "admin-api" : "auditor-api"), new Claim(ClaimTypes.Role, role)],
+        GatewayAuthenticationDefaults.AdminScheme));
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {

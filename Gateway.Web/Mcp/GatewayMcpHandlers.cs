@@ -64,6 +64,9 @@ internal sealed partial class GatewayMcpHandlers(
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
     {
         var agent = AgentOf(request);
+
+        // The key hash, or the OAuth caller's credential, the call was made with: whether it may still act is asked of it.
+        var credential = request.User.GetAgentIdentity()?.KeyHash ?? string.Empty;
         var call = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
         if (string.IsNullOrEmpty(call.Name))
         {
@@ -129,17 +132,16 @@ internal sealed partial class GatewayMcpHandlers(
             {
                 waiting.Server = named.Server;
                 var forwarder = new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), null, agentHeaders, (waiting, connection));
-                parked.Start(waiting, ct => CallAsync(request, agent, call, null, forwarder, ct));
+                parked.Start(waiting, ct => CallAsync(request, agent, credential, call, null, forwarder, ct));
                 return await parkedRelay.NextRoundAsync(waiting, agent.Id, agent.User, SealedName(call.Name), Hash(call.Arguments), cancellationToken);
             }
         }
 
         // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
-        var identity = request.User.GetAgentIdentity();
-        using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, new Caller(agent.Id, identity?.KeyHash ?? string.Empty, agent.User), cancellationToken, http.HttpContext?.RequestAborted ?? default);
+        using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, new Caller(agent.Id, credential, agent.User), cancellationToken, http.HttpContext?.RequestAborted ?? default);
         try
         {
-            return await CallAsync(request, agent, call, resumed, new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), resumed, agentHeaders), tracked.Token);
+            return await CallAsync(request, agent, credential, call, resumed, new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), resumed, agentHeaders), tracked.Token);
         }
         catch (OperationCanceledException) when (tracked.EndedForCaller && !cancellationToken.IsCancellationRequested)
         {
@@ -152,6 +154,7 @@ internal sealed partial class GatewayMcpHandlers(
     private async Task<CallToolResult> CallAsync(
         RequestContext<CallToolRequestParams> request,
         AgentIdentity agent,
+        string credential,
         CallToolRequestParams call,
         RoundTrips.SealedRound? resumed,
         ToolCallForwarder forwarder,
@@ -161,7 +164,7 @@ internal sealed partial class GatewayMcpHandlers(
         try
         {
             outcome = await pipeline.RunAsync(
-                new ToolCall(agent, call.Name, call.Arguments) { Continuing = resumed?.Continuation, Heartbeat = Heartbeat(request), VirtualServer = VirtualServerPath(), Credential = request.User.GetAgentIdentity()?.KeyHash },
+                new ToolCall(agent, call.Name, call.Arguments) { Continuing = resumed?.Continuation, Heartbeat = Heartbeat(request), VirtualServer = VirtualServerPath(), Credential = credential },
                 forwarder,
                 cancellationToken);
         }

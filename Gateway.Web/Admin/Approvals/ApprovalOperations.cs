@@ -25,13 +25,28 @@ internal sealed class ApprovalOperations(ApprovalGate gate, IApprovalStore store
     }
 
     /// <summary>
-    /// Whether <paramref name="approval"/> is the caller's own call to decide while self-approval is forbidden (the
-    /// card says so before the click).
+    /// The ids of <paramref name="approvals"/> that are the caller's own calls to decide while self-approval is
+    /// forbidden (the cards say so before the click). The caller is read once for all of them.
     /// </summary>
-    public async Task<bool> IsSelfApprovalForbiddenAsync(Approval approval, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<string>> SelfApprovalForbiddenAsync(IEnumerable<Approval> approvals, CancellationToken cancellationToken)
     {
         var caller = await actor.CurrentAsync();
-        return caller.User.Identity?.Name is { Length: > 0 } && await gate.IsSelfApprovalForbiddenAsync(approval, ApproverOf(caller), cancellationToken);
+        var forbidden = new HashSet<string>(StringComparer.Ordinal);
+        if (caller.User.Identity?.Name is not { Length: > 0 })
+        {
+            return forbidden;
+        }
+
+        var approver = ApproverOf(caller);
+        foreach (var approval in approvals)
+        {
+            if (await gate.IsSelfApprovalForbiddenAsync(approval, approver, cancellationToken))
+            {
+                forbidden.Add(approval.Id);
+            }
+        }
+
+        return forbidden;
     }
 
     /// <summary>
