@@ -61,7 +61,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IApprovalHistory, EfApprovalHistory>();
         services.AddSingleton<IConsoleUserStore>(JoiningAdminChanges<EfConsoleUserStore>);
         services.AddSingleton<IAuditStatistics, EfAuditStatistics>();
-        services.AddSingleton<IToolPinStore, EfToolPinStore>();
+        services.AddSingleton<IToolPinStore>(JoiningAdminChanges<EfToolPinStore>);
         services.AddSingleton<IAuditCheckpointStore, EfAuditCheckpointStore>();
         services.AddSingleton<Gateway.Core.Limits.IUsageCounterStore, EfUsageCounterStore>();
         services.AddSingleton<Gateway.Core.Limits.IToolLimitRuleStore>(JoiningAdminChanges<EfToolLimitRuleStore>);
@@ -75,7 +75,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<Gateway.Core.Siem.ISiemCursorStore, EfSiemCursorStore>();
         services.AddSingleton<IAuditWitnessStateStore, EfAuditWitnessStateStore>();
         services.AddSingleton<Gateway.Core.Credentials.IUserUpstreamTokenStore, EfUserUpstreamTokenStore>();
-        services.AddSingleton<Gateway.Core.Identity.IRevokedUserStore, EfRevokedUserStore>();
+        services.AddSingleton<Gateway.Core.Identity.IRevokedUserStore>(JoiningAdminChanges<EfRevokedUserStore>);
         if (database.Provider == DatabaseProvider.Postgres)
         {
             services.AddSingleton(sp => new PostgresChangeMonitor(database.ConnectionString, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresChangeMonitor>>()));

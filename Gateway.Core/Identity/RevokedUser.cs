@@ -39,11 +39,12 @@ public interface IRevokedUserStore
     Task<IReadOnlyList<RevokedUser>> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Revokes the user and deletes the upstream tokens they connected, in one transaction; returns <see langword="false"/>
-    /// when the user was already revoked (the tokens are deleted all the same). An admin's revocation takes the place of
-    /// an automatic one, so that lifting the automatic cause no longer restores the user.
+    /// Revokes the user and deletes the upstream tokens they connected, in one transaction (the admin change's, when one
+    /// runs); when the user was already revoked the tokens are deleted all the same. An admin's revocation takes the
+    /// place of an automatic one, so that lifting the automatic cause no longer restores the user.
     /// </summary>
-    Task<bool> RevokeAsync(RevokedUser revoked, CancellationToken cancellationToken);
+    /// <returns>The revocation there was before (<see langword="null"/> when none) and how many upstream tokens went.</returns>
+    Task<RevocationWrite> RevokeAsync(RevokedUser revoked, CancellationToken cancellationToken);
 
     /// <summary>
     /// Lets the user call again; returns <see langword="false"/> when the user was not revoked, or (with
@@ -51,3 +52,8 @@ public interface IRevokedUserStore
     /// </summary>
     Task<bool> RestoreAsync(string user, RevocationReason? onlyFor, CancellationToken cancellationToken);
 }
+
+/// <summary>What a revocation found and did, so that its audit entry says only what changed.</summary>
+/// <param name="Before">The user's revocation before it (<see langword="null"/> when they were not revoked).</param>
+/// <param name="UpstreamTokensDeleted">How many upstream tokens the user had connected, now deleted.</param>
+public sealed record RevocationWrite(RevokedUser? Before, int UpstreamTokensDeleted);

@@ -14,12 +14,15 @@ internal sealed class EfRevokedUserStore(IDbContextFactory<GatewayDbContext> fac
         return [.. rows.OrderBy(r => r.User, StringComparer.Ordinal).Select(r => new RevokedUser(r.User, r.RevokedBy, r.RevokedAt, r.Reason))];
     }
 
-    public async Task<bool> RevokeAsync(RevokedUser revoked, CancellationToken cancellationToken)
+    public async Task<RevocationWrite> RevokeAsync(RevokedUser revoked, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.UserUpstreamTokens.Where(t => t.User == revoked.User).ExecuteDeleteAsync(cancellationToken);
+
+        // Its own transaction, unless it joins an admin change's (which then commits it with the change's entry).
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        var deleted = await db.UserUpstreamTokens.Where(t => t.User == revoked.User).ExecuteDeleteAsync(cancellationToken);
         var existing = await db.RevokedUsers.FirstOrDefaultAsync(r => r.User == revoked.User, cancellationToken);
+        var before = existing is null ? null : new RevokedUser(existing.User, existing.RevokedBy, existing.RevokedAt, existing.Reason);
         if (existing is null)
         {
             db.RevokedUsers.Add(new RevokedUserEntity { User = revoked.User, RevokedBy = revoked.RevokedBy, RevokedAt = revoked.RevokedAt, Reason = revoked.Reason });
@@ -30,8 +33,12 @@ internal sealed class EfRevokedUserStore(IDbContextFactory<GatewayDbContext> fac
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return existing is null;
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return new RevocationWrite(before, deleted);
     }
 
     public async Task<bool> RestoreAsync(string user, RevocationReason? onlyFor, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Gateway.Core.Audit;
+using Gateway.Core.Audit.Admin;
 using Gateway.Core.Catalog;
 using Gateway.Web.Hosting;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,7 @@ internal sealed partial class ToolPinService(
     IToolPinStore store,
     UpstreamManager upstreams,
     IAuditSink audit,
+    IAdminChangeTransactions transactions,
     ToolPinReloader pins,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -74,8 +76,15 @@ internal sealed partial class ToolPinService(
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await store.SetAsync(new ToolPin(server, tool, current, time.GetUtcNow(), by, ToolPin.Keep(definition)), cancellationToken);
-            await WriteAuditAsync("tool_pinned", by, server, tool, "allow", "pinned", $"definition {Short(current)} accepted" + (findings.Count == 0 ? string.Empty : $" despite {Summary(findings)}"));
+            // The acceptance commits with its entry (none without the other), and is offered once both are in.
+            await transactions.RunAsync(
+                async entries =>
+                {
+                    await store.SetAsync(new ToolPin(server, tool, current, time.GetUtcNow(), by, ToolPin.Keep(definition)), cancellationToken);
+                    entries.Add(Record("tool_pinned", by, server, tool, "allow", "pinned", $"definition {Short(current)} accepted" + (findings.Count == 0 ? string.Empty : $" despite {Summary(findings)}")));
+                    return true;
+                },
+                cancellationToken);
             await pins.ReloadAsync(cancellationToken);
         }
         finally
@@ -102,8 +111,14 @@ internal sealed partial class ToolPinService(
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await store.RejectAsync(new ToolRejection(server, tool, quarantined.CurrentSha256, time.GetUtcNow(), by), cancellationToken);
-            await WriteAuditAsync("tool_rejected", by, server, tool, "block", "rejected", $"definition {Short(quarantined.CurrentSha256)} rejected; it stays hidden from agents");
+            await transactions.RunAsync(
+                async entries =>
+                {
+                    await store.RejectAsync(new ToolRejection(server, tool, quarantined.CurrentSha256, time.GetUtcNow(), by), cancellationToken);
+                    entries.Add(Record("tool_rejected", by, server, tool, "block", "rejected", $"definition {Short(quarantined.CurrentSha256)} rejected; it stays hidden from agents"));
+                    return true;
+                },
+                cancellationToken);
             await pins.ReloadAsync(cancellationToken);
         }
         finally
@@ -217,9 +232,10 @@ internal sealed partial class ToolPinService(
     }
 
     private ValueTask WriteAuditAsync(string kind, string actor, string server, string tool, string decision, string outcome, string detail) =>
-        audit.WriteAsync(
-            new AuditRecord { Timestamp = time.GetUtcNow(), Kind = kind, Actor = actor, Server = server, Tool = tool, Decision = decision, Outcome = outcome, Error = detail },
-            CancellationToken.None);
+        audit.WriteAsync(Record(kind, actor, server, tool, decision, outcome, detail), CancellationToken.None);
+
+    private AuditRecord Record(string kind, string actor, string server, string tool, string decision, string outcome, string detail) =>
+        new() { Timestamp = time.GetUtcNow(), Kind = kind, Actor = actor, Server = server, Tool = tool, Decision = decision, Outcome = outcome, Error = detail };
 
     private static string Short(string sha) => sha[..12];
 

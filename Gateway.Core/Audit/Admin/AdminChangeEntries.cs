@@ -20,4 +20,7 @@ public sealed class AdminChangeEntries(TimeProvider time)
     /// <param name="server">The server concerned, when there is one.</param>
     public void Add(string type, string name, string action, object? before, object? after, string? server = null) =>
         _records.Add(AdminChanges.Record(time.GetUtcNow(), AuditActor.Current, type, name, action, before, after, server));
+
+    /// <summary>Adds an entry of another kind that an admin's decision makes (a tool definition accepted or rejected).</summary>
+    public void Add(AuditRecord record) => _records.Add(record);
 }

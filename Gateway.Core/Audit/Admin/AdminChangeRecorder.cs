@@ -2,8 +2,9 @@ namespace Gateway.Core.Audit.Admin;
 
 /// <summary>
 /// Records an admin change as an <see cref="AuditKinds.AdminChange"/> entry in the shape of <see cref="AdminChanges"/>,
-/// naming the current <see cref="AuditActor"/>, queued to the audit writer after the change: for changes outside the
-/// audited stores (user revocations). The stores' changes commit with their entries instead (<see cref="IAdminChangeTransactions"/>).
+/// naming the current <see cref="AuditActor"/>, queued to the audit writer after the change: for changes the gateway's
+/// stores do not make (OAuth consents and grants, which OpenIddict stores through its own context). The stores' changes
+/// commit with their entries instead (<see cref="IAdminChangeTransactions"/>).
 /// </summary>
 public sealed class AdminChangeRecorder(IAuditSink audit, TimeProvider time)
 {

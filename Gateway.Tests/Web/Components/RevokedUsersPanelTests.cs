@@ -1,5 +1,8 @@
 using Bunit;
+using Gateway.Core.Audit;
 using Gateway.Core.Identity;
+using Gateway.Data;
+using Gateway.Tests.Support;
 using Gateway.Web.Components.Pages;
 using Gateway.Web.Credentials.Users;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,5 +44,23 @@ public sealed class RevokedUsersPanelTests : ConsolePageTest
         Assert.Empty(await Services.GetRequiredService<IRevokedUserStore>().ListAsync(CancellationToken.None));
         await Services.GetRequiredService<UserRevocations>().ReloadAsync(CancellationToken.None);
         Assert.False(Services.GetRequiredService<UserRevocations>().IsRevoked("alice"));
+    }
+
+    // The revocation commits with its entry: refused by the trail (a trigger in the real SQLite file), nothing is revoked
+    // and the panel says why instead of ending the user's connection with an unhandled exception.
+    [Fact]
+    public async Task ARevocationWhoseEntryIsRefused_IsNotMade_AndThePanelSaysWhy()
+    {
+        var cut = Render<RevokedUsersPanel>();
+        await using (await AuditRefusals.RefuseAsync(Services.GetRequiredService<GatewayDatabase>(), AuditKinds.AdminChange, "user/bob"))
+        {
+            cut.Find("#revoke-user-name").Input("bob");
+            cut.Find("#revoke-user-button").Click();
+            cut.WaitForAssertion(() => Assert.Contains(Services.GetRequiredService<MudBlazor.ISnackbar>().ShownSnackbars, s => s.Message!.Contains("audit entry could not be written", StringComparison.Ordinal)));
+        }
+
+        Assert.Empty(await Services.GetRequiredService<IRevokedUserStore>().ListAsync(CancellationToken.None));
+        Assert.False(Services.GetRequiredService<UserRevocations>().IsRevoked("bob"));
+        Assert.Empty(cut.FindAll("tr.revoked-user"));
     }
 }

@@ -89,6 +89,13 @@ public sealed class ToolPinningTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await asAgent.PostAsync("/api/v1/servers/files/tools/echo/reject", null, TestContext.Timeout)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await gateway.Admin.PostAsync("/api/v1/servers/files/tools/nope/reject", null, TestContext.Timeout)).StatusCode);
 
+        // The decision commits with its entry: when the entry cannot be written, the request is refused and nothing is decided.
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, "tool_rejected", "echo"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await gateway.Admin.PostAsync("/api/v1/servers/files/tools/echo/reject", null, TestContext.Timeout)).StatusCode);
+            Assert.Empty(await gateway.Services.GetRequiredService<IToolPinStore>().ListRejectionsAsync(TestContext.Timeout));
+        }
+
         Assert.Equal(HttpStatusCode.NoContent, (await gateway.Admin.PostAsync("/api/v1/servers/files/tools/echo/reject", null, TestContext.Timeout)).StatusCode);
         await gateway.Upstreams.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "echo" && q.Rejection is not null), TestContext.Timeout);
         Assert.Empty(await agent.ListToolsAsync(cancellationToken: TestContext.Timeout));
@@ -104,7 +111,14 @@ public sealed class ToolPinningTests
         Assert.Equal(("files", "echo", "admin-api"), (rejection.Server, rejection.Tool, rejection.RejectedBy));
         await WaitForAuditAsync(gateway, "tool_rejected", "echo");
 
-        // A rejection is a decision, not a lock: the admin may still accept the same definition later.
+        // A rejection is a decision, not a lock: the admin may still accept the same definition later (and, as the
+        // rejection, only with its entry).
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, "tool_pinned", "echo"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await gateway.Admin.PostAsync("/api/v1/servers/files/tools/echo/pin", null, TestContext.Timeout)).StatusCode);
+            Assert.DoesNotContain(await gateway.Services.GetRequiredService<IToolPinStore>().ListAsync(TestContext.Timeout), p => p.Server == "files" && p.Tool == "echo");
+        }
+
         Assert.Equal(HttpStatusCode.NoContent, (await gateway.Admin.PostAsync("/api/v1/servers/files/tools/echo/pin", null, TestContext.Timeout)).StatusCode);
         await gateway.WaitForToolAsync("files__echo");
     }
