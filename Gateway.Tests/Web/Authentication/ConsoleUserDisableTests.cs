@@ -64,6 +64,11 @@ public sealed class ConsoleUserDisableTests(Xunit.Abstractions.ITestOutputHelper
 
             Assert.Equal(AdminOutcome.Done, (await SetEnabledAsync(first, "dave", enabled: true)).Outcome);
             await AssertRefusedAsync(first, dave, "User 'dave' was revoked by an admin");
+
+            // Both revocations are in the trail (the admin's changed the reason); enabling changed nothing, so no entry.
+            Assert.Equal(
+                [("console:admin", "revoke"), ("admin-api", "revoke")],
+                (await first.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == AuditKinds.AdminChange && r.Tool == "user/dave").Select(r => (r.Actor!, r.Decision!)));
             var kept = Assert.Single(await first.Services.GetRequiredService<IRevokedUserStore>().ListAsync(TestContext.Timeout));
             Assert.Equal(("dave", RevocationReason.Admin), (kept.User, kept.Reason));
         }
