@@ -114,8 +114,16 @@ public static class Program
         .WithTools<TestTools>()
         .WithPrompts<TestPrompts>()
         .WithResources<TestResources>()
-        .WithSubscribeToResourcesHandler((_, _) => ValueTask.FromResult(new EmptyResult()))
-        .WithUnsubscribeFromResourcesHandler((_, _) => ValueTask.FromResult(new EmptyResult()))
+        .WithSubscribeToResourcesHandler((request, _) =>
+        {
+            ResourceSubscribers.Add(request.Params!.Uri, request.Server);
+            return ValueTask.FromResult(new EmptyResult());
+        })
+        .WithUnsubscribeFromResourcesHandler((request, _) =>
+        {
+            ResourceSubscribers.Remove(request.Params!.Uri, request.Server);
+            return ValueTask.FromResult(new EmptyResult());
+        })
         .WithSetLoggingLevelHandler(SetLevelHold.HandleAsync)
         .WithCompleteHandler((request, _) =>
         {

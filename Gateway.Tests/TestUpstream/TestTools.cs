@@ -136,6 +136,28 @@ public sealed class TestTools
         return "touched " + uri;
     }
 
+    [McpServerTool(Name = "touch_subscribers"), Description("Tells every session subscribed to 'uri' that it changed; returns how many were told.")]
+    public static async Task<string> TouchSubscribers(string uri, CancellationToken cancellationToken)
+    {
+        CallLog.Record("touch_subscribers");
+        var told = 0;
+        foreach (var session in ResourceSubscribers.Of(uri))
+        {
+            try
+            {
+                await session.SendNotificationAsync(NotificationMethods.ResourceUpdatedNotification, new ResourceUpdatedNotificationParams { Uri = uri }, cancellationToken: cancellationToken);
+                told++;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A session that ended without unsubscribing: forgotten, as a server forgets a closed session's subscriptions.
+                ResourceSubscribers.Remove(uri, session);
+            }
+        }
+
+        return $"told {told}";
+    }
+
     [McpServerTool(Name = "log_burst"), Description("Sends 'count' info log messages (at most 200) back to back, then answers: the last one and the result arrive together.")]
     public static async Task<string> LogBurst(McpServer server, int count, CancellationToken cancellationToken)
     {

@@ -539,7 +539,7 @@ internal sealed partial class GatewayMcpHandlers(
         SessionBridge bridge;
         try
         {
-            bridge = await bridges.GetAsync(sessionId, AgentOf(request).Name, request.Server, connection, cancellationToken);
+            bridge = await bridges.GetAsync(sessionId, AgentOf(request), request.Server, connection, cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

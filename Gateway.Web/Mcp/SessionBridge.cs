@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gateway.Core.Agents;
 using Gateway.Web.Protocol;
 using Gateway.Web.Upstreams;
 using Gateway.Web.Upstreams.Limits;
@@ -13,7 +14,7 @@ namespace Gateway.Web.Mcp;
 /// elicitation and roots requests, log messages, resource updates) can only be routed back over such a session: a
 /// shared upstream client cannot tell which agent's call caused it.
 /// </summary>
-internal sealed class SessionBridge(string sessionId, string agent, UpstreamConnection upstream, McpServer session, long openedAt) : IAsyncDisposable
+internal sealed class SessionBridge(string sessionId, AgentIdentity caller, UpstreamConnection upstream, McpServer session, long openedAt) : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<McpServer> _inFlight = [];
@@ -29,7 +30,10 @@ internal sealed class SessionBridge(string sessionId, string agent, UpstreamConn
     public string SessionId { get; } = sessionId;
 
     /// <summary>Gets the name of the agent whose session it is (for the log).</summary>
-    public string Agent { get; } = agent;
+    public string Agent => Caller.Name;
+
+    /// <summary>Gets the agent the bridge was opened for, with the user it acts for and its grants as they were narrowed then.</summary>
+    public AgentIdentity Caller { get; } = caller;
 
     /// <summary>Gets the agent session (where the upstream's questions go when no call is in flight).</summary>
     public McpServer Session { get; } = session;
@@ -125,6 +129,22 @@ internal sealed class SessionBridge(string sessionId, string agent, UpstreamConn
 
     private int _disposed;
     private int _ended;
+    private int _unheard;
+
+    /// <summary>
+    /// Notes whether the agent session may still hear this upstream; true only when it stops hearing it (so that it is
+    /// logged once per stop, not once per message the upstream goes on sending).
+    /// </summary>
+    public bool StopsHearing(bool hears)
+    {
+        if (hears)
+        {
+            Volatile.Write(ref _unheard, 0);
+            return false;
+        }
+
+        return Interlocked.Exchange(ref _unheard, 1) == 0;
+    }
 
     /// <summary>Claims the handling of the bridge's end once: a refusal and the client's close may both report it.</summary>
     public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;

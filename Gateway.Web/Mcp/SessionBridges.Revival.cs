@@ -70,7 +70,7 @@ internal sealed partial class SessionBridges
 
             try
             {
-                await GetAsync(key.Session, bridge.Agent, bridge.Session, connection, CancellationToken.None);
+                await GetAsync(key.Session, bridge.Caller, bridge.Session, connection, CancellationToken.None);
                 Interlocked.Increment(ref _revivals);
                 LogBridgeRevived(key.Server, key.Session, delay.TotalSeconds);
                 break;

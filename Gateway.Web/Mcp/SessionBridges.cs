@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using ModelContextProtocol;
+using Gateway.Core.Agents;
 using Gateway.Core.Catalog;
+using Gateway.Core.Pipeline;
 using Gateway.Web.Hosting;
 using Gateway.Web.Upstreams;
 using Microsoft.Extensions.Options;
@@ -15,7 +17,17 @@ namespace Gateway.Web.Mcp;
 /// <see cref="Needed"/>), created on the first call and closed with the session. Only for HTTP and SSE upstreams, where a session is cheap; stdio upstreams
 /// keep one shared process.
 /// </summary>
-internal sealed partial class SessionBridges(UpstreamClientFactory factory, UpstreamManager upstreams, Relay.AgentQuestions questions, Guardrails.QuestionGuard questionGuard, SessionSubscriptions subscriptions, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SessionBridges> logger)
+internal sealed partial class SessionBridges(
+    UpstreamClientFactory factory,
+    UpstreamManager upstreams,
+    Relay.AgentQuestions questions,
+    Guardrails.QuestionGuard questionGuard,
+    SessionSubscriptions subscriptions,
+    Agents.AgentDirectoryProvider agents,
+    ICallerStanding standing,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<SessionBridges> logger)
 {
     private readonly ConcurrentDictionary<(string Session, string Server), Lazy<Task<SessionBridge>>> _bridges = new();
     private readonly ConcurrentDictionary<string, LoggingLevel> _levels = new();
@@ -24,7 +36,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
     public SessionSubscriptions Subscriptions => subscriptions;
 
     /// <summary>Gets the bridge of <paramref name="sessionId"/> to <paramref name="upstream"/>, creating it on first use.</summary>
-    public async Task<SessionBridge> GetAsync(string sessionId, string agent, McpServer request, UpstreamConnection upstream, CancellationToken cancellationToken)
+    public async Task<SessionBridge> GetAsync(string sessionId, AgentIdentity agent, McpServer request, UpstreamConnection upstream, CancellationToken cancellationToken)
     {
         var key = (sessionId, upstream.Name);
         while (true)
@@ -109,7 +121,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
     public int Count => _bridges.Count;
 
-    private async Task<SessionBridge> CreateAsync(string sessionId, string agent, McpServer request, UpstreamConnection upstream)
+    private async Task<SessionBridge> CreateAsync(string sessionId, AgentIdentity agent, McpServer request, UpstreamConnection upstream)
     {
         // What the upstream asks is asked of the agent by AgentQuestions (ids naming this instance), so the agent's answer
         // may reach any instance of the cluster and still complete the question here. Its text is guarded first: it
@@ -127,13 +139,13 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         if (agentCaps?.Sampling is not null)
         {
             handlers.SamplingHandler = async (p, _, ct) => await questions.AskAsync<CreateMessageRequestParams, CreateMessageResult>(
-                bridge.Target, sessionId, RequestMethods.SamplingCreateMessage, questionGuard.Inspect(sessionId, upstream.Name, agent, RequestMethods.SamplingCreateMessage, p!), ct);
+                bridge.Target, sessionId, RequestMethods.SamplingCreateMessage, questionGuard.Inspect(sessionId, upstream.Name, agent.Name, RequestMethods.SamplingCreateMessage, p!), ct);
         }
 
         if (agentCaps?.Elicitation is not null)
         {
             handlers.ElicitationHandler = async (p, ct) => await questions.AskAsync<ElicitRequestParams, ElicitResult>(
-                bridge.Target, sessionId, RequestMethods.ElicitationCreate, questionGuard.Inspect(sessionId, upstream.Name, agent, RequestMethods.ElicitationCreate, p!), ct);
+                bridge.Target, sessionId, RequestMethods.ElicitationCreate, questionGuard.Inspect(sessionId, upstream.Name, agent.Name, RequestMethods.ElicitationCreate, p!), ct);
         }
 
         if (agentCaps?.Roots is not null)
@@ -215,7 +227,7 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
     /// its handler could run after the result completed the call (each message is handled after a yield to the thread
     /// pool), and the message would go to the session's standalone stream, which another instance may hold.
     /// </summary>
-    private static ValueTask<bool> ForwardLogAsync(SessionBridge bridge, JsonRpcNotification notification)
+    private ValueTask<bool> ForwardLogAsync(SessionBridge bridge, JsonRpcNotification notification)
     {
         if (notification.Method != NotificationMethods.LoggingMessageNotification)
         {
@@ -223,12 +235,21 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         }
 
         // Queued, in order and bounded: the reader goes on without waiting for the agent (best effort, like progress).
-        bridge.PostLog(notification.Method, notification.Params);
+        if (Hears(bridge, notification.Method))
+        {
+            bridge.PostLog(notification.Method, notification.Params);
+        }
+
         return ValueTask.FromResult(true);
     }
 
     private async Task ForwardResourceUpdatedAsync(SessionBridge bridge, JsonRpcNotification notification, CancellationToken cancellationToken)
     {
+        if (!Hears(bridge, notification.Method))
+        {
+            return;
+        }
+
         // The agent knows the resource by its exposed URI, which differs from the upstream's when it was rewritten.
         var parameters = notification.Params?.DeepClone();
         if (parameters?["uri"]?.GetValue<string>() is { } uri && upstreams.Catalog.Resources.Route(uri)?.Server != bridge.Upstream.Name)
@@ -237,6 +258,27 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
         }
 
         await bridge.ForwardNotificationAsync(notification.Method, parameters, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether what the upstream sends the bridge unasked (log messages, resource updates) may still reach the agent
+    /// session: its agent is still granted the server (its grants as they are now, within the narrowing the session's
+    /// user had when the bridge opened) and the user it acts for is not revoked. A session outlives such changes (only a
+    /// revoked key or a disabled agent ends it), and so does its bridge, which still serves the calls the agent may
+    /// make; what it hears of a server it may no longer use is dropped, here, before it is queued.
+    /// </summary>
+    private bool Hears(SessionBridge bridge, string method)
+    {
+        var caller = bridge.Caller;
+        var hears = agents.Current.FindById(caller.Id) is { } current
+            && current.Grants.Within(caller.Grants).AllowsAnyOf(bridge.Upstream.Name, time.GetUtcNow())
+            && standing.RefusalFor(caller, credential: null) is null;
+        if (bridge.StopsHearing(hears))
+        {
+            LogNoLongerHeard(bridge.Upstream.Name, bridge.SessionId, method);
+        }
+
+        return hears;
     }
 
     private LoggingLevel? LevelOf(string sessionId) => _levels.TryGetValue(sessionId, out var level) ? level : null;
@@ -249,6 +291,9 @@ internal sealed partial class SessionBridges(UpstreamClientFactory factory, Upst
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} refused to subscribe session {SessionId} again to a resource it had subscribed to: {Reason}")]
     private partial void LogResubscribeFailed(string server, string sessionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} no longer hears upstream {Server} ({Method} dropped, and what follows until it may again): its agent is no longer granted the server, or its user was revoked.")]
+    private partial void LogNoLongerHeard(string server, string sessionId, string method);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Opened a session bridge to {Server} for session {SessionId}.")]
     private partial void LogBridgeOpened(string server, string sessionId);

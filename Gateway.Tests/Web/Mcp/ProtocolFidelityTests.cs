@@ -219,7 +219,7 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         Assert.Equal(3, first.Tools.Count);
         Assert.NotNull(first.NextCursor);
         var all = await client.ListToolsAsync(cancellationToken: TestContext.Timeout);
-        Assert.Equal(14, all.Count);
+        Assert.Equal(15, all.Count);
         Assert.Equal(all.Count, all.Select(t => t.Name).Distinct().Count());
 
         var bad = await Assert.ThrowsAsync<McpProtocolException>(() => client.ListToolsAsync(new ListToolsRequestParams { Cursor = "not-a-cursor" }, TestContext.Timeout).AsTask());
@@ -392,6 +392,67 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
 
         Assert.Equal("test://static", await updated.Task.WaitAsync(TestContext.Timeout));
     }
+
+    // A session outlives a narrowing of its agent's grants, and so does its upstream session (the bridge its
+    // subscription opened): what that upstream goes on sending it of a server it may no longer use is dropped.
+    [Fact]
+    public async Task ResourceUpdated_OfAServerNoLongerGranted_DoesNotReachTheSession()
+    {
+        var log = new List<string>();
+        await using var gateway = await GatewayHost.StartAsync(
+            Merge(Http(_name, _url), Agent("agent", Key, "*/*"), new Dictionary<string, string?> { ["Logging:LogLevel:Gateway.Web.Mcp.SessionBridges"] = "Information" }),
+            logSink: log,
+            sinkLevel: Microsoft.Extensions.Logging.LogLevel.Information);
+        await gateway.WaitForToolAsync($"{_name}__touch_subscribers");
+        using var create = await gateway.Admin.PostAsJsonAsync("/api/v1/agents", new { name = "watcher", grants = new[] { $"{_name}/*" } }, TestContext.Timeout);
+        var key = (await create.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(TestContext.Timeout)).GetProperty("apiKey").GetString()!;
+        var updates = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        var listChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var watcher = await gateway.ConnectAsync(key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers =
+                [
+                    new(NotificationMethods.ResourceUpdatedNotification, (n, _) =>
+                    {
+                        updates.Writer.TryWrite(n.Params?["uri"]?.GetValue<string>() ?? string.Empty);
+                        return ValueTask.CompletedTask;
+                    }),
+                    new(NotificationMethods.ToolListChangedNotification, (_, _) =>
+                    {
+                        listChanged.TrySetResult();
+                        return ValueTask.CompletedTask;
+                    }),
+                ],
+            },
+        });
+        await using var other = await gateway.ConnectAsync(Key);
+        var uri = $"test://items/{Guid.NewGuid():N}";
+        await watcher.SubscribeToResourceAsync(uri, cancellationToken: TestContext.Timeout);
+
+        // While granted, another agent's change reaches the subscriber.
+        Assert.Equal("told 1", Text(await other.CallToolAsync($"{_name}__touch_subscribers", new Dictionary<string, object?> { ["uri"] = uri }, cancellationToken: TestContext.Timeout)));
+        Assert.Equal(uri, await updates.Reader.ReadAsync(TestContext.Timeout));
+
+        // Narrowed to another server: the session goes on (its key is valid), the upstream still tells its session.
+        using (var narrow = await gateway.Admin.PutAsJsonAsync("/api/v1/agents/watcher", new { grants = new[] { "elsewhere/*" } }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, narrow.StatusCode);
+        }
+
+        await listChanged.Task.WaitAsync(TestContext.Timeout);
+        Assert.Equal("told 1", Text(await other.CallToolAsync($"{_name}__touch_subscribers", new Dictionary<string, object?> { ["uri"] = uri }, cancellationToken: TestContext.Timeout)));
+
+        // Once the gateway has dropped it (it says so once), nothing of it can reach the session any more.
+        await Eventually.TrueAsync(
+            () => ListLoggerProvider.Snapshot(log).Any(e => e.Contains($"no longer hears upstream {_name}", StringComparison.Ordinal)),
+            "the gateway dropped the update of a server no longer granted");
+        Assert.False(updates.Reader.TryRead(out var leaked), $"the session heard {leaked} of a server no longer granted");
+    }
+
+    private static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
 
     private static Task<McpClient> ConnectWatchingListChangedAsync(GatewayHost gateway, TaskCompletionSource changed) =>
         gateway.ConnectAsync(Key, options: new McpClientOptions
