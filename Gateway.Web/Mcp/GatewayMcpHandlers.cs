@@ -132,7 +132,15 @@ internal sealed partial class GatewayMcpHandlers(
             {
                 waiting.Server = named.Server;
                 var forwarder = new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), null, agentHeaders, (waiting, connection));
-                parked.Start(waiting, ct => CallAsync(request, agent, credential, call, null, forwarder, ct));
+                // Tracked for as long as it runs, beyond this request: a revoked key or user, or a disabled agent, ends it.
+                var detached = inFlight.TrackDetached(new Caller(agent.Id, credential, agent.User), waiting.Lifetime);
+                parked.Start(waiting, async ct =>
+                {
+                    using (detached)
+                    {
+                        return await CallAsync(request, agent, credential, call, null, forwarder, ct);
+                    }
+                });
                 return await parkedRelay.NextRoundAsync(waiting, agent.Id, agent.User, SealedName(call.Name), Hash(call.Arguments), cancellationToken);
             }
         }

@@ -44,6 +44,17 @@ internal sealed class InFlightCalls
         return new Tracked(this, key, cts);
     }
 
+    /// <summary>
+    /// Tracks a call that runs on beyond the request that made it (a parked call waiting between a 2026-07-28 agent's
+    /// rounds) until the returned handle is disposed: only <see cref="CancelWhere"/> reaches it, through
+    /// <paramref name="lifetime"/>, the call's own token source.
+    /// </summary>
+    public IDisposable TrackDetached(Caller caller, CancellationTokenSource lifetime)
+    {
+        _callers[lifetime] = caller;
+        return new Detached(this, lifetime);
+    }
+
     /// <summary>Cancels every call in flight on a session (its key was revoked).</summary>
     public void CancelSession(string sessionId)
     {
@@ -94,6 +105,16 @@ internal sealed class InFlightCalls
 
         await next(context, cancellationToken);
     };
+
+    private sealed class Detached(InFlightCalls owner, CancellationTokenSource lifetime) : IDisposable
+    {
+        public void Dispose()
+        {
+            // The call's token source is its owner's (it is not disposed here).
+            owner._callers.TryRemove(lifetime, out _);
+            owner._ended.TryRemove(lifetime, out _);
+        }
+    }
 
     internal readonly struct Tracked(InFlightCalls owner, (string, string)? key, CancellationTokenSource cts) : IDisposable
     {

@@ -139,6 +139,34 @@ public sealed class EraTranslationTests
         await AssertOneCallAsync(gateway, "test_elicitation", rounds: 1);
     }
 
+    // A parked call runs on beyond the agent's request, between its rounds: when the agent is disabled (or its key or
+    // user revoked) it ends at once, as a call in flight does, instead of waiting out the answer lifetime (15 minutes).
+    [Fact]
+    public async Task A2026AgentsParkedCall_EndsAtOnce_WhenTheAgentIsDisabled()
+    {
+        await using var server = await ConformanceServer.StartAsync(era: ServerEra.Sessions);
+        await using var gateway = await GatewayHost.StartAsync(Http("legacy", $"{server.Urls.First()}/mcp", prefix: ""));
+        await gateway.WaitForToolAsync("test_elicitation");
+        using var create = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(gateway.Admin, "/api/v1/agents", new { name = "parker", grants = new[] { "legacy/*" } }, TestContext.Timeout);
+        var key = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<System.Text.Json.JsonElement>(create.Content, TestContext.Timeout)).GetProperty("apiKey").GetString()!;
+
+        var first = await RawCallAsync(gateway, key, "test_elicitation", null, null);
+        Assert.Equal("input_required", first["resultType"]?.GetValue<string>());
+        var parked = gateway.Services.GetRequiredService<Gateway.Web.Mcp.RoundTrips.ParkedCalls>();
+        Assert.Equal(1, parked.Count);
+
+        using (var disable = await System.Net.Http.Json.HttpClientJsonExtensions.PutAsJsonAsync(gateway.Admin, "/api/v1/agents/parker", new { enabled = false }, TestContext.Timeout))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, disable.StatusCode);
+        }
+
+        await Eventually.TrueAsync(() => parked.Count == 0, "the disabled agent's parked call ended");
+        await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        var trail = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Tool == "test_elicitation").ToList();
+        Assert.Equal([AuditKinds.ToolCallStarted, AuditKinds.ToolCall], trail.Select(r => r.Kind));
+        Assert.NotEqual(AuditOutcomes.Ok, trail[^1].Outcome);
+    }
+
     private static System.Text.Json.Nodes.JsonObject Answer(string key) => new()
     {
         [key] = new System.Text.Json.Nodes.JsonObject { ["action"] = "accept", ["content"] = new System.Text.Json.Nodes.JsonObject { ["username"] = "ada", ["email"] = "ada@example.com" } },
