@@ -156,6 +156,26 @@ public sealed class BackChannelLogoutTests : IAsyncLifetime
     }
 
     /// <summary>A logout token as the IdP would send it, signed with its key; <paramref name="change"/> spoils one claim.</summary>
+    // The revocation commits with its audit entry: when the entry cannot be written the provider gets 503 and a reason
+    // (not a server error), and the user stays served.
+    [Fact]
+    public async Task ALogoutWhoseEntryIsRefused_Answers503_AndRevokesNobody()
+    {
+        var (upstream, url) = await StartUpstreamAsync();
+        await using var running = upstream;
+        await using var gateway = await StartGatewayAsync(url);
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, AuditKinds.AdminChange, "user/alice"))
+        {
+            using var response = await PostAsync(gateway, LogoutToken());
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Timeout));
+            Assert.Equal("temporarily_unavailable", body.RootElement.GetProperty("error").GetString());
+        }
+
+        Assert.Empty(await gateway.Services.GetRequiredService<IRevokedUserStore>().ListAsync(TestContext.Timeout));
+        Assert.False(gateway.Services.GetRequiredService<UserRevocations>().IsRevoked("alice"));
+    }
+
     private string LogoutToken(Action<Dictionary<string, object>>? change = null, SigningCredentials? signing = null, string type = "logout+jwt")
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

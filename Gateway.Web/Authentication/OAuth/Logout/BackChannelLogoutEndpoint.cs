@@ -25,7 +25,19 @@ internal static partial class BackChannelLogoutEndpoint
         }
 
         string? token = form["logout_token"];
-        var refusal = await logout.LogOutAsync(token, context.RequestAborted);
+        string? refusal;
+        try
+        {
+            refusal = await logout.LogOutAsync(token, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is Gateway.Core.Audit.AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
+        {
+            // The database (the token's single use, the revocation and its audit entry, made together or not at all) did
+            // not answer: the provider is told the logout failed, instead of an unexplained server error.
+            LogNotRecorded(logger, ex.Message);
+            return Refuse("The gateway could not record the logout now: its database did not answer.", StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable");
+        }
+
         if (refusal is null)
         {
             return Results.Ok();
@@ -36,8 +48,11 @@ internal static partial class BackChannelLogoutEndpoint
         return Refuse(refusal);
     }
 
-    private static IResult Refuse(string description, int status = StatusCodes.Status400BadRequest) =>
-        Results.Json(new { error = "invalid_request", error_description = description }, statusCode: status);
+    private static IResult Refuse(string description, int status = StatusCodes.Status400BadRequest, string error = "invalid_request") =>
+        Results.Json(new { error, error_description = description }, statusCode: status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Back-channel logout not recorded: {Reason}")]
+    private static partial void LogNotRecorded(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Back-channel logout refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string reason);
