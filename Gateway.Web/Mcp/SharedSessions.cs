@@ -36,9 +36,10 @@ internal sealed partial class SharedSessions(
     /// <summary>A session id longer than any the SDK issues is not looked up.</summary>
     private const int MaxSessionIdLength = 128;
 
-    // The sessions this instance runs that are in the shared table (stored here, or taken over): only these can be
-    // ended by a DELETE on another instance, and only these are checked when the session cap is reached.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _shared = new(StringComparer.Ordinal);
+    // The sessions this instance runs that are in the shared table (stored here, or taken over), with when their row was
+    // made: only these can be ended by a DELETE on another instance, and only these are checked when the session cap is
+    // reached.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _shared = new(StringComparer.Ordinal);
 
     /// <summary>Whether a session this instance runs is in the shared table.</summary>
     public bool IsShared(string sessionId) => _shared.ContainsKey(sessionId);
@@ -46,11 +47,23 @@ internal sealed partial class SharedSessions(
     /// <summary>Stops tracking a session that ended here.</summary>
     public void Untrack(string sessionId) => _shared.TryRemove(sessionId, out _);
 
-    /// <summary>Which of these shared sessions were ended by their client on any instance (their row is gone).</summary>
+    /// <summary>
+    /// Which of these shared sessions were ended by their client on any instance: their row is gone while it should
+    /// still be there. A row older than <see cref="McpEndpointOptions.SharedSessionLifetime"/> goes with the next new
+    /// session whoever's it is, so a live session that old is never taken for ended (its calls would be cancelled and its
+    /// state dropped under a client still using it): it counts until it ends here.
+    /// </summary>
     public async Task<IReadOnlyList<string>> EndedElsewhereAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken)
     {
-        var existing = await store.ExistingAsync(sessionIds, cancellationToken);
-        return [.. sessionIds.Where(id => !existing.Contains(id))];
+        var kept = time.GetUtcNow() - options.Value.Mcp.SharedSessionLifetime;
+        var young = sessionIds.Where(id => _shared.TryGetValue(id, out var created) && created > kept).ToList();
+        if (young.Count == 0)
+        {
+            return [];
+        }
+
+        var existing = await store.ExistingAsync(young, cancellationToken);
+        return [.. young.Where(id => !existing.Contains(id))];
     }
 
     public async ValueTask OnSessionInitializedAsync(HttpContext context, string sessionId, InitializeRequestParams initializeParams, CancellationToken cancellationToken)
@@ -83,7 +96,7 @@ internal sealed partial class SharedSessions(
         try
         {
             await store.SaveAsync(new McpSessionRecord(sessionId, identity.Agent.Id, identity.KeyHash, json, now, instance.Id, VirtualServers.VirtualServerPath.NameOf(context.Request.Path)), now - options.Value.Mcp.SharedSessionLifetime, cancellationToken);
-            _shared[sessionId] = 0;
+            _shared[sessionId] = now;
         }
         catch (Exception ex) when (ex is DbException or DbUpdateException)
         {
@@ -116,7 +129,7 @@ internal sealed partial class SharedSessions(
         }
 
         LogTakenOver(identity.Agent.Name);
-        _shared[sessionId] = 0;
+        _shared[sessionId] = record.CreatedAt;
         if (!record.Holders.Split(',').Contains(instance.Id))
         {
             // So that the client's DELETE, wherever it lands, ends the copy held here too.
