@@ -12,9 +12,14 @@ namespace Gateway.Web.Credentials.Users;
 
 /// <summary>
 /// Exchanges a user's access token at the identity provider (RFC 8693) for one whose audience is an upstream, and
-/// keeps it per user and server until shortly before it expires: a user's calls cost one exchange per token lifetime,
-/// not one per call. Concurrent calls of the same user share one exchange. Bounded (<see cref="TokenExchangeSettings.MaxCachedTokens"/>).
+/// keeps it per server and subject token until shortly before it expires: a user's calls cost one exchange per token
+/// lifetime, not one per call. Concurrent calls with the same token share one exchange. Bounded (<see cref="TokenExchangeSettings.MaxCachedTokens"/>).
 /// </summary>
+/// <remarks>
+/// Kept per subject token, not per user: what the provider gives in exchange reflects the token it was given (its
+/// client, its scopes), so a token exchanged for one of the user's agents (clients) never serves another of them, and
+/// stops being used with the token it came from.
+/// </remarks>
 internal sealed partial class TokenExchange(
     TokenExchangeSettings settings,
     AgentOAuthSettings agentOAuth,
@@ -26,7 +31,7 @@ internal sealed partial class TokenExchange(
     /// <summary>The largest token response read; real ones are a few KiB.</summary>
     public const int MaxResponseBytes = 64 * 1024;
 
-    private readonly ConcurrentDictionary<(string Server, string User), Entry> _entries = new();
+    private readonly ConcurrentDictionary<(string Server, string User, string Subject), Entry> _entries = new();
     private readonly OutboundUrlPolicy _policy = new(options.Value.OAuth);
     private Task<Uri>? _endpoint;
 
@@ -42,7 +47,7 @@ internal sealed partial class TokenExchange(
     /// <exception cref="OAuthException">The identity provider refused or did not answer.</exception>
     public async ValueTask<string> TokenForAsync(ServerDefinition server, string user, string subjectToken, CancellationToken cancellationToken)
     {
-        var key = (server.Name, user);
+        var key = (server.Name, user, Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(subjectToken))));
         if (_entries.TryGetValue(key, out var entry) && entry.Serves(server, time.GetUtcNow()))
         {
             return (await entry.Token.WaitAsync(cancellationToken)).Value;
@@ -62,7 +67,7 @@ internal sealed partial class TokenExchange(
         }
         catch (OAuthException)
         {
-            _entries.TryRemove(new KeyValuePair<(string, string), Entry>(key, fresh));
+            _entries.TryRemove(new KeyValuePair<(string, string, string), Entry>(key, fresh));
             throw;
         }
     }
@@ -70,9 +75,12 @@ internal sealed partial class TokenExchange(
     /// <summary>Forgets the token the upstream refused, so the user's next call exchanges again.</summary>
     public void Refused(string server, string user, string token)
     {
-        if (_entries.TryGetValue((server, user), out var entry) && entry.Token.IsCompletedSuccessfully && entry.Token.Result.Value == token)
+        foreach (var (key, entry) in _entries)
         {
-            _entries.TryRemove(new KeyValuePair<(string, string), Entry>((server, user), entry));
+            if (key.Server == server && key.User == user && entry.Token.IsCompletedSuccessfully && entry.Token.Result.Value == token)
+            {
+                _entries.TryRemove(new KeyValuePair<(string, string, string), Entry>(key, entry));
+            }
         }
     }
 
@@ -99,7 +107,7 @@ internal sealed partial class TokenExchange(
         {
             if (entry.Token.IsCompleted && !entry.Serves(entry.Audience, entry.Resource, now))
             {
-                _entries.TryRemove(new KeyValuePair<(string, string), Entry>(key, entry));
+                _entries.TryRemove(new KeyValuePair<(string, string, string), Entry>(key, entry));
             }
         }
 

@@ -31,7 +31,7 @@ public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper outp
     public async Task DisposeAsync() => await _idp.DisposeAsync();
 
     [Fact]
-    public async Task EachUsersCall_CarriesTheirTokenExchangedForTheUpstream_OneExchangePerUser_AndTheirOwnTokenIsRefusedThere()
+    public async Task EachUsersCall_CarriesTheirTokenExchangedForTheUpstream_OneExchangePerToken_AndTheirOwnTokenIsRefusedThere()
     {
         var (upstream, url, gate) = await StartUpstreamAsync("hr-exchange");
         await using var running = upstream;
@@ -45,11 +45,18 @@ public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper outp
         var exchanged = _idp.Exchanged;
         Assert.Equal(2, exchanged);
 
-        // Cached per user and server until near expiry: more calls, no more exchanges.
+        // Cached per token and server until near expiry: more calls, no more exchanges.
         Assert.Equal("alice", await WhoamiAsync(gateway, alice));
         Assert.Equal("bob", await WhoamiAsync(gateway, bob));
         Assert.Equal(exchanged, _idp.Exchanged);
         Assert.Equal(2, gateway.Services.GetRequiredService<TokenExchange>().Cached);
+
+        // Cached per token, not only per user: alice's other token (another of her agents, other scopes) is exchanged
+        // itself; what was exchanged for the first one never serves it.
+        var aliceAgain = await _idp.UserTokenAsync(Secret, "alice", gateway.McpUri.ToString());
+        Assert.NotEqual(alice, aliceAgain);
+        Assert.Equal("alice", await WhoamiAsync(gateway, aliceAgain));
+        Assert.Equal(exchanged + 1, _idp.Exchanged);
 
         // The tools were listed with the server's own credential (the client's token, also for this audience).
         Assert.Contains(gate.Requests, r => r.Admitted);
