@@ -21,8 +21,18 @@ public sealed record AgentIdentity(long Id, string Name, GrantSet Grants)
     /// <summary>Gets the user the agent acts for (an OAuth caller), or <see langword="null"/> for an agent with its own key.</summary>
     public string? User { get; init; }
 
+    /// <summary>
+    /// Gets what the user's groups and the client's scopes allow, to which an OAuth caller's <see cref="Grants"/> were
+    /// narrowed (<see langword="null"/> when they were not): with it, what the caller may use now is the agent profile's
+    /// grants as they are now, narrowed the same way (<see cref="Under"/>).
+    /// </summary>
+    public GrantSet? UserLimit { get; init; }
+
     /// <summary>Gets the groups or roles of <see cref="User"/>, which policy rules can match as <c>@user.groups</c>.</summary>
     public IReadOnlyList<string> UserGroups { get; init; } = [];
+
+    /// <summary>Narrows <paramref name="profileGrants"/> (the agent's as they are now) as this caller's were.</summary>
+    public GrantSet Under(GrantSet profileGrants) => UserLimit is null ? profileGrants : profileGrants.Within(UserLimit);
 
     /// <summary>Gets who acted, as the audit and approvals show it: the agent, and the user it acted for.</summary>
     public string ActorName => User is null ? Name : Name + ForUser + User;

@@ -86,7 +86,7 @@ internal static class GatewayMcpExtensions
                 {
                     var identity = http.User.GetAgentIdentity();
                     var registry = http.RequestServices.GetRequiredService<McpSessionRegistry>();
-                    return identity is null ? server.RunAsync(ct) : registry.RunAsync(server, identity.Agent.Id, identity.KeyHash, Gateway.Web.VirtualServers.VirtualServerPath.NameOf(http.Request.Path), ct);
+                    return identity is null ? server.RunAsync(ct) : registry.RunAsync(server, identity.Agent, identity.KeyHash, Gateway.Web.VirtualServers.VirtualServerPath.NameOf(http.Request.Path), ct);
                 };
             })
             .WithListToolsHandler((r, ct) => Handlers(r).ListToolsAsync(r, ct))

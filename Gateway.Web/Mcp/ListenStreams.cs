@@ -14,7 +14,7 @@ namespace Gateway.Web.Mcp;
 /// listen request open and the gateway streams on it the list changes of its own view, fanned in from every upstream
 /// (an upstream came, went or changed its lists, or the agent's grants changed). Granted: tools, prompts and resources
 /// list changes; resource subscriptions are not offered on this stream (the acknowledgement says so). A stream ends
-/// when its key is revoked or its agent disabled, and when the agent closes it.
+/// when its key is revoked, its agent disabled or its user revoked, and when the agent closes it.
 /// </summary>
 internal sealed partial class ListenStreams
 {
@@ -27,7 +27,7 @@ internal sealed partial class ListenStreams
     private readonly TimeProvider _time;
     private readonly ILogger<ListenStreams> _logger;
 
-    public ListenStreams(AgentDirectoryProvider agents, UpstreamManager upstreams, TimeProvider time, ILogger<ListenStreams> logger)
+    public ListenStreams(AgentDirectoryProvider agents, UpstreamManager upstreams, Credentials.Users.UserRevocations revocations, TimeProvider time, ILogger<ListenStreams> logger)
     {
         _agents = agents;
         _upstreams = upstreams;
@@ -35,6 +35,7 @@ internal sealed partial class ListenStreams
         _logger = logger;
         upstreams.CatalogChanged += _ => Notify();
         agents.Changed += Notify;
+        revocations.Revoked += EndFor;
     }
 
     public int Count => _listeners.Count;
@@ -55,7 +56,7 @@ internal sealed partial class ListenStreams
             PromptsListChanged = asked.PromptsListChanged == true ? true : null,
             ResourcesListChanged = asked.ResourcesListChanged == true ? true : null,
         };
-        var listener = new Listener(request.Server, request.JsonRpcRequest.Id, agentId, identity.KeyHash, granted, Views(agentId));
+        var listener = new Listener(request.Server, request.JsonRpcRequest.Id, identity.Agent, identity.KeyHash, granted, Views(identity.Agent));
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         listener.End = () => ended.TrySetResult();
         _listeners[listener] = 0;
@@ -90,7 +91,7 @@ internal sealed partial class ListenStreams
                 continue;
             }
 
-            var views = Views(listener.AgentId);
+            var views = Views(listener.Opener);
             var before = listener.Views;
             listener.Views = views;
             if (listener.Granted.ToolsListChanged == true && views.Tools != before.Tools)
@@ -110,6 +111,18 @@ internal sealed partial class ListenStreams
         }
     }
 
+    /// <summary>Ends the streams of a user revoked (their requests are refused from now on; an open stream too).</summary>
+    private void EndFor(string user)
+    {
+        foreach (var listener in _listeners.Keys)
+        {
+            if (string.Equals(listener.Opener.User, user, StringComparison.Ordinal))
+            {
+                listener.End?.Invoke();
+            }
+        }
+    }
+
     /// <summary>Sends on the listen request's own stream, tagged with its id so a client sharing a channel can tell streams apart.</summary>
     private async Task SendAsync(Listener listener, string method, JsonObject parameters)
     {
@@ -124,14 +137,19 @@ internal sealed partial class ListenStreams
         }
     }
 
-    /// <summary>What the agent sees of each list (names, and the catalog's definitions through the tool view).</summary>
-    private (string Tools, string Prompts, string Resources) Views(long agentId)
+    /// <summary>
+    /// What the agent sees of each list (names, and the catalog's definitions through the tool view): its grants as they
+    /// are now, narrowed as the opener's were by the user's groups and scopes (an OAuth user is told only of their own).
+    /// </summary>
+    private (string Tools, string Prompts, string Resources) Views(Gateway.Core.Agents.AgentIdentity opener)
     {
-        var agent = _agents.Current.FindById(agentId);
-        if (agent is null)
+        var profile = _agents.Current.FindById(opener.Id);
+        if (profile is null)
         {
             return (string.Empty, string.Empty, string.Empty);
         }
+
+        var agent = profile with { Grants = opener.Under(profile.Grants) };
 
         var now = _time.GetUtcNow();
         var catalog = _upstreams.Catalog;
@@ -141,13 +159,16 @@ internal sealed partial class ListenStreams
             string.Join('\n', catalog.ExposedResources.Where(r => agent.Grants.AllowsAnyOf(r.Server, now)).Select(r => r.Exposed.Uri)));
     }
 
-    private sealed class Listener(McpServer server, RequestId id, long agentId, string keyHash, SubscriptionsListenNotifications granted, (string Tools, string Prompts, string Resources) views)
+    private sealed class Listener(McpServer server, RequestId id, Gateway.Core.Agents.AgentIdentity opener, string keyHash, SubscriptionsListenNotifications granted, (string Tools, string Prompts, string Resources) views)
     {
         public McpServer Server { get; } = server;
 
         public RequestId Id { get; } = id;
 
-        public long AgentId { get; } = agentId;
+        /// <summary>Gets the agent that opened the stream, with the user it acts for and their narrowing.</summary>
+        public Gateway.Core.Agents.AgentIdentity Opener { get; } = opener;
+
+        public long AgentId => Opener.Id;
 
         public string KeyHash { get; } = keyHash;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Core.Agents;
 using Gateway.Core.Guardrails;
 using Gateway.Web.Agents;
 using Gateway.Web.Upstreams;
@@ -12,7 +13,8 @@ namespace Gateway.Web.Mcp;
 /// can see change (an upstream came or went, the agent's grants changed, or the virtual server it is on changed its
 /// tools or their names, titles or descriptions, here or on another instance), a virtual server's sessions also
 /// <c>prompts/list_changed</c> and <c>resources/list_changed</c> when its prompt or resource picks change, and stops serving a session as soon as the
-/// key that opened it is revoked or its agent disabled. Stateless requests are not tracked.
+/// key that opened it is revoked, its agent disabled or the user it acts for revoked. An OAuth user's session sees the
+/// agent's grants narrowed by the user's groups and scopes, as their requests do. Stateless requests are not tracked.
 /// </summary>
 /// <remarks>
 /// A revoked session is dropped here (no more notifications, its upstream bridges closed, its in-flight calls
@@ -36,7 +38,7 @@ internal sealed partial class McpSessionRegistry
     private readonly VirtualServers.VirtualServerDirectory _virtualServers;
     private readonly ILogger<McpSessionRegistry> _logger;
 
-    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, SharedSessions shared, SessionFactsRegistry facts, VirtualServers.VirtualServerDirectory virtualServers, TimeProvider time, ILogger<McpSessionRegistry> logger)
+    public McpSessionRegistry(AgentDirectoryProvider agents, UpstreamManager upstreams, SessionBridges bridges, InFlightCalls inFlight, SharedSessions shared, SessionFactsRegistry facts, VirtualServers.VirtualServerDirectory virtualServers, Credentials.Users.UserRevocations revocations, TimeProvider time, ILogger<McpSessionRegistry> logger)
     {
         _virtualServers = virtualServers;
         _facts = facts;
@@ -50,6 +52,7 @@ internal sealed partial class McpSessionRegistry
         upstreams.CatalogChanged += _ => NotifyChanged();
         agents.Changed += NotifyChanged;
         virtualServers.Changed += NotifyChanged;
+        revocations.Revoked += EndUser;
     }
 
     public int Count => _sessions.Count;
@@ -64,7 +67,8 @@ internal sealed partial class McpSessionRegistry
     public int CountFor(long agentId) => _sessions.Values.Count(s => s.AgentId == agentId);
 
     /// <param name="virtualServer">The virtual server the session was opened on, or null for <c>/mcp</c>.</param>
-    public async Task RunAsync(McpServer server, long agentId, string keyHash, string? virtualServer, CancellationToken cancellationToken)
+    /// <param name="agent">The agent that opened the session, with the narrowing of the user it acts for (its tool list is the agent's grants as they are, narrowed the same way).</param>
+    public async Task RunAsync(McpServer server, AgentIdentity agent, string keyHash, string? virtualServer, CancellationToken cancellationToken)
     {
         if (server.SessionId is null)
         {
@@ -73,7 +77,7 @@ internal sealed partial class McpSessionRegistry
         }
 
         _endpoints[server.SessionId] = virtualServer ?? string.Empty;
-        _sessions[server] = new Session(agentId, keyHash, virtualServer, ViewOf(agentId, virtualServer)) { Picks = PicksOf(virtualServer) };
+        _sessions[server] = new Session(agent, keyHash, virtualServer, ViewOf(agent, virtualServer)) { Picks = PicksOf(virtualServer) };
         try
         {
             await server.RunAsync(cancellationToken);
@@ -156,7 +160,7 @@ internal sealed partial class McpSessionRegistry
                 continue;
             }
 
-            var view = ViewOf(session.AgentId, session.VirtualServer);
+            var view = ViewOf(session.Opener, session.VirtualServer);
             if (view != session.ToolView)
             {
                 session.ToolView = view;
@@ -179,6 +183,23 @@ internal sealed partial class McpSessionRegistry
         }
     }
 
+    /// <summary>
+    /// Stops serving the sessions of a user revoked, as those of a revoked key: their requests are refused from now on,
+    /// and no list change or bridge of theirs reaches them meanwhile.
+    /// </summary>
+    private void EndUser(string user)
+    {
+        foreach (var (server, session) in _sessions)
+        {
+            if (string.Equals(session.Opener.User, user, StringComparison.Ordinal) && _sessions.TryRemove(server, out _) && server.SessionId is { } sessionId)
+            {
+                _inFlight.CancelSession(sessionId);
+                _ = _bridges.EndSessionAsync(sessionId);
+                LogUserSessionEnded(sessionId);
+            }
+        }
+    }
+
     private async Task NotifyAsync(McpServer server, string method)
     {
         try
@@ -195,13 +216,16 @@ internal sealed partial class McpSessionRegistry
     /// What the session's tools/list would show, as text to compare: the names, and on a virtual server the titles and
     /// descriptions too (its overrides change them without changing a name). In search discovery the list is fixed.
     /// </summary>
-    private string ViewOf(long agentId, string? virtualServer)
+    private string ViewOf(AgentIdentity opener, string? virtualServer)
     {
-        var agent = _agents.Current.FindById(agentId);
-        if (agent is null)
+        var profile = _agents.Current.FindById(opener.Id);
+        if (profile is null)
         {
             return string.Empty;
         }
+
+        // An OAuth user's session sees the profile's grants narrowed by their groups and scopes, as their requests do.
+        var agent = profile with { Grants = opener.Under(profile.Grants) };
 
         if (virtualServer is null)
         {
@@ -221,9 +245,12 @@ internal sealed partial class McpSessionRegistry
             ? (string.Join('\n', view.Server.Prompts), string.Join('\n', view.Server.Resources))
             : (string.Empty, string.Empty);
 
-    private sealed class Session(long agentId, string keyHash, string? virtualServer, string toolView)
+    private sealed class Session(AgentIdentity opener, string keyHash, string? virtualServer, string toolView)
     {
-        public long AgentId { get; } = agentId;
+        /// <summary>Gets the agent that opened the session, with the narrowing of the user it acts for.</summary>
+        public AgentIdentity Opener { get; } = opener;
+
+        public long AgentId => Opener.Id;
 
         public string KeyHash { get; } = keyHash;
 
@@ -236,6 +263,9 @@ internal sealed partial class McpSessionRegistry
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} is no longer served: its key was revoked or its agent disabled.")]
     private partial void LogSessionEnded(string? sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} is no longer served: the user it acts for was revoked.")]
+    private partial void LogUserSessionEnded(string sessionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} was ended by its client on another instance; its copy here is let go.")]
     private partial void LogEndedElsewhere(string sessionId);

@@ -262,8 +262,8 @@ internal sealed partial class SessionBridges(
 
     /// <summary>
     /// Whether what the upstream sends the bridge unasked (log messages, resource updates) may still reach the agent
-    /// session: its agent is still granted the server (its grants as they are now, within the narrowing the session's
-    /// user had when the bridge opened) and the user it acts for is not revoked. A session outlives such changes (only a
+    /// session: its agent is still granted the server (its grants as they are now, narrowed by the user's groups and
+    /// scopes as the caller's were) and the user it acts for is not revoked. A session outlives such changes (only a
     /// revoked key or a disabled agent ends it), and so does its bridge, which still serves the calls the agent may
     /// make; what it hears of a server it may no longer use is dropped, here, before it is queued.
     /// </summary>
@@ -271,7 +271,7 @@ internal sealed partial class SessionBridges(
     {
         var caller = bridge.Caller;
         var hears = agents.Current.FindById(caller.Id) is { } current
-            && current.Grants.Within(caller.Grants).AllowsAnyOf(bridge.Upstream.Name, time.GetUtcNow())
+            && caller.Under(current.Grants).AllowsAnyOf(bridge.Upstream.Name, time.GetUtcNow())
             && standing.RefusalFor(caller, credential: null) is null;
         if (bridge.StopsHearing(hears))
         {

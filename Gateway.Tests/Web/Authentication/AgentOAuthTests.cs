@@ -220,6 +220,104 @@ public sealed class AgentOAuthTests : IAsyncLifetime
         Assert.Contains("No agent profile serves this client", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 
+    // A user's session is told its tool list changed when the tools it may see change (the agent profile's grants
+    // narrowed by the user's groups and scopes, as its requests are), not when only the profile's others do.
+    [Fact]
+    public async Task AUsersSession_IsToldOfChangesToTheToolsItMaySee_NotOfTheProfilesOthers()
+    {
+        const string Key = NarrowedProfileKey;
+        await using var gateway = await StartNarrowedProfileAsync();
+        var token = Create(gateway.McpUri.ToString(), _issuer.Issuer, DateTime.UtcNow.AddMinutes(5), _issuer.SigningCredentials, user: "bob", scope: "notes");
+        var told = 0;
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var bob = await gateway.ConnectAsync(token, options: new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(ModelContextProtocol.Protocol.NotificationMethods.ToolListChangedNotification, (_, _) =>
+                {
+                    Interlocked.Increment(ref told);
+                    changed.TrySetResult();
+                    return ValueTask.CompletedTask;
+                })],
+            },
+        });
+        Assert.NotEqual(true, (await bob.CallToolAsync("notes__echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: TestContext.Timeout)).IsError);
+        await using (var keyed = await gateway.ConnectAsync(Key))
+        {
+            // A tool bob may not see comes: nothing to tell him. Then one he may see comes: he is told, once.
+            await keyed.CallToolAsync("files__toggle_extra", new Dictionary<string, object?>(), cancellationToken: TestContext.Timeout);
+            await gateway.WaitForToolAsync("files__extra");
+            await keyed.CallToolAsync("notes__toggle_extra", new Dictionary<string, object?>(), cancellationToken: TestContext.Timeout);
+            await changed.Task.WaitAsync(TestContext.Timeout);
+        }
+
+        Assert.Contains(await bob.ListToolsAsync(cancellationToken: TestContext.Timeout), t => t.Name == "notes__extra");
+        Assert.Equal(1, Volatile.Read(ref told));
+
+        // Revoked, bob's session is no longer served here (as a revoked key's): nothing more reaches it.
+        var sessions = gateway.Services.GetRequiredService<Gateway.Web.Mcp.McpSessionRegistry>();
+        await Eventually.TrueAsync(() => sessions.Count == 1, "only bob's session is open");
+        using (var revoke = await gateway.Admin.PostAsJsonAsync("/api/v1/users/revoked", new { user = "bob" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        }
+
+        Assert.Equal(0, sessions.Count);
+    }
+
+    // A 2026-07-28 user's listen stream, likewise, hears only of the tools the user may see, and ends when the user is
+    // revoked (their requests are refused from then on; an open stream is one).
+    [Fact]
+    public async Task AUsersListenStream_HearsNothingOfTheProfilesOtherTools_AndEndsWhenTheUserIsRevoked()
+    {
+        await using var gateway = await StartNarrowedProfileAsync();
+        var token = Create(gateway.McpUri.ToString(), _issuer.Issuer, DateTime.UtcNow.AddMinutes(5), _issuer.SigningCredentials, user: "carol", scope: "notes");
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var (response, reader) = await Gateway.Tests.Web.Mcp.ListenStreamTests.ListenAsync(http, gateway, token, "carol-listen");
+        using var listening = response;
+        using var lines = reader;
+        Assert.Equal("notifications/subscriptions/acknowledged", (await Gateway.Tests.Web.Mcp.ListenStreamTests.NextMessageAsync(reader))["method"]?.GetValue<string>());
+
+        await using (var keyed = await gateway.ConnectAsync(NarrowedProfileKey))
+        {
+            await keyed.CallToolAsync("files__toggle_extra", new Dictionary<string, object?>(), cancellationToken: TestContext.Timeout);
+        }
+
+        await gateway.WaitForToolAsync("files__extra");
+        using (var revoke = await gateway.Admin.PostAsJsonAsync("/api/v1/users/revoked", new { user = "carol" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        }
+
+        // The next message is the listen request's answer (the stream's end), not a list change of files' tools.
+        var next = await Gateway.Tests.Web.Mcp.ListenStreamTests.NextMessageAsync(reader);
+        Assert.Equal("carol-listen", next["id"]?.GetValue<string>());
+        Assert.NotNull(next["result"]);
+    }
+
+    private const string NarrowedProfileKey = "oauth-agents-key-0123456789";
+
+    /// <summary>A gateway whose agent profile has files and notes, its OAuth users narrowed to notes by the scope "notes".</summary>
+    private async Task<GatewayHost> StartNarrowedProfileAsync()
+    {
+        var gateway = await GatewayHost.StartAsync(Merge(
+            Stdio("files"),
+            Stdio("notes"),
+            Agent("oauth-agents", NarrowedProfileKey, "files/*", "notes/*"),
+            new Dictionary<string, string?>
+            {
+                ["Gateway:AgentOAuth:Issuer"] = _issuer.Issuer,
+                ["Gateway:AgentOAuth:RequireHttpsMetadata"] = "false",
+                ["Gateway:AgentOAuth:DefaultAgent"] = "oauth-agents",
+                ["Gateway:AgentOAuth:ScopeGrants:notes:0"] = "notes/*",
+            }));
+        await gateway.WaitForToolAsync("files__echo");
+        await gateway.WaitForToolAsync("notes__echo");
+        return gateway;
+    }
+
     [Fact]
     public async Task GrantsAreNarrowedPerUserGroupAndScope_AndTheAuditShowsAgentAndUser()
     {

@@ -75,7 +75,7 @@ public sealed class ListenStreamTests
         }
     }
 
-    private static async Task<(HttpResponseMessage Response, StreamReader Reader)> ListenAsync(HttpClient http, GatewayHost gateway, string key, string id, JsonObject? notifications = null)
+    internal static async Task<(HttpResponseMessage Response, StreamReader Reader)> ListenAsync(HttpClient http, GatewayHost gateway, string key, string id, JsonObject? notifications = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri)
         {
@@ -105,7 +105,7 @@ public sealed class ListenStreamTests
     }
 
     /// <summary>The next JSON-RPC message on an event stream (its data line), within the test's deadline.</summary>
-    private static async Task<JsonObject> NextMessageAsync(StreamReader reader)
+    internal static async Task<JsonObject> NextMessageAsync(StreamReader reader)
     {
         while (await reader.ReadLineAsync(TestContext.Timeout) is { } line)
         {

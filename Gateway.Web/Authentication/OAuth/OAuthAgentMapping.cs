@@ -30,18 +30,22 @@ internal sealed class OAuthAgentMapping
             return null;
         }
 
-        var grants = agent.Grants;
+        // One limit for both (a set narrowed by another allows what both allow), kept with the identity: what the caller
+        // may use later (a session's list_changed, its bridges) is the profile's grants as they are then, narrowed by it.
+        GrantSet? limit = null;
         if (_groups.Count > 0)
         {
-            grants = grants.Within(GrantSet.Union(caller.Groups.Select(g => _groups.GetValueOrDefault(g, GrantSet.None))));
+            limit = GrantSet.Union(caller.Groups.Select(g => _groups.GetValueOrDefault(g, GrantSet.None)));
         }
 
         if (_scopes.Count > 0)
         {
-            grants = grants.Within(GrantSet.Union(caller.Scopes.Select(s => _scopes.GetValueOrDefault(s, GrantSet.None))));
+            var scopes = GrantSet.Union(caller.Scopes.Select(s => _scopes.GetValueOrDefault(s, GrantSet.None)));
+            limit = limit is null ? scopes : limit.Within(scopes);
         }
 
-        return agent with { Grants = grants, User = caller.User, UserGroups = caller.Groups };
+        var narrowed = agent with { User = caller.User, UserGroups = caller.Groups, UserLimit = limit };
+        return narrowed with { Grants = narrowed.Under(agent.Grants) };
     }
 
     /// <summary>

@@ -39,11 +39,18 @@ internal sealed class UserRevocations(IRevokedUserStore store, TokenExchange exc
         }
     }
 
+    /// <summary>
+    /// Raised on this instance when a user is revoked here or newly seen revoked, after their tokens and calls went: what
+    /// else they hold open here (sessions, listen streams) ends with it.
+    /// </summary>
+    public event Action<string>? Revoked;
+
     /// <summary>Drops the user's exchanged and refreshed upstream tokens held by this instance, and ends their calls in flight here.</summary>
     public void Forget(string user)
     {
         exchange.ForgetUser(user);
         accounts.ForgetUser(user);
         inFlight?.CancelWhere(c => string.Equals(c.User, user, StringComparison.Ordinal));
+        Revoked?.Invoke(user);
     }
 }
