@@ -33,7 +33,7 @@ public sealed record TaskedCall(string CallId, string Actor, string Server, stri
         Rule = Rule,
         Outcome = outcome,
         DurationMs = Math.Max(0, (seenAt - Started).TotalMilliseconds),
-        Error = error,
+        Error = AuditText.Cut(error),
         ResultSha256 = resultSha256,
         Findings = findings,
         CallId = CallId,

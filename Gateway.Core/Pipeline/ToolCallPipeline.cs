@@ -185,6 +185,12 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
     /// <summary>Writes the call's completion entry, and tags its span from the same record.</summary>
     private ValueTask FinishAsync(Activity? span, AuditRecord record, CancellationToken cancellationToken)
     {
+        // An error may be an upstream's text, as long as it liked: the entry (and the span) keep a bounded part of it.
+        if (record.Error is { Length: > AuditText.MaxError } error)
+        {
+            record = record with { Error = AuditText.Cut(error) };
+        }
+
         ToolCallTracing.Finish(span, record);
         return audit.WriteAsync(record, cancellationToken);
     }

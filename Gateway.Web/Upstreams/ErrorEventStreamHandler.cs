@@ -10,8 +10,19 @@ namespace Gateway.Web.Upstreams;
 /// from an <c>application/json</c> body, and otherwise throws an HTTP exception the gateway would take for a failed
 /// upstream. The error event's JSON becomes the body, as <c>application/json</c>; anything else is left as it came.
 /// </summary>
+/// <remarks>
+/// Only the first event is read, and at most <see cref="MaxErrorBytes"/> within <see cref="ReadTimeout"/>: an error
+/// stream is the upstream's to make, and one that went on (or never ended its first event) would otherwise be held in
+/// memory whole, or hold the request for as long as the upstream liked.
+/// </remarks>
 internal sealed class ErrorEventStreamHandler : DelegatingHandler
 {
+    /// <summary>The most of an error stream read; real errors are a few hundred bytes.</summary>
+    internal const int MaxErrorBytes = 64 * 1024;
+
+    /// <summary>How long the error stream's first event may take to arrive.</summary>
+    internal static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
+
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -22,8 +33,7 @@ internal sealed class ErrorEventStreamHandler : DelegatingHandler
             return response;
         }
 
-        // Read through the size limit of the handler below; an error body is short.
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var body = await FirstEventAsync(response.Content, cancellationToken).ConfigureAwait(false);
         var type = response.Content.Headers.ContentType;
         response.Content.Dispose();
         if (FirstEventData(body) is { } data && IsJsonRpcError(data))
@@ -38,6 +48,48 @@ internal sealed class ErrorEventStreamHandler : DelegatingHandler
         }
 
         return response;
+    }
+
+    /// <summary>
+    /// Reads the stream up to the end of its first event (a blank line after a <c>data:</c> line), its end, or
+    /// <see cref="MaxErrorBytes"/>, within <see cref="ReadTimeout"/>; what was read by then is the body.
+    /// </summary>
+    private static async Task<string> FirstEventAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ReadTimeout);
+        var buffer = new byte[MaxErrorBytes];
+        var read = 0;
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            while (read < buffer.Length)
+            {
+                var n = await stream.ReadAsync(buffer.AsMemory(read), timeout.Token).ConfigureAwait(false);
+                if (n == 0 || EndsFirstEvent(buffer.AsSpan(0, read += n)))
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The upstream did not finish its first event in time: what came is all there is.
+        }
+
+        return Encoding.UTF8.GetString(buffer, 0, read);
+    }
+
+    private static bool EndsFirstEvent(ReadOnlySpan<byte> stream)
+    {
+        var data = stream.IndexOf("data:"u8);
+        if (data < 0)
+        {
+            return false;
+        }
+
+        var rest = stream[data..];
+        return rest.IndexOf("\n\n"u8) >= 0 || rest.IndexOf("\n\r\n"u8) >= 0;
     }
 
     /// <summary>The data of the stream's first event (its <c>data:</c> lines joined), if it has one.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.Core.Audit;
 using Gateway.Web.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -290,11 +291,12 @@ public sealed partial class UpstreamConnection
         }
     }
 
-    private static string Describe(Exception ex) => ex switch
+    // Logged at each failed attempt and shown as the server's last error: an upstream's text, so bounded.
+    private static string Describe(Exception ex) => AuditText.Cut(ex switch
     {
         JsonException => "the upstream sent malformed JSON: " + ex.Message,
         _ => ex.Message,
-    };
+    })!;
 
     private async Task DisposeQuietlyAsync(McpClient client)
     {

@@ -250,6 +250,20 @@ public sealed class ToolCallPipelineTests : IAsyncLifetime
         Assert.Equal((AuditOutcomes.Error, "connection reset"), (completions[1].Outcome, completions[1].Error));
     }
 
+    // An upstream's error is its own text, as long as it likes: the entry keeps its first 4,096 characters and says how
+    // many more there were (the agent still gets the upstream's error as it came, within the result limit).
+    [Fact]
+    public async Task AnUpstreamsLongError_IsCutInTheAudit()
+    {
+        var message = new string('e', 100_000);
+        var failing = new TestForwarder(Catalog) { Upstream = (_, _) => throw new InvalidOperationException(message) };
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(async () => await Pipeline().RunAsync(new ToolCall(Alice, "files__read", null), failing, TestContext.Timeout));
+        Assert.Equal(100_000, thrown.Message.Length);
+
+        var completion = Assert.Single(await CallEntriesAsync(), e => e.Kind == AuditKinds.ToolCall);
+        Assert.Equal(new string('e', AuditText.MaxError) + $"…[{100_000 - AuditText.MaxError} more chars]", completion.Error);
+    }
+
     [Fact]
     public async Task Limits_RefuseTheCallAsAValue_WithWhenToRetry_BeforeItIsForwarded()
     {
