@@ -40,6 +40,9 @@ public sealed class RawUpstream
     /// <summary>Forgets the open session, as a restart does: requests naming it are refused from now on.</summary>
     public void ForgetSessions() => Volatile.Write(ref _session, "forgotten");
 
+    /// <summary>Gets or sets whether <c>tools/list</c> always answers one tool and a next cursor (a list without end).</summary>
+    public bool EndlessToolPages { get; set; }
+
     /// <summary>Gets how many <c>tools/list</c> requests were answered.</summary>
     public int ToolLists => Volatile.Read(ref _toolLists);
 
@@ -224,6 +227,11 @@ public sealed class RawUpstream
             case "ping":
                 Interlocked.Increment(ref _pings);
                 await WriteAsync(output, sse, id, "{}", cancellationToken);
+                break;
+            case "tools/list" when EndlessToolPages:
+                // Always one more page: a list that never ends.
+                var page = Interlocked.Increment(ref _toolLists);
+                await WriteAsync(output, sse, id, $$$"""{"tools":[{"name":"page{{{page}}}","inputSchema":{"type":"object"}}],"nextCursor":"c{{{page}}}"}""", cancellationToken);
                 break;
             case "tools/list":
                 Interlocked.Increment(ref _toolLists);

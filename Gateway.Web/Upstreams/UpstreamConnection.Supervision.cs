@@ -33,7 +33,7 @@ public sealed partial class UpstreamConnection
                 client = link.Client;
                 _link = link;
                 _client = client;
-                _inventory = await UpstreamInventoryReader.ReadAsync(client, stop);
+                _inventory = await UpstreamInventoryReader.ReadAsync(client, Definition.CallTimeout, stop);
                 ServerVersion = client.ServerInfo?.Version;
                 connectedAt = _time.GetUtcNow();
                 ConnectedSince = connectedAt;
@@ -148,7 +148,7 @@ public sealed partial class UpstreamConnection
                     }
 
                     _inventoryStale = false;
-                    _inventory = await UpstreamInventoryReader.ReadAsync(client, stop);
+                    _inventory = await UpstreamInventoryReader.ReadAsync(client, Definition.CallTimeout, stop);
                     reread = alive = _time.GetTimestamp();
                     seen = null;
                     _onChanged();
@@ -159,7 +159,7 @@ public sealed partial class UpstreamConnection
                 {
                     // 2026-07-28 has no session to push list_changed on (only a subscriptions/listen stream, which a
                     // stateless upstream cannot serve): re-read the lists at each health check and publish real changes.
-                    var fresh = await UpstreamInventoryReader.ReadAsync(client, stop);
+                    var fresh = await UpstreamInventoryReader.ReadAsync(client, Definition.CallTimeout, stop);
                     var fingerprint = UpstreamInventoryFingerprint.Of(fresh);
                     seen ??= UpstreamInventoryFingerprint.Of(_inventory);
                     if (fingerprint != seen)
