@@ -40,6 +40,9 @@ public sealed class RawUpstream
     /// <summary>Forgets the open session, as a restart does: requests naming it are refused from now on.</summary>
     public void ForgetSessions() => Volatile.Write(ref _session, "forgotten");
 
+    /// <summary>Gets or sets the name of one more tool <c>tools/list</c> offers (a name as long as a test wants).</summary>
+    public string? ExtraToolName { get; set; }
+
     /// <summary>Gets or sets whether <c>tools/list</c> always answers one tool and a next cursor (a list without end).</summary>
     public bool EndlessToolPages { get; set; }
 
@@ -244,7 +247,7 @@ public sealed class RawUpstream
                     {"name":"failing","description":"Fails with a JSON-RPC error.","inputSchema":{"type":"object"}},
                     {"name":"resumable","description":"Ends its stream before the result (resume with Last-Event-ID), and `ends` more times after.","inputSchema":{"type":"object","properties":{"message":{"type":"string"},"ends":{"type":"integer"}}}},
                     {"name":"list_changed","description":"Sends `count` tools/list_changed notifications on its event stream, then answers.","inputSchema":{"type":"object","properties":{"count":{"type":"integer"}}}}]}
-                    """.ReplaceLineEndings(string.Empty), cancellationToken);
+                    """.ReplaceLineEndings(string.Empty).Replace("}}]}", ExtraToolName is null ? "}}]}" : "}},{\"name\":" + JsonSerializer.Serialize(ExtraToolName) + ",\"inputSchema\":{\"type\":\"object\"}}]}", StringComparison.Ordinal), cancellationToken);
                 break;
             case "tools/call":
                 var arguments = parameters?["arguments"] as JsonObject;

@@ -33,7 +33,7 @@ public sealed partial class UpstreamConnection
                 client = link.Client;
                 _link = link;
                 _client = client;
-                _inventory = await UpstreamInventoryReader.ReadAsync(client, Definition.CallTimeout, stop);
+                _inventory = await ReadInventoryAsync(client, stop);
                 ServerVersion = client.ServerInfo?.Version;
                 connectedAt = _time.GetUtcNow();
                 ConnectedSince = connectedAt;
@@ -148,7 +148,7 @@ public sealed partial class UpstreamConnection
                     }
 
                     _inventoryStale = false;
-                    _inventory = await UpstreamInventoryReader.ReadAsync(client, Definition.CallTimeout, stop);
+                    _inventory = await ReadInventoryAsync(client, stop);
                     reread = alive = _time.GetTimestamp();
                     seen = null;
                     _onChanged();
@@ -159,7 +159,7 @@ public sealed partial class UpstreamConnection
                 {
                     // 2026-07-28 has no session to push list_changed on (only a subscriptions/listen stream, which a
                     // stateless upstream cannot serve): re-read the lists at each health check and publish real changes.
-                    var fresh = await UpstreamInventoryReader.ReadAsync(client, Definition.CallTimeout, stop);
+                    var fresh = await ReadInventoryAsync(client, stop);
                     var fingerprint = UpstreamInventoryFingerprint.Of(fresh);
                     seen ??= UpstreamInventoryFingerprint.Of(_inventory);
                     if (fingerprint != seen)
@@ -291,6 +291,18 @@ public sealed partial class UpstreamConnection
         }
     }
 
+    /// <summary>Reads the upstream's lists; tools left out for their names' length are logged when that changes.</summary>
+    private async Task<UpstreamInventory> ReadInventoryAsync(McpClient client, CancellationToken stop)
+    {
+        var inventory = await UpstreamInventoryReader.ReadAsync(client, Definition.CallTimeout, stop);
+        if (inventory.NamesTooLong.Count > 0 && !inventory.NamesTooLong.SequenceEqual(_inventory.NamesTooLong))
+        {
+            LogNamesTooLong(Name, UpstreamInventoryReader.MaxToolName, string.Join(", ", inventory.NamesTooLong));
+        }
+
+        return inventory;
+    }
+
     // Logged at each failed attempt and shown as the server's last error: an upstream's text, so bounded.
     private static string Describe(Exception ex) => AuditText.Cut(ex switch
     {
@@ -309,6 +321,9 @@ public sealed partial class UpstreamConnection
             LogDisposeFailed(Name, ex.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} offers tools whose names are longer than {Max} characters; they are left out: {Names}")]
+    private partial void LogNamesTooLong(string server, int max, string names);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} connected: {Tools} tools, protocol {Protocol}.")]
     private partial void LogConnected(string server, int tools, string protocol);

@@ -10,4 +10,7 @@ public sealed record UpstreamInventory(
     IReadOnlyList<ResourceTemplate> ResourceTemplates)
 {
     public static UpstreamInventory Empty { get; } = new([], [], [], []);
+
+    /// <summary>Gets the names of the tools left out because their names are too long (<see cref="UpstreamInventoryReader.MaxToolName"/>), at most a few.</summary>
+    public IReadOnlyList<string> NamesTooLong { get; init; } = [];
 }

@@ -17,6 +17,12 @@ internal static class UpstreamInventoryReader
     /// <summary>The most pages one list may take.</summary>
     internal const int MaxPages = 1_000;
 
+    /// <summary>
+    /// The longest tool name taken (the specification's 128 characters): a longer one is left out, so that it neither
+    /// reaches agents nor fails what the gateway stores about tools (their pins, named up to 256 characters).
+    /// </summary>
+    internal const int MaxToolName = 128;
+
     public static async Task<UpstreamInventory> ReadAsync(McpClient client, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -57,7 +63,15 @@ internal static class UpstreamInventoryReader
             templates = await ReadAllAsync("resource templates", client, static (c, cursor, ct) => c.ListResourceTemplatesAsync(new ListResourceTemplatesRequestParams { Cursor = cursor }, ct), static page => page.ResourceTemplates, cancellationToken);
         }
 
-        return new UpstreamInventory(tools, prompts, resources, templates);
+        List<string> tooLong = [];
+        if (tools.Exists(t => t.Name.Length > MaxToolName))
+        {
+            // Named in the log by their first characters, at most three of them: the names are the upstream's.
+            tooLong = [.. tools.Where(t => t.Name.Length > MaxToolName).Take(3).Select(t => t.Name[..32] + "…")];
+            tools = [.. tools.Where(t => t.Name.Length <= MaxToolName)];
+        }
+
+        return new UpstreamInventory(tools, prompts, resources, templates) { NamesTooLong = tooLong };
     }
 
     /// <summary>The one paging loop: asks for pages until one has no next cursor, within the bounds.</summary>

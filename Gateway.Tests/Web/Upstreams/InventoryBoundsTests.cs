@@ -27,4 +27,24 @@ public sealed class InventoryBoundsTests
         Assert.NotEqual(UpstreamState.Connected, endless.State);
         Assert.True(upstream.ToolLists >= UpstreamInventoryReader.MaxPages, $"{upstream.ToolLists} pages asked");
     }
+
+    // A tool name past the specification's 128 characters is left out (agents never see it, and the gateway's pins,
+    // named up to 256 characters, never meet it); the server's other tools are served.
+    [Fact]
+    public async Task AToolWithAnOverlongName_IsLeftOut_AndTheOthersServed()
+    {
+        var (app, upstream, url) = await RawUpstream.StartHttpAsync(sse: false);
+        await using var _ = app;
+        var overlong = "tool_" + new string('x', 300);
+        upstream.ExtraToolName = overlong;
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("long", url), Agent("agent", "long-agent-key-0123456789", "long/*")));
+        await gateway.WaitForToolAsync("long__echo");
+
+        await using var agent = await gateway.ConnectAsync("long-agent-key-0123456789");
+        var tools = (await agent.ListToolsAsync(cancellationToken: TestContext.Timeout)).Select(t => t.Name).ToList();
+        Assert.Contains("long__echo", tools);
+        Assert.DoesNotContain(tools, t => t.Contains("tool_xxx", StringComparison.Ordinal));
+        Assert.True(gateway.Upstreams.TryGet("long", out var connection));
+        Assert.DoesNotContain(connection.Tools, t => t.Name == overlong);
+    }
 }
