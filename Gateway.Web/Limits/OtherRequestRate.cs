@@ -32,6 +32,13 @@ internal sealed class OtherRequestRate
     }
 
     /// <summary>
+    /// Counts an agent's answer that costs the gateway a write (one relayed to another instance through the database)
+    /// as one of its other requests; false when over the bound (the answer is then dropped: an answer gets no reply).
+    /// </summary>
+    public bool TakeAnswer(Gateway.Core.Agents.AgentIdentity agent) =>
+        _throttle is null || _throttle.Take(agent.User is null ? agent.Name : agent.Name + "\n" + agent.User) is null;
+
+    /// <summary>
     /// The incoming message filter: a request over the bound gets JSON-RPC <c>-32029</c> (as a tool call over its
     /// limit does) with <c>data.retryAfterSeconds</c> and <c>data.limit</c>, and goes no further. A tool call passes
     /// with one string comparison.

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Gateway.Core.Audit;
 using Gateway.Core.Sessions;
+using Gateway.Web.Authentication;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -119,7 +120,15 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
             && AskerOf(id) is { } asker
             && asker != questions._instanceId)
         {
-            await questions.RelayAsync(asker, sessionId, context.JsonRpcMessage, cancellationToken);
+            // Each relayed answer is a row in the shared mailbox, and the id's asker is the agent's to write: answers
+            // count against the agent's bound on requests other than tool calls, and past it are dropped.
+            if (context.Services.GetService<Gateway.Web.Limits.OtherRequestRate>() is not { } rate
+                || context.User.GetAgent() is not { } agent
+                || rate.TakeAnswer(agent))
+            {
+                await questions.RelayAsync(asker, sessionId, context.JsonRpcMessage, cancellationToken);
+            }
+
             return;
         }
 
