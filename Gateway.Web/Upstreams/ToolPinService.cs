@@ -27,7 +27,11 @@ internal sealed partial class ToolPinService(
 
     // Only the latest catalog matters: reviewing it covers every earlier one.
     private readonly Channel<GatewayCatalog> _changes = Channel.CreateBounded<GatewayCatalog>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly HashSet<(string Server, string Tool, string Sha)> _reported = [];
+    // What was reported of each quarantined tool: once per tool and pin (the definition it was accepted with, none for a
+    // new tool), however often the upstream changes it again while it waits: the upstream makes the definitions, and
+    // each report is an audit entry and a warning. Bounded: past MaxReported it starts over (some are reported again).
+    private readonly HashSet<(string Server, string Tool, string Pinned)> _reported = [];
+    private const int MaxReported = 100_000;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Task _loop = Task.CompletedTask;
     private long _reviewed;
@@ -202,7 +206,12 @@ internal sealed partial class ToolPinService(
                     .Select(e => new ToolPin(e.Server, e.OriginalName, e.Item.DefinitionSha256, default, string.Empty, ToolPin.Keep(e.Item.Definition)))],
                 CancellationToken.None);
 
-            foreach (var q in catalog.Quarantined.Where(q => _reported.Add((q.Server, q.Tool, q.CurrentSha256))))
+            if (_reported.Count > MaxReported)
+            {
+                _reported.Clear();
+            }
+
+            foreach (var q in catalog.Quarantined.Where(q => _reported.Add((q.Server, q.Tool, q.PinnedSha256 ?? string.Empty))))
             {
                 if (q.State == PinState.Changed)
                 {

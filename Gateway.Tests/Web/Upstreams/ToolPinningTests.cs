@@ -46,6 +46,17 @@ public sealed class ToolPinningTests
 
         await WaitForAuditAsync(gateway, "tool_definition_changed", "extra");
 
+        // Changed again while it waits: still quarantined, not reported again (the upstream makes the definitions, and
+        // each report is an audit entry and a warning).
+        var quarantined = gateway.Upstreams.Catalog.Quarantined.Single(q => q.Tool == "extra").CurrentSha256;
+        await agent.CallToolAsync("files__reword_extra", new Dictionary<string, object?> { ["description"] = "Reworded once more." }, cancellationToken: TestContext.Timeout);
+        await gateway.Upstreams.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "extra" && q.CurrentSha256 != quarantined), TestContext.Timeout);
+        await WaitForAuditAsync(gateway, "tool_definition_changed", "extra");
+        await using (var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout))
+        {
+            Assert.Equal(1, await db.AuditEntries.CountAsync(e => e.Kind == "tool_definition_changed" && e.Tool == "extra", TestContext.Timeout));
+        }
+
         // An agent cannot accept it; an admin can.
         using var asAgent = new HttpClient { BaseAddress = gateway.BaseUri };
         asAgent.DefaultRequestHeaders.Authorization = new("Bearer", Key);
