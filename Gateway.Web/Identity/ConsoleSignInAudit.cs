@@ -17,7 +17,8 @@ internal sealed class ConsoleSignInAudit(IAuditSink audit, TimeProvider time)
                 Actor = userName ?? "anonymous",
                 Decision = userName is null ? "deny" : "allow",
                 Outcome = userName is null ? AuditOutcomes.Denied : AuditOutcomes.Ok,
-                Error = refusal is null ? null : $"{refusal} from {context.Connection.RemoteIpAddress}",
+                // The refusal names what was tried (a user name of the sign-in form, anyone's to type): bounded.
+                Error = refusal is null ? null : AuditText.Cut($"{refusal} from {context.Connection.RemoteIpAddress}"),
             },
             CancellationToken.None);
 }

@@ -76,6 +76,13 @@ public sealed partial class ConsoleSignInTests
         using var wrong = await browser.PostFormAsync("/login", "/console/login", new() { ["userName"] = new string('a', 8 * 1024), ["password"] = "x" });
         Assert.Equal(HttpStatusCode.Redirect, wrong.StatusCode);
         Assert.StartsWith("/login?error=local", wrong.Headers.Location!.OriginalString, StringComparison.Ordinal);
+
+        // Audited with the name tried, cut to the audit's bound for outside text (anyone may type it).
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        var refusal = (await gateway.AuditTrailAsync()).Select(e => e.Record).Last(r => r.Kind == Gateway.Core.Audit.AuditKinds.ConsoleLogin && r.Outcome == Gateway.Core.Audit.AuditOutcomes.Denied);
+        Assert.StartsWith("local sign-in refused for 'aaaa", refusal.Error, StringComparison.Ordinal);
+        Assert.EndsWith("more chars]", refusal.Error, StringComparison.Ordinal);
+        Assert.InRange(refusal.Error!.Length, Gateway.Core.Audit.AuditText.MaxError, Gateway.Core.Audit.AuditText.MaxError + 32);
     }
 
     [Fact]
