@@ -25,7 +25,14 @@ internal sealed partial class OidcSignIn(IConsoleUserStore store, ConsoleSignInS
         }
 
         var userName = $"{subject}@{(Uri.TryCreate(issuer, UriKind.Absolute, out var uri) ? uri.Authority : issuer)}";
-        var displayName = token.FindFirstValue(settings.Oidc.NameClaim) ?? token.FindFirstValue("preferred_username") ?? token.FindFirstValue("email") ?? subject;
+        var displayName = DisplayName(token.FindFirstValue(settings.Oidc.NameClaim) ?? token.FindFirstValue("preferred_username") ?? token.FindFirstValue("email") ?? subject);
+        if (userName.Length > RevokedUser.MaxUserLength)
+        {
+            // The user is revoked and restored under this name (disabling, the provider's logout): it must fit there.
+            context.Fail($"The ID token's subject and issuer name a user of more than {RevokedUser.MaxUserLength} characters.");
+            return;
+        }
+
         var roles = _mapping.Map(token.FindAll(settings.Oidc.RoleClaim).Select(c => c.Value));
         var user = await store.UpsertExternalAsync(userName, displayName, roles, time.GetUtcNow(), context.HttpContext.RequestAborted);
         if (!user.Enabled)
@@ -46,6 +53,12 @@ internal sealed partial class OidcSignIn(IConsoleUserStore store, ConsoleSignInS
         LogSignedIn(logger, userName, string.Join(",", user.Roles));
         context.Principal = ConsoleClaims.Create(user);
     }
+
+    /// <summary>The provider's name for the user, at most the 256 characters a console user's display name has.</summary>
+    private static string DisplayName(string name) =>
+        name.Length <= MaxDisplayName ? name : name[..(char.IsHighSurrogate(name[MaxDisplayName - 1]) ? MaxDisplayName - 1 : MaxDisplayName)];
+
+    private const int MaxDisplayName = 256;
 
     public static Task OnRemoteFailureAsync(Microsoft.AspNetCore.Authentication.RemoteFailureContext context)
     {

@@ -59,7 +59,8 @@ public sealed class OidcBrowserTests(ChromiumFixture chromium) : IClassFixture<C
     {
         await using var idp = await TestIdentityProvider.StartAsync();
         await using var gateway = await StartGatewayAsync(idp);
-        idp.NextUser = ("bob", "Bob", ["some-other-group"]);
+        // A name longer than a console user's display name (256 characters): kept cut, the sign-in goes on.
+        idp.NextUser = ("bob", "Bob " + new string('b', 400), ["some-other-group"]);
 
         await using var context = await chromium.NewContextAsync(gateway.BaseUri);
         var page = await context.NewPageAsync();
@@ -69,6 +70,7 @@ public sealed class OidcBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         var store = gateway.Services.GetRequiredService<IConsoleUserStore>();
         var bob = (await store.FindAsync($"bob@{idp.Authority.Authority}", TestContext.Timeout))!;
         Assert.Empty(bob.Roles);
+        Assert.Equal(("Bob " + new string('b', 400))[..256], bob.DisplayName);
         Assert.True(await store.SetRolesAsync(bob.Id, [ConsoleRoles.Auditor], TestContext.Timeout));
 
         // Same cookie, next request: the assigned role applies.
