@@ -552,7 +552,7 @@ internal sealed partial class GatewayMcpHandlers(
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // The call itself can still go through the shared connection; only unsolicited messages lose their way.
-            LogBridgeFailed(server, ex.Message);
+            LogBridgeFailed(server, Gateway.Core.Audit.AuditText.Cut(ex.Message)!);
             return await InvokeRawAsync(server, call, cancellationToken);
         }
 

@@ -165,7 +165,7 @@ internal sealed partial class SessionBridges(
             // The upstream refused the handshake (an error answer or a 4xx, not a network failure): it speaks 2026-07-28
             // only, with no sessions to open; its calls go over the shared connection until it reconnects.
             upstream.RefuseSessionBridges();
-            LogBridgesRefused(upstream.Name, ex.Message);
+            LogBridgesRefused(upstream.Name, Gateway.Core.Audit.AuditText.Cut(ex.Message)!);
             throw;
         }
 
@@ -214,7 +214,7 @@ internal sealed partial class SessionBridges(
             }
             catch (Exception ex) when (ex is McpException or HttpRequestException or OperationCanceledException)
             {
-                LogResubscribeFailed(bridge.Upstream.Name, sessionId, ex.Message);
+                LogResubscribeFailed(bridge.Upstream.Name, sessionId, Gateway.Core.Audit.AuditText.Cut(ex.Message)!);
             }
         }
 
