@@ -44,6 +44,14 @@ public sealed class AgentDirectory
     /// <summary>Finds an enabled agent by id, with its current grants.</summary>
     public AgentIdentity? FindById(long id) => _byId.GetValueOrDefault(id);
 
+    /// <summary>
+    /// The agent <paramref name="caller"/> acts as, as it is now (its grants narrowed as the caller's were, by an OAuth
+    /// user's groups and scopes): what a session, a listen stream or a bridge opened by the caller may see and hear
+    /// after the agent changed. <see langword="null"/> when the agent is gone or disabled.
+    /// </summary>
+    public AgentIdentity? AsNow(AgentIdentity caller) =>
+        FindById(caller.Id) is { } profile ? profile with { Grants = caller.Under(profile.Grants) } : null;
+
     /// <summary>Finds an enabled agent by name (an OAuth client acts as the agent named after it).</summary>
     public AgentIdentity? FindByName(string name) => _byName.GetValueOrDefault(name);
 

@@ -49,6 +49,9 @@ public sealed record ServerDefinition
     /// <summary>Gets whose credential calls carry upstream: the server's (the default), the user's exchanged token, or the user's own account.</summary>
     public CredentialMode CredentialMode { get; init; } = CredentialMode.Shared;
 
+    /// <summary>Gets whether a user's request goes with the user's own upstream token (token exchange, per-user accounts), never the server's credential.</summary>
+    public bool ActsForUsers => CredentialMode != CredentialMode.Shared;
+
     /// <summary>Gets the <c>audience</c> asked for in a token exchange (<see cref="CredentialMode.TokenExchange"/>): the upstream's name at the identity provider.</summary>
     public string? ExchangeAudience { get; init; }
 

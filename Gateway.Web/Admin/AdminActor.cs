@@ -38,6 +38,6 @@ internal sealed class AdminActor(IServiceProvider services) : IAdminActor
                 : new ClaimsPrincipal(new ClaimsIdentity());
         }
 
-        return new AdminCaller(user, "console:" + (user.Identity?.Name ?? "anonymous"));
+        return new AdminCaller(user, Gateway.Core.Audit.Admin.AuditActor.Console(user.Identity?.Name));
     }
 }

@@ -34,7 +34,7 @@ internal static class AdminApiExtensions
                 var identity = context.HttpContext.User.Identity;
                 var actor = identity?.AuthenticationType == GatewayAuthenticationDefaults.AdminScheme
                     ? identity.Name ?? "admin-api"
-                    : Gateway.Core.Audit.Admin.AuditActor.Console(identity?.Name ?? "anonymous");
+                    : Gateway.Core.Audit.Admin.AuditActor.Console(identity?.Name);
                 context.HttpContext.RequestServices.GetRequiredService<Gateway.Web.Admin.AdminActor>().Set(context.HttpContext.User, actor);
                 using (Gateway.Core.Audit.Admin.AuditActor.Use(actor))
                 {

@@ -68,7 +68,7 @@ internal static class OAuthEndpoints
                     // meanwhile; audited under their name.
                     if (byConsoleUser)
                     {
-                        actor.Set(console.Principal!, Gateway.Core.Audit.Admin.AuditActor.Console(console.Principal!.Identity?.Name ?? "anonymous"));
+                        actor.Set(console.Principal!, Gateway.Core.Audit.Admin.AuditActor.Console(console.Principal!.Identity?.Name));
                     }
                     else
                     {

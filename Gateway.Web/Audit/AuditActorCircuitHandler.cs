@@ -11,7 +11,7 @@ internal sealed class AuditActorCircuitHandler(AuthenticationStateProvider authe
         async context =>
         {
             var user = (await authentication.GetAuthenticationStateAsync()).User.Identity?.Name;
-            using (AuditActor.Use("console:" + (user ?? "anonymous")))
+            using (AuditActor.Use(AuditActor.Console(user)))
             {
                 await next(context);
             }

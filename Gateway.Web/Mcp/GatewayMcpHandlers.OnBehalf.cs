@@ -14,7 +14,7 @@ internal sealed partial class GatewayMcpHandlers
     private bool ActsForUser(string server, out ServerDefinition definition)
     {
         definition = upstreams.TryGet(server, out var connection) ? connection.Definition : null!;
-        return definition is { CredentialMode: not CredentialMode.Shared };
+        return definition is { ActsForUsers: true };
     }
 
     /// <summary>

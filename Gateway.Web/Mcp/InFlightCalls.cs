@@ -80,6 +80,13 @@ internal sealed class InFlightCalls
         }
     }
 
+    /// <summary>Stops tracking a call's caller (the call ended, however).</summary>
+    private void Forget(CancellationTokenSource cts)
+    {
+        _callers.TryRemove(cts, out _);
+        _ended.TryRemove(cts, out _);
+    }
+
     private static void Cancel(CancellationTokenSource cts)
     {
         try
@@ -111,8 +118,7 @@ internal sealed class InFlightCalls
         public void Dispose()
         {
             // The call's token source is its owner's (it is not disposed here).
-            owner._callers.TryRemove(lifetime, out _);
-            owner._ended.TryRemove(lifetime, out _);
+            owner.Forget(lifetime);
         }
     }
 
@@ -125,8 +131,7 @@ internal sealed class InFlightCalls
 
         public void Dispose()
         {
-            owner._callers.TryRemove(cts, out _);
-            owner._ended.TryRemove(cts, out _);
+            owner.Forget(cts);
             if (key is { } k)
             {
                 owner._calls.TryRemove(new(k, cts));

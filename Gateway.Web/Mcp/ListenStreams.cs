@@ -143,13 +143,11 @@ internal sealed partial class ListenStreams
     /// </summary>
     private (string Tools, string Prompts, string Resources) Views(Gateway.Core.Agents.AgentIdentity opener)
     {
-        var profile = _agents.Current.FindById(opener.Id);
-        if (profile is null)
+        var agent = _agents.Current.AsNow(opener);
+        if (agent is null)
         {
             return (string.Empty, string.Empty, string.Empty);
         }
-
-        var agent = profile with { Grants = opener.Under(profile.Grants) };
 
         var now = _time.GetUtcNow();
         var catalog = _upstreams.Catalog;

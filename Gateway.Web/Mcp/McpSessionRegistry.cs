@@ -218,14 +218,12 @@ internal sealed partial class McpSessionRegistry
     /// </summary>
     private string ViewOf(AgentIdentity opener, string? virtualServer)
     {
-        var profile = _agents.Current.FindById(opener.Id);
-        if (profile is null)
+        // An OAuth user's session sees the profile's grants narrowed by their groups and scopes, as their requests do.
+        var agent = _agents.Current.AsNow(opener);
+        if (agent is null)
         {
             return string.Empty;
         }
-
-        // An OAuth user's session sees the profile's grants narrowed by their groups and scopes, as their requests do.
-        var agent = profile with { Grants = opener.Under(profile.Grants) };
 
         if (virtualServer is null)
         {

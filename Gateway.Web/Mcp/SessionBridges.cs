@@ -270,8 +270,8 @@ internal sealed partial class SessionBridges(
     private bool Hears(SessionBridge bridge, string method)
     {
         var caller = bridge.Caller;
-        var hears = agents.Current.FindById(caller.Id) is { } current
-            && caller.Under(current.Grants).AllowsAnyOf(bridge.Upstream.Name, time.GetUtcNow())
+        var hears = agents.Current.AsNow(caller) is { } current
+            && current.Grants.AllowsAnyOf(bridge.Upstream.Name, time.GetUtcNow())
             && standing.RefusalFor(caller, credential: null) is null;
         if (bridge.StopsHearing(hears))
         {

@@ -19,7 +19,8 @@ public static class AuditActor
     private static readonly AsyncLocal<string?> Ambient = new();
 
     /// <summary>The actor of a console user: their admin changes, and their own tool calls ("Try it"), which run as a pseudo-agent of this name.</summary>
-    public static string Console(string user) => "console:" + user;
+    /// <remarks>A principal without a name (a console request that reached an operation unauthenticated) is <c>console:anonymous</c>.</remarks>
+    public static string Console(string? user) => "console:" + (user ?? "anonymous");
 
     /// <summary>Gets the current actor.</summary>
     public static string Current => Ambient.Value ?? System;

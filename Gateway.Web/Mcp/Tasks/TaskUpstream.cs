@@ -23,7 +23,7 @@ internal sealed class TaskUpstream(UpstreamManager upstreams, IOptionsMonitor<Ga
 
     /// <summary>Whether <paramref name="server"/> takes the calling user's token rather than its own credential (token exchange, per-user accounts).</summary>
     public bool ActsForUsers(string server) =>
-        upstreams.TryGet(server, out var connection) && connection.Definition.CredentialMode != Gateway.Core.Servers.CredentialMode.Shared;
+        upstreams.TryGet(server, out var connection) && connection.Definition.ActsForUsers;
 
     /// <summary>
     /// Sends <paramref name="method"/> with <paramref name="parameters"/> (their taskId replaced by the upstream's);
