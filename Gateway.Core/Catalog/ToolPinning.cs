@@ -81,6 +81,22 @@ public sealed class ToolPinSet
     public ToolRejection? RejectionOf(string server, string tool, string definitionSha256) =>
         _rejections.TryGetValue((server, tool), out var rejection) && rejection.DefinitionSha256 == definitionSha256 ? rejection : null;
 
+    /// <summary>
+    /// The pins of tools <paramref name="server"/> no longer lists, beyond the <paramref name="keep"/> most recently
+    /// pinned (newest first, then by name): what to forget, so that an upstream renaming its tools again and again cannot
+    /// grow the pins without bound. The kept ones still catch a tool that returns changed; a forgotten one that returns
+    /// is new again.
+    /// </summary>
+    /// <param name="server">The server, connected, whose tools were listed.</param>
+    /// <param name="listed">Every tool the server lists now, offered or withheld.</param>
+    /// <param name="keep">How many pins of tools no longer listed the server keeps.</param>
+    public IReadOnlyList<ToolPin> BeyondRetired(string server, IReadOnlySet<string> listed, int keep)
+    {
+        var retired = _pins.Values.Where(p => p.Server == server && !listed.Contains(p.Tool)).ToList();
+        return retired.Count <= keep ? []
+            : [.. retired.OrderByDescending(p => p.PinnedAt).ThenBy(p => p.Tool, StringComparer.Ordinal).Skip(keep)];
+    }
+
     /// <summary>Compares a tool's current definition with its pin.</summary>
     public PinState Check(string server, string tool, string definitionSha256) =>
         !_pins.TryGetValue((server, tool), out var pin) ? PinState.New
@@ -114,6 +130,12 @@ public interface IToolPinStore
 
     /// <summary>Records that an admin rejected a tool's definition, replacing an earlier rejection of the tool.</summary>
     Task RejectAsync(ToolRejection rejection, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the given pins where the stored pin is still the given definition (an admin's newer acceptance stands);
+    /// returns how many were deleted.
+    /// </summary>
+    Task<int> ForgetAsync(IReadOnlyList<ToolPin> pins, CancellationToken cancellationToken);
 
     /// <summary>
     /// Stores the definition text of pins kept by hash alone (pinned before definitions were kept), where the stored

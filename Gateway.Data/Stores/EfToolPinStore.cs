@@ -54,6 +54,24 @@ internal sealed class EfToolPinStore(IDbContextFactory<GatewayDbContext> factory
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    public async Task<int> ForgetAsync(IReadOnlyList<ToolPin> pins, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var forgotten = 0;
+
+        // In chunks: a first forgetting after an upgrade may cover thousands, and each chunk is one statement's parameters.
+        foreach (var chunk in pins.GroupBy(p => p.Server).SelectMany(g => g.Chunk(500).Select(c => (Server: g.Key, Pins: c))))
+        {
+            var hashes = chunk.Pins.ToDictionary(p => p.Tool, p => p.DefinitionSha256, StringComparer.Ordinal);
+            var tools = hashes.Keys.ToList();
+            var rows = await db.ToolPins.Where(p => p.Server == chunk.Server && tools.Contains(p.Tool)).Select(p => new { p.Id, p.Tool, p.DefinitionSha256 }).ToListAsync(cancellationToken);
+            var ids = rows.Where(r => hashes[r.Tool] == r.DefinitionSha256).Select(r => r.Id).ToList();
+            forgotten += await db.ToolPins.Where(p => ids.Contains(p.Id)).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        return forgotten;
+    }
+
     public async Task<int> KeepDefinitionsAsync(IReadOnlyList<ToolPin> pins, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

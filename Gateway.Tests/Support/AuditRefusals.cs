@@ -13,16 +13,17 @@ internal sealed class AuditRefusals : IAsyncDisposable
 
     private AuditRefusals(GatewayDatabase database, string name) => (_database, _name) = (database, name);
 
-    /// <summary>Refuses the entries of <paramref name="kind"/> about <paramref name="tool"/> until disposed.</summary>
-    public static async Task<AuditRefusals> RefuseAsync(GatewayDatabase database, string kind, string tool)
+    /// <summary>Refuses the entries of <paramref name="kind"/> about <paramref name="tool"/> (about any, when null) until disposed.</summary>
+    public static async Task<AuditRefusals> RefuseAsync(GatewayDatabase database, string kind, string? tool)
     {
         var name = "refuse_" + Guid.NewGuid().ToString("N");
+        var about = tool is null ? string.Empty : $" AND NEW.\"Tool\" = '{tool}'";
         await ExecuteAsync(database, database.Provider == DatabaseProvider.Postgres
             ? $"""
               CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
-              CREATE TRIGGER {name} BEFORE INSERT ON "AuditEntries" FOR EACH ROW WHEN (NEW."Kind" = '{kind}' AND NEW."Tool" = '{tool}') EXECUTE FUNCTION {name}();
+              CREATE TRIGGER {name} BEFORE INSERT ON "AuditEntries" FOR EACH ROW WHEN (NEW."Kind" = '{kind}'{about}) EXECUTE FUNCTION {name}();
               """
-            : $"CREATE TRIGGER {name} BEFORE INSERT ON AuditEntries WHEN NEW.Kind = '{kind}' AND NEW.Tool = '{tool}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+            : $"CREATE TRIGGER {name} BEFORE INSERT ON AuditEntries WHEN NEW.Kind = '{kind}'{about} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
         return new AuditRefusals(database, name);
     }
 

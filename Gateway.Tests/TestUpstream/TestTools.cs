@@ -120,6 +120,24 @@ public sealed class TestTools
         return "reworded";
     }
 
+    [McpServerTool(Name = "rename_tools"), Description("Replaces the tools named rot_* with 'count' tools named rot_<prefix>_<i> (an upstream renaming its tools; list_changed follows).")]
+    public static string RenameTools(McpServer server, string prefix, int count, string description = "A tool of a server that renames its tools.")
+    {
+        CallLog.Record("rename_tools");
+        var tools = server.ServerOptions.ToolCollection!;
+        foreach (var old in tools.Where(t => t.ProtocolTool.Name.StartsWith("rot_", StringComparison.Ordinal)).ToList())
+        {
+            tools.Remove(old);
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            tools.Add(McpServerTool.Create(() => "rotated", new McpServerToolCreateOptions { Name = $"rot_{prefix}_{i}", Description = description }));
+        }
+
+        return "renamed";
+    }
+
     [McpServerTool(Name = "list_roots"), Description("Asks the client for its roots (roots/list) and returns their URIs.")]
     public static async Task<string> ListRoots(McpServer server, CancellationToken cancellationToken)
     {

@@ -22,6 +22,9 @@ internal static class GatewayCoreExtensions
                 o => o.Upstreams.ProtocolVersion is null || ProtocolRevisions.Known.Contains(o.Upstreams.ProtocolVersion),
                 $"Gateway:Upstreams:ProtocolVersion must be unset (the newest) or one of {string.Join(", ", ProtocolRevisions.Known)}.")
             .Validate(
+                o => o.Upstreams.RetiredToolPins is >= 0 and <= 100_000,
+                "Gateway:Upstreams:RetiredToolPins must be between 0 and 100000.")
+            .Validate(
                 o => o.Mcp.MaxRequestStateBytes is >= 1024 and <= 1024 * 1024 && o.Mcp.InputRequiredLifetime > TimeSpan.Zero && o.Mcp.InputRequiredLifetime <= TimeSpan.FromDays(1),
                 "Gateway:Mcp:MaxRequestStateBytes must be between 1024 and 1048576, and Gateway:Mcp:InputRequiredLifetime between 0 (exclusive) and one day.")
             .Validate(

@@ -98,6 +98,13 @@ public sealed class UpstreamOptions
     /// </summary>
     public Gateway.Core.Catalog.PinningMode ToolPinning { get; set; } = Gateway.Core.Catalog.PinningMode.TrustOnFirstUse;
 
+    /// <summary>
+    /// Gets or sets how many pins of tools a server no longer lists it keeps (the most recently pinned), so that a tool
+    /// removed and brought back changed is still caught; beyond it the oldest are forgotten, with an audit entry (an
+    /// upstream renaming its tools without end would otherwise grow the pins without bound). The default is 1,000.
+    /// </summary>
+    public int RetiredToolPins { get; set; } = 1000;
+
     /// <summary>Gets or sets the first restart delay after an upstream fails. The default is 1 second.</summary>
     public TimeSpan RestartDelay { get; set; } = TimeSpan.FromSeconds(1);
 

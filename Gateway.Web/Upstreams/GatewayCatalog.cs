@@ -73,6 +73,9 @@ internal sealed record GatewayCatalog(
     public IReadOnlyDictionary<(string Server, string Tool), IReadOnlyList<DefinitionFinding>> Findings { get; private init; } =
         new Dictionary<(string Server, string Tool), IReadOnlyList<DefinitionFinding>>();
 
+    /// <summary>Gets, for each connected server, the names of every tool it lists (offered or withheld).</summary>
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> Listed { get; private init; } = new Dictionary<string, IReadOnlySet<string>>();
+
     /// <summary>Gets the pins the catalog was built against.</summary>
     public ToolPinSet Pins { get; private init; } = ToolPinSet.None;
 
@@ -104,7 +107,8 @@ internal sealed record GatewayCatalog(
             c.Name,
             c.Definition.EffectivePrefix,
             [.. c.Inventory.Prompts.Select(p => (p.Name, new ExposedPrompt(p, Rename(p, c.Definition.EffectivePrefix + p.Name))))])));
-        return new GatewayCatalog(version, tools, offline, prompts, resources) { Quarantined = quarantined, Pins = pins, Findings = findings };
+        var listed = connected.ToDictionary(c => c.Name, IReadOnlySet<string> (c) => c.Inventory.Tools.Select(t => t.Name).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        return new GatewayCatalog(version, tools, offline, prompts, resources) { Quarantined = quarantined, Pins = pins, Findings = findings, Listed = listed };
     }
 
     private static NamespacedCatalog<ExposedTool> ToolCatalog(

@@ -229,7 +229,7 @@ internal sealed partial class ToolPinService(
                 }
             }
 
-            if (pinned > 0)
+            if (pinned + await ForgetRetiredAsync(catalog) > 0)
             {
                 await pins.ReloadAsync(CancellationToken.None);
             }
@@ -240,10 +240,64 @@ internal sealed partial class ToolPinService(
         }
     }
 
+    /// <summary>
+    /// An upstream names its tools, so one renaming them without end would grow the pins (and every catalog's pin set)
+    /// without bound. Of the pins of tools a connected server no longer lists, the most recently pinned are kept (a tool
+    /// removed and brought back changed is still caught); the rest are forgotten, each server's with its entry.
+    /// </summary>
+    private async Task<int> ForgetRetiredAsync(GatewayCatalog catalog)
+    {
+        var keep = options.Value.Upstreams.RetiredToolPins;
+        var forgotten = 0;
+        foreach (var (server, listed) in catalog.Listed)
+        {
+            var beyond = catalog.Pins.BeyondRetired(server, listed, keep);
+            if (beyond.Count == 0)
+            {
+                continue;
+            }
+
+            int count;
+            try
+            {
+                count = await transactions.RunAsync(
+                    async entries =>
+                    {
+                        // Nothing deleted (another instance forgot them first): no entry, and so nothing kept.
+                        var deleted = await store.ForgetAsync(beyond, CancellationToken.None);
+                        if (deleted > 0)
+                        {
+                            var names = string.Join(", ", beyond.Take(5).Select(p => p.Tool)) + (beyond.Count > 5 ? ", ..." : string.Empty);
+                            entries.Add(Record("tool_pins_forgotten", server, server, null, "allow", "forgotten", $"{deleted} pins of tools the server no longer lists forgotten ({names}): it keeps the {keep} most recently pinned (Gateway:Upstreams:RetiredToolPins); such a tool that returns is new again"));
+                        }
+
+                        return deleted;
+                    },
+                    CancellationToken.None);
+            }
+            catch (AuditUnavailableException ex)
+            {
+                // Kept, as the entry could not be written; the first uses pinned in this review are still loaded, and
+                // the next catalog change tries again.
+                LogForgetFailed(logger, ex, server);
+                continue;
+            }
+
+            if (count > 0)
+            {
+                LogForgotten(logger, server, count, keep);
+            }
+
+            forgotten += count;
+        }
+
+        return forgotten;
+    }
+
     private ValueTask WriteAuditAsync(string kind, string actor, string server, string tool, string decision, string outcome, string detail) =>
         audit.WriteAsync(Record(kind, actor, server, tool, decision, outcome, detail), CancellationToken.None);
 
-    private AuditRecord Record(string kind, string actor, string server, string tool, string decision, string outcome, string detail) =>
+    private AuditRecord Record(string kind, string actor, string server, string? tool, string decision, string outcome, string detail) =>
         new() { Timestamp = time.GetUtcNow(), Kind = kind, Actor = actor, Server = server, Tool = tool, Decision = decision, Outcome = outcome, Error = detail };
 
     private static string Short(string sha) => sha[..12];
@@ -265,6 +319,12 @@ internal sealed partial class ToolPinService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tool '{Tool}' of server '{Server}': current definition rejected by {By}; it stays hidden.")]
     private static partial void LogRejected(ILogger logger, string server, string tool, string by);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Server '{Server}' no longer lists the tools of {Count} pins beyond the {Keep} kept (Gateway:Upstreams:RetiredToolPins): forgotten, the oldest first.")]
+    private static partial void LogForgotten(ILogger logger, string server, int count, int keep);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Server '{Server}': forgetting the pins of tools it no longer lists failed (its audit entry could not be written); tried again at the next catalog change.")]
+    private static partial void LogForgetFailed(ILogger logger, Exception exception, string server);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reviewing tool definitions failed; retried at the next catalog change.")]
     private static partial void LogReviewFailed(ILogger logger, Exception exception);

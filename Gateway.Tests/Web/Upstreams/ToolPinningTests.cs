@@ -134,6 +134,57 @@ public sealed class ToolPinningTests
         await gateway.WaitForToolAsync("files__echo");
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task PinsOfToolsAServerNoLongerLists_AreKeptToTheBound_TheOldestForgottenWithTheirEntry(DatabaseProvider provider)
+    {
+        await using var gateway = await GatewayHost.StartAsync(provider, Merge(Stdio("files"), Agent("bot", Key, "files/*"), new Dictionary<string, string?> { ["Gateway:Upstreams:RetiredToolPins"] = "3" }));
+        await gateway.WaitForToolAsync("files__echo");
+        await using var agent = await gateway.ConnectAsync(Key);
+        var store = gateway.Services.GetRequiredService<IToolPinStore>();
+        async Task<IReadOnlyList<string>> RenameAsync(string prefix)
+        {
+            // The upstream renames its rot_* tools: the new ones are pinned on first use, in the same review that forgets.
+            await agent.CallToolAsync("files__rename_tools", new Dictionary<string, object?> { ["prefix"] = prefix, ["count"] = 4 }, cancellationToken: TestContext.Timeout);
+            await gateway.Upstreams.WaitUntilAsync(c => c.Pins.TryGet("files", $"rot_{prefix}_3", out _), TestContext.Timeout);
+            await gateway.Services.GetRequiredService<ToolPinService>().WaitForReviewAsync(gateway.Upstreams.Catalog.Version, TestContext.Timeout);
+            return [.. (await store.ListAsync(TestContext.Timeout)).Where(p => p.Tool.StartsWith("rot_", StringComparison.Ordinal)).Select(p => p.Tool).Order(StringComparer.Ordinal)];
+        }
+
+        Assert.Equal(["rot_a_0", "rot_a_1", "rot_a_2", "rot_a_3"], await RenameAsync("a"));
+
+        // Four retired pins, one over the bound: forgetting it needs its entry, and without one nothing is forgotten.
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, "tool_pins_forgotten", null))
+        {
+            Assert.Equal(["rot_a_0", "rot_a_1", "rot_a_2", "rot_a_3", "rot_b_0", "rot_b_1", "rot_b_2", "rot_b_3"], await RenameAsync("b"));
+        }
+
+        // Eight retired: the three most recently pinned (rot_b_*, then by name) are kept, and five forgotten with one entry.
+        Assert.Equal(["rot_b_0", "rot_b_1", "rot_b_2", "rot_c_0", "rot_c_1", "rot_c_2", "rot_c_3"], await RenameAsync("c"));
+        Assert.Contains(await store.ListAsync(TestContext.Timeout), p => p.Server == "files" && p.Tool == "echo");
+        await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        await using var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        var entry = Assert.Single(await db.AuditEntries.Where(e => e.Kind == "tool_pins_forgotten").ToListAsync(TestContext.Timeout));
+        Assert.Equal(("files", "files", "forgotten"), (entry.Actor, entry.Server, entry.Outcome));
+        Assert.StartsWith("5 pins of tools the server no longer lists forgotten (rot_b_3, rot_a_0, rot_a_1, rot_a_2, rot_a_3)", entry.Error, StringComparison.Ordinal);
+
+        // A kept pin still catches its tool coming back changed; a forgotten one's tool is new again (trusted on first use).
+        await agent.CallToolAsync("files__rename_tools", new Dictionary<string, object?> { ["prefix"] = "b", ["count"] = 1, ["description"] = "Changed." }, cancellationToken: TestContext.Timeout);
+        await gateway.Upstreams.WaitUntilAsync(c => c.Quarantined.Any(q => q.Tool == "rot_b_0" && q.State == PinState.Changed), TestContext.Timeout);
+        await agent.CallToolAsync("files__rename_tools", new Dictionary<string, object?> { ["prefix"] = "a", ["count"] = 1, ["description"] = "Changed." }, cancellationToken: TestContext.Timeout);
+        await gateway.Upstreams.WaitUntilAsync(c => c.Tools.TryResolve("files__rot_a_0", out _), TestContext.Timeout);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("100001")]
+    public async Task ARetiredPinBoundOutOfRange_StopsTheStart_NamingTheSetting(string bound)
+    {
+        var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            GatewayHost.StartAsync(Merge(Agent("bot", Key, "files/*"), new Dictionary<string, string?> { ["Gateway:Upstreams:RetiredToolPins"] = bound })));
+        Assert.Contains("Gateway:Upstreams:RetiredToolPins must be between 0 and 100000.", refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ADefinitionAcceptedOnOneInstance_IsOfferedByAnotherOnTheSameDatabase()
     {
