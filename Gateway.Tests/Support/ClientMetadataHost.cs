@@ -28,6 +28,12 @@ internal sealed class ClientMetadataHost : IAsyncDisposable
     /// <summary>Gets the paths that never answer (the request waits until the client gives up).</summary>
     public ConcurrentDictionary<string, bool> Stalls { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Gets how many requests each path had.</summary>
+    public ConcurrentDictionary<string, int> Fetches { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Gets the <c>Cache-Control</c> answered with a document, by path.</summary>
+    public ConcurrentDictionary<string, string> CacheControl { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Gets redirects by path: the Location answered (302).</summary>
     public ConcurrentDictionary<string, string> Redirects { get; } = new(StringComparer.Ordinal);
 
@@ -41,7 +47,8 @@ internal sealed class ClientMetadataHost : IAsyncDisposable
         app.Run(async context =>
         {
             var path = context.Request.Path.Value ?? "/";
-            if (host!.Stalls.ContainsKey(path))
+            host!.Fetches.AddOrUpdate(path, 1, (_, n) => n + 1);
+            if (host.Stalls.ContainsKey(path))
             {
                 await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
                 return;
@@ -60,6 +67,11 @@ internal sealed class ClientMetadataHost : IAsyncDisposable
             }
 
             context.Response.ContentType = "application/json";
+            if (host.CacheControl.TryGetValue(path, out var caching))
+            {
+                context.Response.Headers.CacheControl = caching;
+            }
+
             await context.Response.WriteAsync(body);
         });
         await app.StartAsync();

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Gateway.Tests.Support;
 using Gateway.Web.Authentication.OAuth.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using static Gateway.Tests.Support.OAuthFlow;
 
 namespace Gateway.Tests.Web.Authentication;
@@ -47,13 +49,135 @@ public sealed class ClientRegistrationTests : IAsyncLifetime
         var page = await browser.Client.GetStringAsync("/oauth-clients", TestContext.Timeout);
         Assert.Contains("id=\"oauth-client-table\"", page, StringComparison.Ordinal);
         Assert.Contains(clientId, page, StringComparison.Ordinal);
+    }
 
-        // A changed document applies at the next authorization: the old redirect URI is gone.
-        _site.Serve("/clients/app.json", "http://127.0.0.1:9/moved");
-        var refused = await AuthorizeRawAsync(browser, AuthorizeParameters(clientId, challenge, gateway.McpUri));
+    [Fact]
+    public async Task AMetadataDocument_IsFetchedOnceForItsLifetime_AndAChangedOneAppliesOnceTheKeptOneIsStale()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayHost.StartAsync(AuthorizationServerTests.Settings(metadataHost: "127.0.0.1"), configure: KeptBy(time));
+        using var browser = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "hana", "Admin");
+        var (_, challenge) = Pkce();
+        const string path = "/clients/kept.json";
+        var clientId = _site.Serve(path, RedirectUri);
+        async Task<(HttpStatusCode Status, Uri? Location, string Body)> AuthorizeOnceAsync() => await AuthorizeRawAsync(browser, AuthorizeParameters(clientId, challenge, gateway.McpUri));
+
+        // Anyone may send these requests: three of them are one fetch (and one write of the client).
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.NotEqual(HttpStatusCode.BadRequest, (await AuthorizeOnceAsync()).Status);
+        }
+
+        Assert.Equal(1, _site.Fetches[path]);
+
+        // A changed document: the kept one answers for its lifetime (a minute when its host does not say)...
+        _site.Serve(path, "http://127.0.0.1:9/moved");
+        time.Advance(ClientMetadataDocuments.DefaultLifetime - TimeSpan.FromSeconds(1));
+        Assert.NotEqual(HttpStatusCode.BadRequest, (await AuthorizeOnceAsync()).Status);
+        Assert.Equal(1, _site.Fetches[path]);
+
+        // ...then it is fetched again and applies: the old redirect URI is gone.
+        time.Advance(TimeSpan.FromSeconds(1));
+        var refused = await AuthorizeOnceAsync();
         Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
         Assert.Contains("redirect_uri", refused.Body, StringComparison.Ordinal);
+        Assert.Equal(2, _site.Fetches[path]);
+
+        // The host's own lifetime counts, within bounds: no-cache is still kept 10 seconds, not fetched per request.
+        _site.Serve(path, RedirectUri);
+        _site.CacheControl[path] = "no-cache";
+        time.Advance(ClientMetadataDocuments.DefaultLifetime);
+        Assert.NotEqual(HttpStatusCode.BadRequest, (await AuthorizeOnceAsync()).Status);
+        time.Advance(ClientMetadataDocuments.MinLifetime - TimeSpan.FromSeconds(1));
+        Assert.NotEqual(HttpStatusCode.BadRequest, (await AuthorizeOnceAsync()).Status);
+        Assert.Equal(3, _site.Fetches[path]);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.NotEqual(HttpStatusCode.BadRequest, (await AuthorizeOnceAsync()).Status);
+        Assert.Equal(4, _site.Fetches[path]);
     }
+
+    [Theory]
+    [InlineData(3, 100)]
+    [InlineData(10, 2)]
+    public async Task MetadataFetches_AreBoundedPerAddressAndInTotal_AtTheLimit_WhileKeptDocumentsAreStillServed(int perAddress, int total)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var settings = AuthorizationServerTests.Settings(metadataHost: "127.0.0.1");
+        settings["Gateway:AgentOAuth:AuthorizationServer:ClientMetadataFetchesPerMinute"] = perAddress.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Gateway:AgentOAuth:AuthorizationServer:ClientMetadataFetchesPerMinuteTotal"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var gateway = await GatewayHost.StartAsync(settings, configure: KeptBy(time));
+        using var browser = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "ivan", "Admin");
+        var (_, challenge) = Pkce();
+        var limit = Math.Min(perAddress, total);
+        var clients = Enumerable.Range(0, limit + 1).Select(i => _site.Serve($"/clients/bounded-{perAddress}-{i}.json", RedirectUri)).ToList();
+
+        // Up to the limit, each new client's document is fetched; the one after it is refused with when to try again,
+        // before anything leaves the gateway.
+        for (var i = 0; i < limit; i++)
+        {
+            Assert.NotEqual(HttpStatusCode.BadRequest, (await AuthorizeRawAsync(browser, AuthorizeParameters(clients[i], challenge, gateway.McpUri))).Status);
+        }
+
+        var refused = await AuthorizeRawAsync(browser, AuthorizeParameters(clients[limit], challenge, gateway.McpUri));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Null(refused.Location);
+        Assert.Contains("error:temporarily_unavailable", refused.Body, StringComparison.Ordinal);
+        Assert.Contains("Too many client metadata documents were fetched in the last minute", refused.Body, StringComparison.Ordinal);
+        Assert.False(_site.Fetches.ContainsKey($"/clients/bounded-{perAddress}-{limit}.json"));
+
+        // A kept document is no fetch: still served.
+        Assert.NotEqual(HttpStatusCode.BadRequest, (await AuthorizeRawAsync(browser, AuthorizeParameters(clients[0], challenge, gateway.McpUri))).Status);
+        Assert.Equal(1, _site.Fetches[$"/clients/bounded-{perAddress}-0.json"]);
+
+        // The next minute counts anew.
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.NotEqual(HttpStatusCode.BadRequest, (await AuthorizeRawAsync(browser, AuthorizeParameters(clients[limit], challenge, gateway.McpUri))).Status);
+    }
+
+    [Theory]
+    [InlineData("ClientMetadataFetchesPerMinute", "0")]
+    [InlineData("ClientMetadataFetchesPerMinute", "10001")]
+    [InlineData("ClientMetadataFetchesPerMinuteTotal", "0")]
+    [InlineData("ClientMetadataFetchesPerMinuteTotal", "100001")]
+    public async Task AFetchBoundOutOfRange_StopsTheStart_NamingTheSetting(string setting, string value)
+    {
+        var settings = AuthorizationServerTests.Settings(metadataHost: "127.0.0.1");
+        settings["Gateway:AgentOAuth:AuthorizationServer:" + setting] = value;
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => GatewayHost.StartAsync(settings));
+        Assert.Contains("ClientMetadataFetchesPerMinute must be between 1 and 10,000, and ClientMetadataFetchesPerMinuteTotal between 1 and 100,000.", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeptDocuments_AreBounded_TheStaleDroppedFirst()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var settings = new Gateway.Web.Authentication.OAuth.AgentOAuthSettings();
+        settings.AuthorizationServer.ClientMetadataHosts.Add("127.0.0.1");
+        settings.AuthorizationServer.RequireHttpsClientMetadata = false;
+        settings.AuthorizationServer.ClientMetadataFetchesPerMinute = 10_000;
+        settings.AuthorizationServer.ClientMetadataFetchesPerMinuteTotal = 10_000;
+        using var fetcher = new ClientMetadataFetcher(settings, TimeProvider.System);
+        await using var services = new ServiceCollection().BuildServiceProvider();
+        var documents = new ClientMetadataDocuments(fetcher, services.GetRequiredService<IServiceScopeFactory>(), settings, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<ClientMetadataDocuments>.Instance);
+
+        // Documents that are not there: each a fetch and a refusal, kept for 10 seconds.
+        for (var i = 0; i <= ClientMetadataDocuments.MaxDocuments; i++)
+        {
+            var refused = await documents.GetAsync(_site.ClientId($"/clients/none-{i}.json"), IPAddress.Loopback, TestContext.Timeout);
+            Assert.Contains("answered HTTP 404", refused.Refusal, StringComparison.Ordinal);
+            Assert.Equal(Math.Min(i + 1, ClientMetadataDocuments.MaxDocuments), documents.Count);
+        }
+
+        // Kept ones are not fetched again; once stale, they make room first.
+        await documents.GetAsync(_site.ClientId("/clients/none-1000.json"), IPAddress.Loopback, TestContext.Timeout);
+        Assert.Equal(1, _site.Fetches["/clients/none-1000.json"]);
+        time.Advance(ClientMetadataDocuments.MinLifetime);
+        await documents.GetAsync(_site.ClientId("/clients/none-after.json"), IPAddress.Loopback, TestContext.Timeout);
+        Assert.Equal(1, documents.Count);
+    }
+
+    private static Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder> KeptBy(TimeProvider time) => builder =>
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ClientMetadataDocuments>(sp, time));
 
     [Theory]
     [InlineData("not-allowed", "are not allowed here")]

@@ -73,6 +73,11 @@ internal static class AgentOAuthSettingsValidation
             throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:RegistrationsPerMinute must be between 1 and 10,000, and RegistrationsPerMinuteTotal between 1 and 100,000.");
         }
 
+        if (server.ClientMetadataFetchesPerMinute is < 1 or > 10_000 || server.ClientMetadataFetchesPerMinuteTotal is < 1 or > 100_000)
+        {
+            throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:ClientMetadataFetchesPerMinute must be between 1 and 10,000, and ClientMetadataFetchesPerMinuteTotal between 1 and 100,000.");
+        }
+
         if (server.AccessTokenLifetime < TimeSpan.FromMinutes(1) || server.AccessTokenLifetime > TimeSpan.FromDays(1))
         {
             throw new InvalidOperationException("Gateway:AgentOAuth:AuthorizationServer:AccessTokenLifetime must be between 1 minute and 1 day.");

@@ -28,6 +28,7 @@ internal static class AuthorizationServerExtensions
         services.AddSingleton(sp => new AuthorizationServerKey(KeyPath(server, sp)));
         services.AddSingleton<IConfigurationManager<OpenIdConnectConfiguration>, OwnSigningKeys>();
         services.AddSingleton<ClientMetadataFetcher>();
+        services.AddSingleton<ClientMetadataDocuments>();
         services.AddSingleton<RegistrationThrottle>();
         services.AddSingleton<IdentityAssertionValidator>();
         services.AddScoped<OAuthClients>();

@@ -40,6 +40,16 @@ public sealed class AuthorizationServerSettings
     /// <summary>Gets or sets how many registration requests all addresses together may send a minute (beyond: 429). The default is 100.</summary>
     public int RegistrationsPerMinuteTotal { get; set; } = 100;
 
+    /// <summary>
+    /// Gets or sets how many client metadata documents one address may have fetched a minute (beyond:
+    /// <c>temporarily_unavailable</c>). Only fetches count: a document is kept for its <c>Cache-Control</c> lifetime (10 s
+    /// to 1 hour; 1 minute when it does not say). The default is 30.
+    /// </summary>
+    public int ClientMetadataFetchesPerMinute { get; set; } = 30;
+
+    /// <summary>Gets or sets how many client metadata documents all addresses together may have fetched a minute. The default is 300.</summary>
+    public int ClientMetadataFetchesPerMinuteTotal { get; set; } = 300;
+
     /// <summary>Gets or sets how long an access token is valid. The default is 1 hour.</summary>
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 

@@ -34,73 +34,89 @@ internal sealed class ClientMetadataFetcher : IDisposable
     public static bool IsMetadataUrl(string clientId) =>
         clientId.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || clientId.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Fetches and checks the document of <paramref name="clientId"/>; on failure, why (shown with the refused request).</summary>
-    public async Task<(ClientMetadata? Metadata, string? Refusal)> FetchAsync(string clientId, CancellationToken cancellationToken)
+    /// <summary>Why <paramref name="clientId"/> is not fetched at all (not an allowed URL), or <see langword="null"/>: checked before anything leaves the gateway.</summary>
+    public string? Check(string clientId)
     {
         if (clientId.Length > AuthorizationServerSettings.MaxUrlLength || !Uri.TryCreate(clientId, UriKind.Absolute, out var url))
         {
-            return (null, "The client id is not a URL of at most 2048 characters.");
+            return "The client id is not a URL of at most 2048 characters.";
         }
 
         if (url.Scheme != Uri.UriSchemeHttps && (_settings.RequireHttpsClientMetadata || url.Scheme != Uri.UriSchemeHttp))
         {
-            return (null, "A client id URL must be https.");
+            return "A client id URL must be https.";
         }
 
         if (url.AbsolutePath == "/" || url.Fragment.Length > 0 || url.UserInfo.Length > 0)
         {
             // The draft: a path component, no fragment, no credentials.
-            return (null, "A client id URL must have a path and no fragment or user info.");
+            return "A client id URL must have a path and no fragment or user info.";
         }
 
         if (!_settings.ClientMetadataHosts.Contains(url.IdnHost, StringComparer.OrdinalIgnoreCase))
         {
-            return (null, $"Clients from {url.IdnHost} are not allowed here (Gateway:AgentOAuth:AuthorizationServer:ClientMetadataHosts).");
+            return $"Clients from {url.IdnHost} are not allowed here (Gateway:AgentOAuth:AuthorizationServer:ClientMetadataHosts).";
         }
 
+        return null;
+    }
+
+    /// <summary>
+    /// Fetches and checks the document of <paramref name="clientId"/>; on failure, why (shown with the refused request).
+    /// With a document, how long its host lets it be kept (<c>Cache-Control</c>: <c>max-age</c>, zero for <c>no-cache</c>
+    /// or <c>no-store</c>), when it says.
+    /// </summary>
+    public async Task<ClientMetadataFetch> FetchAsync(string clientId, CancellationToken cancellationToken)
+    {
+        if (Check(clientId) is { } refusal)
+        {
+            return Refused(refusal);
+        }
+
+        var url = new Uri(clientId, UriKind.Absolute);
         using var deadline = new CancellationTokenSource(Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            var json = await ReadAsync(url, linked.Token);
+            var (json, maxAge) = await ReadAsync(url, linked.Token);
             if (json is null)
             {
-                return (null, $"The client metadata document is larger than {AuthorizationServerSettings.MaxMetadataBytes / 1024} KiB.");
+                return Refused($"The client metadata document is larger than {AuthorizationServerSettings.MaxMetadataBytes / 1024} KiB.");
             }
 
             using var document = JsonDocument.Parse(json);
             var (metadata, _, description) = ClientMetadata.Read(document.RootElement);
             if (metadata is null)
             {
-                return (null, "The client metadata document is invalid: " + description);
+                return Refused("The client metadata document is invalid: " + description);
             }
 
             return metadata.ClientId == clientId
-                ? (metadata, null)
-                : (null, "The client metadata document's client_id is not the URL it was fetched from.");
+                ? new(metadata, null, maxAge)
+                : new(null, "The client metadata document's client_id is not the URL it was fetched from.");
         }
         catch (FetchRefusedException ex)
         {
-            return (null, ex.Message);
+            return Refused(ex.Message);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return (null, $"The client metadata document did not arrive within {Timeout.TotalSeconds:0} seconds.");
+            return Refused($"The client metadata document did not arrive within {Timeout.TotalSeconds:0} seconds.");
         }
         catch (HttpRequestException ex)
         {
-            return (null, $"The client metadata document could not be fetched: {ex.HttpRequestError}.");
+            return Refused($"The client metadata document could not be fetched: {ex.HttpRequestError}.");
         }
         catch (JsonException)
         {
-            return (null, "The client metadata document is not JSON.");
+            return Refused("The client metadata document is not JSON.");
         }
     }
 
     public void Dispose() => _http.Dispose();
 
-    /// <summary>Reads the document, following same-host redirects; <see langword="null"/> when it is over the size bound.</summary>
-    private async Task<byte[]?> ReadAsync(Uri url, CancellationToken cancellationToken)
+    /// <summary>Reads the document, following same-host redirects, and its <c>Cache-Control</c> lifetime; <see langword="null"/> when it is over the size bound.</summary>
+    private async Task<(byte[]? Body, TimeSpan? MaxAge)> ReadAsync(Uri url, CancellationToken cancellationToken)
     {
         var current = url;
         for (var redirects = 0; ; redirects++)
@@ -129,8 +145,11 @@ internal sealed class ClientMetadataFetcher : IDisposable
 
             if (response.Content.Headers.ContentLength > AuthorizationServerSettings.MaxMetadataBytes)
             {
-                return null;
+                return (null, null);
             }
+
+            var caching = response.Headers.CacheControl;
+            var maxAge = caching is null ? null : caching.NoStore || caching.NoCache ? TimeSpan.Zero : caching.MaxAge;
 
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             var buffer = new byte[AuthorizationServerSettings.MaxMetadataBytes + 1];
@@ -141,10 +160,22 @@ internal sealed class ClientMetadataFetcher : IDisposable
                 length += read;
             }
 
-            return length > AuthorizationServerSettings.MaxMetadataBytes ? null : buffer[..length];
+            return length > AuthorizationServerSettings.MaxMetadataBytes ? (null, null) : (buffer[..length], maxAge);
         }
     }
 
+    private static ClientMetadataFetch Refused(string refusal) => new(null, refusal);
+
     /// <summary>A fetch the gateway stops on purpose (a redirect off the host, an error status); its message is the refusal.</summary>
     private sealed class FetchRefusedException(string message) : Exception(message);
+}
+
+/// <summary>What fetching a client metadata document gave: the checked document, or why it cannot be used.</summary>
+/// <param name="Metadata">The document, checked.</param>
+/// <param name="Refusal">Why there is none, as the refused request shows it.</param>
+/// <param name="MaxAge">How long the document's host lets it be kept, when it says (zero: not at all).</param>
+internal sealed record ClientMetadataFetch(ClientMetadata? Metadata, string? Refusal, TimeSpan? MaxAge = null)
+{
+    /// <summary>Gets, for a refusal that may pass (fetches over their bound, the client not stored), the seconds to wait.</summary>
+    public int? RetryAfterSeconds { get; init; }
 }

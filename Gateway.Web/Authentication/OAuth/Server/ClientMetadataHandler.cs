@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore;
 using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
@@ -6,12 +8,12 @@ namespace Gateway.Web.Authentication.OAuth.Server;
 
 /// <summary>
 /// Before OpenIddict looks the client up, an authorization request whose client id is a URL has its metadata document
-/// fetched (<see cref="ClientMetadataFetcher"/>) and the client created or updated from it, so a changed document
-/// (new redirect URIs) takes effect at the next sign-in. A document that cannot be used refuses the request before
+/// fetched (<see cref="ClientMetadataFetcher"/>, kept for its lifetime by <see cref="ClientMetadataDocuments"/>) and the
+/// client created or updated from it, so a changed document (new redirect URIs) takes effect once the kept one is stale. A document that cannot be used refuses the request before
 /// any redirect (its redirect URIs are not trusted) with <c>invalid_request</c>, the authorization endpoint's code for
 /// an invalid client id (RFC 6749 §4.1.2.1), and the reason.
 /// </summary>
-internal sealed class ClientMetadataHandler(ClientMetadataFetcher fetcher, OAuthClients clients) :
+internal sealed class ClientMetadataHandler(ClientMetadataDocuments documents, OAuthClients clients) :
     IOpenIddictServerHandler<ExtractAuthorizationRequestContext>,
     IOpenIddictServerHandler<ExtractTokenRequestContext>
 {
@@ -44,13 +46,19 @@ internal sealed class ClientMetadataHandler(ClientMetadataFetcher fetcher, OAuth
             return;
         }
 
-        var (metadata, refusal) = await fetcher.FetchAsync(clientId, context.CancellationToken);
-        if (metadata is null)
+        var address = context.Transaction.GetHttpRequest()?.HttpContext.Connection.RemoteIpAddress;
+        var fetch = await documents.GetAsync(clientId, address, context.CancellationToken);
+        if (fetch.Metadata is not null && !await clients.ExistsAsync(clientId, context.CancellationToken))
         {
-            context.Reject(error, refusal);
-            return;
+            // Kept here but gone from the database (an admin deleted it, another instance's database was reset):
+            // fetched and stored again, once.
+            documents.Forget(clientId);
+            fetch = await documents.GetAsync(clientId, address, context.CancellationToken);
         }
 
-        await clients.UpsertMetadataClientAsync(metadata, context.CancellationToken);
+        if (fetch.Metadata is null)
+        {
+            context.Reject(fetch.RetryAfterSeconds is null ? error : Errors.TemporarilyUnavailable, fetch.Refusal);
+        }
     }
 }

@@ -7,7 +7,7 @@ namespace Gateway.Web.Authentication.OAuth.Server;
 
 /// <summary>
 /// The authorization server's clients, kept by OpenIddict's application store in the gateway's database: clients known
-/// by their metadata document (created or brought up to date at each authorization request) and clients that
+/// by their metadata document (created or brought up to date each time it is fetched) and clients that
 /// registered themselves. Each is a public client limited to the code flow with PKCE and refresh tokens.
 /// </summary>
 internal sealed class OAuthClients(IOpenIddictApplicationManager applications, OAuthConsents consents, TimeProvider time)
@@ -34,6 +34,10 @@ internal sealed class OAuthClients(IOpenIddictApplicationManager applications, O
 
         await applications.CreateAsync(descriptor, cancellationToken);
     }
+
+    /// <summary>Whether a client of this id is known (OpenIddict keeps the clients it looked up in memory).</summary>
+    public async Task<bool> ExistsAsync(string clientId, CancellationToken cancellationToken) =>
+        await applications.FindByClientIdAsync(clientId, cancellationToken) is not null;
 
     /// <summary>Counts the clients that registered themselves (RFC 7591), for the registration bound.</summary>
     public async Task<long> CountRegisteredAsync(CancellationToken cancellationToken)
