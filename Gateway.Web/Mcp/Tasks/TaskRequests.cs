@@ -30,7 +30,8 @@ internal sealed class TaskRequests(TaskUpstream upstream, TaskStatusRouter statu
     {
         var (binding, agentTaskId) = Open(request);
         JsonNode? task;
-        using (var registration = statuses.Register(binding.Server, binding.UpstreamTaskId, status => RelayStatusAsync(request, binding, agentTaskId, status)))
+        var owner = upstream.ActsForUsers(binding.Server) ? binding.User : null;
+        using (var registration = statuses.Register(binding.Server, binding.UpstreamTaskId, owner, status => RelayStatusAsync(request, binding, agentTaskId, status)))
         {
             task = await ForwardAsync(request, binding, cancellationToken);
 
