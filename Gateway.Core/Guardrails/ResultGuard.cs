@@ -117,9 +117,10 @@ public sealed class ResultGuard
             }
         }
 
+        // The same names that are encrypted and masked (SecretNames): a value kept secret there is one to find here.
         foreach (var (name, value) in definition.Headers.Concat(definition.Env))
         {
-            if (ArgumentRedactor.IsSecretKey(name))
+            if (SecretNames.IsSecret(name))
             {
                 yield return value;
             }

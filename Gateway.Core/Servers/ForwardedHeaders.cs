@@ -22,8 +22,9 @@ public static class ForwardedHeaders
     /// <summary>Exact names never forwarded (case-insensitive).</summary>
     private static readonly HashSet<string> Refused = new(StringComparer.OrdinalIgnoreCase)
     {
-        // Credentials: the agent's own never reach an upstream (no token passthrough); the gateway sends the server's.
-        "Authorization", "Proxy-Authorization", "Cookie", "Cookie2", "Set-Cookie", UpstreamCredentialHeader,
+        // Credentials: the agent's own never reach an upstream (no token passthrough; a DPoP proof is bound to its token),
+        // the gateway sends the server's.
+        "Authorization", "Proxy-Authorization", "Cookie", "Cookie2", "Set-Cookie", "DPoP", UpstreamCredentialHeader,
 
         // HTTP's own: framing, connection management and content negotiation are the gateway's request's.
         "Host", "Connection", "Keep-Alive", "Proxy-Connection", "Upgrade", "TE", "Trailer", "Transfer-Encoding", "Expect",

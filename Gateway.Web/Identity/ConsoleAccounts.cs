@@ -47,6 +47,10 @@ public sealed class ConsoleAccounts(IConsoleUserStore store, TimeProvider time)
         return user;
     }
 
+    /// <summary>Whether a console user of this name exists (of any source): what a refused sign-in may record of the name tried.</summary>
+    public async Task<bool> IsKnownAsync(string userName, CancellationToken cancellationToken) =>
+        await store.FindAsync(userName.Trim(), cancellationToken) is not null;
+
     /// <summary>Changes a local user's password; returns the user as now stored, or the errors by field.</summary>
     public async Task<(ConsoleUser? User, Dictionary<string, string[]> Errors)> ChangePasswordAsync(long id, PasswordChange change, CancellationToken cancellationToken)
     {

@@ -143,8 +143,12 @@ internal static class ConsoleIdentityExtensions
             ? await accounts.VerifyAsync(userName, password, context.RequestAborted)
             : null;
 
-        // Every attempt is in the audit trail, failed ones with the name tried and where they came from.
-        await audit.RecordAsync(context, user?.UserName, user is null ? $"local sign-in refused for '{userName}'" : null);
+        // Every attempt is in the audit trail, failed ones with where they came from and the name tried when it is a
+        // user's: a name that is none may be a password typed in the wrong field, and the chain keeps what it records.
+        var refusal = user is not null ? null
+            : !string.IsNullOrEmpty(userName) && await accounts.IsKnownAsync(userName, context.RequestAborted) ? $"local sign-in refused for '{userName.Trim()}'"
+            : "local sign-in refused for a name that is no user's";
+        await audit.RecordAsync(context, user?.UserName, refusal);
         if (user is null)
         {
             return Results.Redirect("/login?error=local&returnUrl=" + Uri.EscapeDataString(back));

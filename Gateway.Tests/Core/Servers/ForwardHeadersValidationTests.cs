@@ -33,6 +33,8 @@ public sealed class ForwardHeadersValidationTests
     [InlineData("authorization")]
     [InlineData("Proxy-Authorization")]
     [InlineData("Cookie")]
+    [InlineData("DPoP")]
+    [InlineData("dpop")]
     [InlineData("X-Api-Key")]
     [InlineData("Host")]
     [InlineData("Content-Length")]

@@ -89,6 +89,7 @@ public sealed class SecretServerValuesTests
     {
         var header = "provisioned-header-" + Guid.NewGuid().ToString("N");
         var variable = "provisioned-env-" + Guid.NewGuid().ToString("N");
+        var keyed = "ntn_" + Guid.NewGuid().ToString("N");
         var gate = new HeaderGate();
         gate.RequireBearer(header);
         var (upstream, url) = await StartHttpAsync("remote", gate: gate);
@@ -96,7 +97,7 @@ public sealed class SecretServerValuesTests
         var config = Merge(
             Agent("agent", AgentKey, "*/*"),
             Http("remote", url),
-            Stdio("local", env: new Dictionary<string, string> { ["SERVICE_API_TOKEN"] = variable, ["MODE"] = "plain" }),
+            Stdio("local", env: new Dictionary<string, string> { ["SERVICE_API_TOKEN"] = variable, ["NOTION_KEY"] = keyed, ["MODE"] = "plain" }),
             new Dictionary<string, string?> { ["Gateway:Servers:remote:Headers:Authorization"] = "Bearer " + header });
         await using var gateway = await GatewayHost.StartAsync(config);
         await gateway.WaitForToolAsync("remote__echo");
@@ -106,6 +107,9 @@ public sealed class SecretServerValuesTests
         // The child has the exact value: the result guard recognises it as this server's stored secret and redacts it.
         Assert.Equal("[REDACTED:stored-credential]", await CallAsync(gateway, "local__env", new() { ["name"] = "SERVICE_API_TOKEN" }));
         Assert.Equal("plain", await CallAsync(gateway, "local__env", new() { ["name"] = "MODE" }));
+
+        // Every name kept encrypted and masked is one whose value is found: "key" as a word too, not only "token" and the like.
+        Assert.Equal("[REDACTED:stored-credential]", await CallAsync(gateway, "local__env", new() { ["name"] = "NOTION_KEY" }));
 
         var local = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/local", TestContext.Timeout);
         Assert.Equal(SecretNames.Placeholder, local.GetProperty("env").GetProperty("SERVICE_API_TOKEN").GetString());

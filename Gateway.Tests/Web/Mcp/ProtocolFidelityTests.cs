@@ -219,7 +219,8 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         Assert.Equal(3, first.Tools.Count);
         Assert.NotNull(first.NextCursor);
         var all = await client.ListToolsAsync(cancellationToken: TestContext.Timeout);
-        Assert.Equal(15, all.Count);
+        Assert.Equal(gateway.Upstreams.Catalog.Tools.Entries.Count(e => e.Server == _name), all.Count);
+        Assert.True(all.Count > 3 * 4, "too few tools to page through");
         Assert.Equal(all.Count, all.Select(t => t.Name).Distinct().Count());
 
         var bad = await Assert.ThrowsAsync<McpProtocolException>(() => client.ListToolsAsync(new ListToolsRequestParams { Cursor = "not-a-cursor" }, TestContext.Timeout).AsTask());
