@@ -43,6 +43,9 @@ internal sealed class DirectToolCalls(
     /// <summary>How many times one call's stream is resumed after it ended without the answer.</summary>
     internal const int MaxResumptions = 5;
 
+    /// <summary>The longest pause before resuming a stream, whatever the server's <c>retry</c> field asks.</summary>
+    internal static readonly TimeSpan MaxResumeDelay = TimeSpan.FromSeconds(30);
+
     // The MCP SDK's source name: listeners of the SDK's spans see these too (GatewayTracing listens to it).
     private static readonly ActivitySource Source = new(Gateway.Web.Hosting.GatewayTracing.McpSdkSource);
     private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
@@ -142,7 +145,8 @@ internal sealed class DirectToolCalls(
             }
 
             // SEP-1699: the server may close the stream after an event id and expects the client to come back for the rest.
-            await Task.Delay(retry ?? TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            // The server's retry field, held to half a minute (the call's own timeout bounds the whole wait).
+            await Task.Delay(TimeSpan.FromTicks(Math.Clamp((retry ?? TimeSpan.FromSeconds(1)).Ticks, 0, MaxResumeDelay.Ticks)), cancellationToken).ConfigureAwait(false);
             using var resume = new HttpRequestMessage(HttpMethod.Get, endpoint);
             AddHeaders(resume.Headers, sessionId, protocolVersion, lastEventId);
             resume.Headers.Accept.Clear();

@@ -33,6 +33,9 @@ internal sealed partial class OAuthTokenSource(
     ILogger logger,
     RefreshChain? chain = null)
 {
+    // An expires_in past a year is held to one (refreshed then): an authorization server's 1e15 must not overflow the clock.
+    private const long MaxLifetimeSeconds = 366L * 24 * 3600;
+
     private readonly Lock _gate = new();
     private volatile CachedToken? _token;
     private Task<CachedToken>? _pending;
@@ -234,7 +237,7 @@ internal sealed partial class OAuthTokenSource(
             await persistRefreshToken(previous, credential with { RefreshToken = next, RotatedAt = null });
         }
 
-        var lifetime = root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt64(out var seconds) ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromHours(1);
+        var lifetime = root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt64(out var seconds) ? TimeSpan.FromSeconds(Math.Clamp(seconds, 0, MaxLifetimeSeconds)) : TimeSpan.FromHours(1);
         var margin = lifetime / 2 < refreshBefore ? lifetime / 2 : refreshBefore;
         Obtained++;
         LogObtained(server, lifetime.TotalSeconds);

@@ -28,6 +28,9 @@ internal sealed partial class TokenExchange(
     TimeProvider time,
     ILogger<TokenExchange> logger)
 {
+    // An expires_in past a year is held to one (refreshed then): an authorization server's 1e15 must not overflow the clock.
+    private const long MaxLifetimeSeconds = 366L * 24 * 3600;
+
     /// <summary>The largest token response read; real ones are a few KiB.</summary>
     public const int MaxResponseBytes = 64 * 1024;
 
@@ -184,7 +187,7 @@ internal sealed partial class TokenExchange(
                 throw new OAuthException($"The identity provider issued a '{type.GetString()}' token for '{server.Name}'; only Bearer is supported.");
             }
 
-            var lifetime = root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt64(out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromMinutes(5);
+            var lifetime = root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt64(out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(Math.Min(seconds, MaxLifetimeSeconds)) : TimeSpan.FromMinutes(5);
             var margin = lifetime / 2 < settings.RefreshBefore ? lifetime / 2 : settings.RefreshBefore;
             Interlocked.Increment(ref _exchanges);
             LogExchanged(server.Name, lifetime.TotalSeconds);

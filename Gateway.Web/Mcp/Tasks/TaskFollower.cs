@@ -81,17 +81,27 @@ internal sealed partial class TaskFollower(
             return;
         }
 
+        // Read before a place is taken: nothing the upstream sends may leave one taken.
+        var (interval, until) = Schedule(created, time.GetUtcNow());
         if (!TryReserve())
         {
             LogNotFollowed(binding.Call.CallId, MaxFollowed);
             return;
         }
 
-        // The revision's fields (ms) and the SEP's (seconds, milliseconds), whichever the upstream sends.
+        _ = FollowAsync(binding, interval, until, new FollowedTask(binding.Call.CallId, binding.Agent, taskId, until));
+    }
+
+    /// <summary>
+    /// How often to poll a task just created and until when, from the upstream's handle: the revision's fields (ms) or
+    /// the SEP's (seconds, milliseconds), held to <see cref="MinInterval"/>-<see cref="MaxInterval"/> and to
+    /// <see cref="TaskOutcomes.Remembered"/>, whatever numbers it sends.
+    /// </summary>
+    internal static (TimeSpan Interval, DateTimeOffset Until) Schedule(JsonObject created, DateTimeOffset now)
+    {
         var interval = Milliseconds(created, "pollIntervalMs") ?? Milliseconds(created, "pollIntervalMilliseconds") ?? MinInterval;
-        var ttl = Milliseconds(created, "ttlMs") ?? (Number(created, "ttlSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
-        var until = time.GetUtcNow() + (ttl is { } t && t < TaskOutcomes.Remembered ? t : TaskOutcomes.Remembered);
-        _ = FollowAsync(binding, Clamp(interval), until, new FollowedTask(binding.Call.CallId, binding.Agent, taskId, until));
+        var ttl = Milliseconds(created, "ttlMs") ?? (Number(created, "ttlSeconds") is { } seconds ? TimeSpan.FromSeconds(Math.Min(seconds, Longest.TotalSeconds)) : null);
+        return (Clamp(interval), now + (ttl is { } t && t < TaskOutcomes.Remembered ? t : TaskOutcomes.Remembered));
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -286,7 +296,10 @@ internal sealed partial class TaskFollower(
 
     private static TimeSpan Clamp(TimeSpan interval) => interval < MinInterval ? MinInterval : interval > MaxInterval ? MaxInterval : interval;
 
-    private static TimeSpan? Milliseconds(JsonObject task, string field) => Number(task, field) is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
+    // Past any bound the values are held to (the interval's, the remembered time): an upstream's 1e300 must not overflow.
+    private static readonly TimeSpan Longest = TimeSpan.FromDays(365);
+
+    private static TimeSpan? Milliseconds(JsonObject task, string field) => Number(task, field) is { } ms ? TimeSpan.FromMilliseconds(Math.Min(ms, Longest.TotalMilliseconds)) : null;
 
     private static double? Number(JsonObject task, string field) =>
         task[field] is JsonValue value && value.TryGetValue(out double number) && double.IsFinite(number) && number >= 0 ? number : null;
