@@ -40,6 +40,7 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
 
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private long _next;
+    private long _othersAnswers;
 
     // Taken before a question is asked and given back when it ends: exact under concurrent asks, where a look at the
     // dictionary's count before adding could let several through at the bound.
@@ -47,6 +48,9 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
 
     /// <summary>Gets the number of questions waiting for an answer.</summary>
     public int PendingCount => _pending.Count;
+
+    /// <summary>Gets how many answers to other instances' questions were handled (relayed or dropped), for tests and diagnostics.</summary>
+    public long OthersAnswers => Interlocked.Read(ref _othersAnswers);
 
     /// <summary>Asks the agent on <paramref name="target"/> (the call's stream, or the session's) and waits for its answer.</summary>
     public async Task<TResult> AskAsync<TParams, TResult>(
@@ -129,6 +133,7 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
                 await questions.RelayAsync(asker, sessionId, context.JsonRpcMessage, cancellationToken);
             }
 
+            Interlocked.Increment(ref questions._othersAnswers);
             return;
         }
 

@@ -32,6 +32,9 @@ public sealed class InstanceMailboxReaderTests
         // The reader's first take (the watch's first look) finds nothing; the next one fails.
         await Eventually.TrueAsync(() => failing!.Takes > 0, "the reader's first take");
         failing!.FailNext();
+
+        // A take already under way when the failure was armed would find the message and take it: let it end first.
+        await Eventually.TrueAsync(() => failing.InFlight == 0, "the take under way ends");
         await mailbox.PostAsync(new InstanceMessage(instance.Id, SessionEndings.EndKind, "session-ended-elsewhere", "elsewhere", DateTimeOffset.UtcNow.AddMinutes(1)), TestContext.Timeout);
 
         await Eventually.TrueAsync(() => ended.IsEnded("session-ended-elsewhere"), "the order to end the session is taken after the failed take");
@@ -55,26 +58,37 @@ public sealed class InstanceMailboxReaderTests
         private int _failNext;
         private int _takes;
         private int _failures;
+        private int _inFlight;
 
         public int Takes => Volatile.Read(ref _takes);
 
         public int Failures => Volatile.Read(ref _failures);
 
+        public int InFlight => Volatile.Read(ref _inFlight);
+
         public void FailNext() => Volatile.Write(ref _failNext, 1);
 
         public Task PostAsync(InstanceMessage message, CancellationToken cancellationToken) => inner.PostAsync(message, cancellationToken);
 
-        public Task<IReadOnlyList<InstanceMessage>> TakeAsync(string instanceId, int limit, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<InstanceMessage>> TakeAsync(string instanceId, int limit, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _takes);
-            if (Interlocked.Exchange(ref _failNext, 0) == 1)
+            Interlocked.Increment(ref _inFlight);
+            try
             {
-                Interlocked.Increment(ref _failures);
-                DbException busy = new SqliteException("database is locked", 5);
-                throw busy;
-            }
+                if (Interlocked.Exchange(ref _failNext, 0) == 1)
+                {
+                    Interlocked.Increment(ref _failures);
+                    DbException busy = new SqliteException("database is locked", 5);
+                    throw busy;
+                }
 
-            return inner.TakeAsync(instanceId, limit, cancellationToken);
+                return await inner.TakeAsync(instanceId, limit, cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
         }
     }
 }

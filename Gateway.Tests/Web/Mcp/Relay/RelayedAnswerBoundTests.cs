@@ -41,6 +41,9 @@ public sealed class RelayedAnswerBoundTests
             Assert.True(answer.IsSuccessStatusCode, $"answer {i}: {(int)answer.StatusCode}");
         }
 
+        // A posted answer is taken (202) before the session handles it: wait until all ten were relayed or dropped.
+        var questions = gateway.Services.GetRequiredService<Gateway.Web.Mcp.Relay.AgentQuestions>();
+        await Eventually.TrueAsync(() => questions.OthersAnswers == 10, "the ten answers are handled");
         await using var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
         var relayed = await db.InstanceMessages.CountAsync(m => m.Instance == "elsewhere", TestContext.Timeout);
         Assert.InRange(relayed, 1, 3);
