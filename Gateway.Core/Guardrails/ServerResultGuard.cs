@@ -86,6 +86,20 @@ public sealed class ServerResultGuard
     }
 
     /// <summary>
+    /// An upstream's error text as the agent, the audit and the log get it: the server's stored and obtained credentials,
+    /// the one sent on this call and secrets of well-known formats replaced, whatever the server's secret mode (an error
+    /// is no result to block, but its text is the upstream's, and may echo what it was sent: a 401 body, a stack trace).
+    /// The same instance when nothing is found.
+    /// </summary>
+    /// <param name="text">The error's text.</param>
+    /// <param name="sent">The credential sent on the call (a user's token), if any.</param>
+    public string RedactError(string text, string? sent)
+    {
+        List<SecretMatch>? matches = null;
+        return _secrets.Find(text, ref matches) | FindSent(text, sent, ref matches) ? Redact(text, matches!) : text;
+    }
+
+    /// <summary>
     /// Finds the credential sent on this call (a user's token, not known to the server's detector, which holds only the
     /// stored credentials) as a stored credential; where a format already matched it (a JWT), the match is relabelled.
     /// </summary>

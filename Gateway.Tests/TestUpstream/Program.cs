@@ -200,6 +200,9 @@ public static class Program
                 {
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                     context.Response.Headers.WWWAuthenticate = "Bearer";
+
+                    // As a careless server's error page does: the credential it refused, echoed.
+                    await context.Response.WriteAsync($"{{\"error\":\"invalid credential: {context.Request.Headers.Authorization}\"}}");
                     return;
                 }
 

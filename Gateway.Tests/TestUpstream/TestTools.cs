@@ -30,11 +30,12 @@ public sealed class TestTools
         return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = reason }] };
     }
 
-    [McpServerTool(Name = "reject"), Description("Answers with a JSON-RPC error.")]
+    [McpServerTool(Name = "reject"), Description("Answers with a JSON-RPC error; '{env:NAME}' in the reason is replaced by the variable's value (as a careless server's error echoes what it holds).")]
     public static string Reject(string reason)
     {
         CallLog.Record("reject");
-        throw new McpProtocolException(reason, McpErrorCode.InvalidParams);
+        var echoed = System.Text.RegularExpressions.Regex.Replace(reason, @"\{env:([A-Za-z_][A-Za-z0-9_]*)\}", m => Environment.GetEnvironmentVariable(m.Groups[1].Value) ?? string.Empty);
+        throw new McpProtocolException(echoed, McpErrorCode.InvalidParams) { Data = { ["echo"] = echoed } };
     }
 
     [McpServerTool(Name = "slow"), Description("Waits, reporting progress at each step; honours cancellation.")]

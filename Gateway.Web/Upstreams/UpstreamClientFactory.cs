@@ -13,6 +13,7 @@ internal sealed partial class UpstreamClientFactory(
     TaskStatusRouter taskStatus,
     Microsoft.Extensions.Options.IOptions<Gateway.Web.Hosting.GatewayOptions> gatewayOptions,
     Gateway.Web.Credentials.OAuth.OAuthTokenClient oauth,
+    Gateway.Core.Guardrails.ResultGuard guards,
     TimeProvider time,
     ILoggerFactory loggerFactory,
     ILogger<UpstreamClientFactory> logger) : IDisposable
@@ -58,6 +59,10 @@ internal sealed partial class UpstreamClientFactory(
 
     /// <summary>Gets the most bytes one message of <paramref name="server"/> may have: its own limit, else <c>Gateway:Mcp:MaxResultBytes</c>.</summary>
     public long ResultLimit(ServerDefinition server) => server.MaxResultBytes ?? gatewayOptions.Value.Mcp.MaxResultBytes;
+
+    /// <summary>An upstream's error text with the server's secrets (and the user's token sent on this call) redacted (<see cref="Gateway.Core.Guardrails.ServerResultGuard.RedactError"/>).</summary>
+    public string RedactError(ServerDefinition server, string text) =>
+        guards.For(server).RedactError(text, Gateway.Web.Credentials.Users.UserAuthorization.For(server.Name)?.AccessToken);
 
     private DelegatingHandler Handlers(ServerDefinition server, long limit, UpstreamTraffic? traffic, Action<OversizedMessageReport> oversized)
     {

@@ -100,8 +100,14 @@ public sealed partial class UpstreamConnection
         }
         catch (Exception ex) when (ex is McpProtocolException or Gateway.Core.Pipeline.UpstreamInputRequiredException or Gateway.Core.Pipeline.UpstreamTaskCreatedException)
         {
-            // The upstream answered (a JSON-RPC error, a request for the agent's input, a task handle): pass it through unchanged.
+            // The upstream answered (a JSON-RPC error, a request for the agent's input, a task handle): pass it through,
+            // an error's text and data without the secrets it may echo.
             Answered(client);
+            if (ex is McpProtocolException protocol && Redacted(protocol) is { } redacted)
+            {
+                throw redacted;
+            }
+
             throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -112,7 +118,43 @@ public sealed partial class UpstreamConnection
                 Wake();
             }
 
-            throw new UpstreamUnavailableException(Name, ex.Message);
+            throw new UpstreamUnavailableException(Name, RedactError(ex.Message));
         }
     }
+
+    /// <summary>An upstream's error text without the server's secrets (an HTTP error's body is in the SDK's message).</summary>
+    private string RedactError(string text) => _factory.RedactError(Definition, text);
+
+    /// <summary>The upstream's JSON-RPC error again without the secrets its message or data echo; null when it has none.</summary>
+    private McpProtocolException? Redacted(McpProtocolException error)
+    {
+        var message = RedactError(error.Message);
+        var leaking = error.Data.Keys.Cast<object>().Where(k => error.Data[k] is { } value && DataText(value) is { } text && !ReferenceEquals(RedactError(text), text)).ToList();
+        if (ReferenceEquals(message, error.Message) && leaking.Count == 0)
+        {
+            return null;
+        }
+
+        var redacted = error is UrlElicitationRequiredException elicitation
+            ? new UrlElicitationRequiredException(message, elicitation.Elicitations)
+            : new McpProtocolException(message, error.ErrorCode);
+        foreach (System.Collections.DictionaryEntry entry in error.Data)
+        {
+            // A field that echoes a secret is left out whole: its structure is the upstream's, the agent does without it.
+            if (!leaking.Contains(entry.Key))
+            {
+                redacted.Data[entry.Key] = entry.Value;
+            }
+        }
+
+        return redacted;
+    }
+
+    private static string? DataText(object value) => value switch
+    {
+        string text => text,
+        System.Text.Json.JsonElement element => element.GetRawText(),
+        System.Text.Json.Nodes.JsonNode node => node.ToJsonString(),
+        _ => null,
+    };
 }

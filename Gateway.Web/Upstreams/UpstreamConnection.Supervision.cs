@@ -47,7 +47,9 @@ public sealed partial class UpstreamConnection
             }
             catch (Exception ex)
             {
-                var reason = Describe(ex);
+                // The reason is shown (the log, the API, the console, an agent's call while the server is down): an HTTP
+                // error's body or a child's stderr may echo the server's secrets.
+                var reason = RedactError(Describe(ex));
                 LogFailed(Name, reason);
                 LastError = reason;
             }

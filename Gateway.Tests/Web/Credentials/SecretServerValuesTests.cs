@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Core.Servers;
@@ -224,6 +225,50 @@ public sealed class SecretServerValuesTests
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task AnUpstreamsErrors_DoNotCarryItsSecrets_ToTheAgent_TheApiOrTheAudit()
+    {
+        var variable = "error-echoed-" + Guid.NewGuid().ToString("N");
+        var refusedHeader = "refused-header-" + Guid.NewGuid().ToString("N");
+        var gate = new HeaderGate();
+        gate.RequireBearer("the-one-it-wants-" + Guid.NewGuid().ToString("N"));
+        var (upstream, url) = await StartHttpAsync("remote", gate: gate);
+        await using var running = upstream;
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Agent("agent", AgentKey, "*/*"),
+            Http("remote", url),
+            Stdio("local", env: new Dictionary<string, string> { ["SERVICE_API_TOKEN"] = variable }),
+            new Dictionary<string, string?> { ["Gateway:Servers:remote:Headers:Authorization"] = "Bearer " + refusedHeader }));
+        await gateway.WaitForToolAsync("local__reject");
+
+        // A JSON-RPC error whose text echoes what the server holds: the agent gets it with the secret redacted.
+        await using (var client = await gateway.ConnectAsync(AgentKey))
+        {
+            var refused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => client.CallToolAsync("local__reject", new Dictionary<string, object?> { ["reason"] = "failed with {env:SERVICE_API_TOKEN}" }, cancellationToken: TestContext.Timeout).AsTask());
+            Assert.Contains("failed with [REDACTED:stored-credential]", refused.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(variable, refused.Message, StringComparison.Ordinal);
+        }
+
+        // The HTTP server refuses the header it was sent and echoes it in its 401 body: the reason shown is redacted.
+        string? lastError = null;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var remote = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/remote", TestContext.Timeout);
+                lastError = remote.TryGetProperty("lastError", out var error) ? error.GetString() : null;
+                return lastError?.Contains("401", StringComparison.Ordinal) == true;
+            },
+            "the refused connection's reason is shown");
+        Assert.Contains("[REDACTED:stored-credential]", lastError, StringComparison.Ordinal);
+        Assert.DoesNotContain(refusedHeader, lastError, StringComparison.Ordinal);
+
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        var trail = JsonSerializer.Serialize((await gateway.AuditTrailAsync()).Select(e => e.Record));
+        Assert.Contains("failed with [REDACTED:stored-credential]", trail, StringComparison.Ordinal);
+        Assert.DoesNotContain(variable, trail, StringComparison.Ordinal);
+        Assert.DoesNotContain(refusedHeader, trail, StringComparison.Ordinal);
     }
 
     private static async Task<string> CallAsync(GatewayHost gateway, string tool, Dictionary<string, object?> arguments)
