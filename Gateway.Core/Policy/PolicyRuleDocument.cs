@@ -40,6 +40,24 @@ public sealed record PolicyRuleDocument
     public PolicyRule? ToRule(ICollection<string> errors, bool managedByConfiguration = false)
     {
         var before = errors.Count;
+
+        // A JSON body may hold null where a list wants a string or a condition: a field error, not a crash further on.
+        foreach (var (field, list) in new (string, System.Collections.IList?)[] { ("agents", Agents), ("servers", Servers), ("tools", Tools), ("classes", Classes), ("conditions", Conditions) })
+        {
+            for (var i = 0; i < (list?.Count ?? 0); i++)
+            {
+                if (list![i] is null)
+                {
+                    errors.Add($"{field}[{i}]: must not be null.");
+                }
+            }
+        }
+
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
         PolicyEffect? effect = null;
         if (!string.IsNullOrWhiteSpace(Effect) || string.IsNullOrWhiteSpace(Secrets))
         {

@@ -191,6 +191,22 @@ public sealed class PolicyIntegrationTests : IAsyncLifetime
         Assert.Equal("[]", (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/policies", TestContext.Timeout)).GetRawText());
     }
 
+    [Theory]
+    [InlineData("servers", """{"effect":"block","servers":["files",null]}""", "servers[1]")]
+    [InlineData("conditions", """{"effect":"block","conditions":[null]}""", "conditions[0]")]
+    [InlineData("agents", """{"effect":"block","agents":[null],"tools":[null,"x"]}""", "tools[0]")]
+    public async Task ANullInARulesList_IsAFieldError_NotAServerError(string _, string body, string field)
+    {
+        await using var gateway = await StartAsync([]);
+        using var put = await gateway.Admin.PutAsync("/api/v1/policies/nulls", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), TestContext.Timeout);
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        var errors = (await put.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout)).GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out var message), await put.Content.ReadAsStringAsync(TestContext.Timeout));
+        Assert.Contains("must not be null", message.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal("[]", (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/policies", TestContext.Timeout)).GetRawText());
+    }
+
     [Fact]
     public async Task Explain_SaysWhatWouldHappen_WithoutCallingAnything()
     {
