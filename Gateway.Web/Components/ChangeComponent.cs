@@ -31,6 +31,11 @@ public abstract class ChangeComponent : ComponentBase, IHandleEvent
         {
             Messages.Add(refused.Message, Severity.Error);
         }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
+        {
+            // As the API's 503; the user's circuit (their page) stays.
+            Messages.Add("The database refused the change or is unavailable. Try again.", Severity.Error);
+        }
 
         StateHasChanged();
     }

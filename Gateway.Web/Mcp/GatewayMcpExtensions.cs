@@ -125,6 +125,7 @@ internal static class GatewayMcpExtensions
         // After authentication (an unauthenticated request was answered 401 already); the transport checks came first,
         // see UseGatewayMcpTransportChecks.
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
+            .UseMiddleware<DatabaseUnavailableGuard>()
             .Use(drain.RefuseWhileDrainingAsync)
             .Use(ended.RefuseEndedAsync)
             .UseMiddleware<Gateway.Web.Credentials.Users.RevokedUserMiddleware>()
