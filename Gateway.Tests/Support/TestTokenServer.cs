@@ -118,6 +118,19 @@ internal sealed class TestTokenServer : IAsyncDisposable
         });
         app.Use(async (context, next) =>
         {
+            // A token endpoint behind a failing proxy: an HTML error page instead of OAuth's JSON.
+            if (server.TokenEndpointBroken && context.Request.Path.StartsWithSegments("/connect/token"))
+            {
+                context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                context.Response.ContentType = "text/html";
+                await context.Response.WriteAsync("<html><body>502 Bad Gateway</body></html>");
+                return;
+            }
+
+            await next(context);
+        });
+        app.Use(async (context, next) =>
+        {
             var hold = server._hold;
             if (hold is null || !context.Request.Path.StartsWithSegments("/connect/token"))
             {
@@ -346,6 +359,9 @@ internal sealed class TestTokenServer : IAsyncDisposable
     }
 
     /// <summary>Keeps every token answer back, once made, until <see cref="ReleaseAnswers"/>.</summary>
+    /// <summary>Gets or sets a value indicating whether the token endpoint answers 502 with an HTML page.</summary>
+    public bool TokenEndpointBroken { get; set; }
+
     public void HoldAnswers() => _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Sends the answers kept back, and answers at once from now on.</summary>

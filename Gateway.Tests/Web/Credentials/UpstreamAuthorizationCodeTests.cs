@@ -41,6 +41,17 @@ public sealed class UpstreamAuthorizationCodeTests
             Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
         }
 
+        // A token endpoint answering an HTML error page: the callback says so (400), it does not fail (500).
+        tokens.TokenEndpointBroken = true;
+        var broken = await AuthorizeAsync(browser, await StartAsync(gateway));
+        using (var refused = await browser.GetAsync(broken, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("refused the authorization code: 502 (no OAuth error)", await refused.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        tokens.TokenEndpointBroken = false;
+
         // The real flow: the code is redeemed with the PKCE verifier and the refresh token stored.
         var second = await StartAsync(gateway);
         Assert.Contains("code_challenge_method=S256", second.GetProperty("authorizationUrl").GetString(), StringComparison.Ordinal);

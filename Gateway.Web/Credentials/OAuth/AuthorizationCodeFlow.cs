@@ -220,18 +220,36 @@ internal sealed partial class AuthorizationCodeFlow(
         }
 
         request.Content = new FormUrlEncodedContent(form);
-        using var response = await oauth.AuthorizationServerHttp.SendAsync(request, cancellationToken);
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-        if (!response.IsSuccessStatusCode)
-        {
-            var error = json.RootElement.TryGetProperty("error", out var e) ? e.GetString() : null;
-            throw new OAuthException($"The token endpoint of '{pending.Server}' refused the authorization code: {(int)response.StatusCode} {error}.");
-        }
 
-        return json.RootElement.TryGetProperty("refresh_token", out var refresh) && refresh.GetString() is { Length: > 0 } token
-            ? token
-            : throw new OAuthException($"The authorization server of '{pending.Server}' issued no refresh token (is offline_access allowed for the client?).");
+        // The admin's browser waits on this: the authorization server gets RedeemTimeout, and what it answers is read
+        // bounded, as OAuth answers (OAuthJson); whatever goes wrong is the callback's refusal, not a crash.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(RedeemTimeout);
+        try
+        {
+            using var response = await oauth.AuthorizationServerHttp.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            using var json = await OAuthJson.TryReadAsync(response, $"the token endpoint of '{pending.Server}'", deadline.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new OAuthException($"The token endpoint of '{pending.Server}' refused the authorization code: {(int)response.StatusCode} {OAuthJson.ErrorOf(json?.RootElement)}.");
+            }
+
+            return (json is null ? null : OAuthJson.String(json.RootElement, "refresh_token")) is { Length: > 0 } token
+                ? token
+                : throw new OAuthException($"The authorization server of '{pending.Server}' issued no refresh token (is offline_access allowed for the client?).");
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new OAuthException($"The token endpoint of '{pending.Server}' did not answer within {RedeemTimeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new OAuthException($"The token endpoint of '{pending.Server}' could not be reached: {ex.HttpRequestError}.", ex);
+        }
     }
+
+    /// <summary>How long the authorization server may take to redeem a code (the admin's browser waits).</summary>
+    internal static readonly TimeSpan RedeemTimeout = TimeSpan.FromSeconds(30);
 
     private Pending? Open(string state)
     {

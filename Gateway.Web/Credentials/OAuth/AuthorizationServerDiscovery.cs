@@ -30,14 +30,14 @@ internal sealed class AuthorizationServerDiscovery(HttpClient upstreamHttp, Http
         using var resourceMetadata = await GetJsonAsync(upstreamHttp, metadataUrl, $"protected resource metadata of '{server}'", cancellationToken);
 
         // RFC 9728 3.3: the metadata must be about this very resource, or it may be someone else's.
-        if (resourceMetadata.RootElement.TryGetProperty("resource", out var declared) && declared.GetString() is { } declaredResource
+        if (OAuthJson.String(resourceMetadata.RootElement, "resource") is { } declaredResource
             && !string.Equals(declaredResource.TrimEnd('/'), upstreamUrl.TrimEnd('/'), StringComparison.Ordinal))
         {
             throw new OAuthException($"The protected resource metadata of '{server}' is for '{declaredResource}', not '{upstreamUrl}'.");
         }
 
         if (!resourceMetadata.RootElement.TryGetProperty("authorization_servers", out var servers)
-            || servers.ValueKind != JsonValueKind.Array || servers.GetArrayLength() == 0 || servers[0].GetString() is not { } issuer)
+            || servers.ValueKind != JsonValueKind.Array || servers.GetArrayLength() == 0 || servers[0].ValueKind != JsonValueKind.String || servers[0].GetString() is not { } issuer)
         {
             throw new OAuthException($"The protected resource metadata of '{server}' names no authorization server.");
         }
@@ -68,21 +68,21 @@ internal sealed class AuthorizationServerDiscovery(HttpClient upstreamHttp, Http
                 var root = metadata.RootElement;
 
                 // RFC 8414 3.3: a metadata document for another issuer must not be used (mix-up defence).
-                if (!root.TryGetProperty("issuer", out var stated) || stated.GetString() != issuer)
+                if (OAuthJson.String(root, "issuer") is var stated && stated != issuer)
                 {
-                    throw new OAuthException($"The authorization server metadata of '{server}' names issuer '{stated}', not '{issuer}'.");
+                    throw new OAuthException($"The authorization server metadata of '{server}' names issuer '{Gateway.Core.Audit.AuditText.Cut(stated ?? "(none)")}', not '{issuer}'.");
                 }
 
-                if (!root.TryGetProperty("token_endpoint", out var endpoint) || endpoint.GetString() is not { } tokenEndpoint)
+                if (OAuthJson.String(root, "token_endpoint") is not { } tokenEndpoint)
                 {
                     throw new OAuthException($"The authorization server of '{server}' publishes no token endpoint.");
                 }
 
-                var authorization = root.TryGetProperty("authorization_endpoint", out var a) && a.GetString() is { } authorizationEndpoint
+                var authorization = OAuthJson.String(root, "authorization_endpoint") is { } authorizationEndpoint
                     ? policy.Check(authorizationEndpoint, "authorization endpoint learned from metadata").ToString()
                     : null;
                 var methods = root.TryGetProperty("code_challenge_methods_supported", out var m) && m.ValueKind == JsonValueKind.Array
-                    ? m.EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList()
+                    ? m.EnumerateArray().Take(32).Select(x => x.ValueKind == JsonValueKind.String ? x.GetString() ?? string.Empty : string.Empty).ToList()
                     : [];
                 var iss = root.TryGetProperty("authorization_response_iss_parameter_supported", out var i) && i.ValueKind == JsonValueKind.True;
                 return new AuthorizationServerMetadata(issuer, policy.Check(tokenEndpoint, "token endpoint learned from metadata").ToString(), authorization, methods, iss);
@@ -96,13 +96,13 @@ internal sealed class AuthorizationServerDiscovery(HttpClient upstreamHttp, Http
     {
         try
         {
-            using var response = await http.GetAsync(url, cancellationToken);
+            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 throw new OAuthException($"The {what} at {url} answered {(int)response.StatusCode}.");
             }
 
-            return JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
+            return await OAuthJson.ReadAsync(response, $"the {what} at {url}", cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException)
         {

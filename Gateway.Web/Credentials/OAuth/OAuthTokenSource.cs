@@ -207,29 +207,29 @@ internal sealed partial class OAuthTokenSource(
         }
 
         request.Content = new FormUrlEncodedContent(form);
-        using var response = await http.SendAsync(request, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var json = await OAuthJson.TryReadAsync(response, $"the token endpoint of '{server}'", cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
+            var error = json is null ? null : OAuthJson.String(json.RootElement, "error");
             throw new OAuthException(refreshing
-                ? $"The token endpoint of '{server}' refused the refresh token: {(int)response.StatusCode} {ErrorOf(body)}. Obtain a new one and set it as the server's credential."
-                : $"The token endpoint of '{server}' refused the client credentials: {(int)response.StatusCode} {ErrorOf(body)}.",
-                error: ErrorCodeOf(body));
+                ? $"The token endpoint of '{server}' refused the refresh token: {(int)response.StatusCode} {OAuthJson.ErrorOf(json?.RootElement)}. Obtain a new one and set it as the server's credential."
+                : $"The token endpoint of '{server}' refused the client credentials: {(int)response.StatusCode} {OAuthJson.ErrorOf(json?.RootElement)}.",
+                error: error);
         }
 
-        using var json = JsonDocument.Parse(body);
-        var root = json.RootElement;
-        if (!root.TryGetProperty("access_token", out var accessToken) || accessToken.GetString() is not { Length: > 0 } value)
+        var root = json?.RootElement ?? throw new OAuthException($"The token endpoint of '{server}' answered {(int)response.StatusCode} without a JSON object.");
+        if (OAuthJson.String(root, "access_token") is not { Length: > 0 } value)
         {
             throw new OAuthException($"The token endpoint of '{server}' answered without an access_token.");
         }
 
-        if (root.TryGetProperty("token_type", out var type) && !string.Equals(type.GetString(), "Bearer", StringComparison.OrdinalIgnoreCase))
+        if (root.TryGetProperty("token_type", out _) && OAuthJson.String(root, "token_type") is var type && !string.Equals(type, "Bearer", StringComparison.OrdinalIgnoreCase))
         {
-            throw new OAuthException($"The token endpoint of '{server}' issued a '{type.GetString()}' token; only Bearer is supported.");
+            throw new OAuthException($"The token endpoint of '{server}' issued a '{type}' token; only Bearer is supported.");
         }
 
-        if (refreshing && root.TryGetProperty("refresh_token", out var rotated) && rotated.GetString() is { Length: > 0 } next && next != _refreshToken)
+        if (refreshing && OAuthJson.String(root, "refresh_token") is { Length: > 0 } next && next != _refreshToken)
         {
             // The authorization server rotated it (OAuth 2.1 for public clients): the old one is now spent.
             var previous = _refreshToken!;
@@ -248,35 +248,6 @@ internal sealed partial class OAuthTokenSource(
 
         // Timed from when the request was sent: the token may have been issued any time after that.
         return new CachedToken(value, started + lifetime - margin);
-    }
-
-    /// <summary>The error code and description of an OAuth error response (RFC 6749 5.2); never echoes anything else.</summary>
-    private static string? ErrorCodeOf(string body)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(body);
-            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string ErrorOf(string body)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(body);
-            var error = json.RootElement.TryGetProperty("error", out var e) ? e.GetString() : null;
-            var description = json.RootElement.TryGetProperty("error_description", out var d) ? d.GetString() : null;
-            return string.Join(": ", new[] { error, description?.TrimEnd('.') }.Where(s => !string.IsNullOrEmpty(s)));
-        }
-        catch (JsonException)
-        {
-            return "(no OAuth error)";
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Obtained an access token for upstream {Server}, valid {Seconds} s.")]

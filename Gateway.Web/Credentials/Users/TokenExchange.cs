@@ -32,7 +32,7 @@ internal sealed partial class TokenExchange(
     private const long MaxLifetimeSeconds = 366L * 24 * 3600;
 
     /// <summary>The largest token response read; real ones are a few KiB.</summary>
-    public const int MaxResponseBytes = 64 * 1024;
+    public const int MaxResponseBytes = OAuthJson.MaxBytes;
 
     private readonly ConcurrentDictionary<(string Server, string User, string Subject), Entry> _entries = new();
     private readonly OutboundUrlPolicy _policy = new(options.Value.OAuth);
@@ -164,27 +164,27 @@ internal sealed partial class TokenExchange(
 
             request.Content = new FormUrlEncodedContent(form);
             using var response = await oauth.AuthorizationServerHttp.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            using var json = await ReadBoundedJsonAsync(response, server.Name, timeout.Token);
+            using var json = await OAuthJson.ReadAsync(response, $"the identity provider (token exchange for '{server.Name}')", timeout.Token);
             var root = json.RootElement;
             if (!response.IsSuccessStatusCode)
             {
-                var error = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+                var error = OAuthJson.String(root, "error");
                 throw error == "invalid_grant"
                     ? new OAuthException(
-                        $"The identity provider no longer accepts the user's token ({ErrorOf(root)}): the user may have been disabled or signed out there. Sign in again (a new token for the agent) before calling '{server.Name}'.",
+                        $"The identity provider no longer accepts the user's token ({OAuthJson.ErrorOf(root)}): the user may have been disabled or signed out there. Sign in again (a new token for the agent) before calling '{server.Name}'.",
                         error: error)
-                    : new OAuthException($"The identity provider refused to exchange the user's token for '{server.Name}': {(int)response.StatusCode} {ErrorOf(root)}.", error: error);
+                    : new OAuthException($"The identity provider refused to exchange the user's token for '{server.Name}': {(int)response.StatusCode} {OAuthJson.ErrorOf(root)}.", error: error);
             }
 
-            if (!root.TryGetProperty("access_token", out var accessToken) || accessToken.GetString() is not { Length: > 0 } value)
+            if (OAuthJson.String(root, "access_token") is not { Length: > 0 } value)
             {
                 throw new OAuthException($"The identity provider answered the token exchange for '{server.Name}' without an access_token.");
             }
 
             // RFC 8693 2.2.1: N_A means the token is not a bearer token; the upstream would not accept it as one.
-            if (root.TryGetProperty("token_type", out var type) && !string.Equals(type.GetString(), "Bearer", StringComparison.OrdinalIgnoreCase))
+            if (root.TryGetProperty("token_type", out _) && OAuthJson.String(root, "token_type") is var type && !string.Equals(type, "Bearer", StringComparison.OrdinalIgnoreCase))
             {
-                throw new OAuthException($"The identity provider issued a '{type.GetString()}' token for '{server.Name}'; only Bearer is supported.");
+                throw new OAuthException($"The identity provider issued a '{type}' token for '{server.Name}'; only Bearer is supported.");
             }
 
             var lifetime = root.TryGetProperty("expires_in", out var expires) && expires.TryGetInt64(out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(Math.Min(seconds, MaxLifetimeSeconds)) : TimeSpan.FromMinutes(5);
@@ -233,45 +233,6 @@ internal sealed partial class TokenExchange(
         return _policy.Check(metadata.TokenEndpoint, "token exchange endpoint");
     }
 
-    private static async Task<JsonDocument> ReadBoundedJsonAsync(HttpResponseMessage response, string server, CancellationToken cancellationToken)
-    {
-        if (response.Content.Headers.ContentLength > MaxResponseBytes)
-        {
-            throw new OAuthException($"The identity provider's token exchange answer for '{server}' is over {MaxResponseBytes} bytes.");
-        }
-
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new byte[MaxResponseBytes + 1];
-        var read = 0;
-        int n;
-        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
-        {
-            read += n;
-        }
-
-        if (read > MaxResponseBytes)
-        {
-            throw new OAuthException($"The identity provider's token exchange answer for '{server}' is over {MaxResponseBytes} bytes.");
-        }
-
-        try
-        {
-            return JsonDocument.Parse(buffer.AsMemory(0, read));
-        }
-        catch (JsonException)
-        {
-            throw new OAuthException($"The identity provider's token exchange answer for '{server}' is not JSON ({(int)response.StatusCode}).");
-        }
-    }
-
-    /// <summary>The error code and description of an OAuth error response (RFC 6749 5.2); never echoes anything else.</summary>
-    private static string ErrorOf(JsonElement root)
-    {
-        var error = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var e) ? e.GetString() : null;
-        var description = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error_description", out var d) ? d.GetString() : null;
-        var text = string.Join(": ", new[] { error, description?.TrimEnd('.') }.Where(s => !string.IsNullOrEmpty(s)));
-        return text.Length == 0 ? "(no OAuth error)" : text.Length <= 300 ? text : text[..300];
-    }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Exchanged a user's token for upstream {Server}, valid {Seconds} s.")]
     private partial void LogExchanged(string server, double seconds);

@@ -88,7 +88,7 @@ public sealed class TokenExchangeBoundsTests : IAsyncLifetime
         var forwarded = CallLog.Count(Server, "whoami");
         await using var client = await gateway.ConnectAsync(bob, "2025-11-25");
         var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync(Server + "__whoami", cancellationToken: TestContext.Timeout).AsTask());
-        Assert.Contains($"The identity provider's token exchange answer for '{Server}' is over {TokenExchange.MaxResponseBytes} bytes.", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"The identity provider (token exchange for '{Server}') answered with more than {TokenExchange.MaxResponseBytes / 1024} KiB.", error.Message, StringComparison.Ordinal);
         Assert.Equal(forwarded, CallLog.Count(Server, "whoami"));
     }
 

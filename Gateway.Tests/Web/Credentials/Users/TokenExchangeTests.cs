@@ -103,7 +103,7 @@ public sealed class TokenExchangeTests(Xunit.Abstractions.ITestOutputHelper outp
         {
             Assert.Contains(await client.ListToolsAsync(cancellationToken: TestContext.Timeout), t => t.Name == "hr-bound__whoami");
             var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("hr-bound__whoami", cancellationToken: TestContext.Timeout).AsTask());
-            Assert.Contains("The call was not forwarded: The identity provider's token exchange answer for 'hr-bound' is not JSON (500)", error.Message, StringComparison.Ordinal);
+            Assert.Contains("The call was not forwarded: The identity provider (token exchange for 'hr-bound') answered 500 without a JSON object.", error.Message, StringComparison.Ordinal);
         }
 
         Assert.Equal(0, CallLog.Count("hr-bound", "whoami"));
