@@ -12,7 +12,7 @@ namespace Gateway.Web.Admin.Agents;
 /// managed-by-configuration rule, the store write (audited under the caller) and the directory reload, so the next
 /// request sees the change.
 /// </summary>
-internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider directory, IConsoleUserStore users, IAdminActor actor, IAdminChangeTransactions transactions)
+internal sealed partial class AgentOperations(IAgentStore store, AgentDirectoryProvider directory, IConsoleUserStore users, IAdminActor actor, IAdminChangeTransactions transactions, ILogger<AgentOperations> logger)
 {
     /// <summary>One page of agents, searched by name, and how many match.</summary>
     public async Task<AdminResult<(IReadOnlyList<AgentRecord> Items, int Total)>> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken)
@@ -88,7 +88,7 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
             return AdminResult.Conflict($"An agent named '{draft.Name}' already exists.");
         }
 
-        await directory.ReloadAsync(cancellationToken);
+        await ReloadCommittedAsync(cancellationToken);
         return AdminResult.Done(new IssuedAgentKey(agent, key, agent.Keys[0].Id));
     }
 
@@ -153,9 +153,17 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
 
         using var audit = caller.Audit();
         var key = ApiKeys.Generate();
-        var info = await store.AddKeyAsync(name, ApiKeys.Hash(key), ApiKeys.Hint(key), revokeOthers: true, cancellationToken);
-        await directory.ReloadAsync(cancellationToken);
-        var agent = await store.FindAsync(name, cancellationToken);
+
+        // The agent as it is with its new key is read in the change's transaction: once the old keys are revoked, the
+        // new one must reach the caller, whatever happens after the commit.
+        var (info, agent) = await transactions.RunAsync(
+            async _ =>
+            {
+                var added = await store.AddKeyAsync(name, ApiKeys.Hash(key), ApiKeys.Hint(key), revokeOthers: true, cancellationToken);
+                return (added, added is null ? null : await store.FindAsync(name, cancellationToken));
+            },
+            cancellationToken);
+        await ReloadCommittedAsync(cancellationToken);
         return info is null || agent is null ? NotFound(name) : AdminResult.Done(new IssuedAgentKey(agent, key, info.Id));
     }
 
@@ -184,13 +192,20 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
         }
 
         using var audit = caller.Audit();
-        var agent = await store.FindAsync(name, cancellationToken);
-        var revoked = 0;
-        foreach (var key in agent?.Keys.Where(k => k.RevokedAt is null) ?? [])
-        {
-            revoked += await store.RevokeKeyAsync(name, key.Id, cancellationToken) ? 1 : 0;
-        }
+        // After a leak: every key or none (one transaction), never the first few with the rest still working.
+        var revoked = await transactions.RunAsync(
+            async _ =>
+            {
+                var agent = await store.FindAsync(name, cancellationToken);
+                var count = 0;
+                foreach (var key in agent?.Keys.Where(k => k.RevokedAt is null) ?? [])
+                {
+                    count += await store.RevokeKeyAsync(name, key.Id, cancellationToken) ? 1 : 0;
+                }
 
+                return count;
+            },
+            cancellationToken);
         await directory.ReloadAsync(cancellationToken);
         return AdminResult.Done(revoked);
     }
@@ -238,4 +253,23 @@ internal sealed class AgentOperations(IAgentStore store, AgentDirectoryProvider 
             errors["owner"] = [$"No console user named '{owner}'; the owner is an existing user, or empty for none."];
         }
     }
+
+    /// <summary>
+    /// Reloads the directory after a committed change that issued a key: the key is shown once, so a failing read now
+    /// must not lose it (the change watch reloads the directory as soon as the database answers).
+    /// </summary>
+    private async Task ReloadCommittedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await directory.ReloadAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
+        {
+            LogReloadFailed(logger, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A key was issued, but reloading the agents after it failed ({Reason}); the change watch reloads them.")]
+    private static partial void LogReloadFailed(ILogger logger, string reason);
 }
