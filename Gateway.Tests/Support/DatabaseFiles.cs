@@ -6,6 +6,16 @@ namespace Gateway.Tests.Support;
 internal static class DatabaseFiles
 {
     /// <summary>The database file and those SQLite keeps beside it (<c>-wal</c>, <c>-journal</c>) that exist now.</summary>
+    /// <summary>Runs one statement on the SQLite file, beside the gateway using it (a test breaking or mending a table).</summary>
+    public static async Task ExecuteAsync(string databasePath, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databasePath}");
+        await connection.OpenAsync(TestContext.Timeout);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(TestContext.Timeout);
+    }
+
     public static List<string> Of(string databasePath) =>
         [.. new[] { databasePath, databasePath + "-wal", databasePath + "-journal" }.Where(File.Exists)];
 

@@ -121,25 +121,16 @@ public sealed class AdminApiResultsTests
     public async Task AChangeTheDatabaseRefuses_Is503WithRetryAfter_NotA500_AndTheSameRequestLaterWorks()
     {
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
-        await ExecuteAsync(gateway, "ALTER TABLE PolicyRules RENAME TO PolicyRulesAway");
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "ALTER TABLE PolicyRules RENAME TO PolicyRulesAway");
         using (var refused = await gateway.Admin.PutAsJsonAsync("/api/v1/policies/block-echo", new { effect = "block", tools = new[] { "echo" } }, TestContext.Timeout))
         {
             await AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "The database refused the change or is unavailable. Try again.");
             Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
         }
 
-        await ExecuteAsync(gateway, "ALTER TABLE PolicyRulesAway RENAME TO PolicyRules");
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "ALTER TABLE PolicyRulesAway RENAME TO PolicyRules");
         using var accepted = await gateway.Admin.PutAsJsonAsync("/api/v1/policies/block-echo", new { effect = "block", tools = new[] { "echo" } }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
-    }
-
-    private static async Task ExecuteAsync(GatewayHost gateway, string sql)
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={gateway.DatabasePath}");
-        await connection.OpenAsync(TestContext.Timeout);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(TestContext.Timeout);
     }
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string detail)

@@ -20,7 +20,7 @@ public sealed class DatabaseUnavailableGuardTests
         using var http = new HttpClient();
 
         // A session id this instance does not hold: the gateway looks it up in the shared table to take it over.
-        await ExecuteAsync(gateway, "ALTER TABLE McpSessions RENAME TO McpSessionsAway");
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "ALTER TABLE McpSessions RENAME TO McpSessionsAway");
         using (var refused = await PingAsync(http, gateway, "opened-elsewhere-0123456789"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
@@ -28,18 +28,9 @@ public sealed class DatabaseUnavailableGuardTests
             Assert.Contains("database is unavailable", await refused.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
         }
 
-        await ExecuteAsync(gateway, "ALTER TABLE McpSessionsAway RENAME TO McpSessions");
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "ALTER TABLE McpSessionsAway RENAME TO McpSessions");
         using var unknown = await PingAsync(http, gateway, "opened-elsewhere-0123456789");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
-    }
-
-    private static async Task ExecuteAsync(GatewayHost gateway, string sql)
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={gateway.DatabasePath}");
-        await connection.OpenAsync(TestContext.Timeout);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(TestContext.Timeout);
     }
 
     private static Task<HttpResponseMessage> PingAsync(HttpClient http, GatewayHost gateway, string session)
