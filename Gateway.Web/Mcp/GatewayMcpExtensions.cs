@@ -54,6 +54,7 @@ internal static class GatewayMcpExtensions
 
         // The SDK finds it in DI: a 2025-11-25 session continues on whichever instance its next request reaches.
         services.AddSingleton<SharedSessions>();
+        services.AddSingleton<DatabaseUnavailableGuard>();
         services.AddSingleton<AgentQuestions>();
         services.AddSingleton<SessionEndings>();
         services.AddSingleton<EndedSessions>();
@@ -125,13 +126,13 @@ internal static class GatewayMcpExtensions
         // After authentication (an unauthenticated request was answered 401 already); the transport checks came first,
         // see UseGatewayMcpTransportChecks.
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/mcp"), b => b
-            .UseMiddleware<DatabaseUnavailableGuard>()
+            // First: what the layers below throw (a malformed request, a failing database) is answered here.
+            .UseMiddleware<MalformedRequestGuard>()
             .Use(drain.RefuseWhileDrainingAsync)
             .Use(ended.RefuseEndedAsync)
             .UseMiddleware<Gateway.Web.Credentials.Users.RevokedUserMiddleware>()
             .UseMiddleware<Gateway.Web.VirtualServers.VirtualServerMiddleware>()
             .UseMiddleware<SessionLimitMiddleware>()
-            .UseMiddleware<MalformedRequestGuard>()
             .UseMiddleware<UnsupportedVersionMiddleware>()
             .UseMiddleware<ParamHeaderMiddleware>()
             .UseMiddleware<Gateway.Web.Limits.LimitStatusMiddleware>()

@@ -15,7 +15,7 @@ namespace Gateway.Web.Mcp;
 /// The messages are fixed or come from the parser's own wording (a type and a JSON path, cut to a bounded length), never
 /// the agent's values: a 3 MB key must not come back in the answer or go into the log. One Information line is logged.
 /// </remarks>
-internal sealed partial class MalformedRequestGuard(RequestDelegate next, ILogger<MalformedRequestGuard> logger)
+internal sealed partial class MalformedRequestGuard(RequestDelegate next, DatabaseUnavailableGuard database, ILogger<MalformedRequestGuard> logger)
 {
     /// <summary>The longest parser message passed on (they name a type and a path, not the agent's data).</summary>
     internal const int MaxDetail = 200;
@@ -32,6 +32,10 @@ internal sealed partial class MalformedRequestGuard(RequestDelegate next, ILogge
             context.Response.Clear();
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", id = (object?)null, error = new { code = (int)refusal.Code, message = refusal.Message } });
+        }
+        catch (Exception ex) when (!context.Response.HasStarted && DatabaseUnavailableGuard.IsDatabaseFailure(ex))
+        {
+            await database.AnswerAsync(context, ex);
         }
     }
 
