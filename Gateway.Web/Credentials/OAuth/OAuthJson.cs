@@ -27,22 +27,11 @@ internal static class OAuthJson
         }
 
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new byte[MaxBytes + 1];
-        var read = 0;
-        int n;
-        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
-        {
-            read += n;
-        }
-
-        if (read > MaxBytes)
-        {
-            throw new OAuthException($"{Capitalized(what)} answered with more than {MaxBytes / 1024} KiB.");
-        }
-
+        var body = await Gateway.Web.Hosting.BoundedBody.ReadAsync(stream, MaxBytes, cancellationToken)
+            ?? throw new OAuthException($"{Capitalized(what)} answered with more than {MaxBytes / 1024} KiB.");
         try
         {
-            var document = JsonDocument.Parse(buffer.AsMemory(0, read));
+            var document = JsonDocument.Parse(body);
             if (document.RootElement.ValueKind == JsonValueKind.Object)
             {
                 return document;

@@ -152,15 +152,7 @@ internal sealed class ClientMetadataFetcher : IDisposable
             var maxAge = caching is null ? null : caching.NoStore || caching.NoCache ? TimeSpan.Zero : caching.MaxAge;
 
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            var buffer = new byte[AuthorizationServerSettings.MaxMetadataBytes + 1];
-            var length = 0;
-            int read;
-            while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
-            {
-                length += read;
-            }
-
-            return length > AuthorizationServerSettings.MaxMetadataBytes ? (null, null) : (buffer[..length], maxAge);
+            return await Gateway.Web.Hosting.BoundedBody.ReadAsync(body, AuthorizationServerSettings.MaxMetadataBytes, cancellationToken) is { } bytes ? (bytes, maxAge) : (null, null);
         }
     }
 

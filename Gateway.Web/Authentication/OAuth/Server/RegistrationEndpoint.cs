@@ -37,7 +37,7 @@ internal static class RegistrationEndpoint
             return await RefuseAsync(context, audit, StatusCodes.Status400BadRequest, "invalid_client_metadata", "The registration request must be JSON (application/json).");
         }
 
-        var body = await ReadBoundedAsync(context.Request.Body, context.RequestAborted);
+        var body = await Gateway.Web.Hosting.BoundedBody.ReadAsync(context.Request.Body, AuthorizationServerSettings.MaxMetadataBytes, context.RequestAborted);
         if (body is null)
         {
             return await RefuseAsync(context, audit, StatusCodes.Status413PayloadTooLarge, "invalid_client_metadata", $"The registration request is larger than {AuthorizationServerSettings.MaxMetadataBytes / 1024} KiB.");
@@ -84,19 +84,5 @@ internal static class RegistrationEndpoint
     {
         await audit.RecordAsync(context, $"OAuth client registration refused: {error}: {description}");
         return Results.Json(new Dictionary<string, string> { ["error"] = error, ["error_description"] = description }, statusCode: status);
-    }
-
-    /// <summary>Reads the body, or <see langword="null"/> when it is over the bound (a chunked body has no length to check first).</summary>
-    private static async Task<byte[]?> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[AuthorizationServerSettings.MaxMetadataBytes + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
-        {
-            length += read;
-        }
-
-        return length > AuthorizationServerSettings.MaxMetadataBytes ? null : buffer[..length];
     }
 }
