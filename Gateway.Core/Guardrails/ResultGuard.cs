@@ -125,5 +125,11 @@ public sealed class ResultGuard
                 yield return value;
             }
         }
+
+        // And the secret parts of its URL and arguments (SecretParts), encrypted and masked the same way.
+        foreach (var value in SecretParts.Values(definition.Url, definition.Args))
+        {
+            yield return value;
+        }
     }
 }

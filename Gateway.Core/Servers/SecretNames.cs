@@ -79,12 +79,15 @@ public static class SecretNames
     /// <summary>
     /// The definition an update stores: every value still equal to <see cref="Placeholder"/> takes the stored value of the
     /// same name (it was shown masked and left alone). A placeholder without a stored value stays, and the validator
-    /// rejects it. Stored values that cannot be decrypted are kept unless the update gives secret values.
+    /// rejects it. Stored values that cannot be decrypted are kept unless the update gives secret values. A URL or an
+    /// argument sent back as shown (<see cref="SecretParts"/>) keeps the stored one likewise.
     /// </summary>
     public static ServerDefinition KeepStored(ServerDefinition incoming, ServerDefinition? stored) => stored is null ? incoming : incoming with
     {
         Env = Keep(incoming.Env, stored.Env),
         Headers = Keep(incoming.Headers, stored.Headers),
+        Url = SecretParts.KeepUrl(incoming.Url, stored.Url),
+        Args = SecretParts.KeepArgs(incoming.Args, stored.Args),
         SecretValuesUnreadable = stored.SecretValuesUnreadable,
     };
 

@@ -104,7 +104,7 @@ internal sealed class EfServerStore(IDbContextFactory<GatewayDbContext> factory,
     }
 
     /// <summary>
-    /// Encrypts the secret-looking Env/Headers values that rows written before they were encrypted still hold in clear,
+    /// Encrypts the secret-looking Env/Headers values, URLs and arguments that rows written before they were encrypted still hold in clear,
     /// and on SQLite leaves no copy of them in the file: <c>secure_delete</c> zeroes the space the old row occupied, and a
     /// checkpoint moves the new pages from the write-ahead log over the old ones and empties the log.
     /// </summary>
@@ -141,9 +141,10 @@ internal sealed class EfServerStore(IDbContextFactory<GatewayDbContext> factory,
                 sealedRow.CopyFrom(definition, protector);
 
                 // Only if the row is still the one read: a change made meanwhile was stored encrypted already.
-                count += await db.Servers.Where(s => s.Id == row.Id && s.EnvJson == row.EnvJson && s.HeadersJson == row.HeadersJson)
+                count += await db.Servers.Where(s => s.Id == row.Id && s.EnvJson == row.EnvJson && s.HeadersJson == row.HeadersJson && s.Url == row.Url && s.ArgsJson == row.ArgsJson)
                     .ExecuteUpdateAsync(
                         set => set.SetProperty(s => s.EnvJson, sealedRow.EnvJson).SetProperty(s => s.HeadersJson, sealedRow.HeadersJson)
+                            .SetProperty(s => s.Url, sealedRow.Url).SetProperty(s => s.ArgsJson, sealedRow.ArgsJson)
                             .SetProperty(s => s.SecretValuesCiphertext, sealedRow.SecretValuesCiphertext),
                         cancellationToken);
             }

@@ -12,7 +12,8 @@ namespace Gateway.Data.Stores;
 /// </summary>
 /// <remarks>
 /// <c>EnvJson</c> and <c>HeadersJson</c> hold only the plain entries; the secret-looking ones (<see cref="SecretNames"/>)
-/// are in <c>SecretValuesCiphertext</c>. Rows written before that still hold them in clear: they read the same, and
+/// are in <c>SecretValuesCiphertext</c>. <c>Url</c> and <c>ArgsJson</c> hold the masked forms (<see cref="SecretParts"/>),
+/// and the ciphertext the whole ones when they differ. Rows written before that still hold them in clear: they read the same, and
 /// <see cref="EfServerStore.ReprotectCredentialsAsync"/> seals them at the next start.
 /// </remarks>
 internal static class ServerMapping
@@ -32,23 +33,26 @@ internal static class ServerMapping
             headers[name] = value;
         }
 
-        return e.ToDefinition(protector, env, headers, unreadable: e.SecretValuesCiphertext is not null && secrets is null);
+        return e.ToDefinition(protector, env, headers, secrets?.Url, secrets?.Args, unreadable: e.SecretValuesCiphertext is not null && secrets is null);
     }
 
     /// <summary>Whether the row still holds secret-looking values in clear (written before they were encrypted).</summary>
     public static bool HasClearSecrets(this ServerEntity e) =>
         (JsonSerializer.Deserialize<Dictionary<string, string>>(e.EnvJson) ?? []).Keys.Any(SecretNames.IsSecret)
-        || (JsonSerializer.Deserialize<Dictionary<string, string>>(e.HeadersJson) ?? []).Keys.Any(SecretNames.IsSecret);
+        || (JsonSerializer.Deserialize<Dictionary<string, string>>(e.HeadersJson) ?? []).Keys.Any(SecretNames.IsSecret)
+        || SecretParts.Any(e.Url, JsonSerializer.Deserialize<List<string>>(e.ArgsJson) ?? []);
 
-    private static ServerDefinition ToDefinition(this ServerEntity e, ICredentialProtector protector, Dictionary<string, string> env, Dictionary<string, string> headers, bool unreadable) => new()
+    private static ServerDefinition ToDefinition(this ServerEntity e, ICredentialProtector protector, Dictionary<string, string> env, Dictionary<string, string> headers, string? url, List<string>? args, bool unreadable) => new()
     {
         Name = e.Name,
         Transport = Enum.Parse<ServerTransport>(e.Transport, ignoreCase: true),
         Command = e.Command,
-        Args = JsonSerializer.Deserialize<List<string>>(e.ArgsJson) ?? [],
+
+        // The row's Url and Args are the masked forms when the whole ones are in the ciphertext.
+        Args = args ?? JsonSerializer.Deserialize<List<string>>(e.ArgsJson) ?? [],
         Env = env,
         WorkingDirectory = e.WorkingDirectory,
-        Url = e.Url,
+        Url = url ?? e.Url,
         Headers = headers,
         ForwardHeaders = JsonSerializer.Deserialize<List<string>>(e.ForwardHeadersJson) ?? [],
         SecretValuesUnreadable = unreadable,
@@ -78,14 +82,20 @@ internal static class ServerMapping
     {
         var (env, secretEnv) = SecretNames.Split(d.Env);
         var (headers, secretHeaders) = SecretNames.Split(d.Headers);
-        var secrets = new ServerSecretValues(secretEnv, secretHeaders);
+        var url = SecretParts.MaskUrl(d.Url);
+        var args = SecretParts.MaskArgs(d.Args);
+        var secrets = new ServerSecretValues(secretEnv, secretHeaders)
+        {
+            Url = url == d.Url ? null : d.Url,
+            Args = args.SequenceEqual(d.Args) ? null : [.. d.Args],
+        };
         e.Name = d.Name;
         e.Transport = d.Transport.ToString().ToLowerInvariant();
         e.Command = d.Command;
-        e.ArgsJson = JsonSerializer.Serialize(d.Args);
+        e.ArgsJson = JsonSerializer.Serialize(args);
         e.EnvJson = JsonSerializer.Serialize(env);
         e.WorkingDirectory = d.WorkingDirectory;
-        e.Url = d.Url;
+        e.Url = url;
         e.HeadersJson = JsonSerializer.Serialize(headers);
         e.ForwardHeadersJson = JsonSerializer.Serialize(d.ForwardHeaders);
 

@@ -45,6 +45,9 @@ public static class Program
             return 2;
         }
 
+        // The command line as started, for the env tool to show (the gateway must pass secrets it keeps encrypted intact).
+        Environment.SetEnvironmentVariable("TEST_UPSTREAM_ARGS", string.Join(' ', args));
+
         // A child that takes its time to start (as npx or uvx fetching a package does) reads nothing until then.
         var delayIndex = Array.IndexOf(args, "--start-delay-ms");
         if (delayIndex >= 0 && delayIndex + 1 < args.Length)

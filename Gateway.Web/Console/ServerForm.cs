@@ -74,7 +74,7 @@ public sealed class ServerForm
 
     public void Load(ServerDefinition definition)
     {
-        (Name, Transport, Command, Args, Url, ToolPrefix, Values, Secrets, Unicode, Labels) = (definition.Name, definition.Transport.ToString().ToLowerInvariant(), definition.Command, string.Join('\n', definition.Args), definition.Url, definition.ToolPrefix,
+        (Name, Transport, Command, Args, Url, ToolPrefix, Values, Secrets, Unicode, Labels) = (definition.Name, definition.Transport.ToString().ToLowerInvariant(), definition.Command, string.Join('\n', SecretParts.MaskArgs(definition.Args)), SecretParts.MaskUrl(definition.Url), definition.ToolPrefix,
             definition.Transport == ServerTransport.Stdio ? ServerValuesText.Format(definition.Env, '=') : ServerValuesText.Format(definition.Headers, ':'),
             GuardModes.Name(definition.Guard.Secrets), GuardModes.Name(definition.Guard.Unicode), string.Join(", ", definition.Guard.Labels));
         (CredentialMode, ExchangeAudience, ExchangeResource) = (definition.CredentialMode.Name(), definition.ExchangeAudience, definition.ExchangeResource);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Gateway.Core.Credentials;
+using Gateway.Core.Servers;
 
 namespace Gateway.Core.Audit.Admin;
 
@@ -12,7 +13,8 @@ namespace Gateway.Core.Audit.Admin;
 /// <c>{type}/{name}</c>, <c>decision</c> = the action) and the state before and after, redacted, in the entry's
 /// redacted-arguments field with its SHA-256. One shape for every writer (the audited stores through
 /// <see cref="AdminChangeEntries"/>, <see cref="AdminChangeRecorder"/>, configuration provisioning), so the evidence pack reads
-/// them alike. Secrets are never written: server <c>Env</c> and <c>Headers</c> values, a credential's secret, refresh
+/// them alike. Secrets are never written: server <c>Env</c> and <c>Headers</c> values, the secret parts of its <c>Url</c>
+/// and <c>Args</c>, a credential's secret, refresh
 /// token and values, and secret-looking keys are masked; agent keys are known only by their hints.
 /// </summary>
 public static class AdminChanges
@@ -78,6 +80,19 @@ public static class AdminChanges
         var copy = new Dictionary<string, JsonElement>();
         foreach (var property in element.EnumerateObject())
         {
+            // A server's URL and arguments as the API shows them: their secret parts masked (SecretParts).
+            if (property.NameEquals("url") && property.Value.ValueKind == JsonValueKind.String)
+            {
+                copy[property.Name] = JsonSerializer.SerializeToElement(SecretParts.MaskUrl(property.Value.GetString()));
+                continue;
+            }
+
+            if (property.NameEquals("args") && property.Value.ValueKind == JsonValueKind.Array && property.Value.EnumerateArray().All(a => a.ValueKind == JsonValueKind.String))
+            {
+                copy[property.Name] = JsonSerializer.SerializeToElement(SecretParts.MaskArgs([.. property.Value.EnumerateArray().Select(a => a.GetString()!)]));
+                continue;
+            }
+
             copy[property.Name] = SecretMaps.Contains(property.Name, StringComparer.OrdinalIgnoreCase) && property.Value.ValueKind == JsonValueKind.Object
                 ? JsonSerializer.SerializeToElement(property.Value.EnumerateObject().ToDictionary(p => p.Name, _ => ArgumentRedactor.Mask))
                 : SecretFields.Contains(property.Name, StringComparer.OrdinalIgnoreCase) && property.Value.ValueKind == JsonValueKind.String

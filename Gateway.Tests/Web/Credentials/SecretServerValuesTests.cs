@@ -86,6 +86,80 @@ public sealed class SecretServerValuesTests
     }
 
     [Fact]
+    public async Task SecretsInAUrlOrInArguments_ReachTheUpstream_AreMasked_KeptByTheMask_AndNeverInTheFilesOrTheTrail()
+    {
+        var key = "url-key-" + Guid.NewGuid().ToString("N");
+        var token = "arg-token-" + Guid.NewGuid().ToString("N");
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("remote", gate: gate);
+        await using var running = upstream;
+        await using var gateway = await GatewayHost.StartAsync(Agent("agent", AgentKey, "*/*"));
+        var secretUrl = $"{url}?api_key={key}&region=eu";
+        var shownUrl = $"{url}?api_key={SecretNames.Placeholder}&region=eu";
+        string[] args = [TestUpstreamDll, "stdio", "--name", "local", "--api-key", token];
+        string[] shownArgs = [TestUpstreamDll, "stdio", "--name", "local", "--api-key", SecretNames.Placeholder];
+
+        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "remote", transport = "http", url = secretUrl }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.DoesNotContain(key, await created.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "local", transport = "stdio", command = "dotnet", args }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.DoesNotContain(token, await created.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        // The upstreams get them whole: the query reaches the HTTP server, the argument the child (whose echo of its
+        // command line is this server's stored secret to the result guard).
+        await gateway.WaitForToolAsync("remote__echo");
+        await gateway.WaitForToolAsync("local__env");
+        Assert.Contains("echo: hi", await CallAsync(gateway, "remote__echo", new() { ["message"] = "hi" }), StringComparison.Ordinal);
+        Assert.All(gate.Requests, r => Assert.Contains("api_key=" + key, r.PathAndQuery, StringComparison.Ordinal));
+        Assert.EndsWith("--api-key [REDACTED:stored-credential]", await CallAsync(gateway, "local__env", new() { ["name"] = "TEST_UPSTREAM_ARGS" }), StringComparison.Ordinal);
+
+        // Shown masked; sent back as shown (with a plain change), kept.
+        Assert.Equal(shownUrl, (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/remote", TestContext.Timeout)).GetProperty("url").GetString());
+        Assert.Equal(shownArgs, (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/local", TestContext.Timeout)).GetProperty("args").Deserialize<string[]>());
+        Assert.DoesNotContain(key, await gateway.Admin.GetStringAsync("/api/v1/servers", TestContext.Timeout), StringComparison.Ordinal);
+        using (var updated = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/remote", new { transport = "http", url = shownUrl, toolPrefix = "r_" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        }
+
+        using (var updated = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/local", new { transport = "stdio", command = "dotnet", args = shownArgs, toolPrefix = "l_" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        }
+
+        await gateway.WaitForToolAsync("r_echo");
+        await gateway.WaitForToolAsync("l_env");
+        var before = gate.Requests.Count;
+        Assert.Contains("echo: kept", await CallAsync(gateway, "r_echo", new() { ["message"] = "kept" }), StringComparison.Ordinal);
+        Assert.All(gate.Requests.Skip(before), r => Assert.Contains("api_key=" + key, r.PathAndQuery, StringComparison.Ordinal));
+        Assert.EndsWith("--api-key [REDACTED:stored-credential]", await CallAsync(gateway, "l_env", new() { ["name"] = "TEST_UPSTREAM_ARGS" }), StringComparison.Ordinal);
+
+        // The mask in a URL that is no longer the stored one as shown keeps nothing: refused, naming the field.
+        using (var moved = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/remote", new { transport = "http", url = shownUrl.Replace("region=eu", "region=us", StringComparison.Ordinal) }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, moved.StatusCode);
+            var problem = await moved.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout);
+            Assert.StartsWith("Url holds the masked placeholder", problem.GetProperty("errors").GetProperty("url")[0].GetString(), StringComparison.Ordinal);
+        }
+
+        // Neither in the files nor in the audit trail (whose admin entries show the URL and arguments masked too).
+        await gateway.Services.GetRequiredService<Gateway.Data.Stores.IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        var trail = JsonSerializer.Serialize((await gateway.AuditTrailAsync()).Select(e => e.Record));
+        Assert.Contains("api_key=" + SecretNames.Placeholder, trail, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, trail, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, trail, StringComparison.Ordinal);
+        Assert.False(DatabaseFiles.Contain(gateway.DatabasePath, key), "the URL's key is in the SQLite files in clear");
+        Assert.False(DatabaseFiles.Contain(gateway.DatabasePath, token), "the argument's token is in the SQLite files in clear");
+        Assert.Equal(shownUrl, DatabaseFiles.ServerColumn(gateway.DatabasePath, "remote", "Url"));
+    }
+
+    [Fact]
     public async Task ValuesFromTheConfigurationFile_ReachTheUpstreams_ButAreStoredEncrypted()
     {
         var header = "provisioned-header-" + Guid.NewGuid().ToString("N");
@@ -127,6 +201,7 @@ public sealed class SecretServerValuesTests
     {
         var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
         var secret = "legacy-secret-" + Guid.NewGuid().ToString("N");
+        var urlSecret = "legacy-url-secret-" + Guid.NewGuid().ToString("N");
         var gate = new HeaderGate();
         gate.RequireBearer(secret);
         var (upstream, url) = await StartHttpAsync("legacy", gate: gate);
@@ -151,32 +226,37 @@ public sealed class SecretServerValuesTests
             using var command = connection.CreateCommand();
             command.CommandText = """
                 CREATE TEMP TABLE "Old" AS SELECT * FROM "Servers";
-                UPDATE "Old" SET "HeadersJson" = $headers, "SecretValuesCiphertext" = NULL, "Enabled" = 1 WHERE "Name" = 'legacy';
+                UPDATE "Old" SET "HeadersJson" = $headers, "Url" = $url, "SecretValuesCiphertext" = NULL, "Enabled" = 1 WHERE "Name" = 'legacy';
                 DELETE FROM "Servers";
                 INSERT INTO "Servers" SELECT * FROM "Old" WHERE "Name" = 'legacy';
                 INSERT INTO "Servers" SELECT * FROM "Old" WHERE "Name" = 'other';
                 """;
             command.Parameters.AddWithValue("$headers", JsonSerializer.Serialize(new Dictionary<string, string> { ["Authorization"] = "Bearer " + secret, ["X-Trace"] = "kept" }));
+            command.Parameters.AddWithValue("$url", $"{url}?token={urlSecret}");
             command.ExecuteNonQuery();
         }
 
         Assert.True(DatabaseFiles.Contain(database, secret), "the old shape holds the secret in clear (else this test proves nothing)");
+        Assert.True(DatabaseFiles.Contain(database, urlSecret), "the old shape holds the URL's secret in clear (else this test proves nothing)");
 
         await using (var upgraded = await GatewayHost.StartAsync(settings, directory))
         {
             // Sealed before the upstreams connected, and no copy left in the file or its write-ahead log.
             Assert.False(DatabaseFiles.Contain(database, secret), "the secret is still in the SQLite files in clear after the upgrade");
+            Assert.False(DatabaseFiles.Contain(database, urlSecret), "the URL's secret is still in the SQLite files in clear after the upgrade");
+            Assert.Equal($"{url}?token={SecretNames.Placeholder}", DatabaseFiles.ServerColumn(database, "legacy", "Url"));
             Assert.Equal("{\"X-Trace\":\"kept\"}", DatabaseFiles.ServerColumn(database, "legacy", "HeadersJson"));
             Assert.StartsWith("CfDJ8", DatabaseFiles.ServerColumn(database, "legacy", "SecretValuesCiphertext"), StringComparison.Ordinal);
 
             // Nothing lost: the upstream still gets the header.
             await upgraded.WaitForToolAsync("legacy__echo");
             Assert.Contains("echo: upgraded", await CallAsync(upgraded, "legacy__echo", new() { ["message"] = "upgraded" }), StringComparison.Ordinal);
-            Assert.Contains(gate.Requests, r => r.Admitted && r.Headers.GetValueOrDefault("X-Trace") == "kept");
+            Assert.Contains(gate.Requests, r => r.Admitted && r.Headers.GetValueOrDefault("X-Trace") == "kept" && r.PathAndQuery.EndsWith("?token=" + urlSecret, StringComparison.Ordinal));
             Assert.DoesNotContain(gate.Requests, r => !r.Admitted);
         }
 
         Assert.False(DatabaseFiles.Contain(database, secret), "the secret is in the SQLite files in clear after shutdown");
+        Assert.False(DatabaseFiles.Contain(database, urlSecret), "the URL's secret is in the SQLite files in clear after shutdown");
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(directory, recursive: true);
     }
