@@ -66,7 +66,9 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<Gateway.Core.Limits.IUsageCounterStore, EfUsageCounterStore>();
         services.AddSingleton<Gateway.Core.Limits.IToolLimitRuleStore>(JoiningAdminChanges<EfToolLimitRuleStore>);
         services.AddSingleton<Gateway.Core.VirtualServers.IVirtualServerStore>(JoiningAdminChanges<EfVirtualServerStore>);
-        services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore, EfMcpSessionStore>();
+        services.AddSingleton<EfMcpSessionStore>();
+        services.AddSingleton<Gateway.Core.Sessions.IMcpSessionStore>(sp => sp.GetRequiredService<EfMcpSessionStore>());
+        services.AddSingleton<Gateway.Core.Guardrails.ISessionFactsStore>(sp => sp.GetRequiredService<EfMcpSessionStore>());
         services.AddSingleton<Gateway.Core.Sessions.ISingleUseLedger, EfSingleUseLedger>();
         services.AddSingleton<Gateway.Core.Sessions.IFollowedTaskStore, EfFollowedTaskStore>();
         services.AddSingleton<Gateway.Core.Sessions.IInstanceMailbox, EfInstanceMailbox>();

@@ -5,8 +5,11 @@ namespace Gateway.Core.Guardrails;
 /// the findings in its calls. Policy conditions read them (<c>@session.labels</c>, <c>@session.findings</c>).
 /// </summary>
 /// <remarks>
-/// Bounded (labels and finding kinds come from small sets; each list is capped anyway) and held in memory only, by
-/// the <see cref="SessionFactsRegistry"/> until the session ends. Copy-on-write: the policy reads without a lock.
+/// Bounded (labels and finding kinds come from small sets; each list is capped anyway) and held in memory by the
+/// <see cref="SessionFactsRegistry"/> until the session ends. Copy-on-write: the policy reads without a lock. A session
+/// shared between instances (<see cref="ShareThrough"/>) also keeps them in the database: each new fact is written there
+/// before the result that brought it reaches the agent, and they are read back before a policy that tests them decides,
+/// so a session whose calls land on several instances is judged on all it received.
 /// </remarks>
 public sealed class SessionFacts
 {
@@ -16,6 +19,8 @@ public sealed class SessionFacts
     private readonly Lock _gate = new();
     private string[] _labels = [];
     private string[] _findings = [];
+    private ISessionFactsStore? _store;
+    private string? _sessionId;
 
     internal SessionFacts(bool known) => Known = known;
 
@@ -34,18 +39,75 @@ public sealed class SessionFacts
     /// <summary>Gets the kinds of the findings of the session's calls.</summary>
     public IReadOnlyList<string> FindingKinds => Volatile.Read(ref _findings);
 
-    /// <summary>Records a call's result: its server's labels (when the result reached the agent) and its findings.</summary>
-    public void Record(IReadOnlyList<string> labels, IReadOnlyCollection<string> findings)
+    /// <summary>Gets a value indicating whether the facts are also kept in the database for the other instances.</summary>
+    public bool IsShared => Volatile.Read(ref _store) is not null;
+
+    /// <summary>Keeps the facts of this session, which other instances may serve too, in <paramref name="store"/> as well.</summary>
+    public void ShareThrough(ISessionFactsStore store, string sessionId)
     {
-        if (ReferenceEquals(this, None) || ReferenceEquals(this, Unknown) || (labels.Count == 0 && findings.Count == 0))
+        if (ReferenceEquals(this, None) || ReferenceEquals(this, Unknown) || IsShared)
         {
             return;
         }
 
         lock (_gate)
         {
+            _sessionId = sessionId;
+            Volatile.Write(ref _store, store);
+        }
+    }
+
+    /// <summary>Records a call's result: its server's labels (when the result reached the agent) and its findings.</summary>
+    /// <returns>Whether anything was new to this session.</returns>
+    public bool Record(IReadOnlyList<string> labels, IReadOnlyCollection<string> findings)
+    {
+        if (ReferenceEquals(this, None) || ReferenceEquals(this, Unknown) || (labels.Count == 0 && findings.Count == 0))
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            var (oldLabels, oldFindings) = (_labels, _findings);
             _labels = Merge(_labels, labels);
             _findings = Merge(_findings, findings);
+            return !ReferenceEquals(oldLabels, _labels) || !ReferenceEquals(oldFindings, _findings);
+        }
+    }
+
+    /// <summary>
+    /// Records a call's result (<see cref="Record"/>); a new fact of a shared session is stored before this returns, so
+    /// the agent's next call finds it on any instance. Completes synchronously when nothing is new.
+    /// </summary>
+    public ValueTask RecordAsync(IReadOnlyList<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken) =>
+        Record(labels, findings) && Volatile.Read(ref _store) is { } store
+            ? new ValueTask(store.AddFactsAsync(_sessionId!, labels, findings, cancellationToken))
+            : ValueTask.CompletedTask;
+
+    /// <summary>
+    /// These facts with what other instances recorded for the session added (read from the store); this instance when
+    /// the session is not shared. <see cref="Unknown"/> when the store cannot be read: conditions on the facts are then
+    /// undecided, which counts against the agent.
+    /// </summary>
+    public async ValueTask<SessionFacts> RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _store) is not { } store)
+        {
+            return this;
+        }
+
+        try
+        {
+            if (await store.ReadFactsAsync(_sessionId!, cancellationToken) is { } stored)
+            {
+                Record(stored.Labels, stored.Findings);
+            }
+
+            return this;
+        }
+        catch (SessionFactsUnavailableException)
+        {
+            return Unknown;
         }
     }
 

@@ -110,16 +110,24 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
         // Also on the server's labels and on what the session received before (see Guardrails).
         var guard = forwarder.Guard;
         var serverGuard = guard?.Servers.For(entry.Server);
-        var input = new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments, serverGuard?.Settings.Labels, guard?.Session) { User = agent.User, UserGroups = agent.UserGroups };
+        var policy = policies.Current;
+        var session = guard?.Session;
+        if (session is { IsShared: true } && policy.ReadsSessionFacts)
+        {
+            // What the session received on other instances too; only when a rule looks at it.
+            session = await session.RefreshAsync(cancellationToken);
+        }
+
+        var input = new PolicyInput(agent.Name, agent.Tags, entry.Server, entry.OriginalName, entry.Class, arguments, serverGuard?.Settings.Labels, session) { User = agent.User, UserGroups = agent.UserGroups };
         if (call.Continuing is { } continuing)
         {
             // The round's effect was decided by its first round; the secrets mode is the rules' of now, for the
             // result this round may bring.
-            UseSecrets(policies.Current.Evaluate(input), scan);
+            UseSecrets(policy.Evaluate(input), scan);
             return await ForwardAsync(record with { Server = entry.Server, Decision = continuing.Decision, Rule = continuing.Rule, CallId = continuing.RoundCallId }, entry, continuing, forwarder, guard, serverGuard, scan, ticks, span, cancellationToken);
         }
 
-        var decision = policies.Current.Evaluate(input);
+        var decision = policy.Evaluate(input);
         UseSecrets(decision, scan);
         record = record with { Server = entry.Server, Decision = decision.Effect.Name(), Rule = decision.Rule };
         if (decision.Effect == PolicyEffect.Block)
@@ -257,7 +265,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             if (guard is not null)
             {
                 guard.Inspector.Inspect(result, serverGuard!, scan);
-                guard.Session.Record(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds);
+                await guard.Session.RecordAsync(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds, CancellationToken.None);
                 if (scan.BlockedBy is not null)
                 {
                     var withheld = scan.BlockMessage(entry.Server);
@@ -276,7 +284,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             if (guard is not null)
             {
                 guard.Inspector.InspectQuestions(ex.Payload, serverGuard!, scan);
-                guard.Session.Record(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds);
+                await guard.Session.RecordAsync(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds, CancellationToken.None);
                 if (scan.BlockedBy is not null)
                 {
                     var withheld = scan.BlockMessage(entry.Server);

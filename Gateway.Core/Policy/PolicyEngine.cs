@@ -64,6 +64,7 @@ public sealed class PolicyEngine
         Rules = [.. rules];
         Defaults = defaults ?? PolicyDefaults.Shipped;
         _rules = [.. Rules.Select(r => new CompiledRule(r))];
+        ReadsSessionFacts = Rules.Any(r => r.Conditions.Any(c => c.Path is PolicyFacts.SessionLabels or PolicyFacts.SessionFindings));
 
         // Built once: the call path allocates nothing, not even the default's reason.
         _defaultDecisions = [.. Enum.GetValues<AccessClass>().Select(c =>
@@ -78,6 +79,9 @@ public sealed class PolicyEngine
 
     /// <summary>Gets the defaults.</summary>
     public PolicyDefaults Defaults { get; }
+
+    /// <summary>Gets a value indicating whether a rule tests what the session received (<c>@session.*</c>): only then are a shared session's facts read back before deciding.</summary>
+    public bool ReadsSessionFacts { get; }
 
     /// <summary>Decides one call.</summary>
     public PolicyDecision Evaluate(in PolicyInput input)

@@ -10,6 +10,9 @@ internal sealed class McpSessionEntityConfiguration : IEntityTypeConfiguration<M
     /// <summary>The longest initialize parameters kept: larger ones are not shared (that session stays on its instance).</summary>
     public const int MaxInitializeJson = 65_536;
 
+    /// <summary>Room for the most facts a session keeps (64 labels of at most 32 characters, 64 finding kinds), JSON-encoded.</summary>
+    public const int MaxFactsJson = 16_384;
+
     public void Configure(EntityTypeBuilder<McpSessionEntity> builder)
     {
         builder.ToTable("McpSessions");
@@ -21,6 +24,7 @@ internal sealed class McpSessionEntityConfiguration : IEntityTypeConfiguration<M
         builder.Property(s => s.InitializeJson).HasMaxLength(MaxInitializeJson);
         builder.Property(s => s.Holders).HasMaxLength(Gateway.Core.Sessions.IMcpSessionStore.MaxHoldersLength);
         builder.Property(s => s.VirtualServer).HasMaxLength(64);
+        builder.Property(s => s.Facts).HasMaxLength(MaxFactsJson);
 
         // UTC ticks on SQLite, so the expiry comparison is done in SQL (timestamptz on PostgreSQL).
         builder.Property(s => s.CreatedAt).HasConversion(new DateTimeOffsetToBinaryConverter());

@@ -18,4 +18,7 @@ public sealed class McpSessionEntity
 
     /// <summary>Gets or sets the virtual server it was opened on, or null for <c>/mcp</c> (see <c>McpSessionRecord.VirtualServer</c>).</summary>
     public string? VirtualServer { get; set; }
+
+    /// <summary>Gets or sets what the session received on any instance, as JSON (see <c>Gateway.Core.Guardrails.SessionFacts</c>), or null for nothing yet.</summary>
+    public string? Facts { get; set; }
 }

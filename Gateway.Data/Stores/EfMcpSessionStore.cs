@@ -1,11 +1,21 @@
+using System.Data.Common;
+using System.Text.Json;
+using Gateway.Core.Guardrails;
 using Gateway.Core.Sessions;
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Data.Stores;
 
-internal sealed class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> factory) : IMcpSessionStore
+internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> factory, ILogger<EfMcpSessionStore> logger) : IMcpSessionStore, ISessionFactsStore
 {
+    // Facts longer than any label or finding kind the gateway makes are not kept (the column's size is bounded).
+    private const int MaxFactLength = 64;
+
+    // Two instances adding facts at once: each retries on the other's write, a few times at most.
+    private const int MaxFactWrites = 8;
+
     public async Task SaveAsync(McpSessionRecord session, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -55,4 +65,101 @@ internal sealed class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> fact
         var row = await db.Set<McpSessionEntity>().AsNoTracking().SingleOrDefaultAsync(s => s.Id == sessionId && s.CreatedAt >= notBefore, cancellationToken);
         return row is null ? null : new McpSessionRecord(row.Id, row.AgentId, row.KeyHash, row.InitializeJson, row.CreatedAt, row.Holders, row.VirtualServer);
     }
+
+    public async Task<(IReadOnlyList<string> Labels, IReadOnlyList<string> Findings)?> ReadFactsAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var db = await factory.CreateDbContextAsync(cancellationToken);
+            var row = await db.Set<McpSessionEntity>().AsNoTracking().Where(s => s.Id == sessionId).Select(s => new { s.Facts }).SingleOrDefaultAsync(cancellationToken);
+            return row is null ? null : Parse(row.Facts);
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException)
+        {
+            throw new SessionFactsUnavailableException($"The facts of session {sessionId} cannot be read: {ex.Message}", ex);
+        }
+    }
+
+    public async Task AddFactsAsync(string sessionId, IReadOnlyCollection<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var db = await factory.CreateDbContextAsync(cancellationToken);
+            for (var attempt = 0; attempt < MaxFactWrites; attempt++)
+            {
+                var row = await db.Set<McpSessionEntity>().AsNoTracking().Where(s => s.Id == sessionId).Select(s => new { s.Facts }).SingleOrDefaultAsync(cancellationToken);
+                if (row is null)
+                {
+                    return;
+                }
+
+                var (storedLabels, storedFindings) = Parse(row.Facts);
+                var merged = new SharedFacts(Merge(storedLabels, labels), Merge(storedFindings, findings));
+                if (merged.Labels.Count == storedLabels.Count && merged.Findings.Count == storedFindings.Count)
+                {
+                    return;
+                }
+
+                // Written only over the value read: a write by another instance in between makes this one read again.
+                var json = JsonSerializer.Serialize(merged, FactsJson.Default.SharedFacts);
+                var old = row.Facts;
+                if (await db.Set<McpSessionEntity>().Where(s => s.Id == sessionId && s.Facts == old).ExecuteUpdateAsync(set => set.SetProperty(s => s.Facts, json), cancellationToken) > 0)
+                {
+                    return;
+                }
+            }
+
+            LogFactsContended(sessionId, MaxFactWrites);
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException)
+        {
+            // This instance still has them; another instance serving the session's next call may not.
+            LogFactsNotShared(sessionId, ex.Message);
+        }
+    }
+
+    private static (IReadOnlyList<string> Labels, IReadOnlyList<string> Findings) Parse(string? json)
+    {
+        if (json is null)
+        {
+            return ([], []);
+        }
+
+        try
+        {
+            var facts = JsonSerializer.Deserialize(json, FactsJson.Default.SharedFacts);
+            return (facts?.Labels ?? [], facts?.Findings ?? []);
+        }
+        catch (JsonException)
+        {
+            return ([], []);
+        }
+    }
+
+    private static List<string> Merge(IReadOnlyList<string> stored, IReadOnlyCollection<string> added)
+    {
+        var merged = new List<string>(stored);
+        foreach (var item in added)
+        {
+            if (merged.Count < SessionFacts.MaxEntries && item.Length <= MaxFactLength && !merged.Contains(item, StringComparer.Ordinal))
+            {
+                merged.Add(item);
+            }
+        }
+
+        return merged;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The facts of session {Session} were not stored: {Reason}. Another instance serving its next call may not see them.")]
+    private partial void LogFactsNotShared(string session, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The facts of session {Session} were not stored: {Attempts} writes met another instance's. Another instance serving its next call may not see them.")]
+    private partial void LogFactsContended(string session, int attempts);
 }
+
+/// <summary>The JSON of <see cref="McpSessionEntity.Facts"/>.</summary>
+internal sealed record SharedFacts(List<string> Labels, List<string> Findings);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SharedFacts))]
+internal sealed partial class FactsJson : System.Text.Json.Serialization.JsonSerializerContext;

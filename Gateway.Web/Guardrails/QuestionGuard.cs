@@ -17,14 +17,14 @@ internal sealed partial class QuestionGuard(ResultGuardStep guards, ILogger<Ques
 {
     /// <summary>The question to ask the agent: <paramref name="parameters"/> itself when nothing was found in it.</summary>
     /// <exception cref="McpProtocolException">A secret under <c>block</c>: the upstream gets this error.</exception>
-    public TParams Inspect<TParams>(string? sessionId, string server, string agent, string method, TParams parameters)
+    public async ValueTask<TParams> InspectAsync<TParams>(string? sessionId, string server, string agent, string method, TParams parameters)
     {
         var type = (JsonTypeInfo<TParams>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(TParams));
         var call = guards.ForSession(sessionId);
         var serverGuard = call.Servers.For(server);
         var scan = new ResultScan();
         var rewritten = JsonTextGuard.Rewrite(JsonSerializer.SerializeToElement(parameters, type), "params", serverGuard, scan);
-        call.Session.Record(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds);
+        await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None);
         if (scan.Any)
         {
             LogFindings(method, server, agent, scan.ToAuditJson()!);

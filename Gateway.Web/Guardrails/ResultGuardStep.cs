@@ -7,12 +7,22 @@ namespace Gateway.Web.Guardrails;
 /// <summary>
 /// The host's side of the pipeline's guard-result step: each server's guard comes from its live definition (so it
 /// knows that server's stored credentials), results are walked by <see cref="CallToolResultInspector"/>, and the
-/// session's facts come from the <see cref="SessionFactsRegistry"/>.
+/// session's facts come from the <see cref="SessionFactsRegistry"/>, kept in the database as well for a session other
+/// instances may serve (<see cref="Mcp.SharedSessions"/>).
 /// </summary>
-internal sealed class ResultGuardStep(ResultGuard guard, UpstreamManager upstreams, SessionFactsRegistry sessions) : IServerGuards
+internal sealed class ResultGuardStep(ResultGuard guard, UpstreamManager upstreams, SessionFactsRegistry sessions, Mcp.SharedSessions shared, ISessionFactsStore store) : IServerGuards
 {
     /// <summary>The guard of one call of a session (or of a stateless request).</summary>
-    public CallGuard<CallToolResult> ForSession(string? sessionId) => new(this, CallToolResultInspector.Instance, sessions.For(sessionId));
+    public CallGuard<CallToolResult> ForSession(string? sessionId)
+    {
+        var facts = sessions.For(sessionId);
+        if (sessionId is not null && !facts.IsShared && shared.IsShared(sessionId))
+        {
+            facts.ShareThrough(store, sessionId);
+        }
+
+        return new(this, CallToolResultInspector.Instance, facts);
+    }
 
     public ServerResultGuard For(string server) =>
         upstreams.TryGet(server, out var connection) ? guard.For(connection.Definition) : guard.Default;

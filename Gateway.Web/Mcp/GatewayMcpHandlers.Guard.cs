@@ -14,13 +14,13 @@ internal sealed partial class GatewayMcpHandlers
     /// requests are not audited, so the findings are logged (kind and place, never the text). A withheld answer is a
     /// JSON-RPC error naming the finding kind.
     /// </summary>
-    private void GuardExchange(MessageContext request, AgentIdentity agent, string method, string name, string server, Action<ServerResultGuard, ResultScan> inspect, string? sentCredential = null)
+    private async ValueTask GuardExchangeAsync(MessageContext request, AgentIdentity agent, string method, string name, string server, Action<ServerResultGuard, ResultScan> inspect, string? sentCredential = null)
     {
         var call = guard.ForSession(request.Server.SessionId);
         var serverGuard = call.Servers.For(server);
         var scan = new ResultScan { SentCredential = sentCredential };
         inspect(serverGuard, scan);
-        call.Session.Record(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds);
+        await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None);
         if (scan.Any)
         {
             LogExchangeFindings(method, name, server, agent.Name, VirtualServerPath() is { } virtualServer ? "/mcp/" + virtualServer : "/mcp", scan.ToAuditJson()!);

@@ -227,13 +227,13 @@ internal sealed partial class GatewayMcpHandlers(
         // The questions' text comes from the upstream like a result does: guarded before the agent sees it.
         if (caps?.Elicitation is not null)
         {
-            handlers.ElicitationHandler = async (p, ct) => (await waiting.AskAsync(InputRequest.ForElicitation(questionGuard.Inspect(null, connection.Name, agent, RequestMethods.ElicitationCreate, p!)), ct)).Deserialize(InputResponse.ElicitResultJsonTypeInfo)
+            handlers.ElicitationHandler = async (p, ct) => (await waiting.AskAsync(InputRequest.ForElicitation(await questionGuard.InspectAsync(null, connection.Name, agent, RequestMethods.ElicitationCreate, p!)), ct)).Deserialize(InputResponse.ElicitResultJsonTypeInfo)
                 ?? throw new McpProtocolException("The agent's elicitation answer is empty.", McpErrorCode.InvalidParams);
         }
 
         if (caps?.Sampling is not null)
         {
-            handlers.SamplingHandler = async (p, _, ct) => (await waiting.AskAsync(InputRequest.ForSampling(questionGuard.Inspect(null, connection.Name, agent, RequestMethods.SamplingCreateMessage, p!)), ct)).Deserialize(InputResponse.CreateMessageResultJsonTypeInfo)
+            handlers.SamplingHandler = async (p, _, ct) => (await waiting.AskAsync(InputRequest.ForSampling(await questionGuard.InspectAsync(null, connection.Name, agent, RequestMethods.SamplingCreateMessage, p!)), ct)).Deserialize(InputResponse.CreateMessageResultJsonTypeInfo)
                 ?? throw new McpProtocolException("The agent's sampling answer is empty.", McpErrorCode.InvalidParams);
         }
 
@@ -303,12 +303,12 @@ internal sealed partial class GatewayMcpHandlers(
             var result = await AsCallerAsync(request, entry.Server, ct => InvokeAsync(entry.Server, (client, c) => roundTrip.SendAsync(client, RequestMethods.PromptsGet, parameters, c), ct), cancellationToken, token => sent = token);
             var prompt = result.Deserialize<GetPromptResult>(McpJsonUtilities.DefaultOptions)
                 ?? throw new McpProtocolException("The upstream returned an empty prompts/get result.", McpErrorCode.InternalError);
-            GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(prompt, g, scan), sent);
+            await GuardExchangeAsync(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(prompt, g, scan), sent);
             return prompt;
         }
         catch (UpstreamInputRequiredException ex) when (ex.Payload is InputRequiredResult inputRequired)
         {
-            GuardExchange(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(inputRequired, g, scan), sent);
+            await GuardExchangeAsync(request, agent, RequestMethods.PromptsGet, p.Name, entry.Server, (g, scan) => Guardrails.ExchangeInspector.Inspect(inputRequired, g, scan), sent);
             throw new InputRequiredException(Relay(inputRequired, new RoundTrips.SealedRound(
                 agent.Id, RequestMethods.PromptsGet, SealedName(p.Name), Hash(p.Arguments), entry.Server, inputRequired.RequestState, null, 0, null, null) { User = agent.User }));
         }
@@ -346,7 +346,7 @@ internal sealed partial class GatewayMcpHandlers(
         var result = await AsCallerAsync(request, server, ct => InvokeAsync(server, (client, c) => client.ReadResourceAsync(
             new ReadResourceRequestParams { Uri = original, Meta = meta }, c), ct), cancellationToken, token => sent = token);
 
-        GuardExchange(request, agent, RequestMethods.ResourcesRead, p.Uri, server, (g, scan) => Guardrails.ExchangeInspector.Inspect(result, g, scan), sent);
+        await GuardExchangeAsync(request, agent, RequestMethods.ResourcesRead, p.Uri, server, (g, scan) => Guardrails.ExchangeInspector.Inspect(result, g, scan), sent);
 
         // Readable only under the agent's grants: never for a shared cache, whatever the upstream said (its TTL stands).
         result.CacheScope = PerAgent;

@@ -139,13 +139,13 @@ internal sealed partial class SessionBridges(
         if (agentCaps?.Sampling is not null)
         {
             handlers.SamplingHandler = async (p, _, ct) => await questions.AskAsync<CreateMessageRequestParams, CreateMessageResult>(
-                bridge.Target, sessionId, RequestMethods.SamplingCreateMessage, questionGuard.Inspect(sessionId, upstream.Name, agent.Name, RequestMethods.SamplingCreateMessage, p!), ct);
+                bridge.Target, sessionId, RequestMethods.SamplingCreateMessage, await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.SamplingCreateMessage, p!), ct);
         }
 
         if (agentCaps?.Elicitation is not null)
         {
             handlers.ElicitationHandler = async (p, ct) => await questions.AskAsync<ElicitRequestParams, ElicitResult>(
-                bridge.Target, sessionId, RequestMethods.ElicitationCreate, questionGuard.Inspect(sessionId, upstream.Name, agent.Name, RequestMethods.ElicitationCreate, p!), ct);
+                bridge.Target, sessionId, RequestMethods.ElicitationCreate, await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.ElicitationCreate, p!), ct);
         }
 
         if (agentCaps?.Roots is not null)

@@ -17,7 +17,7 @@ namespace Gateway.Data.CompiledModels.Postgres
     public partial class GatewayDbContextModel
     {
         private GatewayDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("bf3e600c-887b-47de-b4f8-b4cd321aa181"), entityTypeCount: 28)
+            : base(skipDetectChanges: false, modelId: new Guid("bd2bd8ca-5ae2-41c4-8413-98381dbf00cc"), entityTypeCount: 28)
         {
         }
 
@@ -1319,6 +1319,11 @@ namespace Gateway.Data.CompiledModels.Postgres
             gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("AgentId", agentIdColumnBase2);
             var createdAtColumnBase4 = new ColumnBase<ColumnMappingBase>("CreatedAt", "timestamp with time zone", gatewayDataEntitiesMcpSessionEntityTableBase);
             gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("CreatedAt", createdAtColumnBase4);
+            var factsColumnBase = new ColumnBase<ColumnMappingBase>("Facts", "character varying(16384)", gatewayDataEntitiesMcpSessionEntityTableBase)
+            {
+                IsNullable = true
+            };
+            gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("Facts", factsColumnBase);
             var holdersColumnBase = new ColumnBase<ColumnMappingBase>("Holders", "character varying(400)", gatewayDataEntitiesMcpSessionEntityTableBase);
             gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("Holders", holdersColumnBase);
             var idColumnBase5 = new ColumnBase<ColumnMappingBase>("Id", "character varying(128)", gatewayDataEntitiesMcpSessionEntityTableBase);
@@ -1339,6 +1344,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase5, mcpSessionEntity.FindProperty("Id")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)agentIdColumnBase2, mcpSessionEntity.FindProperty("AgentId")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase4, mcpSessionEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)factsColumnBase, mcpSessionEntity.FindProperty("Facts")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)holdersColumnBase, mcpSessionEntity.FindProperty("Holders")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)initializeJsonColumnBase, mcpSessionEntity.FindProperty("InitializeJson")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)keyHashColumnBase0, mcpSessionEntity.FindProperty("KeyHash")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
@@ -1356,6 +1362,12 @@ namespace Gateway.Data.CompiledModels.Postgres
             var createdAtColumn4 = new Column("CreatedAt", "timestamp with time zone", mcpSessionsTable);
             mcpSessionsTable.Columns.Add("CreatedAt", createdAtColumn4);
             createdAtColumn4.Accessors = ColumnAccessorsFactory.CreateGeneric<DateTimeOffset>(createdAtColumn4);
+            var factsColumn = new Column("Facts", "character varying(16384)", mcpSessionsTable)
+            {
+                IsNullable = true
+            };
+            mcpSessionsTable.Columns.Add("Facts", factsColumn);
+            factsColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(factsColumn);
             var holdersColumn = new Column("Holders", "character varying(400)", mcpSessionsTable);
             mcpSessionsTable.Columns.Add("Holders", holdersColumn);
             holdersColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(holdersColumn);
@@ -1378,6 +1390,7 @@ namespace Gateway.Data.CompiledModels.Postgres
             RelationalModel.CreateColumnMapping(idColumn5, mcpSessionEntity.FindProperty("Id")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(agentIdColumn2, mcpSessionEntity.FindProperty("AgentId")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn4, mcpSessionEntity.FindProperty("CreatedAt")!, mcpSessionsTableMapping);
+            RelationalModel.CreateColumnMapping(factsColumn, mcpSessionEntity.FindProperty("Facts")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(holdersColumn, mcpSessionEntity.FindProperty("Holders")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(initializeJsonColumn, mcpSessionEntity.FindProperty("InitializeJson")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(keyHashColumn0, mcpSessionEntity.FindProperty("KeyHash")!, mcpSessionsTableMapping);

@@ -26,7 +26,7 @@ namespace Gateway.Data.CompiledModels.Postgres
                 "Gateway.Data.Entities.McpSessionEntity",
                 typeof(McpSessionEntity),
                 baseEntityType,
-                propertyCount: 7,
+                propertyCount: 8,
                 unnamedIndexCount: 1,
                 keyCount: 1);
 
@@ -179,39 +179,40 @@ namespace Gateway.Data.CompiledModels.Postgres
             jsonValueReaderWriter: new NpgsqlTimestampTzTypeMapping.NpgsqlJsonTimestampTzDateTimeOffsetReaderWriter());
         createdAt.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
-        var holders = runtimeEntityType.AddProperty(
-            "Holders",
+        var facts = runtimeEntityType.AddProperty(
+            "Facts",
             typeof(string),
-            propertyInfo: typeof(McpSessionEntity).GetProperty("Holders", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-            fieldInfo: typeof(McpSessionEntity).GetField("<Holders>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-            maxLength: 400);
-        holders.SetGetter(
-            string (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.Holders(instance),
-            bool (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.Holders(instance) == null);
-        holders.SetSetter(
+            propertyInfo: typeof(McpSessionEntity).GetProperty("Facts", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+            fieldInfo: typeof(McpSessionEntity).GetField("<Facts>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+            nullable: true,
+            maxLength: 16384);
+        facts.SetGetter(
+            string (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.Facts(instance),
+            bool (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.Facts(instance) == null);
+        facts.SetSetter(
             McpSessionEntity (McpSessionEntity instance, string value) =>
             {
-                McpSessionEntityUnsafeAccessors.Holders(instance) = value;
+                McpSessionEntityUnsafeAccessors.Facts(instance) = value;
                 return instance;
             });
-        holders.SetMaterializationSetter(
+        facts.SetMaterializationSetter(
             McpSessionEntity (McpSessionEntity instance, string value) =>
             {
-                McpSessionEntityUnsafeAccessors.Holders(instance) = value;
+                McpSessionEntityUnsafeAccessors.Facts(instance) = value;
                 return instance;
             });
-        holders.SetAccessors(
-            string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Holders(((McpSessionEntity)(entry.Entity))),
-            string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Holders(((McpSessionEntity)(entry.Entity))),
-            string (IInternalEntry entry) => entry.ReadOriginalValue<string>(holders, 3),
-            string (IInternalEntry entry) => entry.GetCurrentValue<string>(holders));
-        holders.SetPropertyIndexes(
+        facts.SetAccessors(
+            string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Facts(((McpSessionEntity)(entry.Entity))),
+            string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Facts(((McpSessionEntity)(entry.Entity))),
+            string (IInternalEntry entry) => entry.ReadOriginalValue<string>(facts, 3),
+            string (IInternalEntry entry) => entry.GetCurrentValue<string>(facts));
+        facts.SetPropertyIndexes(
             index: 3,
             originalValueIndex: 3,
             shadowIndex: -1,
             relationshipIndex: -1,
             storeGenerationIndex: -1);
-        holders.TypeMapping = NpgsqlStringTypeMapping.Default.Clone(
+        facts.TypeMapping = NpgsqlStringTypeMapping.Default.Clone(
             comparer: new ValueComparer<string>(
                 bool (string v1, string v2) => v1 == v2,
                 int (string v) => ((object)v).GetHashCode(),
@@ -225,44 +226,44 @@ namespace Gateway.Data.CompiledModels.Postgres
                 int (string v) => ((object)v).GetHashCode(),
                 string (string v) => v),
             mappingInfo: new RelationalTypeMappingInfo(
-                storeTypeName: "character varying(400)",
-                size: 400));
-        holders.TypeMapping = ((NpgsqlStringTypeMapping)holders.TypeMapping).Clone(npgsqlDbType: NpgsqlTypes.NpgsqlDbType.Varchar);
-    holders.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+                storeTypeName: "character varying(16384)",
+                size: 16384));
+        facts.TypeMapping = ((NpgsqlStringTypeMapping)facts.TypeMapping).Clone(npgsqlDbType: NpgsqlTypes.NpgsqlDbType.Varchar);
+    facts.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
-    var initializeJson = runtimeEntityType.AddProperty(
-        "InitializeJson",
+    var holders = runtimeEntityType.AddProperty(
+        "Holders",
         typeof(string),
-        propertyInfo: typeof(McpSessionEntity).GetProperty("InitializeJson", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-        fieldInfo: typeof(McpSessionEntity).GetField("<InitializeJson>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-        maxLength: 65536);
-    initializeJson.SetGetter(
-        string (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.InitializeJson(instance),
-        bool (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.InitializeJson(instance) == null);
-    initializeJson.SetSetter(
+        propertyInfo: typeof(McpSessionEntity).GetProperty("Holders", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+        fieldInfo: typeof(McpSessionEntity).GetField("<Holders>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+        maxLength: 400);
+    holders.SetGetter(
+        string (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.Holders(instance),
+        bool (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.Holders(instance) == null);
+    holders.SetSetter(
         McpSessionEntity (McpSessionEntity instance, string value) =>
         {
-            McpSessionEntityUnsafeAccessors.InitializeJson(instance) = value;
+            McpSessionEntityUnsafeAccessors.Holders(instance) = value;
             return instance;
         });
-    initializeJson.SetMaterializationSetter(
+    holders.SetMaterializationSetter(
         McpSessionEntity (McpSessionEntity instance, string value) =>
         {
-            McpSessionEntityUnsafeAccessors.InitializeJson(instance) = value;
+            McpSessionEntityUnsafeAccessors.Holders(instance) = value;
             return instance;
         });
-    initializeJson.SetAccessors(
-        string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.InitializeJson(((McpSessionEntity)(entry.Entity))),
-        string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.InitializeJson(((McpSessionEntity)(entry.Entity))),
-        string (IInternalEntry entry) => entry.ReadOriginalValue<string>(initializeJson, 4),
-        string (IInternalEntry entry) => entry.GetCurrentValue<string>(initializeJson));
-    initializeJson.SetPropertyIndexes(
+    holders.SetAccessors(
+        string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Holders(((McpSessionEntity)(entry.Entity))),
+        string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Holders(((McpSessionEntity)(entry.Entity))),
+        string (IInternalEntry entry) => entry.ReadOriginalValue<string>(holders, 4),
+        string (IInternalEntry entry) => entry.GetCurrentValue<string>(holders));
+    holders.SetPropertyIndexes(
         index: 4,
         originalValueIndex: 4,
         shadowIndex: -1,
         relationshipIndex: -1,
         storeGenerationIndex: -1);
-    initializeJson.TypeMapping = NpgsqlStringTypeMapping.Default.Clone(
+    holders.TypeMapping = NpgsqlStringTypeMapping.Default.Clone(
         comparer: new ValueComparer<string>(
             bool (string v1, string v2) => v1 == v2,
             int (string v) => ((object)v).GetHashCode(),
@@ -276,9 +277,60 @@ namespace Gateway.Data.CompiledModels.Postgres
             int (string v) => ((object)v).GetHashCode(),
             string (string v) => v),
         mappingInfo: new RelationalTypeMappingInfo(
-            storeTypeName: "character varying(65536)",
-            size: 65536));
-    initializeJson.TypeMapping = ((NpgsqlStringTypeMapping)initializeJson.TypeMapping).Clone(npgsqlDbType: NpgsqlTypes.NpgsqlDbType.Varchar);
+            storeTypeName: "character varying(400)",
+            size: 400));
+    holders.TypeMapping = ((NpgsqlStringTypeMapping)holders.TypeMapping).Clone(npgsqlDbType: NpgsqlTypes.NpgsqlDbType.Varchar);
+holders.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+var initializeJson = runtimeEntityType.AddProperty(
+    "InitializeJson",
+    typeof(string),
+    propertyInfo: typeof(McpSessionEntity).GetProperty("InitializeJson", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+    fieldInfo: typeof(McpSessionEntity).GetField("<InitializeJson>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+    maxLength: 65536);
+initializeJson.SetGetter(
+    string (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.InitializeJson(instance),
+    bool (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.InitializeJson(instance) == null);
+initializeJson.SetSetter(
+    McpSessionEntity (McpSessionEntity instance, string value) =>
+    {
+        McpSessionEntityUnsafeAccessors.InitializeJson(instance) = value;
+        return instance;
+    });
+initializeJson.SetMaterializationSetter(
+    McpSessionEntity (McpSessionEntity instance, string value) =>
+    {
+        McpSessionEntityUnsafeAccessors.InitializeJson(instance) = value;
+        return instance;
+    });
+initializeJson.SetAccessors(
+    string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.InitializeJson(((McpSessionEntity)(entry.Entity))),
+    string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.InitializeJson(((McpSessionEntity)(entry.Entity))),
+    string (IInternalEntry entry) => entry.ReadOriginalValue<string>(initializeJson, 5),
+    string (IInternalEntry entry) => entry.GetCurrentValue<string>(initializeJson));
+initializeJson.SetPropertyIndexes(
+    index: 5,
+    originalValueIndex: 5,
+    shadowIndex: -1,
+    relationshipIndex: -1,
+    storeGenerationIndex: -1);
+initializeJson.TypeMapping = NpgsqlStringTypeMapping.Default.Clone(
+    comparer: new ValueComparer<string>(
+        bool (string v1, string v2) => v1 == v2,
+        int (string v) => ((object)v).GetHashCode(),
+        string (string v) => v),
+    keyComparer: new ValueComparer<string>(
+        bool (string v1, string v2) => v1 == v2,
+        int (string v) => ((object)v).GetHashCode(),
+        string (string v) => v),
+    providerValueComparer: new ValueComparer<string>(
+        bool (string v1, string v2) => v1 == v2,
+        int (string v) => ((object)v).GetHashCode(),
+        string (string v) => v),
+    mappingInfo: new RelationalTypeMappingInfo(
+        storeTypeName: "character varying(65536)",
+        size: 65536));
+initializeJson.TypeMapping = ((NpgsqlStringTypeMapping)initializeJson.TypeMapping).Clone(npgsqlDbType: NpgsqlTypes.NpgsqlDbType.Varchar);
 initializeJson.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
 var keyHash = runtimeEntityType.AddProperty(
@@ -305,11 +357,11 @@ keyHash.SetMaterializationSetter(
 keyHash.SetAccessors(
     string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.KeyHash(((McpSessionEntity)(entry.Entity))),
     string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.KeyHash(((McpSessionEntity)(entry.Entity))),
-    string (IInternalEntry entry) => entry.ReadOriginalValue<string>(keyHash, 5),
+    string (IInternalEntry entry) => entry.ReadOriginalValue<string>(keyHash, 6),
     string (IInternalEntry entry) => entry.GetCurrentValue<string>(keyHash));
 keyHash.SetPropertyIndexes(
-    index: 5,
-    originalValueIndex: 5,
+    index: 6,
+    originalValueIndex: 6,
     shadowIndex: -1,
     relationshipIndex: -1,
     storeGenerationIndex: -1);
@@ -357,11 +409,11 @@ virtualServer.SetMaterializationSetter(
 virtualServer.SetAccessors(
     string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.VirtualServer(((McpSessionEntity)(entry.Entity))),
     string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.VirtualServer(((McpSessionEntity)(entry.Entity))),
-    string (IInternalEntry entry) => entry.ReadOriginalValue<string>(virtualServer, 6),
+    string (IInternalEntry entry) => entry.ReadOriginalValue<string>(virtualServer, 7),
     string (IInternalEntry entry) => entry.GetCurrentValue<string>(virtualServer));
 virtualServer.SetPropertyIndexes(
-    index: 6,
-    originalValueIndex: 6,
+    index: 7,
+    originalValueIndex: 7,
     shadowIndex: -1,
     relationshipIndex: -1,
     storeGenerationIndex: -1);
@@ -399,6 +451,7 @@ public static void CreateAnnotations(RuntimeEntityType runtimeEntityType)
     var id = runtimeEntityType.FindProperty("Id");
     var agentId = runtimeEntityType.FindProperty("AgentId");
     var createdAt = runtimeEntityType.FindProperty("CreatedAt");
+    var facts = runtimeEntityType.FindProperty("Facts");
     var holders = runtimeEntityType.FindProperty("Holders");
     var initializeJson = runtimeEntityType.FindProperty("InitializeJson");
     var keyHash = runtimeEntityType.FindProperty("KeyHash");
@@ -410,7 +463,7 @@ public static void CreateAnnotations(RuntimeEntityType runtimeEntityType)
         ISnapshot (IInternalEntry source) =>
         {
             var structuralType = ((McpSessionEntity)(source.Entity));
-            return ((ISnapshot)(new Snapshot<string, long, DateTimeOffset, string, string, string, string>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(id))), ((ValueComparer<long>)(((IProperty)agentId).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(agentId)), ((ValueComparer<DateTimeOffset>)(((IProperty)createdAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset>(createdAt)), (source.GetCurrentValue<string>(holders) == null ? null : ((ValueComparer<string>)(((IProperty)holders).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(holders))), (source.GetCurrentValue<string>(initializeJson) == null ? null : ((ValueComparer<string>)(((IProperty)initializeJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(initializeJson))), (source.GetCurrentValue<string>(keyHash) == null ? null : ((ValueComparer<string>)(((IProperty)keyHash).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(keyHash))), (source.GetCurrentValue<string>(virtualServer) == null ? null : ((ValueComparer<string>)(((IProperty)virtualServer).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(virtualServer))))));
+            return ((ISnapshot)(new Snapshot<string, long, DateTimeOffset, string, string, string, string, string>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(id))), ((ValueComparer<long>)(((IProperty)agentId).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(agentId)), ((ValueComparer<DateTimeOffset>)(((IProperty)createdAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset>(createdAt)), (source.GetCurrentValue<string>(facts) == null ? null : ((ValueComparer<string>)(((IProperty)facts).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(facts))), (source.GetCurrentValue<string>(holders) == null ? null : ((ValueComparer<string>)(((IProperty)holders).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(holders))), (source.GetCurrentValue<string>(initializeJson) == null ? null : ((ValueComparer<string>)(((IProperty)initializeJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(initializeJson))), (source.GetCurrentValue<string>(keyHash) == null ? null : ((ValueComparer<string>)(((IProperty)keyHash).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(keyHash))), (source.GetCurrentValue<string>(virtualServer) == null ? null : ((ValueComparer<string>)(((IProperty)virtualServer).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(virtualServer))))));
         });
     runtimeEntityType.SetStoreGeneratedValuesFactory(
         ISnapshot () => Snapshot.Empty);
@@ -427,11 +480,11 @@ public static void CreateAnnotations(RuntimeEntityType runtimeEntityType)
             return ((ISnapshot)(new Snapshot<string>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<string>(id))))));
         });
     runtimeEntityType.SetCounts(new PropertyCounts(
-        propertyCount: 7,
+        propertyCount: 8,
         navigationCount: 0,
         complexPropertyCount: 0,
         complexCollectionCount: 0,
-        originalValueCount: 7,
+        originalValueCount: 8,
         shadowCount: 0,
         relationshipCount: 1,
         storeGeneratedCount: 0));

@@ -19,6 +19,9 @@ namespace Gateway.Data.CompiledModels.Postgres
         [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "<CreatedAt>k__BackingField")]
         public static extern ref DateTimeOffset CreatedAt(McpSessionEntity @this);
 
+        [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "<Facts>k__BackingField")]
+        public static extern ref string Facts(McpSessionEntity @this);
+
         [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "<Holders>k__BackingField")]
         public static extern ref string Holders(McpSessionEntity @this);
 

@@ -16,7 +16,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
     public partial class GatewayDbContextModel
     {
         private GatewayDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("c5ce6711-e117-4597-a65e-0b303278f85b"), entityTypeCount: 28)
+            : base(skipDetectChanges: false, modelId: new Guid("2099b336-3b03-44de-8f61-5acbaba2f331"), entityTypeCount: 28)
         {
         }
 
@@ -1310,6 +1310,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("AgentId", agentIdColumnBase2);
             var createdAtColumnBase4 = new ColumnBase<ColumnMappingBase>("CreatedAt", "INTEGER", gatewayDataEntitiesMcpSessionEntityTableBase);
             gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("CreatedAt", createdAtColumnBase4);
+            var factsColumnBase = new ColumnBase<ColumnMappingBase>("Facts", "TEXT", gatewayDataEntitiesMcpSessionEntityTableBase)
+            {
+                IsNullable = true
+            };
+            gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("Facts", factsColumnBase);
             var holdersColumnBase = new ColumnBase<ColumnMappingBase>("Holders", "TEXT", gatewayDataEntitiesMcpSessionEntityTableBase);
             gatewayDataEntitiesMcpSessionEntityTableBase.Columns.Add("Holders", holdersColumnBase);
             var idColumnBase5 = new ColumnBase<ColumnMappingBase>("Id", "TEXT", gatewayDataEntitiesMcpSessionEntityTableBase);
@@ -1330,6 +1335,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)idColumnBase5, mcpSessionEntity.FindProperty("Id")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)agentIdColumnBase2, mcpSessionEntity.FindProperty("AgentId")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)createdAtColumnBase4, mcpSessionEntity.FindProperty("CreatedAt")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
+            RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)factsColumnBase, mcpSessionEntity.FindProperty("Facts")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)holdersColumnBase, mcpSessionEntity.FindProperty("Holders")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)initializeJsonColumnBase, mcpSessionEntity.FindProperty("InitializeJson")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
             RelationalModel.CreateColumnMapping((ColumnBase<ColumnMappingBase>)keyHashColumnBase0, mcpSessionEntity.FindProperty("KeyHash")!, gatewayDataEntitiesMcpSessionEntityMappingBase);
@@ -1347,6 +1353,12 @@ namespace Gateway.Data.CompiledModels.Sqlite
             var createdAtColumn4 = new Column("CreatedAt", "INTEGER", mcpSessionsTable);
             mcpSessionsTable.Columns.Add("CreatedAt", createdAtColumn4);
             createdAtColumn4.Accessors = ColumnAccessorsFactory.CreateGeneric<long>(createdAtColumn4);
+            var factsColumn = new Column("Facts", "TEXT", mcpSessionsTable)
+            {
+                IsNullable = true
+            };
+            mcpSessionsTable.Columns.Add("Facts", factsColumn);
+            factsColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(factsColumn);
             var holdersColumn = new Column("Holders", "TEXT", mcpSessionsTable);
             mcpSessionsTable.Columns.Add("Holders", holdersColumn);
             holdersColumn.Accessors = ColumnAccessorsFactory.CreateGeneric<string>(holdersColumn);
@@ -1369,6 +1381,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             RelationalModel.CreateColumnMapping(idColumn5, mcpSessionEntity.FindProperty("Id")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(agentIdColumn2, mcpSessionEntity.FindProperty("AgentId")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(createdAtColumn4, mcpSessionEntity.FindProperty("CreatedAt")!, mcpSessionsTableMapping);
+            RelationalModel.CreateColumnMapping(factsColumn, mcpSessionEntity.FindProperty("Facts")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(holdersColumn, mcpSessionEntity.FindProperty("Holders")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(initializeJsonColumn, mcpSessionEntity.FindProperty("InitializeJson")!, mcpSessionsTableMapping);
             RelationalModel.CreateColumnMapping(keyHashColumn0, mcpSessionEntity.FindProperty("KeyHash")!, mcpSessionsTableMapping);

@@ -27,7 +27,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 "Gateway.Data.Entities.McpSessionEntity",
                 typeof(McpSessionEntity),
                 baseEntityType,
-                propertyCount: 7,
+                propertyCount: 8,
                 unnamedIndexCount: 1,
                 keyCount: 1);
 
@@ -171,6 +171,41 @@ namespace Gateway.Data.CompiledModels.Sqlite
                         DateTimeOffset (long v) => DateTimeOffsetToBinaryConverter.ToDateTimeOffset(v))));
             createdAt.SetSentinelFromProviderValue(0L);
 
+            var facts = runtimeEntityType.AddProperty(
+                "Facts",
+                typeof(string),
+                propertyInfo: typeof(McpSessionEntity).GetProperty("Facts", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(McpSessionEntity).GetField("<Facts>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 16384);
+            facts.SetGetter(
+                string (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.Facts(instance),
+                bool (McpSessionEntity instance) => McpSessionEntityUnsafeAccessors.Facts(instance) == null);
+            facts.SetSetter(
+                McpSessionEntity (McpSessionEntity instance, string value) =>
+                {
+                    McpSessionEntityUnsafeAccessors.Facts(instance) = value;
+                    return instance;
+                });
+            facts.SetMaterializationSetter(
+                McpSessionEntity (McpSessionEntity instance, string value) =>
+                {
+                    McpSessionEntityUnsafeAccessors.Facts(instance) = value;
+                    return instance;
+                });
+            facts.SetAccessors(
+                string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Facts(((McpSessionEntity)(entry.Entity))),
+                string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Facts(((McpSessionEntity)(entry.Entity))),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(facts, 3),
+                string (IInternalEntry entry) => entry.GetCurrentValue<string>(facts));
+            facts.SetPropertyIndexes(
+                index: 3,
+                originalValueIndex: 3,
+                shadowIndex: -1,
+                relationshipIndex: -1,
+                storeGenerationIndex: -1);
+            facts.TypeMapping = SqliteStringTypeMapping.Default;
+
             var holders = runtimeEntityType.AddProperty(
                 "Holders",
                 typeof(string),
@@ -195,11 +230,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             holders.SetAccessors(
                 string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Holders(((McpSessionEntity)(entry.Entity))),
                 string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.Holders(((McpSessionEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(holders, 3),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(holders, 4),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(holders));
             holders.SetPropertyIndexes(
-                index: 3,
-                originalValueIndex: 3,
+                index: 4,
+                originalValueIndex: 4,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -229,11 +264,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             initializeJson.SetAccessors(
                 string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.InitializeJson(((McpSessionEntity)(entry.Entity))),
                 string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.InitializeJson(((McpSessionEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(initializeJson, 4),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(initializeJson, 5),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(initializeJson));
             initializeJson.SetPropertyIndexes(
-                index: 4,
-                originalValueIndex: 4,
+                index: 5,
+                originalValueIndex: 5,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -263,11 +298,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             keyHash.SetAccessors(
                 string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.KeyHash(((McpSessionEntity)(entry.Entity))),
                 string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.KeyHash(((McpSessionEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(keyHash, 5),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(keyHash, 6),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(keyHash));
             keyHash.SetPropertyIndexes(
-                index: 5,
-                originalValueIndex: 5,
+                index: 6,
+                originalValueIndex: 6,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -298,11 +333,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
             virtualServer.SetAccessors(
                 string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.VirtualServer(((McpSessionEntity)(entry.Entity))),
                 string (IInternalEntry entry) => McpSessionEntityUnsafeAccessors.VirtualServer(((McpSessionEntity)(entry.Entity))),
-                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(virtualServer, 6),
+                string (IInternalEntry entry) => entry.ReadOriginalValue<string>(virtualServer, 7),
                 string (IInternalEntry entry) => entry.GetCurrentValue<string>(virtualServer));
             virtualServer.SetPropertyIndexes(
-                index: 6,
-                originalValueIndex: 6,
+                index: 7,
+                originalValueIndex: 7,
                 shadowIndex: -1,
                 relationshipIndex: -1,
                 storeGenerationIndex: -1);
@@ -323,6 +358,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
             var id = runtimeEntityType.FindProperty("Id");
             var agentId = runtimeEntityType.FindProperty("AgentId");
             var createdAt = runtimeEntityType.FindProperty("CreatedAt");
+            var facts = runtimeEntityType.FindProperty("Facts");
             var holders = runtimeEntityType.FindProperty("Holders");
             var initializeJson = runtimeEntityType.FindProperty("InitializeJson");
             var keyHash = runtimeEntityType.FindProperty("KeyHash");
@@ -334,7 +370,7 @@ namespace Gateway.Data.CompiledModels.Sqlite
                 ISnapshot (IInternalEntry source) =>
                 {
                     var structuralType = ((McpSessionEntity)(source.Entity));
-                    return ((ISnapshot)(new Snapshot<string, long, DateTimeOffset, string, string, string, string>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(id))), ((ValueComparer<long>)(((IProperty)agentId).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(agentId)), ((ValueComparer<DateTimeOffset>)(((IProperty)createdAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset>(createdAt)), (source.GetCurrentValue<string>(holders) == null ? null : ((ValueComparer<string>)(((IProperty)holders).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(holders))), (source.GetCurrentValue<string>(initializeJson) == null ? null : ((ValueComparer<string>)(((IProperty)initializeJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(initializeJson))), (source.GetCurrentValue<string>(keyHash) == null ? null : ((ValueComparer<string>)(((IProperty)keyHash).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(keyHash))), (source.GetCurrentValue<string>(virtualServer) == null ? null : ((ValueComparer<string>)(((IProperty)virtualServer).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(virtualServer))))));
+                    return ((ISnapshot)(new Snapshot<string, long, DateTimeOffset, string, string, string, string, string>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(id))), ((ValueComparer<long>)(((IProperty)agentId).GetValueComparer())).Snapshot(source.GetCurrentValue<long>(agentId)), ((ValueComparer<DateTimeOffset>)(((IProperty)createdAt).GetValueComparer())).Snapshot(source.GetCurrentValue<DateTimeOffset>(createdAt)), (source.GetCurrentValue<string>(facts) == null ? null : ((ValueComparer<string>)(((IProperty)facts).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(facts))), (source.GetCurrentValue<string>(holders) == null ? null : ((ValueComparer<string>)(((IProperty)holders).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(holders))), (source.GetCurrentValue<string>(initializeJson) == null ? null : ((ValueComparer<string>)(((IProperty)initializeJson).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(initializeJson))), (source.GetCurrentValue<string>(keyHash) == null ? null : ((ValueComparer<string>)(((IProperty)keyHash).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(keyHash))), (source.GetCurrentValue<string>(virtualServer) == null ? null : ((ValueComparer<string>)(((IProperty)virtualServer).GetValueComparer())).Snapshot(source.GetCurrentValue<string>(virtualServer))))));
                 });
             runtimeEntityType.SetStoreGeneratedValuesFactory(
                 ISnapshot () => Snapshot.Empty);
@@ -351,11 +387,11 @@ namespace Gateway.Data.CompiledModels.Sqlite
                     return ((ISnapshot)(new Snapshot<string>((source.GetCurrentValue<string>(id) == null ? null : ((ValueComparer<string>)(((IProperty)id).GetKeyValueComparer())).Snapshot(source.GetCurrentValue<string>(id))))));
                 });
             runtimeEntityType.SetCounts(new PropertyCounts(
-                propertyCount: 7,
+                propertyCount: 8,
                 navigationCount: 0,
                 complexPropertyCount: 0,
                 complexCollectionCount: 0,
-                originalValueCount: 7,
+                originalValueCount: 8,
                 shadowCount: 0,
                 relationshipCount: 1,
                 storeGeneratedCount: 0));

@@ -557,3 +557,8 @@ CREATE TABLE "FollowedTasks" (
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261204180007_FollowedTasks', '10.0.15');
 
+ALTER TABLE "McpSessions" ADD "Facts" character varying(16384);
+
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261205153323_SharedSessionFacts', '10.0.15');
+

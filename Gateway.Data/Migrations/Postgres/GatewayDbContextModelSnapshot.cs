@@ -503,6 +503,10 @@ namespace Gateway.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Facts")
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)");
+
                     b.Property<string>("Holders")
                         .IsRequired()
                         .HasMaxLength(400)

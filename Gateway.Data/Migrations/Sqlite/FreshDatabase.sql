@@ -620,3 +620,8 @@ CREATE TABLE "FollowedTasks" (
 INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
 VALUES ('20261204175941_FollowedTasks', '10.0.15');
 
+ALTER TABLE "McpSessions" ADD "Facts" TEXT NULL;
+
+INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+VALUES ('20261205153303_SharedSessionFacts', '10.0.15');
+

@@ -486,6 +486,10 @@ namespace Gateway.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Facts")
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Holders")
                         .IsRequired()
                         .HasMaxLength(400)

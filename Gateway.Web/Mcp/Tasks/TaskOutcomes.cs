@@ -37,7 +37,7 @@ internal sealed partial class TaskOutcomes(IAuditSink audit, ResultGuardStep gua
         switch (status)
         {
             case "completed":
-                (outcome, error, resultSha256, findings) = Guard(binding.Call, task, sessionId);
+                (outcome, error, resultSha256, findings) = await GuardAsync(binding.Call, task, sessionId);
                 break;
             case "failed":
                 outcome = AuditOutcomes.Error;
@@ -69,7 +69,7 @@ internal sealed partial class TaskOutcomes(IAuditSink audit, ResultGuardStep gua
         return true;
     }
 
-    private (string Outcome, string? Error, string? ResultSha256, string? Findings) Guard(TaskedCall tasked, JsonObject task, string? sessionId)
+    private async ValueTask<(string Outcome, string? Error, string? ResultSha256, string? Findings)> GuardAsync(TaskedCall tasked, JsonObject task, string? sessionId)
     {
         var server = tasked.Server;
         if (task["result"] is not JsonObject raw || raw.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions) is not { } result)
@@ -87,7 +87,7 @@ internal sealed partial class TaskOutcomes(IAuditSink audit, ResultGuardStep gua
         }
 
         call.Inspector.Inspect(result, serverGuard, scan);
-        call.Session.Record(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds);
+        await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None);
         if (scan.BlockedBy is not null)
         {
             var withheld = scan.BlockMessage(server);

@@ -1,0 +1,109 @@
+using System.Text.Json.Nodes;
+using Gateway.Data;
+using Gateway.Tests.Data;
+using Gateway.Tests.Support;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Guardrails;
+
+/// <summary>
+/// A 2025-11-25 session whose calls land on two instances sharing one database (a balancer without affinity) is judged on
+/// everything it received: a result from a <c>private</c> server on one instance makes a rule on <c>@session.labels</c>
+/// block the next call to an <c>external</c> server on the other, whichever instance began the session.
+/// </summary>
+public sealed class SessionFactsAcrossInstancesTests
+{
+    private const string Key = "facts-across-agent-key-0123";
+    private const string Blocked = "error: Blocked by policy rule 'private-to-external'";
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task WhatASessionReceivedOnOneInstance_CountsInThePolicyOfTheOther(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Stdio("vault"), Stdio("web"), Agent("agent", Key, "vault/*", "web/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:DataProtection:KeysPath"] = Path.Combine(directory, "keys"),
+            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(directory, "audit-signing-key.pem"),
+            ["Gateway:Servers:vault:Guard:Labels:0"] = "private",
+            ["Gateway:Servers:web:Guard:Labels:0"] = "external",
+            ["Gateway:Policies:private-to-external:Effect"] = "block",
+            ["Gateway:Policies:private-to-external:Conditions:0:Path"] = "@server.labels",
+            ["Gateway:Policies:private-to-external:Conditions:0:Op"] = "equals",
+            ["Gateway:Policies:private-to-external:Conditions:0:Value"] = "external",
+            ["Gateway:Policies:private-to-external:Conditions:1:Path"] = "@session.labels",
+            ["Gateway:Policies:private-to-external:Conditions:1:Op"] = "equals",
+            ["Gateway:Policies:private-to-external:Conditions:1:Value"] = "private",
+        });
+        if (provider == DatabaseProvider.Postgres)
+        {
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("facts");
+        }
+
+        await using var a = await GatewayHost.StartAsync(settings, directory);
+        await using var b = await GatewayHost.StartAsync(settings, directory);
+        foreach (var gateway in new[] { a, b })
+        {
+            await gateway.WaitForToolAsync("vault__echo");
+            await gateway.WaitForToolAsync("web__echo");
+        }
+
+        // Begun on A, private data received on A, the external call on B; then begun on A, private data received on B
+        // (which took the session over), the external call on A: A must read what B recorded.
+        foreach (var (privateOn, externalOn) in new[] { (a, b), (b, a) })
+        {
+            var session = await RawMcp.OpenSessionAsync(new Uri(a.BaseUri, "/mcp"), Key);
+            Assert.Equal("echo: before", await CallAsync(externalOn, session, "web__echo", "before"));
+            Assert.Equal("echo: private data", await CallAsync(privateOn, session, "vault__echo", "private data"));
+            Assert.StartsWith(Blocked, await CallAsync(externalOn, session, "web__echo", "exfiltrate"), StringComparison.Ordinal);
+            Assert.StartsWith(Blocked, await CallAsync(privateOn, session, "web__echo", "exfiltrate"), StringComparison.Ordinal);
+
+            // Another session has received nothing private, on either instance.
+            var other = await RawMcp.OpenSessionAsync(new Uri(externalOn.BaseUri, "/mcp"), Key);
+            Assert.Equal("echo: fine", await CallAsync(privateOn, other, "web__echo", "fine"));
+            Assert.Equal("echo: fine", await CallAsync(externalOn, other, "web__echo", "fine"));
+        }
+    }
+
+    [Fact]
+    public async Task FactsThatCannotBeRead_AreUndecided_AndCountAgainstTheAgent()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("web"), Agent("agent", Key, "web/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:Servers:web:Guard:Labels:0"] = "external",
+            ["Gateway:Policies:private-to-external:Effect"] = "block",
+            ["Gateway:Policies:private-to-external:Conditions:0:Path"] = "@session.labels",
+            ["Gateway:Policies:private-to-external:Conditions:0:Op"] = "equals",
+            ["Gateway:Policies:private-to-external:Conditions:0:Value"] = "private",
+        }));
+        await gateway.WaitForToolAsync("web__echo");
+        var session = await RawMcp.OpenSessionAsync(new Uri(gateway.BaseUri, "/mcp"), Key);
+        Assert.Equal("echo: readable", await CallAsync(gateway, session, "web__echo", "readable"));
+
+        // The shared facts can no longer be read: the rule cannot be decided, and is not taken as not matching.
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, """ALTER TABLE "McpSessions" RENAME COLUMN "Facts" TO "FactsGone";""");
+        Assert.StartsWith("error: Blocked by policy rule 'private-to-external'", await CallAsync(gateway, session, "web__echo", "unreadable"), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> CallAsync(GatewayHost gateway, string session, string tool, string message)
+    {
+        var body = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = 7,
+            ["method"] = "tools/call",
+            ["params"] = new JsonObject { ["name"] = tool, ["arguments"] = new JsonObject { ["message"] = message } },
+        };
+        using var response = await RawMcp.PostBodyAsync(new Uri(gateway.BaseUri, "/mcp"), Key, session, body.ToJsonString());
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {text}");
+
+        // A JSON body, or server-sent events whose data line carries the answer.
+        var json = text.TrimStart().StartsWith('{') ? text : text.Split('\n').Where(l => l.StartsWith("data:", StringComparison.Ordinal)).Select(l => l[5..].Trim()).Last(l => l.Contains("\"id\"", StringComparison.Ordinal));
+        var answer = JsonNode.Parse(json)!.AsObject();
+        var result = answer["result"]!.AsObject();
+        var content = result["content"]![0]!["text"]!.GetValue<string>();
+        return result["isError"]?.GetValue<bool>() == true ? "error: " + content : content;
+    }
+}
