@@ -58,6 +58,7 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<AgentQuestions>();
         services.AddSingleton<SessionEndings>();
         services.AddSingleton<EndedSessions>();
+        services.AddSingleton<CancellationRelay>();
         services.AddHostedService<InstanceMailboxReader>();
         services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SharedSessions>());
         var inFlight = new InFlightCalls();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.Web.Authentication;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -99,15 +100,38 @@ internal sealed class InFlightCalls
         }
     }
 
-    /// <summary>The incoming message filter: acts on <c>notifications/cancelled</c>, then lets every message through.</summary>
+    /// <summary>Cancels a call of a session that another instance was told to cancel (<see cref="Relay.CancellationRelay"/>); whether it runs here.</summary>
+    public bool CancelRelayed(string sessionId, string requestId)
+    {
+        if (!_calls.TryGetValue((sessionId, requestId), out var cts))
+        {
+            return false;
+        }
+
+        Cancel(cts);
+        return true;
+    }
+
+    /// <summary>
+    /// The incoming message filter: acts on <c>notifications/cancelled</c> (a call of its session that does not run here
+    /// may run on another instance: the cancellation is relayed), then lets every message through.
+    /// </summary>
     public McpMessageFilter Filter => next => async (context, cancellationToken) =>
     {
         if (context.JsonRpcMessage is JsonRpcNotification { Method: NotificationMethods.CancelledNotification } notification
             && context.Server.SessionId is { } sessionId
-            && notification.Params?["requestId"] is JsonNode id
-            && _calls.TryGetValue((sessionId, id.ToJsonString()), out var cts))
+            && notification.Params?["requestId"] is JsonNode id)
         {
-            await cts.CancelAsync();
+            var requestId = id.ToJsonString();
+            if (_calls.TryGetValue((sessionId, requestId), out var cts))
+            {
+                await cts.CancelAsync();
+            }
+            else if (context.Services?.GetService<Relay.CancellationRelay>() is { } relay
+                && (context.Services.GetService<Gateway.Web.Limits.OtherRequestRate>() is not { } rate || context.User.GetAgent() is not { } agent || rate.TakeAnswer(agent)))
+            {
+                await relay.RelayAsync(sessionId, requestId, cancellationToken);
+            }
         }
 
         await next(context, cancellationToken);

@@ -10,7 +10,8 @@ namespace Gateway.Web.Mcp.Relay;
 /// <summary>
 /// Takes what other instances left for this one in the mailbox and acts on it: an agent's answer to a question this
 /// instance asked (<see cref="AgentQuestions"/>), an order to end a session its client ended elsewhere (then answered,
-/// <see cref="SessionEndings"/>), and such an answer; a retry of a call parked here, and what came next for a retry that
+/// <see cref="SessionEndings"/>), and such an answer; an agent's cancellation of a call running here
+/// (<see cref="CancellationRelay"/>); a retry of a call parked here, and what came next for a retry that
 /// waits here (<see cref="RoundTrips.ParkedCallRelay"/>). It looks when the database's change watch reports a change
 /// (PostgreSQL's notification; SQLite's <c>data_version</c>): one indexed <c>DELETE … RETURNING</c> that finds nothing
 /// on an instance nobody writes to; while something here waits for an answer, at least every
@@ -20,6 +21,7 @@ namespace Gateway.Web.Mcp.Relay;
 internal sealed partial class InstanceMailboxReader(
     AgentQuestions questions,
     SessionEndings endings,
+    InFlightCalls inFlight,
     RoundTrips.ParkedCallRelay parkedCalls,
     EndedSessions ended,
     McpSessionRegistry sessions,
@@ -112,6 +114,9 @@ internal sealed partial class InstanceMailboxReader(
                 break;
             case SessionEndings.EndedKind:
                 endings.Answered(message);
+                break;
+            case CancellationRelay.CancelKind:
+                inFlight.CancelRelayed(message.SessionId, message.Payload);
                 break;
             case SessionEndings.EndKind:
                 ended.Add(message.SessionId, time.GetUtcNow() + options.Value.Mcp.SharedSessionLifetime);
