@@ -24,4 +24,24 @@ public interface IConsoleUserStore
     Task<bool> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken);
 
     Task RecordSignInAsync(long id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Assigns roles (<paramref name="roles"/>) or enables/disables (<paramref name="enabled"/>) a user unless that would
+    /// leave no enabled admin. The check and the change are one transaction, serialized with every other such change
+    /// (on any instance), so two admins taking each other's role at the same moment cannot both succeed.
+    /// </summary>
+    Task<AdminKeepingChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken);
+}
+
+/// <summary>What <see cref="IConsoleUserStore.ChangeKeepingAnAdminAsync"/> did.</summary>
+public enum AdminKeepingChange
+{
+    /// <summary>The change is stored.</summary>
+    Done,
+
+    /// <summary>No such user.</summary>
+    NotFound,
+
+    /// <summary>Refused: no enabled admin would be left.</summary>
+    LastAdmin,
 }

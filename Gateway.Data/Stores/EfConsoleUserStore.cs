@@ -97,6 +97,52 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
     public Task RecordSignInAsync(long id, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(id, u => u.LastSignInAt = now, cancellationToken);
 
+    public async Task<AdminKeepingChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+
+        // SQLite's transactions are IMMEDIATE (writers one at a time from the first statement); PostgreSQL's are not, so
+        // such changes take a lock of their own: the second reads the first's result. Inside an audited admin change the
+        // context already runs in the change's transaction, which then commits it with its entry.
+        await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        if (db.Database.IsPostgres())
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AdminsLock})", cancellationToken);
+        }
+
+        var rows = await db.ConsoleUsers.ToListAsync(cancellationToken);
+        if (rows.SingleOrDefault(u => u.Id == id) is not { } row)
+        {
+            return AdminKeepingChange.NotFound;
+        }
+
+        if (roles is not null)
+        {
+            row.AssignedRoles = Join(roles);
+        }
+
+        if (enabled is { } value)
+        {
+            row.Enabled = value;
+        }
+
+        if (!rows.Any(u => u.Enabled && ToUser(u).Roles.Contains(ConsoleRoles.Admin)))
+        {
+            return AdminKeepingChange.LastAdmin;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        if (tx is not null)
+        {
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        return AdminKeepingChange.Done;
+    }
+
+    /// <summary>The advisory lock key that serializes role and enabled changes on PostgreSQL ("cadmins" in ASCII).</summary>
+    private const long AdminsLock = 0x6361646d696e73;
+
     private const string Local = "local";
     private const string Oidc = "oidc";
 

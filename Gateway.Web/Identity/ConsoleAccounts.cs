@@ -113,34 +113,21 @@ public sealed class ConsoleAccounts(IConsoleUserStore store, TimeProvider time)
     }
 
     /// <summary>Assigns roles; refuses to leave the gateway without an enabled admin.</summary>
-    public async Task<string?> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken)
-    {
-        if (!roles.Contains(ConsoleRoles.Admin) && await IsLastAdminAsync(id, cancellationToken))
-        {
-            return "This is the only admin: make someone else an admin first.";
-        }
+    public async Task<string?> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken) =>
+        Problem(await store.ChangeKeepingAnAdminAsync(id, roles, enabled: null, cancellationToken));
 
-        return await store.SetRolesAsync(id, roles, cancellationToken) ? null : "No such user.";
-    }
-
-    /// <summary>Enables or disables a user; a disabled user's console session ends at its next request.</summary>
-    public async Task<string?> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken)
-    {
-        if (!enabled && await IsLastAdminAsync(id, cancellationToken))
-        {
-            return "This is the only admin: make someone else an admin first.";
-        }
-
-        return await store.SetEnabledAsync(id, enabled, cancellationToken) ? null : "No such user.";
-    }
+    /// <summary>Enables or disables a user (refusing to leave the gateway without an enabled admin); a disabled user's console session ends at its next request.</summary>
+    public async Task<string?> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
+        Problem(await store.ChangeKeepingAnAdminAsync(id, roles: null, enabled, cancellationToken));
 
     /// <summary>A one-time password: 20 characters from an alphabet without look-alikes (about 114 bits).</summary>
     public static string GeneratePassword() =>
         RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
 
-    private async Task<bool> IsLastAdminAsync(long id, CancellationToken cancellationToken)
+    private static string? Problem(AdminKeepingChange change) => change switch
     {
-        var admins = (await store.ListAsync(cancellationToken)).Where(u => u.Enabled && u.Roles.Contains(ConsoleRoles.Admin)).ToList();
-        return admins.Count == 1 && admins[0].Id == id;
-    }
+        AdminKeepingChange.Done => null,
+        AdminKeepingChange.LastAdmin => "This is the only admin: make someone else an admin first.",
+        _ => "No such user.",
+    };
 }

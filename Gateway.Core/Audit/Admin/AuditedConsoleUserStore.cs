@@ -45,6 +45,23 @@ public sealed class AuditedConsoleUserStore(IConsoleUserStore inner, IAdminChang
     public Task<bool> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
         ChangeAsync(id, enabled ? "enable" : "disable", () => inner.SetEnabledAsync(id, enabled, cancellationToken), cancellationToken);
 
+    public Task<AdminKeepingChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                var before = await inner.GetAsync(id, cancellationToken);
+                var result = await inner.ChangeKeepingAnAdminAsync(id, roles, enabled, cancellationToken);
+                if (result == AdminKeepingChange.Done)
+                {
+                    var after = await inner.GetAsync(id, cancellationToken);
+                    var action = roles is not null ? "set_roles" : enabled == true ? "enable" : "disable";
+                    entries.Add("console_user", after?.UserName ?? before?.UserName ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture), action, Describe(before), Describe(after));
+                }
+
+                return result;
+            },
+            cancellationToken);
+
     private Task<bool> ChangeAsync(long id, string action, Func<Task<bool>> change, CancellationToken cancellationToken) =>
         changes.RunAsync(
             async entries =>

@@ -126,6 +126,40 @@ public sealed class RoleEnforcementTests
         Assert.Null(await accounts.SetRolesAsync(admin.Id, [ConsoleRoles.Auditor], TestContext.Timeout));
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(Gateway.Tests.Data.DatabaseEngines.Both), MemberType = typeof(Gateway.Tests.Data.DatabaseEngines))]
+    public async Task TwoAdminsTakingEachOthersRoleAtOnce_LeaveOneAdmin(Gateway.Data.DatabaseProvider provider)
+    {
+        Gateway.Tests.Data.DatabaseEngines.Require(provider);
+        var settings = new Dictionary<string, string?>();
+        if (provider == Gateway.Data.DatabaseProvider.Postgres)
+        {
+            settings["ConnectionStrings:Gateway"] = await PostgresServer.CreateMigratedDatabaseAsync("admins");
+        }
+
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        var accounts = gateway.Services.GetRequiredService<ConsoleAccounts>();
+        var store = gateway.Services.GetRequiredService<IConsoleUserStore>();
+        await accounts.CreateLocalAsync("second", null, [ConsoleRoles.Admin], TestContext.Timeout);
+        var first = (await store.FindAsync("admin", TestContext.Timeout))!.Id;
+        var second = (await store.FindAsync("second", TestContext.Timeout))!.Id;
+
+        // Each round both demote the other at the same moment (one by roles, one by disabling): one is refused.
+        for (var round = 0; round < 10; round++)
+        {
+            var answers = await Task.WhenAll(
+                accounts.SetRolesAsync(first, [ConsoleRoles.Auditor], TestContext.Timeout),
+                accounts.SetEnabledAsync(second, false, TestContext.Timeout));
+            Assert.Single(answers, a => a is null);
+            Assert.Single(answers, a => a == "This is the only admin: make someone else an admin first.");
+            Assert.Single(await store.ListAsync(TestContext.Timeout), u => u.Enabled && u.Roles.Contains(ConsoleRoles.Admin));
+
+            // Both admins again for the next round.
+            Assert.Null(await accounts.SetRolesAsync(first, [ConsoleRoles.Admin], TestContext.Timeout));
+            Assert.Null(await accounts.SetEnabledAsync(second, true, TestContext.Timeout));
+        }
+    }
+
     private static async Task AssertForbiddenPageAsync(ConsoleBrowser browser, string page)
     {
         using var response = await browser.Client.GetAsync(page, TestContext.Timeout);
