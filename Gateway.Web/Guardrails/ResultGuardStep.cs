@@ -10,13 +10,14 @@ namespace Gateway.Web.Guardrails;
 /// session's facts come from the <see cref="SessionFactsRegistry"/>, kept in the database as well for a session other
 /// instances may serve (<see cref="Mcp.SharedSessions"/>).
 /// </summary>
-internal sealed class ResultGuardStep(ResultGuard guard, UpstreamManager upstreams, SessionFactsRegistry sessions, Mcp.SharedSessions shared, ISessionFactsStore store) : IServerGuards
+/// <remarks>The shared sessions are absent from a host without the MCP endpoint (the console's component tests).</remarks>
+internal sealed class ResultGuardStep(ResultGuard guard, UpstreamManager upstreams, SessionFactsRegistry sessions, Mcp.SharedSessions? shared = null, ISessionFactsStore? store = null) : IServerGuards
 {
     /// <summary>The guard of one call of a session (or of a stateless request).</summary>
     public CallGuard<CallToolResult> ForSession(string? sessionId)
     {
         var facts = sessions.For(sessionId);
-        if (sessionId is not null && !facts.IsShared && shared.IsShared(sessionId))
+        if (sessionId is not null && !facts.IsShared && store is not null && shared?.IsShared(sessionId) == true)
         {
             facts.ShareThrough(store, sessionId);
         }
