@@ -28,7 +28,7 @@ public static class SecretParts
         var masked = new List<string>(args.Count);
         for (var i = 0; i < args.Count; i++)
         {
-            masked.Add(Mask(args[i], ArgSpans(args, i)));
+            masked.Add(Mask(args[i] ?? string.Empty, ArgSpans(args, i)));
         }
 
         return masked;
@@ -55,7 +55,7 @@ public static class SecretParts
         {
             foreach (var (start, length) in ArgSpans(args, i))
             {
-                if (args[i].Substring(start, length) is var value && value != SecretNames.Placeholder)
+                if (args[i]!.Substring(start, length) is var value && value != SecretNames.Placeholder)
                 {
                     yield return value;
                 }
@@ -68,8 +68,9 @@ public static class SecretParts
         incoming is not null && stored is not null && incoming != stored && incoming == MaskUrl(stored) ? stored : incoming;
 
     /// <summary>
-    /// The arguments an update stores: each one equal to the masked form of a stored argument that hid something takes
-    /// that stored argument (the one at the same position first, so repeated masks keep their order).
+    /// The arguments an update stores: each one equal to the masked form of a stored argument that hid something, after
+    /// the same argument (a flag's value stays with its flag), takes that stored argument, the one at the same position
+    /// first. A restored argument must mask back to what was sent; else the mask stays, and the validator refuses it.
     /// </summary>
     public static List<string> KeepArgs(IReadOnlyList<string> incoming, IReadOnlyList<string> stored)
     {
@@ -79,10 +80,12 @@ public static class SecretParts
         for (var i = 0; i < incoming.Count; i++)
         {
             var arg = incoming[i];
-            var match = i < stored.Count && !used[i] && masked[i] == arg && masked[i] != stored[i] ? i : -1;
+            var previous = i > 0 ? incoming[i - 1] : null;
+            bool Matches(int j) => !used[j] && masked[j] == arg && masked[j] != stored[j] && (j > 0 ? masked[j - 1] : null) == previous;
+            var match = i < stored.Count && Matches(i) ? i : -1;
             for (var j = 0; match < 0 && j < stored.Count; j++)
             {
-                match = !used[j] && masked[j] == arg && masked[j] != stored[j] ? j : -1;
+                match = Matches(j) ? j : -1;
             }
 
             if (match >= 0)
@@ -94,6 +97,16 @@ public static class SecretParts
             kept.Add(arg);
         }
 
+        // What is kept shows as what was sent, or it is not kept (a secret never lands where it would show in clear).
+        var shown = MaskArgs(kept);
+        for (var i = 0; i < kept.Count; i++)
+        {
+            if (shown[i] != incoming[i])
+            {
+                kept[i] = incoming[i];
+            }
+        }
+
         return kept;
     }
 
@@ -101,7 +114,8 @@ public static class SecretParts
 
     private static List<(int Start, int Length)> ArgSpans(IReadOnlyList<string> args, int index)
     {
-        var arg = args[index];
+        // A null argument (a row written before arguments were validated) holds nothing.
+        var arg = args[index] ?? string.Empty;
         var spans = new List<(int Start, int Length)>();
         if (arg.Length == 0)
         {
@@ -109,7 +123,7 @@ public static class SecretParts
         }
 
         // The value after a secret-looking flag given on its own ("--api-key VALUE"; single letters name nothing).
-        if (index > 0 && !arg.StartsWith('-') && IsFlag(args[index - 1], out var flag) && SecretNames.IsSecret(flag))
+        if (index > 0 && !arg.StartsWith('-') && IsFlag(args[index - 1] ?? string.Empty, out var flag) && SecretNames.IsSecret(flag))
         {
             spans.Add((0, arg.Length));
             return spans;
@@ -117,7 +131,6 @@ public static class SecretParts
 
         var scheme = arg.IndexOf("://", StringComparison.Ordinal);
         var equals = arg.IndexOf('=');
-        var colon = arg.IndexOf(':');
         if (equals > 0 && (scheme < 0 || equals < scheme) && IsSecretName(arg[..equals].TrimStart('-')))
         {
             // "--api-key=VALUE", "TOKEN=VALUE", "--dsn=postgres://user:pw@host/db": the whole value.
@@ -126,19 +139,10 @@ public static class SecretParts
                 spans.Add((equals + 1, arg.Length - equals - 1));
             }
         }
-        else if (colon > 0 && colon != scheme && IsSecretName(arg[..colon]))
+        else if (HeaderValue(arg, equals > 0 && (scheme < 0 || equals < scheme) ? equals + 1 : 0) is { } header)
         {
-            // "Authorization: Bearer VALUE", as mcp-remote's --header takes it.
-            var value = colon + 1;
-            while (value < arg.Length && arg[value] == ' ')
-            {
-                value++;
-            }
-
-            if (value < arg.Length)
-            {
-                spans.Add((value, arg.Length - value));
-            }
+            // "Authorization: Bearer VALUE", as mcp-remote's --header takes it, also as "--header=Authorization: ...".
+            spans.Add(header);
         }
         else if (scheme > 0)
         {
@@ -264,6 +268,24 @@ public static class SecretParts
         }
 
         return true;
+    }
+
+    // The value of a "Name: value" starting at from, when Name is secret-looking.
+    private static (int Start, int Length)? HeaderValue(string arg, int from)
+    {
+        var colon = arg.IndexOf(':', from);
+        if (colon <= from || (colon + 2 < arg.Length && arg[colon + 1] == '/' && arg[colon + 2] == '/') || !IsSecretName(arg[from..colon]))
+        {
+            return null;
+        }
+
+        var value = colon + 1;
+        while (value < arg.Length && arg[value] == ' ')
+        {
+            value++;
+        }
+
+        return value < arg.Length ? (value, arg.Length - value) : null;
     }
 
     private static int SchemeStart(string text, int scheme)

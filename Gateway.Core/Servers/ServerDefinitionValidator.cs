@@ -50,7 +50,8 @@ public sealed class ServerDefinitionValidator : AbstractValidator<ServerDefiniti
             .WithMessage((_, kv) => $"Header '{kv.Key}' is the masked placeholder {SecretNames.Placeholder} and has no stored value to keep: give the value.");
         RuleFor(s => s.Url).Must(u => u is null || !u.Contains(SecretNames.Placeholder, StringComparison.Ordinal))
             .WithMessage($"Url holds the masked placeholder {SecretNames.Placeholder} and is not the stored URL as shown: give the whole URL with its secret.");
-        RuleForEach(s => s.Args).Must(a => !a.Contains(SecretNames.Placeholder, StringComparison.Ordinal))
+        RuleForEach(s => s.Args).NotNull().WithMessage("Args entries must be strings, not null.");
+        RuleForEach(s => s.Args).Must(a => a is null || !a.Contains(SecretNames.Placeholder, StringComparison.Ordinal))
             .WithMessage((_, a) => $"Argument '{a}' holds the masked placeholder {SecretNames.Placeholder} and is not a stored argument as shown: give the value.");
         RuleFor(s => s.Credential!)
             .SetValidator(s => new UpstreamCredentialValidator(s.Transport))

@@ -83,6 +83,34 @@ public sealed class SecretPartsTests
     }
 
     [Fact]
+    public void AMaskSentBackUnderAnotherFlag_KeepsNothing_AndSwappedFlagsKeepTheirOwnValues()
+    {
+        var stored = new ServerDefinition { Name = "local", Transport = ServerTransport.Stdio, Command = "npx", Args = ["--token", "first-secret", "--password", "second-secret"] };
+
+        // A mask moved under a flag that shows its value would put the secret in clear there: not kept, and refused.
+        var moved = SecretNames.KeepStored(stored with { Args = ["--mode", P] }, stored);
+        Assert.Equal(["--mode", P], moved.Args);
+        Assert.False(new ServerDefinitionValidator().Validate(moved).IsValid);
+
+        // The pairs swapped: each flag keeps its own value, not the one at its new position.
+        Assert.Equal(
+            ["--password", "second-secret", "--token", "first-secret"],
+            SecretNames.KeepStored(stored with { Args = ["--password", P, "--token", P] }, stored).Args);
+    }
+
+    [Fact]
+    public void AHeaderGivenWithEquals_IsMasked_AndANullArgument_IsRefusedNotThrown()
+    {
+        Assert.Equal([$"--header=Authorization: {P}", "--header=X-Trace: one"], SecretParts.MaskArgs(["--header=Authorization: Bearer xyz", "--header=X-Trace: one"]));
+
+        string[] withNull = ["x", null!];
+        Assert.Equal(["x", string.Empty], SecretParts.MaskArgs(withNull));
+        Assert.False(SecretParts.Any(null, withNull));
+        var stdio = new ServerDefinition { Name = "local", Transport = ServerTransport.Stdio, Command = "npx", Args = withNull };
+        Assert.Equal(["Args entries must be strings, not null."], new ServerDefinitionValidator().Validate(stdio).ByField()["args"]);
+    }
+
+    [Fact]
     public void AMaskWithNothingToKeep_IsRefused_NamingTheField()
     {
         var validator = new ServerDefinitionValidator();

@@ -33,7 +33,7 @@ internal sealed class AuthorizationServerDiscovery(HttpClient upstreamHttp, Http
         if (OAuthJson.String(resourceMetadata.RootElement, "resource") is { } declaredResource
             && !string.Equals(declaredResource.TrimEnd('/'), upstreamUrl.TrimEnd('/'), StringComparison.Ordinal))
         {
-            throw new OAuthException($"The protected resource metadata of '{server}' is for '{declaredResource}', not '{upstreamUrl}'.");
+            throw new OAuthException($"The protected resource metadata of '{server}' is for '{declaredResource}', not '{Gateway.Core.Servers.SecretParts.MaskUrl(upstreamUrl)}'.");
         }
 
         if (!resourceMetadata.RootElement.TryGetProperty("authorization_servers", out var servers)
@@ -92,6 +92,9 @@ internal sealed class AuthorizationServerDiscovery(HttpClient upstreamHttp, Http
         throw new OAuthException($"The authorization server of '{server}' publishes no metadata.");
     }
 
+    // A server's URL may carry a secret (SecretParts): the reasons shown to the admin and logged mask it.
+    private static string? Shown(Uri url) => Gateway.Core.Servers.SecretParts.MaskUrl(url.ToString());
+
     private static async Task<JsonDocument> GetJsonAsync(HttpClient http, Uri url, string what, CancellationToken cancellationToken)
     {
         try
@@ -99,14 +102,14 @@ internal sealed class AuthorizationServerDiscovery(HttpClient upstreamHttp, Http
             using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                throw new OAuthException($"The {what} at {url} answered {(int)response.StatusCode}.");
+                throw new OAuthException($"The {what} at {Shown(url)} answered {(int)response.StatusCode}.");
             }
 
-            return await OAuthJson.ReadAsync(response, $"the {what} at {url}", cancellationToken);
+            return await OAuthJson.ReadAsync(response, $"the {what} at {Shown(url)}", cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException)
         {
-            throw new OAuthException($"The {what} at {url} could not be read: {ex.Message}", ex);
+            throw new OAuthException($"The {what} at {Shown(url)} could not be read: {ex.Message}", ex);
         }
     }
 }
