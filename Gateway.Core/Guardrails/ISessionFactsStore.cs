@@ -10,8 +10,8 @@ public interface ISessionFactsStore
     /// <exception cref="SessionFactsUnavailableException">The store cannot be read.</exception>
     Task<(IReadOnlyList<string> Labels, IReadOnlyList<string> Findings)?> ReadFactsAsync(string sessionId, CancellationToken cancellationToken);
 
-    /// <summary>Adds facts to the session's (a union: what another instance added at the same time is kept).</summary>
-    Task AddFactsAsync(string sessionId, IReadOnlyCollection<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken);
+    /// <summary>Adds facts to the session's (a union: what another instance added at the same time is kept); false when they could not be stored.</summary>
+    Task<bool> AddFactsAsync(string sessionId, IReadOnlyCollection<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken);
 }
 
 /// <summary>The shared facts of a session cannot be read (the database failed): conditions on them are undecided.</summary>

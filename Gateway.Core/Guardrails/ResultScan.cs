@@ -59,12 +59,19 @@ public sealed class ResultScan
         _findings.Add(new GuardFinding(kind, offset < 0 ? location : $"{location}@{offset}"));
     }
 
+    /// <summary>
+    /// What <see cref="BlockedBy"/> holds when the result is withheld because what it taught the session (its labels,
+    /// its findings) could not be stored for the other instances' policy (<see cref="SessionFacts.RecordAsync"/>).
+    /// </summary>
+    public const string FactsNotStored = "session-facts-not-stored";
+
     /// <summary>Withholds the result because of a finding of this kind (the first one wins).</summary>
     public void Block(string kind) => BlockedBy ??= kind;
 
     /// <summary>The message the agent gets instead of a withheld result: the kind, never the secret.</summary>
-    public string BlockMessage(string server) =>
-        $"The gateway withheld the result of this call: it contained a secret ({BlockedBy![FindingKinds.SecretPrefix.Length..]}) and "
+    public string BlockMessage(string server) => BlockedBy == FactsNotStored
+        ? "The gateway withheld the result of this call: what it brought this session could not be stored for the policy of the other gateway instances (the database failed). Retry the call."
+        : $"The gateway withheld the result of this call: it contained a secret ({BlockedBy![FindingKinds.SecretPrefix.Length..]}) and "
         + (SecretsRule is null ? $"server '{server}' blocks results with secrets." : "the policy blocks results with secrets for this call.");
 
     /// <summary>

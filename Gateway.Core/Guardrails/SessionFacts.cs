@@ -21,6 +21,7 @@ public sealed class SessionFacts
     private string[] _findings = [];
     private ISessionFactsStore? _store;
     private string? _sessionId;
+    private bool _unstored;
 
     internal SessionFacts(bool known) => Known = known;
 
@@ -79,10 +80,37 @@ public sealed class SessionFacts
     /// Records a call's result (<see cref="Record"/>); a new fact of a shared session is stored before this returns, so
     /// the agent's next call finds it on any instance. Completes synchronously when nothing is new.
     /// </summary>
-    public ValueTask RecordAsync(IReadOnlyList<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken) =>
-        Record(labels, findings) && Volatile.Read(ref _store) is { } store
-            ? new ValueTask(store.AddFactsAsync(_sessionId!, labels, findings, cancellationToken))
-            : ValueTask.CompletedTask;
+    /// <returns>
+    /// False when a new fact of a shared session could not be stored: the caller withholds what brought it
+    /// (<see cref="ResultScan.FactsNotStored"/>), since another instance's policy would not know it.
+    /// </returns>
+    public ValueTask<bool> RecordAsync(IReadOnlyList<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken)
+    {
+        var added = Record(labels, findings);
+        return (added || Volatile.Read(ref _unstored)) && Volatile.Read(ref _store) is { } store
+            ? StoreAsync(store, cancellationToken)
+            : ValueTask.FromResult(true);
+    }
+
+    // The whole set, not only what is new: a fact whose write failed before (its result withheld) is written with the
+    // next one, or it would stay on this instance alone (the store's union makes a repeated fact a no-op).
+    private async ValueTask<bool> StoreAsync(ISessionFactsStore store, CancellationToken cancellationToken)
+    {
+        var (labels, findings) = (Labels, FindingKinds);
+        if (!await store.AddFactsAsync(_sessionId!, labels, findings, cancellationToken))
+        {
+            Volatile.Write(ref _unstored, true);
+            return false;
+        }
+
+        // Stored up to what was read above: a fact recorded meanwhile by a call whose own write failed stays pending.
+        if (ReferenceEquals(labels, Labels) && ReferenceEquals(findings, FindingKinds))
+        {
+            Volatile.Write(ref _unstored, false);
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// These facts with what other instances recorded for the session added (read from the store); this instance when
@@ -98,11 +126,14 @@ public sealed class SessionFacts
 
         try
         {
-            if (await store.ReadFactsAsync(_sessionId!, cancellationToken) is { } stored)
+            // A shared session's row gone (expired after Mcp:SharedSessionLifetime) takes with it what other instances
+            // recorded: undecided, rather than judged on this instance's part alone.
+            if (await store.ReadFactsAsync(_sessionId!, cancellationToken) is not { } stored)
             {
-                Record(stored.Labels, stored.Findings);
+                return Unknown;
             }
 
+            Record(stored.Labels, stored.Findings);
             return this;
         }
         catch (SessionFactsUnavailableException)

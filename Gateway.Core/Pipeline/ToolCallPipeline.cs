@@ -265,7 +265,11 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             if (guard is not null)
             {
                 guard.Inspector.Inspect(result, serverGuard!, scan);
-                await guard.Session.RecordAsync(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds, CancellationToken.None);
+                if (!await guard.Session.RecordAsync(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds, CancellationToken.None))
+                {
+                    scan.Block(ResultScan.FactsNotStored);
+                }
+
                 if (scan.BlockedBy is not null)
                 {
                     var withheld = scan.BlockMessage(entry.Server);
@@ -284,7 +288,11 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             if (guard is not null)
             {
                 guard.Inspector.InspectQuestions(ex.Payload, serverGuard!, scan);
-                await guard.Session.RecordAsync(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds, CancellationToken.None);
+                if (!await guard.Session.RecordAsync(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds, CancellationToken.None))
+                {
+                    scan.Block(ResultScan.FactsNotStored);
+                }
+
                 if (scan.BlockedBy is not null)
                 {
                     var withheld = scan.BlockMessage(entry.Server);

@@ -80,7 +80,7 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
         }
     }
 
-    public async Task AddFactsAsync(string sessionId, IReadOnlyCollection<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken)
+    public async Task<bool> AddFactsAsync(string sessionId, IReadOnlyCollection<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken)
     {
         try
         {
@@ -90,14 +90,15 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
                 var row = await db.Set<McpSessionEntity>().AsNoTracking().Where(s => s.Id == sessionId).Select(s => new { s.Facts }).SingleOrDefaultAsync(cancellationToken);
                 if (row is null)
                 {
-                    return;
+                    // Ended or expired: no instance takes the session over any more, so there is nobody to tell.
+                    return true;
                 }
 
                 var (storedLabels, storedFindings) = Parse(row.Facts);
                 var merged = new SharedFacts(Merge(storedLabels, labels), Merge(storedFindings, findings));
                 if (merged.Labels.Count == storedLabels.Count && merged.Findings.Count == storedFindings.Count)
                 {
-                    return;
+                    return true;
                 }
 
                 // Written only over the value read: a write by another instance in between makes this one read again.
@@ -105,16 +106,17 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
                 var old = row.Facts;
                 if (await db.Set<McpSessionEntity>().Where(s => s.Id == sessionId && s.Facts == old).ExecuteUpdateAsync(set => set.SetProperty(s => s.Facts, json), cancellationToken) > 0)
                 {
-                    return;
+                    return true;
                 }
             }
 
             LogFactsContended(sessionId, MaxFactWrites);
+            return false;
         }
         catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException)
         {
-            // This instance still has them; another instance serving the session's next call may not.
             LogFactsNotShared(sessionId, ex.Message);
+            return false;
         }
     }
 
@@ -150,10 +152,10 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
         return merged;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The facts of session {Session} were not stored: {Reason}. Another instance serving its next call may not see them.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The facts of session {Session} were not stored: {Reason}. The result that brought them is withheld.")]
     private partial void LogFactsNotShared(string session, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The facts of session {Session} were not stored: {Attempts} writes met another instance's. Another instance serving its next call may not see them.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The facts of session {Session} were not stored: {Attempts} writes met another instance's. The result that brought them is withheld.")]
     private partial void LogFactsContended(string session, int attempts);
 }
 

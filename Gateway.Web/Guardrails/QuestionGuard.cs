@@ -24,7 +24,11 @@ internal sealed partial class QuestionGuard(ResultGuardStep guards, ILogger<Ques
         var serverGuard = call.Servers.For(server);
         var scan = new ResultScan();
         var rewritten = JsonTextGuard.Rewrite(JsonSerializer.SerializeToElement(parameters, type), "params", serverGuard, scan);
-        await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None);
+        if (!await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None))
+        {
+            scan.Block(ResultScan.FactsNotStored);
+        }
+
         if (scan.Any)
         {
             LogFindings(method, server, agent, scan.ToAuditJson()!);
@@ -33,7 +37,9 @@ internal sealed partial class QuestionGuard(ResultGuardStep guards, ILogger<Ques
         if (scan.BlockedBy is not null)
         {
             throw new McpProtocolException(
-                $"The gateway withheld this {method} request from the agent: it contained a secret ({scan.BlockedBy[FindingKinds.SecretPrefix.Length..]}) and server '{server}' blocks secrets.",
+                scan.BlockedBy == ResultScan.FactsNotStored
+                    ? $"The gateway withheld this {method} request from the agent: what it brought the session could not be stored for the other gateway instances' policy (the database failed)."
+                    : $"The gateway withheld this {method} request from the agent: it contained a secret ({scan.BlockedBy[FindingKinds.SecretPrefix.Length..]}) and server '{server}' blocks secrets.",
                 McpErrorCode.InternalError);
         }
 

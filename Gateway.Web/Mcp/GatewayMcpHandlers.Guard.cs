@@ -20,7 +20,11 @@ internal sealed partial class GatewayMcpHandlers
         var serverGuard = call.Servers.For(server);
         var scan = new ResultScan { SentCredential = sentCredential };
         inspect(serverGuard, scan);
-        await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None);
+        if (!await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None))
+        {
+            scan.Block(ResultScan.FactsNotStored);
+        }
+
         if (scan.Any)
         {
             LogExchangeFindings(method, name, server, agent.Name, VirtualServerPath() is { } virtualServer ? "/mcp/" + virtualServer : "/mcp", scan.ToAuditJson()!);

@@ -86,6 +86,48 @@ public sealed class SessionFactsAcrossInstancesTests
         Assert.StartsWith("error: Blocked by policy rule 'private-to-external'", await CallAsync(gateway, session, "web__echo", "unreadable"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AResultWhoseFactsCannotBeStored_IsWithheld_AndAGoneRowIsUndecided()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("vault"), Stdio("web"), Agent("agent", Key, "vault/*", "web/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:Servers:vault:Guard:Labels:0"] = "private",
+            ["Gateway:Policies:after-private:Effect"] = "block",
+            ["Gateway:Policies:after-private:Servers:0"] = "web",
+            ["Gateway:Policies:after-private:Conditions:0:Path"] = "@session.labels",
+            ["Gateway:Policies:after-private:Conditions:0:Op"] = "equals",
+            ["Gateway:Policies:after-private:Conditions:0:Value"] = "private",
+        }));
+        await gateway.WaitForToolAsync("vault__echo");
+        await gateway.WaitForToolAsync("web__echo");
+
+        // The row refuses the facts (a trigger, as a failing database would): the private result is not given out, since
+        // another instance's policy would not know the session received it.
+        var session = await RawMcp.OpenSessionAsync(new Uri(gateway.BaseUri, "/mcp"), Key);
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, """CREATE TRIGGER refuse_facts BEFORE UPDATE OF "Facts" ON "McpSessions" BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;""");
+        Assert.StartsWith("error: The gateway withheld the result of this call: what it brought this session could not be stored", await CallAsync(gateway, session, "vault__echo", "private data"), StringComparison.Ordinal);
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "DROP TRIGGER refuse_facts;");
+        Assert.Equal("echo: private data", await CallAsync(gateway, session, "vault__echo", "private data"));
+
+        // The fact that was not stored then is stored with the next result, for the other instances to read.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={gateway.DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using var read = connection.CreateCommand();
+            read.CommandText = """SELECT "Facts" FROM "McpSessions" WHERE "Id" = $id""";
+            read.Parameters.AddWithValue("$id", session);
+            Assert.Contains("\"private\"", (string)read.ExecuteScalar()!, StringComparison.Ordinal);
+        }
+
+        Assert.StartsWith(Blocked.Replace("private-to-external", "after-private", StringComparison.Ordinal), await CallAsync(gateway, session, "web__echo", "out"), StringComparison.Ordinal);
+
+        // A session whose shared row is gone (expired) has lost what other instances recorded: undecided, against the agent.
+        var other = await RawMcp.OpenSessionAsync(new Uri(gateway.BaseUri, "/mcp"), Key);
+        Assert.Equal("echo: fine", await CallAsync(gateway, other, "web__echo", "fine"));
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, $"""DELETE FROM "McpSessions" WHERE "Id" = '{other}';""");
+        Assert.StartsWith(Blocked.Replace("private-to-external", "after-private", StringComparison.Ordinal), await CallAsync(gateway, other, "web__echo", "gone"), StringComparison.Ordinal);
+    }
+
     private static async Task<string> CallAsync(GatewayHost gateway, string session, string tool, string message)
     {
         var body = new JsonObject

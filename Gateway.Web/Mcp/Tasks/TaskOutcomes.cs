@@ -87,7 +87,11 @@ internal sealed partial class TaskOutcomes(IAuditSink audit, ResultGuardStep gua
         }
 
         call.Inspector.Inspect(result, serverGuard, scan);
-        await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None);
+        if (!await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None))
+        {
+            scan.Block(ResultScan.FactsNotStored);
+        }
+
         if (scan.BlockedBy is not null)
         {
             var withheld = scan.BlockMessage(server);
