@@ -116,6 +116,10 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
             return AdminKeepingChange.NotFound;
         }
 
+        // A gateway already without an enabled admin (an identity provider took the role away at sign-in) still lets
+        // its remaining users be changed: only a change that takes the last one away is refused.
+        var hadAdmin = rows.Any(IsEnabledAdmin);
+
         if (roles is not null)
         {
             row.AssignedRoles = Join(roles);
@@ -126,7 +130,7 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
             row.Enabled = value;
         }
 
-        if (!rows.Any(u => u.Enabled && ToUser(u).Roles.Contains(ConsoleRoles.Admin)))
+        if (hadAdmin && !rows.Any(IsEnabledAdmin))
         {
             return AdminKeepingChange.LastAdmin;
         }
@@ -139,6 +143,8 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
 
         return AdminKeepingChange.Done;
     }
+
+    private static bool IsEnabledAdmin(ConsoleUserEntity user) => user.Enabled && ToUser(user).Roles.Contains(ConsoleRoles.Admin);
 
     /// <summary>The advisory lock key that serializes role and enabled changes on PostgreSQL ("cadmins" in ASCII).</summary>
     private const long AdminsLock = 0x6361646d696e73;

@@ -79,6 +79,36 @@ public sealed class ConsoleUserDisableTests(Xunit.Abstractions.ITestOutputHelper
         }
     }
 
+    [Fact]
+    public async Task ADisablingWhoseRevocationEntryIsRefused_LeavesTheUserEnabled_AndEnablingLikewise()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        var accounts = gateway.Services.GetRequiredService<Gateway.Web.Identity.ConsoleAccounts>();
+        var store = gateway.Services.GetRequiredService<IConsoleUserStore>();
+        await accounts.CreateLocalAsync("carol", null, [ConsoleRoles.Auditor], TestContext.Timeout);
+
+        // The revocation's entry cannot be written: neither the revocation nor the disabling is kept.
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, AuditKinds.AdminChange, "user/carol"))
+        {
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => SetEnabledAsync(gateway, "carol", enabled: false));
+        }
+
+        Assert.True((await store.FindAsync("carol", TestContext.Timeout))!.Enabled);
+        Assert.Empty(await gateway.Services.GetRequiredService<IRevokedUserStore>().ListAsync(TestContext.Timeout));
+        Assert.DoesNotContain((await gateway.AuditTrailAsync()).Select(e => e.Record), r => (r.Tool == "console_user/carol" && r.Decision == "disable") || r.Tool == "user/carol");
+
+        // Disabled for real, then an enabling whose lifting entry is refused: the user stays disabled and revoked.
+        Assert.Equal(AdminOutcome.Done, (await SetEnabledAsync(gateway, "carol", enabled: false)).Outcome);
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, AuditKinds.AdminChange, "user/carol"))
+        {
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => SetEnabledAsync(gateway, "carol", enabled: true));
+        }
+
+        Assert.False((await store.FindAsync("carol", TestContext.Timeout))!.Enabled);
+        Assert.Equal("carol", Assert.Single(await gateway.Services.GetRequiredService<IRevokedUserStore>().ListAsync(TestContext.Timeout)).User);
+        Assert.True(gateway.Services.GetRequiredService<Gateway.Web.Credentials.Users.UserRevocations>().IsRevoked("carol"), "this instance no longer enforces the revocation");
+    }
+
     /// <summary>A console user (role Auditor) signs in and authorizes a registered client; yields their access token.</summary>
     private static async Task<string> SignInAsync(GatewayHost gateway, string user)
     {

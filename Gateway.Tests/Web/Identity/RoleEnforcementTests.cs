@@ -160,6 +160,21 @@ public sealed class RoleEnforcementTests
         }
     }
 
+    [Fact]
+    public async Task AGatewayLeftWithoutAnAdmin_StillLetsItsUsersBeChanged()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        var accounts = gateway.Services.GetRequiredService<ConsoleAccounts>();
+        await accounts.CreateLocalAsync("watcher", null, [ConsoleRoles.Auditor], TestContext.Timeout);
+        var watcher = (await gateway.Services.GetRequiredService<IConsoleUserStore>().FindAsync("watcher", TestContext.Timeout))!.Id;
+
+        // No enabled admin any more (as when an identity provider takes the role away at sign-in): a change that takes
+        // no admin away is not refused as if it did.
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, """UPDATE "ConsoleUsers" SET "Enabled" = 0 WHERE "UserName" = 'admin';""");
+        Assert.Null(await accounts.SetEnabledAsync(watcher, false, TestContext.Timeout));
+        Assert.Null(await accounts.SetRolesAsync(watcher, [ConsoleRoles.Admin], TestContext.Timeout));
+    }
+
     private static async Task AssertForbiddenPageAsync(ConsoleBrowser browser, string page)
     {
         using var response = await browser.Client.GetAsync(page, TestContext.Timeout);

@@ -10,7 +10,8 @@ namespace Gateway.Web.Admin.Users;
 /// the role check and the audit actor here, the rules (name, the last enabled admin) in <see cref="ConsoleAccounts"/>,
 /// which bootstrap and sign-in use too.
 /// </summary>
-internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUserStore users, UserRevocationChanges revocations, IAdminActor actor, Gateway.Web.Authentication.OAuth.AgentOAuthSettings oauth)
+internal sealed class ConsoleUserOperations(
+    ConsoleAccounts accounts, IConsoleUserStore users, UserRevocationChanges revocations, UserRevocations enforced, IAdminChangeTransactions transactions, IAdminActor actor, Gateway.Web.Authentication.OAuth.AgentOAuthSettings oauth)
 {
     /// <summary>
     /// Changes the caller's own password (any signed-in local user, whatever their roles): the current one checked,
@@ -62,34 +63,50 @@ internal sealed class ConsoleUserOperations(ConsoleAccounts accounts, IConsoleUs
     /// <summary>
     /// Enables or disables a user; refused (conflict) when it would leave no enabled admin. A disabled user is revoked
     /// too (reason: disabled), so the access tokens their agents already hold stop working on every instance at once
-    /// rather than at their expiry; enabling them lifts that revocation (not one an admin made).
+    /// rather than at their expiry; enabling them lifts that revocation (not one an admin made). The user's state, the
+    /// revocations and their entries are one transaction: a refused entry leaves the user as they were, never disabled
+    /// with their tokens still working.
     /// </summary>
     public async Task<AdminResult> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
         await ChangeAsync(
             id,
             async () =>
             {
-                if (await accounts.SetEnabledAsync(id, enabled, cancellationToken) is { } problem)
+                try
                 {
-                    return problem;
-                }
+                    return await transactions.RunAsync(
+                        async _ =>
+                        {
+                            if (await accounts.SetEnabledAsync(id, enabled, cancellationToken) is { } problem)
+                            {
+                                return problem;
+                            }
 
-                // Under both names: an OIDC user of the issuer agents' tokens come from is sub@host here and the bare sub
-                // in those tokens (revoking sub@host alone left their agents' tokens working).
-                var user = (await users.GetAsync(id, cancellationToken))!;
-                foreach (var name in new[] { user.UserName, AgentsUser.Of(user, oauth) }.Distinct(StringComparer.Ordinal))
+                            // Under both names: an OIDC user of the issuer agents' tokens come from is sub@host here and the
+                            // bare sub in those tokens (revoking sub@host alone left their agents' tokens working).
+                            var user = (await users.GetAsync(id, cancellationToken))!;
+                            foreach (var name in new[] { user.UserName, AgentsUser.Of(user, oauth) }.Distinct(StringComparer.Ordinal))
+                            {
+                                if (enabled)
+                                {
+                                    await revocations.RestoreAsync(name, RevocationReason.ConsoleUserDisabled, cancellationToken);
+                                }
+                                else
+                                {
+                                    await revocations.RevokeAsync(name, RevocationReason.ConsoleUserDisabled, AuditActor.Current, cancellationToken);
+                                }
+                            }
+
+                            return (string?)null;
+                        },
+                        cancellationToken);
+                }
+                finally
                 {
-                    if (enabled)
-                    {
-                        await revocations.RestoreAsync(name, RevocationReason.ConsoleUserDisabled, cancellationToken);
-                    }
-                    else
-                    {
-                        await revocations.RevokeAsync(name, RevocationReason.ConsoleUserDisabled, AuditActor.Current, cancellationToken);
-                    }
+                    // The revocations were read back inside the transaction: read again what was committed (nothing,
+                    // when it failed), so this instance enforces exactly that.
+                    await enforced.ReloadAsync(CancellationToken.None);
                 }
-
-                return null;
             },
             cancellationToken);
 

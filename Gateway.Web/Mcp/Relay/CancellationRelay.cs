@@ -53,7 +53,7 @@ internal sealed partial class CancellationRelay(
                 }
             }
         }
-        catch (Exception ex) when (ex is DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
+        catch (Exception ex) when (ex is DbException or Microsoft.EntityFrameworkCore.DbUpdateException or InvalidOperationException or TimeoutException)
         {
             // The call then runs to its end or its timeout, as it did before cancellations were relayed.
             LogRelayFailed(sessionId, ex.Message);
