@@ -28,6 +28,36 @@ public sealed class ApprovalsPageTests : ConsolePageTest
     }
 
     [Fact]
+    public async Task WhileTheDatabaseFails_ThePageKeepsItsLastListWithANotice_AndRecovers()
+    {
+        var cut = Render<Gateway.Web.Components.Pages.Approvals>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#no-pending")));
+        var args = new Dictionary<string, JsonElement>();
+        var gate = Services.GetRequiredService<ApprovalGate>();
+        var held = gate.RequestAsync(
+            new ApprovalRequest(new AgentIdentity(1, "payments-bot", GrantSet.None), "payments", "transfer", "def", args, CanonicalJson.Sha256(args), new PolicyDecision(PolicyEffect.Escalate, "big", "large amount"), null),
+            CancellationToken.None).AsTask();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll(".approval-card")));
+        var approval = (await Services.GetRequiredService<IApprovalStore>().ListAsync(ApprovalStatus.Pending, 10, CancellationToken.None)).Single();
+
+        // The table is gone (as a failing database would refuse the read) when another instance's change is seen: the
+        // page stays, with its card and a notice, instead of ending the user's circuit; a click on Approve likewise.
+        await DatabaseFiles.ExecuteAsync(DatabasePath, "ALTER TABLE Approvals RENAME TO ApprovalsAway");
+        Services.GetRequiredService<ApprovalEvents>().RaiseObserved(approval);
+        cut.WaitForAssertion(() => Assert.StartsWith("The database is unavailable", cut.Find("#approvals-unavailable").TextContent, StringComparison.Ordinal));
+        Assert.Single(cut.FindAll(".approval-card"));
+        await cut.InvokeAsync(() => cut.Find("button.approve").Click());
+        Assert.False(held.IsCompleted);
+
+        // Back: the next change reads again, and the call can be decided.
+        await DatabaseFiles.ExecuteAsync(DatabasePath, "ALTER TABLE ApprovalsAway RENAME TO Approvals");
+        Services.GetRequiredService<ApprovalEvents>().RaiseObserved(approval);
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("#approvals-unavailable")));
+        await cut.InvokeAsync(() => cut.Find("button.approve").Click());
+        Assert.True((await held.WaitAsync(TimeSpan.FromSeconds(20))).Approved);
+    }
+
+    [Fact]
     public async Task HeldCall_AppearsLive_WithItsArguments_AndApproveReleasesIt()
     {
         var cut = Render<Gateway.Web.Components.Pages.Approvals>();

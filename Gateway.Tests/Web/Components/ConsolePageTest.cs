@@ -51,6 +51,9 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         DefaultWaitTimeout = TimeSpan.FromSeconds(30);
     }
 
+    /// <summary>Gets the path of the test's SQLite file.</summary>
+    protected string DatabasePath => _path;
+
     /// <summary>Gets the signed-in user's authorization, to change roles in a test.</summary>
     protected BunitAuthorizationContext Authorization { get; }
 
