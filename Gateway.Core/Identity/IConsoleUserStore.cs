@@ -19,10 +19,6 @@ public interface IConsoleUserStore
 
     Task<bool> SetPasswordAsync(long id, string passwordHash, bool mustChange, CancellationToken cancellationToken);
 
-    Task<bool> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken);
-
-    Task<bool> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken);
-
     Task RecordSignInAsync(long id, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>

@@ -88,12 +88,6 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
             u.MustChangePassword = mustChange;
         }, cancellationToken);
 
-    public Task<bool> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken) =>
-        UpdateAsync(id, u => u.AssignedRoles = Join(roles), cancellationToken);
-
-    public Task<bool> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
-        UpdateAsync(id, u => u.Enabled = enabled, cancellationToken);
-
     public Task RecordSignInAsync(long id, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(id, u => u.LastSignInAt = now, cancellationToken);
 

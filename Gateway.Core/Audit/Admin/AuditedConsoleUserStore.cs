@@ -39,12 +39,6 @@ public sealed class AuditedConsoleUserStore(IConsoleUserStore inner, IAdminChang
     public Task<bool> SetPasswordAsync(long id, string passwordHash, bool mustChange, CancellationToken cancellationToken) =>
         ChangeAsync(id, mustChange ? "reset_password" : "set_password", () => inner.SetPasswordAsync(id, passwordHash, mustChange, cancellationToken), cancellationToken);
 
-    public Task<bool> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken) =>
-        ChangeAsync(id, "set_roles", () => inner.SetRolesAsync(id, roles, cancellationToken), cancellationToken);
-
-    public Task<bool> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
-        ChangeAsync(id, enabled ? "enable" : "disable", () => inner.SetEnabledAsync(id, enabled, cancellationToken), cancellationToken);
-
     public Task<AdminKeepingChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken) =>
         changes.RunAsync(
             async entries =>
