@@ -47,7 +47,7 @@ internal static class AdminApiExtensions
                         // The change rolled back with its entry: the gateway cannot record changes now, the request was fine.
                         return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Audit unavailable");
                     }
-                    catch (Exception ex) when (ex is System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
+                    catch (Exception ex) when (Gateway.Web.Mcp.DatabaseUnavailableGuard.IsDatabaseFailure(ex))
                     {
                         // A failing database (busy, failing over) or a write that lost a race with another instance's (the
                         // same new name at once): what it changed in one transaction rolled back; the request may be sent again.

@@ -31,7 +31,7 @@ public abstract class ChangeComponent : ComponentBase, IHandleEvent
         {
             Messages.Add(refused.Message, Severity.Error);
         }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
+        catch (Exception ex) when (Gateway.Web.Mcp.DatabaseUnavailableGuard.IsDatabaseFailure(ex))
         {
             // As the API's 503; the user's circuit (their page) stays.
             Messages.Add("The database refused the change or is unavailable. Try again.", Severity.Error);

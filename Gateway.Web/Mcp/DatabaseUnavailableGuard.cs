@@ -19,7 +19,7 @@ internal sealed partial class DatabaseUnavailableGuard(TimeProvider time, ILogge
 
     private long _loggedAt = long.MinValue;
 
-    /// <summary>Whether <paramref name="exception"/> is the database failing.</summary>
+    /// <summary>Whether <paramref name="exception"/> is the database failing (unavailable, or refusing a write): the one test the MCP endpoint, the admin API and the console use.</summary>
     public static bool IsDatabaseFailure(Exception exception) => exception is DbException or DbUpdateException;
 
     /// <summary>Answers the request 503 (its response not started yet).</summary>

@@ -264,7 +264,7 @@ internal sealed partial class AgentOperations(IAgentStore store, AgentDirectoryP
         {
             await directory.ReloadAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
+        catch (Exception ex) when (Gateway.Web.Mcp.DatabaseUnavailableGuard.IsDatabaseFailure(ex))
         {
             LogReloadFailed(logger, ex.Message);
         }
