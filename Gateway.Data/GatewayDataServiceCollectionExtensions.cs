@@ -95,6 +95,7 @@ public static class GatewayDataServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<SqliteChangeMonitor>());
             services.AddSingleton<IAuditAppender>(sp => new SqliteAuditAppender(database.ConnectionString, sp.GetRequiredService<ILogger<SqliteWalCheckpointer>>()));
             services.AddSingleton<Gateway.Core.Credentials.ICredentialRefreshLock>(_ => new ProcessCredentialRefreshLock(database.ConnectionString));
+            services.AddSingleton(_ => new SqliteSessionFactsReader(database.ConnectionString));
         }
 
         services.AddSingleton(audit ?? new AuditWriteOptions());

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Gateway.Core.Agents;
+using Gateway.Core.Guardrails;
 using Gateway.Core.Sessions;
 using Gateway.Data;
 using Gateway.Tests.Support;
@@ -44,5 +45,49 @@ public sealed class McpSessionStoreTests
         // The new session's save removed the one older than the lifetime; a look beyond its own lifetime finds nothing.
         Assert.Equal(new HashSet<string> { "oauth-session" }, await store.ExistingAsync(["old-session", "oauth-session"], TestContext.Timeout));
         Assert.Null(await store.FindAsync("oauth-session", now.AddSeconds(1), TestContext.Timeout));
+    }
+
+    /// <summary>
+    /// The facts read before every call of a session whose policy tests them (on SQLite over connections kept open with a
+    /// prepared statement): what was added is read back, a missing row is null, a database that cannot be read is
+    /// reported as such (the policy then counts the facts against the agent) and is read again once it is mended, and the
+    /// connections kept between reads hold no read transaction, so the write-ahead log can still be checkpointed whole.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task SessionFacts_AreReadBack_FailClosed_AndHoldNoReadTransaction(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider);
+        var sessions = db.Services.GetRequiredService<IMcpSessionStore>();
+        var facts = db.Services.GetRequiredService<ISessionFactsStore>();
+        var now = DateTimeOffset.UtcNow;
+        await sessions.SaveAsync(new McpSessionRecord("facts-session", 7, new string('b', 64), "{}", now, "instance-a"), now.AddHours(-1), TestContext.Timeout);
+
+        var empty = await facts.ReadFactsAsync("facts-session", TestContext.Timeout);
+        Assert.NotNull(empty);
+        Assert.Empty(empty.Value.Labels);
+        Assert.Null(await facts.ReadFactsAsync("no-such-session", TestContext.Timeout));
+
+        Assert.True(await facts.AddFactsAsync("facts-session", ["private"], ["secret.aws-access-key"], TestContext.Timeout));
+        var read = await facts.ReadFactsAsync("facts-session", TestContext.Timeout);
+        Assert.Equal(["private"], read!.Value.Labels);
+        Assert.Equal(["secret.aws-access-key"], read.Value.Findings);
+
+        await db.ExecuteAsync("""ALTER TABLE "McpSessions" RENAME COLUMN "Facts" TO "FactsGone";""");
+        await Assert.ThrowsAsync<SessionFactsUnavailableException>(() => facts.ReadFactsAsync("facts-session", TestContext.Timeout));
+        await db.ExecuteAsync("""ALTER TABLE "McpSessions" RENAME COLUMN "FactsGone" TO "Facts";""");
+        Assert.Equal(["private"], (await facts.ReadFactsAsync("facts-session", TestContext.Timeout))!.Value.Labels);
+
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            // A connection left inside a read transaction would keep the checkpoint from reaching the log's end (busy = 1).
+            await using var connection = db.Database.OpenConnection();
+            await using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            await using var result = await checkpoint.ExecuteReaderAsync(TestContext.Timeout);
+            Assert.True(await result.ReadAsync(TestContext.Timeout));
+            Assert.Equal(0L, result.GetInt64(0));
+        }
     }
 }

@@ -96,6 +96,14 @@ for (var i = 0; i < policyRules; i++)
         $"--Gateway:Policies:r{i}:Conditions:0:Op=equals", $"--Gateway:Policies:r{i}:Conditions:0:Value=never-{i}"]);
 }
 
+if (args.Contains("--session-rule"))
+{
+    // A rule on what the session received (never holding here): a 2025-11-25 session's facts are then read back
+    // from its stored row before every call, to show what that read costs.
+    settings.AddRange(["--Gateway:Policies:facts:Effect=escalate", "--Gateway:Policies:facts:Conditions:0:Path=@session.labels",
+        "--Gateway:Policies:facts:Conditions:0:Op=equals", "--Gateway:Policies:facts:Conditions:0:Value=private"]);
+}
+
 var gateway = Gateway.Web.Program.CreateApp([.. settings]);
 await gateway.StartAsync();
 var gatewayUrl = gateway.Urls.First().TrimEnd('/') + "/mcp";
