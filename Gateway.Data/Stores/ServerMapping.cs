@@ -33,8 +33,17 @@ internal static class ServerMapping
             headers[name] = value;
         }
 
-        return e.ToDefinition(protector, env, headers, secrets?.Url, secrets?.Args, unreadable: e.SecretValuesCiphertext is not null && secrets is null);
+        return e.ToDefinition(protector, env, headers, WholeUrl(e, secrets), WholeArgs(e, secrets), unreadable: e.SecretValuesCiphertext is not null && secrets is null);
     }
+
+    // The ciphertext's whole URL and arguments stand for the row's masked ones only while they mask to them: an edit made
+    // while the ciphertext could not be decrypted (the key ring lost) keeps it (CopyFrom), and the row's newer value must
+    // win over the older one it holds when the key ring comes back.
+    private static string? WholeUrl(ServerEntity e, ServerSecretValues? secrets) =>
+        secrets?.Url is { } url && SecretParts.MaskUrl(url) == e.Url ? url : null;
+
+    private static List<string>? WholeArgs(ServerEntity e, ServerSecretValues? secrets) =>
+        secrets?.Args is { } args && SecretParts.MaskArgs(args).SequenceEqual(JsonSerializer.Deserialize<List<string>>(e.ArgsJson) ?? []) ? [.. args] : null;
 
     /// <summary>Whether the row still holds secret-looking values in clear (written before they were encrypted).</summary>
     public static bool HasClearSecrets(this ServerEntity e) =>

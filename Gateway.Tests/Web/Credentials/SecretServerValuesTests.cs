@@ -307,6 +307,46 @@ public sealed class SecretServerValuesTests
         Directory.Delete(directory, recursive: true);
     }
 
+    /// <summary>
+    /// A URL replaced while its secret could not be decrypted (the key ring lost) keeps the old ciphertext, which holds the
+    /// old whole URL: once the key ring is back, the row's newer URL is the one used, not the old one from the ciphertext.
+    /// </summary>
+    [Fact]
+    public async Task AUrlReplacedWhileItsSecretWasUnreadable_StaysReplaced_WhenTheKeyRingComesBack()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var secret = "lost-ring-url-secret-" + Guid.NewGuid().ToString("N");
+        var (upstream, url) = await StartHttpAsync("reurled");
+        await using var running = upstream;
+        var settings = Agent("agent", AgentKey, "*/*");
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "reurled", transport = "http", url = url + "?api_key=" + secret }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var keys = Path.Combine(directory, "keys");
+        var savedKeys = Path.Combine(directory, "keys-saved");
+        Directory.Move(keys, savedKeys);
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            using var edited = await gateway.Admin.PutAsJsonAsync("/api/v1/servers/reurled", new { transport = "http", url }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+        }
+
+        Directory.Delete(keys, recursive: true);
+        Directory.Move(savedKeys, keys);
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            await gateway.WaitForToolAsync("reurled__echo");
+            var shown = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers/reurled", TestContext.Timeout);
+            Assert.Equal(url, shown.GetProperty("url").GetString());
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+    }
+
     [Fact]
     public async Task AnUpstreamsErrors_DoNotCarryItsSecrets_ToTheAgent_TheApiOrTheAudit()
     {
