@@ -128,6 +128,7 @@ internal sealed class InFlightCalls
                 await cts.CancelAsync();
             }
             else if (context.Services?.GetService<Relay.CancellationRelay>() is { } relay
+                && relay.Relays(sessionId, requestId)
                 && (context.Services.GetService<Gateway.Web.Limits.OtherRequestRate>() is not { } rate || context.User.GetAgent() is not { } agent || rate.TakeAnswer(agent)))
             {
                 await relay.RelayAsync(sessionId, requestId, cancellationToken);

@@ -29,10 +29,17 @@ internal sealed partial class CancellationRelay(
     /// <summary>How long a relayed cancellation waits for its instance (a call cancelled later than this is long over).</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Whether a cancellation of <paramref name="requestId"/> on <paramref name="sessionId"/> would be relayed: the
+    /// session is shared and the id is not over <see cref="MaxRequestIdChars"/>. Asked before the relay takes one of the
+    /// agent's other requests, so a cancellation that goes nowhere costs it nothing.
+    /// </summary>
+    public bool Relays(string sessionId, string requestId) => requestId.Length <= MaxRequestIdChars && shared.IsShared(sessionId);
+
     /// <summary>Tells the other holders of <paramref name="sessionId"/> to cancel its call <paramref name="requestId"/>.</summary>
     public async Task RelayAsync(string sessionId, string requestId, CancellationToken cancellationToken)
     {
-        if (requestId.Length > MaxRequestIdChars || !shared.IsShared(sessionId))
+        if (!Relays(sessionId, requestId))
         {
             return;
         }

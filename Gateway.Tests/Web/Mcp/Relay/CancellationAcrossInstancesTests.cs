@@ -1,5 +1,8 @@
 using System.Net;
+using Gateway.Core.Sessions;
 using Gateway.Data;
+using Gateway.Web.Mcp.Relay;
+using Microsoft.Extensions.DependencyInjection;
 using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
@@ -70,5 +73,59 @@ public sealed class CancellationAcrossInstancesTests
         {
             // A cancelled request gets no answer: the stream may end without one.
         }
+    }
+
+    /// <summary>
+    /// A cancellation's request id is whatever JSON the agent sends: it is relayed up to
+    /// <see cref="CancellationRelay.MaxRequestIdChars"/> characters and not beyond, and a cancellation that goes nowhere
+    /// (too long here; a session not shared alike) takes none of the agent's other requests, whose bound a relay counts
+    /// against. The session's other holder is an instance that is not running, so its mailbox keeps what was posted.
+    /// </summary>
+    [Fact]
+    public async Task ARequestIdIsRelayedUpToItsLimit_AndACancellationNotRelayedCostsTheAgentNothing()
+    {
+        var name = "cl" + Guid.NewGuid().ToString("N")[..8];
+        var (upstream, url) = await StartHttpAsync(name);
+        await using var running = upstream;
+
+        // Three other requests a minute: the initialize takes one, two are left.
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http(name, url), Agent("agent", Key, $"{name}/*"),
+            new Dictionary<string, string?> { ["Gateway:Limits:OtherRequestsPerMinute"] = "3" }));
+        var endpoint = new Uri(gateway.BaseUri, "/mcp");
+        var session = await RawMcp.OpenSessionAsync(endpoint, Key);
+        await gateway.Services.GetRequiredService<IMcpSessionStore>().AddHolderAsync(session, "instance-elsewhere", TestContext.Timeout);
+
+        // The id's JSON is a string of exactly `chars` characters, quotes included.
+        static string Cancel(int chars) => $$$"""{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"{{{new string('x', chars - 2)}}}"}}""";
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var over = await RawMcp.PostBodyAsync(endpoint, Key, session, Cancel(CancellationRelay.MaxRequestIdChars + 1));
+            Assert.Equal(HttpStatusCode.Accepted, over.StatusCode);
+        }
+
+        using (var atLimit = await RawMcp.PostBodyAsync(endpoint, Key, session, Cancel(CancellationRelay.MaxRequestIdChars)))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, atLimit.StatusCode);
+        }
+
+        await Eventually.TrueAsync(async () => (await PostedAsync(gateway, "instance-elsewhere")).Count > 0, "the cancellation at the limit was relayed to the other holder");
+        var posted = Assert.Single(await PostedAsync(gateway, "instance-elsewhere"));
+        Assert.Equal(CancellationRelay.MaxRequestIdChars, posted.Length);
+    }
+
+    private static async Task<List<string>> PostedAsync(GatewayHost gateway, string instance)
+    {
+        await using var connection = gateway.Database.OpenConnection();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT \"Payload\" FROM \"InstanceMessages\" WHERE \"Instance\" = '{instance}' AND \"Kind\" = '{CancellationRelay.CancelKind}'";
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Timeout);
+        var payloads = new List<string>();
+        while (await reader.ReadAsync(TestContext.Timeout))
+        {
+            payloads.Add(reader.GetString(0));
+        }
+
+        return payloads;
     }
 }
