@@ -26,8 +26,18 @@ public interface IConsoleUserStore
     /// leave no enabled admin. The check and the change are one transaction, serialized with every other such change
     /// (on any instance), so two admins taking each other's role at the same moment cannot both succeed.
     /// </summary>
-    Task<AdminKeepingChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken);
+    Task<ConsoleUserChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// What <see cref="IConsoleUserStore.ChangeKeepingAnAdminAsync"/> did, with the user as it was and as it is when done,
+/// both read inside the change's serialized transaction: what the audit entry says it changed from is what it changed,
+/// however many admins change that user at the same moment.
+/// </summary>
+/// <param name="Outcome">Whether it was done.</param>
+/// <param name="Before">The user before the change (when found).</param>
+/// <param name="After">The user after it (when done).</param>
+public sealed record ConsoleUserChange(AdminKeepingChange Outcome, ConsoleUser? Before = null, ConsoleUser? After = null);
 
 /// <summary>What <see cref="IConsoleUserStore.ChangeKeepingAnAdminAsync"/> did.</summary>
 public enum AdminKeepingChange

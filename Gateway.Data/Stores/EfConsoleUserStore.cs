@@ -91,7 +91,7 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
     public Task RecordSignInAsync(long id, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(id, u => u.LastSignInAt = now, cancellationToken);
 
-    public async Task<AdminKeepingChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken)
+    public async Task<ConsoleUserChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
 
@@ -107,8 +107,10 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
         var rows = await db.ConsoleUsers.ToListAsync(cancellationToken);
         if (rows.SingleOrDefault(u => u.Id == id) is not { } row)
         {
-            return AdminKeepingChange.NotFound;
+            return new ConsoleUserChange(AdminKeepingChange.NotFound);
         }
+
+        var before = ToUser(row);
 
         // A gateway already without an enabled admin (an identity provider took the role away at sign-in) still lets
         // its remaining users be changed: only a change that takes the last one away is refused.
@@ -126,7 +128,7 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
 
         if (hadAdmin && !rows.Any(IsEnabledAdmin))
         {
-            return AdminKeepingChange.LastAdmin;
+            return new ConsoleUserChange(AdminKeepingChange.LastAdmin, before);
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -135,7 +137,7 @@ internal sealed class EfConsoleUserStore(IDbContextFactory<GatewayDbContext> fac
             await tx.CommitAsync(cancellationToken);
         }
 
-        return AdminKeepingChange.Done;
+        return new ConsoleUserChange(AdminKeepingChange.Done, before, ToUser(row));
     }
 
     private static bool IsEnabledAdmin(ConsoleUserEntity user) => user.Enabled && ToUser(user).Roles.Contains(ConsoleRoles.Admin);

@@ -114,11 +114,11 @@ public sealed class ConsoleAccounts(IConsoleUserStore store, TimeProvider time)
 
     /// <summary>Assigns roles; refuses to leave the gateway without an enabled admin.</summary>
     public async Task<string?> SetRolesAsync(long id, IReadOnlyList<string> roles, CancellationToken cancellationToken) =>
-        Problem(await store.ChangeKeepingAnAdminAsync(id, roles, enabled: null, cancellationToken));
+        Problem((await store.ChangeKeepingAnAdminAsync(id, roles, enabled: null, cancellationToken)).Outcome);
 
     /// <summary>Enables or disables a user (refusing to leave the gateway without an enabled admin); a disabled user's console session ends at its next request.</summary>
     public async Task<string?> SetEnabledAsync(long id, bool enabled, CancellationToken cancellationToken) =>
-        Problem(await store.ChangeKeepingAnAdminAsync(id, roles: null, enabled, cancellationToken));
+        Problem((await store.ChangeKeepingAnAdminAsync(id, roles: null, enabled, cancellationToken)).Outcome);
 
     /// <summary>A one-time password: 20 characters from an alphabet without look-alikes (about 114 bits).</summary>
     public static string GeneratePassword() =>

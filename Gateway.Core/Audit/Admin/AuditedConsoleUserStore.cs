@@ -39,17 +39,17 @@ public sealed class AuditedConsoleUserStore(IConsoleUserStore inner, IAdminChang
     public Task<bool> SetPasswordAsync(long id, string passwordHash, bool mustChange, CancellationToken cancellationToken) =>
         ChangeAsync(id, mustChange ? "reset_password" : "set_password", () => inner.SetPasswordAsync(id, passwordHash, mustChange, cancellationToken), cancellationToken);
 
-    public Task<AdminKeepingChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken) =>
+    public Task<ConsoleUserChange> ChangeKeepingAnAdminAsync(long id, IReadOnlyList<string>? roles, bool? enabled, CancellationToken cancellationToken) =>
         changes.RunAsync(
             async entries =>
             {
-                var before = await inner.GetAsync(id, cancellationToken);
+                // Before and after as the store read them under the change's lock: read here, before it, "before" could be
+                // another admin's change ago.
                 var result = await inner.ChangeKeepingAnAdminAsync(id, roles, enabled, cancellationToken);
-                if (result == AdminKeepingChange.Done)
+                if (result is { Outcome: AdminKeepingChange.Done, Before: { } before, After: { } after })
                 {
-                    var after = await inner.GetAsync(id, cancellationToken);
                     var action = roles is not null ? "set_roles" : enabled == true ? "enable" : "disable";
-                    entries.Add("console_user", after?.UserName ?? before?.UserName ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture), action, Describe(before), Describe(after));
+                    entries.Add("console_user", after.UserName, action, Describe(before), Describe(after));
                 }
 
                 return result;

@@ -28,12 +28,12 @@ public sealed class AdminActorTests : AgentConsoleTest
         Authorization.SetAuthorized("root").SetRoles(ConsoleRoles.Admin).SetClaims(new Claim(ConsoleClaims.UserId, id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         Assert.Equal(AdminOutcome.Done, (await CreateAsync("first")).Outcome);
 
-        Assert.Equal(AdminKeepingChange.Done, await users.ChangeKeepingAnAdminAsync(id, [ConsoleRoles.Auditor], enabled: null, CancellationToken.None));
+        Assert.Equal(AdminKeepingChange.Done, (await users.ChangeKeepingAnAdminAsync(id, [ConsoleRoles.Auditor], enabled: null, CancellationToken.None)).Outcome);
         Assert.Equal(AdminOutcome.Forbidden, (await CreateAsync("second")).Outcome);
 
-        Assert.Equal(AdminKeepingChange.Done, await users.ChangeKeepingAnAdminAsync(id, [ConsoleRoles.Admin], enabled: null, CancellationToken.None));
+        Assert.Equal(AdminKeepingChange.Done, (await users.ChangeKeepingAnAdminAsync(id, [ConsoleRoles.Admin], enabled: null, CancellationToken.None)).Outcome);
         Assert.Equal(AdminOutcome.Done, (await CreateAsync("third")).Outcome);
-        Assert.Equal(AdminKeepingChange.Done, await users.ChangeKeepingAnAdminAsync(id, roles: null, enabled: false, CancellationToken.None));
+        Assert.Equal(AdminKeepingChange.Done, (await users.ChangeKeepingAnAdminAsync(id, roles: null, enabled: false, CancellationToken.None)).Outcome);
         Assert.Equal(AdminOutcome.Forbidden, (await CreateAsync("fourth")).Outcome);
     }
 

@@ -129,4 +129,48 @@ public sealed class AdminChangeAuditTests
         // Neither a password nor its hash (ASP.NET Core Identity hashes start with AQAAAA) is in the trail.
         Assert.DoesNotContain(changes, c => c.ArgumentsRedacted!.Contains("AQAAAA", StringComparison.Ordinal) || c.ArgumentsRedacted.Contains("passwordHash", StringComparison.OrdinalIgnoreCase));
     }
+
+    /// <summary>
+    /// Two admins change one console user at the same moment (one its roles, one its enabled state): both changes are
+    /// made one after the other, and each entry's "before" is the user as the change found it, so the second entry's
+    /// "before" is the first's "after". The "before" used to be read ahead of the lock that orders the changes, so on
+    /// PostgreSQL both entries could say they changed the user from its original state.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ConcurrentChangesToOneConsoleUser_AreAuditedFromWhatEachFound(DatabaseProvider provider)
+    {
+        await using var gateway = await GatewayHost.StartAsync(provider, new Dictionary<string, string?>());
+        var accounts = gateway.Services.GetRequiredService<Gateway.Web.Identity.ConsoleAccounts>();
+        await accounts.CreateLocalAsync("june", "June", [Gateway.Core.Identity.ConsoleRoles.Approver], TestContext.Timeout);
+        var june = (await gateway.Services.GetRequiredService<Gateway.Core.Identity.IConsoleUserStore>().FindAsync("june", TestContext.Timeout))!.Id;
+        for (var round = 0; round < 5; round++)
+        {
+            Assert.All(await Task.WhenAll(
+                accounts.SetRolesAsync(june, [Gateway.Core.Identity.ConsoleRoles.Auditor], TestContext.Timeout),
+                accounts.SetEnabledAsync(june, false, TestContext.Timeout)), Assert.Null);
+
+            // Back to the start for the next round.
+            Assert.Null(await accounts.SetRolesAsync(june, [Gateway.Core.Identity.ConsoleRoles.Approver], TestContext.Timeout));
+            Assert.Null(await accounts.SetEnabledAsync(june, true, TestContext.Timeout));
+        }
+
+        await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
+        await using var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        var changes = await db.AuditEntries.Where(a => a.Kind == AuditKinds.AdminChange && a.Tool == "console_user/june" && a.Decision != "create").OrderBy(a => a.Sequence).ToListAsync(TestContext.Timeout);
+        Assert.Equal(20, changes.Count);
+
+        // Every change starts from where the one before it (in the trail's order) left the user.
+        for (var i = 1; i < changes.Count; i++)
+        {
+            using var previous = JsonDocument.Parse(changes[i - 1].ArgumentsRedacted!);
+            using var current = JsonDocument.Parse(changes[i].ArgumentsRedacted!);
+            var after = previous.RootElement.GetProperty("after");
+            var before = current.RootElement.GetProperty("before");
+            Assert.True(
+                after.GetProperty("enabled").GetBoolean() == before.GetProperty("enabled").GetBoolean()
+                && after.GetProperty("assignedRoles").GetRawText() == before.GetProperty("assignedRoles").GetRawText(),
+                $"entry {changes[i].Sequence} ({changes[i].Decision}) says it changed {before.GetRawText()}, but the entry before it left {after.GetRawText()}");
+        }
+    }
 }

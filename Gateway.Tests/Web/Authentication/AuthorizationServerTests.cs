@@ -130,7 +130,7 @@ public sealed class AuthorizationServerTests
         // Carol is disabled: her refresh token no longer gives tokens.
         var users = gateway.Services.GetRequiredService<Gateway.Core.Identity.IConsoleUserStore>();
         var carol = (await users.FindAsync("carol", TestContext.Timeout))!;
-        Assert.Equal(Gateway.Core.Identity.AdminKeepingChange.Done, await users.ChangeKeepingAnAdminAsync(carol.Id, roles: null, enabled: false, TestContext.Timeout));
+        Assert.Equal(Gateway.Core.Identity.AdminKeepingChange.Done, (await users.ChangeKeepingAnAdminAsync(carol.Id, roles: null, enabled: false, TestContext.Timeout)).Outcome);
         var (refused, error) = await TokenAsync(gateway.BaseUri, new()
         {
             ["grant_type"] = "refresh_token",

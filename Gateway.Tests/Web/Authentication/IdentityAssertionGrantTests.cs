@@ -156,7 +156,7 @@ public sealed class IdentityAssertionGrantTests
         var users = gateway.Services.GetRequiredService<IConsoleUserStore>();
         await users.UpsertExternalAsync($"dana@{host}", "Dana", [ConsoleRoles.Admin], DateTimeOffset.UtcNow, TestContext.Timeout);
         var erin = await users.UpsertExternalAsync($"erin@{host}", "Erin", [ConsoleRoles.Admin], DateTimeOffset.UtcNow, TestContext.Timeout);
-        Assert.Equal(AdminKeepingChange.Done, await users.ChangeKeepingAnAdminAsync(erin.Id, roles: null, enabled: false, TestContext.Timeout));
+        Assert.Equal(AdminKeepingChange.Done, (await users.ChangeKeepingAnAdminAsync(erin.Id, roles: null, enabled: false, TestContext.Timeout)).Outcome);
 
         // Dana is an admin in the console: files and notes (GroupGrants); a user the console does not know has no groups: none.
         var (_, dana) = await RedeemAssertionAsync(gateway, clientId, idp.Assertion("dana", clientId, gateway.BaseUri.ToString(), gateway.McpUri.ToString()));

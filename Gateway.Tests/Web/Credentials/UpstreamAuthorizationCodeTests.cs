@@ -112,7 +112,7 @@ public sealed class UpstreamAuthorizationCodeTests
         // nothing (the credential is an admin change of theirs, made now).
         var demoted = await StartAsync(colleague.Client);
         var users = gateway.Services.GetRequiredService<Gateway.Core.Identity.IConsoleUserStore>();
-        Assert.Equal(Gateway.Core.Identity.AdminKeepingChange.Done, await users.ChangeKeepingAnAdminAsync((await users.FindAsync("colleague", TestContext.Timeout))!.Id, [Gateway.Core.Identity.ConsoleRoles.Auditor], enabled: null, TestContext.Timeout));
+        Assert.Equal(Gateway.Core.Identity.AdminKeepingChange.Done, (await users.ChangeKeepingAnAdminAsync((await users.FindAsync("colleague", TestContext.Timeout))!.Id, [Gateway.Core.Identity.ConsoleRoles.Auditor], enabled: null, TestContext.Timeout)).Outcome);
         using (var notNow = await colleague.Client.GetAsync(await AuthorizeAsync(upstreamSignIn, demoted), TestContext.Timeout))
         {
             Assert.Equal(HttpStatusCode.BadRequest, notNow.StatusCode);

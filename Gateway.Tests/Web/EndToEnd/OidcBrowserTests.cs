@@ -71,7 +71,7 @@ public sealed class OidcBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         var bob = (await store.FindAsync($"bob@{idp.Authority.Authority}", TestContext.Timeout))!;
         Assert.Empty(bob.Roles);
         Assert.Equal(("Bob " + new string('b', 400))[..256], bob.DisplayName);
-        Assert.Equal(AdminKeepingChange.Done, await store.ChangeKeepingAnAdminAsync(bob.Id, [ConsoleRoles.Auditor], enabled: null, TestContext.Timeout));
+        Assert.Equal(AdminKeepingChange.Done, (await store.ChangeKeepingAnAdminAsync(bob.Id, [ConsoleRoles.Auditor], enabled: null, TestContext.Timeout)).Outcome);
 
         // Same cookie, next request: the assigned role applies.
         var servers = await page.GotoAsync("/servers");
