@@ -23,7 +23,11 @@ public sealed class SessionFacts
     private string? _sessionId;
     private bool _unstored;
 
-    internal SessionFacts(bool known) => Known = known;
+    // A fact that did not fit (MaxEntries, here or in the store): the lists no longer say all the session received.
+    private bool _overflowed;
+    private readonly bool _known;
+
+    internal SessionFacts(bool known) => _known = known;
 
     /// <summary>Gets facts of a request outside any session (a stateless request): nothing received yet.</summary>
     public static SessionFacts None { get; } = new(known: true);
@@ -31,8 +35,12 @@ public sealed class SessionFacts
     /// <summary>Gets facts that could not be kept (too many sessions): conditions on them cannot be decided.</summary>
     public static SessionFacts Unknown { get; } = new(known: false);
 
-    /// <summary>Gets a value indicating whether the facts are kept; when not, conditions on them are undecided (against the agent).</summary>
-    public bool Known { get; }
+    /// <summary>
+    /// Gets a value indicating whether the facts are kept, all of them; when not (too many sessions, or more facts than
+    /// <see cref="MaxEntries"/>), conditions on them are undecided (against the agent): a fact left out must not let a
+    /// rule on it pass.
+    /// </summary>
+    public bool Known => _known && !Volatile.Read(ref _overflowed);
 
     /// <summary>Gets the labels of the servers whose results the session received.</summary>
     public IReadOnlyList<string> Labels => Volatile.Read(ref _labels);
@@ -69,10 +77,16 @@ public sealed class SessionFacts
 
         lock (_gate)
         {
-            var (oldLabels, oldFindings) = (_labels, _findings);
-            _labels = Merge(_labels, labels);
-            _findings = Merge(_findings, findings);
-            return !ReferenceEquals(oldLabels, _labels) || !ReferenceEquals(oldFindings, _findings);
+            var (oldLabels, oldFindings, wasOverflowed) = (_labels, _findings, _overflowed);
+            var overflowed = false;
+            _labels = Merge(_labels, labels, ref overflowed);
+            _findings = Merge(_findings, findings, ref overflowed);
+            if (overflowed)
+            {
+                Volatile.Write(ref _overflowed, true);
+            }
+
+            return !ReferenceEquals(oldLabels, _labels) || !ReferenceEquals(oldFindings, _findings) || _overflowed != wasOverflowed;
         }
     }
 
@@ -97,7 +111,7 @@ public sealed class SessionFacts
     private async ValueTask<bool> StoreAsync(ISessionFactsStore store, CancellationToken cancellationToken)
     {
         var (labels, findings) = (Labels, FindingKinds);
-        if (!await store.AddFactsAsync(_sessionId!, labels, findings, cancellationToken))
+        if (!await store.AddFactsAsync(_sessionId!, new StoredSessionFacts(labels, findings, Volatile.Read(ref _overflowed)), cancellationToken))
         {
             Volatile.Write(ref _unstored, true);
             return false;
@@ -134,6 +148,11 @@ public sealed class SessionFacts
             }
 
             Record(stored.Labels, stored.Findings);
+            if (stored.Overflowed)
+            {
+                Volatile.Write(ref _overflowed, true);
+            }
+
             return this;
         }
         catch (SessionFactsUnavailableException)
@@ -142,14 +161,20 @@ public sealed class SessionFacts
         }
     }
 
-    private static string[] Merge(string[] current, IEnumerable<string> more)
+    private static string[] Merge(string[] current, IEnumerable<string> more, ref bool overflowed)
     {
         string[]? merged = null;
         foreach (var item in more)
         {
             var list = merged ?? current;
-            if (Array.IndexOf(list, item) >= 0 || list.Length >= MaxEntries)
+            if (Array.IndexOf(list, item) >= 0)
             {
+                continue;
+            }
+
+            if (list.Length >= MaxEntries)
+            {
+                overflowed = true;
                 continue;
             }
 

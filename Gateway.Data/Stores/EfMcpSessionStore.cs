@@ -67,7 +67,7 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
         return row is null ? null : new McpSessionRecord(row.Id, row.AgentId, row.KeyHash, row.InitializeJson, row.CreatedAt, row.Holders, row.VirtualServer);
     }
 
-    public async Task<(IReadOnlyList<string> Labels, IReadOnlyList<string> Findings)?> ReadFactsAsync(string sessionId, CancellationToken cancellationToken)
+    public async Task<StoredSessionFacts?> ReadFactsAsync(string sessionId, CancellationToken cancellationToken)
     {
         try
         {
@@ -82,13 +82,13 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
             var row = await db.Set<McpSessionEntity>().AsNoTracking().Where(s => s.Id == sessionId).Select(s => new { s.Facts }).SingleOrDefaultAsync(cancellationToken);
             return row is null ? null : Parse(row.Facts);
         }
-        catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException)
+        catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException or JsonException)
         {
             throw new SessionFactsUnavailableException($"The facts of session {sessionId} cannot be read: {ex.Message}", ex);
         }
     }
 
-    public async Task<bool> AddFactsAsync(string sessionId, IReadOnlyCollection<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken)
+    public async Task<bool> AddFactsAsync(string sessionId, StoredSessionFacts facts, CancellationToken cancellationToken)
     {
         try
         {
@@ -102,9 +102,12 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
                     return true;
                 }
 
-                var (storedLabels, storedFindings) = Parse(row.Facts);
-                var merged = new SharedFacts(Merge(storedLabels, labels), Merge(storedFindings, findings));
-                if (merged.Labels.Count == storedLabels.Count && merged.Findings.Count == storedFindings.Count)
+                // A value that cannot be read (written by hand) is replaced by one that says facts were left out.
+                var readable = TryParse(row.Facts);
+                var stored = readable ?? new StoredSessionFacts([], [], Overflowed: true);
+                var overflowed = stored.Overflowed || facts.Overflowed;
+                var merged = new SharedFacts(Merge(stored.Labels, facts.Labels, ref overflowed), Merge(stored.Findings, facts.Findings, ref overflowed)) { Overflowed = overflowed };
+                if (readable is not null && merged.Labels.Count == stored.Labels.Count && merged.Findings.Count == stored.Findings.Count && overflowed == stored.Overflowed)
                 {
                     return true;
                 }
@@ -128,33 +131,49 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
         }
     }
 
-    private static (IReadOnlyList<string> Labels, IReadOnlyList<string> Findings) Parse(string? json)
+    /// <exception cref="JsonException">The value is not the facts' JSON (written by hand): undecided, not empty.</exception>
+    private static StoredSessionFacts Parse(string? json)
     {
         if (json is null)
         {
-            return ([], []);
+            return new StoredSessionFacts([], []);
         }
 
+        var facts = JsonSerializer.Deserialize(json, FactsJson.Default.SharedFacts) ?? throw new JsonException("The session's facts are null.");
+        return new StoredSessionFacts(facts.Labels ?? [], facts.Findings ?? [], facts.Overflowed);
+    }
+
+    private static StoredSessionFacts? TryParse(string? json)
+    {
         try
         {
-            var facts = JsonSerializer.Deserialize(json, FactsJson.Default.SharedFacts);
-            return (facts?.Labels ?? [], facts?.Findings ?? []);
+            return Parse(json);
         }
         catch (JsonException)
         {
-            return ([], []);
+            return null;
         }
     }
 
-    private static List<string> Merge(IReadOnlyList<string> stored, IReadOnlyCollection<string> added)
+    // A fact left out (the lists full, or longer than any the gateway makes) marks the facts overflowed: a policy that
+    // tests them must not pass because of what is missing.
+    private static List<string> Merge(IReadOnlyList<string> stored, IReadOnlyList<string> added, ref bool overflowed)
     {
         var merged = new List<string>(stored);
         foreach (var item in added)
         {
-            if (merged.Count < SessionFacts.MaxEntries && item.Length <= MaxFactLength && !merged.Contains(item, StringComparer.Ordinal))
+            if (merged.Contains(item, StringComparer.Ordinal))
             {
-                merged.Add(item);
+                continue;
             }
+
+            if (merged.Count >= SessionFacts.MaxEntries || item.Length > MaxFactLength)
+            {
+                overflowed = true;
+                continue;
+            }
+
+            merged.Add(item);
         }
 
         return merged;
@@ -168,7 +187,12 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
 }
 
 /// <summary>The JSON of <see cref="McpSessionEntity.Facts"/>.</summary>
-internal sealed record SharedFacts(List<string> Labels, List<string> Findings);
+internal sealed record SharedFacts(List<string> Labels, List<string> Findings)
+{
+    /// <summary>Gets whether a fact was left out; not written when false.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Overflowed { get; init; }
+}
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(SharedFacts))]

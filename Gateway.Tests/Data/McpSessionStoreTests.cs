@@ -66,18 +66,19 @@ public sealed class McpSessionStoreTests
 
         var empty = await facts.ReadFactsAsync("facts-session", TestContext.Timeout);
         Assert.NotNull(empty);
-        Assert.Empty(empty.Value.Labels);
+        Assert.Empty(empty.Labels);
+        Assert.False(empty.Overflowed);
         Assert.Null(await facts.ReadFactsAsync("no-such-session", TestContext.Timeout));
 
-        Assert.True(await facts.AddFactsAsync("facts-session", ["private"], ["secret.aws-access-key"], TestContext.Timeout));
+        Assert.True(await facts.AddFactsAsync("facts-session", new StoredSessionFacts(["private"], ["secret.aws-access-key"]), TestContext.Timeout));
         var read = await facts.ReadFactsAsync("facts-session", TestContext.Timeout);
-        Assert.Equal(["private"], read!.Value.Labels);
-        Assert.Equal(["secret.aws-access-key"], read.Value.Findings);
+        Assert.Equal(["private"], read!.Labels);
+        Assert.Equal(["secret.aws-access-key"], read.Findings);
 
         await db.ExecuteAsync("""ALTER TABLE "McpSessions" RENAME COLUMN "Facts" TO "FactsGone";""");
         await Assert.ThrowsAsync<SessionFactsUnavailableException>(() => facts.ReadFactsAsync("facts-session", TestContext.Timeout));
         await db.ExecuteAsync("""ALTER TABLE "McpSessions" RENAME COLUMN "FactsGone" TO "Facts";""");
-        Assert.Equal(["private"], (await facts.ReadFactsAsync("facts-session", TestContext.Timeout))!.Value.Labels);
+        Assert.Equal(["private"], (await facts.ReadFactsAsync("facts-session", TestContext.Timeout))!.Labels);
 
         if (provider == DatabaseProvider.Sqlite)
         {
@@ -89,5 +90,51 @@ public sealed class McpSessionStoreTests
             Assert.True(await result.ReadAsync(TestContext.Timeout));
             Assert.Equal(0L, result.GetInt64(0));
         }
+    }
+
+    /// <summary>
+    /// The stored facts are bounded (<see cref="SessionFacts.MaxEntries"/> per list, 64 characters per fact), and what does
+    /// not fit is not dropped silently: the facts are then marked overflowed, which makes every condition on them
+    /// undecided. A value that is not the facts' JSON is unreadable (undecided too), and the next write replaces it with
+    /// facts marked overflowed, since what it held is lost.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task SessionFacts_AtTheirLimits_AreKept_AndBeyondThem_MarkedOverflowed(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider);
+        var sessions = db.Services.GetRequiredService<IMcpSessionStore>();
+        var facts = db.Services.GetRequiredService<ISessionFactsStore>();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var id in (string[])["full", "long", "hand-edited"])
+        {
+            await sessions.SaveAsync(new McpSessionRecord(id, 7, new string('b', 64), "{}", now, "instance-a"), now.AddHours(-1), TestContext.Timeout);
+        }
+
+        List<string> labels = [.. Enumerable.Range(0, SessionFacts.MaxEntries).Select(i => $"label-{i}")];
+        Assert.True(await facts.AddFactsAsync("full", new StoredSessionFacts(labels, []), TestContext.Timeout));
+        var full = await facts.ReadFactsAsync("full", TestContext.Timeout);
+        Assert.Equal(labels, full!.Labels);
+        Assert.False(full.Overflowed);
+        Assert.True(await facts.AddFactsAsync("full", new StoredSessionFacts(["one-more"], []), TestContext.Timeout));
+        var over = await facts.ReadFactsAsync("full", TestContext.Timeout);
+        Assert.Equal(labels, over!.Labels);
+        Assert.True(over.Overflowed);
+
+        var longest = new string('f', 64);
+        Assert.True(await facts.AddFactsAsync("long", new StoredSessionFacts([], [longest]), TestContext.Timeout));
+        Assert.False((await facts.ReadFactsAsync("long", TestContext.Timeout))!.Overflowed);
+        Assert.True(await facts.AddFactsAsync("long", new StoredSessionFacts([], [longest + "f"]), TestContext.Timeout));
+        var tooLong = await facts.ReadFactsAsync("long", TestContext.Timeout);
+        Assert.Equal([longest], tooLong!.Findings);
+        Assert.True(tooLong.Overflowed);
+
+        await db.ExecuteAsync("""UPDATE "McpSessions" SET "Facts" = 'not the facts' WHERE "Id" = 'hand-edited';""");
+        await Assert.ThrowsAsync<SessionFactsUnavailableException>(() => facts.ReadFactsAsync("hand-edited", TestContext.Timeout));
+        Assert.True(await facts.AddFactsAsync("hand-edited", new StoredSessionFacts([], []), TestContext.Timeout));
+        var replaced = await facts.ReadFactsAsync("hand-edited", TestContext.Timeout);
+        Assert.Empty(replaced!.Labels);
+        Assert.True(replaced.Overflowed);
     }
 }

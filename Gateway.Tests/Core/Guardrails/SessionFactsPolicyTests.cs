@@ -77,6 +77,27 @@ public sealed class SessionFactsPolicyTests
         Assert.Equal(SessionFacts.MaxEntries, session.FindingKinds.Count);
     }
 
+    /// <summary>
+    /// A session that received more labels than it keeps can no longer say whether it received a given one: at the limit
+    /// its facts decide, past it every condition on them is undecided (against the agent), not taken as not matching.
+    /// </summary>
+    [Fact]
+    public void SessionFacts_PastTheirLimit_AreUndecided()
+    {
+        var engine = new PolicyEngine([PrivateToExternal]);
+        var session = new SessionFactsRegistry().For("s");
+        Assert.True(session.Record([.. Enumerable.Range(0, SessionFacts.MaxEntries).Select(i => $"l{i}")], []));
+        Assert.True(session.Known);
+        Assert.Equal(PolicyEffect.Allow, engine.Evaluate(Call("web", ["external"], session)).Effect);
+
+        // The 65th label (it might have been "private") does not fit.
+        Assert.True(session.Record(["private"], []));
+        Assert.False(session.Known);
+        Assert.DoesNotContain("private", session.Labels);
+        Assert.Equal(PolicyEffect.Escalate, engine.Evaluate(Call("web", ["external"], session)).Effect);
+        Assert.False(session.Record(["another"], []));
+    }
+
     [Theory]
     [InlineData("@server.labels", "equals", true)]
     [InlineData("@session.findings", "exists", true)]

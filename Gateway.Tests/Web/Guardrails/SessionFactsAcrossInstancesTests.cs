@@ -86,6 +86,31 @@ public sealed class SessionFactsAcrossInstancesTests
         Assert.StartsWith("error: Blocked by policy rule 'private-to-external'", await CallAsync(gateway, session, "web__echo", "unreadable"), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Facts another instance recorded as incomplete (more than the lists hold) and a value that is not the facts' JSON
+    /// (written by hand) are both undecided: the rule is not taken as not matching because of what is missing.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"labels":[],"findings":[],"overflowed":true}""")]
+    [InlineData("""not the facts""")]
+    public async Task FactsLeftIncompleteOrUnreadableInTheRow_AreUndecided(string stored)
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("web"), Agent("agent", Key, "web/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:Servers:web:Guard:Labels:0"] = "external",
+            ["Gateway:Policies:private-to-external:Effect"] = "block",
+            ["Gateway:Policies:private-to-external:Conditions:0:Path"] = "@session.labels",
+            ["Gateway:Policies:private-to-external:Conditions:0:Op"] = "equals",
+            ["Gateway:Policies:private-to-external:Conditions:0:Value"] = "private",
+        }));
+        await gateway.WaitForToolAsync("web__echo");
+        var session = await RawMcp.OpenSessionAsync(new Uri(gateway.BaseUri, "/mcp"), Key);
+        Assert.Equal("echo: before", await CallAsync(gateway, session, "web__echo", "before"));
+
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, $"""UPDATE "McpSessions" SET "Facts" = '{stored}' WHERE "Id" = '{session}';""");
+        Assert.StartsWith(Blocked, await CallAsync(gateway, session, "web__echo", "after"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AResultWhoseFactsCannotBeStored_IsWithheld_AndAGoneRowIsUndecided()
     {
