@@ -19,8 +19,9 @@ internal sealed class SqliteSessionFactsReader(string connectionString) : IDispo
 {
     private const string Sql = "SELECT Facts FROM McpSessions WHERE Id = ?1";
 
-    // Connections kept between reads; more readers at once open more, which are closed when given back.
-    private const int MaxIdle = 4;
+    // Connections kept between reads; more readers at once open more, which are closed when given back. A read does not
+    // yield its thread, so about as many run at once as there are cores.
+    private static readonly int MaxIdle = Math.Max(4, Environment.ProcessorCount);
 
     private readonly ConcurrentQueue<Reader> _idle = new();
     private int _idleCount;
