@@ -20,7 +20,7 @@ public interface ISessionFactsStore
 /// <summary>A session's facts as stored for every instance.</summary>
 /// <param name="Labels">The labels of the servers whose results the session received.</param>
 /// <param name="Findings">The kinds of the findings of its calls.</param>
-/// <param name="Overflowed">Whether a fact was left out (more than <see cref="SessionFacts.MaxEntries"/>): conditions are then undecided.</param>
+/// <param name="Overflowed">Whether a fact was left out (more than <see cref="SessionFacts.MaxEntries"/>, or longer than the store keeps): conditions are then undecided.</param>
 public sealed record StoredSessionFacts(IReadOnlyList<string> Labels, IReadOnlyList<string> Findings, bool Overflowed = false);
 
 /// <summary>The shared facts of a session cannot be read (the database failed): conditions on them are undecided.</summary>

@@ -110,15 +110,15 @@ public sealed class SessionFacts
     // next one, or it would stay on this instance alone (the store's union makes a repeated fact a no-op).
     private async ValueTask<bool> StoreAsync(ISessionFactsStore store, CancellationToken cancellationToken)
     {
-        var (labels, findings) = (Labels, FindingKinds);
-        if (!await store.AddFactsAsync(_sessionId!, new StoredSessionFacts(labels, findings, Volatile.Read(ref _overflowed)), cancellationToken))
+        var (labels, findings, overflowed) = (Labels, FindingKinds, Volatile.Read(ref _overflowed));
+        if (!await store.AddFactsAsync(_sessionId!, new StoredSessionFacts(labels, findings, overflowed), cancellationToken))
         {
             Volatile.Write(ref _unstored, true);
             return false;
         }
 
         // Stored up to what was read above: a fact recorded meanwhile by a call whose own write failed stays pending.
-        if (ReferenceEquals(labels, Labels) && ReferenceEquals(findings, FindingKinds))
+        if (ReferenceEquals(labels, Labels) && ReferenceEquals(findings, FindingKinds) && overflowed == Volatile.Read(ref _overflowed))
         {
             Volatile.Write(ref _unstored, false);
         }

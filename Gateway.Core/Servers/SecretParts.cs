@@ -34,6 +34,45 @@ public static class SecretParts
         return masked;
     }
 
+    /// <summary>
+    /// Whether <paramref name="whole"/> is what <paramref name="shown"/> shows: the same text, each
+    /// <see cref="SecretNames.Placeholder"/> in <paramref name="shown"/> standing for some text. Independent of the rules
+    /// that masked it, which a later version may widen: a masked form stored by an older version still matches the whole
+    /// value it was made from.
+    /// </summary>
+    public static bool Shows(string shown, string whole)
+    {
+        var parts = shown.Split(SecretNames.Placeholder);
+        if (parts.Length == 1)
+        {
+            return string.Equals(shown, whole, StringComparison.Ordinal);
+        }
+
+        if (!whole.StartsWith(parts[0], StringComparison.Ordinal) || !whole.EndsWith(parts[^1], StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        // Each placeholder stands for at least one character (a secret is never empty), each literal between two is
+        // taken at its first place after the one before: for patterns whose only wildcard is "some text", the leftmost
+        // match never rules out a match that exists.
+        var at = parts[0].Length;
+        var end = whole.Length - parts[^1].Length;
+        for (var i = 1; i < parts.Length - 1; i++)
+        {
+            var from = at + 1;
+            var found = from > end ? -1 : whole.IndexOf(parts[i], from, end - from, StringComparison.Ordinal);
+            if (found < 0)
+            {
+                return false;
+            }
+
+            at = found + parts[i].Length;
+        }
+
+        return end - at >= 1;
+    }
+
     /// <summary>Whether the URL or the arguments hold a secret in clear (a part already masked is none).</summary>
     public static bool Any(string? url, IReadOnlyList<string> args) => Values(url, args).Any();
 

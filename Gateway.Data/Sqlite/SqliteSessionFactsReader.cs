@@ -25,14 +25,14 @@ internal sealed class SqliteSessionFactsReader(string connectionString) : IDispo
 
     private readonly ConcurrentQueue<Reader> _idle = new();
     private int _idleCount;
-    private volatile bool _disposed;
+    private int _disposed;
 
     /// <summary>Reads the session's stored facts (JSON, or null for none yet).</summary>
     /// <returns>False when the session has no row.</returns>
     /// <exception cref="SqliteException">The database cannot be read.</exception>
     public bool TryRead(string sessionId, out string? facts)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var reader = Take();
         try
         {
@@ -49,7 +49,8 @@ internal sealed class SqliteSessionFactsReader(string connectionString) : IDispo
 
     public void Dispose()
     {
-        _disposed = true;
+        // A full fence: a reader given back at the same moment is either seen in the queue here or sees the flag there.
+        Interlocked.Exchange(ref _disposed, 1);
         while (_idle.TryDequeue(out var reader))
         {
             reader.Dispose();
@@ -69,7 +70,13 @@ internal sealed class SqliteSessionFactsReader(string connectionString) : IDispo
 
     private void GiveBack(Reader reader)
     {
-        if (_disposed || Interlocked.Increment(ref _idleCount) > MaxIdle)
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            reader.Dispose();
+            return;
+        }
+
+        if (Interlocked.Increment(ref _idleCount) > MaxIdle)
         {
             Interlocked.Decrement(ref _idleCount);
             reader.Dispose();
@@ -78,8 +85,9 @@ internal sealed class SqliteSessionFactsReader(string connectionString) : IDispo
 
         _idle.Enqueue(reader);
 
-        // Disposed in between: this one would not be closed by Dispose's sweep.
-        if (_disposed)
+        // Disposed in between: this one would not be closed by Dispose's sweep. The interlocked read orders it after the
+        // enqueue, as Dispose's exchange orders its sweep after the flag.
+        if (Interlocked.CompareExchange(ref _disposed, 1, 1) != 0)
         {
             Dispose();
         }

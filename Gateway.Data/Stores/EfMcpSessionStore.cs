@@ -11,7 +11,8 @@ namespace Gateway.Data.Stores;
 internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> factory, ILogger<EfMcpSessionStore> logger, Sqlite.SqliteSessionFactsReader? sqliteFacts = null)
     : IMcpSessionStore, ISessionFactsStore
 {
-    // Facts longer than any label or finding kind the gateway makes are not kept (the column's size is bounded).
+    // Facts longer than any label or finding kind the gateway makes are not kept (the column's size is bounded); one left
+    // out marks the facts overflowed.
     private const int MaxFactLength = 64;
 
     // Two instances adding facts at once: each retries on the other's write, a few times at most.

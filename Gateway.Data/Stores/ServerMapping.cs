@@ -36,14 +36,24 @@ internal static class ServerMapping
         return e.ToDefinition(protector, env, headers, WholeUrl(e, secrets), WholeArgs(e, secrets), unreadable: e.SecretValuesCiphertext is not null && secrets is null);
     }
 
-    // The ciphertext's whole URL and arguments stand for the row's masked ones only while they mask to them: an edit made
-    // while the ciphertext could not be decrypted (the key ring lost) keeps it (CopyFrom), and the row's newer value must
-    // win over the older one it holds when the key ring comes back.
+    // The ciphertext's whole URL and arguments stand for the row's masked ones only while the row shows them (its
+    // placeholders aside): an edit made while the ciphertext could not be decrypted (the key ring lost) keeps it
+    // (CopyFrom), and the row's newer value must win over the older one it holds when the key ring comes back. Matched
+    // by the placeholders, not by masking again: a later version masking more would otherwise drop the whole value, and
+    // the start's sealing of what is newly found in clear would then store the placeholders for good.
     private static string? WholeUrl(ServerEntity e, ServerSecretValues? secrets) =>
-        secrets?.Url is { } url && SecretParts.MaskUrl(url) == e.Url ? url : null;
+        secrets?.Url is { } url && e.Url is { } shown && SecretParts.Shows(shown, url) ? url : null;
 
-    private static List<string>? WholeArgs(ServerEntity e, ServerSecretValues? secrets) =>
-        secrets?.Args is { } args && SecretParts.MaskArgs(args).SequenceEqual(JsonSerializer.Deserialize<List<string>>(e.ArgsJson) ?? []) ? [.. args] : null;
+    private static List<string>? WholeArgs(ServerEntity e, ServerSecretValues? secrets)
+    {
+        if (secrets?.Args is not { } args)
+        {
+            return null;
+        }
+
+        var shown = JsonSerializer.Deserialize<List<string>>(e.ArgsJson) ?? [];
+        return shown.Count == args.Count && shown.Zip(args).All(pair => SecretParts.Shows(pair.First, pair.Second)) ? [.. args] : null;
+    }
 
     /// <summary>Whether the row still holds secret-looking values in clear (written before they were encrypted).</summary>
     public static bool HasClearSecrets(this ServerEntity e) =>

@@ -128,4 +128,26 @@ public sealed class SecretPartsTests
             validator.Validate(stdio).ByField()["args"]);
         Assert.True(validator.Validate(stdio with { Args = ["--token", "given"] }).IsValid);
     }
+
+    /// <summary>
+    /// A masked form matches the whole values it can stand for, each placeholder for some text (never none), whatever rules
+    /// masked it;
+    /// and no other.
+    /// </summary>
+    [Theory]
+    [InlineData("https://h/mcp", "https://h/mcp", true)]
+    [InlineData("https://h/mcp", "https://h/mcp?api_key=k", false)]
+    [InlineData("https://h/?api_key=********", "https://h/?api_key=k1", true)]
+    [InlineData("https://h/?api_key=********&note=ghp_x", "https://h/?api_key=k1&note=ghp_x", true)]
+    [InlineData("https://h/?api_key=********&note=********", "https://h/?api_key=k1&note=ghp_x", true)]
+    [InlineData("https://h/?api_key=********&note=********", "https://h/?api_key=k1&other=ghp_x", false)]
+    [InlineData("https://********@h/?a=********", "https://u:p@h/?a=b", true)]
+    [InlineData("https://h/?api_key=********&region=eu", "https://h/?api_key=k1&region=us", false)]
+    [InlineData("--token=********", "--other=k", false)]
+    [InlineData("********", "anything at all", true)]
+    [InlineData("a********b********a", "aba", false)]
+    [InlineData("a********b********a", "axbya", true)]
+    [InlineData("a********a", "aa", false)]
+    public void AMaskedForm_ShowsTheWholeValuesItCanStandFor(string shown, string whole, bool shows) =>
+        Assert.Equal(shows, SecretParts.Shows(shown, whole));
 }

@@ -347,6 +347,44 @@ public sealed class SecretServerValuesTests
         Directory.Delete(directory, recursive: true);
     }
 
+    /// <summary>
+    /// A row whose URL an earlier version masked less than this one does (a token format it did not know, left in clear
+    /// beside a masked key) still stands for its encrypted whole URL: the server connects with the real key, and the
+    /// start's sealing of what it now finds in clear keeps the whole URL, not the placeholder.
+    /// </summary>
+    [Fact]
+    public async Task AUrlMaskedByAnEarlierVersionsRules_StillConnectsWithItsWholeValue_AndIsSealedWhole()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var key = "older-mask-key-" + Guid.NewGuid().ToString("N");
+        var token = "ghp_" + Guid.NewGuid().ToString("N")[..32] + "abcd";
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("older", gate: gate);
+        await using var running = upstream;
+        var settings = Agent("agent", AgentKey, "*/*");
+        await using (var gateway = await GatewayHost.StartAsync(settings, directory))
+        {
+            using var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "older", transport = "http", url = $"{url}?api_key={key}&note={token}" }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Equal($"{url}?api_key={SecretNames.Placeholder}&note={SecretNames.Placeholder}", DatabaseFiles.ServerColumn(gateway.DatabasePath, "older", "Url"));
+        }
+
+        var database = Path.Combine(directory, "gateway.db");
+        await DatabaseFiles.ExecuteAsync(database, $"""UPDATE "Servers" SET "Url" = '{url}?api_key={SecretNames.Placeholder}&note={token}' WHERE "Name" = 'older';""");
+        for (var start = 0; start < 2; start++)
+        {
+            await using var gateway = await GatewayHost.StartAsync(settings, directory);
+            await gateway.WaitForToolAsync("older__echo");
+            var before = gate.Requests.Count;
+            Assert.Contains("echo: whole", await CallAsync(gateway, "older__echo", new() { ["message"] = "whole" }), StringComparison.Ordinal);
+            Assert.All(gate.Requests.Skip(before), r => Assert.Contains($"api_key={key}&note={token}", r.PathAndQuery, StringComparison.Ordinal));
+            Assert.Equal($"{url}?api_key={SecretNames.Placeholder}&note={SecretNames.Placeholder}", DatabaseFiles.ServerColumn(database, "older", "Url"));
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+    }
+
     [Fact]
     public async Task AnUpstreamsErrors_DoNotCarryItsSecrets_ToTheAgent_TheApiOrTheAudit()
     {
