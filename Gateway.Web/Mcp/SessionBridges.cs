@@ -174,7 +174,21 @@ internal sealed partial class SessionBridges(
         try
         {
             Watch(bridge);
-            await bridge.ApplyLevelAsync(() => LevelOf(sessionId), CancellationToken.None);
+
+            // Bounded as the handshake is: an upstream that never answers logging/setLevel would otherwise hold the
+            // opening, every later call of the session to this server waiting on it, and the level's lock.
+            using (var timeout = new CancellationTokenSource(upstream.Definition.ConnectTimeout, time))
+            {
+                try
+                {
+                    await bridge.ApplyLevelAsync(() => LevelOf(sessionId), timeout.Token);
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"Upstream {upstream.Name} did not answer logging/setLevel within {upstream.Definition.ConnectTimeout.TotalSeconds:0.#} s.");
+                }
+            }
+
             await ResubscribeAsync(bridge, sessionId);
             if (bridge.Traffic.SessionRefusals != 0)
             {

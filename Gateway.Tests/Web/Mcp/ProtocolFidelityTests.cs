@@ -145,6 +145,36 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABridgeWhoseLevelTheUpstreamNeverAnswers_IsGivenUpAfterTheConnectTimeout_AndTheCallGoesOverTheSharedConnection()
+    {
+        // The upstream takes the new bridge's logging/setLevel and never answers it: the opening is bounded by the
+        // server's ConnectTimeout, as its handshake is, the bridge is closed and the call goes over the shared connection.
+        await using var gateway = await StartAsync(new() { [$"Gateway:Servers:{_name}:ConnectTimeout"] = "2" });
+        await gateway.WaitForToolAsync($"{_name}__log_burst");
+        using var http = new HttpClient();
+        var session = await InitializeRawAsync(http, gateway);
+        var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SetLevelHold.Hold(_name, never.Task);
+        try
+        {
+            await SetLevelRawAsync(http, gateway, session, 2, "debug");
+            var body = """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"TOOL","arguments":{"count":0}}}""".Replace("TOOL", $"{_name}__log_burst", StringComparison.Ordinal);
+            using var answer = await PostRawAsync(http, gateway, session, body);
+            var result = ResultOf(await answer.Content.ReadAsStringAsync(TestContext.Timeout));
+
+            Assert.Equal("logged 0", result.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+            Assert.Equal(1, CallLog.Count(_name, "logging/setLevel"));
+            Assert.True(gateway.Upstreams.TryGet(_name, out var connection));
+            await WaitAsync(() => connection.DependentCount == 0, "the bridge given up was not closed");
+        }
+        finally
+        {
+            never.TrySetResult();
+            SetLevelHold.Hold(_name, Task.CompletedTask);
+        }
+    }
+
+    [Fact]
     public async Task Progress_IsRelayedInOrder_BeforeTheResult_ToAStateless2026Client()
     {
         await using var gateway = await StartAsync();
