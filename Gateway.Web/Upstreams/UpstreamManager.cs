@@ -26,7 +26,9 @@ internal sealed partial class UpstreamManager(
     private readonly ConcurrentDictionary<string, UpstreamConnection> _connections = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggerFactory.CreateLogger<UpstreamManager>();
     private readonly Lock _rebuild = new();
-    private readonly HashSet<string> _loggedCollisions = [];
+    // The collisions of the current catalog, each logged once while it lasts: only these are kept, so an upstream that
+    // lists a colliding name under a new name at every re-read does not grow the set.
+    private HashSet<string> _loggedCollisions = [];
     private volatile GatewayCatalog _catalog = GatewayCatalog.Empty;
     private IReadOnlyDictionary<(string Server, string Tool), AccessClass> _classOverrides = new Dictionary<(string, string), AccessClass>();
     private ToolPinSet _pins = ToolPinSet.None;
@@ -244,13 +246,16 @@ internal sealed partial class UpstreamManager(
             var down = all.Where(c => c.State is UpstreamState.Failed or UpstreamState.Connecting).ToList();
             catalog = GatewayCatalog.Build(_catalog.Version + 1, connected, down, _classOverrides, _pins);
             _catalog = catalog;
+            var collisions = new HashSet<string>(StringComparer.Ordinal);
             foreach (var collision in catalog.Tools.Collisions.Concat(catalog.Prompts.Collisions))
             {
-                if (_loggedCollisions.Add(collision.Reason))
+                if (collisions.Add(collision.Reason) && !_loggedCollisions.Contains(collision.Reason))
                 {
                     LogCollision(collision.Reason);
                 }
             }
+
+            _loggedCollisions = collisions;
 
             changed = _changed;
             _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -76,6 +76,35 @@ public sealed class NamespacingTests : IAsyncLifetime
         Assert.Contains($"collides with the same name from server '{_a}'", echo.GetProperty("notExposedReason").GetString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A collision is logged once while it lasts, and again if it comes back after it was resolved: the gateway keeps only
+    /// the current catalog's collisions, not every one it ever saw (an upstream listing a colliding name under a new name
+    /// at each re-read would otherwise grow that set without end).
+    /// </summary>
+    [Fact]
+    public async Task ACollision_IsLoggedOnceWhileItLasts_AndAgainWhenItComesBack()
+    {
+        var logs = new List<string>();
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http(_a, _urlA, prefix: ""), Agent("agent", Key, "*/*")), logSink: logs);
+        await gateway.WaitForToolAsync("echo");
+        int Logged() { lock (logs) { return logs.Count(l => l.Contains("Name collision", StringComparison.Ordinal) && l.Contains("'echo'", StringComparison.Ordinal)); } }
+
+        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = _b, transport = "http", url = _urlB, toolPrefix = "" }, TestContext.Timeout))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        }
+
+        await Eventually.TrueAsync(() => Logged() == 1, "the collision was logged");
+        foreach (var prefix in (string[])["b_", ""])
+        {
+            using var updated = await gateway.Admin.PutAsJsonAsync($"/api/v1/servers/{_b}", new { transport = "http", url = _urlB, toolPrefix = prefix }, TestContext.Timeout);
+            Assert.Equal(System.Net.HttpStatusCode.OK, updated.StatusCode);
+            await gateway.Upstreams.WaitUntilAsync(c => (c.Tools.Collisions.Count == 0) == (prefix != ""), TestContext.Timeout);
+        }
+
+        await Eventually.TrueAsync(() => Logged() == 2, "the collision that came back was logged again");
+    }
+
     [Fact]
     public async Task Completions_AreRoutedToTheOwningServer_UnderTheOriginalReference()
     {
