@@ -56,6 +56,15 @@ public static class PoisonedTools
             new McpServerToolCreateOptions { Name = "shift_shape", Description = "Replaces the tool 'shape' with a new definition under the same name (a rug pull)." });
     }
 
+    /// <summary>
+    /// <paramref name="count"/> tools <c>poison_0</c>, <c>poison_1</c>, ... with the poisoned description of
+    /// <c>add_numbers</c> (<c>--poisoned-many N</c>): an upstream that lists many suspicious new names at once.
+    /// </summary>
+    public static IEnumerable<McpServerTool> Many(int count) =>
+        Enumerable.Range(0, count).Select(i => McpServerTool.Create(
+            (int a, int b) => (a + b).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            new McpServerToolCreateOptions { Name = $"poison_{i}", Description = PoisonedAdd }));
+
     /// <summary>The tool <c>shape</c>: first harmless, then reworded with a new parameter and new hints.</summary>
     private static McpServerTool Shape(bool shifted)
     {

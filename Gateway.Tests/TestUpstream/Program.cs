@@ -64,6 +64,11 @@ public static class Program
             mcp.WithTools(PoisonedTools.Create());
         }
 
+        if (Array.IndexOf(args, "--poisoned-many") is var manyIndex and >= 0)
+        {
+            mcp.WithTools(PoisonedTools.Many(int.Parse(args[manyIndex + 1], CultureInfo.InvariantCulture)));
+        }
+
         if (args.Contains("--hostile"))
         {
             mcp.WithTools<HostileTools>();

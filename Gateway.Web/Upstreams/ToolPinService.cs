@@ -32,6 +32,11 @@ internal sealed partial class ToolPinService(
     // each report is an audit entry and a warning. Bounded: past MaxReported it starts over (some are reported again).
     private readonly HashSet<(string Server, string Tool, string Pinned)> _reported = [];
     private const int MaxReported = 100_000;
+
+    // Quarantined tools itemized (an audit entry and a warning each) per server and review; the rest of that server's in
+    // the review go into one entry. An upstream names its tools and re-reads are at most twice a second
+    // (ListRereadSpacing): one listing thousands of new suspicious names at each would otherwise write as many entries.
+    internal const int MaxItemizedPerReview = 20;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Task _loop = Task.CompletedTask;
     private long _reviewed;
@@ -211,9 +216,17 @@ internal sealed partial class ToolPinService(
                 _reported.Clear();
             }
 
+            var itemized = new Dictionary<string, int>(StringComparer.Ordinal);
+            var beyond = new Dictionary<string, (int Changed, int Suspicious)>(StringComparer.Ordinal);
             foreach (var q in catalog.Quarantined.Where(q => _reported.Add((q.Server, q.Tool, q.PinnedSha256 ?? string.Empty))))
             {
-                if (q.State == PinState.Changed)
+                var reportable = q.State == PinState.Changed || q.Findings.Count > 0;
+                if (reportable && (itemized[q.Server] = itemized.GetValueOrDefault(q.Server) + 1) > MaxItemizedPerReview)
+                {
+                    var (changed, suspicious) = beyond.GetValueOrDefault(q.Server);
+                    beyond[q.Server] = q.State == PinState.Changed ? (changed + 1, suspicious) : (changed, suspicious + 1);
+                }
+                else if (q.State == PinState.Changed)
                 {
                     LogChanged(logger, q.Server, q.Tool, Short(q.PinnedSha256!), Short(q.CurrentSha256));
                     await WriteAuditAsync("tool_definition_changed", q.Server, q.Server, q.Tool, "quarantine", "quarantined", $"definition changed from {Short(q.PinnedSha256!)} to {Short(q.CurrentSha256)}; hidden until an admin accepts it");
@@ -227,6 +240,14 @@ internal sealed partial class ToolPinService(
                 {
                     LogAwaiting(logger, q.Server, q.Tool);
                 }
+            }
+
+            foreach (var (server, (changed, suspicious)) in beyond)
+            {
+                LogNotItemized(logger, server, changed + suspicious, MaxItemizedPerReview);
+                await WriteAuditAsync(
+                    "tool_definitions_quarantined", server, server, null, "quarantine", "quarantined",
+                    $"{changed + suspicious} more tools quarantined at once beyond the {MaxItemizedPerReview} recorded one by one ({changed} changed, {suspicious} new with definition-scan findings); each is listed with its findings in the API and the console, hidden until an admin accepts it");
             }
 
             if (pinned + await ForgetRetiredAsync(catalog) > 0)
@@ -294,7 +315,7 @@ internal sealed partial class ToolPinService(
         return forgotten;
     }
 
-    private ValueTask WriteAuditAsync(string kind, string actor, string server, string tool, string decision, string outcome, string detail) =>
+    private ValueTask WriteAuditAsync(string kind, string actor, string server, string? tool, string decision, string outcome, string detail) =>
         audit.WriteAsync(Record(kind, actor, server, tool, decision, outcome, detail), CancellationToken.None);
 
     private AuditRecord Record(string kind, string actor, string server, string? tool, string decision, string outcome, string detail) =>
@@ -310,6 +331,9 @@ internal sealed partial class ToolPinService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tool '{Tool}' of server '{Server}' changed its definition ({Old} -> {New}): quarantined until an admin accepts it.")]
     private static partial void LogChanged(ILogger logger, string server, string tool, string old, string @new);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Server '{Server}': {Count} more tools quarantined at once beyond the {Itemized} reported one by one; see the API or the console.")]
+    private static partial void LogNotItemized(ILogger logger, string server, int count, int itemized);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tool '{Tool}' of server '{Server}' is new and waits for an admin to accept it (Gateway:Upstreams:ToolPinning=ApproveNew).")]
     private static partial void LogAwaiting(ILogger logger, string server, string tool);

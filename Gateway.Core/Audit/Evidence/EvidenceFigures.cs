@@ -22,7 +22,7 @@ public sealed class EvidenceFigures
 
     private static readonly HashSet<string> AccessTypes = ["agent", "console_user", "policy", "tool_class", "tool_limit"];
     private static readonly HashSet<string> KeyTypes = ["agent_key", "server_credential"];
-    private static readonly HashSet<string> PinKinds = ["tool_pinned", "tool_definition_changed", "tool_definition_suspicious", "tool_rejected", "tool_pins_forgotten"];
+    private static readonly HashSet<string> PinKinds = ["tool_pinned", "tool_definition_changed", "tool_definition_suspicious", "tool_definitions_quarantined", "tool_rejected", "tool_pins_forgotten"];
     private readonly Dictionary<string, (DateTimeOffset At, string Agent, string? Server, string? Tool)> _pending = [];
     private readonly List<TimeSpan> _waits = [];
 

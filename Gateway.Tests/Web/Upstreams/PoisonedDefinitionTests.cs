@@ -174,6 +174,33 @@ public sealed class PoisonedDefinitionTests
             c => c.GetProperty("field").GetString()!,
             c => (c.GetProperty("old").GetString(), c.GetProperty("new").GetString()));
 
+    /// <summary>
+    /// An upstream that lists many new suspicious tools at once (it names them, and could rename them at every re-read):
+    /// each is quarantined, the first <see cref="ToolPinService.MaxItemizedPerReview"/> are recorded one by one, and the
+    /// rest of the review in one entry that counts them, not one entry (and one warning) each.
+    /// </summary>
+    [Fact]
+    public async Task ManySuspiciousToolsAtOnce_AreRecordedOneByOneUpToTheCap_AndTheRestInOneEntry()
+    {
+        const int Count = ToolPinService.MaxItemizedPerReview + 10;
+        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("swarm"), Agent("bot", Key, "swarm/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:Servers:swarm:Args:4"] = "--poisoned-many",
+            ["Gateway:Servers:swarm:Args:5"] = Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }));
+        await gateway.WaitForToolAsync("swarm__echo");
+        await gateway.Upstreams.WaitUntilAsync(c => c.Quarantined.Count(q => q.Server == "swarm" && q.Tool.StartsWith("poison_", StringComparison.Ordinal)) == Count, TestContext.Timeout);
+        await gateway.Services.GetRequiredService<ToolPinService>().WaitForReviewAsync(gateway.Upstreams.Catalog.Version, TestContext.Timeout);
+        await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
+
+        await using var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        var entries = await db.AuditEntries.Where(e => e.Server == "swarm" && (e.Kind == "tool_definition_suspicious" || e.Kind == "tool_definitions_quarantined")).ToListAsync(TestContext.Timeout);
+        Assert.Equal(ToolPinService.MaxItemizedPerReview, entries.Count(e => e.Kind == "tool_definition_suspicious"));
+        var rest = Assert.Single(entries, e => e.Kind == "tool_definitions_quarantined");
+        Assert.StartsWith("10 more tools quarantined at once beyond the 20 recorded one by one (0 changed, 10 new with definition-scan findings)", rest.Error, StringComparison.Ordinal);
+        Assert.Null(rest.Tool);
+    }
+
     private static async Task WaitForAuditAsync(GatewayHost gateway, string kind, string tool)
     {
         await gateway.Services.GetRequiredService<ToolPinService>().WaitForReviewAsync(gateway.Upstreams.Catalog.Version, TestContext.Timeout);
