@@ -114,6 +114,30 @@ internal sealed class SessionBridge(string sessionId, AgentIdentity caller, Upst
     /// <summary>How many log messages may wait for a slow agent; beyond that the oldest waiting one is dropped.</summary>
     public const int MaxPendingLogs = 256;
 
+    /// <summary>
+    /// How many of the upstream's questions (sampling, elicitation, roots) may wait for the agent's answer at once; one
+    /// more is refused to the upstream. The instance's pool (<see cref="Relay.AgentQuestions.MaxPending"/>) is shared by
+    /// every session and server: without a share of its own, one upstream asking without end could take all of it.
+    /// </summary>
+    public const int MaxQuestions = 16;
+
+    private int _questions;
+
+    /// <summary>Takes a place for a question to the agent; false when <see cref="MaxQuestions"/> wait already.</summary>
+    public bool TryTakeQuestion()
+    {
+        if (Interlocked.Increment(ref _questions) <= MaxQuestions)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _questions);
+        return false;
+    }
+
+    /// <summary>Gives back the place of a question that ended.</summary>
+    public void ReleaseQuestion() => Interlocked.Decrement(ref _questions);
+
     private readonly OrderedSender<(McpServer Target, string Method, JsonNode? Parameters)> _logs =
         new(log => log.Target.SendNotificationAsync(log.Method, log.Parameters), MaxPendingLogs);
 

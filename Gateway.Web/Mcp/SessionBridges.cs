@@ -138,20 +138,20 @@ internal sealed partial class SessionBridges(
         };
         if (agentCaps?.Sampling is not null)
         {
-            handlers.SamplingHandler = async (p, _, ct) => await questions.AskAsync<CreateMessageRequestParams, CreateMessageResult>(
-                bridge.Target, sessionId, RequestMethods.SamplingCreateMessage, await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.SamplingCreateMessage, p!), ct);
+            handlers.SamplingHandler = async (p, _, ct) => await AskAsync<CreateMessageRequestParams, CreateMessageResult>(
+                bridge, RequestMethods.SamplingCreateMessage, async () => await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.SamplingCreateMessage, p!), ct);
         }
 
         if (agentCaps?.Elicitation is not null)
         {
-            handlers.ElicitationHandler = async (p, ct) => await questions.AskAsync<ElicitRequestParams, ElicitResult>(
-                bridge.Target, sessionId, RequestMethods.ElicitationCreate, await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.ElicitationCreate, p!), ct);
+            handlers.ElicitationHandler = async (p, ct) => await AskAsync<ElicitRequestParams, ElicitResult>(
+                bridge, RequestMethods.ElicitationCreate, async () => await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.ElicitationCreate, p!), ct);
         }
 
         if (agentCaps?.Roots is not null)
         {
-            handlers.RootsHandler = async (p, ct) => await questions.AskAsync<ListRootsRequestParams, ListRootsResult>(
-                bridge.Target, sessionId, RequestMethods.RootsList, p!, ct);
+            handlers.RootsHandler = async (p, ct) => await AskAsync<ListRootsRequestParams, ListRootsResult>(
+                bridge, RequestMethods.RootsList, () => ValueTask.FromResult(p!), ct);
         }
 
         // The agent's own session: it declares what the agent does, its relayed extensions included (MCP Apps, tasks).
@@ -205,6 +205,25 @@ internal sealed partial class SessionBridges(
 
         LogBridgeOpened(upstream.Name, sessionId);
         return bridge;
+    }
+
+    /// <summary>Asks the agent a question of the bridge's upstream, within the bridge's share (<see cref="SessionBridge.MaxQuestions"/>).</summary>
+    private async Task<TResult> AskAsync<TParams, TResult>(SessionBridge bridge, string method, Func<ValueTask<TParams>> parameters, CancellationToken cancellationToken)
+        where TResult : class
+    {
+        if (!bridge.TryTakeQuestion())
+        {
+            throw new McpProtocolException($"The agent already has {SessionBridge.MaxQuestions} questions of this server to answer; {method} refused, ask again later.", McpErrorCode.InternalError);
+        }
+
+        try
+        {
+            return await questions.AskAsync<TParams, TResult>(bridge.Target, bridge.SessionId, method, await parameters(), cancellationToken);
+        }
+        finally
+        {
+            bridge.ReleaseQuestion();
+        }
     }
 
     /// <summary>
