@@ -3,6 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.Upstreams;
 
@@ -196,6 +199,33 @@ public sealed class UpstreamAuthorizationCodeTests
     }
 
     /// <summary>The test authorization server and upstream are on loopback over plain http.</summary>
+    /// <summary>
+    /// An upstream whose OAuth metadata never comes (the request is taken, no answer is sent): starting the authorization
+    /// answers within the server's ConnectTimeout with the reason, instead of holding the admin's request open.
+    /// </summary>
+    [Fact]
+    public async Task MetadataThatNeverComes_EndsTheStartWithinTheConnectTimeout_WithTheReason()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        await using var silent = builder.Build();
+        silent.MapGet("/.well-known/{**rest}", async (HttpContext context) => await Task.Delay(Timeout.Infinite, context.RequestAborted));
+        await silent.StartAsync(TestContext.Timeout);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Agent("agent", AgentKey, "*/*"), LoopbackOAuth));
+        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "coded", transport = "http", url = silent.Urls.First().TrimEnd('/') + "/mcp", connectTimeoutSeconds = 2 }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await gateway.Admin.PostAsJsonAsync("/api/v1/servers/coded/oauth/authorize", new { clientId = "gateway-code", clientSecret = ClientSecret }, TestContext.Timeout);
+        clock.Stop();
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("The OAuth metadata of 'coded' could not be read within 2 s", await response.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"answered after {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
     private static readonly Dictionary<string, string?> LoopbackOAuth = new()
     {
         ["Gateway:OAuth:AllowHttp"] = "true",

@@ -80,9 +80,24 @@ internal sealed partial class AuthorizationCodeFlow(
 
     private async Task<(Uri Url, DateTimeOffset ExpiresAt)> StartAsync(ServerDefinition server, AuthorizationStart start, string redirectUri, string? user, long? consoleUserId, CancellationToken cancellationToken)
     {
-        var metadata = start.AuthorizationServer is { } issuer
-            ? await oauth.Discovery.ReadAsync(server.Name, issuer, cancellationToken)
-            : await oauth.Discovery.FindAsync(server.Name, server.Url!, cancellationToken);
+        // A browser (the admin's, or a user connecting an account) waits on the discovery: bounded as the server's
+        // handshake is, whatever the metadata endpoints do (the gateway's OAuth clients have no timeout of their own).
+        AuthorizationServerMetadata metadata;
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            deadline.CancelAfter(server.ConnectTimeout);
+            try
+            {
+                metadata = start.AuthorizationServer is { } issuer
+                    ? await oauth.Discovery.ReadAsync(server.Name, issuer, deadline.Token)
+                    : await oauth.Discovery.FindAsync(server.Name, server.Url!, deadline.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new OAuthException($"The OAuth metadata of '{server.Name}' could not be read within {server.ConnectTimeout.TotalSeconds:0.#} s (its ConnectTimeout).");
+            }
+        }
+
         if (metadata.AuthorizationEndpoint is null)
         {
             throw new OAuthException($"The authorization server of '{server.Name}' publishes no authorization endpoint.");
