@@ -69,15 +69,7 @@ public sealed class SessionFactsAcrossInstancesTests
     [Fact]
     public async Task FactsThatCannotBeRead_AreUndecided_AndCountAgainstTheAgent()
     {
-        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("web"), Agent("agent", Key, "web/*"), new Dictionary<string, string?>
-        {
-            ["Gateway:Servers:web:Guard:Labels:0"] = "external",
-            ["Gateway:Policies:private-to-external:Effect"] = "block",
-            ["Gateway:Policies:private-to-external:Conditions:0:Path"] = "@session.labels",
-            ["Gateway:Policies:private-to-external:Conditions:0:Op"] = "equals",
-            ["Gateway:Policies:private-to-external:Conditions:0:Value"] = "private",
-        }));
-        await gateway.WaitForToolAsync("web__echo");
+        await using var gateway = await StartExternalOnlyAsync();
         var session = await RawMcp.OpenSessionAsync(new Uri(gateway.BaseUri, "/mcp"), Key);
         Assert.Equal("echo: readable", await CallAsync(gateway, session, "web__echo", "readable"));
 
@@ -95,15 +87,7 @@ public sealed class SessionFactsAcrossInstancesTests
     [InlineData("""not the facts""")]
     public async Task FactsLeftIncompleteOrUnreadableInTheRow_AreUndecided(string stored)
     {
-        await using var gateway = await GatewayHost.StartAsync(Merge(Stdio("web"), Agent("agent", Key, "web/*"), new Dictionary<string, string?>
-        {
-            ["Gateway:Servers:web:Guard:Labels:0"] = "external",
-            ["Gateway:Policies:private-to-external:Effect"] = "block",
-            ["Gateway:Policies:private-to-external:Conditions:0:Path"] = "@session.labels",
-            ["Gateway:Policies:private-to-external:Conditions:0:Op"] = "equals",
-            ["Gateway:Policies:private-to-external:Conditions:0:Value"] = "private",
-        }));
-        await gateway.WaitForToolAsync("web__echo");
+        await using var gateway = await StartExternalOnlyAsync();
         var session = await RawMcp.OpenSessionAsync(new Uri(gateway.BaseUri, "/mcp"), Key);
         Assert.Equal("echo: before", await CallAsync(gateway, session, "web__echo", "before"));
 
@@ -151,6 +135,29 @@ public sealed class SessionFactsAcrossInstancesTests
         Assert.Equal("echo: fine", await CallAsync(gateway, other, "web__echo", "fine"));
         await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, $"""DELETE FROM "McpSessions" WHERE "Id" = '{other}';""");
         Assert.StartsWith(Blocked.Replace("private-to-external", "after-private", StringComparison.Ordinal), await CallAsync(gateway, other, "web__echo", "gone"), StringComparison.Ordinal);
+    }
+
+    // One external server, and a rule blocking its calls once the session received a private result.
+    private static async Task<GatewayHost> StartExternalOnlyAsync()
+    {
+        var gateway = await GatewayHost.StartAsync(Merge(Stdio("web"), Agent("agent", Key, "web/*"), new Dictionary<string, string?>
+        {
+            ["Gateway:Servers:web:Guard:Labels:0"] = "external",
+            ["Gateway:Policies:private-to-external:Effect"] = "block",
+            ["Gateway:Policies:private-to-external:Conditions:0:Path"] = "@session.labels",
+            ["Gateway:Policies:private-to-external:Conditions:0:Op"] = "equals",
+            ["Gateway:Policies:private-to-external:Conditions:0:Value"] = "private",
+        }));
+        try
+        {
+            await gateway.WaitForToolAsync("web__echo");
+            return gateway;
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
     }
 
     private static async Task<string> CallAsync(GatewayHost gateway, string session, string tool, string message)
