@@ -24,6 +24,10 @@ internal sealed class SessionBridge(string sessionId, AgentIdentity caller, Upst
     private readonly SemaphoreSlim _levelGate = new(1, 1);
     private volatile int _level = -1;
 
+    // The upstream left a logging/setLevel unanswered for the server's ConnectTimeout: it is not asked again (each ask
+    // would hold the call that made it, and every call of the session behind the level's lock).
+    private volatile bool _levelUnanswered;
+
     public UpstreamConnection Upstream { get; } = upstream;
 
     /// <summary>Gets the agent session's id.</summary>
@@ -80,27 +84,42 @@ internal sealed class SessionBridge(string sessionId, AgentIdentity caller, Upst
         return new Exit(this, request);
     }
 
-    /// <summary>Tells whether the upstream session was last set to <paramref name="level"/>.</summary>
-    public bool HasLevel(LoggingLevel level) => _level == (int)level;
+    /// <summary>Tells whether the upstream session was last set to <paramref name="level"/> (or is no longer asked to).</summary>
+    public bool HasLevel(LoggingLevel level) => _levelUnanswered || _level == (int)level;
 
     /// <summary>
     /// Sets the upstream session's log level to what <paramref name="current"/> reads, again until it reads the level
     /// last set: the agent may change its level while a call or the bridge's opening is setting the one it read before.
+    /// Each logging/setLevel waits at most <see cref="UpstreamConnection.Definition"/>'s <c>ConnectTimeout</c>; one left
+    /// unanswered that long ends the asking for this bridge.
     /// </summary>
-    public async Task ApplyLevelAsync(Func<LoggingLevel?> current, CancellationToken cancellationToken)
+    /// <returns>False when the upstream just left one unanswered (the caller logs it once).</returns>
+    public async Task<bool> ApplyLevelAsync(Func<LoggingLevel?> current, TimeProvider time, CancellationToken cancellationToken)
     {
         await _levelGate.WaitAsync(cancellationToken);
         try
         {
-            while (current() is { } level && _level != (int)level)
+            using var deadline = new CancellationTokenSource(Upstream.Definition.ConnectTimeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+            while (!_levelUnanswered && current() is { } level && _level != (int)level)
             {
                 if (Client.ServerCapabilities.Logging is not null)
                 {
-                    await Client.SetLoggingLevelAsync(level, cancellationToken: cancellationToken);
+                    try
+                    {
+                        await Client.SetLoggingLevelAsync(level, cancellationToken: linked.Token);
+                    }
+                    catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    {
+                        _levelUnanswered = true;
+                        return false;
+                    }
                 }
 
                 _level = (int)level;
             }
+
+            return true;
         }
         finally
         {

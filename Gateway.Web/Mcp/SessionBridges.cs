@@ -59,7 +59,7 @@ internal sealed partial class SessionBridges(
                 // after the opening read it and before the bridge was there for logging/setLevel to reach.
                 if (_levels.TryGetValue(sessionId, out var level) && !bridge.HasLevel(level))
                 {
-                    await bridge.ApplyLevelAsync(() => LevelOf(sessionId), cancellationToken);
+                    await ApplyLevelAsync(bridge, cancellationToken);
                 }
 
                 return bridge;
@@ -92,7 +92,7 @@ internal sealed partial class SessionBridges(
             // A bridge still opening sets the level once open, and each call checks it (GetAsync).
             if (key.Session == sessionId && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
             {
-                await lazy.Value.Result.ApplyLevelAsync(() => LevelOf(sessionId), cancellationToken);
+                await ApplyLevelAsync(lazy.Value.Result, cancellationToken);
             }
         }
     }
@@ -174,20 +174,7 @@ internal sealed partial class SessionBridges(
         try
         {
             Watch(bridge);
-
-            // Bounded as the handshake is: an upstream that never answers logging/setLevel would otherwise hold the
-            // opening, every later call of the session to this server waiting on it, and the level's lock.
-            using (var timeout = new CancellationTokenSource(upstream.Definition.ConnectTimeout, time))
-            {
-                try
-                {
-                    await bridge.ApplyLevelAsync(() => LevelOf(sessionId), timeout.Token);
-                }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-                {
-                    throw new TimeoutException($"Upstream {upstream.Name} did not answer logging/setLevel within {upstream.Definition.ConnectTimeout.TotalSeconds:0.#} s.");
-                }
-            }
+            await ApplyLevelAsync(bridge, CancellationToken.None);
 
             await ResubscribeAsync(bridge, sessionId);
             if (bridge.Traffic.SessionRefusals != 0)
@@ -205,6 +192,19 @@ internal sealed partial class SessionBridges(
 
         LogBridgeOpened(upstream.Name, sessionId);
         return bridge;
+    }
+
+    /// <summary>
+    /// Sets the session's log level on a bridge, each logging/setLevel within the server's ConnectTimeout: an upstream that
+    /// never answers one would otherwise hold the bridge's opening or the call that asked, and every later call of the
+    /// session behind the level's lock. After one unanswered the bridge serves on without asking again (logged once).
+    /// </summary>
+    private async Task ApplyLevelAsync(SessionBridge bridge, CancellationToken cancellationToken)
+    {
+        if (!await bridge.ApplyLevelAsync(() => LevelOf(bridge.SessionId), time, cancellationToken))
+        {
+            LogLevelUnanswered(bridge.Upstream.Name, bridge.SessionId, bridge.Upstream.Definition.ConnectTimeout.TotalSeconds);
+        }
     }
 
     /// <summary>Asks the agent a question of the bridge's upstream, within the bridge's share (<see cref="SessionBridge.MaxQuestions"/>).</summary>
@@ -315,6 +315,9 @@ internal sealed partial class SessionBridges(
     }
 
     private LoggingLevel? LevelOf(string sessionId) => _levels.TryGetValue(sessionId, out var level) ? level : null;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} left the log level of session {SessionId}'s bridge unanswered for {Seconds} s (its ConnectTimeout): the bridge serves on without setting it again.")]
+    private partial void LogLevelUnanswered(string server, string sessionId, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} refused a 2025-11-25 session ({Reason}); agent sessions use the shared connection.")]
     private partial void LogBridgesRefused(string server, string reason);

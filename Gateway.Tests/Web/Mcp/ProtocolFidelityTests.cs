@@ -145,10 +145,11 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ABridgeWhoseLevelTheUpstreamNeverAnswers_IsGivenUpAfterTheConnectTimeout_AndTheCallGoesOverTheSharedConnection()
+    public async Task ABridgeWhoseLevelTheUpstreamNeverAnswers_StopsAskingAfterTheConnectTimeout_AndServesTheCalls()
     {
-        // The upstream takes the new bridge's logging/setLevel and never answers it: the opening is bounded by the
-        // server's ConnectTimeout, as its handshake is, the bridge is closed and the call goes over the shared connection.
+        // The upstream takes the new bridge's logging/setLevel and never answers it: the bridge waits the server's
+        // ConnectTimeout for it, as for its handshake, then serves the session's calls without asking again (a call that
+        // asked would wait again, and every call of the session behind it).
         await using var gateway = await StartAsync(new() { [$"Gateway:Servers:{_name}:ConnectTimeout"] = "2" });
         await gateway.WaitForToolAsync($"{_name}__log_burst");
         using var http = new HttpClient();
@@ -158,14 +159,21 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         try
         {
             await SetLevelRawAsync(http, gateway, session, 2, "debug");
-            var body = """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"TOOL","arguments":{"count":0}}}""".Replace("TOOL", $"{_name}__log_burst", StringComparison.Ordinal);
-            using var answer = await PostRawAsync(http, gateway, session, body);
-            var result = ResultOf(await answer.Content.ReadAsStringAsync(TestContext.Timeout));
+            for (var call = 0; call < 2; call++)
+            {
+                var body = """{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"TOOL","arguments":{"count":0}}}"""
+                    .Replace("TOOL", $"{_name}__log_burst", StringComparison.Ordinal).Replace("ID", (3 + call).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+                using var answer = await PostRawAsync(http, gateway, session, body);
+                var result = ResultOf(await answer.Content.ReadAsStringAsync(TestContext.Timeout));
+                Assert.Equal("logged 0", result.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
 
-            Assert.Equal("logged 0", result.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+                // Another level from the agent is not asked of this upstream any more.
+                await SetLevelRawAsync(http, gateway, session, 10 + call, call == 0 ? "error" : "info");
+            }
+
             Assert.Equal(1, CallLog.Count(_name, "logging/setLevel"));
             Assert.True(gateway.Upstreams.TryGet(_name, out var connection));
-            await WaitAsync(() => connection.DependentCount == 0, "the bridge given up was not closed");
+            Assert.Equal(1, connection.DependentCount);
         }
         finally
         {
