@@ -216,15 +216,18 @@ internal sealed partial class ToolPinService(
                 _reported.Clear();
             }
 
+            // Changed definitions first (a rug pull of a tool already in use), then new ones with findings, then new ones
+            // that only wait: the upstream orders its list, and decoys listed first must not push a change out of the items.
             var itemized = new Dictionary<string, int>(StringComparer.Ordinal);
-            var beyond = new Dictionary<string, (int Changed, int Suspicious)>(StringComparer.Ordinal);
-            foreach (var q in catalog.Quarantined.Where(q => _reported.Add((q.Server, q.Tool, q.PinnedSha256 ?? string.Empty))))
+            var beyond = new Dictionary<string, Beyond>(StringComparer.Ordinal);
+            var reportable = catalog.Quarantined
+                .Where(q => _reported.Add((q.Server, q.Tool, q.PinnedSha256 ?? string.Empty)))
+                .OrderBy(q => q.State == PinState.Changed ? 0 : q.Findings.Count > 0 ? 1 : 2);
+            foreach (var q in reportable)
             {
-                var reportable = q.State == PinState.Changed || q.Findings.Count > 0;
-                if (reportable && (itemized[q.Server] = itemized.GetValueOrDefault(q.Server) + 1) > MaxItemizedPerReview)
+                if ((itemized[q.Server] = itemized.GetValueOrDefault(q.Server) + 1) > MaxItemizedPerReview)
                 {
-                    var (changed, suspicious) = beyond.GetValueOrDefault(q.Server);
-                    beyond[q.Server] = q.State == PinState.Changed ? (changed + 1, suspicious) : (changed, suspicious + 1);
+                    beyond[q.Server] = beyond.GetValueOrDefault(q.Server, Beyond.None).Add(q);
                 }
                 else if (q.State == PinState.Changed)
                 {
@@ -242,12 +245,17 @@ internal sealed partial class ToolPinService(
                 }
             }
 
-            foreach (var (server, (changed, suspicious)) in beyond)
+            foreach (var (server, rest) in beyond)
             {
-                LogNotItemized(logger, server, changed + suspicious, MaxItemizedPerReview);
-                await WriteAuditAsync(
-                    "tool_definitions_quarantined", server, server, null, "quarantine", "quarantined",
-                    $"{changed + suspicious} more tools quarantined at once beyond the {MaxItemizedPerReview} recorded one by one ({changed} changed, {suspicious} new with definition-scan findings); each is listed with its findings in the API and the console, hidden until an admin accepts it");
+                LogNotItemized(logger, server, rest.Count, MaxItemizedPerReview, rest.Names);
+
+                // New tools that only wait for an admin are not audited one by one either, only logged.
+                if (rest.Changed + rest.Suspicious > 0)
+                {
+                    await WriteAuditAsync(
+                        "tool_definitions_quarantined", server, server, null, "quarantine", "quarantined",
+                        $"{rest.Changed + rest.Suspicious} more tools quarantined at once beyond the {MaxItemizedPerReview} reported one by one ({rest.Changed} changed, {rest.Suspicious} new with definition-scan findings), among them {rest.Names}; each is listed with its findings in the API and the console, hidden until an admin accepts it");
+                }
             }
 
             if (pinned + await ForgetRetiredAsync(catalog) > 0)
@@ -332,8 +340,24 @@ internal sealed partial class ToolPinService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tool '{Tool}' of server '{Server}' changed its definition ({Old} -> {New}): quarantined until an admin accepts it.")]
     private static partial void LogChanged(ILogger logger, string server, string tool, string old, string @new);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Server '{Server}': {Count} more tools quarantined at once beyond the {Itemized} reported one by one; see the API or the console.")]
-    private static partial void LogNotItemized(ILogger logger, string server, int count, int itemized);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Server '{Server}': {Count} more tools quarantined at once beyond the {Itemized} reported one by one, among them {Names}; see the API or the console.")]
+    private static partial void LogNotItemized(ILogger logger, string server, int count, int itemized, string names);
+
+    /// <summary>What of one server's review was not itemized: counts, and the first few names (of tools the upstream named).</summary>
+    private sealed record Beyond(int Changed, int Suspicious, int Awaiting, IReadOnlyList<string> First)
+    {
+        public static readonly Beyond None = new(0, 0, 0, []);
+
+        public int Count => Changed + Suspicious + Awaiting;
+
+        public string Names => string.Join(", ", First.Select(n => $"'{Gateway.Core.Audit.AuditText.Cut(n)}'")) + (Count > First.Count ? ", ..." : string.Empty);
+
+        public Beyond Add(QuarantinedTool q) => new(
+            Changed + (q.State == PinState.Changed ? 1 : 0),
+            Suspicious + (q.State != PinState.Changed && q.Findings.Count > 0 ? 1 : 0),
+            Awaiting + (q.State != PinState.Changed && q.Findings.Count == 0 ? 1 : 0),
+            First.Count < 5 ? [.. First, q.Tool] : First);
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tool '{Tool}' of server '{Server}' is new and waits for an admin to accept it (Gateway:Upstreams:ToolPinning=ApproveNew).")]
     private static partial void LogAwaiting(ILogger logger, string server, string tool);

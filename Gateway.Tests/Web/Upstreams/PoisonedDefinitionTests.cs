@@ -197,7 +197,8 @@ public sealed class PoisonedDefinitionTests
         var entries = await db.AuditEntries.Where(e => e.Server == "swarm" && (e.Kind == "tool_definition_suspicious" || e.Kind == "tool_definitions_quarantined")).ToListAsync(TestContext.Timeout);
         Assert.Equal(ToolPinService.MaxItemizedPerReview, entries.Count(e => e.Kind == "tool_definition_suspicious"));
         var rest = Assert.Single(entries, e => e.Kind == "tool_definitions_quarantined");
-        Assert.StartsWith("10 more tools quarantined at once beyond the 20 recorded one by one (0 changed, 10 new with definition-scan findings)", rest.Error, StringComparison.Ordinal);
+        Assert.StartsWith("10 more tools quarantined at once beyond the 20 reported one by one (0 changed, 10 new with definition-scan findings), among them 'poison_", rest.Error, StringComparison.Ordinal);
+        Assert.Contains("', ...; each is listed with its findings in the API and the console", rest.Error, StringComparison.Ordinal);
         Assert.Null(rest.Tool);
     }
 
