@@ -1,17 +1,54 @@
 namespace Gateway.Web.Upstreams.Limits;
 
 /// <summary>
-/// Paces the GET requests of one upstream client (its standalone event stream, or a legacy SSE stream) after one failed.
-/// The MCP SDK's client reopens the standalone stream when it ends, and once the stream has carried an event id it
-/// tries a failed reopening again at once: it subtracts the time since the stream ended from its reconnection interval
-/// (ModelContextProtocol 2.4.0, <c>StreamableHttpClientSessionTransport</c>). Against an upstream answering 503 or 403,
-/// or not listening, that was 15,000-23,000 requests a second. After a failed GET (an error status or no connection)
-/// the next waits <c>RestartDelay</c>, doubling to <c>MaxRestartDelay</c>; a GET answered with success resets it.
-/// Other requests pass straight through, with no asynchronous step added to a call.
+/// Paces the GET requests of one upstream client (its standalone event stream, a legacy SSE stream, the resumption of a
+/// call's stream). The MCP SDK's client reopens the standalone stream when it ends, and once the stream has carried an
+/// event id it tries again at once: it subtracts the time since the stream ended from its reconnection interval
+/// (ModelContextProtocol 2.4.0, <c>StreamableHttpClientSessionTransport</c>), and an upstream's <c>retry: 0</c> makes that
+/// interval none. Against an upstream answering 503 or 403, or not listening, that was 15,000-23,000 requests a second;
+/// against one answering 200 and closing the stream at once, as many.
 /// </summary>
+/// <remarks>
+/// Two bounds. After a failed GET (an error status or no connection) the next waits <c>RestartDelay</c>, doubling to
+/// <c>MaxRestartDelay</c>; a GET answered with success resets it. And GETs go out at most <see cref="GetsPerSecond"/> a
+/// second after a burst of <see cref="GetBurst"/>, whatever they answer: a stream that ends as soon as it opens is not a
+/// failure, and the same requests resume calls' streams (an upstream that polls by closing them, SEP-1699, reconnects
+/// after its <c>retry</c>), so a count over time bounds the loop without slowing such polling or a few calls resuming
+/// at once. Other requests pass straight through, with no asynchronous step added to a call.
+/// </remarks>
 internal sealed class StandaloneStreamPacer(TimeSpan first, TimeSpan max, TimeProvider time) : DelegatingHandler
 {
+    /// <summary>GETs a second once the burst is spent.</summary>
+    public const int GetsPerSecond = 10;
+
+    /// <summary>GETs that may go out at once.</summary>
+    public const int GetBurst = 20;
+
+    private static readonly long TicksPerGet = TimeSpan.TicksPerSecond / GetsPerSecond;
+
+    // How far ahead of its steady pace the GETs may run: a burst of GetBurst at once.
+    private static readonly long Tolerance = (GetBurst - 1) * TicksPerGet;
+
+    private readonly Lock _gate = new();
     private long _pauseTicks;
+
+    // The count over time as the generic cell rate algorithm keeps it: when the next GET would be due at the steady pace
+    // (UTC ticks). A GET goes out once that time, less the tolerance, has come.
+    private long _due;
+
+    /// <summary>Gets how long a GET sent now would wait.</summary>
+    internal TimeSpan PauseBeforeNextGet
+    {
+        get
+        {
+            var failure = Interlocked.Read(ref _pauseTicks);
+            lock (_gate)
+            {
+                var now = time.GetUtcNow().UtcTicks;
+                return TimeSpan.FromTicks(Math.Max(failure, Math.Max(_due, now) - Tolerance - now));
+            }
+        }
+    }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
         request.Method == HttpMethod.Get ? SendGetAsync(request, cancellationToken) : base.SendAsync(request, cancellationToken);
@@ -19,9 +56,10 @@ internal sealed class StandaloneStreamPacer(TimeSpan first, TimeSpan max, TimePr
     private async Task<HttpResponseMessage> SendGetAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var pause = TimeSpan.FromTicks(Interlocked.Read(ref _pauseTicks));
-        if (pause > TimeSpan.Zero)
+        var wait = TimeSpan.FromTicks(Math.Max(pause.Ticks, TakeToken()));
+        if (wait > TimeSpan.Zero)
         {
-            await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
         }
 
         HttpResponseMessage response;
@@ -37,6 +75,18 @@ internal sealed class StandaloneStreamPacer(TimeSpan first, TimeSpan max, TimePr
 
         Interlocked.Exchange(ref _pauseTicks, response.IsSuccessStatusCode ? 0 : Next(pause).Ticks);
         return response;
+    }
+
+    // Takes the GET's place in the count and returns how long until it may go out.
+    private long TakeToken()
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow().UtcTicks;
+            var due = Math.Max(_due, now);
+            _due = due + TicksPerGet;
+            return Math.Max(0, due - Tolerance - now);
+        }
     }
 
     private TimeSpan Next(TimeSpan pause) => pause <= TimeSpan.Zero ? first : TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, max.Ticks));

@@ -65,8 +65,54 @@ public sealed class StandaloneStreamPacerTests
         Assert.Equal(HttpStatusCode.OK, (await again).StatusCode);
     }
 
-    private HttpClient Client() =>
-        new(new StandaloneStreamPacer(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), _time) { InnerHandler = new SocketsHttpHandler() });
+    /// <summary>
+    /// GETs answered with success (here a stream that ends as soon as it opens, with an event id and <c>retry: 0</c>,
+    /// which the SDK reopens without pause) go out at most <see cref="StandaloneStreamPacer.GetsPerSecond"/> a second
+    /// after a burst of <see cref="StandaloneStreamPacer.GetBurst"/>; a POST never waits; a quiet second gives ten back.
+    /// </summary>
+    [Fact]
+    public async Task Gets_GoOutAtMostTenASecondAfterABurst_WhateverTheyAnswer_AndPostsNeverWait()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        await using var app = builder.Build();
+        app.MapGet("/brief", () => Results.Text("id: 1\nretry: 0\ndata: {}\n\n", "text/event-stream"));
+        app.MapPost("/brief", () => Results.Ok());
+        await app.StartAsync(TestContext.Timeout);
+        var url = app.Urls.First().TrimEnd('/') + "/brief";
+        var pacer = Pacer();
+        using var client = new HttpClient(pacer);
+
+        for (var i = 0; i < StandaloneStreamPacer.GetBurst; i++)
+        {
+            Assert.Equal(TimeSpan.Zero, pacer.PauseBeforeNextGet);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(url, TestContext.Timeout)).StatusCode);
+        }
+
+        // The burst is spent: the next GET waits a tenth of a second (the pacer's decision, read first, since the
+        // sockets' own timing could not show a wait), and a POST meanwhile goes at once.
+        Assert.Equal(TimeSpan.FromMilliseconds(100), pacer.PauseBeforeNextGet);
+        var next = client.GetAsync(url, TestContext.Timeout);
+        _time.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(next.IsCompleted, "the GET went out before its place in the count");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(url, new StringContent("{}"), TestContext.Timeout)).StatusCode);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(HttpStatusCode.OK, (await next).StatusCode);
+
+        // A quiet second: ten more may go at once, the eleventh waits again.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        for (var i = 0; i < StandaloneStreamPacer.GetsPerSecond; i++)
+        {
+            Assert.Equal(TimeSpan.Zero, pacer.PauseBeforeNextGet);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(url, TestContext.Timeout)).StatusCode);
+        }
+
+        Assert.Equal(TimeSpan.FromMilliseconds(100), pacer.PauseBeforeNextGet);
+    }
+
+    private HttpClient Client() => new(Pacer());
+
+    private StandaloneStreamPacer Pacer() => new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), _time) { InnerHandler = new SocketsHttpHandler() };
 
     private static int UnusedPort()
     {
