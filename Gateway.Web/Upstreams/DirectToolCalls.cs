@@ -148,6 +148,7 @@ internal sealed class DirectToolCalls(
             // The server's retry field, held to half a minute (the call's own timeout bounds the whole wait).
             await Task.Delay(TimeSpan.FromTicks(Math.Clamp((retry ?? TimeSpan.FromSeconds(1)).Ticks, 0, MaxResumeDelay.Ticks)), cancellationToken).ConfigureAwait(false);
             using var resume = new HttpRequestMessage(HttpMethod.Get, endpoint);
+            resume.Options.Set(Limits.StandaloneStreamPacer.CallResumption, true);
             AddHeaders(resume.Headers, sessionId, protocolVersion, lastEventId);
             resume.Headers.Accept.Clear();
             resume.Headers.Accept.Add(EventStream);

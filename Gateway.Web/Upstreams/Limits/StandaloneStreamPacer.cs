@@ -12,12 +12,18 @@ namespace Gateway.Web.Upstreams.Limits;
 /// Two bounds. After a failed GET (an error status or no connection) the next waits <c>RestartDelay</c>, doubling to
 /// <c>MaxRestartDelay</c>; a GET answered with success resets it. And GETs go out at most <see cref="GetsPerSecond"/> a
 /// second after a burst of <see cref="GetBurst"/>, whatever they answer: a stream that ends as soon as it opens is not a
-/// failure, and the same requests resume calls' streams (an upstream that polls by closing them, SEP-1699, reconnects
-/// after its <c>retry</c>), so a count over time bounds the loop without slowing such polling or a few calls resuming
-/// at once. Other requests pass straight through, with no asynchronous step added to a call.
+/// failure. The gateway's own resumptions of tool calls (<see cref="CallResumption"/>) are not counted: each call makes
+/// at most a few. Other requests pass straight through, with no asynchronous step added to a call.
 /// </remarks>
 internal sealed class StandaloneStreamPacer(TimeSpan first, TimeSpan max, TimeProvider time) : DelegatingHandler
 {
+    /// <summary>
+    /// Marks the gateway's own resumption of a tool call's stream (<see cref="DirectToolCalls"/>): not counted over time,
+    /// since each call resumes at most a few times after the upstream's <c>retry</c>, and an upstream that closes every
+    /// call's stream (SEP-1699 polling) would otherwise have its calls held to the GETs' rate.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> CallResumption = new("Gateway.CallResumption");
+
     /// <summary>GETs a second once the burst is spent.</summary>
     public const int GetsPerSecond = 10;
 
@@ -56,7 +62,8 @@ internal sealed class StandaloneStreamPacer(TimeSpan first, TimeSpan max, TimePr
     private async Task<HttpResponseMessage> SendGetAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var pause = TimeSpan.FromTicks(Interlocked.Read(ref _pauseTicks));
-        var wait = TimeSpan.FromTicks(Math.Max(pause.Ticks, TakeToken()));
+        var counted = !(request.Options.TryGetValue(CallResumption, out var resumption) && resumption);
+        var wait = TimeSpan.FromTicks(Math.Max(pause.Ticks, counted ? TakeToken() : 0));
         if (wait > TimeSpan.Zero)
         {
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);

@@ -108,6 +108,11 @@ public sealed class StandaloneStreamPacerTests
         }
 
         Assert.Equal(TimeSpan.FromMilliseconds(100), pacer.PauseBeforeNextGet);
+
+        // The gateway's own resumption of a call's stream is not held to the count.
+        using var resumption = new HttpRequestMessage(HttpMethod.Get, url);
+        resumption.Options.Set(StandaloneStreamPacer.CallResumption, true);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(resumption, TestContext.Timeout)).StatusCode);
     }
 
     private HttpClient Client() => new(Pacer());
