@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -28,6 +29,7 @@ public sealed class RawUpstream
 
     private int _pings;
     private int _standaloneGets;
+    private int _answers;
     private int _toolLists;
     private int _sessionsOpened;
     private string? _session;
@@ -51,6 +53,15 @@ public sealed class RawUpstream
 
     /// <summary>Gets how many GET requests for the standalone stream arrived (see <c>failStandaloneWith</c>).</summary>
     public int StandaloneGets => Volatile.Read(ref _standaloneGets);
+
+    /// <summary>
+    /// Gets or sets how many <c>ping</c> requests the standalone stream (a GET) sends the client at once, followed by a
+    /// <c>notifications/tools/list_changed</c> as a marker; the client's answers (POSTs) are then held, never answered.
+    /// </summary>
+    public int FloodOnStandalone { get; set; }
+
+    /// <summary>Gets how many answers of the client's to this server's requests arrived (held when flooding).</summary>
+    public int AnswersReceived => Volatile.Read(ref _answers);
 
     /// <summary>Gets how many <c>ping</c> requests were answered.</summary>
     public int Pings => Volatile.Read(ref _pings);
@@ -137,6 +148,29 @@ public sealed class RawUpstream
                 }
             }
 
+            if (message["method"] is null && message["id"] is not null)
+            {
+                // The client's answer to one of this server's requests: held while flooding (an upstream that never
+                // reads what it asked for), else taken.
+                Interlocked.Increment(ref server._answers);
+                if (server.FloodOnStandalone > 0)
+                {
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // The client gave up.
+                    }
+
+                    return;
+                }
+
+                context.Response.StatusCode = StatusCodes.Status202Accepted;
+                return;
+            }
+
             if (message["id"] is null)
             {
                 await server.HandleAsync(message, Stream.Null, sse, context.RequestAborted);
@@ -170,6 +204,30 @@ public sealed class RawUpstream
         });
         app.MapMethods("/mcp", ["GET", "DELETE"], async context =>
         {
+            if (server.FloodOnStandalone is > 0 and var flood && context.Request.Method == "GET" && Interlocked.Increment(ref server._standaloneGets) == 1)
+            {
+                context.Response.ContentType = "text/event-stream";
+                var events = new StringBuilder();
+                for (var i = 0; i < flood; i++)
+                {
+                    events.Append(CultureInfo.InvariantCulture, $"data: {{\"jsonrpc\":\"2.0\",\"id\":\"flood-{i}\",\"method\":\"ping\"}}\n\n");
+                }
+
+                events.Append("data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n\n");
+                await context.Response.WriteAsync(events.ToString());
+                await context.Response.Body.FlushAsync();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The client closed the stream.
+                }
+
+                return;
+            }
+
             if (failStandaloneWith is { } status && context.Request.Method == "GET" && !server._resumable.ContainsKey(context.Request.Headers["Last-Event-ID"].ToString()))
             {
                 if (Interlocked.Increment(ref server._standaloneGets) == 1)

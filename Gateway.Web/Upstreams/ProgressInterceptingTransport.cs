@@ -15,15 +15,23 @@ namespace Gateway.Web.Upstreams;
 /// fixed order with the result read after them, and could miss the call's stream. Everything else passes through unchanged.
 /// </summary>
 /// <param name="inOrder">Takes notifications as they are read, awaited before the next message; returns whether it took one.</param>
-internal sealed class ProgressInterceptingTransport(IClientTransport inner, ProgressRouter router, TaskStatusRouter tasks, string server, Func<JsonRpcNotification, ValueTask<bool>>? inOrder = null) : IClientTransport
+internal sealed class ProgressInterceptingTransport(IClientTransport inner, ProgressRouter router, TaskStatusRouter tasks, string server, Func<JsonRpcNotification, ValueTask<bool>>? inOrder = null, Action? requestsDropped = null) : IClientTransport
 {
+    /// <summary>
+    /// The upstream's requests (ping, sampling, elicitation, roots, anything) the client may be answering at once. The SDK
+    /// client handles each on a task of its own, and the answer goes back as a POST (or a line on the child's stdin): an
+    /// upstream that sends requests without end and never takes the answers would hold a task, a message and (over
+    /// HTTP) a connection for each. Beyond this many, its requests are dropped unanswered until answers go out.
+    /// </summary>
+    public const int MaxAnswering = 64;
+
     public string Name => inner.Name;
 
     /// <summary>Gets the session of the last connect: where messages read outside the SDK client are delivered.</summary>
     public Session? Connected { get; private set; }
 
     public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
-        Connected = new Session(await inner.ConnectAsync(cancellationToken), router, tasks, server, inOrder);
+        Connected = new Session(await inner.ConnectAsync(cancellationToken), router, tasks, server, inOrder, requestsDropped);
 
     internal sealed class Session : ITransport
     {
@@ -32,14 +40,21 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
         private readonly TaskStatusRouter _tasks;
         private readonly string _server;
         private readonly Func<JsonRpcNotification, ValueTask<bool>>? _inOrder;
+        private readonly Action? _requestsDropped;
+
+        // The upstream's requests being answered (by id), and whether the drops since they were last all answered were
+        // reported (once per flood, not once per request).
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<RequestId, byte> _answering = new();
+        private int _dropReported;
         private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
         private readonly Task _pump;
 
         // The ids of tools/list requests in flight: their responses keep the tool fields the SDK does not know.
         private readonly System.Collections.Concurrent.ConcurrentDictionary<RequestId, byte> _toolLists = new();
 
-        public Session(ITransport inner, ProgressRouter router, TaskStatusRouter tasks, string server, Func<JsonRpcNotification, ValueTask<bool>>? inOrder)
+        public Session(ITransport inner, ProgressRouter router, TaskStatusRouter tasks, string server, Func<JsonRpcNotification, ValueTask<bool>>? inOrder, Action? requestsDropped = null)
         {
+            _requestsDropped = requestsDropped;
             _inner = inner;
             _router = router;
             _tasks = tasks;
@@ -59,7 +74,26 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
                 _toolLists.TryAdd(listing.Id, 0);
             }
 
-            return _inner.SendMessageAsync(message, cancellationToken);
+            return message is JsonRpcResponse or JsonRpcError && _answering.ContainsKey(((JsonRpcMessageWithId)message).Id)
+                ? AnswerAsync((JsonRpcMessageWithId)message, cancellationToken)
+                : _inner.SendMessageAsync(message, cancellationToken);
+        }
+
+        // The place of an upstream's request is given back once its answer went out (or failed to).
+        private async Task AnswerAsync(JsonRpcMessageWithId answer, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await _inner.SendMessageAsync(answer, cancellationToken);
+            }
+            finally
+            {
+                _answering.TryRemove(answer.Id, out _);
+                if (_answering.IsEmpty)
+                {
+                    Volatile.Write(ref _dropReported, 0);
+                }
+            }
         }
 
         public async ValueTask DisposeAsync()
@@ -75,6 +109,26 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
         /// </summary>
         public async ValueTask DeliverAsync(JsonRpcMessage message)
         {
+            if (message is JsonRpcRequest request
+                && (_answering.Count >= MaxAnswering || !_answering.TryAdd(request.Id, 0)))
+            {
+                // Too many being answered, or an id already being answered: not handed to the client at all.
+                if (Interlocked.Exchange(ref _dropReported, 1) == 0)
+                {
+                    _requestsDropped?.Invoke();
+                }
+
+                return;
+            }
+
+            if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled
+                && cancelled.Params?["requestId"] is System.Text.Json.Nodes.JsonValue cancelledId
+                && (cancelledId.TryGetValue<string>(out var text) ? new RequestId(text) : cancelledId.TryGetValue<long>(out var number) ? new RequestId(number) : default(RequestId?)) is { } id)
+            {
+                // The upstream gave the request up: the client answers it no more (the specification's rule).
+                _answering.TryRemove(id, out _);
+            }
+
             if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } progress
                 && _router.TryForward(progress))
             {

@@ -137,7 +137,7 @@ internal sealed partial class UpstreamClientFactory(
         timeout.CancelAfter(server.ConnectTimeout);
         try
         {
-            var intercepting = new ProgressInterceptingTransport(transport, progress, taskStatus, server.Name, inOrder);
+            var intercepting = new ProgressInterceptingTransport(transport, progress, taskStatus, server.Name, inOrder, () => LogRequestsDropped(server.Name, ProgressInterceptingTransport.MaxAnswering));
             var client = await McpClient.CreateAsync(intercepting, options, loggerFactory, timeout.Token);
 
             // Tool calls over streamable HTTP skip the SDK client's receive path (DirectToolCalls); SSE and stdio keep it.
@@ -194,6 +194,9 @@ internal sealed partial class UpstreamClientFactory(
 
         return env;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} sent more requests than the {Max} the gateway answers at once (it takes no answers, or sends without end): the rest are dropped unanswered until answers go out.")]
+    private partial void LogRequestsDropped(string server, int max);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} sent a message of at least {Bytes} bytes, over its limit of {Limit} bytes: {What}.")]
     private partial void LogOversized(string server, long bytes, long limit, string what);
