@@ -91,14 +91,22 @@ public sealed class SessionFacts
     }
 
     /// <summary>
-    /// Records a call's result (<see cref="Record"/>); a new fact of a shared session is stored before this returns, so
-    /// the agent's next call finds it on any instance. Completes synchronously when nothing is new.
+    /// Records what a guarded result (or an upstream's question) taught the session: its server's
+    /// <paramref name="serverLabels"/> when it reaches the agent (nothing blocked it), and the kinds of its findings. A new
+    /// fact of a shared session is stored before this returns, so the agent's next call finds it on any instance; one
+    /// that cannot be stored withholds the result (<see cref="ResultScan.FactsNotStored"/>), since another instance's
+    /// policy would not know it. Completes synchronously when nothing is new.
     /// </summary>
-    /// <returns>
-    /// False when a new fact of a shared session could not be stored: the caller withholds what brought it
-    /// (<see cref="ResultScan.FactsNotStored"/>), since another instance's policy would not know it.
-    /// </returns>
-    public ValueTask<bool> RecordAsync(IReadOnlyList<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken)
+    public async ValueTask RecordResultAsync(ResultScan scan, IReadOnlyList<string> serverLabels, CancellationToken cancellationToken)
+    {
+        if (!await RecordAsync(scan.BlockedBy is null ? serverLabels : [], scan.Kinds, cancellationToken))
+        {
+            scan.Block(ResultScan.FactsNotStored);
+        }
+    }
+
+    // Records (Record) and, for a shared session with something new, stores; false when that store failed.
+    private ValueTask<bool> RecordAsync(IReadOnlyList<string> labels, IReadOnlyCollection<string> findings, CancellationToken cancellationToken)
     {
         var added = Record(labels, findings);
         return (added || Volatile.Read(ref _unstored)) && Volatile.Read(ref _store) is { } store

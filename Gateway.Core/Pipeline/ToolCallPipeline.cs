@@ -265,11 +265,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             if (guard is not null)
             {
                 guard.Inspector.Inspect(result, serverGuard!, scan);
-                if (!await guard.Session.RecordAsync(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds, CancellationToken.None))
-                {
-                    scan.Block(ResultScan.FactsNotStored);
-                }
-
+                await guard.Session.RecordResultAsync(scan, serverGuard!.Settings.Labels, CancellationToken.None);
                 if (scan.BlockedBy is not null)
                 {
                     var withheld = scan.BlockMessage(entry.Server);
@@ -288,11 +284,7 @@ public sealed class ToolCallPipeline(IAuditSink audit, IPolicySource policies, I
             if (guard is not null)
             {
                 guard.Inspector.InspectQuestions(ex.Payload, serverGuard!, scan);
-                if (!await guard.Session.RecordAsync(scan.BlockedBy is null ? serverGuard!.Settings.Labels : [], scan.Kinds, CancellationToken.None))
-                {
-                    scan.Block(ResultScan.FactsNotStored);
-                }
-
+                await guard.Session.RecordResultAsync(scan, serverGuard!.Settings.Labels, CancellationToken.None);
                 if (scan.BlockedBy is not null)
                 {
                     var withheld = scan.BlockMessage(entry.Server);

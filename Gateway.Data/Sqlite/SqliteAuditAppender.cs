@@ -4,6 +4,7 @@ using Gateway.Data.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SQLitePCL;
+using static Gateway.Data.Sqlite.SqliteStatements;
 
 namespace Gateway.Data.Sqlite;
 
@@ -250,13 +251,6 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
         _full = full;
     }
 
-    private static sqlite3_stmt Prepare(sqlite3 db, string sql)
-    {
-        // PERSISTENT: kept for the connection's life, so SQLite allocates it outside its short-lived lookaside memory.
-        Check(db, raw.sqlite3_prepare_v3(db, sql, raw.SQLITE_PREPARE_PERSISTENT, out var statement));
-        return statement;
-    }
-
     /// <summary>Runs a statement that returns no rows, and resets it for its next use (also when it failed).</summary>
     private static void Run(sqlite3 db, sqlite3_stmt statement)
     {
@@ -265,14 +259,6 @@ internal sealed class SqliteAuditAppender(string connectionString, ILogger? logg
         if (rc != raw.SQLITE_DONE)
         {
             Check(db, rc);
-        }
-    }
-
-    private static void Check(sqlite3 db, int rc)
-    {
-        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
-        {
-            SqliteException.ThrowExceptionForRC(rc, db);
         }
     }
 

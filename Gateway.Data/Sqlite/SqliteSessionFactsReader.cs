@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
+using static Gateway.Data.Sqlite.SqliteStatements;
 
 namespace Gateway.Data.Sqlite;
 
@@ -110,9 +111,7 @@ internal sealed class SqliteSessionFactsReader(string connectionString) : IDispo
                     pragma.ExecuteNonQuery();
                 }
 
-                var db = connection.Handle!;
-                Check(db, raw.sqlite3_prepare_v3(db, Sql, raw.SQLITE_PREPARE_PERSISTENT, out var statement));
-                return new Reader(connection, statement);
+                return new Reader(connection, SqliteStatements.Prepare(connection.Handle!, Sql));
             }
             catch
             {
@@ -150,14 +149,6 @@ internal sealed class SqliteSessionFactsReader(string connectionString) : IDispo
         {
             statement.Dispose();
             connection.Dispose();
-        }
-
-        private static void Check(sqlite3 db, int rc)
-        {
-            if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
-            {
-                SqliteException.ThrowExceptionForRC(rc, db);
-            }
         }
     }
 }

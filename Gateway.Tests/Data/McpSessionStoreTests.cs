@@ -59,10 +59,7 @@ public sealed class McpSessionStoreTests
     {
         DatabaseEngines.Require(provider);
         await using var db = await AuditDatabase.OpenAsync(provider);
-        var sessions = db.Services.GetRequiredService<IMcpSessionStore>();
-        var facts = db.Services.GetRequiredService<ISessionFactsStore>();
-        var now = DateTimeOffset.UtcNow;
-        await sessions.SaveAsync(new McpSessionRecord("facts-session", 7, new string('b', 64), "{}", now, "instance-a"), now.AddHours(-1), TestContext.Timeout);
+        var facts = await SaveSessionsAsync(db, "facts-session");
 
         var empty = await facts.ReadFactsAsync("facts-session", TestContext.Timeout);
         Assert.NotNull(empty);
@@ -104,13 +101,7 @@ public sealed class McpSessionStoreTests
     {
         DatabaseEngines.Require(provider);
         await using var db = await AuditDatabase.OpenAsync(provider);
-        var sessions = db.Services.GetRequiredService<IMcpSessionStore>();
-        var facts = db.Services.GetRequiredService<ISessionFactsStore>();
-        var now = DateTimeOffset.UtcNow;
-        foreach (var id in (string[])["full", "long", "hand-edited"])
-        {
-            await sessions.SaveAsync(new McpSessionRecord(id, 7, new string('b', 64), "{}", now, "instance-a"), now.AddHours(-1), TestContext.Timeout);
-        }
+        var facts = await SaveSessionsAsync(db, "full", "long", "hand-edited");
 
         List<string> labels = [.. Enumerable.Range(0, SessionFacts.MaxEntries).Select(i => $"label-{i}")];
         Assert.True(await facts.AddFactsAsync("full", new StoredSessionFacts(labels, []), TestContext.Timeout));
@@ -136,5 +127,18 @@ public sealed class McpSessionStoreTests
         var replaced = await facts.ReadFactsAsync("hand-edited", TestContext.Timeout);
         Assert.Empty(replaced!.Labels);
         Assert.True(replaced.Overflowed);
+    }
+
+    // Stores sessions of one agent (as an instance does when they begin) and returns the store of their facts.
+    private static async Task<ISessionFactsStore> SaveSessionsAsync(AuditDatabase db, params string[] ids)
+    {
+        var sessions = db.Services.GetRequiredService<IMcpSessionStore>();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var id in ids)
+        {
+            await sessions.SaveAsync(new McpSessionRecord(id, 7, new string('b', 64), "{}", now, "instance-a"), now.AddHours(-1), TestContext.Timeout);
+        }
+
+        return db.Services.GetRequiredService<ISessionFactsStore>();
     }
 }

@@ -24,11 +24,7 @@ internal sealed partial class QuestionGuard(ResultGuardStep guards, ILogger<Ques
         var serverGuard = call.Servers.For(server);
         var scan = new ResultScan();
         var rewritten = JsonTextGuard.Rewrite(JsonSerializer.SerializeToElement(parameters, type), "params", serverGuard, scan);
-        if (!await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None))
-        {
-            scan.Block(ResultScan.FactsNotStored);
-        }
-
+        await call.Session.RecordResultAsync(scan, serverGuard.Settings.Labels, CancellationToken.None);
         if (scan.Any)
         {
             LogFindings(method, server, agent, scan.ToAuditJson()!);

@@ -20,11 +20,7 @@ internal sealed partial class GatewayMcpHandlers
         var serverGuard = call.Servers.For(server);
         var scan = new ResultScan { SentCredential = sentCredential };
         inspect(serverGuard, scan);
-        if (!await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None))
-        {
-            scan.Block(ResultScan.FactsNotStored);
-        }
-
+        await call.Session.RecordResultAsync(scan, serverGuard.Settings.Labels, CancellationToken.None);
         if (scan.Any)
         {
             LogExchangeFindings(method, name, server, agent.Name, VirtualServerPath() is { } virtualServer ? "/mcp/" + virtualServer : "/mcp", scan.ToAuditJson()!);

@@ -90,8 +90,8 @@ internal sealed class SessionBridge(string sessionId, AgentIdentity caller, Upst
     /// <summary>
     /// Sets the upstream session's log level to what <paramref name="current"/> reads, again until it reads the level
     /// last set: the agent may change its level while a call or the bridge's opening is setting the one it read before.
-    /// Each logging/setLevel waits at most <see cref="UpstreamConnection.Definition"/>'s <c>ConnectTimeout</c>; one left
-    /// unanswered that long ends the asking for this bridge.
+    /// The setting waits at most the server's <c>ConnectTimeout</c>; an upstream that leaves it unanswered that long is
+    /// not asked again on this bridge.
     /// </summary>
     /// <returns>False when the upstream just left one unanswered (the caller logs it once).</returns>
     public async Task<bool> ApplyLevelAsync(Func<LoggingLevel?> current, TimeProvider time, CancellationToken cancellationToken)

@@ -139,19 +139,19 @@ internal sealed partial class SessionBridges(
         if (agentCaps?.Sampling is not null)
         {
             handlers.SamplingHandler = async (p, _, ct) => await AskAsync<CreateMessageRequestParams, CreateMessageResult>(
-                bridge, RequestMethods.SamplingCreateMessage, async () => await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.SamplingCreateMessage, p!), ct);
+                bridge, RequestMethods.SamplingCreateMessage, await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.SamplingCreateMessage, p!), ct);
         }
 
         if (agentCaps?.Elicitation is not null)
         {
             handlers.ElicitationHandler = async (p, ct) => await AskAsync<ElicitRequestParams, ElicitResult>(
-                bridge, RequestMethods.ElicitationCreate, async () => await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.ElicitationCreate, p!), ct);
+                bridge, RequestMethods.ElicitationCreate, await questionGuard.InspectAsync(sessionId, upstream.Name, agent.Name, RequestMethods.ElicitationCreate, p!), ct);
         }
 
         if (agentCaps?.Roots is not null)
         {
             handlers.RootsHandler = async (p, ct) => await AskAsync<ListRootsRequestParams, ListRootsResult>(
-                bridge, RequestMethods.RootsList, () => ValueTask.FromResult(p!), ct);
+                bridge, RequestMethods.RootsList, p!, ct);
         }
 
         // The agent's own session: it declares what the agent does, its relayed extensions included (MCP Apps, tasks).
@@ -195,7 +195,7 @@ internal sealed partial class SessionBridges(
     }
 
     /// <summary>
-    /// Sets the session's log level on a bridge, each logging/setLevel within the server's ConnectTimeout: an upstream that
+    /// Sets the session's log level on a bridge, within the server's ConnectTimeout: an upstream that
     /// never answers one would otherwise hold the bridge's opening or the call that asked, and every later call of the
     /// session behind the level's lock. After one unanswered the bridge serves on without asking again (logged once).
     /// </summary>
@@ -208,7 +208,7 @@ internal sealed partial class SessionBridges(
     }
 
     /// <summary>Asks the agent a question of the bridge's upstream, within the bridge's share (<see cref="SessionBridge.MaxQuestions"/>).</summary>
-    private async Task<TResult> AskAsync<TParams, TResult>(SessionBridge bridge, string method, Func<ValueTask<TParams>> parameters, CancellationToken cancellationToken)
+    private async Task<TResult> AskAsync<TParams, TResult>(SessionBridge bridge, string method, TParams parameters, CancellationToken cancellationToken)
         where TResult : class
     {
         if (!bridge.TryTakeQuestion())
@@ -218,7 +218,7 @@ internal sealed partial class SessionBridges(
 
         try
         {
-            return await questions.AskAsync<TParams, TResult>(bridge.Target, bridge.SessionId, method, await parameters(), cancellationToken);
+            return await questions.AskAsync<TParams, TResult>(bridge.Target, bridge.SessionId, method, parameters, cancellationToken);
         }
         finally
         {

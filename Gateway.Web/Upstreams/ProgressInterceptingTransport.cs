@@ -122,8 +122,7 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
             }
 
             if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled
-                && cancelled.Params?["requestId"] is System.Text.Json.Nodes.JsonValue cancelledId
-                && (cancelledId.TryGetValue<string>(out var text) ? new RequestId(text) : cancelledId.TryGetValue<long>(out var number) ? new RequestId(number) : default(RequestId?)) is { } id)
+                && RequestIdOf(cancelled.Params?["requestId"]) is { } id)
             {
                 // The upstream gave the request up: the client answers it no more (the specification's rule).
                 _answering.TryRemove(id, out _);
@@ -156,6 +155,14 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
             // Unbounded: refused only once the SDK client is gone, and then nobody would read it anyway.
             _messages.Writer.TryWrite(message);
         }
+
+        // A request id as JSON-RPC has it (a string or an integer); anything else names no request. Read without throwing:
+        // a malformed notification must not end the pump.
+        private static RequestId? RequestIdOf(System.Text.Json.Nodes.JsonNode? node) =>
+            node is not System.Text.Json.Nodes.JsonValue value ? null
+            : value.TryGetValue<string>(out var text) ? new RequestId(text)
+            : value.TryGetValue<long>(out var number) ? new RequestId(number)
+            : null;
 
         private async Task PumpAsync()
         {

@@ -87,11 +87,7 @@ internal sealed partial class TaskOutcomes(IAuditSink audit, ResultGuardStep gua
         }
 
         call.Inspector.Inspect(result, serverGuard, scan);
-        if (!await call.Session.RecordAsync(scan.BlockedBy is null ? serverGuard.Settings.Labels : [], scan.Kinds, CancellationToken.None))
-        {
-            scan.Block(ResultScan.FactsNotStored);
-        }
-
+        await call.Session.RecordResultAsync(scan, serverGuard.Settings.Labels, CancellationToken.None);
         if (scan.BlockedBy is not null)
         {
             var withheld = scan.BlockMessage(server);
