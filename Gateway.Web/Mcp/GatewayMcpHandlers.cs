@@ -565,7 +565,7 @@ internal sealed partial class GatewayMcpHandlers(
             finally
             {
                 // The log messages read before the answer go on this call's stream ahead of it.
-                await bridge.DrainLogsAsync(cancellationToken);
+                await bridge.DrainNotificationsAsync(cancellationToken);
             }
         }
     }

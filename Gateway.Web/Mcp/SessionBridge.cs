@@ -127,11 +127,11 @@ internal sealed class SessionBridge(string sessionId, AgentIdentity caller, Upst
         }
     }
 
-    public Task ForwardNotificationAsync(string method, JsonNode? parameters, CancellationToken cancellationToken) =>
-        Target.SendNotificationAsync(method, parameters, cancellationToken: cancellationToken);
-
-    /// <summary>How many log messages may wait for a slow agent; beyond that the oldest waiting one is dropped.</summary>
-    public const int MaxPendingLogs = 256;
+    /// <summary>
+    /// How many notifications (log messages, resource updates) may wait for a slow agent, and in at most
+    /// <see cref="OrderedSender.MaxPendingBytes"/>; beyond that the oldest waiting ones are dropped.
+    /// </summary>
+    public const int MaxPendingNotifications = 256;
 
     /// <summary>
     /// How many of the upstream's questions (sampling, elicitation, roots) may wait for the agent's answer at once; one
@@ -157,18 +157,21 @@ internal sealed class SessionBridge(string sessionId, AgentIdentity caller, Upst
     /// <summary>Gives back the place of a question that ended.</summary>
     public void ReleaseQuestion() => Interlocked.Decrement(ref _questions);
 
-    private readonly OrderedSender<(McpServer Target, string Method, JsonNode? Parameters)> _logs =
-        new(log => log.Target.SendNotificationAsync(log.Method, log.Parameters), MaxPendingLogs);
+    private readonly OrderedSender<(McpServer Target, string Method, JsonNode? Parameters)> _notifications = new(
+        n => n.Target.SendNotificationAsync(n.Method, n.Parameters),
+        MaxPendingNotifications,
+        static n => n.Method.Length + JsonSize.Of(n.Parameters),
+        OrderedSender.MaxPendingBytes);
 
     /// <summary>
-    /// Queues a log message for where it belongs now (the call in flight, else the session) and returns at once: the
+    /// Queues a notification for where it belongs now (the call in flight, else the session) and returns at once: the
     /// upstream's reader does not wait for the agent, and what waits is bounded. Sent in order; a call drains them
-    /// before its result (<see cref="DrainLogsAsync"/>).
+    /// before its result (<see cref="DrainNotificationsAsync"/>).
     /// </summary>
-    public void PostLog(string method, JsonNode? parameters) => _logs.Post((Target, method, parameters));
+    public void PostNotification(string method, JsonNode? parameters) => _notifications.Post((Target, method, parameters));
 
-    /// <summary>Waits until the log messages queued so far were sent, or the request ended.</summary>
-    public Task DrainLogsAsync(CancellationToken cancellationToken) => _logs.DrainAsync(cancellationToken);
+    /// <summary>Waits until the notifications queued so far were sent, or the request ended.</summary>
+    public Task DrainNotificationsAsync(CancellationToken cancellationToken) => _notifications.DrainAsync(cancellationToken);
 
     private int _disposed;
     private int _ended;

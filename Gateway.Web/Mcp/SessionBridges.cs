@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using Gateway.Core.Agents;
 using Gateway.Core.Catalog;
@@ -128,14 +129,8 @@ internal sealed partial class SessionBridges(
         // comes from the upstream like a result does.
         var agentCaps = request.ClientCapabilities;
         var bridge = new SessionBridge(sessionId, agent, upstream, request, time.GetTimestamp());
-        var handlers = new McpClientHandlers
-        {
-            // Log messages are taken where the transport reads them (ForwardLogAsync), not here.
-            NotificationHandlers =
-            [
-                new(NotificationMethods.ResourceUpdatedNotification, (n, ct) => new ValueTask(ForwardResourceUpdatedAsync(bridge, n, ct))),
-            ],
-        };
+        // Log messages and resource updates are taken where the transport reads them (ForwardInOrder), not here.
+        var handlers = new McpClientHandlers();
         if (agentCaps?.Sampling is not null)
         {
             handlers.SamplingHandler = async (p, _, ct) => await AskAsync<CreateMessageRequestParams, CreateMessageResult>(
@@ -158,7 +153,7 @@ internal sealed partial class SessionBridges(
         var capabilities = new ClientCapabilities { Sampling = agentCaps?.Sampling, Elicitation = agentCaps?.Elicitation, Roots = agentCaps?.Roots, Extensions = Protocol.RelayedExtensions.Of(agentCaps) };
         try
         {
-            bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None, bridge.Traffic, sessionRevision: true, inOrder: n => ForwardLogAsync(bridge, n));
+            bridge.Client = await factory.ConnectAsync(upstream.Definition, handlers, _ => { }, capabilities, CancellationToken.None, bridge.Traffic, sessionRevision: true, inOrder: n => ValueTask.FromResult(ForwardInOrder(bridge, n)));
         }
         catch (Exception ex) when (ex is McpException or HttpRequestException { StatusCode: >= System.Net.HttpStatusCode.BadRequest and < System.Net.HttpStatusCode.InternalServerError })
         {
@@ -255,42 +250,40 @@ internal sealed partial class SessionBridges(
     }
 
     /// <summary>
-    /// Forwards a log message as the transport reads it, before the messages after it: one sent during a call then
-    /// travels on that call's stream ahead of its result, as the upstream sent it. Handed to the SDK client instead,
-    /// its handler could run after the result completed the call (each message is handled after a yield to the thread
-    /// pool), and the message would go to the session's standalone stream, which another instance may hold.
+    /// Queues a log message or a resource update for the agent as the transport reads it, before the messages after it:
+    /// one sent during a call then travels on that call's stream ahead of its result, as the upstream sent it. Handed to
+    /// the SDK client instead, its handler would run after a yield to the thread pool, one task per message: a log could
+    /// come after the result that completed the call (and go to the session's standalone stream, which another instance
+    /// may hold), and an upstream sending updates to an agent that does not read held a task and a message for each.
     /// </summary>
-    private ValueTask<bool> ForwardLogAsync(SessionBridge bridge, JsonRpcNotification notification)
+    private bool ForwardInOrder(SessionBridge bridge, JsonRpcNotification notification)
     {
-        if (notification.Method != NotificationMethods.LoggingMessageNotification)
+        var parameters = notification.Params;
+        switch (notification.Method)
         {
-            return ValueTask.FromResult(false);
+            case NotificationMethods.LoggingMessageNotification:
+                break;
+            case NotificationMethods.ResourceUpdatedNotification:
+                // The agent knows the resource by its exposed URI, which differs from the upstream's when it was rewritten.
+                if (parameters?["uri"] is JsonValue value && value.TryGetValue(out string? uri)
+                    && upstreams.Catalog.Resources.Route(uri)?.Server != bridge.Upstream.Name)
+                {
+                    parameters = parameters.DeepClone();
+                    parameters["uri"] = ResourceCatalog<Resource, ResourceTemplate>.Rewrite(bridge.Upstream.Name, uri);
+                }
+
+                break;
+            default:
+                return false;
         }
 
         // Queued, in order and bounded: the reader goes on without waiting for the agent (best effort, like progress).
         if (Hears(bridge, notification.Method))
         {
-            bridge.PostLog(notification.Method, notification.Params);
+            bridge.PostNotification(notification.Method, parameters);
         }
 
-        return ValueTask.FromResult(true);
-    }
-
-    private async Task ForwardResourceUpdatedAsync(SessionBridge bridge, JsonRpcNotification notification, CancellationToken cancellationToken)
-    {
-        if (!Hears(bridge, notification.Method))
-        {
-            return;
-        }
-
-        // The agent knows the resource by its exposed URI, which differs from the upstream's when it was rewritten.
-        var parameters = notification.Params?.DeepClone();
-        if (parameters?["uri"]?.GetValue<string>() is { } uri && upstreams.Catalog.Resources.Route(uri)?.Server != bridge.Upstream.Name)
-        {
-            parameters["uri"] = ResourceCatalog<Resource, ResourceTemplate>.Rewrite(bridge.Upstream.Name, uri);
-        }
-
-        await bridge.ForwardNotificationAsync(notification.Method, parameters, cancellationToken);
+        return true;
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace Gateway.Web.Upstreams;
 /// notifications arrive on the one connection without saying whose request they came with: when requests of different
 /// users wait on the same task id, its notifications go to none of them (each reads the state from its answer).
 /// Bounded: an upstream gets <see cref="MaxPerRequest"/> notifications relayed per request; more are dropped (each
-/// one carries the whole state, so the last relayed and the answer still tell the agent everything).
+/// one carries the whole state, so the last relayed and the answer still tell the agent everything), and of those at
+/// most <see cref="OrderedSender.MaxPendingBytes"/> wait for a slow agent.
 /// </summary>
 internal sealed partial class TaskStatusRouter(ILogger<TaskStatusRouter> logger)
 {
@@ -123,7 +124,7 @@ internal sealed partial class TaskStatusRouter(ILogger<TaskStatusRouter> logger)
 
         public bool Ambiguous { get; set; }
 
-        public OrderedSender<JsonObject> Sender { get; } = new(async status => await send(status), MaxPerRequest);
+        public OrderedSender<JsonObject> Sender { get; } = new(async status => await send(status), MaxPerRequest, JsonSize.Of, OrderedSender.MaxPendingBytes);
     }
 
     /// <summary>A request's registration for its task's notifications.</summary>
