@@ -48,6 +48,15 @@ public sealed class RawUpstream
     /// <summary>Gets or sets whether <c>tools/list</c> always answers one tool and a next cursor (a list without end).</summary>
     public bool EndlessToolPages { get; set; }
 
+    /// <summary>
+    /// Gets or sets how many pages of one large tool each (a description of <see cref="LargeToolBytes"/> characters)
+    /// <c>tools/list</c> answers before its usual page.
+    /// </summary>
+    public int LargeToolPages { get; set; }
+
+    /// <summary>Gets or sets the length of each large tool's description (<see cref="LargeToolPages"/>).</summary>
+    public int LargeToolBytes { get; set; }
+
     /// <summary>Gets how many <c>tools/list</c> requests were answered.</summary>
     public int ToolLists => Volatile.Read(ref _toolLists);
 
@@ -293,6 +302,11 @@ public sealed class RawUpstream
                 // Always one more page: a list that never ends.
                 var page = Interlocked.Increment(ref _toolLists);
                 await WriteAsync(output, sse, id, $$$"""{"tools":[{"name":"page{{{page}}}","inputSchema":{"type":"object"}}],"nextCursor":"c{{{page}}}"}""", cancellationToken);
+                break;
+            case "tools/list" when (int.TryParse(((string?)parameters?["cursor"])?.TrimStart('L'), out var done) ? done : 0) < LargeToolPages:
+                Interlocked.Increment(ref _toolLists);
+                var next = (int.TryParse(((string?)parameters?["cursor"])?.TrimStart('L'), out var before) ? before : 0) + 1;
+                await WriteAsync(output, sse, id, $$$"""{"tools":[{"name":"large{{{next}}}","description":"{{{new string('d', LargeToolBytes)}}}","inputSchema":{"type":"object"}}],"nextCursor":"L{{{next}}}"}""", cancellationToken);
                 break;
             case "tools/list":
                 Interlocked.Increment(ref _toolLists);

@@ -1,3 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Web.Protocol;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -5,7 +9,8 @@ namespace Gateway.Web.Upstreams;
 
 /// <summary>
 /// Reads an upstream's four lists (tools, prompts, resources, resource templates), each to its last page: at most
-/// <see cref="MaxItems"/> entries in <see cref="MaxPages"/> pages each, all four within the server's call timeout. The
+/// <see cref="MaxItems"/> entries in <see cref="MaxPages"/> pages each, <see cref="MaxBytes"/> for the four together, all
+/// four within the server's call timeout. The
 /// upstream decides how many pages there are and when it answers; a list past the bounds, or an upstream that stops
 /// answering, fails the read with the reason (the connection is then tried again later) instead of growing or waiting.
 /// </summary>
@@ -16,6 +21,12 @@ internal static class UpstreamInventoryReader
 
     /// <summary>The most pages one list may take.</summary>
     internal const int MaxPages = 1_000;
+
+    /// <summary>
+    /// The most bytes (as the pages' JSON counts them) the four lists may take together. A page is bounded by the server's
+    /// message limit, but 1,000 of them were not: an upstream answering pages of a few large entries could fill memory.
+    /// </summary>
+    internal const long MaxBytes = 32 * 1024 * 1024;
 
     /// <summary>
     /// The longest tool name taken (the specification's 128 characters): a longer one is left out, so that it neither
@@ -40,13 +51,14 @@ internal static class UpstreamInventoryReader
     private static async Task<UpstreamInventory> ReadListsAsync(McpClient client, CancellationToken cancellationToken)
     {
         var caps = client.ServerCapabilities;
+        var spent = new Spent();
         List<Tool> tools = [];
         List<Prompt> prompts = [];
         List<Resource> resources = [];
         List<ResourceTemplate> templates = [];
         if (caps.Tools is not null)
         {
-            tools = await ReadAllAsync("tools", client, static (c, cursor, ct) => c.ListToolsAsync(new ListToolsRequestParams { Cursor = cursor }, ct), static page => page.Tools, cancellationToken);
+            tools = await ReadAllAsync<ListToolsResult, Tool>("tools", client, RequestMethods.ToolsList, static page => page.Tools, spent, cancellationToken);
 
             // Without this the client logs a cache miss on every forwarded call (SDK notes, pitfall 6).
             client.AddKnownTools(tools);
@@ -54,13 +66,13 @@ internal static class UpstreamInventoryReader
 
         if (caps.Prompts is not null)
         {
-            prompts = await ReadAllAsync("prompts", client, static (c, cursor, ct) => c.ListPromptsAsync(new ListPromptsRequestParams { Cursor = cursor }, ct), static page => page.Prompts, cancellationToken);
+            prompts = await ReadAllAsync<ListPromptsResult, Prompt>("prompts", client, RequestMethods.PromptsList, static page => page.Prompts, spent, cancellationToken);
         }
 
         if (caps.Resources is not null)
         {
-            resources = await ReadAllAsync("resources", client, static (c, cursor, ct) => c.ListResourcesAsync(new ListResourcesRequestParams { Cursor = cursor }, ct), static page => page.Resources, cancellationToken);
-            templates = await ReadAllAsync("resource templates", client, static (c, cursor, ct) => c.ListResourceTemplatesAsync(new ListResourceTemplatesRequestParams { Cursor = cursor }, ct), static page => page.ResourceTemplates, cancellationToken);
+            resources = await ReadAllAsync<ListResourcesResult, Resource>("resources", client, RequestMethods.ResourcesList, static page => page.Resources, spent, cancellationToken);
+            templates = await ReadAllAsync<ListResourceTemplatesResult, ResourceTemplate>("resource templates", client, RequestMethods.ResourcesTemplatesList, static page => page.ResourceTemplates, spent, cancellationToken);
         }
 
         List<string> tooLong = [];
@@ -74,12 +86,16 @@ internal static class UpstreamInventoryReader
         return new UpstreamInventory(tools, prompts, resources, templates) { NamesTooLong = tooLong };
     }
 
-    /// <summary>The one paging loop: asks for pages until one has no next cursor, within the bounds.</summary>
+    /// <summary>
+    /// The one paging loop: asks for pages until one has no next cursor, within the bounds. Each page is asked for as a
+    /// plain request so that its size can be counted (<see cref="JsonSize"/>) before it is read into the list's types.
+    /// </summary>
     private static async Task<List<T>> ReadAllAsync<TPage, T>(
         string what,
         McpClient client,
-        Func<McpClient, string?, CancellationToken, ValueTask<TPage>> list,
+        string method,
         Func<TPage, IEnumerable<T>> items,
+        Spent spent,
         CancellationToken cancellationToken)
         where TPage : PaginatedResult
     {
@@ -93,7 +109,21 @@ internal static class UpstreamInventoryReader
                 throw new InvalidOperationException($"The upstream's {what} list goes on past {MaxPages} pages: not read.");
             }
 
-            var page = await list(client, cursor, cancellationToken);
+            var parameters = new JsonObject();
+            if (cursor is not null)
+            {
+                parameters["cursor"] = cursor;
+            }
+
+            var response = await client.SendRequestAsync(new JsonRpcRequest { Method = method, Params = parameters }, cancellationToken);
+            spent.Bytes += JsonSize.Of(response.Result);
+            if (spent.Bytes > MaxBytes)
+            {
+                throw new InvalidOperationException($"The upstream's lists take more than {MaxBytes / (1024 * 1024)} MiB (stopped in its {what} list): not read.");
+            }
+
+            var page = response.Result.Deserialize<TPage>(McpJsonUtilities.DefaultOptions)
+                ?? throw new InvalidOperationException($"The upstream answered a page of its {what} list with null.");
             all.AddRange(items(page));
             if (all.Count > MaxItems)
             {
@@ -105,5 +135,11 @@ internal static class UpstreamInventoryReader
         while (cursor is not null);
 
         return all;
+    }
+
+    /// <summary>What the lists read so far took, in bytes.</summary>
+    private sealed class Spent
+    {
+        public long Bytes;
     }
 }

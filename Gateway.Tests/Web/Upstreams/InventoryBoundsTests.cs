@@ -28,6 +28,34 @@ public sealed class InventoryBoundsTests
         Assert.True(upstream.ToolLists >= UpstreamInventoryReader.MaxPages, $"{upstream.ToolLists} pages asked");
     }
 
+    // Each page is within the server's message limit, but many pages of a few large entries are not: the four lists
+    // together are read up to 32 MiB. 31 pages of a 1 MiB tool are served; 33 fail the connection with the reason.
+    [Theory]
+    [InlineData(31, true)]
+    [InlineData(33, false)]
+    public async Task ListsOfLargeEntries_AreReadUpToTheirByteBound_ThenFailTheConnectionWithTheReason(int pages, bool read)
+    {
+        var (app, upstream, url) = await RawUpstream.StartHttpAsync(sse: false);
+        await using var _ = app;
+        (upstream.LargeToolPages, upstream.LargeToolBytes) = (pages, 1024 * 1024);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("large", url), Agent("agent", "large-agent-key-0123456789", "large/*")));
+
+        if (read)
+        {
+            await gateway.WaitForToolAsync("large__echo");
+            Assert.True(gateway.Upstreams.TryGet("large", out var connection));
+            Assert.Contains(connection.Tools, t => t.Name == "large31");
+            return;
+        }
+
+        await Eventually.TrueAsync(
+            () => gateway.Upstreams.TryGet("large", out var connection) && connection.LastError?.Contains("lists take more than 32 MiB", StringComparison.Ordinal) == true,
+            "the connection failed on the lists' size");
+        Assert.True(gateway.Upstreams.TryGet("large", out var large));
+        Assert.NotEqual(UpstreamState.Connected, large.State);
+        Assert.True(upstream.ToolLists <= UpstreamInventoryReader.MaxBytes / upstream.LargeToolBytes + 1, $"{upstream.ToolLists} pages asked");
+    }
+
     // A tool name past the specification's 128 characters is left out (agents never see it, and the gateway's pins,
     // named up to 256 characters, never meet it); the server's other tools are served.
     [Fact]
