@@ -147,6 +147,27 @@ public sealed class TestTools
         return string.Join(",", roots.Roots.Select(r => r.Uri));
     }
 
+    [McpServerTool(Name = "list_roots_later"), Description("Answers at once, then asks the client for its roots outside any call; what came of it is recorded as `roots_later` in the call log.")]
+    public static string ListRootsLater(McpServer server)
+    {
+        CallLog.Record("list_roots_later");
+        _ = Task.Run(async () =>
+        {
+            // Waits for the answer as long as a patient upstream would (a minute); the gateway is expected to give up first.
+            using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            try
+            {
+                var roots = await server.RequestRootsAsync(new ListRootsRequestParams(), patience.Token);
+                CallLog.Record("roots_later", "roots: " + string.Join(",", roots.Roots.Select(r => r.Uri)));
+            }
+            catch (Exception ex)
+            {
+                CallLog.Record("roots_later", "error: " + ex.Message);
+            }
+        });
+        return "asking";
+    }
+
     [McpServerTool(Name = "touch"), Description("Tells this session that a resource changed (notifications/resources/updated).")]
     public static async Task<string> Touch(McpServer server, string uri, CancellationToken cancellationToken)
     {

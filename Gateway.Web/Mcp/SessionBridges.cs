@@ -211,9 +211,18 @@ internal sealed partial class SessionBridges(
             throw new McpProtocolException($"The agent already has {SessionBridge.MaxQuestions} questions of this server to answer; {method} refused, ask again later.", McpErrorCode.InternalError);
         }
 
+        // A question during a call ends with the call; one the upstream asks outside a call would wait for as long as the
+        // upstream does. Either way it waits at most the server's CallTimeout, the wait of one forwarded request.
+        var limit = bridge.Upstream.Definition.CallTimeout;
+        using var deadline = new CancellationTokenSource(limit, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            return await questions.AskAsync<TParams, TResult>(bridge.Target, bridge.SessionId, method, parameters, cancellationToken);
+            return await questions.AskAsync<TParams, TResult>(bridge.Target, bridge.SessionId, method, parameters, linked.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new McpProtocolException($"The agent did not answer {method} within {limit.TotalSeconds:0.#} s (the server's CallTimeout).", McpErrorCode.InternalError);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Gateway.Tests.Support;
@@ -405,6 +406,42 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
 
         var result = await client.CallToolAsync($"{_name}__list_roots", cancellationToken: TestContext.Timeout);
         Assert.Equal("file:///agent/workspace", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    // A question the upstream asks outside any call has no call to end it: it waits at most the server's CallTimeout,
+    // then the upstream gets the reason and the agent's place for questions is free again.
+    [Fact]
+    public async Task AQuestionOutsideACall_ThatTheAgentNeverAnswers_EndsForTheUpstreamAfterTheCallTimeout()
+    {
+        await using var gateway = await StartAsync(new() { [$"Gateway:Servers:{_name}:CallTimeout"] = "00:00:02" });
+        await gateway.WaitForToolAsync($"{_name}__list_roots_later");
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var client = await gateway.ConnectAsync(Key, options: new McpClientOptions
+        {
+            ProtocolVersion = "2025-11-25",
+            Capabilities = new ClientCapabilities { Roots = new RootsCapability() },
+            Handlers = new McpClientHandlers
+            {
+                RootsHandler = async (_, cancellationToken) =>
+                {
+                    asked.TrySetResult();
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                    return new ListRootsResult { Roots = [] };
+                },
+            },
+        });
+
+        var before = CallLog.Details(_name, "roots_later").Count;
+        var result = await client.CallToolAsync($"{_name}__list_roots_later", cancellationToken: TestContext.Timeout);
+        Assert.Equal("asking", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        await asked.Task.WaitAsync(TestContext.Timeout);
+        var started = Stopwatch.GetTimestamp();
+
+        await Eventually.TrueAsync(() => CallLog.Details(_name, "roots_later").Count > before, "the upstream's question ended", TimeSpan.FromSeconds(30));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var outcome = CallLog.Details(_name, "roots_later")[before];
+        Assert.Contains("did not answer roots/list within 2 s", outcome, StringComparison.Ordinal);
+        Assert.True(elapsed > TimeSpan.FromSeconds(1.5), $"ended after {elapsed.TotalSeconds:0.00} s, before the CallTimeout");
     }
 
     [Fact]

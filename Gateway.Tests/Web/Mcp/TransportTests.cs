@@ -48,7 +48,7 @@ public sealed class TransportTests
 
             var tools = await client.ListToolsAsync(cancellationToken: TestContext.Timeout);
             Assert.Equal(
-                new[] { "add", "echo", "echo_meta", "env", "fail", "list_roots", "log_burst", "pid", "reject", "rename_tools", "reword_extra", "slow", "toggle_extra", "touch", "touch_subscribers", "wait_for_file" }.Select(t => $"{name}__{t}").Order(),
+                new[] { "add", "echo", "echo_meta", "env", "fail", "list_roots", "list_roots_later", "log_burst", "pid", "reject", "rename_tools", "reword_extra", "slow", "toggle_extra", "touch", "touch_subscribers", "wait_for_file" }.Select(t => $"{name}__{t}").Order(),
                 tools.Select(t => t.Name).Order());
             var add = tools.Single(t => t.Name == $"{name}__add");
             Assert.Equal(true, add.ProtocolTool.Annotations?.ReadOnlyHint);
