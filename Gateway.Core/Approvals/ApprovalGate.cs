@@ -59,6 +59,12 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// <summary>Gets an approval.</summary>
     public Task<Approval?> GetAsync(string id, CancellationToken cancellationToken) => store.GetAsync(id, cancellationToken);
 
+    /// <summary>
+    /// The longest reason a decision may give (the operations layer refuses a longer one): it is stored with the approval,
+    /// written into the append-only audit trail and its SIEM events, and shown to the agent on denial.
+    /// </summary>
+    public const int MaxReasonLength = 1_000;
+
     /// <summary>Records a decision; of two concurrent decisions exactly one wins.</summary>
     /// <param name="id">The approval.</param>
     /// <param name="approve">Approve (true) or deny.</param>
@@ -72,10 +78,11 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// <param name="id">The approval.</param>
     /// <param name="approve">Approve (true) or deny.</param>
     /// <param name="by">The deciding user, compared with the agent's owner and the call's user when self-approval is forbidden.</param>
-    /// <param name="reason">An optional reason, shown to the agent on denial and kept in the audit.</param>
+    /// <param name="reason">An optional reason, shown to the agent on denial and kept in the audit; at most <see cref="MaxReasonLength"/>.</param>
     /// <param name="cancellationToken">Cancels the decision.</param>
     public async Task<DecisionResult> DecideAsync(string id, bool approve, Approver by, string? reason, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(reason?.Length ?? 0, MaxReasonLength, nameof(reason));
         if (approve && await store.GetAsync(id, cancellationToken) is { } approval && await IsSelfApprovalForbiddenAsync(approval, by, cancellationToken))
         {
             return DecisionResult.SelfApprovalForbidden;

@@ -1,5 +1,6 @@
 using Gateway.Web.Authentication;
 using Gateway.Core.Approvals;
+using Gateway.Web.Admin;
 using Gateway.Web.Admin.Approvals;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -21,7 +22,22 @@ internal static class ApprovalEndpoints
 
     private static async Task<Results<Ok<List<Approval>>, AdminRefusal>> ListAsync(string? status, ApprovalOperations approvals, CancellationToken ct)
     {
-        ApprovalStatus? filter = status is "all" ? null : Enum.TryParse<ApprovalStatus>(status ?? "pending", ignoreCase: true, out var s) ? s : ApprovalStatus.Pending;
+        // A status by its name only (Enum.TryParse would also take "7"), or "all"; anything else is named back, not ignored.
+        ApprovalStatus? filter = null;
+        if (status is not "all")
+        {
+            if (!Enum.TryParse<ApprovalStatus>(status ?? "pending", ignoreCase: true, out var parsed) || !Enum.GetNames<ApprovalStatus>().Contains(status ?? "pending", StringComparer.OrdinalIgnoreCase))
+            {
+                AdminResult<IReadOnlyList<Approval>> invalid = AdminResult.Invalid(new Dictionary<string, string[]>
+                {
+                    ["status"] = [$"The status is one of all, {string.Join(", ", Enum.GetNames<ApprovalStatus>().Select(n => n.ToLowerInvariant()))}."],
+                });
+                return invalid.ToHttp(all => TypedResults.Ok(all.ToList()));
+            }
+
+            filter = parsed;
+        }
+
         return (await approvals.ListAsync(filter, ApprovalOperations.MaxList, ct)).ToHttp(all => TypedResults.Ok(all.ToList()));
     }
 
@@ -32,5 +48,5 @@ internal static class ApprovalEndpoints
         (await approvals.DecideAsync(id, approve, body?.Reason, ct)).ToHttp(TypedResults.Ok);
 }
 
-/// <summary>An optional reason for a decision.</summary>
+/// <summary>An optional reason for a decision, at most 1,000 characters.</summary>
 public sealed record DecisionRequest(string? Reason);

@@ -183,6 +183,42 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.Equal(before, CallLog.Count(_name, "echo"));
     }
 
+    // The reason goes into the append-only audit trail, its SIEM events and the agent's error: 1,000 characters at most.
+    [Fact]
+    public async Task ADecisionsReason_IsTakenUpToItsLimit_AndOneLongerIsRefusedWith400_NothingDecided()
+    {
+        await using var gateway = await StartAsync();
+        await using var client = await gateway.ConnectAsync(Key);
+        var pending = NextPendingAsync(gateway);
+        var call = client.CallToolAsync($"{_name}__echo", Message("drop table"), cancellationToken: TestContext.Timeout).AsTask();
+        var id = (await pending).Id;
+
+        using var tooLong = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{id}/deny", new { reason = new string('r', ApprovalGate.MaxReasonLength + 1) }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("at most 1000 characters", await tooLong.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        Assert.False(call.IsCompleted, "the call ended although nothing was decided");
+
+        var atLimit = new string('r', ApprovalGate.MaxReasonLength);
+        using var deny = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{id}/deny", new { reason = atLimit }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, deny.StatusCode);
+        Assert.EndsWith(": " + atLimit, Text(await call), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("7")]
+    public async Task AnUnknownStatusFilter_IsRefusedWith400_NotIgnored(string status)
+    {
+        await using var gateway = await StartAsync();
+
+        using var response = await gateway.Admin.GetAsync($"/api/v1/approvals?status={status}", TestContext.Timeout);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("The status is one of all, pending", await response.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        using var all = await gateway.Admin.GetAsync("/api/v1/approvals?status=all", TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, all.StatusCode);
+    }
+
     [Fact]
     public async Task Expired_IsDeniedWithAClearMessage_AndRecordedAsExpired()
     {

@@ -52,7 +52,7 @@ internal sealed class ApprovalOperations(ApprovalGate gate, IApprovalStore store
     /// <summary>
     /// Approves (the waiting call, or its retry, runs once) or denies (it gets a tool error naming the decision), under
     /// the caller's name. Conflict when already decided or expired; forbidden when the caller owns the call's agent and
-    /// self-approval is forbidden.
+    /// self-approval is forbidden; invalid when the reason is longer than <see cref="ApprovalGate.MaxReasonLength"/>.
     /// </summary>
     public async Task<AdminResult<Approval>> DecideAsync(string id, bool approve, string? reason, CancellationToken cancellationToken)
     {
@@ -60,6 +60,13 @@ internal sealed class ApprovalOperations(ApprovalGate gate, IApprovalStore store
         if (refusal is not null)
         {
             return refusal;
+        }
+
+        if (reason?.Length > ApprovalGate.MaxReasonLength)
+        {
+            return AdminResult.Invalid(
+                new Dictionary<string, string[]> { ["reason"] = [$"The reason is at most {ApprovalGate.MaxReasonLength} characters."] },
+                "The decision is invalid; nothing was decided.");
         }
 
         using var audit = caller.Audit();
