@@ -9,6 +9,9 @@ public sealed class ResultScan
     /// <summary>The most findings one call records; the rest are counted.</summary>
     public const int MaxFindings = 32;
 
+    /// <summary>The longest location a finding keeps (longer ones are cut and end with an ellipsis).</summary>
+    public const int MaxLocation = 200;
+
     /// <summary>The kind prefix of the audit's note of a secrets mode set by policy (<c>secrets-mode.block</c>).</summary>
     public const string ModeKindPrefix = "secrets-mode.";
 
@@ -54,6 +57,13 @@ public sealed class ResultScan
         {
             Dropped++;
             return;
+        }
+
+        // A location names an agent's argument key or an upstream's path: theirs, and of any length (a 1 MB key made a
+        // 32 MB audit entry out of 32 findings). Cut like the audit's other texts' parts.
+        if (location.Length > MaxLocation)
+        {
+            location = string.Concat(location.AsSpan(0, MaxLocation), "…");
         }
 
         _findings.Add(new GuardFinding(kind, offset < 0 ? location : $"{location}@{offset}"));

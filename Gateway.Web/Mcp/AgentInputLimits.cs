@@ -9,7 +9,8 @@ namespace Gateway.Web.Mcp;
 /// Caps the agent-supplied strings that the gateway or the SDK keep for a session's life or repeat in logs: client
 /// info, tool and prompt names, request ids, progress tokens, cursors and URIs. Without caps, a 3 MB client name was
 /// repeated in every log line of its session (971 bytes of requests grew the log by 120 MB). A value over its cap is
-/// refused with <c>-32602</c> and a message that names the field and the cap, never the value.
+/// refused with <c>-32602</c> and a message that names the field and the cap, never the value; so is a resource request
+/// without its URI.
 /// </summary>
 internal static class AgentInputLimits
 {
@@ -42,6 +43,13 @@ internal static class AgentInputLimits
         if (request.Id.Id is string id && id.Length > MaxToken)
         {
             return $"The request id is longer than {MaxToken} characters.";
+        }
+
+        if (request.Method is RequestMethods.ResourcesRead or RequestMethods.ResourcesSubscribe or RequestMethods.ResourcesUnsubscribe
+            && !((request.Params as JsonObject)?["uri"] is JsonValue uri && uri.TryGetValue<string>(out _)))
+        {
+            // The SDK reads a missing or null uri as null, which no handler expects.
+            return "uri is required: the resource's URI, a string.";
         }
 
         if (request.Params is not JsonObject p)

@@ -102,6 +102,12 @@ internal static class ToolSearch
             throw new McpProtocolException("call_tool needs name: the name of a tool search_tools returned.", McpErrorCode.InvalidParams);
         }
 
+        // The name the call goes on with (and the audit records): capped as a tools/call's own name is.
+        if (name.Length > AgentInputLimits.MaxName)
+        {
+            throw new McpProtocolException($"call_tool's name is longer than {AgentInputLimits.MaxName} characters.", McpErrorCode.InvalidParams);
+        }
+
         Dictionary<string, JsonElement>? inner = null;
         if (arguments.TryGetValue("arguments", out var a) && a.ValueKind != JsonValueKind.Null)
         {
@@ -110,7 +116,14 @@ internal static class ToolSearch
                 throw new McpProtocolException("call_tool's arguments are an object: the tool's arguments by name.", McpErrorCode.InvalidParams);
             }
 
-            inner = a.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
+            inner = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var property in a.EnumerateObject())
+            {
+                if (!inner.TryAdd(property.Name, property.Value.Clone()))
+                {
+                    throw new McpProtocolException("call_tool's arguments name the same argument twice.", McpErrorCode.InvalidParams);
+                }
+            }
         }
 
         call.Name = name;

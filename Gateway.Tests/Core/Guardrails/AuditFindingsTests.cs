@@ -42,6 +42,23 @@ public sealed class AuditFindingsTests
         Assert.Null(AuditJsonLines.ParseEntry(AuditJsonLines.Entry(AuditChain.Link(3, "ab", Record))).Record.Findings);
     }
 
+    // The location names the agent's argument key: a 1 MB key with 40 tokens made 32 findings of 1 MB each.
+    [Fact]
+    public void AFindingsLocation_IsCutAtItsLimit_SoAHugeKeyCannotGrowTheEntry()
+    {
+        var tokens = string.Join(' ', Enumerable.Repeat("AKIAIOSFODNN7EXAMPLE", 10));
+        var key = new string('k', 1_000_000);
+        using var doc = JsonDocument.Parse($$"""{"{{key}}":"{{tokens}}","{{new string('s', ResultScan.MaxLocation - "arguments.".Length)}}":"AKIAIOSFODNN7EXAMPLE"}""");
+        var scan = new ResultScan();
+        new ArgumentRedactor().Redact(doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value), scan);
+
+        Assert.Equal(11, scan.Findings.Count);
+        Assert.All(scan.Findings, f => Assert.True(f.Location.Length <= ResultScan.MaxLocation + 1, $"a location of {f.Location.Length} characters"));
+        Assert.Contains(scan.Findings, f => f.Location == "arguments." + new string('s', ResultScan.MaxLocation - "arguments.".Length));
+        Assert.Contains(scan.Findings, f => f.Location == "arguments." + new string('k', ResultScan.MaxLocation - "arguments.".Length) + "…");
+        Assert.True(scan.ToAuditJson()!.Length < ResultScan.MaxFindings * (ResultScan.MaxLocation + 100));
+    }
+
     [Fact]
     public void TokenShapedArgumentValues_AreMasked_WhateverTheirKey_AndRecordedWithoutTheValue()
     {

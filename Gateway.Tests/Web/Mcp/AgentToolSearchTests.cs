@@ -50,6 +50,39 @@ public sealed class AgentToolSearchTests
         Assert.Contains(trail, r => r.Kind == AuditKinds.ToolCall && r.Tool == $"{a}__env" && r.Outcome == AuditOutcomes.Denied);
     }
 
+    // call_tool's inner name goes on as the call's name (and into the audit): capped as a tools/call's own is; its
+    // arguments with a key twice are the agent's mistake, -32602, not an internal error logged with its stack.
+    [Theory]
+    [InlineData(256, false, "Unknown tool")]
+    [InlineData(257, false, "name is longer than 256 characters.")]
+    [InlineData(8, true, "arguments name the same argument twice.")]
+    public async Task CallToolsNameAndArguments_AreBounded_AndAKeyTwiceIsInvalidParams(int nameLength, bool keyTwice, string expected)
+    {
+        var a = "ab" + Guid.NewGuid().ToString("N")[..6];
+        var (upA, urlA) = await StartHttpAsync(a);
+        await using var _ = upA;
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            Http(a, urlA),
+            Agent("finder", Key, $"{a}/add"),
+            new Dictionary<string, string?> { ["Gateway:Agents:finder:Discovery"] = "search" }));
+        await gateway.WaitForToolAsync($"{a}__add");
+        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
+
+        var name = keyTwice ? $"{a}__add" : new string('n', nameLength);
+        var extra = keyTwice ? ",\"a\":3" : string.Empty;
+        var body = """{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"call_tool","arguments":{"name":"NAME","arguments":{"a":1,"b":2EXTRA}}}}"""
+            .Replace("NAME", name, StringComparison.Ordinal).Replace("EXTRA", extra, StringComparison.Ordinal);
+        using var response = await RawMcp.PostBodyAsync(gateway.McpUri, Key, session, body);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+
+        Assert.True((int)response.StatusCode < 500, text);
+        Assert.True(text.Contains(expected, StringComparison.Ordinal), text);
+        if (nameLength > 256 || keyTwice)
+        {
+            Assert.Contains("\"code\":-32602", text, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task TheApi_SetsAnAgentsDiscovery_RefusesAnUnknownMode_AndTheAgentsSessionIsToldItsListChanged()
     {

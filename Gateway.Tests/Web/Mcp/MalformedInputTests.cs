@@ -277,6 +277,22 @@ public sealed class MalformedInputTests : IAsyncLifetime
         Assert.Equal(before, CallLog.Count(_server, "echo"));
     }
 
+    // The SDK reads a missing or null uri as null, which reached the catalog's lookup: -32603 and an error logged with
+    // its stack. It is the agent's mistake: -32602 naming the field.
+    [Theory]
+    [InlineData("resources/read", ""","params":{"uri":null}""")]
+    [InlineData("resources/read", ""","params":{}""")]
+    [InlineData("resources/subscribe", ""","params":{"uri":null}""")]
+    [InlineData("resources/unsubscribe", "")]
+    public async Task AResourceRequestWithoutItsUri_IsInvalidParams(string method, string parameters)
+    {
+        using var response = await SendAsync($$"""{"jsonrpc":"2.0","id":21,"method":"{{method}}"{{parameters}}}""");
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True((int)response.StatusCode < 500, text);
+        Assert.Contains("\"code\":-32602", text, StringComparison.Ordinal);
+        Assert.Contains("uri is required", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task OversizedBody_Gets413()
     {
