@@ -161,8 +161,8 @@ internal static class ServerContractMapping
             Credential = r.Credential?.ToCredential(errors),
             ToolPrefix = r.ToolPrefix,
             Enabled = r.Enabled ?? true,
-            ConnectTimeout = r.ConnectTimeoutSeconds is { } c ? TimeSpan.FromSeconds(c) : ServerDefinition.DefaultConnectTimeout,
-            CallTimeout = r.CallTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : ServerDefinition.DefaultCallTimeout,
+            ConnectTimeout = r.ConnectTimeoutSeconds is { } c ? Seconds(c) : ServerDefinition.DefaultConnectTimeout,
+            CallTimeout = r.CallTimeoutSeconds is { } t ? Seconds(t) : ServerDefinition.DefaultCallTimeout,
             MaxResultBytes = r.MaxResultBytes,
             Guard = r.Guard.ToSettings(errors),
             CredentialMode = mode,
@@ -246,4 +246,8 @@ internal static class ServerContractMapping
 
         return new ServerGuardSettings { Secrets = secrets, Unicode = unicode, Labels = guard.Labels ?? [] };
     }
+
+    // Seconds as given, held within what a TimeSpan can take: 1e13 threw before the validator could name the field, and
+    // anything held here is far outside the validator's range, so it still refuses the value by name.
+    private static TimeSpan Seconds(double seconds) => TimeSpan.FromSeconds(Math.Clamp(seconds, -1e9, 1e9));
 }

@@ -127,6 +127,12 @@ internal static class TrialArguments
             return null;
         }
 
+        if (Gateway.Web.Policy.JsonArguments.FirstRepeatedName(root) is { } twice)
+        {
+            errors.Add($"Arguments name '{twice}' twice.");
+            return null;
+        }
+
         var arguments = root.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
         Check(arguments, schema, errors);
         return errors.Count == 0 ? arguments : null;

@@ -33,6 +33,10 @@ internal sealed class PolicyExplainer(AgentDirectoryProvider agents, IAgentStore
         {
             errors["arguments"] = ["Arguments must be a JSON object."];
         }
+        else if (request.Arguments is { ValueKind: JsonValueKind.Object } given && JsonArguments.FirstRepeatedName(given) is { } twice)
+        {
+            errors["arguments"] = [$"Arguments name '{twice}' twice."];
+        }
 
         if (errors.Count > 0)
         {

@@ -88,6 +88,25 @@ public sealed class ServersApiTests
         Assert.Equal("[]", (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers", TestContext.Timeout)).GetRawText());
     }
 
+    // A timeout past what a TimeSpan holds threw before the validator ran: a 500 instead of the field's message.
+    [Theory]
+    [InlineData("connectTimeoutSeconds", "ConnectTimeout")]
+    [InlineData("callTimeoutSeconds", "CallTimeout")]
+    public async Task ATimeoutBeyondWhatATimeSpanHolds_Gets400NamingTheField(string field, string error)
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+
+        using var response = await gateway.Admin.PostAsync(
+            "/api/v1/servers",
+            new StringContent($$"""{"name":"huge","transport":"http","url":"http://127.0.0.1:9/mcp","{{field}}":1e13}""", System.Text.Encoding.UTF8, "application/json"),
+            TestContext.Timeout);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout)).GetProperty("errors");
+        Assert.True(errors.EnumerateObject().Any(e => e.Name.Equals(error, StringComparison.OrdinalIgnoreCase)), errors.GetRawText());
+        Assert.Equal("[]", (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/servers", TestContext.Timeout)).GetRawText());
+    }
+
     [Fact]
     public async Task ManagedServer_IsReadOnlyThroughTheApi_AndDuplicatesConflict()
     {

@@ -96,6 +96,19 @@ public sealed class TrialArgumentsSchemaTests
     private static string Padded(string description) =>
         """{"type":"object","description":"DESCRIPTION","properties":{"n":{"type":"object","required":["deep"]}}}""".Replace("DESCRIPTION", description, StringComparison.Ordinal);
 
+    // Typed in by a person: a key given twice is named back, where reading it into a dictionary ended the circuit.
+    [Fact]
+    public void ArgumentsNamingAKeyTwice_AreRefusedNamingIt()
+    {
+        var errors = new List<string>();
+
+        Assert.Null(TrialArguments.Parse("""{"query":"x","query":"y"}""", Schema, errors));
+        Assert.Equal(["Arguments name 'query' twice."], errors);
+        errors.Clear();
+        Assert.NotNull(TrialArguments.Parse("""{"query":"x"}""", Schema, errors));
+        Assert.Empty(errors);
+    }
+
     private static Task<List<string>> CheckAsync(string json) => TrialArguments.CheckSchemaAsync(Arguments(json), Schema, CancellationToken.None);
 
     private static Dictionary<string, JsonElement> Arguments(string json) =>

@@ -233,5 +233,13 @@ public sealed class PolicyIntegrationTests : IAsyncLifetime
 
         using var unknown = await gateway.Admin.PostAsJsonAsync("/api/v1/policies/explain", new { agent = "nobody", tool = "nope" }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+
+        // Arguments naming a key twice: a 400 naming it, not a 500 (System.Text.Json keeps both).
+        using var twice = await gateway.Admin.PostAsync(
+            "/api/v1/policies/explain",
+            new StringContent("""{"agent":"agent","tool":"TOOL","arguments":{"a":5,"a":5000}}""".Replace("TOOL", $"{_name}__add", StringComparison.Ordinal), System.Text.Encoding.UTF8, "application/json"),
+            TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
+        Assert.Contains("Arguments name 'a' twice.", await twice.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
     }
 }
