@@ -58,14 +58,18 @@ internal sealed class HttpsSiemTransport : ISiemTransport
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                throw new SiemDeliveryException($"{_sink.Options.Url} answered HTTP {(int)response.StatusCode}.");
+                throw new SiemDeliveryException($"{Shown} answered HTTP {(int)response.StatusCode}.");
             }
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            throw new SiemDeliveryException($"Posting to {_sink.Options.Url} failed: {ex.Message}", ex);
+            throw new SiemDeliveryException($"Posting to {Shown} failed: {ex.Message}", ex);
         }
     }
+
+    // The receiver's URL as errors show it (logged at each retry, kept as the sink's last error, shown on the console):
+    // some receivers take their key in the URL (Datadog's dd-api-key, a token in the path), masked as a server's URL is.
+    private string Shown => Gateway.Core.Servers.SecretParts.MaskUrl(_sink.Options.Url)!;
 
     public void Dispose() => _http.Dispose();
 }

@@ -98,7 +98,7 @@ internal static partial class SiemConfiguration
         {
             if (!Uri.TryCreate(sink.Url, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
             {
-                errors.Add($"{where}:Url must be an absolute https URL (was '{sink.Url}').");
+                errors.Add($"{where}:Url must be an absolute https URL (was '{Gateway.Core.Servers.SecretParts.MaskUrl(sink.Url)}').");
             }
 
             if (!Enum.IsDefined(sink.Format))

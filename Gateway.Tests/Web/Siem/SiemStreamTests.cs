@@ -46,6 +46,37 @@ public sealed class SiemStreamTests : IDisposable
         Assert.Equal("Splunk hec-token-0123", receiver.LastAuthorization);
     }
 
+    // Some receivers take their key in the URL (Datadog's dd-api-key): a failed delivery's error, logged at each retry,
+    // kept as the sink's last error and shown on the console, names the URL with that part masked.
+    [Fact]
+    public async Task AReceiverUrlsSecret_IsMaskedInTheDeliveryErrors_TheLogAndTheStoredLastError()
+    {
+        var certificates = SiemCertificates.Create(Path.Combine(_folder, "certs-masked"));
+        var url = $"https://127.0.0.1:{RsyslogReceiver.FreePort()}/api/v2/logs?dd-api-key=siem-secret-0123456789";
+        var logs = new List<string>();
+        await using var gateway = await GatewayHost.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Gateway:Siem:PollInterval"] = "00:00:00.050",
+                ["Gateway:Siem:Sinks:datadog:Kind"] = "https",
+                ["Gateway:Siem:Sinks:datadog:Url"] = url,
+                ["Gateway:Siem:Sinks:datadog:PinnedCertificateSha256"] = certificates.Pin,
+                ["Gateway:Siem:Sinks:datadog:RetryDelay"] = "00:00:00.050",
+            },
+            Path.Combine(_folder, "masked"),
+            logSink: logs);
+        await WriteAsync(gateway.Services.GetRequiredService<IAuditSink>(), 0, 3);
+
+        var cursors = gateway.Services.GetRequiredService<ISiemCursorStore>();
+        await Eventually.TrueAsync(async () => (await cursors.ReadAllAsync(TestContext.Timeout)).Single().LastError is not null, "the sink recorded a failed delivery", TimeSpan.FromSeconds(30));
+        var lastError = (await cursors.ReadAllAsync(TestContext.Timeout)).Single().LastError!;
+        Assert.Contains("dd-api-key=********", lastError, StringComparison.Ordinal);
+        Assert.DoesNotContain("siem-secret-0123456789", lastError, StringComparison.Ordinal);
+        var logged = ListLoggerProvider.Snapshot(logs);
+        Assert.Contains(logged, l => l.Contains("dd-api-key=********", StringComparison.Ordinal));
+        Assert.DoesNotContain(logged, l => l.Contains("siem-secret-0123456789", StringComparison.Ordinal));
+    }
+
     [SkippableFact]
     public async Task SyslogSink_Rfc5425_DeliversEveryEntryThroughAKilledReceiver_AndResumesAfterARestart()
     {
