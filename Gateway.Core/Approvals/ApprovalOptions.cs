@@ -20,4 +20,14 @@ public sealed class ApprovalOptions
     /// principle). The default is <see langword="true"/>: they may not. Denying is always allowed.
     /// </summary>
     public bool ForbidSelfApproval { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets how many approvals one agent may have pending at once (1 to 10,000; the default is 100). Each holds the
+    /// call's arguments and asks a human; an agent escalating calls with new arguments without end would otherwise grow
+    /// the table and the approvers' queue. One more is denied at once, with the reason, and audited.
+    /// </summary>
+    public int MaxPendingPerAgent { get; set; } = 100;
+
+    /// <summary>The most <see cref="MaxPendingPerAgent"/> may be.</summary>
+    public const int MaxPendingPerAgentCeiling = 10_000;
 }

@@ -24,4 +24,7 @@ public interface IApprovalStore
     /// so that what an approver allowed one user is not run for another user of the same agent profile.
     /// </summary>
     Task<Approval?> FindForCallAsync(long agentId, string actor, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>How many of the agent's approvals are pending and not yet expired at <paramref name="now"/>, counting no further than <paramref name="atMost"/>.</summary>
+    Task<int> CountPendingAsync(long agentId, DateTimeOffset now, int atMost, CancellationToken cancellationToken);
 }

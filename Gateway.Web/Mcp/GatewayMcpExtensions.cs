@@ -22,7 +22,13 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<ToolCallPipeline>();
         services.AddSingleton<ICallerStanding, Gateway.Web.Authentication.CallerStanding>();
         services.AddGatewayLimits(configuration);
-        services.AddSingleton(configuration.GetSection("Gateway:Approvals").Get<ApprovalOptions>() ?? new ApprovalOptions());
+        var approvals = configuration.GetSection("Gateway:Approvals").Get<ApprovalOptions>() ?? new ApprovalOptions();
+        if (approvals.MaxPendingPerAgent is < 1 or > ApprovalOptions.MaxPendingPerAgentCeiling)
+        {
+            throw new InvalidOperationException($"Gateway:Approvals:MaxPendingPerAgent must be between 1 and {ApprovalOptions.MaxPendingPerAgentCeiling}, not {approvals.MaxPendingPerAgent}.");
+        }
+
+        services.AddSingleton(approvals);
         services.AddSingleton<ApprovalEvents>();
         services.AddSingleton<ApprovalGate>();
         services.AddSingleton<IApprovalGate>(sp => sp.GetRequiredService<ApprovalGate>());

@@ -204,6 +204,35 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.EndsWith(": " + atLimit, Text(await call), StringComparison.Ordinal);
     }
 
+    // Each pending approval holds the call's arguments and asks a human: an agent escalating new arguments without end
+    // is held to Gateway:Approvals:MaxPendingPerAgent, the one beyond denied at once with the reason, and audited.
+    [Fact]
+    public async Task AnAgentsPendingApprovals_AreBounded_TheOneBeyondDeniedAtOnce_AndADecisionMakesRoom()
+    {
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:MaxPendingPerAgent"] = "3" });
+        await using var client = await gateway.ConnectAsync(Key);
+        var held = Enumerable.Range(0, 3)
+            .Select(i => client.CallToolAsync($"{_name}__echo", Message($"held {i}"), cancellationToken: TestContext.Timeout).AsTask())
+            .ToList();
+        var pending = await WaitForPendingAsync(gateway, 3);
+
+        var beyond = await client.CallToolAsync($"{_name}__echo", Message("one more"), cancellationToken: TestContext.Timeout);
+        Assert.True(beyond.IsError);
+        Assert.Contains("already has 3 calls waiting for approval", Text(beyond), StringComparison.Ordinal);
+        Assert.Equal(3, (await WaitForPendingAsync(gateway, 3)).Count);
+        Assert.Contains(
+            (await gateway.AuditTrailAsync()).Select(e => e.Record),
+            r => r.Kind == AuditKinds.ToolCall && r.Decision == "escalate" && r.Error?.Contains("already has 3 calls waiting", StringComparison.Ordinal) == true);
+
+        // A decision makes room for the next one.
+        using var deny = await gateway.Admin.PostAsync($"/api/v1/approvals/{pending[0].GetProperty("id").GetString()}/deny", null, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, deny.StatusCode);
+        var next = NextPendingAsync(gateway);
+        var another = client.CallToolAsync($"{_name}__echo", Message("after a decision"), cancellationToken: TestContext.Timeout).AsTask();
+        Assert.Contains("after a decision", (await next).ArgumentsJson, StringComparison.Ordinal);
+        Assert.False(another.IsCompleted);
+    }
+
     [Theory]
     [InlineData("bogus")]
     [InlineData("7")]
