@@ -1,11 +1,15 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Gateway.Core.Audit;
 using Gateway.Core.Sessions;
 using Gateway.Web.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -14,7 +18,7 @@ namespace Gateway.Web.Mcp.Relay;
 
 /// <summary>
 /// The questions an upstream asks an agent during a call on a 2025-11-25 session (sampling, elicitation, roots),
-/// asked with ids that name this instance (<c>gw-{instance}-{n}</c>), so the agent's answer is acted on whichever
+/// asked with ids that name this instance (<c>gw-{instance}-{n}.{seal}</c>, sealed to that instance and session), so the agent's answer is acted on whichever
 /// instance the balancer sends it to: here it completes the question; on another instance it is left in the shared
 /// database for this one (<see cref="IInstanceMailbox"/>), which <see cref="QuestionAnswerRelay"/> takes it from.
 /// No affinity is needed, and the SDK's own bookkeeping of requests it sent (per process) is not used for them.
@@ -23,9 +27,20 @@ namespace Gateway.Web.Mcp.Relay;
 /// An answer is accepted only on the session it was asked on: on another instance that session was already taken over
 /// by the same agent with the same key (<see cref="SharedSessions"/>), so an answer cannot come from anyone else.
 /// </remarks>
-internal sealed partial class AgentQuestions(GatewayInstance instance, IInstanceMailbox mailbox, TimeProvider time, ILogger<AgentQuestions> logger)
+internal sealed partial class AgentQuestions(GatewayInstance instance, IInstanceMailbox mailbox, IDataProtectionProvider protection, TimeProvider time, ILogger<AgentQuestions> logger)
 {
     private readonly string _instanceId = instance.Id;
+
+    // Seals a question's id to the instance that asked it and the session it was asked on. The id is the agent's to
+    // echo, so without a seal any agent could name an instance and have 4 MiB rows written to the shared mailbox for
+    // answers to questions nobody asked. The key ring is the cluster's (instances share it), so any instance can check.
+    private readonly IDataProtector _seal = protection.CreateProtector("Gateway.AgentQuestions.Id.v1");
+
+    // The ids relayed lately: an answer sent again (a valid id replayed) is relayed once.
+    private readonly Lock _relayedGate = new();
+    private readonly HashSet<string> _relayed = new(StringComparer.Ordinal);
+    private readonly Queue<string> _relayedOrder = new();
+    private const int MaxRemembered = 4_096;
 
     /// <summary>Questions waiting at once on this instance; one more is refused (the upstream gets an error) rather than held.</summary>
     public const int MaxPending = 1_000;
@@ -63,7 +78,8 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
             throw new McpProtocolException($"The gateway already waits for {MaxPending} answers from agents; ask again later.", McpErrorCode.InternalError);
         }
 
-        var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Prefix}{_instanceId}-{Interlocked.Increment(ref _next)}");
+        var name = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_instanceId}-{Interlocked.Increment(ref _next)}");
+        var id = Prefix + name + "." + Base64Url.EncodeToString(_seal.Protect(Encoding.UTF8.GetBytes(name + "\n" + sessionId)));
         var pending = new Pending(sessionId);
         _pending[id] = pending;
 
@@ -121,9 +137,15 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
             && id.StartsWith(Prefix, StringComparison.Ordinal)
             && context.Server.SessionId is { } sessionId
             && context.Services?.GetService<AgentQuestions>() is { } questions
-            && AskerOf(id) is { } asker
+            && questions.AskerOf(id, sessionId) is { } asker
             && asker != questions._instanceId)
         {
+            if (!questions.FirstRelayOf(id))
+            {
+                Interlocked.Increment(ref questions._othersAnswers);
+                return;
+            }
+
             // Each relayed answer is a row in the shared mailbox, and the id's asker is the agent's to write: answers
             // count against the agent's bound on requests other than tool calls, and past it are dropped.
             if (context.Services.GetService<Gateway.Web.Limits.OtherRequestRate>() is not { } rate
@@ -192,11 +214,53 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
         }
     }
 
-    /// <summary>The instance named in one of our ids (<c>gw-{instance}-{n}</c>); null when the id is not of that shape.</summary>
-    private static string? AskerOf(string id)
+    /// <summary>
+    /// The instance that asked the question <paramref name="id"/> (<c>gw-{instance}-{n}.{seal}</c>) on
+    /// <paramref name="sessionId"/>; null when the id is not of that shape or its seal is not the cluster's for that
+    /// session (made up, or answered on another session).
+    /// </summary>
+    private string? AskerOf(string id, string sessionId)
     {
+        var dot = id.IndexOf('.', Prefix.Length);
         var end = id.IndexOf('-', Prefix.Length);
-        return end > Prefix.Length && end - Prefix.Length <= 32 ? id[Prefix.Length..end] : null;
+        if (dot < 0 || end <= Prefix.Length || end > dot || end - Prefix.Length > 32)
+        {
+            return null;
+        }
+
+        try
+        {
+            var sealedName = Encoding.UTF8.GetString(_seal.Unprotect(Base64Url.DecodeFromChars(id.AsSpan(dot + 1))));
+            var name = id.AsSpan(Prefix.Length, dot - Prefix.Length);
+            return sealedName.Length == name.Length + 1 + sessionId.Length && sealedName.AsSpan().StartsWith(name, StringComparison.Ordinal)
+                && sealedName[name.Length] == '\n' && sealedName.AsSpan(name.Length + 1).SequenceEqual(sessionId)
+                ? id[Prefix.Length..end]
+                : null;
+        }
+        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether <paramref name="id"/> was not relayed lately (and notes it); of the same answer sent again, only the first goes on.</summary>
+    private bool FirstRelayOf(string id)
+    {
+        lock (_relayedGate)
+        {
+            if (!_relayed.Add(id))
+            {
+                return false;
+            }
+
+            _relayedOrder.Enqueue(id);
+            if (_relayedOrder.Count > MaxRemembered)
+            {
+                _relayed.Remove(_relayedOrder.Dequeue());
+            }
+
+            return true;
+        }
     }
 
     /// <summary>The SDK's own (source-generated) contract for <typeparamref name="T"/>, looked up once.</summary>

@@ -1,7 +1,9 @@
+using System.Buffers.Text;
 using System.Net;
 using System.Text;
 using Gateway.Data;
 using Gateway.Tests.Support;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Support.Upstreams;
@@ -10,15 +12,16 @@ namespace Gateway.Tests.Web.Mcp.Relay;
 
 /// <summary>
 /// An answer whose id names another instance is relayed there as a row of the shared mailbox, and the id is the agent's
-/// to write: such answers count against the agent's bound on requests other than tool calls, and past it are dropped,
-/// so an agent cannot fill the database with answers to questions nobody asked (real SQLite file, raw HTTP session).
+/// to write: only an id the cluster sealed for that instance and session is relayed, each once, and such answers count
+/// against the agent's bound on requests other than tool calls, so an agent cannot fill the database with answers to
+/// questions nobody asked (real SQLite file, raw HTTP session).
 /// </summary>
 public sealed class RelayedAnswerBoundTests
 {
     private const string Key = "relay-bound-key-0123456789";
 
     [Fact]
-    public async Task AnswersForAnotherInstance_CountAgainstTheAgentsBound_AndPastItAreNotWritten()
+    public async Task AnswersForAnotherInstance_AreRelayedOnlyWhenSealed_OnceEach_AndWithinTheAgentsBound()
     {
         await using var gateway = await GatewayHost.StartAsync(Merge(Agent("answerer", Key, "none/*"), new Dictionary<string, string?> { ["Gateway:Limits:OtherRequestsPerMinute"] = "3" }));
         using var http = new HttpClient();
@@ -34,19 +37,33 @@ public sealed class RelayedAnswerBoundTests
             Assert.True(initialized.IsSuccessStatusCode);
         }
 
-        // Ten answers to questions "asked" by an instance that does not exist.
-        for (var i = 1; i <= 10; i++)
+        // Answers to questions nobody asked: ids naming another instance, unsealed or sealed with another key. None is
+        // relayed: the agent cannot make the gateway write rows for them.
+        var questions = gateway.Services.GetRequiredService<Gateway.Web.Mcp.Relay.AgentQuestions>();
+        var forged = new[] { "gw-elsewhere-1", "gw-elsewhere-2.AAAA", "gw-elsewhere-3." + Base64Url.EncodeToString(new byte[96]) };
+        foreach (var id in forged)
         {
-            using var answer = await PostAsync(http, gateway, session, $$$"""{"jsonrpc":"2.0","id":"gw-elsewhere-{{{i}}}","result":{"action":"decline"}}""");
-            Assert.True(answer.IsSuccessStatusCode, $"answer {i}: {(int)answer.StatusCode}");
+            using var answer = await PostAsync(http, gateway, session, $$$"""{"jsonrpc":"2.0","id":"{{{id}}}","result":{"action":"decline"}}""");
+            Assert.True(answer.IsSuccessStatusCode, $"answer {id}: {(int)answer.StatusCode}");
         }
 
-        // A posted answer is taken (202) before the session handles it: wait until all ten were relayed or dropped.
-        var questions = gateway.Services.GetRequiredService<Gateway.Web.Mcp.Relay.AgentQuestions>();
-        await Eventually.TrueAsync(() => questions.OthersAnswers == 10, "the ten answers are handled");
+        // Ten answers to questions sealed as the cluster seals them, for an instance "elsewhere" and this session, then
+        // the first of them sent five times more: they count against the agent's bound (3), and a repeat is relayed once.
+        var seal = gateway.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("Gateway.AgentQuestions.Id.v1");
+        string Sealed(int n) => $"gw-elsewhere-{n}." + Base64Url.EncodeToString(seal.Protect(Encoding.UTF8.GetBytes($"elsewhere-{n}\n{session}")));
+        foreach (var id in Enumerable.Range(1, 10).Select(Sealed).Concat(Enumerable.Repeat(Sealed(1), 5)))
+        {
+            using var answer = await PostAsync(http, gateway, session, $$$"""{"jsonrpc":"2.0","id":"{{{id}}}","result":{"action":"decline"}}""");
+            Assert.True(answer.IsSuccessStatusCode, $"answer {id}: {(int)answer.StatusCode}");
+        }
+
+        // A posted answer is taken (202) before the session handles it: wait until all were relayed or dropped.
+        await Eventually.TrueAsync(() => questions.OthersAnswers == 15, "the sealed answers are handled");
         await using var db = await gateway.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
-        var relayed = await db.InstanceMessages.CountAsync(m => m.Instance == "elsewhere", TestContext.Timeout);
-        Assert.InRange(relayed, 1, 3);
+        var relayed = await db.InstanceMessages.Where(m => m.Instance == "elsewhere").Select(m => m.Payload).ToListAsync(TestContext.Timeout);
+        Assert.InRange(relayed.Count, 1, 3);
+        Assert.Single(relayed, p => p.Contains("\"gw-elsewhere-1.", StringComparison.Ordinal));
+        Assert.DoesNotContain(relayed, p => forged.Any(f => p.Contains("\"" + f + "\"", StringComparison.Ordinal)));
     }
 
     private static Task<HttpResponseMessage> PostAsync(HttpClient http, GatewayHost gateway, string? session, string body)
