@@ -15,9 +15,10 @@ internal static class AuditEndpoints
     public static void MapAuditEndpoints(this RouteGroupBuilder api)
     {
         var audit = api.MapGroup("/audit").WithTags("Audit").RequireAuthorization(GatewayAuthenticationDefaults.ReadPolicy);
-        audit.MapGet("/checkpoints", Checkpoints).WithSummary("Signed checkpoints after a sequence number (?after=N), oldest first.");
+        audit.MapGet("/checkpoints", CheckpointsAsync).WithSummary("Signed checkpoints after a sequence number (?after=N), oldest first, at most ?take=N (1-1000, default 1000) at once.");
         audit.MapGet("/public-key", PublicKey).WithSummary("The public key (PEM) that verifies the checkpoints.");
-        audit.MapPost("/verify", VerifyAsync).WithSummary("Verifies the whole chain and every checkpoint; names the first bad entry.");
+        audit.MapPost("/verify", VerifyAsync).WithSummary("Verifies the whole chain and every checkpoint; names the first bad entry. 429 while another export, verification or evidence pack runs on this instance.")
+            .Produces<AuditVerification>().ProducesProblem(StatusCodes.Status429TooManyRequests);
         audit.MapGet("/entries", EntriesAsync).WithSummary("One page of audit entries, filtered and sorted like the console's Audit page.");
         audit.MapGet("/export", Export).WithSummary("An export: JSONL with checkpoints and manifest in a zip (for `audit verify --file`), or CSV (?format=csv).")
             .Produces(StatusCodes.Status200OK, contentType: "application/zip")
@@ -111,17 +112,34 @@ internal static class AuditEndpoints
     /// <summary>A checkpoint as the API returns it (the same fields <c>audit export</c> writes).</summary>
     internal sealed record CheckpointResponse(long Seq, string Hash, string Ts, string KeyId, string Signature);
 
-    private static Ok<List<CheckpointResponse>> Checkpoints(AuditBrowser browser, long? after) =>
-        TypedResults.Ok(browser.Reader().ReadCheckpoints()
-            .Where(c => c.Sequence > (after ?? 0))
-            .Select(c => new CheckpointResponse(c.Sequence, c.Hash, AuditChain.FormatTimestamp(c.CreatedAt), c.KeyId, c.Signature))
-            .ToList());
+    /// <summary>The most checkpoints one request returns: a checkpoint is signed every minute entries come in, for years.</summary>
+    public const int MaxCheckpoints = 1_000;
+
+    private static async Task<Results<Ok<List<CheckpointResponse>>, ValidationProblem>> CheckpointsAsync(IAuditCheckpointStore checkpoints, long? after, int? take, CancellationToken ct)
+    {
+        if (after is < 0 || take is < 1 or > MaxCheckpoints)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { [after is < 0 ? "after" : "take"] = [after is < 0 ? "after is a sequence number, 0 or more." : $"take is between 1 and {MaxCheckpoints}."] },
+                title: "The checkpoint query is invalid.");
+        }
+
+        // Read a page at a time from the database; the next page is ?after= the last one's seq.
+        var page = await checkpoints.ReadRangeAsync(after ?? 0, long.MaxValue, take ?? MaxCheckpoints, ct);
+        return TypedResults.Ok(page.Select(c => new CheckpointResponse(c.Sequence, c.Hash, AuditChain.FormatTimestamp(c.CreatedAt), c.KeyId, c.Signature)).ToList());
+    }
 
     private static ContentHttpResult PublicKey(AuditSigningKey key) =>
         TypedResults.Text(key.Key.ExportSubjectPublicKeyInfoPem(), "application/x-pem-file");
 
-    private static async Task<Ok<AuditVerification>> VerifyAsync(AuditBrowser browser, AuditSigningKey key, Microsoft.Extensions.Options.IOptions<Gateway.Web.Hosting.GatewayOptions> options, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> VerifyAsync(HttpContext context, AuditBrowser browser, AuditSigningKey key, AuditReadGate gate, Microsoft.Extensions.Options.IOptions<Gateway.Web.Hosting.GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
+        using var turn = gate.TryEnter();
+        if (turn is null)
+        {
+            return AuditReadGate.Busy(context);
+        }
+
         var reader = browser.Reader();
         var coverage = AuditChainCheck.CoverageAllowance(options.Value.Audit);
         return TypedResults.Ok(await Task.Run(() => AuditChainCheck.VerifyDatabase(reader, key.Key, [], ct, coverage, time.GetUtcNow()), ct));

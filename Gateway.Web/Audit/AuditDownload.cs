@@ -31,9 +31,15 @@ internal static class AuditDownload
         return true;
     }
 
-    /// <summary>Writes the export and returns it as a file result.</summary>
+    /// <summary>Writes the export and returns it as a file result; <c>429</c> while another whole-trail read runs here.</summary>
     public static IResult Create(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string format, AuditFilter filter)
     {
+        using var turn = context.RequestServices.GetRequiredService<AuditReadGate>().TryEnter();
+        if (turn is null)
+        {
+            return AuditReadGate.Busy(context);
+        }
+
         var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var folder = Directory.CreateTempSubdirectory("mcpgw-export-").FullName;
 

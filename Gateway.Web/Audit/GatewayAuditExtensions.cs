@@ -52,6 +52,7 @@ internal static class GatewayAuditExtensions
         }
 
         // Registered before the signer, so it stops after it: the checkpoint signed at shutdown still reaches the witnesses.
+        services.AddSingleton<AuditReadGate>();
         services.AddSingleton(sp => new AuditWitnessPublisher(
             [.. audit.Witnesses.Select(w => AuditWitnesses.Create(w, audit.WitnessTimeout))],
             audit.WitnessAttempts,

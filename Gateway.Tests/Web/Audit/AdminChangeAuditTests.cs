@@ -96,6 +96,18 @@ public sealed class AdminChangeAuditTests
         Assert.True(AuditCheckpoints.IsValid(checkpoint, key));
         Assert.Empty((await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/audit/checkpoints?after={checkpoint.Sequence}", TestContext.Timeout)).EnumerateArray());
 
+        // Pages: take=1 returns the oldest; after= its seq continues from there. Outside the bounds, a 400 naming the field.
+        var first = (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit/checkpoints?take=1", TestContext.Timeout)).EnumerateArray().ToList();
+        Assert.Equal(checkpoints.EnumerateArray().First().GetProperty("seq").GetInt64(), Assert.Single(first).GetProperty("seq").GetInt64());
+        var rest = await gateway.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/audit/checkpoints?after={first[0].GetProperty("seq").GetInt64()}&take=1000", TestContext.Timeout);
+        Assert.Equal(checkpoints.GetArrayLength() - 1, rest.GetArrayLength());
+        foreach (var bad in new[] { "take=0", "take=1001", "after=-1" })
+        {
+            using var refused = await gateway.Admin.GetAsync($"/api/v1/audit/checkpoints?{bad}", TestContext.Timeout);
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains(bad.Split('=')[0], await refused.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
         using var verify = await gateway.Admin.PostAsync("/api/v1/audit/verify", null, TestContext.Timeout);
         var result = await verify.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout);
         Assert.True(result.GetProperty("intact").GetBoolean(), result.ToString());

@@ -22,6 +22,7 @@ public sealed class AuditPageTests : ConsolePageTest
     {
         Services.AddSingleton(new AuditSigningKey(_key));
         Services.AddSingleton(new Gateway.Web.Audit.Witnesses.AuditWitnessPublisher([], 1, null, null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Web.Audit.Witnesses.AuditWitnessPublisher>.Instance));
+        Services.AddSingleton<Gateway.Web.Audit.AuditReadGate>();
     }
 
     public override async Task InitializeAsync()

@@ -32,6 +32,12 @@ internal static class EvidenceDownload
             return Results.BadRequest(problem);
         }
 
+        using var turn = context.RequestServices.GetRequiredService<AuditReadGate>().TryEnter();
+        if (turn is null)
+        {
+            return AuditReadGate.Busy(context);
+        }
+
         var audit = options.Value.Audit;
         var now = time.GetUtcNow();
         var folder = Directory.CreateTempSubdirectory("mcpgw-evidence-download-").FullName;

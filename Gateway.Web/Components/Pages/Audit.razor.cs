@@ -44,6 +44,12 @@ public partial class Audit
     [Inject]
     private Gateway.Web.Audit.Witnesses.AuditWitnessPublisher Witnesses { get; set; } = default!;
 
+    [Inject]
+    private AuditReadGate ReadGate { get; set; } = default!;
+
+    [Inject]
+    private MudBlazor.ISnackbar Snackbar { get; set; } = default!;
+
     private bool HasNext => _page is { } p && _skip + p.Entries.Count < p.Total;
 
     private string TotalText => _page is null ? "…" : $"{_page.Total:N0}{(_page.TotalIsLowerBound ? "+" : string.Empty)} entries";
@@ -95,6 +101,13 @@ public partial class Audit
 
     private async Task VerifyAsync()
     {
+        using var turn = ReadGate.TryEnter();
+        if (turn is null)
+        {
+            Snackbar.Add(AuditReadGate.BusyMessage, MudBlazor.Severity.Warning);
+            return;
+        }
+
         _verifying = true;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
