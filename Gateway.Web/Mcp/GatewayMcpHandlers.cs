@@ -400,22 +400,32 @@ internal sealed partial class GatewayMcpHandlers(
         var agent = AgentOf(request);
         var p = request.Params ?? throw new McpProtocolException("Missing params.", McpErrorCode.InvalidParams);
         var (server, original) = RouteResource(request, agent, p.Uri);
+        // Remembered (from before the upstream is asked, so that concurrent subscribes cannot pass the cap together) so
+        // that a bridge opened again (the upstream restarted) subscribes again.
         var sessionId = request.Server.SessionId;
-        if (sessionId is not null && !bridges.Subscriptions.Allows(sessionId, server, original))
+        var added = false;
+        if (sessionId is not null && !bridges.Subscriptions.TryReserve(sessionId, server, original, out added))
         {
             throw new McpProtocolException($"A session holds at most {SessionSubscriptions.MaxPerSession} resource subscriptions.", McpErrorCode.InvalidParams);
         }
 
-        await AsCallerAsync(request, server, ct => InvokeSessionAsync(request, server, async (client, c) =>
+        try
         {
-            await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = original }, c);
-            return true;
-        }, ct), cancellationToken);
+            await AsCallerAsync(request, server, ct => InvokeSessionAsync(request, server, async (client, c) =>
+            {
+                await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = original }, c);
+                return true;
+            }, ct), cancellationToken);
+        }
+        catch when (added)
+        {
+            bridges.Subscriptions.Remove(sessionId!, server, original);
+            throw;
+        }
 
-        // Remembered so that a bridge opened again (the upstream restarted) subscribes again.
         if (sessionId is not null)
         {
-            bridges.Subscriptions.Add(sessionId, server, original);
+            bridges.Subscriptions.Confirm(sessionId, server, original);
         }
 
         return new EmptyResult();

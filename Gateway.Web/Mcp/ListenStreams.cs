@@ -44,11 +44,6 @@ internal sealed partial class ListenStreams
     {
         var identity = request.User.GetAgentIdentity() ?? throw new McpProtocolException("Not authenticated.", McpErrorCode.InvalidRequest);
         var agentId = identity.Agent.Id;
-        if (_listeners.Keys.Count(l => l.AgentId == agentId) >= MaxPerAgent)
-        {
-            throw new McpProtocolException($"Too many open subscriptions/listen streams for this agent (at most {MaxPerAgent}).", McpErrorCode.InvalidRequest);
-        }
-
         var asked = request.Params?.Notifications ?? new SubscriptionsListenNotifications();
         var granted = new SubscriptionsListenNotifications
         {
@@ -59,7 +54,15 @@ internal sealed partial class ListenStreams
         var listener = new Listener(request.Server, request.JsonRpcRequest.Id, identity.Agent, identity.KeyHash, granted, Views(identity.Agent));
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         listener.End = () => ended.TrySetResult();
+
+        // Added, then counted: concurrent listens of one agent cannot all pass a count taken before any was added.
         _listeners[listener] = 0;
+        if (_listeners.Keys.Count(l => l.AgentId == agentId) > MaxPerAgent)
+        {
+            _listeners.TryRemove(listener, out _);
+            throw new McpProtocolException($"Too many open subscriptions/listen streams for this agent (at most {MaxPerAgent}).", McpErrorCode.InvalidRequest);
+        }
+
         try
         {
             await SendAsync(listener, NotificationMethods.SubscriptionsAcknowledgedNotification, new JsonObject

@@ -49,32 +49,65 @@ public sealed class SessionSubscriptionsTests : IAsyncLifetime
         await other.SubscribeToResourceAsync($"test://items/{SessionSubscriptions.MaxPerSession + 2}", cancellationToken: TestContext.Timeout);
     }
 
+    // The place is taken before the upstream is asked: concurrent subscribes of one session cannot pass the cap while
+    // their round trips run (all of them checked the count first, then added).
+    [Fact]
+    public async Task ConcurrentSubscribesOfOneSession_DoNotPassTheCapTogether()
+    {
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http(_name, _url), Agent("agent", Key, "*/*"), new Dictionary<string, string?> { ["Gateway:Limits:OtherRequestsPerMinute"] = "0" }));
+        await gateway.WaitForToolAsync($"{_name}__echo");
+        await using var agent = await gateway.ConnectAsync(Key, "2025-11-25");
+
+        var attempts = Enumerable.Range(1, SessionSubscriptions.MaxPerSession + 64)
+            .Select(async i =>
+            {
+                try
+                {
+                    await agent.SubscribeToResourceAsync($"test://items/{i}", cancellationToken: TestContext.Timeout);
+                    return true;
+                }
+                catch (McpProtocolException ex) when (ex.Message.Contains("resource subscriptions", StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            })
+            .ToList();
+        var taken = (await Task.WhenAll(attempts)).Count(t => t);
+
+        Assert.Equal(SessionSubscriptions.MaxPerSession, taken);
+    }
+
     [Fact]
     public void TheCountFollowsDistinctSubscriptions_AndASessionsEndForgetsThem()
     {
         var subscriptions = new SessionSubscriptions();
-        subscriptions.Add("s1", "a", "u1");
-        subscriptions.Add("s1", "a", "u1");
-        subscriptions.Add("s1", "b", "u1");
-        subscriptions.Add("s2", "a", "u2");
+        Assert.True(subscriptions.TryReserve("s1", "a", "u1", out var added) && added);
+        Assert.True(subscriptions.TryReserve("s1", "a", "u1", out added) && !added);
+        Assert.True(subscriptions.TryReserve("s1", "b", "u1", out _));
+        Assert.True(subscriptions.TryReserve("s2", "a", "u2", out _));
+
+        // Being made, a subscription counts against the cap but is not yet one to make again on a new bridge.
+        Assert.Empty(subscriptions.Of("s1", "a"));
+        subscriptions.Confirm("s1", "a", "u1");
+        subscriptions.Confirm("s1", "b", "u1");
+        subscriptions.Confirm("s2", "a", "u2");
         Assert.Equal(["u1"], subscriptions.Of("s1", "a"));
         Assert.Equal(["u1"], subscriptions.Of("s1", "b"));
 
         // Two distinct (server, URI) pairs count for s1, not three.
         for (var i = 0; i < SessionSubscriptions.MaxPerSession - 2; i++)
         {
-            Assert.True(subscriptions.Allows("s1", "a", "n" + i));
-            subscriptions.Add("s1", "a", "n" + i);
+            Assert.True(subscriptions.TryReserve("s1", "a", "n" + i, out _));
         }
 
-        Assert.False(subscriptions.Allows("s1", "a", "more"));
-        Assert.True(subscriptions.Allows("s1", "a", "u1"));
-        Assert.True(subscriptions.Allows("s2", "a", "more"));
+        Assert.False(subscriptions.TryReserve("s1", "a", "more", out _));
+        Assert.True(subscriptions.TryReserve("s1", "a", "u1", out added) && !added);
+        Assert.True(subscriptions.TryReserve("s2", "a", "more", out _));
 
         subscriptions.Remove("s1", "b", "u1");
         subscriptions.Remove("s1", "b", "u1");
         Assert.False(subscriptions.Any("s1", "b"));
-        Assert.True(subscriptions.Allows("s1", "a", "more"));
+        Assert.True(subscriptions.TryReserve("s1", "a", "more", out _));
 
         subscriptions.EndSession("s1");
         Assert.False(subscriptions.Any("s1", "a"));
