@@ -66,6 +66,9 @@ internal sealed partial class McpSessionRegistry
 
     public int CountFor(long agentId) => _sessions.Values.Count(s => s.AgentId == agentId);
 
+    /// <summary>Whether the session is held (served) by this instance; one that is not would be taken over here.</summary>
+    public bool Holds(string sessionId) => _endpoints.ContainsKey(sessionId);
+
     /// <param name="virtualServer">The virtual server the session was opened on, or null for <c>/mcp</c>.</param>
     /// <param name="agent">The agent that opened the session, with the narrowing of the user it acts for (its tool list is the agent's grants as they are, narrowed the same way).</param>
     public async Task RunAsync(McpServer server, AgentIdentity agent, string keyHash, string? virtualServer, CancellationToken cancellationToken)

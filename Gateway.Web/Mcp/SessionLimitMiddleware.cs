@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
 using Gateway.Web.Protocol;
@@ -7,19 +8,47 @@ namespace Gateway.Web.Mcp;
 
 /// <summary>
 /// Caps the open 2025-11-25 sessions per agent, so one agent (or one leaked key) cannot exhaust the gateway's session
-/// table. A request that would open a session (a POST without <c>Mcp-Session-Id</c> from a pre-2026 client) beyond the
-/// cap gets 429.
+/// table. A request that would open a session here beyond the cap gets 429: a POST without <c>Mcp-Session-Id</c> from a
+/// pre-2026 client, and a request naming a session another instance holds that it would take over (one more here). The
+/// requests opening a session count until they are done, so that a burst of them cannot all pass a count taken before
+/// any of their sessions was registered.
 /// </summary>
-internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionRegistry sessions, IOptionsMonitor<GatewayOptions> options)
+internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionRegistry sessions, SharedSessions shared, IOptionsMonitor<GatewayOptions> options)
 {
+    // Per agent, the requests now opening a session here (the middleware is one instance for the application).
+    private readonly ConcurrentDictionary<long, int> _opening = new();
+
     public async Task InvokeAsync(HttpContext context)
     {
-        if (HttpMethods.IsPost(context.Request.Method) && !context.Request.Headers.ContainsKey("Mcp-Session-Id") && OpensSession(context.Request))
+        if (context.User.GetAgent() is not { } agent || !await OpensSessionAsync(context))
         {
-            var agent = context.User.GetAgent();
+            await next(context);
+            return;
+        }
+
+        var opening = _opening.AddOrUpdate(agent.Id, 1, static (_, n) => n + 1);
+
+        // Counted until its response starts (its session is registered by then; a taken-over session's first request
+        // may be a stream that never ends, and would be counted twice for its life), or until it ends without one.
+        var released = 0;
+        void Release()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0 && _opening.AddOrUpdate(agent.Id, 0, static (_, n) => n - 1) <= 0)
+            {
+                _opening.TryRemove(new KeyValuePair<long, int>(agent.Id, 0));
+            }
+        }
+
+        context.Response.OnStarting(() =>
+        {
+            Release();
+            return Task.CompletedTask;
+        });
+        try
+        {
             var cap = options.CurrentValue.Mcp.MaxSessionsPerAgent;
-            if (agent is not null && sessions.CountFor(agent.Id) >= cap
-                && (await sessions.DropEndedElsewhereAsync(agent.Id, context.RequestAborted) == 0 || sessions.CountFor(agent.Id) >= cap))
+            if (sessions.CountFor(agent.Id) + opening > cap
+                && (await sessions.DropEndedElsewhereAsync(agent.Id, context.RequestAborted) == 0 || sessions.CountFor(agent.Id) + opening > cap))
             {
                 context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 await context.Response.WriteAsJsonAsync(new
@@ -29,12 +58,29 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
                 });
                 return;
             }
-        }
 
-        await next(context);
+            await next(context);
+        }
+        finally
+        {
+            Release();
+        }
     }
 
-    /// <summary>2026-07-28 clients send their version on every request and never open a session.</summary>
-    private static bool OpensSession(HttpRequest request) =>
-        !ProtocolRevisions.IsPerRequest(request.Headers["MCP-Protocol-Version"].ToString());
+    /// <summary>
+    /// Whether the request would open a session here: a pre-2026 POST without a session id (2026-07-28 clients send their
+    /// version on every request and never open one), or one naming a session this instance does not hold and would take
+    /// over (DELETE aside, which only ends it; an unknown session stays the specification's 404).
+    /// </summary>
+    private async ValueTask<bool> OpensSessionAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.Headers["Mcp-Session-Id"].ToString() is { Length: > 0 } sessionId)
+        {
+            return !HttpMethods.IsDelete(request.Method) && !sessions.Holds(sessionId)
+                && await shared.FindMovableAsync(context, sessionId, context.RequestAborted) is not null;
+        }
+
+        return HttpMethods.IsPost(request.Method) && !ProtocolRevisions.IsPerRequest(request.Headers["MCP-Protocol-Version"].ToString());
+    }
 }

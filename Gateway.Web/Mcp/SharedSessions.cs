@@ -107,6 +107,28 @@ internal sealed partial class SharedSessions(
 
     public async ValueTask<InitializeRequestParams?> AllowSessionMigrationAsync(HttpContext context, string sessionId, CancellationToken cancellationToken)
     {
+        if (context.User.GetAgentIdentity() is not { } identity || await FindMovableAsync(context, sessionId, cancellationToken) is not { } record)
+        {
+            return null;
+        }
+
+        LogTakenOver(identity.Agent.Name);
+        _shared[sessionId] = record.CreatedAt;
+        if (!record.Holders.Split(',').Contains(instance.Id))
+        {
+            // So that the client's DELETE, wherever it lands, ends the copy held here too.
+            await store.AddHolderAsync(sessionId, instance.Id, cancellationToken);
+        }
+
+        return JsonSerializer.Deserialize<InitializeRequestParams>(record.InitializeJson, McpJsonUtilities.DefaultOptions);
+    }
+
+    /// <summary>
+    /// The stored session this request may take over here: its own agent's and key's, not expired, on the endpoint it was
+    /// opened on; null otherwise (the specification's 404). Changes nothing; the session cap asks it before a takeover.
+    /// </summary>
+    public async Task<McpSessionRecord?> FindMovableAsync(HttpContext context, string sessionId, CancellationToken cancellationToken)
+    {
         if (context.User.GetAgentIdentity() is not { } identity || sessionId.Length > MaxSessionIdLength)
         {
             return null;
@@ -128,15 +150,7 @@ internal sealed partial class SharedSessions(
             return null;
         }
 
-        LogTakenOver(identity.Agent.Name);
-        _shared[sessionId] = record.CreatedAt;
-        if (!record.Holders.Split(',').Contains(instance.Id))
-        {
-            // So that the client's DELETE, wherever it lands, ends the copy held here too.
-            await store.AddHolderAsync(sessionId, instance.Id, cancellationToken);
-        }
-
-        return JsonSerializer.Deserialize<InitializeRequestParams>(record.InitializeJson, McpJsonUtilities.DefaultOptions);
+        return record;
     }
 
     /// <summary>

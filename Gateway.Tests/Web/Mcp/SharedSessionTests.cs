@@ -249,6 +249,51 @@ public sealed class SharedSessionTests
         Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
     }
 
+    // The cap counts what an instance holds: taking over another instance's session adds one here, and a burst of
+    // initializes cannot all pass a count taken before any of their sessions was registered.
+    [Fact]
+    public async Task TheCap_HoldsForABurstOfInitializes_AndForSessionsTakenOverFromAnotherInstance()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        var settings = Merge(Stdio("files"), Agent("agent", Key, "files/echo"), new Dictionary<string, string?>
+        {
+            ["Gateway:Mcp:MaxSessionsPerAgent"] = "2",
+            ["Gateway:DataProtection:KeysPath"] = Path.Combine(directory, "keys"),
+            ["Gateway:Audit:SigningKeyPath"] = Path.Combine(directory, "audit-signing-key.pem"),
+        });
+        await using var a = await GatewayHost.StartAsync(settings, directory);
+        await using var b = await GatewayHost.StartAsync(settings, directory);
+        using var http = new HttpClient();
+
+        // Twelve initializes at once on A: two sessions, the rest 429.
+        var burst = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => PostAsync(http, a, Key, null, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""")));
+        try
+        {
+            Assert.Equal(2, burst.Count(r => r.StatusCode == HttpStatusCode.OK));
+            Assert.Equal(10, burst.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
+        }
+        finally
+        {
+            foreach (var response in burst)
+            {
+                response.Dispose();
+            }
+        }
+
+        var onA = burst.First(r => r.StatusCode == HttpStatusCode.OK).Headers.GetValues("Mcp-Session-Id").Single();
+
+        // B holds two of its own; a request there naming A's session would take a third place: 429, and A keeps serving it.
+        await BeginAsync(http, b, Key);
+        await BeginAsync(http, b, Key);
+        using (var takeover = await PostAsync(http, b, Key, onA, """{"jsonrpc":"2.0","id":2,"method":"tools/list"}"""))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, takeover.StatusCode);
+        }
+
+        using var stillOnA = await PostAsync(http, a, Key, onA, """{"jsonrpc":"2.0","id":3,"method":"tools/list"}""");
+        Assert.Equal(HttpStatusCode.OK, stillOnA.StatusCode);
+    }
+
     [Theory]
     [InlineData(60_000, HttpStatusCode.OK)]
     [InlineData(70_000, HttpStatusCode.NotFound)]
