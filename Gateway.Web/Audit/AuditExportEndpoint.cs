@@ -14,12 +14,22 @@ internal static class AuditExportEndpoint
 {
     public static WebApplication MapGatewayAudit(this WebApplication app)
     {
-        app.MapGet("/console/audit/export", Export)
-            .RequireAuthorization(new AuthorizeAttribute { Roles = "Admin,Auditor" })
-            .ExcludeFromDescription();
-        app.MapGet("/console/audit/evidence", EvidenceDownload.CreateAsync)
-            .RequireAuthorization(new AuthorizeAttribute { Roles = "Admin,Auditor" })
-            .ExcludeFromDescription();
+        var console = app.MapGroup("/console/audit").RequireAuthorization(new AuthorizeAttribute { Roles = "Admin,Auditor" }).ExcludeFromDescription()
+            .AddEndpointFilter(async (context, next) =>
+            {
+                try
+                {
+                    return await next(context);
+                }
+                catch (Exception ex) when (Gateway.Web.Mcp.DatabaseUnavailableGuard.IsDatabaseFailure(ex))
+                {
+                    // The download reads the trail from a database that is failing (busy, failing over): as the API says it.
+                    context.HttpContext.Response.Headers.RetryAfter = "1";
+                    return Results.Problem("The database is unavailable. Try again.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
+                }
+            });
+        console.MapGet("/export", Export);
+        console.MapGet("/evidence", EvidenceDownload.CreateAsync);
         return app;
     }
 

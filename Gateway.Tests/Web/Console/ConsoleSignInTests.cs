@@ -145,6 +145,18 @@ public sealed partial class ConsoleSignInTests
 
         var csv = await browser.Client.GetStringAsync("/console/audit/export?format=csv&agent=admin", TestContext.Timeout);
         Assert.StartsWith("sequence,timestamp,kind,actor", csv, StringComparison.Ordinal);
+
+        // A database that fails while the download reads it: 503 with Retry-After, as the API answers, not a 500.
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "ALTER TABLE AuditCheckpoints RENAME TO AuditCheckpointsAway");
+        using (var failing = await browser.Client.GetAsync("/console/audit/export?format=jsonl", TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, failing.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(1), failing.Headers.RetryAfter?.Delta);
+        }
+
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "ALTER TABLE AuditCheckpointsAway RENAME TO AuditCheckpoints");
+        using var again = await browser.Client.GetAsync("/console/audit/export?format=jsonl", TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
     }
 
     [GeneratedRegex(@"(mgw_[A-Za-z0-9]+_[A-Za-z0-9]{6})")]
