@@ -33,7 +33,7 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
         if (approval is not { Status: ApprovalStatus.Pending })
         {
             // Checked before each new one; requests racing past it together add at most the agent's calls in flight.
-            if (await store.CountPendingAsync(request.Agent.Id, now, options.MaxPendingPerAgent, cancellationToken) >= options.MaxPendingPerAgent)
+            if (await store.CountPendingAsync(request.Agent.Id, request.Agent.ActorName, now, options.MaxPendingPerAgent, cancellationToken) >= options.MaxPendingPerAgent)
             {
                 return new ApprovalVerdict(false, $"This agent already has {options.MaxPendingPerAgent} calls waiting for approval (Gateway:Approvals:MaxPendingPerAgent); this one was not put to an approver. Retry once some are decided.");
             }

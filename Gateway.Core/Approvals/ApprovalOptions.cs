@@ -22,7 +22,8 @@ public sealed class ApprovalOptions
     public bool ForbidSelfApproval { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets how many approvals one agent may have pending at once (1 to 10,000; the default is 100). Each holds the
+    /// Gets or sets how many approvals one agent (one agent and user, for calls on a user's behalf) may have pending at
+    /// once (1 to 10,000; the default is 100). Each holds the
     /// call's arguments and asks a human; an agent escalating calls with new arguments without end would otherwise grow
     /// the table and the approvers' queue. One more is denied at once, with the reason, and audited.
     /// </summary>

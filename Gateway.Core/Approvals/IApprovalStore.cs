@@ -25,6 +25,9 @@ public interface IApprovalStore
     /// </summary>
     Task<Approval?> FindForCallAsync(long agentId, string actor, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>How many of the agent's approvals are pending and not yet expired at <paramref name="now"/>, counting no further than <paramref name="atMost"/>.</summary>
-    Task<int> CountPendingAsync(long agentId, DateTimeOffset now, int atMost, CancellationToken cancellationToken);
+    /// <summary>
+    /// How many approvals of the agent acting as <paramref name="actor"/> (the agent, or the agent for one user) are pending
+    /// and not yet expired at <paramref name="now"/>, counting no further than <paramref name="atMost"/>.
+    /// </summary>
+    Task<int> CountPendingAsync(long agentId, string actor, DateTimeOffset now, int atMost, CancellationToken cancellationToken);
 }

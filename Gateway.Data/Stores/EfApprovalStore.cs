@@ -69,10 +69,10 @@ internal sealed class EfApprovalStore(IDbContextFactory<GatewayDbContext> factor
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, expired), cancellationToken) == 1;
     }
 
-    public async Task<int> CountPendingAsync(long agentId, DateTimeOffset now, int atMost, CancellationToken cancellationToken)
+    public async Task<int> CountPendingAsync(long agentId, string actor, DateTimeOffset now, int atMost, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return await db.Set<ApprovalEntity>().Where(a => a.AgentId == agentId && a.Status == Pending && a.ExpiresAt > now).Take(atMost).CountAsync(cancellationToken);
+        return await db.Set<ApprovalEntity>().Where(a => a.AgentId == agentId && a.Agent == actor && a.Status == Pending && a.ExpiresAt > now).Take(atMost).CountAsync(cancellationToken);
     }
 
     public async Task<Approval?> FindForCallAsync(long agentId, string actor, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken)

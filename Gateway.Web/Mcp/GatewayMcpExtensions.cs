@@ -94,7 +94,7 @@ internal static class GatewayMcpExtensions
                 {
                     var identity = http.User.GetAgentIdentity();
                     var registry = http.RequestServices.GetRequiredService<McpSessionRegistry>();
-                    return identity is null ? server.RunAsync(ct) : registry.RunAsync(server, identity.Agent, identity.KeyHash, Gateway.Web.VirtualServers.VirtualServerPath.NameOf(http.Request.Path), ct);
+                    return identity is null ? server.RunAsync(ct) : registry.RunAsync(server, identity.Agent, identity.KeyHash, Gateway.Web.VirtualServers.VirtualServerPath.NameOf(http.Request.Path), ct, () => SessionLimitMiddleware.Registered(http));
                 };
             })
             .WithListToolsHandler((r, ct) => Handlers(r).ListToolsAsync(r, ct))

@@ -40,6 +40,8 @@ internal sealed partial class ListenStreams
 
     public int Count => _listeners.Count;
 
+    private readonly Lock _admission = new();
+
     public async ValueTask<EmptyResult> ListenAsync(RequestContext<SubscriptionsListenRequestParams> request, CancellationToken cancellationToken)
     {
         var identity = request.User.GetAgentIdentity() ?? throw new McpProtocolException("Not authenticated.", McpErrorCode.InvalidRequest);
@@ -55,12 +57,15 @@ internal sealed partial class ListenStreams
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         listener.End = () => ended.TrySetResult();
 
-        // Added, then counted: concurrent listens of one agent cannot all pass a count taken before any was added.
-        _listeners[listener] = 0;
-        if (_listeners.Keys.Count(l => l.AgentId == agentId) > MaxPerAgent)
+        // Counted and added in one step: concurrent listens of one agent cannot all pass a count taken before any was added.
+        lock (_admission)
         {
-            _listeners.TryRemove(listener, out _);
-            throw new McpProtocolException($"Too many open subscriptions/listen streams for this agent (at most {MaxPerAgent}).", McpErrorCode.InvalidRequest);
+            if (_listeners.Keys.Count(l => l.AgentId == agentId) >= MaxPerAgent)
+            {
+                throw new McpProtocolException($"Too many open subscriptions/listen streams for this agent (at most {MaxPerAgent}).", McpErrorCode.InvalidRequest);
+            }
+
+            _listeners[listener] = 0;
         }
 
         try

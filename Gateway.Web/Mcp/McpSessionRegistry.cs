@@ -71,7 +71,8 @@ internal sealed partial class McpSessionRegistry
 
     /// <param name="virtualServer">The virtual server the session was opened on, or null for <c>/mcp</c>.</param>
     /// <param name="agent">The agent that opened the session, with the narrowing of the user it acts for (its tool list is the agent's grants as they are, narrowed the same way).</param>
-    public async Task RunAsync(McpServer server, AgentIdentity agent, string keyHash, string? virtualServer, CancellationToken cancellationToken)
+    /// <param name="registered">Called once the session is counted here (the session cap stops counting its opening).</param>
+    public async Task RunAsync(McpServer server, AgentIdentity agent, string keyHash, string? virtualServer, CancellationToken cancellationToken, Action? registered = null)
     {
         if (server.SessionId is null)
         {
@@ -81,6 +82,7 @@ internal sealed partial class McpSessionRegistry
 
         _endpoints[server.SessionId] = virtualServer ?? string.Empty;
         _sessions[server] = new Session(agent, keyHash, virtualServer, ViewOf(agent, virtualServer)) { Picks = PicksOf(virtualServer) };
+        registered?.Invoke();
         try
         {
             await server.RunAsync(cancellationToken);

@@ -128,8 +128,9 @@ internal sealed class SessionBridge(string sessionId, AgentIdentity caller, Upst
     }
 
     /// <summary>
-    /// How many notifications (log messages, resource updates) may wait for a slow agent, and in at most
-    /// <see cref="OrderedSender.MaxPendingBytes"/>; beyond that the oldest waiting ones are dropped.
+    /// How many log messages, and apart from them how many resource updates, may wait for a slow agent, each kind in at
+    /// most <see cref="OrderedSender.MaxPendingBytes"/>; beyond that the oldest waiting one of that kind is dropped (a
+    /// burst of logs never pushes out an update).
     /// </summary>
     public const int MaxPendingNotifications = 256;
 
@@ -157,21 +158,30 @@ internal sealed class SessionBridge(string sessionId, AgentIdentity caller, Upst
     /// <summary>Gives back the place of a question that ended.</summary>
     public void ReleaseQuestion() => Interlocked.Decrement(ref _questions);
 
-    private readonly OrderedSender<(McpServer Target, string Method, JsonNode? Parameters)> _notifications = new(
+    private readonly OrderedSender<(McpServer Target, string Method, JsonNode? Parameters)> _logs = NewQueue();
+    private readonly OrderedSender<(McpServer Target, string Method, JsonNode? Parameters)> _updates = NewQueue();
+
+    private static OrderedSender<(McpServer Target, string Method, JsonNode? Parameters)> NewQueue() => new(
         n => n.Target.SendNotificationAsync(n.Method, n.Parameters),
         MaxPendingNotifications,
         static n => n.Method.Length + JsonSize.Of(n.Parameters),
         OrderedSender.MaxPendingBytes);
 
     /// <summary>
-    /// Queues a notification for where it belongs now (the call in flight, else the session) and returns at once: the
-    /// upstream's reader does not wait for the agent, and what waits is bounded. Sent in order; a call drains them
-    /// before its result (<see cref="DrainNotificationsAsync"/>).
+    /// Queues a log message or a resource update for where it belongs now (the call in flight, else the session) and
+    /// returns at once: the upstream's reader does not wait for the agent, and what waits is bounded. Each kind is sent
+    /// in order; a call drains them before its result (<see cref="DrainNotificationsAsync"/>).
     /// </summary>
-    public void PostNotification(string method, JsonNode? parameters) => _notifications.Post((Target, method, parameters));
+    public void PostNotification(string method, JsonNode? parameters) =>
+        (method == NotificationMethods.ResourceUpdatedNotification ? _updates : _logs).Post((Target, method, parameters));
 
     /// <summary>Waits until the notifications queued so far were sent, or the request ended.</summary>
-    public Task DrainNotificationsAsync(CancellationToken cancellationToken) => _notifications.DrainAsync(cancellationToken);
+    public Task DrainNotificationsAsync(CancellationToken cancellationToken)
+    {
+        var logs = _logs.DrainAsync(cancellationToken);
+        var updates = _updates.DrainAsync(cancellationToken);
+        return logs.IsCompleted && updates.IsCompleted ? Task.CompletedTask : Task.WhenAll(logs, updates);
+    }
 
     private int _disposed;
     private int _ended;

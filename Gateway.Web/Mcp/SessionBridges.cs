@@ -274,11 +274,12 @@ internal sealed partial class SessionBridges(
                 break;
             case NotificationMethods.ResourceUpdatedNotification:
                 // The agent knows the resource by its exposed URI, which differs from the upstream's when it was rewritten.
-                if (parameters?["uri"] is JsonValue value && value.TryGetValue(out string? uri)
+                if (parameters is JsonObject given && given["uri"] is JsonValue value && value.TryGetValue(out string? uri)
                     && upstreams.Catalog.Resources.Route(uri)?.Server != bridge.Upstream.Name)
                 {
-                    parameters = parameters.DeepClone();
-                    parameters["uri"] = ResourceCatalog<Resource, ResourceTemplate>.Rewrite(bridge.Upstream.Name, uri);
+                    var rewritten = given.DeepClone().AsObject();
+                    rewritten["uri"] = ResourceCatalog<Resource, ResourceTemplate>.Rewrite(bridge.Upstream.Name, uri);
+                    parameters = rewritten;
                 }
 
                 break;

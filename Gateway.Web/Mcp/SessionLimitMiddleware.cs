@@ -10,13 +10,24 @@ namespace Gateway.Web.Mcp;
 /// Caps the open 2025-11-25 sessions per agent, so one agent (or one leaked key) cannot exhaust the gateway's session
 /// table. A request that would open a session here beyond the cap gets 429: a POST without <c>Mcp-Session-Id</c> from a
 /// pre-2026 client, and a request naming a session another instance holds that it would take over (one more here). The
-/// requests opening a session count until they are done, so that a burst of them cannot all pass a count taken before
-/// any of their sessions was registered.
+/// requests opening a session count until their session is registered, so that a burst of them cannot all pass a count
+/// taken before any of their sessions was.
 /// </summary>
 internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionRegistry sessions, SharedSessions shared, IOptionsMonitor<GatewayOptions> options)
 {
     // Per agent, the requests now opening a session here (the middleware is one instance for the application).
     private readonly ConcurrentDictionary<long, int> _opening = new();
+
+    private static readonly object ReservationKey = new();
+
+    /// <summary>Called once the request's session is registered (<see cref="McpSessionRegistry.RunAsync"/>): it stops counting as one being opened.</summary>
+    public static void Registered(HttpContext context)
+    {
+        if (context.Items.TryGetValue(ReservationKey, out var release) && release is Action action)
+        {
+            action();
+        }
+    }
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -29,8 +40,8 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
 
         var opening = _opening.AddOrUpdate(agent.Id, 1, static (_, n) => n + 1);
 
-        // Counted until its response starts (its session is registered by then; a taken-over session's first request
-        // may be a stream that never ends, and would be counted twice for its life), or until it ends without one.
+        // Counted until its session is registered (Registered, from the session's handler: from then on the registry
+        // counts it), or until the request ends without one.
         var released = 0;
         void Release()
         {
@@ -40,11 +51,7 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
             }
         }
 
-        context.Response.OnStarting(() =>
-        {
-            Release();
-            return Task.CompletedTask;
-        });
+        context.Items[ReservationKey] = (Action)Release;
         try
         {
             var cap = options.CurrentValue.Mcp.MaxSessionsPerAgent;

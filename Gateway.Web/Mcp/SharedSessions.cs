@@ -129,6 +129,23 @@ internal sealed partial class SharedSessions(
     /// </summary>
     public async Task<McpSessionRecord?> FindMovableAsync(HttpContext context, string sessionId, CancellationToken cancellationToken)
     {
+        // Asked by the session cap and then by the SDK's migration for the same request: read once.
+        if (context.Items.TryGetValue(MovableKey, out var found) && found is Movable movable && movable.SessionId == sessionId)
+        {
+            return movable.Record;
+        }
+
+        var record = await FindMovableCoreAsync(context, sessionId, cancellationToken);
+        context.Items[MovableKey] = new Movable(sessionId, record);
+        return record;
+    }
+
+    private static readonly object MovableKey = new();
+
+    private sealed record Movable(string SessionId, McpSessionRecord? Record);
+
+    private async Task<McpSessionRecord?> FindMovableCoreAsync(HttpContext context, string sessionId, CancellationToken cancellationToken)
+    {
         if (context.User.GetAgentIdentity() is not { } identity || sessionId.Length > MaxSessionIdLength)
         {
             return null;

@@ -118,7 +118,7 @@ public sealed class ApprovalChangeRelayTests
 
         public Task<bool> ExpireAsync(string id, DateTimeOffset now, CancellationToken cancellationToken) => store.ExpireAsync(id, now, cancellationToken);
 
-        public Task<int> CountPendingAsync(long agentId, DateTimeOffset now, int atMost, CancellationToken cancellationToken) => store.CountPendingAsync(agentId, now, atMost, cancellationToken);
+        public Task<int> CountPendingAsync(long agentId, string actor, DateTimeOffset now, int atMost, CancellationToken cancellationToken) => store.CountPendingAsync(agentId, actor, now, atMost, cancellationToken);
 
         public Task<Approval?> FindForCallAsync(long agentId, string actor, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken) =>
             store.FindForCallAsync(agentId, actor, server, tool, toolDefinitionSha256, argumentsSha256, now, cancellationToken);

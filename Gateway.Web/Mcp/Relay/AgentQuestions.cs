@@ -140,19 +140,18 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
             && questions.AskerOf(id, sessionId) is { } asker
             && asker != questions._instanceId)
         {
-            if (!questions.FirstRelayOf(id))
+            // Each relayed answer is a row in the shared mailbox: answers count against the agent's bound on requests
+            // other than tool calls, and past it are dropped; the same answer is relayed once, and one that could not be
+            // relayed (over the bound, the database failing) may be sent again.
+            if (questions.FirstRelayOf(id))
             {
-                Interlocked.Increment(ref questions._othersAnswers);
-                return;
-            }
-
-            // Each relayed answer is a row in the shared mailbox, and the id's asker is the agent's to write: answers
-            // count against the agent's bound on requests other than tool calls, and past it are dropped.
-            if (context.Services.GetService<Gateway.Web.Limits.OtherRequestRate>() is not { } rate
-                || context.User.GetAgent() is not { } agent
-                || rate.TakeAnswer(agent))
-            {
-                await questions.RelayAsync(asker, sessionId, context.JsonRpcMessage, cancellationToken);
+                var allowed = context.Services.GetService<Gateway.Web.Limits.OtherRequestRate>() is not { } rate
+                    || context.User.GetAgent() is not { } agent
+                    || rate.TakeAnswer(agent);
+                if (!allowed || !await questions.RelayAsync(asker, sessionId, context.JsonRpcMessage, cancellationToken))
+                {
+                    questions.ForgetRelay(id);
+                }
             }
 
             Interlocked.Increment(ref questions._othersAnswers);
@@ -181,24 +180,27 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
         }
     }
 
-    private async Task RelayAsync(string asker, string sessionId, JsonRpcMessage answer, CancellationToken cancellationToken)
+    /// <summary>Leaves the answer for the instance that asked; false when it could not (too large, the database failing).</summary>
+    private async Task<bool> RelayAsync(string asker, string sessionId, JsonRpcMessage answer, CancellationToken cancellationToken)
     {
         var payload = JsonSerializer.Serialize(answer, TypeInfo<JsonRpcMessage>.Value);
         if (payload.Length > IInstanceMailbox.MaxPayloadChars)
         {
             LogAnswerTooLarge(asker, payload.Length);
-            return;
+            return false;
         }
 
         try
         {
             await mailbox.PostAsync(new InstanceMessage(asker, AnswerKind, sessionId, payload, time.GetUtcNow() + AnswerLifetime), cancellationToken);
             LogRelayed(asker);
+            return true;
         }
         catch (Exception ex) when (ex is DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
         {
             // The asker's call then ends with its own timeout, as when an agent does not answer.
             LogRelayFailed(asker, ex.Message);
+            return false;
         }
     }
 
@@ -240,6 +242,16 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
         catch (Exception ex) when (ex is CryptographicException or FormatException)
         {
             return null;
+        }
+    }
+
+    /// <summary>Forgets that <paramref name="id"/> was relayed (it was not, after all).</summary>
+    private void ForgetRelay(string id)
+    {
+        lock (_relayedGate)
+        {
+            // Left in the order queue: it goes from there in its turn, and removing an id not in the set is harmless.
+            _relayed.Remove(id);
         }
     }
 
