@@ -20,7 +20,7 @@ internal static class AuditEndpoints
         audit.MapPost("/verify", VerifyAsync).WithSummary("Verifies the whole chain and every checkpoint; names the first bad entry. 429 while another export, verification or evidence pack runs on this instance.")
             .Produces<AuditVerification>().ProducesProblem(StatusCodes.Status429TooManyRequests);
         audit.MapGet("/entries", EntriesAsync).WithSummary("One page of audit entries, filtered and sorted like the console's Audit page.");
-        audit.MapGet("/export", Export).WithSummary("An export: JSONL with checkpoints and manifest in a zip (for `audit verify --file`), or CSV (?format=csv).")
+        audit.MapGet("/export", ExportAsync).WithSummary("An export: JSONL with checkpoints and manifest in a zip (for `audit verify --file`), or CSV (?format=csv).")
             .Produces(StatusCodes.Status200OK, contentType: "application/zip")
             .Produces(StatusCodes.Status200OK, contentType: "text/csv")
             .ProducesValidationProblem();
@@ -104,10 +104,10 @@ internal static class AuditEndpoints
             r.DurationMs, r.Error, r.ArgumentsSha256, r.ArgumentsRedacted, r.CallId, r.ResultSha256, r.Findings, e.PreviousHash, e.Hash);
     }
 
-    private static IResult Export(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string? format, string? from, string? to, string? agent, string? server) =>
+    private static Task<IResult> ExportAsync(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string? format, string? from, string? to, string? agent, string? server) =>
         AuditDownload.TryRead(new(format, from, to, agent, server), out var kind, out var filter)
-            ? AuditDownload.Create(context, browser, key, time, kind, filter)
-            : TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["query"] = [AuditDownload.Invalid] }, title: "The export query is invalid.");
+            ? AuditDownload.CreateAsync(context, browser, key, time, kind, filter)
+            : Task.FromResult<IResult>(TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["query"] = [AuditDownload.Invalid] }, title: "The export query is invalid."));
 
     /// <summary>A checkpoint as the API returns it (the same fields <c>audit export</c> writes).</summary>
     internal sealed record CheckpointResponse(long Seq, string Hash, string Ts, string KeyId, string Signature);

@@ -31,8 +31,11 @@ internal static class AuditDownload
         return true;
     }
 
-    /// <summary>Writes the export and returns it as a file result; <c>429</c> while another whole-trail read runs here.</summary>
-    public static IResult Create(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string format, AuditFilter filter)
+    /// <summary>
+    /// Writes the export and returns it as a file result; <c>429</c> while another whole-trail read runs here. Written off
+    /// the request's thread (it reads the whole selection from disk), and stopped when the client goes away.
+    /// </summary>
+    public static async Task<IResult> CreateAsync(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string format, AuditFilter filter)
     {
         using var turn = context.RequestServices.GetRequiredService<AuditReadGate>().TryEnter();
         if (turn is null)
@@ -46,23 +49,30 @@ internal static class AuditDownload
         // The temporary folder goes when the download is done (or fails).
         context.Response.RegisterForDispose(new TemporaryFolder(folder));
         var reader = browser.Reader();
-        string file;
-        if (format == "csv")
-        {
-            file = Path.Combine(folder, $"audit-{stamp}.csv");
-            AuditExporter.WriteCsv(reader, filter, file);
-        }
-        else
-        {
-            var entries = Path.Combine(folder, $"audit-{stamp}.jsonl");
-            AuditExporter.WriteJsonLines(reader, filter, entries, key.Key, time.GetUtcNow());
-            file = Path.Combine(folder, $"audit-{stamp}.zip");
-            using var zip = ZipFile.Open(file, ZipArchiveMode.Create);
-            foreach (var part in new[] { entries, AuditExporter.CheckpointsPath(entries), AuditExporter.ManifestPath(entries) })
+        var stop = context.RequestAborted;
+        var file = await Task.Run(
+            () =>
             {
-                zip.CreateEntryFromFile(part, Path.GetFileName(part));
-            }
-        }
+                if (format == "csv")
+                {
+                    var csv = Path.Combine(folder, $"audit-{stamp}.csv");
+                    AuditExporter.WriteCsv(reader, filter, csv, stop);
+                    return csv;
+                }
+
+                var entries = Path.Combine(folder, $"audit-{stamp}.jsonl");
+                AuditExporter.WriteJsonLines(reader, filter, entries, key.Key, time.GetUtcNow(), cancellationToken: stop);
+                var zipped = Path.Combine(folder, $"audit-{stamp}.zip");
+                using var zip = ZipFile.Open(zipped, ZipArchiveMode.Create);
+                foreach (var part in new[] { entries, AuditExporter.CheckpointsPath(entries), AuditExporter.ManifestPath(entries) })
+                {
+                    stop.ThrowIfCancellationRequested();
+                    zip.CreateEntryFromFile(part, Path.GetFileName(part));
+                }
+
+                return zipped;
+            },
+            stop);
 
         return Results.File(file, format == "csv" ? "text/csv" : "application/zip", Path.GetFileName(file));
     }

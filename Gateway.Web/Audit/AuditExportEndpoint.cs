@@ -28,13 +28,13 @@ internal static class AuditExportEndpoint
                     return Results.Problem("The database is unavailable. Try again.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
                 }
             });
-        console.MapGet("/export", Export);
+        console.MapGet("/export", ExportAsync);
         console.MapGet("/evidence", EvidenceDownload.CreateAsync);
         return app;
     }
 
-    private static IResult Export(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string? format, string? from, string? to, string? agent, string? server) =>
+    private static Task<IResult> ExportAsync(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string? format, string? from, string? to, string? agent, string? server) =>
         AuditDownload.TryRead(new(format, from, to, agent, server), out var kind, out var filter)
-            ? AuditDownload.Create(context, browser, key, time, kind, filter)
-            : Results.BadRequest(AuditDownload.Invalid);
+            ? AuditDownload.CreateAsync(context, browser, key, time, kind, filter)
+            : Task.FromResult(Results.BadRequest(AuditDownload.Invalid));
 }

@@ -21,7 +21,8 @@ public static class AuditExporter
 
     /// <summary>Writes <paramref name="path"/> (one canonical entry per line), its checkpoints and its manifest.</summary>
     /// <param name="maxEntries">The most entries written; more is refused with <see cref="InvalidDataException"/> (nothing is kept).</param>
-    public static AuditExportManifest WriteJsonLines(AuditChainReader reader, AuditFilter filter, string path, ECDsa? publicKey, DateTimeOffset now, long maxEntries = long.MaxValue)
+    /// <param name="cancellationToken">Stops the writing between entries (a download whose client went away).</param>
+    public static AuditExportManifest WriteJsonLines(AuditChainReader reader, AuditFilter filter, string path, ECDsa? publicKey, DateTimeOffset now, long maxEntries = long.MaxValue, CancellationToken cancellationToken = default)
     {
         long count = 0;
         long? first = null, last = null;
@@ -30,6 +31,7 @@ public static class AuditExporter
             writer.NewLine = "\n";
             foreach (var entry in reader.ReadEntries(filter))
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 if (count == maxEntries)
                 {
                     writer.Close();
@@ -74,7 +76,7 @@ public static class AuditExporter
     }
 
     /// <summary>Writes the entries as CSV (RFC 4180), with their chain columns.</summary>
-    public static long WriteCsv(AuditChainReader reader, AuditFilter filter, string path)
+    public static long WriteCsv(AuditChainReader reader, AuditFilter filter, string path, CancellationToken cancellationToken = default)
     {
         long count = 0;
         using var writer = new StreamWriter(path, append: false, Utf8);
@@ -82,6 +84,7 @@ public static class AuditExporter
         writer.WriteLine("sequence,timestamp,kind,actor,server,tool,decision,rule,outcome,duration_ms,error,args_sha256,args_redacted,call_id,result_sha256,findings,previous_hash,hash");
         foreach (var e in reader.ReadEntries(filter))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var r = e.Record;
             string?[] fields = [e.Sequence.ToString(CultureInfo.InvariantCulture), AuditChain.FormatTimestamp(r.Timestamp), r.Kind, r.Actor, r.Server, r.Tool, r.Decision, r.Rule, r.Outcome, r.DurationMs.ToString("R", CultureInfo.InvariantCulture), r.Error, r.ArgumentsSha256, r.ArgumentsRedacted, r.CallId, r.ResultSha256, r.Findings, e.PreviousHash, e.Hash];
             writer.WriteLine(string.Join(',', fields.Select(Csv)));

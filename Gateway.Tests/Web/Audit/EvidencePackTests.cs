@@ -226,6 +226,12 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         var ex = Assert.Throws<InvalidDataException>(() => AuditExporter.WriteJsonLines(reader, new AuditFilter(), over, null, DateTimeOffset.UtcNow, maxEntries: 3));
         Assert.Contains("more than 3 entries", ex.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(over));
+
+        // A download whose client went away stops between entries (JSONL and CSV alike).
+        using var gone = new CancellationTokenSource();
+        await gone.CancelAsync();
+        Assert.ThrowsAny<OperationCanceledException>(() => AuditExporter.WriteJsonLines(reader, new AuditFilter(), Path.Combine(_folder, "gone.jsonl"), null, DateTimeOffset.UtcNow, cancellationToken: gone.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => AuditExporter.WriteCsv(reader, new AuditFilter(), Path.Combine(_folder, "gone.csv"), gone.Token));
     }
 
     [Fact]
