@@ -23,19 +23,20 @@ internal static class ApprovalEndpoints
     private static async Task<Results<Ok<List<Approval>>, AdminRefusal>> ListAsync(string? status, ApprovalOperations approvals, CancellationToken ct)
     {
         // A status by its name only (Enum.TryParse would also take "7"), or "all"; anything else is named back, not ignored.
+        var names = Enum.GetNames<ApprovalStatus>();
         ApprovalStatus? filter = null;
         if (status is not "all")
         {
-            if (!Enum.TryParse<ApprovalStatus>(status ?? "pending", ignoreCase: true, out var parsed) || !Enum.GetNames<ApprovalStatus>().Contains(status ?? "pending", StringComparer.OrdinalIgnoreCase))
+            if (names.FirstOrDefault(n => n.Equals(status ?? "pending", StringComparison.OrdinalIgnoreCase)) is not { } name)
             {
                 AdminResult<IReadOnlyList<Approval>> invalid = AdminResult.Invalid(new Dictionary<string, string[]>
                 {
-                    ["status"] = [$"The status is one of all, {string.Join(", ", Enum.GetNames<ApprovalStatus>().Select(n => n.ToLowerInvariant()))}."],
+                    ["status"] = [$"The status is one of all, {string.Join(", ", names.Select(n => n.ToLowerInvariant()))}."],
                 });
                 return invalid.ToHttp(all => TypedResults.Ok(all.ToList()));
             }
 
-            filter = parsed;
+            filter = Enum.Parse<ApprovalStatus>(name);
         }
 
         return (await approvals.ListAsync(filter, ApprovalOperations.MaxList, ct)).ToHttp(all => TypedResults.Ok(all.ToList()));

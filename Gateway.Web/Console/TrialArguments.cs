@@ -127,7 +127,7 @@ internal static class TrialArguments
             return null;
         }
 
-        if (Gateway.Web.Policy.JsonArguments.FirstRepeatedName(root) is { } twice)
+        if (Gateway.Web.Protocol.JsonArguments.FirstRepeatedName(root) is { } twice)
         {
             errors.Add($"Arguments name '{twice}' twice.");
             return null;

@@ -267,32 +267,31 @@ internal sealed partial class SessionBridges(
     /// </summary>
     private bool ForwardInOrder(SessionBridge bridge, JsonRpcNotification notification)
     {
+        if (notification.Method is not (NotificationMethods.LoggingMessageNotification or NotificationMethods.ResourceUpdatedNotification))
+        {
+            return false;
+        }
+
+        // Dropped when the session may no longer hear this upstream; else queued, in order and bounded: the reader goes on
+        // without waiting for the agent (best effort, like progress).
+        if (!Hears(bridge, notification.Method))
+        {
+            return true;
+        }
+
+        // The agent knows a resource by its exposed URI, which differs from the upstream's when it was rewritten. Read
+        // without throwing: a malformed notification must not end the transport's reader.
         var parameters = notification.Params;
-        switch (notification.Method)
+        if (notification.Method == NotificationMethods.ResourceUpdatedNotification
+            && parameters is JsonObject given && given["uri"] is JsonValue value && value.TryGetValue(out string? uri)
+            && upstreams.Catalog.Resources.Route(uri)?.Server != bridge.Upstream.Name)
         {
-            case NotificationMethods.LoggingMessageNotification:
-                break;
-            case NotificationMethods.ResourceUpdatedNotification:
-                // The agent knows the resource by its exposed URI, which differs from the upstream's when it was rewritten.
-                if (parameters is JsonObject given && given["uri"] is JsonValue value && value.TryGetValue(out string? uri)
-                    && upstreams.Catalog.Resources.Route(uri)?.Server != bridge.Upstream.Name)
-                {
-                    var rewritten = given.DeepClone().AsObject();
-                    rewritten["uri"] = ResourceCatalog<Resource, ResourceTemplate>.Rewrite(bridge.Upstream.Name, uri);
-                    parameters = rewritten;
-                }
-
-                break;
-            default:
-                return false;
+            var rewritten = given.DeepClone().AsObject();
+            rewritten["uri"] = ResourceCatalog<Resource, ResourceTemplate>.Rewrite(bridge.Upstream.Name, uri);
+            parameters = rewritten;
         }
 
-        // Queued, in order and bounded: the reader goes on without waiting for the agent (best effort, like progress).
-        if (Hears(bridge, notification.Method))
-        {
-            bridge.PostNotification(notification.Method, parameters);
-        }
-
+        bridge.PostNotification(notification.Method, parameters);
         return true;
     }
 

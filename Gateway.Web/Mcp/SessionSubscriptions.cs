@@ -51,14 +51,19 @@ internal sealed class SessionSubscriptions
         }
     }
 
-    /// <summary>Notes a subscription the upstream accepted.</summary>
+    /// <summary>
+    /// Notes a subscription the upstream accepted. Only a place still being made is confirmed: a session that ended (or
+    /// an unsubscribe) meanwhile is not brought back.
+    /// </summary>
     public void Confirm(string sessionId, string server, string uri)
     {
         var key = (server, uri);
         lock (_gate)
         {
-            var held = _sessions.GetValueOrDefault(sessionId) ?? Empty;
-            _sessions[sessionId] = new Held(held.Made.Add(key), held.Making.Remove(key));
+            if (_sessions.TryGetValue(sessionId, out var held) && held.Making.Contains(key))
+            {
+                _sessions[sessionId] = new Held(held.Made.Add(key), held.Making.Remove(key));
+            }
         }
     }
 

@@ -116,14 +116,12 @@ internal static class ToolSearch
                 throw new McpProtocolException("call_tool's arguments are an object: the tool's arguments by name.", McpErrorCode.InvalidParams);
             }
 
-            inner = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            foreach (var property in a.EnumerateObject())
+            if (Protocol.JsonArguments.FirstRepeatedName(a) is not null)
             {
-                if (!inner.TryAdd(property.Name, property.Value.Clone()))
-                {
-                    throw new McpProtocolException("call_tool's arguments name the same argument twice.", McpErrorCode.InvalidParams);
-                }
+                throw new McpProtocolException("call_tool's arguments name the same argument twice.", McpErrorCode.InvalidParams);
             }
+
+            inner = a.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
         }
 
         call.Name = name;

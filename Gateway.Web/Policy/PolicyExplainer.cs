@@ -33,7 +33,7 @@ internal sealed class PolicyExplainer(AgentDirectoryProvider agents, IAgentStore
         {
             errors["arguments"] = ["Arguments must be a JSON object."];
         }
-        else if (request.Arguments is { ValueKind: JsonValueKind.Object } given && JsonArguments.FirstRepeatedName(given) is { } twice)
+        else if (request.Arguments is { ValueKind: JsonValueKind.Object } given && Protocol.JsonArguments.FirstRepeatedName(given) is { } twice)
         {
             errors["arguments"] = [$"Arguments name '{twice}' twice."];
         }

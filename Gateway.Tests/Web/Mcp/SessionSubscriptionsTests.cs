@@ -109,6 +109,16 @@ public sealed class SessionSubscriptionsTests : IAsyncLifetime
         Assert.False(subscriptions.Any("s1", "b"));
         Assert.True(subscriptions.TryReserve("s1", "a", "more", out _));
 
+        // A subscribe whose session ended (or was unsubscribed) while the upstream was asked is not brought back.
+        Assert.True(subscriptions.TryReserve("s3", "a", "late", out _));
+        subscriptions.EndSession("s3");
+        subscriptions.Confirm("s3", "a", "late");
+        Assert.False(subscriptions.Any("s3", "a"));
+        Assert.True(subscriptions.TryReserve("s2", "a", "later", out _));
+        subscriptions.Remove("s2", "a", "later");
+        subscriptions.Confirm("s2", "a", "later");
+        Assert.DoesNotContain("later", subscriptions.Of("s2", "a"));
+
         subscriptions.EndSession("s1");
         Assert.False(subscriptions.Any("s1", "a"));
         Assert.Empty(subscriptions.Of("s1", "a"));

@@ -79,7 +79,7 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
         }
 
         var name = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_instanceId}-{Interlocked.Increment(ref _next)}");
-        var id = Prefix + name + "." + Base64Url.EncodeToString(_seal.Protect(Encoding.UTF8.GetBytes(name + "\n" + sessionId)));
+        var id = Prefix + name + "." + Base64Url.EncodeToString(_seal.Protect(Encoding.UTF8.GetBytes(SealedText(name, sessionId))));
         var pending = new Pending(sessionId);
         _pending[id] = pending;
 
@@ -232,18 +232,17 @@ internal sealed partial class AgentQuestions(GatewayInstance instance, IInstance
 
         try
         {
-            var sealedName = Encoding.UTF8.GetString(_seal.Unprotect(Base64Url.DecodeFromChars(id.AsSpan(dot + 1))));
-            var name = id.AsSpan(Prefix.Length, dot - Prefix.Length);
-            return sealedName.Length == name.Length + 1 + sessionId.Length && sealedName.AsSpan().StartsWith(name, StringComparison.Ordinal)
-                && sealedName[name.Length] == '\n' && sealedName.AsSpan(name.Length + 1).SequenceEqual(sessionId)
-                ? id[Prefix.Length..end]
-                : null;
+            var unsealed = Encoding.UTF8.GetString(_seal.Unprotect(Base64Url.DecodeFromChars(id.AsSpan(dot + 1))));
+            return unsealed == SealedText(id[Prefix.Length..dot], sessionId) ? id[Prefix.Length..end] : null;
         }
         catch (Exception ex) when (ex is CryptographicException or FormatException)
         {
             return null;
         }
     }
+
+    /// <summary>What a question's id seals: its name (<c>{instance}-{n}</c>) and the session it was asked on.</summary>
+    private static string SealedText(string name, string sessionId) => name + "\n" + sessionId;
 
     /// <summary>Forgets that <paramref name="id"/> was relayed (it was not, after all).</summary>
     private void ForgetRelay(string id)

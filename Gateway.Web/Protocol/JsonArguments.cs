@@ -1,10 +1,11 @@
 using System.Text.Json;
 
-namespace Gateway.Web.Policy;
+namespace Gateway.Web.Protocol;
 
 /// <summary>
-/// Arguments typed in by a person (the policy tester, the console's "Try it"): System.Text.Json keeps both of a key
-/// given twice, and reading them into a dictionary then threw, which ended the request or the console's circuit.
+/// Tool arguments read from JSON into a dictionary by name (the policy tester, the console's "Try it", an agent's
+/// <c>call_tool</c>): System.Text.Json keeps both of a key given twice, and reading them into a dictionary then threw,
+/// which ended the request or the console's circuit. Each names the key back instead.
 /// </summary>
 internal static class JsonArguments
 {
