@@ -68,7 +68,7 @@ public sealed class SiemStreamTests : IDisposable
         await WriteAsync(gateway.Services.GetRequiredService<IAuditSink>(), 0, 3);
 
         var cursors = gateway.Services.GetRequiredService<ISiemCursorStore>();
-        await Eventually.TrueAsync(async () => (await cursors.ReadAllAsync(TestContext.Timeout)).Single().LastError is not null, "the sink recorded a failed delivery", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => (await cursors.ReadAllAsync(TestContext.Timeout)) is [{ LastError: not null }], "the sink recorded a failed delivery", TimeSpan.FromSeconds(30));
         var lastError = (await cursors.ReadAllAsync(TestContext.Timeout)).Single().LastError!;
         Assert.Contains("dd-api-key=********", lastError, StringComparison.Ordinal);
         Assert.DoesNotContain("siem-secret-0123456789", lastError, StringComparison.Ordinal);
@@ -136,12 +136,12 @@ public sealed class SiemStreamTests : IDisposable
             await stopReceiver();
             await WriteAsync(audit, BeforeOutage, DuringOutage);
             var cursors = gateway.Services.GetRequiredService<ISiemCursorStore>();
-            await Eventually.TrueAsync(async () => (await cursors.ReadAllAsync(TestContext.Timeout)).Single().LastError is not null, "the sink recorded a failed delivery", TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(async () => (await cursors.ReadAllAsync(TestContext.Timeout)) is [{ LastError: not null }], "the sink recorded a failed delivery", TimeSpan.FromSeconds(30));
 
             // Back: the backlog drains.
             await startReceiver();
             var head = (await gateway.AuditTrailAsync()).Count;
-            await Eventually.TrueAsync(async () => (await cursors.ReadAllAsync(TestContext.Timeout)).Single().Sequence >= head, "the sink caught up after the outage", TimeSpan.FromSeconds(60));
+            await Eventually.TrueAsync(async () => (await cursors.ReadAllAsync(TestContext.Timeout)) is [{ } cursor] && cursor.Sequence >= head, "the sink caught up after the outage", TimeSpan.FromSeconds(60));
         }
 
         cursorAtStop = ReadCursor(directory, name);
