@@ -26,6 +26,9 @@ internal static class CredentialServiceCollectionExtensions
             builder.ProtectKeysWithCertificate(X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword));
         }
 
+        // First among the hosted services' starts: the ring has its one key before anything protects with it.
+        services.AddSingleton(new KeyRingFolder(keys));
+        services.AddHostedService<KeyRingStart>();
         services.AddSingleton<ICredentialProtector, DataProtectionCredentialProtector>();
         services.AddSingleton<CredentialReprotector>();
         services.AddGatewayUserCredentials(configuration);
