@@ -73,6 +73,66 @@ public sealed class KeyRingStartTests
         }
     }
 
+    // Only a ring without a key in use gets one: not one whose key nears its end (its successor is Data Protection's
+    // to make), nor one whose key an instance with a clock a little ahead made a moment ago.
+    [Theory]
+    [InlineData(-89 * 24 * 60, 90 * 24 * 60)] // active for 89 days, a day left
+    [InlineData(2, 90 * 24 * 60)] // activated two minutes from now
+    public async Task ARingWithAKeyInUse_GetsNoOther(int activatedInMinutes, int lifetimeInMinutes)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "gw-tests", "keyring-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var instance = Instance(folder);
+            var activated = DateTimeOffset.UtcNow.AddMinutes(activatedInMinutes);
+            instance.GetRequiredService<Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager>()
+                .CreateNewKey(activated, activated.AddMinutes(lifetimeInMinutes));
+
+            await StartAsync(instance, together: null);
+
+            Assert.True(Directory.GetFiles(folder, "key-*.xml").Length == 1, string.Join("\n", Directory.GetFiles(folder, "key-*.xml").Select(File.ReadAllText)));
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    // Only a held lock is waited for; a ring that cannot be prepared (here its folder's parent is a file) is logged and
+    // the start goes on, as Data Protection's own start does, instead of failing the gateway or waiting 30 s.
+    [Fact]
+    public async Task ALockHeldElsewhere_IsTheOneFailureWaitedFor_AndAnUnusableFolderDoesNotStopTheStart()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "gw-tests", "keyring-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var lockPath = Path.Combine(folder, KeyRingStart.LockFileName);
+            await using (var holder = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            {
+                var held = Assert.ThrowsAny<IOException>(() => new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+                Assert.True(KeyRingStart.IsLockHeld(held), $"HResult {held.HResult}: {held.Message}");
+            }
+
+            var notAFolder = Path.Combine(folder, "file");
+            await File.WriteAllTextAsync(notAFolder, "x", TestContext.Timeout);
+            var other = Assert.ThrowsAny<IOException>(() => new FileStream(Path.Combine(notAFolder, KeyRingStart.LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            Assert.False(KeyRingStart.IsLockHeld(other), $"HResult {other.HResult}: {other.Message}");
+
+            await using var instance = Instance(Path.Combine(notAFolder, "keys"));
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            await StartAsync(instance, together: null);
+            Assert.True(started.Elapsed < KeyRingStart.LockWait, $"The start waited {started.Elapsed}.");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     // The gateway's own registration of the vault, as Program builds it, on its own container: an instance.
     private static ServiceProvider Instance(string folder)
     {
