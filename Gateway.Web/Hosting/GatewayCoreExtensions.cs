@@ -39,6 +39,9 @@ internal static class GatewayCoreExtensions
                     && o.Audit.CheckpointEvery >= 1,
                 "Gateway:Audit:CheckpointInterval must be between 100 ms and one day, Gateway:Audit:CheckpointPoll between 10 ms and one minute, and Gateway:Audit:CheckpointEvery at least 1.")
             .Validate(
+                o => o.Upstreams.StartupWait >= TimeSpan.Zero && o.Upstreams.StartupWait <= TimeSpan.FromMinutes(5),
+                "Gateway:Upstreams:StartupWait must be between 0 and 5 minutes.")
+            .Validate(
                 o => o.Admin.AuditorApiKey is null || (o.Admin.AuditorApiKey.Length >= 16 && o.Admin.AuditorApiKey != o.Admin.ApiKey),
                 "Gateway:Admin:AuditorApiKey must be at least 16 characters and differ from Gateway:Admin:ApiKey.")
             .ValidateOnStart();

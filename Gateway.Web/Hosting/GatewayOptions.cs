@@ -111,6 +111,13 @@ public sealed class UpstreamOptions
     /// <summary>Gets or sets the longest restart delay (the delay doubles up to it). The default is 30 seconds.</summary>
     public TimeSpan MaxRestartDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets how long the gateway, starting, waits for its upstreams' first handshakes before it listens, so the
+    /// first agent finds their tools; one still connecting then appears when it is ready. The default is 5 seconds
+    /// (0 to 5 minutes; 0 listens at once).
+    /// </summary>
+    public TimeSpan StartupWait { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Gets or sets how often a connected upstream is pinged. The default is 10 seconds.</summary>
     public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -18,8 +18,6 @@ internal sealed partial class UpstreamManager(
     TimeProvider time,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
-    private static readonly TimeSpan StartupWait = TimeSpan.FromSeconds(5);
-
     /// <summary>The longest a replaced connection waits for its running calls before it closes (the API request waits too).</summary>
     private static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(10);
 
@@ -63,7 +61,7 @@ internal sealed partial class UpstreamManager(
     public async Task WaitForStartupAsync(CancellationToken cancellationToken)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(StartupWait);
+        wait.CancelAfter(options.Value.Upstreams.StartupWait);
         try
         {
             await WaitUntilAsync(_ => Connections.All(c => c.State is not UpstreamState.Connecting), wait.Token);

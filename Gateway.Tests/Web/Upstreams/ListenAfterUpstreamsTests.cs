@@ -20,19 +20,8 @@ public sealed class ListenAfterUpstreamsTests
     [Fact]
     public async Task ThePort_OpensOnlyOnceTheUpstreamsHandshakeIsAnswered()
     {
-        // An upstream that holds its answer to the gateway's first request (the handshake) until the test releases it.
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var upstreamBuilder = WebApplication.CreateSlimBuilder();
-        upstreamBuilder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var upstream = upstreamBuilder.Build();
-        upstream.MapPost("/mcp", async (HttpContext context) =>
-        {
-            entered.TrySetResult();
-            await release.Task.WaitAsync(context.RequestAborted);
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        });
-        await upstream.StartAsync(TestContext.Timeout);
+        var (upstream, entered, release) = await StartHeldUpstreamAsync();
+        await using var running = upstream;
 
         var port = FreePort();
         var log = new List<string>();
@@ -71,6 +60,69 @@ public sealed class ListenAfterUpstreamsTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    // Gateway:Upstreams:StartupWait bounds the wait: 0 listens at once, the handshake still held; beyond 5 minutes the
+    // start is refused with the key's name.
+    [Fact]
+    public async Task AStartupWaitOfZero_ListensAtOnce_AndOneBeyondItsBoundIsRefused()
+    {
+        var (upstream, entered, release) = await StartHeldUpstreamAsync();
+        await using var running = upstream;
+        var port = FreePort();
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            string[] Args(string wait) =>
+            [
+                $"--urls=http://127.0.0.1:{port}",
+                "--environment=Production",
+                $"--ConnectionStrings:Gateway=Data Source={Path.Combine(directory, "gateway.db")}",
+                "--Logging:LogLevel:Default=Warning",
+                "--Gateway:Servers:held:Transport=http",
+                $"--Gateway:Servers:held:Url={upstream.Urls.First()}/mcp",
+                $"--Gateway:Upstreams:StartupWait={wait}",
+            ];
+
+            var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(async () =>
+            {
+                await using var refused = Program.CreateApp(Args("00:05:01"));
+                await refused.StartAsync(TestContext.Timeout);
+            });
+            Assert.Contains("Gateway:Upstreams:StartupWait must be between 0 and 5 minutes.", error.Message, StringComparison.Ordinal);
+
+            await using var gateway = Program.CreateApp(Args("00:00:00"));
+            await gateway.StartAsync(TestContext.Timeout);
+            await entered.Task.WaitAsync(TestContext.Timeout);
+            Assert.True(await ListensAsync(port), "the gateway did not listen while its upstream's handshake was unanswered");
+            release.SetResult();
+            await gateway.StopAsync(TestContext.Timeout);
+        }
+        finally
+        {
+            release.TrySetResult();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    // An upstream that holds its answer to the gateway's first request (the handshake) until the test releases it.
+    private static async Task<(WebApplication Upstream, TaskCompletionSource Entered, TaskCompletionSource Release)> StartHeldUpstreamAsync()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var upstreamBuilder = WebApplication.CreateSlimBuilder();
+        upstreamBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        var upstream = upstreamBuilder.Build();
+        upstream.MapPost("/mcp", async (HttpContext context) =>
+        {
+            entered.TrySetResult();
+            await release.Task.WaitAsync(context.RequestAborted);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        });
+        await upstream.StartAsync(TestContext.Timeout);
+        return (upstream, entered, release);
     }
 
     private static int FreePort() => FreePorts.Next();
