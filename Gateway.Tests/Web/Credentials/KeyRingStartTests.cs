@@ -21,7 +21,7 @@ public sealed class KeyRingStartTests
         // round, so the test fails without it whatever the scheduling of one round.
         for (var round = 0; round < 6; round++)
         {
-            var folder = Path.Combine(Path.GetTempPath(), "gw-tests", "keyring-" + Guid.NewGuid().ToString("N"));
+            var folder = NewFolder();
             try
             {
                 await using var a = Instance(folder);
@@ -38,10 +38,7 @@ public sealed class KeyRingStartTests
             }
             finally
             {
-                if (Directory.Exists(folder))
-                {
-                    Directory.Delete(folder, recursive: true);
-                }
+                TempFolders.DeleteQuietly(folder);
             }
         }
     }
@@ -49,7 +46,7 @@ public sealed class KeyRingStartTests
     [Fact]
     public async Task ARestart_KeepsTheKeyInUse()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "gw-tests", "keyring-" + Guid.NewGuid().ToString("N"));
+        var folder = NewFolder();
         try
         {
             byte[] sealedBefore;
@@ -66,10 +63,7 @@ public sealed class KeyRingStartTests
         }
         finally
         {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            TempFolders.DeleteQuietly(folder);
         }
     }
 
@@ -80,7 +74,7 @@ public sealed class KeyRingStartTests
     [InlineData(2, 90 * 24 * 60)] // activated two minutes from now
     public async Task ARingWithAKeyInUse_GetsNoOther(int activatedInMinutes, int lifetimeInMinutes)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "gw-tests", "keyring-" + Guid.NewGuid().ToString("N"));
+        var folder = NewFolder();
         try
         {
             await using var instance = Instance(folder);
@@ -94,10 +88,7 @@ public sealed class KeyRingStartTests
         }
         finally
         {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            TempFolders.DeleteQuietly(folder);
         }
     }
 
@@ -106,7 +97,7 @@ public sealed class KeyRingStartTests
     [Fact]
     public async Task ALockHeldElsewhere_IsTheOneFailureWaitedFor_AndAnUnusableFolderDoesNotStopTheStart()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "gw-tests", "keyring-" + Guid.NewGuid().ToString("N"));
+        var folder = NewFolder();
         Directory.CreateDirectory(folder);
         try
         {
@@ -129,9 +120,11 @@ public sealed class KeyRingStartTests
         }
         finally
         {
-            Directory.Delete(folder, recursive: true);
+            TempFolders.DeleteQuietly(folder);
         }
     }
+
+    private static string NewFolder() => Path.Combine(Path.GetTempPath(), "gw-tests", "keyring-" + Guid.NewGuid().ToString("N"));
 
     // The gateway's own registration of the vault, as Program builds it, on its own container: an instance.
     private static ServiceProvider Instance(string folder)
