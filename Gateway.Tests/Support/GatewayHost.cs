@@ -121,13 +121,14 @@ internal sealed class GatewayHost : IAsyncDisposable
             }
         }
 
+        // The tests' upstreams answer within this unless a test holds them: a stdio one (a process to start) took over
+        // the default 5 s on a loaded CI machine, and a test's first call then found its tools missing.
+        all.TryAdd("Gateway:Upstreams:StartupWait", "00:00:30");
+
         if (Gateway.Data.GatewayDatabase.ProviderFor(null, all["ConnectionStrings:Gateway"]) == Gateway.Data.DatabaseProvider.Postgres)
         {
             // Files the gateway keeps beside a SQLite database go to its own directory here too, not to the shared
             // content root: each test gateway has its own key ring and signing key, as with SQLite.
-            // The tests' upstreams answer within this unless a test holds them: a stdio one (a process to start) took
-            // over the default 5 s on a loaded CI machine, and a test's first call then found its tools missing.
-            all.TryAdd("Gateway:Upstreams:StartupWait", "00:00:30");
             all.TryAdd("Gateway:DataProtection:KeysPath", Path.Combine(directory, "keys"));
             all.TryAdd("Gateway:Audit:SigningKeyPath", Path.Combine(directory, "audit-signing-key.pem"));
             all.TryAdd("Gateway:AgentOAuth:AuthorizationServer:SigningKeyPath", Path.Combine(directory, "oauth-server-key.pem"));
