@@ -110,6 +110,11 @@ internal sealed class TestTokenServer : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             await next(context);
+            foreach (var resource in context.GetOpenIddictServerRequest()?.Resources ?? [])
+            {
+                server.Resources.Enqueue(resource ?? string.Empty);
+            }
+
             if (context.Request.Path.StartsWithSegments("/connect/token") && context.Response.StatusCode == StatusCodes.Status400BadRequest
                 && context.GetOpenIddictServerRequest()?.IsRefreshTokenGrantType() == true)
             {
@@ -259,6 +264,9 @@ internal sealed class TestTokenServer : IAsyncDisposable
 
     /// <summary>Gets the users whose tokens the IdP no longer exchanges (<c>invalid_grant</c>), as when it disables them.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, bool> DisabledUsers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Gets every <c>resource</c> parameter the authorization and token endpoints were sent, in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Resources { get; } = new();
 
     /// <summary>Gets how many token exchanges were answered.</summary>
     public int Exchanged => Volatile.Read(ref _exchanged);

@@ -77,6 +77,41 @@ public sealed class UpstreamAuthorizationCodeTests
     }
 
     [Fact]
+    public async Task ASecretInTheUpstreamUrlsQuery_StaysOutOfTheAuthorizationUrl_AndOutOfEveryResourceSent()
+    {
+        // The upstream takes a key in its query string and publishes its metadata for its URL without it (RFC 9728).
+        // The key went into the authorization URL (the admin's browser, the authorization server's logs) and the token
+        // request as the resource, and that metadata was refused as being about another resource.
+        const string QuerySecret = "query-secret-0123456789";
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
+        var (upstream, url) = await StartProtectedUpstreamAsync(tokens);
+        await using var running = upstream;
+        await using var gateway = await GatewayHost.StartAsync(Merge(Agent("agent", AgentKey, "*/*"), LoopbackOAuth));
+        using (var created = await gateway.Admin.PostAsJsonAsync("/api/v1/servers", new { name = "coded", transport = "http", url = url + "?api_key=" + QuerySecret }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var started = await StartAsync(gateway);
+        var authorizationUrl = started.GetProperty("authorizationUrl").GetString()!;
+        Assert.DoesNotContain(QuerySecret, authorizationUrl, StringComparison.Ordinal);
+        Assert.Contains("resource=" + Uri.EscapeDataString(url) + "&", authorizationUrl + "&", StringComparison.Ordinal);
+        await tokens.RegisterCodeClientAsync(ClientSecret, started.GetProperty("redirectUri").GetString()!);
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using (var done = await browser.GetAsync(await AuthorizeAsync(browser, started), TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        }
+
+        await gateway.WaitForToolAsync("coded__echo");
+        await using var agent = await gateway.ConnectAsync(AgentKey);
+        var echo = await agent.CallToolAsync("coded__echo", new Dictionary<string, object?> { ["message"] = "keyed" }, cancellationToken: TestContext.Timeout);
+        Assert.Contains("echo: keyed", JsonSerializer.Serialize(echo.Content), StringComparison.Ordinal);
+        Assert.NotEmpty(tokens.Resources);
+        Assert.All(tokens.Resources, resource => Assert.Equal(url, resource));
+    }
+
+    [Fact]
     public async Task StartedByAConsoleUser_CompletesOnlyInThatUsersBrowser()
     {
         await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
@@ -198,7 +233,6 @@ public sealed class UpstreamAuthorizationCodeTests
         Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
     }
 
-    /// <summary>The test authorization server and upstream are on loopback over plain http.</summary>
     /// <summary>
     /// An upstream whose OAuth metadata never comes (the request is taken, no answer is sent): starting the authorization
     /// answers within the server's ConnectTimeout with the reason, instead of holding the admin's request open.
@@ -226,6 +260,7 @@ public sealed class UpstreamAuthorizationCodeTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"answered after {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
+    /// <summary>The test authorization server and upstream are on loopback over plain http.</summary>
     private static readonly Dictionary<string, string?> LoopbackOAuth = new()
     {
         ["Gateway:OAuth:AllowHttp"] = "true",

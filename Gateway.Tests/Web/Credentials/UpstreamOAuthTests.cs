@@ -170,6 +170,28 @@ public sealed class UpstreamOAuthTests
         Assert.Equal(1, tokens.Issued);
     }
 
+    [Fact]
+    public async Task ASecretInTheUpstreamUrlsQuery_IsNotSentAsTheResource_TheTokenNamesTheUrlWithoutIt()
+    {
+        // An upstream that takes its key in the query string: that key is for the upstream alone. As part of the
+        // resource indicator it went to the authorization server, and into the token's audience.
+        const string QuerySecret = "query-secret-0123456789";
+        await using var tokens = await TestTokenServer.StartAsync(ClientSecret, TimeSpan.FromSeconds(30));
+        var gate = new HeaderGate();
+        var (upstream, url) = await StartHttpAsync("keyed", gate: gate);
+        await using var running = upstream;
+        gate.Authorize = h => tokens.ValidateAsync(h, audience: url);
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("keyed", url + "?api_key=" + QuerySecret), Agent("agent", AgentKey, "*/*"), OAuth("keyed", tokens)));
+        await gateway.WaitForToolAsync("keyed__echo");
+        await using var agent = await gateway.ConnectAsync(AgentKey);
+
+        var echo = await agent.CallToolAsync("keyed__echo", new Dictionary<string, object?> { ["message"] = "keyed" }, cancellationToken: TestContext.Timeout);
+        Assert.NotEqual(true, echo.IsError);
+        Assert.NotEmpty(tokens.Resources);
+        Assert.All(tokens.Resources, resource => Assert.Equal(url, resource));
+        Assert.Contains(gate.Requests, r => r.PathAndQuery.Contains(QuerySecret, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("http://169.254.169.254/", true, "loopback, private or link-local")]
     [InlineData("http://10.0.0.7/", true, "loopback, private or link-local")]

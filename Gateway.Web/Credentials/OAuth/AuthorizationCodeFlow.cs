@@ -112,7 +112,7 @@ internal sealed partial class AuthorizationCodeFlow(
         var challenge = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var scope = string.Join(' ', (start.Scope ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Append("offline_access").Distinct(StringComparer.Ordinal));
         var expiresAt = time.GetUtcNow() + Lifetime;
-        var pending = new Pending(Random(), server.Name, server.Url!, metadata.Issuer, metadata.TokenEndpoint, metadata.IssParameterSupported, start with { Scope = scope }, verifier, redirectUri, expiresAt, user, consoleUserId);
+        var pending = new Pending(Random(), server.Name, ResourceIndicator.Of(server.Url!), metadata.Issuer, metadata.TokenEndpoint, metadata.IssParameterSupported, start with { Scope = scope }, verifier, redirectUri, expiresAt, user, consoleUserId);
         var state = StatePrefix + Base64Url.EncodeToString(_protector.Protect(JsonSerializer.SerializeToUtf8Bytes(pending)));
         var url = QueryHelpers.AddQueryString(metadata.AuthorizationEndpoint, new Dictionary<string, string?>
         {
@@ -123,7 +123,7 @@ internal sealed partial class AuthorizationCodeFlow(
             ["state"] = state,
             ["code_challenge"] = challenge,
             ["code_challenge_method"] = "S256",
-            ["resource"] = server.Url,
+            ["resource"] = pending.Resource,
         });
         return (new Uri(url), expiresAt);
     }

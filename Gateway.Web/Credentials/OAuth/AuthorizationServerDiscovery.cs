@@ -31,7 +31,7 @@ internal sealed class AuthorizationServerDiscovery(HttpClient upstreamHttp, Http
 
         // RFC 9728 3.3: the metadata must be about this very resource, or it may be someone else's.
         if (OAuthJson.String(resourceMetadata.RootElement, "resource") is { } declaredResource
-            && !string.Equals(declaredResource.TrimEnd('/'), upstreamUrl.TrimEnd('/'), StringComparison.Ordinal))
+            && !ResourceIndicator.Names(declaredResource, upstreamUrl))
         {
             throw new OAuthException($"The protected resource metadata of '{server}' is for '{declaredResource}', not '{Gateway.Core.Servers.SecretParts.MaskUrl(upstreamUrl)}'.");
         }

@@ -189,7 +189,7 @@ internal sealed partial class OAuthTokenSource(
         if (resource is not null)
         {
             // RFC 8707: the token is requested for this upstream only, so it cannot be replayed elsewhere.
-            form["resource"] = resource;
+            form["resource"] = ResourceIndicator.Of(resource);
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint);
