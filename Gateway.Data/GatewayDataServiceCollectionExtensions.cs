@@ -57,7 +57,7 @@ public static class GatewayDataServiceCollectionExtensions
         services.AddSingleton<IAgentStore>(JoiningAdminChanges<EfAgentStore>);
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();
         services.AddSingleton<IPolicyStore>(JoiningAdminChanges<EfPolicyStore>);
-        services.AddSingleton<IApprovalStore, EfApprovalStore>();
+        services.AddSingleton<IApprovalStore>(JoiningAdminChanges<EfApprovalStore>);
         services.AddSingleton<IApprovalHistory, EfApprovalHistory>();
         services.AddSingleton<IConsoleUserStore>(JoiningAdminChanges<EfConsoleUserStore>);
         services.AddSingleton<IAuditStatistics, EfAuditStatistics>();

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Gateway.Core.Agents;
 using Gateway.Core.Audit;
+using Gateway.Core.Audit.Admin;
 using Gateway.Core.Identity;
 using Gateway.Core.Pipeline;
 
@@ -11,7 +12,11 @@ namespace Gateway.Core.Approvals;
 /// agent giving up and the gateway restarting; a decision is single-use and bound to the exact call, and a call runs
 /// once, never twice: whoever consumes the approval (the waiting request, or the agent's retry) runs it.
 /// </summary>
-public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IAuditSink audit, ApprovalOptions options, TimeProvider time, IAgentStore? agents = null, IConsoleUserStore? users = null) : IApprovalGate
+/// <remarks>
+/// A decision is a human's act: with <c>changes</c> (the database's admin change transactions) it commits in one
+/// transaction with its <c>approval_approved</c> or <c>approval_denied</c> entry, or neither is kept.
+/// </remarks>
+public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IAuditSink audit, ApprovalOptions options, TimeProvider time, IAgentStore? agents = null, IConsoleUserStore? users = null, IAdminChangeTransactions? changes = null) : IApprovalGate
 {
     // Completed and replaced whenever an approval may have changed: every held call re-reads its approval then.
     private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -94,10 +99,31 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
             return DecisionResult.SelfApprovalForbidden;
         }
 
-        var result = await store.DecideAsync(id, approve, by.Name, reason, time.GetUtcNow(), cancellationToken);
-        if (result == DecisionResult.Decided && await store.GetAsync(id, CancellationToken.None) is { } decided)
+        Approval? decided = null;
+        AuditRecord? entry = null;
+        async Task<DecisionResult> DecideOnceAsync(AdminChangeEntries? entries)
         {
-            await AuditAsync(decided, approve ? "approval_approved" : "approval_denied", by.Name, approve ? "approve" : "deny", reason);
+            // Inside the change the store's reads and writes join its transaction: the read sees the update.
+            var outcome = await store.DecideAsync(id, approve, by.Name, reason, time.GetUtcNow(), cancellationToken);
+            if (outcome == DecisionResult.Decided && await store.GetAsync(id, CancellationToken.None) is { } approval)
+            {
+                decided = approval;
+                entry = Record(approval, approve ? "approval_approved" : "approval_denied", by.Name, approve ? "approve" : "deny", reason);
+                entries?.Add(entry);
+            }
+
+            return outcome;
+        }
+
+        // Throws AuditUnavailableException when the entry cannot be written: then the approval is still pending.
+        var result = changes is null ? await DecideOnceAsync(null) : await changes.RunAsync(DecideOnceAsync, cancellationToken);
+        if (decided is not null)
+        {
+            if (changes is null)
+            {
+                await audit.WriteAsync(entry!, CancellationToken.None);
+            }
+
             events.Raise(decided);
             WakeAll();
         }
@@ -223,21 +249,22 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
         new(false, $"Approval {approval.Id} expired at {approval.ExpiresAt:yyyy-MM-ddTHH:mm:ssZ} without a decision; the call was not made.");
 
     private ValueTask AuditAsync(Approval approval, string kind, string actor, string decision, string? reason) =>
-        audit.WriteAsync(
-            new AuditRecord
-            {
-                Timestamp = time.GetUtcNow(),
-                Kind = kind,
-                Actor = actor,
-                Server = approval.Server,
-                Tool = approval.Tool,
-                Decision = decision,
-                Rule = approval.Rule,
-                Outcome = AuditOutcomes.Ok,
-                Error = reason is null ? approval.Id : $"{approval.Id}: {reason}",
-                ArgumentsSha256 = approval.ArgumentsSha256,
-            },
-            CancellationToken.None);
+        audit.WriteAsync(Record(approval, kind, actor, decision, reason), CancellationToken.None);
+
+    private AuditRecord Record(Approval approval, string kind, string actor, string decision, string? reason) =>
+        new()
+        {
+            Timestamp = time.GetUtcNow(),
+            Kind = kind,
+            Actor = actor,
+            Server = approval.Server,
+            Tool = approval.Tool,
+            Decision = decision,
+            Rule = approval.Rule,
+            Outcome = AuditOutcomes.Ok,
+            Error = reason is null ? approval.Id : $"{approval.Id}: {reason}",
+            ArgumentsSha256 = approval.ArgumentsSha256,
+        };
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 }

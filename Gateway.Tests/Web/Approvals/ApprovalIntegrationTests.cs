@@ -308,6 +308,39 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.Equal(won.RequestMessage!.RequestUri!.AbsolutePath.EndsWith("/approve", StringComparison.Ordinal), result.IsError != true);
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ADecisionWhoseEntryCannotBeWritten_IsNotMade_The503SaysSo_AndTheCallStaysHeld(DatabaseProvider provider)
+    {
+        await using var gateway = await StartAsync(provider: provider);
+        await using var client = await gateway.ConnectAsync(Key);
+        var before = CallLog.Count(_name, "echo");
+        var pending = NextPendingAsync(gateway);
+        var call = client.CallToolAsync($"{_name}__echo", Message("audited decision"), cancellationToken: TestContext.Timeout).AsTask();
+        var id = (await pending).Id;
+
+        // The decision and its entry commit together: without the entry there is no decision, and no call runs.
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, "approval_approved", tool: null))
+        {
+            using var refused = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{id}/approve", new { reason = "fine" }, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Contains("its audit entry could not be written", await refused.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(ApprovalStatus.Pending, (await gateway.Services.GetRequiredService<IApprovalStore>().GetAsync(id, TestContext.Timeout))!.Status);
+        Assert.False(call.IsCompleted);
+        Assert.Equal(before, CallLog.Count(_name, "echo"));
+
+        using (var approved = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{id}/approve", new { reason = "fine" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        }
+
+        Assert.Equal("echo: audited decision", Text(await call));
+        var decisions = (await gateway.AuditTrailAsync()).Select(e => e.Record).Where(r => r.Kind == "approval_approved").ToList();
+        Assert.Equal($"{id}: fine", Assert.Single(decisions).Error);
+    }
+
     [Fact]
     public async Task FiftyConcurrentHeldCalls_AreAllPending_AndAllRunOnceWhenApproved()
     {
