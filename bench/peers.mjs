@@ -39,6 +39,8 @@ if (cfg.n < 1) die('--n must be at least 1');
 const ARGS = { message: 'hello' };
 const ECHO = `Echo: ${ARGS.message}`;   // what server-everything's echo answers
 const PROTOCOL = '2025-11-25';   // sessionful revision: every target hands out an Mcp-Session-Id (or an SSE session)
+// The revision mcp-hub 4.2.1 asks its upstreams for (its bundled SDK's newest), whatever its client speaks; see direct-0618.
+const PROTOCOL_0618 = '2025-06-18';
 const AGENT_KEY = 'bench-agent-key-0123456789';
 
 // ---------------------------------------------------------------- raw MCP client
@@ -111,7 +113,7 @@ function checkReply(r, id) {
 
 // Streamable HTTP (2025-11-25): initialize, notifications/initialized, then requests carrying Mcp-Session-Id.
 class HttpSession {
-  constructor(t) { this.t = t; this.nextId = 1; this.sid = undefined; this.version = PROTOCOL; this.agent = newAgent(); }
+  constructor(t) { this.t = t; this.nextId = 1; this.sid = undefined; this.version = t.protocol ?? PROTOCOL; this.agent = newAgent(); }
   headers(extra = {}) {
     const h = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': this.version, ...extra };
     if (this.t.token) h.authorization = `Bearer ${this.t.token}`;
@@ -125,8 +127,8 @@ class HttpSession {
     return checkReply(r, id);
   }
   async open() {
-    const init = await this.rpc('initialize', { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'mcp-gateway-bench', version: '1.0.0' } });
-    this.version = init.protocolVersion ?? PROTOCOL;
+    const init = await this.rpc('initialize', { protocolVersion: this.version, capabilities: {}, clientInfo: { name: 'mcp-gateway-bench', version: '1.0.0' } });
+    this.version = init.protocolVersion ?? this.version;
     const r = await exchange(this.agent, 'POST', this.t.url, this.headers(), JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), undefined, cfg.callTimeout * 1000);
     if (r.status >= 400) throw new Error(`notifications/initialized: HTTP ${r.status}`);
     return this;
@@ -340,12 +342,17 @@ function buildTargets(ports) {
   const up = ports.upstream;
   const upUrl = `http://127.0.0.1:${up}/mcp`;
   const preload = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(cfg.tmp, 'loopback.cjs')}`.trim() };
-  // Two baselines: each target's added latency and throughput ratio are against the one wired as it is.
+  // Three baselines: each target's added latency and throughput ratio are against the one wired as it is.
   const direct = { name: 'direct', kind: 'http', url: upUrl, tool: 'echo', baseline: true, via: 'raw client -> server-everything streamable HTTP (the baseline of HTTP-wired targets)' };
+  // server-everything's answer costs more at 2025-11-25 (a priming event and an event store: p50 about 2.0 against 0.4 ms
+  // on 2026-12-06), so a target whose upstream leg speaks 2025-06-18 (mcp-hub: its bundled SDK's newest, whatever its
+  // client asks) is measured against a client at that revision, or the upstream's cheaper answer counts as its own speed.
+  const direct0618 = { name: 'direct-0618', kind: 'http', url: upUrl, tool: 'echo', baseline: true, protocol: PROTOCOL_0618,
+    via: `raw client at ${PROTOCOL_0618} -> server-everything streamable HTTP (the baseline of targets whose upstream leg is ${PROTOCOL_0618}: mcp-hub, gateway-process-0618)` };
   const directStdio = { name: 'direct-stdio', kind: 'stdio', tool: 'echo', baseline: true, url: 'stdio',
     via: 'raw client -> its own server-everything over stdio (the baseline of stdio-wired targets)',
     launch() { const p = start('direct-stdio', process.execPath, [cfg.seEntry, 'stdio'], { env: preload, pipeStdout: true }); this.link = new StdioLink(p); return p; } };
-  const list = [direct, directStdio];
+  const list = [direct, directStdio, direct0618];
   const maxSessions = Math.max(...cfg.levels) * 2 + 16;   // the gateway's per-agent cap (default 100) must not shape the 128 level
 
   // Both durability modes, each wired two ways: to the upstream's streamable HTTP (as direct is), and to its own
@@ -354,15 +361,18 @@ function buildTargets(ports) {
   const stdio = ['--Gateway:Servers:everything:Transport=stdio', `--Gateway:Servers:everything:Command=${process.execPath}`,
     `--Gateway:Servers:everything:Args:0=${cfg.seEntry}`, '--Gateway:Servers:everything:Args:1=stdio'];
   const process_ = ['--Gateway:Audit:Durability=process'];
+  // gateway-process-0618 is gateway-process with its upstream leg pinned to 2025-06-18 (Gateway:Upstreams:ProtocolVersion),
+  // as mcp-hub's is: like for like with it, against direct-0618.
+  const pinned = [...process_, `--Gateway:Upstreams:ProtocolVersion=${PROTOCOL_0618}`];
   for (const [name, wiring, extra] of [['gateway-default', http, []], ['gateway-process', http, process_],
-    ['gateway-stdio-default', stdio, []], ['gateway-stdio-process', stdio, process_]]) {
+    ['gateway-stdio-default', stdio, []], ['gateway-stdio-process', stdio, process_], ['gateway-process-0618', http, pinned]]) {
     if (!wanted(name)) continue;
     const port = ports[name], data = path.join(cfg.tmp, name);
     list.push({
       name, kind: 'http', url: `http://127.0.0.1:${port}/mcp`, token: AGENT_KEY, tool: 'everything__echo', readyz: `http://127.0.0.1:${port}/readyz`,
-      base: wiring === http ? direct : directStdio,
+      base: extra === pinned ? direct0618 : wiring === http ? direct : directStdio,
       dataDir: data,
-      via: `gateway -> ${wiring === http ? 'server-everything streamable HTTP (Gateway:Servers:everything:Transport=http)' : 'its own server-everything over stdio (Transport=stdio)'}${extra.length ? `, ${extra[0].slice(2)}` : ', default durability'}`,
+      via: `gateway -> ${wiring === http ? 'server-everything streamable HTTP (Gateway:Servers:everything:Transport=http)' : 'its own server-everything over stdio (Transport=stdio)'}${extra.length ? `, ${extra.map((e) => e.slice(2)).join(', ')}` : ', default durability'}`,
       launch: () => {
         fs.mkdirSync(data, { recursive: true });
         // The working directory is the dll's folder: its appsettings.json and static web assets are the content root.
@@ -406,8 +416,8 @@ function buildTargets(ports) {
   () => start('mcp-proxy', process.execPath, [path.join(nodeModules, 'mcp-proxy/dist/bin/mcp-proxy.mjs'),
     '--host', '127.0.0.1', '--port', String(ports['mcp-proxy']), '--server', 'stream', '--', process.execPath, cfg.seEntry, 'stdio'], { env: preload }));
 
-  peer('mcp-hub', { kind: 'sse', url: `http://127.0.0.1:${ports['mcp-hub']}/mcp`, tool: 'everything__echo',
-    via: 'mcp-hub: legacy HTTP+SSE (its only MCP endpoint) -> server-everything streamable HTTP (type streamable-http)' },
+  peer('mcp-hub', { kind: 'sse', url: `http://127.0.0.1:${ports['mcp-hub']}/mcp`, tool: 'everything__echo', base: direct0618,
+    via: `mcp-hub: legacy HTTP+SSE (its only MCP endpoint) -> server-everything streamable HTTP (type streamable-http) at ${PROTOCOL_0618}` },
   () => {
     // mcp-hub keeps logs, state and a marketplace cache under HOME/XDG folders: give it its own, and seed a fresh
     // catalog so it does not try to download one at start.
@@ -574,13 +584,13 @@ async function main() {
   console.log(`uptime at start: ${upStart}`);
 
   fs.writeFileSync(path.join(cfg.tmp, 'loopback.cjs'), LOOPBACK_PRELOAD);
-  const names = ['upstream', 'gateway-default', 'gateway-process', 'gateway-stdio-default', 'gateway-stdio-process', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic', 'floor-yarp', 'floor-node'];
+  const names = ['upstream', 'gateway-default', 'gateway-process', 'gateway-stdio-default', 'gateway-stdio-process', 'gateway-process-0618', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic', 'floor-yarp', 'floor-node'];
   const ports = Object.fromEntries((await freePorts(names.length)).map((p, i) => [names[i], p]));
 
   const upstream = start('server-everything', process.execPath, ['--require', path.join(cfg.tmp, 'loopback.cjs'), cfg.seEntry, 'streamableHttp'],
     { env: { PORT: String(ports.upstream) }, cwd: path.dirname(cfg.seEntry) });
   const targets = buildTargets(ports);
-  if (cfg.only && !wanted('direct')) console.log('(direct and direct-stdio are always measured: they are the baselines)');
+  if (cfg.only && !wanted('direct')) console.log('(direct, direct-stdio and direct-0618 are always measured: they are the baselines)');
   targets[0].proc = upstream;
 
   // The upstream must answer before the others start: mcp-hub tries its upstream once at start and never again.
@@ -716,8 +726,9 @@ async function main() {
     console.log(`  ${padR(g.name, 21)} ${cells.join('; ')}`);
   }
   console.log('note: supergateway, mcp-proxy and gateway-stdio-* reach server-everything over stdio: their added figures and');
-  console.log('      ratios are against direct-stdio; those of the HTTP-wired targets (gateway-default/-process, mcp-hub, civic)');
-  console.log('      against direct. Compare like with like: server-everything answers faster over stdio than over HTTP.');
+  console.log('      ratios are against direct-stdio; those of the HTTP-wired targets (gateway-default/-process, civic) against');
+  console.log(`      direct; mcp-hub and gateway-process-0618 talk ${PROTOCOL_0618} to it, against direct-0618. Compare like with`);
+  console.log('      like: server-everything answers faster over stdio than over HTTP, and at 2025-06-18 than at 2025-11-25.');
   console.log(`uptime at start: ${upStart}`);
   console.log(`uptime at end:   ${upEnd}`);
 

@@ -4,7 +4,7 @@
 #
 # Usage: bench/peers.sh [--n 2000] [--warmup 200] [--warmup-seconds 15] [--seconds 5] [--levels 1,8,32,128] [--fsync-n 2000]
 #                       [--only direct,gateway,supergateway,mcp-proxy,mcp-hub,civic,floor] [--json FILE] [--keep-tmp]
-#   --only      targets to run (direct and direct-stdio always run: they are the baselines); "gateway" means
+#   --only      targets to run (direct, direct-stdio and direct-0618 always run: they are the baselines); "gateway" means
 #               gateway-default, gateway-process (upstream over HTTP), gateway-stdio-default and gateway-stdio-process
 #               (upstream over stdio, as mcp-proxy and supergateway reach it); "gateway-stdio" means the last two;
 #               "floor" means floor-yarp and floor-node, bare proxies with no MCP processing (the hop alone, per runtime)
@@ -55,7 +55,7 @@ selected() {
   return 1
 }
 for name in ${ONLY//,/ }; do
-  case "$name" in direct|gateway|gateway-default|gateway-process|gateway-stdio|gateway-stdio-default|gateway-stdio-process|supergateway|mcp-proxy|mcp-hub|civic|floor|floor-yarp|floor-node) ;;
+  case "$name" in direct|gateway|gateway-default|gateway-process|gateway-process-0618|gateway-stdio|gateway-stdio-default|gateway-stdio-process|supergateway|mcp-proxy|mcp-hub|civic|floor|floor-yarp|floor-node) ;;
     *) echo "peers.sh: unknown target '$name' in --only" >&2; exit 2;; esac
 done
 
