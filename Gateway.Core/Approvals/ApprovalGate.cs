@@ -59,8 +59,32 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
                 ExpiresAt = now + options.Timeout,
                 Status = ApprovalStatus.Pending,
             };
-            await store.CreateAsync(approval, CancellationToken.None);
-            await AuditAsync(approval, "approval_requested", approval.Agent, "escalate", null);
+            var requested = Record(approval, "approval_requested", approval.Agent, "escalate", null);
+            if (changes is null)
+            {
+                await store.CreateAsync(approval, CancellationToken.None);
+                await audit.WriteAsync(requested, CancellationToken.None);
+            }
+            else
+            {
+                // With its entry, as a decision is: the request is in the trail before anyone can decide it.
+                try
+                {
+                    await changes.RunAsync(
+                        async entries =>
+                        {
+                            await store.CreateAsync(approval, CancellationToken.None);
+                            entries.Add(requested);
+                            return true;
+                        },
+                        CancellationToken.None);
+                }
+                catch (AuditUnavailableException)
+                {
+                    return new ApprovalVerdict(false, "The audit trail is unavailable, so the call was not put to an approver. Retry later.");
+                }
+            }
+
             events.Raise(approval);
         }
 

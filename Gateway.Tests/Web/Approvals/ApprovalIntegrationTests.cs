@@ -341,6 +341,40 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.Equal($"{id}: fine", Assert.Single(decisions).Error);
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ARequestWhoseEntryCannotBeWritten_IsNotPutToAnApprover_AndARequestIsInTheTrailBeforeItsDecision(DatabaseProvider provider)
+    {
+        await using var gateway = await StartAsync(provider: provider);
+        await using var client = await gateway.ConnectAsync(Key);
+        var before = CallLog.Count(_name, "echo");
+
+        // No approval without its request's entry: the agent is told, nobody is asked, nothing runs.
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, "approval_requested", tool: null))
+        {
+            var refused = await client.CallToolAsync($"{_name}__echo", Message("unrecorded"), cancellationToken: TestContext.Timeout);
+            Assert.True(refused.IsError);
+            Assert.Contains("The audit trail is unavailable, so the call was not put to an approver", Text(refused), StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await gateway.Services.GetRequiredService<IApprovalStore>().ListAsync(null, 10, TestContext.Timeout));
+        Assert.Equal(before, CallLog.Count(_name, "echo"));
+
+        // Decided as soon as it is listed: its request's entry comes first in the trail (it used to be queued, and a
+        // quick decision, committed with its own entry, could come before it).
+        var pending = NextPendingAsync(gateway);
+        var call = client.CallToolAsync($"{_name}__echo", Message("ordered"), cancellationToken: TestContext.Timeout).AsTask();
+        var id = (await pending).Id;
+        using (var approved = await gateway.Admin.PostAsync($"/api/v1/approvals/{id}/approve", null, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        }
+
+        Assert.Equal("echo: ordered", Text(await call));
+        var steps = (await gateway.AuditTrailAsync()).Where(e => e.Record.Error?.StartsWith(id, StringComparison.Ordinal) == true).Select(e => e.Record.Kind).ToList();
+        Assert.Equal(["approval_requested", "approval_approved"], steps);
+    }
+
     [Fact]
     public async Task FiftyConcurrentHeldCalls_AreAllPending_AndAllRunOnceWhenApproved()
     {
