@@ -7,6 +7,7 @@ using Gateway.Tests.Core.Audit;
 using Gateway.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Gateway.Tests.Data;
 
@@ -154,6 +155,37 @@ public sealed class AuditEngineTests
         Assert.Equal(AuditOutcomes.Unknown, entries[1].Record.Outcome);
         Assert.Equal("orphan", entries[1].Record.CallId);
         Assert.Contains("2026-11-24T09:00:00.007Z", entries[1].Record.Error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task InstancesStartingTogether_AfterACrash_EndEachUnfinishedCallOnce()
+    {
+        // Calls a killed instance had forwarded (their ids name no running instance), then two instances starting at
+        // once on the same PostgreSQL database. The second read the calls before the first's writer had committed their
+        // ends (it starts after the recovery), and recorded them again: two 'unknown' ends per call.
+        DatabaseEngines.Require(DatabaseProvider.Postgres);
+        await using var keeper = await AuditDatabase.OpenAsync(DatabaseProvider.Postgres);
+        string[] orphans = ["orphan1", "orphan2", "orphan3"];
+        foreach (var (id, i) in orphans.Select((id, i) => (id, i)))
+        {
+            await keeper.Sink.CommitAsync(AuditChainTests.Sample(i) with { Kind = AuditKinds.ToolCallStarted, Outcome = AuditOutcomes.Started, CallId = id }, TestContext.Timeout);
+        }
+
+        await using var first = AuditDatabase.Unstarted(keeper.Database);
+        await using var second = AuditDatabase.Unstarted(keeper.Database);
+        static bool BeforeTheWriter(IHostedService service) => service is not BatchingAuditSink;
+
+        // The first has recovered (its ends queued, not committed); the second starts while the first's writer has not.
+        await first.StartAsync(BeforeTheWriter);
+        var secondStart = second.StartAsync(BeforeTheWriter);
+        await first.StartAsync(_ => true);
+        await secondStart.WaitAsync(TestContext.Timeout);
+        await second.StartAsync(_ => true);
+        await first.Flusher.FlushAsync(TestContext.Timeout);
+        await second.Flusher.FlushAsync(TestContext.Timeout);
+
+        var ends = keeper.Reader.ReadEntries().Select(e => e.Record).Where(r => r.Outcome == AuditOutcomes.Unknown).ToList();
+        Assert.Equal(orphans, ends.Select(r => r.CallId).Order());
     }
 
     [SkippableTheory]

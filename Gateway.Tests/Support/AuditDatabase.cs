@@ -96,6 +96,19 @@ internal sealed class AuditDatabase : IAsyncDisposable
         return await StartAsync(new AuditDatabase(database, string.Empty, options, time) { _ownsPostgres = owned });
     }
 
+    /// <summary>An instance on <paramref name="database"/> whose hosted services are not started: <see cref="StartAsync(Func{IHostedService, bool})"/> starts them.</summary>
+    public static AuditDatabase Unstarted(GatewayDatabase database) => new(database, string.Empty, null, null);
+
+    /// <summary>Starts, in their order, the hosted services not started yet that <paramref name="which"/> selects.</summary>
+    public async Task StartAsync(Func<IHostedService, bool> which)
+    {
+        foreach (var hosted in _services.GetServices<IHostedService>().Where(h => !_started.Contains(h) && which(h)))
+        {
+            await hosted.StartAsync(TestContext.Timeout);
+            _started.Add(hosted);
+        }
+    }
+
     private static async Task<AuditDatabase> StartAsync(AuditDatabase db)
     {
         foreach (var hosted in db._services.GetServices<IHostedService>())
