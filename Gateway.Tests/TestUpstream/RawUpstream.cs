@@ -11,7 +11,8 @@ namespace Gateway.TestUpstream;
 /// <summary>
 /// A hand-written MCP server (no SDK), so tests can control the bytes on the wire: where the id sits in a response
 /// (first, like .NET and Python, or last, like the TypeScript SDK), how large a result is, and how fast it is written.
-/// <c>Gateway.TestUpstream raw-stdio [--id-last]</c> serves stdio; <see cref="StartHttpAsync"/> serves HTTP with JSON
+/// <c>Gateway.TestUpstream raw-stdio [--id-last] [--chatter]</c> serves stdio (<c>--chatter</c>: a log message every 20 ms,
+/// and no <c>ping</c> ever answered: an upstream that is stuck but keeps writing); <see cref="StartHttpAsync"/> serves HTTP with JSON
 /// or event-stream responses. Tools: <c>big {bytes}</c>, <c>trickle {bytes, seconds}</c> (stdio: writes the result
 /// slowly), <c>echo {message}</c>, <c>cancelled</c> (the ids of the requests the client cancelled, or whose HTTP
 /// response it abandoned), <c>failing</c> (a JSON-RPC error with data), and over HTTP with event streams
@@ -38,6 +39,9 @@ public sealed class RawUpstream
 
     /// <summary>Gets how many sessions <c>initialize</c> opened (see <c>sessions</c>).</summary>
     public int SessionsOpened => Volatile.Read(ref _sessionsOpened);
+
+    /// <summary>Gets or sets whether <c>ping</c> goes unanswered (everything else is answered).</summary>
+    public bool MutePings { get; set; }
 
     /// <summary>Forgets the open session, as a restart does: requests naming it are refused from now on.</summary>
     public void ForgetSessions() => Volatile.Write(ref _session, "forgotten");
@@ -83,11 +87,33 @@ public sealed class RawUpstream
 
     public static async Task<int> RunStdioAsync(string[] args)
     {
-        var server = new RawUpstream(args.Contains("--id-last"));
+        var server = new RawUpstream(args.Contains("--id-last")) { MutePings = args.Contains("--chatter") };
         var stdout = Console.OpenStandardOutput();
         using var stdin = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false));
         var writing = new SemaphoreSlim(1, 1);
         var running = new List<Task>();
+        if (server.MutePings)
+        {
+            _ = Task.Run(async () =>
+            {
+                var line = Encoding.UTF8.GetBytes("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"still here\"}}\n");
+                while (true)
+                {
+                    await Task.Delay(20);
+                    await writing.WaitAsync();
+                    try
+                    {
+                        await stdout.WriteAsync(line);
+                        await stdout.FlushAsync();
+                    }
+                    finally
+                    {
+                        writing.Release();
+                    }
+                }
+            });
+        }
+
         while (await stdin.ReadLineAsync() is { } line)
         {
             if (JsonNode.Parse(line) is not JsonObject message)
@@ -293,6 +319,8 @@ public sealed class RawUpstream
             case "initialize":
                 var version = (string?)parameters?["protocolVersion"] ?? "2025-11-25";
                 await WriteAsync(output, sse, id, "{\"protocolVersion\":" + JsonSerializer.Serialize(version) + ""","capabilities":{"tools":{}},"serverInfo":{"name":"raw","version":"1.0.0"}}""", cancellationToken);
+                break;
+            case "ping" when MutePings:
                 break;
             case "ping":
                 Interlocked.Increment(ref _pings);

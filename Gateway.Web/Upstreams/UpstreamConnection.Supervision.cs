@@ -217,7 +217,8 @@ public sealed partial class UpstreamConnection
 
     /// <summary>
     /// Proves the upstream answers: <c>ping</c>, or on 2026-07-28 (which has no ping) <c>server/discover</c>. Any
-    /// JSON-RPC answer, even an error, proves it is alive; a transport failure or silence does not.
+    /// JSON-RPC answer, even an error, proves it is alive; a transport failure or silence does not. Bytes arriving
+    /// without the answer stand in for it only while a forwarded call is running: then they may be that call's result.
     /// </summary>
     private async Task ProbeAsync(McpClient client, CancellationToken stop)
     {
@@ -239,9 +240,10 @@ public sealed partial class UpstreamConnection
         {
             // Answered: alive.
         }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested && _traffic.Bytes != received)
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested && _traffic.Bytes != received && Volatile.Read(ref _inFlight) > 0)
         {
-            // No answer yet, but bytes kept arriving: a stdio server writing a large result answers the probe after it.
+            // No answer yet, but bytes kept arriving during a call: a stdio server writing a large result answers the
+            // probe after it. With no call running they are notifications, which a stuck server can go on sending.
             LogBusy(Name);
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)

@@ -105,6 +105,28 @@ public sealed class IsolationTests
         Assert.Equal(0, connection.Restarts);
     }
 
+    [Fact]
+    public async Task AnUpstreamThatKeepsWritingButAnswersNoProbe_IsFoundDown_WhenNoCallIsRunning()
+    {
+        // A stuck stdio server whose log messages keep coming: bytes arriving used to count as alive at every probe, so
+        // it stayed "connected" for ever while every call to it waited out its timeout.
+        await using var gateway = await GatewayHost.StartAsync(Merge(
+            new Dictionary<string, string?>
+            {
+                ["Gateway:Servers:chatty:Transport"] = "stdio",
+                ["Gateway:Servers:chatty:Command"] = "dotnet",
+                ["Gateway:Servers:chatty:Args:0"] = TestUpstreamDll,
+                ["Gateway:Servers:chatty:Args:1"] = "raw-stdio",
+                ["Gateway:Servers:chatty:Args:2"] = "--chatter",
+                ["Gateway:Servers:chatty:ConnectTimeout"] = "2",
+            },
+            Agent("agent", Key, "*/*")));
+        await gateway.WaitForToolAsync("chatty__echo");
+        Assert.True(gateway.Upstreams.TryGet("chatty", out var connection));
+
+        await Eventually.TrueAsync(() => connection.LastError?.Contains("did not answer a health probe", StringComparison.Ordinal) == true, "the chattering upstream is found down");
+    }
+
     private static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartOnPortAsync(string name, int port)
     {
         // Rebind the same port: the gateway's configured URL does not change.
