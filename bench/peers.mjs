@@ -345,10 +345,12 @@ function buildTargets(ports) {
   // Three baselines: each target's added latency and throughput ratio are against the one wired as it is.
   const direct = { name: 'direct', kind: 'http', url: upUrl, tool: 'echo', baseline: true, via: 'raw client -> server-everything streamable HTTP (the baseline of HTTP-wired targets)' };
   // server-everything's answer costs more at 2025-11-25 (a priming event and an event store: p50 about 2.0 against 0.4 ms
-  // on 2026-12-06), so a target whose upstream leg speaks 2025-06-18 (mcp-hub: its bundled SDK's newest, whatever its
-  // client asks) is measured against a client at that revision, or the upstream's cheaper answer counts as its own speed.
+  // on 2026-12-06). It goes by the request's MCP-Protocol-Version header: a target whose upstream leg speaks 2025-06-18
+  // (mcp-hub: its bundled SDK's newest, whatever its client asks) or sends no such header (civic: it initializes at
+  // 2025-11-25, then omits the header the revision requires, and is served as the default, older revision) gets the
+  // cheaper answer, so it is measured against a client at 2025-06-18, or that answer counts as its own speed.
   const direct0618 = { name: 'direct-0618', kind: 'http', url: upUrl, tool: 'echo', baseline: true, protocol: PROTOCOL_0618,
-    via: `raw client at ${PROTOCOL_0618} -> server-everything streamable HTTP (the baseline of targets whose upstream leg is ${PROTOCOL_0618}: mcp-hub, gateway-process-0618)` };
+    via: `raw client at ${PROTOCOL_0618} -> server-everything streamable HTTP (the baseline of targets served without the 2025-11-25 priming: mcp-hub, civic, gateway-process-0618)` };
   const directStdio = { name: 'direct-stdio', kind: 'stdio', tool: 'echo', baseline: true, url: 'stdio',
     via: 'raw client -> its own server-everything over stdio (the baseline of stdio-wired targets)',
     launch() { const p = start('direct-stdio', process.execPath, [cfg.seEntry, 'stdio'], { env: preload, pipeStdout: true }); this.link = new StdioLink(p); return p; } };
@@ -436,8 +438,8 @@ function buildTargets(ports) {
       cwd: home, ownLog: path.join(home, 'state', 'mcp-hub', 'logs', 'mcp-hub.log') });
   });
 
-  peer('civic', { url: `http://127.0.0.1:${ports.civic}/mcp`,
-    via: '@civic/passthrough-mcp-server: HTTP -> server-everything streamable HTTP, one upstream session per client session' },
+  peer('civic', { url: `http://127.0.0.1:${ports.civic}/mcp`, base: direct0618,
+    via: '@civic/passthrough-mcp-server: HTTP -> server-everything streamable HTTP, one upstream session per client session (initialized at 2025-11-25, later requests without MCP-Protocol-Version)' },
   // Its cli.js runs only when argv[1] is its own real path (an import.meta.url check), so no .bin symlink.
   () => start('civic', process.execPath, [fs.realpathSync(path.join(nodeModules, '@civic/passthrough-mcp-server/dist/cli.js'))], {
     env: { ...preload, PORT: String(ports.civic), TARGET_SERVER_URL: `http://127.0.0.1:${up}`, TARGET_SERVER_MCP_PATH: '/mcp' } }));
@@ -726,9 +728,10 @@ async function main() {
     console.log(`  ${padR(g.name, 21)} ${cells.join('; ')}`);
   }
   console.log('note: supergateway, mcp-proxy and gateway-stdio-* reach server-everything over stdio: their added figures and');
-  console.log('      ratios are against direct-stdio; those of the HTTP-wired targets (gateway-default/-process, civic) against');
-  console.log(`      direct; mcp-hub and gateway-process-0618 talk ${PROTOCOL_0618} to it, against direct-0618. Compare like with`);
-  console.log('      like: server-everything answers faster over stdio than over HTTP, and at 2025-06-18 than at 2025-11-25.');
+  console.log('      ratios are against direct-stdio; those of gateway-default/-process against direct; mcp-hub, civic and');
+  console.log('      gateway-process-0618 get server-everything\'s answer without the 2025-11-25 priming (mcp-hub and the pinned');
+  console.log(`      gateway talk ${PROTOCOL_0618}, civic sends no MCP-Protocol-Version), against direct-0618. Compare like with`);
+  console.log('      like: server-everything answers faster over stdio than over HTTP, and without priming than with it.');
   console.log(`uptime at start: ${upStart}`);
   console.log(`uptime at end:   ${upEnd}`);
 
