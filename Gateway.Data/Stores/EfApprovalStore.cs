@@ -72,7 +72,10 @@ internal sealed class EfApprovalStore(IDbContextFactory<GatewayDbContext> factor
     public async Task<int> CountPendingAsync(long agentId, string actor, DateTimeOffset now, int atMost, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        return await db.Set<ApprovalEntity>().Where(a => a.AgentId == agentId && a.Agent == actor && a.Status == Pending && a.ExpiresAt > now).Take(atMost).CountAsync(cancellationToken);
+        // Ordered by key only so that the count stops at atMost without EF Core's warning about a limit without an order
+        // (logged at the first escalation); which rows are counted does not matter.
+        return await db.Set<ApprovalEntity>().Where(a => a.AgentId == agentId && a.Agent == actor && a.Status == Pending && a.ExpiresAt > now)
+            .OrderBy(a => a.Id).Take(atMost).CountAsync(cancellationToken);
     }
 
     public async Task<Approval?> FindForCallAsync(long agentId, string actor, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken)
