@@ -218,13 +218,14 @@ public sealed partial class UpstreamConnection
     /// <summary>
     /// Proves the upstream answers: <c>ping</c>, or on 2026-07-28 (which has no ping) <c>server/discover</c>. Any
     /// JSON-RPC answer, even an error, proves it is alive; a transport failure or silence does not. Bytes arriving
-    /// without the answer stand in for it only while a forwarded call is running: then they may be that call's result.
+    /// without the answer stand in for it only when a forwarded call ran during the wait: then they may be its result.
     /// </summary>
     private async Task ProbeAsync(McpClient client, CancellationToken stop)
     {
         using var probe = CancellationTokenSource.CreateLinkedTokenSource(stop);
         probe.CancelAfter(Definition.ConnectTimeout);
         var received = _traffic.Bytes;
+        var ended = Interlocked.Read(ref _callsEnded);
         try
         {
             if (IsSessionless(client))
@@ -240,10 +241,11 @@ public sealed partial class UpstreamConnection
         {
             // Answered: alive.
         }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested && _traffic.Bytes != received && Volatile.Read(ref _inFlight) > 0)
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested && _traffic.Bytes != received && (Volatile.Read(ref _inFlight) > 0 || Interlocked.Read(ref _callsEnded) != ended))
         {
-            // No answer yet, but bytes kept arriving during a call: a stdio server writing a large result answers the
-            // probe after it. With no call running they are notifications, which a stuck server can go on sending.
+            // No answer yet, but bytes kept arriving while a call ran (it may have just ended, its result ahead of the
+            // probe's answer on a pipe): a stdio server writing a large result answers the probe after it. With no call
+            // running they are notifications, which a stuck server can go on sending.
             LogBusy(Name);
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)
