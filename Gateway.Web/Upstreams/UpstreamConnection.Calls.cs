@@ -8,9 +8,6 @@ namespace Gateway.Web.Upstreams;
 public sealed partial class UpstreamConnection
 {
     private int _inFlight;
-
-    // How many forwarded calls have ended: with _inFlight, tells the health probe whether a call ran during its wait.
-    private long _callsEnded;
     private volatile TaskCompletionSource? _idle;
 
     // When the shared client last got an answer to a forwarded request (TimeProvider timestamp): proof the upstream
@@ -39,7 +36,6 @@ public sealed partial class UpstreamConnection
         }
         finally
         {
-            Interlocked.Increment(ref _callsEnded);
             if (Interlocked.Decrement(ref _inFlight) == 0)
             {
                 _idle?.TrySetResult();

@@ -225,7 +225,7 @@ public sealed partial class UpstreamConnection
         using var probe = CancellationTokenSource.CreateLinkedTokenSource(stop);
         probe.CancelAfter(Definition.ConnectTimeout);
         var received = _traffic.Bytes;
-        var ended = Interlocked.Read(ref _callsEnded);
+        var answered = Volatile.Read(ref _answeredAt);
         try
         {
             if (IsSessionless(client))
@@ -241,11 +241,11 @@ public sealed partial class UpstreamConnection
         {
             // Answered: alive.
         }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested && _traffic.Bytes != received && (Volatile.Read(ref _inFlight) > 0 || Interlocked.Read(ref _callsEnded) != ended))
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested && _traffic.Bytes != received && (Volatile.Read(ref _inFlight) > 0 || Volatile.Read(ref _answeredAt) != answered))
         {
-            // No answer yet, but bytes kept arriving while a call ran (it may have just ended, its result ahead of the
-            // probe's answer on a pipe): a stdio server writing a large result answers the probe after it. With no call
-            // running they are notifications, which a stuck server can go on sending.
+            // No answer yet, but bytes kept arriving while a call ran (still running, or answered during the wait, its
+            // result ahead of the probe's answer on a pipe): a stdio server writing a large result answers the probe
+            // after it. With no call running they are notifications, which a stuck server can go on sending.
             LogBusy(Name);
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)
