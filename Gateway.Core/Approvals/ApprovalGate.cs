@@ -60,30 +60,21 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
                 ExpiresAt = now + options.Timeout,
                 Status = ApprovalStatus.Pending,
             };
-            var requested = Record(approval, "approval_requested", approval.Agent, "escalate", null);
-            if (changes is null)
-            {
-                await store.CreateAsync(approval, CancellationToken.None);
-                await audit.WriteAsync(requested, CancellationToken.None);
-            }
-            else
+            try
             {
                 // With its entry, as a decision is: the request is in the trail before anyone can decide it.
-                try
-                {
-                    await changes.RunAsync(
-                        async entries =>
-                        {
-                            await store.CreateAsync(approval, CancellationToken.None);
-                            entries.Add(requested);
-                            return true;
-                        },
-                        CancellationToken.None);
-                }
-                catch (AuditUnavailableException)
-                {
-                    return new ApprovalVerdict(false, "The audit trail is unavailable, so the call was not put to an approver. Retry later.");
-                }
+                await WithEntriesAsync(
+                    async add =>
+                    {
+                        await store.CreateAsync(approval, CancellationToken.None);
+                        add(Record(approval, "approval_requested", approval.Agent, "escalate", null));
+                        return true;
+                    },
+                    CancellationToken.None);
+            }
+            catch (AuditUnavailableException)
+            {
+                return new ApprovalVerdict(false, "The audit trail is unavailable, so the call was not put to an approver. Retry later.");
             }
 
             events.Raise(approval);
@@ -124,31 +115,24 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
             return DecisionResult.SelfApprovalForbidden;
         }
 
-        Approval? decided = null;
-        AuditRecord? entry = null;
-        async Task<DecisionResult> DecideOnceAsync(AdminChangeEntries? entries)
-        {
-            // Inside the change the store's reads and writes join its transaction: the read sees the update.
-            var outcome = await store.DecideAsync(id, approve, by.Name, reason, time.GetUtcNow(), cancellationToken);
-            if (outcome == DecisionResult.Decided && await store.GetAsync(id, CancellationToken.None) is { } approval)
-            {
-                decided = approval;
-                entry = Record(approval, approve ? "approval_approved" : "approval_denied", by.Name, approve ? "approve" : "deny", reason);
-                entries?.Add(entry);
-            }
-
-            return outcome;
-        }
-
         // Throws AuditUnavailableException when the entry cannot be written: then the approval is still pending.
-        var result = changes is null ? await DecideOnceAsync(null) : await changes.RunAsync(DecideOnceAsync, cancellationToken);
+        Approval? decided = null;
+        var result = await WithEntriesAsync(
+            async add =>
+            {
+                // Inside the change the store's reads and writes join its transaction: the read sees the update.
+                var outcome = await store.DecideAsync(id, approve, by.Name, reason, time.GetUtcNow(), cancellationToken);
+                if (outcome == DecisionResult.Decided && await store.GetAsync(id, CancellationToken.None) is { } approval)
+                {
+                    decided = approval;
+                    add(Record(approval, approve ? "approval_approved" : "approval_denied", by.Name, approve ? "approve" : "deny", reason));
+                }
+
+                return outcome;
+            },
+            cancellationToken);
         if (decided is not null)
         {
-            if (changes is null)
-            {
-                await audit.WriteAsync(entry!, CancellationToken.None);
-            }
-
             events.Raise(decided);
             WakeAll();
         }
@@ -272,6 +256,28 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
 
     private static ApprovalVerdict Expired(Approval approval) =>
         new(false, $"Approval {approval.Id} expired at {approval.ExpiresAt:yyyy-MM-ddTHH:mm:ssZ} without a decision; the call was not made.");
+
+    /// <summary>
+    /// Runs <paramref name="change"/> with the entries it adds (through the action it is given): in one transaction with
+    /// them, or, without <c>changes</c> (a store that has no transactions, as in the page tests), queued just after it.
+    /// </summary>
+    /// <exception cref="AuditUnavailableException">The entries could not be written; nothing the change wrote is kept.</exception>
+    private async Task<T> WithEntriesAsync<T>(Func<Action<AuditRecord>, Task<T>> change, CancellationToken cancellationToken)
+    {
+        if (changes is not null)
+        {
+            return await changes.RunAsync(entries => change(entries.Add), cancellationToken);
+        }
+
+        var entries = new List<AuditRecord>();
+        var result = await change(entries.Add);
+        foreach (var entry in entries)
+        {
+            await audit.WriteAsync(entry, CancellationToken.None);
+        }
+
+        return result;
+    }
 
     private ValueTask AuditAsync(Approval approval, string kind, string actor, string decision, string? reason) =>
         audit.WriteAsync(Record(approval, kind, actor, decision, reason), CancellationToken.None);
