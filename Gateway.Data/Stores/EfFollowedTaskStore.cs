@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Gateway.Core.Sessions;
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -7,7 +9,8 @@ namespace Gateway.Data.Stores;
 /// <summary>
 /// The followed tasks in the shared database. A lease is a time in Unix milliseconds; a claim is a conditional update
 /// of one row (its lease still the one read), so of two instances claiming the same task one updates it and the other
-/// finds nothing to update, on SQLite and PostgreSQL alike.
+/// finds nothing to update, on SQLite and PostgreSQL alike. Renewals and releases are conditional the same way, on the
+/// lease time the instance last wrote.
 /// </summary>
 internal sealed class EfFollowedTaskStore(IDbContextFactory<GatewayDbContext> factory) : IFollowedTaskStore
 {
@@ -32,28 +35,64 @@ internal sealed class EfFollowedTaskStore(IDbContextFactory<GatewayDbContext> fa
         await db.FollowedTasks.Where(t => t.CallId == callId).ExecuteDeleteAsync(cancellationToken);
     }
 
-    public async Task RenewAsync(IReadOnlyCollection<string> callIds, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    public async Task<IReadOnlyCollection<string>> RenewAsync(IReadOnlyCollection<TaskLease> held, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
-        if (callIds.Count == 0)
+        var renewed = new List<string>(held.Count);
+        if (held.Count > 0)
         {
-            return;
+            await ConditionallySetAsync(held, leaseUntil.ToUnixTimeMilliseconds(), renewed, cancellationToken);
         }
 
-        var lease = leaseUntil.ToUnixTimeMilliseconds();
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await db.FollowedTasks.Where(t => callIds.Contains(t.CallId)).ExecuteUpdateAsync(s => s.SetProperty(t => t.LeaseUntilMs, lease), cancellationToken);
+        return renewed;
     }
 
-    public async Task ReleaseAsync(IReadOnlyCollection<string> callIds, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(IReadOnlyCollection<TaskLease> held, CancellationToken cancellationToken)
     {
-        if (callIds.Count == 0)
+        if (held.Count > 0)
         {
-            return;
+            await ConditionallySetAsync(held, 0L, null, cancellationToken);
         }
-
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await db.FollowedTasks.Where(t => callIds.Contains(t.CallId)).ExecuteUpdateAsync(s => s.SetProperty(t => t.LeaseUntilMs, 0L), cancellationToken);
     }
+
+    /// <summary>
+    /// Sets the lease of each held task to <paramref name="lease"/> where the row still holds the lease time this
+    /// instance last wrote, collecting the call ids set. Another instance writes a task's lease only by claiming it
+    /// (its now plus the lease: past the lease time it found run out, so never the one it replaces) or, after that, as
+    /// its holder; so the lease time an instance wrote is still there only while nobody else took the task. One
+    /// statement per lease time held and per <see cref="Chunk"/> tasks: after their first renewal, an instance's tasks
+    /// share one lease time.
+    /// </summary>
+    private async Task ConditionallySetAsync(IReadOnlyCollection<TaskLease> held, long lease, List<string>? set, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var connection = db.Database.GetDbConnection();
+        foreach (var group in held.GroupBy(h => h.Until.ToUnixTimeMilliseconds()))
+        {
+            foreach (var chunk in group.Chunk(Chunk))
+            {
+                await using var update = connection.CreateCommand();
+                var ids = new StringBuilder();
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    ids.Append(i == 0 ? "@c0" : ", @c" + i.ToString(CultureInfo.InvariantCulture));
+                    update.Add("@c" + i.ToString(CultureInfo.InvariantCulture), chunk[i].CallId);
+                }
+
+                update.CommandText = $"UPDATE \"FollowedTasks\" SET \"LeaseUntilMs\" = @lease WHERE \"LeaseUntilMs\" = @held AND \"CallId\" IN ({ids}) RETURNING \"CallId\"";
+                update.Add("@lease", lease);
+                update.Add("@held", group.Key);
+                await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    set?.Add(reader.GetString(0));
+                }
+            }
+        }
+    }
+
+    /// <summary>The most call ids in one statement (each a parameter; both engines take far more).</summary>
+    private const int Chunk = 500;
 
     public async Task<IReadOnlyList<FollowedTask>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken)
     {

@@ -10,8 +10,9 @@ namespace Gateway.Tests.Data;
 
 /// <summary>
 /// The followed tasks on both engines, as two instances sharing one database: a task whose lease ran out is claimed
-/// by one instance only, a renewed or live lease is not claimed, a released one is claimed at once, and tasks past
-/// their time to live are deleted instead of claimed.
+/// by one instance only, a renewed or live lease is not claimed, a released one is claimed at once, a lease claimed by
+/// another instance is neither renewed nor released by the one that lost it, and tasks past their time to live are
+/// deleted instead of claimed.
 /// </summary>
 public sealed class FollowedTaskStoreTests
 {
@@ -28,26 +29,69 @@ public sealed class FollowedTaskStoreTests
         var onA = a.Services.GetRequiredService<IFollowedTaskStore>();
         var onB = b.Services.GetRequiredService<IFollowedTaskStore>();
         var until = _time.GetUtcNow().AddHours(1);
-        await onA.AddAsync(Followed("call-1", until), _time.GetUtcNow() + Lease, TestContext.Timeout);
-        await onA.AddAsync(Followed("call-2", until), _time.GetUtcNow() + Lease, TestContext.Timeout);
+        var added = _time.GetUtcNow() + Lease;
+        await onA.AddAsync(Followed("call-1", until), added, TestContext.Timeout);
+        await onA.AddAsync(Followed("call-2", until), added, TestContext.Timeout);
 
         // Within the lease nobody claims them, not even the instance holding them.
         Assert.Empty(await onB.ClaimAsync(_time.GetUtcNow(), _time.GetUtcNow() + Lease, 1000, TestContext.Timeout));
 
         // A renews one of them; after the first lease only the other one is free, and the first claimer gets it.
         _time.Advance(TimeSpan.FromMinutes(2));
-        await onA.RenewAsync(["call-1"], _time.GetUtcNow() + Lease, TestContext.Timeout);
+        var renewedA = _time.GetUtcNow() + Lease;
+        Assert.Equal(["call-1"], await onA.RenewAsync([new TaskLease("call-1", added)], renewedA, TestContext.Timeout));
         _time.Advance(TimeSpan.FromMinutes(2));
-        var claimed = Assert.Single(await onB.ClaimAsync(_time.GetUtcNow(), _time.GetUtcNow() + Lease, 1000, TestContext.Timeout));
+        var claimedB = _time.GetUtcNow() + Lease;
+        var claimed = Assert.Single(await onB.ClaimAsync(_time.GetUtcNow(), claimedB, 1000, TestContext.Timeout));
         Assert.Equal(Followed("call-2", until), claimed);
         Assert.Empty(await onA.ClaimAsync(_time.GetUtcNow(), _time.GetUtcNow() + Lease, 1000, TestContext.Timeout));
 
         // Claims are bounded by the room the claimer has.
-        await onA.ReleaseAsync(["call-1", "call-2"], TestContext.Timeout);
+        await onA.ReleaseAsync([new TaskLease("call-1", renewedA)], TestContext.Timeout);
+        await onB.ReleaseAsync([new TaskLease("call-2", claimedB)], TestContext.Timeout);
         Assert.Empty(await onA.ClaimAsync(_time.GetUtcNow(), _time.GetUtcNow() + Lease, 0, TestContext.Timeout));
         Assert.Single(await onA.ClaimAsync(_time.GetUtcNow(), _time.GetUtcNow() + Lease, 1, TestContext.Timeout));
         Assert.Single(await onB.ClaimAsync(_time.GetUtcNow(), _time.GetUtcNow() + Lease, 1, TestContext.Timeout));
         Assert.Empty(await onB.ClaimAsync(_time.GetUtcNow(), _time.GetUtcNow() + Lease, 1000, TestContext.Timeout));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ALeaseClaimedByAnotherInstance_IsNeitherRenewedNorReleasedByTheOneThatLostIt(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var a = await AuditDatabase.OpenAsync(provider, time: _time);
+        await using var b = await AuditDatabase.OpenAsync(provider, a.Database, time: _time);
+        var onA = a.Services.GetRequiredService<IFollowedTaskStore>();
+        var onB = b.Services.GetRequiredService<IFollowedTaskStore>();
+        var until = _time.GetUtcNow().AddHours(1);
+        var heldByA = _time.GetUtcNow() + Lease;
+        await onA.AddAsync(Followed("taken", until), heldByA, TestContext.Timeout);
+        await onA.AddAsync(Followed("kept", until), heldByA, TestContext.Timeout);
+
+        // A misses its renewals (paused, or cut off from the database) until its leases run out; B claims one of them.
+        _time.Advance(Lease + TimeSpan.FromSeconds(1));
+        var heldByB = _time.GetUtcNow() + Lease;
+        Assert.Equal("taken", Assert.Single(await onB.ClaimAsync(_time.GetUtcNow(), heldByB, 1, TestContext.Timeout)).CallId);
+
+        // A's renewal keeps the task nobody took and tells it which one it lost; B's lease stands.
+        var renewedA = _time.GetUtcNow() + Lease;
+        Assert.Equal(["kept"], await onA.RenewAsync([new TaskLease("taken", heldByA), new TaskLease("kept", heldByA)], renewedA, TestContext.Timeout));
+        Assert.Equal([("kept", renewedA.ToUnixTimeMilliseconds()), ("taken", heldByB.ToUnixTimeMilliseconds())], await LeasesAsync(a));
+
+        // A stopping releases its own lease only: a third instance finds "kept" free, not the task B follows.
+        await onA.ReleaseAsync([new TaskLease("taken", heldByA), new TaskLease("kept", renewedA)], TestContext.Timeout);
+        Assert.Equal("kept", Assert.Single(await onA.ClaimAsync(_time.GetUtcNow(), _time.GetUtcNow() + Lease, 1000, TestContext.Timeout)).CallId);
+        Assert.Equal(["taken"], await onB.RenewAsync([new TaskLease("taken", heldByB)], _time.GetUtcNow() + Lease, TestContext.Timeout));
+
+        // Many tasks at several lease times: every one renewed, in statements of a bounded number of ids.
+        var many = Enumerable.Range(0, 1203).Select(i => new TaskLease($"many-{i:0000}", _time.GetUtcNow() + Lease + TimeSpan.FromMilliseconds(i % 2))).ToList();
+        foreach (var lease in many)
+        {
+            await onB.AddAsync(Followed(lease.CallId, until), lease.Until, TestContext.Timeout);
+        }
+
+        Assert.Equal(many.Select(l => l.CallId).Order(), (await onB.RenewAsync(many, _time.GetUtcNow() + Lease, TestContext.Timeout)).Order());
     }
 
     [SkippableTheory]
@@ -77,6 +121,13 @@ public sealed class FollowedTaskStoreTests
     }
 
     private static FollowedTask Followed(string callId, DateTimeOffset until) => new(callId, 7, "gwt1.sealed-" + callId, until);
+
+    private static async Task<List<(string, long)>> LeasesAsync(AuditDatabase db)
+    {
+        await using var context = await db.Services.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout);
+        return (await context.Set<FollowedTaskEntity>().OrderBy(t => t.CallId).Select(t => new { t.CallId, t.LeaseUntilMs }).ToListAsync(TestContext.Timeout))
+            .Select(t => (t.CallId, t.LeaseUntilMs)).ToList();
+    }
 
     private static async Task<List<string>> CallIdsAsync(AuditDatabase db)
     {

@@ -292,6 +292,51 @@ public sealed class TasksPassThroughTests
         }
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ATaskWhoseLeaseAnotherInstanceClaimed_IsLeftToIt_NotTakenBack(Gateway.Data.DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var server = await ConformanceServer.StartAsync();
+        var upstream = $"http://localhost:{new Uri(server.Urls.First()).Port}/mcp";
+        var logs = new List<string>();
+        await using var gateway = await GatewayHost.StartAsync(
+            provider,
+            Merge(Http("conf", upstream, prefix: ""), Agent("alice", AliceKey, "conf/*"), new Dictionary<string, string?> { ["Gateway:Mcp:TaskLease"] = "00:00:03" }),
+            logSink: logs);
+        await gateway.WaitForToolAsync("slow_compute");
+        await using var alice = await ConnectAsync(gateway, AliceKey, declareTasks: true);
+        await CallAsync(alice, "slow_compute", new() { ["seconds"] = 120, ["label"] = "claimed elsewhere" });
+        var callId = Assert.Single((await gateway.AuditTrailAsync()).Select(e => e.Record), r => r.Outcome == AuditOutcomes.Task).CallId!;
+        var follower = gateway.Services.GetRequiredService<Gateway.Web.Mcp.Tasks.TaskFollower>();
+        await Eventually.TrueAsync(async () => (await FollowedAsync(gateway)).Contains(callId), "the followed task is in the database");
+        Assert.Equal(1, follower.Following);
+
+        // What another instance's claim writes once this one's lease has run out (this one paused, or lost the database
+        // for longer than the lease): its own lease time. This gateway renews every second from 5 s after its start.
+        var elsewhere = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds();
+        await using (var db = await gateway.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Gateway.Data.GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout))
+        {
+            Assert.Equal(1, await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(
+                db.FollowedTasks.Where(t => t.CallId == callId), u => u.SetProperty(t => t.LeaseUntilMs, elsewhere), TestContext.Timeout));
+        }
+
+        // The gateway stops following the task at its next renewal and leaves the other instance's lease as it is.
+        await Eventually.TrueAsync(() => follower.Following == 0, "the gateway stops following a task another instance holds", TimeSpan.FromSeconds(30));
+        await using (var db = await gateway.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Gateway.Data.GatewayDbContext>>().CreateDbContextAsync(TestContext.Timeout))
+        {
+            Assert.Equal([elsewhere], await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
+                db.FollowedTasks.Where(t => t.CallId == callId).Select(t => t.LeaseUntilMs), TestContext.Timeout));
+        }
+
+        lock (logs)
+        {
+            Assert.Contains(logs, l => l.Contains($"Stopped following the task of call {callId}: its lease is no longer this instance's", StringComparison.Ordinal));
+        }
+
+        Assert.Empty(await EndsAsync(gateway));
+    }
+
     [Theory]
     [InlineData("00:00:02.999", false)]
     [InlineData("01:00:00.001", false)]

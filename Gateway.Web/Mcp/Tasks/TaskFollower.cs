@@ -21,8 +21,9 @@ namespace Gateway.Web.Mcp.Tasks;
 /// instance that handed it out: each is leased to the instance following it for <see cref="Lease"/>, renewed every
 /// <see cref="LeaseRenewal"/>; a stopping instance releases its leases, and every instance claims, shortly after its
 /// start (<see cref="FirstClaimAfter"/>) and then every <see cref="LeaseRenewal"/>, the tasks whose lease ran out (a restart of the same gateway, another instance
-/// after a stop, or after a crash once the lease has run out). Without the database (it failed) a task is still
-/// followed in memory.
+/// after a stop, or after a crash once the lease has run out). A lease is renewed only while it is still this instance's:
+/// one that ran out (the instance paused, or cut off from the database) and was claimed by another is not taken back,
+/// and this instance stops following the task. Without the database (it failed) a task is still followed in memory.
 /// </remarks>
 internal sealed partial class TaskFollower(
     TaskUpstream upstream,
@@ -60,7 +61,7 @@ internal sealed partial class TaskFollower(
     internal static readonly TimeSpan FirstClaimAfter = TimeSpan.FromSeconds(5);
 
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ConcurrentDictionary<string, byte> _followed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HeldTask> _followed = new(StringComparer.Ordinal);
     private Task _leases = Task.CompletedTask;
     private int _following;
 
@@ -112,14 +113,14 @@ internal sealed partial class TaskFollower(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // The tasks followed now, read before the follows end (each forgets its task as it ends).
-        var followed = _followed.Keys.ToList();
+        // The leases held now, read before the follows end (each forgets its task as it ends).
+        var held = HeldLeases().Select(h => h.Lease).ToList();
         await _stopping.CancelAsync();
         await _leases;
         try
         {
             // Released, not left to run out: a restart (or another instance) follows them on shortly after its start.
-            await store.ReleaseAsync(followed, cancellationToken);
+            await store.ReleaseAsync(held, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -156,13 +157,13 @@ internal sealed partial class TaskFollower(
                 try
                 {
                     var now = time.GetUtcNow();
-                    await store.RenewAsync(_followed.Keys.ToList(), now + Lease, _stopping.Token);
+                    await RenewAsync(now + Lease);
                     var claimed = await store.ClaimAsync(now, now + Lease, MaxFollowed - Following, _stopping.Token);
                     foreach (var task in claimed)
                     {
                         try
                         {
-                            await TakeOverAsync(task);
+                            await TakeOverAsync(task, now + Lease);
                         }
                         catch (Exception ex) when (!_stopping.IsCancellationRequested)
                         {
@@ -185,11 +186,47 @@ internal sealed partial class TaskFollower(
         }
     }
 
-    private async Task TakeOverAsync(FollowedTask task)
+    /// <summary>
+    /// Renews the leases this instance holds; a task whose lease is no longer its own (another instance claimed it after
+    /// it ran out, or it is gone) is no longer followed here.
+    /// </summary>
+    private async Task RenewAsync(DateTimeOffset until)
     {
-        if (_followed.ContainsKey(task.CallId))
+        var held = HeldLeases();
+        var renewed = (await store.RenewAsync(held.Select(h => h.Lease).ToList(), until, _stopping.Token)).ToHashSet(StringComparer.Ordinal);
+        foreach (var (task, lease) in held)
+        {
+            if (renewed.Contains(lease.CallId))
+            {
+                task.Hold(until);
+            }
+            else
+            {
+                task.Lose();
+            }
+        }
+    }
+
+    private List<(HeldTask Task, TaskLease Lease)> HeldLeases()
+    {
+        var held = new List<(HeldTask, TaskLease)>(_followed.Count);
+        foreach (var (callId, task) in _followed)
+        {
+            if (task.Lease(callId) is { } lease)
+            {
+                held.Add((task, lease));
+            }
+        }
+
+        return held;
+    }
+
+    private async Task TakeOverAsync(FollowedTask task, DateTimeOffset leaseUntil)
+    {
+        if (_followed.TryGetValue(task.CallId, out var followed))
         {
             // Already followed here (a renewal failed long enough for the lease to run out): it is ours again.
+            followed.Hold(leaseUntil);
             return;
         }
 
@@ -204,28 +241,39 @@ internal sealed partial class TaskFollower(
         if (!TryReserve())
         {
             LogNotFollowed(task.CallId, MaxFollowed);
-            await store.ReleaseAsync([task.CallId], _stopping.Token);
+            await store.ReleaseAsync([new TaskLease(task.CallId, leaseUntil)], _stopping.Token);
             return;
         }
 
         LogTakenOver(task.CallId);
-        _ = FollowAsync(binding, MinInterval, task.Until, recorded: null);
+        _ = FollowAsync(binding, MinInterval, task.Until, recorded: null, leaseUntil);
     }
 
-    private async Task FollowAsync(TaskBinding binding, TimeSpan interval, DateTimeOffset until, FollowedTask? recorded)
+    /// <param name="binding">The task.</param>
+    /// <param name="interval">The first wait before polling it.</param>
+    /// <param name="until">When following it ends without an end seen.</param>
+    /// <param name="recorded">The task to write to the database (a task just created here), or <see langword="null"/> when claimed from it.</param>
+    /// <param name="claimedUntil">The lease time the claim wrote, for a claimed task.</param>
+    private async Task FollowAsync(TaskBinding binding, TimeSpan interval, DateTimeOffset until, FollowedTask? recorded, DateTimeOffset? claimedUntil = null)
     {
         var callId = binding.Call.CallId;
-        _followed.TryAdd(callId, 0);
+        using var held = new HeldTask(_stopping.Token);
+        if (claimedUntil is { } claimed)
+        {
+            held.Hold(claimed);
+        }
+
+        _followed.TryAdd(callId, held);
         try
         {
             if (recorded is not null)
             {
-                await RecordAsync(recorded);
+                await RecordAsync(recorded, held);
             }
 
             while (true)
             {
-                await Task.Delay(interval, time, _stopping.Token);
+                await Task.Delay(interval, time, held.Token);
                 if (time.GetUtcNow() >= until)
                 {
                     LogGaveUp(callId);
@@ -235,7 +283,7 @@ internal sealed partial class TaskFollower(
 
                 try
                 {
-                    var task = await upstream.SendAsync(binding, TasksProtocol.Get, [], TaskUpstream.GatewayCapabilities, _stopping.Token);
+                    var task = await upstream.SendAsync(binding, TasksProtocol.Get, [], TaskUpstream.GatewayCapabilities, held.Token);
                     if (task is JsonObject detailed && await outcomes.ObserveAsync(binding, detailed, sessionId: null))
                     {
                         await ForgetAsync(callId);
@@ -257,22 +305,29 @@ internal sealed partial class TaskFollower(
                 interval = Clamp(interval * 2);
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (held.Token.IsCancellationRequested)
         {
-            // The instance stops: its lease is released, and a restart or another instance follows the task on.
+            // The instance stops (its lease is released, and a restart or another instance follows the task on), or the
+            // lease is no longer this instance's: whoever holds it follows the task, and this instance leaves it be.
+            if (!_stopping.IsCancellationRequested)
+            {
+                LogLost(callId);
+            }
         }
         finally
         {
-            _followed.TryRemove(callId, out _);
+            _followed.TryRemove(new KeyValuePair<string, HeldTask>(callId, held));
             Interlocked.Decrement(ref _following);
         }
     }
 
-    private async Task RecordAsync(FollowedTask task)
+    private async Task RecordAsync(FollowedTask task, HeldTask held)
     {
         try
         {
-            await store.AddAsync(task, time.GetUtcNow() + Lease, _stopping.Token);
+            var leaseUntil = time.GetUtcNow() + Lease;
+            await store.AddAsync(task, leaseUntil, _stopping.Token);
+            held.Hold(leaseUntil);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -321,6 +376,9 @@ internal sealed partial class TaskFollower(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Following the task of call {CallId}, which the instance that followed it no longer does.")]
     private partial void LogTakenOver(string callId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopped following the task of call {CallId}: its lease is no longer this instance's (it ran out, and another instance follows the task now, or the task is gone).")]
+    private partial void LogLost(string callId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The followed task of call {CallId} does not open with this gateway's key ring; it is dropped (its end is recorded only when its agent reads it).")]
     private partial void LogUnreadable(string callId);
