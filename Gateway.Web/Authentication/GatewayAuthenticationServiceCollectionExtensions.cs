@@ -40,9 +40,10 @@ internal static class GatewayAuthenticationServiceCollectionExtensions
         }
 
         services.AddAuthorizationBuilder()
-            .AddPolicy(GatewayAuthenticationDefaults.AgentPolicy, p => p
-                .AddAuthenticationSchemes(GatewayAuthenticationDefaults.AgentCredentialScheme)
-                .RequireAuthenticatedUser())
+            // No scheme of its own: the default (by-path) scheme already authenticates every /mcp request with the agent
+            // credential (ConsoleIdentityExtensions), and naming it here made authorization authenticate again and merge
+            // the two principals on every request (Gateway.Bench --breakdown: 7 us and 1 KiB less per call without).
+            .AddPolicy(GatewayAuthenticationDefaults.AgentPolicy, p => p.RequireAuthenticatedUser())
             // The admin API's and the console's policies authenticate with the default (by-path) scheme: the admin
             // key, which is role Admin, or a console user with their roles.
             .AddPolicy(GatewayAuthenticationDefaults.AdminPolicy, p => p.RequireRole(ConsoleRoles.Admin))

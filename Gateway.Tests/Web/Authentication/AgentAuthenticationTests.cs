@@ -46,6 +46,33 @@ public sealed class AgentAuthenticationTests
     }
 
     [Fact]
+    public async Task TheAdminKey_AndASignedInConsoleUser_AreNoAgents()
+    {
+        // /mcp and every virtual server's path authenticate agents only (by the default scheme's choice by path): an
+        // admin's key or sign-in cookie, which the admin API and the console take, opens no MCP session.
+        await using var gateway = await GatewayHost.StartAsync(Agent("alice", "alice-key-0123456789", "*/*"));
+        using (var response = await PostMcpAsync(gateway, "Bearer " + GatewayHost.AdminKey))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using var browser = ConsoleBrowser.For(gateway);
+        await browser.SignInAsAdminAsync();
+        foreach (var path in new[] { "/mcp", "/mcp/some-server" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(InitializeBody, Encoding.UTF8, "application/json") };
+            request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+            using var response = await browser.Client.SendAsync(request, TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        }
+
+        // The same cookie does open the console's API: it is a valid sign-in, refused only as an agent.
+        using var api = await browser.Client.GetAsync("/api/v1/servers", TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+    }
+
+    [Fact]
     public async Task ProvisionedKey_IsAccepted()
     {
         await using var gateway = await GatewayHost.StartAsync(Agent("alice", "alice-key-0123456789", "*/*"));
