@@ -53,6 +53,10 @@ public static class GatewayDataServiceCollectionExtensions
         // The stores an admin change goes through join its transaction while it runs (EfAdminChangeTransactions).
         services.AddSingleton<EfAdminChangeTransactions>();
         services.AddSingleton<Gateway.Core.Audit.Admin.IAdminChangeTransactions>(sp => sp.GetRequiredService<EfAdminChangeTransactions>());
+
+        // A context per DI scope, for OpenIddict's stores: the pooled factory's, or one that joins the admin change the
+        // scope is made in (the consents users give and admins withdraw commit with their entries).
+        services.AddScoped(sp => sp.GetRequiredService<EfAdminChangeTransactions>().CreateDbContext());
         services.AddSingleton<IServerStore>(JoiningAdminChanges<EfServerStore>);
         services.AddSingleton<IAgentStore>(JoiningAdminChanges<EfAgentStore>);
         services.AddSingleton<IProvisioningStore, EfProvisioningStore>();

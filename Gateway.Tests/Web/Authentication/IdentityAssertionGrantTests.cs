@@ -93,6 +93,34 @@ public sealed class IdentityAssertionGrantTests
         Assert.Equal("The assertion was used already.", refusal.GetProperty("error_description").GetString());
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(Gateway.Tests.Data.DatabaseEngines.Both), MemberType = typeof(Gateway.Tests.Data.DatabaseEngines))]
+    public async Task AGrantWhoseEntryCannotBeWritten_GivesNoToken(Gateway.Data.DatabaseProvider provider)
+    {
+        Gateway.Tests.Data.DatabaseEngines.Require(provider);
+        await using var idp = await TestEnterpriseIdp.StartAsync();
+        await using var gateway = await GatewayHost.StartAsync(provider, Settings(idp));
+        var clientId = await RegisterAsync(gateway.BaseUri);
+        var user = $"u-5150@{new Uri(idp.Issuer).Authority}";
+        var entry = $"oauth_assertion/{user}/{clientId}";
+
+        // While the trail refuses the grant's entry, no token is issued; the assertion is spent, as with any refusal.
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, AuditKinds.AdminChange, entry))
+        {
+            var (status, refusal) = await RedeemAssertionAsync(gateway, clientId, idp.Assertion("u-5150", clientId, gateway.BaseUri.ToString(), gateway.McpUri.ToString()));
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("temporarily_unavailable", refusal.GetProperty("error").GetString());
+            Assert.False(refusal.TryGetProperty("access_token", out _));
+        }
+
+        Assert.DoesNotContain(await gateway.AuditTrailAsync(), e => e.Record.Tool == entry);
+
+        // A new assertion once the trail takes entries again: a token, and its grant in the trail.
+        var (granted, tokens) = await RedeemAssertionAsync(gateway, clientId, idp.Assertion("u-5150", clientId, gateway.BaseUri.ToString(), gateway.McpUri.ToString()));
+        Assert.True(granted == HttpStatusCode.OK, tokens.ToString());
+        Assert.Single(await gateway.AuditTrailAsync(), e => e.Record.Tool == entry && e.Record.Decision == "grant");
+    }
+
     [Fact]
     public async Task EveryRuleOfTheExtension_RefusesWithInvalidGrant_AndTheReason()
     {

@@ -244,6 +244,54 @@ public sealed class OAuthConsentTests
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AConsentOrAWithdrawalWhoseEntryCannotBeWritten_IsNotMade(DatabaseProvider provider)
+    {
+        await using var gateway = await GatewayHost.StartAsync(provider, Settings());
+        var clientId = await RegisterAsync(gateway.BaseUri);
+        using var browser = await ConsoleBrowser.SignInAsNewUserAsync(gateway, "kim", "Auditor");
+        var (verifier, challenge) = Pkce();
+        var parameters = AuthorizeParameters(clientId, challenge, gateway.McpUri);
+        var entry = $"oauth_consent/kim/{clientId}";
+
+        // The user allows the client while the trail refuses the entry: no consent, no code; the client is told to come
+        // back, and the user is asked again then.
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, AuditKinds.AdminChange, entry))
+        {
+            var refused = await AuthorizeAsync(browser.Client, parameters);
+            Assert.Equal("temporarily_unavailable", refused["error"]);
+            Assert.Equal("state-1", refused["state"]);
+            Assert.False(refused.ContainsKey("code"));
+        }
+
+        Assert.Equal(0, await StoredConsentsAsync(gateway));
+        var answer = await AuthorizeAsync(browser.Client, parameters);
+        var (status, tokens) = await RedeemAsync(gateway.BaseUri, clientId, answer["code"], verifier, gateway.McpUri);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(1, await ConsentsOfAsync(gateway, clientId));
+
+        // An admin withdraws the consents while the trail refuses the entry: 503, and the consent and its tokens stand.
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, AuditKinds.AdminChange, entry))
+        {
+            using var withdrawn = await gateway.Admin.DeleteAsync("/api/v1/oauth-clients/consents?clientId=" + Uri.EscapeDataString(clientId), TestContext.Timeout);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, withdrawn.StatusCode);
+        }
+
+        Assert.Equal(1, await ConsentsOfAsync(gateway, clientId));
+        var (refreshed, renewed) = await TokenAsync(gateway.BaseUri, new()
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = clientId,
+            ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+        });
+        Assert.Equal(HttpStatusCode.OK, refreshed);
+        Assert.True(renewed.TryGetProperty("access_token", out _));
+
+        // Every consent and withdrawal the trail holds is one that was made: one grant, no withdrawal.
+        Assert.Equal(["grant"], (await gateway.AuditTrailAsync()).Where(e => e.Record.Tool == entry).Select(e => e.Record.Decision));
+    }
+
     [Fact]
     public async Task TheConsentPage_SaysWhenNoAgentProfileServesTheClient()
     {

@@ -23,8 +23,8 @@ internal static class AuthorizationServerExtensions
     {
         var server = settings.AuthorizationServer;
 
-        // OpenIddict's stores take a context per request scope; the gateway's contexts come from its pooled factory.
-        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<GatewayDbContext>>().CreateDbContext());
+        // OpenIddict's stores take the context per request scope that AddGatewayData registers (pooled, or joining the
+        // admin change its scope is made in).
         services.AddSingleton(sp => new AuthorizationServerKey(KeyPath(server, sp)));
         services.AddSingleton<IConfigurationManager<OpenIdConnectConfiguration>, OwnSigningKeys>();
         services.AddSingleton<ClientMetadataFetcher>();

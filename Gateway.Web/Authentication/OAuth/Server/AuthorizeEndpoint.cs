@@ -80,7 +80,16 @@ internal static class AuthorizeEndpoint
                     return Refuse(Errors.AccessDenied, "The user did not allow this client.");
                 case Allow:
                     var name = await applications.GetDisplayNameAsync(application, context.RequestAborted);
-                    identity.SetAuthorizationId(await consents.GrantAsync(identity, user, applicationId, request.ClientId!, name, request.RedirectUri!, scopes, context.RequestAborted));
+                    try
+                    {
+                        identity.SetAuthorizationId(await consents.GrantAsync(identity, user, applicationId, request.ClientId!, name, request.RedirectUri!, scopes, context.RequestAborted));
+                    }
+                    catch (Gateway.Core.Audit.AuditUnavailableException)
+                    {
+                        // No consent without its entry: the client is told to come back (RFC 6749 4.1.2.1), the user asks again then.
+                        return Refuse(Errors.TemporarilyUnavailable, "The consent could not be recorded in the gateway's audit trail; try again later.");
+                    }
+
                     return SignIn(identity);
                 default:
                     return Results.BadRequest();

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Gateway.Core.Audit;
 using Gateway.Core.Audit.Admin;
 using Gateway.Core.Identity;
 using Gateway.Core.Sessions;
@@ -32,7 +33,7 @@ internal sealed class IdentityAssertionGrant(
     AgentOAuthSettings settings,
     ProtectedResource resource,
     OAuthIssuer issuer,
-    AdminChangeRecorder recorder) : IOpenIddictServerHandler<HandleTokenRequestContext>
+    IAdminChangeTransactions changes) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     /// <summary>RFC 7523's grant type.</summary>
     public const string GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -90,9 +91,26 @@ internal sealed class IdentityAssertionGrant(
         }
 
         // In the trail like a consent: the IdP decided for the user here, and auditors see who got access through it.
-        using (AuditActor.Use(AuditActor.Console(user)))
+        // Committed before the token is issued, so no access goes without its entry (a crash in between leaves an entry
+        // of a grant whose token never left); when it cannot be written, no token is issued.
+        try
         {
-            await recorder.RecordAsync(AuditType, $"{user}/{request.ClientId}", "grant", null, new { User = user, request.ClientId, assertion.Issuer, AssertionId = assertion.Id, Scopes = scopes });
+            using (AuditActor.Use(AuditActor.Console(user)))
+            {
+                await changes.RunAsync(
+                    entries =>
+                    {
+                        entries.Add(AuditType, $"{user}/{request.ClientId}", "grant", null, new { User = user, request.ClientId, assertion.Issuer, AssertionId = assertion.Id, Scopes = scopes });
+                        return Task.FromResult(true);
+                    },
+                    context.CancellationToken);
+            }
+        }
+        catch (AuditUnavailableException)
+        {
+            // The assertion is spent (its jti taken above): the client asks its IdP for a new one, as after any refusal.
+            context.Reject(Errors.TemporarilyUnavailable, "The grant could not be recorded in the gateway's audit trail; try again later with a new assertion.");
+            return;
         }
 
         var identity = AccessTokenIdentity.Create(user, known?.DisplayName ?? assertion.Name, known?.Roles ?? [], scopes, settings, resource);

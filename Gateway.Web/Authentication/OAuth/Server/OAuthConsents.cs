@@ -13,8 +13,10 @@ namespace Gateway.Web.Authentication.OAuth.Server;
 /// serves) names itself and its redirect URI, so without a consent any link could send a signed-in user's code to
 /// whoever registered it (the confused deputy of the MCP security best practices). Rows in the gateway's database, so a
 /// consent given through one instance holds on every other; tokens issued under it hang off it, so withdrawing it ends them.
+/// A consent given or withdrawn commits with its audit entry (<see cref="IAdminChangeTransactions"/>): its writes go
+/// through OpenIddict's managers of a scope made within the change, whose context joins the change's transaction.
 /// </summary>
-internal sealed class OAuthConsents(IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, AdminChangeRecorder recorder, TimeProvider time)
+internal sealed class OAuthConsents(IOpenIddictAuthorizationManager authorizations, IAdminChangeTransactions changes, IServiceScopeFactory scopes, TimeProvider time)
 {
     /// <summary>The authorization property holding the redirect URI the user saw when they allowed the client.</summary>
     public const string RedirectUriProperty = "mcpgw_redirect_uri";
@@ -27,7 +29,7 @@ internal sealed class OAuthConsents(IOpenIddictApplicationManager applications, 
     /// for every scope in <paramref name="scopes"/>, or <see langword="null"/> when they have not given one (or it was withdrawn).
     /// </summary>
     public async Task<string?> FindAsync(string user, string applicationId, string redirectUri, ImmutableArray<string> scopes, CancellationToken cancellationToken) =>
-        await FindForRedirectAsync(user, applicationId, redirectUri, scopes, cancellationToken) is { } authorization
+        await FindForRedirectAsync(authorizations, user, applicationId, redirectUri, scopes, cancellationToken) is { } authorization
             ? await authorizations.GetIdAsync(authorization, cancellationToken)
             : null;
 
@@ -36,39 +38,44 @@ internal sealed class OAuthConsents(IOpenIddictApplicationManager applications, 
     /// user keeps one consent per client and redirect URI: allowing again (a wider scope, <c>prompt=consent</c>) adds
     /// to it, so its tokens stay valid and the consents do not pile up with each click.
     /// </summary>
-    public async Task<string> GrantAsync(ClaimsIdentity identity, string user, string applicationId, string clientId, string? clientName, string redirectUri, ImmutableArray<string> scopes, CancellationToken cancellationToken)
+    /// <exception cref="Gateway.Core.Audit.AuditUnavailableException">The entry could not be written; no consent was given.</exception>
+    public Task<string> GrantAsync(ClaimsIdentity identity, string user, string applicationId, string clientId, string? clientName, string redirectUri, ImmutableArray<string> scopes, CancellationToken cancellationToken) =>
+        InChangeAsync(async (entries, services) =>
+        {
+            var authorizations = services.GetRequiredService<IOpenIddictAuthorizationManager>();
+            var authorization = await GrantAsync(authorizations, identity, user, applicationId, redirectUri, scopes, cancellationToken);
+            using (AuditActor.Use(AuditActor.Console(user)))
+            {
+                entries.Add(AuditType, $"{user}/{clientId}", "grant", null, new { User = user, ClientId = clientId, ClientName = clientName, RedirectUri = redirectUri, Scopes = scopes });
+            }
+
+            return await authorizations.GetIdAsync(authorization, cancellationToken) ?? throw new InvalidOperationException("OpenIddict stored the consent without an id.");
+        }, cancellationToken);
+
+    /// <summary>Adds the scopes to the user's consent for the client and redirect URI, or creates it.</summary>
+    private async Task<object> GrantAsync(IOpenIddictAuthorizationManager authorizations, ClaimsIdentity identity, string user, string applicationId, string redirectUri, ImmutableArray<string> scopes, CancellationToken cancellationToken)
     {
-        object authorization;
-        if (await FindForRedirectAsync(user, applicationId, redirectUri, null, cancellationToken) is { } existing)
+        if (await FindForRedirectAsync(authorizations, user, applicationId, redirectUri, null, cancellationToken) is { } existing)
         {
             var widened = new OpenIddictAuthorizationDescriptor();
             await authorizations.PopulateAsync(widened, existing, cancellationToken);
             widened.Scopes.UnionWith(scopes);
             await authorizations.UpdateAsync(existing, widened, cancellationToken);
-            authorization = existing;
-        }
-        else
-        {
-            var descriptor = new OpenIddictAuthorizationDescriptor
-            {
-                ApplicationId = applicationId,
-                Principal = new ClaimsPrincipal(identity),
-                Subject = user,
-                Status = Statuses.Valid,
-                Type = AuthorizationTypes.Permanent,
-                CreationDate = time.GetUtcNow(),
-                Properties = { [RedirectUriProperty] = JsonSerializer.SerializeToElement(redirectUri) },
-            };
-            descriptor.Scopes.UnionWith(scopes);
-            authorization = await authorizations.CreateAsync(descriptor, cancellationToken);
+            return existing;
         }
 
-        using (AuditActor.Use(AuditActor.Console(user)))
+        var descriptor = new OpenIddictAuthorizationDescriptor
         {
-            await recorder.RecordAsync(AuditType, $"{user}/{clientId}", "grant", null, new { User = user, ClientId = clientId, ClientName = clientName, RedirectUri = redirectUri, Scopes = scopes });
-        }
-
-        return await authorizations.GetIdAsync(authorization, cancellationToken) ?? throw new InvalidOperationException("OpenIddict stored the consent without an id.");
+            ApplicationId = applicationId,
+            Principal = new ClaimsPrincipal(identity),
+            Subject = user,
+            Status = Statuses.Valid,
+            Type = AuthorizationTypes.Permanent,
+            CreationDate = time.GetUtcNow(),
+            Properties = { [RedirectUriProperty] = JsonSerializer.SerializeToElement(redirectUri) },
+        };
+        descriptor.Scopes.UnionWith(scopes);
+        return await authorizations.CreateAsync(descriptor, cancellationToken);
     }
 
     /// <summary>How many users have allowed the client with the stored id <paramref name="applicationId"/> (consents not withdrawn).</summary>
@@ -83,7 +90,7 @@ internal sealed class OAuthConsents(IOpenIddictApplicationManager applications, 
         return users.Count;
     }
 
-    private async Task<object?> FindForRedirectAsync(string user, string applicationId, string redirectUri, ImmutableArray<string>? scopes, CancellationToken cancellationToken)
+    private static async Task<object?> FindForRedirectAsync(IOpenIddictAuthorizationManager authorizations, string user, string applicationId, string redirectUri, ImmutableArray<string>? scopes, CancellationToken cancellationToken)
     {
         await foreach (var authorization in authorizations.FindAsync(user, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, scopes, cancellationToken))
         {
@@ -102,9 +109,16 @@ internal sealed class OAuthConsents(IOpenIddictApplicationManager applications, 
     /// <summary>
     /// Withdraws every consent given to the client <paramref name="clientId"/> and revokes the tokens issued under them
     /// (its users are asked again at their next sign-in through it); yields how many consents went, or
-    /// <see langword="null"/> when there is no such client.
+    /// <see langword="null"/> when there is no such client. The withdrawals commit with their entries, all or none.
     /// </summary>
-    public async Task<int?> WithdrawAllAsync(string clientId, CancellationToken cancellationToken)
+    /// <exception cref="Gateway.Core.Audit.AuditUnavailableException">The entries could not be written; no consent was withdrawn.</exception>
+    public Task<int?> WithdrawAllAsync(string clientId, CancellationToken cancellationToken) =>
+        InChangeAsync((entries, services) => WithdrawAllAsync(
+            services.GetRequiredService<IOpenIddictApplicationManager>(), services.GetRequiredService<IOpenIddictAuthorizationManager>(), services.GetRequiredService<IOpenIddictTokenManager>(),
+            entries, clientId, cancellationToken), cancellationToken);
+
+    private static async Task<int?> WithdrawAllAsync(
+        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, AdminChangeEntries entries, string clientId, CancellationToken cancellationToken)
     {
         if (await applications.FindByClientIdAsync(clientId, cancellationToken) is not { } application
             || await applications.GetIdAsync(application, cancellationToken) is not { } applicationId)
@@ -131,10 +145,23 @@ internal sealed class OAuthConsents(IOpenIddictApplicationManager applications, 
             }
 
             await tokens.RevokeByAuthorizationIdAsync(id, cancellationToken);
-            await recorder.RecordAsync(AuditType, $"{user}/{clientId}", "withdraw", new { User = user, ClientId = clientId }, null);
+            entries.Add(AuditType, $"{user}/{clientId}", "withdraw", new { User = user, ClientId = clientId }, null);
             withdrawn++;
         }
 
         return withdrawn;
     }
+
+    /// <summary>
+    /// Runs <paramref name="change"/> as an admin change, with OpenIddict's managers of a scope made within it: their
+    /// context is the scope's first, so it joins the change's transaction (not the request's context, made before).
+    /// </summary>
+    private Task<T> InChangeAsync<T>(Func<AdminChangeEntries, IServiceProvider, Task<T>> change, CancellationToken cancellationToken) =>
+        changes.RunAsync(
+            async entries =>
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                return await change(entries, scope.ServiceProvider);
+            },
+            cancellationToken);
 }
