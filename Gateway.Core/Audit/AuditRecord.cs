@@ -69,7 +69,7 @@ public static class AuditKinds
     /// </summary>
     public const string ToolCallTaskEnded = "tool_call.task_ended";
 
-    /// <summary>An admin changed a server, agent, key, policy or tool class (see <c>Gateway.Core.Audit.Admin.AdminChangeRecorder</c>).</summary>
+    /// <summary>An admin changed a server, agent, key, policy or tool class (see <c>Gateway.Core.Audit.Admin.IAdminChangeTransactions</c>).</summary>
     public const string AdminChange = "admin_change";
 
     /// <summary>A sign-in attempt to the console, successful or not.</summary>

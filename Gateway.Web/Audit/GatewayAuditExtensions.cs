@@ -64,7 +64,6 @@ internal static class GatewayAuditExtensions
         services.AddSingleton<AuditCheckpointNotes>();
         services.AddSingleton<AuditCheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
-        services.AddSingleton<AdminChangeRecorder>();
         services.AddGatewayAdminChangeAudit();
         services.AddScoped<CircuitHandler, AuditActorCircuitHandler>();
         return services;

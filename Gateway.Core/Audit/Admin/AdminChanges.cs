@@ -12,7 +12,7 @@ namespace Gateway.Core.Audit.Admin;
 /// The shape of an <see cref="AuditKinds.AdminChange"/> entry: who (the actor), what (<c>tool</c> =
 /// <c>{type}/{name}</c>, <c>decision</c> = the action) and the state before and after, redacted, in the entry's
 /// redacted-arguments field with its SHA-256. One shape for every writer (the audited stores through
-/// <see cref="AdminChangeEntries"/>, <see cref="AdminChangeRecorder"/>, configuration provisioning), so the evidence pack reads
+/// <see cref="AdminChangeEntries"/>, configuration provisioning), so the evidence pack reads
 /// them alike. Secrets are never written: server <c>Env</c> and <c>Headers</c> values, the secret parts of its <c>Url</c>
 /// and <c>Args</c>, a credential's secret, refresh
 /// token and values, and secret-looking keys are masked; agent keys are known only by their hints.

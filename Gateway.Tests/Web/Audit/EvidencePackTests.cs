@@ -331,37 +331,39 @@ public sealed partial class EvidencePackTests : IAsyncLifetime
         var (from, to) = (time.GetUtcNow().AddDays(1), time.GetUtcNow().AddDays(10));
         Directory.CreateDirectory(_folder);
         await using var db = await AuditDatabase.OpenAsync(provider);
-        var recorder = new AdminChangeRecorder(db.Sink, time);
+        // As the audited stores write them (AdminChangeEntries), straight to the trail.
+        ValueTask RecordAsync(string type, string name, string action, object? before, object? after) =>
+            db.Sink.WriteAsync(AdminChanges.Record(time.GetUtcNow(), AuditActor.Current, type, name, action, before, after), CancellationToken.None);
         using (AuditActor.Use("admin-api"))
         {
-            await recorder.RecordAsync("agent", "carol", "create", null, Record("carol", "a/x"));
-            await recorder.RecordAsync("agent", "dave", "create", null, Record("dave", "a/y"));
+            await RecordAsync("agent", "carol", "create", null, Record("carol", "a/x"));
+            await RecordAsync("agent", "dave", "create", null, Record("dave", "a/y"));
         }
 
         // In the period: carol gains a grant, erin is created, dave deleted; carol's owner and key change (not her grants).
         time.Advance(TimeSpan.FromDays(2));
         using (AuditActor.Use(AuditActor.Console("alice")))
         {
-            await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x"), Record("carol", "a/x", "a/z"));
-            await recorder.RecordAsync("agent", "carol", "owner", Record("carol", "a/x", "a/z"), Record("carol", "a/x", "a/z") with { Owner = "alice" });
-            await recorder.RecordAsync("agent_key", "carol", "rotate", Array.Empty<AgentKeyInfo>(), Array.Empty<AgentKeyInfo>());
-            await recorder.RecordAsync("agent", "erin", "create", null, Record("erin", "b/*"));
-            await recorder.RecordAsync("agent", "dave", "delete", Record("dave", "a/y"), null);
+            await RecordAsync("agent", "carol", "update", Record("carol", "a/x"), Record("carol", "a/x", "a/z"));
+            await RecordAsync("agent", "carol", "owner", Record("carol", "a/x", "a/z"), Record("carol", "a/x", "a/z") with { Owner = "alice" });
+            await RecordAsync("agent_key", "carol", "rotate", Array.Empty<AgentKeyInfo>(), Array.Empty<AgentKeyInfo>());
+            await RecordAsync("agent", "erin", "create", null, Record("erin", "b/*"));
+            await RecordAsync("agent", "dave", "delete", Record("dave", "a/y"), null);
         }
 
         // The configuration file took grace over from the API, and changed henry, whom it managed before its changes
         // were audited (the first configuration change of the trail is in the period, after its start).
         using (AuditActor.Use(AuditActor.Configuration))
         {
-            await recorder.RecordAsync("agent", "grace", "update", Record("grace", "d/*"), Record("grace", "d/*") with { ManagedByConfiguration = true });
-            await recorder.RecordAsync("agent", "henry", "update", Record("henry", "e/*") with { ManagedByConfiguration = true }, Record("henry", "e/x") with { ManagedByConfiguration = true });
+            await RecordAsync("agent", "grace", "update", Record("grace", "d/*"), Record("grace", "d/*") with { ManagedByConfiguration = true });
+            await RecordAsync("agent", "henry", "update", Record("henry", "e/*") with { ManagedByConfiguration = true }, Record("henry", "e/x") with { ManagedByConfiguration = true });
         }
 
         // After the period: carol loses a/x (so her grants now are not her grants at the period's end).
         time.Advance(TimeSpan.FromDays(10));
         using (AuditActor.Use("admin-api"))
         {
-            await recorder.RecordAsync("agent", "carol", "update", Record("carol", "a/x", "a/z"), Record("carol", "a/z"));
+            await RecordAsync("agent", "carol", "update", Record("carol", "a/x", "a/z"), Record("carol", "a/z"));
         }
 
         await db.Flusher.FlushAsync(TestContext.Timeout);

@@ -41,7 +41,6 @@ public abstract class ConsolePageTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(new Gateway.Web.Authentication.OAuth.AgentOAuthSettings());
         Services.AddSingleton(new Gateway.Core.Guardrails.ResultGuard());
         Services.AddSingleton<Gateway.Web.Credentials.OAuth.OAuthTokenClient>();
-        Services.TryAddSingleton<Gateway.Core.Audit.Admin.AdminChangeRecorder>();
 
         // As the gateway does: admin changes through the stores commit with their audit entries.
         Services.AddGatewayAdminChangeAudit();
