@@ -4,7 +4,8 @@ namespace Gateway.Core.Audit;
 
 /// <summary>
 /// Checks a chain as it streams past, entry by entry in sequence order, against signed checkpoints, and stops at the
-/// first bad entry. Memory is independent of the chain's length.
+/// first bad entry. Memory is independent of the chain's length: the checkpoints are read along with the entries, each
+/// source in sequence order (<see cref="CheckpointStream"/>), not held.
 /// </summary>
 /// <remarks>
 /// What each check catches: a changed field (the entry no longer hashes to its stored hash), a deleted entry (a gap in
@@ -12,11 +13,14 @@ namespace Gateway.Core.Audit;
 /// chain (no or wrong hash), a rewritten and re-hashed history (a signed checkpoint no longer matches), and a truncated
 /// tail or a restored older backup (a checkpoint, stored or exported earlier, is beyond the chain's end).
 /// </remarks>
-public sealed class AuditVerifier
+public sealed class AuditVerifier : IDisposable
 {
-    private readonly Dictionary<long, List<(AuditCheckpoint Checkpoint, string Source)>> _checkpoints = [];
-    private readonly SortedDictionary<long, string> _forged = [];
+    private readonly List<CheckpointStream> _checkpoints = [];
     private readonly bool _complete;
+
+    // The first checkpoint the stream passed without reaching its entry (a filtered export's gaps) that cannot be
+    // trusted: reported at the end, unless an entry fails first.
+    private (long Sequence, string Problem)? _unreached;
     private long _entries;
     private long? _last;
     private string? _lastHash;
@@ -49,41 +53,23 @@ public sealed class AuditVerifier
     /// <summary>Gets whether a problem was found (stop feeding entries).</summary>
     public bool Failed => _failure is not null;
 
-    /// <summary>Adds checkpoints and checks their signatures.</summary>
-    /// <param name="checkpoints">The checkpoints.</param>
+    /// <summary>Adds checkpoints, each checked against its entry and its signature checked as the entries reach it.</summary>
+    /// <param name="checkpoints">
+    /// The checkpoints: a collection in memory in any order, or a stream (a database reader, a file) in sequence order,
+    /// read along with the entries (one out of order fails verification).
+    /// </param>
     /// <param name="publicKey">The key that must have signed them; required when there are any.</param>
     /// <param name="source">Where they came from, for the report (e.g. "stored", "exported earlier").</param>
     /// <exception cref="InvalidOperationException">There are checkpoints and no key to check them with.</exception>
-    public void AddCheckpoints(IEnumerable<AuditCheckpoint> checkpoints, ECDsa? publicKey, string source)
-    {
-        foreach (var checkpoint in checkpoints)
-        {
-            if (publicKey is null)
-            {
-                throw new InvalidOperationException("There are signed checkpoints but no public key to check them with.");
-            }
-
-            // Reported when the stream reaches its entry, so an earlier bad entry is still the one named first.
-            if (!AuditCheckpoints.IsValid(checkpoint, publicKey))
-            {
-                _forged.TryAdd(checkpoint.Sequence, $"the {source} checkpoint at entry {checkpoint.Sequence} has an invalid signature (forged or changed, or signed by another key)");
-            }
-
-            Keep(checkpoint, source);
-        }
-    }
+    public void AddCheckpoints(IEnumerable<AuditCheckpoint> checkpoints, ECDsa? publicKey, string source) =>
+        Keep(checkpoints, publicKey, signed: true, source);
 
     /// <summary>
     /// Adds checkpoints whose signature the caller checked in another form (a witness's signed note, see
     /// <see cref="AuditCheckpointNote"/>): they count like signed ones.
     /// </summary>
-    public void AddWitnessed(IEnumerable<AuditCheckpoint> checkpoints, string source)
-    {
-        foreach (var checkpoint in checkpoints)
-        {
-            Keep(checkpoint, source);
-        }
-    }
+    public void AddWitnessed(IEnumerable<AuditCheckpoint> checkpoints, string source) =>
+        Keep(checkpoints, null, signed: false, source);
 
     /// <summary>Checks the next entry; returns <see langword="false"/> once a problem was found.</summary>
     /// <param name="entry">The entry, in sequence order.</param>
@@ -143,23 +129,45 @@ public sealed class AuditVerifier
             return Fail(entry.Sequence, $"entry {entry.Sequence} does not match its hash (a field was changed, or the entry was moved)");
         }
 
-        if (_forged.TryGetValue(entry.Sequence, out var forged))
+        // The checkpoints the stream passed without reaching their entries (a filtered export's gaps); then a bad one at
+        // this entry, reported now, so that an earlier bad entry is still the one named first.
+        foreach (var checkpoints in _checkpoints)
         {
-            return Fail(entry.Sequence, forged);
+            while (checkpoints.Current is { } passed && passed.Sequence < entry.Sequence)
+            {
+                Unreached(checkpoints);
+            }
+
+            if (checkpoints.Current?.Sequence == entry.Sequence && checkpoints.Problem is { } problem)
+            {
+                return Fail(entry.Sequence, problem);
+            }
         }
 
-        if (_checkpoints.TryGetValue(entry.Sequence, out var checkpoints))
+        var matched = false;
+        foreach (var checkpoints in _checkpoints)
         {
-            foreach (var (checkpoint, source) in checkpoints)
+            while (checkpoints.Current is { } checkpoint && checkpoint.Sequence == entry.Sequence)
             {
+                if (checkpoints.Problem is { } problem)
+                {
+                    // A second checkpoint of one source at this entry.
+                    return Fail(entry.Sequence, problem);
+                }
+
                 if (!string.Equals(checkpoint.Hash, entry.Hash, StringComparison.Ordinal))
                 {
-                    return Fail(entry.Sequence, $"entry {entry.Sequence} differs from the {source} signed checkpoint at entry {entry.Sequence}: history after entry {_lastMatchedCheckpoint} was rewritten and re-hashed");
+                    return Fail(entry.Sequence, $"entry {entry.Sequence} differs from the {checkpoints.Source} signed checkpoint at entry {entry.Sequence}: history after entry {_lastMatchedCheckpoint} was rewritten and re-hashed");
                 }
 
                 _checkpointsChecked++;
+                matched = true;
+                checkpoints.Advance();
             }
+        }
 
+        if (matched)
+        {
             _lastMatchedCheckpoint = entry.Sequence;
             _firstUncovered = null;
         }
@@ -176,23 +184,57 @@ public sealed class AuditVerifier
     /// <summary>Finishes: checks no checkpoint lies beyond the end of a complete chain.</summary>
     public AuditVerification Complete()
     {
+        try
+        {
+            return Finish();
+        }
+        finally
+        {
+            Dispose();
+        }
+    }
+
+    /// <summary>Ends the reading of the checkpoints (<see cref="Complete"/> does it too).</summary>
+    public void Dispose()
+    {
+        foreach (var checkpoints in _checkpoints)
+        {
+            checkpoints.Dispose();
+        }
+    }
+
+    private AuditVerification Finish()
+    {
         if (_failure is not null)
         {
             return _failure;
         }
 
-        // Not reached by the stream (beyond its end, or in a filtered export's gaps): still forged.
-        if (_forged.Count > 0)
+        // What the stream did not reach: beyond its end (the last one beyond is named), or in a filtered export's gaps.
+        var end = _last ?? 0;
+        (long Sequence, string Source) beyond = default;
+        foreach (var checkpoints in _checkpoints)
         {
-            var (sequence, problem) = _forged.First();
-            Fail(sequence, problem);
+            while (checkpoints.Current is { } rest)
+            {
+                if (rest.Sequence > end && rest.Sequence > beyond.Sequence)
+                {
+                    beyond = (rest.Sequence, checkpoints.Source);
+                }
+
+                Unreached(checkpoints);
+            }
+        }
+
+        // Not reached by the stream, and still not to be trusted.
+        if (_unreached is { } unreached)
+        {
+            Fail(unreached.Sequence, unreached.Problem);
             return _failure!;
         }
 
         if (_complete)
         {
-            var end = _last ?? 0;
-            var beyond = _checkpoints.Where(c => c.Key > end).OrderByDescending(c => c.Key).Select(c => (Sequence: c.Key, c.Value[0].Source)).FirstOrDefault();
             if (beyond.Sequence > 0)
             {
                 Fail(end + 1, $"the chain ends at entry {end}, but the {beyond.Source} signed checkpoint covers entry {beyond.Sequence}: entries {end + 1} to {beyond.Sequence} are missing (tail truncated or an older backup restored)");
@@ -211,14 +253,22 @@ public sealed class AuditVerifier
         return new AuditVerification(true, _entries, _last, _checkpointsChecked, null, null);
     }
 
-    private void Keep(AuditCheckpoint checkpoint, string source)
+    private void Keep(IEnumerable<AuditCheckpoint> checkpoints, ECDsa? publicKey, bool signed, string source)
     {
-        if (!_checkpoints.TryGetValue(checkpoint.Sequence, out var list))
+        // Read up to the first checkpoint now: one with no key to check it with is refused at once, as before any entry.
+        var stream = new CheckpointStream(checkpoints, publicKey, signed, source);
+        _checkpoints.Add(stream);
+    }
+
+    /// <summary>Passes the stream's current checkpoint, which no entry reached, keeping the first problem among those.</summary>
+    private void Unreached(CheckpointStream checkpoints)
+    {
+        if (checkpoints.Problem is { } problem && (_unreached is null || checkpoints.Current!.Sequence < _unreached.Value.Sequence))
         {
-            _checkpoints[checkpoint.Sequence] = list = [];
+            _unreached = (checkpoints.Current!.Sequence, problem);
         }
 
-        list.Add((checkpoint, source));
+        checkpoints.Advance();
     }
 
     private bool Fail(long sequence, string problem)

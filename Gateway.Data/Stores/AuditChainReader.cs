@@ -108,14 +108,58 @@ public sealed class AuditChainReader(GatewayDatabase database)
         return reader.Read() && !reader.IsDBNull(0) ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
     }
 
-    /// <summary>Reads every stored checkpoint in sequence order.</summary>
-    public List<AuditCheckpoint> ReadCheckpoints()
+    /// <summary>
+    /// Reads the stored checkpoints in sequence order, a page at a time: a chain's checkpoints grow with its age (one a
+    /// minute while entries are added), so they are neither held at once nor read in one long transaction (on SQLite that
+    /// would keep the write-ahead log from being reset for as long as a verification runs). Only those up to the newest
+    /// stored when reading starts: one signed meanwhile may cover entries written after the reader took its range.
+    /// </summary>
+    public IEnumerable<AuditCheckpoint> ReadCheckpoints()
+    {
+        long upTo;
+        using (var connection = Open())
+        using (var newest = connection.CreateCommand())
+        {
+            newest.CommandText = "SELECT MAX(\"Sequence\") FROM \"AuditCheckpoints\"";
+            if (newest.ExecuteScalar() is not long max)
+            {
+                yield break;
+            }
+
+            upTo = max;
+        }
+
+        var after = long.MinValue;
+        while (true)
+        {
+            var page = ReadCheckpointPage(after, upTo);
+            foreach (var checkpoint in page)
+            {
+                yield return checkpoint;
+            }
+
+            if (page.Count < CheckpointPage)
+            {
+                yield break;
+            }
+
+            after = page[^1].Sequence;
+        }
+    }
+
+    /// <summary>How many checkpoints one query of <see cref="ReadCheckpoints"/> reads.</summary>
+    internal const int CheckpointPage = 1000;
+
+    private List<AuditCheckpoint> ReadCheckpointPage(long after, long upTo)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT \"Sequence\", \"Hash\", \"CreatedAt\", \"KeyId\", \"Signature\" FROM \"AuditCheckpoints\" ORDER BY \"Sequence\"";
+        command.CommandText = "SELECT \"Sequence\", \"Hash\", \"CreatedAt\", \"KeyId\", \"Signature\" FROM \"AuditCheckpoints\" WHERE \"Sequence\" > @after AND \"Sequence\" <= @upTo ORDER BY \"Sequence\" LIMIT @page";
+        command.Add("@after", after);
+        command.Add("@upTo", upTo);
+        command.Add("@page", CheckpointPage);
         using var reader = command.ExecuteReader();
-        var checkpoints = new List<AuditCheckpoint>();
+        var checkpoints = new List<AuditCheckpoint>(CheckpointPage);
         while (reader.Read())
         {
             checkpoints.Add(new AuditCheckpoint(reader.GetInt64(0), reader.GetString(1), _dialect.ReadTimestamp(reader, 2), reader.GetString(3), reader.GetString(4)));

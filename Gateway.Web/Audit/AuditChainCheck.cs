@@ -19,12 +19,13 @@ public static class AuditChainCheck
     /// <param name="witnessed">Checkpoints read back from witnesses (their notes' signatures already checked), by witness.</param>
     public static AuditVerification VerifyDatabase(AuditChainReader reader, ECDsa? publicKey, IReadOnlyList<AuditCheckpoint> known, CancellationToken cancellationToken = default, TimeSpan? coverage = null, DateTimeOffset? now = null, IReadOnlyList<(string Witness, List<AuditCheckpoint> Checkpoints)>? witnessed = null)
     {
-        var verifier = new AuditVerifier();
+        using var verifier = new AuditVerifier();
         if (coverage is { } allowance)
         {
             verifier.RequireCoverage(allowance, now ?? DateTimeOffset.UtcNow);
         }
 
+        // Read along with the entries, a page at a time (before the range: the newest checkpoint is taken first).
         verifier.AddCheckpoints(reader.ReadCheckpoints(), publicKey, "stored");
         verifier.AddCheckpoints(known, publicKey, "previously exported");
         foreach (var (witness, checkpoints) in witnessed ?? [])
@@ -108,15 +109,18 @@ public static class AuditChainCheck
     public static AuditVerification VerifyExport(string path, ECDsa? key, IReadOnlyList<AuditCheckpoint> known, IReadOnlyList<(string Witness, List<AuditCheckpoint> Checkpoints)>? witnessed = null)
     {
         var manifest = ReadManifest(path);
-        var verifier = new AuditVerifier(manifest.Complete);
-        var checkpoints = new List<AuditCheckpoint>();
+        using var verifier = new AuditVerifier(manifest.Complete);
+
+        // Every line is a checkpoint, or nothing else is looked at. Read once to check that and once along with the
+        // entries, so that the file's checkpoints are never held at once.
+        var checkpointsFile = AuditExporter.CheckpointsPath(path);
         var lineNumber = 0;
-        foreach (var line in File.ReadLines(AuditExporter.CheckpointsPath(path)))
+        foreach (var line in File.ReadLines(checkpointsFile))
         {
             lineNumber++;
             try
             {
-                checkpoints.Add(AuditJsonLines.ParseCheckpoint(line));
+                AuditJsonLines.ParseCheckpoint(line);
             }
             catch (FormatException ex)
             {
@@ -126,7 +130,7 @@ public static class AuditChainCheck
 
         if (key is not null)
         {
-            verifier.AddCheckpoints(checkpoints, key, "exported");
+            verifier.AddCheckpoints(File.ReadLines(checkpointsFile).Select(AuditJsonLines.ParseCheckpoint), key, "exported");
             verifier.AddCheckpoints(known, key, "previously exported");
             foreach (var (witness, list) in witnessed ?? [])
             {
