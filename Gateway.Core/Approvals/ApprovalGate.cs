@@ -222,10 +222,31 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
 
             if (now >= current.ExpiresAt)
             {
-                if (await store.ExpireAsync(current.Id, now, CancellationToken.None))
+                try
                 {
-                    await AuditAsync(current, "approval_expired", "gateway", "expire", null);
-                    events.Raise(current with { Status = ApprovalStatus.Expired });
+                    // The expiry commits with its entry, as a decision does (a crash in between leaves neither).
+                    var expired = await WithEntriesAsync(
+                        async add =>
+                        {
+                            var done = await store.ExpireAsync(current.Id, now, CancellationToken.None);
+                            if (done)
+                            {
+                                add(Record(current, "approval_expired", "gateway", "expire", null));
+                            }
+
+                            return done;
+                        },
+                        CancellationToken.None);
+                    if (expired)
+                    {
+                        events.Raise(current with { Status = ApprovalStatus.Expired });
+                    }
+                }
+                catch (AuditUnavailableException)
+                {
+                    // Left pending in the store until a later look records its expiry with its entry; past its time no
+                    // approver can decide it (the store's decision checks the time), and the call is not made.
+                    return Expired(current);
                 }
 
                 continue;
@@ -278,9 +299,6 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
 
         return result;
     }
-
-    private ValueTask AuditAsync(Approval approval, string kind, string actor, string decision, string? reason) =>
-        audit.WriteAsync(Record(approval, kind, actor, decision, reason), CancellationToken.None);
 
     private AuditRecord Record(Approval approval, string kind, string actor, string decision, string? reason) =>
         new()

@@ -265,6 +265,47 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.Equal(1, expired.GetArrayLength());
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AnExpiryWhoseEntryCannotBeWritten_IsNotRecorded_NorDecidable_AndTheCallIsNotMade(DatabaseProvider provider)
+    {
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:Timeout"] = "00:00:01" }, provider: provider);
+        await using var client = await gateway.ConnectAsync(Key);
+        var before = CallLog.Count(_name, "echo");
+        var pending = NextPendingAsync(gateway);
+
+        // The approval runs out while the trail refuses the expiry's entry: the agent is told it expired, nothing runs,
+        // and the approval is not marked expired without its entry.
+        string id;
+        await using (await AuditRefusals.RefuseAsync(gateway.Database, "approval_expired", tool: null))
+        {
+            var call = client.CallToolAsync($"{_name}__echo", Message("expires unrecorded"), cancellationToken: TestContext.Timeout).AsTask();
+            id = (await pending).Id;
+            var result = await call;
+            Assert.True(result.IsError);
+            Assert.Contains($"Approval {id} expired at", Text(result), StringComparison.Ordinal);
+        }
+
+        var store = gateway.Services.GetRequiredService<IApprovalStore>();
+        Assert.Equal(ApprovalStatus.Pending, (await store.GetAsync(id, TestContext.Timeout))!.Status);
+        Assert.DoesNotContain(await gateway.AuditTrailAsync(), e => e.Record.Kind == "approval_expired");
+        Assert.Equal(before, CallLog.Count(_name, "echo"));
+
+        // Past its time nobody can approve it.
+        using (var late = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{id}/approve", new { reason = "too late" }, TestContext.Timeout))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        }
+
+        // Once the trail takes entries again an expiry is recorded with its entry (the retry is a new request: the first
+        // one's time has run out).
+        var retried = await client.CallToolAsync($"{_name}__echo", Message("expires unrecorded"), cancellationToken: TestContext.Timeout);
+        Assert.True(retried.IsError);
+        var recorded = Assert.Single(await gateway.AuditTrailAsync(), e => e.Record.Kind == "approval_expired");
+        Assert.DoesNotContain(id, recorded.Record.Error, StringComparison.Ordinal);
+        Assert.Equal(before, CallLog.Count(_name, "echo"));
+    }
+
     [Fact]
     public async Task AgentThatStoppedWaiting_RetriesAfterApproval_AndTheCallRunsOnce()
     {
