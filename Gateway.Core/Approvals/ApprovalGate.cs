@@ -224,23 +224,7 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
             {
                 try
                 {
-                    // The expiry commits with its entry, as a decision does (a crash in between leaves neither).
-                    var expired = await WithEntriesAsync(
-                        async add =>
-                        {
-                            var done = await store.ExpireAsync(current.Id, now, CancellationToken.None);
-                            if (done)
-                            {
-                                add(Record(current, "approval_expired", "gateway", "expire", null));
-                            }
-
-                            return done;
-                        },
-                        CancellationToken.None);
-                    if (expired)
-                    {
-                        events.Raise(current with { Status = ApprovalStatus.Expired });
-                    }
+                    await ExpireAsync(current, now, CancellationToken.None);
                 }
                 catch (AuditUnavailableException)
                 {
@@ -283,6 +267,50 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
     /// them, or, without <c>changes</c> (a store that has no transactions, as in the page tests), queued just after it.
     /// </summary>
     /// <exception cref="AuditUnavailableException">The entries could not be written; nothing the change wrote is kept.</exception>
+    /// <summary>
+    /// Records the expiry of at most <paramref name="max"/> approvals that ran out with no call waiting on them (the
+    /// agent stopped waiting and did not retry), oldest first; yields how many this call expired (another instance may
+    /// take some first).
+    /// </summary>
+    /// <exception cref="AuditUnavailableException">An expiry's entry could not be written; it is left for the next sweep.</exception>
+    public async Task<int> ExpireDueAsync(int max, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var expired = 0;
+        foreach (var due in await store.ListDueAsync(now, max, cancellationToken))
+        {
+            if (await ExpireAsync(due, now, cancellationToken))
+            {
+                expired++;
+            }
+        }
+
+        return expired;
+    }
+
+    /// <summary>Expires an approval past its time with its entry (a crash in between leaves neither); false when another did.</summary>
+    private async Task<bool> ExpireAsync(Approval approval, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var expired = await WithEntriesAsync(
+            async add =>
+            {
+                var done = await store.ExpireAsync(approval.Id, now, cancellationToken);
+                if (done)
+                {
+                    add(Record(approval, "approval_expired", "gateway", "expire", null));
+                }
+
+                return done;
+            },
+            cancellationToken);
+        if (expired)
+        {
+            events.Raise(approval with { Status = ApprovalStatus.Expired });
+        }
+
+        return expired;
+    }
+
     private async Task<T> WithEntriesAsync<T>(Func<Action<AuditRecord>, Task<T>> change, CancellationToken cancellationToken)
     {
         if (changes is not null)

@@ -16,6 +16,12 @@ public sealed class ApprovalOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Gets or sets how often each instance records the expiry of approvals no call waits on any more (the agent stopped
+    /// waiting and did not retry), 1 second to 1 hour. The default is 1 minute.
+    /// </summary>
+    public TimeSpan ExpirySweep { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// Gets or sets a value indicating whether an approver may approve calls of an agent they own (four-eyes
     /// principle). The default is <see langword="true"/>: they may not. Denying is always allowed.
     /// </summary>

@@ -18,6 +18,9 @@ public interface IApprovalStore
     /// <summary>Pending → Expired, for one approval past its expiry.</summary>
     Task<bool> ExpireAsync(string id, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>At most <paramref name="max"/> approvals still pending past their expiry (no call waits on them), oldest first.</summary>
+    Task<IReadOnlyList<Approval>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
     /// <summary>
     /// Finds a live approval (pending, or approved and unused) for exactly this call by exactly this caller: the agent
     /// and, for an agent acting for a user, that user (<paramref name="actor"/>, the approval's <see cref="Approval.Agent"/>),

@@ -69,6 +69,17 @@ internal sealed class EfApprovalStore(IDbContextFactory<GatewayDbContext> factor
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, expired), cancellationToken) == 1;
     }
 
+    public async Task<IReadOnlyList<Approval>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Set<ApprovalEntity>().AsNoTracking()
+            .Where(a => a.Status == Pending && a.ExpiresAt <= now)
+            .OrderBy(a => a.CreatedAt)
+            .Take(max)
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(ToApproval)];
+    }
+
     public async Task<int> CountPendingAsync(long agentId, string actor, DateTimeOffset now, int atMost, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

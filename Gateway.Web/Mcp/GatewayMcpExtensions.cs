@@ -28,12 +28,18 @@ internal static class GatewayMcpExtensions
             throw new InvalidOperationException($"Gateway:Approvals:MaxPendingPerAgent must be between 1 and {ApprovalOptions.MaxPendingPerAgentCeiling}, not {approvals.MaxPendingPerAgent}.");
         }
 
+        if (approvals.ExpirySweep < TimeSpan.FromSeconds(1) || approvals.ExpirySweep > TimeSpan.FromHours(1))
+        {
+            throw new InvalidOperationException($"Gateway:Approvals:ExpirySweep must be between 1 second and one hour, not {approvals.ExpirySweep}.");
+        }
+
         services.AddSingleton(approvals);
         services.AddSingleton<ApprovalEvents>();
         services.AddSingleton<ApprovalGate>();
         services.AddSingleton<IApprovalGate>(sp => sp.GetRequiredService<ApprovalGate>());
         services.AddHostedService<Gateway.Web.Approvals.ApprovalChangeRelay>();
         services.AddHostedService<ApprovalWebhook>();
+        services.AddHostedService<Gateway.Web.Approvals.ApprovalExpirySweep>();
         services.AddSingleton(sp => new PolicyMessages { ShowRuleNames = configuration.GetValue("Gateway:Policy:ShowRuleNames", true) });
         services.AddSingleton<GatewayMcpHandlers>();
         services.AddSingleton<Gateway.Web.Mcp.RoundTrips.RequestStateSeal>();

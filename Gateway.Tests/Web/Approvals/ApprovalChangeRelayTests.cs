@@ -118,6 +118,8 @@ public sealed class ApprovalChangeRelayTests
 
         public Task<bool> ExpireAsync(string id, DateTimeOffset now, CancellationToken cancellationToken) => store.ExpireAsync(id, now, cancellationToken);
 
+        public Task<IReadOnlyList<Approval>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) => store.ListDueAsync(now, max, cancellationToken);
+
         public Task<int> CountPendingAsync(long agentId, string actor, DateTimeOffset now, int atMost, CancellationToken cancellationToken) => store.CountPendingAsync(agentId, actor, now, atMost, cancellationToken);
 
         public Task<Approval?> FindForCallAsync(long agentId, string actor, string server, string tool, string toolDefinitionSha256, string argumentsSha256, DateTimeOffset now, CancellationToken cancellationToken) =>

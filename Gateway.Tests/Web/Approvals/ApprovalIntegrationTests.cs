@@ -306,6 +306,50 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.Equal(before, CallLog.Count(_name, "echo"));
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task AnApprovalNoCallWaitsOn_IsRecordedAsExpired_OnceItsTimeRunsOut(DatabaseProvider provider)
+    {
+        await using var gateway = await StartAsync(
+            new() { ["Gateway:Approvals:Timeout"] = "00:00:02", ["Gateway:Approvals:HoldFor"] = "00:00:01", ["Gateway:Approvals:ExpirySweep"] = "00:00:01" },
+            provider: provider);
+        await using var client = await gateway.ConnectAsync(Key);
+
+        // Held for 1 s, told to retry after approval, and never retried: nobody waits on the approval any more.
+        var first = await client.CallToolAsync($"{_name}__echo", Message("abandoned"), cancellationToken: TestContext.Timeout);
+        var id = System.Text.RegularExpressions.Regex.Match(Text(first), "apr_[0-9a-f]+").Value;
+        Assert.StartsWith($"Approval pending, id {id}: retry the same call after approval", Text(first), StringComparison.Ordinal);
+
+        // Once its time has run out the sweep records its expiry, with its entry, once.
+        var store = gateway.Services.GetRequiredService<IApprovalStore>();
+        await Eventually.TrueAsync(async () => (await store.GetAsync(id, TestContext.Timeout))!.Status == ApprovalStatus.Expired, "the abandoned approval is expired", TimeSpan.FromSeconds(30));
+        var expired = Assert.Single(await gateway.AuditTrailAsync(), e => e.Record.Kind == "approval_expired");
+        Assert.StartsWith(id, expired.Record.Error, StringComparison.Ordinal);
+        Assert.Equal("gateway", expired.Record.Actor);
+
+        // Listed as expired, no longer among the pending ones an approver is shown.
+        var listed = await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/approvals?status=expired", TestContext.Timeout);
+        Assert.Equal(id, Assert.Single(listed.EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal(0, (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/approvals", TestContext.Timeout)).GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("00:00:00.999", false)]
+    [InlineData("01:00:00.001", false)]
+    [InlineData("00:00:01", true)]
+    public async Task TheExpirySweep_IsBetweenASecondAndAnHour(string sweep, bool starts)
+    {
+        if (starts)
+        {
+            await using var gateway = await StartAsync(new() { ["Gateway:Approvals:ExpirySweep"] = sweep });
+            Assert.Equal(TimeSpan.Parse(sweep, System.Globalization.CultureInfo.InvariantCulture), gateway.Services.GetRequiredService<ApprovalOptions>().ExpirySweep);
+            return;
+        }
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(new() { ["Gateway:Approvals:ExpirySweep"] = sweep }));
+        Assert.Contains("Gateway:Approvals:ExpirySweep must be between 1 second and one hour", refused.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AgentThatStoppedWaiting_RetriesAfterApproval_AndTheCallRunsOnce()
     {
