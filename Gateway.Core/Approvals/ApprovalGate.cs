@@ -263,11 +263,6 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
         new(false, $"Approval {approval.Id} expired at {approval.ExpiresAt:yyyy-MM-ddTHH:mm:ssZ} without a decision; the call was not made.");
 
     /// <summary>
-    /// Runs <paramref name="change"/> with the entries it adds (through the action it is given): in one transaction with
-    /// them, or, without <c>changes</c> (a store that has no transactions, as in the page tests), queued just after it.
-    /// </summary>
-    /// <exception cref="AuditUnavailableException">The entries could not be written; nothing the change wrote is kept.</exception>
-    /// <summary>
     /// Records the expiry of at most <paramref name="max"/> approvals that ran out with no call waiting on them (the
     /// agent stopped waiting and did not retry), oldest first; yields how many this call expired (another instance may
     /// take some first).
@@ -311,6 +306,11 @@ public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IA
         return expired;
     }
 
+    /// <summary>
+    /// Runs <paramref name="change"/> with the entries it adds (through the action it is given): in one transaction with
+    /// them, or, without <c>changes</c> (a store that has no transactions, as in the page tests), queued just after it.
+    /// </summary>
+    /// <exception cref="AuditUnavailableException">The entries could not be written; nothing the change wrote is kept.</exception>
     private async Task<T> WithEntriesAsync<T>(Func<Action<AuditRecord>, Task<T>> change, CancellationToken cancellationToken)
     {
         if (changes is not null)
