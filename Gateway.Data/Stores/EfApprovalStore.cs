@@ -1,6 +1,7 @@
 using Gateway.Core.Approvals;
 using Gateway.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Gateway.Data.Stores;
 
@@ -71,14 +72,37 @@ internal sealed class EfApprovalStore(IDbContextFactory<GatewayDbContext> factor
 
     public async Task<IReadOnlyList<Approval>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
+        // A plain command for the look every instance takes once a minute, nearly always finding nothing: compiling an
+        // EF Core query for it cost an idle gateway CPU and resident memory (bench/fixed-costs.sh --cpu-marks 60,360:
+        // 0.18% of a core and 179 MB, against 0.15% and 176 MB without the sweep). The rows, when there are any, by EF.
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var rows = await db.Set<ApprovalEntity>().AsNoTracking()
-            .Where(a => a.Status == Pending && a.ExpiresAt <= now)
-            .OrderBy(a => a.CreatedAt)
-            .Take(max)
-            .ToListAsync(cancellationToken);
-        return [.. rows.Select(ToApproval)];
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var ids = new List<string>();
+        await using (var due = db.Database.GetDbConnection().CreateCommand())
+        {
+            due.CommandText = "SELECT \"Id\" FROM \"Approvals\" WHERE \"Status\" = @pending AND \"ExpiresAt\" <= @now ORDER BY \"CreatedAt\" LIMIT @max";
+            due.Add("@pending", Pending);
+            due.Add("@now", db.Database.IsPostgres() ? now.ToUniversalTime() : Binary.ConvertToProvider(now));
+            due.Add("@max", max);
+            await using var reader = await due.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ids.Add(reader.GetString(0));
+            }
+        }
+
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var rows = await db.Set<ApprovalEntity>().AsNoTracking().Where(a => ids.Contains(a.Id)).ToListAsync(cancellationToken);
+        return [.. rows.Select(ToApproval).OrderBy(a => a.CreatedAt)];
     }
+
+    // As ApprovalEntityConfiguration stores ExpiresAt on SQLite, for the plain command above (PostgreSQL's column is a
+    // timestamp with time zone).
+    private static readonly DateTimeOffsetToBinaryConverter Binary = new();
 
     public async Task<int> CountPendingAsync(long agentId, string actor, DateTimeOffset now, int atMost, CancellationToken cancellationToken)
     {
