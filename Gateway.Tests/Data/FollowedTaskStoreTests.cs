@@ -23,11 +23,8 @@ public sealed class FollowedTaskStoreTests
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task ATaskWhoseLeaseRanOut_IsClaimedByOneInstanceOnly(DatabaseProvider provider)
     {
-        DatabaseEngines.Require(provider);
-        await using var a = await AuditDatabase.OpenAsync(provider, time: _time);
-        await using var b = await AuditDatabase.OpenAsync(provider, a.Database, time: _time);
-        var onA = a.Services.GetRequiredService<IFollowedTaskStore>();
-        var onB = b.Services.GetRequiredService<IFollowedTaskStore>();
+        await using var instances = await TwoInstancesAsync(provider);
+        var (onA, onB) = (instances.OnA, instances.OnB);
         var until = _time.GetUtcNow().AddHours(1);
         var added = _time.GetUtcNow() + Lease;
         await onA.AddAsync(Followed("call-1", until), added, TestContext.Timeout);
@@ -59,11 +56,8 @@ public sealed class FollowedTaskStoreTests
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task ALeaseClaimedByAnotherInstance_IsNeitherRenewedNorReleasedByTheOneThatLostIt(DatabaseProvider provider)
     {
-        DatabaseEngines.Require(provider);
-        await using var a = await AuditDatabase.OpenAsync(provider, time: _time);
-        await using var b = await AuditDatabase.OpenAsync(provider, a.Database, time: _time);
-        var onA = a.Services.GetRequiredService<IFollowedTaskStore>();
-        var onB = b.Services.GetRequiredService<IFollowedTaskStore>();
+        await using var instances = await TwoInstancesAsync(provider);
+        var (a, onA, onB) = (instances.A, instances.OnA, instances.OnB);
         var until = _time.GetUtcNow().AddHours(1);
         var heldByA = _time.GetUtcNow() + Lease;
         await onA.AddAsync(Followed("taken", until), heldByA, TestContext.Timeout);
@@ -118,6 +112,27 @@ public sealed class FollowedTaskStoreTests
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.AddAsync(
             longest with { CallId = "too-long", Binding = longest.Binding + "b" }, _time.GetUtcNow() + Lease, TestContext.Timeout));
         Assert.Equal(["lives-on", "longest"], await CallIdsAsync(db));
+    }
+
+    /// <summary>Two instances on one database: what each claims, renews and releases is seen by the other.</summary>
+    private sealed record Instances(AuditDatabase A, AuditDatabase B) : IAsyncDisposable
+    {
+        public IFollowedTaskStore OnA => A.Services.GetRequiredService<IFollowedTaskStore>();
+
+        public IFollowedTaskStore OnB => B.Services.GetRequiredService<IFollowedTaskStore>();
+
+        public async ValueTask DisposeAsync()
+        {
+            await B.DisposeAsync();
+            await A.DisposeAsync();
+        }
+    }
+
+    private async Task<Instances> TwoInstancesAsync(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        var a = await AuditDatabase.OpenAsync(provider, time: _time);
+        return new Instances(a, await AuditDatabase.OpenAsync(provider, a.Database, time: _time));
     }
 
     private static FollowedTask Followed(string callId, DateTimeOffset until) => new(callId, 7, "gwt1.sealed-" + callId, until);

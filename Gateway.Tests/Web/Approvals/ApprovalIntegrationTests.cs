@@ -73,6 +73,14 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         return pending.Task.WaitAsync(TestContext.Timeout);
     }
 
+    /// <summary>Makes a call that policy holds for approval; yields the held call and its pending approval.</summary>
+    private async Task<(Task<CallToolResult> Call, Approval Approval)> HoldAsync(GatewayHost gateway, McpClient client, string message)
+    {
+        var pending = NextPendingAsync(gateway);
+        var call = client.CallToolAsync($"{_name}__echo", Message(message), cancellationToken: TestContext.Timeout).AsTask();
+        return (call, await pending);
+    }
+
     [SkippableTheory]
     [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
     public async Task HeldCall_ApprovedThroughTheApi_RunsOnce_WithTheExactArguments(DatabaseProvider provider)
@@ -80,10 +88,7 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         await using var gateway = await StartAsync(provider: provider);
         await using var client = await gateway.ConnectAsync(Key);
         var before = CallLog.Count(_name, "echo");
-        var pending = NextPendingAsync(gateway);
-
-        var call = client.CallToolAsync($"{_name}__echo", Message("ship it"), cancellationToken: TestContext.Timeout).AsTask();
-        var approval = await pending;
+        var (call, approval) = await HoldAsync(gateway, client, "ship it");
         Assert.False(call.IsCompleted);
         Assert.Equal(("agent", _name, "echo", "hold-echo"), (approval.Agent, approval.Server, approval.Tool, approval.Rule));
         Assert.Equal("""{"message":"ship it"}""", approval.ArgumentsJson);
@@ -106,9 +111,7 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         var created = await Gateway.Tests.Web.Authentication.AgentAuthenticationTests.CreateAgentAsync(gateway, "leaver", $"{_name}/*");
         await using var client = await gateway.ConnectAsync(created.GetProperty("apiKey").GetString()!, "2026-07-28");
         var before = CallLog.Count(_name, "echo");
-        var pending = NextPendingAsync(gateway);
-        var call = client.CallToolAsync($"{_name}__echo", Message("after I left"), cancellationToken: TestContext.Timeout).AsTask();
-        var approval = await pending;
+        var (call, approval) = await HoldAsync(gateway, client, "after I left");
 
         using (var revoke = await gateway.Admin.DeleteAsync($"/api/v1/agents/leaver/keys/{created.GetProperty("keyId").GetInt64()}", TestContext.Timeout))
         {
@@ -141,9 +144,7 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         var key = (await created.Content.ReadFromJsonAsync<JsonElement>(TestContext.Timeout)).GetProperty("apiKey").GetString()!;
         await using var client = await gateway.ConnectAsync(key);
         var before = CallLog.Count(_name, "echo");
-        var pending = NextPendingAsync(gateway);
-        var call = client.CallToolAsync($"{_name}__echo", Message("mine"), cancellationToken: TestContext.Timeout).AsTask();
-        var approval = await pending;
+        var (call, approval) = await HoldAsync(gateway, client, "mine");
 
         using var own = await april.Client.PostAsJsonAsync($"/api/v1/approvals/{approval.Id}/approve", new { }, TestContext.Timeout);
         if (forbidden)
@@ -193,9 +194,8 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
     {
         await using var gateway = await StartAsync();
         await using var client = await gateway.ConnectAsync(Key);
-        var pending = NextPendingAsync(gateway);
-        var call = client.CallToolAsync($"{_name}__echo", Message("drop table"), cancellationToken: TestContext.Timeout).AsTask();
-        var id = (await pending).Id;
+        var (call, held) = await HoldAsync(gateway, client, "drop table");
+        var id = held.Id;
 
         using var tooLong = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{id}/deny", new { reason = new string('r', ApprovalGate.MaxReasonLength + 1) }, TestContext.Timeout);
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
@@ -383,9 +383,8 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
     {
         await using var gateway = await StartAsync(provider: provider);
         await using var client = await gateway.ConnectAsync(Key);
-        var pending = NextPendingAsync(gateway);
-        var call = client.CallToolAsync($"{_name}__echo", Message("race"), cancellationToken: TestContext.Timeout).AsTask();
-        var id = (await pending).Id;
+        var (call, held) = await HoldAsync(gateway, client, "race");
+        var id = held.Id;
 
         var decisions = await Task.WhenAll(
             gateway.Admin.PostAsync($"/api/v1/approvals/{id}/approve", null, TestContext.Timeout),
@@ -404,9 +403,8 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         await using var gateway = await StartAsync(provider: provider);
         await using var client = await gateway.ConnectAsync(Key);
         var before = CallLog.Count(_name, "echo");
-        var pending = NextPendingAsync(gateway);
-        var call = client.CallToolAsync($"{_name}__echo", Message("audited decision"), cancellationToken: TestContext.Timeout).AsTask();
-        var id = (await pending).Id;
+        var (call, held) = await HoldAsync(gateway, client, "audited decision");
+        var id = held.Id;
 
         // The decision and its entry commit together: without the entry there is no decision, and no call runs.
         await using (await AuditRefusals.RefuseAsync(gateway.Database, "approval_approved", tool: null))
@@ -451,9 +449,8 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
 
         // Decided as soon as it is listed: its request's entry comes first in the trail (it used to be queued, and a
         // quick decision, committed with its own entry, could come before it).
-        var pending = NextPendingAsync(gateway);
-        var call = client.CallToolAsync($"{_name}__echo", Message("ordered"), cancellationToken: TestContext.Timeout).AsTask();
-        var id = (await pending).Id;
+        var (call, held) = await HoldAsync(gateway, client, "ordered");
+        var id = held.Id;
         using (var approved = await gateway.Admin.PostAsync($"/api/v1/approvals/{id}/approve", null, TestContext.Timeout))
         {
             Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
