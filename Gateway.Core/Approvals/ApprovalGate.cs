@@ -14,8 +14,9 @@ namespace Gateway.Core.Approvals;
 /// </summary>
 /// <remarks>
 /// With <c>changes</c> (the database's admin change transactions) a request commits in one transaction with its
-/// <c>approval_requested</c> entry, and a decision, a human's act, with its <c>approval_approved</c> or
-/// <c>approval_denied</c> entry, or neither is kept: the trail has the request before any decision of it.
+/// <c>approval_requested</c> entry, a decision, a human's act, with its <c>approval_approved</c> or
+/// <c>approval_denied</c> entry, and an expiry with its <c>approval_expired</c> entry, or neither is kept: the trail has
+/// the request before any decision of it.
 /// </remarks>
 public sealed class ApprovalGate(IApprovalStore store, ApprovalEvents events, IAuditSink audit, ApprovalOptions options, TimeProvider time, IAgentStore? agents = null, IConsoleUserStore? users = null, IAdminChangeTransactions? changes = null) : IApprovalGate
 {
