@@ -23,18 +23,69 @@ public sealed class AuditChainReader(GatewayDatabase database)
     /// <summary>Gets the database read.</summary>
     public GatewayDatabase Database => database;
 
-    /// <summary>Reads entries in sequence order.</summary>
+    /// <summary>
+    /// Reads the entries <paramref name="filter"/> selects in sequence order, up to the newest stored when reading starts,
+    /// <see cref="EntryPage"/> at a time.
+    /// </summary>
+    /// <remarks>
+    /// Each page is its own short read, so a reader paced by its consumer (a download as fast as its client takes it)
+    /// holds no read open for long: on SQLite an open read keeps the WAL from being checkpointed past it, on PostgreSQL
+    /// its snapshot holds back vacuum. The trail is only ever appended to, so the pages make one consistent prefix.
+    /// </remarks>
     public IEnumerable<AuditChainEntry> ReadEntries(AuditFilter? filter = null)
+    {
+        long upTo;
+        using (var connection = Open())
+        using (var newest = connection.CreateCommand())
+        {
+            newest.CommandText = "SELECT MAX(\"Sequence\") FROM \"AuditEntries\"";
+            if (newest.ExecuteScalar() is not long max)
+            {
+                yield break;
+            }
+
+            upTo = max;
+        }
+
+        var after = long.MinValue;
+        while (true)
+        {
+            var page = ReadEntryPage(filter ?? new AuditFilter(), after, upTo);
+            foreach (var entry in page)
+            {
+                yield return entry;
+            }
+
+            if (page.Count < EntryPage)
+            {
+                yield break;
+            }
+
+            after = page[^1].Sequence;
+        }
+    }
+
+    /// <summary>How many entries one query of <see cref="ReadEntries(AuditFilter?)"/> reads.</summary>
+    internal const int EntryPage = 1000;
+
+    private List<AuditChainEntry> ReadEntryPage(AuditFilter filter, long after, long upTo)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        var where = Where(command, _dialect, filter ?? new AuditFilter());
-        command.CommandText = $"SELECT {Columns} FROM \"AuditEntries\" {where} ORDER BY \"Sequence\"";
+        var where = Where(command, _dialect, filter);
+        var range = "\"Sequence\" > @after AND \"Sequence\" <= @upTo";
+        command.CommandText = $"SELECT {Columns} FROM \"AuditEntries\" {(where.Length == 0 ? "WHERE " + range : where + " AND " + range)} ORDER BY \"Sequence\" LIMIT @page";
+        command.Add("@after", after);
+        command.Add("@upTo", upTo);
+        command.Add("@page", EntryPage);
         using var reader = command.ExecuteReader();
+        var entries = new List<AuditChainEntry>(EntryPage);
         while (reader.Read())
         {
-            yield return ReadEntry(reader, _dialect);
+            entries.Add(ReadEntry(reader, _dialect));
         }
+
+        return entries;
     }
 
     /// <summary>Reads the entries with <paramref name="from"/> ≤ sequence &lt; <paramref name="to"/>, in sequence order (a segment, for parallel verification).</summary>

@@ -7,8 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Tests.Data;
 
 /// <summary>
-/// The stored checkpoints are read a page at a time, in sequence order, on both engines: every one across pages, and
-/// none signed after the reading started (it could cover entries written after the verifier took its range).
+/// The stored checkpoints and entries are read a page at a time, in sequence order, on both engines: every one across
+/// pages, and none written after the reading started (a checkpoint could cover entries written after the verifier took
+/// its range; an export is the trail as it stood when it began). Between pages no read is held open.
 /// </summary>
 public sealed class AuditChainReaderTests
 {
@@ -45,6 +46,64 @@ public sealed class AuditChainReaderTests
         Assert.Equal(count + 1, db.Reader.ReadCheckpoints().Count());
         await using var empty = await AuditDatabase.OpenAsync(provider);
         Assert.Empty(empty.Reader.ReadCheckpoints());
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task Entries_AreReadAPageAtATime_Filtered_UpToTheNewestWhenReadingStarted_HoldingNoReadOpen(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider);
+        var perActor = (2 * AuditChainReader.EntryPage) + 7;
+        for (var i = 0; i < perActor; i++)
+        {
+            foreach (var actor in new[] { "a", "b" })
+            {
+                await db.Sink.WriteAsync(new AuditRecord { Timestamp = DateTimeOffset.UtcNow, Kind = AuditKinds.ToolCall, Actor = actor, Decision = "allow", Outcome = AuditOutcomes.Ok }, TestContext.Timeout);
+            }
+        }
+
+        await db.Flusher.FlushAsync(TestContext.Timeout);
+
+        // Read one actor's entries to the middle of its second page; an entry written now is past the newest when reading started.
+        using var reading = db.Reader.ReadEntries(new AuditFilter { Agent = "a" }).GetEnumerator();
+        var read = new List<long>();
+        while (read.Count < AuditChainReader.EntryPage + 10 && reading.MoveNext())
+        {
+            read.Add(reading.Current.Sequence);
+        }
+
+        await db.Sink.CommitAsync(new AuditRecord { Timestamp = DateTimeOffset.UtcNow, Kind = AuditKinds.ToolCall, Actor = "a", Decision = "allow", Outcome = AuditOutcomes.Ok }, TestContext.Timeout);
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            // Between pages the reader holds no read: a checkpoint that copies the entry just written into the file and
+            // empties the WAL, which an open read from before it would block (1), is not kept waiting (0).
+            await using var connection = db.Database.OpenConnection();
+            await using (var noWait = connection.CreateCommand())
+            {
+                noWait.CommandText = "PRAGMA busy_timeout = 0";
+                await noWait.ExecuteNonQueryAsync(TestContext.Timeout);
+            }
+
+            await using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            await using var result = await checkpoint.ExecuteReaderAsync(TestContext.Timeout);
+            Assert.True(await result.ReadAsync(TestContext.Timeout));
+            Assert.Equal(0L, result.GetInt64(0));
+        }
+
+        while (reading.MoveNext())
+        {
+            read.Add(reading.Current.Sequence);
+        }
+
+        Assert.Equal(Enumerable.Range(0, perActor).Select(i => (2L * i) + 1), read);
+
+        // A new reading sees it, and so does one with no filter (every page of both actors); an empty table reads nothing.
+        Assert.Equal(perActor + 1, db.Reader.ReadEntries(new AuditFilter { Agent = "a" }).Count());
+        Assert.Equal(Enumerable.Range(1, (2 * perActor) + 1).Select(i => (long)i), db.Reader.ReadEntries().Select(e => e.Sequence));
+        await using var empty = await AuditDatabase.OpenAsync(provider);
+        Assert.Empty(empty.Reader.ReadEntries());
     }
 
     private static AuditCheckpoint Checkpoint(long sequence) =>

@@ -7,7 +7,7 @@ namespace Gateway.Web.Audit;
 
 /// <summary>
 /// An export as a download, for the console's button and the API alike: JSONL with its checkpoints and manifest in a zip
-/// (what <c>audit verify --file</c> reads), or CSV. The files are written to a temporary folder that goes with the response.
+/// (what <c>audit verify --file</c> reads), or CSV, sent as it is written.
 /// </summary>
 internal static class AuditDownload
 {
@@ -32,49 +32,34 @@ internal static class AuditDownload
     }
 
     /// <summary>
-    /// Writes the export and returns it as a file result; <c>429</c> while another whole-trail read runs here. Written off
-    /// the request's thread (it reads the whole selection from disk), and stopped when the client goes away.
+    /// Sends the export as it is written (<see cref="StreamedExport"/>); <c>429</c> while another whole-trail read runs
+    /// here. A database that fails at the first reads is thrown here, for the endpoint to answer 503; one that fails
+    /// later cuts the download. Stopped when the client goes away.
     /// </summary>
     public static async Task<IResult> CreateAsync(HttpContext context, AuditBrowser browser, AuditSigningKey key, TimeProvider time, string format, AuditFilter filter)
     {
-        using var turn = context.RequestServices.GetRequiredService<AuditReadGate>().TryEnter();
+        var turn = context.RequestServices.GetRequiredService<AuditReadGate>().TryEnter();
         if (turn is null)
         {
             return AuditReadGate.Busy(context);
         }
 
-        var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        var folder = Directory.CreateTempSubdirectory("mcpgw-export-").FullName;
-
-        // The temporary folder goes when the download is done (or fails).
-        context.Response.RegisterForDispose(new TemporaryFolder(folder));
+        var now = time.GetUtcNow();
+        var stamp = now.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var reader = browser.Reader();
-        var stop = context.RequestAborted;
-        var file = await Task.Run(
-            () =>
-            {
-                if (format == "csv")
-                {
-                    var csv = Path.Combine(folder, $"audit-{stamp}.csv");
-                    AuditExporter.WriteCsv(reader, filter, csv, stop);
-                    return csv;
-                }
+        if (format == "csv")
+        {
+            var csv = await StreamedExport.StartAsync(context, turn, (output, started, stop) => AuditExporter.WriteCsv(reader, filter, output, started, stop));
+            return csv.Result("text/csv", $"audit-{stamp}.csv");
+        }
 
-                var entries = Path.Combine(folder, $"audit-{stamp}.jsonl");
-                AuditExporter.WriteJsonLines(reader, filter, entries, key.Key, time.GetUtcNow(), cancellationToken: stop);
-                var zipped = Path.Combine(folder, $"audit-{stamp}.zip");
-                using var zip = ZipFile.Open(zipped, ZipArchiveMode.Create);
-                foreach (var part in new[] { entries, AuditExporter.CheckpointsPath(entries), AuditExporter.ManifestPath(entries) })
-                {
-                    stop.ThrowIfCancellationRequested();
-                    zip.CreateEntryFromFile(part, Path.GetFileName(part));
-                }
-
-                return zipped;
-            },
-            stop);
-
-        return Results.File(file, format == "csv" ? "text/csv" : "application/zip", Path.GetFileName(file));
+        var zip = await StreamedExport.StartAsync(context, turn, (output, started, stop) =>
+        {
+            // A zip written forward only (each entry's sizes after its data), as the response cannot be gone back over.
+            using var archive = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
+            AuditExporter.WriteJsonLines(reader, filter, $"audit-{stamp}.jsonl", name => archive.CreateEntry(name).Open(), key.Key, now, started: started, cancellationToken: stop);
+        });
+        return zip.Result("application/zip", $"audit-{stamp}.zip");
     }
 
     /// <summary>A temporary folder deleted with the response that served a file from it.</summary>

@@ -24,45 +24,97 @@ public static class AuditExporter
     /// <param name="cancellationToken">Stops the writing between entries (a download whose client went away).</param>
     public static AuditExportManifest WriteJsonLines(AuditChainReader reader, AuditFilter filter, string path, ECDsa? publicKey, DateTimeOffset now, long maxEntries = long.MaxValue, CancellationToken cancellationToken = default)
     {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        try
+        {
+            return WriteJsonLines(reader, filter, Path.GetFileName(path), name => File.Create(Path.Combine(folder, name)), publicKey, now, maxEntries, cancellationToken: cancellationToken);
+        }
+        catch (InvalidDataException)
+        {
+            foreach (var part in new[] { path, CheckpointsPath(path), ManifestPath(path) })
+            {
+                File.Delete(part);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes an export's three parts, in this order, each to the stream <paramref name="open"/> gives for its name (a
+    /// file, or an entry of a zip being sent): the entries as <paramref name="entriesName"/>, their checkpoints and the
+    /// manifest with the SHA-256 of the other two, hashed as they are written.
+    /// </summary>
+    /// <param name="started">
+    /// Called once the first reads of the entries and of the checkpoints succeeded, before anything is written: a
+    /// download answers only then, so a database that fails at once is an error answer rather than a cut file.
+    /// </param>
+    public static AuditExportManifest WriteJsonLines(
+        AuditChainReader reader,
+        AuditFilter filter,
+        string entriesName,
+        Func<string, Stream> open,
+        ECDsa? publicKey,
+        DateTimeOffset now,
+        long maxEntries = long.MaxValue,
+        Action? started = null,
+        CancellationToken cancellationToken = default)
+    {
         long count = 0;
         long? first = null, last = null;
-        using (var writer = new StreamWriter(path, append: false, Utf8))
+        using var entries = reader.ReadEntries(filter).GetEnumerator();
+        var more = entries.MoveNext();
+
+        // Read now, with the newest checkpoint at this time as its bound; held between its pages without a connection.
+        using var checkpoints = reader.ReadCheckpoints().GetEnumerator();
+        var moreCheckpoints = checkpoints.MoveNext();
+        started?.Invoke();
+
+        var entriesSha256 = WriteHashed(open(entriesName), writer =>
         {
-            writer.NewLine = "\n";
-            foreach (var entry in reader.ReadEntries(filter))
+            for (; more; more = entries.MoveNext())
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (count == maxEntries)
                 {
-                    writer.Close();
-                    File.Delete(path);
                     throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The selection holds more than {maxEntries:N0} entries; choose a shorter period."));
                 }
 
+                var entry = entries.Current;
                 writer.WriteLine(AuditJsonLines.Entry(entry));
                 count++;
                 first ??= entry.Sequence;
                 last = entry.Sequence;
             }
-        }
+        });
 
         // Only checkpoints of exported entries: a filtered export cannot show the entries the others cover.
-        using (var writer = new StreamWriter(CheckpointsPath(path), append: false, Utf8))
+        var checkpointsName = CheckpointsPath(entriesName);
+        var checkpointsSha256 = WriteHashed(open(checkpointsName), writer =>
         {
-            writer.NewLine = "\n";
-            foreach (var checkpoint in reader.ReadCheckpoints().Where(c => last is not null && c.Sequence >= first && c.Sequence <= last))
+            for (; moreCheckpoints && last is not null; moreCheckpoints = checkpoints.MoveNext())
             {
-                writer.WriteLine(AuditJsonLines.Checkpoint(checkpoint));
+                cancellationToken.ThrowIfCancellationRequested();
+                var checkpoint = checkpoints.Current;
+                if (checkpoint.Sequence > last)
+                {
+                    break;
+                }
+
+                if (checkpoint.Sequence >= first)
+                {
+                    writer.WriteLine(AuditJsonLines.Checkpoint(checkpoint));
+                }
             }
-        }
+        });
 
         var manifest = new AuditExportManifest
         {
             CreatedAt = now,
-            EntriesFile = Path.GetFileName(path),
-            EntriesSha256 = FileSha256(path),
-            CheckpointsFile = Path.GetFileName(CheckpointsPath(path)),
-            CheckpointsSha256 = FileSha256(CheckpointsPath(path)),
+            EntriesFile = entriesName,
+            EntriesSha256 = entriesSha256,
+            CheckpointsFile = checkpointsName,
+            CheckpointsSha256 = checkpointsSha256,
             Count = count,
             FirstSequence = first,
             LastSequence = last,
@@ -71,20 +123,35 @@ public static class AuditExporter
             PublicKeyPem = publicKey?.ExportSubjectPublicKeyInfoPem(),
             KeyId = publicKey is null ? null : AuditCheckpoints.KeyId(publicKey),
         };
-        File.WriteAllText(ManifestPath(path), JsonSerializer.Serialize(manifest, ManifestJson), Utf8);
+        using (var stream = open(ManifestPath(entriesName)))
+        {
+            stream.Write(Utf8.GetBytes(JsonSerializer.Serialize(manifest, ManifestJson)));
+        }
+
         return manifest;
     }
 
     /// <summary>Writes the entries as CSV (RFC 4180), with their chain columns.</summary>
     public static long WriteCsv(AuditChainReader reader, AuditFilter filter, string path, CancellationToken cancellationToken = default)
     {
+        using var file = File.Create(path);
+        return WriteCsv(reader, filter, file, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Writes the entries as CSV to <paramref name="output"/>; <paramref name="started"/> as for the JSONL export.</summary>
+    public static long WriteCsv(AuditChainReader reader, AuditFilter filter, Stream output, Action? started = null, CancellationToken cancellationToken = default)
+    {
         long count = 0;
-        using var writer = new StreamWriter(path, append: false, Utf8);
+        using var entries = reader.ReadEntries(filter).GetEnumerator();
+        var more = entries.MoveNext();
+        started?.Invoke();
+        using var writer = new StreamWriter(output, Utf8, leaveOpen: true);
         writer.NewLine = "\r\n";
         writer.WriteLine("sequence,timestamp,kind,actor,server,tool,decision,rule,outcome,duration_ms,error,args_sha256,args_redacted,call_id,result_sha256,findings,previous_hash,hash");
-        foreach (var e in reader.ReadEntries(filter))
+        for (; more; more = entries.MoveNext())
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var e = entries.Current;
             var r = e.Record;
             string?[] fields = [e.Sequence.ToString(CultureInfo.InvariantCulture), AuditChain.FormatTimestamp(r.Timestamp), r.Kind, r.Actor, r.Server, r.Tool, r.Decision, r.Rule, r.Outcome, r.DurationMs.ToString("R", CultureInfo.InvariantCulture), r.Error, r.ArgumentsSha256, r.ArgumentsRedacted, r.CallId, r.ResultSha256, r.Findings, e.PreviousHash, e.Hash];
             writer.WriteLine(string.Join(',', fields.Select(Csv)));
@@ -92,6 +159,23 @@ public static class AuditExporter
         }
 
         return count;
+    }
+
+    /// <summary>Writes lines to <paramref name="stream"/> (then closed) and returns the SHA-256 of what was written.</summary>
+    private static string WriteHashed(Stream stream, Action<StreamWriter> write)
+    {
+        using var sha256 = SHA256.Create();
+        using (stream)
+        {
+            // The hash sees the bytes on their way: nothing is read back, so a part may go where it cannot be (a response).
+            using var hashing = new CryptoStream(stream, sha256, CryptoStreamMode.Write, leaveOpen: true);
+            using var writer = new StreamWriter(hashing, Utf8, leaveOpen: true) { NewLine = "\n" };
+            write(writer);
+            writer.Flush();
+            hashing.FlushFinalBlock();
+        }
+
+        return Convert.ToHexStringLower(sha256.Hash!);
     }
 
     internal static string FileSha256(string path)

@@ -1,7 +1,7 @@
 namespace Gateway.Web.Audit;
 
 /// <summary>
-/// One whole-trail read at a time on an instance: an export writes the whole filtered trail to disk (twice for a zip),
+/// One whole-trail read at a time on an instance: an export reads the whole filtered trail (and zips it),
 /// a verification reads and hashes it on every core ((cores + 1) x 16,384 entries in memory), an evidence pack does
 /// both. Started together by a few auditors (or one script), each multiplied that; one more while one runs is told to
 /// come back (<c>429</c> with <c>Retry-After</c>, a message on the console) instead of waiting in line.

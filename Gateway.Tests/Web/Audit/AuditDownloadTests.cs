@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using Gateway.Core.Audit;
+using Gateway.Data.Stores;
+using Gateway.Tests.Support;
+using Gateway.Web.Audit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Web.Audit;
+
+/// <summary>
+/// An export download is sent as it is written (real gateway, real SQLite file, a trail larger than the loopback's
+/// socket buffers): the client has its first bytes while the export still holds the instance's whole-trail read, the
+/// whole file is the trail as it stood when the download began, and a client that goes away stops it.
+/// </summary>
+public sealed class AuditDownloadTests
+{
+    // About 14 MB of CSV and 8 MB of zip: more than the kernel buffers between the gateway and a client that stops reading.
+    private const int Entries = 40_000;
+
+    [Theory]
+    [InlineData("csv")]
+    [InlineData("jsonl")]
+    public async Task AnExport_ReachesTheClientAsItIsWritten_AndIsTheWholeTrail(string format)
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        await FillAsync(gateway);
+        var before = new AuditChainReader(gateway.Database).ReadEntries().Last().Sequence;
+        var gate = gateway.Services.GetRequiredService<AuditReadGate>();
+
+        using var response = await gateway.Admin.GetAsync($"/api/v1/audit/export?format={format}", HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.EndsWith(format == "csv" ? ".csv" : ".zip", response.Content.Headers.ContentDisposition?.FileNameStar, StringComparison.Ordinal);
+        await using var body = await response.Content.ReadAsStreamAsync(TestContext.Timeout);
+        var start = new byte[4];
+        await body.ReadExactlyAsync(start, TestContext.Timeout);
+        Assert.Equal(format == "csv" ? "sequ"u8.ToArray() : [(byte)'P', (byte)'K', 3, 4], start);
+
+        // The first bytes are here and the export is not done: it still holds the one whole-trail read of this instance.
+        using (var meanwhile = gate.TryEnter())
+        {
+            Assert.Null(meanwhile);
+        }
+
+        var rest = new MemoryStream();
+        await body.CopyToAsync(rest, TestContext.Timeout);
+        var whole = start.Concat(rest.ToArray()).ToArray();
+        var sequences = format == "csv" ? CsvSequences(whole) : await ZipSequencesAsync(gateway, whole);
+
+        // Every entry from the first to at least the newest before the download, once, in order (entries the gateway
+        // wrote meanwhile may follow: the export reads up to the newest when it starts).
+        Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (long)i), sequences);
+        Assert.True(sequences[^1] >= before, $"{sequences[^1]} < {before}");
+
+        // The place was given back before the last bytes left.
+        using var after = gate.TryEnter();
+        Assert.NotNull(after);
+    }
+
+    [Fact]
+    public async Task AClientThatGoesAway_StopsTheExport_AndItsPlaceIsGivenBack()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        await FillAsync(gateway);
+        var gate = gateway.Services.GetRequiredService<AuditReadGate>();
+
+        using (var response = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout))
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(TestContext.Timeout);
+            await body.ReadExactlyAsync(new byte[4], TestContext.Timeout);
+            Assert.Null(gate.TryEnter());
+        }
+
+        // Disposed unread, the response's connection is dropped: the writer, held in the pipe's backpressure, stops.
+        await Eventually.TrueAsync(() =>
+        {
+            using var turn = gate.TryEnter();
+            return turn is not null;
+        }, "the export stopped and gave its place back");
+
+        using var again = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    private static async Task FillAsync(GatewayHost gateway)
+    {
+        var sink = gateway.Services.GetRequiredService<IAuditSink>();
+        for (var i = 0; i < Entries; i++)
+        {
+            await sink.WriteAsync(
+                new AuditRecord { Timestamp = DateTimeOffset.UtcNow, Kind = AuditKinds.ToolCall, Actor = "agent", Server = "server", Tool = "server__tool", Decision = "allow", Outcome = AuditOutcomes.Ok, CallId = Guid.NewGuid().ToString("N"), ArgumentsSha256 = new string('a', 64) },
+                TestContext.Timeout);
+        }
+
+        await gateway.Services.GetRequiredService<IAuditFlusher>().FlushAsync(TestContext.Timeout);
+    }
+
+    private static List<long> CsvSequences(byte[] csv)
+    {
+        using var reader = new StreamReader(new MemoryStream(csv));
+        Assert.StartsWith("sequence,", reader.ReadLine(), StringComparison.Ordinal);
+        var sequences = new List<long>();
+        while (reader.ReadLine() is { } line)
+        {
+            sequences.Add(long.Parse(line[..line.IndexOf(',', StringComparison.Ordinal)], CultureInfo.InvariantCulture));
+        }
+
+        return sequences;
+    }
+
+    private static async Task<List<long>> ZipSequencesAsync(GatewayHost gateway, byte[] zipped)
+    {
+        var folder = Path.Combine(gateway.Directory, "download-" + Guid.NewGuid().ToString("N"));
+        using (var zip = new ZipArchive(new MemoryStream(zipped)))
+        {
+            zip.ExtractToDirectory(folder);
+        }
+
+        // The export verifies offline, as a file written to disk does.
+        var entries = Directory.GetFiles(folder, "*.jsonl").Single(f => !f.EndsWith(".checkpoints.jsonl", StringComparison.Ordinal));
+        var (exit, output, error) = await AuditTrailFixture.RunAsync("verify", "--file", entries);
+        Assert.True(exit == 0, output + error);
+        return [.. File.ReadLines(entries).Select(l => AuditJsonLines.ParseEntry(l).Sequence)];
+    }
+}
