@@ -12,7 +12,8 @@ namespace Gateway.Tests.Web.Audit;
 /// <summary>
 /// An export download is sent as it is written (real gateway, real SQLite file, a trail larger than the loopback's
 /// socket buffers): the client has its first bytes while the export still holds the instance's whole-trail read, the
-/// whole file is the trail as it stood when the download began, and a client that goes away stops it.
+/// whole file is the trail as it stood when the download began, a client that goes away stops it, and a database that
+/// fails half way cuts the download.
 /// </summary>
 public sealed class AuditDownloadTests
 {
@@ -81,6 +82,46 @@ public sealed class AuditDownloadTests
 
         using var again = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", TestContext.Timeout);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task ADatabaseThatFailsMidExport_CutsTheDownload_SoNoClientTakesItForWhole()
+    {
+        var logs = new List<string>();
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>(), logSink: logs);
+        await FillAsync(gateway);
+        var gate = gateway.Services.GetRequiredService<AuditReadGate>();
+
+        using var response = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var body = await response.Content.ReadAsStreamAsync(TestContext.Timeout);
+        await body.ReadExactlyAsync(new byte[4], TestContext.Timeout);
+
+        // The writer waits for the client between pages, holding no read: the table can go from under it.
+        await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "ALTER TABLE AuditEntries RENAME TO AuditEntriesAway");
+        try
+        {
+            await Assert.ThrowsAnyAsync<IOException>(() => body.CopyToAsync(Stream.Null, TestContext.Timeout));
+        }
+        finally
+        {
+            await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "ALTER TABLE AuditEntriesAway RENAME TO AuditEntries");
+        }
+
+        Assert.Contains(Snapshot(logs), l => l.Contains("failed after its first bytes were sent", StringComparison.Ordinal));
+        await Eventually.TrueAsync(() =>
+        {
+            using var turn = gate.TryEnter();
+            return turn is not null;
+        }, "the failed export gave its place back");
+    }
+
+    private static List<string> Snapshot(List<string> logs)
+    {
+        lock (logs)
+        {
+            return [.. logs];
+        }
     }
 
     private static async Task FillAsync(GatewayHost gateway)
