@@ -22,7 +22,7 @@ const int = (k, d) => { const v = Number(opt(k, d)); if (!Number.isInteger(v) ||
 function die(msg) { console.error(`fixed-costs.mjs: ${msg}`); process.exit(2); }
 
 const cfg = {
-  tmp: opt('tmp'), seEntry: opt('se-entry'), rounds: int('rounds', 4), idleSeconds: int('idle-seconds', 8), smaps: int('smaps', 0),
+  tmp: opt('tmp'), seEntry: opt('se-entry'), rounds: int('rounds', 4), idleSeconds: int('idle-seconds', 8), smaps: int('smaps', 0), sessions: int('sessions', 0),
   cpuMarks: (opt('cpu-marks', '') ?? '').split(',').filter(Boolean).map(Number), json: opt('json'), startTimeout: int('start-timeout', 60),
   builds: all('build').map((b) => { const i = b.indexOf('='); return i > 0 ? { name: b.slice(0, i), path: b.slice(i + 1), env: {} } : { name: path.basename(path.dirname(b)), path: b, env: {} }; }),
 };
@@ -80,7 +80,9 @@ async function launch(build, dataDir, upstreamUrl, label) {
     `--urls=http://127.0.0.1:${port}`, '--environment=Production', `--ConnectionStrings:Gateway=Data Source=${path.join(dataDir, 'gateway.db')}`,
     '--Logging:LogLevel:Default=Warning', `--Gateway:Admin:ApiKey=${crypto.randomBytes(24).toString('hex')}`,
     `--Gateway:Admin:BootstrapPassword=${crypto.randomBytes(12).toString('hex')}`, `--Gateway:Agents:bench:ApiKey=${KEY}`,
-    '--Gateway:Agents:bench:Grants:0=everything/*', '--Gateway:Servers:everything:Transport=http', `--Gateway:Servers:everything:Url=${upstreamUrl}`],
+    '--Gateway:Agents:bench:Grants:0=everything/*', '--Gateway:Servers:everything:Transport=http', `--Gateway:Servers:everything:Url=${upstreamUrl}`,
+    // --sessions opens them all as the one agent: its cap on sessions (default 100) must not refuse them.
+    ...(cfg.sessions > 0 ? [`--Gateway:Mcp:MaxSessionsPerAgent=${cfg.sessions + 10}`] : [])],
   { cwd: path.dirname(build.path), env: build.env });
   const deadline = t0 + cfg.startTimeout * 1000;
   const s = () => (performance.now() - t0) / 1000;
@@ -101,6 +103,24 @@ async function launch(build, dataDir, upstreamUrl, label) {
   const cpuAt = cpuTicks(p.child.pid) / TICKS;
   return { p, port, initAt, callAt, cpuAt, spawnedAt: t0 };
 }
+// --sessions: N agent sessions (initialize, initialized, one tools/call each) opened 16 at a time and left open, as
+// agents that connected and went quiet leave them. Returns how many calls were answered.
+async function openSessions(port, n) {
+  let next = 0, ok = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      const init = await post(port, INIT);
+      if (init.status !== 200 || !init.sid) continue;
+      await post(port, { jsonrpc: '2.0', method: 'notifications/initialized' }, init.sid);
+      const r = await post(port, CALL, init.sid);
+      if (r.status === 200 && r.text.includes('Echo: first')) ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return ok;
+}
+
 // The kernel's clean page cache, so the next start reads the database from the disk (needs root; otherwise a note).
 function dropPageCache() {
   try { execFileSync('sync'); fs.writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch (e) { console.log(`  (page cache not dropped: ${e.message})`); }
@@ -163,6 +183,14 @@ try {
       await delay(cfg.idleSeconds * 1000);
       const rss = rssMb(fresh.p.child.pid);
       if (cfg.smaps && !r.composition) r.composition = composition(fresh.p.child.pid, path.dirname(b.path) + path.sep);
+      let sessionsText = '';
+      if (cfg.sessions > 0) {
+        const answered = await openSessions(fresh.port, cfg.sessions);
+        if (answered !== cfg.sessions) throw new Error(`${b.name}: ${answered} of ${cfg.sessions} sessions' calls answered`);
+        await delay(cfg.idleSeconds * 1000);
+        (r.sessionsRss ??= []).push(rssMb(fresh.p.child.pid));
+        sessionsText = `; with ${cfg.sessions} open sessions ${r.sessionsRss.at(-1).toFixed(0)} MB`;
+      }
       await stop(fresh.p);
       const again = await launch(b, dataDir, upstreamUrl, `${b.name}-${round}-restart`);
       await stop(again.p);
@@ -179,7 +207,7 @@ try {
         (r.existing ??= []).push(existing.callAt);
         existingText = `; on ${path.basename(b.database)}${cfg.cold ? ' (cold)' : ''}: first call ${existing.callAt.toFixed(2)} s (CPU ${existing.cpuAt.toFixed(2)} s)`;
       }
-      console.log(`round ${round} ${b.name.padEnd(14)} fresh database: initialize ${fresh.initAt.toFixed(2)} s, first call ${fresh.callAt.toFixed(2)} s (CPU ${fresh.cpuAt.toFixed(2)} s); restart: first call ${again.callAt.toFixed(2)} s (CPU ${again.cpuAt.toFixed(2)} s)${existingText}; resident ${rss.toFixed(0)} MB; load ${load()}`);
+      console.log(`round ${round} ${b.name.padEnd(14)} fresh database: initialize ${fresh.initAt.toFixed(2)} s, first call ${fresh.callAt.toFixed(2)} s (CPU ${fresh.cpuAt.toFixed(2)} s); restart: first call ${again.callAt.toFixed(2)} s (CPU ${again.cpuAt.toFixed(2)} s)${existingText}; resident ${rss.toFixed(0)} MB${sessionsText}; load ${load()}`);
     }
   }
 
@@ -215,6 +243,7 @@ try {
   console.log('\n== Summary (seconds; medians in brackets)');
   for (const [name, r] of Object.entries(results)) {
     console.log(`${name}: start to first call, fresh database ${fmt(r.fresh)} [${median(r.fresh).toFixed(2)}]; restart ${fmt(r.restart)} [${median(r.restart).toFixed(2)}]; resident idle ${fmt(r.rss, 0)} MB [${median(r.rss).toFixed(0)}]`);
+    if (r.sessionsRss) console.log(`  resident with ${cfg.sessions} open sessions (each with one call, ${cfg.idleSeconds} s after the last) ${fmt(r.sessionsRss, 0)} MB [${median(r.sessionsRss).toFixed(0)}]`);
     if (r.existing) console.log(`  start to first call on a copy of ${path.basename(cfg.builds.find((b) => b.name === name).database)}${cfg.cold ? ', page cache dropped before each start' : ''}: ${fmt(r.existing)} [${median(r.existing).toFixed(2)}]`);
     console.log(`  CPU to the first call (user + system), fresh database ${fmt(r.freshCpu)} [${median(r.freshCpu).toFixed(2)}]; restart ${fmt(r.restartCpu)} [${median(r.restartCpu).toFixed(2)}]`);
     if (r.composition) {

@@ -3,13 +3,14 @@
 # resident memory once idle (and, with --smaps, what it is made of), idle CPU (with --cpu-marks), in front of
 # @modelcontextprotocol/server-everything over streamable HTTP. Several builds are measured in alternating rounds.
 #
-# Usage: bench/fixed-costs.sh [--rounds 4] [--idle-seconds 8] [--smaps] [--cpu-marks 60,360,960] [--json FILE] [--keep-tmp]
+# Usage: bench/fixed-costs.sh [--rounds 4] [--idle-seconds 8] [--smaps] [--sessions 1000] [--cpu-marks 60,360,960] [--json FILE] [--keep-tmp]
 #                             [--build NAME=PATH ...] [--env NAME:VARIABLE=VALUE ...] [--database NAME=FILE ...] [--cold]
 #   --build      a published gateway to measure (Gateway.Web.dll, or the executable of a self-contained publish);
 #                repeat it to compare builds round by round. Default: GATEWAY_DLL, or this repository published.
 #   --env        an environment variable for the build NAME only (the same PATH under two names compares a runtime knob)
 #   --cpu-marks  run the builds side by side after the rounds and print each one's CPU between these seconds after start
 #   --smaps      print the first round's resident memory by kind (/proc/PID/smaps)
+#   --sessions   after the idle figure, open N agent sessions (one call each), leave them open, and read it again
 #   --database   each round also starts build NAME on a copy of FILE (a database of that build's schema, e.g. with a
 #                million audit entries) and times its first call; --cold drops the page cache before it (root)
 # Environment: GATEWAY_DLL=/path/Gateway.Web.dll as for bench/peers.sh; SERVER_EVERYTHING_DIR as for the tests.
@@ -20,7 +21,7 @@ PROG=fixed-costs.sh
 . "$HERE/lib/common.sh"
 SE_VERSION=2026.8.31
 
-ROUNDS=4 IDLE=8 SMAPS=0 MARKS="" JSON="" KEEP_TMP=0 BUILDS=() ENVS=() DATABASES=() COLD=0
+ROUNDS=4 IDLE=8 SMAPS=0 SESSIONS=0 MARKS="" JSON="" KEEP_TMP=0 BUILDS=() ENVS=() DATABASES=() COLD=0
 usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "$PROG: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --rounds) need "$@"; ROUNDS="$2"; shift 2;;
     --idle-seconds) need "$@"; IDLE="$2"; shift 2;;
     --smaps) SMAPS=1; shift;;
+    --sessions) need "$@"; SESSIONS="$2"; shift 2;;
     --cpu-marks) need "$@"; MARKS="$2"; shift 2;;
     --build) need "$@"; BUILDS+=("$2"); shift 2;;
     --env) need "$@"; ENVS+=("$2"); shift 2;;
@@ -50,7 +52,7 @@ fi
 # ---- run: fixed-costs.mjs starts and stops every process; the trap catches what it could not (killed, crashed).
 bench_run_folder mcp-gateway-fixed
 
-args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --rounds "$ROUNDS" --idle-seconds "$IDLE" --smaps "$SMAPS")
+args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --rounds "$ROUNDS" --idle-seconds "$IDLE" --smaps "$SMAPS" --sessions "$SESSIONS")
 for b in "${BUILDS[@]}"; do args+=(--build "$b"); done
 for e in "${ENVS[@]}"; do args+=(--env "$e"); done
 for d in "${DATABASES[@]}"; do args+=(--database "$d"); done
