@@ -32,38 +32,8 @@ public sealed class AuditChainReader(GatewayDatabase database)
     /// holds no read open for long: on SQLite an open read keeps the WAL from being checkpointed past it, on PostgreSQL
     /// its snapshot holds back vacuum. The trail is only ever appended to, so the pages make one consistent prefix.
     /// </remarks>
-    public IEnumerable<AuditChainEntry> ReadEntries(AuditFilter? filter = null)
-    {
-        long upTo;
-        using (var connection = Open())
-        using (var newest = connection.CreateCommand())
-        {
-            newest.CommandText = "SELECT MAX(\"Sequence\") FROM \"AuditEntries\"";
-            if (newest.ExecuteScalar() is not long max)
-            {
-                yield break;
-            }
-
-            upTo = max;
-        }
-
-        var after = long.MinValue;
-        while (true)
-        {
-            var page = ReadEntryPage(filter ?? new AuditFilter(), after, upTo);
-            foreach (var entry in page)
-            {
-                yield return entry;
-            }
-
-            if (page.Count < EntryPage)
-            {
-                yield break;
-            }
-
-            after = page[^1].Sequence;
-        }
-    }
+    public IEnumerable<AuditChainEntry> ReadEntries(AuditFilter? filter = null) =>
+        ReadPaged("AuditEntries", EntryPage, (after, upTo) => ReadEntryPage(filter ?? new AuditFilter(), after, upTo), e => e.Sequence);
 
     /// <summary>How many entries one query of <see cref="ReadEntries(AuditFilter?)"/> reads.</summary>
     internal const int EntryPage = 1000;
@@ -165,38 +135,7 @@ public sealed class AuditChainReader(GatewayDatabase database)
     /// would keep the write-ahead log from being reset for as long as a verification runs). Only those up to the newest
     /// stored when reading starts: one signed meanwhile may cover entries written after the reader took its range.
     /// </summary>
-    public IEnumerable<AuditCheckpoint> ReadCheckpoints()
-    {
-        long upTo;
-        using (var connection = Open())
-        using (var newest = connection.CreateCommand())
-        {
-            newest.CommandText = "SELECT MAX(\"Sequence\") FROM \"AuditCheckpoints\"";
-            if (newest.ExecuteScalar() is not long max)
-            {
-                yield break;
-            }
-
-            upTo = max;
-        }
-
-        var after = long.MinValue;
-        while (true)
-        {
-            var page = ReadCheckpointPage(after, upTo);
-            foreach (var checkpoint in page)
-            {
-                yield return checkpoint;
-            }
-
-            if (page.Count < CheckpointPage)
-            {
-                yield break;
-            }
-
-            after = page[^1].Sequence;
-        }
-    }
+    public IEnumerable<AuditCheckpoint> ReadCheckpoints() => ReadPaged("AuditCheckpoints", CheckpointPage, ReadCheckpointPage, c => c.Sequence);
 
     /// <summary>How many checkpoints one query of <see cref="ReadCheckpoints"/> reads.</summary>
     internal const int CheckpointPage = 1000;
@@ -217,6 +156,43 @@ public sealed class AuditChainReader(GatewayDatabase database)
         }
 
         return checkpoints;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="table"/>'s rows up to its newest sequence when reading starts, <paramref name="pageSize"/>
+    /// at a time by <paramref name="page"/> (after, up to): each page a short read of its own, nothing held between them.
+    /// </summary>
+    private IEnumerable<T> ReadPaged<T>(string table, int pageSize, Func<long, long, List<T>> page, Func<T, long> sequence)
+    {
+        long upTo;
+        using (var connection = Open())
+        using (var newest = connection.CreateCommand())
+        {
+            newest.CommandText = $"SELECT MAX(\"Sequence\") FROM \"{table}\"";
+            if (newest.ExecuteScalar() is not long max)
+            {
+                yield break;
+            }
+
+            upTo = max;
+        }
+
+        var after = long.MinValue;
+        while (true)
+        {
+            var rows = page(after, upTo);
+            foreach (var row in rows)
+            {
+                yield return row;
+            }
+
+            if (rows.Count < pageSize)
+            {
+                yield break;
+            }
+
+            after = sequence(rows[^1]);
+        }
     }
 
     /// <summary>Builds the WHERE clause of a filter (parameters added to <paramref name="command"/>); shared with the console's query.</summary>
