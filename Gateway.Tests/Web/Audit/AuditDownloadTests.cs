@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Net;
+using System.Security.Cryptography;
 using Gateway.Core.Audit;
 using Gateway.Data.Stores;
 using Gateway.Tests.Support;
@@ -17,8 +18,9 @@ namespace Gateway.Tests.Web.Audit;
 /// </summary>
 public sealed class AuditDownloadTests
 {
-    // About 14 MB of CSV and 8 MB of zip: more than the kernel buffers between the gateway and a client that stops reading.
-    private const int Entries = 40_000;
+    // Each entry carries four random hashes and a random call id, so even zipped the export (about 11.6 MB; 30 MB of CSV)
+    // is well past what the kernel buffers between the gateway and a client that stops reading (up to 4 MB sent, ~128 KB received).
+    private const int Entries = 80_000;
 
     [Theory]
     [InlineData("csv")]
@@ -47,6 +49,9 @@ public sealed class AuditDownloadTests
         var rest = new MemoryStream();
         await body.CopyToAsync(rest, TestContext.Timeout);
         var whole = start.Concat(rest.ToArray()).ToArray();
+
+        // The premise: more than the kernel could hold for a client that stopped reading, so "not done yet" was the export's doing.
+        Assert.True(whole.Length > 8 << 20, $"{whole.Length} bytes");
         var sequences = format == "csv" ? CsvSequences(whole) : await ZipSequencesAsync(gateway, whole);
 
         // Every entry from the first to at least the newest before the download, once, in order (entries the gateway
@@ -130,7 +135,7 @@ public sealed class AuditDownloadTests
         for (var i = 0; i < Entries; i++)
         {
             await sink.WriteAsync(
-                new AuditRecord { Timestamp = DateTimeOffset.UtcNow, Kind = AuditKinds.ToolCall, Actor = "agent", Server = "server", Tool = "server__tool", Decision = "allow", Outcome = AuditOutcomes.Ok, CallId = Guid.NewGuid().ToString("N"), ArgumentsSha256 = new string('a', 64) },
+                new AuditRecord { Timestamp = DateTimeOffset.UtcNow, Kind = AuditKinds.ToolCall, Actor = "agent", Server = "server", Tool = "server__tool", Decision = "allow", Outcome = AuditOutcomes.Ok, CallId = Guid.NewGuid().ToString("N"), ArgumentsSha256 = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), ResultSha256 = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) },
                 TestContext.Timeout);
         }
 
