@@ -61,20 +61,4 @@ internal static class AuditDownload
         });
         return zip.Result("application/zip", $"audit-{stamp}.zip");
     }
-
-    /// <summary>A temporary folder deleted with the response that served a file from it.</summary>
-    internal sealed class TemporaryFolder(string path) : IDisposable
-    {
-        public void Dispose()
-        {
-            try
-            {
-                Directory.Delete(path, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Still open on some platform; the OS cleans its temp folder.
-            }
-        }
-    }
 }

@@ -41,7 +41,7 @@ internal static class EvidenceDownload
         var audit = options.Value.Audit;
         var now = time.GetUtcNow();
         var folder = Directory.CreateTempSubdirectory("mcpgw-evidence-download-").FullName;
-        context.Response.RegisterForDispose(new AuditDownload.TemporaryFolder(folder));
+        context.Response.RegisterForDispose(new TemporaryFolder(folder));
         var zip = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"evidence-{framework}-{start:yyyyMMdd}-{end:yyyyMMdd}.zip"));
         var witnesses = audit.Witnesses.Select(w => AuditWitnesses.Create(w, audit.WitnessTimeout)).ToList();
         try
@@ -66,5 +66,21 @@ internal static class EvidenceDownload
         }
 
         return Results.File(zip, "application/zip", Path.GetFileName(zip));
+    }
+
+    /// <summary>A temporary folder deleted with the response that served a file from it.</summary>
+    internal sealed class TemporaryFolder(string path) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Still open on some platform; the OS cleans its temp folder.
+            }
+        }
     }
 }
