@@ -15,6 +15,9 @@ namespace Gateway.Web.Audit;
 /// </remarks>
 internal sealed partial class StreamedExport : IAsyncDisposable
 {
+    /// <summary>How long a client may take no bytes of the download before it is cut (its place freed for the next read).</summary>
+    internal static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(30);
+
     private readonly Pipe _pipe = new();
     private readonly IDisposable _turn;
     private readonly CancellationTokenSource _stop;
@@ -93,15 +96,23 @@ internal sealed partial class StreamedExport : IAsyncDisposable
             var disposition = new ContentDispositionHeaderValue("attachment");
             disposition.SetHttpFileName(fileName);
             response.Headers.ContentDisposition = disposition.ToString();
+            var logger = httpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger<StreamedExport>();
             try
             {
-                await export._pipe.Reader.CopyToAsync(response.Body, httpContext.RequestAborted);
+                await CopyAsync(export._pipe.Reader, response.Body, httpContext.RequestAborted);
+            }
+            catch (TimeoutException)
+            {
+                // Connected but taking nothing: it would hold the instance's one whole-trail read for as long as it liked
+                // (Kestrel's minimum data rate allows a pending 64 KB minutes).
+                LogStalled(logger, fileName, StallLimit.TotalSeconds);
+                httpContext.Abort();
             }
             catch (Exception ex) when (!httpContext.RequestAborted.IsCancellationRequested)
             {
                 // The headers are gone: the only way left to say the file is not whole is to end the response without
                 // its last chunk, which every client reports as a failed download.
-                LogCut(httpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger<StreamedExport>(), fileName, ex);
+                LogCut(logger, fileName, ex);
                 httpContext.Abort();
             }
             catch (Exception) when (httpContext.RequestAborted.IsCancellationRequested)
@@ -109,6 +120,37 @@ internal sealed partial class StreamedExport : IAsyncDisposable
                 // The client went away; the writer stops at its next entry.
             }
         }
+
+        /// <summary>Copies the export to the response; a write the client leaves waiting for <see cref="StallLimit"/> ends it.</summary>
+        private static async Task CopyAsync(PipeReader reader, Stream body, CancellationToken aborted)
+        {
+            while (true)
+            {
+                var read = await reader.ReadAsync(aborted);
+                foreach (var segment in read.Buffer)
+                {
+                    using var stall = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                    stall.CancelAfter(StallLimit);
+                    try
+                    {
+                        await body.WriteAsync(segment, stall.Token);
+                    }
+                    catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                    {
+                        throw new TimeoutException();
+                    }
+                }
+
+                reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The client of the audit export {File} took nothing for {Seconds} s; the download was cut.")]
+        private static partial void LogStalled(ILogger logger, string file, double seconds);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "The audit export {File} failed after its first bytes were sent; the download was cut.")]
         private static partial void LogCut(ILogger logger, string file, Exception exception);

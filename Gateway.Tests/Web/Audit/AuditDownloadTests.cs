@@ -90,6 +90,28 @@ public sealed class AuditDownloadTests
     }
 
     [Fact]
+    public async Task AClientThatStopsReading_IsCutAfterTheStallLimit_AndItsPlaceIsGivenBack()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        await FillAsync(gateway);
+        var gate = gateway.Services.GetRequiredService<AuditReadGate>();
+
+        using var response = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
+        await using var body = await response.Content.ReadAsStreamAsync(TestContext.Timeout);
+        await body.ReadExactlyAsync(new byte[4], TestContext.Timeout);
+        Assert.Null(gate.TryEnter());
+
+        // Connected but reading nothing: once the kernel's buffers are full the response's writes wait, and one left
+        // waiting for StallLimit ends the download, so a stalled client cannot hold the instance's one whole-trail read.
+        await Eventually.TrueAsync(() =>
+        {
+            using var turn = gate.TryEnter();
+            return turn is not null;
+        }, "the stalled download was cut and gave its place back", StreamedExport.StallLimit + TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAnyAsync<IOException>(() => body.CopyToAsync(Stream.Null, TestContext.Timeout));
+    }
+
+    [Fact]
     public async Task ADatabaseThatFailsMidExport_CutsTheDownload_SoNoClientTakesItForWhole()
     {
         var logs = new List<string>();
