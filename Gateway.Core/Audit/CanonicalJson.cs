@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,11 +10,18 @@ namespace Gateway.Core.Audit;
 /// <remarks>Two semantically equal JSON documents give the same bytes, so their hashes can be compared and chained.</remarks>
 public static class CanonicalJson
 {
+    // What a JSON string must escape (RFC 8785 section 3.2.2.2): the quote, the backslash and the control characters.
+    private static readonly SearchValues<char> Escaped = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(c => (char)c), '"', '\\']);
+
     /// <summary>Writes the canonical form of <paramref name="element"/>.</summary>
     public static string Serialize(JsonElement element)
     {
         var sb = new StringBuilder();
-        Write(sb, element);
+        using (var writer = CanonicalJsonWriter.To(sb))
+        {
+            Write(writer, element);
+        }
+
         return sb.ToString();
     }
 
@@ -26,8 +34,13 @@ public static class CanonicalJson
     }
 
     /// <summary>Computes the lower-case hex SHA-256 of the canonical form of a JSON object; <see langword="null"/> stands for <c>{}</c>.</summary>
-    public static string Sha256(IEnumerable<KeyValuePair<string, JsonElement>>? properties) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(SerializeObject(properties ?? []))));
+    /// <remarks>The canonical form goes into the hash as it is written; it is never held whole (<see cref="CanonicalJsonWriter"/>).</remarks>
+    public static string Sha256(IEnumerable<KeyValuePair<string, JsonElement>>? properties)
+    {
+        using var writer = CanonicalJsonWriter.ToSha256();
+        WriteObject(writer, (properties ?? []).Select(p => (p.Key, p.Value)), null);
+        return writer.Sha256Hex();
+    }
 
     /// <summary>Like <see cref="Sha256"/>, but reports instead of throwing when the arguments have no canonical form.</summary>
     public static bool TrySha256(IEnumerable<KeyValuePair<string, JsonElement>>? properties, out string hash)
@@ -54,51 +67,63 @@ public static class CanonicalJson
         string RewriteString(string value);
     }
 
-    internal static void Write(StringBuilder sb, JsonElement e, IRewriter? rewriter = null)
+    internal static void WriteObject(StringBuilder sb, IEnumerable<(string Name, JsonElement Value)> properties, IRewriter? rewriter = null)
+    {
+        using var writer = CanonicalJsonWriter.To(sb);
+        WriteObject(writer, properties, rewriter);
+    }
+
+    internal static void WriteString(StringBuilder sb, string s)
+    {
+        using var writer = CanonicalJsonWriter.To(sb);
+        WriteString(writer, s);
+    }
+
+    private static void Write(CanonicalJsonWriter w, JsonElement e, IRewriter? rewriter = null)
     {
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                WriteObject(sb, e.EnumerateObject().Select(p => (p.Name, p.Value)), rewriter);
+                WriteObject(w, e.EnumerateObject().Select(p => (p.Name, p.Value)), rewriter);
                 break;
             case JsonValueKind.Array:
-                sb.Append('[');
+                w.Append('[');
                 var first = true;
                 foreach (var item in e.EnumerateArray())
                 {
                     if (!first)
                     {
-                        sb.Append(',');
+                        w.Append(',');
                     }
 
                     first = false;
-                    Write(sb, item, rewriter);
+                    Write(w, item, rewriter);
                 }
 
-                sb.Append(']');
+                w.Append(']');
                 break;
             case JsonValueKind.String:
-                WriteString(sb, rewriter is null ? e.GetString()! : rewriter.RewriteString(e.GetString()!));
+                WriteString(w, rewriter is null ? e.GetString()! : rewriter.RewriteString(e.GetString()!));
                 break;
             case JsonValueKind.Number:
                 // GetDouble gives infinity for literals beyond the double range (e.g. 1e400); FormatNumber refuses it.
-                sb.Append(FormatNumber(e.GetDouble()));
+                w.Append(FormatNumber(e.GetDouble()));
                 break;
             case JsonValueKind.True:
-                sb.Append("true");
+                w.Append("true");
                 break;
             case JsonValueKind.False:
-                sb.Append("false");
+                w.Append("false");
                 break;
             default:
-                sb.Append("null");
+                w.Append("null");
                 break;
         }
     }
 
-    internal static void WriteObject(StringBuilder sb, IEnumerable<(string Name, JsonElement Value)> properties, IRewriter? rewriter = null)
+    private static void WriteObject(CanonicalJsonWriter w, IEnumerable<(string Name, JsonElement Value)> properties, IRewriter? rewriter)
     {
-        sb.Append('{');
+        w.Append('{');
         var first = true;
 
         // RFC 8785 sorts by UTF-16 code units, which is exactly ordinal string comparison.
@@ -106,54 +131,55 @@ public static class CanonicalJson
         {
             if (!first)
             {
-                sb.Append(',');
+                w.Append(',');
             }
 
             first = false;
-            WriteString(sb, name);
-            sb.Append(':');
+            WriteString(w, name);
+            w.Append(':');
             if (rewriter?.ReplaceProperty(name) is { } replacement)
             {
-                WriteString(sb, replacement);
+                WriteString(w, replacement);
             }
             else
             {
-                Write(sb, value, rewriter);
+                Write(w, value, rewriter);
             }
         }
 
-        sb.Append('}');
+        w.Append('}');
     }
 
-    internal static void WriteString(StringBuilder sb, string s)
+    private static void WriteString(CanonicalJsonWriter w, ReadOnlySpan<char> s)
     {
-        sb.Append('"');
-        foreach (var c in s)
+        w.Append('"');
+
+        // The runs between characters to escape are copied whole.
+        for (var next = s.IndexOfAny(Escaped); next >= 0; next = s.IndexOfAny(Escaped))
         {
+            w.Append(s[..next]);
+            var c = s[next];
             switch (c)
             {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
+                case '"': w.Append("\\\""); break;
+                case '\\': w.Append("\\\\"); break;
+                case '\b': w.Append("\\b"); break;
+                case '\f': w.Append("\\f"); break;
+                case '\n': w.Append("\\n"); break;
+                case '\r': w.Append("\\r"); break;
+                case '\t': w.Append("\\t"); break;
                 default:
-                    if (c < 0x20)
-                    {
-                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-
+                    w.Append("\\u00");
+                    w.Append("0123456789abcdef"[c >> 4]);
+                    w.Append("0123456789abcdef"[c & 0xf]);
                     break;
             }
+
+            s = s[(next + 1)..];
         }
 
-        sb.Append('"');
+        w.Append(s);
+        w.Append('"');
     }
 
     /// <summary>Formats a number as ECMAScript's Number.prototype.toString does (RFC 8785 section 3.2.2.3).</summary>

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Gateway.Core.Audit;
 
@@ -47,5 +49,65 @@ public sealed class CanonicalJsonTests
         Assert.Equal(CanonicalJson.Sha256(Props(a)), CanonicalJson.Sha256(Props(b)));
         Assert.NotEqual(CanonicalJson.Sha256(Props(a)), CanonicalJson.Sha256(Props(c)));
         Assert.Equal(CanonicalJson.Sha256(null), CanonicalJson.Sha256(new Dictionary<string, JsonElement>()));
+    }
+
+    // Strings long enough to cross the writer's 4,096-character buffers, with a surrogate pair at every position around
+    // the first boundary and escapes among them: the hash is that of the whole text's UTF-8 however the text was cut,
+    // and the text is what the per-character escaping gives.
+    [Fact]
+    public void Sha256_IsTheHashOfTheWholeCanonicalText_AcrossTheWritersBuffers()
+    {
+        var random = new Random(20261206);
+        for (var before = 4070; before < 4110; before++)
+        {
+            var value = new string('a', before) + "\U0001F600" + RandomText(random, 9000);
+            using var doc = JsonDocument.Parse(JsonSerializer.Serialize(new Dictionary<string, object> { ["k"] = value, ["n"] = before, ["list"] = new[] { value[..100], "\u0001" } }));
+            var properties = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value);
+
+            var text = CanonicalJson.SerializeObject(properties);
+            Assert.Equal("{\"k\":" + Escape(value) + ",\"list\":[" + Escape(value[..100]) + ",\"\\u0001\"],\"n\":" + before + "}", text);
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))), CanonicalJson.Sha256(properties));
+        }
+    }
+
+    private static string RandomText(Random random, int length)
+    {
+        var sb = new StringBuilder(length);
+        while (sb.Length < length)
+        {
+            sb.Append(random.Next(10) switch
+            {
+                0 => ((char)random.Next(0x20)).ToString(),
+                1 => "\"\\",
+                2 => "\U0001F4A9",
+                3 => "\u00e9\u20ac",
+                _ => new string((char)random.Next('a', 'z' + 1), random.Next(1, 50)),
+            });
+        }
+
+        return sb.ToString();
+    }
+
+    // The escaping as RFC 8785 states it, one character at a time.
+    private static string Escape(string s)
+    {
+        var sb = new StringBuilder("\"");
+        foreach (var c in s)
+        {
+            sb.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\b' => "\\b",
+                '\f' => "\\f",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                < ' ' => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+
+        return sb.Append('"').ToString();
     }
 }
