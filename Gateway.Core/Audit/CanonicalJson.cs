@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -12,6 +13,9 @@ public static class CanonicalJson
 {
     // What a JSON string must escape (RFC 8785 section 3.2.2.2): the quote, the backslash and the control characters.
     private static readonly SearchValues<char> Escaped = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(c => (char)c), '"', '\\']);
+
+    // Strings longer than this (in UTF-8 bytes) are read through a pooled buffer (WriteString of an element).
+    private const int LongString = 4096;
 
     /// <summary>Writes the canonical form of <paramref name="element"/>.</summary>
     public static string Serialize(JsonElement element)
@@ -102,8 +106,11 @@ public static class CanonicalJson
 
                 w.Append(']');
                 break;
+            case JsonValueKind.String when rewriter is null:
+                WriteString(w, e);
+                break;
             case JsonValueKind.String:
-                WriteString(w, rewriter is null ? e.GetString()! : rewriter.RewriteString(e.GetString()!));
+                WriteString(w, rewriter.RewriteString(e.GetString()!));
                 break;
             case JsonValueKind.Number:
                 // GetDouble gives infinity for literals beyond the double range (e.g. 1e400); FormatNumber refuses it.
@@ -148,6 +155,31 @@ public static class CanonicalJson
         }
 
         w.Append('}');
+    }
+
+    private static void WriteString(CanonicalJsonWriter w, JsonElement e)
+    {
+        // A long string is unescaped into a pooled buffer instead of becoming a string: a tool result's text can be
+        // megabytes, and as a string it was twice that again, on every call. Unescaped UTF-16 never has more characters
+        // than its escaped UTF-8 (with the quotes) has bytes.
+        var raw = JsonMarshal.GetRawUtf8Value(e);
+        if (raw.Length <= LongString)
+        {
+            WriteString(w, e.GetString()!);
+            return;
+        }
+
+        var chars = ArrayPool<char>.Shared.Rent(raw.Length);
+        try
+        {
+            var reader = new Utf8JsonReader(raw);
+            reader.Read();
+            WriteString(w, chars.AsSpan(0, reader.CopyString(chars)));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+        }
     }
 
     private static void WriteString(CanonicalJsonWriter w, ReadOnlySpan<char> s)

@@ -121,7 +121,11 @@ await using var via = await McpClient.CreateAsync(
     }),
     options);
 
-var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
+// --message-kib N: a message of N KiB instead of "hello" (lines of text, so its JSON has escapes): the work per call that
+// grows with what a call carries (its arguments and its result, both hashed for the audit, the result also scanned).
+var messageKib = Arg("--message-kib", 0);
+var message = messageKib == 0 ? "hello" : string.Concat(Enumerable.Repeat("The quick brown fox jumps over the \"lazy\" dog.\n", messageKib * 1024 / 32 + 1))[..(messageKib * 1024)];
+var arguments = new Dictionary<string, object?> { ["message"] = message };
 async Task<double> TimeAsync(McpClient client, string tool)
 {
     var start = Stopwatch.GetTimestamp();
@@ -165,7 +169,7 @@ static double Pct(List<double> values, double p)
 }
 
 string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
-Console.WriteLine($"tools/call echo, upstream over {transport}, {calls} interleaved calls each (after {warmup} warm-up), client and upstream protocol {protocol}, {policyRules} policy rules, credential {credential ?? "none"}");
+Console.WriteLine($"tools/call echo ({(messageKib == 0 ? "hello" : $"a {messageKib} KiB message")}), upstream over {transport}, {calls} interleaved calls each (after {warmup} warm-up), client and upstream protocol {protocol}, {policyRules} policy rules, credential {credential ?? "none"}");
 Console.WriteLine($"{"",-10} {"p50 ms",9} {"p90 ms",9} {"p99 ms",9} {"mean ms",9}");
 Console.WriteLine($"{"direct",-10} {F(Pct(directMs, 50)),9} {F(Pct(directMs, 90)),9} {F(Pct(directMs, 99)),9} {F(directMs.Average()),9}");
 Console.WriteLine($"{"gateway",-10} {F(Pct(viaMs, 50)),9} {F(Pct(viaMs, 90)),9} {F(Pct(viaMs, 99)),9} {F(viaMs.Average()),9}");
