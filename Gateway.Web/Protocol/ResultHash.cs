@@ -12,9 +12,20 @@ namespace Gateway.Web.Protocol;
 internal static class ResultHash
 {
     /// <summary>The hash of <paramref name="result"/> (a <c>CallToolResult</c> or its JSON), or null when it has no canonical form (a number beyond a double).</summary>
+    /// <remarks>
+    /// The result is serialized into a pooled buffer and read in place (SerializeToElement kept its own copy of the whole
+    /// JSON), and the canonical form is hashed as it is written: a large result is not copied for its hash.
+    /// </remarks>
     public static string? Sha256<T>(T result)
     {
-        var element = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
-        return CanonicalJson.TrySha256(element.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
+        using var buffer = new PooledBufferWriter();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            JsonSerializer.Serialize(writer, result, McpJsonUtilities.DefaultOptions);
+        }
+
+        // Read as deep as the serializer was allowed to write.
+        using var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = McpJsonUtilities.DefaultOptions.MaxDepth });
+        return CanonicalJson.TrySha256(document.RootElement.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)), out var hash) ? hash : null;
     }
 }
