@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Gateway.Core.Audit;
 
@@ -14,7 +15,7 @@ public static class CanonicalJson
     // What a JSON string must escape (RFC 8785 section 3.2.2.2): the quote, the backslash and the control characters.
     private static readonly SearchValues<char> Escaped = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(c => (char)c), '"', '\\']);
 
-    // Strings longer than this (in UTF-8 bytes) are read through a pooled buffer (WriteString of an element).
+    // Strings longer than this (escaped UTF-8 bytes) are unescaped a piece at a time (WriteString of an element).
     private const int LongString = 4096;
 
     /// <summary>Writes the canonical form of <paramref name="element"/>.</summary>
@@ -159,9 +160,9 @@ public static class CanonicalJson
 
     private static void WriteString(CanonicalJsonWriter w, JsonElement e)
     {
-        // A long string is unescaped into a pooled buffer instead of becoming a string: a tool result's text can be
-        // megabytes, and as a string it was twice that again, on every call. Unescaped UTF-16 never has more characters
-        // than its escaped UTF-8 (with the quotes) has bytes.
+        // A long string is unescaped and transcoded a piece at a time instead of becoming a string: a tool result's text
+        // can be megabytes, and as a string it was twice that again, on every call. The document was validated when it
+        // was parsed, so its escapes are well formed and its UTF-8 valid.
         var raw = JsonMarshal.GetRawUtf8Value(e);
         if (raw.Length <= LongString)
         {
@@ -169,23 +170,52 @@ public static class CanonicalJson
             return;
         }
 
-        var chars = ArrayPool<char>.Shared.Rent(raw.Length);
-        try
+        Span<char> chars = stackalloc char[512];
+        w.Append('"');
+        for (var rest = raw[1..^1]; !rest.IsEmpty;)
         {
-            var reader = new Utf8JsonReader(raw);
-            reader.Read();
-            WriteString(w, chars.AsSpan(0, reader.CopyString(chars)));
+            var slash = rest.IndexOf((byte)'\\');
+            var run = slash < 0 ? rest : rest[..slash];
+            while (!run.IsEmpty)
+            {
+                // Only whole sequences are transcoded when the buffer fills, so none is split between pieces.
+                Utf8.ToUtf16(run, chars, out var read, out var written);
+                WriteEscaped(w, chars[..written]);
+                run = run[read..];
+            }
+
+            if (slash < 0)
+            {
+                break;
+            }
+
+            rest = rest[slash..];
+            var c = rest[1] switch
+            {
+                (byte)'b' => '\b',
+                (byte)'f' => '\f',
+                (byte)'n' => '\n',
+                (byte)'r' => '\r',
+                (byte)'t' => '\t',
+                (byte)'u' => (char)int.Parse(rest.Slice(2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture),
+                var other => (char)other,   // " \ /
+            };
+            WriteEscaped(w, [c]);
+            rest = rest[(rest[1] == (byte)'u' ? 6 : 2)..];
         }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(chars);
-        }
+
+        w.Append('"');
     }
 
     private static void WriteString(CanonicalJsonWriter w, ReadOnlySpan<char> s)
     {
         w.Append('"');
+        WriteEscaped(w, s);
+        w.Append('"');
+    }
 
+    private static void WriteEscaped(CanonicalJsonWriter w, ReadOnlySpan<char> s)
+    {
         // The runs between characters to escape are copied whole.
         for (var next = s.IndexOfAny(Escaped); next >= 0; next = s.IndexOfAny(Escaped))
         {
@@ -211,7 +241,6 @@ public static class CanonicalJson
         }
 
         w.Append(s);
-        w.Append('"');
     }
 
     /// <summary>Formats a number as ECMAScript's Number.prototype.toString does (RFC 8785 section 3.2.2.3).</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gateway.Core.Audit;
 
@@ -51,9 +52,9 @@ public sealed class CanonicalJsonTests
         Assert.Equal(CanonicalJson.Sha256(null), CanonicalJson.Sha256(new Dictionary<string, JsonElement>()));
     }
 
-    // Strings long enough to cross the writer's 4,096-character buffers, with a surrogate pair at every position around
-    // the first boundary and escapes among them: the hash is that of the whole text's UTF-8 however the text was cut,
-    // and the text is what the per-character escaping gives.
+    // Strings long enough to cross the writer's 4,096-character buffers (and to be unescaped a piece at a time), with a
+    // surrogate pair at every position around the first boundary and escapes among them: the hash is that of the whole
+    // text's UTF-8 however the text was cut, and the text is what the per-character escaping gives.
     [Fact]
     public void Sha256_IsTheHashOfTheWholeCanonicalText_AcrossTheWritersBuffers()
     {
@@ -61,12 +62,18 @@ public sealed class CanonicalJsonTests
         for (var before = 4070; before < 4110; before++)
         {
             var value = new string('a', before) + "\U0001F600" + RandomText(random, 9000);
-            using var doc = JsonDocument.Parse(JsonSerializer.Serialize(new Dictionary<string, object> { ["k"] = value, ["n"] = before, ["list"] = new[] { value[..100], "\u0001" } }));
-            var properties = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value);
+            var input = new Dictionary<string, object> { ["k"] = value, ["n"] = before, ["list"] = new[] { value[..100], "\u0001" } };
 
-            var text = CanonicalJson.SerializeObject(properties);
-            Assert.Equal("{\"k\":" + Escape(value) + ",\"list\":[" + Escape(value[..100]) + ",\"\\u0001\"],\"n\":" + before + "}", text);
-            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))), CanonicalJson.Sha256(properties));
+            // As JSON escapes everything beyond ASCII (\uXXXX, surrogate pairs as two) and as it carries it as UTF-8.
+            foreach (var encoder in new[] { JavaScriptEncoder.Default, JavaScriptEncoder.UnsafeRelaxedJsonEscaping })
+            {
+                using var doc = JsonDocument.Parse(JsonSerializer.Serialize(input, new JsonSerializerOptions { Encoder = encoder }));
+                var properties = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value);
+
+                var text = CanonicalJson.SerializeObject(properties);
+                Assert.Equal("{\"k\":" + Escape(value) + ",\"list\":[" + Escape(value[..100]) + ",\"\\u0001\"],\"n\":" + before + "}", text);
+                Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))), CanonicalJson.Sha256(properties));
+            }
         }
     }
 
