@@ -259,11 +259,12 @@ internal sealed class DirectToolCalls(
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await foreach (var item in SseParser.Create(stream, static (_, data) => data.ToArray()).EnumerateAsync(cancellationToken).ConfigureAwait(false))
+            // Each event's data is parsed where the parser holds it, not copied out first (a result can be megabytes).
+            await foreach (var item in SseParser.Create(stream, static (_, data) => data.IsEmpty ? null : Parse(data)).EnumerateAsync(cancellationToken).ConfigureAwait(false))
             {
                 lastEventId = string.IsNullOrEmpty(item.EventId) ? lastEventId : item.EventId;
                 retry = item.ReconnectionInterval ?? retry;
-                if (item.Data.Length > 0 && await TakeAsync(Parse(item.Data), id).ConfigureAwait(false) is { } answer)
+                if (item.Data is { } data && await TakeAsync(data, id).ConfigureAwait(false) is { } answer)
                 {
                     return (answer, lastEventId, retry);
                 }
