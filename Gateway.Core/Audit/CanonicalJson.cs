@@ -190,22 +190,43 @@ public static class CanonicalJson
             }
 
             rest = rest[slash..];
-            var c = rest[1] switch
+            if (rest[1] != (byte)'u')
             {
-                (byte)'b' => '\b',
-                (byte)'f' => '\f',
-                (byte)'n' => '\n',
-                (byte)'r' => '\r',
-                (byte)'t' => '\t',
-                (byte)'u' => (char)int.Parse(rest.Slice(2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture),
-                var other => (char)other,   // " \ /
-            };
-            WriteEscaped(w, [c]);
-            rest = rest[(rest[1] == (byte)'u' ? 6 : 2)..];
+                WriteEscaped(w, [rest[1] switch
+                {
+                    (byte)'b' => '\b',
+                    (byte)'f' => '\f',
+                    (byte)'n' => '\n',
+                    (byte)'r' => '\r',
+                    (byte)'t' => '\t',
+                    var other => (char)other,   // " \ /
+                }]);
+                rest = rest[2..];
+                continue;
+            }
+
+            var c = Hex4(rest.Slice(2, 4));
+            if (!char.IsSurrogate(c))
+            {
+                WriteEscaped(w, [c]);
+                rest = rest[6..];
+                continue;
+            }
+
+            // As GetString reads it: a surrogate only as the first half of an escaped pair.
+            if (!char.IsHighSurrogate(c) || rest.Length < 12 || rest[6] != (byte)'\\' || rest[7] != (byte)'u' || Hex4(rest.Slice(8, 4)) is var low && !char.IsLowSurrogate(low))
+            {
+                throw new InvalidOperationException("Cannot read incomplete UTF-16 JSON text as string.");
+            }
+
+            WriteEscaped(w, [c, low]);
+            rest = rest[12..];
         }
 
         w.Append('"');
     }
+
+    private static char Hex4(ReadOnlySpan<byte> digits) => (char)int.Parse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 
     private static void WriteString(CanonicalJsonWriter w, ReadOnlySpan<char> s)
     {

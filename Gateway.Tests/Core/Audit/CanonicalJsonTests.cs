@@ -77,6 +77,25 @@ public sealed class CanonicalJsonTests
         }
     }
 
+    // A lone surrogate escape cannot be read as a string: refused the same way whether the string is short or long enough
+    // to be unescaped a piece at a time.
+    [Theory]
+    [InlineData("\\ud800")]
+    [InlineData("\\udc00x")]
+    [InlineData("\\ud800\\u0041")]
+    [InlineData("\\ud800\\ud800")]
+    public void ALoneSurrogateEscape_IsRefused_ShortOrLong(string escape)
+    {
+        foreach (var padding in new[] { 10, 10_000 })
+        {
+            using var doc = JsonDocument.Parse("{\"k\":\"" + new string('a', padding) + escape + "b\"}");
+            var properties = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value);
+
+            Assert.Throws<InvalidOperationException>(() => CanonicalJson.SerializeObject(properties));
+            Assert.Throws<InvalidOperationException>(() => CanonicalJson.Sha256(properties));
+        }
+    }
+
     private static string RandomText(Random random, int length)
     {
         var sb = new StringBuilder(length);
