@@ -22,11 +22,8 @@ public static class CanonicalJson
     public static string Serialize(JsonElement element)
     {
         var sb = new StringBuilder();
-        using (var writer = CanonicalJsonWriter.To(sb))
-        {
-            Write(writer, element);
-        }
-
+        var writer = CanonicalJsonWriter.To(sb);
+        Write(ref writer, element);
         return sb.ToString();
     }
 
@@ -42,9 +39,16 @@ public static class CanonicalJson
     /// <remarks>The canonical form goes into the hash as it is written; it is never held whole (<see cref="CanonicalJsonWriter"/>).</remarks>
     public static string Sha256(IEnumerable<KeyValuePair<string, JsonElement>>? properties)
     {
-        using var writer = CanonicalJsonWriter.ToSha256();
-        WriteObject(writer, (properties ?? []).Select(p => (p.Key, p.Value)), null);
-        return writer.Sha256Hex();
+        var writer = CanonicalJsonWriter.ToSha256();
+        try
+        {
+            WriteObject(ref writer, (properties ?? []).Select(p => (p.Key, p.Value)), null);
+            return writer.Sha256Hex();
+        }
+        finally
+        {
+            writer.Dispose();
+        }
     }
 
     /// <summary>Like <see cref="Sha256"/>, but reports instead of throwing when the arguments have no canonical form.</summary>
@@ -74,22 +78,22 @@ public static class CanonicalJson
 
     internal static void WriteObject(StringBuilder sb, IEnumerable<(string Name, JsonElement Value)> properties, IRewriter? rewriter = null)
     {
-        using var writer = CanonicalJsonWriter.To(sb);
-        WriteObject(writer, properties, rewriter);
+        var writer = CanonicalJsonWriter.To(sb);
+        WriteObject(ref writer, properties, rewriter);
     }
 
     internal static void WriteString(StringBuilder sb, string s)
     {
-        using var writer = CanonicalJsonWriter.To(sb);
-        WriteString(writer, s);
+        var writer = CanonicalJsonWriter.To(sb);
+        WriteString(ref writer, s);
     }
 
-    private static void Write(CanonicalJsonWriter w, JsonElement e, IRewriter? rewriter = null)
+    private static void Write(ref CanonicalJsonWriter w, JsonElement e, IRewriter? rewriter = null)
     {
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                WriteObject(w, e.EnumerateObject().Select(p => (p.Name, p.Value)), rewriter);
+                WriteObject(ref w, e.EnumerateObject().Select(p => (p.Name, p.Value)), rewriter);
                 break;
             case JsonValueKind.Array:
                 w.Append('[');
@@ -102,16 +106,16 @@ public static class CanonicalJson
                     }
 
                     first = false;
-                    Write(w, item, rewriter);
+                    Write(ref w, item, rewriter);
                 }
 
                 w.Append(']');
                 break;
             case JsonValueKind.String when rewriter is null:
-                WriteString(w, e);
+                WriteString(ref w, e);
                 break;
             case JsonValueKind.String:
-                WriteString(w, rewriter.RewriteString(e.GetString()!));
+                WriteString(ref w, rewriter.RewriteString(e.GetString()!));
                 break;
             case JsonValueKind.Number:
                 // GetDouble gives infinity for literals beyond the double range (e.g. 1e400); FormatNumber refuses it.
@@ -129,7 +133,7 @@ public static class CanonicalJson
         }
     }
 
-    private static void WriteObject(CanonicalJsonWriter w, IEnumerable<(string Name, JsonElement Value)> properties, IRewriter? rewriter)
+    private static void WriteObject(ref CanonicalJsonWriter w, IEnumerable<(string Name, JsonElement Value)> properties, IRewriter? rewriter)
     {
         w.Append('{');
         var first = true;
@@ -143,22 +147,22 @@ public static class CanonicalJson
             }
 
             first = false;
-            WriteString(w, name);
+            WriteString(ref w, name);
             w.Append(':');
             if (rewriter?.ReplaceProperty(name) is { } replacement)
             {
-                WriteString(w, replacement);
+                WriteString(ref w, replacement);
             }
             else
             {
-                Write(w, value, rewriter);
+                Write(ref w, value, rewriter);
             }
         }
 
         w.Append('}');
     }
 
-    private static void WriteString(CanonicalJsonWriter w, JsonElement e)
+    private static void WriteString(ref CanonicalJsonWriter w, JsonElement e)
     {
         // A long string is unescaped and transcoded a piece at a time instead of becoming a string: a tool result's text
         // can be megabytes, and as a string it was twice that again, on every call. The document was validated when it
@@ -166,7 +170,7 @@ public static class CanonicalJson
         var raw = JsonMarshal.GetRawUtf8Value(e);
         if (raw.Length <= LongString)
         {
-            WriteString(w, e.GetString()!);
+            WriteString(ref w, e.GetString()!);
             return;
         }
 
@@ -180,7 +184,7 @@ public static class CanonicalJson
             {
                 // Only whole sequences are transcoded when the buffer fills, so none is split between pieces.
                 Utf8.ToUtf16(run, chars, out var read, out var written);
-                WriteEscaped(w, chars[..written]);
+                WriteEscaped(ref w, chars[..written]);
                 run = run[read..];
             }
 
@@ -192,7 +196,7 @@ public static class CanonicalJson
             rest = rest[slash..];
             if (rest[1] != (byte)'u')
             {
-                WriteEscaped(w, [rest[1] switch
+                WriteEscaped(ref w, [rest[1] switch
                 {
                     (byte)'b' => '\b',
                     (byte)'f' => '\f',
@@ -208,7 +212,7 @@ public static class CanonicalJson
             var c = Hex4(rest.Slice(2, 4));
             if (!char.IsSurrogate(c))
             {
-                WriteEscaped(w, [c]);
+                WriteEscaped(ref w, [c]);
                 rest = rest[6..];
                 continue;
             }
@@ -219,7 +223,7 @@ public static class CanonicalJson
                 throw new InvalidOperationException("Cannot read incomplete UTF-16 JSON text as string.");
             }
 
-            WriteEscaped(w, [c, low]);
+            WriteEscaped(ref w, [c, low]);
             rest = rest[12..];
         }
 
@@ -228,14 +232,14 @@ public static class CanonicalJson
 
     private static char Hex4(ReadOnlySpan<byte> digits) => (char)int.Parse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 
-    private static void WriteString(CanonicalJsonWriter w, ReadOnlySpan<char> s)
+    private static void WriteString(ref CanonicalJsonWriter w, scoped ReadOnlySpan<char> s)
     {
         w.Append('"');
-        WriteEscaped(w, s);
+        WriteEscaped(ref w, s);
         w.Append('"');
     }
 
-    private static void WriteEscaped(CanonicalJsonWriter w, ReadOnlySpan<char> s)
+    private static void WriteEscaped(ref CanonicalJsonWriter w, scoped ReadOnlySpan<char> s)
     {
         // The runs between characters to escape are copied whole.
         for (var next = s.IndexOfAny(Escaped); next >= 0; next = s.IndexOfAny(Escaped))
