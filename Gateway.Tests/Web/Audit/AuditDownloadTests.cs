@@ -71,19 +71,13 @@ public sealed class AuditDownloadTests
         await FillAsync(gateway);
         var gate = gateway.Services.GetRequiredService<AuditReadGate>();
 
-        using (var response = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout))
+        await using (await BeginCsvAsync(gateway))
         {
-            await using var body = await response.Content.ReadAsStreamAsync(TestContext.Timeout);
-            await body.ReadExactlyAsync(new byte[4], TestContext.Timeout);
             Assert.Null(gate.TryEnter());
         }
 
         // Disposed unread, the response's connection is dropped: the writer, held in the pipe's backpressure, stops.
-        await Eventually.TrueAsync(() =>
-        {
-            using var turn = gate.TryEnter();
-            return turn is not null;
-        }, "the export stopped and gave its place back");
+        await PlaceFreedAsync(gate, "the export stopped and gave its place back");
 
         using var again = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", TestContext.Timeout);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
@@ -96,19 +90,13 @@ public sealed class AuditDownloadTests
         await FillAsync(gateway);
         var gate = gateway.Services.GetRequiredService<AuditReadGate>();
 
-        using var response = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
-        await using var body = await response.Content.ReadAsStreamAsync(TestContext.Timeout);
-        await body.ReadExactlyAsync(new byte[4], TestContext.Timeout);
+        await using var download = await BeginCsvAsync(gateway);
         Assert.Null(gate.TryEnter());
 
         // Connected but reading nothing: once the kernel's buffers are full the response's writes wait, and one left
         // waiting for StallLimit ends the download, so a stalled client cannot hold the instance's one whole-trail read.
-        await Eventually.TrueAsync(() =>
-        {
-            using var turn = gate.TryEnter();
-            return turn is not null;
-        }, "the stalled download was cut and gave its place back", StreamedExport.StallLimit + TimeSpan.FromSeconds(30));
-        await Assert.ThrowsAnyAsync<IOException>(() => body.CopyToAsync(Stream.Null, TestContext.Timeout));
+        await PlaceFreedAsync(gate, "the stalled download was cut and gave its place back", StreamedExport.StallLimit + TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAnyAsync<IOException>(() => download.Body.CopyToAsync(Stream.Null, TestContext.Timeout));
     }
 
     [Fact]
@@ -119,16 +107,13 @@ public sealed class AuditDownloadTests
         await FillAsync(gateway);
         var gate = gateway.Services.GetRequiredService<AuditReadGate>();
 
-        using var response = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await using var body = await response.Content.ReadAsStreamAsync(TestContext.Timeout);
-        await body.ReadExactlyAsync(new byte[4], TestContext.Timeout);
+        await using var download = await BeginCsvAsync(gateway);
 
         // The writer waits for the client between pages, holding no read: the table can go from under it.
         await DatabaseFiles.ExecuteAsync(gateway.DatabasePath, "ALTER TABLE AuditEntries RENAME TO AuditEntriesAway");
         try
         {
-            await Assert.ThrowsAnyAsync<IOException>(() => body.CopyToAsync(Stream.Null, TestContext.Timeout));
+            await Assert.ThrowsAnyAsync<IOException>(() => download.Body.CopyToAsync(Stream.Null, TestContext.Timeout));
         }
         finally
         {
@@ -136,12 +121,25 @@ public sealed class AuditDownloadTests
         }
 
         Assert.Contains(Snapshot(logs), l => l.Contains("failed after its first bytes were sent", StringComparison.Ordinal));
-        await Eventually.TrueAsync(() =>
+        await PlaceFreedAsync(gate, "the failed export gave its place back");
+    }
+
+    // A CSV download begun: answered 200 and its first bytes read, so its writer is running.
+    private static async Task<Download> BeginCsvAsync(GatewayHost gateway)
+    {
+        var response = await gateway.Admin.GetAsync("/api/v1/audit/export?format=csv", HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStreamAsync(TestContext.Timeout);
+        await body.ReadExactlyAsync(new byte[4], TestContext.Timeout);
+        return new Download(response, body);
+    }
+
+    private static Task PlaceFreedAsync(AuditReadGate gate, string what, TimeSpan? timeout = null) =>
+        Eventually.TrueAsync(() =>
         {
             using var turn = gate.TryEnter();
             return turn is not null;
-        }, "the failed export gave its place back");
-    }
+        }, what, timeout);
 
     private static List<string> Snapshot(List<string> logs)
     {
@@ -190,5 +188,14 @@ public sealed class AuditDownloadTests
         var (exit, output, error) = await AuditTrailFixture.RunAsync("verify", "--file", entries);
         Assert.True(exit == 0, output + error);
         return [.. File.ReadLines(entries).Select(l => AuditJsonLines.ParseEntry(l).Sequence)];
+    }
+
+    private sealed record Download(HttpResponseMessage Response, Stream Body) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Body.DisposeAsync();
+            Response.Dispose();
+        }
     }
 }
