@@ -124,12 +124,14 @@ internal sealed partial class StreamedExport : IAsyncDisposable
         /// <summary>Copies the export to the response; a write the client leaves waiting for <see cref="StallLimit"/> ends it.</summary>
         private static async Task CopyAsync(PipeReader reader, Stream body, CancellationToken aborted)
         {
+            // One token for every write (a large export is hundreds of thousands of them): its timer is restarted per write
+            // and stopped when the write completes.
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(aborted);
             while (true)
             {
                 var read = await reader.ReadAsync(aborted);
                 foreach (var segment in read.Buffer)
                 {
-                    using var stall = CancellationTokenSource.CreateLinkedTokenSource(aborted);
                     stall.CancelAfter(StallLimit);
                     try
                     {
@@ -139,6 +141,8 @@ internal sealed partial class StreamedExport : IAsyncDisposable
                     {
                         throw new TimeoutException();
                     }
+
+                    stall.CancelAfter(Timeout.InfiniteTimeSpan);
                 }
 
                 reader.AdvanceTo(read.Buffer.End);
