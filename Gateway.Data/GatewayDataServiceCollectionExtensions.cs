@@ -90,6 +90,7 @@ public static class GatewayDataServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<PostgresChangeMonitor>());
             services.AddSingleton<IAuditAppender>(_ => new PostgresAuditAppender(database.ConnectionString));
             services.AddSingleton<Gateway.Core.Credentials.ICredentialRefreshLock>(_ => new PostgresCredentialRefreshLock(database.ConnectionString));
+            services.AddSingleton<ISessionFactsReader>(_ => new PostgresSessionFactsReader(database.ConnectionString));
         }
         else
         {
@@ -99,7 +100,7 @@ public static class GatewayDataServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<SqliteChangeMonitor>());
             services.AddSingleton<IAuditAppender>(sp => new SqliteAuditAppender(database.ConnectionString, sp.GetRequiredService<ILogger<SqliteWalCheckpointer>>()));
             services.AddSingleton<Gateway.Core.Credentials.ICredentialRefreshLock>(_ => new ProcessCredentialRefreshLock(database.ConnectionString));
-            services.AddSingleton(_ => new SqliteSessionFactsReader(database.ConnectionString));
+            services.AddSingleton<ISessionFactsReader>(_ => new SqliteSessionFactsReader(database.ConnectionString));
         }
 
         services.AddSingleton(audit ?? new AuditWriteOptions());

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Data.Stores;
 
-internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> factory, ILogger<EfMcpSessionStore> logger, Sqlite.SqliteSessionFactsReader? sqliteFacts = null)
+internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbContext> factory, ILogger<EfMcpSessionStore> logger, ISessionFactsReader factsReader)
     : IMcpSessionStore, ISessionFactsStore
 {
     // Facts longer than any label or finding kind the gateway makes are not kept (the column's size is bounded); one left
@@ -72,16 +72,9 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
     {
         try
         {
-            // On SQLite the read is one prepared statement on a connection kept open: it runs before every call of the
-            // session when a rule tests its facts.
-            if (sqliteFacts is not null)
-            {
-                return sqliteFacts.TryRead(sessionId, out var facts) ? Parse(facts) : null;
-            }
-
-            await using var db = await factory.CreateDbContextAsync(cancellationToken);
-            var row = await db.Set<McpSessionEntity>().AsNoTracking().Where(s => s.Id == sessionId).Select(s => new { s.Facts }).SingleOrDefaultAsync(cancellationToken);
-            return row is null ? null : Parse(row.Facts);
+            // One prepared statement, not an EF Core query: it runs before every call of the session when a rule tests its facts.
+            var (found, facts) = await factsReader.ReadAsync(sessionId, cancellationToken);
+            return found ? Parse(facts) : null;
         }
         catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException or JsonException)
         {

@@ -129,6 +129,40 @@ public sealed class McpSessionStoreTests
         Assert.True(replaced.Overflowed);
     }
 
+    /// <summary>
+    /// On PostgreSQL the facts are read by a prepared statement on a data source of the reader's own, whose pool is
+    /// bounded: many calls reading at once all get their session's facts, and the reader never holds more than
+    /// <see cref="Gateway.Data.Postgres.PostgresSessionFactsReader.MaxConnections"/> of the server's connections.
+    /// </summary>
+    [SkippableFact]
+    public async Task OnPostgres_ManyReadsAtOnce_AreServed_ByABoundedPool()
+    {
+        DatabaseEngines.Require(DatabaseProvider.Postgres);
+        await using var db = await AuditDatabase.OpenAsync(DatabaseProvider.Postgres);
+        string[] ids = [.. Enumerable.Range(0, 16).Select(i => $"busy-{i}")];
+        var facts = await SaveSessionsAsync(db, ids);
+        foreach (var id in ids)
+        {
+            Assert.True(await facts.AddFactsAsync(id, new StoredSessionFacts([id], []), TestContext.Timeout));
+        }
+
+        // A name of its own, so only this reader's connections are counted.
+        var name = "facts-reader-" + Guid.NewGuid().ToString("N")[..8];
+        await using var reader = new Gateway.Data.Postgres.PostgresSessionFactsReader(db.ConnectionString + ";Application Name=" + name);
+        var reads = await Task.WhenAll(Enumerable.Range(0, 256).Select(i => Task.Run(async () => (Id: ids[i % ids.Length], Read: await reader.ReadAsync(ids[i % ids.Length], TestContext.Timeout)))));
+        Assert.All(reads, r =>
+        {
+            Assert.True(r.Read.Found);
+            Assert.Contains($"\"{r.Id}\"", r.Read.Facts, StringComparison.Ordinal);
+        });
+        Assert.Equal((false, null), await reader.ReadAsync("no-such-session", TestContext.Timeout));
+
+        await using var connection = db.Database.OpenConnection();
+        await using var count = connection.CreateCommand();
+        count.CommandText = $"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}'";
+        Assert.InRange((long)(await count.ExecuteScalarAsync(TestContext.Timeout))!, 1, Gateway.Data.Postgres.PostgresSessionFactsReader.MaxConnections);
+    }
+
     // Stores sessions of one agent (as an instance does when they begin) and returns the store of their facts.
     private static async Task<ISessionFactsStore> SaveSessionsAsync(AuditDatabase db, params string[] ids)
     {

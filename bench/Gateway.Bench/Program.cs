@@ -58,6 +58,11 @@ var transport = args.SkipWhile(a => a != "--upstream").Skip(1).FirstOrDefault() 
 var credential = args.SkipWhile(a => a != "--credential").Skip(1).FirstOrDefault();
 var directory = Path.Combine(Path.GetTempPath(), "gw-bench-" + Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(directory);
+
+// --postgres CONNECTION: the gateway on a database of its own, made on that server for this run and dropped after it
+// (what a call costs an instance of several); else SQLite in a temporary folder.
+var postgres = args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault();
+var database = postgres is null ? $"Data Source={Path.Combine(directory, "gateway.db")}" : await BenchDatabase.CreateAsync(postgres);
 var key = "bench-agent-key-0123456789";
 var protocol = Environment.GetEnvironmentVariable("BENCH_PROTOCOL") is { Length: > 0 } p ? p : "2025-11-25";
 
@@ -68,7 +73,7 @@ var settings = new List<string>
 {
     "--urls=http://127.0.0.1:0",
     "--environment=Production",
-    $"--ConnectionStrings:Gateway=Data Source={Path.Combine(directory, "gateway.db")}",
+    $"--ConnectionStrings:Gateway={database}",
     "--Logging:LogLevel:Default=Warning",
     "--Logging:LogLevel:ModelContextProtocol=Error",
     $"--Gateway:Agents:bench:ApiKey={key}",
@@ -231,6 +236,10 @@ await gateway.StopAsync();
 await gateway.DisposeAsync();
 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 Directory.Delete(directory, recursive: true);
+if (postgres is not null)
+{
+    await BenchDatabase.DropAsync(postgres, database);
+}
 
 int Arg(string name, int fallback)
 {
