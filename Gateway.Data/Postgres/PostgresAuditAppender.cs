@@ -6,22 +6,31 @@ using NpgsqlTypes;
 namespace Gateway.Data.Postgres;
 
 /// <summary>
-/// Appends audit batches to PostgreSQL over one long-lived connection: a batch is one round trip for the lock and the
-/// head, one for the rows and one for the commit, whatever the number of gateway instances writing.
+/// Appends audit batches to PostgreSQL: a batch is one round trip when no other writer appended since this appender's
+/// last batch, and at most three (plus the commit's) when one did, whatever the number of gateway instances writing.
 /// </summary>
 /// <remarks>
 /// <para>
 /// <b>One gap-free chain, many writers.</b> Each batch takes a transaction-scoped advisory lock
-/// (<see cref="ChainLock"/>) before it reads the head, so the instances' writers take turns: the sequence and the
-/// previous hash a batch links to cannot change until it commits, and the lock is released by the commit or the
-/// rollback itself, also when the connection dies. Inside an instance the batching sink already groups concurrent
-/// calls into one batch (group commit), so the lock is taken once per batch, not per call.
+/// (<see cref="ChainLock"/>) before it touches the chain, so the instances' writers (and admin changes, which append in
+/// their own transactions) take turns, and the lock is released by the commit or the rollback itself, also when the
+/// connection dies. Inside an instance the batching sink already groups concurrent calls into one batch (group commit),
+/// so the lock is taken once per batch, not per call.
 /// </para>
 /// <para>
-/// <b>Durability per transaction.</b> <c>SET LOCAL synchronous_commit</c>: <c>on</c> waits for the server's WAL flush
-/// (the <c>started</c> entry before the upstream sees the call); <c>off</c> returns once the server has the commit in
-/// memory (visible to every reader, safe from a crash of this process; the server flushes it within its
-/// <c>wal_writer_delay</c>, or at the next durable commit, which covers all earlier WAL).
+/// <b>Linked to a guess, checked under the lock.</b> The entries are linked to the head this appender last left (its
+/// sequence and hash) and sent in one pipelined batch: the lock, the calls in flight, the rows, each written only if that
+/// guess is still the head, and the head read back. Right, the batch's implicit transaction commits at its end: one round
+/// trip. Wrong (another writer appended), nothing was written, and the batch is sent again linked to the head it read, in
+/// an explicit transaction that keeps the lock: if a third writer slipped in between, the head read under that lock
+/// cannot move, and the third send links to it. The hashes are computed again for each send, on the client, as before.
+/// </para>
+/// <para>
+/// <b>Durability per transaction.</b> <c>set_config('synchronous_commit', …, true)</c>: <c>on</c> waits for the server's
+/// WAL flush (the <c>started</c> entry before the upstream sees the call); <c>off</c> returns once the server has the
+/// commit in memory (visible to every reader, safe from a crash of this process; the server flushes it within its
+/// <c>wal_writer_delay</c>, or at the next durable commit, which covers all earlier WAL). A send that wrote nothing
+/// commits no transaction id, so it waits for no flush.
 /// </para>
 /// </remarks>
 internal sealed class PostgresAuditAppender(string connectionString) : IAuditAppender
@@ -31,36 +40,85 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
 
     private const string Columns = "\"Sequence\", \"Timestamp\", \"Kind\", \"Actor\", \"Server\", \"Tool\", \"Decision\", \"Rule\", \"Outcome\", \"DurationMs\", \"Error\", \"ArgumentsSha256\", \"ArgumentsRedacted\", \"CallId\", \"PreviousHash\", \"Hash\", \"ResultSha256\", \"Findings\"";
 
+    // One statement, so one plan and one snapshot (taken after the lock was granted) for all of it: whether the guess is
+    // still the head (the last sequence is the guess's, with its hash; a NULL hash, left by a version before the chain,
+    // links as the genesis does; an empty table is the genesis's head), the calls in flight and the rows, each written
+    // only if it is, and the head before them, read under the lock. The calls ended and started are disjoint
+    // (CallsInFlightChanges nets them), so the two changes to CallsInFlight never meet on a row.
+    private const string Append =
+        $"""
+        WITH guess AS (
+            SELECT COALESCE((SELECT max("Sequence") FROM "AuditEntries"), 0) = @headSequence
+                AND (@headSequence = 0 OR EXISTS (SELECT 1 FROM "AuditEntries" WHERE "Sequence" = @headSequence AND COALESCE("Hash", @genesis) = @headHash)) AS holds
+        ), ended AS (
+            DELETE FROM "CallsInFlight" WHERE "CallId" = ANY(@ended) AND (SELECT holds FROM guess)
+        ), started AS (
+            INSERT INTO "CallsInFlight" ("CallId", "Sequence") SELECT * FROM unnest(@started, @startedAt) WHERE (SELECT holds FROM guess)
+            ON CONFLICT ("CallId") DO UPDATE SET "Sequence" = excluded."Sequence"
+        ), appended AS (
+            INSERT INTO "AuditEntries" ({Columns})
+            SELECT * FROM unnest(@seq, @ts, @kind, @actor, @server, @tool, @decision, @rule, @outcome, @duration, @error, @args, @redacted, @call, @prev, @hash, @result, @findings)
+            WHERE (SELECT holds FROM guess)
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM appended), head."Sequence", head."Hash"
+        FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT "Sequence", "Hash" FROM "AuditEntries" ORDER BY "Sequence" DESC LIMIT 1) AS head ON true
+        """;
+
     private NpgsqlDataSource? _source;
+
+    // The chain's head as this appender's last append left it: what the next append links to first (null: not known).
+    private volatile ChainHead? _head;
 
     public async Task<long> AppendAsync(IReadOnlyList<AuditRecord> records, bool durable, CancellationToken cancellationToken)
     {
         _source ??= Open(connectionString);
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        long sequence = 0;
-        var previous = AuditChain.Genesis;
-        await using (var head = new NpgsqlBatch(connection, transaction))
+        try
         {
-            head.BatchCommands.Add(new($"SET LOCAL synchronous_commit = {(durable ? "on" : "off")}"));
-            head.BatchCommands.Add(new($"SELECT pg_advisory_xact_lock({ChainLock})"));
-            head.BatchCommands.Add(new("SELECT \"Sequence\", \"Hash\" FROM \"AuditEntries\" ORDER BY \"Sequence\" DESC LIMIT 1"));
-            // Separate statements, so the head is read under a snapshot taken after the lock was granted (in READ
-            // COMMITTED each statement takes its own); one round trip all the same.
-            await using var reader = await head.ExecuteReaderAsync(cancellationToken);
-            while (reader.FieldCount != 2 && await reader.NextResultAsync(cancellationToken))
+            // First, one round trip: the batch linked to the head this appender last saw, in the implicit transaction of
+            // one pipelined batch, which appends only if that is still the head.
+            var guess = _head ?? ChainHead.Genesis;
+            var (appended, head) = await TryAppendAsync(connection, transaction: null, records, durable, guess, cancellationToken);
+            if (!appended)
             {
+                // Another writer (instance, or an admin change) appended since. Again in a transaction that keeps the lock
+                // after the batch: the head the batch read back under it cannot move, so a second miss links to it for sure.
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                (appended, head) = await TryAppendAsync(connection, transaction, records, durable, head, cancellationToken);
+                if (!appended)
+                {
+                    (appended, head) = await TryAppendAsync(connection, transaction, records, durable, head, cancellationToken);
+                }
+
+                if (!appended)
+                {
+                    throw new InvalidOperationException($"The audit chain's head moved while its lock was held (now {head.Sequence}).");
+                }
+
+                await transaction.CommitAsync(cancellationToken);
             }
 
-            if (reader.FieldCount == 2 && await reader.ReadAsync(cancellationToken))
-            {
-                sequence = reader.GetInt64(0);
-                previous = reader.IsDBNull(1) ? AuditChain.Genesis : reader.GetString(1);
-            }
+            _head = head;
+            return head.Sequence;
         }
+        catch
+        {
+            // Unknown whether it committed: the next append reads the head rather than guess.
+            _head = null;
+            throw;
+        }
+    }
 
-        // All rows in one statement: arrays of each column, unnested server-side (one round trip, one plan).
+    /// <summary>
+    /// One round trip: set the commit's durability, take the chain's lock, then in one statement append the records linked
+    /// to <paramref name="guess"/> and change the calls in flight, only if <paramref name="guess"/> is still the head.
+    /// </summary>
+    /// <returns>Whether the records were appended, and the head: the last record's when they were, else the one found.</returns>
+    private static async Task<(bool Appended, ChainHead Head)> TryAppendAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<AuditRecord> records, bool durable, ChainHead guess, CancellationToken cancellationToken)
+    {
+        // All rows in one statement: arrays of each column, unnested server-side (one plan).
         var count = records.Count;
         var seq = new long[count];
         var ts = new DateTimeOffset[count];
@@ -81,6 +139,7 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
         var result = new string?[count];
         var findings = new string?[count];
         var entries = new AuditChainEntry[count];
+        var (sequence, previous) = (guess.Sequence, guess.Hash);
         for (var i = 0; i < count; i++)
         {
             var entry = entries[i] = AuditChain.Link(++sequence, previous, AuditChain.Normalize(records[i]));
@@ -93,45 +152,68 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
             previous = entry.Hash!;
         }
 
-        // The calls in flight change in the same statement text (empty arrays change nothing): still one round trip.
         var (started, startedAt, ended) = CallsInFlightChanges.Of(entries);
-        await using (var insert = new NpgsqlCommand(
-            $"""
-            INSERT INTO "AuditEntries" ({Columns})
-            SELECT * FROM unnest(@seq, @ts, @kind, @actor, @server, @tool, @decision, @rule, @outcome, @duration, @error, @args, @redacted, @call, @prev, @hash, @result, @findings);
-            DELETE FROM "CallsInFlight" WHERE "CallId" = ANY(@ended);
-            INSERT INTO "CallsInFlight" ("CallId", "Sequence") SELECT * FROM unnest(@started, @startedAt)
-            ON CONFLICT ("CallId") DO UPDATE SET "Sequence" = excluded."Sequence"
-            """,
-            connection,
-            transaction))
+        await using var batch = new NpgsqlBatch(connection, transaction);
+
+        // The setting and the lock last until the transaction ends: at the batch's end (its one Sync) when it has no
+        // explicit transaction, else at the commit. set_config, not SET LOCAL: the batch's implicit transaction is not a
+        // transaction block, where SET LOCAL would only warn.
+        batch.BatchCommands.Add(new($"SELECT set_config('synchronous_commit', '{(durable ? "on" : "off")}', true)"));
+        batch.BatchCommands.Add(new($"SELECT pg_advisory_xact_lock({ChainLock})"));
+
+        var append = new NpgsqlBatchCommand(Append);
+        Text(append, "ended", ended);
+        Text(append, "started", started);
+        append.Parameters.Add(new NpgsqlParameter<long[]>("startedAt", startedAt));
+        append.Parameters.Add(new NpgsqlParameter<long[]>("seq", seq));
+        append.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = ts });
+        Text(append, "kind", kind);
+        Text(append, "actor", actor);
+        Text(append, "server", server);
+        Text(append, "tool", tool);
+        Text(append, "decision", decision);
+        Text(append, "rule", rule);
+        Text(append, "outcome", outcome);
+        append.Parameters.Add(new NpgsqlParameter<double[]>("duration", duration));
+        Text(append, "error", error);
+        Text(append, "args", args);
+        Text(append, "redacted", redacted);
+        Text(append, "call", call);
+        Text(append, "prev", prev);
+        Text(append, "hash", hash);
+        Text(append, "result", result);
+        Text(append, "findings", findings);
+        append.Parameters.Add(new NpgsqlParameter<long>("headSequence", guess.Sequence));
+        append.Parameters.Add(new NpgsqlParameter<string>("headHash", guess.Hash));
+        append.Parameters.Add(new NpgsqlParameter<string>("genesis", AuditChain.Genesis));
+        batch.BatchCommands.Add(append);
+
+        // The setting and the lock give a row each; the append one: how many rows it wrote, and the head before them.
+        long written = 0;
+        var before = ChainHead.Genesis;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            Text(insert, "ended", ended);
-            Text(insert, "started", started);
-            insert.Parameters.Add(new NpgsqlParameter<long[]>("startedAt", startedAt));
-            insert.Parameters.Add(new NpgsqlParameter<long[]>("seq", seq));
-            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = ts });
-            Text(insert, "kind", kind);
-            Text(insert, "actor", actor);
-            Text(insert, "server", server);
-            Text(insert, "tool", tool);
-            Text(insert, "decision", decision);
-            Text(insert, "rule", rule);
-            Text(insert, "outcome", outcome);
-            insert.Parameters.Add(new NpgsqlParameter<double[]>("duration", duration));
-            Text(insert, "error", error);
-            Text(insert, "args", args);
-            Text(insert, "redacted", redacted);
-            Text(insert, "call", call);
-            Text(insert, "prev", prev);
-            Text(insert, "hash", hash);
-            Text(insert, "result", result);
-            Text(insert, "findings", findings);
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+                if (reader.FieldCount == 3 && await reader.ReadAsync(cancellationToken))
+                {
+                    written = reader.GetInt64(0);
+                    before = reader.IsDBNull(1) ? ChainHead.Genesis : new ChainHead(reader.GetInt64(1), reader.IsDBNull(2) ? AuditChain.Genesis : reader.GetString(2));
+                }
+            }
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return sequence;
+        if (written == 0)
+        {
+            return (false, before);
+        }
+
+        if (written != count || before != guess)
+        {
+            throw new InvalidOperationException($"The audit append wrote {written} of {count} entries after head {before.Sequence}, linked to {guess.Sequence}.");
+        }
+
+        return (true, new ChainHead(sequence, previous));
     }
 
     /// <summary>
@@ -174,6 +256,11 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
         return builder.Build();
     }
 
-    private static void Text(NpgsqlCommand command, string name, string?[] values) =>
+    private static void Text(NpgsqlBatchCommand command, string name, string?[] values) =>
         command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values });
+
+    private sealed record ChainHead(long Sequence, string Hash)
+    {
+        public static readonly ChainHead Genesis = new(0, AuditChain.Genesis);
+    }
 }

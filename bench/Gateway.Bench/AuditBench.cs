@@ -24,7 +24,9 @@ internal static class AuditBench
         var directory = Path.Combine(Path.GetTempPath(), "gw-bench-audit-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "gateway.db");
-        var database = postgres is null ? GatewayDatabase.Sqlite($"Data Source={path};Pooling=True") : GatewayDatabase.Postgres(postgres);
+        // On PostgreSQL a database of its own, made for the run on the server named and dropped after it.
+        var made = postgres is null ? null : await BenchDatabase.CreateAsync(postgres);
+        var database = made is null ? GatewayDatabase.Sqlite($"Data Source={path};Pooling=True") : GatewayDatabase.Postgres(made);
         Console.WriteLine($"database: {database}");
         var services = new ServiceCollection().AddLogging().AddGatewayData(database).BuildServiceProvider();
         var hosted = services.GetServices<IHostedService>().ToList();
@@ -150,6 +152,10 @@ internal static class AuditBench
         }
 
         Directory.Delete(directory, recursive: true);
+        if (made is not null)
+        {
+            await BenchDatabase.DropAsync(postgres!, made);
+        }
     }
 
     private static AuditRecord Record(int i) => new()
