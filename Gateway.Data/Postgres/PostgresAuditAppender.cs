@@ -228,14 +228,13 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
             return;
         }
 
+        // One round trip: the batch's implicit transaction takes an id and commits at the batch's end, durably.
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand("SET LOCAL synchronous_commit = on; SELECT pg_current_xact_id();", connection, transaction))
+        await using var batch = new NpgsqlBatch(connection)
         {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
+            BatchCommands = { new("SELECT set_config('synchronous_commit', 'on', true)"), new("SELECT pg_current_xact_id()") },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
