@@ -162,27 +162,21 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
         batch.BatchCommands.Add(new($"SELECT pg_advisory_xact_lock({ChainLock})"));
 
         var append = new NpgsqlBatchCommand(Append);
-        Text(append, "ended", ended);
-        Text(append, "started", started);
         append.Parameters.Add(new NpgsqlParameter<long[]>("startedAt", startedAt));
         append.Parameters.Add(new NpgsqlParameter<long[]>("seq", seq));
         append.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = ts });
-        Text(append, "kind", kind);
-        Text(append, "actor", actor);
-        Text(append, "server", server);
-        Text(append, "tool", tool);
-        Text(append, "decision", decision);
-        Text(append, "rule", rule);
-        Text(append, "outcome", outcome);
         append.Parameters.Add(new NpgsqlParameter<double[]>("duration", duration));
-        Text(append, "error", error);
-        Text(append, "args", args);
-        Text(append, "redacted", redacted);
-        Text(append, "call", call);
-        Text(append, "prev", prev);
-        Text(append, "hash", hash);
-        Text(append, "result", result);
-        Text(append, "findings", findings);
+        (string Name, string?[] Values)[] texts =
+        [
+            ("ended", ended), ("started", started), ("kind", kind), ("actor", actor), ("server", server), ("tool", tool), ("decision", decision),
+            ("rule", rule), ("outcome", outcome), ("error", error), ("args", args), ("redacted", redacted), ("call", call), ("prev", prev),
+            ("hash", hash), ("result", result), ("findings", findings),
+        ];
+        foreach (var (name, values) in texts)
+        {
+            append.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values });
+        }
+
         append.Parameters.Add(new NpgsqlParameter<long>("headSequence", guess.Sequence));
         append.Parameters.Add(new NpgsqlParameter<string>("headHash", guess.Hash));
         append.Parameters.Add(new NpgsqlParameter<string>("genesis", AuditChain.Genesis));
@@ -254,9 +248,6 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
         builder.ConnectionStringBuilder.MaxAutoPrepare = Math.Max(builder.ConnectionStringBuilder.MaxAutoPrepare, 8);
         return builder.Build();
     }
-
-    private static void Text(NpgsqlBatchCommand command, string name, string?[] values) =>
-        command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values });
 
     private sealed record ChainHead(long Sequence, string Hash)
     {
