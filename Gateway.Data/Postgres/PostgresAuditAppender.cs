@@ -19,8 +19,8 @@ namespace Gateway.Data.Postgres;
 /// </para>
 /// <para>
 /// <b>Linked to a guess, checked under the lock.</b> The entries are linked to the head this appender last left (its
-/// sequence and hash) and sent in one pipelined batch: the lock, the calls in flight, the rows, each written only if that
-/// guess is still the head, and the head read back. Right, the batch's implicit transaction commits at its end: one round
+/// sequence and hash) and sent in one pipelined batch: the lock, then one statement that writes the calls in flight and
+/// the rows only if that guess is still the head, and returns the head it found. Right, the batch's implicit transaction commits at its end: one round
 /// trip. Wrong (another writer appended), nothing was written, and the batch is sent again linked to the head it read, in
 /// an explicit transaction that keeps the lock: if a third writer slipped in between, the head read under that lock
 /// cannot move, and the third send links to it. The hashes are computed again for each send, on the client, as before.
@@ -156,8 +156,9 @@ internal sealed class PostgresAuditAppender(string connectionString) : IAuditApp
         await using var batch = new NpgsqlBatch(connection, transaction);
 
         // The setting and the lock last until the transaction ends: at the batch's end (its one Sync) when it has no
-        // explicit transaction, else at the commit. set_config, not SET LOCAL: the batch's implicit transaction is not a
-        // transaction block, where SET LOCAL would only warn.
+        // explicit transaction, else at the commit. set_config(…, true) holds for the current transaction whether or not
+        // it began with BEGIN (PostgresAuditAppenderTests.TheDurabilitySetting_HoldsForTheBatchAlone); SET LOCAL is
+        // documented for transaction blocks only.
         batch.BatchCommands.Add(new($"SELECT set_config('synchronous_commit', '{(durable ? "on" : "off")}', true)"));
         batch.BatchCommands.Add(new($"SELECT pg_advisory_xact_lock({ChainLock})"));
 
