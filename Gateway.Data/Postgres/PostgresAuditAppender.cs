@@ -20,10 +20,11 @@ namespace Gateway.Data.Postgres;
 /// <para>
 /// <b>Linked to a guess, checked under the lock.</b> The entries are linked to the head this appender last left (its
 /// sequence and hash) and sent in one pipelined batch: the lock, then one statement that writes the calls in flight and
-/// the rows only if that guess is still the head, and returns the head it found. Right, the batch's implicit transaction commits at its end: one round
-/// trip. Wrong (another writer appended), nothing was written, and the batch is sent again linked to the head it read, in
-/// an explicit transaction that keeps the lock: if a third writer slipped in between, the head read under that lock
-/// cannot move, and the third send links to it. The hashes are computed again for each send, on the client, as before.
+/// the rows only if that guess is still the head, and returns the head it found. Right, the batch's implicit transaction
+/// commits at its end: one round trip. Wrong (another writer appended), nothing was written, and the batch is sent again
+/// linked to the head it found, in an explicit transaction that keeps the lock: if a third writer slipped in between, the
+/// head found under that lock cannot move, and the third send links to it. The hashes are computed again for each send,
+/// on the client, as before.
 /// </para>
 /// <para>
 /// <b>Durability per transaction.</b> <c>set_config('synchronous_commit', …, true)</c>: <c>on</c> waits for the server's
