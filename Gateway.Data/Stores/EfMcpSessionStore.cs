@@ -18,12 +18,26 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
     // Two instances adding facts at once: each retries on the other's write, a few times at most.
     private const int MaxFactWrites = 8;
 
+    /// <summary>How far the retention's clock moves between two sweeps of expired sessions.</summary>
+    internal static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
+
+    // The retention's bound (forgetBefore, in UTC ticks) at the last sweep; 0 before the first.
+    private long _sweptUpTo;
+
     public async Task SaveAsync(McpSessionRecord session, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
 
-        // Expired rows go with each new session: the table holds at most the sessions of one retention period.
-        await db.Set<McpSessionEntity>().Where(s => s.CreatedAt < forgetBefore).ExecuteDeleteAsync(cancellationToken);
+        // Expired rows go with a new session, at most once per SweepEvery of the retention's clock: the table holds the
+        // sessions of one retention period and at most SweepEvery more (a lookup never finds those: FindAsync asks for
+        // the period), and a burst of new sessions commits one write each, not two (each commit an fsync on SQLite, a
+        // round trip on PostgreSQL). Two saves racing may both sweep; that only deletes nothing twice.
+        var sweptUpTo = Interlocked.Read(ref _sweptUpTo);
+        if (forgetBefore.UtcTicks - sweptUpTo >= SweepEvery.Ticks && Interlocked.CompareExchange(ref _sweptUpTo, forgetBefore.UtcTicks, sweptUpTo) == sweptUpTo)
+        {
+            await db.Set<McpSessionEntity>().Where(s => s.CreatedAt < forgetBefore).ExecuteDeleteAsync(cancellationToken);
+        }
+
         db.Add(new McpSessionEntity
         {
             Id = session.SessionId,

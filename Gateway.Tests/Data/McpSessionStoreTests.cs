@@ -48,6 +48,36 @@ public sealed class McpSessionStoreTests
     }
 
     /// <summary>
+    /// Expired sessions are deleted with a new session's save, but at most once per
+    /// <see cref="Gateway.Data.Stores.EfMcpSessionStore.SweepEvery"/> of the retention's clock: a burst of new sessions
+    /// writes one row each, not a delete and a row. Rows left past their period until the next sweep are never found.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(DatabaseEngines.Both), MemberType = typeof(DatabaseEngines))]
+    public async Task ExpiredSessions_AreSweptAtMostOncePerMinute_OfTheRetentionsClock(DatabaseProvider provider)
+    {
+        DatabaseEngines.Require(provider);
+        await using var db = await AuditDatabase.OpenAsync(provider);
+        var store = db.Services.GetRequiredService<IMcpSessionStore>();
+        var lifetime = TimeSpan.FromHours(1);
+        var now = DateTimeOffset.UtcNow;
+        McpSessionRecord Session(string id, DateTimeOffset created) => new(id, 7, new string('b', 64), "{}", created, "instance-a");
+
+        // The first save sweeps (nothing to sweep yet: "old" is still within the period that ends at its bound).
+        var first = now - lifetime - TimeSpan.FromSeconds(30);
+        await store.SaveAsync(Session("old", now - lifetime - TimeSpan.FromSeconds(10)), first, TestContext.Timeout);
+
+        // 30 s of the retention's clock later "old" has expired, but there is no sweep: it is still stored, and never found.
+        await store.SaveAsync(Session("new", now), now - lifetime, TestContext.Timeout);
+        Assert.Equal(new HashSet<string> { "old", "new" }, await store.ExistingAsync(["old", "new"], TestContext.Timeout));
+        Assert.Null(await store.FindAsync("old", now - lifetime, TestContext.Timeout));
+
+        // A minute after the last sweep's bound, a save sweeps again.
+        await store.SaveAsync(Session("later", now.AddSeconds(30)), first + Gateway.Data.Stores.EfMcpSessionStore.SweepEvery, TestContext.Timeout);
+        Assert.Equal(new HashSet<string> { "new", "later" }, await store.ExistingAsync(["old", "new", "later"], TestContext.Timeout));
+    }
+
+    /// <summary>
     /// The facts read before every call of a session whose policy tests them (on SQLite over connections kept open with a
     /// prepared statement): what was added is read back, a missing row is null, a database that cannot be read is
     /// reported as such (the policy then counts the facts against the agent) and is read again once it is mended, and the
