@@ -21,11 +21,12 @@ internal sealed class PostgresSessionFactsReader(string connectionString) : ISes
 
     private const string Sql = """SELECT "Facts" FROM "McpSessions" WHERE "Id" = $1""";
 
-    private readonly Lazy<NpgsqlDataSource> _source = new(() => Open(connectionString));
+    // Building a data source opens no connection; the first read does.
+    private readonly NpgsqlDataSource _source = Open(connectionString);
 
     public async ValueTask<(bool Found, string? Facts)> ReadAsync(string sessionId, CancellationToken cancellationToken)
     {
-        await using var command = _source.Value.CreateCommand(Sql);
+        await using var command = _source.CreateCommand(Sql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sessionId });
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -36,21 +37,9 @@ internal sealed class PostgresSessionFactsReader(string connectionString) : ISes
         return (true, await reader.IsDBNullAsync(0, cancellationToken) ? null : reader.GetString(0));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_source.IsValueCreated)
-        {
-            await _source.Value.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _source.DisposeAsync();
 
-    public void Dispose()
-    {
-        if (_source.IsValueCreated)
-        {
-            _source.Value.Dispose();
-        }
-    }
+    public void Dispose() => _source.Dispose();
 
     private static NpgsqlDataSource Open(string connectionString)
     {

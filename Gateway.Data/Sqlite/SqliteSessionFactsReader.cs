@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using Gateway.Data.Stores;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
-using Gateway.Data.Stores;
 using static Gateway.Data.Sqlite.SqliteStatements;
 
 namespace Gateway.Data.Sqlite;
@@ -28,31 +28,24 @@ internal sealed class SqliteSessionFactsReader(string connectionString) : ISessi
     private int _idleCount;
     private int _disposed;
 
-    /// <summary>Reads the session's stored facts (JSON, or null for none yet).</summary>
-    /// <returns>False when the session has no row.</returns>
+    /// <summary>Reads the session's stored facts (JSON, or null for none yet); done before it returns, as a read waits on nothing but the file.</summary>
+    /// <returns><c>Found</c> false when the session has no row.</returns>
     /// <exception cref="SqliteException">The database cannot be read.</exception>
-    public bool TryRead(string sessionId, out string? facts)
+    public ValueTask<(bool Found, string? Facts)> ReadAsync(string sessionId, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var reader = Take();
         try
         {
-            var found = reader.Read(sessionId, out facts);
+            var found = reader.Read(sessionId, out var facts);
             GiveBack(reader);
-            return found;
+            return ValueTask.FromResult((found, facts));
         }
         catch
         {
             reader.Dispose();
             throw;
         }
-    }
-
-    /// <summary>The same read, done before it returns: a read does not wait on anything but the file.</summary>
-    public ValueTask<(bool Found, string? Facts)> ReadAsync(string sessionId, CancellationToken cancellationToken)
-    {
-        var found = TryRead(sessionId, out var facts);
-        return ValueTask.FromResult((found, facts));
     }
 
     public void Dispose()

@@ -30,8 +30,8 @@ internal sealed partial class EfMcpSessionStore(IDbContextFactory<GatewayDbConte
 
         // Expired rows go with a new session, at most once per SweepEvery of the retention's clock: the table holds the
         // sessions of one retention period and at most SweepEvery more (a lookup never finds those: FindAsync asks for
-        // the period), and a burst of new sessions commits one write each, not two (each commit an fsync on SQLite, a
-        // round trip on PostgreSQL). Two saves racing may both sweep; that only deletes nothing twice.
+        // the period), and a burst of new sessions runs one statement each, not two (the delete is a round trip on
+        // PostgreSQL, and an fsync on SQLite when it finds rows). Of saves racing, the one that moves the mark sweeps.
         var sweptUpTo = Interlocked.Read(ref _sweptUpTo);
         if (forgetBefore.UtcTicks - sweptUpTo >= SweepEvery.Ticks && Interlocked.CompareExchange(ref _sweptUpTo, forgetBefore.UtcTicks, sweptUpTo) == sweptUpTo)
         {
