@@ -30,10 +30,7 @@ public sealed class PostgresAuditAppenderTests
             Assert.Equal(2L * (i + 1), await appender.AppendAsync([AuditChainTests.Sample(2 * i), AuditChainTests.Sample((2 * i) + 1)], durable: i % 4 == 0, TestContext.Timeout));
         }
 
-        var entries = db.Reader.ReadEntries().ToList();
-        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), entries.Select(e => e.Sequence));
-        var result = AuditSinkChainTests.Verify(entries);
-        Assert.True(result.Intact, result.Problem);
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), IntactChain(db).Select(e => e.Sequence));
     }
 
     [SkippableFact]
@@ -59,10 +56,7 @@ public sealed class PostgresAuditAppenderTests
         // a's last head was sequence 1 too: linked to its hash, entry 2 would break the chain.
         Assert.Equal(2L, await a.AppendAsync([AuditChainTests.Sample(3)], durable: true, TestContext.Timeout));
 
-        var entries = db.Reader.ReadEntries().ToList();
-        Assert.Equal(["restored", AuditChainTests.Sample(3).Actor], entries.Select(e => e.Record.Actor));
-        var result = AuditSinkChainTests.Verify(entries);
-        Assert.True(result.Intact, result.Problem);
+        Assert.Equal(["restored", AuditChainTests.Sample(3).Actor], IntactChain(db).Select(e => e.Record.Actor));
     }
 
     /// <summary>
@@ -92,5 +86,14 @@ public sealed class PostgresAuditAppenderTests
         }
 
         Assert.Equal(before, (string?)await show.ExecuteScalarAsync(TestContext.Timeout));
+    }
+
+    // The entries as stored, once the chain has been verified whole.
+    private static List<AuditChainEntry> IntactChain(AuditDatabase db)
+    {
+        var entries = db.Reader.ReadEntries().ToList();
+        var result = AuditSinkChainTests.Verify(entries);
+        Assert.True(result.Intact, result.Problem);
+        return entries;
     }
 }
