@@ -589,7 +589,10 @@ async function main() {
   const names = ['upstream', 'gateway-default', 'gateway-process', 'gateway-stdio-default', 'gateway-stdio-process', 'gateway-process-0618', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic', 'floor-yarp', 'floor-node'];
   const ports = Object.fromEntries((await freePorts(names.length)).map((p, i) => [names[i], p]));
 
-  const upstream = start('server-everything', process.execPath, ['--require', path.join(cfg.tmp, 'loopback.cjs'), cfg.seEntry, 'streamableHttp'],
+  const upstream = start('server-everything', process.execPath, ['--require', path.join(cfg.tmp, 'loopback.cjs'),
+    // Each session's event store capped: a gateway's one long-lived upstream session would otherwise grow the server's
+    // heap with every call of the run, and slow it for the targets measured later (bench/lib/event-store-cap-hooks.mjs).
+    '--import', path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'event-store-cap.mjs'), cfg.seEntry, 'streamableHttp'],
     { env: { PORT: String(ports.upstream) }, cwd: path.dirname(cfg.seEntry) });
   const targets = buildTargets(ports);
   if (cfg.only && !wanted('direct')) console.log('(direct, direct-stdio and direct-0618 are always measured: they are the baselines)');
