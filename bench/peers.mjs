@@ -25,6 +25,7 @@ function die(msg) { console.error(`peers.mjs: ${msg}`); process.exit(2); }
 
 const cfg = {
   n: int('n', 2000), warmup: int('warmup', 200), warmupSeconds: int('warmup-seconds', 15), seconds: Number(opt('seconds', 5)),
+  rounds: int('rounds', 1),
   levels: opt('levels', '1,8,32,128').split(',').filter(Boolean).map(Number),
   fsyncN: int('fsync-n', 2000), json: opt('json'),
   tmp: opt('tmp'), gatewayDll: opt('gateway-dll'), floorYarpDll: opt('floor-yarp-dll'), seEntry: opt('se-entry'), peersDir: opt('peers-dir'),
@@ -35,6 +36,7 @@ if (!cfg.tmp || !cfg.seEntry) die('--tmp and --se-entry are required (run bench/
 if (!(cfg.seconds > 0)) die('--seconds must be > 0');
 if (!cfg.levels.length || cfg.levels.some((l) => !Number.isInteger(l) || l < 1 || l > 1024)) die('--levels must be integers 1..1024');
 if (cfg.n < 1) die('--n must be at least 1');
+if (cfg.rounds < 1 || cfg.rounds > 20) die('--rounds must be 1..20');
 
 const ARGS = { message: 'hello' };
 const ECHO = `Echo: ${ARGS.message}`;   // what server-everything's echo answers
@@ -658,17 +660,28 @@ async function main() {
 
   // Throughput, level by level; within a level the targets take turns (rotating which goes first).
   live = targets.filter((t) => !t.failed);
-  console.log(`\n== Throughput: closed-loop sessions (each its own initialize + session, one call in flight), ${cfg.seconds} s per level and target`);
-  for (const [li, level] of cfg.levels.entries()) {
-    for (const t of rotate(live, li % live.length)) {
-      const r = await throughputRun(t, level);
-      (t.throughput ??= {})[level] = r;
-      const b = t.base?.throughput?.[level];
-      r.ratio = b?.callsPerSec ? r.callsPerSec / b.callsPerSec : undefined;
-      console.log(`  c=${pad(level, 3)} ${padR(t.name, 21)} ${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s  p50 ${pad(f(r.p50, 2), 7)} ms  p99 ${pad(f(r.p99, 2), 7)} ms  ${pad(r.calls, 6)} calls${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}${r.settled === false ? ' (started before the run\'s processes were quiet)' : ''}`}`);
+  // With --rounds N every level runs N times on every target, the order rotating again each round, and a target's
+  // figure at a level is its median round: on a noisy machine one run of a baseline can land in a slow second and
+  // move every ratio at that level (direct served fewer calls at 32 sessions than at 8 in some runs).
+  console.log(`\n== Throughput: closed-loop sessions (each its own initialize + session, one call in flight), ${cfg.seconds} s per level and target${cfg.rounds > 1 ? `, ${cfg.rounds} rounds (the median round counts)` : ''}`);
+  for (let round = 0; round < cfg.rounds; round++) {
+    for (const [li, level] of cfg.levels.entries()) {
+      for (const t of rotate(live, (li + round) % live.length)) {
+        const r = await throughputRun(t, level);
+        ((t.throughputRounds ??= {})[level] ??= []).push(r);
+        console.log(`  c=${pad(level, 3)} ${padR(t.name, 21)} ${cfg.rounds > 1 ? `round ${round + 1} ` : ''}${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s  p50 ${pad(f(r.p50, 2), 7)} ms  p99 ${pad(f(r.p99, 2), 7)} ms  ${pad(r.calls, 6)} calls${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}${r.settled === false ? ' (started before the run\'s processes were quiet)' : ''}`}`);
+      }
     }
   }
-  // Ratios computed again now that direct's figure exists for every level whatever the order was.
+  // A level's figure: the median of its rounds (a failed round fails the level); then the ratios, now that every
+  // baseline's figure exists whatever the order was.
+  for (const t of live) for (const level of cfg.levels) {
+    const runs = t.throughputRounds?.[level] ?? [];
+    const failed = runs.find((r) => r.error);
+    const sorted = [...runs].sort((a, b) => a.callsPerSec - b.callsPerSec);
+    const median = failed ?? sorted[Math.floor((sorted.length - 1) / 2)];
+    if (median) (t.throughput ??= {})[level] = { ...median, rounds: runs.map((r) => (r.error ? null : Math.round(r.callsPerSec))) };
+  }
   for (const t of live) for (const level of cfg.levels) {
     const r = t.throughput?.[level], d = t.base?.throughput?.[level];
     if (r && !r.error && d?.callsPerSec) r.ratio = r.callsPerSec / d.callsPerSec;

@@ -2,7 +2,7 @@
 # bench/peers.sh — the gateway side by side with peer MCP proxies (supergateway, mcp-proxy, mcp-hub, civic
 # passthrough), all in front of the same @modelcontextprotocol/server-everything, in one interleaved run.
 #
-# Usage: bench/peers.sh [--n 2000] [--warmup 200] [--warmup-seconds 15] [--seconds 5] [--levels 1,8,32,128] [--fsync-n 2000]
+# Usage: bench/peers.sh [--n 2000] [--warmup 200] [--warmup-seconds 15] [--seconds 5] [--levels 1,8,32,128] [--rounds 1] [--fsync-n 2000]
 #                       [--only direct,gateway,supergateway,mcp-proxy,mcp-hub,civic,floor] [--json FILE] [--keep-tmp]
 #   --only      targets to run (direct, direct-stdio and direct-0618 always run: they are the baselines); "gateway" means
 #               gateway-default, gateway-process (upstream over HTTP), gateway-stdio-default and gateway-stdio-process
@@ -10,6 +10,8 @@
 #               "floor" means floor-yarp and floor-node, bare proxies with no MCP processing (the hop alone, per runtime)
 #   --warmup-seconds  a closed loop of 8 sessions per target before the latency phase (not measured; 0: none), so
 #               every target is measured warm (a .NET process tiers its code up over its first minute of load)
+#   --rounds    run every throughput level N times on every target (order rotating each round); each figure is the
+#               median round, so one slow second of a noisy machine does not set a level's ratios
 #   --json      also write every figure to FILE
 #   --keep-tmp  keep the run's folder (logs, gateway databases) instead of deleting it
 # Environment: GATEWAY_DLL=/path/Gateway.Web.dll uses that build instead of building this repository;
@@ -27,8 +29,8 @@ PROG=peers.sh
 PEERS=(supergateway@4.0.0 mcp-proxy@6.7.19 mcp-hub@4.2.1 @civic/passthrough-mcp-server@0.12.1)
 SE_VERSION=2026.8.31
 
-N=2000 WARMUP=200 WARMUP_SECONDS=15 SECONDS_PER_LEVEL=5 LEVELS=1,8,32,128 FSYNC_N=2000 ONLY="" JSON="" KEEP_TMP=0
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+N=2000 WARMUP=200 WARMUP_SECONDS=15 SECONDS_PER_LEVEL=5 LEVELS=1,8,32,128 ROUNDS=1 FSYNC_N=2000 ONLY="" JSON="" KEEP_TMP=0
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "peers.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
     --warmup-seconds) need "$@"; WARMUP_SECONDS="$2"; shift 2;;
     --seconds) need "$@"; SECONDS_PER_LEVEL="$2"; shift 2;;
     --levels) need "$@"; LEVELS="$2"; shift 2;;
+    --rounds) need "$@"; ROUNDS="$2"; shift 2;;
     --fsync-n) need "$@"; FSYNC_N="$2"; shift 2;;
     --only) need "$@"; ONLY="$2"; shift 2;;
     --json) need "$@"; JSON="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2;;
@@ -93,7 +96,7 @@ fi
 bench_run_folder mcp-gateway-bench
 
 args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --peers-dir "$PEERS_DIR" --n "$N" --warmup "$WARMUP" --warmup-seconds "$WARMUP_SECONDS" --seconds "$SECONDS_PER_LEVEL"
-  --levels "$LEVELS" --fsync-n "$FSYNC_N")
+  --levels "$LEVELS" --rounds "$ROUNDS" --fsync-n "$FSYNC_N")
 [ -n "${GATEWAY_DLL:-}" ] && args+=(--gateway-dll "$GATEWAY_DLL")
 [ -n "${FLOOR_YARP_DLL:-}" ] && args+=(--floor-yarp-dll "$FLOOR_YARP_DLL")
 [ -n "$ONLY" ] && args+=(--only "$ONLY")
