@@ -16,12 +16,12 @@ import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { processes } from './lib/processes.mjs';
+import { streamableHttpArgs } from './lib/server-everything.mjs';
 
 // ---------------------------------------------------------------- options
 const argv = process.argv.slice(2);
@@ -514,10 +514,7 @@ async function main() {
   fs.mkdirSync(shared, { recursive: true });
   const [pUp, pSqlite, pA, pB, pLb1, pLb2] = await freePorts(6);
   const upUrl = `http://127.0.0.1:${pUp}/mcp`;
-  const upstream = start('server-everything', process.execPath, ['--require', path.join(cfg.tmp, 'loopback.cjs'),
-    // Each session's event store capped: a gateway's one long-lived upstream session would otherwise grow the server's
-    // heap with every call of the run, and slow it for the targets measured later (bench/lib/event-store-cap-hooks.mjs).
-    '--import', path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'event-store-cap.mjs'), cfg.seEntry, 'streamableHttp'],
+  const upstream = start('server-everything', process.execPath, streamableHttpArgs(path.join(cfg.tmp, 'loopback.cjs'), cfg.seEntry),
     { env: { PORT: String(pUp) }, cwd: path.dirname(cfg.seEntry) });
 
   const gw = (name, port, extra) => ({ name, base: `http://127.0.0.1:${port}`, url: `http://127.0.0.1:${port}/mcp`, readyz: `http://127.0.0.1:${port}/readyz`,

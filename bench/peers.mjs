@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { processes } from './lib/processes.mjs';
+import { streamableHttpArgs } from './lib/server-everything.mjs';
 
 // ---------------------------------------------------------------- options
 const argv = process.argv.slice(2);
@@ -591,10 +592,7 @@ async function main() {
   const names = ['upstream', 'gateway-default', 'gateway-process', 'gateway-stdio-default', 'gateway-stdio-process', 'gateway-process-0618', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic', 'floor-yarp', 'floor-node'];
   const ports = Object.fromEntries((await freePorts(names.length)).map((p, i) => [names[i], p]));
 
-  const upstream = start('server-everything', process.execPath, ['--require', path.join(cfg.tmp, 'loopback.cjs'),
-    // Each session's event store capped: a gateway's one long-lived upstream session would otherwise grow the server's
-    // heap with every call of the run, and slow it for the targets measured later (bench/lib/event-store-cap-hooks.mjs).
-    '--import', path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'event-store-cap.mjs'), cfg.seEntry, 'streamableHttp'],
+  const upstream = start('server-everything', process.execPath, streamableHttpArgs(path.join(cfg.tmp, 'loopback.cjs'), cfg.seEntry),
     { env: { PORT: String(ports.upstream) }, cwd: path.dirname(cfg.seEntry) });
   const targets = buildTargets(ports);
   if (cfg.only && !wanted('direct')) console.log('(direct, direct-stdio and direct-0618 are always measured: they are the baselines)');
@@ -673,8 +671,8 @@ async function main() {
       }
     }
   }
-  // A level's figure: the median of its rounds (a failed round fails the level); then the ratios, now that every
-  // baseline's figure exists whatever the order was.
+  // A level's figure: the median of its rounds (the lower middle one for an even N; a failed round fails the level);
+  // then the ratios, now that every baseline's figure exists whatever the order was.
   for (const t of live) for (const level of cfg.levels) {
     const runs = t.throughputRounds?.[level] ?? [];
     const failed = runs.find((r) => r.error);

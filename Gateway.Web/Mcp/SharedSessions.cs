@@ -50,8 +50,9 @@ internal sealed partial class SharedSessions(
     /// <summary>
     /// Which of these shared sessions were ended by their client on any instance: their row is gone while it should
     /// still be there. A row older than <see cref="McpEndpointOptions.SharedSessionLifetime"/> goes with a later new
-    /// session whoever's it is (expired rows are swept at most once a minute), so a live session that old is never taken for ended (its calls would be cancelled and its
-    /// state dropped under a client still using it): it counts until it ends here.
+    /// session whoever's it is (expired rows are swept at most once a minute), so a live session that old is never
+    /// taken for ended (its calls would be cancelled and its state dropped under a client still using it): it counts
+    /// until it ends here.
     /// </summary>
     public async Task<IReadOnlyList<string>> EndedElsewhereAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken)
     {

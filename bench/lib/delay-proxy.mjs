@@ -1,6 +1,7 @@
 // bench/lib/delay-proxy.mjs — a TCP relay that holds every chunk for a fixed time in each direction: a database "across
 // the network" on one machine (this VM's kernel has no netem). Node's timers fire no sooner than 1 ms, so the smallest
-// round trip it adds is about 2 ms, a database in another zone rather than on the next rack; read it as an upper case.
+// round trip it adds is about 2.7 ms as measured (bench/README.md), a database in another zone rather than on the next
+// rack; read it as an upper case.
 //
 // Usage: node bench/lib/delay-proxy.mjs LISTEN_PORT TARGET_HOST TARGET_PORT DELAY_MS
 import net from "node:net";
