@@ -282,6 +282,22 @@ function cpuByPid() {
   return m;
 }
 
+// CPU per call over a measured window, in ms: the target's own process (the proxy; its stdio children are upstreams),
+// every other process of the run (the upstreams, and whatever the idle targets spend meanwhile) and the client (this
+// process). Unlike calls/s, it hardly moves with the machine's load: it says what a proxy's hop costs, where the
+// ratio to direct says how that cost and the upstream's share 2 cores. Clock ticks are 10 ms; a window holds thousands.
+const TICK_MS = 10;
+function cpuPerCall(t, before, after, client, calls) {
+  if (!calls) return undefined;
+  const own = t.launch && t.proc?.child?.pid;   // the baselines have no process of their own (direct-stdio's is its upstream)
+  let proxy = 0, rest = 0;
+  for (const [pid, ticks] of after) {
+    const used = ticks - (before.get(pid) ?? ticks);   // a process started in the window (a supergateway child) counts from its first look
+    if (pid === own && !t.baseline) proxy += used; else rest += used;
+  }
+  return { proxy: own && !t.baseline ? (proxy * TICK_MS) / calls : undefined, others: (rest * TICK_MS) / calls, client: (client.user + client.system) / 1000 / calls };
+}
+
 // Waits until this run's processes are quiet (same set of processes, under 10% of a core for 300 ms), so one
 // target's teardown (supergateway stopping 128 children, mcp-hub logging 128 disconnects) is not measured as the
 // next target's cost. Bounded: returns false after maxMs.
@@ -558,6 +574,7 @@ async function throughputRun(t, level, seconds = cfg.seconds) {
   await Promise.all(sessions.map((s) => callEcho(s).catch(() => {})));
   const lat = [];
   let ok = 0, errors = 0, lastError;
+  const cpu0 = cpuByPid(), client0 = process.cpuUsage();
   const t0 = performance.now(), end = t0 + seconds * 1000;
   await Promise.all(sessions.map(async (s) => {
     while (performance.now() < end && errors < 200 && !interrupted) {
@@ -567,10 +584,11 @@ async function throughputRun(t, level, seconds = cfg.seconds) {
     }
   }));
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = cpuPerCall(t, cpu0, cpuByPid(), process.cpuUsage(client0), ok);
   await Promise.all(sessions.map((s) => s.close()));
   checkInterrupt();
   const st = stats(lat);
-  return { level, calls: ok, errors, lastError, seconds: elapsed, callsPerSec: ok / elapsed, p50: st?.p50, p99: st?.p99, settled };
+  return { level, calls: ok, errors, lastError, seconds: elapsed, callsPerSec: ok / elapsed, p50: st?.p50, p99: st?.p99, settled, cpu };
 }
 
 // ---------------------------------------------------------------- output helpers
@@ -667,7 +685,7 @@ async function main() {
       for (const t of rotate(live, (li + round) % live.length)) {
         const r = await throughputRun(t, level);
         ((t.throughputRounds ??= {})[level] ??= []).push(r);
-        console.log(`  c=${pad(level, 3)} ${padR(t.name, 21)} ${cfg.rounds > 1 ? `round ${round + 1} ` : ''}${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s  p50 ${pad(f(r.p50, 2), 7)} ms  p99 ${pad(f(r.p99, 2), 7)} ms  ${pad(r.calls, 6)} calls${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}${r.settled === false ? ' (started before the run\'s processes were quiet)' : ''}`}`);
+        console.log(`  c=${pad(level, 3)} ${padR(t.name, 21)} ${cfg.rounds > 1 ? `round ${round + 1} ` : ''}${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s  p50 ${pad(f(r.p50, 2), 7)} ms  p99 ${pad(f(r.p99, 2), 7)} ms  ${pad(r.calls, 6)} calls  cpu/call ${r.cpu?.proxy === undefined ? '' : `proxy ${f(r.cpu.proxy)} `}others ${f(r.cpu?.others)} client ${f(r.cpu?.client)} ms${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}${r.settled === false ? ' (started before the run\'s processes were quiet)' : ''}`}`);
       }
     }
   }
@@ -702,6 +720,15 @@ async function main() {
     });
     if (!l?.n) { console.log(`${padR(t.name, 21)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} | ${cells.join(' ')}  ${t.failed ? `(${t.failed.split('\n')[0].slice(0, 80)})` : ''}`); continue; }
     console.log(`${padR(t.name, 21)} ${pad(f(l.p50), 7)} ${pad(t.baseline ? '(base)' : sgn(t.added?.p50), 7)} ${pad(t.baseline ? '' : sgn(t.added?.p90), 7)} ${pad(t.baseline ? '' : sgn(t.added?.p99), 7)} | ${cells.join(' ')}`);
+  }
+  // What each proxy's own process spent per call (the median round's window), beside the ratios it explains.
+  const withCpu = targets.filter((t) => !t.baseline && cfg.levels.some((l) => t.throughput?.[l]?.cpu?.proxy !== undefined));
+  if (withCpu.length) {
+    console.log(`CPU per call of the proxy's own process (ms), and of the upstreams and the rest of the run's processes: ${lv.join(' / ')}`);
+    for (const t of withCpu) {
+      const at = (k) => cfg.levels.map((l) => f(t.throughput?.[l]?.cpu?.[k])).join(' / ');
+      console.log(`  ${padR(t.name, 21)} proxy ${at('proxy')}   others ${at('others')}`);
+    }
   }
   if (fsync) {
     const bar = fsync.p50 + 0.3;
