@@ -269,33 +269,52 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-// CPU time (clock ticks) of every process of this run, by pid.
+// CPU time (clock ticks) of every process of this run, by pid, with each one's parent: the processes that carry the
+// run's mark, and their descendants that do not (the gateway starts a stdio server with only the environment it is
+// configured to pass, so the mark does not reach it).
 function cpuByPid() {
-  const m = new Map();
-  for (const pid of markedPids()) {
+  const all = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
     try {
-      const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');   // f[0] is field 3 (state); utime, stime are fields 14, 15
-      m.set(pid, Number(f[11]) + Number(f[12]));
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');   // f[0] is field 3 (state), f[1] the parent; utime, stime are fields 14, 15
+      all.set(Number(d), { ticks: Number(f[11]) + Number(f[12]), parent: Number(f[1]) });
     } catch { /* exited meanwhile */ }
+  }
+  const m = new Map();
+  for (const pid of markedPids()) if (all.has(pid)) m.set(pid, all.get(pid));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, p] of all) if (!m.has(pid) && m.has(p.parent)) { m.set(pid, p); grew = true; }
   }
   return m;
 }
 
-// CPU per call over a measured window, in ms: the target's own process (the proxy; its stdio children are upstreams),
-// every other process of the run (the upstreams, and whatever the idle targets spend meanwhile) and the client (this
-// process). Unlike calls/s, it hardly moves with the machine's load: it says what a proxy's hop costs, where the
-// ratio to direct says how that cost and the upstream's share 2 cores. Clock ticks are 10 ms; a window holds thousands.
+// CPU per call over a measured window, in ms: the target's own process (the proxy), the upstream it calls (the shared
+// server-everything, or the target's own stdio children), every other process of the run (the idle targets: their
+// health checks, timers, logs) and the client (this process). Unlike calls/s, these hardly move with the machine's
+// load: they say what a hop costs, and what it makes its upstream spend per call. Clock ticks are 10 ms; a window
+// holds thousands.
 const TICK_MS = 10;
+let sharedUpstreamPid;
 function cpuPerCall(t, before, after, client, calls) {
   if (!calls) return undefined;
-  const own = t.launch && t.proc?.child?.pid;   // the baselines have no process of their own (direct-stdio's is its upstream)
-  let proxy = 0, rest = 0;
-  for (const [pid, ticks] of after) {
-    const used = ticks - (before.get(pid) ?? ticks);   // a process started in the window (a supergateway child) counts from its first look
-    if (pid === own && !t.baseline) proxy += used; else rest += used;
+  const own = t.launch ? t.proc?.child?.pid : undefined;   // direct and direct-0618 have none; direct-stdio's process is its upstream
+  const stdioWired = t.name === 'direct-stdio' || t.base?.name === 'direct-stdio';
+  const descends = (pid) => {   // from the target's process (a stdio server it started, maybe through a shell)
+    for (let p = after.get(pid)?.parent, hops = 0; p && hops < 8; p = after.get(p)?.parent, hops++) if (p === own) return true;
+    return false;
+  };
+  let proxy = 0, upstream = 0, rest = 0;
+  for (const [pid, { ticks }] of after) {
+    const used = ticks - (before.get(pid)?.ticks ?? ticks);   // a process started in the window counts from its first look
+    if (own && pid === own) { if (t.baseline) upstream += used; else proxy += used; }
+    else if ((own && descends(pid)) || (!stdioWired && pid === sharedUpstreamPid)) upstream += used;
+    else rest += used;
   }
-  return { proxy: own && !t.baseline ? (proxy * TICK_MS) / calls : undefined, others: (rest * TICK_MS) / calls, client: (client.user + client.system) / 1000 / calls };
+  const ms = (x) => (x * TICK_MS) / calls;
+  return { proxy: own && !t.baseline ? ms(proxy) : undefined, upstream: ms(upstream), rest: ms(rest), client: (client.user + client.system) / 1000 / calls };
 }
 
 // Waits until this run's processes are quiet (same set of processes, under 10% of a core for 300 ms), so one
@@ -309,7 +328,7 @@ async function settle(maxMs = 15000) {
     checkInterrupt();
     const cur = cpuByPid();
     let used = 0, changed = cur.size !== prev.size;
-    for (const [pid, ticks] of cur) { if (prev.has(pid)) used += ticks - prev.get(pid); else changed = true; }
+    for (const [pid, { ticks }] of cur) { if (prev.has(pid)) used += ticks - prev.get(pid).ticks; else changed = true; }
     if (!changed && used <= 3) return true;
     prev = cur;
   }
@@ -615,6 +634,7 @@ async function main() {
   const targets = buildTargets(ports);
   if (cfg.only && !wanted('direct')) console.log('(direct, direct-stdio and direct-0618 are always measured: they are the baselines)');
   targets[0].proc = upstream;
+  sharedUpstreamPid = upstream.child.pid;
 
   // The upstream must answer before the others start: mcp-hub tries its upstream once at start and never again.
   // Then all start and are polled in parallel (the gateways' .NET start-up overlaps the peers').
@@ -685,7 +705,7 @@ async function main() {
       for (const t of rotate(live, (li + round) % live.length)) {
         const r = await throughputRun(t, level);
         ((t.throughputRounds ??= {})[level] ??= []).push(r);
-        console.log(`  c=${pad(level, 3)} ${padR(t.name, 21)} ${cfg.rounds > 1 ? `round ${round + 1} ` : ''}${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s  p50 ${pad(f(r.p50, 2), 7)} ms  p99 ${pad(f(r.p99, 2), 7)} ms  ${pad(r.calls, 6)} calls  cpu/call ${r.cpu?.proxy === undefined ? '' : `proxy ${f(r.cpu.proxy)} `}others ${f(r.cpu?.others)} client ${f(r.cpu?.client)} ms${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}${r.settled === false ? ' (started before the run\'s processes were quiet)' : ''}`}`);
+        console.log(`  c=${pad(level, 3)} ${padR(t.name, 21)} ${cfg.rounds > 1 ? `round ${round + 1} ` : ''}${r.error ? `FAILED: ${r.error}` : `${pad(r.callsPerSec.toFixed(0), 6)} calls/s  p50 ${pad(f(r.p50, 2), 7)} ms  p99 ${pad(f(r.p99, 2), 7)} ms  ${pad(r.calls, 6)} calls  cpu/call ${r.cpu?.proxy === undefined ? '' : `proxy ${f(r.cpu.proxy)} `}upstream ${f(r.cpu?.upstream)} rest ${f(r.cpu?.rest)} client ${f(r.cpu?.client)} ms${r.errors ? `, ${r.errors} errors (${r.lastError})` : ''}${r.settled === false ? ' (started before the run\'s processes were quiet)' : ''}`}`);
       }
     }
   }
@@ -722,12 +742,12 @@ async function main() {
     console.log(`${padR(t.name, 21)} ${pad(f(l.p50), 7)} ${pad(t.baseline ? '(base)' : sgn(t.added?.p50), 7)} ${pad(t.baseline ? '' : sgn(t.added?.p90), 7)} ${pad(t.baseline ? '' : sgn(t.added?.p99), 7)} | ${cells.join(' ')}`);
   }
   // What each proxy's own process spent per call (the median round's window), beside the ratios it explains.
-  const withCpu = targets.filter((t) => !t.baseline && cfg.levels.some((l) => t.throughput?.[l]?.cpu?.proxy !== undefined));
+  const withCpu = targets.filter((t) => cfg.levels.some((l) => t.throughput?.[l]?.cpu));
   if (withCpu.length) {
-    console.log(`CPU per call of the proxy's own process (ms), and of the upstreams and the rest of the run's processes: ${lv.join(' / ')}`);
+    console.log(`CPU per call (ms; the median round's window) of the proxy's own process, of its upstream, and of the run's other (idle) processes: ${lv.join(' / ')}`);
     for (const t of withCpu) {
       const at = (k) => cfg.levels.map((l) => f(t.throughput?.[l]?.cpu?.[k])).join(' / ');
-      console.log(`  ${padR(t.name, 21)} proxy ${at('proxy')}   others ${at('others')}`);
+      console.log(`  ${padR(t.name, 21)} ${t.baseline ? ' '.repeat(6 + cfg.levels.length * 8) : `proxy ${at('proxy')} `}  upstream ${at('upstream')}   rest ${at('rest')}`);
     }
   }
   if (fsync) {
