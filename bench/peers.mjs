@@ -741,7 +741,8 @@ async function main() {
     if (!l?.n) { console.log(`${padR(t.name, 21)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} ${pad('-', 7)} | ${cells.join(' ')}  ${t.failed ? `(${t.failed.split('\n')[0].slice(0, 80)})` : ''}`); continue; }
     console.log(`${padR(t.name, 21)} ${pad(f(l.p50), 7)} ${pad(t.baseline ? '(base)' : sgn(t.added?.p50), 7)} ${pad(t.baseline ? '' : sgn(t.added?.p90), 7)} ${pad(t.baseline ? '' : sgn(t.added?.p99), 7)} | ${cells.join(' ')}`);
   }
-  // What each proxy's own process spent per call (the median round's window), beside the ratios it explains.
+  // What each target's process, its upstream and the idle rest spent per call (the median round's window), beside the
+  // ratios it explains.
   const withCpu = targets.filter((t) => cfg.levels.some((l) => t.throughput?.[l]?.cpu));
   if (withCpu.length) {
     console.log(`CPU per call (ms; the median round's window) of the proxy's own process, of its upstream, and of the run's other (idle) processes: ${lv.join(' / ')}`);

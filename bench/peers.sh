@@ -18,7 +18,8 @@
 #   BENCH_PEERS_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/mcp-gateway-bench/peers) holds the peers' npm packages;
 #   SERVER_EVERYTHING_DIR (default $HOME/.cache/mcp-gateway-tests/server-everything-2026.8.31, shared with the tests).
 # Prints per target the added p50/p90/p99 over its baseline (direct or direct-stdio) for sequential tools/call echo, throughput at each
-# concurrency level, the fdatasync latency of the gateway's data folder, and a summary. Loopback only.
+# concurrency level with the CPU each process spent per call, the fdatasync latency of the gateway's data folder, and a
+# summary. Loopback only.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
