@@ -20,7 +20,7 @@ import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { processes } from './lib/processes.mjs';
+import { processes, settle as settleProcesses } from './lib/processes.mjs';
 import { streamableHttpArgs } from './lib/server-everything.mjs';
 
 // ---------------------------------------------------------------- options
@@ -194,19 +194,9 @@ async function admin(agent, method, url, body) {
 // ---------------------------------------------------------------- processes
 const { procs, start, stopAll, markedPids } = processes(cfg.tmp);
 
-// PostgreSQL's processes (started by cluster.sh, not marked: the postmaster and its children). Only read, for settle().
-function pgPids() {
-  let postmaster;
-  try { postmaster = Number(fs.readFileSync(path.join(cfg.pgData, 'postmaster.pid'), 'utf8').split('\n')[0]); } catch { return []; }
-  const found = [postmaster];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) found.push(Number(d));
-    } catch { /* gone */ }
-  }
-  return found;
+// PostgreSQL's postmaster (started by cluster.sh, not marked; its children are found as its descendants). Only read, for settle().
+function postmasterPid() {
+  try { return [Number(fs.readFileSync(path.join(cfg.pgData, 'postmaster.pid'), 'utf8').split('\n')[0])]; } catch { return []; }
 }
 
 let interrupted = false;
@@ -221,33 +211,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-function cpuByPid() {
-  const m = new Map();
-  for (const pid of [...markedPids(), ...pgPids()]) {
-    try {
-      const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      m.set(pid, Number(f[11]) + Number(f[12]));
-    } catch { /* exited meanwhile */ }
-  }
-  return m;
-}
-// Waits until this run's processes and PostgreSQL are quiet (under 10% of a core for 300 ms), so one target's
-// teardown is not measured as the next one's cost. Bounded: false after maxMs.
-async function settle(maxMs = 10000) {
-  const until = Date.now() + maxMs;
-  let prev = cpuByPid();
-  while (Date.now() < until) {
-    await delay(300);
-    checkInterrupt();
-    const cur = cpuByPid();
-    let used = 0, changed = cur.size !== prev.size;
-    for (const [pid, ticks] of cur) { if (prev.has(pid)) used += ticks - prev.get(pid); else changed = true; }
-    if (!changed && used <= 3) return true;
-    prev = cur;
-  }
-  return false;
-}
+// Waits until this run's processes and PostgreSQL are quiet, so one target's teardown is not measured as the next one's
+// cost. Bounded: false after maxMs.
+const settle = (maxMs = 10000) => settleProcesses(() => [...markedPids(), ...postmasterPid()], { maxMs, check: checkInterrupt });
 
 const tail = (file, lines = 8) => {
   try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `      | ${l.slice(0, 240)}`).join('\n'); } catch { return ''; }

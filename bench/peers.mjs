@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { processes } from './lib/processes.mjs';
+import { cpuTicks, processes, settle as settleProcesses, TICKS_PER_SECOND } from './lib/processes.mjs';
 import { streamableHttpArgs } from './lib/server-everything.mjs';
 
 // ---------------------------------------------------------------- options
@@ -269,34 +269,15 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-// CPU time (clock ticks) of every process of this run, by pid, with each one's parent: the processes that carry the
-// run's mark, and their descendants that do not (the gateway starts a stdio server with only the environment it is
-// configured to pass, so the mark does not reach it).
-function cpuByPid() {
-  const all = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');   // f[0] is field 3 (state), f[1] the parent; utime, stime are fields 14, 15
-      all.set(Number(d), { ticks: Number(f[11]) + Number(f[12]), parent: Number(f[1]) });
-    } catch { /* exited meanwhile */ }
-  }
-  const m = new Map();
-  for (const pid of markedPids()) if (all.has(pid)) m.set(pid, all.get(pid));
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [pid, p] of all) if (!m.has(pid) && m.has(p.parent)) { m.set(pid, p); grew = true; }
-  }
-  return m;
-}
+// CPU time (clock ticks) and parent of every process of this run, by pid (their unmarked descendants included).
+const cpuByPid = () => cpuTicks(markedPids());
 
 // CPU per call over a measured window, in ms: the target's own process (the proxy), the upstream it calls (the shared
 // server-everything, or the target's own stdio children), every other process of the run (the idle targets: their
 // health checks, timers, logs) and the client (this process). Unlike calls/s, these hardly move with the machine's
-// load: they say what a hop costs, and what it makes its upstream spend per call. Clock ticks are 10 ms; a window
-// holds thousands.
-const TICK_MS = 10;
+// load: they say what a hop costs, and what it makes its upstream spend per call. A clock tick is 10 ms; a window
+// holds hundreds.
+const TICK_MS = 1000 / TICKS_PER_SECOND;
 let sharedUpstreamPid;
 function cpuPerCall(t, before, after, client, calls) {
   if (!calls) return undefined;
@@ -317,23 +298,9 @@ function cpuPerCall(t, before, after, client, calls) {
   return { proxy: own && !t.baseline ? ms(proxy) : undefined, upstream: ms(upstream), rest: ms(rest), client: (client.user + client.system) / 1000 / calls };
 }
 
-// Waits until this run's processes are quiet (same set of processes, under 10% of a core for 300 ms), so one
-// target's teardown (supergateway stopping 128 children, mcp-hub logging 128 disconnects) is not measured as the
-// next target's cost. Bounded: returns false after maxMs.
-async function settle(maxMs = 15000) {
-  const until = Date.now() + maxMs;
-  let prev = cpuByPid();
-  while (Date.now() < until) {
-    await delay(300);
-    checkInterrupt();
-    const cur = cpuByPid();
-    let used = 0, changed = cur.size !== prev.size;
-    for (const [pid, { ticks }] of cur) { if (prev.has(pid)) used += ticks - prev.get(pid).ticks; else changed = true; }
-    if (!changed && used <= 3) return true;
-    prev = cur;
-  }
-  return false;
-}
+// Waits until this run's processes are quiet, so one target's teardown (supergateway stopping 128 children, mcp-hub
+// logging 128 disconnects) is not measured as the next target's cost. Bounded: false after 15 s.
+const settle = () => settleProcesses(markedPids, { maxMs: 15000, check: checkInterrupt });
 
 const tail = (file, lines = 6) => {
   try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `      | ${l.slice(0, 200)}`).join('\n'); } catch { return ''; }

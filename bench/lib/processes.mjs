@@ -1,7 +1,7 @@
 // The benches' child processes. Each one leads its own process group (so a stop reaches its children) and carries
 // the run's mark in its environment (so children that leave the group, like supergateway's detached stdio servers,
 // are still found at the end, and the shell wrapper's trap finds whatever this process could not stop).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -64,4 +64,56 @@ export function processes(tmp) {
   }
 
   return { procs, start, stop, stopAll, markedPids };
+}
+
+/** Clock ticks per second of the CPU times in /proc/PID/stat (USER_HZ; 100 on Linux on x86). */
+export const TICKS_PER_SECOND = (() => {
+  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
+})();
+
+/**
+ * CPU time so far (utime + stime, clock ticks) and parent of each root process and of every descendant, by pid, in one
+ * pass over /proc. Descendants count whether or not they carry the run's mark: the gateway starts a stdio server with
+ * only the environment it is configured to pass, and PostgreSQL's postmaster forks its own.
+ * @param {Iterable<number>} roots
+ */
+export function cpuTicks(roots) {
+  const all = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');   // f[0] is field 3 (state), f[1] the parent; utime, stime are fields 14, 15
+      all.set(Number(d), { ticks: Number(f[11]) + Number(f[12]), parent: Number(f[1]) });
+    } catch { /* exited meanwhile */ }
+  }
+  const found = new Map();
+  for (const pid of roots) if (all.has(pid)) found.set(pid, all.get(pid));
+  for (let grew = true; grew;) {   // ends: each pass only adds processes not found yet
+    grew = false;
+    for (const [pid, p] of all) if (!found.has(pid) && found.has(p.parent)) { found.set(pid, p); grew = true; }
+  }
+  return found;
+}
+
+/**
+ * Waits until the processes found from roots() are quiet (the same set, under 10% of a core for 300 ms), so one
+ * target's teardown is not measured as the next one's cost. Bounded: false after maxMs.
+ * @param {() => Iterable<number>} roots
+ * @param {{ maxMs: number, check?: () => void }} options check throws to stop waiting (an interrupt)
+ */
+export async function settle(roots, { maxMs, check = () => {} }) {
+  const until = Date.now() + maxMs;
+  const quiet = Math.max(1, Math.round(0.03 * TICKS_PER_SECOND));   // 10% of a core over 300 ms
+  let prev = cpuTicks(roots());
+  while (Date.now() < until) {
+    await delay(300);
+    check();
+    const cur = cpuTicks(roots());
+    let used = 0, changed = cur.size !== prev.size;
+    for (const [pid, { ticks }] of cur) { if (prev.has(pid)) used += ticks - prev.get(pid).ticks; else changed = true; }
+    if (!changed && used <= quiet) return true;
+    prev = cur;
+  }
+  return false;
 }
