@@ -39,6 +39,37 @@ if (!cfg.levels.length || cfg.levels.some((l) => !Number.isInteger(l) || l < 1 |
 if (cfg.n < 1) die('--n must be at least 1');
 if (cfg.rounds < 1 || cfg.rounds > 20) die('--rounds must be 1..20');
 
+// Candidates: more gateway builds or settings, each measured as gateway-process is (upstream over HTTP, process mode) and
+// interleaved with everything else, so a change to the call path is compared with the build before it in the same run.
+// --candidate NAME[=DLL] (the gateway's build when no DLL), --candidate-env NAME:VARIABLE=VALUE, --candidate-arg NAME:ARG.
+const candidates = new Map();
+for (let i = 0; i < argv.length - 1; i++) {
+  const [flag, value] = [argv[i], argv[i + 1]];
+  if (flag === '--candidate') {
+    const eq = value.indexOf('=');
+    const name = eq < 0 ? value : value.slice(0, eq);
+    if (!/^[a-z0-9][a-z0-9-]{0,10}$/.test(name)) die(`--candidate ${value}: the name must be 1-11 lower-case letters, digits or dashes`);
+    if (candidates.has(name)) die(`--candidate ${name} is given twice`);
+    const dll = eq < 0 ? undefined : path.resolve(value.slice(eq + 1));
+    if (dll && !fs.existsSync(dll)) die(`--candidate ${value}: ${dll} does not exist`);
+    candidates.set(name, { name, dll, env: {}, args: [] });
+  }
+}
+for (let i = 0; i < argv.length - 1; i++) {
+  const [flag, value] = [argv[i], argv[i + 1]];
+  if (flag !== '--candidate-env' && flag !== '--candidate-arg') continue;
+  const colon = value.indexOf(':');
+  const c = colon > 0 ? candidates.get(value.slice(0, colon)) : undefined;
+  if (!c) die(`${flag} ${value}: it must start with the name of a --candidate and a colon`);
+  const rest = value.slice(colon + 1);
+  if (flag === '--candidate-arg') { c.args.push(rest); continue; }
+  const eq = rest.indexOf('=');
+  if (eq < 1) die(`${flag} ${value}: VARIABLE=VALUE expected after the colon`);
+  c.env[rest.slice(0, eq)] = rest.slice(eq + 1);
+}
+if (candidates.size > 4) die('at most 4 --candidate builds');
+if ([...candidates.values()].some((c) => !c.dll) && !cfg.gatewayDll) die('a --candidate without a DLL needs --gateway-dll');
+
 const ARGS = { message: 'hello' };
 const ECHO = `Echo: ${ARGS.message}`;   // what server-everything's echo answers
 const PROTOCOL = '2025-11-25';   // sessionful revision: every target hands out an Mcp-Session-Id (or an SSE session)
@@ -371,19 +402,25 @@ function buildTargets(ports) {
   // gateway-process-0618 is gateway-process with its upstream leg pinned to 2025-06-18 (Gateway:Upstreams:ProtocolVersion),
   // as mcp-hub's is: like for like with it, against direct-0618.
   const pinned = [...process_, `--Gateway:Upstreams:ProtocolVersion=${PROTOCOL_0618}`];
-  for (const [name, wiring, extra] of [['gateway-default', http, []], ['gateway-process', http, process_],
-    ['gateway-stdio-default', stdio, []], ['gateway-stdio-process', stdio, process_], ['gateway-process-0618', http, pinned]]) {
-    if (!wanted(name)) continue;
+  const gateways = [['gateway-default', http, []], ['gateway-process', http, process_],
+    ['gateway-stdio-default', stdio, []], ['gateway-stdio-process', stdio, process_], ['gateway-process-0618', http, pinned]]
+    .filter(([name]) => wanted(name)).map(([name, wiring, extra]) => ({ name, wiring, extra, dll: cfg.gatewayDll, env: {} }));
+  // A candidate's own arguments come last: a setting it names again wins over the ones before it.
+  for (const c of candidates.values()) {
+    gateways.push({ name: `candidate-${c.name}`, wiring: http, extra: [...process_, ...c.args], dll: c.dll ?? cfg.gatewayDll, env: c.env,
+      note: `${c.dll ? `build ${c.dll}` : 'the gateway\'s build'}${Object.keys(c.env).length ? `, ${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}` });
+  }
+  for (const { name, wiring, extra, dll, env, note } of gateways) {
     const port = ports[name], data = path.join(cfg.tmp, name);
     list.push({
       name, kind: 'http', url: `http://127.0.0.1:${port}/mcp`, token: AGENT_KEY, tool: 'everything__echo', readyz: `http://127.0.0.1:${port}/readyz`,
       base: extra === pinned ? direct0618 : wiring === http ? direct : directStdio,
       dataDir: data,
-      via: `gateway -> ${wiring === http ? 'server-everything streamable HTTP (Gateway:Servers:everything:Transport=http)' : 'its own server-everything over stdio (Transport=stdio)'}${extra.length ? `, ${extra.map((e) => e.slice(2)).join(', ')}` : ', default durability'}`,
+      via: `gateway -> ${wiring === http ? 'server-everything streamable HTTP (Gateway:Servers:everything:Transport=http)' : 'its own server-everything over stdio (Transport=stdio)'}${extra.length ? `, ${extra.map((e) => e.replace(/^--/, '')).join(', ')}` : ', default durability'}${note ? `; ${note}` : ''}`,
       launch: () => {
         fs.mkdirSync(data, { recursive: true });
         // The working directory is the dll's folder: its appsettings.json and static web assets are the content root.
-        return start(name, 'dotnet', [cfg.gatewayDll,
+        return start(name, 'dotnet', [dll,
           `--urls=http://127.0.0.1:${port}`, '--environment=Production',
           `--ConnectionStrings:Gateway=Data Source=${path.join(data, 'gateway.db')}`,
           '--Logging:LogLevel:Default=Warning',
@@ -392,7 +429,7 @@ function buildTargets(ports) {
           `--Gateway:Agents:bench:ApiKey=${AGENT_KEY}`, '--Gateway:Agents:bench:Grants:0=everything/*',
           ...wiring,
           // One agent drives every session: its per-agent limits (16 calls in flight by default) must not shape the levels.
-          `--Gateway:Mcp:MaxSessionsPerAgent=${maxSessions}`, '--Gateway:Limits:MaxConcurrentCalls=0', ...extra], { cwd: path.dirname(cfg.gatewayDll) });
+          `--Gateway:Mcp:MaxSessionsPerAgent=${maxSessions}`, '--Gateway:Limits:MaxConcurrentCalls=0', ...extra], { cwd: path.dirname(dll), env });
       },
     });
   }
@@ -593,7 +630,8 @@ async function main() {
   console.log(`uptime at start: ${upStart}`);
 
   fs.writeFileSync(path.join(cfg.tmp, 'loopback.cjs'), LOOPBACK_PRELOAD);
-  const names = ['upstream', 'gateway-default', 'gateway-process', 'gateway-stdio-default', 'gateway-stdio-process', 'gateway-process-0618', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic', 'floor-yarp', 'floor-node'];
+  const names = ['upstream', 'gateway-default', 'gateway-process', 'gateway-stdio-default', 'gateway-stdio-process', 'gateway-process-0618', 'supergateway', 'mcp-proxy', 'mcp-hub', 'civic', 'floor-yarp', 'floor-node',
+    ...[...candidates.keys()].map((n) => `candidate-${n}`)];
   const ports = Object.fromEntries((await freePorts(names.length)).map((p, i) => [names[i], p]));
 
   const upstream = start('server-everything', process.execPath, streamableHttpArgs(path.join(cfg.tmp, 'loopback.cjs'), cfg.seEntry),

@@ -14,6 +14,10 @@
 #               median round, so one slow second of a noisy machine does not set a level's ratios
 #   --json      also write every figure to FILE
 #   --keep-tmp  keep the run's folder (logs, gateway databases) instead of deleting it
+#   --candidate NAME[=DLL]  one more target, candidate-NAME: a gateway measured as gateway-process is, with the build DLL
+#               (default: the gateway's build), interleaved with the rest; repeat it (at most 4) to compare a change
+#               with the build before it in one run. --candidate-env NAME:VARIABLE=VALUE sets an environment variable
+#               for it, --candidate-arg NAME:ARG adds a command-line argument (e.g. NAME:--Gateway:Audit:Durability=power)
 # Environment: GATEWAY_DLL=/path/Gateway.Web.dll uses that build instead of building this repository;
 #   BENCH_PEERS_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/mcp-gateway-bench/peers) holds the peers' npm packages;
 #   SERVER_EVERYTHING_DIR (default $HOME/.cache/mcp-gateway-tests/server-everything-2026.8.31, shared with the tests).
@@ -31,7 +35,8 @@ PEERS=(supergateway@4.0.0 mcp-proxy@6.7.19 mcp-hub@4.2.1 @civic/passthrough-mcp-
 SE_VERSION=2026.8.31
 
 N=2000 WARMUP=200 WARMUP_SECONDS=15 SECONDS_PER_LEVEL=5 LEVELS=1,8,32,128 ROUNDS=1 FSYNC_N=2000 ONLY="" JSON="" KEEP_TMP=0
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+CANDIDATES=() NEEDS_GATEWAY=0
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "peers.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,6 +50,9 @@ while [ $# -gt 0 ]; do
     --only) need "$@"; ONLY="$2"; shift 2;;
     --json) need "$@"; JSON="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2;;
     --keep-tmp) KEEP_TMP=1; shift;;
+    --candidate) need "$@"; [[ "${2%%=*}" =~ ^[a-z0-9][a-z0-9-]{0,10}$ ]] || { echo "peers.sh: --candidate $2: the name must be 1-11 lower-case letters, digits or dashes" >&2; exit 2; }
+      CANDIDATES+=("$1" "$2"); [[ "$2" == *=* ]] || NEEDS_GATEWAY=1; shift 2;;
+    --candidate-env|--candidate-arg) need "$@"; CANDIDATES+=("$1" "$2"); shift 2;;
     -h|--help) usage; exit 0;;
     *) echo "peers.sh: unknown option $1" >&2; usage >&2; exit 2;;
   esac
@@ -80,7 +88,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # ---- the gateway: a given build, or this repository published as an operator deploys it (Release, ReadyToRun)
-if selected gateway-default || selected gateway-process || selected gateway-stdio-default || selected gateway-stdio-process; then
+if [ "$NEEDS_GATEWAY" = 1 ] || selected gateway-default || selected gateway-process || selected gateway-stdio-default || selected gateway-stdio-process; then
   bench_gateway_dll
 fi
 
@@ -102,6 +110,7 @@ args=(--tmp "$TMP" --se-entry "$SE_ENTRY" --peers-dir "$PEERS_DIR" --n "$N" --wa
 [ -n "${FLOOR_YARP_DLL:-}" ] && args+=(--floor-yarp-dll "$FLOOR_YARP_DLL")
 [ -n "$ONLY" ] && args+=(--only "$ONLY")
 [ -n "$JSON" ] && args+=(--json "$JSON")
+[ ${#CANDIDATES[@]} -gt 0 ] && args+=("${CANDIDATES[@]}")
 rc=0
 node "$HERE/peers.mjs" "${args[@]}" || rc=$?
 exit "$rc"
