@@ -32,6 +32,7 @@ public sealed class RawUpstream
     private int _standaloneGets;
     private int _answers;
     private int _toolLists;
+    private int _mostLargeToolPages;
     private int _sessionsOpened;
     private string? _session;
 
@@ -63,6 +64,12 @@ public sealed class RawUpstream
 
     /// <summary>Gets how many <c>tools/list</c> requests were answered.</summary>
     public int ToolLists => Volatile.Read(ref _toolLists);
+
+    /// <summary>
+    /// Gets the most pages one reading of the large tools' list asked for (<see cref="LargeToolPages"/>; its final, usual
+    /// page included). Unlike <see cref="ToolLists"/> it does not grow when the client reconnects and reads the list again.
+    /// </summary>
+    public int MostLargeToolPagesInOneListing => Volatile.Read(ref _mostLargeToolPages);
 
     /// <summary>Gets how many GET requests for the standalone stream arrived (see <c>failStandaloneWith</c>).</summary>
     public int StandaloneGets => Volatile.Read(ref _standaloneGets);
@@ -334,10 +341,16 @@ public sealed class RawUpstream
             case "tools/list" when (int.TryParse(((string?)parameters?["cursor"])?.TrimStart('L'), out var done) ? done : 0) < LargeToolPages:
                 Interlocked.Increment(ref _toolLists);
                 var next = (int.TryParse(((string?)parameters?["cursor"])?.TrimStart('L'), out var before) ? before : 0) + 1;
+                RecordLargeToolPage(next);
                 await WriteAsync(output, sse, id, $$$"""{"tools":[{"name":"large{{{next}}}","description":"{{{new string('d', LargeToolBytes)}}}","inputSchema":{"type":"object"}}],"nextCursor":"L{{{next}}}"}""", cancellationToken);
                 break;
             case "tools/list":
                 Interlocked.Increment(ref _toolLists);
+                if (LargeToolPages > 0 && int.TryParse(((string?)parameters?["cursor"])?.TrimStart('L'), out var last))
+                {
+                    RecordLargeToolPage(last + 1);
+                }
+
                 await WriteAsync(output, sse, id, """
                     {"tools":[
                     {"name":"big","description":"Returns a text of the given size.","inputSchema":{"type":"object","properties":{"bytes":{"type":"integer"}}}},
@@ -462,5 +475,21 @@ public sealed class RawUpstream
 
         await output.WriteAsync(sse ? "\n\n"u8.ToArray() : "\n"u8.ToArray(), cancellationToken);
         await output.FlushAsync(cancellationToken);
+    }
+
+    // The page's place in its listing: the cursor names the large pages before it.
+    private void RecordLargeToolPage(int page)
+    {
+        var most = Volatile.Read(ref _mostLargeToolPages);
+        while (page > most)
+        {
+            var seen = Interlocked.CompareExchange(ref _mostLargeToolPages, page, most);
+            if (seen == most)
+            {
+                return;
+            }
+
+            most = seen;
+        }
     }
 }
