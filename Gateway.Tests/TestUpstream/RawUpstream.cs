@@ -33,6 +33,7 @@ public sealed class RawUpstream
     private int _answers;
     private int _toolLists;
     private int _mostLargeToolPages;
+    private readonly Lock _pagesGate = new();
     private int _sessionsOpened;
     private string? _session;
 
@@ -480,16 +481,9 @@ public sealed class RawUpstream
     // The page's place in its listing: the cursor names the large pages before it.
     private void RecordLargeToolPage(int page)
     {
-        var most = Volatile.Read(ref _mostLargeToolPages);
-        while (page > most)
+        lock (_pagesGate)
         {
-            var seen = Interlocked.CompareExchange(ref _mostLargeToolPages, page, most);
-            if (seen == most)
-            {
-                return;
-            }
-
-            most = seen;
+            _mostLargeToolPages = Math.Max(_mostLargeToolPages, page);
         }
     }
 }
