@@ -10,7 +10,9 @@ namespace Gateway.Web.Mcp;
 /// info, tool and prompt names, request ids, progress tokens, cursors and URIs. Without caps, a 3 MB client name was
 /// repeated in every log line of its session (971 bytes of requests grew the log by 120 MB). A value over its cap is
 /// refused with <c>-32602</c> and a message that names the field and the cap, never the value; so is a resource request
-/// without its URI.
+/// without its URI, and so is a member named twice in the parameters (or in their <c>_meta</c> or <c>clientInfo</c>):
+/// a parsed object throws on its first read when a name repeats, which reached the handlers as <c>-32603</c> and an
+/// error with its stack trace in the log for every such request.
 /// </summary>
 internal static class AgentInputLimits
 {
@@ -45,6 +47,11 @@ internal static class AgentInputLimits
             return $"The request id is longer than {MaxToken} characters.";
         }
 
+        if (request.Params is JsonObject whole && !DistinctMembers(whole))
+        {
+            return "params names a member more than once.";
+        }
+
         if (request.Method is RequestMethods.ResourcesRead or RequestMethods.ResourcesSubscribe or RequestMethods.ResourcesUnsubscribe
             && !((request.Params as JsonObject)?["uri"] is JsonValue uri && uri.TryGetValue<string>(out _)))
         {
@@ -57,8 +64,19 @@ internal static class AgentInputLimits
             return null;
         }
 
-        var violation = Over((p["_meta"] as JsonObject)?["progressToken"], MaxToken, "_meta.progressToken");
+        var meta = p["_meta"] as JsonObject;
         var client = p["clientInfo"] as JsonObject;
+        if (!DistinctMembers(meta))
+        {
+            return "_meta names a member more than once.";
+        }
+
+        if (!DistinctMembers(client))
+        {
+            return "clientInfo names a member more than once.";
+        }
+
+        var violation = Over(meta?["progressToken"], MaxToken, "_meta.progressToken");
         return violation ?? request.Method switch
         {
             RequestMethods.Initialize => Over(client?["name"], MaxName, "clientInfo.name")
@@ -70,6 +88,25 @@ internal static class AgentInputLimits
             RequestMethods.ToolsList or RequestMethods.PromptsList or RequestMethods.ResourcesList or RequestMethods.ResourcesTemplatesList => Over(p["cursor"], MaxCursor, "cursor"),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// Whether no name repeats among <paramref name="node"/>'s members. A parsed object builds its dictionary on the
+    /// first read and throws then when a name repeats; reading <see cref="JsonObject.Count"/> makes that read here, once
+    /// (the dictionary is kept), so a repeat is the agent's error and not the first handler's crash. The name is not
+    /// repeated in the answer: it is the agent's text, of any length.
+    /// </summary>
+    private static bool DistinctMembers(JsonObject? node)
+    {
+        try
+        {
+            _ = node?.Count;
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static string? Over(JsonNode? node, int max, string field) =>

@@ -17,7 +17,8 @@ namespace Gateway.Tests.Web.Fuzzing;
 /// Seeded, mutated requests over <c>/mcp</c> in both revisions (2025-11-25 sessions and 2026-07-28 per-request
 /// metadata), against a real gateway and a real upstream. Holds: no 5xx, every answer within a bound, nothing reaches
 /// the upstream but granted calls (each with its committed <c>started</c> entry), and afterwards the gateway answers a
-/// valid call, is ready, and its audit chain verifies. A failure names the seed and the input to replay it.
+/// valid call, is ready, its audit chain verifies, and nothing was logged as an error. A failure names the seed and
+/// the input to replay it.
 /// </summary>
 public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
 {
@@ -34,7 +35,8 @@ public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
         var name = "fz" + Guid.NewGuid().ToString("N")[..6];
         var (upstream, url) = await StartHttpAsync(name);
         await using var _ = upstream;
-        await using var gateway = await GatewayHost.StartAsync(Merge(Http(name, url), Agent("agent", Key, $"{name}/echo")));
+        var errors = new List<string>();
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http(name, url), Agent("agent", Key, $"{name}/echo")), logSink: errors, sinkLevel: Microsoft.Extensions.Logging.LogLevel.Error);
         await gateway.WaitForToolAsync($"{name}__echo");
         await using var session = await gateway.ConnectAsync(Key, "2025-11-25");
         using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = AnswerBound };
@@ -122,6 +124,10 @@ public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
             statuses[(int)status] = statuses.GetValueOrDefault((int)status) + 1;
             Assert.True((int)status < 500, $"seed {seed}, input {i}: HTTP {(int)status} for {Shorten(body)}");
         }
+
+        // No input made a handler fail: each is refused or answered as the agent's error (an error logged per request
+        // would also let an agent grow the log at will).
+        Assert.Empty(ListLoggerProvider.Snapshot(errors));
 
         // Only the granted tool ever reached the upstream, and each call that did has its committed started entry.
         Assert.Equal(0, CallLog.Count(name, "add"));

@@ -277,6 +277,25 @@ public sealed class MalformedInputTests : IAsyncLifetime
         Assert.Equal(before, CallLog.Count(_server, "echo"));
     }
 
+    // A parsed object throws on its first read when a name repeats: that reached the handlers as -32603, with an error
+    // and its stack trace logged for every such request. It is the agent's mistake: -32602, the name not repeated.
+    [Theory]
+    [InlineData("params", false, """{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"echo","name":"echo","arguments":{"message":"x"}}}""")]
+    [InlineData("params", false, """{"jsonrpc":"2.0","id":32,"method":"resources/read","params":{"uri":"test://static","uri":"test://static"}}""")]
+    [InlineData("params", false, """{"jsonrpc":"2.0","id":33,"method":"prompts/get","params":{"name":"greet","name":"greet"}}""")]
+    [InlineData("_meta", false, """{"jsonrpc":"2.0","id":34,"method":"tools/call","params":{"name":"echo","arguments":{"message":"x"},"_meta":{"progressToken":"a","progressToken":"b"}}}""")]
+    [InlineData("clientInfo", true, """{"jsonrpc":"2.0","id":35,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","name":"u","version":"1"}}}""")]
+    public async Task AMemberNamedTwice_IsInvalidParams_NotAnInternalError(string where, bool initialize, string body)
+    {
+        var before = CallLog.Count(_server, "echo");
+        using var response = await SendAsync(body, initialize ? null : "current");
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True((int)response.StatusCode < 500, text);
+        Assert.True(text.Contains("\"code\":-32602", StringComparison.Ordinal), text);
+        Assert.Contains($"{where} names a member more than once.", text, StringComparison.Ordinal);
+        Assert.Equal(before, CallLog.Count(_server, "echo"));
+    }
+
     // The SDK reads a missing or null uri as null, which reached the catalog's lookup: -32603 and an error logged with
     // its stack. It is the agent's mistake: -32602 naming the field.
     [Theory]
