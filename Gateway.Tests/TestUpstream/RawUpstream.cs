@@ -11,11 +11,13 @@ namespace Gateway.TestUpstream;
 /// <summary>
 /// A hand-written MCP server (no SDK), so tests can control the bytes on the wire: where the id sits in a response
 /// (first, like .NET and Python, or last, like the TypeScript SDK), how large a result is, and how fast it is written.
-/// <c>Gateway.TestUpstream raw-stdio [--id-last] [--chatter]</c> serves stdio (<c>--chatter</c>: a log message every 20 ms,
+/// <c>Gateway.TestUpstream raw-stdio [--id-last] [--chatter] [--extra-tool NAME]</c> serves stdio (<c>--chatter</c>: a log message every 20 ms,
 /// and no <c>ping</c> ever answered: an upstream that is stuck but keeps writing); <see cref="StartHttpAsync"/> serves HTTP with JSON
 /// or event-stream responses. Tools: <c>big {bytes}</c>, <c>trickle {bytes, seconds}</c> (stdio: writes the result
 /// slowly), <c>echo {message}</c>, <c>cancelled</c> (the ids of the requests the client cancelled, or whose HTTP
-/// response it abandoned), <c>failing</c> (a JSON-RPC error with data), and over HTTP with event streams
+/// response it abandoned), <c>failing</c> (a JSON-RPC error with data), <c>twice {where}</c> (a result with a member
+/// named twice, or a notification with one before the answer; listed when <see cref="ExtraToolName"/> or
+/// <c>--extra-tool</c> names it), and over HTTP with event streams
 /// <c>list_changed {count}</c> (that many <c>notifications/tools/list_changed</c> before the result) and
 /// <c>resumable {message, ends}</c>: a log message and progress, then the stream ends before the result, which a GET with
 /// <c>Last-Event-ID</c> gets (SEP-1699) after <c>ends</c> more GETs that end with nothing but a new event id.
@@ -95,7 +97,8 @@ public sealed class RawUpstream
 
     public static async Task<int> RunStdioAsync(string[] args)
     {
-        var server = new RawUpstream(args.Contains("--id-last")) { MutePings = args.Contains("--chatter") };
+        var extra = Array.IndexOf(args, "--extra-tool");
+        var server = new RawUpstream(args.Contains("--id-last")) { MutePings = args.Contains("--chatter"), ExtraToolName = extra >= 0 && extra + 1 < args.Length ? args[extra + 1] : null };
         var stdout = Console.OpenStandardOutput();
         using var stdin = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false));
         var writing = new SemaphoreSlim(1, 1);
@@ -379,6 +382,22 @@ public sealed class RawUpstream
                     case "cancelled":
                         await WriteAsync(output, sse, id, Text(string.Join(",", _cancelled)), cancellationToken);
                         break;
+                    case "twice" when Where(arguments) == "notification":
+                        // A notification whose params name a member twice (not over HTTP with JSON: one message a body), then the answer.
+                        await WriteFramedAsync(output, sse, ["""{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"requestId":2}}"""u8.ToArray()], TimeSpan.Zero, cancellationToken);
+                        await WriteAsync(output, sse, id, Text("after"), cancellationToken);
+                        break;
+                    case "twice":
+                        // Members named twice where an upstream's answer can hold them: in a content block, the
+                        // structured content, _meta, and the result itself (which JSON parsers read first- or last-wins).
+                        await WriteAsync(output, sse, id, Where(arguments) switch
+                        {
+                            "result" => """{"content":[{"type":"text","text":"first"}],"content":[{"type":"text","text":"second"}]}""",
+                            "structured" => """{"content":[{"type":"text","text":"{}"}],"structuredContent":{"n":1,"n":2}}""",
+                            "meta" => """{"content":[{"type":"text","text":"m"}],"_meta":{"m":1,"m":2}}""",
+                            _ => """{"content":[{"type":"text","text":"first","text":"second"}]}""",
+                        }, cancellationToken);
+                        break;
                     case "failing":
                         await WriteAsync(output, sse, id, null, cancellationToken, """{"code":-32050,"message":"Out of stock.","data":{"sku":"A1","left":0}}""");
                         break;
@@ -424,6 +443,8 @@ public sealed class RawUpstream
         events.Append("id: " + eventId + "\ndata: \n\n");
         await response.WriteAsync(events.ToString());
     }
+
+    private static string? Where(JsonObject? arguments) => (string?)arguments?["where"];
 
     private static string Text(string text) => """{"content":[{"type":"text","text":""" + JsonSerializer.Serialize(text) + "}]}";
 

@@ -283,8 +283,9 @@ internal sealed class DirectToolCalls(
     {
         if (message is JsonRpcResponse or JsonRpcError && ((JsonRpcMessageWithId)message).Id == id)
         {
-            InputRequiredPassThrough.Hide(message);
-            return (JsonRpcMessageWithId)message;
+            var answer = (JsonRpcMessageWithId)RepeatedMembers.Screen(message)!;
+            InputRequiredPassThrough.Hide(answer);
+            return answer;
         }
 
         if (message is not null)

@@ -109,6 +109,12 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
         /// </summary>
         public async ValueTask DeliverAsync(JsonRpcMessage message)
         {
+            if (RepeatedMembers.Screen(message) is not { } screened)
+            {
+                return;
+            }
+
+            message = screened;
             if (message is JsonRpcRequest request
                 && (_answering.Count >= MaxAnswering || !_answering.TryAdd(request.Id, 0)))
             {
