@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gateway.Web.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -10,9 +11,9 @@ namespace Gateway.Web.Mcp;
 /// info, tool and prompt names, request ids, progress tokens, cursors and URIs. Without caps, a 3 MB client name was
 /// repeated in every log line of its session (971 bytes of requests grew the log by 120 MB). A value over its cap is
 /// refused with <c>-32602</c> and a message that names the field and the cap, never the value; so is a resource request
-/// without its URI, and so is a member named twice in the parameters (or in their <c>_meta</c> or <c>clientInfo</c>):
-/// a parsed object throws on its first read when a name repeats, which reached the handlers as <c>-32603</c> and an
-/// error with its stack trace in the log for every such request.
+/// without its URI, and so are parameters that name a member twice in one object (<see cref="RepeatedMembers"/>): the
+/// first read of such an object threw, which reached the handlers as <c>-32603</c> with an error and its stack logged
+/// for every such request, and twice-named arguments were read last-wins by the gateway, whatever the upstream reads.
 /// </summary>
 internal static class AgentInputLimits
 {
@@ -47,9 +48,9 @@ internal static class AgentInputLimits
             return $"The request id is longer than {MaxToken} characters.";
         }
 
-        if (request.Params is JsonObject whole && !DistinctMembers(whole))
+        if (RepeatedMembers.Repeats(request.Params))
         {
-            return "params names a member more than once.";
+            return "params name a member twice in one object.";
         }
 
         if (request.Method is RequestMethods.ResourcesRead or RequestMethods.ResourcesSubscribe or RequestMethods.ResourcesUnsubscribe
@@ -66,16 +67,6 @@ internal static class AgentInputLimits
 
         var meta = p["_meta"] as JsonObject;
         var client = p["clientInfo"] as JsonObject;
-        if (!DistinctMembers(meta))
-        {
-            return "_meta names a member more than once.";
-        }
-
-        if (!DistinctMembers(client))
-        {
-            return "clientInfo names a member more than once.";
-        }
-
         var violation = Over(meta?["progressToken"], MaxToken, "_meta.progressToken");
         return violation ?? request.Method switch
         {
@@ -88,25 +79,6 @@ internal static class AgentInputLimits
             RequestMethods.ToolsList or RequestMethods.PromptsList or RequestMethods.ResourcesList or RequestMethods.ResourcesTemplatesList => Over(p["cursor"], MaxCursor, "cursor"),
             _ => null,
         };
-    }
-
-    /// <summary>
-    /// Whether no name repeats among <paramref name="node"/>'s members. A parsed object builds its dictionary on the
-    /// first read and throws then when a name repeats; reading <see cref="JsonObject.Count"/> makes that read here, once
-    /// (the dictionary is kept), so a repeat is the agent's error and not the first handler's crash. The name is not
-    /// repeated in the answer: it is the agent's text, of any length.
-    /// </summary>
-    private static bool DistinctMembers(JsonObject? node)
-    {
-        try
-        {
-            _ = node?.Count;
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 
     private static string? Over(JsonNode? node, int max, string field) =>

@@ -283,7 +283,7 @@ internal sealed class DirectToolCalls(
     {
         if (message is JsonRpcResponse or JsonRpcError && ((JsonRpcMessageWithId)message).Id == id)
         {
-            var answer = (JsonRpcMessageWithId)RepeatedMembers.Screen(message)!;
+            var answer = (JsonRpcMessageWithId)Protocol.RepeatedMembers.Screen(message)!;
             InputRequiredPassThrough.Hide(answer);
             return answer;
         }

@@ -109,7 +109,7 @@ internal sealed class ProgressInterceptingTransport(IClientTransport inner, Prog
         /// </summary>
         public async ValueTask DeliverAsync(JsonRpcMessage message)
         {
-            if (RepeatedMembers.Screen(message) is not { } screened)
+            if (Protocol.RepeatedMembers.Screen(message) is not { } screened)
             {
                 return;
             }

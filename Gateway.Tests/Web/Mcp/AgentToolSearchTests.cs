@@ -55,7 +55,7 @@ public sealed class AgentToolSearchTests
     [Theory]
     [InlineData(256, false, "Unknown tool")]
     [InlineData(257, false, "name is longer than 256 characters.")]
-    [InlineData(8, true, "arguments name the same argument twice.")]
+    [InlineData(8, true, "params name a member twice in one object.")]
     public async Task CallToolsNameAndArguments_AreBounded_AndAKeyTwiceIsInvalidParams(int nameLength, bool keyTwice, string expected)
     {
         var a = "ab" + Guid.NewGuid().ToString("N")[..6];

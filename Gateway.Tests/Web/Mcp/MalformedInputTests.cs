@@ -278,22 +278,42 @@ public sealed class MalformedInputTests : IAsyncLifetime
     }
 
     // A parsed object throws on its first read when a name repeats: that reached the handlers as -32603, with an error
-    // and its stack trace logged for every such request. It is the agent's mistake: -32602, the name not repeated.
+    // and its stack trace logged for every such request, and twice-named arguments were read last-wins, whatever the
+    // upstream reads. It is the agent's mistake: -32602, the name not repeated, nothing forwarded.
     [Theory]
-    [InlineData("params", false, """{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"echo","name":"echo","arguments":{"message":"x"}}}""")]
-    [InlineData("params", false, """{"jsonrpc":"2.0","id":32,"method":"resources/read","params":{"uri":"test://static","uri":"test://static"}}""")]
-    [InlineData("params", false, """{"jsonrpc":"2.0","id":33,"method":"prompts/get","params":{"name":"greet","name":"greet"}}""")]
-    [InlineData("_meta", false, """{"jsonrpc":"2.0","id":34,"method":"tools/call","params":{"name":"echo","arguments":{"message":"x"},"_meta":{"progressToken":"a","progressToken":"b"}}}""")]
-    [InlineData("clientInfo", true, """{"jsonrpc":"2.0","id":35,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","name":"u","version":"1"}}}""")]
-    public async Task AMemberNamedTwice_IsInvalidParams_NotAnInternalError(string where, bool initialize, string body)
+    [InlineData(false, """{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"echo","name":"echo","arguments":{"message":"x"}}}""")]
+    [InlineData(false, """{"jsonrpc":"2.0","id":32,"method":"resources/read","params":{"uri":"test://static","uri":"test://static"}}""")]
+    [InlineData(false, """{"jsonrpc":"2.0","id":33,"method":"prompts/get","params":{"name":"greet","name":"greet"}}""")]
+    [InlineData(false, """{"jsonrpc":"2.0","id":34,"method":"tools/call","params":{"name":"echo","arguments":{"message":"x"},"_meta":{"progressToken":"a","progressToken":"b"}}}""")]
+    [InlineData(false, """{"jsonrpc":"2.0","id":35,"method":"tools/call","params":{"name":"echo","arguments":{"message":"safe","message":"other"}}}""")]
+    [InlineData(false, """{"jsonrpc":"2.0","id":36,"method":"tools/call","params":{"name":"echo","arguments":{"message":"x","options":[{"a":1,"a":2}]}}}""")]
+    [InlineData(true, """{"jsonrpc":"2.0","id":37,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","name":"u","version":"1"}}}""")]
+    public async Task AMemberNamedTwice_IsInvalidParams_NotAnInternalError(bool initialize, string body)
     {
         var before = CallLog.Count(_server, "echo");
         using var response = await SendAsync(body, initialize ? null : "current");
         var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
         Assert.True((int)response.StatusCode < 500, text);
         Assert.True(text.Contains("\"code\":-32602", StringComparison.Ordinal), text);
-        Assert.Contains($"{where} names a member more than once.", text, StringComparison.Ordinal);
+        Assert.Contains("params name a member twice in one object.", text, StringComparison.Ordinal);
         Assert.Equal(before, CallLog.Count(_server, "echo"));
+    }
+
+    // The middlewares that read a request before the SDK (here: an unknown protocol version) read the same objects.
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":41,"method":"tools/list","params":{},"params":{}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":42,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01"},"_meta":{}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":43,"id":44,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01","io.modelcontextprotocol/protocolVersion":"2099-01-02"}}}""")]
+    public async Task AMemberNamedTwice_UnderAnUnknownVersion_IsAClientError(string body)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, _gateway!.McpUri) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2099-01-01");
+        using var response = await http.SendAsync(request, TestContext.Timeout);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.True((int)response.StatusCode is >= 400 and < 500, $"{(int)response.StatusCode}: {text}");
     }
 
     // The SDK reads a missing or null uri as null, which reached the catalog's lookup: -32603 and an error logged with

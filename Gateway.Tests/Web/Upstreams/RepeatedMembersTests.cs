@@ -1,7 +1,7 @@
 using Gateway.Core.Audit;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
-using Gateway.Web.Upstreams;
+using Gateway.Web.Protocol;
 using Microsoft.AspNetCore.Builder;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;

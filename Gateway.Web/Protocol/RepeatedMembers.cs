@@ -2,16 +2,17 @@ using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
-namespace Gateway.Web.Upstreams;
+namespace Gateway.Web.Protocol;
 
 /// <summary>
-/// Screens what an upstream sends for a member named twice in one object. JSON allows it and parsers disagree on which
-/// of the two counts, and a parsed object throws on its first read when a name repeats. Read by the gateway as it
-/// was, such a result made the upstream look unavailable (the input-required check), failed the call with an error
-/// logged (the MCP Apps rewrite of <c>_meta</c>), or reached the agent with both members (structured content); such a
-/// notification ended the connection's reader. So every message is walked once where it arrives
-/// (<see cref="ProgressInterceptingTransport"/>, <see cref="DirectToolCalls"/>): an answer becomes a JSON-RPC error for
-/// its request, and a request or a notification is skipped, as the SDK client skips a message it cannot read.
+/// Finds a member named twice in one object. JSON allows it, parsers disagree on which of the two counts (the gateway's
+/// checks might read one and an upstream the other), and a parsed object throws on its first read when a name repeats.
+/// An agent's request with one is refused (<see cref="Mcp.AgentInputLimits"/>). What an upstream sends is screened where
+/// it arrives (<see cref="Upstreams.ProgressInterceptingTransport"/>, <see cref="Upstreams.DirectToolCalls"/>): an answer
+/// becomes a JSON-RPC error for its request, and a request or a notification is skipped, as the SDK client skips a
+/// message it cannot read. Read as it was, such a result made the upstream look unavailable (the input-required check),
+/// failed the call (the MCP Apps rewrite of <c>_meta</c>) or reached the agent with both members (structured content),
+/// and such a notification ended the reader of a stdio connection.
 /// </summary>
 internal static class RepeatedMembers
 {
@@ -36,7 +37,7 @@ internal static class RepeatedMembers
     };
 
     /// <summary>Whether an object in <paramref name="node"/> names a member twice.</summary>
-    internal static bool Repeats(JsonNode? node)
+    public static bool Repeats(JsonNode? node)
     {
         // The parser's depth limit bounds the recursion (64 levels with the SDK's options).
         switch (node)
