@@ -107,6 +107,7 @@ public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
             }
 
             var started = Stopwatch.GetTimestamp();
+            var receivedBefore = CallLog.Count(name, "echo");
             HttpStatusCode status;
             try
             {
@@ -115,7 +116,10 @@ public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
             }
             catch (TaskCanceledException)
             {
-                Assert.Fail($"seed {seed}, input {i}: no answer within {AnswerBound.TotalSeconds} s to {Shorten(body)}");
+                // Where the request stopped: whether the upstream ran it, and the audit's last entries.
+                var last = (await gateway.AuditTrailAsync()).TakeLast(3).Select(e => $"{e.Record.Kind} {e.Record.Tool} {e.Record.Outcome} at {e.Record.Timestamp:HH:mm:ss.fff}");
+                Assert.Fail($"seed {seed}, input {i}: no answer within {AnswerBound.TotalSeconds} s (at {DateTimeOffset.UtcNow:HH:mm:ss.fff}) to {Shorten(body)}; "
+                    + $"echo run by the upstream {CallLog.Count(name, "echo") - receivedBefore} time(s) meanwhile; last audit entries: {string.Join("; ", last)}");
                 throw;
             }
 
