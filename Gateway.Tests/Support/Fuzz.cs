@@ -124,15 +124,35 @@ internal sealed class Fuzz(int seed)
     }
 
     /// <summary>Text-level damage that no JSON tree can express: truncation, stray bytes, duplicate keys, a batch.</summary>
-    public string Damage(string json) => _random.Next(6) switch
+    public string Damage(string json) => _random.Next(7) switch
     {
         0 => json[.._random.Next(json.Length + 1)],
         1 => json.Insert(_random.Next(json.Length + 1), Pick(Tricky)),
         2 => json.Replace("{\"", "{\"name\":1,\"", StringComparison.Ordinal),
         3 => "[" + json + "," + json + "]",
         4 => json.Replace("\"params\":{", "\"params\":{\"_meta\":{},\"_meta\":5,", StringComparison.Ordinal),
+        5 => MemberTwice(json),
         _ => json,
     };
+
+    /// <summary>The first member of one of the objects given twice: <c>{"a":1}</c> becomes <c>{"a":null,"a":1}</c>.</summary>
+    private string MemberTwice(string json)
+    {
+        var objects = new List<int>();
+        for (var at = json.IndexOf("{\"", StringComparison.Ordinal); at >= 0; at = json.IndexOf("{\"", at + 1, StringComparison.Ordinal))
+        {
+            objects.Add(at);
+        }
+
+        if (objects.Count == 0)
+        {
+            return json;
+        }
+
+        var open = Pick(objects);
+        var nameEnd = json.IndexOf('"', open + 2);
+        return nameEnd < 0 ? json : json.Insert(open + 1, json[(open + 1)..(nameEnd + 1)] + ":null,");
+    }
 
     private static void Collect(JsonNode node, List<JsonNode> nodes)
     {

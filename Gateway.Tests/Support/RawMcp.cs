@@ -53,7 +53,7 @@ internal static class RawMcp
     /// One body posted as it is (malformed ones too) to the MCP endpoint, on a 2025-11-25 session or, with no session, as
     /// its initialize would be; the response as the gateway sent it.
     /// </summary>
-    public static async Task<HttpResponseMessage> PostBodyAsync(Uri endpoint, string key, string? session, string body)
+    public static async Task<HttpResponseMessage> PostBodyAsync(Uri endpoint, string key, string? session, string body, CancellationToken cancellationToken = default)
     {
         using var http = new HttpClient();
         var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
@@ -68,7 +68,7 @@ internal static class RawMcp
             request.Headers.TryAddWithoutValidation("Mcp-Protocol-Version", "2025-11-25");
         }
 
-        return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, TestContext.Timeout);
+        return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken.CanBeCanceled ? cancellationToken : TestContext.Timeout);
     }
 
     /// <summary>Opens a 2025-11-25 session with raw posts (initialize, then initialized); its id.</summary>

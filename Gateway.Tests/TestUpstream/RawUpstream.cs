@@ -16,8 +16,8 @@ namespace Gateway.TestUpstream;
 /// or event-stream responses. Tools: <c>big {bytes}</c>, <c>trickle {bytes, seconds}</c> (stdio: writes the result
 /// slowly), <c>echo {message}</c>, <c>cancelled</c> (the ids of the requests the client cancelled, or whose HTTP
 /// response it abandoned), <c>failing</c> (a JSON-RPC error with data), <c>twice {where}</c> (a result with a member
-/// named twice, or a notification with one before the answer; listed when <see cref="ExtraToolName"/> or
-/// <c>--extra-tool</c> names it), and over HTTP with event streams
+/// named twice, or a notification with one before the answer) and <c>invalid {where}</c> (a result that is not one),
+/// both listed when <see cref="ExtraToolName"/> or <c>--extra-tool</c> names them, and over HTTP with event streams
 /// <c>list_changed {count}</c> (that many <c>notifications/tools/list_changed</c> before the result) and
 /// <c>resumable {message, ends}</c>: a log message and progress, then the stream ends before the result, which a GET with
 /// <c>Last-Event-ID</c> gets (SEP-1699) after <c>ends</c> more GETs that end with nothing but a new event id.
@@ -52,6 +52,9 @@ public sealed class RawUpstream
 
     /// <summary>Gets or sets the name of one more tool <c>tools/list</c> offers (a name as long as a test wants).</summary>
     public string? ExtraToolName { get; set; }
+
+    /// <summary>Gets or sets what becomes of each answer to <c>echo</c> before it is written (the whole JSON-RPC message's text).</summary>
+    public Func<string, string>? EchoAnswerMutator { get; set; }
 
     /// <summary>Gets or sets whether <c>tools/list</c> always answers one tool and a next cursor (a list without end).</summary>
     public bool EndlessToolPages { get; set; }
@@ -377,7 +380,7 @@ public sealed class RawUpstream
                         await WriteTextAsync(output, sse, id, (long?)arguments?["bytes"] ?? 0, TimeSpan.FromSeconds((double?)arguments?["seconds"] ?? 1), cancellationToken);
                         break;
                     case "echo":
-                        await WriteAsync(output, sse, id, Text((string?)arguments?["message"] ?? string.Empty), cancellationToken);
+                        await WriteAsync(output, sse, id, Text((string?)arguments?["message"] ?? string.Empty), cancellationToken, mutator: EchoAnswerMutator);
                         break;
                     case "cancelled":
                         await WriteAsync(output, sse, id, Text(string.Join(",", _cancelled)), cancellationToken);
@@ -396,6 +399,16 @@ public sealed class RawUpstream
                             "structured" => """{"content":[{"type":"text","text":"{}"}],"structuredContent":{"n":1,"n":2}}""",
                             "meta" => """{"content":[{"type":"text","text":"m"}],"_meta":{"m":1,"m":2}}""",
                             _ => """{"content":[{"type":"text","text":"first","text":"second"}]}""",
+                        }, cancellationToken);
+                        break;
+                    case "invalid":
+                        // Results the SDK's reader cannot take, and one it reads as a null list.
+                        await WriteAsync(output, sse, id, Where(arguments) switch
+                        {
+                            "unknown-type" => """{"content":[{"type":"nope"}]}""",
+                            "text-missing" => """{"content":[{"type":"text"}]}""",
+                            "not-a-list" => """{"content":{"type":"text","text":"x"}}""",
+                            _ => """{"content":null}""",
                         }, cancellationToken);
                         break;
                     case "failing":
@@ -448,10 +461,11 @@ public sealed class RawUpstream
 
     private static string Text(string text) => """{"content":[{"type":"text","text":""" + JsonSerializer.Serialize(text) + "}]}";
 
-    private Task WriteAsync(Stream output, bool sse, string id, string? result, CancellationToken cancellationToken, string? error = null)
+    private Task WriteAsync(Stream output, bool sse, string id, string? result, CancellationToken cancellationToken, string? error = null, Func<string, string>? mutator = null)
     {
         var member = result is null ? $"\"error\":{error}" : $"\"result\":{result}";
         var json = _idLast ? $"{{{member},\"jsonrpc\":\"2.0\",\"id\":{id}}}" : $"{{\"jsonrpc\":\"2.0\",\"id\":{id},{member}}}";
+        json = mutator is null ? json : mutator(json);
         return WriteFramedAsync(output, sse, [Encoding.UTF8.GetBytes(json)], TimeSpan.Zero, cancellationToken);
     }
 

@@ -74,7 +74,7 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
             // The one call into the pipeline.
             outcome = await pipeline.RunAsync(new ToolCall(caller, tool, arguments), new Forwarder(this, catalog, arguments, guard.ForSession(null)), cancellationToken);
         }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or McpException)
+        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or UpstreamInvalidAnswerException or McpException)
         {
             return new TrialResult([], "failed", ex.Message);
         }
@@ -99,7 +99,7 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
         }
 
         var result = outcome.Result!;
-        var text = string.Join("\n", result.Content.Select(c => c is TextContentBlock t ? t.Text : $"[{c.Type} content]"));
+        var text = string.Join("\n", (result.Content ?? []).Select(c => c is TextContentBlock t ? t.Text : $"[{c.Type} content]"));
         var structured = result.StructuredContent is { } s ? s.GetRawText() : null;
         return new TrialResult([], result.IsError == true ? "tool error" : "ok", text, structured);
     }

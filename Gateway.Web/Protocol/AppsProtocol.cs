@@ -66,14 +66,17 @@ internal static class AppsProtocol
     public static CallToolResult ExposeResult(CallToolResult result, string server, ResourceCatalog<Resource, ResourceTemplate> resources)
     {
         result.Meta = ExposeMeta(result.Meta, server, resources);
+
+        // An upstream's "content": null reads as null, though the type says otherwise: the agent gets an empty list.
+        result.Content ??= [];
         foreach (var block in result.Content)
         {
             switch (block)
             {
-                case ResourceLinkBlock link:
+                case ResourceLinkBlock { Uri: not null } link:
                     link.Uri = resources.ExposeReference(server, link.Uri);
                     break;
-                case EmbeddedResourceBlock embedded:
+                case EmbeddedResourceBlock { Resource.Uri: not null } embedded:
                     embedded.Resource.Uri = resources.ExposeReference(server, embedded.Resource.Uri);
                     break;
             }

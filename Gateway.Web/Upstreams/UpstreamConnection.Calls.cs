@@ -110,6 +110,13 @@ public sealed partial class UpstreamConnection
 
             throw;
         }
+        catch (System.Text.Json.JsonException ex)
+        {
+            // The upstream answered, with a result the reader could not take: this answer is refused, the connection
+            // was fine (before, this was taken for the connection failing: "unavailable", and a health check).
+            Answered(client);
+            throw new UpstreamInvalidAnswerException(Name, Reason(ex.Message));
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The connection itself failed: check it now rather than at the next health tick.
@@ -120,6 +127,14 @@ public sealed partial class UpstreamConnection
 
             throw new UpstreamUnavailableException(Name, RedactError(ex.Message));
         }
+    }
+
+    /// <summary>The reader's words on an answer it could not take, without the position (" | LineNumber: …"), bounded and without the server's secrets.</summary>
+    private string Reason(string message)
+    {
+        var cut = message.IndexOf(" |", StringComparison.Ordinal) is > 0 and var bar ? message[..bar] : message;
+        cut = RedactError(cut);
+        return cut.Length <= UpstreamInvalidAnswerException.MaxReason ? cut : cut[..UpstreamInvalidAnswerException.MaxReason] + "…";
     }
 
     /// <summary>An upstream's error text without the server's secrets (an HTTP error's body is in the SDK's message).</summary>

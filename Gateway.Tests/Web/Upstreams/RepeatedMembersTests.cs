@@ -1,8 +1,6 @@
 using Gateway.Core.Audit;
 using Gateway.Tests.Support;
-using Gateway.TestUpstream;
 using Gateway.Web.Protocol;
-using Microsoft.AspNetCore.Builder;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -26,7 +24,7 @@ public sealed class RepeatedMembersTests
     [InlineData("stdio")]
     public async Task AnAnswerWithAMemberNamedTwice_IsRefused_Audited_AndTheConnectionLivesOn(string transport)
     {
-        var (settings, app) = await StartAsync(transport);
+        var (settings, app) = await RawUpstreams.StartAsync(transport, "twice");
         await using var _ = app;
         var errors = new List<string>();
         await using var gateway = await GatewayHost.StartAsync(Merge(settings, Agent("agent", Key, "raw/*")), logSink: errors, sinkLevel: Microsoft.Extensions.Logging.LogLevel.Error);
@@ -58,7 +56,7 @@ public sealed class RepeatedMembersTests
     [InlineData("stdio")]
     public async Task ANotificationWithAMemberNamedTwice_IsSkipped_AndTheCallIsAnswered(string transport)
     {
-        var (settings, app) = await StartAsync(transport);
+        var (settings, app) = await RawUpstreams.StartAsync(transport, "twice");
         await using var _ = app;
         await using var gateway = await GatewayHost.StartAsync(Merge(settings, Agent("agent", Key, "raw/*")));
         await gateway.WaitForToolAsync("raw__twice");
@@ -71,25 +69,5 @@ public sealed class RepeatedMembersTests
         }
 
         Assert.Equal(0, Assert.Single(gateway.Upstreams.Connections, c => c.Name == "raw").Restarts);
-    }
-
-    private static async Task<(Dictionary<string, string?> Settings, IAsyncDisposable? App)> StartAsync(string transport)
-    {
-        if (transport == "stdio")
-        {
-            return (new Dictionary<string, string?>
-            {
-                ["Gateway:Servers:raw:Transport"] = "stdio",
-                ["Gateway:Servers:raw:Command"] = "dotnet",
-                ["Gateway:Servers:raw:Args:0"] = TestUpstreamDll,
-                ["Gateway:Servers:raw:Args:1"] = "raw-stdio",
-                ["Gateway:Servers:raw:Args:2"] = "--extra-tool",
-                ["Gateway:Servers:raw:Args:3"] = "twice",
-            }, null);
-        }
-
-        var (app, upstream, url) = await RawUpstream.StartHttpAsync(sse: transport == "sse", idLast: false);
-        upstream.ExtraToolName = "twice";
-        return (Http("raw", url), app);
     }
 }
