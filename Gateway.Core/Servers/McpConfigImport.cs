@@ -23,7 +23,9 @@ public static partial class McpConfigImport
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            // A name given twice in one object (a server, an env variable) is refused: read into a dictionary it threw,
+            // and which of the two was meant is not ours to guess (found by ParserFuzzTests).
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
         }
         catch (JsonException ex)
         {

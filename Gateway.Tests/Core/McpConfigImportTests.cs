@@ -75,6 +75,8 @@ public sealed class McpConfigImportTests
     [InlineData("""{ "something": {} }""", "No \"mcpServers\"")]
     [InlineData("""{ "mcpServers": {} }""", "no servers")]
     [InlineData("[1, 2]", "No \"mcpServers\"")]
+    [InlineData("""{ "mcpServers": { "files": { "command": "npx", "env": { "API_TOKEN": null, "API_TOKEN": "t0k3n" } } } }""", "not valid JSON")]
+    [InlineData("""{ "mcpServers": { "files": { "command": "a" }, "files": { "command": "b" } } }""", "not valid JSON")]
     public void UnreadableFiles_SayWhy_AndYieldNothing(string json, string reason)
     {
         var (servers, error) = McpConfigImport.Parse(json);
