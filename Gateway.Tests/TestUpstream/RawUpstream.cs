@@ -53,6 +53,9 @@ public sealed class RawUpstream
     /// <summary>Gets or sets the name of one more tool <c>tools/list</c> offers (a name as long as a test wants).</summary>
     public string? ExtraToolName { get; set; }
 
+    /// <summary>Gets or sets whether <c>tools/list</c> names a member twice in <c>echo</c>'s input schema.</summary>
+    public bool TwiceInToolList { get; set; }
+
     /// <summary>Gets or sets what becomes of each answer to <c>echo</c> before it is written (the whole JSON-RPC message's text).</summary>
     public Func<string, string>? EchoAnswerMutator { get; set; }
 
@@ -362,12 +365,12 @@ public sealed class RawUpstream
                     {"tools":[
                     {"name":"big","description":"Returns a text of the given size.","inputSchema":{"type":"object","properties":{"bytes":{"type":"integer"}}}},
                     {"name":"trickle","description":"Returns a text of the given size, written slowly.","inputSchema":{"type":"object","properties":{"bytes":{"type":"integer"},"seconds":{"type":"number"}}}},
-                    {"name":"echo","description":"Echoes the message.","inputSchema":{"type":"object","properties":{"message":{"type":"string"}}}},
+                    {"name":"echo","description":"Echoes the message.","inputSchema":{"type":"object",TWICE"properties":{"message":{"type":"string"}}}},
                     {"name":"cancelled","description":"Lists the cancelled request ids.","inputSchema":{"type":"object"}},
                     {"name":"failing","description":"Fails with a JSON-RPC error.","inputSchema":{"type":"object"}},
                     {"name":"resumable","description":"Ends its stream before the result (resume with Last-Event-ID), and `ends` more times after.","inputSchema":{"type":"object","properties":{"message":{"type":"string"},"ends":{"type":"integer"}}}},
                     {"name":"list_changed","description":"Sends `count` tools/list_changed notifications on its event stream, then answers.","inputSchema":{"type":"object","properties":{"count":{"type":"integer"}}}}]}
-                    """.ReplaceLineEndings(string.Empty).Replace("}}]}", ExtraToolName is null ? "}}]}" : "}},{\"name\":" + JsonSerializer.Serialize(ExtraToolName) + ",\"inputSchema\":{\"type\":\"object\"}}]}", StringComparison.Ordinal), cancellationToken);
+                    """.ReplaceLineEndings(string.Empty).Replace("TWICE", TwiceInToolList ? "\"type\":\"object\"," : string.Empty, StringComparison.Ordinal).Replace("}}]}", ExtraToolName is null ? "}}]}" : "}},{\"name\":" + JsonSerializer.Serialize(ExtraToolName) + ",\"inputSchema\":{\"type\":\"object\"}}]}", StringComparison.Ordinal), cancellationToken);
                 break;
             case "tools/call":
                 var arguments = parameters?["arguments"] as JsonObject;

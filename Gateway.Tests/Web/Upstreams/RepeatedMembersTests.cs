@@ -51,6 +51,24 @@ public sealed class RepeatedMembersTests
         Assert.Empty(ListLoggerProvider.Snapshot(errors));
     }
 
+    // A tool list is an answer too: the reading fails, and with it the connection, with the reason (a definition that
+    // reads one way to the gateway's checks and another to the agent's client is not one to pass on).
+    [Fact]
+    public async Task AToolListWithAMemberNamedTwice_FailsTheConnectionWithTheReason()
+    {
+        var (app, upstream, url) = await Gateway.TestUpstream.RawUpstream.StartHttpAsync(sse: false, idLast: false);
+        await using var _ = app;
+        upstream.TwiceInToolList = true;
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("raw", url), Agent("agent", Key, "raw/*")));
+
+        await Eventually.TrueAsync(
+            () => gateway.Upstreams.TryGet("raw", out var connection) && connection.LastError?.Contains(RepeatedMembers.Message, StringComparison.Ordinal) == true,
+            "the connection failed on the tool list");
+        Assert.True(gateway.Upstreams.TryGet("raw", out var raw));
+        Assert.NotEqual(Gateway.Web.Upstreams.UpstreamState.Connected, raw.State);
+        Assert.DoesNotContain(gateway.Upstreams.Catalog.Tools.Entries, e => e.Server == "raw");
+    }
+
     [Theory]
     [InlineData("sse")]
     [InlineData("stdio")]
