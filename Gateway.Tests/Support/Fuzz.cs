@@ -123,6 +123,9 @@ internal sealed class Fuzz(int seed)
         }
     }
 
+    /// <summary>An input or an answer as a failure message shows it: the first 300 characters, and the length past that.</summary>
+    public static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + $"… ({text.Length} chars)";
+
     /// <summary>Text-level damage that no JSON tree can express: truncation, stray bytes, duplicate keys, a batch.</summary>
     public string Damage(string json) => _random.Next(7) switch
     {

@@ -118,7 +118,7 @@ public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
             {
                 // Where the request stopped: whether the upstream ran it, and the audit's last entries.
                 var last = (await gateway.AuditTrailAsync()).TakeLast(3).Select(e => $"{e.Record.Kind} {e.Record.Tool} {e.Record.Outcome} at {e.Record.Timestamp:HH:mm:ss.fff}");
-                Assert.Fail($"seed {seed}, input {i}: no answer within {AnswerBound.TotalSeconds} s (at {DateTimeOffset.UtcNow:HH:mm:ss.fff}) to {Shorten(body)}; "
+                Assert.Fail($"seed {seed}, input {i}: no answer within {AnswerBound.TotalSeconds} s (at {DateTimeOffset.UtcNow:HH:mm:ss.fff}) to {Fuzz.Shorten(body)}; "
                     + $"echo run by the upstream {CallLog.Count(name, "echo") - receivedBefore} time(s) meanwhile; last audit entries: {string.Join("; ", last)}");
                 throw;
             }
@@ -126,7 +126,7 @@ public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
             var took = Stopwatch.GetElapsedTime(started);
             slowest = took > slowest ? took : slowest;
             statuses[(int)status] = statuses.GetValueOrDefault((int)status) + 1;
-            Assert.True((int)status < 500, $"seed {seed}, input {i}: HTTP {(int)status} for {Shorten(body)}");
+            Assert.True((int)status < 500, $"seed {seed}, input {i}: HTTP {(int)status} for {Fuzz.Shorten(body)}");
         }
 
         // No input made a handler fail: each is refused or answered as the agent's error (an error logged per request
@@ -171,6 +171,4 @@ public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
             request.Headers.TryAddWithoutValidation(name, value);
         }
     }
-
-    private static string Shorten(string body) => body.Length <= 300 ? body : body[..300] + $"… ({body.Length} chars)";
 }

@@ -68,19 +68,19 @@ public sealed class UpstreamAnswerFuzzTests(Xunit.Abstractions.ITestOutputHelper
                 status = response.StatusCode;
                 var text = await response.Content.ReadAsStringAsync(answer.Token);
                 // The SDK's words for a handler that threw: a failure of the gateway's, whatever the upstream sent.
-                Assert.False(text.Contains("An error occurred invoking", StringComparison.Ordinal), $"seed {seed}, input {i}: the gateway's handler failed on the upstream's {Shorten(current)}");
-                Assert.True(NoMemberTwice(text), $"seed {seed}, input {i}: the agent got a member named twice: {Shorten(text)} for the upstream's {Shorten(current)}");
+                Assert.False(text.Contains("An error occurred invoking", StringComparison.Ordinal), $"seed {seed}, input {i}: the gateway's handler failed on the upstream's {Fuzz.Shorten(current)}");
+                Assert.True(NoMemberTwice(text), $"seed {seed}, input {i}: the agent got a member named twice: {Fuzz.Shorten(text)} for the upstream's {Fuzz.Shorten(current)}");
             }
             catch (OperationCanceledException) when (answer.IsCancellationRequested)
             {
-                Assert.Fail($"seed {seed}, input {i}: no answer within {AnswerBound.TotalSeconds} s to the upstream's {Shorten(current)}");
+                Assert.Fail($"seed {seed}, input {i}: no answer within {AnswerBound.TotalSeconds} s to the upstream's {Fuzz.Shorten(current)}");
                 throw;
             }
 
             var took = Stopwatch.GetElapsedTime(started);
             slowest = took > slowest ? took : slowest;
             statuses[(int)status] = statuses.GetValueOrDefault((int)status) + 1;
-            Assert.True((int)status < 500, $"seed {seed}, input {i}: HTTP {(int)status} for the upstream's {Shorten(current)}");
+            Assert.True((int)status < 500, $"seed {seed}, input {i}: HTTP {(int)status} for the upstream's {Fuzz.Shorten(current)}");
         }
 
         Assert.Empty(ListLoggerProvider.Snapshot(errors));
@@ -128,6 +128,4 @@ public sealed class UpstreamAnswerFuzzTests(Xunit.Abstractions.ITestOutputHelper
             return false;
         }
     }
-
-    private static string Shorten(string body) => body.Length <= 300 ? body : body[..300] + $"… ({body.Length} chars)";
 }
