@@ -411,6 +411,7 @@ public sealed class RawUpstream
                             "unknown-type" => """{"content":[{"type":"nope"}]}""",
                             "text-missing" => """{"content":[{"type":"text"}]}""",
                             "not-a-list" => """{"content":{"type":"text","text":"x"}}""",
+                            "unreadable" => """{"content":[""",
                             _ => """{"content":null}""",
                         }, cancellationToken);
                         break;

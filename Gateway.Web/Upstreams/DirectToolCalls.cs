@@ -243,8 +243,10 @@ internal sealed class DirectToolCalls(
 
         if (mediaType == "application/json")
         {
+            // A whole body that is not the call's answer (unreadable, or another message) is a wrong answer, not a
+            // stream cut short: refused as such (UpstreamConnection), with no resumption to wait for.
             var message = Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
-            return (await TakeAsync(message, id).ConfigureAwait(false), null, null);
+            return (await TakeAsync(message, id).ConfigureAwait(false) ?? throw new JsonException("The response body is not a JSON-RPC answer to the call."), null, null);
         }
 
         if (mediaType != "text/event-stream")

@@ -20,6 +20,7 @@ public sealed class InvalidAnswerTests
     [InlineData("json", "unknown-type", "Unknown content type: 'nope'")]
     [InlineData("json", "text-missing", "Text contents must be provided for 'text' type.")]
     [InlineData("json", "not-a-list", "The JSON value could not be converted to")]
+    [InlineData("json", "unreadable", "The response body is not a JSON-RPC answer to the call.")]
     [InlineData("stdio", "unknown-type", "Unknown content type: 'nope'")]
     [InlineData("stdio", "not-a-list", "The JSON value could not be converted to")]
     public async Task AResultTheReaderCannotTake_IsAToolErrorSayingWhy_AndTheConnectionLivesOn(string transport, string where, string reason)
