@@ -15,12 +15,20 @@ internal static class Eventually
     }
 
     /// <summary>Waits until the asynchronous <paramref name="condition"/> holds; fails with <paramref name="what"/> after <paramref name="timeout"/> (10 s by default).</summary>
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    public static Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        TrueAsync(condition, () => what, timeout);
+
+    /// <summary>As above, with the failure's text made when it fails (to show what the last look saw).</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, Func<string> what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"Timed out waiting until {what()}.");
+            }
+
             await Task.Delay(5);
         }
     }

@@ -135,8 +135,16 @@ public sealed partial class PrometheusTests : IAsyncLifetime
         Assert.Empty(missing);
 
         // The call counter carries the tool, bounded: the agent's names of tools that do not exist are one label value.
-        var scraped = await ScrapeAsync(gateway.Admin, "/metrics");
-        Assert.Matches($"mcpgw_tool_calls_total\\{{[^}}]*tool=\"{_name}__echo\"", scraped);
+        // (In one CI run the echo series was missing from a scrape that had the counter's other series: polled, and
+        // the counter's lines shown, so a next failure says what was there.)
+        var scraped = string.Empty;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                scraped = await ScrapeAsync(gateway.Admin, "/metrics");
+                return Regex.IsMatch(scraped, $"mcpgw_tool_calls_total\\{{[^}}]*tool=\"{_name}__echo\"");
+            },
+            () => "the echo calls counted, among: " + string.Join(" | ", scraped.Split('\n').Where(l => l.StartsWith("mcpgw_tool_calls_total", StringComparison.Ordinal))));
         Assert.Matches("mcpgw_tool_calls_total\\{[^}]*tool=\"_unknown\"", scraped);
         Assert.DoesNotContain("no-such-tool-", scraped, StringComparison.Ordinal);
         Assert.Matches($"mcpgw_audit_witness_failing\\{{[^}}]*witness=\"directory {Regex.Escape(witness)}\"[^}}]*\\}} 0\\b", scraped);
