@@ -74,7 +74,7 @@ internal sealed class ToolTrial(UpstreamManager upstreams, ToolCallPipeline pipe
             // The one call into the pipeline.
             outcome = await pipeline.RunAsync(new ToolCall(caller, tool, arguments), new Forwarder(this, catalog, arguments, guard.ForSession(null)), cancellationToken);
         }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or UpstreamInvalidAnswerException or McpException)
+        catch (Exception ex) when (UpstreamFailure.IsCallFailure(ex) || ex is McpException)
         {
             return new TrialResult([], "failed", ex.Message);
         }

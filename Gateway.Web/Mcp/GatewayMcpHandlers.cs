@@ -176,7 +176,7 @@ internal sealed partial class GatewayMcpHandlers(
                 forwarder,
                 cancellationToken);
         }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or UpstreamInvalidAnswerException)
+        catch (Exception ex) when (UpstreamFailure.IsCallFailure(ex))
         {
             // An execution failure, reported as a tool error the model can read (the SDK would mask a thrown
             // internal error behind a generic message).
@@ -586,7 +586,7 @@ internal sealed partial class GatewayMcpHandlers(
         {
             return await InvokeSessionRawAsync(request, server, call, cancellationToken, subscribing: true);
         }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or UpstreamInvalidAnswerException)
+        catch (Exception ex) when (UpstreamFailure.IsCallFailure(ex))
         {
             throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
         }
@@ -605,7 +605,7 @@ internal sealed partial class GatewayMcpHandlers(
         {
             return await InvokeRawAsync(server, call, cancellationToken);
         }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or UpstreamInvalidAnswerException)
+        catch (Exception ex) when (UpstreamFailure.IsCallFailure(ex))
         {
             throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
         }

@@ -63,12 +63,7 @@ internal sealed partial class MalformedRequestGuard(RequestDelegate next, Databa
         _ => null,
     };
 
-    private static string Bounded(string message)
-    {
-        // The parser's message says which type and where; what follows '|' (line and byte position) is noise.
-        var cut = message.IndexOf(" |", StringComparison.Ordinal) is > 0 and var bar ? message[..bar] : message;
-        return cut.Length <= MaxDetail ? cut : cut[..MaxDetail] + "…";
-    }
+    private static string Bounded(string message) => Protocol.ParserMessages.Bounded(message, MaxDetail);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refused a malformed MCP {Method} request: {Reason}")]
     private partial void LogRefused(string method, string reason);

@@ -130,12 +130,7 @@ public sealed partial class UpstreamConnection
     }
 
     /// <summary>The reader's words on an answer it could not take, without the position (" | LineNumber: …"), bounded and without the server's secrets.</summary>
-    private string Reason(string message)
-    {
-        var cut = message.IndexOf(" |", StringComparison.Ordinal) is > 0 and var bar ? message[..bar] : message;
-        cut = RedactError(cut);
-        return cut.Length <= UpstreamInvalidAnswerException.MaxReason ? cut : cut[..UpstreamInvalidAnswerException.MaxReason] + "…";
-    }
+    private string Reason(string message) => Protocol.ParserMessages.Bounded(RedactError(message), UpstreamInvalidAnswerException.MaxReason);
 
     /// <summary>An upstream's error text without the server's secrets (an HTTP error's body is in the SDK's message).</summary>
     private string RedactError(string text) => _factory.RedactError(Definition, text);

@@ -58,7 +58,7 @@ internal sealed class TaskUpstream(UpstreamManager upstreams, IOptionsMonitor<Ga
                 },
                 cancellationToken);
         }
-        catch (Exception ex) when (ex is UpstreamUnavailableException or UpstreamTimeoutException or UpstreamResultTooLargeException or UpstreamInvalidAnswerException)
+        catch (Exception ex) when (UpstreamFailure.IsCallFailure(ex))
         {
             throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
         }
