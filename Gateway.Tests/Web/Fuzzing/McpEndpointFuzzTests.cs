@@ -23,6 +23,7 @@ namespace Gateway.Tests.Web.Fuzzing;
 public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Key = "fuzz-agent-key-0123456789";
+    private const int FirstId = 1000;
     private static readonly TimeSpan AnswerBound = TimeSpan.FromSeconds(15);
     private static readonly JsonSerializerOptions Deep = new() { MaxDepth = 1024 };
     private const string Meta2026 = "{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientInfo\":{\"name\":\"fuzz\",\"version\":\"1\"},\"io.modelcontextprotocol/clientCapabilities\":{}}";
@@ -61,6 +62,18 @@ public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
         {
             var revision2026 = fuzz.Chance(0.4);
             var document = JsonNode.Parse(fuzz.Pick(templates))!;
+
+            // Each request its own id, and a cancellation names the one before it (answered by then). A session's ids
+            // must not repeat (JSON-RPC): a cancellation of an earlier request with the same id, taken after its 202
+            // but handled after the new request had started, would rightly cancel the new one and leave it unanswered.
+            if (document["id"] is not null)
+            {
+                document["id"] = FirstId + i;
+            }
+            else if (document["params"]?["requestId"] is not null)
+            {
+                document["params"]!["requestId"] = FirstId + i - 1;
+            }
             if (revision2026)
             {
                 (document["params"] as JsonObject ?? (JsonObject)(document["params"] = new JsonObject()))["_meta"] = JsonNode.Parse(Meta2026);
