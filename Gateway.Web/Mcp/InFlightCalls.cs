@@ -8,15 +8,20 @@ using ModelContextProtocol.Server;
 namespace Gateway.Web.Mcp;
 
 /// <summary>
-/// Cancels in-flight calls of 2025-11-25 sessions when the agent sends <c>notifications/cancelled</c> or drops the
-/// request. The SDK does not do it for stateful sessions (modelcontextprotocol/csharp-sdk#1365), and a gateway that
+/// Cancels in-flight requests of 2025-11-25 sessions when the agent sends <c>notifications/cancelled</c> (and ends
+/// their responses, which get no answer) or drops the request. The SDK does not do it for stateful sessions (modelcontextprotocol/csharp-sdk#1365), and a gateway that
 /// keeps an upstream call running after its agent gave up wastes the upstream's work and can repeat side effects.
 /// Also cancels, on both revisions, the calls of a caller that may no longer act (<see cref="CancelWhere"/>): a key
 /// revoked, an agent disabled, a user revoked while their call runs or waits for approval.
 /// </summary>
 internal sealed class InFlightCalls
 {
-    private readonly ConcurrentDictionary<(string Session, string Request), CancellationTokenSource> _calls = new();
+    // Every request in flight on a 2025-11-25 session, by session and request id (JSON): what cancels it, and its
+    // response (its POST's event stream), which the agent's cancellation ends. A cancelled request gets no answer, and
+    // the SDK would keep its POST open until the agent drops it, which the TypeScript SDK does not do: each request it
+    // gave up (its request timeout sends the notification too) would hold a connection and the session until the
+    // session ends.
+    private readonly ConcurrentDictionary<(string Session, string Request), Pending> _requests = new();
 
     // Every tracked call's caller (a 2026-07-28 request has no session to end with its key).
     private readonly ConcurrentDictionary<CancellationTokenSource, Caller> _callers = new();
@@ -24,25 +29,16 @@ internal sealed class InFlightCalls
     // The calls CancelWhere ended: their agent is told why, where a cancelled request gets no answer.
     private readonly ConcurrentDictionary<CancellationTokenSource, byte> _ended = new();
 
-    /// <summary>Gets the number of tracked calls.</summary>
-    public int Count => _calls.Count;
-
     /// <summary>
-    /// Tracks a call of <paramref name="caller"/>; the returned token is cancelled by the handler token, an aborted
-    /// request, <c>notifications/cancelled</c>, or the caller losing its standing (<see cref="CancelWhere"/>).
+    /// Tracks a call of <paramref name="caller"/>; the returned token is cancelled by the handler token (on a session,
+    /// <c>notifications/cancelled</c> reaches the call through it: <see cref="Filter"/>), an aborted request, or the
+    /// caller losing its standing (<see cref="CancelWhere"/>).
     /// </summary>
-    public Tracked Track(string? sessionId, RequestId requestId, Caller caller, CancellationToken handler, CancellationToken aborted)
+    public Tracked Track(Caller caller, CancellationToken handler, CancellationToken aborted)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(handler, aborted);
         _callers[cts] = caller;
-        if (sessionId is null)
-        {
-            return new Tracked(this, null, cts);
-        }
-
-        var key = (sessionId, JsonSerializer.Serialize(requestId));
-        _calls[key] = cts;
-        return new Tracked(this, key, cts);
+        return new Tracked(this, cts);
     }
 
     /// <summary>
@@ -56,14 +52,14 @@ internal sealed class InFlightCalls
         return new Detached(this, lifetime);
     }
 
-    /// <summary>Cancels every call in flight on a session (its key was revoked).</summary>
+    /// <summary>Cancels every request in flight on a session (its key was revoked, or it ended elsewhere).</summary>
     public void CancelSession(string sessionId)
     {
-        foreach (var (key, cts) in _calls)
+        foreach (var (key, pending) in _requests)
         {
             if (key.Session == sessionId)
             {
-                Cancel(cts);
+                Cancel(pending.Cancel);
             }
         }
     }
@@ -100,32 +96,51 @@ internal sealed class InFlightCalls
         }
     }
 
-    /// <summary>Cancels a call of a session that another instance was told to cancel (<see cref="Relay.CancellationRelay"/>); whether it runs here.</summary>
-    public bool CancelRelayed(string sessionId, string requestId)
+    /// <summary>Cancels a request of a session that another instance was told to cancel (<see cref="Relay.CancellationRelay"/>); whether it runs here.</summary>
+    public async Task<bool> CancelRelayedAsync(string sessionId, string requestId)
     {
-        if (!_calls.TryGetValue((sessionId, requestId), out var cts))
+        if (!_requests.TryGetValue((sessionId, requestId), out var pending))
         {
             return false;
         }
 
-        Cancel(cts);
+        await pending.CancelAsync();
         return true;
     }
 
     /// <summary>
-    /// The incoming message filter: acts on <c>notifications/cancelled</c> (a call of its session that does not run here
-    /// may run on another instance: the cancellation is relayed), then lets every message through.
+    /// The incoming message filter: tracks each request of a session while it runs (the initialize request excepted:
+    /// it cannot be cancelled), acts on <c>notifications/cancelled</c> (a request of its session that does not run here
+    /// may run on another instance: the cancellation is relayed), and lets every message through.
     /// </summary>
     public McpMessageFilter Filter => next => async (context, cancellationToken) =>
     {
+        if (context.JsonRpcMessage is JsonRpcRequest request && request.Method != RequestMethods.Initialize && context.Server.SessionId is { } session)
+        {
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var key = (session, JsonSerializer.Serialize(request.Id));
+            var pending = new Pending(cancel, request.Context?.RelatedTransport);
+            _requests[key] = pending;
+            try
+            {
+                await next(context, cancel.Token);
+            }
+            finally
+            {
+                _requests.TryRemove(new(key, pending));
+            }
+
+            return;
+        }
+
         if (context.JsonRpcMessage is JsonRpcNotification { Method: NotificationMethods.CancelledNotification } notification
             && context.Server.SessionId is { } sessionId
             && notification.Params?["requestId"] is JsonNode id)
         {
             var requestId = id.ToJsonString();
-            if (_calls.TryGetValue((sessionId, requestId), out var cts))
+            if (_requests.TryGetValue((sessionId, requestId), out var pending))
             {
-                await cts.CancelAsync();
+                await pending.CancelAsync();
             }
             else if (context.Services?.GetService<Relay.CancellationRelay>() is { } relay
                 && relay.Relays(sessionId, requestId)
@@ -147,7 +162,31 @@ internal sealed class InFlightCalls
         }
     }
 
-    internal readonly struct Tracked(InFlightCalls owner, (string, string)? key, CancellationTokenSource cts) : IDisposable
+    /// <summary>A request in flight on a session: what cancels it, and its response (null for the legacy SSE transport).</summary>
+    private sealed class Pending(CancellationTokenSource cancel, ITransport? response)
+    {
+        public CancellationTokenSource Cancel => cancel;
+
+        /// <summary>Cancels the request and ends its response without an answer (an answer still sent is dropped, as the spec has the agent ignore it).</summary>
+        public async Task CancelAsync()
+        {
+            try
+            {
+                await cancel.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The request finished meanwhile.
+            }
+
+            if (response is not null)
+            {
+                await response.DisposeAsync();
+            }
+        }
+    }
+
+    internal readonly struct Tracked(InFlightCalls owner, CancellationTokenSource cts) : IDisposable
     {
         public CancellationToken Token => cts.Token;
 
@@ -157,11 +196,6 @@ internal sealed class InFlightCalls
         public void Dispose()
         {
             owner.Forget(cts);
-            if (key is { } k)
-            {
-                owner._calls.TryRemove(new(k, cts));
-            }
-
             cts.Dispose();
         }
     }

@@ -349,6 +349,44 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AgentsNotificationsCancelled_EndsTheCallsResponse_WithoutAnAnswer()
+    {
+        // A cancelled request gets no answer (the spec), so its POST would stay open until the agent drops it: the
+        // TypeScript SDK does not, and each call it gave up (its request timeout sends this notification) would hold a
+        // connection and the session's reference until the session ends.
+        await using var gateway = await StartAsync();
+        await gateway.WaitForToolAsync($"{_name}__slow");
+        using var http = new HttpClient();
+        var session = await InitializeRawAsync(http, gateway);
+        var before = CallLog.Count(_name, "slow");
+
+        var body = """{"jsonrpc":"2.0","id":"call-2","method":"tools/call","params":{"name":"TOOL","arguments":{"milliseconds":30000}}}""".Replace("TOOL", $"{_name}__slow", StringComparison.Ordinal);
+        using var call = await PostRawAsync(http, gateway, session, body);
+        Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+        await WaitAsync(() => CallLog.Count(_name, "slow") > before, "the call never reached the upstream");
+        using var cancelled = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"call-2"}}""");
+        Assert.Equal(HttpStatusCode.Accepted, cancelled.StatusCode);
+
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
+        ended.CancelAfter(TimeSpan.FromSeconds(10));
+        string rest;
+        try
+        {
+            rest = await call.Content.ReadAsStringAsync(ended.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Timeout.IsCancellationRequested)
+        {
+            throw new Xunit.Sdk.XunitException("the cancelled call's response was still open 10 s after the cancellation");
+        }
+
+        Assert.DoesNotContain("call-2", rest, StringComparison.Ordinal);
+
+        // The session goes on.
+        using var next = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","id":"call-3","method":"tools/call","params":{"name":"TOOL","arguments":{"message":"still here"}}}""".Replace("TOOL", $"{_name}__echo", StringComparison.Ordinal));
+        Assert.Contains("still here", ResultOf(await next.Content.ReadAsStringAsync(TestContext.Timeout)).GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AgentMeta_IsForwarded_WithoutItsProgressTokenAndProtocolKeys()
     {
         await using var gateway = await StartAsync();

@@ -11,7 +11,7 @@ namespace Gateway.Web.Mcp.Relay;
 /// the 2025-11-25 session (<see cref="McpSessionRecord.Holders"/>), through the mailbox: behind a balancer without
 /// affinity the notification may land on another instance than the call, which would otherwise run on to its end (a
 /// call held for approval would run once approved, though its agent gave it up). The holder running the call cancels it
-/// (<see cref="InFlightCalls.CancelRelayed"/>); the others find nothing to cancel.
+/// (<see cref="InFlightCalls.CancelRelayedAsync"/>); the others find nothing to cancel.
 /// </summary>
 /// <remarks>
 /// Each relay is a row per holder, and what the agent cancels is the agent's to choose: relays count against its bound

@@ -116,7 +116,7 @@ internal sealed partial class InstanceMailboxReader(
                 endings.Answered(message);
                 break;
             case CancellationRelay.CancelKind:
-                inFlight.CancelRelayed(message.SessionId, message.Payload);
+                await inFlight.CancelRelayedAsync(message.SessionId, message.Payload);
                 break;
             case SessionEndings.EndKind:
                 ended.Add(message.SessionId, time.GetUtcNow() + options.Value.Mcp.SharedSessionLifetime);
