@@ -9,8 +9,8 @@ namespace Gateway.Web.Mcp;
 
 /// <summary>
 /// Cancels in-flight requests of 2025-11-25 sessions when the agent sends <c>notifications/cancelled</c> (and ends
-/// their responses, which get no answer) or drops the request. The SDK does not do it for stateful sessions (modelcontextprotocol/csharp-sdk#1365), and a gateway that
-/// keeps an upstream call running after its agent gave up wastes the upstream's work and can repeat side effects.
+/// their responses, which get no answer) or drops the request. The SDK does not do it for stateful sessions
+/// (modelcontextprotocol/csharp-sdk#1365), and a gateway that keeps an upstream call running after its agent gave up wastes the upstream's work and can repeat side effects.
 /// Also cancels, on both revisions, the calls of a caller that may no longer act (<see cref="CancelWhere"/>): a key
 /// revoked, an agent disabled, a user revoked while their call runs or waits for approval.
 /// </summary>
@@ -34,10 +34,16 @@ internal sealed class InFlightCalls
     /// <c>notifications/cancelled</c> reaches the call through it: <see cref="Filter"/>), an aborted request, or the
     /// caller losing its standing (<see cref="CancelWhere"/>).
     /// </summary>
-    public Tracked Track(Caller caller, CancellationToken handler, CancellationToken aborted)
+    public Tracked Track(string? sessionId, RequestId requestId, Caller caller, CancellationToken handler, CancellationToken aborted)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(handler, aborted);
         _callers[cts] = caller;
+        if (sessionId is not null && _requests.TryGetValue((sessionId, JsonSerializer.Serialize(requestId)), out var pending))
+        {
+            // What CancelSession ends: the call, not its request, so the agent still gets the answer CancelWhere gives.
+            pending.Call = cts;
+        }
+
         return new Tracked(this, cts);
     }
 
@@ -52,14 +58,14 @@ internal sealed class InFlightCalls
         return new Detached(this, lifetime);
     }
 
-    /// <summary>Cancels every request in flight on a session (its key was revoked, or it ended elsewhere).</summary>
+    /// <summary>Cancels every call in flight on a session (its key was revoked, or it ended elsewhere).</summary>
     public void CancelSession(string sessionId)
     {
         foreach (var (key, pending) in _requests)
         {
-            if (key.Session == sessionId)
+            if (key.Session == sessionId && pending.Call is { } call)
             {
-                Cancel(pending.Cancel);
+                Cancel(call);
             }
         }
     }
@@ -165,7 +171,8 @@ internal sealed class InFlightCalls
     /// <summary>A request in flight on a session: what cancels it, and its response (null for the legacy SSE transport).</summary>
     private sealed class Pending(CancellationTokenSource cancel, ITransport? response)
     {
-        public CancellationTokenSource Cancel => cancel;
+        /// <summary>Gets or sets the tool call the request runs (<see cref="Track"/>), if it is one.</summary>
+        public CancellationTokenSource? Call { get; set; }
 
         /// <summary>Cancels the request and ends its response without an answer (an answer still sent is dropped, as the spec has the agent ignore it).</summary>
         public async Task CancelAsync()
