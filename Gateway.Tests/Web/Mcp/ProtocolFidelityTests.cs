@@ -331,25 +331,7 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AgentsNotificationsCancelled_CancelsTheUpstreamCall()
-    {
-        await using var gateway = await StartAsync();
-        await gateway.WaitForToolAsync($"{_name}__slow");
-        using var http = new HttpClient();
-        var session = await InitializeRawAsync(http, gateway);
-        var before = CallLog.Count(_name, "slow:cancelled");
-
-        var body = """{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"TOOL","arguments":{"milliseconds":30000}}}""".Replace("TOOL", $"{_name}__slow", StringComparison.Ordinal);
-        var call = PostRawAsync(http, gateway, session, body);
-        await WaitAsync(() => CallLog.Count(_name, "slow") > 0, "the call never reached the upstream");
-        using var cancelled = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"call-1","reason":"user stopped it"}}""");
-
-        await WaitAsync(() => CallLog.Count(_name, "slow:cancelled") == before + 1, "the upstream call was not cancelled");
-        (await call).Dispose();
-    }
-
-    [Fact]
-    public async Task AgentsNotificationsCancelled_EndsTheCallsResponse_WithoutAnAnswer()
+    public async Task AgentsNotificationsCancelled_CancelsTheUpstreamCall_AndEndsTheCallsResponseWithoutAnAnswer()
     {
         // A cancelled request gets no answer (the spec), so its POST would stay open until the agent drops it: the
         // TypeScript SDK does not, and each call it gave up (its request timeout sends this notification) would hold a
@@ -358,15 +340,17 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
         await gateway.WaitForToolAsync($"{_name}__slow");
         using var http = new HttpClient();
         var session = await InitializeRawAsync(http, gateway);
-        var before = CallLog.Count(_name, "slow");
+        var started = CallLog.Count(_name, "slow");
+        var before = CallLog.Count(_name, "slow:cancelled");
 
-        var body = """{"jsonrpc":"2.0","id":"call-2","method":"tools/call","params":{"name":"TOOL","arguments":{"milliseconds":30000}}}""".Replace("TOOL", $"{_name}__slow", StringComparison.Ordinal);
+        var body = """{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"TOOL","arguments":{"milliseconds":30000}}}""".Replace("TOOL", $"{_name}__slow", StringComparison.Ordinal);
         using var call = await PostRawAsync(http, gateway, session, body);
         Assert.Equal(HttpStatusCode.OK, call.StatusCode);
-        await WaitAsync(() => CallLog.Count(_name, "slow") > before, "the call never reached the upstream");
-        using var cancelled = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"call-2"}}""");
+        await WaitAsync(() => CallLog.Count(_name, "slow") > started, "the call never reached the upstream");
+        using var cancelled = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"call-1","reason":"user stopped it"}}""");
         Assert.Equal(HttpStatusCode.Accepted, cancelled.StatusCode);
 
+        await WaitAsync(() => CallLog.Count(_name, "slow:cancelled") == before + 1, "the upstream call was not cancelled");
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
         ended.CancelAfter(TimeSpan.FromSeconds(10));
         string rest;
@@ -379,10 +363,10 @@ public sealed class ProtocolFidelityTests : IAsyncLifetime
             throw new Xunit.Sdk.XunitException("the cancelled call's response was still open 10 s after the cancellation");
         }
 
-        Assert.DoesNotContain("call-2", rest, StringComparison.Ordinal);
+        Assert.DoesNotContain("call-1", rest, StringComparison.Ordinal);
 
         // The session goes on.
-        using var next = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","id":"call-3","method":"tools/call","params":{"name":"TOOL","arguments":{"message":"still here"}}}""".Replace("TOOL", $"{_name}__echo", StringComparison.Ordinal));
+        using var next = await PostRawAsync(http, gateway, session, """{"jsonrpc":"2.0","id":"call-2","method":"tools/call","params":{"name":"TOOL","arguments":{"message":"still here"}}}""".Replace("TOOL", $"{_name}__echo", StringComparison.Ordinal));
         Assert.Contains("still here", ResultOf(await next.Content.ReadAsStringAsync(TestContext.Timeout)).GetRawText(), StringComparison.Ordinal);
     }
 
