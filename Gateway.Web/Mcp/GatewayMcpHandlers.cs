@@ -146,7 +146,7 @@ internal sealed partial class GatewayMcpHandlers(
         }
 
         // Each POST is its own HTTP request, so the accessor holds this call's: its abort cancels the call too.
-        using var tracked = inFlight.Track(request.Server.SessionId, request.JsonRpcRequest.Id, new Caller(agent.Id, credential, agent.User), cancellationToken, http.HttpContext?.RequestAborted ?? default);
+        using var tracked = inFlight.Track(request.JsonRpcRequest, new Caller(agent.Id, credential, agent.User), cancellationToken, http.HttpContext?.RequestAborted ?? default);
         try
         {
             return await CallAsync(request, agent, credential, call, resumed, new ToolCallForwarder(this, request, tools, offline, guard.ForSession(request.Server.SessionId), resumed, agentHeaders), tracked.Token);

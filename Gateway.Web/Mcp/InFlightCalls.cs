@@ -16,6 +16,10 @@ namespace Gateway.Web.Mcp;
 /// </summary>
 internal sealed class InFlightCalls
 {
+    // A tool call's entry in _requests, handed from the filter to Track in the message's items (a tool call's items
+    // exist anyway: the task relay's filter uses them), so Track need not look the request up again.
+    private const string RequestItem = "gateway.in-flight-request";
+
     // Every request in flight on a 2025-11-25 session, by session and request id (JSON): what cancels it, and its
     // response (its POST's event stream), which the agent's cancellation ends. A cancelled request gets no answer, and
     // the SDK would keep its POST open until the agent drops it, which the TypeScript SDK does not do: each request it
@@ -34,11 +38,11 @@ internal sealed class InFlightCalls
     /// <c>notifications/cancelled</c> reaches the call through it: <see cref="Filter"/>), an aborted request, or the
     /// caller losing its standing (<see cref="CancelWhere"/>).
     /// </summary>
-    public Tracked Track(string? sessionId, RequestId requestId, Caller caller, CancellationToken handler, CancellationToken aborted)
+    public Tracked Track(JsonRpcRequest request, Caller caller, CancellationToken handler, CancellationToken aborted)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(handler, aborted);
         _callers[cts] = caller;
-        if (sessionId is not null && _requests.TryGetValue((sessionId, JsonSerializer.Serialize(requestId)), out var pending))
+        if (request.Context?.Items?.TryGetValue(RequestItem, out var entry) == true && entry is Pending pending)
         {
             // What CancelSession ends: the call, not its request, so the agent still gets the answer CancelWhere gives.
             pending.Call = cts;
@@ -127,6 +131,11 @@ internal sealed class InFlightCalls
             var key = (session, JsonSerializer.Serialize(request.Id));
             var pending = new Pending(cancel, request.Context?.RelatedTransport);
             _requests[key] = pending;
+            if (request.Method == RequestMethods.ToolsCall)
+            {
+                context.Items[RequestItem] = pending;
+            }
+
             try
             {
                 await next(context, cancel.Token);

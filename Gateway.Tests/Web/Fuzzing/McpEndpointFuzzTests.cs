@@ -74,6 +74,7 @@ public sealed class McpEndpointFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
             {
                 document["params"]!["requestId"] = FirstId + i - 1;
             }
+
             if (revision2026)
             {
                 (document["params"] as JsonObject ?? (JsonObject)(document["params"] = new JsonObject()))["_meta"] = JsonNode.Parse(Meta2026);
