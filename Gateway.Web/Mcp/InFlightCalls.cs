@@ -183,9 +183,17 @@ internal sealed class InFlightCalls
         /// <summary>Gets or sets the tool call the request runs (<see cref="Track"/>), if it is one.</summary>
         public CancellationTokenSource? Call { get; set; }
 
-        /// <summary>Cancels the request and ends its response without an answer (an answer still sent is dropped, as the spec has the agent ignore it).</summary>
+        /// <summary>Ends the request's response without an answer, then cancels the request.</summary>
         public async Task CancelAsync()
         {
+            // The response first: once it has ended, nothing more is written to it. Cancelled first, the handler could
+            // fail before the response ended, and the SDK (which has not seen the notification yet: this filter runs
+            // before it) would answer that failure as an internal error.
+            if (response is not null)
+            {
+                await response.DisposeAsync();
+            }
+
             try
             {
                 await cancel.CancelAsync();
@@ -193,11 +201,6 @@ internal sealed class InFlightCalls
             catch (ObjectDisposedException)
             {
                 // The request finished meanwhile.
-            }
-
-            if (response is not null)
-            {
-                await response.DisposeAsync();
             }
         }
     }
