@@ -36,6 +36,8 @@ public sealed class RawUpstream
     private int _toolLists;
     private int _mostLargeToolPages;
     private readonly Lock _pagesGate = new();
+    private readonly ConcurrentDictionary<string, bool> _listsAsked = new();
+    private readonly TaskCompletionSource _allListsAsked = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _sessionsOpened;
     private string? _session;
 
@@ -70,6 +72,16 @@ public sealed class RawUpstream
 
     /// <summary>Gets or sets the length of each large tool's description (<see cref="LargeToolPages"/>).</summary>
     public int LargeToolBytes { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether the server also offers prompts and resources, and holds its answer to each of its four lists
+    /// until all four have been asked for (a client that reads them one after another is answered, after
+    /// <see cref="ListsTogetherWait"/>, with an error saying so).
+    /// </summary>
+    public bool ListsTogether { get; set; }
+
+    /// <summary>How long a list waits for the others when <see cref="ListsTogether"/> is set.</summary>
+    public static readonly TimeSpan ListsTogetherWait = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets how many <c>tools/list</c> requests were answered.</summary>
     public int ToolLists => Volatile.Read(ref _toolLists);
@@ -331,11 +343,27 @@ public sealed class RawUpstream
         }
 
         var parameters = message["params"] as JsonObject;
+        if (ListsTogether && method is "tools/list" or "prompts/list" or "resources/list" or "resources/templates/list" && !await AllListsAskedAsync(method, cancellationToken))
+        {
+            await WriteAsync(output, sse, id, null, cancellationToken, """{"code":-32603,"message":"The lists were not asked for together."}""");
+            return;
+        }
+
         switch (method)
         {
             case "initialize":
                 var version = (string?)parameters?["protocolVersion"] ?? "2025-11-25";
-                await WriteAsync(output, sse, id, "{\"protocolVersion\":" + JsonSerializer.Serialize(version) + ""","capabilities":{"tools":{}},"serverInfo":{"name":"raw","version":"1.0.0"}}""", cancellationToken);
+                var capabilities = ListsTogether ? """{"tools":{},"prompts":{},"resources":{}}""" : """{"tools":{}}""";
+                await WriteAsync(output, sse, id, "{\"protocolVersion\":" + JsonSerializer.Serialize(version) + ",\"capabilities\":" + capabilities + ""","serverInfo":{"name":"raw","version":"1.0.0"}}""", cancellationToken);
+                break;
+            case "prompts/list" when ListsTogether:
+                await WriteAsync(output, sse, id, """{"prompts":[{"name":"greeting"}]}""", cancellationToken);
+                break;
+            case "resources/list" when ListsTogether:
+                await WriteAsync(output, sse, id, """{"resources":[{"uri":"test://one","name":"one"}]}""", cancellationToken);
+                break;
+            case "resources/templates/list" when ListsTogether:
+                await WriteAsync(output, sse, id, """{"resourceTemplates":[{"uriTemplate":"test://{n}","name":"numbered"}]}""", cancellationToken);
                 break;
             case "ping" when MutePings:
                 break;
@@ -464,6 +492,26 @@ public sealed class RawUpstream
     private static string? Where(JsonObject? arguments) => (string?)arguments?["where"];
 
     private static string Text(string text) => """{"content":[{"type":"text","text":""" + JsonSerializer.Serialize(text) + "}]}";
+
+    // ListsTogether: true once all four lists have been asked for, false if they were not within the wait.
+    private async Task<bool> AllListsAskedAsync(string method, CancellationToken cancellationToken)
+    {
+        _listsAsked[method] = true;
+        if (_listsAsked.Count == 4)
+        {
+            _allListsAsked.TrySetResult();
+        }
+
+        try
+        {
+            await _allListsAsked.Task.WaitAsync(ListsTogetherWait, cancellationToken);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
 
     private Task WriteAsync(Stream output, bool sse, string id, string? result, CancellationToken cancellationToken, string? error = null, Func<string, string>? mutator = null)
     {
