@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import http from 'node:http';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +24,7 @@ function die(msg) { console.error(`fixed-costs.mjs: ${msg}`); process.exit(2); }
 
 const cfg = {
   tmp: opt('tmp'), seEntry: opt('se-entry'), rounds: int('rounds', 4), idleSeconds: int('idle-seconds', 8), smaps: int('smaps', 0), sessions: int('sessions', 0),
+  upstreamDelay: int('upstream-delay', 0),
   cpuMarks: (opt('cpu-marks', '') ?? '').split(',').filter(Boolean).map(Number), json: opt('json'), startTimeout: int('start-timeout', 60),
   builds: all('build').map((b) => { const i = b.indexOf('='); return i > 0 ? { name: b.slice(0, i), path: b.slice(i + 1), env: {} } : { name: path.basename(path.dirname(b)), path: b, env: {} }; }),
 };
@@ -68,6 +70,21 @@ async function post(port, body, sid) {
 }
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'fixed-costs', version: '1' } } };
 const CALL = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'first' } } };
+
+// --upstream-delay MS: server-everything as an upstream a network's round trip of MS away. Each request waits MS/2 before
+// it is passed on and each answer's head MS/2 before it is passed back; the body then streams as it comes.
+async function delayingProxy(targetPort, ms) {
+  const agent = new http.Agent({ keepAlive: true });
+  const server = http.createServer((req, res) => setTimeout(() => {
+    const upstream = http.request({ host: '127.0.0.1', port: targetPort, path: req.url, method: req.method, headers: req.headers, agent }, (answer) =>
+      setTimeout(() => { res.writeHead(answer.statusCode, answer.headers); answer.pipe(res); }, ms / 2));
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  }, ms / 2));
+  await new Promise((resolve, reject) => server.listen(0, '127.0.0.1', resolve).on('error', reject));
+  server.unref();
+  return `http://127.0.0.1:${server.address().port}/mcp`;
+}
 
 // Starts a gateway and polls (every 10 ms, through connection refusals and 503s) until initialize and then a tools/call
 // through to server-everything succeed. Returns the process and the seconds from spawn to each.
@@ -168,13 +185,15 @@ const results = Object.fromEntries(cfg.builds.map((b) => [b.name, { path: b.path
 try {
   const upPort = await freePort();
   start('server-everything', process.execPath, [cfg.seEntry, 'streamableHttp'], { env: { PORT: String(upPort) } });
-  const upstreamUrl = `http://127.0.0.1:${upPort}/mcp`;
+  let upstreamUrl = `http://127.0.0.1:${upPort}/mcp`;
   for (let until = Date.now() + 30_000; ; await delay(100)) {
     try { await fetch(upstreamUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' }); break; } catch { if (Date.now() > until) throw new Error('server-everything did not listen within 30 s'); }
   }
+  if (cfg.upstreamDelay > 0) upstreamUrl = await delayingProxy(upPort, cfg.upstreamDelay);
   const envText = (b) => Object.entries(b.env).map(([k, v]) => ` ${k}=${v}`).join('');
   console.log(`fixed costs: ${cfg.builds.map((b) => `${b.name} (${b.path}${envText(b)})`).join(', ')}; ${cfg.rounds} rounds, ${os.cpus().length} cores, load ${load()} at start`);
-  console.log(`start to first call: spawn to a successful initialize and tools/call echo through to server-everything (streamable HTTP); memory ${cfg.idleSeconds} s after that call\n`);
+  const away = cfg.upstreamDelay > 0 ? `; server-everything a round trip of ${cfg.upstreamDelay} ms away: a proxy in this process holds each request and each answer's head half of it` : '';
+  console.log(`start to first call: spawn to a successful initialize and tools/call echo through to server-everything (streamable HTTP); memory ${cfg.idleSeconds} s after that call${away}\n`);
   for (let round = 1; round <= cfg.rounds; round++) {
     for (const b of cfg.builds) {
       const r = results[b.name];
