@@ -117,6 +117,14 @@ public sealed partial class UpstreamConnection
             Answered(client);
             throw new UpstreamInvalidAnswerException(Name, Reason(ex.Message));
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by neither the caller nor the deadline: the client was closed under the call (its connection
+            // closed, as an edit of the server closes it, or a session bridge replaced), and a closed client fails what
+            // it waits for as cancelled. Passed on as a cancellation, the SDK answered the agent with its bare internal
+            // error ("An error occurred.").
+            throw new UpstreamUnavailableException(Name, "the connection closed during the call");
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The connection itself failed: check it now rather than at the next health tick.
