@@ -1,11 +1,8 @@
 using Gateway.Core.Pipeline;
-using Gateway.Core.Servers;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using Gateway.Web.Hosting;
 using Gateway.Web.Upstreams;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol.Client;
 
 namespace Gateway.Tests.Web.Upstreams;
@@ -24,15 +21,7 @@ public sealed class CutOffCallTests
         var (app, upstream, url) = await RawUpstream.StartHttpAsync(sse: false);
         await using var _ = app;
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
-        var definition = new ServerDefinition { Name = "raw", Transport = ServerTransport.Http, Url = url };
-        var connection = new UpstreamConnection(
-            new StoredServer(1, definition),
-            gateway.Services.GetRequiredService<UpstreamClientFactory>(),
-            new UpstreamOptions(),
-            TimeProvider.System,
-            NullLogger.Instance,
-            () => { });
-        connection.Start();
+        var connection = StandaloneConnection.Start(gateway, url, TimeProvider.System, new UpstreamOptions());
         await Eventually.TrueAsync(() => connection.State == UpstreamState.Connected, "the upstream is connected");
 
         var call = connection.InvokeAsync((client, ct) => client.CallToolAsync("trickle", new Dictionary<string, object?> { ["bytes"] = 64, ["seconds"] = 60 }, cancellationToken: ct), TestContext.Timeout);

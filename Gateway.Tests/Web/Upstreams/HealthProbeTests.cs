@@ -1,10 +1,7 @@
-using Gateway.Core.Servers;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
 using Gateway.Web.Hosting;
 using Gateway.Web.Upstreams;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol.Client;
 
@@ -94,17 +91,6 @@ public sealed class HealthProbeTests
     private static Task EchoAsync(UpstreamConnection connection) =>
         connection.InvokeAsync((client, ct) => client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: ct), TestContext.Timeout);
 
-    private static UpstreamConnection Connect(GatewayHost gateway, string url, TimeProvider time)
-    {
-        var definition = new ServerDefinition { Name = "raw", Transport = ServerTransport.Http, Url = url };
-        var connection = new UpstreamConnection(
-            new StoredServer(1, definition),
-            gateway.Services.GetRequiredService<UpstreamClientFactory>(),
-            new UpstreamOptions { HealthCheckInterval = Interval },
-            time,
-            NullLogger.Instance,
-            () => { });
-        connection.Start();
-        return connection;
-    }
+    private static UpstreamConnection Connect(GatewayHost gateway, string url, TimeProvider time) =>
+        StandaloneConnection.Start(gateway, url, time, new UpstreamOptions { HealthCheckInterval = Interval });
 }
