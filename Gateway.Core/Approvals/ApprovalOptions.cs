@@ -35,6 +35,12 @@ public sealed class ApprovalOptions
     /// </summary>
     public int MaxPendingPerAgent { get; set; } = 100;
 
+    /// <summary>
+    /// Gets or sets where each new pending approval is posted as JSON (Slack, Teams or a pager behind it): an absolute
+    /// http or https URL, checked at start. None by default.
+    /// </summary>
+    public string? WebhookUrl { get; set; }
+
     /// <summary>The most <see cref="MaxPendingPerAgent"/> may be.</summary>
     public const int MaxPendingPerAgentCeiling = 10_000;
 }

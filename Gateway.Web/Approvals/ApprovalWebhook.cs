@@ -7,9 +7,17 @@ namespace Gateway.Web.Approvals;
 /// Posts each new pending approval to <c>Gateway:Approvals:WebhookUrl</c> (Slack, Teams or a pager behind it), so an
 /// approver hears about it. Best effort, bounded, off the call path: a slow webhook never delays the held call.
 /// </summary>
-internal sealed partial class ApprovalWebhook(ApprovalEvents events, IConfiguration configuration, ILogger<ApprovalWebhook> logger) : IHostedService, IDisposable
+internal sealed partial class ApprovalWebhook(ApprovalEvents events, ApprovalOptions options, ILogger<ApprovalWebhook> logger) : IHostedService, IDisposable
 {
+    /// <summary>
+    /// The most posts in flight at once. Agents make the approvals (every escalated call with new arguments is one), so a
+    /// burst of them against a webhook that hangs would otherwise hold a request and its task for each, up to the
+    /// timeout; past the cap an approval is not posted, and the log says which (the console and the API still list it).
+    /// </summary>
+    internal const int MaxInFlight = 16;
+
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private int _inFlight;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -27,8 +35,15 @@ internal sealed partial class ApprovalWebhook(ApprovalEvents events, IConfigurat
 
     private void OnChanged(Approval approval)
     {
-        if (approval.Status != ApprovalStatus.Pending || configuration["Gateway:Approvals:WebhookUrl"] is not { Length: > 0 } url)
+        if (approval.Status != ApprovalStatus.Pending || options.WebhookUrl is not { Length: > 0 } url)
         {
+            return;
+        }
+
+        if (Interlocked.Increment(ref _inFlight) > MaxInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            LogBusy(approval.Id, MaxInFlight);
             return;
         }
 
@@ -56,9 +71,16 @@ internal sealed partial class ApprovalWebhook(ApprovalEvents events, IConfigurat
             {
                 LogFailed(approval.Id, ex.Message);
             }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
         });
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Posting approval {Id} to the webhook failed: {Reason}")]
     private partial void LogFailed(string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Approval {Id} was not posted to the webhook: {Max} posts are already waiting for it.")]
+    private partial void LogBusy(string id, int max);
 }

@@ -33,6 +33,12 @@ internal static class GatewayMcpExtensions
             throw new InvalidOperationException($"Gateway:Approvals:ExpirySweep must be between 1 second and one hour, not {approvals.ExpirySweep}.");
         }
 
+        if (approvals.WebhookUrl is { Length: > 0 } hook
+            && !(Uri.TryCreate(hook, UriKind.Absolute, out var hookUri) && (hookUri.Scheme == Uri.UriSchemeHttp || hookUri.Scheme == Uri.UriSchemeHttps)))
+        {
+            throw new InvalidOperationException("Gateway:Approvals:WebhookUrl must be an absolute http or https URL.");
+        }
+
         services.AddSingleton(approvals);
         services.AddSingleton<ApprovalEvents>();
         services.AddSingleton<ApprovalGate>();

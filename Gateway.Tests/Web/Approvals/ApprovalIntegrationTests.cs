@@ -8,6 +8,7 @@ using Gateway.Data;
 using Gateway.Tests.Data;
 using Gateway.Tests.Support;
 using Gateway.TestUpstream;
+using Gateway.Web.Approvals;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -561,6 +562,69 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
             steps.Select(s => (s.Kind, s.Actor, s.Decision)));
         Assert.Equal("ok", steps[2].Outcome);
         Assert.Contains("ok by me", steps[1].Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("hooks.example.com/approvals", false)]
+    [InlineData("ftp://hooks.example.com/approvals", false)]
+    [InlineData("/approvals", false)]
+    [InlineData("https://hooks.example.com/approvals?token=s3cret", true)]
+    public async Task TheWebhookUrl_IsAnAbsoluteHttpUrl_CheckedAtStart(string url, bool starts)
+    {
+        if (starts)
+        {
+            await using var gateway = await StartAsync(new() { ["Gateway:Approvals:WebhookUrl"] = url });
+            Assert.Equal(url, gateway.Services.GetRequiredService<ApprovalOptions>().WebhookUrl);
+            return;
+        }
+
+        // Refused at start, not at the first approval; the message does not repeat the URL, which may carry a token.
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(new() { ["Gateway:Approvals:WebhookUrl"] = url }));
+        Assert.Contains("Gateway:Approvals:WebhookUrl must be an absolute http or https URL", refused.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("hooks.example.com", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWebhookThatHangs_HoldsAtMostItsCapOfPosts_AndServesAgainOnceItAnswers()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var received = 0;
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var hook = builder.Build();
+        hook.MapPost("/hook", async () =>
+        {
+            Interlocked.Increment(ref received);
+            await release.Task;
+            return Results.Ok();
+        });
+        await hook.StartAsync();
+
+        var logs = new List<string>();
+        int NotPosted() { lock (logs) { return logs.Count(l => l.Contains("was not posted to the webhook", StringComparison.Ordinal)); } }
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:WebhookUrl"] = hook.Urls.First() + "/hook" }, logs: logs);
+        await using var client = await gateway.ConnectAsync(Key);
+
+        // Four approvals more than the cap, while the webhook answers none.
+        var extra = 4;
+        var calls = Enumerable.Range(0, ApprovalWebhook.MaxInFlight + extra)
+            .Select(i => client.CallToolAsync($"{_name}__echo", Message($"burst {i}"), cancellationToken: TestContext.Timeout).AsTask())
+            .ToList();
+        await WaitForPendingAsync(gateway, ApprovalWebhook.MaxInFlight + extra);
+        await Eventually.TrueAsync(() => Task.FromResult(NotPosted() == extra && Volatile.Read(ref received) == ApprovalWebhook.MaxInFlight), () => $"{extra} approvals are not posted and {ApprovalWebhook.MaxInFlight} reach the webhook ({NotPosted()} and {Volatile.Read(ref received)})", TimeSpan.FromSeconds(30));
+
+        // Once the webhook answers, the next approval is posted again.
+        release.SetResult();
+        var next = client.CallToolAsync($"{_name}__echo", Message("after"), cancellationToken: TestContext.Timeout).AsTask();
+        await Eventually.TrueAsync(() => Volatile.Read(ref received) == ApprovalWebhook.MaxInFlight + 1, "the approval after the webhook answered reaches it", TimeSpan.FromSeconds(30));
+        Assert.Equal(extra, NotPosted());
+
+        foreach (var approval in await WaitForPendingAsync(gateway, ApprovalWebhook.MaxInFlight + extra + 1))
+        {
+            using var deny = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{approval.GetProperty("id").GetString()}/deny", new { reason = "test over" }, TestContext.Timeout);
+        }
+
+        await Task.WhenAll([.. calls, next]);
     }
 
     private static async Task<List<JsonElement>> WaitForPendingAsync(GatewayHost gateway, int count)
