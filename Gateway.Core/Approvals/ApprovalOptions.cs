@@ -41,6 +41,9 @@ public sealed class ApprovalOptions
     /// </summary>
     public string? WebhookUrl { get; set; }
 
+    /// <summary>Gets or sets how long one post to the webhook may take, 1 to 60 seconds. The default is 5 seconds.</summary>
+    public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The most <see cref="MaxPendingPerAgent"/> may be.</summary>
     public const int MaxPendingPerAgentCeiling = 10_000;
 }

@@ -11,12 +11,12 @@ internal sealed partial class ApprovalWebhook(ApprovalEvents events, ApprovalOpt
 {
     /// <summary>
     /// The most posts in flight at once. Agents make the approvals (every escalated call with new arguments is one), so a
-    /// burst of them against a webhook that hangs would otherwise hold a request and its task for each, up to the
-    /// timeout; past the cap an approval is not posted, and the log says which (the console and the API still list it).
+    /// burst of them against a webhook that hangs would otherwise hold a request and its task for each, up to
+    /// <c>WebhookTimeout</c>; past the cap an approval is not posted, and the log says which (the console and the API still list it).
     /// </summary>
     internal const int MaxInFlight = 16;
 
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly HttpClient _http = new() { Timeout = options.WebhookTimeout };
     private int _inFlight;
 
     public Task StartAsync(CancellationToken cancellationToken)

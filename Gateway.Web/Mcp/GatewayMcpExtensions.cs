@@ -39,6 +39,11 @@ internal static class GatewayMcpExtensions
             throw new InvalidOperationException("Gateway:Approvals:WebhookUrl must be an absolute http or https URL.");
         }
 
+        if (approvals.WebhookTimeout < TimeSpan.FromSeconds(1) || approvals.WebhookTimeout > TimeSpan.FromMinutes(1))
+        {
+            throw new InvalidOperationException($"Gateway:Approvals:WebhookTimeout must be between 1 second and one minute, not {approvals.WebhookTimeout}.");
+        }
+
         services.AddSingleton(approvals);
         services.AddSingleton<ApprovalEvents>();
         services.AddSingleton<ApprovalGate>();

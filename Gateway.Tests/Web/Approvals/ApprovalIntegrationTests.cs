@@ -584,6 +584,23 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.DoesNotContain("hooks.example.com", refused.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("00:00:00.999", false)]
+    [InlineData("00:01:00.001", false)]
+    [InlineData("00:01:00", true)]
+    public async Task TheWebhookTimeout_IsBetweenASecondAndAMinute(string timeout, bool starts)
+    {
+        if (starts)
+        {
+            await using var gateway = await StartAsync(new() { ["Gateway:Approvals:WebhookTimeout"] = timeout });
+            Assert.Equal(TimeSpan.FromMinutes(1), gateway.Services.GetRequiredService<ApprovalOptions>().WebhookTimeout);
+            return;
+        }
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(new() { ["Gateway:Approvals:WebhookTimeout"] = timeout }));
+        Assert.Contains("Gateway:Approvals:WebhookTimeout must be between 1 second and one minute", refused.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AWebhookThatHangs_HoldsAtMostItsCapOfPosts_AndServesAgainOnceItAnswers()
     {
@@ -602,7 +619,8 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
 
         var logs = new List<string>();
         int NotPosted() { lock (logs) { return logs.Count(l => l.Contains("was not posted to the webhook", StringComparison.Ordinal)); } }
-        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:WebhookUrl"] = hook.Urls.First() + "/hook" }, logs: logs);
+        // The posts wait up to a minute, so none gives up (freeing its place) before the test has made every approval.
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:WebhookUrl"] = hook.Urls.First() + "/hook", ["Gateway:Approvals:WebhookTimeout"] = "00:01:00" }, logs: logs);
         await using var client = await gateway.ConnectAsync(Key);
 
         // Four approvals more than the cap, while the webhook answers none.
