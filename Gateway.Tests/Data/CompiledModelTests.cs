@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Gateway.Data;
+using Gateway.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design.Internal;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -26,7 +27,7 @@ public sealed partial class CompiledModelTests
             .Where(f => f.Path != "GatewayDbContextAssemblyAttributes.cs")
             .ToDictionary(f => f.Path, f => Normalize(f.Code));
 
-        var folder = Path.Combine(RepositoryRoot(), "Gateway.Data", "CompiledModels", provider.ToString());
+        var folder = Path.Combine(Repository.Root, "Gateway.Data", "CompiledModels", provider.ToString());
         var committed = Directory.GetFiles(folder, "*.cs")
             .ToDictionary(f => Path.GetFileName(f), f => Normalize(File.ReadAllText(f)));
 
@@ -86,16 +87,4 @@ public sealed partial class CompiledModelTests
 
     [GeneratedRegex("""modelId: new Guid\("[0-9a-f-]{36}"\)""")]
     private static partial Regex ModelId();
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gateway.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        Assert.NotNull(dir);
-        return dir.FullName;
-    }
 }

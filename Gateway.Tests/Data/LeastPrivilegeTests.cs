@@ -58,17 +58,8 @@ public sealed partial class LeastPrivilegeTests
     }
 
     /// <summary>The SQL block after the README's least-privilege marker.</summary>
-    private static string GrantsFromReadme()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Gateway.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        var readme = File.ReadAllText(Path.Combine(directory?.FullName ?? throw new InvalidOperationException("Repository root not found."), "README.md"));
-        return GrantBlock().Match(readme) is { Success: true } match ? match.Groups[1].Value : throw new InvalidOperationException("The README's grant block is missing.");
-    }
+    private static string GrantsFromReadme() =>
+        GrantBlock().Match(Repository.Readme()) is { Success: true } match ? match.Groups[1].Value : throw new InvalidOperationException("The README's grant block is missing.");
 
     private static async Task ExecuteAsync(string connectionString, string sql)
     {

@@ -7,14 +7,8 @@ internal static class SharedScripts
     {
         get
         {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gateway.sln")))
-            {
-                dir = dir.Parent;
-            }
-
             var scripts = Environment.GetEnvironmentVariable("MCP_SHARED_SCRIPTS")
-                ?? Path.Combine(dir?.Parent?.FullName ?? "/", "shared", "scripts", "mcp");
+                ?? Path.Combine(Path.GetDirectoryName(Repository.Root) ?? "/", "shared", "scripts", "mcp");
             Assert.True(File.Exists(Path.Combine(scripts, "sdk-client.mjs")), $"shared MCP scripts not found at {scripts} (set MCP_SHARED_SCRIPTS)");
             return scripts;
         }

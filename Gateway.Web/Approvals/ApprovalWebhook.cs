@@ -12,7 +12,8 @@ internal sealed partial class ApprovalWebhook(ApprovalEvents events, ApprovalOpt
     /// <summary>
     /// The most posts in flight at once. Agents make the approvals (every escalated call with new arguments is one), so a
     /// burst of them against a webhook that hangs would otherwise hold a request and its task for each, up to
-    /// <c>WebhookTimeout</c>; past the cap an approval is not posted, and the log says which (the console and the API still list it).
+    /// <c>WebhookTimeout</c>; past the cap an approval is not posted, and the log says which (the console and the API
+    /// still list it).
     /// </summary>
     internal const int MaxInFlight = 16;
 

@@ -5,6 +5,7 @@ using Gateway.Core.Approvals;
 using Gateway.Core.Audit;
 using Gateway.Core.Guardrails;
 using Gateway.Core.Limits;
+using Gateway.Tests.Support;
 using Gateway.Web.Authentication.OAuth;
 using Gateway.Web.Credentials;
 using Gateway.Web.Credentials.Users;
@@ -142,13 +143,7 @@ public sealed partial class ConfigurationReferenceTests
 
     private static string ReadReference()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Gateway.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        var readme = File.ReadAllText(Path.Combine(directory?.FullName ?? throw new InvalidOperationException("Repository root not found."), "README.md"));
+        var readme = Repository.Readme();
         var start = readme.IndexOf("\n## Configuration reference", StringComparison.Ordinal);
         Assert.True(start >= 0, "The README has no configuration reference.");
         var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
