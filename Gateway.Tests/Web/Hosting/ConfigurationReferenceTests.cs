@@ -43,7 +43,7 @@ public sealed partial class ConfigurationReferenceTests
     public void EveryBoundSetting_IsInTheReference()
     {
         var documented = DocumentedKeys(ReadReference());
-        var keys = Bound.SelectMany(b => Keys(b.Section, b.Options)).Distinct(StringComparer.Ordinal).ToList();
+        var keys = BoundKeys().ToList();
 
         // The walk itself must find the settings, or an empty list would pass.
         Assert.Contains("Gateway:Audit:Durability", keys);
@@ -57,13 +57,13 @@ public sealed partial class ConfigurationReferenceTests
     public void TheReference_NamesNoSettingTheClassesLack()
     {
         var documented = DocumentedKeys(ReadReference());
-        var keys = Bound.SelectMany(b => Keys(b.Section, b.Options)).ToHashSet(StringComparer.Ordinal);
+        var keys = BoundKeys().ToHashSet(StringComparer.Ordinal);
 
         // A documented key directly under a bound class (a section, or a nested class such as Gateway:Audit) must be one of
         // its settings, or sit under one of its collections; keys of sections read by hand (Gateway:Servers) are not judged.
-        var classes = Bound.SelectMany(b => Objects(b.Section, b.Options)).ToHashSet(StringComparer.Ordinal);
+        var classes = keys.Select(Parent).ToHashSet(StringComparer.Ordinal);
         var stale = documented
-            .Where(d => classes.Contains(d[..d.LastIndexOf(':')]) && !keys.Contains(d) && !keys.Any(k => d.StartsWith(k + ":", StringComparison.Ordinal)))
+            .Where(d => classes.Contains(Parent(d)) && !keys.Contains(d) && !keys.Any(k => d.StartsWith(k + ":", StringComparison.Ordinal)))
             .ToList();
 
         Assert.Contains("Gateway:Audit", classes);
@@ -95,9 +95,12 @@ public sealed partial class ConfigurationReferenceTests
         }
     }
 
-    /// <summary>The sections and nested classes a class binds (the parents of its keys).</summary>
-    private static IEnumerable<string> Objects(string prefix, Type type) =>
-        Keys(prefix, type).Select(k => k[..k.LastIndexOf(':')]).Distinct(StringComparer.Ordinal);
+    /// <summary>Every key the bound classes read, once.</summary>
+    private static IEnumerable<string> BoundKeys() =>
+        Bound.SelectMany(b => Keys(b.Section, b.Options)).Distinct(StringComparer.Ordinal);
+
+    /// <summary>The section or nested class a key sits in (<c>Gateway:Audit</c> for <c>Gateway:Audit:Durability</c>).</summary>
+    private static string Parent(string key) => key[..key.LastIndexOf(':')];
 
     private static bool IsLeaf(Type type) =>
         type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan)
