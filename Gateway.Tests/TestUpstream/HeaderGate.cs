@@ -63,6 +63,12 @@ public sealed class HeaderGate
     /// </summary>
     public void ForgetNewSessionsAfterHandshake(IReadOnlySet<string> kept) => _keptSessions = kept;
 
+    /// <summary>
+    /// Gets or sets how long a standalone event stream (a <c>GET</c> with a session) is left open before its connection is
+    /// cut, as a reverse proxy's read timeout cuts an idle stream; null leaves them open.
+    /// </summary>
+    public TimeSpan? CutStreamsAfter { get; set; }
+
     /// <summary>Accepts only <c>Authorization: Bearer {token}</c>.</summary>
     public void RequireBearer(string token) => Authorize = h => ValueTask.FromResult(h == "Bearer " + token);
 

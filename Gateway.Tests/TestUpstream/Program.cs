@@ -214,6 +214,16 @@ public static class Program
                     return;
                 }
 
+                if (gate.CutStreamsAfter is { } cut && HttpMethods.IsGet(context.Request.Method) && context.Request.Headers.ContainsKey("Mcp-Session-Id"))
+                {
+                    var aborted = context.RequestAborted;
+                    _ = Task.Run(async () =>
+                    {
+                        await Task.Delay(cut, aborted);
+                        context.Abort();
+                    }, aborted);
+                }
+
                 if (await gate.ForgetsAsync(context))
                 {
                     context.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -202,6 +202,11 @@ internal sealed class SessionBridge(string sessionId, AgentIdentity caller, Upst
         return Interlocked.Exchange(ref _unheard, 1) == 0;
     }
 
+    private int _streamQuestioned;
+
+    /// <summary>Claims the one check of the session after its standalone stream was refused (see <see cref="UpstreamTraffic.StreamRefusals"/>).</summary>
+    public bool TryQuestionStream() => Interlocked.Exchange(ref _streamQuestioned, 1) == 0;
+
     /// <summary>Claims the handling of the bridge's end once: a refusal and the client's close may both report it.</summary>
     public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
 

@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using Gateway.Web.Upstreams;
+using ModelContextProtocol;
 
 namespace Gateway.Web.Mcp;
 
 /// <summary>
 /// What happens when a bridge ends while its agent session goes on: the upstream refused its session (it restarted;
-/// the TypeScript SDK's example answers 400) or closed it (404), or the upstream's connection was replaced. The bridge
+/// the TypeScript SDK's example answers 400) or closed it (404), or the upstream's connection was replaced (a refused
+/// standalone stream alone is first checked: <see cref="QuestionStreamAsync"/>). The bridge
 /// is closed at once: the SDK client's standalone stream retries a session refused with 400 without any pause (several
 /// thousand requests a second were seen against a restarted server-everything). A session that holds subscriptions
 /// gets a new bridge, subscribed again, without waiting for its next request: an agent that only listens for
@@ -22,10 +24,62 @@ internal sealed partial class SessionBridges
 
     private int _revivals;
 
+    /// <summary>Gets how many bridges were asked whether their session still serves after their stream was refused (tests watch it).</summary>
+    internal int StreamQuestions => _streamQuestions;
+
+    private int _streamQuestions;
+
     private void Watch(SessionBridge bridge)
     {
         bridge.Traffic.SessionRefused = () => Ended(bridge);
+        bridge.Traffic.StreamRefused = () =>
+        {
+            if (bridge.TryQuestionStream())
+            {
+                // Off the caller's stack, as a refusal: reported from inside the HTTP handler of the stream's request.
+                _ = Task.Run(() => QuestionStreamAsync(bridge));
+            }
+        };
         _ = bridge.Client.Completion.ContinueWith(_ => Ended(bridge), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// The upstream refused the bridge's standalone stream with HTTP 400, which does not prove its session gone (see
+    /// <see cref="Upstreams.Limits.UpstreamTraffic.StreamRefusals"/>): ending the bridge for it would cut the calls in
+    /// flight through it each time a proxy cut the stream. The session is asked with a ping, within the server's
+    /// <c>ConnectTimeout</c>. Refused (the handler counts it and the bridge ends), unanswered or closed, the bridge ends. Answered, it
+    /// serves on without the stream, unless the session holds subscriptions: their updates travel on that stream, so
+    /// the bridge ends and a new one, with a stream, is opened and subscribed again (<see cref="RetireAsync"/>).
+    /// </summary>
+    private async Task QuestionStreamAsync(SessionBridge bridge)
+    {
+        var serves = false;
+        try
+        {
+            using var deadline = new CancellationTokenSource(bridge.Upstream.Definition.ConnectTimeout, time);
+            await bridge.Client.PingAsync(cancellationToken: deadline.Token);
+            serves = true;
+        }
+        catch (McpProtocolException)
+        {
+            // Answered with an error: a refusal is counted by the handler; any other error still proves the session.
+            serves = true;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or McpException or HttpRequestException or IOException or ObjectDisposedException)
+        {
+            // Unanswered, or the client closed: the session does not serve.
+        }
+
+        serves = serves && bridge.Traffic.SessionRefusals == 0;
+        var subscribed = subscriptions.Any(bridge.SessionId, bridge.Upstream.Name);
+        Interlocked.Increment(ref _streamQuestions);
+        if (serves && !subscribed)
+        {
+            LogBridgeStreamLost(bridge.Upstream.Name, bridge.SessionId);
+            return;
+        }
+
+        Ended(bridge);
     }
 
     private void Ended(SessionBridge bridge)
@@ -155,6 +209,9 @@ internal sealed partial class SessionBridges
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The session bridge to {Server} of session {SessionId} ended (the upstream refused or closed its session); closed.")]
     private partial void LogBridgeEnded(string server, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {Server} refused the event stream of session {SessionId}'s bridge (HTTP 400) but still serves its session: the bridge serves on; requests the upstream makes outside a call cannot reach the session.")]
+    private partial void LogBridgeStreamLost(string server, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Opened a new session bridge to {Server} for session {SessionId}, which holds subscriptions, after {DelaySeconds} s.")]
     private partial void LogBridgeRevived(string server, string sessionId, double delaySeconds);

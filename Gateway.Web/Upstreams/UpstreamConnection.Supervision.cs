@@ -103,6 +103,8 @@ public sealed partial class UpstreamConnection
         var alive = _time.GetTimestamp();
         var reread = 0L;
         var refusals = _traffic.SessionRefusals;
+        var streams = _traffic.StreamRefusals;
+        StreamLost = false;
 
         // One wait on the wake-up at a time, kept across ticks and cancelled when the watch ends: a new wait each tick
         // (or one left over from the previous connection) would sit first in the semaphore's queue, and a failed call's
@@ -130,7 +132,27 @@ public sealed partial class UpstreamConnection
 
                 ThrowIfSessionRefused(refusals);
 
-                if (done == tick && !IsSessionless(client) && Volatile.Read(ref _answeredAt) is var answered && answered > alive)
+                if (!StreamLost && _traffic.StreamRefusals != streams)
+                {
+                    // The upstream refused the session's standalone stream, which alone does not prove the session gone
+                    // (UpstreamTraffic.StreamRefusals): a reconnection for it would cut every call in flight each time a
+                    // proxy cut the stream. The session is asked; refused, the connection ends as for any refusal.
+                    await ProbeAsync(client, stop);
+                    ThrowIfSessionRefused(refusals);
+                    alive = _time.GetTimestamp();
+
+                    // It serves on without the stream, and nothing asks for it again: its list_changed would go unheard,
+                    // so its lists are re-read at each health check from now on, as a 2026-07-28 upstream's are.
+                    StreamLost = true;
+                    LogStreamLost(Name);
+                    if (!_inventoryStale)
+                    {
+                        // The probe above was this turn's look.
+                        continue;
+                    }
+                }
+
+                if (done == tick && !IsPolled(client) && Volatile.Read(ref _answeredAt) is var answered && answered > alive)
                 {
                     // A call was answered since the last proof: that is the proof; the next probe is due an interval after it.
                     alive = answered;
@@ -157,10 +179,11 @@ public sealed partial class UpstreamConnection
                     continue;
                 }
 
-                if (done == tick && IsSessionless(client))
+                if (done == tick && IsPolled(client))
                 {
                     // 2026-07-28 has no session to push list_changed on (only a subscriptions/listen stream, which a
-                    // stateless upstream cannot serve): re-read the lists at each health check and publish real changes.
+                    // stateless upstream cannot serve), nor has a session whose stream was refused: re-read the lists at
+                    // each health check and publish real changes.
                     var fresh = await ReadInventoryAsync(client, stop);
                     var fingerprint = UpstreamInventoryFingerprint.Of(fresh);
                     seen ??= UpstreamInventoryFingerprint.Of(_inventory);
@@ -200,11 +223,12 @@ public sealed partial class UpstreamConnection
 
     /// <summary>
     /// How long until the next probe: an interval after the last proof of life (connecting, a probe, an answered call).
-    /// A 2026-07-28 upstream is looked at every interval regardless: the look also re-reads its lists.
+    /// A 2026-07-28 upstream, or a session that lost its stream, is looked at every interval regardless: the look also
+    /// re-reads its lists.
     /// </summary>
     private TimeSpan UntilProbe(McpClient client, long alive)
     {
-        if (IsSessionless(client))
+        if (IsPolled(client))
         {
             return _options.HealthCheckInterval;
         }
@@ -214,6 +238,15 @@ public sealed partial class UpstreamConnection
     }
 
     private static bool IsSessionless(McpClient client) => ProtocolRevisions.IsPerRequest(client.NegotiatedProtocolVersion);
+
+    /// <summary>Whether the upstream's lists are re-read at each health check: no session, or no stream to hear list_changed on.</summary>
+    private bool IsPolled(McpClient client) => IsSessionless(client) || StreamLost;
+
+    /// <summary>
+    /// Gets a value indicating whether the current connection's session lost its standalone stream (the upstream refused
+    /// it again, and answered the session's probe): its lists are re-read at each health check.
+    /// </summary>
+    internal bool StreamLost { get; private set; }
 
     /// <summary>
     /// Proves the upstream answers: <c>ping</c>, or on 2026-07-28 (which has no ping) <c>server/discover</c>. Any
@@ -336,6 +369,9 @@ public sealed partial class UpstreamConnection
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} is down: {Reason}")]
     private partial void LogFailed(string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Server} refused the gateway's event stream (HTTP 400) but still serves its session: kept, and its lists are re-read at each health check, as list changes cannot reach the gateway without the stream.")]
+    private partial void LogStreamLost(string server);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Upstream {Server} did not answer a health probe in time but is still sending; counted as alive.")]
     private partial void LogBusy(string server);

@@ -45,6 +45,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         State = Definition.Enabled ? UpstreamState.Connecting : UpstreamState.Disabled;
 
         _traffic.SessionRefused = Wake;
+        _traffic.StreamRefused = Wake;
     }
 
     /// <summary>

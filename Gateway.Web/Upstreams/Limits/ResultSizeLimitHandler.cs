@@ -18,8 +18,16 @@ internal sealed class ResultSizeLimitHandler(string server, long limit, Upstream
             && request.Method != HttpMethod.Delete && request.Headers.Contains("Mcp-Session-Id"))
         {
             // The session the gateway holds is gone upstream (see UpstreamTraffic.SessionRefusals). Noted here, where
-            // the status is still known: above this handler only the JSON-RPC error in the body is left.
-            traffic.AddSessionRefusal();
+            // the status is still known: above this handler only the JSON-RPC error in the body is left. A standalone
+            // stream refused with 400 is only a question about the session (see UpstreamTraffic.StreamRefusals).
+            if (response.StatusCode == HttpStatusCode.BadRequest && request.Method == HttpMethod.Get)
+            {
+                traffic.AddStreamRefusal();
+            }
+            else
+            {
+                traffic.AddSessionRefusal();
+            }
         }
 
         if (response.StatusCode != HttpStatusCode.NoContent && response.Content is { } content)

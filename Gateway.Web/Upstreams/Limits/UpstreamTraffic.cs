@@ -9,6 +9,7 @@ public sealed class UpstreamTraffic
 {
     private long _bytes;
     private long _sessionRefusals;
+    private long _streamRefusals;
 
     /// <summary>Gets the bytes received so far.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
@@ -24,6 +25,17 @@ public sealed class UpstreamTraffic
     /// <summary>Gets or sets what to do when a refusal is seen (the connection wakes its supervisor to reconnect).</summary>
     public Action? SessionRefused { get; set; }
 
+    /// <summary>
+    /// Gets how many standalone event streams (a <c>GET</c> carrying the gateway's <c>Mcp-Session-Id</c>) the upstream
+    /// refused with HTTP 400. Not proof of a lost session: the MCP C# SDK's server answers 400 ("does not support
+    /// multiple GET requests") to a second stream of a session it still serves, and its client asks for one once the
+    /// first was cut (a reverse proxy's read timeout on an idle stream). The owner asks the session before it counts it gone.
+    /// </summary>
+    public long StreamRefusals => Interlocked.Read(ref _streamRefusals);
+
+    /// <summary>Gets or sets what to do when a stream is refused (the owner asks its session whether it still serves).</summary>
+    public Action? StreamRefused { get; set; }
+
     /// <summary>Adds received bytes.</summary>
     public void Add(int count) => Interlocked.Add(ref _bytes, count);
 
@@ -32,5 +44,12 @@ public sealed class UpstreamTraffic
     {
         Interlocked.Increment(ref _sessionRefusals);
         SessionRefused?.Invoke();
+    }
+
+    /// <summary>Notes a standalone stream the upstream refused with HTTP 400.</summary>
+    public void AddStreamRefusal()
+    {
+        Interlocked.Increment(ref _streamRefusals);
+        StreamRefused?.Invoke();
     }
 }
