@@ -67,7 +67,11 @@ internal sealed class Balancer : IDisposable
     /// loopback) and waits, bounded, until its frontend answers a request through to a gateway.
     /// </summary>
     /// <param name="backends">The gateways.</param>
-    public static async Task<Balancer> StartAsync(IReadOnlyList<Uri> backends)
+    /// <param name="idleTimeout">
+    /// How long HAProxy lets either side of a request stay silent (<c>timeout client/server</c>) before it cuts the
+    /// connection, as reverse proxies cut idle streams (nginx's <c>proxy_read_timeout</c>); 120 s when not given.
+    /// </param>
+    public static async Task<Balancer> StartAsync(IReadOnlyList<Uri> backends, TimeSpan? idleTimeout = null)
     {
         SkipUnlessAvailable();
         Assert.NotEmpty(backends);
@@ -79,7 +83,7 @@ internal sealed class Balancer : IDisposable
         {
             var port = ServerEverything.FreePort();
             var config = Path.Combine(directory, "haproxy.cfg");
-            await File.WriteAllTextAsync(config, Configuration(port, backends));
+            await File.WriteAllTextAsync(config, Configuration(port, backends, idleTimeout ?? TimeSpan.FromSeconds(120)));
             var output = new ConcurrentQueue<string>();
             var psi = new ProcessStartInfo(Executable, ["-db", "-f", config])
             {
@@ -140,20 +144,21 @@ internal sealed class Balancer : IDisposable
     /// <item><c>retries</c> with <c>option redispatch 1</c>: a connection refused by a killed instance is tried on another
     /// one. HAProxy retries only when the request never reached a server (<c>retry-on conn-failure</c>, the default), so
     /// a tool call is never sent twice by the balancer; a request in flight when an instance dies fails to its client.</item>
-    /// <item><c>timeout client/server 120s</c> (a held approval or a slow tool answers late), <c>timeout tunnel 1h</c>
+    /// <item><c>timeout client/server 120s</c> unless a test asks for less (a held approval or a slow tool answers late), <c>timeout tunnel 1h</c>
     /// (the standalone SSE stream of a session stays open).</item>
     /// </list>
     /// </summary>
-    private static string Configuration(int port, IReadOnlyList<Uri> backends)
+    private static string Configuration(int port, IReadOnlyList<Uri> backends, TimeSpan idleTimeout)
     {
+        var idle = (long)idleTimeout.TotalMilliseconds;
         var text = new StringBuilder()
             .AppendLine("global")
             .AppendLine("    maxconn 4096")
             .AppendLine("defaults")
             .AppendLine("    mode http")
             .AppendLine("    timeout connect 5s")
-            .AppendLine("    timeout client 120s")
-            .AppendLine("    timeout server 120s")
+            .AppendLine(CultureInfo.InvariantCulture, $"    timeout client {idle}ms")
+            .AppendLine(CultureInfo.InvariantCulture, $"    timeout server {idle}ms")
             .AppendLine("    timeout tunnel 1h")
             .AppendLine("    timeout http-keep-alive 30s")
             .AppendLine("    timeout check 5s")

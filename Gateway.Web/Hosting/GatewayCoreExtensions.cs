@@ -31,6 +31,9 @@ internal static class GatewayCoreExtensions
                 o => o.Mcp.ResponseHeaderHold >= TimeSpan.Zero && o.Mcp.ResponseHeaderHold <= TimeSpan.FromSeconds(30),
                 "Gateway:Mcp:ResponseHeaderHold must be between 0 and 30 seconds.")
             .Validate(
+                o => o.Mcp.StreamKeepAlive == TimeSpan.Zero || o.Mcp.StreamKeepAlive >= TimeSpan.FromSeconds(1) && o.Mcp.StreamKeepAlive <= TimeSpan.FromMinutes(10),
+                "Gateway:Mcp:StreamKeepAlive must be 0 (none) or between 1 second and 10 minutes.")
+            .Validate(
                 o => o.Mcp.TaskLease >= TimeSpan.FromSeconds(3) && o.Mcp.TaskLease <= TimeSpan.FromHours(1),
                 "Gateway:Mcp:TaskLease must be between 3 seconds and one hour.")
             .Validate(

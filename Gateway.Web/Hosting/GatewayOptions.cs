@@ -184,6 +184,15 @@ public sealed class McpEndpointOptions
     public TimeSpan ResponseHeaderHold { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
+    /// Gets or sets the longest an idle event stream an agent holds open (a 2025-11-25 session's standalone stream, a
+    /// 2026-07-28 <c>subscriptions/listen</c>) stays silent: a comment line is sent on it after half of this without
+    /// an event, so a reverse proxy's read timeout (nginx's 60 s by default) does not cut it. A cut standalone stream
+    /// cannot be opened again (the SDK's server refuses a session's second one), so its session would hear no more
+    /// list changes. Zero sends none. The default is 15 s.
+    /// </summary>
+    public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
     /// Gets or sets how long a task the gateway follows (to audit its end) stays with the instance following it without
     /// a renewal; renewed every third of it. After a crash, another instance (or the restarted one) takes the task over
     /// once it has run out. Shorter takes over sooner for a little more database traffic. The default is 3 minutes.

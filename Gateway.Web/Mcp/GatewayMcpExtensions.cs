@@ -59,6 +59,7 @@ internal static class GatewayMcpExtensions
         services.AddSingleton<McpSessionRegistry>();
         services.AddGatewayVirtualServers();
         services.AddSingleton<ListenStreams>();
+        services.AddSingleton<Gateway.Web.Mcp.KeepAlive.EventStreamBeats>();
         services.AddSingleton<SessionSubscriptions>();
         services.AddSingleton<SessionBridges>();
         services.AddGatewayTasks();
@@ -161,7 +162,9 @@ internal static class GatewayMcpExtensions
             .UseMiddleware<ParamHeaderMiddleware>()
             .UseMiddleware<Gateway.Web.Limits.LimitStatusMiddleware>()
             .Use(shared.ForgetEndedAsync)
-            // Last, so only what the SDK writes is held; the refusals above answer at once.
+            // Last, so only what the SDK writes is held or kept alive; the refusals above answer at once. The two wrap
+            // different requests (tool calls and the like; idle streams).
+            .UseMiddleware<Gateway.Web.Mcp.KeepAlive.EventStreamKeepAlive>()
             .UseMiddleware<Gateway.Web.Mcp.HeaderFlush.HeldHeaderFlush>());
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);
 

@@ -75,9 +75,9 @@ public sealed class ListenStreamTests
         }
     }
 
-    internal static async Task<(HttpResponseMessage Response, StreamReader Reader)> ListenAsync(HttpClient http, GatewayHost gateway, string key, string id, JsonObject? notifications = null)
+    internal static async Task<(HttpResponseMessage Response, StreamReader Reader)> ListenAsync(HttpClient http, GatewayHost gateway, string key, string id, JsonObject? notifications = null, Uri? endpoint = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.McpUri)
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint ?? gateway.McpUri)
         {
             Content = new StringContent(new JsonObject
             {

@@ -1,0 +1,89 @@
+using System.IO.Pipelines;
+using Gateway.Web.Hosting;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Web.Mcp.KeepAlive;
+
+/// <summary>
+/// Keeps an agent's idle event streams alive through reverse proxies (see <see cref="McpEndpointOptions.StreamKeepAlive"/>):
+/// a 2025-11-25 session's standalone stream (a GET) and a 2026-07-28 <c>subscriptions/listen</c> (a POST naming that
+/// method in its <c>Mcp-Method</c> header). Tool calls and every other request keep the body as Kestrel made it: they
+/// are answered within a call's time, and the hot path gains nothing from a wrapper.
+/// </summary>
+internal sealed class EventStreamKeepAlive(RequestDelegate next, EventStreamBeats beats, TimeProvider time, IOptionsMonitor<GatewayOptions> options)
+{
+    private const string Listen = "subscriptions/listen";
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        // Not async here: a tool call passes through without a state machine of this middleware's own.
+        return !IsIdleStream(context.Request) || options.CurrentValue.Mcp.StreamKeepAlive <= TimeSpan.Zero
+            || context.Features.Get<IHttpResponseBodyFeature>() is not { } prior
+            ? next(context)
+            : KeepAliveAsync(context, prior);
+    }
+
+    private async Task KeepAliveAsync(HttpContext context, IHttpResponseBodyFeature prior)
+    {
+        var stream = new KeepAliveStream(prior.Stream, context.Response, time);
+        var body = new Feature(prior, stream);
+        context.Features.Set<IHttpResponseBodyFeature>(body);
+        try
+        {
+            using var registration = beats.Add(stream);
+            await next(context);
+            await body.FlushWriterAsync();
+        }
+        finally
+        {
+            context.Features.Set(prior);
+            await stream.DisposeAsync();
+        }
+    }
+
+    private static bool IsIdleStream(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) || HttpMethods.IsPost(request.Method) && request.Headers["Mcp-Method"] == Listen;
+
+    private sealed class Feature(IHttpResponseBodyFeature prior, KeepAliveStream stream) : IHttpResponseBodyFeature
+    {
+        private PipeWriter? _writer;
+
+        public Stream Stream => stream;
+
+        public PipeWriter Writer => _writer ??= PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+
+        public void DisableBuffering() => prior.DisableBuffering();
+
+        public Task StartAsync(CancellationToken cancellationToken = default) => prior.StartAsync(cancellationToken);
+
+        public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
+            prior.SendFileAsync(path, offset, count, cancellationToken);
+
+        /// <summary>Passes on what a writer over the body still buffers (Kestrel's own writer would at the end).</summary>
+        public async Task FlushWriterAsync()
+        {
+            if (_writer is not null)
+            {
+                try
+                {
+                    await _writer.FlushAsync();
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+                {
+                    // The connection is gone or the writer was completed: nothing left to pass on.
+                }
+            }
+        }
+
+        public async Task CompleteAsync()
+        {
+            if (_writer is not null)
+            {
+                await _writer.CompleteAsync();
+            }
+
+            await prior.CompleteAsync();
+        }
+    }
+}
