@@ -14,13 +14,14 @@ namespace Gateway.Tests.Web.Mcp.KeepAlive;
 /// Reverse proxies cut a response that stays silent longer than their read timeout (nginx: 60 s by default). An agent's
 /// idle event streams are silent by nature, and a 2025-11-25 session's standalone stream cannot be opened again once
 /// cut: the SDK's server refuses a session's second one with HTTP 400, so the session would hear no more list changes.
-/// The gateway sends a comment on them (<c>Gateway:Mcp:StreamKeepAlive</c>). Here HAProxy, which cuts after 2 s of
+/// The gateway sends a comment on them (<c>Gateway:Mcp:StreamKeepAlive</c>). Here HAProxy, which cuts after 4 s of
 /// silence, stands in front of the gateway.
 /// </summary>
 public sealed class EventStreamKeepAliveTests
 {
     private const string Key = "keepalive-agent-key-0123456789";
-    private static readonly TimeSpan ProxyIdleTimeout = TimeSpan.FromSeconds(2);
+    // Four times the longest silence the gateway leaves (1 s): a loaded machine may run the gateway's timer late.
+    private static readonly TimeSpan ProxyIdleTimeout = TimeSpan.FromSeconds(4);
 
     [SkippableFact]
     public async Task AnIdleSessionsStream_ThroughAProxyThatCutsSilence_StaysOpen_AndCarriesTheNextListChange()
@@ -53,7 +54,7 @@ public sealed class EventStreamKeepAliveTests
             cancellationToken: TestContext.Timeout);
 
         // The condition under test, not a synchronisation: the session stays idle for longer than the proxy allows.
-        await Task.Delay(ProxyIdleTimeout * 2.5);
+        await Task.Delay(ProxyIdleTimeout * 1.5);
 
         // An upstream adds a tool (a call of another client, straight to the gateway): the idle session hears it.
         await using var caller = await gateway.ConnectAsync(Key);
@@ -75,7 +76,7 @@ public sealed class EventStreamKeepAliveTests
         using var lines = reader;
         Assert.Equal("notifications/subscriptions/acknowledged", (await ListenStreamTests.NextMessageAsync(reader))["method"]?.GetValue<string>());
 
-        await Task.Delay(ProxyIdleTimeout * 2.5);
+        await Task.Delay(ProxyIdleTimeout * 1.5);
 
         await using var caller = await gateway.ConnectAsync(Key);
         await caller.CallToolAsync("remote__toggle_extra", cancellationToken: TestContext.Timeout);
@@ -106,7 +107,7 @@ public sealed class EventStreamKeepAliveTests
     private static Task<GatewayHost> StartGatewayAsync(string url) =>
         GatewayHost.StartAsync(Merge(Http("remote", url), Agent("agent", Key, "remote/*"), new Dictionary<string, string?>
         {
-            // A comment after 0.5 s of silence, well inside the proxy's 2 s.
+            // A comment after 0.5 s of silence, well inside the proxy's 4 s.
             ["Gateway:Mcp:StreamKeepAlive"] = "00:00:01",
         }));
 
