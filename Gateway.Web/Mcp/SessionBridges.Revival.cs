@@ -47,9 +47,9 @@ internal sealed partial class SessionBridges
     /// The upstream refused the bridge's standalone stream with HTTP 400, which does not prove its session gone (see
     /// <see cref="Upstreams.Limits.UpstreamTraffic.StreamRefusals"/>): ending the bridge for it would cut the calls in
     /// flight through it each time a proxy cut the stream. The session is asked with a ping, within the server's
-    /// <c>ConnectTimeout</c>. Refused (the handler counts it and the bridge ends), unanswered or closed, the bridge ends. Answered, it
-    /// serves on without the stream, unless the session holds subscriptions: their updates travel on that stream, so
-    /// the bridge ends and a new one, with a stream, is opened and subscribed again (<see cref="RetireAsync"/>).
+    /// <c>ConnectTimeout</c>. Refused (the handler counts it and the bridge ends), unanswered or closed, the bridge
+    /// ends. Answered, it serves on without the stream, unless the session holds subscriptions: their updates travel on
+    /// that stream, so the bridge ends and a new one, with a stream, is opened and subscribed again (<see cref="RetireAsync"/>).
     /// </summary>
     private async Task QuestionStreamAsync(SessionBridge bridge)
     {
@@ -65,9 +65,9 @@ internal sealed partial class SessionBridges
             // Answered with an error: a refusal is counted by the handler; any other error still proves the session.
             serves = true;
         }
-        catch (Exception ex) when (ex is OperationCanceledException or McpException or HttpRequestException or IOException or ObjectDisposedException)
+        catch (Exception)
         {
-            // Unanswered, or the client closed: the session does not serve.
+            // Unanswered, the client closed, or any other failure: the session did not prove that it serves.
         }
 
         serves = serves && bridge.Traffic.SessionRefusals == 0;
