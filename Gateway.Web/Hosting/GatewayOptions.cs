@@ -187,8 +187,8 @@ public sealed class McpEndpointOptions
     /// Gets or sets the longest an idle event stream an agent holds open (a 2025-11-25 session's standalone stream, a
     /// 2026-07-28 <c>subscriptions/listen</c>) stays silent: a comment line is sent on it after half of this without
     /// an event, so a reverse proxy's read timeout (nginx's 60 s by default) does not cut it. A cut standalone stream
-    /// cannot be opened again (the SDK's server refuses a session's second one), so its session would hear no more
-    /// list changes. Zero sends none. The default is 15 s.
+    /// cannot be opened again (the SDK's server refuses a session's second one: modelcontextprotocol/csharp-sdk#1239),
+    /// so its session would hear no more list changes. Zero sends none. The default is 15 s.
     /// </summary>
     public TimeSpan StreamKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 

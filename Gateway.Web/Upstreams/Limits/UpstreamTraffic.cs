@@ -28,8 +28,9 @@ public sealed class UpstreamTraffic
     /// <summary>
     /// Gets how many standalone event streams (a <c>GET</c> carrying the gateway's <c>Mcp-Session-Id</c>) the upstream
     /// refused with HTTP 400. Not proof of a lost session: the MCP C# SDK's server answers 400 ("does not support
-    /// multiple GET requests") to a second stream of a session it still serves, and its client asks for one once the
-    /// first was cut (a reverse proxy's read timeout on an idle stream). The owner asks the session before it counts it gone.
+    /// multiple GET requests"; modelcontextprotocol/csharp-sdk#1239) to a second stream of a session it still serves,
+    /// and its client asks for one once the first was cut (a reverse proxy's read timeout on an idle stream). The owner
+    /// asks the session before it counts it gone.
     /// </summary>
     public long StreamRefusals => Interlocked.Read(ref _streamRefusals);
 
