@@ -183,6 +183,23 @@ internal sealed class GatewayHost : IAsyncDisposable
         Handlers = new McpClientHandlers { ElicitationHandler = (_, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.ElicitResult { Action = "decline" }) },
     };
 
+    /// <summary>
+    /// Options of a 2025-11-25 agent that hears <paramref name="method"/>: each such notification is written to
+    /// <paramref name="heard"/> as its <c>uri</c> parameter (a resource update), or as its method when it has none.
+    /// </summary>
+    public static McpClientOptions Hearing(string method, System.Threading.Channels.ChannelWriter<string> heard) => new()
+    {
+        ProtocolVersion = "2025-11-25",
+        Handlers = new McpClientHandlers
+        {
+            NotificationHandlers = [new(method, (n, _) =>
+            {
+                heard.TryWrite(n.Params?["uri"]?.GetValue<string>() ?? n.Method);
+                return ValueTask.CompletedTask;
+            })],
+        },
+    };
+
     /// <summary>Waits (event-driven) until the catalog exposes the tool.</summary>
     public Task WaitForToolAsync(string exposedName) =>
         Upstreams.WaitUntilAsync(c => c.Tools.TryResolve(exposedName, out _), TestContext.Timeout);

@@ -93,18 +93,7 @@ public sealed class CutEventStreamTests : IDisposable
         await gateway.WaitForToolAsync("cut__touch_subscribers");
         var bridges = gateway.Services.GetRequiredService<SessionBridges>();
         var updates = System.Threading.Channels.Channel.CreateUnbounded<string>();
-        await using var agent = await gateway.ConnectAsync(Key, options: new McpClientOptions
-        {
-            ProtocolVersion = "2025-11-25",
-            Handlers = new McpClientHandlers
-            {
-                NotificationHandlers = [new(NotificationMethods.ResourceUpdatedNotification, (n, _) =>
-                {
-                    updates.Writer.TryWrite(n.Params?["uri"]?.GetValue<string>() ?? string.Empty);
-                    return ValueTask.CompletedTask;
-                })],
-            },
-        });
+        await using var agent = await gateway.ConnectAsync(Key, options: GatewayHost.Hearing(NotificationMethods.ResourceUpdatedNotification, updates.Writer));
 
         // A subscription's updates travel on the upstream session's standalone stream: the session keeps serving without
         // it, but would hear no update again, so its bridge is opened again (with a stream) and subscribed again.

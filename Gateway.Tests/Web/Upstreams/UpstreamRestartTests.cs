@@ -71,18 +71,7 @@ public sealed class UpstreamRestartTests
         await using var gateway = await GatewayHost.StartAsync(Merge(Http("everything", upstream.Url), Agent("agent", Key, "everything/*")));
         await gateway.WaitForToolAsync("everything__toggle-subscriber-updates");
         var updates = System.Threading.Channels.Channel.CreateUnbounded<string>();
-        await using var agent = await gateway.ConnectAsync(Key, options: new McpClientOptions
-        {
-            ProtocolVersion = "2025-11-25",
-            Handlers = new McpClientHandlers
-            {
-                NotificationHandlers = [new(NotificationMethods.ResourceUpdatedNotification, (n, _) =>
-                {
-                    updates.Writer.TryWrite(n.Params?["uri"]?.GetValue<string>() ?? string.Empty);
-                    return ValueTask.CompletedTask;
-                })],
-            },
-        });
+        await using var agent = await gateway.ConnectAsync(Key, options: GatewayHost.Hearing(NotificationMethods.ResourceUpdatedNotification, updates.Writer));
         var resources = await agent.ListResourcesAsync(cancellationToken: TestContext.Timeout);
         var uri = resources.First(r => r.Uri.StartsWith("demo://resource/static/", StringComparison.Ordinal)).Uri;
         await agent.SubscribeToResourceAsync(uri, cancellationToken: TestContext.Timeout);

@@ -39,18 +39,7 @@ public sealed class EventStreamKeepAliveTests
                 TransportMode = HttpTransportMode.StreamableHttp,
                 AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + Key },
             }),
-            new McpClientOptions
-            {
-                ProtocolVersion = "2025-11-25",
-                Handlers = new McpClientHandlers
-                {
-                    NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (n, _) =>
-                    {
-                        changes.Writer.TryWrite(n.Method);
-                        return ValueTask.CompletedTask;
-                    })],
-                },
-            },
+            GatewayHost.Hearing(NotificationMethods.ToolListChangedNotification, changes.Writer),
             cancellationToken: TestContext.Timeout);
 
         // The condition under test, not a synchronisation: the session stays idle for longer than the proxy allows.
