@@ -163,14 +163,18 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>Connects a real MCP client as an agent.</summary>
     public Task<McpClient> ConnectAsync(string apiKey, string? protocolVersion = null, McpClientOptions? options = null) =>
+        ConnectAsync(McpUri, apiKey, options ?? new McpClientOptions { ProtocolVersion = protocolVersion });
+
+    /// <summary>Connects a real MCP client as an agent to <paramref name="endpoint"/> (a gateway behind a proxy).</summary>
+    public static Task<McpClient> ConnectAsync(Uri endpoint, string apiKey, McpClientOptions options) =>
         McpClient.CreateAsync(
             new HttpClientTransport(new HttpClientTransportOptions
             {
-                Endpoint = McpUri,
+                Endpoint = endpoint,
                 TransportMode = HttpTransportMode.StreamableHttp,
                 AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + apiKey },
             }),
-            options ?? new McpClientOptions { ProtocolVersion = protocolVersion },
+            options,
             cancellationToken: TestContext.Timeout);
 
     /// <summary>

@@ -33,6 +33,18 @@ internal static class GatewayMcpExtensions
             throw new InvalidOperationException($"Gateway:Approvals:ExpirySweep must be between 1 second and one hour, not {approvals.ExpirySweep}.");
         }
 
+        // A held call looks at its approval every PollInterval and tells its agent every HeartbeatInterval (a progress
+        // notification, or a ping on its stream): zero would make each held call do so without pause.
+        if (approvals.HeartbeatInterval < TimeSpan.FromMilliseconds(100) || approvals.HeartbeatInterval > TimeSpan.FromMinutes(10))
+        {
+            throw new InvalidOperationException($"Gateway:Approvals:HeartbeatInterval must be between 100 ms and 10 minutes, not {approvals.HeartbeatInterval}.");
+        }
+
+        if (approvals.PollInterval < TimeSpan.FromMilliseconds(10) || approvals.PollInterval > TimeSpan.FromMinutes(1))
+        {
+            throw new InvalidOperationException($"Gateway:Approvals:PollInterval must be between 10 ms and one minute, not {approvals.PollInterval}.");
+        }
+
         if (approvals.WebhookUrl is { Length: > 0 } hook
             && !(Uri.TryCreate(hook, UriKind.Absolute, out var hookUri) && (hookUri.Scheme == Uri.UriSchemeHttp || hookUri.Scheme == Uri.UriSchemeHttps)))
         {

@@ -518,12 +518,18 @@ internal sealed partial class GatewayMcpHandlers(
     private static string? Hash(IDictionary<string, JsonElement>? arguments) =>
         CanonicalJson.TrySha256(arguments, out var hash) ? hash : null;
 
-    /// <summary>While a call waits for approval, tell the agent (when it gave a progress token), so clients that reset their timeout on progress keep waiting.</summary>
+    /// <summary>
+    /// While a call waits for approval, tell the agent (when it gave a progress token), so clients that reset their
+    /// timeout on progress keep waiting. Without one, a 2025-11-25 session's call is pinged on its own stream instead:
+    /// a held call's stream is otherwise silent for as long as the approver takes, and a reverse proxy cuts a response
+    /// silent past its read timeout (nginx's 60 s by default), which ends the call. 2026-07-28 has no server-to-client
+    /// request to send, so such a call keeps today's silence.
+    /// </summary>
     private static Func<string, ValueTask>? Heartbeat(RequestContext<CallToolRequestParams> request)
     {
         if (request.Params?.ProgressToken is not { } token)
         {
-            return null;
+            return request.Server.SessionId is null ? null : _ => Ping(request.Server);
         }
 
         var beats = 0;
@@ -538,6 +544,32 @@ internal sealed partial class GatewayMcpHandlers(
                 // The agent went away; the approval stays pending for its retry.
             }
         };
+    }
+
+    /// <summary>How long a held call's ping waits for the agent's answer: the bytes on the stream are what keep it open.</summary>
+    internal static readonly TimeSpan HeldCallPingWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Pings the agent on the held call's stream without waiting: the approval's wait goes on at once (a decision is
+    /// released within milliseconds), and through a balancer the answer may reach another instance, never this one.
+    /// One ping per heartbeat interval (<c>Gateway:Approvals:HeartbeatInterval</c>, 100 ms at the least), each given up
+    /// after <see cref="HeldCallPingWait"/>: at most 50 are out for one held call.
+    /// </summary>
+    private static ValueTask Ping(McpServer server)
+    {
+        _ = Task.Run(async () =>
+        {
+            using var wait = new CancellationTokenSource(HeldCallPingWait);
+            try
+            {
+                await server.SendRequestAsync(new JsonRpcRequest { Method = RequestMethods.Ping }, wait.Token);
+            }
+            catch (Exception)
+            {
+                // Unanswered here, or the agent went away: the approval stays pending for its retry either way.
+            }
+        });
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>

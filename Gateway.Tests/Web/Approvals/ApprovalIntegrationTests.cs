@@ -336,6 +336,24 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
         Assert.Equal(0, (await gateway.Admin.GetFromJsonAsync<JsonElement>("/api/v1/approvals", TestContext.Timeout)).GetArrayLength());
     }
 
+    [SkippableFact]
+    public async Task AHeldCall_WithoutAProgressToken_ThroughAProxyThatCutsSilence_StaysOpenUntilApproved()
+    {
+        // A reverse proxy cuts a response silent for 4 s; the gateway pings the held call's agent every second instead.
+        await using var gateway = await StartAsync(new() { ["Gateway:Approvals:HeartbeatInterval"] = "00:00:01" });
+        using var proxy = await Balancer.StartAsync([gateway.BaseUri], TimeSpan.FromSeconds(4));
+        await using var client = await GatewayHost.ConnectAsync(new Uri(proxy.BaseUri, "/mcp"), Key, new McpClientOptions { ProtocolVersion = "2025-11-25" });
+        var (call, approval) = await HoldAsync(gateway, client, "hold on");
+
+        // The condition under test, not a synchronisation: the approver takes longer than the proxy lets a response be silent.
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.False(call.IsCompleted, call.Exception?.GetBaseException().Message ?? "the held call ended before the decision");
+
+        using var approve = await gateway.Admin.PostAsJsonAsync($"/api/v1/approvals/{approval.Id}/approve", new { reason = "fine" }, TestContext.Timeout);
+        Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
+        Assert.Equal("echo: hold on", Text(await call));
+    }
+
     [Theory]
     [InlineData("ExpirySweep", "00:00:00.999", false, "between 1 second and one hour")]
     [InlineData("ExpirySweep", "01:00:00.001", false, "between 1 second and one hour")]
@@ -343,6 +361,12 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
     [InlineData("WebhookTimeout", "00:00:00.999", false, "between 1 second and one minute")]
     [InlineData("WebhookTimeout", "00:01:00.001", false, "between 1 second and one minute")]
     [InlineData("WebhookTimeout", "00:01:00", true, "")]
+    [InlineData("HeartbeatInterval", "00:00:00.099", false, "between 100 ms and 10 minutes")]
+    [InlineData("HeartbeatInterval", "00:10:00.001", false, "between 100 ms and 10 minutes")]
+    [InlineData("HeartbeatInterval", "00:10:00", true, "")]
+    [InlineData("PollInterval", "00:00:00.009", false, "between 10 ms and one minute")]
+    [InlineData("PollInterval", "00:01:00.001", false, "between 10 ms and one minute")]
+    [InlineData("PollInterval", "00:00:00.010", true, "")]
     public async Task ADurationOutsideItsRange_StopsTheStart(string setting, string value, bool starts, string range)
     {
         var key = $"Gateway:Approvals:{setting}";

@@ -32,15 +32,7 @@ public sealed class EventStreamKeepAliveTests
         using var proxy = await Balancer.StartAsync([gateway.BaseUri], ProxyIdleTimeout);
 
         var changes = Channel.CreateUnbounded<string>();
-        await using var agent = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions
-            {
-                Endpoint = new Uri(proxy.BaseUri, "/mcp"),
-                TransportMode = HttpTransportMode.StreamableHttp,
-                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + Key },
-            }),
-            GatewayHost.Hearing(NotificationMethods.ToolListChangedNotification, changes.Writer),
-            cancellationToken: TestContext.Timeout);
+        await using var agent = await GatewayHost.ConnectAsync(new Uri(proxy.BaseUri, "/mcp"), Key, GatewayHost.Hearing(NotificationMethods.ToolListChangedNotification, changes.Writer));
 
         // The condition under test, not a synchronisation: the session stays idle for longer than the proxy allows.
         await Task.Delay(ProxyIdleTimeout * 1.5);
