@@ -16,9 +16,6 @@ internal sealed class EventStreamBeats(TimeProvider time, IOptionsMonitor<Gatewa
     private ITimer? _timer;
     private TimeSpan _period;
 
-    /// <summary>Gets how many streams are open (tests read it).</summary>
-    public int Count => _streams.Count;
-
     /// <summary>Adds a stream until the returned registration is disposed (the request's end).</summary>
     public Registration Add(KeepAliveStream stream)
     {

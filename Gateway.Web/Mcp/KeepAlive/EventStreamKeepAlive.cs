@@ -37,8 +37,8 @@ internal sealed class EventStreamKeepAlive(RequestDelegate next, EventStreamBeat
         }
         finally
         {
+            await stream.EndAsync();
             context.Features.Set(prior);
-            await stream.DisposeAsync();
         }
     }
 

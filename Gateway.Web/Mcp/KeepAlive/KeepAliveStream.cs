@@ -16,6 +16,7 @@ internal sealed class KeepAliveStream(Stream inner, HttpResponse response, TimeP
     private long _lastWrite = time.GetTimestamp();
     private int _newlines = 2;        // under _gate: line feeds ending what was written ('\r' ignored); 2 or more is between events
     private volatile bool _eventStream;
+    private volatile bool _ended;
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -104,7 +105,7 @@ internal sealed class KeepAliveStream(Stream inner, HttpResponse response, TimeP
 
         try
         {
-            if (_newlines < 2)
+            if (_ended || _newlines < 2)
             {
                 return;
             }
@@ -155,13 +156,15 @@ internal sealed class KeepAliveStream(Stream inner, HttpResponse response, TimeP
         _newlines = i < 0 ? _newlines + trailing : trailing;
     }
 
-    protected override void Dispose(bool disposing)
+    /// <summary>
+    /// Ends the comments, once the request's handler has returned: waits for one being written and lets none start
+    /// after it, so nothing is written beside Kestrel's own end of the response. The gate is not disposed: a beat the
+    /// timer started just before may still take it (and then finds the stream ended).
+    /// </summary>
+    public async Task EndAsync()
     {
-        if (disposing)
-        {
-            _gate.Dispose();
-        }
-
-        base.Dispose(disposing);
+        await _gate.WaitAsync();
+        _ended = true;
+        _gate.Release();
     }
 }

@@ -58,6 +58,18 @@ public sealed class KeepAliveStreamTests
     }
 
     [Fact]
+    public async Task AStreamWhoseRequestEnded_GetsNoComment()
+    {
+        // The handler returned: Kestrel ends the response, and nothing may be written beside it.
+        var (stream, sent) = EventStream("text/event-stream");
+        await stream.FlushAsync();
+        await stream.EndAsync();
+        _time.Advance(Idle * 2);
+        await stream.BeatIfIdleAsync(Idle);
+        Assert.Equal("", Text(sent));
+    }
+
+    [Fact]
     public async Task AResponseThatIsNotAnEventStream_GetsNoComment()
     {
         // A refusal the SDK answers with JSON (a second GET of a session gets HTTP 400 and a JSON-RPC error).
