@@ -40,9 +40,11 @@ internal static class GatewayMcpExtensions
             throw new InvalidOperationException($"Gateway:Approvals:HeartbeatInterval must be between 100 ms and 10 minutes, not {approvals.HeartbeatInterval}.");
         }
 
-        if (approvals.PollInterval < TimeSpan.FromMilliseconds(10) || approvals.PollInterval > TimeSpan.FromMinutes(1))
+        // Long is fine: the poll is only the safety net under the push of each decision (the cluster bench sets 30 min
+        // to show that the push alone releases a call).
+        if (approvals.PollInterval < TimeSpan.FromMilliseconds(10) || approvals.PollInterval > TimeSpan.FromHours(1))
         {
-            throw new InvalidOperationException($"Gateway:Approvals:PollInterval must be between 10 ms and one minute, not {approvals.PollInterval}.");
+            throw new InvalidOperationException($"Gateway:Approvals:PollInterval must be between 10 ms and one hour, not {approvals.PollInterval}.");
         }
 
         if (approvals.WebhookUrl is { Length: > 0 } hook

@@ -364,9 +364,10 @@ public sealed class ApprovalIntegrationTests : IAsyncLifetime
     [InlineData("HeartbeatInterval", "00:00:00.099", false, "between 100 ms and 10 minutes")]
     [InlineData("HeartbeatInterval", "00:10:00.001", false, "between 100 ms and 10 minutes")]
     [InlineData("HeartbeatInterval", "00:10:00", true, "")]
-    [InlineData("PollInterval", "00:00:00.009", false, "between 10 ms and one minute")]
-    [InlineData("PollInterval", "00:01:00.001", false, "between 10 ms and one minute")]
+    [InlineData("PollInterval", "00:00:00.009", false, "between 10 ms and one hour")]
+    [InlineData("PollInterval", "01:00:00.001", false, "between 10 ms and one hour")]
     [InlineData("PollInterval", "00:00:00.010", true, "")]
+    [InlineData("PollInterval", "01:00:00", true, "")]
     public async Task ADurationOutsideItsRange_StopsTheStart(string setting, string value, bool starts, string range)
     {
         var key = $"Gateway:Approvals:{setting}";
