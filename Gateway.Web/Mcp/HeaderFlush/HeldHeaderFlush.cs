@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Gateway.Web.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -43,57 +42,16 @@ internal sealed class HeldHeaderFlush(RequestDelegate next, TimeProvider time, I
         }
     }
 
-    private sealed class Feature(IHttpResponseBodyFeature prior, HeldHeaderStream stream) : IHttpResponseBodyFeature
+    /// <summary>The body whose first write is held; a start, a file or the end are not held.</summary>
+    private sealed class Feature(IHttpResponseBodyFeature prior, HeldHeaderStream stream) : WrappedResponseBody(prior, stream)
     {
-        private PipeWriter? _writer;
-
-        public HeldHeaderStream Stream => stream;
-
-        Stream IHttpResponseBodyFeature.Stream => stream;
-
-        public PipeWriter Writer => _writer ??= PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-
-        public void DisableBuffering() => prior.DisableBuffering();
-
-        // An explicit start, a file or the end are not held.
-        public async Task StartAsync(CancellationToken cancellationToken = default)
-        {
-            await stream.Begin();
-            await prior.StartAsync(cancellationToken);
-        }
-
-        public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
-        {
-            await stream.Begin();
-            await prior.SendFileAsync(path, offset, count, cancellationToken);
-        }
-
-        /// <summary>Ends the hold and passes on what a writer over the body still buffers (Kestrel's own writer would).</summary>
+        /// <summary>Ends the hold and passes on what a writer over the body still buffers.</summary>
         public async Task EndAsync()
         {
             await stream.Begin().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (_writer is not null)
-            {
-                try
-                {
-                    await _writer.FlushAsync();
-                }
-                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-                {
-                    // The connection is gone or the writer was completed: nothing left to pass on.
-                }
-            }
+            await FlushWriterAsync();
         }
 
-        public async Task CompleteAsync()
-        {
-            await stream.Begin();
-            if (_writer is not null)
-            {
-                await _writer.CompleteAsync();
-            }
-
-            await prior.CompleteAsync();
-        }
+        protected override Task BeforeDirectAsync() => stream.Begin();
     }
 }

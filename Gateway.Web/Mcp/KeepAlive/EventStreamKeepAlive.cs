@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Gateway.Web.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -27,7 +26,7 @@ internal sealed class EventStreamKeepAlive(RequestDelegate next, EventStreamBeat
     private async Task KeepAliveAsync(HttpContext context, IHttpResponseBodyFeature prior)
     {
         var stream = new KeepAliveStream(prior.Stream, context.Response, time);
-        var body = new Feature(prior, stream);
+        var body = new WrappedResponseBody(prior, stream);
         context.Features.Set<IHttpResponseBodyFeature>(body);
         try
         {
@@ -44,46 +43,4 @@ internal sealed class EventStreamKeepAlive(RequestDelegate next, EventStreamBeat
 
     private static bool IsIdleStream(HttpRequest request) =>
         HttpMethods.IsGet(request.Method) || HttpMethods.IsPost(request.Method) && request.Headers["Mcp-Method"] == Listen;
-
-    private sealed class Feature(IHttpResponseBodyFeature prior, KeepAliveStream stream) : IHttpResponseBodyFeature
-    {
-        private PipeWriter? _writer;
-
-        public Stream Stream => stream;
-
-        public PipeWriter Writer => _writer ??= PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-
-        public void DisableBuffering() => prior.DisableBuffering();
-
-        public Task StartAsync(CancellationToken cancellationToken = default) => prior.StartAsync(cancellationToken);
-
-        public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
-            prior.SendFileAsync(path, offset, count, cancellationToken);
-
-        /// <summary>Passes on what a writer over the body still buffers (Kestrel's own writer would at the end).</summary>
-        public async Task FlushWriterAsync()
-        {
-            if (_writer is not null)
-            {
-                try
-                {
-                    await _writer.FlushAsync();
-                }
-                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-                {
-                    // The connection is gone or the writer was completed: nothing left to pass on.
-                }
-            }
-        }
-
-        public async Task CompleteAsync()
-        {
-            if (_writer is not null)
-            {
-                await _writer.CompleteAsync();
-            }
-
-            await prior.CompleteAsync();
-        }
-    }
 }
