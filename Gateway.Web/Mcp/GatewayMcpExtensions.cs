@@ -104,6 +104,10 @@ internal static class GatewayMcpExtensions
         services.AddHttpContextAccessor();
         var idle = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.Mcp.SessionIdleTimeout ?? TimeSpan.FromMinutes(30);
 
+        // A cut standalone stream resumed with Last-Event-ID (the SDK refuses a second plain GET of a session).
+        services.AddSingleton<Gateway.Web.Mcp.Resumption.StandaloneStreamStore>();
+        services.AddOptions<HttpServerTransportOptions>().Configure<Gateway.Web.Mcp.Resumption.StandaloneStreamStore>((o, store) => o.EventStreamStore = store);
+
         services.AddMcpServer(o =>
             {
                 o.ServerInfo = new Implementation { Name = "mcp-gateway", Version = typeof(GatewayMcpExtensions).Assembly.GetName().Version?.ToString(3) ?? "1.0.0" };
@@ -178,6 +182,7 @@ internal static class GatewayMcpExtensions
             .Use(shared.ForgetEndedAsync)
             // Last, so only what the SDK writes is held or kept alive; the refusals above answer at once. The two wrap
             // different requests (tool calls and the like; idle streams).
+            .UseMiddleware<Gateway.Web.Mcp.Resumption.StandaloneStreamResumption>()
             .UseMiddleware<Gateway.Web.Mcp.KeepAlive.EventStreamKeepAlive>()
             .UseMiddleware<Gateway.Web.Mcp.HeaderFlush.HeldHeaderFlush>());
         app.MapMcp("/mcp").RequireAuthorization(GatewayAuthenticationDefaults.AgentPolicy);

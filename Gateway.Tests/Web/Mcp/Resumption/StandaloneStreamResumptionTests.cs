@@ -1,0 +1,167 @@
+using System.Net;
+using System.Threading.Channels;
+using Gateway.Tests.Support;
+using Gateway.Web.Mcp.Resumption;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Protocol;
+using static Gateway.Tests.Support.Upstreams;
+
+namespace Gateway.Tests.Web.Mcp.Resumption;
+
+/// <summary>
+/// A 2025-11-25 session's standalone stream, cut by the network, is resumed with <c>Last-Event-ID</c>: the SDK's server
+/// refuses a session's second plain GET with 400 (modelcontextprotocol/csharp-sdk#1239), so without a resumption the
+/// session would hear no list change again.
+/// </summary>
+public sealed class StandaloneStreamResumptionTests
+{
+    private const string Key = "resume-agent-key-0123456789";
+
+    [Fact]
+    public async Task ACutStream_ResumedWithItsLastEventId_ReplaysWhatWasMissed_ThenCarriesWhatFollows()
+    {
+        var (upstream, url) = await StartHttpAsync("remote");
+        await using var _ = upstream;
+        await using var gateway = await StartGatewayAsync(url);
+        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+
+        string primed;
+        using (var first = await GetAsync(http, gateway, session, lastEventId: null))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            using var events = new StreamReader(await first.Content.ReadAsStreamAsync(TestContext.Timeout));
+            primed = (await NextEventAsync(events)).Id ?? throw new Xunit.Sdk.XunitException("The stream's first event has no id.");
+        }
+
+        // The stream is cut. A list change meanwhile is recorded for the resumption.
+        var store = gateway.Services.GetRequiredService<StandaloneStreamStore>();
+        await using var caller = await gateway.ConnectAsync(Key);
+        await caller.CallToolAsync("remote__toggle_extra", cancellationToken: TestContext.Timeout);
+        await Eventually.TrueAsync(() => store.RetainedBytes > 0, "the list change recorded on the cut stream");
+
+        // The SDK still refuses the session a plain second GET; the resumption is served.
+        using (var plain = await GetAsync(http, gateway, session, lastEventId: null))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
+        }
+
+        using var resumed = await GetAsync(http, gateway, session, primed);
+        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        using var replay = new StreamReader(await resumed.Content.ReadAsStreamAsync(TestContext.Timeout));
+        var missed = await NextEventAsync(replay, "notifications/tools/list_changed");
+        Assert.NotNull(missed.Id);
+        Assert.NotEqual(primed, missed.Id);
+
+        await caller.CallToolAsync("remote__toggle_extra", cancellationToken: TestContext.Timeout);
+        var next = await NextEventAsync(replay, "notifications/tools/list_changed");
+        Assert.NotEqual(missed.Id, next.Id);
+    }
+
+    [Fact]
+    public async Task AResumptionThisInstanceDoesNotRecord_IsServedAsAFreshStream()
+    {
+        var (upstream, url) = await StartHttpAsync("remote");
+        await using var _ = upstream;
+        await using var gateway = await StartGatewayAsync(url);
+        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+
+        // As another instance's event id would reach this one behind a balancer without affinity.
+        const string Foreign = "0123456789ABCDEF0123456789ABCDEF.3";
+        using var response = await GetAsync(http, gateway, session, Foreign);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var events = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Timeout));
+        var prime = await NextEventAsync(events);
+        Assert.NotNull(prime.Id);
+        Assert.NotEqual(Foreign, prime.Id);
+        Assert.True(gateway.Services.GetRequiredService<StandaloneStreamStore>().Knows(prime.Id));
+    }
+
+    [Fact]
+    public async Task AToolCallsAnswer_CarriesNoEventId_AndIsNotRecorded()
+    {
+        var (upstream, url) = await StartHttpAsync("remote");
+        await using var _ = upstream;
+        await using var gateway = await StartGatewayAsync(url);
+        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
+
+        using var response = await RawMcp.PostBodyAsync(gateway.McpUri, Key, session, """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"remote__echo","arguments":{"message":"hi"}}}""");
+        var body = await response.Content.ReadAsStringAsync(TestContext.Timeout);
+        Assert.Contains("data: ", body, StringComparison.Ordinal);
+        Assert.Contains("hi", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(body.Split('\n'), line => line.StartsWith("id:", StringComparison.Ordinal) || line.StartsWith("event: prime", StringComparison.Ordinal));
+        Assert.Equal(0, gateway.Services.GetRequiredService<StandaloneStreamStore>().Count);
+    }
+
+    [SkippableFact]
+    public async Task AnSdkClientsStream_CutByAProxy_IsResumed_AndCarriesTheNextListChange()
+    {
+        var (upstream, url) = await StartHttpAsync("remote");
+        await using var _ = upstream;
+        // No keep-alive: HAProxy cuts the idle stream after 4 s, as a network drop would.
+        await using var gateway = await GatewayHost.StartAsync(Merge(Http("remote", url), Agent("agent", Key, "remote/*"), new Dictionary<string, string?> { ["Gateway:Mcp:StreamKeepAlive"] = "0" }));
+        using var proxy = await Balancer.StartAsync([gateway.BaseUri], TimeSpan.FromSeconds(4));
+
+        var changes = Channel.CreateUnbounded<string>();
+        await using var agent = await GatewayHost.ConnectAsync(new Uri(proxy.BaseUri, "/mcp"), Key, GatewayHost.Hearing(NotificationMethods.ToolListChangedNotification, changes.Writer));
+
+        // The condition under test, not a synchronisation: the proxy cuts the stream, and the client resumes it.
+        await Task.Delay(TimeSpan.FromSeconds(6));
+
+        await using var caller = await gateway.ConnectAsync(Key);
+        await caller.CallToolAsync("remote__toggle_extra", cancellationToken: TestContext.Timeout);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
+        wait.CancelAfter(TimeSpan.FromSeconds(20));
+        Assert.Equal(NotificationMethods.ToolListChangedNotification, await changes.Reader.ReadAsync(wait.Token));
+    }
+
+    private static Task<GatewayHost> StartGatewayAsync(string url) =>
+        GatewayHost.StartAsync(Merge(Http("remote", url), Agent("agent", Key, "remote/*")));
+
+    private static async Task<HttpResponseMessage> GetAsync(HttpClient http, GatewayHost gateway, string session, string? lastEventId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.McpUri);
+        request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+        request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
+        if (lastEventId is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        }
+
+        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
+    }
+
+    /// <summary>The next event (its id and data), or with <paramref name="containing"/> the next whose data holds it; within 20 s.</summary>
+    private static async Task<(string? Id, string Data)> NextEventAsync(StreamReader events, string? containing = null)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
+        wait.CancelAfter(TimeSpan.FromSeconds(20));
+        string? id = null;
+        var data = new System.Text.StringBuilder();
+        while (await events.ReadLineAsync(wait.Token) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                if ((id is not null || data.Length > 0) && (containing is null || data.ToString().Contains(containing, StringComparison.Ordinal)))
+                {
+                    return (id, data.ToString());
+                }
+
+                (id, data) = (null, data.Clear());
+            }
+            else if (line.StartsWith("id:", StringComparison.Ordinal))
+            {
+                id = line["id:".Length..].Trim();
+            }
+            else if (line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                data.Append(line["data:".Length..].Trim());
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException("The stream ended before the event" + (containing is null ? "." : $" holding {containing}."));
+    }
+}

@@ -1,0 +1,201 @@
+using System.Net.ServerSentEvents;
+using Gateway.Tests.Support;
+using Gateway.Web.Mcp.Resumption;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.Tests.Web.Mcp.Resumption;
+
+/// <summary>The record of standalone streams behind a resumption: what is kept, for how long, and what a reader gets.</summary>
+public sealed class StandaloneStreamStoreTests
+{
+    private readonly ApplicationLifetime _lifetime = new(NullLogger<ApplicationLifetime>.Instance);
+
+    [Fact]
+    public async Task APostsStream_GetsNoWriter_SoItsAnswerIsSentAsWithoutAStore()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await store.CreateStreamAsync(new SseEventStreamOptions { SessionId = "s", StreamId = "7" });
+        Assert.Null(writer);
+        Assert.Equal(0, store.Count);
+    }
+
+    [Fact]
+    public async Task AReader_GetsWhatFollowedItsId_ThenWhatIsWritten_UntilTheSessionEnds()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await OpenAsync(store, "session-1");
+        var prime = await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(null, "prime"));
+        var first = await writer.WriteEventAsync(Note("first"));
+        Assert.NotNull(prime.EventId);
+        Assert.NotEqual(prime.EventId, first.EventId);
+
+        var reader = await store.GetStreamReaderAsync(prime.EventId!);
+        Assert.NotNull(reader);
+        Assert.Equal("session-1", reader.SessionId);
+        await using var events = reader.ReadEventsAsync(TestContext.Timeout).GetAsyncEnumerator();
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal(first.EventId, events.Current.EventId);
+
+        // Nothing more yet: the reader waits for the next write.
+        var next = events.MoveNextAsync().AsTask();
+        Assert.False(next.IsCompleted);
+        var second = await writer.WriteEventAsync(Note("second"));
+        Assert.True(await next.WaitAsync(TestContext.Timeout));
+        Assert.Equal(second.EventId, events.Current.EventId);
+        Assert.Equal("second", ((JsonRpcNotification)events.Current.Data!).Method);
+
+        // The session ends: the reader finishes, and the stream is no longer known.
+        var end = events.MoveNextAsync().AsTask();
+        await writer.DisposeAsync();
+        Assert.False(await end.WaitAsync(TestContext.Timeout));
+        Assert.False(store.Knows(second.EventId!));
+        Assert.Equal(0, store.Count);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("no-dot")]
+    [InlineData(".1")]
+    [InlineData("0123456789ABCDEF0123456789ABCDEF.x")]
+    [InlineData("0123456789ABCDEF0123456789ABCDEF.-1")]
+    [InlineData("0123456789ABCDEF0123456789ABCDEF.1")]
+    public async Task AnIdOfNoRecordedStream_GetsNoReader(string lastEventId)
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        await OpenAsync(store, "s");
+        Assert.False(store.Knows(lastEventId));
+        Assert.Null(await store.GetStreamReaderAsync(lastEventId));
+    }
+
+    [Fact]
+    public async Task AStream_KeepsItsLast32Events()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await OpenAsync(store, "s");
+        var ids = new List<string>();
+        for (var i = 0; i < StandaloneStreamStore.MaxEventsPerStream + 8; i++)
+        {
+            ids.Add((await writer.WriteEventAsync(Note("n" + i))).EventId!);
+        }
+
+        // From its first id: the 8 oldest after it are gone, the last 32 are replayed.
+        var replayed = await ReadKeptAsync(store, ids[0]);
+        Assert.Equal(ids.TakeLast(StandaloneStreamStore.MaxEventsPerStream), replayed);
+    }
+
+    [Fact]
+    public async Task AStream_KeepsAt64KiB_AndAnEventLargerThanThat_Alone()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await OpenAsync(store, "s");
+        var first = await writer.WriteEventAsync(Note("start"));
+        var ids = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            ids.Add((await writer.WriteEventAsync(Note("n", 10 * 1024))).EventId!);
+        }
+
+        // Six events of about 10 KiB fit in 64 KiB, seven do not.
+        Assert.Equal(ids.TakeLast(6), await ReadKeptAsync(store, first.EventId!));
+        Assert.InRange(store.RetainedBytes, 6 * 10 * 1024, StandaloneStreamStore.MaxBytesPerStream);
+
+        var large = await writer.WriteEventAsync(Note("large", 100 * 1024));
+        Assert.Equal([large.EventId!], await ReadKeptAsync(store, first.EventId!));
+        Assert.InRange(store.RetainedBytes, 100 * 1024, 101 * 1024);
+    }
+
+    [Fact]
+    public async Task PastTheirCommon16MiB_AWritingStream_KeepsItsNewestEventOnly()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writers = new List<ISseEventStreamWriter>();
+        var firsts = new List<string>();
+        var newest = new List<string>();
+        for (var i = 0; i < 300; i++)
+        {
+            var writer = await OpenAsync(store, "s" + i);
+            writers.Add(writer);
+            firsts.Add((await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(null, "prime"))).EventId!);
+            await writer.WriteEventAsync(Note("a", 30 * 1024));
+            newest.Add((await writer.WriteEventAsync(Note("b", 30 * 1024))).EventId!);
+        }
+
+        // 300 streams of 60 KiB would be 17.6 MiB: the first ones keep both events, the last ones their newest only.
+        Assert.Equal(2, (await ReadKeptAsync(store, firsts[0])).Count);
+        Assert.Equal([newest[^1]], await ReadKeptAsync(store, firsts[^1]));
+        Assert.InRange(store.RetainedBytes, StandaloneStreamStore.MaxBytesInAll - (61 * 1024), StandaloneStreamStore.MaxBytesInAll + (300 * 31 * 1024));
+        Assert.True(store.RetainedBytes < 300L * 60 * 1024);
+        foreach (var writer in writers)
+        {
+            await writer.DisposeAsync();
+        }
+
+        Assert.Equal(0, store.RetainedBytes);
+    }
+
+    [Fact]
+    public async Task AReader_EndsQuietly_WhenItsRequestIsCancelled_OrTheHostStops()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await OpenAsync(store, "s");
+        var prime = await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(null, "prime"));
+
+        using var cancelled = new CancellationTokenSource();
+        var reading = ReadAllAsync((await store.GetStreamReaderAsync(prime.EventId!))!, cancelled.Token);
+        var stopping = ReadAllAsync((await store.GetStreamReaderAsync(prime.EventId!))!, CancellationToken.None);
+        Assert.False(reading.IsCompleted);
+        Assert.False(stopping.IsCompleted);
+
+        await cancelled.CancelAsync();
+        Assert.Equal(0, await reading.WaitAsync(TestContext.Timeout));
+        _lifetime.StopApplication();
+        Assert.Equal(0, await stopping.WaitAsync(TestContext.Timeout));
+    }
+
+    private static async Task<ISseEventStreamWriter> OpenAsync(StandaloneStreamStore store, string session) =>
+        await store.CreateStreamAsync(new SseEventStreamOptions { SessionId = session, StreamId = StreamableHttpServerTransport.UnsolicitedMessageStreamId });
+
+    private static SseItem<JsonRpcMessage?> Note(string method, int padding = 0) =>
+        new(new JsonRpcNotification { Method = method, Params = padding == 0 ? null : System.Text.Json.Nodes.JsonValue.Create(new string('x', padding)) }, "message");
+
+    /// <summary>The ids a reader from <paramref name="after"/> gets before it would wait.</summary>
+    private static async Task<List<string>> ReadKeptAsync(StandaloneStreamStore store, string after)
+    {
+        using var stop = new CancellationTokenSource();
+        var ids = new List<string>();
+        var reader = (await store.GetStreamReaderAsync(after))!;
+        await using var events = reader.ReadEventsAsync(stop.Token).GetAsyncEnumerator();
+        while (true)
+        {
+            var next = events.MoveNextAsync().AsTask();
+            if (!next.IsCompleted)
+            {
+                // Waiting for a write: everything kept was read.
+                await stop.CancelAsync();
+                Assert.False(await next.WaitAsync(TestContext.Timeout));
+                return ids;
+            }
+
+            if (!await next)
+            {
+                return ids;
+            }
+
+            ids.Add(events.Current.EventId!);
+        }
+    }
+
+    private static async Task<int> ReadAllAsync(ISseEventStreamReader reader, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await foreach (var _ in reader.ReadEventsAsync(cancellationToken))
+        {
+            count++;
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,148 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.Web.Mcp.Resumption;
+
+/// <summary>
+/// One session's standalone stream as the SDK writes it (see <see cref="StandaloneStreamStore"/>): each event gets an
+/// id (<c>{stream}.{sequence}</c>), the last few are kept, and readers (resumed GETs) get what followed the id they
+/// name, then every new event until the session ends.
+/// </summary>
+internal sealed class StandaloneStream(StandaloneStreamStore store, string key, string sessionId) : ISseEventStreamWriter
+{
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo MessageType = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage));
+
+    private readonly Lock _gate = new();
+    private readonly Queue<Retained> _events = new();
+    private long _sequence;
+    private long _bytes;
+    private bool _ended;
+    private TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string Key => key;
+
+    public string SessionId => sessionId;
+
+    // The standalone stream is always read as a stream; the SDK sets polling only on a POST's.
+    public ValueTask SetModeAsync(SseEventStreamMode mode, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+    public ValueTask<SseItem<JsonRpcMessage?>> WriteEventAsync(SseItem<JsonRpcMessage?> sseItem, CancellationToken cancellationToken = default)
+    {
+        // Measured once, as it will be sent; these events are few (list changes, log messages), not a call's answer.
+        long size = sseItem.Data is null ? 0 : JsonSerializer.SerializeToUtf8Bytes(sseItem.Data, MessageType).Length;
+        TaskCompletionSource written;
+        long change;
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return new(sseItem);
+            }
+
+            var sequence = ++_sequence;
+            sseItem = sseItem with { EventId = $"{key}.{sequence}" };
+            _events.Enqueue(new Retained(sequence, sseItem, size));
+            change = size;
+            var overall = store.Account(size);
+            while (_events.Count > 1 && (_events.Count > StandaloneStreamStore.MaxEventsPerStream || _bytes + change > StandaloneStreamStore.MaxBytesPerStream || overall > StandaloneStreamStore.MaxBytesInAll))
+            {
+                var dropped = _events.Dequeue();
+                change -= dropped.Size;
+                overall = store.Account(-dropped.Size);
+            }
+
+            _bytes += change;
+            written = _written;
+            _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        written.TrySetResult();
+        return new(sseItem);
+    }
+
+    /// <summary>Ends the stream with its session: readers finish, and what it kept is let go.</summary>
+    public ValueTask DisposeAsync()
+    {
+        TaskCompletionSource written;
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _ended = true;
+            _events.Clear();
+            store.Account(-_bytes);
+            _bytes = 0;
+            written = _written;
+        }
+
+        store.Forget(this);
+        written.TrySetResult();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A reader of the events after <paramref name="sequence"/>; it also ends when <paramref name="stopping"/> fires.</summary>
+    public ISseEventStreamReader ReaderAfter(long sequence, CancellationToken stopping) => new Reader(this, sequence, stopping);
+
+    /// <summary>The kept events after <paramref name="sequence"/>, whether the stream ended, and what completes at the next write.</summary>
+    private (List<SseItem<JsonRpcMessage?>> Events, long Last, bool Ended, Task Next) After(long sequence)
+    {
+        lock (_gate)
+        {
+            var events = new List<SseItem<JsonRpcMessage?>>();
+            var last = sequence;
+            foreach (var retained in _events)
+            {
+                if (retained.Sequence > sequence)
+                {
+                    events.Add(retained.Item);
+                    last = retained.Sequence;
+                }
+            }
+
+            return (events, last, _ended, _written.Task);
+        }
+    }
+
+    private readonly record struct Retained(long Sequence, SseItem<JsonRpcMessage?> Item, long Size);
+
+    private sealed class Reader(StandaloneStream stream, long after, CancellationToken stopping) : ISseEventStreamReader
+    {
+        public string SessionId => stream.SessionId;
+
+        public string StreamId => StreamableHttpServerTransport.UnsolicitedMessageStreamId;
+
+        public async IAsyncEnumerable<SseItem<JsonRpcMessage?>> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+            var sequence = after;
+            while (true)
+            {
+                var (events, last, ended, next) = stream.After(sequence);
+                foreach (var item in events)
+                {
+                    yield return item;
+                }
+
+                sequence = last;
+                if (ended)
+                {
+                    yield break;
+                }
+
+                // The agent gone or the host stopping ends the stream quietly, as the SDK's own GET ends then.
+                await next.WaitAsync(wait.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (wait.IsCancellationRequested)
+                {
+                    yield break;
+                }
+            }
+        }
+    }
+}
