@@ -20,6 +20,7 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
     private readonly Queue<Retained> _events = new();
     private long _sequence;
     private long _bytes;
+    private int _readers;
     private bool _ended;
     private TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -87,8 +88,14 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>A reader of the events after <paramref name="sequence"/>; it also ends when <paramref name="stopping"/> fires.</summary>
-    public ISseEventStreamReader ReaderAfter(long sequence, CancellationToken stopping) => new Reader(this, sequence, stopping);
+    /// <summary>Whether another reader may read now (see <see cref="StandaloneStreamStore.MaxReadersPerStream"/>).</summary>
+    public bool HasRoomForReader => Volatile.Read(ref _readers) < StandaloneStreamStore.MaxReadersPerStream;
+
+    /// <summary>
+    /// A reader of the events after <paramref name="sequence"/>, the event <paramref name="lastEventId"/> names; it also
+    /// ends when <paramref name="stopping"/> fires.
+    /// </summary>
+    public ISseEventStreamReader ReaderAfter(string lastEventId, long sequence, CancellationToken stopping) => new Reader(this, lastEventId, sequence, stopping);
 
     /// <summary>The kept events after <paramref name="sequence"/>, whether the stream ended, and what completes at the next write.</summary>
     private (List<SseItem<JsonRpcMessage?>> Events, long Last, bool Ended, Task Next) After(long sequence)
@@ -112,7 +119,7 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
 
     private readonly record struct Retained(long Sequence, SseItem<JsonRpcMessage?> Item, long Size);
 
-    private sealed class Reader(StandaloneStream stream, long after, CancellationToken stopping) : ISseEventStreamReader
+    private sealed class Reader(StandaloneStream stream, string lastEventId, long after, CancellationToken stopping) : ISseEventStreamReader
     {
         public string SessionId => stream.SessionId;
 
@@ -120,28 +127,47 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
 
         public async IAsyncEnumerable<SseItem<JsonRpcMessage?>> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
-            var sequence = after;
-            while (true)
+            // Counted while reading, not when made: the SDK may make a reader it never reads (another session's id).
+            // The store refuses a reader past the limit; one that raced past that check ends at once.
+            if (Interlocked.Increment(ref stream._readers) > StandaloneStreamStore.MaxReadersPerStream)
             {
-                var (events, last, ended, next) = stream.After(sequence);
-                foreach (var item in events)
-                {
-                    yield return item;
-                }
+                Interlocked.Decrement(ref stream._readers);
+                yield break;
+            }
 
-                sequence = last;
-                if (ended)
-                {
-                    yield break;
-                }
+            try
+            {
+                // First a priming event again (no data, the id the agent has): it sends the response's headers now, where
+                // nothing else may be written until the next event.
+                yield return new SseItem<JsonRpcMessage?>(null, "prime") { EventId = lastEventId };
 
-                // The agent gone or the host stopping ends the stream quietly, as the SDK's own GET ends then.
-                await next.WaitAsync(wait.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (wait.IsCancellationRequested)
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+                var sequence = after;
+                while (true)
                 {
-                    yield break;
+                    var (events, last, ended, next) = stream.After(sequence);
+                    foreach (var item in events)
+                    {
+                        yield return item;
+                    }
+
+                    sequence = last;
+                    if (ended)
+                    {
+                        yield break;
+                    }
+
+                    // The agent gone or the host stopping ends the stream quietly, as the SDK's own GET ends then.
+                    await next.WaitAsync(wait.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (wait.IsCancellationRequested)
+                    {
+                        yield break;
+                    }
                 }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref stream._readers);
             }
         }
     }

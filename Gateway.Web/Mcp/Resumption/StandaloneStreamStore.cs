@@ -12,6 +12,7 @@ namespace Gateway.Web.Mcp.Resumption;
 /// clients send one when they reconnect. Events written meanwhile are kept (a few, see the limits) and replayed.
 /// </summary>
 /// <remarks>
+/// Every size and count here is bounded: events and bytes kept per stream and in all, readers per stream.
 /// Only the standalone stream is recorded. A POST's stream (a tool call's answer) gets no writer: the SDK then sends
 /// it as before, without a priming event or ids, so a tool call pays nothing for this and its answer still leaves in
 /// one send (<see cref="HeaderFlush.HeldHeaderFlush"/>). The store is the instance's own: a resumption that reaches
@@ -28,6 +29,9 @@ internal sealed class StandaloneStreamStore(IHostApplicationLifetime lifetime) :
 
     /// <summary>Bytes all streams of this instance keep together; past it, a stream that writes keeps its newest event only.</summary>
     public const long MaxBytesInAll = 16L * 1024 * 1024;
+
+    /// <summary>Resumed GETs one stream serves at once (an agent's new one while its cut one is not yet found gone, and a margin).</summary>
+    public const int MaxReadersPerStream = 4;
 
     private readonly ConcurrentDictionary<string, StandaloneStream> _streams = new(StringComparer.Ordinal);
     private long _bytes;
@@ -53,7 +57,7 @@ internal sealed class StandaloneStreamStore(IHostApplicationLifetime lifetime) :
     }
 
     public ValueTask<ISseEventStreamReader?> GetStreamReaderAsync(string lastEventId, CancellationToken cancellationToken = default) =>
-        new(TryFind(lastEventId, out var stream, out var sequence) ? stream.ReaderAfter(sequence, lifetime.ApplicationStopping) : null);
+        new(TryFind(lastEventId, out var stream, out var sequence) && stream.HasRoomForReader ? stream.ReaderAfter(lastEventId, sequence, lifetime.ApplicationStopping) : null);
 
     /// <summary>Whether <paramref name="lastEventId"/> names an event of a stream this instance still records.</summary>
     public bool Knows(string lastEventId) => TryFind(lastEventId, out _, out _);

@@ -56,6 +56,24 @@ public sealed class StandaloneStreamResumptionTests
         await caller.CallToolAsync("remote__toggle_extra", cancellationToken: TestContext.Timeout);
         var next = await NextEventAsync(replay, "notifications/tools/list_changed");
         Assert.NotEqual(missed.Id, next.Id);
+
+        // At most four resumed GETs at once per stream (a client's new one while its cut one is not yet found gone).
+        var more = new List<HttpResponseMessage>();
+        try
+        {
+            for (var i = 1; i < StandaloneStreamStore.MaxReadersPerStream; i++)
+            {
+                more.Add(await GetAsync(http, gateway, session, primed));
+                Assert.Equal(HttpStatusCode.OK, more[^1].StatusCode);
+            }
+
+            using var refused = await GetAsync(http, gateway, session, primed);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+        finally
+        {
+            more.ForEach(r => r.Dispose());
+        }
     }
 
     [Fact]

@@ -36,6 +36,10 @@ public sealed class StandaloneStreamStoreTests
         Assert.NotNull(reader);
         Assert.Equal("session-1", reader.SessionId);
         await using var events = reader.ReadEventsAsync(TestContext.Timeout).GetAsyncEnumerator();
+
+        // A priming event again (the id the agent has, no data), then what followed it.
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal((prime.EventId, null, "prime"), (events.Current.EventId, events.Current.Data, events.Current.EventType));
         Assert.True(await events.MoveNextAsync());
         Assert.Equal(first.EventId, events.Current.EventId);
 
@@ -149,10 +153,44 @@ public sealed class StandaloneStreamStoreTests
         Assert.False(reading.IsCompleted);
         Assert.False(stopping.IsCompleted);
 
+        // Each had its priming event only.
         await cancelled.CancelAsync();
-        Assert.Equal(0, await reading.WaitAsync(TestContext.Timeout));
+        Assert.Equal(1, await reading.WaitAsync(TestContext.Timeout));
         _lifetime.StopApplication();
-        Assert.Equal(0, await stopping.WaitAsync(TestContext.Timeout));
+        Assert.Equal(1, await stopping.WaitAsync(TestContext.Timeout));
+    }
+
+    [Fact]
+    public async Task AStream_ServesFourReadersAtOnce_AndAFifthWhenOneEnds()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await OpenAsync(store, "s");
+        var prime = (await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(null, "prime"))).EventId!;
+
+        var readers = new List<IAsyncEnumerator<SseItem<JsonRpcMessage?>>>();
+        for (var i = 0; i < StandaloneStreamStore.MaxReadersPerStream; i++)
+        {
+            var events = (await store.GetStreamReaderAsync(prime))!.ReadEventsAsync(TestContext.Timeout).GetAsyncEnumerator();
+            Assert.True(await events.MoveNextAsync());
+            readers.Add(events);
+        }
+
+        Assert.Null(await store.GetStreamReaderAsync(prime));
+
+        // A reader made before the others filled the stream, read after: it ends at once.
+        await readers[0].DisposeAsync();
+        var late = (await store.GetStreamReaderAsync(prime))!;
+        var filler = (await store.GetStreamReaderAsync(prime))!.ReadEventsAsync(TestContext.Timeout).GetAsyncEnumerator();
+        Assert.True(await filler.MoveNextAsync());
+        await using var lateEvents = late.ReadEventsAsync(TestContext.Timeout).GetAsyncEnumerator();
+        Assert.False(await lateEvents.MoveNextAsync());
+
+        await filler.DisposeAsync();
+        Assert.NotNull(await store.GetStreamReaderAsync(prime));
+        foreach (var events in readers.Skip(1))
+        {
+            await events.DisposeAsync();
+        }
     }
 
     private static async Task<ISseEventStreamWriter> OpenAsync(StandaloneStreamStore store, string session) =>
@@ -168,6 +206,8 @@ public sealed class StandaloneStreamStoreTests
         var ids = new List<string>();
         var reader = (await store.GetStreamReaderAsync(after))!;
         await using var events = reader.ReadEventsAsync(stop.Token).GetAsyncEnumerator();
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal((after, null), (events.Current.EventId, events.Current.Data));
         while (true)
         {
             var next = events.MoveNextAsync().AsTask();
