@@ -180,8 +180,9 @@ internal static class GatewayMcpExtensions
             .UseMiddleware<ParamHeaderMiddleware>()
             .UseMiddleware<Gateway.Web.Limits.LimitStatusMiddleware>()
             .Use(shared.ForgetEndedAsync)
-            // Last, so only what the SDK writes is held or kept alive; the refusals above answer at once. The two wrap
-            // different requests (tool calls and the like; idle streams).
+            // Last, so only what the SDK writes is held or kept alive; the refusals above answer at once. The two that
+            // wrap the body wrap different requests (tool calls and the like; idle streams); the resumption check before
+            // them only drops a GET's Last-Event-ID that this instance cannot serve.
             .UseMiddleware<Gateway.Web.Mcp.Resumption.StandaloneStreamResumption>()
             .UseMiddleware<Gateway.Web.Mcp.KeepAlive.EventStreamKeepAlive>()
             .UseMiddleware<Gateway.Web.Mcp.HeaderFlush.HeldHeaderFlush>());
