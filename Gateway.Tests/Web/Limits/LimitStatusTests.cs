@@ -98,26 +98,8 @@ public sealed class LimitStatusTests
         Assert.Equal(1, CallLog.Details(name, "echo").Count(d => d?.StartsWith("ts-", StringComparison.Ordinal) == true));
     }
 
-    private static async Task<(int Code, string Output)> RunTypeScriptAgentAsync(GatewayHost gateway, string tool, int calls)
-    {
-        var scripts = SharedScripts.Directory;
-        var (install, installOutput) = await ServerEverything.RunAsync("bash", ["-c", "source lib/deps.sh && ensure_deps"], scripts);
-        Assert.True(install == 0, "installing the TypeScript SDK failed: " + installOutput);
-
-        // The script runs beside the shared scripts' node_modules (ES modules resolve from the script's folder).
-        var folder = Directory.CreateTempSubdirectory("limit-client-");
-        try
-        {
-            File.CreateSymbolicLink(Path.Combine(folder.FullName, "node_modules"), Path.Combine(scripts, "node_modules"));
-            var script = Path.Combine(folder.FullName, "limit-client.mjs");
-            File.Copy(Path.Combine(AppContext.BaseDirectory, "Web", "Mcp", "Scripts", "limit-client.mjs"), script);
-            return await ServerEverything.RunAsync("node", [script, gateway.McpUri.ToString(), tool, calls.ToString(System.Globalization.CultureInfo.InvariantCulture)], folder.FullName, new Dictionary<string, string> { ["MCP_BEARER"] = Key });
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
-    }
+    private static Task<(int Code, string Output)> RunTypeScriptAgentAsync(GatewayHost gateway, string tool, int calls) =>
+        TypeScriptAgents.RunAsync("limit-client.mjs", Key, gateway.McpUri.ToString(), tool, calls.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>One 2026-07-28 request on the wire: its status, headers, and JSON-RPC message.</summary>
     private static async Task<(HttpStatusCode Status, System.Net.Http.Headers.HttpResponseHeaders Headers, JsonObject Body)> PostAsync(GatewayHost gateway, string method, string? tool, JsonNode id)

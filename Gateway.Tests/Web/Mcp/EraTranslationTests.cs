@@ -204,24 +204,6 @@ public sealed class EraTranslationTests
         Assert.All(entries, e => Assert.Equal("allow", e.Decision));
     }
 
-    private static async Task<(int Code, string Output)> RunTypeScriptAgentAsync(GatewayHost gateway, string tool, string args, string answer)
-    {
-        var scripts = SharedScripts.Directory;
-        var (install, installOutput) = await ServerEverything.RunAsync("bash", ["-c", "source lib/deps.sh && ensure_deps"], scripts);
-        Assert.True(install == 0, "installing the TypeScript SDK failed: " + installOutput);
-
-        // The script runs beside the shared scripts' node_modules (ES modules resolve from the script's folder).
-        var folder = Directory.CreateTempSubdirectory("era-client-");
-        try
-        {
-            File.CreateSymbolicLink(Path.Combine(folder.FullName, "node_modules"), Path.Combine(scripts, "node_modules"));
-            var script = Path.Combine(folder.FullName, "elicit-client.mjs");
-            File.Copy(Path.Combine(AppContext.BaseDirectory, "Web", "Mcp", "Scripts", "elicit-client.mjs"), script);
-            return await ServerEverything.RunAsync("node", [script, gateway.McpUri.ToString(), tool, args, answer], folder.FullName, new Dictionary<string, string> { ["MCP_BEARER"] = Key });
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
-    }
+    private static Task<(int Code, string Output)> RunTypeScriptAgentAsync(GatewayHost gateway, string tool, string args, string answer) =>
+        TypeScriptAgents.RunAsync("elicit-client.mjs", Key, gateway.McpUri.ToString(), tool, args, answer);
 }

@@ -137,38 +137,24 @@ public sealed class StandaloneStreamResumptionTests
     [SkippableFact]
     public async Task ATypeScriptClientsStream_CutByAProxy_IsResumed_AndCarriesTheNextListChange()
     {
-        var scripts = SharedScripts.Directory;
-        var (install, installOutput) = await ServerEverything.RunAsync("bash", ["-c", "source lib/deps.sh && ensure_deps"], scripts);
-        Assert.True(install == 0, "installing the TypeScript SDK failed: " + installOutput);
-
+        // Before the clock below starts: a first install takes longer than the wait.
+        await TypeScriptAgents.EnsureSdkAsync();
         var (upstream, url) = await StartHttpAsync("remote");
         await using var _ = upstream;
         await using var gateway = await GatewayHost.StartAsync(Merge(Http("remote", url), Agent("agent", Key, "remote/*"), new Dictionary<string, string?> { ["Gateway:Mcp:StreamKeepAlive"] = "0" }));
         using var proxy = await Balancer.StartAsync([gateway.BaseUri], TimeSpan.FromSeconds(4));
 
-        // The script runs beside the shared scripts' node_modules (ES modules resolve from the script's folder).
-        var folder = Directory.CreateTempSubdirectory("resume-client-");
-        try
-        {
-            File.CreateSymbolicLink(Path.Combine(folder.FullName, "node_modules"), Path.Combine(scripts, "node_modules"));
-            var script = Path.Combine(folder.FullName, "resume-client.mjs");
-            File.Copy(Path.Combine(AppContext.BaseDirectory, "Web", "Mcp", "Scripts", "resume-client.mjs"), script);
-            var agent = ServerEverything.RunAsync("node", [script, new Uri(proxy.BaseUri, "/mcp").ToString(), "40"], folder.FullName, new Dictionary<string, string> { ["MCP_BEARER"] = Key });
+        var agent = TypeScriptAgents.RunAsync("resume-client.mjs", Key, new Uri(proxy.BaseUri, "/mcp").ToString(), "40");
 
-            // The condition under test, not a synchronisation: the client starts, connects, and the proxy cuts its idle
-            // stream after 4 s; the client reconnects with Last-Event-ID.
-            await Task.Delay(TimeSpan.FromSeconds(8));
-            await using var caller = await gateway.ConnectAsync(Key);
-            await caller.CallToolAsync("remote__toggle_extra", cancellationToken: TestContext.Timeout);
+        // The condition under test, not a synchronisation: the client starts, connects, and the proxy cuts its idle
+        // stream after 4 s; the client reconnects with Last-Event-ID.
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        await using var caller = await gateway.ConnectAsync(Key);
+        await caller.CallToolAsync("remote__toggle_extra", cancellationToken: TestContext.Timeout);
 
-            var (code, output) = await agent;
-            Assert.True(code == 0, output);
-            Assert.Contains("heard tools/list_changed", output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
+        var (code, output) = await agent;
+        Assert.True(code == 0, output);
+        Assert.Contains("heard tools/list_changed", output, StringComparison.Ordinal);
     }
 
     private static Task<GatewayHost> StartGatewayAsync(string url) =>
