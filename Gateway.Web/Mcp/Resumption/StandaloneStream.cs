@@ -97,11 +97,17 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
     /// </summary>
     public ISseEventStreamReader ReaderAfter(string lastEventId, long sequence, CancellationToken stopping) => new Reader(this, lastEventId, sequence, stopping);
 
-    /// <summary>The kept events after <paramref name="sequence"/>, whether the stream ended, and what completes at the next write.</summary>
-    private (List<SseItem<JsonRpcMessage?>> Events, long Last, bool Ended, Task Next) After(long sequence)
+    /// <summary>
+    /// The kept events after <paramref name="sequence"/>, whether some after it are no longer kept, whether the stream
+    /// ended, and what completes at the next write.
+    /// </summary>
+    private (List<SseItem<JsonRpcMessage?>> Events, long Last, bool Missed, bool Ended, Task Next) After(long sequence)
     {
         lock (_gate)
         {
+            // An id past the last event (this stream never gave it) reads from now on, not from when that number comes.
+            sequence = Math.Min(sequence, _sequence);
+            var missed = _events.TryPeek(out var oldest) && oldest.Sequence > sequence + 1;
             var events = new List<SseItem<JsonRpcMessage?>>();
             var last = sequence;
             foreach (var retained in _events)
@@ -113,9 +119,17 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
                 }
             }
 
-            return (events, last, _ended, _written.Task);
+            return (events, last, missed, _ended, _written.Task);
         }
     }
+
+    /// <summary>Methods of what a reader sends in place of events it can no longer replay: every list the gateway serves may have changed.</summary>
+    private static readonly string[] ListChanges =
+    [
+        NotificationMethods.ToolListChangedNotification,
+        NotificationMethods.PromptListChangedNotification,
+        NotificationMethods.ResourceListChangedNotification,
+    ];
 
     private readonly record struct Retained(long Sequence, SseItem<JsonRpcMessage?> Item, long Size);
 
@@ -145,7 +159,18 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
                 var sequence = after;
                 while (true)
                 {
-                    var (events, last, ended, next) = stream.After(sequence);
+                    var (events, last, missed, ended, next) = stream.After(sequence);
+                    if (missed)
+                    {
+                        // Older events were let go (the limits above), so what they said is lost; most of what this
+                        // stream carries is list changes, so the agent is told that every list may have changed and
+                        // reads them again. Without ids: a reconnection after these still resumes from the last real id.
+                        foreach (var method in ListChanges)
+                        {
+                            yield return new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = method }, SseParser.EventTypeDefault);
+                        }
+                    }
+
                     foreach (var item in events)
                     {
                         yield return item;

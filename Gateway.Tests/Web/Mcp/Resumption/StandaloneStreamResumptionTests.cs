@@ -77,6 +77,53 @@ public sealed class StandaloneStreamResumptionTests
     }
 
     [Fact]
+    public async Task AResumptionPastTheKeptEvents_SaysEveryListMayHaveChanged_BeforeWhatItReplays()
+    {
+        var (upstream, url) = await StartHttpAsync("remote");
+        await using var _ = upstream;
+        await using var gateway = await StartGatewayAsync(url);
+        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+
+        string primed;
+        using (var first = await GetAsync(http, gateway, session, lastEventId: null))
+        {
+            using var events = new StreamReader(await first.Content.ReadAsStreamAsync(TestContext.Timeout));
+            primed = (await NextEventAsync(events)).Id!;
+        }
+
+        // While the stream is cut, 36 list changes: more than the 32 events a stream keeps. Each is awaited on another
+        // session, which the same change notifies in the same pass.
+        var heard = Channel.CreateUnbounded<string>();
+        await using var caller = await GatewayHost.ConnectAsync(gateway.McpUri, Key, GatewayHost.Hearing(NotificationMethods.ToolListChangedNotification, heard.Writer));
+        for (var i = 0; i < StandaloneStreamStore.MaxEventsPerStream + 4; i++)
+        {
+            await caller.CallToolAsync("remote__toggle_extra", cancellationToken: TestContext.Timeout);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Timeout);
+            wait.CancelAfter(TimeSpan.FromSeconds(20));
+            await heard.Reader.ReadAsync(wait.Token);
+        }
+
+        using var resumed = await GetAsync(http, gateway, session, primed);
+        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        using var replay = new StreamReader(await resumed.Content.ReadAsStreamAsync(TestContext.Timeout));
+        Assert.Equal(primed, (await NextEventAsync(replay)).Id);
+
+        // The changes let go are said as "every list may have changed", without ids (so a reconnection after them
+        // still names the last event the agent had); then the kept ones, with theirs.
+        foreach (var method in new[] { NotificationMethods.ToolListChangedNotification, NotificationMethods.PromptListChangedNotification, NotificationMethods.ResourceListChangedNotification })
+        {
+            var said = await NextEventAsync(replay);
+            Assert.Null(said.Id);
+            Assert.Contains($"\"{method}\"", said.Data, StringComparison.Ordinal);
+        }
+
+        var kept = await NextEventAsync(replay);
+        Assert.NotNull(kept.Id);
+        Assert.Contains(NotificationMethods.ToolListChangedNotification, kept.Data, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AResumptionThisInstanceDoesNotRecord_IsServedAsAFreshStream()
     {
         var (upstream, url) = await StartHttpAsync("remote");

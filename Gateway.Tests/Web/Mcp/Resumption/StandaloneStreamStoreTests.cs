@@ -85,9 +85,61 @@ public sealed class StandaloneStreamStoreTests
             ids.Add((await writer.WriteEventAsync(Note("n" + i))).EventId!);
         }
 
-        // From its first id: the 8 oldest after it are gone, the last 32 are replayed.
-        var replayed = await ReadKeptAsync(store, ids[0]);
-        Assert.Equal(ids.TakeLast(StandaloneStreamStore.MaxEventsPerStream), replayed);
+        // From the id just before the oldest kept: the last 32, nothing missed.
+        Assert.Equal(ids.TakeLast(StandaloneStreamStore.MaxEventsPerStream), await ReadKeptAsync(store, ids[7]));
+
+        // From its first id: the 7 after it and before the oldest kept are gone, so the reader first says that every
+        // list may have changed (no ids: they replay nothing), then replays the last 32.
+        Assert.Equal(ListChanges.Concat(ids.TakeLast(StandaloneStreamStore.MaxEventsPerStream)), await ReadKeptAsync(store, ids[0]));
+    }
+
+    [Fact]
+    public async Task AReaderThatFallsBehindTheKeptEvents_SaysTheListsMayHaveChanged_ThenGoesOn()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await OpenAsync(store, "s");
+        var prime = (await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(null, "prime"))).EventId!;
+        await using var events = (await store.GetStreamReaderAsync(prime))!.ReadEventsAsync(TestContext.Timeout).GetAsyncEnumerator();
+        Assert.True(await events.MoveNextAsync());
+        var next = events.MoveNextAsync().AsTask();
+        var first = await writer.WriteEventAsync(Note("first"));
+        Assert.True(await next.WaitAsync(TestContext.Timeout));
+        Assert.Equal(first.EventId, events.Current.EventId);
+
+        // 33 more written before the reader asks again (an agent reading slower than they come): one is no longer kept.
+        var ids = new List<string>();
+        for (var i = 0; i <= StandaloneStreamStore.MaxEventsPerStream; i++)
+        {
+            ids.Add((await writer.WriteEventAsync(Note("n" + i))).EventId!);
+        }
+
+        var read = new List<string>();
+        for (var i = 0; i < ListChanges.Length + StandaloneStreamStore.MaxEventsPerStream; i++)
+        {
+            Assert.True(await events.MoveNextAsync());
+            read.Add(NameOf(events.Current));
+        }
+
+        Assert.Equal(ListChanges.Concat(ids.Skip(1)), read);
+    }
+
+    [Fact]
+    public async Task AnIdAheadOfTheStream_ReadsFromTheNextWrite()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await OpenAsync(store, "s");
+        var prime = (await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(null, "prime"))).EventId!;
+        await writer.WriteEventAsync(Note("before"));
+
+        // Not an id this stream gave: neither a replay nor a wait until its number comes round.
+        var ahead = prime[..(prime.LastIndexOf('.') + 1)] + "1000";
+        Assert.Empty(await ReadKeptAsync(store, ahead));
+        await using var events = (await store.GetStreamReaderAsync(ahead))!.ReadEventsAsync(TestContext.Timeout).GetAsyncEnumerator();
+        Assert.True(await events.MoveNextAsync());
+        var next = events.MoveNextAsync().AsTask();
+        var written = await writer.WriteEventAsync(Note("after"));
+        Assert.True(await next.WaitAsync(TestContext.Timeout));
+        Assert.Equal(written.EventId, events.Current.EventId);
     }
 
     [Fact]
@@ -102,12 +154,12 @@ public sealed class StandaloneStreamStoreTests
             ids.Add((await writer.WriteEventAsync(Note("n", 10 * 1024))).EventId!);
         }
 
-        // Six events of about 10 KiB fit in 64 KiB, seven do not.
-        Assert.Equal(ids.TakeLast(6), await ReadKeptAsync(store, first.EventId!));
+        // Six events of about 10 KiB fit in 64 KiB, seven do not (the four let go after the first are said as list changes).
+        Assert.Equal(ListChanges.Concat(ids.TakeLast(6)), await ReadKeptAsync(store, first.EventId!));
         Assert.InRange(store.RetainedBytes, 6 * 10 * 1024, StandaloneStreamStore.MaxBytesPerStream);
 
         var large = await writer.WriteEventAsync(Note("large", 100 * 1024));
-        Assert.Equal([large.EventId!], await ReadKeptAsync(store, first.EventId!));
+        Assert.Equal([.. ListChanges, large.EventId!], await ReadKeptAsync(store, first.EventId!));
         Assert.InRange(store.RetainedBytes, 100 * 1024, 101 * 1024);
     }
 
@@ -129,7 +181,7 @@ public sealed class StandaloneStreamStoreTests
 
         // 300 streams of 60 KiB would be 17.6 MiB: the first ones keep both events, the last ones their newest only.
         Assert.Equal(2, (await ReadKeptAsync(store, firsts[0])).Count);
-        Assert.Equal([newest[^1]], await ReadKeptAsync(store, firsts[^1]));
+        Assert.Equal([.. ListChanges, newest[^1]], await ReadKeptAsync(store, firsts[^1]));
         Assert.InRange(store.RetainedBytes, StandaloneStreamStore.MaxBytesInAll - (61 * 1024), StandaloneStreamStore.MaxBytesInAll + (300 * 31 * 1024));
         Assert.True(store.RetainedBytes < 300L * 60 * 1024);
         foreach (var writer in writers)
@@ -199,7 +251,13 @@ public sealed class StandaloneStreamStoreTests
     private static SseItem<JsonRpcMessage?> Note(string method, int padding = 0) =>
         new(new JsonRpcNotification { Method = method, Params = padding == 0 ? null : System.Text.Json.Nodes.JsonValue.Create(new string('x', padding)) }, "message");
 
-    /// <summary>The ids a reader from <paramref name="after"/> gets before it would wait.</summary>
+    /// <summary>What a reader says in place of events no longer kept.</summary>
+    private static readonly string[] ListChanges = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"];
+
+    /// <summary>An event's id, or for one without (what stands for events no longer kept) its method.</summary>
+    private static string NameOf(SseItem<JsonRpcMessage?> item) => item.EventId ?? ((JsonRpcNotification)item.Data!).Method;
+
+    /// <summary>The ids (or, for events without, the methods) a reader from <paramref name="after"/> gets before it would wait.</summary>
     private static async Task<List<string>> ReadKeptAsync(StandaloneStreamStore store, string after)
     {
         using var stop = new CancellationTokenSource();
@@ -224,7 +282,7 @@ public sealed class StandaloneStreamStoreTests
                 return ids;
             }
 
-            ids.Add(events.Current.EventId!);
+            ids.Add(NameOf(events.Current));
         }
     }
 
