@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { processes, settle as settleProcesses } from './lib/processes.mjs';
 import { streamableHttpArgs } from './lib/server-everything.mjs';
+import { shuffler } from './lib/shuffle.mjs';
 
 // ---------------------------------------------------------------- options
 const argv = process.argv.slice(2);
@@ -324,11 +325,13 @@ function fsType(dir) {
   try { const t = fs.statfsSync(dir).type; return names[t] ?? `0x${t.toString(16)}`; } catch { return 'unknown'; }
 }
 
-// Sequential calls, one client per target, interleaved call by call with the starting target rotating every round.
+// Sequential calls, one client per target, interleaved call by call in an order shuffled every round (seeded, as
+// bench/peers.mjs: rotated, each target always followed the same one).
 async function latencyPhase(live) {
   for (const t of live) { t.lat = []; t.errors = 0; t.session = await client(t).open(); }
+  const shuffle = shuffler(20261207);
   for (let i = 0; i < cfg.warmup + cfg.n; i++) {
-    for (const t of rotate(live, i % live.length)) {
+    for (const t of shuffle(live)) {
       checkInterrupt();
       const t0 = performance.now();
       try { await callEcho(t.session); if (i >= cfg.warmup) t.lat.push(performance.now() - t0); }
@@ -523,7 +526,7 @@ async function main() {
 
   // Latency at concurrency 1.
   await settle();
-  console.log(`\n== Latency: ${cfg.n} sequential tools/call echo per target after ${cfg.warmup} warm-up, interleaved call by call (order rotating)`);
+  console.log(`\n== Latency: ${cfg.n} sequential tools/call echo per target after ${cfg.warmup} warm-up, interleaved call by call (order shuffled every round)`);
   await latencyPhase(targets);
   const base = direct.latency;
   console.log(`${padR('target', 14)} ${pad('ok', 6)} ${pad('err', 4)} ${pad('p50', 7)} ${pad('p90', 7)} ${pad('p99', 7)} ${pad('max', 7)}  ${pad('+p50', 7)} ${pad('+p99', 7)}  (ms; + = added over direct)`);

@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { cpuTicks, processes, settle as settleProcesses, TICKS_PER_SECOND } from './lib/processes.mjs';
 import { streamableHttpArgs } from './lib/server-everything.mjs';
+import { shuffler } from './lib/shuffle.mjs';
 
 // ---------------------------------------------------------------- options
 const argv = process.argv.slice(2);
@@ -522,28 +523,6 @@ function stats(xs) {
 }
 const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
 
-// A seeded shuffle (mulberry32, then Fisher-Yates), the same sequence in every run. The latency phase shuffles its
-// targets every round instead of rotating them: rotated, each target always came right after the same one (a
-// candidate after another gateway, whose deferred commit or sync could land in its call). One build in two slots of
-// one run was 0.14 ms apart at p50 rotated, 0.03 ms shuffled (2026-12-07, bench/RESULTS.md).
-function shuffler(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return (xs) => {
-    const ys = xs.slice();
-    for (let i = ys.length - 1; i > 0; i--) {
-      const j = Math.floor(next() * (i + 1));
-      [ys[i], ys[j]] = [ys[j], ys[i]];
-    }
-    return ys;
-  };
-}
 
 // The gateway's durability floor: one 512-byte append made durable, in the folder that holds its database. With a
 // gap, each append comes that many milliseconds after the previous one: the gateway's commits come one per call, not
