@@ -26,13 +26,7 @@ public sealed class StandaloneStreamResumptionTests
         var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
 
-        string primed;
-        using (var first = await GetAsync(http, gateway, session, lastEventId: null))
-        {
-            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-            using var events = new StreamReader(await first.Content.ReadAsStreamAsync(TestContext.Timeout));
-            primed = (await NextEventAsync(events)).Id ?? throw new Xunit.Sdk.XunitException("The stream's first event has no id.");
-        }
+        var primed = await OpenAndCutAsync(http, gateway, session);
 
         // The stream is cut. A list change meanwhile is recorded for the resumption.
         var store = gateway.Services.GetRequiredService<StandaloneStreamStore>();
@@ -85,12 +79,7 @@ public sealed class StandaloneStreamResumptionTests
         var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
 
-        string primed;
-        using (var first = await GetAsync(http, gateway, session, lastEventId: null))
-        {
-            using var events = new StreamReader(await first.Content.ReadAsStreamAsync(TestContext.Timeout));
-            primed = (await NextEventAsync(events)).Id!;
-        }
+        var primed = await OpenAndCutAsync(http, gateway, session);
 
         // While the stream is cut, 36 list changes: more than the 32 events a stream keeps. Each is awaited on another
         // session, which the same change notifies in the same pass.
@@ -206,6 +195,15 @@ public sealed class StandaloneStreamResumptionTests
 
     private static Task<GatewayHost> StartGatewayAsync(string url) =>
         GatewayHost.StartAsync(Merge(Http("remote", url), Agent("agent", Key, "remote/*")));
+
+    /// <summary>Opens the session's standalone stream, reads its priming event's id, and cuts the stream.</summary>
+    private static async Task<string> OpenAndCutAsync(HttpClient http, GatewayHost gateway, string session)
+    {
+        using var first = await GetAsync(http, gateway, session, lastEventId: null);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using var events = new StreamReader(await first.Content.ReadAsStreamAsync(TestContext.Timeout));
+        return (await NextEventAsync(events)).Id ?? throw new Xunit.Sdk.XunitException("The stream's first event has no id.");
+    }
 
     private static async Task<HttpResponseMessage> GetAsync(HttpClient http, GatewayHost gateway, string session, string? lastEventId)
     {
