@@ -523,7 +523,6 @@ function stats(xs) {
 }
 const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
 
-
 // The gateway's durability floor: one 512-byte append made durable, in the folder that holds its database. With a
 // gap, each append comes that many milliseconds after the previous one: the gateway's commits come one per call, not
 // back to back, and on the development VM a flush after a 4 ms pause cost about twice as much (p50 0.41-0.48 ms

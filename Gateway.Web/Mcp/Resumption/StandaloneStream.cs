@@ -162,9 +162,10 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
                     var (events, last, missed, ended, next) = stream.After(sequence);
                     if (missed)
                     {
-                        // Older events were let go (the limits above), so what they said is lost; most of what this
-                        // stream carries is list changes, so the agent is told that every list may have changed and
-                        // reads them again. Without ids: a reconnection after these still resumes from the last real id.
+                        // Events after the agent's were let go (the store's limits), so what they said is lost; most
+                        // of what this stream carries is list changes, so the agent is told that every list may have
+                        // changed and reads them again. Without ids: a reconnection after these still resumes from the
+                        // last real id.
                         foreach (var method in ListChanges)
                         {
                             yield return new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = method }, SseParser.EventTypeDefault);
