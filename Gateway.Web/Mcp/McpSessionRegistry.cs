@@ -66,6 +66,12 @@ internal sealed partial class McpSessionRegistry
 
     public int CountFor(long agentId) => _sessions.Values.Count(s => s.AgentId == agentId);
 
+    /// <summary>
+    /// Held while a session is counted here and the session cap's reservation for its opening is let go, and while the
+    /// cap counts (<see cref="SessionLimitMiddleware"/>): a count taken under it never sees a session twice.
+    /// </summary>
+    public Lock CountGate { get; } = new();
+
     /// <summary>Whether the session is held (served) by this instance; one that is not would be taken over here.</summary>
     public bool Holds(string sessionId) => _endpoints.ContainsKey(sessionId);
 
@@ -81,8 +87,13 @@ internal sealed partial class McpSessionRegistry
         }
 
         _endpoints[server.SessionId] = virtualServer ?? string.Empty;
-        _sessions[server] = new Session(agent, keyHash, virtualServer, ViewOf(agent, virtualServer)) { Picks = PicksOf(virtualServer) };
-        registered?.Invoke();
+        var session = new Session(agent, keyHash, virtualServer, ViewOf(agent, virtualServer)) { Picks = PicksOf(virtualServer) };
+        lock (CountGate)
+        {
+            _sessions[server] = session;
+            registered?.Invoke();
+        }
+
         try
         {
             await server.RunAsync(cancellationToken);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Gateway.Web.Authentication;
 using Gateway.Web.Hosting;
 using Gateway.Web.Protocol;
@@ -15,8 +14,9 @@ namespace Gateway.Web.Mcp;
 /// </summary>
 internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionRegistry sessions, SharedSessions shared, IOptionsMonitor<GatewayOptions> options)
 {
-    // Per agent, the requests now opening a session here (the middleware is one instance for the application).
-    private readonly ConcurrentDictionary<long, int> _opening = new();
+    // Per agent, the requests now opening a session here (the middleware is one instance for the application); read and
+    // changed under the registry's CountGate, with the sessions it holds.
+    private readonly Dictionary<long, int> _opening = [];
 
     private static readonly object ReservationKey = new();
 
@@ -38,40 +38,75 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
             return;
         }
 
-        var opening = _opening.AddOrUpdate(agent.Id, 1, static (_, n) => n + 1);
+        var cap = options.CurrentValue.Mcp.MaxSessionsPerAgent;
+        if (!TryReserve(agent.Id, cap)
+            && (await sessions.DropEndedElsewhereAsync(agent.Id, context.RequestAborted) == 0 || !TryReserve(agent.Id, cap)))
+        {
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            await context.Response.WriteAsJsonAsync(new
+            {
+                jsonrpc = "2.0",
+                error = new { code = -32600, message = $"Agent '{agent.Name}' already has {cap} open sessions; close one (DELETE) or wait for idle ones to expire." },
+            });
+            return;
+        }
 
         // Counted until its session is registered (Registered, from the session's handler: from then on the registry
         // counts it), or until the request ends without one.
         var released = 0;
         void Release()
         {
-            if (Interlocked.Exchange(ref released, 1) == 0 && _opening.AddOrUpdate(agent.Id, 0, static (_, n) => n - 1) <= 0)
+            if (Interlocked.Exchange(ref released, 1) == 0)
             {
-                _opening.TryRemove(new KeyValuePair<long, int>(agent.Id, 0));
+                Unreserve(agent.Id);
             }
         }
 
         context.Items[ReservationKey] = (Action)Release;
         try
         {
-            var cap = options.CurrentValue.Mcp.MaxSessionsPerAgent;
-            if (sessions.CountFor(agent.Id) + opening > cap
-                && (await sessions.DropEndedElsewhereAsync(agent.Id, context.RequestAborted) == 0 || sessions.CountFor(agent.Id) + opening > cap))
-            {
-                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                await context.Response.WriteAsJsonAsync(new
-                {
-                    jsonrpc = "2.0",
-                    error = new { code = -32600, message = $"Agent '{agent.Name}' already has {cap} open sessions; close one (DELETE) or wait for idle ones to expire." },
-                });
-                return;
-            }
-
             await next(context);
         }
         finally
         {
             Release();
+        }
+    }
+
+    /// <summary>
+    /// Takes one of the agent's places for a session being opened, if the sessions held here and those being opened
+    /// leave one. Checked and taken in one step, under the lock the registry counts a new session in and lets its
+    /// reservation go: a refused request never counts, and a session is never counted twice, so requests that fit are
+    /// not refused (counted first and checked after, a burst of twelve left a cap of two with one session).
+    /// </summary>
+    private bool TryReserve(long agentId, int cap)
+    {
+        lock (sessions.CountGate)
+        {
+            var opening = _opening.GetValueOrDefault(agentId);
+            if (sessions.CountFor(agentId) + opening >= cap)
+            {
+                return false;
+            }
+
+            _opening[agentId] = opening + 1;
+            return true;
+        }
+    }
+
+    private void Unreserve(long agentId)
+    {
+        lock (sessions.CountGate)
+        {
+            var opening = _opening.GetValueOrDefault(agentId);
+            if (opening <= 1)
+            {
+                _opening.Remove(agentId);
+            }
+            else
+            {
+                _opening[agentId] = opening - 1;
+            }
         }
     }
 
