@@ -26,6 +26,11 @@ internal sealed partial class McpSessionRegistry
 {
     private readonly ConcurrentDictionary<McpServer, Session> _sessions = new();
 
+    // Per agent, the requests now opening a session here (TryReserveOpening), changed under _countGate; a session is
+    // counted in (_sessions) and its place let go under it too, so no count taken under it sees a session twice.
+    private readonly Dictionary<long, int> _opening = [];
+    private readonly Lock _countGate = new();
+
     // The endpoint each session held here was opened on (a virtual server's name, "" for /mcp), by session id.
     private readonly ConcurrentDictionary<string, string> _endpoints = new(StringComparer.Ordinal);
     private readonly AgentDirectoryProvider _agents;
@@ -67,10 +72,42 @@ internal sealed partial class McpSessionRegistry
     public int CountFor(long agentId) => _sessions.Values.Count(s => s.AgentId == agentId);
 
     /// <summary>
-    /// Held while a session is counted here and the session cap's reservation for its opening is let go, and while the
-    /// cap counts (<see cref="SessionLimitMiddleware"/>): a count taken under it never sees a session twice.
+    /// Takes one of the agent's places for a session being opened here (<see cref="SessionLimitMiddleware"/>), if the
+    /// sessions held and those being opened leave one under <paramref name="cap"/>. Checked and taken in one step, under
+    /// the lock a new session is counted in and its place let go with: a refused request never counts, and a session is
+    /// never counted twice (a burst of twelve initializes once left a cap of two with one session).
     /// </summary>
-    public Lock CountGate { get; } = new();
+    public bool TryReserveOpening(long agentId, int cap)
+    {
+        lock (_countGate)
+        {
+            var opening = _opening.GetValueOrDefault(agentId);
+            if (CountFor(agentId) + opening >= cap)
+            {
+                return false;
+            }
+
+            _opening[agentId] = opening + 1;
+            return true;
+        }
+    }
+
+    /// <summary>Gives back a place <see cref="TryReserveOpening"/> took: the session is now counted, or will not be.</summary>
+    public void ReleaseOpening(long agentId)
+    {
+        lock (_countGate)
+        {
+            var opening = _opening.GetValueOrDefault(agentId);
+            if (opening <= 1)
+            {
+                _opening.Remove(agentId);
+            }
+            else
+            {
+                _opening[agentId] = opening - 1;
+            }
+        }
+    }
 
     /// <summary>Whether the session is held (served) by this instance; one that is not would be taken over here.</summary>
     public bool Holds(string sessionId) => _endpoints.ContainsKey(sessionId);
@@ -88,7 +125,7 @@ internal sealed partial class McpSessionRegistry
 
         _endpoints[server.SessionId] = virtualServer ?? string.Empty;
         var session = new Session(agent, keyHash, virtualServer, ViewOf(agent, virtualServer)) { Picks = PicksOf(virtualServer) };
-        lock (CountGate)
+        lock (_countGate)
         {
             _sessions[server] = session;
             registered?.Invoke();

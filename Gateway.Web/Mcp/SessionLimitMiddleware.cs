@@ -9,15 +9,11 @@ namespace Gateway.Web.Mcp;
 /// Caps the open 2025-11-25 sessions per agent, so one agent (or one leaked key) cannot exhaust the gateway's session
 /// table. A request that would open a session here beyond the cap gets 429: a POST without <c>Mcp-Session-Id</c> from a
 /// pre-2026 client, and a request naming a session another instance holds that it would take over (one more here). The
-/// requests opening a session count until their session is registered, so that a burst of them cannot all pass a count
-/// taken before any of their sessions was.
+/// requests opening a session hold a place until their session is registered, so that a burst of them cannot all pass a
+/// count taken before any of their sessions was; the registry keeps both counts (<see cref="McpSessionRegistry.TryReserveOpening"/>).
 /// </summary>
 internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionRegistry sessions, SharedSessions shared, IOptionsMonitor<GatewayOptions> options)
 {
-    // Per agent, the requests now opening a session here (the middleware is one instance for the application); read and
-    // changed under the registry's CountGate, with the sessions it holds.
-    private readonly Dictionary<long, int> _opening = [];
-
     private static readonly object ReservationKey = new();
 
     /// <summary>Called once the request's session is registered (<see cref="McpSessionRegistry.RunAsync"/>): it stops counting as one being opened.</summary>
@@ -39,8 +35,8 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
         }
 
         var cap = options.CurrentValue.Mcp.MaxSessionsPerAgent;
-        if (!TryReserve(agent.Id, cap)
-            && (await sessions.DropEndedElsewhereAsync(agent.Id, context.RequestAborted) == 0 || !TryReserve(agent.Id, cap)))
+        if (!sessions.TryReserveOpening(agent.Id, cap)
+            && (await sessions.DropEndedElsewhereAsync(agent.Id, context.RequestAborted) == 0 || !sessions.TryReserveOpening(agent.Id, cap)))
         {
             context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
             await context.Response.WriteAsJsonAsync(new
@@ -58,7 +54,7 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
         {
             if (Interlocked.Exchange(ref released, 1) == 0)
             {
-                Unreserve(agent.Id);
+                sessions.ReleaseOpening(agent.Id);
             }
         }
 
@@ -70,43 +66,6 @@ internal sealed class SessionLimitMiddleware(RequestDelegate next, McpSessionReg
         finally
         {
             Release();
-        }
-    }
-
-    /// <summary>
-    /// Takes one of the agent's places for a session being opened, if the sessions held here and those being opened
-    /// leave one. Checked and taken in one step, under the lock the registry counts a new session in and lets its
-    /// reservation go: a refused request never counts, and a session is never counted twice, so requests that fit are
-    /// not refused (counted first and checked after, a burst of twelve left a cap of two with one session).
-    /// </summary>
-    private bool TryReserve(long agentId, int cap)
-    {
-        lock (sessions.CountGate)
-        {
-            var opening = _opening.GetValueOrDefault(agentId);
-            if (sessions.CountFor(agentId) + opening >= cap)
-            {
-                return false;
-            }
-
-            _opening[agentId] = opening + 1;
-            return true;
-        }
-    }
-
-    private void Unreserve(long agentId)
-    {
-        lock (sessions.CountGate)
-        {
-            var opening = _opening.GetValueOrDefault(agentId);
-            if (opening <= 1)
-            {
-                _opening.Remove(agentId);
-            }
-            else
-            {
-                _opening[agentId] = opening - 1;
-            }
         }
     }
 
