@@ -18,6 +18,7 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
 
     private readonly Lock _gate = new();
     private readonly Queue<Retained> _events = new();
+    private readonly LostEvents _lost = new(store);
     private long _sequence;
     private long _bytes;
     private int _readers;
@@ -54,6 +55,7 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
                 var dropped = _events.Dequeue();
                 change -= dropped.Size;
                 overall = store.Account(-dropped.Size);
+                _lost.Note(dropped.Sequence, dropped.Item);
             }
 
             _bytes += change;
@@ -78,6 +80,7 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
 
             _ended = true;
             _events.Clear();
+            _lost.Clear();
             store.Account(-_bytes);
             _bytes = 0;
             written = _written;
@@ -98,17 +101,31 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
     public ISseEventStreamReader ReaderAfter(string lastEventId, long sequence, CancellationToken stopping) => new Reader(this, lastEventId, sequence, stopping);
 
     /// <summary>
-    /// The kept events after <paramref name="sequence"/>, whether some after it are no longer kept, whether the stream
-    /// ended, and what completes at the next write.
+    /// What a reader that had every event up to <paramref name="sequence"/> gets now: in place of events after it that
+    /// were let go, notifications that make good what they said (without ids, see <see cref="LostEvents"/>); then the
+    /// kept events after it. Also the sequence of the last of those, whether the stream ended, and what completes at
+    /// the next write.
     /// </summary>
-    private (List<SseItem<JsonRpcMessage?>> Events, long Last, bool Missed, bool Ended, Task Next) After(long sequence)
+    private (List<SseItem<JsonRpcMessage?>> Events, long Last, bool Ended, Task Next) After(long sequence)
     {
         lock (_gate)
         {
             // An id past the last event (this stream never gave it) reads from now on, not from when that number comes.
             sequence = Math.Min(sequence, _sequence);
-            var missed = _events.TryPeek(out var oldest) && oldest.Sequence > sequence + 1;
             var events = new List<SseItem<JsonRpcMessage?>>();
+            if (_events.TryPeek(out var oldest) && oldest.Sequence > sequence + 1)
+            {
+                // Events after the agent's were let go (the store's limits), so what they said is lost. Most of what this
+                // stream carries is list changes: the agent is told that every list may have changed and reads them
+                // again; a resource update let go is sent again, and a log message let go is owned up to.
+                foreach (var method in ListChanges)
+                {
+                    events.Add(LostEvents.Untold(method));
+                }
+
+                _lost.AddSince(sequence, events);
+            }
+
             var last = sequence;
             foreach (var retained in _events)
             {
@@ -119,7 +136,7 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
                 }
             }
 
-            return (events, last, missed, _ended, _written.Task);
+            return (events, last, _ended, _written.Task);
         }
     }
 
@@ -159,19 +176,7 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
                 var sequence = after;
                 while (true)
                 {
-                    var (events, last, missed, ended, next) = stream.After(sequence);
-                    if (missed)
-                    {
-                        // Events after the agent's were let go (the store's limits), so what they said is lost; most
-                        // of what this stream carries is list changes, so the agent is told that every list may have
-                        // changed and reads them again. Without ids: a reconnection after these still resumes from the
-                        // last real id.
-                        foreach (var method in ListChanges)
-                        {
-                            yield return new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = method }, SseParser.EventTypeDefault);
-                        }
-                    }
-
+                    var (events, last, ended, next) = stream.After(sequence);
                     foreach (var item in events)
                     {
                         yield return item;

@@ -10,7 +10,8 @@ namespace Gateway.Web.Mcp.Resumption;
 /// session lives (modelcontextprotocol/csharp-sdk#1239), so without this a session whose stream a network drop cut
 /// would hear no list change again; a GET with <c>Last-Event-ID</c> is served from the store instead, and the SDK's
 /// clients send one when they reconnect. Events written meanwhile are kept (a few, see the limits) and replayed;
-/// a reader whose gap reaches past them first says that every list may have changed.
+/// a reader whose gap reaches past them first says that every list may have changed, and makes good what else it can
+/// (<see cref="LostEvents"/>).
 /// </summary>
 /// <remarks>
 /// Every size and count here is bounded: events and bytes kept per stream and in all, readers per stream.

@@ -113,6 +113,62 @@ public sealed class StandaloneStreamResumptionTests
     }
 
     [Fact]
+    public async Task AResumptionPastTheKeptEvents_SendsAgainTheUpdateOfASubscribedResource_ItLetGo()
+    {
+        var (upstream, url) = await StartHttpAsync("remote");
+        await using var _ = upstream;
+        await using var gateway = await StartGatewayAsync(url);
+        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var uri = $"test://items/{Guid.NewGuid():N}";
+        using (var subscribed = await RawMcp.PostBodyAsync(gateway.McpUri, Key, session, $$$"""{"jsonrpc":"2.0","id":2,"method":"resources/subscribe","params":{"uri":"{{{uri}}}"}}""", TestContext.Timeout))
+        {
+            Assert.Contains("\"result\"", await subscribed.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
+        }
+
+        var primed = await OpenAndCutAsync(http, gateway, session);
+
+        // While the stream is cut, another agent changes the resource 40 times: more than the 32 events a stream keeps.
+        await using var caller = await gateway.ConnectAsync(Key);
+        for (var i = 0; i < StandaloneStreamStore.MaxEventsPerStream + 8; i++)
+        {
+            var told = await caller.CallToolAsync("remote__touch_subscribers", new Dictionary<string, object?> { ["uri"] = uri }, cancellationToken: TestContext.Timeout);
+            Assert.Equal("told 1", Assert.IsType<TextContentBlock>(Assert.Single(told.Content)).Text);
+        }
+
+        // The updates reach the stream after the upstream told them: resumed until the first of them is no longer kept.
+        List<(string? Id, string Data)> replayed = [];
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                using var resumed = await GetAsync(http, gateway, session, primed);
+                using var replay = new StreamReader(await resumed.Content.ReadAsStreamAsync(TestContext.Timeout));
+                Assert.Equal(primed, (await NextEventAsync(replay)).Id);
+                replayed = [await NextEventAsync(replay)];
+                if (replayed[0].Id is not null)
+                {
+                    return false;
+                }
+
+                for (var i = 0; i < 4; i++)
+                {
+                    replayed.Add(await NextEventAsync(replay));
+                }
+
+                return true;
+            },
+            "a resumption past the kept events");
+
+        // Every list may have changed; the resource was updated (once, without an id); then the kept updates, with theirs.
+        Assert.All(replayed[..4], said => Assert.Null(said.Id));
+        Assert.Contains($"\"{NotificationMethods.ResourceListChangedNotification}\"", replayed[2].Data, StringComparison.Ordinal);
+        Assert.Contains($"\"{NotificationMethods.ResourceUpdatedNotification}\"", replayed[3].Data, StringComparison.Ordinal);
+        Assert.Contains(uri, replayed[3].Data, StringComparison.Ordinal);
+        Assert.NotNull(replayed[4].Id);
+        Assert.Contains(uri, replayed[4].Data, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AResumptionThisInstanceDoesNotRecord_IsServedAsAFreshStream()
     {
         var (upstream, url) = await StartHttpAsync("remote");

@@ -1,4 +1,5 @@
 using System.Net.ServerSentEvents;
+using System.Text.Json.Nodes;
 using Gateway.Tests.Support;
 using Gateway.Web.Mcp.Resumption;
 using Microsoft.Extensions.Hosting.Internal;
@@ -193,6 +194,68 @@ public sealed class StandaloneStreamStoreTests
     }
 
     [Fact]
+    public async Task AResourceUpdateLetGo_IsSentAgain_OncePerResource_AndALostLogMessage_IsOwnedUpTo()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await OpenAsync(store, "s");
+        var prime = (await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(null, "prime"))).EventId!;
+        await writer.WriteEventAsync(Updated("test://a"));
+        var b = (await writer.WriteEventAsync(Updated("test://b"))).EventId!;
+        await writer.WriteEventAsync(Updated("test://a"));
+        var log = (await writer.WriteEventAsync(Log("error"))).EventId!;
+        var ids = new List<string>();
+        for (var i = 0; i < StandaloneStreamStore.MaxEventsPerStream; i++)
+        {
+            ids.Add((await writer.WriteEventAsync(Note("n" + i))).EventId!);
+        }
+
+        // From the priming event: both resources once each (in either order), the lost log message owned up to at the
+        // level of the last one lost, then the kept events.
+        var fromStart = await ReadKeptAsync(store, prime, Describe);
+        Assert.Equal(ListChanges, fromStart[..3]);
+        Assert.Equal(["updated test://a", "updated test://b"], fromStart[3..5].Order());
+        Assert.Equal([$"log error {LostEvents.Logger}", .. ids], fromStart[5..]);
+
+        // From the second update: only what was let go after it (the second update of a, the log message).
+        Assert.Equal([.. ListChanges, "updated test://a", $"log error {LostEvents.Logger}", .. ids], await ReadKeptAsync(store, b, Describe));
+
+        // From the log message: nothing after it was let go, so nothing is said in its place.
+        Assert.Equal(ids, await ReadKeptAsync(store, log, Describe));
+
+        await writer.DisposeAsync();
+        Assert.Equal(0, store.RetainedBytes);
+    }
+
+    [Fact]
+    public async Task AStream_RemembersThe256ResourcesLetGoLast_And64KCharactersOfTheirUris()
+    {
+        var store = new StandaloneStreamStore(_lifetime);
+        var writer = await OpenAsync(store, "s");
+        var prime = (await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(null, "prime"))).EventId!;
+        for (var i = 0; i < LostEvents.MaxResources + 44; i++)
+        {
+            await writer.WriteEventAsync(Updated($"test://r/{i}"));
+        }
+
+        await FillAsync(writer);
+        var told = await ReadKeptAsync(store, prime, Describe);
+        Assert.Equal(Enumerable.Range(44, LostEvents.MaxResources).Select(i => $"updated test://r/{i}").Order(), told.Where(t => t.StartsWith("updated ", StringComparison.Ordinal)).Order());
+
+        // URIs of 30,000 characters: two fit in 64K, so the third makes the stream forget the first (and all the short ones).
+        for (var i = 0; i < 3; i++)
+        {
+            await writer.WriteEventAsync(Updated($"test://{i}/" + new string('x', 30_000)));
+        }
+
+        await FillAsync(writer);
+        told = await ReadKeptAsync(store, prime, Describe);
+        Assert.Equal(["1", "2"], told.Where(t => t.StartsWith("updated ", StringComparison.Ordinal)).Select(t => t["updated test://".Length..][..1]).Order());
+
+        await writer.DisposeAsync();
+        Assert.Equal(0, store.RetainedBytes);
+    }
+
+    [Fact]
     public async Task AReader_EndsQuietly_WhenItsRequestIsCancelled_OrTheHostStops()
     {
         var store = new StandaloneStreamStore(_lifetime);
@@ -251,6 +314,33 @@ public sealed class StandaloneStreamStoreTests
     private static SseItem<JsonRpcMessage?> Note(string method, int padding = 0) =>
         new(new JsonRpcNotification { Method = method, Params = padding == 0 ? null : System.Text.Json.Nodes.JsonValue.Create(new string('x', padding)) }, "message");
 
+    private static SseItem<JsonRpcMessage?> Updated(string uri) =>
+        new(new JsonRpcNotification { Method = NotificationMethods.ResourceUpdatedNotification, Params = new JsonObject { ["uri"] = uri } }, "message");
+
+    private static SseItem<JsonRpcMessage?> Log(string level) =>
+        new(new JsonRpcNotification { Method = NotificationMethods.LoggingMessageNotification, Params = new JsonObject { ["level"] = level, ["logger"] = "upstream", ["data"] = "lost" } }, "message");
+
+    /// <summary>Lets go of everything written before: 32 events of nothing in particular.</summary>
+    private static async Task FillAsync(ISseEventStreamWriter writer)
+    {
+        for (var i = 0; i < StandaloneStreamStore.MaxEventsPerStream; i++)
+        {
+            await writer.WriteEventAsync(Note("filler"));
+        }
+    }
+
+    /// <summary>
+    /// An event's id; for one without (what stands for events no longer kept), its method, with the URI of a resource
+    /// update and the level and logger of a log message.
+    /// </summary>
+    private static string Describe(SseItem<JsonRpcMessage?> item) => item switch
+    {
+        { EventId: { } id } => id,
+        { Data: JsonRpcNotification { Method: NotificationMethods.ResourceUpdatedNotification, Params: var p } } => $"updated {p!["uri"]}",
+        { Data: JsonRpcNotification { Method: NotificationMethods.LoggingMessageNotification, Params: var p } } => $"log {p!["level"]} {p["logger"]}",
+        _ => ((JsonRpcNotification)item.Data!).Method,
+    };
+
     /// <summary>What a reader says in place of events no longer kept.</summary>
     private static readonly string[] ListChanges = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"];
 
@@ -258,7 +348,10 @@ public sealed class StandaloneStreamStoreTests
     private static string NameOf(SseItem<JsonRpcMessage?> item) => item.EventId ?? ((JsonRpcNotification)item.Data!).Method;
 
     /// <summary>The ids (or, for events without, the methods) a reader from <paramref name="after"/> gets before it would wait.</summary>
-    private static async Task<List<string>> ReadKeptAsync(StandaloneStreamStore store, string after)
+    private static Task<List<string>> ReadKeptAsync(StandaloneStreamStore store, string after) => ReadKeptAsync(store, after, NameOf);
+
+    /// <summary>What a reader from <paramref name="after"/> gets before it would wait, each event as <paramref name="name"/> names it.</summary>
+    private static async Task<List<string>> ReadKeptAsync(StandaloneStreamStore store, string after, Func<SseItem<JsonRpcMessage?>, string> name)
     {
         using var stop = new CancellationTokenSource();
         var ids = new List<string>();
@@ -282,7 +375,7 @@ public sealed class StandaloneStreamStoreTests
                 return ids;
             }
 
-            ids.Add(NameOf(events.Current));
+            ids.Add(name(events.Current));
         }
     }
 
