@@ -20,13 +20,10 @@ public sealed class StandaloneStreamResumptionTests
     [Fact]
     public async Task ACutStream_ResumedWithItsLastEventId_ReplaysWhatWasMissed_ThenCarriesWhatFollows()
     {
-        var (upstream, url) = await StartHttpAsync("remote");
-        await using var _ = upstream;
-        await using var gateway = await StartGatewayAsync(url);
-        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
-        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        await using var raw = await RawSession.StartAsync();
+        var (gateway, session) = (raw.Gateway, raw.Session);
 
-        var primed = await OpenAndCutAsync(http, gateway, session);
+        var primed = await raw.OpenAndCutAsync();
 
         // The stream is cut. A list change meanwhile is recorded for the resumption.
         var store = gateway.Services.GetRequiredService<StandaloneStreamStore>();
@@ -35,12 +32,12 @@ public sealed class StandaloneStreamResumptionTests
         await Eventually.TrueAsync(() => store.RetainedBytes > 0, "the list change recorded on the cut stream");
 
         // The SDK still refuses the session a plain second GET; the resumption is served.
-        using (var plain = await GetAsync(http, gateway, session, lastEventId: null))
+        using (var plain = await raw.GetAsync(lastEventId: null))
         {
             Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
         }
 
-        using var resumed = await GetAsync(http, gateway, session, primed);
+        using var resumed = await raw.GetAsync(primed);
         Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
         using var replay = new StreamReader(await resumed.Content.ReadAsStreamAsync(TestContext.Timeout));
         var missed = await NextEventAsync(replay, "notifications/tools/list_changed");
@@ -57,11 +54,11 @@ public sealed class StandaloneStreamResumptionTests
         {
             for (var i = 1; i < StandaloneStreamStore.MaxReadersPerStream; i++)
             {
-                more.Add(await GetAsync(http, gateway, session, primed));
+                more.Add(await raw.GetAsync(primed));
                 Assert.Equal(HttpStatusCode.OK, more[^1].StatusCode);
             }
 
-            using var refused = await GetAsync(http, gateway, session, primed);
+            using var refused = await raw.GetAsync(primed);
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         }
         finally
@@ -73,13 +70,10 @@ public sealed class StandaloneStreamResumptionTests
     [Fact]
     public async Task AResumptionPastTheKeptEvents_SaysEveryListMayHaveChanged_BeforeWhatItReplays()
     {
-        var (upstream, url) = await StartHttpAsync("remote");
-        await using var _ = upstream;
-        await using var gateway = await StartGatewayAsync(url);
-        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
-        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        await using var raw = await RawSession.StartAsync();
+        var (gateway, session) = (raw.Gateway, raw.Session);
 
-        var primed = await OpenAndCutAsync(http, gateway, session);
+        var primed = await raw.OpenAndCutAsync();
 
         // While the stream is cut, 36 list changes: more than the 32 events a stream keeps. Each is awaited on another
         // session, which the same change notifies in the same pass.
@@ -93,7 +87,7 @@ public sealed class StandaloneStreamResumptionTests
             await heard.Reader.ReadAsync(wait.Token);
         }
 
-        using var resumed = await GetAsync(http, gateway, session, primed);
+        using var resumed = await raw.GetAsync(primed);
         Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
         using var replay = new StreamReader(await resumed.Content.ReadAsStreamAsync(TestContext.Timeout));
         Assert.Equal(primed, (await NextEventAsync(replay)).Id);
@@ -115,18 +109,15 @@ public sealed class StandaloneStreamResumptionTests
     [Fact]
     public async Task AResumptionPastTheKeptEvents_SendsAgainTheUpdateOfASubscribedResource_ItLetGo()
     {
-        var (upstream, url) = await StartHttpAsync("remote");
-        await using var _ = upstream;
-        await using var gateway = await StartGatewayAsync(url);
-        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
-        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        await using var raw = await RawSession.StartAsync();
+        var (gateway, session) = (raw.Gateway, raw.Session);
         var uri = $"test://items/{Guid.NewGuid():N}";
         using (var subscribed = await RawMcp.PostBodyAsync(gateway.McpUri, Key, session, $$$"""{"jsonrpc":"2.0","id":2,"method":"resources/subscribe","params":{"uri":"{{{uri}}}"}}""", TestContext.Timeout))
         {
             Assert.Contains("\"result\"", await subscribed.Content.ReadAsStringAsync(TestContext.Timeout), StringComparison.Ordinal);
         }
 
-        var primed = await OpenAndCutAsync(http, gateway, session);
+        var primed = await raw.OpenAndCutAsync();
 
         // While the stream is cut, another agent changes the resource 40 times: more than the 32 events a stream keeps.
         await using var caller = await gateway.ConnectAsync(Key);
@@ -141,7 +132,7 @@ public sealed class StandaloneStreamResumptionTests
         await Eventually.TrueAsync(
             async () =>
             {
-                using var resumed = await GetAsync(http, gateway, session, primed);
+                using var resumed = await raw.GetAsync(primed);
                 using var replay = new StreamReader(await resumed.Content.ReadAsStreamAsync(TestContext.Timeout));
                 Assert.Equal(primed, (await NextEventAsync(replay)).Id);
                 replayed = [await NextEventAsync(replay)];
@@ -171,15 +162,12 @@ public sealed class StandaloneStreamResumptionTests
     [Fact]
     public async Task AResumptionThisInstanceDoesNotRecord_IsServedAsAFreshStream()
     {
-        var (upstream, url) = await StartHttpAsync("remote");
-        await using var _ = upstream;
-        await using var gateway = await StartGatewayAsync(url);
-        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
-        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        await using var raw = await RawSession.StartAsync();
+        var (gateway, session) = (raw.Gateway, raw.Session);
 
         // As another instance's event id would reach this one behind a balancer without affinity.
         const string Foreign = "0123456789ABCDEF0123456789ABCDEF.3";
-        using var response = await GetAsync(http, gateway, session, Foreign);
+        using var response = await raw.GetAsync(Foreign);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var events = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Timeout));
         var prime = await NextEventAsync(events);
@@ -191,10 +179,8 @@ public sealed class StandaloneStreamResumptionTests
     [Fact]
     public async Task AToolCallsAnswer_CarriesNoEventId_AndIsNotRecorded()
     {
-        var (upstream, url) = await StartHttpAsync("remote");
-        await using var _ = upstream;
-        await using var gateway = await StartGatewayAsync(url);
-        var session = await RawMcp.OpenSessionAsync(gateway.McpUri, Key);
+        await using var raw = await RawSession.StartAsync();
+        var (gateway, session) = (raw.Gateway, raw.Session);
 
         using var response = await RawMcp.PostBodyAsync(gateway.McpUri, Key, session, """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"remote__echo","arguments":{"message":"hi"}}}""");
         var body = await response.Content.ReadAsStringAsync(TestContext.Timeout);
@@ -249,31 +235,69 @@ public sealed class StandaloneStreamResumptionTests
         Assert.Contains("heard tools/list_changed", output, StringComparison.Ordinal);
     }
 
-    private static Task<GatewayHost> StartGatewayAsync(string url) =>
-        GatewayHost.StartAsync(Merge(Http("remote", url), Agent("agent", Key, "remote/*")));
-
-    /// <summary>Opens the session's standalone stream, reads its priming event's id, and cuts the stream.</summary>
-    private static async Task<string> OpenAndCutAsync(HttpClient http, GatewayHost gateway, string session)
+    /// <summary>An upstream, a gateway in front of it, a 2025-11-25 session opened with raw requests, and a client for its GETs.</summary>
+    private sealed class RawSession(Microsoft.AspNetCore.Builder.WebApplication upstream, GatewayHost gateway, string session) : IAsyncDisposable
     {
-        using var first = await GetAsync(http, gateway, session, lastEventId: null);
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        using var events = new StreamReader(await first.Content.ReadAsStreamAsync(TestContext.Timeout));
-        return (await NextEventAsync(events)).Id ?? throw new Xunit.Sdk.XunitException("The stream's first event has no id.");
-    }
+        private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
 
-    private static async Task<HttpResponseMessage> GetAsync(HttpClient http, GatewayHost gateway, string session, string? lastEventId)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.McpUri);
-        request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
-        request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
-        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
-        if (lastEventId is not null)
+        public GatewayHost Gateway => gateway;
+
+        public string Session => session;
+
+        public static async Task<RawSession> StartAsync()
         {
-            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+            var (upstream, url) = await StartHttpAsync("remote");
+            try
+            {
+                var gateway = await GatewayHost.StartAsync(Merge(Http("remote", url), Agent("agent", Key, "remote/*")));
+                try
+                {
+                    return new RawSession(upstream, gateway, await RawMcp.OpenSessionAsync(gateway.McpUri, Key));
+                }
+                catch
+                {
+                    await gateway.DisposeAsync();
+                    throw;
+                }
+            }
+            catch
+            {
+                await upstream.DisposeAsync();
+                throw;
+            }
         }
 
-        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
+        /// <summary>Opens the session's standalone stream, reads its priming event's id, and cuts the stream.</summary>
+        public async Task<string> OpenAndCutAsync()
+        {
+            using var first = await GetAsync(lastEventId: null);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            using var events = new StreamReader(await first.Content.ReadAsStreamAsync(TestContext.Timeout));
+            return (await NextEventAsync(events)).Id ?? throw new Xunit.Sdk.XunitException("The stream's first event has no id.");
+        }
+
+        /// <summary>A GET of the session's standalone stream, with <paramref name="lastEventId"/> a resumption.</summary>
+        public async Task<HttpResponseMessage> GetAsync(string? lastEventId)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, gateway.McpUri);
+            request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Key);
+            request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
+            request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
+            if (lastEventId is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+            }
+
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Timeout);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _http.Dispose();
+            await gateway.DisposeAsync();
+            await upstream.DisposeAsync();
+        }
     }
 
     /// <summary>The next event (its id and data), or with <paramref name="containing"/> the next whose data holds it; within 20 s.</summary>
