@@ -631,7 +631,8 @@ async function main() {
 }
 
 // What the gateways logged (Warning and above), read after they stopped so the shutdown is included: each entry's
-// level, category and first message line, counted.
+// level, category and message, counted. The gateway writes one line per entry (`warn: Category[id] message`, newlines
+// in the message escaped as \n), then one indented line per exception (`      Type: message`) and its stack.
 function gatewayLogs() {
   const out = {};
   console.log('\n== Gateway logs (Warning and above, start to stop)');
@@ -640,13 +641,16 @@ function gatewayLogs() {
     try { lines = fs.readFileSync(p.log, 'utf8').split('\n'); } catch { /* none */ }
     const entries = new Map();
     for (let i = 0; i < lines.length; i++) {
-      const m = /^(warn|fail|crit): (\S+)/.exec(lines[i]);
+      const m = /^(warn|fail|crit): (\S+) ?(.*)$/.exec(lines[i]);
       if (!m) continue;
-      // The message's first line; for a failed database command also the statement's first line (the message
-      // itself is generic). Durations and key ids are masked so that repeats group.
-      let text = (lines[i + 1] ?? '').trim();
-      if (text.startsWith('Failed executing DbCommand')) text = `Failed executing DbCommand: ${(lines[i + 2] ?? '').trim()}`;
-      text = text.replace(/\(\d+ms\)/g, '(..ms)').replace(/\{[0-9a-f-]{36}\}/g, '{..}').slice(0, 180);
+      // The message's first line; for a failed database command the statement's first line instead of the parameters
+      // (the message itself is generic); the first exception's type and message. Durations and key ids are masked so
+      // that repeats group.
+      const parts = m[3].split('\\n');
+      let text = parts[0].startsWith('Failed executing DbCommand') ? `Failed executing DbCommand: ${(parts[1] ?? '').trim()}` : parts[0];
+      const exception = /^ {6}(\S+: .*)$/.exec(lines[i + 1] ?? '');
+      if (exception) text += ` | ${exception[1]}`;
+      text = text.replace(/\(\d+ms\)/g, '(..ms)').replace(/\{[0-9a-f-]{36}\}/g, '{..}').slice(0, 240);
       const key = `${m[1]}: ${m[2]}: ${text}`;
       entries.set(key, (entries.get(key) ?? 0) + 1);
     }
