@@ -5,9 +5,10 @@ using ModelContextProtocol.Protocol;
 namespace Gateway.Web.Mcp.Resumption;
 
 /// <summary>
-/// What a standalone stream let go that a reader can still make good (see <see cref="StandaloneStream"/>): the
-/// resources whose <c>notifications/resources/updated</c> was let go (re-sent, so the agent reads them again) and
-/// whether a log message was (a log message itself cannot be re-sent: the agent is told that some were lost). Not
+/// What a standalone stream's reader is told in place of events let go (see <see cref="StandaloneStream"/>): that every
+/// list may have changed (most of what the stream carries is list changes, so the agent reads them again), each
+/// resource whose <c>notifications/resources/updated</c> was let go (sent again, so the agent reads it again), and
+/// whether a log message was (a log message itself cannot be sent again: the agent is told that some were lost). Not
 /// thread-safe: the stream's lock guards it.
 /// </summary>
 /// <remarks>
@@ -30,6 +31,14 @@ internal sealed class LostEvents(StandaloneStreamStore store)
     // The levels a log message may have (MCP's, as sent): the notice goes at the level of the last one lost, one the agent
     // did receive then, so that it passes the level the agent asked for.
     private static readonly HashSet<string> Levels = new(StringComparer.Ordinal) { "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency" };
+
+    /// <summary>The gateway serves tools, prompts and resources, and declares <c>listChanged</c> on all three.</summary>
+    private static readonly string[] ListChanges =
+    [
+        NotificationMethods.ToolListChangedNotification,
+        NotificationMethods.PromptListChangedNotification,
+        NotificationMethods.ResourceListChangedNotification,
+    ];
 
     private readonly Dictionary<string, long> _resources = new(StringComparer.Ordinal);
     private long _chars;
@@ -61,9 +70,14 @@ internal sealed class LostEvents(StandaloneStreamStore store)
         }
     }
 
-    /// <summary>What a reader that had every event up to <paramref name="sequence"/> is told of those let go after it.</summary>
+    /// <summary>What a reader that had every event up to <paramref name="sequence"/>, some after it let go, is told of them.</summary>
     public void AddSince(long sequence, List<SseItem<JsonRpcMessage?>> told)
     {
+        foreach (var method in ListChanges)
+        {
+            told.Add(Untold(method));
+        }
+
         foreach (var (uri, at) in _resources)
         {
             if (at > sequence)
@@ -92,7 +106,7 @@ internal sealed class LostEvents(StandaloneStreamStore store)
     }
 
     /// <summary>A notification in place of events let go: no id, so a reconnection after it still names the last real event.</summary>
-    public static SseItem<JsonRpcMessage?> Untold(string method, JsonNode? parameters = null) =>
+    private static SseItem<JsonRpcMessage?> Untold(string method, JsonNode? parameters = null) =>
         new(new JsonRpcNotification { Method = method, Params = parameters }, SseParser.EventTypeDefault);
 
     private void Remember(string uri, long sequence)

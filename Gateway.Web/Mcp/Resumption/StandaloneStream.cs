@@ -115,14 +115,7 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
             var events = new List<SseItem<JsonRpcMessage?>>();
             if (_events.TryPeek(out var oldest) && oldest.Sequence > sequence + 1)
             {
-                // Events after the agent's were let go (the store's limits), so what they said is lost. Most of what this
-                // stream carries is list changes: the agent is told that every list may have changed and reads them
-                // again; a resource update let go is sent again, and a log message let go is owned up to.
-                foreach (var method in ListChanges)
-                {
-                    events.Add(LostEvents.Untold(method));
-                }
-
+                // Events after the agent's were let go (the store's limits): what they said is made good where it can be.
                 _lost.AddSince(sequence, events);
             }
 
@@ -139,14 +132,6 @@ internal sealed class StandaloneStream(StandaloneStreamStore store, string key, 
             return (events, last, _ended, _written.Task);
         }
     }
-
-    /// <summary>Methods of what a reader sends in place of events it can no longer replay: every list the gateway serves may have changed.</summary>
-    private static readonly string[] ListChanges =
-    [
-        NotificationMethods.ToolListChangedNotification,
-        NotificationMethods.PromptListChangedNotification,
-        NotificationMethods.ResourceListChangedNotification,
-    ];
 
     private readonly record struct Retained(long Sequence, SseItem<JsonRpcMessage?> Item, long Size);
 
