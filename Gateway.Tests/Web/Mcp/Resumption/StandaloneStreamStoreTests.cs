@@ -251,6 +251,16 @@ public sealed class StandaloneStreamStoreTests
         told = await ReadKeptAsync(store, prime, Describe);
         Assert.Equal(["1", "2"], told.Where(t => t.StartsWith("updated ", StringComparison.Ordinal)).Select(t => t["updated test://".Length..][..1]).Order());
 
+        // At the limit: a URI one character over 64K is not remembered (the two stay); one of exactly 64K is, alone.
+        await writer.WriteEventAsync(Updated(UriOf(LostEvents.MaxResourceChars + 1, 'o')));
+        await FillAsync(writer);
+        told = await ReadKeptAsync(store, prime, Describe);
+        Assert.Equal(["1", "2"], told.Where(t => t.StartsWith("updated ", StringComparison.Ordinal)).Select(t => t["updated test://".Length..][..1]).Order());
+        await writer.WriteEventAsync(Updated(UriOf(LostEvents.MaxResourceChars, 'e')));
+        await FillAsync(writer);
+        told = await ReadKeptAsync(store, prime, Describe);
+        Assert.Equal([$"updated {UriOf(LostEvents.MaxResourceChars, 'e')}"], told.Where(t => t.StartsWith("updated ", StringComparison.Ordinal)));
+
         await writer.DisposeAsync();
         Assert.Equal(0, store.RetainedBytes);
     }
@@ -319,6 +329,9 @@ public sealed class StandaloneStreamStoreTests
 
     private static SseItem<JsonRpcMessage?> Log(string level) =>
         new(new JsonRpcNotification { Method = NotificationMethods.LoggingMessageNotification, Params = new JsonObject { ["level"] = level, ["logger"] = "upstream", ["data"] = "lost" } }, "message");
+
+    /// <summary>A URI of exactly <paramref name="length"/> characters.</summary>
+    private static string UriOf(int length, char fill) => "test://" + new string(fill, length - "test://".Length);
 
     /// <summary>Lets go of everything written before: 32 events of nothing in particular.</summary>
     private static async Task FillAsync(ISseEventStreamWriter writer)
