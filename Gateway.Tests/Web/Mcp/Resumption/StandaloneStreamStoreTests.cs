@@ -266,6 +266,53 @@ public sealed class StandaloneStreamStoreTests
     }
 
     [Fact]
+    public async Task PastTheirCommon16MiB_AStream_DoesNotRememberANewResource_UntilOthersGiveBackRoom()
+    {
+        // Other streams keep all but less than 100 KiB of the 16 MiB in events (60 KiB each).
+        var store = new StandaloneStreamStore(_lifetime);
+        var others = new List<ISseEventStreamWriter>();
+        while (store.RetainedBytes < StandaloneStreamStore.MaxBytesInAll - (100 * 1024))
+        {
+            var other = await OpenAsync(store, "o" + others.Count);
+            others.Add(other);
+            await other.WriteEventAsync(Note("a", 30 * 1024));
+            await other.WriteEventAsync(Note("b", 30 * 1024));
+        }
+
+        Assert.InRange(store.RetainedBytes, StandaloneStreamStore.MaxBytesInAll - (100 * 1024), StandaloneStreamStore.MaxBytesInAll - (30 * 1024));
+
+        // A URI of 64K characters counts 128 KiB: past the common bound it is not remembered.
+        var writer = await OpenAsync(store, "s");
+        var prime = (await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(null, "prime"))).EventId!;
+        var full = UriOf(LostEvents.MaxResourceChars, 'f');
+        await writer.WriteEventAsync(Updated(full));
+        await FillAsync(writer);
+        Assert.DoesNotContain(await ReadKeptAsync(store, prime, Describe), t => t.StartsWith("updated ", StringComparison.Ordinal));
+        Assert.True(store.RetainedBytes <= StandaloneStreamStore.MaxBytesInAll);
+
+        // Four streams end (240 KiB back): the next one let go is remembered, and counted.
+        for (var i = 0; i < 4; i++)
+        {
+            await others[i].DisposeAsync();
+        }
+
+        var before = store.RetainedBytes;
+        var room = UriOf(LostEvents.MaxResourceChars, 'r');
+        await writer.WriteEventAsync(Updated(room));
+        await FillAsync(writer);
+        Assert.Equal([$"updated {room}"], (await ReadKeptAsync(store, prime, Describe)).Where(t => t.StartsWith("updated ", StringComparison.Ordinal)));
+        Assert.InRange(store.RetainedBytes - before, 2L * LostEvents.MaxResourceChars, (2L * LostEvents.MaxResourceChars) + (2 * 1024));
+
+        await writer.DisposeAsync();
+        foreach (var other in others.Skip(4))
+        {
+            await other.DisposeAsync();
+        }
+
+        Assert.Equal(0, store.RetainedBytes);
+    }
+
+    [Fact]
     public async Task AReader_EndsQuietly_WhenItsRequestIsCancelled_OrTheHostStops()
     {
         var store = new StandaloneStreamStore(_lifetime);
