@@ -49,15 +49,15 @@ export function processes(tmp) {
     try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* gone */ }
   }
 
-  // The same for every group, then KILL whatever still carries this run's mark. Bounded; the shell wrapper's trap
-  // repeats it if this process is killed.
+  // The same for every group, the last started first (a gateway stops before its upstream, a balancer before the
+  // gateways, so no log shows a part it depends on going away at the end), then KILL whatever still carries this run's
+  // mark. Bounded (5 s a group); the shell wrapper's trap repeats it if this process is killed.
   let stopping;
   function stopAll() {
     stopping ??= (async () => {
-      for (const p of procs) if (p.child.pid) { try { process.kill(-p.child.pid, 'SIGTERM'); } catch { /* already gone */ } }
+      for (const p of [...procs].reverse()) if (p.child.pid && groupAlive(p.child.pid)) await stop(p);
       const until = Date.now() + 5000;
-      while (Date.now() < until && (procs.some((p) => p.child.pid && groupAlive(p.child.pid)) || markedPids().length)) await delay(50);
-      for (const p of procs) if (p.child.pid) { try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* gone */ } }
+      while (Date.now() < until && markedPids().length) await delay(50);
       for (const pid of markedPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     })();
     return stopping;
