@@ -33,6 +33,24 @@ public sealed class ServersPageTests : ConsolePageTest
     }
 
     [Fact]
+    public async Task AnArgumentHoldingTheMask_IsRefusedUnderTheArgumentsField_NotSilently()
+    {
+        // As copied from a stored server's masked arguments: refused, and the refusal is shown where it was typed.
+        var cut = Render<Gateway.Web.Components.Pages.Servers>();
+        await cut.InvokeAsync(() => cut.Find("#server-name").Input("copied"));
+        await cut.InvokeAsync(() => cut.Find("#server-command").Input("dotnet"));
+        await cut.InvokeAsync(() => cut.Find("#server-args").Input($"server.dll\n--token={SecretNames.Placeholder}"));
+        await cut.InvokeAsync(() => cut.Find("#test-connection").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains(
+            $"Argument '--token={SecretNames.Placeholder}' holds the masked placeholder",
+            cut.Find("#server-args").Closest(".mud-input-control")!.TextContent,
+            StringComparison.Ordinal));
+        Assert.Empty(cut.FindAll("#test-result"));
+        Assert.True(cut.Find("#save-server").HasAttribute("disabled"));
+    }
+
+    [Fact]
     public async Task FailedConnectionTest_ShowsTheReason_AndKeepsSaveDisabled()
     {
         var cut = Render<Gateway.Web.Components.Pages.Servers>();

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using Gateway.Core.Agents;
 using Gateway.Core.Limits;
@@ -16,6 +17,12 @@ namespace Gateway.Web.Components.Pages;
 /// </summary>
 public partial class Agents
 {
+    // The fields each form shows errors under; an error of any other field goes in the notice.
+    private static readonly FrozenSet<string> CreateFields = FrozenSet.Create(StringComparer.Ordinal, "name", "grants", "tags");
+    private static readonly FrozenSet<string> GrantsField = FrozenSet.Create(StringComparer.Ordinal, "grants");
+    private static readonly FrozenSet<string> OwnerField = FrozenSet.Create(StringComparer.Ordinal, "owner");
+    private static readonly FrozenSet<string> LimitFields = FrozenSet.Create(StringComparer.Ordinal, "limits.requestsPerMinute", "limits.maxConcurrent", "limits.dailyQuota");
+
     private readonly AgentForm _form = new();
     private readonly AgentLimitsForm _limits = new();
     private MudTable<AgentRecord>? _table;
@@ -84,7 +91,7 @@ public partial class Agents
     {
         var name = _form.Name;
         var result = await Operations.CreateAsync(_form.ToDraft(owner: UserName), CancellationToken.None);
-        (_errors, _notice) = FieldsOf(result.WithoutValue(), conflictField: "name");
+        (_errors, _notice) = FieldsOf(result.WithoutValue(), CreateFields, conflictField: "name");
         if (result.Value is { } issued)
         {
             (_issued, _issuedFor) = (issued.ApiKey, name);
@@ -107,7 +114,7 @@ public partial class Agents
         }
 
         var result = await Operations.UpdateAsync(_editing, new AgentChange(Grants: FormText.Lines(_editedGrants)), CancellationToken.None);
-        (_editErrors, _notice) = FieldsOf(result.WithoutValue());
+        (_editErrors, _notice) = FieldsOf(result.WithoutValue(), GrantsField);
         if (result.Outcome != AdminOutcome.Invalid)
         {
             _editing = null;
@@ -129,7 +136,7 @@ public partial class Agents
         }
 
         var result = await Operations.UpdateAsync(_ownerOf, new AgentChange(Owner: _editedOwner ?? string.Empty), CancellationToken.None);
-        (_ownerErrors, _notice) = FieldsOf(result.WithoutValue());
+        (_ownerErrors, _notice) = FieldsOf(result.WithoutValue(), OwnerField);
         if (result.Outcome != AdminOutcome.Invalid)
         {
             _ownerOf = null;
@@ -160,7 +167,7 @@ public partial class Agents
         }
 
         var result = await Operations.UpdateAsync(_limitsOf, new AgentChange(Limits: limits), CancellationToken.None);
-        (_limitErrors, _notice) = FieldsOf(result.WithoutValue());
+        (_limitErrors, _notice) = FieldsOf(result.WithoutValue(), LimitFields);
         if (result.Outcome != AdminOutcome.Invalid)
         {
             _limitsOf = null;
@@ -213,11 +220,14 @@ public partial class Agents
 
     private async Task CopyAsync(string text) => await JS.InvokeVoidAsync("navigator.clipboard.writeText", text);
 
-    /// <summary>An invalid result's errors go next to their fields; a conflict next to <paramref name="conflictField"/>; the rest is a notice.</summary>
-    private static (Dictionary<string, string[]> Errors, ConsoleNotice? Notice) FieldsOf(AdminResult result, string? conflictField = null) => result.Outcome switch
+    /// <summary>
+    /// An invalid result's errors go next to their fields (<paramref name="shown"/>, the form's), those of other fields in
+    /// the notice; a conflict next to <paramref name="conflictField"/>; the rest is a notice.
+    /// </summary>
+    private static (Dictionary<string, string[]> Errors, ConsoleNotice? Notice) FieldsOf(AdminResult result, IReadOnlySet<string> shown, string? conflictField = null) => result.Outcome switch
     {
         AdminOutcome.Done => ([], null),
-        AdminOutcome.Invalid => (result.Errors.ToDictionary(), null),
+        AdminOutcome.Invalid => (result.Errors.ToDictionary(), ConsoleNotice.Unshown(result.Errors, shown)),
         AdminOutcome.Conflict when conflictField is not null => (new() { [conflictField] = [result.Message!] }, null),
         _ => ([], ConsoleNotice.Of(result, string.Empty)),
     };

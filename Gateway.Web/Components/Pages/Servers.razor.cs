@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Gateway.Core.Servers;
 using Gateway.Web.Admin;
 using Gateway.Web.Admin.Servers;
@@ -16,6 +17,12 @@ namespace Gateway.Web.Components.Pages;
 /// </summary>
 public partial class Servers
 {
+    // The fields the form shows errors under; any other field's error (one it has no input for) goes in the notice.
+    private static readonly FrozenSet<string> FieldsShown = FrozenSet.Create(
+        StringComparer.Ordinal, "name", "toolPrefix", "command", "args", "url", "env", "headers", "forwardHeaders", "guard", "credential", "credentialMode", "exchangeAudience", "exchangeResource");
+
+    private static readonly FrozenSet<string> CredentialField = FrozenSet.Create(StringComparer.Ordinal, "credential");
+
     private readonly ServerForm _form = new();
     private readonly CredentialForm _credential = new();
     private readonly CredentialForm _replacement = new();
@@ -170,9 +177,13 @@ public partial class Servers
 
         // Checked before the typed secret leaves the page, so an invalid one can be corrected rather than retyped.
         var credential = _replacement.ToCredential();
-        _errors = ServerOperations.Validate(server.Definition with { Credential = credential });
-        if (_errors.Count > 0)
+        var errors = ServerOperations.Validate(server.Definition with { Credential = credential });
+        if (errors.Count > 0)
         {
+            // The panel shows the credential's errors; the stored definition's others (checked again with it) are told in
+            // the notice rather than under the new-server form's fields, which are not that server's.
+            _errors = errors.Where(e => CredentialField.Contains(e.Key)).ToDictionary();
+            _test = ConsoleNotice.Unshown(errors, CredentialField);
             return;
         }
 
@@ -230,7 +241,7 @@ public partial class Servers
 
     private static (Dictionary<string, string[]> Errors, ConsoleNotice? Notice) Ended(AdminResult result) => result.Outcome switch
     {
-        AdminOutcome.Invalid => (result.Errors.ToDictionary(), null),
+        AdminOutcome.Invalid => (result.Errors.ToDictionary(), ConsoleNotice.Unshown(result.Errors, FieldsShown)),
         AdminOutcome.Conflict => (new() { ["name"] = [result.Message!] }, null),
         _ => ([], ConsoleNotice.Of(result, string.Empty)),
     };
