@@ -23,13 +23,37 @@ public sealed class ConsoleJourneyTests(ChromiumFixture chromium) : IClassFixtur
         await using var context = await chromium.NewContextAsync(gateway.BaseUri);
         await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
         var page = await context.NewPageAsync();
+
+        // The browser's own errors and warnings (Blazor's, the circuit's): the last 30 are kept for a failed step.
+        var browser = new Queue<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type is "error" or "warning")
+            {
+                lock (browser)
+                {
+                    browser.Enqueue($"{message.Type}: {message.Text}");
+                    if (browser.Count > 30)
+                    {
+                        browser.Dequeue();
+                    }
+                }
+            }
+        };
+
         try
         {
             await JourneyAsync(gateway, page);
         }
         catch (Exception e)
         {
-            throw new InvalidOperationException($"{e.Message}\n{await DiagnoseAsync(page, problems)}", e);
+            string[] logged;
+            lock (browser)
+            {
+                logged = [.. browser];
+            }
+
+            throw new InvalidOperationException($"{e.Message}\n{await DiagnoseAsync(page, problems)}\nThe browser's errors and warnings ({logged.Length}, the last 30):\n{string.Join('\n', logged)}", e);
         }
     }
 
