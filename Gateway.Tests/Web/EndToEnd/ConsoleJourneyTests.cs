@@ -114,8 +114,9 @@ public sealed class ConsoleJourneyTests(ChromiumFixture chromium) : IClassFixtur
 
     /// <summary>
     /// What a failed step leaves to go on in the CI's log: the page's address, whether its circuit was ready and whether
-    /// Blazor's reconnection UI was up, and the gateway's warnings and errors. (Once in 17 CI runs a click on "Test
-    /// connection" got neither a result nor the busy state within 30 s, under the run's load, and nothing said why.)
+    /// Blazor's reconnection UI was up, the form's values and the errors and notices shown, and the gateway's warnings and
+    /// errors. (Once in 17 CI runs a click on "Test connection" got neither a result nor the busy state within 30 s, under
+    /// the run's load, and nothing said why.)
     /// </summary>
     private static async Task<string> DiagnoseAsync(IPage page, List<string> problems)
     {
@@ -123,7 +124,16 @@ public sealed class ConsoleJourneyTests(ChromiumFixture chromium) : IClassFixtur
         try
         {
             state = await page.EvaluateAsync<string>(
-                "() => `circuit ${document.documentElement.getAttribute('data-circuit') ?? 'not ready'}; reconnection UI ${[...document.querySelectorAll('[id^=components-reconnect]')].map(e => `${e.id} class '${e.className}' display '${getComputedStyle(e).display}'`).join(', ') || 'absent'}`")
+                """
+                () => {
+                    const cut = t => (t ?? '').trim().replace(/\s+/g, ' ').slice(0, 200);
+                    const circuit = document.documentElement.getAttribute('data-circuit') ?? 'not ready';
+                    const reconnect = [...document.querySelectorAll('[id^=components-reconnect]')].map(e => `${e.id} class '${e.className}' display '${getComputedStyle(e).display}'`).join(', ') || 'absent';
+                    const fields = [...document.querySelectorAll('input[id]:not([type=password]), textarea[id]')].map(e => `${e.id}='${cut(e.value)}'`).join(', ') || 'none';
+                    const shown = [...document.querySelectorAll('.mud-input-error, .mud-alert, [id$=-result], [id$=-notice]')].map(e => `'${cut(e.textContent)}'`).join(', ') || 'none';
+                    return `circuit ${circuit}; reconnection UI ${reconnect}; fields ${fields}; errors and notices ${shown}`;
+                }
+                """)
                 .WaitAsync(TimeSpan.FromSeconds(5));
         }
         catch (Exception e) when (e is PlaywrightException or TimeoutException)
